@@ -1,0 +1,10 @@
+// Exit codes are part of the CLI's contract (CI scripts branch on them); see README.
+export const EXIT = {
+  OK: 0,
+  /** The run could not be carried out (environment, server, crash). */
+  RUN_FAILED: 1,
+  /** Bad command line or scenario file: nothing ran. */
+  USAGE: 2,
+  /** Ctrl-C: the partial result was written. 128 + SIGINT, as shells report it. */
+  INTERRUPTED: 130,
+} as const;

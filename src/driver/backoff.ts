@@ -1,0 +1,32 @@
+// Back-off after failures that mean "this machine is out of something" rather than "this
+// connection failed": retrying at full speed would only spin the CPU the storm is measuring.
+// The resource is shared by every connection, so one back-off serves the whole loop.
+
+/** Errors from local resource exhaustion (ports, file descriptors, buffers) or a missing listener. */
+const BACK_OFF_CODES = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'ECONNREFUSED']);
+
+export class Backoff {
+  private delayMs = 0;
+  private untilMs = 0;
+
+  constructor(
+    private readonly minMs = 1,
+    private readonly maxMs = 100,
+  ) {}
+
+  failed(code: string, nowMs: number): void {
+    if (!BACK_OFF_CODES.has(code)) return;
+    this.delayMs = this.delayMs === 0 ? this.minMs : Math.min(this.maxMs, this.delayMs * 2);
+    this.untilMs = nowMs + this.delayMs;
+  }
+
+  succeeded(): void {
+    this.delayMs = 0;
+    this.untilMs = 0;
+  }
+
+  /** How long to wait before the next attempt (0 = go). */
+  waitMs(nowMs: number): number {
+    return Math.max(0, this.untilMs - nowMs);
+  }
+}

@@ -1,0 +1,118 @@
+// One TCP connection's life: connect → send the request → read the response → close the way
+// the policy says. Who sends the first FIN decides where TIME_WAIT lands (RFC 793 §3.5);
+// closing with SO_LINGER {1, 0} (resetAndDestroy) sends RST and leaves no TIME_WAIT at all.
+import net from 'node:net';
+import type { LoadStats, Phase } from '../metrics/load-stats.js';
+import type { Clock } from './clock.js';
+
+export type CloseFirst = 'client' | 'server' | 'both';
+export type CloseMode = 'fin' | 'rst';
+
+export interface TcpConnectionSpec {
+  host: string;
+  port: number;
+  request: Buffer;
+  responseBytes: number;
+  first: CloseFirst;
+  /** How the client closes its side. */
+  mode: CloseMode;
+  /** Wait after the exchange before closing, when the client closes first (or both do). */
+  delayMs: number;
+  connectTimeoutMs: number;
+  /** A stalled exchange or a peer that never closes is cut off after this long idle. */
+  idleTimeoutMs: number;
+}
+
+export type Outcome = { ok: true } | { ok: false; code: string; phase: Phase };
+
+/**
+ * Runs one connection and resolves when its socket is closed. `intendedStartMs` is when the
+ * load shape wanted it to start: in an open loop, measuring from there keeps a stalled driver
+ * from hiding its own delay (coordinated omission).
+ */
+export function runTcpConnection(
+  spec: TcpConnectionSpec,
+  stats: LoadStats,
+  clock: Clock,
+  intendedStartMs: number,
+  live: Set<net.Socket>,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    stats.recordAttempt(clock());
+    let phase: Phase = 'connect';
+    let received = 0;
+    let exchanged = false;
+    let closeStartMs = -1;
+    let established = false;
+    let error: { code: string; phase: Phase } | undefined;
+
+    const socket = net.connect({ host: spec.host, port: spec.port, allowHalfOpen: true, noDelay: true });
+    live.add(socket);
+
+    const closeNow = (): void => {
+      if (closeStartMs >= 0 || socket.destroyed) return;
+      phase = 'close';
+      closeStartMs = clock();
+      if (spec.mode === 'rst') socket.resetAndDestroy();
+      else socket.end();
+    };
+
+    const exchangeDone = (): void => {
+      exchanged = true;
+      phase = 'close';
+      const now = clock();
+      stats.total.recordValue(Math.max(1, Math.round((now - intendedStartMs) * 1000)));
+      stats.recordCompleted(now);
+      if (spec.first === 'server') return; // wait for the server's FIN ('end')
+      if (spec.delayMs > 0) setTimeout(closeNow, spec.delayMs);
+      else closeNow();
+    };
+
+    socket.setTimeout(spec.connectTimeoutMs, () => {
+      // ETIMEDOUT is what the kernel itself reports when SYN retries run out.
+      error ??= { code: 'ETIMEDOUT', phase };
+      socket.destroy();
+    });
+
+    socket.once('connect', () => {
+      const now = clock();
+      established = true;
+      stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0);
+      socket.setTimeout(spec.idleTimeoutMs);
+      phase = 'write';
+      socket.write(spec.request, () => {
+        if (phase === 'write') phase = 'read';
+      });
+      stats.bytesSent += spec.request.length;
+      if (spec.responseBytes === 0) exchangeDone();
+    });
+
+    socket.on('data', (chunk: Buffer) => {
+      if (received === 0) stats.firstByte.recordValue(Math.max(1, Math.round((clock() - intendedStartMs) * 1000)));
+      received += chunk.length;
+      stats.bytesReceived += chunk.length;
+      if (!exchanged && received >= spec.responseBytes) exchangeDone();
+    });
+
+    socket.on('end', () => {
+      // The server's FIN. When the server closes first this is the client's cue; otherwise it
+      // means the server closed before the exchange finished, and we close our side too.
+      if (!exchanged) error ??= { code: 'PEER_CLOSED_EARLY', phase };
+      closeNow();
+    });
+
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      error ??= { code: err.code ?? 'UNKNOWN', phase };
+    });
+
+    socket.once('close', () => {
+      live.delete(socket);
+      const now = clock();
+      if (closeStartMs >= 0) stats.close.recordValue(Math.max(1, Math.round((now - closeStartMs) * 1000)));
+      if (established) stats.ports.released();
+      if (error) stats.recordError(error.code, error.phase, now);
+      if (!exchanged) stats.recordFailed(now);
+      resolve(error ? { ok: false, ...error } : { ok: true });
+    });
+  });
+}

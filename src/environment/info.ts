@@ -1,0 +1,31 @@
+// What the run's environment was, recorded in every result so two runs can be compared
+// knowing whether they ran under the same kernel, isolation and settings.
+import os from 'node:os';
+import type { Isolation } from './namespace.js';
+
+export interface EnvironmentInfo {
+  isolation: Isolation;
+  /** How the namespace was made, or why the run fell back to the host. */
+  how: string;
+  /** A warning the user must see (host fallback, settings not applied). */
+  notice: string | null;
+  kernel: string;
+  node: string;
+  platform: string;
+  arch: string;
+  cpus: number;
+  /** Values read back from the kernel during the run (null: not present on this kernel). */
+  sysctls: Record<string, string | null>;
+  /** What the scenario asked for, defaults included. */
+  sysctlsRequested: Record<string, string>;
+}
+
+export function hostFacts(): Pick<EnvironmentInfo, 'kernel' | 'node' | 'platform' | 'arch' | 'cpus'> {
+  return {
+    kernel: os.release(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: os.availableParallelism(),
+  };
+}

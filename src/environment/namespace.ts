@@ -1,0 +1,54 @@
+// Network-namespace isolation. Every run gets a fresh namespace: its own loopback, port space,
+// TIME_WAIT table, TCP counters and per-namespace sysctls. When the run's process exits the
+// namespace goes, and its TIME_WAIT sockets with it, so each run starts clean and the host's
+// own connections are neither counted nor disturbed.
+import { spawnSync } from 'node:child_process';
+
+export type Isolation = 'netns' | 'host';
+
+export interface NamespaceProbe {
+  ok: boolean;
+  /** The command prefix that enters a fresh namespace, e.g. ["unshare", "-n", "--"]. */
+  prefix: string[];
+  /** How the namespace is made, for the result and for messages. */
+  how: string;
+  /** Why no namespace can be made (when !ok). */
+  reason: string;
+}
+
+/**
+ * As root `unshare -n` is enough; otherwise `unshare -rn` first makes a user namespace in which
+ * we are root (needs unprivileged user namespaces, on by default on most distributions).
+ */
+export function probeNamespace(): NamespaceProbe {
+  const root = process.getuid?.() === 0;
+  const flags = root ? ['-n'] : ['-r', '-n'];
+  const how = root ? 'unshare -n (root)' : 'unshare -rn (unprivileged user namespace)';
+  const probe = spawnSync('unshare', [...flags, 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.error) {
+    const missing = (probe.error as NodeJS.ErrnoException).code === 'ENOENT';
+    return {
+      ok: false,
+      prefix: [],
+      how,
+      reason: missing ? 'the unshare command is missing (Debian package util-linux)' : probe.error.message,
+    };
+  }
+  if (probe.status !== 0) {
+    const stderr = probe.stderr.trim();
+    const reason = /ip: (not found|No such file)|exec ip|failed to execute ip/i.test(stderr)
+      ? 'the ip command is missing (Debian package iproute2); it is needed to bring up lo in the namespace'
+      : `${flags.join(' ')} failed: ${stderr || `exit ${probe.status}`}` +
+        (root ? '' : ' (unprivileged user namespaces may be disabled: kernel.unprivileged_userns_clone / user.max_user_namespaces)');
+    return { ok: false, prefix: [], how, reason };
+  }
+  return { ok: true, prefix: ['unshare', ...flags, '--'], how, reason: '' };
+}
+
+/** Inside the new namespace only `lo` exists, and it starts down. */
+export function bringUpLoopback(): void {
+  const result = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8', timeout: 10_000 });
+  if (result.error || result.status !== 0) {
+    throw new Error(`could not bring up lo inside the namespace: ${result.error?.message ?? result.stderr.trim()}`);
+  }
+}

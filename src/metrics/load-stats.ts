@@ -1,0 +1,77 @@
+// Everything the load driver records, in one place, so the driver only has to say what
+// happened and the result builder only has to read it.
+import { newHistogram, type Histogram } from './histograms.js';
+import { PortTracker } from './port-tracker.js';
+import { IntervalSeries } from './series.js';
+
+/** Where in a connection's life an error struck. */
+export type Phase = 'connect' | 'write' | 'read' | 'close';
+
+export interface ErrorCount {
+  total: number;
+  byPhase: Partial<Record<Phase, number>>;
+}
+
+export class LoadStats {
+  attempted = 0;
+  established = 0;
+  completed = 0;
+  failed = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  readonly errors = new Map<string, ErrorCount>();
+  /** Microseconds. In an open loop, connect/firstByte/total count from the intended start. */
+  readonly connect: Histogram = newHistogram();
+  readonly firstByte: Histogram = newHistogram();
+  readonly total: Histogram = newHistogram();
+  readonly close: Histogram = newHistogram();
+  readonly ports = new PortTracker();
+  readonly series: IntervalSeries;
+
+  constructor(intervalMs: number) {
+    this.series = new IntervalSeries(intervalMs);
+  }
+
+  recordAttempt(tMs: number): void {
+    this.attempted++;
+    this.series.add('attempted', tMs);
+  }
+
+  recordEstablished(tMs: number, connectUs: number, localPort: number): void {
+    this.established++;
+    this.connect.recordValue(atLeast1(connectUs));
+    this.ports.opened(localPort, tMs);
+    this.series.add('established', tMs);
+  }
+
+  recordCompleted(tMs: number): void {
+    this.completed++;
+    this.series.add('completed', tMs);
+  }
+
+  recordFailed(tMs: number): void {
+    this.failed++;
+    this.series.add('failed', tMs);
+  }
+
+  recordError(code: string, phase: Phase, tMs: number): void {
+    let count = this.errors.get(code);
+    if (count === undefined) {
+      count = { total: 0, byPhase: {} };
+      this.errors.set(code, count);
+    }
+    count.total++;
+    count.byPhase[phase] = (count.byPhase[phase] ?? 0) + 1;
+    this.series.add(`errors.${code}`, tMs);
+    // EADDRNOTAVAIL on connect() means the kernel found no local port free for this
+    // destination: the ephemeral range is exhausted (inet_hash_connect gave up).
+    if (code === 'EADDRNOTAVAIL' && phase === 'connect') this.ports.exhausted(tMs);
+  }
+
+  errorsObject(): Record<string, ErrorCount> {
+    return Object.fromEntries([...this.errors].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+/** HdrHistogram cannot tell 0 from "nothing"; sub-microsecond values are rounded up. */
+const atLeast1 = (us: number): number => Math.max(1, Math.round(us));

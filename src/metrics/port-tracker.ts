@@ -1,0 +1,74 @@
+// Port churn: which local ports the client used and how soon each came back. With
+// tcp_tw_reuse=0 a port that ended in TIME_WAIT cannot carry a new connection to the same
+// destination for the full 60 s TIME_WAIT (TCP_TIMEWAIT_LEN); with reuse on it returns after
+// about a second. The reuse interval is therefore the most direct reading of what the
+// kernel allowed.
+import { newHistogram, type Histogram } from './histograms.js';
+
+export interface PortSummary {
+  distinct: number;
+  /** Ports that carried more than one connection. */
+  reused: number;
+  /** Total reuse events (connections on a port that had been used before). */
+  reuses: number;
+  minReuseIntervalMs: number | null;
+  medianReuseIntervalMs: number | null;
+  /** Run time of the first EADDRNOTAVAIL: the moment the kernel found no free port. */
+  exhaustedAtMs: number | null;
+  /** Highest number of local ports in use at once, as seen by the driver. */
+  peakInUse: number;
+}
+
+export class PortTracker {
+  private readonly lastUse = new Map<number, number>();
+  private readonly useCount = new Map<number, number>();
+  private reusedPorts = 0;
+  private reuses = 0;
+  private minInterval = Infinity;
+  private inUse = 0;
+  private peakInUse = 0;
+  private exhaustedAt: number | null = null;
+  /** Reuse intervals in microseconds. */
+  readonly reuseIntervals: Histogram = newHistogram();
+
+  /** A connection got local port `port` at run time `tMs`. */
+  opened(port: number, tMs: number): void {
+    const previous = this.lastUse.get(port);
+    if (previous !== undefined) {
+      const interval = tMs - previous;
+      this.reuses++;
+      if (interval < this.minInterval) this.minInterval = interval;
+      this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
+    }
+    const count = (this.useCount.get(port) ?? 0) + 1;
+    this.useCount.set(port, count);
+    if (count === 2) this.reusedPorts++;
+    this.lastUse.set(port, tMs);
+    this.inUse++;
+    if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
+  }
+
+  /** The connection on a port was closed by the application (the port may still sit in TIME_WAIT). */
+  released(): void {
+    if (this.inUse > 0) this.inUse--;
+  }
+
+  exhausted(tMs: number): void {
+    if (this.exhaustedAt === null) this.exhaustedAt = tMs;
+  }
+
+  summary(): PortSummary {
+    const h = this.reuseIntervals;
+    return {
+      distinct: this.lastUse.size,
+      reused: this.reusedPorts,
+      reuses: this.reuses,
+      minReuseIntervalMs: this.reuses > 0 ? round1(this.minInterval) : null,
+      medianReuseIntervalMs: h.totalCount > 0 ? round1(h.getValueAtPercentile(50) / 1000) : null,
+      exhaustedAtMs: this.exhaustedAt === null ? null : round1(this.exhaustedAt),
+      peakInUse: this.peakInUse,
+    };
+  }
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;

@@ -1,0 +1,68 @@
+// The terminal summary of one run: the figures a user looks for first, then the story.
+import type { RunResult } from '../metrics/result.js';
+import type { PercentilesMs } from '../metrics/histograms.js';
+import { int, ms, seconds } from './format.js';
+import { story } from './story.js';
+
+const KERNEL_SHOWN: Array<[string, string]> = [
+  ['TcpActiveOpens', 'ActiveOpens'],
+  ['TcpPassiveOpens', 'PassiveOpens'],
+  ['TcpAttemptFails', 'AttemptFails'],
+  ['TcpOutRsts', 'OutRsts'],
+  ['TcpEstabResets', 'EstabResets'],
+  ['TcpExtTW', 'TW'],
+  ['TcpExtTWRecycled', 'TWRecycled'],
+  ['TcpExtTWKilled', 'TWKilled'],
+  ['TcpExtTCPTimeWaitOverflow', 'TimeWaitOverflow'],
+  ['TcpExtTCPAbortOnData', 'AbortOnData'],
+  ['TcpExtTCPAbortOnClose', 'AbortOnClose'],
+  ['TcpExtTCPAbortOnLinger', 'AbortOnLinger'],
+];
+
+export function renderTerminalSummary(result: RunResult, resultPath?: string): string {
+  const { summary: s, environment: env, scenario } = result;
+  const out: string[] = [];
+  const where = env.isolation === 'netns' ? `network namespace (${env.how})` : `HOST network (${env.how})`;
+  out.push(`twstorm ${result.tool.version} · ${scenario.name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
+  if (env.notice) out.push(`!! ${env.notice}`);
+  out.push('');
+  const c = s.connections;
+  out.push(
+    row('connections', `attempted ${int(c.attempted)}  established ${int(c.established)}  completed ${int(c.completed)}` +
+      `  failed ${int(c.failed)}  ${int(c.ratePerSec)}/s over ${seconds(s.durationMs)}`),
+  );
+  const errors = Object.entries(result.errors);
+  out.push(
+    row('errors', errors.length === 0
+      ? 'none'
+      : errors
+          .map(([code, e]) => `${code} ${int(e.total)} (${Object.entries(e.byPhase).map(([p, n]) => `${p} ${int(n)}`).join(', ')})`)
+          .join('  ')),
+  );
+  const serverErrors = Object.entries(s.serverErrors);
+  if (serverErrors.length > 0) out.push(row('server errors', serverErrors.map(([code, n]) => `${code} ${int(n)}`).join('  ')));
+  const tw = s.timeWait;
+  out.push(row('TIME_WAIT', `peak ${int(tw.peak)} (client ${int(tw.peakClient)}, server ${int(tw.peakServer)}), at end ${int(tw.end)}`));
+  const p = s.ports;
+  out.push(
+    row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +
+      (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
+      (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})` : '') +
+      (p.exhaustedAtMs !== null ? `; exhausted at ${seconds(p.exhaustedAtMs)}` : '')),
+  );
+  out.push(row('latency (ms)', ['p50', 'p90', 'p99', 'p99.9', 'max'].map((h) => h.padStart(8)).join('')));
+  const latency = (name: string, pc: PercentilesMs): string =>
+    row(`  ${name}`, [pc.p50, pc.p90, pc.p99, pc.p999, pc.max].map((v) => ms(v).padStart(8)).join(''));
+  out.push(latency('connect', s.latencyMs.connect));
+  out.push(latency('first byte', s.latencyMs.firstByte));
+  out.push(latency('total', s.latencyMs.total));
+  out.push(latency('close', s.latencyMs.close));
+  out.push(row('kernel', KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')));
+  out.push(row('sysctls', Object.entries(env.sysctls).map(([k, v]) => `${k.replace(/^net\.(ipv4|core)\./, '')}=${v ?? '–'}`).join('  ')));
+  out.push('');
+  for (const line of story(result)) out.push(`→ ${line}`);
+  if (resultPath) out.push('', `result: ${resultPath}`);
+  return out.join('\n');
+}
+
+const row = (label: string, text: string): string => `${label.padEnd(14)}${text}`;

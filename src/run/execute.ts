@@ -1,0 +1,127 @@
+// One run, inside its environment: server + load driver + observers → result.json.
+// This is the only place that knows all three; each of them knows nothing of the others.
+import { writeFile, rename } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
+import { prepareEnvironment } from '../environment/prepare.js';
+import { startServerProcess, type ServerProcess } from '../server/process.js';
+import { startSamplerWorker } from '../observe/index.js';
+import { runClock } from '../driver/clock.js';
+import { runTcpLoad, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { initHistograms } from '../metrics/histograms.js';
+import { LoadStats } from '../metrics/load-stats.js';
+import { buildResult, type RunResult } from '../metrics/result.js';
+import { VERSION } from '../version.js';
+import type { RunJob } from './job.js';
+import { startProgress } from './progress.js';
+
+/** Idle connections are cut after this long so a peer that never closes cannot hang the run. */
+const IDLE_TIMEOUT_MS = 10_000;
+/** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
+const INTERRUPT_GRACE_MS = 1_000;
+
+export function loadPlan(scenario: Scenario, port: number): TcpLoadPlan {
+  return {
+    connection: {
+      host: scenario.server.host,
+      port,
+      requestBytes: scenario.payload.request,
+      responseBytes: scenario.payload.response,
+      first: scenario.close.first,
+      mode: scenario.close.client,
+      delayMs: scenario.close.first === 'server' ? 0 : scenario.close.delay,
+      connectTimeoutMs: scenario.connectTimeout,
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+    },
+    count: scenario.connections,
+    durationMs: scenario.duration,
+    concurrency: scenario.concurrency,
+    rate: scenario.rate,
+    maxInFlight: scenario.maxInFlight,
+    interruptGraceMs: INTERRUPT_GRACE_MS,
+  };
+}
+
+export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
+  const { scenario } = job;
+  await initHistograms();
+  const environment = await prepareEnvironment(job.isolation, job.how, {
+    ...DEFAULT_SYSCTLS,
+    ...scenario.environment.sysctls,
+  });
+  if (environment.notice) process.stderr.write(`twstorm: ${environment.notice}\n`);
+
+  const epochMs = performance.timeOrigin + performance.now();
+  const clock = runClock(epochMs);
+  const startedAt = new Date();
+  let server: ServerProcess | undefined;
+  let sampler: ReturnType<typeof startSamplerWorker> | undefined;
+  try {
+    server = await startServerProcess({
+      host: scenario.server.host,
+      port: scenario.server.port,
+      backlog: 4096,
+      requestBytes: scenario.payload.request,
+      responseBytes: scenario.payload.response,
+      close: {
+        first: scenario.close.first,
+        mode: scenario.close.server,
+        delayMs: scenario.close.first === 'client' ? 0 : scenario.close.delay,
+      },
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+    });
+    sampler = startSamplerWorker({
+      sampleMs: scenario.sample,
+      censusMs: scenario.census,
+      serverPorts: [server.port],
+      epochMs,
+    });
+    // The baseline sample must come before the first SYN, or counter deltas miss the start.
+    await sampler.ready;
+    const stats = new LoadStats(scenario.sample);
+    const progress = startProgress(stats, clock);
+    const load = await runTcpLoad(loadPlan(scenario, server.port), stats, clock, signal).finally(() => progress.stop());
+    // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
+    // appears only once both FINs are acknowledged).
+    if (!signal.aborted) await abortableSleep(scenario.tail, signal);
+    const samples = await sampler.stop();
+    sampler = undefined;
+    const port = server.port;
+    const serverStats = await server.stop();
+    server = undefined;
+    return buildResult({
+      version: VERSION,
+      scenario,
+      startedAt,
+      endedAt: new Date(),
+      stoppedBy: load.stoppedBy,
+      load,
+      environment,
+      server: { host: scenario.server.host, port, stats: serverStats },
+      stats,
+      samples,
+    });
+  } finally {
+    await sampler?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+  }
+}
+
+export async function writeResult(result: RunResult, path: string): Promise<void> {
+  // Write then rename, so a reader (or a Ctrl-C mid-write) never sees half a file.
+  const partial = `${path}.partial`;
+  await writeFile(partial, `${JSON.stringify(result, null, 1)}\n`);
+  await rename(partial, path);
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

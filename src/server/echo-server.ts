@@ -1,0 +1,139 @@
+// The bundled TCP echo server. It reads the request, answers, and then closes the way the
+// close policy says, because which side sends the first FIN decides where TIME_WAIT lands
+// (RFC 793 §3.5: the active closer passes through TIME_WAIT, the passive one through
+// CLOSE_WAIT → LAST_ACK).
+import net from 'node:net';
+
+export type CloseFirst = 'client' | 'server' | 'both';
+export type CloseMode = 'fin' | 'rst';
+
+export interface EchoServerConfig {
+  host: string;
+  port: number;
+  backlog: number;
+  requestBytes: number;
+  responseBytes: number;
+  close: {
+    first: CloseFirst;
+    /** How this server closes its side. */
+    mode: CloseMode;
+    /** Wait after the reply before closing, when the server closes first (or both do). */
+    delayMs: number;
+  };
+  /** Sockets idle this long are destroyed, so a client that never closes cannot pin the server. */
+  idleTimeoutMs: number;
+}
+
+export interface EchoServerStats {
+  accepted: number;
+  replied: number;
+  closedFin: number;
+  closedRst: number;
+  open: number;
+  errors: Record<string, number>;
+}
+
+export interface EchoServer {
+  readonly server: net.Server;
+  listen(): Promise<number>;
+  stats(): EchoServerStats;
+  close(): Promise<void>;
+}
+
+// A repeating pattern so a truncated response is visible in a capture.
+const PATTERN = Buffer.from('twstorm-echo-');
+
+function buildResponse(request: Buffer, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  const copied = request.copy(out, 0, 0, Math.min(size, request.length));
+  for (let i = copied; i < size; i++) out[i] = PATTERN[(i - copied) % PATTERN.length]!;
+  return out;
+}
+
+export function createEchoServer(config: EchoServerConfig): EchoServer {
+  const stats: EchoServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+  const sockets = new Set<net.Socket>();
+
+  // allowHalfOpen: Node would otherwise answer the client's FIN with its own at once, and
+  // the server could no longer choose when (or whether) to close first.
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    stats.accepted++;
+    stats.open++;
+    sockets.add(socket);
+    const { first, mode, delayMs } = config.close;
+    const received: Buffer[] = [];
+    let receivedBytes = 0;
+    let replied = false;
+    let closing = false;
+
+    const closeNow = (): void => {
+      if (closing || socket.destroyed) return;
+      closing = true;
+      if (mode === 'rst') {
+        // SO_LINGER {1, 0}: the kernel sends RST and skips TIME_WAIT (tcp_close → tcp_disconnect).
+        stats.closedRst++;
+        socket.resetAndDestroy();
+      } else {
+        stats.closedFin++;
+        socket.end();
+      }
+    };
+
+    const reply = (): void => {
+      replied = true;
+      const request = Buffer.concat(received);
+      received.length = 0;
+      const afterWrite = (): void => {
+        stats.replied++;
+        if (first === 'client') return; // wait for the client's FIN
+        if (delayMs > 0) setTimeout(closeNow, delayMs);
+        else closeNow();
+      };
+      if (config.responseBytes === 0) afterWrite();
+      // The write callback fires once the data is in the kernel, so an RST close that
+      // follows does not discard the reply before it was even handed over.
+      else socket.write(buildResponse(request, config.responseBytes), (err) => (err ? undefined : afterWrite()));
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (replied) return;
+      if (receivedBytes < config.responseBytes) received.push(chunk);
+      receivedBytes += chunk.length;
+      if (receivedBytes >= config.requestBytes) reply();
+    });
+    socket.on('end', () => {
+      // The client sent its FIN: when the client closes first this is our cue; in any other
+      // policy the client gave up early, and holding the socket would only leak it.
+      closeNow();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'UNKNOWN';
+      stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+    });
+    socket.on('close', () => {
+      stats.open--;
+      sockets.delete(socket);
+    });
+    socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
+    if (config.requestBytes === 0) reply();
+  });
+
+  return {
+    server,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
+          server.off('error', reject);
+          const address = server.address();
+          resolve(typeof address === 'object' && address !== null ? address.port : config.port);
+        });
+      }),
+    stats: () => ({ ...stats, errors: { ...stats.errors } }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
