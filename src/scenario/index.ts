@@ -1,0 +1,16 @@
+export { formatDuration, parseDuration } from './duration.js';
+export { ScenarioError } from './errors.js';
+export { scenarioJsonSchema, scenarioJsonSchemaText } from './json-schema.js';
+export { loadScenarioFile, parseScenarioText } from './load.js';
+export { applyOverrides } from './overrides.js';
+export {
+  CLOSE_MODES,
+  CLOSERS,
+  DEFAULT_SYSCTLS,
+  ISOLATIONS,
+  PROTOCOLS,
+  scenarioSchema,
+  type Scenario,
+  type ScenarioInput,
+} from './schema.js';
+export { parseScenario } from './validate.js';

@@ -1,0 +1,102 @@
+// `--set key.path=value` edits the raw scenario before validation, so an override is checked by
+// exactly the same rules (and produces the same problem lines) as the file itself.
+import { parse as parseYaml } from 'yaml';
+import { ScenarioError } from './errors.js';
+import { scenarioSchema } from './schema.js';
+import { isRecordAt, type PathSegment } from './schema-walk.js';
+
+export interface ParsedOverride {
+  text: string;
+  path: PathSegment[];
+  value: unknown;
+}
+
+/** Applies `--set` overrides to a copy of `raw`; the input object is left untouched. */
+export function applyOverrides(raw: unknown, overrides: readonly string[]): unknown {
+  return applyParsedOverrides(raw, overrides.map(parseOverride));
+}
+
+export function applyParsedOverrides(raw: unknown, overrides: readonly ParsedOverride[]): unknown {
+  let root: unknown = raw === undefined || raw === null ? {} : structuredClone(raw);
+  for (const { text, path, value } of overrides) {
+    if (!isMapping(root)) throw new ScenarioError([`--set ${text}: the scenario is not a mapping`]);
+    let node: Record<string, unknown> = root;
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = String(path[i]);
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (!isMapping(next)) {
+        throw new ScenarioError([`--set ${text}: ${path.slice(0, i + 1).join('.')} is ${JSON.stringify(next)}, not a mapping`]);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[String(path[path.length - 1])] = value;
+  }
+  return root;
+}
+
+/**
+ * Parses `a.b.c=value`. Keys of string-keyed records (sysctl names) contain dots themselves, so
+ * once the path reaches a record the rest of it is one key: `environment.sysctls.net.ipv4.x=1`.
+ * `a["x.y"]` is accepted too, matching how problem lines print such keys.
+ */
+export function parseOverride(text: string): ParsedOverride {
+  const malformed = new ScenarioError([`--set ${text}: expected key.path=value`]);
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw malformed;
+  const segments = splitPath(text.slice(0, eq).trim());
+  if (!segments || segments.length === 0 || segments.some((s) => s === '')) throw malformed;
+
+  const path: PathSegment[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    if (isRecordAt(scenarioSchema, path)) {
+      path.push(segments.slice(i).join('.'));
+      break;
+    }
+    path.push(segments[i]!);
+  }
+  return { text, path, value: parseValue(text, text.slice(eq + 1)) };
+}
+
+/** `a.b`, `a["x.y"]` or a mix; undefined when the text is not such a path (e.g. `a..b`, `.a`). */
+function splitPath(key: string): string[] | undefined {
+  const segments: string[] = [];
+  const name = /[^.[\]"=]+/y;
+  const quoted = /\["((?:[^"\\]|\\.)*)"\]/y;
+  let at = 0;
+  while (at < key.length) {
+    // A dot must follow a segment and precede a name; brackets may follow directly.
+    const dotted = segments.length > 0 && key[at] === '.';
+    if (dotted) at++;
+    quoted.lastIndex = at;
+    const q = dotted ? null : quoted.exec(key);
+    if (q) {
+      segments.push(JSON.parse(`"${q[1]}"`) as string);
+      at = quoted.lastIndex;
+      continue;
+    }
+    if (segments.length > 0 && !dotted) return undefined;
+    name.lastIndex = at;
+    const n = name.exec(key);
+    if (!n) return undefined;
+    segments.push(n[0]);
+    at = name.lastIndex;
+  }
+  return segments;
+}
+
+/** YAML scalars and flow collections, so numbers, null and `{a: 1}` mean what they mean in a file. */
+function parseValue(text: string, source: string): unknown {
+  // An empty YAML document is null; on the command line `--set description=` means "empty".
+  if (source.trim() === '') return '';
+  try {
+    return parseYaml(source);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split(' at line ')[0] : String(err);
+    throw new ScenarioError([`--set ${text}: value is not valid YAML: ${reason}`]);
+  }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,181 @@
+// The single source of truth for scenario files: runtime validation, the `Scenario` type the
+// rest of twstorm codes against, and the JSON Schema editors use all come from this one value.
+import { z } from 'zod';
+import { DURATION_EXPECTED, DURATION_PATTERN, formatDuration, tryParseDuration } from './duration.js';
+
+/** Adding a protocol is one entry here; the driver and server dispatch on it. */
+export const PROTOCOLS = ['tcp'] as const;
+export const CLOSERS = ['client', 'server', 'both'] as const;
+export const CLOSE_MODES = ['fin', 'rst'] as const;
+export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
+
+// Spelled without the i flag: JSON Schema patterns carry no flags, and editors must agree.
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Only net.* sysctls are per network namespace; anything else would change the host. */
+export const SYSCTL_KEY_PATTERN = /^net\.[a-z0-9_.]+$/;
+
+/**
+ * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
+ * The kernel default tcp_tw_reuse=2 reuses TIME_WAIT ports on loopback only, after about a
+ * second, which hides the storm on 127.0.0.1 that a real network between hosts would show.
+ * Runs model the real network, so reuse is off unless a scenario turns it back on.
+ */
+export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
+
+function integer(min: number, max?: number) {
+  const expected =
+    max === undefined ? `expected an integer >= ${min}` : `expected an integer from ${min} to ${max}`;
+  const base = z.int({ error: expected }).min(min, { error: expected });
+  return max === undefined ? base : base.max(max, { error: expected });
+}
+
+/**
+ * Input is a duration string or a number of milliseconds; output is always milliseconds. The
+ * same message serves every failure (wrong type, bad syntax, too small) because the fix is
+ * the same: write a duration in the accepted form.
+ */
+function duration(min = 0) {
+  const expected =
+    min > 0
+      ? `expected a duration of at least ${formatDuration(min)} (like "100ms", "1s" or a number of milliseconds)`
+      : DURATION_EXPECTED;
+  return z
+    .union(
+      [
+        z.string({ error: expected }).regex(new RegExp(DURATION_PATTERN), { error: expected }),
+        z.number({ error: expected }).min(min, { error: expected }),
+      ],
+      { error: expected },
+    )
+    .transform((value, ctx) => {
+      const ms = tryParseDuration(value);
+      if (ms === undefined || ms < min) {
+        ctx.addIssue({ code: 'custom', message: expected, input: value });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const DURATION_HINT = 'A duration: "250us", "100ms", "30s", "1.5s", "2m", "1h", "1m30s" or a number of milliseconds.';
+
+const closeSchema = z
+  .strictObject({
+    first: z
+      .enum(CLOSERS)
+      .default('client')
+      .describe(
+        'Which side closes first after the request/response exchange. The side that closes first ends in TIME_WAIT; "both" closes on both sides at once.',
+      ),
+    client: z
+      .enum(CLOSE_MODES)
+      .default('fin')
+      .describe('How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT.'),
+    server: z
+      .enum(CLOSE_MODES)
+      .default('fin')
+      .describe('How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT.'),
+    delay: duration()
+      .prefault(0)
+      .describe(`How long the first closer waits after the exchange before closing. ${DURATION_HINT}`),
+  })
+  .prefault({})
+  .describe('Who closes each connection, how, and when.');
+
+const payloadSchema = z
+  .strictObject({
+    request: integer(0).default(64).describe('Bytes the client sends on each connection.'),
+    response: integer(0).default(64).describe('Bytes the server sends back on each connection.'),
+  })
+  .prefault({})
+  .describe('Sizes of the request/response exchange on each connection.');
+
+const serverSchema = z
+  .strictObject({
+    host: z
+      .string({ error: 'expected a host name or IP address' })
+      .min(1, { error: 'expected a host name or IP address' })
+      .default('127.0.0.1')
+      .describe('Address the bundled server listens on and the client connects to.'),
+    port: integer(0, 65535)
+      .default(7000)
+      .describe('Port the bundled server listens on; 0 picks a free port.'),
+  })
+  .prefault({})
+  .describe('Where the bundled server listens.');
+
+const sysctlKey = z
+  .string()
+  .regex(SYSCTL_KEY_PATTERN, {
+    error: 'expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set)',
+  });
+
+const environmentSchema = z
+  .strictObject({
+    isolation: z
+      .enum(ISOLATIONS)
+      .default('auto')
+      .describe(
+        'Where the run happens: "netns" in a fresh network namespace (clean TIME_WAIT table, private sysctls), "host" in the current one, "auto" a namespace when possible, else the host with a notice.',
+      ),
+    sysctls: z
+      .record(sysctlKey, z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+      .default({})
+      .describe(
+        'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0).',
+      ),
+  })
+  .prefault({})
+  .describe('The network environment the run happens in.');
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z
+      .string({ error: 'expected a name like "client-closes-first"' })
+      .regex(NAME_PATTERN, {
+        error: 'expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit',
+      })
+      .describe('Short name of the scenario; used in report file names.'),
+    description: z.string().default('').describe('What the scenario shows and what to look for.'),
+    protocol: z.enum(PROTOCOLS).default('tcp').describe('Protocol spoken on each connection.'),
+    connections: integer(1)
+      .default(5000)
+      .describe('Total connections to open. The run stops when they are done or when `duration` is over, whichever comes first.'),
+    duration: duration()
+      .prefault('30s')
+      .describe(`Upper bound on the length of the load. ${DURATION_HINT}`),
+    concurrency: integer(1)
+      .default(64)
+      .describe('Closed loop: how many connections are in flight at once (a new one starts when one finishes). Ignored when `rate` is set.'),
+    rate: z
+      .number({ error: 'expected a number of connections per second > 0, or null' })
+      .positive({ error: 'expected a number of connections per second > 0, or null' })
+      .nullable()
+      .default(null)
+      .describe('Open loop: new connections per second, started on schedule whatever the latency. null means closed loop (see `concurrency`).'),
+    maxInFlight: integer(1)
+      .default(10000)
+      .describe('Open loop only: cap on simultaneous connections, so a stalled server cannot exhaust file descriptors.'),
+    connectTimeout: duration(1)
+      .prefault('5s')
+      .describe(`How long a connect may take before it counts as a timeout. ${DURATION_HINT}`),
+    payload: payloadSchema,
+    close: closeSchema,
+    server: serverSchema,
+    environment: environmentSchema,
+    sample: duration(10)
+      .prefault('100ms')
+      .describe(`How often the cheap kernel files (/proc/net/sockstat, snmp, netstat) are polled; at least 10ms. ${DURATION_HINT}`),
+    census: duration(10)
+      .prefault('1s')
+      .describe(`How often the full TCP state census from /proc/net/tcp runs; it costs tens of ms at tens of thousands of sockets, at least 10ms. ${DURATION_HINT}`),
+    tail: duration()
+      .prefault('2s')
+      .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. ${DURATION_HINT}`),
+  })
+  .describe('A twstorm scenario: the load to run, how connections close, and what to observe.');
+
+/** A validated scenario: defaults filled, durations in milliseconds. */
+export type Scenario = z.output<typeof scenarioSchema>;
+/** What a scenario file may contain before defaults and duration parsing. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_SYSCTLS, parseScenario, type Scenario } from '../../src/scenario/index.js';
+import { problemsOf } from './helpers.js';
+
+const FILE = 'scenarios/x.yaml';
+
+test('a minimal scenario gets every default, durations in milliseconds', () => {
+  const expected: Scenario = {
+    name: 'x',
+    description: '',
+    protocol: 'tcp',
+    connections: 5000,
+    duration: 30_000,
+    concurrency: 64,
+    rate: null,
+    maxInFlight: 10_000,
+    connectTimeout: 5000,
+    payload: { request: 64, response: 64 },
+    close: { first: 'client', client: 'fin', server: 'fin', delay: 0 },
+    server: { host: '127.0.0.1', port: 7000 },
+    environment: { isolation: 'auto', sysctls: {} },
+    sample: 100,
+    census: 1000,
+    tail: 2000,
+  };
+  assert.deepEqual(parseScenario({ name: 'x' }, FILE), expected);
+});
+
+test('given values are kept and durations converted', () => {
+  const s = parseScenario(
+    {
+      name: 'Storm.1_a-b',
+      duration: '1m30s',
+      rate: 250.5,
+      close: { first: 'server', server: 'rst', delay: '250us' },
+      environment: { isolation: 'netns', sysctls: { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '40000 40999' } },
+      sample: 10,
+      tail: 0,
+      server: { port: 0 },
+    },
+    FILE,
+  );
+  assert.equal(s.duration, 90_000);
+  assert.equal(s.rate, 250.5);
+  assert.deepEqual(s.close, { first: 'server', client: 'fin', server: 'rst', delay: 0.25 });
+  assert.deepEqual(s.environment.sysctls, { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '40000 40999' });
+  assert.equal(s.sample, 10);
+  assert.equal(s.tail, 0);
+  assert.equal(s.server.port, 0);
+});
+
+test('scenario sysctls are not merged with the run defaults here', () => {
+  assert.deepEqual(DEFAULT_SYSCTLS, { 'net.ipv4.tcp_tw_reuse': 0 });
+  assert.deepEqual(parseScenario({ name: 'x' }, FILE).environment.sysctls, {});
+});
+
+test('parseScenario does not modify its input', () => {
+  const raw = { name: 'x', close: { first: 'server' } };
+  parseScenario(raw, FILE);
+  assert.deepEqual(raw, { name: 'x', close: { first: 'server' } });
+});
+
+const oneProblem: Array<[string, Record<string, unknown>, string]> = [
+  ['wrong enum', { close: { first: 'clinet' } }, 'close.first: expected one of client, server, both, got "clinet"'],
+  ['wrong type', { connections: 'many' }, 'connections: expected an integer >= 1, got "many"'],
+  ['negative int', { connections: -1 }, 'connections: expected an integer >= 1, got -1'],
+  ['fractional int', { payload: { request: 1.5 } }, 'payload.request: expected an integer >= 0, got 1.5'],
+  ['port out of range', { server: { port: 65536 } }, 'server.port: expected an integer from 0 to 65535, got 65536'],
+  ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second > 0, or null, got 0'],
+  ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
+  ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, server, environment, sample, census, tail)'],
+  ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, delay)'],
+  ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration like "30s", "100ms" or a number of milliseconds, got "3 parsecs"'],
+  ['duration of the wrong type', { tail: true }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got true'],
+  ['negative duration', { tail: -1 }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got -1'],
+  ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "5ms"'],
+  ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set), got "kernel.pid_max"'],
+  ['bad sysctl value', { environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': true } } }, 'environment.sysctls["net.ipv4.tcp_tw_reuse"]: expected a string or a number, got true'],
+  ['protocol', { protocol: 'udp' }, 'protocol: expected "tcp", got "udp"'],
+];
+
+for (const [what, fields, line] of oneProblem) {
+  test(`error line: ${what}`, () => {
+    assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', ...fields }, FILE)), [`${FILE}: ${line}`]);
+  });
+}
+
+test('error line: missing name', () => {
+  assert.deepEqual(problemsOf(() => parseScenario({ connections: 5 }, FILE)), [
+    `${FILE}: name: required field is missing: expected a name like "client-closes-first"`,
+  ]);
+});
+
+test('error line: a name unusable in file names', () => {
+  assert.deepEqual(problemsOf(() => parseScenario({ name: '../etc' }, FILE)), [
+    `${FILE}: name: expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit, got "../etc"`,
+  ]);
+});
+
+test('error line: top level that is not a mapping', () => {
+  assert.deepEqual(problemsOf(() => parseScenario(['x'], FILE)), [`${FILE}: (top level): expected a mapping, got a list (["x"])`]);
+});
+
+test('several problems give one line each, unknown keys one per key', () => {
+  const problems = problemsOf(() =>
+    parseScenario({ name: 'x', connections: 0, close: { first: 'nobody', frist: 1, secnd: 2 }, census: 'often' }, FILE),
+  );
+  assert.deepEqual(problems.sort(), [
+    `${FILE}: census: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "often"`,
+    `${FILE}: close.first: expected one of client, server, both, got "nobody"`,
+    `${FILE}: close.frist: unknown field (known: first, client, server, delay)`,
+    `${FILE}: close.secnd: unknown field (known: first, client, server, delay)`,
+    `${FILE}: connections: expected an integer >= 1, got 0`,
+  ]);
+});
