@@ -1,0 +1,110 @@
+/**
+ * Runs a KernelSampler in a worker thread of this process (same network namespace, its own
+ * event loop), so the census parse never stalls the load driver.
+ */
+
+import { Worker } from 'node:worker_threads';
+import type { KernelSample } from './sampler.js';
+import type { SamplerWorkerData, SamplerWorkerMessage, SamplerWorkerCommand } from './sampler-worker.js';
+
+export interface SamplerWorkerOptions {
+  sampleMs: number;
+  censusMs: number;
+  serverPorts: number[];
+  /**
+   * Origin of the run's clock in `performance.timeOrigin + performance.now()` units; sample
+   * `t` is ms since it. Default: the moment startSamplerWorker is called.
+   */
+  epochMs?: number;
+  root?: string;
+  /** Receives each sample as the worker takes it. */
+  onSample?: (sample: KernelSample) => void;
+  /** Receives sampling failures (as messages; errors do not cross threads intact). */
+  onError?: (message: string) => void;
+}
+
+export interface SamplerWorkerHandle {
+  /** Settles once the worker has taken its first (baseline) sample. */
+  ready: Promise<void>;
+  /** Final sample with census, then every sample in order; the worker exits. */
+  stop(): Promise<KernelSample[]>;
+}
+
+/** ms on the time base shared by all threads of the process. */
+export function sharedNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function startSamplerWorker(options: SamplerWorkerOptions): SamplerWorkerHandle {
+  const data: SamplerWorkerData = {
+    kind: 'twstorm-kernel-sampler',
+    sampleMs: options.sampleMs,
+    censusMs: options.censusMs,
+    serverPorts: [...options.serverPorts],
+    epochMs: options.epochMs ?? sharedNowMs(),
+    live: options.onSample !== undefined,
+    ...(options.root !== undefined ? { root: options.root } : {}),
+  };
+  // Resolved next to this file, so it works from dist/ whatever the working directory.
+  const worker = new Worker(new URL('./sampler-worker.js', import.meta.url), { workerData: data });
+  // Like the in-process sampler's timer: an observer must not keep the process alive.
+  worker.unref();
+
+  let resolveReady: () => void = () => undefined;
+  let rejectReady: (err: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined); // a caller who never awaits it must not see an unhandled rejection
+
+  let settleStop: ((samples: KernelSample[]) => void) | undefined;
+  let failStop: ((err: Error) => void) | undefined;
+  let stopped: KernelSample[] | undefined;
+  let failure: Error | undefined;
+
+  worker.on('message', (msg: SamplerWorkerMessage) => {
+    switch (msg.type) {
+      case 'started':
+        resolveReady();
+        break;
+      case 'sample':
+        options.onSample?.(msg.sample);
+        break;
+      case 'error':
+        options.onError?.(msg.message);
+        break;
+      case 'stopped':
+        stopped = msg.samples;
+        settleStop?.(msg.samples);
+        break;
+    }
+  });
+  const fail = (err: Error): void => {
+    failure ??= err;
+    rejectReady(err);
+    failStop?.(err);
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => {
+    if (stopped === undefined) fail(new Error(`sampler worker exited (code ${code}) before returning its samples`));
+  });
+
+  let stopping: Promise<KernelSample[]> | undefined;
+  return {
+    ready,
+    stop(): Promise<KernelSample[]> {
+      stopping ??= new Promise<KernelSample[]>((resolve, reject) => {
+        if (stopped !== undefined) return resolve(stopped);
+        if (failure !== undefined) return reject(failure);
+        settleStop = resolve;
+        failStop = reject;
+        // Awaiting an unref'd worker would let the process exit before the reply arrives.
+        worker.ref();
+        const cmd: SamplerWorkerCommand = { type: 'stop' };
+        worker.postMessage(cmd);
+      }).finally(() => worker.unref());
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Samples kernel state over time on two clocks: the cheap files (sockstat, snmp, netstat)
+ * every `sampleMs`, and the TCP table census every `censusMs`. The split follows measured
+ * costs at 30,000 sockets: the cheap files take ~0.1 ms together while /proc/net/tcp costs
+ * 55–60 ms, because the kernel walks its connection hash table to print it.
+ */
+
+import { KEY_COUNTERS, parseCounterTable, pickCounters } from './counters.js';
+import { readProcNet, readTcpTables, DEFAULT_PROC_ROOT } from './procfs.js';
+import { parseSockstat, parseSockstat6 } from './sockstat.js';
+import { censusTcpTable, type StateCounts } from './tcp-table.js';
+
+export interface KernelSample {
+  /** ms on the caller's clock, taken when the sample's reads began. */
+  t: number;
+  /** `inuse` is IPv4 only and `inuse6` IPv6 only; `orphan` and `alloc` are host-wide. */
+  sockstat: { inuse: number; inuse6: number; tw: number; orphan: number; alloc: number };
+  /** Absolute values of KEY_COUNTERS (0 where this kernel lacks one). */
+  counters: Record<string, number>;
+  /** Present on census ticks; read just after the cheap files, so a few ms after `t`. */
+  census?: { client: StateCounts; server: StateCounts };
+}
+
+export interface KernelSamplerOptions {
+  sampleMs: number;
+  /** Rounded to a multiple of sampleMs (at least one tick). */
+  censusMs: number;
+  /** Local ports that make a socket "server side" in the census. */
+  serverPorts: number[];
+  /** ms on the run's clock; default performance.now(). */
+  clock?: () => number;
+  /** Where /proc lives; tests point it at fixtures. */
+  root?: string;
+  /** Called with each sample as it is taken (live display, streaming from a worker). */
+  onSample?: (sample: KernelSample) => void;
+  /** Called when a sample fails; the sampler keeps going. */
+  onError?: (err: unknown) => void;
+}
+
+export class KernelSampler {
+  private readonly sampleMs: number;
+  private readonly censusEveryTicks: number;
+  private readonly serverPorts: ReadonlySet<number>;
+  private readonly clock: () => number;
+  private readonly root: string;
+  private readonly onSample: ((sample: KernelSample) => void) | undefined;
+  private readonly onError: ((err: unknown) => void) | undefined;
+
+  private readonly samples: KernelSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<KernelSample> | undefined;
+  private ticks = 0;
+  private censusPending = false;
+  private finished: Promise<KernelSample[]> | undefined;
+  private initial: Promise<void> | undefined;
+
+  /** Timer ticks dropped because the previous sample was still being read. */
+  skippedTicks = 0;
+  /** The most recent sampling failure, if any. */
+  lastError: unknown = undefined;
+
+  constructor(options: KernelSamplerOptions) {
+    if (!(options.sampleMs > 0)) throw new RangeError(`sampleMs must be > 0, got ${options.sampleMs}`);
+    if (!(options.censusMs > 0)) throw new RangeError(`censusMs must be > 0, got ${options.censusMs}`);
+    this.sampleMs = options.sampleMs;
+    this.censusEveryTicks = Math.max(1, Math.round(options.censusMs / options.sampleMs));
+    this.serverPorts = new Set(options.serverPorts);
+    this.clock = options.clock ?? (() => performance.now());
+    this.root = options.root ?? DEFAULT_PROC_ROOT;
+    this.onSample = options.onSample;
+    this.onError = options.onError;
+  }
+
+  /** Effective census period after rounding to whole sample ticks. */
+  get censusMs(): number {
+    return this.censusEveryTicks * this.sampleMs;
+  }
+
+  /** Takes a first sample (with census) at once, then samples on the timer. */
+  start(): void {
+    if (this.timer !== undefined || this.finished !== undefined) throw new Error('KernelSampler already started');
+    this.timer = setInterval(() => this.onTick(), this.sampleMs);
+    // The sampler observes a run; it must never be the reason the process stays alive.
+    this.timer.unref();
+    this.initial = this.exclusive(true).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /**
+   * Settles once the first sample (the run's baseline) has been taken or has failed;
+   * callers start their load after it so counter deltas cover all of it.
+   */
+  get ready(): Promise<void> {
+    return this.initial ?? Promise.reject(new Error('KernelSampler not started'));
+  }
+
+  /**
+   * Takes one sample now (with a census unless told otherwise), after any sample in flight,
+   * and records it with the others.
+   */
+  sampleNow(options: { census?: boolean } = {}): Promise<KernelSample> {
+    return this.exclusive(options.census ?? true);
+  }
+
+  /** Stops the timer, takes a final sample with a census, returns every sample in order. */
+  stop(): Promise<KernelSample[]> {
+    this.finished ??= (async () => {
+      if (this.timer !== undefined) clearInterval(this.timer);
+      this.timer = undefined;
+      // A failed final sample is already reported through onError/lastError; the samples
+      // taken so far are still worth returning.
+      await this.exclusive(true).catch(() => undefined);
+      return this.samples.slice();
+    })();
+    return this.finished;
+  }
+
+  private onTick(): void {
+    this.ticks += 1;
+    if (this.ticks % this.censusEveryTicks === 0) this.censusPending = true;
+    // Skip rather than queue: queued reads would bunch up after a slow one and report
+    // several samples for the same moment.
+    if (this.inFlight !== undefined) {
+      this.skippedTicks += 1;
+      return;
+    }
+    const census = this.censusPending;
+    this.exclusive(census).catch(() => undefined);
+  }
+
+  private async exclusive(census: boolean): Promise<KernelSample> {
+    while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
+    // A census taken for any reason satisfies a pending census tick.
+    if (census) this.censusPending = false;
+    const run = this.take(census);
+    this.inFlight = run;
+    try {
+      const sample = await run;
+      this.samples.push(sample);
+      if (this.onSample !== undefined) {
+        try {
+          this.onSample(sample);
+        } catch (err) {
+          // A listener's bug is not a sampling failure: the sample is taken and kept.
+          this.onError?.(err);
+        }
+      }
+      return sample;
+    } catch (err) {
+      this.lastError = err;
+      this.onError?.(err);
+      throw err;
+    } finally {
+      if (this.inFlight === run) this.inFlight = undefined;
+    }
+  }
+
+  private async take(census: boolean): Promise<KernelSample> {
+    const t = this.clock();
+    const texts = await readProcNet(this.root);
+    const sockstat = parseSockstat(texts.sockstat);
+    const inuse6 = texts.sockstat6 === '' ? 0 : parseSockstat6(texts.sockstat6).inuse;
+    const counters = pickCounters(parseCounterTable(texts.snmp + '\n' + texts.netstat), KEY_COUNTERS);
+    const sample: KernelSample = {
+      t,
+      sockstat: { inuse: sockstat.inuse, inuse6, tw: sockstat.tw, orphan: sockstat.orphan, alloc: sockstat.alloc },
+      counters,
+    };
+    if (census) {
+      const { client, server } = censusTcpTable(await readTcpTables(this.root), this.serverPorts);
+      sample.census = { client, server };
+    }
+    return sample;
+  }
+}

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, openSync, writeSync, closeSync, constants, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KernelSampler, type KernelSample } from '../../src/observe/sampler.js';
+import { startSamplerWorker, sharedNowMs } from '../../src/observe/sampler-thread.js';
+import { KEY_COUNTERS } from '../../src/observe/counters.js';
+
+const FIXTURE_ROOT = fileURLToPath(new URL('../../../test/fixtures/proc', import.meta.url));
+
+function assertWellFormed(samples: KernelSample[]): void {
+  assert.ok(samples.length >= 2, `only ${samples.length} samples`);
+  assert.ok(samples[0]?.census, 'first sample has no census');
+  assert.ok(samples.at(-1)?.census, 'last sample has no census');
+  for (let i = 1; i < samples.length; i++) {
+    assert.ok((samples[i]?.t ?? 0) > (samples[i - 1]?.t ?? 0), `t not increasing at ${i}`);
+  }
+  for (const s of samples) {
+    assert.deepEqual(Object.keys(s.counters), [...KEY_COUNTERS]);
+    assert.equal(typeof s.sockstat.tw, 'number');
+    assert.equal(typeof s.sockstat.inuse6, 'number');
+  }
+}
+
+test('KernelSampler on fixtures: sockstat, counters and census land in the sample', async () => {
+  const sampler = new KernelSampler({ sampleMs: 1000, censusMs: 1000, serverPorts: [7000, 7001], root: FIXTURE_ROOT });
+  const s = await sampler.sampleNow();
+  assert.deepEqual(s.sockstat, { inuse: 3, inuse6: 3, tw: 4, orphan: 0, alloc: 7 });
+  assert.equal(s.counters.TcpActiveOpens, 6);
+  assert.equal(s.counters.TcpExtTW, 4);
+  assert.deepEqual(s.census, {
+    server: { LISTEN: 2, TIME_WAIT: 2, ESTABLISHED: 2 },
+    client: { TIME_WAIT: 2, ESTABLISHED: 2 },
+  });
+  assert.equal((await sampler.sampleNow({ census: false })).census, undefined);
+});
+
+test('KernelSampler start/stop on real /proc: cadence, census ticks, no overlap', async () => {
+  let now = 0;
+  const clock = (): number => (now = performance.now());
+  const ends: number[] = [];
+  const sampler = new KernelSampler({
+    sampleMs: 20,
+    censusMs: 50, // rounds to 3 ticks = 60 ms
+    serverPorts: [7000],
+    clock,
+    onSample: () => ends.push(performance.now()),
+  });
+  assert.equal(sampler.censusMs, 60);
+  sampler.start();
+  await sampler.ready;
+  await sleep(300);
+  const samples = await sampler.stop();
+  assertWellFormed(samples);
+  assert.ok(samples.length >= 6, `expected ~15 samples in 300 ms, got ${samples.length}`);
+  const census = samples.filter((s) => s.census).length;
+  assert.ok(census >= 3 && census < samples.length, `census on ${census} of ${samples.length}`);
+  // No overlap: every sample starts after the previous one finished.
+  for (let i = 1; i < samples.length; i++) {
+    assert.ok((samples[i]?.t ?? 0) >= (ends[i - 1] ?? Infinity), `sample ${i} started before ${i - 1} ended`);
+  }
+  assert.equal(ends.length, samples.length);
+  // stop() is idempotent and the timer is gone.
+  assert.equal((await sampler.stop()).length, samples.length);
+  await sleep(60);
+  assert.equal(ends.length, samples.length);
+});
+
+test('KernelSampler skips ticks while a read is stuck instead of queueing them', async () => {
+  // /proc/net/tcp replaced by a FIFO: the census read blocks until the test writes to it.
+  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
+  const fifo = join(root, 'net', 'tcp');
+  const table = readFileSync(join(FIXTURE_ROOT, 'net', 'tcp'));
+  // O_RDWR never blocks on a FIFO; the pending reader keeps the written bytes until it reads.
+  const feed = (): void => {
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    writeSync(fd, table);
+    closeSync(fd);
+  };
+  let sampler: KernelSampler | undefined;
+  try {
+    mkdirSync(join(root, 'net'));
+    for (const f of ['tcp6', 'sockstat', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
+    execFileSync('mkfifo', [fifo]);
+    sampler = new KernelSampler({ sampleMs: 10, censusMs: 100_000, serverPorts: [7000], root });
+    sampler.start();
+    await sleep(200);
+    assert.ok(sampler.skippedTicks >= 10, `only ${sampler.skippedTicks} ticks skipped while blocked`);
+    const released = performance.now();
+    feed();
+    await sampler.ready;
+    await sleep(100);
+    const stopping = sampler.stop();
+    await sleep(50); // let the final census block on the FIFO, then release it
+    feed();
+    const samples = await stopping;
+    assertWellFormed(samples);
+    // Queued ticks would have fired ~20 samples right after the release.
+    const burst = samples.filter((s) => s.t >= released - 1 && s.t < released + 30).length;
+    assert.ok(burst <= 4, `${burst} samples within 30 ms of the release`);
+    assert.ok(samples.length <= 16, `${samples.length} samples: ticks were queued`);
+  } finally {
+    // Unblock any read still waiting on the FIFO so the test process can exit.
+    try {
+      feed();
+    } catch {
+      /* no FIFO */
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('sampler worker: samples on its own thread, on the caller\'s time base', async () => {
+  const epochMs = sharedNowMs();
+  let live = 0;
+  const handle = startSamplerWorker({ sampleMs: 20, censusMs: 60, serverPorts: [7000], epochMs, onSample: () => live++ });
+  await handle.ready;
+  await sleep(250);
+  const stopAt = sharedNowMs() - epochMs;
+  const samples = await handle.stop();
+  assertWellFormed(samples);
+  assert.ok(samples.length >= 5, `only ${samples.length} samples`);
+  assert.ok((samples[0]?.t ?? -1) >= 0, 'first t before the epoch');
+  assert.ok((samples[0]?.t ?? Infinity) < 200, `first t ${samples[0]?.t} far from the epoch`);
+  assert.ok((samples.at(-1)?.t ?? 0) >= stopAt - 1, 'final sample taken before stop()');
+  assert.equal(live, samples.length);
+  assert.equal((await handle.stop()).length, samples.length);
+});
+
+test('sampler worker reports a failure instead of hanging', async () => {
+  const errors: string[] = [];
+  const handle = startSamplerWorker({
+    sampleMs: 20,
+    censusMs: 20,
+    serverPorts: [],
+    root: '/nonexistent-twstorm',
+    onError: (m) => errors.push(m),
+  });
+  await handle.ready;
+  const samples = await handle.stop();
+  assert.deepEqual(samples, []);
+  assert.ok(errors.length >= 2, `errors: ${errors.length}`);
+  assert.match(errors[0] ?? '', /ENOENT/);
+});
