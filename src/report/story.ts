@@ -29,6 +29,13 @@ export function story(result: RunResult): string[] {
     lines.push(`${capital(closer)}${how}; ${int(tw.peak)} sockets sat in TIME_WAIT ${side} at the peak.`);
   }
 
+  if (tw.peakServer > 0 && tw.peakClient === 0 && summary.ports.reuses > 0) {
+    lines.push(
+      `${int(summary.ports.reuses)} client ports were handed out again while the server still held them in TIME_WAIT; ` +
+        `each new SYN reopened that TIME_WAIT (RFC 1122 §4.2.2.13), so the server held one per client port, not one per connection.`,
+    );
+  }
+
   const range = summary.ports.range;
   const notAvail = summary.errors['EADDRNOTAVAIL'] ?? 0;
   if (summary.ports.exhaustedAtMs !== null) {

@@ -1,0 +1,192 @@
+// The CLI as a user meets it: real processes, real namespaces, exit codes, Ctrl-C.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/metrics/result.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const started: ChildProcess[] = [];
+
+function twstorm(args: string[], options: { detached?: boolean; timeoutMs?: number } = {}): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [BIN, ...args], { detached: options.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const timer = setTimeout(() => killGroup(child), options.timeoutMs ?? 60_000);
+  const exit = new Promise<Exit>((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, exit };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(child.spawnargs.length && child.pid ? -child.pid : child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-cli-'));
+});
+after(async () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) killGroup(child);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('twstorm CLI', () => {
+  it('list prints every bundled scenario on one line', async () => {
+    const { exit } = twstorm(['list']);
+    const { code, stdout } = await exit;
+    assert.equal(code, 0);
+    for (const name of ['client-closes-first', 'server-closes-first', 'simultaneous-close', 'rst-close', 'port-exhaustion', 'tw-reuse']) {
+      assert.match(stdout, new RegExp(`^${name}\\s+\\S`, 'm'));
+    }
+  });
+
+  it('refuses a bad scenario with one line per problem, exit 2, and runs nothing', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await writeFile(file, 'name: bad\nconnections: -5\nclose: { first: clinet }\n');
+    const out = path.join(dir, 'bad-out');
+    const { code, stderr } = await twstorm(['run', file, '--out', out]).exit;
+    assert.equal(code, 2);
+    assert.match(stderr, /connections: .*integer/);
+    assert.match(stderr, /close\.first: expected one of client, server, both, got "clinet"/);
+    assert.equal(stderr.trim().split('\n').length, 2, stderr);
+    await assert.rejects(readdir(out), { code: 'ENOENT' });
+  });
+
+  it('an unknown command is a usage error (exit 2)', async () => {
+    const { code, stderr } = await twstorm(['explode']).exit;
+    assert.equal(code, 2);
+    assert.match(stderr, /Unknown argument|Unknown command/i);
+  });
+
+  it('run writes a result JSON in a namespace and prints the summary', async () => {
+    const out = path.join(dir, 'run-out');
+    const { code, stdout, stderr } = await twstorm([
+      'run', 'client-closes-first', '--out', out,
+      '--set', 'connections=300', '--set', 'tail=200ms', '--isolation', 'netns',
+    ]).exit;
+    assert.equal(code, 0, stderr);
+    const files = await readdir(out);
+    assert.equal(files.length, 1);
+    assert.match(files[0]!, /^client-closes-first-\d{8}T\d{6}Z\.json$/);
+    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    assert.equal(result.schema, 'twstorm/result@1');
+    assert.equal(result.interrupted, false);
+    assert.equal(result.environment.isolation, 'netns');
+    assert.equal(result.scenario.connections, 300);
+    assert.equal(result.summary.connections.established, 300);
+    assert.match(stdout, /TIME_WAIT\s+peak 300 \(client 300, server 0\)/);
+    assert.match(stdout, /The client closed first; 300 sockets sat in TIME_WAIT on the client/);
+    assert.ok(stdout.includes(path.join(out, files[0]!)), 'prints the result path');
+  });
+
+  it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {
+    const out = path.join(dir, 'int-out');
+    // Detached: its own process group, so the test can deliver a Ctrl-C the way a terminal
+    // does (to the whole group) and then check that the group is empty.
+    const { child, exit } = twstorm(
+      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
+      { detached: true },
+    );
+    const pgid = child.pid!;
+    // Wait until the run process inside the namespace has its server child (3 processes).
+    await new Promise((r) => setTimeout(r, 2500));
+    process.kill(-pgid, 'SIGINT');
+    const { code, stderr } = await exit;
+    assert.equal(code, 130, stderr);
+    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+    assert.equal(files.length, 1, `files: ${files.join(', ')}`);
+    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    assert.equal(result.interrupted, true);
+    assert.equal(result.stoppedBy, 'interrupted');
+    assert.ok(result.summary.connections.established > 100, `established ${result.summary.connections.established}`);
+    assert.ok(result.summary.connections.attempted < 1_000_000);
+    await waitFor(() => !groupAlive(pgid), 5000);
+  });
+
+  it('a SIGTERM to the outer process alone is passed on: partial result, exit 130', async () => {
+    const out = path.join(dir, 'term-out');
+    const { child, exit } = twstorm(
+      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
+      { detached: true },
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGTERM');
+    const { code, stderr } = await exit;
+    assert.equal(code, 130, stderr);
+    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    assert.equal(result.interrupted, true);
+    await waitFor(() => !groupAlive(child.pid!), 5000);
+  });
+
+  it('serve answers an echo and closes first when told to; Ctrl-C prints its counts', async () => {
+    const { child, exit } = twstorm(['serve', '--port', '0', '--close-first', 'server', '--request', '5', '--response', '8']);
+    let banner = '';
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        banner += d;
+        if (banner.includes('\n')) resolve();
+      }),
+    );
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+    assert.ok(port > 0, banner);
+    const reply = await new Promise<{ data: string; serverEnded: boolean }>((resolve, reject) => {
+      let data = '';
+      const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => socket.write('hello'));
+      socket.on('data', (d: Buffer) => (data += d));
+      socket.on('end', () => {
+        socket.end();
+        resolve({ data, serverEnded: true });
+      });
+      socket.on('error', reject);
+    });
+    assert.equal(reply.data.length, 8);
+    assert.ok(reply.data.startsWith('hello'), reply.data);
+    assert.ok(reply.serverEnded);
+    child.kill('SIGINT');
+    const { code, stdout } = await exit;
+    assert.equal(code, 0);
+    assert.match(stdout, /accepted 1, replied 1, closed fin 1/);
+  });
+});

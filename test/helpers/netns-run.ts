@@ -1,0 +1,21 @@
+// Test harness, run inside a namespace the test made (`unshare -n node netns-run.js ...`):
+// executes one run exactly as `twstorm run` does inside its namespace, then asks the kernel
+// directly (ss, from iproute2) how many sockets are in TIME_WAIT on each side, so tests can
+// hold the tool's census against an independent count. Prints one JSON document.
+import { execFileSync } from 'node:child_process';
+import { loadScenarioFile } from '../../src/scenario/index.js';
+import { executeRun } from '../../src/run/execute.js';
+
+const [scenarioPath, overridesJson] = process.argv.slice(2);
+const scenario = await loadScenarioFile(scenarioPath!, JSON.parse(overridesJson ?? '[]') as string[]);
+const result = await executeRun(
+  { scenario, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '' },
+  new AbortController().signal,
+);
+const port = result.server.port;
+const count = (filter: string): number =>
+  execFileSync('ss', ['-Htan', 'state', 'time-wait', filter], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
+const ss = { server: count(`( sport = :${port} )`), client: count(`( dport = :${port} )`) };
+process.stdout.write(JSON.stringify({ result, ss }));
