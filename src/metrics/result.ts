@@ -36,6 +36,17 @@ export interface Summary {
   /** Kernel counter deltas over the run (first sample → last sample). */
   kernel: Record<string, number>;
   bytes: { sent: number; received: number };
+  /** What the run process itself cost while the load ran (driver + observer thread). */
+  driver: DriverCost;
+}
+
+export interface DriverCost {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** CPU (user + system) per 1,000 connections attempted: how much the driver spends to make the storm. */
+  cpuMsPer1000: number;
+  /** How late the driver's event loop ran its callbacks; a stall here would hide in every latency. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export interface CensusSeries {
@@ -84,6 +95,7 @@ export interface ResultInputs {
   server: { host: string; port: number; stats: EchoServerStats };
   stats: LoadStats;
   samples: KernelSample[];
+  driver: Omit<DriverCost, 'cpuMsPer1000'>;
 }
 
 export function buildResult(input: ResultInputs): RunResult {
@@ -114,6 +126,10 @@ export function buildResult(input: ResultInputs): RunResult {
     },
     kernel: first && last ? pick(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
     bytes: { sent: stats.bytesSent, received: stats.bytesReceived },
+    driver: {
+      ...input.driver,
+      cpuMsPer1000: round(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted)),
+    },
   };
   return {
     schema: RESULT_SCHEMA,

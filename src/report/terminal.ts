@@ -58,6 +58,11 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string): s
   out.push(latency('total', s.latencyMs.total));
   out.push(latency('close', s.latencyMs.close));
   out.push(row('kernel', KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')));
+  const d = s.driver;
+  out.push(
+    row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 connections), ` +
+      `event-loop delay p99 ${ms(d.eventLoopDelayMs.p99)} ms, max ${ms(d.eventLoopDelayMs.max)} ms`),
+  );
   out.push(row('sysctls', Object.entries(env.sysctls).map(([k, v]) => `${k.replace(/^net\.(ipv4|core)\./, '')}=${v ?? '–'}`).join('  ')));
   out.push('');
   for (const line of story(result)) out.push(`→ ${line}`);

@@ -1,7 +1,7 @@
 // One run, inside its environment: server + load driver + observers → result.json.
 // This is the only place that knows all three; each of them knows nothing of the others.
 import { writeFile, rename } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
@@ -10,7 +10,7 @@ import { runClock } from '../driver/clock.js';
 import { runTcpLoad, type TcpLoadPlan } from '../driver/tcp-load.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
-import { buildResult, type RunResult } from '../metrics/result.js';
+import { buildResult, type DriverCost, type RunResult } from '../metrics/result.js';
 import { VERSION } from '../version.js';
 import type { RunJob } from './job.js';
 import { startProgress } from './progress.js';
@@ -80,7 +80,9 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     await sampler.ready;
     const stats = new LoadStats(scenario.sample);
     const progress = startProgress(stats, clock);
+    const cost = measureCost();
     const load = await runTcpLoad(loadPlan(scenario, server.port), stats, clock, signal).finally(() => progress.stop());
+    const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).
     if (!signal.aborted) await abortableSleep(scenario.tail, signal);
@@ -100,6 +102,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       server: { host: scenario.server.host, port, stats: serverStats },
       stats,
       samples,
+      driver,
     });
   } finally {
     await sampler?.stop().catch(() => undefined);
@@ -112,6 +115,25 @@ export async function writeResult(result: RunResult, path: string): Promise<void
   const partial = `${path}.partial`;
   await writeFile(partial, `${JSON.stringify(result, null, 1)}\n`);
   await rename(partial, path);
+}
+
+/** process.cpuUsage covers every thread of the process, so the observer worker is included. */
+function measureCost(): { stop(): Omit<DriverCost, 'cpuMsPer1000'> } {
+  const cpu = process.cpuUsage();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  return {
+    stop() {
+      delay.disable();
+      const used = process.cpuUsage(cpu);
+      const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+      return {
+        cpuUserMs: Math.round(used.user / 1000),
+        cpuSystemMs: Math.round(used.system / 1000),
+        eventLoopDelayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+      };
+    },
+  };
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
