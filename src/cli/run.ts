@@ -1,8 +1,10 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { loadScenarioFile } from '../scenario/index.js';
-import { chooseIsolation, runScenario } from '../run/run-scenario.js';
+import { expandMatrix, loadScenarioFile } from '../scenario/index.js';
+import { chooseIsolation } from '../run/run-scenario.js';
+import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
+import { renderTerminalComparison } from '../report/terminal-compare.js';
 import { resolveScenarioPath } from './bundled.js';
 import { EXIT } from './exit-codes.js';
 
@@ -16,7 +18,7 @@ interface RunArgs {
 
 export const runCommand = {
   command: 'run <scenario>',
-  describe: 'Run a scenario in a fresh network namespace and write its result JSON',
+  describe: 'Run a scenario (every matrix variant) in fresh network namespaces and write result JSON',
   builder: (y: Argv) =>
     y
       .positional('scenario', {
@@ -35,14 +37,20 @@ export const runCommand = {
         choices: ['auto', 'netns', 'host'] as const,
         describe: 'Override environment.isolation (auto: namespace if possible, else host with a warning)',
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result JSON to stdout instead of the summary' })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the result JSON to stdout instead of the summary (an array for a matrix)',
+      })
       .example('$0 run client-closes-first', 'the default storm')
       .example('$0 run scenarios/server-closes-first.yaml --out reports/ --set connections=20000', '')
       .example('$0 run port-exhaustion --set "environment.sysctls.net.ipv4.ip_local_port_range=40000 40999"', ''),
   handler: async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
     const overrides = [...argv.set];
     if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
-    const scenario = await loadScenarioFile(resolveScenarioPath(argv.scenario), overrides);
+    const file = resolveScenarioPath(argv.scenario);
+    const scenario = await loadScenarioFile(file, overrides);
+    const variants = expandMatrix(scenario, file);
     const choice = chooseIsolation(scenario.environment.isolation);
     if (choice.fallbackReason) {
       process.stderr.write(
@@ -50,8 +58,31 @@ export const runCommand = {
           `running on the HOST network instead. Sysctls will not be applied.\n`,
       );
     }
-    const { result, resultPath } = await runScenario(scenario, argv.out, choice);
-    process.stdout.write(argv.json ? `${JSON.stringify(result, null, 1)}\n` : `${renderTerminalSummary(result, resultPath)}\n`);
-    if (result.interrupted) process.exitCode = EXIT.INTERRUPTED;
+    // Between two matrix runs no child is there to receive a Ctrl-C: remember it and stop.
+    let stop = false;
+    const onSignal = (): void => {
+      stop = true;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const outcomes = await runSet(scenario, variants, argv.out, choice, {
+        before: (index, total, variant) => {
+          if (variant && !argv.json) process.stderr.write(`twstorm: run ${index + 1}/${total}: ${variant.label}\n`);
+        },
+        stopRequested: () => stop,
+      });
+      const results = outcomes.map((o) => o.result);
+      if (argv.json) {
+        process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);
+      } else {
+        for (const { result, resultPath } of outcomes) process.stdout.write(`${renderTerminalSummary(result, resultPath)}\n\n`);
+        if (variants.length > 0) process.stdout.write(`${renderTerminalComparison(results)}\n`);
+      }
+      if (stop || results.some((r) => r.interrupted)) process.exitCode = EXIT.INTERRUPTED;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };

@@ -66,6 +66,8 @@ export interface RunResult {
   schema: typeof RESULT_SCHEMA;
   tool: { name: 'twstorm'; version: string };
   scenario: Scenario;
+  /** Which matrix variant this run was (null for a plain scenario). */
+  variant: RunVariant | null;
   startedAt: string;
   endedAt: string;
   interrupted: boolean;
@@ -84,9 +86,16 @@ export interface RunResult {
   histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
 }
 
+export interface RunVariant {
+  /** "close.first=client close.client=rst" */
+  label: string;
+  values: Record<string, string | number | boolean | null>;
+}
+
 export interface ResultInputs {
   version: string;
   scenario: Scenario;
+  variant: RunVariant | null;
   startedAt: Date;
   endedAt: Date;
   stoppedBy: StopReason;
@@ -135,6 +144,7 @@ export function buildResult(input: ResultInputs): RunResult {
     schema: RESULT_SCHEMA,
     tool: { name: 'twstorm', version: input.version },
     scenario: input.scenario,
+    variant: input.variant,
     startedAt: input.startedAt.toISOString(),
     endedAt: input.endedAt.toISOString(),
     interrupted: input.stoppedBy === 'interrupted',

@@ -94,6 +94,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     return buildResult({
       version: VERSION,
       scenario,
+      variant: job.variant,
       startedAt,
       endedAt: new Date(),
       stoppedBy: load.stoppedBy,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult, RunVariant } from '../metrics/result.js';
 import type { RunJob } from './job.js';
 
 export class RunError extends Error {}
@@ -46,13 +46,25 @@ export interface RunOutcome {
   resultPath: string;
 }
 
-export async function runScenario(scenario: Scenario, outDir: string, choice: IsolationChoice): Promise<RunOutcome> {
+export async function runScenario(
+  scenario: Scenario,
+  outDir: string,
+  choice: IsolationChoice,
+  variant: (RunVariant & { slug: string }) | null = null,
+): Promise<RunOutcome> {
   await mkdir(outDir, { recursive: true });
-  const resultPath = path.resolve(outDir, `${scenario.name}-${timestamp()}.json`);
+  const stem = variant ? `${scenario.name}-${variant.slug}` : scenario.name;
+  const resultPath = path.resolve(outDir, `${stem}-${timestamp()}.json`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-'));
   try {
     const jobPath = path.join(tmp, 'job.json');
-    const job: RunJob = { scenario, isolation: choice.isolation, how: choice.how, resultPath };
+    const job: RunJob = {
+      scenario,
+      variant: variant && { label: variant.label, values: variant.values },
+      isolation: choice.isolation,
+      how: choice.how,
+      resultPath,
+    };
     await writeFile(jobPath, JSON.stringify(job));
     const [command, ...args] = [...choice.prefix, process.execPath, CLI_ENTRY, '__inside', jobPath];
     const exit = await runChild(command!, args);

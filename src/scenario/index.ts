@@ -14,3 +14,4 @@ export {
   type ScenarioInput,
 } from './schema.js';
 export { parseScenario } from './validate.js';
+export { expandMatrix, MAX_VARIANTS, type Variant, type MatrixValue } from './matrix.js';

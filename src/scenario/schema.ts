@@ -13,6 +13,8 @@ export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Only net.* sysctls are per network namespace; anything else would change the host. */
 export const SYSCTL_KEY_PATTERN = /^net\.[a-z0-9_.]+$/;
+/** A dotted path to a scenario field; record keys with dots (sysctl names) follow their record. */
+export const MATRIX_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9_]+)*$/;
 
 /**
  * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
@@ -172,6 +174,23 @@ export const scenarioSchema = z
     tail: duration()
       .prefault('2s')
       .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. ${DURATION_HINT}`),
+    matrix: z
+      .record(
+        z.string().regex(MATRIX_KEY_PATTERN, { error: 'expected a field path like "close.first"' }),
+        z
+          .array(z.union([z.string(), z.number(), z.boolean(), z.null()]), { error: 'expected a list of values' })
+          .min(1, { error: 'expected a list of at least one value' }),
+      )
+      .default({})
+      .describe(
+        'Run one variant per combination of these field values, each in its own fresh namespace, and compare them, e.g. {"close.first": ["client", "server"], "close.client": ["fin", "rst"]} gives 4 runs.',
+      ),
+    thresholds: z
+      .record(z.string(), z.string({ error: 'expected a comparison like "< 5" or "== 0"' }))
+      .default({})
+      .describe(
+        'Pass/fail gates over result figures, checked after the run: {"summary.errors.EADDRNOTAVAIL": "== 0", "summary.latencyMs.connect.p99": "< 5"}. A failed threshold makes `twstorm run` exit with code 3.',
+      ),
   })
   .describe('A twstorm scenario: the load to run, how connections close, and what to observe.');
 

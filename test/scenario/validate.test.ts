@@ -23,6 +23,8 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     sample: 100,
     census: 1000,
     tail: 2000,
+    matrix: {},
+    thresholds: {},
   };
   assert.deepEqual(parseScenario({ name: 'x' }, FILE), expected);
 });
@@ -70,7 +72,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second > 0, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, server, environment, sample, census, tail)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, server, environment, sample, census, tail, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration like "30s", "100ms" or a number of milliseconds, got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got true'],

@@ -1,0 +1,27 @@
+// The terminal table for several runs of one scenario (matrix variants): one row each, the
+// figures that tell variants apart.
+import type { RunResult } from '../metrics/result.js';
+import { int, ms } from './format.js';
+
+const HEADERS = ['variant', 'established', 'failed', 'TIME_WAIT client', 'server', 'conn/s', 'connect p99 ms', 'errors'];
+
+export function renderTerminalComparison(results: RunResult[]): string {
+  const rows = results.map((r) => {
+    const s = r.summary;
+    const errors = Object.entries(s.errors).map(([code, n]) => `${code} ${int(n)}`).join(', ') || '–';
+    return [
+      r.variant?.label ?? r.scenario.name,
+      int(s.connections.established),
+      int(s.connections.failed),
+      int(s.timeWait.peakClient),
+      int(s.timeWait.peakServer),
+      int(s.connections.ratePerSec),
+      ms(s.latencyMs.connect.p99),
+      errors,
+    ];
+  });
+  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(HEADERS), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,31 @@
+// A scenario with a matrix is several runs: one per variant, one after the other, each in its
+// own fresh namespace so no variant inherits another's TIME_WAIT sockets.
+import type { Scenario, Variant } from '../scenario/index.js';
+import { runScenario, type IsolationChoice, type RunOutcome } from './run-scenario.js';
+
+export interface RunSetHooks {
+  /** Called before each run with its position, e.g. to print a heading. */
+  before?(index: number, total: number, variant: Variant | null): void;
+  /** Stop after the current run (Ctrl-C between runs). */
+  stopRequested?(): boolean;
+}
+
+export async function runSet(
+  scenario: Scenario,
+  variants: Variant[],
+  outDir: string,
+  choice: IsolationChoice,
+  hooks: RunSetHooks = {},
+): Promise<RunOutcome[]> {
+  const plan: Array<Variant | null> = variants.length > 0 ? variants : [null];
+  const outcomes: RunOutcome[] = [];
+  for (const [index, variant] of plan.entries()) {
+    if (hooks.stopRequested?.()) break;
+    hooks.before?.(index, plan.length, variant);
+    const outcome = await runScenario(variant?.scenario ?? scenario, outDir, choice, variant);
+    outcomes.push(outcome);
+    // An interrupted run means the user wants to stop: the remaining variants do not start.
+    if (outcome.result.interrupted) break;
+  }
+  return outcomes;
+}

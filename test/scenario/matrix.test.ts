@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expandMatrix, parseScenario, ScenarioError } from '../../src/scenario/index.js';
+
+const FILE = 'scenarios/m.yaml';
+
+test('a matrix expands to every combination, each a validated scenario with its own values', () => {
+  const s = parseScenario(
+    { name: 'm', connections: 10, matrix: { 'close.first': ['client', 'server'], 'close.client': ['fin', 'rst'] } },
+    FILE,
+  );
+  const variants = expandMatrix(s, FILE);
+  assert.deepEqual(
+    variants.map((v) => v.label),
+    [
+      'close.first=client close.client=fin',
+      'close.first=client close.client=rst',
+      'close.first=server close.client=fin',
+      'close.first=server close.client=rst',
+    ],
+  );
+  assert.deepEqual(variants.map((v) => v.slug), ['client-fin', 'client-rst', 'server-fin', 'server-rst']);
+  const last = variants[3]!.scenario;
+  assert.equal(last.close.first, 'server');
+  assert.equal(last.close.client, 'rst');
+  assert.equal(last.connections, 10);
+  assert.deepEqual(last.matrix, {}, 'a variant is concrete: no matrix of its own');
+});
+
+test('sysctl names with dots can be varied', () => {
+  const s = parseScenario({ name: 'm', matrix: { 'environment.sysctls.net.ipv4.tcp_tw_reuse': [0, 1] } }, FILE);
+  const variants = expandMatrix(s, FILE);
+  assert.deepEqual(variants.map((v) => v.scenario.environment.sysctls['net.ipv4.tcp_tw_reuse']), [0, 1]);
+});
+
+test('no matrix, no variants', () => {
+  assert.deepEqual(expandMatrix(parseScenario({ name: 'm' }, FILE), FILE), []);
+});
+
+test('an unknown field or a bad value is refused with its path before anything runs', () => {
+  const unknown = parseScenario({ name: 'm', matrix: { 'close.frist': ['client'] } }, FILE);
+  assert.throws(() => expandMatrix(unknown, FILE), (err: unknown) => {
+    assert.ok(err instanceof ScenarioError);
+    assert.deepEqual(err.problems, ['scenarios/m.yaml: matrix.close.frist: no such scenario field']);
+    return true;
+  });
+  const bad = parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'nobody'] } }, FILE);
+  assert.throws(() => expandMatrix(bad, FILE), (err: unknown) => {
+    assert.ok(err instanceof ScenarioError);
+    assert.match(err.problems.join('\n'), /matrix variant close\.first=nobody\): close\.first: expected one of client, server, both/);
+    return true;
+  });
+});
+
+test('a matrix cannot vary the name or itself, and cannot explode', () => {
+  const named = parseScenario({ name: 'm', matrix: { name: ['a', 'b'] } }, FILE);
+  assert.throws(() => expandMatrix(named, FILE), /matrix\.name: cannot vary name/);
+  const huge = parseScenario({ name: 'm', matrix: { connections: [1, 2, 3, 4, 5, 6, 7, 8, 9], concurrency: [1, 2, 3, 4, 5, 6, 7, 8] } }, FILE);
+  assert.throws(() => expandMatrix(huge, FILE), /72 variants; at most 64/);
+});
