@@ -84,11 +84,14 @@ export interface TcpSocketRow {
   localAddressHex(): string;
   /** Remote address exactly as printed. */
   remoteAddressHex(): string;
+  /** "local:port remote:port" exactly as printed: unique per connection within a namespace. */
+  endpointsKey(): string;
 }
 
 export type TcpSocketVisitor = (row: TcpSocketRow) => void;
 
 const SPACE = 32;
+const LISTEN = 0x0a;
 const COLON = 58;
 
 /** Value of one hex digit char code, or -1. */
@@ -142,6 +145,10 @@ class RowCursor implements TcpSocketRow {
   }
   remoteAddressHex(): string {
     return this.text.slice(this.remoteStart, this.remoteColon);
+  }
+  endpointsKey(): string {
+    // Ports are always printed as exactly four hex digits (%04X).
+    return this.text.slice(this.localStart, this.remoteColon + 5);
   }
 }
 
@@ -225,9 +232,20 @@ export function censusTcpTable(texts: readonly string[], serverPorts: ReadonlySe
 
   const client = new Uint32Array(STATE_BY_CODE.length);
   const server = new Uint32Array(STATE_BY_CODE.length);
+  // The kernel produces these files through seq_file a page at a time and, between two read()
+  // calls, resumes its walk of the connection hash by position; while sockets come and go (a
+  // storm in progress) a line can be printed twice. A connection's 4-tuple is unique in a
+  // namespace at any instant, so repeats are dropped. Listeners are exempt: several
+  // SO_REUSEPORT listeners share one local address and all show remote 0.0.0.0:0.
+  const seen = new Set<string>();
   const visit = (row: TcpSocketRow): void => {
     const code = row.state;
     if (code >= client.length) return;
+    if (code !== LISTEN) {
+      const key = row.endpointsKey();
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
     if (isServer[row.localPort] === 1) server[code]! += 1;
     else client[code]! += 1;
   };

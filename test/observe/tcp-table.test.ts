@@ -113,7 +113,8 @@ function syntheticTables(n: number): string[] {
   for (let i = 0; i < n; i++) {
     const sl = String(i).padStart(4, ' ');
     const st = states[i % states.length] ?? '06';
-    const port = (32768 + (i % 28232)).toString(16).toUpperCase().padStart(4, '0');
+    // Unique 4-tuples, as in a real table (the census drops repeated ones).
+    const port = (1024 + i).toString(16).toUpperCase().padStart(4, '0');
     const server = i % 2 === 0;
     const local = server ? '1B58' : port;
     const remote = server ? port : '1B58';
@@ -152,4 +153,15 @@ test('census of 30,000 lines: correct, and its time is printed', (t) => {
   const msg = `census of ${n} lines: first ${firstMs.toFixed(1)} ms, median ${runs[5]?.toFixed(1)} ms, best ${runs[0]?.toFixed(1)} ms; visiting with remote addresses ${addrMs.toFixed(1)} ms`;
   t.diagnostic(msg);
   console.log(msg);
+});
+
+test('a connection printed twice (seq_file resuming mid-walk) is counted once; listeners are not merged', () => {
+  const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  const tw = '   1: 0100007F:9C40 0100007F:1B58 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000\n';
+  const tw2 = '   2: 0100007F:9C42 0100007F:1B58 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000\n';
+  const listen = '   0: 0100007F:1B58 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0\n';
+  const text = header + listen + listen + tw + tw2 + tw;
+  const census = censusTcpTable([text], new Set([7000]));
+  assert.deepEqual(census.client, { TIME_WAIT: 2 });
+  assert.deepEqual(census.server, { LISTEN: 2 });
 });
