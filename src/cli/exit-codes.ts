@@ -5,6 +5,10 @@ export const EXIT = {
   RUN_FAILED: 1,
   /** Bad command line or scenario file: nothing ran. */
   USAGE: 2,
+  /** The run completed but a scenario threshold failed (the result was written). */
+  THRESHOLDS_FAILED: 3,
+  /** `twstorm compare`: a regression beyond the tolerance, or a baseline scenario with no current result. */
+  REGRESSION: 4,
   /** Ctrl-C: the partial result was written. 128 + SIGINT, as shells report it. */
   INTERRUPTED: 130,
 } as const;

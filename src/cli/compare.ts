@@ -1,0 +1,88 @@
+// `twstorm compare`: parse, call, print. Exit 4 on a regression so CI can gate on it.
+import { appendFile, writeFile } from 'node:fs/promises';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import {
+  CompareInputError,
+  checkSelectors,
+  compareResults,
+  pairResults,
+  renderCompareJunit,
+  renderCompareMarkdown,
+  renderCompareTerminal,
+} from '../compare/index.js';
+import { EXIT } from './exit-codes.js';
+
+interface CompareArgs {
+  baseline: string;
+  current: string;
+  tolerance: string;
+  metric: string[];
+  'latency-floor': number;
+  markdown: boolean;
+  junit?: string;
+  json: boolean;
+}
+
+/** "10%", "10" or "2.5%" → 10, 10, 2.5 (percent). */
+export function parseTolerance(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`twstorm: ${message}\n`);
+  process.exit(EXIT.USAGE);
+}
+
+export const compareCommand = {
+  command: 'compare <baseline> <current>',
+  describe: 'Compare results against a baseline (two files, or two directories matched by scenario name); exit 4 on regression',
+  builder: (y: Argv) =>
+    y
+      .positional('baseline', { type: 'string', demandOption: true, describe: 'Baseline result JSON, or a directory of them' })
+      .positional('current', { type: 'string', demandOption: true, describe: 'Current result JSON, or a directory of them' })
+      .option('tolerance', { type: 'string', default: '10%', describe: 'Change (relative to the baseline) allowed before it counts' })
+      .option('metric', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'Only these figures (a path or a prefix, "summary." optional): --metric latencyMs.connect --metric timeWait.peak',
+      })
+      .option('latency-floor', {
+        type: 'number',
+        default: 0.1,
+        describe: 'Latency changes smaller than this many ms are never regressions (loopback percentiles are jittery)',
+      })
+      .option('markdown', { type: 'boolean', default: false, describe: 'Markdown table: appended to $GITHUB_STEP_SUMMARY when set, else printed' })
+      .option('junit', { type: 'string', describe: 'Write JUnit XML here: one test case per scenario × metric' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON instead of the table' })
+      .example('$0 compare baseline/ reports/ --tolerance 15% --junit compare.xml', 'gate a CI run on a committed baseline'),
+  handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
+    const tolerancePct = parseTolerance(argv.tolerance);
+    if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}`);
+    if (!(argv.latencyFloor >= 0)) usage(`--latency-floor: expected milliseconds ≥ 0, got ${argv.latencyFloor}`);
+    const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
+    if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');
+    const problems = checkSelectors(argv.metric);
+    if (problems.length > 0) {
+      for (const p of problems) process.stderr.write(`twstorm: ${p}\n`);
+      process.exit(EXIT.USAGE);
+    }
+    let report;
+    try {
+      const pairing = await pairResults(argv.baseline, argv.current);
+      report = compareResults(argv.baseline, argv.current, pairing, { tolerancePct, latencyFloorMs: argv.latencyFloor, metrics: argv.metric });
+    } catch (err) {
+      if (err instanceof CompareInputError) usage(err.message);
+      throw err;
+    }
+    // Markdown goes to the job summary when there is one; otherwise it takes the table's
+    // place on stdout. --json keeps stdout pure JSON, so it needs the job summary file.
+    if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+    else if (argv.markdown && !summaryFile) process.stdout.write(renderCompareMarkdown(report));
+    else process.stdout.write(`${renderCompareTerminal(report)}\n`);
+    if (argv.markdown && summaryFile) await appendFile(summaryFile, `${renderCompareMarkdown(report)}\n`);
+    if (argv.junit) await writeFile(argv.junit, renderCompareJunit(report));
+    if (report.failed) process.exitCode = EXIT.REGRESSION;
+  },
+};

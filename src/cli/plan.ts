@@ -1,0 +1,77 @@
+// `twstorm plan`: parse, call, print. Capacity from the model, or held against a measured run.
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { readResultFile, CompareInputError } from '../compare/index.js';
+import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
+import { EXIT } from './exit-codes.js';
+
+interface PlanArgs {
+  'port-range'?: string;
+  'time-wait'?: number;
+  sources?: number;
+  destinations?: number;
+  'tw-reuse'?: number;
+  loopback?: boolean;
+  'keep-alive'?: string;
+  rate?: number;
+  'max-tw-buckets'?: number;
+  closer?: Closer;
+  'bind-before-connect'?: boolean;
+  'tw-sock-bytes'?: number;
+  from?: string;
+  json: boolean;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`twstorm: ${message}\n`);
+  process.exit(EXIT.USAGE);
+}
+
+export const planCommand = {
+  command: 'plan',
+  describe: 'Capacity model: sustainable new connections/s, time to port exhaustion, TIME_WAIT and its memory',
+  builder: (y: Argv) =>
+    y
+      .option('port-range', { type: 'string', describe: 'Ephemeral ports "LOW HIGH" (default: this machine\'s ip_local_port_range)' })
+      .option('time-wait', { type: 'number', describe: 'TIME_WAIT length in seconds (Linux: fixed 60)' })
+      .option('sources', { type: 'number', describe: 'Client source addresses the connections are spread over (default 1)' })
+      .option('destinations', { type: 'number', describe: 'Distinct destination IP:port pairs (default 1)' })
+      .option('tw-reuse', { type: 'number', choices: [0, 1, 2], describe: 'net.ipv4.tcp_tw_reuse (default: this machine\'s)' })
+      .option('loopback', { type: 'boolean', describe: 'Destinations are loopback (tcp_tw_reuse=2 then applies)' })
+      .option('keep-alive', { type: 'string', describe: 'Share of requests that reuse a connection: "80%" or 0.8 (default 0)' })
+      .option('rate', { type: 'number', describe: 'Offered requests/s (new connections/s with no keep-alive)' })
+      .option('max-tw-buckets', { type: 'number', describe: 'net.ipv4.tcp_max_tw_buckets (default: this machine\'s)' })
+      .option('closer', {
+        choices: ['client', 'server', 'rst'] as const,
+        describe: 'Who closes first: client (TIME_WAIT on the client), server, or rst (client aborts, no TIME_WAIT)',
+      })
+      .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT' })
+      .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
+      .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
+      .example('$0 plan --rate 2000', 'does 2,000 new connections/s to one backend fit?')
+      .example('$0 plan --rate 2000 --sources 4 --keep-alive 50%', '')
+      .example('$0 plan --from reports/port-exhaustion-20250101T000000Z.json', 'the model against a measured run'),
+  handler: async (argv: ArgumentsCamelCase<PlanArgs>): Promise<void> => {
+    if (argv.from !== undefined) {
+      let result;
+      try {
+        result = await readResultFile(argv.from);
+      } catch (err) {
+        if (err instanceof CompareInputError) usage(err.message);
+        throw err;
+      }
+      const comparison = planFromResult(result);
+      process.stdout.write(argv.json ? `${JSON.stringify(comparison, null, 1)}\n` : `${renderPlanFromResult(comparison, argv.from)}\n`);
+      return;
+    }
+    let resolved;
+    try {
+      resolved = await resolvePlanInputs(argv);
+    } catch (err) {
+      if (err instanceof PlanInputError) usage(err.message);
+      throw err;
+    }
+    const plan = computePlan(resolved.inputs);
+    process.stdout.write(argv.json ? `${JSON.stringify({ ...resolved, plan }, null, 1)}\n` : `${renderPlan(resolved.inputs, resolved.sources, plan)}\n`);
+  },
+};

@@ -1,0 +1,97 @@
+// Finding the results to compare: two files, or two directories whose results are matched
+// by scenario name (the newest result per name, by startedAt, wins — a CI job that re-ran a
+// scenario compares its last attempt).
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RESULT_SCHEMA, type RunResult } from '../metrics/result.js';
+
+export class CompareInputError extends Error {}
+
+export interface LoadedResult {
+  file: string;
+  result: RunResult;
+}
+
+export interface Pairing {
+  pairs: Array<{ name: string; baseline: LoadedResult; current: LoadedResult }>;
+  /** Scenario names with a baseline but no current result: the run that should have made it did not. */
+  missing: string[];
+  /** Scenario names new in the current set: nothing to compare them with yet. */
+  added: string[];
+}
+
+export async function readResultFile(file: string): Promise<RunResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CompareInputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new CompareInputError(`${file} is not JSON (${(err as Error).message}); pass a result written by "twstorm run"`);
+  }
+  if (!isResult(doc)) {
+    throw new CompareInputError(`${file} is not a twstorm result (expected "schema": "${RESULT_SCHEMA}" with a summary block)`);
+  }
+  return doc;
+}
+
+function isResult(doc: unknown): doc is RunResult {
+  if (doc === null || typeof doc !== 'object') return false;
+  const d = doc as Record<string, unknown>;
+  return d['schema'] === RESULT_SCHEMA && typeof d['summary'] === 'object' && d['summary'] !== null && typeof d['scenario'] === 'object';
+}
+
+/** Every result in a directory (not recursive); other JSON files there are skipped. */
+async function resultsIn(dir: string): Promise<Map<string, LoadedResult>> {
+  const newest = new Map<string, LoadedResult>();
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    let result: RunResult;
+    try {
+      result = await readResultFile(file);
+    } catch {
+      continue;
+    }
+    const key = result.scenario.name;
+    const seen = newest.get(key);
+    if (!seen || seen.result.startedAt < result.startedAt) newest.set(key, { file, result });
+  }
+  return newest;
+}
+
+async function kindOf(p: string): Promise<'file' | 'dir'> {
+  try {
+    return (await stat(p)).isDirectory() ? 'dir' : 'file';
+  } catch (err) {
+    throw new CompareInputError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function pairResults(baseline: string, current: string): Promise<Pairing> {
+  const [bKind, cKind] = await Promise.all([kindOf(baseline), kindOf(current)]);
+  if (bKind !== cKind) {
+    throw new CompareInputError(`${baseline} is a ${bKind === 'dir' ? 'directory' : 'file'} but ${current} is a ${cKind === 'dir' ? 'directory' : 'file'}: compare two result files or two directories`);
+  }
+  if (bKind === 'file') {
+    const [b, c] = await Promise.all([readResultFile(baseline), readResultFile(current)]);
+    // Two files are compared whatever their names: the user chose them.
+    return { pairs: [{ name: c.scenario.name, baseline: { file: baseline, result: b }, current: { file: current, result: c } }], missing: [], added: [] };
+  }
+  const [b, c] = await Promise.all([resultsIn(baseline), resultsIn(current)]);
+  if (b.size === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${baseline}`);
+  if (c.size === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${current}`);
+  const pairs: Pairing['pairs'] = [];
+  const missing: string[] = [];
+  for (const [name, base] of [...b].sort(([x], [y]) => x.localeCompare(y))) {
+    const cur = c.get(name);
+    if (cur) pairs.push({ name, baseline: base, current: cur });
+    else missing.push(name);
+  }
+  const added = [...c.keys()].filter((name) => !b.has(name)).sort();
+  return { pairs, missing, added };
+}

@@ -1,0 +1,33 @@
+// Why two runs' numbers may differ for reasons other than the code under test: a different
+// kernel (TCP and port allocation change between versions), different sysctls, host instead
+// of a namespace (host sockets counted too), another Node, another machine size, or a
+// different scenario (more connections, another rate). Each difference is one note.
+import type { RunResult } from '../metrics/result.js';
+
+const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'server'] as const;
+
+export function environmentNotes(baseline: RunResult, current: RunResult): string[] {
+  const notes: string[] = [];
+  const b = baseline.environment;
+  const c = current.environment;
+  const differs = (label: string, x: unknown, y: unknown): void => {
+    if (JSON.stringify(x) !== JSON.stringify(y)) notes.push(`${label} differs: ${show(x)} → ${show(y)}`);
+  };
+  differs('kernel', b.kernel, c.kernel);
+  differs('isolation', b.isolation, c.isolation);
+  differs('node', b.node, c.node);
+  differs('cpus', b.cpus, c.cpus);
+  differs('arch', b.arch, c.arch);
+  for (const key of [...new Set([...Object.keys(b.sysctls), ...Object.keys(c.sysctls)])].sort()) {
+    differs(`sysctl ${key}`, b.sysctls[key] ?? null, c.sysctls[key] ?? null);
+  }
+  const bs = baseline.scenario as unknown as Record<string, unknown>;
+  const cs = current.scenario as unknown as Record<string, unknown>;
+  for (const field of SCENARIO_FIELDS) differs(`scenario ${field}`, bs[field], cs[field]);
+  if (baseline.interrupted || current.interrupted) {
+    notes.push(`interrupted run: ${baseline.interrupted ? 'baseline' : ''}${baseline.interrupted && current.interrupted ? ' and ' : ''}${current.interrupted ? 'current' : ''} stopped early`);
+  }
+  return notes;
+}
+
+const show = (v: unknown): string => (v === null || v === undefined ? '–' : typeof v === 'string' ? v : JSON.stringify(v));

@@ -1,0 +1,64 @@
+// The comparison as JUnit XML: one <testsuite> per scenario, one <testcase> per scenario ×
+// metric, a <failure> for each regression. CI systems (GitHub via actions, GitLab, Jenkins)
+// show these as test results. Everything user-supplied is escaped, and characters XML 1.0
+// forbids (control characters other than tab, newline, carriage return) are dropped.
+import type { CompareReport } from './compare.js';
+import { shortMetric, value, why } from './render-common.js';
+
+// XML 1.0 Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+export function xmlEscape(text: string): string {
+  return text
+    .replace(NOT_XML_CHAR, '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;');
+}
+
+const attr = (name: string, v: string | number): string => `${name}="${xmlEscape(String(v))}"`;
+
+export function renderCompareJunit(report: CompareReport): string {
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  for (const s of report.scenarios) {
+    const cases = s.metrics.map((m) => {
+      const name = attr('name', shortMetric(m.metric));
+      const classname = attr('classname', `twstorm.compare.${s.scenario}`);
+      const detail = `${shortMetric(m.metric)}: baseline ${value(m.baseline)}, current ${value(m.current)} (${m.better} is better)`;
+      if (m.status === 'regression') {
+        return `    <testcase ${classname} ${name} time="0">\n      <failure ${attr('message', why(m, report.tolerancePct))} type="regression">${xmlEscape(detail)}</failure>\n    </testcase>`;
+      }
+      if (m.status === 'n/a') {
+        return `    <testcase ${classname} ${name} time="0">\n      <skipped ${attr('message', 'no value in one of the runs')}/>\n    </testcase>`;
+      }
+      return `    <testcase ${classname} ${name} time="0"/>`;
+    });
+    const props = s.noise.map((n) => `      <property name="noise" ${attr('value', n)}/>`);
+    tests += s.metrics.length;
+    failures += s.regressions;
+    const skipped = s.metrics.filter((m) => m.status === 'n/a').length;
+    suites.push(
+      `  <testsuite ${attr('name', s.scenario)} ${attr('tests', s.metrics.length)} ${attr('failures', s.regressions)} errors="0" ${attr('skipped', skipped)}>\n` +
+        (props.length > 0 ? `    <properties>\n${props.join('\n')}\n    </properties>\n` : '') +
+        `${cases.join('\n')}\n  </testsuite>`,
+    );
+  }
+  for (const name of report.missing) {
+    tests++;
+    failures++;
+    suites.push(
+      `  <testsuite ${attr('name', name)} tests="1" failures="1" errors="0" skipped="0">\n` +
+        `    <testcase ${attr('classname', `twstorm.compare.${name}`)} name="result present" time="0">\n` +
+        `      <failure message="in the baseline but no current result" type="missing">${xmlEscape(`no current result for scenario ${name}; did its run fail?`)}</failure>\n` +
+        `    </testcase>\n  </testsuite>`,
+    );
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="twstorm compare" ${attr('tests', tests)} ${attr('failures', failures)} errors="0">\n${suites.join('\n')}\n</testsuites>\n`
+  );
+}

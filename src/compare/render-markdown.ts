@@ -1,0 +1,32 @@
+// The comparison as GitHub-flavoured Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY).
+// Only regressions and improvements are listed in full per scenario; unchanged figures are
+// counted, so a summary of twenty scenarios stays readable.
+import type { CompareReport } from './compare.js';
+import { change, shortMetric, value } from './render-common.js';
+
+// Table cells must not break the table: escape the pipe and keep each cell on one line.
+const cell = (s: string): string => s.replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
+
+export function renderCompareMarkdown(report: CompareReport): string {
+  const out: string[] = [];
+  out.push(`## twstorm compare: ${report.failed ? '❌ regression' : '✅ no regression'}`, '');
+  out.push(`Baseline \`${cell(report.baseline)}\`, current \`${cell(report.current)}\`, tolerance ${report.tolerancePct}%.`, '');
+  out.push('| scenario | metric | baseline | current | change | status |', '| --- | --- | ---: | ---: | ---: | --- |');
+  for (const s of report.scenarios) {
+    const shown = s.metrics.filter((m) => m.status === 'regression' || m.status === 'improvement');
+    for (const m of shown) {
+      const status = m.status === 'regression' ? '❌ regression' : '✅ improved';
+      out.push(`| ${cell(s.scenario)} | ${cell(shortMetric(m.metric))} | ${value(m.baseline)} | ${value(m.current)} | ${change(m)} | ${status} |`);
+    }
+    const quiet = s.metrics.length - shown.length;
+    if (quiet > 0) out.push(`| ${cell(s.scenario)} | ${quiet} other figure${quiet === 1 ? '' : 's'} | | | | within tolerance |`);
+  }
+  for (const name of report.missing) out.push(`| ${cell(name)} | — | | | | ❌ missing from current |`);
+  for (const name of report.added) out.push(`| ${cell(name)} | — | | | | new, no baseline |`);
+  const noisy = report.scenarios.filter((s) => s.noise.length > 0);
+  if (noisy.length > 0) {
+    out.push('', '**Noise notes** — the two runs were not made the same way, so differences may not be the code:', '');
+    for (const s of noisy) for (const note of s.noise) out.push(`- ${cell(s.scenario)}: ${cell(note)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,115 @@
+// The model held against a measured run: the inputs come from the result (port range,
+// tcp_tw_reuse and tcp_max_tw_buckets as read back in the run's namespace, the scenario's
+// rate and close policy), and the predictions are set beside what the run measured.
+// Pure (no I/O), so the HTML report can show the same table.
+import type { RunResult } from '../metrics/result.js';
+import { computePlan, type Closer, type PlanInputs, type PlanOutput } from './model.js';
+import { DEFAULT_TW_SOCK_BYTES, parsePortRange } from './machine.js';
+
+export interface PredictedVsMeasured {
+  label: string;
+  /** Unit of both figures, e.g. "ms" or "sockets". */
+  unit: string;
+  predicted: number | null;
+  measured: number | null;
+  /** (measured − predicted) ÷ predicted, in percent; null when either is missing or predicted is 0. */
+  errorPct: number | null;
+}
+
+export interface PlanFromResult {
+  inputs: PlanInputs;
+  /** Input name → where it came from ("result: environment.sysctls…", "assumed: …"). */
+  sources: Record<string, string>;
+  plan: PlanOutput;
+  rows: PredictedVsMeasured[];
+  /** True when the run ran into exhaustion (or the model says it should have): worth showing. */
+  applicable: boolean;
+  notes: string[];
+}
+
+export function planFromResult(result: RunResult): PlanFromResult {
+  const { summary, scenario, environment } = result;
+  const sysctls = environment.sysctls;
+  const notes: string[] = [];
+  const sources: Record<string, string> = {};
+
+  const range = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? '') ?? summary.ports.range;
+  sources['portRange'] = range ? 'result: environment.sysctls net.ipv4.ip_local_port_range' : 'assumed: Linux default 32768–60999';
+  const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
+  sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
+  const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
+  sources['maxTwBuckets'] = sysctls['net.ipv4.tcp_max_tw_buckets'] != null ? 'result: environment.sysctls' : 'assumed: 262,144';
+
+  // The run clock starts before the server and observers; the baseline kernel sample is
+  // taken right before the first connection (see run/execute.ts), so its time is the load's start.
+  const loadStartMs = result.series.kernel.t[0] ?? 0;
+  const exhaustedMs = summary.ports.exhaustedAtMs === null ? null : summary.ports.exhaustedAtMs - loadStartMs;
+
+  let rate: number;
+  if (scenario.rate !== null && scenario.rate !== undefined) {
+    rate = scenario.rate;
+    sources['rate'] = 'result: scenario.rate (open loop: the offered rate)';
+  } else if (exhaustedMs !== null && exhaustedMs > 0) {
+    // A closed loop has no offered rate; the rate it reached before the ports ran out is the
+    // best stand-in, which makes the exhaustion-time check close to circular (said below).
+    rate = (summary.connections.established / exhaustedMs) * 1000;
+    sources['rate'] = 'measured: established ÷ time to exhaustion (closed loop)';
+    notes.push('closed loop: the rate is measured up to exhaustion, so predicted exhaustion agrees almost by construction; the TIME_WAIT peak is the real check');
+  } else {
+    rate = summary.connections.ratePerSec;
+    sources['rate'] = 'measured: summary.connections.ratePerSec (closed loop)';
+  }
+
+  const closer: Closer = scenario.close.first === 'server' ? 'server' : scenario.close.client === 'rst' ? 'rst' : 'client';
+  sources['closer'] = `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client})`;
+  if (scenario.close.first === 'both') notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
+
+  const inputs: PlanInputs = {
+    portLow: range?.low ?? 32768,
+    portHigh: range?.high ?? 60999,
+    reservedPorts: 0,
+    timeWaitSec: 60,
+    sources: 1,
+    destinations: 1,
+    twReuse,
+    loopback: true,
+    twReuseDelaySec: 1,
+    keepAliveShare: 0,
+    rate,
+    maxTwBuckets: buckets,
+    closer,
+    bindBeforeConnect: false,
+    twSockBytes: DEFAULT_TW_SOCK_BYTES,
+  };
+  sources['timeWaitSec'] = 'Linux constant TCP_TIMEWAIT_LEN';
+  sources['sources'] = 'result: one source address (127.0.0.1)';
+  sources['destinations'] = `result: one server ${result.server.host}:${result.server.port}`;
+  sources['reservedPorts'] = 'assumed: none (not recorded in results)';
+  sources['twReuseDelaySec'] = 'assumed: 1 s (not recorded in results)';
+  sources['keepAliveShare'] = 'result: none (one exchange per connection)';
+  sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
+  const plan = computePlan(inputs);
+
+  // The run is bounded: it starts min(connections, rate × duration) connections, and TIME_WAIT
+  // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s.
+  const attempts = Math.min(scenario.connections, rate * (scenario.duration / 1000));
+  const runTimeWait = plan.timeWait.side === 'none'
+    ? 0
+    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? plan.usablePorts : Infinity, rate * inputs.timeWaitSec, buckets));
+  const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
+  // The first connection that finds no port is number `usablePorts` (0-based) of the schedule.
+  const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > plan.usablePorts ? plan.exhaustionSec * 1000 : null;
+
+  const rows: PredictedVsMeasured[] = [
+    row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
+    row(`TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
+    row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : plan.usablePorts, exhaustedMs === null ? null : summary.connections.established),
+  ];
+  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null, notes };
+}
+
+function row(label: string, unit: string, predicted: number | null, measured: number | null): PredictedVsMeasured {
+  const round = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+  const errorPct = predicted === null || measured === null || predicted === 0 ? null : Math.round(((measured - predicted) / predicted) * 1000) / 10;
+  return { label, unit, predicted: round(predicted), measured: round(measured), errorPct };
+}

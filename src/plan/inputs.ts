@@ -1,0 +1,79 @@
+// `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
+import { countReserved, parsePortRange, readMachineFacts } from './machine.js';
+import type { Closer, PlanInputs } from './model.js';
+
+export interface PlanFlags {
+  portRange?: string;
+  timeWait?: number;
+  sources?: number;
+  destinations?: number;
+  twReuse?: number;
+  loopback?: boolean;
+  keepAlive?: string;
+  rate?: number;
+  maxTwBuckets?: number;
+  closer?: Closer;
+  bindBeforeConnect?: boolean;
+  twSockBytes?: number;
+}
+
+export class PlanInputError extends Error {}
+
+/** "80%", "0.8" → 0.8. */
+export function parseShare(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!match) return null;
+  const share = match[2] ? Number(match[1]) / 100 : Number(match[1]);
+  return share >= 0 && share <= 1 ? share : null;
+}
+
+export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: PlanInputs; sources: Record<string, string> }> {
+  const machine = await readMachineFacts();
+  const sources: Record<string, string> = {};
+  const given = 'given';
+  const pick = <T>(key: string, flag: T | undefined, fallback: { value: T; from: string }): T => {
+    sources[key] = flag !== undefined ? given : fallback.from;
+    return flag !== undefined ? flag : fallback.value;
+  };
+  let range = machine.portRange.value;
+  if (flags.portRange !== undefined) {
+    const parsed = parsePortRange(flags.portRange);
+    if (!parsed) throw new PlanInputError(`--port-range: expected "LOW HIGH" or LOW-HIGH within 1–65535, got ${JSON.stringify(flags.portRange)}`);
+    range = parsed;
+    sources['portRange'] = given;
+  } else sources['portRange'] = machine.portRange.from;
+  // Reserved ports are this machine's; with a range given by hand they still apply to it.
+  const reservedPorts = countReserved(machine.reservedPorts.value, range.low, range.high);
+  let keepAliveShare = 0;
+  if (flags.keepAlive !== undefined) {
+    const share = parseShare(flags.keepAlive);
+    if (share === null) throw new PlanInputError(`--keep-alive: expected a share like "80%" or 0.8, got ${JSON.stringify(flags.keepAlive)}`);
+    keepAliveShare = share;
+    sources['keepAliveShare'] = given;
+  } else sources['keepAliveShare'] = 'assumed: 0 (every request opens a new connection)';
+  for (const [name, v] of [['sources', flags.sources], ['destinations', flags.destinations], ['time-wait', flags.timeWait]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new PlanInputError(`--${name}: expected a positive number, got ${v}`);
+  }
+  if (flags.rate !== undefined && !(Number.isFinite(flags.rate) && flags.rate >= 0)) throw new PlanInputError(`--rate: expected requests per second ≥ 0, got ${flags.rate}`);
+
+  const inputs: PlanInputs = {
+    portLow: range.low,
+    portHigh: range.high,
+    reservedPorts,
+    timeWaitSec: pick('timeWaitSec', flags.timeWait, { value: 60, from: 'Linux: TCP_TIMEWAIT_LEN, a fixed 60 s' }),
+    sources: pick('sources', flags.sources, { value: 1, from: 'assumed: 1' }),
+    destinations: pick('destinations', flags.destinations, { value: 1, from: 'assumed: 1' }),
+    twReuse: pick('twReuse', flags.twReuse, machine.twReuse),
+    loopback: pick('loopback', flags.loopback, { value: false, from: 'assumed: destinations are not loopback' }),
+    twReuseDelaySec: machine.twReuseDelaySec.value,
+    keepAliveShare,
+    rate: flags.rate ?? null,
+    maxTwBuckets: pick('maxTwBuckets', flags.maxTwBuckets, machine.maxTwBuckets),
+    closer: pick('closer', flags.closer, { value: 'client' as Closer, from: 'assumed: the client closes first (holds the TIME_WAIT)' }),
+    bindBeforeConnect: pick('bindBeforeConnect', flags.bindBeforeConnect, { value: false, from: 'assumed: connect() picks the port' }),
+    twSockBytes: pick('twSockBytes', flags.twSockBytes, machine.twSockBytes),
+  };
+  sources['twReuseDelaySec'] = machine.twReuseDelaySec.from;
+  if (flags.rate === undefined) sources['rate'] = 'not given: capacity only';
+  return { inputs, sources };
+}

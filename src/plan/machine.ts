@@ -1,0 +1,81 @@
+// This machine's values for the model's inputs, read (never written) from /proc. Each comes
+// back with where it came from, so `plan` can say which inputs it assumed.
+import { readFile } from 'node:fs/promises';
+import { readSysctl } from '../environment/sysctl.js';
+
+export interface MachineValue<T> {
+  value: T;
+  /** e.g. "this machine (/proc/sys/net/ipv4/ip_local_port_range)" or "assumed: Linux default". */
+  from: string;
+}
+
+export interface MachineFacts {
+  portRange: MachineValue<{ low: number; high: number }>;
+  reservedPorts: MachineValue<string>;
+  twReuse: MachineValue<number>;
+  twReuseDelaySec: MachineValue<number>;
+  maxTwBuckets: MachineValue<number>;
+  twSockBytes: MachineValue<number>;
+}
+
+/** tw_sock_TCP's slab object size on Linux 6.x x86-64 (256 B here: object 248 B, 16 per 4 KiB page). */
+export const DEFAULT_TW_SOCK_BYTES = 256;
+
+const sys = (key: string): string => `this machine (/proc/sys/${key.replaceAll('.', '/')})`;
+
+export async function readMachineFacts(): Promise<MachineFacts> {
+  const [range, reserved, reuse, delay, buckets, slab] = await Promise.all([
+    readSysctl('net.ipv4.ip_local_port_range'),
+    readSysctl('net.ipv4.ip_local_reserved_ports'),
+    readSysctl('net.ipv4.tcp_tw_reuse'),
+    readSysctl('net.ipv4.tcp_tw_reuse_delay'),
+    readSysctl('net.ipv4.tcp_max_tw_buckets'),
+    readFile('/proc/slabinfo', 'utf8').catch(() => null),
+  ]);
+  const parsedRange = parsePortRange(range ?? '');
+  const slabBytes = slab === null ? null : twSockObjectSize(slab);
+  return {
+    portRange: parsedRange
+      ? { value: parsedRange, from: sys('net.ipv4.ip_local_port_range') }
+      : { value: { low: 32768, high: 60999 }, from: 'assumed: Linux default 32768–60999 (could not read this machine\'s)' },
+    reservedPorts: reserved !== null ? { value: reserved, from: sys('net.ipv4.ip_local_reserved_ports') } : { value: '', from: 'assumed: none' },
+    twReuse: reuse !== null ? { value: Number(reuse), from: sys('net.ipv4.tcp_tw_reuse') } : { value: 2, from: 'assumed: Linux default 2 (loopback only)' },
+    // tcp_tw_reuse_delay (ms) exists since Linux 6.13; before it the delay was a fixed 1 s.
+    twReuseDelaySec: delay !== null ? { value: Number(delay) / 1000, from: sys('net.ipv4.tcp_tw_reuse_delay') } : { value: 1, from: 'assumed: 1 s (fixed before Linux 6.13)' },
+    maxTwBuckets: buckets !== null
+      ? { value: Number(buckets), from: sys('net.ipv4.tcp_max_tw_buckets') }
+      : { value: 262144, from: 'assumed: 262,144 (depends on the hash table size; could not read)' },
+    twSockBytes: slabBytes !== null
+      ? { value: slabBytes, from: 'this machine (/proc/slabinfo tw_sock_TCP objsize)' }
+      : { value: DEFAULT_TW_SOCK_BYTES, from: `assumed: ${DEFAULT_TW_SOCK_BYTES} B, tw_sock_TCP on Linux 6.x x86-64 (/proc/slabinfo not readable)` },
+  };
+}
+
+/** "32768 60999", "32768\t60999" or "32768-60999". */
+export function parsePortRange(text: string): { low: number; high: number } | null {
+  const match = /^\s*(\d+)\s*(?:\s|-|–)\s*(\d+)\s*$/.exec(text);
+  if (!match) return null;
+  const low = Number(match[1]);
+  const high = Number(match[2]);
+  return low >= 1 && high <= 65535 && low <= high ? { low, high } : null;
+}
+
+/** Ports of [low, high] named in ip_local_reserved_ports ("8080,9000-9100"). */
+export function countReserved(list: string, low: number, high: number): number {
+  let n = 0;
+  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    if (a === undefined || !Number.isFinite(a)) continue;
+    const from = Math.max(low, a);
+    const to = Math.min(high, b !== undefined && Number.isFinite(b) ? b : a);
+    if (to >= from) n += to - from + 1;
+  }
+  return n;
+}
+
+/** The objsize column of /proc/slabinfo's tw_sock_TCP row (readable by root only). */
+export function twSockObjectSize(slabinfo: string): number | null {
+  const row = slabinfo.split('\n').find((l) => l.startsWith('tw_sock_TCP '));
+  const size = row?.trim().split(/\s+/)[3];
+  return size !== undefined && /^\d+$/.test(size) ? Number(size) : null;
+}

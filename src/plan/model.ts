@@ -1,0 +1,183 @@
+// The capacity model. An unbound connect() needs a 4-tuple nobody holds; a port whose last
+// connection to that destination ended in TIME_WAIT on this side stays taken for the whole
+// TIME_WAIT (TCP_TIMEWAIT_LEN, a fixed 60 s on Linux), or — with tcp_tw_reuse in force — for
+// about tcp_tw_reuse_delay (1 s) after the last timestamp seen (tcp_twsk_unique()). So:
+//
+//   sustainable new connections/s per destination = sources × usable ports ÷ hold time
+//
+// and at an offered rate r above that, each pool of ports runs dry after ports ÷ r seconds
+// (nothing comes back before the hold time ends). Pure: every input is given, nothing is read.
+
+export type Closer = 'client' | 'server' | 'rst';
+
+export interface PlanInputs {
+  portLow: number;
+  portHigh: number;
+  /** Ports of the range listed in net.ipv4.ip_local_reserved_ports (connect() skips them). */
+  reservedPorts: number;
+  timeWaitSec: number;
+  /** Source addresses the client spreads its connections over (evenly). */
+  sources: number;
+  /** Distinct destination IP:port pairs, the traffic spread evenly over them. */
+  destinations: number;
+  twReuse: number;
+  /** tcp_tw_reuse=2 applies to loopback only: are the destinations loopback? */
+  loopback: boolean;
+  twReuseDelaySec: number;
+  /** Share of requests that go over an existing connection (HTTP keep-alive), 0..1. */
+  keepAliveShare: number;
+  /** Offered requests per second (new connections/s when keepAliveShare is 0); null: not given. */
+  rate: number | null;
+  maxTwBuckets: number;
+  /** Who closes first with a FIN (holds the TIME_WAIT), or "rst": the client aborts, no TIME_WAIT. */
+  closer: Closer;
+  /** bind() to a source address before connect() without IP_BIND_ADDRESS_NO_PORT: the port is
+   *  reserved for every destination, so all destinations share one pool per source. */
+  bindBeforeConnect: boolean;
+  /** Kernel memory per TIME_WAIT socket (tw_sock_TCP slab object). */
+  twSockBytes: number;
+}
+
+export interface PlanOutput {
+  usablePorts: number;
+  reuseInForce: boolean;
+  /** How long a used port stays unusable for the same destination. */
+  holdSec: number;
+  /** null: not bounded by client ports (the server closes first, or the client resets). */
+  perDestinationPerSec: number | null;
+  totalPerSec: number | null;
+  /** Offered new connections/s after keep-alive. */
+  newConnPerSec: number | null;
+  /** newConnPerSec ÷ totalPerSec. */
+  utilisation: number | null;
+  fits: boolean | null;
+  /** Seconds until connect() fails with EADDRNOTAVAIL at the offered rate; null: it does not. */
+  exhaustionSec: number | null;
+  timeWait: {
+    side: 'client' | 'server' | 'none';
+    /** TIME_WAIT sockets at steady state, after the tcp_max_tw_buckets cap. */
+    steadyState: number;
+    /** What the traffic would put in TIME_WAIT without the cap. */
+    demand: number;
+    memoryBytes: number;
+    bucketsOverflow: boolean;
+    /** Seconds until tcp_max_tw_buckets is reached, when it is. */
+    overflowAtSec: number | null;
+  };
+  /** What to change so the offered rate fits, each in numbers. */
+  fixes: string[];
+  notes: string[];
+}
+
+/** Linux's whole usable ephemeral span: ports below 1024 are privileged, 65535 is the top. */
+export const WIDEST_RANGE = { low: 1024, high: 65535 } as const;
+
+export function computePlan(p: PlanInputs): PlanOutput {
+  const usablePorts = Math.max(0, p.portHigh - p.portLow + 1 - p.reservedPorts);
+  const reuseInForce = p.twReuse === 1 || (p.twReuse === 2 && p.loopback);
+  const holdSec = reuseInForce ? Math.min(p.twReuseDelaySec, p.timeWaitSec) : p.timeWaitSec;
+  const newConnPerSec = p.rate === null ? null : p.rate * (1 - p.keepAliveShare);
+  const notes: string[] = [];
+  const fixes: string[] = [];
+  const portBound = p.closer === 'client';
+
+  // One pool per (source, destination) when connect() picks the port; one per source
+  // shared by all destinations when bind() picked it first.
+  const poolSize = p.sources * usablePorts;
+  const pools = p.bindBeforeConnect ? 1 : p.destinations;
+  const totalPerSec = portBound ? (poolSize * pools) / holdSec : null;
+  const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
+  const utilisation = totalPerSec !== null && newConnPerSec !== null && totalPerSec > 0 ? newConnPerSec / totalPerSec : null;
+  const fits = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
+
+  // TIME_WAIT: every closed connection on the closing side sits there timeWaitSec; reuse
+  // replaces a TIME_WAIT socket when it takes its 4-tuple, so on the client their number never
+  // exceeds the 4-tuples in play.
+  const side: PlanOutput['timeWait']['side'] = p.closer === 'rst' ? 'none' : p.closer;
+  const sustained = newConnPerSec === null ? null : totalPerSec === null ? newConnPerSec : Math.min(newConnPerSec, totalPerSec);
+  let demand = 0;
+  if (sustained !== null && side !== 'none') {
+    demand = sustained * p.timeWaitSec;
+    if (side === 'client') demand = Math.min(demand, poolSize * pools);
+  }
+  demand = Math.round(demand);
+  const bucketsOverflow = demand > p.maxTwBuckets;
+  const steadyState = Math.min(demand, p.maxTwBuckets);
+  const overflowAtSec = bucketsOverflow && newConnPerSec ? p.maxTwBuckets / newConnPerSec : null;
+
+  let exhaustionSec: number | null = null;
+  if (fits === false && newConnPerSec !== null) {
+    const poolRate = newConnPerSec / pools;
+    exhaustionSec = poolSize / poolRate;
+    // Past tcp_max_tw_buckets the kernel does not create the TIME_WAIT socket at all
+    // (inet_twsk_alloc fails, tcp_time_wait() just closes), so the port is free at once:
+    // if the cap is reached before the ports run out, they never do.
+    if (overflowAtSec !== null && overflowAtSec < exhaustionSec) {
+      notes.push(
+        `tcp_max_tw_buckets (${fmt(p.maxTwBuckets)}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
+          `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so connect() keeps working but without TIME_WAIT's protection against stale segments`,
+      );
+      exhaustionSec = null;
+    }
+  }
+
+  if (fits === false && newConnPerSec !== null && totalPerSec !== null) {
+    const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
+    const sourcesNeeded = Math.ceil(needPerPool / usablePorts);
+    fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
+    if (p.rate !== null && p.rate > 0) {
+      const share = 1 - totalPerSec / p.rate;
+      fixes.push(`reuse connections (keep-alive) for at least ${pct(share)} of requests (now ${pct(p.keepAliveShare)}): ${fmt(Math.floor(totalPerSec))} new connections/s fit`);
+    }
+    const portsNeeded = Math.ceil(needPerPool / p.sources);
+    const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
+    if (portsNeeded + p.reservedPorts <= widest) {
+      const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
+      fixes.push(`widen net.ipv4.ip_local_port_range to at least ${fmt(portsNeeded)} ports, e.g. "${low} ${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`);
+    } else {
+      fixes.push(`a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`);
+    }
+    if (!p.bindBeforeConnect) {
+      const destinationsNeeded = Math.ceil((newConnPerSec * holdSec) / poolSize);
+      fixes.push(`spread over ${fmt(destinationsNeeded)} destination IP:port pairs instead of ${fmt(p.destinations)} (the limit is per 4-tuple destination)`);
+    } else {
+      fixes.push(`set IP_BIND_ADDRESS_NO_PORT before bind() (Linux 4.2+): the port is then chosen at connect() per destination, ×${fmt(p.destinations)} capacity`);
+    }
+    if (!reuseInForce) {
+      const withReuse = (poolSize * pools) / p.twReuseDelaySec;
+      fixes.push(
+        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: ${fmt(Math.floor(withReuse))} new connections/s (needs TCP timestamps on both ends; outgoing connections only)`,
+      );
+    }
+    fixes.push(
+      `let the server close first: client ports are free at close, and the ${fmt(Math.round(newConnPerSec * p.timeWaitSec))} TIME_WAIT sockets (${mib(newConnPerSec * p.timeWaitSec * p.twSockBytes)}) sit on the server instead`,
+    );
+  }
+  if (bucketsOverflow) {
+    fixes.push(`raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets), or accept that the excess skips TIME_WAIT`);
+  }
+  if (p.twReuse === 2 && !p.loopback && portBound) notes.push('tcp_tw_reuse=2 applies to loopback traffic only, so it does not help these destinations');
+  if (p.closer === 'rst') notes.push('an RST close (SO_LINGER 0) leaves no TIME_WAIT: ports are free at once, but unsent data is discarded and the peer sees ECONNRESET');
+  if (p.closer === 'server') notes.push('the server closes first: client ports are not held after close, so only in-flight connections use them');
+
+  return {
+    usablePorts,
+    reuseInForce,
+    holdSec,
+    perDestinationPerSec,
+    totalPerSec,
+    newConnPerSec,
+    utilisation,
+    fits,
+    exhaustionSec,
+    timeWait: { side, steadyState, demand, memoryBytes: steadyState * p.twSockBytes, bucketsOverflow, overflowAtSec },
+    fixes,
+    notes,
+  };
+}
+
+const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+export const fmt = (n: number): string => number.format(n);
+export const sec = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
+export const pct = (share: number): string => `${(Math.ceil(share * 1000) / 10).toFixed(1)}%`;
+export const mib = (bytes: number): string => (bytes < 1024 * 1024 ? `${fmt(bytes / 1024)} KiB` : `${fmt(bytes / (1024 * 1024))} MiB`);

@@ -1,0 +1,65 @@
+// The plan as terminal text: inputs with where each came from, the answers, what to change.
+import type { PlanFromResult } from './from-result.js';
+import { fmt, mib, pct, sec, type PlanInputs, type PlanOutput } from './model.js';
+
+const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
+
+function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
+  const from = (key: string): string => (sources[key] ? `  — ${sources[key]}` : '');
+  return [
+    row('port range', `${p.portLow}–${p.portHigh}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved` : ''}${from('portRange')}`),
+    row('TIME_WAIT length', `${fmt(p.timeWaitSec)} s${from('timeWaitSec')}`),
+    row('source addresses', `${fmt(p.sources)}${p.bindBeforeConnect ? ' (bind() before connect(): ports shared by all destinations)' : ''}${from('sources')}`),
+    row('destinations (IP:port)', `${fmt(p.destinations)}${from('destinations')}`),
+    row('tcp_tw_reuse', `${p.twReuse}${p.twReuse === 2 ? (p.loopback ? ' (loopback destinations: in force)' : ' (loopback only: not in force)') : ''}, delay ${sec(p.twReuseDelaySec)}${from('twReuse')}`),
+    row('keep-alive share', `${pct(p.keepAliveShare)}${from('keepAliveShare')}`),
+    row('offered rate', `${p.rate === null ? '– (give --rate)' : `${fmt(p.rate)} requests/s`}${from('rate')}`),
+    row('closes first', `${p.closer === 'rst' ? 'client, with RST (SO_LINGER 0)' : p.closer}${from('closer')}`),
+    row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${from('maxTwBuckets')}`),
+    row('TIME_WAIT socket size', `${fmt(p.twSockBytes)} B${from('twSockBytes')}`),
+  ];
+}
+
+function outputLines(o: PlanOutput, p: PlanInputs): string[] {
+  const out: string[] = [];
+  if (o.perDestinationPerSec === null || o.totalPerSec === null) {
+    out.push(row('sustainable new conn/s', 'not bounded by client ports (they are free at close)'));
+  } else {
+    out.push(row('sustainable new conn/s', `${fmt(o.perDestinationPerSec)} per destination, ${fmt(o.totalPerSec)} in total` +
+      `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${sec(o.holdSec)}${p.bindBeforeConnect ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
+  }
+  if (o.newConnPerSec !== null) {
+    out.push(row('offered new conn/s', `${fmt(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of capacity)` : ''} → ${o.fits ? 'fits' : 'DOES NOT FIT'}`));
+    out.push(row('time to exhaustion', o.exhaustionSec === null ? 'never at this rate' : `${sec(o.exhaustionSec)}, then connect() fails with EADDRNOTAVAIL`));
+    const tw = o.timeWait;
+    out.push(row('TIME_WAIT at steady state', tw.side === 'none'
+      ? 'none (RST close)'
+      : `${fmt(tw.steadyState)} sockets on the ${tw.side}, ${mib(tw.memoryBytes)}`));
+    out.push(row('tcp_max_tw_buckets', tw.bucketsOverflow
+      ? `OVERFLOWS after ${sec(tw.overflowAtSec ?? 0)}: ${fmt(tw.demand)} wanted, ${fmt(p.maxTwBuckets)} allowed (TcpExtTCPTimeWaitOverflow)`
+      : `enough (${fmt(tw.demand)} of ${fmt(p.maxTwBuckets)})`));
+  }
+  return out;
+}
+
+export function renderPlan(p: PlanInputs, sources: Record<string, string>, o: PlanOutput): string {
+  const out = ['inputs', ...inputLines(p, sources).map((l) => `  ${l}`), '', 'answers', ...outputLines(o, p).map((l) => `  ${l}`)];
+  if (o.fixes.length > 0) out.push('', 'to fit, change one of', ...o.fixes.map((f) => `  - ${f}`));
+  if (o.notes.length > 0) out.push('', ...o.notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}
+
+export function renderPlanFromResult(r: PlanFromResult, file: string): string {
+  const out = [`plan from ${file}`, '', renderPlan(r.inputs, r.sources, r.plan), '', 'predicted vs measured'];
+  const cells = r.rows.map((x) => [
+    x.label,
+    x.predicted === null ? '–' : `${fmt(x.predicted)} ${x.unit}`,
+    x.measured === null ? '–' : `${fmt(x.measured)} ${x.unit}`,
+    x.errorPct === null ? '' : `${x.errorPct > 0 ? '+' : ''}${x.errorPct.toFixed(1)}%`,
+  ]);
+  const header = ['', 'predicted', 'measured', 'error'];
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  for (const c of [header, ...cells]) out.push(`  ${c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ')}`.trimEnd());
+  for (const n of r.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}

@@ -1,0 +1,47 @@
+// Thresholds: validate before a run (from the scenario alone), evaluate after it (against the
+// result). Validation and evaluation share one parser, so a threshold that validated cannot
+// fail to evaluate for a reason validation would have caught.
+import type { RunResult } from '../metrics/result.js';
+import { compare, parseExpression } from './expression.js';
+import { readFigure, resolvePath } from './paths.js';
+
+export interface ThresholdOutcome {
+  path: string;
+  expression: string;
+  /** The figure as measured; null when it did not happen (e.g. no exhaustion) or is not in the result. */
+  measured: number | null;
+  pass: boolean;
+  /** Why it failed without a comparison (bad path or expression, no measured value). */
+  reason?: string;
+}
+
+/**
+ * One line per problem, in the scenario loader's style ("FILE: field: what is wrong"),
+ * empty when every threshold is valid. Needs no result, so `run` can refuse before starting.
+ */
+export function validateThresholds(thresholds: Record<string, string>, source: string): string[] {
+  const problems: string[] = [];
+  for (const [path, expression] of Object.entries(thresholds)) {
+    const resolved = resolvePath(path);
+    if (!resolved.ok) problems.push(`${source}: thresholds.${path}: ${resolved.problem}`);
+    const parsed = parseExpression(String(expression));
+    if (!parsed.ok) problems.push(`${source}: thresholds.${path}: ${parsed.problem}`);
+  }
+  return problems;
+}
+
+export function evaluateThresholds(thresholds: Record<string, string>, result: RunResult): ThresholdOutcome[] {
+  return Object.entries(thresholds).map(([path, expression]) => {
+    const resolved = resolvePath(path);
+    if (!resolved.ok) return { path, expression, measured: null, pass: false, reason: resolved.problem };
+    const parsed = parseExpression(String(expression));
+    if (!parsed.ok) return { path, expression, measured: null, pass: false, reason: parsed.problem };
+    const measured = readFigure(result.summary, resolved);
+    if (measured === null) {
+      // A gate on something that did not happen cannot be said to pass: "exhaustedAtMs > 5000"
+      // with no exhaustion at all is ambiguous, so it fails and says why.
+      return { path, expression, measured, pass: false, reason: 'no value in this result (it did not happen, or the result predates this figure)' };
+    }
+    return { path, expression, measured, pass: compare(measured, parsed.comparison) };
+  });
+}

@@ -1,0 +1,132 @@
+// The figures a threshold (or a comparison) may name: every number in a result's `summary`
+// block. The shape is declared here rather than read from a result, so a scenario's
+// thresholds can be checked before anything runs. `satisfies SummaryShape` makes the compiler
+// hold this table against the `Summary` type: a figure added to the summary without being
+// added here is a build error, so the two cannot drift apart.
+import type { Summary } from '../metrics/result.js';
+import { KEY_COUNTERS } from '../observe/index.js';
+
+/** A plain figure, a map keyed by errno code, or a map keyed by kernel counter name. */
+type Leaf = 'number' | 'errno-map' | 'counter-map';
+type Node<V> = string extends keyof NonNullable<V>
+  ? 'errno-map' | 'counter-map'
+  : NonNullable<V> extends number
+    ? 'number'
+    : { [K in keyof NonNullable<V>]-?: Node<NonNullable<V>[K]> };
+type SummaryShape = { [K in keyof Summary]-?: Node<Summary[K]> };
+interface ShapeTree {
+  [key: string]: Leaf | ShapeTree;
+}
+
+const PERCENTILES = { count: 'number', min: 'number', mean: 'number', p50: 'number', p90: 'number', p99: 'number', p999: 'number', max: 'number' } as const;
+
+export const SUMMARY_SHAPE = {
+  durationMs: 'number',
+  connections: { attempted: 'number', established: 'number', completed: 'number', failed: 'number', ratePerSec: 'number' },
+  errors: 'errno-map',
+  serverErrors: 'errno-map',
+  timeWait: { peak: 'number', peakClient: 'number', peakServer: 'number', end: 'number', sockstatPeak: 'number' },
+  ports: {
+    distinct: 'number',
+    reused: 'number',
+    reuses: 'number',
+    minReuseIntervalMs: 'number',
+    medianReuseIntervalMs: 'number',
+    exhaustedAtMs: 'number',
+    peakInUse: 'number',
+    range: { low: 'number', high: 'number', size: 'number' },
+  },
+  latencyMs: { connect: PERCENTILES, firstByte: PERCENTILES, total: PERCENTILES, close: PERCENTILES },
+  kernel: 'counter-map',
+  bytes: { sent: 'number', received: 'number' },
+  driver: {
+    cpuUserMs: 'number',
+    cpuSystemMs: 'number',
+    cpuMsPer1000: 'number',
+    eventLoopDelayMs: { p50: 'number', p99: 'number', max: 'number' },
+  },
+} as const satisfies SummaryShape;
+
+const ROOT: ShapeTree = { summary: SUMMARY_SHAPE as unknown as ShapeTree };
+
+// errno names as the kernel spells them (EADDRNOTAVAIL), plus twstorm's own PEER_CLOSED_EARLY.
+const ERRNO_KEY = /^[A-Z][A-Z0-9_]*$/;
+
+export type ResolvedPath =
+  | { ok: true; segments: string[]; kind: 'number' | 'errno' | 'counter' }
+  | { ok: false; problem: string };
+
+/**
+ * Checks a dotted figure path against the summary's shape. An errno code is accepted even
+ * though this run has not seen it yet: a code that never occurred is simply 0.
+ */
+export function resolvePath(path: string): ResolvedPath {
+  const segments = path.split('.');
+  let node: Leaf | ShapeTree = ROOT;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const at = segments.slice(0, i).join('.');
+    if (node === 'number') {
+      return { ok: false, problem: `${at} is a figure: there is nothing below it (drop ".${segments.slice(i).join('.')}")` };
+    }
+    if (typeof node === 'string') {
+      if (i !== segments.length - 1) {
+        const figure = segments.slice(0, i + 1).join('.');
+        return { ok: false, problem: `${figure} is a figure: there is nothing below it (drop ".${segments.slice(i + 1).join('.')}")` };
+      }
+      if (node === 'errno-map') {
+        if (!ERRNO_KEY.test(segment)) {
+          return { ok: false, problem: `${JSON.stringify(segment)} is not an errno code (${at} is keyed by codes like EADDRNOTAVAIL, ECONNRESET, ETIMEDOUT)` };
+        }
+        return { ok: true, segments, kind: 'errno' };
+      }
+      if (!KEY_COUNTERS.includes(segment)) {
+        return { ok: false, problem: `unknown kernel counter ${JSON.stringify(segment)} under ${at} (known: ${KEY_COUNTERS.join(', ')})` };
+      }
+      return { ok: true, segments, kind: 'counter' };
+    }
+    const child: Leaf | ShapeTree | undefined = Object.hasOwn(node, segment) ? node[segment] : undefined;
+    if (child === undefined) {
+      const where = at === '' ? 'at the top' : `under ${at}`;
+      return { ok: false, problem: `unknown figure ${JSON.stringify(segment)} ${where} (known: ${Object.keys(node).join(', ')})` };
+    }
+    node = child;
+  }
+  if (node === 'number') return { ok: true, segments, kind: 'number' };
+  const below = typeof node === 'string' ? `a code or counter name, e.g. ${path}.${node === 'errno-map' ? 'EADDRNOTAVAIL' : 'TcpExtTW'}` : `one of ${Object.keys(node).join(', ')}`;
+  return { ok: false, problem: `${path} is a group, not a figure: name ${below}` };
+}
+
+/** Every plain figure path (maps excluded), for help texts and `compare --metric`. */
+export function allFigurePaths(): string[] {
+  const out: string[] = [];
+  const walk = (node: ShapeTree, prefix: string): void => {
+    for (const [key, child] of Object.entries(node)) {
+      const path = `${prefix}.${key}`;
+      if (child === 'number') out.push(path);
+      else if (typeof child === 'object') walk(child, path);
+    }
+  };
+  walk(SUMMARY_SHAPE as unknown as ShapeTree, 'summary');
+  return out;
+}
+
+/**
+ * Reads a resolved figure from a result. Map entries that are absent count as 0 (no error
+ * of that code happened; the counter did not move). A plain figure that is null means the
+ * thing did not happen (no exhaustion, no reuse); one that is missing means the result was
+ * written by an older twstorm: both come back as null.
+ */
+export function readFigure(summary: unknown, resolved: Extract<ResolvedPath, { ok: true }>): number | null {
+  let value: unknown = { summary };
+  for (const segment of resolved.segments) {
+    if (value === null || typeof value !== 'object') {
+      value = undefined;
+      break;
+    }
+    value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+  }
+  if (typeof value === 'number') return value;
+  if (value === undefined && resolved.kind !== 'number') return 0;
+  return null;
+}

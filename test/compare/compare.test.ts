@@ -1,0 +1,216 @@
+// compare on committed fixture results: pairing, regressions, improvements, tolerance,
+// renderers (JUnit parsed back), and the CLI's exit codes.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  compareFigure,
+  compareResults,
+  pairResults,
+  readResultFile,
+  renderCompareJunit,
+  renderCompareMarkdown,
+  renderCompareTerminal,
+  type CompareReport,
+} from '../../src/compare/index.js';
+import { parseXml } from './xml-check.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/compare/', import.meta.url));
+const BASE = path.join(FIXTURES, 'baseline');
+const CUR = path.join(FIXTURES, 'current');
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const OPTIONS = { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] as string[] };
+
+async function compareDirs(options = OPTIONS): Promise<CompareReport> {
+  return compareResults(BASE, CUR, await pairResults(BASE, CUR), options);
+}
+const metric = (r: CompareReport, scenario: string, m: string) =>
+  r.scenarios.find((s) => s.scenario === scenario)!.metrics.find((x) => x.metric === m)!;
+
+let tmp: string;
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-compare-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('compare: pairing', () => {
+  it('matches directories by scenario name, newest result per name, skipping other JSON', async () => {
+    const pairing = await pairResults(BASE, CUR);
+    assert.deepEqual(pairing.pairs.map((p) => p.name), ['client-closes-first', 'server-closes-first']);
+    assert.match(pairing.pairs[0]!.current.file, /client-closes-first-20260201T000010Z\.json$/);
+    assert.deepEqual(pairing.missing, []);
+    assert.deepEqual(pairing.added, []);
+  });
+
+  it('refuses a file against a directory, and a file that is not a result', async () => {
+    await assert.rejects(pairResults(path.join(BASE, 'client-closes-first-20260101T000000Z.json'), CUR), /is a file but .* is a directory/);
+    await assert.rejects(readResultFile(path.join(CUR, 'not-a-result.json')), /is not a twstorm result/);
+  });
+});
+
+describe('compare: verdicts', () => {
+  it('flags the throughput drop and the new error code as regressions', async () => {
+    const r = await compareDirs();
+    const rate = metric(r, 'client-closes-first', 'summary.connections.ratePerSec');
+    assert.equal(rate.status, 'regression');
+    assert.equal(rate.changePct, -30);
+    assert.equal(metric(r, 'client-closes-first', 'summary.errors.ECONNRESET').status, 'regression');
+    assert.equal(metric(r, 'client-closes-first', 'summary.errors.total').status, 'regression');
+    assert.equal(r.scenarios[0]!.regressions, 3);
+    assert.equal(r.failed, true);
+  });
+
+  it('does not flag improvements, nor a +5% throughput change within 10%', async () => {
+    const r = await compareDirs();
+    const s = r.scenarios.find((x) => x.scenario === 'server-closes-first')!;
+    assert.equal(s.regressions, 0);
+    assert.equal(metric(r, 'server-closes-first', 'summary.latencyMs.connect.p99').status, 'improvement');
+    assert.equal(metric(r, 'server-closes-first', 'summary.connections.ratePerSec').status, 'unchanged');
+    assert.equal(metric(r, 'client-closes-first', 'summary.latencyMs.connect.p99').status, 'improvement');
+  });
+
+  it('respects the tolerance: -30% throughput passes at 40%, but a new error code still fails', async () => {
+    const r = await compareDirs({ ...OPTIONS, tolerancePct: 40 });
+    assert.equal(metric(r, 'client-closes-first', 'summary.connections.ratePerSec').status, 'unchanged');
+    assert.equal(metric(r, 'client-closes-first', 'summary.errors.ECONNRESET').status, 'regression');
+  });
+
+  it('notes environment differences as noise', async () => {
+    const r = await compareDirs();
+    assert.deepEqual(r.scenarios.find((s) => s.scenario === 'server-closes-first')!.noise, ['kernel differs: 6.18.44-fc-v669 → 6.1.0-other']);
+    assert.deepEqual(r.scenarios.find((s) => s.scenario === 'client-closes-first')!.noise, []);
+  });
+
+  it('--metric narrows by prefix', async () => {
+    const r = await compareDirs({ ...OPTIONS, metrics: ['timeWait', 'latencyMs.connect.p99'] });
+    assert.deepEqual(r.scenarios[0]!.metrics.map((m) => m.metric), [
+      'summary.timeWait.peak', 'summary.timeWait.peakClient', 'summary.timeWait.peakServer', 'summary.latencyMs.connect.p99',
+    ]);
+    assert.equal(r.failed, false);
+  });
+
+  it('a baseline scenario missing from the current set fails the gate', async () => {
+    const partial = path.join(tmp, 'partial');
+    await mkdir(partial);
+    await copyFile(path.join(CUR, 'server-closes-first-20260201T000020Z.json'), path.join(partial, 'a.json'));
+    const r = compareResults(BASE, partial, await pairResults(BASE, partial), OPTIONS);
+    assert.deepEqual(r.missing, ['client-closes-first']);
+    assert.equal(r.regressions, 0);
+    assert.equal(r.failed, true);
+  });
+
+  it('single figures: direction, zero baselines, the latency floor', () => {
+    const o = { tolerancePct: 10, latencyFloorMs: 0.1 };
+    assert.equal(compareFigure('summary.timeWait.peak', 'lower', 100, 111, o).status, 'regression');
+    assert.equal(compareFigure('summary.timeWait.peak', 'lower', 100, 110, o).status, 'unchanged');
+    assert.equal(compareFigure('summary.timeWait.peak', 'lower', 100, 50, o).status, 'improvement');
+    assert.equal(compareFigure('summary.connections.ratePerSec', 'higher', 100, 120, o).status, 'improvement');
+    assert.equal(compareFigure('summary.errors.EADDRNOTAVAIL', 'lower', 0, 1, o).status, 'regression');
+    assert.equal(compareFigure('summary.errors.EADDRNOTAVAIL', 'lower', 0, 0, o).status, 'unchanged');
+    // 0.05 → 0.09 ms is +80% but only 0.04 ms: loopback jitter, not a regression.
+    assert.equal(compareFigure('summary.latencyMs.connect.p50', 'lower', 0.05, 0.09, o).status, 'unchanged');
+    assert.equal(compareFigure('summary.latencyMs.connect.p50', 'lower', 1, 1.5, o).status, 'regression');
+    assert.equal(compareFigure('summary.ports.exhaustedAtMs', 'lower', null, 5, o).status, 'n/a');
+  });
+});
+
+describe('compare: output', () => {
+  it('JUnit XML is well-formed: one testcase per scenario × metric, failures for regressions', async () => {
+    const r = await compareDirs();
+    const root = parseXml(renderCompareJunit(r));
+    assert.equal(root.name, 'testsuites');
+    const suites = root.children.filter((c) => c.name === 'testsuite');
+    assert.deepEqual(suites.map((s) => s.attributes['name']), ['client-closes-first', 'server-closes-first']);
+    const cases = suites.flatMap((s) => s.children.filter((c) => c.name === 'testcase'));
+    assert.equal(cases.length, r.scenarios.reduce((n, s) => n + s.metrics.length, 0));
+    assert.equal(Number(root.attributes['tests']), cases.length);
+    const failed = cases.filter((c) => c.children.some((x) => x.name === 'failure'));
+    assert.deepEqual(failed.map((c) => c.attributes['name']), ['connections.ratePerSec', 'errors.total', 'errors.ECONNRESET']);
+    assert.equal(Number(root.attributes['failures']), 3);
+    assert.match(failed[0]!.children[0]!.attributes['message']!, /connections\.ratePerSec fell from 4,702\.4 to 3,291\.7 \(-30\.0%\)/);
+    const props = suites[1]!.children.find((c) => c.name === 'properties')!;
+    assert.equal(props.children[0]!.attributes['value'], 'kernel differs: 6.18.44-fc-v669 → 6.1.0-other');
+  });
+
+  it('JUnit escapes markup and drops characters XML forbids', async () => {
+    const r = await compareDirs();
+    const nasty = `a<b & "c" 'd' ]]> \u0001e`;
+    r.scenarios[0]!.scenario = nasty;
+    r.scenarios[0]!.noise = [`<script>&</script>`];
+    const root = parseXml(renderCompareJunit(r));
+    const suite = root.children[0]!;
+    assert.equal(suite.attributes['name'], `a<b & "c" 'd' ]]> e`);
+    assert.equal(suite.children[0]!.children[0]!.attributes['value'], '<script>&</script>');
+    assert.equal(suite.children[1]!.attributes['classname'], `twstorm.compare.a<b & "c" 'd' ]]> e`);
+  });
+
+  it('the checker itself refuses broken XML', () => {
+    for (const bad of ['<a><b></a></b>', '<a x="1" x="2"/>', '<a>&nope;</a>', '<a>1 & 2</a>', '<a/><b/>', '<a x="<"/>', '<a>']) {
+      assert.throws(() => parseXml(bad), Error, bad);
+    }
+  });
+
+  it('Markdown lists regressions and improvements, counts the rest, and notes noise', async () => {
+    const md = renderCompareMarkdown(await compareDirs());
+    assert.match(md, /^## twstorm compare: ❌ regression/);
+    assert.match(md, /\| client-closes-first \| connections\.ratePerSec \| 4,702\.4 \| 3,291\.7 \| -30\.0% \| ❌ regression \|/);
+    assert.match(md, /\| server-closes-first \| latencyMs\.connect\.p99 \| 10\.199 \| 5\.1 \| -50\.0% \| ✅ improved \|/);
+    assert.match(md, /- server-closes-first: kernel differs/);
+  });
+
+  it('the terminal table marks regressions and ends with the verdict', async () => {
+    const text = renderCompareTerminal(await compareDirs());
+    assert.match(text, /connections\.ratePerSec\s+4,702\.4\s+3,291\.7\s+-30\.0%\s+REGRESSION/);
+    assert.match(text, /FAILED: 3 regressions$/);
+  });
+});
+
+function twstorm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('twstorm compare (CLI)', () => {
+  it('exits 4 on regression and writes JUnit and the job summary', async () => {
+    const junit = path.join(tmp, 'compare.xml');
+    const summary = path.join(tmp, 'summary.md');
+    await writeFile(summary, '# earlier step\n');
+    const { code, stdout } = await twstorm(['compare', BASE, CUR, '--junit', junit, '--markdown'], { GITHUB_STEP_SUMMARY: summary });
+    assert.equal(code, 4);
+    assert.match(stdout, /FAILED: 3 regressions/);
+    parseXml(await readFile(junit, 'utf8'));
+    const md = await readFile(summary, 'utf8');
+    assert.ok(md.startsWith('# earlier step\n## twstorm compare: ❌ regression'), 'appended, not overwritten');
+  });
+
+  it('exits 0 without regression (two files, a tolerance that absorbs the change)', async () => {
+    const { code, stdout } = await twstorm([
+      'compare', path.join(BASE, 'server-closes-first-20260101T000001Z.json'), path.join(CUR, 'server-closes-first-20260201T000020Z.json'), '--json',
+    ]);
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout) as CompareReport;
+    assert.equal(report.failed, false);
+    assert.equal(report.scenarios.length, 1);
+  });
+
+  it('exits 2 on a bad tolerance, an unknown metric, or a missing path', async () => {
+    const bad = await twstorm(['compare', BASE, CUR, '--tolerance', 'ten']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--tolerance: expected a percentage like "10%", got "ten"/);
+    const metricBad = await twstorm(['compare', BASE, CUR, '--metric', 'timeWait.peek']);
+    assert.equal(metricBad.code, 2);
+    assert.match(metricBad.stderr, /--metric timeWait\.peek: unknown figure "peek" under summary\.timeWait/);
+    const missing = await twstorm(['compare', path.join(tmp, 'nope'), CUR]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*nope: ENOENT/);
+  });
+});

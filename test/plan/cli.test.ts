@@ -1,0 +1,39 @@
+// `twstorm plan` from the command line: defaults from this machine, stated assumptions, JSON.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const twstorm = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+  );
+
+describe('twstorm plan (CLI)', () => {
+  it('--json with a given range: the known answer, and which inputs were assumed', async () => {
+    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--max-tw-buckets', '262144', '--rate', '1000', '--json']);
+    assert.equal(code, 0);
+    const out = JSON.parse(stdout) as { inputs: { sources: number }; sources: Record<string, string>; plan: { perDestinationPerSec: number; exhaustionSec: number } };
+    assert.ok(Math.abs(out.plan.perDestinationPerSec - 470.53) < 0.01);
+    assert.ok(Math.abs(out.plan.exhaustionSec - 28.232) < 1e-9);
+    assert.equal(out.sources['portRange'], 'given');
+    assert.equal(out.sources['sources'], 'assumed: 1');
+    assert.match(out.sources['timeWaitSec']!, /TCP_TIMEWAIT_LEN/);
+  });
+
+  it('text output names the formula and the fixes', async () => {
+    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--rate', '1000', '--sources', '2']);
+    assert.equal(code, 0);
+    assert.match(stdout, /sustainable new conn\/s\s+941\.1 per destination, 941\.1 in total\s+\(= 2 × 28,232 ports ÷ 60\.0 s × 1 destination\)/);
+    assert.match(stdout, /DOES NOT FIT/);
+    assert.match(stdout, /use 3 source addresses instead of 2/);
+  });
+
+  it('bad input is a usage error (exit 2) saying what was expected', async () => {
+    const { code, stderr } = await twstorm(['plan', '--port-range', 'lots']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--port-range: expected "LOW HIGH"/);
+  });
+});

@@ -1,0 +1,43 @@
+// The model held against a real exhaustion run in a fresh namespace: open loop at 500/s with
+// the 500-port range, so the ports run out after 1 s and TIME_WAIT peaks at 500.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInNetns } from '../helpers/netns.js';
+import { planFromResult } from '../../src/plan/index.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+describe('plan: predicted vs measured on a real run', () => {
+  it('port-exhaustion at 500/s: exhaustion time and TIME_WAIT peak within 5 %', async () => {
+    const { result } = await runInNetns('port-exhaustion', ['rate=500', 'connections=900', 'tail=200ms']);
+    assert.equal(result.summary.connections.established, 500, 'the scenario must run into exhaustion');
+    const cmp = planFromResult(result);
+    assert.equal(cmp.applicable, true);
+    assert.equal(cmp.inputs.rate, 500);
+    assert.equal(cmp.plan.usablePorts, 500);
+    const [exhaustion, tw] = cmp.rows;
+    assert.equal(exhaustion!.predicted, 1000);
+    assert.ok(exhaustion!.measured !== null && Math.abs(exhaustion!.errorPct!) <= 5, JSON.stringify(exhaustion));
+    assert.equal(tw!.predicted, 500);
+    assert.ok(Math.abs(tw!.errorPct!) <= 5, JSON.stringify(tw));
+
+    // The same through the CLI.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-plan-'));
+    try {
+      const file = path.join(dir, 'r.json');
+      await writeFile(file, JSON.stringify(result));
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [BIN, 'plan', '--from', file], (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      assert.match(stdout, /time to exhaustion \(from load start\)\s+1,000 ms/);
+      assert.match(stdout, /TIME_WAIT peak \(client\)\s+500 sockets\s+500 sockets\s+0\.0%/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,130 @@
+// The capacity model's known answers.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { computePlan, countReserved, parsePortRange, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
+
+const DEFAULTS: PlanInputs = {
+  portLow: 32768,
+  portHigh: 60999,
+  reservedPorts: 0,
+  timeWaitSec: 60,
+  sources: 1,
+  destinations: 1,
+  twReuse: 0,
+  loopback: false,
+  twReuseDelaySec: 1,
+  keepAliveShare: 0,
+  rate: null,
+  maxTwBuckets: 262144,
+  closer: 'client',
+  bindBeforeConnect: false,
+  twSockBytes: 256,
+};
+const plan = (over: Partial<PlanInputs>) => computePlan({ ...DEFAULTS, ...over });
+const close = (actual: number | null, expected: number, eps = 0.05): void => {
+  assert.ok(actual !== null && Math.abs(actual - expected) < eps, `${actual} ≈ ${expected}`);
+};
+
+describe('plan model: known answers', () => {
+  it('28,232 ports / 60 s ≈ 470.5 new connections/s per destination', () => {
+    const o = plan({});
+    assert.equal(o.usablePorts, 28232);
+    close(o.perDestinationPerSec, 470.53);
+    close(o.totalPerSec, 470.53);
+  });
+
+  it('doubling source addresses doubles it; destinations multiply the total, not the per-destination rate', () => {
+    close(plan({ sources: 2 }).perDestinationPerSec, 941.07);
+    const d = plan({ destinations: 3 });
+    close(d.perDestinationPerSec, 470.53);
+    close(d.totalPerSec, 1411.6);
+  });
+
+  it('bind() before connect() shares one pool among all destinations', () => {
+    const o = plan({ destinations: 4, bindBeforeConnect: true });
+    close(o.totalPerSec, 470.53);
+    close(o.perDestinationPerSec, 117.63);
+  });
+
+  it('tcp_tw_reuse=1 holds a port for the reuse delay instead of 60 s; 2 only on loopback', () => {
+    close(plan({ twReuse: 1 }).totalPerSec, 28232);
+    close(plan({ twReuse: 2 }).totalPerSec, 470.53);
+    close(plan({ twReuse: 2, loopback: true }).totalPerSec, 28232);
+  });
+
+  it('reserved ports are not usable', () => {
+    close(plan({ reservedPorts: 232 }).perDestinationPerSec, 28000 / 60);
+  });
+
+  it('below capacity: fits, no exhaustion, TIME_WAIT = rate × 60 s and its memory', () => {
+    const o = plan({ rate: 400 });
+    assert.equal(o.fits, true);
+    assert.equal(o.exhaustionSec, null);
+    assert.equal(o.timeWait.side, 'client');
+    assert.equal(o.timeWait.steadyState, 24000);
+    assert.equal(o.timeWait.memoryBytes, 24000 * 256);
+    assert.equal(o.timeWait.bucketsOverflow, false);
+    assert.deepEqual(o.fixes, []);
+  });
+
+  it('above capacity: exhaustion after ports ÷ rate, and the fixes in numbers', () => {
+    const o = plan({ rate: 1000 });
+    assert.equal(o.fits, false);
+    close(o.exhaustionSec, 28.232, 1e-9);
+    assert.equal(o.timeWait.steadyState, 28232);
+    assert.ok(o.fixes.some((f) => f.startsWith('use 3 source addresses instead of 1')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for at least 53.0% of requests')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 60,000 ports, e.g. "5536 65535"')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('spread over 3 destination IP:port pairs')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.includes('tcp_tw_reuse=1')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('let the server close first') && f.includes('60,000 TIME_WAIT sockets')), o.fixes.join('\n'));
+  });
+
+  it('keep-alive divides the new-connection rate', () => {
+    const o = plan({ rate: 1000, keepAliveShare: 0.6 });
+    assert.equal(o.newConnPerSec, 400);
+    assert.equal(o.fits, true);
+  });
+
+  it('the 500-port range at 500/s runs out after 1 s', () => {
+    close(plan({ portLow: 40000, portHigh: 40499, rate: 500 }).exhaustionSec, 1, 1e-9);
+  });
+
+  it('tcp_max_tw_buckets: overflow flagged; reached before the ports run out, it prevents exhaustion', () => {
+    const o = plan({ rate: 1000, maxTwBuckets: 10000 });
+    assert.equal(o.timeWait.bucketsOverflow, true);
+    assert.equal(o.timeWait.steadyState, 10000);
+    close(o.timeWait.overflowAtSec, 10, 1e-9);
+    assert.equal(o.exhaustionSec, null);
+    assert.ok(o.notes.some((n) => n.includes('TcpExtTCPTimeWaitOverflow')));
+    assert.ok(o.fixes.some((f) => f.startsWith('raise net.ipv4.tcp_max_tw_buckets from 10,000 to at least 28,232')));
+  });
+
+  it('server closes first: client ports not bound; TIME_WAIT on the server', () => {
+    const o = plan({ rate: 2000, closer: 'server' });
+    assert.equal(o.totalPerSec, null);
+    assert.equal(o.fits, true);
+    assert.equal(o.timeWait.side, 'server');
+    assert.equal(o.timeWait.steadyState, 120000);
+    const r = plan({ rate: 2000, closer: 'rst' });
+    assert.equal(r.timeWait.side, 'none');
+    assert.equal(r.timeWait.steadyState, 0);
+  });
+});
+
+describe('plan inputs parsing', () => {
+  it('port ranges, shares, reserved ports, slabinfo', () => {
+    assert.deepEqual(parsePortRange('32768\t60999'), { low: 32768, high: 60999 });
+    assert.deepEqual(parsePortRange('40000-40499'), { low: 40000, high: 40499 });
+    assert.equal(parsePortRange('60999 32768'), null);
+    assert.equal(parsePortRange('1 70000'), null);
+    assert.equal(parseShare('80%'), 0.8);
+    assert.equal(parseShare('0.25'), 0.25);
+    assert.equal(parseShare('120%'), null);
+    assert.equal(countReserved('8080,40000-40009, 50000', 40000, 60999), 11);
+    assert.equal(countReserved('', 40000, 60999), 0);
+    const slab = '# name <active_objs> <num_objs> <objsize> ...\ntw_sock_TCPv6  32 32 256 16 1 : x\ntw_sock_TCP  80 144 256 16 1 : tunables 0 0 0\n';
+    assert.equal(twSockObjectSize(slab), 256);
+    assert.equal(twSockObjectSize('nothing'), null);
+  });
+});

@@ -1,0 +1,143 @@
+// Threshold expressions and figure paths: parsing, validation before a run, evaluation after.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/metrics/result.js';
+import { evaluateThresholds, formatThresholds, parseExpression, validateThresholds } from '../../src/thresholds/index.js';
+
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/compare/baseline/client-closes-first-20260101T000000Z.json', import.meta.url));
+const result = (): RunResult => JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunResult;
+
+describe('threshold expressions', () => {
+  it('parses every operator, with or without spaces, integers and decimals', () => {
+    const cases: Array<[string, string, number]> = [
+      ['== 0', '==', 0], ['!= 0', '!=', 0], ['< 5', '<', 5], ['<= 5', '<=', 5],
+      ['>= 3000', '>=', 3000], ['> 1', '>', 1], ['<2.5', '<', 2.5], ['  >=  0.75 ', '>=', 0.75], ['> -1', '>', -1], ['< .5', '<', 0.5],
+    ];
+    for (const [text, operator, value] of cases) {
+      const parsed = parseExpression(text);
+      assert.ok(parsed.ok, text);
+      assert.deepEqual(parsed.comparison, { operator, value }, text);
+    }
+  });
+
+  it('rejects what is not "operator number", and says so', () => {
+    for (const text of ['5', '< ', '=< 5', '= 5', '<< 5', '< 5 6', '< five', '', '=== 0']) {
+      const parsed = parseExpression(text);
+      assert.equal(parsed.ok, false, text);
+      if (!parsed.ok) assert.match(parsed.problem, /expected an operator/, text);
+    }
+  });
+
+  it('rejects units with a hint that figures carry their own', () => {
+    const parsed = parseExpression('< 5ms');
+    assert.equal(parsed.ok, false);
+    if (!parsed.ok) assert.match(parsed.problem, /without a unit/);
+  });
+});
+
+describe('validateThresholds (before a run, no result needed)', () => {
+  it('accepts the issue\'s examples, any errno code, and kernel counters', () => {
+    assert.deepEqual(
+      validateThresholds(
+        {
+          'summary.errors.EADDRNOTAVAIL': '== 0',
+          'summary.latencyMs.connect.p99': '< 5',
+          'summary.timeWait.peakClient': '< 20000',
+          'summary.connections.ratePerSec': '>= 3000',
+          'summary.errors.SOME_FUTURE_CODE': '== 0',
+          'summary.kernel.TcpExtTCPTimeWaitOverflow': '== 0',
+          'summary.ports.range.size': '>= 500',
+          'summary.driver.eventLoopDelayMs.p99': '< 50',
+        },
+        'x.yaml',
+      ),
+      [],
+    );
+  });
+
+  it('an unknown figure names the path and the known keys at that level', () => {
+    const [problem, ...rest] = validateThresholds({ 'summary.timeWait.peek': '< 5' }, 'scenarios/x.yaml');
+    assert.equal(rest.length, 0);
+    assert.equal(
+      problem,
+      'scenarios/x.yaml: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait (known: peak, peakClient, peakServer, end, sockstatPeak)',
+    );
+  });
+
+  it('rejects paths outside summary, groups, bad errno keys, unknown counters, and bad expressions — each naming the path', () => {
+    const problems = validateThresholds(
+      {
+        'timeWait.peak': '< 5',
+        'summary.latencyMs.connect': '< 5',
+        'summary.errors.eaddrnotavail': '== 0',
+        'summary.kernel.TcpExtNope': '== 0',
+        'summary.timeWait.peak.x': '< 1',
+        'summary.connections.failed': 'less than 3',
+        'summary.errors.EADDRNOTAVAIL.total': '== 0',
+      },
+      'f.yaml',
+    );
+    assert.equal(problems.length, 7, problems.join('\n'));
+    assert.match(problems[0]!, /thresholds\.timeWait\.peak: unknown figure "timeWait" at the top \(known: summary\)/);
+    assert.match(problems[1]!, /thresholds\.summary\.latencyMs\.connect: .* is a group, not a figure: name one of count, min, mean, p50/);
+    assert.match(problems[2]!, /thresholds\.summary\.errors\.eaddrnotavail: "eaddrnotavail" is not an errno code/);
+    assert.match(problems[3]!, /thresholds\.summary\.kernel\.TcpExtNope: unknown kernel counter "TcpExtNope" .*known: TcpActiveOpens/);
+    assert.match(problems[4]!, /thresholds\.summary\.timeWait\.peak\.x: summary\.timeWait\.peak is a figure: there is nothing below it \(drop "\.x"\)/);
+    assert.match(problems[5]!, /thresholds\.summary\.connections\.failed: bad threshold "less than 3"/);
+    assert.match(problems[6]!, /summary\.errors\.EADDRNOTAVAIL is a figure: there is nothing below it \(drop "\.total"\)/);
+    for (const p of problems) assert.ok(p.startsWith('f.yaml: thresholds.'), p);
+  });
+});
+
+describe('evaluateThresholds', () => {
+  it('evaluates every operator against the measured figure', () => {
+    const r = result();
+    const tw = r.summary.timeWait.peakClient; // 300
+    assert.equal(tw, 300);
+    const outcomes = evaluateThresholds(
+      {
+        'summary.timeWait.peakClient': '== 300',
+        'summary.timeWait.peak': '!= 300',
+        'summary.timeWait.peakServer': '< 1',
+        'summary.connections.established': '<= 299',
+        'summary.connections.completed': '>= 300',
+        'summary.connections.failed': '> 0',
+      },
+      r,
+    );
+    assert.deepEqual(
+      outcomes.map((o) => [o.path, o.measured, o.pass]),
+      [
+        ['summary.timeWait.peakClient', 300, true],
+        ['summary.timeWait.peak', 300, false],
+        ['summary.timeWait.peakServer', 0, true],
+        ['summary.connections.established', 300, false],
+        ['summary.connections.completed', 300, true],
+        ['summary.connections.failed', 0, false],
+      ],
+    );
+  });
+
+  it('an errno code that did not occur counts as 0; a figure that did not happen fails with a reason', () => {
+    const r = result();
+    assert.equal(r.summary.ports.exhaustedAtMs, null);
+    const [errno, exhausted] = evaluateThresholds({ 'summary.errors.EADDRNOTAVAIL': '== 0', 'summary.ports.exhaustedAtMs': '> 1000' }, r);
+    assert.deepEqual(errno, { path: 'summary.errors.EADDRNOTAVAIL', expression: '== 0', measured: 0, pass: true });
+    assert.equal(exhausted!.measured, null);
+    assert.equal(exhausted!.pass, false);
+    assert.match(exhausted!.reason!, /did not happen/);
+  });
+
+  it('formats pass/fail lines with the measured value', () => {
+    const text = formatThresholds(
+      evaluateThresholds({ 'summary.errors.EADDRNOTAVAIL': '== 0', 'summary.latencyMs.connect.p99': '< 0.001' }, result()),
+    );
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'thresholds    1 of 2 FAILED');
+    assert.match(lines[1]!, /^ {2}PASS {2}summary\.errors\.EADDRNOTAVAIL == 0 +measured 0$/);
+    assert.match(lines[2]!, /^ {2}FAIL {2}summary\.latencyMs\.connect\.p99 < 0\.001 +measured 9\.703$/);
+    assert.equal(formatThresholds([]), 'thresholds    none');
+  });
+});
