@@ -1,6 +1,7 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, loadScenarioFile } from '../scenario/index.js';
+import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
+import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
 import { chooseIsolation } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
@@ -14,6 +15,7 @@ interface RunArgs {
   set: string[];
   isolation?: 'auto' | 'netns' | 'host';
   json: boolean;
+  thresholds: boolean;
 }
 
 export const runCommand = {
@@ -42,6 +44,11 @@ export const runCommand = {
         default: false,
         describe: 'Print the result JSON to stdout instead of the summary (an array for a matrix)',
       })
+      .option('thresholds', {
+        type: 'boolean',
+        default: true,
+        describe: 'Gate on the scenario\'s thresholds (exit 3 when one fails); --no-thresholds only reports them',
+      })
       .example('$0 run client-closes-first', 'the default storm')
       .example('$0 run scenarios/server-closes-first.yaml --out reports/ --set connections=20000', '')
       .example('$0 run port-exhaustion --set "environment.sysctls.net.ipv4.ip_local_port_range=40000 40999"', ''),
@@ -51,6 +58,9 @@ export const runCommand = {
     const file = resolveScenarioPath(argv.scenario);
     const scenario = await loadScenarioFile(file, overrides);
     const variants = expandMatrix(scenario, file);
+    // An unknown figure path would only be found after the whole run: refuse it now.
+    const thresholdProblems = validateThresholds(scenario.thresholds, file);
+    if (thresholdProblems.length > 0) throw new ScenarioError(thresholdProblems);
     const choice = chooseIsolation(scenario.environment.isolation);
     if (choice.fallbackReason) {
       process.stderr.write(
@@ -79,7 +89,18 @@ export const runCommand = {
         for (const { result, resultPath } of outcomes) process.stdout.write(`${renderTerminalSummary(result, resultPath)}\n\n`);
         if (variants.length > 0) process.stdout.write(`${renderTerminalComparison(results)}\n`);
       }
+      let thresholdsFailed = false;
+      if (Object.keys(scenario.thresholds).length > 0) {
+        for (const result of results) {
+          const outcomes = evaluateThresholds(result.scenario.thresholds, result);
+          thresholdsFailed ||= outcomes.some((o) => !o.pass);
+          const heading = result.variant ? `${result.variant.label}\n` : '';
+          // With --json, stdout carries only the JSON; the verdicts go to stderr.
+          (argv.json ? process.stderr : process.stdout).write(`${heading}${formatThresholds(outcomes)}\n`);
+        }
+      }
       if (stop || results.some((r) => r.interrupted)) process.exitCode = EXIT.INTERRUPTED;
+      else if (thresholdsFailed && argv.thresholds) process.exitCode = EXIT.THRESHOLDS_FAILED;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

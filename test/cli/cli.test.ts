@@ -120,6 +120,47 @@ describe('twstorm CLI', () => {
     assert.ok(stdout.includes(path.join(out, files[0]!)), 'prints the result path');
   });
 
+  it('thresholds gate the run: exit 3 when one fails, 0 when all pass, 0 with --no-thresholds', async () => {
+    const file = path.join(dir, 'gated.yaml');
+    await writeFile(
+      file,
+      [
+        'name: gated',
+        'connections: 200',
+        'tail: 100ms',
+        'environment: { isolation: netns }',
+        'thresholds:',
+        '  summary.connections.established: "== 200"',
+        '  summary.errors.EADDRNOTAVAIL: "== 0"',
+        '  summary.timeWait.peakClient: "<= 199"',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'gated-out');
+    const failing = await twstorm(['run', file, '--out', out]).exit;
+    assert.equal(failing.code, 3, failing.stderr);
+    assert.match(failing.stdout, /FAIL\s+summary\.timeWait\.peakClient <= 199\s+measured 200/);
+    assert.match(failing.stdout, /PASS\s+summary\.connections\.established == 200/);
+    assert.equal((await readdir(out)).filter((f) => f.endsWith('.json')).length, 1, 'the result is written anyway');
+
+    const passing = await twstorm(['run', file, '--out', out, '--set', 'thresholds.summary.timeWait.peakClient=<= 200']).exit;
+    assert.equal(passing.code, 0, passing.stdout + passing.stderr);
+    assert.match(passing.stdout, /all 3 passed/);
+
+    const ungated = await twstorm(['run', file, '--out', out, '--no-thresholds']).exit;
+    assert.equal(ungated.code, 0);
+    assert.match(ungated.stdout, /FAIL\s+summary\.timeWait\.peakClient/);
+  });
+
+  it('an unknown threshold figure is refused before anything runs (exit 2)', async () => {
+    const file = path.join(dir, 'typo.yaml');
+    await writeFile(file, 'name: typo\nthresholds:\n  summary.timeWait.peek: "< 5"\n');
+    const out = path.join(dir, 'typo-out');
+    const { code, stderr } = await twstorm(['run', file, '--out', out]).exit;
+    assert.equal(code, 2);
+    assert.match(stderr, /summary\.timeWait\.peek: unknown figure "peek" under summary\.timeWait \(known: peak, peakClient/);
+    await assert.rejects(readdir(out), { code: 'ENOENT' });
+  });
+
   it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'int-out');
     // Detached: its own process group, so the test can deliver a Ctrl-C the way a terminal
