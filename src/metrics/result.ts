@@ -72,6 +72,8 @@ export interface RunResult {
   endedAt: string;
   interrupted: boolean;
   stoppedBy: StopReason;
+  /** When the load began and ended, in ms on the run clock that every `t` and `...AtMs` uses (absent in results from before 0.1.0 was released). */
+  load?: { startMs: number; endMs: number };
   environment: EnvironmentInfo;
   server: { host: string; port: number; stats: EchoServerStats };
   summary: Summary;
@@ -99,7 +101,7 @@ export interface ResultInputs {
   startedAt: Date;
   endedAt: Date;
   stoppedBy: StopReason;
-  load: { startMs: number; endMs: number };
+  load?: { startMs: number; endMs: number };
   environment: EnvironmentInfo;
   server: { host: string; port: number; stats: EchoServerStats };
   stats: LoadStats;
@@ -149,6 +151,7 @@ export function buildResult(input: ResultInputs): RunResult {
     endedAt: input.endedAt.toISOString(),
     interrupted: input.stoppedBy === 'interrupted',
     stoppedBy: input.stoppedBy,
+    load: { startMs: round(input.load.startMs), endMs: round(input.load.endMs) },
     environment: input.environment,
     server: input.server,
     summary,

@@ -42,7 +42,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
 
   // The run clock starts before the server and observers; the baseline kernel sample is
   // taken right before the first connection (see run/execute.ts), so its time is the load's start.
-  const loadStartMs = result.series.kernel.t[0] ?? 0;
+  // Results written before `load` was recorded: the baseline sample is taken just before the load.
+  const loadStartMs = result.load?.startMs ?? result.series.kernel.t[0] ?? 0;
   const exhaustedMs = summary.ports.exhaustedAtMs === null ? null : summary.ports.exhaustedAtMs - loadStartMs;
 
   let rate: number;
