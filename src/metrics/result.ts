@@ -101,7 +101,7 @@ export interface ResultInputs {
   startedAt: Date;
   endedAt: Date;
   stoppedBy: StopReason;
-  load?: { startMs: number; endMs: number };
+  load: { startMs: number; endMs: number };
   environment: EnvironmentInfo;
   server: { host: string; port: number; stats: EchoServerStats };
   stats: LoadStats;
