@@ -2,10 +2,14 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
 import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
-import { chooseIsolation } from '../run/run-scenario.js';
+import path from 'node:path';
+import { chooseIsolation, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { renderTerminalComparison } from '../report/terminal-compare.js';
+import { renderHtmlReport } from '../report/html/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { timestamp } from '../run/run-scenario.js';
 import { resolveScenarioPath } from './bundled.js';
 import { EXIT } from './exit-codes.js';
 
@@ -83,11 +87,13 @@ export const runCommand = {
         stopRequested: () => stop,
       });
       const results = outcomes.map((o) => o.result);
+      const reports = await writeHtmlReports(outcomes, argv.out, scenario.name);
       if (argv.json) {
         process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);
       } else {
         for (const { result, resultPath } of outcomes) process.stdout.write(`${renderTerminalSummary(result, resultPath)}\n\n`);
         if (variants.length > 0) process.stdout.write(`${renderTerminalComparison(results)}\n`);
+        process.stdout.write(`\nHTML report: ${reports.at(-1)}\n`);
       }
       let thresholdsFailed = false;
       if (Object.keys(scenario.thresholds).length > 0) {
@@ -107,3 +113,22 @@ export const runCommand = {
     }
   },
 };
+
+/**
+ * One HTML report beside each result JSON, and for a matrix one comparison over all variants
+ * (named like the scenario). Returns the paths, the most useful one (comparison) last.
+ */
+async function writeHtmlReports(outcomes: RunOutcome[], outDir: string, name: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const { result, resultPath } of outcomes) {
+    const htmlPath = resultPath.replace(/\.json$/, '.html');
+    await writeFileAtomic(htmlPath, await renderHtmlReport([result]));
+    paths.push(htmlPath);
+  }
+  if (outcomes.length > 1) {
+    const comparison = path.resolve(outDir, `${name}-${timestamp()}.html`);
+    await writeFileAtomic(comparison, await renderHtmlReport(outcomes.map((o) => o.result)));
+    paths.push(comparison);
+  }
+  return paths;
+}

@@ -1,6 +1,5 @@
 // One run, inside its environment: server + load driver + observers → result.json.
 // This is the only place that knows all three; each of them knows nothing of the others.
-import { writeFile, rename } from 'node:fs/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
 import { prepareEnvironment } from '../environment/prepare.js';
@@ -12,6 +11,7 @@ import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
 import { buildResult, type DriverCost, type RunResult } from '../metrics/result.js';
 import { VERSION } from '../version.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
 import { startProgress } from './progress.js';
 
@@ -112,10 +112,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
 }
 
 export async function writeResult(result: RunResult, path: string): Promise<void> {
-  // Write then rename, so a reader (or a Ctrl-C mid-write) never sees half a file.
-  const partial = `${path}.partial`;
-  await writeFile(partial, `${JSON.stringify(result, null, 1)}\n`);
-  await rename(partial, path);
+  await writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
 }
 
 /** process.cpuUsage covers every thread of the process, so the observer worker is included. */

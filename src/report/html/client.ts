@@ -1,0 +1,132 @@
+// The browser side of the report: reads the chart specs embedded as JSON and draws them with
+// uPlot. It computes nothing about the run (that happened in Node); it only lays out charts,
+// keeps the time charts' cursors in sync, and redraws at the page's width (and for print).
+// Plain ES2017 in a string: it is inlined into the page, never bundled.
+export const CLIENT_JS = String.raw`
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('twstorm-data').textContent);
+  var charts = [];
+
+  function pctLabel(x) {
+    // x = 1/(1-p): 1 → 0%, 10 → 90%, 100 → 99%, 1000 → 99.9% …
+    var p = 100 * (1 - 1 / x);
+    if (p <= 0) return '0%';
+    var digits = Math.max(0, Math.ceil(-Math.log10(100 - p + 1e-12)) + 1);
+    var text = p.toFixed(Math.min(digits, 6));
+    if (text.indexOf('.') >= 0) text = text.replace(/\.?0+$/, '');
+    return text + '%';
+  }
+  function msLabel(v) {
+    if (v >= 1000) return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s';
+    if (v >= 1) return (+v.toFixed(1)) + ' ms';
+    return (+v.toFixed(3)) + ' ms';
+  }
+  function decades(min, max) {
+    var out = [];
+    for (var v = Math.pow(10, Math.floor(Math.log10(min))); v <= max * 1.0001; v *= 10) if (v >= min / 1.0001) out.push(v);
+    return out;
+  }
+
+  // Vertical dashed lines with a label: the moment the port range ran out.
+  function markersPlugin(markers) {
+    return {
+      hooks: {
+        draw: [function (u) {
+          var ctx = u.ctx;
+          ctx.save();
+          markers.forEach(function (m, i) {
+            var x = Math.round(u.valToPos(m.x, 'x', true));
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+            ctx.strokeStyle = '#a40e26';
+            ctx.lineWidth = 2 * devicePixelRatio;
+            ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.setLineDash([]);
+            ctx.fillStyle = '#a40e26';
+            ctx.font = (12 * devicePixelRatio) + 'px system-ui, sans-serif';
+            // uPlot leaves its axis text alignment on the context; set ours explicitly.
+            ctx.textAlign = 'left';
+            ctx.textBaseline = 'alphabetic';
+            ctx.fillText('\u25BC ' + m.label, x + 4 * devicePixelRatio, u.bbox.top + (14 + 14 * i) * devicePixelRatio);
+          });
+          ctx.restore();
+        }]
+      }
+    };
+  }
+
+  function widthOf(el) {
+    return Math.max(300, Math.floor(el.getBoundingClientRect().width || el.parentNode.clientWidth || 800));
+  }
+
+  function build(spec, el) {
+    var isTime = spec.kind === 'time';
+    var logX = spec.kind === 'percentile' || spec.kind === 'histogram';
+    var xs = spec.x;
+    var opts = {
+      width: widthOf(el),
+      height: 280,
+      plugins: spec.markers.length ? [markersPlugin(spec.markers)] : [],
+      cursor: isTime ? { sync: { key: 'twstorm-time', setSeries: true } } : {},
+      legend: { live: true, markers: { dash: function (u, i) { return i === 0 ? 'solid' : spec.series[i - 1].style.legend; } } },
+      scales: { x: logX ? { time: false, distr: 3 } : spec.xRange ? { time: false, range: function () { return spec.xRange; } } : { time: false }, y: { range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.08 : 1]; } } },
+      axes: [
+        {
+          label: spec.xLabel,
+          values: spec.kind === 'percentile'
+            ? function (u, splits) { return splits.map(pctLabel); }
+            : spec.kind === 'histogram'
+              ? function (u, splits) { return splits.map(msLabel); }
+              : function (u, splits) { return splits.map(function (v) { return (+v.toFixed(2)) + ' s'; }); },
+          splits: logX ? function (u) { return decades(xs[0] || 1, xs[xs.length - 1] || 10); } : undefined
+        },
+        { label: spec.yLabel, size: 60 }
+      ],
+      series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '–' : spec.kind === 'percentile' ? pctLabel(v) : spec.kind === 'histogram' ? '≥ ' + msLabel(v) : v.toFixed(2) + ' s'; } }].concat(
+        spec.series.map(function (s) {
+          var series = {
+            label: s.label,
+            stroke: s.style.color,
+            dash: s.style.dash,
+            width: 2,
+            spanGaps: true,
+            points: { show: s.points, size: 6, fill: s.style.color }
+          };
+          if (spec.kind === 'histogram') {
+            series.paths = uPlot.paths.stepped({ align: 1 });
+            series.fill = s.style.color + '33';
+          }
+          return series;
+        })
+      )
+    };
+    var aligned = [xs].concat(spec.series.map(function (s) { return s.values; }));
+    return new uPlot(opts, aligned, el);
+  }
+
+  data.charts.forEach(function (spec) {
+    var el = document.querySelector('[data-chart="' + spec.id + '"] .plot');
+    if (!el) { console.error('twstorm report: no place for chart ' + spec.id); return; }
+    try {
+      charts.push({ el: el, plot: build(spec, el) });
+    } catch (err) {
+      el.textContent = 'This chart could not be drawn: ' + err.message;
+      console.error(err);
+    }
+  });
+
+  function resize(fixed) {
+    charts.forEach(function (c) { c.plot.setSize({ width: fixed || widthOf(c.el), height: 280 }); });
+  }
+  var pending;
+  window.addEventListener('resize', function () { clearTimeout(pending); pending = setTimeout(function () { resize(); }, 100); });
+  // Canvas pixels do not reflow: size the charts to a printed page's width before printing.
+  window.addEventListener('beforeprint', function () { resize(680); });
+  window.addEventListener('afterprint', function () { resize(); });
+  document.documentElement.setAttribute('data-charts', String(charts.length));
+})();
+`;

@@ -1,0 +1,84 @@
+// The comparison table: one row per run (matrix variant), the figures that tell them apart,
+// with the best and worst of each column marked in words and symbols (not by colour alone).
+import type { RunResult } from '../../metrics/result.js';
+import { int, ms } from '../format.js';
+import { timeWaitSide } from '../story.js';
+import { oneChange } from '../verdict.js';
+import { runLabel } from './timeline.js';
+
+export type Rank = 'best' | 'worst' | null;
+
+export interface Cell {
+  text: string;
+  rank: Rank;
+}
+
+export interface ComparisonTable {
+  headers: string[];
+  rows: Array<{ run: string; cells: Cell[] }>;
+}
+
+interface Column {
+  header: string;
+  value: (r: RunResult) => number | null;
+  text: (r: RunResult) => string;
+  /** Which way is better; null: not ranked (a description, not a score). */
+  better: 'lower' | 'higher' | null;
+}
+
+const COLUMNS: Column[] = [
+  {
+    header: 'TIME_WAIT peak (side)',
+    value: (r) => r.summary.timeWait.peak,
+    text: (r) => `${int(r.summary.timeWait.peak)} (${timeWaitSide(r.summary.timeWait)})`,
+    better: 'lower',
+  },
+  {
+    header: 'failed (by code)',
+    value: (r) => r.summary.connections.failed,
+    text: (r) => {
+      const codes = Object.entries(r.summary.errors).map(([code, n]) => `${code} ${int(n)}`);
+      return `${int(r.summary.connections.failed)}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
+    },
+    better: 'lower',
+  },
+  {
+    header: 'server errors',
+    value: (r) => Object.values(r.summary.serverErrors).reduce((a, b) => a + b, 0),
+    text: (r) => Object.entries(r.summary.serverErrors).map(([code, n]) => `${code} ${int(n)}`).join(', ') || '0',
+    better: 'lower',
+  },
+  { header: 'conn/s', value: (r) => r.summary.connections.ratePerSec, text: (r) => int(r.summary.connections.ratePerSec), better: 'higher' },
+  {
+    header: 'connect p99 (ms)',
+    value: (r) => r.summary.latencyMs.connect.p99,
+    text: (r) => ms(r.summary.latencyMs.connect.p99),
+    better: 'lower',
+  },
+  { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), better: null },
+  { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(r.summary.ports.exhaustedAtMs)} ms`), better: null },
+  { header: 'one change', value: () => null, text: (r) => oneChange(r).change, better: null },
+];
+
+export function comparisonTable(results: RunResult[]): ComparisonTable {
+  const ranks = COLUMNS.map((column) => rankColumn(results.map(column.value), column.better));
+  return {
+    headers: ['run', ...COLUMNS.map((c) => c.header)],
+    rows: results.map((r, i) => ({
+      run: runLabel(r),
+      cells: COLUMNS.map((column, j) => ({ text: column.text(r), rank: ranks[j]![i] ?? null })),
+    })),
+  };
+}
+
+/** Best and worst of a column; nothing is marked when every run scored the same. */
+export function rankColumn(values: Array<number | null>, better: 'lower' | 'higher' | null): Rank[] {
+  const known = values.filter((v): v is number => v !== null);
+  if (better === null || known.length < 2) return values.map(() => null);
+  const lo = Math.min(...known);
+  const hi = Math.max(...known);
+  if (lo === hi) return values.map(() => null);
+  const best = better === 'lower' ? lo : hi;
+  const worst = better === 'lower' ? hi : lo;
+  return values.map((v) => (v === best ? 'best' : v === worst ? 'worst' : null));
+}

@@ -1,0 +1,42 @@
+// renderHtmlReport: one result → the single-run report; several (matrix variants, or any saved
+// results) → the comparison report. Pure rendering: reads the results, never re-runs anything.
+import type { RunResult } from '../../metrics/result.js';
+import { VERSION } from '../../version.js';
+import { verdict } from '../verdict.js';
+import { loadChartAssets } from './assets.js';
+import { comparisonTable } from './compare.js';
+import { latencyCharts, percentileRows } from './latency.js';
+import { renderPage } from './page.js';
+import { reuseChart } from './reuse.js';
+import { timelineCharts } from './timeline.js';
+
+export interface HtmlReportOptions {
+  /** Page title; defaults to the scenario name(s). */
+  title?: string;
+  /** Timestamp printed in the footer; defaults to now (tests pin it for stable output). */
+  generatedAt?: Date;
+}
+
+export async function renderHtmlReport(results: RunResult[], options: HtmlReportOptions = {}): Promise<string> {
+  if (results.length === 0) throw new Error('renderHtmlReport: no result to render (pass at least one RunResult)');
+  const names = [...new Set(results.map((r) => r.scenario.name))];
+  const title =
+    options.title ??
+    (results.length === 1 ? `twstorm: ${names[0]}` : `twstorm: ${names.join(', ')} — ${results.length} runs compared`);
+  const [assets, latency, reuse] = await Promise.all([loadChartAssets(), latencyCharts(results), reuseChart(results)]);
+  return renderPage({
+    title,
+    generatedAt: (options.generatedAt ?? new Date()).toISOString(),
+    version: VERSION,
+    results,
+    verdicts: results.map(verdict),
+    comparison: results.length > 1 ? comparisonTable(results) : null,
+    timeline: timelineCharts(results),
+    latency,
+    reuse,
+    percentiles: percentileRows(results),
+    assets,
+  });
+}
+
+export type { ChartSpec } from './chart-spec.js';

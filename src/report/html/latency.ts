@@ -1,0 +1,106 @@
+// Latency as HdrHistogram shows it: value against percentile, with the percentile axis spread
+// as 1/(1-p) on a log scale so 90%, 99%, 99.9% … get equal room and the tail is visible.
+// Decoded from the encoded histograms in the result (exact), not from the summary's few points.
+import type { RunResult } from '../../metrics/result.js';
+import type { PercentilesMs } from '../../metrics/histograms.js';
+import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
+import { alignTables, styleAt, type ChartSpec } from './chart-spec.js';
+import { runLabel } from './timeline.js';
+
+export const PHASES = [
+  { key: 'connect', label: 'connect' },
+  { key: 'firstByte', label: 'first byte' },
+  { key: 'total', label: 'total' },
+  { key: 'close', label: 'close' },
+] as const;
+
+export type PhaseKey = (typeof PHASES)[number]['key'];
+
+/** Points per decade of 1/(1-p): enough for a smooth curve, few enough to keep the page small. */
+const STEPS_PER_DECADE = 12;
+
+export interface Curve {
+  /** 1/(1-p) for each point. */
+  x: number[];
+  /** Milliseconds at that percentile. */
+  ms: number[];
+}
+
+/** The percentile curve of one encoded microsecond histogram, up to its last recorded value. */
+export async function percentileCurve(encoded: string): Promise<Curve> {
+  await initHistograms();
+  const h = decodeHistogram(encoded);
+  try {
+    const n = h.totalCount;
+    if (n === 0) return { x: [], ms: [] };
+    // The last point is at p = 1 - 1/n: beyond it the histogram has nothing more to say.
+    const top = Math.log10(Math.max(n, 10));
+    const x: number[] = [];
+    const values: number[] = [];
+    for (let k = 0; k <= Math.ceil(top * STEPS_PER_DECADE); k++) {
+      const inv = Math.min(10 ** (k / STEPS_PER_DECADE), 10 ** top);
+      const p = 100 * (1 - 1 / inv);
+      x.push(round(inv, 4));
+      values.push(round(h.getValueAtPercentile(p) / 1000, 3));
+      if (inv >= 10 ** top) break;
+    }
+    return { x, ms: values };
+  } finally {
+    h.destroy();
+  }
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/**
+ * One chart with all four phases for a single run; one chart per phase, variants overlaid, for
+ * a comparison (four phases × N variants on one chart would be unreadable).
+ */
+export async function latencyCharts(results: RunResult[]): Promise<ChartSpec[]> {
+  const groups: Array<{ id: string; title: string; parts: Array<{ label: string; encoded: string }> }> =
+    results.length === 1
+      ? [
+          {
+            id: 'latency',
+            title: 'Latency by percentile',
+            parts: PHASES.map((p) => ({ label: p.label, encoded: results[0]!.histograms[p.key] })),
+          },
+        ]
+      : PHASES.map((p) => ({
+          id: `latency-${p.key}`,
+          title: `${p.label} latency by percentile`,
+          parts: results.map((r) => ({ label: runLabel(r), encoded: r.histograms[p.key] })),
+        }));
+  const charts: ChartSpec[] = [];
+  for (const group of groups) {
+    const curves = await Promise.all(group.parts.map((part) => percentileCurve(part.encoded)));
+    const kept = group.parts.map((part, i) => ({ part, curve: curves[i]! })).filter(({ curve }) => curve.x.length > 0);
+    if (kept.length === 0) continue;
+    const aligned = alignTables(kept.map(({ curve }) => ({ x: curve.x, columns: [curve.ms] })));
+    charts.push({
+      id: group.id,
+      title: group.title,
+      description: 'Latency in milliseconds at each percentile; the percentile axis is logarithmic in 1/(1-p), so the tail gets as much room as the median.',
+      notes: [],
+      kind: 'percentile',
+      xLabel: 'percentile',
+      yLabel: 'ms',
+      x: aligned.x,
+      series: kept.map(({ part }, i) => ({ label: part.label, values: aligned.columns[i]!, style: styleAt(i), points: false })),
+      markers: [],
+    });
+  }
+  return charts;
+}
+
+export interface PercentileRow {
+  run: string;
+  phase: string;
+  figures: PercentilesMs;
+}
+
+export function percentileRows(results: RunResult[]): PercentileRow[] {
+  return results.flatMap((r) =>
+    PHASES.map((p) => ({ run: runLabel(r), phase: p.label, figures: r.summary.latencyMs[p.key] })),
+  );
+}

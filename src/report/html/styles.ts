@@ -1,0 +1,59 @@
+// The page's CSS: readable at laptop width, no web fonts (system stack), and a print layout
+// that keeps each chart on one page.
+export const PAGE_CSS = `
+:root { --fg:#1b1f24; --muted:#57606a; --line:#d0d7de; --bg:#fff; --alert:#a40e26; --ok:#116329; --accent:#0b5cad; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; color:var(--fg); background:var(--bg); }
+header, main, footer { max-width:1120px; margin:0 auto; padding:0 20px; }
+header { padding-top:16px; border-bottom:1px solid var(--line); }
+h1 { font-size:1.5rem; margin:.2rem 0; }
+h2 { font-size:1.2rem; margin:1.6rem 0 .6rem; border-bottom:1px solid var(--line); padding-bottom:.2rem; }
+h3 { font-size:1rem; margin:.2rem 0; }
+.meta, .note, figcaption p { color:var(--muted); font-size:.88rem; margin:.2rem 0; }
+nav { margin:.4rem 0 .6rem; font-size:.9rem; }
+nav a { margin-right:1rem; color:var(--accent); }
+.verdict { border:2px solid var(--fg); border-radius:6px; padding:12px 16px; margin:1rem 0; }
+.verdict .headline { font-size:1.15rem; font-weight:600; margin:.2rem 0 .6rem; }
+.findings { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; }
+.findings dt { font-weight:600; }
+.findings dd { margin:0; }
+.flag { display:inline-block; font-size:.75rem; font-weight:700; letter-spacing:.04em; padding:0 .35rem; border-radius:3px; margin-right:.35rem; border:1px solid currentColor; }
+.flag.alert { color:var(--alert); }
+.flag.ok { color:var(--ok); }
+.change { margin-top:.8rem; padding:.6rem .8rem; border-left:6px solid var(--accent); background:#f0f6fc; }
+.change strong { font-size:1.05rem; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(320px,1fr)); gap:12px; }
+.cards .verdict { margin:0; }
+.cards .findings { grid-template-columns:1fr; gap:0; }
+.cards .findings dd { margin-bottom:.4rem; }
+.cards .headline { font-size:1rem; }
+caption { text-align:left; }
+table { border-collapse:collapse; font-size:.88rem; margin:.4rem 0; }
+th, td { border:1px solid var(--line); padding:.25rem .5rem; text-align:right; vertical-align:top; }
+th:first-child, td:first-child, td.text, th.text { text-align:left; }
+thead th { background:#f6f8fa; }
+.table-wrap { overflow-x:auto; }
+.rank { font-weight:700; white-space:nowrap; }
+.rank.best { color:var(--ok); }
+.rank.worst { color:var(--alert); }
+.charts { display:grid; grid-template-columns:1fr; gap:18px; }
+figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }
+.plot { min-height:280px; }
+.uplot .legend { font-size:.8rem; }
+.uplot .u-legend .u-marker { width:1.6em; height:0; border-width:3px !important; background:none !important; border-left:none !important; border-right:none !important; border-bottom:none !important; vertical-align:middle; }
+details { margin:.6rem 0; }
+summary { cursor:pointer; font-weight:600; }
+pre { background:#f6f8fa; padding:.6rem; overflow-x:auto; font-size:.82rem; }
+.alertbox { border:2px solid var(--alert); padding:.5rem .8rem; border-radius:4px; }
+footer { color:var(--muted); font-size:.8rem; padding:1.5rem 20px; }
+@media (min-width: 1000px) { .charts.two { grid-template-columns:1fr 1fr; } }
+@media print {
+  nav { display:none; }
+  body { font-size:11pt; }
+  header, main, footer { max-width:none; padding:0; }
+  .charts.two { grid-template-columns:1fr; }
+  details { display:block; }
+  details > *:not(summary) { display:block; }
+  h2 { break-after:avoid; }
+}
+`;

@@ -1,0 +1,213 @@
+// Charts over the run's time axis (seconds since the run's origin, the one clock the driver and
+// the observers share): TCP states by side, connection rates, errors by errno, client ports
+// held against the range, kernel counters as rates. With several results each series is
+// labelled with its variant and all of them share the axis.
+import type { RunResult } from '../../metrics/result.js';
+import { clientPortsHeld } from '../figures.js';
+import { chartFrom, type ChartSpec, type Marker } from './chart-spec.js';
+
+type Part = { x: number[]; label: string; values: Array<number | null>; points?: boolean };
+
+/** "close.first=client close.client=fin" for a variant, the scenario name otherwise. */
+export function runLabel(result: RunResult): string {
+  return result.variant?.label ?? result.scenario.name;
+}
+
+const secs = (ms: number[]): number[] => ms.map((t) => Math.round(t) / 1000);
+
+/** In a comparison every label names its run; in a single report that would be noise. */
+function labeller(results: RunResult[]): (r: RunResult, what: string) => string {
+  return results.length > 1 ? (r, what) => `${what} · ${runLabel(r)}` : (_r, what) => what;
+}
+
+function exhaustionMarkers(results: RunResult[]): Marker[] {
+  return results
+    .filter((r) => r.summary.ports.exhaustedAtMs !== null)
+    .map((r) => ({
+      x: r.summary.ports.exhaustedAtMs! / 1000,
+      label: results.length > 1 ? `ports ran out (${runLabel(r)})` : 'ports ran out',
+    }));
+}
+
+// LISTEN is the server's one listening socket: a flat line at 1 that says nothing.
+const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'SYN_SENT', 'SYN_RECV'];
+
+function statesChart(results: RunResult[]): ChartSpec {
+  const label = labeller(results);
+  const parts: Part[] = [];
+  for (const r of results) {
+    const census = r.series.census;
+    for (const side of ['client', 'server'] as const) {
+      const states = Object.keys(census[side])
+        .filter((s) => s !== 'LISTEN' && (census[side][s] ?? []).some((n) => n > 0))
+        .sort((a, b) => rank(a) - rank(b));
+      for (const state of states) {
+        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census[side][state]!, points: true });
+      }
+    }
+    // sockstat has no sides; in a comparison it would double the lines without telling variants apart.
+    if (results.length === 1) parts.push({ x: secs(r.series.kernel.t), label: 'sockstat tw (both sides)', values: r.series.kernel.tw });
+  }
+  return chartFrom(
+    {
+      id: 'states',
+      title: 'TCP states by side',
+      description: 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp, with /proc/net/sockstat tw sampled more often.',
+      notes: [
+        'Census points (with markers) are taken every census interval; sockstat tw (no markers) every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.',
+      ],
+      kind: 'time',
+      xLabel: 'run time (s)',
+      yLabel: 'sockets',
+      markers: exhaustionMarkers(results),
+    },
+    parts,
+  );
+}
+
+const rank = (state: string): number => {
+  const i = STATE_ORDER.indexOf(state);
+  return i < 0 ? STATE_ORDER.length : i;
+};
+
+function perSecond(r: RunResult, column: string): number[] {
+  const d = r.series.driver;
+  const scale = 1000 / d.intervalMs;
+  return (d.columns[column] ?? d.t.map(() => 0)).map((n) => n * scale);
+}
+
+/** Driver buckets are plotted at their midpoint, where the rate they hold was measured. */
+function bucketMidpoints(r: RunResult): number[] {
+  const d = r.series.driver;
+  return secs(d.t.map((t) => t + d.intervalMs / 2));
+}
+
+function ratesChart(results: RunResult[]): ChartSpec {
+  const label = labeller(results);
+  const parts: Part[] = [];
+  for (const r of results) {
+    const x = bucketMidpoints(r);
+    parts.push({ x, label: label(r, 'new connections/s'), values: perSecond(r, 'established') });
+    parts.push({ x, label: label(r, 'completions/s'), values: perSecond(r, 'completed') });
+    if (r.summary.connections.failed > 0) parts.push({ x, label: label(r, 'failures/s'), values: perSecond(r, 'failed') });
+  }
+  return chartFrom(
+    {
+      id: 'rates',
+      title: 'New connections and completions per second',
+      description: 'Connections established and request/response exchanges completed per second, per driver sample interval.',
+      notes: [],
+      kind: 'time',
+      xLabel: 'run time (s)',
+      yLabel: 'per second',
+      markers: exhaustionMarkers(results),
+    },
+    parts,
+  );
+}
+
+function errorsChart(results: RunResult[]): ChartSpec | null {
+  const label = labeller(results);
+  const parts: Part[] = [];
+  for (const r of results) {
+    const x = bucketMidpoints(r);
+    for (const column of Object.keys(r.series.driver.columns).filter((c) => c.startsWith('errors.')).sort()) {
+      parts.push({ x, label: label(r, `${column.slice('errors.'.length)}/s`), values: perSecond(r, column) });
+    }
+  }
+  if (parts.length === 0) return null;
+  return chartFrom(
+    {
+      id: 'errors',
+      title: 'Client errors per second, by errno',
+      description: 'Client-side errors per second by their errno code, per driver sample interval.',
+      notes: [],
+      kind: 'time',
+      xLabel: 'run time (s)',
+      yLabel: 'errors per second',
+      markers: exhaustionMarkers(results),
+    },
+    parts,
+  );
+}
+
+function portsChart(results: RunResult[]): ChartSpec {
+  const label = labeller(results);
+  const parts: Part[] = [];
+  for (const r of results) {
+    const held = clientPortsHeld(r);
+    parts.push({ x: secs(held.t), label: label(r, 'client ports held'), values: held.held, points: true });
+    const range = r.summary.ports.range;
+    if (range) {
+      const x = secs([held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);
+      parts.push({ x, label: label(r, `port range (${range.size})`), values: x.map(() => range.size) });
+    }
+  }
+  return chartFrom(
+    {
+      id: 'ports',
+      title: 'Client ports in use versus the port range',
+      description: 'Client-side sockets of any state (each holds an ephemeral port toward the server) against the size of ip_local_port_range.',
+      notes: [
+        'Approximated from the census: every client-side socket, TIME_WAIT included, counts as one port held toward the one destination. Short-lived connections between two census samples are not seen; the driver\'s own peak is in the verdict.',
+      ],
+      kind: 'time',
+      xLabel: 'run time (s)',
+      yLabel: 'ports',
+      markers: exhaustionMarkers(results),
+    },
+    parts,
+  );
+}
+
+/** Always shown (they name the TIME_WAIT outcomes); the others only when they moved. */
+const KERNEL_ALWAYS = ['TcpOutRsts', 'TcpExtTWRecycled', 'TcpExtTCPTimeWaitOverflow'];
+const KERNEL_IF_MOVED = ['TcpActiveOpens', 'TcpExtTW', 'TcpExtTWKilled', 'TcpExtTCPAbortOnData', 'TcpExtTCPAbortOnLinger', 'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpEstabResets', 'TcpExtTCPSynRetrans'];
+
+function kernelChart(results: RunResult[]): ChartSpec {
+  const label = labeller(results);
+  const parts: Part[] = [];
+  for (const r of results) {
+    const k = r.series.kernel;
+    const moved = (name: string): boolean => (r.summary.kernel[name] ?? 0) > 0;
+    // In a comparison, counters that stayed at zero would only multiply flat lines.
+    const anyMoved = [...KERNEL_ALWAYS, ...KERNEL_IF_MOVED].some(moved);
+    const names = [...KERNEL_ALWAYS.filter((n) => results.length === 1 || !anyMoved || moved(n)), ...KERNEL_IF_MOVED.filter(moved)];
+    const x = secs(k.t.slice(1));
+    for (const name of names) {
+      const column = k.counters[name];
+      if (!column) continue;
+      const rates = column.slice(1).map((v, i) => {
+        const dt = ((k.t[i + 1] ?? 0) - (k.t[i] ?? 0)) / 1000;
+        return dt > 0 ? Math.max(0, (v - (column[i] ?? 0)) / dt) : null;
+      });
+      parts.push({ x, label: label(r, `${name.replace(/^Tcp(Ext)?/, '')}/s`), values: rates });
+    }
+  }
+  return chartFrom(
+    {
+      id: 'kernel',
+      title: 'Kernel TCP counters, per second',
+      description: 'Rates of the kernel\'s TCP counters from /proc/net/snmp and /proc/net/netstat between consecutive samples.',
+      notes: ['TW/s counts TIME_WAIT sockets that ended; the live count is in the states chart.'],
+      kind: 'time',
+      xLabel: 'run time (s)',
+      yLabel: 'per second',
+      markers: exhaustionMarkers(results),
+    },
+    parts,
+  );
+}
+
+export function timelineCharts(results: RunResult[]): ChartSpec[] {
+  const charts = [statesChart(results), ratesChart(results), errorsChart(results), portsChart(results), kernelChart(results)].filter(
+    (c): c is ChartSpec => c !== null,
+  );
+  // One x range for all: a synchronised cursor only means something if the axes agree.
+  const xs = charts.flatMap((c) => c.x);
+  if (xs.length > 0) {
+    const range: [number, number] = [Math.min(0, ...xs), Math.max(...xs)];
+    for (const c of charts) c.xRange = range;
+  }
+  return charts;
+}

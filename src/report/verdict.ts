@@ -1,0 +1,372 @@
+// The verdict: what a run showed, in plain words, and the one change that would help most.
+// Every statement is derived from measured figures (census, counters, errors, port tracker);
+// the scenario is quoted only as "what was asked", and checked against what happened.
+// The sentences shared with the terminal summary come from story.ts.
+import type { RunResult } from '../metrics/result.js';
+import { int, ms, seconds } from './format.js';
+import {
+  TIME_WAIT_SECONDS,
+  WIDEST_PORT_RANGE,
+  connectionRate,
+  peakClientPortsHeld,
+  sysctlNumber,
+  timeWaitPeakAtMs,
+} from './figures.js';
+import { INTERRUPTED_SENTENCE, capital, closeSentence, closerMode, timeWaitSide, type TimeWaitSide } from './story.js';
+
+export type FindingRule = 'closer' | 'time-wait' | 'ports' | 'errors' | 'kernel' | 'isolation' | 'interrupted';
+
+export interface Finding {
+  rule: FindingRule;
+  /** Short label shown beside the text ("TIME_WAIT", "Ports"). */
+  label: string;
+  text: string;
+  /** True when the finding is a problem or a surprise (the page marks it with a word, not only colour). */
+  alert: boolean;
+}
+
+export type ChangeRule =
+  | 'reuseaddr-listener'
+  | 'widen-port-range'
+  | 'server-closes-first'
+  | 'keep-alive'
+  | 'listen-backlog'
+  | 'none';
+
+export interface Change {
+  rule: ChangeRule;
+  /** The change, imperative: "Reuse connections (keep-alive)". */
+  change: string;
+  /** Why, with the figures that chose it. */
+  why: string;
+}
+
+export interface Verdict {
+  /** One sentence: who closed and where TIME_WAIT landed (same as the terminal's first line). */
+  headline: string;
+  findings: Finding[];
+  change: Change;
+}
+
+export function verdict(result: RunResult): Verdict {
+  const findings = [
+    closerFinding(result),
+    timeWaitFinding(result),
+    portsFinding(result),
+    errorsFinding(result),
+    kernelFinding(result),
+    isolationFinding(result),
+    result.interrupted ? { rule: 'interrupted' as const, label: 'Interrupted', text: INTERRUPTED_SENTENCE, alert: true } : null,
+  ].filter((f): f is Finding => f !== null);
+  return { headline: closeSentence(result), findings, change: oneChange(result) };
+}
+
+/** Where the scenario's close policy should put TIME_WAIT, by the TCP rules in DESIGN.md. */
+export function expectedTimeWaitSide(result: RunResult): TimeWaitSide {
+  const close = result.scenario.close;
+  const bothFin = close.client === 'fin' && close.server === 'fin';
+  // TIME_WAIT needs a FIN from each side: an RST from either one (the closer aborting, or the
+  // other side answering the FIN with an RST) ends both sockets without it.
+  if (!bothFin) return 'none';
+  return close.first;
+}
+
+function closerFinding(result: RunResult): Finding {
+  const close = result.scenario.close;
+  const mode = (m: 'fin' | 'rst'): string => (m === 'rst' ? 'RST (SO_LINGER 0)' : 'FIN');
+  const asked =
+    close.first === 'both'
+      ? `both sides close at once (client ${mode(close.client)}, server ${mode(close.server)})`
+      : `the ${close.first} close first with ${mode(closerMode(result))}` +
+        (close[close.first === 'client' ? 'server' : 'client'] === 'rst'
+          ? ` and the ${close.first === 'client' ? 'server' : 'client'} answer with RST`
+          : '');
+  const expected = expectedTimeWaitSide(result);
+  const expectation =
+    expected === 'none'
+      ? 'so no TIME_WAIT is expected, RSTs instead'
+      : expected === 'both'
+        ? 'so TIME_WAIT is expected on both sides'
+        : `so TIME_WAIT is expected on the ${expected}`;
+  return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
+}
+
+function timeWaitFinding(result: RunResult): Finding {
+  const tw = result.summary.timeWait;
+  const side = timeWaitSide(tw);
+  const expected = expectedTimeWaitSide(result);
+  const surprise = side !== expected;
+  const against = surprise ? ` That is not where the close policy puts it (expected: ${sideWords(expected)}).` : '';
+  if (side === 'none') {
+    const orphans =
+      tw.sockstatPeak > 0
+        ? ` (/proc/net/sockstat counted up to ${int(tw.sockstatPeak)}, which includes orphaned FIN_WAIT2 sockets)`
+        : '';
+    return { rule: 'time-wait', label: 'TIME_WAIT', text: `No socket entered TIME_WAIT${orphans}.${against}`, alert: surprise };
+  }
+  const at = timeWaitPeakAtMs(result);
+  const where =
+    side === 'both'
+      ? `on both sides: client ${int(tw.peakClient)}, server ${int(tw.peakServer)}`
+      : `on the ${side} (${side === 'client' ? `server ${int(tw.peakServer)}` : `client ${int(tw.peakClient)}`})`;
+  const end =
+    tw.end > 0
+      ? ` ${int(tw.end)} were still there when sampling stopped: each lasts ${TIME_WAIT_SECONDS} s on Linux.`
+      : ' None was left at the end.';
+  return {
+    rule: 'time-wait',
+    label: 'TIME_WAIT',
+    text: `Peak ${int(tw.peak)} ${where}${at !== null ? `, reached at ${seconds(at)}` : ''}.${end}${against}`,
+    alert: surprise,
+  };
+}
+
+function portsFinding(result: RunResult): Finding {
+  const p = result.summary.ports;
+  const range = p.range;
+  const rangeWords = range ? `the range ${range.low}–${range.high} has ${int(range.size)} ports` : 'the port range was not read back';
+  const notAvail = result.summary.errors['EADDRNOTAVAIL'] ?? 0;
+  if (p.exhaustedAtMs !== null || notAvail > 0) {
+    const when = p.exhaustedAtMs !== null ? ` after ${seconds(p.exhaustedAtMs)}` : '';
+    return {
+      rule: 'ports',
+      label: 'Ports',
+      text: `Ran out${when}: ${rangeWords}, ${int(p.distinct)} distinct ports were used, and ${int(notAvail)} connects failed with EADDRNOTAVAIL.`,
+      alert: true,
+    };
+  }
+  const held = clientPortsHeldPeak(result);
+  const share = range && range.size > 0 ? ` (${percent(held / range.size)} of the range)` : '';
+  const reuse =
+    p.reuses > 0
+      ? ` ${int(p.reuses)} connections got a port used before; the shortest gap was ${ms(p.minReuseIntervalMs)} ms, the median ${ms(p.medianReuseIntervalMs)} ms.`
+      : ' No port was used twice.';
+  return {
+    rule: 'ports',
+    label: 'Ports',
+    text: `Never ran out: at most ${int(held)} client ports were held at once${share}; ${rangeWords}.${reuse}`,
+    alert: false,
+  };
+}
+
+function errorsFinding(result: RunResult): Finding {
+  const client = Object.entries(result.errors).map(
+    ([code, e]) => `${code} ${int(e.total)} (${Object.entries(e.byPhase).map(([phase, n]) => `${phase} ${int(n)}`).join(', ')})`,
+  );
+  const server = Object.entries(result.summary.serverErrors).map(([code, n]) => `${code} ${int(n)}`);
+  if (client.length === 0 && server.length === 0) {
+    return { rule: 'errors', label: 'Errors', text: 'None on either side.', alert: false };
+  }
+  const parts = [
+    client.length > 0 ? `client: ${client.join(', ')}` : 'client: none',
+    server.length > 0 ? `server: ${server.join(', ')}` : 'server: none',
+  ];
+  return { rule: 'errors', label: 'Errors', text: `${capital(parts.join('; '))}.`, alert: client.length > 0 };
+}
+
+function kernelFinding(result: RunResult): Finding | null {
+  const k = result.summary.kernel;
+  const notes: string[] = [];
+  const rsts = k['TcpOutRsts'] ?? 0;
+  if (rsts > 0) notes.push(`${int(rsts)} RSTs sent (TcpOutRsts)`);
+  const recycled = k['TcpExtTWRecycled'] ?? 0;
+  if (recycled > 0) notes.push(`${int(recycled)} ports taken over from TIME_WAIT (TWRecycled)`);
+  const overflow = k['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  if (overflow > 0) notes.push(`${int(overflow)} TIME_WAIT sockets destroyed at once, tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`);
+  const listen = (k['TcpExtListenOverflows'] ?? 0) + (k['TcpExtListenDrops'] ?? 0);
+  if (listen > 0) notes.push(`${int(listen)} SYNs dropped by a full accept queue (ListenOverflows/ListenDrops)`);
+  const synRetrans = k['TcpExtTCPSynRetrans'] ?? 0;
+  if (synRetrans > 0) notes.push(`${int(synRetrans)} SYNs retransmitted`);
+  if (notes.length === 0) return null;
+  return { rule: 'kernel', label: 'Kernel', text: `${capital(notes.join('; '))}.`, alert: overflow > 0 || listen > 0 };
+}
+
+function isolationFinding(result: RunResult): Finding | null {
+  const env = result.environment;
+  if (env.isolation === 'netns' && !env.notice) return null;
+  return {
+    rule: 'isolation',
+    label: 'Isolation',
+    text:
+      env.isolation === 'netns'
+        ? (env.notice ?? '')
+        : `Ran on the HOST network (${env.how}): host sockets are counted with the run's and the scenario's sysctls were not applied.`,
+    alert: true,
+  };
+}
+
+// ── the one change ────────────────────────────────────────────────────────────────────────
+
+/**
+ * The single change that addresses the biggest measured problem, first match wins:
+ * a listener that could not bind, client ports that ran out (or would, at this rate),
+ * a full accept queue, TIME_WAIT buckets overflowing, RST closes, server-side TIME_WAIT
+ * that would outgrow tcp_max_tw_buckets — else nothing.
+ */
+export function oneChange(result: RunResult): Change {
+  return (
+    reuseAddrRule(result) ??
+    clientPortRule(result) ??
+    listenBacklogRule(result) ??
+    overflowRule(result) ??
+    rstRule(result) ??
+    serverTimeWaitRule(result) ??
+    nothingRule(result)
+  );
+}
+
+function reuseAddrRule(result: RunResult): Change | null {
+  const inUse = result.summary.serverErrors['EADDRINUSE'] ?? 0;
+  if (inUse === 0) return null;
+  return {
+    rule: 'reuseaddr-listener',
+    change: 'Set SO_REUSEADDR on the listener',
+    why:
+      `The server's bind failed ${int(inUse)} times with EADDRINUSE while ${int(result.summary.timeWait.peakServer)} ` +
+      `connections on its port sat in TIME_WAIT; SO_REUSEADDR lets a listener bind over them.`,
+  };
+}
+
+/**
+ * How long a client port stays unusable after a connection: the full TIME_WAIT, or the
+ * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse).
+ */
+function portHoldSeconds(result: RunResult): number {
+  const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
+  const median = result.summary.ports.medianReuseIntervalMs;
+  if (recycled > 0 && median !== null) return Math.max(0.001, median / 1000);
+  return TIME_WAIT_SECONDS;
+}
+
+function clientPortRule(result: RunResult): Change | null {
+  const s = result.summary;
+  const side = timeWaitSide(s.timeWait);
+  const exhausted = s.ports.exhaustedAtMs !== null || (s.errors['EADDRNOTAVAIL'] ?? 0) > 0;
+  const range = s.ports.range;
+  if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
+  // Demand: before the range ran out, the load got range.size ports in exhaustedAtMs; otherwise
+  // its measured rate. Ports needed = demand × how long each stays held, but never more than
+  // the connections the scenario asked for (a short burst needs only that many).
+  const rate =
+    s.ports.exhaustedAtMs !== null && s.ports.exhaustedAtMs > 0
+      ? s.ports.distinct / (s.ports.exhaustedAtMs / 1000)
+      : connectionRate(result);
+  const hold = portHoldSeconds(result);
+  const burst = result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct)));
+  if (!exhausted && needed <= range.size) return null;
+  const when = exhausted
+    ? `The ${int(range.size)}-port range ran out${s.ports.exhaustedAtMs !== null ? ` after ${seconds(s.ports.exhaustedAtMs)}` : ''}`
+    : `At ${int(rate)} new connections/s the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
+  const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
+  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination.`;
+  if (needed <= WIDEST_PORT_RANGE) {
+    return {
+      rule: 'widen-port-range',
+      change: 'Widen net.ipv4.ip_local_port_range (or add source addresses)',
+      why: `${basis} A range of at least ${int(needed)} ports (the widest is 1024–65535, ${int(WIDEST_PORT_RANGE)}) covers it; each extra source address adds a whole range.`,
+    };
+  }
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  if (side === 'client' && result.scenario.close.first !== 'server' && buckets !== null && rate * TIME_WAIT_SECONDS <= buckets) {
+    return {
+      rule: 'server-closes-first',
+      change: 'Let the server close first',
+      why:
+        `${basis} No port range is that wide. When the server closes first, TIME_WAIT sits on the server, ` +
+        `which needs no ephemeral port for it, and ${int(rate * TIME_WAIT_SECONDS)} TIME_WAIT sockets fit under its tcp_max_tw_buckets (${int(buckets)}).`,
+    };
+  }
+  return {
+    rule: 'keep-alive',
+    change: 'Reuse connections (keep-alive, a pool)',
+    why: `${basis} That is more than any port range (${int(WIDEST_PORT_RANGE)} at most) or the TIME_WAIT table can hold; only fewer new connections fix it.`,
+  };
+}
+
+function listenBacklogRule(result: RunResult): Change | null {
+  const k = result.summary.kernel;
+  const dropped = (k['TcpExtListenOverflows'] ?? 0) + (k['TcpExtListenDrops'] ?? 0);
+  if (dropped === 0) return null;
+  const somaxconn = sysctlNumber(result, 'net.core.somaxconn');
+  return {
+    rule: 'listen-backlog',
+    change: 'Raise the listen backlog (net.core.somaxconn and the listen() backlog)',
+    why:
+      `The kernel dropped ${int(dropped)} SYNs because the accept queue was full` +
+      `${somaxconn !== null ? ` (somaxconn ${int(somaxconn)})` : ''}; clients saw that as slow or failed connects.`,
+  };
+}
+
+function overflowRule(result: RunResult): Change | null {
+  const overflow = result.summary.kernel['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  if (overflow === 0) return null;
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  return {
+    rule: 'keep-alive',
+    change: 'Reuse connections (keep-alive, a pool)',
+    why:
+      `TIME_WAIT filled tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
+      `TIME_WAIT sockets at once, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
+  };
+}
+
+function rstRule(result: RunResult): Change | null {
+  const rsts = result.summary.kernel['TcpOutRsts'] ?? 0;
+  const close = result.scenario.close;
+  if (rsts === 0 || (close.client !== 'rst' && close.server !== 'rst')) return null;
+  const resets = result.summary.serverErrors['ECONNRESET'] ?? 0;
+  const peerResets = result.summary.errors['ECONNRESET'] ?? 0;
+  const seen = resets + peerResets;
+  return {
+    rule: 'keep-alive',
+    change: 'Reuse connections (keep-alive) instead of resetting them',
+    why:
+      `Closing with RST (SO_LINGER 0) ${result.summary.timeWait.peak === 0 ? 'avoided TIME_WAIT by sending' : 'sent'} ${int(rsts)} RSTs` +
+      `${seen > 0 ? `, and the peer saw ${int(seen)} ECONNRESET errors` : ''}; an RST discards unsent data. ` +
+      `Fewer, longer-lived connections avoid both TIME_WAIT and the resets.`,
+  };
+}
+
+function serverTimeWaitRule(result: RunResult): Change | null {
+  const tw = result.summary.timeWait;
+  if (tw.peakServer === 0) return null;
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  const rate = connectionRate(result);
+  // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
+  const burst = result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  if (buckets === null || rate <= 0 || Math.min(rate * TIME_WAIT_SECONDS, burst) <= buckets) return null;
+  return {
+    rule: 'keep-alive',
+    change: 'Reuse connections (keep-alive, a pool)',
+    why:
+      `The server keeps one TIME_WAIT per connection for ${TIME_WAIT_SECONDS} s; at ${int(rate)} new connections/s it would hold ` +
+      `${int(rate * TIME_WAIT_SECONDS)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.`,
+  };
+}
+
+function nothingRule(result: RunResult): Change {
+  const s = result.summary;
+  const range = s.ports.range;
+  const held = clientPortsHeldPeak(result);
+  const share = range && range.size > 0 ? held / range.size : 0;
+  const headroom = range
+    ? ` At most ${int(held)} of ${int(range.size)} client ports were held (${percent(share)})${share >= 0.5 ? ', so the headroom is thin: more load would exhaust the range' : ''}.`
+    : '';
+  return {
+    rule: 'none',
+    change: 'Nothing needs changing at this load',
+    why: `No port ran out, no error and no kernel drop was measured, and at ${int(connectionRate(result))} new connections/s the TIME_WAIT left behind fits.${headroom}`,
+  };
+}
+
+/** The census sees sockets once a second; the driver's own count catches short-lived ones between. */
+function clientPortsHeldPeak(result: RunResult): number {
+  return Math.max(peakClientPortsHeld(result), result.summary.ports.peakInUse);
+}
+
+function sideWords(side: TimeWaitSide): string {
+  return side === 'none' ? 'none' : side === 'both' ? 'both sides' : `the ${side}`;
+}
+
+const percent = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

@@ -1,0 +1,90 @@
+// Opens a rendered report in Debian's chromium through playwright-core (no browser download)
+// and reports what a user's browser would see: console errors, any network request the page
+// tried, whether every chart canvas has pixels, the page text and a screenshot. Not a test file
+// itself (the name must not end in .test.ts: `npm test` runs every *.test.js).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env['TWSTORM_CHROMIUM'] ?? '/usr/bin/chromium';
+
+export interface PageReport {
+  consoleErrors: string[];
+  /** Every request the page made that was not for the report file itself (all were aborted). */
+  requests: string[];
+  /** Per chart: its id, how many canvases and how many non-white pixels they hold. */
+  charts: Array<{ id: string; canvases: number; inked: number }>;
+  /** data-charts on <html>: how many charts client.ts built. */
+  built: number;
+  text: string;
+  screenshot: Buffer;
+  /** Share of screenshot bytes: a blank PNG compresses to almost nothing. */
+  screenshotBytes: number;
+}
+
+/** Counts non-white pixels on each chart's canvases (an empty canvas is all transparent). */
+const INK_SCRIPT = `[...document.querySelectorAll('figure.chart')].map((fig) => {
+  const canvases = [...fig.querySelectorAll('canvas')];
+  let inked = 0;
+  for (const canvas of canvases) {
+    const ctx = canvas.getContext('2d');
+    if (!ctx || canvas.width === 0 || canvas.height === 0) continue;
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250)) inked++;
+    }
+  }
+  return { id: fig.dataset.chart || '', canvases: canvases.length, inked };
+})`;
+
+export async function inspectReport(html: string, options: { width?: number } = {}): Promise<PageReport> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
+  const file = path.join(dir, 'report.html');
+  await writeFile(file, html);
+  const url = pathToFileURL(file).href;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 } });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    // Every request goes through here: the report file itself is served, anything else
+    // (http, https, another file, a data: fetch) is recorded and refused.
+    await context.route('**/*', async (route) => {
+      const u = route.request().url();
+      if (u === url) return route.continue();
+      requests.push(u);
+      return route.abort();
+    });
+    await page.goto(url, { waitUntil: 'load' });
+    // The page script runs in the browser, where tsconfig's lib (no DOM) does not apply: pass it as text.
+    await page.waitForFunction("document.documentElement.hasAttribute('data-charts')", undefined, { timeout: 10_000 });
+    const charts = (await page.evaluate(INK_SCRIPT)) as PageReport['charts'];
+    const built = Number(await page.evaluate("document.documentElement.getAttribute('data-charts')"));
+    const text = (await page.evaluate('document.body.innerText')) as string;
+    const screenshot = await page.screenshot({ fullPage: true });
+    await context.close();
+    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length };
+  } finally {
+    await browser.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+// The HTML report as a user opens it: rendered from committed fixture results and from a real
+// small run (through `twstorm run` and `twstorm report`), then loaded in headless chromium.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/metrics/result.js';
+import { renderHtmlReport } from '../../src/report/html/index.js';
+import { seconds } from '../../src/report/format.js';
+import { verdict } from '../../src/report/verdict.js';
+import { inspectReport, type PageReport } from './browser.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+async function fixture(name: string): Promise<RunResult> {
+  return JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
+}
+
+function twstorm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** What every report must satisfy in the browser. */
+function assertRendersCleanly(page: PageReport): void {
+  assert.deepEqual(page.consoleErrors, [], 'console errors');
+  assert.deepEqual(page.requests, [], 'network requests');
+  assert.ok(page.charts.length > 0, 'at least one chart');
+  assert.equal(page.built, page.charts.length, 'every chart placeholder got a uPlot chart');
+  for (const chart of page.charts) {
+    assert.ok(chart.canvases >= 1, `chart ${chart.id} has a canvas`);
+    // Axes alone ink a few thousand pixels; lines add more. An undrawn canvas has none.
+    assert.ok(chart.inked > 2000, `chart ${chart.id} is drawn (${chart.inked} inked pixels)`);
+  }
+  // A blank 1280-wide page compresses to a few KB; a drawn one is far larger.
+  assert.ok(page.screenshotBytes > 100_000, `screenshot is not blank (${page.screenshotBytes} bytes)`);
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-html-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('renderHtmlReport (static checks)', () => {
+  it('renders every fixture as one self-contained file well under 1 MB', async () => {
+    for (const name of (await readdir(FIXTURES)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5))) {
+      const html = await renderHtmlReport([await fixture(name)]);
+      assert.ok(html.length < 1_000_000, `${name}: ${html.length} bytes`);
+      assert.doesNotMatch(html, /<link\b|<img\b[^>]*\bsrc=["']?https?:|<script\b[^>]*\bsrc=/i, `${name}: no external resource`);
+      assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+      assert.match(html, /<script>[\s\S]*uPlot/);
+    }
+  });
+
+  it('escapes scenario text: a hostile description cannot inject markup or end a script', async () => {
+    const r = await fixture('client-closes-first');
+    r.scenario.description = '</script><img src=x onerror=alert(1)>';
+    r.scenario.name = '<b>x</b>';
+    const html = await renderHtmlReport([r]);
+    assert.doesNotMatch(html, /<img src=x/);
+    assert.doesNotMatch(html, /<b>x<\/b>/);
+    assert.match(html, /&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;/);
+  });
+
+  it('refuses an empty list with a message that says what to pass', async () => {
+    await assert.rejects(renderHtmlReport([]), /no result to render/);
+  });
+});
+
+describe('the report in chromium', () => {
+  it('single run (port exhaustion): charts drawn, no request, verdict matches the figures', async () => {
+    const r = await fixture('port-exhaustion');
+    const page = await inspectReport(await renderHtmlReport([r]));
+    assertRendersCleanly(page);
+    assert.deepEqual(
+      page.charts.map((c) => c.id),
+      ['states', 'rates', 'errors', 'ports', 'kernel', 'latency'],
+    );
+    const s = r.summary;
+    assert.ok(page.text.includes(`Ran out after ${seconds(s.ports.exhaustedAtMs!)}`), 'exhaustion moment in the verdict');
+    assert.ok(page.text.includes(`${s.errors['EADDRNOTAVAIL']} connects failed with EADDRNOTAVAIL`));
+    assert.ok(page.text.includes(`Peak ${s.timeWait.peak} on the client`));
+    assert.ok(page.text.includes('Widen net.ipv4.ip_local_port_range'));
+    assert.ok(page.text.includes(verdict(r).headline));
+  });
+
+  it('single run with port reuse (tcp_tw_reuse=1): the reuse histogram is drawn', async () => {
+    const page = await inspectReport(await renderHtmlReport([await fixture('tw-reuse')]));
+    assertRendersCleanly(page);
+    assert.ok(page.charts.some((c) => c.id === 'reuse'));
+  });
+
+  it('comparison of four matrix variants: table with best/worst, overlaid charts, at laptop width', async () => {
+    const names = ['close-matrix-client-fin', 'close-matrix-client-rst', 'close-matrix-server-fin', 'close-matrix-server-rst'];
+    const results = await Promise.all(names.map(fixture));
+    const page = await inspectReport(await renderHtmlReport(results), { width: 1024 });
+    assertRendersCleanly(page);
+    assert.ok(page.charts.some((c) => c.id === 'latency-connect'));
+    assert.match(page.text, /Verdict: 4 runs compared/);
+    assert.match(page.text, /▲ best/);
+    assert.match(page.text, /▼ worst/);
+    for (const r of results) assert.ok(page.text.includes(r.variant!.label));
+  });
+});
+
+describe('a real small run, rendered by twstorm report', () => {
+  it('run → result.json → report → chromium; the verdict quotes the run\'s own figures', async () => {
+    const run = await twstorm(['run', 'client-closes-first', '--out', dir, '--set', 'connections=200', '--set', 'tail=300ms', '--set', 'census=200ms']);
+    assert.equal(run.code, 0, run.stderr);
+    const file = (await readdir(dir)).find((f) => f.endsWith('.json'))!;
+    const result = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as RunResult;
+    const out = path.join(dir, 'real.html');
+    const report = await twstorm(['report', path.join(dir, file), '-o', out]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /report: .*real\.html \(one run/);
+    const page = await inspectReport(await readFile(out, 'utf8'));
+    assertRendersCleanly(page);
+    const tw = result.summary.timeWait;
+    assert.ok(page.text.includes(`${tw.peak.toLocaleString('en-US')} sockets sat in TIME_WAIT`), 'headline peak');
+    assert.ok(page.text.includes(verdict(result).change.change), 'the one change');
+  });
+
+  it('twstorm report refuses a file that is not a result, exit code 2, nothing written', async () => {
+    const bad = path.join(dir, 'not-a-result.json');
+    await writeFile(bad, '{"schema":"something/else"}');
+    const out = path.join(dir, 'never.html');
+    const { code, stderr } = await twstorm(['report', bad, '-o', out]);
+    assert.equal(code, 2);
+    assert.match(stderr, /schema is "something\/else", expected "twstorm\/result@1"/);
+    await assert.rejects(readFile(out));
+    const missing = await twstorm(['report', path.join(dir, 'missing.json')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read it \(ENOENT\)/);
+  });
+});

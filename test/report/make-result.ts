@@ -1,0 +1,87 @@
+// Hand-made RunResults for rule tests: a plain, healthy client-closes-first run with every
+// figure spelled out, which each test bends with a small edit. Histograms are left empty
+// (the verdict never reads them).
+import type { RunResult } from '../../src/metrics/result.js';
+
+const emptyLatency = { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, p999: null, max: null };
+
+const KERNEL_ZERO = {
+  TcpActiveOpens: 1000, TcpPassiveOpens: 1000, TcpAttemptFails: 0, TcpEstabResets: 0, TcpOutRsts: 0, TcpRetransSegs: 0,
+  TcpExtTW: 0, TcpExtTWRecycled: 0, TcpExtTWKilled: 0, TcpExtTCPTimeWaitOverflow: 0, TcpExtTCPAbortOnClose: 0,
+  TcpExtTCPAbortOnLinger: 0, TcpExtTCPAbortOnData: 0, TcpExtTCPAbortOnTimeout: 0, TcpExtListenOverflows: 0,
+  TcpExtListenDrops: 0, TcpExtTCPSynRetrans: 0,
+};
+
+export function makeResult(edit: (r: RunResult) => void = () => undefined): RunResult {
+  const r: RunResult = {
+    schema: 'twstorm/result@1',
+    tool: { name: 'twstorm', version: '0.0.0-test' },
+    scenario: {
+      name: 'hand-made',
+      description: 'A hand-made result.',
+      protocol: 'tcp',
+      connections: 1000,
+      duration: 30_000,
+      concurrency: 16,
+      rate: null,
+      maxInFlight: 10_000,
+      connectTimeout: 5000,
+      payload: { request: 64, response: 64 },
+      close: { first: 'client', client: 'fin', server: 'fin', delay: 0 },
+      server: { host: '127.0.0.1', port: 7000 },
+      environment: { isolation: 'auto', sysctls: {} },
+      sample: 100,
+      census: 1000,
+      tail: 2000,
+      matrix: {},
+      thresholds: {},
+    } as unknown as RunResult['scenario'],
+    variant: null,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    endedAt: '2025-01-01T00:00:03.000Z',
+    interrupted: false,
+    stoppedBy: 'count',
+    environment: {
+      isolation: 'netns',
+      how: 'unshare -n (root)',
+      notice: null,
+      kernel: '6.1.0',
+      node: 'v20.20.0',
+      platform: 'linux',
+      arch: 'x64',
+      cpus: 2,
+      sysctls: {
+        'net.ipv4.ip_local_port_range': '32768 60999',
+        'net.ipv4.tcp_max_tw_buckets': '131072',
+        'net.ipv4.tcp_tw_reuse': '0',
+        'net.core.somaxconn': '4096',
+      },
+      sysctlsRequested: { 'net.ipv4.tcp_tw_reuse': '0' },
+    },
+    server: { host: '127.0.0.1', port: 7000, stats: { accepted: 1000, replied: 1000, closedFin: 1000, closedRst: 0, open: 0, errors: {} } },
+    summary: {
+      durationMs: 500,
+      connections: { attempted: 1000, established: 1000, completed: 1000, failed: 0, ratePerSec: 2000 },
+      errors: {},
+      serverErrors: {},
+      timeWait: { peak: 1000, peakClient: 1000, peakServer: 0, end: 1000, sockstatPeak: 1000 },
+      ports: {
+        distinct: 1000, reused: 0, reuses: 0, minReuseIntervalMs: null, medianReuseIntervalMs: null,
+        exhaustedAtMs: null, peakInUse: 16, range: { low: 32768, high: 60999, size: 28232 },
+      },
+      latencyMs: { connect: emptyLatency, firstByte: emptyLatency, total: emptyLatency, close: emptyLatency },
+      kernel: { ...KERNEL_ZERO },
+      bytes: { sent: 64_000, received: 64_000 },
+      driver: { cpuUserMs: 100, cpuSystemMs: 50, cpuMsPer1000: 150, eventLoopDelayMs: { p50: 1, p99: 2, max: 3 } },
+    },
+    errors: {},
+    series: {
+      driver: { intervalMs: 100, t: [0, 100, 200, 300, 400], columns: { established: [200, 200, 200, 200, 200], completed: [200, 200, 200, 200, 200] } },
+      kernel: { t: [0, 1000, 2000], tw: [0, 1000, 1000], inuse: [1, 1, 1], counters: {} },
+      census: { t: [0, 1000, 2000], client: { TIME_WAIT: [0, 1000, 1000] }, server: { LISTEN: [1, 1, 1] } },
+    },
+    histograms: { connect: '', firstByte: '', total: '', close: '', portReuseInterval: '' },
+  };
+  edit(r);
+  return r;
+}

@@ -1,0 +1,240 @@
+// Every verdict rule on hand-made results: each test bends one figure and checks the finding
+// or the one change that figure must produce.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectedTimeWaitSide, oneChange, verdict, type FindingRule } from '../../src/report/verdict.js';
+import { story } from '../../src/report/story.js';
+import { rankColumn } from '../../src/report/html/compare.js';
+import { makeResult } from './make-result.js';
+
+const finding = (r: ReturnType<typeof makeResult>, rule: FindingRule) => verdict(r).findings.find((f) => f.rule === rule);
+
+describe('verdict findings', () => {
+  it('closer: states what the scenario asked and where TIME_WAIT should land', () => {
+    assert.match(finding(makeResult(), 'closer')!.text, /client close first with FIN, so TIME_WAIT is expected on the client/);
+    const server = makeResult((r) => (r.scenario.close.first = 'server'));
+    assert.match(finding(server, 'closer')!.text, /server close first with FIN, so TIME_WAIT is expected on the server/);
+    const rst = makeResult((r) => (r.scenario.close.client = 'rst'));
+    assert.match(finding(rst, 'closer')!.text, /RST \(SO_LINGER 0\), so no TIME_WAIT is expected/);
+    const answeredWithRst = makeResult((r) => {
+      r.scenario.close.first = 'server';
+      r.scenario.close.client = 'rst';
+    });
+    assert.match(finding(answeredWithRst, 'closer')!.text, /server close first with FIN and the client answer with RST/);
+    assert.equal(expectedTimeWaitSide(answeredWithRst), 'none');
+    assert.equal(expectedTimeWaitSide(makeResult((r) => (r.scenario.close.first = 'both'))), 'both');
+  });
+
+  it('time-wait: peak, side, when, what was left — and no alert when it matches the close policy', () => {
+    const f = finding(makeResult(), 'time-wait')!;
+    assert.equal(f.text, 'Peak 1,000 on the client (server 0), reached at 1.00 s. 1,000 were still there when sampling stopped: each lasts 60 s on Linux.');
+    assert.equal(f.alert, false);
+  });
+
+  it('time-wait: flags TIME_WAIT on the side the close policy does not put it', () => {
+    const r = makeResult((x) => {
+      x.summary.timeWait = { peak: 500, peakClient: 0, peakServer: 500, end: 0, sockstatPeak: 500 };
+      x.series.census.client = {};
+      x.series.census.server = { LISTEN: [1, 1, 1], TIME_WAIT: [0, 500, 0] };
+    });
+    const f = finding(r, 'time-wait')!;
+    assert.equal(f.alert, true);
+    assert.match(f.text, /^Peak 500 on the server \(client 0\), reached at 1\.00 s\. None was left at the end\. That is not where the close policy puts it \(expected: the client\)\.$/);
+  });
+
+  it('time-wait: none at all, with sockstat orphans mentioned', () => {
+    const r = makeResult((x) => {
+      x.scenario.close.client = 'rst';
+      x.summary.timeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 3 };
+      x.series.census.client = {};
+    });
+    const f = finding(r, 'time-wait')!;
+    assert.equal(f.alert, false);
+    assert.match(f.text, /^No socket entered TIME_WAIT \(\/proc\/net\/sockstat counted up to 3/);
+  });
+
+  it('ports: ran out, with when, the range and the EADDRNOTAVAIL count', () => {
+    const r = makeResult((x) => {
+      x.summary.ports.exhaustedAtMs = 250;
+      x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
+      x.summary.ports.distinct = 500;
+      x.summary.errors = { EADDRNOTAVAIL: 200 };
+    });
+    const f = finding(r, 'ports')!;
+    assert.equal(f.alert, true);
+    assert.equal(f.text, 'Ran out after 0.25 s: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
+  });
+
+  it('ports: never ran out, with the share held and the reuse gaps', () => {
+    const r = makeResult((x) => {
+      x.summary.ports.reuses = 40;
+      x.summary.ports.minReuseIntervalMs = 1001;
+      x.summary.ports.medianReuseIntervalMs = 1005;
+    });
+    const f = finding(r, 'ports')!;
+    assert.equal(f.alert, false);
+    assert.match(f.text, /^Never ran out: at most 1,000 client ports were held at once \(3\.5% of the range\)/);
+    assert.match(f.text, /40 connections got a port used before; the shortest gap was 1001 ms, the median 1005 ms/);
+  });
+
+  it('errors: none, or by code with phases on each side', () => {
+    assert.equal(finding(makeResult(), 'errors')!.text, 'None on either side.');
+    const r = makeResult((x) => {
+      x.errors = { EADDRNOTAVAIL: { total: 7, byPhase: { connect: 7 } }, ECONNRESET: { total: 2, byPhase: { read: 1, close: 1 } } };
+      x.summary.serverErrors = { EPIPE: 3 };
+    });
+    const f = finding(r, 'errors')!;
+    assert.equal(f.text, 'Client: EADDRNOTAVAIL 7 (connect 7), ECONNRESET 2 (read 1, close 1); server: EPIPE 3.');
+    assert.equal(f.alert, true);
+  });
+
+  it('kernel: only counters that moved, absent when none did', () => {
+    assert.equal(finding(makeResult(), 'kernel'), undefined);
+    const r = makeResult((x) => {
+      x.summary.kernel['TcpOutRsts'] = 5;
+      x.summary.kernel['TcpExtTWRecycled'] = 9;
+      x.summary.kernel['TcpExtTCPTimeWaitOverflow'] = 2;
+    });
+    const f = finding(r, 'kernel')!;
+    assert.match(f.text, /^5 RSTs sent \(TcpOutRsts\); 9 ports taken over from TIME_WAIT \(TWRecycled\); 2 TIME_WAIT sockets destroyed at once/);
+    assert.equal(f.alert, true);
+  });
+
+  it('isolation and interruption are called out', () => {
+    assert.equal(finding(makeResult(), 'isolation'), undefined);
+    const host = makeResult((x) => {
+      x.environment.isolation = 'host';
+      x.environment.how = 'isolation: host';
+    });
+    assert.match(finding(host, 'isolation')!.text, /^Ran on the HOST network/);
+    assert.match(finding(makeResult((x) => (x.interrupted = true)), 'interrupted')!.text, /interrupted/);
+  });
+
+  it('the headline is the terminal story\'s first sentence', () => {
+    const r = makeResult();
+    assert.equal(verdict(r).headline, story(r)[0]);
+    assert.equal(verdict(r).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
+  });
+});
+
+describe('the one change', () => {
+  it('none: a healthy run says so, with the headroom', () => {
+    const c = oneChange(makeResult());
+    assert.equal(c.rule, 'none');
+    assert.match(c.why, /At most 1,000 of 28,232 client ports were held \(3\.5%\)\.$/);
+  });
+
+  it('reuseaddr-listener: the server could not bind over TIME_WAIT', () => {
+    const c = oneChange(makeResult((x) => (x.summary.serverErrors = { EADDRINUSE: 1 })));
+    assert.equal(c.rule, 'reuseaddr-listener');
+    assert.match(c.change, /SO_REUSEADDR on the listener/);
+  });
+
+  it('widen-port-range: ran out, and the load fits in a wider range', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 700;
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 200, range: { low: 40000, high: 40499, size: 500 } };
+        x.summary.errors = { EADDRNOTAVAIL: 200 };
+      }),
+    );
+    assert.equal(c.rule, 'widen-port-range');
+    assert.match(c.why, /needs about 700 ports per destination/);
+    assert.match(c.why, /A range of at least 700 ports/);
+  });
+
+  it('widen-port-range also fires on a projection: the rate would exhaust the range within TIME_WAIT', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 600; // 36,000 ports per 60 s > 28,232, < 64,512
+      }),
+    );
+    assert.equal(c.rule, 'widen-port-range');
+    assert.match(c.why, /At 600 new connections\/s the 28,232-port range would run out after 47\.1 s/);
+  });
+
+  it('server-closes-first: no range is wide enough, but the server\'s TIME_WAIT table can hold it', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 2000; // 120,000 > 64,512 ports; ≤ 131,072 buckets
+      }),
+    );
+    assert.equal(c.rule, 'server-closes-first');
+    assert.match(c.why, /120,000 TIME_WAIT sockets fit under its tcp_max_tw_buckets \(131,072\)/);
+  });
+
+  it('keep-alive: beyond any port range and any TIME_WAIT table', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 10_000_000;
+        x.summary.connections.ratePerSec = 8000;
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.why, /480,000 ports/);
+  });
+
+  it('tcp_tw_reuse shortens the hold: the measured reuse gap replaces 60 s', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 2000;
+        x.summary.kernel['TcpExtTWRecycled'] = 500;
+        x.summary.ports.medianReuseIntervalMs = 1000;
+      }),
+    );
+    assert.equal(c.rule, 'none');
+  });
+
+  it('listen-backlog: SYNs dropped by a full accept queue', () => {
+    const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtListenOverflows'] = 12)));
+    assert.equal(c.rule, 'listen-backlog');
+    assert.match(c.why, /dropped 12 SYNs .* \(somaxconn 4,096\)/);
+  });
+
+  it('keep-alive: tcp_max_tw_buckets overflowed', () => {
+    const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtTCPTimeWaitOverflow'] = 30)));
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.why, /destroyed 30 TIME_WAIT sockets/);
+  });
+
+  it('keep-alive instead of RST: SO_LINGER 0 closes', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.close.client = 'rst';
+        x.summary.timeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0 };
+        x.summary.kernel['TcpOutRsts'] = 1000;
+        x.summary.serverErrors = { ECONNRESET: 1000 };
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.change, /instead of resetting/);
+    assert.match(c.why, /avoided TIME_WAIT by sending 1,000 RSTs, and the peer saw 1,000 ECONNRESET errors/);
+  });
+
+  it('keep-alive: server-side TIME_WAIT would outgrow tcp_max_tw_buckets at this rate', () => {
+    const r = makeResult((x) => {
+      x.scenario.close.first = 'server';
+      x.scenario.connections = 1_000_000;
+      x.summary.connections.ratePerSec = 5000;
+      x.summary.timeWait = { peak: 1000, peakClient: 0, peakServer: 1000, end: 1000, sockstatPeak: 1000 };
+    });
+    const c = oneChange(r);
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.why, /would hold 300,000, past tcp_max_tw_buckets \(131,072\), after 26\.2 s/);
+    // A short burst (the scenario's 1,000 connections) leaves only that many: nothing to change.
+    assert.equal(oneChange({ ...r, scenario: { ...r.scenario, connections: 1000 } }).rule, 'none');
+  });
+});
+
+describe('comparison ranking', () => {
+  it('marks best and worst, and nothing when all agree', () => {
+    assert.deepEqual(rankColumn([3, 1, 2], 'lower'), ['worst', 'best', null]);
+    assert.deepEqual(rankColumn([3, 1, 2], 'higher'), ['best', 'worst', null]);
+    assert.deepEqual(rankColumn([5, 5], 'lower'), [null, null]);
+    assert.deepEqual(rankColumn([5, null, 1], 'lower'), ['worst', null, 'best']);
+    assert.deepEqual(rankColumn([1, 2], null), [null, null]);
+  });
+});
