@@ -11,15 +11,22 @@ import { insideCommand } from './inside.js';
 import { listCommand } from './list.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
+import { compareCommand } from './compare.js';
+import { planCommand } from './plan.js';
+import { reportCommand } from './report.js';
+import { statesCommand } from './states.js';
+import { doctorCommand } from './doctor.js';
 
 const EPILOGUE = `Exit codes:
   0    success
   1    the run could not be carried out (environment, server, crash)
   2    bad command line or scenario file: nothing ran
+  3    run: a scenario threshold failed (the result was written)
+  4    compare: a regression beyond the tolerance
   130  interrupted (Ctrl-C); the partial result was written
 
 Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherwise), so the
-host's sockets and sysctls are untouched. Docs: README.md and scenarios/README.md.`;
+host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md and docs/.`;
 
 function fail(err: unknown): never {
   if (err instanceof ScenarioError) {
@@ -41,8 +48,13 @@ try {
     .command(runCommand)
     .command(listCommand)
     .command(serveCommand)
+    .command(compareCommand)
+    .command(planCommand)
+    .command(reportCommand)
+    .command(statesCommand)
+    .command(doctorCommand)
     .command(insideCommand)
-    .demandCommand(1, 'Name a command: run, list or serve (twstorm --help).')
+    .demandCommand(1, 'Name a command: run, report, compare, plan, states, doctor, list or serve (twstorm --help).')
     .strict()
     .epilogue(EPILOGUE)
     .fail((message, err, y) => {

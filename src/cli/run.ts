@@ -3,13 +3,14 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
 import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
 import path from 'node:path';
-import { chooseIsolation, type RunOutcome } from '../run/run-scenario.js';
+import { chooseIsolation, RunError, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { renderTerminalComparison } from '../report/terminal-compare.js';
 import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp } from '../run/run-scenario.js';
+import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { resolveScenarioPath } from './bundled.js';
 import { EXIT } from './exit-codes.js';
 
@@ -65,6 +66,17 @@ export const runCommand = {
     // An unknown figure path would only be found after the whole run: refuse it now.
     const thresholdProblems = validateThresholds(scenario.thresholds, file);
     if (thresholdProblems.length > 0) throw new ScenarioError(thresholdProblems);
+    // The doctor's checks for this scenario, before anything starts: refusing now beats
+    // failing half-way (an open-file limit below the concurrency, no namespace for netns).
+    const checks = await preflight(scenario);
+    const failed = checks.filter((c) => c.status === 'fail');
+    const warned = checks.filter((c) => c.status === 'warn');
+    if (failed.length + warned.length > 0) {
+      process.stderr.write(`${formatChecks([...failed, ...warned], { color: wantsColor(process.stderr) })}\n`);
+    }
+    if (failed.length > 0) {
+      throw new RunError(`not started: ${failed.length} pre-flight check(s) failed (see above; "twstorm doctor" shows them all)`);
+    }
     const choice = chooseIsolation(scenario.environment.isolation);
     if (choice.fallbackReason) {
       process.stderr.write(

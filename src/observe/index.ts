@@ -14,6 +14,12 @@ export {
   type TcpSocketRow,
   type TcpSocketVisitor,
 } from './tcp-table.js';
+export {
+  scanSocketOwners,
+  forEachTcpSocketInode,
+  type SocketOwner,
+  type SocketOwnerScan,
+} from './socket-owners.js';
 export { readProcNet, readTcpTables, DEFAULT_PROC_ROOT, type ProcNetTexts } from './procfs.js';
 export { KernelSampler, type KernelSample, type KernelSamplerOptions } from './sampler.js';
 export {

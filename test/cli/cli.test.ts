@@ -161,6 +161,21 @@ describe('twstorm CLI', () => {
     await assert.rejects(readdir(out), { code: 'ENOENT' });
   });
 
+  it('refuses to start when the open-file limit cannot carry the concurrency (pre-flight)', async () => {
+    const out = path.join(dir, 'nofile-out');
+    const child = spawn('prlimit', ['--nofile=150:150', process.execPath, BIN, 'run', 'client-closes-first', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /FAIL\s+open-file limit\s+150 \(hard 150\), but client-closes-first needs 164/);
+    assert.match(stderr, /not started: 1 pre-flight check\(s\) failed/);
+    await assert.rejects(readdir(out), { code: 'ENOENT' });
+  });
+
   it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {
     const out = path.join(dir, 'int-out');
     // Detached: its own process group, so the test can deliver a Ctrl-C the way a terminal

@@ -1,0 +1,59 @@
+// `twstorm doctor`: parse, call, print. The work is in src/doctor/.
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { loadScenarioFile } from '../scenario/index.js';
+import { formatChecks, gatherFacts, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
+import { scenarioChecks } from '../doctor/checks.js';
+import { resolveScenarioPath } from './bundled.js';
+import { EXIT } from './exit-codes.js';
+
+interface DoctorArgs {
+  scenario?: string;
+  json: boolean;
+}
+
+export const doctorCommand = {
+  command: 'doctor [scenario]',
+  describe: 'Check whether this machine can run each bundled scenario (or the one named), and how to fix what blocks it',
+  builder: (y: Argv) =>
+    y
+      .positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })
+      .example('$0 doctor', 'every check, then one line per bundled scenario')
+      .example('$0 doctor port-exhaustion', 'what `run port-exhaustion` checks before it starts'),
+  handler: async (argv: ArgumentsCamelCase<DoctorArgs>): Promise<void> => {
+    const color = !argv.json && wantsColor(process.stdout);
+    if (argv.scenario !== undefined) {
+      const scenario = await loadScenarioFile(resolveScenarioPath(argv.scenario));
+      const facts = await gatherFacts();
+      const checks = scenarioChecks(scenario, facts);
+      const status = worstStatus(checks);
+      if (argv.json) process.stdout.write(`${JSON.stringify({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }, null, 1)}\n`);
+      else process.stdout.write(`${formatChecks(checks, { color })}\n\n${scenario.name}: ${verdictWord(status)}\n`);
+      process.exitCode = status === 'fail' ? EXIT.RUN_FAILED : EXIT.OK;
+      return;
+    }
+    const report = await runDoctor();
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+    } else {
+      const out = [
+        'this machine',
+        formatChecks(report.machine, { color }),
+        '',
+        'bundled scenarios',
+        formatChecks(report.scenarios, { color }),
+        ...report.unreadable.map((u) => `could not load ${u}`),
+        '',
+        `overall: ${verdictWord(report.status)}`,
+      ];
+      process.stdout.write(`${out.join('\n')}\n`);
+    }
+    process.exitCode = report.status === 'fail' ? EXIT.RUN_FAILED : EXIT.OK;
+  },
+};
+
+function verdictWord(status: 'ok' | 'warn' | 'fail'): string {
+  if (status === 'ok') return '✓ ok — everything can run';
+  if (status === 'warn') return '! warn — runs, with the caveats above';
+  return '✗ FAIL — something above blocks a run; see its fix';
+}

@@ -1,0 +1,112 @@
+// What doctor looks at, gathered once and then judged by pure functions (checks.ts), so the
+// judging can be tested with any facts and the gathering with the real machine.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { probeNamespace, type NamespaceProbe } from '../environment/namespace.js';
+import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
+import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
+import { takeSnapshot, type DestinationUsage } from '../states/snapshot.js';
+import { probeNativeSockets, type NativeProbe } from './native.js';
+
+export interface NftProbe {
+  /** `nft --version` output, or null when nft is missing. */
+  version: string | null;
+  /** Whether `nft list ruleset` works inside a fresh namespace; null when not tried. */
+  worksInNamespace: boolean | null;
+  reason: string | null;
+}
+
+export interface TimeWaitNow {
+  /** TIME_WAIT sockets listed in /proc/net/tcp{,6} of this namespace. */
+  count: number;
+  /** The destination with the largest share of its ports in use, if any. */
+  busiest: DestinationUsage | null;
+}
+
+export interface Facts {
+  node: { version: string; required: string | null };
+  platform: NodeJS.Platform;
+  kernel: string;
+  root: boolean;
+  /** null: not probed. */
+  namespace: NamespaceProbe | null;
+  native: NativeProbe | null;
+  nft: NftProbe | null;
+  /** This namespace's values (on the host: the host's). */
+  sysctls: Record<string, string | null>;
+  fdLimit: OpenFileLimit | null;
+  timeWait: TimeWaitNow | null;
+}
+
+export interface GatherOptions {
+  namespace?: boolean;
+  native?: boolean;
+  nft?: boolean;
+  timeWait?: boolean;
+}
+
+/** engines.node of the installed package.json, e.g. ">=20.18". */
+export function requiredNode(): string | null {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      engines?: { node?: string };
+    };
+    return pkg.engines?.node ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function probeNft(namespace: NamespaceProbe | null): NftProbe {
+  const version = spawnSync('nft', ['--version'], { encoding: 'utf8', timeout: 5_000 });
+  if (version.error || version.status !== 0) {
+    const missing = (version.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    return {
+      version: null,
+      worksInNamespace: null,
+      reason: missing ? 'nft is not installed' : `nft --version failed: ${version.stderr?.trim() || version.error?.message}`,
+    };
+  }
+  const text = version.stdout.trim();
+  if (!namespace?.ok) return { version: text, worksInNamespace: null, reason: null };
+  // Fault rules go into the run's namespace, never the host's, so that is where nft must work
+  // (it needs CAP_NET_ADMIN there, which the namespace's root has even without real root).
+  const [command, ...args] = namespace.prefix;
+  const inside = spawnSync(command!, [...args, 'nft', 'list', 'ruleset'], { encoding: 'utf8', timeout: 10_000 });
+  const ok = !inside.error && inside.status === 0;
+  return {
+    version: text,
+    worksInNamespace: ok,
+    reason: ok ? null : `nft inside a namespace failed: ${inside.stderr?.trim() || inside.error?.message || `exit ${inside.status}`}`,
+  };
+}
+
+async function timeWaitNow(): Promise<TimeWaitNow | null> {
+  try {
+    const snap = await takeSnapshot({ top: 1 });
+    return { count: snap.states.TIME_WAIT, busiest: snap.destinations[0] ?? null };
+  } catch {
+    return null;
+  }
+}
+
+export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
+  const namespace = options.namespace === false ? null : probeNamespace();
+  const [sysctls, timeWait] = await Promise.all([
+    readSysctls([...RECORDED_SYSCTLS, 'net.ipv4.ip_local_reserved_ports']),
+    options.timeWait === false ? Promise.resolve(null) : timeWaitNow(),
+  ]);
+  return {
+    node: { version: process.versions.node, required: requiredNode() },
+    platform: process.platform,
+    kernel: os.release(),
+    root: process.getuid?.() === 0,
+    namespace,
+    native: options.native === false ? null : probeNativeSockets(),
+    nft: options.nft === false ? null : probeNft(namespace),
+    sysctls,
+    fdLimit: readOpenFileLimit(),
+    timeWait,
+  };
+}

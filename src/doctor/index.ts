@@ -1,0 +1,95 @@
+/**
+ * `twstorm doctor` and the pre-flight of `twstorm run`: what this machine can do, judged
+ * machine-wide and per scenario. Gathering (facts.ts) is separate from judging (checks.ts).
+ */
+import { loadScenarioFile, type Scenario } from '../scenario/index.js';
+import { bundledScenarioFiles } from '../cli/bundled.js';
+import { worstStatus, type Check } from './check.js';
+import {
+  fdNeed,
+  kernelCheck,
+  namespaceCheck,
+  nativeCheck,
+  nftCheck,
+  nodeCheck,
+  openFilesCheck,
+  portRangeCheck,
+  scenarioChecks,
+  scenarioVerdict,
+  timestampsCheck,
+  timeWaitNowCheck,
+  twBucketsCheck,
+  twReuseCheck,
+} from './checks.js';
+import { gatherFacts, type Facts } from './facts.js';
+
+export { formatChecks, wantsColor } from './render.js';
+export { worstStatus, type Check, type CheckStatus } from './check.js';
+export { gatherFacts, type Facts } from './facts.js';
+
+/**
+ * The checks `scenario` needs before it starts, and only those: a namespace when its
+ * isolation is netns/auto, the open-file limit against its concurrency (or maxInFlight in an
+ * open loop, over every matrix variant), and, when it would run on the host, the host's
+ * port range, tcp_max_tw_buckets and the sysctls that will not be applied.
+ * Refuse to run when any check has status 'fail'; print the 'warn' ones.
+ * Costs one `unshare` probe (~10 ms) unless isolation is host.
+ */
+export async function preflight(scenario: Scenario): Promise<Check[]> {
+  const facts = await gatherFacts({
+    namespace: scenario.environment.isolation !== 'host',
+    native: false,
+    nft: false,
+    timeWait: false,
+  });
+  return scenarioChecks(scenario, facts);
+}
+
+export interface DoctorReport {
+  schema: 'twstorm/doctor@1';
+  status: Check['status'];
+  machine: Check[];
+  scenarios: Check[];
+  /** Scenario files that could not be loaded, with why. */
+  unreadable: string[];
+}
+
+export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[] } = {}): Promise<DoctorReport> {
+  const facts = options.facts ?? (await gatherFacts());
+  const unreadable: string[] = [];
+  let scenarios = options.scenarios;
+  if (scenarios === undefined) {
+    scenarios = [];
+    for (const file of await bundledScenarioFiles()) {
+      try {
+        scenarios.push(await loadScenarioFile(file));
+      } catch (err) {
+        unreadable.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  const needs = scenarios.map((s) => ({ name: s.name, need: fdNeed(s) }));
+  // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side closes first.
+  const biggestStorm = Math.max(0, ...scenarios.filter((s) => s.close.client === 'fin' || s.close.server === 'fin').map((s) => s.connections));
+  const machine = [
+    nodeCheck(facts),
+    kernelCheck(facts),
+    namespaceCheck(facts),
+    nativeCheck(facts),
+    nftCheck(facts),
+    portRangeCheck(facts),
+    twReuseCheck(facts),
+    timestampsCheck(facts),
+    twBucketsCheck(facts, biggestStorm),
+    openFilesCheck(facts, needs),
+    timeWaitNowCheck(facts),
+  ];
+  const perScenario = scenarios.map((s) => scenarioVerdict(s, scenarioChecks(s, facts), facts));
+  return {
+    schema: 'twstorm/doctor@1',
+    status: worstStatus([...machine, ...perScenario]),
+    machine,
+    scenarios: perScenario,
+    unreadable,
+  };
+}

@@ -1,0 +1,116 @@
+// Looking into another network namespace: `--netns NAME|PID` re-executes the same twstorm
+// command under `nsenter --net=…` (util-linux). A process reads /proc/net and /proc/sys/net
+// of the namespace it is in, so the whole command — socket tables, counters, the port range
+// sysctl — must run inside; reading only /proc/PID/net would pair that namespace's sockets
+// with this namespace's port range.
+import { spawn } from 'node:child_process';
+import { constants, accessSync, statSync } from 'node:fs';
+
+/** Set in the re-executed child so it never tries to enter again. */
+export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
+
+export class NetnsError extends Error {}
+
+export interface NetnsTarget {
+  spec: string;
+  /** The namespace file to hand to nsenter --net=. */
+  path: string;
+  /** Whether this process is already in it (same namespace inode). */
+  alreadyInside: boolean;
+}
+
+/**
+ * NAME → /run/netns/NAME (where `ip netns add` pins named namespaces), PID → /proc/PID/ns/net.
+ * Throws NetnsError saying what is missing and what to do.
+ */
+export function resolveNetns(spec: string): NetnsTarget {
+  const isPid = /^[0-9]+$/.test(spec);
+  if (!isPid && !/^[A-Za-z0-9_.-]+$/.test(spec)) {
+    throw new NetnsError(`--netns "${spec}": expected a namespace name (as in "ip netns list") or a process id`);
+  }
+  const path = isPid ? `/proc/${spec}/ns/net` : `/run/netns/${spec}`;
+  let target;
+  try {
+    target = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new NetnsError(
+        isPid
+          ? `--netns ${spec}: no process ${spec} (${path} does not exist); give the PID of a process inside the namespace`
+          : `--netns ${spec}: no network namespace named "${spec}" (${path} does not exist); "ip netns list" shows the named ones, or give a PID`,
+      );
+    }
+    throw new NetnsError(`--netns ${spec}: cannot look at ${path} (${code}): run as root`);
+  }
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new NetnsError(`--netns ${spec}: no permission to open ${path}: run as root (or as the process's owner)`);
+  }
+  let alreadyInside = false;
+  try {
+    const self = statSync('/proc/self/ns/net');
+    alreadyInside = self.ino === target.ino && self.dev === target.dev;
+  } catch {
+    alreadyInside = false;
+  }
+  return { spec, path, alreadyInside };
+}
+
+/** argv without `--netns X` / `--netns=X`, so the child does not recurse. */
+export function withoutNetnsOption(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--netns') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--netns=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Runs this same twstorm command inside the target namespace and resolves with its exit
+ * code. setns() into a namespace owned by another user namespace needs CAP_SYS_ADMIN there,
+ * so this is a root operation; nsenter's own message is passed through when it fails.
+ */
+export function reexecInNetns(target: NetnsTarget, args: readonly string[]): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    return Promise.reject(
+      new NetnsError(
+        `--netns ${target.spec}: entering another network namespace needs CAP_SYS_ADMIN: run as root (sudo twstorm …). ` +
+          'Without --netns, twstorm reads the namespace it runs in.',
+      ),
+    );
+  }
+  const script = process.argv[1];
+  if (script === undefined) return Promise.reject(new NetnsError('cannot tell which script to re-execute'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'nsenter',
+      [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...withoutNetnsOption(args)],
+      { stdio: 'inherit', env: { ...process.env, [NETNS_ENTERED_ENV]: target.path } },
+    );
+    // The terminal sends Ctrl-C to the child too; stay alive to report its exit code.
+    const ignore = (): void => undefined;
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', ignore);
+    const done = (): void => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', ignore);
+    };
+    child.once('error', (err) => {
+      done();
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      reject(new NetnsError(missing ? 'nsenter is missing: install util-linux' : `nsenter failed: ${err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      done();
+      resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
+    });
+  });
+}

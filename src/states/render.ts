@@ -1,0 +1,141 @@
+// Text forms of a states snapshot: the full table (once, or redrawn in place by --watch on a
+// terminal) and one plain line per refresh for pipes and logs.
+import { int } from '../report/format.js';
+import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesSnapshot } from './snapshot.js';
+
+/** "TcpExtTWRecycled" → "TWRecycled": the names people know from nstat. */
+export function counterLabel(key: string): string {
+  return key.replace(/^TcpExt/, '').replace(/^Tcp/, '');
+}
+
+function signedRate(perSec: number): string {
+  const rounded = Math.round(perSec);
+  if (rounded === 0) return Math.abs(perSec) < 0.05 ? '0/s' : `${perSec > 0 ? '+' : ''}${perSec.toFixed(1)}/s`;
+  return `${rounded > 0 ? '+' : ''}${int(rounded)}/s`;
+}
+
+const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(share < 0.1 ? 2 : 1)}%`;
+}
+
+function table(rows: string[][], alignRight: (col: number) => boolean): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (alignRight(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** Risk word for a destination's share of its usable ports; never colour alone. */
+export function destinationRisk(share: number | null): string {
+  if (share === null) return '';
+  if (share >= 1) return '✗ exhausted: connect() gets EADDRNOTAVAIL';
+  if (share >= 0.8) return '! close to exhaustion';
+  return '';
+}
+
+export function renderSnapshot(snap: StatesSnapshot, rates?: Rates, title = 'TCP sockets in this network namespace'): string {
+  const lines: string[] = [];
+  const v4 = STATE_NAMES.reduce((sum, s) => sum + snap.ipv4[s], 0);
+  const v6 = STATE_NAMES.reduce((sum, s) => sum + snap.ipv6[s], 0);
+  lines.push(`${title}: ${int(snap.total)} (IPv4 ${int(v4)}, IPv6 ${int(v6)}), read in ${snap.tookMs.toFixed(0)} ms at ${snap.at}`);
+
+  const header = ['state', 'total', 'client', 'server', 'IPv4', 'IPv6'];
+  if (rates) header.push('change');
+  const rows: string[][] = [header];
+  for (const name of STATE_NAMES) {
+    const total = snap.states[name];
+    const rate = rates?.states[name] ?? 0;
+    if (total === 0 && Math.round(rate) === 0) continue;
+    const row = [
+      name,
+      int(total),
+      int(snap.side.client[name] ?? 0),
+      int(snap.side.server[name] ?? 0),
+      int(snap.ipv4[name]),
+      int(snap.ipv6[name]),
+    ];
+    if (rates) row.push(signedRate(rate));
+    rows.push(row);
+  }
+  if (rows.length === 1) lines.push('  (no TCP sockets)');
+  else lines.push(...table(rows, (i) => i > 0).map((l) => `  ${l}`));
+  lines.push(
+    `  client = local port is not a listening port (outgoing connections); server = accepted on a listening port` +
+      (snap.listeningPorts.length > 0 && snap.listeningPorts.length <= 8 ? ` (${snap.listeningPorts.join(', ')})` : ''),
+  );
+
+  const g = snap.group;
+  if (g) {
+    lines.push('');
+    const what = g.state === 'all' ? 'all sockets' : g.state;
+    lines.push(`${what} by ${g.by}: ${plural(g.matched, 'socket')} in ${plural(g.groups, 'group')}${g.groups > g.rows.length ? `, top ${g.rows.length}` : ''}`);
+    if (g.rows.length === 0) lines.push('  (none)');
+    const groupRows = g.rows.map((r) => [r.key, int(r.count), g.matched > 0 ? percent(r.count / g.matched) : '']);
+    if (g.others > 0) groupRows.push(['(others)', int(g.others), percent(g.others / g.matched)]);
+    lines.push(...table(groupRows, (i) => i > 0).map((l) => `  ${l}`));
+    if (g.unreadableProcesses) {
+      lines.push(`  ${int(g.unreadableProcesses)} processes could not be inspected (other users'): run as root to see their sockets`);
+    }
+  }
+
+  lines.push('');
+  const r = snap.portRange;
+  const rangeText = r
+    ? `ephemeral range ${r.low}–${r.high}: ${int(r.usable)} usable ports per source address${r.reserved > 0 ? ` (${int(r.reserved)} reserved)` : ''}`
+    : 'ephemeral range unknown';
+  if (snap.destinations.length === 0) {
+    lines.push(`local ports per destination: no outgoing connections (${rangeText})`);
+  } else {
+    lines.push(
+      `local ports in use per destination, top ${snap.destinations.length} of ${int(snap.destinationCount)} (${rangeText}; each destination has its own)`,
+    );
+    const destRows: string[][] = [['destination', 'in use', 'TIME_WAIT', 'of usable', '']];
+    for (const d of snap.destinations) {
+      destRows.push([
+        d.destination,
+        int(d.inUse),
+        int(d.timeWait),
+        d.share === null || d.usable === null ? '?' : `${percent(d.share)} of ${int(d.usable)}`,
+        destinationRisk(d.share),
+      ]);
+    }
+    lines.push(...table(destRows, (i) => i > 0 && i < 4).map((l) => `  ${l}`));
+  }
+
+  lines.push('');
+  const counterText = WATCH_COUNTERS.map((key) => {
+    const value = snap.counters[key] ?? 0;
+    return rates ? `${counterLabel(key)} ${signedRate(rates.counters[key] ?? 0)}` : `${counterLabel(key)} ${int(value)}`;
+  }).join('  ');
+  lines.push(`counters${rates ? ' (per second)' : ' (since boot, or since this namespace was made)'}: ${counterText}`);
+  if (snap.sockstatTw !== null && snap.sockstatTw !== snap.states.TIME_WAIT) {
+    lines.push(
+      `sockstat tw ${int(snap.sockstatTw)}: it also counts orphaned FIN_WAIT2 sockets, which the kernel keeps as timewait mini-sockets`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One line per refresh for pipes: timestamp, non-zero states with their change, counter rates. */
+export function renderWatchLine(snap: StatesSnapshot, rates?: Rates): string {
+  const parts: string[] = [snap.at, `total=${snap.total}`];
+  for (const name of STATE_NAMES) {
+    const n = snap.states[name];
+    const rate = rates?.states[name] ?? 0;
+    if (n === 0 && Math.round(rate) === 0) continue;
+    parts.push(rates ? `${name}=${n}(${signedRate(rate)})` : `${name}=${n}`);
+  }
+  if (rates) {
+    parts.push('|');
+    for (const key of WATCH_COUNTERS) parts.push(`${counterLabel(key)}=${signedRate(rates.counters[key] ?? 0)}`);
+  }
+  const top = snap.destinations[0];
+  if (top && top.share !== null) parts.push(`| busiest ${top.destination} ${percent(top.share)}`);
+  return parts.join(' ');
+}

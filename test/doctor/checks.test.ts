@@ -1,0 +1,141 @@
+// Doctor's judging on made-up facts: each kind of machine gets the verdict and fix it should.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../src/scenario/index.js';
+import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
+import { fdNeed, scenarioChecks, suggestedLimit, FD_HEADROOM } from '../../src/doctor/checks.js';
+import { parseOpenFileLimit } from '../../src/environment/limits.js';
+
+function facts(over: Partial<Facts> = {}): Facts {
+  return {
+    node: { version: '20.20.2', required: '>=20.18' },
+    platform: 'linux',
+    kernel: '6.18.0',
+    root: true,
+    namespace: { ok: true, prefix: ['unshare', '-n', '--'], how: 'unshare -n (root)', reason: '' },
+    native: { loaded: true, version: '3.3.4', options: { SO_REUSEPORT: true }, reason: null },
+    nft: { version: 'nftables v1.0.9', worksInNamespace: true, reason: null },
+    sysctls: {
+      'net.ipv4.ip_local_port_range': '32768 60999',
+      'net.ipv4.ip_local_reserved_ports': '',
+      'net.ipv4.tcp_tw_reuse': '2',
+      'net.ipv4.tcp_timestamps': '1',
+      'net.ipv4.tcp_max_tw_buckets': '262144',
+    },
+    fdLimit: { soft: 1024, hard: 4096 },
+    timeWait: { count: 0, busiest: null },
+    ...over,
+  };
+}
+
+const scenario = (fields: Record<string, unknown>) => parseScenario({ name: 't', ...fields }, 'test');
+const byId = (checks: Check[], id: string): Check | undefined => checks.find((c) => c.id === id);
+const NO_NS = { ok: false, prefix: [], how: 'unshare -rn', reason: 'unprivileged user namespaces are disabled' };
+
+test('/proc/self/limits parsing and suggested limits', () => {
+  const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  4096                 files\n';
+  assert.deepEqual(parseOpenFileLimit(text), { soft: 256, hard: 4096 });
+  assert.deepEqual(parseOpenFileLimit('Max open files unlimited unlimited files'), { soft: Infinity, hard: Infinity });
+  assert.equal(parseOpenFileLimit('nothing'), null);
+  assert.equal(suggestedLimit(200), 1024);
+  assert.equal(suggestedLimit(2100), 4096);
+});
+
+test('open files: concurrency and maxInFlight (bounded by connections, over matrix variants) against the limit', () => {
+  assert.equal(fdNeed(scenario({ concurrency: 64 })).need, 64 + FD_HEADROOM);
+  assert.equal(fdNeed(scenario({ rate: 100, maxInFlight: 10000, connections: 3000 })).inFlight, 3000);
+  assert.equal(fdNeed(scenario({ concurrency: 8, matrix: { concurrency: [8, 3000] } })).inFlight, 3000);
+
+  const ok = scenarioChecks(scenario({ concurrency: 500 }), facts());
+  assert.equal(byId(ok, 'open-files')?.status, 'ok');
+  const tight = scenarioChecks(scenario({ concurrency: 2000 }), facts());
+  const c = byId(tight, 'open-files');
+  assert.equal(c?.status, 'fail');
+  assert.match(c?.detail ?? '', /1,024 \(hard 4,096\), but t needs 2,100 per process \(concurrency 2,000/);
+  assert.equal(c?.fix, 'raise ulimit -n to at least 4096 (ulimit -n 4096 in the shell that runs twstorm)');
+  const hardCapped = byId(scenarioChecks(scenario({ concurrency: 5000 }), facts()), 'open-files');
+  assert.match(hardCapped?.fix ?? '', /at least 8192: the hard limit is 4,096, so as root/);
+});
+
+test('namespace: netns refuses, auto warns that it falls back to the host, host does not ask', () => {
+  const f = facts({ namespace: NO_NS, root: false });
+  assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'netns' } }), f), 'namespace')?.status, 'fail');
+  const auto = scenarioChecks(scenario({ environment: { isolation: 'auto' } }), f);
+  assert.equal(byId(auto, 'namespace')?.status, 'warn');
+  // On the host the run's sysctls (tcp_tw_reuse=0 at least) are not applied: said so.
+  assert.match(byId(auto, 'host-sysctls')?.detail ?? '', /net\.ipv4\.tcp_tw_reuse=0 \(host has 2\)/);
+  assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'host' } }), facts()), 'namespace'), undefined);
+  assert.equal(byId(scenarioChecks(scenario({}), facts()), 'host-sysctls'), undefined, 'in a namespace sysctls apply');
+});
+
+test('host runs: port range and tcp_max_tw_buckets against the connections', () => {
+  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500' } });
+  const checks = scenarioChecks(scenario({ connections: 2000, environment: { isolation: 'host' } }), f);
+  assert.match(byId(checks, 'host-ports')?.detail ?? '', /need 2,000 ports to 127\.0\.0\.1:7000, but the host has 1,000/);
+  assert.equal(byId(checks, 'host-tw-buckets')?.status, 'warn');
+  // The server closing first leaves the client's ports free at once.
+  const serverFirst = scenarioChecks(scenario({ connections: 2000, close: { first: 'server' }, environment: { isolation: 'host' } }), f);
+  assert.equal(byId(serverFirst, 'host-ports'), undefined);
+  assert.equal(worstStatus(checks), 'warn');
+});
+
+test('tw_reuse without timestamps in the scenario is flagged', () => {
+  const checks = scenarioChecks(
+    scenario({ environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.tcp_timestamps': 0 } } }),
+    facts(),
+  );
+  assert.equal(byId(checks, 'timestamps')?.status, 'warn');
+});
+
+test('machine lines: nft, native layer, node, timestamps, port range; scenario lines', async () => {
+  const f = facts({
+    node: { version: '18.19.0', required: '>=20.18' },
+    nft: { version: null, worksInNamespace: null, reason: 'nft is not installed' },
+    native: { loaded: false, version: null, options: {}, reason: 'koffi did not load (Cannot find module)' },
+    sysctls: { ...facts().sysctls, 'net.ipv4.tcp_timestamps': '0', 'net.ipv4.ip_local_port_range': '60000 60999' },
+    fdLimit: { soft: 256, hard: 256 },
+  });
+  const report = await runDoctor({
+    facts: f,
+    scenarios: [scenario({ name: 'small', concurrency: 16 }), scenario({ name: 'big', concurrency: 1000 })],
+  });
+  const status = Object.fromEntries(report.machine.map((c) => [c.id, c.status]));
+  assert.deepEqual(status, {
+    node: 'fail',
+    kernel: 'ok',
+    namespace: 'ok',
+    'native-sockets': 'warn',
+    nft: 'warn',
+    'port-range': 'warn',
+    'tw-reuse': 'ok',
+    timestamps: 'warn',
+    'tw-buckets': 'ok',
+    'open-files': 'fail',
+    'time-wait-now': 'ok',
+  });
+  assert.equal(byId(report.machine, 'nft')?.fix, 'install nftables for the fault scenarios (Debian/Ubuntu: apt install nftables)');
+  assert.deepEqual(report.scenarios.map((c) => [c.id, c.status]), [['scenario:small', 'ok'], ['scenario:big', 'fail']]);
+  assert.match(report.scenarios[1]?.fix ?? '', /raise ulimit -n to at least 2048/);
+  assert.equal(report.status, 'fail');
+});
+
+test('rendering: symbol and word on every line, colour only when asked', () => {
+  const checks: Check[] = [
+    { id: 'a', title: 'alpha', status: 'ok', detail: 'fine' },
+    { id: 'b', title: 'beta', status: 'warn', detail: 'hmm', fix: 'do this' },
+    { id: 'c', title: 'gamma', status: 'fail', detail: 'broken', fix: 'do that' },
+  ];
+  const plain = formatChecks(checks);
+  assert.doesNotMatch(plain, /\x1b\[/);
+  assert.deepEqual(plain.split('\n'), [
+    '✓ ok    alpha  fine',
+    '! warn  beta   hmm',
+    '               → fix: do this',
+    '✗ FAIL  gamma  broken',
+    '               → fix: do that',
+  ]);
+  const coloured = formatChecks(checks, { color: true });
+  assert.match(coloured, /\x1b\[33m! warn\x1b\[0m  beta/);
+  assert.match(coloured, /\x1b\[31m✗ FAIL\x1b\[0m  gamma/);
+  assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), plain);
+});

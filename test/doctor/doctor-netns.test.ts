@@ -1,0 +1,101 @@
+// `twstorm doctor` on a machine with known settings: a fresh namespace of the test's own
+// with a small port range, timestamps off, a low tcp_max_tw_buckets, and a lowered open-file
+// limit (prlimit). The right lines must turn yellow (warn) or red (fail), and `preflight`
+// must refuse the scenario that needs more descriptors. Nothing on the host is changed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DoctorReport } from '../../src/doctor/index.js';
+import type { Check } from '../../src/doctor/check.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const DOCTOR = fileURLToPath(new URL('../../src/doctor/index.js', import.meta.url));
+const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
+
+const SETUP = [
+  'ip link set lo up',
+  'echo "40000 40999" > /proc/sys/net/ipv4/ip_local_port_range',
+  'echo 0 > /proc/sys/net/ipv4/tcp_timestamps',
+  'echo 1000 > /proc/sys/net/ipv4/tcp_max_tw_buckets',
+].join(' && ');
+
+/** Runs `command` (with "$@") in a fresh namespace set up as above, soft limit 128, hard 256. */
+function inNamespace(command: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const unshare = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
+  const r = spawnSync(
+    'unshare',
+    [...unshare, 'sh', '-c', `${SETUP} && exec prlimit --nofile=128:256 ${command} "$@"`, 'sh', ...args],
+    { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' },
+  );
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const status = (checks: Check[]): Record<string, string> => Object.fromEntries(checks.map((c) => [c.id, c.status]));
+
+test('doctor in a namespace with known sysctls and 256 open files: the right lines warn and fail', () => {
+  const json = inNamespace(process.execPath, [BIN, 'doctor', '--json']);
+  assert.equal(json.status, 1, `exit 1 when a line fails; stderr: ${json.stderr}`);
+  const report = JSON.parse(json.stdout) as DoctorReport;
+  const machine = status(report.machine);
+  assert.equal(machine['port-range'], 'warn');
+  assert.equal(machine['timestamps'], 'warn');
+  assert.equal(machine['tw-buckets'], 'warn');
+  assert.equal(machine['open-files'], 'fail');
+  assert.equal(machine['time-wait-now'], 'ok');
+  assert.equal(machine['node'], 'ok');
+  assert.equal(machine['tw-reuse'], 'ok');
+  const files = report.machine.find((c) => c.id === 'open-files');
+  // Node lifts its soft limit (128) to the hard one (256) at start-up: 256 is what a run gets.
+  assert.match(files?.detail ?? '', /^256 \(hard 256\), but tw-reuse needs 2,100 per process/);
+  assert.match(files?.fix ?? '', /raise ulimit -n to at least 4096: the hard limit is 256/);
+  assert.match(report.machine.find((c) => c.id === 'port-range')?.detail ?? '', /^40000–40999: 1,000 usable ports, so at most ~16 new connections/);
+  assert.match(report.machine.find((c) => c.id === 'tw-buckets')?.detail ?? '', /^1,000: .*up to 5,000 TIME_WAIT/);
+
+  const scenarios = status(report.scenarios);
+  assert.equal(scenarios['scenario:client-closes-first'], 'ok', '64 in flight + headroom fit in 256');
+  assert.equal(scenarios['scenario:port-exhaustion'], 'ok');
+  assert.equal(scenarios['scenario:tw-reuse'], 'fail', 'an open loop of 2,000 needs more than 256');
+  assert.equal(report.status, 'fail');
+
+  // Text into a pipe: no colour codes, a symbol and a word on every verdict line.
+  const text = inNamespace(process.execPath, [BIN, 'doctor']);
+  assert.equal(text.status, 1);
+  assert.doesNotMatch(text.stdout, /\x1b\[/);
+  assert.match(text.stdout, /^✗ FAIL  open-file limit\s+256 \(hard 256\)/m);
+  assert.match(text.stdout, /^! warn  tcp_timestamps\s+0: tcp_tw_reuse needs TCP timestamps/m);
+  assert.match(text.stdout, /^\s+→ fix: raise ulimit -n to at least 4096/m);
+  assert.match(text.stdout, /^✓ ok    client-closes-first\s+runs in a fresh namespace; needs 164 open files/m);
+  assert.match(text.stdout, /^overall: ✗ FAIL/m);
+});
+
+test('preflight(scenario): only what the scenario needs, and a fail where it would break', () => {
+  const script = `
+    const { preflight } = await import(${JSON.stringify(DOCTOR)});
+    const { loadScenarioFile } = await import(${JSON.stringify(DOCTOR.replace(/doctor\/index\.js$/, 'scenario/index.js'))});
+    const out = {};
+    for (const [name, sets] of [
+      ['client-closes-first', []],
+      ['tw-reuse', []],
+      ['client-closes-first', ['environment.isolation=host', 'connections=5000']],
+    ]) {
+      const s = await loadScenarioFile(${JSON.stringify(SCENARIOS)} + name + '.yaml', sets);
+      out[name + (sets.length ? ':host' : '')] = await preflight(s);
+    }
+    process.stdout.write(JSON.stringify(out));
+  `;
+  const r = inNamespace(process.execPath, ['--input-type=module', '-e', script]);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, Check[]>;
+  assert.deepEqual(status(out['client-closes-first']!), { namespace: 'ok', 'open-files': 'ok' });
+  assert.deepEqual(status(out['tw-reuse']!), { namespace: 'ok', 'open-files': 'fail' });
+  // On the host: the scenario's sysctls are not applied, 5,000 connections do not fit 1,000 ports,
+  // and tcp_max_tw_buckets (1,000) caps the TIME_WAIT it would make.
+  assert.deepEqual(status(out['client-closes-first:host']!), {
+    'open-files': 'ok',
+    'host-sysctls': 'warn',
+    'host-ports': 'warn',
+    'host-tw-buckets': 'warn',
+  });
+});
