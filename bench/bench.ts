@@ -1,10 +1,12 @@
-// `npm run bench`: speed figures that unit tests must not time. Each line is a measurement
+// `npm run bench`: speed figures that unit tests must not time (driver rate and CPU against
+// a bare Node loop; `twstorm states` at 30,000 TIME_WAIT sockets). Each line is a measurement
 // and, where there is a peer doing the same work, the ratio to it. Runs in fresh namespaces
 // with a wide port range and tcp_tw_reuse=1, so the port range is not what limits the rate.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { probeNamespace } from '../src/environment/namespace.js';
+import { run as statesBench } from './states.bench.js';
 import type { RunResult } from '../src/metrics/result.js';
 
 const run = promisify(execFile);
@@ -59,3 +61,4 @@ const lines = [
   `  ratio twstorm/peer ${(rate / peerRate).toFixed(2).padStart(7)} ×        ${(cpu / peerCpu).toFixed(2).padStart(6)} × CPU`,
 ];
 for (const line of lines) process.stdout.write(`${line}\n`);
+for (const line of await statesBench()) process.stdout.write(`${line}\n`);
