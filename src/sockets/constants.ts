@@ -1,0 +1,68 @@
+// Linux values of the socket constants this layer passes to libc. They are hand-written (no
+// header is read at run time), so selfcheck.ts proves each one against the running kernel by
+// read-back before the layer is used. The values are those of the generic architectures
+// (x86, arm, arm64, riscv, loongarch); alpha, mips, parisc and sparc differ, and there the
+// self-check fails and the layer says so instead of setting the wrong option.
+
+/** <linux/socket.h> address families. */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+/** <linux/net.h> socket type, with the flags socket(2) accepts since Linux 2.6.27. */
+export const SOCK_STREAM = 1;
+/** Same bit as O_NONBLOCK: libuv expects non-blocking fds and would set it anyway. */
+export const SOCK_NONBLOCK = 0o4000;
+/** Same bit as O_CLOEXEC: a spawned child (the server, ss, ip) must not inherit our sockets. */
+export const SOCK_CLOEXEC = 0o2000000;
+
+/** <asm-generic/socket.h> */
+export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
+export const SO_TYPE = 3;
+export const SO_LINGER = 13;
+export const SO_REUSEPORT = 15;
+export const SO_ACCEPTCONN = 30;
+export const SO_DOMAIN = 39;
+
+/** <linux/in.h> */
+export const IPPROTO_IP = 0;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_IPV6 = 41;
+/** Linux 4.2: bind() records the address only; the port is chosen at connect() per 4-tuple. */
+export const IP_BIND_ADDRESS_NO_PORT = 24;
+
+/** <linux/in6.h> */
+export const IPV6_V6ONLY = 26;
+
+/** <linux/tcp.h> */
+export const TCP_INFO = 11;
+
+/** <asm-generic/fcntl.h> */
+export const F_GETFD = 1;
+export const F_GETFL = 3;
+export const FD_CLOEXEC = 1;
+/** F_LINUX_SPECIFIC_BASE (1024) + 6: dup with close-on-exec set atomically. */
+export const F_DUPFD_CLOEXEC = 1030;
+
+/** <net/tcp_states.h>: the values of tcp_info.tcpi_state (and of /proc/net/tcp's `st`). */
+export const TCP_STATES = {
+  1: 'ESTABLISHED',
+  2: 'SYN_SENT',
+  3: 'SYN_RECV',
+  4: 'FIN_WAIT1',
+  5: 'FIN_WAIT2',
+  6: 'TIME_WAIT',
+  7: 'CLOSE',
+  8: 'CLOSE_WAIT',
+  9: 'LAST_ACK',
+  10: 'LISTEN',
+  11: 'CLOSING',
+  12: 'NEW_SYN_RECV',
+} as const;
+export type TcpStateName = (typeof TCP_STATES)[keyof typeof TCP_STATES];
+export const TCP_LISTEN = 10;
+export const TCP_ESTABLISHED = 1;
+
+export function tcpStateName(state: number): TcpStateName | `UNKNOWN(${number})` {
+  return (TCP_STATES as Record<number, TcpStateName>)[state] ?? `UNKNOWN(${state})`;
+}

@@ -1,0 +1,137 @@
+// The only file that touches the FFI. Everything else in src/sockets/ talks to the small
+// NativeSockets interface below, so an N-API addon (or a fake, in tests) can replace koffi by
+// calling setNativeLoader(). koffi is loaded lazily, on first use: a CLI that never needs a
+// native socket never loads it, and a machine where it cannot load still runs every scenario
+// that does not need it.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { F_DUPFD_CLOEXEC } from './constants.js';
+
+/** A libc call's return value and, when it is -1, the errno it left. */
+export interface NativeResult {
+  ret: number;
+  errno: number;
+}
+
+/**
+ * The libc calls the layer needs. Pointer arguments are Buffers the callee reads or fills in
+ * place; lengths travel separately, as in C. No call here blocks except close() of a socket
+ * with SO_LINGER {1, n>0} and unsent data, which is why that one has a contained variant
+ * (linger-close.ts).
+ */
+export interface NativeSockets {
+  /** "koffi 3.3.4 → libc.so.6", for reports. */
+  readonly description: string;
+  socket(domain: number, type: number, protocol: number): NativeResult;
+  setsockopt(fd: number, level: number, name: number, value: Buffer): NativeResult;
+  /** Fills `value`; `length` is what the kernel wrote (it may be less than value.length). */
+  getsockopt(fd: number, level: number, name: number, value: Buffer): NativeResult & { length: number };
+  bind(fd: number, address: Buffer): NativeResult;
+  listen(fd: number, backlog: number): NativeResult;
+  getsockname(fd: number, address: Buffer): NativeResult & { length: number };
+  /** fcntl(fd, F_DUPFD_CLOEXEC, 0): a second descriptor for the same open socket. */
+  dup(fd: number): NativeResult;
+  fcntl(fd: number, command: number): NativeResult;
+  close(fd: number): NativeResult;
+}
+
+export type NativeLoader = () => NativeSockets;
+
+/** Set to "off" to run as if the native part were missing (tests, or to rule the layer out). */
+export const NATIVE_ENV = 'TWSTORM_NATIVE_SOCKETS';
+
+let loader: NativeLoader = loadKoffi;
+let cached: { ok: true; native: NativeSockets } | { ok: false; reason: string } | undefined;
+
+/**
+ * Replace the FFI (an N-API addon, or a fake in tests); `undefined` restores koffi. Also forgets
+ * any earlier load, so the next use loads afresh. Modules that cache derived state (the
+ * self-check in features.ts) are reset through resetSocketLayer() in index.ts.
+ */
+export function setNativeLoader(next: NativeLoader | undefined): void {
+  loader = next ?? loadKoffi;
+  cached = undefined;
+}
+
+/** Loads once; later calls return the same outcome. Never throws. */
+export function tryLoadNative(): { ok: true; native: NativeSockets } | { ok: false; reason: string } {
+  if (cached) return cached;
+  if (process.env[NATIVE_ENV] === 'off') {
+    cached = { ok: false, reason: `the native socket layer is disabled (${NATIVE_ENV}=off)` };
+    return cached;
+  }
+  if (process.platform !== 'linux') {
+    cached = { ok: false, reason: `it needs Linux; this is ${process.platform}` };
+    return cached;
+  }
+  try {
+    cached = { ok: true, native: loader() };
+  } catch (err) {
+    cached = { ok: false, reason: `the native socket layer could not load (${(err as Error).message})` };
+  }
+  return cached;
+}
+
+// ----------------------------------------------------------------------------------- koffi
+
+interface KoffiModule {
+  version?: string;
+  load(path: string): { func(signature: string): KoffiFn };
+  errno(): number;
+}
+interface KoffiFn {
+  (...args: unknown[]): number;
+}
+
+const LE = os.endianness() === 'LE';
+
+function loadKoffi(): NativeSockets {
+  let koffi: KoffiModule;
+  try {
+    // createRequire keeps the load synchronous and lazy: the feature check is a plain function.
+    koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
+  } catch (err) {
+    throw new Error(`koffi: ${(err as Error).message.split('\n')[0]}; reinstall with npm ci`);
+  }
+  let libc: ReturnType<KoffiModule['load']>;
+  try {
+    libc = koffi.load('libc.so.6');
+  } catch (err) {
+    throw new Error(`koffi could not open libc.so.6 (glibc): ${(err as Error).message}`);
+  }
+  // Pointers are declared void *: koffi then passes a Buffer's memory as is, so the kernel
+  // writes straight into it, and structs.ts owns every byte layout.
+  const fn = {
+    socket: libc.func('int socket(int domain, int type, int protocol)'),
+    setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)'),
+    getsockopt: libc.func('int getsockopt(int fd, int level, int name, void *value, void *length)'),
+    bind: libc.func('int bind(int fd, const void *address, uint32_t length)'),
+    listen: libc.func('int listen(int fd, int backlog)'),
+    getsockname: libc.func('int getsockname(int fd, void *address, void *length)'),
+    // fcntl is variadic in C: declared so, and called with the extra argument's type.
+    fcntl: libc.func('int fcntl(int fd, int command, ...)'),
+    close: libc.func('int close(int fd)'),
+  };
+  // errno is read right after the call, on the same thread, before any other JS can run.
+  const done = (ret: number): NativeResult => ({ ret, errno: ret < 0 ? koffi.errno() : 0 });
+  const withLength = (buf: Buffer, call: (len: Buffer) => number): NativeResult & { length: number } => {
+    // socklen_t: a u32 in host order, read back because the kernel writes the real length.
+    const len = Buffer.alloc(4);
+    if (LE) len.writeUInt32LE(buf.length, 0);
+    else len.writeUInt32BE(buf.length, 0);
+    const r = done(call(len));
+    return { ...r, length: LE ? len.readUInt32LE(0) : len.readUInt32BE(0) };
+  };
+  return {
+    description: `koffi ${koffi.version ?? '?'} → libc.so.6`,
+    socket: (d, t, p) => done(fn.socket(d, t, p)),
+    setsockopt: (fd, level, name, value) => done(fn.setsockopt(fd, level, name, value, value.length)),
+    getsockopt: (fd, level, name, value) => withLength(value, (len) => fn.getsockopt(fd, level, name, value, len)),
+    bind: (fd, address) => done(fn.bind(fd, address, address.length)),
+    listen: (fd, backlog) => done(fn.listen(fd, backlog)),
+    getsockname: (fd, address) => withLength(address, (len) => fn.getsockname(fd, address, len)),
+    dup: (fd) => done(fn.fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0)),
+    fcntl: (fd, command) => done(fn.fcntl(fd, command, 'int', 0)),
+    close: (fd) => done(fn.close(fd)),
+  };
+}

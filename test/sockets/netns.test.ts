@@ -1,0 +1,158 @@
+// Real sockets in fresh network namespaces: each case runs `unshare -n node netns-cases.js`
+// (root) or `unshare -rn` (unprivileged), so its ports, TIME_WAIT table and sysctls are its own
+// and vanish with it. The child is killed by PID if it overruns.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const HELPER = fileURLToPath(new URL('./netns-cases.js', import.meta.url));
+
+function runCase<T>(...args: string[]): Promise<T> {
+  const unshare = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
+  // unshare execs node in place, so child.pid is the process inside the namespace.
+  const child = spawn('unshare', [...unshare, process.execPath, HELPER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+      reject(new Error(`netns case ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`netns case ${args.join(' ')} exited ${code}; stderr: ${stderr}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T);
+      } catch (err) {
+        reject(new Error(`bad output from ${args.join(' ')}: ${stdout} ${stderr} (${String(err)})`));
+      }
+    });
+  });
+}
+
+interface Restart {
+  timeWait: number;
+  newBind: string;
+  error?: { code: string; syscall: string; message: string };
+}
+
+test('restart over server-side TIME_WAIT: EADDRINUSE unless both listeners set SO_REUSEADDR', async (t) => {
+  const none = await runCase<Restart>('restart', 'false', 'false');
+  assert.equal(none.timeWait, 5, 'the burst left 5 TIME_WAIT sockets on the server port');
+  assert.equal(none.newBind, 'EADDRINUSE');
+  assert.equal(none.error?.syscall, 'bind');
+  assert.match(none.error?.message ?? '', /^bind EADDRINUSE 127\.0\.0\.1:7000: could not bind the listening socket/);
+
+  const both = await runCase<Restart>('restart', 'true', 'true');
+  assert.equal(both.timeWait, 5);
+  assert.equal(both.newBind, 'ok');
+
+  // TIME_WAIT keeps the old listener's flag: setting it on the new listener alone is not enough.
+  const newOnly = await runCase<Restart>('restart', 'false', 'true');
+  assert.equal(newOnly.newBind, 'EADDRINUSE');
+  const oldOnly = await runCase<Restart>('restart', 'true', 'false');
+  assert.equal(oldOnly.newBind, 'EADDRINUSE');
+  t.diagnostic('old/new SO_REUSEADDR: off/off EADDRINUSE, on/on ok, off/on EADDRINUSE, on/off EADDRINUSE');
+});
+
+test('SO_REUSEPORT: 4 listeners on one port each accept connections; a listener without it is refused', async (t) => {
+  const r = await runCase<{ accepts: number[]; samePort: boolean; withoutFlag: string }>('reuseport', '4', '200');
+  assert.equal(r.samePort, true);
+  assert.equal(r.accepts.length, 4);
+  assert.equal(r.accepts.reduce((a, b) => a + b, 0), 200);
+  for (const n of r.accepts) assert.ok(n > 0, `every listener accepted some: ${r.accepts.join(', ')}`);
+  assert.equal(r.withoutFlag, 'EADDRINUSE');
+  t.diagnostic(`accepts per listener: ${r.accepts.join(', ')}`);
+});
+
+interface BindResult {
+  established: number;
+  perDestination: number[];
+  distinctLocalPorts: number;
+  errors: Record<string, number>;
+}
+
+test('bind-before-connect, 500-port range, two server ports: plain bind 500, IP_BIND_ADDRESS_NO_PORT 1,000', async (t) => {
+  const plain = await runCase<BindResult>('bind', 'plain');
+  const noPort = await runCase<BindResult>('bind', 'noport');
+  // A plain bind(port 0) holds its port against every destination: one connection per port.
+  assert.equal(plain.established, 500);
+  assert.deepEqual(plain.perDestination, [250, 250]);
+  assert.deepEqual(Object.keys(plain.errors), ['bind:EADDRINUSE']);
+  // With the port chosen at connect(), each destination gets the whole range.
+  assert.equal(noPort.established, 1000);
+  assert.deepEqual(noPort.perDestination, [500, 500]);
+  assert.equal(noPort.distinctLocalPorts, 500);
+  assert.deepEqual(Object.keys(noPort.errors), ['connect:EADDRNOTAVAIL']);
+  t.diagnostic(`plain bind ${plain.established}, bindAddressNoPort ${noPort.established} (${noPort.distinctLocalPorts} ports)`);
+});
+
+test('SO_LINGER read-back, tcp_info states, backlog and data through a bound client', async () => {
+  interface Info {
+    state: number;
+    stateName: string;
+    retransmits: number;
+    totalRetrans: number;
+    rttUs: number;
+    unacked: number;
+    sacked: number;
+    bytesSent?: number;
+    bytesReceived?: number;
+  }
+  const r = await runCase<{
+    localPort: number;
+    echoed: string;
+    lingers: unknown[];
+    listener: Info;
+    established: { client: Info; server: Info };
+    halfClosed: { client: Info; server: Info };
+  }>('options');
+  assert.equal(r.localPort, 45678);
+  assert.equal(r.echoed, 'ping');
+  assert.deepEqual(r.lingers, [
+    { onoff: false, seconds: 0 },
+    { onoff: true, seconds: 3 },
+    { onoff: true, seconds: 0 },
+    { onoff: false, seconds: 0 },
+  ]);
+  assert.equal(r.listener.stateName, 'LISTEN');
+  assert.equal(r.listener.state, 10);
+  assert.equal(r.listener.sacked, 64, 'the backlog given to listenNative is the one in force after Node took the fd');
+  for (const side of [r.established.client, r.established.server]) {
+    assert.equal(side.state, 1);
+    assert.equal(side.retransmits, 0);
+    assert.equal(side.totalRetrans, 0);
+    assert.ok(side.rttUs > 0);
+    assert.equal(side.bytesSent, 4);
+    assert.equal(side.bytesReceived, 4);
+  }
+  assert.equal(r.halfClosed.client.stateName, 'FIN_WAIT2');
+  assert.equal(r.halfClosed.server.stateName, 'CLOSE_WAIT');
+});
+
+test('SO_LINGER 1 with unsent data: close() blocks ~1 s; contained, the event loop keeps running', async (t) => {
+  interface M {
+    result: { blockedMs: number; queuedMs: number; contained: boolean };
+    maxLoopGapMs: number;
+    notsentBefore: number;
+  }
+  const r = await runCase<{ contained: M; inline: M }>('linger-close', '1');
+  for (const m of [r.contained, r.inline]) {
+    assert.ok(m.notsentBefore > 0, 'data was still queued when close() was called');
+    assert.ok(m.result.blockedMs >= 900 && m.result.blockedMs < 2500, `close() blocked ${m.result.blockedMs} ms`);
+  }
+  assert.equal(r.contained.result.contained, true);
+  assert.ok(r.contained.maxLoopGapMs < 250, `contained: event loop gap ${r.contained.maxLoopGapMs} ms`);
+  assert.ok(r.inline.maxLoopGapMs >= 900, `inline: event loop gap ${r.inline.maxLoopGapMs} ms`);
+  t.diagnostic(
+    `close() blocked ${r.contained.result.blockedMs.toFixed(0)} ms; loop gap contained ${r.contained.maxLoopGapMs.toFixed(1)} ms, ` +
+      `inline ${r.inline.maxLoopGapMs.toFixed(0)} ms`,
+  );
+});
