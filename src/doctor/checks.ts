@@ -119,7 +119,7 @@ export function nativeCheck(facts: Facts): Check {
   }
   const good = Object.entries(n.options).filter(([, v]) => v === true).map(([k]) => k);
   const bad = Object.entries(n.options).filter(([, v]) => v !== true);
-  const version = n.version ? `koffi ${n.version}` : 'koffi';
+  const version = n.version ?? 'the native layer';
   if (bad.length === 0) return check('native-sockets', title, 'ok', `${version} loaded: ${good.join(', ')}`);
   return check(
     'native-sockets',
