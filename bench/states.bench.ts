@@ -3,14 +3,14 @@
 // BENCH_STATES_SOCKETS (default 30,000) client-closes-first connections on loopback, so that
 // many sockets sit in TIME_WAIT, then times the census. The namespace and its sockets vanish
 // when the child exits; the child is killed by PID if it overruns.
-import { spawn, execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { digestTables, readPortRange, takeSnapshot } from '../src/states/index.js';
 import { readTcpTables } from '../src/observe/procfs.js';
+import { runNodeInNetns } from '../test/helpers/netns.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_BENCH_CHILD';
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
@@ -113,31 +113,10 @@ async function child(): Promise<void> {
 
 /** Printable lines with the `states` timings at BENCH_STATES_SOCKETS TIME_WAIT sockets. */
 export async function run(): Promise<string[]> {
-  const self = fileURLToPath(import.meta.url);
-  const unshare = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-  const proc = spawn('unshare', [...unshare, process.execPath, self], {
+  const r = await runNodeInNetns<ChildResult>(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [CHILD_ENV]: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 180_000,
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (proc.pid !== undefined && proc.exitCode === null) process.kill(proc.pid, 'SIGKILL');
-    }, 180_000);
-    proc.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`states bench: cannot start unshare: ${err.message}`));
-    });
-    proc.once('close', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  if (code !== 0) throw new Error(`states bench: the namespace child exited ${code}: ${stderr.trim()}`);
-  const r = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ChildResult;
   const f = (ms: number): string => `${ms.toFixed(1).padStart(7)} ms`;
   return [
     `states: ${r.sockets.toLocaleString('en-US')} sockets (${r.timeWait.toLocaleString('en-US')} TIME_WAIT) in a fresh namespace, made in ${(r.buildMs / 1000).toFixed(1)} s (median of ${ROUNDS})`,

@@ -1,33 +1,83 @@
-// Runs a scenario in a fresh network namespace through the harness and returns its result
-// plus the kernel's own TIME_WAIT count. The namespace, and every socket in it, is gone when
-// the harness exits; a run that hangs is killed by PID at the timeout.
-import { execFile } from 'node:child_process';
+// Node scripts in fresh network namespaces, for tests and benchmarks: `unshare -n` as root,
+// `unshare -rn` otherwise. unshare execs node in place, so the child's PID is the process
+// inside the namespace; it is killed by that PID at the timeout, and the namespace (with
+// every socket in it) vanishes when it exits.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/result.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
+
+export interface NamespaceExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface NamespaceChild {
+  child: ChildProcess;
+  done: Promise<NamespaceExit>;
+}
+
+export interface NamespaceOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Keep stdin open as a pipe (to tell the child when to finish). */
+  stdin?: boolean;
+}
+
+export function spawnNodeInNetns(script: string, args: string[] = [], options: NamespaceOptions = {}): NamespaceChild {
+  const probe = probeNamespace();
+  if (!probe.ok) throw new Error(`this needs a network namespace: ${probe.reason}`);
+  const [command, ...prefixArgs] = probe.prefix;
+  const child = spawn(command!, [...prefixArgs, process.execPath, script, ...args], {
+    env: options.env ?? process.env,
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<NamespaceExit>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }, options.timeoutMs ?? 60_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${command}: ${err.message}`));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+/** Runs the script to its end and parses the last line it printed as JSON; any failure rejects with its stderr. */
+export async function runNodeInNetns<T>(script: string, args: string[] = [], options: NamespaceOptions = {}): Promise<T> {
+  const what = [script.split('/').at(-1), ...args].join(' ');
+  const { code, stdout, stderr } = await spawnNodeInNetns(script, args, options).done;
+  if (code !== 0) throw new Error(`${what} in a namespace ${code === null ? 'was killed (timeout)' : `exited ${code}`}; stderr: ${stderr}`);
+  try {
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T;
+  } catch (err) {
+    throw new Error(`${what}: no JSON on its last line (${String(err)}); stdout: ${stdout.slice(-500)} stderr: ${stderr}`);
+  }
+}
+
+// ---------------------------------------------------------------- scenario runs
 
 const HARNESS = fileURLToPath(new URL('./netns-run.js', import.meta.url));
 export const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
 
 export interface HarnessOutput {
   result: RunResult;
+  /** The kernel's own TIME_WAIT count per side (ss), taken before the namespace went. */
   ss: { client: number; server: number };
 }
 
+/** Runs a scenario (bundled name or path) as `twstorm run` does inside its namespace. */
 export function runInNetns(scenario: string, overrides: string[] = [], timeoutMs = 90_000): Promise<HarnessOutput> {
   const file = scenario.includes('/') ? scenario : `${SCENARIOS}${scenario}.yaml`;
-  const probe = probeNamespace();
-  if (!probe.ok) return Promise.reject(new Error(`these tests need a network namespace: ${probe.reason}`));
-  const [command, ...prefixArgs] = probe.prefix;
-  return new Promise((resolve, reject) => {
-    execFile(
-      command!,
-      [...prefixArgs, process.execPath, HARNESS, file, JSON.stringify(overrides)],
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`harness failed: ${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as HarnessOutput);
-      },
-    );
-  });
+  return runNodeInNetns<HarnessOutput>(HARNESS, [file, JSON.stringify(overrides)], { timeoutMs });
 }

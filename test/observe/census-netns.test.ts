@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { censusTcpTable, forEachTcpSocket, type StateCounts, type TcpStateName }
 import { parseCounterTable, counterDeltas } from '../../src/observe/counters.js';
 import { parseSockstat, parseSockstat6 } from '../../src/observe/sockstat.js';
 import { readProcNet, readTcpTables } from '../../src/observe/procfs.js';
+import { runNodeInNetns } from '../helpers/netns.js';
 
 const CHILD_ENV = 'TWSTORM_OBSERVE_NETNS_CHILD';
 const PORT4 = 7000;
@@ -192,35 +193,9 @@ function ssTimeWait(serverPorts: ReadonlySet<number>): { client: number; server:
 // ---------------------------------------------------------------- parent (the test)
 
 function runChild(): Promise<ChildReport> {
-  const self = fileURLToPath(import.meta.url);
-  const unshareArgs = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-  // unshare execs node in place, so child.pid is the node process inside the namespace.
-  const child = spawn('unshare', [...unshareArgs, process.execPath, self], {
+  return runNodeInNetns<ChildReport>(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [CHILD_ENV]: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<ChildReport>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`netns child timed out; stderr: ${stderr}`));
-    }, 30_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`netns child exited ${code}; stderr: ${stderr}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ChildReport);
-      } catch (err) {
-        reject(new Error(`bad child output: ${stdout} ${stderr} (${String(err)})`));
-      }
-    });
+    timeoutMs: 30_000,
   });
 }
 

@@ -3,38 +3,13 @@
 // and vanish with it. The child is killed by PID if it overruns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runNodeInNetns } from '../helpers/netns.js';
 
 const HELPER = fileURLToPath(new URL('./netns-cases.js', import.meta.url));
 
 function runCase<T>(...args: string[]): Promise<T> {
-  const unshare = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-  // unshare execs node in place, so child.pid is the process inside the namespace.
-  const child = spawn('unshare', [...unshare, process.execPath, HELPER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`netns case ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, 60_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`netns case ${args.join(' ')} exited ${code}; stderr: ${stderr}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as T);
-      } catch (err) {
-        reject(new Error(`bad output from ${args.join(' ')}: ${stdout} ${stderr} (${String(err)})`));
-      }
-    });
-  });
+  return runNodeInNetns<T>(HELPER, args, { timeoutMs: 60_000 });
 }
 
 interface Restart {

@@ -9,12 +9,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STATE_NAMES, WATCH_COUNTERS, takeSnapshot, type StatesSnapshot } from '../../src/states/index.js';
+import { spawnNodeInNetns } from '../helpers/netns.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_NETNS_CHILD';
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
@@ -129,18 +130,16 @@ if (process.env[CHILD_ENV] === '1') {
   await child();
 } else {
   test('states in a namespace of its own: exact counts, grouping, destinations, IPv6, JSON, watch, --netns', async (t) => {
-    const self = fileURLToPath(import.meta.url);
-    const unshareArgs = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-    // unshare execs node in place, so proc.pid is the node process inside the namespace.
-    const proc = spawn('unshare', [...unshareArgs, process.execPath, self], {
+    const { child: proc, done } = spawnNodeInNetns(fileURLToPath(import.meta.url), [], {
       env: { ...process.env, [CHILD_ENV]: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdin: true,
+      timeoutMs: 60_000,
     });
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+    proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = done.then((exit) => exit.code);
     t.after(() => {
       if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
     });
@@ -168,7 +167,7 @@ if (process.env[CHILD_ENV] === '1') {
     const missingName = spawnSync(process.execPath, [BIN, 'states', '--netns', 'twstorm-no-such-namespace'], { encoding: 'utf8', timeout: 15_000 });
     const missingPid = spawnSync(process.execPath, [BIN, 'states', '--netns', '999999999'], { encoding: 'utf8', timeout: 15_000 });
     const badState = spawnSync(process.execPath, [BIN, 'states', '--state', 'TIME_WIAT'], { encoding: 'utf8', timeout: 15_000 });
-    proc.stdin.end();
+    proc.stdin!.end();
     assert.equal(await exited, 0, `child failed: ${stderr}`);
 
     // Exact counts per state, per family and per side.
