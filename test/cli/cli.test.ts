@@ -106,9 +106,12 @@ describe('twstorm CLI', () => {
       '--set', 'connections=300', '--set', 'tail=200ms', '--isolation', 'netns',
     ]).exit;
     assert.equal(code, 0, stderr);
-    const files = await readdir(out);
-    assert.equal(files.length, 1);
-    assert.match(files[0]!, /^client-closes-first-\d{8}T\d{6}Z\.json$/);
+    const files = (await readdir(out)).sort();
+    assert.equal(files.length, 2, `files: ${files.join(', ')}`);
+    assert.match(files[0]!, /^client-closes-first-\d{8}T\d{6}Z\.html$/);
+    assert.equal(files[1], files[0]!.replace(/\.html$/, '.json'), 'the HTML report sits beside its result');
+    files.reverse();
+    assert.match(stdout, new RegExp(`HTML report: ${path.join(out, files[1]!).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
     assert.equal(result.schema, 'twstorm/result@1');
     assert.equal(result.interrupted, false);
