@@ -3,7 +3,7 @@
 // of the namespace it is in, so the whole command — socket tables, counters, the port range
 // sysctl — must run inside; reading only /proc/PID/net would pair that namespace's sockets
 // with this namespace's port range.
-import { spawn } from 'node:child_process';
+import { runInForeground } from './foreground.js';
 import { constants, accessSync, statSync } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
@@ -89,28 +89,14 @@ export function reexecInNetns(target: NetnsTarget, args: readonly string[]): Pro
   }
   const script = process.argv[1];
   if (script === undefined) return Promise.reject(new NetnsError('cannot tell which script to re-execute'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'nsenter',
-      [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...withoutNetnsOption(args)],
-      { stdio: 'inherit', env: { ...process.env, [NETNS_ENTERED_ENV]: target.path } },
-    );
-    // The terminal sends Ctrl-C to the child too; stay alive to report its exit code.
-    const ignore = (): void => undefined;
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', ignore);
-    const done = (): void => {
-      process.off('SIGINT', ignore);
-      process.off('SIGTERM', ignore);
-    };
-    child.once('error', (err) => {
-      done();
-      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(new NetnsError(missing ? 'nsenter is missing: install util-linux' : `nsenter failed: ${err.message}`));
-    });
-    child.once('close', (code, signal) => {
-      done();
-      resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
-    });
-  });
+  return runInForeground(
+    'nsenter',
+    [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...withoutNetnsOption(args)],
+    { ...process.env, [NETNS_ENTERED_ENV]: target.path },
+  ).then(
+    ({ code, signal }) => code ?? (signal === 'SIGINT' ? 130 : 1),
+    (err: NodeJS.ErrnoException) => {
+      throw new NetnsError(err.code === 'ENOENT' ? 'nsenter is missing: install util-linux' : `nsenter failed: ${err.message}`);
+    },
+  );
 }

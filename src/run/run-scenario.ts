@@ -1,13 +1,13 @@
 // The outer half of `twstorm run`: choose the isolation, start the run process inside a fresh
 // network namespace, wait for its result file. The run process (execute.ts) does the work;
 // keeping it separate means the namespace and every socket in it vanish when it exits.
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
+import { runInForeground, type ForegroundExit } from '../environment/foreground.js';
 import type { RunResult, RunVariant } from '../metrics/result.js';
 import type { RunJob } from './job.js';
 
@@ -67,7 +67,9 @@ export async function runScenario(
     };
     await writeFile(jobPath, JSON.stringify(job));
     const [command, ...args] = [...choice.prefix, process.execPath, CLI_ENTRY, '__inside', jobPath];
-    const exit = await runChild(command!, args);
+    const exit = await runInForeground(command!, args).catch((err: Error) => {
+      throw new RunError(`could not start the run process (${command}): ${err.message}`);
+    });
     if (!(await exists(resultPath))) {
       throw new RunError(`the run process ${describeExit(exit)} without writing a result`);
     }
@@ -78,42 +80,7 @@ export async function runScenario(
   }
 }
 
-interface ChildExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-/**
- * Runs the child with our stdio. A Ctrl-C on a terminal reaches the child directly (same
- * process group); a SIGINT/SIGTERM sent to this process alone is passed on, so that the
- * child can stop the load and still write its partial result.
- */
-function runChild(command: string, args: string[]): Promise<ChildExit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => (): void => {
-      child.kill(signal === 'SIGTERM' ? 'SIGINT' : signal);
-    };
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    const done = (): void => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    };
-    child.once('error', (err) => {
-      done();
-      reject(new RunError(`could not start the run process (${command}): ${err.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      done();
-      resolve({ code, signal });
-    });
-  });
-}
-
-const describeExit = (exit: ChildExit): string =>
+const describeExit = (exit: ForegroundExit): string =>
   exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 
 const exists = (p: string): Promise<boolean> =>
