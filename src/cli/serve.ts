@@ -1,10 +1,19 @@
-// `twstorm serve`: the bundled echo server alone, in the foreground, for pointing other
-// tools at. It runs on the host network (no namespace): it is for what you bring to it.
+// `twstorm serve`: a bundled server alone (TCP echo, or HTTP/1.1 with --protocol http), in the
+// foreground, for pointing other tools at (nc, curl, wrk, ab). It runs on the host network (no
+// namespace): it is for what you bring to it.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { createEchoServer, type CloseFirst, type CloseMode } from '../server/echo-server.js';
-import { parseDuration } from '../scenario/index.js';
+import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
+import { HTTP_POLICIES, parseDuration } from '../scenario/index.js';
 
 interface ServeArgs {
+  protocol: 'tcp' | 'http';
+  policy: HttpPolicy;
+  'keep-alive-timeout': string;
+  'max-requests': number;
+  'close-after': number;
+  body: number;
+  'service-delay': string;
   host: string;
   port: number;
   'close-first': CloseFirst;
@@ -17,9 +26,24 @@ interface ServeArgs {
 
 export const serveCommand = {
   command: 'serve',
-  describe: 'Run the bundled TCP echo server alone (host network, foreground; Ctrl-C stops it)',
+  describe: 'Run a bundled server alone: TCP echo, or HTTP/1.1 with --protocol http (host network, foreground; Ctrl-C stops it)',
   builder: (y: Argv) =>
     y
+      .option('protocol', {
+        choices: ['tcp', 'http'] as const,
+        default: 'tcp' as const,
+        describe: 'tcp: the echo server (--close-first, --close-mode, --request, --response); http: the HTTP/1.1 server (--policy, --body, …)',
+      })
+      .option('policy', {
+        choices: HTTP_POLICIES,
+        default: 'keepalive' as const,
+        describe: 'http: when the server closes: keepalive, close-after (N requests, server closes first), wait-client (client closes first), rst (RST after each response)',
+      })
+      .option('keep-alive-timeout', { type: 'string', default: '5s', describe: 'http: close connections idle this long (0 = never)' })
+      .option('max-requests', { type: 'number', default: 0, describe: 'http, policy keepalive: close after this many requests on a connection (0 = no limit)' })
+      .option('close-after', { type: 'number', default: 1, describe: 'http, policy close-after: requests per connection before the server closes it' })
+      .option('body', { type: 'number', default: 64, describe: 'http: response body bytes of GET / (GET /bytes/N answers N bytes)' })
+      .option('service-delay', { type: 'string', default: '0ms', describe: 'http: wait this long before answering each request' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
       .option('port', { alias: 'p', type: 'number', default: 7000, describe: 'Port to listen on (0: any free port)' })
       .option('close-first', {
@@ -36,8 +60,10 @@ export const serveCommand = {
       .option('request', { type: 'number', default: 64, describe: 'Bytes to read before replying' })
       .option('response', { type: 'number', default: 64, describe: 'Bytes to reply with' })
       .option('backlog', { type: 'number', default: 4096, describe: 'listen() backlog (capped by net.core.somaxconn)' })
-      .example('$0 serve --port 7000 --close-first server', 'TIME_WAIT lands on this server'),
+      .example('$0 serve --port 7000 --close-first server', 'TIME_WAIT lands on this server')
+      .example('$0 serve --protocol http --port 8080 --policy close-after', 'HTTP; closes after every response (try curl, wrk)'),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>): Promise<void> => {
+    if (argv.protocol === 'http') return serveHttp(argv);
     const server = createEchoServer({
       host: argv.host,
       port: argv.port,
@@ -62,3 +88,34 @@ export const serveCommand = {
     process.stdout.write(`\naccepted ${s.accepted}, replied ${s.replied}, closed fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}\n`);
   },
 };
+
+async function serveHttp(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
+  const delay = parseDuration(argv.serviceDelay);
+  const server = createHttpServer({
+    host: argv.host,
+    port: argv.port,
+    backlog: argv.backlog,
+    policy: argv.policy,
+    keepAliveTimeoutMs: parseDuration(argv.keepAliveTimeout),
+    maxRequestsPerConnection: argv.maxRequests,
+    closeAfter: argv.closeAfter,
+    bodyBytes: argv.body,
+    serviceDelayMs: { min: delay, max: delay },
+    idleTimeoutMs: 60_000,
+  });
+  const port = await server.listen();
+  const where = argv.host.includes(':') ? `[${argv.host}]` : argv.host;
+  process.stdout.write(
+    `twstorm HTTP/1.1 server on http://${where}:${port}/: GET / answers ${argv.body} B, policy ${argv.policy}. Ctrl-C to stop.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  const s = server.stats();
+  const errors = Object.entries(s.errors).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
+  process.stdout.write(
+    `\nconnections ${s.accepted}, responses ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}\n`,
+  );
+}

@@ -19,6 +19,8 @@ export class LoadStats {
   failed = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  /** HTTP runs only: requests sent, answered 2xx, and failed (any error or non-2xx status). */
+  readonly requests = { total: 0, ok: 0, failed: 0 };
   readonly errors = new Map<string, ErrorCount>();
   /** Microseconds. In an open loop, connect/firstByte/total count from the intended start. */
   readonly connect: Histogram = newHistogram();
@@ -52,6 +54,14 @@ export class LoadStats {
   recordFailed(tMs: number): void {
     this.failed++;
     this.series.add('failed', tMs);
+  }
+
+  /** HTTP: one request finished, well or not. Connection counts are kept apart by the connector. */
+  recordRequest(ok: boolean, tMs: number): void {
+    this.requests.total++;
+    if (ok) this.requests.ok++;
+    else this.requests.failed++;
+    this.series.add(ok ? 'requestsOk' : 'requestsFailed', tMs);
   }
 
   recordError(code: string, phase: Phase, tMs: number): void {

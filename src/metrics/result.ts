@@ -36,6 +36,13 @@ export interface Summary {
   /** Kernel counter deltas over the run (first sample → last sample). */
   kernel: Record<string, number>;
   bytes: { sent: number; received: number };
+  /**
+   * HTTP runs only (absent under protocol tcp): requests sent, answered 2xx, failed (an error or
+   * another status), requests per second over the load, and requests per connection opened
+   * (1 when every request paid for a connection; many under keep-alive). `connections` above
+   * counts the connections the requests needed.
+   */
+  requests?: { total: number; ok: number; failed: number; ratePerSec: number; perConnection: number };
   /** What the run process itself cost while the load ran (driver + observer thread). */
   driver: DriverCost;
 }
@@ -137,6 +144,15 @@ export function buildResult(input: ResultInputs): RunResult {
     },
     kernel: first && last ? pick(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
     bytes: { sent: stats.bytesSent, received: stats.bytesReceived },
+    ...(input.scenario.protocol === 'http'
+      ? {
+          requests: {
+            ...stats.requests,
+            ratePerSec: round(stats.requests.ok / loadSeconds),
+            perConnection: round(stats.requests.ok / Math.max(1, stats.established)),
+          },
+        }
+      : {}),
     driver: {
       ...input.driver,
       cpuMsPer1000: round(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted)),

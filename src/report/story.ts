@@ -21,8 +21,50 @@ export function closerMode(result: RunResult): 'fin' | 'rst' {
   return close.first === 'server' ? close.server : close.client;
 }
 
+/**
+ * Where an HTTP run's close policy should put TIME_WAIT. `close.*` is not used under http: the
+ * server policy and the client mode decide who sends the first FIN.
+ */
+export function expectedHttpTimeWaitSide(scenario: RunResult['scenario']): TimeWaitSide {
+  const { policy, client } = scenario.http;
+  if (policy === 'rst') return 'none';
+  if (policy === 'close-after') return 'server';
+  // keepalive honours `Connection: close` (RFC 7230 §6.6) while undici closes after such a
+  // response too: the FINs race, and TIME_WAIT may land on either side.
+  if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) return 'both';
+  // Otherwise the client closes: after each request, or when the pool is closed at the end.
+  return 'client';
+}
+
+/** "HTTP client reset, server policy wait-client; 500 sockets sat in TIME_WAIT on the client at the peak." */
+function httpCloseSentence(result: RunResult): string {
+  const { summary, scenario } = result;
+  const tw = summary.timeWait;
+  const setup = `HTTP client "${scenario.http.client}", server policy "${scenario.http.policy}"`;
+  const side = timeWaitSide(tw);
+  if (side === 'none') {
+    const rsts = summary.kernel['TcpOutRsts'] ?? 0;
+    return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
+  }
+  const where =
+    side === 'both' ? `on both sides (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : `on the ${side}, which closed first`;
+  return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
+}
+
+/** "20,000 requests, 20,000 ok, over 64 connections: 312.5 requests per connection, 9,800 requests/s." */
+export function httpSentence(result: RunResult): string | null {
+  const r = result.summary.requests;
+  if (result.scenario.protocol !== 'http' || r === undefined) return null;
+  const connections = result.summary.connections.established;
+  return (
+    `${int(r.total)} requests, ${int(r.ok)} ok, over ${int(connections)} connection${connections === 1 ? '' : 's'}: ` +
+    `${r.perConnection} requests per connection, ${int(r.ratePerSec)} requests/s.`
+  );
+}
+
 /** "The client closed first; 300 sockets sat in TIME_WAIT on the client at the peak." */
 export function closeSentence(result: RunResult): string {
+  if (result.scenario.protocol === 'http') return httpCloseSentence(result);
   const { summary, scenario } = result;
   const tw = summary.timeWait;
   const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
@@ -86,6 +128,7 @@ export const INTERRUPTED_SENTENCE = 'The run was interrupted: these figures cove
 export function story(result: RunResult): string[] {
   const lines = [
     closeSentence(result),
+    httpSentence(result),
     serverReopenSentence(result),
     exhaustionSentence(result),
     recycledSentence(result),

@@ -31,6 +31,13 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string): s
     row('connections', `attempted ${int(c.attempted)}  established ${int(c.established)}  completed ${int(c.completed)}` +
       `  failed ${int(c.failed)}  ${int(c.ratePerSec)}/s over ${seconds(s.durationMs)}`),
   );
+  const r = s.requests;
+  if (r !== undefined) {
+    out.push(
+      row('requests', `total ${int(r.total)}  ok ${int(r.ok)}  failed ${int(r.failed)}  ${int(r.ratePerSec)}/s` +
+        `  ${r.perConnection} per connection (client ${scenario.http.client}, server ${scenario.http.policy})`),
+    );
+  }
   const errors = Object.entries(result.errors);
   out.push(
     row('errors', errors.length === 0

@@ -6,7 +6,10 @@ import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startSamplerWorker } from '../observe/index.js';
 import { runClock } from '../driver/clock.js';
-import { runTcpLoad, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { runHttpLoad, type HttpLoadPlan } from '../driver/http-load.js';
+import type { Clock } from '../driver/clock.js';
+import type { ServerConfig } from '../server/protocol.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
 import { buildResult, type DriverCost, type RunResult } from '../metrics/result.js';
@@ -42,6 +45,62 @@ export function loadPlan(scenario: Scenario, port: number): TcpLoadPlan {
   };
 }
 
+export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
+  const { http } = scenario;
+  return {
+    host: scenario.server.host,
+    port,
+    client: http.client,
+    poolConnections: http.connections ?? scenario.concurrency,
+    count: http.requests,
+    durationMs: scenario.duration,
+    concurrency: scenario.concurrency,
+    rate: scenario.rate,
+    maxInFlight: scenario.maxInFlight,
+    connectTimeoutMs: scenario.connectTimeout,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    interruptGraceMs: INTERRUPT_GRACE_MS,
+  };
+}
+
+/** The bundled server the scenario's protocol needs, as the server child is told to run it. */
+export function serverConfig(scenario: Scenario): ServerConfig {
+  const common = { host: scenario.server.host, port: scenario.server.port, backlog: 4096, idleTimeoutMs: IDLE_TIMEOUT_MS };
+  if (scenario.protocol === 'http') {
+    const { http } = scenario;
+    return {
+      kind: 'http',
+      ...common,
+      policy: http.policy,
+      keepAliveTimeoutMs: http.keepAliveTimeout,
+      maxRequestsPerConnection: http.maxRequestsPerConnection,
+      closeAfter: http.closeAfter,
+      bodyBytes: http.body,
+      serviceDelayMs: http.serviceDelay,
+    };
+  }
+  return {
+    kind: 'echo',
+    ...common,
+    requestBytes: scenario.payload.request,
+    responseBytes: scenario.payload.response,
+    close: {
+      first: scenario.close.first,
+      mode: scenario.close.server,
+      delayMs: scenario.close.first === 'client' ? 0 : scenario.close.delay,
+    },
+  };
+}
+
+function runLoad(scenario: Scenario, port: number, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+  switch (scenario.protocol) {
+    case 'http':
+      return runHttpLoad(httpLoadPlan(scenario, port), stats, clock, signal);
+    case 'tcp':
+      return runTcpLoad(loadPlan(scenario, port), stats, clock, signal);
+  }
+}
+
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   const { scenario } = job;
   await initHistograms();
@@ -57,19 +116,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let server: ServerProcess | undefined;
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
-    server = await startServerProcess({
-      host: scenario.server.host,
-      port: scenario.server.port,
-      backlog: 4096,
-      requestBytes: scenario.payload.request,
-      responseBytes: scenario.payload.response,
-      close: {
-        first: scenario.close.first,
-        mode: scenario.close.server,
-        delayMs: scenario.close.first === 'client' ? 0 : scenario.close.delay,
-      },
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-    });
+    server = await startServerProcess(serverConfig(scenario));
     sampler = startSamplerWorker({
       sampleMs: scenario.sample,
       censusMs: scenario.census,
@@ -81,7 +128,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const stats = new LoadStats(scenario.sample);
     const progress = startProgress(stats, clock);
     const cost = measureCost();
-    const load = await runTcpLoad(loadPlan(scenario, server.port), stats, clock, signal).finally(() => progress.stop());
+    const load = await runLoad(scenario, server.port, stats, clock, signal).finally(() => progress.stop());
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).

@@ -8,6 +8,8 @@ export {
   CLOSERS,
   DEFAULT_SYSCTLS,
   ISOLATIONS,
+  HTTP_CLIENTS,
+  HTTP_POLICIES,
   PROTOCOLS,
   scenarioSchema,
   type Scenario,

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { DURATION_EXPECTED, DURATION_PATTERN, formatDuration, tryParseDuration } from './duration.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
-export const PROTOCOLS = ['tcp'] as const;
+export const PROTOCOLS = ['tcp', 'http'] as const;
+/** How the HTTP driver (undici 7) treats connections; see `http.client` below. */
+export const HTTP_CLIENTS = ['keepalive', 'connection-close', 'reset', 'agent-per-request'] as const;
+/** When the bundled HTTP server closes a connection; see `http.policy` below. */
+export const HTTP_POLICIES = ['keepalive', 'close-after', 'wait-client', 'rst'] as const;
 export const CLOSERS = ['client', 'server', 'both'] as const;
 export const CLOSE_MODES = ['fin', 'rst'] as const;
 export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
@@ -106,6 +110,64 @@ const serverSchema = z
   .prefault({})
   .describe('Where the bundled server listens.');
 
+/** A fixed service delay, or one drawn uniformly from [min, max]; output is always { min, max } in ms. */
+const serviceDelaySchema = z
+  .union([
+    duration(),
+    z.strictObject({
+      min: duration().describe(`Shortest delay. ${DURATION_HINT}`),
+      max: duration().describe(`Longest delay. ${DURATION_HINT}`),
+    }),
+  ], { error: 'expected a duration (like "2ms") or { min, max } durations' })
+  .transform((value, ctx) => {
+    const range = typeof value === 'number' ? { min: value, max: value } : value;
+    if (range.min > range.max) {
+      ctx.addIssue({ code: 'custom', message: 'expected min <= max', input: value });
+      return z.NEVER;
+    }
+    return range;
+  });
+
+const httpSchema = z
+  .strictObject({
+    requests: integer(1)
+      .default(5000)
+      .describe('protocol http: total requests to send. The run stops when they are done or when `duration` is over. (`connections` is not used under http: how many connections the requests need is what the run measures.)'),
+    client: z
+      .enum(HTTP_CLIENTS)
+      .default('keepalive')
+      .describe(
+        'protocol http, how the undici client uses connections: "keepalive" reuses pooled connections (the healthy baseline); "connection-close" sends `Connection: close` on every request; "reset" sets undici\'s `reset: true` (undici 7 sends `connection: close` for it too, and closes its socket after the response); "agent-per-request" makes a new undici Client for every request and closes it afterwards (the classic bug).',
+      ),
+    connections: integer(1)
+      .nullable()
+      .default(null)
+      .describe('protocol http: connection limit of the undici pool (pipelining 1). null means `concurrency`.'),
+    policy: z
+      .enum(HTTP_POLICIES)
+      .default('keepalive')
+      .describe(
+        'protocol http, when the bundled server closes: "keepalive" keeps connections open (until `keepAliveTimeout` idle or `maxRequestsPerConnection`) and, like any RFC 7230 §6.6 server, closes after answering a `Connection: close` request; "close-after" answers with `Connection: close` after `closeAfter` requests on a connection and closes first (TIME_WAIT on the server); "wait-client" never closes first, even when asked to, so the client does (TIME_WAIT on the client); "rst" aborts each connection with RST (SO_LINGER 0) after the response: no TIME_WAIT.',
+      ),
+    keepAliveTimeout: duration()
+      .prefault('5s')
+      .describe(`protocol http: the server closes a connection idle this long (Node's server.keepAliveTimeout; 0 = never). ${DURATION_HINT}`),
+    maxRequestsPerConnection: integer(0)
+      .default(0)
+      .describe('protocol http, policy keepalive: the server answers the Nth request on a connection with `Connection: close` and closes (Node\'s maxRequestsPerSocket). 0 = no limit.'),
+    closeAfter: integer(1)
+      .default(1)
+      .describe('protocol http, policy close-after: requests served on a connection before the server closes it.'),
+    body: integer(0)
+      .default(64)
+      .describe('protocol http: bytes in the response body of GET /.'),
+    serviceDelay: serviceDelaySchema
+      .prefault(0)
+      .describe(`protocol http: how long the server waits before answering each request, fixed ("2ms") or uniform in { min: "1ms", max: "5ms" }. ${DURATION_HINT}`),
+  })
+  .prefault({})
+  .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
+
 const sysctlKey = z
   .string()
   .regex(SYSCTL_KEY_PATTERN, {
@@ -139,7 +201,10 @@ export const scenarioSchema = z
       })
       .describe('Short name of the scenario; used in report file names.'),
     description: z.string().default('').describe('What the scenario shows and what to look for.'),
-    protocol: z.enum(PROTOCOLS).default('tcp').describe('Protocol spoken on each connection.'),
+    protocol: z
+      .enum(PROTOCOLS)
+      .default('tcp')
+      .describe('Protocol spoken on each connection: "tcp" (the echo exchange, closed as `close` says) or "http" (HTTP/1.1 requests through undici 7 to the bundled HTTP server, as the `http` block says).'),
     connections: integer(1)
       .default(5000)
       .describe('Total connections to open. The run stops when they are done or when `duration` is over, whichever comes first.'),
@@ -148,21 +213,22 @@ export const scenarioSchema = z
       .describe(`Upper bound on the length of the load. ${DURATION_HINT}`),
     concurrency: integer(1)
       .default(64)
-      .describe('Closed loop: how many connections are in flight at once (a new one starts when one finishes). Ignored when `rate` is set.'),
+      .describe('Closed loop: how many connections (under http: requests) are in flight at once (a new one starts when one finishes). Ignored when `rate` is set.'),
     rate: z
       .number({ error: 'expected a number of connections per second > 0, or null' })
       .positive({ error: 'expected a number of connections per second > 0, or null' })
       .nullable()
       .default(null)
-      .describe('Open loop: new connections per second, started on schedule whatever the latency. null means closed loop (see `concurrency`).'),
+      .describe('Open loop: new connections (under http: requests) per second, started on schedule whatever the latency. null means closed loop (see `concurrency`).'),
     maxInFlight: integer(1)
       .default(10000)
-      .describe('Open loop only: cap on simultaneous connections, so a stalled server cannot exhaust file descriptors.'),
+      .describe('Open loop only: cap on simultaneous connections (under http: requests), so a stalled server cannot exhaust file descriptors.'),
     connectTimeout: duration(1)
       .prefault('5s')
       .describe(`How long a connect may take before it counts as a timeout. ${DURATION_HINT}`),
     payload: payloadSchema,
     close: closeSchema,
+    http: httpSchema,
     server: serverSchema,
     environment: environmentSchema,
     sample: duration(10)

@@ -1,10 +1,18 @@
 // Entry point of the server child process. The server runs apart from the driver so that
 // neither event loop slows the other: a stalled accept loop must show up as connect latency,
 // not be hidden inside the driver's own timings.
-import { createEchoServer, type EchoServer } from './echo-server.js';
-import type { FromServer, ToServer } from './protocol.js';
+import { createEchoServer } from './echo-server.js';
+import { createHttpServer } from './http-server.js';
+import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 
-let server: EchoServer | undefined;
+/** What the child needs of either bundled server. */
+type BundledServer = Pick<ReturnType<typeof createEchoServer>, 'listen' | 'stats' | 'close'>;
+
+let server: BundledServer | undefined;
+
+function createServer(config: ServerConfig): BundledServer {
+  return config.kind === 'http' ? createHttpServer(config) : createEchoServer(config);
+}
 
 function send(message: FromServer): void {
   process.send?.(message);
@@ -26,7 +34,7 @@ process.on('message', (message: ToServer) => {
 async function handle(message: ToServer): Promise<void> {
   switch (message.type) {
     case 'start': {
-      server = createEchoServer(message.config);
+      server = createServer(message.config);
       const port = await server.listen();
       send({ type: 'listening', port });
       return;

@@ -1,7 +1,7 @@
 // The parent's handle on the server child process.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { EchoServerConfig, EchoServerStats } from './echo-server.js';
-import type { FromServer, ToServer } from './protocol.js';
+import type { EchoServerStats } from './echo-server.js';
+import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -22,7 +22,7 @@ export class ServerStartError extends Error {
 
 const CHILD = new URL('./child.js', import.meta.url);
 
-export async function startServerProcess(config: EchoServerConfig, timeoutMs = 10_000): Promise<ServerProcess> {
+export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000): Promise<ServerProcess> {
   const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {

@@ -1,7 +1,11 @@
 // Messages between the run and the server child process (Node IPC channel).
 import type { EchoServerConfig, EchoServerStats } from './echo-server.js';
+import type { HttpServerConfig } from './http-server.js';
 
-export type ToServer = { type: 'start'; config: EchoServerConfig } | { type: 'stats' } | { type: 'stop' };
+/** Which bundled server the child runs; `kind` absent means the echo server (older callers). */
+export type ServerConfig = (EchoServerConfig & { kind?: 'echo' }) | (HttpServerConfig & { kind: 'http' });
+
+export type ToServer = { type: 'start'; config: ServerConfig } | { type: 'stats' } | { type: 'stop' };
 
 export type FromServer =
   | { type: 'listening'; port: number }

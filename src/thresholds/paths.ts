@@ -39,6 +39,7 @@ export const SUMMARY_SHAPE = {
   latencyMs: { connect: PERCENTILES, firstByte: PERCENTILES, total: PERCENTILES, close: PERCENTILES },
   kernel: 'counter-map',
   bytes: { sent: 'number', received: 'number' },
+  requests: { total: 'number', ok: 'number', failed: 'number', ratePerSec: 'number', perConnection: 'number' },
   driver: {
     cpuUserMs: 'number',
     cpuSystemMs: 'number',

@@ -76,7 +76,10 @@ describe('twstorm CLI', () => {
     const { exit } = twstorm(['list']);
     const { code, stdout } = await exit;
     assert.equal(code, 0);
-    for (const name of ['client-closes-first', 'server-closes-first', 'simultaneous-close', 'rst-close', 'port-exhaustion', 'tw-reuse']) {
+    for (const name of [
+      'client-closes-first', 'server-closes-first', 'simultaneous-close', 'rst-close', 'port-exhaustion', 'tw-reuse',
+      'close-matrix', 'http-keepalive', 'http-connection-close', 'http-client-reset', 'http-agent-per-request',
+    ]) {
       assert.match(stdout, new RegExp(`^${name}\\s+\\S`, 'm'));
     }
   });

@@ -18,6 +18,17 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     connectTimeout: 5000,
     payload: { request: 64, response: 64 },
     close: { first: 'client', client: 'fin', server: 'fin', delay: 0 },
+    http: {
+      requests: 5000,
+      client: 'keepalive',
+      connections: null,
+      policy: 'keepalive',
+      keepAliveTimeout: 5000,
+      maxRequestsPerConnection: 0,
+      closeAfter: 1,
+      body: 64,
+      serviceDelay: { min: 0, max: 0 },
+    },
     server: { host: '127.0.0.1', port: 7000 },
     environment: { isolation: 'auto', sysctls: {} },
     sample: 100,
@@ -72,7 +83,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second > 0, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, server, environment, sample, census, tail, matrix, thresholds)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, http, server, environment, sample, census, tail, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration like "30s", "100ms" or a number of milliseconds, got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got true'],
@@ -80,7 +91,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "5ms"'],
   ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set), got "kernel.pid_max"'],
   ['bad sysctl value', { environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': true } } }, 'environment.sysctls["net.ipv4.tcp_tw_reuse"]: expected a string or a number, got true'],
-  ['protocol', { protocol: 'udp' }, 'protocol: expected "tcp", got "udp"'],
+  ['protocol', { protocol: 'udp' }, 'protocol: expected one of tcp, http, got "udp"'],
 ];
 
 for (const [what, fields, line] of oneProblem) {

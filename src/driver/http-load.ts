@@ -1,0 +1,154 @@
+// The HTTP churn driver: requests through undici 7 in the chosen load shape, within bounds,
+// with connections used the way the client mode says. Every new connection goes through one
+// connector that wraps undici's own, so the connection counts, connect latency and local
+// ports come from the sockets themselves — not from guessing which request opened one.
+import type net from 'node:net';
+import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
+import type { LoadStats } from '../metrics/load-stats.js';
+import { sleep, type Clock } from './clock.js';
+import { closedLoop, openLoop, type Bounds } from './load-shape.js';
+import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
+import type { LoadOutcome, StopReason } from './tcp-load.js';
+import { findErrno } from './undici-errors.js';
+
+export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request';
+
+export interface HttpLoadPlan {
+  host: string;
+  port: number;
+  client: HttpClientMode;
+  /** Connection limit of the shared pool (keepalive, connection-close, reset). */
+  poolConnections: number;
+  count: number;
+  durationMs: number;
+  /** Closed loop when `rate` is null. */
+  concurrency: number;
+  rate: number | null;
+  maxInFlight: number;
+  connectTimeoutMs: number;
+  /** A stalled response is cut off after this long. */
+  idleTimeoutMs: number;
+  /** After an interrupt, in-flight requests get this long before they are cut. */
+  interruptGraceMs: number;
+}
+
+/**
+ * undici's connector with accounting around it: a connect attempt, its latency and local
+ * port when it succeeds (the port tracker's input), and the socket's close and byte counts.
+ * Connect errors are remembered so a failed request can be attributed to the connect phase.
+ */
+function trackingConnector(
+  plan: HttpLoadPlan,
+  stats: LoadStats,
+  clock: Clock,
+  live: Set<net.Socket>,
+  connectErrors: WeakSet<object>,
+): buildConnector.connector {
+  const connect = buildConnector({ timeout: plan.connectTimeoutMs });
+  return (options, callback) => {
+    const startMs = clock();
+    stats.recordAttempt(startMs);
+    // undici's connector returns the socket it made (its type says void); it is kept so an
+    // interrupt can cut connects still in progress.
+    const socket = connect(options, (err, established) => {
+      const now = clock();
+      if (err !== null || established === null) {
+        const failure = err ?? new Error('undici connector returned no socket');
+        connectErrors.add(failure);
+        stats.recordFailed(now);
+        callback(failure, null);
+        return;
+      }
+      stats.recordEstablished(now, (now - startMs) * 1000, established.localPort ?? 0);
+      // undici destroys a socket it is done with by passing an InformationalError (code
+      // UND_ERR_INFO), so Node's `hadError` is true for every close; only an errno is a failure.
+      let failed = false;
+      established.on('error', (socketErr: unknown) => {
+        if (findErrno(socketErr)) failed = true;
+      });
+      established.once('close', () => {
+        live.delete(established);
+        stats.ports.released();
+        stats.bytesSent += established.bytesWritten;
+        stats.bytesReceived += established.bytesRead;
+        if (!failed) stats.recordCompleted(clock());
+      });
+      callback(null, established);
+    }) as unknown as net.Socket | undefined;
+    if (socket) {
+      live.add(socket);
+      socket.once('close', () => live.delete(socket));
+    }
+  };
+}
+
+export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+  const live = new Set<net.Socket>();
+  const connectErrors = new WeakSet<object>();
+  const origin = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}`;
+  const connect = trackingConnector(plan, stats, clock, live, connectErrors);
+  const clientOptions = {
+    connect,
+    pipelining: 1,
+    headersTimeout: plan.idleTimeoutMs,
+    bodyTimeout: plan.idleTimeoutMs,
+  } satisfies Client.Options;
+  const spec: HttpRequestSpec = {
+    path: '/',
+    // `reset: true` and `Connection: close` are the same thing on the wire in undici 7: it
+    // sends `connection: close` and destroys the socket once the response is complete.
+    reset: plan.client === 'reset',
+    headers: plan.client === 'connection-close' ? { connection: 'close' } : {},
+    timeoutMs: plan.idleTimeoutMs,
+  };
+  const perRequest = new Set<Client>();
+  const pool =
+    plan.client === 'agent-per-request' ? undefined : new Pool(origin, { ...clientOptions, connections: plan.poolConnections });
+
+  const launch = async (intendedStartMs: number) => {
+    if (pool) return runHttpRequest(pool, spec, stats, clock, intendedStartMs, connectErrors);
+    // The "agent per request" bug: a fresh client has no connection to reuse, so every
+    // request pays a connect and leaves its port behind in TIME_WAIT once the client closes.
+    const client = new Client(origin, clientOptions);
+    perRequest.add(client);
+    try {
+      return await runHttpRequest(client, spec, stats, clock, intendedStartMs, connectErrors);
+    } finally {
+      await closeDispatcher(client);
+      perRequest.delete(client);
+    }
+  };
+
+  const startMs = clock();
+  const bounds: Bounds = { count: plan.count, deadlineMs: startMs + plan.durationMs, signal };
+  // On interrupt, stop starting requests at once and give the in-flight ones a short grace,
+  // so the result still counts them; then cut what is left.
+  const onAbort = (): void => {
+    void sleep(plan.interruptGraceMs).then(() => {
+      void pool?.destroy().catch(() => undefined);
+      for (const client of perRequest) void client.destroy().catch(() => undefined);
+      for (const socket of live) socket.destroy();
+    });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const started =
+      plan.rate === null
+        ? await closedLoop(plan.concurrency, bounds, clock, launch)
+        : await openLoop(plan.rate, plan.maxInFlight, bounds, clock, launch);
+    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : started >= plan.count ? 'count' : 'duration';
+    const endMs = clock();
+    // The pool's idle connections are closed by the client, so they end in TIME_WAIT here —
+    // at most `poolConnections` of them, which is the whole point of keep-alive.
+    if (pool) await closeDispatcher(pool);
+    return { started, stoppedBy, startMs, endMs };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (pool && !pool.destroyed) await pool.destroy().catch(() => undefined);
+  }
+}
+
+/** close() waits for queued requests, then closes the sockets (FIN); destroy() if that fails. */
+async function closeDispatcher(dispatcher: Dispatcher): Promise<void> {
+  await dispatcher.close().catch(() => dispatcher.destroy().catch(() => undefined));
+}

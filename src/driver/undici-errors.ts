@@ -1,0 +1,75 @@
+// undici wraps socket failures in its own errors (UND_ERR_SOCKET, UND_ERR_CONNECT_TIMEOUT, …).
+// A storm is diagnosed by the kernel's errno — EADDRNOTAVAIL means the ephemeral ports ran out,
+// ECONNREFUSED that the listener's backlog or the listener itself is gone — so each failure is
+// reported under the errno underneath when there is one, and under undici's code only when
+// undici itself decided (a timeout it enforces, a client it closed).
+
+/** What a failed request is counted as. */
+export interface MappedError {
+  /** An errno name (EADDRNOTAVAIL), ETIMEDOUT, PEER_CLOSED_EARLY, HTTP_<status>, or undici's own code. */
+  code: string;
+  /** True when the failure is about making the connection, not about the request on it. */
+  connect: boolean;
+}
+
+/** errno names as Node spells them on system errors: E + capitals (ECONNRESET, EADDRNOTAVAIL). */
+const ERRNO = /^E[A-Z0-9]+$/;
+
+interface ErrorLike {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** The first errno found on the error, its `cause` chain, or an AggregateError's members. */
+export function findErrno(err: unknown, depth = 0): { code: string; syscall?: string } | undefined {
+  if (err === null || typeof err !== 'object' || depth > 8) return undefined;
+  const e = err as ErrorLike;
+  if (typeof e.code === 'string' && ERRNO.test(e.code)) {
+    return typeof e.syscall === 'string' ? { code: e.code, syscall: e.syscall } : { code: e.code };
+  }
+  const fromCause = findErrno(e.cause, depth + 1);
+  if (fromCause) return fromCause;
+  // Node's happy-eyeballs connect (autoSelectFamily) fails with an AggregateError of attempts.
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = findErrno(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Maps an error thrown by an undici request. `fromConnector` says the connector (our wrapper
+ * around undici's) saw this very error while connecting.
+ */
+export function mapUndiciError(err: unknown, fromConnector = false): MappedError {
+  const e = (err !== null && typeof err === 'object' ? err : {}) as ErrorLike;
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const errno = findErrno(err);
+  if (errno) return { code: errno.code, connect: fromConnector || errno.syscall === 'connect' };
+  switch (code) {
+    // undici's own connect timer fired: the same thing the kernel calls ETIMEDOUT when SYN
+    // retries run out, so TCP and HTTP runs count it under one name.
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { code: 'ETIMEDOUT', connect: true };
+    case 'UND_ERR_SOCKET': {
+      // "other side closed": the peer's FIN came before the whole response (the TCP driver's
+      // PEER_CLOSED_EARLY). Any socket error with an errno was caught above.
+      return { code: 'PEER_CLOSED_EARLY', connect: fromConnector };
+    }
+    case undefined:
+      return { code: 'UNKNOWN', connect: fromConnector };
+    default:
+      return { code, connect: fromConnector };
+  }
+}
+
+/** A response whose status is not 2xx counts as a failed request under HTTP_<status>. */
+export function statusCode(status: number): string {
+  return `HTTP_${status}`;
+}
