@@ -6,6 +6,7 @@ import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startServerProcess } from '../src/server/process.js';
+import { PLAIN_LISTEN } from '../src/server/listen.js';
 
 const [countArg, concurrencyArg] = process.argv.slice(2);
 const count = Number(countArg ?? 30000);
@@ -19,9 +20,10 @@ const server = await startServerProcess({
   host: '127.0.0.1',
   port: 7000,
   backlog: 4096,
+  ...PLAIN_LISTEN,
   requestBytes: 64,
   responseBytes: 64,
-  close: { first: 'client', mode: 'fin', delayMs: 0 },
+  close: { first: 'client', mode: 'fin', delayMs: 0, lingerSeconds: 1 },
   idleTimeoutMs: 10_000,
 });
 const request = Buffer.alloc(64, 'q');

@@ -18,5 +18,8 @@ export const insideCommand = {
     process.on('SIGTERM', stop);
     const result = await executeRun(job, abort.signal);
     await writeResult(result, job.resultPath);
+    // The result is written: nothing left (a connection timer, a linger worker) may keep
+    // this process, and with it the namespace and the user's terminal, waiting.
+    process.exit(0);
   },
 };

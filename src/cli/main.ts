@@ -4,7 +4,9 @@ import { hideBin } from 'yargs/helpers';
 import { ScenarioError } from '../scenario/index.js';
 import { RunError } from '../run/run-scenario.js';
 import { SysctlError } from '../environment/sysctl.js';
-import { ServerStartError } from '../server/process.js';
+import { ServerProcessError, ServerStartError } from '../server/process.js';
+import { EnvironmentError } from '../environment/namespace.js';
+import { SocketFeatureError } from '../sockets/index.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { insideCommand } from './inside.js';
@@ -22,7 +24,7 @@ const EPILOGUE = `Exit codes:
   1    the run could not be carried out (environment, server, crash)
   2    bad command line or scenario file: nothing ran
   3    run: a scenario threshold failed (the result was written)
-  4    compare: a regression beyond the tolerance
+  4    compare: a regression beyond the tolerance, or a baseline scenario with no current result
   130  interrupted (Ctrl-C); the partial result was written
 
 Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherwise), so the
@@ -33,7 +35,14 @@ function fail(err: unknown): never {
     for (const problem of err.problems) process.stderr.write(`twstorm: ${problem}\n`);
     process.exit(EXIT.USAGE);
   }
-  if (err instanceof RunError || err instanceof SysctlError || err instanceof ServerStartError) {
+  if (
+    err instanceof RunError ||
+    err instanceof SysctlError ||
+    err instanceof EnvironmentError ||
+    err instanceof ServerStartError ||
+    err instanceof ServerProcessError ||
+    err instanceof SocketFeatureError
+  ) {
     process.stderr.write(`twstorm: ${err.message}\n`);
     process.exit(EXIT.RUN_FAILED);
   }

@@ -11,6 +11,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp } from '../run/run-scenario.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
+import { requireSocketFeatures } from '../run/native-needs.js';
 import { resolveScenarioPath } from './bundled.js';
 import { EXIT } from './exit-codes.js';
 
@@ -33,7 +34,7 @@ export const runCommand = {
         demandOption: true,
         describe: 'Scenario file (YAML or JSON), or the name of a bundled one (see "twstorm list")',
       })
-      .option('out', { alias: 'o', type: 'string', default: 'reports', describe: 'Directory for the result JSON' })
+      .option('out', { alias: 'o', type: 'string', default: 'reports', describe: 'Directory for the result JSON and HTML reports' })
       .option('set', {
         type: 'string',
         array: true,
@@ -77,6 +78,8 @@ export const runCommand = {
     if (failed.length > 0) {
       throw new RunError(`not started: ${failed.length} pre-flight check(s) failed (see above; "twstorm doctor" shows them all)`);
     }
+    // Options Node lacks come from the native socket layer: refuse now, naming the option.
+    for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [scenario]) requireSocketFeatures(v);
     const choice = chooseIsolation(scenario.environment.isolation);
     if (choice.fallbackReason) {
       process.stderr.write(
@@ -99,6 +102,11 @@ export const runCommand = {
         stopRequested: () => stop,
       });
       const results = outcomes.map((o) => o.result);
+      if (results.length === 0) {
+        process.stderr.write('twstorm: interrupted before the first run started; nothing was written\n');
+        process.exitCode = EXIT.INTERRUPTED;
+        return;
+      }
       const reports = await writeHtmlReports(outcomes, argv.out, scenario.name);
       if (argv.json) {
         process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);

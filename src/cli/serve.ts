@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { createEchoServer, type CloseFirst, type CloseMode } from '../server/echo-server.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
 import { HTTP_POLICIES, parseDuration } from '../scenario/index.js';
+import { PLAIN_LISTEN } from '../server/listen.js';
 
 interface ServeArgs {
   protocol: 'tcp' | 'http';
@@ -18,6 +19,7 @@ interface ServeArgs {
   port: number;
   'close-first': CloseFirst;
   'close-mode': CloseMode;
+  'linger-seconds': number;
   delay: string;
   request: number;
   response: number;
@@ -52,10 +54,11 @@ export const serveCommand = {
         describe: 'Who closes first: client (server waits for the FIN), server (closes after replying), both',
       })
       .option('close-mode', {
-        choices: ['fin', 'rst'] as const,
+        choices: ['fin', 'rst', 'linger'] as const,
         default: 'fin' as const,
-        describe: 'How the server closes: fin (graceful) or rst (SO_LINGER 0)',
+        describe: 'How the server closes: fin (graceful), rst (SO_LINGER 0) or linger (SO_LINGER --linger-seconds)',
       })
+      .option('linger-seconds', { type: 'number', default: 1, describe: 'SO_LINGER seconds for --close-mode linger' })
       .option('delay', { type: 'string', default: '0ms', describe: 'Wait after replying before the server closes first' })
       .option('request', { type: 'number', default: 64, describe: 'Bytes to read before replying' })
       .option('response', { type: 'number', default: 64, describe: 'Bytes to reply with' })
@@ -68,12 +71,14 @@ export const serveCommand = {
       host: argv.host,
       port: argv.port,
       backlog: argv.backlog,
+    ...PLAIN_LISTEN,
+      ...PLAIN_LISTEN,
       requestBytes: argv.request,
       responseBytes: argv.response,
-      close: { first: argv.closeFirst, mode: argv.closeMode, delayMs: parseDuration(argv.delay) },
+      close: { first: argv.closeFirst, mode: argv.closeMode, delayMs: parseDuration(argv.delay), lingerSeconds: argv.lingerSeconds },
       idleTimeoutMs: 60_000,
     });
-    const port = await server.listen();
+    const [port] = await server.listen();
     process.stdout.write(
       `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
         `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.\n`,
@@ -95,6 +100,7 @@ async function serveHttp(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
     host: argv.host,
     port: argv.port,
     backlog: argv.backlog,
+    ...PLAIN_LISTEN,
     policy: argv.policy,
     keepAliveTimeoutMs: parseDuration(argv.keepAliveTimeout),
     maxRequestsPerConnection: argv.maxRequests,

@@ -22,7 +22,10 @@ export const DEFAULT_METRICS: readonly string[] = [
   'summary.timeWait.peakServer',
 ];
 
-const HIGHER_IS_BETTER = /^summary\.(connections\.(ratePerSec|established|completed)|bytes\.)/;
+/** HTTP runs: their throughput is requests, and keep-alive shows as requests per connection. */
+export const HTTP_METRICS: readonly string[] = ['summary.requests.ratePerSec', 'summary.requests.perConnection', 'summary.requests.failed'];
+
+const HIGHER_IS_BETTER = /^summary\.(connections\.(ratePerSec|established|completed)|requests\.(ratePerSec|ok|perConnection)|bytes\.)/;
 
 export const betterOf = (path: string): Better => (HIGHER_IS_BETTER.test(path) ? 'higher' : 'lower');
 
@@ -33,7 +36,8 @@ export const betterOf = (path: string): Better => (HIGHER_IS_BETTER.test(path) ?
  */
 export function metricsFor(baseline: RunResult, current: RunResult, selectors: string[]): MetricSpec[] {
   const codes = [...new Set([...Object.keys(baseline.summary.errors), ...Object.keys(current.summary.errors)])].sort();
-  const all = [...DEFAULT_METRICS, 'summary.errors.total', ...codes.map((c) => `summary.errors.${c}`)];
+  const http = baseline.summary.requests !== undefined || current.summary.requests !== undefined ? HTTP_METRICS : [];
+  const all = [...DEFAULT_METRICS, ...http, 'summary.errors.total', ...codes.map((c) => `summary.errors.${c}`)];
   let chosen = all;
   if (selectors.length > 0) {
     chosen = [];
@@ -50,7 +54,7 @@ export function metricsFor(baseline: RunResult, current: RunResult, selectors: s
 /** Problems with --metric selectors, checked before anything is compared. */
 export function checkSelectors(selectors: string[]): string[] {
   const problems: string[] = [];
-  const known = [...DEFAULT_METRICS, 'summary.errors'];
+  const known = [...DEFAULT_METRICS, ...HTTP_METRICS, 'summary.errors'];
   for (const raw of selectors) {
     const selector = raw.startsWith('summary.') ? raw : `summary.${raw}`;
     if (selector === 'summary.errors.total' || known.some((p) => p === selector || p.startsWith(`${selector}.`))) continue;

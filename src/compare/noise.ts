@@ -4,7 +4,22 @@
 // different scenario (more connections, another rate). Each difference is one note.
 import type { RunResult } from '../metrics/result.js';
 
-const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'server'] as const;
+const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
+
+/**
+ * Fields one protocol ignores: a tcp run never reads `http`, an http run never reads
+ * `connections`, `payload` or `close`. A difference there changes nothing measured, so it is
+ * only noted when a run of the protocol that reads the field is in the pair. (Results from
+ * before http have neither `protocol` nor `http`: they are tcp.)
+ */
+const READ_BY: Partial<Record<(typeof SCENARIO_FIELDS)[number], 'tcp' | 'http'>> = {
+  connections: 'tcp',
+  payload: 'tcp',
+  close: 'tcp',
+  http: 'http',
+};
+
+const protocolOf = (r: RunResult): string => (r.scenario as { protocol?: string }).protocol ?? 'tcp';
 
 export function environmentNotes(baseline: RunResult, current: RunResult): string[] {
   const notes: string[] = [];
@@ -23,7 +38,12 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
   }
   const bs = baseline.scenario as unknown as Record<string, unknown>;
   const cs = current.scenario as unknown as Record<string, unknown>;
-  for (const field of SCENARIO_FIELDS) differs(`scenario ${field}`, bs[field], cs[field]);
+  const protocols = new Set([protocolOf(baseline), protocolOf(current)]);
+  for (const field of SCENARIO_FIELDS) {
+    const reader = READ_BY[field];
+    if (reader !== undefined && !protocols.has(reader)) continue;
+    differs(`scenario ${field}`, bs[field], cs[field]);
+  }
   if (baseline.interrupted || current.interrupted) {
     notes.push(`interrupted run: ${baseline.interrupted ? 'baseline' : ''}${baseline.interrupted && current.interrupted ? ' and ' : ''}${current.interrupted ? 'current' : ''} stopped early`);
   }

@@ -3,6 +3,7 @@ import { int } from '../report/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, type Scenario } from '../scenario/index.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { parsePortRange } from '../states/snapshot.js';
+import { expectedHttpTimeWaitSide } from '../report/story.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 
@@ -212,6 +213,22 @@ export interface FdNeed {
 }
 
 /**
+ * Sockets an HTTP run holds open at once. Requests in flight are bounded like connections under
+ * tcp (concurrency, or maxInFlight in an open loop, and the request count); the undici pool then
+ * caps the sockets at its limit, except with a new Client per request, where every request in
+ * flight has its own connection.
+ */
+function httpInFlight(s: Scenario): { inFlight: number; because: string } {
+  const openLoop = s.rate !== null;
+  const requests = Math.min(openLoop ? s.maxInFlight : s.concurrency, s.http.requests);
+  const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+  if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${loop}, a connection per request in flight (agent-per-request)` };
+  const pool = s.http.connections ?? s.concurrency;
+  const poolWords = s.http.connections === null ? `the undici pool of concurrency ${int(pool)}` : `the undici pool of http.connections ${int(pool)}`;
+  return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: loop };
+}
+
+/**
  * RLIMIT_NOFILE is per process, and the driver and the echo server are separate processes
  * (each inherits the limit): each connection costs one descriptor in the driver and one in
  * the server, so each process needs the in-flight count plus its own descriptors. TIME_WAIT
@@ -229,8 +246,13 @@ export function fdNeed(scenario: Scenario): FdNeed {
   let best: FdNeed = { inFlight: 0, need: FD_HEADROOM, because: '' };
   for (const s of variants) {
     const openLoop = s.rate !== null;
-    const inFlight = Math.min(openLoop ? s.maxInFlight : s.concurrency, s.connections);
-    const because = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+    const { inFlight, because } =
+      s.protocol === 'http'
+        ? httpInFlight(s)
+        : {
+            inFlight: Math.min(openLoop ? s.maxInFlight : s.concurrency, s.connections),
+            because: openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`,
+          };
     if (inFlight > best.inFlight) best = { inFlight, need: inFlight + FD_HEADROOM, because };
   }
   return best;
@@ -293,9 +315,65 @@ function requestedSysctls(scenario: Scenario): Record<string, string> {
   return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, normaliseSysctl(v)]));
 }
 
-/** Does the client end in TIME_WAIT (so every connection spends a client port for 60 s)? */
-function clientKeepsPorts(scenario: Scenario): boolean {
-  return scenario.close.first !== 'server' && scenario.close.client === 'fin';
+export interface TimeWaitLoad {
+  /** TCP connections the run opens; under http an estimate from the client mode and server policy. */
+  connections: number;
+  /** The client ends in TIME_WAIT, so every connection spends a client port for 60 s. */
+  clientKeepsPorts: boolean;
+  /** Some side ends in TIME_WAIT, so the run's count counts against tcp_max_tw_buckets. */
+  timeWait: boolean;
+  /** The load in words: "2,000 connections with the client closing first". */
+  what: string;
+  /** How to make it smaller: "connections" or "http.requests". */
+  knob: string;
+}
+
+/**
+ * How many TCP connections an HTTP run needs for its requests. `connections` is not used
+ * under http; the client mode and server policy decide how many requests share a connection:
+ * one each when either side ends every connection after its response, `closeAfter` or
+ * `maxRequestsPerConnection` when the server limits them, else the pool's own connections.
+ */
+export function httpConnections(s: Scenario): { connections: number; why: string } {
+  const { requests, client, policy, closeAfter, maxRequestsPerConnection } = s.http;
+  if (client !== 'keepalive') return { connections: requests, why: `one per request (client ${client})` };
+  if (policy === 'rst') return { connections: requests, why: 'one per request (server policy rst)' };
+  if (policy === 'close-after') {
+    return { connections: Math.ceil(requests / closeAfter), why: `one per ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} (server policy close-after)` };
+  }
+  const pool = Math.min(s.http.connections ?? s.concurrency, requests);
+  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
+    return {
+      connections: Math.max(pool, Math.ceil(requests / maxRequestsPerConnection)),
+      why: `one per ${int(maxRequestsPerConnection)} requests (maxRequestsPerConnection)`,
+    };
+  }
+  return { connections: pool, why: 'the keep-alive pool' };
+}
+
+/** How many connections a run opens and where they leave TIME_WAIT, for the port and bucket checks. */
+export function timeWaitLoad(scenario: Scenario): TimeWaitLoad {
+  if (scenario.protocol === 'http') {
+    const { connections, why } = httpConnections(scenario);
+    // A "both" is the FIN race of Connection: close against a keep-alive server: some of the
+    // client's ports may stay held, so the port check counts them (it only warns).
+    const side = expectedHttpTimeWaitSide(scenario);
+    const where = side === 'none' ? 'no TIME_WAIT' : side === 'both' ? 'TIME_WAIT on either side' : `TIME_WAIT on the ${side}`;
+    return {
+      connections,
+      clientKeepsPorts: side === 'client' || side === 'both',
+      timeWait: side !== 'none',
+      what: `${int(scenario.http.requests)} HTTP requests on about ${int(connections)} connections, ${why}, with ${where},`,
+      knob: 'http.requests',
+    };
+  }
+  return {
+    connections: scenario.connections,
+    clientKeepsPorts: scenario.close.first !== 'server' && scenario.close.client === 'fin',
+    timeWait: scenario.close.client === 'fin',
+    what: `${int(scenario.connections)} connections with the client closing first`,
+    knob: 'connections',
+  };
 }
 
 /**
@@ -353,28 +431,31 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
       );
     }
     const range = hostRange(facts);
-    if (range && clientKeepsPorts(scenario) && scenario.connections > range.usable) {
+    const load = timeWaitLoad(scenario);
+    if (range && load.clientKeepsPorts && load.connections > range.usable) {
+      // Under http the request count is the knob, and it shrinks the connections only in proportion.
+      const limit = Math.floor((range.usable * (scenario.protocol === 'http' ? scenario.http.requests : load.connections)) / load.connections);
       out.push(
         check(
           'host-ports',
           'host port range',
           'warn',
-          `${int(scenario.connections)} connections with the client closing first need ${int(scenario.connections)} ports to ` +
+          `${load.what} need ${int(load.connections)} ports to ` +
             `${scenario.server.host}:${scenario.server.port}, but the host has ${int(range.usable)}: this run will exhaust them for 60 s and ` +
             `anything else on this host connecting to that address and port gets EADDRNOTAVAIL meanwhile`,
-          `lower connections to at most ${int(range.usable)} (--set connections=…) or run it in a namespace`,
+          `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''} or run it in a namespace`,
         ),
       );
     }
     const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
-    if (scenario.close.client === 'fin' && Number.isFinite(buckets) && scenario.connections > buckets) {
+    if (load.timeWait && Number.isFinite(buckets) && load.connections > buckets) {
       out.push(
         check(
           'host-tw-buckets',
           'tcp_max_tw_buckets',
           'warn',
           `the host keeps at most ${int(buckets)} TIME_WAIT sockets; past that they are destroyed at once (TCPTimeWaitOverflow), so TIME_WAIT counts of this run are capped`,
-          'run it in a namespace, or lower connections',
+          `run it in a namespace, or lower ${load.knob}`,
         ),
       );
     }

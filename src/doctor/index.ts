@@ -16,6 +16,7 @@ import {
   portRangeCheck,
   scenarioChecks,
   scenarioVerdict,
+  timeWaitLoad,
   timestampsCheck,
   timeWaitNowCheck,
   twBucketsCheck,
@@ -30,8 +31,10 @@ export { gatherFacts, type Facts } from './facts.js';
 /**
  * The checks `scenario` needs before it starts, and only those: a namespace when its
  * isolation is netns/auto, the open-file limit against its concurrency (or maxInFlight in an
- * open loop, over every matrix variant), and, when it would run on the host, the host's
- * port range, tcp_max_tw_buckets and the sysctls that will not be applied.
+ * open loop, over every matrix variant; under http the undici pool limit caps it), and, when it
+ * would run on the host, the host's port range, tcp_max_tw_buckets and the sysctls that will
+ * not be applied (under http sized by the connections its requests need and where its client
+ * mode and server policy put TIME_WAIT).
  * Refuse to run when any check has status 'fail'; print the 'warn' ones.
  * Costs one `unshare` probe (~10 ms) unless isolation is host.
  */
@@ -69,8 +72,14 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
     }
   }
   const needs = scenarios.map((s) => ({ name: s.name, need: fdNeed(s) }));
-  // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side closes first.
-  const biggestStorm = Math.max(0, ...scenarios.filter((s) => s.close.client === 'fin' || s.close.server === 'fin').map((s) => s.connections));
+  // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side
+  // closes first (under http, the connections its requests need, where its mode puts TIME_WAIT).
+  const biggestStorm = Math.max(
+    0,
+    ...scenarios
+      .filter((s) => (s.protocol === 'http' ? timeWaitLoad(s).timeWait : s.close.client === 'fin' || s.close.server === 'fin'))
+      .map((s) => timeWaitLoad(s).connections),
+  );
   const machine = [
     nodeCheck(facts),
     kernelCheck(facts),

@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { LoadStats } from '../metrics/load-stats.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../util/clock.js';
 import { closedLoop, openLoop, type Bounds } from './load-shape.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
 import type { LoadOutcome, StopReason } from './tcp-load.js';

@@ -3,7 +3,7 @@
 // connection carried it, and whether it was new, is the connector's business (http-load.ts).
 import type { Dispatcher } from 'undici';
 import type { LoadStats } from '../metrics/load-stats.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../util/clock.js';
 import type { Outcome } from './tcp-connection.js';
 import { mapUndiciError, statusCode } from './undici-errors.js';
 

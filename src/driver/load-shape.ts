@@ -3,7 +3,7 @@
 // which is how real clients arrive and the only way to see queueing in the latencies.
 import pLimit from 'p-limit';
 import { Backoff } from './backoff.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../util/clock.js';
 import type { Outcome } from './tcp-connection.js';
 
 export interface Bounds {
@@ -31,7 +31,7 @@ export async function closedLoop(concurrency: number, bounds: Bounds, clock: Clo
     }
     const wait = backoff.waitMs(clock());
     if (wait > 0) {
-      await sleep(Math.min(wait, bounds.deadlineMs - clock()));
+      await sleep(Math.min(wait, bounds.deadlineMs - clock()), bounds.signal);
       continue;
     }
     started++;
@@ -61,7 +61,7 @@ export async function openLoop(
     const due = origin + started * intervalMs;
     const now = clock();
     if (due > now) {
-      await sleep(due - now);
+      await sleep(due - now, bounds.signal);
       continue;
     }
     if (running.size >= maxInFlight) {

@@ -1,12 +1,23 @@
 // One TCP connection's life: connect → send the request → read the response → close the way
 // the policy says. Who sends the first FIN decides where TIME_WAIT lands (RFC 793 §3.5);
-// closing with SO_LINGER {1, 0} (resetAndDestroy) sends RST and leaves no TIME_WAIT at all.
+// closing with SO_LINGER {1, 0} (resetAndDestroy) sends RST and leaves no TIME_WAIT at all;
+// SO_LINGER {1, n} makes close() wait up to n s for unsent data, then reset.
 import net from 'node:net';
 import type { LoadStats, Phase } from '../metrics/load-stats.js';
-import type { Clock } from './clock.js';
+import { connectBound, lingerClose } from '../sockets/index.js';
+import type { Clock } from '../util/clock.js';
 
 export type CloseFirst = 'client' | 'server' | 'both';
-export type CloseMode = 'fin' | 'rst';
+export type CloseMode = 'fin' | 'rst' | 'linger';
+
+/** Bind before connect, done natively (Node cannot bind without SO_REUSEADDR or with IP_BIND_ADDRESS_NO_PORT). */
+export interface BindSpec {
+  localAddress: string | undefined;
+  /** 0: the kernel picks (at bind(), or at connect() with bindAddressNoPort). */
+  localPort: number;
+  reuseAddr: boolean;
+  bindAddressNoPort: boolean;
+}
 
 export interface TcpConnectionSpec {
   host: string;
@@ -16,11 +27,16 @@ export interface TcpConnectionSpec {
   first: CloseFirst;
   /** How the client closes its side. */
   mode: CloseMode;
+  lingerSeconds: number;
   /** Wait after the exchange before closing, when the client closes first (or both do). */
   delayMs: number;
+  /** Wait after connecting before reading: a slow reader leaves the server's data unsent. */
+  readDelayMs: number;
   connectTimeoutMs: number;
   /** A stalled exchange or a peer that never closes is cut off after this long idle. */
   idleTimeoutMs: number;
+  /** null: a plain connect() (the kernel picks the source address and port). */
+  bind: BindSpec | null;
 }
 
 export type Outcome = { ok: true } | { ok: false; code: string; phase: Phase };
@@ -37,16 +53,28 @@ export function runTcpConnection(
   intendedStartMs: number,
   live: Set<net.Socket>,
 ): Promise<Outcome> {
+  stats.recordAttempt(clock());
+  let socket: net.Socket;
+  try {
+    socket = openSocket(spec);
+  } catch (err) {
+    // bind() failed synchronously (EADDRINUSE: the port is taken; EADDRNOTAVAIL: no such
+    // local address); the native layer already closed the fd.
+    const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    const now = clock();
+    stats.recordError(code, 'bind', now);
+    stats.recordFailed(now);
+    return Promise.resolve({ ok: false, code, phase: 'bind' });
+  }
   return new Promise((resolve) => {
-    stats.recordAttempt(clock());
     let phase: Phase = 'connect';
     let received = 0;
     let exchanged = false;
     let closeStartMs = -1;
     let established = false;
     let error: { code: string; phase: Phase } | undefined;
-
-    const socket = net.connect({ host: spec.host, port: spec.port, allowHalfOpen: true, noDelay: true });
+    // Pending timers die with the socket, or an interrupted run would wait them out.
+    const timers: NodeJS.Timeout[] = [];
     live.add(socket);
 
     const closeNow = (): void => {
@@ -54,7 +82,12 @@ export function runTcpConnection(
       phase = 'close';
       closeStartMs = clock();
       if (spec.mode === 'rst') socket.resetAndDestroy();
-      else socket.end();
+      else if (spec.mode === 'linger') {
+        lingerClose(socket, spec.lingerSeconds).then(
+          (r) => stats.lingerBlocked.recordValue(Math.max(1, Math.round(r.blockedMs * 1000))),
+          (err: NodeJS.ErrnoException) => stats.recordError(err.code ?? 'UNKNOWN', 'close', clock()),
+        );
+      } else socket.end();
     };
 
     const exchangeDone = (): void => {
@@ -64,7 +97,7 @@ export function runTcpConnection(
       stats.total.recordValue(Math.max(1, Math.round((now - intendedStartMs) * 1000)));
       stats.recordCompleted(now);
       if (spec.first === 'server') return; // wait for the server's FIN ('end')
-      if (spec.delayMs > 0) setTimeout(closeNow, spec.delayMs);
+      if (spec.delayMs > 0) timers.push(setTimeout(closeNow, spec.delayMs));
       else closeNow();
     };
 
@@ -78,8 +111,12 @@ export function runTcpConnection(
       const now = clock();
       established = true;
       stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0);
-      socket.setTimeout(spec.idleTimeoutMs);
+      socket.setTimeout(spec.idleTimeoutMs + spec.readDelayMs);
       phase = 'write';
+      if (spec.readDelayMs > 0) {
+        socket.pause();
+        timers.push(setTimeout(() => socket.resume(), spec.readDelayMs));
+      }
       socket.write(spec.request, () => {
         if (phase === 'write') phase = 'read';
       });
@@ -106,13 +143,32 @@ export function runTcpConnection(
     });
 
     socket.once('close', () => {
+      for (const timer of timers) clearTimeout(timer);
       live.delete(socket);
       const now = clock();
       if (closeStartMs >= 0) stats.close.recordValue(Math.max(1, Math.round((now - closeStartMs) * 1000)));
-      if (established) stats.ports.released();
+      if (established) {
+        stats.ports.released();
+        // What the server sent that never arrived: an RST (ours or the server's) threw it away.
+        if (received < spec.responseBytes) stats.bytesLost += spec.responseBytes - received;
+      }
       if (error) stats.recordError(error.code, error.phase, now);
       if (!exchanged) stats.recordFailed(now);
       resolve(error ? { ok: false, ...error } : { ok: true });
     });
+  });
+}
+
+function openSocket(spec: TcpConnectionSpec): net.Socket {
+  if (spec.bind === null) return net.connect({ host: spec.host, port: spec.port, allowHalfOpen: true, noDelay: true });
+  return connectBound({
+    host: spec.host,
+    port: spec.port,
+    ...(spec.bind.localAddress !== undefined ? { localAddress: spec.bind.localAddress } : {}),
+    localPort: spec.bind.localPort,
+    reuseAddr: spec.bind.reuseAddr,
+    bindAddressNoPort: spec.bind.bindAddressNoPort,
+    allowHalfOpen: true,
+    noDelay: true,
   });
 }

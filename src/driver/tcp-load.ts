@@ -1,12 +1,14 @@
 // The TCP churn driver: many short connections in the chosen load shape, within bounds.
 import type net from 'node:net';
 import type { LoadStats } from '../metrics/load-stats.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../util/clock.js';
 import { closedLoop, openLoop, type Bounds } from './load-shape.js';
 import { runTcpConnection, type TcpConnectionSpec } from './tcp-connection.js';
+import { endpointPicker, type EndpointPlan } from './endpoints.js';
 
 export interface TcpLoadPlan {
-  connection: Omit<TcpConnectionSpec, 'request'> & { requestBytes: number };
+  connection: Omit<TcpConnectionSpec, 'request' | 'port' | 'bind'> & { requestBytes: number };
+  endpoints: EndpointPlan;
   count: number;
   durationMs: number;
   /** Closed loop when `rate` is null. */
@@ -29,11 +31,15 @@ export interface LoadOutcome {
 
 export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
   const { requestBytes, ...connection } = plan.connection;
-  const spec: TcpConnectionSpec = { ...connection, request: Buffer.alloc(requestBytes, 'q') };
+  const base = { ...connection, request: Buffer.alloc(requestBytes, 'q') };
+  const next = endpointPicker(plan.endpoints);
   const live = new Set<net.Socket>();
   const startMs = clock();
   const bounds: Bounds = { count: plan.count, deadlineMs: startMs + plan.durationMs, signal };
-  const launch = (intendedStartMs: number) => runTcpConnection(spec, stats, clock, intendedStartMs, live);
+  const launch = (intendedStartMs: number) => {
+    const spec: TcpConnectionSpec = { ...base, ...next() };
+    return runTcpConnection(spec, stats, clock, intendedStartMs, live);
+  };
 
   // On interrupt, stop starting new connections at once and give the in-flight ones a short
   // grace to finish their close, so the result still counts them; then cut what is left.

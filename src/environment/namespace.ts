@@ -45,10 +45,17 @@ export function probeNamespace(): NamespaceProbe {
   return { ok: true, prefix: ['unshare', ...flags, '--'], how, reason: '' };
 }
 
+/** The run's environment could not be set up; the message says what to do. */
+export class EnvironmentError extends Error {}
+
 /** Inside the new namespace only `lo` exists, and it starts down. */
 export function bringUpLoopback(): void {
   const result = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8', timeout: 10_000 });
   if (result.error || result.status !== 0) {
-    throw new Error(`could not bring up lo inside the namespace: ${result.error?.message ?? result.stderr.trim()}`);
+    const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+    throw new EnvironmentError(
+      `could not bring up lo inside the run's namespace: ${missing ? 'the ip command is missing' : (result.error?.message ?? result.stderr.trim())}. ` +
+        'Install iproute2 (Debian: apt-get install iproute2), or run with --isolation host.',
+    );
   }
 }

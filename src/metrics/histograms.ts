@@ -59,7 +59,9 @@ export function percentilesMs(h: Histogram): PercentilesMs {
   if (n === 0) {
     return { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, p999: null, max: null };
   }
-  const at = (p: number): number => round3(h.getValueAtPercentile(p) / 1000);
+  // getValueAtPercentile answers with the top of a bucket, which can lie above the exact
+  // maximum; a percentile above the max would read as nonsense in a report.
+  const at = (p: number): number => round3(Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000);
   return {
     count: n,
     min: round3(h.minNonZeroValue / 1000),

@@ -4,8 +4,8 @@ import { newHistogram, type Histogram } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 
-/** Where in a connection's life an error struck. */
-export type Phase = 'connect' | 'write' | 'read' | 'close';
+/** Where in a connection's life an error struck; 'bind' is bind() before connect(). */
+export type Phase = 'bind' | 'connect' | 'write' | 'read' | 'close';
 
 export interface ErrorCount {
   total: number;
@@ -19,6 +19,8 @@ export class LoadStats {
   failed = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  /** Response bytes the server sent (or meant to) that never reached the client: an RST discards them. */
+  bytesLost = 0;
   /** HTTP runs only: requests sent, answered 2xx, and failed (any error or non-2xx status). */
   readonly requests = { total: 0, ok: 0, failed: 0 };
   readonly errors = new Map<string, ErrorCount>();
@@ -27,6 +29,8 @@ export class LoadStats {
   readonly firstByte: Histogram = newHistogram();
   readonly total: Histogram = newHistogram();
   readonly close: Histogram = newHistogram();
+  /** SO_LINGER n closes: how long close() blocked its (worker) thread, in microseconds. */
+  readonly lingerBlocked: Histogram = newHistogram();
   readonly ports = new PortTracker();
   readonly series: IntervalSeries;
 
@@ -76,6 +80,9 @@ export class LoadStats {
     // EADDRNOTAVAIL on connect() means the kernel found no local port free for this
     // destination: the ephemeral range is exhausted (inet_hash_connect gave up).
     if (code === 'EADDRNOTAVAIL' && phase === 'connect') this.ports.exhausted(tMs);
+    // A bind-before-connect that finds no free port: bind() to port 0 fails with EADDRINUSE
+    // once every port in the range is held (inet_csk_get_port), the same exhaustion.
+    if (code === 'EADDRINUSE' && phase === 'bind') this.ports.exhausted(tMs);
   }
 
   errorsObject(): Record<string, ErrorCount> {

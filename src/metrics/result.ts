@@ -4,6 +4,7 @@
 import type { Scenario } from '../scenario/index.js';
 import type { EnvironmentInfo } from '../environment/info.js';
 import type { EchoServerStats } from '../server/echo-server.js';
+import type { RestartOutcome } from '../server/restart.js';
 import type { KernelSample, StateCounts } from '../observe/index.js';
 import { counterDeltas, KEY_COUNTERS } from '../observe/index.js';
 import { encodeHistogram, percentilesMs, type PercentilesMs } from './histograms.js';
@@ -35,7 +36,12 @@ export interface Summary {
   latencyMs: { connect: PercentilesMs; firstByte: PercentilesMs; total: PercentilesMs; close: PercentilesMs };
   /** Kernel counter deltas over the run (first sample → last sample). */
   kernel: Record<string, number>;
-  bytes: { sent: number; received: number };
+  /** `lost`: response bytes that never reached the client (an RST discarded them). */
+  bytes: { sent: number; received: number; lost: number };
+  /** With server.restart: whether the server could listen again and how long the port was unavailable. */
+  restart?: { ok: boolean; unavailableMs: number; attempts: number; failures: Record<string, number> };
+  /** SO_LINGER n closes on the client: how long close() blocked (off the event loop). */
+  lingerBlockedMs?: PercentilesMs;
   /**
    * HTTP runs only (absent under protocol tcp): requests sent, answered 2xx, failed (an error or
    * another status), requests per second over the load, and requests per connection opened
@@ -54,6 +60,22 @@ export interface DriverCost {
   cpuMsPer1000: number;
   /** How late the driver's event loop ran its callbacks; a stall here would hide in every latency. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+export interface ServerFacts {
+  host: string;
+  /** The first port; `ports` lists every one when the server listened on several. */
+  port: number;
+  ports?: number[];
+  stats: EchoServerStats;
+  /** The restart phase, each bind attempt with its outcome (absent without server.restart). */
+  restart?: RestartOutcome | null;
+}
+
+function restartSummary(r: RestartOutcome): NonNullable<Summary['restart']> {
+  const failures: Record<string, number> = {};
+  for (const a of r.attempts) if (a.code !== null) failures[a.code] = (failures[a.code] ?? 0) + 1;
+  return { ok: r.ok, unavailableMs: r.unavailableMs, attempts: r.attempts.length, failures };
 }
 
 export interface CensusSeries {
@@ -82,7 +104,7 @@ export interface RunResult {
   /** When the load began and ended, in ms on the run clock that every `t` and `...AtMs` uses (absent in results from before 0.1.0 was released). */
   load?: { startMs: number; endMs: number };
   environment: EnvironmentInfo;
-  server: { host: string; port: number; stats: EchoServerStats };
+  server: ServerFacts;
   summary: Summary;
   /** Client errors with the phase each struck in. */
   errors: Record<string, ErrorCount>;
@@ -110,7 +132,7 @@ export interface ResultInputs {
   stoppedBy: StopReason;
   load: { startMs: number; endMs: number };
   environment: EnvironmentInfo;
-  server: { host: string; port: number; stats: EchoServerStats };
+  server: ServerFacts;
   stats: LoadStats;
   samples: KernelSample[];
   driver: Omit<DriverCost, 'cpuMsPer1000'>;
@@ -143,7 +165,9 @@ export function buildResult(input: ResultInputs): RunResult {
       close: percentilesMs(stats.close),
     },
     kernel: first && last ? pick(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
-    bytes: { sent: stats.bytesSent, received: stats.bytesReceived },
+    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: stats.bytesLost },
+    ...(input.server.restart ? { restart: restartSummary(input.server.restart) } : {}),
+    ...(stats.lingerBlocked.totalCount > 0 ? { lingerBlockedMs: percentilesMs(stats.lingerBlocked) } : {}),
     ...(input.scenario.protocol === 'http'
       ? {
           requests: {

@@ -1,10 +1,13 @@
 // The model held against a measured run: the inputs come from the result (port range,
 // tcp_tw_reuse and tcp_max_tw_buckets as read back in the run's namespace, the scenario's
-// rate and close policy), and the predictions are set beside what the run measured.
+// rate and close policy, or under http the request rate, the measured requests per connection and
+// the closer its client mode and server policy make), and the predictions are set beside what the
+// run measured.
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../metrics/result.js';
 import { computePlan, type Closer, type PlanInputs, type PlanOutput } from './model.js';
 import { DEFAULT_TW_SOCK_BYTES, parsePortRange } from './machine.js';
+import { expectedHttpTimeWaitSide } from '../report/story.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -46,24 +49,49 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const loadStartMs = result.load?.startMs ?? result.series.kernel.t[0] ?? 0;
   const exhaustedMs = summary.ports.exhaustedAtMs === null ? null : summary.ports.exhaustedAtMs - loadStartMs;
 
+  // HTTP: the model's rate is requests/s, and the share of requests that went over a connection
+  // already open is what the run measured (requests per connection), so new connections/s =
+  // requests/s × (1 − share), as in `twstorm plan --keep-alive`.
+  const http = scenario.protocol === 'http' ? (summary.requests ?? null) : null;
+  const keepAliveShare = http === null ? 0 : Math.min(1, Math.max(0, 1 - 1 / Math.max(1, http.perConnection)));
+
   let rate: number;
   if (scenario.rate !== null && scenario.rate !== undefined) {
     rate = scenario.rate;
-    sources['rate'] = 'result: scenario.rate (open loop: the offered rate)';
+    sources['rate'] = `result: scenario.rate (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
   } else if (exhaustedMs !== null && exhaustedMs > 0) {
     // A closed loop has no offered rate; the rate it reached before the ports ran out is the
     // best stand-in, which makes the exhaustion-time check close to circular (said below).
-    rate = (summary.connections.established / exhaustedMs) * 1000;
-    sources['rate'] = 'measured: established ÷ time to exhaustion (closed loop)';
+    const connectionRate = (summary.connections.established / exhaustedMs) * 1000;
+    rate = http && keepAliveShare < 1 ? connectionRate / (1 - keepAliveShare) : connectionRate;
+    sources['rate'] = http
+      ? 'measured: established ÷ time to exhaustion × requests per connection (closed loop)'
+      : 'measured: established ÷ time to exhaustion (closed loop)';
     notes.push('closed loop: the rate is measured up to exhaustion, so predicted exhaustion agrees almost by construction; the TIME_WAIT peak is the real check');
+  } else if (http) {
+    rate = http.ratePerSec;
+    sources['rate'] = 'measured: summary.requests.ratePerSec (closed loop)';
   } else {
     rate = summary.connections.ratePerSec;
     sources['rate'] = 'measured: summary.connections.ratePerSec (closed loop)';
   }
 
-  const closer: Closer = scenario.close.first === 'server' ? 'server' : scenario.close.client === 'rst' ? 'rst' : 'client';
-  sources['closer'] = `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client})`;
-  if (scenario.close.first === 'both') notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
+  let closer: Closer;
+  if (scenario.protocol === 'http') {
+    // `close` is not used under http: the client mode and server policy decide who sends the
+    // first FIN (report/story.ts), and "none" is an RST close, which the model calls "rst".
+    const side = expectedHttpTimeWaitSide(scenario);
+    closer = side === 'none' ? 'rst' : side === 'server' ? 'server' : 'client';
+    sources['closer'] = `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${side === 'none' ? 'nowhere (RST)' : side === 'both' ? 'on either side' : `on the ${side}`}`;
+    if (side === 'both') {
+      notes.push('Connection: close against a keep-alive server: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held');
+    }
+    if (scenario.http.policy === 'rst') notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
+  } else {
+    closer = scenario.close.first === 'server' ? 'server' : scenario.close.client === 'rst' ? 'rst' : 'client';
+    sources['closer'] = `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client})`;
+    if (scenario.close.first === 'both') notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
+  }
 
   const inputs: PlanInputs = {
     portLow: range?.low ?? 32768,
@@ -75,7 +103,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     twReuse,
     loopback: true,
     twReuseDelaySec: 1,
-    keepAliveShare: 0,
+    keepAliveShare,
     rate,
     maxTwBuckets: buckets,
     closer,
@@ -87,16 +115,22 @@ export function planFromResult(result: RunResult): PlanFromResult {
   sources['destinations'] = `result: one server ${result.server.host}:${result.server.port}`;
   sources['reservedPorts'] = 'assumed: none (not recorded in results)';
   sources['twReuseDelaySec'] = 'assumed: 1 s (not recorded in results)';
-  sources['keepAliveShare'] = 'result: none (one exchange per connection)';
+  sources['keepAliveShare'] = http
+    ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} requests per connection)`
+    : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
   const plan = computePlan(inputs);
 
   // The run is bounded: it starts min(connections, rate × duration) connections, and TIME_WAIT
-  // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s.
-  const attempts = Math.min(scenario.connections, rate * (scenario.duration / 1000));
+  // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s. Under http
+  // `connections` is not used: the requests, and the share that needed no new connection, bound it.
+  const attempts = http
+    ? Math.min(scenario.http.requests, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
+    : Math.min(scenario.connections, rate * (scenario.duration / 1000));
+  const newPerSec = plan.newConnPerSec ?? rate;
   const runTimeWait = plan.timeWait.side === 'none'
     ? 0
-    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? plan.usablePorts : Infinity, rate * inputs.timeWaitSec, buckets));
+    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? plan.usablePorts : Infinity, newPerSec * inputs.timeWaitSec, buckets));
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
   // The first connection that finds no port is number `usablePorts` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > plan.usablePorts ? plan.exhaustionSec * 1000 : null;

@@ -15,8 +15,8 @@ export function timeWaitSide(tw: Summary['timeWait']): TimeWaitSide {
   return 'none';
 }
 
-/** How the first closer closed, as the scenario asked: 'fin' or 'rst'. */
-export function closerMode(result: RunResult): 'fin' | 'rst' {
+/** How the first closer closed, as the scenario asked: 'fin', 'rst' or 'linger'. */
+export function closerMode(result: RunResult): RunResult['scenario']['close']['client'] {
   const close = result.scenario.close;
   return close.first === 'server' ? close.server : close.client;
 }
@@ -99,9 +99,46 @@ export function exhaustionSentence(result: RunResult): string | null {
   if (summary.ports.exhaustedAtMs === null) return null;
   const range = summary.ports.range;
   const notAvail = summary.errors['EADDRNOTAVAIL'] ?? 0;
+  // Bind-before-connect runs out at bind(): EADDRINUSE, as every port is held.
+  const bindInUse = result.errors['EADDRINUSE']?.byPhase.bind ?? 0;
+  const failures = [
+    notAvail > 0 ? `${int(notAvail)} connects failed with EADDRNOTAVAIL` : '',
+    bindInUse > 0 ? `${int(bindInUse)} binds failed with EADDRINUSE` : '',
+  ].filter(Boolean);
   return (
     `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''} ran out after ` +
-    `${seconds(summary.ports.exhaustedAtMs)}: ${int(notAvail)} connects failed with EADDRNOTAVAIL.`
+    `${seconds(summary.ports.exhaustedAtMs)}: ${failures.join(' and ')}.`
+  );
+}
+
+export function restartSentence(result: RunResult): string | null {
+  const r = result.summary.restart;
+  if (!r) return null;
+  const inUse = r.failures['EADDRINUSE'] ?? 0;
+  if (r.ok) {
+    return inUse > 0
+      ? `The restarted server could listen again only after ${int(inUse)} EADDRINUSE failures (${seconds(r.unavailableMs)}).`
+      : `The restarted server listened again at once (${int(r.unavailableMs)} ms): SO_REUSEADDR let it bind over the port's TIME_WAIT.`;
+  }
+  return (
+    `The restarted server could not listen for the whole ${seconds(r.unavailableMs)}: ${int(r.attempts)} binds failed ` +
+    `(${Object.entries(r.failures).map(([code, n]) => `${code} ${int(n)}`).join(', ')})` +
+    (inUse > 0 ? ', because TIME_WAIT sockets hold its port and the listener had no SO_REUSEADDR; they last 60 s.' : '.')
+  );
+}
+
+export function lingerSentence(result: RunResult): string | null {
+  const linger = result.server.stats.linger;
+  const client = result.summary.lingerBlockedMs;
+  if (!linger && !client) return null;
+  const seconds = result.scenario.close.lingerSeconds;
+  const blocked = Math.max(linger?.blockedMsMax ?? 0, client?.max ?? 0);
+  const lost = result.summary.bytes.lost;
+  return (
+    `close() with SO_LINGER ${seconds} s blocked up to ${int(blocked)} ms (on a worker thread, not the event loop); ` +
+    (lost > 0
+      ? `${int(lost)} response bytes never reached the client.`
+      : 'afterwards the kernel still delivered every byte: Linux does not reset the connection when the linger time runs out.')
   );
 }
 
@@ -130,6 +167,8 @@ export function story(result: RunResult): string[] {
     closeSentence(result),
     httpSentence(result),
     serverReopenSentence(result),
+    restartSentence(result),
+    lingerSentence(result),
     exhaustionSentence(result),
     recycledSentence(result),
     overflowSentence(result),

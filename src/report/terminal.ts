@@ -50,6 +50,27 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string): s
   if (serverErrors.length > 0) out.push(row('server errors', serverErrors.map(([code, n]) => `${code} ${int(n)}`).join('  ')));
   const tw = s.timeWait;
   out.push(row('TIME_WAIT', `peak ${int(tw.peak)} (client ${int(tw.peakClient)}, server ${int(tw.peakServer)}), at end ${int(tw.end)}`));
+  if (s.restart) {
+    const r = s.restart;
+    const failures = Object.entries(r.failures).map(([code, n]) => `${code} ${int(n)}`).join(', ');
+    out.push(
+      row('restart', r.ok
+        ? `listening again after ${int(r.attempts)} attempt(s)${failures ? ` (${failures})` : ''}; port unavailable ${ms(r.unavailableMs)} ms`
+        : `FAILED: ${int(r.attempts)} attempts (${failures || 'no error code'}); port unavailable ≥ ${seconds(r.unavailableMs)}`),
+    );
+  }
+  const perListener = result.server.stats.acceptedPerListener;
+  if (perListener && perListener.length > 1) out.push(row('listeners', `accepted ${perListener.map(int).join(' / ')}`));
+  if (s.bytes.lost > 0 || s.lingerBlockedMs || result.server.stats.linger) {
+    const sl = result.server.stats.linger;
+    out.push(
+      row('close', [
+        s.bytes.lost > 0 ? `${int(s.bytes.lost)} response bytes lost` : 'no response bytes lost',
+        s.lingerBlockedMs ? `client linger close blocked p50 ${ms(s.lingerBlockedMs.p50)} ms, max ${ms(s.lingerBlockedMs.max)} ms` : '',
+        sl ? `server linger close blocked max ${ms(sl.blockedMsMax)} ms over ${int(sl.closes)} closes` : '',
+      ].filter(Boolean).join('; ')),
+    );
+  }
   const p = s.ports;
   out.push(
     row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +

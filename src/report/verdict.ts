@@ -12,9 +12,17 @@ import {
   sysctlNumber,
   timeWaitPeakAtMs,
 } from './figures.js';
-import { INTERRUPTED_SENTENCE, capital, closeSentence, closerMode, timeWaitSide, type TimeWaitSide } from './story.js';
+import {
+  INTERRUPTED_SENTENCE,
+  capital,
+  closeSentence,
+  closerMode,
+  expectedHttpTimeWaitSide,
+  timeWaitSide,
+  type TimeWaitSide,
+} from './story.js';
 
-export type FindingRule = 'closer' | 'time-wait' | 'ports' | 'errors' | 'kernel' | 'isolation' | 'interrupted';
+export type FindingRule = 'closer' | 'requests' | 'time-wait' | 'ports' | 'errors' | 'kernel' | 'isolation' | 'interrupted';
 
 export interface Finding {
   rule: FindingRule;
@@ -51,6 +59,7 @@ export interface Verdict {
 export function verdict(result: RunResult): Verdict {
   const findings = [
     closerFinding(result),
+    requestsFinding(result),
     timeWaitFinding(result),
     portsFinding(result),
     errorsFinding(result),
@@ -61,8 +70,12 @@ export function verdict(result: RunResult): Verdict {
   return { headline: closeSentence(result), findings, change: oneChange(result) };
 }
 
-/** Where the scenario's close policy should put TIME_WAIT, by the TCP rules in DESIGN.md. */
+/**
+ * Where the scenario's close policy should put TIME_WAIT, by the TCP rules in DESIGN.md. HTTP
+ * runs ignore `close`: their client mode and server policy decide who sends the first FIN.
+ */
 export function expectedTimeWaitSide(result: RunResult): TimeWaitSide {
+  if (isHttp(result)) return expectedHttpTimeWaitSide(result.scenario);
   const close = result.scenario.close;
   const bothFin = close.client === 'fin' && close.server === 'fin';
   // TIME_WAIT needs a FIN from each side: an RST from either one (the closer aborting, or the
@@ -71,9 +84,62 @@ export function expectedTimeWaitSide(result: RunResult): TimeWaitSide {
   return close.first;
 }
 
+const isHttp = (result: RunResult): boolean => result.scenario.protocol === 'http';
+
+/**
+ * Is the measured side what the close policy predicts? An HTTP "both" is a race between two
+ * FINs (the server honouring `Connection: close`, undici closing after such a response), so
+ * any side at all is what it predicts; only no TIME_WAIT would be a surprise.
+ */
+function asExpected(result: RunResult, side: TimeWaitSide, expected: TimeWaitSide): boolean {
+  if (isHttp(result) && expected === 'both') return side !== 'none';
+  return side === expected;
+}
+
+function expectationWords(result: RunResult, expected: TimeWaitSide): string {
+  if (expected === 'none') return 'so no TIME_WAIT is expected, RSTs instead';
+  if (expected === 'both') {
+    return isHttp(result) ? 'so the FINs race and TIME_WAIT may land on either side, or both' : 'so TIME_WAIT is expected on both sides';
+  }
+  return `so TIME_WAIT is expected on the ${expected}`;
+}
+
+/** Who sends the first FIN in an HTTP run, in words, from the client mode and the server policy. */
+function httpCloserWords(result: RunResult): string {
+  const { client, policy, closeAfter } = result.scenario.http;
+  if (policy === 'rst') return 'the server resets every connection after its response (SO_LINGER 0)';
+  if (policy === 'close-after') {
+    return `the server answers with Connection: close after ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} on a connection and closes first`;
+  }
+  if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) {
+    return 'the client asks for Connection: close, the server honours it and undici closes after the response too';
+  }
+  const server = policy === 'wait-client' ? 'the server never closes first' : 'the server keeps connections open';
+  switch (client) {
+    case 'reset':
+      return `the client closes after every response (undici reset: true) and ${server}`;
+    case 'connection-close':
+      return `the client sends Connection: close and closes after the response, and ${server}`;
+    case 'agent-per-request':
+      return `the client closes a new undici Client after each request, and ${server}`;
+    case 'keepalive':
+      return `the client keeps its pooled connections and closes them when the pool is closed at the end, and ${server}`;
+  }
+}
+
 function closerFinding(result: RunResult): Finding {
+  if (isHttp(result)) {
+    const { client, policy } = result.scenario.http;
+    return {
+      rule: 'closer',
+      label: 'Who closed first',
+      text: `The scenario has HTTP client "${client}" and server policy "${policy}": ${httpCloserWords(result)}, ${expectationWords(result, expectedTimeWaitSide(result))}.`,
+      alert: false,
+    };
+  }
   const close = result.scenario.close;
-  const mode = (m: 'fin' | 'rst'): string => (m === 'rst' ? 'RST (SO_LINGER 0)' : 'FIN');
+  const mode = (m: typeof close.client): string =>
+    m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : 'FIN';
   const asked =
     close.first === 'both'
       ? `both sides close at once (client ${mode(close.client)}, server ${mode(close.server)})`
@@ -81,21 +147,34 @@ function closerFinding(result: RunResult): Finding {
         (close[close.first === 'client' ? 'server' : 'client'] === 'rst'
           ? ` and the ${close.first === 'client' ? 'server' : 'client'} answer with RST`
           : '');
-  const expected = expectedTimeWaitSide(result);
-  const expectation =
-    expected === 'none'
-      ? 'so no TIME_WAIT is expected, RSTs instead'
-      : expected === 'both'
-        ? 'so TIME_WAIT is expected on both sides'
-        : `so TIME_WAIT is expected on the ${expected}`;
+  const expectation = expectationWords(result, expectedTimeWaitSide(result));
   return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
+}
+
+/** HTTP only: how many requests each connection carried, which is what keep-alive is about. */
+function requestsFinding(result: RunResult): Finding | null {
+  const r = result.summary.requests;
+  if (!isHttp(result) || r === undefined) return null;
+  const connections = result.summary.connections.established;
+  const reuse =
+    connections === 0
+      ? 'no connection was established'
+      : r.perConnection <= 1
+        ? `${int(connections)} connection${connections === 1 ? '' : 's'}: every request opened its own connection`
+        : `${int(connections)} connection${connections === 1 ? '' : 's'}: ${r.perConnection} requests per connection`;
+  return {
+    rule: 'requests',
+    label: 'Requests',
+    text: `${int(r.total)} sent, ${int(r.ok)} ok, ${int(r.failed)} failed, ${int(r.ratePerSec)} ok/s, over ${reuse}.`,
+    alert: r.failed > 0,
+  };
 }
 
 function timeWaitFinding(result: RunResult): Finding {
   const tw = result.summary.timeWait;
   const side = timeWaitSide(tw);
   const expected = expectedTimeWaitSide(result);
-  const surprise = side !== expected;
+  const surprise = !asExpected(result, side, expected);
   const against = surprise ? ` That is not where the close policy puts it (expected: ${sideWords(expected)}).` : '';
   if (side === 'none') {
     const orphans =
@@ -201,7 +280,8 @@ function isolationFinding(result: RunResult): Finding | null {
  * The single change that addresses the biggest measured problem, first match wins:
  * a listener that could not bind, client ports that ran out (or would, at this rate),
  * a full accept queue, TIME_WAIT buckets overflowing, RST closes, server-side TIME_WAIT
- * that would outgrow tcp_max_tw_buckets — else nothing.
+ * that would outgrow tcp_max_tw_buckets, an HTTP run that opened more connections than a
+ * keep-alive pool would need — else nothing.
  */
 export function oneChange(result: RunResult): Change {
   return (
@@ -211,6 +291,7 @@ export function oneChange(result: RunResult): Change {
     overflowRule(result) ??
     rstRule(result) ??
     serverTimeWaitRule(result) ??
+    httpChurnRule(result) ??
     nothingRule(result)
   );
 }
@@ -252,7 +333,7 @@ function clientPortRule(result: RunResult): Change | null {
       ? s.ports.distinct / (s.ports.exhaustedAtMs / 1000)
       : connectionRate(result);
   const hold = portHoldSeconds(result);
-  const burst = result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  const burst = connectionBudget(result);
   const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct)));
   if (!exhausted && needed <= range.size) return null;
   const when = exhausted
@@ -260,6 +341,10 @@ function clientPortRule(result: RunResult): Change | null {
     : `At ${int(rate)} new connections/s the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
   const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
   const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination.`;
+  // An HTTP client that opens a connection per request needs no wider range: reusing
+  // connections removes the demand itself, and costs nothing but a setting.
+  const http = httpReuseChange(result, basis);
+  if (http) return http;
   if (needed <= WIDEST_PORT_RANGE) {
     return {
       rule: 'widen-port-range',
@@ -268,7 +353,9 @@ function clientPortRule(result: RunResult): Change | null {
     };
   }
   const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
-  if (side === 'client' && result.scenario.close.first !== 'server' && buckets !== null && rate * TIME_WAIT_SECONDS <= buckets) {
+  // Under http the server closes first only by answering `Connection: close`, which is the
+  // connection-per-request pattern that keep-alive (above) already addresses.
+  if (!isHttp(result) && side === 'client' && result.scenario.close.first !== 'server' && buckets !== null && rate * TIME_WAIT_SECONDS <= buckets) {
     return {
       rule: 'server-closes-first',
       change: 'Let the server close first',
@@ -304,7 +391,7 @@ function overflowRule(result: RunResult): Change | null {
   const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
   return {
     rule: 'keep-alive',
-    change: 'Reuse connections (keep-alive, a pool)',
+    change: httpChurn(result)?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
       `TIME_WAIT filled tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
       `TIME_WAIT sockets at once, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
@@ -314,13 +401,16 @@ function overflowRule(result: RunResult): Change | null {
 function rstRule(result: RunResult): Change | null {
   const rsts = result.summary.kernel['TcpOutRsts'] ?? 0;
   const close = result.scenario.close;
-  if (rsts === 0 || (close.client !== 'rst' && close.server !== 'rst')) return null;
+  const resetting = isHttp(result) ? result.scenario.http.policy === 'rst' : close.client === 'rst' || close.server === 'rst';
+  if (rsts === 0 || !resetting) return null;
   const resets = result.summary.serverErrors['ECONNRESET'] ?? 0;
   const peerResets = result.summary.errors['ECONNRESET'] ?? 0;
   const seen = resets + peerResets;
   return {
     rule: 'keep-alive',
-    change: 'Reuse connections (keep-alive) instead of resetting them',
+    change: isHttp(result)
+      ? 'Let the server keep connections open (keep-alive) instead of resetting them'
+      : 'Reuse connections (keep-alive) instead of resetting them',
     why:
       `Closing with RST (SO_LINGER 0) ${result.summary.timeWait.peak === 0 ? 'avoided TIME_WAIT by sending' : 'sent'} ${int(rsts)} RSTs` +
       `${seen > 0 ? `, and the peer saw ${int(seen)} ECONNRESET errors` : ''}; an RST discards unsent data. ` +
@@ -334,14 +424,40 @@ function serverTimeWaitRule(result: RunResult): Change | null {
   const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
   const rate = connectionRate(result);
   // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
-  const burst = result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  const burst = connectionBudget(result);
   if (buckets === null || rate <= 0 || Math.min(rate * TIME_WAIT_SECONDS, burst) <= buckets) return null;
+  const churn = httpChurn(result);
   return {
     rule: 'keep-alive',
-    change: 'Reuse connections (keep-alive, a pool)',
+    change: churn?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
       `The server keeps one TIME_WAIT per connection for ${TIME_WAIT_SECONDS} s; at ${int(rate)} new connections/s it would hold ` +
-      `${int(rate * TIME_WAIT_SECONDS)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.`,
+      `${int(rate * TIME_WAIT_SECONDS)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
+      (churn ? ` ${capital(churn.cause)}.` : ''),
+  };
+}
+
+/**
+ * HTTP: nothing ran out, but the requests opened more connections than a keep-alive pool would
+ * hold, each one a handshake and (unless reset) a TIME_WAIT. That is the pattern the HTTP
+ * scenarios exist to show, and at a higher load it is what runs out first.
+ */
+function httpChurnRule(result: RunResult): Change | null {
+  const churn = httpChurn(result);
+  const r = result.summary.requests;
+  if (churn === null || r === undefined) return null;
+  const pool = result.scenario.http.connections ?? result.scenario.concurrency;
+  const opened = result.summary.connections.established;
+  if (opened <= pool) return null;
+  const tw = result.summary.timeWait;
+  const left = tw.peak > 0 ? `, and up to ${int(tw.peak)} of them sat in TIME_WAIT (${sideWords(timeWaitSide(tw))}) for ${TIME_WAIT_SECONDS} s` : '';
+  return {
+    rule: 'keep-alive',
+    change: churn.change,
+    why:
+      `${int(r.total)} requests opened ${int(opened)} connections (${r.perConnection <= 1 ? 'one per request' : `${r.perConnection} requests each`})${left}: ` +
+      `${churn.cause}. Nothing ran out at this load, but a pool that keeps its connections serves the same requests over at most ${int(pool)} ` +
+      `(http.connections, else concurrency), without a handshake or a TIME_WAIT per request.`,
   };
 }
 
@@ -356,7 +472,102 @@ function nothingRule(result: RunResult): Change {
   return {
     rule: 'none',
     change: 'Nothing needs changing at this load',
-    why: `No port ran out, no error and no kernel drop was measured, and at ${int(connectionRate(result))} new connections/s the TIME_WAIT left behind fits.${headroom}`,
+    why: `No port ran out, no error and no kernel drop was measured, and at ${int(connectionRate(result))} new connections/s${httpRateWords(result)} the TIME_WAIT left behind fits.${headroom}`,
+  };
+}
+
+/** " (9,800 requests/s, 312.5 per connection)" for an HTTP run, "" otherwise. */
+function httpRateWords(result: RunResult): string {
+  const r = result.summary.requests;
+  if (!isHttp(result) || r === undefined) return '';
+  return ` (${int(r.ratePerSec)} requests/s, ${r.perConnection} per connection)`;
+}
+
+/**
+ * The most connections the run could have opened, which caps what a short burst leaves behind:
+ * the scenario's count under tcp. Under http `connections` is not used: the requests, divided
+ * by the requests each connection carried (measured), are the bound.
+ */
+function connectionBudget(result: RunResult): number {
+  if (!isHttp(result)) return result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  const perConnection = Math.max(1, result.summary.requests?.perConnection ?? 1);
+  return Math.ceil(result.scenario.http.requests / perConnection);
+}
+
+interface HttpChurn {
+  /** The setting to change, imperative. */
+  change: string;
+  /** What makes the run open new connections, lower case. */
+  cause: string;
+}
+
+/**
+ * Why an HTTP run opens more connections than its pool needs, from its client mode and server
+ * policy, and what to change; null when both already keep connections (plain keep-alive). The
+ * client's setting comes first: it is the one the caller of an HTTP API controls.
+ */
+function httpChurn(result: RunResult): HttpChurn | null {
+  if (!isHttp(result)) return null;
+  const { client, policy, closeAfter, maxRequestsPerConnection } = result.scenario.http;
+  switch (client) {
+    case 'agent-per-request':
+      return {
+        change: 'Reuse connections: share one keep-alive pool (an undici Agent or Pool) instead of a new client per request',
+        cause: 'a new undici Client for every request has no connection to reuse',
+      };
+    case 'reset':
+      return {
+        change: 'Reuse connections: a keep-alive pool, without reset: true',
+        cause: 'undici reset: true sends Connection: close and closes the connection after every response',
+      };
+    case 'connection-close':
+      return {
+        change: 'Reuse connections: a keep-alive pool, without Connection: close',
+        cause: 'Connection: close on every request ends every connection after one response',
+      };
+    case 'keepalive':
+      break;
+  }
+  if (policy === 'close-after') {
+    return {
+      change: 'Let the server keep connections open (keep-alive) instead of closing them after each response',
+      cause: `the server answers Connection: close after ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} and closes`,
+    };
+  }
+  if (policy === 'rst') {
+    return {
+      change: 'Let the server keep connections open (keep-alive) instead of resetting them',
+      cause: 'the server resets every connection after its response',
+    };
+  }
+  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
+    return {
+      change: `Raise the server's requests per connection (maxRequestsPerConnection ${int(maxRequestsPerConnection)}) or lift the limit`,
+      cause: `the server closes every connection after ${int(maxRequestsPerConnection)} requests`,
+    };
+  }
+  return null;
+}
+
+/** The HTTP form of "reuse connections", with the measured requests per connection; null when nothing churns. */
+function httpReuseChange(result: RunResult, basis: string): Change | null {
+  const churn = httpChurn(result);
+  if (churn === null) return null;
+  const perConnection = result.summary.requests?.perConnection ?? null;
+  const carried =
+    perConnection === null
+      ? ''
+      : perConnection <= 1
+        ? ' Every request opened its own connection (1 request per connection):'
+        : ` Each connection carried only ${perConnection} requests:`;
+  const pool = result.scenario.http.connections ?? result.scenario.concurrency;
+  return {
+    rule: 'keep-alive',
+    change: churn.change,
+    why:
+      `${basis}${carried} ${carried ? churn.cause : capital(churn.cause)}. ` +
+      `A pool that keeps its connections needs at most ${int(pool)} of them (http.connections, else concurrency), ` +
+      `so neither a new port nor a TIME_WAIT per request.`,
   };
 }
 

@@ -4,11 +4,13 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
+import type { RestartOutcome } from '../server/restart.js';
+import type { EchoServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
-import { runClock } from '../driver/clock.js';
+import { runClock, sleep } from '../util/clock.js';
 import { runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import { runHttpLoad, type HttpLoadPlan } from '../driver/http-load.js';
-import type { Clock } from '../driver/clock.js';
+import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
@@ -23,20 +25,30 @@ const IDLE_TIMEOUT_MS = 10_000;
 /** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
 const INTERRUPT_GRACE_MS = 1_000;
 
-export function loadPlan(scenario: Scenario, port: number): TcpLoadPlan {
+export function loadPlan(scenario: Scenario, ports: number[], count = scenario.connections): TcpLoadPlan {
+  const { client } = scenario;
   return {
     connection: {
       host: scenario.server.host,
-      port,
       requestBytes: scenario.payload.request,
       responseBytes: scenario.payload.response,
       first: scenario.close.first,
       mode: scenario.close.client,
+      lingerSeconds: scenario.close.lingerSeconds,
       delayMs: scenario.close.first === 'server' ? 0 : scenario.close.delay,
+      readDelayMs: client.readDelay,
       connectTimeoutMs: scenario.connectTimeout,
       idleTimeoutMs: IDLE_TIMEOUT_MS,
     },
-    count: scenario.connections,
+    endpoints: {
+      ports,
+      sourceAddresses: client.sourceAddresses,
+      bind: client.bind,
+      localPorts: client.localPorts === null ? null : (client.localPorts.split('-').map(Number) as [number, number]),
+      reuseAddr: client.reuseAddr,
+      bindAddressNoPort: client.bindAddressNoPort,
+    },
+    count,
     durationMs: scenario.duration,
     concurrency: scenario.concurrency,
     rate: scenario.rate,
@@ -65,7 +77,8 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
 
 /** The bundled server the scenario's protocol needs, as the server child is told to run it. */
 export function serverConfig(scenario: Scenario): ServerConfig {
-  const common = { host: scenario.server.host, port: scenario.server.port, backlog: 4096, idleTimeoutMs: IDLE_TIMEOUT_MS };
+  const { host, port, ports, backlog, reuseAddr, reusePort, listeners } = scenario.server;
+  const common = { host, port, ports, backlog, reuseAddr, reusePort, listeners, idleTimeoutMs: IDLE_TIMEOUT_MS };
   if (scenario.protocol === 'http') {
     const { http } = scenario;
     return {
@@ -88,17 +101,52 @@ export function serverConfig(scenario: Scenario): ServerConfig {
       first: scenario.close.first,
       mode: scenario.close.server,
       delayMs: scenario.close.first === 'client' ? 0 : scenario.close.delay,
+      lingerSeconds: scenario.close.lingerSeconds,
     },
   };
 }
 
-function runLoad(scenario: Scenario, port: number, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+function runLoad(
+  scenario: Scenario,
+  ports: number[],
+  stats: LoadStats,
+  clock: Clock,
+  signal: AbortSignal,
+  count?: number,
+): Promise<LoadOutcome> {
   switch (scenario.protocol) {
     case 'http':
-      return runHttpLoad(httpLoadPlan(scenario, port), stats, clock, signal);
+      return runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal);
     case 'tcp':
-      return runTcpLoad(loadPlan(scenario, port), stats, clock, signal);
+      return runTcpLoad(loadPlan(scenario, ports, count), stats, clock, signal);
   }
+}
+
+/**
+ * The load, and with `server.restart` its second act: stop the server, try to listen again,
+ * resume. Connections of the resumed load are refused (ECONNREFUSED) while nothing listens.
+ */
+async function runPhases(
+  scenario: Scenario,
+  server: ServerProcess,
+  stats: LoadStats,
+  clock: Clock,
+  epochMs: number,
+  signal: AbortSignal,
+): Promise<{ load: LoadOutcome; restart: RestartOutcome | null }> {
+  const first = await runLoad(scenario, server.ports, stats, clock, signal);
+  const restartPlan = scenario.server.restart;
+  if (restartPlan === null || signal.aborted) return { load: first, restart: null };
+  const restart = await server.restart({ epochMs, timeoutMs: restartPlan.timeout, retryEveryMs: restartPlan.retryEvery });
+  for (const attempt of restart.attempts) {
+    if (attempt.code !== null) stats.series.add(`serverErrors.${attempt.code}`, attempt.tMs);
+  }
+  if (restartPlan.resume === 0 || signal.aborted) return { load: { ...first, endMs: clock() }, restart };
+  const second = await runLoad(scenario, server.ports, stats, clock, signal, restartPlan.resume);
+  return {
+    load: { started: first.started + second.started, stoppedBy: second.stoppedBy, startMs: first.startMs, endMs: second.endMs },
+    restart,
+  };
 }
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
@@ -120,7 +168,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     sampler = startSamplerWorker({
       sampleMs: scenario.sample,
       censusMs: scenario.census,
-      serverPorts: [server.port],
+      serverPorts: server.ports,
       epochMs,
     });
     // The baseline sample must come before the first SYN, or counter deltas miss the start.
@@ -128,15 +176,20 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const stats = new LoadStats(scenario.sample);
     const progress = startProgress(stats, clock);
     const cost = measureCost();
-    const load = await runLoad(scenario, server.port, stats, clock, signal).finally(() => progress.stop());
+    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, signal).finally(() => progress.stop());
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).
-    if (!signal.aborted) await abortableSleep(scenario.tail, signal);
+    if (!signal.aborted) await sleep(scenario.tail, signal);
     const samples = await sampler.stop();
     sampler = undefined;
-    const port = server.port;
-    const serverStats = await server.stop();
+    const { port, ports } = server;
+    // A server child that died (killed with the process group, crashed) must not cost the
+    // result: the driver's and the kernel's figures stand on their own.
+    const serverStats = await server.stop().catch((err: Error): EchoServerStats => {
+      process.stderr.write(`twstorm: the server's own counts are lost: ${err.message}\n`);
+      return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
+    });
     server = undefined;
     return buildResult({
       version: VERSION,
@@ -147,7 +200,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       stoppedBy: load.stoppedBy,
       load,
       environment,
-      server: { host: scenario.server.host, port, stats: serverStats },
+      server: { host: scenario.server.host, port, ports, stats: serverStats, restart },
       stats,
       samples,
       driver,
@@ -181,14 +234,3 @@ function measureCost(): { stop(): Omit<DriverCost, 'cpuMsPer1000'> } {
   };
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -1,6 +1,6 @@
 // A live line on a terminal while the load runs; nothing when output is piped (CI logs keep
 // only the final summary).
-import type { Clock } from '../driver/clock.js';
+import type { Clock } from '../util/clock.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 
 export function startProgress(stats: LoadStats, clock: Clock, stream: NodeJS.WriteStream = process.stderr): { stop(): void } {

@@ -10,7 +10,7 @@ export const HTTP_CLIENTS = ['keepalive', 'connection-close', 'reset', 'agent-pe
 /** When the bundled HTTP server closes a connection; see `http.policy` below. */
 export const HTTP_POLICIES = ['keepalive', 'close-after', 'wait-client', 'rst'] as const;
 export const CLOSERS = ['client', 'server', 'both'] as const;
-export const CLOSE_MODES = ['fin', 'rst'] as const;
+export const CLOSE_MODES = ['fin', 'rst', 'linger'] as const;
 export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
 
 // Spelled without the i flag: JSON Schema patterns carry no flags, and editors must agree.
@@ -76,11 +76,18 @@ const closeSchema = z
     client: z
       .enum(CLOSE_MODES)
       .default('fin')
-      .describe('How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT.'),
+      .describe(
+        'How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`, so close() waits for unsent data and then resets.',
+      ),
     server: z
       .enum(CLOSE_MODES)
       .default('fin')
-      .describe('How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT.'),
+      .describe(
+        'How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`.',
+      ),
+    lingerSeconds: integer(1, 3600)
+      .default(1)
+      .describe('For close mode "linger": SO_LINGER {1, n}. close() blocks up to n seconds while unsent data drains, then the kernel resets the connection and discards the rest.'),
     delay: duration()
       .prefault(0)
       .describe(`How long the first closer waits after the exchange before closing. ${DURATION_HINT}`),
@@ -106,9 +113,69 @@ const serverSchema = z
     port: integer(0, 65535)
       .default(7000)
       .describe('Port the bundled server listens on; 0 picks a free port.'),
+    ports: integer(1, 1024)
+      .default(1)
+      .describe('Listen on this many consecutive ports from `port`, each a separate destination; the client spreads its connections over them round-robin (per-destination port limits).'),
+    backlog: integer(1)
+      .default(4096)
+      .describe('listen() backlog (the kernel caps it at net.core.somaxconn).'),
+    reuseAddr: z
+      .boolean()
+      .default(true)
+      .describe('SO_REUSEADDR on the listening socket. Node always sets it; false makes a native listener without it, so a restart over TIME_WAIT fails with EADDRINUSE.'),
+    reusePort: z
+      .boolean()
+      .default(false)
+      .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them.'),
+    listeners: integer(1, 64)
+      .default(1)
+      .describe('Listening sockets per port; more than 1 needs reusePort: true. Accepts are counted per listener.'),
+    restart: z
+      .strictObject({
+        timeout: duration()
+          .prefault('5s')
+          .describe(`How long to keep trying to listen again. ${DURATION_HINT}`),
+        retryEvery: duration(1)
+          .prefault('100ms')
+          .describe(`Pause between two attempts. ${DURATION_HINT}`),
+        resume: integer(0)
+          .default(200)
+          .describe('Connections to make after the restart attempts (refused while the server could not listen).'),
+      })
+      .nullable()
+      .default(null)
+      .describe('A phase after the load: stop the server, then try to listen on the same port(s) again at once and every `retryEvery` for up to `timeout`, then resume the load. Each attempt\'s outcome is recorded.'),
   })
   .prefault({})
-  .describe('Where the bundled server listens.');
+  .describe('Where and how the bundled server listens.');
+
+const clientSchema = z
+  .strictObject({
+    sourceAddresses: z
+      .array(z.ipv4({ error: 'expected an IPv4 address like "127.0.0.2"' }))
+      .default([])
+      .describe('Source addresses to connect from, round-robin (each gives its own port range per destination). 127.x addresses need nothing; others are added to lo in the run\'s namespace.'),
+    bind: z
+      .boolean()
+      .default(false)
+      .describe('Bind before connect (bind(addr, port) then connect()): a port bound this way is held for every destination, unless `bindAddressNoPort`.'),
+    localPorts: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range like "40000-40499"' })
+      .nullable()
+      .default(null)
+      .describe('With bind: take local ports from this range in turn instead of letting the kernel pick (null).'),
+    reuseAddr: z.boolean().default(false).describe('With bind: SO_REUSEADDR on the client socket before bind().'),
+    bindAddressNoPort: z
+      .boolean()
+      .default(false)
+      .describe('With bind and no localPorts: IP_BIND_ADDRESS_NO_PORT (Linux 4.2+), so the port is chosen at connect() per destination.'),
+    readDelay: duration()
+      .prefault(0)
+      .describe(`Wait this long after connecting before reading the response (a slow reader leaves the server's data unsent). ${DURATION_HINT}`),
+  })
+  .prefault({})
+  .describe('How the client makes its connections.');
 
 /** A fixed service delay, or one drawn uniformly from [min, max]; output is always { min, max } in ms. */
 const serviceDelaySchema = z
@@ -151,7 +218,7 @@ const httpSchema = z
       ),
     keepAliveTimeout: duration()
       .prefault('5s')
-      .describe(`protocol http: the server closes a connection idle this long (Node's server.keepAliveTimeout; 0 = never). ${DURATION_HINT}`),
+      .describe(`protocol http: the server closes a connection idle this long (Node's server.keepAliveTimeout; 0 = no keep-alive timer, though a run still cuts connections idle for 10 s). ${DURATION_HINT}`),
     maxRequestsPerConnection: integer(0)
       .default(0)
       .describe('protocol http, policy keepalive: the server answers the Nth request on a connection with `Connection: close` and closes (Node\'s maxRequestsPerSocket). 0 = no limit.'),
@@ -230,6 +297,7 @@ export const scenarioSchema = z
     close: closeSchema,
     http: httpSchema,
     server: serverSchema,
+    client: clientSchema,
     environment: environmentSchema,
     sample: duration(10)
       .prefault('100ms')
@@ -257,6 +325,31 @@ export const scenarioSchema = z
       .describe(
         'Pass/fail gates over result figures, checked after the run: {"summary.errors.EADDRNOTAVAIL": "== 0", "summary.latencyMs.connect.p99": "< 5"}. A failed threshold makes `twstorm run` exit with code 3.',
       ),
+  })
+  .superRefine((s, ctx) => {
+    // `input` is the offending field's value, so the problem line ends "got <that value>".
+    const problem = (path: [keyof typeof s, string], message: string): void => {
+      const input = (s[path[0]] as Record<string, unknown>)[path[1]];
+      ctx.addIssue({ code: 'custom', path, message, input });
+    };
+    if (s.server.listeners > 1 && !s.server.reusePort) {
+      problem(['server', 'listeners'], 'more than 1 listener per port needs server.reusePort: true (without SO_REUSEPORT the second bind fails)');
+    }
+    if (s.server.ports > 1 && s.server.port === 0) {
+      problem(['server', 'ports'], 'several ports need a fixed server.port to count from (0 picks one free port only)');
+    }
+    // Zod still runs this check when a field failed on its own; judge only valid ports.
+    if (s.server.port <= 65535 && s.server.port + s.server.ports - 1 > 65535) problem(['server', 'ports'], 'the ports run past 65535');
+    if (s.client.bindAddressNoPort && (!s.client.bind || s.client.localPorts !== null)) {
+      problem(['client', 'bindAddressNoPort'], 'needs client.bind: true and no client.localPorts (the kernel picks the port at connect())');
+    }
+    if ((s.client.localPorts !== null || s.client.reuseAddr) && !s.client.bind) {
+      problem(['client', 'bind'], 'client.localPorts and client.reuseAddr apply to bind-before-connect: set client.bind: true');
+    }
+    if (s.client.localPorts !== null) {
+      const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
+      if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
+    }
   })
   .describe('A twstorm scenario: the load to run, how connections close, and what to observe.');
 

@@ -1,12 +1,11 @@
 // Entry point of the server child process. The server runs apart from the driver so that
 // neither event loop slows the other: a stalled accept loop must show up as connect latency,
 // not be hidden inside the driver's own timings.
-import { createEchoServer } from './echo-server.js';
+import { createEchoServer, type BundledServer } from './echo-server.js';
 import { createHttpServer } from './http-server.js';
 import type { FromServer, ServerConfig, ToServer } from './protocol.js';
-
-/** What the child needs of either bundled server. */
-type BundledServer = Pick<ReturnType<typeof createEchoServer>, 'listen' | 'stats' | 'close'>;
+import { restartListening } from './restart.js';
+import { runClock } from '../util/clock.js';
 
 let server: BundledServer | undefined;
 
@@ -15,12 +14,15 @@ function createServer(config: ServerConfig): BundledServer {
 }
 
 function send(message: FromServer): void {
-  process.send?.(message);
+  // The parent may be gone already (its 'disconnect' then ends this process).
+  process.send?.(message, undefined, undefined, () => undefined);
 }
 
-// A Ctrl-C reaches the whole process group; the run decides when the server stops, so that
-// in-flight connections are not cut short and counted as server errors.
+// A Ctrl-C (or a SIGTERM from `timeout`, a CI cancel, systemd) reaches the whole process
+// group; the run decides when the server stops, so that in-flight connections are not cut
+// short and the run can still ask for the server's counts.
 process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 
 // The parent vanished (crash or kill -9): there is nobody left to serve.
 process.on('disconnect', () => process.exit(0));
@@ -35,8 +37,18 @@ async function handle(message: ToServer): Promise<void> {
   switch (message.type) {
     case 'start': {
       server = createServer(message.config);
-      const port = await server.listen();
-      send({ type: 'listening', port });
+      const ports = await server.listen();
+      send({ type: 'listening', ports });
+      return;
+    }
+    case 'restart': {
+      if (!server) throw new Error('restart before start');
+      const outcome = await restartListening(server, {
+        timeoutMs: message.timeoutMs,
+        retryEveryMs: message.retryEveryMs,
+        clock: runClock(message.epochMs),
+      });
+      send({ type: 'restarted', outcome });
       return;
     }
     case 'stats':

@@ -3,14 +3,13 @@
 // (RFC 793 §3.5: the active closer passes through TIME_WAIT, the passive one through
 // CLOSE_WAIT → LAST_ACK).
 import net from 'node:net';
+import { lingerClose } from '../sockets/index.js';
+import { listenAll, type Listening, type ListenOptions } from './listen.js';
 
 export type CloseFirst = 'client' | 'server' | 'both';
-export type CloseMode = 'fin' | 'rst';
+export type CloseMode = 'fin' | 'rst' | 'linger';
 
-export interface EchoServerConfig {
-  host: string;
-  port: number;
-  backlog: number;
+export interface EchoServerConfig extends ListenOptions {
   requestBytes: number;
   responseBytes: number;
   close: {
@@ -19,6 +18,8 @@ export interface EchoServerConfig {
     mode: CloseMode;
     /** Wait after the reply before closing, when the server closes first (or both do). */
     delayMs: number;
+    /** SO_LINGER seconds for mode 'linger'. */
+    lingerSeconds: number;
   };
   /** Sockets idle this long are destroyed, so a client that never closes cannot pin the server. */
   idleTimeoutMs: number;
@@ -31,13 +32,43 @@ export interface EchoServerStats {
   closedRst: number;
   open: number;
   errors: Record<string, number>;
+  /** Accepted connections per listening socket (several with SO_REUSEPORT or several ports). */
+  acceptedPerListener?: number[];
+  /** SO_LINGER n closes: how many, and how long close() blocked (off the event loop). */
+  linger?: LingerStats;
 }
 
-export interface EchoServer {
-  readonly server: net.Server;
-  listen(): Promise<number>;
+export interface LingerStats {
+  closes: number;
+  blockedMsTotal: number;
+  blockedMsMax: number;
+}
+
+/** What the server child needs of either bundled server. */
+export interface BundledServer {
+  /** Opens the listeners; resolves to the ports listened on. */
+  listen(): Promise<number[]>;
+  /** Stops accepting (connections already accepted go on). */
+  stopListening(): Promise<void>;
   stats(): EchoServerStats;
   close(): Promise<void>;
+}
+
+/**
+ * SO_LINGER {1, n} makes close() block the calling thread while unsent data drains (measured:
+ * the event loop froze the full n). lingerClose() does the blocking close on a worker thread
+ * and reports how long it blocked.
+ */
+export function closeWithLinger(socket: net.Socket, seconds: number, stats: { linger?: LingerStats }, onError: (code: string) => void): void {
+  const linger = (stats.linger ??= { closes: 0, blockedMsTotal: 0, blockedMsMax: 0 });
+  linger.closes++;
+  lingerClose(socket, seconds).then(
+    (r) => {
+      linger.blockedMsTotal += r.blockedMs;
+      linger.blockedMsMax = Math.max(linger.blockedMsMax, r.blockedMs);
+    },
+    (err: NodeJS.ErrnoException) => onError(err.code ?? 'UNKNOWN'),
+  );
 }
 
 // A repeating pattern so a truncated response is visible in a capture.
@@ -50,9 +81,13 @@ function buildResponse(request: Buffer, size: number): Buffer {
   return out;
 }
 
-export function createEchoServer(config: EchoServerConfig): EchoServer {
+export function createEchoServer(config: EchoServerConfig): BundledServer {
   const stats: EchoServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
   const sockets = new Set<net.Socket>();
+  const countError = (code: string): void => {
+    stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+  };
+  let listening: Listening | undefined;
 
   // allowHalfOpen: Node would otherwise answer the client's FIN with its own at once, and
   // the server could no longer choose when (or whether) to close first.
@@ -73,6 +108,8 @@ export function createEchoServer(config: EchoServerConfig): EchoServer {
         // SO_LINGER {1, 0}: the kernel sends RST and skips TIME_WAIT (tcp_close → tcp_disconnect).
         stats.closedRst++;
         socket.resetAndDestroy();
+      } else if (mode === 'linger') {
+        closeWithLinger(socket, config.close.lingerSeconds, stats, countError);
       } else {
         stats.closedFin++;
         socket.end();
@@ -106,10 +143,7 @@ export function createEchoServer(config: EchoServerConfig): EchoServer {
       // policy the client gave up early, and holding the socket would only leak it.
       closeNow();
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'UNKNOWN';
-      stats.errors[code] = (stats.errors[code] ?? 0) + 1;
-    });
+    socket.on('error', (err: NodeJS.ErrnoException) => countError(err.code ?? 'UNKNOWN'));
     socket.on('close', () => {
       stats.open--;
       sockets.delete(socket);
@@ -119,21 +153,22 @@ export function createEchoServer(config: EchoServerConfig): EchoServer {
   });
 
   return {
-    server,
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
-          server.off('error', reject);
-          const address = server.address();
-          resolve(typeof address === 'object' && address !== null ? address.port : config.port);
-        });
-      }),
-    stats: () => ({ ...stats, errors: { ...stats.errors } }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    async listen() {
+      listening = await listenAll(server, config);
+      return listening.ports;
+    },
+    stopListening: async () => {
+      await listening?.close();
+    },
+    stats: () => ({
+      ...stats,
+      errors: { ...stats.errors },
+      ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}),
+      ...(stats.linger ? { linger: { ...stats.linger } } : {}),
+    }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await listening?.close();
+    },
   };
 }

@@ -6,14 +6,12 @@
 // policies make the closer explicit so a run measures one side, not the outcome of a race.
 import http from 'node:http';
 import type net from 'node:net';
-import type { EchoServerStats } from './echo-server.js';
+import type { BundledServer, EchoServerStats } from './echo-server.js';
+import { listenAll, type Listening, type ListenOptions } from './listen.js';
 
 export type HttpPolicy = 'keepalive' | 'close-after' | 'wait-client' | 'rst';
 
-export interface HttpServerConfig {
-  host: string;
-  port: number;
-  backlog: number;
+export interface HttpServerConfig extends ListenOptions {
   policy: HttpPolicy;
   /** Idle keep-alive connections are closed by the server after this long (0 = never). */
   keepAliveTimeoutMs: number;
@@ -32,12 +30,6 @@ export interface HttpServerConfig {
 /** Same counts as the echo server: `replied` counts responses, `closedFin` server-initiated FINs. */
 export type HttpServerStats = EchoServerStats;
 
-export interface HttpServer {
-  readonly server: http.Server;
-  listen(): Promise<number>;
-  stats(): HttpServerStats;
-  close(): Promise<void>;
-}
 
 /** GET /bytes/N answers N bytes, up to this many (a sized body without a config change). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -51,7 +43,7 @@ function makeBody(size: number): Buffer {
   return out;
 }
 
-export function createHttpServer(config: HttpServerConfig): HttpServer {
+export function createHttpServer(config: HttpServerConfig): BundledServer {
   const stats: HttpServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
   const sockets = new Set<net.Socket>();
   const served = new WeakMap<net.Socket, number>();
@@ -184,22 +176,26 @@ export function createHttpServer(config: HttpServerConfig): HttpServer {
     else socket.destroy();
   });
 
+  // The listeners only accept and hand each socket over (listen.ts): this server itself never
+  // listens, so Node's periodic headers/request timeout check (started on 'listening') does
+  // not run; the idle timeout above bounds every connection instead.
+  let listening: Listening | undefined;
   return {
-    server,
-    listen: () =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
-          server.off('error', reject);
-          const address = server.address();
-          resolve(typeof address === 'object' && address !== null ? address.port : config.port);
-        });
-      }),
-    stats: () => ({ ...stats, errors: { ...stats.errors } }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    async listen() {
+      listening = await listenAll(server, config);
+      return listening.ports;
+    },
+    stopListening: async () => {
+      await listening?.close();
+    },
+    stats: () => ({
+      ...stats,
+      errors: { ...stats.errors },
+      ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}),
+    }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await listening?.close();
+    },
   };
 }

@@ -1,14 +1,21 @@
 // Messages between the run and the server child process (Node IPC channel).
 import type { EchoServerConfig, EchoServerStats } from './echo-server.js';
 import type { HttpServerConfig } from './http-server.js';
+import type { RestartOutcome } from './restart.js';
 
 /** Which bundled server the child runs; `kind` absent means the echo server (older callers). */
 export type ServerConfig = (EchoServerConfig & { kind?: 'echo' }) | (HttpServerConfig & { kind: 'http' });
 
-export type ToServer = { type: 'start'; config: ServerConfig } | { type: 'stats' } | { type: 'stop' };
+export type ToServer =
+  | { type: 'start'; config: ServerConfig }
+  | { type: 'stats' }
+  /** `epochMs` is the run clock's origin (performance.timeOrigin + now() units). */
+  | { type: 'restart'; epochMs: number; timeoutMs: number; retryEveryMs: number }
+  | { type: 'stop' };
 
 export type FromServer =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; ports: number[] }
   | { type: 'stats'; stats: EchoServerStats }
+  | { type: 'restarted'; outcome: RestartOutcome }
   | { type: 'stopped'; stats: EchoServerStats }
   | { type: 'error'; code: string; message: string };

@@ -38,7 +38,9 @@ export const SUMMARY_SHAPE = {
   },
   latencyMs: { connect: PERCENTILES, firstByte: PERCENTILES, total: PERCENTILES, close: PERCENTILES },
   kernel: 'counter-map',
-  bytes: { sent: 'number', received: 'number' },
+  bytes: { sent: 'number', received: 'number', lost: 'number' },
+  restart: { ok: 'number', unavailableMs: 'number', attempts: 'number', failures: 'errno-map' },
+  lingerBlockedMs: PERCENTILES,
   requests: { total: 'number', ok: 'number', failed: 'number', ratePerSec: 'number', perConnection: 'number' },
   driver: {
     cpuUserMs: 'number',

@@ -18,6 +18,10 @@ import {
   type CompareReport,
 } from '../../src/compare/index.js';
 import { parseXml } from './xml-check.js';
+import { environmentNotes } from '../../src/compare/noise.js';
+import { checkSelectors, metricsFor } from '../../src/compare/metrics.js';
+import type { RunResult } from '../../src/metrics/result.js';
+import { makeHttpResult, makeResult } from '../report/make-result.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/compare/', import.meta.url));
 const BASE = path.join(FIXTURES, 'baseline');
@@ -212,5 +216,55 @@ describe('twstorm compare (CLI)', () => {
     const missing = await twstorm(['compare', path.join(tmp, 'nope'), CUR]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read .*nope: ENOENT/);
+  });
+});
+
+describe('compare: HTTP results', () => {
+  const clone = (r: RunResult): RunResult => structuredClone(r);
+
+  it('a differing http block is noise, named field by field as any scenario field', () => {
+    const base = makeHttpResult();
+    const cur = makeHttpResult((x) => {
+      x.scenario.http.client = 'keepalive';
+      x.scenario.http.requests = 2000;
+    });
+    const notes = environmentNotes(base, cur);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!, /^scenario http differs: \{.*"requests":1000,"client":"reset".*\} → \{.*"requests":2000,"client":"keepalive".*\}$/);
+    assert.deepEqual(environmentNotes(base, clone(base)), []);
+  });
+
+  it('protocol differs between a tcp and an http run; each side\'s own fields are compared', () => {
+    const notes = environmentNotes(makeResult(), makeHttpResult());
+    assert.ok(notes.includes('scenario protocol differs: tcp → http'), notes.join('\n'));
+    assert.ok(notes.some((n) => n.startsWith('scenario http differs: – → ')), notes.join('\n'));
+    assert.ok(notes.some((n) => n.startsWith('scenario connections differs: 1000 → 5000')), notes.join('\n'));
+  });
+
+  it('fields a protocol ignores are not noise: connections/close under http, http under tcp', () => {
+    const http = makeHttpResult();
+    const otherTcpFields = makeHttpResult((x) => {
+      x.scenario.connections = 1;
+      x.scenario.close = { ...x.scenario.close, first: 'server' };
+      x.scenario.payload = { request: 1, response: 1 };
+    });
+    assert.deepEqual(environmentNotes(http, otherTcpFields), []);
+    // A tcp result from before http mode has no http block; a new one has the defaults.
+    const old = makeResult();
+    const withDefaults = makeResult((x) => (x.scenario.http = makeHttpResult().scenario.http));
+    assert.deepEqual(environmentNotes(old, withDefaults), []);
+  });
+
+  it('HTTP pairs also compare requests/s (higher is better), requests per connection and failed requests', () => {
+    const paths = metricsFor(makeHttpResult(), makeHttpResult(), []).map((m) => [m.path, m.better]);
+    assert.deepEqual(paths.filter(([p]) => p!.startsWith('summary.requests.')), [
+      ['summary.requests.ratePerSec', 'higher'],
+      ['summary.requests.perConnection', 'higher'],
+      ['summary.requests.failed', 'lower'],
+    ]);
+    assert.equal(metricsFor(makeResult(), makeResult(), []).some((m) => m.path.startsWith('summary.requests.')), false);
+    const slower = compareFigure('summary.requests.ratePerSec', 'higher', 2000, 1000, OPTIONS);
+    assert.equal(slower.status, 'regression');
+    assert.deepEqual(checkSelectors(['requests.ratePerSec']), []);
   });
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/index.js';
 import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
-import { fdNeed, scenarioChecks, suggestedLimit, FD_HEADROOM } from '../../src/doctor/checks.js';
+import { fdNeed, httpConnections, scenarioChecks, suggestedLimit, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/checks.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
 
 function facts(over: Partial<Facts> = {}): Facts {
@@ -77,6 +77,85 @@ test('host runs: port range and tcp_max_tw_buckets against the connections', () 
   const serverFirst = scenarioChecks(scenario({ connections: 2000, close: { first: 'server' }, environment: { isolation: 'host' } }), f);
   assert.equal(byId(serverFirst, 'host-ports'), undefined);
   assert.equal(worstStatus(checks), 'warn');
+});
+
+const http = (fields: Record<string, unknown>, more: Record<string, unknown> = {}) =>
+  scenario({ protocol: 'http', ...more, http: fields });
+
+test('http open files: the undici pool limit, not the unused connections field', () => {
+  // connections (default 5,000) is not used under http; the pool of `concurrency` is the cap.
+  assert.equal(fdNeed(http({ requests: 20_000 }, { concurrency: 64 })).inFlight, 64);
+  const pool = fdNeed(http({ requests: 20_000, connections: 8 }, { concurrency: 64 }));
+  assert.equal(pool.inFlight, 8);
+  assert.match(pool.because, /undici pool of http\.connections 8/);
+  // Open loop: up to maxInFlight requests wait, but the pool still holds only its limit…
+  assert.equal(fdNeed(http({ requests: 20_000 }, { rate: 1000, maxInFlight: 5000, concurrency: 64 })).inFlight, 64);
+  // …unless every request has its own client, and so its own connection.
+  const perRequest = fdNeed(http({ requests: 20_000, client: 'agent-per-request' }, { rate: 1000, maxInFlight: 5000, concurrency: 64 }));
+  assert.equal(perRequest.inFlight, 5000);
+  assert.match(perRequest.because, /maxInFlight 5,000 \(open loop\), a connection per request in flight/);
+  // Bounded by the requests themselves, as connections bound a tcp run.
+  assert.equal(fdNeed(http({ requests: 10, client: 'agent-per-request' }, { concurrency: 64 })).inFlight, 10);
+
+  const c = byId(scenarioChecks(http({ requests: 100_000, client: 'agent-per-request' }, { concurrency: 2000 }), facts()), 'open-files');
+  assert.equal(c?.status, 'fail');
+  assert.match(c?.detail ?? '', /needs 2,100 per process \(concurrency 2,000, a connection per request in flight \(agent-per-request\)/);
+  assert.equal(byId(scenarioChecks(http({ requests: 100_000, connections: 100 }, { concurrency: 2000 }), facts()), 'open-files')?.status, 'ok');
+});
+
+test('http connections and TIME_WAIT side come from the client mode and server policy', () => {
+  assert.deepEqual(httpConnections(http({ requests: 1000, client: 'reset', policy: 'wait-client' })), { connections: 1000, why: 'one per request (client reset)' });
+  assert.equal(httpConnections(http({ requests: 1000, policy: 'close-after', closeAfter: 4 })).connections, 250);
+  assert.equal(httpConnections(http({ requests: 1000, policy: 'rst' })).connections, 1000);
+  assert.equal(httpConnections(http({ requests: 1000, maxRequestsPerConnection: 10 }, { concurrency: 16 })).connections, 100);
+  assert.equal(httpConnections(http({ requests: 20_000 }, { concurrency: 64 })).connections, 64);
+
+  const reset = timeWaitLoad(http({ requests: 1000, client: 'reset', policy: 'wait-client' }, { close: { first: 'server' } }));
+  assert.deepEqual([reset.connections, reset.clientKeepsPorts, reset.timeWait], [1000, true, true]);
+  const serverCloses = timeWaitLoad(http({ requests: 1000, policy: 'close-after' }));
+  assert.deepEqual([serverCloses.clientKeepsPorts, serverCloses.timeWait], [false, true]);
+  // close.client = fin is what tcp would read; http's policy rst means no TIME_WAIT anywhere.
+  const rst = timeWaitLoad(http({ requests: 1000, policy: 'rst' }, { close: { client: 'fin' } }));
+  assert.deepEqual([rst.clientKeepsPorts, rst.timeWait], [false, false]);
+});
+
+test('http host runs: ports and tcp_max_tw_buckets sized by the requests, not connections', () => {
+  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500' } });
+  const onHost = { environment: { isolation: 'host' } };
+  // 2,000 requests, each on its own connection that the client closes: 2,000 client ports.
+  const reset = scenarioChecks(http({ requests: 2000, client: 'reset', policy: 'wait-client' }, { ...onHost, connections: 10 }), f);
+  const ports = byId(reset, 'host-ports');
+  assert.match(ports?.detail ?? '', /^2,000 HTTP requests on about 2,000 connections, one per request \(client reset\), with TIME_WAIT on the client, need 2,000 ports to 127\.0\.0\.1:7000, but the host has 1,000/);
+  assert.match(ports?.fix ?? '', /^lower http\.requests to at most 1,000 \(--set http\.requests=…\), reuse connections \(http\.client: keepalive\) or run it in a namespace$/);
+  assert.equal(byId(reset, 'host-tw-buckets')?.status, 'warn');
+  assert.match(byId(reset, 'host-tw-buckets')?.fix ?? '', /lower http\.requests$/);
+
+  // Keep-alive: 20,000 requests over 64 connections fit, whatever `connections` says.
+  const keepalive = scenarioChecks(http({ requests: 20_000 }, { ...onHost, concurrency: 64, connections: 100_000 }), f);
+  assert.equal(byId(keepalive, 'host-ports'), undefined);
+  assert.equal(byId(keepalive, 'host-tw-buckets'), undefined);
+
+  // The server closes first: its TIME_WAIT counts against the buckets, the client's ports are free.
+  const serverFirst = scenarioChecks(http({ requests: 2000, policy: 'close-after' }, onHost), f);
+  assert.equal(byId(serverFirst, 'host-ports'), undefined);
+  assert.equal(byId(serverFirst, 'host-tw-buckets')?.status, 'warn');
+
+  // RST after every response: no TIME_WAIT at all, though tcp's close.client says fin.
+  const rst = scenarioChecks(http({ requests: 2000, policy: 'rst' }, onHost), f);
+  assert.equal(byId(rst, 'host-ports'), undefined);
+  assert.equal(byId(rst, 'host-tw-buckets'), undefined);
+});
+
+test('doctor: the biggest TIME_WAIT pile of an http scenario is the connections its requests need', async () => {
+  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.tcp_max_tw_buckets': '3000' } });
+  const run = async (s: ReturnType<typeof scenario>) => byId((await runDoctor({ facts: f, scenarios: [s] })).machine, 'tw-buckets')!;
+  // connections: 100 would fit; 5,000 requests one connection each do not.
+  const churn = await run(http({ requests: 5000, client: 'agent-per-request' }, { connections: 100 }));
+  assert.equal(churn.status, 'warn');
+  assert.match(churn.detail, /makes up to 5,000 TIME_WAIT/);
+  // The same requests over a keep-alive pool: 64 connections, far below.
+  assert.equal((await run(http({ requests: 5000 }, { concurrency: 64, connections: 100_000 }))).status, 'ok');
+  assert.equal((await run(http({ requests: 5000, policy: 'rst' }, { connections: 100 }))).status, 'ok');
 });
 
 test('tw_reuse without timestamps in the scenario is flagged', () => {

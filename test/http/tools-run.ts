@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { bringUpLoopback } from '../../src/environment/namespace.js';
 import { startServerProcess, type ServerProcess } from '../../src/server/process.js';
 import type { HttpPolicy } from '../../src/server/http-server.js';
+import { PLAIN_LISTEN } from '../../src/server/listen.js';
 
 bringUpLoopback();
 
@@ -16,6 +17,7 @@ async function server(policy: HttpPolicy): Promise<ServerProcess> {
     host: '127.0.0.1',
     port: 0,
     backlog: 512,
+    ...PLAIN_LISTEN,
     policy,
     keepAliveTimeoutMs: 5000,
     maxRequestsPerConnection: 0,

@@ -11,6 +11,9 @@ import type { RunResult } from '../../src/metrics/result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { seconds } from '../../src/report/format.js';
 import { verdict } from '../../src/report/verdict.js';
+import { comparisonTable } from '../../src/report/html/compare.js';
+import { HTTP_NO_CLOSE_LATENCY, percentileRows } from '../../src/report/html/latency.js';
+import { timelineCharts } from '../../src/report/html/timeline.js';
 import { inspectReport, type PageReport } from './browser.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
@@ -80,6 +83,31 @@ describe('renderHtmlReport (static checks)', () => {
     assert.match(html, /&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;/);
   });
 
+  it('HTTP: requests/s beside connections/s, no close phase, request columns in a comparison', async () => {
+    const http = await fixture('http-client-reset');
+    const rates = timelineCharts([http]).find((c) => c.id === 'rates')!;
+    assert.deepEqual(rates.series.map((s) => s.label), ['requests ok/s', 'new connections/s', 'connections closed/s']);
+    // The driver counts requestsOk per 100 ms bucket; the chart shows them per second.
+    const ok = http.series.driver.columns['requestsOk']!;
+    assert.deepEqual(rates.series[0]!.values, ok.map((n) => n * 10));
+    assert.match(rates.title, /^Requests and new connections/);
+    assert.deepEqual(percentileRows([http]).map((row) => row.phase), ['connect', 'first byte', 'total']);
+    const tcp = await fixture('client-closes-first');
+    assert.equal(timelineCharts([tcp]).find((c) => c.id === 'rates')!.series.some((s) => /request/.test(s.label)), false);
+
+    const table = comparisonTable([tcp, http]);
+    assert.deepEqual(table.headers.slice(4, 8), ['conn/s', 'requests/s', 'requests per connection', 'requests failed']);
+    const requests = http.summary.requests!;
+    assert.deepEqual(table.rows[1]!.cells.slice(4, 7).map((c) => c.text), [
+      requests.ratePerSec.toLocaleString('en-US', { maximumFractionDigits: 0 }),
+      String(requests.perConnection),
+      `0 of ${requests.total}`,
+    ]);
+    assert.deepEqual(table.rows[0]!.cells.slice(4, 7).map((c) => c.text), ['–', '–', '–']);
+    // A TCP-only comparison keeps its columns.
+    assert.equal(comparisonTable([tcp, tcp]).headers.includes('requests/s'), false);
+  });
+
   it('refuses an empty list with a message that says what to pass', async () => {
     await assert.rejects(renderHtmlReport([]), /no result to render/);
   });
@@ -106,6 +134,22 @@ describe('the report in chromium', () => {
     const page = await inspectReport(await renderHtmlReport([await fixture('tw-reuse')]));
     assertRendersCleanly(page);
     assert.ok(page.charts.some((c) => c.id === 'reuse'));
+  });
+
+  it('single HTTP run (client reset): requests charted, requests in the verdict, close latency explained not drawn', async () => {
+    const r = await fixture('http-client-reset');
+    const page = await inspectReport(await renderHtmlReport([r]));
+    assertRendersCleanly(page);
+    assert.deepEqual(page.charts.map((c) => c.id), ['states', 'rates', 'ports', 'kernel', 'latency']);
+    const q = r.summary.requests!;
+    assert.ok(page.text.includes('Requests and new connections per second'));
+    assert.ok(page.text.includes('requests ok/s'), 'requests in the chart legend');
+    assert.ok(page.text.includes(`${q.total} sent, ${q.ok} ok, 0 failed`), 'summary.requests in the verdict');
+    assert.ok(page.text.includes('every request opened its own connection'));
+    assert.ok(page.text.includes('The scenario has HTTP client "reset" and server policy "wait-client"'));
+    assert.ok(page.text.includes(HTTP_NO_CLOSE_LATENCY), 'why there is no close latency');
+    assert.doesNotMatch(page.text, /^close\t/m, 'no close row in the percentile table');
+    assert.ok(page.text.includes(verdict(r).headline));
   });
 
   it('comparison of four matrix variants: table with best/worst, overlaid charts, at laptop width', async () => {

@@ -71,7 +71,7 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
       },
       latencyMs: { connect: emptyLatency, firstByte: emptyLatency, total: emptyLatency, close: emptyLatency },
       kernel: { ...KERNEL_ZERO },
-      bytes: { sent: 64_000, received: 64_000 },
+      bytes: { sent: 64_000, received: 64_000, lost: 0 },
       driver: { cpuUserMs: 100, cpuSystemMs: 50, cpuMsPer1000: 150, eventLoopDelayMs: { p50: 1, p99: 2, max: 3 } },
     },
     errors: {},
@@ -84,4 +84,31 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
   };
   edit(r);
   return r;
+}
+
+/**
+ * The same run as HTTP: 1,000 requests through undici with `reset: true` against a server that
+ * never closes first, so each request opened a connection and left a client TIME_WAIT.
+ * `close`, `payload` and `connections` stay as the schema fills them: HTTP runs ignore them.
+ */
+export function makeHttpResult(edit: (r: RunResult) => void = () => undefined): RunResult {
+  return makeResult((r) => {
+    r.scenario.name = 'hand-made-http';
+    r.scenario.protocol = 'http';
+    r.scenario.connections = 5000;
+    r.scenario.http = {
+      requests: 1000,
+      client: 'reset',
+      connections: null,
+      policy: 'wait-client',
+      keepAliveTimeout: 5000,
+      maxRequestsPerConnection: 0,
+      closeAfter: 1,
+      body: 64,
+      serviceDelay: { min: 0, max: 0 },
+    };
+    r.summary.requests = { total: 1000, ok: 1000, failed: 0, ratePerSec: 2000, perConnection: 1 };
+    r.series.driver.columns['requestsOk'] = [200, 200, 200, 200, 200];
+    edit(r);
+  });
 }

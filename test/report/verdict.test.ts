@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { expectedTimeWaitSide, oneChange, verdict, type FindingRule } from '../../src/report/verdict.js';
 import { story } from '../../src/report/story.js';
 import { rankColumn } from '../../src/report/html/compare.js';
-import { makeResult } from './make-result.js';
+import type { RunResult } from '../../src/metrics/result.js';
+import { makeHttpResult, makeResult } from './make-result.js';
 
 const finding = (r: ReturnType<typeof makeResult>, rule: FindingRule) => verdict(r).findings.find((f) => f.rule === rule);
 
@@ -226,6 +227,216 @@ describe('the one change', () => {
     assert.match(c.why, /would hold 300,000, past tcp_max_tw_buckets \(131,072\), after 26\.2 s/);
     // A short burst (the scenario's 1,000 connections) leaves only that many: nothing to change.
     assert.equal(oneChange({ ...r, scenario: { ...r.scenario, connections: 1000 } }).rule, 'none');
+  });
+});
+
+describe('verdict on HTTP runs: close.* is not used, the client mode and server policy decide', () => {
+  const noTimeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0 };
+  const serverTimeWait = (x: ReturnType<typeof makeResult>, n: number): void => {
+    x.summary.timeWait = { peak: n, peakClient: 0, peakServer: n, end: n, sockstatPeak: n };
+    x.series.census.client = {};
+    x.series.census.server = { LISTEN: [1, 1, 1], TIME_WAIT: [0, n, n] };
+  };
+
+  it('closer: client reset against wait-client puts TIME_WAIT on the client, whatever close.first says', () => {
+    const r = makeHttpResult((x) => (x.scenario.close.first = 'server'));
+    assert.equal(expectedTimeWaitSide(r), 'client');
+    assert.equal(
+      finding(r, 'closer')!.text,
+      'The scenario has HTTP client "reset" and server policy "wait-client": the client closes after every response (undici reset: true) and the server never closes first, so TIME_WAIT is expected on the client.',
+    );
+    const f = finding(r, 'time-wait')!;
+    assert.equal(f.alert, false);
+    assert.doesNotMatch(f.text, /not where the close policy puts it/);
+  });
+
+  it('closer: close-after puts it on the server, rst nowhere, and close.client = rst does not matter', () => {
+    const closeAfter = makeHttpResult((x) => {
+      x.scenario.http.client = 'keepalive';
+      x.scenario.http.policy = 'close-after';
+      x.scenario.http.closeAfter = 2;
+      serverTimeWait(x, 1000);
+    });
+    assert.equal(expectedTimeWaitSide(closeAfter), 'server');
+    assert.match(finding(closeAfter, 'closer')!.text, /server answers with Connection: close after 2 requests on a connection and closes first, so TIME_WAIT is expected on the server\.$/);
+    assert.equal(finding(closeAfter, 'time-wait')!.alert, false);
+
+    const rst = makeHttpResult((x) => {
+      x.scenario.close.client = 'fin';
+      x.scenario.http.policy = 'rst';
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+    });
+    assert.equal(expectedTimeWaitSide(rst), 'none');
+    assert.match(finding(rst, 'closer')!.text, /resets every connection after its response \(SO_LINGER 0\), so no TIME_WAIT is expected, RSTs instead\.$/);
+    assert.equal(finding(rst, 'time-wait')!.alert, false);
+
+    // A TCP result with the same close block would expect the client: the protocol decides which is read.
+    assert.equal(expectedTimeWaitSide(makeHttpResult((x) => (x.scenario.close.client = 'rst'))), 'client');
+  });
+
+  it('closer: Connection: close against a keep-alive server is a race; either side is as expected, none is not', () => {
+    const race = (edit: (x: ReturnType<typeof makeResult>) => void) =>
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'connection-close';
+        x.scenario.http.policy = 'keepalive';
+        edit(x);
+      });
+    const serverWon = race((x) => serverTimeWait(x, 950));
+    assert.equal(expectedTimeWaitSide(serverWon), 'both');
+    assert.match(finding(serverWon, 'closer')!.text, /the FINs race and TIME_WAIT may land on either side, or both\.$/);
+    assert.equal(finding(serverWon, 'time-wait')!.alert, false);
+    assert.equal(finding(race(() => undefined), 'time-wait')!.alert, false);
+    const none = race((x) => {
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+    });
+    assert.equal(finding(none, 'time-wait')!.alert, true);
+  });
+
+  it('closer: TIME_WAIT on the server where the HTTP mode puts it on the client is flagged', () => {
+    const r = makeHttpResult((x) => serverTimeWait(x, 500));
+    const f = finding(r, 'time-wait')!;
+    assert.equal(f.alert, true);
+    assert.match(f.text, /That is not where the close policy puts it \(expected: the client\)\.$/);
+  });
+
+  it('requests: totals, rate and what each connection carried; a TCP run has no such finding', () => {
+    const f = finding(makeHttpResult(), 'requests')!;
+    assert.equal(f.text, '1,000 sent, 1,000 ok, 0 failed, 2,000 ok/s, over 1,000 connections: every request opened its own connection.');
+    assert.equal(f.alert, false);
+    const pooled = makeHttpResult((x) => {
+      x.scenario.http.client = 'keepalive';
+      x.summary.connections.established = 16;
+      x.summary.requests = { total: 20_000, ok: 19_990, failed: 10, ratePerSec: 9800, perConnection: 1249.4 };
+    });
+    const p = finding(pooled, 'requests')!;
+    assert.equal(p.text, '20,000 sent, 19,990 ok, 10 failed, 9,800 ok/s, over 16 connections: 1249.4 requests per connection.');
+    assert.equal(p.alert, true);
+    assert.equal(finding(makeResult(), 'requests'), undefined);
+  });
+
+  it('one change: ports ran out because every request opened a connection → a keep-alive pool, not a wider range', () => {
+    const c = oneChange(
+      makeHttpResult((x) => {
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 250, range: { low: 40000, high: 40499, size: 500 } };
+        x.summary.errors = { EADDRNOTAVAIL: 500 };
+        x.summary.requests = { total: 1000, ok: 500, failed: 500, ratePerSec: 2000, perConnection: 1 };
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.equal(c.change, 'Reuse connections: a keep-alive pool, without reset: true');
+    assert.match(c.why, /^The 500-port range ran out after 0\.25 s: .* needs about 1,000 ports per destination\./);
+    assert.match(c.why, /Every request opened its own connection \(1 request per connection\): undici reset: true/);
+    assert.match(c.why, /needs at most 16 of them/);
+  });
+
+  it('one change: the advice names what churns — the per-request client, Connection: close, or the server', () => {
+    const exhausted = (x: ReturnType<typeof makeResult>): void => {
+      x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 250, range: { low: 40000, high: 40499, size: 500 } };
+      x.summary.errors = { EADDRNOTAVAIL: 10 };
+    };
+    const change = (edit: (h: RunResult['scenario']['http']) => void) =>
+      oneChange(makeHttpResult((x) => {
+        exhausted(x);
+        edit(x.scenario.http);
+      })).change;
+    assert.match(change((h) => (h.client = 'agent-per-request')), /share one keep-alive pool .* instead of a new client per request/);
+    assert.match(change((h) => (h.client = 'connection-close')), /without Connection: close/);
+    assert.match(change((h) => {
+      h.client = 'keepalive';
+      h.policy = 'close-after';
+    }), /^Let the server keep connections open/);
+    assert.match(change((h) => {
+      h.client = 'keepalive';
+      h.policy = 'keepalive';
+      h.maxRequestsPerConnection = 2;
+    }), /maxRequestsPerConnection 2/);
+    // Plain keep-alive that still ran out: nothing churns, so the TCP advice (a wider range) stands.
+    assert.equal(oneChange(makeHttpResult((x) => {
+      exhausted(x);
+      x.scenario.http.client = 'keepalive';
+    })).rule, 'widen-port-range');
+  });
+
+  it('one change: the burst is http.requests, not the unused connections field', () => {
+    // 2,000 new connections/s would need 120,000 ports over 60 s; the 1,000 requests need 1,000,
+    // so no port rule fires (the churn itself is still advised against, below).
+    const ok = oneChange(makeHttpResult((x) => (x.scenario.connections = 1_000_000)));
+    assert.doesNotMatch(ok.why, /would run out/);
+    assert.match(ok.why, /Nothing ran out at this load/);
+    const big = oneChange(makeHttpResult((x) => (x.scenario.http.requests = 1_000_000)));
+    assert.equal(big.rule, 'keep-alive');
+    assert.match(big.why, /At 2,000 new connections\/s the 28,232-port range would run out/);
+  });
+
+  it('one change: server policy rst → keep connections open instead of resetting them', () => {
+    const c = oneChange(
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'rst';
+        x.summary.timeWait = noTimeWait;
+        x.series.census.client = {};
+        x.summary.kernel['TcpOutRsts'] = 1000;
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.equal(c.change, 'Let the server keep connections open (keep-alive) instead of resetting them');
+    // A TCP-style close.client = rst under http is not a reset close.
+    const notRst = oneChange(makeHttpResult((x) => {
+      x.scenario.close.client = 'rst';
+      x.summary.kernel['TcpOutRsts'] = 5;
+    }));
+    assert.doesNotMatch(notRst.change, /instead of resetting/);
+  });
+
+  it('one change: nothing ran out, but every request opened a connection → a keep-alive pool', () => {
+    const c = oneChange(makeHttpResult());
+    assert.equal(c.rule, 'keep-alive');
+    assert.equal(c.change, 'Reuse connections: a keep-alive pool, without reset: true');
+    assert.equal(
+      c.why,
+      '1,000 requests opened 1,000 connections (one per request), and up to 1,000 of them sat in TIME_WAIT (the client) for 60 s: ' +
+        'undici reset: true sends Connection: close and closes the connection after every response. Nothing ran out at this load, ' +
+        'but a pool that keeps its connections serves the same requests over at most 16 (http.connections, else concurrency), ' +
+        'without a handshake or a TIME_WAIT per request.',
+    );
+    // No more connections than the pool holds: nothing to change, with the request rate quoted.
+    const pooled = oneChange(
+      makeHttpResult((x) => {
+        x.scenario.http.policy = 'close-after';
+        x.scenario.http.closeAfter = 100;
+        x.scenario.http.client = 'keepalive';
+        x.summary.connections.established = 10;
+        x.summary.connections.ratePerSec = 20;
+        x.summary.requests = { total: 1000, ok: 1000, failed: 0, ratePerSec: 2000, perConnection: 100 };
+      }),
+    );
+    assert.equal(pooled.rule, 'none');
+    assert.match(pooled.why, /at 20 new connections\/s \(2,000 requests\/s, 100 per connection\) the TIME_WAIT left behind fits/);
+    // Plain keep-alive never churns, however many connections it took.
+    assert.equal(oneChange(makeHttpResult((x) => (x.scenario.http.client = 'keepalive'))).rule, 'none');
+  });
+
+  it('one change: server TIME_WAIT past tcp_max_tw_buckets under close-after names the server policy', () => {
+    const c = oneChange(
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'close-after';
+        x.scenario.http.requests = 1_000_000;
+        x.summary.connections.ratePerSec = 5000;
+        serverTimeWait(x, 1000);
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.change, /^Let the server keep connections open/);
+    assert.match(c.why, /would hold 300,000, past tcp_max_tw_buckets .* The server answers Connection: close after 1 request and closes\.$/);
+  });
+
+  it('the headline is the HTTP story sentence', () => {
+    const r = makeHttpResult();
+    assert.equal(verdict(r).headline, story(r)[0]);
+    assert.match(verdict(r).headline, /^HTTP client "reset", server policy "wait-client"/);
   });
 });
 

@@ -67,7 +67,7 @@ test('an override that fails validation is reported as coming from --set', async
   const path = await file('v.yaml', 'name: v\nclose:\n  first: clinet\n');
   const problems = await problemsOfAsync(() => loadScenarioFile(path, ['connections=-1', 'close.frist=server']));
   assert.deepEqual(problems.sort(), [
-    '--set: close.frist: unknown field (known: first, client, server, delay)',
+    '--set: close.frist: unknown field (known: first, client, server, lingerSeconds, delay)',
     '--set: connections: expected an integer >= 1, got -1',
     `${path}: close.first: expected one of client, server, both, got "clinet"`,
   ]);

@@ -17,7 +17,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     maxInFlight: 10_000,
     connectTimeout: 5000,
     payload: { request: 64, response: 64 },
-    close: { first: 'client', client: 'fin', server: 'fin', delay: 0 },
+    close: { first: 'client', client: 'fin', server: 'fin', lingerSeconds: 1, delay: 0 },
     http: {
       requests: 5000,
       client: 'keepalive',
@@ -29,7 +29,8 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
       body: 64,
       serviceDelay: { min: 0, max: 0 },
     },
-    server: { host: '127.0.0.1', port: 7000 },
+    server: { host: '127.0.0.1', port: 7000, ports: 1, backlog: 4096, reuseAddr: true, reusePort: false, listeners: 1, restart: null },
+    client: { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, readDelay: 0 },
     environment: { isolation: 'auto', sysctls: {} },
     sample: 100,
     census: 1000,
@@ -56,7 +57,7 @@ test('given values are kept and durations converted', () => {
   );
   assert.equal(s.duration, 90_000);
   assert.equal(s.rate, 250.5);
-  assert.deepEqual(s.close, { first: 'server', client: 'fin', server: 'rst', delay: 0.25 });
+  assert.deepEqual(s.close, { first: 'server', client: 'fin', server: 'rst', lingerSeconds: 1, delay: 0.25 });
   assert.deepEqual(s.environment.sysctls, { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '40000 40999' });
   assert.equal(s.sample, 10);
   assert.equal(s.tail, 0);
@@ -83,8 +84,8 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second > 0, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, http, server, environment, sample, census, tail, matrix, thresholds)'],
-  ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, delay)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, http, server, client, environment, sample, census, tail, matrix, thresholds)'],
+  ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, lingerSeconds, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration like "30s", "100ms" or a number of milliseconds, got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got true'],
   ['negative duration', { tail: -1 }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got -1'],
@@ -123,8 +124,35 @@ test('several problems give one line each, unknown keys one per key', () => {
   assert.deepEqual(problems.sort(), [
     `${FILE}: census: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "often"`,
     `${FILE}: close.first: expected one of client, server, both, got "nobody"`,
-    `${FILE}: close.frist: unknown field (known: first, client, server, delay)`,
-    `${FILE}: close.secnd: unknown field (known: first, client, server, delay)`,
+    `${FILE}: close.frist: unknown field (known: first, client, server, lingerSeconds, delay)`,
+    `${FILE}: close.secnd: unknown field (known: first, client, server, lingerSeconds, delay)`,
     `${FILE}: connections: expected an integer >= 1, got 0`,
+  ]);
+});
+
+test('socket options that only make sense together are checked together', () => {
+  const problems = (raw: object): string[] => {
+    try {
+      parseScenario({ name: 'x', ...raw }, FILE);
+      return [];
+    } catch (err) {
+      return (err as { problems: string[] }).problems;
+    }
+  };
+  assert.deepEqual(problems({ server: { listeners: 4 } }), [
+    `${FILE}: server.listeners: more than 1 listener per port needs server.reusePort: true (without SO_REUSEPORT the second bind fails), got 4`,
+  ]);
+  assert.deepEqual(problems({ server: { listeners: 4, reusePort: true } }), []);
+  assert.deepEqual(problems({ client: { bindAddressNoPort: true } }), [
+    `${FILE}: client.bindAddressNoPort: needs client.bind: true and no client.localPorts (the kernel picks the port at connect()), got true`,
+  ]);
+  assert.deepEqual(problems({ client: { localPorts: '40000-40499' } }), [
+    `${FILE}: client.bind: client.localPorts and client.reuseAddr apply to bind-before-connect: set client.bind: true, got false`,
+  ]);
+  assert.deepEqual(problems({ client: { bind: true, localPorts: '40499-40000' } }), [
+    `${FILE}: client.localPorts: expected low-high with 1 <= low <= high <= 65535, got "40499-40000"`,
+  ]);
+  assert.deepEqual(problems({ server: { port: 0, ports: 2 } }), [
+    `${FILE}: server.ports: several ports need a fixed server.port to count from (0 picks one free port only), got 2`,
   ]);
 });

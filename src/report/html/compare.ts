@@ -60,13 +60,46 @@ const COLUMNS: Column[] = [
   { header: 'one change', value: () => null, text: (r) => oneChange(r).change, better: null },
 ];
 
+/**
+ * HTTP runs: requests/s and requests per connection, after conn/s. Keep-alive against churn is
+ * told by these two (many requests per connection, or one), which conn/s alone cannot show.
+ */
+const REQUEST_COLUMNS: Column[] = [
+  {
+    header: 'requests/s',
+    value: (r) => r.summary.requests?.ratePerSec ?? null,
+    text: (r) => (r.summary.requests ? int(r.summary.requests.ratePerSec) : '–'),
+    better: 'higher',
+  },
+  {
+    header: 'requests per connection',
+    value: (r) => r.summary.requests?.perConnection ?? null,
+    text: (r) => (r.summary.requests ? String(r.summary.requests.perConnection) : '–'),
+    better: 'higher',
+  },
+  {
+    header: 'requests failed',
+    value: (r) => r.summary.requests?.failed ?? null,
+    text: (r) => (r.summary.requests ? `${int(r.summary.requests.failed)} of ${int(r.summary.requests.total)}` : '–'),
+    better: 'lower',
+  },
+];
+
+/** The columns for these runs: the request columns only when some run has request figures. */
+function columnsFor(results: RunResult[]): Column[] {
+  if (!results.some((r) => r.summary.requests !== undefined)) return COLUMNS;
+  const at = COLUMNS.findIndex((c) => c.header === 'conn/s') + 1;
+  return [...COLUMNS.slice(0, at), ...REQUEST_COLUMNS, ...COLUMNS.slice(at)];
+}
+
 export function comparisonTable(results: RunResult[]): ComparisonTable {
-  const ranks = COLUMNS.map((column) => rankColumn(results.map(column.value), column.better));
+  const columns = columnsFor(results);
+  const ranks = columns.map((column) => rankColumn(results.map(column.value), column.better));
   return {
-    headers: ['run', ...COLUMNS.map((c) => c.header)],
+    headers: ['run', ...columns.map((c) => c.header)],
     rows: results.map((r, i) => ({
       run: runLabel(r),
-      cells: COLUMNS.map((column, j) => ({ text: column.text(r), rank: ranks[j]![i] ?? null })),
+      cells: columns.map((column, j) => ({ text: column.text(r), rank: ranks[j]![i] ?? null })),
     })),
   };
 }

@@ -16,6 +16,17 @@ export const PHASES = [
 
 export type PhaseKey = (typeof PHASES)[number]['key'];
 
+/**
+ * The phases a run records. HTTP runs record no close latency: undici closes its sockets itself,
+ * so there is no close() call of the driver's to time, and an empty curve would only mislead.
+ */
+export function phasesOf(result: RunResult): ReadonlyArray<(typeof PHASES)[number]> {
+  return result.scenario.protocol === 'http' ? PHASES.filter((p) => p.key !== 'close') : PHASES;
+}
+
+export const HTTP_NO_CLOSE_LATENCY =
+  'HTTP runs have no close latency: undici closes its connections itself, so the driver has no close() to time.';
+
 /** Points per decade of 1/(1-p): enough for a smooth curve, few enough to keep the page small. */
 const STEPS_PER_DECADE = 12;
 
@@ -63,13 +74,15 @@ export async function latencyCharts(results: RunResult[]): Promise<ChartSpec[]> 
           {
             id: 'latency',
             title: 'Latency by percentile',
-            parts: PHASES.map((p) => ({ label: p.label, encoded: results[0]!.histograms[p.key] })),
+            parts: phasesOf(results[0]!).map((p) => ({ label: p.label, encoded: results[0]!.histograms[p.key] })),
           },
         ]
       : PHASES.map((p) => ({
           id: `latency-${p.key}`,
           title: `${p.label} latency by percentile`,
-          parts: results.map((r) => ({ label: runLabel(r), encoded: r.histograms[p.key] })),
+          parts: results
+            .filter((r) => phasesOf(r).includes(p))
+            .map((r) => ({ label: runLabel(r), encoded: r.histograms[p.key] })),
         }));
   const charts: ChartSpec[] = [];
   for (const group of groups) {
@@ -101,6 +114,6 @@ export interface PercentileRow {
 
 export function percentileRows(results: RunResult[]): PercentileRow[] {
   return results.flatMap((r) =>
-    PHASES.map((p) => ({ run: runLabel(r), phase: p.label, figures: r.summary.latencyMs[p.key] })),
+    phasesOf(r).map((p) => ({ run: runLabel(r), phase: p.label, figures: r.summary.latencyMs[p.key] })),
   );
 }

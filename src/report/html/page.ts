@@ -9,7 +9,7 @@ import type { ChartSpec } from './chart-spec.js';
 import { CLIENT_JS } from './client.js';
 import type { ComparisonTable } from './compare.js';
 import { escapeHtml as h, inlineSafe, jsonForScript } from './escape.js';
-import type { PercentileRow } from './latency.js';
+import { HTTP_NO_CLOSE_LATENCY, type PercentileRow } from './latency.js';
 import { PAGE_CSS } from './styles.js';
 import { runLabel } from './timeline.js';
 
@@ -108,7 +108,7 @@ function verdictSection(m: PageModel): string {
   };
   return `<section id="verdict" aria-labelledby="verdict-h"><h2 id="verdict-h">Verdict: ${m.results.length} runs compared</h2>
 <div class="table-wrap"><table class="comparison">
-<caption class="note">Key figures per run. ▲ best and ▼ worst of each ranked column (lower is better, except conn/s); nothing is marked where all runs agree.</caption>
+<caption class="note">Key figures per run. ▲ best and ▼ worst of each ranked column (lower is better, except conn/s${t.headers.includes('requests/s') ? ', requests/s and requests per connection' : ''}); nothing is marked where all runs agree.</caption>
 <thead><tr>${t.headers.map((x, i) => `<th scope="col"${i >= t.headers.length - 3 ? ' class="text"' : ''}>${h(x)}</th>`).join('')}</tr></thead>
 <tbody>
 ${t.rows.map((row) => `<tr><th scope="row">${h(row.run)}</th>${row.cells.map(cell).join('')}</tr>`).join('\n')}
@@ -137,9 +137,19 @@ function latencySection(m: PageModel): string {
   const openLoop = m.results.some((r) => r.scenario.rate !== null)
     ? '<p class="note">Open loop (a fixed rate): connect, first-byte and total latencies count from when each connection was scheduled, so a driver that fell behind shows it.</p>'
     : '';
+  const http = m.results.some((r) => r.scenario.protocol === 'http');
+  const tcp = m.results.some((r) => r.scenario.protocol !== 'http');
+  const phases = [
+    tcp
+      ? '<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed.</p>'
+      : '',
+    http
+      ? `<p class="note">HTTP${tcp ? ' runs' : ''}: connect is recorded only when a request opened a new connection; first byte: until the response headers arrived; total: until the body was read. ${h(HTTP_NO_CLOSE_LATENCY)}</p>`
+      : '',
+  ].join('');
   return `<section id="latency" aria-labelledby="latency-h">
 <h2 id="latency-h">Latency</h2>
-<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed.</p>
+${phases}
 ${openLoop}
 <div class="charts${m.latency.length > 1 ? ' two' : ''}">${m.latency.map(figure).join('\n')}</div>
 ${m.latency.length === 0 ? '<p>No connection completed a phase, so there is no latency to show.</p>' : ''}
@@ -206,7 +216,7 @@ function environmentBlock(r: RunResult): string {
 <dt>Node</dt><dd>${h(env.node)}</dd>
 <dt>twstorm</dt><dd>${h(r.tool.version)}</dd>
 <dt>Run</dt><dd>${h(r.startedAt)} → ${h(r.endedAt)}, stopped by ${h(r.stoppedBy)}${r.interrupted ? ' <span class="flag alert">INTERRUPTED</span>' : ''}</dd>
-<dt>Server</dt><dd>${h(r.server.host)}:${r.server.port}: accepted ${int(s.accepted)}, replied ${int(s.replied)}, closed with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
+<dt>Server</dt><dd>${h(r.server.host)}:${r.server.port}${r.scenario.protocol === 'http' ? ` (HTTP, policy ${h(r.scenario.http.policy)})` : ''}: accepted ${int(s.accepted)}, ${r.scenario.protocol === 'http' ? 'responses' : 'replied'} ${int(s.replied)}, closed with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
 <dt>Driver cost</dt><dd>CPU ${int(r.summary.driver.cpuUserMs + r.summary.driver.cpuSystemMs)} ms (${ms(r.summary.driver.cpuMsPer1000)} ms per 1,000 connections); event-loop delay p99 ${ms(r.summary.driver.eventLoopDelayMs.p99)} ms, max ${ms(r.summary.driver.eventLoopDelayMs.max)} ms</dd>
 </dl>
 <div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back)</th><th scope="col">scenario asked</th></tr></thead>

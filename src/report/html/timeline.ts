@@ -82,21 +82,38 @@ function bucketMidpoints(r: RunResult): number[] {
   return secs(d.t.map((t) => t + d.intervalMs / 2));
 }
 
+const isHttp = (r: RunResult): boolean => r.scenario.protocol === 'http';
+
 function ratesChart(results: RunResult[]): ChartSpec {
   const label = labeller(results);
   const parts: Part[] = [];
   for (const r of results) {
     const x = bucketMidpoints(r);
+    // HTTP: requests beside connections is the whole story of keep-alive (many requests, few
+    // connections) versus churn (one connection per request). The driver records them as
+    // requestsOk / requestsFailed (metrics/load-stats.ts).
+    if (isHttp(r)) {
+      parts.push({ x, label: label(r, 'requests ok/s'), values: perSecond(r, 'requestsOk') });
+      if ((r.summary.requests?.failed ?? 0) > 0 || r.series.driver.columns['requestsFailed'] !== undefined) {
+        parts.push({ x, label: label(r, 'requests failed/s'), values: perSecond(r, 'requestsFailed') });
+      }
+    }
     parts.push({ x, label: label(r, 'new connections/s'), values: perSecond(r, 'established') });
-    parts.push({ x, label: label(r, 'completions/s'), values: perSecond(r, 'completed') });
+    // Under http a connection "completes" when its socket closes without an error, not after one exchange.
+    parts.push({ x, label: label(r, isHttp(r) ? 'connections closed/s' : 'completions/s'), values: perSecond(r, 'completed') });
     if (r.summary.connections.failed > 0) parts.push({ x, label: label(r, 'failures/s'), values: perSecond(r, 'failed') });
   }
+  const http = results.some(isHttp);
   return chartFrom(
     {
       id: 'rates',
-      title: 'New connections and completions per second',
-      description: 'Connections established and request/response exchanges completed per second, per driver sample interval.',
-      notes: [],
+      title: http ? 'Requests and new connections per second' : 'New connections and completions per second',
+      description: http
+        ? 'HTTP requests answered (and failed) per second next to TCP connections established and closed per second, per driver sample interval.'
+        : 'Connections established and request/response exchanges completed per second, per driver sample interval.',
+      notes: http
+        ? ['With keep-alive the requests line sits far above new connections/s; when every request opens a connection the two lines coincide.']
+        : [],
       kind: 'time',
       xLabel: 'run time (s)',
       yLabel: 'per second',

@@ -1,0 +1,23 @@
+// Which native socket options a scenario needs, checked before anything runs: a scenario that
+// needs one the machine lacks fails at once with the option and the reason; the others run.
+import type { Scenario } from '../scenario/index.js';
+import { requireFeature, type SocketFeatureName } from '../sockets/index.js';
+
+export function neededSocketFeatures(s: Scenario): Array<{ feature: SocketFeatureName; why: string }> {
+  const needs: Array<{ feature: SocketFeatureName; why: string }> = [];
+  if (!s.server.reuseAddr) needs.push({ feature: 'reuseAddrOff', why: 'server.reuseAddr: false' });
+  if (s.server.reusePort) needs.push({ feature: 'reusePort', why: 'server.reusePort: true' });
+  if (s.protocol === 'tcp') {
+    if (s.client.bind || s.client.sourceAddresses.length > 0) needs.push({ feature: 'reuseAddrOff', why: 'client.bind / client.sourceAddresses' });
+    if (s.client.bindAddressNoPort || (!s.client.bind && s.client.sourceAddresses.length > 0)) {
+      needs.push({ feature: 'bindAddressNoPort', why: s.client.bindAddressNoPort ? 'client.bindAddressNoPort: true' : 'client.sourceAddresses' });
+    }
+    if (s.close.client === 'linger' || s.close.server === 'linger') needs.push({ feature: 'linger', why: 'close mode "linger"' });
+  }
+  return needs;
+}
+
+/** Throws SocketFeatureError naming the first missing option and why the scenario needs it. */
+export function requireSocketFeatures(s: Scenario): void {
+  for (const { feature, why } of neededSocketFeatures(s)) requireFeature(feature, why);
+}

@@ -1,0 +1,109 @@
+// The model held against HTTP results: `close` and `connections` are not used under http, so
+// the closer comes from the client mode and server policy, the rate is requests/s, and the
+// measured requests per connection becomes the keep-alive share. Hand-made results and the
+// committed real http-client-reset run; no namespace needed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/metrics/result.js';
+import { planFromResult } from '../../src/plan/index.js';
+import { makeHttpResult } from '../report/make-result.js';
+
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/results/http-client-reset.json', import.meta.url));
+
+describe('plan --from an HTTP result', () => {
+  it('the real client-reset run: requests/s, client closer, TIME_WAIT peak predicted exactly', async () => {
+    const result = JSON.parse(await readFile(FIXTURE, 'utf8')) as RunResult;
+    const cmp = planFromResult(result);
+    const requests = result.summary.requests!;
+    assert.equal(cmp.inputs.rate, requests.ratePerSec);
+    assert.equal(cmp.sources['rate'], 'measured: summary.requests.ratePerSec (closed loop)');
+    assert.equal(cmp.inputs.closer, 'client');
+    assert.match(cmp.sources['closer']!, /^result: scenario\.http \(client reset, policy wait-client\): TIME_WAIT on the client$/);
+    assert.equal(cmp.inputs.keepAliveShare, 0);
+    const tw = cmp.rows[1]!;
+    assert.equal(tw.label, 'TIME_WAIT peak (client)');
+    // 300 requests, one connection each, in a 500-port range: all 300 sit in TIME_WAIT.
+    assert.equal(tw.predicted, result.scenario.http.requests);
+    assert.equal(tw.measured, result.summary.timeWait.peakClient);
+    assert.equal(cmp.rows[0]!.predicted, null, '300 requests cannot exhaust 500 ports');
+    assert.equal(cmp.applicable, false);
+  });
+
+  it('sizes by http.requests, not the unused connections field', () => {
+    const cmp = planFromResult(
+      makeHttpResult((x) => {
+        x.scenario.connections = 10;
+        x.scenario.http.requests = 40_000;
+        x.scenario.duration = 60_000;
+        x.summary.requests = { total: 40_000, ok: 40_000, failed: 0, ratePerSec: 2000, perConnection: 1 };
+      }),
+    );
+    // 40,000 connections at 2,000/s against 28,232 ports: they run out after 14.1 s.
+    assert.equal(cmp.rows[0]!.predicted, 14116);
+    assert.equal(cmp.rows[1]!.predicted, 28232);
+    assert.equal(cmp.applicable, true);
+  });
+
+  it('open loop exhaustion: the offered requests/s, and the connections before the ports ran out', () => {
+    const cmp = planFromResult(
+      makeHttpResult((x) => {
+        x.scenario.rate = 500;
+        x.load = { startMs: 100, endMs: 5100 };
+        x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 1100, range: { low: 40000, high: 40499, size: 500 } };
+        x.summary.connections.established = 500;
+        x.summary.timeWait = { peak: 500, peakClient: 500, peakServer: 0, end: 500, sockstatPeak: 500 };
+      }),
+    );
+    assert.equal(cmp.inputs.rate, 500);
+    assert.equal(cmp.sources['rate'], 'result: scenario.rate (open loop: the offered requests/s)');
+    assert.deepEqual(cmp.rows.map((r) => [r.predicted, r.measured]), [[1000, 1000], [500, 500], [500, 500]]);
+  });
+
+  it('keep-alive: requests per connection becomes the keep-alive share, so a pool predicts a pool\'s TIME_WAIT', () => {
+    const cmp = planFromResult(
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'keepalive';
+        x.scenario.http.requests = 20_000;
+        x.summary.connections.established = 64;
+        x.summary.requests = { total: 20_000, ok: 20_000, failed: 0, ratePerSec: 10_000, perConnection: 312.5 };
+        x.summary.timeWait = { peak: 64, peakClient: 64, peakServer: 0, end: 64, sockstatPeak: 64 };
+      }),
+    );
+    assert.equal(cmp.inputs.keepAliveShare, 1 - 1 / 312.5);
+    assert.match(cmp.sources['keepAliveShare']!, /312\.5 requests per connection/);
+    assert.equal(cmp.inputs.rate, 10_000);
+    assert.equal(cmp.rows[1]!.predicted, 64);
+    assert.equal(cmp.rows[1]!.errorPct, 0);
+    assert.equal(cmp.plan.fits, true);
+  });
+
+  it('the closer follows the server policy: close-after → server, rst → no TIME_WAIT, a Connection: close race → client', () => {
+    const closer = (edit: (h: RunResult['scenario']['http']) => void) =>
+      planFromResult(
+        makeHttpResult((x) => {
+          x.scenario.close = { ...x.scenario.close, first: 'client', client: 'fin' };
+          edit(x.scenario.http);
+        }),
+      );
+    const server = closer((h) => {
+      h.client = 'keepalive';
+      h.policy = 'close-after';
+    });
+    assert.equal(server.inputs.closer, 'server');
+    assert.equal(server.rows[1]!.label, 'TIME_WAIT peak (server)');
+    const rst = closer((h) => (h.policy = 'rst'));
+    assert.equal(rst.inputs.closer, 'rst');
+    assert.equal(rst.rows[1]!.predicted, 0);
+    assert.ok(rst.notes.some((n) => /server sends the RST/.test(n)));
+    const race = closer((h) => {
+      h.client = 'connection-close';
+      h.policy = 'keepalive';
+    });
+    assert.equal(race.inputs.closer, 'client');
+    assert.ok(race.notes.some((n) => /FINs race/.test(n)));
+  });
+});
