@@ -1,5 +1,5 @@
 // Finding the results to compare: two files, or two directories whose results are matched
-// by scenario name (the newest result per name, by startedAt, wins — a CI job that re-ran a
+// by scenario name and matrix variant (the newest result per key, by startedAt, wins — a CI job that re-ran a
 // scenario compares its last attempt).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,6 +45,14 @@ function isResult(doc: unknown): doc is RunResult {
   return d['schema'] === RESULT_SCHEMA && typeof d['summary'] === 'object' && d['summary'] !== null && typeof d['scenario'] === 'object';
 }
 
+/**
+ * What a result is matched on: its scenario name and, for a matrix run, its variant — every
+ * variant of close-matrix shares the name, and keying on it alone would keep only one.
+ */
+export function resultKey(result: RunResult): string {
+  return result.variant ? `${result.scenario.name} [${result.variant.label}]` : result.scenario.name;
+}
+
 /** Every result in a directory (not recursive); other JSON files there are skipped. */
 async function resultsIn(dir: string): Promise<Map<string, LoadedResult>> {
   const newest = new Map<string, LoadedResult>();
@@ -57,7 +65,7 @@ async function resultsIn(dir: string): Promise<Map<string, LoadedResult>> {
     } catch {
       continue;
     }
-    const key = result.scenario.name;
+    const key = resultKey(result);
     const seen = newest.get(key);
     if (!seen || seen.result.startedAt < result.startedAt) newest.set(key, { file, result });
   }
@@ -80,7 +88,7 @@ export async function pairResults(baseline: string, current: string): Promise<Pa
   if (bKind === 'file') {
     const [b, c] = await Promise.all([readResultFile(baseline), readResultFile(current)]);
     // Two files are compared whatever their names: the user chose them.
-    return { pairs: [{ name: c.scenario.name, baseline: { file: baseline, result: b }, current: { file: current, result: c } }], missing: [], added: [] };
+    return { pairs: [{ name: resultKey(c), baseline: { file: baseline, result: b }, current: { file: current, result: c } }], missing: [], added: [] };
   }
   const [b, c] = await Promise.all([resultsIn(baseline), resultsIn(current)]);
   if (b.size === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${baseline}`);

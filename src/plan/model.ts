@@ -98,7 +98,17 @@ export function computePlan(p: PlanInputs): PlanOutput {
   let demand = 0;
   if (sustained !== null && side !== 'none') {
     demand = sustained * p.timeWaitSec;
+    // The server side is bounded the same way: when a client port comes back while the
+    // server still holds its 4-tuple in TIME_WAIT, the new SYN reopens it (RFC 1122
+    // §4.2.2.13; measured: server TIME_WAIT == distinct client ports).
+    const fourTuples = poolSize * p.destinations;
     if (side === 'client') demand = Math.min(demand, poolSize * pools);
+    else if (demand > fourTuples) {
+      demand = fourTuples;
+      notes.push(
+        `server-side TIME_WAIT is capped at ${fmt(fourTuples)}: one per client 4-tuple in play; a reused client port reopens its TIME_WAIT (RFC 1122 §4.2.2.13)`,
+      );
+    }
   }
   demand = Math.round(demand);
   const bucketsOverflow = demand > p.maxTwBuckets;
@@ -149,8 +159,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
         `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: ${fmt(Math.floor(withReuse))} new connections/s (needs TCP timestamps on both ends; outgoing connections only)`,
       );
     }
+    // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it).
+    const serverTw = Math.min(Math.round(newConnPerSec * p.timeWaitSec), poolSize * p.destinations);
     fixes.push(
-      `let the server close first: client ports are free at close, and the ${fmt(Math.round(newConnPerSec * p.timeWaitSec))} TIME_WAIT sockets (${mib(newConnPerSec * p.timeWaitSec * p.twSockBytes)}) sit on the server instead`,
+      `let the server close first: client ports are free at close, and the ${fmt(serverTw)} TIME_WAIT sockets (${mib(serverTw * p.twSockBytes)}) sit on the server instead`,
     );
   }
   if (bucketsOverflow) {

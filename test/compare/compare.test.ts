@@ -268,3 +268,34 @@ describe('compare: HTTP results', () => {
     assert.deepEqual(checkSelectors(['requests.ratePerSec']), []);
   });
 });
+
+describe('matrix results in directories', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-compare-matrix-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('pairs every variant of a matrix, not one per scenario name', async () => {
+    const results = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+    for (const side of ['baseline', 'current']) {
+      await mkdir(path.join(dir, side));
+      for (const v of ['client-fin', 'client-rst', 'server-fin', 'server-rst']) {
+        await copyFile(path.join(results, `close-matrix-${v}.json`), path.join(dir, side, `close-matrix-${v}.json`));
+      }
+    }
+    const pairing = await pairResults(path.join(dir, 'baseline'), path.join(dir, 'current'));
+    assert.deepEqual(
+      pairing.pairs.map((p) => p.name),
+      [
+        'close-matrix [close.first=client close.client=fin]',
+        'close-matrix [close.first=client close.client=rst]',
+        'close-matrix [close.first=server close.client=fin]',
+        'close-matrix [close.first=server close.client=rst]',
+      ],
+    );
+    assert.deepEqual(pairing.missing, []);
+  });
+});

@@ -77,7 +77,8 @@ describe('plan model: known answers', () => {
     assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 60,000 ports, e.g. "5536 65535"')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.startsWith('spread over 3 destination IP:port pairs')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.includes('tcp_tw_reuse=1')), o.fixes.join('\n'));
-    assert.ok(o.fixes.some((f) => f.startsWith('let the server close first') && f.includes('60,000 TIME_WAIT sockets')), o.fixes.join('\n'));
+    // 1,000/s × 60 s = 60,000 would sit on the server, but no more than one per client port: 28,232.
+    assert.ok(o.fixes.some((f) => f.startsWith('let the server close first') && f.includes('28,232 TIME_WAIT sockets')), o.fixes.join('\n'));
   });
 
   it('keep-alive divides the new-connection rate', () => {
@@ -105,7 +106,11 @@ describe('plan model: known answers', () => {
     assert.equal(o.totalPerSec, null);
     assert.equal(o.fits, true);
     assert.equal(o.timeWait.side, 'server');
-    assert.equal(o.timeWait.steadyState, 120000);
+    // 2,000/s × 60 s would be 120,000, but a reused client port reopens the server's
+    // TIME_WAIT for its 4-tuple: at most one per client port (28,232 × 1 destination).
+    assert.equal(o.timeWait.steadyState, 28232);
+    assert.equal(o.timeWait.demand, 28232);
+    assert.equal(plan({ rate: 200, closer: 'server' }).timeWait.steadyState, 12000);
     const r = plan({ rate: 2000, closer: 'rst' });
     assert.equal(r.timeWait.side, 'none');
     assert.equal(r.timeWait.steadyState, 0);

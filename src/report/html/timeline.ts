@@ -206,7 +206,7 @@ function kernelChart(results: RunResult[]): ChartSpec {
       id: 'kernel',
       title: 'Kernel TCP counters, per second',
       description: 'Rates of the kernel\'s TCP counters from /proc/net/snmp and /proc/net/netstat between consecutive samples.',
-      notes: ['TW/s counts TIME_WAIT sockets that ended; the live count is in the states chart.'],
+      notes: ['TW/s counts sockets entering TIME_WAIT (measured on Linux 6.18; older notes say ending); the live count is in the states chart.'],
       kind: 'time',
       xLabel: 'run time (s)',
       yLabel: 'per second',
