@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { loadScenarioFile } from '../scenario/index.js';
 import { formatChecks, gatherFacts, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { scenarioChecks } from '../doctor/checks.js';
-import { resolveScenarioPath } from './bundled.js';
+import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
 
 interface DoctorArgs {

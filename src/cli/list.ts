@@ -1,6 +1,6 @@
 // `twstorm list`: the bundled scenarios, one line each.
 import { loadScenarioFile } from '../scenario/index.js';
-import { BUNDLED_DIR, bundledScenarioFiles } from './bundled.js';
+import { BUNDLED_DIR, bundledScenarioFiles } from '../scenario/bundled.js';
 
 export const listCommand = {
   command: 'list',

@@ -67,7 +67,9 @@ try {
     .strict()
     .epilogue(EPILOGUE)
     .fail((message, err, y) => {
-      if (err) throw err;
+      // yargs' own validation failures arrive as a YError, or as the string a .check returned:
+      // usage, exit 2. Anything else is a real error from a handler.
+      if (err instanceof Error && err.name !== 'YError') throw err;
       y.showHelp('error');
       process.stderr.write(`\ntwstorm: ${message}\n`);
       process.exit(EXIT.USAGE);

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp } from '../run/run-scenario.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
-import { resolveScenarioPath } from './bundled.js';
+import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
 
 interface RunArgs {

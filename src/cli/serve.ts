@@ -2,7 +2,8 @@
 // foreground, for pointing other tools at (nc, curl, wrk, ab). It runs on the host network (no
 // namespace): it is for what you bring to it.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { createEchoServer, type CloseFirst, type CloseMode } from '../server/echo-server.js';
+import { createEchoServer, type BundledServer, type CloseFirst, type CloseMode, type EchoServerStats } from '../server/echo-server.js';
+import { ServerStartError } from '../server/process.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
 import { HTTP_POLICIES, parseDuration } from '../scenario/index.js';
 import { PLAIN_LISTEN } from '../server/listen.js';
@@ -41,7 +42,7 @@ export const serveCommand = {
         default: 'keepalive' as const,
         describe: 'http: when the server closes: keepalive, close-after (N requests, server closes first), wait-client (client closes first), rst (RST after each response)',
       })
-      .option('keep-alive-timeout', { type: 'string', default: '5s', describe: 'http: close connections idle this long (0 = never)' })
+      .option('keep-alive-timeout', { type: 'string', default: '5s', describe: 'http: close connections idle this long (0 = no keep-alive timer; idle connections are still cut after 60 s)' })
       .option('max-requests', { type: 'number', default: 0, describe: 'http, policy keepalive: close after this many requests on a connection (0 = no limit)' })
       .option('close-after', { type: 'number', default: 1, describe: 'http, policy close-after: requests per connection before the server closes it' })
       .option('body', { type: 'number', default: 64, describe: 'http: response body bytes of GET / (GET /bytes/N answers N bytes)' })
@@ -63,6 +64,7 @@ export const serveCommand = {
       .option('request', { type: 'number', default: 64, describe: 'Bytes to read before replying' })
       .option('response', { type: 'number', default: 64, describe: 'Bytes to reply with' })
       .option('backlog', { type: 'number', default: 4096, describe: 'listen() backlog (capped by net.core.somaxconn)' })
+      .check(checkServeArgs)
       .example('$0 serve --port 7000 --close-first server', 'TIME_WAIT lands on this server')
       .example('$0 serve --protocol http --port 8080 --policy close-after', 'HTTP; closes after every response (try curl, wrk)'),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>): Promise<void> => {
@@ -71,26 +73,20 @@ export const serveCommand = {
       host: argv.host,
       port: argv.port,
       backlog: argv.backlog,
-    ...PLAIN_LISTEN,
       ...PLAIN_LISTEN,
       requestBytes: argv.request,
       responseBytes: argv.response,
       close: { first: argv.closeFirst, mode: argv.closeMode, delayMs: parseDuration(argv.delay), lingerSeconds: argv.lingerSeconds },
       idleTimeoutMs: 60_000,
     });
-    const [port] = await server.listen();
-    process.stdout.write(
-      `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
-        `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.\n`,
+    await serveUntilStopped(
+      server,
+      argv,
+      (port) =>
+        `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
+        `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.`,
+      (s, errors) => `accepted ${s.accepted}, replied ${s.replied}, closed fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await server.close();
-    const s = server.stats();
-    const errors = Object.entries(s.errors).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
-    process.stdout.write(`\naccepted ${s.accepted}, replied ${s.replied}, closed fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}\n`);
   },
 };
 
@@ -109,19 +105,55 @@ async function serveHttp(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
     serviceDelayMs: { min: delay, max: delay },
     idleTimeoutMs: 60_000,
   });
-  const port = await server.listen();
   const where = argv.host.includes(':') ? `[${argv.host}]` : argv.host;
-  process.stdout.write(
-    `twstorm HTTP/1.1 server on http://${where}:${port}/: GET / answers ${argv.body} B, policy ${argv.policy}. Ctrl-C to stop.\n`,
+  await serveUntilStopped(
+    server,
+    argv,
+    (port) => `twstorm HTTP/1.1 server on http://${where}:${port}/: GET / answers ${argv.body} B, policy ${argv.policy}. Ctrl-C to stop.`,
+    (s, errors) => `connections ${s.accepted}, responses ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
   );
+}
+
+/** Listens, prints the banner, serves until Ctrl-C or SIGTERM, then prints the counts. */
+async function serveUntilStopped(
+  server: BundledServer,
+  argv: { host: string; port: number },
+  banner: (port: number) => string,
+  counts: (stats: EchoServerStats, errors: string) => string,
+): Promise<void> {
+  let port: number;
+  try {
+    [port = argv.port] = await server.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'ports below 1024 need root' : (err as Error).message;
+    throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); choose another with --port, or --port 0 for any free port`);
+  }
+  process.stdout.write(`${banner(port)}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await server.close();
-  const s = server.stats();
-  const errors = Object.entries(s.errors).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
-  process.stdout.write(
-    `\nconnections ${s.accepted}, responses ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}\n`,
-  );
+  const stats = server.stats();
+  const errors = Object.entries(stats.errors).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
+  process.stdout.write(`\n${counts(stats, errors)}\n`);
+}
+
+/** yargs check: a message (exit 2) instead of a stack trace from deep inside the server. */
+function checkServeArgs(argv: Record<string, unknown>): true | string {
+  for (const name of ['request', 'response', 'body', 'max-requests', 'close-after', 'backlog', 'linger-seconds']) {
+    const v = argv[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return `--${name} must be a whole number >= 0, got ${String(v)}`;
+  }
+  const port = argv['port'];
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0 to 65535, got ${String(port)}`;
+  for (const name of ['delay', 'keep-alive-timeout', 'service-delay']) {
+    try {
+      parseDuration(String(argv[name]));
+    } catch (err) {
+      return `--${name}: ${(err as Error).message}`;
+    }
+  }
+  return true;
 }

@@ -1,5 +1,5 @@
 // Judging the facts: pure functions from Facts (and a scenario) to Check lines.
-import { int } from '../report/format.js';
+import { int } from '../util/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, type Scenario } from '../scenario/index.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { parsePortRange } from '../states/snapshot.js';

@@ -3,7 +3,7 @@
  * machine-wide and per scenario. Gathering (facts.ts) is separate from judging (checks.ts).
  */
 import { loadScenarioFile, type Scenario } from '../scenario/index.js';
-import { bundledScenarioFiles } from '../cli/bundled.js';
+import { bundledScenarioFiles } from '../scenario/bundled.js';
 import { worstStatus, type Check } from './check.js';
 import {
   fdNeed,

@@ -3,7 +3,7 @@
 // repeats what the scenario intended unless the measurements bear it out. The terminal summary
 // prints them all; the HTML verdict (verdict.ts) reuses the pieces it needs.
 import type { RunResult, Summary } from '../metrics/result.js';
-import { int, seconds } from './format.js';
+import { int, seconds } from '../util/format.js';
 
 export type TimeWaitSide = 'client' | 'server' | 'both' | 'none';
 
@@ -32,6 +32,9 @@ export function expectedHttpTimeWaitSide(scenario: RunResult['scenario']): TimeW
   // keepalive honours `Connection: close` (RFC 7230 §6.6) while undici closes after such a
   // response too: the FINs race, and TIME_WAIT may land on either side.
   if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) return 'both';
+  // A request limit makes the server answer `Connection: close` and close; undici closes
+  // after that response as well: the same race.
+  if (policy === 'keepalive' && scenario.http.maxRequestsPerConnection > 0) return 'both';
   // Otherwise the client closes: after each request, or when the pool is closed at the end.
   return 'client';
 }
@@ -58,7 +61,7 @@ export function httpSentence(result: RunResult): string | null {
   const connections = result.summary.connections.established;
   return (
     `${int(r.total)} requests, ${int(r.ok)} ok, over ${int(connections)} connection${connections === 1 ? '' : 's'}: ` +
-    `${r.perConnection} requests per connection, ${int(r.ratePerSec)} requests/s.`
+    `${r.perConnection} request${r.perConnection === 1 ? '' : 's'} per connection, ${int(r.ratePerSec)} requests/s.`
   );
 }
 

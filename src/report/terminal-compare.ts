@@ -1,7 +1,7 @@
 // The terminal table for several runs of one scenario (matrix variants): one row each, the
 // figures that tell variants apart.
 import type { RunResult } from '../metrics/result.js';
-import { int, ms } from './format.js';
+import { int, ms } from '../util/format.js';
 
 const HEADERS = ['variant', 'established', 'failed', 'TIME_WAIT client', 'server', 'conn/s', 'connect p99 ms', 'errors'];
 

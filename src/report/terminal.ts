@@ -1,7 +1,7 @@
 // The terminal summary of one run: the figures a user looks for first, then the story.
 import type { RunResult } from '../metrics/result.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
-import { int, ms, seconds } from './format.js';
+import { int, ms, seconds } from '../util/format.js';
 import { story } from './story.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = [

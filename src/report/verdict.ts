@@ -3,7 +3,7 @@
 // the scenario is quoted only as "what was asked", and checked against what happened.
 // The sentences shared with the terminal summary come from story.ts.
 import type { RunResult } from '../metrics/result.js';
-import { int, ms, seconds } from './format.js';
+import { int, ms, seconds } from '../util/format.js';
 import {
   TIME_WAIT_SECONDS,
   WIDEST_PORT_RANGE,

@@ -1,6 +1,6 @@
 // Text forms of a states snapshot: the full table (once, or redrawn in place by --watch on a
 // terminal) and one plain line per refresh for pipes and logs.
-import { int } from '../report/format.js';
+import { int } from '../util/format.js';
 import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesSnapshot } from './snapshot.js';
 
 /** "TcpExtTWRecycled" → "TWRecycled": the names people know from nstat. */

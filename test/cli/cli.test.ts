@@ -222,6 +222,53 @@ describe('twstorm CLI', () => {
     await waitFor(() => !groupAlive(child.pid!), 5000);
   });
 
+  it('a SIGTERM to the whole process group (timeout, CI cancel) still writes the partial result', async () => {
+    const out = path.join(dir, 'group-term-out');
+    const { child, exit } = twstorm(
+      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
+      { detached: true },
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    process.kill(-child.pid!, 'SIGTERM');
+    const { code, stderr } = await exit;
+    assert.equal(code, 130, stderr);
+    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    assert.equal(result.interrupted, true);
+    assert.ok(result.server.stats.accepted > 100, 'the server child survived to report its counts');
+    await waitFor(() => !groupAlive(child.pid!), 5000);
+  });
+
+  it('Ctrl-C does not wait out a long close.delay', async () => {
+    const out = path.join(dir, 'delay-out');
+    const { child, exit } = twstorm(
+      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'rate=100', '--set', 'close.delay=20s'],
+      { detached: true },
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    const sent = Date.now();
+    process.kill(-child.pid!, 'SIGINT');
+    const { code, stderr } = await exit;
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - sent < 10_000, `exit took ${Date.now() - sent} ms after Ctrl-C`);
+  });
+
+  it('serve refuses bad arguments with a message and exit 2, a busy port with exit 1', async () => {
+    const bad = await twstorm(['serve', '--body', '-1']).exit;
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /twstorm: --body must be a whole number >= 0, got -1/);
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as net.AddressInfo).port;
+      const busy = await twstorm(['serve', '--port', String(port)]).exit;
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE \\(the port is in use\\)`));
+    } finally {
+      holder.close();
+    }
+  });
+
   it('serve answers an echo and closes first when told to; Ctrl-C prints its counts', async () => {
     const { child, exit } = twstorm(['serve', '--port', '0', '--close-first', 'server', '--request', '5', '--response', '8']);
     let banner = '';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
-import { seconds } from '../../src/report/format.js';
+import { seconds } from '../../src/util/format.js';
 import { verdict } from '../../src/report/verdict.js';
 import { comparisonTable } from '../../src/report/html/compare.js';
 import { HTTP_NO_CLOSE_LATENCY, percentileRows } from '../../src/report/html/latency.js';

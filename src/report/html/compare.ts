@@ -1,7 +1,7 @@
 // The comparison table: one row per run (matrix variant), the figures that tell them apart,
 // with the best and worst of each column marked in words and symbols (not by colour alone).
 import type { RunResult } from '../../metrics/result.js';
-import { int, ms } from '../format.js';
+import { int, ms } from '../../util/format.js';
 import { timeWaitSide } from '../story.js';
 import { oneChange } from '../verdict.js';
 import { runLabel } from './timeline.js';

@@ -2,7 +2,7 @@
 // rendered here as plain HTML so it reads, prints and is searchable without JavaScript; the
 // charts are placeholders that client.ts fills from the embedded JSON.
 import type { RunResult } from '../../metrics/result.js';
-import { int, ms, seconds } from '../format.js';
+import { int, ms, seconds } from '../../util/format.js';
 import type { Verdict } from '../verdict.js';
 import type { ChartAssets } from './assets.js';
 import type { ChartSpec } from './chart-spec.js';

@@ -1,4 +1,4 @@
-// The scenarios shipped in scenarios/, found relative to the installed package.
+// The scenarios shipped in scenarios/, found relative to the installed package (dist/src/scenario → package root).
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
