@@ -5,31 +5,24 @@
 import type net from 'node:net';
 import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { LoadStats } from '../metrics/load-stats.js';
-import { sleep, type Clock } from '../util/clock.js';
-import { closedLoop, openLoop, type Bounds } from './load-shape.js';
+import type { Clock } from '../util/clock.js';
+import { runShaped, type ShapePlan } from './load-shape.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
-import type { LoadOutcome, StopReason } from './tcp-load.js';
+import type { LoadOutcome } from './tcp-load.js';
 import { findErrno } from './undici-errors.js';
 
 export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request';
 
-export interface HttpLoadPlan {
+/** `count`, `concurrency`, `rate` and `maxInFlight` count requests. */
+export interface HttpLoadPlan extends ShapePlan {
   host: string;
   port: number;
   client: HttpClientMode;
   /** Connection limit of the shared pool (keepalive, connection-close, reset). */
   poolConnections: number;
-  count: number;
-  durationMs: number;
-  /** Closed loop when `rate` is null. */
-  concurrency: number;
-  rate: number | null;
-  maxInFlight: number;
   connectTimeoutMs: number;
   /** A stalled response is cut off after this long. */
   idleTimeoutMs: number;
-  /** After an interrupt, in-flight requests get this long before they are cut. */
-  interruptGraceMs: number;
 }
 
 /**
@@ -119,31 +112,18 @@ export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: C
     }
   };
 
-  const startMs = clock();
-  const bounds: Bounds = { count: plan.count, deadlineMs: startMs + plan.durationMs, signal };
-  // On interrupt, stop starting requests at once and give the in-flight ones a short grace,
-  // so the result still counts them; then cut what is left.
-  const onAbort = (): void => {
-    void sleep(plan.interruptGraceMs).then(() => {
+  try {
+    const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
       void pool?.destroy().catch(() => undefined);
       for (const client of perRequest) void client.destroy().catch(() => undefined);
       for (const socket of live) socket.destroy();
     });
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    const started =
-      plan.rate === null
-        ? await closedLoop(plan.concurrency, bounds, clock, launch)
-        : await openLoop(plan.rate, plan.maxInFlight, bounds, clock, launch);
-    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : started >= plan.count ? 'count' : 'duration';
     const endMs = clock();
     // The pool's idle connections are closed by the client, so they end in TIME_WAIT here —
     // at most `poolConnections` of them, which is the whole point of keep-alive.
     if (pool) await closeDispatcher(pool);
     return { started, stoppedBy, startMs, endMs };
   } finally {
-    signal.removeEventListener('abort', onAbort);
     if (pool && !pool.destroyed) await pool.destroy().catch(() => undefined);
   }
 }

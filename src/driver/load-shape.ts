@@ -80,3 +80,46 @@ export async function openLoop(
   await Promise.all(running);
   return started;
 }
+
+export type StopReason = 'count' | 'duration' | 'interrupted';
+
+export interface ShapePlan {
+  count: number;
+  durationMs: number;
+  /** Closed loop when `rate` is null. */
+  concurrency: number;
+  rate: number | null;
+  maxInFlight: number;
+  /** After an interrupt, in-flight work gets this long before `cut` ends it. */
+  interruptGraceMs: number;
+}
+
+/**
+ * Runs the load shape within its bounds. On interrupt no new work starts at once, and the
+ * in-flight work gets a short grace to finish its close (so the result still counts it)
+ * before `cut` ends whatever is left.
+ */
+export async function runShaped(
+  plan: ShapePlan,
+  clock: Clock,
+  signal: AbortSignal,
+  launch: Launch,
+  cut: () => void,
+): Promise<{ started: number; stoppedBy: StopReason; startMs: number }> {
+  const startMs = clock();
+  const bounds: Bounds = { count: plan.count, deadlineMs: startMs + plan.durationMs, signal };
+  const onAbort = (): void => {
+    void sleep(plan.interruptGraceMs).then(cut);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const started =
+      plan.rate === null
+        ? await closedLoop(plan.concurrency, bounds, clock, launch)
+        : await openLoop(plan.rate, plan.maxInFlight, bounds, clock, launch);
+    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : started >= plan.count ? 'count' : 'duration';
+    return { started, stoppedBy, startMs };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -4,7 +4,7 @@
 // CLOSE_WAIT → LAST_ACK).
 import net from 'node:net';
 import { lingerClose } from '../sockets/index.js';
-import { listenAll, type Listening, type ListenOptions } from './listen.js';
+import { serveWithListeners, type ListenOptions } from './listen.js';
 
 export type CloseFirst = 'client' | 'server' | 'both';
 export type CloseMode = 'fin' | 'rst' | 'linger';
@@ -87,7 +87,6 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
   const countError = (code: string): void => {
     stats.errors[code] = (stats.errors[code] ?? 0) + 1;
   };
-  let listening: Listening | undefined;
 
   // allowHalfOpen: Node would otherwise answer the client's FIN with its own at once, and
   // the server could no longer choose when (or whether) to close first.
@@ -152,23 +151,9 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
     if (config.requestBytes === 0) reply();
   });
 
-  return {
-    async listen() {
-      listening = await listenAll(server, config);
-      return listening.ports;
-    },
-    stopListening: async () => {
-      await listening?.close();
-    },
-    stats: () => ({
-      ...stats,
-      errors: { ...stats.errors },
-      ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}),
-      ...(stats.linger ? { linger: { ...stats.linger } } : {}),
-    }),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await listening?.close();
-    },
-  };
+  return serveWithListeners(server, config, sockets, () => ({
+    ...stats,
+    errors: { ...stats.errors },
+    ...(stats.linger ? { linger: { ...stats.linger } } : {}),
+  }));
 }

@@ -7,13 +7,13 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { BundledServer, EchoServerStats } from './echo-server.js';
-import { listenAll, type Listening, type ListenOptions } from './listen.js';
+import { serveWithListeners, type ListenOptions } from './listen.js';
 
 export type HttpPolicy = 'keepalive' | 'close-after' | 'wait-client' | 'rst';
 
 export interface HttpServerConfig extends ListenOptions {
   policy: HttpPolicy;
-  /** Idle keep-alive connections are closed by the server after this long (0 = never). */
+  /** Idle keep-alive connections are closed by the server after this long (0 = no keep-alive timer; idleTimeoutMs still applies). */
   keepAliveTimeoutMs: number;
   /** policy keepalive: close after the Nth request on a connection (0 = no limit). */
   maxRequestsPerConnection: number;
@@ -179,23 +179,5 @@ export function createHttpServer(config: HttpServerConfig): BundledServer {
   // The listeners only accept and hand each socket over (listen.ts): this server itself never
   // listens, so Node's periodic headers/request timeout check (started on 'listening') does
   // not run; the idle timeout above bounds every connection instead.
-  let listening: Listening | undefined;
-  return {
-    async listen() {
-      listening = await listenAll(server, config);
-      return listening.ports;
-    },
-    stopListening: async () => {
-      await listening?.close();
-    },
-    stats: () => ({
-      ...stats,
-      errors: { ...stats.errors },
-      ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}),
-    }),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await listening?.close();
-    },
-  };
+  return serveWithListeners(server, config, sockets, () => ({ ...stats, errors: { ...stats.errors } }));
 }

@@ -6,6 +6,7 @@
 // code is the same whatever the listening setup.
 import net from 'node:net';
 import { listenNative, requireFeature } from '../sockets/index.js';
+import type { BundledServer, EchoServerStats } from './echo-server.js';
 
 export interface ListenOptions {
   host: string;
@@ -97,3 +98,30 @@ export const PLAIN_LISTEN: Pick<ListenOptions, 'ports' | 'reuseAddr' | 'reusePor
   reusePort: false,
   listeners: 1,
 };
+
+/**
+ * The lifecycle both bundled servers share: `serve` handles connections, the listeners feed
+ * it, `sockets` are the connections it holds (destroyed on close), `stats` its own counts.
+ */
+export function serveWithListeners(
+  serve: net.Server,
+  options: ListenOptions,
+  sockets: Set<net.Socket>,
+  stats: () => EchoServerStats,
+): BundledServer {
+  let listening: Listening | undefined;
+  return {
+    async listen() {
+      listening = await listenAll(serve, options);
+      return listening.ports;
+    },
+    stopListening: async () => {
+      await listening?.close();
+    },
+    stats: () => ({ ...stats(), ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}) }),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await listening?.close();
+    },
+  };
+}
