@@ -52,7 +52,7 @@ function trackingConnector(
         callback(failure, null);
         return;
       }
-      stats.recordEstablished(now, (now - startMs) * 1000, established.localPort ?? 0);
+      stats.recordEstablished(now, (now - startMs) * 1000, established.localPort ?? 0, established.localAddress ?? '');
       // undici destroys a socket it is done with by passing an InformationalError (code
       // UND_ERR_INFO), so Node's `hadError` is true for every close; only an errno is a failure.
       let failed = false;

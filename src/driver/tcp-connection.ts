@@ -110,7 +110,7 @@ export function runTcpConnection(
     socket.once('connect', () => {
       const now = clock();
       established = true;
-      stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0);
+      stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0, socket.localAddress ?? '');
       socket.setTimeout(spec.idleTimeoutMs + spec.readDelayMs);
       phase = 'write';
       if (spec.readDelayMs > 0) {

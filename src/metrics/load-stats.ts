@@ -43,10 +43,10 @@ export class LoadStats {
     this.series.add('attempted', tMs);
   }
 
-  recordEstablished(tMs: number, connectUs: number, localPort: number): void {
+  recordEstablished(tMs: number, connectUs: number, localPort: number, localAddress = ''): void {
     this.established++;
     this.connect.recordValue(atLeast1(connectUs));
-    this.ports.opened(localPort, tMs);
+    this.ports.opened(localPort, tMs, localAddress);
     this.series.add('established', tMs);
   }
 

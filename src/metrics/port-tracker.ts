@@ -6,6 +6,7 @@
 import { newHistogram, type Histogram } from './histograms.js';
 
 export interface PortSummary {
+  /** Distinct local (address, port) pairs. */
   distinct: number;
   /** Ports that carried more than one connection. */
   reused: number;
@@ -20,8 +21,10 @@ export interface PortSummary {
 }
 
 export class PortTracker {
-  private readonly lastUse = new Map<number, number>();
-  private readonly useCount = new Map<number, number>();
+  // Keyed by local address and port: with several source addresses, port 40000 on 127.0.0.2
+  // and on 127.0.0.3 are two different ports to the kernel (two 4-tuples).
+  private readonly lastUse = new Map<string, number>();
+  private readonly useCount = new Map<string, number>();
   private reusedPorts = 0;
   private reuses = 0;
   private minInterval = Infinity;
@@ -31,19 +34,20 @@ export class PortTracker {
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
 
-  /** A connection got local port `port` at run time `tMs`. */
-  opened(port: number, tMs: number): void {
-    const previous = this.lastUse.get(port);
+  /** A connection got local `address`:`port` at run time `tMs`. */
+  opened(port: number, tMs: number, address = ''): void {
+    const key = `${address}|${port}`;
+    const previous = this.lastUse.get(key);
     if (previous !== undefined) {
       const interval = tMs - previous;
       this.reuses++;
       if (interval < this.minInterval) this.minInterval = interval;
       this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
     }
-    const count = (this.useCount.get(port) ?? 0) + 1;
-    this.useCount.set(port, count);
+    const count = (this.useCount.get(key) ?? 0) + 1;
+    this.useCount.set(key, count);
     if (count === 2) this.reusedPorts++;
-    this.lastUse.set(port, tMs);
+    this.lastUse.set(key, tMs);
     this.inUse++;
     if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
   }

@@ -72,6 +72,15 @@ export interface ServerFacts {
   restart?: RestartOutcome | null;
 }
 
+/** The server's own errors plus its failed listen attempts: a bind failure is an error too. */
+function serverErrors(server: ServerFacts): Record<string, number> {
+  const errors = { ...server.stats.errors };
+  for (const attempt of server.restart?.attempts ?? []) {
+    if (attempt.code !== null) errors[attempt.code] = (errors[attempt.code] ?? 0) + 1;
+  }
+  return errors;
+}
+
 function restartSummary(r: RestartOutcome): NonNullable<Summary['restart']> {
   const failures: Record<string, number> = {};
   for (const a of r.attempts) if (a.code !== null) failures[a.code] = (failures[a.code] ?? 0) + 1;
@@ -155,7 +164,7 @@ export function buildResult(input: ResultInputs): RunResult {
       ratePerSec: round(stats.established / loadSeconds),
     },
     errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, count.total])),
-    serverErrors: input.server.stats.errors,
+    serverErrors: serverErrors(input.server),
     timeWait: timeWaitSummary(census, samples),
     ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range']) },
     latencyMs: {

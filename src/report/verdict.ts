@@ -18,11 +18,23 @@ import {
   closeSentence,
   closerMode,
   expectedHttpTimeWaitSide,
+  lingerSentence,
+  restartSentence,
   timeWaitSide,
   type TimeWaitSide,
 } from './story.js';
 
-export type FindingRule = 'closer' | 'requests' | 'time-wait' | 'ports' | 'errors' | 'kernel' | 'isolation' | 'interrupted';
+export type FindingRule =
+  | 'closer'
+  | 'requests'
+  | 'time-wait'
+  | 'ports'
+  | 'errors'
+  | 'restart'
+  | 'sockets'
+  | 'kernel'
+  | 'isolation'
+  | 'interrupted';
 
 export interface Finding {
   rule: FindingRule;
@@ -63,6 +75,8 @@ export function verdict(result: RunResult): Verdict {
     timeWaitFinding(result),
     portsFinding(result),
     errorsFinding(result),
+    restartFinding(result),
+    socketsFinding(result),
     kernelFinding(result),
     isolationFinding(result),
     result.interrupted ? { rule: 'interrupted' as const, label: 'Interrupted', text: INTERRUPTED_SENTENCE, alert: true } : null,
@@ -241,6 +255,27 @@ function errorsFinding(result: RunResult): Finding {
     server.length > 0 ? `server: ${server.join(', ')}` : 'server: none',
   ];
   return { rule: 'errors', label: 'Errors', text: `${capital(parts.join('; '))}.`, alert: client.length > 0 };
+}
+
+function restartFinding(result: RunResult): Finding | null {
+  const text = restartSentence(result);
+  if (text === null) return null;
+  return { rule: 'restart', label: 'Restart', text, alert: result.summary.restart?.ok === false };
+}
+
+/** What the socket options did: accepts per SO_REUSEPORT listener, linger stalls, data an RST threw away. */
+function socketsFinding(result: RunResult): Finding | null {
+  const notes: string[] = [];
+  const perListener = result.server.stats.acceptedPerListener;
+  if (perListener && perListener.length > 1) notes.push(`accepts per listening socket: ${perListener.map(int).join(' / ')}`);
+  const linger = lingerSentence(result);
+  if (linger !== null) notes.push(linger.replace(/\.$/, ''));
+  const lost = result.summary.bytes.lost ?? 0;
+  if (lost > 0 && linger === null) {
+    notes.push(`${int(lost)} response bytes never reached the client: an RST discards what is still unacknowledged`);
+  }
+  if (notes.length === 0) return null;
+  return { rule: 'sockets', label: 'Sockets', text: `${capital(notes.join('; '))}.`, alert: lost > 0 };
 }
 
 function kernelFinding(result: RunResult): Finding | null {

@@ -152,9 +152,15 @@ const serverSchema = z
 const clientSchema = z
   .strictObject({
     sourceAddresses: z
-      .array(z.ipv4({ error: 'expected an IPv4 address like "127.0.0.2"' }))
+      .array(
+        z
+          .ipv4({ error: 'expected a loopback IPv4 address like "127.0.0.2"' })
+          .regex(/^127\./, { error: 'expected a loopback IPv4 address like "127.0.0.2" (the run talks to its own namespace only)' }),
+      )
       .default([])
-      .describe('Source addresses to connect from, round-robin (each gives its own port range per destination). 127.x addresses need nothing; others are added to lo in the run\'s namespace.'),
+      .describe(
+        'Loopback source addresses (127.0.0.0/8, all local on lo) to connect from, round-robin; each brings its own ephemeral port range per destination.',
+      ),
     bind: z
       .boolean()
       .default(false)

@@ -130,6 +130,8 @@ export function readFigure(summary: unknown, resolved: Extract<ResolvedPath, { o
     value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
   }
   if (typeof value === 'number') return value;
+  // A yes/no figure (summary.restart.ok) gates as 1 or 0: "summary.restart.ok == 1".
+  if (typeof value === 'boolean') return value ? 1 : 0;
   if (value === undefined && resolved.kind !== 'number') return 0;
   return null;
 }

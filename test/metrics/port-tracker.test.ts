@@ -50,3 +50,18 @@ describe('PortTracker', () => {
     assert.equal(t.summary().peakInUse, 3);
   });
 });
+
+describe('PortTracker with several source addresses', () => {
+  before(initHistograms);
+
+  it('counts the same port number on two source addresses as two ports', () => {
+    const t = new PortTracker();
+    t.opened(40000, 0, '127.0.0.2');
+    t.opened(40000, 1, '127.0.0.3');
+    t.opened(40000, 2000, '127.0.0.2');
+    const s = t.summary();
+    assert.equal(s.distinct, 2);
+    assert.equal(s.reused, 1);
+    assert.equal(s.minReuseIntervalMs, 2000);
+  });
+});

@@ -449,3 +449,36 @@ describe('comparison ranking', () => {
     assert.deepEqual(rankColumn([1, 2], null), [null, null]);
   });
 });
+
+describe('verdict findings for the socket options', () => {
+  it('restart: a failed restart is an alert naming EADDRINUSE and TIME_WAIT; SO_REUSEADDR is the one change', () => {
+    const failed = makeResult((r) => {
+      r.scenario.close.first = 'server';
+      r.summary.timeWait = { ...r.summary.timeWait, peak: 900, peakServer: 900, peakClient: 0 };
+      r.summary.restart = { ok: false, unavailableMs: 3000, attempts: 30, failures: { EADDRINUSE: 30 } };
+      r.summary.serverErrors = { EADDRINUSE: 30 };
+    });
+    const f = finding(failed, 'restart')!;
+    assert.equal(f.alert, true);
+    assert.match(f.text, /could not listen for the whole 3\.00 s: 30 binds failed \(EADDRINUSE 30\), because TIME_WAIT sockets hold its port/);
+    assert.equal(oneChange(failed).rule, 'reuseaddr-listener');
+    const ok = makeResult((r) => (r.summary.restart = { ok: true, unavailableMs: 2, attempts: 1, failures: {} }));
+    assert.equal(finding(ok, 'restart')!.alert, false);
+    assert.match(finding(ok, 'restart')!.text, /listened again at once/);
+    assert.equal(finding(makeResult(), 'restart'), undefined, 'no restart phase, no finding');
+  });
+
+  it('sockets: accepts per listener, linger stalls and bytes an RST discarded', () => {
+    const listeners = makeResult((r) => (r.server.stats.acceptedPerListener = [502, 487, 484, 527]));
+    assert.match(finding(listeners, 'sockets')!.text, /Accepts per listening socket: 502 \/ 487 \/ 484 \/ 527/);
+    const lost = makeResult((r) => (r.summary.bytes.lost = 76_438_480));
+    assert.equal(finding(lost, 'sockets')!.alert, true);
+    assert.match(finding(lost, 'sockets')!.text, /76,438,480 response bytes never reached the client/);
+    const linger = makeResult((r) => {
+      r.scenario.close.lingerSeconds = 1;
+      r.server.stats.linger = { closes: 8, blockedMsTotal: 8200, blockedMsMax: 1032 };
+    });
+    assert.match(finding(linger, 'sockets')!.text, /SO_LINGER 1 s blocked up to 1,032 ms .* Linux does not reset/);
+    assert.equal(finding(makeResult(), 'sockets'), undefined);
+  });
+});

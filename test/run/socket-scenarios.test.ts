@@ -20,6 +20,7 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     assert.equal(result.summary.errors['ECONNREFUSED'], 50);
     assert.equal(result.summary.timeWait.peakServer, result.summary.ports.distinct);
     assert.equal(result.series.driver.columns['serverErrors.EADDRINUSE']?.reduce((a, b) => a + b, 0), r.attempts);
+    assert.equal(result.summary.serverErrors['EADDRINUSE'], r.attempts, 'failed listens count as server errors');
   });
 
   it('server-restart with SO_REUSEADDR on both listeners: listening again on the first attempt', async () => {
@@ -90,5 +91,15 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /SO_REUSEPORT is not available: .*TWSTORM_NATIVE_SOCKETS=off.*server\.reusePort: true still run/);
+  });
+});
+
+describe('source addresses', () => {
+  it('two loopback source addresses double what a 500-port range gives one destination', async () => {
+    const { result } = await runInNetns('port-exhaustion', ['connections=1100', 'client.sourceAddresses=[127.0.0.2, 127.0.0.3]', ...SMALL]);
+    assert.equal(result.summary.connections.established, 1000);
+    assert.equal(result.summary.ports.distinct, 1000, 'each address brings its own 500 ports');
+    assert.equal(result.errors['EADDRNOTAVAIL']?.byPhase.connect, 100);
+    assert.equal(result.summary.timeWait.peakClient, 1000);
   });
 });

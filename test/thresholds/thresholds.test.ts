@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/result.js';
 import { evaluateThresholds, formatThresholds, parseExpression, validateThresholds } from '../../src/thresholds/index.js';
+import { makeResult } from '../report/make-result.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/compare/baseline/client-closes-first-20260101T000000Z.json', import.meta.url));
 const result = (): RunResult => JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunResult;
@@ -140,4 +141,13 @@ describe('evaluateThresholds', () => {
     assert.match(lines[2]!, /^ {2}FAIL {2}summary\.latencyMs\.connect\.p99 < 0\.001 +measured 9\.703$/);
     assert.equal(formatThresholds([]), 'thresholds    none');
   });
+});
+
+it('a yes/no figure gates as 1 or 0', () => {
+  const r = makeResult((x) => (x.summary.restart = { ok: false, unavailableMs: 3000, attempts: 30, failures: { EADDRINUSE: 30 } }));
+  const [outcome] = evaluateThresholds({ 'summary.restart.ok': '== 1' }, r);
+  assert.equal(outcome!.measured, 0);
+  assert.equal(outcome!.pass, false);
+  const [failures] = evaluateThresholds({ 'summary.restart.failures.EADDRINUSE': '== 0' }, r);
+  assert.equal(failures!.measured, 30);
 });
