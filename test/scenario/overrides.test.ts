@@ -40,14 +40,14 @@ test('values are YAML: null, flow maps, quoted strings, empty string', () => {
     applyOverrides({ rate: 5 }, [
       'rate=null',
       'environment.sysctls={net.ipv4.tcp_tw_reuse: 2}',
-      'server.host="10.0.0.1"',
+      'server.host="127.0.0.9"',
       'description=',
       'duration=1m30s',
     ]),
     {
       rate: null,
       environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': 2 } },
-      server: { host: '10.0.0.1' },
+      server: { host: '127.0.0.9' },
       description: '',
       duration: '1m30s',
     },
