@@ -85,7 +85,7 @@ export const serveCommand = {
       (port) =>
         `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
         `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.`,
-      (s, errors) => `accepted ${s.accepted}, replied ${s.replied}, closed fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
+      (s, errors) => `accepted ${s.accepted}, replied ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
     );
   },
 };

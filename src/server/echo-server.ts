@@ -28,6 +28,7 @@ export interface EchoServerConfig extends ListenOptions {
 export interface EchoServerStats {
   accepted: number;
   replied: number;
+  /** FINs this server sent first (active closes); answering the client's FIN is not counted. */
   closedFin: number;
   closedRst: number;
   open: number;
@@ -99,6 +100,7 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
     let receivedBytes = 0;
     let replied = false;
     let closing = false;
+    let peerEnded = false;
 
     const closeNow = (): void => {
       if (closing || socket.destroyed) return;
@@ -110,7 +112,9 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
       } else if (mode === 'linger') {
         closeWithLinger(socket, config.close.lingerSeconds, stats, countError);
       } else {
-        stats.closedFin++;
+        // Counted only when this FIN goes first (active close: TIME_WAIT lands here), the
+        // same meaning as the HTTP server's count; a FIN answering the client's is not.
+        if (!peerEnded) stats.closedFin++;
         socket.end();
       }
     };
@@ -138,6 +142,7 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
       if (receivedBytes >= config.requestBytes) reply();
     });
     socket.on('end', () => {
+      peerEnded = true;
       // The client sent its FIN: when the client closes first this is our cue; in any other
       // policy the client gave up early, and holding the socket would only leak it.
       closeNow();

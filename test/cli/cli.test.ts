@@ -296,6 +296,6 @@ describe('twstorm CLI', () => {
     child.kill('SIGINT');
     const { code, stdout } = await exit;
     assert.equal(code, 0);
-    assert.match(stdout, /accepted 1, replied 1, closed fin 1/);
+    assert.match(stdout, /accepted 1, replied 1, server-first closes fin 1/);
   });
 });

@@ -29,6 +29,7 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
     assert.equal(summary.ports.reused, 0);
     assertActiveOpensMatch(out);
     assert.equal(summary.kernel['TcpPassiveOpens'], 1500);
+    assert.equal(out.result.server.stats.closedFin, 0, 'the server only answered the client\'s FINs');
   });
 
   it('server-closes-first: TIME_WAIT on the server side, one per client port; none on the client', async () => {
@@ -45,6 +46,7 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
     assert.equal(summary.timeWait.peakClient, 0);
     assert.deepEqual(out.ss, { client: 0, server: ports });
     assert.equal(ports + summary.ports.reuses, 1500);
+    assert.equal(out.result.server.stats.closedFin, 1500, 'every FIN went first from the server');
     assertActiveOpensMatch(out);
   });
 

@@ -216,7 +216,7 @@ function environmentBlock(r: RunResult): string {
 <dt>Node</dt><dd>${h(env.node)}</dd>
 <dt>twstorm</dt><dd>${h(r.tool.version)}</dd>
 <dt>Run</dt><dd>${h(r.startedAt)} → ${h(r.endedAt)}, stopped by ${h(r.stoppedBy)}${r.interrupted ? ' <span class="flag alert">INTERRUPTED</span>' : ''}</dd>
-<dt>Server</dt><dd>${h(r.server.host)}:${r.server.port}${r.scenario.protocol === 'http' ? ` (HTTP, policy ${h(r.scenario.http.policy)})` : ''}: accepted ${int(s.accepted)}, ${r.scenario.protocol === 'http' ? 'responses' : 'replied'} ${int(s.replied)}, closed with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
+<dt>Server</dt><dd>${h(r.server.host)}:${r.server.port}${r.scenario.protocol === 'http' ? ` (HTTP, policy ${h(r.scenario.http.policy)})` : ''}: accepted ${int(s.accepted)}, ${r.scenario.protocol === 'http' ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
 <dt>Driver cost</dt><dd>CPU ${int(r.summary.driver.cpuUserMs + r.summary.driver.cpuSystemMs)} ms (${ms(r.summary.driver.cpuMsPer1000)} ms per 1,000 connections); event-loop delay p99 ${ms(r.summary.driver.eventLoopDelayMs.p99)} ms, max ${ms(r.summary.driver.eventLoopDelayMs.max)} ms</dd>
 </dl>
 <div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back)</th><th scope="col">scenario asked</th></tr></thead>
