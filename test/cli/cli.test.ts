@@ -62,6 +62,30 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
   }
 }
 
+/**
+ * Starts a run that would go on for a minute, in its own process group (detached), so a test
+ * can signal the whole group as a terminal's Ctrl-C does and then check the group is empty;
+ * after 2.5 s (the run process and its server child are up) it calls `signal`.
+ */
+async function interruptLongRun(
+  outName: string,
+  sets: string[],
+  signal: (pgid: number) => void,
+): Promise<{ pgid: number; code: number | null; stderr: string; results: RunResult[]; exitAfterSignalMs: number }> {
+  const out = path.join(dir, outName);
+  const overrides = ['connections=1000000', 'duration=60s', 'rate=300', ...sets].flatMap((s) => ['--set', s]);
+  const { child, exit } = twstorm(['run', 'client-closes-first', '--out', out, ...overrides], { detached: true });
+  const pgid = child.pid!;
+  await new Promise((r) => setTimeout(r, 2500));
+  const sent = Date.now();
+  signal(pgid);
+  const { code, stderr } = await exit;
+  const exitAfterSignalMs = Date.now() - sent;
+  const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+  const results = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunResult));
+  return { pgid, code, stderr, results, exitAfterSignalMs };
+}
+
 let dir: string;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-cli-'));
@@ -183,74 +207,37 @@ describe('twstorm CLI', () => {
   });
 
   it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {
-    const out = path.join(dir, 'int-out');
-    // Detached: its own process group, so the test can deliver a Ctrl-C the way a terminal
-    // does (to the whole group) and then check that the group is empty.
-    const { child, exit } = twstorm(
-      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
-      { detached: true },
-    );
-    const pgid = child.pid!;
-    // Wait until the run process inside the namespace has its server child (3 processes).
-    await new Promise((r) => setTimeout(r, 2500));
-    process.kill(-pgid, 'SIGINT');
-    const { code, stderr } = await exit;
-    assert.equal(code, 130, stderr);
-    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
-    assert.equal(files.length, 1, `files: ${files.join(', ')}`);
-    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    const run = await interruptLongRun('int-out', [], (pgid) => process.kill(-pgid, 'SIGINT'));
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(run.results.length, 1, `results: ${run.results.length}`);
+    const result = run.results[0]!;
     assert.equal(result.interrupted, true);
     assert.equal(result.stoppedBy, 'interrupted');
     assert.ok(result.summary.connections.established > 100, `established ${result.summary.connections.established}`);
     assert.ok(result.summary.connections.attempted < 1_000_000);
-    await waitFor(() => !groupAlive(pgid), 5000);
+    await waitFor(() => !groupAlive(run.pgid), 5000);
   });
 
   it('a SIGTERM to the outer process alone is passed on: partial result, exit 130', async () => {
-    const out = path.join(dir, 'term-out');
-    const { child, exit } = twstorm(
-      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
-      { detached: true },
-    );
-    await new Promise((r) => setTimeout(r, 2500));
-    child.kill('SIGTERM');
-    const { code, stderr } = await exit;
-    assert.equal(code, 130, stderr);
-    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
-    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
-    assert.equal(result.interrupted, true);
-    await waitFor(() => !groupAlive(child.pid!), 5000);
+    const run = await interruptLongRun('term-out', [], (pgid) => process.kill(pgid, 'SIGTERM'));
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(run.results[0]?.interrupted, true);
+    await waitFor(() => !groupAlive(run.pgid), 5000);
   });
 
   it('a SIGTERM to the whole process group (timeout, CI cancel) still writes the partial result', async () => {
-    const out = path.join(dir, 'group-term-out');
-    const { child, exit } = twstorm(
-      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'duration=60s', '--set', 'rate=300'],
-      { detached: true },
-    );
-    await new Promise((r) => setTimeout(r, 2500));
-    process.kill(-child.pid!, 'SIGTERM');
-    const { code, stderr } = await exit;
-    assert.equal(code, 130, stderr);
-    const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
-    const result = JSON.parse(await readFile(path.join(out, files[0]!), 'utf8')) as RunResult;
+    const run = await interruptLongRun('group-term-out', [], (pgid) => process.kill(-pgid, 'SIGTERM'));
+    assert.equal(run.code, 130, run.stderr);
+    const result = run.results[0]!;
     assert.equal(result.interrupted, true);
     assert.ok(result.server.stats.accepted > 100, 'the server child survived to report its counts');
-    await waitFor(() => !groupAlive(child.pid!), 5000);
+    await waitFor(() => !groupAlive(run.pgid), 5000);
   });
 
   it('Ctrl-C does not wait out a long close.delay', async () => {
-    const out = path.join(dir, 'delay-out');
-    const { child, exit } = twstorm(
-      ['run', 'client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'rate=100', '--set', 'close.delay=20s'],
-      { detached: true },
-    );
-    await new Promise((r) => setTimeout(r, 2500));
-    const sent = Date.now();
-    process.kill(-child.pid!, 'SIGINT');
-    const { code, stderr } = await exit;
-    assert.equal(code, 130, stderr);
-    assert.ok(Date.now() - sent < 10_000, `exit took ${Date.now() - sent} ms after Ctrl-C`);
+    const run = await interruptLongRun('delay-out', ['rate=100', 'close.delay=20s'], (pgid) => process.kill(-pgid, 'SIGINT'));
+    assert.equal(run.code, 130, run.stderr);
+    assert.ok(run.exitAfterSignalMs < 10_000, `exit took ${run.exitAfterSignalMs} ms after the signal`);
   });
 
   it('serve refuses bad arguments with a message and exit 2, a busy port with exit 1', async () => {
