@@ -41,6 +41,17 @@ export interface ChartSpec {
   markers: Marker[];
   /** Fixed x range [min, max]: time charts share one, so their cursors line up. */
   xRange?: [number, number];
+  /** Fixed y maximum: small multiples share one, so equal heights mean equal values. */
+  yMax?: number;
+  /** Small multiples: consecutive charts of one group are drawn side by side under one heading. */
+  group?: ChartGroup;
+}
+
+export interface ChartGroup {
+  id: string;
+  title: string;
+  description: string;
+  notes: string[];
 }
 
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies (yellow left out: too
@@ -100,5 +111,73 @@ export function chartFrom(
       style: styleAt(i),
       points: p.points ?? false,
     })),
+  };
+}
+
+/**
+ * Smallest and largest finite value, in a loop: `Math.max(...values)` passes every value as an
+ * argument and overflows the stack past about 120,000 of them (a long run's driver series).
+ * Empty input gives { min: Infinity, max: -Infinity }.
+ */
+export function extent(values: ArrayLike<number | null>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/**
+ * Buckets across the x range when a chart has more points than a screen can show: about one per
+ * pixel column of the widest plot (1,100 CSS px at the page's max width; 2× for hi-dpi screens).
+ */
+export const DRAW_BUCKETS = 2000;
+
+/**
+ * A chart with at most a few points per bucket of its x range, for drawing: in each bucket the
+ * first and last point and, for every series, the point of its minimum and of its maximum. A
+ * spike one sample wide survives (its maximum is kept), and so does a dip; a line drawn through
+ * the kept points covers the same pixels as the full series would. Charts within the limit are
+ * returned unchanged.
+ */
+export function downsampleForDrawing(spec: ChartSpec, buckets = DRAW_BUCKETS): ChartSpec {
+  const n = spec.x.length;
+  if (n <= buckets * 2) return spec;
+  const lo = spec.x[0]!;
+  const hi = spec.x[n - 1]!;
+  const width = (hi - lo) / buckets || 1;
+  const keep: number[] = [];
+  let start = 0;
+  while (start < n) {
+    const bucket = Math.min(buckets - 1, Math.floor((spec.x[start]! - lo) / width));
+    let end = start + 1;
+    while (end < n && Math.min(buckets - 1, Math.floor((spec.x[end]! - lo) / width)) === bucket) end++;
+    const picked = new Set<number>([start, end - 1]);
+    for (const series of spec.series) {
+      let minAt = -1;
+      let maxAt = -1;
+      for (let i = start; i < end; i++) {
+        const v = series.values[i];
+        if (v === null || v === undefined) continue;
+        if (minAt < 0 || v < series.values[minAt]!) minAt = i;
+        if (maxAt < 0 || v > series.values[maxAt]!) maxAt = i;
+      }
+      if (minAt >= 0) picked.add(minAt).add(maxAt);
+    }
+    keep.push(...[...picked].sort((a, b) => a - b));
+    start = end;
+  }
+  return {
+    ...spec,
+    x: keep.map((i) => spec.x[i]!),
+    series: spec.series.map((s) => ({ ...s, values: keep.map((i) => s.values[i] ?? null), points: false })),
+    notes: [
+      ...spec.notes,
+      `Drawn from ${keep.length.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} points: in each of ${buckets.toLocaleString('en-US')} slices of the time axis the lowest and highest value of every line is kept, so no spike or dip is lost; the result JSON holds every point.`,
+    ],
   };
 }

@@ -28,30 +28,39 @@ export const CLIENT_JS = String.raw`
     return out;
   }
 
-  // Vertical dashed lines with a label: the moment the port range ran out.
+  // Vertical dashed lines with a label: the moment the port range ran out. The labels sit in a
+  // band above the plot (uPlot's top padding, sized for one row per marker), so no label is
+  // ever drawn over a line; a label that would run past the right edge ends at its marker.
+  var MARKER_ROW = 16;
+  function markerBand(markers) { return markers.length ? 6 + MARKER_ROW * markers.length : null; }
   function markersPlugin(markers) {
     return {
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx;
+          var dpr = devicePixelRatio;
           ctx.save();
           markers.forEach(function (m, i) {
             var x = Math.round(u.valToPos(m.x, 'x', true));
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
             ctx.strokeStyle = '#a40e26';
-            ctx.lineWidth = 2 * devicePixelRatio;
-            ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+            ctx.lineWidth = 2 * dpr;
+            ctx.setLineDash([6 * dpr, 4 * dpr]);
             ctx.beginPath();
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
             ctx.stroke();
             ctx.setLineDash([]);
             ctx.fillStyle = '#a40e26';
-            ctx.font = (12 * devicePixelRatio) + 'px system-ui, sans-serif';
+            ctx.font = (12 * dpr) + 'px system-ui, sans-serif';
             // uPlot leaves its axis text alignment on the context; set ours explicitly.
-            ctx.textAlign = 'left';
             ctx.textBaseline = 'alphabetic';
-            ctx.fillText('\u25BC ' + m.label, x + 4 * devicePixelRatio, u.bbox.top + (14 + 14 * i) * devicePixelRatio);
+            var text = '\u25BC ' + m.label;
+            var right = u.bbox.left + u.bbox.width;
+            var fitsRight = x + 4 * dpr + ctx.measureText(text).width <= right;
+            ctx.textAlign = fitsRight ? 'left' : 'right';
+            var y = u.bbox.top - (markers.length - 1 - i) * MARKER_ROW * dpr - 4 * dpr;
+            ctx.fillText(text, fitsRight ? x + 4 * dpr : x + 6 * dpr, y);
           });
           ctx.restore();
         }]
@@ -71,9 +80,10 @@ export const CLIENT_JS = String.raw`
       width: widthOf(el),
       height: 280,
       plugins: spec.markers.length ? [markersPlugin(spec.markers)] : [],
+      padding: [markerBand(spec.markers), null, null, null],
       cursor: isTime ? { sync: { key: 'twstorm-time', setSeries: true } } : {},
       legend: { live: true, markers: { dash: function (u, i) { return i === 0 ? 'solid' : spec.series[i - 1].style.legend; } } },
-      scales: { x: logX ? { time: false, distr: 3 } : spec.xRange ? { time: false, range: function () { return spec.xRange; } } : { time: false }, y: { range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.08 : 1]; } } },
+      scales: { x: logX ? { time: false, distr: 3 } : spec.xRange ? { time: false, range: function () { return spec.xRange; } } : { time: false }, y: { range: function (u, lo, hi) { var top = spec.yMax != null ? spec.yMax : hi; return [0, top > 0 ? top * 1.08 : 1]; } } },
       axes: [
         {
           label: spec.xLabel,

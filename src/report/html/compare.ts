@@ -4,6 +4,7 @@ import type { RunResult } from '../../metrics/result.js';
 import { int, ms } from '../../util/format.js';
 import { timeWaitSide } from '../story.js';
 import { oneChange } from '../verdict.js';
+import { extent } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 
 export type Rank = 'best' | 'worst' | null;
@@ -14,8 +15,12 @@ export interface Cell {
 }
 
 export interface ComparisonTable {
+  /** 'run', then one per cell. */
   headers: string[];
-  rows: Array<{ run: string; cells: Cell[] }>;
+  /** Per cell column: words that may wrap (left-aligned) rather than a figure. */
+  textual: boolean[];
+  /** `change`: the verdict's one change, a sentence: drawn as a full-width row under the run's figures, never as a column that would push the table past the page. */
+  rows: Array<{ run: string; cells: Cell[]; change: string }>;
 }
 
 interface Column {
@@ -24,6 +29,8 @@ interface Column {
   text: (r: RunResult) => string;
   /** Which way is better; null: not ranked (a description, not a score). */
   better: 'lower' | 'higher' | null;
+  /** Words that may wrap (error lists), not a single figure. */
+  textual?: boolean;
 }
 
 const COLUMNS: Column[] = [
@@ -41,12 +48,14 @@ const COLUMNS: Column[] = [
       return `${int(r.summary.connections.failed)}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
     },
     better: 'lower',
+    textual: true,
   },
   {
     header: 'server errors',
     value: (r) => Object.values(r.summary.serverErrors).reduce((a, b) => a + b, 0),
     text: (r) => Object.entries(r.summary.serverErrors).map(([code, n]) => `${code} ${int(n)}`).join(', ') || '0',
     better: 'lower',
+    textual: true,
   },
   { header: 'conn/s', value: (r) => r.summary.connections.ratePerSec, text: (r) => int(r.summary.connections.ratePerSec), better: 'higher' },
   {
@@ -57,7 +66,6 @@ const COLUMNS: Column[] = [
   },
   { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), better: null },
   { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(r.summary.ports.exhaustedAtMs)} ms`), better: null },
-  { header: 'one change', value: () => null, text: (r) => oneChange(r).change, better: null },
 ];
 
 /**
@@ -97,9 +105,11 @@ export function comparisonTable(results: RunResult[]): ComparisonTable {
   const ranks = columns.map((column) => rankColumn(results.map(column.value), column.better));
   return {
     headers: ['run', ...columns.map((c) => c.header)],
+    textual: columns.map((c) => c.textual === true),
     rows: results.map((r, i) => ({
       run: runLabel(r),
       cells: columns.map((column, j) => ({ text: column.text(r), rank: ranks[j]![i] ?? null })),
+      change: oneChange(r).change,
     })),
   };
 }
@@ -108,8 +118,7 @@ export function comparisonTable(results: RunResult[]): ComparisonTable {
 export function rankColumn(values: Array<number | null>, better: 'lower' | 'higher' | null): Rank[] {
   const known = values.filter((v): v is number => v !== null);
   if (better === null || known.length < 2) return values.map(() => null);
-  const lo = Math.min(...known);
-  const hi = Math.max(...known);
+  const { min: lo, max: hi } = extent(known);
   if (lo === hi) return values.map(() => null);
   const best = better === 'lower' ? lo : hi;
   const worst = better === 'lower' ? hi : lo;

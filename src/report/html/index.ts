@@ -6,7 +6,8 @@ import { verdict } from '../verdict.js';
 import { loadChartAssets } from './assets.js';
 import { comparisonTable } from './compare.js';
 import { latencyCharts, percentileRows } from './latency.js';
-import { renderPage } from './page.js';
+import { downsampleForDrawing } from './chart-spec.js';
+import { renderPage, scenarioNames } from './page.js';
 import { reuseChart } from './reuse.js';
 import { timelineCharts } from './timeline.js';
 
@@ -19,7 +20,7 @@ export interface HtmlReportOptions {
 
 export async function renderHtmlReport(results: RunResult[], options: HtmlReportOptions = {}): Promise<string> {
   if (results.length === 0) throw new Error('renderHtmlReport: no result to render (pass at least one RunResult)');
-  const names = [...new Set(results.map((r) => r.scenario.name))];
+  const names = scenarioNames(results);
   const title =
     options.title ??
     (results.length === 1 ? `twstorm: ${names[0]}` : `twstorm: ${names.join(', ')} — ${results.length} runs compared`);
@@ -31,8 +32,10 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
     results,
     verdicts: results.map(verdict),
     comparison: results.length > 1 ? comparisonTable(results) : null,
-    timeline: timelineCharts(results),
-    latency,
+    // Long runs hold more points than a screen has pixels; draw a min/max-preserving subset.
+    timeline: timelineCharts(results).map((c) => downsampleForDrawing(c)),
+    latency: latency.charts,
+    latencyNotes: latency.notes,
     reuse,
     percentiles: percentileRows(results),
     assets,

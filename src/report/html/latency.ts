@@ -37,10 +37,18 @@ export interface Curve {
   ms: number[];
 }
 
-/** The percentile curve of one encoded microsecond histogram, up to its last recorded value. */
+/**
+ * The percentile curve of one encoded microsecond histogram, up to its last recorded value.
+ * A histogram that does not decode (a hand-edited file) gives no curve, not a crashed report.
+ */
 export async function percentileCurve(encoded: string): Promise<Curve> {
   await initHistograms();
-  const h = decodeHistogram(encoded);
+  let h;
+  try {
+    h = decodeHistogram(encoded);
+  } catch {
+    return { x: [], ms: [] };
+  }
   try {
     const n = h.totalCount;
     if (n === 0) return { x: [], ms: [] };
@@ -63,31 +71,46 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
 
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+const sameCurve = (a: Curve, b: Curve): boolean =>
+  a.x.length > 0 && a.x.length === b.x.length && a.x.every((v, i) => v === b.x[i] && a.ms[i] === b.ms[i]);
+
+export const SAME_FIRST_BYTE_TOTAL =
+  'First byte and total are equal at every percentile (the whole response arrived with its first byte), so they are drawn as one line, "first byte = total".';
+
+export interface LatencyCharts {
+  charts: ChartSpec[];
+  /** Sentences the page prints above the charts (why two phases share one line). */
+  notes: string[];
+}
+
 /**
  * One chart with all four phases for a single run; one chart per phase, variants overlaid, for
- * a comparison (four phases × N variants on one chart would be unreadable).
+ * a comparison (four phases × N variants on one chart would be unreadable). Where first byte
+ * and total are the same curve (one small response read at once), two lines would be drawn
+ * exactly on top of each other and the legend would promise a line that cannot be seen: they
+ * become one, and the page says so.
  */
-export async function latencyCharts(results: RunResult[]): Promise<ChartSpec[]> {
-  const groups: Array<{ id: string; title: string; parts: Array<{ label: string; encoded: string }> }> =
+export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts> {
+  const curves = await Promise.all(
+    results.map(async (r) => {
+      const entries = await Promise.all(phasesOf(r).map(async (p) => [p.key, await percentileCurve(r.histograms[p.key])] as const));
+      return new Map<PhaseKey, Curve>(entries);
+    }),
+  );
+  const merged = curves.every((c) => c.has('firstByte') && sameCurve(c.get('firstByte')!, c.get('total')!));
+  const label = (key: PhaseKey): string => (merged && key === 'firstByte' ? 'first byte = total' : PHASES.find((p) => p.key === key)!.label);
+  const shown = (r: RunResult): PhaseKey[] => phasesOf(r).map((p) => p.key).filter((k) => !(merged && k === 'total'));
+  const groups: Array<{ id: string; title: string; parts: Array<{ label: string; curve: Curve }> }> =
     results.length === 1
-      ? [
-          {
-            id: 'latency',
-            title: 'Latency by percentile',
-            parts: phasesOf(results[0]!).map((p) => ({ label: p.label, encoded: results[0]!.histograms[p.key] })),
-          },
-        ]
-      : PHASES.map((p) => ({
+      ? [{ id: 'latency', title: 'Latency by percentile', parts: shown(results[0]!).map((k) => ({ label: label(k), curve: curves[0]!.get(k)! })) }]
+      : PHASES.filter((p) => !(merged && p.key === 'total')).map((p) => ({
           id: `latency-${p.key}`,
-          title: `${p.label} latency by percentile`,
-          parts: results
-            .filter((r) => phasesOf(r).includes(p))
-            .map((r) => ({ label: runLabel(r), encoded: r.histograms[p.key] })),
+          title: `${label(p.key)} latency by percentile`,
+          parts: results.flatMap((r, i) => (shown(r).includes(p.key) ? [{ label: runLabel(r), curve: curves[i]!.get(p.key)! }] : [])),
         }));
   const charts: ChartSpec[] = [];
   for (const group of groups) {
-    const curves = await Promise.all(group.parts.map((part) => percentileCurve(part.encoded)));
-    const kept = group.parts.map((part, i) => ({ part, curve: curves[i]! })).filter(({ curve }) => curve.x.length > 0);
+    const kept = group.parts.filter(({ curve }) => curve.x.length > 0);
     if (kept.length === 0) continue;
     const aligned = alignTables(kept.map(({ curve }) => ({ x: curve.x, columns: [curve.ms] })));
     charts.push({
@@ -99,11 +122,11 @@ export async function latencyCharts(results: RunResult[]): Promise<ChartSpec[]> 
       xLabel: 'percentile',
       yLabel: 'ms',
       x: aligned.x,
-      series: kept.map(({ part }, i) => ({ label: part.label, values: aligned.columns[i]!, style: styleAt(i), points: false })),
+      series: kept.map((part, i) => ({ label: part.label, values: aligned.columns[i]!, style: styleAt(i), points: false })),
       markers: [],
     });
   }
-  return charts;
+  return { charts, notes: merged ? [SAME_FIRST_BYTE_TOTAL] : [] };
 }
 
 export interface PercentileRow {

@@ -3,7 +3,7 @@
 // decades apart).
 import type { RunResult } from '../../metrics/result.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
-import { styleAt, type ChartSpec } from './chart-spec.js';
+import { extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 
 const BINS_PER_DECADE = 4;
@@ -13,8 +13,14 @@ const MAX_QUANTILES = 4000;
 /** Counts per log bin, from the encoded microsecond histogram; bin edges are in ms. */
 export async function reuseBins(encoded: string): Promise<Map<number, number>> {
   await initHistograms();
-  const h = decodeHistogram(encoded);
   const bins = new Map<number, number>();
+  let h;
+  try {
+    h = decodeHistogram(encoded);
+  } catch {
+    // A histogram that does not decode (a hand-edited file) shows no reuse, not a crashed report.
+    return bins;
+  }
   try {
     const n = h.totalCount;
     if (n === 0) return bins;
@@ -39,9 +45,9 @@ export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null
   const all = await Promise.all(results.map((r) => reuseBins(r.histograms.portReuseInterval)));
   const used = all.map((bins, i) => ({ bins, result: results[i]! })).filter(({ bins }) => bins.size > 0);
   if (used.length === 0) return null;
-  const indices = used.flatMap(({ bins }) => [...bins.keys()]);
-  const lo = Math.min(...indices);
-  const hi = Math.max(...indices) + 1;
+  const indices = extent(used.flatMap(({ bins }) => [...bins.keys()]));
+  const lo = indices.min;
+  const hi = indices.max + 1;
   // Stepped lines need the right edge of the last bin too.
   const binIndices = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
   return {

@@ -31,12 +31,23 @@ caption { text-align:left; }
 table { border-collapse:collapse; font-size:.88rem; margin:.4rem 0; }
 th, td { border:1px solid var(--line); padding:.25rem .5rem; text-align:right; vertical-align:top; }
 th:first-child, td:first-child, td.text, th.text { text-align:left; }
+td.num { white-space:nowrap; }
+table.comparison { width:100%; }
+table.comparison td.text { min-width:7em; }
+table.comparison th[scope=col] { vertical-align:bottom; }
+/* The mark goes under its figure: beside it, it made every ranked column twice as wide. */
+table.comparison .rank { display:block; }
+table.comparison tbody.run { border-top:2px solid var(--line); }
+table.comparison tr.one-change td { color:var(--fg); background:#f0f6fc; }
+table.comparison tr.one-change .flag { color:var(--accent); }
 thead th { background:#f6f8fa; }
 .table-wrap { overflow-x:auto; }
 .rank { font-weight:700; white-space:nowrap; }
 .rank.best { color:var(--ok); }
 .rank.worst { color:var(--alert); }
 .charts { display:grid; grid-template-columns:1fr; gap:18px; }
+.multiples > h3 { margin-top:.4rem; }
+.multiples figure.chart h3 { font-size:.92rem; font-weight:600; }
 figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }
 .plot { min-height:280px; }
 .uplot .legend { font-size:.8rem; }

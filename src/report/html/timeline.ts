@@ -4,7 +4,7 @@
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../metrics/result.js';
 import { clientPortsHeld } from '../figures.js';
-import { chartFrom, type ChartSpec, type Marker } from './chart-spec.js';
+import { chartFrom, extent, styleAt, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = { x: number[]; label: string; values: Array<number | null>; points?: boolean };
 
@@ -35,6 +35,8 @@ const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOS
 function statesChart(results: RunResult[]): ChartSpec {
   const label = labeller(results);
   const parts: Part[] = [];
+  // sockstat has no sides; in a comparison it would double the lines without telling variants apart.
+  const sockstat = results.length === 1;
   for (const r of results) {
     const census = r.series.census;
     for (const side of ['client', 'server'] as const) {
@@ -45,16 +47,20 @@ function statesChart(results: RunResult[]): ChartSpec {
         parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census[side][state]!, points: true });
       }
     }
-    // sockstat has no sides; in a comparison it would double the lines without telling variants apart.
-    if (results.length === 1) parts.push({ x: secs(r.series.kernel.t), label: 'sockstat tw (both sides)', values: r.series.kernel.tw });
+    if (sockstat) parts.push({ x: secs(r.series.kernel.t), label: SOCKSTAT_LABEL, values: r.series.kernel.tw });
   }
+  // The caption says only what is drawn: the sockstat line is promised only where there is one.
   return chartFrom(
     {
       id: 'states',
       title: 'TCP states by side',
-      description: 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp, with /proc/net/sockstat tw sampled more often.',
+      description: sockstat
+        ? 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp, with /proc/net/sockstat tw sampled more often.'
+        : 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp.',
       notes: [
-        'Census points (with markers) are taken every census interval; sockstat tw (no markers) every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.',
+        sockstat
+          ? `Census points (with markers) are taken every census interval; "${SOCKSTAT_LABEL}" (no markers) every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.`
+          : 'Census points are taken every census interval. The listening socket is left out. Each run\'s own report also draws /proc/net/sockstat tw.',
       ],
       kind: 'time',
       xLabel: 'run time (s)',
@@ -64,6 +70,8 @@ function statesChart(results: RunResult[]): ChartSpec {
     parts,
   );
 }
+
+export const SOCKSTAT_LABEL = 'sockstat tw (both sides)';
 
 const rank = (state: string): number => {
   const i = STATE_ORDER.indexOf(state);
@@ -216,15 +224,69 @@ function kernelChart(results: RunResult[]): ChartSpec {
   );
 }
 
+/**
+ * A comparison chart with more lines than this is drawn as small multiples, one panel per run:
+ * past about six, overlaid lines and their legend can no longer be told apart.
+ */
+export const MAX_OVERLAID_LINES = 6;
+
+type Builder = (results: RunResult[]) => ChartSpec | null;
+const BUILDERS: Builder[] = [statesChart, ratesChart, errorsChart, portsChart, kernelChart];
+
 export function timelineCharts(results: RunResult[]): ChartSpec[] {
-  const charts = [statesChart(results), ratesChart(results), errorsChart(results), portsChart(results), kernelChart(results)].filter(
-    (c): c is ChartSpec => c !== null,
-  );
-  // One x range for all: a synchronised cursor only means something if the axes agree.
-  const xs = charts.flatMap((c) => c.x);
-  if (xs.length > 0) {
-    const range: [number, number] = [Math.min(0, ...xs), Math.max(...xs)];
-    for (const c of charts) c.xRange = range;
+  const charts: ChartSpec[] = [];
+  for (const build of BUILDERS) {
+    const overlaid = build(results);
+    if (overlaid === null) continue;
+    if (results.length === 1 || overlaid.series.length <= MAX_OVERLAID_LINES) charts.push(overlaid);
+    else charts.push(...smallMultiples(overlaid, results, build));
   }
+  // One x range for all: a synchronised cursor only means something if the axes agree.
+  let lo = 0;
+  let hi = -Infinity;
+  for (const c of charts) {
+    const e = extent(c.x);
+    lo = Math.min(lo, e.min);
+    hi = Math.max(hi, e.max);
+  }
+  if (hi > -Infinity) for (const c of charts) c.xRange = [lo, hi];
   return charts;
+}
+
+/**
+ * One panel per run, under the overlaid chart's title: the same y maximum on every panel (equal
+ * heights are equal values) and the same colour and dash for the same line in every panel.
+ */
+function smallMultiples(overlaid: ChartSpec, results: RunResult[], build: Builder): ChartSpec[] {
+  const panels = results
+    .map((r, i) => ({ r, i, chart: build([r]) }))
+    .filter((p): p is { r: RunResult; i: number; chart: ChartSpec } => p.chart !== null);
+  const styles = new Map<string, LineStyle>();
+  let yMax = 0;
+  for (const { chart } of panels) {
+    for (const s of chart.series) {
+      if (!styles.has(s.label)) styles.set(s.label, styleAt(styles.size));
+      yMax = Math.max(yMax, extent(s.values).max);
+    }
+  }
+  const first = panels[0]?.chart ?? overlaid;
+  return panels.map(({ r, i, chart }) => ({
+    ...chart,
+    id: `${overlaid.id}-${i + 1}`,
+    title: runLabel(r),
+    // The group's heading carries the description; under each panel it would only repeat.
+    description: '',
+    notes: [],
+    series: chart.series.map((s) => ({ ...s, style: styles.get(s.label)! })),
+    yMax: yMax > 0 ? yMax : undefined,
+    group: {
+      id: overlaid.id,
+      title: overlaid.title,
+      description: first.description,
+      notes: [
+        ...first.notes,
+        `One panel per run (${overlaid.series.length} lines would not read on one chart); every panel has the same axes and draws the same line the same way.`,
+      ],
+    },
+  }));
 }

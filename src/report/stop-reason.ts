@@ -1,0 +1,24 @@
+// Why the load stopped, in words, for every renderer. The result stores a code ("count",
+// "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
+import type { RunResult } from '../metrics/result.js';
+import { int, seconds } from '../util/format.js';
+
+export function stopReason(result: RunResult): string {
+  const s = result.scenario;
+  switch (result.stoppedBy) {
+    case 'count': {
+      const n = s.protocol === 'http' ? s.http?.requests : s.connections;
+      const what = s.protocol === 'http' ? 'requests' : 'connections';
+      return typeof n === 'number' ? `all ${int(n)} ${what} were made` : `all ${what} were made`;
+    }
+    case 'duration':
+      return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';
+    case 'interrupted':
+      return 'it was interrupted (SIGINT or SIGTERM); the figures cover only the part that ran';
+    case 'error':
+      return 'an error ended it early';
+    default:
+      // A result file from elsewhere may hold anything here: say what it holds, not a guess.
+      return `an unknown reason (“${String(result.stoppedBy)}”)`;
+  }
+}
