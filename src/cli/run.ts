@@ -5,8 +5,7 @@ import { evaluateThresholds, formatThresholds, validateThresholds } from '../thr
 import path from 'node:path';
 import { chooseIsolation, RunError, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
-import { renderTerminalSummary } from '../report/terminal.js';
-import { renderTerminalComparison } from '../report/terminal-compare.js';
+import { renderRunOutput } from '../report/terminal.js';
 import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp } from '../run/run-scenario.js';
@@ -111,9 +110,7 @@ export const runCommand = {
       if (argv.json) {
         process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);
       } else {
-        for (const { result, resultPath } of outcomes) process.stdout.write(`${renderTerminalSummary(result, resultPath)}\n\n`);
-        if (variants.length > 0) process.stdout.write(`${renderTerminalComparison(results)}\n`);
-        process.stdout.write(`\nHTML report: ${reports.at(-1)}\n`);
+        process.stdout.write(renderRunOutput(outcomes, reports));
       }
       let thresholdsFailed = false;
       if (Object.keys(scenario.thresholds).length > 0) {

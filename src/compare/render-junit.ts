@@ -2,21 +2,11 @@
 // metric, a <failure> for each regression. CI systems (GitHub via actions, GitLab, Jenkins)
 // show these as test results. Everything user-supplied is escaped, and characters XML 1.0
 // forbids (control characters other than tab, newline, carriage return) are dropped.
+import { escapeXml as xmlEscape } from '../report/escape.js';
 import type { CompareReport } from './compare.js';
 import { shortMetric, value, why } from './render-common.js';
 
-// XML 1.0 Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-export function xmlEscape(text: string): string {
-  return text
-    .replace(NOT_XML_CHAR, '')
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
-}
+export { xmlEscape };
 
 const attr = (name: string, v: string | number): string => `${name}="${xmlEscape(String(v))}"`;
 

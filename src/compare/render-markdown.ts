@@ -1,22 +1,24 @@
 // The comparison as GitHub-flavoured Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY).
 // Only regressions and improvements are listed in full per scenario; unchanged figures are
 // counted, so a summary of twenty scenarios stays readable.
+// Every name, path and note is escaped (escapeMarkdown): a scenario name from a result file must
+// not add HTML, a link or a table column to a CI job summary.
+import { escapeMarkdown as cell } from '../report/escape.js';
 import type { CompareReport } from './compare.js';
 import { change, shortMetric, value } from './render-common.js';
-
-// Table cells must not break the table: escape the pipe and keep each cell on one line.
-const cell = (s: string): string => s.replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
 
 export function renderCompareMarkdown(report: CompareReport): string {
   const out: string[] = [];
   out.push(`## twstorm compare: ${report.failed ? '❌ regression' : '✅ no regression'}`, '');
-  out.push(`Baseline \`${cell(report.baseline)}\`, current \`${cell(report.current)}\`, tolerance ${report.tolerancePct}%.`, '');
+  // Paths as escaped text, not code spans: a backtick in a path would end a code span, and
+  // inside one a backslash escape does not work.
+  out.push(`Baseline ${cell(report.baseline)}, current ${cell(report.current)}, tolerance ${report.tolerancePct}%.`, '');
   out.push('| scenario | metric | baseline | current | change | status |', '| --- | --- | ---: | ---: | ---: | --- |');
   for (const s of report.scenarios) {
     const shown = s.metrics.filter((m) => m.status === 'regression' || m.status === 'improvement');
     for (const m of shown) {
       const status = m.status === 'regression' ? '❌ regression' : '✅ improved';
-      out.push(`| ${cell(s.scenario)} | ${cell(shortMetric(m.metric))} | ${value(m.baseline)} | ${value(m.current)} | ${change(m)} | ${status} |`);
+      out.push(`| ${cell(s.scenario)} | ${cell(shortMetric(m.metric))} | ${cell(value(m.baseline))} | ${cell(value(m.current))} | ${cell(change(m))} | ${status} |`);
     }
     const quiet = s.metrics.length - shown.length;
     if (quiet > 0) out.push(`| ${cell(s.scenario)} | ${quiet} other figure${quiet === 1 ? '' : 's'} | | | | within tolerance |`);

@@ -1,5 +1,6 @@
 // The comparison as a terminal table: one block per scenario, regressions marked so they
 // stand out in a CI log, then the environment notes.
+import { stripControl } from '../report/escape.js';
 import type { CompareReport } from './compare.js';
 import { change, shortMetric, value } from './render-common.js';
 
@@ -7,20 +8,20 @@ const MARK = { regression: 'REGRESSION', improvement: 'improved', unchanged: '',
 
 export function renderCompareTerminal(report: CompareReport): string {
   const out: string[] = [];
-  out.push(`twstorm compare · baseline ${report.baseline} · current ${report.current} · tolerance ${report.tolerancePct}%`);
+  out.push(`twstorm compare · baseline ${stripControl(report.baseline)} · current ${stripControl(report.current)} · tolerance ${report.tolerancePct}%`);
   for (const s of report.scenarios) {
-    out.push('', `${s.scenario}  (${s.regressions === 0 ? 'no regression' : `${s.regressions} regression${s.regressions > 1 ? 's' : ''}`})`);
-    const rows = s.metrics.map((m) => [shortMetric(m.metric), value(m.baseline), value(m.current), change(m), MARK[m.status]]);
+    out.push('', `${stripControl(s.scenario)}  (${s.regressions === 0 ? 'no regression' : `${s.regressions} regression${s.regressions > 1 ? 's' : ''}`})`);
+    const rows = s.metrics.map((m) => [stripControl(shortMetric(m.metric)), value(m.baseline), value(m.current), change(m), MARK[m.status]]);
     const header = ['metric', 'baseline', 'current', 'change', ''];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
     const line = (cells: string[]): string =>
       `  ${cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd();
     out.push(line(header));
     for (const r of rows) out.push(line(r));
-    for (const note of s.noise) out.push(`  note: ${note}`);
+    for (const note of s.noise) out.push(`  note: ${stripControl(note)}`);
   }
-  for (const name of report.missing) out.push('', `${name}: MISSING — in the baseline but no current result (did its run fail?)`);
-  for (const name of report.added) out.push('', `${name}: new — no baseline to compare with`);
+  for (const name of report.missing) out.push('', `${stripControl(name)}: MISSING — in the baseline but no current result (did its run fail?)`);
+  for (const name of report.added) out.push('', `${stripControl(name)}: new — no baseline to compare with`);
   out.push('');
   out.push(
     report.failed

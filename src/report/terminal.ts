@@ -1,8 +1,14 @@
-// The terminal summary of one run: the figures a user looks for first, then the story.
+// The terminal summary of one run: the figures a user looks for first, then the story. Text
+// from the result (scenario name, variant, error codes, sysctl names) may come from a file
+// someone was sent: every line goes through stripControl, so no escape sequence reaches the
+// terminal.
 import type { RunResult } from '../metrics/result.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import { int, ms, seconds } from '../util/format.js';
+import { stripControl } from './escape.js';
+import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
+import { renderTerminalComparison } from './terminal-compare.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = [
   ['TcpActiveOpens', 'ActiveOpens'],
@@ -19,13 +25,16 @@ const KERNEL_SHOWN: Array<[string, string]> = [
   ['TcpExtTCPAbortOnLinger', 'AbortOnLinger'],
 ];
 
-export function renderTerminalSummary(result: RunResult, resultPath?: string): string {
+/** One run's summary; with its files, they close the block (result JSON, then its HTML report). */
+export function renderTerminalSummary(result: RunResult, resultPath?: string, reportPath?: string): string {
   const { summary: s, environment: env, scenario } = result;
   const out: string[] = [];
   const where = env.isolation === 'netns' ? `network namespace (${env.how})` : `HOST network (${env.how})`;
-  out.push(`twstorm ${result.tool.version} · ${scenario.name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
+  const name = result.variant ? `${scenario.name} [${result.variant.label}]` : scenario.name;
+  out.push(`twstorm ${result.tool.version} · ${name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
   if (env.notice) out.push(`!! ${env.notice}`);
   out.push('');
+  out.push(row('stopped', `because ${stopReason(result)}`));
   const c = s.connections;
   out.push(
     row('connections', `attempted ${int(c.attempted)}  established ${int(c.established)}  completed ${int(c.completed)}` +
@@ -94,8 +103,27 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string): s
   out.push(row('sysctls', Object.entries(env.sysctls).map(([k, v]) => `${k.replace(/^net\.(ipv4|core)\./, '')}=${v ?? '–'}`).join('  ')));
   out.push('');
   for (const line of story(result)) out.push(`→ ${line}`);
-  if (resultPath) out.push('', `result: ${resultPath}`);
-  return out.join('\n');
+  if (resultPath || reportPath) out.push('');
+  if (resultPath) out.push(`result: ${resultPath}`);
+  if (reportPath) out.push(`HTML report: ${reportPath}`);
+  return out.map(stripControl).join('\n');
+}
+
+/**
+ * All `twstorm run` prints after the load: each run's summary with its result and HTML report,
+ * then for a matrix the comparison table and the comparison report; one blank line between
+ * blocks. `reports` is one HTML path per run, in order, and the comparison's last when there
+ * are several runs (as the run command writes them).
+ */
+export function renderRunOutput(runs: Array<{ result: RunResult; resultPath: string }>, reports: string[]): string {
+  const blocks = runs.map(({ result, resultPath }, i) => renderTerminalSummary(result, resultPath, reports[i]));
+  if (runs.length > 1) {
+    const compared = reports[runs.length];
+    blocks.push(
+      renderTerminalComparison(runs.map((r) => r.result)) + (compared ? `\n\nHTML report comparing all ${runs.length} runs: ${stripControl(compared)}` : ''),
+    );
+  }
+  return `${blocks.join('\n\n')}\n`;
 }
 
 const row = (label: string, text: string): string => `${label.padEnd(14)}${text}`;

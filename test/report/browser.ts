@@ -22,7 +22,29 @@ export interface PageReport {
   screenshot: Buffer;
   /** Share of screenshot bytes: a blank PNG compresses to almost nothing. */
   screenshotBytes: number;
+  /** Arguments of every call the page made to the `__xss` binding (a payload that ran). */
+  executed: string[];
+  /** Content-Security-Policy violations the page reported: "directive sample". */
+  cspViolations: string[];
+  /** Elements a payload would add if it became markup: img, svg, iframe, on* attributes, javascript: links… */
+  injected: string[];
+  /** <script> elements in the document (twstorm writes three: data, uPlot, client). */
+  scripts: number;
 }
+
+/** What a payload would leave in the DOM if it were parsed as markup instead of shown as text. */
+const INJECTED_SCRIPT = `[...document.querySelectorAll('*')].flatMap((el) => {
+  const found = [];
+  const tag = el.tagName.toLowerCase();
+  if (['img', 'svg', 'iframe', 'object', 'embed', 'base', 'form', 'a'].includes(tag) && !(tag === 'a' && el.closest('nav'))) found.push(tag);
+  if (tag === 'meta' && /refresh/i.test(el.getAttribute('http-equiv') || '')) found.push('meta[refresh]');
+  for (const attr of el.getAttributeNames()) if (/^on/i.test(attr)) found.push(tag + '[' + attr + ']');
+  for (const attr of ['href', 'src', 'action', 'formaction']) {
+    const v = el.getAttribute(attr);
+    if (v && /^\s*javascript:/i.test(v)) found.push(tag + '[' + attr + '=javascript:]');
+  }
+  return found;
+})`;
 
 /** Counts non-white pixels on each chart's canvases (an empty canvas is all transparent). */
 const INK_SCRIPT = `[...document.querySelectorAll('figure.chart')].map((fig) => {
@@ -66,6 +88,16 @@ export async function inspectReport(html: string, options: { width?: number } = 
       if (msg.type() === 'error') consoleErrors.push(msg.text());
     });
     page.on('pageerror', (err) => consoleErrors.push(String(err)));
+    // A payload that runs calls this binding (or would set a global, which the binding also
+    // sees through its first argument): the XSS tests assert it was never called. Bindings and
+    // init scripts come through the DevTools protocol, so the page's CSP does not block them.
+    const executed: string[] = [];
+    await page.exposeBinding('__xss', (_source, what: unknown) => {
+      executed.push(String(what));
+    });
+    await page.addInitScript(
+      "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', function (e) { window.__cspViolations.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)); });",
+    );
     // Every request goes through here: the report file itself is served, anything else
     // (http, https, another file, a data: fetch) is recorded and refused.
     await context.route('**/*', async (route) => {
@@ -80,9 +112,12 @@ export async function inspectReport(html: string, options: { width?: number } = 
     const charts = (await page.evaluate(INK_SCRIPT)) as PageReport['charts'];
     const built = Number(await page.evaluate("document.documentElement.getAttribute('data-charts')"));
     const text = (await page.evaluate('document.body.innerText')) as string;
+    const cspViolations = (await page.evaluate('window.__cspViolations')) as string[];
+    const injected = (await page.evaluate(INJECTED_SCRIPT)) as string[];
+    const scripts = (await page.evaluate('document.scripts.length')) as number;
     const screenshot = await page.screenshot({ fullPage: true });
     await context.close();
-    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length };
+    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length, executed, cspViolations, injected, scripts };
   } finally {
     await browser.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
