@@ -4,120 +4,17 @@
 // reports are opened in headless Chromium: nothing may call the trap, no markup may appear, the
 // payload must be shown as text, and the charts must still draw. Then the CSP is tested on its
 // own: markup injected past the escaping is refused by the browser.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
-import { readResultFile } from '../../src/report/html/read-results.js';
 import { inspectReport, type PageReport } from './browser.js';
+import { payload, poison } from './poison.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
-
-/**
- * One payload per field, tagged with the field's number so a failure names the field: closing a
- * script element, an image and an SVG with handlers, a javascript: link, a comment opener, the
- * two JavaScript line terminators, an ANSI escape and a carriage return.
- */
-export const payload = (tag: string): string =>
-  `</script><script>__xss('${tag}:script')</script><img src=x onerror="__xss('${tag}:img')">` +
-  `"'><svg onload="__xss('${tag}:svg')"><a href="javascript:__xss('${tag}:href')">j</a><!--\u2028\u2029\u001b[31m\r`;
-
-/** Objects whose keys are data (codes, names, states), not structure: their keys get a payload too. */
-const KEYED = [
-  'errors',
-  'summary.errors',
-  'summary.serverErrors',
-  'server.stats.errors',
-  'environment.sysctls',
-  'environment.sysctlsRequested',
-  'series.driver.columns',
-  'series.census.client',
-  'series.census.server',
-  'variant.values',
-];
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-export interface Poisoned {
-  result: RunResult;
-  /** Field number → where it is, e.g. "scenario.name" or "summary.errors{EADDRNOTAVAIL}". */
-  fields: Map<string, string>;
-  /** Fields the reader refused with a payload in them (kept as they were). */
-  refused: string[];
-}
-
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-xss-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Whether `twstorm report`'s reader accepts this document as a result. */
-async function readerAccepts(doc: Json): Promise<boolean> {
-  const file = path.join(dir, 'probe.json');
-  await writeFile(file, JSON.stringify(doc));
-  try {
-    await readResultFile(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Every string value, and every key of the KEYED maps, replaced one at a time by a payload;
- * a replacement the reader refuses (an enum, the schema tag) is undone. The result is the file
- * an attacker could get through the reader with the most payloads in it.
- */
-export async function poison(original: RunResult, prefix: string): Promise<Poisoned> {
-  const doc = structuredClone(original) as unknown as Json;
-  const fields = new Map<string, string>();
-  const refused: string[] = [];
-  let n = 0;
-  const tag = (where: string): string => {
-    const id = `${prefix}${++n}`;
-    fields.set(id, where);
-    return id;
-  };
-  async function visit(node: Json, where: string): Promise<void> {
-    if (node === null || typeof node !== 'object') return;
-    const obj = node as Record<string, Json>;
-    for (const key of Array.isArray(node) ? [...node.keys()].map(String) : Object.keys(obj)) {
-      const at = where ? `${where}.${key}` : key;
-      const value = obj[key]!;
-      if (typeof value === 'string') {
-        obj[key] = payload(tag(at));
-        if (!(await readerAccepts(doc))) {
-          obj[key] = value;
-          refused.push(at);
-        }
-      } else {
-        await visit(value, at);
-      }
-    }
-    if (KEYED.includes(where) && !Array.isArray(node)) {
-      for (const key of Object.keys(obj)) {
-        const renamed = `${key}${payload(tag(`${where}{${key}}`))}`;
-        const value = obj[key]!;
-        delete obj[key];
-        obj[renamed] = value;
-        if (!(await readerAccepts(doc))) {
-          delete obj[renamed];
-          obj[key] = value;
-          refused.push(`${where}{${key}}`);
-        }
-      }
-    }
-  }
-  await visit(doc, '');
-  return { result: doc as unknown as RunResult, fields, refused };
-}
 
 async function fixture(name: string): Promise<RunResult> {
   return JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
