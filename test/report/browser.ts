@@ -30,6 +30,8 @@ export interface PageReport {
   injected: string[];
   /** <script> elements in the document (twstorm writes three: data, uPlot, client). */
   scripts: number;
+  /** What options.probe (an expression evaluated in the page after the charts are built) returned. */
+  probe: unknown;
 }
 
 /** What a payload would leave in the DOM if it were parsed as markup instead of shown as text. */
@@ -61,7 +63,7 @@ const INK_SCRIPT = `[...document.querySelectorAll('figure.chart')].map((fig) => 
   return { id: fig.dataset.chart || '', canvases: canvases.length, inked };
 })`;
 
-export async function inspectReport(html: string, options: { width?: number } = {}): Promise<PageReport> {
+export async function inspectReport(html: string, options: { width?: number; probe?: string } = {}): Promise<PageReport> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
   const file = path.join(dir, 'report.html');
   await writeFile(file, html);
@@ -115,9 +117,10 @@ export async function inspectReport(html: string, options: { width?: number } = 
     const cspViolations = (await page.evaluate('window.__cspViolations')) as string[];
     const injected = (await page.evaluate(INJECTED_SCRIPT)) as string[];
     const scripts = (await page.evaluate('document.scripts.length')) as number;
+    const probe = options.probe === undefined ? undefined : await page.evaluate(options.probe);
     const screenshot = await page.screenshot({ fullPage: true });
     await context.close();
-    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length, executed, cspViolations, injected, scripts };
+    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length, executed, cspViolations, injected, scripts, probe };
   } finally {
     await browser.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

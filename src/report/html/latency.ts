@@ -4,7 +4,7 @@
 import type { RunResult } from '../../metrics/result.js';
 import type { PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
-import { alignTables, styleAt, type ChartSpec } from './chart-spec.js';
+import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 
 export const PHASES = [
@@ -71,11 +71,35 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
 
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
-const sameCurve = (a: Curve, b: Curve): boolean =>
-  a.x.length > 0 && a.x.length === b.x.length && a.x.every((v, i) => v === b.x[i] && a.ms[i] === b.ms[i]);
+/**
+ * Two curves closer than this at every percentile are one line on a 280 px chart: 1% of the
+ * value (under 3 px at full height) or 0.01 ms, whichever is larger.
+ */
+const SAME_LINE = { relative: 0.01, absoluteMs: 0.01 };
 
-export const SAME_FIRST_BYTE_TOTAL =
-  'First byte and total are equal at every percentile (the whole response arrived with its first byte), so they are drawn as one line, "first byte = total".';
+/** The largest gap between two curves, or null when they are not one line on the chart. */
+function lineGap(a: Curve, b: Curve): { ms: number; pct: number } | null {
+  if (a.x.length === 0 || a.x.length !== b.x.length) return null;
+  let ms = 0;
+  let pct = 0;
+  for (let i = 0; i < a.x.length; i++) {
+    if (a.x[i] !== b.x[i]) return null;
+    const d = Math.abs(a.ms[i]! - b.ms[i]!);
+    const top = Math.max(a.ms[i]!, b.ms[i]!);
+    if (d > Math.max(SAME_LINE.absoluteMs, SAME_LINE.relative * top)) return null;
+    ms = Math.max(ms, d);
+    if (top > 0) pct = Math.max(pct, (100 * d) / top);
+  }
+  return { ms, pct };
+}
+
+/** The sentence the page prints when first byte and total are drawn as one line. */
+export function sameLineNote(gap: { ms: number; pct: number }): string {
+  if (gap.ms === 0) {
+    return 'First byte and total are equal at every percentile (the whole response arrived with its first byte), so they are drawn as one line, "first byte = total"; the table has both.';
+  }
+  return `First byte and total differ by at most ${round(gap.ms, 3)} ms (${round(gap.pct, 1)}%) at any percentile, less than a line's width on the chart, so they are drawn as one line, "first byte ≈ total"; the table has both.`;
+}
 
 export interface LatencyCharts {
   charts: ChartSpec[];
@@ -97,8 +121,11 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
       return new Map<PhaseKey, Curve>(entries);
     }),
   );
-  const merged = curves.every((c) => c.has('firstByte') && sameCurve(c.get('firstByte')!, c.get('total')!));
-  const label = (key: PhaseKey): string => (merged && key === 'firstByte' ? 'first byte = total' : PHASES.find((p) => p.key === key)!.label);
+  const gaps = curves.map((c) => (c.has('firstByte') && c.has('total') ? lineGap(c.get('firstByte')!, c.get('total')!) : null));
+  const merged = gaps.every((g) => g !== null);
+  const gap = { ms: Math.max(0, extent(gaps.map((g) => g?.ms ?? 0)).max), pct: Math.max(0, extent(gaps.map((g) => g?.pct ?? 0)).max) };
+  const mergedLabel = gap.ms === 0 ? 'first byte = total' : 'first byte ≈ total';
+  const label = (key: PhaseKey): string => (merged && key === 'firstByte' ? mergedLabel : PHASES.find((p) => p.key === key)!.label);
   const shown = (r: RunResult): PhaseKey[] => phasesOf(r).map((p) => p.key).filter((k) => !(merged && k === 'total'));
   const groups: Array<{ id: string; title: string; parts: Array<{ label: string; curve: Curve }> }> =
     results.length === 1
@@ -126,7 +153,7 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
       markers: [],
     });
   }
-  return { charts, notes: merged ? [SAME_FIRST_BYTE_TOTAL] : [] };
+  return { charts, notes: merged ? [sameLineNote(gap)] : [] };
 }
 
 export interface PercentileRow {

@@ -1,0 +1,138 @@
+// The rough edges a first reader of the comparison report hit (issue 11), each pinned where it
+// shows: in the page as Chromium lays it out and draws it, or in the chart data it draws from.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/metrics/result.js';
+import { renderHtmlReport } from '../../src/report/html/index.js';
+import { latencyCharts } from '../../src/report/html/latency.js';
+import { MAX_OVERLAID_LINES, SOCKSTAT_LABEL, timelineCharts } from '../../src/report/html/timeline.js';
+import { inspectReport } from './browser.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+const fixture = async (name: string): Promise<RunResult> =>
+  JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
+const MATRIX = ['close-matrix-client-fin', 'close-matrix-client-rst', 'close-matrix-server-fin', 'close-matrix-server-rst'];
+
+/** Where the comparison table's parts end, against the column that holds it. */
+const TABLE_PROBE = `(() => {
+  const wrap = document.querySelector('#verdict .table-wrap');
+  const right = wrap.getBoundingClientRect().right;
+  return {
+    scrollWidth: wrap.scrollWidth,
+    clientWidth: wrap.clientWidth,
+    headers: [...wrap.querySelectorAll('thead th')].map((th) => th.textContent),
+    changes: [...wrap.querySelectorAll('tr.one-change td')].map((td) => ({ text: td.innerText, overflows: td.getBoundingClientRect().right > right + 0.5 })),
+  };
+})()`;
+
+/**
+ * Red (the marker colour, #a40e26) pixels of the states chart: in the band above the plot and
+ * inside it, and how many pixel columns the red inside the plot spans (the dashed line alone is
+ * a couple of device pixels wide; a label drawn over the plot spans a hundred).
+ */
+const MARKER_PROBE = `(() => {
+  const fig = document.querySelector('[data-chart="states"]');
+  const canvas = fig.querySelector('canvas');
+  const over = fig.querySelector('.u-over').getBoundingClientRect();
+  const c = canvas.getBoundingClientRect();
+  const k = canvas.width / c.width;
+  const top = Math.round((over.top - c.top) * k);
+  const bottom = Math.round((over.bottom - c.top) * k);
+  const ctx = canvas.getContext('2d');
+  const scan = (y0, y1) => {
+    const d = ctx.getImageData(0, y0, canvas.width, y1 - y0).data;
+    let n = 0;
+    const cols = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      // Opaque and near #a40e26: antialiased edges of the orange line can pass a looser test.
+      if (d[i + 3] > 200 && Math.abs(d[i] - 164) < 30 && d[i + 1] < 45 && Math.abs(d[i + 2] - 38) < 30) { n++; cols.add((i / 4) % canvas.width); }
+    }
+    return { n, cols: cols.size };
+  };
+  return { above: top > 0 ? scan(0, top) : { n: 0, cols: 0 }, inside: scan(top, bottom) };
+})()`;
+
+const LEGEND_PROBE = `[...document.querySelectorAll('figure.chart')].map((f) => ({ id: f.dataset.chart, entries: f.querySelectorAll('.u-legend .u-series').length }))`;
+
+describe('comparison report layout', () => {
+  for (const width of [1024, 1280]) {
+    it(`at ${width} px the table fits its column and every run's one change is in view`, async () => {
+      const results = await Promise.all(MATRIX.map(fixture));
+      const page = await inspectReport(await renderHtmlReport(results), { width, probe: TABLE_PROBE });
+      const t = page.probe as { scrollWidth: number; clientWidth: number; headers: string[]; changes: Array<{ text: string; overflows: boolean }> };
+      assert.ok(t.scrollWidth <= t.clientWidth, `table ${t.scrollWidth} px in a ${t.clientWidth} px column`);
+      assert.ok(!t.headers.includes('one change'), 'no sentence-wide column');
+      assert.equal(t.changes.length, results.length);
+      for (const c of t.changes) {
+        assert.match(c.text, /^ONE CHANGE\s*\S/);
+        assert.equal(c.overflows, false, c.text);
+      }
+    });
+  }
+
+  it('no chart overlays more than six lines: past that, one panel per run with one y scale', async () => {
+    const results = await Promise.all(MATRIX.map(fixture));
+    const charts = timelineCharts(results);
+    for (const c of charts) assert.ok(c.series.length <= MAX_OVERLAID_LINES, `${c.id}: ${c.series.length} lines`);
+    const rates = charts.filter((c) => c.group?.id === 'rates');
+    assert.equal(rates.length, 4, 'rates: 4 runs × 2 lines → a panel per run');
+    assert.equal(new Set(rates.map((c) => c.yMax)).size, 1, 'one y maximum for all panels');
+    assert.deepEqual(rates.map((c) => c.title), results.map((r) => r.variant!.label));
+    // The same line is drawn the same way in every panel.
+    const style = (label: string) => new Set(rates.map((c) => JSON.stringify(c.series.find((s) => s.label === label)!.style)));
+    assert.equal(style('new connections/s').size, 1);
+
+    const page = await inspectReport(await renderHtmlReport(results), { probe: LEGEND_PROBE });
+    for (const chart of page.probe as Array<{ id: string; entries: number }>) {
+      assert.ok(chart.entries <= MAX_OVERLAID_LINES + 1, `${chart.id}: ${chart.entries} legend entries (x included)`);
+    }
+    assert.match(page.text, /One panel per run \(8 lines would not read on one chart\)/);
+  });
+
+  it('the TCP-states caption promises the sockstat line only where it is drawn', async () => {
+    const single = timelineCharts([await fixture('port-exhaustion')]).find((c) => c.id === 'states')!;
+    const compared = timelineCharts(await Promise.all(MATRIX.map(fixture))).find((c) => c.id === 'states')!;
+    for (const chart of [single, compared]) {
+      const drawn = chart.series.some((s) => s.label === SOCKSTAT_LABEL);
+      const promised = /sockstat/.test(chart.description) || chart.notes.some((n) => /sockstat tw \(no markers\)|"sockstat tw/.test(n));
+      assert.equal(promised, drawn, `${chart.series.length} lines, caption: ${chart.description} ${chart.notes.join(' ')}`);
+    }
+    assert.equal(compared.series.some((s) => s.label === SOCKSTAT_LABEL), false);
+  });
+
+  it('first byte and total, one line on the chart, are drawn once and the page says why', async () => {
+    const r = await fixture('client-closes-first');
+    const one = await latencyCharts([r]);
+    assert.deepEqual(one.charts[0]!.series.map((s) => s.label), ['connect', 'first byte = total', 'close']);
+    assert.match(one.notes[0]!, /^First byte and total are equal at every percentile/);
+    // Within 1% at every percentile (0.8% here) is one line too, labelled as approximate.
+    const matrix = await latencyCharts(await Promise.all(MATRIX.map(fixture)));
+    assert.deepEqual(matrix.charts.map((c) => c.id), ['latency-connect', 'latency-firstByte', 'latency-close']);
+    assert.match(matrix.charts[1]!.title, /^first byte ≈ total/);
+    assert.match(matrix.notes[0]!, /differ by at most 0\.096 ms \(0\.8%\)/);
+    // HTTP: the body comes after the headers; the curves differ, both are drawn.
+    const http = await latencyCharts([await fixture('http-client-reset')]);
+    assert.deepEqual(http.charts[0]!.series.map((s) => s.label), ['connect', 'first byte', 'total']);
+    assert.deepEqual(http.notes, []);
+    const page = await inspectReport(await renderHtmlReport([r]));
+    assert.ok(page.text.includes(one.notes[0]!));
+  });
+
+  it('marker labels sit above the plot, not over its lines', async () => {
+    const page = await inspectReport(await renderHtmlReport([await fixture('port-exhaustion')]), { probe: MARKER_PROBE });
+    const red = page.probe as { above: { n: number; cols: number }; inside: { n: number; cols: number } };
+    assert.ok(red.above.n > 100, `label text above the plot (${red.above.n} px)`);
+    assert.ok(red.inside.n > 100, 'the dashed line is drawn');
+    assert.ok(red.inside.cols <= 8, `inside the plot only the line's few pixel columns are red (${red.inside.cols})`);
+  });
+
+  it('results of different scenarios: the report says so; variants of one scenario do not', async () => {
+    const mixed = await inspectReport(await renderHtmlReport(await Promise.all(['port-exhaustion', 'tw-reuse'].map(fixture))));
+    assert.match(mixed.text, /DIFFERENT SCENARIOS\s*These runs come from 2 different scenarios \(port-exhaustion, tw-reuse\)/);
+    const html = await renderHtmlReport(await Promise.all(MATRIX.map(fixture)));
+    assert.doesNotMatch(html, /DIFFERENT SCENARIOS/);
+  });
+});
