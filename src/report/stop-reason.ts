@@ -7,9 +7,10 @@ export function stopReason(result: RunResult): string {
   const s = result.scenario;
   switch (result.stoppedBy) {
     case 'count': {
+      // "Attempted"/"sent", not "made": some of them may have failed, and the figures say how many.
       const n = s.protocol === 'http' ? s.http?.requests : s.connections;
-      const what = s.protocol === 'http' ? 'requests' : 'connections';
-      return typeof n === 'number' ? `all ${int(n)} ${what} were made` : `all ${what} were made`;
+      const what = s.protocol === 'http' ? 'requests were sent' : 'connections were attempted';
+      return typeof n === 'number' ? `all ${int(n)} ${what}` : `all ${what}`;
     }
     case 'duration':
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';

@@ -129,7 +129,7 @@ describe('the run summary in the terminal', () => {
     const single = renderRunOutput([{ result: variants[0]!, resultPath: 'reports/a.json' }], ['reports/a.html']);
     assert.doesNotMatch(single, /\n\n\n/, 'never two blank lines in a row');
     assert.match(single, /\n\nresult: reports\/a\.json\nHTML report: reports\/a\.html\n$/);
-    assert.match(single, /^stopped {7}because all 300 connections were made$/m);
+    assert.match(single, /^stopped {7}because all 300 connections were attempted$/m);
     assert.doesNotMatch(single, /stopped by/);
 
     const out = renderRunOutput(

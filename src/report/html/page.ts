@@ -80,7 +80,7 @@ export function scenarioNames(results: RunResult[]): string[] {
 function header(m: PageModel): Html {
   const r = m.results[0]!;
   const env = r.environment;
-  const where = env.isolation === 'netns' ? `network namespace (${env.how})` : `HOST network (${env.how})`;
+  const where = env.isolation === 'netns' ? `Network namespace (${env.how})` : `HOST network (${env.how})`;
   const names = scenarioNames(m.results);
   const runs =
     m.results.length === 1
@@ -90,7 +90,9 @@ function header(m: PageModel): Html {
     names.length > 1
       ? html`<p class="alertbox mixed-scenarios"><span class="flag alert">DIFFERENT SCENARIOS</span>These runs come from ${names.length} different scenarios (${names.join(', ')}). They may differ in more than one setting, so a difference below is not the effect of one change; compare variants of one scenario (a matrix) for that.</p>`
       : '';
-  return html`<p class="meta">${m.results.length === 1 || names.length === 1 ? r.scenario.description : ''}</p>
+  // Runs of different scenarios have different descriptions: none is printed for all of them.
+  const description = names.length === 1 ? r.scenario.description : '';
+  return html`${description ? html`<p class="meta">${description}</p>` : ''}
 <p class="meta">${runs} ${where} · Linux ${env.kernel} · Node ${env.node} · twstorm ${r.tool.version}</p>
 ${mixed}`;
 }
