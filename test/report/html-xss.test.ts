@@ -4,17 +4,29 @@
 // reports are opened in headless Chromium: nothing may call the trap, no markup may appear, the
 // payload must be shown as text, and the charts must still draw. Then the CSP is tested on its
 // own: markup injected past the escaping is refused by the browser.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { RunResult } from '../../src/metrics/result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { inspectReport, type PageReport } from './browser.js';
 import { payload, poison } from './poison.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-xss-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 async function fixture(name: string): Promise<RunResult> {
   return JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
@@ -75,6 +87,25 @@ describe('XSS: payloads in every string field of a result', () => {
     assertInert(page, fields);
     assert.match(page.text, SHOWN);
     assert.match(page.text, /DIFFERENT SCENARIOS/, 'the poisoned names differ, and the page says so');
+  });
+
+  it('twstorm report on poisoned result files (the reader, the renderer and the file it writes): nothing runs', async () => {
+    const files = await Promise.all(
+      [
+        ['close-matrix-client-fin', 'a'],
+        ['port-exhaustion', 'b'],
+      ].map(async ([name, prefix]) => {
+        const file = path.join(dir, `${name}.json`);
+        await writeFile(file, JSON.stringify((await poison(await fixture(name!), prefix!)).result));
+        return file;
+      }),
+    );
+    const out = path.join(dir, 'poisoned.html');
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'report', ...files, '-o', out]);
+    assert.match(stdout, /2 runs compared/);
+    const page = await inspectReport(await readFile(out, 'utf8'));
+    assertInert(page, new Map());
+    assert.match(page.text, SHOWN);
   });
 
   it('a server.port that is markup instead of a number is escaped too', async () => {
