@@ -169,6 +169,10 @@ describe('a real small run, rendered by twstorm report', () => {
   it('run → result.json → report → chromium; the verdict quotes the run\'s own figures', async () => {
     const run = await twstorm(['run', 'client-closes-first', '--out', dir, '--set', 'connections=200', '--set', 'tail=300ms', '--set', 'census=200ms']);
     assert.equal(run.code, 0, run.stderr);
+    // The summary ends with its files, one blank line before them, none doubled (issue 11).
+    assert.doesNotMatch(run.stdout, /\n\n\n/);
+    assert.match(run.stdout, /\n\nresult: .*\.json\nHTML report: .*\.html\n$/);
+    assert.match(run.stdout, /^stopped +because all 200 connections were attempted$/m);
     const file = (await readdir(dir)).find((f) => f.endsWith('.json'))!;
     const result = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as RunResult;
     const out = path.join(dir, 'real.html');
