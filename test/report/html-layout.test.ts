@@ -73,6 +73,15 @@ describe('comparison report layout', () => {
     });
   }
 
+  it('at 1280 px a TCP + HTTP comparison (three more columns) fits too', async () => {
+    const results = await Promise.all(['http-client-reset', 'client-closes-first', 'port-exhaustion'].map(fixture));
+    const page = await inspectReport(await renderHtmlReport(results), { width: 1280, probe: TABLE_PROBE });
+    const t = page.probe as { scrollWidth: number; clientWidth: number; headers: string[]; changes: Array<{ overflows: boolean }> };
+    assert.ok(t.headers.includes('requests per connection'));
+    assert.ok(t.scrollWidth <= t.clientWidth, `table ${t.scrollWidth} px in a ${t.clientWidth} px column`);
+    assert.ok(t.changes.every((c) => !c.overflows));
+  });
+
   it('no chart overlays more than six lines: past that, one panel per run with one y scale', async () => {
     const results = await Promise.all(MATRIX.map(fixture));
     const charts = timelineCharts(results);
