@@ -52,9 +52,13 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** Inline JS/CSS from a file must not contain the closing tag of its own element. */
+/**
+ * Inline JS/CSS from a file must not contain the closing tag of its own element. Line endings
+ * are made \n: the HTML parser turns \r\n into \n before the browser hashes the element, and
+ * the CSP hash is taken of this text, so both must see the same bytes.
+ */
 export function inlineSafe(source: string, tag: 'script' | 'style'): string {
-  return source.replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
+  return source.replace(/\r\n?/g, '\n').replace(new RegExp(`</${tag}`, 'gi'), `<\\/${tag}`);
 }
 
 /** The CSP source expression that allows exactly this inline element body. */
