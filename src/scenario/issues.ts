@@ -79,6 +79,8 @@ export function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): Probl
     const hint = known.length ? ` (known: ${known.join(', ')})` : '';
     return issue.keys.map((key) => ({ path: [...path, key], text: `unknown field${hint}` }));
   }
+  // A bad record key is the last segment of the path already: "got <key>" would repeat it.
+  if (issue.code === 'invalid_key') return [{ path, text: issue.message }];
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [{ path, text: `required field is missing: ${issue.message}` }];
   }

@@ -70,6 +70,6 @@ export function sysctlNameProblem(name: string): string | undefined {
   const near = closest(name, NAMES);
   const hint = near ? `; did you mean ${near}?` : '; see scenarios/README.md for the list';
   return name.startsWith('net.')
-    ? `not a sysctl twstorm knows to be per network namespace, so setting it could change the host${hint}`
+    ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`
     : `only per-network-namespace net.* sysctls can be set${hint}`;
 }
