@@ -81,7 +81,7 @@ export function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): Probl
   }
   // A bad record key is the last segment of the path already: "got <key>" would repeat it.
   if (issue.code === 'invalid_key') return [{ path, text: issue.message }];
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) {
     return [{ path, text: `required field is missing: ${issue.message}` }];
   }
   return [{ path, text: `${issue.message}, got ${show(issue.input)}` }];

@@ -55,10 +55,11 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
  * (--set "matrix={}"). A `--set` that itself changes the matrix is applied first and wins.
  */
 export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: readonly ParsedOverride[]): string[] {
-  if (overrides.some((o) => o.path[0] === 'matrix' && o.path.length === 1)) return [];
-  const matrix = raw['matrix'];
+  // A --set of the whole matrix replaces it: judge the other --set against the new one.
+  const replaced = overrides.findLast((o) => o.path[0] === 'matrix' && o.path.length === 1);
+  const matrix = replaced ? replaced.value : raw['matrix'];
   if (typeof matrix !== 'object' || matrix === null || Array.isArray(matrix)) return [];
-  const narrowed = new Set(overrides.filter((o) => o.path[0] === 'matrix').map((o) => String(o.path[1])));
+  const narrowed = new Set(overrides.filter((o) => o.path[0] === 'matrix' && o.path.length > 1).map((o) => String(o.path[1])));
   const problems: string[] = [];
   for (const o of overrides) {
     if (o.path[0] === 'matrix') continue;

@@ -32,12 +32,14 @@ export function parseScenarioText(text: string, source: string): Record<string, 
     // The parser recurses per nesting level: a deep enough flow collection overflows the stack.
     return fail(`cannot be parsed (${err instanceof RangeError ? 'nested too deeply' : (err as Error).message})`);
   }
+  // The parser recurses per nesting level and reports a stack overflow as a syntax error.
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) fail(`nested too deeply to parse (more than ${MAX_DEPTH} levels; a scenario has 4)`);
   if (doc.errors.length > 0) {
     const problems = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
       const at = e.linePos?.[0];
       const where = at ? `${source}:${at.line}:${at.col}` : source;
-      // The library appends "at line …" and a code excerpt; the location is already in front.
-      return `${where}: YAML syntax error: ${e.message.split(' at line ')[0]}`;
+      // The library appends "at line …" and a code excerpt on further lines: keep the first.
+      return `${where}: YAML syntax error: ${e.message.split(' at line ')[0]!.split('\n')[0]}`;
     });
     const more = doc.errors.length - MAX_SYNTAX_ERRORS;
     if (more > 0) problems.push(`${source}: … and ${more} more YAML syntax errors (is this a YAML or JSON file?)`);

@@ -48,7 +48,8 @@ export function validateScenario(
     if (isMapping(raw['matrix'])) problems.push(...matrixKeyProblems(Object.keys(raw['matrix']), source));
     for (const check of checks) problems.push(...check(raw, source));
   }
-  if (problems.length > 0 || !result.success) throw new ScenarioError(problems);
+  // Two checks can fail on one value the same way (zod's safe-integer bound and ours): say it once.
+  if (problems.length > 0 || !result.success) throw new ScenarioError([...new Set(problems)]);
   return result.data;
 }
 

@@ -91,7 +91,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
   ['negative duration', { tail: -1 }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got -1'],
   ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration from 10ms to 1m (like "100ms", "30s" or a number of milliseconds), got "5ms"'],
-  ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set), got "kernel.pid_max"'],
+  ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set)'],
   ['bad sysctl value', { environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': true } } }, 'environment.sysctls["net.ipv4.tcp_tw_reuse"]: expected a string or a number, got true'],
   ['protocol', { protocol: 'udp' }, 'protocol: expected one of tcp, http, got "udp"'],
 ];
