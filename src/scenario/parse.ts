@@ -34,14 +34,17 @@ export function parseScenarioText(text: string, source: string): Record<string, 
   }
   // The parser recurses per nesting level and reports a stack overflow as a syntax error.
   if (doc.errors.some((e) => /call stack/i.test(e.message))) fail(`nested too deeply to parse (more than ${MAX_DEPTH} levels; a scenario has 4)`);
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
+  // Warnings too (an unknown tag like `!custom` would otherwise pass as a plain string): a
+  // scenario is plain data, and anything the parser had to guess about is refused.
+  const issues = [...doc.errors.map((e) => ({ e, kind: 'YAML syntax error' })), ...doc.warnings.map((e) => ({ e, kind: 'YAML' }))];
+  if (issues.length > 0) {
+    const problems = issues.slice(0, MAX_SYNTAX_ERRORS).map(({ e, kind }) => {
       const at = e.linePos?.[0];
       const where = at ? `${source}:${at.line}:${at.col}` : source;
       // The library appends "at line …" and a code excerpt on further lines: keep the first.
-      return `${where}: YAML syntax error: ${e.message.split(' at line ')[0]!.split('\n')[0]}`;
+      return `${where}: ${kind}: ${e.message.split(' at line ')[0]!.split('\n')[0]}`;
     });
-    const more = doc.errors.length - MAX_SYNTAX_ERRORS;
+    const more = issues.length - MAX_SYNTAX_ERRORS;
     if (more > 0) problems.push(`${source}: … and ${more} more YAML syntax errors (is this a YAML or JSON file?)`);
     throw new ScenarioError(problems);
   }
