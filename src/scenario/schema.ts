@@ -1,8 +1,8 @@
 // The single source of truth for scenario files: runtime validation, the `Scenario` type the
 // rest of twstorm codes against, and the JSON Schema editors use all come from this one value.
 import { z } from 'zod';
-import { isIPv4, isIPv6 } from 'node:net';
-import { DURATION_PATTERN, formatDuration, tryParseDuration } from './duration.js';
+import { formatDuration } from './duration.js';
+import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
 
@@ -31,69 +31,7 @@ export const MATRIX_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9_]+)*$/;
  */
 export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
 
-/** Every integer has a ceiling (limits.ts): a number is a loop bound, a buffer size or a count. */
-function integer(min: number, max: number) {
-  const expected = `expected an integer from ${min} to ${big(max)}`;
-  return z.int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
-}
-
-/** Separators for the big ceilings only: "1,000,000,000" reads, "65,535" for a port does not. */
-function big(n: number): string {
-  return n >= 1_000_000 ? n.toLocaleString('en-US') : String(n);
-}
-
-function text(max: number, what = 'a string') {
-  return z.string({ error: `expected ${what}` }).max(max, { error: `expected ${what} of at most ${big(max)} characters` });
-}
-
-/**
- * Input is a duration string or a number of milliseconds; output is always milliseconds. The
- * same message serves every failure (wrong type, bad syntax, too small) because the fix is
- * the same: write a duration in the accepted form.
- */
-function duration(min = 0, max = L.MAX_WAIT_MS) {
-  const expected = `expected a duration from ${formatDuration(min)} to ${formatDuration(max)} (like "100ms", "30s" or a number of milliseconds)`;
-  return z
-    .union(
-      [
-        z.string({ error: expected }).regex(new RegExp(DURATION_PATTERN), { error: expected }),
-        z.number({ error: expected }).min(min, { error: expected }).max(max, { error: expected }),
-      ],
-      { error: expected },
-    )
-    .transform((value, ctx) => {
-      const ms = tryParseDuration(value);
-      if (ms === undefined || ms < min || ms > max) {
-        ctx.addIssue({ code: 'custom', message: expected, input: value });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
-
 const RATE_EXPECTED = `expected a number of connections per second from ${L.MIN_RATE} to ${big(L.MAX_RATE)}, or null`;
-
-/**
- * The server address is written literally: 127.0.0.0/8 or ::1. A host name would need a DNS
- * lookup (and could point anywhere), and 0.0.0.0 or :: would listen on every interface of the
- * host when the run falls back to the host's namespace. A routed lab or a remote target will
- * come with their own fields and an explicit flag, not through this one.
- */
-function loopbackAddress() {
-  const expected = 'expected a literal loopback address, 127.0.0.0/8 or ::1 (no host names: the run talks to its own namespace only)';
-  return z
-    .string({ error: expected })
-    .max(64, { error: expected })
-    .refine((host) => (isIPv4(host) && host.startsWith('127.')) || (isIPv6(host) && isIpv6Loopback(host)), { error: expected });
-}
-
-/** ::1 in any spelling (0:0:0:0:0:0:0:1, ::0001): every group but the last is 0, the last is 1. */
-function isIpv6Loopback(host: string): boolean {
-  if (host.includes('.') || host.includes('%')) return false;
-  const [head = '', tail = ''] = host.includes('::') ? host.split('::') : [host, ''];
-  const groups = [...head.split(':'), ...tail.split(':')].filter((g) => g !== '').map((g) => Number.parseInt(g, 16));
-  return groups.length > 0 && groups.at(-1) === 1 && groups.slice(0, -1).every((g) => g === 0);
-}
 
 /** One step of a ramp; the target's unit depends on the loop (checked on the whole scenario). */
 const stageSchema = z
@@ -283,7 +221,7 @@ const httpSchema = z
   .prefault({})
   .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
 
-const sysctlKey = z
+export const sysctlKey = z
   .string()
   .regex(SYSCTL_KEY_PATTERN, {
     error: 'expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set)',
@@ -437,7 +375,9 @@ export const scenarioSchema = z
       if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
     }
   })
-  .describe('A twstorm scenario: the load to run, how connections close, and what to observe.');
+  .describe(
+    `A twstorm scenario: the load to run, how connections close, and what to observe. A file is at most ${L.MAX_FILE_BYTES / 1024} KiB with ${L.MAX_KEYS} keys, nested at most ${L.MAX_DEPTH} levels, with at most ${L.MAX_ALIAS_COUNT} YAML alias expansions; every number has a maximum (README, "Limits").`,
+  );
 
 /** A validated scenario: defaults filled, durations in milliseconds. */
 export type Scenario = z.output<typeof scenarioSchema>;
