@@ -66,13 +66,25 @@ export async function readSysctls(keys: Iterable<string>): Promise<Record<string
  * Names outside the allow-list are the schema's to report. The run's namespace has the same
  * per-namespace settings as the one twstorm starts in, so /proc/sys here is the right place.
  */
-export function missingSysctlProblems(raw: Record<string, unknown>, source: string): string[] {
+export function missingSysctlProblems(
+  raw: Record<string, unknown>,
+  source: string,
+  exists: (path: string) => boolean = existsSync,
+): string[] {
   const environment = raw['environment'];
   const sysctls = isMapping(environment) ? environment['sysctls'] : undefined;
-  const keys = isMapping(sysctls) ? Object.keys(sysctls) : [];
-  return keys
-    .filter((key) => isNamespacedSysctl(key) && !existsSync(procPath(key)))
-    .map((key) => `${source}: environment.sysctls["${key}"]: this kernel has no such setting (${procPath(key)} does not exist)`);
+  const matrix = raw['matrix'];
+  const PREFIX = 'environment.sysctls.';
+  const fields = [
+    ...(isMapping(sysctls) ? Object.keys(sysctls).map((key) => ({ key, field: `environment.sysctls["${key}"]` })) : []),
+    // A matrix may vary a sysctl too: `matrix: { environment.sysctls.net.ipv4.tcp_tw_reuse: [0, 1] }`.
+    ...(isMapping(matrix)
+      ? Object.keys(matrix).filter((k) => k.startsWith(PREFIX)).map((k) => ({ key: k.slice(PREFIX.length), field: `matrix.${k}` }))
+      : []),
+  ];
+  return fields
+    .filter(({ key }) => isNamespacedSysctl(key) && !exists(procPath(key)))
+    .map(({ key, field }) => `${source}: ${field}: this kernel has no such setting (${procPath(key)} does not exist)`);
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -112,6 +112,19 @@ describe('sysctls: only the per-namespace allow-list, with a suggestion', () => 
     // Not on the allow-list: the schema reports it, so the kernel check stays silent.
     assert.deepEqual(missingSysctlProblems({ environment: { sysctls: { 'net.ipv4.nope': 1 } } }, FILE), []);
     assert.deepEqual(missingSysctlProblems({ environment: 'junk' }, FILE), []);
+    // On a kernel without them (tcp_tw_reuse_delay came in 6.13): named with the file's problems, exit 2.
+    const older = (path: string): boolean => !path.endsWith('/tcp_tw_reuse_delay');
+    assert.deepEqual(
+      missingSysctlProblems(
+        { environment: { sysctls: { 'net.ipv4.tcp_tw_reuse_delay': 1000 } }, matrix: { 'environment.sysctls.net.ipv4.tcp_tw_reuse_delay': [1000] } },
+        FILE,
+        older,
+      ),
+      [
+        `${FILE}: environment.sysctls["net.ipv4.tcp_tw_reuse_delay"]: this kernel has no such setting (/proc/sys/net/ipv4/tcp_tw_reuse_delay does not exist)`,
+        `${FILE}: matrix.environment.sysctls.net.ipv4.tcp_tw_reuse_delay: this kernel has no such setting (/proc/sys/net/ipv4/tcp_tw_reuse_delay does not exist)`,
+      ],
+    );
   });
 
   it('closest() suggests within a few edits only', () => {
