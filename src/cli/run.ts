@@ -1,6 +1,7 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
+import { expandMatrix, loadScenarioFile } from '../scenario/index.js';
+import { missingSysctlProblems } from '../environment/sysctl.js';
 import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
 import path from 'node:path';
 import { chooseIsolation, RunError, type RunOutcome } from '../run/run-scenario.js';
@@ -61,11 +62,12 @@ export const runCommand = {
     const overrides = [...argv.set];
     if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
     const file = resolveScenarioPath(argv.scenario);
-    const scenario = await loadScenarioFile(file, overrides);
+    // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
+    // lacks are checked with the file's other problems, so all of them come in one go.
+    const scenario = await loadScenarioFile(file, overrides, {
+      checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
+    });
     const variants = expandMatrix(scenario, file);
-    // An unknown figure path would only be found after the whole run: refuse it now.
-    const thresholdProblems = validateThresholds(scenario.thresholds, file);
-    if (thresholdProblems.length > 0) throw new ScenarioError(thresholdProblems);
     // The doctor's checks for this scenario, before anything starts: refusing now beats
     // failing half-way (an open-file limit below the concurrency, no namespace for netns).
     const checks = await preflight(scenario);

@@ -1,7 +1,10 @@
 // Per-network-namespace sysctls, read and written through /proc/sys. Inside a namespace the
 // run created, a write changes that namespace only (net.ipv4.* TCP settings have been per
 // netns since Linux 4.x), so the host is never touched.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+// Which names may be set is the scenario schema's allow-list; this module only talks to the kernel.
+import { isNamespacedSysctl } from '../scenario/sysctls.js';
 
 /** Settings every result records, whether or not the scenario set them. */
 export const RECORDED_SYSCTLS = [
@@ -54,4 +57,36 @@ export async function readSysctls(keys: Iterable<string>): Promise<Record<string
   const unique = [...new Set(keys)].sort();
   const values = await Promise.all(unique.map(readSysctl));
   return Object.fromEntries(unique.map((key, i) => [key, values[i] ?? null]));
+}
+
+/**
+ * A scenario check (see loadScenarioFile's `checks`): each sysctl the raw scenario sets must
+ * exist on this kernel, so a name that is allowed but missing here (tcp_tw_reuse_delay before
+ * 6.13) is refused with the file's other problems instead of failing at run time with exit 1.
+ * Names outside the allow-list are the schema's to report. The run's namespace has the same
+ * per-namespace settings as the one twstorm starts in, so /proc/sys here is the right place.
+ */
+export function missingSysctlProblems(
+  raw: Record<string, unknown>,
+  source: string,
+  exists: (path: string) => boolean = existsSync,
+): string[] {
+  const environment = raw['environment'];
+  const sysctls = isMapping(environment) ? environment['sysctls'] : undefined;
+  const matrix = raw['matrix'];
+  const PREFIX = 'environment.sysctls.';
+  const fields = [
+    ...(isMapping(sysctls) ? Object.keys(sysctls).map((key) => ({ key, field: `environment.sysctls["${key}"]` })) : []),
+    // A matrix may vary a sysctl too: `matrix: { environment.sysctls.net.ipv4.tcp_tw_reuse: [0, 1] }`.
+    ...(isMapping(matrix)
+      ? Object.keys(matrix).filter((k) => k.startsWith(PREFIX)).map((k) => ({ key: k.slice(PREFIX.length), field: `matrix.${k}` }))
+      : []),
+  ];
+  return fields
+    .filter(({ key }) => isNamespacedSysctl(key) && !exists(procPath(key)))
+    .map(({ key, field }) => `${source}: ${field}: this kernel has no such setting (${procPath(key)} does not exist)`);
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

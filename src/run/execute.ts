@@ -52,6 +52,7 @@ export function loadPlan(scenario: Scenario, ports: number[], count = scenario.c
     durationMs: scenario.duration,
     concurrency: scenario.concurrency,
     rate: scenario.rate,
+    stages: scenario.stages,
     maxInFlight: scenario.maxInFlight,
     interruptGraceMs: INTERRUPT_GRACE_MS,
   };
@@ -68,6 +69,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     durationMs: scenario.duration,
     concurrency: scenario.concurrency,
     rate: scenario.rate,
+    stages: scenario.stages,
     maxInFlight: scenario.maxInFlight,
     connectTimeoutMs: scenario.connectTimeout,
     idleTimeoutMs: IDLE_TIMEOUT_MS,

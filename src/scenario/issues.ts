@@ -46,12 +46,20 @@ export const expectedMessage: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
+/** Past this, a value after "got" is cut: a problem line stays one readable line. */
+const SHOWN_MAX = 80;
+
 /** One value as it appears after "got": strings quoted so `"30"` and 30 are told apart. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return `a list (${JSON.stringify(value)})`;
+  if (Array.isArray(value)) {
+    const text = JSON.stringify(value);
+    return text.length <= SHOWN_MAX ? `a list (${text})` : `a list of ${value.length} items`;
+  }
   if (value !== null && typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    return value.length <= SHOWN_MAX ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, SHOWN_MAX))}… (${value.length} characters)`;
+  }
   return String(value);
 }
 
@@ -79,7 +87,9 @@ export function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): Probl
     const hint = known.length ? ` (known: ${known.join(', ')})` : '';
     return issue.keys.map((key) => ({ path: [...path, key], text: `unknown field${hint}` }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  // A bad record key is the last segment of the path already: "got <key>" would repeat it.
+  if (issue.code === 'invalid_key') return [{ path, text: issue.message }];
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) {
     return [{ path, text: `required field is missing: ${issue.message}` }];
   }
   return [{ path, text: `${issue.message}, got ${show(issue.input)}` }];

@@ -1,60 +1,101 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ScenarioError } from './errors.js';
-import { applyParsedOverrides, parseOverride } from './overrides.js';
+import { MAX_FILE_BYTES } from './limits.js';
+import { matrixOverrideProblems } from './matrix.js';
+import { applyParsedOverrides, parseOverride, type ParsedOverride } from './overrides.js';
+import { parseScenarioText } from './parse.js';
 import type { Scenario } from './schema.js';
-import { validateScenario } from './validate.js';
+import { validateScenario, type ScenarioCheck } from './validate.js';
+
+export { parseScenarioText };
+
+export interface LoadOptions {
+  /**
+   * Checks that need knowledge outside this package (threshold figure paths, the kernel's
+   * sysctls). They run on the raw data even when fields are wrong, so every problem of a file
+   * is reported in one go.
+   */
+  checks?: readonly ScenarioCheck[];
+}
 
 /**
  * Reads a YAML or JSON scenario file (YAML is a superset of JSON, so one parser serves both),
  * applies `--set` overrides and validates the result.
  */
-export async function loadScenarioFile(path: string, overrides: readonly string[] = []): Promise<Scenario> {
+export async function loadScenarioFile(path: string, overrides: readonly string[] = [], options: LoadOptions = {}): Promise<Scenario> {
   // Parse overrides first: a typo on the command line is reported even if the file is broken too.
-  const parsed = overrides.map(parseOverride);
+  const parsed = parseOverrides(overrides);
   const raw = parseScenarioText(await readScenarioText(path), path);
+  const conflicts = matrixOverrideProblems(raw, parsed);
   const withOverrides = applyParsedOverrides(raw, parsed);
   return validateScenario(
     withOverrides,
     path,
     // The path after the source already names the field, so the source is just where it came from.
     parsed.map((o) => ({ path: o.path, source: '--set' })),
+    options.checks,
+    conflicts,
   );
 }
 
-async function readScenarioText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new ScenarioError([`no such scenario file: ${path} (bundled ones are listed by "twstorm list")`]);
+/** Every malformed `--set` at once, like the file's problems. */
+function parseOverrides(overrides: readonly string[]): ParsedOverride[] {
+  const problems: string[] = [];
+  const parsed = overrides.flatMap((text) => {
+    try {
+      return [parseOverride(text)];
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      problems.push(...err.problems);
+      return [];
     }
-    if (code === 'EISDIR') throw new ScenarioError([`${path}: is a directory, expected a scenario file`]);
-    throw new ScenarioError([`${path}: cannot read: ${(err as Error).message}`]);
+  });
+  if (problems.length > 0) throw new ScenarioError(problems);
+  return parsed;
+}
+
+/**
+ * Reads at most MAX_FILE_BYTES + 1 bytes of a regular file: a scenario path that names a huge
+ * file, /dev/zero or a FIFO is refused instead of read without end.
+ */
+async function readScenarioText(path: string): Promise<string> {
+  let handle;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a file.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new ScenarioError([unreadable(path, err)]);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new ScenarioError([`${path}: is a directory, expected a scenario file`]);
+    if (!info.isFile()) throw new ScenarioError([`${path}: not a regular file, expected a scenario file`]);
+    if (info.size > MAX_FILE_BYTES) {
+      throw new ScenarioError([`${path}: the file is ${info.size} bytes, larger than ${MAX_FILE_BYTES / 1024} KiB, the most a scenario may be (scenarios are a few KB)`]);
+    }
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) {
+        throw new ScenarioError([`${path}: the file is larger than ${MAX_FILE_BYTES / 1024} KiB, the most a scenario may be (scenarios are a few KB)`]);
+      }
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err;
+    throw new ScenarioError([unreadable(path, err)]);
+  } finally {
+    await handle.close();
   }
 }
 
-/** Parses scenario text into a raw mapping; syntax errors carry line:column. */
-export function parseScenarioText(text: string, source: string): Record<string, unknown> {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      doc.errors.map((e) => {
-        const at = e.linePos?.[0];
-        const where = at ? `${source}:${at.line}:${at.col}` : source;
-        // The library appends "at line …" and a code excerpt; the location is already in front.
-        return `${where}: YAML syntax error: ${e.message.split(' at line ')[0]}`;
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || raw === undefined) {
-    throw new ScenarioError([`${source}: the file is empty, expected a mapping with at least "name"`]);
-  }
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    const what = Array.isArray(raw) ? 'a list' : JSON.stringify(raw);
-    throw new ScenarioError([`${source}: expected a mapping of scenario fields at the top level, got ${what}`]);
-  }
-  return raw as Record<string, unknown>;
+function unreadable(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `no such scenario file: ${path} (bundled ones are listed by "twstorm list")`;
+  if (code === 'EISDIR') return `${path}: is a directory, expected a scenario file`;
+  return `${path}: cannot read: ${(err as Error).message}`;
 }

@@ -2,10 +2,10 @@
 // of the listed values. Each variant is validated on its own, exactly as a `--set` would be, so
 // a bad value is reported with its field path before anything runs.
 import { ScenarioError } from './errors.js';
-import { applyParsedOverrides, parseOverride } from './overrides.js';
-import { scenarioSchema, type Scenario } from './schema.js';
-import { schemaAt } from './schema-walk.js';
-import { parseScenario } from './validate.js';
+import { MAX_VARIANTS } from './limits.js';
+import { applyParsedOverrides, parseOverride, type ParsedOverride } from './overrides.js';
+import type { Scenario } from './schema.js';
+import { matrixKeyProblems, parseScenario } from './validate.js';
 
 export type MatrixValue = string | number | boolean | null;
 
@@ -19,20 +19,12 @@ export interface Variant {
   scenario: Scenario;
 }
 
-/** Past this many runs a matrix is more likely a typo than a plan; each run takes a namespace and its full bounds. */
-export const MAX_VARIANTS = 64;
+export { MAX_VARIANTS };
 
 export function expandMatrix(scenario: Scenario, source: string): Variant[] {
   const keys = Object.keys(scenario.matrix);
   if (keys.length === 0) return [];
-  const problems = keys
-    .filter((key) => key.startsWith('matrix') || key.startsWith('thresholds') || key === 'name')
-    .map((key) => `${source}: matrix.${key}: cannot vary ${key.split('.')[0]} in a matrix`);
-  for (const key of keys) {
-    if (!problems.some((p) => p.includes(`matrix.${key}:`)) && schemaAt(scenarioSchema, parseOverride(`${key}=0`).path) === undefined) {
-      problems.push(`${source}: matrix.${key}: no such scenario field`);
-    }
-  }
+  const problems = matrixKeyProblems(keys, source);
   if (problems.length > 0) throw new ScenarioError(problems);
 
   const combos = keys.reduce<Array<Record<string, MatrixValue>>>(
@@ -54,4 +46,36 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
       scenario: parseScenario(raw, `${source} (matrix variant ${label})`),
     };
   });
+}
+
+/**
+ * `--set close.first=server` on a scenario whose matrix varies close.first would be silently
+ * overwritten by every variant. Refuse it, naming the matrix key and the two ways to say what
+ * was meant: narrow the matrix (--set "matrix.close.first=[server]") or drop it
+ * (--set "matrix={}"). A `--set` that itself changes the matrix is applied first and wins.
+ */
+export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: readonly ParsedOverride[]): string[] {
+  // A --set of the whole matrix replaces it: judge the other --set against the new one.
+  const replaced = overrides.findLast((o) => o.path[0] === 'matrix' && o.path.length === 1);
+  const matrix = replaced ? replaced.value : raw['matrix'];
+  if (typeof matrix !== 'object' || matrix === null || Array.isArray(matrix)) return [];
+  const narrowed = new Set(overrides.filter((o) => o.path[0] === 'matrix' && o.path.length > 1).map((o) => String(o.path[1])));
+  const problems: string[] = [];
+  for (const o of overrides) {
+    if (o.path[0] === 'matrix') continue;
+    const set = o.path.join('.');
+    for (const key of Object.keys(matrix)) {
+      if (narrowed.has(key)) continue;
+      // Either path inside the other: --set close=… against matrix close.first, or the reverse.
+      if (key === set || key.startsWith(`${set}.`) || set.startsWith(`${key}.`)) {
+        const values = (matrix as Record<string, unknown>)[key];
+        const shown = Array.isArray(values) ? ` (${values.map(String).join(', ')})` : '';
+        problems.push(
+          `--set ${o.text}: the matrix varies ${key}${shown}, which would override it in every variant; ` +
+            `narrow the matrix with --set "matrix.${key}=[…]" or drop it with --set "matrix={}"`,
+        );
+      }
+    }
+  }
+  return problems;
 }

@@ -2,6 +2,8 @@
 // exactly the same rules (and produces the same problem lines) as the file itself.
 import { parse as parseYaml } from 'yaml';
 import { ScenarioError } from './errors.js';
+import { dataShapeProblem, FORBIDDEN_KEYS } from './parse.js';
+import { MAX_ALIAS_COUNT } from './limits.js';
 import { scenarioSchema } from './schema.js';
 import { isRecordAt, type PathSegment } from './schema-walk.js';
 
@@ -46,6 +48,10 @@ export function parseOverride(text: string): ParsedOverride {
   if (eq <= 0) throw malformed;
   const segments = splitPath(text.slice(0, eq).trim());
   if (!segments || segments.length === 0 || segments.some((s) => s === '')) throw malformed;
+  const forbidden = segments.find((s) => FORBIDDEN_KEYS.has(s));
+  if (forbidden !== undefined) {
+    throw new ScenarioError([`--set ${text}: ${JSON.stringify(forbidden)} is not a scenario field (it would change an object's prototype)`]);
+  }
 
   const path: PathSegment[] = [];
   for (let i = 0; i < segments.length; i++) {
@@ -89,12 +95,16 @@ function splitPath(key: string): string[] | undefined {
 function parseValue(text: string, source: string): unknown {
   // An empty YAML document is null; on the command line `--set description=` means "empty".
   if (source.trim() === '') return '';
+  let value: unknown;
   try {
-    return parseYaml(source);
+    value = parseYaml(source, { maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     const reason = err instanceof Error ? err.message.split(' at line ')[0] : String(err);
     throw new ScenarioError([`--set ${text}: value is not valid YAML: ${reason}`]);
   }
+  const problem = dataShapeProblem(value);
+  if (problem) throw new ScenarioError([`--set ${text}: ${problem}`]);
+  return value;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -33,6 +33,8 @@ export function schemaAt(root: z.ZodType, path: readonly PathSegment[]): z.ZodTy
       current = next && unwrap(next);
     } else if (current instanceof z.ZodRecord) {
       current = unwrap(current.valueType as z.ZodType);
+    } else if (current instanceof z.ZodArray && typeof segment === 'number') {
+      current = unwrap(current.element as z.ZodType);
     } else {
       return undefined;
     }

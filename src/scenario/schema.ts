@@ -1,7 +1,10 @@
 // The single source of truth for scenario files: runtime validation, the `Scenario` type the
 // rest of twstorm codes against, and the JSON Schema editors use all come from this one value.
 import { z } from 'zod';
-import { DURATION_EXPECTED, DURATION_PATTERN, formatDuration, tryParseDuration } from './duration.js';
+import { formatDuration } from './duration.js';
+import { big, duration, integer, loopbackAddress, text } from './fields.js';
+import * as L from './limits.js';
+import { sysctlNameProblem } from './sysctls.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -15,7 +18,7 @@ export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
 
 // Spelled without the i flag: JSON Schema patterns carry no flags, and editors must agree.
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** Only net.* sysctls are per network namespace; anything else would change the host. */
+/** Only net.* sysctls can be per network namespace; sysctls.ts says which ones are. */
 export const SYSCTL_KEY_PATTERN = /^net\.[a-z0-9_.]+$/;
 /** A dotted path to a scenario field; record keys with dots (sysctl names) follow their record. */
 export const MATRIX_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9_]+)*$/;
@@ -28,40 +31,18 @@ export const MATRIX_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9_]+)*$/;
  */
 export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
 
-function integer(min: number, max?: number) {
-  const expected =
-    max === undefined ? `expected an integer >= ${min}` : `expected an integer from ${min} to ${max}`;
-  const base = z.int({ error: expected }).min(min, { error: expected });
-  return max === undefined ? base : base.max(max, { error: expected });
-}
+const RATE_EXPECTED = `expected a number of connections per second from ${L.MIN_RATE} to ${big(L.MAX_RATE)}, or null`;
 
-/**
- * Input is a duration string or a number of milliseconds; output is always milliseconds. The
- * same message serves every failure (wrong type, bad syntax, too small) because the fix is
- * the same: write a duration in the accepted form.
- */
-function duration(min = 0) {
-  const expected =
-    min > 0
-      ? `expected a duration of at least ${formatDuration(min)} (like "100ms", "1s" or a number of milliseconds)`
-      : DURATION_EXPECTED;
-  return z
-    .union(
-      [
-        z.string({ error: expected }).regex(new RegExp(DURATION_PATTERN), { error: expected }),
-        z.number({ error: expected }).min(min, { error: expected }),
-      ],
-      { error: expected },
-    )
-    .transform((value, ctx) => {
-      const ms = tryParseDuration(value);
-      if (ms === undefined || ms < min) {
-        ctx.addIssue({ code: 'custom', message: expected, input: value });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
+/** One step of a ramp; the target's unit depends on the loop (checked on the whole scenario). */
+const stageSchema = z
+  .strictObject({
+    duration: duration(0, L.MAX_RUN_MS).describe('How long the move from the previous target to this one takes; 0 jumps.'),
+    target: z
+      .number({ error: `expected a number from 0 to ${big(L.MAX_RATE)}` })
+      .min(0, { error: `expected a number from 0 to ${big(L.MAX_RATE)}` })
+      .max(L.MAX_RATE, { error: `expected a number from 0 to ${big(L.MAX_RATE)}` })
+      .describe('Open loop: connections (under http: requests) per second at the end of this stage. Closed loop: connections in flight (an integer).'),
+  }, { error: 'expected a stage like { duration: "30s", target: 500 }' });
 
 const DURATION_HINT = 'A duration: "250us", "100ms", "30s", "1.5s", "2m", "1h", "1m30s" or a number of milliseconds.';
 
@@ -97,26 +78,24 @@ const closeSchema = z
 
 const payloadSchema = z
   .strictObject({
-    request: integer(0).default(64).describe('Bytes the client sends on each connection.'),
-    response: integer(0).default(64).describe('Bytes the server sends back on each connection.'),
+    request: integer(0, L.MAX_PAYLOAD_BYTES).default(64).describe('Bytes the client sends on each connection.'),
+    response: integer(0, L.MAX_PAYLOAD_BYTES).default(64).describe('Bytes the server sends back on each connection.'),
   })
   .prefault({})
   .describe('Sizes of the request/response exchange on each connection.');
 
 const serverSchema = z
   .strictObject({
-    host: z
-      .string({ error: 'expected a host name or IP address' })
-      .min(1, { error: 'expected a host name or IP address' })
+    host: loopbackAddress()
       .default('127.0.0.1')
-      .describe('Address the bundled server listens on and the client connects to.'),
+      .describe('Address the bundled server listens on and the client connects to: a literal loopback address, 127.0.0.0/8 or ::1 (no host names: no DNS lookup, no traffic off the machine).'),
     port: integer(0, 65535)
       .default(7000)
       .describe('Port the bundled server listens on; 0 picks a free port.'),
     ports: integer(1, 1024)
       .default(1)
       .describe('Listen on this many consecutive ports from `port`, each a separate destination; the client spreads its connections over them round-robin (per-destination port limits).'),
-    backlog: integer(1)
+    backlog: integer(1, L.MAX_BACKLOG)
       .default(4096)
       .describe('listen() backlog (the kernel caps it at net.core.somaxconn).'),
     reuseAddr: z
@@ -138,7 +117,7 @@ const serverSchema = z
         retryEvery: duration(1)
           .prefault('100ms')
           .describe(`Pause between two attempts. ${DURATION_HINT}`),
-        resume: integer(0)
+        resume: integer(0, L.MAX_COUNT)
           .default(200)
           .describe('Connections to make after the restart attempts (refused while the server could not listen).'),
       })
@@ -157,6 +136,7 @@ const clientSchema = z
           .ipv4({ error: 'expected a loopback IPv4 address like "127.0.0.2"' })
           .regex(/^127\./, { error: 'expected a loopback IPv4 address like "127.0.0.2" (the run talks to its own namespace only)' }),
       )
+      .max(L.MAX_SOURCE_ADDRESSES, { error: `expected at most ${L.MAX_SOURCE_ADDRESSES} source addresses` })
       .default([])
       .describe(
         'Loopback source addresses (127.0.0.0/8, all local on lo) to connect from, round-robin; each brings its own ephemeral port range per destination.',
@@ -203,7 +183,7 @@ const serviceDelaySchema = z
 
 const httpSchema = z
   .strictObject({
-    requests: integer(1)
+    requests: integer(1, L.MAX_COUNT)
       .default(5000)
       .describe('protocol http: total requests to send. The run stops when they are done or when `duration` is over. (`connections` is not used under http: how many connections the requests need is what the run measures.)'),
     client: z
@@ -212,7 +192,7 @@ const httpSchema = z
       .describe(
         'protocol http, how the undici client uses connections: "keepalive" reuses pooled connections (the healthy baseline); "connection-close" sends `Connection: close` on every request; "reset" sets undici\'s `reset: true` (undici 7 sends `connection: close` for it too, and closes its socket after the response); "agent-per-request" makes a new undici Client for every request and closes it afterwards (the classic bug).',
       ),
-    connections: integer(1)
+    connections: integer(1, L.MAX_IN_FLIGHT)
       .nullable()
       .default(null)
       .describe('protocol http: connection limit of the undici pool (pipelining 1). null means `concurrency`.'),
@@ -222,16 +202,16 @@ const httpSchema = z
       .describe(
         'protocol http, when the bundled server closes: "keepalive" keeps connections open (until `keepAliveTimeout` idle or `maxRequestsPerConnection`) and, like any RFC 7230 §6.6 server, closes after answering a `Connection: close` request; "close-after" answers with `Connection: close` after `closeAfter` requests on a connection and closes first (TIME_WAIT on the server); "wait-client" never closes first, even when asked to, so the client does (TIME_WAIT on the client); "rst" aborts each connection with RST (SO_LINGER 0) after the response: no TIME_WAIT.',
       ),
-    keepAliveTimeout: duration()
+    keepAliveTimeout: duration(0, L.MAX_KEEPALIVE_MS)
       .prefault('5s')
       .describe(`protocol http: the server closes a connection idle this long (Node's server.keepAliveTimeout; 0 = no keep-alive timer, though a run still cuts connections idle for 10 s). ${DURATION_HINT}`),
-    maxRequestsPerConnection: integer(0)
+    maxRequestsPerConnection: integer(0, L.MAX_COUNT)
       .default(0)
       .describe('protocol http, policy keepalive: the server answers the Nth request on a connection with `Connection: close` and closes (Node\'s maxRequestsPerSocket). 0 = no limit.'),
-    closeAfter: integer(1)
+    closeAfter: integer(1, L.MAX_COUNT)
       .default(1)
       .describe('protocol http, policy close-after: requests served on a connection before the server closes it.'),
-    body: integer(0)
+    body: integer(0, L.MAX_PAYLOAD_BYTES)
       .default(64)
       .describe('protocol http: bytes in the response body of GET /.'),
     serviceDelay: serviceDelaySchema
@@ -241,10 +221,14 @@ const httpSchema = z
   .prefault({})
   .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
 
-const sysctlKey = z
+export const sysctlKey = z
   .string()
   .regex(SYSCTL_KEY_PATTERN, {
     error: 'expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set)',
+  })
+  .superRefine((name, ctx) => {
+    const problem = sysctlNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
   });
 
 const environmentSchema = z
@@ -256,10 +240,11 @@ const environmentSchema = z
         'Where the run happens: "netns" in a fresh network namespace (clean TIME_WAIT table, private sysctls), "host" in the current one, "auto" a namespace when possible, else the host with a notice.',
       ),
     sysctls: z
-      .record(sysctlKey, z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+      .record(sysctlKey, z.union([text(L.MAX_STRING_LENGTH), z.number()], { error: 'expected a string or a number' }))
+      .refine((r) => Object.keys(r).length <= L.MAX_SYSCTLS, { error: `expected at most ${L.MAX_SYSCTLS} sysctls` })
       .default({})
       .describe(
-        'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0).',
+        'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (the list is in scenarios/README.md), and each must exist on this kernel.',
       ),
   })
   .prefault({})
@@ -269,34 +254,43 @@ export const scenarioSchema = z
   .strictObject({
     name: z
       .string({ error: 'expected a name like "client-closes-first"' })
+      .max(L.MAX_NAME_LENGTH, { error: `expected a name of at most ${L.MAX_NAME_LENGTH} characters (it becomes part of file names)` })
       .regex(NAME_PATTERN, {
         error: 'expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit',
       })
       .describe('Short name of the scenario; used in report file names.'),
-    description: z.string().default('').describe('What the scenario shows and what to look for.'),
+    description: text(L.MAX_DESCRIPTION_LENGTH).default('').describe('What the scenario shows and what to look for.'),
     protocol: z
       .enum(PROTOCOLS)
       .default('tcp')
       .describe('Protocol spoken on each connection: "tcp" (the echo exchange, closed as `close` says) or "http" (HTTP/1.1 requests through undici 7 to the bundled HTTP server, as the `http` block says).'),
-    connections: integer(1)
+    connections: integer(1, L.MAX_COUNT)
       .default(5000)
       .describe('Total connections to open. The run stops when they are done or when `duration` is over, whichever comes first.'),
-    duration: duration()
+    duration: duration(0, L.MAX_RUN_MS)
       .prefault('30s')
-      .describe(`Upper bound on the length of the load. ${DURATION_HINT}`),
-    concurrency: integer(1)
+      .describe(`Upper bound on the length of the load (with \`stages\`, at least their total). ${DURATION_HINT}`),
+    concurrency: integer(1, L.MAX_IN_FLIGHT)
       .default(64)
-      .describe('Closed loop: how many connections (under http: requests) are in flight at once (a new one starts when one finishes). Ignored when `rate` is set.'),
+      .describe('Closed loop: how many connections (under http: requests) are in flight at once (a new one starts when one finishes); with `stages`, the concurrency the ramp starts from. Ignored when `rate` is set.'),
     rate: z
-      .number({ error: 'expected a number of connections per second > 0, or null' })
-      .positive({ error: 'expected a number of connections per second > 0, or null' })
+      .number({ error: RATE_EXPECTED })
+      .min(L.MIN_RATE, { error: RATE_EXPECTED })
+      .max(L.MAX_RATE, { error: RATE_EXPECTED })
       .nullable()
       .default(null)
-      .describe('Open loop: new connections (under http: requests) per second, started on schedule whatever the latency. null means closed loop (see `concurrency`).'),
-    maxInFlight: integer(1)
+      .describe('Open loop: new connections (under http: requests) per second, started on schedule whatever the latency; with `stages`, the rate the ramp starts from. null means closed loop (see `concurrency`).'),
+    stages: z
+      .array(stageSchema, { error: 'expected a list of { duration, target } stages' })
+      .max(L.MAX_STAGES, { error: `expected at most ${L.MAX_STAGES} stages` })
+      .default([])
+      .describe(
+        'A ramp, k6-style: each stage moves the load linearly from the previous target (at first `rate`, or `concurrency` in a closed loop) to its own `target` over its `duration`; after the last one the last target holds until `duration` or `connections` ends the load. In an open loop (`rate` set) a target is connections (under http: requests) per second; in a closed loop, a number in flight. [] = a flat load.',
+      ),
+    maxInFlight: integer(1, L.MAX_IN_FLIGHT)
       .default(10000)
       .describe('Open loop only: cap on simultaneous connections (under http: requests), so a stalled server cannot exhaust file descriptors.'),
-    connectTimeout: duration(1)
+    connectTimeout: duration(1, L.MAX_WAIT_MS)
       .prefault('5s')
       .describe(`How long a connect may take before it counts as a timeout. ${DURATION_HINT}`),
     payload: payloadSchema,
@@ -305,10 +299,10 @@ export const scenarioSchema = z
     server: serverSchema,
     client: clientSchema,
     environment: environmentSchema,
-    sample: duration(10)
+    sample: duration(10, L.MAX_SAMPLE_MS)
       .prefault('100ms')
       .describe(`How often the cheap kernel files (/proc/net/sockstat, snmp, netstat) are polled; at least 10ms. ${DURATION_HINT}`),
-    census: duration(10)
+    census: duration(10, L.MAX_SAMPLE_MS)
       .prefault('1s')
       .describe(`How often the full TCP state census from /proc/net/tcp runs; it costs tens of ms at tens of thousands of sockets, at least 10ms. ${DURATION_HINT}`),
     tail: duration()
@@ -316,17 +310,20 @@ export const scenarioSchema = z
       .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. ${DURATION_HINT}`),
     matrix: z
       .record(
-        z.string().regex(MATRIX_KEY_PATTERN, { error: 'expected a field path like "close.first"' }),
+        z.string().max(200).regex(MATRIX_KEY_PATTERN, { error: 'expected a field path like "close.first"' }),
         z
-          .array(z.union([z.string(), z.number(), z.boolean(), z.null()]), { error: 'expected a list of values' })
-          .min(1, { error: 'expected a list of at least one value' }),
+          .array(z.union([text(L.MAX_STRING_LENGTH), z.number(), z.boolean(), z.null()]), { error: 'expected a list of values' })
+          .min(1, { error: 'expected a list of at least one value' })
+          .max(L.MAX_VARIANTS, { error: `expected at most ${L.MAX_VARIANTS} values (a matrix runs at most ${L.MAX_VARIANTS} variants)` }),
       )
+      .refine((r) => Object.keys(r).length <= L.MAX_MATRIX_KEYS, { error: `expected at most ${L.MAX_MATRIX_KEYS} fields to vary` })
       .default({})
       .describe(
         'Run one variant per combination of these field values, each in its own fresh namespace, and compare them, e.g. {"close.first": ["client", "server"], "close.client": ["fin", "rst"]} gives 4 runs.',
       ),
     thresholds: z
-      .record(z.string(), z.string({ error: 'expected a comparison like "< 5" or "== 0"' }))
+      .record(text(200, 'a figure path'), text(100, 'a comparison like "< 5" or "== 0"'))
+      .refine((r) => Object.keys(r).length <= L.MAX_THRESHOLDS, { error: `expected at most ${L.MAX_THRESHOLDS} thresholds` })
       .default({})
       .describe(
         'Pass/fail gates over result figures, checked after the run: {"summary.errors.EADDRNOTAVAIL": "== 0", "summary.latencyMs.connect.p99": "< 5"}. A failed threshold makes `twstorm run` exit with code 3.',
@@ -352,12 +349,35 @@ export const scenarioSchema = z
     if ((s.client.localPorts !== null || s.client.reuseAddr) && !s.client.bind) {
       problem(['client', 'bind'], 'client.localPorts and client.reuseAddr apply to bind-before-connect: set client.bind: true');
     }
+    const totalStagesMs = s.stages.reduce((sum, stage) => sum + stage.duration, 0);
+    if (totalStagesMs > s.duration) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: `the stages last ${formatDuration(totalStagesMs)}, longer than the load may: raise duration to at least ${formatDuration(totalStagesMs)}`,
+        input: formatDuration(s.duration),
+      });
+    }
+    if (s.rate === null) {
+      s.stages.forEach((stage, i) => {
+        if (!Number.isInteger(stage.target) || stage.target > L.MAX_IN_FLIGHT) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'target'],
+            message: `closed loop (rate: null): a target is a number in flight, expected an integer from 0 to ${big(L.MAX_IN_FLIGHT)}`,
+            input: stage.target,
+          });
+        }
+      });
+    }
     if (s.client.localPorts !== null) {
       const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
       if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
     }
   })
-  .describe('A twstorm scenario: the load to run, how connections close, and what to observe.');
+  .describe(
+    `A twstorm scenario: the load to run, how connections close, and what to observe. A file is at most ${L.MAX_FILE_BYTES / 1024} KiB with ${L.MAX_KEYS} keys, nested at most ${L.MAX_DEPTH} levels, with at most ${L.MAX_ALIAS_COUNT} YAML alias expansions; every number has a maximum (README, "Limits").`,
+  );
 
 /** A validated scenario: defaults filled, durations in milliseconds. */
 export type Scenario = z.output<typeof scenarioSchema>;

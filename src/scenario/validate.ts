@@ -1,7 +1,9 @@
 import { ScenarioError } from './errors.js';
 import { describeIssue, expectedMessage, formatPath } from './issues.js';
-import { scenarioSchema, type Scenario } from './schema.js';
-import type { PathSegment } from './schema-walk.js';
+import { parseOverride } from './overrides.js';
+import { MATRIX_KEY_PATTERN, scenarioSchema, type Scenario } from './schema.js';
+import { sysctlNameProblem } from './sysctls.js';
+import { schemaAt, type PathSegment } from './schema-walk.js';
 
 /** A field set from the command line, so its problems name the `--set` rather than the file. */
 export interface Attribution {
@@ -9,22 +11,75 @@ export interface Attribution {
   source: string;
 }
 
+/**
+ * A check this package cannot make on its own (it would need the result model or the kernel):
+ * given the raw scenario (after `--set`) and its source, the problem lines, each starting with
+ * the source. It must accept anything, since the raw data is not validated yet.
+ */
+export type ScenarioCheck = (raw: Record<string, unknown>, source: string) => string[];
+
 /** Validates an already-parsed object; `source` names it in problem lines (usually the file path). */
 export function parseScenario(raw: unknown, source: string): Scenario {
   return validateScenario(raw, source, []);
 }
 
-export function validateScenario(raw: unknown, source: string, attributions: readonly Attribution[]): Scenario {
+/**
+ * Every problem at once: schema fields, matrix keys, the extra checks and `earlier` (found by
+ * the loader), so a user fixes a file in one pass instead of one round per kind of problem.
+ */
+export function validateScenario(
+  raw: unknown,
+  source: string,
+  attributions: readonly Attribution[],
+  checks: readonly ScenarioCheck[] = [],
+  earlier: readonly string[] = [],
+): Scenario {
   const result = scenarioSchema.safeParse(raw, { error: expectedMessage, reportInput: true });
-  if (result.success) return result.data;
+  const problems = [...earlier];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const { path, text } of describeIssue(scenarioSchema, issue)) {
+        const origin = [...attributions].reverse().find((a) => isPrefix(a.path, path))?.source ?? source;
+        problems.push(`${origin}: ${formatPath(scenarioSchema, path)}: ${text}`);
+      }
+    }
+  }
+  if (isMapping(raw)) {
+    if (isMapping(raw['matrix'])) problems.push(...matrixKeyProblems(Object.keys(raw['matrix']), source));
+    for (const check of checks) problems.push(...check(raw, source));
+  }
+  // Two checks can fail on one value the same way (zod's safe-integer bound and ours): say it once.
+  if (problems.length > 0 || !result.success) throw new ScenarioError([...new Set(problems)]);
+  return result.data;
+}
 
-  const problems = result.error.issues.flatMap((issue) =>
-    describeIssue(scenarioSchema, issue).map(({ path, text }) => {
-      const origin = [...attributions].reverse().find((a) => isPrefix(a.path, path))?.source ?? source;
-      return `${origin}: ${formatPath(scenarioSchema, path)}: ${text}`;
-    }),
-  );
-  throw new ScenarioError(problems);
+/** Matrix keys must name a scenario field that a variant may change. */
+export function matrixKeyProblems(keys: readonly string[], source: string): string[] {
+  const problems: string[] = [];
+  // A malformed key is already reported by the schema's pattern.
+  for (const key of keys.filter((k) => MATRIX_KEY_PATTERN.test(k))) {
+    if (key.startsWith('matrix') || key.startsWith('thresholds') || key === 'name') {
+      problems.push(`${source}: matrix.${key}: cannot vary ${key.split('.')[0]} in a matrix`);
+      continue;
+    }
+    let path: PathSegment[] | undefined;
+    try {
+      path = parseOverride(`${key}=0`).path;
+    } catch {
+      path = undefined;
+    }
+    if (path === undefined || schemaAt(scenarioSchema, path) === undefined) {
+      problems.push(`${source}: matrix.${key}: no such scenario field`);
+    } else if (path[0] === 'environment' && path[1] === 'sysctls' && typeof path[2] === 'string') {
+      const problem = sysctlNameProblem(path[2]);
+      if (problem) problems.push(`${source}: matrix.${key}: ${problem}`);
+    }
+  }
+  return problems;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPrefix(prefix: readonly PathSegment[], path: readonly PathSegment[]): boolean {

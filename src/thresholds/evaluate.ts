@@ -18,10 +18,15 @@ export interface ThresholdOutcome {
 /**
  * One line per problem, in the scenario loader's style ("FILE: field: what is wrong"),
  * empty when every threshold is valid. Needs no result, so `run` can refuse before starting.
+ * Takes the raw, not yet validated value (the loader runs it alongside the schema, so a typo
+ * here is reported with the file's other problems): what is not a mapping of strings is the
+ * schema's to report.
  */
-export function validateThresholds(thresholds: Record<string, string>, source: string): string[] {
+export function validateThresholds(thresholds: unknown, source: string): string[] {
   const problems: string[] = [];
+  if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) return problems;
   for (const [path, expression] of Object.entries(thresholds)) {
+    if (typeof expression !== 'string') continue;
     const resolved = resolvePath(path);
     if (!resolved.ok) problems.push(`${source}: thresholds.${path}: ${resolved.problem}`);
     const parsed = parseExpression(String(expression));

@@ -4,7 +4,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backoff } from '../../src/driver/backoff.js';
 import { endpointPicker } from '../../src/driver/endpoints.js';
-import { closedLoop, openLoop, runShaped, type Launch } from '../../src/driver/load-shape.js';
+import {
+  closedLoop,
+  compileRamp,
+  concurrencyAt,
+  openLoop,
+  runShaped,
+  startsDueBy,
+  startTimeOf,
+  targetAt,
+  timeConcurrencyReaches,
+  type Launch,
+} from '../../src/driver/load-shape.js';
 import { runClock, sleep } from '../../src/util/clock.js';
 import { performance } from 'node:perf_hooks';
 
@@ -97,5 +108,97 @@ describe('load shapes', () => {
     assert.ok(clock() - t0 < 1000, 'a pending open-loop sleep does not hold the abort up');
     await sleep(30);
     assert.ok(cut, 'in-flight work is cut after the grace');
+  });
+});
+
+// The ramp schedule is pure arithmetic on run-relative milliseconds: exact values, no clock.
+describe('ramp schedule (stages)', () => {
+  const near = (actual: number, expected: number, what: string): void =>
+    assert.ok(Math.abs(actual - expected) < 1e-6, `${what}: ${actual} is not ${expected}`);
+
+  it('without stages the target is flat and starts come at the fixed interval', () => {
+    const flat = compileRamp(200);
+    assert.equal(targetAt(flat, 0), 200);
+    assert.equal(targetAt(flat, 1e9), 200);
+    for (const n of [0, 1, 2, 10, 1000]) near(startTimeOf(flat, n), n * 5, `start ${n}`);
+    near(startsDueBy(flat, 1000), 200, 'starts in 1 s');
+  });
+
+  it('moves linearly from the start value through each stage, then holds the last target', () => {
+    const ramp = compileRamp(100, [
+      { duration: 10_000, target: 1100 },
+      { duration: 0, target: 50 },
+      { duration: 5000, target: 50 },
+    ]);
+    assert.equal(targetAt(ramp, 0), 100);
+    assert.equal(targetAt(ramp, 5000), 600);
+    assert.equal(targetAt(ramp, 9999.5), 1099.95);
+    assert.equal(targetAt(ramp, 10_000), 50, 'a stage of 0 jumps');
+    assert.equal(targetAt(ramp, 12_000), 50);
+    assert.equal(targetAt(ramp, 60_000), 50, 'holds after the last stage');
+  });
+
+  it('open loop: starts due are the area under the rate, and startTimeOf inverts it', () => {
+    // 0 → 1000/s over 10 s: 5000 starts in the ramp, then 1000/s.
+    const ramp = compileRamp(0, [{ duration: 10_000, target: 1000 }]);
+    near(startsDueBy(ramp, 10_000), 5000, 'area of the ramp');
+    near(startsDueBy(ramp, 5000), 1250, 'a quarter of it by half-time (rate grows linearly)');
+    near(startsDueBy(ramp, 11_000), 6000, 'then 1000/s');
+    // n = t²/20000 (t in ms) inside the ramp: start 1250 at 5 s, start 5000 at 10 s.
+    near(startTimeOf(ramp, 1250), 5000, 'start 1250');
+    near(startTimeOf(ramp, 5000), 10_000, 'start 5000');
+    near(startTimeOf(ramp, 6000), 11_000, 'start 6000, after the ramp');
+    for (const n of [1, 7, 100, 4999, 5001, 123_456]) near(startsDueBy(ramp, startTimeOf(ramp, n)), n, `round trip ${n}`);
+    let previous = -1;
+    for (let n = 0; n < 8000; n += 37) {
+      const t = startTimeOf(ramp, n);
+      assert.ok(t > previous || n === 0, 'start times never go backwards');
+      previous = t;
+    }
+  });
+
+  it('open loop: a ramp down to 0 ends the starts; none is ever due after', () => {
+    const ramp = compileRamp(1000, [{ duration: 2000, target: 0 }]);
+    near(startsDueBy(ramp, 2000), 1000, 'the triangle');
+    near(startTimeOf(ramp, 500), 2000 - Math.SQRT2 * 1000, 'half the triangle');
+    assert.ok(startTimeOf(ramp, 999.999) <= 2000);
+    assert.equal(startTimeOf(ramp, 1001), Infinity);
+  });
+
+  it('closed loop: whole connections in flight, and when the ramp next allows one more', () => {
+    const ramp = compileRamp(1, [{ duration: 9000, target: 10 }, { duration: 1000, target: 2 }]);
+    assert.equal(concurrencyAt(ramp, 0), 1);
+    assert.equal(concurrencyAt(ramp, 999), 1);
+    assert.equal(concurrencyAt(ramp, 1000), 2);
+    assert.equal(concurrencyAt(ramp, 9000), 10);
+    assert.equal(concurrencyAt(ramp, 9500), 6);
+    assert.equal(concurrencyAt(ramp, 20_000), 2);
+    near(timeConcurrencyReaches(ramp, 2, 0), 1000, 'level 2');
+    near(timeConcurrencyReaches(ramp, 5, 1500), 4000, 'level 5');
+    assert.equal(timeConcurrencyReaches(ramp, 3, 5000), 5000, 'already there');
+    assert.equal(timeConcurrencyReaches(ramp, 11, 0), Infinity, 'never above the highest target');
+    assert.equal(timeConcurrencyReaches(ramp, 7, 9600), Infinity, 'not again once the ramp goes down for good');
+  });
+
+  it('closed loop with stages: in flight follows the ramp, never above it', async () => {
+    const epoch = performance.timeOrigin + performance.now();
+    const rampClock = runClock(epoch);
+    const stages = [{ duration: 200, target: 6 }];
+    let inFlight = 0;
+    const seen: Array<{ t: number; inFlight: number }> = [];
+    const origin = rampClock();
+    const launch: Launch = async () => {
+      inFlight++;
+      seen.push({ t: rampClock() - origin, inFlight });
+      await sleep(5);
+      inFlight--;
+      return { ok: true };
+    };
+    const started = await closedLoop(1, { count: 200, deadlineMs: rampClock() + 10_000, signal: new AbortController().signal }, rampClock, launch, stages);
+    assert.equal(started, 200);
+    const ramp = compileRamp(1, stages);
+    // The loop reads the clock just before launching, so the ramp at that moment bounds what it started.
+    for (const s of seen) assert.ok(s.inFlight <= concurrencyAt(ramp, s.t + 1), `${s.inFlight} in flight at ${s.t} ms`);
+    assert.equal(Math.max(...seen.map((s) => s.inFlight)), 6, 'reaches the last target');
   });
 });

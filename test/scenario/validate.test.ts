@@ -14,6 +14,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     duration: 30_000,
     concurrency: 64,
     rate: null,
+    stages: [],
     maxInFlight: 10_000,
     connectTimeout: 5000,
     payload: { request: 64, response: 64 },
@@ -77,20 +78,20 @@ test('parseScenario does not modify its input', () => {
 
 const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['wrong enum', { close: { first: 'clinet' } }, 'close.first: expected one of client, server, both, got "clinet"'],
-  ['wrong type', { connections: 'many' }, 'connections: expected an integer >= 1, got "many"'],
-  ['negative int', { connections: -1 }, 'connections: expected an integer >= 1, got -1'],
-  ['fractional int', { payload: { request: 1.5 } }, 'payload.request: expected an integer >= 0, got 1.5'],
+  ['wrong type', { connections: 'many' }, 'connections: expected an integer from 1 to 1,000,000,000, got "many"'],
+  ['negative int', { connections: -1 }, 'connections: expected an integer from 1 to 1,000,000,000, got -1'],
+  ['fractional int', { payload: { request: 1.5 } }, 'payload.request: expected an integer from 0 to 16,777,216, got 1.5'],
   ['port out of range', { server: { port: 65536 } }, 'server.port: expected an integer from 0 to 65535, got 65536'],
-  ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second > 0, or null, got 0'],
+  ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second from 0.01 to 1,000,000, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, maxInFlight, connectTimeout, payload, close, http, server, client, environment, sample, census, tail, matrix, thresholds)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, connectTimeout, payload, close, http, server, client, environment, sample, census, tail, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, lingerSeconds, delay)'],
-  ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration like "30s", "100ms" or a number of milliseconds, got "3 parsecs"'],
-  ['duration of the wrong type', { tail: true }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got true'],
-  ['negative duration', { tail: -1 }, 'tail: expected a duration like "30s", "100ms" or a number of milliseconds, got -1'],
-  ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "5ms"'],
-  ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set), got "kernel.pid_max"'],
+  ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
+  ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
+  ['negative duration', { tail: -1 }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got -1'],
+  ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration from 10ms to 1m (like "100ms", "30s" or a number of milliseconds), got "5ms"'],
+  ['bad sysctl key', { environment: { sysctls: { 'kernel.pid_max': 1 } } }, 'environment.sysctls["kernel.pid_max"]: expected a per-network-namespace sysctl name like "net.ipv4.tcp_tw_reuse" (only net.* can be set)'],
   ['bad sysctl value', { environment: { sysctls: { 'net.ipv4.tcp_tw_reuse': true } } }, 'environment.sysctls["net.ipv4.tcp_tw_reuse"]: expected a string or a number, got true'],
   ['protocol', { protocol: 'udp' }, 'protocol: expected one of tcp, http, got "udp"'],
 ];
@@ -122,11 +123,11 @@ test('several problems give one line each, unknown keys one per key', () => {
     parseScenario({ name: 'x', connections: 0, close: { first: 'nobody', frist: 1, secnd: 2 }, census: 'often' }, FILE),
   );
   assert.deepEqual(problems.sort(), [
-    `${FILE}: census: expected a duration of at least 10ms (like "100ms", "1s" or a number of milliseconds), got "often"`,
+    `${FILE}: census: expected a duration from 10ms to 1m (like "100ms", "30s" or a number of milliseconds), got "often"`,
     `${FILE}: close.first: expected one of client, server, both, got "nobody"`,
     `${FILE}: close.frist: unknown field (known: first, client, server, lingerSeconds, delay)`,
     `${FILE}: close.secnd: unknown field (known: first, client, server, lingerSeconds, delay)`,
-    `${FILE}: connections: expected an integer >= 1, got 0`,
+    `${FILE}: connections: expected an integer from 1 to 1,000,000,000, got 0`,
   ]);
 });
 

@@ -1,0 +1,40 @@
+// "Did you mean …?" for names a user typed: the candidate with the fewest single-character
+// edits (insert, delete, substitute, swap of neighbours), if it is close enough to be a typo.
+
+/** Optimal string alignment distance; O(a·b) time, two rows of memory. */
+export function editDistance(a: string, b: string): number {
+  let prevPrev: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prevPrev[j - 2]! + 1);
+      row.push(d);
+    }
+    prevPrev = prev;
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The nearest candidate within a third of the typed length (at least 2 edits), else undefined:
+ * a suggestion further away than that is noise. Long input is not compared at all.
+ */
+export function closest(typed: string, candidates: readonly string[]): string | undefined {
+  if (typed.length > 200) return undefined;
+  const budget = Math.max(2, Math.floor(typed.length / 3));
+  let best: string | undefined;
+  let bestDistance = budget + 1;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - typed.length) >= bestDistance) continue;
+    const d = editDistance(typed, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

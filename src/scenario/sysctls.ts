@@ -1,0 +1,75 @@
+// The sysctls a scenario may set. A run writes them inside the network namespace it created,
+// so only settings the kernel keeps per network namespace are safe: a name under net.* is not
+// enough (net.netfilter.nf_hooks_lwtunnel is visible in every namespace but flips a host-wide,
+// one-way static key; net.core.netdev_max_backlog and friends are global). Each entry below
+// names where the kernel keeps its value per namespace (struct net → netns_ipv4, netns_core,
+// netns_ipv6, the per-netns conntrack state), so a write in the run's namespace cannot reach
+// the host. Adding a setting means checking that in the kernel source first.
+import { closest } from './suggest.js';
+
+export const NAMESPACED_SYSCTLS: Readonly<Record<string, string>> = {
+  // Ephemeral ports and binding: struct netns_ipv4 (ip_local_ports since 3.x; the rest per netns since they were added).
+  'net.ipv4.ip_local_port_range': 'netns_ipv4.ip_local_ports: the ephemeral range connect() picks from',
+  'net.ipv4.ip_local_reserved_ports': 'netns_ipv4.sysctl_local_reserved_ports: ports connect() must skip',
+  'net.ipv4.ip_autobind_reuse': 'netns_ipv4.sysctl_ip_autobind_reuse (5.6): bind(port 0) may reuse ports of SO_REUSEADDR sockets',
+  'net.ipv4.ip_nonlocal_bind': 'netns_ipv4.sysctl_ip_nonlocal_bind: bind to addresses not (yet) configured',
+  'net.ipv4.ip_unprivileged_port_start': 'netns_ipv4.sysctl_ip_prot_sock: lowest port unprivileged processes may bind',
+  'net.ipv4.ip_forward': 'netns_ipv4.devconf_all->forwarding: routing inside a namespaced lab',
+  // TIME_WAIT and closing: netns_ipv4 (tcp_death_row is per netns since 4.14, a pointer into the netns since 5.19).
+  'net.ipv4.tcp_tw_reuse': 'netns_ipv4.sysctl_tcp_tw_reuse: reuse TIME_WAIT ports for outgoing connections',
+  'net.ipv4.tcp_tw_reuse_delay': 'netns_ipv4.sysctl_tcp_tw_reuse_delay (6.13): how old a TIME_WAIT must be to reuse it',
+  'net.ipv4.tcp_max_tw_buckets': 'netns_ipv4.tcp_death_row.sysctl_max_tw_buckets: TIME_WAIT sockets kept before overflow',
+  'net.ipv4.tcp_fin_timeout': 'netns_ipv4.sysctl_tcp_fin_timeout: lifetime of orphaned FIN_WAIT2 (not TIME_WAIT)',
+  'net.ipv4.tcp_rfc1337': 'netns_ipv4.sysctl_tcp_rfc1337: whether an RST in TIME_WAIT ends it early',
+  'net.ipv4.tcp_timestamps': 'netns_ipv4.sysctl_tcp_timestamps: needed by tcp_tw_reuse and PAWS',
+  'net.ipv4.tcp_orphan_retries': 'netns_ipv4.sysctl_tcp_orphan_retries: retries for orphaned sockets',
+  'net.ipv4.tcp_child_ehash_entries': 'netns_ipv4.sysctl_tcp_child_ehash_entries (6.1): size of child namespaces\' connection tables',
+  // Connection setup and the listen queue.
+  'net.ipv4.tcp_syncookies': 'netns_ipv4.sysctl_tcp_syncookies',
+  'net.ipv4.tcp_max_syn_backlog': 'netns_ipv4.sysctl_max_syn_backlog',
+  'net.ipv4.tcp_abort_on_overflow': 'netns_ipv4.sysctl_tcp_abort_on_overflow: RST instead of dropping when the accept queue is full',
+  'net.ipv4.tcp_syn_retries': 'netns_ipv4.sysctl_tcp_syn_retries',
+  'net.ipv4.tcp_synack_retries': 'netns_ipv4.sysctl_tcp_synack_retries',
+  'net.ipv4.tcp_retries1': 'netns_ipv4.sysctl_tcp_retries1',
+  'net.ipv4.tcp_retries2': 'netns_ipv4.sysctl_tcp_retries2',
+  'net.ipv4.tcp_migrate_req': 'netns_ipv4.sysctl_tcp_migrate_req (5.14): move requests between SO_REUSEPORT listeners',
+  'net.core.somaxconn': 'netns_core.sysctl_somaxconn: cap on listen() backlogs',
+  // Keep-alive and buffers.
+  'net.ipv4.tcp_keepalive_time': 'netns_ipv4.sysctl_tcp_keepalive_time',
+  'net.ipv4.tcp_keepalive_intvl': 'netns_ipv4.sysctl_tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes': 'netns_ipv4.sysctl_tcp_keepalive_probes',
+  'net.ipv4.tcp_rmem': 'netns_ipv4.sysctl_tcp_rmem (4.15): receive buffer min/default/max',
+  'net.ipv4.tcp_wmem': 'netns_ipv4.sysctl_tcp_wmem (4.15): send buffer min/default/max (unsent data at close)',
+  'net.ipv4.tcp_slow_start_after_idle': 'netns_ipv4.sysctl_tcp_slow_start_after_idle',
+  'net.ipv4.tcp_autocorking': 'netns_ipv4.sysctl_tcp_autocorking',
+  'net.ipv4.tcp_notsent_lowat': 'netns_ipv4.sysctl_tcp_notsent_lowat',
+  'net.ipv4.tcp_sack': 'netns_ipv4.sysctl_tcp_sack',
+  'net.ipv4.tcp_window_scaling': 'netns_ipv4.sysctl_tcp_window_scaling',
+  'net.ipv4.tcp_ecn': 'netns_ipv4.sysctl_tcp_ecn',
+  'net.ipv4.tcp_fastopen': 'netns_ipv4.sysctl_tcp_fastopen',
+  // IPv6 counterpart.
+  'net.ipv6.bindv6only': 'netns_ipv6.sysctl.bindv6only: whether [::] listeners also take IPv4',
+  'net.ipv6.ip_nonlocal_bind': 'netns_ipv6.sysctl.ip_nonlocal_bind',
+  // Conntrack in a namespaced router: the TCP timeouts live in the per-netns nf_tcp_net (4.x).
+  'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 'nf_tcp_net.timeouts[TIME_WAIT]: conntrack keeps TIME_WAIT entries 120 s by default',
+  'net.netfilter.nf_conntrack_tcp_timeout_fin_wait': 'nf_tcp_net.timeouts[FIN_WAIT]',
+  'net.netfilter.nf_conntrack_tcp_timeout_close_wait': 'nf_tcp_net.timeouts[CLOSE_WAIT]',
+  'net.netfilter.nf_conntrack_tcp_timeout_last_ack': 'nf_tcp_net.timeouts[LAST_ACK]',
+  'net.netfilter.nf_conntrack_tcp_timeout_established': 'nf_tcp_net.timeouts[ESTABLISHED]',
+};
+
+const NAMES = Object.keys(NAMESPACED_SYSCTLS);
+
+export function isNamespacedSysctl(name: string): boolean {
+  return Object.hasOwn(NAMESPACED_SYSCTLS, name);
+}
+
+/** The problem with a sysctl name, or undefined when it may be set; suggests the nearest known name. */
+export function sysctlNameProblem(name: string): string | undefined {
+  if (isNamespacedSysctl(name)) return undefined;
+  const near = closest(name, NAMES);
+  const hint = near ? `; did you mean ${near}?` : '; see scenarios/README.md for the list';
+  return name.startsWith('net.')
+    ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`
+    : `only per-network-namespace net.* sysctls can be set${hint}`;
+}

@@ -1,0 +1,77 @@
+// The rough edges of issue 11, through the real CLI: every problem of a file in one round
+// (fields, threshold paths, sysctl names with a suggestion), and a --set the matrix would
+// override refused with the matrix key named. Exit 2, one line each, nothing run.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+function twstorm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('twstorm run: every problem at once, before anything runs', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twstorm-cli-problems-'));
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('field errors, a threshold typo and a misspelled sysctl come in one round', async () => {
+    const file = join(dir, 'several.yaml');
+    await writeFile(
+      file,
+      [
+        'name: several',
+        'connections: -1',
+        'server: { host: localhost }',
+        'environment:',
+        '  sysctls:',
+        '    net.ipv4.tcp_fin_timout: 30',
+        'thresholds:',
+        '  summary.timeWait.peek: "< 5"',
+        '',
+      ].join('\n'),
+    );
+    const out = await twstorm(['run', file, '--out', join(dir, 'out')]);
+    assert.equal(out.code, 2, out.stderr);
+    assert.equal(out.stdout, '');
+    assert.deepEqual(out.stderr.trimEnd().split('\n'), [
+      `twstorm: ${file}: connections: expected an integer from 1 to 1,000,000,000, got -1`,
+      `twstorm: ${file}: server.host: expected a literal loopback address, 127.0.0.0/8 or ::1 (no host names: the run talks to its own namespace only), got "localhost"`,
+      `twstorm: ${file}: environment.sysctls["net.ipv4.tcp_fin_timout"]: not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host); did you mean net.ipv4.tcp_fin_timeout?`,
+      `twstorm: ${file}: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait (known: peak, peakClient, peakServer, end, sockstatPeak)`,
+    ]);
+  });
+
+  it('--set close.first=server on close-matrix names the matrix key; --set __proto__ is refused', async () => {
+    const out = await twstorm(['run', 'close-matrix', '--out', join(dir, 'out'), '--set', 'close.first=server', '--set', '__proto__.polluted=1']);
+    assert.equal(out.code, 2, out.stderr);
+    assert.equal(out.stdout, '');
+    assert.deepEqual(out.stderr.trimEnd().split('\n'), [
+      'twstorm: --set __proto__.polluted=1: "__proto__" is not a scenario field (it would change an object\'s prototype)',
+    ]);
+    const matrix = await twstorm(['run', 'close-matrix', '--out', join(dir, 'out'), '--set', 'close.first=server']);
+    assert.equal(matrix.code, 2, matrix.stderr);
+    assert.match(matrix.stderr, /^twstorm: --set close\.first=server: the matrix varies close\.first \(client, server\), which would override it in every variant; narrow the matrix with --set "matrix\.close\.first=\[…\]" or drop it with --set "matrix=\{\}"\n$/);
+  });
+});
