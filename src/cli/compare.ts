@@ -5,7 +5,7 @@ import {
   CompareInputError,
   checkSelectors,
   compareResults,
-  pairResults,
+  pairResultSets,
   renderCompareJunit,
   renderCompareMarkdown,
   renderCompareTerminal,
@@ -18,6 +18,8 @@ interface CompareArgs {
   tolerance: string;
   metric: string[];
   'latency-floor': number;
+  confidence: number;
+  'single-run-tolerance': string;
   markdown: boolean;
   junit?: string;
   json: boolean;
@@ -53,14 +55,27 @@ export const compareCommand = {
         default: 0.1,
         describe: 'Latency changes smaller than this many ms are never regressions (loopback percentiles are jittery)',
       })
+      .option('confidence', {
+        type: 'number',
+        default: 0.99,
+        describe: 'With repeats on both sides: a rate or latency change counts only if a one-sided rank test over the repeats is this sure (0.5–0.9999)',
+      })
+      .option('single-run-tolerance', {
+        type: 'string',
+        default: '30%',
+        describe: 'Rates and latencies when a side is a single run (no noise estimate): the change allowed before it counts',
+      })
       .option('markdown', { type: 'boolean', default: false, describe: 'Markdown table: appended to $GITHUB_STEP_SUMMARY when set, else printed' })
       .option('junit', { type: 'string', describe: 'Write JUnit XML here: one test case per scenario × metric' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON instead of the table' })
-      .example('$0 compare baseline/ reports/ --tolerance 15% --junit compare.xml', 'gate a CI run on a committed baseline'),
+      .example('$0 compare baseline/ reports/ --tolerance 10% --junit compare.xml', 'gate a CI run on a baseline; run both sides with --repeat 5 so the gate knows the noise'),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
     const tolerancePct = parseTolerance(argv.tolerance);
     if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}`);
     if (!(argv.latencyFloor >= 0)) usage(`--latency-floor: expected milliseconds ≥ 0, got ${argv.latencyFloor}`);
+    const singleRunTolerancePct = parseTolerance(argv.singleRunTolerance);
+    if (singleRunTolerancePct === null) usage(`--single-run-tolerance: expected a percentage like "30%", got ${JSON.stringify(argv.singleRunTolerance)}`);
+    if (!(argv.confidence >= 0.5 && argv.confidence < 1)) usage(`--confidence: expected a level like 0.99 (0.5 ≤ c < 1), got ${argv.confidence}`);
     const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
     if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');
     const problems = checkSelectors(argv.metric);
@@ -70,8 +85,14 @@ export const compareCommand = {
     }
     let report;
     try {
-      const pairing = await pairResults(argv.baseline, argv.current);
-      report = compareResults(argv.baseline, argv.current, pairing, { tolerancePct, latencyFloorMs: argv.latencyFloor, metrics: argv.metric });
+      const pairing = await pairResultSets(argv.baseline, argv.current);
+      report = compareResults(argv.baseline, argv.current, pairing, {
+        tolerancePct,
+        latencyFloorMs: argv.latencyFloor,
+        metrics: argv.metric,
+        confidence: argv.confidence,
+        singleRunTolerancePct: Math.max(singleRunTolerancePct, tolerancePct),
+      });
     } catch (err) {
       if (err instanceof CompareInputError) usage(err.message);
       throw err;

@@ -1,31 +1,53 @@
-// Lines two results up, figure by figure. A change counts as a regression only when it goes
-// the wrong way by more than the tolerance (relative to the baseline); improvements are
-// reported but never fail the gate. Latency gets an absolute floor as well, because a
-// sub-millisecond percentile on loopback moves by tens of percent between identical runs.
+// Lines two result sets up, figure by figure. A side is one run or the repeats of one
+// (`run --repeat N`). Counts are judged as counts; rates and latencies against the noise
+// the repeats show (see metrics.ts for the kinds, stats.ts for the test, and
+// docs/ci-and-planning.md for the rule and its measured false-positive rate):
+//   regression = worse by more than the tolerance AND statistically clear (one-sided
+//   Mann–Whitney p ≤ 1 − confidence over the repeats).
+// With a single run on a side there is no noise estimate: the comparison says so and a wider
+// tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
 import type { RunResult } from '../metrics/result.js';
 import { readFigure, resolvePath } from '../thresholds/index.js';
-import { metricsFor, type Better } from './metrics.js';
-import type { Pairing } from './load.js';
+import { metricsFor, specOf, type Better, type MetricKind, type MetricSpec } from './metrics.js';
+import type { LoadedResult, Pairing } from './load.js';
+import type { SetPairing } from './sets.js';
 import { environmentNotes } from './noise.js';
+import { mannWhitneyGreaterP, smallestP, spreadOf, type Spread } from './stats.js';
 
 export type Status = 'regression' | 'improvement' | 'unchanged' | 'n/a';
 
 export interface MetricComparison {
   metric: string;
   better: Better;
+  kind: MetricKind;
+  /** The baseline's figure: its median over the repeats (the value itself for one run). */
   baseline: number | null;
   current: number | null;
-  /** Relative change in percent; null when the baseline is 0 or a side has no value. */
+  /** Relative change of the medians in percent; null when the baseline is 0 or a side has no value. */
   changePct: number | null;
   status: Status;
+  /** Median, min and max over each side's repeats (n = 1 for a single run). */
+  baselineSpread: Spread | null;
+  currentSpread: Spread | null;
+  /** One-sided Mann–Whitney p-value in the direction of the change (null without repeats on both sides, or for counts). */
+  pValue: number | null;
+  /** The figures were compared per 1,000 connections attempted (the sides did different amounts of work). */
+  perThousandConnections: boolean;
+  /** Why the status is what it is, in one phrase (empty when unchanged and unremarkable). */
+  reason: string;
 }
 
 export interface ScenarioComparison {
   scenario: string;
+  /** The first file of each side (kept for renderers that show one). */
   baselineFile: string;
   currentFile: string;
+  baselineFiles: string[];
+  currentFiles: string[];
+  /** True when both sides have repeats, so rates and latencies were judged against their noise. */
+  noiseEstimate: boolean;
   metrics: MetricComparison[];
-  /** Differences in how the two runs were made, which make the numbers less comparable. */
+  /** Differences in how the runs were made, which make the numbers less comparable. */
   noise: string[];
   regressions: number;
 }
@@ -34,6 +56,10 @@ export interface CompareReport {
   baseline: string;
   current: string;
   tolerancePct: number;
+  /** The tolerance rates and latencies get when a side has a single run (no noise estimate). */
+  singleRunTolerancePct: number;
+  /** Confidence level of the rank test, e.g. 0.99. */
+  confidence: number;
   latencyFloorMs: number;
   scenarios: ScenarioComparison[];
   missing: string[];
@@ -47,24 +73,41 @@ export interface CompareOptions {
   tolerancePct: number;
   latencyFloorMs: number;
   metrics: string[];
+  /** Default 0.99. */
+  confidence?: number;
+  /** Default 30 (%). */
+  singleRunTolerancePct?: number;
 }
 
-export function compareResults(baseline: string, current: string, pairing: Pairing, options: CompareOptions): CompareReport {
-  const scenarios = pairing.pairs.map(({ name, baseline: b, current: c }) => {
-    const metrics = metricsFor(b.result, c.result, options.metrics).map((spec) => {
-      const before = figure(b.result, spec.path);
-      const after = figure(c.result, spec.path);
-      return compareFigure(spec.path, spec.better, before, after, options);
-    });
-    const regressions = metrics.filter((m) => m.status === 'regression').length;
-    return { scenario: name, baselineFile: b.file, currentFile: c.file, metrics, noise: environmentNotes(b.result, c.result), regressions };
+export const DEFAULT_CONFIDENCE = 0.99;
+export const DEFAULT_TOLERANCE_PCT = 10;
+export const DEFAULT_SINGLE_RUN_TOLERANCE_PCT = 30;
+
+type Judging = Required<Pick<CompareOptions, 'tolerancePct' | 'latencyFloorMs' | 'confidence' | 'singleRunTolerancePct'>>;
+
+const asList = (side: LoadedResult | LoadedResult[]): LoadedResult[] => (Array.isArray(side) ? side : [side]);
+
+export function compareResults(baseline: string, current: string, pairing: Pairing | SetPairing, options: CompareOptions): CompareReport {
+  const judging: Judging = {
+    tolerancePct: options.tolerancePct,
+    latencyFloorMs: options.latencyFloorMs,
+    confidence: options.confidence ?? DEFAULT_CONFIDENCE,
+    // Never narrower than the tolerance itself: without noise the bar can only be higher.
+    singleRunTolerancePct: Math.max(options.singleRunTolerancePct ?? DEFAULT_SINGLE_RUN_TOLERANCE_PCT, options.tolerancePct),
+  };
+  const scenarios = pairing.pairs.map(({ name, baseline: bSide, current: cSide }) => {
+    const b = asList(bSide);
+    const c = asList(cSide);
+    return compareSets(name, b, c, options.metrics, judging);
   });
   const regressions = scenarios.reduce((n, s) => n + s.regressions, 0);
   return {
     baseline,
     current,
-    tolerancePct: options.tolerancePct,
-    latencyFloorMs: options.latencyFloorMs,
+    tolerancePct: judging.tolerancePct,
+    singleRunTolerancePct: judging.singleRunTolerancePct,
+    confidence: judging.confidence,
+    latencyFloorMs: judging.latencyFloorMs,
     scenarios,
     missing: pairing.missing,
     added: pairing.added,
@@ -73,28 +116,153 @@ export function compareResults(baseline: string, current: string, pairing: Pairi
   };
 }
 
+function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selectors: string[], judging: Judging): ScenarioComparison {
+  const bResults = b.map((x) => x.result);
+  const cResults = c.map((x) => x.result);
+  const noiseEstimate = b.length >= 2 && c.length >= 2;
+  const work = (rs: RunResult[]): number[] => rs.map((r) => r.summary.connections.attempted);
+  const metrics = metricsFor(bResults, cResults, selectors).map((spec) =>
+    judgeSets(spec, bResults, cResults, work(bResults), work(cResults), judging),
+  );
+  const notes = environmentNotes(bResults[0]!, cResults[0]!);
+  if (!noiseEstimate) {
+    notes.push(
+      `no noise estimate: ${b.length === 1 ? 'the baseline' : 'the current side'} is a single run, so rates and latencies need a change beyond ` +
+        `${judging.singleRunTolerancePct}% to count (run both sides with --repeat 5 to judge them against their noise)`,
+    );
+  } else {
+    const floor = smallestP(b.length, c.length);
+    if (floor > 1 - judging.confidence) {
+      notes.push(
+        `${b.length} against ${c.length} repeats cannot reach ${pct(judging.confidence)} confidence (the smallest p-value is ${floor.toFixed(3)}): ` +
+          'rates and latencies can never count as regressions; use more repeats or a lower --confidence',
+      );
+    }
+  }
+  const regressions = metrics.filter((m) => m.status === 'regression').length;
+  return {
+    scenario: name,
+    baselineFile: b[0]!.file,
+    currentFile: c[0]!.file,
+    baselineFiles: b.map((x) => x.file),
+    currentFiles: c.map((x) => x.file),
+    noiseEstimate,
+    metrics,
+    noise: notes,
+    regressions,
+  };
+}
+
 function figure(result: RunResult, path: string): number | null {
-  if (path === 'summary.errors.total') return Object.values(result.summary.errors).reduce((a, b) => a + b, 0);
+  if (path === 'summary.errors.total') return Object.values(result.summary.errors).reduce((a, x) => a + x, 0);
   const resolved = resolvePath(path);
   return resolved.ok ? readFigure(result.summary, resolved) : null;
 }
 
+function judgeSets(spec: MetricSpec, b: RunResult[], c: RunResult[], workB: number[], workC: number[], judging: Judging): MetricComparison {
+  const bRaw = b.map((r) => figure(r, spec.path));
+  const cRaw = c.map((r) => figure(r, spec.path));
+  // Per 1,000 connections when the sides did clearly different amounts of work (> 2 %).
+  const medianWork = (w: number[]): number => spreadOf(w)?.median ?? 0;
+  const mb = medianWork(workB);
+  const mc = medianWork(workC);
+  const perThousand = spec.scalesWithWork && mb > 0 && mc > 0 && Math.abs(mc - mb) / mb > 0.02;
+  const scale = (values: Array<number | null>, work: number[]): number[] =>
+    values.flatMap((v, i) => (v === null ? [] : [perThousand ? (v * 1000) / Math.max(1, work[i]!) : v]));
+  return judge(spec, scale(bRaw, workB), scale(cRaw, workC), judging, perThousand);
+}
+
+/**
+ * One figure, one value per run on each side. Exported for tests and for callers that
+ * already hold the numbers.
+ */
+export function judge(spec: MetricSpec, bValues: number[], cValues: number[], judging: Judging, perThousand = false): MetricComparison {
+  const baselineSpread = spreadOf(bValues);
+  const currentSpread = spreadOf(cValues);
+  const base: Omit<MetricComparison, 'status' | 'reason' | 'changePct' | 'pValue'> = {
+    metric: spec.path,
+    better: spec.better,
+    kind: spec.kind,
+    baseline: baselineSpread ? round(baselineSpread.median) : null,
+    current: currentSpread ? round(currentSpread.median) : null,
+    baselineSpread,
+    currentSpread,
+    perThousandConnections: perThousand,
+  };
+  if (!baselineSpread || !currentSpread) return { ...base, changePct: null, pValue: null, status: 'n/a', reason: 'not in both results' };
+  const delta = currentSpread.median - baselineSpread.median;
+  const changePct = baselineSpread.median === 0 ? null : (delta / Math.abs(baselineSpread.median)) * 100;
+  const rounded = changePct === null ? null : Math.round(changePct * 10) / 10;
+  const worse = spec.better === 'higher' ? delta < 0 : delta > 0;
+  const done = (status: Status, reason: string, pValue: number | null = null): MetricComparison => ({ ...base, changePct: rounded, pValue, status, reason });
+
+  if (spec.kind === 'count') return judgeCount(spec, bValues, cValues, delta, changePct, worse, judging, done);
+
+  if (spec.kind === 'latency' && Math.abs(delta) < judging.latencyFloorMs) return done('unchanged', `below the ${judging.latencyFloorMs} ms floor`);
+  const noise = bValues.length >= 2 && cValues.length >= 2;
+  const tolerance = noise ? judging.tolerancePct : judging.singleRunTolerancePct;
+  const beyond = changePct === null ? delta !== 0 : Math.abs(changePct) > tolerance;
+  if (!beyond) return done('unchanged', '');
+  if (!noise) return done(worse ? 'regression' : 'improvement', `beyond the ${tolerance}% single-run tolerance (no noise estimate)`);
+  // One-sided in the direction the medians moved: "is the current side really higher?".
+  const higher = delta > 0;
+  const p = higher ? mannWhitneyGreaterP(cValues, bValues) : mannWhitneyGreaterP(bValues, cValues);
+  const alpha = 1 - judging.confidence;
+  if (p > alpha + 1e-12) return done('unchanged', `within the noise (p = ${p.toFixed(3)} > ${alpha.toFixed(3)})`, round4(p));
+  return done(worse ? 'regression' : 'improvement', `beyond ${tolerance}% and clear of the noise (p = ${p.toFixed(3)})`, round4(p));
+}
+
+function judgeCount(
+  spec: MetricSpec,
+  bValues: number[],
+  cValues: number[],
+  delta: number,
+  changePct: number | null,
+  worse: boolean,
+  judging: Judging,
+  done: (status: Status, reason: string) => MetricComparison,
+): MetricComparison {
+  const bMin = Math.min(...bValues);
+  const bMax = Math.max(...bValues);
+  const cMin = Math.min(...cValues);
+  const cMax = Math.max(...cValues);
+  // The outcomes that are never noise: a restart that fails where it used to succeed, and an
+  // error code (client or server) that no baseline run ever saw. One occurrence is a finding.
+  if (spec.path === 'summary.restart.ok') {
+    if (bMin === 1 && cMin === 0) return done('regression', `the restart failed in ${cValues.filter((v) => v === 0).length} of ${cValues.length} run(s)`);
+    if (bMax === 0 && cMax === 1 && cMin === 1) return done('improvement', 'the restart now succeeds');
+  }
+  const outcome = /^summary\.(errors|serverErrors)\./.test(spec.path);
+  if (outcome && bMax === 0 && cMax > 0) return done('regression', `new: ${cValues.filter((v) => v > 0).length} of ${cValues.length} run(s) saw it, no baseline run did`);
+  if (outcome && cMax === 0 && bMax > 0) return done('improvement', 'gone: no current run saw it');
+  const beyond = changePct === null ? delta !== 0 : Math.abs(changePct) > judging.tolerancePct;
+  if (!beyond) return done('unchanged', '');
+  // Beyond the tolerance, and outside what the baseline's own repeats ranged over: a count
+  // that wanders between identical runs (TIME_WAIT peaks sampled once a second) must leave
+  // its range to be a finding.
+  const higher = delta > 0;
+  const clear = higher ? cMin > bMax : cMax < bMin;
+  if (!clear) return done('unchanged', 'within the range the runs showed');
+  return done(worse ? 'regression' : 'improvement', higher ? 'every current run above every baseline run' : 'every current run below every baseline run');
+}
+
+/** Two single values, as the gate judged them before repeats: kept for callers and tests. */
 export function compareFigure(
   metric: string,
   better: Better,
   baseline: number | null,
   current: number | null,
-  options: Pick<CompareOptions, 'tolerancePct' | 'latencyFloorMs'>,
+  options: Pick<CompareOptions, 'tolerancePct' | 'latencyFloorMs'> & Partial<Pick<CompareOptions, 'singleRunTolerancePct' | 'confidence'>>,
 ): MetricComparison {
-  if (baseline === null || current === null) return { metric, better, baseline, current, changePct: null, status: 'n/a' };
-  const delta = current - baseline;
-  const changePct = baseline === 0 ? null : (delta / Math.abs(baseline)) * 100;
-  const worse = better === 'higher' ? delta < 0 : delta > 0;
-  // From zero any increase is infinite in percent: an error code that did not occur before
-  // and does now is a regression whatever the tolerance.
-  const beyondTolerance = changePct === null ? delta !== 0 : Math.abs(changePct) > options.tolerancePct;
-  const belowFloor = metric.startsWith('summary.latencyMs.') && Math.abs(delta) < options.latencyFloorMs;
-  let status: Status = 'unchanged';
-  if (beyondTolerance && !belowFloor) status = worse ? 'regression' : 'improvement';
-  return { metric, better, baseline, current, changePct: changePct === null ? null : Math.round(changePct * 10) / 10, status };
+  const spec = { ...specOf(metric), better };
+  return judge(spec, baseline === null ? [] : [baseline], current === null ? [] : [current], {
+    tolerancePct: options.tolerancePct,
+    latencyFloorMs: options.latencyFloorMs,
+    confidence: options.confidence ?? DEFAULT_CONFIDENCE,
+    singleRunTolerancePct: options.singleRunTolerancePct ?? options.tolerancePct,
+  });
 }
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+const round4 = (v: number): number => Math.round(v * 10000) / 10000;
+const pct = (c: number): string => `${Math.round(c * 1000) / 10}%`;

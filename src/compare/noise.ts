@@ -28,6 +28,9 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
   const differs = (label: string, x: unknown, y: unknown): void => {
     if (JSON.stringify(x) !== JSON.stringify(y)) notes.push(`${label} differs: ${show(x)} → ${show(y)}`);
   };
+  // Another twstorm may measure differently (a new figure, a fixed recorder): say so first.
+  differs('twstorm version', baseline.tool?.version, current.tool?.version);
+  differs('scenario name', baseline.scenario.name, current.scenario.name);
   differs('kernel', b.kernel, c.kernel);
   differs('isolation', b.isolation, c.isolation);
   differs('node', b.node, c.node);

@@ -2,6 +2,7 @@
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
 import { runScenario, type IsolationChoice, type RunOutcome } from './run-scenario.js';
+import { repeatCount, runRepeated } from './repeat.js';
 
 export interface RunSetHooks {
   /** Called before each run with its position, e.g. to print a heading. */
@@ -22,10 +23,11 @@ export async function runSet(
   for (const [index, variant] of plan.entries()) {
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
-    const outcome = await runScenario(variant?.scenario ?? scenario, outDir, choice, variant);
-    outcomes.push(outcome);
+    const one = variant?.scenario ?? scenario;
+    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant), () => hooks.stopRequested?.() ?? false);
+    outcomes.push(...set);
     // An interrupted run means the user wants to stop: the remaining variants do not start.
-    if (outcome.result.interrupted) break;
+    if (set.some((o) => o.result.interrupted)) break;
   }
   return outcomes;
 }

@@ -308,6 +308,9 @@ export const scenarioSchema = z
     tail: duration()
       .prefault('2s')
       .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. ${DURATION_HINT}`),
+    repeat: integer(1, 100)
+      .default(1)
+      .describe('Run the scenario (each matrix variant) this many times, each in a fresh namespace, as one set: the report shows the spread (median, min–max) and `twstorm compare` judges rates and latencies against it. `run --repeat N` sets it.'),
     matrix: z
       .record(
         z.string().max(200).regex(MATRIX_KEY_PATTERN, { error: 'expected a field path like "close.first"' }),

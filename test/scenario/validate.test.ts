@@ -34,6 +34,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     client: { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, readDelay: 0 },
     environment: { isolation: 'auto', sysctls: {} },
     sample: 100,
+    repeat: 1,
     census: 1000,
     tail: 2000,
     matrix: {},

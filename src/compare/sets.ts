@@ -1,0 +1,87 @@
+// Finding the result SETS to compare: a side is one run, or every repeat of one
+// `run --repeat N` set. Two files compare one run each; two directories are matched by
+// scenario name and matrix variant, and per key the newest set wins (a CI job that re-ran a
+// scenario compares its last attempt). Every file is read through load.ts's reader.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RESULT_SCHEMA } from '../metrics/result.js';
+import { repeatOf } from '../result/provenance.js';
+import { CompareInputError, readResultFile, resultKey, type LoadedResult } from './load.js';
+
+export interface SetPairing {
+  pairs: Array<{ name: string; baseline: LoadedResult[]; current: LoadedResult[] }>;
+  /** Scenario names with a baseline but no current result: the run that should have made it did not. */
+  missing: string[];
+  /** Scenario names new in the current set: nothing to compare them with yet. */
+  added: string[];
+}
+
+/** The runs of one key, grouped into sets: a repeat set by its id, a plain run alone. */
+function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
+  const groups = new Map<string, Map<string, LoadedResult[]>>();
+  for (const item of loaded) {
+    const key = resultKey(item.result);
+    const setId = repeatOf(item.result)?.set ?? `single:${item.file}`;
+    const sets = groups.get(key) ?? new Map<string, LoadedResult[]>();
+    sets.set(setId, [...(sets.get(setId) ?? []), item]);
+    groups.set(key, sets);
+  }
+  const newest = new Map<string, LoadedResult[]>();
+  const latest = (set: LoadedResult[]): string => set.map((x) => x.result.startedAt).sort().at(-1)!;
+  for (const [key, sets] of groups) {
+    const chosen = [...sets.values()].sort((a, b) => latest(a).localeCompare(latest(b))).at(-1)!;
+    newest.set(key, chosen.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt)));
+  }
+  return newest;
+}
+
+/** Every result in a directory (not recursive); other JSON files there are skipped. */
+async function resultsIn(dir: string): Promise<LoadedResult[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  const out: LoadedResult[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      out.push({ file, result: await readResultFile(file) });
+    } catch {
+      // Not a result (a scenario, a compare report): skipped, as the directory may hold both.
+    }
+  }
+  return out;
+}
+
+async function kindOf(p: string): Promise<'file' | 'dir'> {
+  try {
+    return (await stat(p)).isDirectory() ? 'dir' : 'file';
+  } catch (err) {
+    throw new CompareInputError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function pairResultSets(baseline: string, current: string): Promise<SetPairing> {
+  const [bKind, cKind] = await Promise.all([kindOf(baseline), kindOf(current)]);
+  if (bKind !== cKind) {
+    throw new CompareInputError(
+      `${baseline} is a ${bKind === 'dir' ? 'directory' : 'file'} but ${current} is a ${cKind === 'dir' ? 'directory' : 'file'}: compare two result files or two directories`,
+    );
+  }
+  if (bKind === 'file') {
+    const [b, c] = await Promise.all([readResultFile(baseline), readResultFile(current)]);
+    // Two files are compared whatever their names: the user chose them.
+    return { pairs: [{ name: resultKey(c), baseline: [{ file: baseline, result: b }], current: [{ file: current, result: c }] }], missing: [], added: [] };
+  }
+  const [bAll, cAll] = await Promise.all([resultsIn(baseline), resultsIn(current)]);
+  if (bAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${baseline}`);
+  if (cAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${current}`);
+  const b = newestSets(bAll);
+  const c = newestSets(cAll);
+  const pairs: SetPairing['pairs'] = [];
+  const missing: string[] = [];
+  for (const [name, base] of [...b].sort(([x], [y]) => x.localeCompare(y))) {
+    const cur = c.get(name);
+    if (cur) pairs.push({ name, baseline: base, current: cur });
+    else missing.push(name);
+  }
+  const added = [...c.keys()].filter((name) => !b.has(name)).sort();
+  return { pairs, missing, added };
+}

@@ -1,0 +1,45 @@
+// Where a result came from, beyond the one run it describes: which repeat of a set it was,
+// which shard of a split scenario, or which results a merge combined. Optional fields on the
+// result document (older results and plain runs have none), so readers must not require them.
+import type { RunResult } from '../metrics/result.js';
+
+/** `run --repeat N`: the i-th of N runs (1-based) of one set; `set` names the set. */
+export interface RepeatInfo {
+  index: number;
+  count: number;
+  set: string;
+}
+
+/** `run --shard i/N`: this run did the i-th share (0-based) of N of the scenario's work. */
+export interface ShardInfo {
+  index: number;
+  count: number;
+  /** The scenario's whole work before the split, so a merge can check the shares add up. */
+  whole: { connections: number; requests: number | null; rate: number | null; portRange: string };
+}
+
+/** One result a merge combined. */
+export interface Contributor {
+  file: string;
+  host: string;
+  startedAt: string;
+  endedAt: string;
+  shard: ShardInfo | null;
+  connections: { attempted: number; established: number; failed: number };
+  requests: number | null;
+  timeWait: { peak: number; peakClient: number; peakServer: number };
+  ports: { distinct: number; range: { low: number; high: number; size: number } | null };
+  errors: Record<string, number>;
+}
+
+export interface MergeInfo {
+  contributors: Contributor[];
+  warnings: string[];
+}
+
+/** A result as written to disk: the run's own document plus where it came from. */
+export type StoredResult = RunResult & { repeat?: RepeatInfo; shard?: ShardInfo; merged?: MergeInfo };
+
+export const repeatOf = (r: RunResult): RepeatInfo | undefined => (r as StoredResult).repeat;
+export const shardOf = (r: RunResult): ShardInfo | undefined => (r as StoredResult).shard;
+export const mergedOf = (r: RunResult): MergeInfo | undefined => (r as StoredResult).merged;
