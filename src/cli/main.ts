@@ -18,12 +18,13 @@ import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { statesCommand } from './states.js';
 import { doctorCommand } from './doctor.js';
+import { mergeCommand } from './merge.js';
 
 const EPILOGUE = `Exit codes:
   0    success
   1    the run could not be carried out (environment, server, crash)
   2    bad command line or scenario file: nothing ran
-  3    run: a scenario threshold failed (the result was written)
+  3    run, merge: a scenario threshold failed (the result was written)
   4    compare: a regression beyond the tolerance, or a baseline scenario with no current result
   130  interrupted (Ctrl-C); the partial result was written
 
@@ -62,8 +63,9 @@ try {
     .command(reportCommand)
     .command(statesCommand)
     .command(doctorCommand)
+    .command(mergeCommand)
     .command(insideCommand)
-    .demandCommand(1, 'Name a command: run, report, compare, plan, states, doctor, list or serve (twstorm --help).')
+    .demandCommand(1, 'Name a command: run, report, compare, merge, plan, states, doctor, list or serve (twstorm --help).')
     .strict()
     .epilogue(EPILOGUE)
     .fail((message, err, y) => {

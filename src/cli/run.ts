@@ -1,6 +1,6 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, loadScenarioFile } from '../scenario/index.js';
+import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
 import { missingSysctlProblems } from '../environment/sysctl.js';
 import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
 import path from 'node:path';
@@ -14,6 +14,8 @@ import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
 import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
+import { applyShard, shardFrom, ShardError } from '../run/shard.js';
+import { renderSpreadTerminal } from '../report/terminal-spread.js';
 
 interface RunArgs {
   scenario: string;
@@ -22,6 +24,8 @@ interface RunArgs {
   isolation?: 'auto' | 'netns' | 'host';
   json: boolean;
   thresholds: boolean;
+  repeat?: number;
+  shard?: string;
 }
 
 export const runCommand = {
@@ -55,18 +59,37 @@ export const runCommand = {
         default: true,
         describe: 'Gate on the scenario\'s thresholds (exit 3 when one fails); --no-thresholds only reports them',
       })
+      .option('repeat', {
+        type: 'number',
+        describe: 'Run it N times, each in a fresh namespace, as one set (sets `repeat:`); the summary shows the spread, compare judges against it',
+      })
+      .option('shard', {
+        type: 'string',
+        describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range; also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
+      })
       .example('$0 run client-closes-first', 'the default storm')
+      .example('$0 run client-closes-first --repeat 5 --out baseline/', 'a baseline the compare gate can judge noise against')
+      .example('$0 run client-closes-first --shard 2/4', 'the second of four copies; "twstorm merge" combines them')
       .example('$0 run scenarios/server-closes-first.yaml --out reports/ --set connections=20000', '')
       .example('$0 run port-exhaustion --set "environment.sysctls.net.ipv4.ip_local_port_range=40000 40999"', ''),
   handler: async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
     const overrides = [...argv.set];
     if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
+    if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
     const file = resolveScenarioPath(argv.scenario);
     // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
     // lacks are checked with the file's other problems, so all of them come in one go.
-    const scenario = await loadScenarioFile(file, overrides, {
+    let scenario = await loadScenarioFile(file, overrides, {
       checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
     });
+    let shardInfo = null;
+    try {
+      const shard = shardFrom(argv.shard);
+      if (shard) ({ scenario, info: shardInfo } = applyShard(scenario, shard));
+    } catch (err) {
+      if (err instanceof ShardError) throw new ScenarioError([err.message]);
+      throw err;
+    }
     const variants = expandMatrix(scenario, file);
     // The doctor's checks for this scenario, before anything starts: refusing now beats
     // failing half-way (an open-file limit below the concurrency, no namespace for netns).
@@ -101,6 +124,7 @@ export const runCommand = {
           if (variant && !argv.json) process.stderr.write(`twstorm: run ${index + 1}/${total}: ${variant.label}\n`);
         },
         stopRequested: () => stop,
+        shard: shardInfo,
       });
       const results = outcomes.map((o) => o.result);
       if (results.length === 0) {
@@ -113,6 +137,8 @@ export const runCommand = {
         process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);
       } else {
         process.stdout.write(renderRunOutput(outcomes, reports));
+        const spread = renderSpreadTerminal(results);
+        if (spread) process.stdout.write(`\n${spread}\n`);
       }
       let thresholdsFailed = false;
       if (Object.keys(scenario.thresholds).length > 0) {

@@ -14,6 +14,8 @@ export interface RepeatInfo {
 export interface ShardInfo {
   index: number;
   count: number;
+  /** The machine (or pod) that ran this shard: os.hostname(). */
+  host?: string;
   /** The scenario's whole work before the split, so a merge can check the shares add up. */
   whole: { connections: number; requests: number | null; rate: number | null; portRange: string };
 }

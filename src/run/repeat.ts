@@ -2,8 +2,9 @@
 // another's TIME_WAIT sockets), written as one set. The set is what the compare gate needs:
 // the spread of identical runs is the noise a real change has to stand out from.
 import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import type { Scenario } from '../scenario/index.js';
-import type { RepeatInfo, StoredResult } from '../result/provenance.js';
+import type { RepeatInfo, ShardInfo, StoredResult } from '../result/provenance.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp, type RunOutcome } from './run-scenario.js';
 
@@ -24,6 +25,7 @@ export async function runRepeated(
   once: () => Promise<RunOutcome>,
   stop: () => boolean = () => false,
   before: (index: number) => void = () => {},
+  shard: ShardInfo | null = null,
 ): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
   const set = `${setName}-${timestamp()}`;
@@ -31,15 +33,17 @@ export async function runRepeated(
     if (i > 0 && stop()) break;
     before(i);
     const outcome = await once();
-    outcomes.push(count > 1 ? await markRepeat(outcome, { index: i + 1, count, set }) : outcome);
+    outcomes.push(count > 1 || shard ? await mark(outcome, count > 1 ? { index: i + 1, count, set } : null, shard) : outcome);
     if (outcome.result.interrupted) break;
   }
   return outcomes;
 }
 
-async function markRepeat(outcome: RunOutcome, repeat: RepeatInfo): Promise<RunOutcome> {
-  const result: StoredResult = { ...outcome.result, repeat };
-  const resultPath = outcome.resultPath.replace(/\.json$/, `-r${repeat.index}of${repeat.count}.json`);
+/** Adds where the result came from (its repeat, its shard) to the file, named so it shows. */
+async function mark(outcome: RunOutcome, repeat: RepeatInfo | null, shard: ShardInfo | null): Promise<RunOutcome> {
+  const result: StoredResult = { ...outcome.result, ...(repeat ? { repeat } : {}), ...(shard ? { shard: { ...shard, host: os.hostname() } } : {}) };
+  const suffix = `${shard ? `-shard${shard.index + 1}of${shard.count}` : ''}${repeat ? `-r${repeat.index}of${repeat.count}` : ''}`;
+  const resultPath = outcome.resultPath.replace(/\.json$/, `${suffix}.json`);
   await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 1)}\n`);
   await rm(outcome.resultPath, { force: true });
   return { result, resultPath };

@@ -3,12 +3,15 @@
 import type { Scenario, Variant } from '../scenario/index.js';
 import { runScenario, type IsolationChoice, type RunOutcome } from './run-scenario.js';
 import { repeatCount, runRepeated } from './repeat.js';
+import type { ShardInfo } from '../result/provenance.js';
 
 export interface RunSetHooks {
   /** Called before each run with its position, e.g. to print a heading. */
   before?(index: number, total: number, variant: Variant | null): void;
   /** Stop after the current run (Ctrl-C between runs). */
   stopRequested?(): boolean;
+  /** `--shard i/N`: recorded in every result so `twstorm merge` can check the shares. */
+  shard?: ShardInfo | null;
 }
 
 export async function runSet(
@@ -24,7 +27,7 @@ export async function runSet(
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
-    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant), () => hooks.stopRequested?.() ?? false);
+    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant), () => hooks.stopRequested?.() ?? false, undefined, hooks.shard ?? null);
     outcomes.push(...set);
     // An interrupted run means the user wants to stop: the remaining variants do not start.
     if (set.some((o) => o.result.interrupted)) break;

@@ -15,6 +15,7 @@ import { HTTP_NO_CLOSE_LATENCY, type PercentileRow } from './latency.js';
 import { contentSecurityPolicy, html, inlineSafe, jsonForScript, trusted, type Html } from './safe.js';
 import { PAGE_CSS } from './styles.js';
 import { runLabel } from './timeline.js';
+import { provenanceSection } from './provenance.js';
 
 export interface PageModel {
   title: string;
@@ -55,6 +56,7 @@ ${header(m)}
 </header>
 <main>
 ${verdictSection(m)}
+${provenanceSection(m.results)}
 <section id="over-time" aria-labelledby="over-time-h">
 <h2 id="over-time-h">Over time</h2>
 <p class="note">All charts below share the run-time axis (seconds since the run started); moving the cursor over one moves it on all. Click a legend entry to hide or show that line.</p>

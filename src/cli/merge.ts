@@ -1,0 +1,61 @@
+// `twstorm merge`: parse, call, print. Combines results from several processes or machines
+// into one exact result (see src/result/merge.ts), writes it with its HTML report, and gates
+// on the scenario's thresholds evaluated on the merged figures (exit 3).
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { readResultFile, CompareInputError } from '../compare/load.js';
+import { mergeResults, MergeError } from '../result/merge.js';
+import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
+import { renderHtmlReport } from '../report/html/index.js';
+import { renderTerminalSummary } from '../report/terminal.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { EXIT } from './exit-codes.js';
+
+interface MergeArgs {
+  results: string[];
+  output: string;
+  html: boolean;
+  thresholds: boolean;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`twstorm: ${message}\n`);
+  process.exit(EXIT.USAGE);
+}
+
+export const mergeCommand = {
+  command: 'merge <results..>',
+  describe: 'Merge results of several processes or machines (e.g. the shards of one run) exactly: counts add, histograms add, series align on wall-clock time',
+  builder: (y: Argv) =>
+    y
+      .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files to merge (two or more)' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Where to write the merged result JSON (its HTML report goes beside it)' })
+      .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
+      .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
+      .example('$0 merge shards/*.json -o merged.json', 'combine the shards of one run'),
+  handler: async (argv: ArgumentsCamelCase<MergeArgs>): Promise<void> => {
+    const files = argv.results.map(String);
+    let merged;
+    try {
+      const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResultFile(file) })));
+      merged = await mergeResults(inputs);
+    } catch (err) {
+      if (err instanceof CompareInputError || err instanceof MergeError) usage(err.message);
+      throw err;
+    }
+    for (const w of merged.merged?.warnings ?? []) process.stderr.write(`twstorm: WARNING: ${w}\n`);
+    await writeFileAtomic(argv.output, `${JSON.stringify(merged, null, 1)}\n`);
+    process.stdout.write(`${renderTerminalSummary(merged, argv.output)}\n`);
+    process.stdout.write(`merged ${files.length} results into ${argv.output}\n`);
+    if (argv.html) {
+      const htmlPath = argv.output.replace(/(\.json)?$/, '.html');
+      await writeFileAtomic(htmlPath, await renderHtmlReport([merged]));
+      process.stdout.write(`HTML report: ${htmlPath}\n`);
+    }
+    const thresholds = merged.scenario.thresholds;
+    if (Object.keys(thresholds).length > 0) {
+      const outcomes = evaluateThresholds(thresholds, merged);
+      process.stdout.write(`${formatThresholds(outcomes)}\n`);
+      if (outcomes.some((o) => !o.pass) && argv.thresholds) process.exitCode = EXIT.THRESHOLDS_FAILED;
+    }
+  },
+};

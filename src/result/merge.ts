@@ -1,0 +1,366 @@
+// Exact merge of results written by several processes or machines (shards of one scenario,
+// or copies run side by side): counts add, HdrHistograms add bucket by bucket (so every
+// percentile of the merge is the percentile of all the samples — not an average of
+// percentiles, which is what k6-operator and Locust users are left with), time series are
+// aligned on wall-clock time and summed, and every contributor keeps its own row (ports,
+// TIME_WAIT, errors) so the merge does not hide which one was in trouble.
+// Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
+import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../metrics/histograms.js';
+import type { RunResult, Summary } from '../metrics/result.js';
+import type { ErrorCount } from '../metrics/load-stats.js';
+import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
+
+export class MergeError extends Error {}
+
+export interface MergeInput {
+  file: string;
+  result: RunResult;
+}
+
+const HISTOGRAMS = ['connect', 'firstByte', 'total', 'close', 'portReuseInterval'] as const;
+
+const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.variant.label}]` : r.scenario.name);
+const portRangeOf = (r: RunResult): string => String(r.environment.sysctls['net.ipv4.ip_local_port_range'] ?? '');
+
+/** What makes a merge meaningless (refused) or doubtful (warned), checked before any number is added. */
+export function checkMergeable(inputs: MergeInput[]): string[] {
+  if (inputs.length < 2) throw new MergeError(`merge needs at least two results, got ${inputs.length}`);
+  const warnings: string[] = [];
+  const [first] = inputs;
+  const f = first!.result;
+  const files = new Set<string>();
+  for (const { file, result: r } of inputs) {
+    if (files.has(file)) throw new MergeError(`${file} is given twice: its counts would be added twice`);
+    files.add(file);
+    if (mergedOf(r)) throw new MergeError(`${file} is already a merge: merge its contributors instead, so none is counted twice`);
+    if ((r.scenario.protocol ?? 'tcp') !== (f.scenario.protocol ?? 'tcp')) {
+      throw new MergeError(`${file} is a ${r.scenario.protocol} run but ${first!.file} is ${f.scenario.protocol}: their figures do not add up`);
+    }
+    if ((r.variant?.label ?? null) !== (f.variant?.label ?? null)) {
+      throw new MergeError(`${file} is matrix variant "${r.variant?.label ?? 'none'}" but ${first!.file} is "${f.variant?.label ?? 'none'}": merge one variant at a time`);
+    }
+    if (r.startedAt === f.startedAt && r !== f && JSON.stringify(r.summary) === JSON.stringify(f.summary)) {
+      throw new MergeError(`${file} and ${first!.file} are the same run (same start, same figures): it would be counted twice`);
+    }
+  }
+  const shards = inputs.map((i) => shardOf(i.result));
+  const sharded = shards.filter((s) => s !== undefined);
+  if (sharded.length > 0) {
+    if (sharded.length !== inputs.length) throw new MergeError('some results are shards (run --shard) and some are not: merge the shards of one split together');
+    const count = sharded[0]!.count;
+    const whole = JSON.stringify(sharded[0]!.whole);
+    const seen = new Set<number>();
+    for (const [i, s] of sharded.entries()) {
+      if (s.count !== count || JSON.stringify(s.whole) !== whole) {
+        throw new MergeError(`${inputs[i]!.file} is shard ${s.index + 1}/${s.count} of a different split than ${inputs[0]!.file}: merge the shards of one split together`);
+      }
+      if (seen.has(s.index)) throw new MergeError(`${inputs[i]!.file}: shard ${s.index + 1}/${s.count} is given twice`);
+      seen.add(s.index);
+    }
+    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+    if (missing.length > 0) warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: the totals are ${count - missing.length}/${count} of the scenario`);
+  } else {
+    // Copies that are not shards of one split: under one label, different port ranges mean
+    // the TIME_WAIT and port figures describe different storms.
+    const ranges = new Set(inputs.map((i) => portRangeOf(i.result)));
+    if (ranges.size > 1) {
+      throw new MergeError(`the results use different port ranges (${[...ranges].map((x) => x || 'unset').join(', ')}) but are not shards of one split: their port and TIME_WAIT figures do not add up; run them with --shard i/N`);
+    }
+  }
+  const names = new Set(inputs.map((i) => keyOf(i.result)));
+  if (names.size > 1) warnings.push(`different scenarios merged under one label: ${[...names].join(', ')}`);
+  const versions = new Set(inputs.map((i) => i.result.tool.version));
+  if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
+  const kernels = new Set(inputs.map((i) => i.result.environment.kernel));
+  if (kernels.size > 1) warnings.push(`different kernels (${[...kernels].join(', ')})`);
+  return warnings;
+}
+
+/** The merged result. Call checkMergeable first (mergeResults does). */
+export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> {
+  const warnings = checkMergeable(inputs);
+  await initHistograms();
+  const results = inputs.map((i) => i.result);
+  const starts = results.map((r) => Date.parse(r.startedAt));
+  const t0 = Math.min(...starts);
+  // Each run's clock starts at its startedAt; shifting by the difference puts every sample on
+  // one wall-clock axis (as good as the hosts' clock sync: NTP keeps it to milliseconds).
+  const offsets = starts.map((s) => s - t0);
+  const loadStart = Math.min(...results.map((r, i) => (r.load?.startMs ?? 0) + offsets[i]!));
+  const loadEnd = Math.max(...results.map((r, i) => (r.load?.endMs ?? r.summary.durationMs) + offsets[i]!));
+  const loadSeconds = Math.max(0.001, (loadEnd - loadStart) / 1000);
+  const first = results[0]!;
+
+  const histograms = Object.fromEntries(HISTOGRAMS.map((name) => [name, addHistograms(results.map((r) => r.histograms[name]))])) as Record<
+    (typeof HISTOGRAMS)[number],
+    { encoded: string; percentiles: ReturnType<typeof percentilesMs> }
+  >;
+  const series = mergeSeries(results, offsets);
+  const sum = (pick: (s: Summary) => number): number => results.reduce((a, r) => a + pick(r.summary), 0);
+  const established = sum((s) => s.connections.established);
+  const attempted = sum((s) => s.connections.attempted);
+  const clientTw = series.census.client['TIME_WAIT'] ?? [];
+  const serverTw = series.census.server['TIME_WAIT'] ?? [];
+  const bothTw = series.census.t.map((_, i) => (clientTw[i] ?? 0) + (serverTw[i] ?? 0));
+  const http = results.some((r) => r.summary.requests !== undefined);
+  const restarts = results.map((r) => r.summary.restart).filter((x) => x !== undefined);
+  const shards = results.map(shardOf);
+  const whole = shards[0]?.whole;
+  const cpu = sum((s) => s.driver.cpuUserMs + s.driver.cpuSystemMs);
+  const reuseP50 = histograms.portReuseInterval.percentiles.p50;
+  const summary: Summary = {
+    durationMs: round(loadEnd - loadStart),
+    connections: {
+      attempted,
+      established,
+      completed: sum((s) => s.connections.completed),
+      failed: sum((s) => s.connections.failed),
+      ratePerSec: round(established / loadSeconds),
+    },
+    errors: addMaps(results.map((r) => r.summary.errors)),
+    serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
+    timeWait: {
+      peak: Math.max(0, ...bothTw),
+      peakClient: Math.max(0, ...clientTw),
+      peakServer: Math.max(0, ...serverTw),
+      end: sum((s) => s.timeWait.end),
+      sockstatPeak: Math.max(0, ...series.kernel.tw),
+    },
+    ports: {
+      // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.
+      distinct: sum((s) => s.ports.distinct),
+      reused: sum((s) => s.ports.reused),
+      reuses: sum((s) => s.ports.reuses),
+      minReuseIntervalMs: minOf(results.map((r) => r.summary.ports.minReuseIntervalMs)),
+      medianReuseIntervalMs: reuseP50,
+      exhaustedAtMs: minOf(results.map((r, i) => (r.summary.ports.exhaustedAtMs === null ? null : r.summary.ports.exhaustedAtMs + offsets[i]!))),
+      // Each contributor's own peak happened at its own moment: their sum is an upper bound.
+      peakInUse: sum((s) => s.ports.peakInUse),
+      range: whole ? rangeOf(whole.portRange) : first.summary.ports.range,
+    },
+    latencyMs: {
+      connect: histograms.connect.percentiles,
+      firstByte: histograms.firstByte.percentiles,
+      total: histograms.total.percentiles,
+      close: histograms.close.percentiles,
+    },
+    kernel: addMaps(results.map((r) => r.summary.kernel)),
+    bytes: { sent: sum((s) => s.bytes.sent), received: sum((s) => s.bytes.received), lost: sum((s) => s.bytes.lost) },
+    ...(restarts.length > 0
+      ? {
+          restart: {
+            ok: restarts.every((x) => x.ok),
+            unavailableMs: Math.max(...restarts.map((x) => x.unavailableMs)),
+            attempts: restarts.reduce((a, x) => a + x.attempts, 0),
+            failures: addMaps(restarts.map((x) => x.failures)),
+          },
+        }
+      : {}),
+    ...(http
+      ? {
+          requests: (() => {
+            const total = sum((s) => s.requests?.total ?? 0);
+            const ok = sum((s) => s.requests?.ok ?? 0);
+            return { total, ok, failed: sum((s) => s.requests?.failed ?? 0), ratePerSec: round(ok / loadSeconds), perConnection: round(ok / Math.max(1, established)) };
+          })(),
+        }
+      : {}),
+    driver: {
+      cpuUserMs: sum((s) => s.driver.cpuUserMs),
+      cpuSystemMs: sum((s) => s.driver.cpuSystemMs),
+      cpuMsPer1000: round((cpu * 1000) / Math.max(1, attempted)),
+      // The worst process: a stall in any driver shows in the latencies it recorded.
+      eventLoopDelayMs: {
+        p50: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p50)),
+        p99: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p99)),
+        max: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.max)),
+      },
+    },
+  };
+  if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
+    warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
+  }
+  const scenario = whole
+    ? {
+        ...first.scenario,
+        connections: whole.connections,
+        rate: whole.rate,
+        http: { ...first.scenario.http, requests: whole.requests ?? first.scenario.http.requests },
+        environment: { ...first.scenario.environment, sysctls: { ...first.scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': whole.portRange } },
+      }
+    : first.scenario;
+  const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
+    file,
+    host: shardOf(r)?.host ?? '–',
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    shard: shardOf(r) ?? null,
+    connections: { attempted: r.summary.connections.attempted, established: r.summary.connections.established, failed: r.summary.connections.failed },
+    requests: r.summary.requests?.total ?? null,
+    timeWait: { peak: r.summary.timeWait.peak, peakClient: r.summary.timeWait.peakClient, peakServer: r.summary.timeWait.peakServer },
+    ports: { distinct: r.summary.ports.distinct, range: r.summary.ports.range },
+    errors: r.summary.errors,
+  }));
+  const stopped = results.find((r) => r.stoppedBy !== first.stoppedBy);
+  return {
+    schema: first.schema,
+    tool: first.tool,
+    scenario,
+    variant: first.variant,
+    startedAt: new Date(t0).toISOString(),
+    endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
+    interrupted: results.some((r) => r.interrupted),
+    stoppedBy: results.some((r) => r.interrupted) ? 'interrupted' : stopped ? stopped.stoppedBy : first.stoppedBy,
+    load: { startMs: round(loadStart), endMs: round(loadEnd) },
+    environment: { ...first.environment, sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) } },
+    server: {
+      ...first.server,
+      stats: {
+        ...first.server.stats,
+        accepted: results.reduce((a, r) => a + r.server.stats.accepted, 0),
+        replied: results.reduce((a, r) => a + r.server.stats.replied, 0),
+        closedFin: results.reduce((a, r) => a + r.server.stats.closedFin, 0),
+        closedRst: results.reduce((a, r) => a + r.server.stats.closedRst, 0),
+        open: results.reduce((a, r) => a + r.server.stats.open, 0),
+        errors: addMaps(results.map((r) => r.server.stats.errors)),
+      },
+    },
+    summary,
+    errors: addErrorCounts(results.map((r) => r.errors)),
+    series,
+    histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
+    merged: { contributors, warnings },
+  };
+}
+
+/** Decode, add bucket by bucket, encode: the merged histogram is the one a single recorder would have. */
+function addHistograms(encoded: string[]): { encoded: string; percentiles: ReturnType<typeof percentilesMs> } {
+  const total = newHistogram();
+  try {
+    for (const e of encoded) {
+      const h = decodeHistogram(e);
+      try {
+        total.add(h);
+      } finally {
+        h.destroy();
+      }
+    }
+    return { encoded: encodeHistogram(total), percentiles: percentilesMs(total) };
+  } finally {
+    total.destroy();
+  }
+}
+
+function addMaps(maps: Array<Record<string, number> | undefined>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m ?? {})) out[k] = (out[k] ?? 0) + v;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<string, ErrorCount> {
+  const out: Record<string, ErrorCount> = {};
+  for (const m of maps) {
+    for (const [code, c] of Object.entries(m)) {
+      const into = (out[code] ??= { total: 0, byPhase: {} });
+      into.total += c.total;
+      for (const [phase, n] of Object.entries(c.byPhase) as Array<[keyof ErrorCount['byPhase'], number]>) into.byPhase[phase] = (into.byPhase[phase] ?? 0) + n;
+    }
+  }
+  return out;
+}
+
+/**
+ * Series on one wall-clock grid. Driver columns are counts per interval: re-bucketed and
+ * added. Kernel gauges (sockstat tw/inuse, census states) are sampled: each contributor's last
+ * sample at or before a grid point is held while it was sampling, then counts 0 (its
+ * namespace is gone). Kernel counters are cumulative: each contributor's delta from its first
+ * sample, held after its last, so the sum stays monotonic.
+ */
+function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series'] {
+  const interval = Math.min(...results.map((r) => r.series.driver.intervalMs));
+  const driverColumns: Record<string, number[]> = {};
+  for (const [i, r] of results.entries()) {
+    const d = r.series.driver;
+    for (const [name, column] of Object.entries(d.columns)) {
+      const into = (driverColumns[name] ??= []);
+      for (const [j, v] of column.entries()) {
+        const bucket = Math.floor((d.t[j]! + offsets[i]!) / interval);
+        while (into.length <= bucket) into.push(0);
+        into[bucket]! += v;
+      }
+    }
+  }
+  const length = Math.max(0, ...Object.values(driverColumns).map((c) => c.length));
+  for (const c of Object.values(driverColumns)) while (c.length < length) c.push(0);
+
+  const kernelGrid = grid(results.map((r, i) => r.series.kernel.t.map((t) => t + offsets[i]!)));
+  const holdGauge = (t: number[], v: number[], off: number) => sampleAndHold(t.map((x) => x + off), v, kernelGrid, false);
+  const tw = addColumns(results.map((r, i) => holdGauge(r.series.kernel.t, r.series.kernel.tw, offsets[i]!)), kernelGrid.length);
+  const inuse = addColumns(results.map((r, i) => holdGauge(r.series.kernel.t, r.series.kernel.inuse, offsets[i]!)), kernelGrid.length);
+  const counters: Record<string, number[]> = {};
+  for (const key of new Set(results.flatMap((r) => Object.keys(r.series.kernel.counters)))) {
+    counters[key] = addColumns(
+      results.map((r, i) => {
+        const raw = r.series.kernel.counters[key] ?? [];
+        const base = raw[0] ?? 0;
+        return sampleAndHold(r.series.kernel.t.map((x) => x + offsets[i]!), raw.map((v) => v - base), kernelGrid, true);
+      }),
+      kernelGrid.length,
+    );
+  }
+
+  const censusGrid = grid(results.map((r, i) => r.series.census.t.map((t) => t + offsets[i]!)));
+  const side = (which: 'client' | 'server'): Record<string, number[]> => {
+    const states = new Set(results.flatMap((r) => Object.keys(r.series.census[which])));
+    const out: Record<string, number[]> = {};
+    for (const state of [...states].sort()) {
+      out[state] = addColumns(
+        results.map((r, i) => sampleAndHold(r.series.census.t.map((x) => x + offsets[i]!), r.series.census[which][state] ?? r.series.census.t.map(() => 0), censusGrid, false)),
+        censusGrid.length,
+      );
+    }
+    return out;
+  };
+  return {
+    driver: { intervalMs: interval, t: Array.from({ length }, (_, i) => i * interval), columns: driverColumns },
+    kernel: { t: kernelGrid.map(round), tw, inuse, counters },
+    census: { t: censusGrid.map(round), client: side('client'), server: side('server') },
+  };
+}
+
+/** Every contributor's sample times, merged and sorted: no sample of any contributor is lost. */
+function grid(times: number[][]): number[] {
+  return [...new Set(times.flat().map(round))].sort((a, b) => a - b);
+}
+
+function sampleAndHold(t: number[], v: number[], at: number[], holdAfter: boolean): number[] {
+  const out: number[] = [];
+  let j = -1;
+  const last = t.length - 1;
+  for (const g of at) {
+    while (j + 1 < t.length && round(t[j + 1]!) <= g) j += 1;
+    if (j < 0) out.push(0);
+    else if (j === last && g > round(t[last]!) && !holdAfter) out.push(0);
+    else out.push(v[j] ?? 0);
+  }
+  return out;
+}
+
+function addColumns(columns: number[][], length: number): number[] {
+  return Array.from({ length }, (_, i) => columns.reduce((a, c) => a + (c[i] ?? 0), 0));
+}
+
+function minOf(values: Array<number | null>): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  return present.length === 0 ? null : Math.min(...present);
+}
+
+function rangeOf(text: string): Summary['ports']['range'] {
+  const m = /^(\d+)\s+(\d+)$/.exec(text.trim());
+  if (!m) return null;
+  const low = Number(m[1]);
+  const high = Number(m[2]);
+  return { low, high, size: high - low + 1 };
+}
+
+const round = (v: number): number => Math.round(v * 10) / 10;
