@@ -1,6 +1,8 @@
 // `twstorm merge`: parse, call, print. Combines results from several processes or machines
 // into one exact result (see src/result/merge.ts), writes it with its HTML report, and gates
 // on the scenario's thresholds evaluated on the merged figures (exit 3).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResultFile, CompareInputError } from '../compare/load.js';
 import { mergeResults, MergeError } from '../result/merge.js';
@@ -43,6 +45,7 @@ export const mergeCommand = {
       throw err;
     }
     for (const w of merged.merged?.warnings ?? []) process.stderr.write(`twstorm: WARNING: ${w}\n`);
+    await mkdir(path.dirname(path.resolve(argv.output)), { recursive: true });
     await writeFileAtomic(argv.output, `${JSON.stringify(merged, null, 1)}\n`);
     process.stdout.write(`${renderTerminalSummary(merged, argv.output)}\n`);
     process.stdout.write(`merged ${files.length} results into ${argv.output}\n`);

@@ -17,6 +17,9 @@ export interface MergeInput {
   result: RunResult;
 }
 
+/** Results further apart than this did not run together (and their series would not fit in memory). */
+const MAX_SPAN_MS = 6 * 3_600_000;
+
 const HISTOGRAMS = ['connect', 'firstByte', 'total', 'close', 'portReuseInterval'] as const;
 
 const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.variant.label}]` : r.scenario.name);
@@ -66,6 +69,12 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
     if (ranges.size > 1) {
       throw new MergeError(`the results use different port ranges (${[...ranges].map((x) => x || 'unset').join(', ')}) but are not shards of one split: their port and TIME_WAIT figures do not add up; run them with --shard i/N`);
     }
+  }
+  // Series are aligned on wall-clock time: results a day apart did not make one storm.
+  const starts = inputs.map((i) => Date.parse(i.result.startedAt));
+  const ends = inputs.map((i) => Date.parse(i.result.endedAt));
+  if (Math.max(...ends, ...starts) - Math.min(...starts) > MAX_SPAN_MS) {
+    throw new MergeError(`the results span more than ${MAX_SPAN_MS / 3_600_000} h of wall-clock time (${inputs.map((i) => i.result.startedAt).sort()[0]} … ${inputs.map((i) => i.result.endedAt).sort().at(-1)}): they did not run together; compare them instead`);
   }
   const names = new Set(inputs.map((i) => keyOf(i.result)));
   if (names.size > 1) warnings.push(`different scenarios merged under one label: ${[...names].join(', ')}`);
@@ -139,10 +148,10 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       range: whole ? rangeOf(whole.portRange) : first.summary.ports.range,
     },
     latencyMs: {
-      connect: histograms.connect.percentiles,
-      firstByte: histograms.firstByte.percentiles,
-      total: histograms.total.percentiles,
-      close: histograms.close.percentiles,
+      connect: exactEnds(histograms.connect.percentiles, results.map((r) => r.summary.latencyMs.connect)),
+      firstByte: exactEnds(histograms.firstByte.percentiles, results.map((r) => r.summary.latencyMs.firstByte)),
+      total: exactEnds(histograms.total.percentiles, results.map((r) => r.summary.latencyMs.total)),
+      close: exactEnds(histograms.close.percentiles, results.map((r) => r.summary.latencyMs.close)),
     },
     kernel: addMaps(results.map((r) => r.summary.kernel)),
     bytes: { sent: sum((s) => s.bytes.sent), received: sum((s) => s.bytes.received), lost: sum((s) => s.bytes.lost) },
@@ -238,6 +247,7 @@ function addHistograms(encoded: string[]): { encoded: string; percentiles: Retur
   const total = newHistogram();
   try {
     for (const e of encoded) {
+      if (e === '') continue; // a recorder that never recorded
       const h = decodeHistogram(e);
       try {
         total.add(h);
@@ -249,6 +259,19 @@ function addHistograms(encoded: string[]): { encoded: string; percentiles: Retur
   } finally {
     total.destroy();
   }
+}
+
+/**
+ * The encoding keeps buckets, not the exact extremes (a decoded max is its bucket's top): each
+ * contributor's summary has its exact min and max, and the merge's are the least and greatest.
+ */
+function exactEnds(p: ReturnType<typeof percentilesMs>, parts: Array<ReturnType<typeof percentilesMs>>): ReturnType<typeof percentilesMs> {
+  const mins = parts.map((x) => x.min).filter((v): v is number => v !== null);
+  const maxes = parts.map((x) => x.max).filter((v): v is number => v !== null);
+  if (p.count === 0 || mins.length === 0 || maxes.length === 0) return p;
+  const max = Math.max(...maxes);
+  const clamp = (v: number | null): number | null => (v === null ? null : Math.min(v, max));
+  return { ...p, min: Math.min(...mins), max, p50: clamp(p.p50), p90: clamp(p.p90), p99: clamp(p.p99), p999: clamp(p.p999) };
 }
 
 function addMaps(maps: Array<Record<string, number> | undefined>): Record<string, number> {
@@ -294,16 +317,16 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
   for (const c of Object.values(driverColumns)) while (c.length < length) c.push(0);
 
   const kernelGrid = grid(results.map((r, i) => r.series.kernel.t.map((t) => t + offsets[i]!)));
-  const holdGauge = (t: number[], v: number[], off: number) => sampleAndHold(t.map((x) => x + off), v, kernelGrid, false);
-  const tw = addColumns(results.map((r, i) => holdGauge(r.series.kernel.t, r.series.kernel.tw, offsets[i]!)), kernelGrid.length);
-  const inuse = addColumns(results.map((r, i) => holdGauge(r.series.kernel.t, r.series.kernel.inuse, offsets[i]!)), kernelGrid.length);
+  const gauge = (t: number[], v: number[], off: number, holdMs: number) => sampleAndHold(t.map((x) => x + off), v, kernelGrid, holdMs);
+  const tw = addColumns(results.map((r, i) => gauge(r.series.kernel.t, r.series.kernel.tw, offsets[i]!, TIME_WAIT_MS)), kernelGrid.length);
+  const inuse = addColumns(results.map((r, i) => gauge(r.series.kernel.t, r.series.kernel.inuse, offsets[i]!, 0)), kernelGrid.length);
   const counters: Record<string, number[]> = {};
   for (const key of new Set(results.flatMap((r) => Object.keys(r.series.kernel.counters)))) {
     counters[key] = addColumns(
       results.map((r, i) => {
         const raw = r.series.kernel.counters[key] ?? [];
         const base = raw[0] ?? 0;
-        return sampleAndHold(r.series.kernel.t.map((x) => x + offsets[i]!), raw.map((v) => v - base), kernelGrid, true);
+        return sampleAndHold(r.series.kernel.t.map((x) => x + offsets[i]!), raw.map((v) => v - base), kernelGrid, Infinity);
       }),
       kernelGrid.length,
     );
@@ -315,7 +338,9 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
     const out: Record<string, number[]> = {};
     for (const state of [...states].sort()) {
       out[state] = addColumns(
-        results.map((r, i) => sampleAndHold(r.series.census.t.map((x) => x + offsets[i]!), r.series.census[which][state] ?? r.series.census.t.map(() => 0), censusGrid, false)),
+        results.map((r, i) =>
+          sampleAndHold(r.series.census.t.map((x) => x + offsets[i]!), r.series.census[which][state] ?? r.series.census.t.map(() => 0), censusGrid, state === 'TIME_WAIT' ? TIME_WAIT_MS : 0),
+        ),
         censusGrid.length,
       );
     }
@@ -333,18 +358,27 @@ function grid(times: number[][]): number[] {
   return [...new Set(times.flat().map(round))].sort((a, b) => a - b);
 }
 
-function sampleAndHold(t: number[], v: number[], at: number[], holdAfter: boolean): number[] {
+/**
+ * The value each grid point saw: the latest sample at or before it. After the last sample the
+ * value is held for `holdAfterMs` (Infinity for cumulative counters; TCP_TIMEWAIT_LEN for
+ * TIME_WAIT, which one machine running the whole would still hold; 0 for other states, gone
+ * with the contributor's namespace).
+ */
+function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: number): number[] {
   const out: number[] = [];
   let j = -1;
   const last = t.length - 1;
   for (const g of at) {
     while (j + 1 < t.length && round(t[j + 1]!) <= g) j += 1;
     if (j < 0) out.push(0);
-    else if (j === last && g > round(t[last]!) && !holdAfter) out.push(0);
+    else if (j === last && g - round(t[last]!) > holdAfterMs) out.push(0);
     else out.push(v[j] ?? 0);
   }
   return out;
 }
+
+/** Linux TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
+const TIME_WAIT_MS = 60_000;
 
 function addColumns(columns: number[][], length: number): number[] {
   return Array.from({ length }, (_, i) => columns.reduce((a, c) => a + (c[i] ?? 0), 0));

@@ -1,0 +1,106 @@
+// The gate's statistics and decision rules, on numbers whose answer is known.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mannWhitneyGreaterP, mannWhitneyU, median, smallestP } from '../../src/compare/stats.js';
+import { compareResults, judge } from '../../src/compare/compare.js';
+import { specOf } from '../../src/compare/metrics.js';
+import type { LoadedResult } from '../../src/compare/load.js';
+import { makeHttpResult, makeResult } from '../report/make-result.js';
+import type { RunResult } from '../../src/metrics/result.js';
+
+const J = { tolerancePct: 10, latencyFloorMs: 0.1, confidence: 0.99, singleRunTolerancePct: 30 };
+
+describe('Mann–Whitney over repeats', () => {
+  it('U counts pairs, ties as halves', () => {
+    assert.equal(mannWhitneyU([1, 2, 3], [0, 0]), 6);
+    assert.equal(mannWhitneyU([1, 1], [1, 1]), 2);
+    assert.equal(median([5, 1, 3]), 3);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+  });
+
+  it('exact p: 5 against 5 fully separated is 1/252, the smallest reachable', () => {
+    assert.equal(mannWhitneyGreaterP([6, 7, 8, 9, 10], [1, 2, 3, 4, 5]), 1 / 252);
+    assert.equal(smallestP(5, 5), 1 / 252);
+    // The other direction: every arrangement is at least as large.
+    assert.equal(mannWhitneyGreaterP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]), 1);
+    // One swap: U = 24 of 25 → 2 arrangements of 252 reach it.
+    assert.equal(mannWhitneyGreaterP([5, 7, 8, 9, 10], [1, 2, 3, 4, 6]), 2 / 252);
+  });
+
+  it('ties are exact: identical sets give p = 1', () => {
+    assert.equal(mannWhitneyGreaterP([3, 3, 3], [3, 3, 3]), 1);
+  });
+
+  it('large samples use the normal approximation and agree with the exact test in size', () => {
+    const a = Array.from({ length: 30 }, (_, i) => i + 10);
+    const b = Array.from({ length: 30 }, (_, i) => i);
+    const p = mannWhitneyGreaterP(a, b);
+    assert.ok(p > 0 && p < 0.01, `p = ${p}`);
+    assert.ok(mannWhitneyGreaterP(b, a) > 0.99);
+  });
+});
+
+describe('the decision rules', () => {
+  it('a rate/latency change must be beyond the tolerance AND clear of the noise', () => {
+    const spec = specOf('summary.latencyMs.total.p99');
+    // +40 % in the medians but the sets overlap: noise, not a regression.
+    assert.equal(judge(spec, [10, 12, 30, 11, 9], [14, 15, 8, 16, 13], J).status, 'unchanged');
+    // Fully separated and beyond 10 %: a regression, with its p-value.
+    const r = judge(spec, [10, 11, 12, 10.5, 11.5], [14, 15, 16, 14.5, 15.5], J);
+    assert.equal(r.status, 'regression');
+    assert.equal(r.pValue, 0.004);
+    // Fully separated but only +5 %: within the tolerance.
+    assert.equal(judge(spec, [10, 10.1, 10.2, 10.3, 10.4], [10.6, 10.7, 10.8, 10.9, 11], J).status, 'unchanged');
+    // Faster: an improvement, never a failure.
+    assert.equal(judge(spec, [14, 15, 16, 14.5, 15.5], [10, 11, 12, 10.5, 11.5], J).status, 'improvement');
+  });
+
+  it('with one run a side there is no noise estimate: the wider single-run tolerance applies', () => {
+    const spec = specOf('summary.connections.ratePerSec');
+    assert.equal(judge(spec, [100], [80], J).status, 'unchanged');
+    assert.equal(judge(spec, [100], [60], J).status, 'regression');
+    assert.match(judge(spec, [100], [60], J).reason, /no noise estimate/);
+  });
+
+  it('counts: a new errno or a failed restart is always a finding, even once in five', () => {
+    assert.equal(judge(specOf('summary.errors.EADDRINUSE'), [0, 0, 0, 0, 0], [0, 0, 1, 0, 0], J).status, 'regression');
+    assert.equal(judge(specOf('summary.serverErrors.EADDRINUSE'), [0], [30], J).status, 'regression');
+    assert.equal(judge(specOf('summary.restart.ok'), [1, 1, 1], [1, 0, 1], J).status, 'regression');
+    assert.equal(judge(specOf('summary.restart.ok'), [0], [1], J).status, 'improvement');
+    // An existing count must pass the tolerance and leave the baseline's range.
+    assert.equal(judge(specOf('summary.timeWait.peakClient'), [900, 1000, 950], [1050, 990, 1040], J).status, 'unchanged');
+    assert.equal(judge(specOf('summary.timeWait.peakClient'), [900, 1000, 950], [1200, 1300, 1250], J).status, 'regression');
+  });
+
+  it('counts that scale with work are compared per 1,000 connections when the work differs', () => {
+    const side = (attempted: number, tw: number, file: string): LoadedResult => ({
+      file,
+      result: makeResult((r) => {
+        r.summary.connections.attempted = attempted;
+        r.summary.timeWait.peakClient = tw;
+      }),
+    });
+    // Twice the work, twice the TIME_WAIT: per connection nothing changed.
+    const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: [side(1000, 1000, 'b1'), side(1000, 1000, 'b2')], current: [side(2000, 2000, 'c1'), side(2000, 2000, 'c2')] }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: ['timeWait.peakClient'] });
+    const m = report.scenarios[0]!.metrics[0]!;
+    assert.equal(m.perThousandConnections, true);
+    assert.equal(m.status, 'unchanged');
+    assert.equal(m.baseline, 1000);
+  });
+
+  it('HTTP: requests/s and request latency, not connections/s (keep-alive is not "worse")', () => {
+    const keepalive = (rate: number): RunResult =>
+      makeHttpResult((r) => {
+        r.summary.connections.ratePerSec = rate;
+      });
+    const report = compareResults('b', 'c', { pairs: [{ name: 'h', baseline: [{ file: 'b', result: keepalive(2000) }], current: [{ file: 'c', result: keepalive(20) }] }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    assert.equal(report.scenarios[0]!.metrics.some((m) => m.metric === 'summary.connections.ratePerSec'), false);
+    assert.equal(report.regressions, 0);
+  });
+
+  it('too few repeats for the confidence asked is said, not silently ignored', () => {
+    const two = (file: string): LoadedResult[] => [1, 2].map((i) => ({ file: `${file}${i}`, result: makeResult() }));
+    const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: two('b'), current: two('c') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    assert.ok(report.scenarios[0]!.noise.some((n) => /cannot reach 99% confidence/.test(n)), report.scenarios[0]!.noise.join('\n'));
+  });
+});

@@ -1,0 +1,196 @@
+// Exact merge: counts add, histograms add bucket by bucket, series align on wall-clock time;
+// meaningless merges are refused. Then the real thing: N shards run as parallel processes
+// merge into the totals of one run of the whole.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mergeResults, MergeError } from '../../src/result/merge.js';
+import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import type { RunResult } from '../../src/metrics/result.js';
+import type { StoredResult } from '../../src/result/provenance.js';
+import { makeResult } from '../report/make-result.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+function histogramOf(values: number[]): string {
+  const h = newHistogram();
+  for (const v of values) h.recordValue(v);
+  const e = encodeHistogram(h);
+  h.destroy();
+  return e;
+}
+
+/** A result whose latencies are exactly `values` (µs), histogram and summary, as a run writes them. */
+function part(values: number[], edit: (r: RunResult) => void): RunResult {
+  return makeResult((r) => {
+    const h = newHistogram();
+    for (const v of values) h.recordValue(v);
+    const e = encodeHistogram(h);
+    const p = percentilesMs(h);
+    h.destroy();
+    r.histograms = { connect: e, firstByte: e, total: e, close: e, portReuseInterval: histogramOf([]) };
+    r.summary.latencyMs = { connect: p, firstByte: p, total: p, close: p };
+    edit(r);
+  });
+}
+
+describe('mergeResults', () => {
+  before(() => initHistograms());
+
+  it('adds counts and histograms exactly: the merged p99 is the p99 of every sample', async () => {
+    const a = Array.from({ length: 1000 }, (_, i) => 100 + i);
+    const b = Array.from({ length: 500 }, (_, i) => 5000 + 10 * i);
+    const ra = part(a, (r) => {
+      r.startedAt = '2026-01-01T00:00:00.000Z';
+      r.summary.connections.attempted = 1000;
+      r.summary.errors = { ECONNRESET: 2 };
+    });
+    const rb = part(b, (r) => {
+      r.startedAt = '2026-01-01T00:00:01.000Z';
+      r.summary.connections.attempted = 500;
+      r.summary.errors = { ECONNRESET: 1, EADDRNOTAVAIL: 4 };
+    });
+    const m = await mergeResults([{ file: 'a.json', result: ra }, { file: 'b.json', result: rb }]);
+    assert.equal(m.summary.connections.attempted, 1500);
+    assert.deepEqual(m.summary.errors, { EADDRNOTAVAIL: 4, ECONNRESET: 3 });
+    const whole = newHistogram();
+    for (const v of [...a, ...b]) whole.recordValue(v);
+    assert.deepEqual(m.summary.latencyMs.total, percentilesMs(whole));
+    const merged = decodeHistogram(m.histograms.total);
+    assert.equal(merged.totalCount, 1500);
+    assert.equal(merged.getValueAtPercentile(99), whole.getValueAtPercentile(99));
+    merged.destroy();
+    whole.destroy();
+    assert.equal(m.merged!.contributors.length, 2);
+    assert.deepEqual(m.merged!.contributors.map((c) => c.connections.attempted), [1000, 500]);
+  });
+
+  it('aligns series on wall-clock time: a run started 1 s later lands 1 s later', async () => {
+    const series = (start: string, tw: number[]): RunResult =>
+      part([1], (r) => {
+        r.startedAt = start;
+        r.series.kernel = { t: tw.map((_, i) => i * 1000), tw, inuse: tw, counters: {} };
+        r.series.census = { t: tw.map((_, i) => i * 1000), client: { ESTABLISHED: tw, TIME_WAIT: tw }, server: {} };
+      });
+    const m = await mergeResults([
+      { file: 'a', result: series('2026-01-01T00:00:00.000Z', [10, 20, 30]) },
+      { file: 'b', result: series('2026-01-01T00:00:01.000Z', [1, 2, 3]) },
+    ]);
+    assert.deepEqual(m.series.census.t, [0, 1000, 2000, 3000]);
+    // At 1 s: a's 20 + b's first sample 1. At 3 s a has stopped sampling: its connections
+    // went with its namespace, but its TIME_WAIT would still be there on one machine (60 s).
+    assert.deepEqual(m.series.census.client['ESTABLISHED'], [10, 21, 32, 3]);
+    assert.deepEqual(m.series.census.client['TIME_WAIT'], [10, 21, 32, 33]);
+    assert.equal(m.summary.timeWait.peakClient, 33);
+  });
+
+  it('refuses merges whose numbers would mean nothing, warns about doubtful ones', async () => {
+    const r = makeResult();
+    await assert.rejects(mergeResults([{ file: 'a', result: r }]), /at least two results/);
+    await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'a', result: r }]), /given twice/);
+    await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'b', result: structuredClone(r) }]), /same run/);
+    const other = (edit: (x: RunResult) => void): RunResult => makeResult((x) => {
+      x.startedAt = '2025-01-01T00:00:10.000Z';
+      edit(x);
+    });
+    await assert.rejects(
+      mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999')) }]),
+      (e: Error) => e instanceof MergeError && /different port ranges .* not shards of one split/.test(e.message),
+    );
+    await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.variant = { label: 'close.first=server', values: {} })) }]), /merge one variant at a time/);
+    const m = await mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.tool.version = '9.9.9')) }]);
+    assert.ok(m.merged!.warnings.some((w) => /different twstorm versions/.test(w)));
+    await assert.rejects(mergeResults([{ file: 'm', result: m }, { file: 'a', result: r }]), /already a merge/);
+    await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.startedAt = x.endedAt = '2025-01-02T00:00:00.000Z')) }]), /did not run together/);
+  });
+});
+
+function twstorm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('shards as parallel processes, merged (real runs)', () => {
+  let tmp: string;
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-merge-'));
+  });
+  after(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('3 shards (flag, TWSTORM_SHARD, JOB_COMPLETION_INDEX) merge into the totals of one whole run', async () => {
+    const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=200ms', '--out', path.join(tmp, 'shards'), '--json'];
+    const [s1, s2, s3, whole] = await Promise.all([
+      twstorm([...common, '--shard', '1/3']),
+      twstorm(common, { TWSTORM_SHARD: '2/3' }),
+      twstorm(common, { JOB_COMPLETION_INDEX: '2', TWSTORM_SHARDS: '3' }),
+      twstorm(['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=200ms', '--out', path.join(tmp, 'whole'), '--json']),
+    ]);
+    for (const r of [s1, s2, s3, whole]) assert.equal(r.code, 0, r.stderr);
+    const parts = [s1, s2, s3].map((r) => JSON.parse(r.stdout) as RunResult);
+    // Disjoint port slices: no source port is used by two shards.
+    const ranges = parts.map((p) => p.summary.ports.range!);
+    assert.deepEqual(ranges.map((r) => r.size).reduce((a, b) => a + b, 0), 28232);
+    const files = (await readdir(path.join(tmp, 'shards'))).filter((n) => n.endsWith('.json')).map((n) => path.join(tmp, 'shards', n));
+    assert.equal(files.length, 3);
+    assert.ok(files.every((f) => /-shard\dof3\.json$/.test(f)), files.join(' '));
+    const out = path.join(tmp, 'merged', 'merged.json');
+    const merge = await twstorm(['merge', ...files, '-o', out]);
+    assert.equal(merge.code, 0, merge.stderr);
+    const merged = JSON.parse(await readFile(out, 'utf8')) as StoredResult;
+    const one = JSON.parse(whole.stdout) as RunResult;
+    for (const pick of [
+      (r: RunResult) => r.summary.connections.attempted,
+      (r: RunResult) => r.summary.connections.established,
+      (r: RunResult) => r.summary.connections.completed,
+      (r: RunResult) => r.summary.ports.distinct,
+      (r: RunResult) => r.summary.bytes.sent,
+      (r: RunResult) => r.summary.bytes.received,
+      (r: RunResult) => r.summary.latencyMs.total.count,
+      (r: RunResult) => r.summary.timeWait.end,
+      (r: RunResult) => r.server.stats.accepted,
+    ]) {
+      assert.equal(pick(merged), pick(one), pick.toString());
+    }
+    assert.equal(merged.scenario.connections, 1200, 'the merged scenario is the whole, not a share');
+    assert.equal(merged.merged!.contributors.length, 3);
+    assert.deepEqual(merged.merged!.contributors.map((c) => c.shard!.index).sort(), [0, 1, 2]);
+    const html = await readFile(out.replace(/\.json$/, '.html'), 'utf8');
+    assert.match(html, /merged from 3 results/);
+    assert.match(html, /shard 1\/3/);
+  });
+
+  it('thresholds are evaluated on the merged result: exit 3 when one fails', async () => {
+    const dir = path.join(tmp, 'gated');
+    const scenario = path.join(tmp, 'gated.yaml');
+    // Each shard alone makes 300 TIME_WAITs, under the limit; together they make 600.
+    await writeFile(scenario, 'name: gated\nconnections: 600\ntail: 200ms\nthresholds:\n  summary.timeWait.peakClient: "< 500"\n');
+    const runs = await Promise.all([1, 2].map((i) => twstorm(['run', scenario, '--shard', `${i}/2`, '--out', dir])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const files = (await readdir(dir)).filter((n) => n.endsWith('.json')).map((n) => path.join(dir, n));
+    const merge = await twstorm(['merge', ...files, '-o', path.join(tmp, 'gated-merged.json')]);
+    assert.equal(merge.code, 3, merge.stdout + merge.stderr);
+    assert.match(merge.stdout, /FAIL\s+summary\.timeWait\.peakClient < 500/);
+  });
+
+  it('a truncated or foreign JSON is one line naming the file, exit 2', async () => {
+    const bad = path.join(tmp, 'bad.json');
+    await writeFile(bad, '{"schema": "twstorm/result@1", "summ');
+    const foreign = path.join(tmp, 'foreign.json');
+    await writeFile(foreign, '{"hello": 1}');
+    for (const f of [bad, foreign]) {
+      const r = await twstorm(['merge', f, f, '-o', path.join(tmp, 'x.json')]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(path.basename(f)));
+    }
+  });
+});
