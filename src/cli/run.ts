@@ -52,7 +52,7 @@ export const runCommand = {
       .option('json', {
         type: 'boolean',
         default: false,
-        describe: 'Print the result JSON to stdout instead of the summary (an array for a matrix)',
+        describe: 'Print the result JSON to stdout instead of the summary (an array for a matrix or --repeat)',
       })
       .option('thresholds', {
         type: 'boolean',
@@ -134,7 +134,7 @@ export const runCommand = {
       }
       const reports = await writeHtmlReports(outcomes, argv.out, scenario.name);
       if (argv.json) {
-        process.stdout.write(`${JSON.stringify(variants.length > 0 ? results : results[0], null, 1)}\n`);
+        process.stdout.write(`${JSON.stringify(variants.length > 0 || results.length > 1 ? results : results[0], null, 1)}\n`);
       } else {
         process.stdout.write(renderRunOutput(outcomes, reports));
         const spread = renderSpreadTerminal(results);

@@ -26,6 +26,9 @@ import { compareResults, pairResultSets, type CompareReport } from '../../src/co
 const BIN = process.env['TWSTORM_BIN'] ?? fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SETS = Number(process.env['TWSTORM_GATE_SETS'] ?? 20);
 const REPEAT = 5;
+/** The latency change to catch, and how many sets make it (TWSTORM_GATE_DELAY=20ms for a larger one). */
+const DELAY = process.env['TWSTORM_GATE_DELAY'] ?? '5ms';
+const SLOWER_SETS = Number(process.env['TWSTORM_GATE_SLOWER_SETS'] ?? Math.ceil(SETS / 4));
 /** Whole test bounded: a stuck run must not hold CI for ever. */
 const DEADLINE_MS = Number(process.env['TWSTORM_GATE_DEADLINE_MS'] ?? 45 * 60_000);
 
@@ -114,9 +117,9 @@ test('compare gate: 0 false regressions in 20 identical compares, 20 of 20 port-
         halved.push(path.join(tmp, `halved-${i}`));
         await runSet(halved[i]!, [HALF_RANGE]);
       }
-      if (i < SETS / 4) {
+      if (i < SLOWER_SETS) {
         slower.push(path.join(tmp, `slower-${i}`));
-        await runSet(slower[i]!, ['http.serviceDelay=5ms']);
+        await runSet(slower[i]!, [`http.serviceDelay=${DELAY}`]);
       }
     }
     const gate = async (a: string, b: string): Promise<CompareReport> =>
@@ -152,7 +155,7 @@ test('compare gate: 0 false regressions in 20 identical compares, 20 of 20 port-
       falseRegressions: falseAlarms.length,
       falseAlarms,
       portRangeHalved: portRange,
-      serviceDelay5ms: serviceDelay,
+      serviceDelay: { delay: DELAY, ...serviceDelay },
       loadAverage: os.loadavg(),
     };
     const text = JSON.stringify(figures, null, 1);
