@@ -42,9 +42,10 @@ export async function runRepeated(
 /** Adds where the result came from (its repeat, its shard) to the file, named so it shows. */
 async function mark(outcome: RunOutcome, repeat: RepeatInfo | null, shard: ShardInfo | null): Promise<RunOutcome> {
   const result: StoredResult = { ...outcome.result, ...(repeat ? { repeat } : {}), ...(shard ? { shard: { ...shard, host: os.hostname() } } : {}) };
-  const suffix = `${shard ? `-shard${shard.index + 1}of${shard.count}` : ''}${repeat ? `-r${repeat.index}of${repeat.count}` : ''}`;
-  const resultPath = outcome.resultPath.replace(/\.json$/, `${suffix}.json`);
+  // A shard's file is already named for it (run-set passes the suffix, so parallel shards
+  // never share a file); a repeat's gets its place in the set.
+  const resultPath = repeat ? outcome.resultPath.replace(/\.json$/, `-r${repeat.index}of${repeat.count}.json`) : outcome.resultPath;
   await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 1)}\n`);
-  await rm(outcome.resultPath, { force: true });
+  if (resultPath !== outcome.resultPath) await rm(outcome.resultPath, { force: true });
   return { result, resultPath };
 }

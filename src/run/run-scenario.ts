@@ -51,9 +51,11 @@ export async function runScenario(
   outDir: string,
   choice: IsolationChoice,
   variant: (RunVariant & { slug: string }) | null = null,
+  /** Appended to the file name, e.g. "-shard2of4": copies started in the same second must not share a file. */
+  suffix = '',
 ): Promise<RunOutcome> {
   await mkdir(outDir, { recursive: true });
-  const stem = variant ? `${scenario.name}-${variant.slug}` : scenario.name;
+  const stem = `${variant ? `${scenario.name}-${variant.slug}` : scenario.name}${suffix}`;
   const resultPath = path.resolve(outDir, `${stem}-${timestamp()}.json`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-'));
   try {

@@ -27,7 +27,7 @@ export async function runSet(
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
-    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant), () => hooks.stopRequested?.() ?? false, undefined, hooks.shard ?? null);
+    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant, hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : ''), () => hooks.stopRequested?.() ?? false, undefined, hooks.shard ?? null);
     outcomes.push(...set);
     // An interrupted run means the user wants to stop: the remaining variants do not start.
     if (set.some((o) => o.result.interrupted)) break;

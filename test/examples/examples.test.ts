@@ -60,7 +60,7 @@ describe('examples/kubernetes-indexed-job.yaml', () => {
     assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: last, TWSTORM_SHARDS: shards }), { index: spec['completions'] - 1, count: spec['completions'] });
     assert.deepEqual(container['securityContext']['capabilities']['add'].sort(), ['NET_ADMIN', 'SYS_ADMIN']);
     const merge = parseAllDocuments(await read('examples/kubernetes-indexed-job.yaml')).map((d) => d.toJS() as Obj)[2]!;
-    assert.match(merge['spec']['template']['spec']['containers'][0]['args'][0], new RegExp(`twstorm merge .*of${spec['completions']}\\.json`));
+    assert.match(merge['spec']['template']['spec']['containers'][0]['args'][0], new RegExp(`twstorm merge .*-shard\\*of${spec['completions']}-\\*\\.json`));
     // The run arguments are ones the installed CLI accepts (checked by its own parser).
     const check = await cli([...(container['args'] as string[]), '--help']);
     assert.equal(check.code, 0, check.stderr);

@@ -141,7 +141,7 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.deepEqual(ranges.map((r) => r.size).reduce((a, b) => a + b, 0), 28232);
     const files = (await readdir(path.join(tmp, 'shards'))).filter((n) => n.endsWith('.json')).map((n) => path.join(tmp, 'shards', n));
     assert.equal(files.length, 3);
-    assert.ok(files.every((f) => /-shard\dof3\.json$/.test(f)), files.join(' '));
+    assert.ok(files.every((f) => /-shard\dof3-\d{8}T\d{6}Z\.json$/.test(f)), files.join(' '));
     const out = path.join(tmp, 'merged', 'merged.json');
     const merge = await twstorm(['merge', ...files, '-o', out]);
     assert.equal(merge.code, 0, merge.stderr);

@@ -86,7 +86,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second from 0.01 to 1,000,000, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, connectTimeout, payload, close, http, server, client, environment, sample, census, tail, matrix, thresholds)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, connectTimeout, payload, close, http, server, client, environment, sample, census, tail, repeat, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, lingerSeconds, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
