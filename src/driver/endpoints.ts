@@ -1,7 +1,9 @@
 // Where each new connection goes from and to: the server's ports (destinations) and the
 // client's source addresses are taken round-robin, local ports from the configured range in
 // turn. The port limit of an unbound connect() is per 4-tuple, so every destination and
-// every source address brings a whole ephemeral range of its own.
+// every source address brings a whole ephemeral range of its own. The rule is a pure function
+// of the connection's global index, so engine threads that take every T-th index between them
+// spread over the destinations, addresses and ports exactly as one loop would.
 import type { BindSpec } from './tcp-connection.js';
 
 export interface EndpointPlan {
@@ -22,24 +24,37 @@ export interface Endpoint {
   bind: BindSpec | null;
 }
 
+/** Index into plan.ports of connection `i`. */
+export const destinationIndex = (plan: EndpointPlan, i: number): number => i % plan.ports.length;
+/** Index into plan.sourceAddresses of connection `i` (-1: none, the kernel chooses). */
+export const sourceIndex = (plan: EndpointPlan, i: number): number =>
+  plan.sourceAddresses.length > 0 ? i % plan.sourceAddresses.length : -1;
+/** Whether connections bind before connect at all (a source address alone needs a bind too). */
+export const bindsFirst = (plan: EndpointPlan): boolean => plan.bind || plan.sourceAddresses.length > 0;
+/** Local port of connection `i` (0: the kernel picks). */
+export function localPortAt(plan: EndpointPlan, i: number): number {
+  if (plan.localPorts === null) return 0;
+  const [low, high] = plan.localPorts;
+  return low + (i % (high - low + 1));
+}
+/**
+ * IP_BIND_ADDRESS_NO_PORT for a bind: a source address alone (no bind asked for) must not pin
+ * a port for every destination, which is what a plain bind(addr, 0) does: let connect() pick it.
+ */
+export const bindAddressNoPortFor = (plan: EndpointPlan): boolean => (plan.bind ? plan.bindAddressNoPort : true);
+
+export function endpointAt(plan: EndpointPlan, i: number): Endpoint {
+  const port = plan.ports[destinationIndex(plan, i)]!;
+  const s = sourceIndex(plan, i);
+  const localAddress = s >= 0 ? plan.sourceAddresses[s] : undefined;
+  if (!bindsFirst(plan)) return { port, bind: null };
+  return {
+    port,
+    bind: { localAddress, localPort: localPortAt(plan, i), reuseAddr: plan.reuseAddr, bindAddressNoPort: bindAddressNoPortFor(plan) },
+  };
+}
+
 export function endpointPicker(plan: EndpointPlan): () => Endpoint {
   let n = 0;
-  return () => {
-    const i = n++;
-    const port = plan.ports[i % plan.ports.length]!;
-    const localAddress = plan.sourceAddresses.length > 0 ? plan.sourceAddresses[i % plan.sourceAddresses.length] : undefined;
-    if (!plan.bind && localAddress === undefined) return { port, bind: null };
-    const [low, high] = plan.localPorts ?? [0, 0];
-    return {
-      port,
-      bind: {
-        localAddress,
-        localPort: plan.localPorts === null ? 0 : low + (i % (high - low + 1)),
-        reuseAddr: plan.reuseAddr,
-        // A source address alone (no bind asked for) must not pin a port for every
-        // destination, which is what a plain bind(addr, 0) does: let connect() pick it.
-        bindAddressNoPort: plan.bind ? plan.bindAddressNoPort : true,
-      },
-    };
-  };
+  return () => endpointAt(plan, n++);
 }

@@ -18,6 +18,12 @@ export interface EnvironmentInfo {
   sysctls: Record<string, string | null>;
   /** What the scenario asked for, defaults included. */
   sysctlsRequested: Record<string, string>;
+  /** Which engine made the connections: "native" (epoll threads, src/engine) or "net" (Node's net). */
+  engine?: 'native' | 'net';
+  /** Engine threads that made the load. */
+  threads?: number;
+  /** Why the native engine did not run, when it did not. */
+  engineFallback?: string;
 }
 
 export function hostFacts(): Pick<EnvironmentInfo, 'kernel' | 'node' | 'platform' | 'arch' | 'cpus'> {

@@ -4,8 +4,11 @@ import { newHistogram, type Histogram } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 
-/** Where in a connection's life an error struck; 'bind' is bind() before connect(). */
-export type Phase = 'bind' | 'connect' | 'write' | 'read' | 'close';
+/**
+ * Where in a connection's life an error struck; 'bind' is bind() before connect(), 'socket' is
+ * socket() itself (EMFILE, ENFILE: the native engine sees it apart; libuv folds it into connect).
+ */
+export type Phase = 'socket' | 'bind' | 'connect' | 'write' | 'read' | 'close';
 
 export interface ErrorCount {
   total: number;

@@ -31,6 +31,8 @@ export class PortTracker {
   private inUse = 0;
   private peakInUse = 0;
   private exhaustedAt: number | null = null;
+  /** Totals from engine threads, which track ports on shared typed arrays (src/engine/port-table.ts). */
+  private readonly absorbed = { distinct: 0, reused: 0 };
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
 
@@ -61,11 +63,21 @@ export class PortTracker {
     if (this.exhaustedAt === null) this.exhaustedAt = tMs;
   }
 
+  /** Adds an engine's port figures (its reuse intervals are added to reuseIntervals by the caller). */
+  absorb(part: { distinct: number; reused: number; reuses: number; minReuseIntervalMs: number; peakInUse: number; exhaustedAtMs: number | null }): void {
+    this.absorbed.distinct += part.distinct;
+    this.absorbed.reused += part.reused;
+    this.reuses += part.reuses;
+    this.minInterval = Math.min(this.minInterval, part.minReuseIntervalMs);
+    this.peakInUse = Math.max(this.peakInUse, part.peakInUse);
+    if (part.exhaustedAtMs !== null) this.exhaustedAt = Math.min(this.exhaustedAt ?? Infinity, part.exhaustedAtMs);
+  }
+
   summary(): PortSummary {
     const h = this.reuseIntervals;
     return {
-      distinct: this.lastUse.size,
-      reused: this.reusedPorts,
+      distinct: this.lastUse.size + this.absorbed.distinct,
+      reused: this.reusedPorts + this.absorbed.reused,
       reuses: this.reuses,
       minReuseIntervalMs: this.reuses > 0 ? round1(this.minInterval) : null,
       medianReuseIntervalMs: h.totalCount > 0 ? round1(h.getValueAtPercentile(50) / 1000) : null,

@@ -55,6 +55,7 @@ export function loadPlan(scenario: Scenario, ports: number[], count = scenario.c
     stages: scenario.stages,
     maxInFlight: scenario.maxInFlight,
     interruptGraceMs: INTERRUPT_GRACE_MS,
+    threads: scenario.threads,
   };
 }
 
@@ -193,7 +194,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });
     server = undefined;
-    return buildResult({
+    const result = buildResult({
       version: VERSION,
       scenario,
       variant: job.variant,
@@ -207,6 +208,14 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       samples,
       driver,
     });
+    // Which engine made the load (src/driver/tcp-load.ts): recorded beside the environment.
+    if (load.engine) {
+      const { name, threads, fallback, perThread } = load.engine;
+      Object.assign(result.environment, { engine: name, threads, ...(fallback ? { engineFallback: fallback } : {}) });
+      // Per-thread shares sit beside the driver's cost; not a threshold figure (an array).
+      if (perThread) Object.assign(result.summary.driver, { threads: perThread });
+    }
+    return result;
   } finally {
     await sampler?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);

@@ -290,6 +290,10 @@ export const scenarioSchema = z
     maxInFlight: integer(1, L.MAX_IN_FLIGHT)
       .default(10000)
       .describe('Open loop only: cap on simultaneous connections (under http: requests), so a stalled server cannot exhaust file descriptors.'),
+    threads: integer(1, 256)
+      .nullable()
+      .default(null)
+      .describe('protocol tcp: engine threads that make the connections (each an epoll loop over raw sockets); `concurrency`, `rate` and `maxInFlight` are split over them. null means the CPUs this run may use. The `net` fallback engine (TWSTORM_NATIVE_SOCKETS=off) always uses one.'),
     connectTimeout: duration(1, L.MAX_WAIT_MS)
       .prefault('5s')
       .describe(`How long a connect may take before it counts as a timeout. ${DURATION_HINT}`),

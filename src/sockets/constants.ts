@@ -66,3 +66,24 @@ export const TCP_ESTABLISHED = 1;
 export function tcpStateName(state: number): TcpStateName | `UNKNOWN(${number})` {
   return (TCP_STATES as Record<number, TcpStateName>)[state] ?? `UNKNOWN(${state})`;
 }
+
+/** <asm-generic/socket.h>: the pending error of a socket (a non-blocking connect's outcome). */
+export const SO_ERROR = 4;
+/** <linux/net.h> shutdown(2): stop sending (our FIN), keep reading. */
+export const SHUT_WR = 1;
+/** <linux/socket.h>: no SIGPIPE from send() on a reset connection; the error comes as EPIPE. */
+export const MSG_NOSIGNAL = 0x4000;
+
+/** <uapi/linux/eventpoll.h> */
+export const EPOLL_CLOEXEC = 0o2000000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+/** The peer sent FIN (Linux 2.6.17). */
+export const EPOLLRDHUP = 0x2000;
+/** Edge-triggered: one wake-up per change, so a paused reader does not spin. */
+export const EPOLLET = 0x80000000;

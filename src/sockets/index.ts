@@ -26,3 +26,5 @@ export function resetSocketLayer(loader?: NativeLoader): void {
   setNativeLoader(loader);
   resetSocketFeatures();
 }
+export { loadRawSockets, resetRawSockets, encodeEpollEvent, epollTag, epollEvents, readU32, writeU32, ERRNO, type EpollLayout, type RawLoad } from './raw.js';
+export type { RawSyscalls } from './native.js';

@@ -33,6 +33,39 @@ export interface NativeSockets {
   dup(fd: number): NativeResult;
   fcntl(fd: number, command: number): NativeResult;
   close(fd: number): NativeResult;
+  /**
+   * The engine's hot path (src/engine/): the same libc calls without a result object per call.
+   * Each returns the libc return value; after a -1, errno() reads the thread's errno (call it
+   * before any other native call). Absent from a replacement FFI that does not provide it:
+   * then the engine falls back to Node's `net`.
+   */
+  readonly raw?: RawSyscalls;
+}
+
+/** Plain libc calls, int in, int out; Buffers are passed as pointers to their memory. */
+export interface RawSyscalls {
+  socket(domain: number, type: number, protocol: number): number;
+  /** `address` is a sockaddr of `length` bytes. */
+  connect(fd: number, address: Buffer, length: number): number;
+  bind(fd: number, address: Buffer, length: number): number;
+  listen(fd: number, backlog: number): number;
+  /** The peer address is not asked for (NULL, NULL). */
+  accept4(fd: number, flags: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
+  /** `length` is a socklen_t Buffer the kernel rewrites. */
+  getsockopt(fd: number, level: number, name: number, value: Buffer, length: Buffer): number;
+  getsockname(fd: number, address: Buffer, length: Buffer): number;
+  send(fd: number, data: Buffer, length: number, flags: number): number;
+  recv(fd: number, into: Buffer, length: number, flags: number): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  epoll_create1(flags: number): number;
+  /** eventfd(2): used by the engine's self-check as a descriptor whose readiness it controls. */
+  eventfd(initial: number, flags: number): number;
+  epoll_ctl(epfd: number, op: number, fd: number, event: Buffer | null): number;
+  /** Blocks up to `timeoutMs`: only ever called from a worker thread. */
+  epoll_wait(epfd: number, events: Buffer, maxEvents: number, timeoutMs: number): number;
+  errno(): number;
 }
 
 export type NativeLoader = () => NativeSockets;
@@ -111,6 +144,35 @@ function loadKoffi(): NativeSockets {
     // fcntl is variadic in C: declared so, and called with the extra argument's type.
     fcntl: libc.func('int fcntl(int fd, int command, ...)'),
     close: libc.func('int close(int fd)'),
+    connect: libc.func('int connect(int fd, const void *address, uint32_t length)'),
+    accept4: libc.func('int accept4(int fd, void *address, void *length, int flags)'),
+    send: libc.func('intptr_t send(int fd, const void *data, uintptr_t length, int flags)'),
+    recv: libc.func('intptr_t recv(int fd, void *into, uintptr_t length, int flags)'),
+    shutdown: libc.func('int shutdown(int fd, int how)'),
+    epoll_create1: libc.func('int epoll_create1(int flags)'),
+    eventfd: libc.func('int eventfd(unsigned int initial, int flags)'),
+    epoll_ctl: libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+    epoll_wait: libc.func('int epoll_wait(int epfd, void *events, int max, int timeout)'),
+  };
+  const errno = (): number => koffi.errno();
+  const raw: RawSyscalls = {
+    socket: fn.socket,
+    connect: fn.connect,
+    bind: fn.bind,
+    listen: fn.listen,
+    accept4: (fd, flags) => fn.accept4(fd, null, null, flags),
+    setsockopt: fn.setsockopt,
+    getsockopt: fn.getsockopt,
+    getsockname: fn.getsockname,
+    send: fn.send,
+    recv: fn.recv,
+    shutdown: fn.shutdown,
+    close: fn.close,
+    epoll_create1: fn.epoll_create1,
+    eventfd: fn.eventfd,
+    epoll_ctl: fn.epoll_ctl,
+    epoll_wait: fn.epoll_wait,
+    errno,
   };
   // errno is read right after the call, on the same thread, before any other JS can run.
   const done = (ret: number): NativeResult => ({ ret, errno: ret < 0 ? koffi.errno() : 0 });
@@ -133,5 +195,6 @@ function loadKoffi(): NativeSockets {
     dup: (fd) => done(fn.fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0)),
     fcntl: (fd, command) => done(fn.fcntl(fd, command, 'int', 0)),
     close: (fd) => done(fn.close(fd)),
+    raw,
   };
 }

@@ -1,0 +1,85 @@
+// What the main thread tells each client engine thread, and what the thread answers at the end.
+// Plain data (structured-cloned into the worker), plus the SharedArrayBuffers the threads and
+// the main thread read and write while the load runs.
+import type { EpollLayout } from '../sockets/raw.js';
+import type { EndpointPlan } from '../driver/endpoints.js';
+import type { CloseFirst, CloseMode } from '../driver/tcp-connection.js';
+import type { ErrorCount } from '../metrics/load-stats.js';
+import type { PortTableBuffers } from './port-table.js';
+
+/** Int32 slots of the control buffer. */
+export const CTL_READY = 0;
+export const CTL_GO = 1;
+/** 0 run, 1 start nothing new (interrupt), 2 cut every connection now. */
+export const CTL_STOP = 2;
+export const STOP_DRAIN = 1;
+export const STOP_CUT = 2;
+/** Float64 slot (after the Int32 ones): the run-clock time the load starts. */
+export const CTL_F64_START = 2;
+export const CONTROL_BYTES = 32;
+
+/** Live counters per thread (Float64, written once per loop turn): what the progress line reads. */
+export const LIVE_ATTEMPTED = 0;
+export const LIVE_ESTABLISHED = 1;
+export const LIVE_COMPLETED = 2;
+export const LIVE_FAILED = 3;
+export const LIVE_ERRORS = 4;
+export const LIVE_WIDTH = 8;
+
+export interface ClientConnectionPlan {
+  /** An IP address (the main thread resolved a name before the threads start). */
+  host: string;
+  requestBytes: number;
+  responseBytes: number;
+  first: CloseFirst;
+  mode: CloseMode;
+  lingerSeconds: number;
+  delayMs: number;
+  readDelayMs: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+export interface ClientThreadConfig {
+  thread: number;
+  threads: number;
+  layout: EpollLayout;
+  epochMs: number;
+  sampleMs: number;
+  connection: ClientConnectionPlan;
+  endpoints: EndpointPlan;
+  /** This thread's share of the connections. */
+  count: number;
+  durationMs: number;
+  /** Closed loop: this thread's share of the concurrency. */
+  concurrency: number;
+  /** Open loop: this thread's share of the rate (null: closed loop). */
+  rate: number | null;
+  /** Open loop: this thread's first start is this much after the common start, to interleave threads. */
+  rateOffsetMs: number;
+  maxInFlight: number;
+  control: SharedArrayBuffer;
+  live: SharedArrayBuffer;
+  ports: PortTableBuffers;
+  /** The linger closers' queue (close.client: linger), else null. */
+  closer: SharedArrayBuffer | null;
+}
+
+/** One thread's recorders at the end, in forms that merge exactly. */
+export interface ClientThreadReport {
+  thread: number;
+  attempted: number;
+  established: number;
+  completed: number;
+  failed: number;
+  bytesSent: number;
+  bytesReceived: number;
+  bytesLost: number;
+  errors: Record<string, ErrorCount>;
+  /** Compressed base64 HdrHistograms (microseconds). */
+  histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
+  series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
+  ports: { reuses: number; minReuseIntervalMs: number; peakInUse: number; exhaustedAtMs: number | null };
+  /** Loop turns, and the share of wall time spent outside epoll_wait (this thread's busy time). */
+  loop: { turns: number; busyMs: number; wallMs: number };
+}

@@ -1,0 +1,253 @@
+// The main-thread side of the client engine: splits the load over worker threads, starts them
+// together, keeps the live counters the progress line reads, passes on an interrupt, and merges
+// every thread's recorders into the run's LoadStats exactly (sums, HdrHistogram adds, series
+// bucket by bucket, one shared port table). The threads do the syscalls; this thread stays free
+// for signals, progress and the observers.
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { loadRawSockets } from '../sockets/raw.js';
+import { decodeHistogram } from '../metrics/histograms.js';
+import type { LoadStats } from '../metrics/load-stats.js';
+import type { Clock } from '../util/clock.js';
+import type { EndpointPlan } from '../driver/endpoints.js';
+import {
+  CONTROL_BYTES,
+  CTL_F64_START,
+  CTL_GO,
+  CTL_READY,
+  CTL_STOP,
+  LIVE_ATTEMPTED,
+  LIVE_COMPLETED,
+  LIVE_ESTABLISHED,
+  LIVE_FAILED,
+  LIVE_WIDTH,
+  STOP_CUT,
+  STOP_DRAIN,
+  type ClientConnectionPlan,
+  type ClientThreadConfig,
+  type ClientThreadReport,
+} from './client-config.js';
+import { countPorts, newPortTable } from './port-table.js';
+import { CloserPool } from './linger-closers.js';
+
+export interface EngineLoadPlan {
+  connection: Omit<ClientConnectionPlan, 'host'> & { host: string };
+  endpoints: EndpointPlan;
+  count: number;
+  durationMs: number;
+  concurrency: number;
+  rate: number | null;
+  maxInFlight: number;
+  interruptGraceMs: number;
+  /** null: the CPUs this process may run on. */
+  threads: number | null;
+  sampleMs: number;
+}
+
+/** One engine thread's share and cost, for summary.driver.threads. */
+export interface EngineThreadSummary {
+  thread: number;
+  attempted: number;
+  established: number;
+  completed: number;
+  failed: number;
+  /** Wall time outside epoll_wait: what the thread spent making the storm. */
+  busyMs: number;
+  wallMs: number;
+  turns: number;
+}
+
+export interface EngineLoadOutcome {
+  started: number;
+  startMs: number;
+  endMs: number;
+  interrupted: boolean;
+  threads: EngineThreadSummary[];
+}
+
+/** Whether the native engine can run here, and why not. Cheap after the first call. */
+export function engineAvailability(): { ok: true } | { ok: false; reason: string } {
+  const r = loadRawSockets();
+  return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+}
+
+/** Splits `total` into `parts` shares that differ by at most one and add up exactly. */
+export function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<EngineLoadOutcome> {
+  const loaded = loadRawSockets();
+  if (!loaded.ok) throw new Error(`the native engine cannot run: ${loaded.reason}`);
+  const host = net.isIP(plan.connection.host) ? plan.connection.host : (await dns.lookup(plan.connection.host)).address;
+  // A closed loop never needs more threads than connections in flight, nor an open loop more
+  // than its in-flight bound.
+  const bound = plan.rate === null ? plan.concurrency : plan.maxInFlight;
+  const threads = Math.max(1, Math.min(plan.threads ?? os.availableParallelism(), bound, Math.max(1, plan.count)));
+  const counts = split(plan.count, threads);
+  const concurrency = split(plan.concurrency, threads);
+  const inFlight = split(plan.maxInFlight, threads);
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
+  const ctl = new Int32Array(control, 0, 4);
+  const ctlF64 = new Float64Array(control);
+  const live = new SharedArrayBuffer(threads * LIVE_WIDTH * 8);
+  const liveView = new Float64Array(live);
+  const portTable = newPortTable(plan.endpoints.sourceAddresses.length);
+  const closers = plan.connection.mode === 'linger' ? new CloserPool(Math.min(4, Math.max(1, plan.concurrency))) : null;
+  // The run clock's origin, for the threads' own clocks (same timeOrigin + now() instant).
+  const epochMs = performance.timeOrigin + performance.now() - clock();
+
+  const workers: Worker[] = [];
+  const reports: Promise<ClientThreadReport>[] = [];
+  for (let t = 0; t < threads; t++) {
+    const config: ClientThreadConfig = {
+      thread: t,
+      threads,
+      layout: loaded.layout,
+      epochMs,
+      sampleMs: stats.series.intervalMs,
+      connection: { ...plan.connection, host },
+      endpoints: plan.endpoints,
+      count: counts[t]!,
+      durationMs: plan.durationMs,
+      concurrency: concurrency[t]!,
+      rate: plan.rate === null ? null : plan.rate / threads,
+      rateOffsetMs: plan.rate === null ? 0 : (t * 1000) / plan.rate,
+      maxInFlight: inFlight[t]!,
+      control,
+      live,
+      ports: portTable,
+      closer: closers?.queue ?? null,
+    };
+    const worker = new Worker(new URL('./client-worker.js', import.meta.url), { workerData: config });
+    workers.push(worker);
+    reports.push(
+      new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', (err) => reject(new Error(`engine thread ${t} failed: ${err.message}`)));
+        worker.once('exit', (code) => reject(new Error(`engine thread ${t} exited with code ${code} before reporting`)));
+      }),
+    );
+  }
+  // A failing thread must not leave the others running.
+  const all = Promise.all(reports).catch(async (err: Error) => {
+    Atomics.store(ctl, CTL_STOP, STOP_CUT);
+    await Promise.all(workers.map((w) => w.terminate()));
+    await closers?.terminate();
+    throw err;
+  });
+
+  // Every thread has loaded its FFI and histograms: start them together.
+  while (Atomics.load(ctl, CTL_READY) < threads) {
+    const r = await Promise.race([all.then(() => 'done' as const), new Promise((res) => setTimeout(res, 5, 'wait'))]);
+    if (r === 'done') break;
+  }
+  const base = { attempted: stats.attempted, established: stats.established, completed: stats.completed, failed: stats.failed };
+  const startMs = clock();
+  ctlF64[CTL_F64_START] = startMs;
+  Atomics.store(ctl, CTL_GO, 1);
+  Atomics.notify(ctl, CTL_GO);
+
+  const copyLive = (): void => {
+    const sum = [0, 0, 0, 0];
+    for (let t = 0; t < threads; t++) {
+      for (const [i, k] of [LIVE_ATTEMPTED, LIVE_ESTABLISHED, LIVE_COMPLETED, LIVE_FAILED].entries()) sum[i]! += liveView[t * LIVE_WIDTH + k]!;
+    }
+    stats.attempted = base.attempted + sum[0]!;
+    stats.established = base.established + sum[1]!;
+    stats.completed = base.completed + sum[2]!;
+    stats.failed = base.failed + sum[3]!;
+  };
+  const liveTimer = setInterval(copyLive, 100);
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    // No new connection from now; in-flight ones get the grace to finish their close.
+    Atomics.store(ctl, CTL_STOP, STOP_DRAIN);
+    graceTimer = setTimeout(() => Atomics.store(ctl, CTL_STOP, STOP_CUT), plan.interruptGraceMs);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  let done: ClientThreadReport[];
+  try {
+    done = await all;
+  } finally {
+    clearInterval(liveTimer);
+    clearTimeout(graceTimer);
+    signal.removeEventListener('abort', onAbort);
+  }
+  const endMs = clock();
+  stats.attempted = base.attempted;
+  stats.established = base.established;
+  stats.completed = base.completed;
+  stats.failed = base.failed;
+  for (const report of done) mergeThread(stats, report);
+  const portCounts = countPorts(portTable);
+  stats.ports.absorb({
+    ...portCounts,
+    reuses: done.reduce((a, r) => a + r.ports.reuses, 0),
+    minReuseIntervalMs: Math.min(...done.map((r) => r.ports.minReuseIntervalMs)),
+    peakInUse: Math.max(...done.map((r) => r.ports.peakInUse)),
+    exhaustedAtMs: done.reduce<number | null>((a, r) => (r.ports.exhaustedAtMs === null ? a : Math.min(a ?? Infinity, r.ports.exhaustedAtMs)), null),
+  });
+  if (closers) {
+    const closed = await closers.stop();
+    for (const h of closed.blocked) stats.lingerBlocked.add(h);
+    for (const [code, n] of Object.entries(closed.errors)) for (let i = 0; i < n; i++) stats.recordError(code, 'close', endMs);
+  }
+  return {
+    started: done.reduce((a, r) => a + r.attempted, 0),
+    startMs,
+    endMs,
+    interrupted: signal.aborted,
+    threads: done.map((r) => ({
+      thread: r.thread,
+      attempted: r.attempted,
+      established: r.established,
+      completed: r.completed,
+      failed: r.failed,
+      busyMs: r.loop.busyMs,
+      wallMs: r.loop.wallMs,
+      turns: r.loop.turns,
+    })),
+  };
+}
+
+/** Adds one thread's recorders to the run's: every figure is a sum, a histogram add or a bucket add. */
+export function mergeThread(stats: LoadStats, r: ClientThreadReport): void {
+  stats.attempted += r.attempted;
+  stats.established += r.established;
+  stats.completed += r.completed;
+  stats.failed += r.failed;
+  stats.bytesSent += r.bytesSent;
+  stats.bytesReceived += r.bytesReceived;
+  stats.bytesLost += r.bytesLost;
+  for (const [code, count] of Object.entries(r.errors)) {
+    let mine = stats.errors.get(code);
+    if (mine === undefined) {
+      mine = { total: 0, byPhase: {} };
+      stats.errors.set(code, mine);
+    }
+    mine.total += count.total;
+    for (const [phase, n] of Object.entries(count.byPhase) as [keyof typeof count.byPhase, number][]) {
+      mine.byPhase[phase] = (mine.byPhase[phase] ?? 0) + n;
+    }
+  }
+  const add = (into: { add(h: ReturnType<typeof decodeHistogram>): void }, encoded: string): void => {
+    const h = decodeHistogram(encoded);
+    into.add(h);
+    h.destroy();
+  };
+  add(stats.connect, r.histograms.connect);
+  add(stats.firstByte, r.histograms.firstByte);
+  add(stats.total, r.histograms.total);
+  add(stats.close, r.histograms.close);
+  add(stats.ports.reuseIntervals, r.histograms.portReuseInterval);
+  for (const [name, column] of Object.entries(r.series.columns)) {
+    column.forEach((n, i) => {
+      if (n > 0) stats.series.add(name, r.series.t[i]!, n);
+    });
+  }
+}

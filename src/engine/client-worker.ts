@@ -1,0 +1,554 @@
+// One client engine thread: an epoll loop over raw non-blocking sockets it makes itself. Each
+// connection is a slot in typed arrays (no promise, closure or timer per connection); timers
+// (close delay, read delay, connect and idle timeouts) are deadlines swept once per loop turn.
+// The connection's life is the `net` driver's (tcp-connection.ts), step for step:
+// connect → send the request → read the response → close the way the policy says, with errors
+// taken from the syscall's errno in the phase it struck. Who sends the first FIN decides where
+// TIME_WAIT lands (RFC 793 §3.5); SO_LINGER {1, 0} turns close() into an RST and no TIME_WAIT.
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import {
+  AF_INET,
+  AF_INET6,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  IP_BIND_ADDRESS_NO_PORT,
+  IPPROTO_IP,
+  MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_ERROR,
+  SO_LINGER,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+} from '../sockets/constants.js';
+import { errnoName } from '../sockets/errors.js';
+import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets, readU32, writeU32 } from '../sockets/raw.js';
+import { encodeInt, encodeLinger, encodeSockaddr, familyOf, SOCKADDR_STORAGE_SIZE } from '../sockets/structs.js';
+import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
+import { Backoff } from '../driver/backoff.js';
+import { encodeHistogram, initHistograms } from '../metrics/histograms.js';
+import { LoadStats, type Phase } from '../metrics/load-stats.js';
+import {
+  CTL_F64_START,
+  CTL_GO,
+  CTL_READY,
+  CTL_STOP,
+  LIVE_ATTEMPTED,
+  LIVE_COMPLETED,
+  LIVE_ERRORS,
+  LIVE_ESTABLISHED,
+  LIVE_FAILED,
+  LIVE_WIDTH,
+  STOP_CUT,
+  STOP_DRAIN,
+  type ClientThreadConfig,
+  type ClientThreadReport,
+} from './client-config.js';
+import { PortTableView } from './port-table.js';
+import { CloserQueue } from './linger-closers.js';
+
+const cfg = workerData as ClientThreadConfig;
+const loaded = loadRawSockets();
+if (!loaded.ok) throw new Error(loaded.reason);
+const raw = loaded.raw;
+const { layout } = cfg;
+await initHistograms();
+
+const conn = cfg.connection;
+const plan = cfg.endpoints;
+const stats = new LoadStats(cfg.sampleMs);
+const ports = new PortTableView(cfg.ports);
+const closer = cfg.closer ? new CloserQueue(cfg.closer) : null;
+const backoff = new Backoff();
+const ctl = new Int32Array(cfg.control, 0, 4);
+const ctlF64 = new Float64Array(cfg.control);
+const live = new Float64Array(cfg.live, cfg.thread * LIVE_WIDTH * 8, LIVE_WIDTH);
+const clockBase = performance.timeOrigin - cfg.epochMs;
+const clock = (): number => clockBase + performance.now();
+const us = (ms: number): number => Math.max(1, Math.round(ms * 1000));
+
+// ------------------------------------------------------------------- addresses, made once
+const family = familyOf(conn.host);
+const domain = family === 4 ? AF_INET : AF_INET6;
+const destinations = plan.ports.map((p) => encodeSockaddr(conn.host, p));
+const binds = bindsFirst(plan);
+const noPort = bindAddressNoPortFor(plan);
+const sources = plan.sourceAddresses.length > 0 ? plan.sourceAddresses : [family === 4 ? '0.0.0.0' : '::'];
+for (const s of plan.sourceAddresses) {
+  if (familyOf(s) !== family) throw new Error(`source address ${s} (IPv${familyOf(s)}) cannot reach ${conn.host} (IPv${family})`);
+}
+/** One sockaddr per source address, its port rewritten in place for each bind. */
+const bindAddresses = sources.map((s) => encodeSockaddr(s, 0));
+const request = Buffer.alloc(conn.requestBytes, 'q');
+const ONE = encodeInt(1);
+const RST_LINGER = encodeLinger({ onoff: true, seconds: 0 });
+const N_LINGER = conn.mode === 'linger' ? encodeLinger({ onoff: true, seconds: conn.lingerSeconds }) : RST_LINGER;
+const intBuf = Buffer.alloc(4);
+const lenBuf = Buffer.alloc(4);
+const nameBuf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+const recvBuf = Buffer.alloc(256 * 1024);
+const eventBuf = Buffer.alloc(layout.eventSize);
+const MAX_EVENTS = 512;
+const events = Buffer.alloc(layout.eventSize * MAX_EVENTS);
+const WATCH = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+
+// ------------------------------------------------------------------------ the slot table
+const capacity = Math.max(1, cfg.rate === null ? cfg.concurrency : cfg.maxInFlight);
+const S_FREE = 0;
+const S_CONNECTING = 1;
+const S_OPEN = 2;
+/** We sent our FIN (shutdown): waiting for the peer's. */
+const S_HALF_CLOSED = 3;
+const fdOf = new Int32Array(capacity).fill(-1);
+const state = new Uint8Array(capacity);
+const intended = new Float64Array(capacity);
+const sentBytes = new Int32Array(capacity);
+const received = new Float64Array(capacity);
+const established = new Uint8Array(capacity);
+const exchanged = new Uint8Array(capacity);
+const peerEnded = new Uint8Array(capacity);
+const paused = new Uint8Array(capacity);
+const phaseOf = new Uint8Array(capacity);
+const errorOf = new Int32Array(capacity); // index into errorCodes; 0 = none
+const errorPhase = new Uint8Array(capacity);
+const closeStart = new Float64Array(capacity).fill(-1);
+const deadline = new Float64Array(capacity).fill(Infinity);
+const resumeAt = new Float64Array(capacity).fill(Infinity);
+const closeAt = new Float64Array(capacity).fill(Infinity);
+const addressSlot = new Int32Array(capacity);
+const freeSlots = new Int32Array(capacity);
+let freeCount = capacity;
+for (let i = 0; i < capacity; i++) freeSlots[i] = capacity - 1 - i;
+let inFlight = 0;
+/** Lower bound of every pending deadline: the sweep runs only when it is due. */
+let nextTimerAt = Infinity;
+
+const PHASES: Phase[] = ['socket', 'bind', 'connect', 'write', 'read', 'close'];
+const P_SOCKET = 0;
+const P_BIND = 1;
+const P_CONNECT = 2;
+const P_WRITE = 3;
+const P_READ = 4;
+const P_CLOSE = 5;
+const errorCodes: string[] = [''];
+const errorIndex = new Map<string, number>();
+function codeIndex(code: string): number {
+  let i = errorIndex.get(code);
+  if (i === undefined) {
+    i = errorCodes.length;
+    errorCodes.push(code);
+    errorIndex.set(code, i);
+  }
+  return i;
+}
+const ETIMEDOUT_I = codeIndex('ETIMEDOUT');
+const PEER_CLOSED_EARLY_I = codeIndex('PEER_CLOSED_EARLY');
+let errorsTotal = 0;
+
+function setTimer(t: number): void {
+  if (t < nextTimerAt) nextTimerAt = t;
+}
+
+/** The first error of a connection is the one counted (as the net driver's `error ??=`). */
+function fail(slot: number, code: number, phase: number): void {
+  if (errorOf[slot] === 0) {
+    errorOf[slot] = code;
+    errorPhase[slot] = phase;
+  }
+}
+const failErrno = (slot: number, errno: number, phase: number): void => fail(slot, codeIndex(errnoName(errno)), phase);
+
+/** A connection that never got a slot (socket, bind or connect failed at once). */
+function failedBeforeSlot(errno: number, phase: number, now: number): void {
+  const code = errnoName(errno);
+  stats.recordError(code, PHASES[phase]!, now);
+  errorsTotal++;
+  stats.recordFailed(now);
+  if (cfg.rate === null && phase !== P_BIND) backoff.failed(code, now);
+}
+
+// ----------------------------------------------------------------------- a connection's life
+function start(index: number, intendedMs: number, now: number): void {
+  stats.recordAttempt(now);
+  const fd = raw.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return failedBeforeSlot(raw.errno(), P_SOCKET, now);
+  let slotAddress = 0;
+  if (binds) {
+    const s = sourceIndex(plan, index);
+    slotAddress = s < 0 ? 0 : s;
+    const address = bindAddresses[slotAddress]!;
+    address.writeUInt16BE(localPortAt(plan, index), 2);
+    if (
+      (plan.reuseAddr && raw.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4) < 0) ||
+      (noPort && localPortAt(plan, index) === 0 && raw.setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, ONE, 4) < 0) ||
+      raw.bind(fd, address, address.length) < 0
+    ) {
+      const errno = raw.errno();
+      raw.close(fd);
+      return failedBeforeSlot(errno, P_BIND, now);
+    }
+  }
+  const destination = destinations[destinationIndex(plan, index)]!;
+  if (raw.connect(fd, destination, destination.length) < 0) {
+    const errno = raw.errno();
+    if (errno !== ERRNO.EINPROGRESS) {
+      // EADDRNOTAVAIL: no free local port for this destination (inet_hash_connect gave up).
+      raw.close(fd);
+      return failedBeforeSlot(errno, P_CONNECT, now);
+    }
+  }
+  const slot = freeSlots[--freeCount]!;
+  inFlight++;
+  fdOf[slot] = fd;
+  state[slot] = S_CONNECTING;
+  intended[slot] = intendedMs;
+  sentBytes[slot] = 0;
+  received[slot] = 0;
+  established[slot] = 0;
+  exchanged[slot] = 0;
+  peerEnded[slot] = 0;
+  paused[slot] = 0;
+  phaseOf[slot] = P_CONNECT;
+  errorOf[slot] = 0;
+  closeStart[slot] = -1;
+  resumeAt[slot] = Infinity;
+  closeAt[slot] = Infinity;
+  addressSlot[slot] = slotAddress;
+  deadline[slot] = now + conn.connectTimeoutMs;
+  setTimer(deadline[slot]!);
+  if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, WATCH, slot, eventBuf)) < 0) {
+    failErrno(slot, raw.errno(), P_CONNECT);
+    destroy(slot, now);
+  }
+}
+
+function connected(slot: number, now: number): void {
+  const fd = fdOf[slot]!;
+  state[slot] = S_OPEN;
+  established[slot] = 1;
+  writeU32(lenBuf, nameBuf.length, 0);
+  const port = raw.getsockname(fd, nameBuf, lenBuf) < 0 ? 0 : nameBuf.readUInt16BE(2);
+  stats.established++;
+  stats.connect.recordValue(us(now - intended[slot]!));
+  stats.series.add('established', now);
+  const interval = ports.opened(addressSlot[slot]!, port, now);
+  if (interval >= 0) stats.ports.reuseIntervals.recordValue(us(interval));
+  deadline[slot] = now + conn.idleTimeoutMs + conn.readDelayMs;
+  setTimer(deadline[slot]!);
+  phaseOf[slot] = P_WRITE;
+  if (conn.readDelayMs > 0) {
+    paused[slot] = 1;
+    resumeAt[slot] = now + conn.readDelayMs;
+    setTimer(resumeAt[slot]!);
+  }
+  stats.bytesSent += request.length;
+  if (!sendMore(slot, now)) return;
+  if (conn.responseBytes === 0) exchangeDone(slot, now);
+}
+
+/** Sends what is left of the request; false when the connection ended. */
+function sendMore(slot: number, now: number): boolean {
+  while (sentBytes[slot]! < request.length) {
+    const off = sentBytes[slot]!;
+    const data = off === 0 ? request : request.subarray(off);
+    const n = raw.send(fdOf[slot]!, data, data.length, MSG_NOSIGNAL);
+    if (n < 0) {
+      const errno = raw.errno();
+      if (errno === ERRNO.EAGAIN) return true; // EPOLLOUT will say when there is room
+      failErrno(slot, errno, phaseOf[slot]!);
+      destroy(slot, now);
+      return false;
+    }
+    sentBytes[slot] = off + n;
+    deadline[slot] = now + conn.idleTimeoutMs;
+  }
+  if (phaseOf[slot] === P_WRITE) phaseOf[slot] = P_READ;
+  return true;
+}
+
+function readable(slot: number, bits: number, now: number): void {
+  const fd = fdOf[slot]!;
+  for (;;) {
+    const n = raw.recv(fd, recvBuf, recvBuf.length, 0);
+    if (n > 0) {
+      if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
+      received[slot] = received[slot]! + n;
+      stats.bytesReceived += n;
+      deadline[slot] = now + conn.idleTimeoutMs;
+      if (exchanged[slot] === 0 && received[slot]! >= conn.responseBytes) {
+        exchangeDone(slot, now);
+        if (state[slot] === S_FREE) return;
+      }
+      // Edge-triggered: a short read drained the queue unless the peer's FIN is already in.
+      if (n < recvBuf.length && (bits & EPOLLRDHUP) === 0) return;
+      continue;
+    }
+    if (n === 0) return peerFin(slot, now);
+    const errno = raw.errno();
+    if (errno === ERRNO.EAGAIN) return;
+    // ECONNRESET: the server's RST; what it had not delivered is lost (counted in finish()).
+    failErrno(slot, errno, phaseOf[slot]!);
+    return destroy(slot, now);
+  }
+}
+
+function exchangeDone(slot: number, now: number): void {
+  exchanged[slot] = 1;
+  phaseOf[slot] = P_CLOSE;
+  stats.total.recordValue(us(now - intended[slot]!));
+  stats.recordCompleted(now);
+  if (conn.first === 'server') return; // the server's FIN is the cue
+  if (conn.delayMs > 0) {
+    closeAt[slot] = now + conn.delayMs;
+    setTimer(closeAt[slot]!);
+  } else closeNow(slot, now);
+}
+
+/** The peer's FIN (recv returned 0). */
+function peerFin(slot: number, now: number): void {
+  peerEnded[slot] = 1;
+  if (exchanged[slot] === 0) fail(slot, PEER_CLOSED_EARLY_I, phaseOf[slot]!);
+  if (state[slot] === S_HALF_CLOSED) return destroy(slot, now); // both FINs are out: done
+  closeNow(slot, now);
+}
+
+/** The client's own close, in the scenario's mode. */
+function closeNow(slot: number, now: number): void {
+  if (closeStart[slot]! >= 0) return;
+  phaseOf[slot] = P_CLOSE;
+  closeStart[slot] = now;
+  closeAt[slot] = Infinity;
+  const fd = fdOf[slot]!;
+  if (conn.mode === 'rst') {
+    if (raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, RST_LINGER, 8) < 0) failErrno(slot, raw.errno(), P_CLOSE);
+    return destroy(slot, now);
+  }
+  if (conn.mode === 'linger') {
+    // close() with SO_LINGER {1, n} and unsent data sleeps in the kernel for up to n s
+    // (sk_stream_wait_close): it is done on a closer thread, never on this loop.
+    if (raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, N_LINGER, 8) < 0) {
+      failErrno(slot, raw.errno(), P_CLOSE);
+      return destroy(slot, now);
+    }
+    raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+    closer!.push(fd);
+    fdOf[slot] = -1;
+    return finish(slot, now);
+  }
+  if (peerEnded[slot]) return destroy(slot, now); // close() sends our FIN; nothing more to wait for
+  // FIN: shutdown(SHUT_WR) sends it and keeps reading, so the server's FIN (and any late data)
+  // is still seen, as Node's end() does with allowHalfOpen.
+  if (raw.shutdown(fd, SHUT_WR) < 0) {
+    failErrno(slot, raw.errno(), P_CLOSE);
+    return destroy(slot, now);
+  }
+  state[slot] = S_HALF_CLOSED;
+}
+
+/** close(fd) as it stands (Node's destroy()), then the connection's accounting. */
+function destroy(slot: number, now: number): void {
+  const fd = fdOf[slot]!;
+  if (fd >= 0) {
+    if (raw.close(fd) < 0) failErrno(slot, raw.errno(), P_CLOSE);
+    fdOf[slot] = -1;
+  }
+  finish(slot, now);
+}
+
+/** The connection's end, recorded as the net driver's 'close' handler records it. */
+function finish(slot: number, now: number): void {
+  if (closeStart[slot]! >= 0) stats.close.recordValue(us(now - closeStart[slot]!));
+  if (established[slot]) {
+    ports.released();
+    // What the server sent that never arrived: an RST (ours or the server's) threw it away.
+    if (received[slot]! < conn.responseBytes) stats.bytesLost += conn.responseBytes - received[slot]!;
+  }
+  const error = errorOf[slot]!;
+  if (error !== 0) {
+    stats.recordError(errorCodes[error]!, PHASES[errorPhase[slot]!]!, now);
+    errorsTotal++;
+  }
+  if (!exchanged[slot]) stats.recordFailed(now);
+  if (cfg.rate === null) {
+    if (error === 0) backoff.succeeded();
+    else if (errorPhase[slot] === P_CONNECT) backoff.failed(errorCodes[error]!, now);
+  }
+  state[slot] = S_FREE;
+  deadline[slot] = Infinity;
+  freeSlots[freeCount++] = slot;
+  inFlight--;
+}
+
+function onEvent(slot: number, bits: number, now: number): void {
+  const s = state[slot];
+  if (s === S_FREE) return;
+  if (s === S_CONNECTING) {
+    if ((bits & (EPOLLERR | EPOLLHUP)) !== 0) {
+      writeU32(lenBuf, 4, 0);
+      const r = raw.getsockopt(fdOf[slot]!, SOL_SOCKET, SO_ERROR, intBuf, lenBuf);
+      const errno = r < 0 ? raw.errno() : readU32(intBuf, 0);
+      if (errno !== 0) {
+        failErrno(slot, errno, P_CONNECT); // ECONNREFUSED, ETIMEDOUT, ENETUNREACH…
+        return destroy(slot, now);
+      }
+    }
+    if ((bits & EPOLLOUT) === 0) return;
+    connected(slot, now);
+    if (state[slot] === S_FREE) return;
+  } else if ((bits & EPOLLOUT) !== 0 && sentBytes[slot]! < request.length) {
+    if (!sendMore(slot, now)) return;
+  }
+  if (paused[slot] === 0 && (bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0) readable(slot, bits, now);
+}
+
+/** Deadlines: read-delay ends, close delays, connect and idle timeouts. */
+function sweep(now: number): void {
+  let next = Infinity;
+  for (let slot = 0; slot < capacity; slot++) {
+    if (state[slot] === S_FREE) continue;
+    if (resumeAt[slot]! <= now) {
+      resumeAt[slot] = Infinity;
+      paused[slot] = 0;
+      readable(slot, EPOLLRDHUP, now); // whatever arrived while paused (the edge has passed)
+      if (state[slot] === S_FREE) continue;
+    }
+    if (closeAt[slot]! <= now) {
+      closeNow(slot, now);
+      if (state[slot] === S_FREE) continue;
+    }
+    if (deadline[slot]! <= now) {
+      // ETIMEDOUT is what the kernel itself reports when SYN retries run out.
+      fail(slot, ETIMEDOUT_I, phaseOf[slot]!);
+      destroy(slot, now);
+      continue;
+    }
+    next = Math.min(next, resumeAt[slot]!, closeAt[slot]!, deadline[slot]!);
+  }
+  nextTimerAt = next;
+}
+
+/** Every open connection ends now (an interrupt's grace is over): close as it stands. */
+function cutAll(now: number): void {
+  for (let slot = 0; slot < capacity; slot++) if (state[slot] !== S_FREE) destroy(slot, now);
+}
+
+// --------------------------------------------------------------------------------- the loop
+const epfd = raw.epoll_create1(EPOLL_CLOEXEC);
+if (epfd < 0) throw new Error(`epoll_create1 failed: ${errnoName(raw.errno())}`);
+
+Atomics.add(ctl, CTL_READY, 1);
+Atomics.notify(ctl, CTL_READY);
+while (Atomics.load(ctl, CTL_GO) === 0) Atomics.wait(ctl, CTL_GO, 0, 100);
+const startMs = ctlF64[CTL_F64_START]!;
+const deadlineMs = startMs + cfg.durationMs;
+const intervalMs = cfg.rate === null ? 0 : 1000 / cfg.rate;
+const originMs = startMs + cfg.rateOffsetMs;
+let started = 0;
+let turns = 0;
+let busyMs = 0;
+const wallStart = performance.now();
+
+/** How many connections this thread wants in flight now (a stages ramp plugs in here). */
+const targetConcurrency = (_nowMs: number): number => cfg.concurrency;
+
+function publish(): void {
+  live[LIVE_ATTEMPTED] = stats.attempted;
+  live[LIVE_ESTABLISHED] = stats.established;
+  live[LIVE_COMPLETED] = stats.completed;
+  live[LIVE_FAILED] = stats.failed;
+  live[LIVE_ERRORS] = errorsTotal;
+}
+
+for (;;) {
+  let now = clock();
+  const stop = Atomics.load(ctl, CTL_STOP);
+  if (stop >= STOP_CUT) {
+    cutAll(now);
+    break;
+  }
+  const starting = stop < STOP_DRAIN && started < cfg.count && now < deadlineMs;
+  let waitMs = 50;
+  if (starting) {
+    if (cfg.rate === null) {
+      const wait = backoff.waitMs(now);
+      if (wait > 0) waitMs = Math.min(waitMs, wait);
+      else {
+        const target = Math.min(targetConcurrency(now), capacity);
+        while (inFlight < target && started < cfg.count && freeCount > 0) {
+          const index = started * cfg.threads + cfg.thread;
+          started++;
+          start(index, now, now);
+          if (backoff.waitMs(now) > 0) break;
+        }
+      }
+    } else {
+      // Open loop: every start that is due goes now, measured from when it was due, so a late
+      // start shows in the latencies (coordinated omission).
+      for (;;) {
+        const due = originMs + started * intervalMs;
+        if (due > now) {
+          waitMs = Math.min(waitMs, due - now);
+          break;
+        }
+        if (inFlight >= capacity || started >= cfg.count || freeCount === 0) break;
+        const index = started * cfg.threads + cfg.thread;
+        started++;
+        start(index, due, now);
+      }
+    }
+  } else if (inFlight === 0) break;
+  if (nextTimerAt <= now) sweep(now);
+  if (nextTimerAt < Infinity) waitMs = Math.min(waitMs, Math.max(0, nextTimerAt - now));
+  if (starting && cfg.rate === null && inFlight < targetConcurrency(now) && backoff.waitMs(now) === 0 && started < cfg.count) waitMs = 0;
+  publish();
+  const busyEnd = performance.now();
+  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
+  const woke = performance.now();
+  busyMs -= woke - busyEnd;
+  turns++;
+  if (n < 0) {
+    const errno = raw.errno();
+    if (errno !== ERRNO.EINTR) throw new Error(`epoll_wait failed: ${errnoName(errno)}`);
+    continue;
+  }
+  now = clock();
+  for (let i = 0; i < n; i++) onEvent(epollTag(layout, events, i), epollEvents(layout, events, i), now);
+  if (nextTimerAt <= now) sweep(now);
+}
+raw.close(epfd);
+publish();
+const wallMs = performance.now() - wallStart;
+
+const summary = stats.ports.summary();
+const report: ClientThreadReport = {
+  thread: cfg.thread,
+  attempted: stats.attempted,
+  established: stats.established,
+  completed: stats.completed,
+  failed: stats.failed,
+  bytesSent: stats.bytesSent,
+  bytesReceived: stats.bytesReceived,
+  bytesLost: stats.bytesLost,
+  errors: stats.errorsObject(),
+  histograms: {
+    connect: encodeHistogram(stats.connect),
+    firstByte: encodeHistogram(stats.firstByte),
+    total: encodeHistogram(stats.total),
+    close: encodeHistogram(stats.close),
+    portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
+  },
+  series: stats.series.toJSON(),
+  ports: { reuses: ports.reuses, minReuseIntervalMs: ports.minIntervalMs, peakInUse: ports.peakInUse, exhaustedAtMs: summary.exhaustedAtMs },
+  loop: { turns, busyMs: Math.round(wallMs + busyMs), wallMs: Math.round(wallMs) },
+};
+parentPort!.postMessage(report);

@@ -1,0 +1,28 @@
+// A linger closer thread (see linger-closers.ts): takes fds off the shared queue and closes
+// them, blocking for as long as the kernel keeps close() waiting, and times each close.
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { loadRawSockets } from '../sockets/raw.js';
+import { errnoName } from '../sockets/errors.js';
+import { encodeHistogram, initHistograms, newHistogram } from '../metrics/histograms.js';
+import { CloserQueue, type CloserReport } from './linger-closers.js';
+
+const loaded = loadRawSockets();
+if (!loaded.ok) throw new Error(loaded.reason);
+await initHistograms();
+const queue = new CloserQueue((workerData as { queue: SharedArrayBuffer }).queue);
+const blocked = newHistogram();
+const errors: Record<string, number> = {};
+let closes = 0;
+for (let fd = queue.take(); fd >= 0; fd = queue.take()) {
+  const t0 = performance.now();
+  const r = loaded.raw.close(fd);
+  if (r < 0) {
+    const code = errnoName(loaded.raw.errno());
+    errors[code] = (errors[code] ?? 0) + 1;
+  }
+  blocked.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+  closes++;
+}
+const report: CloserReport = { closes, errors, blocked: encodeHistogram(blocked) };
+parentPort!.postMessage(report);

@@ -1,0 +1,32 @@
+// Several engine threads: the merged result is the exact sum of what each thread recorded.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runInNetns } from '../helpers/netns.js';
+import type { EngineThreadSummary } from '../../src/engine/client-engine.js';
+
+describe('engine threads', () => {
+  it('three threads share the load; counts and histogram totals merge exactly', async () => {
+    const out = await runInNetns('client-closes-first', ['connections=3000', 'threads=3', 'concurrency=30', 'tail=200ms', 'census=200ms']);
+    const { summary, environment, series } = out.result;
+    assert.equal(environment.engine, 'native');
+    assert.equal(environment.threads, 3);
+    const perThread = (summary.driver as unknown as { threads: EngineThreadSummary[] }).threads;
+    assert.equal(perThread.length, 3);
+    for (const t of perThread) assert.ok(t.attempted > 0, `thread ${t.thread} made nothing`);
+    const sum = (k: keyof EngineThreadSummary): number => perThread.reduce((a, t) => a + t[k], 0);
+    assert.equal(sum('attempted'), summary.connections.attempted);
+    assert.equal(sum('established'), summary.connections.established);
+    assert.equal(sum('completed'), summary.connections.completed);
+    assert.equal(summary.connections.attempted, 3000);
+    assert.equal(summary.latencyMs.connect.count, 3000);
+    assert.equal(summary.latencyMs.total.count, 3000);
+    assert.equal(summary.latencyMs.close.count, 3000);
+    const column = (name: string): number => (series.driver.columns[name] ?? []).reduce((a, b) => a + b, 0);
+    assert.equal(column('attempted'), 3000);
+    assert.equal(column('established'), 3000);
+    // One shared port table: every port counted once whichever thread used it.
+    assert.equal(summary.ports.distinct, 3000);
+    assert.deepEqual(out.ss, { client: 3000, server: 0 });
+    assert.equal(summary.kernel['TcpActiveOpens'], 3000);
+  });
+});
