@@ -1,8 +1,16 @@
-// `npm run bench`: speed figures that unit tests must not time (driver rate and CPU against
-// a bare Node loop; `twstorm states` at 30,000 TIME_WAIT sockets). Each line is a measurement
-// and, where there is a peer doing the same work, the ratio to it. Runs in fresh namespaces
-// with a wide port range and tcp_tw_reuse=1, so the port range is not what limits the rate.
-import { execFile } from 'node:child_process';
+// `npm run bench`: speed figures that unit tests must not time. Each line is a median of 3,
+// each measurement in a fresh namespace (port range 1024-65535, tcp_tw_reuse=1, 64 in flight,
+// so the port range is not what limits the rate), side by side with a peer doing the same work:
+//   - the C epoll reference pair (bench/c/, built here with `cc`) vs twstorm, per close mode:
+//     the whole run (engine client + bundled server) and the engine client alone against the
+//     C server;
+//   - 1 engine thread vs all; observers (sampler + census) on vs off;
+//   - the engine vs the barest Node `net` loop; `twstorm states` at 30,000 TIME_WAIT sockets.
+// Machine load from anything else shows in every figure: compare ratios, not absolutes.
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { probeNamespace } from '../src/environment/namespace.js';
@@ -12,53 +20,123 @@ import type { RunResult } from '../src/metrics/result.js';
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./peer-node-churn.js', import.meta.url));
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 30000);
+const ENGINE = fileURLToPath(new URL('./engine-churn.js', import.meta.url));
+const C_SOURCES = fileURLToPath(new URL('../../bench/c/', import.meta.url));
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 60000);
 const CONCURRENCY = 64;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const CPUS = os.availableParallelism();
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function twstormRound(): Promise<{ ratePerSec: number; cpuMsPer1000: number }> {
-  const { stdout } = await run(
-    process.execPath,
-    [
-      BIN, 'run', 'client-closes-first', '--json', '--out', '/tmp/twstorm-bench', '--isolation', 'netns',
-      '--set', `connections=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'tail=100ms',
-      '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535',
-      '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
-    ],
-    { maxBuffer: 512 * 1024 * 1024, timeout: 120_000 },
-  );
-  const result = JSON.parse(stdout) as RunResult;
-  return { ratePerSec: result.summary.connections.ratePerSec, cpuMsPer1000: result.summary.driver.cpuMsPer1000 };
-}
-
-async function peerRound(prefix: string[]): Promise<{ ratePerSec: number; cpuMsPer1000: number }> {
-  const [command, ...args] = [...prefix, process.execPath, PEER, String(CONNECTIONS), String(CONCURRENCY)];
-  const { stdout } = await run(command!, args, { timeout: 120_000 });
-  return JSON.parse(stdout) as { ratePerSec: number; cpuMsPer1000: number };
-}
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const probe = probeNamespace();
 if (!probe.ok) {
   process.stderr.write(`bench: needs a network namespace: ${probe.reason}\n`);
   process.exit(1);
 }
-const ours: Array<{ ratePerSec: number; cpuMsPer1000: number }> = [];
-const peer: Array<{ ratePerSec: number; cpuMsPer1000: number }> = [];
-for (let i = 0; i < ROUNDS; i++) {
-  ours.push(await twstormRound());
-  peer.push(await peerRound(probe.prefix));
+const prefix = probe.prefix;
+
+/** Builds the C pair from source; null (and why) when there is no compiler. */
+function buildC(): { server: string; client: string } | { skipped: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-c-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  try {
+    for (const name of ['churn-server', 'churn-client']) {
+      execFileSync('cc', ['-O2', '-pthread', '-o', path.join(dir, name), path.join(C_SOURCES, `${name}.c`)], { stdio: 'pipe' });
+    }
+  } catch (err) {
+    return { skipped: `no working C compiler (cc: ${(err as Error).message.split('\n')[0]})` };
+  }
+  return { server: path.join(dir, 'churn-server'), client: path.join(dir, 'churn-client') };
 }
-const rate = median(ours.map((r) => r.ratePerSec));
-const peerRate = median(peer.map((r) => r.ratePerSec));
-const cpu = median(ours.map((r) => r.cpuMsPer1000));
-const peerCpu = median(peer.map((r) => r.cpuMsPer1000));
-const lines = [
-  `driver: client-closes-first, ${CONNECTIONS} connections, concurrency ${CONCURRENCY}, range 1024-65535, tcp_tw_reuse=1 (median of ${ROUNDS})`,
-  `  twstorm            ${rate.toFixed(0).padStart(7)} conn/s   ${cpu.toFixed(1).padStart(6)} ms CPU per 1,000 connections (driver + observers)`,
-  `  bare Node loop     ${peerRate.toFixed(0).padStart(7)} conn/s   ${peerCpu.toFixed(1).padStart(6)} ms CPU per 1,000 connections`,
-  `  ratio twstorm/peer ${(rate / peerRate).toFixed(2).padStart(7)} ×        ${(cpu / peerCpu).toFixed(2).padStart(6)} × CPU`,
-];
-for (const line of lines) process.stdout.write(`${line}\n`);
-for (const line of await statesBench()) process.stdout.write(`${line}\n`);
+
+async function inNetns(command: string, args: string[]): Promise<string> {
+  const [cmd, ...pre] = [...prefix, command, ...args];
+  const { stdout } = await run(cmd!, pre, { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 });
+  return stdout;
+}
+const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+
+type Mode = 'fin' | 'rst' | 'server';
+const SCENARIO: Record<Mode, string> = { fin: 'client-closes-first', rst: 'rst-close', server: 'server-closes-first' };
+const LABEL: Record<Mode, string> = { fin: 'client closes first, FIN', rst: 'client RST (linger 0)', server: 'server closes first' };
+
+async function cPair(c: { server: string; client: string }, mode: Mode, threads = CPUS): Promise<number> {
+  const script =
+    'ip link set lo up; echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range; echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse; ' +
+    `"${c.server}" 7000 ${CPUS} 64 64 ${mode === 'server' ? 'server' : 'client'} > /dev/null & ` +
+    `sleep 0.2; "${c.client}" 7000 ${threads} ${CONCURRENCY} ${CONNECTIONS} 64 64 ${mode}; kill $!`;
+  return lastJson<{ ratePerSec: number }>(await inNetns('sh', ['-c', script])).ratePerSec;
+}
+
+async function twstormRun(mode: Mode): Promise<{ rate: number; cpu: number }> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      BIN, 'run', SCENARIO[mode], '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+      '--set', `connections=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'tail=100ms', '--set', 'matrix={}',
+      '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535',
+      '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
+    ],
+    { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
+  );
+  const result = JSON.parse(stdout) as RunResult;
+  return { rate: result.summary.connections.ratePerSec, cpu: result.summary.driver.cpuMsPer1000 };
+}
+
+async function engineAgainstC(server: string, mode: Mode, threads: number, observers: 'on' | 'off'): Promise<{ rate: number; cpu: number }> {
+  const r = lastJson<{ ratePerSec: number; cpuMsPer1000: number; engine: string }>(
+    await inNetns(process.execPath, [ENGINE, server, mode, String(threads), String(CONNECTIONS), observers]),
+  );
+  if (r.engine !== 'native') throw new Error(`the native engine did not run (${r.engine})`);
+  return { rate: r.ratePerSec, cpu: r.cpuMsPer1000 };
+}
+
+async function medianOf(measure: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) xs.push(await measure());
+  return median(xs);
+}
+
+const lines: string[] = [];
+const out = (line: string): void => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+};
+const c = buildC();
+out(`twstorm bench: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs, Linux ${os.release()}, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`);
+out(`${fmt(CONNECTIONS)} connections per measurement, ${CONCURRENCY} in flight, median of ${ROUNDS}, each in a fresh namespace, connections/s`);
+out('');
+if ('skipped' in c) out(`C reference pair: skipped the ratio — ${c.skipped}`);
+out('| close mode | C pair | twstorm run (engine + bundled server) | ratio | engine alone → C server | ratio |');
+out('|---|---|---|---|---|---|');
+for (const mode of ['fin', 'rst', 'server'] as const) {
+  const pair = 'skipped' in c ? null : await medianOf(() => cPair(c, mode));
+  const whole = await medianOf(async () => (await twstormRun(mode)).rate);
+  const alone = 'skipped' in c ? null : await medianOf(async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate);
+  const ratio = (x: number | null): string => (x === null || pair === null ? '—' : `${(x / pair).toFixed(2)}×`);
+  out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
+}
+if (!('skipped' in c)) {
+  out('');
+  out('| engine → C server, client RST | 1 thread | all threads | scaling |');
+  out('|---|---|---|---|');
+  const one = await medianOf(async () => (await engineAgainstC(c.server, 'rst', 1, 'off')).rate);
+  const all = await medianOf(async () => (await engineAgainstC(c.server, 'rst', CPUS, 'off')).rate);
+  const cOne = await medianOf(() => cPair(c, 'rst', 1));
+  out(`| twstorm engine | ${fmt(one)} | ${fmt(all)} (${CPUS}) | ${(all / one).toFixed(2)}× |`);
+  out(`| C client | ${fmt(cOne)} | — | 1 thread ratio ${(one / cOne).toFixed(2)}× |`);
+  out('');
+  out('| engine → C server, client FIN | observers off | observers on (sampler 100 ms, census 1 s) | cost |');
+  out('|---|---|---|---|');
+  const off = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'off')).rate);
+  const on = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'on')).rate);
+  out(`| conn/s | ${fmt(off)} | ${fmt(on)} | ${(((off - on) / off) * 100).toFixed(1)} % |`);
+}
+out('');
+const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
+const whole = await medianOf(async () => (await twstormRun('fin')).rate);
+out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);
+for (const line of await statesBench()) out(line);
+out(`load average ${os.loadavg()[0]!.toFixed(1)} at the end`);

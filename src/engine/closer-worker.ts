@@ -10,7 +10,9 @@ import { CloserQueue, type CloserReport } from './linger-closers.js';
 const loaded = loadRawSockets();
 if (!loaded.ok) throw new Error(loaded.reason);
 await initHistograms();
-const queue = new CloserQueue((workerData as { queue: SharedArrayBuffer }).queue);
+const data = workerData as { queue: SharedArrayBuffer; live: SharedArrayBuffer; index: number };
+const queue = new CloserQueue(data.queue);
+const live = new Float64Array(data.live, data.index * 3 * 8, 3);
 const blocked = newHistogram();
 const errors: Record<string, number> = {};
 let closes = 0;
@@ -21,8 +23,12 @@ for (let fd = queue.take(); fd >= 0; fd = queue.take()) {
     const code = errnoName(loaded.raw.errno());
     errors[code] = (errors[code] ?? 0) + 1;
   }
-  blocked.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+  const ms = performance.now() - t0;
+  blocked.recordValue(Math.max(1, Math.round(ms * 1000)));
   closes++;
+  live[0] = closes;
+  live[1]! += ms;
+  live[2] = Math.max(live[2]!, ms);
 }
 const report: CloserReport = { closes, errors, blocked: encodeHistogram(blocked) };
 parentPort!.postMessage(report);

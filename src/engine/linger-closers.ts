@@ -84,12 +84,16 @@ export interface CloserReport {
 /** The closer threads of one run. stop() waits for every queued close to return. */
 export class CloserPool {
   readonly queue = newCloserQueue();
+  /** Per closer: [closes, blocked ms total, blocked ms max], updated after every close. */
+  private readonly live: Float64Array;
   private readonly workers: Worker[] = [];
   private readonly reports: Promise<CloserReport>[] = [];
 
   constructor(threads: number) {
+    const live = new SharedArrayBuffer(threads * 3 * 8);
+    this.live = new Float64Array(live);
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./closer-worker.js', import.meta.url), { workerData: { queue: this.queue } });
+      const worker = new Worker(new URL('./closer-worker.js', import.meta.url), { workerData: { queue: this.queue, live, index: i } });
       this.workers.push(worker);
       this.reports.push(
         new Promise((resolve, reject) => {
@@ -99,6 +103,19 @@ export class CloserPool {
         }),
       );
     }
+  }
+
+  /** Closes done so far and how long they blocked, summed over the closer threads. */
+  liveStats(): { closes: number; blockedMsTotal: number; blockedMsMax: number } {
+    let closes = 0;
+    let total = 0;
+    let max = 0;
+    for (let i = 0; i < this.live.length; i += 3) {
+      closes += this.live[i]!;
+      total += this.live[i + 1]!;
+      max = Math.max(max, this.live[i + 2]!);
+    }
+    return { closes, blockedMsTotal: total, blockedMsMax: max };
   }
 
   async stop(): Promise<{ closes: number; errors: Record<string, number>; blocked: Histogram[] }> {

@@ -5,6 +5,8 @@
 import net from 'node:net';
 import { lingerClose } from '../sockets/index.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
+import { createEngineEchoServer } from '../engine/server-engine.js';
+import { engineAvailability } from '../engine/client-engine.js';
 
 export type CloseFirst = 'client' | 'server' | 'both';
 export type CloseMode = 'fin' | 'rst' | 'linger';
@@ -82,7 +84,17 @@ function buildResponse(request: Buffer, size: number): Buffer {
   return out;
 }
 
+/**
+ * The echo server on the native engine (src/engine/server-engine.ts: epoll threads over raw
+ * sockets) wherever the native layer loads; on Node's `net` otherwise (TWSTORM_NATIVE_SOCKETS
+ * =off, no koffi). Same exchange, close policies, listeners and counts either way.
+ */
 export function createEchoServer(config: EchoServerConfig): BundledServer {
+  return engineAvailability().ok ? createEngineEchoServer(config) : createNetEchoServer(config);
+}
+
+/** The echo server on Node's `net`: one event loop, libuv sockets. */
+export function createNetEchoServer(config: EchoServerConfig): BundledServer {
   const stats: EchoServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
   const sockets = new Set<net.Socket>();
   const countError = (code: string): void => {

@@ -1,0 +1,36 @@
+// What the echo server's main thread shares with its engine threads.
+import type { EpollLayout } from '../sockets/raw.js';
+import type { CloseFirst, CloseMode } from '../server/echo-server.js';
+
+/** Int32 control slots: listener-list generation, acks, stop, then the listener fds. */
+export const SRV_CTL_GEN = 0;
+export const SRV_CTL_ACK = 1;
+export const SRV_CTL_STOP = 2;
+/** [count, fd0, fd1, …] */
+export const SRV_CTL_LISTENERS = 4;
+export const SRV_MAX_LISTENERS = 256;
+export const SRV_CONTROL_INTS = SRV_CTL_LISTENERS + 1 + SRV_MAX_LISTENERS;
+
+/** Float64 counters per thread. */
+export const SRV_ACCEPTED = 0;
+export const SRV_REPLIED = 1;
+export const SRV_CLOSED_FIN = 2;
+export const SRV_CLOSED_RST = 3;
+export const SRV_OPEN = 4;
+export const SRV_WIDTH = 8;
+/** Errors are counted by errno number, 1..SRV_ERRNO_SLOTS-1 (slot 0: anything larger). */
+export const SRV_ERRNO_SLOTS = 256;
+
+export interface ServerThreadConfig {
+  thread: number;
+  layout: EpollLayout;
+  requestBytes: number;
+  responseBytes: number;
+  close: { first: CloseFirst; mode: CloseMode; delayMs: number; lingerSeconds: number };
+  idleTimeoutMs: number;
+  control: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  errors: SharedArrayBuffer;
+  acceptedPerListener: SharedArrayBuffer;
+  closer: SharedArrayBuffer | null;
+}

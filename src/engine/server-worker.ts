@@ -1,0 +1,317 @@
+// One echo-server engine thread: an epoll loop that accepts from the shared listening fds
+// (EPOLLEXCLUSIVE, so one thread wakes per connection) and serves each connection as the `net`
+// echo server does (echo-server.ts): read the request, write the response, then close the way
+// the policy says — wait for the client's FIN, or send its own first (FIN, RST, or SO_LINGER n
+// on a closer thread). Counters live in shared memory, so the server child answers `stats`
+// at any moment without asking the threads.
+import { workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import {
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLET,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_LINGER,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from '../sockets/constants.js';
+import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets } from '../sockets/raw.js';
+import { encodeLinger } from '../sockets/structs.js';
+import { errnoName } from '../sockets/errors.js';
+import { CloserQueue } from './linger-closers.js';
+import {
+  SRV_ACCEPTED,
+  SRV_CLOSED_FIN,
+  SRV_CLOSED_RST,
+  SRV_CTL_ACK,
+  SRV_CTL_GEN,
+  SRV_CTL_LISTENERS,
+  SRV_CTL_STOP,
+  SRV_OPEN,
+  SRV_REPLIED,
+  SRV_WIDTH,
+  SRV_ERRNO_SLOTS,
+  type ServerThreadConfig,
+} from './server-config.js';
+
+const cfg = workerData as ServerThreadConfig;
+const loaded = loadRawSockets();
+if (!loaded.ok) throw new Error(loaded.reason);
+const raw = loaded.raw;
+const { layout } = cfg;
+const ctl = new Int32Array(cfg.control);
+const counters = new Float64Array(cfg.counters, cfg.thread * SRV_WIDTH * 8, SRV_WIDTH);
+const errnoCounts = new Int32Array(cfg.errors);
+const perListener = new Int32Array(cfg.acceptedPerListener);
+const closer = cfg.closer ? new CloserQueue(cfg.closer) : null;
+const { close: policy } = cfg;
+const response = Buffer.alloc(cfg.responseBytes);
+{
+  // The net server's bytes: the request's first bytes, then a repeating pattern (so a truncated
+  // response is visible in a capture). The request prefix is the client's 'q's.
+  const pattern = Buffer.from('twstorm-echo-');
+  const copied = Math.min(cfg.requestBytes, cfg.responseBytes);
+  response.fill('q', 0, copied);
+  for (let i = copied; i < response.length; i++) response[i] = pattern[(i - copied) % pattern.length]!;
+}
+const RST_LINGER = encodeLinger({ onoff: true, seconds: 0 });
+const N_LINGER = encodeLinger({ onoff: true, seconds: policy.lingerSeconds });
+const recvBuf = Buffer.alloc(256 * 1024);
+const eventBuf = Buffer.alloc(layout.eventSize);
+const MAX_EVENTS = 512;
+const events = Buffer.alloc(layout.eventSize * MAX_EVENTS);
+/** Linux 4.5: only one of the epoll sets waiting on a listener is woken per connection. */
+const EPOLLEXCLUSIVE = 1 << 28;
+const clock = (): number => performance.now();
+
+// Slots by fd: an accepted fd is unique in the process while open.
+let capacity = 1024;
+let state = new Uint8Array(capacity);
+let got = new Float64Array(capacity);
+let sent = new Float64Array(capacity);
+let flags = new Uint8Array(capacity);
+let deadline = new Float64Array(capacity);
+let closeAt = new Float64Array(capacity);
+const S_FREE = 0;
+const S_OPEN = 1;
+const S_HALF_CLOSED = 2;
+const F_REPLIED = 1;
+const F_CLOSING = 2;
+const F_PEER_ENDED = 4;
+const F_WRITTEN = 8;
+const live = new Set<number>();
+let nextTimerAt = Infinity;
+/** Listener tags sit above any fd: tag = LISTENER_TAG + index. */
+const LISTENER_TAG = 0x40000000;
+let listeners: number[] = [];
+
+function grow(fd: number): void {
+  let size = capacity;
+  while (size <= fd) size *= 2;
+  const g = <T extends Float64Array | Uint8Array>(a: T, fill = 0): T => {
+    const b = new (a.constructor as new (n: number) => T)(size);
+    b.fill(fill as never);
+    b.set(a);
+    return b;
+  };
+  state = g(state);
+  got = g(got);
+  sent = g(sent);
+  flags = g(flags);
+  deadline = g(deadline, Infinity);
+  closeAt = g(closeAt, Infinity);
+  capacity = size;
+}
+
+function countErrno(errno: number): void {
+  Atomics.add(errnoCounts, errno < SRV_ERRNO_SLOTS ? errno : 0, 1);
+}
+
+function setTimer(t: number): void {
+  if (t < nextTimerAt) nextTimerAt = t;
+}
+
+function accepted(fd: number, listener: number, now: number): void {
+  if (fd >= capacity) grow(fd);
+  counters[SRV_ACCEPTED]!++;
+  counters[SRV_OPEN]!++;
+  Atomics.add(perListener, listener, 1);
+  state[fd] = S_OPEN;
+  got[fd] = 0;
+  sent[fd] = 0;
+  flags[fd] = 0;
+  closeAt[fd] = Infinity;
+  deadline[fd] = now + cfg.idleTimeoutMs;
+  setTimer(deadline[fd]!);
+  live.add(fd);
+  if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0, fd, eventBuf)) < 0) {
+    countErrno(raw.errno());
+    return destroy(fd);
+  }
+  if (cfg.requestBytes === 0) reply(fd, now);
+}
+
+function reply(fd: number, now: number): void {
+  flags[fd]! |= F_REPLIED;
+  writeMore(fd, now);
+}
+
+/** Writes what is left of the response; once all of it is in the kernel, the policy's next step. */
+function writeMore(fd: number, now: number): void {
+  while (sent[fd]! < response.length) {
+    const off = sent[fd]!;
+    const data = off === 0 ? response : response.subarray(off);
+    const n = raw.send(fd, data, data.length, MSG_NOSIGNAL);
+    if (n < 0) {
+      const errno = raw.errno();
+      if (errno === ERRNO.EAGAIN) return;
+      countErrno(errno);
+      return destroy(fd);
+    }
+    sent[fd] = off + n;
+    deadline[fd] = now + cfg.idleTimeoutMs;
+  }
+  if (flags[fd]! & F_WRITTEN) return;
+  flags[fd]! |= F_WRITTEN;
+  counters[SRV_REPLIED]!++;
+  if (policy.first === 'client') return; // wait for the client's FIN
+  if (policy.delayMs > 0) {
+    closeAt[fd] = now + policy.delayMs;
+    setTimer(closeAt[fd]!);
+  } else closeNow(fd);
+}
+
+function closeNow(fd: number): void {
+  if (flags[fd]! & F_CLOSING) return;
+  flags[fd]! |= F_CLOSING;
+  closeAt[fd] = Infinity;
+  if (policy.mode === 'rst') {
+    // SO_LINGER {1, 0}: the kernel sends RST and skips TIME_WAIT (tcp_close → tcp_disconnect).
+    counters[SRV_CLOSED_RST]!++;
+    raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, RST_LINGER, 8);
+    return destroy(fd);
+  }
+  if (policy.mode === 'linger') {
+    // close() may sleep up to n s with unsent data: a closer thread does it.
+    raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, N_LINGER, 8);
+    raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+    forget(fd);
+    closer!.push(fd);
+    return;
+  }
+  // Counted only when this FIN goes first (active close: TIME_WAIT lands here).
+  if (flags[fd]! & F_PEER_ENDED) return destroy(fd);
+  counters[SRV_CLOSED_FIN]!++;
+  if (raw.shutdown(fd, SHUT_WR) < 0) {
+    countErrno(raw.errno());
+    return destroy(fd);
+  }
+  state[fd] = S_HALF_CLOSED;
+}
+
+function forget(fd: number): void {
+  state[fd] = S_FREE;
+  deadline[fd] = Infinity;
+  closeAt[fd] = Infinity;
+  live.delete(fd);
+  counters[SRV_OPEN]!--;
+}
+
+function destroy(fd: number): void {
+  if (state[fd] === S_FREE) return;
+  forget(fd);
+  raw.close(fd);
+}
+
+function readable(fd: number, bits: number, now: number): void {
+  for (;;) {
+    const n = raw.recv(fd, recvBuf, recvBuf.length, 0);
+    if (n > 0) {
+      const before = got[fd]!;
+      got[fd] = before + n;
+      deadline[fd] = now + cfg.idleTimeoutMs;
+      if (!(flags[fd]! & F_REPLIED) && got[fd]! >= cfg.requestBytes) {
+        reply(fd, now);
+        if (state[fd] === S_FREE) return;
+      }
+      if (n < recvBuf.length && (bits & EPOLLRDHUP) === 0) return;
+      continue;
+    }
+    if (n === 0) {
+      // The client's FIN: when the client closes first this is the cue; under any other policy
+      // the client gave up early, and holding the socket would only leak it.
+      flags[fd]! |= F_PEER_ENDED;
+      if (state[fd] === S_HALF_CLOSED) return destroy(fd);
+      return closeNow(fd);
+    }
+    const errno = raw.errno();
+    if (errno === ERRNO.EAGAIN) return;
+    countErrno(errno); // ECONNRESET: the client's RST
+    return destroy(fd);
+  }
+}
+
+function acceptFrom(index: number, now: number): void {
+  const lfd = listeners[index];
+  if (lfd === undefined) return;
+  for (let i = 0; i < 64; i++) {
+    const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      const errno = raw.errno();
+      if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) countErrno(errno); // EMFILE…
+      return;
+    }
+    accepted(fd, index, now);
+  }
+}
+
+function sweep(now: number): void {
+  let next = Infinity;
+  for (const fd of live) {
+    if (closeAt[fd]! <= now) closeNow(fd);
+    if (state[fd] === S_FREE) continue;
+    if (deadline[fd]! <= now) {
+      destroy(fd); // idle: a client that never closes cannot pin the server
+      continue;
+    }
+    next = Math.min(next, closeAt[fd]!, deadline[fd]!);
+  }
+  nextTimerAt = next;
+}
+
+/** Follows the main thread's listener list (listen, stopListening, restart). */
+let seenGeneration = 0;
+function syncListeners(): void {
+  const generation = Atomics.load(ctl, SRV_CTL_GEN);
+  if (generation === seenGeneration) return;
+  for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  const count = ctl[SRV_CTL_LISTENERS]!;
+  listeners = Array.from({ length: count }, (_, i) => ctl[SRV_CTL_LISTENERS + 1 + i]!);
+  listeners.forEach((fd, i) => {
+    if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLEXCLUSIVE) >>> 0, LISTENER_TAG + i, eventBuf)) < 0) {
+      countErrno(raw.errno());
+    }
+  });
+  seenGeneration = generation;
+  Atomics.add(ctl, SRV_CTL_ACK, 1);
+  Atomics.notify(ctl, SRV_CTL_ACK);
+}
+
+const epfd = raw.epoll_create1(EPOLL_CLOEXEC);
+if (epfd < 0) throw new Error(`epoll_create1 failed: ${errnoName(raw.errno())}`);
+for (;;) {
+  if (Atomics.load(ctl, SRV_CTL_STOP) !== 0) break;
+  syncListeners();
+  let now = clock();
+  if (nextTimerAt <= now) sweep(now);
+  const waitMs = Math.min(20, Math.max(0, nextTimerAt - now));
+  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
+  if (n < 0) continue; // EINTR
+  now = clock();
+  for (let i = 0; i < n; i++) {
+    const tag = epollTag(layout, events, i);
+    const bits = epollEvents(layout, events, i);
+    if (tag >= LISTENER_TAG) {
+      acceptFrom(tag - LISTENER_TAG, now);
+      continue;
+    }
+    if (state[tag] === S_FREE) continue;
+    if ((bits & EPOLLOUT) !== 0 && flags[tag]! & F_REPLIED && sent[tag]! < response.length) {
+      writeMore(tag, now);
+      if (state[tag] === S_FREE) continue;
+    }
+    readable(tag, bits, now);
+  }
+}
+// close(): every connection still open is cut, as the net server's destroy() does.
+for (const fd of [...live]) destroy(fd);
+for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+raw.close(epfd);
+Atomics.add(ctl, SRV_CTL_ACK, 1);
+Atomics.notify(ctl, SRV_CTL_ACK);
