@@ -9,7 +9,9 @@ import type { Clock } from '../util/clock.js';
 import { runShaped, type ShapePlan, type StopReason } from './load-shape.js';
 import { runTcpConnection, type TcpConnectionSpec } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
-import { engineAvailability, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
+import { engineAvailability, prewarmEngine, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
+
+export { prewarmEngine };
 
 export interface TcpLoadPlan extends ShapePlan {
   connection: Omit<TcpConnectionSpec, 'request' | 'port' | 'bind'> & { requestBytes: number };

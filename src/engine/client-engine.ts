@@ -74,6 +74,34 @@ export function engineAvailability(): { ok: true } | { ok: false; reason: string
   return r.ok ? { ok: true } : { ok: false, reason: r.reason };
 }
 
+// Threads started ahead of the run (while the server child and the observers start), so their
+// module and FFI loading does not delay the first connection.
+const warm: Worker[] = [];
+const CLIENT_WORKER = new URL('./client-worker.js', import.meta.url);
+
+/** Starts `threads` engine threads (null: the CPUs available) to be used by the next runEngineLoad. */
+export function prewarmEngine(threads: number | null): void {
+  if (!engineAvailability().ok) return;
+  const n = threads ?? os.availableParallelism();
+  while (warm.length < n) {
+    const worker = new Worker(CLIENT_WORKER, { workerData: null });
+    worker.on('error', () => undefined); // reported when it is used; an unused one just ends
+    worker.unref(); // a run that fails before its load must not be kept alive by these
+    warm.push(worker);
+  }
+}
+
+function takeWorker(config: ClientThreadConfig): Worker {
+  const pooled = warm.shift();
+  if (pooled && pooled.threadId > 0) {
+    pooled.removeAllListeners('error');
+    pooled.ref();
+    pooled.postMessage(config);
+    return pooled;
+  }
+  return new Worker(CLIENT_WORKER, { workerData: config });
+}
+
 /** Splits `total` into `parts` shares that differ by at most one and add up exactly. */
 export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
@@ -99,6 +127,9 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const closers = plan.connection.mode === 'linger' ? new CloserPool(Math.min(4, Math.max(1, plan.concurrency))) : null;
   // The run clock's origin, for the threads' own clocks (same timeOrigin + now() instant).
   const epochMs = performance.timeOrigin + performance.now() - clock();
+  // Warm threads beyond what this run uses are not needed any more.
+  const spare = warm.splice(threads);
+  for (const w of spare) void w.terminate();
 
   const workers: Worker[] = [];
   const reports: Promise<ClientThreadReport>[] = [];
@@ -122,7 +153,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       ports: portTable,
       closer: closers?.queue ?? null,
     };
-    const worker = new Worker(new URL('./client-worker.js', import.meta.url), { workerData: config });
+    const worker = takeWorker(config);
     workers.push(worker);
     reports.push(
       new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 // nothing to do, take fds off it and close them, timing each close. The queue is a ring of fds in
 // a SharedArrayBuffer with a spin lock: no message, promise or callback per close.
 import { Worker } from 'node:worker_threads';
-import { decodeHistogram, type Histogram } from '../metrics/histograms.js';
+import type { Histogram } from '../metrics/histograms.js';
 
 const Q_LOCK = 0;
 const Q_COUNT = 1;
@@ -121,6 +121,8 @@ export class CloserPool {
   async stop(): Promise<{ closes: number; errors: Record<string, number>; blocked: Histogram[] }> {
     new CloserQueue(this.queue).stop();
     const reports = await Promise.all(this.reports);
+    // Loaded here: the server child uses closers too, and needs no histogram code to start.
+    const { decodeHistogram } = await import('../metrics/histograms.js');
     const errors: Record<string, number> = {};
     for (const r of reports) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
     return { closes: reports.reduce((a, r) => a + r.closes, 0), errors, blocked: reports.map((r) => decodeHistogram(r.blocked)) };

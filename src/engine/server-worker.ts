@@ -60,6 +60,10 @@ const response = Buffer.alloc(cfg.responseBytes);
   response.fill('q', 0, copied);
   for (let i = copied; i < response.length; i++) response[i] = pattern[(i - copied) % pattern.length]!;
 }
+const prefixBytes = Math.min(cfg.requestBytes, cfg.responseBytes);
+/** Responses whose request prefix is not the usual one (a person typing into `twstorm serve`). */
+const ownResponse = new Map<number, Buffer>();
+const responseOf = (fd: number): Buffer => ownResponse.get(fd) ?? response;
 const RST_LINGER = encodeLinger({ onoff: true, seconds: 0 });
 const N_LINGER = encodeLinger({ onoff: true, seconds: policy.lingerSeconds });
 const recvBuf = Buffer.alloc(256 * 1024);
@@ -144,9 +148,10 @@ function reply(fd: number, now: number): void {
 
 /** Writes what is left of the response; once all of it is in the kernel, the policy's next step. */
 function writeMore(fd: number, now: number): void {
-  while (sent[fd]! < response.length) {
+  const body = responseOf(fd);
+  while (sent[fd]! < body.length) {
     const off = sent[fd]!;
-    const data = off === 0 ? response : response.subarray(off);
+    const data = off === 0 ? body : body.subarray(off);
     const n = raw.send(fd, data, data.length, MSG_NOSIGNAL);
     if (n < 0) {
       const errno = raw.errno();
@@ -197,6 +202,7 @@ function closeNow(fd: number): void {
 
 function forget(fd: number): void {
   state[fd] = S_FREE;
+  ownResponse.delete(fd);
   deadline[fd] = Infinity;
   closeAt[fd] = Infinity;
   live.delete(fd);
@@ -215,6 +221,16 @@ function readable(fd: number, bits: number, now: number): void {
     if (n > 0) {
       const before = got[fd]!;
       got[fd] = before + n;
+      // The response starts with the request's own bytes, as the net server's does.
+      if (before < prefixBytes) {
+        const upto = Math.min(prefixBytes, before + n);
+        let own = ownResponse.get(fd);
+        if (own === undefined && recvBuf.compare(response, before, upto, 0, upto - before) !== 0) {
+          own = Buffer.from(response);
+          ownResponse.set(fd, own);
+        }
+        if (own !== undefined) recvBuf.copy(own, before, 0, upto - before);
+      }
       deadline[fd] = now + cfg.idleTimeoutMs;
       if (!(flags[fd]! & F_REPLIED) && got[fd]! >= cfg.requestBytes) {
         reply(fd, now);
@@ -302,7 +318,7 @@ for (;;) {
       continue;
     }
     if (state[tag] === S_FREE) continue;
-    if ((bits & EPOLLOUT) !== 0 && flags[tag]! & F_REPLIED && sent[tag]! < response.length) {
+    if ((bits & EPOLLOUT) !== 0 && flags[tag]! & F_REPLIED && sent[tag]! < responseOf(tag).length) {
       writeMore(tag, now);
       if (state[tag] === S_FREE) continue;
     }

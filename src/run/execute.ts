@@ -8,7 +8,7 @@ import type { RestartOutcome } from '../server/restart.js';
 import type { EchoServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
 import { runClock, sleep } from '../util/clock.js';
-import { runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import { runHttpLoad, type HttpLoadPlan } from '../driver/http-load.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
@@ -154,6 +154,8 @@ async function runPhases(
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   const { scenario } = job;
+  // The engine's threads load while the environment, server and observers start.
+  if (scenario.protocol === 'tcp') prewarmEngine(scenario.threads);
   await initHistograms();
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,

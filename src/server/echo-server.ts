@@ -6,7 +6,7 @@ import net from 'node:net';
 import { lingerClose } from '../sockets/index.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
 import { createEngineEchoServer } from '../engine/server-engine.js';
-import { engineAvailability } from '../engine/client-engine.js';
+import { loadRawSockets } from '../sockets/raw.js';
 
 export type CloseFirst = 'client' | 'server' | 'both';
 export type CloseMode = 'fin' | 'rst' | 'linger';
@@ -90,7 +90,7 @@ function buildResponse(request: Buffer, size: number): Buffer {
  * =off, no koffi). Same exchange, close policies, listeners and counts either way.
  */
 export function createEchoServer(config: EchoServerConfig): BundledServer {
-  return engineAvailability().ok ? createEngineEchoServer(config) : createNetEchoServer(config);
+  return loadRawSockets().ok ? createEngineEchoServer(config) : createNetEchoServer(config);
 }
 
 /** The echo server on Node's `net`: one event loop, libuv sockets. */
