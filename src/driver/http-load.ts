@@ -10,8 +10,9 @@ import { runShaped, type ShapePlan } from './load-shape.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
 import type { LoadOutcome } from './tcp-load.js';
 import { findErrno } from './undici-errors.js';
+import { runRawHttpLoad } from './raw-http-load.js';
 
-export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request';
+export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request' | 'raw';
 
 /** `count`, `concurrency`, `rate` and `maxInFlight` count requests. */
 export interface HttpLoadPlan extends ShapePlan {
@@ -23,6 +24,10 @@ export interface HttpLoadPlan extends ShapePlan {
   connectTimeoutMs: number;
   /** A stalled response is cut off after this long. */
   idleTimeoutMs: number;
+  /** client raw (raw-http-load.ts): request target, requests per connection, engine threads. */
+  path?: string;
+  requestsPerConnection?: number;
+  threads?: number | null;
 }
 
 /**
@@ -76,6 +81,7 @@ function trackingConnector(
 }
 
 export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+  if (plan.client === 'raw') return runRawHttpLoad(plan, stats, clock, signal);
   const live = new Set<net.Socket>();
   const connectErrors = new WeakSet<object>();
   const origin = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}`;

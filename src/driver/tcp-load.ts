@@ -52,7 +52,7 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
   if (engine.name === 'native') {
     const { requestBytes, ...connection } = plan.connection;
     const out = await runEngineLoad(
-      { ...plan, connection: { ...connection, requestBytes }, threads: plan.threads ?? null, sampleMs: stats.series.intervalMs },
+      { ...plan, connection: { ...connection, requestBytes, http: null }, threads: plan.threads ?? null, sampleMs: stats.series.intervalMs },
       stats,
       clock,
       signal,

@@ -38,6 +38,12 @@ export interface ClientConnectionPlan {
   readDelayMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /**
+   * Raw HTTP/1.1 (http.client: raw): the request text sent for each request, and how many
+   * requests a connection carries before the client closes it. `count` then counts requests.
+   * null: the echo exchange.
+   */
+  http: { request: string; requestsPerConnection: number } | null;
 }
 
 export interface ClientThreadConfig {
@@ -75,6 +81,8 @@ export interface ClientThreadReport {
   bytesSent: number;
   bytesReceived: number;
   bytesLost: number;
+  /** Raw HTTP: requests sent, answered 2xx, failed. */
+  requests: { total: number; ok: number; failed: number };
   errors: Record<string, ErrorCount>;
   /** Compressed base64 HdrHistograms (microseconds). */
   histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };

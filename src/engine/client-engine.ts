@@ -255,6 +255,9 @@ export function mergeThread(stats: LoadStats, r: ClientThreadReport): void {
   stats.bytesSent += r.bytesSent;
   stats.bytesReceived += r.bytesReceived;
   stats.bytesLost += r.bytesLost;
+  stats.requests.total += r.requests.total;
+  stats.requests.ok += r.requests.ok;
+  stats.requests.failed += r.requests.failed;
   for (const [code, count] of Object.entries(r.errors)) {
     let mine = stats.errors.get(code);
     if (mine === undefined) {

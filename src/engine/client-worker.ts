@@ -57,6 +57,7 @@ import {
 } from './client-config.js';
 import { PortTableView } from './port-table.js';
 import { CloserQueue } from './linger-closers.js';
+import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 
 // A thread may be started ahead of its run (prewarmed while the server starts): it loads the
 // FFI and the recorders first, then waits for its configuration.
@@ -94,7 +95,11 @@ for (const s of plan.sourceAddresses) {
 }
 /** One sockaddr per source address, its port rewritten in place for each bind. */
 const bindAddresses = sources.map((s) => encodeSockaddr(s, 0));
-const request = Buffer.alloc(conn.requestBytes, 'q');
+const httpMode = conn.http !== null;
+const perConnection = conn.http?.requestsPerConnection ?? 1;
+const request = conn.http ? Buffer.from(conn.http.request, 'latin1') : Buffer.alloc(conn.requestBytes, 'q');
+/** The echo exchange reads responseBytes; an HTTP response ends where its framing says. */
+const responseBytes = httpMode ? 0 : conn.responseBytes;
 const ONE = encodeInt(1);
 const RST_LINGER = encodeLinger({ onoff: true, seconds: 0 });
 const N_LINGER = conn.mode === 'linger' ? encodeLinger({ onoff: true, seconds: conn.lingerSeconds }) : RST_LINGER;
@@ -132,6 +137,15 @@ const resumeAt = new Float64Array(capacity).fill(Infinity);
 const closeAt = new Float64Array(capacity).fill(Infinity);
 const addressSlot = new Int32Array(capacity);
 const freeSlots = new Int32Array(capacity);
+// Raw HTTP: requests still to send on the connection, when the current one started, whether
+// one is awaiting its response, and whether its first byte was seen.
+const requestsLeft = new Int32Array(capacity);
+const requestStart = new Float64Array(capacity);
+const awaiting = new Uint8Array(capacity);
+const firstSeen = new Uint8Array(capacity);
+const reader = httpMode ? new ResponseReader(capacity) : null;
+/** Requests handed back by connections that ended before sending them (started again). */
+let givenBack = 0;
 let freeCount = capacity;
 for (let i = 0; i < capacity; i++) freeSlots[i] = capacity - 1 - i;
 let inFlight = 0;
@@ -158,6 +172,7 @@ function codeIndex(code: string): number {
 }
 const ETIMEDOUT_I = codeIndex('ETIMEDOUT');
 const PEER_CLOSED_EARLY_I = codeIndex('PEER_CLOSED_EARLY');
+const MALFORMED_I = codeIndex('HTTP_MALFORMED');
 let errorsTotal = 0;
 
 function setTimer(t: number): void {
@@ -174,7 +189,11 @@ function fail(slot: number, code: number, phase: number): void {
 const failErrno = (slot: number, errno: number, phase: number): void => fail(slot, codeIndex(errnoName(errno)), phase);
 
 /** A connection that never got a slot (socket, bind or connect failed at once). */
-function failedBeforeSlot(errno: number, phase: number, now: number): void {
+function failedBeforeSlot(errno: number, phase: number, now: number, requests: number): void {
+  if (httpMode) {
+    stats.recordRequest(false, now);
+    givenBack += requests - 1;
+  }
   const code = errnoName(errno);
   stats.recordError(code, PHASES[phase]!, now);
   errorsTotal++;
@@ -183,10 +202,10 @@ function failedBeforeSlot(errno: number, phase: number, now: number): void {
 }
 
 // ----------------------------------------------------------------------- a connection's life
-function start(index: number, intendedMs: number, now: number): void {
+function start(index: number, intendedMs: number, now: number, requests: number): void {
   stats.recordAttempt(now);
   const fd = raw.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return failedBeforeSlot(raw.errno(), P_SOCKET, now);
+  if (fd < 0) return failedBeforeSlot(raw.errno(), P_SOCKET, now, requests);
   let slotAddress = 0;
   if (binds) {
     const s = sourceIndex(plan, index);
@@ -200,7 +219,7 @@ function start(index: number, intendedMs: number, now: number): void {
     ) {
       const errno = raw.errno();
       raw.close(fd);
-      return failedBeforeSlot(errno, P_BIND, now);
+      return failedBeforeSlot(errno, P_BIND, now, requests);
     }
   }
   const destination = destinations[destinationIndex(plan, index)]!;
@@ -209,7 +228,7 @@ function start(index: number, intendedMs: number, now: number): void {
     if (errno !== ERRNO.EINPROGRESS) {
       // EADDRNOTAVAIL: no free local port for this destination (inet_hash_connect gave up).
       raw.close(fd);
-      return failedBeforeSlot(errno, P_CONNECT, now);
+      return failedBeforeSlot(errno, P_CONNECT, now, requests);
     }
   }
   const slot = freeSlots[--freeCount]!;
@@ -229,6 +248,11 @@ function start(index: number, intendedMs: number, now: number): void {
   resumeAt[slot] = Infinity;
   closeAt[slot] = Infinity;
   addressSlot[slot] = slotAddress;
+  requestsLeft[slot] = requests;
+  requestStart[slot] = intendedMs;
+  awaiting[slot] = 0;
+  firstSeen[slot] = 0;
+  reader?.reset(slot);
   deadline[slot] = now + conn.connectTimeoutMs;
   setTimer(deadline[slot]!);
   if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, WATCH, slot, eventBuf)) < 0) {
@@ -257,8 +281,61 @@ function connected(slot: number, now: number): void {
     setTimer(resumeAt[slot]!);
   }
   stats.bytesSent += request.length;
+  awaiting[slot] = 1;
   if (!sendMore(slot, now)) return;
-  if (conn.responseBytes === 0) exchangeDone(slot, now);
+  if (!httpMode && responseBytes === 0) exchangeDone(slot, now);
+}
+
+/** Raw HTTP: one response has ended; the next request on this connection, or the close. */
+function responseDone(slot: number, now: number): void {
+  const status = reader!.status(slot);
+  const ok = status >= 200 && status < 300;
+  stats.total.recordValue(us(now - requestStart[slot]!));
+  stats.recordRequest(ok, now);
+  if (!ok) {
+    stats.recordError(`HTTP_${status}`, 'read', now);
+    errorsTotal++;
+  }
+  awaiting[slot] = 0;
+  requestsLeft[slot] = requestsLeft[slot]! - 1;
+  if (requestsLeft[slot]! > 0 && !reader!.closes(slot) && !peerEnded[slot]) {
+    reader!.reset(slot);
+    requestStart[slot] = now;
+    firstSeen[slot] = 0;
+    sentBytes[slot] = 0;
+    phaseOf[slot] = P_WRITE;
+    awaiting[slot] = 1;
+    stats.bytesSent += request.length;
+    sendMore(slot, now);
+    return;
+  }
+  if (reader!.closes(slot) && !peerEnded[slot]) {
+    // The server said Connection: close, so it closes (RFC 9112 §9.6) and keeps the TIME_WAIT;
+    // the client waits for its FIN rather than racing it.
+    exchanged[slot] = 1;
+    phaseOf[slot] = P_CLOSE;
+    stats.recordCompleted(now);
+    return;
+  }
+  exchangeDone(slot, now);
+}
+
+/** Raw HTTP: hands `n` bytes of recvBuf to the response reader; false when the connection ended. */
+function httpData(slot: number, n: number, now: number): boolean {
+  if (!awaiting[slot]) return true; // nothing asked: a server speaking out of turn is ignored
+  if (!firstSeen[slot]) {
+    firstSeen[slot] = 1;
+    stats.firstByte.recordValue(us(now - requestStart[slot]!));
+  }
+  const r = reader!.feed(slot, recvBuf, 0, n);
+  if (r === NEED_MORE) return true;
+  if (r === MALFORMED) {
+    fail(slot, MALFORMED_I, P_READ);
+    destroy(slot, now);
+    return false;
+  }
+  responseDone(slot, now);
+  return state[slot] !== S_FREE;
 }
 
 /** Sends what is left of the request; false when the connection ended. */
@@ -286,11 +363,18 @@ function readable(slot: number, bits: number, now: number): void {
   for (;;) {
     const n = raw.recv(fd, recvBuf, recvBuf.length, 0);
     if (n > 0) {
+      if (httpMode) {
+        stats.bytesReceived += n;
+        deadline[slot] = now + conn.idleTimeoutMs;
+        if (!httpData(slot, n, now)) return;
+        if (n < recvBuf.length && (bits & EPOLLRDHUP) === 0) return;
+        continue;
+      }
       if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
       received[slot] = received[slot]! + n;
       stats.bytesReceived += n;
       deadline[slot] = now + conn.idleTimeoutMs;
-      if (exchanged[slot] === 0 && received[slot]! >= conn.responseBytes) {
+      if (exchanged[slot] === 0 && received[slot]! >= responseBytes) {
         exchangeDone(slot, now);
         if (state[slot] === S_FREE) return;
       }
@@ -310,7 +394,7 @@ function readable(slot: number, bits: number, now: number): void {
 function exchangeDone(slot: number, now: number): void {
   exchanged[slot] = 1;
   phaseOf[slot] = P_CLOSE;
-  stats.total.recordValue(us(now - intended[slot]!));
+  if (!httpMode) stats.total.recordValue(us(now - intended[slot]!));
   stats.recordCompleted(now);
   if (conn.first === 'server') return; // the server's FIN is the cue
   if (conn.delayMs > 0) {
@@ -322,6 +406,11 @@ function exchangeDone(slot: number, now: number): void {
 /** The peer's FIN (recv returned 0). */
 function peerFin(slot: number, now: number): void {
   peerEnded[slot] = 1;
+  // A body without length ends with the server's FIN (RFC 9112 §6.3 rule 8).
+  if (httpMode && awaiting[slot] && reader!.endsAtEof(slot)) {
+    responseDone(slot, now);
+    if (state[slot] === S_FREE) return;
+  }
   if (exchanged[slot] === 0) fail(slot, PEER_CLOSED_EARLY_I, phaseOf[slot]!);
   if (state[slot] === S_HALF_CLOSED) return destroy(slot, now); // both FINs are out: done
   closeNow(slot, now);
@@ -376,7 +465,18 @@ function finish(slot: number, now: number): void {
   if (established[slot]) {
     ports.released();
     // What the server sent that never arrived: an RST (ours or the server's) threw it away.
-    if (received[slot]! < conn.responseBytes) stats.bytesLost += conn.responseBytes - received[slot]!;
+    if (received[slot]! < responseBytes) stats.bytesLost += responseBytes - received[slot]!;
+  }
+  if (httpMode) {
+    // The request in progress failed; those never sent go back to be started again.
+    if (awaiting[slot]) {
+      stats.recordRequest(false, now);
+      requestsLeft[slot] = requestsLeft[slot]! - 1;
+      if (errorOf[slot] === 0) fail(slot, PEER_CLOSED_EARLY_I, phaseOf[slot]!);
+    }
+    givenBack += Math.max(0, requestsLeft[slot]!);
+    requestsLeft[slot] = 0;
+    awaiting[slot] = 0;
   }
   const error = errorOf[slot]!;
   if (error !== 0) {
@@ -458,7 +558,14 @@ const startMs = ctlF64[CTL_F64_START]!;
 const deadlineMs = startMs + cfg.durationMs;
 const intervalMs = cfg.rate === null ? 0 : 1000 / cfg.rate;
 const originMs = startMs + cfg.rateOffsetMs;
+/** Requests (connections, for the echo exchange) handed out so far, and connections started. */
 let started = 0;
+let connections = 0;
+/** Requests a failed connection never sent are started again on a new one. */
+function reclaim(): void {
+  started -= givenBack;
+  givenBack = 0;
+}
 let turns = 0;
 let busyMs = 0;
 const wallStart = performance.now();
@@ -490,9 +597,12 @@ for (;;) {
       else {
         const target = Math.min(targetConcurrency(now), capacity);
         while (inFlight < target && started < cfg.count && freeCount > 0) {
-          const index = started * cfg.threads + cfg.thread;
-          started++;
-          start(index, now, now);
+          const index = connections * cfg.threads + cfg.thread;
+          const take = Math.min(perConnection, cfg.count - started);
+          started += take;
+          connections++;
+          start(index, now, now, take);
+          reclaim();
           if (backoff.waitMs(now) > 0) break;
         }
       }
@@ -500,15 +610,18 @@ for (;;) {
       // Open loop: every start that is due goes now, measured from when it was due, so a late
       // start shows in the latencies (coordinated omission).
       for (;;) {
-        const due = originMs + started * intervalMs;
+        const due = originMs + connections * intervalMs;
         if (due > now) {
           waitMs = Math.min(waitMs, due - now);
           break;
         }
         if (inFlight >= capacity || started >= cfg.count || freeCount === 0) break;
-        const index = started * cfg.threads + cfg.thread;
-        started++;
-        start(index, due, now);
+        const index = connections * cfg.threads + cfg.thread;
+        const take = Math.min(perConnection, cfg.count - started);
+        started += take;
+        connections++;
+        start(index, due, now, take);
+        reclaim();
       }
     }
   } else if (inFlight === 0) break;
@@ -529,6 +642,7 @@ for (;;) {
   now = clock();
   for (let i = 0; i < n; i++) onEvent(epollTag(layout, events, i), epollEvents(layout, events, i), now);
   if (nextTimerAt <= now) sweep(now);
+  reclaim();
 }
 raw.close(epfd);
 publish();
@@ -544,6 +658,7 @@ const report: ClientThreadReport = {
   bytesSent: stats.bytesSent,
   bytesReceived: stats.bytesReceived,
   bytesLost: stats.bytesLost,
+  requests: { ...stats.requests },
   errors: stats.errorsObject(),
   histograms: {
     connect: encodeHistogram(stats.connect),

@@ -138,6 +138,10 @@ function httpCloserWords(result: RunResult): string {
       return `the client closes a new undici Client after each request, and ${server}`;
     case 'keepalive':
       return `the client keeps its pooled connections and closes them when the pool is closed at the end, and ${server}`;
+    case 'raw': {
+      const n = result.scenario.http.requestsPerConnection;
+      return `the client (raw) closes after ${n === 1 ? 'each request (Connection: close)' : `${int(n)} requests on a connection`}, and ${server}`;
+    }
   }
 }
 
@@ -559,6 +563,11 @@ function httpChurn(result: RunResult): HttpChurn | null {
       return {
         change: 'Reuse connections: a keep-alive pool, without Connection: close',
         cause: 'Connection: close on every request ends every connection after one response',
+      };
+    case 'raw':
+      return {
+        change: 'Reuse connections: more requests per connection (http.requestsPerConnection)',
+        cause: `the raw client closes every connection after ${int(result.scenario.http.requestsPerConnection)} request(s)`,
       };
     case 'keepalive':
       break;

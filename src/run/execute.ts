@@ -75,6 +75,9 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     connectTimeoutMs: scenario.connectTimeout,
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     interruptGraceMs: INTERRUPT_GRACE_MS,
+    path: http.path,
+    requestsPerConnection: http.requestsPerConnection,
+    threads: scenario.threads,
   };
 }
 
@@ -155,7 +158,7 @@ async function runPhases(
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   const { scenario } = job;
   // The engine's threads load while the environment, server and observers start.
-  if (scenario.protocol === 'tcp') prewarmEngine(scenario.threads);
+  if (scenario.protocol === 'tcp' || scenario.http.client === 'raw') prewarmEngine(scenario.threads);
   await initHistograms();
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,

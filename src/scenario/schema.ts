@@ -9,7 +9,7 @@ import { sysctlNameProblem } from './sysctls.js';
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
 /** How the HTTP driver (undici 7) treats connections; see `http.client` below. */
-export const HTTP_CLIENTS = ['keepalive', 'connection-close', 'reset', 'agent-per-request'] as const;
+export const HTTP_CLIENTS = ['keepalive', 'connection-close', 'reset', 'agent-per-request', 'raw'] as const;
 /** When the bundled HTTP server closes a connection; see `http.policy` below. */
 export const HTTP_POLICIES = ['keepalive', 'close-after', 'wait-client', 'rst'] as const;
 export const CLOSERS = ['client', 'server', 'both'] as const;
@@ -190,8 +190,12 @@ const httpSchema = z
       .enum(HTTP_CLIENTS)
       .default('keepalive')
       .describe(
-        'protocol http, how the undici client uses connections: "keepalive" reuses pooled connections (the healthy baseline); "connection-close" sends `Connection: close` on every request; "reset" sets undici\'s `reset: true` (undici 7 sends `connection: close` for it too, and closes its socket after the response); "agent-per-request" makes a new undici Client for every request and closes it afterwards (the classic bug).',
+        'protocol http, how the undici client uses connections: "keepalive" reuses pooled connections (the healthy baseline); "connection-close" sends `Connection: close` on every request; "reset" sets undici\'s `reset: true` (undici 7 sends `connection: close` for it too, and closes its socket after the response); "agent-per-request" makes a new undici Client for every request and closes it afterwards (the classic bug); "raw" skips undici: engine threads write a GET themselves and read the response (Content-Length or chunked), `requestsPerConnection` per connection (1: `Connection: close`) — churn at wrk speed, but not what a real Node client does.',
       ),
+    path: z.string().startsWith('/').max(2048).default('/').describe('protocol http, client raw: the request target of each GET.'),
+    requestsPerConnection: integer(1, L.MAX_COUNT)
+      .default(1)
+      .describe('protocol http, client raw: requests sent on a connection before the client closes it; 1 sends `Connection: close`.'),
     connections: integer(1, L.MAX_IN_FLIGHT)
       .nullable()
       .default(null)

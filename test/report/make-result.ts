@@ -99,6 +99,8 @@ export function makeHttpResult(edit: (r: RunResult) => void = () => undefined): 
     r.scenario.http = {
       requests: 1000,
       client: 'reset',
+      path: '/',
+      requestsPerConnection: 1,
       connections: null,
       policy: 'wait-client',
       keepAliveTimeout: 5000,

@@ -23,6 +23,8 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     http: {
       requests: 5000,
       client: 'keepalive',
+      path: '/',
+      requestsPerConnection: 1,
       connections: null,
       policy: 'keepalive',
       keepAliveTimeout: 5000,

@@ -1,0 +1,30 @@
+// http.client: raw against the bundled HTTP server, held against the kernel's counts.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runInNetns } from '../helpers/netns.js';
+
+const SMALL = ['tail=300ms', 'census=200ms', 'matrix={}'];
+
+describe('raw HTTP client (engine)', () => {
+  it('Connection: close: one connection per request, the server closes first and keeps every TIME_WAIT', async () => {
+    const out = await runInNetns('http-connection-close', ['http.client=raw', 'http.requests=1500', ...SMALL]);
+    const { summary, environment } = out.result;
+    assert.equal(environment.engine, 'native');
+    assert.deepEqual(summary.requests && { ...summary.requests, ratePerSec: 0 }, { total: 1500, ok: 1500, failed: 0, ratePerSec: 0, perConnection: 1 });
+    assert.equal(summary.connections.established, 1500);
+    assert.equal(summary.kernel['TcpActiveOpens'], 1500);
+    assert.deepEqual(out.ss, { client: 0, server: 1500 });
+    assert.equal(summary.latencyMs.total.count, 1500);
+    assert.deepEqual(summary.errors, {});
+  });
+
+  it('ten requests per connection: a tenth of the connections, the client closes them', async () => {
+    const out = await runInNetns('http-keepalive', ['http.client=raw', 'http.requestsPerConnection=10', 'http.requests=1500', ...SMALL]);
+    const { summary } = out.result;
+    assert.equal(summary.requests?.ok, 1500);
+    assert.equal(summary.connections.established, 150);
+    assert.equal(out.result.server.stats.replied, 1500);
+    assert.deepEqual(out.ss, { client: 150, server: 0 });
+    assert.equal(summary.kernel['TcpActiveOpens'], 150);
+  });
+});
