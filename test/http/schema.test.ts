@@ -14,6 +14,8 @@ test('protocol http with an empty http block gets every default', () => {
   assert.deepEqual(s.http, {
     requests: 5000,
     client: 'keepalive',
+    path: '/',
+    requestsPerConnection: 1,
     connections: null,
     policy: 'keepalive',
     keepAliveTimeout: 5000,
@@ -34,7 +36,7 @@ test('service delay: fixed or a { min, max } range, in milliseconds', () => {
 
 test('a wrong client mode or policy names the choices', () => {
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', http: { client: 'pool' } }, FILE)), [
-    `${FILE}: http.client: expected one of keepalive, connection-close, reset, agent-per-request, got "pool"`,
+    `${FILE}: http.client: expected one of keepalive, connection-close, reset, agent-per-request, raw, got "pool"`,
   ]);
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', http: { policy: 'close' } }, FILE)), [
     `${FILE}: http.policy: expected one of keepalive, close-after, wait-client, rst, got "close"`,
