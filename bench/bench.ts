@@ -21,6 +21,7 @@ const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./peer-node-churn.js', import.meta.url));
 const ENGINE = fileURLToPath(new URL('./engine-churn.js', import.meta.url));
+const WRK = fileURLToPath(new URL('./wrk-http.js', import.meta.url));
 const C_SOURCES = fileURLToPath(new URL('../../bench/c/', import.meta.url));
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 60000);
 const CONCURRENCY = 64;
@@ -135,6 +136,35 @@ if (!('skipped' in c)) {
   out(`| conn/s | ${fmt(off)} | ${fmt(on)} | ${(((off - on) / off) * 100).toFixed(1)} % |`);
 }
 out('');
+{
+  // Raw HTTP churn vs wrk, both with Connection: close, against the bundled HTTP server.
+  let wrk: string | null = null;
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    wrk = 'wrk';
+  } catch (err) {
+    // wrk --version exits 1 after printing its version: it is there when it could be spawned.
+    wrk = (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'wrk';
+  }
+  const raw = await medianOf(async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN, 'run', 'http-keepalive', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        '--set', 'http.client=raw', '--set', `http.requests=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`,
+        '--set', 'tail=100ms', '--set', 'matrix={}',
+        '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
+      ],
+      { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
+    );
+    return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
+  });
+  if (wrk === null) out(`HTTP Connection: close, bundled HTTP server: twstorm raw ${fmt(raw)} req/s; wrk is not installed, ratio skipped`);
+  else {
+    const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
+    out(`HTTP Connection: close, bundled HTTP server: twstorm http.client raw ${fmt(raw)} req/s vs wrk ${fmt(w)} req/s (${(raw / w).toFixed(2)}×)`);
+  }
+}
 const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
 const whole = await medianOf(async () => (await twstormRun('fin')).rate);
 out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);

@@ -10,6 +10,11 @@ import { readProcNet, readTcpTables, DEFAULT_PROC_ROOT } from './procfs.js';
 import { parseSockstat, parseSockstat6 } from './sockstat.js';
 import { censusTcpTable, type StateCounts } from './tcp-table.js';
 
+/** Share of one core the TCP table census may take (see onTick). */
+const CENSUS_BUDGET = 0.05;
+/** A census cheaper than this is never deferred (a small table: the cadence asked for holds). */
+const CENSUS_FREE_MS = 10;
+
 export interface KernelSample {
   /** ms on the caller's clock, taken when the sample's reads began. */
   t: number;
@@ -35,6 +40,11 @@ export interface KernelSamplerOptions {
   onSample?: (sample: KernelSample) => void;
   /** Called when a sample fails; the sampler keeps going. */
   onError?: (err: unknown) => void;
+  /**
+   * Share of one core the census may take (default 0.05), and the cost under which it is never
+   * deferred (default 10 ms). `{ share: 1, freeMs: Infinity }` keeps the exact cadence.
+   */
+  censusBudget?: { share: number; freeMs: number };
 }
 
 export class KernelSampler {
@@ -51,6 +61,12 @@ export class KernelSampler {
   private inFlight: Promise<KernelSample> | undefined;
   private ticks = 0;
   private censusPending = false;
+  /** A census tick came while the budget said wait: taken at the first tick the budget allows. */
+  private censusDue = false;
+  private lastCensusAt = -Infinity;
+  private lastCensusCostMs = 0;
+  private censusRunning = false;
+  private readonly budget: { share: number; freeMs: number };
   private finished: Promise<KernelSample[]> | undefined;
   private initial: Promise<void> | undefined;
 
@@ -69,6 +85,7 @@ export class KernelSampler {
     this.root = options.root ?? DEFAULT_PROC_ROOT;
     this.onSample = options.onSample;
     this.onError = options.onError;
+    this.budget = options.censusBudget ?? { share: CENSUS_BUDGET, freeMs: CENSUS_FREE_MS };
   }
 
   /** Effective census period after rounding to whole sample ticks. */
@@ -119,7 +136,16 @@ export class KernelSampler {
 
   private onTick(): void {
     this.ticks += 1;
-    if (this.ticks % this.censusEveryTicks === 0) this.censusPending = true;
+    // Adaptive census: reading and parsing /proc/net/tcp grows with the table (55-60 ms at
+    // 30,000 sockets on an idle machine, 200+ ms on a busy one), and the storm needs that CPU.
+    // A census is due at `censusMs`, but never sooner than CENSUS_BUDGET⁻¹ times its own last
+    // cost after the previous one, so it takes at most ~5 % of a core however large the table.
+    if (this.ticks % this.censusEveryTicks === 0) this.censusDue = true;
+    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
+    if (this.censusDue && !this.censusRunning && this.clock() - this.lastCensusAt >= gapMs) {
+      this.censusDue = false;
+      this.censusPending = true;
+    }
     // Skip rather than queue: queued reads would bunch up after a slow one and report
     // several samples for the same moment.
     if (this.inFlight !== undefined) {
@@ -133,7 +159,11 @@ export class KernelSampler {
   private async exclusive(census: boolean): Promise<KernelSample> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
     // A census taken for any reason satisfies a pending census tick.
-    if (census) this.censusPending = false;
+    if (census) {
+      this.censusPending = false;
+      // While this census runs its cost is unknown: no other census is scheduled meanwhile.
+      this.censusRunning = true;
+    }
     const run = this.take(census);
     this.inFlight = run;
     try {
@@ -153,6 +183,7 @@ export class KernelSampler {
       this.onError?.(err);
       throw err;
     } finally {
+      if (census) this.censusRunning = false;
       if (this.inFlight === run) this.inFlight = undefined;
     }
   }
@@ -169,8 +200,15 @@ export class KernelSampler {
       counters,
     };
     if (census) {
-      const { client, server } = censusTcpTable(await readTcpTables(this.root), this.serverPorts);
-      sample.census = { client, server };
+      const started = performance.now();
+      try {
+        const { client, server } = censusTcpTable(await readTcpTables(this.root), this.serverPorts);
+        sample.census = { client, server };
+      } finally {
+        this.lastCensusCostMs = performance.now() - started;
+        this.lastCensusAt = this.clock();
+        this.censusRunning = false;
+      }
     }
     return sample;
   }

@@ -49,6 +49,8 @@ test('KernelSampler start/stop on real /proc: cadence, census ticks, no overlap'
     serverPorts: [7000],
     clock,
     onSample: () => ends.push(performance.now()),
+    // The exact cadence: the host's table may be large enough to defer a census otherwise.
+    censusBudget: { share: 1, freeMs: Infinity },
   });
   assert.equal(sampler.censusMs, 60);
   sampler.start();
@@ -145,4 +147,16 @@ test('sampler worker reports a failure instead of hanging', async () => {
   assert.deepEqual(samples, []);
   assert.ok(errors.length >= 2, `errors: ${errors.length}`);
   assert.match(errors[0] ?? '', /ENOENT/);
+});
+
+test('the census is deferred while its own cost would exceed its share of a core', async () => {
+  // A budget no census can meet (any cost, a millionth of a core): after the first census the
+  // cadence asked for (every tick) is overridden, and only stop() takes one more.
+  const sampler = new KernelSampler({ sampleMs: 10, censusMs: 10, serverPorts: [7000], censusBudget: { share: 1e-6, freeMs: 0 } });
+  sampler.start();
+  await sampler.ready;
+  await sleep(200);
+  const samples = await sampler.stop();
+  assert.ok(samples.length >= 4, `only ${samples.length} samples`);
+  assert.equal(samples.filter((s) => s.census).length, 2, 'the first census and the final one');
 });
