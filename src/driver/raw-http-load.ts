@@ -39,6 +39,8 @@ export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock
       durationMs: plan.durationMs,
       concurrency: plan.concurrency,
       rate: plan.rate === null ? null : plan.rate / perConnection,
+      // A ramp's targets are requests (per second, or in flight); the engine starts connections.
+      stages: (plan.stages ?? []).map((s) => ({ duration: s.duration, target: plan.rate === null ? s.target : s.target / perConnection })),
       maxInFlight: plan.maxInFlight,
       interruptGraceMs: plan.interruptGraceMs,
       threads: plan.threads ?? null,

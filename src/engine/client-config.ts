@@ -6,6 +6,7 @@ import type { EndpointPlan } from '../driver/endpoints.js';
 import type { CloseFirst, CloseMode } from '../driver/tcp-connection.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { PortTableBuffers } from './port-table.js';
+import type { Stage } from '../driver/load-shape.js';
 
 /** Int32 slots of the control buffer. */
 export const CTL_READY = 0;
@@ -64,6 +65,15 @@ export interface ClientThreadConfig {
   /** Open loop: this thread's first start is this much after the common start, to interleave threads. */
   rateOffsetMs: number;
   maxInFlight: number;
+  /**
+   * The whole run's shape, which every thread evaluates for itself each loop turn: a ramp
+   * (load-shape.ts, k6-style stages) from `totalConcurrency` (closed loop) or `totalRate` (open
+   * loop). A thread takes its share of the closed loop's target, and the open loop's starts
+   * number k·threads + thread.
+   */
+  totalConcurrency: number;
+  totalRate: number | null;
+  stages: Stage[];
   control: SharedArrayBuffer;
   live: SharedArrayBuffer;
   ports: PortTableBuffers;

@@ -13,6 +13,7 @@ import { decodeHistogram } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
+import type { Stage } from '../driver/load-shape.js';
 import {
   CONTROL_BYTES,
   CTL_F64_START,
@@ -41,6 +42,8 @@ export interface EngineLoadPlan {
   concurrency: number;
   rate: number | null;
   maxInFlight: number;
+  /** A ramp (k6-style) from `concurrency` or `rate`; empty or absent: flat. */
+  stages?: readonly Stage[];
   interruptGraceMs: number;
   /** null: the CPUs this process may run on. */
   threads: number | null;
@@ -116,7 +119,9 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const bound = plan.rate === null ? plan.concurrency : plan.maxInFlight;
   const threads = Math.max(1, Math.min(plan.threads ?? os.availableParallelism(), bound, Math.max(1, plan.count)));
   const counts = split(plan.count, threads);
-  const concurrency = split(plan.concurrency, threads);
+  // A closed-loop ramp may go above `concurrency`: slots for its highest target.
+  const peak = Math.max(plan.concurrency, ...(plan.rate === null ? (plan.stages ?? []).map((s) => Math.ceil(s.target)) : []));
+  const concurrency = split(peak, threads);
   const inFlight = split(plan.maxInFlight, threads);
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const ctl = new Int32Array(control, 0, 4);
@@ -148,6 +153,9 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       rate: plan.rate === null ? null : plan.rate / threads,
       rateOffsetMs: plan.rate === null ? 0 : (t * 1000) / plan.rate,
       maxInFlight: inFlight[t]!,
+      totalConcurrency: plan.concurrency,
+      totalRate: plan.rate,
+      stages: [...(plan.stages ?? [])],
       control,
       live,
       ports: portTable,

@@ -37,6 +37,7 @@ import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets, readU32
 import { encodeInt, encodeLinger, encodeSockaddr, familyOf, SOCKADDR_STORAGE_SIZE } from '../sockets/structs.js';
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
+import { compileRamp, concurrencyAt, startTimeOf } from '../driver/load-shape.js';
 import { encodeHistogram, initHistograms } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
 import {
@@ -556,8 +557,8 @@ Atomics.notify(ctl, CTL_READY);
 while (Atomics.load(ctl, CTL_GO) === 0) Atomics.wait(ctl, CTL_GO, 0, 100);
 const startMs = ctlF64[CTL_F64_START]!;
 const deadlineMs = startMs + cfg.durationMs;
-const intervalMs = cfg.rate === null ? 0 : 1000 / cfg.rate;
-const originMs = startMs + cfg.rateOffsetMs;
+const ramp = compileRamp(cfg.rate === null ? cfg.totalConcurrency : cfg.totalRate!, cfg.stages);
+const flat = cfg.stages.length === 0;
 /** Requests (connections, for the echo exchange) handed out so far, and connections started. */
 let started = 0;
 let connections = 0;
@@ -570,8 +571,14 @@ let turns = 0;
 let busyMs = 0;
 const wallStart = performance.now();
 
-/** How many connections this thread wants in flight now (a stages ramp plugs in here). */
-const targetConcurrency = (_nowMs: number): number => cfg.concurrency;
+/** How many connections this thread wants in flight now: its share of the ramp's target. */
+function targetConcurrency(nowMs: number): number {
+  if (flat) return cfg.concurrency;
+  const total = concurrencyAt(ramp, nowMs - startMs);
+  return Math.floor(total / cfg.threads) + (cfg.thread < total % cfg.threads ? 1 : 0);
+}
+/** Open loop: when this thread's start number `k` is due (the run's start k·threads + thread). */
+const dueAt = (k: number): number => startMs + startTimeOf(ramp, k * cfg.threads + cfg.thread);
 
 function publish(): void {
   live[LIVE_ATTEMPTED] = stats.attempted;
@@ -610,7 +617,7 @@ for (;;) {
       // Open loop: every start that is due goes now, measured from when it was due, so a late
       // start shows in the latencies (coordinated omission).
       for (;;) {
-        const due = originMs + connections * intervalMs;
+        const due = dueAt(connections);
         if (due > now) {
           waitMs = Math.min(waitMs, due - now);
           break;

@@ -30,3 +30,21 @@ describe('engine threads', () => {
     assert.equal(summary.kernel['TcpActiveOpens'], 3000);
   });
 });
+
+describe('engine threads follow a ramp', () => {
+  it('an open-loop ramp (stages) over two threads: starts per second rise with the target', async () => {
+    // 20 → 400/s over 4 s with a 500-port range and no reuse: the per-second starts follow the
+    // ramp's integral whatever the ports do (a failed connect is still an attempt).
+    const out = await runInNetns('ramp-to-exhaustion', ['connections=1100', 'duration=5s', 'threads=2', 'stages=[{duration: 4s, target: 400}]', 'sample=1s', 'census=1s', 'tail=100ms']);
+    const { summary, series, environment } = out.result;
+    assert.equal(environment.threads, 2);
+    const attempted = series.driver.columns['attempted'] ?? [];
+    // The rate climbs 95/s every second; buckets are on the run's clock (the load starts a
+    // little into the first one), so whole buckets inside the ramp differ by about 95.
+    for (let i = 1; i <= 2; i++) {
+      const rise = attempted[i + 1]! - attempted[i]!;
+      assert.ok(Math.abs(rise - 95) <= 25, `second ${i} → ${i + 1}: +${rise} starts, expected about +95 (${attempted.join(', ')})`);
+    }
+    assert.equal(summary.connections.attempted, attempted.reduce((a, b) => a + b, 0));
+  });
+});
