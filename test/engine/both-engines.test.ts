@@ -53,6 +53,15 @@ for (const engine of ['native', 'net'] as const) {
       assert.equal(out.result.server.stats.errors['ECONNRESET'], 1000);
     });
 
+    it('client SO_LINGER 1: every close is timed off the loop, the FIN still leaves TIME_WAIT on the client', async () => {
+      const out = await run(engine, 'client-closes-first', ['connections=40', 'close.client=linger', 'close.lingerSeconds=1']);
+      const { summary } = out.result;
+      assert.equal(summary.connections.completed, 40);
+      assert.equal(summary.lingerBlockedMs?.count, 40);
+      assert.deepEqual(summary.errors, {});
+      assert.deepEqual(out.ss, { client: 40, server: 0 });
+    });
+
     it('exhaustion with tcp_tw_reuse=0: exactly the range size, then EADDRNOTAVAIL in connect', async () => {
       const out = await run(engine, 'port-exhaustion', ['connections=700']);
       const { summary, errors } = out.result;
