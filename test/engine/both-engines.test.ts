@@ -53,7 +53,9 @@ for (const engine of ['native', 'net'] as const) {
       assert.equal(out.result.server.stats.errors['ECONNRESET'], 1000);
     });
 
-    it('client SO_LINGER 1: every close is timed off the loop, the FIN still leaves TIME_WAIT on the client', async () => {
+    // SO_LINGER n itself needs the native layer (the net driver sets it through it too), so with
+    // the layer off there is nothing to close this way: the native engine only.
+    if (engine === 'native') it('client SO_LINGER 1: every close is timed off the loop, the FIN still leaves TIME_WAIT on the client', async () => {
       const out = await run(engine, 'client-closes-first', ['connections=40', 'close.client=linger', 'close.lingerSeconds=1']);
       const { summary } = out.result;
       assert.equal(summary.connections.completed, 40);
