@@ -135,6 +135,32 @@ if (!('skipped' in c)) {
   const on = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'on')).rate);
   out(`| conn/s | ${fmt(off)} | ${fmt(on)} | ${(((off - on) / off) * 100).toFixed(1)} % |`);
 }
+if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1') {
+  // The default range (28,232 ports) with tcp_tw_reuse=0, client closes first: how long until
+  // connect() finds no port. The kernel's port scan is the limit here, for both clients.
+  const range = 28232;
+  const cTime = await medianOf(async () => {
+    const script =
+      'ip link set lo up; echo "32768 60999" > /proc/sys/net/ipv4/ip_local_port_range; echo 0 > /proc/sys/net/ipv4/tcp_tw_reuse; ' +
+      `"${c.server}" 7000 ${CPUS} 64 64 client > /dev/null & sleep 0.2; "${c.client}" 7000 ${CPUS} ${CONCURRENCY} ${range + 2 * CPUS} 64 64 fin; kill $!`;
+    return lastJson<{ seconds: number }>(await inNetns('sh', ['-c', script])).seconds * 1000;
+  });
+  const ours = await medianOf(async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN, 'run', 'port-exhaustion', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        '--set', `connections=${range + 2 * CPUS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'duration=5m', '--set', 'tail=100ms', '--set', 'matrix={}',
+        '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=32768 60999',
+      ],
+      { maxBuffer: 512 * 1024 * 1024, timeout: 600_000 },
+    );
+    const r = JSON.parse(stdout) as RunResult;
+    return (r.summary.ports.exhaustedAtMs ?? r.load?.endMs ?? 0) - (r.load?.startMs ?? 0);
+  });
+  out('');
+  out(`exhaustion of the default range (28,232 ports, tcp_tw_reuse=0, client FIN): twstorm ${(ours / 1000).toFixed(1)} s vs C client ${(cTime / 1000).toFixed(1)} s (${(ours / cTime).toFixed(2)}×)`);
+}
 out('');
 {
   // Raw HTTP churn vs wrk, both with Connection: close, against the bundled HTTP server.
