@@ -7,6 +7,7 @@ import { expandMatrix, loadScenarioFile, type Scenario } from './scenario/index.
 import { resolveScenarioPath } from './scenario/bundled.js';
 import { chooseIsolation } from './run/run-scenario.js';
 import { runSet } from './run/run-set.js';
+import { prepareOutDir } from './run/out-dir.js';
 import { applyShard, parseShard } from './run/shard.js';
 import { requireSocketFeatures } from './run/native-needs.js';
 import type { RunResult } from './metrics/result.js';
@@ -58,7 +59,9 @@ export async function runScenario(scenario: string | Scenario, options: RunOptio
   if (shard) loaded = shard.scenario;
   const variants = expandMatrix(loaded, file);
   for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [loaded]) requireSocketFeatures(v);
-  const outcomes = await runSet(loaded, variants, options.outDir ?? 'reports', chooseIsolation(loaded.environment.isolation), { shard: shard?.info ?? null });
+  // The output directory is made and proven writable before any traffic (run/out-dir.ts).
+  const outDir = await prepareOutDir(options.outDir ?? 'reports', []);
+  const outcomes = await runSet(loaded, variants, outDir, chooseIsolation(loaded.environment.isolation), { shard: shard?.info ?? null });
   return outcomes.map((o) => o.result);
 }
 

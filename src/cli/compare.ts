@@ -68,7 +68,9 @@ export const compareCommand = {
       .option('markdown', { type: 'boolean', default: false, describe: 'Markdown table: appended to $GITHUB_STEP_SUMMARY when set, else printed' })
       .option('junit', { type: 'string', describe: 'Write JUnit XML here: one test case per scenario × metric' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON instead of the table' })
-      .example('$0 compare baseline/ reports/ --tolerance 10% --junit compare.xml', 'gate a CI run on a baseline; run both sides with --repeat 5 so the gate knows the noise'),
+      .example('$0 compare baseline/ reports/', 'gate on a baseline')
+      .example('$0 compare old.json new.json --tolerance 15%', '')
+      .example('$0 compare baseline/ reports/ --junit compare.xml', ''),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
     const tolerancePct = parseTolerance(argv.tolerance);
     if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}`);

@@ -18,8 +18,8 @@ export const doctorCommand = {
     y
       .positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })
-      .example('$0 doctor', 'every check, then one line per bundled scenario')
-      .example('$0 doctor port-exhaustion', 'what `run port-exhaustion` checks before it starts'),
+      .example('$0 doctor', 'every check, every scenario')
+      .example('$0 doctor port-exhaustion', 'what its run checks'),
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>): Promise<void> => {
     const color = !argv.json && wantsColor(process.stdout);
     if (argv.scenario !== undefined) {

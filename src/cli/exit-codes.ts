@@ -1,7 +1,7 @@
 // Exit codes are part of the CLI's contract (CI scripts branch on them); see README.
 export const EXIT = {
   OK: 0,
-  /** The run could not be carried out (environment, server, crash). */
+  /** The run could not be carried out (environment, server, --out, crash), or it failed (result marked "failed"). */
   RUN_FAILED: 1,
   /** Bad command line or scenario file: nothing ran. */
   USAGE: 2,

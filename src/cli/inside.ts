@@ -1,23 +1,71 @@
-// The hidden half of `run`: executed by the outer process inside the fresh namespace.
-import { readFile } from 'node:fs/promises';
+// The hidden half of `run`: executed by the outer process inside the fresh namespace. The job
+// arrives as the first IPC message; a 'stop' message, a SIGINT/SIGTERM (the parent-death signal
+// is SIGTERM) or the channel closing (the outer process is gone) all mean "stop the load and
+// write what you have".
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { executeRun, writeResult } from '../run/execute.js';
-import type { RunJob } from '../run/job.js';
+import type { FromRun, RunJob, ToRun } from '../run/job.js';
+import { describeWriteError } from '../run/out-dir.js';
+import { onInterrupt } from './interrupt.js';
+import { EXIT } from './exit-codes.js';
+
+/** After a stop, the run has this long to save its result before it exits regardless. */
+const STOP_DEADLINE_MS = 5_000;
+
+/** Tells the outer process why there is no result (it prints the one line), then exits 1. */
+async function report(message: string): Promise<never> {
+  const done = (): never => process.exit(EXIT.RUN_FAILED);
+  if (!process.connected) {
+    process.stderr.write(`twstorm: ${message}\n`);
+    done();
+  }
+  process.send!({ type: 'error', message } satisfies FromRun, undefined, undefined, done);
+  // send's callback normally fires at once; never wait on a dying channel.
+  setTimeout(done, 1_000);
+  return new Promise<never>(() => undefined);
+}
+
+/** A bug shows its stack (on stderr); an expected failure (server, environment) only its message. */
+function messageOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const bug = [Error, TypeError, RangeError, ReferenceError, SyntaxError].includes(err.constructor as ErrorConstructor);
+  if (bug) process.stderr.write(`${err.stack ?? err.message}\n`);
+  return bug ? `internal error: ${err.message}` : err.message;
+}
 
 export const insideCommand = {
-  command: '__inside <job>',
+  command: '__inside',
   describe: false as const,
-  builder: (y: Argv) => y.positional('job', { type: 'string', demandOption: true }),
-  handler: async (argv: ArgumentsCamelCase<{ job: string }>): Promise<void> => {
-    const job = JSON.parse(await readFile(argv.job, 'utf8')) as RunJob;
+  builder: (y: Argv) => y,
+  handler: async (_argv: ArgumentsCamelCase): Promise<void> => {
     const abort = new AbortController();
-    // The first Ctrl-C stops the load and lets the run write its partial result; a terminal
-    // delivers it to the outer process too, which forwards it, so repeats are expected.
-    const stop = (): void => abort.abort();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    const result = await executeRun(job, abort.signal);
-    await writeResult(result, job.resultPath);
+    abort.signal.addEventListener('abort', () => {
+      setTimeout(() => {
+        process.stderr.write(`twstorm: the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up\n`);
+        process.exit(EXIT.INTERRUPTED);
+      }, STOP_DEADLINE_MS).unref();
+    });
+    onInterrupt(() => abort.abort());
+    process.on('disconnect', () => abort.abort());
+    const job = await new Promise<RunJob | null>((resolve) => {
+      process.on('message', (message: ToRun) => {
+        if (message.type === 'job') resolve(message.job);
+        else abort.abort();
+      });
+      process.once('disconnect', () => resolve(null));
+    });
+    if (job === null) process.exit(EXIT.INTERRUPTED);
+    let result;
+    try {
+      result = await executeRun(job, abort.signal);
+    } catch (err) {
+      return report(messageOf(err));
+    }
+    try {
+      await writeResult(result, job.resultPath);
+    } catch (err) {
+      return report(`the result could not be written: ${describeWriteError(err, job.resultPath)}; nothing was kept`);
+    }
     // The result is written: nothing left (a connection timer, a linger worker) may keep
     // this process, and with it the namespace and the user's terminal, waiting.
     process.exit(0);

@@ -48,9 +48,9 @@ export const planCommand = {
       .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
       .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
-      .example('$0 plan --rate 2000', 'does 2,000 new connections/s to one backend fit?')
+      .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')
       .example('$0 plan --rate 2000 --sources 4 --keep-alive 50%', '')
-      .example('$0 plan --from reports/port-exhaustion-20250101T000000Z.json', 'the model against a measured run'),
+      .example('$0 plan --from reports/<result>.json', ''),
   handler: async (argv: ArgumentsCamelCase<PlanArgs>): Promise<void> => {
     if (argv.from !== undefined) {
       let result;

@@ -7,8 +7,9 @@ import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface ReportArgs {
-  results: string[];
-  output?: string;
+  /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
+  results: string[] | undefined;
+  out?: string;
 }
 
 /** One input: its name with .html beside it. Several: a comparison file beside the first. */
@@ -23,16 +24,19 @@ export const reportCommand = {
   describe: 'Render saved result JSON files as one self-contained HTML report (several = a comparison)',
   builder: (y: Argv) =>
     y
-      .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files written by "twstorm run"' })
-      .option('output', {
-        alias: 'o',
+      // `<results..>` already makes them required; type and default would only add noise.
+      .positional('results', { type: 'string', array: true, default: undefined, describe: 'Result JSON files written by "twstorm run"' })
+      // -o/--out is where output goes, in every command (run: a directory; here: the file).
+      // --output, its old name, is still accepted.
+      .option('out', {
+        alias: ['o', 'output'],
         type: 'string',
         describe: 'HTML file to write (default: beside the first result; <result>.html for one)',
       })
-      .example('$0 report reports/port-exhaustion-20250101T120000Z.json', 'writes …Z.html beside it')
-      .example('$0 report reports/close-matrix-*.json -o matrix.html', 'one comparison report'),
+      .example('$0 report reports/<result>.json', 'the HTML beside it')
+      .example('$0 report reports/close-matrix-*.json -o matrix.html', ''),
   handler: async (argv: ArgumentsCamelCase<ReportArgs>): Promise<void> => {
-    const inputs = argv.results;
+    const inputs = argv.results ?? [];
     let results;
     try {
       results = (await Promise.all(inputs.map(readResultFile))).flat();
@@ -42,13 +46,13 @@ export const reportCommand = {
       process.exitCode = EXIT.USAGE;
       return;
     }
-    const out = argv.output ?? defaultReportPath(inputs);
+    const out = argv.out ?? defaultReportPath(inputs);
     const html = await renderHtmlReport(results);
     try {
       await writeFileAtomic(out, html);
     } catch (err) {
       process.stderr.write(
-        `twstorm: cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with -o\n`,
+        `twstorm: cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out\n`,
       );
       process.exitCode = EXIT.RUN_FAILED;
       return;

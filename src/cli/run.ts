@@ -1,21 +1,29 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, loadScenarioFile, ScenarioError } from '../scenario/index.js';
+import { expandMatrix, loadScenarioFile, ScenarioError, type Scenario, type Variant } from '../scenario/index.js';
 import { missingSysctlProblems } from '../environment/sysctl.js';
 import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
 import path from 'node:path';
-import { chooseIsolation, RunError, type RunOutcome } from '../run/run-scenario.js';
+import { existsSync } from 'node:fs';
+import { chooseIsolation, resultStem, RunError, RunInterrupted, timestamp, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
-import { renderRunOutput } from '../report/terminal.js';
+import { renderTerminalSummary } from '../report/terminal.js';
+import { renderTerminalComparison } from '../report/terminal-compare.js';
+import { stripControl } from '../report/escape.js';
 import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { timestamp } from '../run/run-scenario.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
-import { resolveScenarioPath } from '../scenario/bundled.js';
+import { bundledScenarioFiles, resolveScenarioPath } from '../scenario/bundled.js';
+import type { RunResult } from '../metrics/result.js';
+import { describeWriteError, prepareOutDir } from '../run/out-dir.js';
+import { onInterrupt } from './interrupt.js';
+import { closest } from './suggest.js';
+import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
 import { applyShard, shardFrom, ShardError } from '../run/shard.js';
 import { renderSpreadTerminal } from '../report/terminal-spread.js';
+import { repeatCount } from '../run/repeat.js';
 
 interface RunArgs {
   scenario: string;
@@ -68,112 +76,187 @@ export const runCommand = {
         describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range; also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
       })
       .example('$0 run client-closes-first', 'the default storm')
-      .example('$0 run client-closes-first --repeat 5 --out baseline/', 'a baseline the compare gate can judge noise against')
-      .example('$0 run client-closes-first --shard 2/4', 'the second of four copies; "twstorm merge" combines them')
-      .example('$0 run scenarios/server-closes-first.yaml --out reports/ --set connections=20000', '')
-      .example('$0 run port-exhaustion --set "environment.sysctls.net.ipv4.ip_local_port_range=40000 40999"', ''),
+      .example('$0 run client-closes-first --repeat 5 --out baseline/', '')
+      .example('$0 run client-closes-first --shard 2/4', '')
+      .example('$0 run server-closes-first --set connections=20000', '')
+      .example('$0 run my-scenario.yaml --out /tmp/reports', ''),
   handler: async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
-    const overrides = [...argv.set];
-    if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
-    if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
-    const file = resolveScenarioPath(argv.scenario);
-    // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
-    // lacks are checked with the file's other problems, so all of them come in one go.
-    let scenario = await loadScenarioFile(file, overrides, {
-      checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
-    });
-    let shardInfo = null;
-    try {
-      const shard = shardFrom(argv.shard);
-      if (shard) ({ scenario, info: shardInfo } = applyShard(scenario, shard));
-    } catch (err) {
-      if (err instanceof ShardError) throw new ScenarioError([err.message]);
-      throw err;
-    }
-    const variants = expandMatrix(scenario, file);
-    // The doctor's checks for this scenario, before anything starts: refusing now beats
-    // failing half-way (an open-file limit below the concurrency, no namespace for netns).
-    const checks = await preflight(scenario);
-    const failed = checks.filter((c) => c.status === 'fail');
-    const warned = checks.filter((c) => c.status === 'warn');
-    if (failed.length + warned.length > 0) {
-      process.stderr.write(`${formatChecks([...failed, ...warned], { color: wantsColor(process.stderr) })}\n`);
-    }
-    if (failed.length > 0) {
-      throw new RunError(`not started: ${failed.length} pre-flight check(s) failed (see above; "twstorm doctor" shows them all)`);
-    }
-    // Options Node lacks come from the native socket layer: refuse now, naming the option.
-    for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [scenario]) requireSocketFeatures(v);
-    const choice = chooseIsolation(scenario.environment.isolation);
-    if (choice.fallbackReason) {
-      process.stderr.write(
-        `twstorm: WARNING: no network namespace could be made (${choice.fallbackReason}); ` +
-          `running on the HOST network instead. Sysctls will not be applied.\n`,
-      );
-    }
-    // Between two matrix runs no child is there to receive a Ctrl-C: remember it and stop.
-    let stop = false;
-    const onSignal = (): void => {
-      stop = true;
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const outcomes = await runSet(scenario, variants, argv.out, choice, {
-        before: (index, total, variant) => {
-          if (variant && !argv.json) process.stderr.write(`twstorm: run ${index + 1}/${total}: ${variant.label}\n`);
-        },
-        stopRequested: () => stop,
-        shard: shardInfo,
-      });
-      const results = outcomes.map((o) => o.result);
-      if (results.length === 0) {
-        process.stderr.write('twstorm: interrupted before the first run started; nothing was written\n');
-        process.exitCode = EXIT.INTERRUPTED;
-        return;
-      }
-      const reports = await writeHtmlReports(outcomes, argv.out, scenario.name);
-      if (argv.json) {
-        process.stdout.write(`${JSON.stringify(variants.length > 0 || results.length > 1 ? results : results[0], null, 1)}\n`);
+    // Results are files: a pager that closed early silences the summary, not the run.
+    continueOnClosedPipe();
+    // The first Ctrl-C (or SIGTERM) stops the load and keeps the partial result; a second one
+    // stops at once. The run process hears of it from this process (run-scenario.ts). Taken
+    // over first thing, so a Ctrl-C during the checks below still ends with one clear line.
+    const stop = new AbortController();
+    const force = new AbortController();
+    const unsubscribe = onInterrupt((_signal, count) => {
+      if (count === 1) {
+        process.stderr.write('\ntwstorm: stopping: the partial result is being written (interrupt again to quit at once)\n');
+        stop.abort();
       } else {
-        process.stdout.write(renderRunOutput(outcomes, reports));
-        const spread = renderSpreadTerminal(results);
-        if (spread) process.stdout.write(`\n${spread}\n`);
+        force.abort();
       }
-      let thresholdsFailed = false;
-      if (Object.keys(scenario.thresholds).length > 0) {
-        for (const result of results) {
-          const outcomes = evaluateThresholds(result.scenario.thresholds, result);
-          thresholdsFailed ||= outcomes.some((o) => !o.pass);
-          const heading = result.variant ? `${result.variant.label}\n` : '';
-          // With --json, stdout carries only the JSON; the verdicts go to stderr.
-          (argv.json ? process.stderr : process.stdout).write(`${heading}${formatThresholds(outcomes)}\n`);
-        }
-      }
-      if (stop || results.some((r) => r.interrupted)) process.exitCode = EXIT.INTERRUPTED;
-      else if (thresholdsFailed && argv.thresholds) process.exitCode = EXIT.THRESHOLDS_FAILED;
+    });
+    try {
+      await runHandler(argv, stop, force);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      unsubscribe();
     }
   },
 };
 
-/**
- * One HTML report beside each result JSON, and for a matrix one comparison over all variants
- * (named like the scenario). Returns the paths, the most useful one (comparison) last.
- */
-async function writeHtmlReports(outcomes: RunOutcome[], outDir: string, name: string): Promise<string[]> {
-  const paths: string[] = [];
-  for (const { result, resultPath } of outcomes) {
-    const htmlPath = resultPath.replace(/\.json$/, '.html');
-    await writeFileAtomic(htmlPath, await renderHtmlReport([result]));
-    paths.push(htmlPath);
+async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController): Promise<void> {
+  const overrides = [...argv.set];
+  if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
+  if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
+  const file = await findScenario(argv.scenario);
+  // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
+  // lacks are checked with the file's other problems, so all of them come in one go.
+  let scenario = await loadScenarioFile(file, overrides, {
+    checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
+  });
+  let shardInfo = null;
+  try {
+    const shard = shardFrom(argv.shard);
+    if (shard) ({ scenario, info: shardInfo } = applyShard(scenario, shard));
+  } catch (err) {
+    if (err instanceof ShardError) throw new ScenarioError([err.message]);
+    throw err;
+  }
+  const variants = expandMatrix(scenario, file);
+  // --out is created and written to before any traffic: a long run that cannot save its
+  // result (read-only, full, a name too long, a file in the way) is refused now, not after.
+  const outDir = await prepareOutDir(argv.out, probeNames(scenario, variants, shardInfo));
+  // The doctor's checks for this scenario, before anything starts: refusing now beats
+  // failing half-way (an open-file limit below the concurrency, no namespace for netns).
+  const checks = await preflight(scenario);
+  const failed = checks.filter((c) => c.status === 'fail');
+  const warned = checks.filter((c) => c.status === 'warn');
+  if (failed.length + warned.length > 0) {
+    process.stderr.write(`${formatChecks([...failed, ...warned], { color: wantsColor(process.stderr) })}\n`);
+  }
+  if (failed.length > 0) {
+    throw new RunError(`not started: ${failed.length} pre-flight check(s) failed (see above; "twstorm doctor" shows them all)`);
+  }
+  // Options Node lacks come from the native socket layer: refuse now, naming the option.
+  for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [scenario]) requireSocketFeatures(v);
+  const choice = chooseIsolation(scenario.environment.isolation);
+  if (choice.fallbackReason) {
+    process.stderr.write(
+      `twstorm: WARNING: no network namespace could be made (${choice.fallbackReason}); ` +
+        `running on the HOST network instead. Sysctls will not be applied.\n`,
+    );
+  }
+  let exitCode: number = EXIT.OK;
+  const worse = (code: number): void => {
+    // 130 (interrupted) beats 1 (failed) beats 3 (a threshold failed).
+    const rank = (c: number): number => [EXIT.OK, EXIT.THRESHOLDS_FAILED, EXIT.RUN_FAILED, EXIT.INTERRUPTED].indexOf(c as 0);
+    if (rank(code) > rank(exitCode)) exitCode = code;
+  };
+  const matrix = variants.length > 0;
+  // Several blocks (a matrix, repeats) are set apart by a blank line.
+  const several = matrix || repeatCount(scenario) > 1;
+  let outcomes: RunOutcome[];
+  try {
+    outcomes = await runSet(scenario, variants, outDir, choice, {
+      control: { stop: stop.signal, force: force.signal, progress: !argv.json && process.stderr.isTTY === true },
+      stopRequested: () => stop.signal.aborted,
+      shard: shardInfo,
+      before: (index, total, variant) => {
+        if (variant && !argv.json) process.stderr.write(`twstorm: run ${index + 1}/${total}: ${variant.label}\n`);
+      },
+      // Each variant's summary and report as soon as it is done: a matrix takes minutes.
+      after: async (outcome) => {
+        const html = await writeHtmlReport([outcome.result], outcome.resultPath.replace(/\.json$/, '.html'), outcome.resultPath);
+        if (html === null) worse(EXIT.RUN_FAILED);
+        if (!argv.json) {
+          // Each block ends with its files; a blank line before the next (renderRunOutput's layout).
+          process.stdout.write(`${renderTerminalSummary(outcome.result, outcome.resultPath, html ?? undefined)}\n${several ? '\n' : ''}`);
+        }
+        if (outcome.result.failed) {
+          process.stderr.write(`twstorm: the run failed: ${outcome.result.failed}; the partial result is in ${outcome.resultPath}\n`);
+          worse(EXIT.RUN_FAILED);
+        }
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof RunInterrupted)) throw err;
+    process.stderr.write(`twstorm: ${err.message}\n`);
+    process.exitCode = EXIT.INTERRUPTED;
+    return;
+  }
+  const results = outcomes.map((o) => o.result);
+  if (results.length === 0) {
+    process.stderr.write('twstorm: interrupted before the first run started; nothing was measured or written\n');
+    process.exitCode = EXIT.INTERRUPTED;
+    return;
   }
   if (outcomes.length > 1) {
-    const comparison = path.resolve(outDir, `${name}-${timestamp()}.html`);
-    await writeFileAtomic(comparison, await renderHtmlReport(outcomes.map((o) => o.result)));
-    paths.push(comparison);
+    const comparison = path.join(outDir, `${scenario.name}-${timestamp()}.html`);
+    const html = await writeHtmlReport(results, comparison, outcomes.map((o) => o.resultPath).join(' '));
+    if (html === null) worse(EXIT.RUN_FAILED);
+    if (!argv.json) {
+      const line = html === null ? '' : `\n\nHTML report comparing all ${results.length} runs: ${stripControl(html)}`;
+      process.stdout.write(`${renderTerminalComparison(results)}${line}\n`);
+    }
   }
-  return paths;
+  if (argv.json) process.stdout.write(`${JSON.stringify(matrix || results.length > 1 ? results : results[0], null, 1)}\n`);
+  else {
+    // Repeats: the spread of each figure over the set.
+    const spread = renderSpreadTerminal(results);
+    if (spread) process.stdout.write(`\n${spread}\n`);
+  }
+  if (Object.keys(scenario.thresholds).length > 0) {
+    let thresholdsFailed = false;
+    for (const result of results) {
+      const verdicts = evaluateThresholds(result.scenario.thresholds, result);
+      thresholdsFailed ||= verdicts.some((o) => !o.pass);
+      const heading = result.variant ? `${result.variant.label}\n` : '';
+      // With --json, stdout carries only the JSON; the verdicts go to stderr.
+      (argv.json ? process.stderr : process.stdout).write(`${heading}${formatThresholds(verdicts)}\n`);
+    }
+    if (thresholdsFailed && argv.thresholds) worse(EXIT.THRESHOLDS_FAILED);
+  }
+  if (stop.signal.aborted || results.some((r) => r.interrupted)) worse(EXIT.INTERRUPTED);
+  process.exitCode = exitCode;
+}
+
+/** A path as given, or a bundled scenario's name; a near miss gets a "did you mean". */
+async function findScenario(arg: string): Promise<string> {
+  const file = resolveScenarioPath(arg);
+  if (existsSync(file)) return file;
+  const names = (await bundledScenarioFiles()).map((f) => path.basename(f).replace(/\.(ya?ml|json)$/, ''));
+  const guess = closest(arg, names);
+  throw new ScenarioError([
+    `no scenario file or bundled scenario named "${arg}"${guess ? `; did you mean ${guess}?` : ''} ("twstorm list" shows the bundled ones)`,
+  ]);
+}
+
+/**
+ * The longest file names the run will write in --out (the HTML report's `.partial` is the
+ * longest per run), for the probe before the load. The timestamp is now's: same length.
+ */
+function probeNames(scenario: Scenario, variants: Variant[], shard: { index: number; count: number } | null): string[] {
+  const stems = variants.length > 0 ? variants.map((v) => resultStem(v.scenario, v)) : [resultStem(scenario, null)];
+  const shardTag = shard ? `-shard${shard.index + 1}of${shard.count}` : '';
+  const repeats = Math.max(1, ...(variants.length > 0 ? variants.map((v) => repeatCount(v.scenario)) : [repeatCount(scenario)]));
+  const repeatTag = repeats > 1 ? `-r${repeats}of${repeats}` : '';
+  return [...new Set(stems)].map((stem) => `${stem}${shardTag}-${timestamp()}${repeatTag}.html.partial`);
+}
+
+/**
+ * Writes one HTML report; returns its path, or null when it could not be written (a disk that
+ * filled during the run): the result JSON is kept, and the message says where and how to render
+ * it later.
+ */
+async function writeHtmlReport(results: RunResult[], htmlPath: string, kept: string): Promise<string | null> {
+  try {
+    await writeFileAtomic(htmlPath, await renderHtmlReport(results));
+    return htmlPath;
+  } catch (err) {
+    process.stderr.write(
+      `twstorm: the HTML report could not be written (${describeWriteError(err, htmlPath)}); ` +
+        `the result JSON is kept: ${kept}; render it elsewhere with "twstorm report ${kept} --out <file.html>"\n`,
+    );
+    return null;
+  }
 }

@@ -65,8 +65,8 @@ export const serveCommand = {
       .option('response', { type: 'number', default: 64, describe: 'Bytes to reply with' })
       .option('backlog', { type: 'number', default: 4096, describe: 'listen() backlog (capped by net.core.somaxconn)' })
       .check(checkServeArgs)
-      .example('$0 serve --port 7000 --close-first server', 'TIME_WAIT lands on this server')
-      .example('$0 serve --protocol http --port 8080 --policy close-after', 'HTTP; closes after every response (try curl, wrk)'),
+      .example('$0 serve --port 7000 --close-first server', '')
+      .example('$0 serve --protocol http --policy close-after', ''),
   handler: async (argv: ArgumentsCamelCase<ServeArgs>): Promise<void> => {
     if (argv.protocol === 'http') return serveHttp(argv);
     const server = createEchoServer({

@@ -51,11 +51,11 @@ export const statesCommand = {
         type: 'string',
         describe: 'Look inside another network namespace: a name from "ip netns list" or a PID (root)',
       })
-      .example('$0 states', 'states on this host, per side, per destination')
-      .example('$0 states --by remote', 'which peer holds the TIME_WAIT')
-      .example('$0 states --by process --state ESTABLISHED', 'who owns the open connections')
-      .example('$0 states --watch 500ms', 'live, with rates and TcpExt counters')
-      .example('sudo $0 states --netns 4242 --json', 'the namespace of process 4242, for scripts'),
+      .example('$0 states', 'this host, per side')
+      .example('$0 states --by remote', 'who holds the TIME_WAIT')
+      .example('$0 states --by process --state ESTABLISHED', '')
+      .example('$0 states --watch 500ms', 'live, with rates')
+      .example('sudo $0 states --netns 4242 --json', ''),
   handler: async (argv: ArgumentsCamelCase<StatesArgs>): Promise<void> => {
     try {
       const entered = process.env[NETNS_ENTERED_ENV];
@@ -108,7 +108,7 @@ export const statesCommand = {
     } catch (err) {
       if (err instanceof NetnsError) {
         process.stderr.write(`twstorm: ${err.message}\n`);
-        process.exitCode = EXIT.RUN_FAILED;
+        process.exitCode = err.usage ? EXIT.USAGE : EXIT.RUN_FAILED;
         return;
       }
       throw err;

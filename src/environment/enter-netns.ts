@@ -9,7 +9,15 @@ import { constants, accessSync, statSync } from 'node:fs';
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
 
-export class NetnsError extends Error {}
+export class NetnsError extends Error {
+  /** `usage`: the argument names nothing that exists (exit 2); otherwise the machine said no (exit 1). */
+  constructor(
+    message: string,
+    readonly usage = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface NetnsTarget {
   spec: string;
@@ -26,7 +34,7 @@ export interface NetnsTarget {
 export function resolveNetns(spec: string): NetnsTarget {
   const isPid = /^[0-9]+$/.test(spec);
   if (!isPid && !/^[A-Za-z0-9_.-]+$/.test(spec)) {
-    throw new NetnsError(`--netns "${spec}": expected a namespace name (as in "ip netns list") or a process id`);
+    throw new NetnsError(`--netns "${spec}": expected a namespace name (as in "ip netns list") or a process id`, true);
   }
   const path = isPid ? `/proc/${spec}/ns/net` : `/run/netns/${spec}`;
   let target;
@@ -39,6 +47,7 @@ export function resolveNetns(spec: string): NetnsTarget {
         isPid
           ? `--netns ${spec}: no process ${spec} (${path} does not exist); give the PID of a process inside the namespace`
           : `--netns ${spec}: no network namespace named "${spec}" (${path} does not exist); "ip netns list" shows the named ones, or give a PID`,
+        true,
       );
     }
     throw new NetnsError(`--netns ${spec}: cannot look at ${path} (${code}): run as root`);

@@ -1,6 +1,7 @@
 // Runs a child in the foreground with our stdio and waits for it: the way twstorm hands a
 // job to a copy of itself inside a network namespace (unshare, nsenter).
 import { spawn } from 'node:child_process';
+import { withParentDeathSignal } from './parent-death.js';
 
 export interface ForegroundExit {
   code: number | null;
@@ -15,7 +16,9 @@ export interface ForegroundExit {
  */
 export function runInForeground(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ForegroundExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
+    // Dies with this process (parent-death.ts): no orphan re-exec outlives a kill -9.
+    const [cmd, ...rest] = withParentDeathSignal([command, ...args], 'TERM');
+    const child = spawn(cmd!, rest, { stdio: 'inherit', env });
     const forward = (): void => {
       child.kill('SIGINT');
     };

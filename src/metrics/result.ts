@@ -110,6 +110,8 @@ export interface RunResult {
   endedAt: string;
   interrupted: boolean;
   stoppedBy: StopReason;
+  /** Set when the run failed (the server child died, every connection failed, the driver broke): why, in one line. The figures are what was measured until then. */
+  failed?: string;
   /** When the load began and ended, in ms on the run clock that every `t` and `...AtMs` uses (absent in results from before 0.1.0 was released). */
   load?: { startMs: number; endMs: number };
   environment: EnvironmentInfo;

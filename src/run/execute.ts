@@ -18,7 +18,7 @@ import { buildResult, type DriverCost, type RunResult } from '../metrics/result.
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
-import { startProgress } from './progress.js';
+import { formatCount, formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 
 /** Idle connections are cut after this long so a peer that never closes cannot hang the run. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -131,6 +131,7 @@ function runLoad(
 /**
  * The load, and with `server.restart` its second act: stop the server, try to listen again,
  * resume. Connections of the resumed load are refused (ECONNREFUSED) while nothing listens.
+ * An abort (Ctrl-C, or the server child dying) ends whichever phase is under way.
  */
 async function runPhases(
   scenario: Scenario,
@@ -143,7 +144,8 @@ async function runPhases(
   const first = await runLoad(scenario, server.ports, stats, clock, signal);
   const restartPlan = scenario.server.restart;
   if (restartPlan === null || signal.aborted) return { load: first, restart: null };
-  const restart = await server.restart({ epochMs, timeoutMs: restartPlan.timeout, retryEveryMs: restartPlan.retryEvery });
+  note(`restart phase: the server stops listening and tries again for up to ${restartPlan.timeout / 1000} s`);
+  const restart = await server.restart({ epochMs, timeoutMs: restartPlan.timeout, retryEveryMs: restartPlan.retryEvery }, signal);
   for (const attempt of restart.attempts) {
     if (attempt.code !== null) stats.series.add(`serverErrors.${attempt.code}`, attempt.tMs);
   }
@@ -153,6 +155,37 @@ async function runPhases(
     load: { started: first.started + second.started, stoppedBy: second.stoppedBy, startMs: first.startMs, endMs: second.endMs },
     restart,
   };
+}
+
+/** One line on stderr about where the run is; tests and CI logs wait on these. */
+function note(text: string): void {
+  process.stderr.write(`twstorm: ${text}\n`);
+}
+
+/** What ends the load, for the progress line and the "load started" note. */
+function progressTarget(scenario: Scenario): ProgressTarget {
+  const resume = scenario.server.restart?.resume ?? 0;
+  return scenario.protocol === 'http'
+    ? { count: scenario.http.requests + resume, unit: 'requests', durationMs: scenario.duration }
+    : { count: scenario.connections + resume, unit: 'connections', durationMs: scenario.duration };
+}
+
+/**
+ * Why a run that went through is still a failure: nothing it measured is the phenomenon. Every
+ * connection failing (ENETUNREACH, EMFILE, PEER_CLOSED_EARLY…) means the setup, not the storm,
+ * was measured; the figures are kept, marked.
+ */
+export function failureOf(stats: LoadStats, interrupted: boolean): string | null {
+  if (interrupted) return null;
+  if (stats.attempted === 0) return 'the load driver attempted no connection';
+  const top = [...stats.errors]
+    .sort((a, b) => b[1].total - a[1].total)
+    .slice(0, 3)
+    .map(([code, count]) => `${code} ${count.total}`)
+    .join(', ');
+  if (stats.failed >= stats.attempted) return `every connection failed (${stats.attempted} attempted${top ? `: ${top}` : ''})`;
+  if (stats.requests.total > 0 && stats.requests.ok === 0) return `every HTTP request failed (${stats.requests.total} sent${top ? `: ${top}` : ''})`;
+  return null;
 }
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
@@ -173,22 +206,48 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
     server = await startServerProcess(serverConfig(scenario));
+    const target = progressTarget(scenario);
+    let live: Progress | undefined;
     sampler = startSamplerWorker({
       sampleMs: scenario.sample,
       censusMs: scenario.census,
       serverPorts: server.ports,
       epochMs,
+      // Live samples cost a message per tick: only when a progress line shows them.
+      ...(job.progress ? { onSample: (sample) => live?.timeWait(sample.sockstat.tw) } : {}),
     });
     // The baseline sample must come before the first SYN, or counter deltas miss the start.
     await sampler.ready;
+    // The load stops on Ctrl-C and when the server child dies: loading a dead server would
+    // record its ECONNREFUSED as if it were the phenomenon.
+    const stopLoad = new AbortController();
+    const onAbort = (): void => stopLoad.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stopLoad.abort();
+    let failed: string | null = null;
+    void server.died.then((why) => {
+      failed ??= why;
+      stopLoad.abort();
+    });
     const stats = new LoadStats(scenario.sample);
-    const progress = startProgress(stats, clock);
+    live = startProgress(stats, clock, target, { enabled: job.progress });
     const cost = measureCost();
-    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, signal).finally(() => progress.stop());
+    if (!stopLoad.signal.aborted) {
+      note(`load started: ${formatCount(target.count)} ${target.unit} or ${formatSeconds(target.durationMs)}, whichever comes first`);
+    }
+    const loadStartMs = clock();
+    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, stopLoad.signal)
+      .catch((err: Error): { load: Omit<LoadOutcome, 'stoppedBy'> & Pick<RunResult, 'stoppedBy'>; restart: RestartOutcome | null } => {
+        // A driver that could not start or broke down: what it counted so far is kept, marked.
+        failed ??= `the load driver failed: ${err.message}`;
+        return { load: { started: stats.attempted, stoppedBy: 'error', startMs: loadStartMs, endMs: clock() }, restart: null };
+      })
+      .finally(() => live?.stop());
+    signal.removeEventListener('abort', onAbort);
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).
-    if (!signal.aborted) await sleep(scenario.tail, signal);
+    if (!stopLoad.signal.aborted) await sleep(scenario.tail, signal);
     const samples = await sampler.stop();
     sampler = undefined;
     const { port, ports } = server;
@@ -199,13 +258,17 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });
     server = undefined;
+    const interrupted = signal.aborted;
+    failed ??= failureOf(stats, interrupted);
     const result = buildResult({
       version: VERSION,
       scenario,
       variant: job.variant,
       startedAt,
       endedAt: new Date(),
-      stoppedBy: load.stoppedBy,
+      // Ctrl-C wins over whatever phase was under way (a restart that was cut short included);
+      // a load cut short by anything else (the server child died) stopped on an error.
+      stoppedBy: interrupted ? 'interrupted' : load.stoppedBy === 'interrupted' ? 'error' : load.stoppedBy,
       load,
       environment,
       server: { host: scenario.server.host, port, ports, stats: serverStats, restart },
@@ -220,11 +283,19 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       // Per-thread shares sit beside the driver's cost; not a threshold figure (an array).
       if (perThread) Object.assign(result.summary.driver, { threads: perThread });
     }
-    return result;
+    return failed === null ? result : markFailed(result, failed);
   } finally {
     await sampler?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
   }
+}
+
+/** The result with `failed` set, placed beside `interrupted` and `stoppedBy` where a reader looks. */
+function markFailed(result: RunResult, reason: string): RunResult {
+  const entries = Object.entries(result);
+  const at = entries.findIndex(([key]) => key === 'stoppedBy') + 1;
+  entries.splice(at, 0, ['failed', reason]);
+  return Object.fromEntries(entries) as unknown as RunResult;
 }
 
 export async function writeResult(result: RunResult, path: string): Promise<void> {

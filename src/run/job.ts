@@ -1,4 +1,7 @@
-// What the outer process hands to the run process it starts inside the namespace.
+// What the outer process hands to the run process it starts inside the namespace, and the
+// messages on the IPC channel between them. The job travels over the channel, not in a temp
+// file: nothing is left in /tmp when either side is killed, and the channel doubles as a
+// lifeline (the run process stops when it closes).
 import type { Scenario } from '../scenario/index.js';
 import type { Isolation } from '../environment/namespace.js';
 import type { RunVariant } from '../metrics/result.js';
@@ -11,4 +14,12 @@ export interface RunJob {
   how: string;
   /** Where the run process writes its result JSON. */
   resultPath: string;
+  /** Draw the live progress line on stderr (a terminal, and not --json). */
+  progress: boolean;
 }
+
+/** Outer → run process. */
+export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop' };
+
+/** Run process → outer: why it could not produce a result (one line for the user). */
+export type FromRun = { type: 'error'; message: string };

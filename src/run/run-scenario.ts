@@ -1,15 +1,16 @@
 // The outer half of `twstorm run`: choose the isolation, start the run process inside a fresh
-// network namespace, wait for its result file. The run process (execute.ts) does the work;
+// network namespace, hand it the job over IPC, wait for its result file. The run process (execute.ts) does the work;
 // keeping it separate means the namespace and every socket in it vanish when it exits.
-import { mkdir, mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
-import { runInForeground, type ForegroundExit } from '../environment/foreground.js';
+import type { ForegroundExit } from '../environment/foreground.js';
+import { withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../metrics/result.js';
-import type { RunJob } from './job.js';
+import type { FromRun, RunJob, ToRun } from './job.js';
 
 export class RunError extends Error {}
 
@@ -41,10 +42,29 @@ export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** A run's file name without the timestamp and extension: the scenario, and the variant's slug. */
+export function resultStem(scenario: Scenario, variant: { slug: string } | null): string {
+  return variant ? `${scenario.name}-${variant.slug}` : scenario.name;
+}
+
 export interface RunOutcome {
   result: RunResult;
   resultPath: string;
 }
+
+/** The run process was stopped (Ctrl-C, twice) before it wrote anything. */
+export class RunInterrupted extends RunError {}
+
+export interface RunControl {
+  /** Ctrl-C: the run process stops the load and writes the partial result. */
+  stop: AbortSignal;
+  /** A second Ctrl-C: the run process is killed at once, nothing more is written. */
+  force: AbortSignal;
+  /** Let the run process draw its live progress line. */
+  progress: boolean;
+}
+
+const NEVER = new AbortController().signal;
 
 export async function runScenario(
   scenario: Scenario,
@@ -53,35 +73,58 @@ export async function runScenario(
   variant: (RunVariant & { slug: string }) | null = null,
   /** Appended to the file name, e.g. "-shard2of4": copies started in the same second must not share a file. */
   suffix = '',
+  control: RunControl = { stop: NEVER, force: NEVER, progress: false },
 ): Promise<RunOutcome> {
-  await mkdir(outDir, { recursive: true });
-  const stem = `${variant ? `${scenario.name}-${variant.slug}` : scenario.name}${suffix}`;
-  const resultPath = path.resolve(outDir, `${stem}-${timestamp()}.json`);
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-'));
+  const resultPath = path.resolve(outDir, `${resultStem(scenario, variant)}${suffix}-${timestamp()}.json`);
+  const job: RunJob = {
+    scenario,
+    variant: variant && { label: variant.label, values: variant.values },
+    isolation: choice.isolation,
+    how: choice.how,
+    resultPath,
+    progress: control.progress,
+  };
+  // The run process gets its own session (detached), so a terminal's Ctrl-C reaches only this
+  // process, which passes it on as a 'stop' message. A signal straight to the run process while
+  // Node is still loading would kill it before it could save anything (the "SIGINT in the first
+  // 0.4 s gives exit 1 and no result" bug); a message waits in the channel until it listens.
+  // SIGTERM as its parent-death signal: if this process is killed, the run stops and still
+  // writes its partial result.
+  const [command, ...args] = withParentDeathSignal([...choice.prefix, process.execPath, CLI_ENTRY, '__inside'], 'TERM');
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true });
+  let reported: string | null = null;
+  child.on('message', (message: FromRun) => {
+    if (message.type === 'error') reported = message.message;
+  });
+  const send = (message: ToRun): void => {
+    if (child.connected) child.send(message, (err) => void err);
+  };
+  const stop = (): void => send({ type: 'stop' });
+  const force = (): void => void child.kill('SIGKILL');
+  const exit = new Promise<ForegroundExit>((resolve, reject) => {
+    child.once('error', (err) => reject(new RunError(`could not start the run process (${command}): ${err.message}`)));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  send({ type: 'job', job });
+  control.stop.addEventListener('abort', stop, { once: true });
+  control.force.addEventListener('abort', force, { once: true });
+  if (control.stop.aborted) stop();
+  if (control.force.aborted) force();
+  let exited: ForegroundExit;
   try {
-    const jobPath = path.join(tmp, 'job.json');
-    const job: RunJob = {
-      scenario,
-      variant: variant && { label: variant.label, values: variant.values },
-      isolation: choice.isolation,
-      how: choice.how,
-      resultPath,
-    };
-    await writeFile(jobPath, JSON.stringify(job));
-    const [command, ...args] = [...choice.prefix, process.execPath, CLI_ENTRY, '__inside', jobPath];
-    const exit = await runInForeground(command!, args).catch((err: Error) => {
-      throw new RunError(`could not start the run process (${command}): ${err.message}`);
-    });
-    if (!(await exists(resultPath))) {
-      throw new RunError(`the run process ${describeExit(exit)} without writing a result`);
-    }
-    const result = JSON.parse(await readFile(resultPath, 'utf8')) as RunResult;
-    return { result, resultPath };
+    exited = await exit;
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    control.stop.removeEventListener('abort', stop);
+    control.force.removeEventListener('abort', force);
   }
+  if (!(await exists(resultPath))) {
+    if (reported !== null) throw new RunError(reported);
+    if (control.stop.aborted) throw new RunInterrupted('interrupted before the run process wrote a result; nothing was kept');
+    throw new RunError(`the run process ${describeExit(exited)} without writing a result`);
+  }
+  const result = JSON.parse(await readFile(resultPath, 'utf8')) as RunResult;
+  return { result, resultPath };
 }
-
 const describeExit = (exit: ForegroundExit): string =>
   exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 

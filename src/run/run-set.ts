@@ -1,17 +1,21 @@
 // A scenario with a matrix is several runs: one per variant, one after the other, each in its
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
-import { runScenario, type IsolationChoice, type RunOutcome } from './run-scenario.js';
+import { runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
 import { repeatCount, runRepeated } from './repeat.js';
 import type { ShardInfo } from '../result/provenance.js';
 
 export interface RunSetHooks {
   /** Called before each run with its position, e.g. to print a heading. */
   before?(index: number, total: number, variant: Variant | null): void;
+  /** Called as each run finishes, e.g. to print its summary and write its report at once. */
+  after?(outcome: RunOutcome, index: number, total: number): Promise<void> | void;
   /** Stop after the current run (Ctrl-C between runs). */
   stopRequested?(): boolean;
   /** `--shard i/N`: recorded in every result so `twstorm merge` can check the shares. */
   shard?: ShardInfo | null;
+  /** Passed to each run: Ctrl-C, a second Ctrl-C, the progress line. */
+  control?: RunControl;
 }
 
 export async function runSet(
@@ -27,8 +31,18 @@ export async function runSet(
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
-    const set = await runRepeated(repeatCount(one), variant ? `${one.name}-${variant.slug}` : one.name, () => runScenario(one, outDir, choice, variant, hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : ''), () => hooks.stopRequested?.() ?? false, undefined, hooks.shard ?? null);
+    const suffix = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
+    const set = await runRepeated(
+      repeatCount(one),
+      variant ? `${one.name}-${variant.slug}` : one.name,
+      () => runScenario(one, outDir, choice, variant, suffix, hooks.control),
+      () => hooks.stopRequested?.() ?? false,
+      undefined,
+      hooks.shard ?? null,
+    );
     outcomes.push(...set);
+    // Each run reported under its final file name (a repeat's carries its place in the set).
+    for (const outcome of set) await hooks.after?.(outcome, index, plan.length);
     // An interrupted run means the user wants to stop: the remaining variants do not start.
     if (set.some((o) => o.result.interrupted)) break;
   }

@@ -8,6 +8,7 @@ import { restartListening } from './restart.js';
 import { runClock } from '../util/clock.js';
 
 let server: BundledServer | undefined;
+let restarting: AbortController | undefined;
 
 function createServer(config: ServerConfig): BundledServer {
   return config.kind === 'http' ? createHttpServer(config) : createEchoServer(config);
@@ -43,14 +44,23 @@ async function handle(message: ToServer): Promise<void> {
     }
     case 'restart': {
       if (!server) throw new Error('restart before start');
-      const outcome = await restartListening(server, {
-        timeoutMs: message.timeoutMs,
-        retryEveryMs: message.retryEveryMs,
-        clock: runClock(message.epochMs),
-      });
-      send({ type: 'restarted', outcome });
+      restarting = new AbortController();
+      try {
+        const outcome = await restartListening(server, {
+          timeoutMs: message.timeoutMs,
+          retryEveryMs: message.retryEveryMs,
+          clock: runClock(message.epochMs),
+          signal: restarting.signal,
+        });
+        send({ type: 'restarted', outcome });
+      } finally {
+        restarting = undefined;
+      }
       return;
     }
+    case 'cancel-restart':
+      restarting?.abort();
+      return;
     case 'stats':
       send({ type: 'stats', stats: server?.stats() ?? emptyStats() });
       return;

@@ -1,5 +1,7 @@
 // The parent's handle on the server child process.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { withParentDeathSignal } from '../environment/parent-death.js';
 import type { EchoServerStats } from './echo-server.js';
 import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 import type { RestartOutcome } from './restart.js';
@@ -10,9 +12,18 @@ export interface ServerProcess {
   readonly port: number;
   /** Every port listened on (server.ports consecutive ports). */
   readonly ports: number[];
+  /**
+   * Settles, with what happened, only if the child exits before stop() was asked for: a server
+   * that crashed or was killed mid-run, so the run can stop and say so instead of recording
+   * ECONNREFUSED as if it were measured.
+   */
+  readonly died: Promise<string>;
   stats(): Promise<EchoServerStats>;
-  /** The restart phase: stop listening, try again until it works or the timeout. */
-  restart(options: { epochMs: number; timeoutMs: number; retryEveryMs: number }): Promise<RestartOutcome>;
+  /**
+   * The restart phase: stop listening, try again until it works or the timeout. An abort (Ctrl-C)
+   * ends the attempts at once; the outcome then holds the attempts made so far.
+   */
+  restart(options: { epochMs: number; timeoutMs: number; retryEveryMs: number }, signal?: AbortSignal): Promise<RestartOutcome>;
   /** Stops the server and waits for the child to exit; returns the final counts. */
   stop(): Promise<EchoServerStats>;
 }
@@ -29,11 +40,22 @@ export class ServerStartError extends Error {
   }
 }
 
-const CHILD = new URL('./child.js', import.meta.url);
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
 export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000): Promise<ServerProcess> {
-  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // SIGKILL when this process dies: the server has nothing to save, and an orphan would keep
+  // its ports (and the namespace) alive. See environment/parent-death.ts.
+  const [command, ...args] = withParentDeathSignal([process.execPath, ...process.execArgv, CHILD], 'KILL');
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  let stopping = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const died = exited.then(({ code, signal }) =>
+    stopping
+      ? new Promise<string>(() => undefined)
+      : `the bundled server's process died during the run (${signal ? `killed by ${signal}` : `exit code ${code}`})`,
+  );
   // A send to a child that already died raises 'error' on the child (ERR_IPC_CHANNEL_CLOSED);
   // nextMessage() reports the death itself, so this only keeps it from crashing the run.
   child.on('error', () => undefined);
@@ -51,13 +73,24 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
       pid: child.pid ?? -1,
       port: ports[0] ?? config.port,
       ports,
-      async restart(options) {
-        // The attempts alone may take the whole timeout: wait that long plus the usual margin.
-        const reply = await nextMessage(child, options.timeoutMs + timeoutMs, () =>
-          child.send({ type: 'restart', ...options } satisfies ToServer),
-        );
-        if (reply.type !== 'restarted') throw new Error(`server child answered ${reply.type} to restart`);
-        return reply.outcome;
+      died,
+      async restart(options, signal) {
+        // A Ctrl-C must not wait out the restart timeout: the child ends its attempts when told.
+        const cancel = (): void => {
+          if (child.connected) child.send({ type: 'cancel-restart' } satisfies ToServer);
+        };
+        signal?.addEventListener('abort', cancel, { once: true });
+        try {
+          // The attempts alone may take the whole timeout: wait that long plus the usual margin.
+          const reply = await nextMessage(child, options.timeoutMs + timeoutMs, () => {
+            child.send({ type: 'restart', ...options } satisfies ToServer);
+            if (signal?.aborted) cancel();
+          });
+          if (reply.type !== 'restarted') throw new Error(`server child answered ${reply.type} to restart`);
+          return reply.outcome;
+        } finally {
+          signal?.removeEventListener('abort', cancel);
+        }
       },
       async stats() {
         const reply = await nextMessage(child, timeoutMs, () => child.send({ type: 'stats' } satisfies ToServer));
@@ -65,6 +98,7 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
         return reply.stats;
       },
       async stop() {
+        stopping = true;
         try {
           const reply = await nextMessage(child, timeoutMs, () => child.send({ type: 'stop' } satisfies ToServer));
           await exited;
@@ -79,6 +113,7 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
       },
     };
   } catch (err) {
+    stopping = true;
     child.kill('SIGKILL');
     await exited;
     throw err;
@@ -87,6 +122,11 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
 
 function nextMessage(child: ChildProcess, timeoutMs: number, request: () => void): Promise<FromServer> {
   return new Promise((resolve, reject) => {
+    // Already gone (it died mid-run): no answer will come, and no 'exit' event either.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      reject(new ServerProcessError(`the bundled server's process had already exited (code ${child.exitCode}, signal ${child.signalCode})`));
+      return;
+    }
     const cleanup = (): void => {
       clearTimeout(timer);
       child.off('message', onMessage);

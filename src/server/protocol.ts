@@ -11,6 +11,8 @@ export type ToServer =
   | { type: 'stats' }
   /** `epochMs` is the run clock's origin (performance.timeOrigin + now() units). */
   | { type: 'restart'; epochMs: number; timeoutMs: number; retryEveryMs: number }
+  /** Ctrl-C during the restart phase: stop trying, answer with the attempts made so far. */
+  | { type: 'cancel-restart' }
   | { type: 'stop' };
 
 export type FromServer =

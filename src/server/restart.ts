@@ -23,7 +23,7 @@ export interface RestartOutcome {
 
 export async function restartListening(
   server: BundledServer,
-  options: { timeoutMs: number; retryEveryMs: number; clock: Clock },
+  options: { timeoutMs: number; retryEveryMs: number; clock: Clock; signal?: AbortSignal },
 ): Promise<RestartOutcome> {
   const { clock } = options;
   await server.stopListening();
@@ -38,10 +38,11 @@ export async function restartListening(
     } catch (err) {
       attempts.push({ tMs, code: (err as NodeJS.ErrnoException).code ?? 'UNKNOWN' });
     }
-    if (clock() - stoppedAt + options.retryEveryMs > options.timeoutMs) {
+    // Given up at the timeout, or at once on Ctrl-C (the run records itself as interrupted).
+    if (options.signal?.aborted || clock() - stoppedAt + options.retryEveryMs > options.timeoutMs) {
       return { ok: false, attempts, unavailableMs: round(clock() - stoppedAt), ports: [] };
     }
-    await sleep(options.retryEveryMs);
+    await sleep(options.retryEveryMs, options.signal);
   }
 }
 

@@ -1,89 +1,40 @@
 // The CLI as a user meets it: real processes, real namespaces, exit codes, Ctrl-C.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/metrics/result.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const started: ChildProcess[] = [];
-
-function twstorm(args: string[], options: { detached?: boolean; timeoutMs?: number } = {}): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, ...args], { detached: options.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const timer = setTimeout(() => killGroup(child), options.timeoutMs ?? 60_000);
-  const exit = new Promise<Exit>((resolve) =>
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, exit };
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(child.spawnargs.length && child.pid ? -child.pid : child.pid!, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor, type ProcessId } from '../helpers/cli.js';
 
 /**
  * Starts a run that would go on for a minute, in its own process group (detached), so a test
- * can signal the whole group as a terminal's Ctrl-C does and then check the group is empty;
- * after 2.5 s (the run process and its server child are up) it calls `signal`.
+ * can signal the whole group as a terminal's Ctrl-C does; once the run says its load started
+ * (its whole process tree is up) it calls `signal`, then checks every process of that tree ended.
  */
 async function interruptLongRun(
   outName: string,
   sets: string[],
   signal: (pgid: number) => void,
-): Promise<{ pgid: number; code: number | null; stderr: string; results: RunResult[]; exitAfterSignalMs: number }> {
+): Promise<{ pgid: number; code: number | null; stderr: string; results: RunResult[]; exitAfterSignalMs: number; survivors: ProcessId[] }> {
   const out = path.join(dir, outName);
   const overrides = ['connections=1000000', 'duration=60s', 'rate=300', ...sets].flatMap((s) => ['--set', s]);
-  const { child, exit } = twstorm(['run', 'client-closes-first', '--out', out, ...overrides], { detached: true });
-  const pgid = child.pid!;
-  await new Promise((r) => setTimeout(r, 2500));
+  const run = twstorm(['run', 'client-closes-first', '--out', out, ...overrides], { detached: true });
+  const pgid = run.child.pid!;
+  await run.stderrLine(/load started/);
+  const tree = processTree(pgid);
+  // Interrupted with something measured: once 100 connections were opened in the run's namespace.
+  const runProcess = findInTree(pgid, /__inside/)!.pid;
+  await waitFor(() => activeOpens(runProcess) >= 100, 30_000, '100 connections in the run\'s namespace');
   const sent = Date.now();
   signal(pgid);
-  const { code, stderr } = await exit;
+  const { code, stderr } = await run.exit;
   const exitAfterSignalMs = Date.now() - sent;
+  await waitFor(() => stillRunning(tree).length === 0, 5000, 'the run\'s processes to end').catch(() => undefined);
   const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
   const results = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunResult));
-  return { pgid, code, stderr, results, exitAfterSignalMs };
+  return { pgid, code, stderr, results, exitAfterSignalMs, survivors: stillRunning(tree) };
 }
 
 let dir: string;
@@ -91,7 +42,7 @@ before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-cli-'));
 });
 after(async () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) killGroup(child);
+  killAllStarted();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -193,17 +144,11 @@ describe('twstorm CLI', () => {
 
   it('refuses to start when the open-file limit cannot carry the concurrency (pre-flight)', async () => {
     const out = path.join(dir, 'nofile-out');
-    const child = spawn('prlimit', ['--nofile=150:150', process.execPath, BIN, 'run', 'client-closes-first', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    started.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, stderr } = await twstorm(['run', 'client-closes-first', '--out', out], { prefix: ['prlimit', '--nofile=150:150'] }).exit;
     assert.equal(code, 1, stderr);
     assert.match(stderr, /FAIL\s+open-file limit\s+150 \(hard 150\), but client-closes-first needs 164/);
     assert.match(stderr, /not started: 1 pre-flight check\(s\) failed/);
-    await assert.rejects(readdir(out), { code: 'ENOENT' });
+    assert.doesNotMatch(stderr, /load started/);
   });
 
   it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {
@@ -215,14 +160,14 @@ describe('twstorm CLI', () => {
     assert.equal(result.stoppedBy, 'interrupted');
     assert.ok(result.summary.connections.established > 100, `established ${result.summary.connections.established}`);
     assert.ok(result.summary.connections.attempted < 1_000_000);
-    await waitFor(() => !groupAlive(run.pgid), 5000);
+    assert.deepEqual(run.survivors, []);
   });
 
   it('a SIGTERM to the outer process alone is passed on: partial result, exit 130', async () => {
     const run = await interruptLongRun('term-out', [], (pgid) => process.kill(pgid, 'SIGTERM'));
     assert.equal(run.code, 130, run.stderr);
     assert.equal(run.results[0]?.interrupted, true);
-    await waitFor(() => !groupAlive(run.pgid), 5000);
+    assert.deepEqual(run.survivors, []);
   });
 
   it('a SIGTERM to the whole process group (timeout, CI cancel) still writes the partial result', async () => {
@@ -231,7 +176,7 @@ describe('twstorm CLI', () => {
     const result = run.results[0]!;
     assert.equal(result.interrupted, true);
     assert.ok(result.server.stats.accepted > 100, 'the server child survived to report its counts');
-    await waitFor(() => !groupAlive(run.pgid), 5000);
+    assert.deepEqual(run.survivors, []);
   });
 
   it('Ctrl-C does not wait out a long close.delay', async () => {

@@ -9,7 +9,7 @@ import { executeRun } from '../../src/run/execute.js';
 const [scenarioPath, overridesJson] = process.argv.slice(2);
 const scenario = await loadScenarioFile(scenarioPath!, JSON.parse(overridesJson ?? '[]') as string[]);
 const result = await executeRun(
-  { scenario, variant: null, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '' },
+  { scenario, variant: null, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '', progress: false },
   new AbortController().signal,
 );
 const port = result.server.port;

@@ -261,9 +261,10 @@ if (process.env[CHILD_ENV] === '1') {
     assert.deepEqual(o.states, s.states);
     assert.deepEqual(o.portRange, s.portRange);
 
-    assert.equal(missingName.status, 1);
+    // A --netns that names nothing is a bad argument (exit 2), as the README says.
+    assert.equal(missingName.status, 2);
     assert.match(missingName.stderr, /no network namespace named "twstorm-no-such-namespace".*ip netns list/);
-    assert.equal(missingPid.status, 1);
+    assert.equal(missingPid.status, 2);
     assert.match(missingPid.stderr, /no process 999999999/);
     assert.equal(badState.status, 2);
     assert.match(badState.stderr, /--state TIME_WIAT: expected one of/);

@@ -1,0 +1,20 @@
+// `twstorm … | head -3`: once the reader is gone, writes to stdout fail with EPIPE (Node ignores
+// SIGPIPE, so the error arrives as an 'error' event, and unhandled it is a crash with a stack
+// trace). A command then ends quietly, as `yes | head` does. `run` keeps going instead — its
+// results are files, and cutting a matrix short because a pager closed would lose them — and
+// only stops writing to the closed stream.
+
+let exitOnClose = true;
+
+/** For commands whose real output is files (run): a closed stdout only silences them. */
+export function continueOnClosedPipe(): void {
+  exitOnClose = false;
+}
+
+function onError(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  if (exitOnClose) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+}
+
+process.stdout.on('error', onError);
+process.stderr.on('error', onError);

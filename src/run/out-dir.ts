@@ -1,0 +1,86 @@
+// `--out` is made ready, and proven writable, before any traffic: a run that measures for a
+// minute and then cannot save its result has wasted the minute, and on a full disk left
+// `.partial` files behind. The directory is created one level at a time rather than with
+// mkdir({ recursive: true }), which on Node 20 loops forever (ignoring signals) under /proc.
+import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** `--out` cannot be used; the message names the path, the reason and what to do. */
+export class OutDirError extends Error {}
+
+/** How many bytes the probe writes: a small result's worth, so a nearly full disk shows now. */
+const PROBE_BYTES = 64 * 1024;
+
+const REASONS: Record<string, string> = {
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'a file name is longer than the file system allows (255 bytes)',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a file is in the way',
+  EEXIST: 'a file is in the way',
+  ENOENT: 'it cannot be created there',
+  EIO: 'input/output error',
+};
+
+/** "ENOSPC (no space left on the device)" for an fs error; the message for anything else. */
+export function describeWriteError(err: unknown, file?: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = file ? `${file}: ` : '';
+  if (code) return `${where}${code} (${REASONS[code] ?? (err as Error).message})`;
+  return `${where}${err instanceof Error ? err.message : String(err)}`;
+}
+
+/**
+ * Creates `dir` (and its parents) and writes then removes a probe under each of `fileNames` —
+ * the longest names the run will write, `.partial` suffix included — so a name too long for the
+ * file system, a read-only or full disk, or a file where a directory should be is found now.
+ * Returns the absolute directory.
+ */
+export async function prepareOutDir(dir: string, fileNames: string[]): Promise<string> {
+  const absolute = path.resolve(dir);
+  const fail = (what: string, err: unknown): never => {
+    throw new OutDirError(`--out ${dir}: ${what}: ${describeWriteError(err)}; choose another directory with --out`);
+  };
+  // Each missing level in turn, from the root down.
+  const levels: string[] = [];
+  for (let p = absolute; ; p = path.dirname(p)) {
+    levels.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const level of levels) {
+    const info = await stat(level).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : fail(`cannot look at ${level}`, err)));
+    if (info === null) {
+      await mkdir(level).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : fail(`cannot create ${level}`, err)));
+      const made = await lstat(level).catch((err: unknown) => fail(`cannot create ${level}`, err));
+      if (!made.isDirectory()) fail(`${level} is not a directory`, Object.assign(new Error(''), { code: 'ENOTDIR' }));
+    } else if (!info.isDirectory()) {
+      throw new OutDirError(`--out ${dir}: ${level} is a file, not a directory (a file is in the way); remove it or choose another directory with --out`);
+    }
+  }
+  const block = Buffer.alloc(PROBE_BYTES, 0x20);
+  for (const name of fileNames) {
+    const probe = path.join(absolute, name);
+    let handle;
+    try {
+      handle = await open(probe, 'wx');
+      await handle.write(block);
+      await handle.sync();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+        throw new OutDirError(
+          `--out ${dir}: the result file name would be ${Buffer.byteLength(name)} bytes, more than the file system allows (255): give the scenario a shorter name`,
+        );
+      }
+      fail('cannot write there', err);
+    } finally {
+      // Only a probe this call created is removed, never a file that was there before.
+      if (handle) {
+        await handle.close().catch(() => undefined);
+        await unlink(probe).catch(() => undefined);
+      }
+    }
+  }
+  return absolute;
+}

@@ -1,0 +1,131 @@
+// Signals always win, and a run that failed says so: Ctrl-C at start-up and during a server
+// restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
+// server child that dies mid-run (exit 1, the partial result marked "failed").
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '../../src/metrics/result.js';
+import { activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor } from '../helpers/cli.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-interrupt-'));
+});
+after(async () => {
+  killAllStarted();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function results(out: string): Promise<RunResult[]> {
+  const files = (await readdir(out).catch(() => [])).filter((f) => f.endsWith('.json'));
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(out, f), 'utf8')) as RunResult));
+}
+
+const LONG = ['connections=1000000', 'duration=60s', 'rate=300'].flatMap((s) => ['--set', s]);
+
+describe('signals and failures', () => {
+  it('Ctrl-C while the run process is still starting: exit 130 and a partial result, not exit 1', async () => {
+    const out = path.join(dir, 'startup');
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], { detached: true });
+    const pgid = run.child.pid!;
+    // The moment the run process exists (Node inside it is still loading): the old failure window.
+    // It is found by its command line: the pre-flight checks start short-lived children too.
+    await waitFor(() => findInTree(pgid, /dist\/src\/cli\/main\.js __inside/) !== undefined, 30_000, 'the run process to be started');
+    process.kill(-pgid, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /internal error|without writing a result/);
+    const [result] = await results(out);
+    assert.ok(result, `a partial result is written; stderr: ${stderr}`);
+    assert.equal(result.interrupted, true);
+    assert.equal(result.stoppedBy, 'interrupted');
+  });
+
+  it('Ctrl-C during a server restart does not wait out the restart timeout, and records the interrupt', async () => {
+    const file = path.join(dir, 'restart.yaml');
+    await writeFile(
+      file,
+      [
+        'name: restart-long',
+        'connections: 300',
+        'close: { first: server, client: fin, server: fin }',
+        // Without SO_REUSEADDR the new listener cannot bind over the TIME_WAIT: a minute of retries.
+        'server: { reuseAddr: false, restart: { timeout: 60s, retryEvery: 100ms, resume: 200 } }',
+        'environment: { isolation: netns }',
+        'tail: 100ms',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'restart');
+    const run = twstorm(['run', file, '--out', out], { detached: true });
+    await run.stderrLine(/restart phase/);
+    const sent = Date.now();
+    process.kill(-run.child.pid!, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    const tookMs = Date.now() - sent;
+    assert.equal(code, 130, stderr);
+    assert.ok(tookMs < 30_000, `stopped ${tookMs} ms after the signal, not after the 60 s restart timeout`);
+    const [result] = await results(out);
+    assert.equal(result?.interrupted, true);
+    assert.equal(result?.stoppedBy, 'interrupted');
+    assert.equal(result?.server.restart?.ok, false);
+    assert.ok((result?.server.restart?.attempts.length ?? 0) >= 1, 'the attempts made are kept');
+  });
+
+  it('SIGKILL of `twstorm run` takes the run process and the server child with it, and leaves nothing in the temp dir', async () => {
+    const tmp = await mkdtemp(path.join(dir, 'tmpdir-'));
+    const out = path.join(dir, 'killed');
+    await mkdir(out);
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], {
+      detached: true,
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    await run.stderrLine(/load started/);
+    const tree = processTree(run.child.pid!);
+    assert.ok(tree.length >= 3, `outer, run process and server child: ${JSON.stringify(tree)}`);
+    await waitFor(() => activeOpens(findInTree(run.child.pid!, /__inside/)!.pid) >= 50, 30_000, 'the load to run');
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.exit;
+    await waitFor(() => stillRunning(tree).length === 0, 10_000, 'every process of the run to end').catch(() => undefined);
+    assert.deepEqual(stillRunning(tree), [], 'no process of the run survives its parent');
+    assert.deepEqual(await readdir(tmp), [], 'nothing left in TMPDIR');
+    // The run process got SIGTERM as its parent-death signal: it saved what it had measured.
+    const [result] = await results(out);
+    assert.equal(result?.interrupted, true);
+  });
+
+  it('a second Ctrl-C stops at once: exit 130, and no process of the run survives', async () => {
+    const out = path.join(dir, 'twice');
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], { detached: true });
+    await run.stderrLine(/load started/);
+    const tree = processTree(run.child.pid!);
+    process.kill(-run.child.pid!, 'SIGINT');
+    await run.stderrLine(/stopping: the partial result is being written/);
+    process.kill(-run.child.pid!, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    await waitFor(() => stillRunning(tree).length === 0, 10_000, 'every process of the run to end').catch(() => undefined);
+    assert.deepEqual(stillRunning(tree), []);
+  });
+
+  it('a server child that dies mid-run fails the run: exit 1, one line, the partial result marked "failed"', async () => {
+    const out = path.join(dir, 'server-died');
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG]);
+    await run.stderrLine(/load started/);
+    const runProcess = findInTree(run.child.pid!, /__inside/)!;
+    await waitFor(() => activeOpens(runProcess.pid) >= 50, 30_000, 'the load to run');
+    const server = findInTree(run.child.pid!, /server\/child\.js/)!;
+    process.kill(server.pid, 'SIGKILL');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 1, stderr);
+    const failures = stderr.split('\n').filter((l) => /the run failed/.test(l));
+    assert.equal(failures.length, 1, stderr);
+    assert.match(failures[0]!, /the bundled server's process died during the run \(killed by SIGKILL\); the partial result is in .*\.json$/);
+    const [result] = await results(out);
+    assert.match(result?.failed ?? '', /server's process died/);
+    assert.equal(result?.stoppedBy, 'error');
+    assert.equal(result?.interrupted, false);
+    assert.ok(result!.summary.connections.established >= 50, 'what was measured before is kept');
+  });
+});

@@ -1,0 +1,174 @@
+// The rough edges a first user hits: usage errors are one line with a "did you mean" and a
+// pointer to --help; help text that does not wrap mid-command; one meaning for -o; a closed pipe
+// ends a command quietly; completion; list --json; the progress line only on a terminal.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BIN, killAllStarted, twstorm, type Exit } from '../helpers/cli.js';
+
+after(() => killAllStarted());
+
+/** Exit 2, exactly one line on stderr, nothing on stdout, and the help pointer. */
+function usageError(exit: Exit, line: RegExp): void {
+  assert.equal(exit.code, 2, exit.stderr);
+  assert.equal(exit.stdout, '', 'no help dumped on stdout');
+  const lines = exit.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, exit.stderr);
+  assert.match(lines[0]!, line);
+  assert.match(lines[0]!, /\(see "twstorm( \w+)? --help"\)$/);
+}
+
+const COMMANDS = ['run', 'list', 'serve', 'compare', 'plan', 'report', 'states', 'doctor'];
+
+// Each test is its own short-lived process: they run side by side.
+describe('usage errors', { concurrency: true }, () => {
+  it('a mistyped command: one line with "did you mean"', async () => {
+    usageError(await twstorm(['runn']).exit, /^twstorm: unknown command "runn"; did you mean run\?/);
+  });
+
+  it('a mistyped option: one line naming the option and the likely one', async () => {
+    usageError(await twstorm(['run', 'client-closes-first', '--isolaton', 'netns']).exit, /unknown option: --isolaton \(did you mean --isolation\?\) \(see "twstorm run --help"\)/);
+  });
+
+  it('a mistyped scenario name: exit 2 with "did you mean"', async () => {
+    const exit = await twstorm(['run', 'client-close-first']).exit;
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr.trim(), /^twstorm: no scenario file or bundled scenario named "client-close-first"; did you mean client-closes-first\?/);
+  });
+
+  it('missing arguments name what is needed', async () => {
+    const [compare, report, none] = await Promise.all([twstorm(['compare', 'a.json']).exit, twstorm(['report']).exit, twstorm([]).exit]);
+    usageError(compare, /compare needs <baseline> <current>; got 1 argument \(see "twstorm compare --help"\)/);
+    usageError(report, /report needs <results\.\.>; got 0 arguments/);
+    usageError(none, /name a command: run, list, serve/);
+  });
+
+  it('states --netns with a namespace that does not exist is a bad argument: exit 2', async () => {
+    const exit = await twstorm(['states', '--netns', '999999']).exit;
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr, /--netns 999999: no process 999999/);
+  });
+});
+
+describe('help', { concurrency: true }, () => {
+  it('examples never wrap mid-command', async () => {
+    const helps = await Promise.all(COMMANDS.map((command) => twstorm([command, '--help']).exit));
+    for (const [i, { code, stdout }] of helps.entries()) {
+      const command = COMMANDS[i]!;
+      assert.equal(code, 0);
+      const examples = stdout.split('Examples:\n')[1]?.split('\n\n')[0];
+      if (examples === undefined) continue;
+      for (const line of examples.split('\n').filter((l) => l.trim() !== '')) {
+        // A wrapped example leaves a continuation line that is not a command.
+        assert.match(line, /^ {2}(sudo )?twstorm \S/, `${command} --help: ${JSON.stringify(line)}`);
+        assert.ok(line.length <= 100, `${command} --help: ${line}`);
+      }
+    }
+  });
+
+  it('report --help shows no contradictory [required] [default: []], and -o means --out in run and report', async () => {
+    const report = (await twstorm(['report', '--help']).exit).stdout;
+    assert.doesNotMatch(report, /\[default: \[\]\]/);
+    assert.match(report, /-o, --out\b/);
+    assert.match((await twstorm(['run', '--help']).exit).stdout, /-o, --out\b/);
+  });
+
+  it('completion prints a shell completion script', async () => {
+    const { code, stdout } = await twstorm(['completion']).exit;
+    assert.equal(code, 0);
+    assert.match(stdout, /###-begin-twstorm-completions-###/);
+    assert.match(stdout, /complete .*twstorm/);
+  });
+
+  it('list --json is the bundled scenarios as JSON', async () => {
+    const { code, stdout } = await twstorm(['list', '--json']).exit;
+    assert.equal(code, 0);
+    const list = JSON.parse(stdout) as Array<{ name: string; file: string; description: string }>;
+    const names = list.map((s) => s.name);
+    assert.ok(names.includes('client-closes-first') && names.includes('close-matrix'), names.join(','));
+    assert.ok(list.every((s) => s.file.endsWith('.yaml') && s.description.length > 0));
+  });
+});
+
+/** `twstorm ARGS | head -N`: the exit code and stderr of twstorm itself. */
+function closedPipe(args: string[], lines: number): Promise<Exit> {
+  const child = spawn('bash', ['-c', `"$0" "$@" | head -${lines} >/dev/null; exit "\${PIPESTATUS[0]}"`, process.execPath, BIN, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
+}
+
+describe('a closed pipe', () => {
+  it('`list | head -1` ends quietly', async () => {
+    const { code, stderr } = await closedPipe(['list'], 1);
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
+  });
+
+  it('`run … | head -3` ends quietly, and the run still writes its result', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-pipe-'));
+    try {
+      const { code, stderr } = await closedPipe(['run', 'client-closes-first', '--out', out, '--set', 'connections=200', '--set', 'tail=100ms'], 3);
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /EPIPE|Error|internal/);
+      assert.equal((await readdir(out)).filter((f) => f.endsWith('.json')).length, 1);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('run output', () => {
+  /** `script` (util-linux) gives the CLI a pseudo-terminal, as a user at a terminal has. */
+  function onTerminal(args: string[]): { code: number | null; output: string } {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, output: r.stdout };
+  }
+
+  it('the progress line on a terminal: separators, target, ETA, TIME_WAIT, errors; never with --json or off a terminal', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-progress-'));
+    try {
+      const sets = ['--out', out, '--set', 'connections=2000', '--set', 'rate=1000', '--set', 'tail=100ms'];
+      const tty = onTerminal(['run', 'client-closes-first', ...sets]);
+      assert.equal(tty.code, 0, tty.output);
+      assert.match(tty.output, /\r\x1b\[2K {2}\d+\.\ds\/30s {2}[\d,]+\/2,000 connections {2}ETA \d+s {2}TIME_WAIT [\d,–]+ {2}errors \d+/);
+      const json = onTerminal(['run', 'client-closes-first', '--json', ...sets]);
+      assert.equal(json.code, 0);
+      const progressLine = /\x1b\[2K {2}\d+\.\ds\/|ETA \d+s/;
+      assert.doesNotMatch(json.output, progressLine);
+      const piped = await twstorm(['run', 'client-closes-first', ...sets]).exit;
+      assert.equal(piped.code, 0);
+      assert.doesNotMatch(piped.stderr + piped.stdout, progressLine);
+      assert.doesNotMatch(piped.stderr, /\x1b\[2K/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a matrix prints each variant\'s summary and HTML path as it finishes, then the comparison', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-matrix-'));
+    try {
+      const file = path.join(dir, 'two.yaml');
+      await writeFile(file, 'name: two\nconnections: 100\ntail: 100ms\nenvironment: { isolation: netns }\nmatrix:\n  close.first: [client, server]\n');
+      const { code, stdout, stderr } = await twstorm(['run', file, '--out', dir]).exit;
+      assert.equal(code, 0, stderr);
+      // Each variant's block ends with its own files, before the next variant ran.
+      const blocks = stdout.split(/^HTML report: .*\.html$/m);
+      assert.match(blocks[0]!, /\n\nresult: .*two-client-.*\.json\n$/);
+      assert.equal(blocks.length, 3, stdout);
+      assert.match(blocks[0]!, /The client closed first/);
+      assert.match(blocks[1]!, /server closed first|on the server/i);
+      assert.match(stdout, /^HTML report: .*two-client-\d{8}T\d{6}Z\.html$/m);
+      assert.match(blocks[2]!, /^HTML report comparing all 2 runs: .*two-\d{8}T\d{6}Z\.html$/m);
+      assert.doesNotMatch(stdout, /\n\n\nHTML report/, 'no double blank line before the HTML path');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
