@@ -26,6 +26,7 @@ interface RunArgs {
   thresholds: boolean;
   repeat?: number;
   shard?: string;
+  'allow-remote-target': boolean;
 }
 
 export const runCommand = {
@@ -49,6 +50,11 @@ export const runCommand = {
         choices: ['auto', 'netns', 'host'] as const,
         describe: 'Override environment.isolation (auto: namespace if possible, else host with a warning)',
       })
+      .option('allow-remote-target', {
+        type: 'boolean',
+        default: false,
+        describe: 'Let the scenario\'s `target:` be an address outside loopback (a machine you own); without it a typo cannot load-test someone else\'s',
+      })
       .option('json', {
         type: 'boolean',
         default: false,
@@ -71,11 +77,13 @@ export const runCommand = {
       .example('$0 run client-closes-first --repeat 5 --out baseline/', 'a baseline the compare gate can judge noise against')
       .example('$0 run client-closes-first --shard 2/4', 'the second of four copies; "twstorm merge" combines them')
       .example('$0 run scenarios/server-closes-first.yaml --out reports/ --set connections=20000', '')
+      .example('$0 run client-closes-first --isolation host --set target=127.0.0.1:8080', 'load a server already running on this host')
       .example('$0 run port-exhaustion --set "environment.sysctls.net.ipv4.ip_local_port_range=40000 40999"', ''),
   handler: async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
     const overrides = [...argv.set];
     if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
     if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
+    if (argv['allow-remote-target']) overrides.push('allowRemoteTarget=true');
     const file = resolveScenarioPath(argv.scenario);
     // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
     // lacks are checked with the file's other problems, so all of them come in one go.

@@ -33,6 +33,8 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   const name = result.variant ? `${scenario.name} [${result.variant.label}]` : scenario.name;
   out.push(`twstorm ${result.tool.version} · ${name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
   if (env.notice) out.push(`!! ${env.notice}`);
+  const own = result.server.own;
+  if (own && 'command' in own) out.push(`server: your command "${own.command}" (its output: ${own.logPath}); the bundled server's own counts do not apply`);
   out.push('');
   out.push(row('stopped', `because ${stopReason(result)}`));
   const c = s.connections;

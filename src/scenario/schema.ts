@@ -5,6 +5,7 @@ import { formatDuration } from './duration.js';
 import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
+import { parseTarget } from './target.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -124,9 +125,31 @@ const serverSchema = z
       .nullable()
       .default(null)
       .describe('A phase after the load: stop the server, then try to listen on the same port(s) again at once and every `retryEvery` for up to `timeout`, then resume the load. Each attempt\'s outcome is recorded.'),
+    command: z
+      .union(
+        [
+          text(L.MAX_STRING_LENGTH, 'a shell command line').min(1, { error: 'expected a shell command line or an argv list' }),
+          z
+            .array(text(L.MAX_STRING_LENGTH, 'an argument'))
+            .min(1, { error: 'expected an argv list with at least the program' })
+            .max(1000, { error: 'expected an argv list of at most 1000 arguments' }),
+        ],
+        { error: 'expected a shell command line (string) or an argv list (array of strings)' },
+      )
+      .nullable()
+      .default(null)
+      .describe(
+        'Bring your own server: start this command (a shell string, run with /bin/sh -c, or an argv list) inside the run\'s namespace instead of the bundled server, and wait until something listens on `host`:`port`. It runs in twstorm\'s working directory with TWSTORM_HOME (the twstorm package, where examples/ is), TWSTORM_SERVER_DIR (a scratch directory for this run), TWSTORM_SERVER_HOST and TWSTORM_SERVER_PORT in its environment; its stdout/stderr go to <result>.server.log; at the end it gets SIGTERM, then SIGKILL after `stopTimeout` (its whole process group and PID namespace). It must stay in the foreground (nginx: `daemon off`).',
+      ),
+    readyTimeout: duration(1)
+      .prefault('10s')
+      .describe(`With command: how long to wait for the server to listen on \`port\` before giving up (exit 1 with its last output lines). ${DURATION_HINT}`),
+    stopTimeout: duration()
+      .prefault('5s')
+      .describe(`With command: how long the server may take to exit after SIGTERM before it is killed (SIGKILL). ${DURATION_HINT}`),
   })
   .prefault({})
-  .describe('Where and how the bundled server listens.');
+  .describe('Where and how the bundled server (or the user\'s `command`) listens.');
 
 const clientSchema = z
   .strictObject({
@@ -221,6 +244,22 @@ const httpSchema = z
   .prefault({})
   .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
 
+const targetSchema = text(L.MAX_STRING_LENGTH, '"host:port", "[v6]:port" or an http:// URL')
+  .nullable()
+  .default(null)
+  .transform((value, ctx) => {
+    if (value === null) return null;
+    const target = parseTarget(value);
+    if (typeof target === 'string') {
+      ctx.addIssue({ code: 'custom', message: target, input: value });
+      return z.NEVER;
+    }
+    return target;
+  })
+  .describe(
+    'An external target instead of a server the run starts: "host:port", "[::1]:port" or "http://host:port/" (HTTP). Needs environment.isolation: host; no server is started and no sysctl is changed, and the host\'s own sockets are counted with the run\'s. Only loopback unless allowRemoteTarget (`--allow-remote-target`).',
+  );
+
 export const sysctlKey = z
   .string()
   .regex(SYSCTL_KEY_PATTERN, {
@@ -299,6 +338,11 @@ export const scenarioSchema = z
     server: serverSchema,
     client: clientSchema,
     environment: environmentSchema,
+    target: targetSchema,
+    allowRemoteTarget: z
+      .boolean()
+      .default(false)
+      .describe('Let `target` be an address outside loopback (127.0.0.0/8, ::1, localhost). Set by `twstorm run --allow-remote-target`; off, a typo cannot load-test someone else\'s machine.'),
     sample: duration(10, L.MAX_SAMPLE_MS)
       .prefault('100ms')
       .describe(`How often the cheap kernel files (/proc/net/sockstat, snmp, netstat) are polled; at least 10ms. ${DURATION_HINT}`),
@@ -376,6 +420,23 @@ export const scenarioSchema = z
     if (s.client.localPorts !== null) {
       const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
       if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
+    }
+    if (s.server.command !== null && s.server.restart !== null) {
+      problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');
+    }
+    if (s.server.command !== null && (s.server.port === 0 || s.server.ports > 1)) {
+      problem(['server', 'port'], 'with server.command, set the one fixed port the command listens on (not 0, server.ports 1)');
+    }
+    if (s.target !== null) {
+      const where = (message: string, path: Array<string | number> = ['target']): void =>
+        ctx.addIssue({ code: 'custom', path, message, input: s.target?.text });
+      if (s.environment.isolation !== 'host') {
+        where('an external target needs environment.isolation: host (a fresh namespace holds only the run\'s own loopback), or --isolation host');
+      }
+      if (s.server.command !== null) where('target and server.command exclude each other: either twstorm starts your server or it loads one already running');
+      if (!s.target.loopback && !s.allowRemoteTarget) {
+        where(`${s.target.host} is not a loopback address: twstorm refuses to load someone else's machine by accident; pass --allow-remote-target if this is yours`);
+      }
     }
   })
   .describe(
