@@ -5,6 +5,7 @@ import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
+import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { EchoServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
@@ -153,6 +154,10 @@ async function runPhases(
 }
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
+  if (job.scenario.environment.topology === 'routed') {
+    await initHistograms();
+    return executeRoutedRun(job, signal, serverConfig);
+  }
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   await initHistograms();

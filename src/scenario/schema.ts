@@ -270,6 +270,55 @@ export const sysctlKey = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
   });
 
+const sysctlRecord = (what: string) =>
+  z
+    .record(sysctlKey, z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+    .default({})
+    .describe(`topology routed: per-namespace sysctls of ${what}, applied over environment.sysctls.`);
+
+const labHostSchema = (what: string) =>
+  z.strictObject({ sysctls: sysctlRecord(what) }).prefault({}).describe(`topology routed: ${what}.`);
+
+const natSchema = z
+  .strictObject({
+    addresses: integer(1, 254).default(1).describe('Pool addresses (198.19.1.1 onwards, inside 198.18.0.0/15).'),
+    ports: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range like "40000-40099"' })
+      .default('1024-65535')
+      .describe('Source ports the router may give each pool address, low-high.'),
+    randomFully: z.boolean().default(false).describe('nft `random-fully`: a random port per connection instead of the kernel\'s search from the start of the range.'),
+  })
+  .nullable()
+  .default(null)
+  .describe('topology routed: SNAT in the router to a pool of addresses × ports (a NAT gateway, a Kubernetes node). One translated tuple per pool address and port per destination.');
+
+const conntrackSchema = z
+  .strictObject({
+    max: integer(1, L.MAX_COUNT)
+      .nullable()
+      .default(null)
+      .describe('nf_conntrack_max. Linux lets only the host\'s namespace change it, so a run refuses it (twstorm never changes host settings); kept so the refusal says why.'),
+    timeouts: z
+      .partialRecord(
+        z.enum(['syn_sent', 'syn_recv', 'established', 'fin_wait', 'close_wait', 'last_ack', 'time_wait', 'close', 'unacknowledged', 'max_retrans'], {
+          error: 'expected a TCP conntrack state like "time_wait"',
+        }),
+        // The kernel's longest default (established) is 5 days; 10 days is room enough.
+        integer(1, 864_000),
+      )
+      .default({})
+      .describe('Seconds per TCP state (net.netfilter.nf_conntrack_tcp_timeout_<state>, per namespace), e.g. {time_wait: 120}.'),
+  })
+  .nullable()
+  .default(null)
+  .describe('topology routed: the router\'s connection tracking (always on in a routed lab; observed over time).');
+
+const routerSchema = z
+  .strictObject({ sysctls: sysctlRecord('the router'), nat: natSchema, conntrack: conntrackSchema })
+  .prefault({})
+  .describe('topology routed: the router between the client hosts and the server host.');
+
 const environmentSchema = z
   .strictObject({
     isolation: z
@@ -285,6 +334,15 @@ const environmentSchema = z
       .describe(
         'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (the list is in scenarios/README.md), and each must exist on this kernel.',
       ),
+    topology: z
+      .enum(['loopback', 'routed'])
+      .default('loopback')
+      .describe('"loopback": server and client on one lo in the run\'s namespace. "routed": client hosts, a router and a server host, each a namespace of its own joined by veth pairs (198.18.0.0/15, 2001:2::/48), so TIME_WAIT, counters and sysctls are per host; see docs/lab.md.'),
+    clients: integer(1, 64).default(1).describe('topology routed: how many client hosts; each runs its own driver with `connections` of its own.'),
+    ipv6: z.boolean().default(false).describe('topology routed: connect over IPv6 (2001:2::/48) instead of IPv4 (198.18.0.0/15).'),
+    client: labHostSchema('each client host'),
+    server: labHostSchema('the server host'),
+    router: routerSchema,
   })
   .prefault({})
   .describe('The network environment the run happens in.');
@@ -420,6 +478,32 @@ export const scenarioSchema = z
     if (s.client.localPorts !== null) {
       const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
       if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
+    }
+    const env = s.environment;
+    const labProblem = (path: Array<string | number>, message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
+    if (env.topology === 'routed') {
+      if (env.isolation === 'host') labProblem(['environment', 'topology'], 'a routed lab is built inside the run\'s own namespace: it needs environment.isolation netns or auto', env.topology);
+      if (s.target !== null) labProblem(['target'], 'a routed lab has its own server host: leave target out', s.target.text);
+      if (s.server.ports > 1 || s.server.restart !== null || s.server.listeners > 1) {
+        labProblem(['server'], 'topology routed runs one server port without the restart phase or extra listeners', s.server.ports);
+      }
+      if (s.client.sourceAddresses.length > 0 || s.client.bind) labProblem(['client'], 'topology routed: each client host uses its own address; leave client.sourceAddresses and client.bind out', s.client.bind);
+      const nat = env.router.nat;
+      if (nat !== null) {
+        const [low, high] = nat.ports.split('-').map(Number) as [number, number];
+        if (low < 1 || high > 65535 || low > high) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535', nat.ports);
+      }
+    } else {
+      const used: Array<[Array<string>, boolean]> = [
+        [['environment', 'clients'], env.clients !== 1],
+        [['environment', 'ipv6'], env.ipv6],
+        [['environment', 'client', 'sysctls'], Object.keys(env.client.sysctls).length > 0],
+        [['environment', 'server', 'sysctls'], Object.keys(env.server.sysctls).length > 0],
+        [['environment', 'router', 'sysctls'], Object.keys(env.router.sysctls).length > 0],
+        [['environment', 'router', 'nat'], env.router.nat !== null],
+        [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
+      ];
+      for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)', undefined);
     }
     if (s.server.command !== null && s.server.restart !== null) {
       problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');

@@ -31,6 +31,7 @@ export function serverLogPath(resultPath: string, scratch: string): string {
 export async function startOwnServer(
   scenario: Scenario,
   resultPath: string,
+  where: { enter?: readonly string[]; procRoot?: string } = {},
 ): Promise<(ServerProcess & { facts(): UserServerFacts | { target: string } }) | null> {
   if (scenario.target !== null) {
     const text = scenario.target.text;
@@ -47,6 +48,7 @@ export async function startOwnServer(
       logPath: serverLogPath(resultPath, scratch),
       readyTimeoutMs: scenario.server.readyTimeout,
       stopTimeoutMs: scenario.server.stopTimeout,
+      ...where,
       env: {
         TWSTORM_HOME,
         TWSTORM_SERVER_DIR: scratch,

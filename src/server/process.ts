@@ -31,8 +31,14 @@ export class ServerStartError extends Error {
 
 const CHILD = new URL('./child.js', import.meta.url);
 
-export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000): Promise<ServerProcess> {
-  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+/**
+ * `enter`: an argv prefix that puts the child in another network namespace (the routed lab's
+ * server host: `nsenter --net=/proc/PID/ns/net --`); nsenter execs node with the IPC channel
+ * (an inherited fd named in NODE_CHANNEL_FD) intact.
+ */
+export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000, enter: readonly string[] = []): Promise<ServerProcess> {
+  const via = enter.length > 0 ? { execPath: enter[0]!, execArgv: [...enter.slice(1), process.execPath, ...process.execArgv] } : {};
+  const child = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', ...via });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A send to a child that already died raises 'error' on the child (ERR_IPC_CHANNEL_CLOSED);
   // nextMessage() reports the death itself, so this only keeps it from crashing the run.

@@ -30,7 +30,9 @@ export interface UserServerOptions {
   /** Extra environment for the command (TWSTORM_SERVER_DIR etc.). */
   env?: Record<string, string>;
   cwd?: string;
-  /** Where to look for the listener; a test can point it elsewhere. */
+  /** An argv prefix that enters another network namespace (the routed lab's server host). */
+  enter?: readonly string[];
+  /** Where to look for the listener (/proc/<pid> of a process in the server's namespace). */
   procRoot?: string;
 }
 
@@ -133,7 +135,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   const fd = openSync(options.logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...options.env },
