@@ -36,7 +36,7 @@ export interface RoutedLabSpec {
 export interface RoutedLab {
   clients: LabHost[];
   server: LabHost;
-  /** argv prefix that runs a command inside a host: nsenter --net=… -- */
+  /** argv prefix that runs a command inside a host, tied to this process: setpriv --pdeathsig KILL -- nsenter --net=… -- */
   enter(host: LabHost): string[];
   /** Runs a command inside a host and returns its stdout. */
   exec(host: LabHost, argv: readonly string[], input?: string): Promise<string>;
@@ -118,7 +118,9 @@ async function writeSysctlIn(prefix: readonly string[], key: string, value: stri
 export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
   const holders: ChildProcess[] = [];
   const hosts: LabHost[] = [];
-  const enter = (host: LabHost): string[] => ['nsenter', `--net=${host.netnsPath}`, '--'];
+  // Whatever runs inside a host dies with this process too (a driver would otherwise keep its
+  // client namespace alive after a SIGKILLed run).
+  const enter = (host: LabHost): string[] => ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', `--net=${host.netnsPath}`, '--'];
   const teardown = async (): Promise<void> => {
     await Promise.all(
       holders.splice(0).map(
