@@ -47,6 +47,17 @@ describe('routed runs', () => {
     assert.equal(lab.router.conntrack.counters['drop'], lab.router.conntrack.counters['insert_failed']);
   });
 
+  it('conntrack-time-wait, shortened: the router forgets at its own timeout, the client host keeps its 60 s', async () => {
+    // time_wait 2 s in the router instead of 120 s, so the test need not wait two minutes: the
+    // point is that the router's TIME_WAIT clock is its own (a per-namespace sysctl), not the hosts'.
+    const { result } = await runInNetns('conntrack-time-wait', ['connections=200', 'environment.router.conntrack.timeouts.time_wait=2', 'tail=5s', 'census=250ms'], 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    const samples = lab.router.conntrack.samples;
+    assert.equal(lab.router.conntrack.peakTimeWait, 200);
+    assert.equal(samples.at(-1)!.states['TIME_WAIT'] ?? 0, 0, 'the router dropped its entries after 2 s');
+    assert.equal(result.summary.timeWait.end, 200, 'the client host still holds every TIME_WAIT');
+  });
+
   it('SIGKILL of the routed run process leaves no host namespace holder and no client driver', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-kill-'));
     const holders = (): number[] =>
