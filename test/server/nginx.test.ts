@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { runInNetns } from '../helpers/netns.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
-const SMALL = ['http.requests=600', 'tail=300ms', 'census=200ms'];
+const SMALL = ['matrix={}', 'http.requests=600', 'tail=300ms', 'census=200ms'];
 
 /** PIDs of processes whose command line contains `mark`. */
 function pidsWith(mark: string): number[] {
