@@ -58,6 +58,13 @@ describe('routed runs', () => {
     assert.equal(result.summary.timeWait.end, 200, 'the client host still holds every TIME_WAIT');
   });
 
+  it('IPv6 on loopback (::1): server-closes-first puts TIME_WAIT on the server, as ss sees it', async () => {
+    const { result, ss } = await runInNetns('server-closes-first', ['server.host="::1"', 'connections=300', ...SMALL]);
+    assert.equal(result.summary.connections.completed, 300);
+    assert.equal(result.summary.timeWait.peakServer, result.summary.ports.distinct);
+    assert.deepEqual(ss, { client: 0, server: result.summary.ports.distinct });
+  });
+
   it('SIGKILL of the routed run process leaves no host namespace holder and no client driver', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-kill-'));
     const holders = (): number[] =>

@@ -142,7 +142,7 @@ function mergeHistograms(encoded: string[]): string {
  * TIME_WAIT peaks per host), latencies come from the merged histograms, and the time series
  * are client1's. The server side is the server host's own census; `lab` keeps every host.
  */
-function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date): LabResult {
+function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
   const base = clients[0]!;
   const serverPeak = lab.hosts.find((h) => h.role === 'server')?.timeWaitPeak ?? 0;
   const s = clients.map((r) => r.summary);
@@ -208,7 +208,7 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
     environment: {
       ...base.environment,
       isolation: 'netns',
-      how: `routed lab: ${clients.length} client host(s), router, server host (${base.environment.how.replace(/^routed lab, client host \S+$/, 'namespaces per host')})`,
+      how: `routed lab: ${clients.length} client host(s) → router (the run's namespace, ${how}) → server host, a namespace each`,
       notice: null,
     },
     summary,
@@ -305,7 +305,7 @@ export async function executeRoutedRun(
       serverCensus: serverCensus.map((x) => ({ t: x.t, states: x.census.server as Record<string, number> })),
     };
     const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
-    const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt);
+    const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt, job.how);
     return {
       ...result,
       server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },

@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { clientAddresses, SERVER_ADDRESSES, type HostAddresses } from './addresses.js';
+import { EnvironmentError } from '../namespace.js';
 
 const run = promisify(execFile);
 
@@ -44,7 +45,8 @@ export interface RoutedLab {
   teardown(): Promise<void>;
 }
 
-export class TopologyError extends Error {}
+/** The lab could not be built or run; an EnvironmentError, so the CLI prints it as one line (exit 1). */
+export class TopologyError extends EnvironmentError {}
 
 /** What a routed lab needs from this machine, checked before anything is built. */
 export async function missingForRoutedLab(): Promise<string[]> {
