@@ -21,15 +21,22 @@ describe('routed runs', () => {
     const clients = lab.hosts.filter((h) => h.role === 'client');
     assert.equal(clients.length, 3);
     for (const host of clients) {
-      assert.equal(host.summary!.connections.established, 1000, host.name);
-      assert.deepEqual(host.summary!.errors, { EADDRNOTAVAIL: 100 }, host.name);
-      assert.equal(host.summary!.timeWait.peakClient, 1000, host.name);
+      const s = host.summary!;
+      // The host's whole 1,000-port range ends in TIME_WAIT, read in that host. (On a busy
+      // machine a connection or two may end without TIME_WAIT — reset — and free its port
+      // again, so established can pass 1,000 by that many; the range is what is asserted.)
+      assert.equal(s.timeWait.peakClient, 1000, host.name);
+      assert.equal(s.ports.distinct, 1000, host.name);
+      assert.ok(s.connections.established >= 1000, `${host.name}: ${s.connections.established}`);
+      assert.equal(s.connections.attempted, 1100, host.name);
+      assert.ok((s.errors['EADDRNOTAVAIL'] ?? 0) > 0, `${host.name} ran out of its own ports`);
     }
-    assert.equal(result.summary.connections.established, 3000);
-    assert.equal(result.summary.errors['EADDRNOTAVAIL'], 300);
-    assert.equal(result.summary.ports.distinct, 3000);
+    const established = clients.reduce((n, h) => n + h.summary!.connections.established, 0);
+    assert.equal(result.summary.connections.established, established);
+    assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
+    assert.equal(result.summary.timeWait.peakClient, 3000);
     const server = lab.hosts.find((h) => h.role === 'server')!;
-    assert.equal(server.kernel!['TcpPassiveOpens'], 3000, 'counted in the server host\'s own namespace');
+    assert.equal(server.kernel!['TcpPassiveOpens'], established, 'counted in the server host\'s own namespace');
     assert.equal(server.timeWaitPeak, 0);
     assert.equal(lab.router.conntrack.peakTimeWait, 3000);
     // The router itself holds no socket of the run: the hosts do.
