@@ -98,7 +98,9 @@ describe('routed runs', () => {
       let mine: number[] = [];
       // Up: the client host's driver runs (a descendant running __inside inside the lab).
       while (Date.now() < deadline) {
-        mine = holders().filter((p) => !before.has(p));
+        // Only this run's holders: another lab (a parallel test) may be up at the same time.
+        const ours = new Set(descendants(child.pid!));
+        mine = holders().filter((p) => !before.has(p) && ours.has(p));
         const drivers = descendants(child.pid!).filter((p) => {
           try {
             return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('client1.job.json');
