@@ -1,10 +1,13 @@
 // `twstorm plan`: parse, call, print. Capacity from the model, or held against a measured run.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResultFile, CompareInputError } from '../compare/index.js';
+import { computeNatLimit, renderNatLimit, type NatLimit, type NatLimitInputs } from '../plan/nat-limit.js';
 import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
 import { EXIT } from './exit-codes.js';
 
 interface PlanArgs {
+  'nat-pool'?: string;
+  'conntrack-time-wait': number;
   'port-range'?: string;
   'time-wait'?: number;
   sources?: number;
@@ -47,9 +50,12 @@ export const planCommand = {
       .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT' })
       .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
       .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
+      .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
+      .option('conntrack-time-wait', { type: 'number', default: 120, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
       .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')
       .example('$0 plan --rate 2000 --sources 4 --keep-alive 50%', '')
+      .example('$0 plan --rate 2000 --nat-pool 1x1000', '')
       .example('$0 plan --from reports/<result>.json', ''),
   handler: async (argv: ArgumentsCamelCase<PlanArgs>): Promise<void> => {
     if (argv.from !== undefined) {
@@ -72,6 +78,26 @@ export const planCommand = {
       throw err;
     }
     const plan = computePlan(resolved.inputs);
-    process.stdout.write(argv.json ? `${JSON.stringify({ ...resolved, plan }, null, 1)}\n` : `${renderPlan(resolved.inputs, resolved.sources, plan)}\n`);
+    let nat: { inputs: NatLimitInputs; limit: NatLimit } | null = null;
+    const natPool = argv['nat-pool'];
+    if (natPool !== undefined) {
+      const m = /^(\d+)x(\d+)$/.exec(natPool);
+      const ctTw = argv['conntrack-time-wait'];
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 65535) usage(`--nat-pool: expected ADDRESSESxPORTS like 1x100, got ${JSON.stringify(natPool)}`);
+      if (!(ctTw > 0)) usage(`--conntrack-time-wait: expected seconds > 0, got ${ctTw}`);
+      const inputs: NatLimitInputs = {
+        poolAddresses: Number(m![1]),
+        poolPorts: Number(m![2]),
+        destinations: resolved.inputs.destinations,
+        conntrackTimeWaitSec: ctTw,
+        newConnPerSec: plan.newConnPerSec,
+      };
+      nat = { inputs, limit: computeNatLimit(inputs) };
+    }
+    process.stdout.write(
+      argv.json
+        ? `${JSON.stringify({ ...resolved, plan, ...(nat ? { nat } : {}) }, null, 1)}\n`
+        : `${renderPlan(resolved.inputs, resolved.sources, plan)}${nat ? renderNatLimit(nat.inputs, nat.limit) : ''}\n`,
+    );
   },
 };

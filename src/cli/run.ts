@@ -34,6 +34,7 @@ interface RunArgs {
   thresholds: boolean;
   repeat?: number;
   shard?: string;
+  'allow-remote-target': boolean;
 }
 
 export const runCommand = {
@@ -57,6 +58,11 @@ export const runCommand = {
         choices: ['auto', 'netns', 'host'] as const,
         describe: 'Override environment.isolation (auto: namespace if possible, else host with a warning)',
       })
+      .option('allow-remote-target', {
+        type: 'boolean',
+        default: false,
+        describe: 'Let the scenario\'s `target:` be an address outside loopback (a machine you own); without it a typo cannot load-test someone else\'s',
+      })
       .option('json', {
         type: 'boolean',
         default: false,
@@ -79,7 +85,8 @@ export const runCommand = {
       .example('$0 run client-closes-first --repeat 5 --out baseline/', '')
       .example('$0 run client-closes-first --shard 2/4', '')
       .example('$0 run server-closes-first --set connections=20000', '')
-      .example('$0 run my-scenario.yaml --out /tmp/reports', ''),
+      .example('$0 run my-scenario.yaml --out /tmp/reports', '')
+      .example('$0 run client-closes-first --isolation host --set target=127.0.0.1:8080', ''),
   handler: async (argv: ArgumentsCamelCase<RunArgs>): Promise<void> => {
     // Results are files: a pager that closed early silences the summary, not the run.
     continueOnClosedPipe();
@@ -108,6 +115,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   const overrides = [...argv.set];
   if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
   if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
+  if (argv['allow-remote-target']) overrides.push('allowRemoteTarget=true');
   const file = await findScenario(argv.scenario);
   // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
   // lacks are checked with the file's other problems, so all of them come in one go.

@@ -23,6 +23,7 @@ import {
   twReuseCheck,
 } from './checks.js';
 import { gatherFacts, type Facts } from './facts.js';
+import { labCheck, labScenarioChecks, probeLabAbility } from '../environment/topology/preflight.js';
 
 export { formatChecks, wantsColor } from './render.js';
 export { worstStatus, type Check, type CheckStatus } from './check.js';
@@ -45,7 +46,8 @@ export async function preflight(scenario: Scenario): Promise<Check[]> {
     nft: false,
     timeWait: false,
   });
-  return scenarioChecks(scenario, facts);
+  const lab = scenario.environment.topology === 'routed' ? labScenarioChecks(scenario, await probeLabAbility()) : [];
+  return [...scenarioChecks(scenario, facts), ...lab];
 }
 
 export interface DoctorReport {
@@ -93,7 +95,9 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
     openFilesCheck(facts, needs),
     timeWaitNowCheck(facts),
   ];
-  const perScenario = scenarios.map((s) => scenarioVerdict(s, scenarioChecks(s, facts), facts));
+  const labAbility = await probeLabAbility();
+  machine.push(labCheck(labAbility));
+  const perScenario = scenarios.map((s) => scenarioVerdict(s, [...scenarioChecks(s, facts), ...labScenarioChecks(s, labAbility)], facts));
   return {
     schema: 'twstorm/doctor@1',
     status: worstStatus([...machine, ...perScenario]),

@@ -70,6 +70,11 @@ export interface ServerFacts {
   stats: EchoServerStats;
   /** The restart phase, each bind attempt with its outcome (absent without server.restart). */
   restart?: RestartOutcome | null;
+  /**
+   * Not the bundled server: the user's `server.command` (its output file and how it exited) or
+   * an external `target`. The bundled server's own counts (`stats`) are then all zero.
+   */
+  own?: { command: string; logPath: string; exit: { code: number | null; signal: string | null; killed: boolean } | null } | { target: string };
 }
 
 /** The server's own errors plus its failed listen attempts: a bind failure is an error too. */

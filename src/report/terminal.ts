@@ -9,6 +9,7 @@ import { stripControl } from './escape.js';
 import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
+import { renderLabLines } from './terminal-lab.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = [
   ['TcpActiveOpens', 'ActiveOpens'],
@@ -33,6 +34,8 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   const name = result.variant ? `${scenario.name} [${result.variant.label}]` : scenario.name;
   out.push(`twstorm ${result.tool.version} · ${name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
   if (env.notice) out.push(`!! ${env.notice}`);
+  const own = result.server.own;
+  if (own && 'command' in own) out.push(`server: your command "${stripControl(own.command)}" (its output: ${stripControl(own.logPath)}); the bundled server's own counts do not apply`);
   out.push('');
   out.push(row('stopped', `because ${stopReason(result)}`));
   const c = s.connections;
@@ -100,6 +103,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
     row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 connections), ` +
       `event-loop delay p99 ${ms(d.eventLoopDelayMs.p99)} ms, max ${ms(d.eventLoopDelayMs.max)} ms`),
   );
+  out.push(...renderLabLines(result));
   out.push(row('sysctls', Object.entries(env.sysctls).map(([k, v]) => `${k.replace(/^net\.(ipv4|core)\./, '')}=${v ?? '–'}`).join('  ')));
   out.push('');
   for (const line of story(result)) out.push(`→ ${line}`);

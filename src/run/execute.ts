@@ -4,6 +4,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
+import { startOwnServer, withTarget } from '../server/own-server.js';
+import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { EchoServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
@@ -14,7 +16,7 @@ import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
-import { buildResult, type DriverCost, type RunResult } from '../metrics/result.js';
+import { buildResult, type DriverCost, type RunResult, type ServerFacts } from '../metrics/result.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
@@ -189,7 +191,12 @@ export function failureOf(stats: LoadStats, interrupted: boolean): string | null
 }
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
-  const { scenario } = job;
+  if (job.scenario.environment.topology === 'routed') {
+    await initHistograms();
+    return executeRoutedRun(job, signal, serverConfig);
+  }
+  // With `target:` the driver connects to the target, not to server.host:port.
+  const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
   if (scenario.protocol === 'tcp' || scenario.http.client === 'raw') prewarmEngine(scenario.threads);
   await initHistograms();
@@ -197,15 +204,18 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     ...DEFAULT_SYSCTLS,
     ...scenario.environment.sysctls,
   });
+  if (scenario.target) {
+    environment.notice = `EXTERNAL TARGET ${scenario.target.text}: no server was started; the host's own sockets on port ${scenario.target.port} are counted as the server side, and every other host socket in the census too. ${environment.notice ?? ''}`.trim();
+  }
   if (environment.notice) process.stderr.write(`twstorm: ${environment.notice}\n`);
 
   const epochMs = performance.timeOrigin + performance.now();
   const clock = runClock(epochMs);
   const startedAt = new Date();
-  let server: ServerProcess | undefined;
+  let server: (ServerProcess & { facts?(): ServerFacts['own'] }) | undefined;
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
-    server = await startServerProcess(serverConfig(scenario));
+    server = (await startOwnServer(scenario, job.resultPath)) ?? (await startServerProcess(serverConfig(scenario)));
     const target = progressTarget(scenario);
     let live: Progress | undefined;
     sampler = startSamplerWorker({
@@ -251,6 +261,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const samples = await sampler.stop();
     sampler = undefined;
     const { port, ports } = server;
+    const handle = server;
     // A server child that died (killed with the process group, crashed) must not cost the
     // result: the driver's and the kernel's figures stand on their own.
     const serverStats = await server.stop().catch((err: Error): EchoServerStats => {
@@ -271,7 +282,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       stoppedBy: interrupted ? 'interrupted' : load.stoppedBy === 'interrupted' ? 'error' : load.stoppedBy,
       load,
       environment,
-      server: { host: scenario.server.host, port, ports, stats: serverStats, restart },
+      server: { host: scenario.server.host, port, ports, stats: serverStats, restart, ...(handle.facts ? { own: handle.facts() } : {}) },
       stats,
       samples,
       driver,

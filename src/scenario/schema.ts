@@ -5,6 +5,7 @@ import { formatDuration } from './duration.js';
 import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
+import { parseTarget } from './target.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -124,9 +125,31 @@ const serverSchema = z
       .nullable()
       .default(null)
       .describe('A phase after the load: stop the server, then try to listen on the same port(s) again at once and every `retryEvery` for up to `timeout`, then resume the load. Each attempt\'s outcome is recorded.'),
+    command: z
+      .union(
+        [
+          text(L.MAX_STRING_LENGTH, 'a shell command line').min(1, { error: 'expected a shell command line or an argv list' }),
+          z
+            .array(text(L.MAX_STRING_LENGTH, 'an argument'))
+            .min(1, { error: 'expected an argv list with at least the program' })
+            .max(1000, { error: 'expected an argv list of at most 1000 arguments' }),
+        ],
+        { error: 'expected a shell command line (string) or an argv list (array of strings)' },
+      )
+      .nullable()
+      .default(null)
+      .describe(
+        'Bring your own server: start this command (a shell string, run with /bin/sh -c, or an argv list) inside the run\'s namespace instead of the bundled server, and wait until something listens on `host`:`port`. It runs in twstorm\'s working directory with TWSTORM_HOME (the twstorm package, where examples/ is), TWSTORM_SERVER_DIR (a scratch directory for this run), TWSTORM_SERVER_HOST and TWSTORM_SERVER_PORT in its environment; its stdout/stderr go to <result>.server.log; at the end it gets SIGTERM, then SIGKILL after `stopTimeout` (its whole process group and PID namespace). It must stay in the foreground (nginx: `daemon off`).',
+      ),
+    readyTimeout: duration(1)
+      .prefault('10s')
+      .describe(`With command: how long to wait for the server to listen on \`port\` before giving up (exit 1 with its last output lines). ${DURATION_HINT}`),
+    stopTimeout: duration()
+      .prefault('5s')
+      .describe(`With command: how long the server may take to exit after SIGTERM before it is killed (SIGKILL). ${DURATION_HINT}`),
   })
   .prefault({})
-  .describe('Where and how the bundled server listens.');
+  .describe('Where and how the bundled server (or the user\'s `command`) listens.');
 
 const clientSchema = z
   .strictObject({
@@ -225,6 +248,22 @@ const httpSchema = z
   .prefault({})
   .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
 
+const targetSchema = text(L.MAX_STRING_LENGTH, '"host:port", "[v6]:port" or an http:// URL')
+  .nullable()
+  .default(null)
+  .transform((value, ctx) => {
+    if (value === null) return null;
+    const target = parseTarget(value);
+    if (typeof target === 'string') {
+      ctx.addIssue({ code: 'custom', message: target, input: value });
+      return z.NEVER;
+    }
+    return target;
+  })
+  .describe(
+    'An external target instead of a server the run starts: "host:port", "[::1]:port" or "http://host:port/" (HTTP). Needs environment.isolation: host; no server is started and no sysctl is changed, and the host\'s own sockets are counted with the run\'s. Only loopback unless allowRemoteTarget (`--allow-remote-target`).',
+  );
+
 export const sysctlKey = z
   .string()
   .regex(SYSCTL_KEY_PATTERN, {
@@ -234,6 +273,55 @@ export const sysctlKey = z
     const problem = sysctlNameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
   });
+
+const sysctlRecord = (what: string) =>
+  z
+    .record(sysctlKey, z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+    .default({})
+    .describe(`topology routed: per-namespace sysctls of ${what}, applied over environment.sysctls.`);
+
+const labHostSchema = (what: string) =>
+  z.strictObject({ sysctls: sysctlRecord(what) }).prefault({}).describe(`topology routed: ${what}.`);
+
+const natSchema = z
+  .strictObject({
+    addresses: integer(1, 254).default(1).describe('Pool addresses (198.19.1.1 onwards, inside 198.18.0.0/15).'),
+    ports: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range like "40000-40099"' })
+      .default('1024-65535')
+      .describe('Source ports the router may give each pool address, low-high.'),
+    randomFully: z.boolean().default(false).describe('nft `random-fully`: a random port per connection instead of the kernel\'s search from the start of the range.'),
+  })
+  .nullable()
+  .default(null)
+  .describe('topology routed: SNAT in the router to a pool of addresses × ports (a NAT gateway, a Kubernetes node). One translated tuple per pool address and port per destination.');
+
+const conntrackSchema = z
+  .strictObject({
+    max: integer(1, L.MAX_COUNT)
+      .nullable()
+      .default(null)
+      .describe('nf_conntrack_max. Linux lets only the host\'s namespace change it, so a run refuses it (twstorm never changes host settings); kept so the refusal says why.'),
+    timeouts: z
+      .partialRecord(
+        z.enum(['syn_sent', 'syn_recv', 'established', 'fin_wait', 'close_wait', 'last_ack', 'time_wait', 'close', 'unacknowledged', 'max_retrans'], {
+          error: 'expected a TCP conntrack state like "time_wait"',
+        }),
+        // The kernel's longest default (established) is 5 days; 10 days is room enough.
+        integer(1, 864_000),
+      )
+      .default({})
+      .describe('Seconds per TCP state (net.netfilter.nf_conntrack_tcp_timeout_<state>, per namespace), e.g. {time_wait: 120}.'),
+  })
+  .nullable()
+  .default(null)
+  .describe('topology routed: the router\'s connection tracking (always on in a routed lab; observed over time).');
+
+const routerSchema = z
+  .strictObject({ sysctls: sysctlRecord('the router'), nat: natSchema, conntrack: conntrackSchema })
+  .prefault({})
+  .describe('topology routed: the router between the client hosts and the server host.');
 
 const environmentSchema = z
   .strictObject({
@@ -250,6 +338,15 @@ const environmentSchema = z
       .describe(
         'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (the list is in scenarios/README.md), and each must exist on this kernel.',
       ),
+    topology: z
+      .enum(['loopback', 'routed'])
+      .default('loopback')
+      .describe('"loopback": server and client on one lo in the run\'s namespace. "routed": client hosts, a router and a server host, each a namespace of its own joined by veth pairs (198.18.0.0/15, 2001:2::/48), so TIME_WAIT, counters and sysctls are per host; see docs/lab.md.'),
+    clients: integer(1, 64).default(1).describe('topology routed: how many client hosts; each runs its own driver with `connections` of its own.'),
+    ipv6: z.boolean().default(false).describe('topology routed: connect over IPv6 (2001:2::/48) instead of IPv4 (198.18.0.0/15).'),
+    client: labHostSchema('each client host'),
+    server: labHostSchema('the server host'),
+    router: routerSchema,
   })
   .prefault({})
   .describe('The network environment the run happens in.');
@@ -307,6 +404,11 @@ export const scenarioSchema = z
     server: serverSchema,
     client: clientSchema,
     environment: environmentSchema,
+    target: targetSchema,
+    allowRemoteTarget: z
+      .boolean()
+      .default(false)
+      .describe('Let `target` be an address outside loopback (127.0.0.0/8, ::1, localhost). Set by `twstorm run --allow-remote-target`; off, a typo cannot load-test someone else\'s machine.'),
     sample: duration(10, L.MAX_SAMPLE_MS)
       .prefault('100ms')
       .describe(`How often the cheap kernel files (/proc/net/sockstat, snmp, netstat) are polled; at least 10ms. ${DURATION_HINT}`),
@@ -384,6 +486,49 @@ export const scenarioSchema = z
     if (s.client.localPorts !== null) {
       const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
       if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
+    }
+    const env = s.environment;
+    const labProblem = (path: Array<string | number>, message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
+    if (env.topology === 'routed') {
+      if (env.isolation === 'host') labProblem(['environment', 'topology'], 'a routed lab is built inside the run\'s own namespace: it needs environment.isolation netns or auto', env.topology);
+      if (s.target !== null) labProblem(['target'], 'a routed lab has its own server host: leave target out', s.target.text);
+      if (s.server.ports > 1 || s.server.restart !== null || s.server.listeners > 1) {
+        labProblem(['server'], 'topology routed runs one server port without the restart phase or extra listeners', s.server.ports);
+      }
+      if (s.client.sourceAddresses.length > 0 || s.client.bind) labProblem(['client'], 'topology routed: each client host uses its own address; leave client.sourceAddresses and client.bind out', s.client.bind);
+      const nat = env.router.nat;
+      if (nat !== null) {
+        const [low, high] = nat.ports.split('-').map(Number) as [number, number];
+        if (low < 1 || high > 65535 || low > high) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535', nat.ports);
+      }
+    } else {
+      const used: Array<[Array<string>, boolean]> = [
+        [['environment', 'clients'], env.clients !== 1],
+        [['environment', 'ipv6'], env.ipv6],
+        [['environment', 'client', 'sysctls'], Object.keys(env.client.sysctls).length > 0],
+        [['environment', 'server', 'sysctls'], Object.keys(env.server.sysctls).length > 0],
+        [['environment', 'router', 'sysctls'], Object.keys(env.router.sysctls).length > 0],
+        [['environment', 'router', 'nat'], env.router.nat !== null],
+        [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
+      ];
+      for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)', undefined);
+    }
+    if (s.server.command !== null && s.server.restart !== null) {
+      problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');
+    }
+    if (s.server.command !== null && (s.server.port === 0 || s.server.ports > 1)) {
+      problem(['server', 'port'], 'with server.command, set the one fixed port the command listens on (not 0, server.ports 1)');
+    }
+    if (s.target !== null) {
+      const where = (message: string, path: Array<string | number> = ['target']): void =>
+        ctx.addIssue({ code: 'custom', path, message, input: s.target?.text });
+      if (s.environment.isolation !== 'host') {
+        where('an external target needs environment.isolation: host (a fresh namespace holds only the run\'s own loopback), or --isolation host');
+      }
+      if (s.server.command !== null) where('target and server.command exclude each other: either twstorm starts your server or it loads one already running');
+      if (!s.target.loopback && !s.allowRemoteTarget) {
+        where(`${s.target.host} is not a loopback address: twstorm refuses to load someone else's machine by accident; pass --allow-remote-target if this is yours`);
+      }
     }
   })
   .describe(

@@ -42,10 +42,15 @@ export class ServerStartError extends Error {
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
-export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000): Promise<ServerProcess> {
+/**
+ * `enter`: an argv prefix that puts the child in another network namespace (the routed lab's
+ * server host: `nsenter --net=/proc/PID/ns/net --`); nsenter and setpriv exec node in place, so
+ * the IPC channel (an inherited fd named in NODE_CHANNEL_FD) stays intact.
+ */
+export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000, enter: readonly string[] = []): Promise<ServerProcess> {
   // SIGKILL when this process dies: the server has nothing to save, and an orphan would keep
   // its ports (and the namespace) alive. See environment/parent-death.ts.
-  const [command, ...args] = withParentDeathSignal([process.execPath, ...process.execArgv, CHILD], 'KILL');
+  const [command, ...args] = withParentDeathSignal([...enter, process.execPath, ...process.execArgv, CHILD], 'KILL');
   const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   let stopping = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -190,6 +190,7 @@ test('machine lines: nft, native layer, node, timestamps, port range; scenario l
     timestamps: 'warn',
     'tw-buckets': 'ok',
     'open-files': 'fail',
+    'routed-lab': 'ok',
     'time-wait-now': 'ok',
   });
   assert.equal(byId(report.machine, 'nft')?.fix, 'install nftables for the fault scenarios (Debian/Ubuntu: apt install nftables)');

@@ -1,0 +1,332 @@
+// A run in the routed lab (`environment.topology: routed`), from inside the run's namespace,
+// which is the router:
+//   build the lab → NAT / conntrack in the router → the server in the server host →
+//   one driver per client host (a copy of the run process entered into that host's namespace,
+//   loading the server host as an external target) → observers in the server host (census,
+//   counters) and in the router (conntrack) → one result with a breakdown per host.
+// Every client host's figures come from its own namespace, so TIME_WAIT per side and per host
+// is read, not guessed from port numbers.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SYSCTLS, type Scenario } from '../../scenario/index.js';
+import type { RunJob } from '../../run/job.js';
+import type { RunResult, StopReason } from '../../metrics/result.js';
+import { decodeHistogram, encodeHistogram, percentilesMs } from '../../metrics/histograms.js';
+import { startSamplerWorker, type KernelSample } from '../../observe/index.js';
+import { watchConntrack, type ConntrackSample } from '../../observe/conntrack.js';
+import { startServerProcess, type ServerProcess } from '../../server/process.js';
+import { startOwnServer } from '../../server/own-server.js';
+import type { ServerConfig } from '../../server/protocol.js';
+import { buildRoutedLab, TopologyError, type LabHost, type RoutedLab } from './routed.js';
+import { applyNat, enableConntrack, natPoolSize, type NatSpec } from './nat.js';
+import { natPool } from './addresses.js';
+import { writeSysctl } from '../sysctl.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export interface LabHostSummary {
+  name: string;
+  role: 'client' | 'server';
+  address: string;
+  /** Client hosts: that host's own run summary (its census, its counters, its driver). */
+  summary?: RunResult['summary'];
+  /** Server host: peak TIME_WAIT and the counter deltas read in its namespace. */
+  timeWaitPeak?: number;
+  kernel?: Record<string, number>;
+}
+
+export interface LabFacts {
+  topology: 'routed';
+  hosts: LabHostSummary[];
+  router: {
+    nat: (NatSpec & { pool: string[]; tuples: number }) | null;
+    conntrack: { samples: ConntrackSample[]; peakEntries: number; peakTimeWait: number; counters: Record<string, number> };
+  };
+  /** The server host's census over time (its own namespace). */
+  serverCensus: Array<{ t: number; states: Record<string, number> }>;
+}
+
+export type LabResult = RunResult & { lab: LabFacts };
+
+/** Sysctl names for the conntrack timeouts (per namespace). */
+const conntrackTimeoutKey = (state: string): string => `net.netfilter.nf_conntrack_tcp_timeout_${state}`;
+
+function natSpec(scenario: Scenario): NatSpec | null {
+  const nat = scenario.environment.router.nat;
+  if (nat === null) return null;
+  const [low, high] = nat.ports.split('-').map(Number) as [number, number];
+  return { addresses: nat.addresses, ports: [low, high], randomFully: nat.randomFully };
+}
+
+/** The scenario a client host's run process gets: the server host as its external target. */
+export function clientScenario(scenario: Scenario, serverAddress: string): Scenario {
+  const env = scenario.environment;
+  const text = serverAddress.includes(':') ? `[${serverAddress}]:${scenario.server.port}` : `${serverAddress}:${scenario.server.port}`;
+  return {
+    ...scenario,
+    target: { text, host: serverAddress, port: scenario.server.port, loopback: false },
+    allowRemoteTarget: true,
+    server: { ...scenario.server, command: null },
+    matrix: {},
+    thresholds: {},
+    environment: {
+      ...env,
+      isolation: 'host',
+      topology: 'loopback',
+      // Written by the lab into the client host; the run process only reads them back.
+      sysctls: { ...env.sysctls, ...env.client.sysctls },
+    },
+  };
+}
+
+function runClientHost(
+  lab: RoutedLab,
+  host: LabHost,
+  job: RunJob,
+  dir: string,
+  signal: AbortSignal,
+): Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }> {
+  return (async () => {
+    const resultPath = path.join(dir, `${host.name}.json`);
+    const jobPath = path.join(dir, `${host.name}.job.json`);
+    await writeFile(jobPath, JSON.stringify({ ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath } satisfies RunJob));
+    const [command, ...prefix] = lab.enter(host);
+    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, CLI_ENTRY, '__inside', jobPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const stop = (): void => {
+      child.kill('SIGINT');
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('error', () => resolve(null));
+      child.once('close', (c) => resolve(c));
+    });
+    signal.removeEventListener('abort', stop);
+    const result = await readFile(resultPath, 'utf8').then(
+      (t) => JSON.parse(t) as RunResult,
+      () => null,
+    );
+    return { host, result, stderr, code };
+  })();
+}
+
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+
+function addRecords(records: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function mergeHistograms(encoded: string[]): string {
+  const [first, ...rest] = encoded.map(decodeHistogram);
+  for (const h of rest) {
+    first!.add(h);
+    h.destroy();
+  }
+  const out = encodeHistogram(first!);
+  first!.destroy();
+  return out;
+}
+
+/**
+ * One result for the whole lab. With one client host it is that host's result; with several,
+ * counts add up across hosts (connections, errors, kernel counters of the client namespaces,
+ * TIME_WAIT peaks per host), latencies come from the merged histograms, and the time series
+ * are client1's. The server side is the server host's own census; `lab` keeps every host.
+ */
+function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
+  const base = clients[0]!;
+  const serverPeak = lab.hosts.find((h) => h.role === 'server')?.timeWaitPeak ?? 0;
+  const s = clients.map((r) => r.summary);
+  const histograms = {
+    connect: mergeHistograms(clients.map((r) => r.histograms.connect)),
+    firstByte: mergeHistograms(clients.map((r) => r.histograms.firstByte)),
+    total: mergeHistograms(clients.map((r) => r.histograms.total)),
+    close: mergeHistograms(clients.map((r) => r.histograms.close)),
+    portReuseInterval: mergeHistograms(clients.map((r) => r.histograms.portReuseInterval)),
+  };
+  const latency = (encoded: string) => {
+    const h = decodeHistogram(encoded);
+    const p = percentilesMs(h);
+    h.destroy();
+    return p;
+  };
+  const peakClient = sum(s.map((x) => x.timeWait.peakClient));
+  const summary: RunResult['summary'] = {
+    ...base.summary,
+    durationMs: Math.max(...s.map((x) => x.durationMs)),
+    connections: {
+      attempted: sum(s.map((x) => x.connections.attempted)),
+      established: sum(s.map((x) => x.connections.established)),
+      completed: sum(s.map((x) => x.connections.completed)),
+      failed: sum(s.map((x) => x.connections.failed)),
+      ratePerSec: Math.round(sum(s.map((x) => x.connections.ratePerSec)) * 10) / 10,
+    },
+    errors: addRecords(s.map((x) => x.errors)),
+    timeWait: {
+      peak: peakClient + serverPeak,
+      peakClient,
+      peakServer: serverPeak,
+      end: sum(s.map((x) => x.timeWait.end)),
+      sockstatPeak: sum(s.map((x) => x.timeWait.sockstatPeak)),
+    },
+    kernel: addRecords(s.map((x) => x.kernel)),
+    // Each client host has its own port space: the hosts' ports add up.
+    ports: {
+      ...base.summary.ports,
+      distinct: sum(s.map((x) => x.ports.distinct)),
+      reused: sum(s.map((x) => x.ports.reused)),
+      reuses: sum(s.map((x) => x.ports.reuses)),
+      peakInUse: sum(s.map((x) => x.ports.peakInUse)),
+    },
+    latencyMs: { connect: latency(histograms.connect), firstByte: latency(histograms.firstByte), total: latency(histograms.total), close: latency(histograms.close) },
+  };
+  const errors: RunResult['errors'] = {};
+  for (const r of clients) {
+    for (const [code, e] of Object.entries(r.errors)) {
+      const into = (errors[code] ??= { ...e, total: 0, byPhase: {} });
+      into.total += e.total;
+      const byPhase = into.byPhase as Record<string, number>;
+      for (const [phase, n] of Object.entries(e.byPhase as Record<string, number>)) byPhase[phase] = (byPhase[phase] ?? 0) + n;
+    }
+  }
+  return {
+    ...base,
+    scenario,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    interrupted: stoppedBy === 'interrupted',
+    stoppedBy,
+    environment: {
+      ...base.environment,
+      isolation: 'netns',
+      how: `routed lab: ${clients.length} client host(s) → router (the run's namespace, ${how}) → server host, a namespace each`,
+      notice: null,
+    },
+    summary,
+    errors,
+    histograms,
+    lab,
+  };
+}
+
+export async function executeRoutedRun(
+  job: RunJob,
+  signal: AbortSignal,
+  serverConfig: (scenario: Scenario) => ServerConfig,
+): Promise<LabResult> {
+  const { scenario } = job;
+  const env = scenario.environment;
+  if (env.router.conntrack?.max != null) {
+    throw new TopologyError(
+      'environment.router.conntrack.max: Linux lets only the host\'s network namespace change nf_conntrack_max (read-only in any other), and twstorm never changes host settings; leave it out',
+    );
+  }
+  const startedAt = new Date();
+  const epochMs = performance.timeOrigin + performance.now();
+  const clock = (): number => performance.timeOrigin + performance.now() - epochMs;
+  const base = { ...DEFAULT_SYSCTLS, ...env.sysctls };
+  const routerSysctls: Record<string, string | number> = { ...env.router.sysctls };
+  const lab = await buildRoutedLab({
+    clients: env.clients,
+    sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },
+  });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-'));
+  let server: ServerProcess | undefined;
+  let serverSampler: ReturnType<typeof startSamplerWorker> | undefined;
+  let conntrack: ReturnType<typeof watchConntrack> | undefined;
+  try {
+    const nat = natSpec(scenario);
+    // A rule that uses conntrack comes first: the router's netfilter sysctls apply to a live table.
+    if (nat) await applyNat(nat, lab.server.addresses.routerIfname);
+    else await enableConntrack();
+    for (const [state, seconds] of Object.entries(env.router.conntrack?.timeouts ?? {})) routerSysctls[conntrackTimeoutKey(state)] = seconds;
+    for (const [key, value] of Object.entries(routerSysctls)) await writeSysctl(key, value);
+
+    const serverAddress = env.ipv6 ? lab.server.addresses.v6 : lab.server.addresses.v4;
+    const procRoot = `/proc/${lab.server.pid}`;
+    const bindHost = env.ipv6 ? '::' : '0.0.0.0';
+    const inServer = { ...scenario, server: { ...scenario.server, host: bindHost } };
+    server =
+      (await startOwnServer(inServer, job.resultPath, { enter: lab.enter(lab.server), procRoot })) ??
+      (await startServerProcess(serverConfig(inServer), 10_000, lab.enter(lab.server)));
+    serverSampler = startSamplerWorker({ sampleMs: scenario.sample, censusMs: scenario.census, serverPorts: [scenario.server.port], epochMs, root: procRoot });
+    await serverSampler.ready;
+    conntrack = watchConntrack(scenario.census, clock);
+
+    const derived = clientScenario(scenario, serverAddress);
+    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, dir, signal)));
+    const failed = runs.find((r) => r.result === null);
+    if (failed) {
+      throw new TopologyError(
+        `the driver in client host ${failed.host.name} ${failed.code === null ? 'could not start' : `exited with code ${failed.code}`} without a result: ${failed.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
+    }
+    const serverSamples = await serverSampler.stop();
+    serverSampler = undefined;
+    const conntrackSamples = await conntrack.stop();
+    conntrack = undefined;
+    await server.stop().catch(() => undefined);
+    const own = (server as { facts?: () => unknown }).facts?.();
+    server = undefined;
+
+    const serverCensus = serverSamples.filter((x): x is KernelSample & { census: NonNullable<KernelSample['census']> } => x.census !== undefined);
+    const first = serverSamples[0]?.counters ?? {};
+    const last = serverSamples.at(-1)?.counters ?? {};
+    const facts: LabFacts = {
+      topology: 'routed',
+      hosts: [
+        ...runs.map((r) => ({ name: r.host.name, role: 'client' as const, address: env.ipv6 ? r.host.addresses.v6 : r.host.addresses.v4, summary: r.result!.summary })),
+        {
+          name: 'server',
+          role: 'server',
+          address: serverAddress,
+          timeWaitPeak: Math.max(0, ...serverCensus.map((x) => x.census.server['TIME_WAIT'] ?? 0)),
+          kernel: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
+        },
+      ],
+      router: {
+        nat: nat ? { ...nat, pool: natPool(nat.addresses), tuples: natPoolSize(nat) } : null,
+        conntrack: {
+          samples: conntrackSamples,
+          peakEntries: Math.max(0, ...conntrackSamples.map((x) => x.stats?.['entries'] ?? 0)),
+          peakTimeWait: Math.max(0, ...conntrackSamples.map((x) => x.states['TIME_WAIT'] ?? 0)),
+          counters: conntrackDeltas(conntrackSamples),
+        },
+      },
+      serverCensus: serverCensus.map((x) => ({ t: x.t, states: x.census.server as Record<string, number> })),
+    };
+    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
+    const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt, job.how);
+    return {
+      ...result,
+      server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
+    };
+  } finally {
+    await conntrack?.stop().catch(() => undefined);
+    await serverSampler?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    await lab.teardown();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** insert_failed, drop, early_drop … over the run (last sample − first). */
+function conntrackDeltas(samples: ConntrackSample[]): Record<string, number> {
+  const first = samples.find((s) => s.stats !== null)?.stats ?? {};
+  const last = [...samples].reverse().find((s) => s.stats !== null)?.stats ?? {};
+  const out: Record<string, number> = {};
+  for (const key of ['insert', 'insert_failed', 'drop', 'early_drop', 'invalid', 'clashres', 'search_restart']) {
+    if (key in last) out[key] = (last[key] ?? 0) - (first[key] ?? 0);
+  }
+  return out;
+}
+

@@ -1,0 +1,90 @@
+// Can this machine build a routed lab, and does a scenario ask for something it cannot have?
+// Asked before a run starts (refuse with what is missing) and by `twstorm doctor`.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Scenario } from '../../scenario/index.js';
+import { check, type Check } from '../../doctor/check.js';
+
+const run = promisify(execFile);
+
+export interface LabAbility {
+  /** Programs or kernel features missing, each with its Debian package. */
+  missing: string[];
+  /** Whether nf_conntrack_max can be written inside a namespace (it cannot on Linux today). */
+  conntrackMaxPerNamespace: boolean;
+}
+
+const found = (cmd: string, args: string[]): Promise<boolean> =>
+  run(cmd, args, { timeout: 10_000 }).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
+
+/**
+ * Probes in a throwaway namespace (`unshare -n`), never on the host: a veth pair, an nft
+ * table, the conntrack tool, and whether nf_conntrack_max takes a write there (writing the
+ * value it already has).
+ */
+export async function probeLabAbility(): Promise<LabAbility> {
+  const missing: string[] = [];
+  const tools: Array<[string, string[], string]> = [
+    ['setpriv', ['--version'], 'setpriv (util-linux)'],
+    ['nsenter', ['--version'], 'nsenter (util-linux)'],
+    ['ip', ['-V'], 'ip (iproute2)'],
+    ['nft', ['--version'], 'nft (nftables)'],
+    ['conntrack', ['--version'], 'conntrack (conntrack)'],
+  ];
+  for (const [cmd, args, what] of tools) if (!(await found(cmd, args))) missing.push(what);
+  let conntrackMaxPerNamespace = false;
+  if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
+    const script = [
+      'ip link add twstorm-probe0 type veth peer name twstorm-probe1 || { echo NO_VETH; exit 0; }',
+      "nft add table ip twstorm_probe || { echo NO_NFT; exit 0; }",
+      "nft 'add chain ip twstorm_probe c { type nat hook postrouting priority srcnat; }' || { echo NO_NAT; exit 0; }",
+      'v=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null) || { echo NO_CONNTRACK; exit 0; }',
+      '(echo "$v" > /proc/sys/net/netfilter/nf_conntrack_max) 2>/dev/null && echo MAX_WRITABLE',
+      'exit 0',
+    ].join('\n');
+    const { stdout } = await run('unshare', ['-n', 'sh', '-c', script], { timeout: 10_000 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? 'NO_NAMESPACE' }));
+    if (stdout.includes('NO_NAMESPACE')) missing.push('a network namespace (unshare -n)');
+    if (stdout.includes('NO_VETH')) missing.push('veth support in the kernel (CONFIG_VETH)');
+    if (stdout.includes('NO_NFT') || stdout.includes('NO_NAT')) missing.push('nftables NAT in the kernel (CONFIG_NF_TABLES, CONFIG_NFT_NAT)');
+    if (stdout.includes('NO_CONNTRACK')) missing.push('connection tracking in the kernel (CONFIG_NF_CONNTRACK)');
+    conntrackMaxPerNamespace = stdout.includes('MAX_WRITABLE');
+  }
+  return { missing, conntrackMaxPerNamespace };
+}
+
+/** The machine-wide doctor line. */
+export function labCheck(ability: LabAbility): Check {
+  if (ability.missing.length > 0) {
+    return check('routed-lab', 'routed lab (topology: routed)', 'warn', `cannot build one: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack; scenarios with topology: routed are refused until then');
+  }
+  return check(
+    'routed-lab',
+    'routed lab (topology: routed)',
+    'ok',
+    `veth, nftables NAT and conntrack work in a namespace${ability.conntrackMaxPerNamespace ? '' : '; nf_conntrack_max is read-only outside the host\'s namespace, so router.conntrack.max is refused'}`,
+  );
+}
+
+/** A routed scenario's pre-flight: fail with what is missing. */
+export function labScenarioChecks(scenario: Scenario, ability: LabAbility): Check[] {
+  if (scenario.environment.topology !== 'routed') return [];
+  const out: Check[] = [];
+  if (ability.missing.length > 0) {
+    out.push(check('routed-lab', 'routed lab', 'fail', `this machine cannot build the routed lab: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack (and a kernel with veth, nftables NAT, conntrack)'));
+  }
+  if (scenario.environment.router.conntrack?.max != null && !ability.conntrackMaxPerNamespace) {
+    out.push(
+      check(
+        'conntrack-max',
+        'router conntrack max',
+        'fail',
+        'environment.router.conntrack.max: this kernel lets only the host\'s network namespace change nf_conntrack_max, and twstorm never changes host settings',
+        'leave router.conntrack.max out (timeouts such as time_wait do work per namespace)',
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,179 @@
+// The routed lab: client hosts → router → server host, each host its own network namespace.
+//
+// The namespace this process is in (the run's own, made with `unshare -n`) is the router. Every
+// other host is a network namespace held open by one holder process (`sleep`), started as
+//   setpriv --pdeathsig KILL -- unshare --net -- sleep …
+// and addressed as /proc/<holder>/ns/net. No `ip netns add`: a named namespace needs a bind mount
+// under /run/netns, which a SIGKILLed run could leave on the host. Here the holders die with the
+// run process (PR_SET_PDEATHSIG), their namespaces go with the last process in them, and a veth
+// pair goes with the namespace of either end — so even `kill -9` leaves no namespace, link, mount
+// or process behind.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { clientAddresses, SERVER_ADDRESSES, type HostAddresses } from './addresses.js';
+import { EnvironmentError } from '../namespace.js';
+
+const run = promisify(execFile);
+
+export type HostRole = 'client' | 'server';
+
+export interface LabHost {
+  /** "client1" … "clientN", "server". */
+  name: string;
+  role: HostRole;
+  /** The holder's PID: the namespace is /proc/<pid>/ns/net. */
+  pid: number;
+  netnsPath: string;
+  addresses: HostAddresses;
+}
+
+export interface RoutedLabSpec {
+  clients: number;
+  /** Per-role sysctls (net.* only; the schema checks the names). */
+  sysctls?: { client?: Record<string, string | number>; server?: Record<string, string | number>; router?: Record<string, string | number> };
+}
+
+export interface RoutedLab {
+  clients: LabHost[];
+  server: LabHost;
+  /** argv prefix that runs a command inside a host, tied to this process: setpriv --pdeathsig KILL -- nsenter --net=… -- */
+  enter(host: LabHost): string[];
+  /** Runs a command inside a host and returns its stdout. */
+  exec(host: LabHost, argv: readonly string[], input?: string): Promise<string>;
+  /** Kills the holders (their namespaces and veths go with them); idempotent. */
+  teardown(): Promise<void>;
+}
+
+/** The lab could not be built or run; an EnvironmentError, so the CLI prints it as one line (exit 1). */
+export class TopologyError extends EnvironmentError {}
+
+/** What a routed lab needs from this machine, checked before anything is built. */
+export async function missingForRoutedLab(): Promise<string[]> {
+  const missing: string[] = [];
+  const has = async (cmd: string, args: string[]): Promise<boolean> =>
+    run(cmd, args, { timeout: 10_000 }).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+    );
+  if (!(await has('nsenter', ['--version']))) missing.push('nsenter (util-linux)');
+  if (!(await has('setpriv', ['--version']))) missing.push('setpriv (util-linux)');
+  if (!(await has('ip', ['-V']))) missing.push('ip (iproute2)');
+  return missing;
+}
+
+async function netnsId(path: string): Promise<string> {
+  return readlink(path);
+}
+
+/** Starts one holder and waits until it is in a namespace of its own. */
+async function startHolder(): Promise<{ child: ChildProcess; pid: number; path: string }> {
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--net', '--', 'sleep', '2147483647'], {
+    stdio: 'ignore',
+  });
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new TopologyError(`cannot start a namespace holder: ${err.message} (util-linux setpriv/unshare needed)`)));
+    child.once('exit', (code, signal) => reject(new TopologyError(`a namespace holder exited at once (code ${code}, signal ${signal}): unshare --net is not permitted here`)));
+  });
+  failed.catch(() => undefined);
+  const pid = child.pid!;
+  const path = `/proc/${pid}/ns/net`;
+  const mine = await netnsId('/proc/self/ns/net');
+  // unshare() happens after exec; until then the holder is still in this namespace.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const theirs = await Promise.race([netnsId(path).catch(() => mine), failed]);
+    if (theirs !== mine) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new TopologyError('a namespace holder did not enter its own network namespace within 10 s');
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, pid, path };
+}
+
+async function sh(argv: readonly string[], what: string, input?: string): Promise<string> {
+  try {
+    const promise = run(argv[0]!, argv.slice(1), { timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
+    if (input !== undefined) {
+      promise.child.stdin?.end(input);
+    }
+    const { stdout } = await promise;
+    return stdout;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    throw new TopologyError(`${what}: ${argv.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
+  }
+}
+
+async function writeSysctlIn(prefix: readonly string[], key: string, value: string | number): Promise<void> {
+  if (!/^net\.[a-z0-9_.]+$/.test(key)) throw new TopologyError(`sysctl ${key}: only net.* settings are per namespace`);
+  const path = `/proc/sys/${key.replaceAll('.', '/')}`;
+  await sh([...prefix, 'tee', path], `sysctl ${key}=${value}`, `${value}\n`);
+}
+
+/**
+ * Builds the lab around this process's namespace (the router). On any failure everything built
+ * so far is torn down before the error is thrown.
+ */
+export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
+  const holders: ChildProcess[] = [];
+  const hosts: LabHost[] = [];
+  // Whatever runs inside a host dies with this process too (a driver would otherwise keep its
+  // client namespace alive after a SIGKILLed run).
+  const enter = (host: LabHost): string[] => ['setpriv', '--pdeathsig', 'KILL', '--', 'nsenter', `--net=${host.netnsPath}`, '--'];
+  const teardown = async (): Promise<void> => {
+    await Promise.all(
+      holders.splice(0).map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          }),
+      ),
+    );
+  };
+  try {
+    await sh(['ip', 'link', 'set', 'lo', 'up'], 'router loopback');
+    await writeSysctlIn([], 'net.ipv4.ip_forward', 1);
+    await writeSysctlIn([], 'net.ipv6.conf.all.forwarding', 1);
+    for (const [key, value] of Object.entries(spec.sysctls?.router ?? {})) await writeSysctlIn([], key, value);
+
+    const plan: Array<{ name: string; role: HostRole; addresses: HostAddresses }> = [
+      ...Array.from({ length: spec.clients }, (_, i) => ({ name: `client${i + 1}`, role: 'client' as const, addresses: clientAddresses(i + 1) })),
+      { name: 'server', role: 'server', addresses: SERVER_ADDRESSES },
+    ];
+    for (const { name, role, addresses: a } of plan) {
+      const holder = await startHolder();
+      holders.push(holder.child);
+      const host: LabHost = { name, role, pid: holder.pid, netnsPath: holder.path, addresses: a };
+      const inside = enter(host);
+      await sh(['ip', 'link', 'add', a.routerIfname, 'type', 'veth', 'peer', 'name', a.ifname, 'netns', String(holder.pid)], `veth for ${name}`);
+      await sh(['ip', 'addr', 'add', `${a.routerV4}/24`, 'dev', a.routerIfname], `router address for ${name}`);
+      await sh(['ip', '-6', 'addr', 'add', `${a.routerV6}/64`, 'dev', a.routerIfname, 'nodad'], `router IPv6 address for ${name}`);
+      await sh(['ip', 'link', 'set', a.routerIfname, 'up'], `router link for ${name}`);
+      await sh([...inside, 'ip', 'link', 'set', 'lo', 'up'], `${name} loopback`);
+      await sh([...inside, 'ip', 'addr', 'add', `${a.v4}/24`, 'dev', a.ifname], `${name} address`);
+      await sh([...inside, 'ip', '-6', 'addr', 'add', `${a.v6}/64`, 'dev', a.ifname, 'nodad'], `${name} IPv6 address`);
+      await sh([...inside, 'ip', 'link', 'set', a.ifname, 'up'], `${name} link`);
+      await sh([...inside, 'ip', 'route', 'add', 'default', 'via', a.routerV4], `${name} route`);
+      await sh([...inside, 'ip', '-6', 'route', 'add', 'default', 'via', a.routerV6], `${name} IPv6 route`);
+      for (const [key, value] of Object.entries((role === 'client' ? spec.sysctls?.client : spec.sysctls?.server) ?? {})) {
+        await writeSysctlIn(inside, key, value);
+      }
+      hosts.push(host);
+    }
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  return {
+    clients: hosts.filter((h) => h.role === 'client'),
+    server: hosts.find((h) => h.role === 'server')!,
+    enter,
+    exec: (host, argv, input) => sh([...enter(host), ...argv], `in ${host.name}`, input),
+    teardown,
+  };
+}

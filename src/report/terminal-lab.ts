@@ -1,0 +1,26 @@
+// The routed lab's lines in the terminal summary: each host side by side, then the router.
+import type { RunResult } from '../metrics/result.js';
+import type { LabFacts } from '../environment/topology/lab-run.js';
+import { int } from '../util/format.js';
+import { stripControl } from './escape.js';
+
+export function renderLabLines(result: RunResult): string[] {
+  const lab = (result as RunResult & { lab?: LabFacts }).lab;
+  if (!lab) return [];
+  const out = ['', 'routed lab    host         address             connections  failed  TIME_WAIT peak  errors'];
+  for (const h of lab.hosts) {
+    const s = h.summary;
+    const tw = s ? s.timeWait.peakClient : (h.timeWaitPeak ?? 0);
+    const conn = s ? int(s.connections.established) : `${int(h.kernel?.['TcpPassiveOpens'] ?? 0)} acc.`;
+    const errors = s ? Object.entries(s.errors).map(([c, n]) => `${stripControl(c)} ${int(n)}`).join(' ') || '–' : '–';
+    out.push(`              ${stripControl(h.name).padEnd(12)} ${stripControl(h.address).padEnd(19)} ${conn.padStart(11)}  ${(s ? int(s.connections.failed) : '').padStart(6)}  ${int(tw).padStart(14)}  ${errors}`);
+  }
+  const ct = lab.router.conntrack;
+  const nat = lab.router.nat;
+  const counters = Object.entries(ct.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${int(n)}`).join('  ') || 'no failures';
+  out.push(
+    `              router       ${nat ? `SNAT to ${nat.pool.length} address(es) × ports ${nat.ports[0]}-${nat.ports[1]}${nat.randomFully ? ' random-fully' : ''} = ${int(nat.tuples)} tuples per destination; ` : ''}` +
+      `conntrack peak ${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT; ${counters}`,
+  );
+  return out;
+}

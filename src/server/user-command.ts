@@ -1,0 +1,269 @@
+// The user's own server (`server.command`): started inside the run's namespace in place of the
+// bundled one, awaited until it listens, its output kept in a file, and stopped at the end.
+//
+// Nothing may outlive the run, even when the run process is SIGKILLed and cannot clean up:
+//   setpriv --pdeathsig KILL   the wrapper dies with the run process (PR_SET_PDEATHSIG, kept
+//                              across execve);
+//   unshare --pid --fork --kill-child=SIGKILL
+//                              the command becomes PID 1 of its own PID namespace and is
+//                              SIGKILLed when the wrapper dies; when PID 1 dies the kernel kills
+//                              every other process in that namespace (nginx workers, a daemon
+//                              that double-forked), so no process can be left behind.
+// The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
+// the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
+// and waits, the server shuts down gracefully — then SIGKILL after the grace time).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { forEachTcpSocket } from '../observe/tcp-table.js';
+import { ServerStartError, type ServerProcess } from './process.js';
+
+export interface UserServerOptions {
+  /** A shell command line (run with /bin/sh -c) or an argv list. */
+  command: string | readonly string[];
+  host: string;
+  port: number;
+  /** Where the server's stdout and stderr go (appended). */
+  logPath: string;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  /** Extra environment for the command (TWSTORM_SERVER_DIR etc.). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** An argv prefix that enters another network namespace (the routed lab's server host). */
+  enter?: readonly string[];
+  /** Where to look for the listener (/proc/<pid> of a process in the server's namespace). */
+  procRoot?: string;
+}
+
+export interface UserServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Whether SIGTERM was not enough and the group had to be SIGKILLed. */
+  killed: boolean;
+}
+
+export interface UserServer {
+  /** PID of the wrapper; the process group id of everything the command started. */
+  readonly pid: number;
+  readonly port: number;
+  readonly logPath: string;
+  /** SIGTERM, then SIGKILL after stopTimeoutMs; resolves when the whole group is gone. */
+  stop(): Promise<UserServerExit>;
+  /** Resolves with the reason if the server exits on its own during the run; never after stop(). */
+  readonly died: Promise<string>;
+}
+
+/** The command failed to start, exited early or never listened; `code` says which. */
+export class UserServerError extends ServerStartError {}
+
+/** How many of the server's last output lines an error message quotes. */
+const TAIL_LINES = 5;
+const POLL_MS = 25;
+
+/** How long stop() waits for the last process of the group to be gone after SIGKILL. */
+const GROUP_GONE_MS = 5000;
+
+async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<void> {
+  if (pgid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: nobody left in the group
+    }
+    if (Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function describeCommand(command: string | readonly string[]): string {
+  return typeof command === 'string' ? command : command.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** Whether a socket in LISTEN state has local port `port`, per /proc/net/tcp and tcp6 of this namespace. */
+export async function isListening(port: number, procRoot = '/proc'): Promise<boolean> {
+  for (const file of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = await readFile(`${procRoot}/net/${file}`, 'utf8');
+    } catch {
+      continue; // no IPv6 in this kernel
+    }
+    let found = false;
+    forEachTcpSocket(text, (row) => {
+      if (row.state === 0x0a && row.localPort === port) found = true;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
+/** The last lines of the server's log, joined with " | " so the error stays on one line. */
+export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
+  let text = '';
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 8192);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-count)
+    .join(' | ');
+}
+
+export async function startUserServer(options: UserServerOptions): Promise<UserServer> {
+  const what = describeCommand(options.command);
+  if (await isListening(options.port, options.procRoot)) {
+    throw new UserServerError(
+      'EADDRINUSE',
+      `server.command: something already listens on port ${options.port} before "${what}" started; stop it or choose another server.port`,
+    );
+  }
+  const argv = typeof options.command === 'string' ? ['/bin/sh', '-c', options.command] : [...options.command];
+  const fd = openSync(options.logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let spawnError: NodeJS.ErrnoException | null = null;
+  const exited = new Promise<void>((resolve) => {
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve();
+    });
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    });
+  });
+  const pid = child.pid;
+  let killed = false;
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  };
+  let stopping = false;
+  const stop = async (): Promise<UserServerExit> => {
+    stopping = true;
+    if (exit === null && spawnError === null) {
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => {
+        killed = true;
+        signalGroup('SIGKILL');
+      }, options.stopTimeoutMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    // When the wrapper dies, its PID namespace's init is SIGKILLed and the kernel then kills
+    // the rest — asynchronously: wait (bounded) until no process of the group is left.
+    signalGroup('SIGKILL');
+    await groupGone(pid, GROUP_GONE_MS);
+    const e = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
+    return { code: e?.code ?? null, signal: e?.signal ?? null, killed };
+  };
+
+  const fail = async (code: string, why: string): Promise<never> => {
+    await stop();
+    const tail = await lastLines(options.logPath);
+    throw new UserServerError(
+      code,
+      `server.command "${what}" ${why}` + (tail ? `; its last output: ${tail}` : '; it printed nothing') + ` (full output: ${options.logPath})`,
+    );
+  };
+
+  const deadline = Date.now() + options.readyTimeoutMs;
+  for (;;) {
+    if (spawnError !== null) {
+      const err = spawnError as NodeJS.ErrnoException;
+      return fail(
+        'ENOENT',
+        err.code === 'ENOENT'
+          ? 'could not start: setpriv/unshare (util-linux) are missing: install util-linux'
+          : `could not start: ${err.message}`,
+      );
+    }
+    if (exit !== null) {
+      const e = exit as { code: number | null; signal: NodeJS.Signals | null };
+      // unshare and sh both exit 127 when the program is not found, 126 when it cannot run.
+      const why =
+        e.code === 127
+          ? 'was not found (exit 127)'
+          : e.code === 126
+            ? 'could not be executed (exit 126)'
+            : `exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) before listening on port ${options.port}` +
+              ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
+      return fail(e.code === 127 ? 'ENOENT' : 'EXITED', why);
+    }
+    if (await isListening(options.port, options.procRoot)) break;
+    if (Date.now() >= deadline) {
+      return fail('ETIMEDOUT', `did not listen on port ${options.port} within ${options.readyTimeoutMs} ms (server.readyTimeout); check server.port against its configuration`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  // A server that exits mid-run would turn the rest of the load into ECONNREFUSED recorded as if
+  // measured: the run stops and is marked failed instead (see run/execute.ts).
+  const died = exited.then(() =>
+    stopping
+      ? new Promise<string>(() => undefined)
+      : `server.command "${what}" exited during the run (${exit?.signal ? `signal ${exit.signal}` : `code ${exit?.code}`}; its output: ${options.logPath})`,
+  );
+  return { pid: pid ?? -1, port: options.port, logPath: options.logPath, stop, died };
+}
+
+/** What the result records about a user's server. */
+export interface UserServerFacts {
+  command: string;
+  logPath: string;
+  exit: UserServerExit | null;
+}
+
+/** Empty counts: twstorm cannot see inside the user's server; the kernel's census can. */
+const NO_STATS = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+
+/**
+ * The user's server behind the same handle the run uses for the bundled one. It has no counts
+ * of its own to give (the census and the kernel counters tell its side) and no restart phase
+ * (the schema refuses server.restart with a command).
+ */
+export function asServerProcess(server: UserServer, command: string | readonly string[]): ServerProcess & { facts(): UserServerFacts } {
+  let exit: UserServerExit | null = null;
+  return {
+    pid: server.pid,
+    port: server.port,
+    ports: [server.port],
+    stats: () => Promise.resolve({ ...NO_STATS, errors: {} }),
+    restart: () => Promise.reject(new Error('the restart phase needs the bundled server')),
+    died: server.died,
+    async stop() {
+      exit ??= await server.stop();
+      return { ...NO_STATS, errors: {} };
+    },
+    facts: () => ({ command: describeCommand(command), logPath: server.logPath, exit }),
+  };
+}

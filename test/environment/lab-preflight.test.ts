@@ -1,0 +1,38 @@
+// Refusing a routed lab the machine cannot build, before anything starts, with what is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { labCheck, labScenarioChecks, probeLabAbility } from '../../src/environment/topology/preflight.js';
+import { parseScenario } from '../../src/scenario/index.js';
+
+const routed = parseScenario({ name: 'r', environment: { topology: 'routed', clients: 2 } }, 'r.yaml');
+
+test('this machine (as .ci/run sets it up) can build the lab; nf_conntrack_max is not per namespace', async () => {
+  const ability = await probeLabAbility();
+  assert.deepEqual(ability.missing, []);
+  assert.equal(ability.conntrackMaxPerNamespace, false);
+  assert.equal(labCheck(ability).status, 'ok');
+  assert.deepEqual(labScenarioChecks(routed, ability), []);
+});
+
+test('missing tools: the routed scenario fails its pre-flight naming them; loopback scenarios are not concerned', () => {
+  const ability = { missing: ['nft (nftables)', 'conntrack (conntrack)'], conntrackMaxPerNamespace: false };
+  const [fail] = labScenarioChecks(routed, ability);
+  assert.equal(fail?.status, 'fail');
+  assert.match(fail!.detail, /missing nft \(nftables\), conntrack \(conntrack\)/);
+  assert.equal(labCheck(ability).status, 'warn');
+  assert.deepEqual(labScenarioChecks(parseScenario({ name: 'l' }, 'l.yaml'), ability), []);
+});
+
+test('router.conntrack.max is refused where the kernel keeps it for the host namespace', () => {
+  const s = parseScenario({ name: 'c', environment: { topology: 'routed', router: { conntrack: { max: 100 } } } }, 'c.yaml');
+  const checks = labScenarioChecks(s, { missing: [], conntrackMaxPerNamespace: false });
+  assert.equal(checks[0]?.id, 'conntrack-max');
+  assert.equal(checks[0]?.status, 'fail');
+});
+
+test('the schema: lab fields only with topology routed; routed needs a namespace', () => {
+  assert.throws(() => parseScenario({ name: 'x', environment: { clients: 3 } }, 'x.yaml'), /environment\.clients: only with environment\.topology: routed/);
+  assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', isolation: 'host' } }, 'x.yaml'), /environment\.topology: a routed lab is built inside the run's own namespace/);
+  assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', router: { nat: { ports: '5-1' } } } }, 'x.yaml'), /environment\.router\.nat\.ports: expected low-high/);
+  assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', clients: 65 } }, 'x.yaml'), /environment\.clients: expected an integer from 1 to 64/);
+});

@@ -1,0 +1,141 @@
+// `environment.topology: routed` end to end: the bundled routed scenarios at a small size, run as
+// `twstorm run` runs them (the test's namespace is the router), and a SIGKILLed routed run.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runInNetns } from '../helpers/netns.js';
+import type { LabFacts } from '../../src/environment/topology/lab-run.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const SMALL = ['tail=300ms', 'census=200ms'];
+
+describe('routed runs', () => {
+  it('several-clients: each client host fills its own port range; they add up on one server port', async () => {
+    const { result, ss } = await runInNetns('several-clients', ['connections=1100', ...SMALL], 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    const clients = lab.hosts.filter((h) => h.role === 'client');
+    assert.equal(clients.length, 3);
+    for (const host of clients) {
+      const s = host.summary!;
+      // The host's whole 1,000-port range ends in TIME_WAIT, read in that host. (On a busy
+      // machine a connection or two may end without TIME_WAIT — reset — and free its port
+      // again, so established can pass 1,000 by that many; the range is what is asserted.)
+      assert.equal(s.timeWait.peakClient, 1000, host.name);
+      assert.equal(s.ports.distinct, 1000, host.name);
+      assert.ok(s.connections.established >= 1000, `${host.name}: ${s.connections.established}`);
+      assert.equal(s.connections.attempted, 1100, host.name);
+      assert.ok((s.errors['EADDRNOTAVAIL'] ?? 0) > 0, `${host.name} ran out of its own ports`);
+    }
+    const established = clients.reduce((n, h) => n + h.summary!.connections.established, 0);
+    assert.equal(result.summary.connections.established, established);
+    assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
+    assert.equal(result.summary.timeWait.peakClient, 3000);
+    const server = lab.hosts.find((h) => h.role === 'server')!;
+    assert.equal(server.kernel!['TcpPassiveOpens'], established, 'counted in the server host\'s own namespace');
+    assert.equal(server.timeWaitPeak, 0);
+    assert.equal(lab.router.conntrack.peakTimeWait, 3000);
+    // The router itself holds no socket of the run: the hosts do.
+    assert.deepEqual(ss, { client: 0, server: 0 });
+  });
+
+  it('snat-port-exhaustion: established = the pool; the rest time out; conntrack counts the drops', async () => {
+    const { result } = await runInNetns('snat-port-exhaustion', SMALL, 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    assert.equal(lab.router.nat?.tuples, 100);
+    assert.equal(result.summary.connections.established, 100);
+    assert.equal(result.summary.errors['ETIMEDOUT'], 60);
+    assert.equal(result.summary.errors['EADDRNOTAVAIL'], undefined, 'the clients had ports to spare');
+    assert.ok(lab.router.conntrack.counters['insert_failed']! >= 60);
+    assert.equal(lab.router.conntrack.counters['drop'], lab.router.conntrack.counters['insert_failed']);
+  });
+
+  it('conntrack-time-wait, shortened: the router forgets at its own timeout, the client host keeps its 60 s', async () => {
+    // time_wait 2 s in the router instead of 120 s, so the test need not wait two minutes: the
+    // point is that the router's TIME_WAIT clock is its own (a per-namespace sysctl), not the hosts'.
+    const { result } = await runInNetns('conntrack-time-wait', ['connections=200', 'environment.router.conntrack.timeouts.time_wait=2', 'tail=5s', 'census=250ms'], 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    const samples = lab.router.conntrack.samples;
+    assert.equal(lab.router.conntrack.peakTimeWait, 200);
+    assert.equal(samples.at(-1)!.states['TIME_WAIT'] ?? 0, 0, 'the router dropped its entries after 2 s');
+    assert.equal(result.summary.timeWait.end, 200, 'the client host still holds every TIME_WAIT');
+  });
+
+  it('IPv6 on loopback (::1): server-closes-first puts TIME_WAIT on the server, as ss sees it', async () => {
+    const { result, ss } = await runInNetns('server-closes-first', ['server.host="::1"', 'connections=300', ...SMALL]);
+    assert.equal(result.summary.connections.completed, 300);
+    assert.equal(result.summary.timeWait.peakServer, result.summary.ports.distinct);
+    assert.deepEqual(ss, { client: 0, server: result.summary.ports.distinct });
+  });
+
+  it('SIGKILL of the routed run process leaves no host namespace holder and no client driver', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-kill-'));
+    const holders = (): number[] =>
+      execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => / sleep 2147483647$/.test(l))
+        .map((l) => Number(l.trim().split(/\s+/)[0]));
+    const before = new Set(holders());
+    const child = spawn(process.execPath, [BIN, 'run', 'routed-client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'rate=100', '--set', 'duration=30s'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    const descendants = (pid: number): number[] => {
+      const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+      const out: number[] = [];
+      const walk = (p: number): void => {
+        for (const [c, pp] of rows) if (pp === p && c !== undefined) (out.push(c), walk(c));
+      };
+      walk(pid);
+      return out;
+    };
+    try {
+      const deadline = Date.now() + 30_000;
+      let mine: number[] = [];
+      // Up: the client host's driver runs (a descendant running __inside inside the lab).
+      while (Date.now() < deadline) {
+        // Only this run's holders: another lab (a parallel test) may be up at the same time.
+        const ours = new Set(descendants(child.pid!));
+        mine = holders().filter((p) => !before.has(p) && ours.has(p));
+        const drivers = descendants(child.pid!).filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('client1.job.json');
+          } catch {
+            return false;
+          }
+        });
+        if (mine.length >= 2 && drivers.length > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(mine.length >= 2, 'the lab was built');
+      const all = descendants(child.pid!);
+      // The run process is the outer command's child (unshare -n execs node in place).
+      const inside = all.find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('__inside') && !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('client1'));
+      assert.ok(inside, 'found the run process');
+      process.kill(inside, 'SIGKILL');
+      const alive = (p: number): boolean => {
+        try {
+          return readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+        } catch {
+          return false;
+        }
+      };
+      const end = Date.now() + 15_000;
+      while ([...mine, ...all].some(alive)) {
+        if (Date.now() > end) assert.fail(`still alive: ${[...mine, ...all].filter(alive).map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`).join('; ')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,120 @@
+// The bundled nginx example (`nginx-connection-close`): where nginx puts TIME_WAIT with
+// keep-alive and with `Connection: close`, judged by the kernel's own count (ss) in the run's
+// namespace; and the user's server never outlives a run that is SIGKILLed or refused.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { runInNetns } from '../helpers/netns.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const SMALL = ['matrix={}', 'http.requests=600', 'tail=300ms', 'census=200ms'];
+
+/** PIDs of processes whose command line contains `mark`. */
+function pidsWith(mark: string): number[] {
+  return execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(mark) && !l.includes('ps -e'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+function processState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
+  } catch {
+    return 'gone';
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('nginx as the user\'s server', () => {
+  it('Connection: close — nginx closes first: TIME_WAIT on the server side, one per client port', async () => {
+    const { result, ss } = await runInNetns('nginx-connection-close', ['http.client=connection-close', ...SMALL]);
+    const { summary } = result;
+    assert.deepEqual(summary.errors, {});
+    assert.equal(summary.requests?.ok, 600);
+    assert.equal(summary.connections.established, 600, 'one connection per request');
+    assert.equal(summary.timeWait.peakClient, 0);
+    assert.equal(summary.timeWait.peakServer, summary.ports.distinct);
+    assert.deepEqual(ss, { client: 0, server: summary.ports.distinct });
+    assert.equal(summary.kernel['TcpPassiveOpens'], 600, 'nginx accepted every connection');
+    const own = result.server.own;
+    assert.ok(own && 'command' in own && own.command.startsWith('nginx '));
+    assert.deepEqual(own.exit, { code: 0, signal: null, killed: false }, 'nginx exited on SIGTERM by itself');
+  });
+
+  it('keep-alive — nginx keeps connections open: the client closes at the end, TIME_WAIT on the client', async () => {
+    const { result, ss } = await runInNetns('nginx-connection-close', ['http.client=keepalive', ...SMALL]);
+    const { summary } = result;
+    assert.deepEqual(summary.errors, {});
+    assert.equal(summary.requests?.ok, 600);
+    const opened = summary.connections.established;
+    assert.ok(opened <= 16, `at most the pool's 16 connections, got ${opened}`);
+    assert.equal(summary.timeWait.peakServer, 0);
+    assert.equal(summary.timeWait.peakClient, opened);
+    assert.deepEqual(ss, { client: opened, server: 0 });
+  });
+
+  it('SIGKILL of the whole run leaves no nginx process behind', async () => {
+    const mark = `twstorm_mark_${randomBytes(4).toString('hex')}`;
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-nginx-kill-'));
+    const command = `nginx -p "$TWSTORM_SERVER_DIR" -c "$TWSTORM_HOME/examples/nginx-connection-close.conf" -e stderr -g "env ${mark};"`;
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', 'nginx-connection-close', '--out', out, '--set', `server.command=${command}`, '--set', 'http.requests=1000000', '--set', 'duration=30s', '--set', 'rate=200', '--set', 'matrix={}'],
+      { detached: true, stdio: 'ignore' },
+    );
+    try {
+      // nginx is up (master and worker carry the mark in their command line) …
+      const pids = await until('nginx to start', () => {
+        const p = pidsWith(mark);
+        return p.length >= 2 ? p : undefined;
+      }, 20_000);
+      // … now kill the run as hard as possible: every process of its group, SIGKILL.
+      process.kill(-child.pid!, 'SIGKILL');
+      await until('nginx to be gone', () => (pidsWith(mark).length === 0 ? true : undefined), 10_000);
+      // Gone, or a zombie waiting for the host's init to reap it (it holds no socket).
+      for (const pid of pids) assert.ok(['gone', 'Z'].includes(processState(pid)), `pid ${pid} is ${processState(pid)}`);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a server.command that is not found: exit 1, one line with its last output, no result', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-nginx-bad-'));
+    try {
+      const exit = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'run', 'client-closes-first', '--out', out, '--isolation', 'netns', '--set', 'server.command=no-such-server-xyz -p 7000', '--set', 'connections=10'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        child.once('close', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(exit.code, 1);
+      assert.match(exit.stderr, /twstorm: server\.command "no-such-server-xyz -p 7000" was not found \(exit 127\); its last output: .*no-such-server-xyz: not found/);
+      assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), []);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});

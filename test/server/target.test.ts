@@ -1,0 +1,71 @@
+// `target:` — loading a server twstorm did not start, on the host network (here a namespace the
+// test made plays the host, so nothing real is disturbed). Loopback only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runNodeInNetns } from '../helpers/netns.js';
+import { parseScenario } from '../../src/scenario/index.js';
+import { ScenarioError } from '../../src/scenario/errors.js';
+import { parseTarget } from '../../src/scenario/target.js';
+import type { RunResult } from '../../src/metrics/result.js';
+
+const HELPER = fileURLToPath(new URL('./target-cases.js', import.meta.url));
+
+interface TargetRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  result: RunResult;
+  ss: { client: number; server: number };
+  twReuse: string;
+}
+
+for (const host of ['127.0.0.1', '::1']) {
+  test(`target ${host}: no server started, no sysctl changed, the host's sockets counted and said so`, async () => {
+    const out = await runNodeInNetns<TargetRun>(HELPER, [host], { timeoutMs: 60_000 });
+    assert.equal(out.code, 0, out.stderr);
+    const { result } = out;
+    assert.equal(result.environment.isolation, 'host');
+    assert.deepEqual(result.server.own, { target: host.includes(':') ? `[${host}]:7300` : `${host}:7300` });
+    assert.equal(result.server.host, host);
+    assert.equal(result.server.port, 7300);
+    // The scenario asks for tcp_tw_reuse=0; on the host it is only compared, never written.
+    assert.equal(out.twReuse, '2');
+    assert.equal(result.environment.sysctls['net.ipv4.tcp_tw_reuse'], '2');
+    assert.match(out.stdout, /!! EXTERNAL TARGET .*:7300: no server was started; the host's own sockets on port 7300 are counted/);
+    assert.match(out.stdout, /NOT ISOLATED/);
+    assert.match(out.stdout, /net\.ipv4\.tcp_tw_reuse=0 \(host has 2\)/);
+    assert.equal(result.summary.connections.completed, 300);
+    assert.deepEqual(result.summary.errors, {});
+    // The client closed first: its TIME_WAIT, counted by the census and by ss alike. tw_reuse=2
+    // lets loopback reuse ports, so one per distinct port.
+    assert.equal(result.summary.timeWait.peakClient, result.summary.ports.distinct);
+    assert.equal(out.ss.client, result.summary.ports.distinct);
+    assert.equal(result.summary.timeWait.peakServer, 0);
+  });
+}
+
+test('a non-loopback target is refused unless allowed; the flag lets the schema pass', () => {
+  const base = { name: 't', environment: { isolation: 'host' } };
+  assert.throws(
+    () => parseScenario({ ...base, target: '198.18.0.7:80' }, 'x.yaml'),
+    (err: unknown) => err instanceof ScenarioError && /x\.yaml: target: 198\.18\.0\.7 is not a loopback address.*--allow-remote-target/.test(err.problems.join('\n')),
+  );
+  const allowed = parseScenario({ ...base, target: '198.18.0.7:80', allowRemoteTarget: true }, 'x.yaml');
+  assert.deepEqual(allowed.target, { text: '198.18.0.7:80', host: '198.18.0.7', port: 80, loopback: false });
+  assert.throws(() => parseScenario({ name: 't', target: '127.0.0.1:80' }, 'x.yaml'), /isolation: host/);
+  assert.throws(() => parseScenario({ ...base, target: '127.0.0.1:80', server: { command: 'nginx' } }, 'x.yaml'), /exclude each other/);
+});
+
+test('target forms: host:port, [v6]:port, http URL; loopback recognised', () => {
+  assert.deepEqual(parseTarget('localhost:8080'), { text: 'localhost:8080', host: 'localhost', port: 8080, loopback: true });
+  assert.deepEqual(parseTarget('[::1]:80'), { text: '[::1]:80', host: '::1', port: 80, loopback: true });
+  assert.deepEqual(parseTarget('http://127.0.0.2:8081/'), { text: 'http://127.0.0.2:8081/', host: '127.0.0.2', port: 8081, loopback: true });
+  assert.equal((parseTarget('http://[2001:2::1]/') as { port: number; loopback: boolean }).port, 80);
+  assert.equal((parseTarget('[2001:2::1]:80') as { loopback: boolean }).loopback, false);
+  assert.equal((parseTarget('example.com:80') as { loopback: boolean }).loopback, false);
+  assert.match(parseTarget('127.0.0.1') as string, /expected "host:port"/);
+  assert.match(parseTarget('https://127.0.0.1/') as string, /only http:\/\//);
+  assert.match(parseTarget('http://127.0.0.1/x') as string, /no path/);
+  assert.match(parseTarget('[127.0.0.1]:80') as string, /not an IPv6 address/);
+});

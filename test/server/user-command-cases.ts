@@ -1,0 +1,100 @@
+// Helper run inside a fresh network namespace by user-command.test.ts:
+//   unshare -n node user-command-cases.js <case>
+// (not named *.test.* so `node --test` does not run it on the host). Each case starts a real
+// command through startUserServer, prints one JSON line and exits.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isListening, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
+
+setTimeout(() => {
+  process.stderr.write('user-command case timed out\n');
+  process.exit(3);
+}, 50_000).unref();
+
+const [name = ''] = process.argv.slice(2);
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'twstorm-usercmd-'));
+const logPath = path.join(dir, 'server.log');
+const base = { host: '127.0.0.1', port: 7100, logPath, readyTimeoutMs: 5000, stopTimeoutMs: 2000 };
+
+/** A Node listener as the user's server; on SIGTERM it says so and exits 0. */
+const NODE_SERVER = `
+const s = require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1', () => console.log('listening 7100 pid ' + process.pid));
+process.on('SIGTERM', () => { console.log('got SIGTERM'); s.close(); process.exit(0); });`;
+
+/** A listener that ignores SIGTERM, with a child of its own (the sleep) beside it. */
+const STUBBORN = `
+require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');
+process.on('SIGTERM', () => console.log('ignoring SIGTERM'));`;
+
+/** Every process whose process group is `pgid` (the wrapper's group). */
+function groupMembers(pgid: number): number[] {
+  const out = execFileSync('ps', ['-e', '-o', 'pid=,pgid='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter(([, g]) => g === pgid)
+    .map(([p]) => p!);
+}
+
+async function failure(options: Partial<UserServerOptions> & Pick<UserServerOptions, 'command'>): Promise<unknown> {
+  try {
+    const server = await startUserServer({ ...base, ...options });
+    await server.stop();
+    return { started: true };
+  } catch (err) {
+    if (!(err instanceof UserServerError)) throw err;
+    return { code: err.code, message: err.message, leftListening: await isListening(7100) };
+  }
+}
+
+let out: unknown;
+switch (name) {
+  case 'ok': {
+    const server = await startUserServer({ ...base, command: [process.execPath, '-e', NODE_SERVER] });
+    const listening = await isListening(7100);
+    const members = groupMembers(server.pid);
+    const exit = await server.stop();
+    out = { listening, members: members.length, exit, goneAfter: groupMembers(server.pid).length, log: readFileSync(logPath, 'utf8') };
+    break;
+  }
+  case 'not-found':
+    out = await failure({ command: 'no-such-server-command --port 7100' });
+    break;
+  case 'not-found-argv':
+    out = await failure({ command: ['no-such-server-binary', '--port', '7100'] });
+    break;
+  case 'exits':
+    out = await failure({ command: 'echo "config error: line 3"; echo "giving up"; exit 3' });
+    break;
+  case 'never-listens': {
+    // A shell that prints, then waits forever; with the wrong port configured it never listens.
+    const before = Date.now();
+    out = { ...(await failure({ command: 'echo waiting; exec sleep 600', readyTimeoutMs: 300 }) as object), tookMs: Date.now() - before };
+    break;
+  }
+  case 'ignores-sigterm': {
+    // A server that ignores SIGTERM is SIGKILLed after stopTimeout, children and all.
+    const server = await startUserServer({
+      ...base,
+      stopTimeoutMs: 300,
+      command: ['sh', '-c', 'trap "" TERM; sleep 600 & exec "$NODE" -e "$STUBBORN"'],
+      env: { NODE: process.execPath, STUBBORN },
+    });
+    const exit = await server.stop();
+    out = { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
+    break;
+  }
+  case 'port-taken': {
+    const first = await startUserServer({ ...base, command: [process.execPath, '-e', NODE_SERVER] });
+    out = await failure({ command: [process.execPath, '-e', NODE_SERVER] });
+    await first.stop();
+    break;
+  }
+  default:
+    throw new Error(`unknown case ${name}`);
+}
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -1,0 +1,65 @@
+// server.command: the user's server started, awaited, kept and stopped — real processes in a
+// fresh network namespace each.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runNodeInNetns } from '../helpers/netns.js';
+
+const HELPER = fileURLToPath(new URL('./user-command-cases.js', import.meta.url));
+const runCase = <T>(name: string): Promise<T> => runNodeInNetns<T>(HELPER, [name], { timeoutMs: 60_000 });
+
+interface Failure {
+  code: string;
+  message: string;
+  leftListening: boolean;
+}
+
+test('a listening command is awaited, its output kept, and SIGTERM ends its whole group', async () => {
+  const out = await runCase<{ listening: boolean; members: number; exit: { code: number; signal: null; killed: boolean }; goneAfter: number; log: string }>('ok');
+  assert.equal(out.listening, true);
+  // setpriv+unshare (one process after exec), the command itself: at least 2 in the group.
+  assert.ok(out.members >= 2, `group members ${out.members}`);
+  assert.deepEqual(out.exit, { code: 0, signal: null, killed: false });
+  assert.equal(out.goneAfter, 0);
+  assert.match(out.log, /listening 7100 pid 1\n/, 'the command is PID 1 of its own PID namespace');
+  assert.match(out.log, /got SIGTERM/);
+});
+
+test('a command that is not found: ENOENT with the shell\'s own words, nothing left', async () => {
+  const shell = await runCase<Failure>('not-found');
+  assert.equal(shell.code, 'ENOENT');
+  assert.match(shell.message, /^server\.command "no-such-server-command --port 7100" was not found \(exit 127\); its last output: .*not found/);
+  assert.doesNotMatch(shell.message, /\n/);
+  const argv = await runCase<Failure>('not-found-argv');
+  assert.equal(argv.code, 'ENOENT');
+  assert.match(argv.message, /no-such-server-binary/);
+  assert.match(argv.message, /No such file or directory/);
+});
+
+test('a command that exits before listening: its exit code and last output lines', async () => {
+  const out = await runCase<Failure>('exits');
+  assert.equal(out.code, 'EXITED');
+  assert.match(out.message, /exited \(code 3\) before listening on port 7100/);
+  assert.match(out.message, /its last output: config error: line 3 \| giving up/);
+});
+
+test('a command that never listens: refused at readyTimeout, and killed', async () => {
+  const out = await runCase<Failure & { tookMs: number }>('never-listens');
+  assert.equal(out.code, 'ETIMEDOUT');
+  assert.match(out.message, /did not listen on port 7100 within 300 ms \(server\.readyTimeout\).*its last output: waiting/);
+  assert.equal(out.leftListening, false);
+});
+
+test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its children', async () => {
+  const out = await runCase<{ exit: { killed: boolean; signal: string | null }; goneAfter: number; listeningAfter: boolean }>('ignores-sigterm');
+  assert.equal(out.exit.killed, true);
+  assert.equal(out.exit.signal, 'SIGKILL');
+  assert.equal(out.goneAfter, 0);
+  assert.equal(out.listeningAfter, false);
+});
+
+test('a port someone already listens on is refused before the command starts', async () => {
+  const out = await runCase<Failure>('port-taken');
+  assert.equal(out.code, 'EADDRINUSE');
+  assert.match(out.message, /something already listens on port 7100/);
+});
