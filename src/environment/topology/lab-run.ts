@@ -7,13 +7,13 @@
 // Every client host's figures come from its own namespace, so TIME_WAIT per side and per host
 // is read, not guessed from port numbers.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../../scenario/index.js';
-import type { RunJob } from '../../run/job.js';
+import type { RunJob, ToRun } from '../../run/job.js';
 import type { RunResult, StopReason } from '../../metrics/result.js';
 import { decodeHistogram, encodeHistogram, percentilesMs } from '../../metrics/histograms.js';
 import { startSamplerWorker, type KernelSample } from '../../observe/index.js';
@@ -92,17 +92,21 @@ function runClientHost(
 ): Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }> {
   return (async () => {
     const resultPath = path.join(dir, `${host.name}.json`);
-    const jobPath = path.join(dir, `${host.name}.job.json`);
-    await writeFile(jobPath, JSON.stringify({ ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath } satisfies RunJob));
+    const hostJob: RunJob = { ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath, progress: false };
     const [command, ...prefix] = lab.enter(host);
-    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, CLI_ENTRY, '__inside', jobPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    // The job travels over the IPC channel, as for every run process (src/run/job.ts); the
+    // channel is also its lifeline: the host's driver stops when this process goes.
+    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, CLI_ENTRY, '__inside'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
     });
+    const send = (message: ToRun): void => {
+      if (child.connected) child.send(message, (err) => void err);
+    };
+    send({ type: 'job', job: hostJob });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    const stop = (): void => {
-      child.kill('SIGINT');
-    };
+    const stop = (): void => send({ type: 'stop' });
     signal.addEventListener('abort', stop, { once: true });
     const code = await new Promise<number | null>((resolve) => {
       child.once('error', () => resolve(null));
