@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { probeNamespace } from '../src/environment/namespace.js';
 import { run as statesBench } from './states.bench.js';
-import type { RunResult } from '../src/metrics/result.js';
+import type { RunResult } from '../src/result/model.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));

@@ -10,7 +10,7 @@ import { runSet } from './run/run-set.js';
 import { prepareOutDir } from './run/out-dir.js';
 import { applyShard, parseShard } from './run/shard.js';
 import { requireSocketFeatures } from './run/native-needs.js';
-import type { RunResult } from './metrics/result.js';
+import type { RunResult } from './result/model.js';
 import { readResultFile, type LoadedResult } from './compare/load.js';
 import { pairResultSets, type SetPairing } from './compare/sets.js';
 import { compareResults as compareSets, type CompareOptions, type CompareReport } from './compare/compare.js';
@@ -125,10 +125,10 @@ export function checkThresholds(result: RunResult): ThresholdOutcome[] {
 }
 
 export type { Scenario, ScenarioInput } from './scenario/schema.js';
-export type { RunResult, Summary, RunVariant, DriverCost, ServerFacts, StopReason } from './metrics/result.js';
+export type { RunResult, Summary, RunVariant, DriverCost, ServerFacts, StopReason } from './result/model.js';
 export type { PercentilesMs } from './metrics/histograms.js';
 export type { StoredResult, RepeatInfo, ShardInfo, MergeInfo, Contributor } from './result/provenance.js';
 export type { CompareReport, CompareOptions, MetricComparison, ScenarioComparison, Status } from './compare/compare.js';
 export type { PlanInputs, PlanOutput, PlanFromResult, ThresholdOutcome, HtmlReportOptions };
-export { RESULT_SCHEMA } from './metrics/result.js';
+export { RESULT_SCHEMA } from './result/model.js';
 export { VERSION } from './version.js';

@@ -1,6 +1,6 @@
 // `twstorm plan`: parse, call, print. Capacity from the model, or held against a measured run.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { readResultFile, CompareInputError } from '../compare/index.js';
+import { readResult, ResultFileError } from '../result/index.js';
 import { computeNatLimit, renderNatLimit, type NatLimit, type NatLimitInputs } from '../plan/nat-limit.js';
 import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
 import { EXIT } from './exit-codes.js';
@@ -61,9 +61,9 @@ export const planCommand = {
     if (argv.from !== undefined) {
       let result;
       try {
-        result = await readResultFile(argv.from);
+        result = await readResult(argv.from);
       } catch (err) {
-        if (err instanceof CompareInputError) usage(err.message);
+        if (err instanceof ResultFileError) usage(err.message);
         throw err;
       }
       const comparison = planFromResult(result);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
-import { ResultFileError, readResultFile } from '../report/html/read-results.js';
+import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -39,7 +39,7 @@ export const reportCommand = {
     const inputs = argv.results ?? [];
     let results;
     try {
-      results = (await Promise.all(inputs.map(readResultFile))).flat();
+      results = (await Promise.all(inputs.map(readResults))).flat();
     } catch (err) {
       if (!(err instanceof ResultFileError)) throw err;
       process.stderr.write(`twstorm: ${err.message}\n`);

@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
 import { bundledScenarioFiles, resolveScenarioPath } from '../scenario/bundled.js';
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { describeWriteError, prepareOutDir } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
 import { closest } from './suggest.js';

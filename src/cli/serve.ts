@@ -2,7 +2,7 @@
 // foreground, for pointing other tools at (nc, curl, wrk, ab). It runs on the host network (no
 // namespace): it is for what you bring to it.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { createEchoServer, type BundledServer, type CloseFirst, type CloseMode, type EchoServerStats } from '../server/echo-server.js';
+import { createEchoServer, type BundledServer, type CloseFirst, type CloseMode, type ServerStats } from '../server/echo-server.js';
 import { ServerStartError } from '../server/process.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
 import { HTTP_POLICIES, parseDuration } from '../scenario/index.js';
@@ -119,7 +119,7 @@ async function serveUntilStopped(
   server: BundledServer,
   argv: { host: string; port: number },
   banner: (port: number) => string,
-  counts: (stats: EchoServerStats, errors: string) => string,
+  counts: (stats: ServerStats, errors: string) => string,
 ): Promise<void> {
   let port: number;
   try {

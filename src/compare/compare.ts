@@ -6,7 +6,7 @@
 //   Mann–Whitney p ≤ 1 − confidence over the repeats).
 // With a single run on a side there is no noise estimate: the comparison says so and a wider
 // tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { readFigure, resolvePath } from '../thresholds/index.js';
 import { metricsFor, specOf, type Better, type MetricKind, type MetricSpec } from './metrics.js';
 import type { LoadedResult, Pairing } from './load.js';

@@ -1,9 +1,9 @@
 // Finding the results to compare: two files, or two directories whose results are matched
 // by scenario name and matrix variant (the newest result per key, by startedAt, wins — a CI job that re-ran a
 // scenario compares its last attempt).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RESULT_SCHEMA, type RunResult } from '../metrics/result.js';
+import { RESULT_SCHEMA, ResultFileError, readResult, type RunResult } from '../result/index.js';
 
 export class CompareInputError extends Error {}
 
@@ -20,29 +20,14 @@ export interface Pairing {
   added: string[];
 }
 
+/** One result file, through the one validating reader (result/read.ts); its error becomes compare's input error. */
 export async function readResultFile(file: string): Promise<RunResult> {
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    return await readResult(file);
   } catch (err) {
-    throw new CompareInputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof ResultFileError) throw new CompareInputError(err.message);
+    throw err;
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new CompareInputError(`${file} is not JSON (${(err as Error).message}); pass a result written by "twstorm run"`);
-  }
-  if (!isResult(doc)) {
-    throw new CompareInputError(`${file} is not a twstorm result (expected "schema": "${RESULT_SCHEMA}" with a summary block)`);
-  }
-  return doc;
-}
-
-function isResult(doc: unknown): doc is RunResult {
-  if (doc === null || typeof doc !== 'object') return false;
-  const d = doc as Record<string, unknown>;
-  return d['schema'] === RESULT_SCHEMA && typeof d['summary'] === 'object' && d['summary'] !== null && typeof d['scenario'] === 'object';
 }
 
 /**
@@ -53,7 +38,11 @@ export function resultKey(result: RunResult): string {
   return result.variant ? `${result.scenario.name} [${result.variant.label}]` : result.scenario.name;
 }
 
-/** Every result in a directory (not recursive); other JSON files there are skipped. */
+/**
+ * Every result in a directory (not recursive). JSON files that do not say they are twstorm
+ * results are skipped; one that says so but is damaged is an error, so a broken result cannot
+ * silently drop out of a CI gate.
+ */
 async function resultsIn(dir: string): Promise<Map<string, LoadedResult>> {
   const newest = new Map<string, LoadedResult>();
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
@@ -61,9 +50,11 @@ async function resultsIn(dir: string): Promise<Map<string, LoadedResult>> {
     const file = path.join(dir, name);
     let result: RunResult;
     try {
-      result = await readResultFile(file);
-    } catch {
-      continue;
+      result = await readResult(file);
+    } catch (err) {
+      if (err instanceof ResultFileError && err.kind === 'foreign') continue;
+      if (err instanceof ResultFileError) throw new CompareInputError(err.message);
+      throw err;
     }
     const key = resultKey(result);
     const seen = newest.get(key);

@@ -8,7 +8,7 @@
 // Any other summary figure can be named with --metric; only the throughput-like ones count
 // higher as better.
 import { resolvePath } from '../thresholds/index.js';
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 
 export type Better = 'higher' | 'lower';
 export type MetricKind = 'count' | 'rate' | 'latency';

@@ -2,7 +2,7 @@
 // kernel (TCP and port allocation change between versions), different sysctls, host instead
 // of a namespace (host sockets counted too), another Node, another machine size, or a
 // different scenario (more connections, another rate). Each difference is one note.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
 

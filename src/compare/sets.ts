@@ -4,7 +4,7 @@
 // scenario compares its last attempt). Every file is read through load.ts's reader.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RESULT_SCHEMA } from '../metrics/result.js';
+import { RESULT_SCHEMA } from '../result/model.js';
 import { repeatOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult } from './load.js';
 

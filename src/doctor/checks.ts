@@ -3,7 +3,7 @@ import { int } from '../util/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, type Scenario } from '../scenario/index.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { parsePortRange } from '../states/snapshot.js';
-import { expectedHttpTimeWaitSide } from '../report/story.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 
@@ -353,25 +353,25 @@ export function httpConnections(s: Scenario): { connections: number; why: string
 
 /** How many connections a run opens and where they leave TIME_WAIT, for the port and bucket checks. */
 export function timeWaitLoad(scenario: Scenario): TimeWaitLoad {
+  const landing = timeWaitLanding(scenario);
+  // A race (Connection: close against a keep-alive server) may leave some of the client's
+  // ports held, so the port check counts them (it only warns).
+  const where = landing.side === 'none' ? 'no TIME_WAIT' : landing.race ? 'TIME_WAIT on either side' : landing.side === 'both' ? 'TIME_WAIT on both sides' : `TIME_WAIT on the ${landing.side}`;
   if (scenario.protocol === 'http') {
     const { connections, why } = httpConnections(scenario);
-    // A "both" is the FIN race of Connection: close against a keep-alive server: some of the
-    // client's ports may stay held, so the port check counts them (it only warns).
-    const side = expectedHttpTimeWaitSide(scenario);
-    const where = side === 'none' ? 'no TIME_WAIT' : side === 'both' ? 'TIME_WAIT on either side' : `TIME_WAIT on the ${side}`;
     return {
       connections,
-      clientKeepsPorts: side === 'client' || side === 'both',
-      timeWait: side !== 'none',
+      clientKeepsPorts: landing.clientHoldsPorts,
+      timeWait: landing.side !== 'none',
       what: `${int(scenario.http.requests)} HTTP requests on about ${int(connections)} connections, ${why}, with ${where},`,
       knob: 'http.requests',
     };
   }
   return {
     connections: scenario.connections,
-    clientKeepsPorts: scenario.close.first !== 'server' && scenario.close.client === 'fin',
-    timeWait: scenario.close.client === 'fin',
-    what: `${int(scenario.connections)} connections with the client closing first`,
+    clientKeepsPorts: landing.clientHoldsPorts,
+    timeWait: landing.side !== 'none',
+    what: `${int(scenario.connections)} connections, ${landing.why}, with ${where},`,
     knob: 'connections',
   };
 }

@@ -1,14 +1,15 @@
 // One TCP connection's life: connect → send the request → read the response → close the way
 // the policy says. Who sends the first FIN decides where TIME_WAIT lands (RFC 793 §3.5);
 // closing with SO_LINGER {1, 0} (resetAndDestroy) sends RST and leaves no TIME_WAIT at all;
-// SO_LINGER {1, n} makes close() wait up to n s for unsent data, then reset.
+// SO_LINGER {1, n} makes close() wait up to n s for unsent data; Linux then still sends it
+// (measured in linger-timeout), so no reset.
 import net from 'node:net';
 import type { LoadStats, Phase } from '../metrics/load-stats.js';
 import { connectBound, lingerClose } from '../sockets/index.js';
 import type { Clock } from '../util/clock.js';
+import type { CloseFirst, CloseMode } from '../scenario/close-semantics.js';
 
-export type CloseFirst = 'client' | 'server' | 'both';
-export type CloseMode = 'fin' | 'rst' | 'linger';
+export type { CloseFirst, CloseMode };
 
 /** Bind before connect, done natively (Node cannot bind without SO_REUSEADDR or with IP_BIND_ADDRESS_NO_PORT). */
 export interface BindSpec {

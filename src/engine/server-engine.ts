@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createListenerFd, closeFd } from '../sockets/index.js';
 import { errnoName } from '../sockets/errors.js';
 import { loadRawSockets } from '../sockets/raw.js';
-import type { BundledServer, EchoServerConfig, EchoServerStats } from '../server/echo-server.js';
+import type { BundledServer, EchoServerConfig, ServerStats } from '../server/echo-server.js';
 import {
   SRV_ACCEPTED,
   SRV_CLOSED_FIN,
@@ -111,7 +111,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       for (const fd of listenerFds) closeFd(fd);
       listenerFds = [];
     },
-    stats(): EchoServerStats {
+    stats(): ServerStats {
       const sum = (k: number): number => {
         let s = 0;
         for (let t = 0; t < threads; t++) s += counterView[t * SRV_WIDTH + k]!;

@@ -4,10 +4,13 @@
 // the closer its client mode and server policy make), and the predictions are set beside what the
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { computePlan, type Closer, type PlanInputs, type PlanOutput } from './model.js';
-import { DEFAULT_TW_SOCK_BYTES, parsePortRange } from './machine.js';
-import { expectedHttpTimeWaitSide } from '../report/story.js';
+import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
+import { parsePortRange } from '../observe/port-range.js';
+import { roundTo } from '../util/round.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { exhaustedAfterMs } from '../result/figures.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -36,18 +39,15 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const notes: string[] = [];
   const sources: Record<string, string> = {};
 
-  const range = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? '') ?? summary.ports.range;
+  const range = parsePortRange(sysctls['net.ipv4.ip_local_port_range']) ?? summary.ports.range;
   sources['portRange'] = range ? 'result: environment.sysctls net.ipv4.ip_local_port_range' : 'assumed: Linux default 32768–60999';
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
   const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
   sources['maxTwBuckets'] = sysctls['net.ipv4.tcp_max_tw_buckets'] != null ? 'result: environment.sysctls' : 'assumed: 262,144';
 
-  // The run clock starts before the server and observers; the baseline kernel sample is
-  // taken right before the first connection (see run/execute.ts), so its time is the load's start.
-  // Results written before `load` was recorded: the baseline sample is taken just before the load.
-  const loadStartMs = result.load?.startMs ?? result.series.kernel.t[0] ?? 0;
-  const exhaustedMs = summary.ports.exhaustedAtMs === null ? null : summary.ports.exhaustedAtMs - loadStartMs;
+  // exhaustedAtMs is on the run clock, which starts before the server and the observers.
+  const exhaustedMs = exhaustedAfterMs(result);
 
   // HTTP: the model's rate is requests/s, and the share of requests that went over a connection
   // already open is what the run measured (requests per connection), so new connections/s =
@@ -76,21 +76,22 @@ export function planFromResult(result: RunResult): PlanFromResult {
     sources['rate'] = 'measured: summary.connections.ratePerSec (closed loop)';
   }
 
-  let closer: Closer;
-  if (scenario.protocol === 'http') {
-    // `close` is not used under http: the client mode and server policy decide who sends the
-    // first FIN (report/story.ts), and "none" is an RST close, which the model calls "rst".
-    const side = expectedHttpTimeWaitSide(scenario);
-    closer = side === 'none' ? 'rst' : side === 'server' ? 'server' : 'client';
-    sources['closer'] = `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${side === 'none' ? 'nowhere (RST)' : side === 'both' ? 'on either side' : `on the ${side}`}`;
-    if (side === 'both') {
-      notes.push('Connection: close against a keep-alive server: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held');
-    }
-    if (scenario.http.policy === 'rst') notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
-  } else {
-    closer = scenario.close.first === 'server' ? 'server' : scenario.close.client === 'rst' ? 'rst' : 'client';
-    sources['closer'] = `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client})`;
-    if (scenario.close.first === 'both') notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
+  // Who holds TIME_WAIT, asked of the one module that decides it; the model's "rst" is "none".
+  const landing = timeWaitLanding(scenario);
+  const closer: Closer = landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
+  sources['closer'] =
+    scenario.protocol === 'http'
+      ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): ${landing.why}`
+      : `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client}, server ${scenario.close.server}): ${landing.why}`;
+  if (landing.race) {
+    notes.push('Connection: close against a keep-alive server: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held');
+  } else if (landing.side === 'both') {
+    notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
+  }
+  if (scenario.protocol === 'http' && scenario.http.policy === 'rst') {
+    notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
+  } else if (landing.side === 'none') {
+    notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
   }
 
   const inputs: PlanInputs = {
@@ -144,7 +145,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
 }
 
 function row(label: string, unit: string, predicted: number | null, measured: number | null): PredictedVsMeasured {
-  const round = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+  const round = (v: number | null): number | null => (v === null ? null : roundTo(v, 1));
   const errorPct = predicted === null || measured === null || predicted === 0 ? null : Math.round(((measured - predicted) / predicted) * 1000) / 10;
   return { label, unit, predicted: round(predicted), measured: round(measured), errorPct };
 }

@@ -1,6 +1,6 @@
-// Why the load stopped, in words, for every renderer. The result stores a code ("count",
-// "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
-import type { RunResult } from '../metrics/result.js';
+// Why the load stopped, in words, for every renderer. The result stores the driver's code
+// ("count", "duration", "interrupted"); "stopped by interrupted" is what printing the code reads like.
+import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
 
 export function stopReason(result: RunResult): string {
@@ -16,8 +16,6 @@ export function stopReason(result: RunResult): string {
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';
     case 'interrupted':
       return 'it was interrupted (SIGINT or SIGTERM); the figures cover only the part that ran';
-    case 'error':
-      return 'an error ended it early';
     default:
       // A result file from elsewhere may hold anything here: say what it holds, not a guess.
       return `an unknown reason (“${String(result.stoppedBy)}”)`;

@@ -2,42 +2,11 @@
 // actually landed, whether the port range ran out, what the kernel counted. Nothing here
 // repeats what the scenario intended unless the measurements bear it out. The terminal summary
 // prints them all; the HTML verdict (verdict.ts) reuses the pieces it needs.
-import type { RunResult, Summary } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
+import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
+import { firstCloserMode } from '../scenario/close-semantics.js';
+import { reopenedWords } from './verdict/time-wait.js';
 import { int, seconds } from '../util/format.js';
-
-export type TimeWaitSide = 'client' | 'server' | 'both' | 'none';
-
-/** Where TIME_WAIT was measured at the peak (census, by side). */
-export function timeWaitSide(tw: Summary['timeWait']): TimeWaitSide {
-  if (tw.peakClient > 0 && tw.peakServer > 0) return 'both';
-  if (tw.peakClient > 0) return 'client';
-  if (tw.peakServer > 0) return 'server';
-  return 'none';
-}
-
-/** How the first closer closed, as the scenario asked: 'fin', 'rst' or 'linger'. */
-export function closerMode(result: RunResult): RunResult['scenario']['close']['client'] {
-  const close = result.scenario.close;
-  return close.first === 'server' ? close.server : close.client;
-}
-
-/**
- * Where an HTTP run's close policy should put TIME_WAIT. `close.*` is not used under http: the
- * server policy and the client mode decide who sends the first FIN.
- */
-export function expectedHttpTimeWaitSide(scenario: RunResult['scenario']): TimeWaitSide {
-  const { policy, client } = scenario.http;
-  if (policy === 'rst') return 'none';
-  if (policy === 'close-after') return 'server';
-  // keepalive honours `Connection: close` (RFC 7230 §6.6) while undici closes after such a
-  // response too: the FINs race, and TIME_WAIT may land on either side.
-  if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) return 'both';
-  // A request limit makes the server answer `Connection: close` and close; undici closes
-  // after that response as well: the same race.
-  if (policy === 'keepalive' && scenario.http.maxRequestsPerConnection > 0) return 'both';
-  // Otherwise the client closes: after each request, or when the pool is closed at the end.
-  return 'client';
-}
 
 /** "HTTP client reset, server policy wait-client; 500 sockets sat in TIME_WAIT on the client at the peak." */
 function httpCloseSentence(result: RunResult): string {
@@ -71,7 +40,7 @@ export function closeSentence(result: RunResult): string {
   const { summary, scenario } = result;
   const tw = summary.timeWait;
   const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
-  const how = closerMode(result) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
+  const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
   const side = timeWaitSide(tw);
   if (side === 'none') {
     const rsts = summary.kernel['TcpOutRsts'] ?? 0;
@@ -87,19 +56,16 @@ export function closeSentence(result: RunResult): string {
   return `${capital(closer)}${how}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
 }
 
+/** Client ports reused while the server held their 4-tuple in TIME_WAIT (see verdict/time-wait.ts). */
 export function serverReopenSentence(result: RunResult): string | null {
-  const { summary } = result;
-  const tw = summary.timeWait;
-  if (!(tw.peakServer > 0 && tw.peakClient === 0 && summary.ports.reuses > 0)) return null;
-  return (
-    `${int(summary.ports.reuses)} client ports were handed out again while the server still held them in TIME_WAIT; ` +
-    `each new SYN reopened that TIME_WAIT (RFC 1122 §4.2.2.13), so the server held one per client port, not one per connection.`
-  );
+  const words = reopenedWords(result).trim();
+  return words === '' ? null : capital(words);
 }
 
 export function exhaustionSentence(result: RunResult): string | null {
   const { summary } = result;
-  if (summary.ports.exhaustedAtMs === null) return null;
+  const after = exhaustedAfterMs(result);
+  if (after === null) return null;
   const range = summary.ports.range;
   const notAvail = summary.errors['EADDRNOTAVAIL'] ?? 0;
   // Bind-before-connect runs out at bind(): EADDRINUSE, as every port is held.
@@ -110,7 +76,7 @@ export function exhaustionSentence(result: RunResult): string | null {
   ].filter(Boolean);
   return (
     `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''} ran out after ` +
-    `${seconds(summary.ports.exhaustedAtMs)}: ${failures.join(' and ')}.`
+    `${seconds(after)} of load: ${failures.join(' and ')}.`
   );
 }
 

@@ -1,6 +1,6 @@
 // The terminal table for several runs of one scenario (matrix variants): one row each, the
 // figures that tell variants apart.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { int, ms } from '../util/format.js';
 import { stripControl } from './escape.js';
 

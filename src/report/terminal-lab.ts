@@ -1,5 +1,5 @@
 // The routed lab's lines in the terminal summary: each host side by side, then the router.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import type { LabFacts } from '../environment/topology/lab-run.js';
 import { int } from '../util/format.js';
 import { stripControl } from './escape.js';

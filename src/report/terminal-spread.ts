@@ -1,6 +1,6 @@
 // The spread of each repeat set in the terminal summary: median and min–max of every headline
 // figure, so a reader sees how much identical runs moved before trusting a difference.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { repeatSpreads } from '../result/spread.js';
 
 const num = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });

@@ -2,7 +2,7 @@
 // from the result (scenario name, variant, error codes, sysctl names) may come from a file
 // someone was sent: every line goes through stripControl, so no escape sequence reaches the
 // terminal.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import { int, ms, seconds } from '../util/format.js';
 import { stripControl } from './escape.js';

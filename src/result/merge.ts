@@ -6,7 +6,7 @@
 // TIME_WAIT, errors) so the merge does not hide which one was in trouble.
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
 import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../metrics/histograms.js';
-import type { RunResult, Summary } from '../metrics/result.js';
+import type { RunResult, Summary } from './model.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
 

@@ -1,7 +1,7 @@
 // Where a result came from, beyond the one run it describes: which repeat of a set it was,
 // which shard of a split scenario, or which results a merge combined. Optional fields on the
 // result document (older results and plain runs have none), so readers must not require them.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from './model.js';
 
 /** `run --repeat N`: the i-th of N runs (1-based) of one set; `set` names the set. */
 export interface RepeatInfo {

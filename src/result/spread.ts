@@ -1,7 +1,7 @@
 // The spread of a repeat set: for every headline figure, the median and the min–max over the
 // repeats. One place defines the headline figures, so the terminal summary and the HTML report
 // show the same rows.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from './model.js';
 import { readFigure, resolvePath } from '../thresholds/index.js';
 import { repeatOf } from './provenance.js';
 

@@ -7,7 +7,7 @@ import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
 import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
-import type { EchoServerStats } from '../server/echo-server.js';
+import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
 import { runClock, sleep } from '../util/clock.js';
 import { prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
@@ -16,7 +16,7 @@ import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
-import { buildResult, type DriverCost, type RunResult, type ServerFacts } from '../metrics/result.js';
+import { buildResult, type DriverCost, type RunResult, type ServerFacts } from '../result/index.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
@@ -264,7 +264,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const handle = server;
     // A server child that died (killed with the process group, crashed) must not cost the
     // result: the driver's and the kernel's figures stand on their own.
-    const serverStats = await server.stop().catch((err: Error): EchoServerStats => {
+    const serverStats = await server.stop().catch((err: Error): ServerStats => {
       process.stderr.write(`twstorm: the server's own counts are lost: ${err.message}\n`);
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });

@@ -4,7 +4,7 @@
 // lifeline (the run process stops when it closes).
 import type { Scenario } from '../scenario/index.js';
 import type { Isolation } from '../environment/namespace.js';
-import type { RunVariant } from '../metrics/result.js';
+import type { RunVariant } from '../result/model.js';
 
 export interface RunJob {
   scenario: Scenario;

@@ -9,7 +9,7 @@ import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
 import type { ForegroundExit } from '../environment/foreground.js';
 import { withParentDeathSignal } from '../environment/parent-death.js';
-import type { RunResult, RunVariant } from '../metrics/result.js';
+import type { RunResult, RunVariant } from '../result/model.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 
 export class RunError extends Error {}

@@ -7,9 +7,10 @@ import { lingerClose } from '../sockets/index.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
 import { createEngineEchoServer } from '../engine/server-engine.js';
 import { loadRawSockets } from '../sockets/raw.js';
+import type { CloseFirst, CloseMode } from '../scenario/close-semantics.js';
+import type { BundledServer, LingerStats, ServerStats } from './stats.js';
 
-export type CloseFirst = 'client' | 'server' | 'both';
-export type CloseMode = 'fin' | 'rst' | 'linger';
+export type { BundledServer, LingerStats, ServerStats, CloseFirst, CloseMode };
 
 export interface EchoServerConfig extends ListenOptions {
   requestBytes: number;
@@ -25,36 +26,6 @@ export interface EchoServerConfig extends ListenOptions {
   };
   /** Sockets idle this long are destroyed, so a client that never closes cannot pin the server. */
   idleTimeoutMs: number;
-}
-
-export interface EchoServerStats {
-  accepted: number;
-  replied: number;
-  /** FINs this server sent first (active closes); answering the client's FIN is not counted. */
-  closedFin: number;
-  closedRst: number;
-  open: number;
-  errors: Record<string, number>;
-  /** Accepted connections per listening socket (several with SO_REUSEPORT or several ports). */
-  acceptedPerListener?: number[];
-  /** SO_LINGER n closes: how many, and how long close() blocked (off the event loop). */
-  linger?: LingerStats;
-}
-
-export interface LingerStats {
-  closes: number;
-  blockedMsTotal: number;
-  blockedMsMax: number;
-}
-
-/** What the server child needs of either bundled server. */
-export interface BundledServer {
-  /** Opens the listeners; resolves to the ports listened on. */
-  listen(): Promise<number[]>;
-  /** Stops accepting (connections already accepted go on). */
-  stopListening(): Promise<void>;
-  stats(): EchoServerStats;
-  close(): Promise<void>;
 }
 
 /**
@@ -95,7 +66,7 @@ export function createEchoServer(config: EchoServerConfig): BundledServer {
 
 /** The echo server on Node's `net`: one event loop, libuv sockets. */
 export function createNetEchoServer(config: EchoServerConfig): BundledServer {
-  const stats: EchoServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+  const stats: ServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
   const sockets = new Set<net.Socket>();
   const countError = (code: string): void => {
     stats.errors[code] = (stats.errors[code] ?? 0) + 1;

@@ -6,7 +6,7 @@
 // policies make the closer explicit so a run measures one side, not the outcome of a race.
 import http from 'node:http';
 import type net from 'node:net';
-import type { BundledServer, EchoServerStats } from './echo-server.js';
+import type { BundledServer, ServerStats } from './stats.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
 
 export type HttpPolicy = 'keepalive' | 'close-after' | 'wait-client' | 'rst';
@@ -28,7 +28,7 @@ export interface HttpServerConfig extends ListenOptions {
 }
 
 /** Same counts as the echo server: `replied` counts responses, `closedFin` server-initiated FINs. */
-export type HttpServerStats = EchoServerStats;
+export type HttpServerStats = ServerStats;
 
 
 /** GET /bytes/N answers N bytes, up to this many (a sized body without a config change). */

@@ -6,7 +6,7 @@
 // code is the same whatever the listening setup.
 import net from 'node:net';
 import { listenNative, requireFeature } from '../sockets/index.js';
-import type { BundledServer, EchoServerStats } from './echo-server.js';
+import type { BundledServer, ServerStats } from './stats.js';
 
 export interface ListenOptions {
   host: string;
@@ -107,7 +107,7 @@ export function serveWithListeners(
   serve: net.Server,
   options: ListenOptions,
   sockets: Set<net.Socket>,
-  stats: () => EchoServerStats,
+  stats: () => ServerStats,
 ): BundledServer {
   let listening: Listening | undefined;
   return {

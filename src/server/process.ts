@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { withParentDeathSignal } from '../environment/parent-death.js';
-import type { EchoServerStats } from './echo-server.js';
+import type { ServerStats } from './stats.js';
 import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 import type { RestartOutcome } from './restart.js';
 
@@ -18,14 +18,14 @@ export interface ServerProcess {
    * ECONNREFUSED as if it were measured.
    */
   readonly died: Promise<string>;
-  stats(): Promise<EchoServerStats>;
+  stats(): Promise<ServerStats>;
   /**
    * The restart phase: stop listening, try again until it works or the timeout. An abort (Ctrl-C)
    * ends the attempts at once; the outcome then holds the attempts made so far.
    */
   restart(options: { epochMs: number; timeoutMs: number; retryEveryMs: number }, signal?: AbortSignal): Promise<RestartOutcome>;
   /** Stops the server and waits for the child to exit; returns the final counts. */
-  stop(): Promise<EchoServerStats>;
+  stop(): Promise<ServerStats>;
 }
 
 /** The server child stopped answering or died; the message says which. */

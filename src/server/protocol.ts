@@ -1,5 +1,5 @@
 // Messages between the run and the server child process (Node IPC channel).
-import type { EchoServerConfig, EchoServerStats } from './echo-server.js';
+import type { EchoServerConfig, ServerStats } from './echo-server.js';
 import type { HttpServerConfig } from './http-server.js';
 import type { RestartOutcome } from './restart.js';
 
@@ -17,7 +17,7 @@ export type ToServer =
 
 export type FromServer =
   | { type: 'listening'; ports: number[] }
-  | { type: 'stats'; stats: EchoServerStats }
+  | { type: 'stats'; stats: ServerStats }
   | { type: 'restarted'; outcome: RestartOutcome }
-  | { type: 'stopped'; stats: EchoServerStats }
+  | { type: 'stopped'; stats: ServerStats }
   | { type: 'error'; code: string; message: string };

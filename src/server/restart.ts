@@ -4,7 +4,7 @@
 // on it sit in TIME_WAIT (inet_csk_bind_conflict), which lasts 60 s on Linux; with
 // SO_REUSEADDR on the old and the new listener the bind succeeds at once.
 import { sleep, type Clock } from '../util/clock.js';
-import type { BundledServer } from './echo-server.js';
+import type { BundledServer } from './stats.js';
 
 export interface BindAttempt {
   /** Run-clock time of the attempt. */

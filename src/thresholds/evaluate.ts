@@ -1,7 +1,7 @@
 // Thresholds: validate before a run (from the scenario alone), evaluate after it (against the
 // result). Validation and evaluation share one parser, so a threshold that validated cannot
 // fail to evaluate for a reason validation would have caught.
-import type { RunResult } from '../metrics/result.js';
+import type { RunResult } from '../result/model.js';
 import { compare, parseExpression } from './expression.js';
 import { readFigure, resolvePath } from './paths.js';
 

@@ -3,7 +3,7 @@
 // thresholds can be checked before anything runs. `satisfies SummaryShape` makes the compiler
 // hold this table against the `Summary` type: a figure added to the summary without being
 // added here is a build error, so the two cannot drift apart.
-import type { Summary } from '../metrics/result.js';
+import type { Summary } from '../result/model.js';
 import { KEY_COUNTERS } from '../observe/index.js';
 
 /** A plain figure, a map keyed by errno code, or a map keyed by kernel counter name. */
@@ -25,7 +25,7 @@ export const SUMMARY_SHAPE = {
   connections: { attempted: 'number', established: 'number', completed: 'number', failed: 'number', ratePerSec: 'number' },
   errors: 'errno-map',
   serverErrors: 'errno-map',
-  timeWait: { peak: 'number', peakClient: 'number', peakServer: 'number', end: 'number', sockstatPeak: 'number' },
+  timeWait: { peak: 'number', peakClient: 'number', peakServer: 'number', end: 'number', sockstatPeak: 'number', reopened: 'number' },
   ports: {
     distinct: 'number',
     reused: 'number',

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor, type ProcessId } from '../helpers/cli.js';
 
 /**

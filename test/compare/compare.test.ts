@@ -11,7 +11,6 @@ import {
   compareFigure,
   compareResults,
   pairResults,
-  readResultFile,
   renderCompareJunit,
   renderCompareMarkdown,
   renderCompareTerminal,
@@ -20,7 +19,7 @@ import {
 import { parseXml } from './xml-check.js';
 import { environmentNotes } from '../../src/compare/noise.js';
 import { checkSelectors, metricsFor } from '../../src/compare/metrics.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import { readResult, type RunResult } from '../../src/result/index.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/compare/', import.meta.url));
@@ -57,7 +56,7 @@ describe('compare: pairing', () => {
 
   it('refuses a file against a directory, and a file that is not a result', async () => {
     await assert.rejects(pairResults(path.join(BASE, 'client-closes-first-20260101T000000Z.json'), CUR), /is a file but .* is a directory/);
-    await assert.rejects(readResultFile(path.join(CUR, 'not-a-result.json')), /is not a twstorm result/);
+    await assert.rejects(readResult(path.join(CUR, 'not-a-result.json')), /not a twstorm result/);
   });
 });
 

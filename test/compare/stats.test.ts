@@ -6,7 +6,7 @@ import { compareResults, judge } from '../../src/compare/compare.js';
 import { specOf } from '../../src/compare/metrics.js';
 import type { LoadedResult } from '../../src/compare/load.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 
 const J = { tolerancePct: 10, latencyFloorMs: 0.1, confidence: 0.99, singleRunTolerancePct: 30 };
 

@@ -4,7 +4,7 @@
 // every socket in it) vanishes when it exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
 
 export interface NamespaceExit {

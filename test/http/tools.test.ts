@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runNodeInNetns } from '../helpers/netns.js';
-import type { EchoServerStats } from '../../src/server/echo-server.js';
+import type { ServerStats } from '../../src/server/echo-server.js';
 
 const HELPER = fileURLToPath(new URL('./tools-run.js', import.meta.url));
 
@@ -21,8 +21,8 @@ interface ToolsOutput {
   post?: string;
   wrkKeepalive?: string;
   wrkClose?: string;
-  keepaliveStats: EchoServerStats;
-  closeStats: EchoServerStats;
+  keepaliveStats: ServerStats;
+  closeStats: ServerStats;
 }
 
 function runTools(): Promise<ToolsOutput> {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { latencyCharts } from '../../src/report/html/latency.js';
 import { MAX_OVERLAID_LINES, SOCKSTAT_LABEL, timelineCharts } from '../../src/report/html/timeline.js';

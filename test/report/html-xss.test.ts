@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { inspectReport, type PageReport } from './browser.js';
 import { payload, poison } from './poison.js';

@@ -1,7 +1,8 @@
 // Hand-made RunResults for rule tests: a plain, healthy client-closes-first run with every
 // figure spelled out, which each test bends with a small edit. Histograms are left empty
 // (the verdict never reads them).
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
+import { verdict, type Finding, type FindingRule } from '../../src/report/verdict.js';
 
 const emptyLatency = { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, p999: null, max: null };
 
@@ -41,6 +42,7 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
     endedAt: '2025-01-01T00:00:03.000Z',
     interrupted: false,
     stoppedBy: 'count',
+    load: { startMs: 0, endMs: 500 },
     environment: {
       isolation: 'netns',
       how: 'unshare -n (root)',
@@ -64,7 +66,7 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
       connections: { attempted: 1000, established: 1000, completed: 1000, failed: 0, ratePerSec: 2000 },
       errors: {},
       serverErrors: {},
-      timeWait: { peak: 1000, peakClient: 1000, peakServer: 0, end: 1000, sockstatPeak: 1000 },
+      timeWait: { peak: 1000, peakClient: 1000, peakServer: 0, end: 1000, sockstatPeak: 1000, reopened: 0 },
       ports: {
         distinct: 1000, reused: 0, reuses: 0, minReuseIntervalMs: null, medianReuseIntervalMs: null,
         exhaustedAtMs: null, peakInUse: 16, range: { low: 32768, high: 60999, size: 28232 },
@@ -114,3 +116,16 @@ export function makeHttpResult(edit: (r: RunResult) => void = () => undefined): 
     edit(r);
   });
 }
+
+/** The finding of one rule in a result's verdict, or undefined when the rule said nothing. */
+export const finding = (r: RunResult, rule: FindingRule): Finding | undefined => verdict(r).findings.find((f) => f.rule === rule);
+
+/** No TIME_WAIT anywhere. */
+export const noTimeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0, reopened: 0 };
+
+/** `n` TIME_WAIT sockets on the server, none on the client, in the summary and the census. */
+export const serverTimeWait = (x: RunResult, n: number): void => {
+  x.summary.timeWait = { peak: n, peakClient: 0, peakServer: n, end: n, sockstatPeak: n, reopened: 0 };
+  x.series.census.client = {};
+  x.series.census.server = { LISTEN: [1, 1, 1], TIME_WAIT: [0, n, n] };
+};

@@ -16,7 +16,7 @@ import {
   renderCompareTerminal,
   type CompareReport,
 } from '../../src/compare/index.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { escapeHtml, escapeMarkdown, escapeXml, stripControl } from '../../src/report/escape.js';
 import { renderRunOutput, renderTerminalSummary } from '../../src/report/terminal.js';
 import { renderTerminalComparison } from '../../src/report/terminal-compare.js';

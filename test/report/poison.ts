@@ -5,8 +5,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunResult } from '../../src/metrics/result.js';
-import { readResultFile } from '../../src/report/html/read-results.js';
+import type { RunResult } from '../../src/result/model.js';
+import { readResults } from '../../src/result/read.js';
 
 /**
  * One payload per field, tagged with the field's number so a failure names the field: closing a
@@ -47,7 +47,7 @@ async function readerAccepts(doc: Json): Promise<boolean> {
   const file = path.join(dir, 'probe.json');
   try {
     await writeFile(file, JSON.stringify(doc));
-    await readResultFile(file);
+    await readResults(file);
     return true;
   } catch {
     return false;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mergeResults, MergeError } from '../../src/result/merge.js';
 import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
 import { makeResult } from '../report/make-result.js';
 

@@ -7,7 +7,7 @@ import { runNodeInNetns } from '../helpers/netns.js';
 import { parseScenario } from '../../src/scenario/index.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { parseTarget } from '../../src/scenario/target.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 
 const HELPER = fileURLToPath(new URL('./target-cases.js', import.meta.url));
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { evaluateThresholds, formatThresholds, parseExpression, validateThresholds } from '../../src/thresholds/index.js';
 import { makeResult } from '../report/make-result.js';
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SYSCTLS, type Scenario } from '../../scenario/index.js';
 import type { RunJob, ToRun } from '../../run/job.js';
-import type { RunResult, StopReason } from '../../metrics/result.js';
+import type { RunResult, StopReason } from '../../result/model.js';
 import { decodeHistogram, encodeHistogram, percentilesMs } from '../../metrics/histograms.js';
 import { startSamplerWorker, type KernelSample } from '../../observe/index.js';
 import { watchConntrack, type ConntrackSample } from '../../observe/conntrack.js';

@@ -1,8 +1,8 @@
 // The comparison table: one row per run (matrix variant), the figures that tell them apart,
 // with the best and worst of each column marked in words and symbols (not by colour alone).
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { int, ms } from '../../util/format.js';
-import { timeWaitSide } from '../story.js';
+import { timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
 import { extent } from './chart-spec.js';
 import { runLabel } from './timeline.js';

@@ -1,6 +1,6 @@
 // renderHtmlReport: one result → the single-run report; several (matrix variants, or any saved
 // results) → the comparison report. Pure rendering: reads the results, never re-runs anything.
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { VERSION } from '../../version.js';
 import { verdict } from '../verdict.js';
 import { loadChartAssets } from './assets.js';

@@ -1,7 +1,7 @@
 // Latency as HdrHistogram shows it: value against percentile, with the percentile axis spread
 // as 1/(1-p) on a log scale so 90%, 99%, 99.9% … get equal room and the tail is visible.
 // Decoded from the encoded histograms in the result (exact), not from the summary's few points.
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import type { PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';

@@ -3,7 +3,7 @@
 // charts are placeholders that client.ts fills from the embedded JSON. Every value is written
 // through the `html` template (safe.ts), which escapes it; the CSP allows only the inline script
 // and style written below.
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
 import type { Verdict } from '../verdict.js';

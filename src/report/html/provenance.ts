@@ -1,7 +1,7 @@
 // Where the page's results came from, when that is more than one plain run: the spread of a
 // repeat set (median, min–max of every headline figure) and the contributors of a merged
 // result (one row per shard/host with its share of the work, ports and TIME_WAIT).
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { mergedOf } from '../../result/provenance.js';
 import { repeatSpreads } from '../../result/spread.js';
 import { html, type Html } from './safe.js';

@@ -1,7 +1,7 @@
 // How soon client ports came back: a histogram of the port tracker's reuse intervals on
 // logarithmic bins (a reuse after ~1 s under tcp_tw_reuse and one after 60 s of TIME_WAIT are
 // decades apart).
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';

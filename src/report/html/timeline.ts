@@ -2,8 +2,8 @@
 // the observers share): TCP states by side, connection rates, errors by errno, client ports
 // held against the range, kernel counters as rates. With several results each series is
 // labelled with its variant and all of them share the axis.
-import type { RunResult } from '../../metrics/result.js';
-import { clientPortsHeld } from '../figures.js';
+import type { RunResult } from '../../result/model.js';
+import { clientPortsHeld } from '../../result/figures.js';
 import { chartFrom, extent, styleAt, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = { x: number[]; label: string; values: Array<number | null>; points?: boolean };

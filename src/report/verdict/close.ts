@@ -1,0 +1,58 @@
+// Who closed first: what the scenario asked for, and where that puts TIME_WAIT (asked of the
+// one module that decides it).
+import type { RunResult } from '../../result/model.js';
+import { firstCloserMode, timeWaitLanding } from '../../scenario/close-semantics.js';
+import { int } from '../../util/format.js';
+import type { Finding } from './types.js';
+import { expectationWords, isHttp } from './words.js';
+
+/** Who sends the first FIN in an HTTP run, in words, from the client mode and the server policy. */
+function httpCloserWords(result: RunResult): string {
+  const { client, policy, closeAfter } = result.scenario.http;
+  if (policy === 'rst') return 'the server resets every connection after its response (SO_LINGER 0)';
+  if (policy === 'close-after') {
+    return `the server answers with Connection: close after ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} on a connection and closes first`;
+  }
+  if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) {
+    return 'the client asks for Connection: close, the server honours it and undici closes after the response too';
+  }
+  const server = policy === 'wait-client' ? 'the server never closes first' : 'the server keeps connections open';
+  switch (client) {
+    case 'reset':
+      return `the client closes after every response (undici reset: true) and ${server}`;
+    case 'connection-close':
+      return `the client sends Connection: close and closes after the response, and ${server}`;
+    case 'agent-per-request':
+      return `the client closes a new undici Client after each request, and ${server}`;
+    case 'keepalive':
+      return `the client keeps its pooled connections and closes them when the pool is closed at the end, and ${server}`;
+    case 'raw': {
+      const n = result.scenario.http.requestsPerConnection;
+      return `the client (raw) closes after ${n === 1 ? 'each request (Connection: close)' : `${int(n)} requests on a connection`}, and ${server}`;
+    }
+  }
+}
+
+export function closerFinding(result: RunResult): Finding {
+  if (isHttp(result)) {
+    const { client, policy } = result.scenario.http;
+    return {
+      rule: 'closer',
+      label: 'Who closed first',
+      text: `The scenario has HTTP client "${client}" and server policy "${policy}": ${httpCloserWords(result)}, ${expectationWords(timeWaitLanding(result.scenario))}.`,
+      alert: false,
+    };
+  }
+  const close = result.scenario.close;
+  const mode = (m: typeof close.client): string =>
+    m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : 'FIN';
+  const asked =
+    close.first === 'both'
+      ? `both sides close at once (client ${mode(close.client)}, server ${mode(close.server)})`
+      : `the ${close.first} close first with ${mode(firstCloserMode(close))}` +
+        (close[close.first === 'client' ? 'server' : 'client'] === 'rst'
+          ? ` and the ${close.first === 'client' ? 'server' : 'client'} answer with RST`
+          : '');
+  const expectation = expectationWords(timeWaitLanding(result.scenario));
+  return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
+}

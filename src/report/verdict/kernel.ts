@@ -1,0 +1,22 @@
+// The kernel counters that moved: RSTs, TIME_WAIT reuse and overflow, accept-queue drops, SYN retransmits.
+import type { RunResult } from '../../result/model.js';
+import { int } from '../../util/format.js';
+import { capital } from '../story.js';
+import type { Finding } from './types.js';
+
+export function kernelFinding(result: RunResult): Finding | null {
+  const k = result.summary.kernel;
+  const notes: string[] = [];
+  const rsts = k['TcpOutRsts'] ?? 0;
+  if (rsts > 0) notes.push(`${int(rsts)} RSTs sent (TcpOutRsts)`);
+  const recycled = k['TcpExtTWRecycled'] ?? 0;
+  if (recycled > 0) notes.push(`${int(recycled)} ports taken over from TIME_WAIT (TWRecycled)`);
+  const overflow = k['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  if (overflow > 0) notes.push(`${int(overflow)} TIME_WAIT sockets destroyed at once, tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`);
+  const listen = (k['TcpExtListenOverflows'] ?? 0) + (k['TcpExtListenDrops'] ?? 0);
+  if (listen > 0) notes.push(`${int(listen)} SYNs dropped by a full accept queue (ListenOverflows/ListenDrops)`);
+  const synRetrans = k['TcpExtTCPSynRetrans'] ?? 0;
+  if (synRetrans > 0) notes.push(`${int(synRetrans)} SYNs retransmitted`);
+  if (notes.length === 0) return null;
+  return { rule: 'kernel', label: 'Kernel', text: `${capital(notes.join('; '))}.`, alert: overflow > 0 || listen > 0 };
+}

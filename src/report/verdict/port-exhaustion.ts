@@ -1,0 +1,109 @@
+// Client ports: whether the ephemeral range ran out (or would at this rate), how much of it was
+// held, how soon ports came back — and the change that removes the shortage.
+import type { RunResult } from '../../result/model.js';
+import {
+  TIME_WAIT_SECONDS,
+  WIDEST_PORT_RANGE,
+  clientPortsHeldPeak,
+  connectionRate,
+  exhaustedAfterMs,
+  sysctlNumber,
+  timeWaitSide,
+} from '../../result/figures.js';
+import { int, ms, seconds } from '../../util/format.js';
+import { httpReuseChange } from './http-churn.js';
+import type { Change, Finding } from './types.js';
+import { connectionBudget, isHttp, percent } from './words.js';
+
+export function portsFinding(result: RunResult): Finding {
+  const p = result.summary.ports;
+  const range = p.range;
+  const rangeWords = range ? `the range ${range.low}–${range.high} has ${int(range.size)} ports` : 'the port range was not read back';
+  const notAvail = result.summary.errors['EADDRNOTAVAIL'] ?? 0;
+  const after = exhaustedAfterMs(result);
+  if (after !== null || notAvail > 0) {
+    const when = after !== null ? ` ${seconds(after)} into the load` : '';
+    return {
+      rule: 'ports',
+      label: 'Ports',
+      text: `Ran out${when}: ${rangeWords}, ${int(p.distinct)} distinct ports were used, and ${int(notAvail)} connects failed with EADDRNOTAVAIL.`,
+      alert: true,
+    };
+  }
+  const held = clientPortsHeldPeak(result);
+  const share = range && range.size > 0 ? ` (${percent(held / range.size)} of the range)` : '';
+  const reuse =
+    p.reuses > 0
+      ? ` ${int(p.reuses)} connections got a port used before; the shortest gap was ${ms(p.minReuseIntervalMs)} ms, the median ${ms(p.medianReuseIntervalMs)} ms.`
+      : ' No port was used twice.';
+  return {
+    rule: 'ports',
+    label: 'Ports',
+    text: `Never ran out: at most ${int(held)} client ports were held at once${share}; ${rangeWords}.${reuse}`,
+    alert: false,
+  };
+}
+
+/**
+ * How long a client port stays unusable after a connection: the full TIME_WAIT, or the
+ * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse).
+ */
+function portHoldSeconds(result: RunResult): number {
+  const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
+  const median = result.summary.ports.medianReuseIntervalMs;
+  if (recycled > 0 && median !== null) return Math.max(0.001, median / 1000);
+  return TIME_WAIT_SECONDS;
+}
+
+export function clientPortRule(result: RunResult): Change | null {
+  const s = result.summary;
+  const side = timeWaitSide(s.timeWait);
+  const after = exhaustedAfterMs(result);
+  const exhausted = after !== null || (s.errors['EADDRNOTAVAIL'] ?? 0) > 0;
+  const range = s.ports.range;
+  if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
+  // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise
+  // its measured rate. Ports needed = demand × how long each stays held, but never more than
+  // the connections the scenario asked for (a short burst needs only that many).
+  const rate =
+    after !== null && after > 0
+      ? s.ports.distinct / (after / 1000)
+      : connectionRate(result);
+  const hold = portHoldSeconds(result);
+  const burst = connectionBudget(result);
+  const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct)));
+  if (!exhausted && needed <= range.size) return null;
+  const when = exhausted
+    ? `The ${int(range.size)}-port range ran out${after !== null ? ` ${seconds(after)} into the load` : ''}`
+    : `At ${int(rate)} new connections/s the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
+  const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
+  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination.`;
+  // An HTTP client that opens a connection per request needs no wider range: reusing
+  // connections removes the demand itself, and costs nothing but a setting.
+  const http = httpReuseChange(result, basis);
+  if (http) return http;
+  if (needed <= WIDEST_PORT_RANGE) {
+    return {
+      rule: 'widen-port-range',
+      change: 'Widen net.ipv4.ip_local_port_range (or add source addresses)',
+      why: `${basis} A range of at least ${int(needed)} ports (the widest is 1024–65535, ${int(WIDEST_PORT_RANGE)}) covers it; each extra source address adds a whole range.`,
+    };
+  }
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  // Under http the server closes first only by answering `Connection: close`, which is the
+  // connection-per-request pattern that keep-alive (above) already addresses.
+  if (!isHttp(result) && side === 'client' && result.scenario.close.first !== 'server' && buckets !== null && rate * TIME_WAIT_SECONDS <= buckets) {
+    return {
+      rule: 'server-closes-first',
+      change: 'Let the server close first',
+      why:
+        `${basis} No port range is that wide. When the server closes first, TIME_WAIT sits on the server, ` +
+        `which needs no ephemeral port for it, and ${int(rate * TIME_WAIT_SECONDS)} TIME_WAIT sockets fit under its tcp_max_tw_buckets (${int(buckets)}).`,
+    };
+  }
+  return {
+    rule: 'keep-alive',
+    change: 'Reuse connections (keep-alive, a pool)',
+    why: `${basis} That is more than any port range (${int(WIDEST_PORT_RANGE)} at most) or the TIME_WAIT table can hold; only fewer new connections fix it.`,
+  };
+}

@@ -1,0 +1,42 @@
+// The TIME_WAIT table (tcp_max_tw_buckets): measured overflow, and server-side TIME_WAIT that
+// would outgrow it at the measured rate. Past the limit the kernel destroys new TIME_WAIT
+// sockets at once (TcpExtTCPTimeWaitOverflow), giving up the protection they exist for.
+import type { RunResult } from '../../result/model.js';
+import { TIME_WAIT_SECONDS, connectionRate, sysctlNumber } from '../../result/figures.js';
+import { int, seconds } from '../../util/format.js';
+import { capital } from '../story.js';
+import { httpChurn } from './http-churn.js';
+import type { Change } from './types.js';
+import { connectionBudget } from './words.js';
+
+export function overflowRule(result: RunResult): Change | null {
+  const overflow = result.summary.kernel['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  if (overflow === 0) return null;
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  return {
+    rule: 'keep-alive',
+    change: httpChurn(result)?.change ?? 'Reuse connections (keep-alive, a pool)',
+    why:
+      `TIME_WAIT filled tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
+      `TIME_WAIT sockets at once, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
+  };
+}
+
+export function serverTimeWaitRule(result: RunResult): Change | null {
+  const tw = result.summary.timeWait;
+  if (tw.peakServer === 0) return null;
+  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  const rate = connectionRate(result);
+  // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
+  const burst = connectionBudget(result);
+  if (buckets === null || rate <= 0 || Math.min(rate * TIME_WAIT_SECONDS, burst) <= buckets) return null;
+  const churn = httpChurn(result);
+  return {
+    rule: 'keep-alive',
+    change: churn?.change ?? 'Reuse connections (keep-alive, a pool)',
+    why:
+      `The server keeps one TIME_WAIT per connection for ${TIME_WAIT_SECONDS} s; at ${int(rate)} new connections/s it would hold ` +
+      `${int(rate * TIME_WAIT_SECONDS)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
+      (churn ? ` ${capital(churn.cause)}.` : ''),
+  };
+}

@@ -1,0 +1,30 @@
+// Words and small figures more than one verdict rule uses.
+import type { RunResult } from '../../result/model.js';
+import type { TimeWaitLanding, TimeWaitSide } from '../../scenario/close-semantics.js';
+
+export const isHttp = (result: RunResult): boolean => result.scenario.protocol === 'http';
+
+export function sideWords(side: TimeWaitSide): string {
+  return side === 'none' ? 'none' : side === 'both' ? 'both sides' : `the ${side}`;
+}
+
+export const percent = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** "so TIME_WAIT is expected on the client", from where the close policy puts it. */
+export function expectationWords(landing: TimeWaitLanding): string {
+  if (landing.side === 'none') return 'so no TIME_WAIT is expected, RSTs instead';
+  if (landing.race) return 'so the FINs race and TIME_WAIT may land on either side, or both';
+  if (landing.side === 'both') return 'so TIME_WAIT is expected on both sides';
+  return `so TIME_WAIT is expected on the ${landing.side}`;
+}
+
+/**
+ * The most connections the run could have opened, which caps what a short burst leaves behind:
+ * the scenario's count under tcp. Under http `connections` is not used: the requests, divided
+ * by the requests each connection carried (measured), are the bound.
+ */
+export function connectionBudget(result: RunResult): number {
+  if (!isHttp(result)) return result.scenario.connections > 0 ? result.scenario.connections : Infinity;
+  const perConnection = Math.max(1, result.summary.requests?.perConnection ?? 1);
+  return Math.ceil(result.scenario.http.requests / perConnection);
+}

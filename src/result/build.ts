@@ -1,0 +1,181 @@
+// Building the result from a finished run: the driver's recorders, the kernel samples and the
+// server's counts become one RunResult (model.ts) with its summary block.
+import type { Scenario } from '../scenario/index.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
+import type { EnvironmentInfo } from '../environment/info.js';
+import type { RestartOutcome } from '../server/restart.js';
+import type { KernelSample } from '../observe/index.js';
+import { counterDeltas, KEY_COUNTERS, pickCounters } from '../observe/index.js';
+import { parsePortRange } from '../observe/port-range.js';
+import { encodeHistogram, percentilesMs } from '../metrics/histograms.js';
+import type { LoadStats } from '../metrics/load-stats.js';
+import { roundMs, roundTo } from '../util/round.js';
+import { peakOf } from './figures.js';
+import {
+  RESULT_SCHEMA,
+  type CensusSeries,
+  type DriverCost,
+  type KernelSeries,
+  type RunResult,
+  type RunVariant,
+  type ServerFacts,
+  type StopReason,
+  type Summary,
+} from './model.js';
+
+/** The server's own errors plus its failed listen attempts: a bind failure is an error too. */
+function serverErrors(server: ServerFacts): Record<string, number> {
+  const errors = { ...server.stats.errors };
+  for (const attempt of server.restart?.attempts ?? []) {
+    if (attempt.code !== null) errors[attempt.code] = (errors[attempt.code] ?? 0) + 1;
+  }
+  return errors;
+}
+
+function restartSummary(r: RestartOutcome): NonNullable<Summary['restart']> {
+  const failures: Record<string, number> = {};
+  for (const a of r.attempts) if (a.code !== null) failures[a.code] = (failures[a.code] ?? 0) + 1;
+  return { ok: r.ok, unavailableMs: r.unavailableMs, attempts: r.attempts.length, failures };
+}
+
+export interface ResultInputs {
+  version: string;
+  scenario: Scenario;
+  variant: RunVariant | null;
+  startedAt: Date;
+  endedAt: Date;
+  stoppedBy: StopReason;
+  load: { startMs: number; endMs: number };
+  environment: EnvironmentInfo;
+  server: ServerFacts;
+  stats: LoadStats;
+  samples: KernelSample[];
+  driver: Omit<DriverCost, 'cpuMsPer1000'>;
+}
+
+export function buildResult(input: ResultInputs): RunResult {
+  const { stats, samples } = input;
+  const census = censusSeries(samples);
+  const loadSeconds = Math.max(0.001, (input.load.endMs - input.load.startMs) / 1000);
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const errors = stats.errorsObject();
+  const summary: Summary = {
+    durationMs: roundMs(input.load.endMs - input.load.startMs),
+    connections: {
+      attempted: stats.attempted,
+      established: stats.established,
+      completed: stats.completed,
+      failed: stats.failed,
+      ratePerSec: roundTo(stats.established / loadSeconds, 1),
+    },
+    errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, count.total])),
+    serverErrors: serverErrors(input.server),
+    timeWait: timeWaitSummary(census, samples, reopened(input.scenario, stats)),
+    ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range']) },
+    latencyMs: {
+      connect: percentilesMs(stats.connect),
+      firstByte: percentilesMs(stats.firstByte),
+      total: percentilesMs(stats.total),
+      close: percentilesMs(stats.close),
+    },
+    kernel: first && last ? pickCounters(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
+    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: stats.bytesLost },
+    ...(input.server.restart ? { restart: restartSummary(input.server.restart) } : {}),
+    ...(stats.lingerBlocked.totalCount > 0 ? { lingerBlockedMs: percentilesMs(stats.lingerBlocked) } : {}),
+    ...(input.scenario.protocol === 'http'
+      ? {
+          requests: {
+            ...stats.requests,
+            ratePerSec: roundTo(stats.requests.ok / loadSeconds, 1),
+            perConnection: roundTo(stats.requests.ok / Math.max(1, stats.established), 1),
+          },
+        }
+      : {}),
+    driver: {
+      ...input.driver,
+      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted), 1),
+    },
+  };
+  return {
+    schema: RESULT_SCHEMA,
+    tool: { name: 'twstorm', version: input.version },
+    scenario: input.scenario,
+    variant: input.variant,
+    startedAt: input.startedAt.toISOString(),
+    endedAt: input.endedAt.toISOString(),
+    interrupted: input.stoppedBy === 'interrupted',
+    stoppedBy: input.stoppedBy,
+    load: { startMs: roundMs(input.load.startMs), endMs: roundMs(input.load.endMs) },
+    environment: input.environment,
+    server: input.server,
+    summary,
+    errors,
+    series: { driver: stats.series.toJSON(), kernel: kernelSeries(samples), census },
+    histograms: {
+      connect: encodeHistogram(stats.connect),
+      firstByte: encodeHistogram(stats.firstByte),
+      total: encodeHistogram(stats.total),
+      close: encodeHistogram(stats.close),
+      portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
+    },
+  };
+}
+
+function censusSeries(samples: KernelSample[]): CensusSeries {
+  const withCensus = samples.filter((s) => s.census !== undefined);
+  const columns = (side: 'client' | 'server'): Record<string, number[]> => {
+    const states = new Set<string>();
+    for (const s of withCensus) for (const state of Object.keys(s.census![side])) states.add(state);
+    const out: Record<string, number[]> = {};
+    for (const state of [...states].sort()) {
+      out[state] = withCensus.map((s) => (s.census![side] as Record<string, number | undefined>)[state] ?? 0);
+    }
+    return out;
+  };
+  return { t: withCensus.map((s) => roundMs(s.t)), client: columns('client'), server: columns('server') };
+}
+
+function kernelSeries(samples: KernelSample[]): KernelSeries {
+  const counters: Record<string, number[]> = {};
+  for (const key of KEY_COUNTERS) counters[key] = samples.map((s) => s.counters[key] ?? 0);
+  return {
+    t: samples.map((s) => roundMs(s.t)),
+    tw: samples.map((s) => s.sockstat.tw),
+    inuse: samples.map((s) => s.sockstat.inuse + s.sockstat.inuse6),
+    counters,
+  };
+}
+
+/**
+ * Connections whose SYN reopened a server TIME_WAIT: only where the close policy leaves
+ * TIME_WAIT on the server, and then every client port reused within the 60 s the server holds
+ * its 4-tuple (the driver's port tracker counts each such reuse). With several server ports a
+ * reused client port may go to another destination, so there it is an upper bound.
+ */
+function reopened(scenario: Scenario, stats: LoadStats): number {
+  const side = timeWaitLanding(scenario).side;
+  return side === 'server' || side === 'both' ? stats.ports.reusesWithinTimeWait : 0;
+}
+
+function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopenedCount: number): Summary['timeWait'] {
+  const client = census.client['TIME_WAIT'] ?? [];
+  const server = census.server['TIME_WAIT'] ?? [];
+  const both = census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0));
+  return {
+    peak: peakOf(both),
+    peakClient: peakOf(client),
+    peakServer: peakOf(server),
+    end: both[both.length - 1] ?? 0,
+    sockstatPeak: peakOf(samples.map((s) => s.sockstat.tw)),
+    reopened: reopenedCount,
+  };
+}
+
+/** The range as the result records it: low, high and size (reserved ports are not recorded). */
+function portRange(value: string | null | undefined): { low: number; high: number; size: number } | null {
+  const range = parsePortRange(value);
+  return range === null ? null : { low: range.low, high: range.high, size: range.size };
+}
+
+

@@ -1,0 +1,99 @@
+// The one place where a result's figures are derived: where TIME_WAIT was measured, when it
+// peaked, how many client ports were held over time, times since the load began, and the
+// kernel constants the projections rest on. Analysis (verdict rules, plan) and the renderers
+// (terminal, HTML charts) all read them here.
+import type { TimeWaitSide } from '../scenario/close-semantics.js';
+import type { RunResult, Summary } from './model.js';
+
+/** Linux's TCP_TIMEWAIT_LEN: fixed, not tunable (tcp_fin_timeout is a different timer). */
+export const TIME_WAIT_SECONDS = 60;
+/** The widest sensible ephemeral range: 1024–65535 (below 1024 are the well-known ports). */
+export const WIDEST_PORT_RANGE = 65535 - 1024 + 1;
+
+/** Run time (ms) of the census sample with the most TIME_WAIT sockets on both sides, or null if none. */
+export function timeWaitPeakAtMs(result: RunResult): number | null {
+  const { t, client, server } = result.series.census;
+  let best = 0;
+  let at: number | null = null;
+  t.forEach((time, i) => {
+    const n = (client['TIME_WAIT']?.[i] ?? 0) + (server['TIME_WAIT']?.[i] ?? 0);
+    if (n > best) {
+      best = n;
+      at = time;
+    }
+  });
+  return at;
+}
+
+/**
+ * Client-side sockets per census sample, whatever their state. Each holds a local port toward
+ * the server (TIME_WAIT included: for the same destination that port cannot carry a new
+ * connection), so this approximates "ports in use" at the census rate.
+ */
+export function clientPortsHeld(result: RunResult): { t: number[]; held: number[] } {
+  const { t, client } = result.series.census;
+  const held = t.map((_, i) =>
+    Object.entries(client).reduce((sum, [state, column]) => (state === 'LISTEN' ? sum : sum + (column[i] ?? 0)), 0),
+  );
+  return { t, held };
+}
+
+export function peakClientPortsHeld(result: RunResult): number {
+  return peakOf(clientPortsHeld(result).held);
+}
+
+/**
+ * Most client ports held at once: the census sees sockets once a census interval, the driver's
+ * own count catches short-lived ones between.
+ */
+export function clientPortsHeldPeak(result: RunResult): number {
+  return Math.max(peakClientPortsHeld(result), result.summary.ports.peakInUse);
+}
+
+/** The largest value, 0 for none; a loop, never a spread (a series can hold 100,000+ points). */
+export function peakOf(values: readonly number[]): number {
+  let peak = 0;
+  for (const v of values) if (v > peak) peak = v;
+  return peak;
+}
+
+/** Where TIME_WAIT was measured at the peak (census, by side). */
+export function timeWaitSide(tw: Summary['timeWait']): TimeWaitSide {
+  if (tw.peakClient > 0 && tw.peakServer > 0) return 'both';
+  if (tw.peakClient > 0) return 'client';
+  if (tw.peakServer > 0) return 'server';
+  return 'none';
+}
+
+/**
+ * Every `t` and `...AtMs` in a result is on the run clock, which starts before the server and
+ * the observers; what a reader wants is the time since the load began. The one conversion.
+ */
+export function sinceLoadStartMs(result: RunResult, runClockMs: number): number {
+  return Math.max(0, runClockMs - result.load.startMs);
+}
+
+/** When the port range ran out, in ms since the load began; null when it did not. */
+export function exhaustedAfterMs(result: RunResult): number | null {
+  const at = result.summary.ports.exhaustedAtMs;
+  return at === null ? null : sinceLoadStartMs(result, at);
+}
+
+/** When the TIME_WAIT census peaked, in ms since the load began; null when it never rose. */
+export function timeWaitPeakAfterMs(result: RunResult): number | null {
+  const at = timeWaitPeakAtMs(result);
+  return at === null ? null : sinceLoadStartMs(result, at);
+}
+
+/** New connections per second the load actually made (established per second of load). */
+export function connectionRate(result: RunResult): number {
+  return result.summary.connections.ratePerSec;
+}
+
+/** A sysctl in force, as a number, or null when absent or not numeric. */
+export function sysctlNumber(result: RunResult, name: string): number | null {
+  const raw = result.environment.sysctls[name];
+  if (raw === null || raw === undefined) return null;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : null;
+}

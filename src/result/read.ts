@@ -1,0 +1,144 @@
+// The one reader of result files: `report`, `compare`, `plan --from` (and `merge`) read results
+// only through it. A file is trusted only after the schema (schema.ts) accepted it; anything
+// else is a ResultFileError of one line that names the file and its first bad field, which the
+// CLI prints and turns into exit 2.
+import { readFile, stat } from 'node:fs/promises';
+import { decodeHistogram } from '../metrics/histograms.js';
+import { RESULT_SCHEMA, type RunResult } from './model.js';
+import { resultSchema } from './schema.js';
+
+export class ResultFileError extends Error {
+  override name = 'ResultFileError';
+  /** 'foreign': valid JSON that does not say it is a twstorm result (a directory scan skips it). */
+  constructor(
+    message: string,
+    readonly kind: 'foreign' | 'invalid' | 'unreadable' = 'invalid',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Larger than any result twstorm writes (a long run's series are a few MB), small enough that
+ * a wrong file (a log, a capture) is refused before it is read into memory.
+ */
+export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
+
+const HINT = 'pass a result JSON written by "twstorm run"';
+
+/** "summary.timeWait.peak", "series.census.t[3]". */
+function pathWords(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(the document)' : out;
+}
+
+/** Printable, one line, short: a field value quoted in an error. */
+function shortValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  // eslint-disable-next-line no-control-regex
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let at: unknown = doc;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+/**
+ * Validates one parsed result document. `name` says where it came from ("a.json",
+ * "a.json[2]") and starts every error.
+ */
+export function parseResult(doc: unknown, name: string): RunResult {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ResultFileError(`${name}: not a twstorm result (a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}, expected an object); ${HINT}`, 'foreign');
+  }
+  const schema = (doc as Record<string, unknown>)['schema'];
+  if (schema !== RESULT_SCHEMA) {
+    throw new ResultFileError(
+      `${name}: not a twstorm result: "schema" is ${shortValue(schema ?? null)}, expected "${RESULT_SCHEMA}" ` +
+        '(a newer schema needs a newer twstorm)',
+      'foreign',
+    );
+  }
+  const parsed = resultSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = pathWords(issue.path);
+    const value = valueAt(doc, issue.path);
+    const got = value === undefined ? 'it is missing' : `got ${shortValue(value)}`;
+    throw new ResultFileError(`${name}: bad result field ${where}: ${issue.message.replace(/\s+/g, ' ')} (${got}); ${HINT}`);
+  }
+  const result = parsed.data as unknown as RunResult;
+  for (const [key, encoded] of Object.entries(result.histograms)) {
+    if (!decodes(encoded)) {
+      throw new ResultFileError(`${name}: bad result field histograms.${key}: not an encoded HdrHistogram; ${HINT}`);
+    }
+  }
+  return result;
+}
+
+function decodes(encoded: string): boolean {
+  try {
+    const h = decodeHistogram(encoded);
+    (h as { destroy?: () => void }).destroy?.();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a result file's text: one result, or an array of them (`run --json` of a matrix). */
+export function parseResultText(text: string, name: string): RunResult[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ResultFileError(`${name}: not JSON (${err instanceof Error ? err.message : String(err)}); ${HINT}`, 'foreign');
+  }
+  if (!Array.isArray(doc)) return [parseResult(doc, name)];
+  if (doc.length === 0) throw new ResultFileError(`${name}: an empty array holds no result; ${HINT}`);
+  return doc.map((item, i) => parseResult(item, `${name}[${i}]`));
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new ResultFileError(`${file}: is a directory; ${HINT}`);
+    if (info.size > MAX_RESULT_BYTES) {
+      throw new ResultFileError(`${file}: ${Math.round(info.size / 1048576)} MB is larger than any result (at most ${MAX_RESULT_BYTES / 1048576} MB); ${HINT}`);
+    }
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ResultFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ResultFileError(`${file}: cannot read it (${code ?? String(err)}); ${HINT}`, 'unreadable');
+  }
+}
+
+/** Every result in a file: one, or each of an array. */
+export async function readResults(file: string): Promise<RunResult[]> {
+  return parseResultText(await readText(file), file);
+}
+
+/** The one result in a file (an array of several is refused: name the file of one run). */
+export async function readResult(file: string): Promise<RunResult> {
+  const results = await readResults(file);
+  if (results.length !== 1) {
+    throw new ResultFileError(`${file}: holds ${results.length} results; pass the file of one run (each run writes its own)`);
+  }
+  return results[0]!;
+}

@@ -1,0 +1,158 @@
+// The shape a result file must have before anything reads it: every field the reports, the
+// comparison, the thresholds and the capacity model read, with its type and a sane bound. A
+// truncated, foreign or hand-edited file fails here, on its first bad field, instead of as a
+// TypeError deep in a renderer. Objects are loose: a result from a newer twstorm may carry
+// fields this one does not know (fields are added, never renamed), and they are kept.
+import { z } from 'zod';
+import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, PROTOCOLS } from '../scenario/index.js';
+import { RESULT_SCHEMA } from './model.js';
+
+/** Counts, bytes and milliseconds: finite, not negative, exact in a double. */
+const count = z.number().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A run-clock time or a difference: finite and exact in a double. */
+const time = z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+/** Text a report shows: bounded, so a hand-made file cannot make a page of megabytes from one field. */
+const text = (max = 10_000) => z.string().max(max);
+const counts = z.record(text(200), count);
+/** A series column: one number per sample. */
+const column = z.array(time);
+const columns = z.record(text(200), column);
+
+const percentiles = z.looseObject({
+  count,
+  min: time.nullable(),
+  mean: time.nullable(),
+  p50: time.nullable(),
+  p90: time.nullable(),
+  p99: time.nullable(),
+  p999: time.nullable(),
+  max: time.nullable(),
+});
+
+/** The scenario as run: the fields analysis reads (the rest is kept as written). */
+const scenario = z.looseObject({
+  name: text(1000),
+  protocol: z.enum(PROTOCOLS),
+  connections: count,
+  duration: count,
+  concurrency: count,
+  rate: count.nullable(),
+  maxInFlight: count,
+  close: z.looseObject({
+    first: z.enum(CLOSERS),
+    client: z.enum(CLOSE_MODES),
+    server: z.enum(CLOSE_MODES),
+    lingerSeconds: count,
+  }),
+  server: z.looseObject({ host: text(1000), port: count, ports: count.optional() }),
+  http: z.looseObject({
+    client: z.enum(HTTP_CLIENTS),
+    policy: z.enum(HTTP_POLICIES),
+    requests: count,
+    connections: count.nullable(),
+    closeAfter: count,
+    maxRequestsPerConnection: count,
+  }),
+  environment: z.looseObject({ sysctls: z.record(text(200), z.union([text(1000), z.number()])) }),
+});
+
+const summary = z.looseObject({
+  durationMs: count,
+  connections: z.looseObject({ attempted: count, established: count, completed: count, failed: count, ratePerSec: count }),
+  errors: counts,
+  serverErrors: counts,
+  timeWait: z.looseObject({
+    peak: count,
+    peakClient: count,
+    peakServer: count,
+    end: count,
+    sockstatPeak: count,
+    reopened: count.optional(),
+  }),
+  ports: z.looseObject({
+    distinct: count,
+    reused: count,
+    reuses: count,
+    minReuseIntervalMs: count.nullable(),
+    medianReuseIntervalMs: count.nullable(),
+    exhaustedAtMs: time.nullable(),
+    peakInUse: count,
+    range: z.looseObject({ low: count, high: count, size: count }).nullable(),
+  }),
+  latencyMs: z.looseObject({ connect: percentiles, firstByte: percentiles, total: percentiles, close: percentiles }),
+  kernel: z.record(text(200), time),
+  bytes: z.looseObject({ sent: count, received: count, lost: count }),
+  restart: z.looseObject({ ok: z.boolean(), unavailableMs: count, attempts: count, failures: counts }).optional(),
+  lingerBlockedMs: percentiles.optional(),
+  requests: z
+    .looseObject({ total: count, ok: count, failed: count, ratePerSec: count, perConnection: count })
+    .optional(),
+  driver: z.looseObject({
+    cpuUserMs: count,
+    cpuSystemMs: count,
+    cpuMsPer1000: count,
+    eventLoopDelayMs: z.looseObject({ p50: count, p99: count, max: count }),
+  }),
+});
+
+/** Base64 of a compressed HdrHistogram (decoded and checked by the reader). */
+const histogram = z.string().max(10_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'expected a base64 HdrHistogram' });
+
+export const resultSchema = z.looseObject({
+  schema: z.literal(RESULT_SCHEMA, { error: `expected "${RESULT_SCHEMA}"` }),
+  tool: z.looseObject({ name: z.literal('twstorm'), version: text(100) }),
+  scenario,
+  variant: z.looseObject({ label: text(), values: z.record(text(200), z.union([text(1000), z.number(), z.boolean(), z.null()])) }).nullable(),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime(),
+  interrupted: z.boolean(),
+  stoppedBy: text(100),
+  failed: text().optional(),
+  load: z.looseObject({ startMs: time, endMs: time }),
+  environment: z.looseObject({
+    isolation: text(100),
+    how: text(),
+    notice: text().nullable(),
+    kernel: text(1000),
+    node: text(100),
+    sysctls: z.record(text(200), text(1000).nullable()),
+    sysctlsRequested: z.record(text(200), text(1000)).optional(),
+  }),
+  server: z.looseObject({
+    host: text(1000),
+    port: count,
+    ports: z.array(count).optional(),
+    stats: z.looseObject({
+      accepted: count,
+      replied: count,
+      closedFin: count,
+      closedRst: count,
+      open: count,
+      errors: counts,
+      acceptedPerListener: z.array(count).optional(),
+      linger: z.looseObject({ closes: count, blockedMsTotal: count, blockedMsMax: count }).optional(),
+    }),
+    restart: z
+      .looseObject({
+        ok: z.boolean(),
+        unavailableMs: count,
+        attempts: z.array(z.looseObject({ tMs: time, code: text(100).nullable() })),
+      })
+      .nullable()
+      .optional(),
+  }),
+  summary,
+  errors: z.record(text(200), z.looseObject({ total: count, byPhase: counts })),
+  series: z.looseObject({
+    driver: z.looseObject({ intervalMs: count, t: column, columns }),
+    kernel: z.looseObject({ t: column, tw: column, inuse: column, counters: columns }),
+    census: z.looseObject({ t: column, client: columns, server: columns }),
+  }),
+  histograms: z.looseObject({
+    connect: histogram,
+    firstByte: histogram,
+    total: histogram,
+    close: histogram,
+    portReuseInterval: histogram,
+  }),
+});

@@ -1,0 +1,103 @@
+// Where TIME_WAIT lands, decided once from the scenario. Every consumer (the verdict, the
+// terminal story, `doctor`, `plan --from`) asks this module instead of reading `close` or
+// `http` itself, so they cannot disagree.
+//
+// The TCP rules (RFC 793 §3.5, and what Linux does):
+// - the side that sends the first FIN (the active closer) ends in TIME_WAIT for 60 s;
+// - an RST from either side ends both sockets without TIME_WAIT: the closer aborting
+//   (SO_LINGER {1, 0}), or the passive side answering the FIN with an RST — the closer's
+//   FIN_WAIT2 is reset (measured: close-matrix "server first, client rst" leaves none);
+// - SO_LINGER {1, n > 0} ("linger") is a graceful close that may block: tcp_close() queues the
+//   FIN behind the unsent data and, when the linger time runs out, close() returns and the
+//   kernel still delivers it (measured in linger-timeout on 6.18): TIME_WAIT as for "fin";
+// - when both close at once, each side sends a FIN: on loopback one nearly always arrives
+//   first (the sides split the TIME_WAITs), and crossing FINs (CLOSING) leave one on each.
+// Under http `close` is not used: the server policy and the undici client mode decide who
+// sends the first FIN (see the schema's `http` block).
+import type { CLOSE_MODES, CLOSERS, Scenario } from './schema.js';
+
+/** Who closes first: derived from the schema, so the server and the driver share it. */
+export type CloseFirst = (typeof CLOSERS)[number];
+/** How one side closes: derived from the schema. */
+export type CloseMode = (typeof CLOSE_MODES)[number];
+
+export type TimeWaitSide = 'client' | 'server' | 'both' | 'none';
+
+export interface TimeWaitLanding {
+  /** Where the close policy puts TIME_WAIT. */
+  side: TimeWaitSide;
+  /**
+   * 'both' because two FINs race (HTTP `Connection: close` honoured by the server while undici
+   * closes after the response too): either side, or both, is what the policy predicts.
+   */
+  race: boolean;
+  /** The client ends (some of) its connections in TIME_WAIT, so each holds its port for 60 s. */
+  clientHoldsPorts: boolean;
+  /** The close that decides it, in words: "the client closes first with FIN". */
+  why: string;
+}
+
+/** How the first closer closes, as the scenario asks (both: the client's mode). */
+export function firstCloserMode(close: Scenario['close']): CloseMode {
+  return close.first === 'server' ? close.server : close.client;
+}
+
+/** A mode that sends a FIN (possibly after waiting): fin, or linger with n > 0. */
+export const sendsFin = (mode: CloseMode): boolean => mode !== 'rst';
+
+function landing(side: TimeWaitSide, race: boolean, why: string): TimeWaitLanding {
+  return { side, race, clientHoldsPorts: side === 'client' || side === 'both', why };
+}
+
+function tcpLanding(close: Scenario['close']): TimeWaitLanding {
+  const { first, client, server } = close;
+  if (first === 'both') {
+    if (!sendsFin(client) || !sendsFin(server)) return landing('none', false, `both close at once and the ${!sendsFin(client) ? 'client' : 'server'} resets`);
+    return landing('both', false, 'both close at once with FIN');
+  }
+  const closer = first === 'client' ? client : server;
+  const other = first === 'client' ? server : client;
+  const passive = first === 'client' ? 'server' : 'client';
+  if (!sendsFin(closer)) return landing('none', false, `the ${first} closes first with RST`);
+  if (!sendsFin(other)) return landing('none', false, `the ${first} closes first and the ${passive} answers with RST`);
+  return landing(first, false, `the ${first} closes first with ${closer === 'linger' ? 'SO_LINGER' : 'FIN'}`);
+}
+
+function httpLanding(scenario: Scenario): TimeWaitLanding {
+  const { policy, client, maxRequestsPerConnection } = scenario.http;
+  if (policy === 'rst') return landing('none', false, 'the server resets every connection (policy rst)');
+  if (policy === 'close-after') return landing('server', false, 'the server answers Connection: close and closes first (policy close-after)');
+  if (client === 'raw') {
+    // The raw client waits for the server's FIN when the response says Connection: close
+    // (engine/client-worker.ts); it asks for that with one request per connection, and the
+    // server's own request limit says it too. Otherwise it closes after its last request.
+    const perConnection = scenario.http.requestsPerConnection;
+    if (policy === 'keepalive' && (perConnection === 1 || (maxRequestsPerConnection > 0 && maxRequestsPerConnection <= perConnection))) {
+      return landing('server', false, 'the server answers Connection: close and closes first; the raw client waits for its FIN');
+    }
+    return landing('client', false, `the raw client closes after ${perConnection} request(s) (policy ${policy})`);
+  }
+  // keepalive honours `Connection: close` (RFC 7230 §6.6) while undici closes after such a
+  // response too: the FINs race, and TIME_WAIT may land on either side.
+  if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) {
+    return landing('both', true, `the client asks for Connection: close (${client}) and both sides close`);
+  }
+  // A request limit makes the server answer `Connection: close` and close; undici closes
+  // after that response as well: the same race.
+  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
+    return landing('both', true, 'the server closes after maxRequestsPerConnection and undici closes too');
+  }
+  // Otherwise the client closes: after each request, or when the pool is closed at the end.
+  return landing('client', false, `the client closes (${client}) and the server never closes first (policy ${policy})`);
+}
+
+/** Where the scenario's close policy puts TIME_WAIT. */
+export function timeWaitLanding(scenario: Scenario): TimeWaitLanding {
+  return scenario.protocol === 'http' ? httpLanding(scenario) : tcpLanding(scenario.close);
+}
+
+/** Is a measured side what the policy predicts? A race predicts any side; only none would surprise. */
+export function landedAsPredicted(predicted: TimeWaitLanding, measured: TimeWaitSide): boolean {
+  if (predicted.race) return measured !== 'none';
+  return measured === predicted.side;
+}

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { timeWaitLanding } from '../../../src/scenario/close-semantics.js';
+import { finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
+
+describe('verdict rule: who closed first (verdict/close.ts)', () => {
+  it('closer: states what the scenario asked and where TIME_WAIT should land', () => {
+    assert.match(finding(makeResult(), 'closer')!.text, /client close first with FIN, so TIME_WAIT is expected on the client/);
+    const server = makeResult((r) => (r.scenario.close.first = 'server'));
+    assert.match(finding(server, 'closer')!.text, /server close first with FIN, so TIME_WAIT is expected on the server/);
+    const rst = makeResult((r) => (r.scenario.close.client = 'rst'));
+    assert.match(finding(rst, 'closer')!.text, /RST \(SO_LINGER 0\), so no TIME_WAIT is expected/);
+    const answeredWithRst = makeResult((r) => {
+      r.scenario.close.first = 'server';
+      r.scenario.close.client = 'rst';
+    });
+    assert.match(finding(answeredWithRst, 'closer')!.text, /server close first with FIN and the client answer with RST/);
+    assert.equal(timeWaitLanding(answeredWithRst.scenario).side, 'none');
+    assert.equal(timeWaitLanding(makeResult((r) => (r.scenario.close.first = 'both')).scenario).side, 'both');
+  });
+
+  it('closer: client reset against wait-client puts TIME_WAIT on the client, whatever close.first says', () => {
+    const r = makeHttpResult((x) => (x.scenario.close.first = 'server'));
+    assert.equal(timeWaitLanding(r.scenario).side, 'client');
+    assert.equal(
+      finding(r, 'closer')!.text,
+      'The scenario has HTTP client "reset" and server policy "wait-client": the client closes after every response (undici reset: true) and the server never closes first, so TIME_WAIT is expected on the client.',
+    );
+    const f = finding(r, 'time-wait')!;
+    assert.equal(f.alert, false);
+    assert.doesNotMatch(f.text, /not where the close policy puts it/);
+  });
+
+  it('closer: close-after puts it on the server, rst nowhere, and close.client = rst does not matter', () => {
+    const closeAfter = makeHttpResult((x) => {
+      x.scenario.http.client = 'keepalive';
+      x.scenario.http.policy = 'close-after';
+      x.scenario.http.closeAfter = 2;
+      serverTimeWait(x, 1000);
+    });
+    assert.equal(timeWaitLanding(closeAfter.scenario).side, 'server');
+    assert.match(finding(closeAfter, 'closer')!.text, /server answers with Connection: close after 2 requests on a connection and closes first, so TIME_WAIT is expected on the server\.$/);
+    assert.equal(finding(closeAfter, 'time-wait')!.alert, false);
+
+    const rst = makeHttpResult((x) => {
+      x.scenario.close.client = 'fin';
+      x.scenario.http.policy = 'rst';
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+    });
+    assert.equal(timeWaitLanding(rst.scenario).side, 'none');
+    assert.match(finding(rst, 'closer')!.text, /resets every connection after its response \(SO_LINGER 0\), so no TIME_WAIT is expected, RSTs instead\.$/);
+    assert.equal(finding(rst, 'time-wait')!.alert, false);
+
+    // A TCP result with the same close block would expect the client: the protocol decides which is read.
+    assert.equal(timeWaitLanding(makeHttpResult((x) => (x.scenario.close.client = 'rst')).scenario).side, 'client');
+  });
+
+  it('closer: Connection: close against a keep-alive server is a race; either side is as expected, none is not', () => {
+    const race = (edit: (x: ReturnType<typeof makeResult>) => void) =>
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'connection-close';
+        x.scenario.http.policy = 'keepalive';
+        edit(x);
+      });
+    const serverWon = race((x) => serverTimeWait(x, 950));
+    assert.equal(timeWaitLanding(serverWon.scenario).side, 'both');
+    assert.match(finding(serverWon, 'closer')!.text, /the FINs race and TIME_WAIT may land on either side, or both\.$/);
+    assert.equal(finding(serverWon, 'time-wait')!.alert, false);
+    assert.equal(finding(race(() => undefined), 'time-wait')!.alert, false);
+    const none = race((x) => {
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+    });
+    assert.equal(finding(none, 'time-wait')!.alert, true);
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { oneChange } from '../../../src/report/verdict.js';
+import { finding, makeHttpResult, makeResult } from '../make-result.js';
+
+describe('verdict rule: client ports and their exhaustion (verdict/port-exhaustion.ts)', () => {
+  it('ports: ran out, with when, the range and the EADDRNOTAVAIL count', () => {
+    // exhaustedAtMs is on the run clock; the load began 150 ms into it, so 0.25 s of load.
+    const r = makeResult((x) => {
+      x.load = { startMs: 150, endMs: 650 };
+      x.summary.ports.exhaustedAtMs = 400;
+      x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
+      x.summary.ports.distinct = 500;
+      x.summary.errors = { EADDRNOTAVAIL: 200 };
+    });
+    const f = finding(r, 'ports')!;
+    assert.equal(f.alert, true);
+    assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
+  });
+
+  it('ports: never ran out, with the share held and the reuse gaps', () => {
+    const r = makeResult((x) => {
+      x.summary.ports.reuses = 40;
+      x.summary.ports.minReuseIntervalMs = 1001;
+      x.summary.ports.medianReuseIntervalMs = 1005;
+    });
+    const f = finding(r, 'ports')!;
+    assert.equal(f.alert, false);
+    assert.match(f.text, /^Never ran out: at most 1,000 client ports were held at once \(3\.5% of the range\)/);
+    assert.match(f.text, /40 connections got a port used before; the shortest gap was 1001 ms, the median 1005 ms/);
+  });
+
+  it('widen-port-range: ran out, and the load fits in a wider range', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 700;
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 200, range: { low: 40000, high: 40499, size: 500 } };
+        x.summary.errors = { EADDRNOTAVAIL: 200 };
+      }),
+    );
+    assert.equal(c.rule, 'widen-port-range');
+    assert.match(c.why, /needs about 700 ports per destination/);
+    assert.match(c.why, /A range of at least 700 ports/);
+  });
+
+  it('widen-port-range also fires on a projection: the rate would exhaust the range within TIME_WAIT', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 600; // 36,000 ports per 60 s > 28,232, < 64,512
+      }),
+    );
+    assert.equal(c.rule, 'widen-port-range');
+    assert.match(c.why, /At 600 new connections\/s the 28,232-port range would run out after 47\.1 s/);
+  });
+
+  it('server-closes-first: no range is wide enough, but the server\'s TIME_WAIT table can hold it', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 2000; // 120,000 > 64,512 ports; ≤ 131,072 buckets
+      }),
+    );
+    assert.equal(c.rule, 'server-closes-first');
+    assert.match(c.why, /120,000 TIME_WAIT sockets fit under its tcp_max_tw_buckets \(131,072\)/);
+  });
+
+  it('keep-alive: beyond any port range and any TIME_WAIT table', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 10_000_000;
+        x.summary.connections.ratePerSec = 8000;
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.why, /480,000 ports/);
+  });
+
+  it('tcp_tw_reuse shortens the hold: the measured reuse gap replaces 60 s', () => {
+    const c = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 1_000_000;
+        x.summary.connections.ratePerSec = 2000;
+        x.summary.kernel['TcpExtTWRecycled'] = 500;
+        x.summary.ports.medianReuseIntervalMs = 1000;
+      }),
+    );
+    assert.equal(c.rule, 'none');
+  });
+
+  it('one change: ports ran out because every request opened a connection → a keep-alive pool, not a wider range', () => {
+    const c = oneChange(
+      makeHttpResult((x) => {
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 250, range: { low: 40000, high: 40499, size: 500 } };
+        x.summary.errors = { EADDRNOTAVAIL: 500 };
+        x.summary.requests = { total: 1000, ok: 500, failed: 500, ratePerSec: 2000, perConnection: 1 };
+      }),
+    );
+    assert.equal(c.rule, 'keep-alive');
+    assert.equal(c.change, 'Reuse connections: a keep-alive pool, without reset: true');
+    assert.match(c.why, /^The 500-port range ran out 0\.25 s into the load: .* needs about 1,000 ports per destination\./);
+    assert.match(c.why, /Every request opened its own connection \(1 request per connection\): undici reset: true/);
+    assert.match(c.why, /needs at most 16 of them/);
+  });
+});
