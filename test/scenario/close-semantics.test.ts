@@ -1,0 +1,122 @@
+// Where TIME_WAIT lands, pinned for every combination the schema allows: first closer × client
+// mode × server mode under tcp, client mode × server policy (× a request limit) under http.
+// The expected sides are written out, not recomputed: each row is what the measured runs show
+// (README "Bundled scenarios", scenarios/README.md, close-matrix), and the last group of tests
+// runs a few of the combinations for real, each in its own namespace, and asks the kernel (ss).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, parseScenario, type Scenario } from '../../src/scenario/index.js';
+import { landedAsPredicted, timeWaitLanding, type TimeWaitSide } from '../../src/scenario/close-semantics.js';
+import { timeWaitSide } from '../../src/result/figures.js';
+import { runInNetns } from '../helpers/netns.js';
+
+const scenario = (input: Record<string, unknown>): Scenario => parseScenario({ name: 'close-semantics', ...input }, 'test');
+
+// first closer, client mode, server mode → side. An RST from either side ends both sockets
+// without TIME_WAIT (close-matrix: "server first, client rst" leaves 0 on both sides);
+// linger (SO_LINGER n > 0) is a graceful close whose FIN still goes out (linger-timeout).
+const TCP: Array<[string, string, string, TimeWaitSide]> = [
+  ['client', 'fin', 'fin', 'client'],
+  ['client', 'fin', 'rst', 'none'],
+  ['client', 'fin', 'linger', 'client'],
+  ['client', 'rst', 'fin', 'none'],
+  ['client', 'rst', 'rst', 'none'],
+  ['client', 'rst', 'linger', 'none'],
+  ['client', 'linger', 'fin', 'client'],
+  ['client', 'linger', 'rst', 'none'],
+  ['client', 'linger', 'linger', 'client'],
+  ['server', 'fin', 'fin', 'server'],
+  ['server', 'fin', 'rst', 'none'],
+  ['server', 'fin', 'linger', 'server'],
+  ['server', 'rst', 'fin', 'none'],
+  ['server', 'rst', 'rst', 'none'],
+  ['server', 'rst', 'linger', 'none'],
+  ['server', 'linger', 'fin', 'server'],
+  ['server', 'linger', 'rst', 'none'],
+  ['server', 'linger', 'linger', 'server'],
+  ['both', 'fin', 'fin', 'both'],
+  ['both', 'fin', 'rst', 'none'],
+  ['both', 'fin', 'linger', 'both'],
+  ['both', 'rst', 'fin', 'none'],
+  ['both', 'rst', 'rst', 'none'],
+  ['both', 'rst', 'linger', 'none'],
+  ['both', 'linger', 'fin', 'both'],
+  ['both', 'linger', 'rst', 'none'],
+  ['both', 'linger', 'linger', 'both'],
+];
+
+// client mode, server policy, maxRequestsPerConnection → side, race. keepalive honours
+// Connection: close (RFC 7230 §6.6) while undici closes after such a response too: a race.
+const HTTP: Array<[string, string, number, TimeWaitSide, boolean]> = [];
+for (const client of HTTP_CLIENTS) {
+  for (const policy of HTTP_POLICIES) {
+    for (const limit of [0, 10]) {
+      const row = ((): [TimeWaitSide, boolean] => {
+        if (policy === 'rst') return ['none', false];
+        if (policy === 'close-after') return ['server', false];
+        if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) return ['both', true];
+        if (policy === 'keepalive' && limit > 0) return ['both', true];
+        return ['client', false];
+      })();
+      HTTP.push([client, policy, limit, ...row]);
+    }
+  }
+}
+
+describe('close semantics: where TIME_WAIT lands', () => {
+  it('tcp: the table covers every first closer × client mode × server mode', () => {
+    assert.equal(TCP.length, CLOSERS.length * CLOSE_MODES.length * CLOSE_MODES.length);
+    for (const [first, client, server, side] of TCP) {
+      const landing = timeWaitLanding(scenario({ close: { first, client, server } }));
+      assert.equal(landing.side, side, `close ${first}/${client}/${server}`);
+      assert.equal(landing.race, false);
+      assert.equal(landing.clientHoldsPorts, side === 'client' || side === 'both');
+    }
+  });
+
+  it('http: client mode × server policy × request limit; close.* is ignored', () => {
+    assert.equal(HTTP.length, HTTP_CLIENTS.length * HTTP_POLICIES.length * 2);
+    // The bundled http scenarios, as documented: client-reset/wait-client → client,
+    // connection-close (close-after) → server, keep-alive → client (when the pool closes).
+    const spot = new Map(HTTP.map(([c, p, l, side]) => [`${c}/${p}/${l}`, side]));
+    assert.equal(spot.get('reset/wait-client/0'), 'client');
+    assert.equal(spot.get('keepalive/close-after/0'), 'server');
+    assert.equal(spot.get('keepalive/keepalive/0'), 'client');
+    for (const [client, policy, limit, side, race] of HTTP) {
+      for (const close of [{ first: 'client', client: 'fin' }, { first: 'server', client: 'rst' }]) {
+        const landing = timeWaitLanding(scenario({ protocol: 'http', close, http: { client, policy, maxRequestsPerConnection: limit } }));
+        assert.equal(landing.side, side, `http ${client}/${policy}/${limit}`);
+        assert.equal(landing.race, race, `http ${client}/${policy}/${limit} race`);
+      }
+    }
+  });
+
+  it('a race predicts any side but none; otherwise only the side it names', () => {
+    const race = timeWaitLanding(scenario({ protocol: 'http', http: { client: 'reset', policy: 'keepalive' } }));
+    assert.deepEqual((['client', 'server', 'both', 'none'] as const).map((s) => landedAsPredicted(race, s)), [true, true, true, false]);
+    const server = timeWaitLanding(scenario({ close: { first: 'server' } }));
+    assert.deepEqual((['client', 'server', 'both', 'none'] as const).map((s) => landedAsPredicted(server, s)), [false, true, false, false]);
+  });
+});
+
+describe('close semantics against real runs, each in a fresh namespace', () => {
+  const SMALL = ['connections=200', 'concurrency=8', 'tail=300ms', 'census=100ms'];
+  const cases: Array<[string, string[]]> = [
+    ['client first, fin/fin', ['close.first=client']],
+    ['server first, fin/fin', ['close.first=server']],
+    ['server first, the client answers with RST', ['close.first=server', 'close.client=rst']],
+    ['client first with SO_LINGER 1 s (nothing unsent: a plain FIN)', ['close.first=client', 'close.client=linger']],
+    ['client first, the server answers with RST', ['close.first=client', 'close.server=rst']],
+  ];
+  for (const [label, sets] of cases) {
+    it(label, async () => {
+      const { result, ss } = await runInNetns('client-closes-first', [...SMALL, ...sets]);
+      const predicted = timeWaitLanding(result.scenario);
+      const measured = timeWaitSide(result.summary.timeWait);
+      assert.equal(measured, predicted.side, `${label}: census ${JSON.stringify(result.summary.timeWait)}`);
+      // The kernel's own count agrees on the side.
+      assert.equal(ss.client > 0, predicted.side === 'client' || predicted.side === 'both');
+      assert.equal(ss.server > 0, predicted.side === 'server' || predicted.side === 'both');
+    });
+  }
+});
