@@ -46,6 +46,8 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
     assert.equal(summary.timeWait.peakClient, 0);
     assert.deepEqual(out.ss, { client: 0, server: ports });
     assert.equal(ports + summary.ports.reuses, 1500);
+    // The result counts those reopened TIME_WAITs, so peak + reopened = connections.
+    assert.equal(summary.timeWait.peakServer + (summary.timeWait.reopened ?? -1), 1500);
     assert.equal(out.result.server.stats.closedFin, 1500, 'every FIN went first from the server');
     assertActiveOpensMatch(out);
   });
