@@ -1,8 +1,7 @@
 // `twstorm doctor`: parse, call, print. The work is in src/doctor/.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { loadScenarioFile } from '../scenario/index.js';
-import { formatChecks, gatherFacts, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
-import { scenarioChecks } from '../doctor/checks.js';
+import { formatChecks, gatherFacts, runDoctor, scenarioChecks, wantsColor, worstStatus } from '../doctor/index.js';
 import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
 

@@ -1,12 +1,12 @@
 /**
  * `twstorm doctor` and the pre-flight of `twstorm run`: what this machine can do, judged
- * machine-wide and per scenario. Gathering (facts.ts) is separate from judging (checks.ts).
+ * machine-wide and per scenario. Gathering (facts.ts) is separate from judging
+ * (machine-checks.ts, scenario-checks.ts).
  */
 import { loadScenarioFile, type Scenario } from '../scenario/index.js';
 import { bundledScenarioFiles } from '../scenario/bundled.js';
 import { worstStatus, type Check } from './check.js';
 import {
-  fdNeed,
   kernelCheck,
   namespaceCheck,
   nativeCheck,
@@ -14,20 +14,19 @@ import {
   nodeCheck,
   openFilesCheck,
   portRangeCheck,
-  scenarioChecks,
-  scenarioVerdict,
-  timeWaitLoad,
   timestampsCheck,
   timeWaitNowCheck,
   twBucketsCheck,
   twReuseCheck,
-} from './checks.js';
+} from './machine-checks.js';
+import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad } from './scenario-checks.js';
 import { gatherFacts, type Facts } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from '../environment/topology/preflight.js';
 
 export { formatChecks, wantsColor } from './render.js';
 export { worstStatus, type Check, type CheckStatus } from './check.js';
 export { gatherFacts, type Facts } from './facts.js';
+export { scenarioChecks } from './scenario-checks.js';
 
 /**
  * The checks `scenario` needs before it starts, and only those: a namespace when its

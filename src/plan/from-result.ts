@@ -79,10 +79,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // Who holds TIME_WAIT, asked of the one module that decides it; the model's "rst" is "none".
   const landing = timeWaitLanding(scenario);
   const closer: Closer = landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
+  const where = landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
   sources['closer'] =
     scenario.protocol === 'http'
-      ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): ${landing.why}`
-      : `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client}, server ${scenario.close.server}): ${landing.why}`;
+      ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${where}`
+      : `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client}, server ${scenario.close.server}): TIME_WAIT ${where}`;
   if (landing.race) {
     notes.push('Connection: close against a keep-alive server: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held');
   } else if (landing.side === 'both') {

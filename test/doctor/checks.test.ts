@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../src/scenario/index.js';
 import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
-import { fdNeed, httpConnections, scenarioChecks, suggestedLimit, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/checks.js';
+import { fdNeed, httpConnections, scenarioChecks, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
+import { suggestedLimit } from '../../src/doctor/machine-checks.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
 
 function facts(over: Partial<Facts> = {}): Facts {

@@ -1,0 +1,245 @@
+// Machine checks: what this machine (or namespace) can do, judged from Facts alone. Pure
+// functions from Facts to Check lines; the per-scenario checks are in scenario-checks.ts.
+import { int } from '../util/format.js';
+import { TIME_WAIT_SECONDS } from '../result/figures.js';
+import { parsePortRange } from '../observe/port-range.js';
+import { check, type Check } from './check.js';
+import type { Facts } from './facts.js';
+
+/**
+ * Descriptors a twstorm process holds besides its connections. Measured: a Node 20 process
+ * with a worker thread and an IPC child holds 29 (stdio, epoll, eventfds, signal pipe,
+ * worker and child pipes); the rest is margin for the observers' /proc reads and undici.
+ */
+export const FD_HEADROOM = 100;
+
+export interface FdNeed {
+  /** Connections one process may hold at once. */
+  inFlight: number;
+  /** inFlight + FD_HEADROOM: the open-file limit each twstorm process needs. */
+  need: number;
+  because: string;
+}
+
+function versionTuple(text: string): number[] {
+  return (text.match(/\d+(\.\d+)*/)?.[0] ?? '0').split('.').map(Number);
+}
+
+function atLeast(have: number[], want: number[]): boolean {
+  for (let i = 0; i < Math.max(have.length, want.length); i++) {
+    const a = have[i] ?? 0;
+    const b = want[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+/** Smallest "round" limit that covers a need: a power of two, at least 1024. */
+export function suggestedLimit(need: number): number {
+  let n = 1024;
+  while (n < need) n *= 2;
+  return n;
+}
+
+/** This host's ephemeral range, reserved ports taken out. */
+export function hostRange(facts: Facts) {
+  return parsePortRange(facts.sysctls['net.ipv4.ip_local_port_range'] ?? null, facts.sysctls['net.ipv4.ip_local_reserved_ports'] ?? null);
+}
+
+export function nodeCheck(facts: Facts): Check {
+  const required = facts.node.required;
+  if (required === null) return check('node', 'Node.js', 'ok', `v${facts.node.version}`);
+  const min = versionTuple(required);
+  return atLeast(versionTuple(facts.node.version), min)
+    ? check('node', 'Node.js', 'ok', `v${facts.node.version} (needs ${required})`)
+    : check('node', 'Node.js', 'fail', `v${facts.node.version}, but twstorm needs ${required}`, `install Node.js ${min.join('.')} or newer`);
+}
+
+export function kernelCheck(facts: Facts): Check {
+  if (facts.platform !== 'linux') {
+    return check(
+      'kernel',
+      'kernel',
+      'fail',
+      `${facts.platform}: twstorm reads Linux's /proc/net and uses Linux network namespaces`,
+      'run twstorm on Linux (a VM or container is fine)',
+    );
+  }
+  const v = versionTuple(facts.kernel);
+  // The TCP sysctls a run sets in its namespace (tcp_tw_reuse, tcp_timestamps,
+  // tcp_max_tw_buckets …) were made per network namespace over Linux 4.x; on older kernels a
+  // write either fails or changes the whole host, so those are refused by the read-back.
+  return atLeast(v, [4, 15])
+    ? check('kernel', 'kernel', 'ok', `Linux ${facts.kernel}`)
+    : check(
+        'kernel',
+        'kernel',
+        'warn',
+        `Linux ${facts.kernel}: older than 4.15, where some TCP sysctls are still host-wide; scenarios that set them may be refused`,
+        'use a kernel 4.15 or newer to run every scenario',
+      );
+}
+
+export function namespaceCheck(facts: Facts): Check {
+  const ns = facts.namespace;
+  if (ns === null) return check('namespace', 'network namespace', 'warn', 'not probed');
+  if (ns.ok) {
+    return facts.root
+      ? check('namespace', 'network namespace', 'ok', `can make one (${ns.how}): every run is isolated, with its own sysctls`)
+      : check(
+          'namespace',
+          'network namespace',
+          'ok',
+          `can make one (${ns.how}): runs are isolated as with root; only "states --netns" and other users' processes need root`,
+        );
+  }
+  const fix = /unshare command is missing/.test(ns.reason)
+    ? 'install util-linux (it provides unshare)'
+    : /ip command is missing/.test(ns.reason)
+      ? 'install iproute2 (it provides ip)'
+      : 'run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)';
+  return check(
+    'namespace',
+    'network namespace',
+    'warn',
+    `cannot make one: ${ns.reason}. Scenarios with isolation "auto" then run on the HOST: host sockets are counted with ` +
+      `the run's, no sysctl is applied, TIME_WAIT stays on the host for 60 s; isolation "netns" refuses to run`,
+    fix,
+  );
+}
+
+export function nativeCheck(facts: Facts): Check {
+  const n = facts.native;
+  const title = 'native socket options';
+  if (n === null) return check('native-sockets', title, 'warn', 'not probed');
+  if (!n.loaded) {
+    return check(
+      'native-sockets',
+      title,
+      'warn',
+      `not available: ${n.reason ?? 'unknown reason'}. Scenarios that set SO_REUSEADDR off, SO_REUSEPORT, ` +
+        `IP_BIND_ADDRESS_NO_PORT or SO_LINGER n cannot run; the others can`,
+      'reinstall the dependencies with npm ci (koffi ships prebuilt binaries for Linux x64 and arm64)',
+    );
+  }
+  const good = Object.entries(n.options).filter(([, v]) => v === true).map(([k]) => k);
+  const bad = Object.entries(n.options).filter(([, v]) => v !== true);
+  const version = n.version ?? 'the native layer';
+  if (bad.length === 0) return check('native-sockets', title, 'ok', `${version} loaded: ${good.join(', ')}`);
+  return check(
+    'native-sockets',
+    title,
+    'warn',
+    `${version} loaded; has ${good.join(', ') || 'none'}; missing ${bad.map(([k, v]) => `${k} (${String(v)})`).join(', ')}`,
+    'scenarios using the missing options cannot run on this kernel',
+  );
+}
+
+export function nftCheck(facts: Facts): Check {
+  const n = facts.nft;
+  const title = 'nftables';
+  if (n === null) return check('nft', title, 'warn', 'not probed');
+  if (n.version === null) {
+    return check('nft', title, 'warn', `${n.reason ?? 'nft is not available'}: fault injection (dropped packets, lost final ACKs) is unavailable`, 'install nftables for the fault scenarios (Debian/Ubuntu: apt install nftables)');
+  }
+  if (n.worksInNamespace === false) {
+    return check('nft', title, 'warn', `${n.version} is installed, but ${n.reason}`, 'fault scenarios need nft to work inside the run\'s namespace: check that the nf_tables module can load');
+  }
+  return check('nft', title, 'ok', `${n.version}${n.worksInNamespace ? ', works inside a namespace' : ''}: fault injection available`);
+}
+
+export function portRangeCheck(facts: Facts): Check {
+  const range = hostRange(facts);
+  const title = 'ephemeral port range';
+  if (range === null) return check('port-range', title, 'warn', 'net.ipv4.ip_local_port_range could not be read');
+  const perSecond = Math.floor(range.usable / TIME_WAIT_SECONDS);
+  const text =
+    `${range.low}–${range.high}: ${int(range.usable)} usable ports${range.reserved ? ` (${int(range.reserved)} reserved)` : ''}, so at most ` +
+    `~${int(perSecond)} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s)`;
+  if (range.usable < 10_000) {
+    return check('port-range', title, 'warn', `${text}; small for a busy client`, `widen it for real traffic: sysctl -w net.ipv4.ip_local_port_range="10000 65000" (runs set their own in their namespace)`);
+  }
+  return check('port-range', title, 'ok', text);
+}
+
+export function twReuseCheck(facts: Facts): Check {
+  const v = facts.sysctls['net.ipv4.tcp_tw_reuse'] ?? null;
+  const meaning: Record<string, string> = {
+    '0': 'off: TIME_WAIT ports are not reused for outgoing connections',
+    '1': 'on: outgoing connections may reuse a TIME_WAIT port after ~1 s (needs tcp_timestamps)',
+    '2': 'loopback only (the kernel default): hides storms on 127.0.0.1 that a real network shows',
+  };
+  if (v === null) return check('tw-reuse', 'tcp_tw_reuse', 'warn', 'could not be read');
+  return check('tw-reuse', 'tcp_tw_reuse', 'ok', `${v} — ${meaning[v] ?? 'unknown value'}. Runs use 0 in their namespace unless a scenario sets it`);
+}
+
+export function timestampsCheck(facts: Facts): Check {
+  const v = facts.sysctls['net.ipv4.tcp_timestamps'] ?? null;
+  if (v === null) return check('timestamps', 'tcp_timestamps', 'warn', 'could not be read');
+  if (v === '0') {
+    return check(
+      'timestamps',
+      'tcp_timestamps',
+      'warn',
+      '0: tcp_tw_reuse needs TCP timestamps, so this host never reuses a TIME_WAIT port early (runs in a namespace start from the default, 1)',
+      'sysctl -w net.ipv4.tcp_timestamps=1 unless something on this host needs them off',
+    );
+  }
+  return check('timestamps', 'tcp_timestamps', 'ok', `${v}: on, so tcp_tw_reuse can work`);
+}
+
+export function twBucketsCheck(facts: Facts, biggestStorm: number): Check {
+  const v = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
+  if (!Number.isFinite(v)) return check('tw-buckets', 'tcp_max_tw_buckets', 'warn', 'could not be read');
+  const text = `${int(v)}: past it new TIME_WAIT sockets are destroyed at once (counted in TcpExt TCPTimeWaitOverflow)`;
+  if (v < biggestStorm) {
+    return check(
+      'tw-buckets',
+      'tcp_max_tw_buckets',
+      'warn',
+      `${text}; a bundled scenario makes up to ${int(biggestStorm)} TIME_WAIT, so on this network its counts would be cut off`,
+      `in a namespace runs use the kernel default; for host runs raise it: sysctl -w net.ipv4.tcp_max_tw_buckets=${suggestedLimit(biggestStorm * 2)}`,
+    );
+  }
+  return check('tw-buckets', 'tcp_max_tw_buckets', 'ok', text);
+}
+
+export function openFilesCheck(facts: Facts, needs: ReadonlyArray<{ name: string; need: FdNeed }>): Check {
+  const limit = facts.fdLimit;
+  const title = 'open-file limit';
+  if (limit === null) return check('open-files', title, 'warn', 'could not read /proc/self/limits');
+  const worst = [...needs].sort((a, b) => b.need.need - a.need.need)[0];
+  const have = limit.soft === Infinity ? 'unlimited' : int(limit.soft);
+  const hard = limit.hard === Infinity ? 'unlimited' : int(limit.hard);
+  if (!worst) return check('open-files', title, 'ok', `${have} (hard ${hard})`);
+  const about = `${worst.name} needs ${int(worst.need.need)} per process (${worst.need.because} + ${FD_HEADROOM} of Node's own)`;
+  if (limit.soft < worst.need.need) {
+    const target = suggestedLimit(worst.need.need);
+    const fix =
+      limit.hard >= target
+        ? `raise ulimit -n to at least ${target} (ulimit -n ${target} in the shell that runs twstorm)`
+        : `raise ulimit -n to at least ${target}: the hard limit is ${hard}, so as root run ulimit -Hn ${target}, or set nofile in /etc/security/limits.conf or LimitNOFILE= for a systemd service`;
+    return check('open-files', title, 'fail', `${have} (hard ${hard}), but ${about}: connections would fail with EMFILE`, fix);
+  }
+  return check('open-files', title, 'ok', `${have} (hard ${hard}); ${about}`);
+}
+
+export function timeWaitNowCheck(facts: Facts): Check {
+  const tw = facts.timeWait;
+  const title = 'TIME_WAIT now';
+  if (tw === null) return check('time-wait-now', title, 'warn', 'could not read /proc/net/tcp');
+  const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
+  const b = tw.busiest;
+  const busiest =
+    b && b.share !== null && b.usable !== null
+      ? `; busiest destination ${b.destination} holds ${int(b.inRange)} of ${int(b.usable)} ports (${(b.share * 100).toFixed(1)}%)`
+      : '';
+  const detail = `${int(tw.count)} TIME_WAIT sockets in this network namespace${busiest}`;
+  if (b && b.share !== null && b.share >= 0.8) {
+    return check('time-wait-now', title, 'warn', `${detail}: close to EADDRNOTAVAIL for it`, `see who: twstorm states --by remote; use keep-alive/pooling towards ${b.destination}, or widen net.ipv4.ip_local_port_range`);
+  }
+  if (Number.isFinite(buckets) && tw.count >= 0.8 * buckets) {
+    return check('time-wait-now', title, 'warn', `${detail}: near tcp_max_tw_buckets (${int(buckets)})`, 'see who: twstorm states --by remote');
+  }
+  return check('time-wait-now', title, 'ok', detail);
+}

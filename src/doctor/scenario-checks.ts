@@ -1,0 +1,258 @@
+// Per-scenario checks: what one scenario needs of this machine before it starts (its
+// namespace, open files, and on the host: the port range, tcp_max_tw_buckets and the sysctls
+// that will not be applied), and the one doctor line per scenario.
+import { int } from '../util/format.js';
+import { DEFAULT_SYSCTLS, expandMatrix, type Scenario } from '../scenario/index.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { normaliseSysctl } from '../environment/sysctl.js';
+import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { check, worstStatus, type Check } from './check.js';
+import type { Facts } from './facts.js';
+import { FD_HEADROOM, hostRange, kernelCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+
+export { FD_HEADROOM, type FdNeed };
+
+
+/**
+ * Sockets an HTTP run holds open at once. Requests in flight are bounded like connections under
+ * tcp (concurrency, or maxInFlight in an open loop, and the request count); the undici pool then
+ * caps the sockets at its limit, except with a new Client per request, where every request in
+ * flight has its own connection.
+ */
+function httpInFlight(s: Scenario): { inFlight: number; because: string } {
+  const openLoop = s.rate !== null;
+  const requests = Math.min(openLoop ? s.maxInFlight : s.concurrency, s.http.requests);
+  const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+  if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${loop}, a connection per request in flight (agent-per-request)` };
+  const pool = s.http.connections ?? s.concurrency;
+  const poolWords = s.http.connections === null ? `the undici pool of concurrency ${int(pool)}` : `the undici pool of http.connections ${int(pool)}`;
+  return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: loop };
+}
+
+/**
+ * RLIMIT_NOFILE is per process, and the driver and the echo server are separate processes
+ * (each inherits the limit): each connection costs one descriptor in the driver and one in
+ * the server, so each process needs the in-flight count plus its own descriptors. TIME_WAIT
+ * sockets have no descriptor (they outlive close()), so they do not count.
+ */
+export function fdNeed(scenario: Scenario): FdNeed {
+  const variants: Scenario[] = [scenario];
+  if (Object.keys(scenario.matrix).length > 0) {
+    try {
+      variants.push(...expandMatrix(scenario, scenario.name).map((v) => v.scenario));
+    } catch {
+      // A bad matrix is reported by `run` itself; judge the base scenario.
+    }
+  }
+  let best: FdNeed = { inFlight: 0, need: FD_HEADROOM, because: '' };
+  for (const s of variants) {
+    const openLoop = s.rate !== null;
+    const { inFlight, because } =
+      s.protocol === 'http'
+        ? httpInFlight(s)
+        : {
+            inFlight: Math.min(openLoop ? s.maxInFlight : s.concurrency, s.connections),
+            because: openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`,
+          };
+    if (inFlight > best.inFlight) best = { inFlight, need: inFlight + FD_HEADROOM, because };
+  }
+  return best;
+}
+
+type Placement = 'netns' | 'host' | 'impossible';
+
+function placement(scenario: Scenario, facts: Facts): Placement {
+  const wanted = scenario.environment.isolation;
+  if (wanted === 'host') return 'host';
+  if (facts.namespace?.ok) return 'netns';
+  return wanted === 'netns' ? 'impossible' : 'host';
+}
+
+/** The sysctls a run asks for: the run defaults with the scenario's over them. */
+function requestedSysctls(scenario: Scenario): Record<string, string> {
+  const merged = { ...DEFAULT_SYSCTLS, ...scenario.environment.sysctls };
+  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, normaliseSysctl(v)]));
+}
+
+export interface TimeWaitLoad {
+  /** TCP connections the run opens; under http an estimate from the client mode and server policy. */
+  connections: number;
+  /** The client ends in TIME_WAIT, so every connection spends a client port for 60 s. */
+  clientKeepsPorts: boolean;
+  /** Some side ends in TIME_WAIT, so the run's count counts against tcp_max_tw_buckets. */
+  timeWait: boolean;
+  /** The load in words: "2,000 connections with the client closing first". */
+  what: string;
+  /** How to make it smaller: "connections" or "http.requests". */
+  knob: string;
+}
+
+/**
+ * How many TCP connections an HTTP run needs for its requests. `connections` is not used
+ * under http; the client mode and server policy decide how many requests share a connection:
+ * one each when either side ends every connection after its response, `closeAfter` or
+ * `maxRequestsPerConnection` when the server limits them, else the pool's own connections.
+ */
+export function httpConnections(s: Scenario): { connections: number; why: string } {
+  const { requests, client, policy, closeAfter, maxRequestsPerConnection } = s.http;
+  if (client !== 'keepalive') return { connections: requests, why: `one per request (client ${client})` };
+  if (policy === 'rst') return { connections: requests, why: 'one per request (server policy rst)' };
+  if (policy === 'close-after') {
+    return { connections: Math.ceil(requests / closeAfter), why: `one per ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} (server policy close-after)` };
+  }
+  const pool = Math.min(s.http.connections ?? s.concurrency, requests);
+  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
+    return {
+      connections: Math.max(pool, Math.ceil(requests / maxRequestsPerConnection)),
+      why: `one per ${int(maxRequestsPerConnection)} requests (maxRequestsPerConnection)`,
+    };
+  }
+  return { connections: pool, why: 'the keep-alive pool' };
+}
+
+/** How many connections a run opens and where they leave TIME_WAIT, for the port and bucket checks. */
+export function timeWaitLoad(scenario: Scenario): TimeWaitLoad {
+  const landing = timeWaitLanding(scenario);
+  // A race (Connection: close against a keep-alive server) may leave some of the client's
+  // ports held, so the port check counts them (it only warns).
+  const where = landing.side === 'none' ? 'no TIME_WAIT' : landing.race ? 'TIME_WAIT on either side' : landing.side === 'both' ? 'TIME_WAIT on both sides' : `TIME_WAIT on the ${landing.side}`;
+  if (scenario.protocol === 'http') {
+    const { connections, why } = httpConnections(scenario);
+    return {
+      connections,
+      clientKeepsPorts: landing.clientHoldsPorts,
+      timeWait: landing.side !== 'none',
+      what: `${int(scenario.http.requests)} HTTP requests on about ${int(connections)} connections, ${why}, with ${where},`,
+      knob: 'http.requests',
+    };
+  }
+  return {
+    connections: scenario.connections,
+    clientKeepsPorts: landing.clientHoldsPorts,
+    timeWait: landing.side !== 'none',
+    what: `${int(scenario.connections)} connections, ${landing.why}, with ${where},`,
+    knob: 'connections',
+  };
+}
+
+/**
+ * The checks one scenario needs before it starts, judged on `facts`. `run` refuses when any
+ * is 'fail' and prints the 'warn' ones.
+ */
+export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
+  const out: Check[] = [];
+  if (facts.platform !== 'linux') out.push(kernelCheck(facts));
+  const where = placement(scenario, facts);
+  const ns = facts.namespace;
+
+  if (scenario.environment.isolation !== 'host') {
+    if (where === 'netns') out.push(check('namespace', 'network namespace', 'ok', `runs in a fresh namespace (${ns?.how ?? 'unshare'})`));
+    else if (where === 'impossible') {
+      out.push(
+        check(
+          'namespace',
+          'network namespace',
+          'fail',
+          `the scenario needs isolation "netns" but no namespace can be made: ${ns?.reason ?? 'not probed'}`,
+          'run as root, enable unprivileged user namespaces, or set environment.isolation: auto (host fallback)',
+        ),
+      );
+    } else {
+      out.push(
+        check(
+          'namespace',
+          'network namespace',
+          'warn',
+          `no namespace can be made (${ns?.reason ?? 'not probed'}): this run will use the HOST network, count host sockets with its own and leave its TIME_WAIT on the host`,
+          'run as root or enable unprivileged user namespaces to isolate it',
+        ),
+      );
+    }
+  }
+
+  out.push(openFilesCheck(facts, [{ name: scenario.name, need: fdNeed(scenario) }]));
+
+  const wanted = requestedSysctls(scenario);
+  if (where === 'host') {
+    const differing = Object.entries(wanted).filter(([k, v]) => facts.sysctls[k] !== undefined && facts.sysctls[k] !== v);
+    const unread = Object.keys(wanted).filter((k) => facts.sysctls[k] === undefined);
+    if (differing.length > 0 || unread.length > 0) {
+      out.push(
+        check(
+          'host-sysctls',
+          'scenario sysctls',
+          'warn',
+          `on the host no sysctl is changed, so these settings are NOT in force: ` +
+            [...differing.map(([k, v]) => `${k}=${v} (host has ${facts.sysctls[k] ?? 'none'})`), ...unread.map((k) => `${k} (not checked)`)].join(', ') +
+            ': the run will not show what the scenario is written to show',
+          'run it in a namespace (root or unprivileged user namespaces) so its settings apply',
+        ),
+      );
+    }
+    const range = hostRange(facts);
+    const load = timeWaitLoad(scenario);
+    if (range && load.clientKeepsPorts && load.connections > range.usable) {
+      // Under http the request count is the knob, and it shrinks the connections only in proportion.
+      const limit = Math.floor((range.usable * (scenario.protocol === 'http' ? scenario.http.requests : load.connections)) / load.connections);
+      out.push(
+        check(
+          'host-ports',
+          'host port range',
+          'warn',
+          `${load.what} need ${int(load.connections)} ports to ` +
+            `${scenario.server.host}:${scenario.server.port}, but the host has ${int(range.usable)}: this run will exhaust them for 60 s and ` +
+            `anything else on this host connecting to that address and port gets EADDRNOTAVAIL meanwhile`,
+          `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''} or run it in a namespace`,
+        ),
+      );
+    }
+    const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
+    if (load.timeWait && Number.isFinite(buckets) && load.connections > buckets) {
+      out.push(
+        check(
+          'host-tw-buckets',
+          'tcp_max_tw_buckets',
+          'warn',
+          `the host keeps at most ${int(buckets)} TIME_WAIT sockets; past that they are destroyed at once (TCPTimeWaitOverflow), so TIME_WAIT counts of this run are capped`,
+          `run it in a namespace, or lower ${load.knob}`,
+        ),
+      );
+    }
+  } else if (where === 'netns') {
+    // A fresh namespace starts from the kernel defaults, then the scenario's settings.
+    const timestamps = wanted['net.ipv4.tcp_timestamps'] ?? '1';
+    const reuse = wanted['net.ipv4.tcp_tw_reuse'] ?? '2';
+    if (timestamps === '0' && reuse !== '0') {
+      out.push(
+        check(
+          'timestamps',
+          'tcp_timestamps',
+          'warn',
+          `the scenario sets tcp_tw_reuse=${reuse} with tcp_timestamps=0: reuse needs timestamps (tcp_twsk_unique checks them), so no TIME_WAIT port will be reused`,
+          'drop net.ipv4.tcp_timestamps: 0 from the scenario, or tcp_tw_reuse if that is the point',
+        ),
+      );
+    }
+    const range = parsePortRange(wanted['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE);
+    if (range === null) {
+      out.push(check('port-range', 'ephemeral port range', 'fail', `net.ipv4.ip_local_port_range "${wanted['net.ipv4.ip_local_port_range']}" is not "LOW HIGH"`, 'write it as two port numbers, e.g. "32768 60999"'));
+    }
+  }
+  return out;
+}
+
+/** One doctor line per scenario: can this machine run it, and how. */
+export function scenarioVerdict(scenario: Scenario, checks: readonly Check[], facts: Facts): Check {
+  const status = worstStatus(checks);
+  const id = `scenario:${scenario.name}`;
+  const title = scenario.name;
+  const where = placement(scenario, facts);
+  const need = fdNeed(scenario);
+  if (status === 'ok') {
+    return check(id, title, 'ok', `runs ${where === 'netns' ? 'in a fresh namespace' : 'on the host (isolation: host)'}; needs ${int(need.need)} open files`);
+  }
+  const problems = checks.filter((c) => c.status === status);
+  const fix = problems.find((c) => c.fix)?.fix;
+  const detail = problems.map((c) => `${c.title}: ${c.detail}`).join(' · ');
+  return fix === undefined ? check(id, title, status, detail) : check(id, title, status, detail, fix);
+}
