@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { digestTables, readPortRange, takeSnapshot } from '../src/states/index.js';
+import { censusFromTables, takeCensus } from '../src/states/index.js';
+import { readPortRange } from '../src/observe/port-range.js';
 import { readTcpTables } from '../src/observe/procfs.js';
 import { runNodeInNetns } from '../test/helpers/netns.js';
 
@@ -85,18 +86,18 @@ async function child(): Promise<void> {
   await Promise.all(Array.from({ length: 256 }, worker));
   const buildMs = performance.now() - built;
 
-  const first = await takeSnapshot();
+  const first = await takeCensus();
   const range = await readPortRange();
   const tables = await readTcpTables();
   const result: ChildResult = {
     sockets: first.total,
     timeWait: first.states.TIME_WAIT,
     buildMs,
-    snapshotMs: await timed(() => takeSnapshot()),
+    snapshotMs: await timed(() => takeCensus()),
     readMs: await timed(() => readTcpTables()),
-    digestMs: await timed(() => digestTables(tables, range)),
-    byRemoteMs: await timed(() => takeSnapshot({ by: 'remote' })),
-    byProcessMs: await timed(() => takeSnapshot({ by: 'process' })),
+    digestMs: await timed(() => censusFromTables(tables, range)),
+    byRemoteMs: await timed(() => takeCensus({ by: 'remote' })),
+    byProcessMs: await timed(() => takeCensus({ by: 'process' })),
     cliMs: await timed(
       () =>
         new Promise<void>((resolve, reject) =>

@@ -2,7 +2,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { parseDuration } from '../scenario/index.js';
 import { NETNS_ENTERED_ENV, NetnsError, reexecInNetns, resolveNetns } from '../environment/enter-netns.js';
-import { GROUP_BYS, STATE_NAMES, renderSnapshot, takeSnapshot, watchStates, type GroupBy } from '../states/index.js';
+import { GROUP_BYS, STATE_NAMES, renderCensus, takeCensus, watchStates, type GroupBy } from '../states/index.js';
 import type { TcpStateName } from '../observe/tcp-table.js';
 import { EXIT } from './exit-codes.js';
 
@@ -74,8 +74,8 @@ export const statesCommand = {
       const options = { state, top, ...(argv.by ? { by: argv.by } : {}) };
 
       if (argv.watch === undefined) {
-        const snap = await takeSnapshot(options);
-        process.stdout.write(argv.json ? `${JSON.stringify(snap, null, 1)}\n` : `${renderSnapshot(snap, undefined, title)}\n`);
+        const snap = await takeCensus(options);
+        process.stdout.write(argv.json ? `${JSON.stringify(snap, null, 1)}\n` : `${renderCensus(snap, undefined, title)}\n`);
         return;
       }
       let intervalMs: number;

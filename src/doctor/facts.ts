@@ -6,7 +6,7 @@ import os from 'node:os';
 import { probeNamespace, type NamespaceProbe } from '../environment/namespace.js';
 import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
 import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
-import { takeSnapshot, type DestinationUsage } from '../states/snapshot.js';
+import { takeCensus, type DestinationUsage } from '../states/census.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 
 export interface NftProbe {
@@ -84,7 +84,7 @@ export function probeNft(namespace: NamespaceProbe | null): NftProbe {
 
 async function timeWaitNow(): Promise<TimeWaitNow | null> {
   try {
-    const snap = await takeSnapshot({ top: 1 });
+    const snap = await takeCensus({ top: 1 });
     return { count: snap.states.TIME_WAIT, busiest: snap.destinations[0] ?? null };
   } catch {
     return null;

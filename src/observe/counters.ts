@@ -14,26 +14,56 @@
  * families, so IPv6 connections are counted in the same `Tcp:` and `TcpExt:` lines.
  */
 
-/** The counters twstorm always reports. */
-export const KEY_COUNTERS: readonly string[] = Object.freeze([
-  'TcpActiveOpens',
-  'TcpPassiveOpens',
-  'TcpAttemptFails',
-  'TcpEstabResets',
-  'TcpOutRsts',
-  'TcpRetransSegs',
-  'TcpExtTW',
-  'TcpExtTWRecycled',
-  'TcpExtTWKilled',
-  'TcpExtTCPTimeWaitOverflow',
-  'TcpExtTCPAbortOnClose',
-  'TcpExtTCPAbortOnLinger',
-  'TcpExtTCPAbortOnData',
-  'TcpExtTCPAbortOnTimeout',
-  'TcpExtListenOverflows',
-  'TcpExtListenDrops',
-  'TcpExtTCPSynRetrans',
-]);
+/**
+ * The one registry of the kernel counters twstorm reads. Every run records all of them (a
+ * result's `summary.kernel` and `series.kernel.counters`); each names where else it shows:
+ * `terminal` in the run summary's kernel line, `chart` in the HTML kernel chart ('always', or
+ * 'if-moved'), `watch` in `twstorm states` (the ones that tell a TIME_WAIT story live).
+ */
+export interface KernelCounter {
+  /** prefix + name as parseCounterTable returns it: "TcpExtTWRecycled". */
+  key: string;
+  terminal?: true;
+  chart?: 'always' | 'if-moved';
+  watch?: true;
+}
+
+export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
+  { key: 'TcpActiveOpens', terminal: true, chart: 'if-moved', watch: true },
+  { key: 'TcpPassiveOpens', terminal: true },
+  { key: 'TcpAttemptFails', terminal: true, watch: true },
+  { key: 'TcpEstabResets', terminal: true, chart: 'if-moved' },
+  { key: 'TcpOutRsts', terminal: true, chart: 'always', watch: true },
+  { key: 'TcpRetransSegs' },
+  // TIME_WAITs entered (see above), not ended.
+  { key: 'TcpExtTW', terminal: true, chart: 'if-moved', watch: true },
+  // A TIME_WAIT port taken over by a new outgoing connection (tcp_tw_reuse, or timestamps).
+  { key: 'TcpExtTWRecycled', terminal: true, chart: 'always', watch: true },
+  // A TIME_WAIT killed early by an RST (RFC 1337 assassination, tcp_rfc1337=0).
+  { key: 'TcpExtTWKilled', terminal: true, chart: 'if-moved' },
+  // A TIME_WAIT not kept because tcp_max_tw_buckets was full.
+  { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: true },
+  { key: 'TcpExtTCPAbortOnClose', terminal: true },
+  { key: 'TcpExtTCPAbortOnLinger', terminal: true, chart: 'if-moved' },
+  { key: 'TcpExtTCPAbortOnData', terminal: true, chart: 'if-moved' },
+  { key: 'TcpExtTCPAbortOnTimeout' },
+  { key: 'TcpExtListenOverflows', chart: 'if-moved' },
+  { key: 'TcpExtListenDrops', chart: 'if-moved' },
+  { key: 'TcpExtTCPSynRetrans', chart: 'if-moved' },
+] satisfies KernelCounter[]);
+
+/** The counters every run records, in registry order. */
+export const KEY_COUNTERS: readonly string[] = Object.freeze(KERNEL_COUNTERS.map((c) => c.key));
+
+/** The keys of the registered counters that pass `test`, in registry order. */
+export function countersWhere(test: (c: KernelCounter) => boolean): string[] {
+  return KERNEL_COUNTERS.filter(test).map((c) => c.key);
+}
+
+/** "TcpExtTWRecycled" → "TWRecycled": the name the kernel prints after its group prefix. */
+export function counterLabel(key: string): string {
+  return key.replace(/^TcpExt/, '').replace(/^Tcp/, '');
+}
 
 /**
  * Parses one or more concatenated snmp/netstat texts. Values are unsigned 64-bit in the

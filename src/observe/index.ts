@@ -1,7 +1,8 @@
 /** Kernel state readers: sockstat, MIB counters, TCP state census, and samplers over time. */
 
 export { parseSockstat, parseSockstat6, type Sockstat, type Sockstat6 } from './sockstat.js';
-export { parseCounterTable, counterDeltas, pickCounters, KEY_COUNTERS } from './counters.js';
+export { parseCounterTable, counterDeltas, pickCounters, countersWhere, counterLabel, KEY_COUNTERS, KERNEL_COUNTERS, type KernelCounter } from './counters.js';
+export { parsePortRange, countReserved, readPortRange, KERNEL_DEFAULT_PORT_RANGE, type PortRange } from './port-range.js';
 export {
   TCP_STATES,
   tcpStateName,

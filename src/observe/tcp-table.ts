@@ -11,8 +11,9 @@
  *   fewer trailing columns, but the first four columns are the same.
  *
  * At 30,000 sockets this file is the expensive part of sampling (reading it costs the kernel
- * most of the time), so the scan below walks the text with indexOf/charCodeAt and allocates
- * nothing per line unless a caller asks for addresses.
+ * most of the time), so the scan below walks the text with indexOf/charCodeAt and reuses one
+ * row object for every line: the census itself makes no object per line. Asking a row for its
+ * addresses or endpoints slices the line (a string each), which `states` does per socket.
  */
 
 import { endianness } from 'node:os';
@@ -54,6 +55,24 @@ const STATE_BY_CODE: readonly (TcpStateName | undefined)[] = (() => {
   return table;
 })();
 
+/** Every state /proc/net/tcp can print, in the kernel's numeric order. */
+export const STATE_NAMES: readonly TcpStateName[] = Object.freeze(Object.values(TCP_STATES));
+
+const STATE_CODE_BY_NAME: ReadonlyMap<string, number> = new Map(
+  Object.entries(TCP_STATES).map(([hex, name]) => [name, parseInt(hex, 16)]),
+);
+
+/** The numeric code of a state name (TIME_WAIT → 6). */
+export function stateCode(name: TcpStateName): number {
+  const code = STATE_CODE_BY_NAME.get(name);
+  if (code === undefined) throw new Error(`unknown TCP state ${name}`);
+  return code;
+}
+
+/** The two codes the scans test on every line (include/net/tcp_states.h). */
+export const LISTEN_CODE = 0x0a;
+export const TIME_WAIT_CODE = 0x06;
+
 /** Name of a numeric state code, or undefined for a code the kernel does not print. */
 export function tcpStateName(code: number): TcpStateName | undefined {
   return STATE_BY_CODE[code];
@@ -91,7 +110,7 @@ export interface TcpSocketRow {
 export type TcpSocketVisitor = (row: TcpSocketRow) => void;
 
 const SPACE = 32;
-const LISTEN = 0x0a;
+const LISTEN = LISTEN_CODE;
 const COLON = 58;
 
 /** Value of one hex digit char code, or -1. */

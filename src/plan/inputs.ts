@@ -1,5 +1,6 @@
 // `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
-import { countReserved, parsePortRange, readMachineFacts } from './machine.js';
+import { readMachineFacts } from './machine.js';
+import { countReserved, parsePortRange } from '../observe/port-range.js';
 import type { Closer, PlanInputs } from './model.js';
 
 export interface PlanFlags {
@@ -39,7 +40,7 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
   if (flags.portRange !== undefined) {
     const parsed = parsePortRange(flags.portRange);
     if (!parsed) throw new PlanInputError(`--port-range: expected "LOW HIGH" or LOW-HIGH within 1–65535, got ${JSON.stringify(flags.portRange)}`);
-    range = parsed;
+    range = { low: parsed.low, high: parsed.high };
     sources['portRange'] = given;
   } else sources['portRange'] = machine.portRange.from;
   // Reserved ports are this machine's; with a range given by hand they still apply to it.

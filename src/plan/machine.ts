@@ -2,6 +2,7 @@
 // back with where it came from, so `plan` can say which inputs it assumed.
 import { readFile } from 'node:fs/promises';
 import { readSysctl } from '../environment/sysctl.js';
+import { parsePortRange } from '../observe/port-range.js';
 
 export interface MachineValue<T> {
   value: T;
@@ -32,11 +33,11 @@ export async function readMachineFacts(): Promise<MachineFacts> {
     readSysctl('net.ipv4.tcp_max_tw_buckets'),
     readFile('/proc/slabinfo', 'utf8').catch(() => null),
   ]);
-  const parsedRange = parsePortRange(range ?? '');
+  const parsedRange = parsePortRange(range);
   const slabBytes = slab === null ? null : twSockObjectSize(slab);
   return {
     portRange: parsedRange
-      ? { value: parsedRange, from: sys('net.ipv4.ip_local_port_range') }
+      ? { value: { low: parsedRange.low, high: parsedRange.high }, from: sys('net.ipv4.ip_local_port_range') }
       : { value: { low: 32768, high: 60999 }, from: 'assumed: Linux default 32768–60999 (could not read this machine\'s)' },
     reservedPorts: reserved !== null ? { value: reserved, from: sys('net.ipv4.ip_local_reserved_ports') } : { value: '', from: 'assumed: none' },
     twReuse: reuse !== null ? { value: Number(reuse), from: sys('net.ipv4.tcp_tw_reuse') } : { value: 2, from: 'assumed: Linux default 2 (loopback only)' },
@@ -49,28 +50,6 @@ export async function readMachineFacts(): Promise<MachineFacts> {
       ? { value: slabBytes, from: 'this machine (/proc/slabinfo tw_sock_TCP objsize)' }
       : { value: DEFAULT_TW_SOCK_BYTES, from: `assumed: ${DEFAULT_TW_SOCK_BYTES} B, tw_sock_TCP on Linux 6.x x86-64 (/proc/slabinfo not readable)` },
   };
-}
-
-/** "32768 60999", "32768\t60999" or "32768-60999". */
-export function parsePortRange(text: string): { low: number; high: number } | null {
-  const match = /^\s*(\d+)\s*(?:\s|-|–)\s*(\d+)\s*$/.exec(text);
-  if (!match) return null;
-  const low = Number(match[1]);
-  const high = Number(match[2]);
-  return low >= 1 && high <= 65535 && low <= high ? { low, high } : null;
-}
-
-/** Ports of [low, high] named in ip_local_reserved_ports ("8080,9000-9100"). */
-export function countReserved(list: string, low: number, high: number): number {
-  let n = 0;
-  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
-    if (a === undefined || !Number.isFinite(a)) continue;
-    const from = Math.max(low, a);
-    const to = Math.min(high, b !== undefined && Number.isFinite(b) ? b : a);
-    if (to >= from) n += to - from + 1;
-  }
-  return n;
 }
 
 /** The objsize column of /proc/slabinfo's tw_sock_TCP row (readable by root only). */

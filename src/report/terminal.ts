@@ -10,21 +10,9 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
+import { counterLabel, countersWhere } from '../observe/counters.js';
 
-const KERNEL_SHOWN: Array<[string, string]> = [
-  ['TcpActiveOpens', 'ActiveOpens'],
-  ['TcpPassiveOpens', 'PassiveOpens'],
-  ['TcpAttemptFails', 'AttemptFails'],
-  ['TcpOutRsts', 'OutRsts'],
-  ['TcpEstabResets', 'EstabResets'],
-  ['TcpExtTW', 'TW'],
-  ['TcpExtTWRecycled', 'TWRecycled'],
-  ['TcpExtTWKilled', 'TWKilled'],
-  ['TcpExtTCPTimeWaitOverflow', 'TimeWaitOverflow'],
-  ['TcpExtTCPAbortOnData', 'AbortOnData'],
-  ['TcpExtTCPAbortOnClose', 'AbortOnClose'],
-  ['TcpExtTCPAbortOnLinger', 'AbortOnLinger'],
-];
+const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
 
 /** One run's summary; with its files, they close the block (result JSON, then its HTML report). */
 export function renderTerminalSummary(result: RunResult, resultPath?: string, reportPath?: string): string {

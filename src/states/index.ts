@@ -3,20 +3,16 @@ export {
   GROUP_BYS,
   STATE_NAMES,
   WATCH_COUNTERS,
-  digestTables,
-  groupByProcess,
-  parsePortRange,
-  countReserved,
   ratesBetween,
-  readPortRange,
-  takeSnapshot,
+  takeCensus,
+  type CensusOptions,
   type DestinationUsage,
   type GroupBy,
   type Grouping,
-  type PortRange,
   type Rates,
-  type SnapshotOptions,
-  type StatesSnapshot,
-} from './snapshot.js';
-export { renderSnapshot, renderWatchLine, destinationRisk, counterLabel } from './render.js';
+  type StatesCensus,
+} from './census.js';
+export { censusFromTables } from './census-tables.js';
+export { groupByProcess } from './by-process.js';
+export { renderCensus, renderWatchLine, destinationRisk } from './render.js';
 export { watchStates, type WatchMode, type WatchOptions } from './watch.js';

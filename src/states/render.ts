@@ -1,13 +1,10 @@
-// Text forms of a states snapshot: the full table (once, or redrawn in place by --watch on a
+// Text forms of a states census: the full table (once, or redrawn in place by --watch on a
 // terminal) and one plain line per refresh for pipes and logs.
 import { int } from '../util/format.js';
-import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesSnapshot } from './snapshot.js';
+import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesCensus } from './census.js';
+import { counterLabel } from '../observe/counters.js';
 
 /** "TcpExtTWRecycled" → "TWRecycled": the names people know from nstat. */
-export function counterLabel(key: string): string {
-  return key.replace(/^TcpExt/, '').replace(/^Tcp/, '');
-}
-
 function signedRate(perSec: number): string {
   const rounded = Math.round(perSec);
   if (rounded === 0) return Math.abs(perSec) < 0.05 ? '0/s' : `${perSec > 0 ? '+' : ''}${perSec.toFixed(1)}/s`;
@@ -39,7 +36,7 @@ export function destinationRisk(share: number | null): string {
   return '';
 }
 
-export function renderSnapshot(snap: StatesSnapshot, rates?: Rates, title = 'TCP sockets in this network namespace'): string {
+export function renderCensus(snap: StatesCensus, rates?: Rates, title = 'TCP sockets in this network namespace'): string {
   const lines: string[] = [];
   const v4 = STATE_NAMES.reduce((sum, s) => sum + snap.ipv4[s], 0);
   const v6 = STATE_NAMES.reduce((sum, s) => sum + snap.ipv6[s], 0);
@@ -123,7 +120,7 @@ export function renderSnapshot(snap: StatesSnapshot, rates?: Rates, title = 'TCP
 }
 
 /** One line per refresh for pipes: timestamp, non-zero states with their change, counter rates. */
-export function renderWatchLine(snap: StatesSnapshot, rates?: Rates): string {
+export function renderWatchLine(snap: StatesCensus, rates?: Rates): string {
   const parts: string[] = [snap.at, `total=${snap.total}`];
   for (const name of STATE_NAMES) {
     const n = snap.states[name];

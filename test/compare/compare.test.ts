@@ -31,6 +31,16 @@ const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const OPTIONS = { tolerancePct: 10, singleRunTolerancePct: 20, latencyFloorMs: 0.1, metrics: [] as string[] };
 const NO_NOISE = /^no noise estimate: the baseline is a single run, so rates and latencies need a change beyond 20%/;
 
+// The fixtures are real runs (test/fixtures/regenerate.ts): their figures are read, not pinned.
+const BASE_CLIENT = await readResult(path.join(BASE, 'client-closes-first-20260101T000000Z.json'));
+const CUR_CLIENT = await readResult(path.join(CUR, 'client-closes-first-20260201T000010Z.json'));
+const BASE_KERNEL = (await readResult(path.join(BASE, 'server-closes-first-20260101T000001Z.json'))).environment.kernel;
+const shown = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 3 }).replaceAll('.', '\\.');
+const RATE_BEFORE = shown(BASE_CLIENT.summary.connections.ratePerSec);
+const RATE_AFTER = shown(CUR_CLIENT.summary.connections.ratePerSec);
+const P99_BEFORE = shown((await readResult(path.join(BASE, 'server-closes-first-20260101T000001Z.json'))).summary.latencyMs.connect.p99!);
+const P99_AFTER = shown((await readResult(path.join(CUR, 'server-closes-first-20260201T000020Z.json'))).summary.latencyMs.connect.p99!);
+
 async function compareDirs(options = OPTIONS): Promise<CompareReport> {
   return compareResults(BASE, CUR, await pairResults(BASE, CUR), options);
 }
@@ -90,7 +100,7 @@ describe('compare: verdicts', () => {
   it('notes environment differences as noise', async () => {
     const r = await compareDirs();
     const server = r.scenarios.find((s) => s.scenario === 'server-closes-first')!.noise;
-    assert.equal(server[0], 'kernel differs: 6.18.44-fc-v669 → 6.1.0-other');
+    assert.equal(server[0], `kernel differs: ${BASE_KERNEL} → 6.1.0-other`);
     assert.match(server[1]!, NO_NOISE);
     const client = r.scenarios.find((s) => s.scenario === 'client-closes-first')!.noise;
     assert.equal(client.length, 1);
@@ -143,9 +153,9 @@ describe('compare: output', () => {
     const failed = cases.filter((c) => c.children.some((x) => x.name === 'failure'));
     assert.deepEqual(failed.map((c) => c.attributes['name']), ['connections.ratePerSec', 'errors.total', 'errors.ECONNRESET']);
     assert.equal(Number(root.attributes['failures']), 3);
-    assert.match(failed[0]!.children[0]!.attributes['message']!, /connections\.ratePerSec fell from 4,702\.4 to 3,291\.7 \(-30\.0%\)/);
+    assert.match(failed[0]!.children[0]!.attributes['message']!, new RegExp(`connections\\.ratePerSec fell from ${RATE_BEFORE} to ${RATE_AFTER} \\(-30\\.0%\\)`));
     const props = suites[1]!.children.find((c) => c.name === 'properties')!;
-    assert.equal(props.children[0]!.attributes['value'], 'kernel differs: 6.18.44-fc-v669 → 6.1.0-other');
+    assert.equal(props.children[0]!.attributes['value'], `kernel differs: ${BASE_KERNEL} → 6.1.0-other`);
   });
 
   it('JUnit escapes markup and drops characters XML forbids', async () => {
@@ -169,14 +179,14 @@ describe('compare: output', () => {
   it('Markdown lists regressions and improvements, counts the rest, and notes noise', async () => {
     const md = renderCompareMarkdown(await compareDirs());
     assert.match(md, /^## twstorm compare: ❌ regression/);
-    assert.match(md, /\| client-closes-first \| connections\.ratePerSec \| 4,702\.4 \| 3,291\.7 \| -30\.0% \| ❌ regression \|/);
-    assert.match(md, /\| server-closes-first \| latencyMs\.connect\.p99 \| 10\.199 \| 5\.1 \| -50\.0% \| ✅ improved \|/);
+    assert.match(md, new RegExp(`\\| client-closes-first \\| connections\\.ratePerSec \\| ${RATE_BEFORE} \\| ${RATE_AFTER} \\| -30\\.0% \\| ❌ regression \\|`));
+    assert.match(md, new RegExp(`\\| server-closes-first \\| latencyMs\\.connect\\.p99 \\| ${P99_BEFORE} \\| ${P99_AFTER} \\| -50\\.0% \\| ✅ improved \\|`));
     assert.match(md, /- server-closes-first: kernel differs/);
   });
 
   it('the terminal table marks regressions and ends with the verdict', async () => {
     const text = renderCompareTerminal(await compareDirs());
-    assert.match(text, /connections\.ratePerSec\s+4,702\.4\s+3,291\.7\s+-30\.0%\s+REGRESSION/);
+    assert.match(text, new RegExp(`connections\\.ratePerSec\\s+${RATE_BEFORE}\\s+${RATE_AFTER}\\s+-30\\.0%\\s+REGRESSION`));
     assert.match(text, /FAILED: 3 regressions$/);
   });
 });

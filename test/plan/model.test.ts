@@ -1,7 +1,8 @@
 // The capacity model's known answers.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { computePlan, countReserved, parsePortRange, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
+import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
+import { countReserved, parsePortRange } from '../../src/observe/port-range.js';
 
 const DEFAULTS: PlanInputs = {
   portLow: 32768,
@@ -119,8 +120,8 @@ describe('plan model: known answers', () => {
 
 describe('plan inputs parsing', () => {
   it('port ranges, shares, reserved ports, slabinfo', () => {
-    assert.deepEqual(parsePortRange('32768\t60999'), { low: 32768, high: 60999 });
-    assert.deepEqual(parsePortRange('40000-40499'), { low: 40000, high: 40499 });
+    assert.deepEqual(parsePortRange('32768\t60999'), { low: 32768, high: 60999, size: 28232, reserved: 0, usable: 28232 });
+    assert.deepEqual(parsePortRange('40000-40499', '40000,40010-40019'), { low: 40000, high: 40499, size: 500, reserved: 11, usable: 489 });
     assert.equal(parsePortRange('60999 32768'), null);
     assert.equal(parsePortRange('1 70000'), null);
     assert.equal(parseShare('80%'), 0.8);

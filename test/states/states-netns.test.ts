@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STATE_NAMES, WATCH_COUNTERS, takeSnapshot, type StatesSnapshot } from '../../src/states/index.js';
+import { STATE_NAMES, WATCH_COUNTERS, takeCensus, type StatesCensus } from '../../src/states/index.js';
 import { spawnNodeInNetns } from '../helpers/netns.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_NETNS_CHILD';
@@ -29,14 +29,14 @@ const PLAN = [
 
 interface ChildReport {
   pid: number;
-  byRemote: StatesSnapshot;
-  byRemotePort: StatesSnapshot;
-  cliJson: StatesSnapshot;
-  cliProcessEstablished: StatesSnapshot;
-  cliProcessTimeWait: StatesSnapshot;
+  byRemote: StatesCensus;
+  byRemotePort: StatesCensus;
+  cliJson: StatesCensus;
+  cliProcessEstablished: StatesCensus;
+  cliProcessTimeWait: StatesCensus;
   cliText: string;
   watchLines: string[];
-  watchJson: Array<StatesSnapshot & { rates?: { seconds: number; states: Record<string, number>; counters: Record<string, number> } }>;
+  watchJson: Array<StatesCensus & { rates?: { seconds: number; states: Record<string, number>; counters: Record<string, number> } }>;
 }
 
 // ---------------------------------------------------------------- child (inside the netns)
@@ -101,11 +101,11 @@ async function child(): Promise<void> {
 
   const report: ChildReport = {
     pid: process.pid,
-    byRemote: await takeSnapshot({ by: 'remote' }),
-    byRemotePort: await takeSnapshot({ by: 'remote-port', state: 'all' }),
-    cliJson: JSON.parse(cli(['states', '--json', '--by', 'remote'])) as StatesSnapshot,
-    cliProcessEstablished: JSON.parse(cli(['states', '--json', '--by', 'process', '--state', 'established'])) as StatesSnapshot,
-    cliProcessTimeWait: JSON.parse(cli(['states', '--json', '--by', 'process'])) as StatesSnapshot,
+    byRemote: await takeCensus({ by: 'remote' }),
+    byRemotePort: await takeCensus({ by: 'remote-port', state: 'all' }),
+    cliJson: JSON.parse(cli(['states', '--json', '--by', 'remote'])) as StatesCensus,
+    cliProcessEstablished: JSON.parse(cli(['states', '--json', '--by', 'process', '--state', 'established'])) as StatesCensus,
+    cliProcessTimeWait: JSON.parse(cli(['states', '--json', '--by', 'process'])) as StatesCensus,
     cliText: cli(['states', '--by', 'remote']),
     watchLines: cli(['states', '--watch', '100ms', '--count', '2']).trim().split('\n'),
     watchJson: cli(['states', '--watch', '100ms', '--count', '3', '--json'])
@@ -257,7 +257,7 @@ if (process.env[CHILD_ENV] === '1') {
 
     // From outside with --netns PID: the same namespace, the same counts.
     assert.equal(outside.status, 0, outside.stderr);
-    const o = JSON.parse(outside.stdout) as StatesSnapshot;
+    const o = JSON.parse(outside.stdout) as StatesCensus;
     assert.deepEqual(o.states, s.states);
     assert.deepEqual(o.portRange, s.portRange);
 

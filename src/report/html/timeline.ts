@@ -4,6 +4,7 @@
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
 import { clientPortsHeld } from '../../result/figures.js';
+import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, styleAt, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = { x: number[]; label: string; values: Array<number | null>; points?: boolean };
@@ -186,8 +187,8 @@ function portsChart(results: RunResult[]): ChartSpec {
 }
 
 /** Always shown (they name the TIME_WAIT outcomes); the others only when they moved. */
-const KERNEL_ALWAYS = ['TcpOutRsts', 'TcpExtTWRecycled', 'TcpExtTCPTimeWaitOverflow'];
-const KERNEL_IF_MOVED = ['TcpActiveOpens', 'TcpExtTW', 'TcpExtTWKilled', 'TcpExtTCPAbortOnData', 'TcpExtTCPAbortOnLinger', 'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpEstabResets', 'TcpExtTCPSynRetrans'];
+const KERNEL_ALWAYS = countersWhere((c) => c.chart === 'always');
+const KERNEL_IF_MOVED = countersWhere((c) => c.chart === 'if-moved');
 
 function kernelChart(results: RunResult[]): ChartSpec {
   const label = labeller(results);

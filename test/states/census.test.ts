@@ -2,7 +2,8 @@
 // first columns, and the exhaustion verdict per destination.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countReserved, digestTables, parsePortRange, renderSnapshot, destinationRisk, takeSnapshot } from '../../src/states/index.js';
+import { censusFromTables, renderCensus, destinationRisk, takeCensus } from '../../src/states/index.js';
+import { countReserved, parsePortRange } from '../../src/observe/port-range.js';
 
 const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 /** One /proc/net/tcp line as get_tcp4_sock / get_timewait4_sock print it (little-endian host). */
@@ -31,7 +32,7 @@ test('12,000 sockets: wide sl column, sides, destinations, exhaustion', () => {
   for (let i = 0; i < 1000; i++) lines.push(line(sl++, LO, 50000 + i, LO2, 80, '01', 100 + i));
   for (let i = 0; i < 1000; i++) lines.push(line(sl++, '0300007F', 2000 + i, LO2, 80, '06'));
   const range = parsePortRange('50000 59999', '');
-  const d = digestTables([lines.join('\n') + '\n'], range, { by: 'local-port', top: 3 });
+  const d = censusFromTables([lines.join('\n') + '\n'], range, { by: 'local-port', top: 3 });
   assert.equal(d.total, 12001);
   assert.equal(d.states.TIME_WAIT, 11000);
   assert.equal(d.states.ESTABLISHED, 1000);
@@ -55,12 +56,12 @@ test('12,000 sockets: wide sl column, sides, destinations, exhaustion', () => {
   assert.equal(d.group?.rows.length, 3);
   assert.equal(d.group?.others, 11000 - d.group!.rows.reduce((s, r) => s + r.count, 0));
 
-  const text = renderSnapshot({ schema: 'twstorm/states@1', at: '2026-01-01T00:00:00.000Z', counters: {}, sockstatTw: 11000, tookMs: 1, ...d });
+  const text = renderCensus({ schema: 'twstorm/states@1', at: '2026-01-01T00:00:00.000Z', counters: {}, sockstatTw: 11000, tookMs: 1, ...d });
   assert.match(text, /127\.0\.0\.1:7000\s+10,000\s+10,000\s+100\.0% of 10,000\s+✗ exhausted/);
 });
 
 test('the live namespace can be read by anyone (no root needed for /proc/net)', async () => {
-  const snap = await takeSnapshot();
+  const snap = await takeCensus();
   assert.equal(snap.schema, 'twstorm/states@1');
   assert.ok(snap.total >= 0);
   assert.ok(snap.tookMs < 1000);

@@ -1,0 +1,216 @@
+// The census of /proc/net/tcp{,6} texts already read: per state and family, client and server
+// side, ports held per destination against the range, and a grouping by port or peer.
+//
+// Why per destination: an unbound connect() needs a unique 4-tuple, so the ephemeral range is
+// spent separately for every (source address, destination address, destination port)
+// (__inet_hash_connect checks the 4-tuple, not the port alone). 28,000 TIME_WAIT sockets spread
+// over 100 destinations are harmless; 28,000 to one destination are an outage.
+import {
+  LISTEN_CODE,
+  STATE_NAMES,
+  TIME_WAIT_CODE,
+  decodeAddressHex,
+  forEachTcpSocket,
+  stateCode,
+  tcpStateName,
+  type StateCounts,
+  type TcpSocketRow,
+  type TcpStateName,
+} from '../observe/tcp-table.js';
+import type { PortRange } from '../observe/port-range.js';
+import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './census.js';
+
+export function zeroStates(): Record<TcpStateName, number> {
+  const out = {} as Record<TcpStateName, number>;
+  for (const name of STATE_NAMES) out[name] = 0;
+  return out;
+}
+
+function fromCodes(counts: Uint32Array): Record<TcpStateName, number> {
+  const out = zeroStates();
+  for (let code = 0; code < counts.length; code++) {
+    const name = tcpStateName(code);
+    if (name !== undefined) out[name] = counts[code] ?? 0;
+  }
+  return out;
+}
+
+function nonZero(counts: Uint32Array): StateCounts {
+  const out: StateCounts = {};
+  for (let code = 0; code < counts.length; code++) {
+    const name = tcpStateName(code);
+    const n = counts[code] ?? 0;
+    if (name !== undefined && n > 0) out[name] = n;
+  }
+  return out;
+}
+
+
+function formatEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+const LISTEN = LISTEN_CODE;
+const TIME_WAIT = TIME_WAIT_CODE;
+
+/**
+ * The census of already-read table texts (tcp first, then tcp6): counts per state and family,
+ * the side of each socket, the top destinations and the grouping. Split from the reading so
+ * tests and the benchmark can time and feed it directly.
+ */
+export function censusFromTables(
+  tables: readonly string[],
+  range: PortRange | null,
+  options: Omit<CensusOptions, 'procRoot'> = {},
+): Omit<StatesCensus, 'schema' | 'at' | 'counters' | 'sockstatTw' | 'tookMs'> {
+  const top = Math.max(1, options.top ?? 10);
+  const groupState = options.state ?? 'TIME_WAIT';
+  const wantCode = groupState === 'all' ? -1 : stateCode(groupState);
+  const by = options.by;
+
+  const perFamily = [new Uint32Array(16), new Uint32Array(16)];
+  const listening = new Uint8Array(65536);
+  let total = 0;
+
+  // Non-listening sockets are kept in flat arrays so that the side (which needs the full
+  // set of listening ports, and tcp6 listeners can own IPv4-mapped connections) is decided
+  // after the pass instead of in a second parse.
+  let capacity = 1024;
+  let ports = new Uint16Array(capacity);
+  let states = new Uint8Array(capacity);
+  let dests = new Int32Array(capacity);
+  let sources = new Int32Array(capacity);
+  let n = 0;
+  const destIndex = new Map<string, number>();
+  const destKeys: string[] = [];
+  const sourceIndex = new Map<string, number>();
+
+  const groupCounts = new Map<string | number, number>();
+  let matched = 0;
+
+  for (let family = 0; family < tables.length && family < 2; family++) {
+    const counts = perFamily[family]!;
+    forEachTcpSocket(tables[family]!, (row: TcpSocketRow) => {
+      total++;
+      const code = row.state;
+      if (code < 16) counts[code]! += 1;
+      if (code === LISTEN) {
+        listening[row.localPort] = 1;
+      } else {
+        if (n === capacity) {
+          capacity *= 2;
+          const grow = <T extends Uint16Array | Uint8Array | Int32Array>(old: T, make: (size: number) => T): T => {
+            const next = make(capacity);
+            next.set(old);
+            return next;
+          };
+          ports = grow(ports, (s) => new Uint16Array(s));
+          states = grow(states, (s) => new Uint8Array(s));
+          dests = grow(dests, (s) => new Int32Array(s));
+          sources = grow(sources, (s) => new Int32Array(s));
+        }
+        const destKey = `${row.remoteAddressHex()}:${row.remotePort}`;
+        let d = destIndex.get(destKey);
+        if (d === undefined) {
+          d = destKeys.length;
+          destIndex.set(destKey, d);
+          destKeys.push(destKey);
+        }
+        const srcKey = row.localAddressHex();
+        let s = sourceIndex.get(srcKey);
+        if (s === undefined) {
+          s = sourceIndex.size;
+          sourceIndex.set(srcKey, s);
+        }
+        ports[n] = row.localPort;
+        states[n] = code;
+        dests[n] = d;
+        sources[n] = s;
+        n++;
+      }
+      if (by !== undefined && by !== 'process' && (wantCode < 0 || code === wantCode)) {
+        matched++;
+        const key = by === 'local-port' ? row.localPort : by === 'remote-port' ? row.remotePort : row.remoteAddressHex();
+        groupCounts.set(key, (groupCounts.get(key) ?? 0) + 1);
+      }
+    });
+  }
+
+  const client = new Uint32Array(16);
+  const server = new Uint32Array(16);
+  for (const counts of perFamily) server[LISTEN]! += counts[LISTEN] ?? 0;
+  const destInUse = new Uint32Array(destKeys.length);
+  const destInRange = new Uint32Array(destKeys.length);
+  const destTw = new Uint32Array(destKeys.length);
+  const destSources: Array<Set<number> | undefined> = new Array(destKeys.length);
+  const low = range?.low ?? 0;
+  const high = range?.high ?? -1;
+  for (let i = 0; i < n; i++) {
+    const port = ports[i]!;
+    const code = states[i]!;
+    if (listening[port] === 1) {
+      server[code]! += 1;
+      continue;
+    }
+    client[code]! += 1;
+    const d = dests[i]!;
+    destInUse[d]! += 1;
+    if (port >= low && port <= high) destInRange[d]! += 1;
+    if (code === TIME_WAIT) destTw[d]! += 1;
+    const set = destSources[d] ?? new Set<number>();
+    set.add(sources[i]!);
+    destSources[d] = set;
+  }
+
+  const destOrder: number[] = [];
+  for (let d = 0; d < destKeys.length; d++) if (destInUse[d]! > 0) destOrder.push(d);
+  destOrder.sort((a, b) => destInRange[b]! - destInRange[a]! || destInUse[b]! - destInUse[a]!);
+  const destinations: DestinationUsage[] = destOrder.slice(0, top).map((d) => {
+    const key = destKeys[d]!;
+    const colon = key.lastIndexOf(':');
+    const address = decodeAddressHex(key.slice(0, colon));
+    const port = Number(key.slice(colon + 1));
+    const sourceAddresses = destSources[d]?.size ?? 0;
+    const usable = range === null ? null : range.usable * Math.max(1, sourceAddresses);
+    return {
+      destination: formatEndpoint(address, port),
+      address,
+      port,
+      inUse: destInUse[d]!,
+      inRange: destInRange[d]!,
+      timeWait: destTw[d]!,
+      sourceAddresses,
+      usable,
+      share: usable === null || usable === 0 ? null : destInRange[d]! / usable,
+    };
+  });
+
+  let group: Grouping | null = null;
+  if (by !== undefined && by !== 'process') {
+    const entries = [...groupCounts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+    const rows = entries.slice(0, top).map(([key, count]) => ({
+      key: by === 'remote' ? decodeAddressHex(String(key)) : String(key),
+      count,
+    }));
+    const shown = rows.reduce((sum, r) => sum + r.count, 0);
+    group = { by, state: groupState, rows, others: matched - shown, groups: entries.length, matched };
+  }
+
+  const listeningPorts: number[] = [];
+  for (let p = 0; p < 65536; p++) if (listening[p] === 1) listeningPorts.push(p);
+  const all = new Uint32Array(16);
+  for (const counts of perFamily) for (let i = 0; i < 16; i++) all[i]! += counts[i] ?? 0;
+
+  return {
+    total,
+    states: fromCodes(all),
+    ipv4: fromCodes(perFamily[0]!),
+    ipv6: fromCodes(perFamily[1]!),
+    side: { client: nonZero(client), server: nonZero(server) },
+    listeningPorts,
+    portRange: range,
+    destinations,
+    destinationCount: destOrder.length,
+    group,
+  };
+}
