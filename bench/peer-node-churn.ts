@@ -17,6 +17,7 @@ writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 
 const server = await startServerProcess({
+  kind: 'echo',
   host: '127.0.0.1',
   port: 7000,
   backlog: 4096,

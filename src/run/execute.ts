@@ -27,7 +27,7 @@ const IDLE_TIMEOUT_MS = 10_000;
 /** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
 const INTERRUPT_GRACE_MS = 1_000;
 
-export function loadPlan(scenario: Scenario, ports: number[], count = scenario.connections): TcpLoadPlan {
+export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenario.connections): TcpLoadPlan {
   const { client } = scenario;
   return {
     connection: {
@@ -126,7 +126,7 @@ function runLoad(
     case 'http':
       return runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal);
     case 'tcp':
-      return runTcpLoad(loadPlan(scenario, ports, count), stats, clock, signal);
+      return runTcpLoad(tcpLoadPlan(scenario, ports, count), stats, clock, signal);
   }
 }
 

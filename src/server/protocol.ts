@@ -3,8 +3,8 @@ import type { EchoServerConfig, ServerStats } from './echo-server.js';
 import type { HttpServerConfig } from './http-server.js';
 import type { RestartOutcome } from './restart.js';
 
-/** Which bundled server the child runs; `kind` absent means the echo server (older callers). */
-export type ServerConfig = (EchoServerConfig & { kind?: 'echo' }) | (HttpServerConfig & { kind: 'http' });
+/** Which bundled server the child runs. */
+export type ServerConfig = (EchoServerConfig & { kind: 'echo' }) | (HttpServerConfig & { kind: 'http' });
 
 export type ToServer =
   | { type: 'start'; config: ServerConfig }

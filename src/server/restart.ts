@@ -4,6 +4,7 @@
 // on it sit in TIME_WAIT (inet_csk_bind_conflict), which lasts 60 s on Linux; with
 // SO_REUSEADDR on the old and the new listener the bind succeeds at once.
 import { sleep, type Clock } from '../util/clock.js';
+import { roundMs } from '../util/round.js';
 import type { BundledServer } from './stats.js';
 
 export interface BindAttempt {
@@ -34,16 +35,15 @@ export async function restartListening(
     try {
       const ports = await server.listen();
       attempts.push({ tMs, code: null });
-      return { ok: true, attempts, unavailableMs: round(clock() - stoppedAt), ports };
+      return { ok: true, attempts, unavailableMs: roundMs(clock() - stoppedAt), ports };
     } catch (err) {
       attempts.push({ tMs, code: (err as NodeJS.ErrnoException).code ?? 'UNKNOWN' });
     }
     // Given up at the timeout, or at once on Ctrl-C (the run records itself as interrupted).
     if (options.signal?.aborted || clock() - stoppedAt + options.retryEveryMs > options.timeoutMs) {
-      return { ok: false, attempts, unavailableMs: round(clock() - stoppedAt), ports: [] };
+      return { ok: false, attempts, unavailableMs: roundMs(clock() - stoppedAt), ports: [] };
     }
     await sleep(options.retryEveryMs, options.signal);
   }
 }
 
-const round = (v: number): number => Math.round(v * 10) / 10;

@@ -6,9 +6,6 @@ export { connectBound, type BoundClientOptions } from './client.js';
 export { setLinger, getLinger, getTcpInfo } from './options.js';
 export {
   lingerClose,
-  lingerCloseFd,
-  configureLingerClose,
-  lingerCloseStats,
   stopLingerClosers,
   type LingerCloseOptions,
   type LingerCloseResult,

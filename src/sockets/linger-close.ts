@@ -52,25 +52,11 @@ interface Closer {
   job?: Job & { id: number; startedAt: number };
 }
 
-let maxThreads = 4;
+/** How many closes may block at once (one thread each, ~10 MB apiece); more wait in a queue (queuedMs). */
+const maxThreads = 4;
 const closers: Closer[] = [];
 const queue: Job[] = [];
 let nextId = 1;
-
-/**
- * How many closes may block at once (one thread each, ~10 MB apiece). With n-second lingers and
- * c concurrent closes, closes beyond `threads` wait in a queue (reported as queuedMs): size it
- * to the scenario's concurrency when linger closes are the point. Default 4.
- */
-export function configureLingerClose(options: { threads: number }): void {
-  if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`threads must be >= 1, got ${options.threads}`);
-  maxThreads = options.threads;
-}
-
-/** Closer threads alive now and closes waiting for one (for tests and reports). */
-export function lingerCloseStats(): { threads: number; busy: number; queued: number } {
-  return { threads: closers.length, busy: closers.filter((c) => c.job).length, queued: queue.length };
-}
 
 /**
  * Sets SO_LINGER {1, seconds} on an open Node socket and closes it; resolves when the kernel's
@@ -98,20 +84,6 @@ export function lingerClose(socket: net.Socket, seconds: number, options: Linger
   }
   socket.destroy(); // libuv: epoll_ctl(DEL) then close(fd) — not the last reference, no stall
   return closeFdWithLinger(native, dupFd, seconds, options.contain ?? true);
-}
-
-/**
- * The same for a raw fd whose SO_LINGER is already set and that nothing else (no Node handle,
- * no epoll set) refers to; takes ownership of the fd.
- */
-export function lingerCloseFd(fd: number, seconds: number, options: LingerCloseOptions = {}): Promise<LingerCloseResult> {
-  let native: NativeSockets;
-  try {
-    native = nativeFor('linger', options.why ?? 'close.linger');
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-  return closeFdWithLinger(native, fd, seconds, options.contain ?? true);
 }
 
 function closeFdWithLinger(native: NativeSockets, fd: number, seconds: number, contain: boolean): Promise<LingerCloseResult> {

@@ -5,7 +5,7 @@
 // engine's own descriptors are counted here).
 import fs from 'node:fs';
 import { loadScenarioFile } from '../../src/scenario/index.js';
-import { loadPlan, serverConfig } from '../../src/run/execute.js';
+import { tcpLoadPlan, serverConfig } from '../../src/run/execute.js';
 import { startServerProcess } from '../../src/server/process.js';
 import { initHistograms } from '../../src/metrics/histograms.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
@@ -31,7 +31,7 @@ const before = sockets();
 const stats = new LoadStats(100);
 const clock = runClock(performance.timeOrigin + performance.now());
 const controller = new AbortController();
-const plan = { ...loadPlan(scenario, server.ports), interruptGraceMs: 100 };
+const plan = { ...tcpLoadPlan(scenario, server.ports), interruptGraceMs: 100 };
 const running = runTcpLoad(plan, stats, clock, controller.signal);
 while (stats.established < 40) await new Promise((r) => setTimeout(r, 10));
 const openDuring = sockets();

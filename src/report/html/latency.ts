@@ -6,6 +6,7 @@ import type { PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
+import { roundTo, roundUs } from '../../util/round.js';
 
 export const PHASES = [
   { key: 'connect', label: 'connect' },
@@ -59,8 +60,8 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
     for (let k = 0; k <= Math.ceil(top * STEPS_PER_DECADE); k++) {
       const inv = Math.min(10 ** (k / STEPS_PER_DECADE), 10 ** top);
       const p = 100 * (1 - 1 / inv);
-      x.push(round(inv, 4));
-      values.push(round(h.getValueAtPercentile(p) / 1000, 3));
+      x.push(roundTo(inv, 4));
+      values.push(roundUs(h.getValueAtPercentile(p) / 1000));
       if (inv >= 10 ** top) break;
     }
     return { x, ms: values };
@@ -69,7 +70,6 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
   }
 }
 
-const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
  * Two curves closer than this at every percentile are one line on a 280 px chart: 1% of the
@@ -98,7 +98,7 @@ export function sameLineNote(gap: { ms: number; pct: number }): string {
   if (gap.ms === 0) {
     return 'First byte and total are equal at every percentile (the whole response arrived with its first byte), so they are drawn as one line, "first byte = total"; the table has both.';
   }
-  return `First byte and total differ by at most ${round(gap.ms, 3)} ms (${round(gap.pct, 1)}%) at any percentile, less than a line's width on the chart, so they are drawn as one line, "first byte ≈ total"; the table has both.`;
+  return `First byte and total differ by at most ${roundTo(gap.ms, 3)} ms (${roundTo(gap.pct, 1)}%) at any percentile, less than a line's width on the chart, so they are drawn as one line, "first byte ≈ total"; the table has both.`;
 }
 
 export interface LatencyCharts {

@@ -3,6 +3,7 @@
 // decades apart).
 import type { RunResult } from '../../result/model.js';
 import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
+import { roundUs } from '../../util/round.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 
@@ -39,7 +40,7 @@ export async function reuseBins(encoded: string): Promise<Map<number, number>> {
 }
 
 /** Lower edge (ms) of a bin index. */
-const edge = (bin: number): number => Math.round(10 ** (bin / BINS_PER_DECADE) * 1000) / 1000;
+const edge = (bin: number): number => roundUs(10 ** (bin / BINS_PER_DECADE));
 
 export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null> {
   const all = await Promise.all(results.map((r) => reuseBins(r.histograms.portReuseInterval)));
