@@ -193,7 +193,7 @@ describe('a real small run, rendered by twstorm report', () => {
     const out = path.join(dir, 'never.html');
     const { code, stderr } = await twstorm(['report', bad, '-o', out]);
     assert.equal(code, 2);
-    assert.match(stderr, /schema is "something\/else", expected "twstorm\/result@1"/);
+    assert.match(stderr, /"schema" is "something\/else", expected "twstorm\/result@1"/);
     await assert.rejects(readFile(out));
     const missing = await twstorm(['report', path.join(dir, 'missing.json')]);
     assert.equal(missing.code, 2);
