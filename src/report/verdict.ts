@@ -22,7 +22,7 @@ import { socketsFinding } from './verdict/sockets.js';
 import { timeWaitFinding } from './verdict/time-wait.js';
 import { overflowRule, serverTimeWaitRule } from './verdict/tw-buckets.js';
 import type { Change, ChangeOf, Finding, FindingOf } from './verdict/types.js';
-import { closeSentence } from './story.js';
+import { closeSentence } from './verdict/close.js';
 
 export type { Change, ChangeRule, Finding, FindingRule } from './verdict/types.js';
 

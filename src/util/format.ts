@@ -13,3 +13,5 @@ export function ms(n: number | null): string {
 export function seconds(msValue: number): string {
   return `${(msValue / 1000).toFixed(msValue < 10_000 ? 2 : 1)} s`;
 }
+
+export const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

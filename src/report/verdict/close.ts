@@ -2,7 +2,8 @@
 // one module that decides it).
 import type { RunResult } from '../../result/model.js';
 import { firstCloserMode, timeWaitLanding } from '../../scenario/close-semantics.js';
-import { int } from '../../util/format.js';
+import { timeWaitSide } from '../../result/figures.js';
+import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 import { expectationWords, isHttp } from './words.js';
 
@@ -55,4 +56,41 @@ export function closerFinding(result: RunResult): Finding {
           : '');
   const expectation = expectationWords(timeWaitLanding(result.scenario));
   return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
+}
+
+/** "HTTP client reset, server policy wait-client; 500 sockets sat in TIME_WAIT on the client at the peak." */
+function httpCloseSentence(result: RunResult): string {
+  const { summary, scenario } = result;
+  const tw = summary.timeWait;
+  const setup = `HTTP client "${scenario.http.client}", server policy "${scenario.http.policy}"`;
+  const side = timeWaitSide(tw);
+  if (side === 'none') {
+    const rsts = summary.kernel['TcpOutRsts'] ?? 0;
+    return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
+  }
+  const where =
+    side === 'both' ? `on both sides (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : `on the ${side}, which closed first`;
+  return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
+}
+
+/** "The client closed first; 300 sockets sat in TIME_WAIT on the client at the peak." */
+export function closeSentence(result: RunResult): string {
+  if (result.scenario.protocol === 'http') return httpCloseSentence(result);
+  const { summary, scenario } = result;
+  const tw = summary.timeWait;
+  const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
+  const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
+  const side = timeWaitSide(tw);
+  if (side === 'none') {
+    const rsts = summary.kernel['TcpOutRsts'] ?? 0;
+    return (
+      `${capital(closer)}${how}; no socket sat in TIME_WAIT` +
+      (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.')
+    );
+  }
+  const where =
+    side === 'both'
+      ? `on both sides (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})`
+      : `on the ${side}`;
+  return `${capital(closer)}${how}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
 }

@@ -1,7 +1,6 @@
 // Errors on either side, by code, with the phase each struck in on the client.
 import type { RunResult } from '../../result/model.js';
-import { int } from '../../util/format.js';
-import { capital } from '../story.js';
+import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 
 export function errorsFinding(result: RunResult): Finding {

@@ -2,8 +2,7 @@
 // request, Connection: close, a server that closes or resets — and the setting that stops it.
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, timeWaitSide } from '../../result/figures.js';
-import { int } from '../../util/format.js';
-import { capital } from '../story.js';
+import { capital, int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, sideWords } from './words.js';
 

@@ -1,7 +1,6 @@
 // The kernel counters that moved: RSTs, TIME_WAIT reuse and overflow, accept-queue drops, SYN retransmits.
 import type { RunResult } from '../../result/model.js';
-import { int } from '../../util/format.js';
-import { capital } from '../story.js';
+import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 
 export function kernelFinding(result: RunResult): Finding | null {

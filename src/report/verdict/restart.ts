@@ -1,8 +1,7 @@
 // A server restart over its port's TIME_WAIT: whether the new listener could bind, and the
 // listener option (SO_REUSEADDR) that lets it.
 import type { RunResult } from '../../result/model.js';
-import { int } from '../../util/format.js';
-import { restartSentence } from '../story.js';
+import { int, seconds } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
 
 export function restartFinding(result: RunResult): Finding | null {
@@ -21,4 +20,20 @@ export function reuseAddrRule(result: RunResult): Change | null {
       `The server's bind failed ${int(inUse)} times with EADDRINUSE while ${int(result.summary.timeWait.peakServer)} ` +
       `connections on its port sat in TIME_WAIT; SO_REUSEADDR lets a listener bind over them.`,
   };
+}
+
+export function restartSentence(result: RunResult): string | null {
+  const r = result.summary.restart;
+  if (!r) return null;
+  const inUse = r.failures['EADDRINUSE'] ?? 0;
+  if (r.ok) {
+    return inUse > 0
+      ? `The restarted server could listen again only after ${int(inUse)} EADDRINUSE failures (${seconds(r.unavailableMs)}).`
+      : `The restarted server listened again at once (${int(r.unavailableMs)} ms): SO_REUSEADDR let it bind over the port's TIME_WAIT.`;
+  }
+  return (
+    `The restarted server could not listen for the whole ${seconds(r.unavailableMs)}: ${int(r.attempts)} binds failed ` +
+    `(${Object.entries(r.failures).map(([code, n]) => `${code} ${int(n)}`).join(', ')})` +
+    (inUse > 0 ? ', because TIME_WAIT sockets hold its port and the listener had no SO_REUSEADDR; they last 60 s.' : '.')
+  );
 }

@@ -1,7 +1,6 @@
 // What the socket options did: accepts per SO_REUSEPORT listener, linger stalls, data an RST threw away.
 import type { RunResult } from '../../result/model.js';
-import { int } from '../../util/format.js';
-import { capital, lingerSentence } from '../story.js';
+import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 
 export function socketsFinding(result: RunResult): Finding | null {
@@ -16,4 +15,19 @@ export function socketsFinding(result: RunResult): Finding | null {
   }
   if (notes.length === 0) return null;
   return { rule: 'sockets', label: 'Sockets', text: `${capital(notes.join('; '))}.`, alert: lost > 0 };
+}
+
+export function lingerSentence(result: RunResult): string | null {
+  const linger = result.server.stats.linger;
+  const client = result.summary.lingerBlockedMs;
+  if (!linger && !client) return null;
+  const seconds = result.scenario.close.lingerSeconds;
+  const blocked = Math.max(linger?.blockedMsMax ?? 0, client?.max ?? 0);
+  const lost = result.summary.bytes.lost;
+  return (
+    `close() with SO_LINGER ${seconds} s blocked up to ${int(blocked)} ms (on a worker thread, not the event loop); ` +
+    (lost > 0
+      ? `${int(lost)} response bytes never reached the client.`
+      : 'afterwards the kernel still delivered every byte: Linux does not reset the connection when the linger time runs out.')
+  );
 }

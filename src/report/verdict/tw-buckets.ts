@@ -3,8 +3,7 @@
 // sockets at once (TcpExtTCPTimeWaitOverflow), giving up the protection they exist for.
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, connectionRate, sysctlNumber } from '../../result/figures.js';
-import { int, seconds } from '../../util/format.js';
-import { capital } from '../story.js';
+import { capital, int, seconds } from '../../util/format.js';
 import { httpChurn } from './http-churn.js';
 import type { Change } from './types.js';
 import { connectionBudget } from './words.js';
