@@ -1,5 +1,6 @@
-// What doctor looks at, gathered once and then judged by pure functions (checks.ts), so the
-// judging can be tested with any facts and the gathering with the real machine.
+// What doctor looks at, gathered once and then judged by pure functions (machine-checks.ts,
+// scenario-checks.ts), so the judging can be tested with any facts and the gathering with the
+// real machine.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';

@@ -17,41 +17,16 @@
  */
 
 import { endianness } from 'node:os';
+import { TCP_STATES, type TcpStateName } from '../sockets/constants.js';
 
-export type TcpStateName =
-  | 'ESTABLISHED'
-  | 'SYN_SENT'
-  | 'SYN_RECV'
-  | 'FIN_WAIT1'
-  | 'FIN_WAIT2'
-  | 'TIME_WAIT'
-  | 'CLOSE'
-  | 'CLOSE_WAIT'
-  | 'LAST_ACK'
-  | 'LISTEN'
-  | 'CLOSING'
-  | 'NEW_SYN_RECV';
+// The one state table is the kernel's own (<net/tcp_states.h>), kept with the other uapi
+// constants; /proc/net/tcp prints the same numbers in hex in its `st` column.
+export { TCP_STATES, type TcpStateName };
 
-/** Kernel state as printed in the `st` column (include/net/tcp_states.h) → name. */
-export const TCP_STATES: Readonly<Record<string, TcpStateName>> = Object.freeze({
-  '01': 'ESTABLISHED',
-  '02': 'SYN_SENT',
-  '03': 'SYN_RECV',
-  '04': 'FIN_WAIT1',
-  '05': 'FIN_WAIT2',
-  '06': 'TIME_WAIT',
-  '07': 'CLOSE',
-  '08': 'CLOSE_WAIT',
-  '09': 'LAST_ACK',
-  '0A': 'LISTEN',
-  '0B': 'CLOSING',
-  '0C': 'NEW_SYN_RECV',
-});
-
-/** Same table indexed by the numeric state; index 0 and unknown states are undefined. */
+/** The table indexed by the numeric state; index 0 and unknown states are undefined. */
 const STATE_BY_CODE: readonly (TcpStateName | undefined)[] = (() => {
   const table: (TcpStateName | undefined)[] = new Array<TcpStateName | undefined>(16).fill(undefined);
-  for (const [hex, name] of Object.entries(TCP_STATES)) table[parseInt(hex, 16)] = name;
+  for (const [code, name] of Object.entries(TCP_STATES)) table[Number(code)] = name;
   return table;
 })();
 
@@ -59,7 +34,7 @@ const STATE_BY_CODE: readonly (TcpStateName | undefined)[] = (() => {
 export const STATE_NAMES: readonly TcpStateName[] = Object.freeze(Object.values(TCP_STATES));
 
 const STATE_CODE_BY_NAME: ReadonlyMap<string, number> = new Map(
-  Object.entries(TCP_STATES).map(([hex, name]) => [name, parseInt(hex, 16)]),
+  Object.entries(TCP_STATES).map(([code, name]) => [name, Number(code)]),
 );
 
 /** The numeric code of a state name (TIME_WAIT → 6). */

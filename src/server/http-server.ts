@@ -27,8 +27,6 @@ export interface HttpServerConfig extends ListenOptions {
   idleTimeoutMs: number;
 }
 
-/** Same counts as the echo server: `replied` counts responses, `closedFin` server-initiated FINs. */
-export type HttpServerStats = ServerStats;
 
 
 /** GET /bytes/N answers N bytes, up to this many (a sized body without a config change). */
@@ -44,7 +42,8 @@ function makeBody(size: number): Buffer {
 }
 
 export function createHttpServer(config: HttpServerConfig): BundledServer {
-  const stats: HttpServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+  /** Same counts as the echo server: `replied` counts responses, `closedFin` server-initiated FINs. */
+  const stats: ServerStats = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
   const sockets = new Set<net.Socket>();
   const served = new WeakMap<net.Socket, number>();
   const resetByUs = new WeakSet<net.Socket>();

@@ -27,12 +27,8 @@ export const SO_DOMAIN = 39;
 /** <linux/in.h> */
 export const IPPROTO_IP = 0;
 export const IPPROTO_TCP = 6;
-export const IPPROTO_IPV6 = 41;
 /** Linux 4.2: bind() records the address only; the port is chosen at connect() per 4-tuple. */
 export const IP_BIND_ADDRESS_NO_PORT = 24;
-
-/** <linux/in6.h> */
-export const IPV6_V6ONLY = 26;
 
 /** <linux/tcp.h> */
 export const TCP_INFO = 11;
@@ -61,7 +57,6 @@ export const TCP_STATES = {
 } as const;
 export type TcpStateName = (typeof TCP_STATES)[keyof typeof TCP_STATES];
 export const TCP_LISTEN = 10;
-export const TCP_ESTABLISHED = 1;
 
 export function tcpStateName(state: number): TcpStateName | `UNKNOWN(${number})` {
   return (TCP_STATES as Record<number, TcpStateName>)[state] ?? `UNKNOWN(${state})`;

@@ -256,8 +256,6 @@ export interface TcpInfo {
   sndWnd?: number;
 }
 
-/** sizeof(struct tcp_info) in the uapi header this decoder follows (6.x: ends at tcpi_snd_wnd). */
-export const TCP_INFO_KNOWN_SIZE = 232;
 /** Ask for more than we decode: the kernel copies only what it has, and says how much. */
 export const TCP_INFO_REQUEST_SIZE = 512;
 
