@@ -10,6 +10,7 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
+import { exhaustedAfterMs } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
@@ -76,7 +77,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
     row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +
       (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
       (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})` : '') +
-      (p.exhaustedAtMs !== null ? `; exhausted at ${seconds(p.exhaustedAtMs)}` : '')),
+      (p.exhaustedAtMs !== null ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` : '')),
   );
   out.push(row('latency (ms)', ['p50', 'p90', 'p99', 'p99.9', 'max'].map((h) => h.padStart(8)).join('')));
   const latency = (name: string, pc: PercentilesMs): string =>

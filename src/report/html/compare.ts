@@ -2,7 +2,7 @@
 // with the best and worst of each column marked in words and symbols (not by colour alone).
 import type { RunResult } from '../../result/model.js';
 import { int, ms } from '../../util/format.js';
-import { timeWaitSide } from '../../result/figures.js';
+import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
 import { extent } from './chart-spec.js';
 import { runLabel } from './timeline.js';
@@ -65,7 +65,7 @@ const COLUMNS: Column[] = [
     better: 'lower',
   },
   { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), better: null },
-  { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(r.summary.ports.exhaustedAtMs)} ms`), better: null },
+  { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(exhaustedAfterMs(r))} ms`), better: null },
 ];
 
 /**

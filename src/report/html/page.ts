@@ -6,6 +6,7 @@
 import type { RunResult } from '../../result/model.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
+import { exhaustedAfterMs } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
 import type { ChartAssets } from './assets.js';
 import type { ChartSpec } from './chart-spec.js';
@@ -204,7 +205,7 @@ function portsSection(m: PageModel): Html {
       ms(p.minReuseIntervalMs),
       ms(p.medianReuseIntervalMs),
       int(p.peakInUse),
-      p.exhaustedAtMs === null ? 'never' : seconds(p.exhaustedAtMs),
+      p.exhaustedAtMs === null ? 'never' : seconds(exhaustedAfterMs(r)!),
     ];
     return html`<tr>${m.results.length > 1 ? html`<th scope="row">${runLabel(r)}</th>` : ''}${cells.map((c) => html`<td>${c}</td>`)}</tr>\n`;
   });
@@ -212,7 +213,7 @@ function portsSection(m: PageModel): Html {
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map(
       (r) =>
-        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${runLabel(r)}: ` : ''}the port range ran out at ${seconds(r.summary.ports.exhaustedAtMs!)} into the run: the first connect() that failed with EADDRNOTAVAIL. ${int(r.summary.errors['EADDRNOTAVAIL'] ?? 0)} connects failed that way; the time charts mark the moment.</p>\n`,
+        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${runLabel(r)}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load: the first connect() that failed with EADDRNOTAVAIL. ${int(r.summary.errors['EADDRNOTAVAIL'] ?? 0)} connects failed that way; the time charts mark the moment.</p>\n`,
     );
   return html`<section id="ports" aria-labelledby="ports-h">
 <h2 id="ports-h">Ports</h2>
