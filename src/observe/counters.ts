@@ -18,31 +18,32 @@
  * The one registry of the kernel counters twstorm reads. Every run records all of them (a
  * result's `summary.kernel` and `series.kernel.counters`); each names where else it shows:
  * `terminal` in the run summary's kernel line, `chart` in the HTML kernel chart ('always', or
- * 'if-moved'), `watch` in `twstorm states` (the ones that tell a TIME_WAIT story live).
+ * 'if-moved'), `watch` in `twstorm states` (the ones that tell a TIME_WAIT story live; the
+ * number is its place on the watch line, TIME_WAIT reuse first).
  */
 export interface KernelCounter {
   /** prefix + name as parseCounterTable returns it: "TcpExtTWRecycled". */
   key: string;
   terminal?: true;
   chart?: 'always' | 'if-moved';
-  watch?: true;
+  watch?: number;
 }
 
 export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
-  { key: 'TcpActiveOpens', terminal: true, chart: 'if-moved', watch: true },
+  { key: 'TcpActiveOpens', terminal: true, chart: 'if-moved', watch: 6 },
   { key: 'TcpPassiveOpens', terminal: true },
-  { key: 'TcpAttemptFails', terminal: true, watch: true },
+  { key: 'TcpAttemptFails', terminal: true, watch: 4 },
   { key: 'TcpEstabResets', terminal: true, chart: 'if-moved' },
-  { key: 'TcpOutRsts', terminal: true, chart: 'always', watch: true },
+  { key: 'TcpOutRsts', terminal: true, chart: 'always', watch: 3 },
   { key: 'TcpRetransSegs' },
   // TIME_WAITs entered (see above), not ended.
-  { key: 'TcpExtTW', terminal: true, chart: 'if-moved', watch: true },
+  { key: 'TcpExtTW', terminal: true, chart: 'if-moved', watch: 5 },
   // A TIME_WAIT port taken over by a new outgoing connection (tcp_tw_reuse, or timestamps).
-  { key: 'TcpExtTWRecycled', terminal: true, chart: 'always', watch: true },
+  { key: 'TcpExtTWRecycled', terminal: true, chart: 'always', watch: 1 },
   // A TIME_WAIT killed early by an RST (RFC 1337 assassination, tcp_rfc1337=0).
   { key: 'TcpExtTWKilled', terminal: true, chart: 'if-moved' },
   // A TIME_WAIT not kept because tcp_max_tw_buckets was full.
-  { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: true },
+  { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: 2 },
   { key: 'TcpExtTCPAbortOnClose', terminal: true },
   { key: 'TcpExtTCPAbortOnLinger', terminal: true, chart: 'if-moved' },
   { key: 'TcpExtTCPAbortOnData', terminal: true, chart: 'if-moved' },

@@ -8,7 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { STATE_NAMES, type StateCounts, type TcpStateName } from '../observe/tcp-table.js';
-import { countersWhere, parseCounterTable } from '../observe/counters.js';
+import { KERNEL_COUNTERS, parseCounterTable } from '../observe/counters.js';
 import { parseSockstat } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
 import { readPortRange, type PortRange } from '../observe/port-range.js';
@@ -25,7 +25,11 @@ export type GroupBy = (typeof GROUP_BYS)[number];
  * The counters that tell a TIME_WAIT story while it happens (per namespace, both families
  * share one TCP MIB): the registry's `watch` ones.
  */
-export const WATCH_COUNTERS: readonly string[] = Object.freeze(countersWhere((c) => c.watch === true));
+export const WATCH_COUNTERS: readonly string[] = Object.freeze(
+  KERNEL_COUNTERS.filter((c) => c.watch !== undefined)
+    .sort((a, b) => a.watch! - b.watch!)
+    .map((c) => c.key),
+);
 
 export interface CensusOptions {
   /** Group the sockets in `state` by this key. */
