@@ -3,7 +3,7 @@
 import { LISTEN_CODE, stateCode, type TcpStateName } from '../observe/tcp-table.js';
 import { DEFAULT_PROC_ROOT } from '../observe/procfs.js';
 import { forEachTcpSocketInode, scanSocketOwners } from '../observe/socket-owners.js';
-import type { Grouping } from './census.js';
+import type { Grouping } from './types.js';
 
 const LISTEN = LISTEN_CODE;
 

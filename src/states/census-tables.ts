@@ -18,7 +18,7 @@ import {
   type TcpStateName,
 } from '../observe/tcp-table.js';
 import type { PortRange } from '../observe/port-range.js';
-import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './census.js';
+import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './types.js';
 
 export function zeroStates(): Record<TcpStateName, number> {
   const out = {} as Record<TcpStateName, number>;
