@@ -113,15 +113,22 @@ describe('comparison report layout', () => {
   });
 
   it('first byte and total, one line on the chart, are drawn once and the page says why', async () => {
+    // Equal at every percentile: the same histogram for both (a quiet machine gives that for a
+    // 64-byte echo; a busy one a few µs apart, which is the ≈ case below).
     const r = await fixture('client-closes-first');
+    r.histograms.total = r.histograms.firstByte;
+    r.summary.latencyMs.total = r.summary.latencyMs.firstByte;
     const one = await latencyCharts([r]);
     assert.deepEqual(one.charts[0]!.series.map((s) => s.label), ['connect', 'first byte = total', 'close']);
     assert.match(one.notes[0]!, /^First byte and total are equal at every percentile/);
-    // Within 1% at every percentile (0.8% here) is one line too, labelled as approximate.
+    // Within 1% at every percentile is one line too, labelled as approximate (the fixtures are
+    // real runs: their gap is read, not pinned).
     const matrix = await latencyCharts(await Promise.all(MATRIX.map(fixture)));
     assert.deepEqual(matrix.charts.map((c) => c.id), ['latency-connect', 'latency-firstByte', 'latency-close']);
     assert.match(matrix.charts[1]!.title, /^first byte ≈ total/);
-    assert.match(matrix.notes[0]!, /differ by at most 0\.096 ms \(0\.8%\)/);
+    const gap = /differ by at most ([\d.]+) ms \(([\d.]+)%\)/.exec(matrix.notes[0]!);
+    assert.ok(gap, matrix.notes[0]);
+    assert.ok(Number(gap[2]) <= 1, `within 1%: ${gap[0]}`);
     // HTTP: the body comes after the headers; the curves differ, both are drawn.
     const http = await latencyCharts([await fixture('http-client-reset')]);
     assert.deepEqual(http.charts[0]!.series.map((s) => s.label), ['connect', 'first byte', 'total']);
