@@ -5,6 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RESULT_SCHEMA } from '../result/model.js';
+import { readResult, ResultFileError } from '../result/read.js';
 import { repeatOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult } from './load.js';
 
@@ -35,16 +36,21 @@ function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
   return newest;
 }
 
-/** Every result in a directory (not recursive); other JSON files there are skipped. */
+/** Every result in a directory (not recursive); JSON files that are not results are skipped. */
 async function resultsIn(dir: string): Promise<LoadedResult[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
   const out: LoadedResult[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
     try {
-      out.push({ file, result: await readResultFile(file) });
-    } catch {
+      out.push({ file, result: await readResult(file) });
+    } catch (err) {
       // Not a result (a scenario, a compare report): skipped, as the directory may hold both.
+      // A file that says it is a result but does not validate is an error: a damaged result
+      // must not drop out of the gate unnoticed.
+      if (err instanceof ResultFileError && err.kind === 'foreign') continue;
+      if (err instanceof ResultFileError) throw new CompareInputError(err.message);
+      throw err;
     }
   }
   return out;
