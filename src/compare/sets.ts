@@ -7,7 +7,7 @@ import path from 'node:path';
 import { RESULT_SCHEMA } from '../result/model.js';
 import { readResult, ResultFileError } from '../result/read.js';
 import { repeatOf } from '../result/provenance.js';
-import { CompareInputError, readResultFile, resultKey, type LoadedResult } from './load.js';
+import { CompareInputError, readResultFile, resultKey, type LoadedResult, type Pairing } from './load.js';
 
 export interface SetPairing {
   pairs: Array<{ name: string; baseline: LoadedResult[]; current: LoadedResult[] }>;
@@ -90,4 +90,17 @@ export async function pairResultSets(baseline: string, current: string): Promise
   }
   const added = [...c.keys()].filter((name) => !b.has(name)).sort();
   return { pairs, missing, added };
+}
+
+/**
+ * One result per side: the newest of each matched set (by startedAt) — a CI job that re-ran a
+ * scenario compares its last attempt.
+ */
+export async function pairResults(baseline: string, current: string): Promise<Pairing> {
+  const sets = await pairResultSets(baseline, current);
+  return {
+    pairs: sets.pairs.map((p) => ({ name: p.name, baseline: p.baseline.at(-1)!, current: p.current.at(-1)! })),
+    missing: sets.missing,
+    added: sets.added,
+  };
 }
