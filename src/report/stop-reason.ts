@@ -1,5 +1,5 @@
-// Why the load stopped, in words, for every renderer. The result stores the driver's code
-// ("count", "duration", "interrupted"); "stopped by interrupted" is what printing the code reads like.
+// Why the load stopped, in words, for every renderer. The result stores a code ("count",
+// "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
 import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
 
@@ -16,6 +16,8 @@ export function stopReason(result: RunResult): string {
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';
     case 'interrupted':
       return 'it was interrupted (SIGINT or SIGTERM); the figures cover only the part that ran';
+    case 'error':
+      return 'an error ended it early';
     default:
       // A result file from elsewhere may hold anything here: say what it holds, not a guess.
       return `an unknown reason (“${String(result.stoppedBy)}”)`;

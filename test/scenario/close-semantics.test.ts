@@ -54,6 +54,10 @@ for (const client of HTTP_CLIENTS) {
       const row = ((): [TimeWaitSide, boolean] => {
         if (policy === 'rst') return ['none', false];
         if (policy === 'close-after') return ['server', false];
+        // raw, one request per connection (the default): it sends Connection: close, a
+        // keep-alive server honours it and the client waits for the server's FIN; a limit of
+        // 10 is past that one request, so it changes nothing.
+        if (client === 'raw') return [policy === 'keepalive' ? 'server' : 'client', false];
         if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) return ['both', true];
         if (policy === 'keepalive' && limit > 0) return ['both', true];
         return ['client', false];
