@@ -18,7 +18,11 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     assert.equal(r.failures['EADDRINUSE'], r.attempts);
     assert.ok(r.unavailableMs >= 900, `unavailable ${r.unavailableMs} ms`);
     assert.equal(result.summary.errors['ECONNREFUSED'], 50);
-    assert.equal(result.summary.timeWait.peakServer, result.summary.ports.distinct);
+    // The server closed first, so it holds one TIME_WAIT per 4-tuple of the first 300: fewer
+    // where a client port came back and its SYN reopened a server TIME_WAIT (counted in
+    // `reopened`, which also counts the resumed phase's reuses, so this is a range).
+    const tw = result.summary.timeWait;
+    assert.ok(tw.peakServer <= 300 && tw.peakServer + (tw.reopened ?? 0) >= 300, `peakServer ${tw.peakServer}, reopened ${tw.reopened}`);
     assert.equal(result.series.driver.columns['serverErrors.EADDRINUSE']?.reduce((a, b) => a + b, 0), r.attempts);
     assert.equal(result.summary.serverErrors['EADDRINUSE'], r.attempts, 'failed listens count as server errors');
   });
