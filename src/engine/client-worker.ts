@@ -38,7 +38,7 @@ import { encodeInt, encodeLinger, encodeSockaddr, familyOf, SOCKADDR_STORAGE_SIZ
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
 import { compileRamp, concurrencyAt, startTimeOf } from '../driver/load-shape.js';
-import { encodeHistogram, initHistograms } from '../metrics/histograms.js';
+import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
 import {
   CTL_F64_START,
@@ -667,13 +667,7 @@ const report: ClientThreadReport = {
   bytesLost: stats.bytesLost,
   requests: { ...stats.requests },
   errors: stats.errorsObject(),
-  histograms: {
-    connect: encodeHistogram(stats.connect),
-    firstByte: encodeHistogram(stats.firstByte),
-    total: encodeHistogram(stats.total),
-    close: encodeHistogram(stats.close),
-    portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
-  },
+  histograms: stats.encodedHistograms(),
   series: stats.series.toJSON(),
   ports: { reuses: ports.reuses, minReuseIntervalMs: ports.minIntervalMs, peakInUse: ports.peakInUse, exhaustedAtMs: summary.exhaustedAtMs },
   loop: { turns, busyMs: Math.round(wallMs + busyMs), wallMs: Math.round(wallMs) },

@@ -1,6 +1,6 @@
 // Everything the load driver records, in one place, so the driver only has to say what
 // happened and the result builder only has to read it.
-import { newHistogram, type Histogram } from './histograms.js';
+import { encodeHistogram, newHistogram, type Histogram } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 
@@ -39,6 +39,17 @@ export class LoadStats {
 
   constructor(intervalMs: number) {
     this.series = new IntervalSeries(intervalMs);
+  }
+
+  /** The latency histograms as a result stores them (and as engine threads hand them over). */
+  encodedHistograms(): { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string } {
+    return {
+      connect: encodeHistogram(this.connect),
+      firstByte: encodeHistogram(this.firstByte),
+      total: encodeHistogram(this.total),
+      close: encodeHistogram(this.close),
+      portReuseInterval: encodeHistogram(this.ports.reuseIntervals),
+    };
   }
 
   recordAttempt(tMs: number): void {

@@ -7,7 +7,7 @@ import type { RestartOutcome } from '../server/restart.js';
 import type { KernelSample } from '../observe/index.js';
 import { counterDeltas, KEY_COUNTERS, pickCounters } from '../observe/index.js';
 import { parsePortRange } from '../observe/port-range.js';
-import { encodeHistogram, percentilesMs } from '../metrics/histograms.js';
+import { percentilesMs } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
 import { peakOf } from './figures.js';
@@ -112,13 +112,7 @@ export function buildResult(input: ResultInputs): RunResult {
     summary,
     errors,
     series: { driver: stats.series.toJSON(), kernel: kernelSeries(samples), census },
-    histograms: {
-      connect: encodeHistogram(stats.connect),
-      firstByte: encodeHistogram(stats.firstByte),
-      total: encodeHistogram(stats.total),
-      close: encodeHistogram(stats.close),
-      portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
-    },
+    histograms: stats.encodedHistograms(),
   };
 }
 

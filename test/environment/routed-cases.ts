@@ -3,7 +3,7 @@
 // Builds a real routed lab (namespaces, veths, routes, nftables), starts `twstorm serve` in the
 // server host, runs `twstorm run` with an external target in each client host at once, and asks
 // each namespace's own ss and the router's conntrack what is there. Prints one JSON line.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

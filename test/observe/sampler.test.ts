@@ -40,8 +40,7 @@ test('KernelSampler on fixtures: sockstat, counters and census land in the sampl
 });
 
 test('KernelSampler start/stop on real /proc: cadence, census ticks, no overlap', async () => {
-  let now = 0;
-  const clock = (): number => (now = performance.now());
+  const clock = (): number => performance.now();
   const ends: number[] = [];
   const sampler = new KernelSampler({
     sampleMs: 20,
