@@ -8,7 +8,7 @@
 // tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
 import type { RunResult } from '../result/model.js';
 import { readFigure, resolvePath } from '../thresholds/index.js';
-import { metricsFor, specOf, type Better, type MetricKind, type MetricSpec } from './metrics.js';
+import { metricsFor, specOf, workDiffers, workOf, workUnitOf, type Better, type MetricKind, type MetricSpec, type WorkUnit } from './metrics.js';
 import type { LoadedResult, Pairing } from './load.js';
 import type { SetPairing } from './sets.js';
 import { environmentNotes } from './noise.js';
@@ -31,8 +31,10 @@ export interface MetricComparison {
   currentSpread: Spread | null;
   /** One-sided Mann–Whitney p-value in the direction of the change (null without repeats on both sides, or for counts). */
   pValue: number | null;
-  /** The figures were compared per 1,000 connections attempted (the sides did different amounts of work). */
+  /** The figures were compared per 1,000 units of work (the sides did different amounts of work; see perThousand for the unit). */
   perThousandConnections: boolean;
+  /** The unit of that work: requests sent when both sides are HTTP, connections attempted otherwise (metrics.ts, rankRule). */
+  perThousand: WorkUnit | null;
   /** Why the status is what it is, in one phrase (empty when unchanged and unremarkable). */
   reason: string;
 }
@@ -120,9 +122,10 @@ function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selecto
   const bResults = b.map((x) => x.result);
   const cResults = c.map((x) => x.result);
   const noiseEstimate = b.length >= 2 && c.length >= 2;
-  const work = (rs: RunResult[]): number[] => rs.map((r) => r.summary.connections.attempted);
+  const unit = workUnitOf([...bResults, ...cResults]);
+  const work = (rs: RunResult[]): number[] => rs.map((r) => workOf(r, unit));
   const metrics = metricsFor(bResults, cResults, selectors).map((spec) =>
-    judgeSets(spec, bResults, cResults, work(bResults), work(cResults), judging),
+    judgeSets(spec, bResults, cResults, work(bResults), work(cResults), unit, judging),
   );
   const notes = environmentNotes(bResults[0]!, cResults[0]!);
   if (!noiseEstimate) {
@@ -159,24 +162,31 @@ function figure(result: RunResult, path: string): number | null {
   return resolved.ok ? readFigure(result.summary, resolved) : null;
 }
 
-function judgeSets(spec: MetricSpec, b: RunResult[], c: RunResult[], workB: number[], workC: number[], judging: Judging): MetricComparison {
+function judgeSets(
+  spec: MetricSpec,
+  b: RunResult[],
+  c: RunResult[],
+  workB: number[],
+  workC: number[],
+  unit: WorkUnit,
+  judging: Judging,
+): MetricComparison {
   const bRaw = b.map((r) => figure(r, spec.path));
   const cRaw = c.map((r) => figure(r, spec.path));
-  // Per 1,000 connections when the sides did clearly different amounts of work (> 2 %).
+  // Per 1,000 units of work when the sides did clearly different amounts (the rule every
+  // ranking shares: metrics.ts, rankRule).
   const medianWork = (w: number[]): number => spreadOf(w)?.median ?? 0;
-  const mb = medianWork(workB);
-  const mc = medianWork(workC);
-  const perThousand = spec.scalesWithWork && mb > 0 && mc > 0 && Math.abs(mc - mb) / mb > 0.02;
+  const perThousand = spec.scalesWithWork && workDiffers([medianWork(workB), medianWork(workC)]);
   const scale = (values: Array<number | null>, work: number[]): number[] =>
     values.flatMap((v, i) => (v === null ? [] : [perThousand ? (v * 1000) / Math.max(1, work[i]!) : v]));
-  return judge(spec, scale(bRaw, workB), scale(cRaw, workC), judging, perThousand);
+  return judge(spec, scale(bRaw, workB), scale(cRaw, workC), judging, perThousand ? unit : null);
 }
 
 /**
  * One figure, one value per run on each side. Exported for tests and for callers that
  * already hold the numbers.
  */
-export function judge(spec: MetricSpec, bValues: number[], cValues: number[], judging: Judging, perThousand = false): MetricComparison {
+export function judge(spec: MetricSpec, bValues: number[], cValues: number[], judging: Judging, perThousand: WorkUnit | null = null): MetricComparison {
   const baselineSpread = spreadOf(bValues);
   const currentSpread = spreadOf(cValues);
   const base: Omit<MetricComparison, 'status' | 'reason' | 'changePct' | 'pValue'> = {
@@ -187,7 +197,8 @@ export function judge(spec: MetricSpec, bValues: number[], cValues: number[], ju
     current: currentSpread ? round(currentSpread.median) : null,
     baselineSpread,
     currentSpread,
-    perThousandConnections: perThousand,
+    perThousandConnections: perThousand !== null,
+    perThousand,
   };
   if (!baselineSpread || !currentSpread) return { ...base, changePct: null, pValue: null, status: 'n/a', reason: 'not in both results' };
   const delta = currentSpread.median - baselineSpread.median;

@@ -25,6 +25,9 @@ export interface MetricSpec {
   scalesWithWork: boolean;
 }
 
+/** What "work" is for a set of runs: requests when every run is HTTP, connections otherwise. */
+export type WorkUnit = 'connections' | 'requests';
+
 const LATENCIES = ['connect', 'firstByte', 'total', 'close'];
 const PERCENTILES = ['p50', 'p90', 'p99'];
 
@@ -87,6 +90,79 @@ export const specOf = (path: string): MetricSpec => {
 };
 
 const isHttp = (r: RunResult): boolean => r.summary.requests !== undefined;
+
+// ---------------------------------------------------------------------------------------------
+// The one ranking rule. The compare gate, the HTML comparison table and the terminal matrix
+// table all decide "which run is better at this figure" here, so they can never disagree:
+//  - a figure is ranked only if the gate would judge it for these runs (metricsFor's list):
+//    an HTTP run's work is requests, so connections/s and connect latency are not scores there
+//    (a keep-alive run needs few connections: ranking conn/s calls the healthy run worst);
+//  - its direction is specOf's;
+//  - a count that scales with work (TIME_WAIT, kernel counters) is ranked per 1,000 units of
+//    work — requests for HTTP, connections attempted otherwise — when the runs did clearly
+//    different amounts (> 2 %), so the run that did more is not "worst" for it.
+
+/** The work unit of a set of runs (mixed TCP and HTTP runs share only connections). */
+export const workUnitOf = (results: readonly RunResult[]): WorkUnit =>
+  results.length > 0 && results.every(isHttp) ? 'requests' : 'connections';
+
+/** How much work one run did, in `unit`. */
+export const workOf = (r: RunResult, unit: WorkUnit): number =>
+  unit === 'requests' ? (r.summary.requests?.total ?? 0) : r.summary.connections.attempted;
+
+/** Runs (or sides' medians) did clearly different amounts of work: more than 2 % apart. */
+export function workDiffers(work: readonly number[]): boolean {
+  if (work.length < 2 || work.some((w) => !(w > 0))) return false;
+  return Math.max(...work) / Math.min(...work) > 1.02;
+}
+
+const OUTCOME_PATH = /^summary\.(errors|serverErrors)\.|^summary\.restart\./;
+
+/** Whether the gate judges `path` for these runs (any code under errors/serverErrors counts). */
+export function isJudged(path: string, results: readonly RunResult[]): boolean {
+  const http = results.some(isHttp);
+  const tcp = results.some((r) => !isHttp(r));
+  const base = http && !tcp ? HTTP_METRICS : http ? [...DEFAULT_METRICS, ...HTTP_METRICS] : DEFAULT_METRICS;
+  if (base.includes(path) || OUTCOME_PATH.test(path)) return true;
+  return path.startsWith('summary.kernel.') && BAD_KERNEL_COUNTERS.includes(path.slice('summary.kernel.'.length));
+}
+
+export interface RankRule {
+  better: Better;
+  /** Rank per 1,000 of this unit of work; null: rank the raw values. */
+  perThousand: WorkUnit | null;
+}
+
+/** How `path` is ranked among `results`; null when it is not a score for these runs. */
+export function rankRule(path: string, results: readonly RunResult[]): RankRule | null {
+  if (!isJudged(path, results)) return null;
+  const spec = specOf(path);
+  const unit = workUnitOf(results);
+  const differ = spec.scalesWithWork && workDiffers(results.map((r) => workOf(r, unit)));
+  return { better: spec.better, perThousand: differ ? unit : null };
+}
+
+export type Rank = 'best' | 'worst' | null;
+
+/**
+ * Best and worst among the runs for one figure (values in the runs' order, null where a run has
+ * none), by rankRule. Nothing is marked when the figure is not a score here, when fewer than two
+ * runs have it, or when every run scored the same.
+ */
+export function rankRuns(path: string, results: readonly RunResult[], values: ReadonlyArray<number | null>): Rank[] {
+  const rule = rankRule(path, results);
+  if (rule === null) return values.map(() => null);
+  const unit = workUnitOf(results);
+  const scored = values.map((v, i) => (v === null ? null : rule.perThousand ? (v * 1000) / Math.max(1, workOf(results[i]!, unit)) : v));
+  const known = scored.filter((v): v is number => v !== null);
+  if (known.length < 2) return values.map(() => null);
+  const lo = Math.min(...known);
+  const hi = Math.max(...known);
+  if (lo === hi) return values.map(() => null);
+  const best = rule.better === 'lower' ? lo : hi;
+  const worst = rule.better === 'lower' ? hi : lo;
+  return scored.map((v) => (v === best ? 'best' : v === worst ? 'worst' : null));
+}
 
 /**
  * The metric list for one pair of result sets. Error codes are added per pair (every code

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
-import { seconds } from '../../src/util/format.js';
+import { ms, seconds } from '../../src/util/format.js';
 import { verdict } from '../../src/report/verdict.js';
 import { comparisonTable } from '../../src/report/html/compare.js';
 import { HTTP_NO_CLOSE_LATENCY, percentileRows } from '../../src/report/html/latency.js';
@@ -96,14 +96,15 @@ describe('renderHtmlReport (static checks)', () => {
     assert.equal(timelineCharts([tcp]).find((c) => c.id === 'rates')!.series.some((s) => /request/.test(s.label)), false);
 
     const table = comparisonTable([tcp, http]);
-    assert.deepEqual(table.headers.slice(4, 8), ['conn/s', 'requests/s', 'requests per connection', 'requests failed']);
+    assert.deepEqual(table.headers.slice(4, 9), ['conn/s', 'requests/s', 'requests per connection', 'request p99 (ms)', 'requests failed']);
     const requests = http.summary.requests!;
-    assert.deepEqual(table.rows[1]!.cells.slice(4, 7).map((c) => c.text), [
+    assert.deepEqual(table.rows[1]!.cells.slice(4, 8).map((c) => c.text), [
       requests.ratePerSec.toLocaleString('en-US', { maximumFractionDigits: 0 }),
       String(requests.perConnection),
+      ms(http.summary.latencyMs.total.p99),
       `0 of ${requests.total}`,
     ]);
-    assert.deepEqual(table.rows[0]!.cells.slice(4, 7).map((c) => c.text), ['–', '–', '–']);
+    assert.deepEqual(table.rows[0]!.cells.slice(4, 8).map((c) => c.text), ['–', '–', '–', '–']);
     // A TCP-only comparison keeps its columns.
     assert.equal(comparisonTable([tcp, tcp]).headers.includes('requests/s'), false);
   });

@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHANGES, FINDINGS, oneChange, verdict } from '../../src/report/verdict.js';
 import { story } from '../../src/report/story.js';
-import { rankColumn } from '../../src/report/html/compare.js';
 import { makeHttpResult, makeResult } from './make-result.js';
 
 describe('the verdict: its tables of rules, the headline', () => {
@@ -16,14 +15,6 @@ describe('the verdict: its tables of rules, the headline', () => {
     const r = makeHttpResult();
     assert.equal(verdict(r).headline, story(r)[0]);
     assert.match(verdict(r).headline, /^HTTP client "reset", server policy "wait-client"/);
-  });
-
-  it('marks best and worst, and nothing when all agree', () => {
-    assert.deepEqual(rankColumn([3, 1, 2], 'lower'), ['worst', 'best', null]);
-    assert.deepEqual(rankColumn([3, 1, 2], 'higher'), ['best', 'worst', null]);
-    assert.deepEqual(rankColumn([5, 5], 'lower'), [null, null]);
-    assert.deepEqual(rankColumn([5, null, 1], 'lower'), ['worst', null, 'best']);
-    assert.deepEqual(rankColumn([1, 2], null), [null, null]);
   });
 
   it('shows the findings in table order, one per rule, and the first change rule that fires wins', () => {

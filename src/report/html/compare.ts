@@ -1,13 +1,16 @@
 // The comparison table: one row per run (matrix variant), the figures that tell them apart,
 // with the best and worst of each column marked in words and symbols (not by colour alone).
+// Which columns are ranked, which way, and per how much work is the compare gate's rule
+// (src/compare/metrics.ts, rankRuns): an HTTP matrix ranks requests/s and request latency, never
+// conn/s, so a keep-alive run is not "worst" for needing few connections.
+import { rankRuns, type Rank } from '../../compare/metrics.js';
 import type { RunResult } from '../../result/model.js';
 import { int, ms } from '../../util/format.js';
 import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
-import { extent } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 
-export type Rank = 'best' | 'worst' | null;
+export type { Rank };
 
 export interface Cell {
   text: string;
@@ -27,8 +30,8 @@ interface Column {
   header: string;
   value: (r: RunResult) => number | null;
   text: (r: RunResult) => string;
-  /** Which way is better; null: not ranked (a description, not a score). */
-  better: 'lower' | 'higher' | null;
+  /** The summary figure the column shows, ranked by the shared rule; null: not ranked (a description, not a score). */
+  path: string | null;
   /** Words that may wrap (error lists), not a single figure. */
   textual?: boolean;
 }
@@ -38,7 +41,7 @@ const COLUMNS: Column[] = [
     header: 'TIME_WAIT peak (side)',
     value: (r) => r.summary.timeWait.peak,
     text: (r) => `${int(r.summary.timeWait.peak)} (${timeWaitSide(r.summary.timeWait)})`,
-    better: 'lower',
+    path: 'summary.timeWait.peak',
   },
   {
     header: 'failed (by code)',
@@ -47,25 +50,25 @@ const COLUMNS: Column[] = [
       const codes = Object.entries(r.summary.errors).map(([code, n]) => `${code} ${int(n)}`);
       return `${int(r.summary.connections.failed)}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
     },
-    better: 'lower',
+    path: 'summary.connections.failed',
     textual: true,
   },
   {
     header: 'server errors',
     value: (r) => Object.values(r.summary.serverErrors).reduce((a, b) => a + b, 0),
     text: (r) => Object.entries(r.summary.serverErrors).map(([code, n]) => `${code} ${int(n)}`).join(', ') || '0',
-    better: 'lower',
+    path: 'summary.serverErrors.total',
     textual: true,
   },
-  { header: 'conn/s', value: (r) => r.summary.connections.ratePerSec, text: (r) => int(r.summary.connections.ratePerSec), better: 'higher' },
+  { header: 'conn/s', value: (r) => r.summary.connections.ratePerSec, text: (r) => int(r.summary.connections.ratePerSec), path: 'summary.connections.ratePerSec' },
   {
     header: 'connect p99 (ms)',
     value: (r) => r.summary.latencyMs.connect.p99,
     text: (r) => ms(r.summary.latencyMs.connect.p99),
-    better: 'lower',
+    path: 'summary.latencyMs.connect.p99',
   },
-  { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), better: null },
-  { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(exhaustedAfterMs(r))} ms`), better: null },
+  { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), path: null },
+  { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(exhaustedAfterMs(r))} ms`), path: null },
 ];
 
 /**
@@ -77,19 +80,25 @@ const REQUEST_COLUMNS: Column[] = [
     header: 'requests/s',
     value: (r) => r.summary.requests?.ratePerSec ?? null,
     text: (r) => (r.summary.requests ? int(r.summary.requests.ratePerSec) : '–'),
-    better: 'higher',
+    path: 'summary.requests.ratePerSec',
   },
   {
     header: 'requests per connection',
     value: (r) => r.summary.requests?.perConnection ?? null,
     text: (r) => (r.summary.requests ? String(r.summary.requests.perConnection) : '–'),
-    better: 'higher',
+    path: 'summary.requests.perConnection',
+  },
+  {
+    header: 'request p99 (ms)',
+    value: (r) => (r.summary.requests ? r.summary.latencyMs.total.p99 : null),
+    text: (r) => (r.summary.requests ? ms(r.summary.latencyMs.total.p99) : '–'),
+    path: 'summary.latencyMs.total.p99',
   },
   {
     header: 'requests failed',
     value: (r) => r.summary.requests?.failed ?? null,
     text: (r) => (r.summary.requests ? `${int(r.summary.requests.failed)} of ${int(r.summary.requests.total)}` : '–'),
-    better: 'lower',
+    path: 'summary.requests.failed',
   },
 ];
 
@@ -102,7 +111,7 @@ function columnsFor(results: RunResult[]): Column[] {
 
 export function comparisonTable(results: RunResult[]): ComparisonTable {
   const columns = columnsFor(results);
-  const ranks = columns.map((column) => rankColumn(results.map(column.value), column.better));
+  const ranks = columns.map((column) => (column.path === null ? results.map(() => null) : rankRuns(column.path, results, results.map(column.value))));
   return {
     headers: ['run', ...columns.map((c) => c.header)],
     textual: columns.map((c) => c.textual === true),
@@ -112,15 +121,4 @@ export function comparisonTable(results: RunResult[]): ComparisonTable {
       change: oneChange(r).change,
     })),
   };
-}
-
-/** Best and worst of a column; nothing is marked when every run scored the same. */
-export function rankColumn(values: Array<number | null>, better: 'lower' | 'higher' | null): Rank[] {
-  const known = values.filter((v): v is number => v !== null);
-  if (better === null || known.length < 2) return values.map(() => null);
-  const { min: lo, max: hi } = extent(known);
-  if (lo === hi) return values.map(() => null);
-  const best = better === 'lower' ? lo : hi;
-  const worst = better === 'lower' ? hi : lo;
-  return values.map((v) => (v === best ? 'best' : v === worst ? 'worst' : null));
 }

@@ -124,10 +124,12 @@ function verdictSection(m: PageModel): Html {
       c.rank === 'best' ? html` <span class="rank best">▲ best</span>` : c.rank === 'worst' ? html` <span class="rank worst">▼ worst</span>` : '';
     return html`<td class="${t.textual[i] ? 'text' : 'num'}"${c.rank ? html` data-rank="${c.rank}"` : ''}>${c.text}${mark}</td>`;
   };
-  const requestNote = t.headers.includes('requests/s') ? ', requests/s and requests per connection' : '';
+  const requestNote = t.headers.includes('requests/s')
+    ? '; HTTP runs are ranked on requests/s, requests per connection and request latency, not on conn/s or connect latency (a keep-alive run needs few connections)'
+    : '';
   return html`<section id="verdict" aria-labelledby="verdict-h"><h2 id="verdict-h">Verdict: ${m.results.length} runs compared</h2>
 <div class="table-wrap"><table class="comparison">
-<caption class="note">Key figures per run. ▲ best and ▼ worst of each ranked column (lower is better, except conn/s${requestNote}); nothing is marked where all runs agree. Under each run's figures: the one change its verdict suggests.</caption>
+<caption class="note">Key figures per run. ▲ best and ▼ worst of each ranked column, by the rule the compare gate uses: rates higher is better, the rest lower${requestNote}; TIME_WAIT is ranked per 1,000 units of work when the runs did different amounts; nothing is marked where all runs agree. Under each run's figures: the one change its verdict suggests.</caption>
 <thead><tr><th scope="col">${t.headers[0]}</th>${t.headers.slice(1).map((x, i) => html`<th scope="col" class="${t.textual[i] ? 'text' : 'num'}">${x}</th>`)}</tr></thead>
 ${t.rows.map(
   (row) => html`<tbody class="run"><tr><th scope="row" rowspan="2">${row.run}</th>${row.cells.map(cell)}</tr>
