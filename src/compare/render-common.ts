@@ -1,5 +1,9 @@
 // Shared wording for the comparison renderers, so terminal, Markdown and JUnit say the same.
-import type { MetricComparison } from './compare.js';
+// Every renderer shows, per figure, each side's median with its spread over the repeats
+// (min–max, n) and why the figure was or was not called a regression: the p-value of the rank
+// test, the range rule for counts, or plainly that a side is one run and so has no noise estimate.
+import type { CompareReport, MetricComparison, ScenarioComparison } from './compare.js';
+import type { Spread } from './stats.js';
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
 
@@ -16,4 +20,37 @@ export const shortMetric = (metric: string): string => metric.replace(/^summary\
 export function why(m: MetricComparison, tolerancePct: number): string {
   const direction = m.better === 'higher' ? 'fell' : 'rose';
   return `${shortMetric(m.metric)} ${direction} from ${value(m.baseline)} to ${value(m.current)} (${change(m)}), beyond the ${tolerancePct}% tolerance`;
+}
+
+/** One side's figure: the median, and with repeats its range, "12.3 (11–14)". */
+export function spread(s: Spread | null, fallback: number | null): string {
+  if (s === null) return value(fallback);
+  if (s.n < 2 || s.min === s.max) return value(s.median);
+  return `${value(s.median)} (${value(s.min)}–${value(s.max)})`;
+}
+
+/** How many runs each side has, "5 vs 5 runs" / "1 vs 5 runs". */
+export const runs = (m: MetricComparison): string => `${m.baselineSpread?.n ?? 0} vs ${m.currentSpread?.n ?? 0} run(s)`;
+
+/**
+ * Why the figure got its status, in one phrase: the judge's reason (which carries the p-value
+ * for rates and latencies), or for a quiet figure what it was held to. A rate or latency with a
+ * single run on a side says so, with the tolerance that applied instead of a noise estimate.
+ */
+export function reasonOf(m: MetricComparison, s: ScenarioComparison, report: Pick<CompareReport, 'tolerancePct' | 'singleRunTolerancePct'>): string {
+  const parts: string[] = [];
+  const timing = m.kind === 'rate' || m.kind === 'latency';
+  const single = (m.baselineSpread?.n ?? 0) < 2 || (m.currentSpread?.n ?? 0) < 2;
+  if (m.status !== 'n/a' && timing && (single || !s.noiseEstimate)) {
+    parts.push(`no noise estimate; single-run tolerance ${report.singleRunTolerancePct}% applies`);
+    if (m.reason !== '' && !/no noise estimate/.test(m.reason)) parts.push(m.reason);
+    else if (m.status !== 'unchanged') parts.push(m.status === 'regression' ? 'worse beyond it' : 'better beyond it');
+  } else if (m.reason !== '') {
+    parts.push(m.reason);
+  } else if (m.status === 'unchanged') {
+    parts.push(m.baseline === m.current ? 'the same' : `within the ${report.tolerancePct}% tolerance`);
+  }
+  if (m.pValue !== null && !parts.some((p) => /p = /.test(p))) parts.push(`p = ${m.pValue}`);
+  if (m.perThousand !== null && m.perThousand !== undefined) parts.push(`per 1,000 ${m.perThousand} (the sides did different amounts of work)`);
+  return parts.join('; ');
 }

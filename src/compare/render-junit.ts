@@ -1,10 +1,12 @@
 // The comparison as JUnit XML: one <testsuite> per scenario, one <testcase> per scenario ×
-// metric, a <failure> for each regression. CI systems (GitHub via actions, GitLab, Jenkins)
+// metric, a <failure> for each regression. Each case carries, in its failure text or its
+// <system-out>, both sides' median (min–max) over the repeats and why it was or was not called a
+// regression (p-value, range rule, or "no noise estimate" for a single run). CI systems (GitHub via actions, GitLab, Jenkins)
 // show these as test results. Everything user-supplied is escaped, and characters XML 1.0
 // forbids (control characters other than tab, newline, carriage return) are dropped.
 import { escapeXml as xmlEscape } from '../report/escape.js';
 import type { CompareReport } from './compare.js';
-import { shortMetric, value, why } from './render-common.js';
+import { reasonOf, shortMetric, spread, why } from './render-common.js';
 
 export { xmlEscape };
 
@@ -18,14 +20,16 @@ export function renderCompareJunit(report: CompareReport): string {
     const cases = s.metrics.map((m) => {
       const name = attr('name', shortMetric(m.metric));
       const classname = attr('classname', `twstorm.compare.${s.scenario}`);
-      const detail = `${shortMetric(m.metric)}: baseline ${value(m.baseline)}, current ${value(m.current)} (${m.better} is better)`;
+      const detail =
+        `${shortMetric(m.metric)}: baseline ${spread(m.baselineSpread, m.baseline)} (${m.baselineSpread?.n ?? 0} run(s)), ` +
+        `current ${spread(m.currentSpread, m.current)} (${m.currentSpread?.n ?? 0} run(s)), ${m.better} is better; ${reasonOf(m, s, report)}`;
       if (m.status === 'regression') {
         return `    <testcase ${classname} ${name} time="0">\n      <failure ${attr('message', why(m, report.tolerancePct))} type="regression">${xmlEscape(detail)}</failure>\n    </testcase>`;
       }
       if (m.status === 'n/a') {
         return `    <testcase ${classname} ${name} time="0">\n      <skipped ${attr('message', 'no value in one of the runs')}/>\n    </testcase>`;
       }
-      return `    <testcase ${classname} ${name} time="0"/>`;
+      return `    <testcase ${classname} ${name} time="0">\n      <system-out>${xmlEscape(detail)}</system-out>\n    </testcase>`;
     });
     const props = s.noise.map((n) => `      <property name="noise" ${attr('value', n)}/>`);
     tests += s.metrics.length;

@@ -85,14 +85,14 @@ describe('escape functions', () => {
 });
 
 describe('compare outputs of poisoned results', () => {
-  it('Markdown: no raw HTML, every table row keeps its six cells, no code span or link opens', async () => {
+  it('Markdown: no raw HTML, every table row keeps its seven cells, no code span or link opens', async () => {
     const md = renderCompareMarkdown(await poisonedComparison());
     assert.doesNotMatch(md, /[<>]/, 'no raw < or > anywhere');
     assert.doesNotMatch(md, CONTROL);
     assert.doesNotMatch(md, /(?<!\\)[`[\]]/, 'every backtick and bracket is escaped');
     const rows = md.split('\n').filter((l) => l.startsWith('|'));
     assert.ok(rows.length >= 4, md);
-    for (const row of rows) assert.equal(row.match(/(?<!\\)\|/g)!.length, 7, `six cells: ${row}`);
+    for (const row of rows) assert.equal(row.match(/(?<!\\)\|/g)!.length, 8, `seven cells: ${row}`);
     assert.ok(md.includes('&lt;/script&gt;&lt;script&gt;\\_\\_xss'), 'the payload is shown as text');
   });
 
