@@ -11,6 +11,7 @@ import {
   renderCompareTerminal,
 } from '../compare/index.js';
 import { EXIT } from './exit-codes.js';
+import { say } from '../report/say.js';
 
 interface CompareArgs {
   baseline: string;
@@ -32,7 +33,7 @@ export function parseTolerance(text: string): number | null {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`twstorm: ${message}\n`);
+  say(`${message}`);
   process.exit(EXIT.USAGE);
 }
 
@@ -82,7 +83,7 @@ export const compareCommand = {
     if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');
     const problems = checkSelectors(argv.metric);
     if (problems.length > 0) {
-      for (const p of problems) process.stderr.write(`twstorm: ${p}\n`);
+      for (const p of problems) say(`${p}`);
       process.exit(EXIT.USAGE);
     }
     let report;

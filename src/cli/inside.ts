@@ -8,6 +8,7 @@ import type { FromRun, RunJob, ToRun } from '../run/job.js';
 import { describeWriteError } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
+import { say, terminalSafe } from '../report/say.js';
 
 /** After a stop, the run has this long to save its result before it exits regardless. */
 const STOP_DEADLINE_MS = 5_000;
@@ -16,7 +17,7 @@ const STOP_DEADLINE_MS = 5_000;
 async function report(message: string): Promise<never> {
   const done = (): never => process.exit(EXIT.RUN_FAILED);
   if (!process.connected) {
-    process.stderr.write(`twstorm: ${message}\n`);
+    say(`${message}`);
     done();
   }
   process.send!({ type: 'error', message } satisfies FromRun, undefined, undefined, done);
@@ -29,7 +30,7 @@ async function report(message: string): Promise<never> {
 function messageOf(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const bug = [Error, TypeError, RangeError, ReferenceError, SyntaxError].includes(err.constructor as ErrorConstructor);
-  if (bug) process.stderr.write(`${err.stack ?? err.message}\n`);
+  if (bug) process.stderr.write(`${terminalSafe(err.stack ?? err.message)}\n`);
   return bug ? `internal error: ${err.message}` : err.message;
 }
 
@@ -41,7 +42,7 @@ export const insideCommand = {
     const abort = new AbortController();
     abort.signal.addEventListener('abort', () => {
       setTimeout(() => {
-        process.stderr.write(`twstorm: the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up\n`);
+        say(`the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up`);
         process.exit(EXIT.INTERRUPTED);
       }, STOP_DEADLINE_MS).unref();
     });

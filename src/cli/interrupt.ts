@@ -6,6 +6,7 @@
 // shell reports for Ctrl-C. Commands with their own handlers (serve, states) keep them: this
 // one then steps aside.
 import { EXIT } from './exit-codes.js';
+import { say } from '../report/say.js';
 
 export type InterruptListener = (signal: NodeJS.Signals, count: number) => void;
 
@@ -20,7 +21,7 @@ function onSignal(signal: NodeJS.Signals): void {
   if (listeners.size === 0) {
     // Another handler for this signal (serve prints its counts) decides what happens.
     if (process.listenerCount(signal) > 1) return;
-    process.stderr.write(`twstorm: interrupted (${signal})\n`);
+    say(`interrupted (${signal})`);
     process.exit(EXIT.INTERRUPTED);
   }
   for (const listener of [...listeners]) listener(signal, received);

@@ -24,6 +24,7 @@ import { reportCommand } from './report.js';
 import { statesCommand } from './states.js';
 import { doctorCommand } from './doctor.js';
 import { mergeCommand } from './merge.js';
+import { say } from '../report/say.js';
 
 const EPILOGUE = `Exit codes:
   0    success
@@ -39,7 +40,7 @@ host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md a
 
 function fail(err: unknown): never {
   if (err instanceof ScenarioError) {
-    for (const problem of err.problems) process.stderr.write(`twstorm: ${problem}\n`);
+    for (const problem of err.problems) say(`${problem}`);
     process.exit(EXIT.USAGE);
   }
   if (
@@ -51,10 +52,10 @@ function fail(err: unknown): never {
     err instanceof SocketFeatureError ||
     err instanceof OutDirError
   ) {
-    process.stderr.write(`twstorm: ${err.message}\n`);
+    say(`${err.message}`);
     process.exit(EXIT.RUN_FAILED);
   }
-  process.stderr.write(`twstorm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  say(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(EXIT.RUN_FAILED);
 }
 
@@ -94,7 +95,7 @@ function usageError(message: string, knownOptions: string[], command: string | u
     const usage = COMMANDS.find((c) => c.command.split(' ')[0] === command)?.command ?? command;
     line = `${command} needs ${usage.split(' ').slice(1).join(' ')}; got ${missing[1]} argument${missing[1] === '1' ? '' : 's'}`;
   }
-  process.stderr.write(`twstorm: ${line} (see "${helpFor}")\n`);
+  say(`${line} (see "${helpFor}")`);
   process.exit(EXIT.USAGE);
 }
 

@@ -11,6 +11,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
+import { say } from '../report/say.js';
 
 interface MergeArgs {
   results: string[];
@@ -20,7 +21,7 @@ interface MergeArgs {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`twstorm: ${message}\n`);
+  say(`${message}`);
   process.exit(EXIT.USAGE);
 }
 
@@ -44,7 +45,7 @@ export const mergeCommand = {
       if (err instanceof CompareInputError || err instanceof MergeError) usage(err.message);
       throw err;
     }
-    for (const w of merged.merged?.warnings ?? []) process.stderr.write(`twstorm: WARNING: ${w}\n`);
+    for (const w of merged.merged?.warnings ?? []) say(`WARNING: ${w}`);
     await mkdir(path.dirname(path.resolve(argv.output)), { recursive: true });
     await writeFileAtomic(argv.output, `${JSON.stringify(merged, null, 1)}\n`);
     process.stdout.write(`${renderTerminalSummary(merged, argv.output)}\n`);

@@ -4,6 +4,7 @@ import { readResult, ResultFileError } from '../result/index.js';
 import { computeNatLimit, renderNatLimit, type NatLimit, type NatLimitInputs } from '../plan/nat-limit.js';
 import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
 import { EXIT } from './exit-codes.js';
+import { say } from '../report/say.js';
 
 interface PlanArgs {
   'nat-pool'?: string;
@@ -25,7 +26,7 @@ interface PlanArgs {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`twstorm: ${message}\n`);
+  say(`${message}`);
   process.exit(EXIT.USAGE);
 }
 

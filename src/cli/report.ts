@@ -5,6 +5,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { say } from '../report/say.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -42,7 +43,7 @@ export const reportCommand = {
       results = (await Promise.all(inputs.map(readResults))).flat();
     } catch (err) {
       if (!(err instanceof ResultFileError)) throw err;
-      process.stderr.write(`twstorm: ${err.message}\n`);
+      say(`${err.message}`);
       process.exitCode = EXIT.USAGE;
       return;
     }
@@ -51,9 +52,7 @@ export const reportCommand = {
     try {
       await writeFileAtomic(out, html);
     } catch (err) {
-      process.stderr.write(
-        `twstorm: cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out\n`,
-      );
+      say(`cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out`);
       process.exitCode = EXIT.RUN_FAILED;
       return;
     }

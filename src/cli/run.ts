@@ -24,6 +24,7 @@ import { EXIT } from './exit-codes.js';
 import { applyShard, shardFrom, ShardError } from '../run/shard.js';
 import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
+import { say, sayBlock } from '../report/say.js';
 
 interface RunArgs {
   scenario: string;
@@ -170,7 +171,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
       stopRequested: () => stop.signal.aborted,
       shard: shardInfo,
       before: (index, total, variant) => {
-        if (variant && !argv.json) process.stderr.write(`twstorm: run ${index + 1}/${total}: ${variant.label}\n`);
+        if (variant && !argv.json) say(`run ${index + 1}/${total}: ${variant.label}`);
       },
       // Each variant's summary and report as soon as it is done: a matrix takes minutes.
       after: async (outcome) => {
@@ -181,14 +182,14 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
           process.stdout.write(`${renderTerminalSummary(outcome.result, outcome.resultPath, html ?? undefined)}\n${several ? '\n' : ''}`);
         }
         if (outcome.result.failed) {
-          process.stderr.write(`twstorm: the run failed: ${outcome.result.failed}; the partial result is in ${outcome.resultPath}\n`);
+          say(`the run failed: ${outcome.result.failed}; the partial result is in ${outcome.resultPath}`);
           worse(EXIT.RUN_FAILED);
         }
       },
     });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
-    process.stderr.write(`twstorm: ${err.message}\n`);
+    say(`${err.message}`);
     process.exitCode = EXIT.INTERRUPTED;
     return;
   }
@@ -218,9 +219,9 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     for (const result of results) {
       const verdicts = evaluateThresholds(result.scenario.thresholds, result);
       thresholdsFailed ||= verdicts.some((o) => !o.pass);
-      const heading = result.variant ? `${result.variant.label}\n` : '';
+      const heading = result.variant ? `${stripControl(result.variant.label)}\n` : '';
       // With --json, stdout carries only the JSON; the verdicts go to stderr.
-      (argv.json ? process.stderr : process.stdout).write(`${heading}${formatThresholds(verdicts)}\n`);
+      sayBlock(`${heading}${formatThresholds(verdicts)}\n`, argv.json ? process.stderr : process.stdout);
     }
     if (thresholdsFailed && argv.thresholds) worse(EXIT.THRESHOLDS_FAILED);
   }
@@ -261,9 +262,9 @@ async function writeHtmlReport(results: RunResult[], htmlPath: string, kept: str
     await writeFileAtomic(htmlPath, await renderHtmlReport(results));
     return htmlPath;
   } catch (err) {
-    process.stderr.write(
-      `twstorm: the HTML report could not be written (${describeWriteError(err, htmlPath)}); ` +
-        `the result JSON is kept: ${kept}; render it elsewhere with "twstorm report ${kept} --out <file.html>"\n`,
+    say(
+      `the HTML report could not be written (${describeWriteError(err, htmlPath)}); ` +
+        `the result JSON is kept: ${kept}; render it elsewhere with "twstorm report ${kept} --out <file.html>"`,
     );
     return null;
   }

@@ -5,6 +5,7 @@ import { NETNS_ENTERED_ENV, NetnsError, reexecInNetns, resolveNetns } from '../e
 import { GROUP_BYS, STATE_NAMES, renderCensus, takeCensus, watchStates, type GroupBy } from '../states/index.js';
 import type { TcpStateName } from '../observe/tcp-table.js';
 import { EXIT } from './exit-codes.js';
+import { say } from '../report/say.js';
 
 interface StatesArgs {
   by?: GroupBy;
@@ -25,7 +26,7 @@ export function parseStateName(text: string): TcpStateName | 'all' | undefined {
 }
 
 function usage(message: string): void {
-  process.stderr.write(`twstorm: ${message}\n`);
+  say(`${message}`);
   process.exitCode = EXIT.USAGE;
 }
 
@@ -107,7 +108,7 @@ export const statesCommand = {
       }
     } catch (err) {
       if (err instanceof NetnsError) {
-        process.stderr.write(`twstorm: ${err.message}\n`);
+        say(`${err.message}`);
         process.exitCode = err.usage ? EXIT.USAGE : EXIT.RUN_FAILED;
         return;
       }

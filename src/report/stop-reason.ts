@@ -4,6 +4,9 @@ import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
 
 export function stopReason(result: RunResult): string {
+  // A failed run says why it failed (the server died, every connection failed, the driver
+  // broke), not "an error ended it early": the reason is the finding.
+  if (typeof result.failed === 'string' && result.failed !== '') return `the run failed: ${result.failed}`;
   const s = result.scenario;
   switch (result.stoppedBy) {
     case 'count': {

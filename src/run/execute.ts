@@ -21,6 +21,7 @@ import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
 import { formatCount, formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
+import { say } from '../report/say.js';
 
 /** Idle connections are cut after this long so a peer that never closes cannot hang the run. */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -161,7 +162,7 @@ async function runPhases(
 
 /** One line on stderr about where the run is; tests and CI logs wait on these. */
 function note(text: string): void {
-  process.stderr.write(`twstorm: ${text}\n`);
+  say(`${text}`);
 }
 
 /** What ends the load, for the progress line and the "load started" note. */
@@ -207,7 +208,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   if (scenario.target) {
     environment.notice = `EXTERNAL TARGET ${scenario.target.text}: no server was started; the host's own sockets on port ${scenario.target.port} are counted as the server side, and every other host socket in the census too. ${environment.notice ?? ''}`.trim();
   }
-  if (environment.notice) process.stderr.write(`twstorm: ${environment.notice}\n`);
+  if (environment.notice) say(`${environment.notice}`);
 
   const epochMs = performance.timeOrigin + performance.now();
   const clock = runClock(epochMs);
@@ -265,7 +266,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     // A server child that died (killed with the process group, crashed) must not cost the
     // result: the driver's and the kernel's figures stand on their own.
     const serverStats = await server.stop().catch((err: Error): ServerStats => {
-      process.stderr.write(`twstorm: the server's own counts are lost: ${err.message}\n`);
+      say(`the server's own counts are lost: ${err.message}`);
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });
     server = undefined;
