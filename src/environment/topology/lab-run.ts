@@ -202,8 +202,21 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       for (const [phase, n] of Object.entries(e.byPhase as Record<string, number>)) byPhase[phase] = (byPhase[phase] ?? 0) + n;
     }
   }
+  // client1's series, load window and exhaustion time are on its own run clock (its process
+  // started later than this one); the router's and server host's samples are on this run's.
+  // Move client1's onto this clock, so every chart of the report shows one moment at one x.
+  const shift = Date.parse(base.startedAt) - startedAt.getTime();
+  const moved = (t: number[]): number[] => t.map((x) => Math.round((x + shift) * 10) / 10);
+  const series: RunResult['series'] = {
+    driver: { ...base.series.driver, t: moved(base.series.driver.t) },
+    kernel: { ...base.series.kernel, t: moved(base.series.kernel.t) },
+    census: { ...base.series.census, t: moved(base.series.census.t) },
+  };
+  if (summary.ports.exhaustedAtMs !== null) summary.ports = { ...summary.ports, exhaustedAtMs: Math.round((summary.ports.exhaustedAtMs + shift) * 10) / 10 };
   return {
     ...base,
+    ...(base.load ? { load: { startMs: base.load.startMs + shift, endMs: base.load.endMs + shift } } : {}),
+    series,
     scenario,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),

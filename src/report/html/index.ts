@@ -6,10 +6,11 @@ import { verdict } from '../verdict.js';
 import { loadChartAssets } from './assets.js';
 import { comparisonTable } from './compare.js';
 import { latencyCharts, percentileRows } from './latency.js';
-import { downsampleForDrawing } from './chart-spec.js';
 import { renderPage, scenarioNames } from './page.js';
 import { reuseChart } from './reuse.js';
 import { timelineCharts } from './timeline.js';
+import { labCharts } from './lab.js';
+import { downsampleForDrawing, extent, type ChartSpec } from './chart-spec.js';
 
 export interface HtmlReportOptions {
   /** Page title; defaults to the scenario name(s). */
@@ -25,6 +26,9 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
     options.title ??
     (results.length === 1 ? `twstorm: ${names[0]}` : `twstorm: ${names.join(', ')} — ${results.length} runs compared`);
   const [assets, latency, reuse] = await Promise.all([loadChartAssets(), latencyCharts(results), reuseChart(results)]);
+  const timeline = timelineCharts(results);
+  const lab = labCharts(results);
+  shareTimeAxis([...timeline, ...lab]);
   return renderPage({
     title,
     generatedAt: (options.generatedAt ?? new Date()).toISOString(),
@@ -33,13 +37,26 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
     verdicts: results.map(verdict),
     comparison: results.length > 1 ? comparisonTable(results) : null,
     // Long runs hold more points than a screen has pixels; draw a min/max-preserving subset.
-    timeline: timelineCharts(results).map((c) => downsampleForDrawing(c)),
+    timeline: timeline.map((c) => downsampleForDrawing(c)),
+    lab: lab.map((c) => downsampleForDrawing(c)),
     latency: latency.charts,
     latencyNotes: latency.notes,
     reuse,
     percentiles: percentileRows(results),
     assets,
   });
+}
+
+/** Time charts share one x range, so the synchronised cursor means the same moment on each. */
+function shareTimeAxis(charts: ChartSpec[]): void {
+  let lo = 0;
+  let hi = -Infinity;
+  for (const c of charts) {
+    const e = extent(c.x);
+    lo = Math.min(lo, e.min);
+    hi = Math.max(hi, e.max);
+  }
+  if (hi > -Infinity) for (const c of charts) c.xRange = [lo, hi];
 }
 
 export type { ChartSpec } from './chart-spec.js';

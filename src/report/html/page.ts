@@ -17,6 +17,7 @@ import { contentSecurityPolicy, html, inlineSafe, jsonForScript, trusted, type H
 import { PAGE_CSS } from './styles.js';
 import { runLabel } from './timeline.js';
 import { provenanceSection } from './provenance.js';
+import { labSection } from './lab.js';
 
 export interface PageModel {
   title: string;
@@ -30,12 +31,15 @@ export interface PageModel {
   /** Sentences about the latency charts (lines merged because they were equal). */
   latencyNotes: string[];
   reuse: ChartSpec | null;
+  /** The routed lab's charts (single routed run; empty otherwise). */
+  lab: ChartSpec[];
   percentiles: PercentileRow[];
   assets: ChartAssets;
 }
 
 export function renderPage(m: PageModel): string {
-  const charts = [...m.timeline, ...m.latency, ...(m.reuse ? [m.reuse] : [])];
+  const charts = [...m.timeline, ...m.lab, ...m.latency, ...(m.reuse ? [m.reuse] : [])];
+  const lab = labSection(m.results, chartGroups(m.lab));
   const styles = [inlineSafe(m.assets.css, 'style'), PAGE_CSS];
   const scripts = [inlineSafe(m.assets.js, 'script'), inlineSafe(CLIENT_JS, 'script')];
   // The CSP <meta> comes first in <head>: a policy applies only to what the parser meets after it.
@@ -53,11 +57,12 @@ ${styles.map((s) => html`<style>${trusted(s)}</style>\n`)}</head>
 <header>
 <h1>${m.title}</h1>
 ${header(m)}
-<nav aria-label="Sections"><a href="#verdict">Verdict</a><a href="#over-time">Over time</a><a href="#latency">Latency</a><a href="#ports">Ports</a><a href="#environment">Environment</a></nav>
+<nav aria-label="Sections"><a href="#verdict">Verdict</a>${lab ? html`<a href="#lab">Lab</a>` : ''}<a href="#over-time">Over time</a><a href="#latency">Latency</a><a href="#ports">Ports</a><a href="#environment">Environment</a></nav>
 </header>
 <main>
 ${verdictSection(m)}
 ${provenanceSection(m.results)}
+${lab}
 <section id="over-time" aria-labelledby="over-time-h">
 <h2 id="over-time-h">Over time</h2>
 <p class="note">All charts below share the run-time axis (seconds since the run started); moving the cursor over one moves it on all. Click a legend entry to hide or show that line.</p>

@@ -46,6 +46,17 @@ thead th { background:#f6f8fa; }
 .rank.best { color:var(--ok); }
 .rank.worst { color:var(--alert); }
 .charts { display:grid; grid-template-columns:1fr; gap:18px; }
+.lab-sides { display:grid; grid-template-columns:1fr; gap:12px; margin:.6rem 0 1rem; }
+@media (min-width: 900px) { .lab-sides { grid-template-columns:minmax(0,1.5fr) minmax(0,1fr) minmax(0,1fr); } }
+.lab-side { border:1px solid var(--line); border-radius:6px; padding:8px 12px; min-width:0; }
+.lab-side h3 { margin-top:.2rem; }
+.lab-side .findings { grid-template-columns:1fr; gap:0; }
+.lab-side .findings dt { font-weight:600; }
+.lab-side .findings dd { margin:0 0 .4rem; }
+.lab-side table { font-size:.8rem; }
+.lab-side th, .lab-side td { padding:.2rem .35rem; }
+.lab-side .sub { display:block; color:var(--muted); font-weight:400; font-size:.75rem; }
+table.lab-conntrack tr.alert th { color:var(--alert); }
 .multiples > h3 { margin-top:.4rem; }
 .multiples figure.chart h3 { font-size:.92rem; font-weight:600; }
 figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }

@@ -1,0 +1,175 @@
+// The routed lab in the single-run report: client hosts, the router and the server host side by
+// side (each read in its own namespace, so TIME_WAIT per side is counted, not guessed), then how
+// TIME_WAIT lived in each over time — the hosts' sockets for 60 s, the router's conntrack entries
+// for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
+// by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
+// errno keys and counter names are escaped like every other field.
+import type { LabFacts, LabHostSummary } from '../../environment/topology/lab-run.js';
+import type { RunResult } from '../../metrics/result.js';
+import { BAD_KERNEL_COUNTERS } from '../../compare/metrics.js';
+import { int } from '../../util/format.js';
+import { chartFrom, type ChartSpec } from './chart-spec.js';
+import { html, type Html } from './safe.js';
+
+/** The lab facts of a result, when it came from a routed run. */
+export function labOf(result: RunResult): LabFacts | null {
+  const lab = (result as RunResult & { lab?: LabFacts }).lab;
+  return lab && Array.isArray(lab.hosts) && lab.router ? lab : null;
+}
+
+const secs = (ms: number[]): number[] => ms.map((t) => Math.round(t) / 1000);
+const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
+const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
+/** Conntrack statistics that mean a connection was refused or lost in the router. */
+const CONNTRACK_TROUBLE = ['insert_failed', 'drop', 'early_drop'];
+
+/** The lab's charts (single-run report only): empty for a result without `lab`. */
+export function labCharts(results: RunResult[]): ChartSpec[] {
+  if (results.length !== 1) return [];
+  const r = results[0]!;
+  const lab = labOf(r);
+  if (!lab) return [];
+  const samples = lab.router.conntrack.samples;
+  const charts: ChartSpec[] = [];
+  const clientTw = r.series.census.client['TIME_WAIT'];
+  const firstClient = lab.hosts.find((h) => h.role === 'client')?.name ?? 'client';
+  charts.push(
+    chartFrom(
+      {
+        id: 'lab-time-wait',
+        title: 'TIME_WAIT in each place: client host, router, server host',
+        description:
+          'TIME_WAIT sockets in a client host and in the server host (each from its own namespace\'s census), and TIME_WAIT entries in the router\'s conntrack table, over time.',
+        notes: [
+          `The client line is ${firstClient}'s census (the result's time series are that host's). The hosts keep TIME_WAIT for a fixed 60 s; the router keeps its entry for its own nf_conntrack_tcp_timeout_time_wait (120 s unless the scenario sets it).`,
+        ],
+        kind: 'time',
+        xLabel: 'run time (s)',
+        yLabel: 'sockets / entries',
+        markers: [],
+      },
+      [
+        ...(clientTw ? [{ x: secs(r.series.census.t), label: `${firstClient} TIME_WAIT (sockets)`, values: clientTw, points: true }] : []),
+        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), points: true },
+        {
+          x: secs(lab.serverCensus.map((s) => s.t)),
+          label: 'server host TIME_WAIT (sockets)',
+          values: lab.serverCensus.map((s) => s.states['TIME_WAIT'] ?? 0),
+          points: true,
+        },
+      ],
+    ),
+  );
+  const states = [...new Set(samples.flatMap((s) => Object.keys(s.states)))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const trouble = CONNTRACK_TROUBLE.filter((k) => samples.some((s) => (s.stats?.[k as keyof typeof s.stats] ?? 0) > 0));
+  charts.push(
+    chartFrom(
+      {
+        id: 'lab-conntrack',
+        title: 'Router conntrack: entries by TCP state',
+        description: `The router's conntrack table over time, entries by TCP state (conntrack -L)${trouble.length > 0 ? ', and the connections it refused or dropped (/proc/net/stat/nf_conntrack, cumulative)' : ''}.`,
+        notes: states.length === 0 ? ['The router tracked no TCP connection during the samples.'] : [],
+        kind: 'time',
+        xLabel: 'run time (s)',
+        yLabel: 'entries',
+        markers: [],
+      },
+      [
+        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), points: true },
+        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), points: true })),
+        ...trouble.map((k) => ({
+          x: secs(samples.map((s) => s.t)),
+          label: k,
+          values: samples.map((s) => (s.stats ? (s.stats[k as keyof typeof s.stats] ?? 0) : null)),
+          points: true,
+        })),
+      ],
+    ),
+  );
+  return charts;
+}
+
+/** The section: empty unless the page is one routed run. `charts` are labCharts' placeholders. */
+export function labSection(results: RunResult[], charts: Html): Html | '' {
+  if (results.length !== 1) return '';
+  const r = results[0]!;
+  const lab = labOf(r);
+  if (!lab) return '';
+  const clients = lab.hosts.filter((h) => h.role === 'client');
+  const server = lab.hosts.find((h) => h.role === 'server');
+  return html`<section id="lab" aria-labelledby="lab-h">
+<h2 id="lab-h">Routed lab: client hosts, router, server</h2>
+<p class="note">Each host is its own network namespace with its own sockets, counters and sysctls, so every figure below is read where it happened, not guessed from ports. Addresses are from the benchmarking ranges (RFC 2544, RFC 5180).</p>
+<div class="lab-sides">
+${clientsCard(clients)}
+${routerCard(r, lab)}
+${serverCard(server, lab)}
+</div>
+${charts}
+</section>`;
+}
+
+function clientsCard(clients: LabHostSummary[]): Html {
+  const rows = clients.map((h) => {
+    const s = h.summary;
+    const host = html`<th scope="row">${h.name}<span class="sub">${h.address}</span></th>`;
+    if (!s) return html`<tr>${host}<td class="text" colspan="5">no result from this host</td></tr>\n`;
+    const errors = Object.entries(s.errors).map(([code, n]) => `${code} ${int(n)}`).join(', ') || '–';
+    const range = s.ports.range ? `${s.ports.range.low}–${s.ports.range.high}` : '';
+    return html`<tr>${host}<td class="num">${int(s.connections.established)}</td><td class="num">${int(s.connections.failed)}</td><td class="num">${int(s.timeWait.peakClient)}</td><td class="num">${int(s.ports.distinct)}${range ? html`<span class="sub">of ${range}</span>` : ''}</td><td class="text">${errors}</td></tr>\n`;
+  });
+  return html`<div class="lab-side" data-side="clients">
+<h3>Client hosts (${clients.length})</h3>
+<div class="table-wrap"><table class="lab-clients">
+<thead><tr><th scope="col">host</th><th scope="col">established</th><th scope="col">failed</th><th scope="col">TIME_WAIT peak</th><th scope="col">ports used</th><th scope="col" class="text">errors</th></tr></thead>
+<tbody>
+${rows}</tbody>
+</table></div>
+</div>`;
+}
+
+function routerCard(r: RunResult, lab: LabFacts): Html {
+  const nat = lab.router.nat;
+  const ct = lab.router.conntrack;
+  const timeouts = (r.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts ?? {};
+  const natText = nat
+    ? html`SNAT to ${nat.pool.length} address(es) (${nat.pool.join(', ')}) × ports ${nat.ports[0]}–${nat.ports[1]}${nat.randomFully ? ' with random-fully' : ''}: ${int(nat.tuples)} tuples per destination`
+    : 'none (routing only)';
+  const counters = Object.entries(ct.counters).map(([k, n]) => {
+    const bad = CONNTRACK_TROUBLE.includes(k) && n > 0;
+    return html`<tr${bad ? html` class="alert"` : ''}><th scope="row">${k}</th><td class="num">${int(n)}${bad ? html` <span class="flag alert">CHECK</span>` : ''}</td></tr>\n`;
+  });
+  const timeoutText = Object.entries(timeouts).map(([k, v]) => `${k} ${v} s`).join(', ');
+  return html`<div class="lab-side" data-side="router">
+<h3>Router</h3>
+<dl class="findings">
+<dt>NAT</dt><dd>${natText}</dd>
+<dt>conntrack peak</dt><dd>${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT</dd>
+<dt>conntrack timeouts</dt><dd>${timeoutText || 'the kernel\'s defaults (time_wait 120 s)'}</dd>
+</dl>
+<div class="table-wrap"><table class="lab-conntrack">
+<caption>conntrack statistics over the run (/proc/net/stat/nf_conntrack)</caption>
+<tbody>
+${counters}</tbody>
+</table></div>
+</div>`;
+}
+
+function serverCard(server: LabHostSummary | undefined, lab: LabFacts): Html {
+  if (!server) return html`<div class="lab-side" data-side="server"><h3>Server host</h3><p>No server host in the result.</p></div>`;
+  const kernel = server.kernel ?? {};
+  const trouble = BAD_KERNEL_COUNTERS.filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
+  const peaks = new Map<string, number>();
+  for (const s of lab.serverCensus) for (const [state, n] of Object.entries(s.states)) if (state !== 'LISTEN') peaks.set(state, Math.max(peaks.get(state) ?? 0, n));
+  const census = [...peaks].filter(([, n]) => n > 0).map(([state, n]) => `${state} ${int(n)}`).join(', ');
+  return html`<div class="lab-side" data-side="server">
+<h3>Server host</h3>
+<dl class="findings">
+<dt>address</dt><dd>${server.address}</dd>
+<dt>accepted</dt><dd>${int(kernel['TcpPassiveOpens'] ?? 0)} connections (TcpPassiveOpens in its namespace)</dd>
+<dt>TIME_WAIT peak</dt><dd>${int(server.timeWaitPeak ?? 0)}</dd>
+<dt>census peaks</dt><dd>${census || 'no connection socket seen at a census'}</dd>
+<dt>trouble counters</dt><dd>${trouble.length > 0 ? trouble.join(', ') : 'none'}</dd>
+</dl>
+</div>`;
+}

@@ -1,0 +1,100 @@
+// The routed lab in the HTML report, from a real small routed run (three client hosts behind a
+// SNAT router, one server host, each its own namespace): client hosts, router and server side by
+// side, TIME_WAIT in each place and the router's conntrack over time, drawn in Chromium under the
+// page's CSP; and the same result with a payload in every string field runs nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LabFacts } from '../../src/environment/topology/lab-run.js';
+import type { RunResult } from '../../src/metrics/result.js';
+import { renderHtmlReport } from '../../src/report/html/index.js';
+import { int } from '../../src/util/format.js';
+import { killAllStarted, twstorm } from '../helpers/cli.js';
+import { inspectReport } from './browser.js';
+import { poison } from './poison.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+
+let dir: string;
+let result: RunResult & { lab: LabFacts };
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-html-lab-'));
+  const out = path.join(dir, 'out');
+  const exit = await twstorm(
+    [
+      'run', 'several-clients', '--out', out,
+      '--set', 'connections=150', '--set', 'tail=300ms', '--set', 'census=200ms',
+      '--set', 'environment.router.nat={"addresses":2,"ports":"40000-40999","randomFully":false}',
+    ],
+    { timeoutMs: 120_000 },
+  ).exit;
+  assert.equal(exit.code, 0, exit.stderr);
+  const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
+  result = JSON.parse(await readFile(path.join(out, json), 'utf8')) as typeof result;
+});
+after(async () => {
+  killAllStarted();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Where each side's box sits: side by side means one row, left to right. */
+const SIDES_PROBE = `[...document.querySelectorAll('#lab .lab-side')].map((e) => { const r = e.getBoundingClientRect(); return { side: e.dataset.side, top: Math.round(r.top), left: Math.round(r.left), width: Math.round(r.width) }; })`;
+
+describe('HTML report of a routed-lab run', () => {
+  it('client hosts, router and server side by side, TIME_WAIT per place and conntrack over time, drawn', async () => {
+    const lab = result.lab;
+    const page = await inspectReport(await renderHtmlReport([result]), { width: 1280, probe: SIDES_PROBE });
+    assert.deepEqual(page.consoleErrors, []);
+    assert.deepEqual(page.cspViolations, []);
+    assert.deepEqual(page.requests, []);
+    assert.equal(page.built, page.charts.length);
+    for (const id of ['lab-time-wait', 'lab-conntrack']) {
+      const chart = page.charts.find((c) => c.id === id);
+      assert.ok(chart, `${id} is on the page`);
+      assert.ok(chart.inked > 2000, `${id} is drawn (${chart.inked} inked pixels)`);
+    }
+    const sides = page.probe as Array<{ side: string; top: number; left: number; width: number }>;
+    assert.deepEqual(sides.map((s) => s.side), ['clients', 'router', 'server']);
+    assert.equal(new Set(sides.map((s) => s.top)).size, 1, `one row: ${JSON.stringify(sides)}`);
+    assert.ok(sides[0]!.left < sides[1]!.left && sides[1]!.left < sides[2]!.left, JSON.stringify(sides));
+
+    const text = page.text;
+    assert.match(text, /Routed lab: client hosts, router, server/);
+    for (const host of lab.hosts.filter((h) => h.role === 'client')) {
+      // Each client host's own figures, read in its namespace.
+      const s = host.summary!;
+      const row = [host.name, host.address, int(s.connections.established), int(s.connections.failed), int(s.timeWait.peakClient)];
+      assert.match(text, new RegExp(row.map((x) => x.replace(/[.]/g, '\\.')).join('\\s+')), host.name);
+    }
+    assert.ok(text.includes(`SNAT to 2 address(es) (${lab.router.nat!.pool.join(', ')}) × ports 40000–40999: 2,000 tuples per destination`));
+    assert.ok(text.includes(`${int(lab.router.conntrack.peakEntries)} entries, ${int(lab.router.conntrack.peakTimeWait)} in TIME_WAIT`));
+    assert.equal(lab.router.conntrack.peakTimeWait, 450, 'every connection of the three hosts left a TIME_WAIT entry in the router');
+    const server = lab.hosts.find((h) => h.role === 'server')!;
+    assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
+    assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
+    // One clock for the whole page: client1's series are moved onto the run's clock, on which the
+    // router was already sampling before any client host started its load.
+    assert.ok(result.load!.startMs > lab.router.conntrack.samples[0]!.t, `load ${result.load!.startMs} ms, first router sample ${lab.router.conntrack.samples[0]!.t} ms`);
+    assert.ok(result.series.census.t[0]! >= result.load!.startMs - 1000);
+  });
+
+  it('a payload in every string field of the lab result runs nothing', async () => {
+    const { result: poisoned } = await poison(result, 'l');
+    const page = await inspectReport(await renderHtmlReport([poisoned]), { width: 1280 });
+    assert.deepEqual(page.executed, [], 'a payload ran');
+    assert.deepEqual(page.injected, [], 'payload markup reached the DOM');
+    assert.deepEqual(page.cspViolations, []);
+    assert.match(page.text, /<\/script><script>__xss\('l\d+:script'\)/, 'payloads are shown as text');
+    assert.ok(page.charts.some((c) => c.id === 'lab-conntrack'));
+  });
+
+  it('a run without a routed lab has no lab section', async () => {
+    const plain = JSON.parse(await readFile(path.join(FIXTURES, 'client-closes-first.json'), 'utf8')) as RunResult;
+    const html = await renderHtmlReport([plain]);
+    assert.doesNotMatch(html, /id="lab"/);
+    assert.doesNotMatch(html, /href="#lab"/);
+  });
+});
