@@ -73,7 +73,7 @@ describe('comparison report layout', () => {
     });
   }
 
-  it('at 1280 px a TCP + HTTP comparison (three more columns) fits too', async () => {
+  it('at 1280 px a TCP + HTTP comparison (four more columns) fits too', async () => {
     const results = await Promise.all(['http-client-reset', 'client-closes-first', 'port-exhaustion'].map(fixture));
     const page = await inspectReport(await renderHtmlReport(results), { width: 1280, probe: TABLE_PROBE });
     const t = page.probe as { scrollWidth: number; clientWidth: number; headers: string[]; changes: Array<{ overflows: boolean }> };

@@ -15,6 +15,7 @@ import { stringify } from 'yaml';
 import { loadScenarioFile, ScenarioError } from '../../src/scenario/index.js';
 import { validateThresholds } from '../../src/thresholds/index.js';
 import { missingSysctlProblems } from '../../src/environment/sysctl.js';
+import { terminalSafe } from '../../src/report/say.js';
 
 const SEED = Number(process.env['TWSTORM_FUZZ_SEED'] ?? 20261201);
 const FILES = 400;
@@ -223,7 +224,8 @@ describe(`fuzzed scenario files (seed ${SEED})`, () => {
         assert.equal(out.code, 2, `${f.path}: exit ${out.code}\n${out.stderr}`);
         assert.equal(out.stdout, '', 'nothing on stdout: no run, no summary');
         const lines = out.stderr.trimEnd().split('\n');
-        assert.deepEqual(lines, f.problems.map((p) => `twstorm: ${p}`), `${f.path}: one line per problem`);
+        // The CLI writes every message through the terminal-safe writer (a quoted DEL is dropped).
+        assert.deepEqual(lines, f.problems.map((p) => `twstorm: ${terminalSafe(p)}`), `${f.path}: one line per problem`);
         assertCleanLines(lines, f.path);
       }
     }

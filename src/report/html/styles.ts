@@ -33,6 +33,7 @@ th, td { border:1px solid var(--line); padding:.25rem .5rem; text-align:right; v
 th:first-child, td:first-child, td.text, th.text { text-align:left; }
 td.num { white-space:nowrap; }
 table.comparison { width:100%; }
+table.comparison th, table.comparison td { padding:.25rem .4rem; }
 table.comparison td.text { min-width:7em; }
 table.comparison th[scope=col] { vertical-align:bottom; }
 /* The mark goes under its figure: beside it, it made every ranked column twice as wide. */
