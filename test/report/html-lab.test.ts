@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabFacts } from '../../src/environment/topology/lab-run.js';
-import type { RunResult } from '../../src/metrics/result.js';
+import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { int } from '../../src/util/format.js';
 import { killAllStarted, twstorm } from '../helpers/cli.js';

@@ -5,7 +5,7 @@
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
 import type { LabFacts, LabHostSummary } from '../../environment/topology/lab-run.js';
-import type { RunResult } from '../../metrics/result.js';
+import type { RunResult } from '../../result/model.js';
 import { BAD_KERNEL_COUNTERS } from '../../compare/metrics.js';
 import { int } from '../../util/format.js';
 import { chartFrom, type ChartSpec } from './chart-spec.js';
