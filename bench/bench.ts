@@ -5,7 +5,11 @@
 //     the whole run (engine client + bundled server) and the engine client alone against the
 //     C server;
 //   - 1 engine thread vs all; observers (sampler + census) on vs off;
-//   - the engine vs the barest Node `net` loop; `twstorm states` at 30,000 TIME_WAIT sockets.
+//   - `http.client: raw` vs wrk (bundled HTTP server, and nginx when installed); undici `reset`
+//     vs a bare undici loop;
+//   - the engine vs the barest Node `net` loop; `twstorm states` and the sampler's census at
+//     30,000 and 100,000 TIME_WAIT sockets; the peak RSS of every process of a 1,000,000-
+//     connection client-RST run.
 // Machine load from anything else shows in every figure: compare ratios, not absolutes.
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +19,8 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { probeNamespace } from '../src/environment/namespace.js';
 import { run as statesBench } from './states.bench.js';
+import { run as rssBench } from './rss.bench.js';
+import { NGINX_CONF } from './wrk-nginx.js';
 import type { RunResult } from '../src/result/model.js';
 
 const run = promisify(execFile);
@@ -22,6 +28,10 @@ const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
 const PEER = fileURLToPath(new URL('./peer-node-churn.js', import.meta.url));
 const ENGINE = fileURLToPath(new URL('./engine-churn.js', import.meta.url));
 const WRK = fileURLToPath(new URL('./wrk-http.js', import.meta.url));
+const WRK_NGINX = fileURLToPath(new URL('./wrk-nginx.js', import.meta.url));
+const PEER_UNDICI = fileURLToPath(new URL('./peer-undici.js', import.meta.url));
+/** undici runs at a fraction of the raw rate: fewer requests keep its lines to seconds. */
+const UNDICI_REQUESTS = Number(process.env['BENCH_UNDICI_REQUESTS'] ?? 20000);
 const C_SOURCES = fileURLToPath(new URL('../../bench/c/', import.meta.url));
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 60000);
 const CONCURRENCY = 64;
@@ -190,9 +200,57 @@ out('');
     const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
     out(`HTTP Connection: close, bundled HTTP server: twstorm http.client raw ${fmt(raw)} req/s vs wrk ${fmt(w)} req/s (${(raw / w).toFixed(2)}×)`);
   }
+  // The same against nginx (bench/nginx.conf, loopback only, in the foreground), when installed:
+  // twstorm starts it as the scenario's server.command, the wrk side starts it itself.
+  let nginx = true;
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+  } catch {
+    nginx = false;
+  }
+  if (!nginx) out('HTTP Connection: close, nginx: nginx is not installed, line skipped');
+  else if (wrk === null) out('HTTP Connection: close, nginx: wrk is not installed, ratio skipped');
+  else {
+    const rawNginx = await medianOf(async () => {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          BIN, 'run', 'nginx-connection-close', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+          '--set', 'http.client=raw', '--set', `http.requests=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`,
+          '--set', 'duration=2m', '--set', 'tail=100ms', '--set', 'matrix={}',
+          '--set', `server.command=nginx -p "$TWSTORM_SERVER_DIR" -c "${NGINX_CONF}" -e stderr`,
+          '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
+        ],
+        { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
+      );
+      return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
+    });
+    const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
+    out(`HTTP Connection: close, nginx: twstorm http.client raw ${fmt(rawNginx)} req/s vs wrk ${fmt(w)} req/s (${(rawNginx / w).toFixed(2)}×, target ≥ 1.0×)`);
+  }
+}
+{
+  // undici `reset: true` (the http-client-reset scenario) vs the barest undici loop doing the
+  // same requests against the same bundled server (bench/peer-undici.ts). Target ≥ 0.9×.
+  const sets = ['--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1'];
+  const ours = await medianOf(async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN, 'run', 'http-client-reset', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        '--set', `http.requests=${UNDICI_REQUESTS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'duration=2m', '--set', 'tail=100ms', ...sets,
+      ],
+      { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
+    );
+    return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
+  });
+  const bare = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER_UNDICI, String(UNDICI_REQUESTS), String(CONCURRENCY)])).ratePerSec);
+  out(`undici reset: twstorm run http-client-reset ${fmt(ours)} req/s vs a bare undici loop ${fmt(bare)} req/s (${(ours / bare).toFixed(2)}×, target ≥ 0.9×)`);
 }
 const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
 const whole = await medianOf(async () => (await twstormRun('fin')).rate);
 out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);
 for (const line of await statesBench()) out(line);
+out('');
+for (const line of await rssBench()) out(line);
 out(`load average ${os.loadavg()[0]!.toFixed(1)} at the end`);

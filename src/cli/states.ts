@@ -1,6 +1,6 @@
 // `twstorm states`: parse, call, print. The work is in src/states/.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { parseDuration } from '../scenario/index.js';
+import { parseDuration } from '../scenario/duration.js';
 import { NETNS_ENTERED_ENV, NetnsError, reexecInNetns, resolveNetns } from '../environment/enter-netns.js';
 import { GROUP_BYS, STATE_NAMES, renderCensus, takeCensus, watchStates, type GroupBy } from '../states/index.js';
 import type { TcpStateName } from '../observe/tcp-table.js';

@@ -1,14 +1,16 @@
 /**
  * Samples kernel state over time on two clocks: the cheap files (sockstat, snmp, netstat)
  * every `sampleMs`, and the TCP table census every `censusMs`. The split follows measured
- * costs at 30,000 sockets: the cheap files take ~0.1 ms together while /proc/net/tcp costs
- * 55–60 ms, because the kernel walks its connection hash table to print it.
+ * costs at 30,000 sockets: the cheap files take ~0.1 ms together while the census walks the
+ * kernel's connection hash table (55–60 ms through /proc/net/tcp; far less through the
+ * sock_diag dump tcp-source.ts prefers, but still growing with the table).
  */
 
 import { KEY_COUNTERS, parseCounterTable, pickCounters } from './counters.js';
-import { readProcNet, readTcpTables, DEFAULT_PROC_ROOT } from './procfs.js';
+import { readProcNet, DEFAULT_PROC_ROOT } from './procfs.js';
 import { parseSockstat, parseSockstat6 } from './sockstat.js';
-import { censusTcpTable, type StateCounts } from './tcp-table.js';
+import type { StateCounts } from './tcp-table.js';
+import { takeTcpCensus } from './tcp-source.js';
 
 /** Share of one core the TCP table census may take (see onTick). */
 const CENSUS_BUDGET = 0.05;
@@ -202,7 +204,7 @@ export class KernelSampler {
     if (census) {
       const started = performance.now();
       try {
-        const { client, server } = censusTcpTable(await readTcpTables(this.root), this.serverPorts);
+        const { client, server } = await takeTcpCensus(this.serverPorts, this.root);
         sample.census = { client, server };
       } finally {
         this.lastCensusCostMs = performance.now() - started;

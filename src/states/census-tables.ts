@@ -18,6 +18,7 @@ import {
   type TcpStateName,
 } from '../observe/tcp-table.js';
 import type { PortRange } from '../observe/port-range.js';
+import type { TcpTableWalk } from '../observe/tcp-source.js';
 import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './types.js';
 
 export function zeroStates(): Record<TcpStateName, number> {
@@ -59,7 +60,7 @@ const TIME_WAIT = TIME_WAIT_CODE;
  * tests and the benchmark can time and feed it directly.
  */
 export function censusFromTables(
-  tables: readonly string[],
+  tables: readonly (string | TcpTableWalk)[],
   range: PortRange | null,
   options: Omit<CensusOptions, 'procRoot'> = {},
 ): Omit<StatesCensus, 'schema' | 'at' | 'counters' | 'sockstatTw' | 'tookMs'> {
@@ -90,7 +91,9 @@ export function censusFromTables(
 
   for (let family = 0; family < tables.length && family < 2; family++) {
     const counts = perFamily[family]!;
-    forEachTcpSocket(tables[family]!, (row: TcpSocketRow) => {
+    const table = tables[family]!;
+    const walk: TcpTableWalk = typeof table === 'string' ? (visit) => forEachTcpSocket(table, visit) : table;
+    walk((row: TcpSocketRow) => {
       total++;
       const code = row.state;
       if (code < 16) counts[code]! += 1;

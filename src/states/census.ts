@@ -11,6 +11,7 @@ import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
 import { KERNEL_COUNTERS, parseCounterTable } from '../observe/counters.js';
 import { parseSockstat } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
+import { readTcpTableWalks } from '../observe/tcp-source.js';
 import { readPortRange } from '../observe/port-range.js';
 import { groupByProcess } from './by-process.js';
 import type { CensusOptions, StatesCensus } from './types.js';
@@ -35,10 +36,17 @@ export const WATCH_COUNTERS: readonly string[] = Object.freeze(
 export async function takeCensus(options: CensusOptions = {}): Promise<StatesCensus> {
   const started = performance.now();
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
-  const [tables, net, range] = await Promise.all([readTcpTables(procRoot), readProcNet(procRoot), readPortRange()]);
+  // --by process needs each socket's inode next to /proc/*/fd, so it reads /proc's text; every
+  // other view takes the table from sock_diag when the native layer is on (tcp-source.ts).
+  const byProcess = options.by === 'process';
+  const [tables, net, range] = await Promise.all([
+    byProcess ? readTcpTables(procRoot) : readTcpTableWalks(procRoot).then((t) => t.tables),
+    readProcNet(procRoot),
+    readPortRange(),
+  ]);
   const census = censusFromTables(tables, range, options);
-  if (options.by === 'process') {
-    census.group = groupByProcess(tables, options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
+  if (byProcess) {
+    census.group = groupByProcess(tables as string[], options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
   }
   const all = parseCounterTable(`${net.snmp}\n${net.netstat}`);
   const counters: Record<string, number> = {};

@@ -1,0 +1,92 @@
+/**
+ * Where the TCP socket table comes from: the kernel's netlink sock_diag dump (what `ss` reads;
+ * src/sockets/sock-diag.ts) when the native socket layer is on, /proc/net/tcp{,6} otherwise
+ * (TWSTORM_NATIVE_SOCKETS=off, no koffi, a /proc root other than the real one in tests, or a
+ * dump that failed). Both list the same sockets (test/sockets/sock-diag-netns.test.ts); the
+ * dump is several times cheaper at tens of thousands of sockets because the kernel formats no
+ * text and nothing parses it back (`npm run bench`, the `states` lines).
+ */
+
+import { loadSockDiag, SockDiagError } from '../sockets/sock-diag.js';
+import { DEFAULT_PROC_ROOT, readTcpTables } from './procfs.js';
+import { censusTcpTable, forEachTcpSocket, tcpStateName, type StateCounts, type TcpCensus, type TcpSocketVisitor } from './tcp-table.js';
+
+export type TcpTableOrigin = 'sock_diag' | 'proc';
+
+/** One family's table, walked on demand: a /proc text, or a dump taken when walked. */
+export type TcpTableWalk = (visit: TcpSocketVisitor) => void;
+
+export interface TcpTables {
+  origin: TcpTableOrigin;
+  /** IPv4 first, then IPv6 (absent when /proc has no tcp6). */
+  tables: TcpTableWalk[];
+}
+
+/** The native reader for this thread, or undefined when /proc must serve. */
+function nativeReader(root: string) {
+  if (root !== DEFAULT_PROC_ROOT) return undefined;
+  const loaded = loadSockDiag();
+  return loaded.ok ? loaded.reader : undefined;
+}
+
+/**
+ * The table of this namespace from the cheapest source available. The sock_diag walks dump
+ * when called (each walk is a fresh dump, so call each once per look).
+ */
+export async function readTcpTableWalks(root: string = DEFAULT_PROC_ROOT): Promise<TcpTables> {
+  const reader = nativeReader(root);
+  if (reader !== undefined) {
+    return { origin: 'sock_diag', tables: [(visit) => reader.dump(4, visit), (visit) => reader.dump(6, visit)] };
+  }
+  const texts = await readTcpTables(root);
+  return { origin: 'proc', tables: texts.map((text) => (visit: TcpSocketVisitor) => forEachTcpSocket(text, visit)) };
+}
+
+/**
+ * The sampler's census (client and server side per state) from the cheapest source. A dump that
+ * fails (netlink refused mid-run) falls back to /proc for that census, so a sample is never lost
+ * to the faster path.
+ */
+export async function takeTcpCensus(serverPorts: ReadonlySet<number>, root: string = DEFAULT_PROC_ROOT): Promise<TcpCensus & { origin: TcpTableOrigin }> {
+  const reader = nativeReader(root);
+  if (reader !== undefined) {
+    try {
+      return { ...censusFromDump((family, visit) => reader.dump(family, visit), serverPorts), origin: 'sock_diag' };
+    } catch (err) {
+      if (!(err instanceof SockDiagError)) throw err;
+    }
+  }
+  return { ...censusTcpTable(await readTcpTables(root), serverPorts), origin: 'proc' };
+}
+
+/**
+ * Same split as censusTcpTable (a socket whose local port is a server port is server side), with
+ * no de-duplication by endpoints: the dump drops a socket sent twice by its cookie already.
+ */
+export function censusFromDump(dump: (family: 4 | 6, visit: TcpSocketVisitor) => void, serverPorts: ReadonlySet<number>): TcpCensus {
+  const isServer = new Uint8Array(65536);
+  for (const port of serverPorts) if (port >= 0 && port < 65536) isServer[port] = 1;
+  const client = new Uint32Array(16);
+  const server = new Uint32Array(16);
+  const visit: TcpSocketVisitor = (row) => {
+    const code = row.state;
+    if (code >= 16) return;
+    if (isServer[row.localPort] === 1) server[code]! += 1;
+    else client[code]! += 1;
+  };
+  dump(4, visit);
+  dump(6, visit);
+  const total = new Uint32Array(16);
+  for (let i = 0; i < 16; i++) total[i] = client[i]! + server[i]!;
+  return { client: nonZero(client), server: nonZero(server), total: nonZero(total) };
+}
+
+function nonZero(counts: Uint32Array): StateCounts {
+  const out: StateCounts = {};
+  for (let code = 0; code < counts.length; code++) {
+    const name = tcpStateName(code);
+    const n = counts[code]!;
+    if (name !== undefined && n > 0) out[name] = n;
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+/**
+ * The netlink sock_diag reader against /proc/net/tcp{,6} and `ss` on the same namespace: this
+ * file re-runs itself inside a fresh network namespace, leaves a few thousand sockets in known
+ * states on 127.0.0.1 and ::1 (client TIME_WAIT, server TIME_WAIT, ESTABLISHED pairs,
+ * FIN_WAIT2/CLOSE_WAIT pairs, listeners), then lists them three ways. Every socket must appear
+ * in both tables with the same endpoints and state, and the per-state counts must equal ss's.
+ */
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSockDiag } from '../../src/sockets/sock-diag.js';
+import { TCP_STATES } from '../../src/sockets/constants.js';
+import { takeTcpCensus } from '../../src/observe/tcp-source.js';
+import { censusTcpTable, type TcpCensus } from '../../src/observe/tcp-table.js';
+import { readTcpTables } from '../../src/observe/procfs.js';
+import { runNodeInNetns } from '../helpers/netns.js';
+
+const CHILD_ENV = 'TWSTORM_SOCK_DIAG_NETNS_CHILD';
+const PLAN = {
+  v4: { port: 7000, host: '127.0.0.1', clientCloses: 2500, serverCloses: 300, halfClosed: 40, established: 400 },
+  v6: { port: 7001, host: '::1', clientCloses: 600, serverCloses: 50, halfClosed: 10, established: 100 },
+} as const;
+
+interface ChildReport {
+  checks: string[];
+  /** "family state local remote" lines, sorted, from each source. */
+  diag: string[];
+  proc: string[];
+  /** Per family and state code: counts from each source. */
+  diagCounts: Record<string, number>;
+  ssCounts: Record<string, number>;
+  /** TIME_WAIT only, asked of the kernel with a one-bit state mask. */
+  diagTimeWait: number;
+  /** The sampler's census from each source. */
+  censusDiag: TcpCensus & { origin: string };
+  censusProc: TcpCensus;
+}
+
+type Mode = 'C' | 'S' | 'H' | 'E';
+
+async function child(): Promise<void> {
+  setTimeout(() => process.exit(3), 90_000).unref();
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  let serverCloses = 0;
+  let serverEnds = 0;
+  const held: net.Socket[] = [];
+  for (const p of [PLAN.v4, PLAN.v6]) {
+    await new Promise<void>((resolve, reject) => {
+      const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+        let mode: Mode | undefined;
+        held.push(sock);
+        sock.on('data', (d) => {
+          mode ??= d.toString('latin1', 0, 1) as Mode;
+          if (mode === 'S') sock.end(); // server's FIN first → server TIME_WAIT
+        });
+        sock.on('end', () => {
+          serverEnds++;
+          if (mode !== 'H') sock.end(); // 'H' stays in CLOSE_WAIT
+        });
+        sock.on('close', () => serverCloses++);
+        sock.on('error', () => undefined);
+      });
+      server.once('error', reject);
+      server.listen(p.port, p.host, () => resolve());
+    });
+  }
+  const connect = (host: string, port: number, mode: Mode): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const sock = net.connect({ host, port }, () => {
+        sock.write(mode);
+        if (mode === 'C' || mode === 'H') sock.end();
+        if (mode === 'E' || mode === 'H') {
+          held.push(sock);
+          resolve();
+        }
+      });
+      sock.resume();
+      sock.on('close', () => resolve());
+      sock.on('error', reject);
+    });
+  let expectEnds = 0;
+  let expectCloses = 0;
+  for (const p of [PLAN.v4, PLAN.v6]) {
+    const jobs: Array<[Mode, number]> = [
+      ['C', p.clientCloses],
+      ['S', p.serverCloses],
+      ['H', p.halfClosed],
+      ['E', p.established],
+    ];
+    for (const [mode, count] of jobs) {
+      for (let i = 0; i < count; i += 200) {
+        await Promise.all(Array.from({ length: Math.min(200, count - i) }, () => connect(p.host, p.port, mode)));
+      }
+    }
+    expectEnds += p.clientCloses + p.serverCloses + p.halfClosed;
+    expectCloses += p.clientCloses + p.serverCloses;
+  }
+  const deadline = Date.now() + 20_000;
+  while (serverEnds < expectEnds || serverCloses < expectCloses) {
+    if (Date.now() > deadline) throw new Error(`server saw ends ${serverEnds} closes ${serverCloses}`);
+    await sleep(10);
+  }
+  await sleep(200); // the last ACKs on loopback: every socket settles in its final state
+
+  const loaded = loadSockDiag();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const diag: string[] = [];
+  const diagCounts: Record<string, number> = {};
+  for (const family of [4, 6] as const) {
+    loaded.reader.dump(family, (row) => {
+      diag.push(`${family} ${row.state} ${row.endpointsKey()}`);
+      const key = `${family}/${row.state}`;
+      diagCounts[key] = (diagCounts[key] ?? 0) + 1;
+    });
+  }
+  let diagTimeWait = 0;
+  loaded.reader.dump(4, () => diagTimeWait++, 1 << 6);
+  loaded.reader.dump(6, () => diagTimeWait++, 1 << 6);
+
+  const proc: string[] = [];
+  for (const [family, file] of [
+    [4, '/proc/net/tcp'],
+    [6, '/proc/net/tcp6'],
+  ] as const) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 4) continue;
+      proc.push(`${family} ${parseInt(f[3]!, 16)} ${f[1]} ${f[2]}`);
+    }
+  }
+
+  const ssCounts: Record<string, number> = {};
+  const SS: Record<string, string> = Object.fromEntries(
+    Object.entries(TCP_STATES).map(([code, name]) => [name.replace(/_/g, '-').replace('WAIT1', 'WAIT-1').replace('WAIT2', 'WAIT-2'), code]),
+  );
+  SS['ESTAB'] = '1';
+  for (const family of [4, 6] as const) {
+    for (const line of execFileSync('ss', [`-tanH${family}`], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n')) {
+      const state = line.trim().split(/\s+/)[0];
+      if (!state) continue;
+      const code = SS[state];
+      if (code === undefined) throw new Error(`ss state ${state} not mapped`);
+      const key = `${family}/${code}`;
+      ssCounts[key] = (ssCounts[key] ?? 0) + 1;
+    }
+  }
+  const serverPorts = new Set([PLAN.v4.port, PLAN.v6.port]);
+  const censusDiag = await takeTcpCensus(serverPorts);
+  const censusProc = censusTcpTable(await readTcpTables(), serverPorts);
+  const report: ChildReport = { checks: loaded.checks, diag: diag.sort(), proc: proc.sort(), diagCounts, ssCounts, diagTimeWait, censusDiag, censusProc };
+  // A large report: exit only once the pipe has taken all of it.
+  process.stdout.write(`${JSON.stringify(report)}\n`, () => {
+    for (const s of held) s.destroy();
+    process.exit(0);
+  });
+}
+
+if (process.env[CHILD_ENV] === '1') {
+  await child();
+} else {
+  test('sock_diag lists exactly the sockets /proc/net/tcp{,6} and ss list, IPv4 and IPv6', async () => {
+    const r = await runNodeInNetns<ChildReport>(fileURLToPath(import.meta.url), [], {
+      env: { ...process.env, [CHILD_ENV]: '1' },
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.checks.length, 1, 'the self-check against /proc ran');
+    const { v4, v6 } = PLAN;
+    // Known states: every socket the child made, on each side.
+    const expect = (fam: 4 | 6, p: (typeof PLAN)['v4' | 'v6']) => ({
+      [`${fam}/1`]: 2 * p.established,
+      [`${fam}/5`]: p.halfClosed,
+      [`${fam}/8`]: p.halfClosed,
+      [`${fam}/6`]: p.clientCloses + p.serverCloses,
+      [`${fam}/10`]: 1,
+    });
+    assert.deepEqual(r.diagCounts, { ...expect(4, v4), ...expect(6, v6) });
+    assert.deepEqual(r.ssCounts, r.diagCounts);
+    assert.equal(r.diag.length, r.proc.length);
+    assert.deepEqual(r.diag, r.proc, 'same endpoints and states as /proc prints them');
+    assert.equal(r.diagTimeWait, v4.clientCloses + v4.serverCloses + v6.clientCloses + v6.serverCloses, 'a one-state mask');
+    const { origin, ...census } = r.censusDiag;
+    assert.equal(origin, 'sock_diag');
+    assert.deepEqual(census, r.censusProc, "the sampler's census is the same from either source");
+    assert.equal(census.client.TIME_WAIT, v4.clientCloses + v6.clientCloses);
+    assert.equal(census.server.TIME_WAIT, v4.serverCloses + v6.serverCloses);
+  });
+}
