@@ -5,6 +5,9 @@
 // connect → send the request → read the response → close the way the policy says, with errors
 // taken from the syscall's errno in the phase it struck. Who sends the first FIN decides where
 // TIME_WAIT lands (RFC 793 §3.5); SO_LINGER {1, 0} turns close() into an RST and no TIME_WAIT.
+// Why one file of ~700 lines: like wrk's net loop, the state machine, its slot arrays and the
+// sweep are one hot loop that must read top to bottom; split, every step would cross a module
+// boundary per connection. Set-up (config, merge, recorders) lives in the files beside it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
