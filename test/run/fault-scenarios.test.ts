@@ -18,7 +18,7 @@ describe('fault scenarios, each in a fresh namespace', () => {
     assert.deepEqual(result.summary.errors, {});
     assert.equal(ss.client, 300);
     assert.equal(result.summary.timeWait.end, 300);
-    assert.match(verdict(result).findings.find((f) => f.rule === 'faults')!.text, /dropped 50 final ACKs to the server.*retransmitted its FIN \(50 /);
+    assert.match(verdict(result).findings.find((f) => f.rule === 'faults')!.text, /^50 final ACKs to the server dropped by nft.*retransmitted its FIN \(50 /);
   });
 
   it('lost-final-ack with close.client rst: no TIME_WAIT, so no final ACK for nft to drop', async () => {

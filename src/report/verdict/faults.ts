@@ -20,8 +20,8 @@ const DIRECTION: Record<FaultCount['direction'], string> = { 'to-server': ' to t
 
 function what(f: FaultCount): string {
   const [one, many] = PACKETS[f.packets];
-  const verb = f.action === 'reset' ? 'answered with an RST instead of delivering' : 'dropped';
-  return `nft ${verb} ${int(f.matched)} ${f.matched === 1 ? one : many}${DIRECTION[f.direction]}`;
+  const verb = f.action === 'reset' ? 'answered by nft with an RST instead of delivered' : 'dropped by nft';
+  return `${int(f.matched)} ${f.matched === 1 ? one : many}${DIRECTION[f.direction]} ${verb}`;
 }
 
 export function faultsFinding(result: RunResult): Finding | null {
