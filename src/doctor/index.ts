@@ -42,7 +42,8 @@ export async function preflight(scenario: Scenario): Promise<Check[]> {
   const facts = await gatherFacts({
     namespace: scenario.environment.isolation !== 'host',
     native: false,
-    nft: false,
+    // nft is probed only for a scenario with `faults:`; no other run needs it.
+    nft: scenario.faults.length > 0,
     timeWait: false,
   });
   const lab = scenario.environment.topology === 'routed' ? labScenarioChecks(scenario, await probeLabAbility()) : [];

@@ -8,7 +8,7 @@ import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
-import { FD_HEADROOM, hostRange, kernelCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 
 export { FD_HEADROOM, type FdNeed };
 
@@ -171,6 +171,11 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   }
 
   out.push(openFilesCheck(facts, [{ name: scenario.name, need: fdNeed(scenario) }]));
+  if (scenario.faults.length > 0) {
+    // Fault rules cannot be left out of a run that asks for them: without nft it fails.
+    const nft = nftCheck(facts);
+    out.push(nft.status === 'ok' || facts.nft === null ? nft : { ...nft, status: 'fail', detail: `the scenario's faults need nftables: ${nft.detail}` });
+  }
 
   const wanted = requestedSysctls(scenario);
   if (where === 'host') {

@@ -13,6 +13,8 @@ import { httpChurnRule } from './verdict/http-churn.js';
 import { interruptedFinding } from './verdict/interrupted.js';
 import { isolationFinding } from './verdict/isolation.js';
 import { kernelFinding } from './verdict/kernel.js';
+import { faultsFinding } from './verdict/faults.js';
+import { assassinationFinding } from './verdict/tw-assassination.js';
 import { listenBacklogRule } from './verdict/accept-queue.js';
 import { nothingRule } from './verdict/nothing.js';
 import { clientPortRule, portsFinding } from './verdict/port-exhaustion.js';
@@ -43,6 +45,8 @@ export const FINDINGS: readonly FindingOf[] = [
   restartFinding,
   socketsFinding,
   kernelFinding,
+  faultsFinding,
+  assassinationFinding,
   isolationFinding,
   interruptedFinding,
 ];

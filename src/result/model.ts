@@ -11,6 +11,7 @@ import type { StopReason as LoadStopReason } from '../driver/load-shape.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { PortSummary } from '../metrics/port-tracker.js';
+import type { FaultCount } from '../observe/faults.js';
 
 export const RESULT_SCHEMA = 'twstorm/result@1';
 
@@ -118,6 +119,8 @@ export interface RunResult {
   environment: EnvironmentInfo;
   server: ServerFacts;
   summary: Summary;
+  /** With `faults:`: each rule's nft counter, the segments it really dropped or reset (absent without faults). */
+  faults?: FaultCount[];
   /** Client errors with the phase each struck in. */
   errors: Record<string, ErrorCount>;
   series: {

@@ -9,6 +9,8 @@ import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
+import { applyFaults } from '../environment/faults.js';
+import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
 import { prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import { runHttpLoad, type HttpLoadPlan } from '../driver/http-load.js';
@@ -217,6 +219,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
     server = (await startOwnServer(scenario, job.resultPath)) ?? (await startServerProcess(serverConfig(scenario)));
+    await applyFaults(scenario.faults, server.ports, job.isolation);
     const target = progressTarget(scenario);
     let live: Progress | undefined;
     sampler = startSamplerWorker({
@@ -261,6 +264,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     if (!stopLoad.signal.aborted) await sleep(scenario.tail, signal);
     const samples = await sampler.stop();
     sampler = undefined;
+    const faults = await readFaultCounts(scenario.faults);
     const { port, ports } = server;
     const handle = server;
     // A server child that died (killed with the process group, crashed) must not cost the
@@ -288,6 +292,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
       samples,
       driver,
     });
+    if (faults.length > 0) result.faults = faults;
     // Which engine made the load (src/driver/tcp-load.ts): recorded beside the environment.
     if (load.engine) {
       const { name, threads, fallback, perThread } = load.engine;

@@ -325,6 +325,43 @@ const routerSchema = z
   .prefault({})
   .describe('topology routed: the router between the client hosts and the server host.');
 
+/** What a fault rule matches; src/environment/faults.ts turns each into an nftables expression. */
+export const FAULT_PACKETS = ['final-ack', 'fin', 'syn', 'syn-ack', 'rst', 'any'] as const;
+export const FAULT_DIRECTIONS = ['to-server', 'to-client', 'both'] as const;
+export const FAULT_ACTIONS = ['drop', 'reset'] as const;
+
+const PERCENT_EXPECTED = 'expected a percentage from 1 to 100';
+const faultSchema = z
+  .strictObject({
+    packets: z
+      .enum(FAULT_PACKETS)
+      .describe(
+        'Which TCP segments: "final-ack" the bare ACK that moves a connection into TIME_WAIT (the last packet of the close), "fin" any segment with FIN, "syn" a SYN without ACK, "syn-ack", "rst", "any" every TCP segment.',
+      ),
+    direction: z.enum(FAULT_DIRECTIONS).default('both').describe('"to-server": segments sent to the server\'s port(s), "to-client": segments sent from them, "both".'),
+    action: z
+      .enum(FAULT_ACTIONS)
+      .default('drop')
+      .describe('"drop": the segment is lost. "reset": the segment is lost and its sender gets an RST in its place (nft reject with tcp reset), as from a peer that no longer knows the connection; on a final ACK that RST lands on the new TIME_WAIT socket (rfc1337-assassination).'),
+    count: integer(1, L.MAX_COUNT).nullable().default(null).describe('Only the first N matching segments (retransmissions count); null: every one.'),
+    percent: z
+      .number({ error: PERCENT_EXPECTED })
+      .int({ error: PERCENT_EXPECTED })
+      .min(1, { error: PERCENT_EXPECTED })
+      .max(100, { error: PERCENT_EXPECTED })
+      .default(100)
+      .describe('Of the matching segments, this percentage at random (nft numgen random); 100: all of them.'),
+  })
+  .describe('One fault rule; its nft counter is recorded as summary.faults.');
+
+const faultsSchema = z
+  .array(faultSchema, { error: 'expected a list of fault rules like { packets: final-ack, direction: to-server, count: 200 }' })
+  .max(16, { error: 'expected at most 16 fault rules' })
+  .default([])
+  .describe(
+    'Faults on the wire, applied with nftables inside the run\'s own namespace (never on the host; needs the nft command): drop or reset chosen TCP segments, the first N or P % at random, each counted. Delay and reordering would need tc netem (sch_netem), which these kernels do not ship; see docs/faults.md.',
+  );
+
 const environmentSchema = z
   .strictObject({
     isolation: z
@@ -406,6 +443,7 @@ export const scenarioSchema = z
     server: serverSchema,
     client: clientSchema,
     environment: environmentSchema,
+    faults: faultsSchema,
     target: targetSchema,
     allowRemoteTarget: z
       .boolean()
@@ -514,6 +552,12 @@ export const scenarioSchema = z
         [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
       ];
       for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)', undefined);
+    }
+    if (s.faults.length > 0) {
+      // nft rules change the firewall of the namespace they are loaded in: only the run's own.
+      if (env.isolation === 'host') labProblem(['faults'], 'faults are applied inside the run\'s own namespace, never on the host: set environment.isolation netns or auto', env.isolation);
+      if (env.topology === 'routed') labProblem(['faults'], 'faults are not yet applied in a routed lab: use environment.topology loopback', env.topology);
+      if (s.target !== null) labProblem(['faults'], 'faults need the bundled or own server in the run\'s namespace, not an external target', s.target.text);
     }
     if (s.server.command !== null && s.server.restart !== null) {
       problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');

@@ -220,3 +220,13 @@ test('rendering: symbol and word on every line, colour only when asked', () => {
   assert.match(coloured, /\x1b\[31m✗ FAIL\x1b\[0m  gamma/);
   assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), plain);
 });
+
+test('nft is checked for a scenario with faults only, and its absence fails that scenario', () => {
+  const faults = [{ packets: 'final-ack', direction: 'to-server', action: 'drop', count: 10, percent: 100 }];
+  const missing = facts({ nft: { version: null, worksInNamespace: null, reason: 'nft is not installed' } });
+  assert.equal(byId(scenarioChecks(scenario({}), missing), 'nft'), undefined, 'no faults: nft is not this scenario\'s business');
+  const c = byId(scenarioChecks(scenario({ faults }), missing), 'nft')!;
+  assert.equal(c.status, 'fail');
+  assert.match(c.detail, /^the scenario's faults need nftables: nft is not installed/);
+  assert.equal(byId(scenarioChecks(scenario({ faults }), facts()), 'nft')?.status, 'ok');
+});

@@ -35,6 +35,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     },
     server: { host: '127.0.0.1', port: 7000, ports: 1, backlog: 4096, reuseAddr: true, reusePort: false, listeners: 1, restart: null, command: null, readyTimeout: 10_000, stopTimeout: 5000 },
     client: { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, readDelay: 0 },
+    faults: [],
     environment: {
       isolation: 'auto',
       sysctls: {},
@@ -100,7 +101,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second from 0.01 to 1,000,000, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, lingerSeconds, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
@@ -171,4 +172,14 @@ test('socket options that only make sense together are checked together', () => 
   assert.deepEqual(problems({ server: { port: 0, ports: 2 } }), [
     `${FILE}: server.ports: several ports need a fixed server.port to count from (0 picks one free port only), got 2`,
   ]);
+});
+
+test('faults: filled with defaults; never on the host firewall, nor with a percentage out of range', () => {
+  const s = parseScenario({ name: 'x', faults: [{ packets: 'final-ack', count: 5 }] }, FILE);
+  assert.deepEqual(s.faults, [{ packets: 'final-ack', direction: 'both', action: 'drop', count: 5, percent: 100 }]);
+  const onHost = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'fin' }], environment: { isolation: 'host' } }, FILE));
+  assert.equal(onHost.length, 1);
+  assert.match(onHost[0]!, /faults: faults are applied inside the run's own namespace, never on the host/);
+  const percent = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'any', percent: 0 }] }, FILE));
+  assert.match(percent[0]!, /faults\[0\]\.percent: expected a percentage from 1 to 100/);
 });

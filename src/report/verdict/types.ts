@@ -11,6 +11,8 @@ export type FindingRule =
   | 'restart'
   | 'sockets'
   | 'kernel'
+  | 'faults'
+  | 'assassination'
   | 'isolation'
   | 'interrupted';
 

@@ -1,0 +1,43 @@
+// Faults on the wire (scenario `faults:`): what the nft rules really did, from their counters,
+// and what the stack made of it. A lost final ACK leaves the passive closer in LAST_ACK until
+// it retransmits its FIN; the TIME_WAIT side (RFC 793 §3.5) is still there to ACK it again,
+// which is the first reason TIME_WAIT exists. Without a TIME_WAIT socket the same FIN meets a
+// closed port and is answered by an RST.
+import type { RunResult } from '../../result/model.js';
+import type { FaultCount } from '../../observe/faults.js';
+import { capital, int } from '../../util/format.js';
+import type { Finding } from './types.js';
+
+const PACKETS: Record<FaultCount['packets'], [string, string]> = {
+  'final-ack': ['final ACK', 'final ACKs'],
+  fin: ['FIN', 'FINs'],
+  syn: ['SYN', 'SYNs'],
+  'syn-ack': ['SYN-ACK', 'SYN-ACKs'],
+  rst: ['RST', 'RSTs'],
+  any: ['segment', 'segments'],
+};
+const DIRECTION: Record<FaultCount['direction'], string> = { 'to-server': ' to the server', 'to-client': ' to the client', both: '' };
+
+function what(f: FaultCount): string {
+  const [one, many] = PACKETS[f.packets];
+  const verb = f.action === 'reset' ? 'answered by nft with an RST instead of delivered' : 'dropped by nft';
+  return `${int(f.matched)} ${f.matched === 1 ? one : many}${DIRECTION[f.direction]} ${verb}`;
+}
+
+export function faultsFinding(result: RunResult): Finding | null {
+  const faults = result.faults ?? [];
+  if (faults.length === 0) return null;
+  const k = result.summary.kernel;
+  const retrans = k['TcpRetransSegs'] ?? 0;
+  const outRsts = k['TcpOutRsts'] ?? 0;
+  const lostFinalAcks = faults.filter((f) => f.packets === 'final-ack').reduce((n, f) => n + f.matched, 0);
+  const notes = [faults.map(what).join('; ')];
+  if (lostFinalAcks > 0 && retrans > 0) {
+    const answer =
+      outRsts > 0
+        ? `; ${int(outRsts)} of those were answered with an RST (TcpOutRsts) by a side that had no socket left for the connection`
+        : '; the TIME_WAIT side was still there to ACK each again, so every connection closed cleanly — the reason TIME_WAIT exists';
+    notes.push(`the passive closer, left in LAST_ACK, retransmitted its FIN (${int(retrans)} retransmitted segments, TcpRetransSegs)${answer}`);
+  }
+  return { rule: 'faults', label: 'Faults', text: `${notes.map(capital).join('. ')}.`, alert: faults.some((f) => f.matched === 0) };
+}

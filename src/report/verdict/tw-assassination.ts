@@ -1,0 +1,48 @@
+// TIME-WAIT assassination (RFC 1337): an in-window RST that reaches a TIME_WAIT socket destroys
+// it at once when net.ipv4.tcp_rfc1337 is 0 (Linux's default; tcp_timewait_state_process), so
+// the 60 s of protection end early. On Linux 6.x TcpExtTWKilled does not count this (only
+// timer kills), so it is read from the balance: every TIME_WAIT the kernel made (TcpExtTW) is
+// still in the census at the end of a run shorter than TIME_WAIT itself, unless it was taken
+// over (TWRecycled), reopened by a new SYN, or killed.
+import type { RunResult } from '../../result/model.js';
+import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
+import { int } from '../../util/format.js';
+import type { Finding } from './types.js';
+
+/** TIME_WAIT sockets that vanished before their time; null when the run cannot tell. */
+export function killedTimeWait(result: RunResult): number | null {
+  const k = result.summary.kernel;
+  const made = k['TcpExtTW'];
+  const census = result.series.census.t;
+  const lastMs = census[census.length - 1];
+  // After 60 s TIME_WAIT ends on its own; the balance is only meaningful before that.
+  if (made === undefined || made === 0 || lastMs === undefined || lastMs >= TIME_WAIT_SECONDS * 1000) return null;
+  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - result.summary.timeWait.end;
+  return gone > 0 ? gone : null;
+}
+
+export function assassinationFinding(result: RunResult): Finding | null {
+  const rfc1337 = sysctlNumber(result, 'net.ipv4.tcp_rfc1337');
+  const killed = killedTimeWait(result);
+  if (killed !== null) {
+    return {
+      rule: 'assassination',
+      label: 'TIME_WAIT killed',
+      text:
+        `${int(killed)} of ${int(result.summary.kernel['TcpExtTW'] ?? 0)} TIME_WAIT sockets were gone before their ${TIME_WAIT_SECONDS} s: an RST killed them ` +
+        `(TIME-WAIT assassination, RFC 1337${rfc1337 === 0 ? '; tcp_rfc1337=0' : ''}). A late segment of the old connection can now reach a new one on the same ports; ` +
+        `net.ipv4.tcp_rfc1337=1 makes TIME_WAIT ignore RSTs.`,
+      alert: true,
+    };
+  }
+  const resets = (result.faults ?? []).filter((f) => f.action === 'reset' && f.packets === 'final-ack').reduce((n, f) => n + f.matched, 0);
+  if (rfc1337 === 1 && resets > 0) {
+    return {
+      rule: 'assassination',
+      label: 'TIME_WAIT kept',
+      text: `${int(resets)} RSTs reached new TIME_WAIT sockets and none was killed: tcp_rfc1337=1 makes TIME_WAIT ignore RSTs (RFC 1337).`,
+      alert: false,
+    };
+  }
+  return null;
+}

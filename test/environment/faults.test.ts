@@ -1,0 +1,48 @@
+// The fault rules as nft text, and their counters read back. The rules' effect on real
+// traffic is tested in test/run/fault-scenarios.test.ts; here, that each scenario rule
+// becomes the expression it should and that a counter maps back to its rule.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeFault, faultRuleset, type FaultRule } from '../../src/environment/faults.js';
+import { parseFaultCounters } from '../../src/observe/faults.js';
+
+const rule = (r: Partial<FaultRule> & Pick<FaultRule, 'packets'>): FaultRule => ({ direction: 'both', action: 'drop', count: null, percent: 100, ...r });
+
+describe('fault rules as nftables', () => {
+  it('final-ack: a bare ACK whose conntrack entry just entered TIME_WAIT, first N, to the server only', () => {
+    const text = faultRuleset([rule({ packets: 'final-ack', direction: 'to-server', count: 200 })], [7000]);
+    assert.match(text, /tcp dport \{ 7000 \} tcp flags == ack ct expiration > 60s ct expiration <= 120s jump fault0/);
+    assert.doesNotMatch(text, /tcp sport/);
+    assert.match(text, /chain fault0 \{\n {4}numgen inc mod 2147483648 < 200 counter drop comment "fault0"/);
+  });
+
+  it('both directions share one chain (one "first N", one count); percent is random; reset rejects with RST', () => {
+    const text = faultRuleset([rule({ packets: 'syn-ack', percent: 30, action: 'reset' }), rule({ packets: 'fin', direction: 'to-client' })], [7000, 7001]);
+    assert.match(text, /tcp dport \{ 7000, 7001 \} tcp flags & \(syn \| ack\) == syn \| ack jump fault0/);
+    assert.match(text, /tcp sport \{ 7000, 7001 \} tcp flags & \(syn \| ack\) == syn \| ack jump fault0/);
+    assert.match(text, /numgen random mod 100 < 30 counter reject with tcp reset/);
+    assert.match(text, /tcp sport \{ 7000, 7001 \} tcp flags & fin == fin jump fault1/);
+    assert.doesNotMatch(text, /tcp dport .* fin == fin/);
+  });
+
+  it('a namespace with other conntrack timeouts gets them in the final-ack rule', () => {
+    assert.match(faultRuleset([rule({ packets: 'final-ack' })], [80], { timeWait: 30, closeWait: 20 }), /ct expiration > 20s ct expiration <= 30s/);
+  });
+
+  it('names a rule in words', () => {
+    assert.equal(describeFault(rule({ packets: 'final-ack', direction: 'to-server', count: 200 })), 'drop final-ack to-server (first 200)');
+    assert.equal(describeFault(rule({ packets: 'any', percent: 5 })), 'drop any both (5 % at random)');
+  });
+
+  it('reads each fault chain\'s counter from nft -j', () => {
+    const json = JSON.stringify({
+      nftables: [
+        { metainfo: { version: '1.0.6' } },
+        { rule: { chain: 'fault0', expr: [{ match: {} }, { counter: { packets: 200, bytes: 10400 } }, { drop: null }] } },
+        { rule: { chain: 'fault1', expr: [{ counter: { packets: 0, bytes: 0 } }] } },
+        { rule: { chain: 'input', expr: [{ jump: { target: 'fault0' } }] } },
+      ],
+    });
+    assert.deepEqual([...parseFaultCounters(json)], [['fault0', 200], ['fault1', 0]]);
+  });
+});

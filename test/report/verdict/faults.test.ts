@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { finding, makeResult } from '../make-result.js';
+
+const finalAcks = (matched: number, action: 'drop' | 'reset' = 'drop') => [
+  { rule: `${action} final-ack to-server (first 200)`, packets: 'final-ack' as const, direction: 'to-server' as const, action, matched },
+];
+
+describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
+  it('says nothing without fault rules', () => {
+    assert.equal(finding(makeResult(), 'faults'), undefined);
+  });
+
+  it('lost final ACKs: the count nft reports and the FIN the passive closer sent again, ACKed by TIME_WAIT', () => {
+    const f = finding(
+      makeResult((x) => {
+        x.faults = finalAcks(200);
+        x.summary.kernel['TcpRetransSegs'] = 200;
+      }),
+      'faults',
+    )!;
+    assert.match(f.text, /^200 final ACKs to the server dropped by nft\. The passive closer, left in LAST_ACK, retransmitted its FIN \(200 retransmitted/);
+    assert.match(f.text, /the TIME_WAIT side was still there to ACK each again/);
+    assert.equal(f.alert, false);
+  });
+
+  it('a side with no socket left answers the retransmitted FIN with RST', () => {
+    const f = finding(
+      makeResult((x) => {
+        x.faults = finalAcks(200, 'reset');
+        x.summary.kernel['TcpRetransSegs'] = 200;
+        x.summary.kernel['TcpOutRsts'] = 200;
+      }),
+      'faults',
+    )!;
+    assert.match(f.text, /^200 final ACKs to the server answered by nft with an RST instead of delivered/);
+    assert.match(f.text, /200 of those were answered with an RST \(TcpOutRsts\)/);
+  });
+
+  it('a rule that matched nothing is flagged: the fault the scenario asked for did not happen', () => {
+    const f = finding(makeResult((x) => (x.faults = finalAcks(0))), 'faults')!;
+    assert.equal(f.alert, true);
+    assert.match(f.text, /^0 final ACKs to the server dropped by nft/);
+  });
+});

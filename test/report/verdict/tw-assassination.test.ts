@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { finding, makeResult } from '../make-result.js';
+
+const resets = [{ rule: 'reset final-ack to-server (first 200)', packets: 'final-ack' as const, direction: 'to-server' as const, action: 'reset' as const, matched: 200 }];
+
+describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', () => {
+  it('every TIME_WAIT the kernel made is still there: nothing to say', () => {
+    assert.equal(finding(makeResult((x) => (x.summary.kernel['TcpExtTW'] = 1000)), 'assassination'), undefined);
+  });
+
+  it('fewer TIME_WAIT at the end than the kernel made, in a run shorter than 60 s: killed by RST', () => {
+    const r = makeResult((x) => {
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.summary.timeWait.end = 800;
+      x.environment.sysctls['net.ipv4.tcp_rfc1337'] = '0';
+    });
+    const f = finding(r, 'assassination')!;
+    assert.match(f.text, /^200 of 1,000 TIME_WAIT sockets were gone before their 60 s: an RST killed them \(TIME-WAIT assassination, RFC 1337; tcp_rfc1337=0\)/);
+    assert.equal(f.alert, true);
+  });
+
+  it('ports taken over (TWRecycled) and TIME_WAITs reopened by a SYN are not kills', () => {
+    const r = makeResult((x) => {
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.summary.kernel['TcpExtTWRecycled'] = 150;
+      x.summary.timeWait.reopened = 50;
+      x.summary.timeWait.end = 800;
+    });
+    assert.equal(finding(r, 'assassination'), undefined);
+  });
+
+  it('past 60 s TIME_WAIT ends on its own: the balance says nothing', () => {
+    const r = makeResult((x) => {
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.summary.timeWait.end = 0;
+      x.series.census.t = [0, 30_000, 61_000];
+    });
+    assert.equal(finding(r, 'assassination'), undefined);
+  });
+
+  it('tcp_rfc1337=1: RSTs reached TIME_WAIT and none was killed', () => {
+    const r = makeResult((x) => {
+      x.faults = resets;
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.environment.sysctls['net.ipv4.tcp_rfc1337'] = '1';
+    });
+    const f = finding(r, 'assassination')!;
+    assert.match(f.text, /^200 RSTs reached new TIME_WAIT sockets and none was killed: tcp_rfc1337=1/);
+    assert.equal(f.alert, false);
+  });
+});
