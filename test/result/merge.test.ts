@@ -127,12 +127,14 @@ describe('shards as parallel processes, merged (real runs)', () => {
   });
 
   it('3 shards (flag, TWSTORM_SHARD, JOB_COMPLETION_INDEX) merge into the totals of one whole run', async () => {
-    const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=200ms', '--out', path.join(tmp, 'shards'), '--json'];
+    // A 1 s tail: the last closes reach TIME_WAIT before the final census even on a busy
+    // machine, so `timeWait.end` compares settled sockets (200 ms once left one in FIN_WAIT2).
+    const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', '--out', path.join(tmp, 'shards'), '--json'];
     const [s1, s2, s3, whole] = await Promise.all([
       twstorm([...common, '--shard', '1/3']),
       twstorm(common, { TWSTORM_SHARD: '2/3' }),
       twstorm(common, { JOB_COMPLETION_INDEX: '2', TWSTORM_SHARDS: '3' }),
-      twstorm(['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=200ms', '--out', path.join(tmp, 'whole'), '--json']),
+      twstorm(['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', '--out', path.join(tmp, 'whole'), '--json']),
     ]);
     for (const r of [s1, s2, s3, whole]) assert.equal(r.code, 0, r.stderr);
     const parts = [s1, s2, s3].map((r) => JSON.parse(r.stdout) as RunResult);
