@@ -153,9 +153,8 @@ export class KernelSampler {
     // 30,000 sockets on an idle machine, 200+ ms on a busy one), and the storm needs that CPU.
     // A census is due at `censusMs`, but never sooner than CENSUS_BUDGET⁻¹ times its own last
     // cost after the previous one, so it takes at most ~5 % of a core however large the table.
-    if (this.ticks % this.censusEveryTicks === 0 || this.movedSinceCensus()) this.censusDue = true;
-    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
-    if (this.censusDue && !this.censusRunning && this.clock() - this.lastCensusAt >= gapMs) {
+    if (this.ticks % this.censusEveryTicks === 0) this.censusDue = true;
+    if (this.censusDue && !this.censusRunning && this.censusAffordable()) {
       this.censusDue = false;
       this.censusPending = true;
     }
@@ -167,6 +166,12 @@ export class KernelSampler {
     }
     const census = this.censusPending;
     this.exclusive(census).catch(() => undefined);
+  }
+
+  /** The census budget allows one now: its last cost, spread over the time since, fits the share. */
+  private censusAffordable(): boolean {
+    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
+    return this.clock() - this.lastCensusAt >= gapMs;
   }
 
   /** The cheap counts moved enough since the last census that the census curve would miss it. */
@@ -222,6 +227,12 @@ export class KernelSampler {
       counters,
     };
     this.latest = { tw: sample.sockstat.tw, inuse: sample.sockstat.inuse + inuse6 };
+    // Decided on this sample's own counts, so the census lands on the tick that saw the move.
+    if (!census && !this.censusRunning && this.movedSinceCensus() && this.censusAffordable()) {
+      census = true;
+      this.censusDue = false;
+      this.censusRunning = true;
+    }
     if (census) {
       const started = performance.now();
       try {
@@ -229,7 +240,9 @@ export class KernelSampler {
         sample.census = { client, server };
         this.atLastCensus = this.latest;
       } finally {
-        this.lastCensusCostMs = performance.now() - started;
+        // The baseline census's cost is mostly warm-up (first open of the files, code not yet
+        // optimised), not the table's: counted, it would defer the census through a short run.
+        if (this.lastCensusAt !== -Infinity) this.lastCensusCostMs = performance.now() - started;
         this.lastCensusAt = this.clock();
         this.censusRunning = false;
       }
