@@ -3,7 +3,9 @@
  * every `sampleMs`, and the TCP table census every `censusMs`. The split follows measured
  * costs at 30,000 sockets: the cheap files take ~0.1 ms together while the census walks the
  * kernel's connection hash table (55–60 ms through /proc/net/tcp; far less through the
- * sock_diag dump tcp-source.ts prefers, but still growing with the table).
+ * sock_diag dump tcp-source.ts prefers, but still growing with the table). Between census
+ * ticks a census is also taken when the cheap counts moved (see CENSUS_CHANGE_SHARE), within
+ * the same CPU budget, so short runs get a census curve at the sample rate.
  */
 
 import { KEY_COUNTERS, parseCounterTable, pickCounters } from './counters.js';
@@ -16,6 +18,14 @@ import { takeTcpCensus } from './tcp-source.js';
 const CENSUS_BUDGET = 0.05;
 /** A census cheaper than this is never deferred (a small table: the cadence asked for holds). */
 const CENSUS_FREE_MS = 10;
+/**
+ * Change-driven census: a census is also due when the cheap sockstat counts (`tw`, `inuse`)
+ * moved by this share of their value at the last census, or by CENSUS_CHANGE_MIN sockets,
+ * whichever is more. A 0.4 s storm then gets a census at every cheap tick while it rises and
+ * one just after it stops, instead of one before and one after; a steady run keeps the cadence.
+ */
+const CENSUS_CHANGE_SHARE = 0.1;
+const CENSUS_CHANGE_MIN = 16;
 
 export interface KernelSample {
   /** ms on the caller's clock, taken when the sample's reads began. */
@@ -66,6 +76,9 @@ export class KernelSampler {
   /** A census tick came while the budget said wait: taken at the first tick the budget allows. */
   private censusDue = false;
   private lastCensusAt = -Infinity;
+  /** sockstat counts at the last census and at the last cheap sample (change-driven census). */
+  private atLastCensus: { tw: number; inuse: number } | undefined;
+  private latest: { tw: number; inuse: number } | undefined;
   private lastCensusCostMs = 0;
   private censusRunning = false;
   private readonly budget: { share: number; freeMs: number };
@@ -143,8 +156,7 @@ export class KernelSampler {
     // A census is due at `censusMs`, but never sooner than CENSUS_BUDGET⁻¹ times its own last
     // cost after the previous one, so it takes at most ~5 % of a core however large the table.
     if (this.ticks % this.censusEveryTicks === 0) this.censusDue = true;
-    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
-    if (this.censusDue && !this.censusRunning && this.clock() - this.lastCensusAt >= gapMs) {
+    if (this.censusDue && !this.censusRunning && this.censusAffordable()) {
       this.censusDue = false;
       this.censusPending = true;
     }
@@ -156,6 +168,21 @@ export class KernelSampler {
     }
     const census = this.censusPending;
     this.exclusive(census).catch(() => undefined);
+  }
+
+  /** The census budget allows one now: its last cost, spread over the time since, fits the share. */
+  private censusAffordable(): boolean {
+    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
+    return this.clock() - this.lastCensusAt >= gapMs;
+  }
+
+  /** The cheap counts moved enough since the last census that the census curve would miss it. */
+  private movedSinceCensus(): boolean {
+    const now = this.latest;
+    const then = this.atLastCensus;
+    if (now === undefined || then === undefined) return false;
+    const moved = (a: number, b: number): boolean => Math.abs(a - b) >= Math.max(CENSUS_CHANGE_MIN, CENSUS_CHANGE_SHARE * b);
+    return moved(now.tw, then.tw) || moved(now.inuse, then.inuse);
   }
 
   private async exclusive(census: boolean): Promise<KernelSample> {
@@ -201,13 +228,23 @@ export class KernelSampler {
       sockstat: { inuse: sockstat.inuse, inuse6, tw: sockstat.tw, orphan: sockstat.orphan, alloc: sockstat.alloc },
       counters,
     };
+    this.latest = { tw: sample.sockstat.tw, inuse: sample.sockstat.inuse + inuse6 };
+    // Decided on this sample's own counts, so the census lands on the tick that saw the move.
+    if (!census && !this.censusRunning && this.movedSinceCensus() && this.censusAffordable()) {
+      census = true;
+      this.censusDue = false;
+      this.censusRunning = true;
+    }
     if (census) {
       const started = performance.now();
       try {
         const { client, server } = await takeTcpCensus(this.serverPorts, this.root);
         sample.census = { client, server };
+        this.atLastCensus = this.latest;
       } finally {
-        this.lastCensusCostMs = performance.now() - started;
+        // The baseline census's cost is mostly warm-up (first open of the files, code not yet
+        // optimised), not the table's: counted, it would defer the census through a short run.
+        if (this.lastCensusAt !== -Infinity) this.lastCensusCostMs = performance.now() - started;
         this.lastCensusAt = this.clock();
         this.censusRunning = false;
       }

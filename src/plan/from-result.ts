@@ -1,6 +1,6 @@
 // The model held against a measured run: the inputs come from the result (port range,
 // tcp_tw_reuse and tcp_max_tw_buckets as read back in the run's namespace, the scenario's
-// rate and close policy, or under http the request rate, the measured requests per connection and
+// rate and close policy, its source addresses, destinations and bind mode (topology-inputs.ts), or under http the request rate, the measured requests per connection and
 // the closer its client mode and server policy make), and the predictions are set beside what the
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
@@ -11,6 +11,7 @@ import { parsePortRange } from '../observe/port-range.js';
 import { roundTo } from '../util/round.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs } from '../result/figures.js';
+import { poolInputs } from './topology-inputs.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -39,8 +40,13 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const notes: string[] = [];
   const sources: Record<string, string> = {};
 
-  const range = parsePortRange(sysctls['net.ipv4.ip_local_port_range']) ?? summary.ports.range;
-  sources['portRange'] = range ? 'result: environment.sysctls net.ipv4.ip_local_port_range' : 'assumed: Linux default 32768–60999';
+  const pools = poolInputs(scenario);
+  const range = pools.localPorts ?? parsePortRange(sysctls['net.ipv4.ip_local_port_range']) ?? summary.ports.range;
+  sources['portRange'] = pools.localPorts
+    ? `result: scenario.client.localPorts ${scenario.client.localPorts}`
+    : range
+      ? 'result: environment.sysctls net.ipv4.ip_local_port_range'
+      : 'assumed: Linux default 32768–60999';
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
   const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
@@ -100,8 +106,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
     portHigh: range?.high ?? 60999,
     reservedPorts: 0,
     timeWaitSec: 60,
-    sources: 1,
-    destinations: 1,
+    sources: pools.sources,
+    destinations: pools.destinations,
     twReuse,
     loopback: true,
     twReuseDelaySec: 1,
@@ -109,12 +115,13 @@ export function planFromResult(result: RunResult): PlanFromResult {
     rate,
     maxTwBuckets: buckets,
     closer,
-    bindBeforeConnect: false,
+    bindBeforeConnect: pools.bindBeforeConnect,
     twSockBytes: DEFAULT_TW_SOCK_BYTES,
   };
   sources['timeWaitSec'] = 'Linux constant TCP_TIMEWAIT_LEN';
-  sources['sources'] = 'result: one source address (127.0.0.1)';
-  sources['destinations'] = `result: one server ${result.server.host}:${result.server.port}`;
+  sources['sources'] = pools.from.sources;
+  sources['destinations'] = pools.from.destinations;
+  sources['bindBeforeConnect'] = pools.from.bindBeforeConnect;
   sources['reservedPorts'] = 'assumed: none (not recorded in results)';
   sources['twReuseDelaySec'] = 'assumed: 1 s (not recorded in results)';
   sources['keepAliveShare'] = http
@@ -130,17 +137,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ? Math.min(scenario.http.requests, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
     : Math.min(scenario.connections, rate * (scenario.duration / 1000));
   const newPerSec = plan.newConnPerSec ?? rate;
+  // Every port the client can hold at once: per source, per destination unless bind() shared them.
+  const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);
   const runTimeWait = plan.timeWait.side === 'none'
     ? 0
-    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? plan.usablePorts : Infinity, newPerSec * inputs.timeWaitSec, buckets));
+    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? portsInPlay : Infinity, newPerSec * inputs.timeWaitSec, buckets));
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
-  // The first connection that finds no port is number `usablePorts` (0-based) of the schedule.
-  const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > plan.usablePorts ? plan.exhaustionSec * 1000 : null;
+  // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
+  const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;
 
   const rows: PredictedVsMeasured[] = [
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
     row(`TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
-    row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : plan.usablePorts, exhaustedMs === null ? null : summary.connections.established),
+    row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established),
   ];
   return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null, notes };
 }

@@ -11,6 +11,7 @@ import { percentilesMs } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
 import { peakOf } from './figures.js';
+import { lastCloseMs, timeWaitPeakTime } from './peak-time.js';
 import {
   RESULT_SCHEMA,
   type CensusSeries,
@@ -71,7 +72,7 @@ export function buildResult(input: ResultInputs): RunResult {
     },
     errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, count.total])),
     serverErrors: serverErrors(input.server),
-    timeWait: timeWaitSummary(census, samples, reopened(input.scenario, stats)),
+    timeWait: timeWaitSummary(census, samples, reopened(input.scenario, stats), lastCloseMs(stats.series.toJSON(), input.load.endMs)),
     ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range']) },
     latencyMs: {
       connect: percentilesMs(stats.connect),
@@ -152,16 +153,22 @@ function reopened(scenario: Scenario, stats: LoadStats): number {
   return side === 'server' || side === 'both' ? stats.ports.reusesWithinTimeWait : 0;
 }
 
-function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopenedCount: number): Summary['timeWait'] {
+function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopenedCount: number, lastClose: number | null): Summary['timeWait'] {
   const client = census.client['TIME_WAIT'] ?? [];
   const server = census.server['TIME_WAIT'] ?? [];
   const both = census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0));
+  const peakAt = timeWaitPeakTime({
+    census: { t: census.t, timeWait: both },
+    sockstat: { t: samples.map((s) => s.t), tw: samples.map((s) => s.sockstat.tw) },
+    lastCloseMs: lastClose,
+  });
   return {
     peak: peakOf(both),
     peakClient: peakOf(client),
     peakServer: peakOf(server),
     end: both[both.length - 1] ?? 0,
     sockstatPeak: peakOf(samples.map((s) => s.sockstat.tw)),
+    peakAtMs: peakAt === null ? null : roundMs(peakAt),
     reopened: reopenedCount,
   };
 }

@@ -10,8 +10,13 @@ export const TIME_WAIT_SECONDS = 60;
 /** The widest sensible ephemeral range: 1024–65535 (below 1024 are the well-known ports). */
 export const WIDEST_PORT_RANGE = 65535 - 1024 + 1;
 
-/** Run time (ms) of the census sample with the most TIME_WAIT sockets on both sides, or null if none. */
+/**
+ * Run time (ms) TIME_WAIT peaked: summary.timeWait.peakAtMs (derived at the sample rate, see
+ * peak-time.ts); for results written before it, the census sample with the most TIME_WAIT.
+ */
 export function timeWaitPeakAtMs(result: RunResult): number | null {
+  const recorded = result.summary.timeWait.peakAtMs;
+  if (recorded !== undefined) return recorded;
   const { t, client, server } = result.series.census;
   let best = 0;
   let at: number | null = null;

@@ -35,6 +35,13 @@ export interface Summary {
     /** Highest /proc/net/sockstat `tw`, sampled more often than the census (also counts orphaned FIN_WAIT2). */
     sockstatPeak: number;
     /**
+     * When TIME_WAIT peaked, in ms on the run clock (like ports.exhaustedAtMs): the first sample
+     * of the fastest curve (sockstat, else census) at its maximum, moved back to the driver's
+     * last close when that fell between two samples (src/result/peak-time.ts). null when no
+     * socket entered TIME_WAIT; absent in results written before it was recorded.
+     */
+    peakAtMs?: number | null;
+    /**
      * Connections that reopened a TIME_WAIT the server still held: when the server closes
      * first, the client's port is free at once, and a new SYN from it to the same server port
      * reopens the server's TIME_WAIT for that 4-tuple (Linux tcp_timewait_state_process accepts

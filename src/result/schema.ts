@@ -67,6 +67,7 @@ const summary = z.looseObject({
     peakServer: count,
     end: count,
     sockstatPeak: count,
+    peakAtMs: time.nullable().optional(),
     reopened: count.optional(),
   }),
   ports: z.looseObject({

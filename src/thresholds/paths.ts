@@ -25,7 +25,7 @@ export const SUMMARY_SHAPE = {
   connections: { attempted: 'number', established: 'number', completed: 'number', failed: 'number', ratePerSec: 'number' },
   errors: 'errno-map',
   serverErrors: 'errno-map',
-  timeWait: { peak: 'number', peakClient: 'number', peakServer: 'number', end: 'number', sockstatPeak: 'number', reopened: 'number' },
+  timeWait: { peak: 'number', peakClient: 'number', peakServer: 'number', end: 'number', sockstatPeak: 'number', peakAtMs: 'number', reopened: 'number' },
   ports: {
     distinct: 'number',
     reused: 'number',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync, openSync, writeSync, closeSync, constants, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, openSync, writeSync, closeSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,7 +164,7 @@ test('sampler worker reports a failure instead of hanging', async () => {
 });
 
 test('the census is deferred while its own cost would exceed its share of a core', async () => {
-  // A budget no census can meet (any cost, a millionth of a core): after the first census the
+  // A budget no census can meet (any cost, a millionth of a core): after the second census the
   // cadence asked for (every tick) is overridden, and only stop() takes one more.
   const sampler = new KernelSampler({ sampleMs: 10, censusMs: 10, serverPorts: [7000], censusBudget: { share: 1e-6, freeMs: 0 } });
   sampler.start();
@@ -172,5 +172,61 @@ test('the census is deferred while its own cost would exceed its share of a core
   await sleep(200);
   const samples = await sampler.stop();
   assert.ok(samples.length >= 4, `only ${samples.length} samples`);
-  assert.equal(samples.filter((s) => s.census).length, 2, 'the first census and the final one');
+  // The baseline's cost is warm-up and not counted, so the tick after it takes one more; its
+  // cost then defers every later one.
+  assert.equal(samples.filter((s) => s.census).length, 3, 'the baseline census, the next one, and the final one');
+});
+
+test('a census is also taken when the cheap sockstat counts moved, not only on the cadence', async () => {
+  // A cadence no test reaches (100 s): every census between the first and the final one is
+  // change-driven. sockstat is rewritten between ticks; the census must follow the jump once.
+  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
+  const sockstat = (tw: number): string =>
+    `sockets: used 6\nTCP: inuse 3 orphan 0 tw ${tw} alloc 7 mem 49\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+  let sampler: KernelSampler | undefined;
+  try {
+    mkdirSync(join(root, 'net'));
+    for (const f of ['tcp', 'tcp6', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
+    writeFileSync(join(root, 'net', 'sockstat'), sockstat(4));
+    let seen: (s: KernelSample) => void = () => undefined;
+    sampler = new KernelSampler({
+      sampleMs: 10,
+      censusMs: 100_000,
+      serverPorts: [7000],
+      root,
+      censusBudget: { share: 1, freeMs: Infinity },
+      onSample: (s) => seen(s),
+    });
+    const waitFor = (pred: (s: KernelSample) => boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        // The sampler's timer is unref'd: this bound keeps the test alive and ends a hang.
+        const bound = setTimeout(() => reject(new Error('the sampler stopped sampling')), 10_000);
+        seen = (s) => {
+          if (pred(s)) {
+            clearTimeout(bound);
+            resolve();
+          }
+        };
+      });
+    sampler.start();
+    await sampler.ready;
+    // Unchanged counts: several ticks go by without a census.
+    let quiet = 0;
+    await waitFor(() => ++quiet >= 5);
+    writeFileSync(join(root, 'net', 'sockstat'), sockstat(500));
+    await waitFor((s) => s.census !== undefined);
+    let after = 0;
+    await waitFor(() => ++after >= 5);
+    const samples = await sampler.stop();
+    const census = samples.filter((s) => s.census);
+    // first, the one the jump caused, the final one: nothing else while the counts stood still.
+    assert.deepEqual(
+      census.map((s) => s.sockstat.tw),
+      [4, 500, 500],
+    );
+    assert.ok(samples.length >= 12, `${samples.length} samples`);
+  } finally {
+    await sampler?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
 // where the close policy puts it. Also the gap a server-side storm shows between connections
 // and TIME_WAITs: client ports reused while the server still held their 4-tuple.
 import type { RunResult } from '../../result/model.js';
-import { TIME_WAIT_SECONDS, timeWaitPeakAfterMs, timeWaitSide } from '../../result/figures.js';
+import { sinceLoadStartMs, TIME_WAIT_SECONDS, timeWaitPeakAfterMs, timeWaitPeakAtMs, timeWaitSide } from '../../result/figures.js';
 import { landedAsPredicted, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { int, seconds } from '../../util/format.js';
 import type { Finding } from './types.js';
@@ -38,6 +38,15 @@ export function timeWaitFinding(result: RunResult): Finding {
     return { rule: 'time-wait', label: 'TIME_WAIT', text: `No socket entered TIME_WAIT${orphans}.${against}`, alert: surprise };
   }
   const at = timeWaitPeakAfterMs(result);
+  const peakAt = timeWaitPeakAtMs(result);
+  // A peak at or after the load's end is the last close's TIME_WAIT: say so rather than a
+  // time that reads like the storm went on.
+  const when =
+    at === null
+      ? ''
+      : peakAt !== null && peakAt >= result.load.endMs
+        ? `, reached when the load ended (${seconds(sinceLoadStartMs(result, result.load.endMs))} into it)`
+        : `, reached ${seconds(at)} into the load`;
   const where =
     side === 'both'
       ? `on both sides: client ${int(tw.peakClient)}, server ${int(tw.peakServer)}`
@@ -49,7 +58,7 @@ export function timeWaitFinding(result: RunResult): Finding {
   return {
     rule: 'time-wait',
     label: 'TIME_WAIT',
-    text: `Peak ${int(tw.peak)} ${where}${at !== null ? `, reached ${seconds(at)} into the load` : ''}.${reopenedWords(result)}${end}${against}`,
+    text: `Peak ${int(tw.peak)} ${where}${when}.${reopenedWords(result)}${end}${against}`,
     alert: surprise,
   };
 }

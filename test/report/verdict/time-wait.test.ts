@@ -6,7 +6,7 @@ describe('verdict rule: TIME_WAIT as measured (verdict/time-wait.ts)', () => {
   it('time-wait: peak, side, when, what was left — and no alert when it matches the close policy', () => {
     // The census peaked at 1,000 ms on the run clock; the load began at 200 ms.
     const f = finding(makeResult((x) => (x.load = { startMs: 200, endMs: 700 })), 'time-wait')!;
-    assert.equal(f.text, 'Peak 1,000 on the client (server 0), reached 0.80 s into the load. 1,000 were still there when sampling stopped: each lasts 60 s on Linux.');
+    assert.equal(f.text, 'Peak 1,000 on the client (server 0), reached when the load ended (0.50 s into it). 1,000 were still there when sampling stopped: each lasts 60 s on Linux.');
     assert.equal(f.alert, false);
   });
 
@@ -15,10 +15,25 @@ describe('verdict rule: TIME_WAIT as measured (verdict/time-wait.ts)', () => {
       x.summary.timeWait = { peak: 500, peakClient: 0, peakServer: 500, end: 0, sockstatPeak: 500 };
       x.series.census.client = {};
       x.series.census.server = { LISTEN: [1, 1, 1], TIME_WAIT: [0, 500, 0] };
+      x.load = { startMs: 0, endMs: 1500 };
     });
     const f = finding(r, 'time-wait')!;
     assert.equal(f.alert, true);
     assert.match(f.text, /^Peak 500 on the server \(client 0\), reached 1\.00 s into the load\. None was left at the end\. That is not where the close policy puts it \(expected: the client\)\.$/);
+  });
+
+  it('time-wait: reads the recorded peakAtMs (run clock) as time since the load began', () => {
+    const r = makeResult((x) => {
+      x.load = { startMs: 200, endMs: 3000 };
+      x.summary.timeWait.peakAtMs = 1450;
+    });
+    assert.match(finding(r, 'time-wait')!.text, /, reached 1\.25 s into the load\./);
+    // No TIME_WAIT: null, and no time is given.
+    const none = makeResult((x) => {
+      x.summary.timeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0, peakAtMs: null };
+      x.series.census.client = {};
+    });
+    assert.doesNotMatch(finding(none, 'time-wait')!.text, /reached/);
   });
 
   it('time-wait: none at all, with sockstat orphans mentioned', () => {

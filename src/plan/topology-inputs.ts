@@ -1,0 +1,58 @@
+// What the run's scenario says about the client's port pools, as capacity-model inputs: how
+// many source addresses and destinations it spread over, and whether bind() picked the port
+// before connect() (one pool shared by every destination) or connect() did (a pool per
+// destination, also with IP_BIND_ADDRESS_NO_PORT). plan --from used to assume 1 / 1 / unbound.
+import type { Scenario } from '../scenario/index.js';
+import { parsePortRange } from '../observe/port-range.js';
+
+export interface PoolInputs {
+  sources: number;
+  destinations: number;
+  bindBeforeConnect: boolean;
+  /** client.localPorts: the driver takes ports from this range itself instead of the kernel's. */
+  localPorts: { low: number; high: number } | null;
+  /** Where each came from, for the plan's sources column. */
+  from: { sources: string; destinations: string; bindBeforeConnect: string };
+}
+
+export function poolInputs(scenario: Scenario): PoolInputs {
+  // The HTTP drivers connect from one address to server.port; only the TCP driver spreads.
+  if (scenario.protocol !== 'tcp') {
+    return {
+      sources: 1,
+      destinations: 1,
+      bindBeforeConnect: false,
+      localPorts: null,
+      from: {
+        sources: 'result: the HTTP client connects from one address',
+        destinations: `result: the HTTP client connects to server.port only`,
+        bindBeforeConnect: 'result: the HTTP client lets connect() pick the port',
+      },
+    };
+  }
+  const { client, server } = scenario;
+  const sources = Math.max(1, client.sourceAddresses.length);
+  const destinations = scenario.target ? 1 : server.ports;
+  const local = client.bind && client.localPorts !== null ? parsePortRange(client.localPorts.replace('-', ' ')) : null;
+  // bind(addr, 0) reserves the port for every destination (inet_csk_get_port) unless
+  // IP_BIND_ADDRESS_NO_PORT defers the choice to connect() (Linux 4.2+); a port the driver
+  // names itself is likewise one port for all destinations.
+  const bindBeforeConnect = client.bind && (local !== null || !client.bindAddressNoPort);
+  return {
+    sources,
+    destinations,
+    bindBeforeConnect,
+    localPorts: local === null ? null : { low: local.low, high: local.high },
+    from: {
+      sources: client.sourceAddresses.length > 0 ? `result: scenario.client.sourceAddresses (${sources})` : 'result: one source address (scenario.client.sourceAddresses empty)',
+      destinations: scenario.target ? 'result: scenario.target (one destination)' : `result: scenario.server.ports (${destinations} on ${server.host})`,
+      bindBeforeConnect: !client.bind
+        ? 'result: scenario.client.bind false (connect() picks the port per destination)'
+        : local !== null
+          ? `result: scenario.client.localPorts ${client.localPorts} (one port for every destination)`
+          : client.bindAddressNoPort
+            ? 'result: scenario.client.bind with bindAddressNoPort (IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect() per destination)'
+            : 'result: scenario.client.bind without bindAddressNoPort (bind() reserves the port for every destination)',
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// When TIME_WAIT peaked, on the run clock, at the resolution of the fastest curve the run has.
+// The census (by side, exact) comes every census interval or when the counts moved; sockstat
+// `tw` comes every sample interval; the driver knows when it stopped closing. A peak read from
+// the census alone on a 0.4 s run lands on the final census a second later ("peak reached at
+// 1.10 s"), after the curve it describes had already stopped rising.
+
+export interface PeakTimeInputs {
+  /** The census TIME_WAIT curve, both sides summed, on the run clock. */
+  census: { t: readonly number[]; timeWait: readonly number[] };
+  /** /proc/net/sockstat `tw`, sampled at the sample interval (also counts FIN_WAIT2 mini-sockets). */
+  sockstat: { t: readonly number[]; tw: readonly number[] };
+  /** Run-clock ms of the application's last close: no TIME_WAIT is born after it. */
+  lastCloseMs: number | null;
+}
+
+/**
+ * Run-clock ms at which TIME_WAIT peaked, or null when no socket entered it (by the census).
+ *
+ * The first sample holding the maximum of the fastest curve bounds the peak from above; the
+ * sample before it from below. TIME_WAIT only grows when a connection closes (tcp_time_wait()
+ * runs on the close path), so when the application's last close falls between those two
+ * samples the peak was reached then, not when the next sample happened to look. The answer
+ * stays within the census curve's span, so it never precedes or trails the curve it names.
+ */
+export function timeWaitPeakTime(input: PeakTimeInputs): number | null {
+  const { census, sockstat, lastCloseMs } = input;
+  const censusAt = firstPeak(census.t, census.timeWait);
+  if (censusAt === null) return null;
+  // The fast curve is used only when it saw TIME_WAIT too (an external target's host-wide
+  // sockstat is no better a witness than the census).
+  const fast = firstPeak(sockstat.t, sockstat.tw);
+  const curve = fast ?? censusAt;
+  let at = curve.at;
+  if (lastCloseMs !== null && lastCloseMs < at && lastCloseMs >= curve.before) at = lastCloseMs;
+  const first = census.t[0] ?? at;
+  const last = census.t[census.t.length - 1] ?? at;
+  return Math.min(last, Math.max(first, at));
+}
+
+/** The first sample holding the largest positive value, and the sample time before it. */
+function firstPeak(t: readonly number[], values: readonly number[]): { at: number; before: number } | null {
+  let best = 0;
+  let index = -1;
+  for (let i = 0; i < values.length && i < t.length; i++) {
+    const v = values[i] ?? 0;
+    if (v > best) {
+      best = v;
+      index = i;
+    }
+  }
+  if (index < 0) return null;
+  const at = t[index]!;
+  return { at, before: index > 0 ? t[index - 1]! : at };
+}
+
+/**
+ * Run-clock ms of the last close the driver recorded: the end of the last interval of its
+ * series with a completed or failed connection, never later than the load's end.
+ */
+export function lastCloseMs(driver: { intervalMs: number; columns: Record<string, number[]> }, loadEndMs: number): number | null {
+  let lastBucket = -1;
+  for (const name of ['completed', 'failed']) {
+    const column = driver.columns[name] ?? [];
+    for (let i = column.length - 1; i > lastBucket; i--) {
+      if ((column[i] ?? 0) > 0) {
+        lastBucket = i;
+        break;
+      }
+    }
+  }
+  return lastBucket < 0 ? null : Math.min(loadEndMs, (lastBucket + 1) * driver.intervalMs);
+}
