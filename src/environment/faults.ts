@@ -13,12 +13,10 @@
 // "First N" is `numgen inc mod 2^31 < N`: the expression's own counter only advances for the
 // segments that reached it (nft evaluates a rule's expressions in order and stops at the first
 // mismatch), so it numbers the matching segments 0, 1, 2…
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { Scenario } from '../scenario/index.js';
 
-const run = promisify(execFile);
+import { loadNftRuleset, NftError } from './nft.js';
 
 export const FAULT_TABLE = 'twstorm_faults';
 export type FaultRule = Scenario['faults'][number];
@@ -72,18 +70,13 @@ export function faultRuleset(rules: readonly FaultRule[], serverPorts: readonly 
 }
 
 async function nft(input: string): Promise<void> {
-  try {
-    const promise = run('nft', ['-f', '-'], { timeout: 10_000 });
-    promise.child.stdin?.end(input);
-    await promise;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
+  await loadNftRuleset(input).catch((err: NftError) => {
     throw new FaultError(
-      e.code === 'ENOENT'
+      err.missing
         ? 'faults: the nft command is missing, so the scenario\'s faults cannot be applied: install nftables (Debian/Ubuntu: apt install nftables) or remove `faults:`'
-        : `faults: nft refused the fault rules (${(e.stderr ?? e.message).trim()}): check that nf_tables can load (twstorm doctor)`,
+        : `faults: nft refused the fault rules (${err.detail}): check that nf_tables can load (twstorm doctor)`,
     );
-  }
+  });
 }
 
 async function readTimeouts(): Promise<ConntrackTimeouts | null> {

@@ -2,12 +2,10 @@
 // of addresses × a port range, as a NAT gateway or a Kubernetes node does. The pool is the
 // limit: one translated 4-tuple per (pool address, port) per destination, held for as long as
 // conntrack keeps the entry — 120 s in TIME_WAIT (nf_conntrack_tcp_timeout_time_wait), not 60.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { natPool } from './addresses.js';
 import { TopologyError } from './routed.js';
 
-const run = promisify(execFile);
+import { loadNftRuleset, NftError } from '../nft.js';
 
 export interface NatSpec {
   /** Pool addresses (198.19.1.1 …). */
@@ -47,17 +45,9 @@ export function natRuleset(spec: NatSpec, outIfname: string): string {
 
 /** Loads the ruleset into this namespace's nftables (the router). */
 export async function applyNat(spec: NatSpec, outIfname: string): Promise<void> {
-  const ruleset = natRuleset(spec, outIfname);
-  try {
-    const promise = run('nft', ['-f', '-'], { timeout: 10_000 });
-    promise.child.stdin?.end(ruleset);
-    await promise;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    throw new TopologyError(
-      e.code === 'ENOENT' ? 'nat: the nft command is missing (Debian package nftables)' : `nat: nft refused the ruleset: ${(e.stderr ?? e.message).trim()}`,
-    );
-  }
+  await loadNftRuleset(natRuleset(spec, outIfname)).catch((err: NftError) => {
+    throw new TopologyError(err.missing ? 'nat: the nft command is missing (Debian package nftables)' : `nat: nft refused the ruleset: ${err.detail}`);
+  });
 }
 
 /**
@@ -66,12 +56,7 @@ export async function applyNat(spec: NatSpec, outIfname: string): Promise<void> 
  */
 export async function enableConntrack(): Promise<void> {
   const ruleset = `table inet twstorm_ct {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    ct state new counter\n  }\n}\n`;
-  try {
-    const promise = run('nft', ['-f', '-'], { timeout: 10_000 });
-    promise.child.stdin?.end(ruleset);
-    await promise;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    throw new TopologyError(e.code === 'ENOENT' ? 'conntrack: the nft command is missing (Debian package nftables)' : `conntrack: ${(e.stderr ?? e.message).trim()}`);
-  }
+  await loadNftRuleset(ruleset).catch((err: NftError) => {
+    throw new TopologyError(err.missing ? 'conntrack: the nft command is missing (Debian package nftables)' : `conntrack: ${err.detail}`);
+  });
 }

@@ -8,9 +8,9 @@ import { comparisonTable } from './compare.js';
 import { latencyCharts, percentileRows } from './latency.js';
 import { renderPage, scenarioNames } from './page.js';
 import { reuseChart } from './reuse.js';
-import { timelineCharts } from './timeline.js';
+import { shareTimeAxis, timelineCharts } from './timeline.js';
 import { labCharts } from './lab.js';
-import { downsampleForDrawing, extent, type ChartSpec } from './chart-spec.js';
+import { downsampleForDrawing } from './chart-spec.js';
 
 export interface HtmlReportOptions {
   /** Page title; defaults to the scenario name(s). */
@@ -47,16 +47,5 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
   });
 }
 
-/** Time charts share one x range, so the synchronised cursor means the same moment on each. */
-function shareTimeAxis(charts: ChartSpec[]): void {
-  let lo = 0;
-  let hi = -Infinity;
-  for (const c of charts) {
-    const e = extent(c.x);
-    lo = Math.min(lo, e.min);
-    hi = Math.max(hi, e.max);
-  }
-  if (hi > -Infinity) for (const c of charts) c.xRange = [lo, hi];
-}
 
 export type { ChartSpec } from './chart-spec.js';

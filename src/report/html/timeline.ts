@@ -243,6 +243,12 @@ export function timelineCharts(results: RunResult[]): ChartSpec[] {
     else charts.push(...smallMultiples(overlaid, results, build));
   }
   // One x range for all: a synchronised cursor only means something if the axes agree.
+  shareTimeAxis(charts);
+  return charts;
+}
+
+/** Time charts share one x range, so the synchronised cursor means the same moment on each. */
+export function shareTimeAxis(charts: ChartSpec[]): void {
   let lo = 0;
   let hi = -Infinity;
   for (const c of charts) {
@@ -251,7 +257,6 @@ export function timelineCharts(results: RunResult[]): ChartSpec[] {
     hi = Math.max(hi, e.max);
   }
   if (hi > -Infinity) for (const c of charts) c.xRange = [lo, hi];
-  return charts;
 }
 
 /**
