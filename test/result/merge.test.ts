@@ -13,6 +13,7 @@ import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percent
 import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
 import { makeResult } from '../report/make-result.js';
+import { runNodeInNetns } from '../helpers/netns.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
@@ -168,6 +169,54 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const html = await readFile(out.replace(/\.json$/, '.html'), 'utf8');
     assert.match(html, /merged from 3 results/);
     assert.match(html, /shard 1\/3/);
+  });
+
+  it('3 shards as parallel processes against ONE server merge into the totals of one whole run', async () => {
+    // Each case runs in a namespace of its own making (the namespace plays the shared host):
+    // one `twstorm serve`, then the runs with --isolation host --set target=… against it.
+    interface Case {
+      runs: Array<{ code: number | null; stdout: string; stderr: string }>;
+      serverAccepted: number | null;
+      passiveOpens: number;
+    }
+    const HELPER = fileURLToPath(new URL('./shards-one-server-cases.js', import.meta.url));
+    const [sharded, single] = await Promise.all([
+      runNodeInNetns<Case>(HELPER, ['3', path.join(tmp, 'one-server-shards')], { timeoutMs: 90_000 }),
+      runNodeInNetns<Case>(HELPER, ['1', path.join(tmp, 'one-server-whole')], { timeoutMs: 90_000 }),
+    ]);
+    for (const r of [...sharded.runs, ...single.runs]) assert.equal(r.code, 0, r.stderr);
+    const parts = sharded.runs.map((r) => JSON.parse(r.stdout) as RunResult);
+    const one = JSON.parse(single.runs[0]!.stdout) as RunResult;
+    assert.ok(parts.every((p) => p.server.own !== undefined && 'target' in p.server.own), 'the shards loaded the external server');
+    // Disjoint port slices that cover the whole range: 20000-23332, 23333-26665, 26666-29999.
+    const slices = parts.map((p) => p.scenario.client.localPorts!.split('-').map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+    assert.equal(slices[0]![0], 20000);
+    assert.equal(slices[2]![1], 29999);
+    for (let i = 1; i < slices.length; i++) assert.equal(slices[i]![0], slices[i - 1]![1] + 1, JSON.stringify(slices));
+    const established = parts.reduce((n, p) => n + p.summary.connections.established, 0);
+    assert.equal(established, 900);
+    // The one server saw every shard's connection: its own count and the kernel's agree.
+    assert.equal(sharded.serverAccepted, established, 'twstorm serve\'s accepted count');
+    assert.equal(sharded.passiveOpens, established, 'TcpPassiveOpens in the shards\' namespace');
+    assert.equal(single.serverAccepted, one.summary.connections.established);
+    const files = (await readdir(path.join(tmp, 'one-server-shards'))).filter((n) => n.endsWith('.json')).map((n) => path.join(tmp, 'one-server-shards', n));
+    assert.equal(files.length, 3);
+    const out = path.join(tmp, 'one-server-merged.json');
+    const merge = await twstorm(['merge', ...files, '-o', out]);
+    assert.equal(merge.code, 0, merge.stderr);
+    const merged = JSON.parse(await readFile(out, 'utf8')) as StoredResult;
+    for (const pick of [
+      (r: RunResult) => r.summary.connections.attempted,
+      (r: RunResult) => r.summary.connections.established,
+      (r: RunResult) => r.summary.connections.completed,
+      (r: RunResult) => r.summary.ports.distinct,
+      (r: RunResult) => r.summary.bytes.sent,
+      (r: RunResult) => r.summary.bytes.received,
+      (r: RunResult) => r.summary.latencyMs.total.count,
+    ]) {
+      assert.equal(pick(merged), pick(one), pick.toString());
+    }
+    assert.equal(merged.summary.connections.established, 900);
   });
 
   it('thresholds are evaluated on the merged result: exit 3 when one fails', async () => {
