@@ -305,6 +305,10 @@ const conntrackSchema = z
       .nullable()
       .default(null)
       .describe('nf_conntrack_max. Linux lets only the host\'s namespace change it, so a run refuses it (twstorm never changes host settings); kept so the refusal says why.'),
+    limit: integer(1, L.MAX_COUNT)
+      .nullable()
+      .default(null)
+      .describe('Emulates a full conntrack table (nf_conntrack_max is host-only on this kernel): an nftables rule in the router (`ct count over N`) drops the SYN of a new TCP flow while N open flows are tracked; its counter (dropped SYNs) is in lab.router.conntrack.limit.'),
     timeouts: z
       .partialRecord(
         z.enum(['syn_sent', 'syn_recv', 'established', 'fin_wait', 'close_wait', 'last_ack', 'time_wait', 'close', 'unacknowledged', 'max_retrans'], {

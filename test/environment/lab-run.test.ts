@@ -54,6 +54,26 @@ describe('routed runs', () => {
     assert.equal(lab.router.conntrack.counters['drop'], lab.router.conntrack.counters['insert_failed']);
   });
 
+  it('conntrack-table-full: 50 open flows at most; the rest retransmit their SYN, each drop counted by the router', async () => {
+    const { result } = await runInNetns('conntrack-table-full', SMALL, 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    const limit = lab.router.conntrack.limit!;
+    assert.equal(limit.max, 50);
+    // While the table is full the router tracks exactly the limit; every flow still gets in once
+    // the first 50 close (TIME_WAIT no longer counts), well before the 5 s connect timeout.
+    assert.equal(Math.max(...lab.router.conntrack.samples.map((x) => x.states['ESTABLISHED'] ?? 0)), 50);
+    assert.equal(result.summary.connections.established, 80);
+    assert.deepEqual(result.summary.errors, {});
+    // Every dropped SYN is one the client host retransmitted (its own namespace's counter), and
+    // each of the 30 refused flows lost the same number of SYNs (first + retries before 2.5 s).
+    const client = lab.hosts.find((h) => h.role === 'client')!.summary!;
+    assert.equal(client.kernel['TcpExtTCPSynRetrans'], limit.droppedSyns);
+    assert.equal(limit.droppedSyns % 30, 0, `${limit.droppedSyns} dropped SYNs`);
+    assert.ok(limit.droppedSyns >= 60, `${limit.droppedSyns} dropped SYNs`);
+    // Connect latency: no refused flow can connect before its first SYN retry (1 s).
+    assert.ok((result.summary.latencyMs.connect.max ?? 0) >= 1000, `max ${result.summary.latencyMs.connect.max} ms`);
+  });
+
   it('conntrack-time-wait, shortened: the router forgets at its own timeout, the client host keeps its 60 s', async () => {
     // time_wait 2 s in the router instead of 120 s, so the test need not wait two minutes: the
     // point is that the router's TIME_WAIT clock is its own (a per-namespace sysctl), not the hosts'.

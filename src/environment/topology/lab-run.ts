@@ -24,6 +24,7 @@ import type { ServerConfig } from '../../server/protocol.js';
 import { buildRoutedLab, TopologyError, type LabHost, type RoutedLab } from './routed.js';
 import { applyNat, enableConntrack, natPoolSize, type NatSpec } from './nat.js';
 import { natPool } from './addresses.js';
+import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
 import { writeSysctl } from '../sysctl.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -44,7 +45,14 @@ export interface LabFacts {
   hosts: LabHostSummary[];
   router: {
     nat: (NatSpec & { pool: string[]; tuples: number }) | null;
-    conntrack: { samples: ConntrackSample[]; peakEntries: number; peakTimeWait: number; counters: Record<string, number> };
+    conntrack: {
+      samples: ConntrackSample[];
+      peakEntries: number;
+      peakTimeWait: number;
+      counters: Record<string, number>;
+      /** The emulated full table (conntrack.limit): the limit and the SYNs its rule dropped. */
+      limit?: { max: number; droppedSyns: number };
+    };
   };
   /** The server host's census over time (its own namespace). */
   serverCensus: Array<{ t: number; states: Record<string, number> }>;
@@ -244,7 +252,7 @@ export async function executeRoutedRun(
   const env = scenario.environment;
   if (env.router.conntrack?.max != null) {
     throw new TopologyError(
-      'environment.router.conntrack.max: Linux lets only the host\'s network namespace change nf_conntrack_max (read-only in any other), and twstorm never changes host settings; leave it out',
+      'environment.router.conntrack.max: Linux lets only the host\'s network namespace change nf_conntrack_max (read-only in any other), and twstorm never changes host settings; leave it out, or emulate a full table with conntrack.limit',
     );
   }
   const startedAt = new Date();
@@ -265,6 +273,8 @@ export async function executeRoutedRun(
     // A rule that uses conntrack comes first: the router's netfilter sysctls apply to a live table.
     if (nat) await applyNat(nat, lab.server.addresses.routerIfname);
     else await enableConntrack();
+    const limit = env.router.conntrack?.limit ?? null;
+    if (limit !== null) await applyConntrackLimit(limit);
     for (const [state, seconds] of Object.entries(env.router.conntrack?.timeouts ?? {})) routerSysctls[conntrackTimeoutKey(state)] = seconds;
     for (const [key, value] of Object.entries(routerSysctls)) await writeSysctl(key, value);
 
@@ -291,6 +301,7 @@ export async function executeRoutedRun(
     serverSampler = undefined;
     const conntrackSamples = await conntrack.stop();
     conntrack = undefined;
+    const limitFacts = limit === null ? {} : { limit: { max: limit, droppedSyns: await readConntrackLimitDrops() } };
     await server.stop().catch(() => undefined);
     const own = (server as { facts?: () => unknown }).facts?.();
     server = undefined;
@@ -317,6 +328,7 @@ export async function executeRoutedRun(
           peakEntries: Math.max(0, ...conntrackSamples.map((x) => x.stats?.['entries'] ?? 0)),
           peakTimeWait: Math.max(0, ...conntrackSamples.map((x) => x.states['TIME_WAIT'] ?? 0)),
           counters: conntrackDeltas(conntrackSamples),
+          ...limitFacts,
         },
       },
       serverCensus: serverCensus.map((x) => ({ t: x.t, states: x.census.server as Record<string, number> })),
