@@ -40,6 +40,13 @@ export interface TcpConnectionSpec {
   bind: BindSpec | null;
 }
 
+/**
+ * One connection's exchange and close, as a load plan states it for every connection: the spec
+ * less what each connection gets on its own (destination port, bind, the request buffer). Both
+ * engines take this: the `net` driver here, the native engine's threads (src/engine).
+ */
+export type TcpExchangePlan = Omit<TcpConnectionSpec, 'request' | 'port' | 'bind'> & { requestBytes: number };
+
 export type Outcome = { ok: true } | { ok: false; code: string; phase: Phase };
 
 /**

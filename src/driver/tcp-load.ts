@@ -7,14 +7,14 @@ import type net from 'node:net';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import { runShaped, type ShapePlan, type StopReason } from './load-shape.js';
-import { runTcpConnection, type TcpConnectionSpec } from './tcp-connection.js';
+import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
 import { engineAvailability, prewarmEngine, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
 
 export { prewarmEngine };
 
 export interface TcpLoadPlan extends ShapePlan {
-  connection: Omit<TcpConnectionSpec, 'request' | 'port' | 'bind'> & { requestBytes: number };
+  connection: TcpExchangePlan;
   endpoints: EndpointPlan;
   /** Engine threads; null or absent: the CPUs the run may use. Ignored by the `net` engine. */
   threads?: number | null;

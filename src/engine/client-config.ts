@@ -3,7 +3,7 @@
 // the main thread read and write while the load runs.
 import type { EpollLayout } from '../sockets/raw.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
-import type { CloseFirst, CloseMode } from '../driver/tcp-connection.js';
+import type { TcpExchangePlan } from '../driver/tcp-connection.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { PortTableBuffers } from './port-table.js';
 import type { Stage } from '../driver/load-shape.js';
@@ -27,25 +27,15 @@ export const LIVE_FAILED = 3;
 export const LIVE_ERRORS = 4;
 export const LIVE_WIDTH = 8;
 
-export interface ClientConnectionPlan {
-  /** An IP address (the main thread resolved a name before the threads start). */
-  host: string;
-  requestBytes: number;
-  responseBytes: number;
-  first: CloseFirst;
-  mode: CloseMode;
-  lingerSeconds: number;
-  delayMs: number;
-  readDelayMs: number;
-  connectTimeoutMs: number;
-  idleTimeoutMs: number;
+/** The exchange every connection makes (the host an IP address the main thread resolved), plus raw HTTP. */
+export type ClientConnectionPlan = TcpExchangePlan & {
   /**
    * Raw HTTP/1.1 (http.client: raw): the request text sent for each request, and how many
    * requests a connection carries before the client closes it. `count` then counts requests.
    * null: the echo exchange.
    */
   http: { request: string; requestsPerConnection: number } | null;
-}
+};
 
 export interface ClientThreadConfig {
   thread: number;
