@@ -4,23 +4,15 @@
 // `run --repeat` writes one set the compare reads as one side.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CompareReport } from '../../src/compare/index.js';
 import type { StoredResult } from '../../src/result/provenance.js';
+import { twstorm as startCli } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
-function twstorm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const twstorm = (args: string[]) => startCli(args, { env: { ...process.env, GITHUB_STEP_SUMMARY: '' }, timeoutMs: 180_000 }).exit;
 
 let tmp: string;
 before(async () => {

@@ -2,7 +2,6 @@
 // renderers (JUnit parsed back), and the CLI's exit codes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,11 +20,11 @@ import { environmentNotes } from '../../src/compare/noise.js';
 import { checkSelectors, metricsFor } from '../../src/compare/metrics.js';
 import { readResult, type RunResult } from '../../src/result/index.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
+import { twstorm as startCli } from '../helpers/cli.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/compare/', import.meta.url));
 const BASE = path.join(FIXTURES, 'baseline');
 const CUR = path.join(FIXTURES, 'current');
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 // The fixtures are single runs: rates and latencies get the single-run tolerance, set here
 // below the fixtures' -30 % throughput drop so it shows as a regression.
 const OPTIONS = { tolerancePct: 10, singleRunTolerancePct: 20, latencyFloorMs: 0.1, metrics: [] as string[] };
@@ -191,13 +190,8 @@ describe('compare: output', () => {
   });
 });
 
-function twstorm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const twstorm = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  startCli(args, { env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...env }, timeoutMs: 30_000 }).exit;
 
 describe('twstorm compare (CLI)', () => {
   it('exits 4 on regression and writes JUnit and the job summary', async () => {

@@ -2,7 +2,6 @@
 // small run (through `twstorm run` and `twstorm report`), then loaded in headless chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,29 +14,15 @@ import { comparisonTable } from '../../src/report/html/compare.js';
 import { HTTP_NO_CLOSE_LATENCY, percentileRows } from '../../src/report/html/latency.js';
 import { timelineCharts } from '../../src/report/html/timeline.js';
 import { inspectReport, type PageReport } from './browser.js';
+import { twstorm as startCli } from '../helpers/cli.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
 async function fixture(name: string): Promise<RunResult> {
   return JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
 }
 
-function twstorm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const twstorm = (args: string[]) => startCli(args, { timeoutMs: 60_000 }).exit;
 
 /** What every report must satisfy in the browser. */
 function assertRendersCleanly(page: PageReport): void {

@@ -3,7 +3,6 @@
 // merge into the totals of one run of the whole.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +13,8 @@ import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
 import { makeResult } from '../report/make-result.js';
 import { runNodeInNetns } from '../helpers/netns.js';
+import { twstorm as startCli } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
 function histogramOf(values: number[]): string {
   const h = newHistogram();
@@ -110,12 +109,22 @@ describe('mergeResults', () => {
   });
 });
 
-function twstorm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+const twstorm = (args: string[], env: NodeJS.ProcessEnv = {}) => startCli(args, { env: { ...process.env, ...env }, timeoutMs: 120_000 }).exit;
+
+/** The totals a merge of shards must reproduce from one run of the whole, plus `more` where both saw the same sockets. */
+function assertSameTotals(merged: RunResult, whole: RunResult, more: Array<(r: RunResult) => number> = []): void {
+  for (const pick of [
+    (r: RunResult) => r.summary.connections.attempted,
+    (r: RunResult) => r.summary.connections.established,
+    (r: RunResult) => r.summary.connections.completed,
+    (r: RunResult) => r.summary.ports.distinct,
+    (r: RunResult) => r.summary.bytes.sent,
+    (r: RunResult) => r.summary.bytes.received,
+    (r: RunResult) => r.summary.latencyMs.total.count,
+    ...more,
+  ]) {
+    assert.equal(pick(merged), pick(whole), pick.toString());
+  }
 }
 
 describe('shards as parallel processes, merged (real runs)', () => {
@@ -150,19 +159,7 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.equal(merge.code, 0, merge.stderr);
     const merged = JSON.parse(await readFile(out, 'utf8')) as StoredResult;
     const one = JSON.parse(whole.stdout) as RunResult;
-    for (const pick of [
-      (r: RunResult) => r.summary.connections.attempted,
-      (r: RunResult) => r.summary.connections.established,
-      (r: RunResult) => r.summary.connections.completed,
-      (r: RunResult) => r.summary.ports.distinct,
-      (r: RunResult) => r.summary.bytes.sent,
-      (r: RunResult) => r.summary.bytes.received,
-      (r: RunResult) => r.summary.latencyMs.total.count,
-      (r: RunResult) => r.summary.timeWait.end,
-      (r: RunResult) => r.server.stats.accepted,
-    ]) {
-      assert.equal(pick(merged), pick(one), pick.toString());
-    }
+    assertSameTotals(merged, one, [(r) => r.summary.timeWait.end, (r) => r.server.stats.accepted]);
     assert.equal(merged.scenario.connections, 1200, 'the merged scenario is the whole, not a share');
     assert.equal(merged.merged!.contributors.length, 3);
     assert.deepEqual(merged.merged!.contributors.map((c) => c.shard!.index).sort(), [0, 1, 2]);
@@ -205,17 +202,7 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const merge = await twstorm(['merge', ...files, '-o', out]);
     assert.equal(merge.code, 0, merge.stderr);
     const merged = JSON.parse(await readFile(out, 'utf8')) as StoredResult;
-    for (const pick of [
-      (r: RunResult) => r.summary.connections.attempted,
-      (r: RunResult) => r.summary.connections.established,
-      (r: RunResult) => r.summary.connections.completed,
-      (r: RunResult) => r.summary.ports.distinct,
-      (r: RunResult) => r.summary.bytes.sent,
-      (r: RunResult) => r.summary.bytes.received,
-      (r: RunResult) => r.summary.latencyMs.total.count,
-    ]) {
-      assert.equal(pick(merged), pick(one), pick.toString());
-    }
+    assertSameTotals(merged, one);
     assert.equal(merged.summary.connections.established, 900);
   });
 

@@ -2,30 +2,15 @@
 // (fields, threshold paths, sysctl names with a suggestion), and a --set the matrix would
 // override refused with the matrix key named. Exit 2, one line each, nothing run.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { twstorm as startCli } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
-function twstorm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The real CLI, its output collected (test/helpers/cli.ts); 30 s means a hang. */
+const twstorm = (args: string[]) => startCli(args, { timeoutMs: 30_000 }).exit;
 
 describe('twstorm run: every problem at once, before anything runs', () => {
   let dir = '';

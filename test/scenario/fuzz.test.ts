@@ -5,22 +5,20 @@
 // with the same checks `twstorm run` passes; a sample also goes through the real CLI, whose
 // stderr must be exactly those lines. A seeded generator keeps failures reproducible.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { loadScenarioFile, ScenarioError } from '../../src/scenario/index.js';
 import { validateThresholds } from '../../src/thresholds/index.js';
 import { missingSysctlProblems } from '../../src/environment/sysctl.js';
 import { terminalSafe } from '../../src/report/say.js';
+import { twstorm as startCli } from '../helpers/cli.js';
 
 const SEED = Number(process.env['TWSTORM_FUZZ_SEED'] ?? 20261201);
 const FILES = 400;
 const CLI_SAMPLE = 12;
-const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
 /** mulberry32: a tiny seeded PRNG, so a failing case can be regenerated from the seed. */
 function prng(seed: number): () => number {
@@ -162,24 +160,8 @@ function assertCleanLines(lines: readonly string[], what: string): void {
   }
 }
 
-function runCli(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', file, '--out', join(tmpdir(), 'twstorm-fuzz-never-written')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Validation takes well under a second; 30 s means a hang (a bad file that started a run).
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+// Validation takes well under a second; 30 s means a hang (a bad file that started a run).
+const runCli = (file: string) => startCli(['run', file, '--out', join(tmpdir(), 'twstorm-fuzz-never-written')], { timeoutMs: 30_000 }).exit;
 
 describe(`fuzzed scenario files (seed ${SEED})`, () => {
   let dir = '';
