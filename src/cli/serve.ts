@@ -125,6 +125,10 @@ async function serveUntilStopped(
   try {
     [port = argv.port] = await server.listen();
   } catch (err) {
+    // The engine's threads already run (they wait for listeners): stop them before the error
+    // ends the process, or process.exit can tear a worker down inside a native epoll_wait and
+    // the command dies by a signal instead of exiting 1.
+    await server.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'ports below 1024 need root' : (err as Error).message;
     throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); choose another with --port, or --port 0 for any free port`);
