@@ -1,6 +1,6 @@
 // What the echo server's main thread shares with its engine threads.
 import type { EpollLayout } from '../sockets/raw.js';
-import type { CloseFirst, CloseMode } from '../server/echo-server.js';
+import type { CloseFirst, ServerCloseMode } from '../server/echo-server.js';
 
 /** Int32 control slots: listener-list generation, acks, stop, then the listener fds. */
 export const SRV_CTL_GEN = 0;
@@ -26,7 +26,7 @@ export interface ServerThreadConfig {
   layout: EpollLayout;
   requestBytes: number;
   responseBytes: number;
-  close: { first: CloseFirst; mode: CloseMode; delayMs: number; lingerSeconds: number };
+  close: { first: CloseFirst; mode: ServerCloseMode; delayMs: number; lingerSeconds: number };
   idleTimeoutMs: number;
   control: SharedArrayBuffer;
   counters: SharedArrayBuffer;

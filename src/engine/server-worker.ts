@@ -2,8 +2,10 @@
 // (EPOLLEXCLUSIVE, so one thread wakes per connection) and serves each connection as the `net`
 // echo server does (echo-server.ts): read the request, write the response, then close the way
 // the policy says — wait for the client's FIN, or send its own first (FIN, RST, or SO_LINGER n
-// on a closer thread). Counters live in shared memory, so the server child answers `stats`
-// at any moment without asking the threads.
+// on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
+// Counters live in shared memory, so the server child answers `stats` at any moment without
+// asking the threads.
+import os from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import {
@@ -73,6 +75,9 @@ const events = Buffer.alloc(layout.eventSize * MAX_EVENTS);
 /** Linux 4.5: only one of the epoll sets waiting on a listener is woken per connection. */
 const EPOLLEXCLUSIVE = 1 << 28;
 const clock = (): number => performance.now();
+/** A leaking server ("never") must hold its sockets until it stops: no idle timeout then. */
+const idleMs = policy.mode === 'never' ? Infinity : cfg.idleTimeoutMs;
+const { EMFILE, ENFILE } = os.constants.errno;
 
 // Slots by fd: an accepted fd is unique in the process while open.
 let capacity = 1024;
@@ -131,7 +136,7 @@ function accepted(fd: number, listener: number, now: number): void {
   sent[fd] = 0;
   flags[fd] = 0;
   closeAt[fd] = Infinity;
-  deadline[fd] = now + cfg.idleTimeoutMs;
+  deadline[fd] = now + idleMs;
   setTimer(deadline[fd]!);
   live.add(fd);
   if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0, fd, eventBuf)) < 0) {
@@ -160,7 +165,7 @@ function writeMore(fd: number, now: number): void {
       return destroy(fd);
     }
     sent[fd] = off + n;
-    deadline[fd] = now + cfg.idleTimeoutMs;
+    deadline[fd] = now + idleMs;
   }
   if (flags[fd]! & F_WRITTEN) return;
   flags[fd]! |= F_WRITTEN;
@@ -173,6 +178,9 @@ function writeMore(fd: number, now: number): void {
 }
 
 function closeNow(fd: number): void {
+  // The leak: the client's FIN was read and close() is never called, so the kernel keeps the
+  // socket in CLOSE_WAIT (it has no timer for that state) and this process keeps the fd.
+  if (policy.mode === 'never') return;
   if (flags[fd]! & F_CLOSING) return;
   flags[fd]! |= F_CLOSING;
   closeAt[fd] = Infinity;
@@ -231,7 +239,7 @@ function readable(fd: number, bits: number, now: number): void {
         }
         if (own !== undefined) recvBuf.copy(own, before, 0, upto - before);
       }
-      deadline[fd] = now + cfg.idleTimeoutMs;
+      deadline[fd] = now + idleMs;
       if (!(flags[fd]! & F_REPLIED) && got[fd]! >= cfg.requestBytes) {
         reply(fd, now);
         if (state[fd] === S_FREE) return;
@@ -260,11 +268,64 @@ function acceptFrom(index: number, now: number): void {
     const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const errno = raw.errno();
-      if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) countErrno(errno); // EMFILE…
+      if (errno === EMFILE || errno === ENFILE) {
+        if (refuseOne(lfd, errno, now)) continue;
+        return;
+      }
+      if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) countErrno(errno);
       return;
     }
     accepted(fd, index, now);
   }
+}
+
+// Out of descriptors (EMFILE, or ENFILE system-wide), the connection stays in the accept queue
+// and the listener stays readable: retrying would spin, and the client would wait unanswered.
+// This does what libuv does for every Node server (uv__emfile_trick): give up a spare
+// descriptor, accept the connection, close it at once, take the spare back. The close is an
+// RST (SO_LINGER {1, 0}) so it leaves no TIME_WAIT; each refused connection counts once under
+// its errno. When the spare cannot be had (another thread took the freed slot), the listeners
+// rest for a moment, as nginx pauses accept() after EMFILE.
+let spare = openSpare();
+let restingUntil = 0;
+const REST_MS = 50;
+
+/** eventfd: the cheapest descriptor to hold (EFD_CLOEXEC is O_CLOEXEC, as EPOLL_CLOEXEC). */
+function openSpare(): number {
+  return raw.eventfd(0, EPOLL_CLOEXEC);
+}
+
+/** Takes one connection off the queue and resets it; false when none could be taken. */
+function refuseOne(lfd: number, errno: number, now: number): boolean {
+  if (spare < 0) spare = openSpare();
+  if (spare < 0) {
+    rest(now);
+    return false;
+  }
+  raw.close(spare);
+  const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const acceptErrno = fd < 0 ? raw.errno() : 0;
+  if (fd >= 0) {
+    countErrno(errno);
+    raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, RST_LINGER, 8);
+    raw.close(fd);
+  }
+  spare = openSpare();
+  if (fd < 0 && acceptErrno !== ERRNO.EAGAIN && acceptErrno !== ERRNO.EINTR) rest(now);
+  return fd >= 0;
+}
+
+function rest(now: number): void {
+  for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  restingUntil = now + REST_MS;
+}
+
+function addListeners(): void {
+  listeners.forEach((fd, i) => {
+    if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLEXCLUSIVE) >>> 0, LISTENER_TAG + i, eventBuf)) < 0) {
+      countErrno(raw.errno());
+    }
+  });
 }
 
 function sweep(now: number): void {
@@ -289,11 +350,8 @@ function syncListeners(): void {
   for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
   const count = ctl[SRV_CTL_LISTENERS]!;
   listeners = Array.from({ length: count }, (_, i) => ctl[SRV_CTL_LISTENERS + 1 + i]!);
-  listeners.forEach((fd, i) => {
-    if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLEXCLUSIVE) >>> 0, LISTENER_TAG + i, eventBuf)) < 0) {
-      countErrno(raw.errno());
-    }
-  });
+  addListeners();
+  restingUntil = 0;
   seenGeneration = generation;
   Atomics.add(ctl, SRV_CTL_ACK, 1);
   Atomics.notify(ctl, SRV_CTL_ACK);
@@ -305,6 +363,10 @@ for (;;) {
   if (Atomics.load(ctl, SRV_CTL_STOP) !== 0) break;
   syncListeners();
   let now = clock();
+  if (restingUntil > 0 && now >= restingUntil) {
+    restingUntil = 0;
+    addListeners();
+  }
   if (nextTimerAt <= now) sweep(now);
   const waitMs = Math.min(20, Math.max(0, nextTimerAt - now));
   const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
@@ -328,6 +390,7 @@ for (;;) {
 // close(): every connection still open is cut, as the net server's destroy() does.
 for (const fd of [...live]) destroy(fd);
 for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+if (spare >= 0) raw.close(spare);
 raw.close(epfd);
 Atomics.add(ctl, SRV_CTL_ACK, 1);
 Atomics.notify(ctl, SRV_CTL_ACK);

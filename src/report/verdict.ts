@@ -7,6 +7,7 @@
 // the first that fires is the one change. To add a phenomenon, write its file and add it here.
 import type { RunResult } from '../result/model.js';
 import { closerFinding } from './verdict/close.js';
+import { closeOnEofRule, closeWaitFinding } from './verdict/close-wait.js';
 import { errorsFinding } from './verdict/errors.js';
 import { requestsFinding } from './verdict/http-requests.js';
 import { httpChurnRule } from './verdict/http-churn.js';
@@ -40,6 +41,7 @@ export const FINDINGS: readonly FindingOf[] = [
   closerFinding,
   requestsFinding,
   timeWaitFinding,
+  closeWaitFinding,
   portsFinding,
   errorsFinding,
   restartFinding,
@@ -52,13 +54,15 @@ export const FINDINGS: readonly FindingOf[] = [
 ];
 
 /**
- * The change rules, first match wins: a listener that could not bind, client ports that ran
+ * The change rules, first match wins: a listener that could not bind, sockets leaked in
+ * CLOSE_WAIT (an application that never closes after EOF), client ports that ran
  * out (or would, at this rate), a full accept queue, TIME_WAIT buckets overflowing, RST closes,
  * server-side TIME_WAIT that would outgrow tcp_max_tw_buckets, an HTTP run that opened more
  * connections than a keep-alive pool would need — else nothing.
  */
 export const CHANGES: readonly ChangeOf[] = [
   reuseAddrRule,
+  closeOnEofRule,
   clientPortRule,
   listenBacklogRule,
   overflowRule,

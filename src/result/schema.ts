@@ -4,7 +4,7 @@
 // TypeError deep in a renderer. Objects are loose: a result from a newer twstorm may carry
 // fields this one does not know (fields are added, never renamed), and they are kept.
 import { z } from 'zod';
-import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, PROTOCOLS } from '../scenario/index.js';
+import { CLOSE_MODES, CLOSERS, SERVER_CLOSE_MODES, HTTP_CLIENTS, HTTP_POLICIES, PROTOCOLS } from '../scenario/index.js';
 import { RESULT_SCHEMA } from './model.js';
 
 /** Counts, bytes and milliseconds: finite, not negative, exact in a double. */
@@ -41,7 +41,7 @@ const scenario = z.looseObject({
   close: z.looseObject({
     first: z.enum(CLOSERS),
     client: z.enum(CLOSE_MODES),
-    server: z.enum(CLOSE_MODES),
+    server: z.enum(SERVER_CLOSE_MODES),
     lingerSeconds: count,
   }),
   server: z.looseObject({ host: text(1000), port: count, ports: count.optional() }),

@@ -25,7 +25,7 @@ import type { RunJob } from './job.js';
 import { formatCount, formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../report/say.js';
 
-/** Idle connections are cut after this long so a peer that never closes cannot hang the run. */
+/** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
 /** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
 const INTERRUPT_GRACE_MS = 1_000;
@@ -43,7 +43,7 @@ export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenari
       delayMs: scenario.close.first === 'server' ? 0 : scenario.close.delay,
       readDelayMs: client.readDelay,
       connectTimeoutMs: scenario.connectTimeout,
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      idleTimeoutMs: client.idleTimeout,
     },
     endpoints: {
       ports,
@@ -78,7 +78,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     stages: scenario.stages,
     maxInFlight: scenario.maxInFlight,
     connectTimeoutMs: scenario.connectTimeout,
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    idleTimeoutMs: scenario.client.idleTimeout,
     interruptGraceMs: INTERRUPT_GRACE_MS,
     path: http.path,
     requestsPerConnection: http.requestsPerConnection,
@@ -89,7 +89,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
 /** The bundled server the scenario's protocol needs, as the server child is told to run it. */
 export function serverConfig(scenario: Scenario): ServerConfig {
   const { host, port, ports, backlog, reuseAddr, reusePort, listeners } = scenario.server;
-  const common = { host, port, ports, backlog, reuseAddr, reusePort, listeners, idleTimeoutMs: IDLE_TIMEOUT_MS };
+  const common = { host, port, ports, backlog, reuseAddr, reusePort, listeners, idleTimeoutMs: IDLE_TIMEOUT_MS, maxOpenFiles: scenario.server.maxOpenFiles };
   if (scenario.protocol === 'http') {
     const { http } = scenario;
     return {

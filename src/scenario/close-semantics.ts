@@ -11,15 +11,22 @@
 //   FIN behind the unsent data and, when the linger time runs out, close() returns and the
 //   kernel still delivers it (measured in linger-timeout on 6.18): TIME_WAIT as for "fin";
 // - when both close at once, each side sends a FIN: on loopback one nearly always arrives
-//   first (the sides split the TIME_WAITs), and crossing FINs (CLOSING) leave one on each.
+//   first (the sides split the TIME_WAITs), and crossing FINs (CLOSING) leave one on each;
+// - a server that never calls close() after reading the client's FIN ("never", a leak) sends
+//   no FIN at all: its socket sits in CLOSE_WAIT holding a descriptor, and the client's closed
+//   socket, now orphaned in FIN_WAIT2, waits tcp_fin_timeout for a FIN that never comes
+//   (tcp_close → tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time)): it holds its port like a
+//   TIME_WAIT would, but no socket ever reaches TIME_WAIT.
 // Under http `close` is not used: the server policy and the undici client mode decide who
 // sends the first FIN (see the schema's `http` block).
-import type { CLOSE_MODES, CLOSERS, Scenario } from './schema.js';
+import type { CLOSE_MODES, CLOSERS, SERVER_CLOSE_MODES, Scenario } from './schema.js';
 
 /** Who closes first: derived from the schema, so the server and the driver share it. */
 export type CloseFirst = (typeof CLOSERS)[number];
-/** How one side closes: derived from the schema. */
+/** How the client closes: derived from the schema. */
 export type CloseMode = (typeof CLOSE_MODES)[number];
+/** How the server closes: the client's modes and "never" (it leaks the socket). */
+export type ServerCloseMode = (typeof SERVER_CLOSE_MODES)[number];
 
 export type TimeWaitSide = 'client' | 'server' | 'both' | 'none';
 
@@ -35,22 +42,41 @@ export interface TimeWaitLanding {
   clientHoldsPorts: boolean;
   /** The close that decides it, in words: "the client closes first with FIN". */
   why: string;
+  /**
+   * The side whose application never closes after reading EOF (close.server "never"): its
+   * sockets stay in CLOSE_WAIT with their descriptors, the peer's in FIN_WAIT2; else null.
+   */
+  closeWait: 'server' | null;
 }
 
 /** How the first closer closes, as the scenario asks (both: the client's mode). */
-export function firstCloserMode(close: Scenario['close']): CloseMode {
+export function firstCloserMode(close: Scenario['close']): ServerCloseMode {
   return close.first === 'server' ? close.server : close.client;
 }
 
 /** A mode that sends a FIN (possibly after waiting): fin, or linger with n > 0. */
-export const sendsFin = (mode: CloseMode): boolean => mode !== 'rst';
+export const sendsFin = (mode: ServerCloseMode): boolean => mode !== 'rst' && mode !== 'never';
 
 function landing(side: TimeWaitSide, race: boolean, why: string): TimeWaitLanding {
-  return { side, race, clientHoldsPorts: side === 'client' || side === 'both', why };
+  return { side, race, clientHoldsPorts: side === 'client' || side === 'both', why, closeWait: null };
 }
 
 function tcpLanding(close: Scenario['close']): TimeWaitLanding {
   const { first, client, server } = close;
+  if (server === 'never') {
+    // The schema allows it only with first: client. A client that resets leaves nothing to leak
+    // (the RST ends the server's socket too, EPOLLHUP/ECONNRESET, and the server forgets it).
+    if (first !== 'client') return landing('none', false, 'the server never closes and the client waits for it (the schema refuses this)');
+    if (!sendsFin(client)) return landing('none', false, 'the client closes first with RST (the server, which never closes, has nothing left to leak)');
+    // The orphaned FIN_WAIT2 holds the client's port for tcp_fin_timeout (60 s by default).
+    return {
+      side: 'none',
+      race: false,
+      clientHoldsPorts: true,
+      why: `the client closes first with ${client === 'linger' ? 'SO_LINGER' : 'FIN'} and the server never closes (CLOSE_WAIT on the server, orphaned FIN_WAIT2 on the client)`,
+      closeWait: 'server',
+    };
+  }
   if (first === 'both') {
     if (!sendsFin(client) || !sendsFin(server)) return landing('none', false, `both close at once and the ${!sendsFin(client) ? 'client' : 'server'} resets`);
     return landing('both', false, 'both close at once with FIN');

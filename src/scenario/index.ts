@@ -5,6 +5,7 @@ export { loadScenarioFile, parseScenarioText } from './load.js';
 export { applyOverrides } from './overrides.js';
 export {
   CLOSE_MODES,
+  SERVER_CLOSE_MODES,
   CLOSERS,
   DEFAULT_SYSCTLS,
   ISOLATIONS,

@@ -17,6 +17,10 @@ export const HTTP_CLIENTS = ['keepalive', 'connection-close', 'reset', 'agent-pe
 export const HTTP_POLICIES = ['keepalive', 'close-after', 'wait-client', 'rst'] as const;
 export const CLOSERS = ['client', 'server', 'both'] as const;
 export const CLOSE_MODES = ['fin', 'rst', 'linger'] as const;
+/** The server's modes: the client's, plus "never" (a server that leaks its connections). */
+export const SERVER_CLOSE_MODES = [...CLOSE_MODES, 'never'] as const;
+/** Lowest server.maxOpenFiles: Node and the server's threads hold about 30 descriptors of their own. */
+export const MIN_SERVER_OPEN_FILES = 64;
 export const ISOLATIONS = ['auto', 'netns', 'host'] as const;
 
 // Spelled without the i flag: JSON Schema patterns carry no flags, and editors must agree.
@@ -64,10 +68,10 @@ const closeSchema = z
         'How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`, so close() waits for unsent data and then resets.',
       ),
     server: z
-      .enum(CLOSE_MODES)
+      .enum(SERVER_CLOSE_MODES)
       .default('fin')
       .describe(
-        'How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`.',
+        'How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`; "never" (with first: client) reads the client\'s FIN and never calls close(), as a server that leaks its sockets: each stays in CLOSE_WAIT holding a descriptor until the run ends (EMFILE at `server.maxOpenFiles`), and the client\'s orphaned FIN_WAIT2 waits out net.ipv4.tcp_fin_timeout. No TIME_WAIT anywhere.',
       ),
     lingerSeconds: integer(1, 3600)
       .default(1)
@@ -143,6 +147,12 @@ const serverSchema = z
       .describe(
         'Bring your own server: start this command (a shell string, run with /bin/sh -c, or an argv list) inside the run\'s namespace instead of the bundled server, and wait until something listens on `host`:`port`. It runs in twstorm\'s working directory with TWSTORM_HOME (the twstorm package, where examples/ is), TWSTORM_SERVER_DIR (a scratch directory for this run), TWSTORM_SERVER_HOST and TWSTORM_SERVER_PORT in its environment; its stdout/stderr go to <result>.server.log; at the end it gets SIGTERM, then SIGKILL after `stopTimeout` (its whole process group and PID namespace). It must stay in the foreground (nginx: `daemon off`).',
       ),
+    maxOpenFiles: integer(MIN_SERVER_OPEN_FILES, L.MAX_IN_FLIGHT)
+      .nullable()
+      .default(null)
+      .describe(
+        `The bundled server process's open-file limit (RLIMIT_NOFILE, soft and hard, set with prlimit(1) as it starts); Node and the server's threads use about 30 of them, every connection it holds one more. Past it accept() fails with EMFILE: the server resets that connection (as libuv does) and counts it in its errors (the native engine; under Node's net, libuv hides it). null: the limit twstorm runs with. At least ${MIN_SERVER_OPEN_FILES}.`,
+      ),
     readyTimeout: duration(1)
       .prefault('10s')
       .describe(`With command: how long to wait for the server to listen on \`port\` before giving up (exit 1 with its last output lines). ${DURATION_HINT}`),
@@ -184,6 +194,9 @@ const clientSchema = z
     readDelay: duration()
       .prefault(0)
       .describe(`Wait this long after connecting before reading the response (a slow reader leaves the server's data unsent). ${DURATION_HINT}`),
+    idleTimeout: duration(1, L.MAX_WAIT_MS)
+      .prefault('10s')
+      .describe(`How long a connection may wait for the server (its response, or after the client's FIN the server's FIN) before the client gives up: ETIMEDOUT in that phase, then close(). Against a server that never closes (close.server never) every connection ends this way. ${DURATION_HINT}`),
   })
   .prefault({})
   .describe('How the client makes its connections.');
@@ -562,6 +575,17 @@ export const scenarioSchema = z
       if (env.isolation === 'host') labProblem(['faults'], 'faults are applied inside the run\'s own namespace, never on the host: set environment.isolation netns or auto', env.isolation);
       if (env.topology === 'routed') labProblem(['faults'], 'faults are not yet applied in a routed lab: use environment.topology loopback', env.topology);
       if (s.target !== null) labProblem(['faults'], 'faults need the bundled or own server in the run\'s namespace, not an external target', s.target.text);
+    }
+    if (s.close.server === 'never' && s.close.first !== 'client') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['close', 'server'],
+        message: 'close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes)',
+        input: s.close.server,
+      });
+    }
+    if (s.server.command !== null && s.server.maxOpenFiles !== null) {
+      problem(['server', 'maxOpenFiles'], 'server.maxOpenFiles limits the bundled server; with server.command, set the limit in your command (prlimit --nofile=N:N …)');
     }
     if (s.server.command !== null && s.server.restart !== null) {
       problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');

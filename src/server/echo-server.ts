@@ -1,30 +1,34 @@
 // The bundled TCP echo server. It reads the request, answers, and then closes the way the
 // close policy says, because which side sends the first FIN decides where TIME_WAIT lands
 // (RFC 793 §3.5: the active closer passes through TIME_WAIT, the passive one through
-// CLOSE_WAIT → LAST_ACK).
+// CLOSE_WAIT → LAST_ACK). Mode "never" is the broken server: it reads the client's FIN and never
+// closes, so each socket stays in CLOSE_WAIT with its descriptor until the server stops.
 import net from 'node:net';
 import { lingerClose } from '../sockets/index.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
 import { createEngineEchoServer } from '../engine/server-engine.js';
 import { loadRawSockets } from '../sockets/raw.js';
-import type { CloseFirst, CloseMode } from '../scenario/close-semantics.js';
+import type { CloseFirst, CloseMode, ServerCloseMode } from '../scenario/close-semantics.js';
 import type { BundledServer, LingerStats, ServerStats } from './stats.js';
 
-export type { BundledServer, LingerStats, ServerStats, CloseFirst, CloseMode };
+export type { BundledServer, LingerStats, ServerStats, CloseFirst, CloseMode, ServerCloseMode };
 
 export interface EchoServerConfig extends ListenOptions {
   requestBytes: number;
   responseBytes: number;
   close: {
     first: CloseFirst;
-    /** How this server closes its side. */
-    mode: CloseMode;
+    /** How this server closes its side ("never": it leaks the socket after the client's FIN). */
+    mode: ServerCloseMode;
     /** Wait after the reply before closing, when the server closes first (or both do). */
     delayMs: number;
     /** SO_LINGER seconds for mode 'linger'. */
     lingerSeconds: number;
   };
-  /** Sockets idle this long are destroyed, so a client that never closes cannot pin the server. */
+  /**
+   * Sockets idle this long are destroyed, so a client that never closes cannot pin the server.
+   * Not in mode "never": the leak must last until the server stops.
+   */
   idleTimeoutMs: number;
 }
 
@@ -87,6 +91,8 @@ export function createNetEchoServer(config: EchoServerConfig): BundledServer {
 
     const closeNow = (): void => {
       if (closing || socket.destroyed) return;
+      // The leak: EOF was read and close() is never called; the socket stays in CLOSE_WAIT.
+      if (mode === 'never') return;
       closing = true;
       if (mode === 'rst') {
         // SO_LINGER {1, 0}: the kernel sends RST and skips TIME_WAIT (tcp_close → tcp_disconnect).
@@ -135,7 +141,7 @@ export function createNetEchoServer(config: EchoServerConfig): BundledServer {
       stats.open--;
       sockets.delete(socket);
     });
-    socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
+    if (mode !== 'never') socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
     if (config.requestBytes === 0) reply();
   });
 

@@ -50,7 +50,7 @@ const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 export async function startServerProcess(config: ServerConfig, timeoutMs = 10_000, enter: readonly string[] = []): Promise<ServerProcess> {
   // SIGKILL when this process dies: the server has nothing to save, and an orphan would keep
   // its ports (and the namespace) alive. See environment/parent-death.ts.
-  const [command, ...args] = withParentDeathSignal([...enter, process.execPath, ...process.execArgv, CHILD], 'KILL');
+  const [command, ...args] = withParentDeathSignal([...enter, ...openFileLimit(config.maxOpenFiles), process.execPath, ...process.execArgv, CHILD], 'KILL');
   const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   let stopping = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -123,6 +123,14 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
     await exited;
     throw err;
   }
+}
+
+/**
+ * server.maxOpenFiles: util-linux's prlimit sets RLIMIT_NOFILE (soft and hard: Node raises its
+ * soft limit to the hard one at start-up) and execs node in place, like setpriv and nsenter.
+ */
+function openFileLimit(n: number | null | undefined): string[] {
+  return n === null || n === undefined ? [] : ['prlimit', `--nofile=${n}:${n}`, '--'];
 }
 
 function nextMessage(child: ChildProcess, timeoutMs: number, request: () => void): Promise<FromServer> {

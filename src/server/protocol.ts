@@ -3,8 +3,8 @@ import type { EchoServerConfig, ServerStats } from './echo-server.js';
 import type { HttpServerConfig } from './http-server.js';
 import type { RestartOutcome } from './restart.js';
 
-/** Which bundled server the child runs. */
-export type ServerConfig = (EchoServerConfig & { kind: 'echo' }) | (HttpServerConfig & { kind: 'http' });
+/** Which bundled server the child runs; `maxOpenFiles` is the child's RLIMIT_NOFILE (null: inherited). */
+export type ServerConfig = ((EchoServerConfig & { kind: 'echo' }) | (HttpServerConfig & { kind: 'http' })) & { maxOpenFiles?: number | null };
 
 export type ToServer =
   | { type: 'start'; config: ServerConfig }

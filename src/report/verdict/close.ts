@@ -6,6 +6,7 @@ import { timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 import { expectationWords, isHttp } from './words.js';
+import { closeWaitSentence } from './close-wait.js';
 
 /** Who sends the first FIN in an HTTP run, in words, from the client mode and the server policy. */
 function httpCloserWords(result: RunResult): string {
@@ -45,15 +46,17 @@ export function closerFinding(result: RunResult): Finding {
     };
   }
   const close = result.scenario.close;
-  const mode = (m: typeof close.client): string =>
-    m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : 'FIN';
+  const mode = (m: typeof close.server): string =>
+    m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : m === 'never' ? 'no close() at all' : 'FIN';
   const asked =
     close.first === 'both'
       ? `both sides close at once (client ${mode(close.client)}, server ${mode(close.server)})`
       : `the ${close.first} close first with ${mode(firstCloserMode(close))}` +
         (close[close.first === 'client' ? 'server' : 'client'] === 'rst'
           ? ` and the ${close.first === 'client' ? 'server' : 'client'} answer with RST`
-          : '');
+          : close.server === 'never'
+            ? ' and the server never close its side (it reads the FIN and leaks the socket)'
+            : '');
   const expectation = expectationWords(timeWaitLanding(result.scenario));
   return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
 }
@@ -81,6 +84,8 @@ export function closeSentence(result: RunResult): string {
   const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
   const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
   const side = timeWaitSide(tw);
+  const leak = closeWaitSentence(result);
+  if (side === 'none' && leak !== null) return `${capital(closer)}${how}; ${leak}`;
   if (side === 'none') {
     const rsts = summary.kernel['TcpOutRsts'] ?? 0;
     return (

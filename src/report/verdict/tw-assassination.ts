@@ -7,6 +7,7 @@
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
 import { int } from '../../util/format.js';
+import { timeWaitLanding } from '../../scenario/close-semantics.js';
 import type { Finding } from './types.js';
 
 /** TIME_WAIT sockets that vanished before their time; null when the run cannot tell. */
@@ -17,7 +18,13 @@ export function killedTimeWait(result: RunResult): number | null {
   const lastMs = census[census.length - 1];
   // After 60 s TIME_WAIT ends on its own; the balance is only meaningful before that.
   if (made === undefined || made === 0 || lastMs === undefined || lastMs >= TIME_WAIT_SECONDS * 1000) return null;
-  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - result.summary.timeWait.end;
+  // No TIME_WAIT expected and none seen: what TcpExtTW counted were orphaned FIN_WAIT2 sockets
+  // (close-wait-leak), which die on the peer's data or RST without any assassination.
+  if (result.summary.timeWait.peak === 0 && timeWaitLanding(result.scenario).side === 'none') return null;
+  // TcpExtTW also counts orphaned FIN_WAIT2 sockets (tcp_time_wait(sk, TCP_FIN_WAIT2, …) makes
+  // the same timewait socket): those still in the census at the end are not kills either.
+  const finWait2 = (side: 'client' | 'server'): number => result.series.census[side]['FIN_WAIT2']?.at(-1) ?? 0;
+  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - result.summary.timeWait.end - finWait2('client') - finWait2('server');
   return gone > 0 ? gone : null;
 }
 

@@ -6,6 +6,7 @@ export type FindingRule =
   | 'closer'
   | 'requests'
   | 'time-wait'
+  | 'close-wait'
   | 'ports'
   | 'errors'
   | 'restart'
@@ -27,6 +28,7 @@ export interface Finding {
 
 export type ChangeRule =
   | 'reuseaddr-listener'
+  | 'close-on-eof'
   | 'widen-port-range'
   | 'server-closes-first'
   | 'keep-alive'

@@ -12,6 +12,7 @@ export const percent = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 :
 
 /** "so TIME_WAIT is expected on the client", from where the close policy puts it. */
 export function expectationWords(landing: TimeWaitLanding): string {
+  if (landing.closeWait !== null) return `so no TIME_WAIT is expected: the ${landing.closeWait}'s sockets stay in CLOSE_WAIT and the peer's in FIN_WAIT2`;
   if (landing.side === 'none') return 'so no TIME_WAIT is expected, RSTs instead';
   if (landing.race) return 'so the FINs race and TIME_WAIT may land on either side, or both';
   if (landing.side === 'both') return 'so TIME_WAIT is expected on both sides';
