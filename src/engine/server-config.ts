@@ -2,10 +2,12 @@
 import type { EpollLayout } from '../sockets/raw.js';
 import type { CloseFirst, ServerCloseMode } from '../server/echo-server.js';
 
-/** Int32 control slots: listener-list generation, acks, stop, then the listener fds. */
+/** Int32 control slots: listener-list generation, acks, stop, the fd-limit lock, then the listener fds. */
 export const SRV_CTL_GEN = 0;
 export const SRV_CTL_ACK = 1;
 export const SRV_CTL_STOP = 2;
+/** Out of descriptors (EMFILE): 0 no, 1 yes, 2 yes and one thread is refusing (the lock). */
+export const SRV_CTL_AT_LIMIT = 3;
 /** [count, fd0, fd1, …] */
 export const SRV_CTL_LISTENERS = 4;
 export const SRV_MAX_LISTENERS = 256;

@@ -32,6 +32,7 @@ import {
   SRV_CLOSED_FIN,
   SRV_CLOSED_RST,
   SRV_CTL_ACK,
+  SRV_CTL_AT_LIMIT,
   SRV_CTL_GEN,
   SRV_CTL_LISTENERS,
   SRV_CTL_STOP,
@@ -265,12 +266,14 @@ function acceptFrom(index: number, now: number): void {
   const lfd = listeners[index];
   if (lfd === undefined) return;
   for (let i = 0; i < 64; i++) {
+    if (Atomics.load(ctl, SRV_CTL_AT_LIMIT) !== 0) return acceptAtLimit(lfd, index, now);
     const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const errno = raw.errno();
       if (errno === EMFILE || errno === ENFILE) {
-        if (refuseOne(lfd, errno, now)) continue;
-        return;
+        limitErrno = errno;
+        Atomics.compareExchange(ctl, SRV_CTL_AT_LIMIT, 0, 1);
+        return acceptAtLimit(lfd, index, now);
       }
       if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) countErrno(errno);
       return;
@@ -279,14 +282,16 @@ function acceptFrom(index: number, now: number): void {
   }
 }
 
-// Out of descriptors (EMFILE, or ENFILE system-wide), the connection stays in the accept queue
-// and the listener stays readable: retrying would spin, and the client would wait unanswered.
-// This does what libuv does for every Node server (uv__emfile_trick): give up a spare
-// descriptor, accept the connection, close it at once, take the spare back. The close is an
-// RST (SO_LINGER {1, 0}) so it leaves no TIME_WAIT; each refused connection counts once under
-// its errno. When the spare cannot be had (another thread took the freed slot), the listeners
-// rest for a moment, as nginx pauses accept() after EMFILE.
+// Out of descriptors (EMFILE, or ENFILE system-wide), a connection stays in the accept queue and
+// the listener stays readable: retrying would spin, and the client would wait unanswered. This
+// does what libuv does for every Node server (uv__emfile_trick): give up a spare descriptor,
+// accept the connection, close it at once, take the spare back. The close is an RST
+// (SO_LINGER {1, 0}) so it leaves no TIME_WAIT; each refused connection counts once under its
+// errno. While the process is at its limit, threads accept one at a time (SRV_CTL_AT_LIMIT), so
+// no thread's plain accept() takes the slot another thread's spare just freed. A thread left
+// without a spare rests its listeners for a moment (nginx pauses accept() after EMFILE too).
 let spare = openSpare();
+let limitErrno = EMFILE;
 let restingUntil = 0;
 const REST_MS = 50;
 
@@ -295,24 +300,44 @@ function openSpare(): number {
   return raw.eventfd(0, EPOLL_CLOEXEC);
 }
 
-/** Takes one connection off the queue and resets it; false when none could be taken. */
-function refuseOne(lfd: number, errno: number, now: number): boolean {
-  if (spare < 0) spare = openSpare();
-  if (spare < 0) {
-    rest(now);
-    return false;
+function acceptAtLimit(lfd: number, index: number, now: number): void {
+  for (;;) {
+    const seen = Atomics.compareExchange(ctl, SRV_CTL_AT_LIMIT, 1, 2);
+    if (seen === 1) break;
+    if (seen === 0) return; // another thread found a free descriptor: back to plain accepts
+    Atomics.wait(ctl, SRV_CTL_AT_LIMIT, 2, 5);
   }
-  raw.close(spare);
-  const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  const acceptErrno = fd < 0 ? raw.errno() : 0;
-  if (fd >= 0) {
-    countErrno(errno);
-    raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, RST_LINGER, 8);
-    raw.close(fd);
+  let atLimit = true;
+  try {
+    for (let i = 0; i < 64; i++) {
+      if (spare < 0) spare = openSpare();
+      if (spare < 0) {
+        rest(now);
+        return;
+      }
+      raw.close(spare);
+      const fd = raw.accept4(lfd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const acceptErrno = fd < 0 ? raw.errno() : 0;
+      spare = openSpare();
+      if (fd < 0) {
+        if (acceptErrno !== ERRNO.EAGAIN && acceptErrno !== ERRNO.EINTR && acceptErrno !== EMFILE && acceptErrno !== ENFILE) countErrno(acceptErrno);
+        return;
+      }
+      if (spare >= 0) {
+        // Two descriptors were free: the process is no longer at its limit; keep this one.
+        atLimit = false;
+        accepted(fd, index, now);
+        return;
+      }
+      countErrno(limitErrno);
+      raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, RST_LINGER, 8);
+      raw.close(fd);
+      spare = openSpare();
+    }
+  } finally {
+    Atomics.store(ctl, SRV_CTL_AT_LIMIT, atLimit ? 1 : 0);
+    Atomics.notify(ctl, SRV_CTL_AT_LIMIT);
   }
-  spare = openSpare();
-  if (fd < 0 && acceptErrno !== ERRNO.EAGAIN && acceptErrno !== ERRNO.EINTR) rest(now);
-  return fd >= 0;
 }
 
 function rest(now: number): void {

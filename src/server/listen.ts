@@ -120,8 +120,11 @@ export function serveWithListeners(
     },
     stats: () => ({ ...stats(), ...(listening ? { acceptedPerListener: [...listening.acceptedPerListener] } : {}) }),
     close: async () => {
+      // Resolves once every held socket is closed (its 'close' event), so the stats sent after
+      // close() count them out — a server that leaked thousands (close.server never) included.
+      const closed = [...sockets].map((socket) => (socket.closed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()))));
       for (const socket of sockets) socket.destroy();
-      await listening?.close();
+      await Promise.all([...closed, listening?.close()]);
     },
   };
 }
