@@ -5,7 +5,7 @@
 // runs a few of the combinations for real, each in its own namespace, and asks the kernel (ss).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, parseScenario, type Scenario } from '../../src/scenario/index.js';
+import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, parseScenario, SERVER_CLOSE_MODES, type Scenario } from '../../src/scenario/index.js';
 import { landedAsPredicted, timeWaitLanding, type TimeWaitSide } from '../../src/scenario/close-semantics.js';
 import { timeWaitSide } from '../../src/result/figures.js';
 import { runInNetns } from '../helpers/netns.js';
@@ -45,6 +45,16 @@ const TCP: Array<[string, string, string, TimeWaitSide]> = [
   ['both', 'linger', 'linger', 'both'],
 ];
 
+// Server mode "never" (close-wait-leak): the server reads the client's FIN and never closes, so
+// nobody reaches TIME_WAIT — CLOSE_WAIT on the server, orphaned FIN_WAIT2 on the client, which
+// holds its port for tcp_fin_timeout. Only with the client first (the schema refuses the rest);
+// a client RST leaves the server nothing to leak. Measured: test/server/close-wait-leak.test.ts.
+const NEVER: Array<[string, string, TimeWaitSide, 'server' | null]> = [
+  ['client', 'fin', 'none', 'server'],
+  ['client', 'linger', 'none', 'server'],
+  ['client', 'rst', 'none', null],
+];
+
 // client mode, server policy, maxRequestsPerConnection → side, race. keepalive honours
 // Connection: close (RFC 7230 §6.6) while undici closes after such a response too: a race.
 const HTTP: Array<[string, string, number, TimeWaitSide, boolean]> = [];
@@ -75,7 +85,24 @@ describe('close semantics: where TIME_WAIT lands', () => {
       assert.equal(landing.side, side, `close ${first}/${client}/${server}`);
       assert.equal(landing.race, false);
       assert.equal(landing.clientHoldsPorts, side === 'client' || side === 'both');
+      assert.equal(landing.closeWait, null);
     }
+  });
+
+  it('tcp, server "never": CLOSE_WAIT on the server, the client\'s port held by FIN_WAIT2, no TIME_WAIT', () => {
+    assert.deepEqual(SERVER_CLOSE_MODES.filter((m) => !(CLOSE_MODES as readonly string[]).includes(m)), ['never']);
+    assert.equal(NEVER.length, CLOSE_MODES.length);
+    for (const [first, client, side, closeWait] of NEVER) {
+      const landing = timeWaitLanding(scenario({ close: { first, client, server: 'never' } }));
+      assert.equal(landing.side, side, `close ${first}/${client}/never`);
+      assert.equal(landing.race, false);
+      assert.equal(landing.closeWait, closeWait, `close ${first}/${client}/never: CLOSE_WAIT`);
+      assert.equal(landing.clientHoldsPorts, closeWait !== null, `close ${first}/${client}/never: ports held`);
+    }
+    for (const first of ['server', 'both']) {
+      assert.throws(() => scenario({ close: { first, server: 'never' } }), /close\.server "never" .* needs close\.first: client/);
+    }
+    assert.throws(() => scenario({ close: { client: 'never' } }), /close\.client/);
   });
 
   it('http: client mode × server policy × request limit; close.* is ignored', () => {

@@ -47,7 +47,7 @@ export function closeWaitLeaks(result: RunResult): CloseWaitLeak[] {
 /** Connections the server's kernel completed that its application never accepted (EMFILE under Node, where libuv hides it). */
 function unaccepted(result: RunResult): number {
   const passive = result.summary.kernel['TcpPassiveOpens'];
-  if (passive === undefined || result.scenario.target !== null) return 0;
+  if (passive === undefined || (result.scenario.target ?? null) !== null) return 0;
   return Math.max(0, passive - result.server.stats.accepted);
 }
 
