@@ -79,7 +79,7 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
   const biggestStorm = Math.max(
     0,
     ...scenarios
-      .filter((s) => (s.protocol === 'http' ? timeWaitLoad(s).timeWait : s.close.client === 'fin' || s.close.server === 'fin'))
+      .filter((s) => timeWaitLoad(s).timeWait)
       .map((s) => timeWaitLoad(s).connections),
   );
   const machine = [

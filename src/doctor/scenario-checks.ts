@@ -55,6 +55,12 @@ export function fdNeed(scenario: Scenario): FdNeed {
             because: openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`,
           };
     if (inFlight > best.inFlight) best = { inFlight, need: inFlight + FD_HEADROOM, because };
+    // A server that never closes (close-wait-leak) holds a descriptor for every connection it
+    // accepts until the run ends, unless the scenario gives it a limit of its own on purpose.
+    const leaked = s.protocol === 'tcp' && s.close.server === 'never' && s.server.maxOpenFiles === null && s.server.command === null && s.target === null;
+    if (leaked && s.connections > best.inFlight) {
+      best = { inFlight: s.connections, need: s.connections + FD_HEADROOM, because: `close.server never: the server holds all ${int(s.connections)} connections` };
+    }
   }
   return best;
 }

@@ -85,7 +85,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // Who holds TIME_WAIT, asked of the one module that decides it; the model's "rst" is "none".
   const landing = timeWaitLanding(scenario);
   const closer: Closer = landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
-  const where = landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
+  const where = landing.closeWait !== null ? `nowhere (CLOSE_WAIT on the ${landing.closeWait}, FIN_WAIT2 on its peer)` : landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
   sources['closer'] =
     scenario.protocol === 'http'
       ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${where}`
@@ -97,6 +97,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
   }
   if (scenario.protocol === 'http' && scenario.http.policy === 'rst') {
     notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
+  } else if (landing.closeWait !== null) {
+    notes.push(
+      'the server never closes (close.server never): no TIME_WAIT, but each client port stays held by an orphaned FIN_WAIT2 for net.ipv4.tcp_fin_timeout and each server socket in CLOSE_WAIT holds a descriptor; the model counts TIME_WAIT only and does not follow either',
+    );
   } else if (landing.side === 'none') {
     notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
   }
