@@ -84,7 +84,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
 
   // Who holds TIME_WAIT, asked of the one module that decides it; the model's "rst" is "none".
   const landing = timeWaitLanding(scenario);
-  const closer: Closer = landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
+  // A server that never closes leaves no TIME_WAIT, but the client's orphaned FIN_WAIT2 holds
+  // each port for tcp_fin_timeout (60 s by default) just as TIME_WAIT would: for ports, a client closer.
+  const closer: Closer = landing.closeWait !== null ? 'client' : landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
   const where = landing.closeWait !== null ? `nowhere (CLOSE_WAIT on the ${landing.closeWait}, FIN_WAIT2 on its peer)` : landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
   sources['closer'] =
     scenario.protocol === 'http'
@@ -99,7 +101,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
   } else if (landing.closeWait !== null) {
     notes.push(
-      'the server never closes (close.server never): no TIME_WAIT, but each client port stays held by an orphaned FIN_WAIT2 for net.ipv4.tcp_fin_timeout and each server socket in CLOSE_WAIT holds a descriptor; the model counts TIME_WAIT only and does not follow either',
+      'the server never closes (close.server never): no TIME_WAIT, but each client port stays held by an orphaned FIN_WAIT2 for net.ipv4.tcp_fin_timeout (60 s by default), as TIME_WAIT would hold it, so the model counts those as the client\'s TIME_WAIT (the census shows them as FIN_WAIT2: the measured TIME_WAIT is 0); each server socket in CLOSE_WAIT holds a descriptor, which the model does not follow',
     );
   } else if (landing.side === 'none') {
     notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
