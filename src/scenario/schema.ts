@@ -151,7 +151,7 @@ const serverSchema = z
       .nullable()
       .default(null)
       .describe(
-        `The bundled server process's open-file limit (RLIMIT_NOFILE, soft and hard, set with prlimit(1) as it starts); Node and the server's threads use about 30 of them, every connection it holds one more. Past it accept() fails with EMFILE: the server resets that connection (as libuv does) and counts it in its errors (the native engine; under Node's net, libuv hides it). null: the limit twstorm runs with. At least ${MIN_SERVER_OPEN_FILES}.`,
+        `The bundled server process's open-file limit (RLIMIT_NOFILE, soft and hard, set with prlimit(1) as it starts); Node and the server's threads use about 30 of them (with a limit the native engine runs at most one thread per 32), every connection it holds one more. Past it accept() fails with EMFILE: the server resets that connection (as libuv does) and counts it in its errors (the native engine; under Node's net, libuv hides it). null: the limit twstorm runs with. At least ${MIN_SERVER_OPEN_FILES}.`,
       ),
     readyTimeout: duration(1)
       .prefault('10s')

@@ -4,6 +4,7 @@
 // CLOSE_WAIT → LAST_ACK). Mode "never" is the broken server: it reads the client's FIN and never
 // closes, so each socket stays in CLOSE_WAIT with its descriptor until the server stops.
 import net from 'node:net';
+import os from 'node:os';
 import { lingerClose } from '../sockets/index.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
 import { createEngineEchoServer } from '../engine/server-engine.js';
@@ -30,6 +31,8 @@ export interface EchoServerConfig extends ListenOptions {
    * Not in mode "never": the leak must last until the server stops.
    */
   idleTimeoutMs: number;
+  /** The process's RLIMIT_NOFILE when the scenario sets one (server.maxOpenFiles), else absent/null. */
+  maxOpenFiles?: number | null;
 }
 
 /**
@@ -65,7 +68,16 @@ function buildResponse(request: Buffer, size: number): Buffer {
  * =off, no koffi). Same exchange, close policies, listeners and counts either way.
  */
 export function createEchoServer(config: EchoServerConfig): BundledServer {
-  return loadRawSockets().ok ? createEngineEchoServer(config) : createNetEchoServer(config);
+  return loadRawSockets().ok ? createEngineEchoServer(config, engineThreads(config.maxOpenFiles)) : createNetEchoServer(config);
+}
+
+/**
+ * One engine thread per CPU, but under a small open-file limit each thread's own descriptors
+ * (its event loop, epoll set, spare) would eat the limit meant for connections, and on a many-core
+ * machine stop the server from starting at all: then at most one thread per 32 descriptors.
+ */
+export function engineThreads(maxOpenFiles: number | null | undefined, cpus = os.availableParallelism()): number {
+  return maxOpenFiles === null || maxOpenFiles === undefined ? cpus : Math.max(1, Math.min(cpus, Math.floor(maxOpenFiles / 32)));
 }
 
 /** The echo server on Node's `net`: one event loop, libuv sockets. */

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runNodeInNetns, SCENARIOS, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
 import type { RunResult } from '../../src/result/model.js';
+import { engineThreads } from '../../src/server/echo-server.js';
 
 const HARNESS = fileURLToPath(new URL('../helpers/netns-run.js', import.meta.url));
 
@@ -32,6 +33,15 @@ function censusAtEnd(result: RunResult): { closeWait: number; finWait2: number; 
     timeWait: last(census.client['TIME_WAIT']) + last(census.server['TIME_WAIT']),
   };
 }
+
+describe('the server under its own fd limit', () => {
+  it('runs at most one engine thread per 32 descriptors, so a many-core machine still starts it', () => {
+    assert.equal(engineThreads(null, 64), 64);
+    assert.equal(engineThreads(256, 64), 8);
+    assert.equal(engineThreads(256, 2), 2);
+    assert.equal(engineThreads(64, 64), 2);
+  });
+});
 
 for (const engine of ['native', 'net'] as const) {
   describe(`close-wait-leak, ${engine} engine`, () => {
