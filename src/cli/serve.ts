@@ -2,10 +2,10 @@
 // foreground, for pointing other tools at (nc, curl, wrk, ab). It runs on the host network (no
 // namespace): it is for what you bring to it.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { createEchoServer, type BundledServer, type CloseFirst, type CloseMode, type ServerStats } from '../server/echo-server.js';
+import { createEchoServer, type BundledServer, type CloseFirst, type ServerCloseMode, type ServerStats } from '../server/echo-server.js';
 import { ServerStartError } from '../server/process.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
-import { HTTP_POLICIES, parseDuration } from '../scenario/index.js';
+import { HTTP_POLICIES, SERVER_CLOSE_MODES, parseDuration } from '../scenario/index.js';
 import { PLAIN_LISTEN } from '../server/listen.js';
 
 interface ServeArgs {
@@ -19,7 +19,7 @@ interface ServeArgs {
   host: string;
   port: number;
   'close-first': CloseFirst;
-  'close-mode': CloseMode;
+  'close-mode': ServerCloseMode;
   'linger-seconds': number;
   delay: string;
   request: number;
@@ -55,9 +55,9 @@ export const serveCommand = {
         describe: 'Who closes first: client (server waits for the FIN), server (closes after replying), both',
       })
       .option('close-mode', {
-        choices: ['fin', 'rst', 'linger'] as const,
+        choices: SERVER_CLOSE_MODES,
         default: 'fin' as const,
-        describe: 'How the server closes: fin (graceful), rst (SO_LINGER 0) or linger (SO_LINGER --linger-seconds)',
+        describe: 'How the server closes: fin (graceful), rst (SO_LINGER 0), linger (SO_LINGER --linger-seconds) or never (the leak: sockets stay in CLOSE_WAIT; needs --close-first client)',
       })
       .option('linger-seconds', { type: 'number', default: 1, describe: 'SO_LINGER seconds for --close-mode linger' })
       .option('delay', { type: 'string', default: '0ms', describe: 'Wait after replying before the server closes first' })
@@ -84,7 +84,9 @@ export const serveCommand = {
       argv,
       (port) =>
         `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
-        `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.`,
+        (argv.closeMode === 'never'
+          ? 'the server never closes (its sockets stay in CLOSE_WAIT). Ctrl-C to stop.'
+          : `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.`),
       (s, errors) => `accepted ${s.accepted}, replied ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
     );
   },
@@ -150,6 +152,8 @@ function checkServeArgs(argv: Record<string, unknown>): true | string {
     const v = argv[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return `--${name} must be a whole number >= 0, got ${String(v)}`;
   }
+  // A server that never closes can only wait for the client's FIN: closing first would be a close.
+  if (argv['close-mode'] === 'never' && argv['close-first'] !== 'client') return '--close-mode never needs --close-first client: a server that never closes cannot close first';
   const port = argv['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0 to 65535, got ${String(port)}`;
   for (const name of ['delay', 'keep-alive-timeout', 'service-delay']) {
