@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mannWhitneyGreaterP, mannWhitneyU, median, smallestP } from '../../src/compare/stats.js';
 import { compareResults, judge } from '../../src/compare/compare.js';
-import { specOf } from '../../src/compare/metrics.js';
+import { DEFAULT_METRICS, HTTP_METRICS, specOf } from '../../src/compare/metrics.js';
 import type { LoadedResult } from '../../src/compare/load.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
@@ -102,5 +102,43 @@ describe('the decision rules', () => {
     const two = (file: string): LoadedResult[] => [1, 2].map((i) => ({ file: `${file}${i}`, result: makeResult() }));
     const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: two('b'), current: two('c') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
     assert.ok(report.scenarios[0]!.noise.some((n) => /cannot reach 99% confidence/.test(n)), report.scenarios[0]!.noise.join('\n'));
+  });
+
+  it('a service delay hidden in a CPU-bound closed loop is caught by the fastest request, not the median', () => {
+    // Five runs a side of the long test's scenario under a neighbour's load (2026-12-01): a 5 ms
+    // service delay left the request p50 and requests/s inside the spread of identical runs
+    // (queueing for a core dominates), but raised every run's minimum by the full delay.
+    const sets = {
+      base: { min: [2.15, 1.54, 1.82, 1.57, 2.2], p50: [6.47, 12.48, 11.63, 8.44, 6.86], rate: [668.5, 509.9, 405.4, 699.9, 909.2] },
+      delayed: { min: [5.04, 5.22, 5.6, 5.86, 5.47], p50: [9.75, 10.25, 10.9, 10.39, 13.38], rate: [726.4, 564.1, 484.4, 557.3, 349.3] },
+    };
+    const side = (name: 'base' | 'delayed'): LoadedResult[] =>
+      sets[name].min.map((min, i) => ({
+        file: `${name}${i}`,
+        result: makeHttpResult((r) => {
+          r.summary.latencyMs.firstByte = { ...r.summary.latencyMs.firstByte, min, p50: sets[name].p50[i]! };
+          r.summary.requests!.ratePerSec = sets[name].rate[i]!;
+        }),
+      }));
+    const report = compareResults('b', 'c', { pairs: [{ name: 'h', baseline: side('base'), current: side('delayed') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    const status = (metric: string): string | undefined => report.scenarios[0]!.metrics.find((m) => m.metric === metric)?.status;
+    assert.equal(status('summary.latencyMs.firstByte.p50'), 'unchanged');
+    assert.equal(status('summary.requests.ratePerSec'), 'unchanged');
+    assert.equal(status('summary.latencyMs.firstByte.min'), 'regression');
+    assert.equal(report.failed, true);
+    // The same numbers with the sides swapped: faster, never a failure.
+    const back = compareResults('c', 'b', { pairs: [{ name: 'h', baseline: side('delayed'), current: side('base') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    assert.equal(back.failed, false);
+  });
+
+  it('the minimum is judged where a server-side wait lands (first byte, total), not on the kernel handshakes', () => {
+    for (const list of [DEFAULT_METRICS, HTTP_METRICS]) {
+      assert.ok(list.includes('summary.latencyMs.firstByte.min'));
+      assert.ok(list.includes('summary.latencyMs.total.min'));
+      assert.ok(!list.includes('summary.latencyMs.connect.min'));
+      assert.ok(!list.includes('summary.latencyMs.close.min'));
+    }
+    assert.equal(specOf('summary.latencyMs.firstByte.min').kind, 'latency');
+    assert.equal(specOf('summary.latencyMs.firstByte.min').better, 'lower');
   });
 });
