@@ -30,7 +30,7 @@ describe('compare renderers show the spread and the reason', () => {
     const text = renderCompareTerminal(repeated());
     assert.match(text, /^spread {2}\(5 vs 5 runs; 1 regression\)$/m);
     const row = text.split('\n').find((l) => l.includes('connections.ratePerSec'))!;
-    assert.match(row, /2,000 \(1,900–2,100\)\s+1,400 \(1,300–1,500\)\s+-30\.0%\s+REGRESSION\s+beyond 10% and clear of the noise \(p = 0\.004\)/);
+    assert.match(row, /2,000 \(1,900–2,100\)\s+1,400 \(1,300–1,500\)\s+-30\.0%\s+REGRESSION\s+every current run more than 10% below every baseline run \(p = 0\.004\)/);
     // A count the repeats agree on shows one figure, and what it was held to.
     assert.match(text, /timeWait\.peak\s+1,000\s+1,000\s+0\.0%\s+the same$/m);
   });
@@ -59,7 +59,7 @@ describe('compare renderers show the spread and the reason', () => {
   it('Markdown and JUnit carry the spread and the p-value of a regression', () => {
     const report = repeated();
     const md = renderCompareMarkdown(report);
-    assert.match(md, /\| spread \| connections\.ratePerSec \| 2,000 \(1,900–2,100\) \| 1,400 \(1,300–1,500\) \| -30\.0% \| ❌ regression \| beyond 10% and clear of the noise \(p = 0\.004\) \|/);
+    assert.match(md, /\| spread \| connections\.ratePerSec \| 2,000 \(1,900–2,100\) \| 1,400 \(1,300–1,500\) \| -30\.0% \| ❌ regression \| every current run more than 10% below every baseline run \(p = 0\.004\) \|/);
     const junit = parseXml(renderCompareJunit(report));
     const rate = junit.children[0]!.children.find((c) => c.attributes['name'] === 'connections.ratePerSec')!;
     const failure = rate.children.find((c) => c.name === 'failure')!;

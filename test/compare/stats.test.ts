@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mannWhitneyGreaterP, mannWhitneyU, median, smallestP } from '../../src/compare/stats.js';
-import { compareResults, judge } from '../../src/compare/compare.js';
+import { compareResults, gapBeyond, judge } from '../../src/compare/compare.js';
 import { DEFAULT_METRICS, HTTP_METRICS, specOf } from '../../src/compare/metrics.js';
 import type { LoadedResult } from '../../src/compare/load.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
@@ -53,6 +53,29 @@ describe('the decision rules', () => {
     assert.equal(judge(spec, [10, 10.1, 10.2, 10.3, 10.4], [10.6, 10.7, 10.8, 10.9, 11], J).status, 'unchanged');
     // Faster: an improvement, never a failure.
     assert.equal(judge(spec, [14, 15, 16, 14.5, 15.5], [10, 11, 12, 10.5, 11.5], J).status, 'improvement');
+  });
+
+  it('a whole set moved by a drift of the runner\'s load is not a regression: the nearest runs must be beyond the tolerance', () => {
+    const rate = specOf('summary.requests.ratePerSec');
+    // Consecutive identical sets while a neighbour's load rose: every current run but one below
+    // every baseline run (p = 2/252), medians -27 %, but the nearest runs nearly touch.
+    const drift = judge(rate, [330, 341, 360, 420, 300], [249, 240, 310, 270, 228], J);
+    assert.equal(drift.pValue, 0.0079);
+    assert.equal(drift.status, 'unchanged');
+    assert.match(drift.reason, /nearest runs are within 10%/);
+    // Fully separated but the nearest runs 3 % apart: still a drift-sized gap, not a finding.
+    assert.equal(judge(rate, [330, 341, 360, 420, 310], [249, 240, 300, 270, 228], J).status, 'unchanged');
+    // The slowest baseline run more than 10 % above the fastest current one: a regression.
+    const real = judge(rate, [330, 341, 360, 420, 310], [249, 240, 275, 270, 228], J);
+    assert.equal(real.status, 'regression');
+    assert.match(real.reason, /every current run more than 10% below every baseline run/);
+  });
+
+  it('gapBeyond: the nearest runs, in percent of the baseline\'s', () => {
+    assert.equal(gapBeyond([1, 2], [3, 4], true), 50);
+    assert.equal(gapBeyond([10, 12], [8, 9], false), 10);
+    assert.ok(gapBeyond([1, 3], [2, 4], true) < 0);
+    assert.equal(gapBeyond([0, 0], [1, 2], true), Infinity);
   });
 
   it('with one run a side there is no noise estimate: the wider single-run tolerance applies', () => {
