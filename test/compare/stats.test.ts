@@ -154,6 +154,42 @@ describe('the decision rules', () => {
     assert.equal(back.failed, false);
   });
 
+  it('throughput and percentiles that moved with the runner\'s load, the fastest request not, are not regressions', () => {
+    // Two consecutive sets of identical runs measured under a neighbour's load (2026-12-01,
+    // load average 28): the first in a quiet minute, the second not. Every run apart in
+    // requests/s and p90, by far more than the tolerance; the fastest request the same.
+    const runs = (name: string, rate: number[], p90: number[], min: number[]): LoadedResult[] =>
+      rate.map((rps, i) => ({
+        file: `${name}${i}`,
+        result: makeHttpResult((r) => {
+          r.summary.requests!.ratePerSec = rps;
+          r.summary.latencyMs.firstByte = { ...r.summary.latencyMs.firstByte, min: min[i]!, p90: p90[i]! };
+          r.summary.latencyMs.total = { ...r.summary.latencyMs.total, min: min[i]! + 0.05, p90: p90[i]! + 0.05 };
+        }),
+      }));
+    const quiet = runs('q', [794.9, 620, 468.9, 811.4, 448.2], [12.95, 24.94, 38.66, 19.95, 26.72], [1.98, 1.61, 1.63, 2.25, 2.77]);
+    const busy = runs('b', [184.8, 240.1, 162, 267, 260.3], [119.1, 74.62, 90.56, 57.66, 72.51], [2.27, 2.05, 2.72, 2.41, 1.39]);
+    const pairs = (b: LoadedResult[], c: LoadedResult[]) => ({ pairs: [{ name: 'h', baseline: b, current: c }], missing: [], added: [] });
+    const options = { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] };
+    const drift = compareResults('q', 'b', pairs(quiet, busy), options);
+    const rate = drift.scenarios[0]!.metrics.find((m) => m.metric === 'summary.requests.ratePerSec')!;
+    assert.equal(rate.status, 'unchanged');
+    assert.match(rate.reason, /moved with the runner's load: every current run more than 10% below every baseline run .*, but the fastest request \(latencyMs\.firstByte\.min\) did not/);
+    assert.equal(drift.scenarios[0]!.metrics.find((m) => m.metric === 'summary.latencyMs.firstByte.p90')!.status, 'unchanged');
+    assert.equal(drift.failed, false);
+    // The same figures when the code made every request slower: the fastest request moved too,
+    // so the throughput and the percentiles count.
+    const slower = runs('s', [184.8, 240.1, 162, 267, 260.3], [119.1, 74.62, 90.56, 57.66, 72.51], [4.27, 4.05, 4.72, 4.41, 3.39]);
+    const real = compareResults('q', 's', pairs(quiet, slower), options);
+    const statusOf = (metric: string) => real.scenarios[0]!.metrics.find((m) => m.metric === metric)!;
+    assert.equal(statusOf('summary.latencyMs.firstByte.min').status, 'regression');
+    assert.equal(statusOf('summary.requests.ratePerSec').status, 'regression');
+    assert.match(statusOf('summary.latencyMs.firstByte.p90').reason, /the fastest request moved too \(latencyMs\.firstByte\.min\)/);
+    // Without repeats there is no drift to tell apart: the single-run tolerance decides alone.
+    const single = compareResults('q', 'b', pairs(quiet.slice(0, 1), busy.slice(0, 1)), options);
+    assert.equal(single.scenarios[0]!.metrics.find((m) => m.metric === 'summary.requests.ratePerSec')!.status, 'regression');
+  });
+
   it('the minimum is judged where a server-side wait lands (first byte, total), not on the kernel handshakes', () => {
     for (const list of [DEFAULT_METRICS, HTTP_METRICS]) {
       assert.ok(list.includes('summary.latencyMs.firstByte.min'));
