@@ -1,4 +1,4 @@
-// The compare gate measured on real runs (not part of `npm test`: it takes most of an hour on
+// The compare gate measured on real runs (not part of `npm test`: it takes about half an hour on
 // a busy 2-core machine; run it with `npm run build && node --test dist/test/long/compare-gate.long.js`,
 // or `.ci/run --long`; TWSTORM_GATE_SETS=4 for a reduced version).
 //
@@ -10,7 +10,8 @@
 //    baselines): all 20 must report a regression (EADDRNOTAVAIL, a count);
 //  - 5 sets where the server answers 5 ms later → 20 compares (each against four baselines):
 //    all 20 must report a regression, and the first-byte minimum must be among the findings
-//    (the figure that carries a service delay through a CPU-bound closed loop: metrics.ts);
+//    (the figure that carries a service delay through a CPU-bound closed loop: metrics.ts;
+//    requests/s and the percentiles move with the neighbours' load instead: compare.ts);
 //  - 5 sets with the half range and tcp_tw_reuse 1, each against four of the half-range sets
 //    (tcp_tw_reuse 0) → 20 compares of tcp_tw_reuse 1 → 0: every baseline run must have reused
 //    TIME_WAIT ports (TcpExtTWRecycled > 0) and no current run, and all 20 must report the
