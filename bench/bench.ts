@@ -30,6 +30,8 @@ const ENGINE = fileURLToPath(new URL('./engine-churn.js', import.meta.url));
 const WRK = fileURLToPath(new URL('./wrk-http.js', import.meta.url));
 const WRK_NGINX = fileURLToPath(new URL('./wrk-nginx.js', import.meta.url));
 const PEER_UNDICI = fileURLToPath(new URL('./peer-undici.js', import.meta.url));
+const RAW_NGINX = fileURLToPath(new URL('./raw-http-nginx.js', import.meta.url));
+const UNDICI_CPU = fileURLToPath(new URL('./undici-reset-cpu.js', import.meta.url));
 /** undici runs at a fraction of the raw rate: fewer requests keep its lines to seconds. */
 const UNDICI_REQUESTS = Number(process.env['BENCH_UNDICI_REQUESTS'] ?? 20000);
 const C_SOURCES = fileURLToPath(new URL('../../bench/c/', import.meta.url));
@@ -103,6 +105,18 @@ async function engineAgainstC(server: string, mode: Mode, threads: number, obser
   if (r.engine !== 'native') throw new Error(`the native engine did not run (${r.engine})`);
   return { rate: r.ratePerSec, cpu: r.cpuMsPer1000 };
 }
+
+/** A client's CPU per 1,000 requests (user + system, and user alone), from the run with the median total. */
+interface CpuFigure {
+  cpuMsPer1000: number;
+  userMsPer1000: number;
+}
+async function medianCpu(measure: () => Promise<CpuFigure>): Promise<CpuFigure> {
+  const xs: CpuFigure[] = [];
+  for (let i = 0; i < ROUNDS; i++) xs.push(await measure());
+  return [...xs].sort((a, b) => a.cpuMsPer1000 - b.cpuMsPer1000)[Math.floor(xs.length / 2)]!;
+}
+const cpuText = (f: CpuFigure): string => `${f.cpuMsPer1000.toFixed(1)} ms (user ${f.userMsPer1000.toFixed(1)})`;
 
 async function medianOf(measure: () => Promise<number>): Promise<number> {
   const xs: number[] = [];
@@ -227,6 +241,11 @@ out('');
     });
     const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
     out(`HTTP Connection: close, nginx: twstorm http.client raw ${fmt(rawNginx)} req/s vs wrk ${fmt(w)} req/s (${(rawNginx / w).toFixed(2)}×, target ≥ 1.0×)`);
+    // The clients alone against nginx (bench/raw-http-nginx.ts): CPU per request, which other
+    // load on the machine moves far less than the rates above.
+    const ours = await medianCpu(async () => lastJson<CpuFigure>(await inNetns(process.execPath, [RAW_NGINX, 'twstorm', String(CONNECTIONS), String(CONCURRENCY), String(CPUS)])));
+    const theirs = await medianCpu(async () => lastJson<CpuFigure>(await inNetns(process.execPath, [RAW_NGINX, 'wrk', '5', String(CONCURRENCY), String(CPUS)])));
+    out(`  client CPU per 1,000 requests against nginx: twstorm engine ${cpuText(ours)} vs wrk ${cpuText(theirs)}`);
   }
 }
 {
@@ -246,6 +265,15 @@ out('');
   });
   const bare = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER_UNDICI, String(UNDICI_REQUESTS), String(CONCURRENCY)])).ratePerSec);
   out(`undici reset: twstorm run http-client-reset ${fmt(ours)} req/s vs a bare undici loop ${fmt(bare)} req/s (${(ours / bare).toFixed(2)}×, target ≥ 0.9×)`);
+  // The two clients' own CPU per request (bench/undici-reset-cpu.ts), interleaved.
+  const figures: Record<'twstorm' | 'bare', CpuFigure[]> = { twstorm: [], bare: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const who of ['twstorm', 'bare'] as const) {
+      figures[who].push(lastJson<CpuFigure>(await inNetns(process.execPath, [UNDICI_CPU, who, String(UNDICI_REQUESTS), String(CONCURRENCY)])));
+    }
+  }
+  const mid = (xs: CpuFigure[]): CpuFigure => [...xs].sort((a, b) => a.cpuMsPer1000 - b.cpuMsPer1000)[Math.floor(xs.length / 2)]!;
+  out(`  client CPU per 1,000 requests: twstorm's undici driver ${cpuText(mid(figures.twstorm))} vs the bare loop ${cpuText(mid(figures.bare))}`);
 }
 const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
 const whole = await medianOf(async () => (await twstormRun('fin')).rate);

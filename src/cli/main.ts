@@ -2,29 +2,33 @@
 // First, before anything slow loads: signals (interrupt.ts) and closed pipes (closed-pipe.ts).
 import './interrupt.js';
 import './closed-pipe.js';
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ScenarioError } from '../scenario/index.js';
-import { RunError } from '../run/run-scenario.js';
-import { SysctlError } from '../environment/sysctl.js';
-import { ServerProcessError, ServerStartError } from '../server/process.js';
-import { EnvironmentError } from '../environment/namespace.js';
-import { OutDirError } from '../run/out-dir.js';
 import { closest } from './suggest.js';
-import { SocketFeatureError } from '../sockets/index.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
-import { insideCommand } from './inside.js';
-import { listCommand } from './list.js';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { compareCommand } from './compare.js';
-import { planCommand } from './plan.js';
-import { reportCommand } from './report.js';
-import { statesCommand } from './states.js';
-import { doctorCommand } from './doctor.js';
-import { mergeCommand } from './merge.js';
 import { say } from '../report/say.js';
+
+// Each command's module loads the machinery it runs (the scenario schema, undici, the report
+// renderers, the engine…), so the CLI loads only the command the command line names: `twstorm
+// list` or the run process inside a namespace (`__inside`) does not pay for every other one.
+// All of them load only when no command is named (top-level help, a typo, completion) or for
+// --help and --version, so those read exactly as before.
+type Command = CommandModule<any, any>;
+const LOADERS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand as Command,
+  list: async () => (await import('./list.js')).listCommand as Command,
+  serve: async () => (await import('./serve.js')).serveCommand as Command,
+  compare: async () => (await import('./compare.js')).compareCommand as Command,
+  plan: async () => (await import('./plan.js')).planCommand as Command,
+  report: async () => (await import('./report.js')).reportCommand as Command,
+  states: async () => (await import('./states.js')).statesCommand as Command,
+  doctor: async () => (await import('./doctor.js')).doctorCommand as Command,
+  merge: async () => (await import('./merge.js')).mergeCommand as Command,
+  __inside: async () => (await import('./inside.js')).insideCommand as Command,
+};
+/** The commands a user is offered, in the order messages list them. */
+const COMMAND_NAMES = ['run', 'list', 'serve', 'compare', 'merge', 'plan', 'report', 'states', 'doctor'];
 
 const EPILOGUE = `Exit codes:
   0    success
@@ -38,7 +42,19 @@ const EPILOGUE = `Exit codes:
 Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherwise), so the
 host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md and docs/.`;
 
-function fail(err: unknown): never {
+async function fail(err: unknown): Promise<never> {
+  // The error classes load with the code that throws them: by the time one is caught here its
+  // module is loaded, and importing it again costs nothing.
+  const [{ ScenarioError }, { RunError }, { SysctlError }, { ServerProcessError, ServerStartError }, { EnvironmentError }, { OutDirError }, { SocketFeatureError }] =
+    await Promise.all([
+      import('../scenario/index.js'),
+      import('../run/run-scenario.js'),
+      import('../environment/sysctl.js'),
+      import('../server/process.js'),
+      import('../environment/namespace.js'),
+      import('../run/out-dir.js'),
+      import('../sockets/index.js'),
+    ]);
   if (err instanceof ScenarioError) {
     for (const problem of err.problems) say(`${problem}`);
     process.exit(EXIT.USAGE);
@@ -59,8 +75,12 @@ function fail(err: unknown): never {
   process.exit(EXIT.RUN_FAILED);
 }
 
-const COMMANDS = [runCommand, listCommand, serveCommand, compareCommand, mergeCommand, planCommand, reportCommand, statesCommand, doctorCommand];
-const COMMAND_NAMES = COMMANDS.map((c) => c.command.split(' ')[0]!);
+const args = hideBin(process.argv);
+const named = args.find((a) => !a.startsWith('-'));
+const everything = named === undefined || !(named in LOADERS) || args.some((a) => a === '--help' || a === '-h' || a === '--version');
+const loaded = new Map<string, Command>();
+for (const [name, load] of Object.entries(LOADERS)) if (everything || name === named) loaded.set(name, await load());
+
 
 /**
  * A usage error is one line, a "did you mean" when a near name exists, and where to read more —
@@ -92,28 +112,21 @@ function usageError(message: string, knownOptions: string[], command: string | u
   }
   const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message);
   if (missing && command) {
-    const usage = COMMANDS.find((c) => c.command.split(' ')[0] === command)?.command ?? command;
+    const declared = loaded.get(command)?.command;
+    const usage = typeof declared === 'string' ? declared : command;
     line = `${command} needs ${usage.split(' ').slice(1).join(' ')}; got ${missing[1]} argument${missing[1] === '1' ? '' : 's'}`;
   }
   say(`${line} (see "${helpFor}")`);
   process.exit(EXIT.USAGE);
 }
 
-const cli = yargs(hideBin(process.argv));
+const cli = yargs(args);
+// Registered in LOADERS' order: the order `twstorm --help` lists them in.
+for (const command of loaded.values()) cli.command(command);
 try {
   await cli
     .scriptName('twstorm')
     .version(VERSION)
-    .command(runCommand)
-    .command(listCommand)
-    .command(serveCommand)
-    .command(compareCommand)
-    .command(planCommand)
-    .command(reportCommand)
-    .command(statesCommand)
-    .command(doctorCommand)
-    .command(mergeCommand)
-    .command(insideCommand)
     .completion('completion', 'Print a shell completion script (bash, zsh): twstorm completion >> ~/.bashrc')
     .demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`)
     .recommendCommands()
@@ -132,5 +145,5 @@ try {
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .parseAsync();
 } catch (err) {
-  fail(err);
+  await fail(err);
 }

@@ -1,13 +1,16 @@
 // `twstorm states`: parse, call, print. The work is in src/states/.
+// Two ways in, one behaviour: yargs (main.ts, for help and anything unusual) and the lean entry
+// (states-entry.ts, util.parseArgs, no yargs). Both end in runStates(). Only what every
+// invocation needs is imported here; the census, the netns re-exec and the duration parser load
+// when the command runs, so the rest of the CLI does not pay for them either.
+import { parseArgs } from 'node:util';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { parseDuration } from '../scenario/duration.js';
-import { NETNS_ENTERED_ENV, NetnsError, reexecInNetns, resolveNetns } from '../environment/enter-netns.js';
-import { GROUP_BYS, STATE_NAMES, renderCensus, takeCensus, watchStates, type GroupBy } from '../states/index.js';
-import type { TcpStateName } from '../observe/tcp-table.js';
+import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
+import { GROUP_BYS, type GroupBy } from '../states/types.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../report/say.js';
 
-interface StatesArgs {
+export interface StatesArgs {
   by?: GroupBy;
   state: string;
   top: number;
@@ -17,6 +20,9 @@ interface StatesArgs {
   netns?: string;
 }
 
+/** The options' defaults, for both parsers. */
+export const STATES_DEFAULTS = { state: 'TIME_WAIT', top: 10, json: false } as const;
+
 /** "time-wait", "TIME_WAIT", "time_wait" → TIME_WAIT; "all" stays. */
 export function parseStateName(text: string): TcpStateName | 'all' | undefined {
   const upper = text.trim().toUpperCase().replaceAll('-', '_');
@@ -25,9 +31,128 @@ export function parseStateName(text: string): TcpStateName | 'all' | undefined {
   return (STATE_NAMES as readonly string[]).includes(upper) ? (upper as TcpStateName) : undefined;
 }
 
+const WHOLE = /^\d+$/;
+
+/**
+ * The lean entry's parser: the arguments after `states`, read with node:util's parseArgs. It
+ * takes only the plain forms (each option at most once, `--top`/`--count` a whole number, `--by`
+ * one of GROUP_BYS, no positionals, no `--no-…`, no `--json=…`) and answers null for anything
+ * else — help, a typo, a bad value, a repeated option — so that yargs (main.ts) reads it and
+ * every usage error and default comes out exactly as `twstorm states --help` documents it.
+ */
+export function parseStatesArgvLean(argv: readonly string[]): StatesArgs | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+      options: {
+        by: { type: 'string' },
+        state: { type: 'string' },
+        top: { type: 'string' },
+        watch: { type: 'string' },
+        count: { type: 'string' },
+        json: { type: 'boolean' },
+        netns: { type: 'string' },
+      },
+    });
+  } catch {
+    return null;
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || seen.has(token.name)) return null;
+    seen.add(token.name);
+  }
+  const { by, state, top, watch, count, json, netns } = parsed.values;
+  if (by !== undefined && !(GROUP_BYS as readonly string[]).includes(by)) return null;
+  if ((top !== undefined && !WHOLE.test(top)) || (count !== undefined && !WHOLE.test(count))) return null;
+  return {
+    state: state ?? STATES_DEFAULTS.state,
+    top: top === undefined ? STATES_DEFAULTS.top : Number(top),
+    json: json ?? STATES_DEFAULTS.json,
+    ...(by !== undefined ? { by: by as GroupBy } : {}),
+    ...(watch !== undefined ? { watch } : {}),
+    ...(count !== undefined ? { count: Number(count) } : {}),
+    ...(netns !== undefined ? { netns } : {}),
+  };
+}
+
 function usage(message: string): void {
   say(`${message}`);
   process.exitCode = EXIT.USAGE;
+}
+
+/** The command itself, whichever parser read the command line. Sets process.exitCode. */
+export async function runStates(args: StatesArgs): Promise<void> {
+  if (args.netns !== undefined) {
+    const { NETNS_ENTERED_ENV, NetnsError, reexecInNetns, resolveNetns } = await import('../environment/enter-netns.js');
+    try {
+      if (process.env[NETNS_ENTERED_ENV] === undefined) {
+        const target = resolveNetns(args.netns);
+        if (!target.alreadyInside) {
+          process.exitCode = await reexecInNetns(target, process.argv.slice(2));
+          return;
+        }
+      }
+    } catch (err) {
+      if (err instanceof NetnsError) {
+        say(`${err.message}`);
+        process.exitCode = err.usage ? EXIT.USAGE : EXIT.RUN_FAILED;
+        return;
+      }
+      throw err;
+    }
+  }
+  const state = parseStateName(args.state);
+  if (state === undefined) return usage(`--state ${args.state}: expected one of ${STATE_NAMES.join(', ')} or all`);
+  const top = Math.floor(args.top);
+  if (!Number.isFinite(top) || top < 1) return usage(`--top ${args.top}: expected a whole number of at least 1`);
+  const title = args.netns !== undefined ? `TCP sockets in network namespace ${args.netns}` : 'TCP sockets in this network namespace';
+  const options = { state, top, ...(args.by ? { by: args.by } : {}) };
+
+  if (args.watch === undefined) {
+    const { takeCensus } = await import('../states/census.js');
+    const snap = await takeCensus(options);
+    if (args.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
+    else {
+      // The text renderer formats numbers with Intl (ICU data, tens of ms to load): text only.
+      const { renderCensus } = await import('../states/render.js');
+      process.stdout.write(`${renderCensus(snap, undefined, title)}\n`);
+    }
+    return;
+  }
+  const { parseDuration } = await import('../scenario/duration.js');
+  let intervalMs: number;
+  try {
+    intervalMs = args.watch === '' ? 1000 : parseDuration(args.watch);
+  } catch {
+    return usage(`--watch ${args.watch}: expected an interval like 500ms or 2s`);
+  }
+  if (!(intervalMs >= 50)) return usage(`--watch ${args.watch}: the interval must be at least 50ms (each refresh reads the whole socket table)`);
+  const count = args.count ?? Infinity;
+  if (!(count >= 1)) return usage(`--count ${args.count}: expected a whole number of at least 1`);
+  const { watchStates } = await import('../states/watch.js');
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await watchStates({
+      ...options,
+      intervalMs,
+      count,
+      mode: args.json ? 'json' : process.stdout.isTTY ? 'tty' : 'lines',
+      signal: abort.signal,
+      write: (text) => process.stdout.write(text),
+      title,
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
 
 export const statesCommand = {
@@ -38,16 +163,16 @@ export const statesCommand = {
       .option('by', { choices: GROUP_BYS, describe: 'Group the sockets in --state by this key, top N' })
       .option('state', {
         type: 'string',
-        default: 'TIME_WAIT',
+        default: STATES_DEFAULTS.state,
         describe: `State that --by looks at: ${STATE_NAMES.filter((s) => s !== 'NEW_SYN_RECV').join(', ')} or all`,
       })
-      .option('top', { type: 'number', default: 10, describe: 'How many groups and destinations to show' })
+      .option('top', { type: 'number', default: STATES_DEFAULTS.top, describe: 'How many groups and destinations to show' })
       .option('watch', {
         type: 'string',
         describe: 'Refresh every interval (default 1s): in place on a terminal, one line per refresh when piped',
       })
       .option('count', { type: 'number', describe: 'With --watch: stop after this many refreshes' })
-      .option('json', { type: 'boolean', default: false, describe: 'JSON (with --watch: one document per line)' })
+      .option('json', { type: 'boolean', default: STATES_DEFAULTS.json, describe: 'JSON (with --watch: one document per line)' })
       .option('netns', {
         type: 'string',
         describe: 'Look inside another network namespace: a name from "ip netns list" or a PID (root)',
@@ -57,62 +182,5 @@ export const statesCommand = {
       .example('$0 states --by process --state ESTABLISHED', '')
       .example('$0 states --watch 500ms', 'live, with rates')
       .example('sudo $0 states --netns 4242 --json', ''),
-  handler: async (argv: ArgumentsCamelCase<StatesArgs>): Promise<void> => {
-    try {
-      const entered = process.env[NETNS_ENTERED_ENV];
-      if (argv.netns !== undefined && entered === undefined) {
-        const target = resolveNetns(argv.netns);
-        if (!target.alreadyInside) {
-          process.exitCode = await reexecInNetns(target, process.argv.slice(2));
-          return;
-        }
-      }
-      const state = parseStateName(argv.state);
-      if (state === undefined) return usage(`--state ${argv.state}: expected one of ${STATE_NAMES.join(', ')} or all`);
-      const top = Math.floor(argv.top);
-      if (!Number.isFinite(top) || top < 1) return usage(`--top ${argv.top}: expected a whole number of at least 1`);
-      const title = argv.netns !== undefined ? `TCP sockets in network namespace ${argv.netns}` : 'TCP sockets in this network namespace';
-      const options = { state, top, ...(argv.by ? { by: argv.by } : {}) };
-
-      if (argv.watch === undefined) {
-        const snap = await takeCensus(options);
-        process.stdout.write(argv.json ? `${JSON.stringify(snap, null, 1)}\n` : `${renderCensus(snap, undefined, title)}\n`);
-        return;
-      }
-      let intervalMs: number;
-      try {
-        intervalMs = argv.watch === '' ? 1000 : parseDuration(argv.watch);
-      } catch {
-        return usage(`--watch ${argv.watch}: expected an interval like 500ms or 2s`);
-      }
-      if (!(intervalMs >= 50)) return usage(`--watch ${argv.watch}: the interval must be at least 50ms (each refresh reads the whole socket table)`);
-      const count = argv.count ?? Infinity;
-      if (!(count >= 1)) return usage(`--count ${argv.count}: expected a whole number of at least 1`);
-      const abort = new AbortController();
-      const stop = (): void => abort.abort();
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      try {
-        await watchStates({
-          ...options,
-          intervalMs,
-          count,
-          mode: argv.json ? 'json' : process.stdout.isTTY ? 'tty' : 'lines',
-          signal: abort.signal,
-          write: (text) => process.stdout.write(text),
-          title,
-        });
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    } catch (err) {
-      if (err instanceof NetnsError) {
-        say(`${err.message}`);
-        process.exitCode = err.usage ? EXIT.USAGE : EXIT.RUN_FAILED;
-        return;
-      }
-      throw err;
-    }
-  },
+  handler: (argv: ArgumentsCamelCase<StatesArgs>): Promise<void> => runStates(argv),
 };

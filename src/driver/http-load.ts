@@ -64,8 +64,8 @@ function trackingConnector(
       established.on('error', (socketErr: unknown) => {
         if (findErrno(socketErr)) failed = true;
       });
+      // (`live` forgets the socket in the listener below: the same socket object.)
       established.once('close', () => {
-        live.delete(established);
         stats.ports.released();
         stats.bytesSent += established.bytesWritten;
         stats.bytesReceived += established.bytesRead;
@@ -104,19 +104,22 @@ export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: C
   const pool =
     plan.client === 'agent-per-request' ? undefined : new Pool(origin, { ...clientOptions, connections: plan.poolConnections });
 
-  const launch = async (intendedStartMs: number) => {
-    if (pool) return runHttpRequest(pool, spec, stats, clock, intendedStartMs, connectErrors);
-    // The "agent per request" bug: a fresh client has no connection to reuse, so every
-    // request pays a connect and leaves its port behind in TIME_WAIT once the client closes.
-    const client = new Client(origin, clientOptions);
-    perRequest.add(client);
-    try {
-      return await runHttpRequest(client, spec, stats, clock, intendedStartMs, connectErrors);
-    } finally {
-      await closeDispatcher(client);
-      perRequest.delete(client);
-    }
-  };
+  // The pool's launch is runHttpRequest itself: no wrapping async function (and its promise)
+  // per request.
+  const launch = pool
+    ? (intendedStartMs: number) => runHttpRequest(pool, spec, stats, clock, intendedStartMs, connectErrors)
+    : async (intendedStartMs: number) => {
+        // The "agent per request" bug: a fresh client has no connection to reuse, so every
+        // request pays a connect and leaves its port behind in TIME_WAIT once the client closes.
+        const client = new Client(origin, clientOptions);
+        perRequest.add(client);
+        try {
+          return await runHttpRequest(client, spec, stats, clock, intendedStartMs, connectErrors);
+        } finally {
+          await closeDispatcher(client);
+          perRequest.delete(client);
+        }
+      };
 
   try {
     const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {

@@ -152,6 +152,9 @@ export async function closedLoop(
   const limit = pLimit(Math.max(1, concurrency));
   const backoff = new Backoff();
   const running = new Set<Promise<void>>();
+  // Flat: a finished task wakes the loop directly. Promise.race(running) would add a reaction
+  // to every running task on each call, so each one settling ran ~concurrency of them.
+  let slotFreed: (() => void) | null = null;
   let started = 0;
   while (started < bounds.count && !bounds.signal.aborted && clock() < bounds.deadlineMs) {
     const allowed = flat ? concurrency : concurrencyAt(ramp, clock() - origin);
@@ -159,7 +162,7 @@ export async function closedLoop(
     // would cost memory and make a Ctrl-C wait for them to drain.
     if (limit.activeCount + limit.pendingCount >= allowed) {
       if (flat) {
-        await Promise.race(running);
+        await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
       }
       // Ramping: wake on a finished connection, or when the ramp allows one more.
@@ -185,7 +188,11 @@ export async function closedLoop(
       const outcome = await launch(clock());
       if (outcome.ok) backoff.succeeded();
       else if (outcome.phase === 'connect') backoff.failed(outcome.code, clock());
-    }).finally(() => running.delete(task));
+    }).finally(() => {
+      running.delete(task);
+      slotFreed?.();
+      slotFreed = null;
+    });
     running.add(task);
   }
   await Promise.all(running);

@@ -27,7 +27,56 @@ export const NEED_MORE = -1;
 export const MALFORMED = -2;
 
 const MAX_HEADER_BYTES = 64 * 1024;
-const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+
+/** Where the header section's CRLFCRLF starts in buf[from, to), or -1. */
+function headEnd(buf: Buffer, from: number, to: number): number {
+  for (let i = from; i + 3 < to; i++) {
+    if (buf[i + 3] === LF && buf[i + 2] === CR && buf[i + 1] === LF && buf[i] === CR) return i;
+  }
+  return -1;
+}
+
+/** The start of the CRLF that ends the line at `from`, or `to`. */
+function lineEnd(buf: Buffer, from: number, to: number): number {
+  for (let i = from; i + 1 < to; i++) if (buf[i] === CR && buf[i + 1] === LF) return i;
+  return to;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+const H_OTHER = 0;
+const H_CONTENT_LENGTH = 1;
+const H_TRANSFER_ENCODING = 2;
+const H_CONNECTION = 3;
+const HEADER_NAMES: ReadonlyArray<readonly [number, Buffer]> = [
+  [H_CONTENT_LENGTH, Buffer.from('content-length')],
+  [H_TRANSFER_ENCODING, Buffer.from('transfer-encoding')],
+  [H_CONNECTION, Buffer.from('connection')],
+];
+
+/** What String.prototype.trim() removes, within latin1 (TAB, LF, VT, FF, CR, SP, NBSP). */
+const isTrimmed = (c: number): boolean => (c >= 9 && c <= 13) || c === 32 || c === 160;
+
+/** Which of the three framing headers the name buf[from, to) is, trimmed and ASCII case-folded. */
+function nameOf(buf: Buffer, from: number, to: number): number {
+  while (from < to && isTrimmed(buf[from]!)) from++;
+  while (to > from && isTrimmed(buf[to - 1]!)) to--;
+  for (const [id, name] of HEADER_NAMES) {
+    if (to - from !== name.length) continue;
+    let i = 0;
+    while (i < name.length) {
+      const c = buf[from + i]!;
+      if ((c >= 65 && c <= 90 ? c + 32 : c) !== name[i]) break;
+      i++;
+    }
+    if (i === name.length) return id;
+  }
+  return H_OTHER;
+}
 
 export class ResponseReader {
   private readonly phase: Uint8Array;
@@ -35,7 +84,8 @@ export class ResponseReader {
   private readonly remaining: Float64Array;
   private readonly statusCode: Uint16Array;
   private readonly closeAfter: Uint8Array;
-  private readonly partial = new Map<number, Buffer>();
+  /** A header section split over reads, per slot (rare: a response's head fits one read). */
+  private readonly partial: Array<Buffer | undefined>;
   /** Why the last feed() answered MALFORMED. */
   problem = '';
 
@@ -45,6 +95,7 @@ export class ResponseReader {
     this.remaining = new Float64Array(slots);
     this.statusCode = new Uint16Array(slots);
     this.closeAfter = new Uint8Array(slots);
+    this.partial = new Array<Buffer | undefined>(slots).fill(undefined);
   }
 
   /** A new response is expected on `slot`. */
@@ -52,7 +103,7 @@ export class ResponseReader {
     this.phase[slot] = HEADERS;
     this.statusCode[slot] = 0;
     this.closeAfter[slot] = 0;
-    this.partial.delete(slot);
+    this.partial[slot] = undefined;
   }
 
   status(slot: number): number {
@@ -67,7 +118,7 @@ export class ResponseReader {
     return this.phase[slot] === BODY_EOF;
   }
   inHeaders(slot: number): boolean {
-    return this.phase[slot] === HEADERS && !this.partial.has(slot);
+    return this.phase[slot] === HEADERS && this.partial[slot] === undefined;
   }
 
   /**
@@ -78,33 +129,30 @@ export class ResponseReader {
   feed(slot: number, buf: Buffer, start: number, end: number): number {
     let i = start;
     if (this.phase[slot] === HEADERS) {
-      const held = this.partial.get(slot);
-      let head: Buffer;
-      let bodyStart: number;
+      const held = this.partial[slot];
+      let parsed: number;
       if (held === undefined) {
-        const at = buf.indexOf(CRLFCRLF, start);
-        if (at < 0 || at + 4 > end) {
-          this.partial.set(slot, Buffer.from(buf.subarray(start, end)));
+        const at = headEnd(buf, start, end);
+        if (at < 0) {
+          this.partial[slot] = Buffer.from(buf.subarray(start, end));
           return NEED_MORE;
         }
-        head = buf.subarray(start, at);
-        bodyStart = at + 4;
+        parsed = this.parseHead(slot, buf, start, at);
+        i = at + 4;
       } else {
         const joined = Buffer.concat([held, buf.subarray(start, end)]);
-        const at = joined.indexOf(CRLFCRLF);
+        const at = headEnd(joined, 0, joined.length);
         if (at < 0) {
           if (joined.length > MAX_HEADER_BYTES) return this.malformed(`a header section over ${MAX_HEADER_BYTES} bytes`);
-          this.partial.set(slot, joined);
+          this.partial[slot] = joined;
           return NEED_MORE;
         }
-        this.partial.delete(slot);
-        head = joined.subarray(0, at);
+        this.partial[slot] = undefined;
+        parsed = this.parseHead(slot, joined, 0, at);
         // The bytes of this read past the header section: the joined offset minus what was held.
-        bodyStart = start + (at + 4 - held.length);
+        i = start + (at + 4 - held.length);
       }
-      const parsed = this.parseHead(slot, head.toString('latin1'));
       if (parsed !== 0) return parsed;
-      i = bodyStart;
       if ((this.phase[slot] as number) === DONE) return i - start;
     }
     switch (this.phase[slot]) {
@@ -130,27 +178,47 @@ export class ResponseReader {
     return MALFORMED;
   }
 
-  /** Status line and the three headers that decide framing; 0 when fine. */
-  private parseHead(slot: number, head: string): number {
-    const lines = head.split('\r\n');
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
-    if (!m) return this.malformed(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`);
-    const status = Number(m[2]);
+  /**
+   * Status line and the three headers that decide framing, read from the bytes of the header
+   * section buf[from, to) (without its final CRLFCRLF); 0 when fine. Lines end at CRLF. Only
+   * the values of the three headers become strings: a load generator reads a head per request,
+   * and splitting, trimming and lower-casing every line was most of its per-request JS.
+   */
+  private parseHead(slot: number, buf: Buffer, from: number, to: number): number {
+    const statusEnd = lineEnd(buf, from, to);
+    // "HTTP/1.x NNN": the version and the three status digits; the reason phrase is ignored.
+    if (
+      statusEnd - from < 12 ||
+      buf[from] !== 72 || buf[from + 1] !== 84 || buf[from + 2] !== 84 || buf[from + 3] !== 80 || // HTTP
+      buf[from + 4] !== 47 || buf[from + 5] !== 49 || buf[from + 6] !== 46 || // /1.
+      (buf[from + 7] !== 48 && buf[from + 7] !== 49) || buf[from + 8] !== 32 ||
+      !isDigit(buf[from + 9]!) || !isDigit(buf[from + 10]!) || !isDigit(buf[from + 11]!)
+    ) {
+      const line = buf.toString('latin1', from, statusEnd);
+      return this.malformed(`not an HTTP/1.x status line: ${JSON.stringify(line.slice(0, 40))}`);
+    }
+    const http10 = buf[from + 7] === 48;
+    const status = (buf[from + 9]! - 48) * 100 + (buf[from + 10]! - 48) * 10 + (buf[from + 11]! - 48);
     this.statusCode[slot] = status;
     let length = -1;
     let chunked = false;
-    let connection = m[1] === '0' ? 'close' : '';
-    for (let l = 1; l < lines.length; l++) {
-      const line = lines[l]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'transfer-encoding') chunked = value.split(',').at(-1)!.trim() === 'chunked';
-      else if (name === 'connection') connection = value;
+    let connection = http10 ? 'close' : '';
+    for (let line = statusEnd + 2; line < to; ) {
+      const stop = lineEnd(buf, line, to);
+      let colon = line;
+      while (colon < stop && buf[colon] !== COLON) colon++;
+      if (colon > line && colon < stop) {
+        const header = nameOf(buf, line, colon);
+        if (header !== H_OTHER) {
+          const value = buf.toString('latin1', colon + 1, stop).trim().toLowerCase();
+          if (header === H_CONTENT_LENGTH) length = Number(value);
+          else if (header === H_TRANSFER_ENCODING) chunked = value.split(',').at(-1)!.trim() === 'chunked';
+          else connection = value;
+        }
+      }
+      line = stop + 2;
     }
-    this.closeAfter[slot] = /(^|,)\s*close\s*(,|$)/.test(connection) || (m[1] === '0' && !connection.includes('keep-alive')) ? 1 : 0;
+    this.closeAfter[slot] = /(^|,)\s*close\s*(,|$)/.test(connection) || (http10 && !connection.includes('keep-alive')) ? 1 : 0;
     if ((status >= 100 && status < 200) || status === 204 || status === 304) {
       this.phase[slot] = DONE;
     } else if (chunked) {

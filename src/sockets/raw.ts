@@ -48,10 +48,13 @@ export const writeU32 = (buf: Buffer, value: number, offset: number): void => {
 
 /** A struct epoll_event for epoll_ctl: the event bits and a 32-bit tag in the low half of data. */
 export function encodeEpollEvent(layout: EpollLayout, events: number, tag: number, into = Buffer.alloc(layout.eventSize)): Buffer {
-  into.fill(0);
+  // Every word written (no fill(): this runs once per connection): the events, any padding
+  // before data (the 16-byte layout), and data's two halves.
   writeU32(into, events, 0);
+  if (layout.dataOffset === 8) writeU32(into, 0, 4);
   // data is a u64 in host order: on little-endian the low 32 bits come first.
-  writeU32(into, tag, layout.dataOffset + (LE ? 0 : 4));
+  writeU32(into, LE ? tag : 0, layout.dataOffset);
+  writeU32(into, LE ? 0 : tag, layout.dataOffset + 4);
   return into;
 }
 export function epollTag(layout: EpollLayout, events: Buffer, index: number): number {

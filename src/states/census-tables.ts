@@ -82,9 +82,17 @@ export function censusFromTables(
   let dests = new Int32Array(capacity);
   let sources = new Int32Array(capacity);
   let n = 0;
-  const destIndex = new Map<string, number>();
-  const destKeys: string[] = [];
+  // Destinations keyed by address text, then port: no key string is built per socket. A table
+  // holds few distinct addresses and the dump hands out the same string for the same address,
+  // so the last one seen answers most lookups by reference.
+  const destByAddress = new Map<string, Map<number, number>>();
+  const destAddresses: string[] = [];
+  const destPorts: number[] = [];
+  let lastRemote: string | undefined;
+  let lastRemotePorts: Map<number, number> | undefined;
   const sourceIndex = new Map<string, number>();
+  let lastSource: string | undefined;
+  let lastSourceIndex = -1;
 
   const groupCounts = new Map<string | number, number>();
   let matched = 0;
@@ -112,19 +120,31 @@ export function censusFromTables(
           dests = grow(dests, (s) => new Int32Array(s));
           sources = grow(sources, (s) => new Int32Array(s));
         }
-        const destKey = `${row.remoteAddressHex()}:${row.remotePort}`;
-        let d = destIndex.get(destKey);
+        const remote = row.remoteAddressHex();
+        if (remote !== lastRemote) {
+          lastRemote = remote;
+          lastRemotePorts = destByAddress.get(remote);
+          if (lastRemotePorts === undefined) destByAddress.set(remote, (lastRemotePorts = new Map()));
+        }
+        const remotePort = row.remotePort;
+        let d = lastRemotePorts!.get(remotePort);
         if (d === undefined) {
-          d = destKeys.length;
-          destIndex.set(destKey, d);
-          destKeys.push(destKey);
+          d = destAddresses.length;
+          lastRemotePorts!.set(remotePort, d);
+          destAddresses.push(remote);
+          destPorts.push(remotePort);
         }
-        const srcKey = row.localAddressHex();
-        let s = sourceIndex.get(srcKey);
-        if (s === undefined) {
-          s = sourceIndex.size;
-          sourceIndex.set(srcKey, s);
+        const local = row.localAddressHex();
+        if (local !== lastSource) {
+          lastSource = local;
+          let s = sourceIndex.get(local);
+          if (s === undefined) {
+            s = sourceIndex.size;
+            sourceIndex.set(local, s);
+          }
+          lastSourceIndex = s;
         }
+        const s = lastSourceIndex;
         ports[n] = row.localPort;
         states[n] = code;
         dests[n] = d;
@@ -142,10 +162,14 @@ export function censusFromTables(
   const client = new Uint32Array(16);
   const server = new Uint32Array(16);
   for (const counts of perFamily) server[LISTEN]! += counts[LISTEN] ?? 0;
-  const destInUse = new Uint32Array(destKeys.length);
-  const destInRange = new Uint32Array(destKeys.length);
-  const destTw = new Uint32Array(destKeys.length);
-  const destSources: Array<Set<number> | undefined> = new Array(destKeys.length);
+  const destCount = destAddresses.length;
+  const destInUse = new Uint32Array(destCount);
+  const destInRange = new Uint32Array(destCount);
+  const destTw = new Uint32Array(destCount);
+  // Source addresses per destination: a set only once a second address shows up (the common
+  // case is one), the last one added kept to skip repeats.
+  const destSources: Array<Set<number> | undefined> = new Array(destCount);
+  const destLastSource = new Int32Array(destCount).fill(-1);
   const low = range?.low ?? 0;
   const high = range?.high ?? -1;
   for (let i = 0; i < n; i++) {
@@ -160,19 +184,19 @@ export function censusFromTables(
     destInUse[d]! += 1;
     if (port >= low && port <= high) destInRange[d]! += 1;
     if (code === TIME_WAIT) destTw[d]! += 1;
-    const set = destSources[d] ?? new Set<number>();
-    set.add(sources[i]!);
-    destSources[d] = set;
+    const source = sources[i]!;
+    if (destLastSource[d] !== source) {
+      destLastSource[d] = source;
+      (destSources[d] ??= new Set<number>()).add(source);
+    }
   }
 
   const destOrder: number[] = [];
-  for (let d = 0; d < destKeys.length; d++) if (destInUse[d]! > 0) destOrder.push(d);
+  for (let d = 0; d < destCount; d++) if (destInUse[d]! > 0) destOrder.push(d);
   destOrder.sort((a, b) => destInRange[b]! - destInRange[a]! || destInUse[b]! - destInUse[a]!);
   const destinations: DestinationUsage[] = destOrder.slice(0, top).map((d) => {
-    const key = destKeys[d]!;
-    const colon = key.lastIndexOf(':');
-    const address = decodeAddressHex(key.slice(0, colon));
-    const port = Number(key.slice(colon + 1));
+    const address = decodeAddressHex(destAddresses[d]!);
+    const port = destPorts[d]!;
     const sourceAddresses = destSources[d]?.size ?? 0;
     const usable = range === null ? null : range.usable * Math.max(1, sourceAddresses);
     return {

@@ -13,7 +13,6 @@ import { parseSockstat } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
 import { readTcpTableWalks } from '../observe/tcp-source.js';
 import { readPortRange } from '../observe/port-range.js';
-import { groupByProcess } from './by-process.js';
 import type { CensusOptions, StatesCensus } from './types.js';
 
 export { GROUP_BYS, type CensusOptions, type DestinationUsage, type GroupBy, type GroupRow, type Grouping, type StatesCensus } from './types.js';
@@ -46,6 +45,8 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
   ]);
   const census = censusFromTables(tables, range, options);
   if (byProcess) {
+    // Loaded only here: the /proc/*/fd scan is the one view that needs it.
+    const { groupByProcess } = await import('./by-process.js');
     census.group = groupByProcess(tables as string[], options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
   }
   const all = parseCounterTable(`${net.snmp}\n${net.netstat}`);

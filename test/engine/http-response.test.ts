@@ -54,4 +54,76 @@ describe('ResponseReader', () => {
     assert.equal(r.feed(0, buf, 0, buf.length), MALFORMED);
     assert.match(r.problem, /not an HTTP\/1\.x status line/);
   });
+
+  it('reads the framing headers as the string-based reading it replaced does, for odd heads too', () => {
+    // The previous reader: split the head on CRLF, trim and lower-case each name and value.
+    const reference = (head: string): { status: number; closes: boolean; framing: string } | 'malformed' => {
+      const lines = head.split('\r\n');
+      const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+      if (!m) return 'malformed';
+      let length = -1;
+      let chunked = false;
+      let connection = m[1] === '0' ? 'close' : '';
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim().toLowerCase();
+        if (name === 'content-length') length = Number(value);
+        else if (name === 'transfer-encoding') chunked = value.split(',').at(-1)!.trim() === 'chunked';
+        else if (name === 'connection') connection = value;
+      }
+      const status = Number(m[2]);
+      const closes = /(^|,)\s*close\s*(,|$)/.test(connection) || (m[1] === '0' && !connection.includes('keep-alive'));
+      const framing =
+        (status >= 100 && status < 200) || status === 204 || status === 304
+          ? 'none'
+          : chunked
+            ? 'chunked'
+            : length >= 0
+              ? Number.isSafeInteger(length) ? `length ${length}` : 'malformed'
+              : 'eof';
+      return framing === 'malformed' ? 'malformed' : { status, closes, framing };
+    };
+    const statusLines = ['HTTP/1.1 200 OK', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 304', 'HTTP/1.1 101 Switching', 'HTTP/1.2 200 OK', 'HTTP/1.1 20 OK', 'http/1.1 200 OK', 'HTTP/1.1 2000'];
+    const headers = [
+      'Content-Length: 5', 'content-length:0', 'CONTENT-LENGTH :  12 ', ' Content-Length: 3', 'Content-Length:', 'Content-Length: 0x10', 'Content-Length: 1e3', 'Content-Length: abc', 'Content-Length: 99999999999999999999',
+      'Transfer-Encoding: chunked', 'transfer-encoding: gzip, chunked', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding:\u00a0chunked\u00a0',
+      'Connection: close', 'connection: Keep-Alive', 'Connection: upgrade, close', 'Connection: closed', '\u00a0Connection\u00a0: close', 'Connection\t:\tclose',
+      'Server: nginx', ': empty name', 'no colon at all', 'X-Weird: a:b:c', 'Cönnection: close', 'Content-Length\u00c0: 4', 'Date: Tue, 01 Dec 2026 18:00:00 GMT',
+    ];
+    let seed = 12345;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 3000; round++) {
+      const lines = [statusLines[random(statusLines.length)]!];
+      for (let h = random(6); h > 0; h--) lines.push(headers[random(headers.length)]!);
+      const head = lines.join('\r\n');
+      const want = reference(head);
+      const text = `${head}\r\n\r\n`;
+      const bytes = Buffer.from(text, 'latin1');
+      const r = new ResponseReader(1);
+      r.reset(0);
+      const got = r.feed(0, bytes, 0, bytes.length);
+      if (want === 'malformed') {
+        assert.equal(got, MALFORMED, JSON.stringify(head));
+        continue;
+      }
+      assert.notEqual(got, MALFORMED, `${JSON.stringify(head)}: ${r.problem}`);
+      assert.equal(r.status(0), want.status, JSON.stringify(head));
+      assert.equal(r.closes(0), want.closes, JSON.stringify(head));
+      if (want.framing === 'none' || want.framing === 'length 0') {
+        assert.equal(got, bytes.length, JSON.stringify(head));
+        continue;
+      }
+      assert.equal(got, NEED_MORE, JSON.stringify(head));
+      assert.equal(r.endsAtEof(0), want.framing === 'eof', JSON.stringify(head));
+      // The body tells chunked (a "z" is no chunk size) from a length (n bytes end it).
+      const n = want.framing.startsWith('length ') ? Math.min(Number(want.framing.slice(7)), 1000) : 1;
+      const body = Buffer.alloc(n, 'z');
+      const fed = r.feed(0, body, 0, body.length);
+      if (want.framing === 'chunked') assert.equal(fed, MALFORMED, JSON.stringify(head));
+      else if (want.framing === 'eof' || Number(want.framing.slice(7)) > 1000) assert.equal(fed, NEED_MORE, JSON.stringify(head));
+      else assert.equal(fed, n, JSON.stringify(head));
+    }
+  });
 });
