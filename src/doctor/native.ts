@@ -20,6 +20,7 @@ const OPTION_LABELS: Record<SocketFeatureName, string> = {
   bindAddressNoPort: 'IP_BIND_ADDRESS_NO_PORT',
   linger: 'SO_LINGER',
   tcpInfo: 'TCP_INFO',
+  localPortRange: 'IP_LOCAL_PORT_RANGE',
 };
 
 export function probeNativeSockets(): NativeProbe {
