@@ -9,6 +9,7 @@ import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { honoured } from '../sockets/port-range.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -534,7 +535,7 @@ export const scenarioSchema = z
       else if (s.client.localPorts !== null) problem(['client', 'portRange'], 'has no effect with client.localPorts (explicit ports are not picked from a range): leave one of them out');
       const range = parsePortRange(s.client.portRange);
       const ns = parsePortRange(String(s.environment.sysctls['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE));
-      if (range && ns && s.environment.isolation !== 'host' && s.environment.topology !== 'routed' && (range.low < ns.low || range.high > ns.high)) {
+      if (range && ns && s.environment.isolation !== 'host' && s.environment.topology !== 'routed' && !honoured(ns, range)) {
         problem(
           ['client', 'portRange'],
           `must lie inside net.ipv4.ip_local_port_range (${ns.low}-${ns.high} in this run): the kernel ignores a per-socket bound outside the namespace's range (inet_sk_get_local_port_range); narrow it or widen the sysctl`,
