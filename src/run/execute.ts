@@ -91,6 +91,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     path: http.path,
     requestsPerConnection: http.requestsPerConnection,
     threads: scenario.threads,
+    portRange: portRangeOf(scenario.client.portRange),
   };
 }
 

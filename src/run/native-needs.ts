@@ -14,8 +14,8 @@ export function neededSocketFeatures(s: Scenario): Array<{ feature: SocketFeatur
       needs.push({ feature: 'bindAddressNoPort', why: s.client.bindAddressNoPort ? 'client.bindAddressNoPort: true' : 'client.sourceAddresses' });
     }
     if (s.close.client === 'linger' || s.close.server === 'linger') needs.push({ feature: 'linger', why: 'close mode "linger"' });
-    if (s.client.portRange !== null) needs.push({ feature: 'localPortRange', why: 'client.portRange' });
   }
+  if (s.client.portRange !== null) needs.push({ feature: 'localPortRange', why: 'client.portRange' });
   return needs;
 }
 
@@ -24,7 +24,7 @@ export function requireSocketFeatures(s: Scenario): void {
   for (const { feature, why } of neededSocketFeatures(s)) requireFeature(feature, why);
   // Node's `net` (the fallback driver) connects inside libuv before any option can be set, so
   // a per-socket range needs the native engine itself, not just the option.
-  const engine = s.protocol === 'tcp' && s.client.portRange !== null ? engineAvailability() : { ok: true as const };
+  const engine = s.client.portRange !== null ? engineAvailability() : { ok: true as const };
   if (!engine.ok) {
     throw new SocketFeatureError('localPortRange', `the native engine cannot run here (${engine.reason}), and Node's net fallback connects before any option can be set`, 'client.portRange');
   }

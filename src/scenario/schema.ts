@@ -199,7 +199,7 @@ const clientSchema = z
       .nullable()
       .default(null)
       .describe(
-        'IP_LOCAL_PORT_RANGE (Linux 6.3+) on every client socket before connect (or before bind to port 0): the kernel picks its ephemeral port from this range ("low-high") instead of the whole net.ipv4.ip_local_port_range, still skipping net.ipv4.ip_local_reserved_ports, and scans it port by port (not even ports first). It must lie inside the namespace\'s ip_local_port_range (the kernel ignores a bound outside it). protocol tcp only, set by the native engine (the `net` fallback cannot set it before connect, so such a run is refused); not with client.localPorts. null: the namespace\'s range.',
+        'IP_LOCAL_PORT_RANGE (Linux 6.3+) on every client socket before connect (or before bind to port 0): the kernel picks its ephemeral port from this range ("low-high") instead of the whole net.ipv4.ip_local_port_range, still skipping net.ipv4.ip_local_reserved_ports, and scans it port by port (not even ports first). It must lie inside the namespace\'s ip_local_port_range (the kernel ignores a bound outside it). protocol tcp and http.client raw only, set by the native engine (the `net` fallback cannot set it before connect, so such a run is refused); not with client.localPorts. null: the namespace\'s range.',
       ),
     readDelay: duration()
       .prefault(0)
@@ -531,7 +531,7 @@ export const scenarioSchema = z
     }
     if (s.client.portRange !== null) {
       // IP_LOCAL_PORT_RANGE: where the kernel uses it, and where it silently would not.
-      if (s.protocol === 'http') problem(['client', 'portRange'], 'applies to protocol tcp: the engine sets it on its own sockets before connect(); undici\'s sockets are connected by Node, which cannot set it');
+      if (s.protocol === 'http' && s.http.client !== 'raw') problem(['client', 'portRange'], 'applies to protocol tcp and http.client raw: the engine sets it on its own sockets before connect(); undici\'s sockets are connected by Node, which cannot set it');
       else if (s.client.localPorts !== null) problem(['client', 'portRange'], 'has no effect with client.localPorts (explicit ports are not picked from a range): leave one of them out');
       const range = parsePortRange(s.client.portRange);
       const ns = parsePortRange(String(s.environment.sysctls['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE));
