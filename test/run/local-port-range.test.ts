@@ -45,4 +45,16 @@ describe('local-port-range-per-socket (real run in a namespace)', () => {
     // All 290 usable ports, odd and even: with a per-socket range the kernel scans port by port.
     assert.ok(ports.some((p) => p % 2 === 1) && ports.some((p) => p % 2 === 0));
   });
+
+  it('raw HTTP (engine threads) takes client.portRange too: every client port from the slice', async () => {
+    // wait-client: the server never closes first, so each client port stays in TIME_WAIT here.
+    const overrides = ['protocol=http', 'http.client=raw', 'http.policy=wait-client', 'http.requests=60', 'concurrency=4', 'rate=2000', 'client.portRange=40100-40149', 'tail=500ms'];
+    const { result, ports } = await runNodeInNetns<Out>(HARNESS, [`${SCENARIOS}local-port-range-per-socket.yaml`, JSON.stringify(overrides)], { timeoutMs: 90_000 });
+    assert.deepEqual(result.summary.ports.range, { low: 40100, high: 40149, size: 50 });
+    // 50 ports (the reserved 40150-40159 lie above them): 50 connections, then EADDRNOTAVAIL.
+    assert.equal(result.summary.connections.established, 50);
+    assert.equal(ports.length, 50);
+    for (const p of ports) assert.ok(p >= 40100 && p <= 40149, `port ${p}`);
+    assert.equal(result.summary.errors['EADDRNOTAVAIL'], 10);
+  });
 });
