@@ -120,6 +120,8 @@ export function applyShard(
       else if (placed) perSocket = `${low}-${high}`;
     }
   }
+  // A merge gives the whole back its own per-socket range (or none) instead of shard 1's slice.
+  if (perSocket !== null) info.whole.clientPortRange = scenario.client.portRange;
   const split: Scenario = {
     ...scenario,
     connections,

@@ -100,5 +100,7 @@ describe('shards under --isolation host keep to their port slices per socket (re
     ]) {
       assert.equal(pick(merged), pick(one), pick.toString());
     }
+    assert.equal(merged.scenario.client.portRange, null, 'the whole had no per-socket range: only its shards did');
+    assert.deepEqual(merged.summary.ports.range, { low: 40000, high: 40599, size: 600 });
   });
 });

@@ -36,8 +36,9 @@ describe('shards', () => {
 
   it('under host isolation the slice goes on each socket (IP_LOCAL_PORT_RANGE), as no sysctl is written', () => {
     const host = { isolation: 'host' as const, hostPortRange: '32768\t60999', perSocket: { ok: true as const } };
-    const { scenario: s, notice } = applyShard(scenario, { index: 1, count: 3 }, host);
+    const { scenario: s, notice, info } = applyShard(scenario, { index: 1, count: 3 }, host);
     assert.equal(s.client.portRange, '42178-51588');
+    assert.equal(info.whole.clientPortRange, null, 'the whole had no per-socket range');
     assert.equal(s.environment.sysctls['net.ipv4.ip_local_port_range'], '42178 51588');
     assert.equal(notice, null);
     // In a namespace of its own the sysctl slice is in force: no per-socket range (it would
@@ -47,6 +48,7 @@ describe('shards', () => {
     const own = parseScenario({ name: 's', connections: 100, client: { portRange: '40000-40999' } }, 's.yaml');
     const split = applyShard(own, { index: 0, count: 2 }, { isolation: 'netns' }).scenario;
     assert.equal(split.client.portRange, '40000-40499');
+    assert.equal(applyShard(own, { index: 0, count: 2 }, { isolation: 'netns' }).info.whole.clientPortRange, '40000-40999');
     assert.equal(split.environment.sysctls['net.ipv4.ip_local_port_range'], undefined);
     // Explicit local ports are split as they are; no range is added.
     const bound = parseScenario({ name: 's', connections: 100, client: { bind: true, localPorts: '20000-20999' } }, 's.yaml');
