@@ -66,13 +66,14 @@ describe('shards under --isolation host keep to their port slices per socket (re
     ]);
     // Each ran out at exactly its own 200 ports (sharing one range, one would have taken more).
     for (const p of parts) {
-      assert.equal(p.summary.connections.attempted, 300);
-      assert.equal(p.summary.connections.established, 200, JSON.stringify(p.summary.errors));
-      assert.equal(p.summary.ports.distinct, 200);
-      assert.equal(p.summary.errors['EADDRNOTAVAIL'], 100);
+      const what = `shard ${p.scenario.client.portRange}: ${JSON.stringify({ connections: p.summary.connections, errors: p.summary.errors, stoppedBy: p.stoppedBy })}`;
+      assert.equal(p.summary.connections.attempted, 300, what);
+      assert.equal(p.summary.connections.established, 200, what);
+      assert.equal(p.summary.ports.distinct, 200, what);
+      assert.equal(p.summary.errors['EADDRNOTAVAIL'], 100, what);
     }
     // The kernel's list: 600 TIME_WAIT sockets, 200 in each slice, every port once.
-    assert.equal(sharded.ports.length, 600);
+    assert.equal(sharded.ports.length, 600, `TIME_WAIT ports listed by ss; stderr: ${sharded.runs.map((r) => r.stderr.slice(-300)).join(' | ')}`);
     assert.equal(new Set(sharded.ports).size, 600);
     for (const [low, high] of [[40000, 40199], [40200, 40399], [40400, 40599]] as const) {
       assert.equal(sharded.ports.filter((p) => p >= low && p <= high).length, 200);
