@@ -8,7 +8,7 @@ import { resolveScenarioPath } from './scenario/bundled.js';
 import { chooseIsolation } from './run/run-scenario.js';
 import { runSet } from './run/run-set.js';
 import { prepareOutDir } from './run/out-dir.js';
-import { applyShard, parseShard } from './run/shard.js';
+import { applyShard, parseShard, shardIsolation } from './run/shard.js';
 import { requireSocketFeatures } from './run/native-needs.js';
 import type { RunResult } from './result/model.js';
 import { readResultFile, type LoadedResult } from './compare/load.js';
@@ -55,8 +55,9 @@ export async function runScenario(scenario: string | Scenario, options: RunOptio
     if (set.length > 0) throw new TypeError('runScenario: `set`, `repeat` and `isolation` apply to a scenario name or file; change the Scenario object instead');
     loaded = scenario;
   }
-  const shard = options.shard === undefined ? null : applyShard(loaded, parseShard(options.shard, 'shard'));
+  const shard = options.shard === undefined ? null : applyShard(loaded, parseShard(options.shard, 'shard'), { isolation: shardIsolation(loaded.environment.isolation) });
   if (shard) loaded = shard.scenario;
+  if (shard?.notice) process.emitWarning(shard.notice, { code: 'TWSTORM_SHARD_PORTS' });
   const variants = expandMatrix(loaded, file);
   for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [loaded]) requireSocketFeatures(v);
   // The output directory is made and proven writable before any traffic (run/out-dir.ts).

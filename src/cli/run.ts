@@ -21,7 +21,7 @@ import { onInterrupt } from './interrupt.js';
 import { closest } from './suggest.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
-import { applyShard, shardFrom, ShardError } from '../run/shard.js';
+import { applyShard, shardFrom, shardIsolation, ShardError } from '../run/shard.js';
 import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../report/say.js';
@@ -80,7 +80,7 @@ export const runCommand = {
       })
       .option('shard', {
         type: 'string',
-        describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range; also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
+        describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range (under --isolation host the port slice goes on each socket, IP_LOCAL_PORT_RANGE, Linux 6.3+); also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
       })
       .example('$0 run client-closes-first', 'the default storm')
       .example('$0 run client-closes-first --repeat 5 --out baseline/', '')
@@ -126,7 +126,12 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   let shardInfo = null;
   try {
     const shard = shardFrom(argv.shard);
-    if (shard) ({ scenario, info: shardInfo } = applyShard(scenario, shard));
+    if (shard) {
+      // Under host isolation the shard's port slice goes on each socket (IP_LOCAL_PORT_RANGE).
+      const split = applyShard(scenario, shard, { isolation: shardIsolation(scenario.environment.isolation) });
+      ({ scenario, info: shardInfo } = split);
+      if (split.notice) say(split.notice);
+    }
   } catch (err) {
     if (err instanceof ShardError) throw new ScenarioError([err.message]);
     throw err;

@@ -118,7 +118,7 @@ export function nativeCheck(facts: Facts): Check {
       title,
       'warn',
       `not available: ${n.reason ?? 'unknown reason'}. Scenarios that set SO_REUSEADDR off, SO_REUSEPORT, ` +
-        `IP_BIND_ADDRESS_NO_PORT or SO_LINGER n cannot run; the others can`,
+        `IP_BIND_ADDRESS_NO_PORT, SO_LINGER n or a per-socket port range cannot run; the others can`,
       'reinstall the dependencies with npm ci (koffi ships prebuilt binaries for Linux x64 and arm64)',
     );
   }

@@ -9,6 +9,7 @@ import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+import { nativeNeedsCheck } from './native.js';
 
 export { FD_HEADROOM, type FdNeed };
 
@@ -182,6 +183,10 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
     const nft = nftCheck(facts);
     out.push(nft.status === 'ok' || facts.nft === null ? nft : { ...nft, status: 'fail', detail: `the scenario's faults need nftables: ${nft.detail}` });
   }
+
+  // Options only the native layer gives (IP_LOCAL_PORT_RANGE needs Linux 6.3): the run would be refused.
+  const native = nativeNeedsCheck(scenario, facts.native);
+  if (native) out.push(native);
 
   const wanted = requestedSysctls(scenario);
   if (where === 'host') {

@@ -17,6 +17,11 @@ export interface EndpointPlan {
   localPorts: [number, number] | null;
   reuseAddr: boolean;
   bindAddressNoPort: boolean;
+  /**
+   * IP_LOCAL_PORT_RANGE [low, high] on every socket before bind/connect (client.portRange): the
+   * kernel's automatic port comes from it. Only the native engine can set it; absent or null: none.
+   */
+  portRange?: [number, number] | null;
 }
 
 export interface Endpoint {

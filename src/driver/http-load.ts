@@ -28,6 +28,8 @@ export interface HttpLoadPlan extends ShapePlan {
   path?: string;
   requestsPerConnection?: number;
   threads?: number | null;
+  /** client raw: IP_LOCAL_PORT_RANGE [low, high] on each socket (client.portRange). */
+  portRange?: [number, number] | null;
 }
 
 /**

@@ -34,7 +34,7 @@ export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock
         idleTimeoutMs: plan.idleTimeoutMs,
         http: { request: rawRequest(plan.host, plan.port, plan.path ?? '/', perConnection), requestsPerConnection: perConnection },
       },
-      endpoints: { ports: [plan.port], sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false },
+      endpoints: { ports: [plan.port], sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: plan.portRange ?? null },
       count: plan.count,
       durationMs: plan.durationMs,
       concurrency: plan.concurrency,

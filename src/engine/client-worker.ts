@@ -24,6 +24,7 @@ import {
   EPOLLOUT,
   EPOLLRDHUP,
   IP_BIND_ADDRESS_NO_PORT,
+  IP_LOCAL_PORT_RANGE,
   IPPROTO_IP,
   MSG_NOSIGNAL,
   SHUT_WR,
@@ -37,7 +38,7 @@ import {
 } from '../sockets/constants.js';
 import { errnoName } from '../sockets/errors.js';
 import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets, readU32, writeU32 } from '../sockets/raw.js';
-import { encodeInt, encodeLinger, encodeSockaddr, familyOf, SOCKADDR_STORAGE_SIZE } from '../sockets/structs.js';
+import { encodeInt, encodeLinger, encodePortRange, encodeSockaddr, familyOf, PORT_RANGE_SIZE, SOCKADDR_STORAGE_SIZE } from '../sockets/structs.js';
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
 import { compileRamp, concurrencyAt, startTimeOf } from '../driver/load-shape.js';
@@ -97,6 +98,8 @@ const sources = plan.sourceAddresses.length > 0 ? plan.sourceAddresses : [family
 for (const s of plan.sourceAddresses) {
   if (familyOf(s) !== family) throw new Error(`source address ${s} (IPv${familyOf(s)}) cannot reach ${conn.host} (IPv${family})`);
 }
+/** client.portRange: IP_LOCAL_PORT_RANGE's u32, set on every socket before bind/connect; null: none. */
+const portRange = plan.portRange ? encodePortRange(plan.portRange[0], plan.portRange[1]) : null;
 /** One sockaddr per source address, its port rewritten in place for each bind. */
 const bindAddresses = sources.map((s) => encodeSockaddr(s, 0));
 const httpMode = conn.http !== null;
@@ -210,6 +213,13 @@ function start(index: number, intendedMs: number, now: number, requests: number)
   stats.recordAttempt(now);
   const fd = raw.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return failedBeforeSlot(raw.errno(), P_SOCKET, now, requests);
+  // The per-socket range must be in place before the kernel picks the port: at bind(port 0),
+  // else at connect() (inet_sk_get_local_port_range in both). A failure counts in the socket phase.
+  if (portRange !== null && raw.setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, portRange, PORT_RANGE_SIZE) < 0) {
+    const errno = raw.errno();
+    raw.close(fd);
+    return failedBeforeSlot(errno, P_SOCKET, now, requests);
+  }
   let slotAddress = 0;
   if (binds) {
     const s = sourceIndex(plan, index);

@@ -7,6 +7,7 @@ import type { RestartOutcome } from '../server/restart.js';
 import type { KernelSample } from '../observe/index.js';
 import { counterDeltas, KEY_COUNTERS, pickCounters } from '../observe/index.js';
 import { parsePortRange } from '../observe/port-range.js';
+import { effectivePortRange } from '../sockets/port-range.js';
 import { percentilesMs } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
@@ -73,7 +74,7 @@ export function buildResult(input: ResultInputs): RunResult {
     errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, count.total])),
     serverErrors: serverErrors(input.server),
     timeWait: timeWaitSummary(census, samples, reopened(input.scenario, stats), lastCloseMs(stats.series.toJSON(), input.load.endMs)),
-    ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range']) },
+    ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange) },
     latencyMs: {
       connect: percentilesMs(stats.connect),
       firstByte: percentilesMs(stats.firstByte),
@@ -173,10 +174,15 @@ function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopened
   };
 }
 
-/** The range as the result records it: low, high and size (reserved ports are not recorded). */
-function portRange(value: string | null | undefined): { low: number; high: number; size: number } | null {
+/**
+ * The range the client's ports came from, as the result records it: low, high and size
+ * (reserved ports are not recorded). With client.portRange, the part of it the kernel honours.
+ */
+function portRange(value: string | null | undefined, perSocket: string | null | undefined): { low: number; high: number; size: number } | null {
   const range = parsePortRange(value);
-  return range === null ? null : { low: range.low, high: range.high, size: range.size };
+  if (range === null) return null;
+  const { low, high } = effectivePortRange(range, parsePortRange(perSocket));
+  return { low, high, size: high - low + 1 };
 }
 
 

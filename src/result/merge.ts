@@ -196,6 +196,8 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         rate: whole.rate,
         http: { ...first.scenario.http, requests: whole.requests ?? first.scenario.http.requests },
         environment: { ...first.scenario.environment, sysctls: { ...first.scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': whole.portRange } },
+        // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE): the whole had the range it was cut from, or none.
+        ...(whole.clientPortRange !== undefined ? { client: { ...first.scenario.client, portRange: whole.clientPortRange } } : {}),
       }
     : first.scenario;
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({

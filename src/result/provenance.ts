@@ -17,7 +17,14 @@ export interface ShardInfo {
   /** The machine (or pod) that ran this shard: os.hostname(). */
   host?: string;
   /** The scenario's whole work before the split, so a merge can check the shares add up. */
-  whole: { connections: number; requests: number | null; rate: number | null; portRange: string };
+  whole: {
+    connections: number;
+    requests: number | null;
+    rate: number | null;
+    portRange: string;
+    /** The scenario's client.portRange before the split; present when the shard ran with one (its slice). */
+    clientPortRange?: string | null;
+  };
 }
 
 /** One result a merge combined. */

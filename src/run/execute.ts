@@ -9,6 +9,7 @@ import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
+import { parsePortRange } from '../observe/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
@@ -29,6 +30,12 @@ import { say } from '../report/say.js';
 const IDLE_TIMEOUT_MS = 10_000;
 /** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
 const INTERRUPT_GRACE_MS = 1_000;
+
+/** client.portRange as the engine takes it, [low, high], parsed by the one range parser. */
+function portRangeOf(text: string | null): [number, number] | null {
+  const range = text === null ? null : parsePortRange(text);
+  return range === null ? null : [range.low, range.high];
+}
 
 export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenario.connections): TcpLoadPlan {
   const { client } = scenario;
@@ -52,6 +59,7 @@ export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenari
       localPorts: client.localPorts === null ? null : (client.localPorts.split('-').map(Number) as [number, number]),
       reuseAddr: client.reuseAddr,
       bindAddressNoPort: client.bindAddressNoPort,
+      portRange: portRangeOf(client.portRange),
     },
     count,
     durationMs: scenario.duration,
@@ -83,6 +91,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     path: http.path,
     requestsPerConnection: http.requestsPerConnection,
     threads: scenario.threads,
+    portRange: portRangeOf(scenario.client.portRange),
   };
 }
 

@@ -3,13 +3,35 @@
 // connection count, the request count, the rate and the concurrency, and its own slice of the
 // ephemeral port range — copies behind one NAT or on one host must not compete for the same
 // source ports, or the storm they make is not the one the scenario describes.
+// Where each shard keeps to its slice: in its own namespace the slice is that namespace's
+// net.ipv4.ip_local_port_range. Under host isolation no sysctl is written (the host's range is
+// not ours to change), so the slice goes on every client socket instead, with
+// IP_LOCAL_PORT_RANGE (Linux 6.3+) — the kernel's own per-socket form of the same range.
+import { readFileSync } from 'node:fs';
 import type { Scenario } from '../scenario/index.js';
 import type { ShardInfo } from '../result/provenance.js';
+import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { probeNamespace } from '../environment/namespace.js';
+import { socketFeatures } from '../sockets/index.js';
+import { honoured } from '../sockets/port-range.js';
+import { engineAvailability } from '../engine/client-engine.js';
 
 export class ShardError extends Error {}
 
-/** The Linux default (net.ipv4.ip_local_port_range in a fresh namespace). */
-const DEFAULT_PORT_RANGE = '32768 60999';
+export interface ShardOptions {
+  /** Where the copy runs: `host` writes no sysctl, so its port slice is set per socket. */
+  isolation?: 'netns' | 'host';
+  /** The host's net.ipv4.ip_local_port_range (tests); read from /proc when absent. */
+  hostPortRange?: string | null;
+  /** Whether IP_LOCAL_PORT_RANGE can be set here, or why not (tests); probed when absent. */
+  perSocket?: { ok: true } | { ok: false; reason: string };
+}
+
+/** The isolation a run of this scenario will get: `auto` is a namespace where one can be made. */
+export function shardIsolation(wanted: Scenario['environment']['isolation']): 'netns' | 'host' {
+  if (wanted !== 'auto') return wanted;
+  return probeNamespace().ok ? 'netns' : 'host';
+}
 
 /**
  * Which shard this process is: `--shard i/N` (1-based, as a CI matrix counts), else the
@@ -47,33 +69,59 @@ export function share(total: number, index: number, count: number): number {
 
 /** Slice `index` of N of a "low high" port range: contiguous, disjoint, covering the range. */
 export function portSlice(range: string, index: number, count: number, what: string): [number, number] {
-  const m = /^\s*(\d+)[\s-]+(\d+)\s*$/.exec(range);
-  if (!m) throw new ShardError(`${what}: cannot split ${JSON.stringify(range)} between shards (expected "low high")`);
-  const low = Number(m[1]);
-  const size = Number(m[2]) - low + 1;
+  const parsed = parsePortRange(range);
+  if (!parsed) throw new ShardError(`${what}: cannot split ${JSON.stringify(range)} between shards (expected "low high")`);
+  const { low, size } = parsed;
   if (size < count * 2) throw new ShardError(`${what}: ${size} ports cannot be split between ${count} shards (at least 2 each)`);
   const start = low + Math.floor((size * index) / count);
   const end = low + Math.floor((size * (index + 1)) / count) - 1;
   return [start, end];
 }
 
-/** The scenario this shard runs, and the facts a merge needs to check the shares add up. */
-export function applyShard(scenario: Scenario, shard: { index: number; count: number }): { scenario: Scenario; info: ShardInfo } {
+/**
+ * The scenario this shard runs, the facts a merge needs to check the shares add up, and a
+ * one-line notice when the shard cannot keep to its port slice here.
+ */
+export function applyShard(
+  scenario: Scenario,
+  shard: { index: number; count: number },
+  options: ShardOptions = {},
+): { scenario: Scenario; info: ShardInfo; notice: string | null } {
   const { index, count } = shard;
-  const portRange = String(scenario.environment.sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
+  const portRange = String(scenario.environment.sysctls['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE);
   const info: ShardInfo = {
     index,
     count,
     whole: { connections: scenario.connections, requests: scenario.protocol === 'http' ? scenario.http.requests : null, rate: scenario.rate, portRange },
   };
-  if (count === 1) return { scenario, info };
+  if (count === 1) return { scenario, info, notice: null };
   const connections = share(scenario.connections, index, count);
   const requests = share(scenario.http.requests, index, count);
+  const label = `--shard ${index + 1}/${count}`;
   if (connections < 1 || (scenario.protocol === 'http' && requests < 1)) {
-    throw new ShardError(`--shard ${index + 1}/${count}: ${scenario.protocol === 'http' ? `${scenario.http.requests} requests` : `${scenario.connections} connections`} cannot be split ${count} ways (each shard needs at least one)`);
+    throw new ShardError(`${label}: ${scenario.protocol === 'http' ? `${scenario.http.requests} requests` : `${scenario.connections} connections`} cannot be split ${count} ways (each shard needs at least one)`);
   }
-  const [low, high] = portSlice(portRange, index, count, 'environment.sysctls.net.ipv4.ip_local_port_range');
   const localPorts = scenario.client.localPorts === null ? null : portSlice(scenario.client.localPorts, index, count, 'client.localPorts').join('-');
+  let sysctls = scenario.environment.sysctls;
+  let perSocket = scenario.client.portRange;
+  let notice: string | null = null;
+  if (perSocket !== null) {
+    // The scenario already draws from a per-socket range: the shards split that, in any
+    // isolation, and the namespace's range stays whole around it (a sysctl slice could leave a
+    // per-socket slice outside it, which the kernel would ignore).
+    perSocket = portSlice(perSocket, index, count, 'client.portRange').join('-');
+  } else {
+    const [low, high] = portSlice(portRange, index, count, 'environment.sysctls.net.ipv4.ip_local_port_range');
+    sysctls = { ...sysctls, 'net.ipv4.ip_local_port_range': `${low} ${high}` };
+    if ((options.isolation ?? (scenario.environment.isolation === 'host' ? 'host' : 'netns')) === 'host') {
+      // Explicit local ports (client.localPorts, split above) need no range.
+      const placed = scenario.client.localPorts !== null ? false : perSocketSlice(scenario, { low, high }, label, portRange, options);
+      if (typeof placed === 'string') notice = placed;
+      else if (placed) perSocket = `${low}-${high}`;
+    }
+  }
+  // A merge gives the whole back its own per-socket range (or none) instead of shard 1's slice.
+  if (perSocket !== null) info.whole.clientPortRange = scenario.client.portRange;
   const split: Scenario = {
     ...scenario,
     connections,
@@ -81,8 +129,45 @@ export function applyShard(scenario: Scenario, shard: { index: number; count: nu
     concurrency: Math.max(1, Math.ceil(scenario.concurrency / count)),
     maxInFlight: Math.max(1, Math.ceil(scenario.maxInFlight / count)),
     http: { ...scenario.http, requests },
-    client: { ...scenario.client, localPorts },
-    environment: { ...scenario.environment, sysctls: { ...scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': `${low} ${high}` } },
+    client: { ...scenario.client, localPorts, portRange: perSocket },
+    environment: { ...scenario.environment, sysctls },
   };
-  return { scenario: split, info };
+  return { scenario: split, info, notice };
+}
+
+/**
+ * Under host isolation: whether this shard's slice can go on every socket (true), or the
+ * one-line notice why it cannot (the copies then share the host's range, as before 6.3).
+ * A slice the host's own range does not hold is refused: the kernel would ignore its bounds
+ * and the shards would collide without a word.
+ */
+function perSocketSlice(scenario: Scenario, slice: { low: number; high: number }, label: string, whole: string, options: ShardOptions): true | string {
+  const unsplit = `${label}: this shard's port slice ${slice.low}-${slice.high} is not applied`;
+  if (scenario.protocol === 'http' && scenario.http.client !== 'raw') {
+    return `${unsplit}: under isolation host it would go on each socket (IP_LOCAL_PORT_RANGE), and undici's sockets are connected by Node, which cannot set it; copies on this host share its port range`;
+  }
+  const can = options.perSocket ?? perSocketAvailable();
+  if (!can.ok) return `${unsplit}: under isolation host it goes on each socket with IP_LOCAL_PORT_RANGE, and ${can.reason}; copies on this host share its port range (run them with --isolation netns to give each its own)`;
+  const host = parsePortRange(options.hostPortRange !== undefined ? options.hostPortRange : readHostRange());
+  if (host !== null && !honoured(host, slice)) {
+    throw new ShardError(
+      `${label}: the slice ${slice.low}-${slice.high} of ${whole} lies outside this host's net.ipv4.ip_local_port_range (${host.low} ${host.high}), and the kernel ignores per-socket bounds outside it: set environment.sysctls.net.ipv4.ip_local_port_range to "${host.low} ${host.high}" (or a part of it) so the shards split ports the host hands out`,
+    );
+  }
+  return true;
+}
+
+function perSocketAvailable(): { ok: true } | { ok: false; reason: string } {
+  const f = socketFeatures();
+  if (!f.options.localPortRange) return { ok: false, reason: f.reasons.localPortRange ?? f.reason ?? 'the native socket layer is unavailable' };
+  const engine = engineAvailability();
+  return engine.ok ? engine : { ok: false, reason: `the native engine cannot run (${engine.reason})` };
+}
+
+function readHostRange(): string | null {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+  } catch {
+    return null;
+  }
 }

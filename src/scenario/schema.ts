@@ -8,6 +8,8 @@ import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
+import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { honoured } from '../sockets/port-range.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -191,6 +193,14 @@ const clientSchema = z
       .boolean()
       .default(false)
       .describe('With bind and no localPorts: IP_BIND_ADDRESS_NO_PORT (Linux 4.2+), so the port is chosen at connect() per destination.'),
+    portRange: z
+      .string()
+      .refine((v) => parsePortRange(v) !== null, { error: 'expected a port range like "40000-40999" (1 <= low <= high <= 65535)' })
+      .nullable()
+      .default(null)
+      .describe(
+        'IP_LOCAL_PORT_RANGE (Linux 6.3+) on every client socket before connect (or before bind to port 0): the kernel picks its ephemeral port from this range ("low-high") instead of the whole net.ipv4.ip_local_port_range, still skipping net.ipv4.ip_local_reserved_ports, and scans it port by port (not even ports first). It must lie inside the namespace\'s ip_local_port_range (the kernel ignores a bound outside it). protocol tcp and http.client raw only, set by the native engine (the `net` fallback cannot set it before connect, so such a run is refused); not with client.localPorts. null: the namespace\'s range.',
+      ),
     readDelay: duration()
       .prefault(0)
       .describe(`Wait this long after connecting before reading the response (a slow reader leaves the server's data unsent). ${DURATION_HINT}`),
@@ -518,6 +528,19 @@ export const scenarioSchema = z
     }
     if ((s.client.localPorts !== null || s.client.reuseAddr) && !s.client.bind) {
       problem(['client', 'bind'], 'client.localPorts and client.reuseAddr apply to bind-before-connect: set client.bind: true');
+    }
+    if (s.client.portRange !== null) {
+      // IP_LOCAL_PORT_RANGE: where the kernel uses it, and where it silently would not.
+      if (s.protocol === 'http' && s.http.client !== 'raw') problem(['client', 'portRange'], 'applies to protocol tcp and http.client raw: the engine sets it on its own sockets before connect(); undici\'s sockets are connected by Node, which cannot set it');
+      else if (s.client.localPorts !== null) problem(['client', 'portRange'], 'has no effect with client.localPorts (explicit ports are not picked from a range): leave one of them out');
+      const range = parsePortRange(s.client.portRange);
+      const ns = parsePortRange(String(s.environment.sysctls['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE));
+      if (range && ns && s.environment.isolation !== 'host' && s.environment.topology !== 'routed' && !honoured(ns, range)) {
+        problem(
+          ['client', 'portRange'],
+          `must lie inside net.ipv4.ip_local_port_range (${ns.low}-${ns.high} in this run): the kernel ignores a per-socket bound outside the namespace's range (inet_sk_get_local_port_range); narrow it or widen the sysctl`,
+        );
+      }
     }
     const totalStagesMs = s.stages.reduce((sum, stage) => sum + stage.duration, 0);
     if (totalStagesMs > s.duration) {

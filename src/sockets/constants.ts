@@ -29,6 +29,13 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_TCP = 6;
 /** Linux 4.2: bind() records the address only; the port is chosen at connect() per 4-tuple. */
 export const IP_BIND_ADDRESS_NO_PORT = 24;
+/**
+ * Linux 6.3: a per-socket ephemeral range, a u32 with the low port in bits 0-15 and the high
+ * port in bits 16-31 (include/uapi/linux/in.h; net/ipv4/ip_sockglue.c takes exactly 4 bytes and
+ * refuses low > high with EINVAL; 0 in either half means "the namespace's bound"). Each bound
+ * applies only where it lies inside net.ipv4.ip_local_port_range (inet_sk_get_local_port_range).
+ */
+export const IP_LOCAL_PORT_RANGE = 51;
 
 /** <linux/tcp.h> */
 export const TCP_INFO = 11;

@@ -98,7 +98,7 @@ export class SocketCallError extends Error implements NodeJS.ErrnoException {
   }
 }
 
-export type SocketFeatureName = 'reuseAddrOff' | 'reusePort' | 'bindAddressNoPort' | 'linger' | 'tcpInfo';
+export type SocketFeatureName = 'reuseAddrOff' | 'reusePort' | 'bindAddressNoPort' | 'linger' | 'tcpInfo' | 'localPortRange';
 
 /** How each feature is named to a person. */
 export const FEATURE_LABELS: Record<SocketFeatureName, string> = {
@@ -107,6 +107,7 @@ export const FEATURE_LABELS: Record<SocketFeatureName, string> = {
   bindAddressNoPort: 'IP_BIND_ADDRESS_NO_PORT',
   linger: 'SO_LINGER n with a contained close',
   tcpInfo: 'TCP_INFO',
+  localPortRange: 'IP_LOCAL_PORT_RANGE (a per-socket ephemeral port range, Linux 6.3+)',
 };
 
 /** An option the scenario needs is not available here. Thrown before anything runs. */

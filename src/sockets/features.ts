@@ -25,7 +25,7 @@ export interface SocketFeatures {
   selfCheckMs?: number;
 }
 
-export const SOCKET_FEATURE_NAMES: readonly SocketFeatureName[] = ['reuseAddrOff', 'reusePort', 'bindAddressNoPort', 'linger', 'tcpInfo'];
+export const SOCKET_FEATURE_NAMES: readonly SocketFeatureName[] = ['reuseAddrOff', 'reusePort', 'bindAddressNoPort', 'linger', 'tcpInfo', 'localPortRange'];
 
 let cached: { features: SocketFeatures; native?: NativeSockets } | undefined;
 
@@ -38,7 +38,7 @@ function detect(): { features: SocketFeatures; native?: NativeSockets } {
   const none = (reason: string): SocketFeatures => ({
     available: false,
     reason,
-    options: { reuseAddrOff: false, reusePort: false, bindAddressNoPort: false, linger: false, tcpInfo: false },
+    options: { reuseAddrOff: false, reusePort: false, bindAddressNoPort: false, linger: false, tcpInfo: false, localPortRange: false },
     reasons: Object.fromEntries(SOCKET_FEATURE_NAMES.map((n) => [n, reason])),
     ipv6: false,
     checks: [],
@@ -55,18 +55,25 @@ function detect(): { features: SocketFeatures; native?: NativeSockets } {
   const features: SocketFeatures = {
     available: true,
     backend: loaded.native.description,
-    options: { reuseAddrOff: true, reusePort: true, bindAddressNoPort: true, linger: true, tcpInfo: true },
+    options: { reuseAddrOff: true, reusePort: true, bindAddressNoPort: true, linger: true, tcpInfo: true, localPortRange: true },
     reasons: {},
     ipv6: report.ipv6,
     checks: report.checks,
     selfCheckMs: report.durationMs,
   };
-  for (const name of ['reusePort', 'bindAddressNoPort', 'linger', 'tcpInfo'] as const) {
+  for (const name of ['reusePort', 'bindAddressNoPort', 'linger', 'tcpInfo', 'localPortRange'] as const) {
     const r = report[name];
     if (!r.ok) {
       features.options[name] = false;
       features.reasons[name] = r.reason;
     }
+  }
+  // The per-socket range must be set between socket() and connect(): only the engine's own
+  // sockets allow that (Node's `net` connects inside libuv before any option can be set), so
+  // an FFI without the engine's raw calls cannot honour it.
+  if (features.options.localPortRange && !loaded.native.raw) {
+    features.options.localPortRange = false;
+    features.reasons.localPortRange = `${loaded.native.description} has no raw calls for the native engine, and only the engine can set it before connect()`;
   }
   return { features, native: loaded.native };
 }

@@ -1,11 +1,23 @@
 // Options on sockets Node already has open: SO_LINGER with any timeout (Node offers only
 // {1, 0}, through resetAndDestroy()) and TCP_INFO (the kernel's own view of the connection:
-// state, retransmissions, RTT). Both act on the fd libuv holds; neither blocks.
+// state, retransmissions, RTT). Both act on the fd libuv holds; neither blocks. And
+// IP_LOCAL_PORT_RANGE on a descriptor that is not connected yet (the engine's, or one made here).
 import type net from 'node:net';
-import { IPPROTO_TCP, SO_LINGER, SOL_SOCKET, TCP_INFO } from './constants.js';
+import { IP_LOCAL_PORT_RANGE, IPPROTO_IP, IPPROTO_TCP, SO_LINGER, SOL_SOCKET, TCP_INFO } from './constants.js';
 import { check, fdOf } from './fd.js';
 import { nativeFor } from './features.js';
-import { decodeLinger, decodeTcpInfo, encodeLinger, LINGER_SIZE, TCP_INFO_REQUEST_SIZE, type Linger, type TcpInfo } from './structs.js';
+import {
+  decodeLinger,
+  decodePortRange,
+  decodeTcpInfo,
+  encodeLinger,
+  encodePortRange,
+  LINGER_SIZE,
+  PORT_RANGE_SIZE,
+  TCP_INFO_REQUEST_SIZE,
+  type Linger,
+  type TcpInfo,
+} from './structs.js';
 
 /**
  * SO_LINGER on an open socket. `seconds`:
@@ -49,4 +61,29 @@ export function getTcpInfo(target: net.Socket | net.Server | number, why = 'tcp_
   const r = native.getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf);
   check('getsockopt', r, { what: `read TCP_INFO of fd ${fd}` });
   return decodeTcpInfo(buf, r.length);
+}
+
+/**
+ * IP_LOCAL_PORT_RANGE (Linux 6.3) on a native fd that has not connected (or bound to port 0) yet:
+ * its next automatic port comes from [low, high] instead of the whole
+ * net.ipv4.ip_local_port_range. Each bound counts only where it lies inside the namespace's
+ * range (the kernel keeps the namespace's bound otherwise), and with a per-socket range the
+ * kernel scans every port in turn instead of even ports first (__inet_hash_connect: step 1).
+ * Ports in net.ipv4.ip_local_reserved_ports are still skipped. `null` clears it (0 = unset).
+ */
+export function setLocalPortRange(fd: number, range: { low: number; high: number } | null, why = 'client.portRange'): void {
+  const native = nativeFor('localPortRange', why);
+  const [low, high] = range === null ? [0, 0] : [range.low, range.high];
+  check('setsockopt', native.setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, encodePortRange(low, high)), {
+    what: `set IP_LOCAL_PORT_RANGE ${range === null ? 'off' : `${low}-${high}`} on fd ${fd}`,
+  });
+}
+
+/** IP_LOCAL_PORT_RANGE as the kernel holds it; null when unset (both halves 0). */
+export function getLocalPortRange(fd: number, why = 'client.portRange'): { low: number; high: number } | null {
+  const native = nativeFor('localPortRange', why);
+  const buf = Buffer.alloc(PORT_RANGE_SIZE);
+  check('getsockopt', native.getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, buf), { what: `read IP_LOCAL_PORT_RANGE of fd ${fd}` });
+  const range = decodePortRange(buf);
+  return range.low === 0 && range.high === 0 ? null : range;
 }

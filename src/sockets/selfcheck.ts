@@ -6,6 +6,7 @@
 // layer, an option's mismatch only that option, and each says exactly what disagreed.
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import {
   AF_INET,
   AF_INET6,
@@ -13,6 +14,7 @@ import {
   F_GETFL,
   FD_CLOEXEC,
   IP_BIND_ADDRESS_NO_PORT,
+  IP_LOCAL_PORT_RANGE,
   IPPROTO_IP,
   IPPROTO_TCP,
   SOCK_CLOEXEC,
@@ -29,17 +31,21 @@ import {
   TCP_LISTEN,
 } from './constants.js';
 import { errnoName } from './errors.js';
+import { parsePortRange } from '../observe/port-range.js';
 import type { NativeSockets } from './native.js';
 import {
   decodeInt,
   decodeLinger,
+  decodePortRange,
   decodeSockaddr,
   decodeTcpInfo,
   encodeInt,
   encodeLinger,
+  encodePortRange,
   encodeSockaddr,
   familyOf,
   LINGER_SIZE,
+  PORT_RANGE_SIZE,
   parseIPv4,
   parseIPv6,
   SOCKADDR_STORAGE_SIZE,
@@ -53,6 +59,7 @@ export interface SelfCheckReport {
   bindAddressNoPort: { ok: true } | { ok: false; reason: string };
   linger: { ok: true } | { ok: false; reason: string };
   tcpInfo: { ok: true } | { ok: false; reason: string };
+  localPortRange: { ok: true } | { ok: false; reason: string };
   /** IPv6 sockets work (false where IPv6 is disabled; IPv4 is enough for the layer). */
   ipv6: boolean;
   /** What was verified, one line each, for `doctor`-style output and the docs. */
@@ -61,10 +68,23 @@ export interface SelfCheckReport {
 }
 
 class Mismatch extends Error {}
+/** The kernel has no such option at all (older than the option): said as is, not as a mismatch. */
+class Lacking extends Mismatch {}
 
 /** Backlog the check listens with; tcp_info of a listener reports it back in tcpi_sacked. */
 const CHECK_BACKLOG = 7;
 const CHECK_LINGER = 7;
+/** Any valid range with low < high; the read-back must return it unchanged. */
+const CHECK_RANGE: readonly [number, number] = [40000, 40999];
+
+/** This namespace's net.ipv4.ip_local_port_range, or null when it cannot be read. */
+function namespaceRange(): { low: number; high: number } | null {
+  try {
+    return parsePortRange(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
+  } catch {
+    return null;
+  }
+}
 
 export function runSelfCheck(native: NativeSockets): SelfCheckReport {
   const started = performance.now();
@@ -75,6 +95,7 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
     bindAddressNoPort: { ok: true },
     linger: { ok: true },
     tcpInfo: { ok: true },
+    localPortRange: { ok: true },
     ipv6: false,
     checks,
     durationMs: 0,
@@ -101,12 +122,12 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
     checks.push(`${label} (${level}/${name}): set 1 and 0, read back the same`);
   };
   // An option's own failure disables that option only.
-  const option = (key: 'reusePort' | 'bindAddressNoPort' | 'linger' | 'tcpInfo', body: () => void): void => {
+  const option = (key: 'reusePort' | 'bindAddressNoPort' | 'linger' | 'tcpInfo' | 'localPortRange', body: () => void): void => {
     try {
       body();
     } catch (err) {
       if (!(err instanceof Mismatch)) throw err;
-      report[key] = { ok: false, reason: `self-check: ${err.message}` };
+      report[key] = { ok: false, reason: err instanceof Lacking ? err.message : `self-check: ${err.message}` };
     }
   };
   const newSocket = (domain: number): number => {
@@ -136,6 +157,7 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
     roundTrip(fd, SOL_SOCKET, SO_REUSEADDR, 'SO_REUSEADDR');
     option('reusePort', () => roundTrip(fd, SOL_SOCKET, SO_REUSEPORT, 'SO_REUSEPORT'));
     option('bindAddressNoPort', () => roundTrip(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 'IP_BIND_ADDRESS_NO_PORT'));
+    option('localPortRange', () => checkLocalPortRange(fd));
     option('linger', () => {
       for (const want of [{ onoff: true, seconds: CHECK_LINGER }, { onoff: false, seconds: 0 }]) {
         call('setsockopt(SO_LINGER)', native.setsockopt(fd, SOL_SOCKET, SO_LINGER, encodeLinger(want)));
@@ -190,6 +212,61 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
     report.durationMs = performance.now() - started;
   }
   return report;
+
+  /**
+   * IP_LOCAL_PORT_RANGE (Linux 6.3): set a range and read the same u32 back; the reversed range
+   * must be refused (EINVAL), which proves which half is the low port (with the halves swapped
+   * our first set would have been the refused one); and a socket bound to port 0 with a range
+   * inside the namespace's own must get a port from it — the kernel really applies the value.
+   */
+  function checkLocalPortRange(fd: number): void {
+    const r = native.setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, encodePortRange(CHECK_RANGE[0], CHECK_RANGE[1]));
+    if (r.ret < 0 && errnoName(r.errno) === 'ENOPROTOOPT') {
+      throw new Lacking(`this kernel (Linux ${os.release()}) has no IP_LOCAL_PORT_RANGE (setsockopt: ENOPROTOOPT); it came in Linux 6.3`);
+    }
+    call(`setsockopt(IP_LOCAL_PORT_RANGE, ${CHECK_RANGE.join('-')})`, r);
+    const readBack = (): { low: number; high: number } => {
+      const buf = Buffer.alloc(PORT_RANGE_SIZE);
+      const g = native.getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, buf);
+      call('getsockopt(IP_LOCAL_PORT_RANGE)', g);
+      if (g.length !== PORT_RANGE_SIZE) throw new Mismatch(`getsockopt(IP_LOCAL_PORT_RANGE) returned ${g.length} bytes, expected 4`);
+      return decodePortRange(buf);
+    };
+    const got = readBack();
+    if (got.low !== CHECK_RANGE[0] || got.high !== CHECK_RANGE[1]) {
+      throw new Mismatch(`IP_LOCAL_PORT_RANGE: set ${CHECK_RANGE.join('-')}, read back ${got.low}-${got.high}`);
+    }
+    const reversed = native.setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, encodePortRange(CHECK_RANGE[1], CHECK_RANGE[0]));
+    if (reversed.ret >= 0 || errnoName(reversed.errno) !== 'EINVAL') {
+      throw new Mismatch(`IP_LOCAL_PORT_RANGE: the reversed range ${CHECK_RANGE[1]}-${CHECK_RANGE[0]} was not refused with EINVAL (${reversed.ret >= 0 ? 'accepted' : errnoName(reversed.errno)})`);
+    }
+    call('setsockopt(IP_LOCAL_PORT_RANGE, 0)', native.setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, encodePortRange(0, 0)));
+    const cleared = readBack();
+    if (cleared.low !== 0 || cleared.high !== 0) throw new Mismatch(`IP_LOCAL_PORT_RANGE: set 0, read back ${cleared.low}-${cleared.high}`);
+    checks.push(`IP_LOCAL_PORT_RANGE (${IPPROTO_IP}/${IP_LOCAL_PORT_RANGE}): u32 ${CHECK_RANGE.join('-')} read back the same, the reversed range refused (EINVAL), 0 clears it`);
+    // The proof by use: bind(port 0) picks from the per-socket range (inet_csk_find_open_port).
+    const ns = namespaceRange();
+    if (ns === null) return;
+    const low = Math.max(ns.low, ns.high - 63);
+    const probe = newSocket(AF_INET);
+    try {
+      call('setsockopt(IP_LOCAL_PORT_RANGE)', native.setsockopt(probe, IPPROTO_IP, IP_LOCAL_PORT_RANGE, encodePortRange(low, ns.high)));
+      let b = native.bind(probe, encodeSockaddr('127.0.0.1', 0));
+      if (b.ret < 0 && errnoName(b.errno) === 'EADDRNOTAVAIL') b = native.bind(probe, encodeSockaddr('0.0.0.0', 0));
+      // Every port of the slice taken (a busy host): the read-back above stands on its own.
+      if (b.ret < 0 && errnoName(b.errno) === 'EADDRINUSE') return;
+      call('bind(port 0) with IP_LOCAL_PORT_RANGE', b);
+      const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
+      const g = native.getsockname(probe, buf);
+      call('getsockname', g);
+      const { port } = decodeSockaddr(buf, g.length);
+      if (port < low || port > ns.high) throw new Mismatch(`IP_LOCAL_PORT_RANGE ${low}-${ns.high}: bind(port 0) got port ${port}, outside it`);
+      checks.push(`IP_LOCAL_PORT_RANGE ${low}-${ns.high}: bind(port 0) got port ${port}, inside it`);
+    } finally {
+      native.close(probe);
+      open.delete(probe);
+    }
+  }
 
   function bindLoopbackOrAny(n: NativeSockets, fd: number, loopback: string, any: string, log: string[]): { address: string; port: number } {
     // A fresh namespace's lo starts down, without 127.0.0.1: then the wildcard proves the port.

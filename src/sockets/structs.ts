@@ -35,6 +35,22 @@ export function decodeInt(buf: Buffer): number {
   return LE ? buf.readInt32LE(0) : buf.readInt32BE(0);
 }
 
+/** IP_LOCAL_PORT_RANGE's value: a u32 in host order, low port in the low 16 bits, high in the high 16. */
+export const PORT_RANGE_SIZE = 4;
+export function encodePortRange(low: number, high: number, into = Buffer.alloc(PORT_RANGE_SIZE)): Buffer {
+  if (!(Number.isInteger(low) && Number.isInteger(high) && low >= 0 && high >= 0 && low <= 65535 && high <= 65535)) {
+    throw new RangeError(`a port range takes two ports from 0 to 65535, got ${low}-${high}`);
+  }
+  const value = ((high << 16) | low) >>> 0;
+  if (LE) into.writeUInt32LE(value, 0);
+  else into.writeUInt32BE(value, 0);
+  return into;
+}
+export function decodePortRange(buf: Buffer): { low: number; high: number } {
+  const value = LE ? buf.readUInt32LE(0) : buf.readUInt32BE(0);
+  return { low: value & 0xffff, high: value >>> 16 };
+}
+
 // ------------------------------------------------------------------------------ addresses
 
 export type Family = 4 | 6;

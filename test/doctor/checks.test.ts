@@ -230,3 +230,16 @@ test('nft is checked for a scenario with faults only, and its absence fails that
   assert.match(c.detail, /^the scenario's faults need nftables: nft is not installed/);
   assert.equal(byId(scenarioChecks(scenario({ faults }), facts()), 'nft')?.status, 'ok');
 });
+
+test('native options a scenario needs: a kernel without IP_LOCAL_PORT_RANGE fails that scenario, naming the setting', () => {
+  const lacking = facts({
+    native: { loaded: true, version: '3.3.4', options: { SO_REUSEPORT: true, IP_LOCAL_PORT_RANGE: 'this kernel (Linux 6.1.0) has no IP_LOCAL_PORT_RANGE (setsockopt: ENOPROTOOPT); it came in Linux 6.3' }, reason: null },
+  });
+  const c = byId(scenarioChecks(scenario({ client: { portRange: '40000-40999' } }), lacking), 'native-options');
+  assert.equal(c?.status, 'fail');
+  assert.equal(c?.detail, 'client.portRange needs IP_LOCAL_PORT_RANGE, not available: this kernel (Linux 6.1.0) has no IP_LOCAL_PORT_RANGE (setsockopt: ENOPROTOOPT); it came in Linux 6.3');
+  assert.equal(byId(scenarioChecks(scenario({}), lacking), 'native-options'), undefined, 'a scenario without it is not held back');
+  const withIt = facts({ native: { loaded: true, version: '3.3.4', options: { IP_LOCAL_PORT_RANGE: true }, reason: null } });
+  assert.equal(byId(scenarioChecks(scenario({ client: { portRange: '40000-40999' } }), withIt), 'native-options'), undefined);
+  assert.equal(byId(scenarioChecks(scenario({ client: { portRange: '40000-40999' } }), facts({ native: null })), 'native-options'), undefined, 'pre-flight leaves it to the socket layer');
+});

@@ -11,7 +11,7 @@ import type { RunResult } from '../../src/result/model.js';
 function leak(client: 'fin' | 'rst'): RunResult {
   return makeResult((x) => {
     x.scenario.close = { ...x.scenario.close, first: 'client', client, server: 'never' };
-    x.scenario.client = { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, readDelay: 0, idleTimeout: 1000 };
+    x.scenario.client = { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: null, readDelay: 0, idleTimeout: 1000 };
     x.summary.timeWait = { ...noTimeWait, sockstatPeak: client === 'fin' ? 1000 : 0 };
   });
 }

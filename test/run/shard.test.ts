@@ -34,6 +34,42 @@ describe('shards', () => {
     assert.equal(scenario.connections, 1001, 'the original scenario is left alone');
   });
 
+  it('under host isolation the slice goes on each socket (IP_LOCAL_PORT_RANGE), as no sysctl is written', () => {
+    const host = { isolation: 'host' as const, hostPortRange: '32768\t60999', perSocket: { ok: true as const } };
+    const { scenario: s, notice, info } = applyShard(scenario, { index: 1, count: 3 }, host);
+    assert.equal(s.client.portRange, '42178-51588');
+    assert.equal(info.whole.clientPortRange, null, 'the whole had no per-socket range');
+    assert.equal(s.environment.sysctls['net.ipv4.ip_local_port_range'], '42178 51588');
+    assert.equal(notice, null);
+    // In a namespace of its own the sysctl slice is in force: no per-socket range (it would
+    // change the kernel's port scan, which is part of what a run measures).
+    assert.equal(applyShard(scenario, { index: 1, count: 3 }, { isolation: 'netns' }).scenario.client.portRange, null);
+    // A scenario with its own per-socket range: that is what the shards split, the sysctl stays whole.
+    const own = parseScenario({ name: 's', connections: 100, client: { portRange: '40000-40999' } }, 's.yaml');
+    const split = applyShard(own, { index: 0, count: 2 }, { isolation: 'netns' }).scenario;
+    assert.equal(split.client.portRange, '40000-40499');
+    assert.equal(applyShard(own, { index: 0, count: 2 }, { isolation: 'netns' }).info.whole.clientPortRange, '40000-40999');
+    assert.equal(split.environment.sysctls['net.ipv4.ip_local_port_range'], undefined);
+    // Explicit local ports are split as they are; no range is added.
+    const bound = parseScenario({ name: 's', connections: 100, client: { bind: true, localPorts: '20000-20999' } }, 's.yaml');
+    assert.equal(applyShard(bound, { index: 1, count: 2 }, host).scenario.client.portRange, null);
+  });
+
+  it('under host isolation, where the slice cannot be set or would be ignored, one line says so', () => {
+    const lacking = applyShard(scenario, { index: 0, count: 2 }, { isolation: 'host', hostPortRange: '32768 60999', perSocket: { ok: false, reason: 'this kernel (Linux 6.1.0) has no IP_LOCAL_PORT_RANGE (setsockopt: ENOPROTOOPT); it came in Linux 6.3' } });
+    assert.equal(lacking.scenario.client.portRange, null);
+    assert.equal(
+      lacking.notice,
+      "--shard 1/2: this shard's port slice 32768-46883 is not applied: under isolation host it goes on each socket with IP_LOCAL_PORT_RANGE, and this kernel (Linux 6.1.0) has no IP_LOCAL_PORT_RANGE (setsockopt: ENOPROTOOPT); it came in Linux 6.3; copies on this host share its port range (run them with --isolation netns to give each its own)",
+    );
+    const http = parseScenario({ name: 's', protocol: 'http', environment: { isolation: 'host' } }, 's.yaml');
+    assert.match(applyShard(http, { index: 0, count: 2 }).notice ?? '', /undici's sockets are connected by Node, which cannot set it/);
+    assert.throws(
+      () => applyShard(scenario, { index: 0, count: 3 }, { isolation: 'host', hostPortRange: '40000 50000', perSocket: { ok: true } }),
+      (err: unknown) => err instanceof ShardError && /lies outside this host's net\.ipv4\.ip_local_port_range \(40000 50000\).*set environment\.sysctls\.net\.ipv4\.ip_local_port_range to "40000 50000"/.test(err.message),
+    );
+  });
+
   it('the shard comes from --shard, TWSTORM_SHARD, or JOB_COMPLETION_INDEX + TWSTORM_SHARDS', () => {
     assert.deepEqual(shardFrom('2/4', {}), { index: 1, count: 4 });
     assert.deepEqual(shardFrom(undefined, { TWSTORM_SHARD: '4/4' }), { index: 3, count: 4 });

@@ -34,7 +34,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
       serviceDelay: { min: 0, max: 0 },
     },
     server: { host: '127.0.0.1', port: 7000, ports: 1, backlog: 4096, reuseAddr: true, reusePort: false, listeners: 1, restart: null, command: null, maxOpenFiles: null, readyTimeout: 10_000, stopTimeout: 5000 },
-    client: { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, readDelay: 0, idleTimeout: 10_000 },
+    client: { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: null, readDelay: 0, idleTimeout: 10_000 },
     faults: [],
     environment: {
       isolation: 'auto',

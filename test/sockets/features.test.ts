@@ -29,7 +29,7 @@ function realNative(): NativeSockets {
 test('on this machine every option is available and self-checked', () => {
   const f = socketFeatures();
   assert.equal(f.available, true, f.reason);
-  assert.deepEqual(f.options, { reuseAddrOff: true, reusePort: true, bindAddressNoPort: true, linger: true, tcpInfo: true });
+  assert.deepEqual(f.options, { reuseAddrOff: true, reusePort: true, bindAddressNoPort: true, linger: true, tcpInfo: true, localPortRange: true });
   assert.match(f.backend ?? '', /^koffi 3\./);
   assert.ok(f.checks.some((c) => c.includes("Node's server.listen({ fd }).address() agrees")));
   assert.doesNotThrow(() => requireFeature('reusePort', 'server.reusePort'));

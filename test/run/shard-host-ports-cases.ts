@@ -1,0 +1,57 @@
+// Helper run inside a fresh network namespace by shard-host-ports.test.ts (the namespace plays
+// "the host" that several shard processes share):
+//   unshare -n node shard-host-ports-cases.js <N> <outDir> <scenario.yaml>
+// The "host" gets a 600-port range and tcp_tw_reuse=0 (written here, in the test's own
+// namespace: under --isolation host twstorm writes none). ONE `twstorm serve`, then N copies of
+// the scenario against it as parallel processes (`--isolation host --set target=… --shard i/N`;
+// N = 1: one run of the whole). Prints one JSON line: each run's exit and output, and the
+// local ports of every client TIME_WAIT socket the kernel lists (ss) afterwards.
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+setTimeout(() => {
+  process.stderr.write('shard-host-ports case timed out\n');
+  process.exit(3);
+}, 80_000).unref();
+
+const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+const [countText = '1', out = '.', scenario = ''] = process.argv.slice(2);
+const count = Number(countText);
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '40000 40599');
+writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
+
+function collect(child: ReturnType<typeof spawn>): { out: () => string; err: () => string; exit: Promise<number | null> } {
+  let o = '';
+  let e = '';
+  child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
+  return { out: () => o, err: () => e, exit: new Promise((r) => child.once('close', r)) };
+}
+
+// --port 0: the kernel picks; readiness is the banner naming the port it listens on. The
+// listener's own port comes from the range too: give it one outside, from the low ports.
+const server = spawn(process.execPath, [BIN, 'serve', '--port', '7070', '--close-first', 'client'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const served = collect(server);
+const port = await new Promise<number>((resolve, reject) => {
+  server.stdout!.on('data', () => {
+    const m = /echo server on 127\.0\.0\.1:(\d+)/.exec(served.out());
+    if (m) resolve(Number(m[1]));
+  });
+  void served.exit.then(() => reject(new Error(`twstorm serve exited before listening: ${served.err()}`)));
+});
+
+const common = ['run', scenario, '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--no-thresholds', '--out', out, '--json'];
+const runs = Array.from({ length: count }, (_, i) =>
+  collect(spawn(process.execPath, [BIN, ...common, ...(count > 1 ? ['--shard', `${i + 1}/${count}`] : [])], { stdio: ['ignore', 'pipe', 'pipe'] })),
+);
+const codes = await Promise.all(runs.map((r) => r.exit));
+// A row (one state asked for, so no state column): Recv-Q Send-Q Local:Port Peer:Port.
+const ports = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( dport = :${port} )`], { encoding: 'utf8' })
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => Number(l.trim().split(/\s+/)[2]!.split(':').at(-1)));
+process.kill(server.pid!, 'SIGINT');
+await served.exit;
+process.stdout.write(`${JSON.stringify({ runs: runs.map((r, i) => ({ code: codes[i], stdout: r.out(), stderr: r.err() })), ports })}\n`);
