@@ -1,9 +1,11 @@
 // How long sockets of one state lived, read from the census curve alone: the time between the
 // curve crossing half its peak on the way up (half of them made) and on the way down (half of
 // them gone) is the lifetime of the median socket when every socket lives about as long — the
-// case for TIME_WAIT (TCP_TIMEWAIT_LEN) and for orphaned FIN_WAIT2 (tcp_fin_timeout). It needs
-// no driver timestamp, so it holds whatever closed the sockets (a linger close on a worker
-// thread, a user's server, another host).
+// case for TIME_WAIT (TCP_TIMEWAIT_LEN) and for orphaned FIN_WAIT2 (tcp_fin_timeout) — and all
+// of them were made before the first one ended (see madeAtOnce). It needs no driver timestamp,
+// so it holds whatever closed the sockets (a linger close on a worker thread, a user's server,
+// another host).
+import type { RunResult } from '../../result/model.js';
 
 export interface Decay {
   /** Highest count on the curve. */
@@ -81,4 +83,18 @@ export function bothSides(census: { t: number[]; client: Record<string, number[]
   const c = census.client[state] ?? [];
   const s = census.server[state] ?? [];
   return census.t.map((_, i) => (c[i] ?? 0) + (s[i] ?? 0));
+}
+
+/**
+ * Whether every timewait socket the run made was alive at one moment, so that none ended
+ * before the last was made: /proc/net/sockstat `tw` (TIME_WAIT and orphaned FIN_WAIT2 mini-
+ * sockets, this namespace) peaked at (nearly) TcpExtTW, the count the kernel made. Only then
+ * does a rise-and-fall read as a lifetime; under a load longer than the lifetime the curve
+ * plateaus while sockets come and go, and its fall starts when the load stops, not when the
+ * first socket's time is up. (Checked on drained curves: by then TcpExtTW is every socket made,
+ * whether a kernel counts them on entry — Linux 6.x — or on exit.)
+ */
+export function madeAtOnce(result: RunResult): boolean {
+  const made = result.summary.kernel['TcpExtTW'] ?? 0;
+  return made > 0 && result.summary.timeWait.sockstatPeak >= 0.9 * made;
 }

@@ -7,7 +7,7 @@ import type { RunResult } from '../../result/model.js';
 import { sysctlNumber } from '../../result/figures.js';
 import { peakOf } from '../../result/figures.js';
 import { int, seconds } from '../../util/format.js';
-import { decayOf } from './decay.js';
+import { decayOf, madeAtOnce } from './decay.js';
 import type { Finding } from './types.js';
 
 /**
@@ -31,6 +31,20 @@ export function finWait2Finding(result: RunResult): Finding | null {
       ? ` The ${other} never sent its FIN: it held up to ${int(closeWait)} connections in CLOSE_WAIT (a peer that does not close).`
       : ' The peer\'s FIN never came.';
   const d = decayOf(census.t, curve);
+  if (d !== null && !madeAtOnce(result)) {
+    // They came and went during the load: how many, not how long (see madeAtOnce).
+    const lastMs = census.t[curve.findLastIndex((n) => n > 0)] ?? 0;
+    const firstMs = census.t[curve.findIndex((n) => n > 0)] ?? 0;
+    if (lastMs - firstMs < LINGERING_MS) return null;
+    return {
+      rule: 'fin-wait2',
+      label: 'FIN_WAIT2',
+      text:
+        `Up to ${int(peak)} sockets at once waited in FIN_WAIT2 on the ${side} for a FIN that did not come` +
+        `${finTimeout !== null ? `; tcp_fin_timeout (${finTimeout} s here) bounds each orphaned one` : ''}.${cause}`,
+      alert: true,
+    };
+  }
   if (d !== null) {
     if (d.lifetimeMs < LINGERING_MS) return null;
     const governs =

@@ -5,7 +5,7 @@
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
 import { int, seconds } from '../../util/format.js';
-import { bothSides, decayOf } from './decay.js';
+import { bothSides, decayOf, madeAtOnce } from './decay.js';
 import type { Finding } from './types.js';
 
 /**
@@ -16,8 +16,9 @@ const TOLERANCE_MS = 2000;
 
 export function timeWaitDurationFinding(result: RunResult): Finding | null {
   const d = decayOf(result.series.census.t, bothSides(result.series.census, 'TIME_WAIT'));
-  // Only a curve that drained says how long TIME_WAIT lasts; one cut by the end of sampling does not.
-  if (d === null || d.emptyAtMs === null) return null;
+  // Only a curve that drained says how long TIME_WAIT lasts; one cut by the end of sampling does
+  // not, nor one whose sockets came and went during a longer load.
+  if (d === null || d.emptyAtMs === null || !madeAtOnce(result)) return null;
   const finTimeout = sysctlNumber(result, 'net.ipv4.tcp_fin_timeout');
   const expectedMs = TIME_WAIT_SECONDS * 1000;
   const usual = Math.abs(d.lifetimeMs - expectedMs) <= d.resolutionMs + TOLERANCE_MS;

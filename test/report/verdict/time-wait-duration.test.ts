@@ -15,6 +15,9 @@ function drained(x: RunResult, n: number, lifeS: number): void {
   v.push(n / 2, 0, 0);
   x.series.census = { t, client: { TIME_WAIT: v }, server: {} };
   x.summary.timeWait.end = 0;
+  // Every TIME_WAIT the kernel made was alive at once (sockstat tw peaked at TcpExtTW).
+  x.summary.kernel['TcpExtTW'] = n;
+  x.summary.timeWait.sockstatPeak = n;
 }
 
 describe('verdict rule: TIME_WAIT lifetime (verdict/time-wait-duration.ts)', () => {
@@ -34,6 +37,14 @@ describe('verdict rule: TIME_WAIT lifetime (verdict/time-wait-duration.ts)', () 
     );
     assert.equal(f.alert, false);
     assert.match(finding(makeResult((x) => drained(x, 1000, 60)), 'time-wait-duration')!.text, /the fixed TCP_TIMEWAIT_LEN/);
+  });
+
+  it('sockets that came and went during a longer load: the fall is the load\'s end, not a lifetime', () => {
+    const r = makeResult((x) => {
+      drained(x, 1000, 60);
+      x.summary.kernel['TcpExtTW'] = 30_000; // 30,000 made, never more than 1,000 alive at once
+    });
+    assert.equal(finding(r, 'time-wait-duration'), undefined);
   });
 
   it('drained far sooner than 60 s: flagged as ended early', () => {
