@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
 import { peakOf } from '../../src/result/figures.js';
+import { decayOf } from '../../src/report/verdict/decay.js';
 
 /** 50 ports at 40 connections/s: each port comes back 1.25 s after its last use, past the default 1 s delay. */
 const REUSE = ['matrix={}', 'connections=100', 'rate=40', 'environment.sysctls.net.ipv4.ip_local_port_range=40000 40049', 'tail=300ms', 'census=250ms'];
@@ -83,11 +84,11 @@ describe('fin-timeout-myth, small', () => {
     // sockstat `tw` counts both kinds of timewait socket: 40 at the peak, the 20 TIME_WAIT at the end.
     assert.equal(summary.timeWait.sockstatPeak, 40);
     assert.equal(series.kernel.tw.at(-1), 20);
-    // Not a transient FIN_WAIT2 between an ACK and a FIN: they were there for seconds (the
-    // linger closes go through one closer thread, so they appear over about a second).
-    const first = series.census.t[fw2.findIndex((n) => n > 0)]!;
-    const last = series.census.t[fw2.findLastIndex((n) => n > 0)]!;
-    assert.ok(last - first >= 3000, `FIN_WAIT2 seen only from ${first} to ${last} ms`);
+    // How long they lasted, half appeared → half gone on the census curve: tcp_fin_timeout, to
+    // within the census' own resolution there (a busy machine defers the census, widening it).
+    const d = decayOf(series.census.t, fw2);
+    assert.ok(d !== null, `no FIN_WAIT2 decay in ${JSON.stringify(fw2)}`);
+    assert.ok(Math.abs(d.lifetimeMs - 5000) <= d.resolutionMs + 1000, `FIN_WAIT2 lived ${d.lifetimeMs} ms (census resolution ${d.resolutionMs} ms)`);
     assert.match(say(out, 'fin-wait2'), /^20 sockets waited in FIN_WAIT2 on the client for a FIN that did not come; half were gone \d\.\d\d s after half had appeared .*tcp_fin_timeout=5 s governs them.*The server never sent its FIN: it held up to 20 connections in CLOSE_WAIT/);
   });
 });
