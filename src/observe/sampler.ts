@@ -34,8 +34,12 @@ export interface KernelSample {
   sockstat: { inuse: number; inuse6: number; tw: number; orphan: number; alloc: number };
   /** Absolute values of KEY_COUNTERS (0 where this kernel lacks one). */
   counters: Record<string, number>;
-  /** Present on census ticks; read just after the cheap files, so a few ms after `t`. */
-  census?: { client: StateCounts; server: StateCounts };
+  /**
+   * Present on census ticks. `t` is when the census began walking the table (just after the cheap
+   * files were read): a census of tens of thousands of sockets takes tens of ms, and the counts
+   * describe the table from that moment on, not when the walk ended and the result was read back.
+   */
+  census?: { t: number; client: StateCounts; server: StateCounts };
 }
 
 export interface KernelSamplerOptions {
@@ -237,9 +241,10 @@ export class KernelSampler {
     }
     if (census) {
       const started = performance.now();
+      const censusT = this.clock();
       try {
         const { client, server } = await takeTcpCensus(this.serverPorts, this.root);
-        sample.census = { client, server };
+        sample.census = { t: censusT, client, server };
         this.atLastCensus = this.latest;
       } finally {
         // The baseline census's cost is mostly warm-up (first open of the files, code not yet

@@ -23,6 +23,9 @@ import { restartFinding, reuseAddrRule } from './verdict/restart.js';
 import { rstRule } from './verdict/rst-close.js';
 import { socketsFinding } from './verdict/sockets.js';
 import { timeWaitFinding } from './verdict/time-wait.js';
+import { timeWaitDurationFinding } from './verdict/time-wait-duration.js';
+import { finWait2Finding } from './verdict/fin-wait2.js';
+import { twReuseFinding } from './verdict/tw-reuse.js';
 import { overflowRule, serverTimeWaitRule } from './verdict/tw-buckets.js';
 import type { Change, ChangeOf, Finding, FindingOf } from './verdict/types.js';
 import { closeSentence } from './verdict/close.js';
@@ -42,7 +45,10 @@ export const FINDINGS: readonly FindingOf[] = [
   requestsFinding,
   timeWaitFinding,
   closeWaitFinding,
+  timeWaitDurationFinding,
+  finWait2Finding,
   portsFinding,
+  twReuseFinding,
   errorsFinding,
   restartFinding,
   socketsFinding,

@@ -129,7 +129,7 @@ function censusSeries(samples: KernelSample[]): CensusSeries {
     }
     return out;
   };
-  return { t: withCensus.map((s) => roundMs(s.t)), client: columns('client'), server: columns('server') };
+  return { t: withCensus.map((s) => roundMs(s.census!.t)), client: columns('client'), server: columns('server') };
 }
 
 function kernelSeries(samples: KernelSample[]): KernelSeries {

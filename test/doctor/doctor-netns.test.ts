@@ -48,7 +48,7 @@ test('doctor in a namespace with known sysctls and 256 open files: the right lin
   assert.equal(machine['tw-reuse'], 'ok');
   const files = report.machine.find((c) => c.id === 'open-files');
   // Node lifts its soft limit (128) to the hard one (256) at start-up: 256 is what a run gets.
-  assert.match(files?.detail ?? '', /^256 \(hard 256\), but tw-reuse needs 2,100 per process/);
+  assert.match(files?.detail ?? '', /^256 \(hard 256\), but tw-reuse(?:-modes)? needs 2,100 per process/);
   assert.match(files?.fix ?? '', /raise ulimit -n to at least 4096: the hard limit is 256/);
   assert.match(report.machine.find((c) => c.id === 'port-range')?.detail ?? '', /^40000–40999: 1,000 usable ports, so at most ~16 new connections/);
   assert.match(report.machine.find((c) => c.id === 'tw-buckets')?.detail ?? '', /^1,000: .*up to 5,000 TIME_WAIT/);

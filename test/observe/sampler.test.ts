@@ -44,10 +44,13 @@ test('KernelSampler on fixtures: sockstat, counters and census land in the sampl
   assert.deepEqual(s.sockstat, { inuse: 3, inuse6: 3, tw: 4, orphan: 0, alloc: 7 });
   assert.equal(s.counters.TcpActiveOpens, 6);
   assert.equal(s.counters.TcpExtTW, 4);
-  assert.deepEqual(s.census, {
+  const { t: censusT, ...sides } = s.census!;
+  assert.deepEqual(sides, {
     server: { LISTEN: 2, TIME_WAIT: 2, ESTABLISHED: 2 },
     client: { TIME_WAIT: 2, ESTABLISHED: 2 },
   });
+  // The census begins once the cheap files are read: never before the sample's own start.
+  assert.ok(censusT >= s.t, `census at ${censusT}, sample at ${s.t}`);
   assert.equal((await sampler.sampleNow({ census: false })).census, undefined);
 });
 
@@ -113,6 +116,10 @@ test('KernelSampler skips ticks while a read is stuck instead of queueing them',
     feed();
     const samples = await stopping;
     assertWellFormed(samples);
+    // The baseline census was blocked on the FIFO until the release: it is stamped when it
+    // began walking the table, not when its counts came back after the release.
+    const baseline = samples[0]!.census!;
+    assert.ok(baseline.t >= samples[0]!.t && baseline.t < released, `census stamped ${baseline.t}, released at ${released}`);
     // Queued ticks would have fired ~20 samples right after the release.
     const burst = samples.filter((s) => s.t >= released - 1 && s.t < released + 30).length;
     assert.ok(burst <= 4, `${burst} samples within 30 ms of the release`);

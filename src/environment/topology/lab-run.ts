@@ -331,7 +331,7 @@ export async function executeRoutedRun(
           ...limitFacts,
         },
       },
-      serverCensus: serverCensus.map((x) => ({ t: x.t, states: x.census.server as Record<string, number> })),
+      serverCensus: serverCensus.map((x) => ({ t: x.census.t, states: x.census.server as Record<string, number> })),
     };
     const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt, job.how);

@@ -14,8 +14,16 @@ export interface SeriesSpec {
   label: string;
   values: Array<number | null>;
   style: LineStyle;
-  /** Draw a marker at every point (sparse series such as the 1 s census). */
+  /** Draw a marker at every point. */
   points: boolean;
+  /**
+   * Only for a series sampled at moments of its own (the census): x ranges between two
+   * consecutive points too far apart to join, where no line is drawn — a straight line there would
+   * be a guess at what happened between two looks. Absent: every point is joined.
+   */
+  breaks?: Array<[number, number]>;
+  /** With `breaks`: indices of the points drawn as markers, those not joined on both sides. */
+  marks?: number[];
 }
 
 export interface Marker {
@@ -96,22 +104,52 @@ export function alignTables(tables: Table[]): Table {
   return { x: xs, columns };
 }
 
+export interface ChartPart {
+  x: number[];
+  label: string;
+  values: Array<number | null>;
+  points?: boolean;
+  /**
+   * A sparse series: consecutive points farther apart than this (x units) are not joined; they
+   * are drawn as markers instead (see `sparseDrawing`).
+   */
+  maxGap?: number;
+}
+
 /** Build a chart from labelled tables, assigning styles in order. */
-export function chartFrom(
-  base: Omit<ChartSpec, 'x' | 'series'>,
-  parts: Array<{ x: number[]; label: string; values: Array<number | null>; points?: boolean }>,
-): ChartSpec {
+export function chartFrom(base: Omit<ChartSpec, 'x' | 'series'>, parts: ChartPart[]): ChartSpec {
   const aligned = alignTables(parts.map((p) => ({ x: p.x, columns: [p.values] })));
   return {
     ...base,
     x: aligned.x,
-    series: parts.map((p, i) => ({
-      label: p.label,
-      values: aligned.columns[i]!,
-      style: styleAt(i),
-      points: p.points ?? false,
-    })),
+    series: parts.map((p, i) => {
+      const series: SeriesSpec = { label: p.label, values: aligned.columns[i]!, style: styleAt(i), points: p.points ?? false };
+      return p.maxGap === undefined ? series : { ...series, ...sparseDrawing(aligned.x, series.values, p.maxGap), points: false };
+    }),
   };
+}
+
+/**
+ * Where a sparse series may be drawn as a line: between consecutive points (nulls skipped) at
+ * most `maxGap` apart. Wider gaps become `breaks` (no line), and every point not joined on both
+ * sides is a marker, so a lone census between two far-apart looks shows as a dot, not as a ramp.
+ */
+export function sparseDrawing(x: readonly number[], values: ReadonlyArray<number | null>, maxGap: number): { breaks: Array<[number, number]>; marks: number[] } {
+  const at: number[] = [];
+  for (let i = 0; i < values.length && i < x.length; i++) if (values[i] !== null && values[i] !== undefined) at.push(i);
+  const breaks: Array<[number, number]> = [];
+  const marks: number[] = [];
+  const joined = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && x[b]! - x[a]! <= maxGap;
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k]!;
+    const next = at[k + 1];
+    if (next !== undefined && !joined(i, next)) breaks.push([x[i]!, x[next]!]);
+    // The open side of an end of the series counts as its other side; a lone point is a marker.
+    const left = k === 0 ? null : joined(at[k - 1], i);
+    const right = next === undefined ? null : joined(i, next);
+    if ((left ?? right) !== true || (right ?? left) !== true) marks.push(i);
+  }
+  return { breaks, marks };
 }
 
 /**
@@ -174,7 +212,13 @@ export function downsampleForDrawing(spec: ChartSpec, buckets = DRAW_BUCKETS): C
   return {
     ...spec,
     x: keep.map((i) => spec.x[i]!),
-    series: spec.series.map((s) => ({ ...s, values: keep.map((i) => s.values[i] ?? null), points: false })),
+    // A sparse series keeps its breaks (x ranges); its markers move to the kept indices.
+    series: spec.series.map((s) => {
+      const values = keep.map((i) => s.values[i] ?? null);
+      if (s.breaks === undefined) return { ...s, values, points: false };
+      const kept = new Map(keep.map((i, k) => [i, k]));
+      return { ...s, values, points: false, marks: (s.marks ?? []).filter((i) => kept.has(i)).map((i) => kept.get(i)!) };
+    }),
     notes: [
       ...spec.notes,
       `Drawn from ${keep.length.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} points: in each of ${buckets.toLocaleString('en-US')} slices of the time axis the lowest and highest value of every line is kept, so no spike or dip is lost; the result JSON holds every point.`,

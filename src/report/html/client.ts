@@ -103,9 +103,18 @@ export const CLIENT_JS = String.raw`
             stroke: s.style.color,
             dash: s.style.dash,
             width: 2,
-            spanGaps: true,
-            points: { show: s.points, size: 6, fill: s.style.color }
+            spanGaps: !s.breaks,
+            points: s.marks
+              ? { show: false, filter: function () { return s.marks; }, size: 6, fill: s.style.color }
+              : { show: s.points, size: 6, fill: s.style.color }
           };
+          // A sparse series (the census) is joined only across its short gaps: uPlot clips the
+          // line out of these x ranges (canvas pixels) and marks the points left unjoined.
+          if (s.breaks) {
+            series.gaps = function (u) {
+              return s.breaks.map(function (b) { return [Math.round(u.valToPos(b[0], 'x', true)), Math.round(u.valToPos(b[1], 'x', true))]; });
+            };
+          }
           if (spec.kind === 'histogram') {
             series.paths = uPlot.paths.stepped({ align: 1 });
             series.fill = s.style.color + '33';

@@ -10,6 +10,7 @@ import { BAD_KERNEL_COUNTERS } from '../../compare/metrics.js';
 import { int } from '../../util/format.js';
 import { chartFrom, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
+import { censusMaxGapSeconds } from './timeline.js';
 
 /** The lab facts of a result, when it came from a routed run. */
 export function labOf(result: RunResult): LabFacts | null {
@@ -30,6 +31,8 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   const lab = labOf(r);
   if (!lab) return [];
   const samples = lab.router.conntrack.samples;
+  // Census and conntrack samples are sparse: joined only where close together (timeline.ts).
+  const maxGap = censusMaxGapSeconds(r);
   const charts: ChartSpec[] = [];
   const clientTw = r.series.census.client['TIME_WAIT'];
   const firstClient = lab.hosts.find((h) => h.role === 'client')?.name ?? 'client';
@@ -49,13 +52,13 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        ...(clientTw ? [{ x: secs(r.series.census.t), label: `${firstClient} TIME_WAIT (sockets)`, values: clientTw, points: true }] : []),
-        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), points: true },
+        ...(clientTw ? [{ x: secs(r.series.census.t), label: `${firstClient} TIME_WAIT (sockets)`, values: clientTw, maxGap }] : []),
+        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap },
         {
           x: secs(lab.serverCensus.map((s) => s.t)),
           label: 'server host TIME_WAIT (sockets)',
           values: lab.serverCensus.map((s) => s.states['TIME_WAIT'] ?? 0),
-          points: true,
+          maxGap,
         },
       ],
     ),
@@ -75,13 +78,13 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), points: true },
-        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), points: true })),
+        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), maxGap },
+        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), maxGap })),
         ...trouble.map((k) => ({
           x: secs(samples.map((s) => s.t)),
           label: k,
           values: samples.map((s) => (s.stats ? (s.stats[k as keyof typeof s.stats] ?? 0) : null)),
-          points: true,
+          maxGap,
         })),
       ],
     ),

@@ -5,9 +5,9 @@
 import type { RunResult } from '../../result/model.js';
 import { clientPortsHeld } from '../../result/figures.js';
 import { countersWhere } from '../../observe/counters.js';
-import { chartFrom, extent, styleAt, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
+import { chartFrom, extent, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
-type Part = { x: number[]; label: string; values: Array<number | null>; points?: boolean };
+type Part = ChartPart;
 
 /** "close.first=client close.client=fin" for a variant, the scenario name otherwise. */
 export function runLabel(result: RunResult): string {
@@ -15,6 +15,19 @@ export function runLabel(result: RunResult): string {
 }
 
 const secs = (ms: number[]): number[] => ms.map((t) => Math.round(t) / 1000);
+
+/**
+ * The widest gap (s) across which two census points of a run are joined by a line. The census
+ * comes every census interval, more often while the counts move (src/observe/sampler.ts), and
+ * less often when its cost defers it: where two looks are no farther apart than 1.5 cheap sample
+ * intervals, or a fiftieth of the run's time axis (a few pixels), a line between them is what
+ * was measured; farther apart it would be a guess, so those points are markers only.
+ */
+export function censusMaxGapSeconds(r: RunResult): number {
+  const t = r.series.kernel.t.length > 0 ? r.series.kernel.t : r.series.census.t;
+  const spanMs = t.length > 1 ? t[t.length - 1]! - t[0]! : 0;
+  return Math.max(1.5 * r.scenario.sample, spanMs / 50) / 1000;
+}
 
 /** In a comparison every label names its run; in a single report that would be noise. */
 function labeller(results: RunResult[]): (r: RunResult, what: string) => string {
@@ -45,7 +58,7 @@ function statesChart(results: RunResult[]): ChartSpec {
         .filter((s) => s !== 'LISTEN' && (census[side][s] ?? []).some((n) => n > 0))
         .sort((a, b) => rank(a) - rank(b));
       for (const state of states) {
-        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census[side][state]!, points: true });
+        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census[side][state]!, maxGap: censusMaxGapSeconds(r) });
       }
     }
     if (sockstat) parts.push({ x: secs(r.series.kernel.t), label: SOCKSTAT_LABEL, values: r.series.kernel.tw });
@@ -60,8 +73,8 @@ function statesChart(results: RunResult[]): ChartSpec {
         : 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp.',
       notes: [
         sockstat
-          ? `Census points (with markers) are taken every census interval; "${SOCKSTAT_LABEL}" (no markers) every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.`
-          : 'Census points are taken every census interval. The listening socket is left out. Each run\'s own report also draws /proc/net/sockstat tw.',
+          ? `The census is taken every census interval, and more often while the counts move; its points are joined only where they are close together, elsewhere they are markers (a line would guess what happened between two looks). "${SOCKSTAT_LABEL}" is read every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.`
+          : 'The census is taken every census interval, and more often while the counts move; its points are joined only where they are close together, elsewhere they are markers. The listening socket is left out. Each run\'s own report also draws /proc/net/sockstat tw.',
       ],
       kind: 'time',
       xLabel: 'run time (s)',
@@ -162,7 +175,7 @@ function portsChart(results: RunResult[]): ChartSpec {
   const parts: Part[] = [];
   for (const r of results) {
     const held = clientPortsHeld(r);
-    parts.push({ x: secs(held.t), label: label(r, 'client ports held'), values: held.held, points: true });
+    parts.push({ x: secs(held.t), label: label(r, 'client ports held'), values: held.held, maxGap: censusMaxGapSeconds(r) });
     const range = r.summary.ports.range;
     if (range) {
       const x = secs([held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);

@@ -14,6 +14,9 @@ export type FindingRule =
   | 'kernel'
   | 'faults'
   | 'assassination'
+  | 'tw-reuse'
+  | 'time-wait-duration'
+  | 'fin-wait2'
   | 'isolation'
   | 'interrupted';
 

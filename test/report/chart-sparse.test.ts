@@ -1,0 +1,88 @@
+// Census points are drawn as lines only where they are dense and as markers where sparse
+// (issue 12 item 3): a line between two looks far apart would be a guess at what happened
+// between them — the 0.4 s storm drawn as a one-second ramp.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chartFrom, downsampleForDrawing, sparseDrawing } from '../../src/report/html/chart-spec.js';
+import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
+import { makeResult } from './make-result.js';
+
+const base = { id: 't', title: 't', description: 't', notes: [], kind: 'time' as const, xLabel: 's', yLabel: 'n', markers: [] };
+
+describe('sparse series: joined only across short gaps (chart-spec.ts sparseDrawing)', () => {
+  it('a dense stretch is a line; a gap wider than maxGap is a break, and the points beside it are markers', () => {
+    const { breaks, marks } = sparseDrawing([0, 0.1, 0.2, 1.2, 2.2, 2.3], [0, 5, 9, 9, 9, 9], 0.15);
+    assert.deepEqual(breaks, [[0.2, 1.2], [1.2, 2.2]]);
+    // 0, 1 and 5 sit inside dense stretches (an end counts its open side as its other side).
+    assert.deepEqual(marks, [2, 3, 4]);
+  });
+
+  it('nulls (moments when another series was sampled) are skipped, not gaps', () => {
+    const { breaks, marks } = sparseDrawing([0, 0.05, 0.1, 0.15, 1.1], [1, null, 2, null, 3], 0.15);
+    assert.deepEqual(breaks, [[0.1, 1.1]]);
+    assert.deepEqual(marks, [2, 4]);
+  });
+
+  it('a lone point is a marker; every point of a sparse series is a marker', () => {
+    assert.deepEqual(sparseDrawing([0, 1], [null, 7], 0.5), { breaks: [], marks: [1] });
+    assert.deepEqual(sparseDrawing([0, 1, 2], [1, 2, 3], 0.5).marks, [0, 1, 2]);
+  });
+
+  it('chartFrom aligns first, so maxGap is measured between the series\' own points', () => {
+    const spec = chartFrom(base, [
+      { x: [0, 0.1, 0.2, 0.3, 0.4, 0.5], label: 'dense', values: [0, 1, 2, 3, 4, 5] },
+      { x: [0, 0.5], label: 'census', values: [0, 10], maxGap: 0.15 },
+    ]);
+    const census = spec.series[1]!;
+    assert.deepEqual(census.breaks, [[0, 0.5]]);
+    assert.deepEqual(census.marks, [0, 5]);
+    assert.equal(spec.series[0]!.breaks, undefined, 'a series without maxGap is joined everywhere');
+  });
+
+  it('downsampling keeps the breaks and moves the markers to the kept points', () => {
+    const n = 10_000;
+    const x = Array.from({ length: n }, (_, i) => i / 10);
+    const spec = chartFrom(base, [
+      { x, label: 'fast', values: x.map((v) => v % 7) },
+      { x: [0, 999.9], label: 'census', values: [1, 2], maxGap: 5 },
+    ]);
+    const small = downsampleForDrawing(spec, 100);
+    const census = small.series[1]!;
+    assert.deepEqual(census.breaks, [[0, 999.9]]);
+    assert.deepEqual(census.marks!.map((i) => small.x[i]), [0, 999.9]);
+    assert.deepEqual(census.marks!.map((i) => census.values[i]), [1, 2]);
+  });
+});
+
+describe('the states chart of a short storm (timeline.ts)', () => {
+  // A 0.4 s storm: the census follows it at the 100 ms sample rate, then looks again 1 s later.
+  const storm = makeResult((r) => {
+    r.scenario.sample = 100;
+    r.series.kernel = { t: [0, 100, 200, 300, 400, 500, 1400], tw: [0, 250, 500, 750, 1000, 1000, 1000], inuse: [1, 1, 1, 1, 1, 1, 1], counters: {} };
+    r.series.census = { t: [0, 100, 200, 300, 400, 1400], client: { TIME_WAIT: [0, 250, 500, 750, 1000, 1000] }, server: { LISTEN: [1, 1, 1, 1, 1, 1] } };
+  });
+
+  it('joins the rise, leaves the second-long gap after it undrawn and marks both of its ends', () => {
+    assert.equal(censusMaxGapSeconds(storm), 0.15);
+    const states = timelineCharts([storm]).find((c) => c.id === 'states')!;
+    const tw = states.series.find((s) => s.label === 'client TIME_WAIT')!;
+    assert.deepEqual(tw.breaks, [[0.4, 1.4]]);
+    assert.deepEqual(tw.marks!.map((i) => states.x[i]), [0.4, 1.4]);
+    // sockstat, read every sample interval, stays a plain line.
+    assert.equal(states.series.find((s) => /sockstat/.test(s.label))!.breaks, undefined);
+    const ports = timelineCharts([storm]).find((c) => c.id === 'ports')!;
+    assert.deepEqual(ports.series[0]!.breaks, [[0.4, 1.4]]);
+  });
+
+  it('on a long run a 1 s census is a few pixels apart: joined', () => {
+    const long = makeResult((r) => {
+      const t = Array.from({ length: 66 }, (_, i) => i * 1000);
+      r.series.kernel = { t, tw: t.map(() => 5), inuse: t.map(() => 1), counters: {} };
+      r.series.census = { t, client: { TIME_WAIT: t.map(() => 5) }, server: {} };
+    });
+    assert.equal(censusMaxGapSeconds(long), 1.3);
+    const tw = timelineCharts([long]).find((c) => c.id === 'states')!.series.find((s) => s.label === 'client TIME_WAIT')!;
+    assert.deepEqual(tw.breaks, []);
+    assert.deepEqual(tw.marks, []);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { finding, makeResult } from '../make-result.js';
+
+const t = [0, 500, 1000, 2000, 3000, 4000, 5000, 6000, 6500, 7000, 8000];
+
+describe('verdict rule: orphaned FIN_WAIT2 (verdict/fin-wait2.ts)', () => {
+  it('no FIN_WAIT2, or a transient one a census happened to catch: nothing to say', () => {
+    assert.equal(finding(makeResult(), 'fin-wait2'), undefined);
+    const r = makeResult((x) => {
+      x.series.census = { t: [0, 100, 200, 300], client: { TIME_WAIT: [0, 10, 20, 20], FIN_WAIT2: [0, 3, 0, 0] }, server: {} };
+    });
+    assert.equal(finding(r, 'fin-wait2'), undefined);
+  });
+
+  it('gone after ~tcp_fin_timeout, the server holding CLOSE_WAIT: names the timer and the side that did not close', () => {
+    const r = makeResult((x) => {
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
+      x.summary.kernel['TcpExtTW'] = 400; // 200 TIME_WAIT + 200 FIN_WAIT2 mini-sockets, all alive at once
+      x.summary.timeWait.sockstatPeak = 400;
+      x.series.census = {
+        t,
+        client: { FIN_WAIT2: [0, 100, 200, 200, 200, 200, 200, 200, 100, 0, 0], TIME_WAIT: t.map(() => 200) },
+        server: { CLOSE_WAIT: [0, 100, 200, 200, 200, 200, 200, 200, 200, 200, 200] },
+      };
+    });
+    const f = finding(r, 'fin-wait2')!;
+    assert.match(f.text, /^200 sockets waited in FIN_WAIT2 on the client for a FIN that did not come; half were gone 6\.00 s after half had appeared \(census every ~0\.50 s\): tcp_fin_timeout=5 s governs them/);
+    assert.match(f.text, /The server never sent its FIN: it held up to 200 connections in CLOSE_WAIT/);
+    assert.equal(f.alert, true);
+  });
+
+  it('orphans that came and went during a longer load: how many, not how long', () => {
+    const r = makeResult((x) => {
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
+      x.summary.kernel['TcpExtTW'] = 20_000;
+      x.summary.timeWait.sockstatPeak = 1200;
+      x.series.census = { t, client: { FIN_WAIT2: [0, 100, 200, 200, 200, 200, 200, 200, 100, 0, 0] }, server: {} };
+    });
+    assert.equal(finding(r, 'fin-wait2')!.text, 'Up to 200 sockets at once waited in FIN_WAIT2 on the client for a FIN that did not come; tcp_fin_timeout (5 s here) bounds each orphaned one. The peer\'s FIN never came.');
+  });
+
+  it('still there when sampling stopped, a while after they appeared', () => {
+    const r = makeResult((x) => {
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '60';
+      x.series.census = { t: [0, 500, 1000, 3000], client: { FIN_WAIT2: [0, 100, 200, 200] }, server: {} };
+    });
+    assert.match(finding(r, 'fin-wait2')!.text, /^200 sockets were still waiting in FIN_WAIT2 on the client when sampling stopped, 2\.50 s after the first appeared; an orphaned one lasts tcp_fin_timeout \(60 s here\)\. The peer's FIN never came\./);
+  });
+});
