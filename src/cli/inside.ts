@@ -1,5 +1,6 @@
-// The hidden half of `run`: executed by the outer process inside the fresh namespace. The job
-// arrives as the first IPC message; a 'stop' message, a SIGINT/SIGTERM (the parent-death signal
+// The hidden half of `run`: executed by the outer process inside the fresh namespace (started
+// through inside-entry.ts, which loads only this and the run machinery). The job arrives as the
+// first IPC message; a 'stop' message, a SIGINT/SIGTERM (the parent-death signal
 // is SIGTERM) or the channel closing (the outer process is gone) all mean "stop the load and
 // write what you have".
 import type { ArgumentsCamelCase, Argv } from 'yargs';
@@ -34,41 +35,45 @@ function messageOf(err: unknown): string {
   return bug ? `internal error: ${err.message}` : err.message;
 }
 
+/** The run process's whole life: wait for the job, run it, write the result, exit. */
+export async function runInside(): Promise<void> {
+  const abort = new AbortController();
+  abort.signal.addEventListener('abort', () => {
+    setTimeout(() => {
+      say(`the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up`);
+      process.exit(EXIT.INTERRUPTED);
+    }, STOP_DEADLINE_MS).unref();
+  });
+  onInterrupt(() => abort.abort());
+  process.on('disconnect', () => abort.abort());
+  const job = await new Promise<RunJob | null>((resolve) => {
+    process.on('message', (message: ToRun) => {
+      if (message.type === 'job') resolve(message.job);
+      else abort.abort();
+    });
+    process.once('disconnect', () => resolve(null));
+  });
+  if (job === null) process.exit(EXIT.INTERRUPTED);
+  let result;
+  try {
+    result = await executeRun(job, abort.signal);
+  } catch (err) {
+    return report(messageOf(err));
+  }
+  try {
+    await writeResult(result, job.resultPath);
+  } catch (err) {
+    return report(`the result could not be written: ${describeWriteError(err, job.resultPath)}; nothing was kept`);
+  }
+  // The result is written: nothing left (a connection timer, a linger worker) may keep
+  // this process, and with it the namespace and the user's terminal, waiting.
+  process.exit(0);
+}
+
+/** The same, as the full CLI's hidden command (`twstorm __inside`); inside-entry.ts is the lean way in. */
 export const insideCommand = {
   command: '__inside',
   describe: false as const,
   builder: (y: Argv) => y,
-  handler: async (_argv: ArgumentsCamelCase): Promise<void> => {
-    const abort = new AbortController();
-    abort.signal.addEventListener('abort', () => {
-      setTimeout(() => {
-        say(`the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up`);
-        process.exit(EXIT.INTERRUPTED);
-      }, STOP_DEADLINE_MS).unref();
-    });
-    onInterrupt(() => abort.abort());
-    process.on('disconnect', () => abort.abort());
-    const job = await new Promise<RunJob | null>((resolve) => {
-      process.on('message', (message: ToRun) => {
-        if (message.type === 'job') resolve(message.job);
-        else abort.abort();
-      });
-      process.once('disconnect', () => resolve(null));
-    });
-    if (job === null) process.exit(EXIT.INTERRUPTED);
-    let result;
-    try {
-      result = await executeRun(job, abort.signal);
-    } catch (err) {
-      return report(messageOf(err));
-    }
-    try {
-      await writeResult(result, job.resultPath);
-    } catch (err) {
-      return report(`the result could not be written: ${describeWriteError(err, job.resultPath)}; nothing was kept`);
-    }
-    // The result is written: nothing left (a connection timer, a linger worker) may keep
-    // this process, and with it the namespace and the user's terminal, waiting.
-    process.exit(0);
-  },
+  handler: (_argv: ArgumentsCamelCase): Promise<void> => runInside(),
 };

@@ -1,11 +1,11 @@
 // One run, inside its environment: server + load driver + observers → result.json.
 // This is the only place that knows all three; each of them knows nothing of the others.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { DEFAULT_SYSCTLS, type Scenario } from '../scenario/index.js';
+import type { Scenario } from '../scenario/index.js';
+import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
-import { executeRoutedRun } from '../environment/topology/lab-run.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
@@ -14,12 +14,13 @@ import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
 import { prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
-import { runHttpLoad, type HttpLoadPlan } from '../driver/http-load.js';
+import type { HttpLoadPlan } from '../driver/http-load.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
-import { buildResult, type DriverCost, type RunResult, type ServerFacts } from '../result/index.js';
+import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
+import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
@@ -136,7 +137,9 @@ function runLoad(
 ): Promise<LoadOutcome> {
   switch (scenario.protocol) {
     case 'http':
-      return runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal);
+      // Loaded on demand: undici is the heaviest module a run process can load, and TCP runs
+      // (most of them) never touch it.
+      return import('../driver/http-load.js').then(({ runHttpLoad }) => runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal));
     case 'tcp':
       return runTcpLoad(tcpLoadPlan(scenario, ports, count), stats, clock, signal);
   }
@@ -204,7 +207,8 @@ export function failureOf(stats: LoadStats, interrupted: boolean): string | null
 
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   if (job.scenario.environment.topology === 'routed') {
-    await initHistograms();
+    // Loaded on demand: the lab (nftables, conntrack, topology) is for routed runs only.
+    const [{ executeRoutedRun }] = await Promise.all([import('../environment/topology/lab-run.js'), initHistograms()]);
     return executeRoutedRun(job, signal, serverConfig);
   }
   // With `target:` the driver connects to the target, not to server.host:port.

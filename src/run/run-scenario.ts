@@ -35,7 +35,8 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
   return { isolation: 'host', prefix: [], how: `fallback: ${probe.reason}`, fallbackReason: probe.reason };
 }
 
-const CLI_ENTRY = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The run process's lean entry (not the whole CLI: see src/cli/inside-entry.ts). */
+const INSIDE_ENTRY = fileURLToPath(new URL('../cli/inside-entry.js', import.meta.url));
 
 /** File-name-safe UTC timestamp, sortable: 20261124T155011Z. */
 export function timestamp(date = new Date()): string {
@@ -90,7 +91,7 @@ export async function runScenario(
   // 0.4 s gives exit 1 and no result" bug); a message waits in the channel until it listens.
   // SIGTERM as its parent-death signal: if this process is killed, the run stops and still
   // writes its partial result.
-  const [command, ...args] = withParentDeathSignal([...choice.prefix, process.execPath, CLI_ENTRY, '__inside'], 'TERM');
+  const [command, ...args] = withParentDeathSignal([...choice.prefix, process.execPath, INSIDE_ENTRY, '__inside'], 'TERM');
   const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true });
   let reported: string | null = null;
   child.on('message', (message: FromRun) => {

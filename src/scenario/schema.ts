@@ -32,13 +32,8 @@ export const SYSCTL_KEY_PATTERN = /^net\.[a-z0-9_.]+$/;
 /** A dotted path to a scenario field; record keys with dots (sysctl names) follow their record. */
 export const MATRIX_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9_]+)*$/;
 
-/**
- * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
- * The kernel default tcp_tw_reuse=2 reuses TIME_WAIT ports on loopback only, after about a
- * second, which hides the storm on 127.0.0.1 that a real network between hosts would show.
- * Runs model the real network, so reuse is off unless a scenario turns it back on.
- */
-export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
+// DEFAULT_SYSCTLS lives in sysctls.ts (the run process needs it without the schema and zod).
+export { DEFAULT_SYSCTLS } from './sysctls.js';
 
 const RATE_EXPECTED = `expected a number of connections per second from ${L.MIN_RATE} to ${big(L.MAX_RATE)}, or null`;
 

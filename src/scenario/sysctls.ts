@@ -7,6 +7,14 @@
 // the host. Adding a setting means checking that in the kernel source first.
 import { closest } from './suggest.js';
 
+/**
+ * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
+ * The kernel default tcp_tw_reuse=2 reuses TIME_WAIT ports on loopback only, after about a
+ * second, which hides the storm on 127.0.0.1 that a real network between hosts would show.
+ * Runs model the real network, so reuse is off unless a scenario turns it back on.
+ */
+export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
+
 export const NAMESPACED_SYSCTLS: Readonly<Record<string, string>> = {
   // Ephemeral ports and binding: struct netns_ipv4 (ip_local_ports since 3.x; the rest per netns since they were added).
   'net.ipv4.ip_local_port_range': 'netns_ipv4.ip_local_ports: the ephemeral range connect() picks from',

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_SYSCTLS, type Scenario } from '../../scenario/index.js';
+import type { Scenario } from '../../scenario/index.js';
+import { DEFAULT_SYSCTLS } from '../../scenario/sysctls.js';
 import type { RunJob, ToRun } from '../../run/job.js';
 import type { RunResult, StopReason } from '../../result/model.js';
 import { decodeHistogram, encodeHistogram, percentilesMs } from '../../metrics/histograms.js';
@@ -27,7 +28,7 @@ import { natPool } from './addresses.js';
 import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
 import { writeSysctl } from '../sysctl.js';
 
-const CLI_ENTRY = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const INSIDE_ENTRY = fileURLToPath(new URL('../../cli/inside-entry.js', import.meta.url));
 
 export interface LabHostSummary {
   name: string;
@@ -104,7 +105,7 @@ function runClientHost(
     const [command, ...prefix] = lab.enter(host);
     // The job travels over the IPC channel, as for every run process (src/run/job.ts); the
     // channel is also its lifeline: the host's driver stops when this process goes.
-    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, CLI_ENTRY, '__inside'], {
+    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, INSIDE_ENTRY, '__inside'], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
