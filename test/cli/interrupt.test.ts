@@ -32,7 +32,7 @@ describe('signals and failures', () => {
     const pgid = run.child.pid!;
     // The moment the run process exists (Node inside it is still loading): the old failure window.
     // It is found by its command line: the pre-flight checks start short-lived children too.
-    await waitFor(() => findInTree(pgid, /dist\/src\/cli\/main\.js __inside/) !== undefined, 30_000, 'the run process to be started');
+    await waitFor(() => findInTree(pgid, /dist\/src\/cli\/inside-entry\.js __inside/) !== undefined, 30_000, 'the run process to be started');
     process.kill(-pgid, 'SIGINT');
     const { code, stderr } = await run.exit;
     assert.equal(code, 130, stderr);

@@ -116,25 +116,30 @@ describe('routed runs', () => {
     try {
       const deadline = Date.now() + 30_000;
       let mine: number[] = [];
-      // Up: the client host's driver runs (a descendant running __inside inside the lab).
+      const cmdline = (p: number): string => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      // The run processes below the CLI: the outer run process first (a child of the CLI's
+      // unshare), then, once the lab is built, each client host's driver below it.
+      const insides = (): number[] => descendants(child.pid!).filter((p) => cmdline(p).includes('__inside'));
+      // Up: the lab's holders exist and a client host's driver runs (a second __inside).
       while (Date.now() < deadline) {
         // Only this run's holders: another lab (a parallel test) may be up at the same time.
         const ours = new Set(descendants(child.pid!));
         mine = holders().filter((p) => !before.has(p) && ours.has(p));
-        const drivers = descendants(child.pid!).filter((p) => {
-          try {
-            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('client1.job.json');
-          } catch {
-            return false;
-          }
-        });
-        if (mine.length >= 2 && drivers.length > 0) break;
+        if (mine.length >= 2 && insides().length >= 2) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(mine.length >= 2, 'the lab was built');
+      assert.ok(insides().length >= 2, 'a client host\'s driver runs');
       const all = descendants(child.pid!);
-      // The run process is the outer command's child (unshare -n execs node in place).
-      const inside = all.find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('__inside') && !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('client1'));
+      // The run process is the outer command's child (unshare -n execs node in place); the
+      // drivers are below it, so it comes first in the walk.
+      const inside = all.find((p) => cmdline(p).includes('__inside'));
       assert.ok(inside, 'found the run process');
       process.kill(inside, 'SIGKILL');
       const alive = (p: number): boolean => {

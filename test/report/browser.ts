@@ -2,11 +2,14 @@
 // and reports what a user's browser would see: console errors, any network request the page
 // tried, whether every chart canvas has pixels, the page text and a screenshot. Not a test file
 // itself (the name must not end in .test.ts: `npm test` runs every *.test.js).
+// One browser per test file, a fresh context (cookies, storage, routes, bindings) per page:
+// launching chromium cost more CPU than everything a page check does.
+import { after } from 'node:test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env['TWSTORM_CHROMIUM'] ?? '/usr/bin/chromium';
 
@@ -63,12 +66,15 @@ const INK_SCRIPT = `[...document.querySelectorAll('figure.chart')].map((fig) => 
   return { id: fig.dataset.chart || '', canvases: canvases.length, inked };
 })`;
 
-export async function inspectReport(html: string, options: { width?: number; probe?: string } = {}): Promise<PageReport> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
-  const file = path.join(dir, 'report.html');
-  await writeFile(file, html);
-  const url = pathToFileURL(file).href;
-  const browser = await chromium.launch({
+let shared: Promise<Browser> | null = null;
+
+/** The file's browser, launched on first use (again if it went away); closed after the file's tests. */
+async function browserOnce(): Promise<Browser> {
+  if (shared !== null) {
+    const browser = await shared.catch(() => null);
+    if (browser?.isConnected()) return browser;
+  }
+  shared = chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--headless',
@@ -81,8 +87,24 @@ export async function inspectReport(html: string, options: { width?: number; pro
       '--disable-sync',
     ],
   });
+  return shared;
+}
+
+// Registered when a test file imports this module, so it runs after that file's last test.
+after(async () => {
+  const browser = await shared?.catch(() => null);
+  shared = null;
+  await browser?.close().catch(() => undefined);
+});
+
+export async function inspectReport(html: string, options: { width?: number; probe?: string } = {}): Promise<PageReport> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
+  const file = path.join(dir, 'report.html');
+  await writeFile(file, html);
+  const url = pathToFileURL(file).href;
+  const browser = await browserOnce();
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 } });
   try {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 } });
     const page = await context.newPage();
     const consoleErrors: string[] = [];
     const requests: string[] = [];
@@ -119,10 +141,9 @@ export async function inspectReport(html: string, options: { width?: number; pro
     const scripts = (await page.evaluate('document.scripts.length')) as number;
     const probe = options.probe === undefined ? undefined : await page.evaluate(options.probe);
     const screenshot = await page.screenshot({ fullPage: true });
-    await context.close();
     return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length, executed, cspViolations, injected, scripts, probe };
   } finally {
-    await browser.close().catch(() => undefined);
+    await context.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
