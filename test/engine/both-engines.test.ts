@@ -1,7 +1,8 @@
 // The behaviour that pins the close sides, RST, exhaustion and errno codes, run against both
 // engines: the native one (epoll threads, src/engine) and Node's `net` (TWSTORM_NATIVE_SOCKETS
 // =off). Each run is held against the kernel's own counts (ss, /proc/net/snmp), in a fresh
-// namespace.
+// namespace. The bundled scenarios' own checks (test/run/scenarios.test.ts once) read the
+// native engine's runs here rather than making the same runs again.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +21,18 @@ function run(engine: 'native' | 'net', scenario: string, overrides: string[]): P
   });
 }
 
+/** Each distinct run once: the engine checks and the scenario checks below judge the same runs. */
+const runs = new Map<string, Promise<HarnessOutput>>();
+function once(engine: 'native' | 'net', scenario: string, overrides: string[]): Promise<HarnessOutput> {
+  const key = JSON.stringify([engine, scenario, overrides]);
+  if (!runs.has(key)) runs.set(key, run(engine, scenario, overrides));
+  return runs.get(key)!;
+}
+
 for (const engine of ['native', 'net'] as const) {
   describe(`${engine} engine, against the kernel's counts`, () => {
     it('client closes first: every TIME_WAIT on the client, ActiveOpens = attempted', async () => {
-      const out = await run(engine, 'client-closes-first', ['connections=1000']);
+      const out = await once(engine, 'client-closes-first', ['connections=1000']);
       const { summary, environment } = out.result;
       assert.equal(environment.engine, engine);
       assert.equal(summary.connections.completed, 1000);
@@ -35,7 +44,7 @@ for (const engine of ['native', 'net'] as const) {
     });
 
     it('server closes first: TIME_WAIT on the server, one per client port', async () => {
-      const out = await run(engine, 'server-closes-first', ['connections=1000']);
+      const out = await once(engine, 'server-closes-first', ['connections=1000']);
       const { summary } = out.result;
       assert.equal(summary.connections.completed, 1000);
       assert.deepEqual(summary.errors, {});
@@ -45,7 +54,7 @@ for (const engine of ['native', 'net'] as const) {
     });
 
     it('client RST: no TIME_WAIT, one RST per connection (OutRsts)', async () => {
-      const out = await run(engine, 'rst-close', ['connections=1000']);
+      const out = await once(engine, 'rst-close', ['connections=1000']);
       const { summary } = out.result;
       assert.equal(summary.connections.completed, 1000);
       assert.deepEqual(out.ss, { client: 0, server: 0 });
@@ -65,7 +74,7 @@ for (const engine of ['native', 'net'] as const) {
     });
 
     it('exhaustion with tcp_tw_reuse=0: exactly the range size, then EADDRNOTAVAIL in connect', async () => {
-      const out = await run(engine, 'port-exhaustion', ['connections=700']);
+      const out = await once(engine, 'port-exhaustion', ['connections=700']);
       const { summary, errors } = out.result;
       assert.equal(summary.connections.established, 500);
       assert.deepEqual(errors, { EADDRNOTAVAIL: { total: 200, byPhase: { connect: 200 } } });
@@ -84,3 +93,80 @@ for (const engine of ['native', 'net'] as const) {
     });
   });
 }
+
+/** SYNs are sent for every attempt except those connect() refused locally for want of a port. */
+function assertActiveOpensMatch({ result }: HarnessOutput): void {
+  const { summary } = result;
+  const localFailures = summary.errors['EADDRNOTAVAIL'] ?? 0;
+  assert.equal(summary.kernel['TcpActiveOpens'], summary.connections.attempted - localFailures);
+}
+
+// The bundled scenarios judged whole, on the native engine's runs above (the same runs: one
+// namespace each, the kernel's own accounting beside the tool's).
+describe('bundled scenarios, small, each in a fresh namespace', () => {
+  it('client-closes-first: one TIME_WAIT per connection, all on the client', async () => {
+    const out = await once('native', 'client-closes-first', ['connections=1000']);
+    const { summary, environment } = out.result;
+    assert.equal(environment.isolation, 'netns');
+    assert.equal(environment.sysctls['net.ipv4.tcp_tw_reuse'], '0');
+    assert.equal(summary.connections.established, 1000);
+    assert.equal(summary.connections.completed, 1000);
+    assert.deepEqual(summary.errors, {});
+    assert.equal(summary.timeWait.peakClient, 1000);
+    assert.equal(summary.timeWait.peakServer, 0);
+    assert.deepEqual(out.ss, { client: 1000, server: 0 });
+    assert.equal(summary.ports.distinct, 1000);
+    assert.equal(summary.ports.reused, 0);
+    assertActiveOpensMatch(out);
+    assert.equal(summary.kernel['TcpPassiveOpens'], 1000);
+    assert.equal(out.result.server.stats.closedFin, 0, 'the server only answered the client\'s FINs');
+  });
+
+  it('server-closes-first: TIME_WAIT on the server side, one per client port; none on the client', async () => {
+    const out = await once('native', 'server-closes-first', ['connections=1000']);
+    const { summary } = out.result;
+    assert.equal(summary.connections.completed, 1000);
+    assert.deepEqual(summary.errors, {});
+    // The client's ports are free at once, so the kernel may hand one out again while the
+    // server still holds its 4-tuple in TIME_WAIT; the new SYN then reopens that TIME_WAIT
+    // (RFC 1122 §4.2.2.13). Hence one server TIME_WAIT per distinct client port, not per
+    // connection.
+    const ports = summary.ports.distinct;
+    assert.equal(summary.timeWait.peakServer, ports);
+    assert.equal(summary.timeWait.peakClient, 0);
+    assert.deepEqual(out.ss, { client: 0, server: ports });
+    assert.equal(ports + summary.ports.reuses, 1000);
+    // The result counts those reopened TIME_WAITs, so peak + reopened = connections.
+    assert.equal(summary.timeWait.peakServer + (summary.timeWait.reopened ?? -1), 1000);
+    assert.equal(out.result.server.stats.closedFin, 1000, 'every FIN went first from the server');
+    assertActiveOpensMatch(out);
+  });
+
+  it('rst-close: no TIME_WAIT, one RST per connection (OutRsts)', async () => {
+    const out = await once('native', 'rst-close', ['connections=1000']);
+    const { summary } = out.result;
+    assert.equal(summary.connections.completed, 1000);
+    assert.equal(summary.timeWait.peak, 0);
+    assert.deepEqual(out.ss, { client: 0, server: 0 });
+    assert.ok(summary.kernel['TcpOutRsts']! >= 1000, `OutRsts ${summary.kernel['TcpOutRsts']}`);
+    assert.equal(out.result.server.stats.errors['ECONNRESET'], 1000);
+    assertActiveOpensMatch(out);
+  });
+
+  it('port-exhaustion: exactly the 500 ports of the range succeed, then EADDRNOTAVAIL', async () => {
+    const out = await once('native', 'port-exhaustion', ['connections=700']);
+    const { summary, environment } = out.result;
+    assert.equal(environment.sysctls['net.ipv4.ip_local_port_range'], '40000 40499');
+    assert.equal(summary.connections.attempted, 700);
+    assert.equal(summary.connections.established, 500);
+    assert.equal(summary.errors['EADDRNOTAVAIL'], 200);
+    assert.deepEqual(Object.keys(summary.errors), ['EADDRNOTAVAIL']);
+    assert.equal(out.result.errors['EADDRNOTAVAIL']?.byPhase.connect, 200);
+    assert.equal(summary.ports.distinct, 500);
+    assert.notEqual(summary.ports.exhaustedAtMs, null);
+    assert.equal(summary.timeWait.peakClient, 500);
+    assert.equal(out.ss.client, 500);
+    assertActiveOpensMatch(out);
+    assert.equal(summary.kernel['TcpActiveOpens'], 500);
+  });
+});

@@ -1,7 +1,8 @@
 // plan --from reads the client's port pools from the scenario that ran (issue 12 item 5):
 // source addresses, destinations, bind-before-connect and IP_BIND_ADDRESS_NO_PORT. Each case is
 // a real run in a fresh namespace into exhaustion; the model's "connections established before
-// exhaustion" is held against what the kernel let through.
+// exhaustion" is held against what the kernel let through. The bind-before-connect cases read
+// the runs test/run/socket-scenarios.test.ts makes (plan --from: pools … there).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNetns } from '../helpers/netns.js';
@@ -15,21 +16,6 @@ function establishedRow(result: Parameters<typeof planFromResult>[0]): { predict
 }
 
 describe('plan --from: pools from the scenario, against real runs', () => {
-  it('bind-before-connect to 2 destinations: one shared pool (500), and ×2 with IP_BIND_ADDRESS_NO_PORT (1,000)', async () => {
-    const bound = (await runInNetns('bind-before-connect', ['connections=700', ...SMALL])).result;
-    const cmp = planFromResult(bound);
-    assert.equal(cmp.inputs.destinations, 2);
-    assert.equal(cmp.inputs.bindBeforeConnect, true);
-    assert.match(cmp.sources['bindBeforeConnect']!, /without bindAddressNoPort/);
-    assert.deepEqual(establishedRow(bound), { predicted: 500, measured: 500 });
-
-    const noPort = (await runInNetns('bind-before-connect', ['connections=1100', 'matrix={}', 'client.bindAddressNoPort=true', ...SMALL])).result;
-    const cmp2 = planFromResult(noPort);
-    assert.equal(cmp2.inputs.bindBeforeConnect, false);
-    assert.match(cmp2.sources['bindBeforeConnect']!, /IP_BIND_ADDRESS_NO_PORT/);
-    assert.deepEqual(establishedRow(noPort), { predicted: 1000, measured: 1000 });
-  });
-
   it('two loopback source addresses: each brings its own range, so 2 × 500 ports', async () => {
     const { result } = await runInNetns('port-exhaustion', ['connections=1100', 'client.sourceAddresses=["127.0.0.1","127.0.0.2"]', ...SMALL]);
     const cmp = planFromResult(result);

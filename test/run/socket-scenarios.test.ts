@@ -4,10 +4,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runInNetns } from '../helpers/netns.js';
+import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
+import { planFromResult } from '../../src/plan/index.js';
 
 const SMALL = ['tail=200ms', 'census=200ms', 'matrix={}'];
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
+
+/** Each distinct run once: the scenario checks and the plan's pool checks below judge the same runs. */
+const runs = new Map<string, Promise<HarnessOutput>>();
+function once(scenario: string, overrides: string[]): Promise<HarnessOutput> {
+  const key = JSON.stringify([scenario, overrides]);
+  if (!runs.has(key)) runs.set(key, runInNetns(scenario, overrides));
+  return runs.get(key)!;
+}
+const BOUND = ['connections=700', ...SMALL];
+const NO_PORT = ['connections=1100', 'client.bindAddressNoPort=true', ...SMALL];
 
 describe('socket-option scenarios, each in a fresh namespace', () => {
   it('server-restart without SO_REUSEADDR: every bind fails with EADDRINUSE, resumed connects are refused', async () => {
@@ -47,7 +58,7 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
   });
 
   it('bind-before-connect: a 500-port range gives 500 connections to 2 destinations, then bind() EADDRINUSE', async () => {
-    const { result } = await runInNetns('bind-before-connect', ['connections=700', ...SMALL]);
+    const { result } = await once('bind-before-connect', BOUND);
     assert.equal(result.summary.connections.established, 500);
     assert.equal(result.errors['EADDRINUSE']?.byPhase.bind, 200);
     assert.notEqual(result.summary.ports.exhaustedAtMs, null);
@@ -57,7 +68,7 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
   });
 
   it('bind-before-connect with IP_BIND_ADDRESS_NO_PORT: 1,000 connections from the same 500 ports', async () => {
-    const { result } = await runInNetns('bind-before-connect', ['connections=1100', 'client.bindAddressNoPort=true', ...SMALL]);
+    const { result } = await once('bind-before-connect', NO_PORT);
     assert.equal(result.summary.connections.established, 1000);
     assert.equal(result.summary.ports.distinct, 500);
     assert.equal(result.errors['EADDRNOTAVAIL']?.byPhase.connect, 100);
@@ -105,5 +116,30 @@ describe('source addresses', () => {
     assert.equal(result.summary.ports.distinct, 1000, 'each address brings its own 500 ports');
     assert.equal(result.errors['EADDRNOTAVAIL']?.byPhase.connect, 100);
     assert.equal(result.summary.timeWait.peakClient, 1000);
+  });
+});
+
+// plan --from reads the client's port pools from the scenario that ran (issue 12 item 5): the
+// model's "connections established before exhaustion" held against what the kernel let through
+// in the bind-before-connect runs above (test/plan/from-result-pools.test.ts has the rest).
+function establishedRow(result: Parameters<typeof planFromResult>[0]): { predicted: number | null; measured: number | null } {
+  const row = planFromResult(result).rows.find((r) => r.label === 'connections established before exhaustion')!;
+  return { predicted: row.predicted, measured: row.measured };
+}
+
+describe('plan --from: pools from the scenario, against real runs', () => {
+  it('bind-before-connect to 2 destinations: one shared pool (500), and ×2 with IP_BIND_ADDRESS_NO_PORT (1,000)', async () => {
+    const bound = (await once('bind-before-connect', BOUND)).result;
+    const cmp = planFromResult(bound);
+    assert.equal(cmp.inputs.destinations, 2);
+    assert.equal(cmp.inputs.bindBeforeConnect, true);
+    assert.match(cmp.sources['bindBeforeConnect']!, /without bindAddressNoPort/);
+    assert.deepEqual(establishedRow(bound), { predicted: 500, measured: 500 });
+
+    const noPort = (await once('bind-before-connect', NO_PORT)).result;
+    const cmp2 = planFromResult(noPort);
+    assert.equal(cmp2.inputs.bindBeforeConnect, false);
+    assert.match(cmp2.sources['bindBeforeConnect']!, /IP_BIND_ADDRESS_NO_PORT/);
+    assert.deepEqual(establishedRow(noPort), { predicted: 1000, measured: 1000 });
   });
 });
