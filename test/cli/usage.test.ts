@@ -53,10 +53,15 @@ describe('usage errors', { concurrency: true }, () => {
   });
 });
 
+/** Each command's --help, asked once for every check below. */
+let helpsAsked: Promise<Exit[]> | null = null;
+const helps = (): Promise<Exit[]> => (helpsAsked ??= Promise.all(COMMANDS.map((command) => twstorm([command, '--help']).exit)));
+const helpOf = async (command: string): Promise<Exit> => (await helps())[COMMANDS.indexOf(command)]!;
+
 describe('help', { concurrency: true }, () => {
   it('examples never wrap mid-command', async () => {
-    const helps = await Promise.all(COMMANDS.map((command) => twstorm([command, '--help']).exit));
-    for (const [i, { code, stdout }] of helps.entries()) {
+    const all = await helps();
+    for (const [i, { code, stdout }] of all.entries()) {
       const command = COMMANDS[i]!;
       assert.equal(code, 0);
       const examples = stdout.split('Examples:\n')[1]?.split('\n\n')[0];
@@ -70,10 +75,10 @@ describe('help', { concurrency: true }, () => {
   });
 
   it('report --help shows no contradictory [required] [default: []], and -o means --out in run and report', async () => {
-    const report = (await twstorm(['report', '--help']).exit).stdout;
+    const report = (await helpOf('report')).stdout;
     assert.doesNotMatch(report, /\[default: \[\]\]/);
     assert.match(report, /-o, --out\b/);
-    assert.match((await twstorm(['run', '--help']).exit).stdout, /-o, --out\b/);
+    assert.match((await helpOf('run')).stdout, /-o, --out\b/);
   });
 
   it('completion prints a shell completion script', async () => {

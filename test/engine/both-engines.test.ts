@@ -5,20 +5,15 @@
 // native engine's runs here rather than making the same runs again.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { runNodeInNetns, SCENARIOS, type HarnessOutput } from '../helpers/netns.js';
+import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 
-const HARNESS = fileURLToPath(new URL('../helpers/netns-run.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms', 'matrix={}'];
 
 function run(engine: 'native' | 'net', scenario: string, overrides: string[]): Promise<HarnessOutput> {
   const env = { ...process.env };
   if (engine === 'net') env['TWSTORM_NATIVE_SOCKETS'] = 'off';
   else delete env['TWSTORM_NATIVE_SOCKETS'];
-  return runNodeInNetns<HarnessOutput>(HARNESS, [`${SCENARIOS}${scenario}.yaml`, JSON.stringify([...overrides, ...SMALL])], {
-    env,
-    timeoutMs: 90_000,
-  });
+  return runInNetns(scenario, [...overrides, ...SMALL], 90_000, env);
 }
 
 /** Each distinct run once: the engine checks and the scenario checks below judge the same runs. */

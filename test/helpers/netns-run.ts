@@ -2,12 +2,19 @@
 // executes one run exactly as `twstorm run` does inside its namespace, then asks the kernel
 // directly (ss, from iproute2) how many sockets are in TIME_WAIT on each side, so tests can
 // hold the tool's census against an independent count. Prints one JSON document.
+//   netns-run.js --json <scenario JSON>      a scenario the test loaded (runInNetns: the
+//                                            schema and YAML parser load once per test file,
+//                                            not once per run)
+//   netns-run.js <scenario file> [overrides JSON array]
 import { execFileSync } from 'node:child_process';
-import { loadScenarioFile } from '../../src/scenario/index.js';
+import type { Scenario } from '../../src/scenario/index.js';
 import { executeRun } from '../../src/run/execute.js';
 
-const [scenarioPath, overridesJson] = process.argv.slice(2);
-const scenario = await loadScenarioFile(scenarioPath!, JSON.parse(overridesJson ?? '[]') as string[]);
+const [first, second] = process.argv.slice(2);
+const scenario: Scenario =
+  first === '--json'
+    ? (JSON.parse(second!) as Scenario)
+    : await (await import('../../src/scenario/index.js')).loadScenarioFile(first!, JSON.parse(second ?? '[]') as string[]);
 const result = await executeRun(
   { scenario, variant: null, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '', progress: false },
   new AbortController().signal,

@@ -76,8 +76,19 @@ export interface HarnessOutput {
   ss: { client: number; server: number };
 }
 
-/** Runs a scenario (bundled name or path) as `twstorm run` does inside its namespace. */
-export function runInNetns(scenario: string, overrides: string[] = [], timeoutMs = 90_000): Promise<HarnessOutput> {
+/**
+ * Runs a scenario (bundled name or path) as `twstorm run` does inside its namespace. The file
+ * is loaded and checked here, in the test's process, and handed over as JSON (as the run
+ * process gets it over IPC): the harness then loads only the run machinery.
+ */
+export async function runInNetns(
+  scenario: string,
+  overrides: string[] = [],
+  timeoutMs = 90_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HarnessOutput> {
   const file = scenario.includes('/') ? scenario : `${SCENARIOS}${scenario}.yaml`;
-  return runNodeInNetns<HarnessOutput>(HARNESS, [file, JSON.stringify(overrides)], { timeoutMs });
+  const { loadScenarioFile } = await import('../../src/scenario/index.js');
+  const loaded = await loadScenarioFile(file, overrides);
+  return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', JSON.stringify(loaded)], { timeoutMs, env });
 }
