@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,6 +46,10 @@ type Mode = 'C' | 'S' | 'H' | 'E';
 async function child(): Promise<void> {
   setTimeout(() => process.exit(3), 90_000).unref();
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  // This namespace's own setting (the test made it): the default tcp_tw_reuse=2 lets loopback
+  // connects take over a client TIME_WAIT port once it is a second old, so on a slow machine
+  // some TIME_WAITs vanished before they were counted.
+  writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
   let serverCloses = 0;
   let serverEnds = 0;
   const held: net.Socket[] = [];
@@ -105,7 +109,21 @@ async function child(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`server saw ends ${serverEnds} closes ${serverCloses}`);
     await sleep(10);
   }
-  await sleep(200); // the last ACKs on loopback: every socket settles in its final state
+  // The last ACKs on loopback: wait until no socket is between states any more (SYN_SENT,
+  // SYN_RECV, FIN_WAIT1, CLOSE, LAST_ACK, CLOSING), so all three readers see final states.
+  // A fixed 200 ms was not always enough on a busy machine.
+  const TRANSIENT = new Set([2, 3, 4, 7, 9, 11]);
+  const inTransit = (): number =>
+    ['/proc/net/tcp', '/proc/net/tcp6']
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1))
+      .filter((line) => {
+        const f = line.trim().split(/\s+/);
+        return f.length >= 4 && TRANSIENT.has(parseInt(f[3]!, 16));
+      }).length;
+  while (inTransit() > 0) {
+    if (Date.now() > deadline) throw new Error(`${inTransit()} sockets still between states`);
+    await sleep(10);
+  }
 
   const loaded = loadSockDiag();
   if (!loaded.ok) throw new Error(loaded.reason);
