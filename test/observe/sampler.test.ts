@@ -98,6 +98,21 @@ test('KernelSampler skips ticks while a read is stuck instead of queueing them',
     writeSync(fd, table);
     closeSync(fd);
   };
+  /** Writes the table as soon as a reader has the FIFO open (opening for write fails with ENXIO until then). */
+  const feedOnceRead = async (): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+        writeSync(fd, table);
+        closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw err;
+        await sleep(5);
+      }
+    }
+  };
   let sampler: KernelSampler | undefined;
   try {
     mkdirSync(join(root, 'net'));
@@ -112,8 +127,10 @@ test('KernelSampler skips ticks while a read is stuck instead of queueing them',
     await sampler.ready;
     await sleep(100);
     const stopping = sampler.stop();
-    await sleep(50); // let the final census block on the FIFO, then release it
-    feed();
+    // Release the final census once it is blocked on the FIFO. Fed before it opened the FIFO
+    // (a fixed 50 ms was not always enough on a busy machine), the bytes were dropped and the
+    // census, and the test, waited forever.
+    await feedOnceRead();
     const samples = await stopping;
     assertWellFormed(samples);
     // The baseline census was blocked on the FIFO until the release: it is stamped when it
