@@ -86,7 +86,10 @@ describe('nginx as the user\'s server', () => {
       }, 20_000);
       // … now kill the run as hard as possible: every process of its group, SIGKILL.
       process.kill(-child.pid!, 'SIGKILL');
-      await until('nginx to be gone', () => (pidsWith(mark).length === 0 ? true : undefined), 10_000);
+      // A process in the middle of exiting has already dropped its command line but is still
+      // running (R) for a moment: wait for the state too, not only for the mark to vanish.
+      const ended = (pid: number): boolean => ['gone', 'Z'].includes(processState(pid));
+      await until('nginx to be gone', () => (pidsWith(mark).length === 0 && pids.every(ended) ? true : undefined), 10_000);
       // Gone, or a zombie waiting for the host's init to reap it (it holds no socket).
       for (const pid of pids) assert.ok(['gone', 'Z'].includes(processState(pid)), `pid ${pid} is ${processState(pid)}`);
     } finally {
