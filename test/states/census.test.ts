@@ -64,5 +64,6 @@ test('the live namespace can be read by anyone (no root needed for /proc/net)', 
   const snap = await takeCensus();
   assert.equal(snap.schema, 'twstorm/states@1');
   assert.ok(snap.total >= 0);
-  assert.ok(snap.tookMs < 1000);
+  // How long it took is measured, not judged here (speed lives in `npm run bench`).
+  assert.ok(Number.isFinite(snap.tookMs) && snap.tookMs >= 0, `tookMs ${snap.tookMs}`);
 });
