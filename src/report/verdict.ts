@@ -18,6 +18,7 @@ import { assassinationFinding } from './verdict/tw-assassination.js';
 import { listenBacklogRule } from './verdict/accept-queue.js';
 import { nothingRule } from './verdict/nothing.js';
 import { clientPortRule, portsFinding } from './verdict/port-exhaustion.js';
+import { connectCliffFinding, connectScanRule } from './verdict/connect-cliff.js';
 import { restartFinding, reuseAddrRule } from './verdict/restart.js';
 import { rstRule } from './verdict/rst-close.js';
 import { socketsFinding } from './verdict/sockets.js';
@@ -41,6 +42,7 @@ export const FINDINGS: readonly FindingOf[] = [
   requestsFinding,
   timeWaitFinding,
   portsFinding,
+  connectCliffFinding,
   errorsFinding,
   restartFinding,
   socketsFinding,
@@ -53,13 +55,14 @@ export const FINDINGS: readonly FindingOf[] = [
 
 /**
  * The change rules, first match wins: a listener that could not bind, client ports that ran
- * out (or would, at this rate), a full accept queue, TIME_WAIT buckets overflowing, RST closes,
+ * out (or would, at this rate), connect() slowed by the kernel's port scan, a full accept queue, TIME_WAIT buckets overflowing, RST closes,
  * server-side TIME_WAIT that would outgrow tcp_max_tw_buckets, an HTTP run that opened more
  * connections than a keep-alive pool would need — else nothing.
  */
 export const CHANGES: readonly ChangeOf[] = [
   reuseAddrRule,
   clientPortRule,
+  connectScanRule,
   listenBacklogRule,
   overflowRule,
   rstRule,

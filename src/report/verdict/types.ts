@@ -7,6 +7,7 @@ export type FindingRule =
   | 'requests'
   | 'time-wait'
   | 'ports'
+  | 'connect-cliff'
   | 'errors'
   | 'restart'
   | 'sockets'
@@ -28,6 +29,7 @@ export interface Finding {
 export type ChangeRule =
   | 'reuseaddr-listener'
   | 'widen-port-range'
+  | 'connect-scan'
   | 'server-closes-first'
   | 'keep-alive'
   | 'listen-backlog'
