@@ -127,7 +127,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
   const utilisation = totalPerSec !== null && newConnPerSec !== null && totalPerSec > 0 ? newConnPerSec / totalPerSec : null;
   const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec);
-  const fits = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= (scan?.sustainablePerSec ?? totalPerSec);
+  // The ports alone (exhaustion, and the fixes that add ports) and, on top, connect()'s walk.
+  const portsFit = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
+  const fits = portsFit === null ? null : portsFit && (scan === null || newConnPerSec! <= scan.sustainablePerSec);
 
   // TIME_WAIT: every closed connection on the closing side sits there timeWaitSec; reuse
   // replaces a TIME_WAIT socket when it takes its 4-tuple, so on the client their number never
@@ -155,7 +157,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const overflowAtSec = bucketsOverflow && newConnPerSec ? p.maxTwBuckets / newConnPerSec : null;
 
   let exhaustionSec: number | null = null;
-  if (fits === false && newConnPerSec !== null) {
+  if (portsFit === false && newConnPerSec !== null) {
     const poolRate = newConnPerSec / pools;
     exhaustionSec = poolSize / poolRate;
     // Past tcp_max_tw_buckets the kernel does not create the TIME_WAIT socket at all
@@ -170,7 +172,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     }
   }
 
-  if (fits === false && newConnPerSec !== null && totalPerSec !== null) {
+  if (portsFit === false && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
     const sourcesNeeded = Math.ceil(needPerPool / usablePorts);
     fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
