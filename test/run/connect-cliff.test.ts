@@ -13,6 +13,7 @@ import { runNodeInNetns, SCENARIOS, type HarnessOutput } from '../helpers/netns.
 import { verdict } from '../../src/report/verdict.js';
 import { planFromResult } from '../../src/plan/from-result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
+import { inspectReport } from '../report/browser.js';
 
 const HARNESS = fileURLToPath(new URL('../helpers/netns-run.js', import.meta.url));
 const RANGE = ['environment.sysctls.net.ipv4.ip_local_port_range=40000 43999', 'connections=3900', 'tail=300ms', 'census=500ms'];
@@ -64,8 +65,14 @@ describe('connect() slows as the range fills (a real run, in a namespace)', () =
     assert.ok(ratio > 0.4 && ratio < 2.5, `predicted ${row.predicted}/s, measured ${row.measured}/s`);
 
     const page = await renderHtmlReport([result], { generatedAt: new Date(0) });
-    assert.match(page, /data-chart="connect-time"/);
-    assert.match(page, /data-chart="connect-held"/);
+    // Drawn in a real browser: both charts have pixels, nothing went wrong on the page.
+    const seen = await inspectReport(page);
+    assert.deepEqual(seen.consoleErrors, []);
+    for (const id of ['connect-time', 'connect-held']) {
+      const chart = seen.charts.find((c) => c.id === id);
+      assert.ok(chart && chart.inked > 0, `chart ${id} is drawn`);
+    }
+    assert.match(seen.text, /connect\(\) latency against ports held/);
   });
 
   it('net fallback: the same kernel order, and connect latency higher at high fill', async () => {
