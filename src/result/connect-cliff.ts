@@ -3,6 +3,7 @@
 // when, and the series the charts draw. Pure; build, merge, the verdict, the plan and the HTML
 // report all read the cliff from here, so they cannot disagree.
 import {
+  binOf,
   binPercentileMs,
   collect,
   emptyBins,
@@ -111,18 +112,32 @@ function fillBands(data: ConnectFillData): { low: FillBand; high: FillBand } | n
 function cliffOf(data: ConnectFillData, low: FillBand, high: FillBand, rangeSize: number | null): ConnectCliff | null {
   if (low.connections < CLIFF_MIN_CONNECTIONS || high.connections < CLIFF_MIN_CONNECTIONS) return null;
   if (high.p50Ms < low.p50Ms * CLIFF_MIN_SLOWDOWN || high.p50Ms - low.p50Ms < CLIFF_MIN_EXTRA_MS) return null;
-  // Where it turned: the first held bucket from which the connects, taken together, sit above
-  // the geometric middle of the two bands (a lone slow bucket before the turn does not count).
+  // Where it turned: the held bucket that best splits the connects into fast before and slow
+  // from there on (fewest connects on the wrong side of the bands' geometric middle). A change
+  // point, not a first crossing: a busy moment that slows a few connects early, or a cold start,
+  // does not move it.
   const middle = Math.sqrt(low.p50Ms * high.p50Ms);
+  const slowFrom = binOf(middle * 1000);
   const buckets = heldBuckets(data);
+  const fast = new Map<number, number>();
+  const slow = new Map<number, number>();
+  for (let k = 0; k + 3 < data.byHeld.length; k += 4) {
+    const into = data.byHeld[k + 2]! >= slowFrom ? slow : fast;
+    into.set(data.byHeld[k]!, (into.get(data.byHeld[k]!) ?? 0) + data.byHeld[k + 3]!);
+  }
+  let fastAfter = 0;
+  for (const b of buckets) fastAfter += fast.get(b) ?? 0;
+  let slowBefore = 0;
+  let best = Infinity;
   let at = buckets[buckets.length - 1]!;
   for (const b of buckets) {
-    const here = collect(data.byHeld, (h) => h === b, null);
-    const onwards = collect(data.byHeld, (h) => h >= b, null, emptyBins());
-    if (here.count >= 5 && binPercentileMs(here, 50)! >= middle && binPercentileMs(onwards, 50)! >= middle) {
+    const wrong = slowBefore + fastAfter; // split just before bucket b
+    if (wrong < best) {
+      best = wrong;
       at = b;
-      break;
     }
+    slowBefore += slow.get(b) ?? 0;
+    fastAfter -= fast.get(b) ?? 0;
   }
   const atHeld = at * data.heldBucketPorts;
   const interval = data.heldMax.findIndex((h) => h >= atHeld);

@@ -36,6 +36,21 @@ const REMEDY =
   '(keep-alive, or let the server close first: then no port stays held), more source addresses (bind with IP_BIND_ADDRESS_NO_PORT) or destinations ' +
   '(each has its own range to walk), or a wider net.ipv4.ip_local_port_range (the cliff comes when one parity, half the range, is held).';
 
+/** The terminal's sentence (story.ts): the cliff in one line; the verdict's finding has the rest. */
+export function connectCliffSentence(result: RunResult): string | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
+  const range = result.summary.ports.range;
+  const first = range ? firstParity(range) : null;
+  return (
+    `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
+    (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of the range)` : '') +
+    (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '') +
+    `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`
+  );
+}
+
 /** The one change when connect() slowed and nothing stronger (ports running out) fired first. */
 export function connectScanRule(result: RunResult): Change | null {
   const fill = result.summary.connectFill;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
+import { story } from '../../../src/report/story.js';
 import { ConnectFill } from '../../../src/metrics/connect-fill.js';
 import { percentilesMs } from '../../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../../src/result/connect-cliff.js';
@@ -45,10 +46,20 @@ describe('verdict rule: connect() slowing as the range fills (verdict/connect-cl
     assert.match(f.text, /IP_BIND_ADDRESS_NO_PORT/);
     assert.match(f.text, /wider net\.ipv4\.ip_local_port_range/);
     assert.match(f.text, /fewer client-first closes/);
+    // The terminal summary says it too, in one line.
+    assert.ok(story(r).some((l) => /^connect\(\) became \d+(\.\d)?× slower .* once 1,9\d\d ports were held \(\d\d% of the range\), 1\.\d\d s into the load: the kernel walks every held even port in connect\(\) before it tries an odd one\.$/.test(l)));
     // Nothing ran out, so the port walk is the one change.
     const c = oneChange(r);
     assert.equal(c.rule, 'connect-scan');
     assert.match(c.why, /connect\(\) became \d+(\.\d)?× slower/);
+  });
+
+  it('a slow start and scattered slow connects before the cliff do not move it off half the range', () => {
+    // The first 64 connects slow (cold start), and every 20th even one a busy-machine stall.
+    const r = makeResult(withConnects(4000, (odd, held) => (odd ? 600 : held <= 64 || held % 20 === 0 ? 900 : 12)));
+    const cliff = r.summary.connectFill!.cliff!;
+    assert.ok(cliff.atHeld >= 1900 && cliff.atHeld <= 2000, `cliff at ${cliff.atHeld}`);
+    assert.ok(cliff.atMs! > r.load.startMs);
   });
 
   it('says "connect latency" when the net fallback timed connect to established', () => {
@@ -64,5 +75,6 @@ describe('verdict rule: connect() slowing as the range fills (verdict/connect-cl
     assert.equal(finding(makeResult(withConnects(4000, (odd) => (odd ? 6 : 1))), 'connect-cliff'), undefined);
     assert.equal(finding(makeResult(), 'connect-cliff'), undefined);
     assert.notEqual(oneChange(makeResult(withConnects(4000, () => 12))).rule, 'connect-scan');
+    assert.ok(!story(makeResult(withConnects(4000, () => 12))).some((l) => /connect\(\) became/.test(l)));
   });
 });
