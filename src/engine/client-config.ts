@@ -5,6 +5,7 @@ import type { EpollLayout } from '../sockets/raw.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
 import type { TcpExchangePlan } from '../driver/tcp-connection.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
+import type { ConnectFillData } from '../metrics/connect-fill.js';
 import type { PortTableBuffers } from './port-table.js';
 import type { Stage } from '../driver/load-shape.js';
 
@@ -86,6 +87,8 @@ export interface ClientThreadReport {
   errors: Record<string, ErrorCount>;
   /** Compressed base64 HdrHistograms (microseconds). */
   histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
+  /** connect() time against ports held, by port parity (cells that add exactly). */
+  connectFill: ConnectFillData;
   series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
   ports: { reuses: number; minReuseIntervalMs: number; peakInUse: number; exhaustedAtMs: number | null };
   /** Loop turns, and the share of wall time spent outside epoll_wait (this thread's busy time). */

@@ -287,6 +287,8 @@ export function mergeThread(stats: LoadStats, r: ClientThreadReport): void {
   add(stats.total, r.histograms.total);
   add(stats.close, r.histograms.close);
   add(stats.ports.reuseIntervals, r.histograms.portReuseInterval);
+  // Threads share one ports-held window, so their held counts are one count (the max per interval).
+  stats.connectFill.absorb(r.connectFill, 0, true);
   for (const [name, column] of Object.entries(r.series.columns)) {
     column.forEach((n, i) => {
       if (n > 0) stats.series.add(name, r.series.t[i]!, n);

@@ -77,7 +77,7 @@ const { layout } = cfg;
 
 const conn = cfg.connection;
 const plan = cfg.endpoints;
-const stats = new LoadStats(cfg.sampleMs);
+const stats = new LoadStats(cfg.sampleMs, 'connect-call');
 const ports = new PortTableView(cfg.ports);
 const closer = cfg.closer ? new CloserQueue(cfg.closer) : null;
 const backoff = new Backoff();
@@ -143,6 +143,8 @@ const deadline = new Float64Array(capacity).fill(Infinity);
 const resumeAt = new Float64Array(capacity).fill(Infinity);
 const closeAt = new Float64Array(capacity).fill(Infinity);
 const addressSlot = new Int32Array(capacity);
+/** µs spent inside connect(): the kernel's port scan shows here first (metrics/connect-fill.ts). */
+const connectCallUs = new Float64Array(capacity);
 const freeSlots = new Int32Array(capacity);
 // Raw HTTP: requests still to send on the connection, when the current one started, whether
 // one is awaiting its response, and whether its first byte was seen.
@@ -237,7 +239,10 @@ function start(index: number, intendedMs: number, now: number, requests: number)
     }
   }
   const destination = destinations[destinationIndex(plan, index)]!;
-  if (raw.connect(fd, destination, destination.length) < 0) {
+  const callStart = performance.now();
+  const connectResult = raw.connect(fd, destination, destination.length);
+  const callUs = (performance.now() - callStart) * 1000;
+  if (connectResult < 0) {
     const errno = raw.errno();
     if (errno !== ERRNO.EINPROGRESS) {
       // EADDRNOTAVAIL: no free local port for this destination (inet_hash_connect gave up).
@@ -262,6 +267,7 @@ function start(index: number, intendedMs: number, now: number, requests: number)
   resumeAt[slot] = Infinity;
   closeAt[slot] = Infinity;
   addressSlot[slot] = slotAddress;
+  connectCallUs[slot] = callUs;
   requestsLeft[slot] = requests;
   requestStart[slot] = intendedMs;
   awaiting[slot] = 0;
@@ -286,6 +292,7 @@ function connected(slot: number, now: number): void {
   stats.series.add('established', now);
   const interval = ports.opened(addressSlot[slot]!, port, now);
   if (interval >= 0) stats.ports.reuseIntervals.recordValue(us(interval));
+  if (port > 0) stats.connectFill.record(now, port, ports.lastHeld, connectCallUs[slot]!);
   deadline[slot] = now + conn.idleTimeoutMs + conn.readDelayMs;
   setTimer(deadline[slot]!);
   phaseOf[slot] = P_WRITE;
@@ -681,6 +688,7 @@ const report: ClientThreadReport = {
   requests: { ...stats.requests },
   errors: stats.errorsObject(),
   histograms: stats.encodedHistograms(),
+  connectFill: stats.connectFill.toJSON(),
   series: stats.series.toJSON(),
   ports: { reuses: ports.reuses, minReuseIntervalMs: ports.minIntervalMs, peakInUse: ports.peakInUse, exhaustedAtMs: summary.exhaustedAtMs },
   loop: { turns, busyMs: Math.round(wallMs + busyMs), wallMs: Math.round(wallMs) },

@@ -3,6 +3,7 @@
 // table, so a port the kernel gives to thread A and later to thread B still counts as one port
 // reused once, with the interval between the two — exactly what one loop would have seen.
 // (A Map keyed by "address|port" per thread could not be merged that way.)
+import { HELD_WINDOW_INTS, HeldWindow } from '../metrics/held-ports.js';
 
 export interface PortTableBuffers {
   /** Per address slot: Float64Array(65536) of last-use run times (NaN = never). */
@@ -11,6 +12,8 @@ export interface PortTableBuffers {
   uses: SharedArrayBuffer[];
   /** Int32Array [inUse]. */
   inUse: SharedArrayBuffer;
+  /** Per address slot: the ports-held window (src/metrics/held-ports.ts), shared by every thread. */
+  held: SharedArrayBuffer[];
 }
 
 export function newPortTable(addressSlots: number): PortTableBuffers {
@@ -20,7 +23,12 @@ export function newPortTable(addressSlots: number): PortTableBuffers {
     return sab;
   });
   const uses = lastUse.map(() => new SharedArrayBuffer(65536 * 4));
-  return { lastUse, uses, inUse: new SharedArrayBuffer(4) };
+  const held = lastUse.map(() => {
+    const sab = new SharedArrayBuffer(HELD_WINDOW_INTS * 4);
+    HeldWindow.init(new Int32Array(sab));
+    return sab;
+  });
+  return { lastUse, uses, inUse: new SharedArrayBuffer(4), held };
 }
 
 /** One thread's view: opened() returns the reuse interval in ms (or -1 for a first use). */
@@ -28,6 +36,9 @@ export class PortTableView {
   private readonly lastUse: Float64Array[];
   private readonly uses: Int32Array[];
   private readonly inUse: Int32Array;
+  private readonly held: HeldWindow[];
+  /** Ports held on the address slot of the last opened() (held-ports.ts). */
+  lastHeld = 0;
   /** The highest in-use count this thread saw right after its own increment. */
   peakInUse = 0;
   reuses = 0;
@@ -37,12 +48,14 @@ export class PortTableView {
     this.lastUse = buffers.lastUse.map((b) => new Float64Array(b));
     this.uses = buffers.uses.map((b) => new Int32Array(b));
     this.inUse = new Int32Array(buffers.inUse);
+    this.held = buffers.held.map((b) => new HeldWindow(new Int32Array(b)));
   }
 
   opened(slot: number, port: number, tMs: number): number {
     const last = this.lastUse[slot]!;
     const previous = last[port]!;
     last[port] = tMs;
+    this.lastHeld = this.held[slot]!.opened(previous, tMs);
     Atomics.add(this.uses[slot]!, port, 1);
     const now = Atomics.add(this.inUse, 0, 1) + 1;
     if (now > this.peakInUse) this.peakInUse = now;

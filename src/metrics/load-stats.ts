@@ -3,6 +3,7 @@
 import { encodeHistogram, newHistogram, type Histogram } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
+import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
 
 /**
  * Where in a connection's life an error struck; 'bind' is bind() before connect(), 'socket' is
@@ -36,9 +37,13 @@ export class LoadStats {
   readonly lingerBlocked: Histogram = newHistogram();
   readonly ports = new PortTracker();
   readonly series: IntervalSeries;
+  /** connect() latency against ports held, by the local port's parity (the port-scan cliff). */
+  readonly connectFill: ConnectFill;
 
-  constructor(intervalMs: number) {
+  /** `measure`: what the driver's connect latency is (connect-fill.ts); the `net` driver's is 'established'. */
+  constructor(intervalMs: number, measure: ConnectMeasure = 'established') {
     this.series = new IntervalSeries(intervalMs);
+    this.connectFill = new ConnectFill(intervalMs, measure);
   }
 
   /** The latency histograms as a result stores them (and as engine threads hand them over). */
@@ -60,7 +65,8 @@ export class LoadStats {
   recordEstablished(tMs: number, connectUs: number, localPort: number, localAddress = ''): void {
     this.established++;
     this.connect.recordValue(atLeast1(connectUs));
-    this.ports.opened(localPort, tMs, localAddress);
+    const held = this.ports.opened(localPort, tMs, localAddress);
+    if (localPort > 0) this.connectFill.record(tMs, localPort, held, connectUs);
     this.series.add('established', tMs);
   }
 

@@ -5,6 +5,7 @@
 // kernel allowed.
 import { newHistogram, type Histogram } from './histograms.js';
 import { roundMs } from '../util/round.js';
+import { newHeldWindow, type HeldWindow } from './held-ports.js';
 
 /** Linux's TCP_TIMEWAIT_LEN (include/net/tcp.h), fixed at 60 s, in the intervals' microseconds. */
 const TIME_WAIT_US = 60_000_000;
@@ -39,11 +40,19 @@ export class PortTracker {
   private readonly absorbed = { distinct: 0, reused: 0 };
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
+  /** Ports held (given out in the last 60 s), per local address: each has its own port space. */
+  private readonly held = new Map<string, HeldWindow>();
 
-  /** A connection got local `address`:`port` at run time `tMs`. */
-  opened(port: number, tMs: number, address = ''): void {
+  /** A connection got local `address`:`port` at run time `tMs`; returns the ports now held on that address. */
+  opened(port: number, tMs: number, address = ''): number {
     const key = `${address}|${port}`;
     const previous = this.lastUse.get(key);
+    let window = this.held.get(address);
+    if (window === undefined) {
+      window = newHeldWindow();
+      this.held.set(address, window);
+    }
+    const held = window.opened(previous ?? NaN, tMs);
     if (previous !== undefined) {
       const interval = tMs - previous;
       this.reuses++;
@@ -56,6 +65,7 @@ export class PortTracker {
     this.lastUse.set(key, tMs);
     this.inUse++;
     if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
+    return held;
   }
 
   /** The connection on a port was closed by the application (the port may still sit in TIME_WAIT). */

@@ -5,7 +5,8 @@
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
-import { computePlan, type Closer, type PlanInputs, type PlanOutput } from './model.js';
+import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
+import { firstParity } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { parsePortRange } from '../observe/port-range.js';
 import { roundTo } from '../util/round.js';
@@ -123,7 +124,13 @@ export function planFromResult(result: RunResult): PlanFromResult {
     closer,
     bindBeforeConnect: pools.bindBeforeConnect,
     twSockBytes: DEFAULT_TW_SOCK_BYTES,
+    connectScan: null,
   };
+  const scan = connectScanFromResult(result);
+  if (scan !== null) {
+    inputs.connectScan = scan.inputs;
+    sources['connectScan'] = scan.from;
+  }
   sources['timeWaitSec'] = 'Linux constant TCP_TIMEWAIT_LEN';
   sources['sources'] = pools.from.sources;
   sources['destinations'] = pools.from.destinations;
@@ -156,8 +163,46 @@ export function planFromResult(result: RunResult): PlanFromResult {
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
     row(`TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
     row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established),
+    ...(scan !== null && plan.connectScan !== null
+      ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]
+      : []),
   ];
-  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null, notes };
+  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null, notes };
+}
+
+/**
+ * The port walk's costs, calibrated from the run's own cliff (summary.connectFill): the extra
+ * time a connect() took once the first parity was held — the other parity's mean call time less
+ * the first's — spread over the ports it walked (half the range), and each thread's whole cost
+ * per connection before the cliff (threads × time to the cliff ÷ connections by then). Also the
+ * rate the run really made past the cliff, to hold the prediction against. null when the run
+ * had no cliff, or timed connect latency rather than the connect() call (the net fallback).
+ */
+export function connectScanFromResult(result: RunResult): { inputs: ConnectScanInputs; measuredPerSec: number; from: string } | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  const range = result.summary.ports.range;
+  if (!fill || !cliff || cliff.atMs === null || !range || result.connectFill?.measure !== 'connect-call') return null;
+  const first = firstParity(range);
+  const a = fill[first];
+  const b = fill[first === 'even' ? 'odd' : 'even'];
+  if (a.mean === null || b.mean === null || b.count === 0) return null;
+  const portsWalked = Math.ceil(range.size / 2);
+  const perPortUs = Math.max(0, ((b.mean - a.mean) * 1000) / portsWalked);
+  const engineThreads = (result.environment as { threads?: number }).threads ?? result.scenario.threads ?? 1;
+  // More threads than CPUs do not walk in parallel.
+  const threads = Math.max(1, Math.min(engineThreads, result.environment.cpus ?? engineThreads));
+  const beforeMs = cliff.atMs - result.load.startMs;
+  const afterMs = result.load.endMs - cliff.atMs;
+  const after = result.summary.connections.established - cliff.atHeld;
+  if (beforeMs <= 0 || afterMs <= 0 || cliff.atHeld <= 0 || after <= 0) return null;
+  return {
+    inputs: { perPortUs, baseConnectionUs: (threads * beforeMs * 1000) / cliff.atHeld, threads },
+    measuredPerSec: (after / afterMs) * 1000,
+    from:
+      `measured: summary.connectFill (${b === fill.odd ? 'odd' : 'even'}-port connect() mean ${b.mean} ms − ${first}-port ${a.mean} ms over ${portsWalked} ports; ` +
+      `${cliff.atHeld} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'})`,
+  };
 }
 
 function row(label: string, unit: string, predicted: number | null, measured: number | null): PredictedVsMeasured {

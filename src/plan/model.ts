@@ -6,7 +6,17 @@
 //   sustainable new connections/s per destination = sources × usable ports ÷ hold time
 //
 // and at an offered rate r above that, each pool of ports runs dry after ports ÷ r seconds
-// (nothing comes back before the hold time ends). Pure: every input is given, nothing is read.
+// (nothing comes back before the hold time ends).
+//
+// connect() slows before that: the kernel picks the port by walking the range in steps of 2,
+// one parity first (__inet_hash_connect), stepping over every held port. Once a pool is half
+// held — at offered rates above half the sustainable rate — every connect() walks all of that
+// parity, so the client's threads can make at most
+//
+//   threads ÷ (base cost per connection + ports walked × cost per port walked)
+//
+// new connections/s, which is below ports ÷ 60 s once the walk dominates. The two costs are
+// measured (plan --from a result with a connect-fill cliff). Pure: every input is given.
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -36,6 +46,32 @@ export interface PlanInputs {
   bindBeforeConnect: boolean;
   /** Kernel memory per TIME_WAIT socket (tw_sock_TCP slab object). */
   twSockBytes: number;
+  /** connect()'s port walk, measured; absent or null: not modelled (a note says where it would bite). */
+  connectScan?: ConnectScanInputs | null;
+}
+
+export interface ConnectScanInputs {
+  /** µs connect() spends per held port it steps over (the cliff's extra time ÷ the ports walked). */
+  perPortUs: number;
+  /** µs of client work per connection per thread while connect() finds a port at once (before the cliff). */
+  baseConnectionUs: number;
+  /** Client threads making connections in parallel. */
+  threads: number;
+}
+
+export interface ConnectScanOutput {
+  /** Ports one connect() walks once the first parity is held: half the usable range. */
+  portsWalked: number;
+  /** What that walk adds to every connect(), µs. */
+  connectExtraUs: number;
+  /** New connections/s the client threads can make once every connect() walks them. */
+  scanLimitedPerSec: number;
+  /** Up to this rate a pool stays under half held at steady state: totalPerSec ÷ 2. */
+  halfRangePerSec: number;
+  /** What the range sustains with the walk: totalPerSec when the walk is cheap enough, else the larger of half of it and scanLimitedPerSec. */
+  sustainablePerSec: number;
+  /** At the offered rate, seconds until a pool is half held (the cliff); null when it stays below. */
+  cliffAfterSec: number | null;
 }
 
 export interface PlanOutput {
@@ -53,6 +89,8 @@ export interface PlanOutput {
   fits: boolean | null;
   /** Seconds until connect() fails with EADDRNOTAVAIL at the offered rate; null: it does not. */
   exhaustionSec: number | null;
+  /** connect()'s port walk (only with connectScan inputs, client-held ports and no reuse in force). */
+  connectScan: ConnectScanOutput | null;
   timeWait: {
     side: 'client' | 'server' | 'none';
     /** TIME_WAIT sockets at steady state, after the tcp_max_tw_buckets cap. */
@@ -88,7 +126,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const totalPerSec = portBound ? (poolSize * pools) / holdSec : null;
   const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
   const utilisation = totalPerSec !== null && newConnPerSec !== null && totalPerSec > 0 ? newConnPerSec / totalPerSec : null;
-  const fits = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
+  const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec);
+  // The ports alone (exhaustion, and the fixes that add ports) and, on top, connect()'s walk.
+  const portsFit = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
+  const fits = portsFit === null ? null : portsFit && (scan === null || newConnPerSec! <= scan.sustainablePerSec);
 
   // TIME_WAIT: every closed connection on the closing side sits there timeWaitSec; reuse
   // replaces a TIME_WAIT socket when it takes its 4-tuple, so on the client their number never
@@ -116,7 +157,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const overflowAtSec = bucketsOverflow && newConnPerSec ? p.maxTwBuckets / newConnPerSec : null;
 
   let exhaustionSec: number | null = null;
-  if (fits === false && newConnPerSec !== null) {
+  if (portsFit === false && newConnPerSec !== null) {
     const poolRate = newConnPerSec / pools;
     exhaustionSec = poolSize / poolRate;
     // Past tcp_max_tw_buckets the kernel does not create the TIME_WAIT socket at all
@@ -131,7 +172,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     }
   }
 
-  if (fits === false && newConnPerSec !== null && totalPerSec !== null) {
+  if (portsFit === false && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
     const sourcesNeeded = Math.ceil(needPerPool / usablePorts);
     fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
@@ -165,6 +206,24 @@ export function computePlan(p: PlanInputs): PlanOutput {
       `let the server close first: client ports are free at close, and the ${fmt(serverTw)} TIME_WAIT sockets (${mib(serverTw * p.twSockBytes)}) sit on the server instead`,
     );
   }
+  if (scan !== null && newConnPerSec !== null && totalPerSec !== null && newConnPerSec > scan.sustainablePerSec && newConnPerSec <= totalPerSec) {
+    fixes.push(
+      `stay under half the range: up to ${fmt(Math.floor(scan.halfRangePerSec))} new connections/s keep every pool less than half held, so connect() never walks the full ${fmt(scan.portsWalked)} ports` +
+        (!reuseInForce ? `; or net.ipv4.tcp_tw_reuse=1, which lets connect() take over a TIME_WAIT port instead of stepping over it` : ''),
+    );
+  }
+  if (scan !== null && scan.cliffAfterSec !== null) {
+    notes.push(
+      `connect() port walk: at this rate a pool is half held after ${sec(scan.cliffAfterSec)}; from then on every connect() walks ~${fmt(scan.portsWalked)} held ports ` +
+        `(+${fmt(Math.round(scan.connectExtraUs))} µs each), so ${fmt(p.connectScan!.threads)} client thread${p.connectScan!.threads === 1 ? '' : 's'} make at most ${fmt(Math.floor(scan.scanLimitedPerSec))} new connections/s` +
+        (totalPerSec !== null && scan.scanLimitedPerSec < totalPerSec ? `, below the ${fmt(Math.floor(totalPerSec))}/s the ports allow: CPU in the kernel, long before EADDRNOTAVAIL` : ''),
+    );
+  } else if (scan === null && portBound && !reuseInForce && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2) {
+    notes.push(
+      `past half the range (above ${fmt(Math.floor(totalPerSec / 2))} new connections/s here) every connect() walks all the held ports of one parity before it finds a free one: ` +
+        `it slows down long before EADDRNOTAVAIL (scenario connect-slows-as-range-fills; plan --from a result of it models how much)`,
+    );
+  }
   if (bucketsOverflow) {
     fixes.push(`raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets), or accept that the excess skips TIME_WAIT`);
   }
@@ -182,10 +241,28 @@ export function computePlan(p: PlanInputs): PlanOutput {
     utilisation,
     fits,
     exhaustionSec,
+    connectScan: scan,
     timeWait: { side, steadyState, demand, memoryBytes: steadyState * p.twSockBytes, bucketsOverflow, overflowAtSec },
     fixes,
     notes,
   };
+}
+
+/** The walk only matters where ports stay held by TIME_WAIT on the client and nothing takes them over. */
+function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: boolean, usablePorts: number, newConnPerSec: number | null): ConnectScanOutput | null {
+  const c = p.connectScan;
+  if (!c || totalPerSec === null || reuseInForce || p.closer !== 'client' || c.threads <= 0) return null;
+  // bind() before connect() picks ports in inet_csk_get_port, a different walk: not modelled.
+  if (p.bindBeforeConnect) return null;
+  const portsWalked = Math.ceil(usablePorts / 2);
+  const connectExtraUs = Math.max(0, c.perPortUs) * portsWalked;
+  const scanLimitedPerSec = (c.threads * 1e6) / Math.max(1e-3, c.baseConnectionUs + connectExtraUs);
+  const halfRangePerSec = totalPerSec / 2;
+  const sustainablePerSec = scanLimitedPerSec >= totalPerSec ? totalPerSec : Math.max(halfRangePerSec, scanLimitedPerSec);
+  const pools = p.destinations;
+  const cliffAfterSec =
+    newConnPerSec !== null && newConnPerSec > halfRangePerSec ? (p.sources * usablePorts) / 2 / (newConnPerSec / pools) : null;
+  return { portsWalked, connectExtraUs, scanLimitedPerSec, halfRangePerSec, sustainablePerSec, cliffAfterSec };
 }
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });

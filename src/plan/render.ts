@@ -17,6 +17,11 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
     row('closes first', `${p.closer === 'rst' ? 'client, with RST (SO_LINGER 0)' : p.closer}${from('closer')}`),
     row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${from('maxTwBuckets')}`),
     row('TIME_WAIT socket size', `${fmt(p.twSockBytes)} B${from('twSockBytes')}`),
+    ...(p.connectScan
+      ? [
+          row('connect() port walk', `${p.connectScan.perPortUs.toFixed(3)} µs per held port, ${fmt(Math.round(p.connectScan.baseConnectionUs))} µs per connection before it, ${fmt(p.connectScan.threads)} thread${p.connectScan.threads === 1 ? '' : 's'}${from('connectScan')}`),
+        ]
+      : []),
   ];
 }
 
@@ -27,6 +32,12 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
   } else {
     out.push(row('sustainable new conn/s', `${fmt(o.perDestinationPerSec)} per destination, ${fmt(o.totalPerSec)} in total` +
       `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${sec(o.holdSec)}${p.bindBeforeConnect ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
+  }
+  if (o.connectScan !== null) {
+    const c = o.connectScan;
+    out.push(row('past half the range', `connect() walks ~${fmt(c.portsWalked)} held ports (+${fmt(Math.round(c.connectExtraUs))} µs each): at most ${fmt(Math.floor(c.scanLimitedPerSec))} new conn/s`));
+    out.push(row('sustainable with the walk', `${fmt(Math.floor(c.sustainablePerSec))} new conn/s in total` +
+      (c.sustainablePerSec < (o.totalPerSec ?? Infinity) ? ` (below the ${fmt(Math.floor(o.totalPerSec!))} the ports allow; up to ${fmt(Math.floor(c.halfRangePerSec))} stay under half the range)` : ' (the walk is not what limits)')));
   }
   if (o.newConnPerSec !== null) {
     out.push(row('offered new conn/s', `${fmt(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of capacity)` : ''} → ${o.fits ? 'fits' : 'DOES NOT FIT'}`));

@@ -10,6 +10,7 @@ import { closeSentence } from './verdict/close.js';
 import { restartSentence } from './verdict/restart.js';
 import { lingerSentence } from './verdict/sockets.js';
 import { INTERRUPTED_SENTENCE } from './verdict/interrupted.js';
+import { connectCliffSentence } from './verdict/connect-cliff.js';
 import { capital, int, seconds } from '../util/format.js';
 
 
@@ -78,6 +79,7 @@ export function story(result: RunResult): string[] {
     restartSentence(result),
     lingerSentence(result),
     exhaustionSentence(result),
+    connectCliffSentence(result),
     recycledSentence(result),
     overflowSentence(result),
     otherErrorsSentence(result),

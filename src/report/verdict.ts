@@ -19,6 +19,7 @@ import { assassinationFinding } from './verdict/tw-assassination.js';
 import { listenBacklogRule } from './verdict/accept-queue.js';
 import { nothingRule } from './verdict/nothing.js';
 import { clientPortRule, portsFinding } from './verdict/port-exhaustion.js';
+import { connectCliffFinding, connectScanRule } from './verdict/connect-cliff.js';
 import { restartFinding, reuseAddrRule } from './verdict/restart.js';
 import { rstRule } from './verdict/rst-close.js';
 import { socketsFinding } from './verdict/sockets.js';
@@ -49,6 +50,7 @@ export const FINDINGS: readonly FindingOf[] = [
   finWait2Finding,
   portsFinding,
   twReuseFinding,
+  connectCliffFinding,
   errorsFinding,
   restartFinding,
   socketsFinding,
@@ -61,8 +63,9 @@ export const FINDINGS: readonly FindingOf[] = [
 
 /**
  * The change rules, first match wins: a listener that could not bind, sockets leaked in
- * CLOSE_WAIT (an application that never closes after EOF), client ports that ran
- * out (or would, at this rate), a full accept queue, TIME_WAIT buckets overflowing, RST closes,
+ * CLOSE_WAIT (an application that never closes after EOF), client ports that ran out (or would,
+ * at this rate), connect() slowed by the kernel's port scan, a full accept queue, TIME_WAIT
+ * buckets overflowing, RST closes,
  * server-side TIME_WAIT that would outgrow tcp_max_tw_buckets, an HTTP run that opened more
  * connections than a keep-alive pool would need — else nothing.
  */
@@ -70,6 +73,7 @@ export const CHANGES: readonly ChangeOf[] = [
   reuseAddrRule,
   closeOnEofRule,
   clientPortRule,
+  connectScanRule,
   listenBacklogRule,
   overflowRule,
   rstRule,

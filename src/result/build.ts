@@ -12,6 +12,7 @@ import { percentilesMs } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
 import { peakOf } from './figures.js';
+import { connectFillSummary } from './connect-cliff.js';
 import { lastCloseMs, timeWaitPeakTime } from './peak-time.js';
 import {
   RESULT_SCHEMA,
@@ -62,6 +63,8 @@ export function buildResult(input: ResultInputs): RunResult {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const errors = stats.errorsObject();
+  const range = portRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange);
+  const connectFill = stats.connectFill.connections > 0 ? stats.connectFill.toJSON() : null;
   const summary: Summary = {
     durationMs: roundMs(input.load.endMs - input.load.startMs),
     connections: {
@@ -74,7 +77,7 @@ export function buildResult(input: ResultInputs): RunResult {
     errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, count.total])),
     serverErrors: serverErrors(input.server),
     timeWait: timeWaitSummary(census, samples, reopened(input.scenario, stats), lastCloseMs(stats.series.toJSON(), input.load.endMs)),
-    ports: { ...stats.ports.summary(), range: portRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange) },
+    ports: { ...stats.ports.summary(), range },
     latencyMs: {
       connect: percentilesMs(stats.connect),
       firstByte: percentilesMs(stats.firstByte),
@@ -98,6 +101,9 @@ export function buildResult(input: ResultInputs): RunResult {
       ...input.driver,
       cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted), 1),
     },
+    ...(connectFill
+      ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd)) }
+      : {}),
   };
   return {
     schema: RESULT_SCHEMA,
@@ -114,6 +120,7 @@ export function buildResult(input: ResultInputs): RunResult {
     summary,
     errors,
     series: { driver: stats.series.toJSON(), kernel: kernelSeries(samples), census },
+    ...(connectFill ? { connectFill } : {}),
     histograms: stats.encodedHistograms(),
   };
 }

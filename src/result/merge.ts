@@ -9,6 +9,8 @@ import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percent
 import type { RunResult, Summary } from './model.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
+import { ConnectFill } from '../metrics/connect-fill.js';
+import { connectFillSummary } from './connect-cliff.js';
 
 export class MergeError extends Error {}
 
@@ -186,6 +188,12 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       },
     },
   };
+  const connectFill = mergeConnectFill(results, offsets);
+  if (connectFill !== null) {
+    summary.connectFill = connectFillSummary(connectFill.data, summary.ports.range, percentilesMs(connectFill.recorder.even), percentilesMs(connectFill.recorder.odd));
+    connectFill.recorder.even.destroy();
+    connectFill.recorder.odd.destroy();
+  }
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
   }
@@ -239,9 +247,24 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     summary,
     errors: addErrorCounts(results.map((r) => r.errors)),
     series,
+    ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
     histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
     merged: { contributors, warnings },
   };
+}
+
+/**
+ * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid.
+ * Each contributor held its own ports (another process, shard or host), so a held bucket stays
+ * that contributor's fill, and the per-interval peaks add up. null when none recorded them
+ * (results written before connect-fill existed are left out, with the cells they lack).
+ */
+function mergeConnectFill(results: RunResult[], offsets: number[]): { data: NonNullable<RunResult['connectFill']>; recorder: ConnectFill } | null {
+  const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
+  if (parts.length === 0) return null;
+  const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
+  for (const p of parts) recorder.absorb(p.data!, p.offset, false);
+  return { data: recorder.toJSON(), recorder };
 }
 
 /** Decode, add bucket by bucket, encode: the merged histogram is the one a single recorder would have. */

@@ -12,6 +12,8 @@ import type { PercentilesMs } from '../metrics/histograms.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { PortSummary } from '../metrics/port-tracker.js';
 import type { FaultCount } from '../observe/faults.js';
+import type { ConnectFillData } from '../metrics/connect-fill.js';
+import type { ConnectFillSummary } from './connect-cliff.js';
 
 export const RESULT_SCHEMA = 'twstorm/result@1';
 
@@ -70,6 +72,12 @@ export interface Summary {
   requests?: { total: number; ok: number; failed: number; ratePerSec: number; perConnection: number };
   /** What the run process itself cost while the load ran (driver + observer thread). */
   driver: DriverCost;
+  /**
+   * connect() latency against the client ports held, by the local port's parity: low and high
+   * fill, and the cliff where the kernel's port scan made connect() slower (connect-cliff.ts).
+   * Absent in results written before it was recorded, and when no connection was established.
+   */
+  connectFill?: ConnectFillSummary;
 }
 
 export interface DriverCost {
@@ -135,6 +143,11 @@ export interface RunResult {
     kernel: KernelSeries;
     census: CensusSeries;
   };
+  /**
+   * The connect-fill recorder's cells (src/metrics/connect-fill.ts): counts that add exactly,
+   * so a merge recomputes summary.connectFill from them. Absent in older results.
+   */
+  connectFill?: ConnectFillData;
   /** HdrHistograms in microseconds, compressed base64 (exact, mergeable). */
   histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
 }

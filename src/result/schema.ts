@@ -56,6 +56,10 @@ const scenario = z.looseObject({
   environment: z.looseObject({ sysctls: z.record(text(200), z.union([text(1000), z.number()])) }),
 });
 
+/** A band of fill in summary.connectFill (src/result/connect-cliff.ts). */
+const fillBand = z.looseObject({ heldFrom: count, heldTo: count, connections: count, p50Ms: count, p99Ms: count }).nullable();
+const parityFacts = { firstAtMs: time.nullable(), minHeld: count.nullable() };
+
 const summary = z.looseObject({
   durationMs: count,
   connections: z.looseObject({ attempted: count, established: count, completed: count, failed: count, ratePerSec: count }),
@@ -94,6 +98,15 @@ const summary = z.looseObject({
     cpuMsPer1000: count,
     eventLoopDelayMs: z.looseObject({ p50: count, p99: count, max: count }),
   }),
+  connectFill: z
+    .looseObject({
+      even: percentiles.extend(parityFacts),
+      odd: percentiles.extend(parityFacts),
+      lowFill: fillBand,
+      highFill: fillBand,
+      cliff: z.looseObject({ atHeld: count, atFill: count.nullable(), atMs: time.nullable(), slowdownP50: count, slowdownP99: count }).nullable(),
+    })
+    .optional(),
 });
 
 /** Base64 of a compressed HdrHistogram (decoded and checked by the reader). */
@@ -149,6 +162,20 @@ export const resultSchema = z.looseObject({
     kernel: z.looseObject({ t: column, tw: column, inuse: column, counters: columns }),
     census: z.looseObject({ t: column, client: columns, server: columns }),
   }),
+  connectFill: z
+    .looseObject({
+      measure: z.enum(['connect-call', 'established']),
+      heldBucketPorts: count.max(65536).min(1),
+      binsPerDoubling: count.min(1).max(64),
+      intervalMs: count.min(1),
+      // Flat quads of small integers; bounded so a hand-made file cannot ask for gigabytes.
+      byHeld: z.array(count).max(4_000_000),
+      byTime: z.array(count).max(40_000_000),
+      heldMax: z.array(count).max(10_000_000),
+      parity: z.looseObject({ even: z.looseObject({ connections: count, ...parityFacts }), odd: z.looseObject({ connections: count, ...parityFacts }) }),
+      histograms: z.looseObject({ even: histogram, odd: histogram }),
+    })
+    .optional(),
   histograms: z.looseObject({
     connect: histogram,
     firstByte: histogram,

@@ -20,6 +20,8 @@ interface ShapeTree {
 
 const PERCENTILES = { count: 'number', min: 'number', mean: 'number', p50: 'number', p90: 'number', p99: 'number', p999: 'number', max: 'number' } as const;
 
+const FILL_BAND = { heldFrom: 'number', heldTo: 'number', connections: 'number', p50Ms: 'number', p99Ms: 'number' } as const;
+
 export const SUMMARY_SHAPE = {
   durationMs: 'number',
   connections: { attempted: 'number', established: 'number', completed: 'number', failed: 'number', ratePerSec: 'number' },
@@ -47,6 +49,13 @@ export const SUMMARY_SHAPE = {
     cpuSystemMs: 'number',
     cpuMsPer1000: 'number',
     eventLoopDelayMs: { p50: 'number', p99: 'number', max: 'number' },
+  },
+  connectFill: {
+    even: { ...PERCENTILES, firstAtMs: 'number', minHeld: 'number' },
+    odd: { ...PERCENTILES, firstAtMs: 'number', minHeld: 'number' },
+    lowFill: FILL_BAND,
+    highFill: FILL_BAND,
+    cliff: { atHeld: 'number', atFill: 'number', atMs: 'number', slowdownP50: 'number', slowdownP99: 'number' },
   },
 } as const satisfies SummaryShape;
 

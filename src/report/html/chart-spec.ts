@@ -32,7 +32,8 @@ export interface Marker {
   label: string;
 }
 
-export type ChartKind = 'time' | 'percentile' | 'histogram';
+/** 'value': a plain linear x axis of counts (e.g. ports held), labelled as numbers. */
+export type ChartKind = 'time' | 'percentile' | 'histogram' | 'value';
 
 export interface ChartSpec {
   id: string;

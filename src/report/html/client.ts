@@ -91,12 +91,14 @@ export const CLIENT_JS = String.raw`
             ? function (u, splits) { return splits.map(pctLabel); }
             : spec.kind === 'histogram'
               ? function (u, splits) { return splits.map(msLabel); }
-              : function (u, splits) { return splits.map(function (v) { return (+v.toFixed(2)) + ' s'; }); },
+              : spec.kind === 'value'
+                ? function (u, splits) { return splits.map(function (v) { return String(+v.toFixed(2)); }); }
+                : function (u, splits) { return splits.map(function (v) { return (+v.toFixed(2)) + ' s'; }); },
           splits: logX ? function (u) { return decades(xs[0] || 1, xs[xs.length - 1] || 10); } : undefined
         },
         { label: spec.yLabel, size: 60 }
       ],
-      series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '–' : spec.kind === 'percentile' ? pctLabel(v) : spec.kind === 'histogram' ? '≥ ' + msLabel(v) : v.toFixed(2) + ' s'; } }].concat(
+      series: [{ label: spec.xLabel, value: function (u, v) { return v == null ? '–' : spec.kind === 'percentile' ? pctLabel(v) : spec.kind === 'histogram' ? '≥ ' + msLabel(v) : spec.kind === 'value' ? String(v) : v.toFixed(2) + ' s'; } }].concat(
         spec.series.map(function (s) {
           var series = {
             label: s.label,

@@ -11,6 +11,7 @@ import { reuseChart } from './reuse.js';
 import { shareTimeAxis, timelineCharts } from './timeline.js';
 import { labCharts } from './lab.js';
 import { downsampleForDrawing } from './chart-spec.js';
+import { connectFillCharts } from './connect-fill.js';
 
 export interface HtmlReportOptions {
   /** Page title; defaults to the scenario name(s). */
@@ -28,7 +29,8 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
   const [assets, latency, reuse] = await Promise.all([loadChartAssets(), latencyCharts(results), reuseChart(results)]);
   const timeline = timelineCharts(results);
   const lab = labCharts(results);
-  shareTimeAxis([...timeline, ...lab]);
+  const connect = connectFillCharts(results);
+  shareTimeAxis([...timeline, ...lab, ...connect.time]);
   return renderPage({
     title,
     generatedAt: (options.generatedAt ?? new Date()).toISOString(),
@@ -42,6 +44,7 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
     latency: latency.charts,
     latencyNotes: latency.notes,
     reuse,
+    connect: { time: connect.time.map((c) => downsampleForDrawing(c)), held: connect.held },
     percentiles: percentileRows(results),
     assets,
   });

@@ -31,6 +31,8 @@ export interface PageModel {
   /** Sentences about the latency charts (lines merged because they were equal). */
   latencyNotes: string[];
   reuse: ChartSpec | null;
+  /** connect() latency over time and over ports held, per run that recorded it (connect-fill.ts). */
+  connect: { time: ChartSpec[]; held: ChartSpec[] };
   /** The routed lab's charts (single routed run; empty otherwise). */
   lab: ChartSpec[];
   percentiles: PercentileRow[];
@@ -38,7 +40,7 @@ export interface PageModel {
 }
 
 export function renderPage(m: PageModel): string {
-  const charts = [...m.timeline, ...m.lab, ...m.latency, ...(m.reuse ? [m.reuse] : [])];
+  const charts = [...m.timeline, ...m.lab, ...m.latency, ...(m.reuse ? [m.reuse] : []), ...m.connect.time, ...m.connect.held];
   const lab = labSection(m.results, chartGroups(m.lab));
   const styles = [inlineSafe(m.assets.css, 'style'), PAGE_CSS];
   const scripts = [inlineSafe(m.assets.js, 'script'), inlineSafe(CLIENT_JS, 'script')];
@@ -229,7 +231,8 @@ ${exhausted}<div class="table-wrap"><table class="port-summary">
 <tbody>
 ${rows}</tbody></table></div>
 <div class="charts">${m.reuse ? figure(m.reuse) : html`<p>No client port was used twice, so there is no reuse interval to show. (With tcp_tw_reuse=0 a port in TIME_WAIT comes back only after 60 s.)</p>`}</div>
-</section>`;
+${m.connect.time.length > 0 ? html`<div class="charts">${[...m.connect.time, ...m.connect.held].map(figure)}</div>
+` : ''}</section>`;
 }
 
 function environmentBlock(r: RunResult): Html {

@@ -1,0 +1,81 @@
+// connect() latency as the port range fills: over run time (on the shared time axis, so the
+// cursor lines up with TIME_WAIT and the ports chart) and over the ports held, even and odd
+// local ports apart. The kernel walks the ports of the range's low-end parity first, so the
+// climb shows as the moment the other parity appears (src/metrics/connect-fill.ts).
+import type { RunResult } from '../../result/model.js';
+import { connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
+import type { ChartSpec, Marker } from './chart-spec.js';
+import { chartFrom } from './chart-spec.js';
+import { runLabel } from './timeline.js';
+
+/** The two charts for every run that recorded connect-fill cells (none for older results). */
+export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; held: ChartSpec[] } {
+  const time: ChartSpec[] = [];
+  const held: ChartSpec[] = [];
+  results.forEach((r, i) => {
+    const data = r.connectFill;
+    if (!data || (data.parity.even.connections === 0 && data.parity.odd.connections === 0)) return;
+    const suffix = results.length > 1 ? ` · ${runLabel(r)}` : '';
+    const id = results.length > 1 ? `-${i}` : '';
+    const what = data.measure === 'connect-call' ? 'time inside connect()' : 'connect latency';
+    const cliff = r.summary.connectFill?.cliff ?? null;
+    const range = r.summary.ports.range;
+    const first = range ? firstParity(range) : null;
+    const order = first ? ` The kernel tries ${first} ports first (the parity of the range's low end, ${range!.low}).` : '';
+
+    const over = connectOverTime(data);
+    const x = over.t.map((t) => Math.round(t) / 1000);
+    const timeMarkers: Marker[] = cliff?.atMs != null ? [{ x: cliff.atMs / 1000, label: `connect() slowed (${cliff.slowdownP50}×)` }] : [];
+    time.push(
+      chartFrom(
+        {
+          id: `connect-time${id}`,
+          title: `connect() latency over time, even and odd ports${suffix}`,
+          description: `Median ${what} per ${data.intervalMs} ms interval, for connections that got an even and an odd local port.${order}`,
+          notes: [
+            'Read from counts in quarter-octave bins (each value ±9 %); the exact percentiles by parity are in the result (summary.connectFill).',
+            ...(data.measure === 'established' ? ['The net fallback cannot time the connect() call itself: this is connect to established, event-loop delay included.'] : []),
+          ],
+          kind: 'time',
+          xLabel: 'run time (s)',
+          yLabel: 'ms',
+          markers: timeMarkers,
+        },
+        [
+          { x, label: 'even ports p50', values: over.evenP50, points: false },
+          { x, label: 'odd ports p50', values: over.oddP50, points: false },
+        ],
+      ),
+    );
+
+    const rows = connectByHeld(data);
+    const hx = rows.map((row) => row.heldFrom);
+    const heldMarkers: Marker[] = [];
+    if (range) heldMarkers.push({ x: Math.ceil(range.size / 2), label: `half the range (${first} ports all held)` });
+    if (cliff) heldMarkers.push({ x: cliff.atHeld, label: `connect() slowed (${cliff.slowdownP50}×)` });
+    held.push(
+      chartFrom(
+        {
+          id: `connect-held${id}`,
+          title: `connect() latency against ports held${suffix}`,
+          description:
+            `Median ${what} by the client ports held when the connection was made (${data.heldBucketPorts} ports per step), ` +
+            `even and odd local ports apart.${order}`,
+          notes: [
+            'Read from counts in quarter-octave bins (each value ±9 %); the 99th percentiles per step are in the result (connectFill.byHeld).',
+            'Ports held: distinct local ports given out in the last 60 s (TIME_WAIT length). Every one is still held when the client closes first with tcp_tw_reuse=0; otherwise it is an upper bound.',
+          ],
+          kind: 'value',
+          xLabel: 'client ports held',
+          yLabel: 'ms',
+          markers: heldMarkers,
+        },
+        [
+          { x: hx, label: 'even ports p50', values: rows.map((row) => row.even.p50Ms), points: true },
+          { x: hx, label: 'odd ports p50', values: rows.map((row) => row.odd.p50Ms), points: true },
+        ],
+      ),
+    );
+  });
+  return { time, held };
+}

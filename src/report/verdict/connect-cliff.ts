@@ -1,0 +1,93 @@
+// connect() slowing as the port range fills: the kernel picks an unbound connect()'s port in
+// __inet_hash_connect (net/ipv4/inet_hashtables.c), walking the range in steps of 2 from a
+// hashed offset — the ports with the parity of the range's low end first, then the others —
+// and takes a bucket lock and an established-hash lookup for every held port it steps over.
+// Once the first parity is all held, every connect() walks all of it: many times slower, CPU
+// spent in the kernel, long before EADDRNOTAVAIL. Fires in any run whose connect latency grew
+// with the ports held (summary.connectFill.cliff, src/result/connect-cliff.ts).
+import type { RunResult } from '../../result/model.js';
+import { firstParity } from '../../result/connect-cliff.js';
+import { sinceLoadStartMs } from '../../result/figures.js';
+import { int, ms, seconds } from '../../util/format.js';
+import type { Change, Finding } from './types.js';
+import { percent } from './words.js';
+
+export function connectCliffFinding(result: RunResult): Finding | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
+  const range = result.summary.ports.range;
+  const what = result.connectFill?.measure === 'established' ? 'Connect latency' : 'The connect() call';
+  const where =
+    `once ${int(cliff.atHeld)} ports were held` +
+    (cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of the ${int(range.size)}-port range)` : '') +
+    (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '');
+  const text =
+    `${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +
+    `p99 ${latency(fill.lowFill.p99Ms)} → ${latency(fill.highFill.p99Ms)} ms. ` +
+    `${cause(result)} ` +
+    `This is CPU spent in the kernel long before EADDRNOTAVAIL. ${REMEDY}`;
+  return { rule: 'connect-cliff', label: 'connect() slowed', text, alert: true };
+}
+
+/** The kernel's port scan, with this run's parity evidence when the range and both parities are there. */
+const REMEDY =
+  'What helps: tcp_tw_reuse=1 (connect() may take over a TIME_WAIT port to the same destination), fewer client-first closes ' +
+  '(keep-alive, or let the server close first: then no port stays held), more source addresses (bind with IP_BIND_ADDRESS_NO_PORT) or destinations ' +
+  '(each has its own range to walk), or a wider net.ipv4.ip_local_port_range (the cliff comes when one parity, half the range, is held).';
+
+/** The terminal's sentence (story.ts): the cliff in one line; the verdict's finding has the rest. */
+export function connectCliffSentence(result: RunResult): string | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
+  const range = result.summary.ports.range;
+  const first = range ? firstParity(range) : null;
+  return (
+    `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
+    (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of the range)` : '') +
+    (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '') +
+    `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`
+  );
+}
+
+/** The one change when connect() slowed and nothing stronger (ports running out) fired first. */
+export function connectScanRule(result: RunResult): Change | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  if (!fill || !cliff || !fill.highFill) return null;
+  return {
+    rule: 'connect-scan',
+    change: 'Hold fewer client ports: tcp_tw_reuse=1, keep-alive or a server-first close, more source addresses',
+    why:
+      `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held: ` +
+      `the kernel walks every held port of one parity before it picks a free one. Fewer ports held, or more ranges to walk, keep connect() at its low-fill speed.`,
+  };
+}
+
+/** Milliseconds with enough digits for a few microseconds (a free port's connect() takes ~10 µs). */
+function latency(v: number | null): string {
+  if (v === null) return '–';
+  return v < 0.1 ? v.toFixed(3) : ms(v);
+}
+
+function cause(result: RunResult): string {
+  const fill = result.summary.connectFill!;
+  const range = result.summary.ports.range;
+  const scan = 'The kernel picks the port inside connect() (__inet_hash_connect) by walking the range in steps of 2';
+  if (!range) return `${scan}, stepping over every port already held; the fuller the range, the longer the walk.`;
+  const first = firstParity(range);
+  const second = first === 'even' ? 'odd' : 'even';
+  const firstCount = Math.ceil(range.size / 2);
+  const parityWords = `${first} ports first (the parity of the range's low end, ${range.low}), then ${second}`;
+  const seconds2 = fill[second];
+  if (seconds2.count > 0 && seconds2.minHeld !== null) {
+    const firstFill = fill[first];
+    return (
+      `${scan}, ${parityWords}: the first ${second} port was handed out only when ${int(seconds2.minHeld)} ports were held ` +
+      `(the range has ${int(firstCount)} ${first} ones), and from then on every connect() walked all the ${first} ports before it tried an ${second} one ` +
+      `(${first}-port connects p50 ${latency(firstFill.p50)} ms, ${second}-port p50 ${latency(seconds2.p50)} ms).`
+    );
+  }
+  return `${scan}, ${parityWords}, stepping over every port already held; the fuller the range, the longer the walk.`;
+}

@@ -1,0 +1,80 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { oneChange } from '../../../src/report/verdict.js';
+import { story } from '../../../src/report/story.js';
+import { ConnectFill } from '../../../src/metrics/connect-fill.js';
+import { percentilesMs } from '../../../src/metrics/histograms.js';
+import { connectFillSummary } from '../../../src/result/connect-cliff.js';
+import type { RunResult } from '../../../src/result/model.js';
+import { finding, makeResult } from '../make-result.js';
+
+/**
+ * A run's connect-fill figures as build.ts makes them: `n` connections into an `n`-port range
+ * from 40000, one a millisecond, held = connections so far; even ports first, as the kernel
+ * hands them out; each connect takes `usOf(port, held)`.
+ */
+function withConnects(n: number, usOf: (odd: boolean, held: number) => number): (r: RunResult) => void {
+  return (r) => {
+    const f = new ConnectFill(100, 'connect-call');
+    for (let i = 0; i < n; i++) {
+      const odd = i >= n / 2;
+      const port = 40000 + (odd ? 2 * (i - n / 2) + 1 : 2 * i);
+      f.record(200 + i, port, i + 1, usOf(odd, i + 1));
+    }
+    const range = { low: 40000, high: 40000 + n - 1, size: n };
+    r.summary.ports.range = range;
+    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
+    r.load = { startMs: 200, endMs: 200 + n };
+    r.connectFill = f.toJSON();
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
+    f.even.destroy();
+    f.odd.destroy();
+  };
+}
+
+describe('verdict rule: connect() slowing as the range fills (verdict/connect-cliff.ts)', () => {
+  it('names the cliff (ports held, share of the range, time into the load, how much slower), the parity cause and the remedy', () => {
+    // ~12 µs while even ports are free; past half, the walk over 2,000 even ports: ~600 µs.
+    const r = makeResult(withConnects(4000, (odd, held) => (odd ? 600 + (held % 7) * 10 : 12 + (held % 3))));
+    const f = finding(r, 'connect-cliff');
+    assert.ok(f, 'the rule fires');
+    assert.equal(f.alert, true);
+    assert.match(f.text, /^The connect\(\) call became \d+(\.\d)?× slower once 1,9\d\d ports were held \(\d\d% of the 4,000-port range\), 1\.\d\d s into the load/);
+    assert.match(f.text, /p50 0\.01\d → 0\.6\d+ ms/);
+    assert.match(f.text, /even ports first \(the parity of the range's low end, 40000\), then odd: the first odd port was handed out only when 2,001 ports were held \(the range has 2,000 even ones\)/);
+    assert.match(f.text, /tcp_tw_reuse=1/);
+    assert.match(f.text, /IP_BIND_ADDRESS_NO_PORT/);
+    assert.match(f.text, /wider net\.ipv4\.ip_local_port_range/);
+    assert.match(f.text, /fewer client-first closes/);
+    // The terminal summary says it too, in one line.
+    assert.ok(story(r).some((l) => /^connect\(\) became \d+(\.\d)?× slower .* once 1,9\d\d ports were held \(\d\d% of the range\), 1\.\d\d s into the load: the kernel walks every held even port in connect\(\) before it tries an odd one\.$/.test(l)));
+    // Nothing ran out, so the port walk is the one change.
+    const c = oneChange(r);
+    assert.equal(c.rule, 'connect-scan');
+    assert.match(c.why, /connect\(\) became \d+(\.\d)?× slower/);
+  });
+
+  it('a slow start and scattered slow connects before the cliff do not move it off half the range', () => {
+    // The first 64 connects slow (cold start), and every 20th even one a busy-machine stall.
+    const r = makeResult(withConnects(4000, (odd, held) => (odd ? 600 : held <= 64 || held % 20 === 0 ? 900 : 12)));
+    const cliff = r.summary.connectFill!.cliff!;
+    assert.ok(cliff.atHeld >= 1900 && cliff.atHeld <= 2000, `cliff at ${cliff.atHeld}`);
+    assert.ok(cliff.atMs! > r.load.startMs);
+  });
+
+  it('says "connect latency" when the net fallback timed connect to established', () => {
+    const r = makeResult(withConnects(4000, (odd) => (odd ? 900 : 150)));
+    r.connectFill!.measure = 'established';
+    assert.match(finding(r, 'connect-cliff')!.text, /^Connect latency became/);
+  });
+
+  it('does not fire on a flat run, nor on noise that doubles the latency, nor on results without the figures', () => {
+    assert.equal(finding(makeResult(withConnects(4000, () => 12)), 'connect-cliff'), undefined);
+    assert.equal(finding(makeResult(withConnects(4000, (odd) => (odd ? 25 : 12))), 'connect-cliff'), undefined);
+    // Slow but only by microseconds: no cliff.
+    assert.equal(finding(makeResult(withConnects(4000, (odd) => (odd ? 6 : 1))), 'connect-cliff'), undefined);
+    assert.equal(finding(makeResult(), 'connect-cliff'), undefined);
+    assert.notEqual(oneChange(makeResult(withConnects(4000, () => 12))).rule, 'connect-scan');
+    assert.ok(!story(makeResult(withConnects(4000, () => 12))).some((l) => /connect\(\) became/.test(l)));
+  });
+});

@@ -1,0 +1,109 @@
+// Merging the connect-fill cells: counts add exactly, so the merged summary is the summary of
+// every connection; results written before the cells existed merge without them; a result
+// carrying them reads back (and a bad cell layout does not).
+import { before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { mergeResults } from '../../src/result/merge.js';
+import { parseResult } from '../../src/result/read.js';
+import { ConnectFill } from '../../src/metrics/connect-fill.js';
+import { initHistograms, percentilesMs } from '../../src/metrics/histograms.js';
+import { connectFillSummary } from '../../src/result/connect-cliff.js';
+import type { RunResult } from '../../src/result/model.js';
+import { makeResult } from '../report/make-result.js';
+
+type Connect = [tMs: number, port: number, held: number, us: number];
+
+/** One shard: its own 2,000-port range, even ports fast, odd ports slow (the walk). */
+function connects(offset: number): Connect[] {
+  return Array.from({ length: 2000 }, (_, i) => {
+    const odd = i >= 1000;
+    return [100 + i, 40000 + offset + (odd ? 2 * (i - 1000) + 1 : 2 * i), i + 1, odd ? 400 + (i % 11) : 10 + (i % 4)];
+  });
+}
+
+function shard(list: Connect[], startedAt: string, range: { low: number; high: number; size: number }): RunResult {
+  return makeResult((r) => {
+    const f = new ConnectFill(100, 'connect-call');
+    for (const [t, port, held, us] of list) f.record(t, port, held, us);
+    r.startedAt = startedAt;
+    r.summary.ports.range = range;
+    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
+    r.connectFill = f.toJSON();
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
+    f.even.destroy();
+    f.odd.destroy();
+  });
+}
+
+describe('merge: connect-fill cells', () => {
+  before(() => initHistograms());
+
+  it('adds the cells exactly: the merged summary is what one recorder of every connection says', async () => {
+    const range = { low: 40000, high: 41999, size: 2000 };
+    const a = connects(0);
+    const b = connects(0);
+    const ra = shard(a, '2026-01-01T00:00:00.000Z', range);
+    const rb = shard(b, '2026-01-01T00:00:00.500Z', range);
+    const m = await mergeResults([{ file: 'a.json', result: ra }, { file: 'b.json', result: rb }]);
+
+    // One recorder fed both, b's clock 500 ms later and its held ports its own (same buckets).
+    const whole = new ConnectFill(100, 'connect-call');
+    for (const [t, port, held, us] of a) whole.record(t, port, held, us);
+    const wb = new ConnectFill(100, 'connect-call');
+    for (const [t, port, held, us] of b) wb.record(t, port, held, us);
+    whole.absorb(wb.toJSON(), 500, false);
+    const expected = whole.toJSON();
+    const cells = (quads: number[]) => {
+      const rows: string[] = [];
+      for (let k = 0; k < quads.length; k += 4) rows.push(quads.slice(k, k + 4).join(','));
+      return rows.sort();
+    };
+    assert.deepEqual(cells(m.connectFill!.byHeld), cells(expected.byHeld));
+    assert.deepEqual(cells(m.connectFill!.byTime), cells(expected.byTime));
+    assert.deepEqual(m.connectFill!.heldMax, expected.heldMax);
+    const fill = m.summary.connectFill!;
+    assert.equal(fill.even.count, 2000);
+    assert.equal(fill.odd.count, 2000);
+    assert.deepEqual(fill.odd, { ...percentilesMs(whole.odd), firstAtMs: 100 + 1000, minHeld: 1001 });
+    assert.ok(fill.cliff !== null, 'the merged run shows the cliff each shard showed');
+    assert.equal(fill.lowFill!.connections, ra.summary.connectFill!.lowFill!.connections * 2);
+    whole.even.destroy();
+    whole.odd.destroy();
+    wb.even.destroy();
+    wb.odd.destroy();
+  });
+
+  it('results written before connect-fill existed merge without it', async () => {
+    const range = { low: 40000, high: 41999, size: 2000 };
+    const withCells = shard(connects(0), '2026-01-01T00:00:00.000Z', range);
+    const old = makeResult((r) => {
+      r.startedAt = '2026-01-01T00:00:01.000Z';
+      r.summary.ports.range = range;
+      r.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 41999';
+    });
+    const m = await mergeResults([{ file: 'new.json', result: withCells }, { file: 'old.json', result: old }]);
+    assert.equal(m.summary.connectFill!.even.count, 1000);
+    const none = await mergeResults([
+      { file: 'a.json', result: makeResult((r) => (r.startedAt = '2026-01-01T00:00:00.000Z')) },
+      { file: 'b.json', result: makeResult((r) => (r.startedAt = '2026-01-01T00:00:01.000Z')) },
+    ]);
+    assert.equal(none.connectFill, undefined);
+    assert.equal(none.summary.connectFill, undefined);
+  });
+
+  it('an older result file (no cells) still reads; one with the cells reads back; a wrong measure is refused with its field named', () => {
+    const fixture = fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url));
+    const old = JSON.parse(readFileSync(fixture, 'utf8')) as RunResult;
+    assert.equal(old.connectFill, undefined);
+    assert.equal(parseResult(old, 'old.json').summary.connectFill, undefined);
+    const cells = shard(connects(0), '2026-01-01T00:00:00.000Z', { low: 40000, high: 41999, size: 2000 });
+    const r = { ...old, connectFill: cells.connectFill, summary: { ...old.summary, connectFill: cells.summary.connectFill } };
+    const back = parseResult(JSON.parse(JSON.stringify(r)), 'r.json');
+    assert.equal(back.summary.connectFill!.odd.count, 1000);
+    const bad = JSON.parse(JSON.stringify(r));
+    bad.connectFill.measure = 'guessed';
+    assert.throws(() => parseResult(bad, 'bad.json'), /connectFill\.measure/);
+  });
+});
