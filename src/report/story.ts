@@ -11,6 +11,10 @@ import { restartSentence } from './verdict/restart.js';
 import { lingerSentence } from './verdict/sockets.js';
 import { INTERRUPTED_SENTENCE } from './verdict/interrupted.js';
 import { connectCliffSentence } from './verdict/connect-cliff.js';
+import { timeWaitDurationFinding } from './verdict/time-wait-duration.js';
+import { finWait2Finding } from './verdict/fin-wait2.js';
+import { twReuseFinding } from './verdict/tw-reuse.js';
+import type { Finding } from './verdict/types.js';
 import { capital, int, seconds } from '../util/format.js';
 
 
@@ -71,6 +75,12 @@ export function otherErrorsSentence(result: RunResult): string | null {
 }
 
 
+/** A verdict finding's own words, for the lifetimes the census measured (no second wording). */
+function findingText(finding: Finding | null, onlyAlerts = false): string | null {
+  if (finding === null || (onlyAlerts && !finding.alert)) return null;
+  return finding.text;
+}
+
 export function story(result: RunResult): string[] {
   const lines = [
     closeSentence(result),
@@ -81,6 +91,10 @@ export function story(result: RunResult): string[] {
     exhaustionSentence(result),
     connectCliffSentence(result),
     recycledSentence(result),
+    // Reuse that did not happen when asked for (recycledSentence says when it did).
+    findingText(twReuseFinding(result), true),
+    findingText(timeWaitDurationFinding(result)),
+    findingText(finWait2Finding(result)),
     overflowSentence(result),
     otherErrorsSentence(result),
     result.interrupted ? INTERRUPTED_SENTENCE : null,

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { finding, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
+import { story } from '../../../src/report/story.js';
 
 /** A census that watched `n` TIME_WAIT sockets appear over 1 s and drain after `lifeS`. */
 function drained(x: RunResult, n: number, lifeS: number): void {
@@ -36,6 +37,8 @@ describe('verdict rule: TIME_WAIT lifetime (verdict/time-wait-duration.ts)', () 
       /^TIME_WAIT drained after ~60 s, independent of tcp_fin_timeout \(5 s here: it governs orphaned FIN_WAIT2, not TIME_WAIT\): half of the 1,000 were gone 60\.0 s after half had been made, and the last 60\.0 s after the curve stopped rising/,
     );
     assert.equal(f.alert, false);
+    // The terminal's story says it too, in the finding's own words.
+    assert.ok(story(r).includes(f.text), story(r).join('\n'));
     assert.match(finding(makeResult((x) => drained(x, 1000, 60)), 'time-wait-duration')!.text, /the fixed TCP_TIMEWAIT_LEN/);
   });
 
