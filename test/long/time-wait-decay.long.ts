@@ -7,18 +7,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
-import { bothSides, decayOf, type Decay } from '../../src/report/verdict/decay.js';
+import { bothSides, decayOf, isTimerOf, type Decay } from '../../src/report/verdict/decay.js';
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
 
 const LIMIT_MS = 150_000;
 
 const say = (out: HarnessOutput, rule: string): string => verdict(out.result).findings.find((f) => f.rule === rule)?.text ?? '';
 
-/** Lifetime within the census resolution (plus the timer's own ~1 s slack) of what Linux promises. */
+/** The lifetime Linux promises, as its timer wheel keeps it (never early, late by a granule), within the census resolution. */
 function assertLasted(d: Decay | null, seconds: number, what: string): void {
   assert.ok(d !== null, `${what}: no decay in the census`);
-  const slack = d.resolutionMs + 1000;
-  assert.ok(Math.abs(d.lifetimeMs - seconds * 1000) <= slack, `${what}: lived ${d.lifetimeMs} ms, expected ${seconds * 1000} ± ${slack}`);
+  assert.ok(
+    isTimerOf(d.lifetimeMs, seconds * 1000, d.resolutionMs),
+    `${what}: lived ${d.lifetimeMs} ms, expected ${seconds * 1000} ms (+${seconds * 125} ms timer granule) ± ${d.resolutionMs + 1000} ms`,
+  );
   assert.ok(d.emptyAtMs !== null, `${what}: not drained by the end`);
 }
 

@@ -24,6 +24,18 @@ export interface Decay {
 }
 
 /**
+ * Whether a measured lifetime is a kernel timer of `timeoutMs`, read through a census of
+ * `resolutionMs`. The timer wheel (kernel/time/timer.c) never fires early but may fire late by
+ * one granule of the level the timeout falls in, and a level's granule is at most 1/8 of the
+ * timeouts it holds (at HZ=1000 a 60 s timer lands in the 4,096 ms level: TIME_WAIT lasts 60 to
+ * ~64 s; measured here 60.2-61.9 s). `slackMs` covers what the socket's own life adds
+ * (a close's round trip, the census's read time).
+ */
+export function isTimerOf(lifetimeMs: number, timeoutMs: number, resolutionMs: number, slackMs = 1000): boolean {
+  return lifetimeMs >= timeoutMs - resolutionMs - slackMs && lifetimeMs <= timeoutMs + timeoutMs / 8 + resolutionMs + slackMs;
+}
+
+/**
  * The decay of a census curve, or null when it has none to measure: nothing rose from below
  * half its peak, or it never fell back below half before the run ended.
  */

@@ -7,7 +7,7 @@ import type { RunResult } from '../../result/model.js';
 import { sysctlNumber } from '../../result/figures.js';
 import { peakOf } from '../../result/figures.js';
 import { int, seconds } from '../../util/format.js';
-import { decayOf, madeAtOnce } from './decay.js';
+import { decayOf, isTimerOf, madeAtOnce } from './decay.js';
 import type { Finding } from './types.js';
 
 /**
@@ -48,7 +48,7 @@ export function finWait2Finding(result: RunResult): Finding | null {
   if (d !== null) {
     if (d.lifetimeMs < LINGERING_MS) return null;
     const governs =
-      finTimeout !== null && Math.abs(d.lifetimeMs - finTimeout * 1000) <= d.resolutionMs + LINGERING_MS
+      finTimeout !== null && isTimerOf(d.lifetimeMs, finTimeout * 1000, d.resolutionMs, LINGERING_MS)
         ? `: tcp_fin_timeout=${finTimeout} s governs them (an orphaned FIN_WAIT2 waits that long for the peer's FIN, then is dropped; TIME_WAIT is not shortened by it)`
         : finTimeout !== null
           ? ` (tcp_fin_timeout=${finTimeout} s bounds an orphaned FIN_WAIT2; one the application still held waits for it to close first)`

@@ -5,14 +5,15 @@
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
 import { int, seconds } from '../../util/format.js';
-import { bothSides, decayOf, madeAtOnce } from './decay.js';
+import { bothSides, decayOf, isTimerOf, madeAtOnce } from './decay.js';
 import type { Finding } from './types.js';
 
 /**
- * A lifetime this far from 60 s (beyond the census resolution) means something ended TIME_WAIT
- * early (an RST with tcp_rfc1337=0, a port taken over) or the census was too coarse to tell.
+ * Beyond the timer's reach (isTimerOf: 60 s, late by at most a wheel granule, within the census
+ * resolution and 2 s), something ended TIME_WAIT early (an RST with tcp_rfc1337=0, a port taken
+ * over) or the census was too coarse to tell.
  */
-const TOLERANCE_MS = 2000;
+const SLACK_MS = 2000;
 
 export function timeWaitDurationFinding(result: RunResult): Finding | null {
   const d = decayOf(result.series.census.t, bothSides(result.series.census, 'TIME_WAIT'));
@@ -21,7 +22,7 @@ export function timeWaitDurationFinding(result: RunResult): Finding | null {
   if (d === null || d.emptyAtMs === null || !madeAtOnce(result)) return null;
   const finTimeout = sysctlNumber(result, 'net.ipv4.tcp_fin_timeout');
   const expectedMs = TIME_WAIT_SECONDS * 1000;
-  const usual = Math.abs(d.lifetimeMs - expectedMs) <= d.resolutionMs + TOLERANCE_MS;
+  const usual = isTimerOf(d.lifetimeMs, expectedMs, d.resolutionMs, SLACK_MS);
   const fin =
     finTimeout !== null && finTimeout !== TIME_WAIT_SECONDS
       ? `, independent of tcp_fin_timeout (${finTimeout} s here: it governs orphaned FIN_WAIT2, not TIME_WAIT)`

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bothSides, decayOf } from '../../../src/report/verdict/decay.js';
+import { bothSides, decayOf, isTimerOf } from '../../../src/report/verdict/decay.js';
 
 describe('lifetime from a census curve (verdict/decay.ts)', () => {
   it('rise and fall: half made to half gone, interpolated between census points', () => {
@@ -33,5 +33,18 @@ describe('lifetime from a census curve (verdict/decay.ts)', () => {
 
   it('both sides summed per census point', () => {
     assert.deepEqual(bothSides({ t: [0, 1, 2], client: { TIME_WAIT: [1, 2, 3] }, server: { TIME_WAIT: [0, 5] } }, 'TIME_WAIT'), [1, 7, 3]);
+  });
+});
+
+describe('isTimerOf: a kernel timer read through the census', () => {
+  it('never early beyond the census resolution, late by at most a wheel granule (1/8 of the timeout)', () => {
+    // Measured here: TIME_WAIT 60.2-61.9 s; a 60 s timer may fire up to ~4.1 s late at HZ=1000.
+    assert.equal(isTimerOf(61_863, 60_000, 407), true);
+    assert.equal(isTimerOf(64_096, 60_000, 0), true);
+    assert.equal(isTimerOf(59_500, 60_000, 250), true);
+    assert.equal(isTimerOf(57_000, 60_000, 250), false, 'early: something ended it');
+    assert.equal(isTimerOf(69_000, 60_000, 250), false, 'beyond a granule: not this timer');
+    assert.equal(isTimerOf(5_080, 5_000, 250), true);
+    assert.equal(isTimerOf(60_300, 5_000, 250), false, 'a 60 s FIN_WAIT2 is not tcp_fin_timeout=5');
   });
 });
