@@ -37,14 +37,7 @@ function httpInFlight(s: Scenario): { inFlight: number; because: string } {
  * sockets have no descriptor (they outlive close()), so they do not count.
  */
 export function fdNeed(scenario: Scenario): FdNeed {
-  const variants: Scenario[] = [scenario];
-  if (Object.keys(scenario.matrix).length > 0) {
-    try {
-      variants.push(...expandMatrix(scenario, scenario.name).map((v) => v.scenario));
-    } catch {
-      // A bad matrix is reported by `run` itself; judge the base scenario.
-    }
-  }
+  const variants = variantsOf(scenario);
   let best: FdNeed = { inFlight: 0, need: FD_HEADROOM, because: '' };
   for (const s of variants) {
     const openLoop = s.rate !== null;
@@ -66,7 +59,38 @@ export function fdNeed(scenario: Scenario): FdNeed {
   return best;
 }
 
+/**
+ * server.maxOpenFiles is applied by prlimit inside the run's namespaces, where raising a hard
+ * limit is refused (EPERM: CAP_SYS_RESOURCE does not reach the host's limits from there), so a
+ * limit above twstorm's own hard one would stop the server before it listens.
+ */
+function serverOpenFilesCheck(scenario: Scenario, facts: Facts): Check | null {
+  const limit = facts.fdLimit;
+  const wanted = Math.max(...variantsOf(scenario).map((s) => s.server.maxOpenFiles ?? 0));
+  if (limit === null || wanted === 0 || wanted <= limit.hard) return null;
+  return check(
+    'server-open-files',
+    'server open-file limit',
+    'fail',
+    `server.maxOpenFiles ${int(wanted)} is above twstorm's hard open-file limit ${int(limit.hard)}: the server's prlimit would be refused and it would not start`,
+    `set server.maxOpenFiles to at most ${int(limit.hard)}, or raise the hard limit before the run (as root: ulimit -Hn ${wanted})`,
+  );
+}
+
 type Placement = 'netns' | 'host' | 'impossible';
+
+/** The scenario and each variant its matrix makes (a bad matrix is reported by `run` itself). */
+function variantsOf(scenario: Scenario): Scenario[] {
+  const variants: Scenario[] = [scenario];
+  if (Object.keys(scenario.matrix).length > 0) {
+    try {
+      variants.push(...expandMatrix(scenario, scenario.name).map((v) => v.scenario));
+    } catch {
+      // judge the base scenario alone
+    }
+  }
+  return variants;
+}
 
 function placement(scenario: Scenario, facts: Facts): Placement {
   const wanted = scenario.environment.isolation;
@@ -178,6 +202,8 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   }
 
   out.push(openFilesCheck(facts, [{ name: scenario.name, need: fdNeed(scenario) }]));
+  const serverFiles = serverOpenFilesCheck(scenario, facts);
+  if (serverFiles) out.push(serverFiles);
   if (scenario.faults.length > 0) {
     // Fault rules cannot be left out of a run that asks for them: without nft it fails.
     const nft = nftCheck(facts);

@@ -243,3 +243,13 @@ test('native options a scenario needs: a kernel without IP_LOCAL_PORT_RANGE fail
   assert.equal(byId(scenarioChecks(scenario({ client: { portRange: '40000-40999' } }), withIt), 'native-options'), undefined);
   assert.equal(byId(scenarioChecks(scenario({ client: { portRange: '40000-40999' } }), facts({ native: null })), 'native-options'), undefined, 'pre-flight leaves it to the socket layer');
 });
+
+test('server.maxOpenFiles above the hard open-file limit fails before the run, naming both', () => {
+  const leak = (n: number) => scenario({ close: { first: 'client', server: 'never' }, server: { maxOpenFiles: n } });
+  const f = facts({ fdLimit: { soft: 1024, hard: 4096 } });
+  const over = scenarioChecks(leak(10_000), f).find((c) => c.id === 'server-open-files');
+  assert.equal(over?.status, 'fail');
+  assert.match(over?.detail ?? '', /server\.maxOpenFiles 10,000 is above twstorm's hard open-file limit 4,096/);
+  assert.match(over?.fix ?? '', /at most 4,096.*ulimit -Hn 10000/);
+  assert.equal(scenarioChecks(leak(4096), f).find((c) => c.id === 'server-open-files'), undefined);
+});
