@@ -15,7 +15,10 @@ describe('raw HTTP client (engine)', () => {
     assert.equal(summary.kernel['TcpActiveOpens'], 1500);
     // One TIME_WAIT per 4-tuple on the server: a client port that came back while the server
     // still held its TIME_WAIT reopened it (RFC 1122 4.2.2.13), counted in `reopened`.
-    assert.deepEqual(out.ss, { client: 0, server: 1500 - (summary.timeWait.reopened ?? 0) });
+    // On a mismatch, say which count moved: the kernel's TIME_WAITs made (TcpExtTW), the ports
+    // the engine's table saw and reused, the census — so a rare miss names its side.
+    const why = JSON.stringify({ tw: summary.kernel['TcpExtTW'], ports: summary.ports, timeWait: summary.timeWait, kernel: summary.kernel });
+    assert.deepEqual(out.ss, { client: 0, server: 1500 - (summary.timeWait.reopened ?? 0) }, why);
     assert.equal(summary.latencyMs.total.count, 1500);
     assert.deepEqual(summary.errors, {});
   });
