@@ -6,16 +6,14 @@
 // twstorm: COUNT requests; wrk: SECONDS. Prints one JSON line.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { initHistograms } from '../src/metrics/histograms.js';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runRawHttpLoad } from '../src/driver/raw-http-load.js';
 import { runClock } from '../src/util/clock.js';
-import { NGINX_CONF } from './wrk-nginx.js';
+import { NGINX_CONF, waitForNginx } from './wrk-nginx.js';
 
 const PORT = 8080;
 const [who, amount, connections, threads] = process.argv.slice(2);
@@ -30,15 +28,7 @@ const nginx =
     ? null
     : spawn('nginx', ['-p', dir, '-c', NGINX_CONF, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: PORT }, () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (i >= 200 || (nginx !== null && nginx.exitCode !== null)) throw new Error('nginx did not start listening on 127.0.0.1:8080');
-    await sleep(50);
-  }
+  await waitForNginx(nginx);
   if (who === 'wrk') {
     // wrk's CPU (user + system) from bash's `times`.
     const { stdout } = await promisify(execFile)('bash', [

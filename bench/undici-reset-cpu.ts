@@ -7,7 +7,6 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
 import { loadScenarioFile } from '../src/scenario/index.js';
 import { httpLoadPlan, serverConfig } from '../src/run/execute.js';
 import { startServerProcess } from '../src/server/process.js';
@@ -15,6 +14,7 @@ import { initHistograms } from '../src/metrics/histograms.js';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runHttpLoad } from '../src/driver/http-load.js';
 import { runClock } from '../src/util/clock.js';
+import { bareUndiciLoop } from './peer-undici.js';
 
 const [who, requestsArg, concurrencyArg] = process.argv.slice(2);
 const requests = Number(requestsArg);
@@ -33,18 +33,9 @@ const cpu = process.cpuUsage();
 const t0 = performance.now();
 let ok = 0;
 if (who === 'bare') {
-  const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: concurrency, pipelining: 1 });
-  let started = 0;
-  const worker = async (): Promise<void> => {
-    while (started < requests) {
-      started++;
-      const response = await pool.request({ path: '/', method: 'GET', reset: true });
-      for await (const _chunk of response.body) void _chunk;
-      if (response.statusCode === 200) ok++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  await pool.close();
+  const bare = await bareUndiciLoop(server.port, requests, concurrency);
+  await bare.close();
+  ok = bare.ok;
 } else {
   const stats = new LoadStats(100);
   await runHttpLoad(httpLoadPlan(scenario, server.port), stats, runClock(performance.timeOrigin + performance.now()), new AbortController().signal);

@@ -3,7 +3,7 @@
 //   node wrk-nginx.js SECONDS CONNECTIONS THREADS    prints { ratePerSec, non2xx }
 // nginx is started here and stopped by its PID; its scratch directory is removed; the namespace
 // (and anything left in it) dies with this process.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,6 +15,19 @@ import { fileURLToPath } from 'node:url';
 export const NGINX_CONF = fileURLToPath(new URL('../../bench/nginx.conf', import.meta.url));
 const PORT = 8080;
 
+/** Ready when nginx accepts a connection on 127.0.0.1:8080 (bounded: 10 s, or until it exits). */
+export async function waitForNginx(nginx: ChildProcess | null): Promise<void> {
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: PORT }, () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (up) return;
+    if (i >= 200 || (nginx !== null && nginx.exitCode !== null)) throw new Error('nginx did not start listening on 127.0.0.1:8080');
+    await sleep(50);
+  }
+}
+
 async function main(): Promise<void> {
   const [seconds, connections, threads] = process.argv.slice(2);
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
@@ -23,16 +36,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-nginx-'));
   const nginx = spawn('nginx', ['-p', dir, '-c', NGINX_CONF, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    // Ready when it accepts a connection (bounded: 10 s).
-    for (let i = 0; ; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect({ host: '127.0.0.1', port: PORT }, () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      });
-      if (up) break;
-      if (i >= 200 || nginx.exitCode !== null) throw new Error('nginx did not start listening on 127.0.0.1:8080');
-      await sleep(50);
-    }
+    await waitForNginx(nginx);
     const { stdout } = await promisify(execFile)('wrk', [
       '-H', 'Connection: close', '-c', connections!, '-t', threads!, '-d', `${seconds}s`, `http://127.0.0.1:${PORT}/`,
     ]);
