@@ -8,6 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { collect, startServe } from '../helpers/serve.js';
 
 setTimeout(() => {
   process.stderr.write('shards-one-server case timed out\n');
@@ -25,24 +26,8 @@ function passiveOpens(): number {
   return Number(lines[1]!.split(/\s+/)[names.indexOf('PassiveOpens')]);
 }
 
-function collect(child: ReturnType<typeof spawn>): { out: () => string; err: () => string; exit: Promise<number | null> } {
-  let o = '';
-  let e = '';
-  child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
-  return { out: () => o, err: () => e, exit: new Promise((r) => child.once('close', r)) };
-}
-
 // --port 0: the kernel picks; readiness is the banner naming the port it listens on.
-const server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--close-first', 'client'], { stdio: ['ignore', 'pipe', 'pipe'] });
-const served = collect(server);
-const port = await new Promise<number>((resolve, reject) => {
-  server.stdout!.on('data', () => {
-    const m = /echo server on 127\.0\.0\.1:(\d+)/.exec(served.out());
-    if (m) resolve(Number(m[1]));
-  });
-  void served.exit.then(() => reject(new Error(`twstorm serve exited before listening: ${served.err()}`)));
-});
+const { server, served, port } = await startServe(BIN, ['--port', '0', '--close-first', 'client']);
 const before = passiveOpens();
 
 // The shards' port slices come from client.localPorts: under --isolation host twstorm changes

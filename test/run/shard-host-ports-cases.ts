@@ -9,6 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { collect, startServe } from '../helpers/serve.js';
 
 setTimeout(() => {
   process.stderr.write('shard-host-ports case timed out\n');
@@ -22,25 +23,9 @@ execFileSync('ip', ['link', 'set', 'lo', 'up']);
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '40000 40599');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
 
-function collect(child: ReturnType<typeof spawn>): { out: () => string; err: () => string; exit: Promise<number | null> } {
-  let o = '';
-  let e = '';
-  child.stdout!.on('data', (d: Buffer) => (o += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (e += d.toString()));
-  return { out: () => o, err: () => e, exit: new Promise((r) => child.once('close', r)) };
-}
-
-// --port 0: the kernel picks; readiness is the banner naming the port it listens on. The
-// listener's own port comes from the range too: give it one outside, from the low ports.
-const server = spawn(process.execPath, [BIN, 'serve', '--port', '7070', '--close-first', 'client'], { stdio: ['ignore', 'pipe', 'pipe'] });
-const served = collect(server);
-const port = await new Promise<number>((resolve, reject) => {
-  server.stdout!.on('data', () => {
-    const m = /echo server on 127\.0\.0\.1:(\d+)/.exec(served.out());
-    if (m) resolve(Number(m[1]));
-  });
-  void served.exit.then(() => reject(new Error(`twstorm serve exited before listening: ${served.err()}`)));
-});
+// Readiness is the banner naming the port. A port the kernel picked would come from the range
+// the shards split: give the listener one outside it, from the low ports.
+const { server, served, port } = await startServe(BIN, ['--port', '7070', '--close-first', 'client']);
 
 const common = ['run', scenario, '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--no-thresholds', '--out', out, '--json'];
 const runs = Array.from({ length: count }, (_, i) =>
