@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/result/model.js';
-import { activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor, type ProcessId } from '../helpers/cli.js';
+import { activeOpens, findInTree, killAllStarted, processTree, servePort, stillRunning, twstorm, waitFor, type ProcessId } from '../helpers/cli.js';
 
 /**
  * Starts a run that would go on for a minute, in its own process group (detached), so a test
@@ -203,15 +203,7 @@ describe('twstorm CLI', () => {
 
   it('serve answers an echo and closes first when told to; Ctrl-C prints its counts', async () => {
     const { child, exit } = twstorm(['serve', '--port', '0', '--close-first', 'server', '--request', '5', '--response', '8']);
-    let banner = '';
-    await new Promise<void>((resolve) =>
-      child.stdout!.on('data', (d: Buffer) => {
-        banner += d;
-        if (banner.includes('\n')) resolve();
-      }),
-    );
-    const port = Number(/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
-    assert.ok(port > 0, banner);
+    const port = await servePort(child);
     const reply = await new Promise<{ data: string; serverEnded: boolean }>((resolve, reject) => {
       let data = '';
       const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => socket.write('hello'));

@@ -6,7 +6,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { twstorm } from '../helpers/cli.js';
+import { servePort, twstorm } from '../helpers/cli.js';
 
 it('serve --close-mode never refuses --close-first server with exit 2', async () => {
   const bad = await twstorm(['serve', '--close-mode', 'never', '--close-first', 'server']).exit;
@@ -16,15 +16,7 @@ it('serve --close-mode never refuses --close-first server with exit 2', async ()
 
 it('serve --close-mode never leaves the server socket in CLOSE_WAIT after the client closes', async () => {
   const { child, exit } = twstorm(['serve', '--port', '0', '--close-mode', 'never', '--request', '5', '--response', '8']);
-  let banner = '';
-  await new Promise<void>((resolve) =>
-    child.stdout!.on('data', (d: Buffer) => {
-      banner += d;
-      if (banner.includes('\n')) resolve();
-    }),
-  );
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
-  assert.ok(port > 0, banner);
+  const port = await servePort(child);
   const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   try {
     const data = await new Promise<string>((resolve, reject) => {

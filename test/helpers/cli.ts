@@ -168,3 +168,17 @@ export function commandLine(pid: number): string {
 export function findInTree(root: number, pattern: RegExp): ProcessId | undefined {
   return processTree(root).find((p) => pattern.test(commandLine(p.pid)));
 }
+
+/** `twstorm serve`'s port, from its first stdout line (the banner names where it listens). */
+export async function servePort(child: ChildProcess): Promise<number> {
+  let banner = '';
+  await new Promise<void>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => {
+      banner += d;
+      if (banner.includes('\n')) resolve();
+    }),
+  );
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+  if (!(port > 0)) throw new Error(`no port in the serve banner: ${banner}`);
+  return port;
+}
