@@ -4,12 +4,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { loadRawSockets } from '../sockets/raw.js';
 import { errnoName } from '../sockets/errors.js';
-import { encodeHistogram, initHistograms, newHistogram } from '../metrics/histograms.js';
+import { encodeHistogram, newHistogram } from '../metrics/histograms.js';
 import { CloserQueue, type CloserReport } from './linger-closers.js';
 
 const loaded = loadRawSockets();
 if (!loaded.ok) throw new Error(loaded.reason);
-await initHistograms();
 const data = workerData as { queue: SharedArrayBuffer; live: SharedArrayBuffer; index: number };
 const queue = new CloserQueue(data.queue);
 const live = new Float64Array(data.live, data.index * 3 * 8, 3);

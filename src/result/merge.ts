@@ -5,7 +5,7 @@
 // aligned on wall-clock time and summed, and every contributor keeps its own row (ports,
 // TIME_WAIT, errors) so the merge does not hide which one was in trouble.
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
-import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../metrics/histograms.js';
+import { decodeHistogram, encodeHistogram, newHistogram, percentilesMs } from '../metrics/histograms.js';
 import type { RunResult, Summary } from './model.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
@@ -90,7 +90,6 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
 /** The merged result. Call checkMergeable first (mergeResults does). */
 export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> {
   const warnings = checkMergeable(inputs);
-  await initHistograms();
   const results = inputs.map((i) => i.result);
   const starts = results.map((r) => Date.parse(r.startedAt));
   const t0 = Math.min(...starts);

@@ -13,7 +13,7 @@ import { parsePortRange } from '../observe/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
-import { prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { chooseEngine, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import type { HttpLoadPlan } from '../driver/http-load.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
@@ -208,14 +208,19 @@ export function failureOf(stats: LoadStats, interrupted: boolean): string | null
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   if (job.scenario.environment.topology === 'routed') {
     // Loaded on demand: the lab (nftables, conntrack, topology) is for routed runs only.
-    const [{ executeRoutedRun }] = await Promise.all([import('../environment/topology/lab-run.js'), initHistograms()]);
+    const { executeRoutedRun } = await import('../environment/topology/lab-run.js');
     return executeRoutedRun(job, signal, serverConfig);
   }
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
-  if (scenario.protocol === 'tcp' || scenario.http.client === 'raw') prewarmEngine(scenario.threads);
-  await initHistograms();
+  const engineRecords = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
+  if (engineRecords) prewarmEngine(scenario.threads);
+  // The WASM HdrHistogram records ~7x faster than the JS build, which matters only where this
+  // thread records every connection (undici, the \`net\` fallback). Engine threads record into
+  // their own JS histograms and this thread only merges them: the WASM compile (~70 ms of CPU,
+  // and it wakes Node's bundled undici through \`Response\`) would be the only cost.
+  if (!engineRecords) await initHistograms();
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,
     ...scenario.environment.sysctls,

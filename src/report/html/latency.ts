@@ -3,7 +3,7 @@
 // Decoded from the encoded histograms in the result (exact), not from the summary's few points.
 import type { RunResult } from '../../result/model.js';
 import type { PercentilesMs } from '../../metrics/histograms.js';
-import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
+import { decodeHistogram } from '../../metrics/histograms.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 import { roundTo, roundUs } from '../../util/round.js';
@@ -43,7 +43,6 @@ export interface Curve {
  * A histogram that does not decode (a hand-edited file) gives no curve, not a crashed report.
  */
 export async function percentileCurve(encoded: string): Promise<Curve> {
-  await initHistograms();
   let h;
   try {
     h = decodeHistogram(encoded);

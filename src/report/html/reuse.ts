@@ -2,7 +2,7 @@
 // logarithmic bins (a reuse after ~1 s under tcp_tw_reuse and one after 60 s of TIME_WAIT are
 // decades apart).
 import type { RunResult } from '../../result/model.js';
-import { decodeHistogram, initHistograms } from '../../metrics/histograms.js';
+import { decodeHistogram } from '../../metrics/histograms.js';
 import { roundUs } from '../../util/round.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
@@ -13,7 +13,6 @@ const MAX_QUANTILES = 4000;
 
 /** Counts per log bin, from the encoded microsecond histogram; bin edges are in ms. */
 export async function reuseBins(encoded: string): Promise<Map<number, number>> {
-  await initHistograms();
   const bins = new Map<number, number>();
   let h;
   try {
