@@ -4,4 +4,4 @@
 // always come from the full CLI.
 const [command, ...rest] = process.argv.slice(2);
 const lean = command === 'states' && !rest.some((a) => a === '--help' || a === '-h' || a === '--version');
-await import(lean ? '../dist/src/cli/states-entry.js' : '../dist/src/cli/main.js');
+await import(lean ? '../dist/bundle/states-entry.js' : '../dist/bundle/main.js');

@@ -9,6 +9,7 @@ import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
 import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
 import { takeCensus, type DestinationUsage } from '../states/census.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
+import { packageFile } from '../paths.js';
 
 export interface NftProbe {
   /** `nft --version` output, or null when nft is missing. */
@@ -50,7 +51,7 @@ export interface GatherOptions {
 /** engines.node of the installed package.json, e.g. ">=20.18". */
 export function requiredNode(): string | null {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as {
       engines?: { node?: string };
     };
     return pkg.engines?.node ?? null;

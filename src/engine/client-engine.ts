@@ -33,6 +33,7 @@ import {
 } from './client-config.js';
 import { countPorts, newPortTable } from './port-table.js';
 import { CloserPool } from './linger-closers.js';
+import { entryUrl } from '../paths.js';
 
 export interface EngineLoadPlan {
   connection: Omit<ClientConnectionPlan, 'host'> & { host: string };
@@ -80,7 +81,7 @@ export function engineAvailability(): { ok: true } | { ok: false; reason: string
 // Threads started ahead of the run (while the server child and the observers start), so their
 // module and FFI loading does not delay the first connection.
 const warm: Worker[] = [];
-const CLIENT_WORKER = new URL('./client-worker.js', import.meta.url);
+const CLIENT_WORKER = entryUrl('engine/client-worker.js');
 
 /** Starts `threads` engine threads (null: the CPUs available) to be used by the next runEngineLoad. */
 export function prewarmEngine(threads: number | null): void {

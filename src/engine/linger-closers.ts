@@ -7,6 +7,7 @@
 // a SharedArrayBuffer with a spin lock: no message, promise or callback per close.
 import { Worker } from 'node:worker_threads';
 import type { Histogram } from '../metrics/histograms.js';
+import { entryUrl } from '../paths.js';
 
 const Q_LOCK = 0;
 const Q_COUNT = 1;
@@ -93,7 +94,7 @@ export class CloserPool {
     const live = new SharedArrayBuffer(threads * 3 * 8);
     this.live = new Float64Array(live);
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL('./closer-worker.js', import.meta.url), { workerData: { queue: this.queue, live, index: i } });
+      const worker = new Worker(entryUrl('engine/closer-worker.js'), { workerData: { queue: this.queue, live, index: i } });
       this.workers.push(worker);
       this.reports.push(
         new Promise((resolve, reject) => {

@@ -26,6 +26,7 @@ import {
   type ServerThreadConfig,
 } from './server-config.js';
 import { CloserPool } from './linger-closers.js';
+import { entryUrl } from '../paths.js';
 
 export function createEngineEchoServer(config: EchoServerConfig, threads = os.availableParallelism()): BundledServer {
   const loaded = loadRawSockets();
@@ -55,7 +56,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       acceptedPerListener,
       closer: closers?.queue ?? null,
     };
-    const worker = new Worker(new URL('./server-worker.js', import.meta.url), { workerData: data });
+    const worker = new Worker(entryUrl('engine/server-worker.js'), { workerData: data });
     workers.push(worker);
     exited.push(
       new Promise((resolve) => {

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelSample } from './sampler.js';
 import type { SamplerWorkerData, SamplerWorkerMessage, SamplerWorkerCommand } from './sampler-worker.js';
+import { entryUrl } from '../paths.js';
 
 export interface SamplerWorkerOptions {
   sampleMs: number;
@@ -45,8 +46,7 @@ export function startSamplerWorker(options: SamplerWorkerOptions): SamplerWorker
     live: options.onSample !== undefined,
     ...(options.root !== undefined ? { root: options.root } : {}),
   };
-  // Resolved next to this file, so it works from dist/ whatever the working directory.
-  const worker = new Worker(new URL('./sampler-worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(entryUrl('observe/sampler-worker.js'), { workerData: data });
   // Like the in-process sampler's timer: an observer must not keep the process alive.
   worker.unref();
 

@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process';
 import { readFile, access } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
 import type { ForegroundExit } from '../environment/foreground.js';
 import { withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../result/model.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
+import { entryFile } from '../paths.js';
 
 export class RunError extends Error {}
 
@@ -36,7 +36,7 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
 }
 
 /** The run process's lean entry (not the whole CLI: see src/cli/inside-entry.ts). */
-const INSIDE_ENTRY = fileURLToPath(new URL('../cli/inside-entry.js', import.meta.url));
+const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
 /** File-name-safe UTC timestamp, sortable: 20261124T155011Z. */
 export function timestamp(date = new Date()): string {

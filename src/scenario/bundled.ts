@@ -2,9 +2,9 @@
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../paths.js';
 
-export const BUNDLED_DIR = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
+export const BUNDLED_DIR = packageFile('scenarios/');
 
 export async function bundledScenarioFiles(): Promise<string[]> {
   const names = await readdir(BUNDLED_DIR);

@@ -2,11 +2,11 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { scenarioJsonSchema, scenarioJsonSchemaText } from './json-schema.js';
+import { packageFile } from '../paths.js';
 
 export { scenarioJsonSchema };
 
-/** Compiled to dist/src/scenario/, three levels below the repository root. */
-export const SCHEMA_FILE = fileURLToPath(new URL('../../../schema/scenario.schema.json', import.meta.url));
+export const SCHEMA_FILE = packageFile('schema/scenario.schema.json');
 
 export async function writeJsonSchema(out: string = SCHEMA_FILE): Promise<string> {
   await writeFile(out, scenarioJsonSchemaText());

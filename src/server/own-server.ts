@@ -3,14 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario/index.js';
 import { externalTarget } from './external-target.js';
 import type { ServerProcess } from './process.js';
 import { asServerProcess, startUserServer, type UserServerFacts } from './user-command.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 /** The twstorm package root (where examples/ and scenarios/ are), for TWSTORM_HOME. */
-export const TWSTORM_HOME = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+export const TWSTORM_HOME = PACKAGE_ROOT;
 
 /** The scenario as the driver must see it: with `target:`, server.host/port are the target's. */
 export function withTarget(scenario: Scenario): Scenario {

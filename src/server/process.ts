@@ -1,10 +1,10 @@
 // The parent's handle on the server child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { withParentDeathSignal } from '../environment/parent-death.js';
 import type { ServerStats } from './stats.js';
 import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 import type { RestartOutcome } from './restart.js';
+import { entryFile } from '../paths.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -40,7 +40,7 @@ export class ServerStartError extends Error {
   }
 }
 
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+const CHILD = entryFile('server/child.js');
 
 /**
  * `enter`: an argv prefix that puts the child in another network namespace (the routed lab's

@@ -20,6 +20,7 @@ import { nativeFor } from './features.js';
 import type { NativeSockets } from './native.js';
 import type { CloseReply } from './linger-worker.js';
 import { encodeLinger } from './structs.js';
+import { entryUrl } from '../paths.js';
 
 export interface LingerCloseOptions {
   /**
@@ -114,7 +115,7 @@ function pump(): void {
 }
 
 function spawnCloser(): Closer {
-  const worker = new Worker(new URL('./linger-worker.js', import.meta.url));
+  const worker = new Worker(entryUrl('sockets/linger-worker.js'));
   const closer: Closer = { worker };
   worker.unref();
   worker.on('message', (reply: CloseReply) => {

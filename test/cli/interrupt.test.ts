@@ -32,7 +32,7 @@ describe('signals and failures', () => {
     const pgid = run.child.pid!;
     // The moment the run process exists (Node inside it is still loading): the old failure window.
     // It is found by its command line: the pre-flight checks start short-lived children too.
-    await waitFor(() => findInTree(pgid, /dist\/src\/cli\/inside-entry\.js __inside/) !== undefined, 30_000, 'the run process to be started');
+    await waitFor(() => findInTree(pgid, /\/inside-entry\.js __inside/) !== undefined, 30_000, 'the run process to be started');
     process.kill(-pgid, 'SIGINT');
     const { code, stderr } = await run.exit;
     assert.equal(code, 130, stderr);
@@ -115,7 +115,7 @@ describe('signals and failures', () => {
     await run.stderrLine(/load started/);
     const runProcess = findInTree(run.child.pid!, /__inside/)!;
     await waitFor(() => activeOpens(runProcess.pid) >= 50, 30_000, 'the load to run');
-    const server = findInTree(run.child.pid!, /server\/child\.js/)!;
+    const server = findInTree(run.child.pid!, /dist\/bundle\/child\.js/)!;
     process.kill(server.pid, 'SIGKILL');
     const { code, stderr } = await run.exit;
     assert.equal(code, 1, stderr);

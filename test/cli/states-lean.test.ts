@@ -98,8 +98,8 @@ describe('twstorm states through the lean entry', { concurrency: true }, () => {
     const r = await resolvedBy(['states', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).schema, 'twstorm/states@1');
-    assert.ok(r.modules.some((m) => m.endsWith('/cli/states-entry.js')), 'the hook saw the lean entry');
-    assert.deepEqual(r.modules.filter((m) => /\/node_modules\/yargs\/|\/cli\/(main|run|serve|report|compare|merge|plan|doctor|list|inside)\.js$/.test(m)), []);
+    assert.ok(r.modules.some((m) => m.endsWith('/dist/bundle/states-entry.js')), 'the hook saw the lean entry');
+    assert.deepEqual(r.modules.filter((m) => /\/node_modules\/yargs\/|\/dist\/bundle\/(main|run|serve|report|compare|merge|plan|doctor|list|inside)(-[A-Z0-9]{8})?\.js$/.test(m)), []);
   });
 
   it('a line it cannot read goes to the full CLI: one usage line, exit 2, nothing on stdout', async () => {

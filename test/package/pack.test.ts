@@ -46,7 +46,7 @@ describe('the packed package, installed in an empty directory', () => {
     const pkg = path.join(app, 'node_modules', 'twstorm');
     const top = (await readdir(pkg)).sort();
     assert.deepEqual(top.filter((n) => !['README.md', 'LICENSE'].includes(n)), ['Dockerfile', 'bin', 'dist', 'examples', 'package.json', 'scenarios', 'schema']);
-    assert.deepEqual((await readdir(path.join(pkg, 'dist'))).sort(), ['src'], 'tests and benches stay out of the package');
+    assert.deepEqual((await readdir(path.join(pkg, 'dist'))).sort(), ['bundle', 'src'], 'tests and benches stay out of the package');
     // Every bundled scenario points editors at the schema shipped beside it.
     for (const name of (await readdir(path.join(pkg, 'scenarios'))).filter((n) => n.endsWith('.yaml'))) {
       const text = await readFile(path.join(pkg, 'scenarios', name), 'utf8');

@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../../scenario/index.js';
 import { DEFAULT_SYSCTLS } from '../../scenario/sysctls.js';
@@ -27,8 +26,9 @@ import { applyNat, enableConntrack, natPoolSize, type NatSpec } from './nat.js';
 import { natPool } from './addresses.js';
 import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
 import { writeSysctl } from '../sysctl.js';
+import { entryFile } from '../../paths.js';
 
-const INSIDE_ENTRY = fileURLToPath(new URL('../../cli/inside-entry.js', import.meta.url));
+const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
 export interface LabHostSummary {
   name: string;
