@@ -67,7 +67,9 @@ export async function runNodeInNetns<T>(script: string, args: string[] = [], opt
 
 // ---------------------------------------------------------------- scenario runs
 
-const HARNESS = fileURLToPath(new URL('./netns-run.js', import.meta.url));
+// The harness runs bundled (dist/test-bundle, made by \`npm run build\` beside the CLI's bundle): a
+// test file makes dozens of runs, and each boots the harness; see src/paths.ts for why.
+const HARNESS = fileURLToPath(new URL('../../test-bundle/netns-run.js', import.meta.url));
 export const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
 
 export interface HarnessOutput {
