@@ -1,0 +1,57 @@
+// Which source the census reads: sock_diag with the native layer, /proc/net/tcp{,6} with it off
+// or with a /proc root other than the real one (fixtures), and the same counts either way.
+import { test, afterEach, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readTcpTableWalks, takeTcpCensus } from '../../src/observe/tcp-source.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resetSocketLayer, NATIVE_ENV } from '../../src/sockets/index.js';
+import { resetRawSockets } from '../../src/sockets/raw.js';
+import { resetSockDiag } from '../../src/sockets/sock-diag.js';
+
+function reset(): void {
+  resetSocketLayer();
+  resetRawSockets();
+  resetSockDiag();
+}
+
+// In a describe: the hooks then belong to this file's tests alone, also when test/specs.ts
+// runs every spec file in one process.
+describe('the census source', () => {
+  afterEach(() => {
+    delete process.env[NATIVE_ENV];
+    reset();
+  });
+
+  test('with the native layer off the census reads /proc', async () => {
+    process.env[NATIVE_ENV] = 'off';
+    reset();
+    assert.equal((await readTcpTableWalks()).origin, 'proc');
+    assert.equal((await takeTcpCensus(new Set())).origin, 'proc');
+  });
+
+  test('with the native layer on the census reads sock_diag, and a fixture root still reads /proc', async () => {
+    reset();
+    const tables = await readTcpTableWalks();
+    assert.equal(tables.origin, 'sock_diag');
+    assert.equal(tables.tables.length, 2);
+    // A fixture root (tests of the /proc reader) is always read as text.
+    const root = mkdtempSync(join(tmpdir(), 'twstorm-tcp-source-'));
+    try {
+      mkdirSync(join(root, 'net'));
+      writeFileSync(
+        join(root, 'net', 'tcp'),
+        '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+          '   0: 0100007F:1B58 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n',
+      );
+      const fixture = await readTcpTableWalks(root);
+      assert.equal(fixture.origin, 'proc');
+      const ports: number[] = [];
+      for (const walk of fixture.tables) walk((row) => ports.push(row.localPort));
+      assert.deepEqual(ports, [7000]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
