@@ -9,6 +9,7 @@ import { startOwnServer, withTarget } from '../server/own-server.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerWorker } from '../observe/index.js';
+import { waitForServerToSettle } from './settle.js';
 import { parsePortRange } from '../observe/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
@@ -236,7 +237,8 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let server: (ServerProcess & { facts?(): ServerFacts['own'] }) | undefined;
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
-    server = (await startOwnServer(scenario, job.resultPath)) ?? (await startServerProcess(serverConfig(scenario)));
+    const own = await startOwnServer(scenario, job.resultPath);
+    server = own ?? (await startServerProcess(serverConfig(scenario)));
     await applyFaults(scenario.faults, server.ports, job.isolation);
     const target = progressTarget(scenario);
     let live: Progress | undefined;
@@ -279,7 +281,11 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).
-    if (!stopLoad.signal.aborted) await sleep(scenario.tail, signal);
+    if (!stopLoad.signal.aborted) {
+      await sleep(scenario.tail, signal);
+      // Only the bundled server counts what it holds; close.server never holds on purpose.
+      if (!own) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
+    }
     const samples = await sampler.stop();
     sampler = undefined;
     const faults = await readFaultCounts(scenario.faults);

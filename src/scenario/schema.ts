@@ -479,7 +479,7 @@ export const scenarioSchema = z
       .describe(`How often the full TCP state census from /proc/net/tcp runs; it costs tens of ms at tens of thousands of sockets, at least 10ms. ${DURATION_HINT}`),
     tail: duration()
       .prefault('2s')
-      .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. ${DURATION_HINT}`),
+      .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. With the bundled server the final census then waits (up to 10 s more) until the server has closed every connection it will close, so a server slowed by a busy machine does not leave FIN_WAIT2 counted where TIME_WAIT is coming. ${DURATION_HINT}`),
     repeat: integer(1, 100)
       .default(1)
       .describe('Run the scenario (each matrix variant) this many times, each in a fresh namespace, as one set: the report shows the spread (median, min–max) and `twstorm compare` judges rates and latencies against it. `run --repeat N` sets it.'),
