@@ -102,12 +102,28 @@ function usageError(message: string, knownOptions: string[], command: string | u
       const guess = closest(names[0]!, COMMAND_NAMES);
       line = `unknown command "${names[0]}"${guess ? `; did you mean ${guess}?` : ''}`;
     } else {
-      const hints = names.map((name) => {
-        const shown = name.length === 1 ? `-${name}` : `--${name}`;
-        const guess = closest(name, knownOptions.filter((k) => k.length > 1));
-        return guess ? `${shown} (did you mean --${guess}?)` : shown;
-      });
-      line = `unknown option${names.length > 1 ? 's' : ''}: ${hints.join(', ')}`;
+      // yargs calls a surplus positional an unknown "argument", as it does an option; shown as
+      // an option (--extra) it would send the user looking for a flag they never typed.
+      const positionals = names.filter((name) => args.includes(name));
+      const options = names.filter((name) => !args.includes(name));
+      const parts: string[] = [];
+      if (options.length > 0) {
+        const hints = options.map((name) => {
+          const shown = name.length === 1 ? `-${name}` : `--${name}`;
+          const guess = closest(name, knownOptions.filter((k) => k.length > 1));
+          return guess ? `${shown} (did you mean --${guess}?)` : shown;
+        });
+        parts.push(`unknown option${options.length > 1 ? 's' : ''}: ${hints.join(', ')}`);
+      }
+      if (positionals.length > 0) {
+        const declared = command ? loaded.get(command)?.command : undefined;
+        const takes = typeof declared === 'string' ? declared.split(' ').slice(1).join(' ') : '';
+        parts.push(
+          `unexpected argument${positionals.length > 1 ? 's' : ''} ${positionals.map((n) => `"${n}"`).join(', ')}: ` +
+            (command ? `${command} takes ${takes === '' ? 'no arguments, only options' : takes}` : `name one command: ${COMMAND_NAMES.join(', ')}`),
+        );
+      }
+      line = parts.join('; ');
     }
   }
   const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message);

@@ -33,6 +33,17 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(await twstorm(['run', 'client-closes-first', '--isolaton', 'netns']).exit, /unknown option: --isolaton \(did you mean --isolation\?\) \(see "twstorm run --help"\)/);
   });
 
+  it('a surplus positional is named as an argument, with what the command takes, not as an option', async () => {
+    const [states, compare, both] = await Promise.all([
+      twstorm(['states', 'extra']).exit,
+      twstorm(['compare', 'a.json', 'b.json', 'c.json']).exit,
+      twstorm(['states', 'extra', '--nope']).exit,
+    ]);
+    usageError(states, /^twstorm: unexpected argument "extra": states takes no arguments, only options \(see "twstorm states --help"\)$/);
+    usageError(compare, /^twstorm: unexpected argument "c\.json": compare takes <baseline> <current> \(see/);
+    usageError(both, /^twstorm: unknown option: --nope; unexpected argument "extra": states takes no arguments/);
+  });
+
   it('a mistyped scenario name: exit 2 with "did you mean"', async () => {
     const exit = await twstorm(['run', 'client-close-first']).exit;
     assert.equal(exit.code, 2, exit.stderr);
