@@ -56,12 +56,6 @@ export function exhaustionSentence(result: RunResult): string | null {
 
 
 
-export function recycledSentence(result: RunResult): string | null {
-  const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
-  if (recycled === 0) return null;
-  return `The kernel reused ${int(recycled)} ports still in TIME_WAIT (TcpExtTWRecycled; tcp_tw_reuse or timestamps).`;
-}
-
 export function overflowSentence(result: RunResult): string | null {
   const overflow = result.summary.kernel['TcpExtTCPTimeWaitOverflow'] ?? 0;
   if (overflow === 0) return null;
@@ -76,8 +70,8 @@ export function otherErrorsSentence(result: RunResult): string | null {
 
 
 /** A verdict finding's own words, for the lifetimes the census measured (no second wording). */
-function findingText(finding: Finding | null, onlyAlerts = false): string | null {
-  if (finding === null || (onlyAlerts && !finding.alert)) return null;
+function findingText(finding: Finding | null): string | null {
+  if (finding === null) return null;
   return finding.text;
 }
 
@@ -90,9 +84,9 @@ export function story(result: RunResult): string[] {
     lingerSentence(result),
     exhaustionSentence(result),
     connectCliffSentence(result),
-    recycledSentence(result),
-    // Reuse that did not happen when asked for (recycledSentence says when it did).
-    findingText(twReuseFinding(result), true),
+    // Ports taken over from TIME_WAIT, or reuse asked for that did not happen: the verdict
+    // rule's own words, so the terminal and the report say it once and the same way.
+    findingText(twReuseFinding(result)),
     findingText(timeWaitDurationFinding(result)),
     findingText(finWait2Finding(result)),
     overflowSentence(result),

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { finding, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
+import { story } from '../../../src/report/story.js';
 
 const mode = (x: RunResult, n: number): void => {
   x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = String(n);
@@ -33,6 +34,9 @@ describe('verdict rule: tcp_tw_reuse (verdict/tw-reuse.ts)', () => {
       '1,500 connects took a port still in TIME_WAIT toward the same destination (TcpExtTWRecycled), tcp_tw_reuse=1 lets connect() take a port whose TIME_WAIT is older than tcp_tw_reuse_delay=1,000 ms; a port came back after 1250 ms (median).',
     );
     assert.equal(f.alert, false);
+    // The terminal story says it in the rule's words, once (no second wording of the same count).
+    assert.equal(story(r).filter((line) => line.includes('TcpExtTWRecycled')).length, 1);
+    assert.ok(story(r).includes(f.text));
   });
 
   it('mode 2 reusing on loopback: says a real network would not', () => {
