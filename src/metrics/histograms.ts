@@ -1,10 +1,16 @@
 // Latency histograms. HdrHistogram keeps every percentile to 3 significant digits in fixed
 // memory, and its compressed encoding round-trips exactly, so results written by different
 // processes (or hosts) can be merged later without losing the tails.
-import * as hdr from 'hdr-histogram-js';
+// From the package's files, not its index: the index also loads HistogramLogWriter, whose
+// module body builds an Intl.NumberFormat — ICU's number data, ~19 ms of CPU in every process
+// and engine thread that records a latency, for a log format twstorm never writes.
+import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
+import { initWebAssembly } from 'hdr-histogram-js/dist/wasm/index.js';
+import type { Histogram as HdrHistogram } from 'hdr-histogram-js'; // a type: erased, loads nothing
 import { roundUs } from '../util/round.js';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrHistogram;
 
 let wasmReady = false;
 
@@ -16,7 +22,7 @@ let wasmReady = false;
 export async function initHistograms(): Promise<void> {
   if (wasmReady) return;
   try {
-    await hdr.initWebAssembly();
+    await initWebAssembly();
     wasmReady = true;
   } catch {
     wasmReady = false;
@@ -25,7 +31,7 @@ export async function initHistograms(): Promise<void> {
 
 /** Values are microseconds; one hour is far past any connection lifetime we measure. */
 export function newHistogram(): Histogram {
-  return hdr.build({
+  return build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
     numberOfSignificantValueDigits: 3,
@@ -34,11 +40,11 @@ export function newHistogram(): Histogram {
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 32, wasmReady);
+  return decodeFromCompressedBase64(encoded, 32, wasmReady);
 }
 
 export interface PercentilesMs {
