@@ -20,15 +20,17 @@ export function packageFile(relative: string): string {
   return `${PACKAGE_ROOT}/${relative}`;
 }
 
-/** Every file that starts a process or a thread, by its path under src/. */
-export type EntryPoint =
-  | 'cli/inside-entry.js'
-  | 'server/child.js'
-  | 'engine/client-worker.js'
-  | 'engine/server-worker.js'
-  | 'engine/closer-worker.js'
-  | 'sockets/linger-worker.js'
-  | 'observe/sampler-worker.js';
+/** Every file twstorm starts as a process or a thread, by its path under src/ (each is an entry of the bundle). */
+export const ENTRY_POINTS = [
+  'cli/inside-entry.js',
+  'server/child.js',
+  'engine/client-worker.js',
+  'engine/server-worker.js',
+  'engine/closer-worker.js',
+  'sockets/linger-worker.js',
+  'observe/sampler-worker.js',
+] as const;
+export type EntryPoint = (typeof ENTRY_POINTS)[number];
 
 /** The URL of an entry point in the layout this code runs from (for `new Worker` or a spawn). */
 export function entryUrl(entry: EntryPoint): URL {

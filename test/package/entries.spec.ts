@@ -1,0 +1,26 @@
+// The same code runs from tsc's dist/src and from the esbuild bundle (src/paths.ts): every
+// process and thread entry must exist in both, or the CLI (which runs the bundle) breaks while
+// the tests that import dist/src still pass.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ENTRY_POINTS, PACKAGE_ROOT, entryFile, packageFile } from '../../src/paths.js';
+
+describe('process and thread entry points (src/paths.ts)', () => {
+  it('the package root is the one with twstorm\'s package.json', () => {
+    const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { name: string };
+    assert.equal(pkg.name, 'twstorm');
+    assert.equal(PACKAGE_ROOT, fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, ''));
+  });
+
+  it('each entry resolves to a built file here, and the bundle script builds it too', () => {
+    const scripts = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const entry of ENTRY_POINTS) {
+      assert.ok(existsSync(entryFile(entry)), `${entry}: ${entryFile(entry)} missing`);
+      assert.ok(scripts['bundle']!.includes(`src/${entry.replace(/\.js$/, '.ts')}`), `${entry} is not an entry of the "bundle" script`);
+      const bundled = packageFile(`dist/bundle/${entry.slice(entry.lastIndexOf('/') + 1)}`);
+      assert.ok(existsSync(bundled), `${bundled} missing: npm run build makes it`);
+    }
+  });
+});
