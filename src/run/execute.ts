@@ -218,9 +218,9 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   const engineRecords = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
   if (engineRecords) prewarmEngine(scenario.threads);
   // The WASM HdrHistogram records ~7x faster than the JS build, which matters only where this
-  // thread records every connection (undici, the \`net\` fallback). Engine threads record into
+  // thread records every connection (undici, the `net` fallback). Engine threads record into
   // their own JS histograms and this thread only merges them: the WASM compile (~70 ms of CPU,
-  // and it wakes Node's bundled undici through \`Response\`) would be the only cost.
+  // and it wakes Node's bundled undici through `Response`) would be the only cost.
   if (!engineRecords) await initHistograms();
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,

@@ -27,6 +27,7 @@ import { natPool } from './addresses.js';
 import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
 import { writeSysctl } from '../sysctl.js';
 import { entryFile } from '../../paths.js';
+import { waitForServerToSettle } from '../../run/settle.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -283,9 +284,8 @@ export async function executeRoutedRun(
     const procRoot = `/proc/${lab.server.pid}`;
     const bindHost = env.ipv6 ? '::' : '0.0.0.0';
     const inServer = { ...scenario, server: { ...scenario.server, host: bindHost } };
-    server =
-      (await startOwnServer(inServer, job.resultPath, { enter: lab.enter(lab.server), procRoot })) ??
-      (await startServerProcess(serverConfig(inServer), 10_000, lab.enter(lab.server)));
+    const userServer = await startOwnServer(inServer, job.resultPath, { enter: lab.enter(lab.server), procRoot });
+    server = userServer ?? (await startServerProcess(serverConfig(inServer), 10_000, lab.enter(lab.server)));
     serverSampler = startSamplerWorker({ sampleMs: scenario.sample, censusMs: scenario.census, serverPorts: [scenario.server.port], epochMs, root: procRoot });
     await serverSampler.ready;
     conntrack = watchConntrack(scenario.census, clock);
@@ -298,6 +298,9 @@ export async function executeRoutedRun(
         `the driver in client host ${failed.host.name} ${failed.code === null ? 'could not start' : `exited with code ${failed.code}`} without a result: ${failed.stderr.trim().split('\n').slice(-3).join(' | ')}`,
       );
     }
+    // As on one loopback (src/run/settle.ts): the server host's census waits for the bundled
+    // server to have closed what the client hosts' FINs asked it to.
+    if (!userServer) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
     const serverSamples = await serverSampler.stop();
     serverSampler = undefined;
     const conntrackSamples = await conntrack.stop();
