@@ -39,6 +39,13 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 60000);
 const CONCURRENCY = 64;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CPUS = os.availableParallelism();
+/**
+ * BENCH_ONLY=close,http (a comma list) runs only those sections, for a quick confirmation of
+ * one figure: close (the close-mode table), threads, observers, exhaustion, http (raw HTTP vs
+ * wrk), undici, net (vs the bare Node net loop), states, rss. Unset: every section.
+ */
+const ONLY = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()) ?? null;
+const want = (section: string): boolean => ONLY === null || ONLY.includes(section);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -134,16 +141,18 @@ out(`twstorm bench: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs, Linux
 out(`${fmt(CONNECTIONS)} connections per measurement, ${CONCURRENCY} in flight, median of ${ROUNDS}, each in a fresh namespace, connections/s`);
 out('');
 if ('skipped' in c) out(`C reference pair: skipped the ratio — ${c.skipped}`);
-out('| close mode | C pair | twstorm run (engine + bundled server) | ratio | engine alone → C server | ratio |');
-out('|---|---|---|---|---|---|');
-for (const mode of ['fin', 'rst', 'server'] as const) {
-  const pair = 'skipped' in c ? null : await medianOf(() => cPair(c, mode));
-  const whole = await medianOf(async () => (await twstormRun(mode)).rate);
-  const alone = 'skipped' in c ? null : await medianOf(async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate);
-  const ratio = (x: number | null): string => (x === null || pair === null ? '—' : `${(x / pair).toFixed(2)}×`);
-  out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
+if (want('close')) {
+  out('| close mode | C pair | twstorm run (engine + bundled server) | ratio | engine alone → C server | ratio |');
+  out('|---|---|---|---|---|---|');
+  for (const mode of ['fin', 'rst', 'server'] as const) {
+    const pair = 'skipped' in c ? null : await medianOf(() => cPair(c, mode));
+    const whole = await medianOf(async () => (await twstormRun(mode)).rate);
+    const alone = 'skipped' in c ? null : await medianOf(async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate);
+    const ratio = (x: number | null): string => (x === null || pair === null ? '—' : `${(x / pair).toFixed(2)}×`);
+    out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
+  }
 }
-if (!('skipped' in c)) {
+if (!('skipped' in c) && want('threads')) {
   out('');
   out('| engine → C server, client RST | 1 thread | all threads | scaling |');
   out('|---|---|---|---|');
@@ -152,6 +161,8 @@ if (!('skipped' in c)) {
   const cOne = await medianOf(() => cPair(c, 'rst', 1));
   out(`| twstorm engine | ${fmt(one)} | ${fmt(all)} (${CPUS}) | ${(all / one).toFixed(2)}× |`);
   out(`| C client | ${fmt(cOne)} | — | 1 thread ratio ${(one / cOne).toFixed(2)}× |`);
+}
+if (!('skipped' in c) && want('observers')) {
   out('');
   out('| engine → C server, client FIN | observers off | observers on (sampler 100 ms, census 1 s) | cost |');
   out('|---|---|---|---|');
@@ -159,7 +170,7 @@ if (!('skipped' in c)) {
   const on = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'on')).rate);
   out(`| conn/s | ${fmt(off)} | ${fmt(on)} | ${(((off - on) / off) * 100).toFixed(1)} % |`);
 }
-if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1') {
+if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1' && want('exhaustion')) {
   // The default range (28,232 ports) with tcp_tw_reuse=0, client closes first: how long until
   // connect() finds no port. The kernel's port scan is the limit here, for both clients.
   const range = 28232;
@@ -186,7 +197,7 @@ if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1') {
   out(`exhaustion of the default range (28,232 ports, tcp_tw_reuse=0, client FIN): twstorm ${(ours / 1000).toFixed(1)} s vs C client ${(cTime / 1000).toFixed(1)} s (${(ours / cTime).toFixed(2)}×)`);
 }
 out('');
-{
+if (want('http')) {
   // Raw HTTP churn vs wrk, both with Connection: close, against the bundled HTTP server.
   let wrk: string | null = null;
   try {
@@ -248,7 +259,7 @@ out('');
     out(`  client CPU per 1,000 requests against nginx: twstorm engine ${cpuText(ours)} vs wrk ${cpuText(theirs)}`);
   }
 }
-{
+if (want('undici')) {
   // undici `reset: true` (the http-client-reset scenario) vs the barest undici loop doing the
   // same requests against the same bundled server (bench/peer-undici.ts). Target ≥ 0.9×.
   const sets = ['--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1'];
@@ -275,10 +286,12 @@ out('');
   const mid = (xs: CpuFigure[]): CpuFigure => [...xs].sort((a, b) => a.cpuMsPer1000 - b.cpuMsPer1000)[Math.floor(xs.length / 2)]!;
   out(`  client CPU per 1,000 requests: twstorm's undici driver ${cpuText(mid(figures.twstorm))} vs the bare loop ${cpuText(mid(figures.bare))}`);
 }
-const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
-const whole = await medianOf(async () => (await twstormRun('fin')).rate);
-out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);
-for (const line of await statesBench()) out(line);
+if (want('net')) {
+  const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
+  const whole = await medianOf(async () => (await twstormRun('fin')).rate);
+  out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);
+}
+if (want('states')) for (const line of await statesBench()) out(line);
 out('');
-for (const line of await rssBench()) out(line);
+if (want('rss')) for (const line of await rssBench()) out(line);
 out(`load average ${os.loadavg()[0]!.toFixed(1)} at the end`);

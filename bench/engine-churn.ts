@@ -59,5 +59,5 @@ await sampler?.stop();
 server.kill('SIGKILL');
 const seconds = (out.endMs - out.startMs) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ engine: out.engine?.name, threads: out.engine?.threads, established: stats.established, failed: stats.failed, ratePerSec: stats.established / seconds, cpuMsPer1000: (used.user + used.system) / stats.attempted })}\n`,
+  `${JSON.stringify({ engine: out.engine?.name, threads: out.engine?.threads, established: stats.established, failed: stats.failed, ratePerSec: stats.established / seconds, cpuMsPer1000: (used.user + used.system) / stats.attempted, userMsPer1000: used.user / stats.attempted, systemMsPer1000: used.system / stats.attempted })}\n`,
 );
