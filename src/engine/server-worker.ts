@@ -12,6 +12,7 @@ import {
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
+  EPOLLERR,
   EPOLLET,
   EPOLLIN,
   EPOLLOUT,
@@ -64,9 +65,12 @@ const response = Buffer.alloc(cfg.responseBytes);
   for (let i = copied; i < response.length; i++) response[i] = pattern[(i - copied) % pattern.length]!;
 }
 const prefixBytes = Math.min(cfg.requestBytes, cfg.responseBytes);
-/** Responses whose request prefix is not the usual one (a person typing into `twstorm serve`). */
+/**
+ * Responses whose request prefix is not the usual one (a person typing into `twstorm serve`).
+ * Looked up only for a connection flagged F_OWN: a storm's connections never touch the Map.
+ */
 const ownResponse = new Map<number, Buffer>();
-const responseOf = (fd: number): Buffer => ownResponse.get(fd) ?? response;
+const responseOf = (fd: number): Buffer => (flags[fd]! & F_OWN ? ownResponse.get(fd)! : response);
 const RST_LINGER = encodeLinger({ onoff: true, seconds: 0 });
 const N_LINGER = encodeLinger({ onoff: true, seconds: policy.lingerSeconds });
 const recvBuf = Buffer.alloc(256 * 1024);
@@ -95,7 +99,14 @@ const F_REPLIED = 1;
 const F_CLOSING = 2;
 const F_PEER_ENDED = 4;
 const F_WRITTEN = 8;
-const live = new Set<number>();
+/** The response is this connection's own (ownResponse), not the shared one. */
+const F_OWN = 16;
+/**
+ * The highest fd that may be open: the sweep and the final cut walk 0..topFd of the typed
+ * arrays (fds are dense: the kernel hands out the lowest free number) instead of keeping a Set
+ * that every connection would add itself to and delete itself from.
+ */
+let topFd = -1;
 let nextTimerAt = Infinity;
 /** Listener tags sit above any fd: tag = LISTENER_TAG + index. */
 const LISTENER_TAG = 0x40000000;
@@ -139,7 +150,7 @@ function accepted(fd: number, listener: number, now: number): void {
   closeAt[fd] = Infinity;
   deadline[fd] = now + idleMs;
   setTimer(deadline[fd]!);
-  live.add(fd);
+  if (fd > topFd) topFd = fd;
   if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0, fd, eventBuf)) < 0) {
     countErrno(raw.errno());
     return destroy(fd);
@@ -211,10 +222,9 @@ function closeNow(fd: number): void {
 
 function forget(fd: number): void {
   state[fd] = S_FREE;
-  ownResponse.delete(fd);
+  if (flags[fd]! & F_OWN) ownResponse.delete(fd);
   deadline[fd] = Infinity;
   closeAt[fd] = Infinity;
-  live.delete(fd);
   counters[SRV_OPEN]!--;
 }
 
@@ -233,10 +243,11 @@ function readable(fd: number, bits: number, now: number): void {
       // The response starts with the request's own bytes, as the net server's does.
       if (before < prefixBytes) {
         const upto = Math.min(prefixBytes, before + n);
-        let own = ownResponse.get(fd);
+        let own = flags[fd]! & F_OWN ? ownResponse.get(fd) : undefined;
         if (own === undefined && recvBuf.compare(response, before, upto, 0, upto - before) !== 0) {
           own = Buffer.from(response);
           ownResponse.set(fd, own);
+          flags[fd]! |= F_OWN;
         }
         if (own !== undefined) recvBuf.copy(own, before, 0, upto - before);
       }
@@ -355,7 +366,10 @@ function addListeners(): void {
 
 function sweep(now: number): void {
   let next = Infinity;
-  for (const fd of live) {
+  let top = -1;
+  for (let fd = 0; fd <= topFd; fd++) {
+    if (state[fd] === S_FREE) continue;
+    top = fd;
     if (closeAt[fd]! <= now) closeNow(fd);
     if (state[fd] === S_FREE) continue;
     if (deadline[fd]! <= now) {
@@ -364,6 +378,7 @@ function sweep(now: number): void {
     }
     next = Math.min(next, closeAt[fd]!, deadline[fd]!);
   }
+  topFd = top;
   nextTimerAt = next;
 }
 
@@ -405,6 +420,18 @@ for (;;) {
       continue;
     }
     if (state[tag] === S_FREE) continue;
+    if (state[tag] === S_HALF_CLOSED && (bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) {
+      // Our FIN is out (shutdown) and the client's has come in (EPOLLRDHUP; an RST would also
+      // set EPOLLERR): the kernel has already turned the socket into a TIME_WAIT entry
+      // (tcp_fin in FIN_WAIT2 → tcp_time_wait, the socket left in TCP_CLOSE), so close() sends
+      // nothing and no RST over unread bytes (__tcp_close goes straight to adjudge_to_death for
+      // TCP_CLOSE). The recv() that would return 0 is skipped: one syscall per connection when
+      // the server closes first. Bytes the client sent after its request are dropped unread, as
+      // the net server ignores them after its reply.
+      flags[tag]! |= F_PEER_ENDED;
+      destroy(tag);
+      continue;
+    }
     if ((bits & EPOLLOUT) !== 0 && flags[tag]! & F_REPLIED && sent[tag]! < responseOf(tag).length) {
       writeMore(tag, now);
       if (state[tag] === S_FREE) continue;
@@ -413,7 +440,7 @@ for (;;) {
   }
 }
 // close(): every connection still open is cut, as the net server's destroy() does.
-for (const fd of [...live]) destroy(fd);
+for (let fd = 0; fd <= topFd; fd++) if (state[fd] !== S_FREE) destroy(fd);
 for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
 if (spare >= 0) raw.close(spare);
 raw.close(epfd);
