@@ -131,6 +131,21 @@ async function medianOf(measure: () => Promise<number>): Promise<number> {
   return median(xs);
 }
 
+/**
+ * The median of each measurement, taken in rounds that run every one of them in turn (A B C,
+ * A B C, …) rather than each ROUNDS times in a row: load from anything else on the machine
+ * drifts over minutes, and interleaving makes it fall on both sides of a ratio alike.
+ */
+async function mediansOf<T extends unknown[]>(...measures: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  const xs = measures.map(() => [] as number[]);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [k, measure] of measures.entries()) xs[k]!.push((await measure()) as number);
+  }
+  return xs.map((values) => median(values)) as T;
+}
+/** A measurement for mediansOf that is skipped (no C compiler): NaN, shown as "—". */
+const skipped = async (): Promise<number> => NaN;
+
 const lines: string[] = [];
 const out = (line: string): void => {
   lines.push(line);
@@ -145,9 +160,13 @@ if (want('close')) {
   out('| close mode | C pair | twstorm run (engine + bundled server) | ratio | engine alone → C server | ratio |');
   out('|---|---|---|---|---|---|');
   for (const mode of ['fin', 'rst', 'server'] as const) {
-    const pair = 'skipped' in c ? null : await medianOf(() => cPair(c, mode));
-    const whole = await medianOf(async () => (await twstormRun(mode)).rate);
-    const alone = 'skipped' in c ? null : await medianOf(async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate);
+    const [pairRate, whole, aloneRate] = await mediansOf<[number, number, number]>(
+      'skipped' in c ? skipped : () => cPair(c, mode),
+      async () => (await twstormRun(mode)).rate,
+      'skipped' in c ? skipped : async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate,
+    );
+    const pair = 'skipped' in c ? null : pairRate;
+    const alone = 'skipped' in c ? null : aloneRate;
     const ratio = (x: number | null): string => (x === null || pair === null ? '—' : `${(x / pair).toFixed(2)}×`);
     out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
   }
@@ -156,9 +175,11 @@ if (!('skipped' in c) && want('threads')) {
   out('');
   out('| engine → C server, client RST | 1 thread | all threads | scaling |');
   out('|---|---|---|---|');
-  const one = await medianOf(async () => (await engineAgainstC(c.server, 'rst', 1, 'off')).rate);
-  const all = await medianOf(async () => (await engineAgainstC(c.server, 'rst', CPUS, 'off')).rate);
-  const cOne = await medianOf(() => cPair(c, 'rst', 1));
+  const [one, all, cOne] = await mediansOf<[number, number, number]>(
+    async () => (await engineAgainstC(c.server, 'rst', 1, 'off')).rate,
+    async () => (await engineAgainstC(c.server, 'rst', CPUS, 'off')).rate,
+    () => cPair(c, 'rst', 1),
+  );
   out(`| twstorm engine | ${fmt(one)} | ${fmt(all)} (${CPUS}) | ${(all / one).toFixed(2)}× |`);
   out(`| C client | ${fmt(cOne)} | — | 1 thread ratio ${(one / cOne).toFixed(2)}× |`);
 }
@@ -166,8 +187,10 @@ if (!('skipped' in c) && want('observers')) {
   out('');
   out('| engine → C server, client FIN | observers off | observers on (sampler 100 ms, census 1 s) | cost |');
   out('|---|---|---|---|');
-  const off = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'off')).rate);
-  const on = await medianOf(async () => (await engineAgainstC(c.server, 'fin', CPUS, 'on')).rate);
+  const [off, on] = await mediansOf<[number, number]>(
+    async () => (await engineAgainstC(c.server, 'fin', CPUS, 'off')).rate,
+    async () => (await engineAgainstC(c.server, 'fin', CPUS, 'on')).rate,
+  );
   out(`| conn/s | ${fmt(off)} | ${fmt(on)} | ${(((off - on) / off) * 100).toFixed(1)} % |`);
 }
 if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1' && want('exhaustion')) {
@@ -236,7 +259,7 @@ if (want('http')) {
   if (!nginx) out('HTTP Connection: close, nginx: nginx is not installed, line skipped');
   else if (wrk === null) out('HTTP Connection: close, nginx: wrk is not installed, ratio skipped');
   else {
-    const rawNginx = await medianOf(async () => {
+    const [rawNginx, w] = await mediansOf<[number, number]>(async () => {
       const { stdout } = await run(
         process.execPath,
         [
@@ -249,8 +272,7 @@ if (want('http')) {
         { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
       );
       return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
-    });
-    const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
+    }, async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
     out(`HTTP Connection: close, nginx: twstorm http.client raw ${fmt(rawNginx)} req/s vs wrk ${fmt(w)} req/s (${(rawNginx / w).toFixed(2)}×, target ≥ 1.0×)`);
     // The clients alone against nginx (bench/raw-http-nginx.ts): CPU per request, which other
     // load on the machine moves far less than the rates above.
