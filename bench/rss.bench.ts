@@ -58,7 +58,8 @@ function memory(pid: number): { rss: number; hwm: number } | null {
 function label(pid: number): string {
   try {
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (args.some((a) => a.endsWith('server/child.js'))) return 'server child';
+    // dist/src/server/child.js, or dist/bundle/child.js since bin/ runs the esbuild bundle.
+    if (args.some((a) => a.endsWith('server/child.js') || a.endsWith('bundle/child.js'))) return 'server child';
     if (args.includes('__inside')) return 'run process (in the namespace)';
     if (args.some((a) => a.endsWith('twstorm.js'))) return 'twstorm CLI';
     return path.basename(args[0] ?? String(pid));
