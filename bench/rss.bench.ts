@@ -108,7 +108,9 @@ export async function run(): Promise<string[]> {
     opens = activeOpens(pids) ?? opens;
     for (const pid of pids) {
       const m = memory(pid);
-      if (m === null) continue;
+      // A process that has exited but not been reaped keeps its status file without VmRSS:
+      // read as 0 MB, it overwrote the last real sample ("near the end" 0 MB in the table).
+      if (m === null || m.rss === 0) continue;
       const p = procs.get(pid) ?? { label: label(pid), early: null, last: 0, peak: 0 };
       p.last = m.rss;
       p.peak = Math.max(p.peak, m.hwm);
