@@ -434,10 +434,7 @@ function readable(slot: number, bits: number, now: number): void {
         stats.bytesReceived += n;
         deadline[slot] = now + conn.idleTimeoutMs;
         if (!httpData(slot, n, now)) return;
-        if (n < recvBuf.length) {
-          if ((bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) return peerFin(slot, now);
-          if ((bits & DRAIN) === 0) return;
-        }
+        if (n < recvBuf.length && !readOn(slot, bits, now)) return;
         continue;
       }
       if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
@@ -448,16 +445,7 @@ function readable(slot: number, bits: number, now: number): void {
         exchangeDone(slot, now);
         if (state[slot] === S_FREE) return;
       }
-      if (n < recvBuf.length) {
-        // A short read emptied the receive queue (tcp_recvmsg stops early only when no data is
-        // left). If epoll already reported the peer's FIN (EPOLLRDHUP; an RST would add
-        // EPOLLERR), every byte before it was queued by then, so the next recv() could only
-        // return 0: it is skipped — one syscall fewer per connection whenever the response and
-        // the server's FIN arrive together (the server closes first, HTTP Connection: close).
-        if ((bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) return peerFin(slot, now);
-        // Edge-triggered: nothing more until the next edge.
-        if ((bits & DRAIN) === 0) return;
-      }
+      if (n < recvBuf.length && !readOn(slot, bits, now)) return;
       continue;
     }
     if (n === 0) return peerFin(slot, now);
@@ -467,6 +455,27 @@ function readable(slot: number, bits: number, now: number): void {
     failErrno(slot, errno, phaseOf[slot]!);
     return destroy(slot, now);
   }
+}
+
+/**
+ * After a short read, which emptied the receive queue (tcp_recvmsg stops early only when no data
+ * is left): whether readable() must recv() again. False when it is done (the slot may be freed).
+ * - EPOLLRDHUP without EPOLLERR: the peer's FIN was in before the read, so every byte before it
+ *   was queued by then and the next recv() could only return 0. It is skipped (peerFin now): one
+ *   syscall fewer per connection whenever the response and the server's FIN arrive together
+ *   (the server closes first, HTTP Connection: close).
+ * - EPOLLRDHUP with EPOLLERR: an RST (tcp_reset sets sk_err and shuts both directions). The next
+ *   recv() returns ECONNRESET and the bytes it threw away are counted; stopping here instead
+ *   would wait for an edge that never comes, until the idle timeout.
+ * - Otherwise, edge-triggered: nothing more until the next edge, unless asked to drain.
+ */
+function readOn(slot: number, bits: number, now: number): boolean {
+  if ((bits & EPOLLRDHUP) !== 0) {
+    if ((bits & EPOLLERR) !== 0) return true;
+    peerFin(slot, now);
+    return false;
+  }
+  return (bits & DRAIN) !== 0;
 }
 
 function exchangeDone(slot: number, now: number): void {
