@@ -60,6 +60,12 @@ export async function runInside(): Promise<void> {
   } catch (err) {
     return report(messageOf(err));
   }
+  if (job.resultPath === null) {
+    // A routed lab's client host: the lab merges the result, nothing is kept on disk.
+    if (!process.connected) return report('the routed lab is gone; the client host\'s result has nowhere to go');
+    await new Promise<void>((resolve) => process.send!({ type: 'result', result } satisfies FromRun, undefined, undefined, () => resolve()));
+    process.exit(0);
+  }
   try {
     await writeResult(result, job.resultPath);
   } catch (err) {

@@ -237,7 +237,8 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let server: (ServerProcess & { facts?(): ServerFacts['own'] }) | undefined;
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
-    const own = await startOwnServer(scenario, job.resultPath);
+    // No result file (a routed lab's client host): only an external target comes here then, and it keeps no log.
+    const own = await startOwnServer(scenario, job.resultPath ?? '');
     server = own ?? (await startServerProcess(serverConfig(scenario)));
     await applyFaults(scenario.faults, server.ports, job.isolation);
     const target = progressTarget(scenario);

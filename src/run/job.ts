@@ -4,7 +4,7 @@
 // lifeline (the run process stops when it closes).
 import type { Scenario } from '../scenario/index.js';
 import type { Isolation } from '../environment/namespace.js';
-import type { RunVariant } from '../result/model.js';
+import type { RunResult, RunVariant } from '../result/model.js';
 
 export interface RunJob {
   scenario: Scenario;
@@ -12,8 +12,12 @@ export interface RunJob {
   isolation: Isolation;
   /** How isolation was obtained (or why not), for the result. */
   how: string;
-  /** Where the run process writes its result JSON. */
-  resultPath: string;
+  /**
+   * Where the run process writes its result JSON; null: it sends the result back over the IPC
+   * channel instead (the routed lab's client hosts, whose results are merged, not kept: a file
+   * would need a scratch directory that a SIGKILLed run leaves on the host).
+   */
+  resultPath: string | null;
   /** Draw the live progress line on stderr (a terminal, and not --json). */
   progress: boolean;
 }
@@ -21,5 +25,5 @@ export interface RunJob {
 /** Outer → run process. */
 export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop' };
 
-/** Run process → outer: why it could not produce a result (one line for the user). */
-export type FromRun = { type: 'error'; message: string };
+/** Run process → outer: why it could not produce a result (one line for the user), or the result itself when the job has no resultPath. */
+export type FromRun = { type: 'error'; message: string } | { type: 'result'; result: RunResult };

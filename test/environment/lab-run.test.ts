@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,7 @@ describe('routed runs', () => {
         .filter((l) => / sleep 2147483647$/.test(l))
         .map((l) => Number(l.trim().split(/\s+/)[0]));
     const before = new Set(holders());
+    const started = Date.now();
     const child = spawn(process.execPath, [BIN, 'run', 'routed-client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'rate=100', '--set', 'duration=30s'], {
       detached: true,
       stdio: 'ignore',
@@ -154,6 +155,11 @@ describe('routed runs', () => {
         if (Date.now() > end) assert.fail(`still alive: ${[...mine, ...all].filter(alive).map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`).join('; ')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      // Nor a scratch directory: the client hosts' results come back over IPC. (A twstorm-lab-*
+      // directory for them was left in /tmp by every killed routed run, one per suite run.)
+      const scratch = readdirSync(os.tmpdir()).filter((n) => n.startsWith('twstorm-lab-') && !n.startsWith('twstorm-lab-kill-'));
+      const fresh = scratch.filter((n) => statSync(path.join(os.tmpdir(), n)).mtimeMs >= started);
+      assert.deepEqual(fresh, [], 'a routed run left a scratch directory in the host\'s /tmp');
     } finally {
       try {
         process.kill(-child.pid!, 'SIGKILL');

@@ -7,13 +7,10 @@
 // Every client host's figures come from its own namespace, so TIME_WAIT per side and per host
 // is read, not guessed from port numbers.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../../scenario/index.js';
 import { DEFAULT_SYSCTLS } from '../../scenario/sysctls.js';
-import type { RunJob, ToRun } from '../../run/job.js';
+import type { FromRun, RunJob, ToRun } from '../../run/job.js';
 import type { RunResult, StopReason } from '../../result/model.js';
 import { decodeHistogram, encodeHistogram, percentilesMs } from '../../metrics/histograms.js';
 import { startSamplerWorker, type KernelSample } from '../../observe/index.js';
@@ -97,12 +94,12 @@ function runClientHost(
   lab: RoutedLab,
   host: LabHost,
   job: RunJob,
-  dir: string,
   signal: AbortSignal,
 ): Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }> {
   return (async () => {
-    const resultPath = path.join(dir, `${host.name}.json`);
-    const hostJob: RunJob = { ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath, progress: false };
+    // The result comes back over the channel (resultPath null): a scratch file would need a
+    // directory on the host, which a SIGKILLed run could not remove.
+    const hostJob: RunJob = { ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath: null, progress: false };
     const [command, ...prefix] = lab.enter(host);
     // The job travels over the IPC channel, as for every run process (src/run/job.ts); the
     // channel is also its lifeline: the host's driver stops when this process goes.
@@ -114,6 +111,10 @@ function runClientHost(
       if (child.connected) child.send(message, (err) => void err);
     };
     send({ type: 'job', job: hostJob });
+    let result: RunResult | null = null;
+    child.on('message', (message: FromRun) => {
+      if (message.type === 'result') result = message.result;
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const stop = (): void => send({ type: 'stop' });
@@ -123,10 +124,6 @@ function runClientHost(
       child.once('close', (c) => resolve(c));
     });
     signal.removeEventListener('abort', stop);
-    const result = await readFile(resultPath, 'utf8').then(
-      (t) => JSON.parse(t) as RunResult,
-      () => null,
-    );
     return { host, result, stderr, code };
   })();
 }
@@ -266,7 +263,6 @@ export async function executeRoutedRun(
     clients: env.clients,
     sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },
   });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-'));
   let server: ServerProcess | undefined;
   let serverSampler: ReturnType<typeof startSamplerWorker> | undefined;
   let conntrack: ReturnType<typeof watchConntrack> | undefined;
@@ -284,14 +280,14 @@ export async function executeRoutedRun(
     const procRoot = `/proc/${lab.server.pid}`;
     const bindHost = env.ipv6 ? '::' : '0.0.0.0';
     const inServer = { ...scenario, server: { ...scenario.server, host: bindHost } };
-    const userServer = await startOwnServer(inServer, job.resultPath, { enter: lab.enter(lab.server), procRoot });
+    const userServer = await startOwnServer(inServer, job.resultPath ?? '', { enter: lab.enter(lab.server), procRoot });
     server = userServer ?? (await startServerProcess(serverConfig(inServer), 10_000, lab.enter(lab.server)));
     serverSampler = startSamplerWorker({ sampleMs: scenario.sample, censusMs: scenario.census, serverPorts: [scenario.server.port], epochMs, root: procRoot });
     await serverSampler.ready;
     conntrack = watchConntrack(scenario.census, clock);
 
     const derived = clientScenario(scenario, serverAddress);
-    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, dir, signal)));
+    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, signal)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {
       throw new TopologyError(
@@ -348,7 +344,6 @@ export async function executeRoutedRun(
     await serverSampler?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await lab.teardown();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
