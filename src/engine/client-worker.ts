@@ -190,30 +190,6 @@ const PEER_CLOSED_EARLY_I = codeIndex('PEER_CLOSED_EARLY');
 const MALFORMED_I = codeIndex('HTTP_MALFORMED');
 let errorsTotal = 0;
 
-// The time series of the common events (attempted, established, completed, requests answered
-// 2xx) are added once per time value rather than once per connection: every event of one loop
-// turn carries the same `now`, so the buckets come out exactly as with one add() each, and the
-// hot path is a counter increment instead of a Map lookup.
-let seriesAt = NaN;
-let seriesAttempted = 0;
-let seriesEstablished = 0;
-let seriesCompleted = 0;
-let seriesRequestsOk = 0;
-function flushSeries(): void {
-  if (seriesAttempted > 0) stats.series.add('attempted', seriesAt, seriesAttempted);
-  if (seriesEstablished > 0) stats.series.add('established', seriesAt, seriesEstablished);
-  if (seriesCompleted > 0) stats.series.add('completed', seriesAt, seriesCompleted);
-  if (seriesRequestsOk > 0) stats.series.add('requestsOk', seriesAt, seriesRequestsOk);
-  seriesAttempted = seriesEstablished = seriesCompleted = seriesRequestsOk = 0;
-}
-/** Moves the series batch to time `now` (flushing what was counted at another time). */
-function seriesTime(now: number): void {
-  if (now !== seriesAt) {
-    flushSeries();
-    seriesAt = now;
-  }
-}
-
 function setTimer(t: number): void {
   if (t < nextTimerAt) nextTimerAt = t;
 }
@@ -242,9 +218,7 @@ function failedBeforeSlot(errno: number, phase: number, now: number, requests: n
 
 // ----------------------------------------------------------------------- a connection's life
 function start(index: number, intendedMs: number, now: number, requests: number): void {
-  stats.attempted++; // LoadStats.recordAttempt, its series add batched
-  seriesTime(now);
-  seriesAttempted++;
+  stats.recordAttempt(now);
   const fd = raw.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return failedBeforeSlot(raw.errno(), P_SOCKET, now, requests);
   // The per-socket range must be in place before the kernel picks the port: at bind(port 0),
@@ -321,8 +295,7 @@ function connected(slot: number, now: number): void {
   const port = raw.getsockname(fd, nameBuf, lenBuf) < 0 ? 0 : nameBuf.readUInt16BE(2);
   stats.established++;
   stats.connect.recordValue(us(now - intended[slot]!));
-  seriesTime(now);
-  seriesEstablished++;
+  stats.series.add('established', now);
   const interval = ports.opened(addressSlot[slot]!, port, now);
   if (interval >= 0) stats.ports.reuseIntervals.recordValue(us(interval));
   if (port > 0) stats.connectFill.record(now, port, ports.lastHeld, connectCallUs[slot]!);
@@ -340,25 +313,12 @@ function connected(slot: number, now: number): void {
   if (!httpMode && responseBytes === 0) exchangeDone(slot, now);
 }
 
-/** LoadStats.recordCompleted, its series add batched. */
-function recordCompleted(now: number): void {
-  stats.completed++;
-  seriesTime(now);
-  seriesCompleted++;
-}
-
 /** Raw HTTP: one response has ended; the next request on this connection, or the close. */
 function responseDone(slot: number, now: number): void {
   const status = reader!.status(slot);
   const ok = status >= 200 && status < 300;
   stats.total.recordValue(us(now - requestStart[slot]!));
-  if (ok) {
-    // LoadStats.recordRequest(true), its series add batched
-    stats.requests.total++;
-    stats.requests.ok++;
-    seriesTime(now);
-    seriesRequestsOk++;
-  } else stats.recordRequest(false, now);
+  stats.recordRequest(ok, now);
   if (!ok) {
     stats.recordError(`HTTP_${status}`, 'read', now);
     errorsTotal++;
@@ -381,7 +341,7 @@ function responseDone(slot: number, now: number): void {
     // the client waits for its FIN rather than racing it.
     exchanged[slot] = 1;
     phaseOf[slot] = P_CLOSE;
-    recordCompleted(now);
+    stats.recordCompleted(now);
     return;
   }
   exchangeDone(slot, now);
@@ -482,7 +442,7 @@ function exchangeDone(slot: number, now: number): void {
   exchanged[slot] = 1;
   phaseOf[slot] = P_CLOSE;
   if (!httpMode) stats.total.recordValue(us(now - intended[slot]!));
-  recordCompleted(now);
+  stats.recordCompleted(now);
   if (conn.first === 'server') return; // the server's FIN is the cue
   if (conn.delayMs > 0) {
     closeAt[slot] = now + conn.delayMs;
@@ -738,7 +698,6 @@ for (;;) {
   reclaim();
 }
 raw.close(epfd);
-flushSeries();
 publish();
 const wallMs = performance.now() - wallStart;
 
