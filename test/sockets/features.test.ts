@@ -12,19 +12,11 @@ import {
   resetSocketLayer,
   socketFeatures,
   SocketFeatureError,
-  type NativeSockets,
 } from '../../src/sockets/index.js';
-import { tryLoadNative } from '../../src/sockets/native.js';
+import { realNative } from '../helpers/native.js';
 import { SO_LINGER, SO_TYPE, SOL_SOCKET } from '../../src/sockets/constants.js';
 
 afterEach(() => resetSocketLayer());
-
-function realNative(): NativeSockets {
-  resetSocketLayer();
-  const loaded = tryLoadNative();
-  assert.ok(loaded.ok, 'koffi must load on this machine');
-  return loaded.native;
-}
 
 test('on this machine every option is available and self-checked', () => {
   const f = socketFeatures();

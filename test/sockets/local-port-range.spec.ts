@@ -12,9 +12,8 @@ import {
   setLocalPortRange,
   socketFeatures,
   SocketFeatureError,
-  type NativeSockets,
 } from '../../src/sockets/index.js';
-import { tryLoadNative } from '../../src/sockets/native.js';
+import { realNative } from '../helpers/native.js';
 import { AF_INET, IP_LOCAL_PORT_RANGE, IPPROTO_IP, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sockets/constants.js';
 import { decodePortRange, encodePortRange } from '../../src/sockets/structs.js';
 import { effectivePortRange, honoured } from '../../src/sockets/port-range.js';
@@ -25,13 +24,6 @@ import { parseScenario, ScenarioError } from '../../src/scenario/index.js';
 // runs every spec file in one process.
 describe('IP_LOCAL_PORT_RANGE', () => {
   afterEach(() => resetSocketLayer());
-
-  function realNative(): NativeSockets {
-    resetSocketLayer();
-    const loaded = tryLoadNative();
-    assert.ok(loaded.ok, 'koffi must load on this machine');
-    return loaded.native;
-  }
 
   test('the u32 carries the low port in the low 16 bits and the high port in the high 16 (host order)', () => {
     const buf = encodePortRange(40000, 40999);
