@@ -73,15 +73,9 @@ async function child(): Promise<void> {
       server.listen(p.port, p.host, () => resolve());
     });
   }
-  // Each connection from a port of its own. With ephemeral ports, a connect racing others on the
-  // kernel's per-destination port hint (table_perturb, read and advanced without a lock) can
-  // land on a port an 'S' connection just freed: its SYN meets the server's TIME_WAIT for the
-  // same four-tuple, which the kernel hands over to the new connection (tcp_timewait_state_process,
-  // TCP_TW_SYN). One or a dozen server TIME_WAITs then went missing, more often on a busy machine.
-  let nextLocalPort = 20_000;
   const connect = (host: string, port: number, mode: Mode): Promise<void> =>
     new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port, localPort: nextLocalPort++ }, () => {
+      const sock = net.connect({ host, port }, () => {
         sock.write(mode);
         if (mode === 'C' || mode === 'H') sock.end();
         if (mode === 'E' || mode === 'H') {
