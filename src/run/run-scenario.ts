@@ -11,6 +11,7 @@ import { withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../result/model.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import { entryFile } from '../paths.js';
+import { ownNodeEnv } from '../util/own-node-env.js';
 
 export class RunError extends Error {}
 
@@ -92,7 +93,7 @@ export async function runScenario(
   // SIGTERM as its parent-death signal: if this process is killed, the run stops and still
   // writes its partial result.
   const [command, ...args] = withParentDeathSignal([...choice.prefix, process.execPath, INSIDE_ENTRY, '__inside'], 'TERM');
-  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true });
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true, env: ownNodeEnv() });
   let reported: string | null = null;
   child.on('message', (message: FromRun) => {
     if (message.type === 'error') reported = message.message;

@@ -5,6 +5,7 @@ import type { ServerStats } from './stats.js';
 import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 import type { RestartOutcome } from './restart.js';
 import { entryFile } from '../paths.js';
+import { ownNodeEnv } from '../util/own-node-env.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -51,7 +52,7 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
   // SIGKILL when this process dies: the server has nothing to save, and an orphan would keep
   // its ports (and the namespace) alive. See environment/parent-death.ts.
   const [command, ...args] = withParentDeathSignal([...enter, ...openFileLimit(config.maxOpenFiles), process.execPath, ...process.execArgv, CHILD], 'KILL');
-  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', env: ownNodeEnv() });
   let stopping = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),

@@ -2,6 +2,7 @@
 // from what it prints (never from a fixed sleep), and every process it started tracked by PID so
 // a test can prove that none outlived it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ownNodeEnv } from '../../src/util/own-node-env.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -37,7 +38,7 @@ export function twstorm(args: string[], options: TwstormOptions = {}): Twstorm {
   const child = spawn(command!, [...prefixArgs, BIN, ...args], {
     detached: options.detached ?? false,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: options.env ?? process.env,
+    env: ownNodeEnv(options.env ?? process.env),
   });
   started.push(child);
   let stdout = '';

@@ -3,6 +3,7 @@
 // inside the namespace; it is killed by that PID at the timeout, and the namespace (with
 // every socket in it) vanishes when it exits.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ownNodeEnv } from '../../src/util/own-node-env.js';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
@@ -30,7 +31,7 @@ export function spawnNodeInNetns(script: string, args: string[] = [], options: N
   if (!probe.ok) throw new Error(`this needs a network namespace: ${probe.reason}`);
   const [command, ...prefixArgs] = probe.prefix;
   const child = spawn(command!, [...prefixArgs, process.execPath, script, ...args], {
-    env: options.env ?? process.env,
+    env: ownNodeEnv(options.env ?? process.env),
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

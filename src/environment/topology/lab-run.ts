@@ -24,6 +24,7 @@ import { natPool } from './addresses.js';
 import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
 import { writeSysctl } from '../sysctl.js';
 import { entryFile } from '../../paths.js';
+import { ownNodeEnv } from '../../util/own-node-env.js';
 import { waitForServerToSettle } from '../../run/settle.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -106,6 +107,7 @@ function runClientHost(
     const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, INSIDE_ENTRY, '__inside'], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
+      env: ownNodeEnv(),
     });
     const send = (message: ToRun): void => {
       if (child.connected) child.send(message, (err) => void err);
