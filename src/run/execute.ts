@@ -25,8 +25,9 @@ import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
-import { formatCount, formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
+import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../report/say.js';
+import { int } from '../util/format.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -268,7 +269,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     live = startProgress(stats, clock, target, { enabled: job.progress });
     const cost = measureCost();
     if (!stopLoad.signal.aborted) {
-      note(`load started: ${formatCount(target.count)} ${target.unit} or ${formatSeconds(target.durationMs)}, whichever comes first`);
+      note(`load started: ${int(target.count)} ${target.unit} or ${formatSeconds(target.durationMs)}, whichever comes first`);
     }
     const loadStartMs = clock();
     const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, stopLoad.signal)

@@ -3,6 +3,7 @@
 // errors so far. Nothing when stderr is not a terminal (CI logs keep only the final summary) and
 // nothing with --json (the outer process then does not ask for it).
 import type { Clock } from '../util/clock.js';
+import { int } from '../util/format.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 
 /** What ends the load: a number of connections (or HTTP requests) or a duration, first one wins. */
@@ -22,8 +23,6 @@ export interface ProgressFigures {
   errors: Array<[code: string, count: number]>;
 }
 
-const number = new Intl.NumberFormat('en-US');
-export const formatCount = (n: number): string => number.format(n);
 
 /** 75 s → "1m15s", 9.5 s → "10s". */
 export function formatSeconds(ms: number): string {
@@ -42,13 +41,13 @@ export function formatProgress(f: ProgressFigures, target: ProgressTarget): stri
   const byCount = rate > 0 ? (target.count - f.done) / rate : Number.POSITIVE_INFINITY;
   const eta = Math.max(0, Math.min(byDuration, byCount));
   const errorCount = f.errors.reduce((sum, [, n]) => sum + n, 0);
-  const top = [...f.errors].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([code, n]) => `${code} ${formatCount(n)}`);
+  const top = [...f.errors].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([code, n]) => `${code} ${int(n)}`);
   return [
     `${(f.elapsedMs / 1000).toFixed(1)}s/${formatSeconds(target.durationMs)}`,
-    `${formatCount(f.done)}/${formatCount(target.count)} ${target.unit}`,
+    `${int(f.done)}/${int(target.count)} ${target.unit}`,
     `ETA ${formatSeconds(eta)}`,
-    `TIME_WAIT ${f.timeWait === null ? '–' : formatCount(f.timeWait)}`,
-    `errors ${formatCount(errorCount)}${top.length > 0 ? ` (${top.join(', ')})` : ''}`,
+    `TIME_WAIT ${f.timeWait === null ? '–' : int(f.timeWait)}`,
+    `errors ${int(errorCount)}${top.length > 0 ? ` (${top.join(', ')})` : ''}`,
   ].join('  ');
 }
 

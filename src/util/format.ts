@@ -1,7 +1,19 @@
 // Number formatting shared by the text renderers.
-const grouped = new Intl.NumberFormat('en-US');
 
-export const int = (n: number): string => grouped.format(Math.round(n));
+/**
+ * A whole number with en-US thousands separators: 1234567 → "1,234,567". Done by hand, not
+ * with Intl.NumberFormat: building one loads ICU's locale data, ~9 ms of CPU, and every run
+ * process prints a count ("load started: 5,000 connections"). Non-finite and huge values
+ * (String() writes 1e21 in exponent form) go to Intl, which writes them as it always has.
+ */
+export function int(n: number): string {
+  const rounded = Math.round(n);
+  if (!Number.isFinite(rounded) || Math.abs(rounded) >= 1e21) return new Intl.NumberFormat('en-US').format(rounded);
+  const digits = String(Math.abs(rounded));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return rounded < 0 ? `-${out}` : out;
+}
 
 export function ms(n: number | null): string {
   if (n === null) return '–';
