@@ -37,6 +37,11 @@ const UNDICI_REQUESTS = Number(process.env['BENCH_UNDICI_REQUESTS'] ?? 20000);
 const C_SOURCES = fileURLToPath(new URL('../../bench/c/', import.meta.url));
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 60000);
 const CONCURRENCY = 64;
+/**
+ * wrk runs for a duration (-d), so twstorm's raw HTTP lines run for the same duration (a count
+ * far beyond what it can reach): both rates then average the same warm-up over the same time.
+ */
+const WRK_SECONDS = 5;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CPUS = os.availableParallelism();
 /**
@@ -230,22 +235,22 @@ if (want('http')) {
     // wrk --version exits 1 after printing its version: it is there when it could be spawned.
     wrk = (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'wrk';
   }
-  const raw = await medianOf(async () => {
+  const rawRun = async (): Promise<number> => {
     const { stdout } = await run(
       process.execPath,
       [
         BIN, 'run', 'http-keepalive', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
-        '--set', 'http.client=raw', '--set', `http.requests=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`,
+        '--set', 'http.client=raw', '--set', `http.requests=${WRK_SECONDS * 1_000_000}`, '--set', `duration=${WRK_SECONDS}s`, '--set', `concurrency=${CONCURRENCY}`,
         '--set', 'tail=100ms', '--set', 'matrix={}',
         '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
       ],
       { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
     );
     return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
-  });
-  if (wrk === null) out(`HTTP Connection: close, bundled HTTP server: twstorm raw ${fmt(raw)} req/s; wrk is not installed, ratio skipped`);
+  };
+  if (wrk === null) out(`HTTP Connection: close, bundled HTTP server: twstorm raw ${fmt(await medianOf(rawRun))} req/s; wrk is not installed, ratio skipped`);
   else {
-    const w = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
+    const [raw, w] = await mediansOf<[number, number]>(rawRun, async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK, String(WRK_SECONDS), String(CONCURRENCY), String(CPUS)])).ratePerSec);
     out(`HTTP Connection: close, bundled HTTP server: twstorm http.client raw ${fmt(raw)} req/s vs wrk ${fmt(w)} req/s (${(raw / w).toFixed(2)}×)`);
   }
   // The same against nginx (bench/nginx.conf, loopback only, in the foreground), when installed:
@@ -264,15 +269,15 @@ if (want('http')) {
         process.execPath,
         [
           BIN, 'run', 'nginx-connection-close', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
-          '--set', 'http.client=raw', '--set', `http.requests=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`,
-          '--set', 'duration=2m', '--set', 'tail=100ms', '--set', 'matrix={}',
+          '--set', 'http.client=raw', '--set', `http.requests=${WRK_SECONDS * 1_000_000}`, '--set', `concurrency=${CONCURRENCY}`,
+          '--set', `duration=${WRK_SECONDS}s`, '--set', 'tail=100ms', '--set', 'matrix={}',
           '--set', `server.command=nginx -p "$TWSTORM_SERVER_DIR" -c "${NGINX_CONF}" -e stderr`,
           '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
         ],
         { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
       );
       return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
-    }, async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, '5', String(CONCURRENCY), String(CPUS)])).ratePerSec);
+    }, async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [WRK_NGINX, String(WRK_SECONDS), String(CONCURRENCY), String(CPUS)])).ratePerSec);
     out(`HTTP Connection: close, nginx: twstorm http.client raw ${fmt(rawNginx)} req/s vs wrk ${fmt(w)} req/s (${(rawNginx / w).toFixed(2)}×, target ≥ 1.0×)`);
     // The clients alone against nginx (bench/raw-http-nginx.ts): CPU per request, which other
     // load on the machine moves far less than the rates above.
@@ -285,7 +290,9 @@ if (want('undici')) {
   // undici `reset: true` (the http-client-reset scenario) vs the barest undici loop doing the
   // same requests against the same bundled server (bench/peer-undici.ts). Target ≥ 0.9×.
   const sets = ['--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1'];
-  const ours = await medianOf(async () => {
+  // Interleaved (ours, bare, ours, bare, …): measured in two blocks, the same code read 0.74×
+  // and 1.00× in back-to-back benches, as the machine's other load fell on one side.
+  const [ours, bare] = await mediansOf<[number, number]>(async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -295,8 +302,7 @@ if (want('undici')) {
       { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
     );
     return (JSON.parse(stdout) as RunResult).summary.requests?.ratePerSec ?? 0;
-  });
-  const bare = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER_UNDICI, String(UNDICI_REQUESTS), String(CONCURRENCY)])).ratePerSec);
+  }, async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER_UNDICI, String(UNDICI_REQUESTS), String(CONCURRENCY)])).ratePerSec);
   out(`undici reset: twstorm run http-client-reset ${fmt(ours)} req/s vs a bare undici loop ${fmt(bare)} req/s (${(ours / bare).toFixed(2)}×, target ≥ 0.9×)`);
   // The two clients' own CPU per request (bench/undici-reset-cpu.ts), interleaved.
   const figures: Record<'twstorm' | 'bare', CpuFigure[]> = { twstorm: [], bare: [] };
