@@ -103,8 +103,13 @@ describe('routed runs', () => {
     const started = Date.now();
     const child = spawn(process.execPath, [BIN, 'run', 'routed-client-closes-first', '--out', out, '--set', 'connections=1000000', '--set', 'rate=100', '--set', 'duration=30s'], {
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // What the CLI said, for a failure message: this wait failed once on a busy machine (no
+    // second __inside within 30 s) with nothing to tell a slow lab from a run that had ended.
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const why = (): string => `CLI ${child.exitCode === null ? 'still running' : `exited ${child.exitCode}`}; stderr: ${stderr.trim().slice(-2000) || '(none)'}`;
     const descendants = (pid: number): number[] => {
       const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/).map(Number));
       const out: number[] = [];
@@ -133,10 +138,11 @@ describe('routed runs', () => {
         const ours = new Set(descendants(child.pid!));
         mine = holders().filter((p) => !before.has(p) && ours.has(p));
         if (mine.length >= 2 && insides().length >= 2) break;
+        if (child.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      assert.ok(mine.length >= 2, 'the lab was built');
-      assert.ok(insides().length >= 2, 'a client host\'s driver runs');
+      assert.ok(mine.length >= 2, `the lab was built (${why()})`);
+      assert.ok(insides().length >= 2, `a client host's driver runs (${why()})`);
       const all = descendants(child.pid!);
       // The run process is the outer command's child (unshare -n execs node in place); the
       // drivers are below it, so it comes first in the walk.
