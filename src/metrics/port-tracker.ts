@@ -25,11 +25,26 @@ export interface PortSummary {
   peakInUse: number;
 }
 
+/** One local address's ports, laid out as the engine's shared table (src/engine/port-table.ts). */
+interface AddressPorts {
+  /** Last use of each port, run time in ms (NaN: never). */
+  readonly lastUse: Float64Array;
+  /** Connections each port carried. */
+  readonly uses: Int32Array;
+  readonly held: HeldWindow;
+}
+
+function newAddressPorts(): AddressPorts {
+  return { lastUse: new Float64Array(65536).fill(NaN), uses: new Int32Array(65536), held: newHeldWindow() };
+}
+
 export class PortTracker {
-  // Keyed by local address and port: with several source addresses, port 40000 on 127.0.0.2
-  // and on 127.0.0.3 are two different ports to the kernel (two 4-tuples).
-  private readonly lastUse = new Map<string, number>();
-  private readonly useCount = new Map<string, number>();
+  // Per local address: with several source addresses, port 40000 on 127.0.0.2 and on 127.0.0.3
+  // are two different ports to the kernel (two 4-tuples). Indexed by port in typed arrays, as
+  // the engine's table is: a Map keyed by "address|port" cost a string and four lookups per
+  // connection on the thread that also runs undici.
+  private readonly addresses = new Map<string, AddressPorts>();
+  private distinct = 0;
   private reusedPorts = 0;
   private reuses = 0;
   private minInterval = Infinity;
@@ -40,29 +55,26 @@ export class PortTracker {
   private readonly absorbed = { distinct: 0, reused: 0 };
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
-  /** Ports held (given out in the last 60 s), per local address: each has its own port space. */
-  private readonly held = new Map<string, HeldWindow>();
 
   /** A connection got local `address`:`port` at run time `tMs`; returns the ports now held on that address. */
   opened(port: number, tMs: number, address = ''): number {
-    const key = `${address}|${port}`;
-    const previous = this.lastUse.get(key);
-    let window = this.held.get(address);
-    if (window === undefined) {
-      window = newHeldWindow();
-      this.held.set(address, window);
+    let ports = this.addresses.get(address);
+    if (ports === undefined) {
+      ports = newAddressPorts();
+      this.addresses.set(address, ports);
     }
-    const held = window.opened(previous ?? NaN, tMs);
-    if (previous !== undefined) {
+    const previous = ports.lastUse[port]!;
+    ports.lastUse[port] = tMs;
+    const held = ports.held.opened(previous, tMs);
+    if (!Number.isNaN(previous)) {
       const interval = tMs - previous;
       this.reuses++;
       if (interval < this.minInterval) this.minInterval = interval;
       this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
     }
-    const count = (this.useCount.get(key) ?? 0) + 1;
-    this.useCount.set(key, count);
-    if (count === 2) this.reusedPorts++;
-    this.lastUse.set(key, tMs);
+    const count = ++ports.uses[port]!;
+    if (count === 1) this.distinct++;
+    else if (count === 2) this.reusedPorts++;
     this.inUse++;
     if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
     return held;
@@ -112,7 +124,7 @@ export class PortTracker {
   summary(): PortSummary {
     const h = this.reuseIntervals;
     return {
-      distinct: this.lastUse.size + this.absorbed.distinct,
+      distinct: this.distinct + this.absorbed.distinct,
       reused: this.reusedPorts + this.absorbed.reused,
       reuses: this.reuses,
       minReuseIntervalMs: this.reuses > 0 ? roundMs(this.minInterval) : null,
