@@ -137,15 +137,10 @@ function usageError(message: string, knownOptions: string[], command: string | u
 }
 
 const cli = yargs(args);
-// Registered in LOADERS' order: the order `twstorm --help` lists them in. Registered without
-// their handlers, which run below once yargs has parsed and validated the command line: yargs
-// renders the command's whole help right after it starts a handler (cacheHelpMessage, for a
-// failure it would print with the help), and laying it out measures every line with
-// string-width (ICU's grapheme segmenter): ~45 ms of CPU per command, for a help text that
-// twstorm's one-line errors never print.
-for (const command of loaded.values()) cli.command({ ...command, handler: undefined } as unknown as Command);
+// Registered in LOADERS' order: the order `twstorm --help` lists them in.
+for (const command of loaded.values()) cli.command(command);
 try {
-  const argv = await cli
+  await cli
     .scriptName('twstorm')
     .version(VERSION)
     .completion('completion', 'Print a shell completion script (bash, zsh): twstorm completion >> ~/.bashrc')
@@ -165,9 +160,6 @@ try {
     // Help is laid out for 100 columns at most; examples are kept short enough for 80.
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .parseAsync();
-  // --help, --version and `completion` were answered by yargs itself (it exits after them).
-  const command = loaded.get(String(argv._[0]));
-  await command?.handler(argv);
 } catch (err) {
   await fail(err);
 }
