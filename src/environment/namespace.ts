@@ -16,11 +16,20 @@ export interface NamespaceProbe {
   reason: string;
 }
 
+let probed: NamespaceProbe | undefined;
+
 /**
  * As root `unshare -n` is enough; otherwise `unshare -rn` first makes a user namespace in which
  * we are root (needs unprivileged user namespaces, on by default on most distributions).
+ * Checked once per process: a `twstorm run` asked twice (choosing the isolation, then the
+ * preflight facts), each time starting unshare and ip.
  */
 export function probeNamespace(): NamespaceProbe {
+  probed ??= probeOnce();
+  return probed;
+}
+
+function probeOnce(): NamespaceProbe {
   const root = process.getuid?.() === 0;
   const flags = root ? ['-n'] : ['-r', '-n'];
   const how = root ? 'unshare -n (root)' : 'unshare -rn (unprivileged user namespace)';
