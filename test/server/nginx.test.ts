@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { runInNetns } from '../helpers/netns.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
@@ -99,6 +99,14 @@ describe('nginx as the user\'s server', () => {
       await until('nginx to be gone', () => (pidsWith(mark).length === 0 && pids.every(ended) ? true : undefined), 10_000);
       // Gone, or a zombie waiting for the host's init to reap it (it holds no socket).
       for (const pid of pids) assert.ok(['gone', 'Z'].includes(processState(pid)), `pid ${pid} is ${processState(pid)}`);
+      // The run process outlives the CLI long enough to write its partial result (its
+      // parent-death signal is SIGTERM): wait for it, or the cleanup below races its write
+      // (ENOTEMPTY from rm, seen once in a full suite run).
+      const files = await until('the partial result', () => {
+        const names = readdirSync(out);
+        return names.some((n) => n.endsWith('.json')) && !names.some((n) => n.endsWith('.partial')) ? names : undefined;
+      }, 10_000);
+      assert.ok(files.some((n) => n.endsWith('.json')), files.join(', '));
     } finally {
       try {
         process.kill(-child.pid!, 'SIGKILL');
