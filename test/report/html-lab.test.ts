@@ -71,8 +71,12 @@ describe('HTML report of a routed-lab run', () => {
     }
     assert.ok(text.includes(`SNAT to 2 address(es) (${lab.router.nat!.pool.join(', ')}) × ports 40000–40999: 2,000 tuples per destination`));
     assert.ok(text.includes(`${int(lab.router.conntrack.peakEntries)} entries, ${int(lab.router.conntrack.peakTimeWait)} in TIME_WAIT`));
-    assert.equal(lab.router.conntrack.peakTimeWait, 450, 'every connection of the three hosts left a TIME_WAIT entry in the router');
     const server = lab.hosts.find((h) => h.role === 'server')!;
+    // What to tell the two known causes apart by, should this fall short again (435 once, in a
+    // full suite run; not reproduced since): entries still closing at the last sample (the final
+    // ACKs not yet across the router), or entries an RST moved to CLOSE (TcpOutRsts).
+    const seen = JSON.stringify({ lastSamples: lab.router.conntrack.samples.slice(-2).map((s) => s.states), serverOutRsts: server.kernel!['TcpOutRsts'] });
+    assert.equal(lab.router.conntrack.peakTimeWait, 450, `every connection of the three hosts left a TIME_WAIT entry in the router (${seen})`);
     assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
     assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
     // One clock for the whole page: client1's series are moved onto the run's clock, on which the
