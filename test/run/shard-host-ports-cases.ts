@@ -1,8 +1,8 @@
 // Helper run inside a fresh network namespace by shard-host-ports.test.ts (the namespace plays
 // "the host" that several shard processes share):
 //   unshare -n node shard-host-ports-cases.js <N> <outDir> <scenario.yaml>
-// The "host" gets a 600-port range and tcp_tw_reuse=0 (written here, in the test's own
-// namespace: under --isolation host twstorm writes none). ONE `twstorm serve`, then N copies of
+// The "host" gets a 600-port range, tcp_tw_reuse=0 and tcp_rfc1337=1 (written here, in the
+// test's own namespace: under --isolation host twstorm writes none). ONE `twstorm serve`, then N copies of
 // the scenario against it as parallel processes (`--isolation host --set target=… --shard i/N`;
 // N = 1: one run of the whole). Prints one JSON line: each run's exit and output, and the
 // local ports of every client TIME_WAIT socket the kernel lists (ss) afterwards.
@@ -22,6 +22,10 @@ const count = Number(countText);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '40000 40599');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
+// And tcp_rfc1337=1: on a busy machine a slow server's late ACK can draw an RST that ends a
+// client TIME_WAIT early (docs/faults.md) and frees its port for another connection — the likely
+// cause of the one failure seen, a 200-port slice that made 215 connections.
+writeFileSync('/proc/sys/net/ipv4/tcp_rfc1337', '1');
 
 // Readiness is the banner naming the port. A port the kernel picked would come from the range
 // the shards split: give the listener one outside it, from the low ports.
