@@ -5,6 +5,8 @@
 // on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
 // Counters live in shared memory, so the server child answers `stats` at any moment without
 // asking the threads.
+// Why one file of ~450 lines: as client-worker.ts, the accept/read/write/close state machine and
+// its slot arrays are one hot loop that reads top to bottom; set-up lives in server-engine.ts.
 import os from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
