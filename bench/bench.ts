@@ -55,6 +55,10 @@ const want = (section: string): boolean => ONLY === null || ONLY.includes(sectio
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** Where the bench's twstorm runs write their results: a directory of its own, removed at exit. */
+const RUN_OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-runs-'));
+process.on('exit', () => fs.rmSync(RUN_OUT, { recursive: true, force: true }));
+
 const probe = probeNamespace();
 if (!probe.ok) {
   process.stderr.write(`bench: needs a network namespace: ${probe.reason}\n`);
@@ -99,7 +103,7 @@ async function twstormRun(mode: Mode): Promise<{ rate: number; cpu: number }> {
   const { stdout } = await run(
     process.execPath,
     [
-      BIN, 'run', SCENARIO[mode], '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+      BIN, 'run', SCENARIO[mode], '--json', '--out', RUN_OUT, '--isolation', 'netns',
       '--set', `connections=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'tail=100ms', '--set', 'matrix={}',
       '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535',
       '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
@@ -212,7 +216,7 @@ if (!('skipped' in c) && process.env['BENCH_SKIP_EXHAUSTION'] !== '1' && want('e
     const { stdout } = await run(
       process.execPath,
       [
-        BIN, 'run', 'port-exhaustion', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        BIN, 'run', 'port-exhaustion', '--json', '--out', RUN_OUT, '--isolation', 'netns',
         '--set', `connections=${range + 2 * CPUS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'duration=5m', '--set', 'tail=100ms', '--set', 'matrix={}',
         '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=32768 60999',
       ],
@@ -239,7 +243,7 @@ if (want('http')) {
     const { stdout } = await run(
       process.execPath,
       [
-        BIN, 'run', 'http-keepalive', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        BIN, 'run', 'http-keepalive', '--json', '--out', RUN_OUT, '--isolation', 'netns',
         '--set', 'http.client=raw', '--set', `http.requests=${WRK_SECONDS * 1_000_000}`, '--set', `duration=${WRK_SECONDS}s`, '--set', `concurrency=${CONCURRENCY}`,
         '--set', 'tail=100ms', '--set', 'matrix={}',
         '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535', '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
@@ -268,7 +272,7 @@ if (want('http')) {
       const { stdout } = await run(
         process.execPath,
         [
-          BIN, 'run', 'nginx-connection-close', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+          BIN, 'run', 'nginx-connection-close', '--json', '--out', RUN_OUT, '--isolation', 'netns',
           '--set', 'http.client=raw', '--set', `http.requests=${WRK_SECONDS * 1_000_000}`, '--set', `concurrency=${CONCURRENCY}`,
           '--set', `duration=${WRK_SECONDS}s`, '--set', 'tail=100ms', '--set', 'matrix={}',
           '--set', `server.command=nginx -p "$TWSTORM_SERVER_DIR" -c "${NGINX_CONF}" -e stderr`,
@@ -296,7 +300,7 @@ if (want('undici')) {
     const { stdout } = await run(
       process.execPath,
       [
-        BIN, 'run', 'http-client-reset', '--json', '--out', path.join(os.tmpdir(), 'twstorm-bench'), '--isolation', 'netns',
+        BIN, 'run', 'http-client-reset', '--json', '--out', RUN_OUT, '--isolation', 'netns',
         '--set', `http.requests=${UNDICI_REQUESTS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'duration=2m', '--set', 'tail=100ms', ...sets,
       ],
       { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
