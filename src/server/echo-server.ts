@@ -116,7 +116,12 @@ export function createNetEchoServer(config: EchoServerConfig): BundledServer {
         // Counted only when this FIN goes first (active close: TIME_WAIT lands here), the
         // same meaning as the HTTP server's count; a FIN answering the client's is not.
         if (!peerEnded) stats.closedFin++;
-        socket.end();
+        // Closing first after the whole request and no more: close once the FIN is out rather
+        // than wait for the client's, as the engine server does (src/engine/server-worker.ts:
+        // nginx's rule, nothing unread so no RST); the kernel finishes the close. A client that
+        // sent more may still be sending: keep reading until its FIN (a lingering close).
+        if (!peerEnded && receivedBytes === config.requestBytes) socket.end(() => socket.destroy());
+        else socket.end();
       }
     };
 

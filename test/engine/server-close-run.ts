@@ -1,5 +1,6 @@
-// Run inside a fresh namespace by server-close.test.ts: the engine echo server closing first
-// (FIN, no delay), served to two hand-made `net` clients that keep their side open so the
+// Run inside a fresh namespace by server-close.test.ts: the bundled echo server closing first
+// (FIN, no delay) — the engine's (`native`, the default) or Node's (`net`, the fallback) —
+// served to two hand-made `net` clients that keep their side open so the
 // server's close can be watched. One sends its 64-byte request and nothing more; the other sends
 // 10 bytes more than its request, then 5 late bytes once the response is in. Prints, per client,
 // what the server holds and what the kernel shows for the server's port.
@@ -7,25 +8,24 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEngineEchoServer } from '../../src/engine/server-engine.js';
+import { createNetEchoServer } from '../../src/server/echo-server.js';
 
 const PORT = 7000;
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
-const server = createEngineEchoServer(
-  {
-    host: '127.0.0.1',
-    port: PORT,
-    ports: 1,
-    backlog: 128,
-    reuseAddr: true,
-    reusePort: false,
-    listeners: 1,
-    requestBytes: 64,
-    responseBytes: 64,
-    close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 },
-    idleTimeoutMs: 10_000,
-  },
-  1,
-);
+const config = {
+  host: '127.0.0.1',
+  port: PORT,
+  ports: 1,
+  backlog: 128,
+  reuseAddr: true,
+  reusePort: false,
+  listeners: 1,
+  requestBytes: 64,
+  responseBytes: 64,
+  close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 },
+  idleTimeoutMs: 10_000,
+} as const;
+const server = process.argv[2] === 'net' ? createNetEchoServer(config) : createEngineEchoServer(config, 1);
 await server.listen();
 
 /** The server side's TCP states on PORT toward one client port, from ss (iproute2): an independent view of the kernel. */

@@ -1,6 +1,7 @@
-// How the engine echo server closes first: close() at once when it has read the whole request and
-// nothing more (as nginx does, and the bench's C server), a lingering close (shutdown, read until
-// the client's FIN) when the client sent more, so late bytes cannot turn its FIN into an RST.
+// How the bundled echo server closes first, on either engine: close() at once when it has read
+// the whole request and nothing more (as nginx does, and the bench's C server), a lingering close
+// (shutdown, read until the client's FIN) when the client sent more, so late bytes cannot turn
+// its FIN into an RST.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -14,21 +15,23 @@ interface Seen {
   afterClose: { open: number; states: string[] };
 }
 
-describe('engine server, server closes first', () => {
-  it('closes at once after a whole request, lingers after a longer one, and TIME_WAIT lands on the server either way', async () => {
-    const r = await runNodeInNetns<{ exact: Seen; more: Seen; stats: { closedFin: number; errors: Record<string, number> } }>(RUN);
-    // The whole request and no more: the descriptor is gone as soon as the response is out, and
-    // the kernel finishes the close alone (an orphan in FIN_WAIT2 while the client holds its side).
-    assert.deepEqual(r.exact.afterResponse, { received: 64, ended: true, open: 0, states: ['FIN-WAIT-2'] });
-    // More than the request: the server keeps the socket (half-closed) and reads on.
-    assert.deepEqual(r.more.afterResponse, { received: 64, ended: true, open: 1, states: ['FIN-WAIT-2'] });
-    // Late bytes were read and dropped, not answered with an RST; both closes end in TIME_WAIT
-    // on the server's side (it sent the first FIN).
-    assert.equal(r.exact.error, null);
-    assert.equal(r.more.error, null);
-    assert.deepEqual(r.exact.afterClose, { open: 0, states: ['TIME-WAIT'] });
-    assert.deepEqual(r.more.afterClose, { open: 0, states: ['TIME-WAIT'] });
-    assert.equal(r.stats.closedFin, 2);
-    assert.deepEqual(r.stats.errors, {});
-  });
+describe('bundled echo server, server closes first', () => {
+  for (const engine of ['native', 'net'] as const) {
+    it(`${engine}: closes at once after a whole request, lingers after a longer one, and TIME_WAIT lands on the server either way`, async () => {
+      const r = await runNodeInNetns<{ exact: Seen; more: Seen; stats: { closedFin: number; errors: Record<string, number> } }>(RUN, [engine]);
+      // The whole request and no more: the descriptor is gone as soon as the response is out, and
+      // the kernel finishes the close alone (an orphan in FIN_WAIT2 while the client holds its side).
+      assert.deepEqual(r.exact.afterResponse, { received: 64, ended: true, open: 0, states: ['FIN-WAIT-2'] });
+      // More than the request: the server keeps the socket (half-closed) and reads on.
+      assert.deepEqual(r.more.afterResponse, { received: 64, ended: true, open: 1, states: ['FIN-WAIT-2'] });
+      // Late bytes were read and dropped, not answered with an RST; both closes end in TIME_WAIT
+      // on the server's side (it sent the first FIN).
+      assert.equal(r.exact.error, null);
+      assert.equal(r.more.error, null);
+      assert.deepEqual(r.exact.afterClose, { open: 0, states: ['TIME-WAIT'] });
+      assert.deepEqual(r.more.afterClose, { open: 0, states: ['TIME-WAIT'] });
+      assert.equal(r.stats.closedFin, 2);
+      assert.deepEqual(r.stats.errors, {});
+    });
+  }
 });
