@@ -23,7 +23,6 @@ export interface ProgressFigures {
   errors: Array<[code: string, count: number]>;
 }
 
-
 /** 75 s → "1m15s", 9.5 s → "10s". */
 export function formatSeconds(ms: number): string {
   const s = Math.max(0, Math.ceil(ms / 1000));
