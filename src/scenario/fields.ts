@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { DURATION_PATTERN, formatDuration, tryParseDuration } from './duration.js';
 import * as L from './limits.js';
+import { int } from '../util/format.js';
 
 /** Every integer has a ceiling (limits.ts): a number is a loop bound, a buffer size or a count. */
 export function integer(min: number, max: number) {
@@ -13,7 +14,7 @@ export function integer(min: number, max: number) {
 
 /** Separators for the big ceilings only: "1,000,000,000" reads, "65,535" for a port does not. */
 export function big(n: number): string {
-  return n >= 1_000_000 ? n.toLocaleString('en-US') : String(n);
+  return n >= 1_000_000 ? int(n) : String(n);
 }
 
 export function text(max: number, what = 'a string') {

@@ -1,6 +1,7 @@
 // The data a chart needs, computed in Node and embedded in the page as JSON: the browser side
 // only draws. Every series carries its own colour AND dash pattern, so lines stay apart when
 // printed in grey or seen without colour.
+import { int } from '../../util/format.js';
 
 export interface LineStyle {
   color: string;
@@ -222,7 +223,7 @@ export function downsampleForDrawing(spec: ChartSpec, buckets = DRAW_BUCKETS): C
     }),
     notes: [
       ...spec.notes,
-      `Drawn from ${keep.length.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} points: in each of ${buckets.toLocaleString('en-US')} slices of the time axis the lowest and highest value of every line is kept, so no spike or dip is lost; the result JSON holds every point.`,
+      `Drawn from ${int(keep.length)} of ${int(n)} points: in each of ${int(buckets)} slices of the time axis the lowest and highest value of every line is kept, so no spike or dip is lost; the result JSON holds every point.`,
     ],
   };
 }
