@@ -14,7 +14,6 @@ import {
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
-  EPOLLERR,
   EPOLLET,
   EPOLLIN,
   EPOLLOUT,
@@ -432,18 +431,6 @@ for (;;) {
       continue;
     }
     if (state[tag] === S_FREE) continue;
-    if (state[tag] === S_HALF_CLOSED && (bits & (EPOLLRDHUP | EPOLLERR)) === EPOLLRDHUP) {
-      // Our FIN is out (shutdown) and the client's has come in (EPOLLRDHUP; an RST would also
-      // set EPOLLERR): the kernel has already turned the socket into a TIME_WAIT entry
-      // (tcp_fin in FIN_WAIT2 → tcp_time_wait, the socket left in TCP_CLOSE), so close() sends
-      // nothing and no RST over unread bytes (__tcp_close goes straight to adjudge_to_death for
-      // TCP_CLOSE). The recv() that would return 0 is skipped: one syscall per connection when
-      // the server closes first. Bytes the client sent after its request are dropped unread, as
-      // the net server ignores them after its reply.
-      flags[tag]! |= F_PEER_ENDED;
-      destroy(tag);
-      continue;
-    }
     if ((bits & EPOLLOUT) !== 0 && flags[tag]! & F_REPLIED && sent[tag]! < responseOf(tag).length) {
       writeMore(tag, now);
       if (state[tag] === S_FREE) continue;
