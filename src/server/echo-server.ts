@@ -142,9 +142,12 @@ export function createNetEchoServer(config: EchoServerConfig): BundledServer {
     };
 
     socket.on('data', (chunk: Buffer) => {
-      if (replied) return;
-      if (receivedBytes < config.responseBytes) received.push(chunk);
+      // Counted after the reply too, as the engine server counts them: bytes beyond the request
+      // (before a delayed close) make closeNow() linger rather than close over unread data.
+      const before = receivedBytes;
       receivedBytes += chunk.length;
+      if (replied) return;
+      if (before < config.responseBytes) received.push(chunk);
       if (receivedBytes >= config.requestBytes) reply();
     });
     socket.on('end', () => {
