@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
-import { runShaped, type ShapePlan } from './load-shape.js';
+import { runShaped, type ShapePlan } from './shape/index.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
 import type { LoadOutcome } from './tcp-load.js';
 import { findErrno } from './undici-errors.js';

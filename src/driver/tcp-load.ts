@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
-import { runShaped, type ShapePlan, type StopReason } from './load-shape.js';
+import { runShaped, type ShapePlan, type StopReason } from './shape/index.js';
 import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
 import { engineAvailability, prewarmEngine, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';

@@ -7,7 +7,7 @@ import type { TcpExchangePlan } from '../driver/tcp-connection.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { ConnectFillData } from '../metrics/connect-fill.js';
 import type { PortTableBuffers } from './port-table.js';
-import type { Stage } from '../driver/load-shape.js';
+import type { Stage } from '../driver/shape/ramp.js';
 
 /** Int32 slots of the control buffer. */
 export const CTL_READY = 0;
@@ -58,7 +58,7 @@ export interface ClientThreadConfig {
   maxInFlight: number;
   /**
    * The whole run's shape, which every thread evaluates for itself each loop turn: a ramp
-   * (load-shape.ts, k6-style stages) from `totalConcurrency` (closed loop) or `totalRate` (open
+   * (driver/shape/ramp.ts, k6-style stages) from `totalConcurrency` (closed loop) or `totalRate` (open
    * loop). A thread takes its share of the closed loop's target, and the open loop's starts
    * number k·threads + thread.
    */

@@ -13,7 +13,7 @@ import { decodeHistogram } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
-import type { Stage } from '../driver/load-shape.js';
+import type { Stage } from '../driver/shape/ramp.js';
 import {
   CONTROL_BYTES,
   CTL_F64_START,

@@ -41,7 +41,7 @@ import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets, readU32
 import { encodeInt, encodeLinger, encodePortRange, encodeSockaddr, familyOf, PORT_RANGE_SIZE, SOCKADDR_STORAGE_SIZE } from '../sockets/structs.js';
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
-import { compileRamp, concurrencyAt, startTimeOf } from '../driver/load-shape.js';
+import { compileRamp, concurrencyAt, startTimeOf } from '../driver/shape/ramp.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
 import {

@@ -7,7 +7,7 @@ import type { Scenario } from '../scenario/index.js';
 import type { EnvironmentInfo } from '../environment/info.js';
 import type { ServerStats } from '../server/stats.js';
 import type { RestartOutcome } from '../server/restart.js';
-import type { StopReason as LoadStopReason } from '../driver/load-shape.js';
+import type { StopReason as LoadStopReason } from '../driver/shape/index.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { PortSummary } from '../metrics/port-tracker.js';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { Backoff } from '../../src/driver/backoff.js';
 import { endpointPicker } from '../../src/driver/endpoints.js';
 import {
-  closedLoop,
+  constantClosedLoop,
+  rampingClosedLoop,
   compileRamp,
   concurrencyAt,
   openLoop,
@@ -15,7 +16,7 @@ import {
   targetAt,
   timeConcurrencyReaches,
   type Launch,
-} from '../../src/driver/load-shape.js';
+} from '../../src/driver/shape/index.js';
 import { runClock, sleep } from '../../src/util/clock.js';
 import { performance } from 'node:perf_hooks';
 
@@ -71,9 +72,17 @@ describe('load shapes', () => {
       inFlight--;
       return { ok: true };
     };
-    const started = await closedLoop(5, { count: 40, deadlineMs: clock() + 10_000, signal: new AbortController().signal }, clock, launch);
+    const started = await constantClosedLoop(5, { count: 40, deadlineMs: clock() + 10_000, signal: new AbortController().signal }, clock, launch);
     assert.equal(started, 40);
     assert.equal(peak, 5);
+  });
+
+  it('closed loop: workers back off together while connects fail for want of ports', async () => {
+    // Every connect fails with EADDRNOTAVAIL at once; without the shared back-off the four
+    // workers would spin through all 100,000 starts within the deadline.
+    const launch: Launch = async () => ({ ok: false, code: 'EADDRNOTAVAIL', phase: 'connect' });
+    const started = await constantClosedLoop(4, { count: 100_000, deadlineMs: clock() + 300, signal: new AbortController().signal }, clock, launch);
+    assert.ok(started > 4 && started < 200, `${started} starts in 300 ms of failures`);
   });
 
   it('open loop: starts on schedule and passes each start its intended time', async () => {
@@ -194,7 +203,7 @@ describe('ramp schedule (stages)', () => {
       inFlight--;
       return { ok: true };
     };
-    const started = await closedLoop(1, { count: 200, deadlineMs: rampClock() + 10_000, signal: new AbortController().signal }, rampClock, launch, stages);
+    const started = await rampingClosedLoop(1, { count: 200, deadlineMs: rampClock() + 10_000, signal: new AbortController().signal }, rampClock, launch, stages);
     assert.equal(started, 200);
     const ramp = compileRamp(1, stages);
     // The loop reads the clock just before launching, so the ramp at that moment bounds what it started.
