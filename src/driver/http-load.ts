@@ -48,36 +48,38 @@ function trackingConnector(
   return (options, callback) => {
     const startMs = clock();
     stats.recordAttempt(startMs);
+    let established: net.Socket | null = null;
+    // One 'close' listener per connection does all the accounting (listeners are a
+    // per-connection cost). undici destroys a socket it is done with by passing an
+    // InformationalError (code UND_ERR_INFO), so Node's `hadError` is true for every close;
+    // the error it was destroyed with (`errored`) is a failure only when it carries an errno.
+    const closed = (sock: net.Socket): void => {
+      live.delete(sock);
+      if (established === null) return;
+      stats.ports.released();
+      stats.bytesSent += established.bytesWritten;
+      stats.bytesReceived += established.bytesRead;
+      if (!findErrno(established.errored)) stats.recordCompleted(clock());
+    };
     // undici's connector returns the socket it made (its type says void); it is kept so an
     // interrupt can cut connects still in progress.
-    const socket = connect(options, (err, established) => {
+    const socket = connect(options, (err, sock) => {
       const now = clock();
-      if (err !== null || established === null) {
+      if (err !== null || sock === null) {
         const failure = err ?? new Error('undici connector returned no socket');
         connectErrors.add(failure);
         stats.recordFailed(now);
         callback(failure, null);
         return;
       }
-      stats.recordEstablished(now, (now - startMs) * 1000, established.localPort ?? 0, established.localAddress ?? '');
-      // undici destroys a socket it is done with by passing an InformationalError (code
-      // UND_ERR_INFO), so Node's `hadError` is true for every close; only an errno is a failure.
-      let failed = false;
-      established.on('error', (socketErr: unknown) => {
-        if (findErrno(socketErr)) failed = true;
-      });
-      // (`live` forgets the socket in the listener below: the same socket object.)
-      established.once('close', () => {
-        stats.ports.released();
-        stats.bytesSent += established.bytesWritten;
-        stats.bytesReceived += established.bytesRead;
-        if (!failed) stats.recordCompleted(clock());
-      });
-      callback(null, established);
+      established = sock;
+      stats.recordEstablished(now, (now - startMs) * 1000, sock.localPort ?? 0, sock.localAddress ?? '');
+      if (sock !== socket) sock.once('close', () => closed(sock));
+      callback(null, sock);
     }) as unknown as net.Socket | undefined;
     if (socket) {
       live.add(socket);
-      socket.once('close', () => live.delete(socket));
+      socket.once('close', () => closed(socket));
     }
   };
 }
