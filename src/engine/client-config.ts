@@ -6,7 +6,8 @@ import type { EndpointPlan } from '../driver/endpoints.js';
 import type { TcpExchangePlan } from '../driver/tcp-connection.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import type { ConnectFillData } from '../metrics/connect-fill.js';
-import type { PortTableBuffers } from './port-table.js';
+import type { PortTableBuffers } from '../metrics/port-table.js';
+import type { ThreadPortFigures } from '../metrics/port-tracker.js';
 import type { Stage } from '../driver/shape/ramp.js';
 
 /** Int32 slots of the control buffer. */
@@ -90,7 +91,7 @@ export interface ClientThreadReport {
   /** connect() time against ports held, by port parity (cells that add exactly). */
   connectFill: ConnectFillData;
   series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
-  ports: { reuses: number; minReuseIntervalMs: number; peakInUse: number; exhaustedAtMs: number | null };
+  ports: ThreadPortFigures;
   /** Loop turns, and the share of wall time spent outside epoll_wait (this thread's busy time). */
   loop: { turns: number; busyMs: number; wallMs: number };
 }

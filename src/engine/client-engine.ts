@@ -31,7 +31,7 @@ import {
   type ClientThreadConfig,
   type ClientThreadReport,
 } from './client-config.js';
-import { countPorts, newPortTable } from './port-table.js';
+import { countPorts, newPortTable } from '../metrics/port-table.js';
 import { CloserPool } from './linger-closers.js';
 import { entryUrl } from '../paths.js';
 
@@ -129,7 +129,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const ctlF64 = new Float64Array(control);
   const live = new SharedArrayBuffer(threads * LIVE_WIDTH * 8);
   const liveView = new Float64Array(live);
-  const portTable = newPortTable(plan.endpoints.sourceAddresses.length);
+  const portTable = newPortTable(Math.max(1, plan.endpoints.sourceAddresses.length));
   const closers = plan.connection.mode === 'linger' ? new CloserPool(Math.min(4, Math.max(1, plan.concurrency))) : null;
   // The run clock's origin, for the threads' own clocks (same timeOrigin + now() instant).
   const epochMs = performance.timeOrigin + performance.now() - clock();

@@ -44,6 +44,7 @@ import { Backoff } from '../driver/backoff.js';
 import { compileRamp, concurrencyAt, startTimeOf } from '../driver/shape/ramp.js';
 import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
+import { PortTracker } from '../metrics/port-tracker.js';
 import {
   CTL_F64_START,
   CTL_GO,
@@ -60,7 +61,6 @@ import {
   type ClientThreadConfig,
   type ClientThreadReport,
 } from './client-config.js';
-import { PortTableView } from './port-table.js';
 import { CloserQueue } from './linger-closers.js';
 import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 
@@ -77,8 +77,7 @@ const { layout } = cfg;
 
 const conn = cfg.connection;
 const plan = cfg.endpoints;
-const stats = new LoadStats(cfg.sampleMs, 'connect-call');
-const ports = new PortTableView(cfg.ports);
+const stats = new LoadStats(cfg.sampleMs, 'connect-call', new PortTracker(cfg.ports));
 const closer = cfg.closer ? new CloserQueue(cfg.closer) : null;
 const backoff = new Backoff();
 const ctl = new Int32Array(cfg.control, 0, 4);
@@ -296,9 +295,8 @@ function connected(slot: number, now: number): void {
   stats.established++;
   stats.connect.recordValue(us(now - intended[slot]!));
   stats.series.add('established', now);
-  const interval = ports.opened(addressSlot[slot]!, port, now);
-  if (interval >= 0) stats.ports.reuseIntervals.recordValue(us(interval));
-  if (port > 0) stats.connectFill.record(now, port, ports.lastHeld, connectCallUs[slot]!);
+  const held = stats.ports.openedAt(addressSlot[slot]!, port, now);
+  if (port > 0) stats.connectFill.record(now, port, held, connectCallUs[slot]!);
   deadline[slot] = now + conn.idleTimeoutMs + conn.readDelayMs;
   setTimer(deadline[slot]!);
   phaseOf[slot] = P_WRITE;
@@ -510,7 +508,7 @@ function destroy(slot: number, now: number): void {
 function finish(slot: number, now: number): void {
   if (closeStart[slot]! >= 0) stats.close.recordValue(us(now - closeStart[slot]!));
   if (established[slot]) {
-    ports.released();
+    stats.ports.released();
     // What the server sent that never arrived: an RST (ours or the server's) threw it away.
     if (received[slot]! < responseBytes) stats.bytesLost += responseBytes - received[slot]!;
   }
@@ -701,7 +699,6 @@ raw.close(epfd);
 publish();
 const wallMs = performance.now() - wallStart;
 
-const summary = stats.ports.summary();
 const report: ClientThreadReport = {
   thread: cfg.thread,
   attempted: stats.attempted,
@@ -716,7 +713,7 @@ const report: ClientThreadReport = {
   histograms: stats.encodedHistograms(),
   connectFill: stats.connectFill.toJSON(),
   series: stats.series.toJSON(),
-  ports: { reuses: ports.reuses, minReuseIntervalMs: ports.minIntervalMs, peakInUse: ports.peakInUse, exhaustedAtMs: summary.exhaustedAtMs },
+  ports: stats.ports.threadFigures(),
   loop: { turns, busyMs: Math.round(wallMs + busyMs), wallMs: Math.round(wallMs) },
 };
 parentPort!.postMessage(report);

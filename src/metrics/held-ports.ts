@@ -65,10 +65,3 @@ export class HeldWindow {
     return held;
   }
 }
-
-/** A window on its own memory (one thread, or the `net` driver). */
-export function newHeldWindow(): HeldWindow {
-  const cells = new Int32Array(HELD_WINDOW_INTS);
-  HeldWindow.init(cells);
-  return new HeldWindow(cells);
-}

@@ -35,13 +35,17 @@ export class LoadStats {
   readonly close: Histogram = newHistogram();
   /** SO_LINGER n closes: how long close() blocked its (worker) thread, in microseconds. */
   readonly lingerBlocked: Histogram = newHistogram();
-  readonly ports = new PortTracker();
+  readonly ports: PortTracker;
   readonly series: IntervalSeries;
   /** connect() latency against ports held, by the local port's parity (the port-scan cliff). */
   readonly connectFill: ConnectFill;
 
-  /** `measure`: what the driver's connect latency is (connect-fill.ts); the `net` driver's is 'established'. */
-  constructor(intervalMs: number, measure: ConnectMeasure = 'established') {
+  /**
+   * `measure`: what the driver's connect latency is (connect-fill.ts); the `net` driver's is
+   * 'established'. `ports`: an engine thread's tracker on the port table its threads share.
+   */
+  constructor(intervalMs: number, measure: ConnectMeasure = 'established', ports: PortTracker = new PortTracker()) {
+    this.ports = ports;
     this.series = new IntervalSeries(intervalMs);
     this.connectFill = new ConnectFill(intervalMs, measure);
   }

@@ -5,7 +5,7 @@
 // kernel allowed.
 import { newHistogram, type Histogram } from './histograms.js';
 import { roundMs } from '../util/round.js';
-import { newHeldWindow, type HeldWindow } from './held-ports.js';
+import { countPorts, newPortTable, PortTableView, type PortTableBuffers } from './port-table.js';
 
 /** Linux's TCP_TIMEWAIT_LEN (include/net/tcp.h), fixed at 60 s, in the intervals' microseconds. */
 const TIME_WAIT_US = 60_000_000;
@@ -25,64 +25,56 @@ export interface PortSummary {
   peakInUse: number;
 }
 
-/** One local address's ports, laid out as the engine's shared table (src/engine/port-table.ts). */
-interface AddressPorts {
-  /** Last use of each port, run time in ms (NaN: never). */
-  readonly lastUse: Float64Array;
-  /** Connections each port carried. */
-  readonly uses: Int32Array;
-  readonly held: HeldWindow;
+/** What one engine thread's tracker hands the run's tracker (absorb()); the table itself is shared. */
+export interface ThreadPortFigures {
+  reuses: number;
+  minReuseIntervalMs: number;
+  peakInUse: number;
+  exhaustedAtMs: number | null;
 }
 
-function newAddressPorts(): AddressPorts {
-  return { lastUse: new Float64Array(65536).fill(NaN), uses: new Int32Array(65536), held: newHeldWindow() };
-}
-
+/**
+ * The port table (port-table.ts) with what is read from it: reuse intervals, the first
+ * exhaustion, the summary. The undici and `net` drivers key ports by source address on the
+ * tracker's own table; an engine thread passes the table its threads share and the address slot.
+ */
 export class PortTracker {
-  // Per local address: with several source addresses, port 40000 on 127.0.0.2 and on 127.0.0.3
-  // are two different ports to the kernel (two 4-tuples). Indexed by port in typed arrays, as
-  // the engine's table is: a Map keyed by "address|port" cost a string and four lookups per
-  // connection on the thread that also runs undici.
-  private readonly addresses = new Map<string, AddressPorts>();
-  private distinct = 0;
-  private reusedPorts = 0;
-  private reuses = 0;
-  private minInterval = Infinity;
-  private inUse = 0;
-  private peakInUse = 0;
+  private readonly table: PortTableBuffers;
+  private readonly view: PortTableView;
+  private readonly slots = new Map<string, number>();
   private exhaustedAt: number | null = null;
-  /** Totals from engine threads, which track ports on shared typed arrays (src/engine/port-table.ts). */
-  private readonly absorbed = { distinct: 0, reused: 0 };
+  /** Figures from engine threads, which track ports on the table they share (absorb()). */
+  private readonly absorbed = { distinct: 0, reused: 0, reuses: 0, minInterval: Infinity, peakInUse: 0 };
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
 
+  /** `table`: the engine threads' shared table; none: a table of this tracker's own. */
+  constructor(table?: PortTableBuffers) {
+    this.table = table ?? newPortTable(0, false);
+    this.view = new PortTableView(this.table);
+  }
+
   /** A connection got local `address`:`port` at run time `tMs`; returns the ports now held on that address. */
   opened(port: number, tMs: number, address = ''): number {
-    let ports = this.addresses.get(address);
-    if (ports === undefined) {
-      ports = newAddressPorts();
-      this.addresses.set(address, ports);
+    let slot = this.slots.get(address);
+    if (slot === undefined) {
+      // 64 KB per address and port (last use, use count): allocated as each address shows up.
+      slot = this.view.addSlot();
+      this.slots.set(address, slot);
     }
-    const previous = ports.lastUse[port]!;
-    ports.lastUse[port] = tMs;
-    const held = ports.held.opened(previous, tMs);
-    if (!Number.isNaN(previous)) {
-      const interval = tMs - previous;
-      this.reuses++;
-      if (interval < this.minInterval) this.minInterval = interval;
-      this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
-    }
-    const count = ++ports.uses[port]!;
-    if (count === 1) this.distinct++;
-    else if (count === 2) this.reusedPorts++;
-    this.inUse++;
-    if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
-    return held;
+    return this.openedAt(slot, port, tMs);
+  }
+
+  /** The same, by address slot of the table (engine threads: the plan's source address index). */
+  openedAt(slot: number, port: number, tMs: number): number {
+    const interval = this.view.opened(slot, port, tMs);
+    if (interval >= 0) this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
+    return this.view.lastHeld;
   }
 
   /** The connection on a port was closed by the application (the port may still sit in TIME_WAIT). */
   released(): void {
-    if (this.inUse > 0) this.inUse--;
+    this.view.released();
   }
 
   /**
@@ -111,26 +103,37 @@ export class PortTracker {
     if (this.exhaustedAt === null) this.exhaustedAt = tMs;
   }
 
-  /** Adds an engine's port figures (its reuse intervals are added to reuseIntervals by the caller). */
-  absorb(part: { distinct: number; reused: number; reuses: number; minReuseIntervalMs: number; peakInUse: number; exhaustedAtMs: number | null }): void {
+  /** What this (engine thread's) tracker saw, for the run's tracker to absorb(). */
+  threadFigures(): ThreadPortFigures {
+    return { reuses: this.view.reuses, minReuseIntervalMs: this.view.minIntervalMs, peakInUse: this.view.peakInUse, exhaustedAtMs: this.exhaustedAt };
+  }
+
+  /**
+   * Adds the engine threads' figures: `distinct` and `reused` counted on the table they shared
+   * (countPorts), the rest from each thread (their reuse intervals are added to reuseIntervals
+   * by the caller).
+   */
+  absorb(part: { distinct: number; reused: number } & ThreadPortFigures): void {
     this.absorbed.distinct += part.distinct;
     this.absorbed.reused += part.reused;
-    this.reuses += part.reuses;
-    this.minInterval = Math.min(this.minInterval, part.minReuseIntervalMs);
-    this.peakInUse = Math.max(this.peakInUse, part.peakInUse);
+    this.absorbed.reuses += part.reuses;
+    this.absorbed.minInterval = Math.min(this.absorbed.minInterval, part.minReuseIntervalMs);
+    this.absorbed.peakInUse = Math.max(this.absorbed.peakInUse, part.peakInUse);
     if (part.exhaustedAtMs !== null) this.exhaustedAt = Math.min(this.exhaustedAt ?? Infinity, part.exhaustedAtMs);
   }
 
   summary(): PortSummary {
     const h = this.reuseIntervals;
+    const own = countPorts(this.table);
+    const reuses = this.view.reuses + this.absorbed.reuses;
     return {
-      distinct: this.distinct + this.absorbed.distinct,
-      reused: this.reusedPorts + this.absorbed.reused,
-      reuses: this.reuses,
-      minReuseIntervalMs: this.reuses > 0 ? roundMs(this.minInterval) : null,
+      distinct: own.distinct + this.absorbed.distinct,
+      reused: own.reused + this.absorbed.reused,
+      reuses,
+      minReuseIntervalMs: reuses > 0 ? roundMs(Math.min(this.view.minIntervalMs, this.absorbed.minInterval)) : null,
       medianReuseIntervalMs: h.totalCount > 0 ? roundMs(h.getValueAtPercentile(50) / 1000) : null,
       exhaustedAtMs: this.exhaustedAt === null ? null : roundMs(this.exhaustedAt),
-      peakInUse: this.peakInUse,
+      peakInUse: Math.max(this.view.peakInUse, this.absorbed.peakInUse),
     };
   }
 }

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { split } from '../../src/engine/client-engine.js';
-import { countPorts, newPortTable, PortTableView } from '../../src/engine/port-table.js';
+import { countPorts, newPortTable, PortTableView } from '../../src/metrics/port-table.js';
 import { CloserQueue, newCloserQueue } from '../../src/engine/linger-closers.js';
 import { loadRawSockets, encodeEpollEvent, epollTag, epollEvents } from '../../src/sockets/raw.js';
 

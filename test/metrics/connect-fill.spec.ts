@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { binOf, binMiddleUs, binPercentileMs, collect, ConnectFill, HELD_BUCKET_PORTS } from '../../src/metrics/connect-fill.js';
-import { HELD_WINDOW_INTS, HeldWindow, newHeldWindow } from '../../src/metrics/held-ports.js';
+import { HELD_WINDOW_INTS, HeldWindow } from '../../src/metrics/held-ports.js';
 import { PortTracker } from '../../src/metrics/port-tracker.js';
 import { decodeHistogram } from '../../src/metrics/histograms.js';
 
@@ -24,6 +24,12 @@ const decodedCount = (encoded: string): number => {
   h.destroy();
   return n;
 };
+
+function newHeldWindow(): HeldWindow {
+  const cells = new Int32Array(HELD_WINDOW_INTS);
+  HeldWindow.init(cells);
+  return new HeldWindow(cells);
+}
 
 describe('ports held (held-ports.ts)', () => {
   it('counts distinct ports used in the last 60 s; a reuse moves a port, it does not add one', () => {

@@ -2,6 +2,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { initHistograms } from '../../src/metrics/histograms.js';
 import { PortTracker } from '../../src/metrics/port-tracker.js';
+import { countPorts, newPortTable } from '../../src/metrics/port-table.js';
 
 describe('PortTracker', () => {
   before(initHistograms);
@@ -63,5 +64,32 @@ describe('PortTracker with several source addresses', () => {
     assert.equal(s.distinct, 2);
     assert.equal(s.reused, 1);
     assert.equal(s.minReuseIntervalMs, 2000);
+  });
+});
+
+describe('PortTracker on a shared port table (engine threads)', () => {
+  before(initHistograms);
+
+  it('two threads on one table count a port once, and the run tracker absorbs them exactly', () => {
+    const table = newPortTable(2);
+    const a = new PortTracker(table);
+    const b = new PortTracker(table);
+    assert.equal(a.openedAt(0, 40000, 10), 1, 'one port held');
+    a.released();
+    assert.equal(b.openedAt(0, 40000, 1010), 1, 'the same port again: still one held');
+    assert.equal(b.openedAt(1, 40000, 1020), 1, 'another source address, another window');
+    a.exhausted(1500);
+    const run = new PortTracker();
+    for (const t of [a, b]) run.reuseIntervals.add(t.reuseIntervals);
+    run.absorb({ ...countPorts(table), ...a.threadFigures() });
+    run.absorb({ distinct: 0, reused: 0, ...b.threadFigures() });
+    const s = run.summary();
+    assert.equal(s.distinct, 2);
+    assert.equal(s.reused, 1);
+    assert.equal(s.reuses, 1);
+    assert.equal(s.minReuseIntervalMs, 1000);
+    assert.equal(s.peakInUse, 2);
+    assert.equal(s.exhaustedAtMs, 1500);
+    assert.equal(run.reusesWithinTimeWait, 1);
   });
 });

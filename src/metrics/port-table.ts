@@ -1,0 +1,107 @@
+// The port table: for each local (source) address, the last time each of the 65,536 ports was
+// handed out and how often, and the ports held in the last 60 s (held-ports.ts). One layout
+// serves both drivers: the engine's threads share one table on SharedArrayBuffers, so a port
+// the kernel gives to thread A and later to thread B counts as one port reused once, with the
+// interval between the two — exactly what one loop would have seen (a Map keyed by
+// "address|port" per thread could not be merged that way); the undici and `net` drivers keep
+// one on plain ArrayBuffers, an address slot added as each new source address shows up.
+import { HELD_WINDOW_INTS, HeldWindow } from './held-ports.js';
+
+export interface PortTableBuffers {
+  /** Per address slot: Float64Array(65536) of last-use run times (NaN = never). */
+  lastUse: ArrayBufferLike[];
+  /** Per address slot: Int32Array(65536) of use counts. */
+  uses: ArrayBufferLike[];
+  /** Int32Array [inUse]. */
+  inUse: ArrayBufferLike;
+  /** Per address slot: the ports-held window (held-ports.ts). */
+  held: ArrayBufferLike[];
+}
+
+type Alloc = (bytes: number) => ArrayBufferLike;
+const sharedMemory: Alloc = (bytes) => new SharedArrayBuffer(bytes);
+const ownMemory: Alloc = (bytes) => new ArrayBuffer(bytes);
+
+function addSlotBuffers(table: PortTableBuffers, alloc: Alloc): void {
+  const lastUse = alloc(65536 * 8);
+  new Float64Array(lastUse).fill(NaN);
+  const held = alloc(HELD_WINDOW_INTS * 4);
+  HeldWindow.init(new Int32Array(held));
+  table.lastUse.push(lastUse);
+  table.uses.push(alloc(65536 * 4));
+  table.held.push(held);
+}
+
+/** A table for `addressSlots` source addresses: shared between threads, or one thread's own. */
+export function newPortTable(addressSlots: number, shared = true): PortTableBuffers {
+  const alloc = shared ? sharedMemory : ownMemory;
+  const table: PortTableBuffers = { lastUse: [], uses: [], inUse: alloc(4), held: [] };
+  for (let i = 0; i < addressSlots; i++) addSlotBuffers(table, alloc);
+  return table;
+}
+
+/** One thread's view: opened() returns the reuse interval in ms (or -1 for a first use). */
+export class PortTableView {
+  private readonly lastUse: Float64Array[];
+  private readonly uses: Int32Array[];
+  private readonly inUse: Int32Array;
+  private readonly held: HeldWindow[];
+  /** Ports held on the address slot of the last opened() (held-ports.ts). */
+  lastHeld = 0;
+  /** The highest in-use count this view saw right after its own increment. */
+  peakInUse = 0;
+  reuses = 0;
+  minIntervalMs = Infinity;
+
+  constructor(private readonly table: PortTableBuffers) {
+    this.lastUse = table.lastUse.map((b) => new Float64Array(b));
+    this.uses = table.uses.map((b) => new Int32Array(b));
+    this.inUse = new Int32Array(table.inUse);
+    this.held = table.held.map((b) => new HeldWindow(new Int32Array(b)));
+  }
+
+  /** A slot for one more source address, on this view's own (unshared) table; returns its index. */
+  addSlot(): number {
+    addSlotBuffers(this.table, ownMemory);
+    const i = this.table.lastUse.length - 1;
+    this.lastUse.push(new Float64Array(this.table.lastUse[i]!));
+    this.uses.push(new Int32Array(this.table.uses[i]!));
+    this.held.push(new HeldWindow(new Int32Array(this.table.held[i]!)));
+    return i;
+  }
+
+  opened(slot: number, port: number, tMs: number): number {
+    const last = this.lastUse[slot]!;
+    const previous = last[port]!;
+    last[port] = tMs;
+    this.lastHeld = this.held[slot]!.opened(previous, tMs);
+    Atomics.add(this.uses[slot]!, port, 1);
+    const now = Atomics.add(this.inUse, 0, 1) + 1;
+    if (now > this.peakInUse) this.peakInUse = now;
+    if (Number.isNaN(previous)) return -1;
+    const interval = tMs - previous;
+    this.reuses++;
+    if (interval < this.minIntervalMs) this.minIntervalMs = interval;
+    return interval;
+  }
+
+  /** The connection on a port was closed by the application (the port may still sit in TIME_WAIT). */
+  released(): void {
+    Atomics.sub(this.inUse, 0, 1);
+  }
+}
+
+/** Distinct (address, port) pairs used, and how many were used more than once. */
+export function countPorts(table: PortTableBuffers): { distinct: number; reused: number } {
+  let distinct = 0;
+  let reused = 0;
+  for (const buffer of table.uses) {
+    const uses = new Int32Array(buffer);
+    for (let p = 0; p < uses.length; p++) {
+      const n = uses[p]!;
+      if (n > 0) distinct++;
+      if (n > 1) reused++;
+    }
+  }
+  return { distinct, reused };
+}
