@@ -4,6 +4,7 @@
 // sysctl — must run inside; reading only /proc/PID/net would pair that namespace's sockets
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
+import { ownNodeEnv } from '../util/own-node-env.js';
 import { constants, accessSync, statSync } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
@@ -101,7 +102,8 @@ export function reexecInNetns(target: NetnsTarget, args: readonly string[]): Pro
   return runInForeground(
     'nsenter',
     [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...withoutNetnsOption(args)],
-    { ...process.env, [NETNS_ENTERED_ENV]: target.path },
+    // The same CLI again, inside the namespace: twstorm's own process, started as the others (own-node-env.ts).
+    { ...ownNodeEnv(), [NETNS_ENTERED_ENV]: target.path },
   ).then(
     ({ code, signal }) => code ?? (signal === 'SIGINT' ? 130 : 1),
     (err: NodeJS.ErrnoException) => {
