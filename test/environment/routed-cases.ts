@@ -22,9 +22,11 @@ const [name = '', optionsJson = '{}'] = process.argv.slice(2);
 if (name !== 'run' && name !== 'hold') throw new Error(`unknown case ${name}`);
 const options = JSON.parse(optionsJson) as { clients?: number; connections?: number; nat?: NatSpec; v6?: boolean; sets?: string[] };
 
+// tcp_rfc1337=1 in the client hosts: a late ACK from a busy server can draw an RST that would
+// otherwise end a client's TIME_WAIT before ss counts it (test/helpers/netns.ts says how).
 const lab = await buildRoutedLab({
   clients: options.clients ?? 2,
-  sysctls: { client: { 'net.ipv4.tcp_tw_reuse': 0 }, server: { 'net.ipv4.tcp_tw_reuse': 0 }, router: {} },
+  sysctls: { client: { 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 }, server: { 'net.ipv4.tcp_tw_reuse': 0 }, router: {} },
 });
 if (name === 'hold') {
   // For the SIGKILL test: say what was built, then wait to be killed.
@@ -75,6 +77,8 @@ for (const [i, host] of lab.clients.entries()) {
   });
 }
 const serverTimeWait = await tw(lab.server, '( sport = :7000 )');
+// Tcp: OutRsts (the 14th value of /proc/net/snmp's Tcp line) in the server host.
+const serverOutRsts = Number((await lab.exec(lab.server, ['cat', '/proc/net/snmp'])).split('\n').filter((l) => l.startsWith('Tcp:'))[1]!.trim().split(/\s+/)[14]);
 const serverPeers = new Set(
   (await lab.exec(lab.server, ['ss', '-Htan', 'state', 'time-wait', '( sport = :7000 )']))
     .split('\n')
@@ -86,4 +90,4 @@ server.kill('SIGINT');
 await new Promise((r) => server.once('exit', r));
 await lab.teardown();
 rmSync(out, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverPeers: [...serverPeers].sort(), conntrack, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);
+process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverOutRsts, serverPeers: [...serverPeers].sort(), conntrack, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);

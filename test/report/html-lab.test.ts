@@ -28,6 +28,9 @@ before(async () => {
       'run', 'several-clients', '--out', out,
       '--set', 'connections=150', '--set', 'tail=300ms', '--set', 'census=200ms',
       '--set', 'environment.router.nat={"addresses":2,"ports":"40000-40999","randomFully":false}',
+      // So an RST drawn by a busy server's late ACK cannot end a client host's TIME_WAIT before
+      // it is counted (test/helpers/netns.ts says how); the router's entry is another matter, below.
+      '--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1',
     ],
     { timeoutMs: 120_000 },
   ).exit;
@@ -72,11 +75,15 @@ describe('HTML report of a routed-lab run', () => {
     assert.ok(text.includes(`SNAT to 2 address(es) (${lab.router.nat!.pool.join(', ')}) × ports 40000–40999: 2,000 tuples per destination`));
     assert.ok(text.includes(`${int(lab.router.conntrack.peakEntries)} entries, ${int(lab.router.conntrack.peakTimeWait)} in TIME_WAIT`));
     const server = lab.hosts.find((h) => h.role === 'server')!;
-    // What to tell the two known causes apart by, should this fall short again (435 once, in a
-    // full suite run; not reproduced since): entries still closing at the last sample (the final
-    // ACKs not yet across the router), or entries an RST moved to CLOSE (TcpOutRsts).
-    const seen = JSON.stringify({ lastSamples: lab.router.conntrack.samples.slice(-2).map((s) => s.states), serverOutRsts: server.kernel!['TcpOutRsts'] });
-    assert.equal(lab.router.conntrack.peakTimeWait, 450, `every connection of the three hosts left a TIME_WAIT entry in the router (${seen})`);
+    // Every connection of the three hosts leaves a TIME_WAIT entry in the router, except one an
+    // RST closed: a busy server's delayed ACK can leave after its FIN, the client's TIME_WAIT
+    // answers the duplicate, the server (closed by then) resets, and conntrack moves the entry
+    // to CLOSE — the likely cause of the 435 seen once in a full suite run. At most one fewer
+    // per RST the server sent; exactly 450 when it sent none.
+    const rsts = server.kernel!['TcpOutRsts'] ?? 0;
+    const peak = lab.router.conntrack.peakTimeWait;
+    const seen = JSON.stringify({ lastSamples: lab.router.conntrack.samples.slice(-2).map((s) => s.states), serverOutRsts: rsts });
+    assert.ok(peak <= 450 && peak >= 450 - rsts, `conntrack TIME_WAIT peak ${peak} of 450 (${seen})`);
     assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
     assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
     // One clock for the whole page: client1's series are moved onto the run's clock, on which the
