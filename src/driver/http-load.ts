@@ -55,7 +55,8 @@ function trackingConnector(
     // the error it was destroyed with (`errored`) is a failure only when it carries an errno.
     const closed = (sock: net.Socket): void => {
       live.delete(sock);
-      if (established === null) return;
+      // Only the socket the connector called back with is accounted, once.
+      if (sock !== established) return;
       stats.ports.released();
       stats.bytesSent += established.bytesWritten;
       stats.bytesReceived += established.bytesRead;

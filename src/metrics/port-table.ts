@@ -62,6 +62,8 @@ export class PortTableView {
 
   /** A slot for one more source address, on this view's own (unshared) table; returns its index. */
   addSlot(): number {
+    // A shared table's slots are the plan's source addresses, fixed before its threads start.
+    if (this.table.inUse instanceof SharedArrayBuffer) throw new Error('a shared port table gets no new address slot: pass the slot of the plan\'s source address (openedAt)');
     addSlotBuffers(this.table, ownMemory);
     const i = this.table.lastUse.length - 1;
     this.lastUse.push(new Float64Array(this.table.lastUse[i]!));
@@ -87,7 +89,8 @@ export class PortTableView {
 
   /** The connection on a port was closed by the application (the port may still sit in TIME_WAIT). */
   released(): void {
-    Atomics.sub(this.inUse, 0, 1);
+    // Never below zero: a release without its open is ignored (undone) rather than counted.
+    if (Atomics.sub(this.inUse, 0, 1) <= 0) Atomics.add(this.inUse, 0, 1);
   }
 }
 

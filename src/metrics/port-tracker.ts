@@ -58,7 +58,7 @@ export class PortTracker {
   opened(port: number, tMs: number, address = ''): number {
     let slot = this.slots.get(address);
     if (slot === undefined) {
-      // 64 KB per address and port (last use, use count): allocated as each address shows up.
+      // 768 KiB per address (each port's last use and use count): allocated as each address shows up.
       slot = this.view.addSlot();
       this.slots.set(address, slot);
     }

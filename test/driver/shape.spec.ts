@@ -4,19 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backoff } from '../../src/driver/backoff.js';
 import { endpointPicker } from '../../src/driver/endpoints.js';
-import {
-  constantClosedLoop,
-  rampingClosedLoop,
-  compileRamp,
-  concurrencyAt,
-  openLoop,
-  runShaped,
-  startsDueBy,
-  startTimeOf,
-  targetAt,
-  timeConcurrencyReaches,
-  type Launch,
-} from '../../src/driver/shape/index.js';
+import { runShaped, type Launch } from '../../src/driver/shape/index.js';
+import { constantClosedLoop } from '../../src/driver/shape/closed-constant.js';
+import { rampingClosedLoop } from '../../src/driver/shape/closed-ramping.js';
+import { openLoop } from '../../src/driver/shape/open.js';
+import { compileRamp, concurrencyAt, startsDueBy, startTimeOf, targetAt, timeConcurrencyReaches } from '../../src/driver/shape/ramp.js';
 import { runClock, sleep } from '../../src/util/clock.js';
 import { performance } from 'node:perf_hooks';
 
@@ -78,11 +70,44 @@ describe('load shapes', () => {
   });
 
   it('closed loop: workers back off together while connects fail for want of ports', async () => {
-    // Every connect fails with EADDRNOTAVAIL at once; without the shared back-off the four
-    // workers would spin through all 100,000 starts within the deadline.
+    // Every connect fails with EADDRNOTAVAIL at once. One back-off shared by the four workers
+    // (1, 2, 4 … 100 ms) lets ~1 start through per step: 4 at first, then ~8 in 300 ms (9 seen).
+    // Without it they spin through all 100,000 starts; with one back-off per worker each backs
+    // off alone, 4 times as many (36 seen).
     const launch: Launch = async () => ({ ok: false, code: 'EADDRNOTAVAIL', phase: 'connect' });
     const started = await constantClosedLoop(4, { count: 100_000, deadlineMs: clock() + 300, signal: new AbortController().signal }, clock, launch);
-    assert.ok(started > 4 && started < 200, `${started} starts in 300 ms of failures`);
+    assert.ok(started > 4 && started < 20, `${started} starts in 300 ms of failures`);
+  });
+
+  it('closed loop: an abort starts nothing more, and the loop ends when the work in flight does', async () => {
+    let inFlight = 0;
+    const launch: Launch = async () => {
+      inFlight++;
+      await sleep(60);
+      inFlight--;
+      return { ok: true };
+    };
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 20);
+    const started = await constantClosedLoop(3, { count: 1000, deadlineMs: clock() + 10_000, signal: abort.signal }, clock, launch);
+    assert.equal(started, 3, 'the first three, none after the abort');
+    assert.equal(inFlight, 0, 'it waited for them');
+  });
+
+  it('ramping closed loop: the deadline and an abort stop new starts', async () => {
+    const launch: Launch = async () => {
+      await sleep(2);
+      return { ok: true };
+    };
+    const stages = [{ duration: 10_000, target: 8 }];
+    const t0 = clock();
+    const byDeadline = await rampingClosedLoop(1, { count: 1_000_000, deadlineMs: t0 + 100, signal: new AbortController().signal }, clock, launch, stages);
+    assert.ok(byDeadline > 0 && clock() - t0 < 1000, `${byDeadline} starts, ended ${clock() - t0} ms in`);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 50);
+    const t1 = clock();
+    await rampingClosedLoop(1, { count: 1_000_000, deadlineMs: t1 + 60_000, signal: abort.signal }, clock, launch, stages);
+    assert.ok(clock() - t1 < 1000, `ended ${clock() - t1} ms after the start, the abort came at 50 ms`);
   });
 
   it('open loop: starts on schedule and passes each start its intended time', async () => {

@@ -97,7 +97,7 @@ export async function runInNetns(
   // can leave after its FIN; the active closer's fresh TIME_WAIT answers the duplicate with an
   // ACK, the closed peer answers that with an RST, and under the default tcp_rfc1337=0 the RST
   // ends the TIME_WAIT (RFC 1337's TIME-WAIT assassination, seen in a capture: 991 of 1,000).
-  // So tcp_rfc1337=1 in every test namespace, unless the scenario sets it itself
+  // So tcp_rfc1337=1 in every namespace runInNetns makes, unless the scenario sets it itself
   // (test/run/fault-scenarios.test.ts pins both values).
   loaded.environment.sysctls['net.ipv4.tcp_rfc1337'] ??= '1';
   return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', JSON.stringify(loaded)], { timeoutMs, env });

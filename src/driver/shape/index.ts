@@ -9,9 +9,7 @@ import { rampingClosedLoop } from './closed-ramping.js';
 import { openLoop } from './open.js';
 import type { Stage } from './ramp.js';
 
-export type { Bounds, Launch } from './bounds.js';
-export { compileRamp, concurrencyAt, startsDueBy, startTimeOf, targetAt, timeConcurrencyReaches, type Ramp, type Stage } from './ramp.js';
-export { constantClosedLoop, rampingClosedLoop, openLoop };
+export type { Launch } from './bounds.js';
 
 export type StopReason = 'count' | 'duration' | 'interrupted';
 
