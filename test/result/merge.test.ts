@@ -139,12 +139,15 @@ describe('shards as parallel processes, merged (real runs)', () => {
   it('3 shards (flag, TWSTORM_SHARD, JOB_COMPLETION_INDEX) merge into the totals of one whole run', async () => {
     // A 1 s tail: the last closes reach TIME_WAIT before the final census even on a busy
     // machine, so `timeWait.end` compares settled sockets (200 ms once left one in FIN_WAIT2).
-    const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', '--out', path.join(tmp, 'shards'), '--json'];
+    // tcp_rfc1337=1: four runs at once load the machine, and a late ACK's RST could end a
+    // TIME_WAIT in one run and not the other (test/helpers/netns.ts says how).
+    const rfc1337 = ['--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1'];
+    const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', ...rfc1337, '--out', path.join(tmp, 'shards'), '--json'];
     const [s1, s2, s3, whole] = await Promise.all([
       twstorm([...common, '--shard', '1/3']),
       twstorm(common, { TWSTORM_SHARD: '2/3' }),
       twstorm(common, { JOB_COMPLETION_INDEX: '2', TWSTORM_SHARDS: '3' }),
-      twstorm(['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', '--out', path.join(tmp, 'whole'), '--json']),
+      twstorm(['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', ...rfc1337, '--out', path.join(tmp, 'whole'), '--json']),
     ]);
     for (const r of [s1, s2, s3, whole]) assert.equal(r.code, 0, r.stderr);
     const parts = [s1, s2, s3].map((r) => JSON.parse(r.stdout) as RunResult);
