@@ -29,6 +29,11 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(await twstorm(['runn']).exit, /^twstorm: unknown command "runn"; did you mean run\?/);
   });
 
+  it('an unknown command far from every command: one line and no wild guess', async () => {
+    // yargs' own recommendation offered "run" for "xyz"; suggest.ts offers only a likely one.
+    usageError(await twstorm(['xyz']).exit, /^twstorm: unknown command "xyz" \(see "twstorm --help"\)$/);
+  });
+
   it('a mistyped option: one line naming the option and the likely one', async () => {
     usageError(await twstorm(['run', 'client-closes-first', '--isolaton', 'netns']).exit, /unknown option: --isolaton \(did you mean --isolation\?\) \(see "twstorm run --help"\)/);
   });
