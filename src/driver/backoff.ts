@@ -1,6 +1,7 @@
 // Back-off after failures that mean "this machine is out of something" rather than "this
 // connection failed": retrying at full speed would only spin the CPU the storm is measuring.
 // The resource is shared by every connection, so one back-off serves the whole loop.
+import type { Outcome } from './tcp-connection.js';
 
 /** Errors from local resource exhaustion (ports, file descriptors, buffers) or a missing listener. */
 const BACK_OFF_CODES = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'ECONNREFUSED']);
@@ -23,6 +24,15 @@ export class Backoff {
   succeeded(): void {
     this.delayMs = 0;
     this.untilMs = 0;
+  }
+
+  /**
+   * What a finished unit of work says to the back-off: a success clears it, a failed connect may
+   * start or lengthen it (a failure on an established connection is no shortage).
+   */
+  settled(outcome: Outcome, nowMs: number): void {
+    if (outcome.ok) this.succeeded();
+    else if (outcome.phase === 'connect') this.failed(outcome.code, nowMs);
   }
 
   /** How long to wait before the next attempt (0 = go). */

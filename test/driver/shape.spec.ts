@@ -24,6 +24,16 @@ describe('Backoff', () => {
     b.succeeded();
     assert.equal(b.waitMs(100), 0);
   });
+
+  it('settled(): only a failed connect backs off; a success clears it', () => {
+    const b = new Backoff(1, 8);
+    b.settled({ ok: false, code: 'EADDRNOTAVAIL', phase: 'read' }, 0);
+    assert.equal(b.waitMs(0), 0, 'a failure on an established connection is no shortage');
+    b.settled({ ok: false, code: 'EADDRNOTAVAIL', phase: 'connect' }, 0);
+    assert.equal(b.waitMs(0), 1);
+    b.settled({ ok: true }, 0);
+    assert.equal(b.waitMs(0), 0);
+  });
 });
 
 describe('endpointPicker', () => {

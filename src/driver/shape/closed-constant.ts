@@ -18,9 +18,7 @@ export async function constantClosedLoop(concurrency: number, bounds: Bounds, cl
         continue;
       }
       started++;
-      const outcome = await launch(clock());
-      if (outcome.ok) backoff.succeeded();
-      else if (outcome.phase === 'connect') backoff.failed(outcome.code, clock());
+      backoff.settled(await launch(clock()), clock());
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));

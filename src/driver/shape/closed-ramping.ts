@@ -45,9 +45,7 @@ export async function rampingClosedLoop(
     }
     started++;
     const task: Promise<void> = limit(async () => {
-      const outcome = await launch(clock());
-      if (outcome.ok) backoff.succeeded();
-      else if (outcome.phase === 'connect') backoff.failed(outcome.code, clock());
+      backoff.settled(await launch(clock()), clock());
     }).finally(() => {
       running.delete(task);
     });
