@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildRoutedLab, type LabHost } from '../../src/environment/topology/routed.js';
 import { applyNat, enableConntrack, natPoolSize, type NatSpec } from '../../src/environment/topology/nat.js';
 import { readConntrackStates, readConntrackStats } from '../../src/observe/conntrack.js';
+import { parseCounterTable } from '../../src/observe/counters.js';
 
 setTimeout(() => {
   process.stderr.write('routed case timed out\n');
@@ -77,8 +78,7 @@ for (const [i, host] of lab.clients.entries()) {
   });
 }
 const serverTimeWait = await tw(lab.server, '( sport = :7000 )');
-// Tcp: OutRsts (the 14th value of /proc/net/snmp's Tcp line) in the server host.
-const serverOutRsts = Number((await lab.exec(lab.server, ['cat', '/proc/net/snmp'])).split('\n').filter((l) => l.startsWith('Tcp:'))[1]!.trim().split(/\s+/)[14]);
+const serverOutRsts = parseCounterTable(await lab.exec(lab.server, ['cat', '/proc/net/snmp']))['TcpOutRsts'] ?? 0;
 const serverPeers = new Set(
   (await lab.exec(lab.server, ['ss', '-Htan', 'state', 'time-wait', '( sport = :7000 )']))
     .split('\n')

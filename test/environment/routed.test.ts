@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNodeInNetns } from '../helpers/netns.js';
+import { assertConntrackTimeWait, runNodeInNetns } from '../helpers/netns.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
 
 const HELPER = fileURLToPath(new URL('./routed-cases.js', import.meta.url));
@@ -26,7 +26,7 @@ interface HostOut {
 interface LabOut {
   hosts: HostOut[];
   serverTimeWait: number;
-  /** RSTs the server host sent: each may have moved a conntrack entry from TIME_WAIT to CLOSE. */
+  /** RSTs the server host sent: each may have moved a conntrack entry from TIME_WAIT to CLOSE (assertConntrackTimeWait). */
   serverOutRsts: number;
   conntrack: { stats: Record<string, number>; states: Record<string, number> };
   pool: number | null;
@@ -35,18 +35,6 @@ interface LabOut {
 const runLab = (options: object): Promise<LabOut> => runNodeInNetns<LabOut>(HELPER, ['run', JSON.stringify(options)], { timeoutMs: 120_000 });
 /** ActiveOpens from the host's own /proc/net/snmp "Tcp:" value line. */
 const activeOpens = (snmp: string): number => Number(snmp.trim().split(/\s+/)[5]);
-
-/**
- * Conntrack keeps a TIME_WAIT entry for every connection that crossed the router, except one
- * an RST closed: on a busy machine the server's delayed ACK can leave after its FIN, the
- * client's TIME_WAIT answers the duplicate, and the server, closed by then, resets — conntrack
- * moves that entry to CLOSE (the RFC 1337 race test/helpers/netns.ts describes). So: exactly
- * `expected` when the server sent no RST, at most one fewer per RST otherwise.
- */
-function assertConntrackTimeWait(out: LabOut, expected: number): void {
-  const seen = out.conntrack.states['TIME_WAIT'] ?? 0;
-  assert.ok(seen <= expected && seen >= expected - out.serverOutRsts, `conntrack TIME_WAIT ${seen} of ${expected}, server OutRsts ${out.serverOutRsts}`);
-}
 
 describe('routed lab', () => {
   it('two client hosts: TIME_WAIT per host read in each namespace; server none; router conntrack keeps both', async () => {
@@ -64,7 +52,7 @@ describe('routed lab', () => {
     }
     assert.equal(out.serverTimeWait, 0, 'the clients closed first: nothing on the server');
     // Conntrack keeps its own TIME_WAIT entry for every connection that crossed the router.
-    assertConntrackTimeWait(out, 600);
+    assertConntrackTimeWait(out.conntrack.states['TIME_WAIT'] ?? 0, 600, out.serverOutRsts);
   });
 
   it('IPv6 through the router (2001:2::/48): the same per-host accounting', async () => {
@@ -73,7 +61,7 @@ describe('routed lab', () => {
     assert.equal(host!.exit.code, 0, host!.exit.stderr);
     assert.equal(host!.summary.timeWait.peakClient, 200);
     assert.equal(host!.ssTimeWait, 200);
-    assertConntrackTimeWait(out, 200);
+    assertConntrackTimeWait(out.conntrack.states['TIME_WAIT'] ?? 0, 200, out.serverOutRsts);
   });
 
   it('SNAT port exhaustion at the pool size: 100 tuples, 160 wanted at once; conntrack counts the drops', async () => {
@@ -97,7 +85,7 @@ describe('routed lab', () => {
     // Every dropped SYN (and its retransmits) is a failed conntrack insert and a drop.
     assert.ok(out.conntrack.stats['insert_failed']! >= 60, `insert_failed ${out.conntrack.stats['insert_failed']}`);
     assert.equal(out.conntrack.stats['drop'], out.conntrack.stats['insert_failed']);
-    assertConntrackTimeWait(out, 100);
+    assertConntrackTimeWait(out.conntrack.states['TIME_WAIT'] ?? 0, 100, out.serverOutRsts);
   });
 
   it('SIGKILL of the process that built the lab leaves no namespace, link, mount or process', async () => {

@@ -2,6 +2,7 @@
 // `unshare -rn` otherwise. unshare execs node in place, so the child's PID is the process
 // inside the namespace; it is killed by that PID at the timeout, and the namespace (with
 // every socket in it) vanishes when it exits.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ownNodeEnv } from '../../src/util/own-node-env.js';
 import { fileURLToPath } from 'node:url';
@@ -101,4 +102,17 @@ export async function runInNetns(
   // (test/run/fault-scenarios.test.ts pins both values).
   loaded.environment.sysctls['net.ipv4.tcp_rfc1337'] ??= '1';
   return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', JSON.stringify(loaded)], { timeoutMs, env });
+}
+
+/**
+ * Conntrack keeps a TIME_WAIT entry for every connection that crossed a router, except one an
+ * RST closed: the race runInNetns describes ends with the closed server's RST, which moves the
+ * router's entry to CLOSE whatever tcp_rfc1337 says on the hosts. So: exactly `expected` when
+ * the server sent no RST, at most one fewer per RST it sent (its TcpOutRsts) otherwise.
+ */
+export function assertConntrackTimeWait(seen: number, expected: number, serverOutRsts: number, detail = ''): void {
+  assert.ok(
+    seen <= expected && seen >= expected - serverOutRsts,
+    `conntrack TIME_WAIT ${seen} of ${expected}, server OutRsts ${serverOutRsts}${detail === '' ? '' : ` (${detail})`}`,
+  );
 }
