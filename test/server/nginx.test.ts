@@ -83,14 +83,21 @@ describe('nginx as the user\'s server', () => {
     const child = spawn(
       process.execPath,
       [BIN, 'run', 'nginx-connection-close', '--out', out, '--set', `server.command=${command}`, '--set', 'http.requests=1000000', '--set', 'duration=30s', '--set', 'rate=200', '--set', 'matrix={}'],
-      { detached: true, stdio: 'ignore' },
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    // The run says "load started" on stderr once nginx answers and the observers have their
+    // baseline. A kill before that has nothing to keep, and on a busy machine the run process
+    // can spend its whole stop deadline (5 s) finishing its start-up: no partial result, the
+    // flake seen once in a full suite at --test-concurrency=6.
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
+      await until('the load to start', () => (stderr.includes('load started') ? true : undefined), 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; stderr: ${stderr}`);
+      });
       // nginx is up (master and worker carry the mark in their command line) …
-      const pids = await until('nginx to start', () => {
-        const p = pidsWith(mark);
-        return p.length >= 2 ? p : undefined;
-      }, 20_000);
+      const pids = pidsWith(mark);
+      assert.ok(pids.length >= 2, `nginx processes with the mark: ${pids.join(', ')}; stderr: ${stderr}`);
       // … now kill the run as hard as possible: every process of its group, SIGKILL.
       process.kill(-child.pid!, 'SIGKILL');
       // A process in the middle of exiting has already dropped its command line but is still
