@@ -17,7 +17,7 @@ function establishedRow(result: Parameters<typeof planFromResult>[0]): { predict
 
 describe('plan --from: pools from the scenario, against real runs', () => {
   it('two loopback source addresses: each brings its own range, so 2 × 500 ports', async () => {
-    const { result } = await runInNetns('port-exhaustion', ['connections=1100', 'client.sourceAddresses=["127.0.0.1","127.0.0.2"]', ...SMALL]);
+    const { result } = await runInNetns('port-exhaustion', ['connections=1040', 'client.sourceAddresses=["127.0.0.1","127.0.0.2"]', ...SMALL]);
     const cmp = planFromResult(result);
     assert.equal(cmp.inputs.sources, 2);
     assert.equal(cmp.inputs.destinations, 1);
