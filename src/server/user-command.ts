@@ -5,10 +5,12 @@
 //   setpriv --pdeathsig KILL   the wrapper dies with the run process (PR_SET_PDEATHSIG, kept
 //                              across execve);
 //   unshare --pid --fork --kill-child=SIGKILL
-//                              the command becomes PID 1 of its own PID namespace and is
-//                              SIGKILLed when the wrapper dies; when PID 1 dies the kernel kills
-//                              every other process in that namespace (nginx workers, a daemon
-//                              that double-forked), so no process can be left behind.
+//                              a fresh PID namespace whose PID 1 is SIGKILLed when the wrapper
+//                              dies; when PID 1 dies the kernel kills every other process in
+//                              that namespace (nginx workers, a daemon that double-forked), so no
+//                              process can be left behind;
+//   /bin/sh                    PID 1 is a shell that runs the command as its child: the shell
+//                              of a command line, or PID_ONE around an argv list.
 // The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
 // the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
 // and waits, the server shuts down gracefully — then SIGKILL after the grace time).
@@ -125,6 +127,17 @@ export async function lastLines(path: string, count = TAIL_LINES): Promise<strin
     .join(' | ');
 }
 
+/**
+ * PID 1 of an argv command's PID namespace: a shell that starts the command as its child and
+ * waits for it. The kernel delivers a signal to a namespace's init only when init has a handler
+ * for it (pid_namespaces(7)), so an argv command that was PID 1 itself and had no SIGTERM handler
+ * (a plain Node or Python server) never saw the stop: every run sat out the whole stopTimeout,
+ * then SIGKILLed it. As PID 2 the command gets the group's SIGTERM as any process does; the
+ * shell, to which it means nothing, exits with the command's status (128 + n after signal n) once
+ * the command is gone, and its exit ends the namespace and whatever the command left in it.
+ */
+const PID_ONE = ['/bin/sh', '-c', '"$@" & wait $!', 'twstorm-server'];
+
 export async function startUserServer(options: UserServerOptions): Promise<UserServer> {
   const what = describeCommand(options.command);
   if (await isListening(options.port, options.procRoot)) {
@@ -133,11 +146,13 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       `server.command: something already listens on port ${options.port} before "${what}" started; stop it or choose another server.port`,
     );
   }
-  const argv = typeof options.command === 'string' ? ['/bin/sh', '-c', options.command] : [...options.command];
+  // A command line's own shell is PID 1 already (dash runs even a lone command as its child).
+  const argv = typeof options.command === 'string' ? ['/bin/sh', '-c', options.command] : [...PID_ONE, ...options.command];
+  const wrapped = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
   const fd = openSync(options.logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), ...wrapped], {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...options.env },

@@ -24,6 +24,9 @@ const NODE_SERVER = `
 const s = require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1', () => console.log('listening 7100 pid ' + process.pid));
 process.on('SIGTERM', () => { console.log('got SIGTERM'); s.close(); process.exit(0); });`;
 
+/** A Node listener with no SIGTERM handler: the signal's default action ends it. */
+const PLAIN_SERVER = `require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');`;
+
 /** A listener that ignores SIGTERM, with a child of its own (the sleep) beside it. */
 const STUBBORN = `
 require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');
@@ -73,6 +76,13 @@ switch (name) {
     // A shell that prints, then waits forever; with the wrong port configured it never listens.
     const before = Date.now();
     out = { ...(await failure({ command: 'echo waiting; exec sleep 600', readyTimeoutMs: 300 }) as object), tookMs: Date.now() - before };
+    break;
+  }
+  case 'plain-sigterm': {
+    // No handler of its own: as PID 1 of its namespace the kernel would drop the SIGTERM.
+    const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command: [process.execPath, '-e', PLAIN_SERVER] });
+    const exit = await server.stop();
+    out = { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
     break;
   }
   case 'ignores-sigterm': {
