@@ -14,6 +14,17 @@ import { say, terminalSafe } from '../report/say.js';
 /** After a stop, the run has this long to save its result before it exits regardless. */
 const STOP_DEADLINE_MS = 5_000;
 
+/**
+ * The stop deadline for a job: a user's server (server.command) may take its whole stopTimeout
+ * to exit after SIGTERM before it is SIGKILLed, and the result is written after that, so its
+ * stopTimeout comes on top. Without it, a server slow to stop cost the partial result of a
+ * Ctrl-C ("nothing was kept").
+ */
+function stopDeadlineMs(job: RunJob | null): number {
+  const server = job?.scenario.server;
+  return STOP_DEADLINE_MS + (server?.command != null ? server.stopTimeout : 0);
+}
+
 /** Tells the outer process why there is no result (it prints the one line), then exits 1. */
 async function report(message: string): Promise<never> {
   const done = (): never => process.exit(EXIT.RUN_FAILED);
@@ -38,17 +49,19 @@ function messageOf(err: unknown): string {
 /** The run process's whole life: wait for the job, run it, write the result, exit. */
 export async function runInside(): Promise<void> {
   const abort = new AbortController();
+  let received: RunJob | null = null;
   abort.signal.addEventListener('abort', () => {
+    const deadlineMs = stopDeadlineMs(received);
     setTimeout(() => {
-      say(`the run did not stop within ${STOP_DEADLINE_MS / 1000} s of the interrupt; giving up`);
+      say(`the run did not stop within ${deadlineMs / 1000} s of the interrupt; giving up`);
       process.exit(EXIT.INTERRUPTED);
-    }, STOP_DEADLINE_MS).unref();
+    }, deadlineMs).unref();
   });
   onInterrupt(() => abort.abort());
   process.on('disconnect', () => abort.abort());
   const job = await new Promise<RunJob | null>((resolve) => {
     process.on('message', (message: ToRun) => {
-      if (message.type === 'job') resolve(message.job);
+      if (message.type === 'job') resolve((received = message.job));
       else abort.abort();
     });
     process.once('disconnect', () => resolve(null));

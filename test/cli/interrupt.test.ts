@@ -1,5 +1,5 @@
-// Signals always win, and a run that failed says so: Ctrl-C at start-up and during a server
-// restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
+// Signals always win, and a run that failed says so: Ctrl-C at start-up, with a user's server
+// slow to stop and during a server restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
 // server child that dies mid-run (exit 1, the partial result marked "failed").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +41,33 @@ describe('signals and failures', () => {
     assert.ok(result, `a partial result is written; stderr: ${stderr}`);
     assert.equal(result.interrupted, true);
     assert.equal(result.stoppedBy, 'interrupted');
+  });
+
+  it('Ctrl-C with a server.command slow to stop: the partial result waits for its stopTimeout', async () => {
+    // The server ignores SIGTERM, so it stops only at stopTimeout's SIGKILL, 6 s later: past the
+    // run process's own 5 s stop deadline, which used to exit first and keep nothing.
+    const server = path.join(dir, 'slow-stop.cjs');
+    await writeFile(
+      server,
+      "require('net').createServer((c) => c.end()).listen(Number(process.env.TWSTORM_SERVER_PORT), process.env.TWSTORM_SERVER_HOST);\n" +
+        "process.on('SIGTERM', () => console.log('not yet'));\n",
+    );
+    const out = path.join(dir, 'slow-stop');
+    const run = twstorm(
+      ['run', 'client-closes-first', '--out', out, ...LONG, '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', 'server.stopTimeout=6s'],
+      { detached: true },
+    );
+    await run.stderrLine(/load started/);
+    process.kill(-run.child.pid!, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /did not stop within|nothing was kept/);
+    const [result] = await results(out);
+    assert.ok(result, `a partial result is written; stderr: ${stderr}`);
+    assert.equal(result.stoppedBy, 'interrupted');
+    const own = result.server.own;
+    assert.ok(own && 'command' in own);
+    assert.equal(own.exit?.killed, true, 'SIGKILLed at stopTimeout');
   });
 
   it('Ctrl-C during a server restart does not wait out the restart timeout, and records the interrupt', async () => {
