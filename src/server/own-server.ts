@@ -1,5 +1,6 @@
 // Which server a run talks to when it is not the bundled one: the user's `server.command`
 // (started here, inside the run's namespace) or an external `target:` (started by nobody).
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,14 @@ export async function startOwnServer(
   const { command } = scenario.server;
   if (command === null) return null;
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'twstorm-server-'));
+  // A run process that gives up on its stop deadline leaves through process.exit(), past the
+  // stop() below: the directory goes then too ('exit' listeners run; only a SIGKILL skips them).
+  const removeAtExit = (): void => rmSync(scratch, { recursive: true, force: true });
+  process.once('exit', removeAtExit);
+  const remove = async (): Promise<void> => {
+    await rm(scratch, { recursive: true, force: true });
+    process.off('exit', removeAtExit);
+  };
   try {
     const server = await startUserServer({
       command,
@@ -63,12 +72,12 @@ export async function startOwnServer(
         try {
           return await handle.stop();
         } finally {
-          await rm(scratch, { recursive: true, force: true });
+          await remove();
         }
       },
     };
   } catch (err) {
-    await rm(scratch, { recursive: true, force: true });
+    await remove();
     throw err;
   }
 }

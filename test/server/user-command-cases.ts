@@ -3,7 +3,7 @@
 // (not named *.test.* so `node --test` does not run it on the host). Each case starts a real
 // command through startUserServer, prints one JSON line and exits.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isListening, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
@@ -96,6 +96,20 @@ switch (name) {
     const exit = await server.stop();
     out = { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
     break;
+  }
+  case 'scratch-at-exit': {
+    // The run process's way out when a stop overruns its deadline: process.exit() with the
+    // server still up. TWSTORM_SERVER_DIR must not outlive the process.
+    const { loadScenarioFile } = await import('../../src/scenario/index.js');
+    const { startOwnServer } = await import('../../src/server/own-server.js');
+    const scenarios = new URL('../../../scenarios/', import.meta.url).pathname;
+    const scenario = await loadScenarioFile(`${scenarios}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
+    const server = (await startOwnServer(scenario, ''))!;
+    const facts = server.facts();
+    const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
+    rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
+    process.exit(0);
   }
   case 'port-taken': {
     const first = await startUserServer({ ...base, command: [process.execPath, '-e', NODE_SERVER] });

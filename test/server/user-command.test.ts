@@ -2,6 +2,7 @@
 // fresh network namespace each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runNodeInNetns } from '../helpers/netns.js';
 
@@ -56,6 +57,13 @@ test('a server with no SIGTERM handler stops at SIGTERM, not at stopTimeout\'s S
   assert.deepEqual(out.exit, { code: 128 + 15, signal: null, killed: false });
   assert.equal(out.goneAfter, 0);
   assert.equal(out.listeningAfter, false);
+});
+
+test('TWSTORM_SERVER_DIR goes with the run process even when it leaves by process.exit()', async () => {
+  const out = await runCase<{ scratch: string; existed: boolean }>('scratch-at-exit');
+  assert.match(out.scratch, /twstorm-server-/);
+  assert.equal(out.existed, true, 'the directory existed while the server ran');
+  assert.equal(existsSync(out.scratch), false, `${out.scratch} is left behind`);
 });
 
 test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its children', async () => {
