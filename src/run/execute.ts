@@ -239,7 +239,9 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   let sampler: ReturnType<typeof startSamplerWorker> | undefined;
   try {
     // No result file (a routed lab's client host): only an external target comes here then, and it keeps no log.
-    const own = await startOwnServer(scenario, job.resultPath ?? '');
+    // A stop during the user's server start-up ends the wait for its port: the load then stops
+    // at once and the partial result is written, as with the bundled server.
+    const own = await startOwnServer(scenario, job.resultPath ?? '', { signal });
     server = own ?? (await startServerProcess(serverConfig(scenario)));
     await applyFaults(scenario.faults, server.ports, job.isolation);
     const target = progressTarget(scenario);

@@ -29,6 +29,11 @@ export interface UserServerOptions {
   logPath: string;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /**
+   * The run's stop request: once aborted, the wait for the port ends (the server is handed back
+   * not yet listening), so a Ctrl-C during a slow start-up is not held for readyTimeout.
+   */
+  signal?: AbortSignal;
   /** Extra environment for the command (TWSTORM_SERVER_DIR etc.). */
   env?: Record<string, string>;
   cwd?: string;
@@ -235,7 +240,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
               ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
       return fail(e.code === 127 ? 'ENOENT' : 'EXITED', why);
     }
-    if (await isListening(options.port, options.procRoot)) break;
+    if (options.signal?.aborted || (await isListening(options.port, options.procRoot))) break;
     if (Date.now() >= deadline) {
       return fail('ETIMEDOUT', `did not listen on port ${options.port} within ${options.readyTimeoutMs} ms (server.readyTimeout); check server.port against its configuration`);
     }

@@ -1,5 +1,5 @@
 // Signals always win, and a run that failed says so: Ctrl-C at start-up, with a user's server
-// slow to stop and during a server restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
+// slow to start or to stop and during a server restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
 // server child that dies mid-run (exit 1, the partial result marked "failed").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +41,28 @@ describe('signals and failures', () => {
     assert.ok(result, `a partial result is written; stderr: ${stderr}`);
     assert.equal(result.interrupted, true);
     assert.equal(result.stoppedBy, 'interrupted');
+  });
+
+  it('Ctrl-C while a server.command is still starting: no wait for readyTimeout, a partial result', async () => {
+    // The command listens only after 20 s, and readyTimeout allows 30 s: the run process's stop
+    // deadline (5 s + stopTimeout) used to pass while it still waited for the port.
+    const out = path.join(dir, 'slow-start');
+    const run = twstorm(
+      ['run', 'client-closes-first', '--out', out, ...LONG, '--set', 'server.port=7000', '--set', 'server.readyTimeout=30s',
+        '--set', `server.command=sleep 20 && ${JSON.stringify(process.execPath)} -e "require('net').createServer((c) => c.end()).listen(7000, '127.0.0.1')"`],
+      { detached: true },
+    );
+    const pgid = run.child.pid!;
+    await waitFor(() => findInTree(pgid, /^sleep 20\s*$/) !== undefined, 30_000, 'the server command to be started');
+    const sent = Date.now();
+    process.kill(-pgid, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - sent < 15_000, `stopped ${Date.now() - sent} ms after the signal`);
+    const [result] = await results(out);
+    assert.ok(result, `a partial result is written; stderr: ${stderr}`);
+    assert.equal(result.stoppedBy, 'interrupted');
+    assert.equal(result.summary.connections.attempted, 0);
   });
 
   it('Ctrl-C with a server.command slow to stop: the partial result waits for its stopTimeout', async () => {
