@@ -10,6 +10,7 @@ import { runShaped, type ShapePlan } from './shape/index.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
 import type { LoadOutcome } from './tcp-load.js';
 import { findErrno } from './undici-errors.js';
+import { withCheapInformationalStacks } from './undici-stacks.js';
 import { runRawHttpLoad } from './raw-http-load.js';
 
 export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request' | 'raw';
@@ -51,7 +52,7 @@ function trackingConnector(
     let established: net.Socket | null = null;
     // One 'close' listener per connection does all the accounting (listeners are a
     // per-connection cost). undici destroys a socket it is done with by passing an
-    // InformationalError (code UND_ERR_INFO), so Node's `hadError` is true for every close;
+    // InformationalError (INFORMATIONAL), so Node's `hadError` is true for every close;
     // the error it was destroyed with (`errored`) is a failure only when it carries an errno.
     const closed = (sock: net.Socket): void => {
       live.delete(sock);
@@ -87,6 +88,10 @@ function trackingConnector(
 
 export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
   if (plan.client === 'raw') return runRawHttpLoad(plan, stats, clock, signal);
+  return withCheapInformationalStacks(() => runUndiciLoad(plan, stats, clock, signal));
+}
+
+async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
   const live = new Set<net.Socket>();
   const connectErrors = new WeakSet<object>();
   const origin = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}`;

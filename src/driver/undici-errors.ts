@@ -4,6 +4,12 @@
 // reported under the errno underneath when there is one, and under undici's code only when
 // undici itself decided (a timeout it enforces, a client it closed).
 
+/**
+ * The code of undici's InformationalError: not a failure but how undici ends a connection it is
+ * done with (`reset`, `Connection: close`, an idle timeout), destroying the socket with it.
+ */
+export const INFORMATIONAL = 'UND_ERR_INFO';
+
 /** What a failed request is counted as. */
 export interface MappedError {
   /** An errno name (EADDRNOTAVAIL), ETIMEDOUT, PEER_CLOSED_EARLY, HTTP_<status>, or undici's own code. */
