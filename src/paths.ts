@@ -1,12 +1,13 @@
 // Where twstorm's own files are. twstorm runs from two layouts of the same code:
 //   - tsc's dist/src/<folder>/<file>.js (the library export, and the tests that import modules);
-//   - esbuild's dist/bundle/<entry>.js (what bin/twstorm.js starts): one file per process or
-//     thread entry plus shared chunks, flat in one folder. Node's ESM loader costs ~1 ms per
+//   - esbuild's dist/bundle/<entry>.js (what bin/twstorm.js starts, made by scripts/bundle.mjs):
+//     one file per process entry plus the chunks they share, and one whole file per thread
+//     entry, flat in one folder. Node's ESM loader costs ~1 ms per
 //     module it resolves and reads, and a run starts a CLI, a run process, a server child and
 //     five threads, each loading 50-200 modules: the bundle takes ~40 % off each start.
 // This module is two folders below the package root in both (dist/src/paths.js, or a chunk in
 // dist/bundle/), so the root is '../../' either way; only entry points differ, and esbuild's
-// `define` (see the "bundle" script in package.json) tells which layout this is.
+// `define` (see scripts/bundle.mjs) tells which layout this is.
 import { fileURLToPath } from 'node:url';
 
 declare const TWSTORM_BUNDLE: boolean | undefined;

@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ENTRY_POINTS, PACKAGE_ROOT, entryFile, packageFile } from '../../src/paths.js';
 
+/** The entries started as processes; every other one is a thread. */
+const PROCESS_ENTRIES = new Set<string>(['cli/inside-entry.js', 'server/child.js']);
+
 describe('process and thread entry points (src/paths.ts)', () => {
   it('the package root is the one with twstorm\'s package.json', () => {
     const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { name: string };
@@ -15,12 +18,15 @@ describe('process and thread entry points (src/paths.ts)', () => {
   });
 
   it('each entry resolves to a built file here, and the bundle script builds it too', () => {
-    const scripts = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const bundler = readFileSync(packageFile('scripts/bundle.mjs'), 'utf8');
     for (const entry of ENTRY_POINTS) {
       assert.ok(existsSync(entryFile(entry)), `${entry}: ${entryFile(entry)} missing`);
-      assert.ok(scripts['bundle']!.includes(`src/${entry.replace(/\.js$/, '.ts')}`), `${entry} is not an entry of the "bundle" script`);
+      assert.ok(bundler.includes(`'src/${entry.replace(/\.js$/, '.ts')}'`), `${entry} is not an entry of scripts/bundle.mjs`);
       const bundled = packageFile(`dist/bundle/${entry.slice(entry.lastIndexOf('/') + 1)}`);
       assert.ok(existsSync(bundled), `${bundled} missing: npm run build makes it`);
+      // A thread is one whole file: it shares no module with another isolate, and resolving
+      // chunks would cost each start (scripts/bundle.mjs).
+      if (!PROCESS_ENTRIES.has(entry)) assert.doesNotMatch(readFileSync(bundled, 'utf8'), /from "\.\/chunk-/, `${entry} imports shared chunks`);
     }
   });
 });
