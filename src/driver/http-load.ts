@@ -52,7 +52,7 @@ function trackingConnector(
     let established: net.Socket | null = null;
     // One 'close' listener per connection does all the accounting (listeners are a
     // per-connection cost). undici destroys a socket it is done with by passing an
-    // InformationalError (INFORMATIONAL), so Node's `hadError` is true for every close;
+    // InformationalError (code UND_ERR_INFO), so Node's `hadError` is true for every close;
     // the error it was destroyed with (`errored`) is a failure only when it carries an errno.
     const closed = (sock: net.Socket): void => {
       live.delete(sock);
