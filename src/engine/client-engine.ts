@@ -188,6 +188,9 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const base = { attempted: stats.attempted, established: stats.established, completed: stats.completed, failed: stats.failed };
   const startMs = clock();
   ctlF64[CTL_F64_START] = startMs;
+  // A stop that came while the threads loaded is in place before they go, so none of them
+  // starts a connection (set after GO, a thread woken at once could start a few first).
+  if (signal.aborted) Atomics.store(ctl, CTL_STOP, STOP_DRAIN);
   Atomics.store(ctl, CTL_GO, 1);
   Atomics.notify(ctl, CTL_GO);
 
