@@ -24,7 +24,13 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(`twstorm ${result.tool.version} · ${name} · ${where} · Linux ${env.kernel} · Node ${env.node}`);
   if (env.notice) out.push(`!! ${env.notice}`);
   const own = result.server.own;
-  if (own && 'command' in own) out.push(`server: your command "${stripControl(own.command)}" (its output: ${stripControl(own.logPath)}); the bundled server's own counts do not apply`);
+  if (own && 'command' in own) {
+    out.push(`server: your command "${stripControl(own.command)}" (its output: ${stripControl(own.logPath)}); the bundled server's own counts do not apply`);
+    // A server that outlives SIGTERM cost the run its whole stopTimeout: say so, and how to fix it.
+    if (own.exit?.killed) {
+      out.push(`!! your server did not exit within server.stopTimeout (${seconds(scenario.server.stopTimeout)}) of SIGTERM and was SIGKILLed: make it exit on SIGTERM, or shorten server.stopTimeout`);
+    }
+  }
   out.push('');
   out.push(row('stopped', `because ${stopReason(result)}`));
   const c = s.connections;

@@ -81,9 +81,11 @@ describe('signals and failures', () => {
     );
     await run.stderrLine(/load started/);
     process.kill(-run.child.pid!, 'SIGINT');
-    const { code, stderr } = await run.exit;
+    const { code, stdout, stderr } = await run.exit;
     assert.equal(code, 130, stderr);
     assert.doesNotMatch(stderr, /did not stop within|nothing was kept/);
+    // The summary says what the wait cost and what to change.
+    assert.match(stdout, /^!! your server did not exit within server\.stopTimeout \(6\.00 s\) of SIGTERM and was SIGKILLed: make it exit on SIGTERM, or shorten server\.stopTimeout$/m);
     const [result] = await results(out);
     assert.ok(result, `a partial result is written; stderr: ${stderr}`);
     assert.equal(result.stoppedBy, 'interrupted');
