@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isListening, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
+import { SCENARIOS } from '../helpers/netns.js';
 
 setTimeout(() => {
   process.stderr.write('user-command case timed out\n');
@@ -102,8 +103,7 @@ switch (name) {
     // server still up. TWSTORM_SERVER_DIR must not outlive the process.
     const { loadScenarioFile } = await import('../../src/scenario/index.js');
     const { startOwnServer } = await import('../../src/server/own-server.js');
-    const scenarios = new URL('../../../scenarios/', import.meta.url).pathname;
-    const scenario = await loadScenarioFile(`${scenarios}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
+    const scenario = await loadScenarioFile(`${SCENARIOS}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
     const server = (await startOwnServer(scenario, ''))!;
     const facts = server.facts();
     const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
