@@ -64,7 +64,7 @@ test('KernelSampler start/stop on real /proc: cadence, census ticks, no overlap'
     clock,
     onSample: () => ends.push(performance.now()),
     // The exact cadence: the host's table may be large enough to defer a census otherwise.
-    censusBudget: { share: 1, freeMs: Infinity },
+    censusBudget: { share: 1, freeMs: Infinity, changeShare: 1 },
   });
   assert.equal(sampler.censusMs, 60);
   sampler.start();
@@ -190,7 +190,7 @@ test('sampler worker reports a failure instead of hanging', async () => {
 test('the census is deferred while its own cost would exceed its share of a core', async () => {
   // A budget no census can meet (any cost, a millionth of a core): after the second census the
   // cadence asked for (every tick) is overridden, and only stop() takes one more.
-  const sampler = new KernelSampler({ sampleMs: 10, censusMs: 10, serverPorts: [7000], censusBudget: { share: 1e-6, freeMs: 0 } });
+  const sampler = new KernelSampler({ sampleMs: 10, censusMs: 10, serverPorts: [7000], censusBudget: { share: 1e-6, freeMs: 0, changeShare: 1e-6 } });
   sampler.start();
   await sampler.ready;
   await sleep(200);
@@ -218,7 +218,7 @@ test('a census is also taken when the cheap sockstat counts moved, not only on t
       censusMs: 100_000,
       serverPorts: [7000],
       root,
-      censusBudget: { share: 1, freeMs: Infinity },
+      censusBudget: { share: 1, freeMs: Infinity, changeShare: 1 },
       onSample: (s) => seen(s),
     });
     const waitFor = (pred: (s: KernelSample) => boolean): Promise<void> =>
@@ -249,6 +249,45 @@ test('a census is also taken when the cheap sockstat counts moved, not only on t
       [4, 500, 500],
     );
     assert.ok(samples.length >= 12, `${samples.length} samples`);
+  } finally {
+    await sampler?.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the change-driven census keeps to its own share of a core, with no free pass for a cheap table', async () => {
+  // The counts move at every tick (a storm), the cadence is out of reach, and the cadence's
+  // budget would let any census under 10 s through: only the change budget (a millionth of a
+  // core) holds the census back. The first change-driven one is free (the baseline's cost is
+  // warm-up, not counted); its own cost then defers every later one until stop().
+  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
+  const sockstat = (tw: number): string =>
+    `sockets: used 6\nTCP: inuse 3 orphan 0 tw ${tw} alloc 7 mem 49\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+  let sampler: KernelSampler | undefined;
+  try {
+    mkdirSync(join(root, 'net'));
+    for (const f of ['tcp', 'tcp6', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
+    let tw = 100;
+    writeFileSync(join(root, 'net', 'sockstat'), sockstat(tw));
+    let ticks = 0;
+    sampler = new KernelSampler({
+      sampleMs: 10,
+      censusMs: 100_000,
+      serverPorts: [7000],
+      root,
+      censusBudget: { share: 1, freeMs: 10_000, changeShare: 1e-6 },
+      onSample: () => {
+        // Double the TIME_WAIT count after every sample: every tick sees a move.
+        ticks += 1;
+        tw *= 2;
+        writeFileSync(join(root, 'net', 'sockstat'), sockstat(tw));
+      },
+    });
+    sampler.start();
+    await sampler.ready;
+    await until('12 samples', () => ticks >= 12);
+    const samples = await sampler.stop();
+    assert.equal(samples.filter((s) => s.census).length, 3, 'the baseline census, one change-driven census, and the final one');
   } finally {
     await sampler?.stop();
     rmSync(root, { recursive: true, force: true });
