@@ -14,6 +14,7 @@ import {
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
   EPOLLET,
   EPOLLIN,
   EPOLLOUT,
@@ -102,6 +103,17 @@ const F_PEER_ENDED = 4;
 const F_WRITTEN = 8;
 /** The response is this connection's own (ownResponse), not the shared one. */
 const F_OWN = 16;
+/** EPOLLOUT is in this connection's watch: a send filled the socket buffer (see WATCH). */
+const F_WATCH_OUT = 32;
+/**
+ * A connection is watched for input only, until a send returns EAGAIN. Watched for EPOLLOUT
+ * from the start, the kernel reports every new socket writable at once (ep_item_poll in
+ * epoll_ctl ADD): an event and a recv() that returns EAGAIN for each connection whose request
+ * had not arrived yet — measured 0.74 of each per connection against the C client. A response
+ * that fits the socket buffer, the usual case, never needs EPOLLOUT.
+ */
+const WATCH = (EPOLLIN | EPOLLRDHUP | EPOLLET) >>> 0;
+const WATCH_OUT = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 /**
  * The highest fd that may be open: the sweep and the final cut walk 0..topFd of the typed
  * arrays (fds are dense: the kernel hands out the lowest free number) instead of keeping a Set
@@ -152,7 +164,7 @@ function accepted(fd: number, listener: number, now: number): void {
   deadline[fd] = now + idleMs;
   setTimer(deadline[fd]!);
   if (fd > topFd) topFd = fd;
-  if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0, fd, eventBuf)) < 0) {
+  if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, WATCH, fd, eventBuf)) < 0) {
     countErrno(raw.errno());
     return destroy(fd);
   }
@@ -173,7 +185,7 @@ function writeMore(fd: number, now: number): void {
     const n = raw.send(fd, data, data.length, MSG_NOSIGNAL);
     if (n < 0) {
       const errno = raw.errno();
-      if (errno === ERRNO.EAGAIN) return;
+      if (errno === ERRNO.EAGAIN) return watchOut(fd);
       countErrno(errno);
       return destroy(fd);
     }
@@ -188,6 +200,16 @@ function writeMore(fd: number, now: number): void {
     closeAt[fd] = now + policy.delayMs;
     setTimer(closeAt[fd]!);
   } else closeNow(fd);
+}
+
+/** The socket buffer is full: EPOLLOUT will say when writeMore() can go on (MOD re-arms the edge). */
+function watchOut(fd: number): void {
+  if (flags[fd]! & F_WATCH_OUT) return;
+  flags[fd]! |= F_WATCH_OUT;
+  if (raw.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, encodeEpollEvent(layout, WATCH_OUT, fd, eventBuf)) < 0) {
+    countErrno(raw.errno());
+    destroy(fd);
+  }
 }
 
 function closeNow(fd: number): void {
