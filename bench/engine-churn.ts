@@ -6,7 +6,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { initHistograms } from '../src/metrics/histograms.js';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runTcpLoad } from '../src/driver/tcp-load.js';
 import { startSamplerWorker } from '../src/observe/index.js';
@@ -20,7 +19,6 @@ writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 const server = spawn(serverBin!, ['7000', '2', '64', '64', mode === 'server' ? 'server' : 'client'], { stdio: ['ignore', 'pipe', 'inherit'] });
 await once(server.stdout!, 'data');
-await initHistograms();
 const epochMs = performance.timeOrigin + performance.now();
 const clock = runClock(epochMs);
 const sampler = observers === 'on' ? startSamplerWorker({ sampleMs: 100, censusMs: 1000, serverPorts: [7000], epochMs }) : null;

@@ -14,7 +14,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { initHistograms } from '../src/metrics/histograms.js';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runRawHttpLoad } from '../src/driver/raw-http-load.js';
 import { runClock } from '../src/util/clock.js';
@@ -50,7 +49,6 @@ try {
       `${JSON.stringify({ who, requests, ratePerSec: rate, cpuMsPer1000: per1000(userMs + systemMs), userMsPer1000: per1000(userMs), systemMsPer1000: per1000(systemMs) })}\n`,
     );
   } else {
-    await initHistograms();
     const epochMs = performance.timeOrigin + performance.now();
     const load = async (count: number): Promise<{ requests: number; failed: number; seconds: number; user: number; system: number }> => {
       const stats = new LoadStats(100);

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../src/scenario/index.js';
 import { httpLoadPlan, serverConfig } from '../src/run/execute.js';
 import { startServerProcess } from '../src/server/process.js';
-import { initHistograms } from '../src/metrics/histograms.js';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runHttpLoad } from '../src/driver/http-load.js';
 import { runClock } from '../src/util/clock.js';
@@ -28,7 +27,6 @@ const scenario = await loadScenarioFile(fileURLToPath(new URL('../../scenarios/h
   'duration=2m',
 ]);
 const server = await startServerProcess(serverConfig(scenario));
-await initHistograms();
 const cpu = process.cpuUsage();
 const t0 = performance.now();
 let ok = 0;

@@ -42,7 +42,6 @@ import { encodeInt, encodeLinger, encodePortRange, encodeSockaddr, familyOf, POR
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
 import { compileRamp, concurrencyAt, startTimeOf } from '../driver/shape/ramp.js';
-import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
 import { PortTracker } from '../metrics/port-tracker.js';
 import {
@@ -69,9 +68,6 @@ import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 const loaded = loadRawSockets();
 if (!loaded.ok) throw new Error(loaded.reason);
 const raw = loaded.raw;
-// The JS HdrHistogram build: a thread records a few values per connection (~80 ns each, well
-// under 1 % of a connection's cost), and skipping the WASM compile saves ~0.1-0.3 s of start.
-void initHistograms;
 const cfg = (workerData as ClientThreadConfig | null) ?? ((await once(parentPort!, 'message')) as [ClientThreadConfig])[0];
 const { layout } = cfg;
 

@@ -18,7 +18,6 @@ import { chooseEngine, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoad
 import type { HttpLoadPlan } from '../driver/http-load.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
-import { initHistograms } from '../metrics/histograms.js';
 import { LoadStats } from '../metrics/load-stats.js';
 import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
@@ -216,13 +215,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
-  const engineRecords = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
-  if (engineRecords) prewarmEngine(scenario.threads);
-  // The WASM HdrHistogram records ~7x faster than the JS build, which matters only where this
-  // thread records every connection (undici, the `net` fallback). Engine threads record into
-  // their own JS histograms and this thread only merges them: the WASM compile (~70 ms of CPU,
-  // and it wakes Node's bundled undici through `Response`) would be the only cost.
-  if (!engineRecords) await initHistograms();
+  if ((scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native') prewarmEngine(scenario.threads);
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,
     ...scenario.environment.sysctls,

@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import { loadScenarioFile } from '../../src/scenario/index.js';
 import { tcpLoadPlan, serverConfig } from '../../src/run/execute.js';
 import { startServerProcess } from '../../src/server/process.js';
-import { initHistograms } from '../../src/metrics/histograms.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 import { runTcpLoad } from '../../src/driver/tcp-load.js';
 import { runClock } from '../../src/util/clock.js';
@@ -24,7 +23,6 @@ const sockets = (): number =>
   }).length;
 
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
-await initHistograms();
 const scenario = await loadScenarioFile(`${SCENARIOS}server-closes-first.yaml`, ['close.delay=60s', 'connections=100000', 'concurrency=40', 'threads=2', 'duration=60s']);
 const server = await startServerProcess(serverConfig(scenario));
 const before = sockets();

@@ -5,12 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { runHttpLoad, type HttpLoadPlan } from '../../src/driver/http-load.js';
-import { initHistograms } from '../../src/metrics/histograms.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 import { runClock } from '../../src/util/clock.js';
 
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
-await initHistograms();
 const REQUESTS = 40;
 const RESPONSE = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
 

@@ -1,9 +1,44 @@
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
+import { decodeHistogram, encodeHistogram, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+
+/** The package's own JS histogram with newHistogram()'s parameters: the reference. */
+const reference = (): ReturnType<typeof newHistogram> =>
+  build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
 
 describe('latency histograms', () => {
-  before(initHistograms);
+  it('put every value in the slot the package\'s own histogram does, and encode the same bytes', () => {
+    type Slots = { countsArrayIndex(value: number): number };
+    const ours = newHistogram();
+    const theirs = reference();
+    const slot = (h: unknown, v: number): number => (h as Slots).countsArrayIndex(v);
+    const edges = [0, 0.25, 0.5, 1, 1.5, 2, 3, 2047, 2048, 2049, 4095, 4096, 4097, 1e6 + 0.75, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 3_599_999_999, 3_600_000_000];
+    for (let k = 0; k < 32; k++) edges.push(2 ** k - 1, 2 ** k, 2 ** k + 1);
+    // A seeded generator (xorshift): log-uniform values over 1 µs … an hour, fractions included.
+    let seed = 20261202;
+    const random = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const values = [...edges];
+    for (let i = 0; i < 1_000_000; i++) values.push(Math.exp(random() * Math.log(3.6e9)) * (i % 2 === 0 ? 1 : 0.999));
+    for (const v of values) {
+      assert.equal(slot(ours, v), slot(theirs, v), `slot of ${v}`);
+      ours.recordValue(v);
+      theirs.recordValue(v);
+    }
+    assert.equal(encodeHistogram(ours), encodeHistogram(theirs));
+    // Past 2^32 µs (71 minutes) the histogram widens as the package's does.
+    ours.recordValue(5e9);
+    theirs.recordValue(5e9);
+    assert.equal(slot(ours, 5e9), slot(theirs, 5e9));
+    assert.equal(encodeHistogram(ours), encodeHistogram(theirs));
+    // And refuses what the package refuses.
+    assert.throws(() => ours.recordValue(-1), /cannot be negative/);
+  });
 
   it('summarises microseconds as millisecond percentiles', () => {
     const h = newHistogram();

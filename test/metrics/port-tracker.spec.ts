@@ -1,11 +1,9 @@
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { initHistograms } from '../../src/metrics/histograms.js';
 import { PortTracker } from '../../src/metrics/port-tracker.js';
 import { countPorts, newPortTable } from '../../src/metrics/port-table.js';
 
 describe('PortTracker', () => {
-  before(initHistograms);
 
   it('counts distinct ports, reused ports and reuse events', () => {
     const t = new PortTracker();
@@ -53,7 +51,6 @@ describe('PortTracker', () => {
 });
 
 describe('PortTracker with several source addresses', () => {
-  before(initHistograms);
 
   it('counts the same port number on two source addresses as two ports', () => {
     const t = new PortTracker();
@@ -68,7 +65,6 @@ describe('PortTracker with several source addresses', () => {
 });
 
 describe('PortTracker on a shared port table (engine threads)', () => {
-  before(initHistograms);
 
   it('two threads on one table count a port once, and the run tracker absorbs them exactly', () => {
     const table = newPortTable(2);

@@ -1,14 +1,14 @@
 // Merging the connect-fill cells: counts add exactly, so the merged summary is the summary of
 // every connection; results written before the cells existed merge without them; a result
 // carrying them reads back (and a bad cell layout does not).
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { mergeResults } from '../../src/result/merge.js';
 import { parseResult } from '../../src/result/read.js';
 import { ConnectFill } from '../../src/metrics/connect-fill.js';
-import { initHistograms, percentilesMs } from '../../src/metrics/histograms.js';
+import { percentilesMs } from '../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
 import { makeResult } from '../report/make-result.js';
@@ -38,7 +38,6 @@ function shard(list: Connect[], startedAt: string, range: { low: number; high: n
 }
 
 describe('merge: connect-fill cells', () => {
-  before(() => initHistograms());
 
   it('adds the cells exactly: the merged summary is what one recorder of every connection says', async () => {
     const range = { low: 40000, high: 41999, size: 2000 };

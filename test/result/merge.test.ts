@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mergeResults, MergeError } from '../../src/result/merge.js';
-import { decodeHistogram, encodeHistogram, initHistograms, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { decodeHistogram, encodeHistogram, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
 import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
 import { makeResult } from '../report/make-result.js';
@@ -39,7 +39,6 @@ function part(values: number[], edit: (r: RunResult) => void): RunResult {
 }
 
 describe('mergeResults', () => {
-  before(() => initHistograms());
 
   it('adds counts and histograms exactly: the merged p99 is the p99 of every sample', async () => {
     const a = Array.from({ length: 1000 }, (_, i) => 100 + i);

@@ -3,9 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { failureOf } from '../../src/run/execute.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
-import { initHistograms } from '../../src/metrics/histograms.js';
 
-await initHistograms();
 
 function stats(attempts: Array<{ ok: boolean; code?: string }>): LoadStats {
   const s = new LoadStats(100);
