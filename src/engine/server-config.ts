@@ -25,6 +25,12 @@ export const SRV_ERRNO_SLOTS = 256;
 
 export interface ServerThreadConfig {
   thread: number;
+  threads: number;
+  /**
+   * Listeners per port when they form an SO_REUSEPORT group (server.reusePort), else 1. With at
+   * least one per thread, each thread watches its own share (see server-worker.ts).
+   */
+  reusePortListeners: number;
   layout: EpollLayout;
   requestBytes: number;
   responseBytes: number;

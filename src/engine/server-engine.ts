@@ -45,6 +45,8 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
   for (let t = 0; t < threads; t++) {
     const data: ServerThreadConfig = {
       thread: t,
+      threads,
+      reusePortListeners: config.reusePort ? config.listeners : 1,
       layout: loaded.layout,
       requestBytes: config.requestBytes,
       responseBytes: config.responseBytes,

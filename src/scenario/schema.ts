@@ -109,7 +109,7 @@ const serverSchema = z
     reusePort: z
       .boolean()
       .default(false)
-      .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them.'),
+      .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them. With at least one listener per server engine thread, each thread accepts from its own share (as nginx `reuseport`); otherwise every thread watches every listener.'),
     listeners: integer(1, 64)
       .default(1)
       .describe('Listening sockets per port; more than 1 needs reusePort: true. Accepts are counted per listener.'),

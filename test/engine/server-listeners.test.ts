@@ -1,0 +1,126 @@
+// Which engine server thread watches which listening socket, read from the kernel's own record
+// of each epoll set (/proc/self/fdinfo of the threads' epoll descriptors): a listener shared by
+// every thread is in every set; an SO_REUSEPORT group with a listener per thread is split, each
+// listener in exactly one set. Its own process: no other test's epoll sets are in /proc/self.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
+import { createEngineEchoServer } from '../../src/engine/server-engine.js';
+import type { EchoServerConfig } from '../../src/server/echo-server.js';
+
+const BASE: EchoServerConfig = {
+  host: '127.0.0.1',
+  port: 0,
+  ports: 1,
+  backlog: 128,
+  reuseAddr: true,
+  reusePort: false,
+  listeners: 1,
+  requestBytes: 64,
+  responseBytes: 64,
+  close: { first: 'client', mode: 'fin', delayMs: 0, lingerSeconds: 0 },
+  idleTimeoutMs: 10_000,
+};
+
+/** The descriptors registered in each epoll set of this process (fdinfo's "tfd:" lines). */
+function epollSets(): number[][] {
+  const sets: number[][] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the directory's own descriptor, gone by now
+    }
+    if (target !== 'anon_inode:[eventpoll]') continue;
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    sets.push([...info.matchAll(/^tfd:\s+(\d+)/gm)].map((m) => Number(m[1])));
+  }
+  return sets;
+}
+
+/** How many epoll sets hold each of `fds`. */
+function watchersOf(sets: number[][], fds: number[]): number[] {
+  return fds.map((fd) => sets.filter((s) => s.includes(fd)).length);
+}
+
+/** The listening descriptors: every socket fd of this process whose inode /proc/net/tcp lists in LISTEN (0A) on `port`. */
+function listenerFds(port: number): number[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set(
+    readFileSync('/proc/self/net/tcp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')
+      .map((f) => f[9]),
+  );
+  const fds: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m && inodes.has(m[1])) fds.push(Number(fd));
+    } catch {
+      // gone
+    }
+  }
+  return fds.sort((a, b) => a - b);
+}
+
+/** A connection that gets its echo: the server is serving. */
+async function echo(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(Buffer.alloc(64, 'q')));
+    s.on('data', (d) => {
+      got += d.length;
+      if (got >= 64) s.end();
+    });
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+describe('engine server: which thread watches which listener', () => {
+  it('one listener: every thread watches it (EPOLLEXCLUSIVE wakes one per connection)', async () => {
+    const server = createEngineEchoServer(BASE, 2);
+    try {
+      const [port] = await server.listen();
+      assert.equal(await echo(port!), 64);
+      const fds = listenerFds(port!);
+      assert.equal(fds.length, 1);
+      assert.deepEqual(watchersOf(epollSets(), fds), [2]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an SO_REUSEPORT group of 4 listeners on 2 threads: each listener in exactly one thread, two each', async () => {
+    const server = createEngineEchoServer({ ...BASE, reusePort: true, listeners: 4 }, 2);
+    try {
+      const [port] = await server.listen();
+      for (let i = 0; i < 8; i++) assert.equal(await echo(port!), 64);
+      const fds = listenerFds(port!);
+      assert.equal(fds.length, 4);
+      const sets = epollSets();
+      assert.deepEqual(watchersOf(sets, fds), [1, 1, 1, 1]);
+      const perSet = sets.map((s) => fds.filter((fd) => s.includes(fd)).length).filter((n) => n > 0);
+      assert.deepEqual(perSet, [2, 2]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an SO_REUSEPORT group smaller than the threads: every thread watches every listener', async () => {
+    const server = createEngineEchoServer({ ...BASE, reusePort: true, listeners: 2 }, 3);
+    try {
+      const [port] = await server.listen();
+      assert.equal(await echo(port!), 64);
+      const fds = listenerFds(port!);
+      assert.deepEqual(watchersOf(epollSets(), fds), [3, 3]);
+    } finally {
+      await server.close();
+    }
+  });
+});
