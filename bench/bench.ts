@@ -2,8 +2,9 @@
 // each measurement in a fresh namespace (port range 1024-65535, tcp_tw_reuse=1, 64 in flight,
 // so the port range is not what limits the rate), side by side with a peer doing the same work:
 //   - the C epoll reference pair (bench/c/, built here with `cc`) vs twstorm, per close mode:
-//     the whole run (engine client + bundled server) and the engine client alone against the
-//     C server;
+//     the whole run (engine client + bundled server, with the C server's listeners: one
+//     SO_REUSEPORT listener per thread; and with the default, one listener every thread
+//     shares) and the engine client alone against the C server;
 //   - 1 engine thread vs all; observers (sampler + census) on vs off;
 //   - `http.client: raw` vs wrk (bundled HTTP server, and nginx when installed); undici `reset`
 //     vs a bare undici loop;
@@ -99,7 +100,12 @@ async function cPair(c: { server: string; client: string }, mode: Mode, threads 
   return lastJson<{ ratePerSec: number }>(await inNetns('sh', ['-c', script])).ratePerSec;
 }
 
-async function twstormRun(mode: Mode): Promise<{ rate: number; cpu: number }> {
+/**
+ * The whole run. `perThread`: the bundled server listens as the C server does, one
+ * SO_REUSEPORT listener per thread (server.reusePort, server.listeners); else the default, one
+ * listener every server thread shares (measured with the C pair: ~12 % slower than per-thread).
+ */
+async function twstormRun(mode: Mode, listeners: 'perThread' | 'shared' = 'perThread'): Promise<{ rate: number; cpu: number }> {
   const { stdout } = await run(
     process.execPath,
     [
@@ -107,6 +113,7 @@ async function twstormRun(mode: Mode): Promise<{ rate: number; cpu: number }> {
       '--set', `connections=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'tail=100ms', '--set', 'matrix={}',
       '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535',
       '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
+      ...(listeners === 'perThread' ? ['--set', 'server.reusePort=true', '--set', `server.listeners=${CPUS}`] : []),
     ],
     { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
   );
@@ -166,18 +173,19 @@ out(`${fmt(CONNECTIONS)} connections per measurement, ${CONCURRENCY} in flight, 
 out('');
 if ('skipped' in c) out(`C reference pair: skipped the ratio — ${c.skipped}`);
 if (want('close')) {
-  out('| close mode | C pair | twstorm run (engine + bundled server) | ratio | engine alone → C server | ratio |');
-  out('|---|---|---|---|---|---|');
+  out(`| close mode | C pair | twstorm run (engine + bundled server, ${CPUS} SO_REUSEPORT listeners as the C server) | ratio | same, one shared listener (default) | ratio | engine alone → C server | ratio |`);
+  out('|---|---|---|---|---|---|---|---|');
   for (const mode of ['fin', 'rst', 'server'] as const) {
-    const [pairRate, whole, aloneRate] = await mediansOf<[number, number, number]>(
+    const [pairRate, whole, shared, aloneRate] = await mediansOf<[number, number, number, number]>(
       'skipped' in c ? skipped : () => cPair(c, mode),
       async () => (await twstormRun(mode)).rate,
+      async () => (await twstormRun(mode, 'shared')).rate,
       'skipped' in c ? skipped : async () => (await engineAgainstC(c.server, mode, CPUS, 'off')).rate,
     );
     const pair = 'skipped' in c ? null : pairRate;
     const alone = 'skipped' in c ? null : aloneRate;
     const ratio = (x: number | null): string => (x === null || pair === null ? '—' : `${(x / pair).toFixed(2)}×`);
-    out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
+    out(`| ${LABEL[mode]} | ${pair === null ? '—' : fmt(pair)} | ${fmt(whole)} | ${ratio(whole)} | ${fmt(shared)} | ${ratio(shared)} | ${alone === null ? '—' : fmt(alone)} | ${ratio(alone)} |`);
   }
 }
 if (!('skipped' in c) && want('threads')) {
@@ -320,7 +328,7 @@ if (want('undici')) {
 }
 if (want('net')) {
   const peer = await medianOf(async () => lastJson<{ ratePerSec: number }>(await inNetns(process.execPath, [PEER, String(CONNECTIONS), String(CONCURRENCY)])).ratePerSec);
-  const whole = await medianOf(async () => (await twstormRun('fin')).rate);
+  const whole = await medianOf(async () => (await twstormRun('fin', 'shared')).rate);
   out(`twstorm run, client FIN, vs the barest Node net loop against the bundled server: ${fmt(whole)} vs ${fmt(peer)} conn/s (${(whole / peer).toFixed(2)}×)`);
 }
 if (want('states')) for (const line of await statesBench()) out(line);
