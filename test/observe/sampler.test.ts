@@ -201,17 +201,27 @@ test('the census is deferred while its own cost would exceed its share of a core
   assert.equal(samples.filter((s) => s.census).length, 3, 'the baseline census, the next one, and the final one');
 });
 
+/**
+ * A /proc root of fixture files whose sockstat `tw` the test sets (setTw), for the change-driven
+ * census; remove() deletes it.
+ */
+function procRootWithSockstat(tw: number): { root: string; setTw(tw: number): void; remove(): void } {
+  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
+  const setTw = (n: number): void =>
+    writeFileSync(join(root, 'net', 'sockstat'), `sockets: used 6\nTCP: inuse 3 orphan 0 tw ${n} alloc 7 mem 49\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`);
+  mkdirSync(join(root, 'net'));
+  for (const f of ['tcp', 'tcp6', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
+  setTw(tw);
+  return { root, setTw, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
 test('a census is also taken when the cheap sockstat counts moved, not only on the cadence', async () => {
   // A cadence no test reaches (100 s): every census between the first and the final one is
   // change-driven. sockstat is rewritten between ticks; the census must follow the jump once.
-  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
-  const sockstat = (tw: number): string =>
-    `sockets: used 6\nTCP: inuse 3 orphan 0 tw ${tw} alloc 7 mem 49\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+  const proc = procRootWithSockstat(4);
+  const { root } = proc;
   let sampler: KernelSampler | undefined;
   try {
-    mkdirSync(join(root, 'net'));
-    for (const f of ['tcp', 'tcp6', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
-    writeFileSync(join(root, 'net', 'sockstat'), sockstat(4));
     let seen: (s: KernelSample) => void = () => undefined;
     sampler = new KernelSampler({
       sampleMs: 10,
@@ -237,7 +247,7 @@ test('a census is also taken when the cheap sockstat counts moved, not only on t
     // Unchanged counts: several ticks go by without a census.
     let quiet = 0;
     await waitFor(() => ++quiet >= 5);
-    writeFileSync(join(root, 'net', 'sockstat'), sockstat(500));
+    proc.setTw(500);
     await waitFor((s) => s.census !== undefined);
     let after = 0;
     await waitFor(() => ++after >= 5);
@@ -251,7 +261,7 @@ test('a census is also taken when the cheap sockstat counts moved, not only on t
     assert.ok(samples.length >= 12, `${samples.length} samples`);
   } finally {
     await sampler?.stop();
-    rmSync(root, { recursive: true, force: true });
+    proc.remove();
   }
 });
 
@@ -260,15 +270,11 @@ test('the change-driven census keeps to its own share of a core, with no free pa
   // budget would let any census under 10 s through: only the change budget (a millionth of a
   // core) holds the census back. The first change-driven one is free (the baseline's cost is
   // warm-up, not counted); its own cost then defers every later one until stop().
-  const root = mkdtempSync(join(tmpdir(), 'twstorm-sampler-'));
-  const sockstat = (tw: number): string =>
-    `sockets: used 6\nTCP: inuse 3 orphan 0 tw ${tw} alloc 7 mem 49\nUDP: inuse 0 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+  let tw = 100;
+  const proc = procRootWithSockstat(tw);
+  const { root } = proc;
   let sampler: KernelSampler | undefined;
   try {
-    mkdirSync(join(root, 'net'));
-    for (const f of ['tcp', 'tcp6', 'sockstat6', 'snmp', 'netstat']) copyFileSync(join(FIXTURE_ROOT, 'net', f), join(root, 'net', f));
-    let tw = 100;
-    writeFileSync(join(root, 'net', 'sockstat'), sockstat(tw));
     let ticks = 0;
     sampler = new KernelSampler({
       sampleMs: 10,
@@ -280,7 +286,7 @@ test('the change-driven census keeps to its own share of a core, with no free pa
         // Double the TIME_WAIT count after every sample: every tick sees a move.
         ticks += 1;
         tw *= 2;
-        writeFileSync(join(root, 'net', 'sockstat'), sockstat(tw));
+        proc.setTw(tw);
       },
     });
     sampler.start();
@@ -290,6 +296,6 @@ test('the change-driven census keeps to its own share of a core, with no free pa
     assert.equal(samples.filter((s) => s.census).length, 3, 'the baseline census, one change-driven census, and the final one');
   } finally {
     await sampler?.stop();
-    rmSync(root, { recursive: true, force: true });
+    proc.remove();
   }
 });
