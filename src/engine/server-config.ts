@@ -27,8 +27,8 @@ export interface ServerThreadConfig {
   thread: number;
   threads: number;
   /**
-   * Listeners per port when they form an SO_REUSEPORT group (server.reusePort), else 1. With at
-   * least one per thread, each thread watches its own share (see server-worker.ts).
+   * Listeners per port when they form an SO_REUSEPORT group (server.reusePort), else 1. When
+   * they divide evenly among the threads, each thread watches its own share (server-worker.ts).
    */
   reusePortListeners: number;
   layout: EpollLayout;

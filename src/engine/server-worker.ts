@@ -1,5 +1,6 @@
-// One echo-server engine thread: an epoll loop that accepts from the shared listening fds
-// (EPOLLEXCLUSIVE, so one thread wakes per connection) and serves each connection as the `net`
+// One echo-server engine thread: an epoll loop that accepts from the listening fds (shared by
+// every thread with EPOLLEXCLUSIVE, so one thread wakes per connection; or its own share of an
+// SO_REUSEPORT group, see mine()) and serves each connection as the `net`
 // echo server does (echo-server.ts): read the request, write the response, then close the way
 // the policy says — wait for the client's FIN, or send its own first (FIN, RST, or SO_LINGER n
 // on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
@@ -391,14 +392,18 @@ function rest(now: number): void {
 
 /**
  * Which listeners this thread watches. A listener shared by every thread is watched with
- * EPOLLEXCLUSIVE, so one thread wakes per connection. An SO_REUSEPORT group with a listener per
- * thread or more is split instead, listener l of each port to thread l mod threads, as nginx's
- * `reuseport` and the bench's C server do: the kernel's hash then picks the thread with the
- * listener, and no two threads contend for one accept queue — measured with the C pair, one
- * shared listener took 12 % off the rate of per-thread listeners (26-28k vs 30-32k conn/s).
+ * EPOLLEXCLUSIVE, so one thread wakes per connection. An SO_REUSEPORT group whose listeners
+ * divide evenly among the threads is split instead, listener l of each port to thread
+ * l mod threads, as nginx's `reuseport` and the bench's C server do: the kernel's hash then picks
+ * the thread with the listener, and no two threads contend for one accept queue — measured with
+ * the C pair, one shared listener took 12 % off the rate of per-thread listeners (26-28k vs
+ * 30-32k conn/s). Only evenly: the hash spreads connections evenly over the listeners, so 3
+ * listeners on 2 threads would hand one thread two thirds of them. A thread that rests after
+ * EMFILE (rest()) leaves its own listeners' connections queued for those 50 ms, where a shared
+ * listener would let another thread take and refuse them.
  */
 function mine(index: number): boolean {
-  if (cfg.reusePortListeners < cfg.threads) return true;
+  if (cfg.reusePortListeners % cfg.threads !== 0) return true;
   return (index % cfg.reusePortListeners) % cfg.threads === cfg.thread;
 }
 

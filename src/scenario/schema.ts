@@ -109,7 +109,7 @@ const serverSchema = z
     reusePort: z
       .boolean()
       .default(false)
-      .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them. With at least one listener per server engine thread, each thread accepts from its own share (as nginx `reuseport`); otherwise every thread watches every listener.'),
+      .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them. When the listeners divide evenly among the server engine threads, each thread accepts from its own share (as nginx `reuseport`); otherwise every thread watches every listener.'),
     listeners: integer(1, 64)
       .default(1)
       .describe('Listening sockets per port; more than 1 needs reusePort: true. Accepts are counted per listener.'),
@@ -476,7 +476,7 @@ export const scenarioSchema = z
       .describe(`How often the cheap kernel files (/proc/net/sockstat, snmp, netstat) are polled; at least 10ms. ${DURATION_HINT}`),
     census: duration(10, L.MAX_SAMPLE_MS)
       .prefault('1s')
-      .describe(`How often the full TCP state census runs (the kernel's socket table through netlink sock_diag, /proc/net/tcp{,6} without the native layer); ~10 ms at 30,000 sockets, at least 10ms; also when sockstat moved ≥10 %, within 1 % of a core. ${DURATION_HINT}`),
+      .describe(`How often the full TCP state census runs (the kernel's socket table through netlink sock_diag, /proc/net/tcp{,6} without the native layer); 10-20 ms at 30,000 sockets, at least 10ms; also when sockstat moved ≥10 %, within 1 % of a core. ${DURATION_HINT}`),
     tail: duration()
       .prefault('2s')
       .describe(`How long the observers keep sampling after the load stops, to watch TIME_WAIT drain. With the bundled server the final census then waits (up to 10 s more) until the server has closed every connection it will close, so a server slowed by a busy machine does not leave FIN_WAIT2 counted where TIME_WAIT is coming. ${DURATION_HINT}`),

@@ -68,6 +68,26 @@ function listenerFds(port: number): number[] {
   return fds.sort((a, b) => a - b);
 }
 
+/** A port p with p and p + 1 both free on 127.0.0.1 (two consecutive ports for `ports: 2`). */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      });
+      s.once('error', reject);
+    });
+    if (first >= 65535) continue;
+    const nextFree = await new Promise<boolean>((resolve) => {
+      const s = net.createServer().listen(first + 1, '127.0.0.1', () => s.close(() => resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (nextFree) return first;
+  }
+  throw new Error('no two consecutive free ports on 127.0.0.1');
+}
+
 /** A connection that gets its echo: the server is serving. */
 async function echo(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -112,15 +132,43 @@ describe('engine server: which thread watches which listener', () => {
     }
   });
 
-  it('an SO_REUSEPORT group smaller than the threads: every thread watches every listener', async () => {
-    const server = createEngineEchoServer({ ...BASE, reusePort: true, listeners: 2 }, 3);
+  it('a group that does not divide evenly among the threads (2 on 3, 3 on 2): every thread watches every listener', async () => {
+    for (const [listeners, threads] of [
+      [2, 3],
+      [3, 2],
+    ] as const) {
+      const server = createEngineEchoServer({ ...BASE, reusePort: true, listeners }, threads);
+      try {
+        const [port] = await server.listen();
+        assert.equal(await echo(port!), 64);
+        const fds = listenerFds(port!);
+        assert.deepEqual(watchersOf(epollSets(), fds), Array(listeners).fill(threads), `${listeners} listeners on ${threads} threads`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('two ports of a 2-listener group on 2 threads: each thread one listener of each port, again after stop and listen', async () => {
+    const twoPorts = createEngineEchoServer({ ...BASE, port: await freePortPair(), ports: 2, reusePort: true, listeners: 2 }, 2);
     try {
-      const [port] = await server.listen();
-      assert.equal(await echo(port!), 64);
-      const fds = listenerFds(port!);
-      assert.deepEqual(watchersOf(epollSets(), fds), [3, 3]);
+      for (let round = 0; round < 2; round++) {
+        const ports = await twoPorts.listen();
+        assert.equal(ports.length, 2);
+        for (const port of ports) assert.equal(await echo(port), 64);
+        const sets = epollSets();
+        for (const port of ports) {
+          const fds = listenerFds(port);
+          assert.equal(fds.length, 2);
+          assert.deepEqual(watchersOf(sets, fds), [1, 1], `port ${port}, round ${round}`);
+          // The two listeners of a port are in different threads' sets.
+          assert.equal(new Set(fds.map((fd) => sets.findIndex((s) => s.includes(fd)))).size, 2, `port ${port}, round ${round}`);
+        }
+        await twoPorts.stopListening();
+        assert.deepEqual(ports.flatMap((port) => listenerFds(port)), [], 'stopListening closes every listener');
+      }
     } finally {
-      await server.close();
+      await twoPorts.close();
     }
   });
 });
