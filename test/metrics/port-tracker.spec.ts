@@ -4,7 +4,6 @@ import { PortTracker } from '../../src/metrics/port-tracker.js';
 import { countPorts, newPortTable } from '../../src/metrics/port-table.js';
 
 describe('PortTracker', () => {
-
   it('counts distinct ports, reused ports and reuse events', () => {
     const t = new PortTracker();
     t.opened(40000, 0);
@@ -51,7 +50,6 @@ describe('PortTracker', () => {
 });
 
 describe('PortTracker with several source addresses', () => {
-
   it('counts the same port number on two source addresses as two ports', () => {
     const t = new PortTracker();
     t.opened(40000, 0, '127.0.0.2');
@@ -65,7 +63,6 @@ describe('PortTracker with several source addresses', () => {
 });
 
 describe('PortTracker on a shared port table (engine threads)', () => {
-
   it('two threads on one table count a port once, and the run tracker absorbs them exactly', () => {
     const table = newPortTable(2);
     const a = new PortTracker(table);

@@ -38,7 +38,6 @@ function shard(list: Connect[], startedAt: string, range: { low: number; high: n
 }
 
 describe('merge: connect-fill cells', () => {
-
   it('adds the cells exactly: the merged summary is what one recorder of every connection says', async () => {
     const range = { low: 40000, high: 41999, size: 2000 };
     const a = connects(0);

@@ -15,7 +15,6 @@ import { makeResult } from '../report/make-result.js';
 import { runNodeInNetns } from '../helpers/netns.js';
 import { twstorm as startCli } from '../helpers/cli.js';
 
-
 function histogramOf(values: number[]): string {
   const h = newHistogram();
   for (const v of values) h.recordValue(v);
@@ -39,7 +38,6 @@ function part(values: number[], edit: (r: RunResult) => void): RunResult {
 }
 
 describe('mergeResults', () => {
-
   it('adds counts and histograms exactly: the merged p99 is the p99 of every sample', async () => {
     const a = Array.from({ length: 1000 }, (_, i) => 100 + i);
     const b = Array.from({ length: 500 }, (_, i) => 5000 + 10 * i);

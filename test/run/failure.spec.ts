@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { failureOf } from '../../src/run/execute.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 
-
 function stats(attempts: Array<{ ok: boolean; code?: string }>): LoadStats {
   const s = new LoadStats(100);
   attempts.forEach(({ ok, code }, i) => {

@@ -24,8 +24,8 @@ export async function reuseBins(encoded: string): Promise<Map<number, number>> {
   try {
     const n = h.totalCount;
     if (n === 0) return bins;
-    // hdr-histogram-js exposes no bucket iterator that works for both its JS and WASM builds,
-    // so walk evenly spaced quantiles, each standing for n/q recorded values.
+    // hdr-histogram-js's Histogram interface exposes no bucket iterator, so walk evenly spaced
+    // quantiles, each standing for n/q recorded values.
     const q = Math.min(n, MAX_QUANTILES);
     for (let i = 0; i < q; i++) {
       const ms = h.getValueAtPercentile((100 * (i + 0.5)) / q) / 1000;
