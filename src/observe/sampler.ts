@@ -4,8 +4,9 @@
  * costs at 30,000 sockets: the cheap files take ~0.1 ms together while the census walks the
  * kernel's connection hash table (55–60 ms through /proc/net/tcp; far less through the
  * sock_diag dump tcp-source.ts prefers, but still growing with the table). Between census
- * ticks a census is also taken when the cheap counts moved (see CENSUS_CHANGE_SHARE), within
- * the same CPU budget, so short runs get a census curve at the sample rate.
+ * ticks a census is also taken when the cheap counts moved (see CENSUS_CHANGE_SHARE), within a
+ * budget of its own (CENSUS_CHANGE_BUDGET), so a short run over a small table gets a census
+ * curve at the sample rate.
  */
 
 import { KEY_COUNTERS, parseCounterTable, pickCounters } from './counters.js';
@@ -21,8 +22,9 @@ const CENSUS_FREE_MS = 10;
 /**
  * Change-driven census: a census is also due when the cheap sockstat counts (`tw`, `inuse`)
  * moved by this share of their value at the last census, or by CENSUS_CHANGE_MIN sockets,
- * whichever is more. A 0.4 s storm then gets a census at every cheap tick while it rises and
- * one just after it stops, instead of one before and one after; a steady run keeps the cadence.
+ * whichever is more. A 0.4 s storm over a few hundred sockets then gets a census at every cheap
+ * tick while it rises and one just after it stops, instead of one before and one after; a steady
+ * run keeps the cadence.
  */
 const CENSUS_CHANGE_SHARE = 0.1;
 const CENSUS_CHANGE_MIN = 16;
@@ -31,6 +33,7 @@ const CENSUS_CHANGE_MIN = 16;
  * move at every tick, and a 10 ms census at every 100 ms tick took 10 % of a core — measured
  * 5-15 % of the requests of a 5 s raw HTTP run against nginx (30,000 TIME_WAIT). At 1 % a census
  * of a few hundred sockets (~0.5 ms) still follows every tick; one of 30,000 comes once a second.
+ * The first one after the baseline is free: the baseline's cost is warm-up and not counted.
  */
 const CENSUS_CHANGE_BUDGET = 0.01;
 
@@ -66,7 +69,7 @@ export interface KernelSamplerOptions {
   /**
    * Share of one core the census on its cadence may take (default 0.05), the cost under which
    * that census is never deferred (default 10 ms), and the share the change-driven census may
-   * take (default 0.01, never free). `{ share: 1, freeMs: Infinity, changeShare: 1 }` keeps
+   * take (default 0.01, never free after the first). `{ share: 1, freeMs: Infinity, changeShare: 1 }` keeps
    * the exact cadence and follows every change.
    */
   censusBudget?: { share: number; freeMs: number; changeShare: number };
@@ -167,7 +170,8 @@ export class KernelSampler {
     // Adaptive census: reading and parsing /proc/net/tcp grows with the table (55-60 ms at
     // 30,000 sockets on an idle machine, 200+ ms on a busy one), and the storm needs that CPU.
     // A census is due at `censusMs`, but never sooner than CENSUS_BUDGET⁻¹ times its own last
-    // cost after the previous one, so it takes at most ~5 % of a core however large the table.
+    // cost after the previous one, so it takes at most ~5 % of a core however large the table
+    // (plus the change-driven census's 1 %, see take()).
     if (this.ticks % this.censusEveryTicks === 0) this.censusDue = true;
     if (this.censusDue && !this.censusRunning && this.censusAffordable()) {
       this.censusDue = false;
