@@ -24,6 +24,7 @@ export {
 export { readProcNet, readTcpTables, DEFAULT_PROC_ROOT, type ProcNetTexts } from './procfs.js';
 export { KernelSampler, type KernelSample, type KernelSamplerOptions } from './sampler.js';
 export {
+  startSamplerHere,
   startSamplerWorker,
   sharedNowMs,
   type SamplerWorkerOptions,

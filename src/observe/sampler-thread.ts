@@ -1,10 +1,14 @@
 /**
  * Runs a KernelSampler in a worker thread of this process (same network namespace, its own
- * event loop), so the census parse never stalls the load driver.
+ * event loop), so the census never stalls a load driver that runs on this thread (undici, the
+ * `net` fallback). When the load runs on engine threads and this thread only waits,
+ * startSamplerHere() runs it on this thread instead, behind the same handle: a worker is an
+ * isolate of its own, ~55 ms of CPU to start, load the FFI for sock_diag, sample and stop,
+ * measured, in every run.
  */
 
 import { Worker } from 'node:worker_threads';
-import type { KernelSample } from './sampler.js';
+import { KernelSampler, type KernelSample } from './sampler.js';
 import type { SamplerWorkerData, SamplerWorkerMessage, SamplerWorkerCommand } from './sampler-worker.js';
 import { entryUrl } from '../paths.js';
 
@@ -34,6 +38,23 @@ export interface SamplerWorkerHandle {
 /** ms on the time base shared by all threads of the process. */
 export function sharedNowMs(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** The sampler on this thread's event loop: for a run whose load is not on this thread. */
+export function startSamplerHere(options: SamplerWorkerOptions): SamplerWorkerHandle {
+  const epochMs = options.epochMs ?? sharedNowMs();
+  const sampler = new KernelSampler({
+    sampleMs: options.sampleMs,
+    censusMs: options.censusMs,
+    serverPorts: [...options.serverPorts],
+    clock: () => sharedNowMs() - epochMs,
+    ...(options.root !== undefined ? { root: options.root } : {}),
+    ...(options.onSample !== undefined ? { onSample: options.onSample } : {}),
+    // The worker reports failures as messages; so does this, for one onError either way.
+    onError: (err) => options.onError?.(err instanceof Error ? err.message : String(err)),
+  });
+  sampler.start();
+  return { ready: sampler.ready, stop: () => sampler.stop() };
 }
 
 export function startSamplerWorker(options: SamplerWorkerOptions): SamplerWorkerHandle {

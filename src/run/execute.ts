@@ -8,7 +8,7 @@ import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
-import { startSamplerWorker } from '../observe/index.js';
+import { startSamplerHere, startSamplerWorker } from '../observe/index.js';
 import { waitForServerToSettle } from './settle.js';
 import { parsePortRange } from '../observe/port-range.js';
 import { applyFaults } from '../environment/faults.js';
@@ -215,7 +215,8 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
-  if ((scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native') prewarmEngine(scenario.threads);
+  const onEngine = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
+  if (onEngine) prewarmEngine(scenario.threads);
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,
     ...scenario.environment.sysctls,
@@ -239,7 +240,9 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     await applyFaults(scenario.faults, server.ports, job.isolation);
     const target = progressTarget(scenario);
     let live: Progress | undefined;
-    sampler = startSamplerWorker({
+    // The load on engine threads leaves this thread waiting: the sampler runs here, not in an
+    // isolate of its own (sampler-thread.ts).
+    sampler = (onEngine ? startSamplerHere : startSamplerWorker)({
       sampleMs: scenario.sample,
       censusMs: scenario.census,
       serverPorts: server.ports,

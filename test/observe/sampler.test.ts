@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KernelSampler, type KernelSample } from '../../src/observe/sampler.js';
-import { startSamplerWorker, sharedNowMs } from '../../src/observe/sampler-thread.js';
+import { startSamplerHere, startSamplerWorker, sharedNowMs } from '../../src/observe/sampler-thread.js';
 import { KEY_COUNTERS } from '../../src/observe/counters.js';
 
 /**
@@ -152,40 +152,48 @@ test('KernelSampler skips ticks while a read is stuck instead of queueing them',
   }
 });
 
-test('sampler worker: samples on its own thread, on the caller\'s time base', async () => {
-  const epochMs = sharedNowMs();
-  let live = 0;
-  const handle = startSamplerWorker({ sampleMs: 20, censusMs: 60, serverPorts: [7000], epochMs, onSample: () => live++ });
-  await handle.ready;
-  const readyAt = sharedNowMs() - epochMs;
-  await until('5 live samples', () => live >= 5);
-  const stopAt = sharedNowMs() - epochMs;
-  const samples = await handle.stop();
-  assertWellFormed(samples);
-  assert.ok(samples.length >= 5, `only ${samples.length} samples`);
-  // On the caller's time base: the baseline sample lies between the epoch and `ready`.
-  assert.ok((samples[0]?.t ?? -1) >= 0, 'first t before the epoch');
-  assert.ok((samples[0]?.t ?? Infinity) <= readyAt, `first t ${samples[0]?.t} after ready (${readyAt})`);
-  assert.ok((samples.at(-1)?.t ?? 0) >= stopAt - 1, 'final sample taken before stop()');
-  assert.equal(live, samples.length);
-  assert.equal((await handle.stop()).length, samples.length);
-});
-
-test('sampler worker reports a failure instead of hanging', async () => {
-  const errors: string[] = [];
-  const handle = startSamplerWorker({
-    sampleMs: 20,
-    censusMs: 20,
-    serverPorts: [],
-    root: '/nonexistent-twstorm',
-    onError: (m) => errors.push(m),
+// The same handle, in a worker or on this thread (startSamplerHere: runs whose load is on engine
+// threads): both must sample on the caller's time base, stream live samples, and report a
+// failure instead of hanging.
+for (const [where, start] of [
+  ['a worker', startSamplerWorker],
+  ['this thread', startSamplerHere],
+] as const) {
+  test(`sampler in ${where}: samples on the caller's time base`, async () => {
+    const epochMs = sharedNowMs();
+    let live = 0;
+    const handle = start({ sampleMs: 20, censusMs: 60, serverPorts: [7000], epochMs, onSample: () => live++ });
+    await handle.ready;
+    const readyAt = sharedNowMs() - epochMs;
+    await until('5 live samples', () => live >= 5);
+    const stopAt = sharedNowMs() - epochMs;
+    const samples = await handle.stop();
+    assertWellFormed(samples);
+    assert.ok(samples.length >= 5, `only ${samples.length} samples`);
+    // On the caller's time base: the baseline sample lies between the epoch and `ready`.
+    assert.ok((samples[0]?.t ?? -1) >= 0, 'first t before the epoch');
+    assert.ok((samples[0]?.t ?? Infinity) <= readyAt, `first t ${samples[0]?.t} after ready (${readyAt})`);
+    assert.ok((samples.at(-1)?.t ?? 0) >= stopAt - 1, 'final sample taken before stop()');
+    assert.equal(live, samples.length);
+    assert.equal((await handle.stop()).length, samples.length);
   });
-  await handle.ready;
-  const samples = await handle.stop();
-  assert.deepEqual(samples, []);
-  assert.ok(errors.length >= 2, `errors: ${errors.length}`);
-  assert.match(errors[0] ?? '', /ENOENT/);
-});
+
+  test(`sampler in ${where} reports a failure instead of hanging`, async () => {
+    const errors: string[] = [];
+    const handle = start({
+      sampleMs: 20,
+      censusMs: 20,
+      serverPorts: [],
+      root: '/nonexistent-twstorm',
+      onError: (m) => errors.push(m),
+    });
+    await handle.ready;
+    const samples = await handle.stop();
+    assert.deepEqual(samples, []);
+    assert.ok(errors.length >= 2, `errors: ${errors.length}`);
+    assert.match(errors[0] ?? '', /ENOENT/);
+  });
+}
 
 test('the census is deferred while its own cost would exceed its share of a core', async () => {
   // A budget no census can meet (any cost, a millionth of a core): after the second census the
