@@ -9,22 +9,11 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEngineEchoServer } from '../../src/engine/server-engine.js';
 import { createNetEchoServer } from '../../src/server/echo-server.js';
+import { echoConfig } from '../helpers/echo-config.js';
 
 const PORT = 7000;
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
-const config = {
-  host: '127.0.0.1',
-  port: PORT,
-  ports: 1,
-  backlog: 128,
-  reuseAddr: true,
-  reusePort: false,
-  listeners: 1,
-  requestBytes: 64,
-  responseBytes: 64,
-  close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 },
-  idleTimeoutMs: 10_000,
-} as const;
+const config = echoConfig({ port: PORT, close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 } });
 const server = process.argv[2] === 'net' ? createNetEchoServer(config) : createEngineEchoServer(config, 1);
 await server.listen();
 

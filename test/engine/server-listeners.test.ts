@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { createEngineEchoServer } from '../../src/engine/server-engine.js';
-import type { EchoServerConfig } from '../../src/server/echo-server.js';
+import { echoConfig } from '../helpers/echo-config.js';
 
-const BASE: EchoServerConfig = {
-  host: '127.0.0.1',
-  port: 0,
-  ports: 1,
-  backlog: 128,
-  reuseAddr: true,
-  reusePort: false,
-  listeners: 1,
-  requestBytes: 64,
-  responseBytes: 64,
-  close: { first: 'client', mode: 'fin', delayMs: 0, lingerSeconds: 0 },
-  idleTimeoutMs: 10_000,
-};
+const BASE = echoConfig({ port: 0 });
 
 /** The descriptors registered in each epoll set of this process (fdinfo's "tfd:" lines). */
 function epollSets(): number[][] {
