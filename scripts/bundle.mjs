@@ -23,6 +23,21 @@ const THREADS = [
   'src/observe/sampler-worker.ts',
 ];
 
+// zod's `z` namespace re-exports every locale (`export * as locales`, in classic and in core),
+// so a bundle keeps all of them: 368 KB of error-message translations that every process which
+// validates a scenario or result parses at start. twstorm speaks English, which zod imports
+// on its own (classic/schemas.js: `import en from "../locales/en.js"`): the index of the others
+// is bundled as an empty module. An import of zod's locales from anywhere else is untouched.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -37,6 +52,7 @@ const common = {
   // Bundled CommonJS dependencies call require(): the ESM output gets one of its own.
   banner: { js: "import { createRequire as __twstormRequire } from 'node:module'; const require = __twstormRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [zodEnglishOnly],
 };
 
 await Promise.all([

@@ -3,7 +3,7 @@
 // the tests that import dist/src still pass.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ENTRY_POINTS, PACKAGE_ROOT, entryFile, packageFile } from '../../src/paths.js';
 
@@ -28,5 +28,15 @@ describe('process and thread entry points (src/paths.ts)', () => {
       // chunks would cost each start (scripts/bundle.mjs).
       if (!PROCESS_ENTRIES.has(entry)) assert.doesNotMatch(readFileSync(bundled, 'utf8'), /from "\.\/chunk-/, `${entry} imports shared chunks`);
     }
+  });
+
+  it('the bundle carries zod in English only, with its English messages', () => {
+    // scripts/bundle.mjs drops the index of zod's other locales (368 KB parsed at every start).
+    const dir = packageFile('dist/bundle');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
+    const all = files.map((f) => readFileSync(`${dir}/${f}`, 'utf8')).join('\n');
+    // German's "expected …, received …" (esbuild writes the ü of "Ungültige" as an escape).
+    assert.doesNotMatch(all, /erwartet \$\{expected\}, erhalten/, 'zod\'s German messages are bundled');
+    assert.match(all, /Invalid input: expected/, 'zod\'s English messages are missing');
   });
 });
