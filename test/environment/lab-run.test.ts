@@ -132,17 +132,25 @@ describe('routed runs', () => {
       // The run processes below the CLI: the outer run process first (a child of the CLI's
       // unshare), then, once the lab is built, each client host's driver below it.
       const insides = (): number[] => descendants(child.pid!).filter((p) => cmdline(p).includes('__inside'));
-      // Up: the lab's holders exist and a client host's driver runs (a second __inside).
+      // Up: the lab's holders exist and a client host's driver runs (a second __inside). Seen
+      // in two polls in a row: a child the run process has forked but not yet exec'd (ip, nft)
+      // carries the run process's own command line for a moment (it failed once so: two
+      // __inside, then one).
+      let stable: number[] = [];
+      let lastSeen = new Set<number>();
       while (Date.now() < deadline) {
         // Only this run's holders: another lab (a parallel test) may be up at the same time.
         const ours = new Set(descendants(child.pid!));
         mine = holders().filter((p) => !before.has(p) && ours.has(p));
-        if (mine.length >= 2 && insides().length >= 2) break;
+        const now = insides();
+        stable = now.filter((p) => lastSeen.has(p));
+        if (mine.length >= 2 && stable.length >= 2) break;
+        lastSeen = new Set(now);
         if (child.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(mine.length >= 2, `the lab was built (${why()})`);
-      assert.ok(insides().length >= 2, `a client host's driver runs (${why()})`);
+      assert.ok(stable.length >= 2, `a client host's driver runs (${why()})`);
       const all = descendants(child.pid!);
       // The run process is the outer command's child (unshare -n execs node in place); the
       // drivers are below it, so it comes first in the walk.
