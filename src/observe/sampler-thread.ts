@@ -46,7 +46,7 @@ export function startSamplerHere(options: SamplerWorkerOptions): SamplerWorkerHa
   const sampler = new KernelSampler({
     sampleMs: options.sampleMs,
     censusMs: options.censusMs,
-    serverPorts: [...options.serverPorts],
+    serverPorts: options.serverPorts,
     clock: () => sharedNowMs() - epochMs,
     ...(options.root !== undefined ? { root: options.root } : {}),
     ...(options.onSample !== undefined ? { onSample: options.onSample } : {}),

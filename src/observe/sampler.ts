@@ -173,7 +173,7 @@ export class KernelSampler {
     // cost after the previous one, so it takes at most ~5 % of a core however large the table
     // (plus the change-driven census's 1 %, see take()).
     if (this.ticks % this.censusEveryTicks === 0) this.censusDue = true;
-    if (this.censusDue && !this.censusRunning && this.censusAffordable()) {
+    if (this.censusDue && !this.censusRunning && this.censusAffordable(this.budget.share, this.budget.freeMs)) {
       this.censusDue = false;
       this.censusPending = true;
     }
@@ -187,15 +187,14 @@ export class KernelSampler {
     this.exclusive(census).catch(() => undefined);
   }
 
-  /** The census budget allows one now: its last cost, spread over the time since, fits the share. */
-  private censusAffordable(): boolean {
-    const gapMs = this.lastCensusCostMs < this.budget.freeMs ? 0 : this.lastCensusCostMs / this.budget.share;
+  /**
+   * A census is affordable now when its last cost, spread over the time since, fits `share` of a
+   * core, or that cost was under `freeMs`. The cadence's census: (share, freeMs); the
+   * change-driven one: (changeShare, 0), never free.
+   */
+  private censusAffordable(share: number, freeMs: number): boolean {
+    const gapMs = this.lastCensusCostMs < freeMs ? 0 : this.lastCensusCostMs / share;
     return this.clock() - this.lastCensusAt >= gapMs;
-  }
-
-  /** The same for a census off the cadence (the counts moved): its own, smaller share, never free. */
-  private changeCensusAffordable(): boolean {
-    return this.clock() - this.lastCensusAt >= this.lastCensusCostMs / this.budget.changeShare;
   }
 
   /** The cheap counts moved enough since the last census that the census curve would miss it. */
@@ -252,7 +251,7 @@ export class KernelSampler {
     };
     this.latest = { tw: sample.sockstat.tw, inuse: sample.sockstat.inuse + inuse6 };
     // Decided on this sample's own counts, so the census lands on the tick that saw the move.
-    if (!census && !this.censusRunning && this.movedSinceCensus() && this.changeCensusAffordable()) {
+    if (!census && !this.censusRunning && this.movedSinceCensus() && this.censusAffordable(this.budget.changeShare, 0)) {
       census = true;
       this.censusDue = false;
       this.censusRunning = true;
