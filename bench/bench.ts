@@ -45,6 +45,8 @@ const CONCURRENCY = 64;
 const WRK_SECONDS = 5;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CPUS = os.availableParallelism();
+/** One SO_REUSEPORT listener per thread, as the C server has, within the schema's server.listeners bound (64). */
+const REUSEPORT_LISTENERS = Math.min(CPUS, 64);
 /**
  * BENCH_ONLY=close,http (a comma list) runs only those sections, for a quick confirmation of
  * one figure: close (the close-mode table), threads, observers, exhaustion, http (raw HTTP vs
@@ -113,7 +115,7 @@ async function twstormRun(mode: Mode, listeners: 'perThread' | 'shared' = 'perTh
       '--set', `connections=${CONNECTIONS}`, '--set', `concurrency=${CONCURRENCY}`, '--set', 'tail=100ms', '--set', 'matrix={}',
       '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=1024 65535',
       '--set', 'environment.sysctls.net.ipv4.tcp_tw_reuse=1',
-      ...(listeners === 'perThread' ? ['--set', 'server.reusePort=true', '--set', `server.listeners=${Math.min(CPUS, 64)}`] : []),
+      ...(listeners === 'perThread' ? ['--set', 'server.reusePort=true', '--set', `server.listeners=${REUSEPORT_LISTENERS}`] : []),
     ],
     { maxBuffer: 512 * 1024 * 1024, timeout: 300_000 },
   );
@@ -173,7 +175,7 @@ out(`${fmt(CONNECTIONS)} connections per measurement, ${CONCURRENCY} in flight, 
 out('');
 if ('skipped' in c) out(`C reference pair: skipped the ratio — ${c.skipped}`);
 if (want('close')) {
-  out(`| close mode | C pair | twstorm run (engine + bundled server, ${Math.min(CPUS, 64)} SO_REUSEPORT listeners as the C server) | ratio | same, one shared listener (default) | ratio | engine alone → C server | ratio |`);
+  out(`| close mode | C pair | twstorm run (engine + bundled server, ${REUSEPORT_LISTENERS} SO_REUSEPORT listeners as the C server) | ratio | same, one shared listener (default) | ratio | engine alone → C server | ratio |`);
   out('|---|---|---|---|---|---|---|---|');
   for (const mode of ['fin', 'rst', 'server'] as const) {
     const [pairRate, whole, shared, aloneRate] = await mediansOf<[number, number, number, number]>(

@@ -50,7 +50,10 @@ export function encodeHistogram(h: Histogram): string {
   return encodeIntoCompressedBase64(h);
 }
 
-/** A histogram read back to merge or summarise (the package's class: nothing records into it). */
+/**
+ * A histogram read back to summarise or merge (the package's own class: a merge may add into it,
+ * but no connection records into it, so its slot arithmetic is off every hot path).
+ */
 export function decodeHistogram(encoded: string): Histogram {
   return decodeFromCompressedBase64(encoded, 32, false);
 }
