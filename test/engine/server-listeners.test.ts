@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { createEngineEchoServer } from '../../src/engine/server-engine.js';
+import { forEachTcpSocketInode } from '../../src/observe/socket-owners.js';
+import { stateCode } from '../../src/observe/tcp-table.js';
 import { echoConfig } from '../helpers/echo-config.js';
 
 const BASE = echoConfig({ port: 0 });
@@ -28,27 +30,24 @@ function epollSets(): number[][] {
   return sets;
 }
 
+const LISTEN = stateCode('LISTEN');
+
 /** How many epoll sets hold each of `fds`. */
 function watchersOf(sets: number[][], fds: number[]): number[] {
   return fds.map((fd) => sets.filter((s) => s.includes(fd)).length);
 }
 
-/** The listening descriptors: every socket fd of this process whose inode /proc/net/tcp lists in LISTEN (0A) on `port`. */
+/** The listening descriptors: every socket fd of this process whose inode /proc/net/tcp lists in LISTEN on `port` (read with socket-owners.ts, as `states --by process` does). */
 function listenerFds(port: number): number[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set(
-    readFileSync('/proc/self/net/tcp', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A')
-      .map((f) => f[9]),
-  );
+  const inodes = new Set<number>();
+  forEachTcpSocketInode(readFileSync('/proc/self/net/tcp', 'utf8'), (state, localPort, inode) => {
+    if (state === LISTEN && localPort === port) inodes.add(inode);
+  });
   const fds: number[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m && inodes.has(m[1])) fds.push(Number(fd));
+      if (m && inodes.has(Number(m[1]))) fds.push(Number(fd));
     } catch {
       // gone
     }
