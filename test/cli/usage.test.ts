@@ -71,7 +71,10 @@ describe('usage errors', { concurrency: true }, () => {
 
 /** Each command's --help, asked once for every check below. */
 let helpsAsked: Promise<Exit[]> | null = null;
-const helps = (): Promise<Exit[]> => (helpsAsked ??= Promise.all(COMMANDS.map((command) => twstorm([command, '--help']).exit)));
+// Under a German locale: yargs' own words (Options, default, required) stay English like the
+// rest of the text, as the bundled yargs finds no locale files (scripts/bundle.mjs).
+const GERMAN = { ...process.env, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' };
+const helps = (): Promise<Exit[]> => (helpsAsked ??= Promise.all(COMMANDS.map((command) => twstorm([command, '--help'], { env: GERMAN }).exit)));
 const helpOf = async (command: string): Promise<Exit> => (await helps())[COMMANDS.indexOf(command)]!;
 
 describe('help', { concurrency: true }, () => {
@@ -87,6 +90,13 @@ describe('help', { concurrency: true }, () => {
         assert.match(line, /^ {2}(sudo )?twstorm \S/, `${command} --help: ${JSON.stringify(line)}`);
         assert.ok(line.length <= 100, `${command} --help: ${line}`);
       }
+    }
+  });
+
+  it('every help is in English whatever the locale, never half German', async () => {
+    for (const [i, { stdout }] of (await helps()).entries()) {
+      assert.match(stdout, /^Options:$/m, COMMANDS[i]);
+      assert.doesNotMatch(stdout, /Optionen|Standard:|erforderlich|Beispiele/, COMMANDS[i]);
     }
   });
 

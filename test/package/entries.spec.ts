@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ENTRY_POINTS, PACKAGE_ROOT, entryFile, packageFile } from '../../src/paths.js';
 
@@ -38,5 +39,20 @@ describe('process and thread entry points (src/paths.ts)', () => {
     // German's "expected …, received …" (esbuild writes the ü of "Ungültige" as an escape).
     assert.doesNotMatch(all, /erwartet \$\{expected\}, erhalten/, 'zod\'s German messages are bundled');
     assert.match(all, /Invalid input: expected/, 'zod\'s English messages are missing');
+  });
+
+  it('the bundle imports no package but koffi at run time: yargs is inside it', () => {
+    // Resolving, reading and compiling yargs' ~20 files from node_modules cost each CLI process
+    // ~45 ms of CPU (scripts/bundle.mjs).
+    const dir = packageFile('dist/bundle');
+    const imported = new Set<string>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.js'))) {
+      for (const m of readFileSync(`${dir}/${f}`, 'utf8').matchAll(/^(?:import|export) [^;]*?\bfrom ?"([^"]+)";|^import ?"([^"]+)";|\b(?:import|require)\("([^"\n]+)"\)/gm)) {
+        const specifier = (m[1] ?? m[2] ?? m[3])!;
+        if (!specifier.startsWith('.') && !specifier.startsWith('node:') && !builtinModules.includes(specifier)) imported.add(specifier);
+      }
+    }
+    imported.delete('koffi');
+    assert.deepEqual([...imported].sort(), []);
   });
 });
