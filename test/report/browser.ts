@@ -2,8 +2,9 @@
 // and reports what a user's browser would see: console errors, any network request the page
 // tried, whether every chart canvas has pixels, the page text and a screenshot. Not a test file
 // itself (the name must not end in .test.ts: `npm test` runs every *.test.js).
-// One browser per test file, a fresh context (cookies, storage, routes, bindings) per page:
-// launching chromium cost more CPU than everything a page check does.
+// One browser per process, a fresh context (cookies, storage, routes, bindings) per page:
+// launching chromium cost more CPU than everything a page check does (in-chromium.test.ts runs
+// the report's browser tests in one process for that reason).
 import { after } from 'node:test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
