@@ -36,6 +36,9 @@ interface ChildReport {
   ssCounts: Record<string, number>;
   /** TIME_WAIT only, asked of the kernel with a one-bit state mask. */
   diagTimeWait: number;
+  /** The same lines and TIME_WAIT count from one dump of both families. */
+  both: string[];
+  bothTimeWait: number;
   /** The sampler's census from each source. */
   censusDiag: TcpCensus & { origin: string };
   censusProc: TcpCensus;
@@ -148,6 +151,11 @@ async function child(): Promise<void> {
   let diagTimeWait = 0;
   loaded.reader.dump(4, () => diagTimeWait++, 1 << 6);
   loaded.reader.dump(6, () => diagTimeWait++, 1 << 6);
+  // Both families in one walk (the legacy request the kernel answers for every family).
+  const both: string[] = [];
+  loaded.reader.dump('both', (row) => both.push(`${row.family} ${row.state} ${row.endpointsKey()}`));
+  let bothTimeWait = 0;
+  loaded.reader.dump('both', () => bothTimeWait++, 1 << 6);
 
   const proc: string[] = [];
   for (const [family, file] of [
@@ -179,7 +187,7 @@ async function child(): Promise<void> {
   const serverPorts = new Set([PLAN.v4.port, PLAN.v6.port]);
   const censusDiag = await takeTcpCensus(serverPorts);
   const censusProc = censusTcpTable(await readTcpTables(), serverPorts);
-  const report: ChildReport = { checks: loaded.checks, diag: diag.sort(), proc: proc.sort(), diagCounts, ssCounts, diagTimeWait, censusDiag, censusProc };
+  const report: ChildReport = { checks: loaded.checks, diag: diag.sort(), proc: proc.sort(), diagCounts, ssCounts, diagTimeWait, both: both.sort(), bothTimeWait, censusDiag, censusProc };
   // A large report: exit only once the pipe has taken all of it.
   process.stdout.write(`${JSON.stringify(report)}\n`, () => {
     for (const s of held) s.destroy();
@@ -210,6 +218,8 @@ if (process.env[CHILD_ENV] === '1') {
     assert.equal(r.diag.length, r.proc.length);
     assert.deepEqual(r.diag, r.proc, 'same endpoints and states as /proc prints them');
     assert.equal(r.diagTimeWait, v4.clientCloses + v4.serverCloses + v6.clientCloses + v6.serverCloses, 'a one-state mask');
+    assert.deepEqual(r.both, r.diag, 'one dump of both families lists what the two per-family dumps list');
+    assert.equal(r.bothTimeWait, r.diagTimeWait, 'a one-state mask in one dump of both families');
     const { origin, ...census } = r.censusDiag;
     assert.equal(origin, 'sock_diag');
     assert.deepEqual(census, r.censusProc, "the sampler's census is the same from either source");
