@@ -4,6 +4,7 @@
  * whatever namespace twstorm runs in — including from a worker thread of the same process.
  */
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -31,16 +32,30 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** The cheap files, polled often: together well under a millisecond at 30,000 sockets. */
+function readOptionalSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The cheap files, polled ten times a second: together well under a millisecond at 30,000
+ * sockets. Read synchronously: the kernel formats them from counters at read time and never
+ * waits on a disk, and through fs.promises each file was an open, fstat, read and close on
+ * libuv's thread pool: 570 µs of CPU for the four against 140 read in place (measured here,
+ * 2,000 reads each), half a percent of a core at the sampler's rate.
+ */
 export async function readProcNet(root: string = DEFAULT_PROC_ROOT): Promise<ProcNetTexts> {
   const dir = join(root, 'net');
-  const [sockstat, sockstat6, snmp, netstat] = await Promise.all([
-    readFile(join(dir, 'sockstat'), 'utf8'),
-    readOptional(join(dir, 'sockstat6')),
-    readFile(join(dir, 'snmp'), 'utf8'),
-    readFile(join(dir, 'netstat'), 'utf8'),
-  ]);
-  return { sockstat, sockstat6: sockstat6 ?? '', snmp, netstat };
+  return {
+    sockstat: readFileSync(join(dir, 'sockstat'), 'utf8'),
+    sockstat6: readOptionalSync(join(dir, 'sockstat6')) ?? '',
+    snmp: readFileSync(join(dir, 'snmp'), 'utf8'),
+    netstat: readFileSync(join(dir, 'netstat'), 'utf8'),
+  };
 }
 
 /**
