@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BIN, killAllStarted, twstorm, type Exit } from '../helpers/cli.js';
 
 after(() => killAllStarted());
@@ -114,9 +115,12 @@ describe('help', { concurrency: true }, () => {
     assert.match(stdout, /complete .*twstorm/);
   });
 
-  it('list --json is the bundled scenarios as JSON', async () => {
-    const { code, stdout } = await twstorm(['list', '--json']).exit;
+  it('list --json is the bundled scenarios as JSON, and lays out no text to get there', async () => {
+    const counter = pathToFileURL(fileURLToPath(new URL('../helpers/count-segmenters.js', import.meta.url))).href;
+    const { code, stdout, stderr } = await twstorm(['list', '--json'], { env: { ...process.env, NODE_OPTIONS: `--import=${counter}` } }).exit;
     assert.equal(code, 0);
+    // string-width's start-up cost (scripts/bundle.mjs) is paid only by help text.
+    assert.match(stderr, /^Intl\.Segmenter built: 0$/m);
     const list = JSON.parse(stdout) as Array<{ name: string; file: string; description: string }>;
     const names = list.map((s) => s.name);
     assert.ok(names.includes('client-closes-first') && names.includes('close-matrix'), names.join(','));
