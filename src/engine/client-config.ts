@@ -4,8 +4,8 @@
 import type { EpollLayout } from '../sockets/raw.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
 import type { TcpExchangePlan } from '../driver/tcp-connection.js';
-import type { ErrorCount } from '../metrics/load-stats.js';
-import type { ConnectFillData } from '../metrics/connect-fill.js';
+import type { ErrorCount, LoadHistogramCounts } from '../metrics/load-stats.js';
+import type { ConnectFillCells } from '../metrics/connect-fill.js';
 import type { PortTableBuffers } from '../metrics/port-table.js';
 import type { ThreadPortFigures } from '../metrics/port-tracker.js';
 import type { Stage } from '../driver/shape/ramp.js';
@@ -86,10 +86,10 @@ export interface ClientThreadReport {
   /** Raw HTTP: requests sent, answered 2xx, failed. */
   requests: { total: number; ok: number; failed: number };
   errors: Record<string, ErrorCount>;
-  /** Compressed base64 HdrHistograms (microseconds). */
-  histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
+  /** HdrHistograms (microseconds) as slot counts: structured-cloned, no compressor in the thread. */
+  histograms: LoadHistogramCounts;
   /** connect() time against ports held, by port parity (cells that add exactly). */
-  connectFill: ConnectFillData;
+  connectFill: ConnectFillCells;
   series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
   ports: ThreadPortFigures;
   /** Loop turns, and the share of wall time spent outside epoll_wait (this thread's busy time). */

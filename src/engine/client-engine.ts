@@ -9,7 +9,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadRawSockets } from '../sockets/raw.js';
-import { decodeHistogram } from '../metrics/histograms.js';
+import { addCounts } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import type { EndpointPlan } from '../driver/endpoints.js';
@@ -281,16 +281,11 @@ export function mergeThread(stats: LoadStats, r: ClientThreadReport): void {
       mine.byPhase[phase] = (mine.byPhase[phase] ?? 0) + n;
     }
   }
-  const add = (into: { add(h: ReturnType<typeof decodeHistogram>): void }, encoded: string): void => {
-    const h = decodeHistogram(encoded);
-    into.add(h);
-    h.destroy();
-  };
-  add(stats.connect, r.histograms.connect);
-  add(stats.firstByte, r.histograms.firstByte);
-  add(stats.total, r.histograms.total);
-  add(stats.close, r.histograms.close);
-  add(stats.ports.reuseIntervals, r.histograms.portReuseInterval);
+  addCounts(stats.connect, r.histograms.connect);
+  addCounts(stats.firstByte, r.histograms.firstByte);
+  addCounts(stats.total, r.histograms.total);
+  addCounts(stats.close, r.histograms.close);
+  addCounts(stats.ports.reuseIntervals, r.histograms.portReuseInterval);
   // Threads share one ports-held window, so their held counts are one count (the max per interval).
   stats.connectFill.absorb(r.connectFill, 0, true);
   for (const [name, column] of Object.entries(r.series.columns)) {

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { loadRawSockets } from '../sockets/raw.js';
 import { errnoName } from '../sockets/errors.js';
-import { encodeHistogram, newHistogram } from '../metrics/histograms.js';
+import { histogramCounts, newHistogram } from '../metrics/histograms.js';
 import { CloserQueue, type CloserReport } from './linger-closers.js';
 
 const loaded = loadRawSockets();
@@ -29,5 +29,5 @@ for (let fd = queue.take(); fd >= 0; fd = queue.take()) {
   live[1]! += ms;
   live[2] = Math.max(live[2]!, ms);
 }
-const report: CloserReport = { closes, errors, blocked: encodeHistogram(blocked) };
+const report: CloserReport = { closes, errors, blocked: histogramCounts(blocked) };
 parentPort!.postMessage(report);

@@ -6,7 +6,7 @@
 // nothing to do, take fds off it and close them, timing each close. The queue is a ring of fds in
 // a SharedArrayBuffer with a spin lock: no message, promise or callback per close.
 import { Worker } from 'node:worker_threads';
-import type { Histogram } from '../metrics/histograms.js';
+import type { Histogram, HistogramCounts } from '../metrics/histograms.js';
 import { entryUrl } from '../paths.js';
 
 const Q_LOCK = 0;
@@ -78,8 +78,8 @@ export interface CloserReport {
   closes: number;
   /** close() errors by errno name. */
   errors: Record<string, number>;
-  /** How long each close() blocked, microseconds (compressed HdrHistogram). */
-  blocked: string;
+  /** How long each close() blocked, microseconds (HdrHistogram slot counts). */
+  blocked: HistogramCounts;
 }
 
 /** The closer threads of one run. stop() waits for every queued close to return. */
@@ -123,10 +123,10 @@ export class CloserPool {
     new CloserQueue(this.queue).stop();
     const reports = await Promise.all(this.reports);
     // Loaded here: the server child uses closers too, and needs no histogram code to start.
-    const { decodeHistogram } = await import('../metrics/histograms.js');
+    const { histogramFromCounts } = await import('../metrics/histograms.js');
     const errors: Record<string, number> = {};
     for (const r of reports) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] ?? 0) + n;
-    return { closes: reports.reduce((a, r) => a + r.closes, 0), errors, blocked: reports.map((r) => decodeHistogram(r.blocked)) };
+    return { closes: reports.reduce((a, r) => a + r.closes, 0), errors, blocked: reports.map((r) => histogramFromCounts(r.blocked)) };
   }
 
   /** Ends the threads without waiting for queued closes (an aborted start). */

@@ -13,7 +13,7 @@
 // Recorded per connection, allocation-free: counts in fixed cells of typed arrays (held bucket ×
 // parity × latency bin, and run-clock interval × parity × latency bin) plus one HdrHistogram per
 // parity. Cells add, so threads, processes and machines merge exactly.
-import { decodeHistogram, encodeHistogram, newHistogram, type Histogram } from './histograms.js';
+import { addCounts, histogramCounts, newHistogram, type Histogram, type HistogramCounts } from './histograms.js';
 
 /** Ports per held bucket: fine enough for a few-thousand-port range, 1,024 buckets for all 65,536. */
 export const HELD_BUCKET_PORTS = 64;
@@ -39,8 +39,12 @@ export interface ParityFacts {
   minHeld: number | null;
 }
 
-/** The recorder in the form a result stores and engine threads hand over (JSON; adds exactly). */
-export interface ConnectFillData {
+/**
+ * The recorder as plain data that adds exactly: what an engine thread hands its run (the
+ * histograms as slot counts) and, with the histograms compressed, what a result stores
+ * (ConnectFillData, written and read by src/result/connect-fill-data.ts).
+ */
+export interface ConnectFillCells<H = HistogramCounts> {
   measure: ConnectMeasure;
   heldBucketPorts: number;
   binsPerDoubling: number;
@@ -52,9 +56,12 @@ export interface ConnectFillData {
   /** Per interval: the most ports held at a connect in it (0: none). */
   heldMax: number[];
   parity: { even: ParityFacts; odd: ParityFacts };
-  /** HdrHistograms of the latency (µs) by parity, compressed base64. */
-  histograms: { even: string; odd: string };
+  /** HdrHistograms of the latency (µs) by parity. */
+  histograms: { even: H; odd: H };
 }
+
+/** The cells as a result stores them: the histograms compressed base64. */
+export type ConnectFillData = ConnectFillCells<string>;
 
 /** The latency bin of `us` microseconds. */
 export function binOf(us: number): number {
@@ -123,7 +130,7 @@ export class ConnectFill {
    * window, so their peaks are one peak (max), while separate processes or hosts hold separate
    * ports, which add up.
    */
-  absorb(data: ConnectFillData, offsetMs = 0, sharedHeld = true): void {
+  absorb(data: ConnectFillCells, offsetMs = 0, sharedHeld = true): void {
     if (data.heldBucketPorts !== HELD_BUCKET_PORTS || data.binsPerDoubling !== BINS_PER_DOUBLING) {
       throw new Error(`connect-fill cells of ${data.heldBucketPorts} ports × ${data.binsPerDoubling} bins per doubling cannot be added to ${HELD_BUCKET_PORTS} × ${BINS_PER_DOUBLING}`);
     }
@@ -147,8 +154,8 @@ export class ConnectFill {
       if (interval >= this.intervals) this.grow(interval + 1);
       this.heldMax[interval] = sharedHeld ? Math.max(this.heldMax[interval]!, h) : this.heldMax[interval]! + h;
     }
-    addEncoded(this.even, data.histograms.even);
-    addEncoded(this.odd, data.histograms.odd);
+    addCounts(this.even, data.histograms.even);
+    addCounts(this.odd, data.histograms.odd);
     for (const [i, name] of (['even', 'odd'] as const).entries()) {
       const f = this.facts[i]!;
       const g = data.parity[name];
@@ -162,7 +169,7 @@ export class ConnectFill {
     return this.facts[0].connections + this.facts[1].connections;
   }
 
-  toJSON(): ConnectFillData {
+  cells(): ConnectFillCells {
     return {
       measure: this.measure,
       heldBucketPorts: HELD_BUCKET_PORTS,
@@ -172,7 +179,7 @@ export class ConnectFill {
       byTime: sparse(this.byTime, this.intervals),
       heldMax: Array.from(this.heldMax.subarray(0, this.intervals)),
       parity: { even: { ...this.facts[0] }, odd: { ...this.facts[1] } },
-      histograms: { even: encodeHistogram(this.even), odd: encodeHistogram(this.odd) },
+      histograms: { even: histogramCounts(this.even), odd: histogramCounts(this.odd) },
     };
   }
 }
@@ -189,16 +196,6 @@ function sparse(cells: Uint32Array, rows: number): number[] {
     }
   }
   return out;
-}
-
-function addEncoded(into: Histogram, encoded: string): void {
-  if (encoded === '') return;
-  const h = decodeHistogram(encoded);
-  try {
-    into.add(h);
-  } finally {
-    h.destroy();
-  }
 }
 
 // ------------------------------------------------------------------ reading the cells back

@@ -1,12 +1,13 @@
 // Latency histograms. HdrHistogram keeps every percentile to 3 significant digits in fixed
-// memory, and its compressed encoding round-trips exactly, so results written by different
-// processes (or hosts) can be merged later without losing the tails.
+// memory, and its slots add exactly, so what threads, processes or hosts recorded merges
+// without losing the tails. Results store them compressed (histogram-encoding.ts); between an
+// engine thread and its run they travel as plain slot counts (HistogramCounts), so a thread
+// never loads the compressor.
 // From the package's files, not its index: the index also loads HistogramLogWriter, whose
 // module body builds an Intl.NumberFormat — ICU's number data, ~9 ms of CPU (import + first
 // histogram, 40 → 30 ms measured) in every process and engine thread that records a latency,
 // for a log format twstorm never writes.
 import int32Module from 'hdr-histogram-js/dist/Int32Histogram.js';
-import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
 import type { Histogram as HdrHistogram } from 'hdr-histogram-js'; // a type: erased, loads nothing
 import { roundUs } from '../util/round.js';
 
@@ -46,16 +47,47 @@ export function newHistogram(): Histogram {
   return h;
 }
 
-export function encodeHistogram(h: Histogram): string {
-  return encodeIntoCompressedBase64(h);
+/**
+ * A histogram's recorded slots as an engine thread posts them to its run: for each slot that
+ * holds a count, a value it stands for, and the count. Added into a histogram of the same
+ * layout, each value lands in its own slot again, so the sum is exact, and it is what the
+ * compressed encoding gave: a decoded histogram's min is its lowest slot's lowest value and its
+ * max the top slot's highest (JsHistogram.establishInternalTackingValues), so those are the
+ * values sent for those two slots. Without pako's deflate in the thread (~1.2 ms per histogram,
+ * measured here) or its ~190 KB in every thread bundle.
+ */
+export interface HistogramCounts {
+  values: number[];
+  counts: number[];
 }
 
-/**
- * A histogram read back to summarise or merge (the package's own class: a merge may add into it,
- * but no connection records into it, so its slot arithmetic is off every hot path).
- */
-export function decodeHistogram(encoded: string): Histogram {
-  return decodeFromCompressedBase64(encoded, 32, false);
+type SlotHistogram = InstanceType<typeof Int32Histogram>;
+
+export function histogramCounts(h: Histogram): HistogramCounts {
+  const slots = h as unknown as SlotHistogram;
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < slots.countsArrayLength; i++) {
+    const n = slots.getCountAtIndex(i);
+    if (n > 0) {
+      values.push(slots.valueFromIndex(i));
+      counts.push(n);
+    }
+  }
+  const top = values.length - 1;
+  if (top >= 0) values[top] = slots.highestEquivalentValue(values[top]!);
+  return { values, counts };
+}
+
+export function addCounts(into: Histogram, c: HistogramCounts): void {
+  for (let i = 0; i < c.values.length; i++) into.recordValueWithCount(c.values[i]!, c.counts[i]!);
+}
+
+/** A histogram holding `c`, for a caller that needs one (a closer thread's report). */
+export function histogramFromCounts(c: HistogramCounts): Histogram {
+  const h = newHistogram();
+  addCounts(h, c);
+  return h;
 }
 
 export interface PercentilesMs {

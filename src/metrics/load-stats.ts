@@ -1,6 +1,6 @@
 // Everything the load driver records, in one place, so the driver only has to say what
 // happened and the result builder only has to read it.
-import { encodeHistogram, newHistogram, type Histogram } from './histograms.js';
+import { histogramCounts, newHistogram, type Histogram, type HistogramCounts } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
@@ -10,6 +10,14 @@ import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
  * socket() itself (EMFILE, ENFILE: the native engine sees it apart; libuv folds it into connect).
  */
 export type Phase = 'socket' | 'bind' | 'connect' | 'write' | 'read' | 'close';
+
+export interface LoadHistogramCounts {
+  connect: HistogramCounts;
+  firstByte: HistogramCounts;
+  total: HistogramCounts;
+  close: HistogramCounts;
+  portReuseInterval: HistogramCounts;
+}
 
 export interface ErrorCount {
   total: number;
@@ -51,13 +59,14 @@ export class LoadStats {
   }
 
   /** The latency histograms as a result stores them (and as engine threads hand them over). */
-  encodedHistograms(): { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string } {
+  /** The histograms as an engine thread hands them to its run (slot counts, exact). */
+  histogramCounts(): LoadHistogramCounts {
     return {
-      connect: encodeHistogram(this.connect),
-      firstByte: encodeHistogram(this.firstByte),
-      total: encodeHistogram(this.total),
-      close: encodeHistogram(this.close),
-      portReuseInterval: encodeHistogram(this.ports.reuseIntervals),
+      connect: histogramCounts(this.connect),
+      firstByte: histogramCounts(this.firstByte),
+      total: histogramCounts(this.total),
+      close: histogramCounts(this.close),
+      portReuseInterval: histogramCounts(this.ports.reuseIntervals),
     };
   }
 

@@ -9,6 +9,8 @@ import { counterDeltas, KEY_COUNTERS, pickCounters } from '../observe/index.js';
 import { parsePortRange } from '../observe/port-range.js';
 import { effectivePortRange } from '../sockets/port-range.js';
 import { percentilesMs } from '../metrics/histograms.js';
+import { encodeHistogram } from '../metrics/histogram-encoding.js';
+import { connectFillData } from './connect-fill-data.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
 import { peakOf } from './figures.js';
@@ -64,7 +66,7 @@ export function buildResult(input: ResultInputs): RunResult {
   const last = samples[samples.length - 1];
   const errors = stats.errorsObject();
   const range = portRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange);
-  const connectFill = stats.connectFill.connections > 0 ? stats.connectFill.toJSON() : null;
+  const connectFill = stats.connectFill.connections > 0 ? connectFillData(stats.connectFill) : null;
   const summary: Summary = {
     durationMs: roundMs(input.load.endMs - input.load.startMs),
     connections: {
@@ -121,7 +123,13 @@ export function buildResult(input: ResultInputs): RunResult {
     errors,
     series: { driver: stats.series.toJSON(), kernel: kernelSeries(samples), census },
     ...(connectFill ? { connectFill } : {}),
-    histograms: stats.encodedHistograms(),
+    histograms: {
+      connect: encodeHistogram(stats.connect),
+      firstByte: encodeHistogram(stats.firstByte),
+      total: encodeHistogram(stats.total),
+      close: encodeHistogram(stats.close),
+      portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
+    },
   };
 }
 

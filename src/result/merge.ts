@@ -7,7 +7,9 @@
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
 // Why one file of ~420 lines: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
-import { decodeHistogram, encodeHistogram, newHistogram, percentilesMs } from '../metrics/histograms.js';
+import { newHistogram, percentilesMs } from '../metrics/histograms.js';
+import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
+import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
@@ -264,8 +266,8 @@ function mergeConnectFill(results: RunResult[], offsets: number[]): { data: NonN
   const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
   if (parts.length === 0) return null;
   const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
-  for (const p of parts) recorder.absorb(p.data!, p.offset, false);
-  return { data: recorder.toJSON(), recorder };
+  for (const p of parts) recorder.absorb(connectFillCells(p.data!), p.offset, false);
+  return { data: connectFillData(recorder), recorder };
 }
 
 /** Decode, add bucket by bucket, encode: the merged histogram is the one a single recorder would have. */

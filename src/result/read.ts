@@ -3,7 +3,7 @@
 // else is a ResultFileError of one line that names the file and its first bad field, which the
 // CLI prints and turns into exit 2.
 import { readFile, stat } from 'node:fs/promises';
-import { decodeHistogram } from '../metrics/histograms.js';
+import { decodeHistogram } from '../metrics/histogram-encoding.js';
 import { RESULT_SCHEMA, type RunResult } from './model.js';
 import { resultSchema } from './schema.js';
 

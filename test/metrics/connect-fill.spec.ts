@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { binOf, binMiddleUs, binPercentileMs, collect, ConnectFill, HELD_BUCKET_PORTS } from '../../src/metrics/connect-fill.js';
 import { HELD_WINDOW_INTS, HeldWindow } from '../../src/metrics/held-ports.js';
 import { PortTracker } from '../../src/metrics/port-tracker.js';
-import { decodeHistogram } from '../../src/metrics/histograms.js';
+import type { HistogramCounts } from '../../src/metrics/histograms.js';
 
 /** A deterministic stream: port, time, held, latency (µs) — even ports fast, odd ones slow past half. */
 function stream(n: number): Array<[number, number, number, number]> {
@@ -18,12 +18,7 @@ function stream(n: number): Array<[number, number, number, number]> {
   return out;
 }
 
-const decodedCount = (encoded: string): number => {
-  const h = decodeHistogram(encoded);
-  const n = h.totalCount;
-  h.destroy();
-  return n;
-};
+const countOf = (c: HistogramCounts): number => c.counts.reduce((a, n) => a + n, 0);
 
 function newHeldWindow(): HeldWindow {
   const cells = new Int32Array(HELD_WINDOW_INTS);
@@ -75,12 +70,12 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
   it('records by parity, held bucket and interval', () => {
     const f = new ConnectFill(100, 'connect-call');
     for (const [port, t, held, us] of stream(200)) f.record(t, port, held, us);
-    const d = f.toJSON();
+    const d = f.cells();
     assert.equal(d.parity.even.connections, 100);
     assert.equal(d.parity.odd.connections, 100);
     assert.equal(d.parity.odd.minHeld, 101);
     assert.equal(d.parity.even.minHeld, 1);
-    assert.equal(decodedCount(d.histograms.even), 100);
+    assert.equal(countOf(d.histograms.even), 100);
     const even = collect(d.byHeld, () => true, 0);
     const odd = collect(d.byHeld, () => true, 1);
     assert.equal(even.count, 100);
@@ -101,10 +96,10 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
       (i % 3 === 0 ? a : b).record(t, port, held, us);
     });
     const merged = new ConnectFill(100, 'established');
-    merged.absorb(a.toJSON(), 0, true);
-    merged.absorb(b.toJSON(), 0, true);
-    const m = merged.toJSON();
-    const w = whole.toJSON();
+    merged.absorb(a.cells(), 0, true);
+    merged.absorb(b.cells(), 0, true);
+    const m = merged.cells();
+    const w = whole.cells();
     assert.equal(m.measure, 'connect-call', 'an empty recorder takes the threads\' measure');
     const sorted = (quads: number[]) => {
       const rows: string[] = [];
@@ -115,7 +110,7 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
     assert.deepEqual(sorted(m.byTime), sorted(w.byTime));
     assert.deepEqual(m.heldMax, w.heldMax);
     assert.deepEqual(m.parity, w.parity);
-    assert.equal(decodedCount(m.histograms.odd), decodedCount(w.histograms.odd));
+    assert.equal(countOf(m.histograms.odd), countOf(w.histograms.odd));
   });
 
   it('processes: an offset clock moves the intervals, and separate ports add their held peaks', () => {
@@ -124,13 +119,13 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
     a.record(50, 40000, 10, 12);
     b.record(50, 40000, 7, 12);
     const merged = new ConnectFill(100, 'connect-call');
-    merged.absorb(a.toJSON(), 0, false);
-    merged.absorb(b.toJSON(), 0, false);
-    assert.deepEqual(merged.toJSON().heldMax, [17]);
+    merged.absorb(a.cells(), 0, false);
+    merged.absorb(b.cells(), 0, false);
+    assert.deepEqual(merged.cells().heldMax, [17]);
     const later = new ConnectFill(100, 'connect-call');
-    later.absorb(a.toJSON(), 0, false);
-    later.absorb(b.toJSON(), 250, false);
-    const d = later.toJSON();
+    later.absorb(a.cells(), 0, false);
+    later.absorb(b.cells(), 250, false);
+    const d = later.cells();
     // An interval moves by its start (0 + 250 ms → the interval from 200 ms), as the driver series do in a merge.
     assert.deepEqual(d.heldMax, [10, 0, 7]);
     assert.equal(d.parity.even.firstAtMs, 50);
@@ -139,7 +134,7 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
 
   it('refuses cells of another layout', () => {
     const f = new ConnectFill(100, 'connect-call');
-    const d = { ...f.toJSON(), heldBucketPorts: 128 };
+    const d = { ...f.cells(), heldBucketPorts: 128 };
     assert.throws(() => f.absorb(d), /128 ports/);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
-import { decodeHistogram, encodeHistogram, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { addCounts, histogramCounts, histogramFromCounts, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 
 /** The package's own JS histogram with newHistogram()'s parameters: the reference. */
 const reference = (): ReturnType<typeof newHistogram> =>
@@ -73,5 +74,48 @@ describe('latency histograms', () => {
     assert.equal(merged.getValueAtPercentile(100), b.getValueAtPercentile(100));
     assert.equal(merged.getValueAtPercentile(10), a.getValueAtPercentile(16));
     for (const h of [a, b, a2, merged]) h.destroy();
+  });
+
+  it('slot counts (how engine threads hand histograms over) add into exactly what the compressed encoding adds into', () => {
+    // Seeded values from 1 µs to past 2^32 (the autoResize path), as two threads would record.
+    let seed = 7;
+    const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const threads = [newHistogram(), newHistogram()];
+    for (let i = 0; i < 200_000; i++) threads[i % 2]!.recordValue(Math.floor(Math.exp(next() * 23)));
+    threads[1]!.recordValue(5 * 2 ** 32);
+    const viaCounts = newHistogram();
+    const viaEncoding = newHistogram();
+    for (const t of threads) {
+      addCounts(viaCounts, histogramCounts(t));
+      const decoded = decodeHistogram(encodeHistogram(t));
+      viaEncoding.add(decoded);
+      decoded.destroy();
+    }
+    assert.equal(viaCounts.totalCount, 200_001);
+    assert.deepEqual(percentilesMs(viaCounts), percentilesMs(viaEncoding));
+    assert.deepEqual(histogramCounts(viaCounts), histogramCounts(viaEncoding), 'the same slots and counts');
+    // Within the hour a histogram holds without widening (every latency a run records), the
+    // encoded result is the same byte for byte; past it, the two widen to different lengths
+    // (the header's highest trackable value), holding the same slots.
+    const within = threads.map((t) => {
+      const h = newHistogram();
+      const c = histogramCounts(t);
+      const keep = c.values.map((v, i) => i).filter((i) => c.values[i]! < 3_600_000_000);
+      addCounts(h, { values: keep.map((i) => c.values[i]!), counts: keep.map((i) => c.counts[i]!) });
+      return h;
+    });
+    const sumCounts = newHistogram();
+    const sumEncoded = newHistogram();
+    for (const t of within) {
+      addCounts(sumCounts, histogramCounts(t));
+      const decoded = decodeHistogram(encodeHistogram(t));
+      sumEncoded.add(decoded);
+      decoded.destroy();
+    }
+    assert.equal(encodeHistogram(sumCounts), encodeHistogram(sumEncoded), 'byte for byte within an hour');
+    // And they survive structured cloning, as postMessage sends them.
+    const cloned = histogramFromCounts(structuredClone(histogramCounts(threads[0]!)));
+    assert.equal(encodeHistogram(cloned), encodeHistogram(threads[0]!));
+    for (const h of [...threads, ...within, viaCounts, viaEncoding, sumCounts, sumEncoded, cloned]) h.destroy();
   });
 });

@@ -27,7 +27,13 @@ describe('process and thread entry points (src/paths.ts)', () => {
       assert.ok(existsSync(bundled), `${bundled} missing: npm run build makes it`);
       // A thread is one whole file: it shares no module with another isolate, and resolving
       // chunks would cost each start (scripts/bundle.mjs).
-      if (!PROCESS_ENTRIES.has(entry)) assert.doesNotMatch(readFileSync(bundled, 'utf8'), /from "\.\/chunk-/, `${entry} imports shared chunks`);
+      if (!PROCESS_ENTRIES.has(entry)) {
+        const text = readFileSync(bundled, 'utf8');
+        assert.doesNotMatch(text, /from "\.\/chunk-/, `${entry} imports shared chunks`);
+        // Threads hand histograms over as slot counts (metrics/histograms.ts): the compressor
+        // results use (pako, ~190 KB with the package's WASM loader) stays out of every thread.
+        assert.doesNotMatch(text, /node_modules\/pako\//, `${entry} bundles pako`);
+      }
     }
   });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mergeResults } from '../../src/result/merge.js';
 import { parseResult } from '../../src/result/read.js';
 import { ConnectFill } from '../../src/metrics/connect-fill.js';
+import { connectFillData } from '../../src/result/connect-fill-data.js';
 import { percentilesMs } from '../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
@@ -30,7 +31,7 @@ function shard(list: Connect[], startedAt: string, range: { low: number; high: n
     r.startedAt = startedAt;
     r.summary.ports.range = range;
     r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
-    r.connectFill = f.toJSON();
+    r.connectFill = connectFillData(f);
     r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
     f.even.destroy();
     f.odd.destroy();
@@ -51,8 +52,8 @@ describe('merge: connect-fill cells', () => {
     for (const [t, port, held, us] of a) whole.record(t, port, held, us);
     const wb = new ConnectFill(100, 'connect-call');
     for (const [t, port, held, us] of b) wb.record(t, port, held, us);
-    whole.absorb(wb.toJSON(), 500, false);
-    const expected = whole.toJSON();
+    whole.absorb(wb.cells(), 500, false);
+    const expected = connectFillData(whole);
     const cells = (quads: number[]) => {
       const rows: string[] = [];
       for (let k = 0; k < quads.length; k += 4) rows.push(quads.slice(k, k + 4).join(','));

@@ -3,7 +3,7 @@
 // Decoded from the encoded histograms in the result (exact), not from the summary's few points.
 import type { RunResult } from '../../result/model.js';
 import type { PercentilesMs } from '../../metrics/histograms.js';
-import { decodeHistogram } from '../../metrics/histograms.js';
+import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';
 import { roundTo, roundUs } from '../../util/round.js';

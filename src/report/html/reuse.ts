@@ -2,7 +2,7 @@
 // logarithmic bins (a reuse after ~1 s under tcp_tw_reuse and one after 60 s of TIME_WAIT are
 // decades apart).
 import type { RunResult } from '../../result/model.js';
-import { decodeHistogram } from '../../metrics/histograms.js';
+import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { roundUs } from '../../util/round.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from './timeline.js';

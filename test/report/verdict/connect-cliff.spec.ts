@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { story } from '../../../src/report/story.js';
 import { ConnectFill } from '../../../src/metrics/connect-fill.js';
+import { connectFillData } from '../../../src/result/connect-fill-data.js';
 import { percentilesMs } from '../../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../../src/result/connect-cliff.js';
 import type { RunResult } from '../../../src/result/model.js';
@@ -25,7 +26,7 @@ function withConnects(n: number, usOf: (odd: boolean, held: number) => number): 
     r.summary.ports.range = range;
     r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
     r.load = { startMs: 200, endMs: 200 + n };
-    r.connectFill = f.toJSON();
+    r.connectFill = connectFillData(f);
     r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
     f.even.destroy();
     f.odd.destroy();
