@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_CLOEXEC, SOCK_STREAM, TCP_LISTEN } from './constants.js';
-import { BoundaryDuplicates } from './boundary-duplicates.js';
+import { DumpRepeats } from './dump-repeats.js';
 import { errnoName } from './errors.js';
 import { loadRawSockets } from './raw.js';
 import type { RawSyscalls } from './native.js';
@@ -179,10 +179,10 @@ export class SockDiagReader {
    * is set in `states` (default: every state /proc shows), in the kernel's hash order. Returns
    * how many were visited.
    *
-   * A dump is taken a buffer at a time and the kernel resumes its hash walk by position between
-   * two recv() calls, so while sockets come and go one can be sent twice, at a buffer boundary —
-   * the same hazard as /proc's seq_file. A socket's cookie is unique: a record that repeats one
-   * from the end of the previous buffer is dropped (boundary-duplicates.ts). A socket can also be
+   * The kernel resumes its hash walk by position (between two recv() calls, and every 16 sockets
+   * of a bucket), so while sockets come and go one can be sent twice, close to where it was first
+   * sent — the same hazard as /proc's seq_file. A socket's cookie is unique: a record that
+   * repeats one of the last few hundred is dropped (dump-repeats.ts). A socket can also be
    * missed there, which no reader of a moving table avoids.
    */
   dump(family: DumpFamily, visit: SockDiagVisitor, states: number = ALL_TCP_STATES): number {
@@ -221,7 +221,7 @@ export class SockDiagReader {
       throw new SockDiagError(`sending the sock_diag request failed with ${errnoName(this.raw.errno())}`);
     }
     const row = new SockDiagRow(this.view);
-    const duplicates = new BoundaryDuplicates();
+    const repeats = new DumpRepeats();
     let count = 0;
     for (;;) {
       // The kernel builds the first buffer inside send() and each next one inside the recv()
@@ -231,7 +231,6 @@ export class SockDiagReader {
       while (n < 0 && this.raw.errno() === os.constants.errno.EINTR) n = this.raw.recv(fd, this.buffer, this.buffer.length, MSG_DONTWAIT);
       if (n < 0) throw new SockDiagError(`reading the sock_diag dump failed with ${errnoName(this.raw.errno())}`);
       if (n === 0) throw new SockDiagError('the sock_diag dump ended without NLMSG_DONE');
-      duplicates.nextBuffer();
       let off = 0;
       while (off + NLMSG_HDRLEN <= n) {
         const len = this.view.getUint32(off, LE);
@@ -242,13 +241,15 @@ export class SockDiagReader {
           if (msgType === NLMSG_DONE) return count;
           if (msgType === NLMSG_ERROR) {
             const code = -this.view.getInt32(off + NLMSG_HDRLEN, LE);
-            // No handler for the family (IPv6 absent from this kernel): no such sockets.
-            if (code === os.constants.errno.ENOENT) return count;
+            // No handler for IPv6 (absent from this kernel): no such sockets. For IPv4 or both, a
+            // missing handler is a failure, so the census falls back to /proc instead of
+            // reporting an empty table.
+            if (code === os.constants.errno.ENOENT && family === 6) return count;
             throw new SockDiagError(`the kernel refused the sock_diag dump: ${errnoName(code)}`);
           }
           if (msgType === type && len >= NLMSG_HDRLEN + INET_DIAG_MSG_SIZE) {
             const at = off + NLMSG_HDRLEN;
-            if (!duplicates.repeats(this.view.getUint32(at + OFF_COOKIE, LE), this.view.getUint32(at + OFF_COOKIE + 4, LE))) {
+            if (!repeats.repeats(this.view.getUint32(at + OFF_COOKIE, LE), this.view.getUint32(at + OFF_COOKIE + 4, LE))) {
               row.at = at;
               count++;
               visit(row);
