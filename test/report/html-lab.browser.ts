@@ -21,33 +21,37 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import
 
 let dir: string;
 let result: RunResult & { lab: LabFacts };
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-html-lab-'));
-  const out = path.join(dir, 'out');
-  const exit = await twstorm(
-    [
-      'run', 'several-clients', '--out', out,
-      '--set', 'connections=150', '--set', 'tail=300ms', '--set', 'census=200ms',
-      '--set', 'environment.router.nat={"addresses":2,"ports":"40000-40999","randomFully":false}',
-      // So an RST drawn by a busy server's late ACK cannot end a client host's TIME_WAIT before
-      // it is counted (test/helpers/netns.ts says how); the router's entry is another matter, below.
-      '--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1',
-    ],
-    { timeoutMs: 120_000 },
-  ).exit;
-  assert.equal(exit.code, 0, exit.stderr);
-  const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
-  result = JSON.parse(await readFile(path.join(out, json), 'utf8')) as typeof result;
-});
-after(async () => {
-  killAllStarted();
-  await rm(dir, { recursive: true, force: true });
-});
 
 /** Where each side's box sits: side by side means one row, left to right. */
 const SIDES_PROBE = `[...document.querySelectorAll('#lab .lab-side')].map((e) => { const r = e.getBoundingClientRect(); return { side: e.dataset.side, top: Math.round(r.top), left: Math.round(r.left), width: Math.round(r.width) }; })`;
 
 describe('HTML report of a routed-lab run', () => {
+  // Inside the describe, not at the file's top: in-chromium.test.ts imports this file with
+  // the other report files into one process, and a hook at the top would run the lab at once
+  // (a root hook starts when registered) and fail every other file's suites if the run failed.
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-html-lab-'));
+    const out = path.join(dir, 'out');
+    const exit = await twstorm(
+      [
+        'run', 'several-clients', '--out', out,
+        '--set', 'connections=150', '--set', 'tail=300ms', '--set', 'census=200ms',
+        '--set', 'environment.router.nat={"addresses":2,"ports":"40000-40999","randomFully":false}',
+        // So an RST drawn by a busy server's late ACK cannot end a client host's TIME_WAIT before
+        // it is counted (test/helpers/netns.ts says how); the router's entry is another matter, below.
+        '--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1',
+      ],
+      { timeoutMs: 120_000 },
+    ).exit;
+    assert.equal(exit.code, 0, exit.stderr);
+    const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
+    result = JSON.parse(await readFile(path.join(out, json), 'utf8')) as typeof result;
+  });
+  after(async () => {
+    killAllStarted();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('client hosts, router and server side by side, TIME_WAIT per place and conntrack over time, drawn', async () => {
     const lab = result.lab;
     const page = await inspectReport(await renderHtmlReport([result]), { width: 1280, probe: SIDES_PROBE });

@@ -3,7 +3,9 @@
 // playwright-core 0.6 s, a launch and one page 0.8-1.0 s more), more than most of these files'
 // own checks; browser.ts shares the one browser and gives each page a fresh context. Each file
 // still runs alone: `node --test dist/test/report/html-xss.browser.js`.
-// Imported one after another, so each file's suites register, and run, in a stable order.
+// Imported one after another, so each file's suites register, and run, in a stable order. A
+// file's before/after hooks belong inside its describe: at a file's top they would be hooks of
+// this whole process, run at once when registered and failing every file's suites with them.
 await import('./html.browser.js');
 await import('./html-xss.browser.js');
 await import('./html-layout.browser.js');
