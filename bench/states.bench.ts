@@ -45,7 +45,7 @@ interface ChildResult {
   /** The sampler's census (client/server per state) from each source. */
   censusProcMs: number;
   censusDiagMs: number | null;
-  /** A bare sock_diag dump of both families, nothing done per socket: one per family, then one walk for both. */
+  /** A bare sock_diag dump of both families, nothing done per socket: one per family (dumpMs), then one walk for both (dumpBothMs). */
   dumpMs: number | null;
   dumpBothMs: number | null;
   diagUnavailable?: string;

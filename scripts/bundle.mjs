@@ -70,9 +70,8 @@ const common = {
   outdir,
   entryNames: '[name]',
   // koffi is a native addon. yargs is bundled: loaded from node_modules it resolved, read and
-  // compiled ~20 files, ~45 ms of CPU in every CLI process. Bundled, y18n finds no locale
-  // folder beside the bundle (ENOENT, which it treats as an empty table) and yargs speaks its
-  // built-in English, as the rest of twstorm does.
+  // compiled ~20 files, ~45 ms of CPU in every CLI process. Its locale files stay behind: the
+  // CLI turns locale detection off (src/cli/main.ts), and yargs speaks its built-in English.
   external: ['koffi'],
   // How src/paths.ts tells this layout from tsc's dist/src.
   define: { TWSTORM_BUNDLE: 'true' },

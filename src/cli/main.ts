@@ -165,6 +165,9 @@ for (const command of loaded.values()) cli.command(command);
 try {
   await cli
     .scriptName('twstorm')
+    // yargs' own words (Options, default, required) in English, as all of twstorm's text is,
+    // whatever LANG says: without this it would look for translations (none are bundled).
+    .detectLocale(false)
     .version(VERSION)
     .completion('completion', 'Print a shell completion script (bash, zsh): twstorm completion >> ~/.bashrc')
     .demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`)

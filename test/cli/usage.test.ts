@@ -73,7 +73,7 @@ describe('usage errors', { concurrency: true }, () => {
 /** Each command's --help, asked once for every check below. */
 let helpsAsked: Promise<Exit[]> | null = null;
 // Under a German locale: yargs' own words (Options, default, required) stay English like the
-// rest of the text, as the bundled yargs finds no locale files (scripts/bundle.mjs).
+// rest of the text (src/cli/main.ts turns yargs' locale detection off).
 const GERMAN = { ...process.env, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' };
 const helps = (): Promise<Exit[]> => (helpsAsked ??= Promise.all(COMMANDS.map((command) => twstorm([command, '--help'], { env: GERMAN }).exit)));
 const helpOf = async (command: string): Promise<Exit> => (await helps())[COMMANDS.indexOf(command)]!;

@@ -53,7 +53,7 @@ describe('process and thread entry points (src/paths.ts)', () => {
     const dir = packageFile('dist/bundle');
     const imported = new Set<string>();
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.js'))) {
-      for (const m of readFileSync(`${dir}/${f}`, 'utf8').matchAll(/^(?:import|export) [^;]*?\bfrom ?"([^"]+)";|^import ?"([^"]+)";|\b(?:import|require)\("([^"\n]+)"\)/gm)) {
+      for (const m of readFileSync(`${dir}/${f}`, 'utf8').matchAll(/^(?:import|export) [^;]*?\bfrom ?"([^"]+)";|^import ?"([^"]+)";|(?:\bimport|\brequire|__require)\("([^"\n]+)"\)/gm)) {
         const specifier = (m[1] ?? m[2] ?? m[3])!;
         if (!specifier.startsWith('.') && !specifier.startsWith('node:') && !builtinModules.includes(specifier)) imported.add(specifier);
       }
