@@ -1,6 +1,6 @@
 // The single source of truth for scenario files: runtime validation, the `Scenario` type the
 // rest of twstorm codes against, and the JSON Schema editors use all come from this one value.
-// Why one file of ~550 lines: it is one declaration, the scenario format, read as a reference;
+// Why one file of ~630 lines: it is one declaration, the scenario format, read as a reference;
 // field builders, limits, sysctl and target rules live in fields.ts, limits.ts, sysctls.ts, target.ts.
 import { z } from 'zod';
 import { formatDuration } from './duration.js';
