@@ -169,7 +169,13 @@ export class ConnectFill {
     return this.facts[0].connections + this.facts[1].connections;
   }
 
+  /** The recorder as data that adds exactly, its histograms as slot counts (a thread's hand-over). */
   cells(): ConnectFillCells {
+    return this.cellsWith(histogramCounts);
+  }
+
+  /** The same with the histograms in the form `histogram` makes (a result's: compressed). */
+  cellsWith<H>(histogram: (h: Histogram) => H): ConnectFillCells<H> {
     return {
       measure: this.measure,
       heldBucketPorts: HELD_BUCKET_PORTS,
@@ -179,7 +185,7 @@ export class ConnectFill {
       byTime: sparse(this.byTime, this.intervals),
       heldMax: Array.from(this.heldMax.subarray(0, this.intervals)),
       parity: { even: { ...this.facts[0] }, odd: { ...this.facts[1] } },
-      histograms: { even: histogramCounts(this.even), odd: histogramCounts(this.odd) },
+      histograms: { even: histogram(this.even), odd: histogram(this.odd) },
     };
   }
 }

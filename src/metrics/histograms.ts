@@ -49,16 +49,18 @@ export function newHistogram(): Histogram {
 
 /**
  * A histogram's recorded slots as an engine thread posts them to its run: for each slot that
- * holds a count, a value it stands for, and the count. Added into a histogram of the same
- * layout, each value lands in its own slot again, so the sum is exact, and it is what the
- * compressed encoding gave: a decoded histogram's min is its lowest slot's lowest value and its
- * max the top slot's highest (JsHistogram.establishInternalTackingValues), so those are the
- * values sent for those two slots. Without pako's deflate in the thread (~1.2 ms per histogram,
- * measured here) or its ~190 KB in every thread bundle.
+ * holds a count, its lowest value and the count, and the top slot's highest value. Added into a
+ * histogram of the same layout, each value lands in its own slot again, so the sum is exact, and
+ * it is what the compressed encoding gave: a decoded histogram's min is its lowest slot's lowest
+ * value and its max the top slot's highest (JsHistogram.establishInternalTackingValues). Without
+ * pako's deflate in the thread (~1.2 ms per histogram, measured here) or its ~190 KB in every
+ * thread bundle.
  */
 export interface HistogramCounts {
   values: number[];
   counts: number[];
+  /** The top slot's highest value (0 when empty): the max a decoded histogram reports. */
+  max: number;
 }
 
 type SlotHistogram = InstanceType<typeof Int32Histogram>;
@@ -75,12 +77,14 @@ export function histogramCounts(h: Histogram): HistogramCounts {
     }
   }
   const top = values.length - 1;
-  if (top >= 0) values[top] = slots.highestEquivalentValue(values[top]!);
-  return { values, counts };
+  return { values, counts, max: top >= 0 ? slots.highestEquivalentValue(values[top]!) : 0 };
 }
 
 export function addCounts(into: Histogram, c: HistogramCounts): void {
   for (let i = 0; i < c.values.length; i++) into.recordValueWithCount(c.values[i]!, c.counts[i]!);
+  // A count of 0 at the max moves the max (and widens the histogram if it must) and nothing else:
+  // the min stays the lowest slot's lowest value even when one slot holds every value.
+  if (c.values.length > 0) into.recordValueWithCount(c.max, 0);
 }
 
 /** A histogram holding `c`, for a caller that needs one (a closer thread's report). */

@@ -58,7 +58,6 @@ export class LoadStats {
     this.connectFill = new ConnectFill(intervalMs, measure);
   }
 
-  /** The latency histograms as a result stores them (and as engine threads hand them over). */
   /** The histograms as an engine thread hands them to its run (slot counts, exact). */
   histogramCounts(): LoadHistogramCounts {
     return {

@@ -6,15 +6,14 @@ import { histogramCounts } from '../metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
 
 export function connectFillData(fill: ConnectFill): ConnectFillData {
-  const { histograms: _counts, ...cells } = fill.cells();
-  return { ...cells, histograms: { even: encodeHistogram(fill.even), odd: encodeHistogram(fill.odd) } };
+  return fill.cellsWith(encodeHistogram);
 }
 
 /** A result's cells, ready for ConnectFill.absorb(). */
 export function connectFillCells(data: ConnectFillData): ConnectFillCells {
   const counts = (encoded: string) => {
     // A recorder that never recorded a parity wrote an empty histogram; '' is tolerated as one.
-    if (encoded === '') return { values: [], counts: [] };
+    if (encoded === '') return { values: [], counts: [], max: 0 };
     const h = decodeHistogram(encoded);
     try {
       return histogramCounts(h);

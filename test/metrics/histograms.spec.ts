@@ -97,13 +97,8 @@ describe('latency histograms', () => {
     // Within the hour a histogram holds without widening (every latency a run records), the
     // encoded result is the same byte for byte; past it, the two widen to different lengths
     // (the header's highest trackable value), holding the same slots.
-    const within = threads.map((t) => {
-      const h = newHistogram();
-      const c = histogramCounts(t);
-      const keep = c.values.map((v, i) => i).filter((i) => c.values[i]! < 3_600_000_000);
-      addCounts(h, { values: keep.map((i) => c.values[i]!), counts: keep.map((i) => c.counts[i]!) });
-      return h;
-    });
+    const within = [newHistogram(), newHistogram()];
+    for (let i = 0; i < 200_000; i++) within[i % 2]!.recordValue(Math.floor(Math.exp(next() * 21.9)));
     const sumCounts = newHistogram();
     const sumEncoded = newHistogram();
     for (const t of within) {
@@ -117,5 +112,21 @@ describe('latency histograms', () => {
     const cloned = histogramFromCounts(structuredClone(histogramCounts(threads[0]!)));
     assert.equal(encodeHistogram(cloned), encodeHistogram(threads[0]!));
     for (const h of [...threads, ...within, viaCounts, viaEncoding, sumCounts, sumEncoded, cloned]) h.destroy();
+  });
+
+  it('slot counts keep min and max as the encoding does when one slot holds every value', () => {
+    for (const values of [[100_000], [0, 250_000, 250_010], [5]]) {
+      const thread = newHistogram();
+      for (const v of values) thread.recordValue(v);
+      const viaCounts = histogramFromCounts(histogramCounts(thread));
+      const viaEncoding = newHistogram();
+      const decoded = decodeHistogram(encodeHistogram(thread));
+      viaEncoding.add(decoded);
+      assert.deepEqual(percentilesMs(viaCounts), percentilesMs(viaEncoding), values.join(','));
+      for (const h of [thread, viaCounts, viaEncoding, decoded]) h.destroy();
+    }
+    const empty = newHistogram();
+    assert.deepEqual(percentilesMs(histogramFromCounts(histogramCounts(empty))), percentilesMs(empty));
+    empty.destroy();
   });
 });
