@@ -20,8 +20,13 @@
 /** Records remembered at least: far more than the sockets of one bucket of the hash. */
 export const WINDOW = 256;
 /** Slots per table: a power of two, a quarter full at most, so probes stay short. */
-const SLOTS = 4 * WINDOW;
+export const SLOTS = 4 * WINDOW;
 const SHIFT = 32 - Math.log2(SLOTS);
+
+/** The slot a cookie's probe starts at (exported for the tests that make probes collide). */
+export function startSlot(low: number, high: number): number {
+  return Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b) >>> SHIFT;
+}
 
 export class DumpRepeats {
   private readonly low = [new Uint32Array(SLOTS), new Uint32Array(SLOTS)];
@@ -36,7 +41,7 @@ export class DumpRepeats {
    * A new one is remembered.
    */
   repeats(low: number, high: number): boolean {
-    const start = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b) >>> SHIFT;
+    const start = startSlot(low, high);
     if (this.holds(0, start, low, high) || this.holds(1, start, low, high)) return true;
     if (this.filled === WINDOW) {
       this.current ^= 1;

@@ -2,7 +2,7 @@
 // cookie (src/sockets/dump-repeats.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DumpRepeats, WINDOW } from '../../src/sockets/dump-repeats.js';
+import { DumpRepeats, SLOTS, startSlot, WINDOW } from '../../src/sockets/dump-repeats.js';
 
 /** The cookies a reader keeps from a dump (each a [low, high] pair), in order. */
 function kept(dump: Array<[number, number]>): Array<[number, number]> {
@@ -32,8 +32,23 @@ describe('DumpRepeats', () => {
     assert.deepEqual(kept([...bucket, c(115), c(116)]), [...bucket, c(116)]);
   });
 
-  it('compares both words of the 64-bit cookie', () => {
-    assert.deepEqual(kept([[1, 1], [1, 2], [1, 1]]), [[1, 1], [1, 2]]);
+  /** `n` cookies with low word `low` whose probes all start at `slot`, found by search. */
+  function colliding(slot: number, n: number, low = 1): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let high = 0; out.length < n; high++) if (startSlot(low, high) === slot) out.push([low, high]);
+    return out;
+  }
+
+  it('compares both words of the 64-bit cookie, on one probe chain', () => {
+    // Same low word, same start slot: only the high word tells them apart.
+    const [a, b, c3] = colliding(47, 3);
+    assert.deepEqual(kept([a!, b!, c3!, a!, b!]), [a, b, c3]);
+  });
+
+  it('follows a probe chain past the last slot back to the first', () => {
+    const chain = colliding(SLOTS - 1, 4);
+    const again = [...chain].reverse();
+    assert.deepEqual(kept([...chain, ...again]), chain);
   });
 
   it('remembers at least the last WINDOW records, across the tables taking turns', () => {
