@@ -12,6 +12,7 @@ import { KERNEL_COUNTERS, parseCounterTable } from '../observe/counters.js';
 import { parseSockstat } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
 import { readTcpTableWalks } from '../observe/tcp-source.js';
+import { SockDiagError } from '../sockets/sock-diag.js';
 import { readPortRange } from '../observe/port-range.js';
 import type { CensusOptions, StatesCensus } from './types.js';
 
@@ -31,6 +32,25 @@ export const WATCH_COUNTERS: readonly string[] = Object.freeze(
     .map((c) => c.key),
 );
 
+/**
+ * The census of `tables`; when they are sock_diag dumps and the kernel refuses one (netlink gone
+ * mid-way), the census of /proc's text instead, as the sampler's census falls back
+ * (observe/tcp-source.ts): a figure is never lost to the faster path.
+ */
+async function censusOrProc(
+  tables: Parameters<typeof censusFromTables>[0],
+  range: Parameters<typeof censusFromTables>[1],
+  options: CensusOptions,
+  procRoot: string,
+): Promise<ReturnType<typeof censusFromTables>> {
+  try {
+    return censusFromTables(tables, range, options);
+  } catch (err) {
+    if (!(err instanceof SockDiagError)) throw err;
+    return censusFromTables(await readTcpTables(procRoot), range, options);
+  }
+}
+
 /** Reads everything and takes the census: what `twstorm states` shows once. */
 export async function takeCensus(options: CensusOptions = {}): Promise<StatesCensus> {
   const started = performance.now();
@@ -43,7 +63,7 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
     readProcNet(procRoot),
     readPortRange(),
   ]);
-  const census = censusFromTables(tables, range, options);
+  const census = await censusOrProc(tables, range, options, procRoot);
   if (byProcess) {
     // Loaded only here: the /proc/*/fd scan is the one view that needs it.
     const { groupByProcess } = await import('./by-process.js');
