@@ -102,7 +102,10 @@ describe('HTML report of a routed-lab run', () => {
     assert.match(page.text, /<\/script><script>__xss\('l\d+:script'\)/, 'payloads are shown as text');
     assert.ok(page.charts.some((c) => c.id === 'lab-conntrack'));
   });
+});
 
+// Apart from the lab's describe: a fixture needs no lab run, and waits for none.
+describe('HTML report of a run without a routed lab', () => {
   it('a run without a routed lab has no lab section', async () => {
     const plain = JSON.parse(await readFile(path.join(FIXTURES, 'client-closes-first.json'), 'utf8')) as RunResult;
     const html = await renderHtmlReport([plain]);

@@ -4,8 +4,8 @@
 // own checks; browser.ts shares the one browser and gives each page a fresh context. Each file
 // still runs alone: `node --test dist/test/report/html-xss.browser.js`.
 // Imported one after another, so each file's suites register, and run, in a stable order. A
-// file's before/after hooks belong inside its describe: at a file's top they would be hooks of
-// this whole process, run at once when registered and failing every file's suites with them.
+// hook at a file's top is a hook of this whole process, run at once when registered: keep those
+// to what cannot fail (a temp dir); a run, or anything that can, goes in the describe that needs it.
 await import('./html.browser.js');
 await import('./html-xss.browser.js');
 await import('./html-layout.browser.js');
