@@ -76,13 +76,8 @@ describe('latency histograms', () => {
     for (const h of [a, b, a2, merged]) h.destroy();
   });
 
-  it('slot counts (how engine threads hand histograms over) add into exactly what the compressed encoding adds into', () => {
-    // Seeded values from 1 µs to past 2^32 (the autoResize path), as two threads would record.
-    let seed = 7;
-    const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const threads = [newHistogram(), newHistogram()];
-    for (let i = 0; i < 200_000; i++) threads[i % 2]!.recordValue(Math.floor(Math.exp(next() * 23)));
-    threads[1]!.recordValue(5 * 2 ** 32);
+  /** The threads' histograms added up as the run does now (slot counts) and as it did (encoded, decoded, added). */
+  function sumBothWays(threads: ReturnType<typeof newHistogram>[]): [ReturnType<typeof newHistogram>, ReturnType<typeof newHistogram>] {
     const viaCounts = newHistogram();
     const viaEncoding = newHistogram();
     for (const t of threads) {
@@ -91,6 +86,17 @@ describe('latency histograms', () => {
       viaEncoding.add(decoded);
       decoded.destroy();
     }
+    return [viaCounts, viaEncoding];
+  }
+
+  it('slot counts (how engine threads hand histograms over) add into exactly what the compressed encoding adds into', () => {
+    // Seeded values from 1 µs to past 2^32 (the autoResize path), as two threads would record.
+    let seed = 7;
+    const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const threads = [newHistogram(), newHistogram()];
+    for (let i = 0; i < 200_000; i++) threads[i % 2]!.recordValue(Math.floor(Math.exp(next() * 23)));
+    threads[1]!.recordValue(5 * 2 ** 32);
+    const [viaCounts, viaEncoding] = sumBothWays(threads);
     assert.equal(viaCounts.totalCount, 200_001);
     assert.deepEqual(percentilesMs(viaCounts), percentilesMs(viaEncoding));
     assert.deepEqual(histogramCounts(viaCounts), histogramCounts(viaEncoding), 'the same slots and counts');
@@ -99,14 +105,7 @@ describe('latency histograms', () => {
     // (the header's highest trackable value), holding the same slots.
     const within = [newHistogram(), newHistogram()];
     for (let i = 0; i < 200_000; i++) within[i % 2]!.recordValue(Math.floor(Math.exp(next() * 21.9)));
-    const sumCounts = newHistogram();
-    const sumEncoded = newHistogram();
-    for (const t of within) {
-      addCounts(sumCounts, histogramCounts(t));
-      const decoded = decodeHistogram(encodeHistogram(t));
-      sumEncoded.add(decoded);
-      decoded.destroy();
-    }
+    const [sumCounts, sumEncoded] = sumBothWays(within);
     assert.equal(encodeHistogram(sumCounts), encodeHistogram(sumEncoded), 'byte for byte within an hour');
     // And they survive structured cloning, as postMessage sends them.
     const cloned = histogramFromCounts(structuredClone(histogramCounts(threads[0]!)));
