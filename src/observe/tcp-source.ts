@@ -13,12 +13,16 @@ import { censusTcpTable, forEachTcpSocket, tcpStateName, type StateCounts, type 
 
 export type TcpTableOrigin = 'sock_diag' | 'proc';
 
-/** One family's table, walked on demand: a /proc text, or a dump taken when walked. */
+/** A table walked on demand: a /proc text, or a dump taken when walked. */
 export type TcpTableWalk = (visit: TcpSocketVisitor) => void;
 
 export interface TcpTables {
   origin: TcpTableOrigin;
-  /** IPv4 first, then IPv6 (absent when /proc has no tcp6). */
+  /**
+   * From /proc: IPv4 first, then IPv6 (absent when /proc has no tcp6). From sock_diag: one dump
+   * of both families, each row saying its own (row.family): one walk of the kernel's hash, not
+   * two (sock-diag.ts).
+   */
   tables: TcpTableWalk[];
 }
 
@@ -36,7 +40,7 @@ function nativeReader(root: string) {
 export async function readTcpTableWalks(root: string = DEFAULT_PROC_ROOT): Promise<TcpTables> {
   const reader = nativeReader(root);
   if (reader !== undefined) {
-    return { origin: 'sock_diag', tables: [(visit) => reader.dump(4, visit), (visit) => reader.dump(6, visit)] };
+    return { origin: 'sock_diag', tables: [(visit) => reader.dump('both', visit)] };
   }
   const texts = await readTcpTables(root);
   return { origin: 'proc', tables: texts.map((text) => (visit: TcpSocketVisitor) => forEachTcpSocket(text, visit)) };

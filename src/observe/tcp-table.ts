@@ -80,6 +80,11 @@ export interface TcpSocketRow {
   remoteAddressHex(): string;
   /** "local:port remote:port" exactly as printed: unique per connection within a namespace. */
   endpointsKey(): string;
+  /**
+   * The socket's family, when its source says so: a sock_diag dump of both families does on
+   * every record; /proc's text says it by file (tcp, tcp6), so its rows leave it out.
+   */
+  readonly family?: 4 | 6;
 }
 
 export type TcpSocketVisitor = (row: TcpSocketRow) => void;

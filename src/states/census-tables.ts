@@ -97,13 +97,16 @@ export function censusFromTables(
   const groupCounts = new Map<string | number, number>();
   let matched = 0;
 
-  for (let family = 0; family < tables.length && family < 2; family++) {
-    const counts = perFamily[family]!;
-    const table = tables[family]!;
+  for (let t = 0; t < tables.length && t < 2; t++) {
+    // A table is one family (tcp, then tcp6), or one dump of both whose rows say their own.
+    const tableCounts = perFamily[t]!;
+    const table = tables[t]!;
     const walk: TcpTableWalk = typeof table === 'string' ? (visit) => forEachTcpSocket(table, visit) : table;
     walk((row: TcpSocketRow) => {
       total++;
       const code = row.state;
+      const family = row.family;
+      const counts = family === undefined ? tableCounts : perFamily[family === 6 ? 1 : 0]!;
       if (code < 16) counts[code]! += 1;
       if (code === LISTEN) {
         listening[row.localPort] = 1;
