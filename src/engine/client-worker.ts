@@ -42,6 +42,7 @@ import { encodeInt, encodeLinger, encodePortRange, encodeSockaddr, familyOf, POR
 import { bindAddressNoPortFor, bindsFirst, destinationIndex, localPortAt, sourceIndex } from '../driver/endpoints.js';
 import { Backoff } from '../driver/backoff.js';
 import { compileRamp, concurrencyAt, startTimeOf } from '../driver/shape/ramp.js';
+import { histogramCounts } from '../metrics/histograms.js';
 import { LoadStats, type Phase } from '../metrics/load-stats.js';
 import { PortTracker } from '../metrics/port-tracker.js';
 import {
@@ -706,7 +707,7 @@ const report: ClientThreadReport = {
   bytesLost: stats.bytesLost,
   requests: { ...stats.requests },
   errors: stats.errorsObject(),
-  histograms: stats.histogramCounts(),
+  histograms: stats.histogramsAs(histogramCounts),
   connectFill: stats.connectFill.cells(),
   series: stats.series.toJSON(),
   ports: stats.ports.threadFigures(),

@@ -1,6 +1,6 @@
 // Everything the load driver records, in one place, so the driver only has to say what
 // happened and the result builder only has to read it.
-import { histogramCounts, newHistogram, type Histogram, type HistogramCounts } from './histograms.js';
+import { newHistogram, type Histogram, type HistogramCounts } from './histograms.js';
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
@@ -11,13 +11,16 @@ import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
  */
 export type Phase = 'socket' | 'bind' | 'connect' | 'write' | 'read' | 'close';
 
-export interface LoadHistogramCounts {
-  connect: HistogramCounts;
-  firstByte: HistogramCounts;
-  total: HistogramCounts;
-  close: HistogramCounts;
-  portReuseInterval: HistogramCounts;
+/** The five latency histograms of a load, each in one form: slot counts, or a result's text. */
+export interface LoadHistograms<H> {
+  connect: H;
+  firstByte: H;
+  total: H;
+  close: H;
+  portReuseInterval: H;
 }
+
+export type LoadHistogramCounts = LoadHistograms<HistogramCounts>;
 
 export interface ErrorCount {
   total: number;
@@ -58,14 +61,17 @@ export class LoadStats {
     this.connectFill = new ConnectFill(intervalMs, measure);
   }
 
-  /** The histograms as an engine thread hands them to its run (slot counts, exact). */
-  histogramCounts(): LoadHistogramCounts {
+  /**
+   * The histograms in the form `as` makes: slot counts (histogramCounts) as an engine thread
+   * hands them to its run, compressed (histogram-encoding.ts) as a result stores them.
+   */
+  histogramsAs<H>(as: (h: Histogram) => H): LoadHistograms<H> {
     return {
-      connect: histogramCounts(this.connect),
-      firstByte: histogramCounts(this.firstByte),
-      total: histogramCounts(this.total),
-      close: histogramCounts(this.close),
-      portReuseInterval: histogramCounts(this.ports.reuseIntervals),
+      connect: as(this.connect),
+      firstByte: as(this.firstByte),
+      total: as(this.total),
+      close: as(this.close),
+      portReuseInterval: as(this.ports.reuseIntervals),
     };
   }
 

@@ -123,13 +123,7 @@ export function buildResult(input: ResultInputs): RunResult {
     errors,
     series: { driver: stats.series.toJSON(), kernel: kernelSeries(samples), census },
     ...(connectFill ? { connectFill } : {}),
-    histograms: {
-      connect: encodeHistogram(stats.connect),
-      firstByte: encodeHistogram(stats.firstByte),
-      total: encodeHistogram(stats.total),
-      close: encodeHistogram(stats.close),
-      portReuseInterval: encodeHistogram(stats.ports.reuseIntervals),
-    },
+    histograms: stats.histogramsAs(encodeHistogram),
   };
 }
 
