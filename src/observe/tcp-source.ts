@@ -9,22 +9,12 @@
 
 import { loadSockDiag, SockDiagError } from '../sockets/sock-diag.js';
 import { DEFAULT_PROC_ROOT, readTcpTables } from './procfs.js';
-import { censusTcpTable, forEachTcpSocket, tcpStateName, type StateCounts, type TcpCensus, type TcpSocketVisitor } from './tcp-table.js';
+import { censusTcpTable, tcpStateName, type StateCounts, type TcpCensus, type TcpSocketVisitor } from './tcp-table.js';
 
 export type TcpTableOrigin = 'sock_diag' | 'proc';
 
 /** A table walked on demand: a /proc text, or a dump taken when walked. */
 export type TcpTableWalk = (visit: TcpSocketVisitor) => void;
-
-export interface TcpTables {
-  origin: TcpTableOrigin;
-  /**
-   * From /proc: IPv4 first, then IPv6 (absent when /proc has no tcp6). From sock_diag: one dump
-   * of both families, each row saying its own (row.family): one walk of the kernel's hash, not
-   * two (sock-diag.ts).
-   */
-  tables: TcpTableWalk[];
-}
 
 /** The native reader for this thread, or undefined when /proc must serve. */
 function nativeReader(root: string) {
@@ -34,35 +24,37 @@ function nativeReader(root: string) {
 }
 
 /**
- * The table of this namespace from the cheapest source available. The sock_diag walks dump
- * when called (each walk is a fresh dump, so call each once per look).
+ * `fromDump` over one sock_diag dump of both families when the native layer serves this root,
+ * else `fromText` over /proc's text (IPv4, then IPv6 when the kernel has it). Both families in
+ * one walk of the established hash: a walk costs ~5 ms of kernel CPU with no socket in it
+ * (sock-diag.ts), and the sampler's census runs every second of a storm. A dump the kernel
+ * refuses (netlink gone mid-run) falls back to /proc for this one look, so a figure is never
+ * lost to the faster path. The dump is taken when `fromDump` walks it: walk it once.
  */
-export async function readTcpTableWalks(root: string = DEFAULT_PROC_ROOT): Promise<TcpTables> {
-  const reader = nativeReader(root);
-  if (reader !== undefined) {
-    return { origin: 'sock_diag', tables: [(visit) => reader.dump('both', visit)] };
-  }
-  const texts = await readTcpTables(root);
-  return { origin: 'proc', tables: texts.map((text) => (visit: TcpSocketVisitor) => forEachTcpSocket(text, visit)) };
-}
-
-/**
- * The sampler's census (client and server side per state) from the cheapest source. A dump that
- * fails (netlink refused mid-run) falls back to /proc for that census, so a sample is never lost
- * to the faster path.
- */
-export async function takeTcpCensus(serverPorts: ReadonlySet<number>, root: string = DEFAULT_PROC_ROOT): Promise<TcpCensus & { origin: TcpTableOrigin }> {
+export async function fromTcpTable<T>(
+  root: string,
+  fromDump: (dump: TcpTableWalk) => T,
+  fromText: (texts: string[]) => T,
+): Promise<{ value: T; origin: TcpTableOrigin }> {
   const reader = nativeReader(root);
   if (reader !== undefined) {
     try {
-      // Both families in one walk of the established hash: a walk costs ~5 ms of kernel CPU
-      // with no socket in it (sock-diag.ts), and the census runs every second of a storm.
-      return { ...censusFromDump((visit) => reader.dump('both', visit), serverPorts), origin: 'sock_diag' };
+      return { value: fromDump((visit) => reader.dump('both', visit)), origin: 'sock_diag' };
     } catch (err) {
       if (!(err instanceof SockDiagError)) throw err;
     }
   }
-  return { ...censusTcpTable(await readTcpTables(root), serverPorts), origin: 'proc' };
+  return { value: fromText(await readTcpTables(root)), origin: 'proc' };
+}
+
+/** The sampler's census (client and server side per state) from the cheapest source. */
+export async function takeTcpCensus(serverPorts: ReadonlySet<number>, root: string = DEFAULT_PROC_ROOT): Promise<TcpCensus & { origin: TcpTableOrigin }> {
+  const { value, origin } = await fromTcpTable(
+    root,
+    (dump) => censusFromDump(dump, serverPorts),
+    (texts) => censusTcpTable(texts, serverPorts),
+  );
+  return { ...value, origin };
 }
 
 /**

@@ -11,8 +11,7 @@ import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
 import { KERNEL_COUNTERS, parseCounterTable } from '../observe/counters.js';
 import { parseSockstat } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
-import { readTcpTableWalks } from '../observe/tcp-source.js';
-import { SockDiagError } from '../sockets/sock-diag.js';
+import { fromTcpTable } from '../observe/tcp-source.js';
 import { readPortRange } from '../observe/port-range.js';
 import type { CensusOptions, StatesCensus } from './types.js';
 
@@ -32,25 +31,6 @@ export const WATCH_COUNTERS: readonly string[] = Object.freeze(
     .map((c) => c.key),
 );
 
-/**
- * The census of `tables`; when they are sock_diag dumps and the kernel refuses one (netlink gone
- * mid-way), the census of /proc's text instead, as the sampler's census falls back
- * (observe/tcp-source.ts): a figure is never lost to the faster path.
- */
-async function censusOrProc(
-  tables: Parameters<typeof censusFromTables>[0],
-  range: Parameters<typeof censusFromTables>[1],
-  options: CensusOptions,
-  procRoot: string,
-): Promise<ReturnType<typeof censusFromTables>> {
-  try {
-    return censusFromTables(tables, range, options);
-  } catch (err) {
-    if (!(err instanceof SockDiagError)) throw err;
-    return censusFromTables(await readTcpTables(procRoot), range, options);
-  }
-}
-
 /** Reads everything and takes the census: what `twstorm states` shows once. */
 export async function takeCensus(options: CensusOptions = {}): Promise<StatesCensus> {
   const started = performance.now();
@@ -58,16 +38,17 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
   // --by process needs each socket's inode next to /proc/*/fd, so it reads /proc's text; every
   // other view takes the table from sock_diag when the native layer is on (tcp-source.ts).
   const byProcess = options.by === 'process';
-  const [tables, net, range] = await Promise.all([
-    byProcess ? readTcpTables(procRoot) : readTcpTableWalks(procRoot).then((t) => t.tables),
-    readProcNet(procRoot),
-    readPortRange(),
-  ]);
-  const census = await censusOrProc(tables, range, options, procRoot);
+  const [net, range] = await Promise.all([readProcNet(procRoot), readPortRange()]);
+  let census: ReturnType<typeof censusFromTables>;
   if (byProcess) {
+    const texts = await readTcpTables(procRoot);
+    census = censusFromTables(texts, range, options);
     // Loaded only here: the /proc/*/fd scan is the one view that needs it.
     const { groupByProcess } = await import('./by-process.js');
-    census.group = groupByProcess(tables as string[], options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
+    census.group = groupByProcess(texts, options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
+  } else {
+    // A refused dump falls back to /proc's text there, as the sampler's census does.
+    census = (await fromTcpTable(procRoot, (dump) => censusFromTables([dump], range, options), (texts) => censusFromTables(texts, range, options))).value;
   }
   const all = parseCounterTable(`${net.snmp}\n${net.netstat}`);
   const counters: Record<string, number> = {};
