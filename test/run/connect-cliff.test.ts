@@ -3,9 +3,12 @@
 // than against timings alone. __inet_hash_connect walks the ports of the range's low-end parity
 // first (40000: even) and hands out one of the other parity only when every one of the first is
 // held, so with the client closing first and tcp_tw_reuse=0 the counts are exact: 2,000
-// connections on even ports, then 1,900 on odd ones. The latencies are compared as ratios with
-// wide margins (measured here: 31-55× on the native engine's connect() call, 2.4-2.8× on the net
-// fallback's connect-to-established at concurrency 1).
+// connections on even ports, then 1,900 on odd ones. The native engine times connect() itself,
+// and its latencies are compared as ratios with wide margins (measured here on Linux 6.18: 8-20×
+// at high fill with two busy loops beside the run, 31-55× on older kernels). The net fallback
+// times connect-to-established through libuv: on 6.18 the whole even-port scan costs ~0.1 ms,
+// inside that figure's event-loop noise (0.14-0.28 ms, high-fill p50 equal to low-fill's in 3 of
+// 4 runs), so its test holds the kernel's order and the bands, not a ratio.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -76,9 +79,9 @@ describe('connect() slows as the range fills (a real run, in a namespace)', () =
     assert.match(seen.text, /connect\(\) latency against ports held/);
   });
 
-  it('net fallback: the same kernel order, and connect latency higher at high fill', async () => {
-    // One connection at a time, so each latency is its own connect() plus one event-loop turn;
-    // 600 past the cliff are plenty for the high-fill band.
+  it('net fallback: the same kernel order, and connect latency banded by ports held', async () => {
+    // One connection at a time, so the held count is exact at every connect; 600 past the cliff
+    // fill the high-fill band.
     const { result } = await run('net', ['concurrency=1', 'connections=2600']);
     const s = result.summary;
     assert.equal(result.environment.engine, 'net');
@@ -88,7 +91,14 @@ describe('connect() slows as the range fills (a real run, in a namespace)', () =
     assert.equal(fill.even.count, EVEN);
     assert.equal(fill.odd.count, 2600 - EVEN);
     assert.ok(fill.odd.minHeld! >= EVEN, `first odd port at ${fill.odd.minHeld} ports held`);
-    assert.ok(fill.highFill!.p50Ms > 1.5 * fill.lowFill!.p50Ms, `p50 ${fill.lowFill!.p50Ms} → ${fill.highFill!.p50Ms} ms`);
+    // The lowest and highest quarter of the held span (0-2,600 ports, in buckets of 64), each
+    // with its own latency figures.
+    const low = fill.lowFill!;
+    const high = fill.highFill!;
+    assert.equal(low.heldFrom, 0);
+    assert.ok(high.heldFrom >= 1900 && high.heldTo >= 2600, `high band ${high.heldFrom}-${high.heldTo}`);
+    assert.ok(low.connections >= 600 && high.connections >= 600, `${low.connections} and ${high.connections} connections`);
+    for (const b of [low, high]) assert.ok(b.p50Ms > 0 && b.p99Ms >= b.p50Ms, JSON.stringify(b));
   });
 
   it('a flat run (the server closes first: client ports are free at close) has no cliff and no finding', async () => {
