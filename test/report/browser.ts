@@ -1,7 +1,7 @@
 // Opens a rendered report in Debian's chromium through playwright-core (no browser download)
 // and reports what a user's browser would see: console errors, any network request the page
-// tried, whether every chart canvas has pixels, the page text and a screenshot. Not a test file
-// itself (the name must not end in .test.ts: `npm test` runs every *.test.js).
+// tried, whether every chart canvas has pixels, the page text and, when asked, a screenshot.
+// Not a test file itself (the name must not end in .test.ts: `npm test` runs every *.test.js).
 // One browser per process, a fresh context (cookies, storage, routes, bindings) per page:
 // launching chromium cost more CPU than everything a page check does (in-chromium.test.ts runs
 // the report's browser tests in one process for that reason).
@@ -23,8 +23,9 @@ export interface PageReport {
   /** data-charts on <html>: how many charts client.ts built. */
   built: number;
   text: string;
-  screenshot: Buffer;
-  /** Share of screenshot bytes: a blank PNG compresses to almost nothing. */
+  /** A full-page PNG, taken only when options.screenshot asks: 40 % of an inspection's time. */
+  screenshot: Buffer | null;
+  /** Its size (0 when none was taken): a blank PNG compresses to almost nothing. */
   screenshotBytes: number;
   /** Arguments of every call the page made to the `__xss` binding (a payload that ran). */
   executed: string[];
@@ -98,7 +99,16 @@ after(async () => {
   await browser?.close().catch(() => undefined);
 });
 
-export async function inspectReport(html: string, options: { width?: number; probe?: string } = {}): Promise<PageReport> {
+export interface InspectOptions {
+  /** Viewport width (px), 1280 by default. */
+  width?: number;
+  /** An expression evaluated in the page after the charts are built; its value is PageReport.probe. */
+  probe?: string;
+  /** Take a full-page screenshot (a 4,000 px report: ~1 s of chromium's CPU, more than the load). */
+  screenshot?: boolean;
+}
+
+export async function inspectReport(html: string, options: InspectOptions = {}): Promise<PageReport> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
   const file = path.join(dir, 'report.html');
   await writeFile(file, html);
@@ -141,8 +151,8 @@ export async function inspectReport(html: string, options: { width?: number; pro
     const injected = (await page.evaluate(INJECTED_SCRIPT)) as string[];
     const scripts = (await page.evaluate('document.scripts.length')) as number;
     const probe = options.probe === undefined ? undefined : await page.evaluate(options.probe);
-    const screenshot = await page.screenshot({ fullPage: true });
-    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot.length, executed, cspViolations, injected, scripts, probe };
+    const screenshot = options.screenshot === true ? await page.screenshot({ fullPage: true }) : null;
+    return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot?.length ?? 0, executed, cspViolations, injected, scripts, probe };
   } finally {
     await context.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

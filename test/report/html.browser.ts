@@ -102,7 +102,7 @@ describe('renderHtmlReport (static checks)', () => {
 describe('the report in chromium', () => {
   it('single run (port exhaustion): charts drawn, no request, verdict matches the figures', async () => {
     const r = await fixture('port-exhaustion');
-    const page = await inspectReport(await renderHtmlReport([r]));
+    const page = await inspectReport(await renderHtmlReport([r]), { screenshot: true });
     assertRendersCleanly(page);
     assert.deepEqual(
       page.charts.map((c) => c.id),
@@ -118,14 +118,14 @@ describe('the report in chromium', () => {
   });
 
   it('single run with port reuse (tcp_tw_reuse=1): the reuse histogram is drawn', async () => {
-    const page = await inspectReport(await renderHtmlReport([await fixture('tw-reuse')]));
+    const page = await inspectReport(await renderHtmlReport([await fixture('tw-reuse')]), { screenshot: true });
     assertRendersCleanly(page);
     assert.ok(page.charts.some((c) => c.id === 'reuse'));
   });
 
   it('single HTTP run (client reset): requests charted, requests in the verdict, close latency explained not drawn', async () => {
     const r = await fixture('http-client-reset');
-    const page = await inspectReport(await renderHtmlReport([r]));
+    const page = await inspectReport(await renderHtmlReport([r]), { screenshot: true });
     assertRendersCleanly(page);
     assert.deepEqual(page.charts.map((c) => c.id), ['states', 'rates', 'ports', 'kernel', 'latency']);
     const q = r.summary.requests!;
@@ -142,7 +142,7 @@ describe('the report in chromium', () => {
   it('comparison of four matrix variants: table with best/worst, overlaid charts, at laptop width', async () => {
     const names = ['close-matrix-client-fin', 'close-matrix-client-rst', 'close-matrix-server-fin', 'close-matrix-server-rst'];
     const results = await Promise.all(names.map(fixture));
-    const page = await inspectReport(await renderHtmlReport(results), { width: 1024 });
+    const page = await inspectReport(await renderHtmlReport(results), { width: 1024, screenshot: true });
     assertRendersCleanly(page);
     assert.ok(page.charts.some((c) => c.id === 'latency-connect'));
     assert.match(page.text, /Verdict: 4 runs compared/);
@@ -166,7 +166,7 @@ describe('a real small run, rendered by twstorm report', () => {
     const report = await twstorm(['report', path.join(dir, file), '-o', out]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /report: .*real\.html \(one run/);
-    const page = await inspectReport(await readFile(out, 'utf8'));
+    const page = await inspectReport(await readFile(out, 'utf8'), { screenshot: true });
     assertRendersCleanly(page);
     const tw = result.summary.timeWait;
     assert.ok(page.text.includes(`${tw.peak.toLocaleString('en-US')} sockets sat in TIME_WAIT`), 'headline peak');
