@@ -1,14 +1,12 @@
 // Which server a run talks to when it is not the bundled one: the user's `server.command`
 // (started here, inside the run's namespace) or an external `target:` (started by nobody).
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Scenario } from '../scenario/index.js';
 import { externalTarget } from './external-target.js';
 import type { ServerProcess } from './process.js';
 import { asServerProcess, startUserServer, type UserServerFacts } from './user-command.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { makeScratchDir } from './scratch-dir.js';
 
 /** The twstorm package root (where examples/ and scenarios/ are), for TWSTORM_HOME. */
 export const TWSTORM_HOME = PACKAGE_ROOT;
@@ -40,13 +38,14 @@ export async function startOwnServer(
   }
   const { command } = scenario.server;
   if (command === null) return null;
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'twstorm-server-'));
+  const dir = await makeScratchDir();
+  const scratch = dir.path;
   // A run process that gives up on its stop deadline leaves through process.exit(), past the
-  // stop() below: the directory goes then too ('exit' listeners run; only a SIGKILL skips them).
-  const removeAtExit = (): void => rmSync(scratch, { recursive: true, force: true });
+  // stop() below: the directory goes at once then too (after a SIGKILL, its keeper removes it).
+  const removeAtExit = (): void => dir.removeSync();
   process.once('exit', removeAtExit);
   const remove = async (): Promise<void> => {
-    await rm(scratch, { recursive: true, force: true });
+    await dir.remove();
     process.off('exit', removeAtExit);
   };
   try {

@@ -111,6 +111,21 @@ switch (name) {
     process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
     process.exit(0);
   }
+  case 'scratch-sigkill': {
+    // The run process SIGKILLed with the server up: no 'exit' listener runs. It prints where
+    // TWSTORM_SERVER_DIR is and waits for the test to kill it.
+    const { loadScenarioFile } = await import('../../src/scenario/index.js');
+    const { startOwnServer } = await import('../../src/server/own-server.js');
+    const scenario = await loadScenarioFile(`${SCENARIOS}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
+    const server = (await startOwnServer(scenario, ''))!;
+    const facts = server.facts();
+    const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
+    rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
+    setInterval(() => undefined, 1000);
+    await new Promise(() => undefined);
+    break;
+  }
   case 'port-taken': {
     const first = await startUserServer({ ...base, command: [process.execPath, '-e', NODE_SERVER] });
     out = await failure({ command: [process.execPath, '-e', NODE_SERVER] });

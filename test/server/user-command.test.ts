@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNodeInNetns } from '../helpers/netns.js';
+import { runNodeInNetns, spawnNodeInNetns } from '../helpers/netns.js';
 
 const HELPER = fileURLToPath(new URL('./user-command-cases.js', import.meta.url));
 const runCase = <T>(name: string): Promise<T> => runNodeInNetns<T>(HELPER, [name], { timeoutMs: 60_000 });
@@ -63,6 +63,26 @@ test('TWSTORM_SERVER_DIR goes with the run process even when it leaves by proces
   const out = await runCase<{ scratch: string; existed: boolean }>('scratch-at-exit');
   assert.match(out.scratch, /twstorm-server-/);
   assert.equal(out.existed, true, 'the directory existed while the server ran');
+  assert.equal(existsSync(out.scratch), false, `${out.scratch} is left behind`);
+});
+
+test('TWSTORM_SERVER_DIR goes when the run process is SIGKILLed', async () => {
+  const { child, done } = spawnNodeInNetns(HELPER, ['scratch-sigkill'], { timeoutMs: 60_000 });
+  let line = '';
+  const printed = new Promise<{ scratch: string; existed: boolean }>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      line += d.toString();
+      if (line.includes('\n')) resolve(JSON.parse(line.split('\n')[0]!) as { scratch: string; existed: boolean });
+    });
+  });
+  const out = await Promise.race([printed, done.then((e) => Promise.reject(new Error(`the case ended first: ${e.stderr}`)))]);
+  assert.match(out.scratch, /twstorm-server-/);
+  assert.equal(out.existed, true, 'the directory existed while the server ran');
+  process.kill(child.pid!, 'SIGKILL');
+  await done;
+  // Its keeper sees end-of-file on the pipe the kernel closed, and removes it.
+  const deadline = Date.now() + 10_000;
+  while (existsSync(out.scratch) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(existsSync(out.scratch), false, `${out.scratch} is left behind`);
 });
 

@@ -1,0 +1,62 @@
+// The scratch directory a user's server.command is given (TWSTORM_SERVER_DIR: nginx's pid and
+// temp files, say), removed however the run process ends, SIGKILL included.
+//
+// No code of a process runs after its SIGKILL, so the removal is left to a keeper: a small
+// shell that makes the directory itself (no instant exists in which it is on disk with nobody
+// to remove it), prints its path, then reads its stdin to end-of-file. The run process holds
+// the only write end of that pipe; the kernel closes it whichever way the process ends, and
+// the keeper then removes the directory and exits. It runs in a session of its own
+// (detached), so that a signal to the run's process group does not end it first.
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+
+const KEEPER = 'd=$(mktemp -d "$1/twstorm-server-XXXXXX") || exit 1; printf "%s\\n" "$d"; cat >/dev/null; rm -rf -- "$d"';
+
+export interface ScratchDir {
+  path: string;
+  /** Removes it now, and lets the keeper go. */
+  remove(): Promise<void>;
+  /** The same, synchronously: for an 'exit' listener. */
+  removeSync(): void;
+}
+
+export function makeScratchDir(parent: string = os.tmpdir()): Promise<ScratchDir> {
+  const keeper = spawn('sh', ['-c', KEEPER, 'sh', parent], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const fail = (why: string): void =>
+      reject(new Error(`cannot make the server's scratch directory (TWSTORM_SERVER_DIR) in ${parent}: ${why}; check that it exists and is writable, or set TMPDIR`));
+    keeper.once('error', (e) => fail(e.message));
+    keeper.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    keeper.once('exit', (code) => fail(err.trim() || `the shell exited ${code}`));
+    keeper.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const end = out.indexOf('\n');
+      if (end < 0) return;
+      keeper.removeAllListeners('exit');
+      keeper.stdout.destroy();
+      keeper.stderr.destroy();
+      keeper.unref();
+      // Held, not waited on: the pipe must not keep the run's event loop alive.
+      (keeper.stdin as unknown as { unref(): void }).unref();
+      const path = out.slice(0, end);
+      const release = (): void => {
+        keeper.stdin.destroy();
+      };
+      resolve({
+        path,
+        async remove() {
+          await rm(path, { recursive: true, force: true });
+          release();
+        },
+        removeSync() {
+          rmSync(path, { recursive: true, force: true });
+          release();
+        },
+      });
+    });
+  });
+}
