@@ -41,6 +41,39 @@ export interface LoadOutcome {
   engine?: EngineInfo;
 }
 
+/**
+ * Two loads of one run (server.restart's first act and its resumed one) as one: counts added,
+ * the first's start and the second's end and stop, and the engine that made both (each thread's
+ * share added up by thread number; the resumed act may use fewer threads).
+ */
+export function joinLoads(first: LoadOutcome, second: LoadOutcome): LoadOutcome {
+  const joined: LoadOutcome = { started: first.started + second.started, stoppedBy: second.stoppedBy, startMs: first.startMs, endMs: second.endMs };
+  const engine = first.engine ?? second.engine;
+  if (engine === undefined) return joined;
+  const byThread = new Map<number, EngineThreadSummary>();
+  for (const t of [...(first.engine?.perThread ?? []), ...(second.engine?.perThread ?? [])]) {
+    const seen = byThread.get(t.thread);
+    byThread.set(
+      t.thread,
+      seen === undefined
+        ? { ...t }
+        : {
+            thread: t.thread,
+            attempted: seen.attempted + t.attempted,
+            established: seen.established + t.established,
+            completed: seen.completed + t.completed,
+            failed: seen.failed + t.failed,
+            busyMs: seen.busyMs + t.busyMs,
+            wallMs: seen.wallMs + t.wallMs,
+            turns: seen.turns + t.turns,
+          },
+    );
+  }
+  const threads = Math.max(first.engine?.threads ?? 0, second.engine?.threads ?? 0);
+  const perThread = byThread.size === 0 ? undefined : [...byThread.values()].sort((a, b) => a.thread - b.thread);
+  return { ...joined, engine: { ...engine, threads, ...(perThread ? { perThread } : {}) } };
+}
+
 /** The engine a run would use here (native unless the layer is off or cannot load). */
 export function chooseEngine(): { name: 'native' } | { name: 'net'; reason: string } {
   const a = engineAvailability();

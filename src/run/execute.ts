@@ -14,7 +14,7 @@ import { parsePortRange } from '../observe/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
-import { chooseEngine, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { chooseEngine, joinLoads, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import type { HttpLoadPlan } from '../driver/http-load.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
@@ -169,10 +169,7 @@ async function runPhases(
   }
   if (restartPlan.resume === 0 || signal.aborted) return { load: { ...first, endMs: clock() }, restart };
   const second = await runLoad(scenario, server.ports, stats, clock, signal, restartPlan.resume);
-  return {
-    load: { started: first.started + second.started, stoppedBy: second.stoppedBy, startMs: first.startMs, endMs: second.endMs },
-    restart,
-  };
+  return { load: joinLoads(first, second), restart };
 }
 
 /** One line on stderr about where the run is; tests and CI logs wait on these. */
