@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { planFromResult } from '../../src/plan/index.js';
+import type { EngineThreadSummary } from '../../src/engine/client-engine.js';
 
 const SMALL = ['tail=200ms', 'census=200ms', 'matrix={}'];
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
@@ -21,6 +22,7 @@ function once(scenario: string, overrides: string[]): Promise<HarnessOutput> {
 // one past the pool is idle wall time for the same finding.
 const BOUND = ['connections=540', ...SMALL];
 const NO_PORT = ['connections=1040', 'client.bindAddressNoPort=true', ...SMALL];
+const TWO_SOURCES = ['connections=1040', 'client.sourceAddresses=[127.0.0.2, 127.0.0.3]', ...SMALL];
 
 describe('socket-option scenarios, each in a fresh namespace', () => {
   it('server-restart without SO_REUSEADDR: every bind fails with EADDRINUSE, resumed connects are refused', async () => {
@@ -30,7 +32,14 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     assert.ok(r.attempts >= 5, `attempts ${r.attempts}`);
     assert.equal(r.failures['EADDRINUSE'], r.attempts);
     assert.ok(r.unavailableMs >= 900, `unavailable ${r.unavailableMs} ms`);
+    // Nothing listens while the resumed connects go out: ECONNREFUSED in connect, straight from
+    // the kernel's errno (the native engine: a listener without SO_REUSEADDR needs it).
+    assert.equal(result.environment.engine, 'native');
     assert.equal(result.summary.errors['ECONNREFUSED'], 50);
+    assert.deepEqual(result.errors['ECONNREFUSED'], { total: 50, byPhase: { connect: 50 } });
+    // Both acts' threads are reported: their shares add up to every attempt of the run.
+    const perThread = (result.summary.driver as unknown as { threads: EngineThreadSummary[] }).threads;
+    assert.equal(perThread.reduce((a, t) => a + t.attempted, 0), result.summary.connections.attempted);
     // The server closed first, so it holds one TIME_WAIT per 4-tuple of the first 300: fewer
     // where a client port came back and its SYN reopened a server TIME_WAIT (counted in
     // `reopened`, which also counts the resumed phase's reuses, so this is a range).
@@ -116,7 +125,7 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
 
 describe('source addresses', () => {
   it('two loopback source addresses double what a 500-port range gives one destination', async () => {
-    const { result } = await runInNetns('port-exhaustion', ['connections=1040', 'client.sourceAddresses=[127.0.0.2, 127.0.0.3]', ...SMALL]);
+    const { result } = await once('port-exhaustion', TWO_SOURCES);
     assert.equal(result.summary.connections.established, 1000);
     assert.equal(result.summary.ports.distinct, 1000, 'each address brings its own 500 ports');
     assert.equal(result.errors['EADDRNOTAVAIL']?.byPhase.connect, 40);
@@ -124,15 +133,24 @@ describe('source addresses', () => {
   });
 });
 
-// plan --from reads the client's port pools from the scenario that ran (issue 12 item 5): the
-// model's "connections established before exhaustion" held against what the kernel let through
-// in the bind-before-connect runs above (test/plan/from-result-pools.test.ts has the rest).
+// plan --from reads the client's port pools from the scenario that ran (issue 12 item 5):
+// source addresses, destinations, bind-before-connect and IP_BIND_ADDRESS_NO_PORT. The model's
+// "connections established before exhaustion" held against what the kernel let through in the
+// runs above, each into exhaustion.
 function establishedRow(result: Parameters<typeof planFromResult>[0]): { predicted: number | null; measured: number | null } {
   const row = planFromResult(result).rows.find((r) => r.label === 'connections established before exhaustion')!;
   return { predicted: row.predicted, measured: row.measured };
 }
 
 describe('plan --from: pools from the scenario, against real runs', () => {
+  it('two loopback source addresses: each brings its own range, so 2 × 500 ports', async () => {
+    const { result } = await once('port-exhaustion', TWO_SOURCES);
+    const cmp = planFromResult(result);
+    assert.equal(cmp.inputs.sources, 2);
+    assert.equal(cmp.inputs.destinations, 1);
+    assert.deepEqual(establishedRow(result), { predicted: 1000, measured: 1000 });
+  });
+
   it('bind-before-connect to 2 destinations: one shared pool (500), and ×2 with IP_BIND_ADDRESS_NO_PORT (1,000)', async () => {
     const bound = (await once('bind-before-connect', BOUND)).result;
     const cmp = planFromResult(bound);

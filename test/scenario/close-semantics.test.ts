@@ -2,7 +2,9 @@
 // mode × server mode under tcp, client mode × server policy (× a request limit) under http.
 // The expected sides are written out, not recomputed: each row is what the measured runs show
 // (README "Bundled scenarios", scenarios/README.md, close-matrix), and the last group of tests
-// runs a few of the combinations for real, each in its own namespace, and asks the kernel (ss).
+// runs two of the combinations for real, each in its own namespace, and asks the kernel (ss).
+// Client first (fin/fin, client RST, client linger) and server first (fin/fin) are held against
+// real runs in test/engine/both-engines.test.ts, on both engines, with no run made twice.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, parseScenario, SERVER_CLOSE_MODES, type Scenario } from '../../src/scenario/index.js';
@@ -133,10 +135,7 @@ describe('close semantics: where TIME_WAIT lands', () => {
 describe('close semantics against real runs, each in a fresh namespace', () => {
   const SMALL = ['connections=200', 'concurrency=8', 'tail=300ms', 'census=100ms'];
   const cases: Array<[string, string[]]> = [
-    ['client first, fin/fin', ['close.first=client']],
-    ['server first, fin/fin', ['close.first=server']],
     ['server first, the client answers with RST', ['close.first=server', 'close.client=rst']],
-    ['client first with SO_LINGER 1 s (nothing unsent: a plain FIN)', ['close.first=client', 'close.client=linger']],
     ['client first, the server answers with RST', ['close.first=client', 'close.server=rst']],
   ];
   for (const [label, sets] of cases) {
