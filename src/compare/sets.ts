@@ -8,6 +8,7 @@ import { RESULT_SCHEMA } from '../result/model.js';
 import { readResult, ResultFileError } from '../result/read.js';
 import { repeatOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult, type Pairing } from './load.js';
+import { byCodeUnit } from '../util/order.js';
 
 export interface SetPairing {
   pairs: Array<{ name: string; baseline: LoadedResult[]; current: LoadedResult[] }>;
@@ -30,8 +31,8 @@ function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
   const newest = new Map<string, LoadedResult[]>();
   const latest = (set: LoadedResult[]): string => set.map((x) => x.result.startedAt).sort().at(-1)!;
   for (const [key, sets] of groups) {
-    const chosen = [...sets.values()].sort((a, b) => latest(a).localeCompare(latest(b))).at(-1)!;
-    newest.set(key, chosen.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt)));
+    const chosen = [...sets.values()].sort((a, b) => byCodeUnit(latest(a), latest(b))).at(-1)!;
+    newest.set(key, chosen.sort((a, b) => byCodeUnit(a.result.startedAt, b.result.startedAt)));
   }
   return newest;
 }
@@ -83,7 +84,7 @@ export async function pairResultSets(baseline: string, current: string): Promise
   const c = newestSets(cAll);
   const pairs: SetPairing['pairs'] = [];
   const missing: string[] = [];
-  for (const [name, base] of [...b].sort(([x], [y]) => x.localeCompare(y))) {
+  for (const [name, base] of [...b].sort(([x], [y]) => byCodeUnit(x, y))) {
     const cur = c.get(name);
     if (cur) pairs.push({ name, baseline: base, current: cur });
     else missing.push(name);

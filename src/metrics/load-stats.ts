@@ -4,6 +4,7 @@ import { newHistogram, type Histogram, type HistogramCounts } from './histograms
 import { PortTracker } from './port-tracker.js';
 import { IntervalSeries } from './series.js';
 import { ConnectFill, type ConnectMeasure } from './connect-fill.js';
+import { byCodeUnit } from '../util/order.js';
 
 /**
  * Where in a connection's life an error struck; 'bind' is bind() before connect(), 'socket' is
@@ -124,7 +125,7 @@ export class LoadStats {
   }
 
   errorsObject(): Record<string, ErrorCount> {
-    return Object.fromEntries([...this.errors].sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries([...this.errors].sort(([a], [b]) => byCodeUnit(a, b)));
   }
 }
 

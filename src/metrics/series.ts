@@ -1,5 +1,7 @@
 // Per-interval counts on the run's clock. Fixed-width buckets (the scenario's sample interval)
 // make the driver's rates line up with the kernel samples taken on the same clock.
+import { byCodeUnit } from '../util/order.js';
+
 export class IntervalSeries {
   private readonly columns = new Map<string, number[]>();
 
@@ -21,7 +23,7 @@ export class IntervalSeries {
     let length = 0;
     for (const column of this.columns.values()) length = Math.max(length, column.length);
     const columns: Record<string, number[]> = {};
-    for (const [name, column] of [...this.columns].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [name, column] of [...this.columns].sort(([a], [b]) => byCodeUnit(a, b))) {
       columns[name] = [...column, ...new Array<number>(length - column.length).fill(0)];
     }
     const t = Array.from({ length }, (_, i) => i * this.intervalMs);

@@ -15,6 +15,7 @@ import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
+import { byCodeUnit } from '../util/order.js';
 
 export class MergeError extends Error {}
 
@@ -305,7 +306,7 @@ function exactEnds(p: ReturnType<typeof percentilesMs>, parts: Array<ReturnType<
 function addMaps(maps: Array<Record<string, number> | undefined>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of maps) for (const [k, v] of Object.entries(m ?? {})) out[k] = (out[k] ?? 0) + v;
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => byCodeUnit(a, b)));
 }
 
 function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<string, ErrorCount> {

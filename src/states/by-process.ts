@@ -4,6 +4,7 @@ import { LISTEN_CODE, stateCode, type TcpStateName } from '../observe/tcp-table.
 import { DEFAULT_PROC_ROOT } from '../observe/procfs.js';
 import { forEachTcpSocketInode, scanSocketOwners } from '../observe/socket-owners.js';
 import type { Grouping } from './types.js';
+import { byCodeUnit } from '../util/order.js';
 
 const LISTEN = LISTEN_CODE;
 
@@ -48,7 +49,7 @@ export function groupByProcess(
     else if (inode !== undefined) add(`(listener on :${port}, owner not visible)`);
     else add('(no process: kernel-held after close)');
   }
-  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1] || byCodeUnit(a[0], b[0]));
   const rows = entries.slice(0, Math.max(1, top)).map(([key, count]) => ({ key, count }));
   const matched = socketInodes.length + orphanPorts.length;
   const shown = rows.reduce((sum, r) => sum + r.count, 0);

@@ -20,6 +20,7 @@ import {
 import type { PortRange } from '../observe/port-range.js';
 import type { TcpTableWalk } from '../observe/tcp-source.js';
 import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './types.js';
+import { byCodeUnit } from '../util/order.js';
 
 export function zeroStates(): Record<TcpStateName, number> {
   const out = {} as Record<TcpStateName, number>;
@@ -217,7 +218,7 @@ export function censusFromTables(
 
   let group: Grouping | null = null;
   if (by !== undefined && by !== 'process') {
-    const entries = [...groupCounts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+    const entries = [...groupCounts.entries()].sort((a, b) => b[1] - a[1] || byCodeUnit(String(a[0]), String(b[0])));
     const rows = entries.slice(0, top).map(([key, count]) => ({
       key: by === 'remote' ? decodeAddressHex(String(key)) : String(key),
       count,

@@ -11,6 +11,7 @@ import { int } from '../../util/format.js';
 import { chartFrom, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
 import { censusMaxGapSeconds } from './timeline.js';
+import { byCodeUnit } from '../../util/order.js';
 
 /** The lab facts of a result, when it came from a routed run. */
 export function labOf(result: RunResult): LabFacts | null {
@@ -63,7 +64,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
       ],
     ),
   );
-  const states = [...new Set(samples.flatMap((s) => Object.keys(s.states)))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const states = [...new Set(samples.flatMap((s) => Object.keys(s.states)))].sort((a, b) => rank(a) - rank(b) || byCodeUnit(a, b));
   const trouble = CONNTRACK_TROUBLE.filter((k) => samples.some((s) => (s.stats?.[k as keyof typeof s.stats] ?? 0) > 0));
   charts.push(
     chartFrom(
