@@ -4,10 +4,11 @@
 // test, the range rule for counts, or plainly that a side is one run and so has no noise estimate.
 import type { CompareReport, MetricComparison, ScenarioComparison } from './compare.js';
 import type { Spread } from './stats.js';
+import { decimalFormat } from '../util/format.js';
 
-const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+const number = decimalFormat(3);
 
-export const value = (v: number | null): string => (v === null ? '–' : number.format(v));
+export const value = (v: number | null): string => (v === null ? '–' : number(v));
 
 export function change(m: MetricComparison): string {
   if (m.baseline === null || m.current === null) return '–';

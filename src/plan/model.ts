@@ -17,6 +17,7 @@
 //
 // new connections/s, which is below ports ÷ 60 s once the walk dominates. The two costs are
 // measured (plan --from a result with a connect-fill cliff). Pure: every input is given.
+import { decimalFormat } from '../util/format.js';
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -265,8 +266,7 @@ function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: 
   return { portsWalked, connectExtraUs, scanLimitedPerSec, halfRangePerSec, sustainablePerSec, cliffAfterSec };
 }
 
-const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-export const fmt = (n: number): string => number.format(n);
+export const fmt: (n: number) => string = decimalFormat(1);
 export const sec = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
 export const pct = (share: number): string => `${(Math.ceil(share * 1000) / 10).toFixed(1)}%`;
 export const mib = (bytes: number): string => (bytes < 1024 * 1024 ? `${fmt(bytes / 1024)} KiB` : `${fmt(bytes / (1024 * 1024))} MiB`);

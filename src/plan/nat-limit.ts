@@ -6,6 +6,7 @@
 // Measured on Linux 6.18 (scenario snat-port-exhaustion): with the pool short, NAT takes over
 // tuples whose conntrack entry is in TIME_WAIT, so only open flows run out there; older kernels
 // hold the tuple the full 120 s. The plan gives both figures and says which is which.
+import { decimalFormat } from '../util/format.js';
 
 export interface NatLimitInputs {
   poolAddresses: number;
@@ -37,19 +38,19 @@ export function computeNatLimit(p: NatLimitInputs): NatLimit {
   return { tuplesPerDestination, openFlows, perSecHeld, fitsHeld, exhaustionSecHeld };
 }
 
-const n = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const n = decimalFormat(1);
 
 export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
   const lines = [
     '',
-    `NAT pool: ${n.format(p.poolAddresses)} address(es) × ${n.format(p.poolPorts)} ports = ${n.format(limit.tuplesPerDestination)} tuples per destination`,
-    `  open flows at once      ≤ ${n.format(limit.openFlows)} (over ${n.format(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
-    `  new connections/s       ≤ ${n.format(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n.format(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`,
+    `NAT pool: ${n(p.poolAddresses)} address(es) × ${n(p.poolPorts)} ports = ${n(limit.tuplesPerDestination)} tuples per destination`,
+    `  open flows at once      ≤ ${n(limit.openFlows)} (over ${n(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
+    `  new connections/s       ≤ ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`,
   ];
   if (limit.fitsHeld === false) {
-    lines.push(`  at ${n.format(p.newConnPerSec!)} new connections/s the pool is full after ${n.format(limit.exhaustionSecHeld!)} s on such kernels`);
+    lines.push(`  at ${n(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
   } else if (limit.fitsHeld === true) {
-    lines.push(`  ${n.format(p.newConnPerSec!)} new connections/s fit`);
+    lines.push(`  ${n(p.newConnPerSec!)} new connections/s fit`);
   }
   lines.push('  (measured on Linux 6.18: with the pool short, NAT takes over tuples of TIME_WAIT entries, so there only open flows run out)');
   return lines.join('\n');

@@ -5,9 +5,9 @@ import type { RunResult } from '../../result/model.js';
 import { mergedOf } from '../../result/provenance.js';
 import { repeatSpreads } from '../../result/spread.js';
 import { html, type Html } from './safe.js';
+import { decimalFormat } from '../../util/format.js';
 
-const num = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
-const n = (v: number): string => num.format(v);
+const n = decimalFormat(3);
 
 /** Empty (no section at all) for plain runs. */
 export function provenanceSection(results: RunResult[]): Html | '' {
