@@ -84,6 +84,14 @@ describe('connect-fill recorder (connect-fill.ts)', () => {
     assert.deepEqual([...new Set(d.byHeld.filter((_, k) => k % 4 === 0))], [0, 1, 2, 3].filter((b) => b * HELD_BUCKET_PORTS <= 200));
     assert.equal(d.heldMax.length, 4);
     assert.equal(d.heldMax[3], 200);
+    // The hand-over scans held buckets up to the highest reached, the last one included (more
+    // ports held than a range can have are counted there); absorbing carries that bound over.
+    f.record(400, 40001, 70_000, 900);
+    const top = f.cells().byHeld;
+    assert.deepEqual(top.slice(-4), [65536 / HELD_BUCKET_PORTS - 1, 1, binOf(900), 1]);
+    const copy = new ConnectFill(100, 'connect-call');
+    copy.absorb(f.cells());
+    assert.deepEqual(copy.cells().byHeld, top);
   });
 
   it('threads: two recorders absorbed into one give exactly the cells of one recorder', () => {
