@@ -6,13 +6,22 @@
 // to remove it), prints its path, then reads its stdin to end-of-file. The run process holds
 // the only write end of that pipe; the kernel closes it whichever way the process ends, and
 // the keeper then removes the directory and exits. It runs in a session of its own
-// (detached), so that a signal to the run's process group does not end it first.
+// (detached), so that a signal to the run's process group does not end it first. Its output
+// goes to /dev/null once the path is out (the run stops reading it: an rm writing to a closed
+// pipe would die of SIGPIPE), and the removal is tried again for a few seconds: after a SIGKILL
+// the server dies in parallel and may still write a file as rm empties the directory.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 
-const KEEPER = 'd=$(mktemp -d "$1/twstorm-server-XXXXXX") || exit 1; printf "%s\\n" "$d"; cat >/dev/null; rm -rf -- "$d"';
+const KEEPER = [
+  'd=$(mktemp -d "$1/twstorm-server-XXXXXX") || exit 1',
+  'printf "%s\\n" "$d"',
+  'exec >/dev/null 2>&1',
+  'cat',
+  'for i in 1 2 3 4 5; do rm -rf -- "$d"; [ -e "$d" ] || exit 0; sleep 1; done',
+].join('; ');
 
 export interface ScratchDir {
   path: string;
@@ -23,20 +32,23 @@ export interface ScratchDir {
 }
 
 export function makeScratchDir(parent: string = os.tmpdir()): Promise<ScratchDir> {
-  const keeper = spawn('sh', ['-c', KEEPER, 'sh', parent], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const keeper = spawn('/bin/sh', ['-c', KEEPER, 'sh', parent], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const fail = (why: string): void =>
-      reject(new Error(`cannot make the server's scratch directory (TWSTORM_SERVER_DIR) in ${parent}: ${why}; check that it exists and is writable, or set TMPDIR`));
-    keeper.once('error', (e) => fail(e.message));
+    const what = "cannot make the server's scratch directory (TWSTORM_SERVER_DIR)";
+    keeper.once('error', (e) => reject(new Error(`${what}: /bin/sh could not start (${e.message})`)));
     keeper.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    keeper.once('exit', (code) => fail(err.trim() || `the shell exited ${code}`));
+    // 'close', not 'exit': it comes after stderr is read to its end, so mktemp's words are in.
+    keeper.once('close', (code, signal) => {
+      const why = err.trim().split('\n').at(-1) || (signal ? `the shell was killed (${signal})` : `the shell exited ${code}`);
+      reject(new Error(`${what} in ${parent}: ${why}; check that it exists and is writable, or set TMPDIR`));
+    });
     keeper.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const end = out.indexOf('\n');
       if (end < 0) return;
-      keeper.removeAllListeners('exit');
+      keeper.removeAllListeners('close');
       keeper.stdout.destroy();
       keeper.stderr.destroy();
       keeper.unref();

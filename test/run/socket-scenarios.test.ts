@@ -34,9 +34,12 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     assert.ok(r.unavailableMs >= 900, `unavailable ${r.unavailableMs} ms`);
     // Nothing listens while the resumed connects go out: ECONNREFUSED in connect, straight from
     // the kernel's errno (the native engine: a listener without SO_REUSEADDR needs it).
+    // Once in a full suite on a busy machine a shorter restart read 15 of 20, with nothing to
+    // say where the rest went: the message carries the restart's attempts and every error.
+    const seen = JSON.stringify({ restart: result.server.restart, errors: result.errors, connections: result.summary.connections });
     assert.equal(result.environment.engine, 'native');
-    assert.equal(result.summary.errors['ECONNREFUSED'], 50);
-    assert.deepEqual(result.errors['ECONNREFUSED'], { total: 50, byPhase: { connect: 50 } });
+    assert.equal(result.summary.errors['ECONNREFUSED'], 50, seen);
+    assert.deepEqual(result.errors['ECONNREFUSED'], { total: 50, byPhase: { connect: 50 } }, seen);
     // Both acts' threads are reported: their shares add up to every attempt of the run.
     const perThread = (result.summary.driver as unknown as { threads: EngineThreadSummary[] }).threads;
     assert.equal(perThread.reduce((a, t) => a + t.attempted, 0), result.summary.connections.attempted);

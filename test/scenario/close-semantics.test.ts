@@ -3,8 +3,9 @@
 // The expected sides are written out, not recomputed: each row is what the measured runs show
 // (README "Bundled scenarios", scenarios/README.md, close-matrix), and the last group of tests
 // runs two of the combinations for real, each in its own namespace, and asks the kernel (ss).
-// Client first (fin/fin, client RST, client linger) and server first (fin/fin) are held against
-// real runs in test/engine/both-engines.test.ts, on both engines, with no run made twice.
+// Client first (fin/fin, client RST) and server first (fin/fin) are held against real runs in
+// test/engine/both-engines.test.ts on both engines, client linger there on the native engine
+// (SO_LINGER n needs the native layer), with no run made twice.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOSE_MODES, CLOSERS, HTTP_CLIENTS, HTTP_POLICIES, parseScenario, SERVER_CLOSE_MODES, type Scenario } from '../../src/scenario/index.js';

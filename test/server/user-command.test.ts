@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runNodeInNetns, spawnNodeInNetns } from '../helpers/netns.js';
+import { makeScratchDir } from '../../src/server/scratch-dir.js';
 
 const HELPER = fileURLToPath(new URL('./user-command-cases.js', import.meta.url));
 const runCase = <T>(name: string): Promise<T> => runNodeInNetns<T>(HELPER, [name], { timeoutMs: 60_000 });
@@ -84,6 +85,13 @@ test('TWSTORM_SERVER_DIR goes when the run process is SIGKILLed', async () => {
   const deadline = Date.now() + 10_000;
   while (existsSync(out.scratch) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(existsSync(out.scratch), false, `${out.scratch} is left behind`);
+});
+
+test('a scratch directory that cannot be made: one line with mktemp\'s own words and what to do', async () => {
+  await assert.rejects(makeScratchDir('/nonexistent-twstorm-parent'), (err: Error) => {
+    assert.match(err.message, /^cannot make the server's scratch directory \(TWSTORM_SERVER_DIR\) in \/nonexistent-twstorm-parent: mktemp: .*No such file or directory; check that it exists and is writable, or set TMPDIR$/);
+    return true;
+  });
 });
 
 test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its children', async () => {
