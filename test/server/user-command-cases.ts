@@ -33,6 +33,18 @@ const STUBBORN = `
 require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');
 process.on('SIGTERM', () => console.log('ignoring SIGTERM'));`;
 
+/** server.command started as a run starts it; prints where its TWSTORM_SERVER_DIR is, and whether it exists. */
+async function serverWithScratch(): Promise<void> {
+  const { loadScenarioFile } = await import('../../src/scenario/index.js');
+  const { startOwnServer } = await import('../../src/server/own-server.js');
+  const scenario = await loadScenarioFile(`${SCENARIOS}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
+  const server = (await startOwnServer(scenario, ''))!;
+  const facts = server.facts();
+  const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
+}
+
 /** Every process whose process group is `pgid` (the wrapper's group). */
 function groupMembers(pgid: number): number[] {
   const out = execFileSync('ps', ['-e', '-o', 'pid=,pgid='], { encoding: 'utf8' });
@@ -101,27 +113,13 @@ switch (name) {
   case 'scratch-at-exit': {
     // The run process's way out when a stop overruns its deadline: process.exit() with the
     // server still up. TWSTORM_SERVER_DIR must not outlive the process.
-    const { loadScenarioFile } = await import('../../src/scenario/index.js');
-    const { startOwnServer } = await import('../../src/server/own-server.js');
-    const scenario = await loadScenarioFile(`${SCENARIOS}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
-    const server = (await startOwnServer(scenario, ''))!;
-    const facts = server.facts();
-    const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
-    rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
+    await serverWithScratch();
     process.exit(0);
   }
   case 'scratch-sigkill': {
     // The run process SIGKILLed with the server up: no 'exit' listener runs. It prints where
     // TWSTORM_SERVER_DIR is and waits for the test to kill it.
-    const { loadScenarioFile } = await import('../../src/scenario/index.js');
-    const { startOwnServer } = await import('../../src/server/own-server.js');
-    const scenario = await loadScenarioFile(`${SCENARIOS}client-closes-first.yaml`, ['server.port=7100', `server.command=${JSON.stringify([process.execPath, '-e', NODE_SERVER])}`]);
-    const server = (await startOwnServer(scenario, ''))!;
-    const facts = server.facts();
-    const scratch = 'logPath' in facts ? path.dirname(facts.logPath) : '';
-    rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`${JSON.stringify({ scratch, existed: existsSync(scratch) })}\n`);
+    await serverWithScratch();
     setInterval(() => undefined, 1000);
     await new Promise(() => undefined);
     break;
