@@ -92,9 +92,20 @@ for (const engine of ['native', 'net'] as const) {
       assert.notEqual(summary.ports.exhaustedAtMs, null);
     });
 
-    // ECONNREFUSED straight from the kernel, in connect, is pinned on the native engine by
-    // test/run/socket-scenarios.test.ts (server-restart without SO_REUSEADDR: its resumed
-    // connects meet no listener); that run needs a native listener, so it has no net twin.
+    it('nothing listening: ECONNREFUSED in connect, one per attempt the kernel failed', async () => {
+      // A target (a server twstorm does not start) on a port nobody listens on. A target needs
+      // isolation: host in the scenario; the harness runs it in its own namespace either way.
+      // (server-restart's resumed connects, test/run/socket-scenarios.test.ts, meet no listener
+      // too, but that run needs a native listener.)
+      const out = await once(engine, 'client-closes-first', ['connections=20', 'environment.isolation=host', 'target="127.0.0.1:7301"']);
+      const { summary, environment, errors } = out.result;
+      assert.equal(environment.engine, engine);
+      assert.deepEqual(errors, { ECONNREFUSED: { total: 20, byPhase: { connect: 20 } } });
+      assert.equal(summary.kernel['TcpActiveOpens'], 20);
+      assert.equal(summary.kernel['TcpAttemptFails'], 20);
+      assert.equal(out.result.failed, 'every connection failed (20 attempted: ECONNREFUSED 20)');
+      assert.deepEqual(out.ss, { client: 0, server: 0 });
+    });
   });
 }
 
