@@ -9,7 +9,7 @@
 
 import { loadSockDiag, SockDiagError } from '../sockets/sock-diag.js';
 import { DEFAULT_PROC_ROOT, readTcpTables } from './procfs.js';
-import { censusTcpTable, tcpStateName, type StateCounts, type TcpCensus, type TcpSocketVisitor } from './tcp-table.js';
+import { censusOfRows, censusTcpTable, type TcpCensus, type TcpSocketVisitor } from './tcp-table.js';
 
 export type TcpTableOrigin = 'sock_diag' | 'proc';
 
@@ -51,40 +51,8 @@ export async function fromTcpTable<T>(
 export async function takeTcpCensus(serverPorts: ReadonlySet<number>, root: string = DEFAULT_PROC_ROOT): Promise<TcpCensus & { origin: TcpTableOrigin }> {
   const { value, origin } = await fromTcpTable(
     root,
-    (dump) => censusFromDump(dump, serverPorts),
+    (dump) => censusOfRows(dump, serverPorts, false),
     (texts) => censusTcpTable(texts, serverPorts),
   );
   return { ...value, origin };
-}
-
-/**
- * Same split as censusTcpTable (a socket whose local port is a server port is server side), over
- * one dump of every family, with no de-duplication by endpoints: the dump drops a socket sent
- * twice by its cookie already.
- */
-export function censusFromDump(dump: (visit: TcpSocketVisitor) => void, serverPorts: ReadonlySet<number>): TcpCensus {
-  const isServer = new Uint8Array(65536);
-  for (const port of serverPorts) if (port >= 0 && port < 65536) isServer[port] = 1;
-  const client = new Uint32Array(16);
-  const server = new Uint32Array(16);
-  const visit: TcpSocketVisitor = (row) => {
-    const code = row.state;
-    if (code >= 16) return;
-    if (isServer[row.localPort] === 1) server[code]! += 1;
-    else client[code]! += 1;
-  };
-  dump(visit);
-  const total = new Uint32Array(16);
-  for (let i = 0; i < 16; i++) total[i] = client[i]! + server[i]!;
-  return { client: nonZero(client), server: nonZero(server), total: nonZero(total) };
-}
-
-function nonZero(counts: Uint32Array): StateCounts {
-  const out: StateCounts = {};
-  for (let code = 0; code < counts.length; code++) {
-    const name = tcpStateName(code);
-    const n = counts[code]!;
-    if (name !== undefined && n > 0) out[name] = n;
-  }
-  return out;
 }

@@ -209,7 +209,7 @@ export function forEachTcpSocket(text: string, visit: TcpSocketVisitor): void {
 }
 
 /** Counts indexed by state code → StateCounts with only non-zero states. */
-function toStateCounts(counts: Uint32Array): StateCounts {
+export function stateCounts(counts: Uint32Array): StateCounts {
   const out: StateCounts = {};
   for (let code = 0; code < counts.length; code++) {
     const n = counts[code] ?? 0;
@@ -225,34 +225,45 @@ function toStateCounts(counts: Uint32Array): StateCounts {
  * they leave); every other socket is client side. Unknown state codes are ignored.
  */
 export function censusTcpTable(texts: readonly string[], serverPorts: ReadonlySet<number>): TcpCensus {
-  // A flat lookup beats Set#has in the per-line loop and costs 64 KiB once per census.
+  // The kernel produces these files through seq_file a page at a time and, between two read()
+  // calls, resumes its walk of the connection hash by position; while sockets come and go (a
+  // storm in progress) a line can be printed twice. A connection's 4-tuple is unique in a
+  // namespace at any instant, so repeats are dropped.
+  return censusOfRows((visit) => {
+    for (const text of texts) forEachTcpSocket(text, visit);
+  }, serverPorts, true);
+}
+
+/**
+ * The same split over the rows a walk visits: /proc's texts (censusTcpTable) or one sock_diag
+ * dump of every family (observe/tcp-source.ts), which drops a socket sent twice by its cookie
+ * itself, so `dropRepeatedEndpoints` is false there.
+ */
+export function censusOfRows(walk: (visit: TcpSocketVisitor) => void, serverPorts: ReadonlySet<number>, dropRepeatedEndpoints: boolean): TcpCensus {
+  // A flat lookup beats Set#has in the per-row loop and costs 64 KiB once per census.
   const isServer = new Uint8Array(65536);
   for (const port of serverPorts) if (port >= 0 && port < 65536) isServer[port] = 1;
 
   const client = new Uint32Array(STATE_BY_CODE.length);
   const server = new Uint32Array(STATE_BY_CODE.length);
-  // The kernel produces these files through seq_file a page at a time and, between two read()
-  // calls, resumes its walk of the connection hash by position; while sockets come and go (a
-  // storm in progress) a line can be printed twice. A connection's 4-tuple is unique in a
-  // namespace at any instant, so repeats are dropped. Listeners are exempt: several
-  // SO_REUSEPORT listeners share one local address and all show remote 0.0.0.0:0.
+  // Listeners are exempt from the repeat check: several SO_REUSEPORT listeners share one local
+  // address and all show remote 0.0.0.0:0.
   const seen = new Set<string>();
-  const visit = (row: TcpSocketRow): void => {
+  walk((row: TcpSocketRow): void => {
     const code = row.state;
     if (code >= client.length) return;
-    if (code !== LISTEN) {
+    if (dropRepeatedEndpoints && code !== LISTEN) {
       const key = row.endpointsKey();
       if (seen.has(key)) return;
       seen.add(key);
     }
     if (isServer[row.localPort] === 1) server[code]! += 1;
     else client[code]! += 1;
-  };
-  for (const text of texts) forEachTcpSocket(text, visit);
+  });
 
   const total = new Uint32Array(client.length);
   for (let i = 0; i < total.length; i++) total[i] = (client[i] ?? 0) + (server[i] ?? 0);
-  return { client: toStateCounts(client), server: toStateCounts(server), total: toStateCounts(total) };
+  return { client: stateCounts(client), server: stateCounts(server), total: stateCounts(total) };
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   forEachTcpSocket,
   stateCode,
   tcpStateName,
-  type StateCounts,
+  stateCounts,
   type TcpSocketRow,
   type TcpStateName,
 } from '../observe/tcp-table.js';
@@ -36,17 +36,6 @@ function fromCodes(counts: Uint32Array): Record<TcpStateName, number> {
   }
   return out;
 }
-
-function nonZero(counts: Uint32Array): StateCounts {
-  const out: StateCounts = {};
-  for (let code = 0; code < counts.length; code++) {
-    const name = tcpStateName(code);
-    const n = counts[code] ?? 0;
-    if (name !== undefined && n > 0) out[name] = n;
-  }
-  return out;
-}
-
 
 function formatEndpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -237,7 +226,7 @@ export function censusFromTables(
     states: fromCodes(all),
     ipv4: fromCodes(perFamily[0]!),
     ipv6: fromCodes(perFamily[1]!),
-    side: { client: nonZero(client), server: nonZero(server) },
+    side: { client: stateCounts(client), server: stateCounts(server) },
     listeningPorts,
     portRange: range,
     destinations,
