@@ -40,14 +40,6 @@ export async function startOwnServer(
   if (command === null) return null;
   const dir = await makeScratchDir();
   const scratch = dir.path;
-  // A run process that gives up on its stop deadline leaves through process.exit(), past the
-  // stop() below: the directory goes at once then too (after a SIGKILL, its keeper removes it).
-  const removeAtExit = (): void => dir.removeSync();
-  process.once('exit', removeAtExit);
-  const remove = async (): Promise<void> => {
-    await dir.remove();
-    process.off('exit', removeAtExit);
-  };
   try {
     const server = await startUserServer({
       command,
@@ -71,12 +63,12 @@ export async function startOwnServer(
         try {
           return await handle.stop();
         } finally {
-          await remove();
+          await dir.remove();
         }
       },
     };
   } catch (err) {
-    await remove();
+    await dir.remove();
     throw err;
   }
 }

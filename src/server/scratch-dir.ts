@@ -10,6 +10,8 @@
 // goes to /dev/null once the path is out (the run stops reading it: an rm writing to a closed
 // pipe would die of SIGPIPE), and the removal is tried again for a few seconds: after a SIGKILL
 // the server dies in parallel and may still write a file as rm empties the directory.
+// A process that leaves through process.exit() (a run past its stop deadline) removes the
+// directory itself, at once, in an 'exit' listener.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -27,8 +29,6 @@ export interface ScratchDir {
   path: string;
   /** Removes it now, and lets the keeper go. */
   remove(): Promise<void>;
-  /** The same, synchronously: for an 'exit' listener. */
-  removeSync(): void;
 }
 
 export function makeScratchDir(parent: string = os.tmpdir()): Promise<ScratchDir> {
@@ -55,18 +55,14 @@ export function makeScratchDir(parent: string = os.tmpdir()): Promise<ScratchDir
       // Held, not waited on: the pipe must not keep the run's event loop alive.
       (keeper.stdin as unknown as { unref(): void }).unref();
       const path = out.slice(0, end);
-      const release = (): void => {
-        keeper.stdin.destroy();
-      };
+      const atExit = (): void => rmSync(path, { recursive: true, force: true });
+      process.once('exit', atExit);
       resolve({
         path,
         async remove() {
           await rm(path, { recursive: true, force: true });
-          release();
-        },
-        removeSync() {
-          rmSync(path, { recursive: true, force: true });
-          release();
+          process.off('exit', atExit);
+          keeper.stdin.destroy();
         },
       });
     });
