@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runNodeInNetns, spawnNodeInNetns } from '../helpers/netns.js';
+import { waitFor } from '../helpers/cli.js';
 import { makeScratchDir } from '../../src/server/scratch-dir.js';
 
 const HELPER = fileURLToPath(new URL('./user-command-cases.js', import.meta.url));
@@ -82,9 +83,7 @@ test('TWSTORM_SERVER_DIR goes when the run process is SIGKILLed', async () => {
   process.kill(child.pid!, 'SIGKILL');
   await done;
   // Its keeper sees end-of-file on the pipe the kernel closed, and removes it.
-  const deadline = Date.now() + 10_000;
-  while (existsSync(out.scratch) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(existsSync(out.scratch), false, `${out.scratch} is left behind`);
+  await waitFor(() => !existsSync(out.scratch), 10_000, `the keeper to remove ${out.scratch} (it is left behind)`);
 });
 
 test('a scratch directory that cannot be made: one line with mktemp\'s own words and what to do', async () => {
