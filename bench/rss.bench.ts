@@ -111,7 +111,11 @@ export async function run(): Promise<string[]> {
       // A process that has exited but not been reaped keeps its status file without VmRSS:
       // read as 0 MB, it overwrote the last real sample ("near the end" 0 MB in the table).
       if (m === null || m.rss === 0) continue;
-      const p = procs.get(pid) ?? { label: label(pid), early: null, last: 0, peak: 0 };
+      // A process in the middle of exiting has already dropped its command line (read as ''):
+      // caught so, it made a nameless "0 MB" row of its own in the table.
+      const name = procs.get(pid)?.label ?? label(pid);
+      if (name === '') continue;
+      const p = procs.get(pid) ?? { label: name, early: null, last: 0, peak: 0 };
       p.last = m.rss;
       p.peak = Math.max(p.peak, m.hwm);
       if (p.early === null && opens >= EARLY) p.early = m.rss;
