@@ -9,12 +9,14 @@
 import { execFileSync } from 'node:child_process';
 import type { Scenario } from '../../src/scenario/index.js';
 import { executeRun } from '../../src/run/execute.js';
+import { countTimeWaitExactly } from './exact-counts.js';
 
 const [first, second] = process.argv.slice(2);
+// runInNetns has set tcp_rfc1337 in the JSON it hands over; a file is loaded here.
 const scenario: Scenario =
   first === '--json'
     ? (JSON.parse(second!) as Scenario)
-    : await (await import('../../src/scenario/index.js')).loadScenarioFile(first!, JSON.parse(second ?? '[]') as string[]);
+    : countTimeWaitExactly(await (await import('../../src/scenario/index.js')).loadScenarioFile(first!, JSON.parse(second ?? '[]') as string[]));
 const result = await executeRun(
   { scenario, variant: null, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '', progress: false },
   new AbortController().signal,

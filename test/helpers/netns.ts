@@ -8,6 +8,7 @@ import { ownNodeEnv } from '../../src/util/own-node-env.js';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
+import { countTimeWaitExactly } from './exact-counts.js';
 
 export interface NamespaceExit {
   code: number | null;
@@ -94,13 +95,7 @@ export async function runInNetns(
   const file = scenario.includes('/') ? scenario : `${SCENARIOS}${scenario}.yaml`;
   const { loadScenarioFile } = await import('../../src/scenario/index.js');
   const loaded = await loadScenarioFile(file, overrides);
-  // Tests count TIME_WAIT sockets exactly. On a busy machine the passive closer's delayed ACK
-  // can leave after its FIN; the active closer's fresh TIME_WAIT answers the duplicate with an
-  // ACK, the closed peer answers that with an RST, and under the default tcp_rfc1337=0 the RST
-  // ends the TIME_WAIT (RFC 1337's TIME-WAIT assassination, seen in a capture: 991 of 1,000).
-  // So tcp_rfc1337=1 in every namespace runInNetns makes, unless the scenario sets it itself
-  // (test/run/fault-scenarios.test.ts pins both values).
-  loaded.environment.sysctls['net.ipv4.tcp_rfc1337'] ??= '1';
+  countTimeWaitExactly(loaded);
   return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', JSON.stringify(loaded)], { timeoutMs, env });
 }
 

@@ -6,9 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { loadScenarioFile } from '../../src/scenario/index.js';
 import { executeRun } from '../../src/run/execute.js';
+import { countTimeWaitExactly } from '../helpers/exact-counts.js';
 
 const [scenarioPath, overridesJson] = process.argv.slice(2);
-const scenario = await loadScenarioFile(scenarioPath!, JSON.parse(overridesJson ?? '[]') as string[]);
+const scenario = countTimeWaitExactly(await loadScenarioFile(scenarioPath!, JSON.parse(overridesJson ?? '[]') as string[]));
 const result = await executeRun(
   { scenario, variant: null, isolation: 'netns', how: 'test harness (unshare -n)', resultPath: '', progress: false },
   new AbortController().signal,
