@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -106,6 +106,14 @@ describe('help', { concurrency: true }, () => {
     assert.doesNotMatch(report, /\[default: \[\]\]/);
     assert.match(report, /-o, --out\b/);
     assert.match((await helpOf('run')).stdout, /-o, --out\b/);
+  });
+
+  it('--version prints the package version alone, at once; a command\'s --version says the same', async () => {
+    const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    const [top, run] = await Promise.all([twstorm(['--version']).exit, twstorm(['run', '--version']).exit]);
+    assert.deepEqual(top, { code: 0, signal: null, stdout: `${pkg.version}\n`, stderr: '' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${pkg.version}\n`);
   });
 
   it('completion prints a shell completion script', async () => {
