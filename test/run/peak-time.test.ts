@@ -15,10 +15,16 @@ describe('TIME_WAIT peak time on a short real run', () => {
     assert.equal(summary.timeWait.peakClient, 3000);
     const at = summary.timeWait.peakAtMs;
     assert.ok(typeof at === 'number', `peakAtMs ${String(at)}`);
-    // Never before the load began, never past the last close by more than one sample
-    // interval (the final ACK of the last close may land just after the driver stopped).
+    // Never before the load began. Read from the 100 ms sockstat curve, not the 1 s census: never
+    // past its first sample that held all 3,000. That sample is within one interval of the
+    // load's end on an idle machine; on a busy one the server's FINs, which turn the client's
+    // closes into TIME_WAIT, can trail the last close by more (175 ms at --test-concurrency=6),
+    // and then the peak is that sample itself.
     assert.ok(at >= load.startMs, `peak at ${at} before the load began at ${load.startMs}`);
-    assert.ok(at <= load.endMs + 100, `peak at ${at} trails the load's end at ${load.endMs}`);
+    const full = series.kernel.t[series.kernel.tw.findIndex((n) => n >= 3000)];
+    assert.ok(full !== undefined, `no 100 ms sample held all 3,000: ${series.kernel.tw.join(', ')}`);
+    assert.ok(at <= full, `peak at ${at}, after the first sample that held all 3,000 (${full})`);
+    assert.ok(at <= load.endMs + 100 || at === full, `peak at ${at} trails the load's end at ${load.endMs}, and the first full sample at ${full}`);
     // Within the census curve the verdict describes.
     assert.ok(at >= series.census.t[0]! && at <= series.census.t.at(-1)!);
     // The census drew the rise: at least one point strictly between none and all, taken
