@@ -26,12 +26,15 @@ const TWO_SOURCES = ['connections=1040', 'client.sourceAddresses=[127.0.0.2, 127
 
 describe('socket-option scenarios, each in a fresh namespace', () => {
   it('server-restart without SO_REUSEADDR: every bind fails with EADDRINUSE, resumed connects are refused', async () => {
-    // A port of its own. Linux picks a connect()'s source port from a counter (table_perturb)
-    // indexed by a hash of (source, destination, destination port) only: one counter for every
-    // namespace of the host. Concurrent tests loading 127.0.0.1:7000 push it round the whole
-    // range within the restart's second, and a resumed connect then gets a port whose 4-tuple
-    // the server still holds in TIME_WAIT: with no listener that answers the SYN with an ACK,
-    // the client's RST is ignored (tcp_rfc1337=1) and the connect times out (4 of 50 once).
+    // Linux picks a connect()'s source port by walking the range from a counter (table_perturb)
+    // chosen by a hash of source, destination and destination port, and of the time in 10 s
+    // slots (net/ipv4/inet_hashtables.c; the secret is resalted every 10 s): one set of counters
+    // for every namespace of the host. So a resumed connect can be handed a port whose 4-tuple
+    // the server still holds in TIME_WAIT: when concurrent tests loading the same destination
+    // push the counter round the range within the restart's second (4 of 50 at
+    // --test-concurrency=6; hence a server port of its own), or, rarely, when a 10 s slot ends
+    // there. With no listener the SYN draws an ACK from that TIME_WAIT, the client's RST is
+    // ignored (tcp_rfc1337=1), and the connect times out instead of being refused.
     const { result } = await runInNetns('server-restart', ['connections=300', 'server.port=7411', 'server.restart.timeout=1s', 'server.restart.resume=50', ...SMALL]);
     const r = result.summary.restart!;
     assert.equal(r.ok, false);
@@ -39,13 +42,18 @@ describe('socket-option scenarios, each in a fresh namespace', () => {
     assert.equal(r.failures['EADDRINUSE'], r.attempts);
     assert.ok(r.unavailableMs >= 900, `unavailable ${r.unavailableMs} ms`);
     // Nothing listens while the resumed connects go out: ECONNREFUSED in connect, straight from
-    // the kernel's errno (the native engine: a listener without SO_REUSEADDR needs it).
+    // the kernel's errno (the native engine: a listener without SO_REUSEADDR needs it); ETIMEDOUT
+    // only for one handed a 4-tuple still in the server's TIME_WAIT (above).
     // Once in a full suite on a busy machine a shorter restart read 15 of 20, with nothing to
     // say where the rest went: the message carries the restart's attempts and every error.
     const seen = JSON.stringify({ restart: result.server.restart, errors: result.errors, connections: result.summary.connections });
     assert.equal(result.environment.engine, 'native');
-    assert.equal(result.summary.errors['ECONNREFUSED'], 50, seen);
-    assert.deepEqual(result.errors['ECONNREFUSED'], { total: 50, byPhase: { connect: 50 } }, seen);
+    const refused = result.summary.errors['ECONNREFUSED'] ?? 0;
+    const timedOut = result.summary.errors['ETIMEDOUT'] ?? 0;
+    assert.ok(refused > 0 && refused + timedOut === 50, seen);
+    assert.deepEqual(Object.keys(result.errors).filter((code) => code !== 'ECONNREFUSED' && code !== 'ETIMEDOUT'), [], seen);
+    assert.deepEqual(result.errors['ECONNREFUSED'], { total: refused, byPhase: { connect: refused } }, seen);
+    if (timedOut > 0) assert.deepEqual(result.errors['ETIMEDOUT'], { total: timedOut, byPhase: { connect: timedOut } }, seen);
     // Both acts' threads are reported: their shares add up to every attempt of the run.
     const perThread = (result.summary.driver as unknown as { threads: EngineThreadSummary[] }).threads;
     assert.equal(perThread.reduce((a, t) => a + t.attempted, 0), result.summary.connections.attempted);
