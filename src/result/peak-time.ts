@@ -9,7 +9,12 @@ export interface PeakTimeInputs {
   census: { t: readonly number[]; timeWait: readonly number[] };
   /** /proc/net/sockstat `tw`, sampled at the sample interval (also counts FIN_WAIT2 mini-sockets). */
   sockstat: { t: readonly number[]; tw: readonly number[] };
-  /** Run-clock ms of the application's last close: no TIME_WAIT is born after it. */
+  /**
+   * Run-clock ms by which the driver's last exchange had ended (the end of its series interval,
+   * at most the load's end). A TIME_WAIT can trail it by the close handshake (the client's, when
+   * the server's FIN arrives), which takes a round trip and the server's close, well inside one
+   * sample interval on loopback.
+   */
   lastCloseMs: number | null;
 }
 
