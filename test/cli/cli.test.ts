@@ -110,7 +110,7 @@ describe('twstorm CLI', () => {
         'connections: 200',
         'tail: 100ms',
         // tcp_rfc1337=1: the gate below needs all 200 TIME_WAITs, which a busy machine's late
-        // ACK and the RST it draws could cut short (test/helpers/netns.ts says how).
+        // ACK and the RST it draws could cut short (test/helpers/exact-counts.ts says how).
         'environment: { isolation: netns, sysctls: { net.ipv4.tcp_rfc1337: 1 } }',
         'thresholds:',
         '  summary.connections.established: "== 200"',

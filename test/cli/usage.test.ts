@@ -108,7 +108,7 @@ describe('help', { concurrency: true }, () => {
     assert.match((await helpOf('run')).stdout, /-o, --out\b/);
   });
 
-  it('--version prints the package version alone, at once; a command\'s --version says the same', async () => {
+  it('--version prints the package version alone; a command\'s --version says the same', async () => {
     const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
     const [top, run] = await Promise.all([twstorm(['--version']).exit, twstorm(['run', '--version']).exit]);
     assert.deepEqual(top, { code: 0, signal: null, stdout: `${pkg.version}\n`, stderr: '' });

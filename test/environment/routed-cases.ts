@@ -24,7 +24,7 @@ if (name !== 'run' && name !== 'hold') throw new Error(`unknown case ${name}`);
 const options = JSON.parse(optionsJson) as { clients?: number; connections?: number; nat?: NatSpec; v6?: boolean; sets?: string[] };
 
 // tcp_rfc1337=1 in the client hosts: a late ACK from a busy server can draw an RST that would
-// otherwise end a client's TIME_WAIT before ss counts it (test/helpers/netns.ts says how).
+// otherwise end a client's TIME_WAIT before ss counts it (test/helpers/exact-counts.ts says how).
 const lab = await buildRoutedLab({
   clients: options.clients ?? 2,
   sysctls: { client: { 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 }, server: { 'net.ipv4.tcp_tw_reuse': 0 }, router: {} },

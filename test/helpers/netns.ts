@@ -101,7 +101,7 @@ export async function runInNetns(
 
 /**
  * Conntrack keeps a TIME_WAIT entry for every connection that crossed a router, except one an
- * RST closed: the race runInNetns describes ends with the closed server's RST, which moves the
+ * RST closed: the race exact-counts.ts describes ends with the closed server's RST, which moves the
  * router's entry to CLOSE whatever tcp_rfc1337 says on the hosts. So: exactly `expected` when
  * the server sent no RST, at most one fewer per RST it sent (its TcpOutRsts) otherwise.
  */

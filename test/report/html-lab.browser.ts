@@ -38,7 +38,7 @@ describe('HTML report of a routed-lab run', () => {
         '--set', 'connections=150', '--set', 'tail=300ms', '--set', 'census=200ms',
         '--set', 'environment.router.nat={"addresses":2,"ports":"40000-40999","randomFully":false}',
         // So an RST drawn by a busy server's late ACK cannot end a client host's TIME_WAIT before
-        // it is counted (test/helpers/netns.ts says how); the router's entry is another matter, below.
+        // it is counted (test/helpers/exact-counts.ts says how); the router's entry is another matter, below.
         '--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1',
       ],
       { timeoutMs: 120_000 },
@@ -87,11 +87,11 @@ describe('HTML report of a routed-lab run', () => {
     assertConntrackTimeWait(lab.router.conntrack.peakTimeWait, 450, server.kernel!['TcpOutRsts'] ?? 0, `last samples ${lastSamples}`);
     assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
     assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
-    // One clock for the whole page: client1's series are moved onto the run's clock, on which the
-    // router was already sampling before any client host started its load.
-    // The router took its first sample before client1's process was spawned, and client1 took
-    // its census baseline before its first SYN (src/run/execute.ts): on one clock, in that order.
-    // (Not a bound on the gap between baseline and load: a busy CI machine stretched it past 1 s.)
+    // One clock for the whole page: client1's series and load are moved onto the run's clock. The
+    // router took its first sample before client1's process was spawned, and client1 took its
+    // census baseline before its first SYN (src/run/execute.ts), so on one clock they come in that
+    // order. Not a bound on the gap between baseline and load: a busy CI machine stretched it past
+    // 1 s. The 0.1: moved series times are rounded to 0.1 ms, the moved load start is not.
     const router0 = lab.router.conntrack.samples[0]!.t;
     const census0 = result.series.census.t[0]!;
     const order = `first router sample ${router0} ms, client1's census baseline ${census0} ms, its load ${result.load!.startMs} ms`;

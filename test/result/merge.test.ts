@@ -138,7 +138,7 @@ describe('shards as parallel processes, merged (real runs)', () => {
     // A 1 s tail: the last closes reach TIME_WAIT before the final census even on a busy
     // machine, so `timeWait.end` compares settled sockets (200 ms once left one in FIN_WAIT2).
     // tcp_rfc1337=1: four runs at once load the machine, and a late ACK's RST could end a
-    // TIME_WAIT in one run and not the other (test/helpers/netns.ts says how).
+    // TIME_WAIT in one run and not the other (test/helpers/exact-counts.ts says how).
     const rfc1337 = ['--set', 'environment.sysctls.net.ipv4.tcp_rfc1337=1'];
     const common = ['run', 'client-closes-first', '--set', 'connections=1200', '--set', 'tail=1s', ...rfc1337, '--out', path.join(tmp, 'shards'), '--json'];
     const [s1, s2, s3, whole] = await Promise.all([
