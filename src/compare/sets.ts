@@ -61,7 +61,8 @@ async function kindOf(p: string): Promise<'file' | 'dir'> {
   try {
     return (await stat(p)).isDirectory() ? 'dir' : 'file';
   } catch (err) {
-    throw new CompareInputError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    // Worded as result/read.ts words an unreadable file: the same mistake reads the same way.
+    throw new CompareInputError(`${p}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass two result JSONs written by "twstorm run", or two directories of them`);
   }
 }
 
