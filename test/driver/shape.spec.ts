@@ -81,12 +81,18 @@ describe('load shapes', () => {
 
   it('closed loop: workers back off together while connects fail for want of ports', async () => {
     // Every connect fails with EADDRNOTAVAIL at once. One back-off shared by the four workers
-    // (1, 2, 4 … 100 ms) lets ~1 start through per step: 4 at first, then ~8 in 300 ms (9 seen).
-    // Without it they spin through all 100,000 starts; with one back-off per worker each backs
-    // off alone, 4 times as many (36 seen).
+    // doubles with every failure (1, 2, 4 … 100 ms) and lets ~1 start through per step: the
+    // first 4 at once (the back-off is then 8 ms), and the 5th to 8th only after 8 + 16 + 32 +
+    // 64 ms more. With one back-off per worker, 12 starts are 3 per worker, ~3 ms of waiting;
+    // with none, no wait at all. Held as a floor on the time 12 starts take, not as starts per
+    // time window: a sleep is never shorter than asked, however busy the machine (a 300 ms
+    // window once saw only the first 4 at --test-concurrency=6, the process starved of CPU).
     const launch: Launch = async () => ({ ok: false, code: 'EADDRNOTAVAIL', phase: 'connect' });
-    const started = await constantClosedLoop(4, { count: 100_000, deadlineMs: clock() + 300, signal: new AbortController().signal }, clock, launch);
-    assert.ok(started > 4 && started < 20, `${started} starts in 300 ms of failures`);
+    const t0 = clock();
+    const started = await constantClosedLoop(4, { count: 12, deadlineMs: t0 + 60_000, signal: new AbortController().signal }, clock, launch);
+    const tookMs = clock() - t0;
+    assert.equal(started, 12);
+    assert.ok(tookMs >= 8 + 16 + 32 + 64, `12 failing starts took ${tookMs.toFixed(1)} ms`);
   });
 
   it('closed loop: an abort starts nothing more, and the loop ends when the work in flight does', async () => {
