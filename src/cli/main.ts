@@ -4,7 +4,7 @@ import './interrupt.js';
 import './closed-pipe.js';
 import type { CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { closest } from './suggest.js';
+import { closest, didYouMean } from '../util/suggest.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../report/say.js';
@@ -87,8 +87,7 @@ const asksHelp = args.some((a) => a === '--help' || a === '-h' || a === '--versi
 
 /** A command line that starts with a word twstorm does not know: one line, and a guess only when it is a likely one. */
 function unknownCommand(given: string): never {
-  const guess = closest(given, COMMAND_NAMES);
-  say(`unknown command "${given}"${guess ? `; did you mean ${guess}?` : ''} (see "twstorm --help")`);
+  say(`unknown command "${given}"${didYouMean(given, COMMAND_NAMES)} (see "twstorm --help")`);
   process.exit(EXIT.USAGE);
 }
 
@@ -117,8 +116,7 @@ function usageError(message: string, knownOptions: string[], command: string | u
     const names = unknown[1]!.split(', ');
     if (!command && names.length === 1) {
       // A positional the top level did not know: a mistyped command.
-      const guess = closest(names[0]!, COMMAND_NAMES);
-      line = `unknown command "${names[0]}"${guess ? `; did you mean ${guess}?` : ''}`;
+      line = `unknown command "${names[0]}"${didYouMean(names[0]!, COMMAND_NAMES)}`;
     } else {
       // yargs calls a surplus positional an unknown "argument", as it does an option; shown as
       // an option (--extra) it would send the user looking for a flag they never typed.

@@ -18,7 +18,7 @@ import { bundledScenarioFiles, resolveScenarioPath } from '../scenario/bundled.j
 import type { RunResult } from '../result/model.js';
 import { describeWriteError, prepareOutDir } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
-import { closest } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
 import { applyShard, shardFrom, shardIsolation, ShardError } from '../run/shard.js';
@@ -239,9 +239,8 @@ async function findScenario(arg: string): Promise<string> {
   const file = resolveScenarioPath(arg);
   if (existsSync(file)) return file;
   const names = (await bundledScenarioFiles()).map((f) => path.basename(f).replace(/\.(ya?ml|json)$/, ''));
-  const guess = closest(arg, names);
   throw new ScenarioError([
-    `no scenario file or bundled scenario named "${arg}"${guess ? `; did you mean ${guess}?` : ''} ("twstorm list" shows the bundled ones)`,
+    `no scenario file or bundled scenario named "${arg}"${didYouMean(arg, names)} ("twstorm list" shows the bundled ones)`,
   ]);
 }
 

@@ -1,6 +1,7 @@
 // Turns zod issues into the one-line problems users read: `<source>: <path>: expected …, got …`.
 import { z } from 'zod';
 import { isRecordAt, knownKeysAt, type PathSegment } from './schema-walk.js';
+import { didYouMean } from '../util/suggest.js';
 
 const TYPE_NOUNS: Record<string, string> = {
   string: 'a string',
@@ -85,7 +86,7 @@ export function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): Probl
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(schema, path);
     const hint = known.length ? ` (known: ${known.join(', ')})` : '';
-    return issue.keys.map((key) => ({ path: [...path, key], text: `unknown field${hint}` }));
+    return issue.keys.map((key) => ({ path: [...path, key], text: `unknown field${didYouMean(key, known)}${hint}` }));
   }
   // A bad record key is the last segment of the path already: "got <key>" would repeat it.
   if (issue.code === 'invalid_key') return [{ path, text: issue.message }];

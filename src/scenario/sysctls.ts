@@ -5,7 +5,7 @@
 // names where the kernel keeps its value per namespace (struct net → netns_ipv4, netns_core,
 // netns_ipv6, the per-netns conntrack state), so a write in the run's namespace cannot reach
 // the host. Adding a setting means checking that in the kernel source first.
-import { closest } from './suggest.js';
+import { didYouMean } from '../util/suggest.js';
 
 /**
  * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
@@ -75,8 +75,7 @@ export function isNamespacedSysctl(name: string): boolean {
 /** The problem with a sysctl name, or undefined when it may be set; suggests the nearest known name. */
 export function sysctlNameProblem(name: string): string | undefined {
   if (isNamespacedSysctl(name)) return undefined;
-  const near = closest(name, NAMES);
-  const hint = near ? `; did you mean ${near}?` : '; see scenarios/README.md for the list';
+  const hint = didYouMean(name, NAMES) || '; see scenarios/README.md for the list';
   return name.startsWith('net.')
     ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`
     : `only per-network-namespace net.* sysctls can be set${hint}`;

@@ -5,6 +5,7 @@
 // added here is a build error, so the two cannot drift apart.
 import type { Summary } from '../result/model.js';
 import { KEY_COUNTERS } from '../observe/index.js';
+import { didYouMean } from '../util/suggest.js';
 
 /** A plain figure, a map keyed by errno code, or a map keyed by kernel counter name. */
 type Leaf = 'number' | 'errno-map' | 'counter-map';
@@ -93,14 +94,14 @@ export function resolvePath(path: string): ResolvedPath {
         return { ok: true, segments, kind: 'errno' };
       }
       if (!KEY_COUNTERS.includes(segment)) {
-        return { ok: false, problem: `unknown kernel counter ${JSON.stringify(segment)} under ${at} (known: ${KEY_COUNTERS.join(', ')})` };
+        return { ok: false, problem: `unknown kernel counter ${JSON.stringify(segment)} under ${at}${didYouMean(segment, KEY_COUNTERS)} (known: ${KEY_COUNTERS.join(', ')})` };
       }
       return { ok: true, segments, kind: 'counter' };
     }
     const child: Leaf | ShapeTree | undefined = Object.hasOwn(node, segment) ? node[segment] : undefined;
     if (child === undefined) {
       const where = at === '' ? 'at the top' : `under ${at}`;
-      return { ok: false, problem: `unknown figure ${JSON.stringify(segment)} ${where} (known: ${Object.keys(node).join(', ')})` };
+      return { ok: false, problem: `unknown figure ${JSON.stringify(segment)} ${where}${didYouMean(segment, Object.keys(node))} (known: ${Object.keys(node).join(', ')})` };
     }
     node = child;
   }

@@ -140,7 +140,7 @@ describe('twstorm CLI', () => {
     const out = path.join(dir, 'typo-out');
     const { code, stderr } = await twstorm(['run', file, '--out', out]).exit;
     assert.equal(code, 2);
-    assert.match(stderr, /summary\.timeWait\.peek: unknown figure "peek" under summary\.timeWait \(known: peak, peakClient/);
+    assert.match(stderr, /summary\.timeWait\.peek: unknown figure "peek" under summary\.timeWait; did you mean peak\? \(known: peak, peakClient/);
     await assert.rejects(readdir(out), { code: 'ENOENT' });
   });
 

@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { loadScenarioFile, parseScenario, parseScenarioText } from '../../src/scenario/index.js';
 import * as L from '../../src/scenario/limits.js';
 import { NAMESPACED_SYSCTLS, sysctlNameProblem } from '../../src/scenario/sysctls.js';
-import { closest } from '../../src/scenario/suggest.js';
 import { missingSysctlProblems } from '../../src/environment/sysctl.js';
 import { problemsOf, problemsOfAsync } from './helpers.js';
 
@@ -125,12 +124,6 @@ describe('sysctls: only the per-namespace allow-list, with a suggestion', () => 
         `${FILE}: matrix.environment.sysctls.net.ipv4.tcp_tw_reuse_delay: this kernel has no such setting (/proc/sys/net/ipv4/tcp_tw_reuse_delay does not exist)`,
       ],
     );
-  });
-
-  it('closest() suggests within a few edits only', () => {
-    assert.equal(closest('tcp_fin_timout', ['tcp_fin_timeout', 'tcp_timestamps']), 'tcp_fin_timeout');
-    assert.equal(closest('tpc_tw_reuse', ['tcp_tw_reuse']), 'tcp_tw_reuse');
-    assert.equal(closest('completely_else', ['tcp_tw_reuse']), undefined);
   });
 });
 

@@ -44,7 +44,7 @@ describe('twstorm run: every problem at once, before anything runs', () => {
       `twstorm: ${file}: connections: expected an integer from 1 to 1,000,000,000, got -1`,
       `twstorm: ${file}: server.host: expected a literal loopback address, 127.0.0.0/8 or ::1 (no host names: the run talks to its own namespace only), got "localhost"`,
       `twstorm: ${file}: environment.sysctls["net.ipv4.tcp_fin_timout"]: not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host); did you mean net.ipv4.tcp_fin_timeout?`,
-      `twstorm: ${file}: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait (known: peak, peakClient, peakServer, end, sockstatPeak, peakAtMs, reopened)`,
+      `twstorm: ${file}: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait; did you mean peak? (known: peak, peakClient, peakServer, end, sockstatPeak, peakAtMs, reopened)`,
     ]);
   });
 

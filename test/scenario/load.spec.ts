@@ -70,7 +70,7 @@ describe('scenario files', () => {
     const path = await file('v.yaml', 'name: v\nclose:\n  first: clinet\n');
     const problems = await problemsOfAsync(() => loadScenarioFile(path, ['connections=-1', 'close.frist=server']));
     assert.deepEqual(problems.sort(), [
-      '--set: close.frist: unknown field (known: first, client, server, lingerSeconds, delay)',
+      '--set: close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)',
       '--set: connections: expected an integer from 1 to 1,000,000,000, got -1',
       `${path}: close.first: expected one of client, server, both, got "clinet"`,
     ]);

@@ -101,8 +101,8 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second from 0.01 to 1,000,000, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
-  ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field (known: first, client, server, lingerSeconds, delay)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field; did you mean connections? (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
+  ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
   ['negative duration', { tail: -1 }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got -1'],
@@ -141,7 +141,7 @@ test('several problems give one line each, unknown keys one per key', () => {
   assert.deepEqual(problems.sort(), [
     `${FILE}: census: expected a duration from 10ms to 1m (like "100ms", "30s" or a number of milliseconds), got "often"`,
     `${FILE}: close.first: expected one of client, server, both, got "nobody"`,
-    `${FILE}: close.frist: unknown field (known: first, client, server, lingerSeconds, delay)`,
+    `${FILE}: close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)`,
     `${FILE}: close.secnd: unknown field (known: first, client, server, lingerSeconds, delay)`,
     `${FILE}: connections: expected an integer from 1 to 1,000,000,000, got 0`,
   ]);

@@ -63,7 +63,7 @@ describe('validateThresholds (before a run, no result needed)', () => {
     assert.equal(rest.length, 0);
     assert.equal(
       problem,
-      'scenarios/x.yaml: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait (known: peak, peakClient, peakServer, end, sockstatPeak, peakAtMs, reopened)',
+      'scenarios/x.yaml: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait; did you mean peak? (known: peak, peakClient, peakServer, end, sockstatPeak, peakAtMs, reopened)',
     );
   });
 

@@ -1,5 +1,7 @@
-// "Did you mean …?" for names a user typed: the candidate with the fewest single-character
-// edits (insert, delete, substitute, swap of neighbours), if it is close enough to be a typo.
+// "Did you mean …?" for every name a user types — a command, an option, a scenario name, a
+// scenario field, a sysctl: the candidate with the fewest single-character edits (insert,
+// delete, substitute, swap of neighbours), offered only when it is close enough to be the likely
+// intent, so a wild guess is never presented as a suggestion.
 
 /** Optimal string alignment distance; O(a·b) time, two rows of memory. */
 export function editDistance(a: string, b: string): number {
@@ -20,12 +22,14 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The nearest candidate within a third of the typed length (at least 2 edits), else undefined:
- * a suggestion further away than that is noise. Long input is not compared at all.
+ * The nearest candidate within a third of the typed length (at least 1 edit), else undefined:
+ * a suggestion further away than that is noise ("--nope" is not "--top", two edits of four
+ * letters). A swap counts 1, so "frist" and "tpc_tw_reuse" still get theirs. Long input is not
+ * compared at all.
  */
 export function closest(typed: string, candidates: readonly string[]): string | undefined {
   if (typed.length > 200) return undefined;
-  const budget = Math.max(2, Math.floor(typed.length / 3));
+  const budget = Math.max(1, Math.floor(typed.length / 3));
   let best: string | undefined;
   let bestDistance = budget + 1;
   for (const candidate of candidates) {
@@ -37,4 +41,10 @@ export function closest(typed: string, candidates: readonly string[]): string | 
     }
   }
   return best;
+}
+
+/** "; did you mean X?" for the nearest plausible candidate, or "" — the phrase every message uses. */
+export function didYouMean(typed: string, candidates: readonly string[]): string {
+  const guess = closest(typed, candidates);
+  return guess === undefined ? '' : `; did you mean ${guess}?`;
 }
