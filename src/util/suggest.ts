@@ -24,17 +24,18 @@ export function editDistance(a: string, b: string): number {
 /**
  * The nearest candidate within a third of the typed length (at least 1 edit), else undefined:
  * a suggestion further away than that is noise ("--nope" is not "--top", two edits of four
- * letters). A swap counts 1, so "frist" and "tpc_tw_reuse" still get theirs. Long input is not
- * compared at all.
+ * letters). A swap counts 1, so "frist" and "tpc_tw_reuse" still get theirs; case is ignored
+ * ("RUN" is run). Long input is not compared at all.
  */
 export function closest(typed: string, candidates: readonly string[]): string | undefined {
   if (typed.length > 200) return undefined;
   const budget = Math.max(1, Math.floor(typed.length / 3));
+  const lower = typed.toLowerCase();
   let best: string | undefined;
   let bestDistance = budget + 1;
   for (const candidate of candidates) {
     if (Math.abs(candidate.length - typed.length) >= bestDistance) continue;
-    const d = editDistance(typed, candidate);
+    const d = editDistance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

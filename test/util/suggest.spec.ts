@@ -22,6 +22,7 @@ describe('suggest', () => {
     assert.equal(closest('xyz', ['run', 'list', 'serve']), undefined);
     assert.equal(closest('nope', ['top', 'json', 'netns']), undefined, 'two edits of four letters is a guess');
     assert.equal(closest('frist', ['first', 'client']), 'first');
+    assert.equal(closest('RUN', ['run', 'list']), 'run', 'case is ignored');
     assert.equal(closest('completely_else', ['tcp_tw_reuse']), undefined);
   });
 
