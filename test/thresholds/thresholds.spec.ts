@@ -81,6 +81,9 @@ describe('validateThresholds (before a run, no result needed)', () => {
       'f.yaml',
     );
     assert.equal(problems.length, 7, problems.join('\n'));
+    // A near miss of a counter gets the guess, as every name a user types does.
+    const [counter] = validateThresholds({ 'summary.kernel.TcpActiveOpen': '== 0' }, 'f.yaml');
+    assert.match(counter!, /unknown kernel counter "TcpActiveOpen" under summary\.kernel; did you mean TcpActiveOpens\? \(known: /);
     assert.match(problems[0]!, /thresholds\.timeWait\.peak: unknown figure "timeWait" at the top \(known: summary\)/);
     assert.match(problems[1]!, /thresholds\.summary\.latencyMs\.connect: .* is a group, not a figure: name one of count, min, mean, p50/);
     assert.match(problems[2]!, /thresholds\.summary\.errors\.eaddrnotavail: "eaddrnotavail" is not an errno code/);
