@@ -1,7 +1,8 @@
 // Test harness, run inside a namespace the test made (`unshare -n node netns-run.js ...`):
 // executes one run exactly as `twstorm run` does inside its namespace, then asks the kernel
-// directly (ss, from iproute2) how many sockets are in TIME_WAIT on each side, so tests can
-// hold the tool's census against an independent count. Prints one JSON document.
+// directly (ss, from iproute2) how many sockets are in TIME_WAIT on each side, and the local
+// ports of the client's, so tests can hold the tool's census and port tracking against the
+// kernel's own list. Prints one JSON document.
 //   netns-run.js --json <scenario JSON>      a scenario the test loaded (runInNetns: the
 //                                            schema and YAML parser load once per test file,
 //                                            not once per run)
@@ -22,9 +23,14 @@ const result = await executeRun(
   new AbortController().signal,
 );
 const port = result.server.port;
-const count = (filter: string): number =>
+// One row per socket (one state asked for, so no state column): Recv-Q Send-Q Local:Port Peer:Port.
+const rows = (filter: string): string[] =>
   execFileSync('ss', ['-Htan', 'state', 'time-wait', filter], { encoding: 'utf8' })
     .split('\n')
-    .filter((l) => l.trim() !== '').length;
-const ss = { server: count(`( sport = :${port} )`), client: count(`( dport = :${port} )`) };
-process.stdout.write(JSON.stringify({ result, ss }));
+    .filter((l) => l.trim() !== '');
+// The client side of each connection: destination port = the server's. TIME_WAIT lasts 60 s,
+// so every connection the client closed first is still listed.
+const client = rows(`( dport = :${port} )`);
+const ss = { server: rows(`( sport = :${port} )`).length, client: client.length };
+const clientPorts = client.map((l) => Number(l.trim().split(/\s+/)[2]!.split(':').at(-1)));
+process.stdout.write(JSON.stringify({ result, ss, clientPorts }));

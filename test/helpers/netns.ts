@@ -79,6 +79,8 @@ export interface HarnessOutput {
   result: RunResult;
   /** The kernel's own TIME_WAIT count per side (ss), taken before the namespace went. */
   ss: { client: number; server: number };
+  /** The local port of every client-side TIME_WAIT socket ss listed. */
+  clientPorts: number[];
 }
 
 /**

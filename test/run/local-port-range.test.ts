@@ -4,25 +4,14 @@
 // from the result's own port tracker and from ss, the kernel's list.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import type { RunResult } from '../../src/result/model.js';
-import { runNodeInNetns, SCENARIOS } from '../helpers/netns.js';
+import { runInNetns } from '../helpers/netns.js';
 import { countReserved } from '../../src/observe/port-range.js';
-
-const HARNESS = fileURLToPath(new URL('./local-port-range-run.js', import.meta.url));
-
-interface Out {
-  result: RunResult;
-  ports: number[];
-}
 
 describe('local-port-range-per-socket (real run in a namespace)', () => {
   it('uses only the per-socket range, never a reserved port, and exhausts after exactly its usable ports', async () => {
     // 400 connections against 290 usable ports: 110 must fail. The rate keeps the failures
     // quick (a closed loop backs off after each EADDRNOTAVAIL).
-    const { result, ports } = await runNodeInNetns<Out>(HARNESS, [`${SCENARIOS}local-port-range-per-socket.yaml`, JSON.stringify(['connections=400', 'rate=4000', 'tail=500ms'])], {
-      timeoutMs: 90_000,
-    });
+    const { result, clientPorts: ports } = await runInNetns('local-port-range-per-socket', ['connections=400', 'rate=4000', 'tail=500ms']);
     const { scenario } = result;
     assert.equal(scenario.client.portRange, '40100-40399');
     const reservedList = String(scenario.environment.sysctls['net.ipv4.ip_local_reserved_ports']);
@@ -49,7 +38,7 @@ describe('local-port-range-per-socket (real run in a namespace)', () => {
   it('raw HTTP (engine threads) takes client.portRange too: every client port from the slice', async () => {
     // wait-client: the server never closes first, so each client port stays in TIME_WAIT here.
     const overrides = ['protocol=http', 'http.client=raw', 'http.policy=wait-client', 'http.requests=60', 'concurrency=4', 'rate=2000', 'client.portRange=40100-40149', 'tail=500ms'];
-    const { result, ports } = await runNodeInNetns<Out>(HARNESS, [`${SCENARIOS}local-port-range-per-socket.yaml`, JSON.stringify(overrides)], { timeoutMs: 90_000 });
+    const { result, clientPorts: ports } = await runInNetns('local-port-range-per-socket', overrides);
     assert.deepEqual(result.summary.ports.range, { low: 40100, high: 40149, size: 50 });
     // 50 ports (the reserved 40150-40159 lie above them): 50 connections, then EADDRNOTAVAIL.
     assert.equal(result.summary.connections.established, 50);
