@@ -47,7 +47,7 @@ const PERCENTILES = ['p50', 'p90', 'p99'];
 const FLOOR_LATENCIES = ['firstByte', 'total'];
 const floors = (latencies: readonly string[]): string[] => latencies.filter((l) => FLOOR_LATENCIES.includes(l)).map((l) => `summary.latencyMs.${l}.min`);
 
-/** Kernel counters where more means trouble (opens, TW ends and the like only measure the work). */
+/** Kernel counters where more means trouble (opens, TIME_WAITs entered and the like only measure the work). */
 export const BAD_KERNEL_COUNTERS: readonly string[] = [
   'TcpAttemptFails',
   'TcpEstabResets',

@@ -40,7 +40,9 @@ export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
   { key: 'TcpExtTW', terminal: true, chart: 'if-moved', watch: 5 },
   // A TIME_WAIT port taken over by a new outgoing connection (tcp_tw_reuse, or timestamps).
   { key: 'TcpExtTWRecycled', terminal: true, chart: 'always', watch: 1 },
-  // A TIME_WAIT killed early by an RST (RFC 1337 assassination, tcp_rfc1337=0).
+  // A timewait socket scheduled to live 4 s or less (__inet_twsk_schedule: in practice an
+  // orphaned FIN_WAIT2 under a tcp_fin_timeout of 4 s or less). Counted when it is scheduled,
+  // never when an RST kills a TIME_WAIT (RFC 1337 assassination is read from the census).
   { key: 'TcpExtTWKilled', terminal: true, chart: 'if-moved' },
   // A TIME_WAIT not kept because tcp_max_tw_buckets was full.
   { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: 2 },

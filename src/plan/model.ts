@@ -1,7 +1,8 @@
 // The capacity model. An unbound connect() needs a 4-tuple nobody holds; a port whose last
 // connection to that destination ended in TIME_WAIT on this side stays taken for the whole
 // TIME_WAIT (TCP_TIMEWAIT_LEN, a fixed 60 s on Linux), or — with tcp_tw_reuse in force — for
-// about tcp_tw_reuse_delay (1 s) after the last timestamp seen (tcp_twsk_unique()). So:
+// tcp_tw_reuse_delay (1 s) after it entered TIME_WAIT (tcp_twsk_unique(), Linux 6.13+; before,
+// a fixed second after the last timestamp seen). So:
 //
 //   sustainable new connections/s per destination = sources × usable ports ÷ hold time
 //

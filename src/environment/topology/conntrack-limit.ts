@@ -6,7 +6,8 @@
 // when its conntrack entry is gone or reaches TIME_WAIT/CLOSE (nf_conncount skips closed TCP
 // flows), so the limit is on *open* flows. A full table drops the SYN just as the kernel does
 // when nf_conntrack_max is reached (no RST, no ICMP): the client retransmits at its SYN retry
-// times (1 s, 3 s, 7 s … RFC 6298's initial RTO, doubled) and connect latency jumps to them.
+// times (Linux >= 6.5: 1, 2, 3, 4 s apart, tcp_syn_linear_timeouts = 4, then doubling; older
+// kernels double RFC 6298's 1 s initial RTO from the start) and connect latency jumps to them.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TopologyError } from './routed.js';
