@@ -7,6 +7,7 @@ import { ServerStartError } from '../server/process.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
 import { HTTP_POLICIES, SERVER_CLOSE_MODES, parseDuration } from '../scenario/index.js';
 import { PLAIN_LISTEN } from '../server/listen.js';
+import { hintFor } from '../sockets/errors.js';
 
 interface ServeArgs {
   protocol: 'tcp' | 'http';
@@ -132,7 +133,8 @@ async function serveUntilStopped(
     // the command dies by a signal instead of exiting 1.
     await server.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
-    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'ports below 1024 need root' : (err as Error).message;
+    // The one errno wording (src/sockets/errors.ts); a port in use needs no TIME_WAIT lesson here.
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : hintFor('bind', code, 'listener') || (err as Error).message;
     throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); choose another with --port, or --port 0 for any free port`);
   }
   process.stdout.write(`${banner(port)}\n`);

@@ -23,6 +23,7 @@ export const NAMESPACED_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.ip_nonlocal_bind': 'netns_ipv4.sysctl_ip_nonlocal_bind: bind to addresses not (yet) configured',
   'net.ipv4.ip_unprivileged_port_start': 'netns_ipv4.sysctl_ip_prot_sock: lowest port unprivileged processes may bind',
   'net.ipv4.ip_forward': 'netns_ipv4.devconf_all->forwarding: routing inside a namespaced lab',
+  'net.ipv6.conf.all.forwarding': 'netns_ipv6.devconf_all->forwarding: IPv6 routing inside a namespaced lab',
   // TIME_WAIT and closing: netns_ipv4 (tcp_death_row is per netns since 4.14, a pointer into the netns since 5.19).
   'net.ipv4.tcp_tw_reuse': 'netns_ipv4.sysctl_tcp_tw_reuse: reuse TIME_WAIT ports for outgoing connections',
   'net.ipv4.tcp_tw_reuse_delay': 'netns_ipv4.sysctl_tcp_tw_reuse_delay (6.13): how old a TIME_WAIT must be to reuse it',

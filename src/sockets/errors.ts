@@ -22,7 +22,8 @@ export function errnoDescription(errno: number): string {
 }
 
 /** What to do about the common failures, by syscall and code. */
-function hintFor(syscall: string, code: string, role: 'listener' | 'client' | 'socket'): string {
+/** What a failed socket call's errno means for the user, and what to do; '' when there is nothing to add. */
+export function hintFor(syscall: string, code: string, role: 'listener' | 'client' | 'socket'): string {
   switch (code) {
     case 'EADDRINUSE':
       if (syscall === 'bind' && role === 'listener') {

@@ -99,8 +99,9 @@ describe('sysctls: only the per-namespace allow-list, with a suggestion', () => 
   });
 
   it('every allowed name is a net.* setting, and the ones bundled scenarios use are allowed', () => {
-    for (const name of Object.keys(NAMESPACED_SYSCTLS)) assert.match(name, /^net\.(ipv4|ipv6|core|netfilter)\.[a-z0-9_]+$/);
-    for (const name of ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_max_tw_buckets', 'net.core.somaxconn']) {
+    for (const name of Object.keys(NAMESPACED_SYSCTLS)) assert.match(name, /^net\.(ipv4|ipv6|core|netfilter)\.([a-z0-9_]+|conf\.all\.[a-z0-9_]+)$/);
+    // The routed lab's router writes its forwarding switches through the same check.
+    for (const name of ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_max_tw_buckets', 'net.core.somaxconn', 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding']) {
       assert.equal(sysctlNameProblem(name), undefined);
     }
   });

@@ -13,6 +13,7 @@ import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { clientAddresses, SERVER_ADDRESSES, type HostAddresses } from './addresses.js';
 import { EnvironmentError } from '../namespace.js';
+import { sysctlNameProblem } from '../../scenario/sysctls.js';
 
 const run = promisify(execFile);
 
@@ -108,7 +109,9 @@ async function sh(argv: readonly string[], what: string, input?: string): Promis
 }
 
 async function writeSysctlIn(prefix: readonly string[], key: string, value: string | number): Promise<void> {
-  if (!/^net\.[a-z0-9_.]+$/.test(key)) throw new TopologyError(`sysctl ${key}: only net.* settings are per namespace`);
+  // The scenario's validation has refused these already; this guards every other caller.
+  const problem = sysctlNameProblem(key);
+  if (problem !== undefined) throw new TopologyError(`sysctl ${key}: ${problem}`);
   const path = `/proc/sys/${key.replaceAll('.', '/')}`;
   await sh([...prefix, 'tee', path], `sysctl ${key}=${value}`, `${value}\n`);
 }
