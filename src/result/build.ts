@@ -65,7 +65,7 @@ export function buildResult(input: ResultInputs): RunResult {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const errors = stats.errorsObject();
-  const range = portRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange);
+  const range = recordedPortRange(input.environment.sysctls['net.ipv4.ip_local_port_range'], input.scenario.client.portRange);
   const connectFill = stats.connectFill.connections > 0 ? connectFillData(stats.connectFill) : null;
   const summary: Summary = {
     durationMs: roundMs(input.load.endMs - input.load.startMs),
@@ -187,7 +187,7 @@ function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopened
  * The range the client's ports came from, as the result records it: low, high and size
  * (reserved ports are not recorded). With client.portRange, the part of it the kernel honours.
  */
-function portRange(value: string | null | undefined, perSocket: string | null | undefined): { low: number; high: number; size: number } | null {
+export function recordedPortRange(value: string | null | undefined, perSocket: string | null | undefined): { low: number; high: number; size: number } | null {
   const range = parsePortRange(value);
   if (range === null) return null;
   const { low, high } = effectivePortRange(range, parsePortRange(perSocket));

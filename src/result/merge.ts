@@ -16,6 +16,7 @@ import { mergedOf, shardOf, type Contributor, type StoredResult } from './proven
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { byCodeUnit } from '../util/order.js';
+import { recordedPortRange } from './build.js';
 
 export class MergeError extends Error {}
 
@@ -151,7 +152,8 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       exhaustedAtMs: minOf(results.map((r, i) => (r.summary.ports.exhaustedAtMs === null ? null : r.summary.ports.exhaustedAtMs + offsets[i]!))),
       // Each contributor's own peak happened at its own moment: their sum is an upper bound.
       peakInUse: sum((s) => s.ports.peakInUse),
-      range: whole ? rangeOf(whole.portRange) : first.summary.ports.range,
+      // The whole run's range as build.ts records a run's: with client.portRange, the part the kernel honours.
+      range: whole ? recordedPortRange(whole.portRange, whole.clientPortRange) : first.summary.ports.range,
     },
     latencyMs: {
       connect: exactEnds(histograms.connect.percentiles, results.map((r) => r.summary.latencyMs.connect)),
@@ -416,14 +418,6 @@ function addColumns(columns: number[][], length: number): number[] {
 function minOf(values: Array<number | null>): number | null {
   const present = values.filter((v): v is number => v !== null);
   return present.length === 0 ? null : Math.min(...present);
-}
-
-function rangeOf(text: string): Summary['ports']['range'] {
-  const m = /^(\d+)\s+(\d+)$/.exec(text.trim());
-  if (!m) return null;
-  const low = Number(m[1]);
-  const high = Number(m[2]);
-  return { low, high, size: high - low + 1 };
 }
 
 const round = (v: number): number => Math.round(v * 10) / 10;

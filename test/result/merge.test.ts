@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mergeResults, MergeError } from '../../src/result/merge.js';
+import { mergeResults, MergeError, type MergeInput } from '../../src/result/merge.js';
 import { newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 import type { RunResult } from '../../src/result/model.js';
@@ -84,6 +84,25 @@ describe('mergeResults', () => {
     assert.deepEqual(m.series.census.client['ESTABLISHED'], [10, 21, 32, 3]);
     assert.deepEqual(m.series.census.client['TIME_WAIT'], [10, 21, 32, 33]);
     assert.equal(m.summary.timeWait.peakClient, 33);
+  });
+
+  it('a split with a per-socket range (client.portRange) records the part of it the kernel honours, as a run does', async () => {
+    // A real run's result (the full scenario), as the two shards of a split of 40000-40999 (IP_LOCAL_PORT_RANGE).
+    const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
+    const shards = (namespaceRange: string): MergeInput[] =>
+      ['40000-40499', '40500-40999'].map((slice, index) => {
+        const r = structuredClone(real) as StoredResult;
+        r.startedAt = new Date(Date.parse(real.startedAt) + index * 1000).toISOString();
+        r.scenario.client.portRange = slice;
+        r.shard = { index, count: 2, whole: { connections: 200, requests: null, rate: null, portRange: namespaceRange, clientPortRange: '40000-40999' } };
+        return { file: `${index}.json`, result: r };
+      });
+    const m = await mergeResults(shards('32768 60999'));
+    assert.deepEqual(m.summary.ports.range, { low: 40000, high: 40999, size: 1000 });
+    assert.equal(m.scenario.client.portRange, '40000-40999');
+    // A per-socket bound outside the namespace's range is not honoured: the kernel's rule, as for one run.
+    const clipped = await mergeResults(shards('40000 40499'));
+    assert.deepEqual(clipped.summary.ports.range, { low: 40000, high: 40499, size: 500 });
   });
 
   it('refuses merges whose numbers would mean nothing, warns about doubtful ones', async () => {
