@@ -32,6 +32,17 @@ export function parseTolerance(text: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Writes one output file; false (and one line on stderr) when it cannot. */
+async function written(file: string, flag: string, write: () => Promise<void>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    say(`cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another path for ${flag}`);
+    return false;
+  }
+}
+
 function usage(message: string): never {
   say(`${message}`);
   process.exit(EXIT.USAGE);
@@ -105,8 +116,13 @@ export const compareCommand = {
     if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
     else if (argv.markdown && !summaryFile) process.stdout.write(renderCompareMarkdown(report));
     else process.stdout.write(`${renderCompareTerminal(report)}\n`);
-    if (argv.markdown && summaryFile) await appendFile(summaryFile, `${renderCompareMarkdown(report)}\n`);
-    if (argv.junit) await writeFile(argv.junit, renderCompareJunit(report));
+    // A file that cannot be written is one line and exit 1, but never hides a regression's exit 4:
+    // that is the answer the CI job asked for.
+    const unwritten = [
+      argv.markdown && summaryFile ? await written(summaryFile, '$GITHUB_STEP_SUMMARY', () => appendFile(summaryFile, `${renderCompareMarkdown(report)}\n`)) : true,
+      argv.junit ? await written(argv.junit, '--junit', () => writeFile(argv.junit!, renderCompareJunit(report))) : true,
+    ].includes(false);
     if (report.failed) process.exitCode = EXIT.REGRESSION;
+    else if (unwritten) process.exitCode = EXIT.RUN_FAILED;
   },
 };

@@ -219,6 +219,16 @@ describe('twstorm compare (CLI)', () => {
     assert.equal(report.scenarios.length, 1);
   });
 
+  it('an output file it cannot write is one line: exit 1, or 4 when there is a regression to report', async () => {
+    const nowhere = path.join(tmp, 'no-such-dir', 'compare.xml');
+    const clean = await twstorm(['compare', path.join(BASE, 'server-closes-first-20260101T000001Z.json'), path.join(CUR, 'server-closes-first-20260201T000020Z.json'), '--junit', nowhere]);
+    assert.equal(clean.code, 1, clean.stderr);
+    assert.equal(clean.stderr, `twstorm: cannot write ${nowhere} (ENOENT); choose another path for --junit\n`);
+    const regressed = await twstorm(['compare', BASE, CUR, '--markdown'], { GITHUB_STEP_SUMMARY: nowhere });
+    assert.equal(regressed.code, 4, regressed.stderr);
+    assert.equal(regressed.stderr, `twstorm: cannot write ${nowhere} (ENOENT); choose another path for $GITHUB_STEP_SUMMARY\n`);
+  });
+
   it('exits 2 on a bad tolerance, an unknown metric, or a missing path', async () => {
     const bad = await twstorm(['compare', BASE, CUR, '--tolerance', 'ten']);
     assert.equal(bad.code, 2);
