@@ -95,6 +95,22 @@ describe('load shapes', () => {
     assert.ok(tookMs >= 8 + 16 + 32 + 64, `12 failing starts took ${tookMs.toFixed(1)} ms`);
   });
 
+  it('closed loop: 64 workers waiting out one back-off on one signal is no listener leak (no Node warning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const launch: Launch = async () => ({ ok: false, code: 'EADDRNOTAVAIL', phase: 'connect' });
+      const started = await constantClosedLoop(64, { count: 200, deadlineMs: clock() + 150, signal: new AbortController().signal }, clock, launch);
+      assert.ok(started >= 64, `${started} started`);
+      // Node emits the warning on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  });
+
   it('closed loop: an abort starts nothing more, and the loop ends when the work in flight does', async () => {
     let inFlight = 0;
     const launch: Launch = async () => {
