@@ -75,13 +75,16 @@ export class PortTableView {
   opened(slot: number, port: number, tMs: number): number {
     const last = this.lastUse[slot]!;
     const previous = last[port]!;
-    last[port] = tMs;
+    // Engine threads share this table and each reads the clock once per loop turn, so a port
+    // handed from one thread to another can arrive with a time up to a turn older than its
+    // last use there: that reuse counts as 0 ms (never negative), and the later time stays.
+    if (!(tMs < previous)) last[port] = tMs;
     this.lastHeld = this.held[slot]!.opened(previous, tMs);
     Atomics.add(this.uses[slot]!, port, 1);
     const now = Atomics.add(this.inUse, 0, 1) + 1;
     if (now > this.peakInUse) this.peakInUse = now;
     if (Number.isNaN(previous)) return -1;
-    const interval = tMs - previous;
+    const interval = Math.max(0, tMs - previous);
     this.reuses++;
     if (interval < this.minIntervalMs) this.minIntervalMs = interval;
     return interval;

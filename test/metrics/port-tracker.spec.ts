@@ -85,4 +85,19 @@ describe('PortTracker on a shared port table (engine threads)', () => {
     assert.equal(s.exhaustedAtMs, 1500);
     assert.equal(run.reusesWithinTimeWait, 1);
   });
+
+  it('a port handed between threads with an older loop-turn clock is a 0 ms reuse, never a negative one', () => {
+    const table = newPortTable(1);
+    const a = new PortTracker(table);
+    const b = new PortTracker(table);
+    a.openedAt(0, 40000, 100);
+    a.released();
+    // b read its clock at the start of its loop turn, 0.9 ms before a's use.
+    b.openedAt(0, 40000, 99.1);
+    b.released();
+    assert.equal(b.threadFigures().minReuseIntervalMs, 0);
+    // The later of the two times is the one the next reuse is measured from.
+    a.openedAt(0, 40000, 1100);
+    assert.equal(a.threadFigures().minReuseIntervalMs, 1000);
+  });
 });
