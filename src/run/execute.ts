@@ -3,6 +3,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/index.js';
 import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
+import { serverResetsByDesign } from '../scenario/close-semantics.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
@@ -190,9 +191,11 @@ function progressTarget(scenario: Scenario): ProgressTarget {
  * connection failing (ENETUNREACH, EMFILE, PEER_CLOSED_EARLY…) means the setup, not the storm,
  * was measured; the figures are kept, marked.
  */
-export function failureOf(stats: LoadStats, interrupted: boolean): string | null {
+export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scenario): string | null {
   if (interrupted) return null;
   if (stats.attempted === 0) return 'the load driver attempted no connection';
+  // Every connection reset by the server that was asked to reset it is the phenomenon measured.
+  if (stats.errors.size > 0 && [...stats.errors.keys()].every((code) => code === 'ECONNRESET') && serverResetsByDesign(scenario)) return null;
   const top = [...stats.errors]
     .sort((a, b) => b[1].total - a[1].total)
     .slice(0, 3)
@@ -296,7 +299,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     });
     server = undefined;
     const interrupted = signal.aborted;
-    failed ??= failureOf(stats, interrupted);
+    failed ??= failureOf(stats, interrupted, scenario);
     const result = buildResult({
       version: VERSION,
       scenario,

@@ -117,6 +117,18 @@ function httpLanding(scenario: Scenario): TimeWaitLanding {
   return landing('client', false, `the client closes (${client}) and the server never closes first (policy ${policy})`);
 }
 
+/**
+ * The bundled server resets the connection on purpose (close.server rst when it closes first or
+ * at once; HTTP policy rst): the client's ECONNRESET is then what the scenario shows
+ * (rst-data-loss), not a broken setup. A user's server or a target follows its own policy.
+ */
+export function serverResetsByDesign(scenario: Scenario): boolean {
+  if (scenario.server.command != null || scenario.target != null) return false;
+  if (scenario.protocol === 'http') return scenario.http.policy === 'rst';
+  const { first, server } = scenario.close;
+  return server === 'rst' && (first === 'server' || first === 'both');
+}
+
 /** Where the scenario's close policy puts TIME_WAIT. */
 export function timeWaitLanding(scenario: Scenario): TimeWaitLanding {
   return scenario.protocol === 'http' ? httpLanding(scenario) : tcpLanding(scenario.close);
