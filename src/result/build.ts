@@ -104,7 +104,7 @@ export function buildResult(input: ResultInputs): RunResult {
       cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted), 1),
     },
     ...(connectFill
-      ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd)) }
+      ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd), timeWaitLanding(input.scenario).clientHoldsPorts) }
       : {}),
   };
   return {

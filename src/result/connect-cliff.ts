@@ -56,6 +56,12 @@ export const CLIFF_MIN_CONNECTIONS = 30;
 export const CLIFF_MIN_SLOWDOWN = 3;
 /** …and at least this much slower in absolute terms (ms), so a 2 µs → 7 µs wobble is no cliff. */
 export const CLIFF_MIN_EXTRA_MS = 0.02;
+/**
+ * …and at a share of the range the scan can explain. With a share f of the first parity held,
+ * the walk probes about 1 ÷ (1 − f) ports before a free one: 3× needs two thirds of one parity,
+ * a third of the range. A "cliff" at 3 % held (tw-bucket-overflow, measured) is something else.
+ */
+export const CLIFF_MIN_FILL = 0.25;
 
 /** The parity connect() tries first: the range's low end's (__inet_hash_connect). */
 export function firstParity(range: { low: number }): Parity {
@@ -68,6 +74,8 @@ export function connectFillSummary(
   range: { size: number } | null,
   even: PercentilesMs,
   odd: PercentilesMs,
+  /** The close leaves the client's ports held (timeWaitLanding): else "ports held" is only ports used, and no scan walks them. */
+  clientHoldsPorts: boolean,
 ): ConnectFillSummary {
   const bands = fillBands(data);
   return {
@@ -75,7 +83,7 @@ export function connectFillSummary(
     odd: { ...odd, firstAtMs: data.parity.odd.firstAtMs, minHeld: data.parity.odd.minHeld },
     lowFill: bands?.low ?? null,
     highFill: bands?.high ?? null,
-    cliff: bands === null ? null : cliffOf(data, bands.low, bands.high, range?.size ?? null),
+    cliff: bands === null || !clientHoldsPorts ? null : cliffOf(data, bands.low, bands.high, range?.size ?? null),
   };
 }
 
@@ -140,10 +148,12 @@ function cliffOf(data: ConnectFillData, low: FillBand, high: FillBand, rangeSize
     fastAfter -= fast.get(b) ?? 0;
   }
   const atHeld = at * data.heldBucketPorts;
+  const atFill = rangeSize === null || rangeSize === 0 ? null : roundTo(atHeld / rangeSize, 3);
+  if (atFill !== null && atFill < CLIFF_MIN_FILL) return null;
   const interval = data.heldMax.findIndex((h) => h >= atHeld);
   return {
     atHeld,
-    atFill: rangeSize === null || rangeSize === 0 ? null : roundTo(atHeld / rangeSize, 3),
+    atFill,
     atMs: interval < 0 ? null : interval * data.intervalMs,
     slowdownP50: roundTo(high.p50Ms / low.p50Ms, 1),
     slowdownP99: roundTo(high.p99Ms / low.p99Ms, 1),

@@ -17,6 +17,7 @@ import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { byCodeUnit } from '../util/order.js';
 import { recordedPortRange } from './build.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
 
 export class MergeError extends Error {}
 
@@ -196,7 +197,8 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   };
   const connectFill = mergeConnectFill(results, offsets);
   if (connectFill !== null) {
-    summary.connectFill = connectFillSummary(connectFill.data, summary.ports.range, percentilesMs(connectFill.recorder.even), percentilesMs(connectFill.recorder.odd));
+    // Shards of one scenario share its close policy: the first one's says whether ports were held.
+    summary.connectFill = connectFillSummary(connectFill.data, summary.ports.range, percentilesMs(connectFill.recorder.even), percentilesMs(connectFill.recorder.odd), timeWaitLanding(first.scenario).clientHoldsPorts);
     connectFill.recorder.even.destroy();
     connectFill.recorder.odd.destroy();
   }

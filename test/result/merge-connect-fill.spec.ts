@@ -32,7 +32,7 @@ function shard(list: Connect[], startedAt: string, range: { low: number; high: n
     r.summary.ports.range = range;
     r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
     r.connectFill = connectFillData(f);
-    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), true);
     f.even.destroy();
     f.odd.destroy();
   });

@@ -14,7 +14,7 @@ import { finding, makeResult } from '../make-result.js';
  * from 40000, one a millisecond, held = connections so far; even ports first, as the kernel
  * hands them out; each connect takes `usOf(port, held)`.
  */
-function withConnects(n: number, usOf: (odd: boolean, held: number) => number): (r: RunResult) => void {
+function withConnects(n: number, usOf: (odd: boolean, held: number) => number, rangeSize = n, clientHoldsPorts = true): (r: RunResult) => void {
   return (r) => {
     const f = new ConnectFill(100, 'connect-call');
     for (let i = 0; i < n; i++) {
@@ -22,12 +22,12 @@ function withConnects(n: number, usOf: (odd: boolean, held: number) => number): 
       const port = 40000 + (odd ? 2 * (i - n / 2) + 1 : 2 * i);
       f.record(200 + i, port, i + 1, usOf(odd, i + 1));
     }
-    const range = { low: 40000, high: 40000 + n - 1, size: n };
+    const range = { low: 40000, high: 40000 + rangeSize - 1, size: rangeSize };
     r.summary.ports.range = range;
     r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
     r.load = { startMs: 200, endMs: 200 + n };
     r.connectFill = connectFillData(f);
-    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd));
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), clientHoldsPorts);
     f.even.destroy();
     f.odd.destroy();
   };
@@ -77,5 +77,19 @@ describe('verdict rule: connect() slowing as the range fills (verdict/connect-cl
     assert.equal(finding(makeResult(), 'connect-cliff'), undefined);
     assert.notEqual(oneChange(makeResult(withConnects(4000, () => 12))).rule, 'connect-scan');
     assert.ok(!story(makeResult(withConnects(4000, () => 12))).some((l) => /connect\(\) became/.test(l)));
+  });
+
+  it('does not fire where the port scan cannot be the cause: a few % of a wide range held, or no client port held at all', () => {
+    // 4× slower past 400 of 28,232 ports (1.4 %): the walk then probes ~1.03 ports, not 4×.
+    const early = makeResult(withConnects(800, (_odd, held) => (held > 400 ? 48 : 12), 28_232));
+    assert.equal(early.summary.connectFill!.cliff, null);
+    assert.equal(finding(early, 'connect-cliff'), undefined);
+    assert.ok(!story(early).some((l) => /connect\(\) became/.test(l)));
+    // The same cliff as the first test's, but the server closes first: the client holds no port.
+    const serverFirst = makeResult(withConnects(4000, (odd) => (odd ? 600 : 12), 4000, false));
+    assert.equal(serverFirst.summary.connectFill!.cliff, null);
+    assert.equal(finding(serverFirst, 'connect-cliff'), undefined);
+    // With the ports held and the range filling, the same figures are a cliff.
+    assert.notEqual(makeResult(withConnects(4000, (odd) => (odd ? 600 : 12))).summary.connectFill!.cliff, null);
   });
 });
