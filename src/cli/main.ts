@@ -27,8 +27,15 @@ const LOADERS: Record<string, () => Promise<Command>> = {
   merge: async () => (await import('./merge.js')).mergeCommand as Command,
   __inside: async () => (await import('./inside.js')).insideCommand as Command,
 };
-/** The commands a user is offered, in the order messages list them. */
-const COMMAND_NAMES = ['run', 'list', 'serve', 'compare', 'merge', 'plan', 'report', 'states', 'doctor'];
+/** The commands a user is offered, in the order messages list them (completion is yargs' own). */
+const COMMAND_NAMES = ['run', 'list', 'serve', 'compare', 'merge', 'plan', 'report', 'states', 'doctor', 'completion'];
+
+const COMPLETION_HELP = `twstorm completion
+
+Print a shell completion script (bash, zsh): commands and options complete on TAB.
+  twstorm completion >> ~/.bashrc
+  twstorm completion >> ~/.zshrc
+`;
 
 const EPILOGUE = `Exit codes:
   0    success
@@ -75,7 +82,9 @@ async function fail(err: unknown): Promise<never> {
   process.exit(EXIT.RUN_FAILED);
 }
 
-const args = hideBin(process.argv);
+// `twstorm help run` is `twstorm run --help`, as git and npm read it.
+const given = hideBin(process.argv);
+const args = given[0] === 'help' && given.length > 1 ? [...given.slice(1), '--help'] : given;
 // `twstorm --version` (what a CI log or a bug report asks first) is one line: said before
 // yargs and every command load, which are ~0.3 s of CPU and nothing this answer needs.
 if (args.length === 1 && args[0] === '--version') {
@@ -84,6 +93,16 @@ if (args.length === 1 && args[0] === '--version') {
 }
 const named = args.find((a) => !a.startsWith('-'));
 const asksHelp = args.some((a) => a === '--help' || a === '-h' || a === '--version');
+// yargs' completion command prints its script whatever follows; the shell's own calls come as
+// --get-yargs-completions, never through here.
+if (args[0] === 'completion' && args.length > 1) {
+  if (args.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(COMPLETION_HELP);
+    process.exit(EXIT.OK);
+  }
+  say(`completion takes no arguments or options: it prints the script (see "twstorm completion --help")`);
+  process.exit(EXIT.USAGE);
+}
 
 /** A command line that starts with a word twstorm does not know: one line, and a guess only when it is a likely one. */
 function unknownCommand(given: string): never {
@@ -173,6 +192,9 @@ try {
     // whatever LANG says: without this it would look for translations (none are bundled).
     .detectLocale(false)
     .version(VERSION)
+    // -h is --help everywhere, as every other CLI has it.
+    .help('help')
+    .alias('help', 'h')
     .completion('completion', 'Print a shell completion script (bash, zsh): twstorm completion >> ~/.bashrc')
     .demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`)
     .recommendCommands()

@@ -15,7 +15,7 @@ import { say } from '../report/say.js';
 
 interface MergeArgs {
   results: string[];
-  output: string;
+  out: string;
   html: boolean;
   thresholds: boolean;
 }
@@ -31,7 +31,8 @@ export const mergeCommand = {
   builder: (y: Argv) =>
     y
       .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files to merge (two or more)' })
-      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Where to write the merged result JSON (its HTML report goes beside it)' })
+      // -o/--out is where output goes, in every command; --output, merge's old name, is still accepted.
+      .option('out', { alias: ['o', 'output'], type: 'string', demandOption: true, describe: 'Where to write the merged result JSON (its HTML report goes beside it)' })
       .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
       .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
       .example('$0 merge shards/*.json -o merged.json', 'combine the shards of one run'),
@@ -46,12 +47,19 @@ export const mergeCommand = {
       throw err;
     }
     for (const w of merged.merged?.warnings ?? []) say(`WARNING: ${w}`);
-    await mkdir(path.dirname(path.resolve(argv.output)), { recursive: true });
-    await writeFileAtomic(argv.output, `${JSON.stringify(merged, null, 1)}\n`);
-    process.stdout.write(`${renderTerminalSummary(merged, argv.output)}\n`);
-    process.stdout.write(`merged ${files.length} results into ${argv.output}\n`);
+    const out = argv.out;
+    try {
+      await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+      await writeFileAtomic(out, `${JSON.stringify(merged, null, 1)}\n`);
+    } catch (err) {
+      say(`cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out`);
+      process.exitCode = EXIT.RUN_FAILED;
+      return;
+    }
+    process.stdout.write(`${renderTerminalSummary(merged, out)}\n`);
+    process.stdout.write(`merged ${files.length} results into ${out}\n`);
     if (argv.html) {
-      const htmlPath = argv.output.replace(/(\.json)?$/, '.html');
+      const htmlPath = out.replace(/(\.json)?$/, '.html');
       await writeFileAtomic(htmlPath, await renderHtmlReport([merged]));
       process.stdout.write(`HTML report: ${htmlPath}\n`);
     }

@@ -116,11 +116,32 @@ describe('help', { concurrency: true }, () => {
     assert.equal(run.stdout, `${pkg.version}\n`);
   });
 
-  it('completion prints a shell completion script', async () => {
-    const { code, stdout } = await twstorm(['completion']).exit;
-    assert.equal(code, 0);
-    assert.match(stdout, /###-begin-twstorm-completions-###/);
-    assert.match(stdout, /complete .*twstorm/);
+  it('completion prints a shell completion script; completion --help is its help, and it takes nothing else', async () => {
+    const [script, help, bogus] = await Promise.all([twstorm(['completion']).exit, twstorm(['completion', '--help']).exit, twstorm(['completion', '--bogus']).exit]);
+    assert.equal(script.code, 0);
+    assert.match(script.stdout, /###-begin-twstorm-completions-###/);
+    assert.match(script.stdout, /complete .*twstorm/);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^twstorm completion\n\nPrint a shell completion script/);
+    assert.doesNotMatch(help.stdout, /###-begin/);
+    usageError(bogus, /^twstorm: completion takes no arguments or options: it prints the script \(see "twstorm completion --help"\)$/);
+  });
+
+  it('-h is --help at the top, for a command and for the lean states; "help <command>" is that command\'s help', async () => {
+    const [top, run, states, helpRun, none] = await Promise.all([
+      twstorm(['-h']).exit,
+      twstorm(['run', '-h']).exit,
+      twstorm(['states', '-h']).exit,
+      twstorm(['help', 'run']).exit,
+      twstorm([]).exit,
+    ]);
+    for (const exit of [top, run, states, helpRun]) assert.equal(exit.code, 0, exit.stderr);
+    assert.match(top.stdout, /^twstorm <command>\n\nCommands:/);
+    assert.match(run.stdout, /^twstorm run <scenario>\n/);
+    assert.equal(helpRun.stdout, run.stdout);
+    assert.match(states.stdout, /^twstorm states\n/);
+    // The list a missing command offers names every command, completion included.
+    usageError(none, /^twstorm: name a command: run, list, serve, compare, merge, plan, report, states, doctor, completion \(see "twstorm --help"\)$/);
   });
 
   it('list --json is the bundled scenarios as JSON, and lays out no text to get there', async () => {

@@ -239,6 +239,29 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.match(merge.stdout, /FAIL\s+summary\.timeWait\.peakClient < 500/);
   });
 
+  it('-o is --out (--output still works), and a path it cannot write is one line, exit 1', async () => {
+    // Two copies of a real result, a second apart: the same storm measured by two processes.
+    const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
+    const files = [0, 1].map((i) => path.join(tmp, `copy-${i}.json`));
+    for (const [i, file] of files.entries()) {
+      const r = structuredClone(real);
+      r.startedAt = new Date(Date.parse(real.startedAt) + i * 1000).toISOString();
+      await writeFile(file, JSON.stringify(r));
+    }
+    for (const flag of ['--out', '--output']) {
+      const out = path.join(tmp, `merged${flag}.json`);
+      const ok = await twstorm(['merge', ...files, flag, out, '--no-html']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal((JSON.parse(await readFile(out, 'utf8')) as RunResult).summary.connections.attempted, 2 * real.summary.connections.attempted);
+    }
+    // A file where the directory should be.
+    const blocked = path.join(files[0]!, 'merged.json');
+    const fail = await twstorm(['merge', ...files, '-o', blocked]);
+    assert.equal(fail.code, 1);
+    // mkdir -p says EEXIST for a file in the way.
+    assert.equal(fail.stderr, `twstorm: cannot write ${blocked} (EEXIST); choose another place with --out\n`);
+  });
+
   it('a truncated or foreign JSON is one line naming the file, exit 2', async () => {
     const bad = path.join(tmp, 'bad.json');
     await writeFile(bad, '{"schema": "twstorm/result@1", "summ');
