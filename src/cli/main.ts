@@ -161,6 +161,13 @@ function usageError(message: string, knownOptions: string[], command: string | u
       line = parts.join('; ');
     }
   }
+  // yargs words a value outside `choices` on two lines with quoted lists: one line, and a guess.
+  const invalid = /^Invalid values:\s*Argument: ([^,]+), Given: (.*), Choices: (.*)$/s.exec(message);
+  if (invalid) {
+    const choices = invalid[3]!.split(', ').map((c) => c.trim().replace(/^"|"$/g, ''));
+    const given = invalid[2]!.trim().replace(/^"|"$/g, '');
+    line = `--${invalid[1]} ${given === 'true' ? '(no value)' : JSON.stringify(given)}: expected one of ${choices.join(', ')}${given === 'true' ? '' : didYouMean(given, choices)}`;
+  }
   const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message);
   if (missing && command) {
     const declared = loaded.get(command)?.command;
@@ -169,6 +176,24 @@ function usageError(message: string, knownOptions: string[], command: string | u
   }
   say(`${line} (see "${helpFor}")`);
   process.exit(EXIT.USAGE);
+}
+
+/**
+ * A number option given a word (`--top abc`) reaches a command as NaN, which its checks then
+ * print as "NaN": refused here, as the user typed it.
+ */
+function refuseNotANumber(argv: Record<string, unknown>): void {
+  const bad = new Set(Object.keys(argv).filter((key) => typeof argv[key] === 'number' && Number.isNaN(argv[key])));
+  if (bad.size === 0) return;
+  const command = typeof (argv['_'] as unknown[])[0] === 'string' ? ((argv['_'] as string[])[0]) : undefined;
+  for (const [i, arg] of args.entries()) {
+    const flag = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
+    if (!flag) continue;
+    const name = flag[1]!;
+    if (!bad.has(name) && !bad.has(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()))) continue;
+    const value = flag[2] ?? args[i + 1];
+    usageError(`--${name} ${value === undefined ? '(no value)' : JSON.stringify(value)}: expected a number`, [], command && command in LOADERS ? command : undefined);
+  }
 }
 
 // Loaded here, after the typo check above: yargs and its layout helpers are ~90 ms of a start.
@@ -200,6 +225,8 @@ try {
     .recommendCommands()
     .strict()
     .epilogue(EPILOGUE)
+    // Before the commands' own checks, which would otherwise name the NaN it became.
+    .middleware((argv) => refuseNotANumber(argv), true)
     .fail((message, err) => {
       // yargs' own validation failures arrive as a YError, or as the string a .check returned:
       // usage, exit 2. Anything else is a real error from a handler.

@@ -78,6 +78,8 @@ export const runCommand = {
         type: 'number',
         describe: 'Run it N times, each in a fresh namespace, as one set (sets `repeat:`); the summary shows the spread, compare judges against it',
       })
+      // Checked as the flag it is: passed on as --set repeat=N, the schema would blame --set.
+      .check((argv) => argv['repeat'] === undefined || (Number.isInteger(argv['repeat']) && (argv['repeat'] as number) >= 1 && (argv['repeat'] as number) <= 100) || `--repeat ${argv['repeat']}: expected a whole number from 1 to 100`)
       .option('shard', {
         type: 'string',
         describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range (under --isolation host the port slice goes on each socket, IP_LOCAL_PORT_RANGE, Linux 6.3+); also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',

@@ -39,6 +39,26 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(await twstorm(['run', 'client-closes-first', '--isolaton', 'netns']).exit, /unknown option: --isolaton \(did you mean --isolation\?\) \(see "twstorm run --help"\)/);
   });
 
+  it('a value outside an option\'s choices, or a word where a number goes: one line, as typed, never NaN', async () => {
+    const [isolation, by, noValue, rate, top, repeat, repeatRange] = await Promise.all([
+      twstorm(['run', 'x', '--isolation', 'nets']).exit,
+      twstorm(['states', '--by', 'foo']).exit,
+      twstorm(['states', '--by']).exit,
+      twstorm(['plan', '--rate', 'abc']).exit,
+      twstorm(['states', '--top=abc']).exit,
+      twstorm(['run', 'client-closes-first', '--repeat', 'abc']).exit,
+      twstorm(['run', 'client-closes-first', '--repeat', '0']).exit,
+    ]);
+    usageError(isolation, /^twstorm: --isolation "nets": expected one of auto, netns, host; did you mean netns\? \(see "twstorm run --help"\)$/);
+    usageError(by, /^twstorm: --by "foo": expected one of local-port, remote, remote-port, process \(see "twstorm states --help"\)$/);
+    usageError(noValue, /^twstorm: --by \(no value\): expected one of local-port, remote/);
+    usageError(rate, /^twstorm: --rate "abc": expected a number \(see "twstorm plan --help"\)$/);
+    usageError(top, /^twstorm: --top "abc": expected a number \(see "twstorm states --help"\)$/);
+    usageError(repeat, /^twstorm: --repeat "abc": expected a number \(see "twstorm run --help"\)$/);
+    // Named as the flag the user typed, not as the --set it becomes.
+    usageError(repeatRange, /^twstorm: --repeat 0: expected a whole number from 1 to 100 \(see "twstorm run --help"\)$/);
+  });
+
   it('a surplus positional is named as an argument, with what the command takes, not as an option', async () => {
     const [states, compare, both] = await Promise.all([
       twstorm(['states', 'extra']).exit,
