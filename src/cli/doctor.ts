@@ -1,7 +1,7 @@
 // `twstorm doctor`: parse, call, print. The work is in src/doctor/.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { loadScenarioFile } from '../scenario/index.js';
-import { formatChecks, gatherFacts, runDoctor, scenarioChecks, wantsColor, worstStatus } from '../doctor/index.js';
+import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
 
@@ -23,8 +23,7 @@ export const doctorCommand = {
     const color = !argv.json && wantsColor(process.stdout);
     if (argv.scenario !== undefined) {
       const scenario = await loadScenarioFile(resolveScenarioPath(argv.scenario));
-      const facts = await gatherFacts();
-      const checks = scenarioChecks(scenario, facts);
+      const checks = await doctorScenario(scenario);
       const status = worstStatus(checks);
       if (argv.json) process.stdout.write(`${JSON.stringify({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }, null, 1)}\n`);
       else process.stdout.write(`${formatChecks(checks, { color })}\n\n${scenario.name}: ${verdictWord(status)}\n`);

@@ -10,6 +10,7 @@ import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js'
 import { takeCensus, type DestinationUsage } from '../states/census.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 import { packageFile } from '../paths.js';
+import { programFound } from '../server/user-command.js';
 
 export interface NftProbe {
   /** `nft --version` output, or null when nft is missing. */
@@ -39,6 +40,8 @@ export interface Facts {
   sysctls: Record<string, string | null>;
   fdLimit: OpenFileLimit | null;
   timeWait: TimeWaitNow | null;
+  /** The programs of the scenarios' server.command, and whether each was found (absent: not looked up). */
+  programs?: Record<string, boolean>;
 }
 
 export interface GatherOptions {
@@ -46,6 +49,8 @@ export interface GatherOptions {
   native?: boolean;
   nft?: boolean;
   timeWait?: boolean;
+  /** Look these programs up (server.command's). */
+  programs?: readonly string[];
 }
 
 /** engines.node of the installed package.json, e.g. ">=20.18". */
@@ -110,5 +115,6 @@ export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
     sysctls,
     fdLimit: readOpenFileLimit(),
     timeWait,
+    ...(options.programs ? { programs: Object.fromEntries(options.programs.map((p) => [p, programFound(p)])) } : {}),
   };
 }

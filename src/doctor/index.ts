@@ -20,8 +20,9 @@ import {
   twReuseCheck,
 } from './machine-checks.js';
 import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad } from './scenario-checks.js';
-import { gatherFacts, type Facts } from './facts.js';
+import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from '../environment/topology/preflight.js';
+import { commandProgram } from '../server/user-command.js';
 
 export { formatChecks, wantsColor } from './render.js';
 export { worstStatus, type Check, type CheckStatus } from './check.js';
@@ -38,14 +39,23 @@ export { scenarioChecks } from './scenario-checks.js';
  * Refuse to run when any check has status 'fail'; print the 'warn' ones.
  * Costs one `unshare` probe (~10 ms) unless isolation is host.
  */
-export async function preflight(scenario: Scenario): Promise<Check[]> {
-  const facts = await gatherFacts({
+export function preflight(scenario: Scenario): Promise<Check[]> {
+  return checksFor(scenario, {
     namespace: scenario.environment.isolation !== 'host',
     native: false,
     // nft is probed only for a scenario with `faults:`; no other run needs it.
     nft: scenario.faults.length > 0,
     timeWait: false,
   });
+}
+
+/** `twstorm doctor <scenario>`: what its run checks, on every fact doctor gathers. */
+export function doctorScenario(scenario: Scenario): Promise<Check[]> {
+  return checksFor(scenario, {});
+}
+
+async function checksFor(scenario: Scenario, gather: GatherOptions): Promise<Check[]> {
+  const facts = await gatherFacts({ ...gather, programs: serverPrograms([scenario]) });
   const lab = scenario.environment.topology === 'routed' ? labScenarioChecks(scenario, await probeLabAbility()) : [];
   return [...scenarioChecks(scenario, facts), ...lab];
 }
@@ -59,8 +69,13 @@ export interface DoctorReport {
   unreadable: string[];
 }
 
+/** The programs the scenarios' server.command start (the ones a plain word names). */
+function serverPrograms(scenarios: readonly Scenario[]): string[] {
+  const programs = scenarios.map((s) => (s.server.command === null ? null : commandProgram(s.server.command)));
+  return [...new Set(programs.filter((p): p is string => p !== null))];
+}
+
 export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[] } = {}): Promise<DoctorReport> {
-  const facts = options.facts ?? (await gatherFacts());
   const unreadable: string[] = [];
   let scenarios = options.scenarios;
   if (scenarios === undefined) {
@@ -73,6 +88,7 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
       }
     }
   }
+  const facts = options.facts ?? (await gatherFacts({ programs: serverPrograms(scenarios) }));
   const needs = scenarios.map((s) => ({ name: s.name, need: fdNeed(s) }));
   // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side
   // closes first (under http, the connections its requests need, where its mode puts TIME_WAIT).

@@ -10,6 +10,7 @@ import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 import { nativeNeedsCheck } from './native.js';
+import { commandProgram } from '../server/user-command.js';
 
 export { FD_HEADROOM, type FdNeed };
 
@@ -201,6 +202,19 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
     }
   }
 
+  const program = scenario.server.command === null ? null : commandProgram(scenario.server.command);
+  if (program !== null && facts.programs?.[program] === false) {
+    // The run would start the wrapper and stop at once with exit 127 ("was not found").
+    out.push(
+      check(
+        'server-command',
+        'server.command',
+        'fail',
+        `the scenario's server starts "${program}", which is not ${program.includes('/') ? 'an executable file' : 'on $PATH'}`,
+        `install it${program === 'nginx' ? ' (Debian: apt-get install nginx-light)' : ''}, or point server.command at your own server`,
+      ),
+    );
+  }
   out.push(openFilesCheck(facts, [{ name: scenario.name, need: fdNeed(scenario) }]));
   const serverFiles = serverOpenFilesCheck(scenario, facts);
   if (serverFiles) out.push(serverFiles);

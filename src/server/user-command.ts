@@ -15,7 +15,7 @@
 // the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
 // and waits, the server shuts down gracefully — then SIGKILL after the grace time).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { forEachTcpSocket } from '../observe/tcp-table.js';
 import { ServerStartError, type ServerProcess } from './process.js';
@@ -83,6 +83,30 @@ async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<v
     if (Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The program a server.command starts: an argv list's first element, or a command line's first
+ * word when it is a plain word (no variable assignment, quoting or shell syntax before it).
+ * Null when only the shell could tell.
+ */
+export function commandProgram(command: string | readonly string[]): string | null {
+  const first = typeof command === 'string' ? command.trim().split(/\s+/)[0] ?? '' : command[0] ?? '';
+  return /^[\w./+-]+$/.test(first) ? first : null;
+}
+
+/** Whether `program` can be started as the shell would find it: a path that is executable, or a name on $PATH. */
+export function programFound(program: string, path = process.env['PATH'] ?? ''): boolean {
+  const executable = (file: string): boolean => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) return executable(program);
+  return path.split(':').some((dir) => dir !== '' && executable(`${dir}/${program}`));
 }
 
 export function describeCommand(command: string | readonly string[]): string {

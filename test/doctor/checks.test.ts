@@ -6,6 +6,7 @@ import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '..
 import { fdNeed, httpConnections, scenarioChecks, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
 import { suggestedLimit } from '../../src/doctor/machine-checks.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
+import { commandProgram, programFound } from '../../src/server/user-command.js';
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -252,4 +253,30 @@ test('server.maxOpenFiles above the hard open-file limit fails before the run, n
   assert.match(over?.detail ?? '', /server\.maxOpenFiles 10,000 is above twstorm's hard open-file limit 4,096/);
   assert.match(over?.fix ?? '', /at most 4,096.*ulimit -Hn 10000/);
   assert.equal(scenarioChecks(leak(4096), f).find((c) => c.id === 'server-open-files'), undefined);
+});
+
+test('server.command: a program that is not there fails the scenario, with how to get it', () => {
+  const nginx = scenario({ server: { command: 'nginx -p "$TWSTORM_SERVER_DIR" -c conf -e stderr' } });
+  const missing = byId(scenarioChecks(nginx, facts({ programs: { nginx: false } })), 'server-command');
+  assert.equal(missing?.status, 'fail');
+  assert.equal(missing?.detail, 'the scenario\'s server starts "nginx", which is not on $PATH');
+  assert.match(missing?.fix ?? '', /apt-get install nginx-light/);
+  assert.equal(byId(scenarioChecks(nginx, facts({ programs: { nginx: true } })), 'server-command'), undefined);
+  // Not looked up (facts without programs), or a command line only the shell can read: no claim.
+  assert.equal(byId(scenarioChecks(nginx, facts()), 'server-command'), undefined);
+  const shell = scenario({ server: { command: 'PORT=1 ./my-server' } });
+  assert.equal(byId(scenarioChecks(shell, facts({ programs: {} })), 'server-command'), undefined);
+});
+
+test('commandProgram and programFound read a server.command as the shell would start it', () => {
+  assert.equal(commandProgram('nginx -p "$DIR" -e stderr'), 'nginx');
+  assert.equal(commandProgram(['/usr/bin/node', 'server.js']), '/usr/bin/node');
+  assert.equal(commandProgram('PORT=1 ./server'), null);
+  assert.equal(commandProgram('"quoted prog" x'), null);
+  assert.equal(programFound('sh'), true);
+  assert.equal(programFound(process.execPath), true);
+  assert.equal(programFound('twstorm-no-such-program'), false);
+  assert.equal(programFound('sh', '/nonexistent-dir'), false);
+  // A directory is not a program.
+  assert.equal(programFound('/tmp'), false);
 });

@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { programFound } from '../../src/server/user-command.js';
 import type { DoctorReport } from '../../src/doctor/index.js';
 import type { Check } from '../../src/doctor/check.js';
 
@@ -98,4 +102,28 @@ test('preflight(scenario): only what the scenario needs, and a fail where it wou
     'host-ports': 'warn',
     'host-tw-buckets': 'warn',
   });
+});
+
+test('doctor <scenario> fails a server.command whose program is not installed, as its run would fail', () => {
+  // A $PATH with the tools a run needs and no nginx: what a machine without nginx-light has.
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
+  try {
+    for (const tool of ['sh', 'ip', 'unshare', 'setpriv', 'nsenter', 'nft', 'conntrack']) {
+      const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
+      if (found) symlinkSync(found, path.join(bin, tool));
+    }
+    const r = spawnSync(process.execPath, [BIN, 'doctor', 'nginx-connection-close', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: bin },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as { status: string; checks: Check[] };
+    assert.equal(report.status, 'fail');
+    const server = report.checks.find((c) => c.id === 'server-command');
+    assert.equal(server?.status, 'fail');
+    assert.equal(server?.detail, 'the scenario\'s server starts "nginx", which is not on $PATH');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
