@@ -11,9 +11,14 @@ export function stopReason(result: RunResult): string {
   switch (result.stoppedBy) {
     case 'count': {
       // "Attempted"/"sent", not "made": some of them may have failed, and the figures say how many.
+      // The count the load stopped at: a restart's resumed connections come on top, and in a
+      // routed lab each client host makes the scenario's count of its own.
       const n = s.protocol === 'http' ? s.http?.requests : s.connections;
       const what = s.protocol === 'http' ? 'requests were sent' : 'connections were attempted';
-      return typeof n === 'number' ? `all ${int(n)} ${what}` : `all ${what}`;
+      if (typeof n !== 'number') return `all ${what}`;
+      const hosts = s.environment?.topology === 'routed' ? (s.environment.clients ?? 1) : 1;
+      const total = (n + (s.server?.restart?.resume ?? 0)) * hosts;
+      return `all ${int(total)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}`;
     }
     case 'duration':
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';

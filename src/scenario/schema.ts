@@ -428,7 +428,7 @@ export const scenarioSchema = z
       .describe('Protocol spoken on each connection: "tcp" (the echo exchange, closed as `close` says) or "http" (HTTP/1.1 requests through undici 7 to the bundled HTTP server, as the `http` block says).'),
     connections: integer(1, L.MAX_COUNT)
       .default(5000)
-      .describe('Total connections to open. The run stops when they are done or when `duration` is over, whichever comes first.'),
+      .describe('Total connections to open (in a routed lab: per client host, see `environment.clients`). The run stops when they are done or when `duration` is over, whichever comes first.'),
     duration: duration(0, L.MAX_RUN_MS)
       .prefault('30s')
       .describe(`Upper bound on the length of the load (with \`stages\`, at least their total). ${DURATION_HINT}`),

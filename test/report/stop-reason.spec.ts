@@ -1,0 +1,27 @@
+// Why the load stopped, in words: the count it stopped at is the count the run made.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { stopReason } from '../../src/report/stop-reason.js';
+import { makeResult } from './make-result.js';
+
+describe('stopReason', () => {
+  it('a count names the connections attempted: the scenario\'s, plus a restart\'s resumed ones, times the client hosts', () => {
+    assert.equal(stopReason(makeResult((r) => (r.stoppedBy = 'count'))), 'all 1,000 connections were attempted');
+    const restarted = makeResult((r) => {
+      r.stoppedBy = 'count';
+      r.scenario.server = { ...r.scenario.server, restart: { resume: 200 } } as typeof r.scenario.server;
+    });
+    assert.equal(stopReason(restarted), 'all 1,200 connections were attempted');
+    const lab = makeResult((r) => {
+      r.stoppedBy = 'count';
+      r.scenario.connections = 1200;
+      r.scenario.environment = { ...r.scenario.environment, topology: 'routed', clients: 3 } as typeof r.scenario.environment;
+    });
+    assert.equal(stopReason(lab), 'all 3,600 connections were attempted (1,200 from each of 3 client hosts)');
+  });
+
+  it('a failed run says why it failed; an interrupt says the figures are partial', () => {
+    assert.equal(stopReason(makeResult((r) => (r.failed = 'every connection failed'))), 'the run failed: every connection failed');
+    assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted/);
+  });
+});
