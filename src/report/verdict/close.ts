@@ -1,7 +1,7 @@
 // Who closed first: what the scenario asked for, and where that puts TIME_WAIT (asked of the
 // one module that decides it).
 import type { RunResult } from '../../result/model.js';
-import { firstCloserMode, timeWaitLanding } from '../../scenario/close-semantics.js';
+import { firstCloserMode, landedAsPredicted, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
@@ -61,6 +61,15 @@ export function closerFinding(result: RunResult): Finding {
   return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
 }
 
+/** The side holding at least 90 % of a two-sided TIME_WAIT peak: its FIN won (nearly) every race; null for a real mix. */
+function dominantSide(tw: RunResult['summary']['timeWait']): 'client' | 'server' | null {
+  const total = tw.peakClient + tw.peakServer;
+  if (total === 0) return null;
+  if (tw.peakClient >= 0.9 * total) return 'client';
+  if (tw.peakServer >= 0.9 * total) return 'server';
+  return null;
+}
+
 /** "HTTP client reset, server policy wait-client; 500 sockets sat in TIME_WAIT on the client at the peak." */
 function httpCloseSentence(result: RunResult): string {
   const { summary, scenario } = result;
@@ -76,14 +85,29 @@ function httpCloseSentence(result: RunResult): string {
   return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
 }
 
-/** "The client closed first; 300 sockets sat in TIME_WAIT on the client at the peak." */
+/**
+ * "The client closed first; 300 sockets sat in TIME_WAIT on the client at the peak." Who closed
+ * is read from where TIME_WAIT landed (the active closer keeps it, RFC 793 §3.5), so the
+ * sentence says what was measured: when that is not where the scenario's close puts it (the
+ * FINs of a simultaneous close rarely cross on loopback; an external server closes first on its
+ * own), it says both.
+ */
 export function closeSentence(result: RunResult): string {
   if (result.scenario.protocol === 'http') return httpCloseSentence(result);
   const { summary, scenario } = result;
   const tw = summary.timeWait;
-  const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
-  const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
   const side = timeWaitSide(tw);
+  const predicted = timeWaitLanding(scenario);
+  const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
+  if (side === 'client' || side === 'server' || side === 'both') {
+    const measured = side === 'both' ? dominantSide(tw) : side;
+    if (measured !== null && measured !== predicted.side && !landedAsPredicted(predicted, measured)) {
+      const asked = scenario.close.first === 'both' ? 'Both sides were asked to close at once' : `The scenario asked the ${scenario.close.first} to close first`;
+      const split = side === 'both' ? ` (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : '';
+      return `${asked}${how}, but the ${measured}'s FIN went first: ${int(tw.peak)} sockets sat in TIME_WAIT on the ${measured}${split} at the peak.`;
+    }
+  }
+  const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
   const leak = closeWaitSentence(result);
   if (side === 'none' && leak !== null) return `${capital(closer)}${how}; ${leak}`;
   if (side === 'none') {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { timeWaitLanding } from '../../../src/scenario/close-semantics.js';
+import { verdict } from '../../../src/report/verdict.js';
 import { finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
 
 describe('verdict rule: who closed first (verdict/close.ts)', () => {
@@ -73,5 +74,30 @@ describe('verdict rule: who closed first (verdict/close.ts)', () => {
       x.series.census.client = {};
     });
     assert.equal(finding(none, 'time-wait')!.alert, true);
+  });
+});
+
+describe('the close sentence says where TIME_WAIT was measured, not only what was asked', () => {
+  it('a simultaneous close whose FINs rarely crossed: the side that won, with the split', () => {
+    const r = makeResult((x) => {
+      x.scenario.close = { ...x.scenario.close, first: 'both' };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 4599, peakClient: 5, peakServer: 4594 };
+    });
+    assert.equal(verdict(r).headline, "Both sides were asked to close at once, but the server's FIN went first: 4,599 sockets sat in TIME_WAIT on the server (client 5, server 4,594) at the peak.");
+    // A real mix is a simultaneous close as asked.
+    const mix = makeResult((x) => {
+      x.scenario.close = { ...x.scenario.close, first: 'both' };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 1200, peakClient: 500, peakServer: 700 };
+    });
+    assert.equal(verdict(mix).headline, 'Both sides closed at once; 1,200 sockets sat in TIME_WAIT on both sides (client 500, server 700) at the peak.');
+  });
+
+  it('a peer that closed first on its own (an external server): asked and measured both said', () => {
+    const r = makeResult((x) => {
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 300, peakClient: 2, peakServer: 298 };
+    });
+    assert.equal(verdict(r).headline, "The scenario asked the client to close first, but the server's FIN went first: 300 sockets sat in TIME_WAIT on the server (client 2, server 298) at the peak.");
+    // As asked: the usual sentence.
+    assert.equal(verdict(makeResult()).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
   });
 });
