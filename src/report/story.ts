@@ -14,6 +14,8 @@ import { connectCliffSentence } from './verdict/connect-cliff.js';
 import { timeWaitDurationFinding } from './verdict/time-wait-duration.js';
 import { finWait2Finding } from './verdict/fin-wait2.js';
 import { twReuseFinding } from './verdict/tw-reuse.js';
+import { faultsFinding } from './verdict/faults.js';
+import { assassinationFinding } from './verdict/tw-assassination.js';
 import type { Finding } from './verdict/types.js';
 import { capital, int, seconds } from '../util/format.js';
 
@@ -89,6 +91,9 @@ export function story(result: RunResult): string[] {
     findingText(twReuseFinding(result)),
     findingText(timeWaitDurationFinding(result)),
     findingText(finWait2Finding(result)),
+    // What the scenario's fault rules did on the wire, and TIME_WAITs an RST killed (RFC 1337).
+    findingText(faultsFinding(result)),
+    findingText(assassinationFinding(result)),
     overflowSentence(result),
     otherErrorsSentence(result),
     result.interrupted ? INTERRUPTED_SENTENCE : null,

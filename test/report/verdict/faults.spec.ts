@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { finding, makeResult } from '../make-result.js';
+import { story } from '../../../src/report/story.js';
 
 const finalAcks = (matched: number, action: 'drop' | 'reset' = 'drop') => [
   { rule: `${action} final-ack to-server (first 200)`, packets: 'final-ack' as const, direction: 'to-server' as const, action, matched },
@@ -22,6 +23,13 @@ describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
     assert.match(f.text, /^200 final ACKs to the server dropped by nft\. The passive closer, left in LAST_ACK, retransmitted its FIN \(200 retransmitted/);
     assert.match(f.text, /the TIME_WAIT side was still there to ACK each again/);
     assert.equal(f.alert, false);
+    // The terminal summary says it too, in the finding's own words (docs/faults.md promises both).
+    const r = makeResult((x) => {
+      x.faults = finalAcks(200);
+      x.summary.kernel['TcpRetransSegs'] = 200;
+    });
+    assert.ok(story(r).includes(f.text), story(r).join('\n'));
+    assert.ok(!story(makeResult()).some((l) => /dropped by nft/.test(l)));
   });
 
   it('a side with no socket left answers the retransmitted FIN with RST', () => {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { finding, makeResult } from '../make-result.js';
+import { story } from '../../../src/report/story.js';
 
 const resets = [{ rule: 'reset final-ack to-server (first 200)', packets: 'final-ack' as const, direction: 'to-server' as const, action: 'reset' as const, matched: 200 }];
 
@@ -18,6 +19,7 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     const f = finding(r, 'assassination')!;
     assert.match(f.text, /^200 of 1,000 TIME_WAIT sockets were gone before their 60 s: an RST killed them \(TIME-WAIT assassination, RFC 1337; tcp_rfc1337=0\)/);
     assert.equal(f.alert, true);
+    assert.ok(story(r).includes(f.text), 'the terminal summary says it too');
   });
 
   it('ports taken over (TWRecycled) and TIME_WAITs reopened by a SYN are not kills', () => {
