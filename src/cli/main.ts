@@ -8,6 +8,7 @@ import { closest, didYouMean } from '../util/suggest.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../report/say.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 // Each command's module loads the machinery it runs (the scenario schema, undici, the report
 // renderers, the engine…), so the CLI loads only the command the command line names: `twstorm
@@ -50,31 +51,15 @@ Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherw
 host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md and docs/.`;
 
 async function fail(err: unknown): Promise<never> {
-  // The error classes load with the code that throws them: by the time one is caught here its
-  // module is loaded, and importing it again costs nothing.
-  const [{ ScenarioError }, { RunError }, { SysctlError }, { ServerProcessError, ServerStartError }, { EnvironmentError }, { OutDirError }, { SocketFeatureError }] =
-    await Promise.all([
-      import('../scenario/index.js'),
-      import('../run/run-scenario.js'),
-      import('../environment/sysctl.js'),
-      import('../server/process.js'),
-      import('../environment/namespace.js'),
-      import('../run/out-dir.js'),
-      import('../sockets/index.js'),
-    ]);
+  // The scenario's errors load with the code that throws them: by the time one is caught here
+  // its module is loaded, and importing it again costs nothing.
+  const { ScenarioError } = await import('../scenario/index.js');
   if (err instanceof ScenarioError) {
     for (const problem of err.problems) say(`${problem}`);
     process.exit(EXIT.USAGE);
   }
-  if (
-    err instanceof RunError ||
-    err instanceof SysctlError ||
-    err instanceof EnvironmentError ||
-    err instanceof ServerStartError ||
-    err instanceof ServerProcessError ||
-    err instanceof SocketFeatureError ||
-    err instanceof OutDirError
-  ) {
+  // The environment, a sysctl, the server, --out, the native layer: its message says what to do.
+  if (err instanceof ExpectedError) {
     say(`${err.message}`);
     process.exit(EXIT.RUN_FAILED);
   }

@@ -34,6 +34,7 @@ import {
 import { countPorts, newPortTable } from '../metrics/port-table.js';
 import { CloserPool } from './linger-closers.js';
 import { entryUrl } from '../paths.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 export interface EngineLoadPlan {
   connection: Omit<ClientConnectionPlan, 'host'> & { host: string };
@@ -113,7 +114,7 @@ export function split(total: number, parts: number): number[] {
 
 export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<EngineLoadOutcome> {
   const loaded = loadRawSockets();
-  if (!loaded.ok) throw new Error(`the native engine cannot run: ${loaded.reason}`);
+  if (!loaded.ok) throw new ExpectedError(`the native engine cannot run: ${loaded.reason}`);
   const host = net.isIP(plan.connection.host) ? plan.connection.host : (await dns.lookup(plan.connection.host)).address;
   // A closed loop never needs more threads than connections in flight, nor an open loop more
   // than its in-flight bound.

@@ -27,10 +27,11 @@ import {
 } from './server-config.js';
 import { CloserPool } from './linger-closers.js';
 import { entryUrl } from '../paths.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 export function createEngineEchoServer(config: EchoServerConfig, threads = os.availableParallelism()): BundledServer {
   const loaded = loadRawSockets();
-  if (!loaded.ok) throw new Error(`the native engine cannot run: ${loaded.reason}`);
+  if (!loaded.ok) throw new ExpectedError(`the native engine cannot run: ${loaded.reason}`);
   const control = new SharedArrayBuffer(SRV_CONTROL_INTS * 4);
   const ctl = new Int32Array(control);
   const counters = new SharedArrayBuffer(threads * SRV_WIDTH * 8);

@@ -17,11 +17,12 @@ import { readFile } from 'node:fs/promises';
 import type { Scenario } from '../scenario/index.js';
 
 import { loadNftRuleset, NftError } from './nft.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 export const FAULT_TABLE = 'twstorm_faults';
 export type FaultRule = Scenario['faults'][number];
 
-export class FaultError extends Error {}
+export class FaultError extends ExpectedError {}
 
 /** conntrack's TCP timeouts (s) that decide which bare ACK is the final one. */
 export interface ConntrackTimeouts {

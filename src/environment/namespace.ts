@@ -3,6 +3,7 @@
 // namespace goes, and its TIME_WAIT sockets with it, so each run starts clean and the host's
 // own connections are neither counted nor disturbed.
 import { spawnSync } from 'node:child_process';
+import { ExpectedError } from '../util/expected-error.js';
 
 export type Isolation = 'netns' | 'host';
 
@@ -55,7 +56,7 @@ function probeOnce(): NamespaceProbe {
 }
 
 /** The run's environment could not be set up; the message says what to do. */
-export class EnvironmentError extends Error {}
+export class EnvironmentError extends ExpectedError {}
 
 /** Inside the new namespace only `lo` exists, and it starts down. */
 export function bringUpLoopback(): void {

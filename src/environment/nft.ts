@@ -3,11 +3,12 @@
 // rules, the router's NAT and its conntrack switch; each caller words its own error.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ExpectedError } from '../util/expected-error.js';
 
 const run = promisify(execFile);
 
 /** Why a ruleset did not load: `missing` when there is no nft command, else nft's own words. */
-export class NftError extends Error {
+export class NftError extends ExpectedError {
   constructor(
     readonly missing: boolean,
     readonly detail: string,
@@ -23,6 +24,17 @@ export async function loadNftRuleset(ruleset: string): Promise<void> {
     await promise;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    throw new NftError(e.code === 'ENOENT', (e.stderr ?? e.message).trim());
+    throw new NftError(e.code === 'ENOENT', nftErrorLine(e.stderr ?? e.message));
   }
+}
+
+/**
+ * nft's complaint in one line: it prints "/dev/stdin:3:5-20: Error: <what>", then the rule and
+ * a line of carets under the offending part. The "Error:" line says it all; the rest would break
+ * the one-line error into three.
+ */
+export function nftErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const error = lines.find((l) => /\bError: /.test(l));
+  return error !== undefined ? error.slice(error.indexOf('Error: ')) : (lines[0] ?? 'no output');
 }

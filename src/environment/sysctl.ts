@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 // Which names may be set is the scenario schema's allow-list; this module only talks to the kernel.
 import { isNamespacedSysctl } from '../scenario/sysctls.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 /** Settings every result records, whether or not the scenario set them. */
 export const RECORDED_SYSCTLS = [
@@ -17,7 +18,7 @@ export const RECORDED_SYSCTLS = [
   'net.core.somaxconn',
 ] as const;
 
-export class SysctlError extends Error {}
+export class SysctlError extends ExpectedError {}
 
 const procPath = (key: string): string => `/proc/sys/${key.replaceAll('.', '/')}`;
 

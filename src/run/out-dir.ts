@@ -4,9 +4,10 @@
 // mkdir({ recursive: true }), which on Node 20 loops forever (ignoring signals) under /proc.
 import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { ExpectedError } from '../util/expected-error.js';
 
 /** `--out` cannot be used; the message names the path, the reason and what to do. */
-export class OutDirError extends Error {}
+export class OutDirError extends ExpectedError {}
 
 /** How many bytes the probe writes: a small result's worth, so a nearly full disk shows now. */
 const PROBE_BYTES = 64 * 1024;

@@ -12,8 +12,9 @@ import type { RunResult, RunVariant } from '../result/model.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
+import { ExpectedError } from '../util/expected-error.js';
 
-export class RunError extends Error {}
+export class RunError extends ExpectedError {}
 
 export interface IsolationChoice {
   isolation: Isolation;

@@ -6,6 +6,7 @@ import type { FromServer, ServerConfig, ToServer } from './protocol.js';
 import type { RestartOutcome } from './restart.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -30,9 +31,9 @@ export interface ServerProcess {
 }
 
 /** The server child stopped answering or died; the message says which. */
-export class ServerProcessError extends Error {}
+export class ServerProcessError extends ExpectedError {}
 
-export class ServerStartError extends Error {
+export class ServerStartError extends ExpectedError {
   constructor(
     readonly code: string,
     message: string,

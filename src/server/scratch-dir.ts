@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
+import { ExpectedError } from '../util/expected-error.js';
 
 const KEEPER = [
   'd=$(mktemp -d "$1/twstorm-server-XXXXXX") || exit 1',
@@ -37,12 +38,12 @@ export function makeScratchDir(parent: string = os.tmpdir()): Promise<ScratchDir
     let out = '';
     let err = '';
     const what = "cannot make the server's scratch directory (TWSTORM_SERVER_DIR)";
-    keeper.once('error', (e) => reject(new Error(`${what}: /bin/sh could not start (${e.message})`)));
+    keeper.once('error', (e) => reject(new ExpectedError(`${what}: /bin/sh could not start (${e.message})`)));
     keeper.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // 'close', not 'exit': it comes after stderr is read to its end, so mktemp's words are in.
     keeper.once('close', (code, signal) => {
       const why = err.trim().split('\n').at(-1) || (signal ? `the shell was killed (${signal})` : `the shell exited ${code}`);
-      reject(new Error(`${what} in ${parent}: ${why}; check that it exists and is writable, or set TMPDIR`));
+      reject(new ExpectedError(`${what} in ${parent}: ${why}; check that it exists and is writable, or set TMPDIR`));
     });
     keeper.stdout.on('data', (d: Buffer) => {
       out += d.toString();

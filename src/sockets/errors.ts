@@ -2,6 +2,7 @@
 // callers count a native bind failure exactly like a libuv one: by `err.code`.
 import os from 'node:os';
 import util from 'node:util';
+import { ExpectedError } from '../util/expected-error.js';
 
 // Reverse map of the kernel's errno numbers. Where two names share a number (EAGAIN and
 // EWOULDBLOCK, EDEADLK and EDEADLOCK, ENOTSUP and EOPNOTSUPP) the first one os.constants lists
@@ -112,7 +113,7 @@ export const FEATURE_LABELS: Record<SocketFeatureName, string> = {
 };
 
 /** An option the scenario needs is not available here. Thrown before anything runs. */
-export class SocketFeatureError extends Error {
+export class SocketFeatureError extends ExpectedError {
   readonly code = 'ERR_SOCKET_FEATURE';
   readonly feature: SocketFeatureName;
   readonly reason: string;

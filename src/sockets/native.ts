@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { F_DUPFD_CLOEXEC } from './constants.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 /** A libc call's return value and, when it is -1, the errno it left. */
 export interface NativeResult {
@@ -124,13 +125,13 @@ function loadKoffi(): NativeSockets {
     // createRequire keeps the load synchronous and lazy: the feature check is a plain function.
     koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
   } catch (err) {
-    throw new Error(`koffi: ${(err as Error).message.split('\n')[0]}; reinstall with npm ci`);
+    throw new ExpectedError(`koffi: ${(err as Error).message.split('\n')[0]}; reinstall with npm ci`);
   }
   let libc: ReturnType<KoffiModule['load']>;
   try {
     libc = koffi.load('libc.so.6');
   } catch (err) {
-    throw new Error(`koffi could not open libc.so.6 (glibc): ${(err as Error).message}`);
+    throw new ExpectedError(`koffi could not open libc.so.6 (glibc): ${(err as Error).message}; twstorm's native layer needs Linux with glibc (TWSTORM_NATIVE_SOCKETS=off runs the net fallback)`);
   }
   // Pointers are declared void *: koffi then passes a Buffer's memory as is, so the kernel
   // writes straight into it, and structs.ts owns every byte layout.

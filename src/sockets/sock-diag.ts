@@ -21,6 +21,7 @@ import { errnoName } from './errors.js';
 import { loadRawSockets } from './raw.js';
 import type { RawSyscalls } from './native.js';
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from './structs.js';
+import { ExpectedError } from '../util/expected-error.js';
 
 // <linux/socket.h>, <linux/netlink.h>, <linux/sock_diag.h>
 const AF_NETLINK = 16;
@@ -163,7 +164,7 @@ function hex4(n: number): string {
 
 export type SockDiagVisitor = (row: SockDiagRow) => void;
 
-export class SockDiagError extends Error {}
+export class SockDiagError extends ExpectedError {}
 
 /** Reads TCP socket tables of this thread's network namespace. One per thread; not reentrant. */
 export class SockDiagReader {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeFault, faultRuleset, type FaultRule } from '../../src/environment/faults.js';
 import { parseFaultCounters } from '../../src/observe/faults.js';
+import { NftError, nftErrorLine } from '../../src/environment/nft.js';
 
 const rule = (r: Partial<FaultRule> & Pick<FaultRule, 'packets'>): FaultRule => ({ direction: 'both', action: 'drop', count: null, percent: 100, ...r });
 
@@ -44,5 +45,23 @@ describe('fault rules as nftables', () => {
       ],
     });
     assert.deepEqual([...parseFaultCounters(json)], [['fault0', 200], ['fault1', 0]]);
+  });
+});
+
+describe('nft refusing a ruleset', () => {
+  it('is said in one line: nft\'s "Error:" line, without the rule and carets it prints under it', () => {
+    // nft 1.0's own output for a rule with a stray word (captured).
+    const stderr = [
+      '/dev/stdin:1:92-95: Error: syntax error, unexpected drop',
+      'table inet t { chain c { type filter hook input priority 0; tcp flags & (fin) == fin bogus drop; } }',
+      '                                                                                           ^^^^',
+      "/dev/stdin:1:100-100: Error: syntax error, unexpected '}', expecting newline or semicolon",
+      '',
+    ].join('\n');
+    assert.equal(nftErrorLine(stderr), 'Error: syntax error, unexpected drop');
+    assert.equal(new NftError(false, nftErrorLine(stderr)).message, 'nft refused the ruleset: Error: syntax error, unexpected drop');
+    // Anything else: its first line.
+    assert.equal(nftErrorLine('netlink: Error: Could not process rule: No such file or directory\nmore'), 'Error: Could not process rule: No such file or directory');
+    assert.equal(nftErrorLine('  Operation not permitted (you must be root)\n'), 'Operation not permitted (you must be root)');
   });
 });

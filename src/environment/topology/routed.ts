@@ -104,7 +104,9 @@ async function sh(argv: readonly string[], what: string, input?: string): Promis
     return stdout;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    throw new TopologyError(`${what}: ${argv.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
+    // One line: ip and tee say it in one; a multi-line complaint is joined.
+    const said = (e.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '').join('; ');
+    throw new TopologyError(`${what}: ${argv.join(' ')} failed: ${said || e.message}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // report opens offline (no CDN) and always matches the uPlot version in package-lock.json.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { ExpectedError } from '../../util/expected-error.js';
 
 export interface ChartAssets {
   js: string;
@@ -28,7 +29,7 @@ async function readAssets(): Promise<ChartAssets> {
     cssPath = require.resolve('uplot/dist/uPlot.min.css');
     js = await readFile(jsPath, 'utf8');
   } catch (err) {
-    throw new Error(
+    throw new ExpectedError(
       `cannot read uPlot from node_modules (${err instanceof Error ? err.message : String(err)}): ` +
         'the HTML report inlines it; run "npm ci" in the twstorm directory',
     );
