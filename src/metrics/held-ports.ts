@@ -8,9 +8,10 @@
 // A sliding window of one-second buckets on an Int32Array, so the engine threads can share one
 // (on a SharedArrayBuffer, as they share the port table) and the hot loop allocates nothing:
 // a port counts in the bucket of its last use; reusing it moves it to the current bucket.
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 /** Seconds a used port can stay held (TCP_TIMEWAIT_LEN, include/net/tcp.h). */
-const WINDOW_S = 60;
+const WINDOW_S = TIME_WAIT_SECONDS;
 /** Ring size: a power of two above the window, so a bucket is reused only after it expired. */
 const RING = 64;
 /** Int32 slots: RING counts, then RING second-stamps. */

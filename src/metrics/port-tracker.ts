@@ -6,9 +6,10 @@
 import { newHistogram, type Histogram } from './histograms.js';
 import { roundMs } from '../util/round.js';
 import { countPorts, newPortTable, PortTableView, type PortTableBuffers } from './port-table.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 /** Linux's TCP_TIMEWAIT_LEN (include/net/tcp.h), fixed at 60 s, in the intervals' microseconds. */
-const TIME_WAIT_US = 60_000_000;
+const TIME_WAIT_US = TIME_WAIT_SECONDS * 1_000_000;
 
 export interface PortSummary {
   /** Distinct local (address, port) pairs. */

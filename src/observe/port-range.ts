@@ -13,8 +13,8 @@ export interface PortRange {
   usable: number;
 }
 
-/** The kernel's default range, which a fresh namespace starts from (28,232 ports). */
-export const KERNEL_DEFAULT_PORT_RANGE = '32768 60999';
+/** The kernel's default range, which a fresh namespace starts from (28,232 ports; src/tcp-facts.ts). */
+export { KERNEL_DEFAULT_PORT_RANGE } from '../tcp-facts.js';
 
 /**
  * "LOW HIGH" (any whitespace, as the kernel prints it), "LOW-HIGH" or "LOW–HIGH", with

@@ -13,6 +13,7 @@ import { roundTo } from '../util/round.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
+import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -47,7 +48,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ? `result: scenario.client.localPorts ${scenario.client.localPorts}`
     : range
       ? 'result: environment.sysctls net.ipv4.ip_local_port_range'
-      : 'assumed: Linux default 32768–60999';
+      : `assumed: Linux default ${KERNEL_DEFAULT_PORTS.low}–${KERNEL_DEFAULT_PORTS.high}`;
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
   const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
@@ -109,15 +110,16 @@ export function planFromResult(result: RunResult): PlanFromResult {
   }
 
   const inputs: PlanInputs = {
-    portLow: range?.low ?? 32768,
-    portHigh: range?.high ?? 60999,
+    portLow: range?.low ?? KERNEL_DEFAULT_PORTS.low,
+    portHigh: range?.high ?? KERNEL_DEFAULT_PORTS.high,
     reservedPorts: 0,
-    timeWaitSec: 60,
+    timeWaitSec: TIME_WAIT_SECONDS,
     sources: pools.sources,
     destinations: pools.destinations,
     twReuse,
     loopback: true,
-    twReuseDelaySec: 1,
+    // The run's own tcp_tw_reuse_delay when it recorded one (Linux 6.13+).
+    twReuseDelaySec: (sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? Number(sysctls['net.ipv4.tcp_tw_reuse_delay']) : TW_REUSE_DELAY_MS) / 1000,
     keepAliveShare,
     rate,
     maxTwBuckets: buckets,

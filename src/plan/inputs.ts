@@ -2,6 +2,7 @@
 import { readMachineFacts } from './machine.js';
 import { countReserved, parsePortRange } from '../observe/port-range.js';
 import type { Closer, PlanInputs } from './model.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export interface PlanFlags {
   portRange?: string;
@@ -61,7 +62,7 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     portLow: range.low,
     portHigh: range.high,
     reservedPorts,
-    timeWaitSec: pick('timeWaitSec', flags.timeWait, { value: 60, from: 'Linux: TCP_TIMEWAIT_LEN, a fixed 60 s' }),
+    timeWaitSec: pick('timeWaitSec', flags.timeWait, { value: TIME_WAIT_SECONDS, from: `Linux: TCP_TIMEWAIT_LEN, a fixed ${TIME_WAIT_SECONDS} s` }),
     sources: pick('sources', flags.sources, { value: 1, from: 'assumed: 1' }),
     destinations: pick('destinations', flags.destinations, { value: 1, from: 'assumed: 1' }),
     twReuse: pick('twReuse', flags.twReuse, machine.twReuse),

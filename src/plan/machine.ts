@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { readSysctl } from '../environment/sysctl.js';
 import { parsePortRange } from '../observe/port-range.js';
+import { KERNEL_DEFAULT_PORTS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface MachineValue<T> {
   value: T;
@@ -38,11 +39,11 @@ export async function readMachineFacts(): Promise<MachineFacts> {
   return {
     portRange: parsedRange
       ? { value: { low: parsedRange.low, high: parsedRange.high }, from: sys('net.ipv4.ip_local_port_range') }
-      : { value: { low: 32768, high: 60999 }, from: 'assumed: Linux default 32768–60999 (could not read this machine\'s)' },
+      : { value: { ...KERNEL_DEFAULT_PORTS }, from: `assumed: Linux default ${KERNEL_DEFAULT_PORTS.low}–${KERNEL_DEFAULT_PORTS.high} (could not read this machine's)` },
     reservedPorts: reserved !== null ? { value: reserved, from: sys('net.ipv4.ip_local_reserved_ports') } : { value: '', from: 'assumed: none' },
     twReuse: reuse !== null ? { value: Number(reuse), from: sys('net.ipv4.tcp_tw_reuse') } : { value: 2, from: 'assumed: Linux default 2 (loopback only)' },
     // tcp_tw_reuse_delay (ms) exists since Linux 6.13; before it the delay was a fixed 1 s.
-    twReuseDelaySec: delay !== null ? { value: Number(delay) / 1000, from: sys('net.ipv4.tcp_tw_reuse_delay') } : { value: 1, from: 'assumed: 1 s (fixed before Linux 6.13)' },
+    twReuseDelaySec: delay !== null ? { value: Number(delay) / 1000, from: sys('net.ipv4.tcp_tw_reuse_delay') } : { value: TW_REUSE_DELAY_MS / 1000, from: 'assumed: 1 s (fixed before Linux 6.13)' },
     maxTwBuckets: buckets !== null
       ? { value: Number(buckets), from: sys('net.ipv4.tcp_max_tw_buckets') }
       : { value: 262144, from: 'assumed: 262,144 (depends on the hash table size; could not read)' },

@@ -19,6 +19,7 @@
 // new connections/s, which is below ports ÷ 60 s once the walk dominates. The two costs are
 // measured (plan --from a result with a connect-fill cliff). Pure: every input is given.
 import { decimalFormat } from '../util/format.js';
+import { WIDEST_PORTS } from '../tcp-facts.js';
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -109,8 +110,8 @@ export interface PlanOutput {
   notes: string[];
 }
 
-/** Linux's whole usable ephemeral span: ports below 1024 are privileged, 65535 is the top. */
-export const WIDEST_RANGE = { low: 1024, high: 65535 } as const;
+/** Linux's whole usable ephemeral span: ports below 1024 are privileged, 65535 is the top (src/tcp-facts.ts). */
+export const WIDEST_RANGE = WIDEST_PORTS;
 
 export function computePlan(p: PlanInputs): PlanOutput {
   const usablePorts = Math.max(0, p.portHigh - p.portLow + 1 - p.reservedPorts);

@@ -5,10 +5,8 @@
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
 
-/** Linux's TCP_TIMEWAIT_LEN: fixed, not tunable (tcp_fin_timeout is a different timer). */
-export const TIME_WAIT_SECONDS = 60;
-/** The widest sensible ephemeral range: 1024–65535 (below 1024 are the well-known ports). */
-export const WIDEST_PORT_RANGE = 65535 - 1024 + 1;
+// The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
+export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
 
 /**
  * Run time (ms) TIME_WAIT peaked: summary.timeWait.peakAtMs (derived at the sample rate, see

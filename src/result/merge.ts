@@ -18,6 +18,7 @@ import { connectFillSummary } from './connect-cliff.js';
 import { byCodeUnit } from '../util/order.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export class MergeError extends Error {}
 
@@ -411,7 +412,7 @@ function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: numb
 }
 
 /** Linux TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
-const TIME_WAIT_MS = 60_000;
+const TIME_WAIT_MS = TIME_WAIT_SECONDS * 1000;
 
 function addColumns(columns: number[][], length: number): number[] {
   return Array.from({ length }, (_, i) => columns.reduce((a, c) => a + (c[i] ?? 0), 0));

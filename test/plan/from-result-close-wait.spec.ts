@@ -29,3 +29,14 @@ describe('plan --from: a server that never closes', () => {
     assert.equal(planFromResult(leak('rst')).inputs.closer, 'rst');
   });
 });
+
+describe('plan --from: the reuse delay', () => {
+  it('is the run\'s own tcp_tw_reuse_delay when it recorded one, else the kernel\'s 1 s', () => {
+    const withDelay = makeResult((x) => {
+      x.scenario.client = { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: null, readDelay: 0, idleTimeout: 1000 };
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse_delay'] = '100';
+    });
+    assert.equal(planFromResult(withDelay).inputs.twReuseDelaySec, 0.1);
+    assert.equal(planFromResult(leak('fin')).inputs.twReuseDelaySec, 1);
+  });
+});

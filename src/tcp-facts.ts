@@ -1,0 +1,16 @@
+// The Linux TCP constants twstorm's figures rest on, defined once (include/net/tcp.h and the
+// sysctl defaults of a fresh network namespace). A leaf module: every folder may import it.
+
+/** TCP_TIMEWAIT_LEN: a TIME_WAIT socket lives 60 s, compiled in (tcp_fin_timeout is another timer). */
+export const TIME_WAIT_SECONDS = 60;
+
+/** net.ipv4.ip_local_port_range in a fresh namespace (inet_init_net): 28,232 ports. */
+export const KERNEL_DEFAULT_PORT_RANGE = '32768 60999';
+export const KERNEL_DEFAULT_PORTS = { low: 32768, high: 60999 } as const;
+
+/** The widest sensible ephemeral range: 1024–65535 (below 1024 are the privileged ports). */
+export const WIDEST_PORTS = { low: 1024, high: 65535 } as const;
+export const WIDEST_PORT_RANGE = WIDEST_PORTS.high - WIDEST_PORTS.low + 1;
+
+/** tcp_tw_reuse_delay's default, ms (a sysctl since Linux 6.13; a fixed second before). */
+export const TW_REUSE_DELAY_MS = 1000;
