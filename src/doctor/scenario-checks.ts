@@ -127,6 +127,12 @@ export interface TimeWaitLoad {
  */
 export function httpConnections(s: Scenario): { connections: number; why: string } {
   const { requests, client, policy, closeAfter, maxRequestsPerConnection } = s.http;
+  if (client === 'raw') {
+    // requestsPerConnection each, unless the server ends a connection sooner.
+    const serverLimit = policy === 'rst' ? 1 : policy === 'close-after' ? closeAfter : maxRequestsPerConnection > 0 ? maxRequestsPerConnection : Infinity;
+    const perConnection = Math.min(s.http.requestsPerConnection, serverLimit);
+    return { connections: Math.ceil(requests / perConnection), why: perConnection === 1 ? 'one per request (client raw)' : `one per ${int(perConnection)} requests (client raw)` };
+  }
   if (client !== 'keepalive') return { connections: requests, why: `one per request (client ${client})` };
   if (policy === 'rst') return { connections: requests, why: 'one per request (server policy rst)' };
   if (policy === 'close-after') {

@@ -111,6 +111,10 @@ test('http connections and TIME_WAIT side come from the client mode and server p
   assert.equal(httpConnections(http({ requests: 1000, policy: 'rst' })).connections, 1000);
   assert.equal(httpConnections(http({ requests: 1000, maxRequestsPerConnection: 10 }, { concurrency: 16 })).connections, 100);
   assert.equal(httpConnections(http({ requests: 20_000 }, { concurrency: 64 })).connections, 64);
+  // raw: requestsPerConnection each, unless the server ends a connection sooner.
+  assert.deepEqual(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10 })), { connections: 100, why: 'one per 10 requests (client raw)' });
+  assert.equal(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, maxRequestsPerConnection: 4 })).connections, 250);
+  assert.equal(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, policy: 'rst' })).connections, 1000);
 
   const reset = timeWaitLoad(http({ requests: 1000, client: 'reset', policy: 'wait-client' }, { close: { first: 'server' } }));
   assert.deepEqual([reset.connections, reset.clientKeepsPorts, reset.timeWait], [1000, true, true]);

@@ -28,10 +28,9 @@ function httpCloserWords(result: RunResult): string {
       return `the client closes a new undici Client after each request, and ${server}`;
     case 'keepalive':
       return `the client keeps its pooled connections and closes them when the pool is closed at the end, and ${server}`;
-    case 'raw': {
-      const n = result.scenario.http.requestsPerConnection;
-      return `the client (raw) closes after ${n === 1 ? 'each request (Connection: close)' : `${int(n)} requests on a connection`}, and ${server}`;
-    }
+    case 'raw':
+      // Who sends the first FIN depends on the server too (close-semantics.ts decides it).
+      return timeWaitLanding(result.scenario).why;
   }
 }
 

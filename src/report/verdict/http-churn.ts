@@ -5,6 +5,7 @@ import { TIME_WAIT_SECONDS, timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, sideWords } from './words.js';
+import { timeWaitLanding } from '../../scenario/close-semantics.js';
 
 export interface HttpChurn {
   /** The setting to change, imperative. */
@@ -40,7 +41,7 @@ export function httpChurn(result: RunResult): HttpChurn | null {
     case 'raw':
       return {
         change: 'Reuse connections: more requests per connection (http.requestsPerConnection)',
-        cause: `the raw client closes every connection after ${int(result.scenario.http.requestsPerConnection)} request(s)`,
+        cause: `each raw connection carries ${int(result.scenario.http.requestsPerConnection)} request(s) and then ends (${timeWaitLanding(result.scenario).why})`,
       };
     case 'keepalive':
       break;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { timeWaitLanding } from '../../../src/scenario/close-semantics.js';
 import { verdict } from '../../../src/report/verdict.js';
 import { finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
+import type { RunResult } from '../../../src/result/model.js';
 
 describe('verdict rule: who closed first (verdict/close.ts)', () => {
   it('closer: states what the scenario asked and where TIME_WAIT should land', () => {
@@ -99,5 +100,17 @@ describe('the close sentence says where TIME_WAIT was measured, not only what wa
     assert.equal(verdict(r).headline, "The scenario asked the client to close first, but the server's FIN went first: 300 sockets sat in TIME_WAIT on the server (client 2, server 298) at the peak.");
     // As asked: the usual sentence.
     assert.equal(verdict(makeResult()).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
+  });
+});
+
+describe('who closed first in a raw HTTP run', () => {
+  it('is what close-semantics says: one request per connection against keep-alive lets the server close first', () => {
+    const raw = (requestsPerConnection: number): RunResult =>
+      makeHttpResult((x) => {
+        x.scenario.http = { ...x.scenario.http, client: 'raw', policy: 'keepalive', requestsPerConnection };
+      });
+    assert.match(finding(raw(1), 'closer')!.text, /the server answers Connection: close and closes first; the raw client waits for its FIN/);
+    assert.match(finding(raw(1), 'closer')!.text, /TIME_WAIT is expected on the server/);
+    assert.match(finding(raw(10), 'closer')!.text, /the raw client closes after 10 request\(s\)/);
   });
 });
