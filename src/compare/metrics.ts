@@ -8,6 +8,7 @@
 // Any other summary figure can be named with --metric; only the throughput-like ones count
 // higher as better.
 import { resolvePath } from '../thresholds/index.js';
+import { countersWhere } from '../observe/counters.js';
 import type { RunResult } from '../result/model.js';
 
 export type Better = 'higher' | 'lower';
@@ -47,17 +48,8 @@ const PERCENTILES = ['p50', 'p90', 'p99'];
 const FLOOR_LATENCIES = ['firstByte', 'total'];
 const floors = (latencies: readonly string[]): string[] => latencies.filter((l) => FLOOR_LATENCIES.includes(l)).map((l) => `summary.latencyMs.${l}.min`);
 
-/** Kernel counters where more means trouble (opens, TIME_WAITs entered and the like only measure the work). */
-export const BAD_KERNEL_COUNTERS: readonly string[] = [
-  'TcpAttemptFails',
-  'TcpEstabResets',
-  'TcpRetransSegs',
-  'TcpExtTCPTimeWaitOverflow',
-  'TcpExtTCPAbortOnTimeout',
-  'TcpExtListenOverflows',
-  'TcpExtListenDrops',
-  'TcpExtTCPSynRetrans',
-];
+/** Kernel counters where more means trouble (the registry's `trouble`; opens, TIME_WAITs entered and the like only measure the work). */
+export const BAD_KERNEL_COUNTERS: readonly string[] = countersWhere((c) => c.trouble === true);
 
 const COUNTS: readonly string[] = [
   'summary.connections.failed',

@@ -19,7 +19,9 @@
  * result's `summary.kernel` and `series.kernel.counters`); each names where else it shows:
  * `terminal` in the run summary's kernel line, `chart` in the HTML kernel chart ('always', or
  * 'if-moved'), `watch` in `twstorm states` (the ones that tell a TIME_WAIT story live; the
- * number is its place on the watch line, TIME_WAIT reuse first).
+ * number is its place on the watch line, TIME_WAIT reuse first). `trouble`: more of it means
+ * something went wrong (a failed or reset connection, a retransmission, a drop), where the
+ * others (opens, TIME_WAITs entered) only measure the work: compare gates on those.
  */
 export interface KernelCounter {
   /** prefix + name as parseCounterTable returns it: "TcpExtTWRecycled". */
@@ -27,15 +29,16 @@ export interface KernelCounter {
   terminal?: true;
   chart?: 'always' | 'if-moved';
   watch?: number;
+  trouble?: true;
 }
 
 export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
   { key: 'TcpActiveOpens', terminal: true, chart: 'if-moved', watch: 6 },
   { key: 'TcpPassiveOpens', terminal: true },
-  { key: 'TcpAttemptFails', terminal: true, watch: 4 },
-  { key: 'TcpEstabResets', terminal: true, chart: 'if-moved' },
+  { key: 'TcpAttemptFails', terminal: true, watch: 4, trouble: true },
+  { key: 'TcpEstabResets', terminal: true, chart: 'if-moved', trouble: true },
   { key: 'TcpOutRsts', terminal: true, chart: 'always', watch: 3 },
-  { key: 'TcpRetransSegs' },
+  { key: 'TcpRetransSegs', trouble: true },
   // TIME_WAITs entered (see above), not ended.
   { key: 'TcpExtTW', terminal: true, chart: 'if-moved', watch: 5 },
   // A TIME_WAIT port taken over by a new outgoing connection (tcp_tw_reuse, or timestamps).
@@ -45,14 +48,14 @@ export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
   // never when an RST kills a TIME_WAIT (RFC 1337 assassination is read from the census).
   { key: 'TcpExtTWKilled', terminal: true, chart: 'if-moved' },
   // A TIME_WAIT not kept because tcp_max_tw_buckets was full.
-  { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: 2 },
+  { key: 'TcpExtTCPTimeWaitOverflow', terminal: true, chart: 'always', watch: 2, trouble: true },
   { key: 'TcpExtTCPAbortOnClose', terminal: true },
   { key: 'TcpExtTCPAbortOnLinger', terminal: true, chart: 'if-moved' },
   { key: 'TcpExtTCPAbortOnData', terminal: true, chart: 'if-moved' },
-  { key: 'TcpExtTCPAbortOnTimeout' },
-  { key: 'TcpExtListenOverflows', chart: 'if-moved' },
-  { key: 'TcpExtListenDrops', chart: 'if-moved' },
-  { key: 'TcpExtTCPSynRetrans', chart: 'if-moved' },
+  { key: 'TcpExtTCPAbortOnTimeout', trouble: true },
+  { key: 'TcpExtListenOverflows', chart: 'if-moved', trouble: true },
+  { key: 'TcpExtListenDrops', chart: 'if-moved', trouble: true },
+  { key: 'TcpExtTCPSynRetrans', chart: 'if-moved', trouble: true },
 ] satisfies KernelCounter[]);
 
 /** The counters every run records, in registry order. */

@@ -6,7 +6,7 @@
 // errno keys and counter names are escaped like every other field.
 import type { LabFacts, LabHostSummary } from '../../environment/topology/lab-run.js';
 import type { RunResult } from '../../result/model.js';
-import { BAD_KERNEL_COUNTERS } from '../../compare/metrics.js';
+import { countersWhere } from '../../observe/counters.js';
 import { int } from '../../util/format.js';
 import { chartFrom, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
@@ -162,7 +162,7 @@ ${counters}</tbody>
 function serverCard(server: LabHostSummary | undefined, lab: LabFacts): Html {
   if (!server) return html`<div class="lab-side" data-side="server"><h3>Server host</h3><p>No server host in the result.</p></div>`;
   const kernel = server.kernel ?? {};
-  const trouble = BAD_KERNEL_COUNTERS.filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
+  const trouble = countersWhere((c) => c.trouble === true).filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
   const peaks = new Map<string, number>();
   for (const s of lab.serverCensus) for (const [state, n] of Object.entries(s.states)) if (state !== 'LISTEN') peaks.set(state, Math.max(peaks.get(state) ?? 0, n));
   const census = [...peaks].filter(([, n]) => n > 0).map(([state, n]) => `${state} ${int(n)}`).join(', ');
