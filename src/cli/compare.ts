@@ -11,7 +11,7 @@ import {
   renderCompareTerminal,
 } from '../compare/index.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 interface CompareArgs {
   baseline: string;

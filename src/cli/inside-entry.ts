@@ -7,7 +7,7 @@
 import './interrupt.js';
 import './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 try {
   // Dynamic, so the handlers above are live while the run machinery loads.

@@ -9,7 +9,7 @@ import type { FromRun, RunJob, ToRun } from '../run/job.js';
 import { describeWriteError } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
-import { say, terminalSafe } from '../report/say.js';
+import { say, terminalSafe } from '../util/say.js';
 
 /** After a stop, the run has this long to save its result before it exits regardless. */
 const STOP_DEADLINE_MS = 5_000;

@@ -6,7 +6,7 @@
 // shell reports for Ctrl-C. Commands with their own handlers (serve, states) keep them: this
 // one then steps aside.
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 export type InterruptListener = (signal: NodeJS.Signals, count: number) => void;
 

@@ -7,7 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { closest, didYouMean } from '../util/suggest.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 import { ExpectedError } from '../util/expected-error.js';
 
 // Each command's module loads the machinery it runs (the scenario schema, undici, the report

@@ -11,7 +11,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 interface MergeArgs {
   results: string[];

@@ -5,7 +5,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */

@@ -9,7 +9,7 @@ import { chooseIsolation, resultStem, RunError, RunInterrupted, timestamp, type 
 import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { renderTerminalComparison } from '../report/terminal-compare.js';
-import { stripControl } from '../report/escape.js';
+import { stripControl } from '../util/escape.js';
 import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
@@ -24,7 +24,7 @@ import { EXIT } from './exit-codes.js';
 import { applyShard, shardFrom, shardIsolation, ShardError } from '../run/shard.js';
 import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
-import { say, sayBlock } from '../report/say.js';
+import { say, sayBlock } from '../util/say.js';
 
 interface RunArgs {
   scenario: string;

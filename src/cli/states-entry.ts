@@ -9,7 +9,7 @@ import './interrupt.js';
 import './closed-pipe.js';
 import { parseStatesArgvLean, runStates } from './states.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 const args = process.argv[2] === 'states' ? parseStatesArgvLean(process.argv.slice(3)) : null;
 if (args === null) await import('./main.js');

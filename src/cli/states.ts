@@ -8,7 +8,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
 import { GROUP_BYS, type GroupBy } from '../states/types.js';
 import { EXIT } from './exit-codes.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 
 export interface StatesArgs {
   by?: GroupBy;

@@ -4,7 +4,7 @@
 // regression (p-value, range rule, or "no noise estimate" for a single run). CI systems (GitHub via actions, GitLab, Jenkins)
 // show these as test results. Everything user-supplied is escaped, and characters XML 1.0
 // forbids (control characters other than tab, newline, carriage return) are dropped.
-import { escapeXml as xmlEscape } from '../report/escape.js';
+import { escapeXml as xmlEscape } from '../util/escape.js';
 import type { CompareReport } from './compare.js';
 import { reasonOf, shortMetric, spread, why } from './render-common.js';
 

@@ -5,7 +5,7 @@
 // scenarios stays readable.
 // Every name, path and note is escaped (escapeMarkdown): a scenario name from a result file must
 // not add HTML, a link or a table column to a CI job summary.
-import { escapeMarkdown as cell } from '../report/escape.js';
+import { escapeMarkdown as cell } from '../util/escape.js';
 import type { CompareReport } from './compare.js';
 import { change, reasonOf, shortMetric, spread } from './render-common.js';
 

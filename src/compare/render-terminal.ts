@@ -2,7 +2,7 @@
 // stand out in a CI log, each side's median with its min–max over the repeats, why each figure
 // got its status (p-value, range rule, or "no noise estimate" for a single run), then the
 // environment notes.
-import { stripControl } from '../report/escape.js';
+import { stripControl } from '../util/escape.js';
 import type { CompareReport } from './compare.js';
 import { change, reasonOf, shortMetric, spread } from './render-common.js';
 

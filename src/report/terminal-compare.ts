@@ -5,7 +5,7 @@
 import { rankRuns, type Rank } from '../compare/metrics.js';
 import type { RunResult } from '../result/model.js';
 import { int, ms } from '../util/format.js';
-import { stripControl } from './escape.js';
+import { stripControl } from '../util/escape.js';
 
 interface Column {
   header: string;

@@ -2,7 +2,7 @@
 import type { RunResult } from '../result/model.js';
 import type { LabFacts } from '../environment/topology/lab-run.js';
 import { int } from '../util/format.js';
-import { stripControl } from './escape.js';
+import { stripControl } from '../util/escape.js';
 
 export function renderLabLines(result: RunResult): string[] {
   const lab = (result as RunResult & { lab?: LabFacts }).lab;

@@ -5,7 +5,7 @@
 import type { RunResult } from '../result/model.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import { int, ms, seconds } from '../util/format.js';
-import { stripControl } from './escape.js';
+import { stripControl } from '../util/escape.js';
 import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';

@@ -26,7 +26,7 @@ import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
 import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
-import { say } from '../report/say.js';
+import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */

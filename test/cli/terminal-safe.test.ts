@@ -1,4 +1,4 @@
-// Every user-text path to the terminal goes through one place (src/report/say.ts →
+// Every user-text path to the terminal goes through one place (src/util/say.ts →
 // stripControl): a variant label in "run i/n" and above the threshold verdicts, a reader error
 // that quotes a file's bytes, a failed run's reason. And a run where every connection fails says
 // so: exit 1, one line, the result marked "failed", "stopped because the run failed: …".
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { terminalSafe } from '../../src/report/say.js';
+import { terminalSafe } from '../../src/util/say.js';
 import { stopReason } from '../../src/report/stop-reason.js';
 import { killAllStarted, twstorm } from '../helpers/cli.js';
 import { makeResult } from '../report/make-result.js';

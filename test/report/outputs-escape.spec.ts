@@ -17,7 +17,7 @@ import {
   type CompareReport,
 } from '../../src/compare/index.js';
 import type { RunResult } from '../../src/result/model.js';
-import { escapeHtml, escapeMarkdown, escapeXml, stripControl } from '../../src/report/escape.js';
+import { escapeHtml, escapeMarkdown, escapeXml, stripControl } from '../../src/util/escape.js';
 import { renderRunOutput, renderTerminalSummary } from '../../src/report/terminal.js';
 import { renderTerminalComparison } from '../../src/report/terminal-compare.js';
 import { parseXml } from '../compare/xml-check.js';

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { loadScenarioFile, ScenarioError } from '../../src/scenario/index.js';
 import { validateThresholds } from '../../src/thresholds/index.js';
 import { missingSysctlProblems } from '../../src/environment/sysctl.js';
-import { terminalSafe } from '../../src/report/say.js';
+import { terminalSafe } from '../../src/util/say.js';
 import { twstorm as startCli } from '../helpers/cli.js';
 
 const SEED = Number(process.env['TWSTORM_FUZZ_SEED'] ?? 20261201);

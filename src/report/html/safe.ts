@@ -8,7 +8,7 @@
 //    URL). Hashes rather than a nonce: the page is a static file, a nonce would only be a hash
 //    that changes on every render.
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../escape.js';
+import { escapeHtml } from '../../util/escape.js';
 
 /** A piece of markup that is already safe: built by `html` or marked `trusted` by twstorm's own code. */
 export class Html {

@@ -2,7 +2,7 @@
 // name, a variant label, a field value from a result file someone sent, a server's last output
 // lines — and any of it may hold an ANSI escape (rewrite earlier lines, set the window title),
 // a carriage return (overwrite "FAILED" with "OK") or a bidi override. Every "twstorm: …" line
-// goes through here, so no caller has to remember stripControl (src/report/escape.ts).
+// goes through here, so no caller has to remember stripControl (src/util/escape.ts).
 import { stripControl } from './escape.js';
 
 /** Text for a terminal, several lines kept: each line stripped of control characters and escape sequences. */
