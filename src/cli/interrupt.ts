@@ -29,15 +29,6 @@ function onSignal(signal: NodeJS.Signals): void {
 
 for (const signal of SIGNALS) process.on(signal, onSignal);
 
-/** Whether a stop signal arrived (before or after subscribing). */
-export function interruptRequested(): boolean {
-  return received > 0;
-}
-
-export function interruptSignal(): NodeJS.Signals | null {
-  return firstSignal;
-}
-
 /**
  * Calls `listener` on every stop signal from now on (with how many arrived so far, so a second
  * Ctrl-C can mean "now"); a signal that came before subscribing is replayed at once. Returns

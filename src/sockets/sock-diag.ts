@@ -39,7 +39,7 @@ const NLM_F_REQUEST = 0x1;
 const NLM_F_DUMP = 0x300;
 const NLMSG_ERROR = 0x2;
 const NLMSG_DONE = 0x3;
-/** <bits/socket.h>: fail with EAGAIN instead of blocking (see recvAll). */
+/** <bits/socket.h>: fail with EAGAIN instead of blocking (the receive loop of dump() below). */
 const MSG_DONTWAIT = 0x40;
 
 const NLMSG_HDRLEN = 16;

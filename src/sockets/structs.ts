@@ -64,7 +64,7 @@ export function parseIPv4(address: string): Buffer {
 /**
  * 16 bytes, network order. Accepts the forms inet_pton(AF_INET6) accepts: "::" compression,
  * an embedded dotted quad at the end ("::ffff:127.0.0.1"); a "%zone" suffix is not an
- * address and must be split off first (see parseScopedIPv6).
+ * address and must be split off first (encodeSockaddr takes it as its scopeId).
  */
 export function parseIPv6(address: string): Buffer {
   if (!net.isIPv6(address) || address.includes('%')) throw new TypeError(`not an IPv6 address: ${JSON.stringify(address)}`);

@@ -4,7 +4,7 @@ import { int } from '../util/format.js';
 import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesCensus } from './census.js';
 import { counterLabel } from '../observe/counters.js';
 
-/** "TcpExtTWRecycled" → "TWRecycled": the names people know from nstat. */
+/** A rate with its sign, "+1,204/s", "-0.4/s", "0/s": a counter's movement per second. */
 function signedRate(perSec: number): string {
   const rounded = Math.round(perSec);
   if (rounded === 0) return Math.abs(perSec) < 0.05 ? '0/s' : `${perSec > 0 ? '+' : ''}${perSec.toFixed(1)}/s`;

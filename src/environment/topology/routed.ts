@@ -49,20 +49,6 @@ export interface RoutedLab {
 /** The lab could not be built or run; an EnvironmentError, so the CLI prints it as one line (exit 1). */
 export class TopologyError extends EnvironmentError {}
 
-/** What a routed lab needs from this machine, checked before anything is built. */
-export async function missingForRoutedLab(): Promise<string[]> {
-  const missing: string[] = [];
-  const has = async (cmd: string, args: string[]): Promise<boolean> =>
-    run(cmd, args, { timeout: 10_000 }).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
-    );
-  if (!(await has('nsenter', ['--version']))) missing.push('nsenter (util-linux)');
-  if (!(await has('setpriv', ['--version']))) missing.push('setpriv (util-linux)');
-  if (!(await has('ip', ['-V']))) missing.push('ip (iproute2)');
-  return missing;
-}
-
 async function netnsId(path: string): Promise<string> {
   return readlink(path);
 }

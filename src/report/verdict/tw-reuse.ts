@@ -2,8 +2,9 @@
 // destination is older than tcp_tw_reuse_delay (1 s unless set; Linux 6.13+), if TCP timestamps
 // are on; the kernel counts each in TcpExtTWRecycled. 1 allows it everywhere, 2 (the kernel
 // default) only for loopback traffic (tcp_twsk_unique asks for a loopback source or destination
-// address, or a socket bound to lo), 0 never — except that a connect from an explicitly bound port may take over a TIME_WAIT whatever
-// the setting (measured, docs/DESIGN "Measured here").
+// address, or a socket bound to lo), 0 never — except that a connect from an explicitly bound
+// port may take over a TIME_WAIT whatever the setting: __inet_hash_connect checks that 4-tuple
+// with no twp, and tcp_twsk_unique's !twp branch asks only for a timestamp seen.
 import type { RunResult } from '../../result/model.js';
 import { sysctlNumber } from '../../result/figures.js';
 import { int, ms } from '../../util/format.js';
