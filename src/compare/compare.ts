@@ -15,6 +15,7 @@ import type { LoadedResult, Pairing } from './load.js';
 import type { SetPairing } from './sets.js';
 import { environmentNotes } from './noise.js';
 import { mannWhitneyGreaterP, smallestP, spreadOf, type Spread } from './stats.js';
+import { roundTo } from '../util/round.js';
 
 export type Status = 'regression' | 'improvement' | 'unchanged' | 'n/a';
 
@@ -253,7 +254,7 @@ export function judge(spec: MetricSpec, bValues: number[], cValues: number[], ju
   if (!baselineSpread || !currentSpread) return { ...base, changePct: null, pValue: null, status: 'n/a', reason: 'not in both results' };
   const delta = currentSpread.median - baselineSpread.median;
   const changePct = baselineSpread.median === 0 ? null : (delta / Math.abs(baselineSpread.median)) * 100;
-  const rounded = changePct === null ? null : Math.round(changePct * 10) / 10;
+  const rounded = changePct === null ? null : roundTo(changePct, 1);
   const worse = spec.better === 'higher' ? delta < 0 : delta > 0;
   const done = (status: Status, reason: string, pValue: number | null = null): MetricComparison => ({ ...base, changePct: rounded, pValue, status, reason });
 
@@ -352,6 +353,6 @@ export function compareFigure(
   });
 }
 
-const round = (v: number): number => Math.round(v * 1000) / 1000;
-const round4 = (v: number): number => Math.round(v * 10000) / 10000;
+const round = (v: number): number => roundTo(v, 3);
+const round4 = (v: number): number => roundTo(v, 4);
 const pct = (c: number): string => `${Math.round(c * 1000) / 10}%`;

@@ -18,6 +18,7 @@
 
 import { endianness } from 'node:os';
 import { TCP_STATES, type TcpStateName } from '../sockets/constants.js';
+import { formatIPv6 } from '../sockets/structs.js';
 
 // The one state table is the kernel's own (<net/tcp_states.h>), kept with the other uapi
 // constants; /proc/net/tcp prints the same numbers in hex in its `st` column.
@@ -286,31 +287,6 @@ export function decodeAddressHex(hex: string): string {
     bytes.push(...word);
   }
   if (bytes.length === 4) return bytes.join('.');
-  // IPv4-mapped IPv6 (::ffff:a.b.c.d) reads better in dotted form.
-  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return `::ffff:${bytes.slice(12).join('.')}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  return compressIpv6(groups);
-}
-
-/** RFC 5952 text form: the longest run (≥ 2) of zero groups becomes "::". */
-function compressIpv6(groups: string[]): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
+  // The one RFC 5952 formatter (sockets/structs.ts), as sock_diag's addresses are written.
+  return formatIPv6(Buffer.from(bytes));
 }

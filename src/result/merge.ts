@@ -19,6 +19,7 @@ import { byCodeUnit } from '../util/order.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
+import { roundMs } from '../util/round.js';
 
 export class MergeError extends Error {}
 
@@ -127,13 +128,13 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   const cpu = sum((s) => s.driver.cpuUserMs + s.driver.cpuSystemMs);
   const reuseP50 = histograms.portReuseInterval.percentiles.p50;
   const summary: Summary = {
-    durationMs: round(loadEnd - loadStart),
+    durationMs: roundMs(loadEnd - loadStart),
     connections: {
       attempted,
       established,
       completed: sum((s) => s.connections.completed),
       failed: sum((s) => s.connections.failed),
-      ratePerSec: round(established / loadSeconds),
+      ratePerSec: roundMs(established / loadSeconds),
     },
     errors: addMaps(results.map((r) => r.summary.errors)),
     serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
@@ -180,14 +181,14 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
           requests: (() => {
             const total = sum((s) => s.requests?.total ?? 0);
             const ok = sum((s) => s.requests?.ok ?? 0);
-            return { total, ok, failed: sum((s) => s.requests?.failed ?? 0), ratePerSec: round(ok / loadSeconds), perConnection: round(ok / Math.max(1, established)) };
+            return { total, ok, failed: sum((s) => s.requests?.failed ?? 0), ratePerSec: roundMs(ok / loadSeconds), perConnection: roundMs(ok / Math.max(1, established)) };
           })(),
         }
       : {}),
     driver: {
       cpuUserMs: sum((s) => s.driver.cpuUserMs),
       cpuSystemMs: sum((s) => s.driver.cpuSystemMs),
-      cpuMsPer1000: round((cpu * 1000) / Math.max(1, attempted)),
+      cpuMsPer1000: roundMs((cpu * 1000) / Math.max(1, attempted)),
       // The worst process: a stall in any driver shows in the latencies it recorded.
       eventLoopDelayMs: {
         p50: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p50)),
@@ -239,7 +240,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
     interrupted: results.some((r) => r.interrupted),
     stoppedBy: results.some((r) => r.interrupted) ? 'interrupted' : stopped ? stopped.stoppedBy : first.stoppedBy,
-    load: { startMs: round(loadStart), endMs: round(loadEnd) },
+    load: { startMs: roundMs(loadStart), endMs: roundMs(loadEnd) },
     environment: { ...first.environment, sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) } },
     server: {
       ...first.server,
@@ -382,14 +383,14 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
   };
   return {
     driver: { intervalMs: interval, t: Array.from({ length }, (_, i) => i * interval), columns: driverColumns },
-    kernel: { t: kernelGrid.map(round), tw, inuse, counters },
-    census: { t: censusGrid.map(round), client: side('client'), server: side('server') },
+    kernel: { t: kernelGrid.map(roundMs), tw, inuse, counters },
+    census: { t: censusGrid.map(roundMs), client: side('client'), server: side('server') },
   };
 }
 
 /** Every contributor's sample times, merged and sorted: no sample of any contributor is lost. */
 function grid(times: number[][]): number[] {
-  return [...new Set(times.flat().map(round))].sort((a, b) => a - b);
+  return [...new Set(times.flat().map(roundMs))].sort((a, b) => a - b);
 }
 
 /**
@@ -403,9 +404,9 @@ function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: numb
   let j = -1;
   const last = t.length - 1;
   for (const g of at) {
-    while (j + 1 < t.length && round(t[j + 1]!) <= g) j += 1;
+    while (j + 1 < t.length && roundMs(t[j + 1]!) <= g) j += 1;
     if (j < 0) out.push(0);
-    else if (j === last && g - round(t[last]!) > holdAfterMs) out.push(0);
+    else if (j === last && g - roundMs(t[last]!) > holdAfterMs) out.push(0);
     else out.push(v[j] ?? 0);
   }
   return out;
@@ -423,4 +424,3 @@ function minOf(values: Array<number | null>): number | null {
   return present.length === 0 ? null : Math.min(...present);
 }
 
-const round = (v: number): number => Math.round(v * 10) / 10;

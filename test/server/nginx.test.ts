@@ -124,19 +124,27 @@ describe('nginx as the user\'s server', () => {
     }
   });
 
-  it('a server.command that is not found: exit 1, one line with its last output, no result', async () => {
+  it('a server.command that is not found: refused before the run (pre-flight), or exit 127 with its last output; never a result', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-nginx-bad-'));
-    try {
-      const exit = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, 'run', 'client-closes-first', '--out', out, '--isolation', 'netns', '--set', 'server.command=no-such-server-xyz -p 7000', '--set', 'connections=10'], {
+    const run = (command: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'run', 'client-closes-first', '--out', out, '--isolation', 'netns', '--set', `server.command=${command}`, '--set', 'connections=10'], {
           stdio: ['ignore', 'ignore', 'pipe'],
         });
         let stderr = '';
         child.stderr!.on('data', (d: Buffer) => (stderr += d));
         child.once('close', (code) => resolve({ code, stderr }));
       });
-      assert.equal(exit.code, 1);
-      assert.match(exit.stderr, /twstorm: server\.command "no-such-server-xyz -p 7000" was not found \(exit 127\); its last output: .*no-such-server-xyz: not found/);
+    try {
+      // A plain program name: looked up before anything starts (doctor's check).
+      const named = await run('no-such-server-xyz -p 7000');
+      assert.equal(named.code, 1);
+      assert.match(named.stderr, /^✗ FAIL {2}server\.command {2}the scenario's server starts "no-such-server-xyz", which is not on \$PATH$/m);
+      assert.match(named.stderr, /^twstorm: not started: 1 pre-flight check\(s\) failed/m);
+      // A command line only the shell can read: it runs, and the shell's 127 is reported with its words.
+      const shell = await run('PORT=7000 no-such-server-xyz -p 7000');
+      assert.equal(shell.code, 1);
+      assert.match(shell.stderr, /twstorm: server\.command "PORT=7000 no-such-server-xyz -p 7000" was not found \(exit 127\); its last output: .*no-such-server-xyz: not found/);
       assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), []);
     } finally {
       await rm(out, { recursive: true, force: true });

@@ -27,6 +27,7 @@ import { writeSysctl } from '../sysctl.js';
 import { entryFile } from '../../paths.js';
 import { ownNodeEnv } from '../../util/own-node-env.js';
 import { waitForServerToSettle } from '../../run/settle.js';
+import { roundMs, roundTo } from '../../util/round.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -182,7 +183,7 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       established: sum(s.map((x) => x.connections.established)),
       completed: sum(s.map((x) => x.connections.completed)),
       failed: sum(s.map((x) => x.connections.failed)),
-      ratePerSec: Math.round(sum(s.map((x) => x.connections.ratePerSec)) * 10) / 10,
+      ratePerSec: roundTo(sum(s.map((x) => x.connections.ratePerSec)), 1),
     },
     errors: addRecords(s.map((x) => x.errors)),
     timeWait: {
@@ -216,13 +217,13 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
   // started later than this one); the router's and server host's samples are on this run's.
   // Move client1's onto this clock, so every chart of the report shows one moment at one x.
   const shift = Date.parse(base.startedAt) - startedAt.getTime();
-  const moved = (t: number[]): number[] => t.map((x) => Math.round((x + shift) * 10) / 10);
+  const moved = (t: number[]): number[] => t.map((x) => roundMs(x + shift));
   const series: RunResult['series'] = {
     driver: { ...base.series.driver, t: moved(base.series.driver.t) },
     kernel: { ...base.series.kernel, t: moved(base.series.kernel.t) },
     census: { ...base.series.census, t: moved(base.series.census.t) },
   };
-  if (summary.ports.exhaustedAtMs !== null) summary.ports = { ...summary.ports, exhaustedAtMs: Math.round((summary.ports.exhaustedAtMs + shift) * 10) / 10 };
+  if (summary.ports.exhaustedAtMs !== null) summary.ports = { ...summary.ports, exhaustedAtMs: roundMs(summary.ports.exhaustedAtMs + shift) };
   return {
     ...base,
     ...(base.load ? { load: { startMs: base.load.startMs + shift, endMs: base.load.endMs + shift } } : {}),

@@ -227,3 +227,6 @@ export function downsampleForDrawing(spec: ChartSpec, buckets = DRAW_BUCKETS): C
     ],
   };
 }
+
+/** Run-clock milliseconds as the charts' x axis: seconds, to the millisecond. */
+export const secs = (ms: readonly number[]): number[] => ms.map((t) => Math.round(t) / 1000);

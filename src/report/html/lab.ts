@@ -8,7 +8,7 @@ import type { LabFacts, LabHostSummary } from '../../environment/topology/lab-ru
 import type { RunResult } from '../../result/model.js';
 import { countersWhere } from '../../observe/counters.js';
 import { int } from '../../util/format.js';
-import { chartFrom, type ChartSpec } from './chart-spec.js';
+import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
 import { censusMaxGapSeconds } from './timeline.js';
 import { byCodeUnit } from '../../util/order.js';
@@ -19,7 +19,6 @@ export function labOf(result: RunResult): LabFacts | null {
   return lab && Array.isArray(lab.hosts) && lab.router ? lab : null;
 }
 
-const secs = (ms: number[]): number[] => ms.map((t) => Math.round(t) / 1000);
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
 /** Conntrack statistics that mean a connection was refused or lost in the router. */

@@ -5,7 +5,7 @@
 import type { RunResult } from '../../result/model.js';
 import { clientPortsHeld } from '../../result/figures.js';
 import { countersWhere } from '../../observe/counters.js';
-import { chartFrom, extent, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
+import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = ChartPart;
 
@@ -14,7 +14,6 @@ export function runLabel(result: RunResult): string {
   return result.variant?.label ?? result.scenario.name;
 }
 
-const secs = (ms: number[]): number[] => ms.map((t) => Math.round(t) / 1000);
 
 /**
  * The widest gap (s) across which two census points of a run are joined by a line. The census
