@@ -50,7 +50,7 @@ export async function writeSysctl(key: string, value: string | number): Promise<
   }
   const readBack = await readSysctl(key);
   if (readBack !== normaliseSysctl(value)) {
-    throw new SysctlError(`sysctl ${key}: wrote "${value}" but the kernel reports "${readBack}"`);
+    throw new SysctlError(`sysctl ${key}: wrote "${value}" but the kernel reports "${readBack}" (it clamps or rounds some values); set the value it reports, or one inside its limits`);
   }
 }
 

@@ -123,7 +123,7 @@ export async function runScenario(
   if (!(await exists(resultPath))) {
     if (reported !== null) throw new RunError(reported);
     if (control.stop.aborted) throw new RunInterrupted('interrupted before the run process wrote a result; nothing was kept');
-    throw new RunError(`the run process ${describeExit(exited)} without writing a result`);
+    throw new RunError(`the run process ${describeExit(exited)} without writing a result; its last words are above — run it again, and report it (with the command line) if it keeps happening`);
   }
   const result = JSON.parse(await readFile(resultPath, 'utf8')) as RunResult;
   return { result, resultPath };

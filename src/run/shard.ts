@@ -70,9 +70,9 @@ export function share(total: number, index: number, count: number): number {
 /** Slice `index` of N of a "low high" port range: contiguous, disjoint, covering the range. */
 export function portSlice(range: string, index: number, count: number, what: string): [number, number] {
   const parsed = parsePortRange(range);
-  if (!parsed) throw new ShardError(`${what}: cannot split ${JSON.stringify(range)} between shards (expected "low high")`);
+  if (!parsed) throw new ShardError(`${what}: cannot split ${JSON.stringify(range)} between shards: write it as "low high" (or "low-high")`);
   const { low, size } = parsed;
-  if (size < count * 2) throw new ShardError(`${what}: ${size} ports cannot be split between ${count} shards (at least 2 each)`);
+  if (size < count * 2) throw new ShardError(`${what}: ${size} ports cannot be split between ${count} shards (at least 2 each); use fewer shards or widen the range`);
   const start = low + Math.floor((size * index) / count);
   const end = low + Math.floor((size * (index + 1)) / count) - 1;
   return [start, end];
@@ -99,7 +99,7 @@ export function applyShard(
   const requests = share(scenario.http.requests, index, count);
   const label = `--shard ${index + 1}/${count}`;
   if (connections < 1 || (scenario.protocol === 'http' && requests < 1)) {
-    throw new ShardError(`${label}: ${scenario.protocol === 'http' ? `${scenario.http.requests} requests` : `${scenario.connections} connections`} cannot be split ${count} ways (each shard needs at least one)`);
+    throw new ShardError(`${label}: ${scenario.protocol === 'http' ? `${scenario.http.requests} requests` : `${scenario.connections} connections`} cannot be split ${count} ways (each shard needs at least one); use fewer shards or raise the count`);
   }
   const localPorts = scenario.client.localPorts === null ? null : portSlice(scenario.client.localPorts, index, count, 'client.localPorts').join('-');
   let sysctls = scenario.environment.sysctls;

@@ -41,6 +41,6 @@ export async function applyConntrackLimit(limit: number): Promise<void> {
 export async function readConntrackLimitDrops(): Promise<number> {
   const { stdout } = await run('nft', ['list', 'table', 'inet', CT_LIMIT_TABLE], { timeout: 10_000 });
   const m = /ct count over \d+ counter packets (\d+)/.exec(stdout);
-  if (!m) throw new TopologyError(`conntrack.limit: no counter in the router's ${CT_LIMIT_TABLE} table (nft printed: ${stdout.trim().split('\n').join(' ')})`);
+  if (!m) throw new TopologyError(`conntrack.limit: no counter in the router's ${CT_LIMIT_TABLE} table (nft printed: ${stdout.trim().split('\n').join(' ')}); this nft does not print "ct count" rules as expected: check "nft --version" (1.0 or later)`);
   return Number(m[1]);
 }

@@ -73,7 +73,7 @@ async function startHolder(): Promise<{ child: ChildProcess; pid: number; path: 
     if (theirs !== mine) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new TopologyError('a namespace holder did not enter its own network namespace within 10 s');
+      throw new TopologyError('a namespace holder did not enter its own network namespace within 10 s (a machine too busy, or unshare blocked); run it again on a quieter machine, and check "unshare -n true" works');
     }
     await new Promise((r) => setTimeout(r, 5));
   }
