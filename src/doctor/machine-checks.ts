@@ -2,7 +2,7 @@
 // functions from Facts to Check lines; the per-scenario checks are in scenario-checks.ts.
 import { int } from '../util/format.js';
 import { TIME_WAIT_SECONDS } from '../result/figures.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 import { check, type Check } from './check.js';
 import type { Facts } from './facts.js';
 

@@ -5,7 +5,7 @@ import { int } from '../util/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, type Scenario } from '../scenario/index.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
-import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';

@@ -2,7 +2,7 @@
 
 export { parseSockstat, parseSockstat6, type Sockstat, type Sockstat6 } from './sockstat.js';
 export { parseCounterTable, counterDeltas, pickCounters, countersWhere, counterLabel, KEY_COUNTERS, KERNEL_COUNTERS, type KernelCounter } from './counters.js';
-export { parsePortRange, countReserved, readPortRange, KERNEL_DEFAULT_PORT_RANGE, type PortRange } from './port-range.js';
+export { readPortRange } from './port-range.js';
 export {
   TCP_STATES,
   tcpStateName,

@@ -1,49 +1,7 @@
-// The ephemeral port range, the one parser for it: net.ipv4.ip_local_port_range as the kernel
-// prints it ("32768\t60999"), as a scenario or `plan --port-range` writes it ("32768 60999",
-// "40000-40499"), and the ports net.ipv4.ip_local_reserved_ports takes out of it.
+// This namespace's ephemeral port range, read from the kernel; parsing it (and every other
+// rule about port ranges) is scenario/port-range.ts.
 import { readSysctl } from '../environment/sysctl.js';
-
-export interface PortRange {
-  low: number;
-  high: number;
-  size: number;
-  /** Ports of the range listed in net.ipv4.ip_local_reserved_ports: connect() skips them. */
-  reserved: number;
-  /** Ports an unbound connect() can pick, per source address and destination. */
-  usable: number;
-}
-
-/** The kernel's default range, which a fresh namespace starts from (28,232 ports; src/tcp-facts.ts). */
-export { KERNEL_DEFAULT_PORT_RANGE } from '../tcp-facts.js';
-
-/**
- * "LOW HIGH" (any whitespace, as the kernel prints it), "LOW-HIGH" or "LOW–HIGH", with
- * 1 ≤ LOW ≤ HIGH ≤ 65535; `reserved` is ip_local_reserved_ports ("8080,9000-9100"). Null when
- * the text is not a range.
- */
-export function parsePortRange(text: string | null | undefined, reserved?: string | null): PortRange | null {
-  const match = /^\s*(\d+)\s*(?:\s|-|–)\s*(\d+)\s*$/.exec(text ?? '');
-  if (!match) return null;
-  const low = Number(match[1]);
-  const high = Number(match[2]);
-  if (!(low >= 1 && high <= 65535 && low <= high)) return null;
-  const size = high - low + 1;
-  const res = reserved ? countReserved(reserved, low, high) : 0;
-  return { low, high, size, reserved: res, usable: size - res };
-}
-
-/** Ports of [low, high] named in an ip_local_reserved_ports list ("8080,9000-9100"). */
-export function countReserved(list: string, low: number, high: number): number {
-  let n = 0;
-  for (const part of list.split(',')) {
-    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
-    if (!m) continue;
-    const a = Math.max(Number(m[1]), low);
-    const b = Math.min(Number(m[2] ?? m[1]), high);
-    if (b >= a) n += b - a + 1;
-  }
-  return n;
-}
+import { parsePortRange, type PortRange } from '../scenario/port-range.js';
 
 /** This namespace's range, reserved ports taken out. */
 export async function readPortRange(): Promise<PortRange | null> {

@@ -8,7 +8,7 @@ import type { RunResult } from '../result/model.js';
 import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
 import { firstParity } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 import { roundTo } from '../util/round.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs } from '../result/figures.js';

@@ -1,6 +1,6 @@
 // `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
 import { readMachineFacts } from './machine.js';
-import { countReserved, parsePortRange } from '../observe/port-range.js';
+import { countReserved, parsePortRange } from '../scenario/port-range.js';
 import type { Closer, PlanInputs } from './model.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 

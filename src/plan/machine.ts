@@ -2,7 +2,7 @@
 // back with where it came from, so `plan` can say which inputs it assumed.
 import { readFile } from 'node:fs/promises';
 import { readSysctl } from '../environment/sysctl.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 import { KERNEL_DEFAULT_PORTS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface MachineValue<T> {

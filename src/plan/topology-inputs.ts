@@ -3,7 +3,7 @@
 // before connect() (one pool shared by every destination) or connect() did (a pool per
 // destination, also with IP_BIND_ADDRESS_NO_PORT). plan --from used to assume 1 / 1 / unbound.
 import type { Scenario } from '../scenario/index.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 
 export interface PoolInputs {
   sources: number;
@@ -33,7 +33,7 @@ export function poolInputs(scenario: Scenario): PoolInputs {
   const { client, server } = scenario;
   const sources = Math.max(1, client.sourceAddresses.length);
   const destinations = scenario.target ? 1 : server.ports;
-  const local = client.bind && client.localPorts !== null ? parsePortRange(client.localPorts.replace('-', ' ')) : null;
+  const local = client.bind && client.localPorts !== null ? parsePortRange(client.localPorts) : null;
   // bind(addr, 0) reserves the port for every destination (inet_csk_get_port) unless
   // IP_BIND_ADDRESS_NO_PORT defers the choice to connect() (Linux 4.2+); a port the driver
   // names itself is likewise one port for all destinations.

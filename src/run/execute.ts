@@ -11,7 +11,7 @@ import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerHere, startSamplerWorker } from '../observe/index.js';
 import { waitForServerToSettle } from './settle.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
@@ -59,7 +59,7 @@ export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenari
       ports,
       sourceAddresses: client.sourceAddresses,
       bind: client.bind,
-      localPorts: client.localPorts === null ? null : (client.localPorts.split('-').map(Number) as [number, number]),
+      localPorts: portRangeOf(client.localPorts),
       reuseAddr: client.reuseAddr,
       bindAddressNoPort: client.bindAddressNoPort,
       portRange: portRangeOf(client.portRange),

@@ -10,10 +10,9 @@
 import { readFileSync } from 'node:fs';
 import type { Scenario } from '../scenario/index.js';
 import type { ShardInfo } from '../result/provenance.js';
-import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
+import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { probeNamespace } from '../environment/namespace.js';
 import { socketFeatures } from '../sockets/index.js';
-import { honoured } from '../sockets/port-range.js';
 import { engineAvailability } from '../engine/client-engine.js';
 
 export class ShardError extends Error {}

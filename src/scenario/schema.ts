@@ -8,8 +8,7 @@ import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
-import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../observe/port-range.js';
-import { honoured } from '../sockets/port-range.js';
+import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from './port-range.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -559,8 +558,7 @@ export const scenarioSchema = z
       });
     }
     if (s.client.localPorts !== null) {
-      const [low, high] = s.client.localPorts.split('-').map(Number) as [number, number];
-      if (low < 1 || high > 65535 || low > high) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
+      if (parsePortRange(s.client.localPorts) === null) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
     }
     const env = s.environment;
     const labProblem = (path: Array<string | number>, message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
@@ -573,8 +571,7 @@ export const scenarioSchema = z
       if (s.client.sourceAddresses.length > 0 || s.client.bind) labProblem(['client'], 'topology routed: each client host uses its own address; leave client.sourceAddresses and client.bind out', s.client.bind);
       const nat = env.router.nat;
       if (nat !== null) {
-        const [low, high] = nat.ports.split('-').map(Number) as [number, number];
-        if (low < 1 || high > 65535 || low > high) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535', nat.ports);
+        if (parsePortRange(nat.ports) === null) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535', nat.ports);
       }
     } else {
       const used: Array<[Array<string>, boolean]> = [

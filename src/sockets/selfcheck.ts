@@ -31,7 +31,7 @@ import {
   TCP_LISTEN,
 } from './constants.js';
 import { errnoName } from './errors.js';
-import { parsePortRange } from '../observe/port-range.js';
+import { parsePortRange } from '../scenario/port-range.js';
 import type { NativeSockets } from './native.js';
 import {
   decodeInt,

@@ -17,7 +17,7 @@ import {
   type TcpSocketRow,
   type TcpStateName,
 } from '../observe/tcp-table.js';
-import type { PortRange } from '../observe/port-range.js';
+import type { PortRange } from '../scenario/port-range.js';
 import type { TcpTableWalk } from '../observe/tcp-source.js';
 import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './types.js';
 import { byCodeUnit } from '../util/order.js';

@@ -1,7 +1,7 @@
 // The shapes of a states census (its JSON is `twstorm states --json`, schema twstorm/states@1),
 // apart from the code that takes it so the parts (census-tables.ts, by-process.ts) share them.
 import type { StateCounts, TcpStateName } from '../observe/tcp-table.js';
-import type { PortRange } from '../observe/port-range.js';
+import type { PortRange } from '../scenario/port-range.js';
 
 export const GROUP_BYS = ['local-port', 'remote', 'remote-port', 'process'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];

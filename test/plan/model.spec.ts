@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
-import { countReserved, parsePortRange } from '../../src/observe/port-range.js';
+import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
 
 const DEFAULTS: PlanInputs = {
   portLow: 32768,

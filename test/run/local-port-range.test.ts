@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNetns } from '../helpers/netns.js';
-import { countReserved } from '../../src/observe/port-range.js';
+import { countReserved } from '../../src/scenario/port-range.js';
 
 describe('local-port-range-per-socket (real run in a namespace)', () => {
   it('uses only the per-socket range, never a reserved port, and exhausts after exactly its usable ports', async () => {

@@ -16,7 +16,7 @@ import {
 import { realNative } from '../helpers/native.js';
 import { AF_INET, IP_LOCAL_PORT_RANGE, IPPROTO_IP, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/sockets/constants.js';
 import { decodePortRange, encodePortRange } from '../../src/sockets/structs.js';
-import { effectivePortRange, honoured } from '../../src/sockets/port-range.js';
+import { effectivePortRange, honoured } from '../../src/scenario/port-range.js';
 import { requireSocketFeatures } from '../../src/run/native-needs.js';
 import { parseScenario, ScenarioError } from '../../src/scenario/index.js';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { censusFromTables, renderCensus, destinationRisk, takeCensus } from '../../src/states/index.js';
-import { countReserved, parsePortRange } from '../../src/observe/port-range.js';
+import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
 
 const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 /** One /proc/net/tcp line as get_tcp4_sock / get_timewait4_sock print it (little-endian host). */

@@ -28,6 +28,7 @@ import { entryFile } from '../../paths.js';
 import { ownNodeEnv } from '../../util/own-node-env.js';
 import { waitForServerToSettle } from '../../run/settle.js';
 import { roundMs, roundTo } from '../../util/round.js';
+import { parsePortRange } from '../../scenario/port-range.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -68,7 +69,8 @@ const conntrackTimeoutKey = (state: string): string => `net.netfilter.nf_conntra
 function natSpec(scenario: Scenario): NatSpec | null {
   const nat = scenario.environment.router.nat;
   if (nat === null) return null;
-  const [low, high] = nat.ports.split('-').map(Number) as [number, number];
+  // Validated by the schema: a range parsePortRange reads.
+  const { low, high } = parsePortRange(nat.ports)!;
   return { addresses: nat.addresses, ports: [low, high], randomFully: nat.randomFully };
 }
 
