@@ -21,7 +21,7 @@ import {
 } from './machine-checks.js';
 import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad } from './scenario-checks.js';
 import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
-import { labCheck, labScenarioChecks, probeLabAbility } from '../environment/topology/preflight.js';
+import { labCheck, labScenarioChecks, probeLabAbility } from './lab-checks.js';
 import { commandProgram } from '../server/user-command.js';
 
 export { formatChecks, wantsColor } from './render.js';

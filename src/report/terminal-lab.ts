@@ -1,6 +1,6 @@
 // The routed lab's lines in the terminal summary: each host side by side, then the router.
 import type { RunResult } from '../result/model.js';
-import type { LabFacts } from '../environment/topology/lab-run.js';
+import type { LabFacts } from '../result/lab.js';
 import { int } from '../util/format.js';
 import { stripControl } from '../util/escape.js';
 

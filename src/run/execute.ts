@@ -209,7 +209,7 @@ export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scen
 export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   if (job.scenario.environment.topology === 'routed') {
     // Loaded on demand: the lab (nftables, conntrack, topology) is for routed runs only.
-    const { executeRoutedRun } = await import('../environment/topology/lab-run.js');
+    const { executeRoutedRun } = await import('./routed-run.js');
     return executeRoutedRun(job, signal, serverConfig);
   }
   // With `target:` the driver connects to the target, not to server.host:port.

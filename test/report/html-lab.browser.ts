@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabFacts } from '../../src/environment/topology/lab-run.js';
+import type { LabFacts } from '../../src/result/lab.js';
 import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { int } from '../../src/util/format.js';

@@ -4,7 +4,7 @@
 // for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
-import type { LabFacts, LabHostSummary } from '../../environment/topology/lab-run.js';
+import type { LabFacts, LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { countersWhere } from '../../observe/counters.js';
 import { int } from '../../util/format.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNetns } from '../helpers/netns.js';
-import type { LabFacts } from '../../src/environment/topology/lab-run.js';
+import type { LabFacts } from '../../src/result/lab.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms'];

@@ -8,60 +8,32 @@
 // is read, not guessed from port numbers.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import type { Scenario } from '../../scenario/index.js';
-import { DEFAULT_SYSCTLS } from '../../scenario/sysctls.js';
-import type { FromRun, RunJob, ToRun } from '../../run/job.js';
-import type { RunResult, StopReason } from '../../result/model.js';
-import { percentilesMs } from '../../metrics/histograms.js';
-import { decodeHistogram, encodeHistogram } from '../../metrics/histogram-encoding.js';
-import { startSamplerWorker, type KernelSample } from '../../observe/index.js';
-import { watchConntrack, type ConntrackSample } from '../../observe/conntrack.js';
-import { startServerProcess, type ServerProcess } from '../../server/process.js';
-import { startOwnServer } from '../../server/own-server.js';
-import type { ServerConfig } from '../../server/protocol.js';
-import { buildRoutedLab, TopologyError, type LabHost, type RoutedLab } from './routed.js';
-import { applyNat, enableConntrack, natPoolSize, type NatSpec } from './nat.js';
-import { natPool } from './addresses.js';
-import { applyConntrackLimit, readConntrackLimitDrops } from './conntrack-limit.js';
-import { writeSysctl } from '../sysctl.js';
-import { entryFile } from '../../paths.js';
-import { ownNodeEnv } from '../../util/own-node-env.js';
-import { waitForServerToSettle } from '../../run/settle.js';
-import { roundMs, roundTo } from '../../util/round.js';
-import { parsePortRange } from '../../scenario/port-range.js';
+import type { Scenario } from '../scenario/index.js';
+import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
+import type { FromRun, RunJob, ToRun } from './job.js';
+import type { RunResult, StopReason } from '../result/model.js';
+import { percentilesMs } from '../metrics/histograms.js';
+import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
+import { startSamplerWorker, type KernelSample } from '../observe/index.js';
+import { watchConntrack, type ConntrackSample } from '../observe/conntrack.js';
+import { startServerProcess, type ServerProcess } from '../server/process.js';
+import { startOwnServer } from '../server/own-server.js';
+import type { ServerConfig } from '../server/protocol.js';
+import { buildRoutedLab, TopologyError, type LabHost, type RoutedLab } from '../environment/topology/routed.js';
+import { applyNat, enableConntrack, natPoolSize, type NatSpec } from '../environment/topology/nat.js';
+import { natPool } from '../environment/topology/addresses.js';
+import { applyConntrackLimit, readConntrackLimitDrops } from '../environment/topology/conntrack-limit.js';
+import { writeSysctl } from '../environment/sysctl.js';
+import { entryFile } from '../paths.js';
+import { ownNodeEnv } from '../util/own-node-env.js';
+import { waitForServerToSettle } from './settle.js';
+import { roundMs, roundTo } from '../util/round.js';
+import type { LabFacts, LabResult } from '../result/lab.js';
+
+import { parsePortRange } from '../scenario/port-range.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
-export interface LabHostSummary {
-  name: string;
-  role: 'client' | 'server';
-  address: string;
-  /** Client hosts: that host's own run summary (its census, its counters, its driver). */
-  summary?: RunResult['summary'];
-  /** Server host: peak TIME_WAIT and the counter deltas read in its namespace. */
-  timeWaitPeak?: number;
-  kernel?: Record<string, number>;
-}
-
-export interface LabFacts {
-  topology: 'routed';
-  hosts: LabHostSummary[];
-  router: {
-    nat: (NatSpec & { pool: string[]; tuples: number }) | null;
-    conntrack: {
-      samples: ConntrackSample[];
-      peakEntries: number;
-      peakTimeWait: number;
-      counters: Record<string, number>;
-      /** The emulated full table (conntrack.limit): the limit and the SYNs its rule dropped. */
-      limit?: { max: number; droppedSyns: number };
-    };
-  };
-  /** The server host's census over time (its own namespace). */
-  serverCensus: Array<{ t: number; states: Record<string, number> }>;
-}
-
-export type LabResult = RunResult & { lab: LabFacts };
 
 /** Sysctl names for the conntrack timeouts (per namespace). */
 const conntrackTimeoutKey = (state: string): string => `net.netfilter.nf_conntrack_tcp_timeout_${state}`;

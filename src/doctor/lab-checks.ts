@@ -2,8 +2,8 @@
 // Asked before a run starts (refuse with what is missing) and by `twstorm doctor`.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Scenario } from '../../scenario/index.js';
-import { check, type Check } from '../../doctor/check.js';
+import type { Scenario } from '../scenario/index.js';
+import { check, type Check } from './check.js';
 
 const run = promisify(execFile);
 

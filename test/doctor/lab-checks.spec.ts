@@ -1,7 +1,7 @@
 // Refusing a routed lab the machine cannot build, before anything starts, with what is missing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labCheck, labScenarioChecks, probeLabAbility } from '../../src/environment/topology/preflight.js';
+import { labCheck, labScenarioChecks, probeLabAbility } from '../../src/doctor/lab-checks.js';
 import { parseScenario } from '../../src/scenario/index.js';
 
 const routed = parseScenario({ name: 'r', environment: { topology: 'routed', clients: 2 } }, 'r.yaml');
