@@ -9,7 +9,7 @@
 // With a single run on a side there is no noise estimate: the comparison says so and a wider
 // tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
 import type { RunResult } from '../result/model.js';
-import { readFigure, resolvePath } from '../thresholds/index.js';
+import { readFigure, resolvePath } from '../result/figure-paths.js';
 import { metricsFor, specOf, workDiffers, workOf, workUnitOf, type Better, type MetricKind, type MetricSpec, type WorkUnit } from './metrics.js';
 import type { LoadedResult, Pairing } from './load.js';
 import type { SetPairing } from './sets.js';

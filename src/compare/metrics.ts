@@ -7,7 +7,7 @@
 //             (a rank test, see stats.ts) as well as the tolerance.
 // Any other summary figure can be named with --metric; only the throughput-like ones count
 // higher as better.
-import { resolvePath } from '../thresholds/index.js';
+import { resolvePath } from '../result/figure-paths.js';
 import { countersWhere } from '../observe/counters.js';
 import type { RunResult } from '../result/model.js';
 

@@ -6,32 +6,15 @@ import type net from 'node:net';
 import { buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
-import { runShaped, type ShapePlan } from './shape/index.js';
+import { runShaped } from './shape/index.js';
 import { runHttpRequest, type HttpRequestSpec } from './http-request.js';
 import type { LoadOutcome } from './tcp-load.js';
 import { findErrno } from './undici-errors.js';
 import { withCheapInformationalStacks } from './undici-stacks.js';
 import { runRawHttpLoad } from './raw-http-load.js';
+import type { HttpLoadPlan } from './http-plan.js';
 
-export type HttpClientMode = 'keepalive' | 'connection-close' | 'reset' | 'agent-per-request' | 'raw';
-
-/** `count`, `concurrency`, `rate` and `maxInFlight` count requests. */
-export interface HttpLoadPlan extends ShapePlan {
-  host: string;
-  port: number;
-  client: HttpClientMode;
-  /** Connection limit of the shared pool (keepalive, connection-close, reset). */
-  poolConnections: number;
-  connectTimeoutMs: number;
-  /** A stalled response is cut off after this long. */
-  idleTimeoutMs: number;
-  /** client raw (raw-http-load.ts): request target, requests per connection, engine threads. */
-  path?: string;
-  requestsPerConnection?: number;
-  threads?: number | null;
-  /** client raw: IP_LOCAL_PORT_RANGE [low, high] on each socket (client.portRange). */
-  portRange?: [number, number] | null;
-}
+export type { HttpClientMode, HttpLoadPlan } from './http-plan.js';
 
 /**
  * undici's connector with accounting around it: a connect attempt, its latency and local

@@ -6,7 +6,7 @@
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import { runEngineLoad } from '../engine/client-engine.js';
-import type { HttpLoadPlan } from './http-load.js';
+import type { HttpLoadPlan } from './http-plan.js';
 import type { LoadOutcome, StopReason } from './tcp-load.js';
 
 /** The request every connection sends; Connection: close when a connection carries one request. */

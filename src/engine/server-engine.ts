@@ -8,7 +8,9 @@ import { Worker } from 'node:worker_threads';
 import { createListenerFd, closeFd } from '../sockets/index.js';
 import { errnoName } from '../sockets/errors.js';
 import { loadRawSockets } from '../sockets/raw.js';
-import type { BundledServer, EchoServerConfig, ServerStats } from '../server/echo-server.js';
+import type { BundledServer, ServerStats } from '../server/stats.js';
+// Type only: the bundled server's config, which echo-server.ts hands to this engine.
+import type { EchoServerConfig } from '../server/echo-server.js';
 import {
   SRV_ACCEPTED,
   SRV_CLOSED_FIN,

@@ -2,7 +2,7 @@
 // repeats. One place defines the headline figures, so the terminal summary and the HTML report
 // show the same rows.
 import type { RunResult } from './model.js';
-import { readFigure, resolvePath } from '../thresholds/index.js';
+import { readFigure, resolvePath } from './figure-paths.js';
 import { repeatOf } from './provenance.js';
 
 export const HEADLINE_FIGURES: ReadonlyArray<{ path: string; label: string; http?: boolean; tcp?: boolean }> = [

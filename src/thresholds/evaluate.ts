@@ -3,7 +3,7 @@
 // fail to evaluate for a reason validation would have caught.
 import type { RunResult } from '../result/model.js';
 import { compare, parseExpression } from './expression.js';
-import { readFigure, resolvePath } from './paths.js';
+import { readFigure, resolvePath } from '../result/figure-paths.js';
 
 export interface ThresholdOutcome {
   path: string;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseScenario } from '../../src/scenario/index.js';
-import { resolvePath } from '../../src/thresholds/paths.js';
+import { resolvePath } from '../../src/result/figure-paths.js';
 import { problemsOf } from '../scenario/helpers.js';
 
 const FILE = 'scenarios/h.yaml';

@@ -3,7 +3,7 @@
 // thresholds can be checked before anything runs. `satisfies SummaryShape` makes the compiler
 // hold this table against the `Summary` type: a figure added to the summary without being
 // added here is a build error, so the two cannot drift apart.
-import type { Summary } from '../result/model.js';
+import type { Summary } from './model.js';
 import { KEY_COUNTERS } from '../observe/index.js';
 import { didYouMean } from '../util/suggest.js';
 
