@@ -100,7 +100,8 @@ export function buildResult(input: ResultInputs): RunResult {
       : {}),
     driver: {
       ...input.driver,
-      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, stats.attempted), 1),
+      // Per unit of work: a request under HTTP (a keep-alive pool makes few connections for many), else a connection.
+      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, input.scenario.protocol === 'http' ? stats.requests.total : stats.attempted), 1),
     },
     ...(connectFill
       ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd), timeWaitLanding(input.scenario).clientHoldsPorts) }

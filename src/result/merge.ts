@@ -188,7 +188,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     driver: {
       cpuUserMs: sum((s) => s.driver.cpuUserMs),
       cpuSystemMs: sum((s) => s.driver.cpuSystemMs),
-      cpuMsPer1000: roundMs((cpu * 1000) / Math.max(1, attempted)),
+      cpuMsPer1000: roundMs((cpu * 1000) / Math.max(1, http ? sum((s) => s.requests?.total ?? 0) : attempted)),
       // The worst process: a stall in any driver shows in the latencies it recorded.
       eventLoopDelayMs: {
         p50: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p50)),
