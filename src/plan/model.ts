@@ -18,7 +18,7 @@
 //
 // new connections/s, which is below ports ÷ 60 s once the walk dominates. The two costs are
 // measured (plan --from a result with a connect-fill cliff). Pure: every input is given.
-import { decimalFormat } from '../util/format.js';
+import { decimalFormat, int } from '../util/format.js';
 import { WIDEST_PORTS } from '../tcp-facts.js';
 
 export type Closer = 'client' | 'server' | 'rst';
@@ -270,5 +270,9 @@ function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: 
 
 export const fmt: (n: number) => string = decimalFormat(1);
 export const sec = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
-export const pct = (share: number): string => `${(Math.ceil(share * 1000) / 10).toFixed(1)}%`;
+/** A share as a percent, rounded up to 0.1 % (a plan never understates a load); grouped like every count ("41,322.4%"). */
+export const pct = (share: number): string => {
+  const [whole, tenth] = (Math.ceil(share * 1000) / 10).toFixed(1).split('.');
+  return `${int(Number(whole))}.${tenth}%`;
+};
 export const mib = (bytes: number): string => (bytes < 1024 * 1024 ? `${fmt(bytes / 1024)} KiB` : `${fmt(bytes / (1024 * 1024))} MiB`);

@@ -25,9 +25,10 @@ export function decimalFormat(maximumFractionDigits: number): (n: number) => str
   return (n) => (format ??= new Intl.NumberFormat('en-US', { maximumFractionDigits })).format(n);
 }
 
+/** Milliseconds with the digits that matter at their size; thousands separated ("1,342"), as int() does. */
 export function ms(n: number | null): string {
   if (n === null) return '–';
-  if (n >= 100) return n.toFixed(0);
+  if (n >= 100) return int(n);
   if (n >= 10) return n.toFixed(1);
   return n.toFixed(2);
 }

@@ -27,7 +27,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     const f = finding(r, 'ports')!;
     assert.equal(f.alert, false);
     assert.match(f.text, /^Never ran out: at most 1,000 client ports were held at once \(3\.5% of the range\)/);
-    assert.match(f.text, /40 connections got a port used before; the shortest gap was 1001 ms, the median 1005 ms/);
+    assert.match(f.text, /40 connections got a port used before; the shortest gap was 1,001 ms, the median 1,005 ms/);
   });
 
   it('widen-port-range: ran out, and the load fits in a wider range', () => {

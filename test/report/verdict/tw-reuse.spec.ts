@@ -31,7 +31,7 @@ describe('verdict rule: tcp_tw_reuse (verdict/tw-reuse.ts)', () => {
     const f = finding(r, 'tw-reuse')!;
     assert.equal(
       f.text,
-      '1,500 connects took a port still in TIME_WAIT toward the same destination (TcpExtTWRecycled), tcp_tw_reuse=1 lets connect() take a port whose TIME_WAIT is older than tcp_tw_reuse_delay=1,000 ms; a port came back after 1250 ms (median).',
+      '1,500 connects took a port still in TIME_WAIT toward the same destination (TcpExtTWRecycled), tcp_tw_reuse=1 lets connect() take a port whose TIME_WAIT is older than tcp_tw_reuse_delay=1,000 ms; a port came back after 1,250 ms (median).',
     );
     assert.equal(f.alert, false);
     // The terminal story says it in the rule's words, once (no second wording of the same count).
