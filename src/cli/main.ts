@@ -42,10 +42,13 @@ const EPILOGUE = `Exit codes:
   0    success
   1    the run could not be carried out (environment, server, --out, crash), or it failed
        (the server died, every connection failed): the partial result says "failed": why
-  2    bad command line or scenario file: nothing ran
+  2    bad command line, scenario file or result file (report, compare, plan --from, merge):
+       nothing ran
   3    run, merge: a scenario threshold failed (the result was written)
   4    compare: a regression beyond the tolerance, or a baseline scenario with no current result
-  130  interrupted (Ctrl-C, SIGTERM); the partial result was written. A second Ctrl-C stops at once
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the partial result was written. A second Ctrl-C
+       stops at once
+When several apply, 130 wins over 1, and 1 over 3.
 
 Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherwise), so the
 host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md and docs/.`;

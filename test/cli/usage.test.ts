@@ -121,6 +121,17 @@ describe('help', { concurrency: true }, () => {
     }
   });
 
+  it('the exit codes --help lists are README\'s, signals and result files included', async () => {
+    const readme = await readFile(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const codes = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => m[1]!);
+    assert.deepEqual(codes, ['0', '1', '2', '3', '4', '130']);
+    const top = (await twstorm(['--help']).exit).stdout;
+    for (const code of codes) assert.match(top, new RegExp(`^  ${code} +\\S`, 'm'), `exit ${code} in --help`);
+    assert.match(top, /SIGHUP/);
+    assert.match(top, /result file/);
+    assert.match(top, /130 wins over 1, and 1 over 3/);
+  });
+
   it('report --help shows no contradictory [required] [default: []], and -o means --out in run and report', async () => {
     const report = (await helpOf('report')).stdout;
     assert.doesNotMatch(report, /\[default: \[\]\]/);
