@@ -247,7 +247,9 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           `on the host no sysctl is changed, so these settings are NOT in force: ` +
             [...differing.map(([k, v]) => `${k}=${v} (host has ${facts.sysctls[k] ?? 'none'})`), ...unread.map((k) => `${k} (not checked)`)].join(', ') +
             ': the run will not show what the scenario is written to show',
-          'run it in a namespace (root or unprivileged user namespaces) so its settings apply',
+          scenario.target !== null
+            ? 'a target: run stays on the host network to reach the target, so drop these sysctls from the scenario, or set them on the host yourself'
+            : 'run it in a namespace (root or unprivileged user namespaces) so its settings apply',
         ),
       );
     }
@@ -264,7 +266,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           `${load.what} need ${int(load.connections)} ports to ` +
             `${scenario.server.host}:${scenario.server.port}, but the host has ${int(range.usable)}: this run will exhaust them for 60 s and ` +
             `anything else on this host connecting to that address and port gets EADDRNOTAVAIL meanwhile`,
-          `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''} or run it in a namespace`,
+          `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''}${scenario.target !== null ? '' : ' or run it in a namespace'}`,
         ),
       );
     }
@@ -276,7 +278,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'tcp_max_tw_buckets',
           'warn',
           `the host keeps at most ${int(buckets)} TIME_WAIT sockets; past that they are destroyed at once (TCPTimeWaitOverflow), so TIME_WAIT counts of this run are capped`,
-          `run it in a namespace, or lower ${load.knob}`,
+          scenario.target !== null ? `lower ${load.knob}` : `run it in a namespace, or lower ${load.knob}`,
         ),
       );
     }

@@ -68,6 +68,11 @@ test('namespace: netns refuses, auto warns that it falls back to the host, host 
   assert.match(byId(auto, 'host-sysctls')?.detail ?? '', /net\.ipv4\.tcp_tw_reuse=0 \(host has 2\)/);
   assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'host' } }), facts()), 'namespace'), undefined);
   assert.equal(byId(scenarioChecks(scenario({}), facts()), 'host-sysctls'), undefined, 'in a namespace sysctls apply');
+  // A target: run must stay on the host to reach the target: "run it in a namespace" would be no fix.
+  const target = byId(scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host' } }), facts()), 'host-sysctls');
+  assert.equal(target?.status, 'warn');
+  assert.doesNotMatch(target?.fix ?? '', /namespace/);
+  assert.match(target?.fix ?? '', /drop these sysctls from the scenario/);
 });
 
 test('host runs: port range and tcp_max_tw_buckets against the connections', () => {
