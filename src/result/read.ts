@@ -68,11 +68,14 @@ export function parseResult(doc: unknown, name: string): RunResult {
   }
   const schema = (doc as Record<string, unknown>)['schema'];
   if (schema !== RESULT_SCHEMA) {
-    throw new ResultFileError(
-      `${name}: not a twstorm result: "schema" is ${shortValue(schema ?? null)}, expected "${RESULT_SCHEMA}" ` +
-        '(a newer schema needs a newer twstorm)',
-      'foreign',
-    );
+    // No "schema" at all: some other JSON. A twstorm schema of another version: a newer twstorm wrote it.
+    const why =
+      schema === undefined
+        ? `it has no "schema" field (a twstorm result says "${RESULT_SCHEMA}"); ${HINT}`
+        : typeof schema === 'string' && schema.startsWith('twstorm/result@')
+          ? `"schema" is ${shortValue(schema)}, this twstorm reads "${RESULT_SCHEMA}": a newer twstorm wrote it; read it with that version`
+          : `"schema" is ${shortValue(schema)}, expected "${RESULT_SCHEMA}"; ${HINT}`;
+    throw new ResultFileError(`${name}: not a twstorm result: ${why}`, 'foreign');
   }
   const parsed = resultSchema.safeParse(doc);
   if (!parsed.success) {

@@ -49,7 +49,10 @@ describe('result reader', () => {
   });
 
   it('calls JSON that is not a result foreign (a directory scan skips it), and a damaged result invalid', () => {
-    refused({ hello: 'world' }, /not a twstorm result: "schema" is null/, 'foreign');
+    refused({ hello: 'world' }, /not a twstorm result: it has no "schema" field \(a twstorm result says "twstorm\/result@1"\); pass a result JSON written by "twstorm run"$/, 'foreign');
+    // Another twstorm schema version: a newer twstorm wrote it; any other schema: not ours.
+    refused({ schema: 'twstorm/result@2' }, /"schema" is "twstorm\/result@2", this twstorm reads "twstorm\/result@1": a newer twstorm wrote it/, 'foreign');
+    refused({ schema: 'k6/summary' }, /"schema" is "k6\/summary", expected "twstorm\/result@1"; pass a result JSON/, 'foreign');
     refused([1], /a JSON array/, 'foreign');
     assert.throws(() => parseResultText('{"schema": "twstorm/resu', 'cut.json'), (err: unknown) => err instanceof ResultFileError && err.kind === 'foreign' && /^cut\.json: not JSON/.test(err.message));
     refused({ schema: 'twstorm/result@1' }, /bad result field tool/, 'invalid');
