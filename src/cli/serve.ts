@@ -149,7 +149,25 @@ async function serveUntilStopped(
 }
 
 /** yargs check: a message (exit 2) instead of a stack trace from deep inside the server. */
+/** The options of one server only: given to the other, they would be ignored without a word. */
+const TCP_ONLY = ['close-first', 'close-mode', 'linger-seconds', 'delay', 'request', 'response'];
+const HTTP_ONLY = ['policy', 'keep-alive-timeout', 'max-requests', 'close-after', 'body', 'service-delay'];
+
+/** The long options the command line names (yargs fills in every default, so argv cannot tell). */
+function givenOptions(): Set<string> {
+  return new Set(process.argv.slice(2).flatMap((a) => (/^--([a-z-]+)(=|$)/.exec(a)?.[1] ?? []) as string[]));
+}
+
 function checkServeArgs(argv: Record<string, unknown>): true | string {
+  const given = givenOptions();
+  const http = argv['protocol'] === 'http';
+  const foreign = (http ? TCP_ONLY : HTTP_ONLY).filter((name) => given.has(name));
+  if (foreign.length > 0) {
+    const names = `${foreign.map((n) => `--${n}`).join(', ')} ${foreign.length > 1 ? 'are' : 'is'}`;
+    return http
+      ? `${names} for the TCP echo server (--protocol tcp); the HTTP server takes --policy, --body, --close-after, --max-requests, --keep-alive-timeout, --service-delay`
+      : `${names} for the HTTP server (--protocol http); the TCP echo server takes --close-first, --close-mode, --linger-seconds, --delay, --request, --response`;
+  }
   for (const name of ['request', 'response', 'body', 'max-requests', 'close-after', 'backlog', 'linger-seconds']) {
     const v = argv[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return `--${name} must be a whole number >= 0, got ${String(v)}`;

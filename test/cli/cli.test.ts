@@ -188,9 +188,18 @@ describe('twstorm CLI', () => {
   });
 
   it('serve refuses bad arguments with a message and exit 2, a busy port with exit 1', async () => {
-    const bad = await twstorm(['serve', '--body', '-1']).exit;
+    const bad = await twstorm(['serve', '--protocol', 'http', '--body', '-1']).exit;
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /twstorm: --body must be a whole number >= 0, got -1/);
+    // An option of the other server would be ignored without a word: refused, with what this one takes.
+    const [httpOnTcp, tcpOnHttp] = await Promise.all([
+      twstorm(['serve', '--policy', 'rst']).exit,
+      twstorm(['serve', '--protocol', 'http', '--close-mode', 'rst', '--request=5']).exit,
+    ]);
+    assert.equal(httpOnTcp.code, 2);
+    assert.match(httpOnTcp.stderr, /^twstorm: --policy is for the HTTP server \(--protocol http\); the TCP echo server takes --close-first, --close-mode/);
+    assert.equal(tcpOnHttp.code, 2);
+    assert.match(tcpOnHttp.stderr, /^twstorm: --close-mode, --request are for the TCP echo server \(--protocol tcp\); the HTTP server takes --policy/);
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     try {
