@@ -4,6 +4,7 @@ import { readResult, ResultFileError } from '../result/index.js';
 import { computeNatLimit, renderNatLimit, type NatLimit, type NatLimitInputs } from '../plan/nat-limit.js';
 import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
 import { EXIT } from './exit-codes.js';
+import { givenOptions } from './given-options.js';
 import { say } from '../util/say.js';
 
 interface PlanArgs {
@@ -30,6 +31,20 @@ function usage(message: string): never {
   process.exit(EXIT.USAGE);
 }
 
+/** The model's inputs: --from takes every one of them from the result. */
+const MODEL_INPUTS = ['port-range', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
+
+/** An option that would be ignored is refused, so a plan never silently answers another question. */
+function checkPlanArgs(argv: Record<string, unknown>): true | string {
+  const given = givenOptions();
+  if (argv['from'] !== undefined) {
+    const ignored = MODEL_INPUTS.filter((name) => given.has(name)).map((n) => `--${n}`);
+    if (ignored.length > 0) return `--from takes every input from the result, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or leave out --from to model ${ignored.length > 1 ? 'them' : 'it'}`;
+  }
+  if (given.has('conntrack-time-wait') && argv['nat-pool'] === undefined) return '--conntrack-time-wait is the NAT model\'s: give --nat-pool too';
+  return true;
+}
+
 export const planCommand = {
   command: 'plan',
   describe: 'Capacity model: sustainable new connections/s, time to port exhaustion, TIME_WAIT and its memory',
@@ -54,6 +69,7 @@ export const planCommand = {
       .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
       .option('conntrack-time-wait', { type: 'number', default: 120, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
+      .check(checkPlanArgs)
       .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')
       .example('$0 plan --rate 2000 --sources 4 --keep-alive 50%', '')
       .example('$0 plan --rate 2000 --nat-pool 1x1000', '')

@@ -8,6 +8,7 @@ import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
 import { HTTP_POLICIES, SERVER_CLOSE_MODES, parseDuration } from '../scenario/index.js';
 import { PLAIN_LISTEN } from '../server/listen.js';
 import { hintFor } from '../sockets/errors.js';
+import { givenOptions } from './given-options.js';
 
 interface ServeArgs {
   protocol: 'tcp' | 'http';
@@ -152,11 +153,6 @@ async function serveUntilStopped(
 /** The options of one server only: given to the other, they would be ignored without a word. */
 const TCP_ONLY = ['close-first', 'close-mode', 'linger-seconds', 'delay', 'request', 'response'];
 const HTTP_ONLY = ['policy', 'keep-alive-timeout', 'max-requests', 'close-after', 'body', 'service-delay'];
-
-/** The long options the command line names (yargs fills in every default, so argv cannot tell). */
-function givenOptions(): Set<string> {
-  return new Set(process.argv.slice(2).flatMap((a) => (/^--([a-z-]+)(=|$)/.exec(a)?.[1] ?? []) as string[]));
-}
 
 function checkServeArgs(argv: Record<string, unknown>): true | string {
   const given = givenOptions();

@@ -36,4 +36,15 @@ describe('twstorm plan (CLI)', () => {
     assert.equal(code, 2);
     assert.match(stderr, /--port-range: expected "LOW HIGH"/);
   });
+
+  it('an input that would be ignored is refused: model flags with --from, --conntrack-time-wait without --nat-pool', async () => {
+    const [from, ct] = await Promise.all([
+      twstorm(['plan', '--from', 'r.json', '--rate', '5', '--sources=4']),
+      twstorm(['plan', '--rate', '100', '--conntrack-time-wait', '60']),
+    ]);
+    assert.equal(from.code, 2);
+    assert.match(from.stderr, /^twstorm: --from takes every input from the result, so --sources, --rate would be ignored: drop them, or leave out --from to model them/);
+    assert.equal(ct.code, 2);
+    assert.match(ct.stderr, /^twstorm: --conntrack-time-wait is the NAT model's: give --nat-pool too/);
+  });
 });
