@@ -140,7 +140,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   sources['reservedPorts'] = 'assumed: none (not recorded in results)';
   sources['twReuseDelaySec'] = 'assumed: 1 s (not recorded in results)';
   sources['keepAliveShare'] = http
-    ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} requests per connection)`
+    ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
   const plan = computePlan(inputs);
