@@ -6,6 +6,7 @@ import { rankRuns, type Rank } from '../compare/metrics.js';
 import type { RunResult } from '../result/model.js';
 import { int, ms } from '../util/format.js';
 import { stripControl } from '../util/escape.js';
+import { runLabel } from '../result/provenance.js';
 
 interface Column {
   header: string;
@@ -52,7 +53,7 @@ export function renderTerminalComparison(results: RunResult[]): string {
   const headers = ['variant', ...columns.map((c) => c.header), 'errors'];
   const rows = results.map((r, i) => {
     const errors = stripControl(Object.entries(r.summary.errors).map(([code, n]) => `${code} ${int(n)}`).join(', ')) || '–';
-    return [stripControl(r.variant?.label ?? r.scenario.name), ...columns.map((c, j) => marked(c.text(r), ranks[j]![i] ?? null)), errors];
+    return [stripControl(runLabel(r)), ...columns.map((c, j) => marked(c.text(r), ranks[j]![i] ?? null)), errors];
   });
   const widths = headers.map((h, i) => rows.reduce((w, row) => Math.max(w, row[i]!.length), h.length));
   const line = (cells: string[]): string =>

@@ -52,3 +52,13 @@ export type StoredResult = RunResult & { repeat?: RepeatInfo; shard?: ShardInfo;
 export const repeatOf = (r: RunResult): RepeatInfo | undefined => (r as StoredResult).repeat;
 export const shardOf = (r: RunResult): ShardInfo | undefined => (r as StoredResult).shard;
 export const mergedOf = (r: RunResult): MergeInfo | undefined => (r as StoredResult).merged;
+
+/**
+ * How a run is named beside others: "close.first=client close.client=fin" for a variant, the
+ * scenario name otherwise, and "run 2/5" for a repeat, so identical runs are told apart.
+ */
+export function runLabel(result: RunResult): string {
+  const name = result.variant?.label ?? result.scenario.name;
+  const repeat = repeatOf(result);
+  return repeat ? `${name} · run ${repeat.index}/${repeat.count}` : name;
+}

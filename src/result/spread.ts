@@ -19,7 +19,9 @@ export const HEADLINE_FIGURES: ReadonlyArray<{ path: string; label: string; http
   { path: 'summary.timeWait.peakClient', label: 'TIME_WAIT peak, client' },
   { path: 'summary.timeWait.peakServer', label: 'TIME_WAIT peak, server' },
   { path: 'summary.ports.distinct', label: 'distinct ports', tcp: true },
-  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k conn (HTTP: req)' },
+  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k conn', tcp: true },
+  // Under HTTP the driver's cost is per request (result/build.ts).
+  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k req', http: true },
 ];
 
 export interface SpreadRow {

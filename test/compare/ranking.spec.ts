@@ -104,3 +104,14 @@ describe('one ranking rule', () => {
     assert.equal(tw.status, 'improvement');
   });
 });
+
+describe('runs of a repeat set are told apart', () => {
+  it('each row of the terminal table and the HTML table names its run: "· run 2/3"', () => {
+    const runs = [1, 2, 3].map((index) => Object.assign(makeResult(), { repeat: { index, count: 3, set: 's' } }) as RunResult);
+    const text = renderTerminalComparison(runs);
+    for (const i of [1, 2, 3]) assert.match(text, new RegExp(`^hand-made · run ${i}/3 `, 'm'));
+    assert.deepEqual(comparisonTable(runs).rows.map((r) => r.run), ['hand-made · run 1/3', 'hand-made · run 2/3', 'hand-made · run 3/3']);
+    // A plain run keeps its plain name.
+    assert.doesNotMatch(renderTerminalComparison([makeResult(), makeResult()]), /· run/);
+  });
+});

@@ -8,7 +8,7 @@ import type { RunResult } from '../../result/model.js';
 import { int, ms } from '../../util/format.js';
 import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
-import { runLabel } from './timeline.js';
+import { runLabel } from '../../result/provenance.js';
 
 export type { Rank };
 

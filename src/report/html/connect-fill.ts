@@ -6,7 +6,7 @@ import type { RunResult } from '../../result/model.js';
 import { connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
 import type { ChartSpec, Marker } from './chart-spec.js';
 import { chartFrom } from './chart-spec.js';
-import { runLabel } from './timeline.js';
+import { runLabel } from '../../result/provenance.js';
 
 /** The two charts for every run that recorded connect-fill cells (none for older results). */
 export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; held: ChartSpec[] } {

@@ -5,7 +5,7 @@ import type { RunResult } from '../../result/model.js';
 import type { PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
-import { runLabel } from './timeline.js';
+import { runLabel } from '../../result/provenance.js';
 import { roundTo, roundUs } from '../../util/round.js';
 
 export const PHASES = [

@@ -15,7 +15,7 @@ import type { ComparisonTable } from './compare.js';
 import { HTTP_NO_CLOSE_LATENCY, type PercentileRow } from './latency.js';
 import { contentSecurityPolicy, html, inlineSafe, jsonForScript, trusted, type Html } from './safe.js';
 import { PAGE_CSS } from './styles.js';
-import { runLabel } from './timeline.js';
+import { runLabel } from '../../result/provenance.js';
 import { provenanceSection } from './provenance.js';
 import { labSection } from './lab.js';
 

@@ -5,7 +5,7 @@ import type { RunResult } from '../../result/model.js';
 import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { roundUs } from '../../util/round.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
-import { runLabel } from './timeline.js';
+import { runLabel } from '../../result/provenance.js';
 
 const BINS_PER_DECADE = 4;
 /** Quantiles sampled to rebuild the distribution; with fewer recorded values every one is seen. */

@@ -4,15 +4,12 @@
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
 import { clientPortsHeld } from '../../result/figures.js';
+import { runLabel } from '../../result/provenance.js';
 import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = ChartPart;
 
-/** "close.first=client close.client=fin" for a variant, the scenario name otherwise. */
-export function runLabel(result: RunResult): string {
-  return result.variant?.label ?? result.scenario.name;
-}
 
 
 /**
