@@ -92,7 +92,10 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(latency('first byte', s.latencyMs.firstByte));
   out.push(latency('total', s.latencyMs.total));
   out.push(latency('close', s.latencyMs.close));
-  out.push(row('kernel', KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')));
+  // A routed lab's summary counters are its client hosts' (each its own namespace); the server
+  // host's accepts are on its own line below.
+  const lab = 'lab' in result;
+  out.push(row('kernel', `${lab ? '(client hosts) ' : ''}${KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')}`));
   const d = s.driver;
   out.push(
     row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 ${result.scenario.protocol === 'http' ? 'requests' : 'connections'}), ` +

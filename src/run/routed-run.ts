@@ -31,6 +31,9 @@ import { roundMs, roundTo } from '../util/round.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
 
 import { parsePortRange } from '../scenario/port-range.js';
+import { say } from '../util/say.js';
+import { int } from '../util/format.js';
+import { formatSeconds } from './progress.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -265,6 +268,11 @@ export async function executeRoutedRun(
     conntrack = watchConntrack(scenario.census, clock);
 
     const derived = clientScenario(scenario, serverAddress);
+    // Each client host's driver speaks on its own stderr (kept for its failure); the run says
+    // once what starts, as every run does ("load started", README).
+    const unit = scenario.protocol === 'http' ? 'requests' : 'connections';
+    const count = scenario.protocol === 'http' ? scenario.http.requests : scenario.connections;
+    say(`load started: ${int(count)} ${unit} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
     const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, signal)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {
