@@ -13,11 +13,11 @@
 // "First N" is `numgen inc mod 2^31 < N`: the expression's own counter only advances for the
 // segments that reached it (nft evaluates a rule's expressions in order and stops at the first
 // mismatch), so it numbers the matching segments 0, 1, 2…
-import { readFile } from 'node:fs/promises';
 import type { Scenario } from '../scenario/index.js';
 
 import { loadNftRuleset, NftError } from './nft.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { readSysctl } from './sysctl.js';
 
 export const FAULT_TABLE = 'twstorm_faults';
 export type FaultRule = Scenario['faults'][number];
@@ -82,7 +82,11 @@ async function nft(input: string): Promise<void> {
 
 async function readTimeouts(): Promise<ConntrackTimeouts | null> {
   try {
-    const read = async (state: string): Promise<number> => Number((await readFile(`/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_${state}`, 'utf8')).trim());
+    const read = async (state: string): Promise<number> => {
+      const value = await readSysctl(`net.netfilter.nf_conntrack_tcp_timeout_${state}`);
+      if (value === null) throw new Error(`no nf_conntrack_tcp_timeout_${state}`);
+      return Number(value);
+    };
     return { timeWait: await read('time_wait'), closeWait: await read('close_wait') };
   } catch {
     return null;

@@ -1,7 +1,7 @@
 // Per-network-namespace sysctls, read and written through /proc/sys. Inside a namespace the
 // run created, a write changes that namespace only (net.ipv4.* TCP settings have been per
 // netns since Linux 4.x), so the host is never touched.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 // Which names may be set is the scenario schema's allow-list; this module only talks to the kernel.
 import { isNamespacedSysctl } from '../scenario/sysctls.js';
@@ -20,7 +20,8 @@ export const RECORDED_SYSCTLS = [
 
 export class SysctlError extends ExpectedError {}
 
-const procPath = (key: string): string => `/proc/sys/${key.replaceAll('.', '/')}`;
+/** The /proc/sys file of a sysctl: the one spelling of it (the lab writes a host's through tee). */
+export const procPath = (key: string): string => `/proc/sys/${key.replaceAll('.', '/')}`;
 
 /** The kernel separates multi-value settings with tabs; compare and show them with single spaces. */
 export const normaliseSysctl = (value: string | number): string => String(value).trim().split(/\s+/).join(' ');
@@ -28,6 +29,15 @@ export const normaliseSysctl = (value: string | number): string => String(value)
 export async function readSysctl(key: string): Promise<string | null> {
   try {
     return normaliseSysctl(await readFile(procPath(key), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The same, at once: for a command-line check that runs before anything async. */
+export function readSysctlSync(key: string): string | null {
+  try {
+    return normaliseSysctl(readFileSync(procPath(key), 'utf8'));
   } catch {
     return null;
   }

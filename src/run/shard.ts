@@ -7,13 +7,13 @@
 // net.ipv4.ip_local_port_range. Under host isolation no sysctl is written (the host's range is
 // not ours to change), so the slice goes on every client socket instead, with
 // IP_LOCAL_PORT_RANGE (Linux 6.3+) — the kernel's own per-socket form of the same range.
-import { readFileSync } from 'node:fs';
 import type { Scenario } from '../scenario/index.js';
 import type { ShardInfo } from '../result/provenance.js';
 import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { probeNamespace } from '../environment/namespace.js';
 import { socketFeatures } from '../sockets/index.js';
 import { engineAvailability } from '../engine/client-engine.js';
+import { readSysctlSync } from '../environment/sysctl.js';
 
 export class ShardError extends Error {}
 
@@ -164,9 +164,5 @@ function perSocketAvailable(): { ok: true } | { ok: false; reason: string } {
 }
 
 function readHostRange(): string | null {
-  try {
-    return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
-  } catch {
-    return null;
-  }
+  return readSysctlSync('net.ipv4.ip_local_port_range');
 }

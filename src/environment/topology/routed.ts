@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { clientAddresses, SERVER_ADDRESSES, type HostAddresses } from './addresses.js';
 import { EnvironmentError } from '../namespace.js';
 import { sysctlNameProblem } from '../../scenario/sysctls.js';
+import { procPath } from '../sysctl.js';
 
 const run = promisify(execFile);
 
@@ -100,7 +101,7 @@ async function writeSysctlIn(prefix: readonly string[], key: string, value: stri
   // The scenario's validation has refused these already; this guards every other caller.
   const problem = sysctlNameProblem(key);
   if (problem !== undefined) throw new TopologyError(`sysctl ${key}: ${problem}`);
-  const path = `/proc/sys/${key.replaceAll('.', '/')}`;
+  const path = procPath(key);
   await sh([...prefix, 'tee', path], `sysctl ${key}=${value}`, `${value}\n`);
 }
 
