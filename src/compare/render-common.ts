@@ -18,6 +18,14 @@ export function change(m: MetricComparison): string {
 
 export const shortMetric = (metric: string): string => metric.replace(/^summary\./, '');
 
+/**
+ * The metric as a table row names it: a count compared per 1,000 units of work says so beside
+ * its name, since its baseline and current columns then hold the scaled figures, not the runs'.
+ * (JUnit keeps the bare name: a test's name must not change from run to run.)
+ */
+export const rowMetric = (m: Pick<MetricComparison, 'metric' | 'perThousand'>): string =>
+  `${shortMetric(m.metric)}${m.perThousand ? ` per 1k ${m.perThousand === 'requests' ? 'req' : 'conn'}` : ''}`;
+
 export function why(m: MetricComparison, tolerancePct: number): string {
   const direction = m.better === 'higher' ? 'fell' : 'rose';
   return `${shortMetric(m.metric)} ${direction} from ${value(m.baseline)} to ${value(m.current)} (${change(m)}), beyond the ${tolerancePct}% tolerance`;

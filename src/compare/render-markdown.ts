@@ -7,7 +7,7 @@
 // not add HTML, a link or a table column to a CI job summary.
 import { escapeMarkdown as cell } from '../util/escape.js';
 import type { CompareReport } from './compare.js';
-import { change, reasonOf, shortMetric, spread } from './render-common.js';
+import { change, reasonOf, rowMetric, spread } from './render-common.js';
 
 export function renderCompareMarkdown(report: CompareReport): string {
   const out: string[] = [];
@@ -26,7 +26,7 @@ export function renderCompareMarkdown(report: CompareReport): string {
     for (const m of shown) {
       const status = m.status === 'regression' ? '❌ regression' : '✅ improved';
       out.push(
-        `| ${cell(s.scenario)} | ${cell(shortMetric(m.metric))} | ${cell(spread(m.baselineSpread, m.baseline))} | ` +
+        `| ${cell(s.scenario)} | ${cell(rowMetric(m))} | ${cell(spread(m.baselineSpread, m.baseline))} | ` +
           `${cell(spread(m.currentSpread, m.current))} | ${cell(change(m))} | ${status} | ${cell(reasonOf(m, s, report))} |`,
       );
     }

@@ -4,7 +4,7 @@
 // environment notes.
 import { stripControl } from '../util/escape.js';
 import type { CompareReport } from './compare.js';
-import { change, reasonOf, shortMetric, spread } from './render-common.js';
+import { change, reasonOf, rowMetric, spread } from './render-common.js';
 
 const MARK = { regression: 'REGRESSION', improvement: 'improved', unchanged: '', 'n/a': 'n/a' } as const;
 
@@ -15,7 +15,7 @@ export function renderCompareTerminal(report: CompareReport): string {
     const sides = `${s.baselineFiles.length} vs ${s.currentFiles.length} run${s.currentFiles.length === 1 ? '' : 's'}`;
     out.push('', `${stripControl(s.scenario)}  (${sides}; ${s.regressions === 0 ? 'no regression' : `${s.regressions} regression${s.regressions > 1 ? 's' : ''}`})`);
     const rows = s.metrics.map((m) => [
-      stripControl(shortMetric(m.metric)),
+      stripControl(rowMetric(m)),
       spread(m.baselineSpread, m.baseline),
       spread(m.currentSpread, m.current),
       change(m),

@@ -7,6 +7,7 @@ import { DEFAULT_METRICS, HTTP_METRICS, specOf } from '../../src/compare/metrics
 import type { LoadedResult } from '../../src/compare/load.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
+import { renderCompareJunit, renderCompareTerminal } from '../../src/compare/index.js';
 
 const J = { tolerancePct: 10, latencyFloorMs: 0.1, confidence: 0.99, singleRunTolerancePct: 30 };
 
@@ -109,6 +110,9 @@ describe('the decision rules', () => {
     assert.equal(m.perThousandConnections, true);
     assert.equal(m.status, 'unchanged');
     assert.equal(m.baseline, 1000);
+    // The table holds the scaled figures, so the row names the unit; JUnit keeps the bare test name.
+    assert.match(renderCompareTerminal(report), /^ {2}timeWait\.peakClient per 1k conn +1,?000 +1,?000 /m);
+    assert.match(renderCompareJunit(report), /name="timeWait\.peakClient"/);
   });
 
   it('HTTP: requests/s and request latency, not connections/s (keep-alive is not "worse")', () => {
