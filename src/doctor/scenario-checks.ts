@@ -45,10 +45,14 @@ export function fdNeed(scenario: Scenario): FdNeed {
     const { inFlight, because } =
       s.protocol === 'http'
         ? httpInFlight(s)
-        : {
-            inFlight: Math.min(openLoop ? s.maxInFlight : s.concurrency, s.connections),
-            because: openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`,
-          };
+        : (() => {
+            const bound = openLoop ? s.maxInFlight : s.concurrency;
+            const what = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+            // Never more in flight than the run has connections: the sum below must add up.
+            return bound > s.connections
+              ? { inFlight: s.connections, because: `${int(s.connections)} connections in flight at most (${what})` }
+              : { inFlight: bound, because: what };
+          })();
     if (inFlight > best.inFlight) best = { inFlight, need: inFlight + FD_HEADROOM, because };
     // A server that never closes (close-wait-leak) holds a descriptor for every connection it
     // accepts until the run ends, unless the scenario gives it a limit of its own on purpose.

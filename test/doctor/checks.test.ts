@@ -46,6 +46,8 @@ test('/proc/self/limits parsing and suggested limits', () => {
 test('open files: concurrency and maxInFlight (bounded by connections, over matrix variants) against the limit', () => {
   assert.equal(fdNeed(scenario({ concurrency: 64 })).need, 64 + FD_HEADROOM);
   assert.equal(fdNeed(scenario({ rate: 100, maxInFlight: 10000, connections: 3000 })).inFlight, 3000);
+  // The words add up to the figure: the cap by connections is named, not the 10,000 it replaced.
+  assert.equal(fdNeed(scenario({ rate: 100, maxInFlight: 10000, connections: 3000 })).because, '3,000 connections in flight at most (maxInFlight 10,000 (open loop))');
   assert.equal(fdNeed(scenario({ concurrency: 8, matrix: { concurrency: [8, 3000] } })).inFlight, 3000);
 
   const ok = scenarioChecks(scenario({ concurrency: 500 }), facts());
