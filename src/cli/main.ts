@@ -41,7 +41,8 @@ Print a shell completion script (bash, zsh): commands and options complete on TA
 const EPILOGUE = `Exit codes:
   0    success
   1    the run could not be carried out (environment, server, --out, crash), or it failed
-       (the server died, every connection failed): the partial result says "failed": why
+       (the server died, every connection failed — unless the bundled server was asked to
+       reset them, as in rst-data-loss): the partial result says "failed": why
   2    bad command line, scenario file or result file (report, compare, plan --from, merge):
        nothing ran
   3    run, merge: a scenario threshold failed (the result was written)
@@ -150,8 +151,9 @@ function usageError(message: string, knownOptions: string[], command: string | u
     }
   }
   // yargs words a value outside `choices` on two lines with quoted lists: one line, and a guess.
-  const invalid = /^Invalid values:\s*Argument: ([^,]+), Given: (.*), Choices: (.*)$/s.exec(message);
-  if (invalid) {
+  // One bad value only: several (or one option given twice) keep yargs' own lines.
+  const invalid = /^Invalid values:\n\s*Argument: ([^,]+), Given: ("[^"]*"|[^,\s]+), Choices: (.*)$/.exec(message);
+  if (invalid && !/\n.*\n/.test(message.trim())) {
     const choices = invalid[3]!.split(', ').map((c) => c.trim().replace(/^"|"$/g, ''));
     const given = invalid[2]!.trim().replace(/^"|"$/g, '');
     line = `--${invalid[1]} ${given === 'true' ? '(no value)' : JSON.stringify(given)}: expected one of ${choices.join(', ')}${given === 'true' ? '' : didYouMean(given, choices)}`;

@@ -135,8 +135,10 @@ async function serveUntilStopped(
     await server.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     // The one errno wording (src/sockets/errors.ts); a port in use needs no TIME_WAIT lesson here.
-    const why = code === 'EADDRINUSE' ? 'the port is in use' : hintFor('bind', code, 'listener') || (err as Error).message;
-    throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); choose another with --port, or --port 0 for any free port`);
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no interface of this host has that address' : hintFor('bind', code, 'listener') || (err as Error).message;
+    // A missing address is fixed with --host; everything else here with another port.
+    const fix = code === 'EADDRNOTAVAIL' ? 'choose an address this host has with --host' : 'choose another with --port, or --port 0 for any free port';
+    throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); ${fix}`);
   }
   process.stdout.write(`${banner(port)}\n`);
   await new Promise<void>((resolve) => {
@@ -149,11 +151,11 @@ async function serveUntilStopped(
   process.stdout.write(`\n${counts(stats, errors)}\n`);
 }
 
-/** yargs check: a message (exit 2) instead of a stack trace from deep inside the server. */
 /** The options of one server only: given to the other, they would be ignored without a word. */
 const TCP_ONLY = ['close-first', 'close-mode', 'linger-seconds', 'delay', 'request', 'response'];
 const HTTP_ONLY = ['policy', 'keep-alive-timeout', 'max-requests', 'close-after', 'body', 'service-delay'];
 
+/** yargs check: a message (exit 2) instead of a stack trace from deep inside the server. */
 function checkServeArgs(argv: Record<string, unknown>): true | string {
   const given = givenOptions();
   const http = argv['protocol'] === 'http';

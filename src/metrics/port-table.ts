@@ -78,8 +78,9 @@ export class PortTableView {
     // Engine threads share this table and each reads the clock once per loop turn, so a port
     // handed from one thread to another can arrive with a time up to a turn older than its
     // last use there: that reuse counts as 0 ms (never negative), and the later time stays.
-    if (!(tMs < previous)) last[port] = tMs;
-    this.lastHeld = this.held[slot]!.opened(previous, tMs);
+    const t = Number.isNaN(previous) ? tMs : Math.max(tMs, previous);
+    last[port] = t;
+    this.lastHeld = this.held[slot]!.opened(previous, t);
     Atomics.add(this.uses[slot]!, port, 1);
     const now = Atomics.add(this.inUse, 0, 1) + 1;
     if (now > this.peakInUse) this.peakInUse = now;

@@ -138,7 +138,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   sources['destinations'] = pools.from.destinations;
   sources['bindBeforeConnect'] = pools.from.bindBeforeConnect;
   sources['reservedPorts'] = 'assumed: none (not recorded in results)';
-  sources['twReuseDelaySec'] = 'assumed: 1 s (not recorded in results)';
+  sources['twReuseDelaySec'] = sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? 'result: environment.sysctls net.ipv4.tcp_tw_reuse_delay' : 'assumed: 1 s (the kernel default; the run did not record tcp_tw_reuse_delay)';
   sources['keepAliveShare'] = http
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';

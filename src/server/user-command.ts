@@ -92,8 +92,16 @@ async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<v
  */
 export function commandProgram(command: string | readonly string[]): string | null {
   const first = typeof command === 'string' ? command.trim().split(/\s+/)[0] ?? '' : command[0] ?? '';
+  // A shell builtin or keyword ("cd srv && ./server", "ulimit -n … && nginx") is no file on $PATH.
+  if (typeof command === 'string' && SHELL_WORDS.has(first)) return null;
   return /^[\w./+-]+$/.test(first) ? first : null;
 }
+
+/** POSIX sh builtins and keywords a command line may start with (dash's, which /bin/sh is here). */
+const SHELL_WORDS = new Set([
+  '.', ':', 'cd', 'command', 'eval', 'exec', 'export', 'readonly', 'set', 'source', 'trap', 'ulimit', 'umask', 'unset', 'wait',
+  'if', 'for', 'while', 'until', 'case', '{', '(', '!', 'true', 'false', 'test', '[', 'echo', 'printf',
+]);
 
 /** Whether `program` can be started as the shell would find it: a path that is executable, or a name on $PATH. */
 export function programFound(program: string, path = process.env['PATH'] ?? ''): boolean {

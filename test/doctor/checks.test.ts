@@ -284,6 +284,10 @@ test('commandProgram and programFound read a server.command as the shell would s
   assert.equal(commandProgram(['/usr/bin/node', 'server.js']), '/usr/bin/node');
   assert.equal(commandProgram('PORT=1 ./server'), null);
   assert.equal(commandProgram('"quoted prog" x'), null);
+  // A shell builtin or keyword is no program on $PATH: the line is the shell's to judge.
+  assert.equal(commandProgram('cd srv && ./server'), null);
+  assert.equal(commandProgram('ulimit -n 65536 && nginx'), null);
+  assert.equal(commandProgram(['cd']), 'cd');
   assert.equal(programFound('sh'), true);
   assert.equal(programFound(process.execPath), true);
   assert.equal(programFound('twstorm-no-such-program'), false);

@@ -100,4 +100,16 @@ describe('PortTracker on a shared port table (engine threads)', () => {
     a.openedAt(0, 40000, 1100);
     assert.equal(a.threadFigures().minReuseIntervalMs, 1000);
   });
+
+  it('a handover across a second boundary keeps the port held until 60 s after its later use', () => {
+    const table = newPortTable(1);
+    const a = new PortTracker(table);
+    const b = new PortTracker(table);
+    a.openedAt(0, 40000, 1000.2);
+    a.released();
+    b.openedAt(0, 40000, 999.6); // b's loop turn began in the second before
+    b.released();
+    // 61.5 s in: the window holds the seconds 1–61 — the second 0–1 s has left it, 1–2 s has not.
+    assert.equal(a.openedAt(0, 40001, 61_500), 2, 'port 40000 (last used at 1.0002 s) is still held');
+  });
 });

@@ -98,6 +98,12 @@ describe('the close sentence says where TIME_WAIT was measured, not only what wa
       x.summary.timeWait = { ...x.summary.timeWait, peak: 300, peakClient: 2, peakServer: 298 };
     });
     assert.equal(verdict(r).headline, "The scenario asked the client to close first, but the server's FIN went first: 300 sockets sat in TIME_WAIT on the server (client 2, server 298) at the peak.");
+    // An RST close predicts no TIME_WAIT; some on the side asked to close first is not "another FIN first".
+    const rst = makeResult((x) => {
+      x.scenario.close = { ...x.scenario.close, client: 'rst' };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 3, peakClient: 3, peakServer: 0 };
+    });
+    assert.doesNotMatch(verdict(rst).headline, /FIN went first/);
     // As asked: the usual sentence.
     assert.equal(verdict(makeResult()).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
   });
