@@ -3,6 +3,7 @@
 // of a namespace (host sockets counted too), another Node, another machine size, or a
 // different scenario (more connections, another rate). Each difference is one note.
 import type { RunResult } from '../result/model.js';
+import { costUnit } from '../result/figures.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
 
@@ -31,6 +32,8 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
   // Another twstorm may measure differently (a new figure, a fixed recorder): say so first.
   differs('twstorm version', baseline.tool?.version, current.tool?.version);
   differs('scenario name', baseline.scenario.name, current.scenario.name);
+  // An HTTP result written before the unit was recorded counted its driver cost per connection.
+  differs('driver CPU counted per 1,000', costUnit(baseline), costUnit(current));
   differs('kernel', b.kernel, c.kernel);
   differs('isolation', b.isolation, c.isolation);
   differs('node', b.node, c.node);

@@ -10,7 +10,7 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
-import { exhaustedAfterMs } from '../result/figures.js';
+import { costUnit, exhaustedAfterMs } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
@@ -98,7 +98,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(row('kernel', `${lab ? '(client hosts) ' : ''}${KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')}`));
   const d = s.driver;
   out.push(
-    row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 ${result.scenario.protocol === 'http' ? 'requests' : 'connections'}), ` +
+    row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 ${costUnit(result)}), ` +
       `event-loop delay p99 ${ms(d.eventLoopDelayMs.p99)} ms, max ${ms(d.eventLoopDelayMs.max)} ms`),
   );
   out.push(...renderLabLines(result));

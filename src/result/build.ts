@@ -116,7 +116,7 @@ export function buildResult(input: ResultInputs): RunResult {
     endedAt: input.endedAt.toISOString(),
     interrupted: input.stoppedBy === 'interrupted',
     stoppedBy: input.stoppedBy,
-    load: { startMs: roundMs(input.load.startMs), endMs: roundMs(input.load.endMs) },
+    load: { startMs: roundMs(input.load.startMs), endMs: roundMs(input.load.endMs), costUnit: input.scenario.protocol === 'http' ? 'requests' : 'connections' },
     environment: input.environment,
     server: input.server,
     summary,

@@ -100,3 +100,8 @@ export function sysctlNumber(result: RunResult, name: string): number | null {
   const n = Number(raw);
   return Number.isFinite(n) ? n : null;
 }
+
+/** What the driver's cost is counted per 1,000 of (load.costUnit; results without it counted connections). */
+export function costUnit(result: RunResult): 'requests' | 'connections' {
+  return result.load.costUnit ?? 'connections';
+}

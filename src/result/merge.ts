@@ -240,7 +240,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
     interrupted: results.some((r) => r.interrupted),
     stoppedBy: results.some((r) => r.interrupted) ? 'interrupted' : stopped ? stopped.stoppedBy : first.stoppedBy,
-    load: { startMs: roundMs(loadStart), endMs: roundMs(loadEnd) },
+    load: { startMs: roundMs(loadStart), endMs: roundMs(loadEnd), costUnit: http ? 'requests' : 'connections' },
     environment: { ...first.environment, sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) } },
     server: {
       ...first.server,

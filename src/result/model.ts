@@ -130,7 +130,15 @@ export interface RunResult {
   /** Set when the run failed (the server child died, every connection failed, the driver broke): why, in one line. The figures are what was measured until then. */
   failed?: string;
   /** When the load began and ended, in ms on the run clock that every `t` and `...AtMs` uses. */
-  load: { startMs: number; endMs: number };
+  load: {
+    startMs: number;
+    endMs: number;
+    /**
+     * What summary.driver.cpuMsPer1000 counts per 1,000 of: requests under HTTP, connections
+     * otherwise. Absent in results written before it was recorded, which counted connections.
+     */
+    costUnit?: 'requests' | 'connections';
+  };
   environment: EnvironmentInfo;
   server: ServerFacts;
   summary: Summary;

@@ -122,7 +122,7 @@ export const resultSchema = z.looseObject({
   interrupted: z.boolean(),
   stoppedBy: text(100),
   failed: text().optional(),
-  load: z.looseObject({ startMs: time, endMs: time }),
+  load: z.looseObject({ startMs: time, endMs: time, costUnit: z.enum(['requests', 'connections']).optional() }),
   environment: z.looseObject({
     isolation: text(100),
     how: text(),

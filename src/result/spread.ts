@@ -4,6 +4,7 @@
 import type { RunResult } from './model.js';
 import { readFigure, resolvePath } from './figure-paths.js';
 import { repeatOf } from './provenance.js';
+import { costUnit } from './figures.js';
 
 export const HEADLINE_FIGURES: ReadonlyArray<{ path: string; label: string; http?: boolean; tcp?: boolean }> = [
   { path: 'summary.connections.ratePerSec', label: 'connections/s' },
@@ -19,9 +20,8 @@ export const HEADLINE_FIGURES: ReadonlyArray<{ path: string; label: string; http
   { path: 'summary.timeWait.peakClient', label: 'TIME_WAIT peak, client' },
   { path: 'summary.timeWait.peakServer', label: 'TIME_WAIT peak, server' },
   { path: 'summary.ports.distinct', label: 'distinct ports', tcp: true },
-  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k conn', tcp: true },
-  // Under HTTP the driver's cost is per request (result/build.ts).
-  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k req', http: true },
+  // Per connection, or per request under HTTP: the label is the runs' load.costUnit.
+  { path: 'summary.driver.cpuMsPer1000', label: 'driver CPU ms / 1k' },
 ];
 
 export interface SpreadRow {
@@ -77,7 +77,8 @@ export function spreadOf(key: string, runs: RunResult[]): RepeatSpread {
     const med = median(values);
     const min = Math.min(...values);
     const max = Math.max(...values);
-    rows.push({ path: f.path, label: f.label, median: med, min, max, spreadPct: med === 0 ? null : Math.round(((max - min) / 2 / Math.abs(med)) * 1000) / 10 });
+    const label = f.path === 'summary.driver.cpuMsPer1000' ? `${f.label} ${costUnit(runs[0]!) === 'requests' ? 'req' : 'conn'}` : f.label;
+    rows.push({ path: f.path, label, median: med, min, max, spreadPct: med === 0 ? null : Math.round(((max - min) / 2 / Math.abs(med)) * 1000) / 10 });
   }
   return { key, runs: runs.length, rows };
 }

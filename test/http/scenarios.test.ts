@@ -42,7 +42,8 @@ describe('HTTP scenarios, small, each in a fresh namespace', () => {
     assert.ok(out.ss.client <= 8, `client TIME_WAIT ${out.ss.client}`);
     assert.equal(out.ss.server, 0);
     assert.equal(out.result.server.stats.replied, 2000);
-    // The driver's cost is per 1,000 requests here: 8 connections carried the 2,000.
+    // The driver's cost is per 1,000 requests here: 8 connections carried the 2,000. The result says so.
+    assert.equal(out.result.load.costUnit, 'requests');
     const { cpuUserMs, cpuSystemMs, cpuMsPer1000 } = summary.driver;
     assert.equal(cpuMsPer1000, Math.round(((cpuUserMs + cpuSystemMs) * 1000 / 2000) * 10) / 10);
   });
