@@ -5,17 +5,15 @@
 // aligned on wall-clock time and summed, and every contributor keeps its own row (ports,
 // TIME_WAIT, errors) so the merge does not hide which one was in trouble.
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
-// Why one file of ~420 lines: it walks the one result model field by field, and a field added
+// Why one file of ~370 lines: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
-import { newHistogram, percentilesMs } from '../metrics/histograms.js';
-import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
+import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
-import type { ErrorCount } from '../metrics/load-stats.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
-import { byCodeUnit } from '../util/order.js';
+import { addErrorCounts, addHistograms, addMaps, exactEnds } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
@@ -278,54 +276,9 @@ function mergeConnectFill(results: RunResult[], offsets: number[]): { data: NonN
 }
 
 /** Decode, add bucket by bucket, encode: the merged histogram is the one a single recorder would have. */
-function addHistograms(encoded: string[]): { encoded: string; percentiles: ReturnType<typeof percentilesMs> } {
-  const total = newHistogram();
-  try {
-    for (const e of encoded) {
-      if (e === '') continue; // a recorder that never recorded
-      const h = decodeHistogram(e);
-      try {
-        total.add(h);
-      } finally {
-        h.destroy();
-      }
-    }
-    return { encoded: encodeHistogram(total), percentiles: percentilesMs(total) };
-  } finally {
-    total.destroy();
-  }
-}
 
-/**
- * The encoding keeps buckets, not the exact extremes (a decoded max is its bucket's top): each
- * contributor's summary has its exact min and max, and the merge's are the least and greatest.
- */
-function exactEnds(p: ReturnType<typeof percentilesMs>, parts: Array<ReturnType<typeof percentilesMs>>): ReturnType<typeof percentilesMs> {
-  const mins = parts.map((x) => x.min).filter((v): v is number => v !== null);
-  const maxes = parts.map((x) => x.max).filter((v): v is number => v !== null);
-  if (p.count === 0 || mins.length === 0 || maxes.length === 0) return p;
-  const max = Math.max(...maxes);
-  const clamp = (v: number | null): number | null => (v === null ? null : Math.min(v, max));
-  return { ...p, min: Math.min(...mins), max, p50: clamp(p.p50), p90: clamp(p.p90), p99: clamp(p.p99), p999: clamp(p.p999) };
-}
 
-function addMaps(maps: Array<Record<string, number> | undefined>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of maps) for (const [k, v] of Object.entries(m ?? {})) out[k] = (out[k] ?? 0) + v;
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => byCodeUnit(a, b)));
-}
 
-function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<string, ErrorCount> {
-  const out: Record<string, ErrorCount> = {};
-  for (const m of maps) {
-    for (const [code, c] of Object.entries(m)) {
-      const into = (out[code] ??= { total: 0, byPhase: {} });
-      into.total += c.total;
-      for (const [phase, n] of Object.entries(c.byPhase) as Array<[keyof ErrorCount['byPhase'], number]>) into.byPhase[phase] = (into.byPhase[phase] ?? 0) + n;
-    }
-  }
-  return out;
-}
 
 /**
  * Series on one wall-clock grid. Driver columns are counts per interval: re-bucketed and

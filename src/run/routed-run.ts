@@ -12,8 +12,6 @@ import type { Scenario } from '../scenario/index.js';
 import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import type { RunResult, StopReason } from '../result/model.js';
-import { percentilesMs } from '../metrics/histograms.js';
-import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
 import { startSamplerWorker, type KernelSample } from '../observe/index.js';
 import { watchConntrack, type ConntrackSample } from '../observe/conntrack.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
@@ -34,6 +32,7 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
+import { addErrorCounts, addHistograms, addMaps, exactEnds } from '../result/add.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -111,22 +110,6 @@ function runClientHost(
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 
-function addRecords(records: Array<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}
-
-function mergeHistograms(encoded: string[]): string {
-  const [first, ...rest] = encoded.map(decodeHistogram);
-  for (const h of rest) {
-    first!.add(h);
-    h.destroy();
-  }
-  const out = encodeHistogram(first!);
-  first!.destroy();
-  return out;
-}
 
 /**
  * One result for the whole lab. With one client host it is that host's result; with several,
@@ -138,19 +121,18 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
   const base = clients[0]!;
   const serverPeak = lab.hosts.find((h) => h.role === 'server')?.timeWaitPeak ?? 0;
   const s = clients.map((r) => r.summary);
+  // The hosts' figures add up as a merge's do (result/add.ts): histograms bucket by bucket, with
+  // each host's exact min and max kept.
+  const added = (pick: (r: RunResult) => string) => addHistograms(clients.map(pick));
+  const parts = { connect: added((r) => r.histograms.connect), firstByte: added((r) => r.histograms.firstByte), total: added((r) => r.histograms.total), close: added((r) => r.histograms.close) };
   const histograms = {
-    connect: mergeHistograms(clients.map((r) => r.histograms.connect)),
-    firstByte: mergeHistograms(clients.map((r) => r.histograms.firstByte)),
-    total: mergeHistograms(clients.map((r) => r.histograms.total)),
-    close: mergeHistograms(clients.map((r) => r.histograms.close)),
-    portReuseInterval: mergeHistograms(clients.map((r) => r.histograms.portReuseInterval)),
+    connect: parts.connect.encoded,
+    firstByte: parts.firstByte.encoded,
+    total: parts.total.encoded,
+    close: parts.close.encoded,
+    portReuseInterval: added((r) => r.histograms.portReuseInterval).encoded,
   };
-  const latency = (encoded: string) => {
-    const h = decodeHistogram(encoded);
-    const p = percentilesMs(h);
-    h.destroy();
-    return p;
-  };
+  const latency = (which: keyof typeof parts) => exactEnds(parts[which].percentiles, s.map((x) => x.latencyMs[which]));
   const peakClient = sum(s.map((x) => x.timeWait.peakClient));
   const summary: RunResult['summary'] = {
     ...base.summary,
@@ -162,7 +144,7 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       failed: sum(s.map((x) => x.connections.failed)),
       ratePerSec: roundTo(sum(s.map((x) => x.connections.ratePerSec)), 1),
     },
-    errors: addRecords(s.map((x) => x.errors)),
+    errors: addMaps(s.map((x) => x.errors)),
     timeWait: {
       peak: peakClient + serverPeak,
       peakClient,
@@ -170,7 +152,7 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       end: sum(s.map((x) => x.timeWait.end)),
       sockstatPeak: sum(s.map((x) => x.timeWait.sockstatPeak)),
     },
-    kernel: addRecords(s.map((x) => x.kernel)),
+    kernel: addMaps(s.map((x) => x.kernel)),
     // Each client host has its own port space: the hosts' ports add up.
     ports: {
       ...base.summary.ports,
@@ -179,17 +161,9 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       reuses: sum(s.map((x) => x.ports.reuses)),
       peakInUse: sum(s.map((x) => x.ports.peakInUse)),
     },
-    latencyMs: { connect: latency(histograms.connect), firstByte: latency(histograms.firstByte), total: latency(histograms.total), close: latency(histograms.close) },
+    latencyMs: { connect: latency('connect'), firstByte: latency('firstByte'), total: latency('total'), close: latency('close') },
   };
-  const errors: RunResult['errors'] = {};
-  for (const r of clients) {
-    for (const [code, e] of Object.entries(r.errors)) {
-      const into = (errors[code] ??= { ...e, total: 0, byPhase: {} });
-      into.total += e.total;
-      const byPhase = into.byPhase as Record<string, number>;
-      for (const [phase, n] of Object.entries(e.byPhase as Record<string, number>)) byPhase[phase] = (byPhase[phase] ?? 0) + n;
-    }
-  }
+  const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
   // client1's series, load window and exhaustion time are on its own run clock (its process
   // started later than this one); the router's and server host's samples are on this run's.
   // Move client1's onto this clock, so every chart of the report shows one moment at one x.
@@ -203,7 +177,7 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
   if (summary.ports.exhaustedAtMs !== null) summary.ports = { ...summary.ports, exhaustedAtMs: roundMs(summary.ports.exhaustedAtMs + shift) };
   return {
     ...base,
-    ...(base.load ? { load: { startMs: base.load.startMs + shift, endMs: base.load.endMs + shift } } : {}),
+    ...(base.load ? { load: { ...base.load, startMs: base.load.startMs + shift, endMs: base.load.endMs + shift } } : {}),
     series,
     scenario,
     startedAt: startedAt.toISOString(),
