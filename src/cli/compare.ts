@@ -12,6 +12,7 @@ import {
 } from '../compare/index.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
+import { cannotWrite } from '../run/out-dir.js';
 
 interface CompareArgs {
   baseline: string;
@@ -38,7 +39,7 @@ async function written(file: string, flag: string, write: () => Promise<void>): 
     await write();
     return true;
   } catch (err) {
-    say(`cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another path for ${flag}`);
+    say(cannotWrite(file, err, `choose another path for ${flag}`));
     return false;
   }
 }

@@ -12,6 +12,7 @@ import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
+import { cannotWrite } from '../run/out-dir.js';
 
 interface MergeArgs {
   results: string[];
@@ -52,7 +53,7 @@ export const mergeCommand = {
       await mkdir(path.dirname(path.resolve(out)), { recursive: true });
       await writeFileAtomic(out, `${JSON.stringify(merged, null, 1)}\n`);
     } catch (err) {
-      say(`cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out`);
+      say(cannotWrite(out, err, 'choose another place with --out'));
       process.exitCode = EXIT.RUN_FAILED;
       return;
     }

@@ -6,6 +6,7 @@ import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { say } from '../util/say.js';
+import { cannotWrite } from '../run/out-dir.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -52,7 +53,7 @@ export const reportCommand = {
     try {
       await writeFileAtomic(out, html);
     } catch (err) {
-      say(`cannot write ${out} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another place with --out`);
+      say(cannotWrite(out, err, 'choose another place with --out'));
       process.exitCode = EXIT.RUN_FAILED;
       return;
     }

@@ -81,16 +81,8 @@ async function nft(input: string): Promise<void> {
 }
 
 async function readTimeouts(): Promise<ConntrackTimeouts | null> {
-  try {
-    const read = async (state: string): Promise<number> => {
-      const value = await readSysctl(`net.netfilter.nf_conntrack_tcp_timeout_${state}`);
-      if (value === null) throw new Error(`no nf_conntrack_tcp_timeout_${state}`);
-      return Number(value);
-    };
-    return { timeWait: await read('time_wait'), closeWait: await read('close_wait') };
-  } catch {
-    return null;
-  }
+  const [timeWait, closeWait] = await Promise.all(['time_wait', 'close_wait'].map((state) => readSysctl(`net.netfilter.nf_conntrack_tcp_timeout_${state}`)));
+  return timeWait === null || closeWait === null ? null : { timeWait: Number(timeWait), closeWait: Number(closeWait) };
 }
 
 /**
