@@ -8,7 +8,7 @@
 // Any other summary figure can be named with --metric; only the throughput-like ones count
 // higher as better.
 import { resolvePath } from '../result/figure-paths.js';
-import { countersWhere } from '../observe/counters.js';
+import { TROUBLE_COUNTERS } from '../observe/counters.js';
 import type { RunResult } from '../result/model.js';
 
 export type Better = 'higher' | 'lower';
@@ -47,9 +47,6 @@ const PERCENTILES = ['p50', 'p90', 'p99'];
  */
 const FLOOR_LATENCIES = ['firstByte', 'total'];
 const floors = (latencies: readonly string[]): string[] => latencies.filter((l) => FLOOR_LATENCIES.includes(l)).map((l) => `summary.latencyMs.${l}.min`);
-
-/** Kernel counters where more means trouble (the registry's `trouble`; opens, TIME_WAITs entered and the like only measure the work). */
-export const BAD_KERNEL_COUNTERS: readonly string[] = countersWhere((c) => c.trouble === true);
 
 const COUNTS: readonly string[] = [
   'summary.connections.failed',
@@ -134,7 +131,7 @@ export function isJudged(path: string, results: readonly RunResult[]): boolean {
   const tcp = results.some((r) => !isHttp(r));
   const base = http && !tcp ? HTTP_METRICS : http ? [...DEFAULT_METRICS, ...HTTP_METRICS] : DEFAULT_METRICS;
   if (base.includes(path) || OUTCOME_PATH.test(path)) return true;
-  return path.startsWith('summary.kernel.') && BAD_KERNEL_COUNTERS.includes(path.slice('summary.kernel.'.length));
+  return path.startsWith('summary.kernel.') && TROUBLE_COUNTERS.includes(path.slice('summary.kernel.'.length));
 }
 
 export interface RankRule {
@@ -196,7 +193,7 @@ export function metricsFor(baseline: RunResult[], current: RunResult[], selector
       'summary.errors.total',
       ...codes((r) => r.summary.errors).map((c) => `summary.errors.${c}`),
       ...codes((r) => r.summary.serverErrors).map((c) => `summary.serverErrors.${c}`),
-      ...BAD_KERNEL_COUNTERS.map((c) => `summary.kernel.${c}`),
+      ...TROUBLE_COUNTERS.map((c) => `summary.kernel.${c}`),
     ]),
   ];
   let chosen = list;

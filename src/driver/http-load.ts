@@ -14,8 +14,6 @@ import { withCheapInformationalStacks } from './undici-stacks.js';
 import { runRawHttpLoad } from './raw-http-load.js';
 import type { HttpLoadPlan } from './http-plan.js';
 
-export type { HttpClientMode, HttpLoadPlan } from './http-plan.js';
-
 /**
  * undici's connector with accounting around it: a connect attempt, its latency and local
  * port when it succeeds (the port tracker's input), and the socket's close and byte counts.

@@ -61,6 +61,9 @@ export const KERNEL_COUNTERS: readonly KernelCounter[] = Object.freeze([
 /** The counters every run records, in registry order. */
 export const KEY_COUNTERS: readonly string[] = Object.freeze(KERNEL_COUNTERS.map((c) => c.key));
 
+/** The counters where more means trouble (`trouble` above), in registry order. */
+export const TROUBLE_COUNTERS: readonly string[] = Object.freeze(KERNEL_COUNTERS.filter((c) => c.trouble === true).map((c) => c.key));
+
 /** The keys of the registered counters that pass `test`, in registry order. */
 export function countersWhere(test: (c: KernelCounter) => boolean): string[] {
   return KERNEL_COUNTERS.filter(test).map((c) => c.key);

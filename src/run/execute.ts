@@ -16,7 +16,7 @@ import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
 import { chooseEngine, joinLoads, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
-import type { HttpLoadPlan } from '../driver/http-load.js';
+import type { HttpLoadPlan } from '../driver/http-plan.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { LoadStats } from '../metrics/load-stats.js';

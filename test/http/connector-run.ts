@@ -4,7 +4,8 @@
 // driver counted for each. Prints one JSON line.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { runHttpLoad, type HttpLoadPlan } from '../../src/driver/http-load.js';
+import { runHttpLoad } from '../../src/driver/http-load.js';
+import type { HttpLoadPlan } from '../../src/driver/http-plan.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 import { runClock } from '../../src/util/clock.js';
 

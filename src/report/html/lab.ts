@@ -6,7 +6,7 @@
 // errno keys and counter names are escaped like every other field.
 import type { LabFacts, LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
-import { countersWhere } from '../../observe/counters.js';
+import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { int } from '../../util/format.js';
 import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
@@ -161,7 +161,7 @@ ${counters}</tbody>
 function serverCard(server: LabHostSummary | undefined, lab: LabFacts): Html {
   if (!server) return html`<div class="lab-side" data-side="server"><h3>Server host</h3><p>No server host in the result.</p></div>`;
   const kernel = server.kernel ?? {};
-  const trouble = countersWhere((c) => c.trouble === true).filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
+  const trouble = TROUBLE_COUNTERS.filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
   const peaks = new Map<string, number>();
   for (const s of lab.serverCensus) for (const [state, n] of Object.entries(s.states)) if (state !== 'LISTEN') peaks.set(state, Math.max(peaks.get(state) ?? 0, n));
   const census = [...peaks].filter(([, n]) => n > 0).map(([state, n]) => `${state} ${int(n)}`).join(', ');

@@ -101,7 +101,7 @@ export function closeSentence(result: RunResult): string {
   if (side === 'client' || side === 'server' || side === 'both') {
     const measured = side === 'both' ? dominantSide(tw) : side;
     // An RST close predicts none; TIME_WAIT on the side asked to close first is then no other FIN "going first".
-    if (measured !== null && measured !== predicted.side && !landedAsPredicted(predicted, measured) && !(predicted.side === 'none' && measured === scenario.close.first)) {
+    if (measured !== null && !landedAsPredicted(predicted, measured) && !(predicted.side === 'none' && measured === scenario.close.first)) {
       const asked = scenario.close.first === 'both' ? 'Both sides were asked to close at once' : `The scenario asked the ${scenario.close.first} to close first`;
       const split = side === 'both' ? ` (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : '';
       return `${asked}${how}, but the ${measured}'s FIN went first: ${int(tw.peak)} sockets sat in TIME_WAIT on the ${measured}${split} at the peak.`;

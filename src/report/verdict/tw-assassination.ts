@@ -1,7 +1,8 @@
 // TIME-WAIT assassination (RFC 1337): an in-window RST that reaches a TIME_WAIT socket destroys
 // it at once when net.ipv4.tcp_rfc1337 is 0 (Linux's default; tcp_timewait_state_process), so
 // the 60 s of protection end early. TcpExtTWKilled does not count this: __inet_twsk_schedule
-// counts it for a timewait socket scheduled to live 4 s or less, never on an RST, so the kill is read from the balance: every TIME_WAIT the kernel made (TcpExtTW) is
+// counts it for a timewait socket scheduled to live 4 s or less, never on an RST, so the kill
+// is read from the balance: every TIME_WAIT the kernel made (TcpExtTW) is
 // still in the census at the end of a run shorter than TIME_WAIT itself, unless it was taken
 // over (TWRecycled), reopened by a new SYN, or killed.
 import type { RunResult } from '../../result/model.js';
