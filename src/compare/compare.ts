@@ -10,7 +10,8 @@
 // tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
 import type { RunResult } from '../result/model.js';
 import { readFigure, resolvePath } from '../result/figure-paths.js';
-import { metricsFor, specOf, workDiffers, workOf, workUnitOf, type Better, type MetricKind, type MetricSpec, type WorkUnit } from './metrics.js';
+import { metricsFor, specOf, workDiffers, workOf, workUnitOf, type Better, type MetricKind, type MetricSpec } from './metrics.js';
+import type { WorkUnit } from '../scenario/work.js';
 import type { LoadedResult, Pairing } from './load.js';
 import type { SetPairing } from './sets.js';
 import { environmentNotes } from './noise.js';

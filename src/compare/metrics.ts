@@ -9,6 +9,7 @@
 // higher as better.
 import { resolvePath } from '../result/figure-paths.js';
 import { TROUBLE_COUNTERS } from '../observe/counters.js';
+import type { WorkUnit } from '../scenario/work.js';
 import type { RunResult } from '../result/model.js';
 
 export type Better = 'higher' | 'lower';
@@ -25,9 +26,6 @@ export interface MetricSpec {
    */
   scalesWithWork: boolean;
 }
-
-/** What "work" is for a set of runs: requests when every run is HTTP, connections otherwise. */
-export type WorkUnit = 'connections' | 'requests';
 
 const LATENCIES = ['connect', 'firstByte', 'total', 'close'];
 const PERCENTILES = ['p50', 'p90', 'p99'];

@@ -2,6 +2,7 @@
 // "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
 import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
+import { loadCount, workUnit } from '../scenario/work.js';
 
 export function stopReason(result: RunResult): string {
   // A failed run says why it failed (the server died, every connection failed, the driver
@@ -13,12 +14,11 @@ export function stopReason(result: RunResult): string {
       // "Attempted"/"sent", not "made": some of them may have failed, and the figures say how many.
       // The count the load stopped at: a restart's resumed connections come on top, and in a
       // routed lab each client host makes the scenario's count of its own.
-      const n = s.protocol === 'http' ? s.http?.requests : s.connections;
-      const what = s.protocol === 'http' ? 'requests were sent' : 'connections were attempted';
-      if (typeof n !== 'number') return `all ${what}`;
+      const what = workUnit(s) === 'requests' ? 'requests were sent' : 'connections were attempted';
+      const n = loadCount(s);
+      if (!Number.isFinite(n)) return `all ${what}`;
       const hosts = s.environment?.topology === 'routed' ? (s.environment.clients ?? 1) : 1;
-      const total = (n + (s.server?.restart?.resume ?? 0)) * hosts;
-      return `all ${int(total)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}`;
+      return `all ${int(n * hosts)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}`;
     }
     case 'duration':
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';

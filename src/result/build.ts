@@ -26,6 +26,7 @@ import {
   type StopReason,
   type Summary,
 } from './model.js';
+import { workUnit } from '../scenario/work.js';
 
 /** The server's own errors plus its failed listen attempts: a bind failure is an error too. */
 function serverErrors(server: ServerFacts): Record<string, number> {
@@ -101,7 +102,7 @@ export function buildResult(input: ResultInputs): RunResult {
     driver: {
       ...input.driver,
       // Per unit of work: a request under HTTP (a keep-alive pool makes few connections for many), else a connection.
-      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, input.scenario.protocol === 'http' ? stats.requests.total : stats.attempted), 1),
+      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, workUnit(input.scenario) === 'requests' ? stats.requests.total : stats.attempted), 1),
     },
     ...(connectFill
       ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd), timeWaitLanding(input.scenario).clientHoldsPorts) }
@@ -116,7 +117,7 @@ export function buildResult(input: ResultInputs): RunResult {
     endedAt: input.endedAt.toISOString(),
     interrupted: input.stoppedBy === 'interrupted',
     stoppedBy: input.stoppedBy,
-    load: { startMs: roundMs(input.load.startMs), endMs: roundMs(input.load.endMs), costUnit: input.scenario.protocol === 'http' ? 'requests' : 'connections' },
+    load: { startMs: roundMs(input.load.startMs), endMs: roundMs(input.load.endMs), costUnit: workUnit(input.scenario) },
     environment: input.environment,
     server: input.server,
     summary,

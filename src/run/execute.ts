@@ -28,6 +28,7 @@ import type { RunJob } from './job.js';
 import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
+import { loadCount, workUnit } from '../scenario/work.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -180,10 +181,7 @@ function note(text: string): void {
 
 /** What ends the load, for the progress line and the "load started" note. */
 function progressTarget(scenario: Scenario): ProgressTarget {
-  const resume = scenario.server.restart?.resume ?? 0;
-  return scenario.protocol === 'http'
-    ? { count: scenario.http.requests + resume, unit: 'requests', durationMs: scenario.duration }
-    : { count: scenario.connections + resume, unit: 'connections', durationMs: scenario.duration };
+  return { count: loadCount(scenario), unit: workUnit(scenario), durationMs: scenario.duration };
 }
 
 /**

@@ -5,11 +5,12 @@
 import type { Clock } from '../util/clock.js';
 import { int } from '../util/format.js';
 import type { LoadStats } from '../metrics/load-stats.js';
+import type { WorkUnit } from '../scenario/work.js';
 
 /** What ends the load: a number of connections (or HTTP requests) or a duration, first one wins. */
 export interface ProgressTarget {
   count: number;
-  unit: 'connections' | 'requests';
+  unit: WorkUnit;
   durationMs: number;
 }
 

@@ -33,6 +33,7 @@ import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
 import { addErrorCounts, addHistograms, addMaps, exactEnds } from '../result/add.js';
+import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -244,9 +245,7 @@ export async function executeRoutedRun(
     const derived = clientScenario(scenario, serverAddress);
     // Each client host's driver speaks on its own stderr (kept for its failure); the run says
     // once what starts, as every run does ("load started", README).
-    const unit = scenario.protocol === 'http' ? 'requests' : 'connections';
-    const count = scenario.protocol === 'http' ? scenario.http.requests : scenario.connections;
-    say(`load started: ${int(count)} ${unit} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
+    say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
     const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, signal)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {

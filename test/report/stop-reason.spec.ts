@@ -25,3 +25,13 @@ describe('stopReason', () => {
     assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted/);
   });
 });
+
+describe('stopReason on a result file that lacks the count', () => {
+  it('words it without a number instead of failing', () => {
+    const r = makeResult((x) => {
+      x.stoppedBy = 'count';
+      (x.scenario as { connections?: number }).connections = undefined;
+    });
+    assert.equal(stopReason(r), 'all connections were attempted');
+  });
+});

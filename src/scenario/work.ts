@@ -1,0 +1,19 @@
+// What a scenario's load counts, and how many of them: requests under HTTP (a keep-alive pool
+// carries many on few connections), connections otherwise; a restart's resumed connections come
+// on top. The progress line, the "load started" note, the stop reason and the driver's cost per
+// 1,000 all say it from here.
+import type { Scenario } from './schema.js';
+
+export type WorkUnit = 'connections' | 'requests';
+
+export const workUnit = (scenario: Pick<Scenario, 'protocol'>): WorkUnit => (scenario.protocol === 'http' ? 'requests' : 'connections');
+
+/**
+ * The count the load stops at (per client host in a routed lab). Tolerant of a scenario read
+ * back from a result file, where a block may be missing: NaN then, and the caller words it
+ * without a number.
+ */
+export function loadCount(scenario: Scenario): number {
+  const base = workUnit(scenario) === 'requests' ? scenario.http?.requests : scenario.connections;
+  return base + (scenario.server?.restart?.resume ?? 0);
+}
