@@ -15,13 +15,35 @@ import { spawnSync } from 'node:child_process';
 
 let available: boolean | undefined;
 
+/**
+ * Set, to the parent's PID, in the environment of a twstorm process its parent started through
+ * setpriv: that child knows setpriv works on this machine without asking again. The probe is a
+ * fork and exec, 30-45 ms of CPU from a Node process (its page tables are copied at fork), and
+ * every run paid it twice (the CLI, then the run process) for the same answer. The PID ties the
+ * mark to the process that set it: one inherited any further (a user's server.command started
+ * from a shell inside the run) has another parent and probes for itself.
+ */
+const STARTED_THROUGH_SETPRIV = 'TWSTORM_PDEATHSIG_FROM';
+
 /** Whether `setpriv --pdeathsig` can be used here (checked once). */
 export function parentDeathSignalAvailable(): boolean {
   if (available === undefined) {
-    const probe = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore', timeout: 5_000 });
-    available = probe.error === undefined && probe.status === 0;
+    if (process.env[STARTED_THROUGH_SETPRIV] === String(process.ppid)) available = true;
+    else {
+      const probe = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true'], { stdio: 'ignore', timeout: 5_000 });
+      available = probe.error === undefined && probe.status === 0;
+    }
   }
   return available;
+}
+
+/**
+ * The environment for a twstorm process started with withParentDeathSignal(): marked, when
+ * setpriv is in use, so that process can skip its own probe. The command must exec in place
+ * (setpriv, unshare without --fork, nsenter, prlimit do), so its parent is this process.
+ */
+export function parentDeathEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return parentDeathSignalAvailable() ? { ...env, [STARTED_THROUGH_SETPRIV]: String(process.pid) } : env;
 }
 
 /**

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
 import type { ForegroundExit } from '../environment/foreground.js';
-import { withParentDeathSignal } from '../environment/parent-death.js';
+import { parentDeathEnv, withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../result/model.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import { entryFile } from '../paths.js';
@@ -94,7 +94,7 @@ export async function runScenario(
   // SIGTERM as its parent-death signal: if this process is killed, the run stops and still
   // writes its partial result.
   const [command, ...args] = withParentDeathSignal([...choice.prefix, process.execPath, INSIDE_ENTRY, '__inside'], 'TERM');
-  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true, env: ownNodeEnv() });
+  const child = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true, env: parentDeathEnv(ownNodeEnv()) });
   let reported: string | null = null;
   child.on('message', (message: FromRun) => {
     if (message.type === 'error') reported = message.message;
