@@ -4,6 +4,7 @@
 // own connections are neither counted nor disturbed.
 import { spawnSync } from 'node:child_process';
 import { ExpectedError } from '../util/expected-error.js';
+import { setLinkUp } from '../sockets/link.js';
 
 export type Isolation = 'netns' | 'host';
 
@@ -58,8 +59,12 @@ function probeOnce(): NamespaceProbe {
 /** The run's environment could not be set up; the message says what to do. */
 export class EnvironmentError extends ExpectedError {}
 
-/** Inside the new namespace only `lo` exists, and it starts down. */
+/**
+ * Inside the new namespace only `lo` exists, and it starts down. Brought up through the native
+ * layer when it loads (sockets/link.ts: two ioctls instead of a process), else with `ip`.
+ */
 export function bringUpLoopback(): void {
+  if (setLinkUp('lo').ok) return;
   const result = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8', timeout: 10_000 });
   if (result.error || result.status !== 0) {
     const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';

@@ -10,6 +10,7 @@ export const AF_INET6 = 10;
 
 /** <linux/net.h> socket type, with the flags socket(2) accepts since Linux 2.6.27. */
 export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
 /** Same bit as O_NONBLOCK: libuv expects non-blocking fds and would set it anyway. */
 export const SOCK_NONBLOCK = 0o4000;
 /** Same bit as O_CLOEXEC: a spawned child (the server, ss, ip) must not inherit our sockets. */
@@ -46,6 +47,18 @@ export const F_GETFL = 3;
 export const FD_CLOEXEC = 1;
 /** F_LINUX_SPECIFIC_BASE (1024) + 6: dup with close-on-exec set atomically. */
 export const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * <linux/sockios.h>, <net/if.h>: read and write a network interface's flags through any socket
+ * (struct ifreq: a 16-byte name, then the flags as a short). IFF_UP is what `ip link set … up`
+ * sets; the kernel then brings the device up (dev_change_flags).
+ */
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 0x1;
+export const IFNAMSIZ = 16;
+/** sizeof(struct ifreq) on 64-bit Linux: the name and a 24-byte union (struct ifmap is the widest). */
+export const IFREQ_SIZE = 40;
 
 /** <net/tcp_states.h>: the values of tcp_info.tcpi_state (and of /proc/net/tcp's `st`). */
 export const TCP_STATES = {

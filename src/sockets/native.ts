@@ -33,6 +33,8 @@ export interface NativeSockets {
   /** fcntl(fd, F_DUPFD_CLOEXEC, 0): a second descriptor for the same open socket. */
   dup(fd: number): NativeResult;
   fcntl(fd: number, command: number): NativeResult;
+  /** ioctl(fd, request, arg): `arg` is the struct the request reads and rewrites. Optional: a replacement FFI without it leaves the callers their fallback (link.ts). */
+  ioctl?(fd: number, request: number, arg: Buffer): NativeResult;
   close(fd: number): NativeResult;
   /**
    * The engine's hot path (src/engine/): the same libc calls without a result object per call.
@@ -144,6 +146,8 @@ function loadKoffi(): NativeSockets {
     getsockname: libc.func('int getsockname(int fd, void *address, void *length)'),
     // fcntl is variadic in C: declared so, and called with the extra argument's type.
     fcntl: libc.func('int fcntl(int fd, int command, ...)'),
+    // ioctl is variadic too; every request used here takes a pointer.
+    ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
     close: libc.func('int close(int fd)'),
     connect: libc.func('int connect(int fd, const void *address, uint32_t length)'),
     accept4: libc.func('int accept4(int fd, void *address, void *length, int flags)'),
@@ -195,6 +199,7 @@ function loadKoffi(): NativeSockets {
     getsockname: (fd, address) => withLength(address, (len) => fn.getsockname(fd, address, len)),
     dup: (fd) => done(fn.fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0)),
     fcntl: (fd, command) => done(fn.fcntl(fd, command, 'int', 0)),
+    ioctl: (fd, request, arg) => done(fn.ioctl(fd, request, 'void *', arg)),
     close: (fd) => done(fn.close(fd)),
     raw,
   };

@@ -20,6 +20,7 @@ import {
   stopLingerClosers,
   type LingerCloseResult,
 } from '../../src/sockets/index.js';
+import { setLinkUp } from '../../src/sockets/link.js';
 
 setTimeout(() => {
   process.stderr.write('netns case timed out\n');
@@ -27,7 +28,8 @@ setTimeout(() => {
 }, 50_000).unref();
 
 const [name = '', ...args] = process.argv.slice(2);
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
+// 'link-up' brings lo up itself: it starts from the namespace's down lo.
+if (name !== 'link-up') execFileSync('ip', ['link', 'set', 'lo', 'up']);
 // The kernel default (2) reuses loopback TIME_WAIT ports for outgoing connections, which would
 // blur the port counts; this namespace only.
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0');
@@ -284,8 +286,33 @@ async function lingerCloseCase(seconds: number): Promise<unknown> {
   return { seconds, contained, inline };
 }
 
+/**
+ * lo as `ip` reports it (its flags, "<LOOPBACK,UP,LOWER_UP>"), before and after setLinkUp. Not
+ * /sys/class/net: sysfs shows the namespace it was mounted in, the host's.
+ */
+async function linkUp(): Promise<{ before: boolean; first: unknown; after: boolean; again: unknown; connects: string; missing: unknown }> {
+  const up = (): boolean => /<[^>]*\bUP\b[^>]*>/.test(execFileSync('ip', ['-o', 'link', 'show', 'lo'], { encoding: 'utf8' }));
+  const before = up();
+  const first = setLinkUp('lo');
+  const after = up();
+  const again = setLinkUp('lo');
+  // Up means usable: a connection to 127.0.0.1 gets through (ENETUNREACH while lo is down).
+  const server = net.createServer((s) => s.destroy());
+  await new Promise<void>((resolve) => server.listen(7000, '127.0.0.1', resolve));
+  const connects = await new Promise<string>((resolve) => {
+    const c = net.connect(7000, '127.0.0.1', () => resolve('ok'));
+    c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    c.on('close', () => c.destroy());
+  });
+  await closeServer(server);
+  return { before, first, after, again, connects, missing: setLinkUp('nosuch0') };
+}
+
 let result: unknown;
 switch (name) {
+  case 'link-up':
+    result = await linkUp();
+    break;
   case 'restart':
     result = await restart(args[0] === 'true', args[1] === 'true');
     break;

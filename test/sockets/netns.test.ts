@@ -12,6 +12,17 @@ function runCase<T>(...args: string[]): Promise<T> {
   return runNodeInNetns<T>(HELPER, args, { timeoutMs: 60_000 });
 }
 
+test('lo comes up through two ioctls, no `ip` process: down in a fresh namespace, up and usable after, a missing interface named', async () => {
+  const r = await runCase<{ before: boolean; first: unknown; after: boolean; again: unknown; connects: string; missing: { ok: boolean; reason?: string } }>('link-up');
+  assert.equal(r.before, false, 'a fresh namespace starts with lo down');
+  assert.deepEqual(r.first, { ok: true });
+  assert.equal(r.after, true);
+  assert.deepEqual(r.again, { ok: true }, 'already up is fine');
+  assert.equal(r.connects, 'ok');
+  assert.equal(r.missing.ok, false);
+  assert.match(r.missing.reason ?? '', /^SIOCGIFFLAGS on nosuch0 failed with ENODEV$/);
+});
+
 interface Restart {
   timeWait: number;
   newBind: string;
