@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
-import { addCounts, histogramCounts, histogramFromCounts, newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { addCounts, histogramCounts, histogramFromCounts, newHistogram, percentilesMs, walkPercentiles } from '../../src/metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 
 /** The package's own JS histogram with newHistogram()'s parameters: the reference. */
@@ -52,6 +52,29 @@ describe('latency histograms', () => {
     assert.ok(Math.abs(p.max! - 10) < 0.01, `max ${p.max}`);
     assert.equal(p.min, 0.001);
     h.destroy();
+  });
+
+  it('one walk answers every percentile and the mean exactly as the package does, one by one', () => {
+    let seed = 7;
+    const random = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const percentiles = [1e-9, 0.1, 1, 10, 25, 50, 50, 75, 90, 99, 99.9, 99.99, 99.999, 100];
+    // One value, a few, many: log-uniform latencies, with repeats and a tail an hour long.
+    for (const size of [1, 2, 3, 10, 1000, 200_000]) {
+      const h = newHistogram();
+      for (let i = 0; i < size; i++) h.recordValue(Math.exp(random() * Math.log(size > 1000 ? 3.6e9 : 5e4)));
+      const { values, mean } = walkPercentiles(h, percentiles);
+      assert.deepEqual(values, percentiles.map((p) => h.getValueAtPercentile(p)), `${size} values`);
+      assert.equal(mean, h.mean, `mean of ${size} values`);
+      h.destroy();
+    }
+    const empty = newHistogram();
+    assert.deepEqual(walkPercentiles(empty, [50, 99]), { values: [0, 0], mean: 0 });
+    empty.destroy();
   });
 
   it('gives nulls for an empty histogram', () => {

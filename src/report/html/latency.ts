@@ -2,7 +2,7 @@
 // as 1/(1-p) on a log scale so 90%, 99%, 99.9% … get equal room and the tail is visible.
 // Decoded from the encoded histograms in the result (exact), not from the summary's few points.
 import type { RunResult } from '../../result/model.js';
-import type { PercentilesMs } from '../../metrics/histograms.js';
+import { walkPercentiles, type PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
 import { runLabel } from '../../result/provenance.js';
@@ -55,15 +55,17 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
     // The last point is at p = 1 - 1/n: beyond it the histogram has nothing more to say.
     const top = Math.log10(Math.max(n, 10));
     const x: number[] = [];
-    const values: number[] = [];
+    const percentiles: number[] = [];
     for (let k = 0; k <= Math.ceil(top * STEPS_PER_DECADE); k++) {
       const inv = Math.min(10 ** (k / STEPS_PER_DECADE), 10 ** top);
-      const p = 100 * (1 - 1 / inv);
       x.push(roundTo(inv, 4));
-      values.push(roundUs(h.getValueAtPercentile(p) / 1000));
+      percentiles.push(100 * (1 - 1 / inv));
       if (inv >= 10 ** top) break;
     }
-    return { x, ms: values };
+    // The first point is p0: the package answers it with the bottom of the lowest slot.
+    const [first, ...rest] = percentiles;
+    const { values } = walkPercentiles(h, rest);
+    return { x, ms: [h.getValueAtPercentile(first!), ...values].map((v) => roundUs(v / 1000)) };
   } finally {
     h.destroy();
   }
