@@ -8,6 +8,16 @@ import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-en
 const reference = (): ReturnType<typeof newHistogram> =>
   build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
 
+/** A seeded generator (xorshift32) of numbers in [0, 1): the same values on every run. */
+function xorshift(seed: number): () => number {
+  return () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+}
+
 describe('latency histograms', () => {
   it('put every value in the slot the package\'s own histogram does, and encode the same bytes', () => {
     type Slots = { countsArrayIndex(value: number): number };
@@ -16,14 +26,8 @@ describe('latency histograms', () => {
     const slot = (h: unknown, v: number): number => (h as Slots).countsArrayIndex(v);
     const edges = [0, 0.25, 0.5, 1, 1.5, 2, 3, 2047, 2048, 2049, 4095, 4096, 4097, 1e6 + 0.75, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 3_599_999_999, 3_600_000_000];
     for (let k = 0; k < 32; k++) edges.push(2 ** k - 1, 2 ** k, 2 ** k + 1);
-    // A seeded generator (xorshift): log-uniform values over 1 µs … an hour, fractions included.
-    let seed = 20261202;
-    const random = (): number => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
+    // Log-uniform values over 1 µs … an hour, fractions included.
+    const random = xorshift(20261202);
     const values = [...edges];
     for (let i = 0; i < 1_000_000; i++) values.push(Math.exp(random() * Math.log(3.6e9)) * (i % 2 === 0 ? 1 : 0.999));
     for (const v of values) {
@@ -55,13 +59,7 @@ describe('latency histograms', () => {
   });
 
   it('one walk answers every percentile and the mean exactly as the package does, one by one', () => {
-    let seed = 7;
-    const random = (): number => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
+    const random = xorshift(7);
     const percentiles = [1e-9, 0.1, 1, 10, 25, 50, 50, 75, 90, 99, 99.9, 99.99, 99.999, 100];
     // One value, a few, many: log-uniform latencies, with repeats and a tail an hour long.
     for (const size of [1, 2, 3, 10, 1000, 200_000]) {
