@@ -7,10 +7,9 @@
 import { AF_INET, IFF_UP, IFNAMSIZ, IFREQ_SIZE, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC, SOCK_DGRAM } from './constants.js';
 import { errnoName } from './errors.js';
 import { tryLoadNative } from './native.js';
-import os from 'node:os';
+import { readHostU16, writeHostU16 } from './structs.js';
 
-const LE = os.endianness() === 'LE';
-/** ifr_flags: a short right after the name. */
+/** ifr_flags: a host-order short right after the name. */
 const FLAGS_AT = IFNAMSIZ;
 
 export type LinkUp = { ok: true } | { ok: false; reason: string };
@@ -27,13 +26,11 @@ export function setLinkUp(name: string): LinkUp {
   try {
     const ifreq = Buffer.alloc(IFREQ_SIZE);
     ifreq.write(name, 0, 'latin1');
-    const flags = (): number => (LE ? ifreq.readUInt16LE(FLAGS_AT) : ifreq.readUInt16BE(FLAGS_AT));
+    const flags = (): number => readHostU16(ifreq, FLAGS_AT);
     const get = native.ioctl(fd.ret, SIOCGIFFLAGS, ifreq);
     if (get.ret < 0) return { ok: false, reason: `SIOCGIFFLAGS on ${name} failed with ${errnoName(get.errno)}` };
     if ((flags() & IFF_UP) !== 0) return { ok: true };
-    const up = flags() | IFF_UP;
-    if (LE) ifreq.writeUInt16LE(up, FLAGS_AT);
-    else ifreq.writeUInt16BE(up, FLAGS_AT);
+    writeHostU16(ifreq, flags() | IFF_UP, FLAGS_AT);
     const set = native.ioctl(fd.ret, SIOCSIFFLAGS, ifreq);
     if (set.ret < 0) return { ok: false, reason: `SIOCSIFFLAGS on ${name} failed with ${errnoName(set.errno)}` };
     ifreq.fill(0, FLAGS_AT);

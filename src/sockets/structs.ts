@@ -13,7 +13,7 @@ export function writeHostU16(buf: Buffer, value: number, offset: number): void {
   if (LE) buf.writeUInt16LE(value, offset);
   else buf.writeUInt16BE(value, offset);
 }
-function readHostU16(buf: Buffer, offset: number): number {
+export function readHostU16(buf: Buffer, offset: number): number {
   return LE ? buf.readUInt16LE(offset) : buf.readUInt16BE(offset);
 }
 function readHostU32(buf: Buffer, offset: number): number {
