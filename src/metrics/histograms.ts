@@ -110,7 +110,7 @@ export interface PercentilesMs {
 const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
 
 /**
- * The value at each of `percentiles` (ascending, each in (0, 100]) and the mean, in one walk of
+ * The value at each of `percentiles` (ascending, each in [0, 100]) and the mean, in one walk of
  * the slots up to the max: exactly what getValueAtPercentile (per percentile) and `mean` answer,
  * the same arithmetic in the same order. The package walks every slot from the bottom for each
  * percentile (a histogram to an hour has ~23,000) and its mean steps an iterator object through
@@ -137,7 +137,9 @@ export function walkPercentiles(h: Histogram, percentiles: readonly number[]): {
     const value = slots.valueFromIndex(i);
     sum += slots.medianEquivalentValue(value) * count;
     while (next < wanted.length && seen >= wanted[next]!) {
-      values[next++] = slots.highestEquivalentValue(value);
+      // p0 is the bottom of the lowest slot; every other percentile the top of its slot.
+      values[next] = percentiles[next] === 0 ? slots.lowestEquivalentValue(value) : slots.highestEquivalentValue(value);
+      next++;
     }
   }
   while (values.length < percentiles.length) values.push(0);

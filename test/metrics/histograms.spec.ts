@@ -60,14 +60,17 @@ describe('latency histograms', () => {
 
   it('one walk answers every percentile and the mean exactly as the package does, one by one', () => {
     const random = xorshift(7);
-    const percentiles = [1e-9, 0.1, 1, 10, 25, 50, 50, 75, 90, 99, 99.9, 99.99, 99.999, 100];
-    // One value, a few, many: log-uniform latencies, with repeats and a tail an hour long.
-    for (const size of [1, 2, 3, 10, 1000, 200_000]) {
+    const percentiles = [0, 1e-9, 0.1, 1, 10, 25, 50, 50, 75, 90, 99, 99.9, 99.99, 99.999, 100];
+    // One value, a few, many: log-uniform latencies, with repeats and a tail an hour long; and
+    // the same from 1 s up, where a slot is wider than 1 µs, so p0 (its bottom) and every other
+    // percentile (its top) answer differently.
+    const cases = [[1, 1], [2, 1], [3, 1], [10, 1], [1000, 1], [200_000, 1], [1, 1e6], [1000, 1e6]] as const;
+    for (const [size, floor] of cases) {
       const h = newHistogram();
-      for (let i = 0; i < size; i++) h.recordValue(Math.exp(random() * Math.log(size > 1000 ? 3.6e9 : 5e4)));
+      for (let i = 0; i < size; i++) h.recordValue(floor * Math.exp(random() * Math.log(size > 1000 ? 3.6e9 : 5e4)));
       const { values, mean } = walkPercentiles(h, percentiles);
-      assert.deepEqual(values, percentiles.map((p) => h.getValueAtPercentile(p)), `${size} values`);
-      assert.equal(mean, h.mean, `mean of ${size} values`);
+      assert.deepEqual(values, percentiles.map((p) => h.getValueAtPercentile(p)), `${size} values from ${floor} µs`);
+      assert.equal(mean, h.mean, `mean of ${size} values from ${floor} µs`);
       h.destroy();
     }
     const empty = newHistogram();

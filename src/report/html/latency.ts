@@ -62,10 +62,7 @@ export async function percentileCurve(encoded: string): Promise<Curve> {
       percentiles.push(100 * (1 - 1 / inv));
       if (inv >= 10 ** top) break;
     }
-    // The first point is p0: the package answers it with the bottom of the lowest slot.
-    const [first, ...rest] = percentiles;
-    const { values } = walkPercentiles(h, rest);
-    return { x, ms: [h.getValueAtPercentile(first!), ...values].map((v) => roundUs(v / 1000)) };
+    return { x, ms: walkPercentiles(h, percentiles).values.map((v) => roundUs(v / 1000)) };
   } finally {
     h.destroy();
   }
