@@ -138,23 +138,31 @@ export class SockDiagRow {
   }
   /**
    * A table holds few distinct address words (a storm has a handful of endpoints), so each
-   * word's text is made once and reused: `states` asks every socket for its addresses.
+   * word's text is made once and reused: `states` asks every socket for its addresses. Rows in
+   * hash order mostly repeat the previous row's words, so each word position (local 0-3, remote
+   * 4-7) remembers its last word and text first (no map lookup), and an IPv4 address is that one text (no concatenation):
+   * the census compares the returned strings by reference.
    */
   private readonly wordText = new Map<number, string>();
-  private hexAt(offset: number): string {
-    const words = this.family === 6 ? 4 : 1;
-    let out = '';
-    for (let w = 0; w < words; w++) {
-      const word = this.view.getUint32(this.at + offset + 4 * w, LE);
-      let text = this.wordText.get(word);
-      if (text === undefined) {
-        if (this.wordText.size >= 4096) this.wordText.clear();
-        text = word.toString(16).toUpperCase().padStart(8, '0');
-        this.wordText.set(word, text);
-      }
-      out += text;
+  private readonly lastWord = new Float64Array(8).fill(-1);
+  private readonly lastText = ['', '', '', '', '', '', '', ''];
+  private wordAt(offset: number, w: number): string {
+    const word = this.view.getUint32(this.at + offset + 4 * w, LE);
+    const position = offset === OFF_SRC ? w : 4 + w;
+    if (word === this.lastWord[position]) return this.lastText[position]!;
+    let text = this.wordText.get(word);
+    if (text === undefined) {
+      if (this.wordText.size >= 4096) this.wordText.clear();
+      text = word.toString(16).toUpperCase().padStart(8, '0');
+      this.wordText.set(word, text);
     }
-    return out;
+    this.lastWord[position] = word;
+    this.lastText[position] = text;
+    return text;
+  }
+  private hexAt(offset: number): string {
+    if (this.view.getUint8(this.at + OFF_FAMILY) !== AF_INET6) return this.wordAt(offset, 0);
+    return this.wordAt(offset, 0) + this.wordAt(offset, 1) + this.wordAt(offset, 2) + this.wordAt(offset, 3);
   }
 }
 
