@@ -69,3 +69,23 @@ export function parseSockstat6(text: string): Sockstat6 {
   if (!fields) throw new Error('sockstat6: no "TCP6:" line');
   return { inuse: field(fields, 'inuse', 'sockstat6') };
 }
+
+/**
+ * About how many TCP sockets the namespace's table holds, from its sockstat texts: IPv4 and IPv6
+ * `inuse` plus `tw` (both families). A size for a census to allocate ahead, never a count to
+ * report: sockets come and go between the reads. 0 when the texts cannot be read.
+ */
+export function sockstatSockets(sockstat: string, sockstat6: string): number {
+  try {
+    const v4 = parseSockstat(sockstat);
+    let v6 = 0;
+    try {
+      v6 = sockstat6 === '' ? 0 : parseSockstat6(sockstat6).inuse;
+    } catch {
+      v6 = 0;
+    }
+    return v4.inuse + v4.tw + v6;
+  } catch {
+    return 0;
+  }
+}

@@ -9,9 +9,9 @@
 import { performance } from 'node:perf_hooks';
 import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
 import { KERNEL_COUNTERS, parseCounterTable } from '../observe/counters.js';
-import { parseSockstat } from '../observe/sockstat.js';
+import { parseSockstat, sockstatSockets } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
-import { fromTcpTable } from '../observe/tcp-source.js';
+import { fromTcpTable, type TcpTableWalk } from '../observe/tcp-source.js';
 import { readPortRange } from '../observe/port-range.js';
 import type { CensusOptions, StatesCensus } from './types.js';
 
@@ -38,17 +38,20 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
   // --by process needs each socket's inode next to /proc/*/fd, so it reads /proc's text; every
   // other view takes the table from sock_diag when the native layer is on (tcp-source.ts).
   const byProcess = options.by === 'process';
-  const [net, range] = await Promise.all([readProcNet(procRoot), readPortRange()]);
+  const net = await readProcNet(procRoot);
+  const range = readPortRange();
+  const sizeHint = sockstatSockets(net.sockstat, net.sockstat6);
   let census: ReturnType<typeof censusFromTables>;
   if (byProcess) {
     const texts = await readTcpTables(procRoot);
-    census = censusFromTables(texts, range, options);
+    census = censusFromTables(texts, range, options, sizeHint);
     // Loaded only here: the /proc/*/fd scan is the one view that needs it.
     const { groupByProcess } = await import('./by-process.js');
     census.group = groupByProcess(texts, options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
   } else {
     // A refused dump falls back to /proc's text there, as the sampler's census does.
-    census = (await fromTcpTable(procRoot, (dump) => censusFromTables([dump], range, options), (texts) => censusFromTables(texts, range, options))).value;
+    const fromDump = (dump: TcpTableWalk): typeof census => censusFromTables([dump], range, options, sizeHint);
+    census = (await fromTcpTable(procRoot, fromDump, (texts) => censusFromTables(texts, range, options, sizeHint))).value;
   }
   const all = parseCounterTable(`${net.snmp}\n${net.netstat}`);
   const counters: Record<string, number> = {};
