@@ -102,7 +102,7 @@ async function child(): Promise<void> {
   const buildMs = performance.now() - built;
 
   const first = await takeCensus();
-  const range = await readPortRange();
+  const range = readPortRange();
   const tables = await readTcpTables();
   const ports = new Set(servers.map((_, d) => 7000 + d));
   const diag = loadSockDiag();
