@@ -5,8 +5,9 @@
 // bin/twstorm.js comes here for `twstorm states …` without --help or --version. The command line
 // is read by node:util's parseArgs in its plain forms only (parseStatesArgvLean); anything else
 // is handed to the full CLI (main.ts), so help, usage errors and exit codes read exactly the same.
-import './interrupt.js';
-import './closed-pipe.js';
+// This entry is bundled as one file apart from the full CLI (scripts/bundle.mjs), so nothing with
+// a side effect (the signal and closed-pipe handlers) is loaded before that hand-over: the full
+// CLI installs its own, and two of each would answer every signal twice.
 import { parseStatesArgvLean, runStates } from './states.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
@@ -14,6 +15,8 @@ import { say } from '../util/say.js';
 const args = process.argv[2] === 'states' ? parseStatesArgvLean(process.argv.slice(3)) : null;
 if (args === null) await import('./main.js');
 else {
+  await import('./interrupt.js');
+  await import('./closed-pipe.js');
   try {
     await runStates(args);
   } catch (err) {
