@@ -10,6 +10,7 @@ import { LoadStats } from '../src/metrics/load-stats.js';
 import { runTcpLoad } from '../src/driver/tcp-load.js';
 import { startSamplerWorker } from '../src/observe/index.js';
 import { runClock } from '../src/util/clock.js';
+import { withParentDeathSignal } from '../src/environment/parent-death.js';
 
 const [serverBin, mode, threadsArg, countArg, observers] = process.argv.slice(2);
 const threads = Number(threadsArg);
@@ -17,7 +18,12 @@ const count = Number(countArg);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
-const server = spawn(serverBin!, ['7000', '2', '64', '64', mode === 'server' ? 'server' : 'client'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Through setpriv --pdeathsig: the kernel kills the server when this process dies, however it
+// dies. An engine thread that failed to load once left one C server per run, idle in its
+// namespace, holding the namespace alive.
+const [command, ...args] = withParentDeathSignal([serverBin!, '7000', '2', '64', '64', mode === 'server' ? 'server' : 'client'], 'KILL');
+const server = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+process.on('exit', () => server.kill('SIGKILL'));
 await once(server.stdout!, 'data');
 const epochMs = performance.timeOrigin + performance.now();
 const clock = runClock(epochMs);
