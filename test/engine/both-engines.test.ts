@@ -92,6 +92,21 @@ for (const engine of ['native', 'net'] as const) {
       assert.notEqual(summary.ports.exhaustedAtMs, null);
     });
 
+    // Bind-before-connect needs the native layer in both drivers (with it off such a run is
+    // refused): the native engine only. Its ports come from the bind, not from getsockname.
+    if (engine === 'native') it('bind-before-connect from client.localPorts: each port of the range, each reused in turn', async () => {
+      // RST closes leave no TIME_WAIT, so a port is free again as soon as its connection is
+      // closed; one connection at a time, so two never ask for the same port at once. 51 ports,
+      // 26 of them even: a port recorded one off would swap the parity counts.
+      const out = await once(engine, 'rst-close', ['connections=153', 'concurrency=1', 'client.bind=true', 'client.localPorts="41000-41050"']);
+      const { summary, connectFill } = out.result;
+      assert.equal(summary.connections.completed, 153);
+      assert.deepEqual(summary.errors, {});
+      assert.equal(summary.kernel['TcpActiveOpens'], 153);
+      assert.deepEqual([summary.ports.distinct, summary.ports.reused, summary.ports.reuses], [51, 51, 102]);
+      assert.deepEqual([connectFill?.parity.even.connections, connectFill?.parity.odd.connections], [26 * 3, 25 * 3]);
+    });
+
     it('nothing listening: ECONNREFUSED in connect, one per attempt the kernel failed', async () => {
       // A target (a server twstorm does not start) on a port nobody listens on. A target needs
       // isolation: host in the scenario; the harness runs it in its own namespace either way.
