@@ -34,8 +34,10 @@ test('12,000 sockets: wide sl column, sides, destinations, exhaustion', () => {
   const range = parsePortRange('50000 59999', '');
   const d = censusFromTables([lines.join('\n') + '\n'], range, { by: 'local-port', top: 3 });
   // A size hint only changes how the per-socket arrays are allocated: too small (they grow from
-  // it), about right, or none, the census is the same.
-  for (const hint of [1, 12_001, 0]) assert.deepEqual(censusFromTables([lines.join('\n') + '\n'], range, { by: 'local-port', top: 3 }, hint), d);
+  // it), about right, none, or not a number (no hint), the census is the same.
+  for (const hint of [5_000, 12_001, 0, Number.NaN, Number.POSITIVE_INFINITY, -7]) {
+    assert.deepEqual(censusFromTables([lines.join('\n') + '\n'], range, { by: 'local-port', top: 3 }, hint), d, `hint ${hint}`);
+  }
   assert.equal(d.total, 12001);
   assert.equal(d.states.TIME_WAIT, 11000);
   assert.equal(d.states.ESTABLISHED, 1000);
