@@ -14,7 +14,15 @@ function bytesOf(address: string): Buffer {
   if (net.isIPv4(address)) return Buffer.from(address.split('.').map(Number));
   const out = Buffer.alloc(16);
   const [head = '', tail = ''] = address.split('::');
-  const groups = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  // A dotted last group (an IPv4-mapped ::ffff:a.b.c.d) is two 16-bit groups.
+  const groups = (part: string): number[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [parseInt(g, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
   const h = groups(head);
   const t = groups(tail);
   [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t].forEach((g, i) => out.writeUInt16BE(g, 2 * i));
@@ -60,4 +68,5 @@ test('a dump row gives each address as /proc prints it, however rows alternate',
     });
   }
   assert.equal(procHex('127.0.0.1'), os.endianness() === 'LE' ? '0100007F' : '7F000001');
+  assert.equal(procHex('::ffff:198.18.0.5'), os.endianness() === 'LE' ? '0000000000000000FFFF0000050012C6' : '00000000000000000000FFFFC6120005');
 });
