@@ -293,8 +293,8 @@ function connected(slot: number, now: number): void {
   state[slot] = S_OPEN;
   established[slot] = 1;
   // A port bound before connect is the connection's port (connect() keeps it); only a port the
-  // kernel picked is asked for: one system call fewer per connection, ~4 µs where each costs
-  // ~1.5 (README, Performance).
+  // kernel picked is asked for: one system call fewer per connection (~4 µs of CPU per
+  // connection measured on a VM where a round trip into the kernel takes ~1.5-1.8 µs).
   let port = boundPort[slot]!;
   if (port === 0) {
     writeU32(lenBuf, nameBuf.length, 0);

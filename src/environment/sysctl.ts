@@ -34,7 +34,10 @@ export async function readSysctl(key: string): Promise<string | null> {
   }
 }
 
-/** The same, at once: for a command-line check that runs before anything async. */
+/**
+ * The same, at once: for a command-line check that runs before anything async, and for reads
+ * that should not start libuv's thread pool for a file the kernel prints from memory.
+ */
 export function readSysctlSync(key: string): string | null {
   try {
     return normaliseSysctl(readFileSync(procPath(key), 'utf8'));

@@ -93,7 +93,8 @@ for (const engine of ['native', 'net'] as const) {
     });
 
     // Bind-before-connect needs the native layer in both drivers (with it off such a run is
-    // refused): the native engine only. Its ports come from the bind, not from getsockname.
+    // refused): the native engine only. The engine records a bound connection's port from its
+    // bind; this holds what it records to the range it bound from.
     if (engine === 'native') it('bind-before-connect from client.localPorts: each port of the range, each reused in turn', async () => {
       // RST closes leave no TIME_WAIT, so a port is free again as soon as its connection is
       // closed; one connection at a time, so two never ask for the same port at once. 51 ports,
