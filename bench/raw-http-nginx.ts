@@ -9,7 +9,7 @@
 // threads (module and FFI load, JIT warm-up: ~150 ms per thread, which a real run pays while
 // its server starts) cancels out; wrk, a C program, has next to none. The whole second run's
 // figure is printed too (wholeCpuMsPer1000).
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { LoadStats } from '../src/metrics/load-stats.js';
 import { runRawHttpLoad } from '../src/driver/raw-http-load.js';
 import { runClock } from '../src/util/clock.js';
-import { NGINX_CONF, waitForNginx } from './wrk-nginx.js';
+import { startNginx, waitForNginx } from './wrk-nginx.js';
 
 const PORT = 8080;
 const [who, amount, connections, threads] = process.argv.slice(2);
@@ -30,7 +30,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-nginx-'));
 const nginx =
   process.env['NGINX'] === 'running'
     ? null
-    : spawn('nginx', ['-p', dir, '-c', NGINX_CONF, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    : startNginx(dir);
 try {
   await waitForNginx(nginx);
   if (who === 'wrk') {

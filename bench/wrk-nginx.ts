@@ -11,9 +11,20 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { withParentDeathSignal } from '../src/environment/parent-death.js';
 
 export const NGINX_CONF = fileURLToPath(new URL('../../bench/nginx.conf', import.meta.url));
 const PORT = 8080;
+
+/**
+ * nginx (master and workers, `daemon off`) serving bench/nginx.conf from `dir`. Started through
+ * setpriv --pdeathsig=TERM, so the kernel stops it when this process dies however it dies (the
+ * bench kills an overrunning child with SIGKILL): left running, it would hold its namespace.
+ */
+export function startNginx(dir: string): ChildProcess {
+  const [command, ...args] = withParentDeathSignal(['nginx', '-p', dir, '-c', NGINX_CONF, '-e', 'stderr'], 'TERM');
+  return spawn(command!, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
 
 /** Ready when nginx accepts a connection on 127.0.0.1:8080 (bounded: 10 s, or until it exits). */
 export async function waitForNginx(nginx: ChildProcess | null): Promise<void> {
@@ -34,7 +45,7 @@ async function main(): Promise<void> {
   fs.writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
   fs.writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-nginx-'));
-  const nginx = spawn('nginx', ['-p', dir, '-c', NGINX_CONF, '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nginx = startNginx(dir);
   try {
     await waitForNginx(nginx);
     const { stdout } = await promisify(execFile)('wrk', [
