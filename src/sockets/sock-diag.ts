@@ -140,8 +140,8 @@ export class SockDiagRow {
    * A table holds few distinct address words (a storm has a handful of endpoints), so each
    * word's text is made once and reused: `states` asks every socket for its addresses. Rows in
    * hash order mostly repeat the previous row's words, so each word position (local 0-3, remote
-   * 4-7) remembers its last word and text first (no map lookup), and an IPv4 address is that one text (no concatenation):
-   * the census compares the returned strings by reference.
+   * 4-7) remembers its last word and text first (no map lookup), and an IPv4 address is that
+   * one text (no concatenation): the census compares the returned strings by reference.
    */
   private readonly wordText = new Map<number, string>();
   private readonly lastWord = new Float64Array(8).fill(-1);
@@ -161,7 +161,7 @@ export class SockDiagRow {
     return text;
   }
   private hexAt(offset: number): string {
-    if (this.view.getUint8(this.at + OFF_FAMILY) !== AF_INET6) return this.wordAt(offset, 0);
+    if (this.family === 4) return this.wordAt(offset, 0);
     return this.wordAt(offset, 0) + this.wordAt(offset, 1) + this.wordAt(offset, 2) + this.wordAt(offset, 3);
   }
 }
