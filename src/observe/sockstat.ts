@@ -76,16 +76,17 @@ export function parseSockstat6(text: string): Sockstat6 {
  * report: sockets come and go between the reads. 0 when the texts cannot be read.
  */
 export function sockstatSockets(sockstat: string, sockstat6: string): number {
+  let v4: Sockstat;
   try {
-    const v4 = parseSockstat(sockstat);
-    let v6 = 0;
-    try {
-      v6 = sockstat6 === '' ? 0 : parseSockstat6(sockstat6).inuse;
-    } catch {
-      v6 = 0;
-    }
-    return v4.inuse + v4.tw + v6;
+    v4 = parseSockstat(sockstat);
   } catch {
     return 0;
   }
+  let v6 = 0;
+  try {
+    v6 = parseSockstat6(sockstat6).inuse;
+  } catch {
+    // No IPv6 in this kernel (an empty sockstat6) or an unreadable one: the IPv4 figures alone.
+  }
+  return v4.inuse + v4.tw + v6;
 }
