@@ -7,9 +7,9 @@
 // Processes (the CLI, the run process, the server child) share chunks (splitting), so each
 // loads only what its command needs: the run process no report renderer. `states` is one file
 // of its own (the third build below, with fullCliOutside). Threads are one file each: a worker
-// is a fresh V8 isolate that shares no module with any other, and resolving and reading a dozen chunks took ~10 ms of each start's
-// CPU (a client worker's start: 60 ms split, 50 ms as one file, measured with 8 starts each;
-// an empty worker is ~35 ms). A run starts five threads.
+// is a fresh V8 isolate that shares no module with any other, and resolving and reading a dozen
+// chunks took ~10 ms of each start's CPU (a client worker's start: 60 ms split, 50 ms as one
+// file, measured with 8 starts each; an empty worker is ~35 ms). A run starts five threads.
 import path from 'node:path';
 import { build } from 'esbuild';
 

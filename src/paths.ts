@@ -2,8 +2,8 @@
 //   - tsc's dist/src/<folder>/<file>.js (the library export, and the tests that import modules);
 //   - esbuild's dist/bundle/<entry>.js (what bin/twstorm.js starts, made by scripts/bundle.mjs):
 //     one file per process entry plus the chunks they share, one whole file per thread entry,
-//     and `states` (states-entry.js) whole on its own, flat in one folder. Node's ESM loader costs ~1 ms per
-//     module it resolves and reads, and a run starts a CLI, a run process, a server child and
+//     and `states` (states-entry.js) whole on its own, flat in one folder. Node's ESM loader
+//     costs ~1 ms per module it resolves and reads, and a run starts a CLI, a run process, a server child and
 //     five threads, each loading 50-200 modules: the bundle takes ~40 % off each start.
 // This module is two folders below the package root in both (dist/src/paths.js, or a chunk in
 // dist/bundle/), so the root is '../../' either way; only entry points differ, and esbuild's
