@@ -8,26 +8,10 @@ import os from 'node:os';
 import net from 'node:net';
 import { SockDiagRow, INET_DIAG_MSG_SIZE } from '../../src/sockets/sock-diag.js';
 import { AF_INET, AF_INET6 } from '../../src/sockets/constants.js';
+import { parseIPv4, parseIPv6 } from '../../src/sockets/structs.js';
 
-/** Network-order bytes of an address (4 or 16). */
-function bytesOf(address: string): Buffer {
-  if (net.isIPv4(address)) return Buffer.from(address.split('.').map(Number));
-  const out = Buffer.alloc(16);
-  const [head = '', tail = ''] = address.split('::');
-  // A dotted last group (an IPv4-mapped ::ffff:a.b.c.d) is two 16-bit groups.
-  const groups = (part: string): number[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((g) => {
-          if (!g.includes('.')) return [parseInt(g, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
-          return [(a << 8) | b, (c << 8) | d];
-        });
-  const h = groups(head);
-  const t = groups(tail);
-  [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t].forEach((g, i) => out.writeUInt16BE(g, 2 * i));
-  return out;
-}
+/** Network-order bytes of an address (4 or 16): structs.ts's parsers, tested byte for byte in structs.spec. */
+const bytesOf = (address: string): Buffer => (net.isIPv4(address) ? parseIPv4(address) : parseIPv6(address));
 
 /** What /proc prints for an address: each 4-byte word read in host order, %08X. */
 function procHex(address: string): string {
