@@ -43,6 +43,26 @@ export interface NativeSockets {
    * then the engine falls back to Node's `net`.
    */
   readonly raw?: RawSyscalls;
+  /** io_uring's three calls and the memory they share (uring.ts). Absent: the epoll engine runs. */
+  readonly ring?: RingSyscalls;
+}
+
+/**
+ * io_uring (Linux 5.1+; what the engine needs is 5.19+, uring.ts checks it): setup, enter, and the
+ * mappings of the ring memory the kernel and this process share. Pointers are plain numbers
+ * (user-space addresses fit in 2^53 on every 64-bit Linux).
+ */
+export interface RingSyscalls {
+  /** io_uring_setup(2): `params` is a struct io_uring_params (120 bytes) the kernel fills in. */
+  setup(entries: number, params: Buffer): number;
+  /** io_uring_enter(2); `arg` the address of a struct io_uring_getevents_arg (IORING_ENTER_EXT_ARG), else 0. */
+  enter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: number, argSize: number): number;
+  /** mmap(2), read-write, of one of the ring's areas (fd, offset) or of anonymous memory (fd -1). null: failed (errno()). */
+  map(length: number, fd: number, offset: number): { memory: ArrayBuffer; address: number } | null;
+  unmap(address: number, length: number): number;
+  /** close(2), for the ring's own descriptor. */
+  close(fd: number): number;
+  errno(): number;
 }
 
 /** Plain libc calls, int in, int out; Buffers are passed as pointers to their memory. */
@@ -112,8 +132,10 @@ export function tryLoadNative(): { ok: true; native: NativeSockets } | { ok: fal
 
 interface KoffiModule {
   version?: string;
-  load(path: string): { func(signature: string): KoffiFn };
+  load(path: string): { func(signature: string): KoffiFn; func(name: string, result: string, parameters: string[]): KoffiFn };
   errno(): number;
+  address(pointer: unknown): bigint;
+  view(pointer: unknown, length: number): ArrayBuffer;
 }
 interface KoffiFn {
   (...args: unknown[]): number;
@@ -160,6 +182,32 @@ function loadKoffi(): NativeSockets {
     epoll_wait: libc.func('int epoll_wait(int epfd, void *events, int max, int timeout)'),
   };
   const errno = (): number => koffi.errno();
+  // io_uring's calls have no libc wrapper: syscall(2) with fixed prototypes. glibc's syscall()
+  // is an assembly stub that reads its arguments from the registers a non-variadic call uses
+  // too, and the numbers are the same on every architecture (425-427, added after the tables
+  // were unified).
+  const sys = {
+    setup: libc.func('syscall', 'long', ['long', 'uint32_t', 'void *']),
+    enter: libc.func('syscall', 'long', ['long', 'int', 'uint32_t', 'uint32_t', 'uint32_t', 'uint64_t', 'uint64_t']),
+    mmap: libc.func('void *mmap(void *address, uintptr_t length, int prot, int flags, int fd, int64_t offset)'),
+    munmap: libc.func('int munmap(uint64_t address, uintptr_t length)'),
+  };
+  const PROT_RW = 0x1 | 0x2;
+  const MAP_SHARED_POPULATE = 0x01 | 0x8000;
+  const MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+  const ring: RingSyscalls = {
+    setup: (entries, params) => sys.setup(425, entries, params),
+    enter: (fd, toSubmit, minComplete, flags, arg, argSize) => sys.enter(426, fd, toSubmit, minComplete, flags, arg, argSize),
+    map: (length, fd, offset) => {
+      const pointer = sys.mmap(null, length, PROT_RW, fd < 0 ? MAP_PRIVATE_ANONYMOUS : MAP_SHARED_POPULATE, fd, offset) as unknown;
+      const address = pointer === null ? -1n : koffi.address(pointer);
+      if (address === -1n || address === 0xffffffffffffffffn) return null; // MAP_FAILED
+      return { memory: koffi.view(pointer, length), address: Number(address) };
+    },
+    unmap: (address, length) => sys.munmap(address, length),
+    close: fn.close,
+    errno,
+  };
   const raw: RawSyscalls = {
     socket: fn.socket,
     connect: fn.connect,
@@ -202,5 +250,6 @@ function loadKoffi(): NativeSockets {
     ioctl: (fd, request, arg) => done(fn.ioctl(fd, request, 'void *', arg)),
     close: (fd) => done(fn.close(fd)),
     raw,
+    ring,
   };
 }

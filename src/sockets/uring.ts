@@ -1,0 +1,333 @@
+// io_uring for the engine: a submission queue (SQ) and a completion queue (CQ) in memory this
+// thread shares with the kernel, so a loop turn hands the kernel every send, recv and close it
+// has and reaps every completion with one io_uring_enter(2) instead of a system call each. On a
+// VM where a round trip into the kernel costs ~1.5 µs that is most of what separates a
+// JavaScript client from a C one (README, performance).
+//
+// Layouts are the uapi's (include/uapi/linux/io_uring.h): a 64-byte SQE, a 16-byte CQE, and
+// struct io_uring_params, whose offsets the kernel fills in. The self-check proves the layout
+// and every opcode the engine uses against the running kernel before the first connection,
+// without a TCP socket (so no counter a run measures moves): NOPs carry distinct user_data
+// both ways; RECV, SEND and SHUTDOWN on an eventfd answer ENOTSOCK (an unknown opcode
+// answers EINVAL); ASYNC_CANCEL of nothing answers ENOENT; CLOSE closes the eventfd.
+import os from 'node:os';
+import { errnoName } from './errors.js';
+import { tryLoadNative, type RawSyscalls, type RingSyscalls } from './native.js';
+
+/** enum io_uring_op values the engine uses (stable ABI). */
+export const OP_NOP = 0;
+export const OP_ASYNC_CANCEL = 14;
+export const OP_CLOSE = 19;
+export const OP_SEND = 26;
+export const OP_RECV = 27;
+export const OP_SHUTDOWN = 34;
+
+/** IOSQE_* flags: no completion when the request succeeds (Linux 5.17, IORING_FEAT_CQE_SKIP). */
+export const SQE_CQE_SKIP_SUCCESS = 1 << 6;
+
+const SETUP_CQSIZE = 1 << 3;
+/** Submit every SQE of a batch even when one fails at once (its CQE carries the error). */
+const SETUP_SUBMIT_ALL = 1 << 7;
+const SETUP_COOP_TASKRUN = 1 << 8;
+const SETUP_SINGLE_ISSUER = 1 << 12;
+/** Completions are posted only when this thread enters the kernel to wait: no interrupting IPIs. */
+const SETUP_DEFER_TASKRUN = 1 << 13;
+/** Linux 6.6: SQE i is slot i, no index array to fill. */
+const SETUP_NO_SQARRAY = 1 << 16;
+const ENTER_GETEVENTS = 1 << 0;
+const ENTER_EXT_ARG = 1 << 3;
+const FEAT_SINGLE_MMAP = 1 << 0;
+const FEAT_NODROP = 1 << 1;
+/** Linux 5.7: a recv with no data arms an internal poll instead of blocking a kernel worker. */
+const FEAT_FAST_POLL = 1 << 5;
+const FEAT_EXT_ARG = 1 << 8;
+const FEAT_CQE_SKIP = 1 << 11;
+const OFF_SQES = 0x10000000;
+const SQE_BYTES = 64;
+const CQE_BYTES = 16;
+const PARAMS_BYTES = 120;
+const TWO_32 = 2 ** 32;
+
+export type RingLoad = { ok: true; ring: RingSyscalls; raw: RawSyscalls } | { ok: false; reason: string };
+
+let cached: RingLoad | undefined;
+
+/** The io_uring calls, if the FFI has them and the kernel passes the self-check; once per thread. */
+export function loadRing(): RingLoad {
+  if (cached) return cached;
+  const loaded = tryLoadNative();
+  if (!loaded.ok) return (cached = { ok: false, reason: loaded.reason });
+  const { ring, raw } = loaded.native;
+  if (!ring || !raw) return (cached = { ok: false, reason: 'the loaded FFI has no io_uring calls' });
+  if (os.endianness() !== 'LE') return (cached = { ok: false, reason: 'the ring code writes little-endian words' });
+  try {
+    checkRing(ring, raw);
+    cached = { ok: true, ring, raw };
+  } catch (err) {
+    cached = { ok: false, reason: `io_uring is not usable here: ${(err as Error).message}` };
+  }
+  return cached;
+}
+
+/** For tests that swap the FFI. */
+export function resetRing(): void {
+  cached = undefined;
+}
+
+/** Anonymous memory the kernel may read and write through the ring (send and recv buffers): its bytes and its address. */
+export function mapMemory(ring: RingSyscalls, length: number): { bytes: Buffer; address: number } {
+  const mapped = ring.map(length, -1, 0);
+  if (!mapped) throw new Error(`mmap of ${length} bytes failed: ${errnoName(ring.errno())}`);
+  return { bytes: Buffer.from(mapped.memory), address: mapped.address };
+}
+
+/**
+ * One ring, used by the one thread that made it (IORING_SETUP_SINGLE_ISSUER). Each request
+ * carries a 64-bit user_data written as two words, `tag` (low) and `gen` (high), which the
+ * engine uses for slot + step and the slot's generation.
+ */
+export class Ring {
+  readonly fd: number;
+  readonly entries: number;
+  private readonly sys: RingSyscalls;
+  private readonly sq: Uint32Array;
+  private readonly sqes: Uint32Array;
+  private readonly cq: Uint32Array;
+  private readonly cqeBase: number;
+  private readonly sqHead: number;
+  private readonly sqTail: number;
+  private readonly sqMask: number;
+  private readonly cqHead: number;
+  private readonly cqTail: number;
+  private readonly cqMask: number;
+  /** Index array (kernels before 6.6): its word offset in `sq`, else -1. */
+  private readonly sqArray: number;
+  private tail = 0;
+  private pending = 0;
+  private readonly waitArg: Uint32Array;
+  private readonly waitArgAddress: number;
+  private readonly maps: { address: number; length: number }[] = [];
+
+  constructor(sys: RingSyscalls, entries: number, cqEntries = entries * 4) {
+    this.sys = sys;
+    const params = Buffer.alloc(PARAMS_BYTES);
+    let fd = -1;
+    // The fastest set first; each fallback drops what an older kernel refuses with EINVAL.
+    for (const flags of [
+      SETUP_SUBMIT_ALL | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_NO_SQARRAY,
+      SETUP_SUBMIT_ALL | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN,
+      SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN,
+    ]) {
+      params.fill(0);
+      params.writeUInt32LE(cqEntries, 4);
+      params.writeUInt32LE(flags | SETUP_CQSIZE, 8);
+      fd = sys.setup(entries, params);
+      if (fd >= 0) break;
+    }
+    if (fd < 0) throw new Error(`io_uring_setup failed: ${errnoName(sys.errno())}`);
+    this.fd = fd;
+    try {
+      const features = params.readUInt32LE(20);
+      const need = FEAT_SINGLE_MMAP | FEAT_NODROP | FEAT_FAST_POLL | FEAT_EXT_ARG | FEAT_CQE_SKIP;
+      if ((features & need) !== need) throw new Error(`the kernel lacks io_uring features 0x${(need & ~features).toString(16)} (Linux 5.17+ has them)`);
+      this.entries = params.readUInt32LE(0);
+      const cqCount = params.readUInt32LE(4);
+      const noArray = (params.readUInt32LE(8) & SETUP_NO_SQARRAY) !== 0;
+      const arrayOff = params.readUInt32LE(64);
+      const cqesOff = params.readUInt32LE(100);
+      const ringBytes = Math.max(noArray ? 0 : arrayOff + this.entries * 4, cqesOff + cqCount * CQE_BYTES);
+      const rings = this.map(ringBytes, fd, 0);
+      const sqes = this.map(this.entries * SQE_BYTES, fd, OFF_SQES);
+      this.sq = new Uint32Array(rings.memory);
+      this.cq = this.sq;
+      this.sqes = new Uint32Array(sqes.memory);
+      this.sqHead = params.readUInt32LE(40) / 4;
+      this.sqTail = params.readUInt32LE(44) / 4;
+      this.sqMask = this.sq[params.readUInt32LE(48) / 4]!;
+      this.sqArray = noArray ? -1 : arrayOff / 4;
+      this.cqHead = params.readUInt32LE(80) / 4;
+      this.cqTail = params.readUInt32LE(84) / 4;
+      this.cqMask = this.cq[params.readUInt32LE(88) / 4]!;
+      this.cqeBase = cqesOff / 4;
+      this.tail = Atomics.load(this.sq, this.sqTail);
+      // struct io_uring_getevents_arg (24 bytes) then the struct __kernel_timespec it points to.
+      const scratch = this.map(4096, -1, 0);
+      this.waitArg = new Uint32Array(scratch.memory);
+      this.waitArgAddress = scratch.address;
+      const ts = scratch.address + 32;
+      this.waitArg[4] = ts % TWO_32;
+      this.waitArg[5] = Math.floor(ts / TWO_32);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private map(length: number, fd: number, offset: number): { memory: ArrayBuffer; address: number } {
+    const mapped = this.sys.map(length, fd, offset);
+    if (!mapped) throw new Error(`mmap of the ring (${length} bytes) failed: ${errnoName(this.sys.errno())}`);
+    this.maps.push({ address: mapped.address, length });
+    return mapped;
+  }
+
+  /** Requests written and not yet handed to the kernel. */
+  get queued(): number {
+    return this.pending;
+  }
+
+  /**
+   * Writes one request. `address` and `offset` are the SQE's addr and off (addr2) fields;
+   * what they mean is the opcode's (a buffer for SEND/RECV, the user_data to cancel for
+   * ASYNC_CANCEL).
+   */
+  prepare(op: number, fd: number, address: number, length: number, opFlags: number, tag: number, gen: number, flags = 0, offset = 0): void {
+    if (this.tail - Atomics.load(this.sq, this.sqHead) >= this.entries) this.flush();
+    const index = this.tail & this.sqMask;
+    const w = index * 16;
+    const q = this.sqes;
+    // Every word written, none left from the SQE's last use.
+    q[w] = op | (flags << 8);
+    q[w + 1] = fd;
+    q[w + 2] = offset % TWO_32;
+    q[w + 3] = Math.floor(offset / TWO_32);
+    q[w + 4] = address % TWO_32;
+    q[w + 5] = Math.floor(address / TWO_32);
+    q[w + 6] = length;
+    q[w + 7] = opFlags;
+    q[w + 8] = tag;
+    q[w + 9] = gen;
+    q[w + 10] = 0;
+    q[w + 11] = 0;
+    q[w + 12] = 0;
+    q[w + 13] = 0;
+    q[w + 14] = 0;
+    q[w + 15] = 0;
+    if (this.sqArray >= 0) this.sq[this.sqArray + index] = index;
+    this.tail = (this.tail + 1) >>> 0;
+    Atomics.store(this.sq, this.sqTail, this.tail);
+    this.pending++;
+  }
+
+  /** Hands the queued requests to the kernel without waiting (the SQ is full mid-turn). */
+  private flush(): void {
+    const n = this.sys.enter(this.fd, this.pending, 0, ENTER_GETEVENTS, 0, 0);
+    if (n < 0) throw new Error(`io_uring_enter failed: ${errnoName(this.sys.errno())}`);
+    this.pending -= n;
+  }
+
+  /**
+   * Submits what is queued and waits until a completion is ready or `timeoutMs` passes
+   * (0: only reaps). Returns the number of completions ready. An interrupted or timed-out wait
+   * is not an error: the caller's turn just finds fewer completions.
+   */
+  submitAndWait(timeoutMs: number): number {
+    let flags = ENTER_GETEVENTS;
+    let arg = 0;
+    let argSize = 0;
+    const wait = timeoutMs > 0 ? 1 : 0;
+    if (wait) {
+      const ns = Math.round(timeoutMs * 1e6);
+      const a = this.waitArg;
+      a[8] = Math.floor(ns / 1e9); // tv_sec (low word; a wait is never ≥ 2^32 s)
+      a[9] = 0;
+      a[10] = ns % 1e9; // tv_nsec
+      a[11] = 0;
+      flags |= ENTER_EXT_ARG;
+      arg = this.waitArgAddress;
+      argSize = 24;
+    }
+    const n = this.sys.enter(this.fd, this.pending, wait, flags, arg, argSize);
+    if (n >= 0) this.pending -= n;
+    else {
+      const errno = this.sys.errno();
+      const name = errnoName(errno);
+      // ETIME: the wait ran out; EINTR: a signal; EBUSY/EAGAIN: completions must be reaped first.
+      if (name !== 'ETIME' && name !== 'EINTR' && name !== 'EBUSY' && name !== 'EAGAIN') throw new Error(`io_uring_enter failed: ${name}`);
+    }
+    return this.ready();
+  }
+
+  /** Completions waiting to be read: cqe(0) … cqe(ready() - 1), then consume(). */
+  ready(): number {
+    return (Atomics.load(this.cq, this.cqTail) - this.cq[this.cqHead]!) >>> 0;
+  }
+  /** The word offset of the i-th ready completion (cqeTag/cqeGen/cqeResult read it). */
+  cqe(i: number): number {
+    return this.cqeBase + (((this.cq[this.cqHead]! + i) & this.cqMask) << 2);
+  }
+  cqeTag(at: number): number {
+    return this.cq[at]!;
+  }
+  cqeGen(at: number): number {
+    return this.cq[at + 1]!;
+  }
+  /** The result: ≥ 0 as the syscall's return, or -errno. */
+  cqeResult(at: number): number {
+    return this.cq[at + 2]! | 0;
+  }
+  consume(n: number): void {
+    Atomics.store(this.cq, this.cqHead, (this.cq[this.cqHead]! + n) >>> 0);
+  }
+
+  close(): void {
+    for (const m of this.maps.splice(0)) this.sys.unmap(m.address, m.length);
+    // Closing the ring's descriptor cancels whatever is still in flight.
+    if (this.fd >= 0) this.sys.close(this.fd);
+  }
+}
+
+/** Throws with what is wrong when the ring cannot do what the engine asks of it. */
+function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
+  const ring = new Ring(sys, 8);
+  const open: number[] = [];
+  try {
+    const efd = raw.eventfd(0, 0o2000000 /* EFD_CLOEXEC */);
+    if (efd < 0) throw new Error(`eventfd failed: ${errnoName(raw.errno())}`);
+    open.push(efd);
+    const ENOTSOCK = -os.constants.errno.ENOTSOCK;
+    const ENOENT = -os.constants.errno.ENOENT;
+    const expected: [number, number, number][] = [
+      [OP_NOP, -1, 0],
+      [OP_RECV, efd, ENOTSOCK],
+      [OP_SEND, efd, ENOTSOCK],
+      [OP_SHUTDOWN, efd, ENOTSOCK],
+      [OP_ASYNC_CANCEL, -1, ENOENT],
+    ];
+    const scratch = mapMemory(sys, 4096);
+    ring.prepare(OP_NOP, -1, 0, 0, 0, 0xa1b2c3d4, 0x0e0f1011);
+    for (let i = 1; i < expected.length; i++) {
+      const [op, fd] = expected[i]!;
+      // ASYNC_CANCEL's address is the user_data to match; SHUTDOWN's length is `how` (SHUT_WR).
+      const address = op === OP_ASYNC_CANCEL ? 0x7777 : op === OP_SHUTDOWN ? 0 : scratch.address;
+      ring.prepare(op, fd, address, op === OP_SHUTDOWN ? 1 : 16, 0, i, 0x5eed);
+    }
+    const seen = new Map<number, { gen: number; res: number }>();
+    for (let tries = 0; tries < 10 && seen.size < expected.length; tries++) {
+      const n = ring.submitAndWait(100);
+      for (let i = 0; i < n; i++) {
+        const at = ring.cqe(i);
+        seen.set(ring.cqeTag(at), { gen: ring.cqeGen(at), res: ring.cqeResult(at) });
+      }
+      ring.consume(n);
+    }
+    const nop = seen.get(0xa1b2c3d4);
+    if (!nop || nop.gen !== 0x0e0f1011 || nop.res !== 0) throw new Error(`a NOP's completion did not carry its user_data back (${JSON.stringify(nop ?? null)})`);
+    for (let i = 1; i < expected.length; i++) {
+      const [op, , want] = expected[i]!;
+      const got = seen.get(i);
+      if (!got || got.gen !== 0x5eed || got.res !== want) throw new Error(`opcode ${op} answered ${got ? got.res : 'nothing'}, expected ${want} (is the kernel older than 5.19?)`);
+    }
+    // CLOSE: the eventfd is closed by the ring, so a second close(2) finds nothing.
+    ring.prepare(OP_CLOSE, efd, 0, 0, 0, 99, 0);
+    const n = ring.submitAndWait(100);
+    const at = n > 0 ? ring.cqe(0) : -1;
+    if (n !== 1 || ring.cqeResult(at) !== 0) throw new Error(`CLOSE answered ${n > 0 ? ring.cqeResult(at) : 'nothing'}`);
+    ring.consume(n);
+    open.pop();
+    if (raw.close(efd) === 0) throw new Error('CLOSE left the descriptor open');
+    sys.unmap(scratch.address, 4096);
+  } finally {
+    for (const fd of open) raw.close(fd);
+    ring.close();
+  }
+}
