@@ -56,6 +56,6 @@ export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock
     stoppedBy,
     startMs: out.startMs,
     endMs: out.endMs,
-    engine: { name: 'native', threads: out.threads.length, perThread: out.threads },
+    engine: { name: 'native', threads: out.threads.length, perThread: out.threads, io: out.io, ...(out.ioFallback ? { ioFallback: out.ioFallback } : {}) },
   };
 }

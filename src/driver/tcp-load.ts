@@ -1,5 +1,5 @@
 // The TCP churn driver: many short connections in the chosen load shape, within bounds. Two
-// engines make them: the native one (src/engine/: worker threads, each an epoll loop over raw
+// engines make them: the native one (src/engine/: worker threads, each a loop over raw
 // sockets) wherever the native socket layer loads, and Node's `net` (one event loop, libuv
 // sockets) where it cannot (TWSTORM_NATIVE_SOCKETS=off, no koffi). Same scenario, same
 // semantics, same result; the result says which one ran.
@@ -30,6 +30,9 @@ export interface EngineInfo {
   fallback?: string;
   /** Native engine: each thread's share and busy time. */
   perThread?: EngineThreadSummary[];
+  /** Native engine: io_uring or epoll, and why not io_uring when not. */
+  io?: 'io_uring' | 'epoll';
+  ioFallback?: string;
 }
 
 export interface LoadOutcome {
@@ -96,7 +99,7 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
       stoppedBy,
       startMs: out.startMs,
       endMs: out.endMs,
-      engine: { name: 'native', threads: out.threads.length, perThread: out.threads },
+      engine: { name: 'native', threads: out.threads.length, perThread: out.threads, io: out.io, ...(out.ioFallback ? { ioFallback: out.ioFallback } : {}) },
     };
   }
   const { requestBytes, ...connection } = plan.connection;

@@ -39,9 +39,13 @@ export type ClientConnectionPlan = TcpExchangePlan & {
   http: { request: string; requestsPerConnection: number } | null;
 };
 
+/** How a thread does its socket I/O: completions of an io_uring, or epoll readiness and a system call per step. */
+export type EngineIo = 'io_uring' | 'epoll';
+
 export interface ClientThreadConfig {
   thread: number;
   threads: number;
+  io: EngineIo;
   layout: EpollLayout;
   epochMs: number;
   sampleMs: number;
@@ -92,6 +96,6 @@ export interface ClientThreadReport {
   connectFill: ConnectFillCells;
   series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
   ports: ThreadPortFigures;
-  /** Loop turns, and the share of wall time spent outside epoll_wait (this thread's busy time). */
+  /** Loop turns, and the share of wall time spent outside the wait (epoll_wait or io_uring_enter): this thread's busy time. */
   loop: { turns: number; busyMs: number; wallMs: number };
 }

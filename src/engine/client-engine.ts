@@ -9,6 +9,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadRawSockets } from '../sockets/raw.js';
+import { loadRing } from '../sockets/uring.js';
 import { addCounts } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
@@ -30,6 +31,7 @@ import {
   type ClientConnectionPlan,
   type ClientThreadConfig,
   type ClientThreadReport,
+  type EngineIo,
 } from './client-config.js';
 import { countPorts, newPortTable } from '../metrics/port-table.js';
 import { CloserPool } from './linger-closers.js';
@@ -59,7 +61,7 @@ export interface EngineThreadSummary {
   established: number;
   completed: number;
   failed: number;
-  /** Wall time outside epoll_wait: what the thread spent making the storm. */
+  /** Wall time outside the wait for the kernel: what the thread spent making the storm. */
   busyMs: number;
   wallMs: number;
   turns: number;
@@ -71,6 +73,25 @@ export interface EngineLoadOutcome {
   endMs: number;
   interrupted: boolean;
   threads: EngineThreadSummary[];
+  /** How the threads did their I/O, and why not through io_uring when they did not. */
+  io: EngineIo;
+  ioFallback?: string;
+}
+
+/** Set to "off" to run the engine on epoll where io_uring would run (to compare, or to rule the ring out). */
+export const IO_URING_ENV = 'TWSTORM_IO_URING';
+
+/**
+ * io_uring where the kernel lets this process use it (no seccomp filter or
+ * kernel.io_uring_disabled against it) and passes the ring's self-check, else epoll. A client
+ * SO_LINGER n close stays on epoll: it hands each socket to a closer thread, and a ring request
+ * still holding that socket would make the ring's thread the one that waits out the linger.
+ */
+export function chooseIo(mode: string): { io: 'io_uring' } | { io: 'epoll'; reason: string } {
+  if (process.env[IO_URING_ENV] === 'off') return { io: 'epoll', reason: `${IO_URING_ENV}=off` };
+  if (mode === 'linger') return { io: 'epoll', reason: 'SO_LINGER n closes run on epoll (a ring request holding the socket would wait out the linger)' };
+  const r = loadRing();
+  return r.ok ? { io: 'io_uring' } : { io: 'epoll', reason: r.reason };
 }
 
 /** Whether the native engine can run here, and why not. Cheap after the first call. */
@@ -132,6 +153,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const liveView = new Float64Array(live);
   const portTable = newPortTable(Math.max(1, plan.endpoints.sourceAddresses.length));
   const closers = plan.connection.mode === 'linger' ? new CloserPool(Math.min(4, Math.max(1, plan.concurrency))) : null;
+  const io = chooseIo(plan.connection.mode);
   // The run clock's origin, for the threads' own clocks (same timeOrigin + now() instant).
   const epochMs = performance.timeOrigin + performance.now() - clock();
   // Warm threads beyond what this run uses are not needed any more.
@@ -144,6 +166,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
     const config: ClientThreadConfig = {
       thread: t,
       threads,
+      io: io.io,
       layout: loaded.layout,
       epochMs,
       sampleMs: stats.series.intervalMs,
@@ -256,6 +279,8 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       wallMs: r.loop.wallMs,
       turns: r.loop.turns,
     })),
+    io: io.io,
+    ...(io.io === 'epoll' ? { ioFallback: io.reason } : {}),
   };
 }
 

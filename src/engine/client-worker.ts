@@ -1,13 +1,16 @@
-// One client engine thread: an epoll loop over raw non-blocking sockets it makes itself. Each
-// connection is a slot in typed arrays (no promise, closure or timer per connection); timers
+// One client engine thread: a loop over raw non-blocking sockets it makes itself, driven by
+// io_uring completions (cfg.io 'io_uring': sends, recvs and closes go to the kernel in one batch
+// per turn, src/sockets/uring.ts) or by epoll readiness (cfg.io 'epoll': a system call each).
+// Each connection is a slot in typed arrays (no promise, closure or timer per connection); timers
 // (close delay, read delay, connect and idle timeouts) are deadlines swept once per loop turn.
 // The connection's life is the `net` driver's (tcp-connection.ts), step for step:
 // connect → send the request → read the response → close the way the policy says, with errors
 // taken from the syscall's errno in the phase it struck. Who sends the first FIN decides where
 // TIME_WAIT lands (RFC 793 §3.5); SO_LINGER {1, 0} turns close() into an RST and no TIME_WAIT.
-// Why one file of ~700 lines: like wrk's net loop, the state machine, its slot arrays and the
+// Why one file of ~850 lines: like wrk's net loop, the state machine, its slot arrays and the
 // sweep are one hot loop that must read top to bottom; split, every step would cross a module
-// boundary per connection. Set-up (config, merge, recorders) lives in the files beside it.
+// boundary per connection. Both ways of doing I/O share it: only the few steps that touch the
+// socket differ (marked "ring:"). Set-up (config, merge, recorders) lives in the files beside it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +65,7 @@ import {
   type ClientThreadReport,
 } from './client-config.js';
 import { CloserQueue } from './linger-closers.js';
+import { loadRing, mapMemory, OP_ASYNC_CANCEL, OP_CLOSE, OP_RECV, OP_SEND, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
 import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 
 // A thread may be started ahead of its run (prewarmed while the server starts): it loads the
@@ -157,6 +161,38 @@ const requestStart = new Float64Array(capacity);
 const awaiting = new Uint8Array(capacity);
 const firstSeen = new Uint8Array(capacity);
 const reader = httpMode ? new ResponseReader(capacity) : null;
+
+// ring: the io_uring, its memory (the request, and the recv buffers: one shared by every slot
+// for the echo exchange, whose bytes are only counted; one per slot for HTTP, whose bytes are
+// parsed after the batch), each slot's pending request (at most one: a send or a recv) and its
+// generation, which tells a completion for a slot's earlier connection from one for its current.
+const K_SEND = 1;
+const K_RECV = 2;
+const K_CLOSE = 3;
+const K_CANCEL = 4;
+const GEN_MASK = 0xfffff; // user_data = tag + gen·2^32 stays below 2^53 (ASYNC_CANCEL's key is a number)
+const pendingKind = new Uint8Array(capacity);
+const gen = new Uint32Array(capacity);
+const RECV_SLOT = httpMode ? 16 * 1024 : 64 * 1024;
+let requestAt = 0;
+let recvAt = 0;
+let ringBytes: Buffer = recvBuf;
+const ring = cfg.io === 'io_uring' ? openRing() : null;
+function openRing(): Ring {
+  const loadedRing = loadRing();
+  if (!loadedRing.ok) throw new Error(loadedRing.reason);
+  let entries = 64;
+  while (entries < Math.min(capacity * 2, 4096)) entries *= 2;
+  const r = new Ring(loadedRing.ring, entries);
+  const memory = mapMemory(loadedRing.ring, request.length + RECV_SLOT * (httpMode ? capacity : 1) + 64);
+  request.copy(memory.bytes, 0);
+  requestAt = memory.address;
+  // 64-byte aligned, after the request.
+  const recvOffset = Math.ceil(request.length / 64) * 64;
+  recvAt = memory.address + recvOffset;
+  ringBytes = memory.bytes.subarray(recvOffset);
+  return r;
+}
 /** Requests handed back by connections that ended before sending them (started again). */
 let givenBack = 0;
 let freeCount = capacity;
@@ -282,6 +318,9 @@ function start(index: number, intendedMs: number, now: number, requests: number)
   reader?.reset(slot);
   deadline[slot] = now + conn.connectTimeoutMs;
   setTimer(deadline[slot]!);
+  // ring: the request goes out at once; the kernel holds the send until the handshake is done,
+  // and its completion is the "connected" event (or carries connect()'s error).
+  if (ring) return ringSend(slot);
   if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, WATCH, slot, eventBuf)) < 0) {
     failErrno(slot, raw.errno(), P_CONNECT);
     destroy(slot, now);
@@ -289,6 +328,13 @@ function start(index: number, intendedMs: number, now: number, requests: number)
 }
 
 function connected(slot: number, now: number): void {
+  handshakeDone(slot, now);
+  if (!sendMore(slot, now)) return;
+  if (!httpMode && responseBytes === 0) exchangeDone(slot, now);
+}
+
+/** The handshake is done: the connection's accounting, and its first request is on its way. */
+function handshakeDone(slot: number, now: number): void {
   const fd = fdOf[slot]!;
   state[slot] = S_OPEN;
   established[slot] = 1;
@@ -315,8 +361,6 @@ function connected(slot: number, now: number): void {
   }
   stats.bytesSent += request.length;
   awaiting[slot] = 1;
-  if (!sendMore(slot, now)) return;
-  if (!httpMode && responseBytes === 0) exchangeDone(slot, now);
 }
 
 /** Raw HTTP: one response has ended; the next request on this connection, or the close. */
@@ -339,7 +383,8 @@ function responseDone(slot: number, now: number): void {
     phaseOf[slot] = P_WRITE;
     awaiting[slot] = 1;
     stats.bytesSent += request.length;
-    sendMore(slot, now);
+    if (ring) ringSend(slot);
+    else sendMore(slot, now);
     return;
   }
   if (reader!.closes(slot) && !peerEnded[slot]) {
@@ -353,14 +398,14 @@ function responseDone(slot: number, now: number): void {
   exchangeDone(slot, now);
 }
 
-/** Raw HTTP: hands `n` bytes of recvBuf to the response reader; false when the connection ended. */
-function httpData(slot: number, n: number, now: number): boolean {
+/** Raw HTTP: hands `n` bytes at `offset` of `from` to the response reader; false when the connection ended. */
+function httpData(slot: number, from: Buffer, offset: number, n: number, now: number): boolean {
   if (!awaiting[slot]) return true; // nothing asked: a server speaking out of turn is ignored
   if (!firstSeen[slot]) {
     firstSeen[slot] = 1;
     stats.firstByte.recordValue(us(now - requestStart[slot]!));
   }
-  const r = reader!.feed(slot, recvBuf, 0, n);
+  const r = reader!.feed(slot, from, offset, offset + n);
   if (r === NEED_MORE) return true;
   if (r === MALFORMED) {
     fail(slot, MALFORMED_I, P_READ);
@@ -396,21 +441,7 @@ function readable(slot: number, bits: number, now: number): void {
   for (;;) {
     const n = raw.recv(fd, recvBuf, recvBuf.length, 0);
     if (n > 0) {
-      if (httpMode) {
-        stats.bytesReceived += n;
-        deadline[slot] = now + conn.idleTimeoutMs;
-        if (!httpData(slot, n, now)) return;
-        if (n < recvBuf.length && !readOn(slot, bits, now)) return;
-        continue;
-      }
-      if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
-      received[slot] = received[slot]! + n;
-      stats.bytesReceived += n;
-      deadline[slot] = now + conn.idleTimeoutMs;
-      if (exchanged[slot] === 0 && received[slot]! >= responseBytes) {
-        exchangeDone(slot, now);
-        if (state[slot] === S_FREE) return;
-      }
+      if (!gotBytes(slot, recvBuf, 0, n, now)) return;
       if (n < recvBuf.length && !readOn(slot, bits, now)) return;
       continue;
     }
@@ -421,6 +452,17 @@ function readable(slot: number, bits: number, now: number): void {
     failErrno(slot, errno, phaseOf[slot]!);
     return destroy(slot, now);
   }
+}
+
+/** `n` bytes arrived (at `offset` of `from`); false when the connection ended. */
+function gotBytes(slot: number, from: Buffer, offset: number, n: number, now: number): boolean {
+  stats.bytesReceived += n;
+  deadline[slot] = now + conn.idleTimeoutMs;
+  if (httpMode) return httpData(slot, from, offset, n, now);
+  if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
+  received[slot] = received[slot]! + n;
+  if (exchanged[slot] === 0 && received[slot]! >= responseBytes) exchangeDone(slot, now);
+  return state[slot] !== S_FREE;
 }
 
 /**
@@ -500,13 +542,21 @@ function closeNow(slot: number, now: number): void {
     return destroy(slot, now);
   }
   state[slot] = S_HALF_CLOSED;
+  if (ring) ringNext(slot); // the recv that will see the server's FIN
 }
 
 /** close(fd) as it stands (Node's destroy()), then the connection's accounting. */
 function destroy(slot: number, now: number): void {
   const fd = fdOf[slot]!;
   if (fd >= 0) {
-    if (raw.close(fd) < 0) failErrno(slot, raw.errno(), P_CLOSE);
+    if (ring) {
+      // ring: a pending send or recv holds the socket open (a request keeps its own reference
+      // to the file), so it is cancelled first, in the same batch; a failed close comes back
+      // as a completion (ringClosed).
+      if (pendingKind[slot] !== 0) ring.prepare(OP_ASYNC_CANCEL, -1, slot * 8 + pendingKind[slot]! + gen[slot]! * 2 ** 32, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+      pendingKind[slot] = 0;
+      ring.prepare(OP_CLOSE, fd, 0, 0, 0, K_CLOSE, 0, SQE_CQE_SKIP_SUCCESS);
+    } else if (raw.close(fd) < 0) failErrno(slot, raw.errno(), P_CLOSE);
     fdOf[slot] = -1;
   }
   finish(slot, now);
@@ -542,6 +592,7 @@ function finish(slot: number, now: number): void {
     else if (errorPhase[slot] === P_CONNECT) backoff.failed(errorCodes[error]!, now);
   }
   state[slot] = S_FREE;
+  gen[slot] = (gen[slot]! + 1) & GEN_MASK;
   deadline[slot] = Infinity;
   freeSlots[freeCount++] = slot;
   inFlight--;
@@ -569,6 +620,58 @@ function onEvent(slot: number, bits: number, now: number): void {
   if (paused[slot] === 0 && (bits & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0) readable(slot, bits, now);
 }
 
+// ------------------------------------------------------------------------ ring: completions
+function ringSend(slot: number): void {
+  const off = sentBytes[slot]!;
+  ring!.prepare(OP_SEND, fdOf[slot]!, requestAt + off, request.length - off, MSG_NOSIGNAL, slot * 8 + K_SEND, gen[slot]!);
+  pendingKind[slot] = K_SEND;
+}
+
+/** The slot's next request when none is pending: the rest of the request, else a recv (unless paused). */
+function ringNext(slot: number): void {
+  if (state[slot] === S_FREE || pendingKind[slot] !== 0 || paused[slot] !== 0) return;
+  if (sentBytes[slot]! < request.length) return ringSend(slot);
+  ring!.prepare(OP_RECV, fdOf[slot]!, recvAt + (httpMode ? slot * RECV_SLOT : 0), RECV_SLOT, 0, slot * 8 + K_RECV, gen[slot]!);
+  pendingKind[slot] = K_RECV;
+}
+
+function onCompletion(tag: number, g: number, res: number, now: number): void {
+  const kind = tag & 7;
+  if (kind === K_CLOSE) {
+    if (res < 0) {
+      stats.recordError(errnoName(-res), 'close', now);
+      errorsTotal++;
+    }
+    return;
+  }
+  if (kind === K_CANCEL) return; // ENOENT/EALREADY: the request had finished or was finishing
+  const slot = tag >>> 3;
+  if (g !== gen[slot] || state[slot] === S_FREE) return; // a connection this slot had before
+  pendingKind[slot] = 0;
+  if (res < 0) {
+    // Straight from the kernel: ECONNREFUSED/ETIMEDOUT in the connect phase (the send waited
+    // for the handshake), ECONNRESET/EPIPE later.
+    failErrno(slot, -res, phaseOf[slot]!);
+    return destroy(slot, now);
+  }
+  if (kind === K_SEND) {
+    if (state[slot] === S_CONNECTING) handshakeDone(slot, now);
+    sentBytes[slot] = sentBytes[slot]! + res;
+    deadline[slot] = now + conn.idleTimeoutMs;
+    if (sentBytes[slot]! >= request.length) {
+      if (phaseOf[slot] === P_WRITE) phaseOf[slot] = P_READ;
+      if (!httpMode && responseBytes === 0 && exchanged[slot] === 0) {
+        exchangeDone(slot, now);
+        if (state[slot] === S_FREE) return;
+      }
+    }
+    return ringNext(slot);
+  }
+  if (res === 0) return peerFin(slot, now);
+  if (!gotBytes(slot, ringBytes, httpMode ? slot * RECV_SLOT : 0, res, now)) return;
+  ringNext(slot);
+}
+
 /** Deadlines: read-delay ends, close delays, connect and idle timeouts. */
 function sweep(now: number): void {
   let next = Infinity;
@@ -577,7 +680,8 @@ function sweep(now: number): void {
     if (resumeAt[slot]! <= now) {
       resumeAt[slot] = Infinity;
       paused[slot] = 0;
-      readable(slot, DRAIN, now); // whatever arrived while paused (the edge has passed)
+      if (ring) ringNext(slot);
+      else readable(slot, DRAIN, now); // whatever arrived while paused (the edge has passed)
       if (state[slot] === S_FREE) continue;
     }
     if (closeAt[slot]! <= now) {
@@ -689,6 +793,20 @@ for (;;) {
   if (starting && cfg.rate === null && inFlight < targetConcurrency(now) && backoff.waitMs(now) === 0 && started < cfg.count) waitMs = 0;
   publish();
   const busyEnd = performance.now();
+  if (ring) {
+    const n = ring.submitAndWait(waitMs);
+    busyMs -= performance.now() - busyEnd;
+    turns++;
+    now = clock();
+    for (let i = 0; i < n; i++) {
+      const at = ring.cqe(i);
+      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
+    }
+    ring.consume(n);
+    if (nextTimerAt <= now) sweep(now);
+    reclaim();
+    continue;
+  }
   const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
   const woke = performance.now();
   busyMs -= woke - busyEnd;
@@ -704,6 +822,20 @@ for (;;) {
   reclaim();
 }
 raw.close(epfd);
+if (ring) {
+  // The closes queued by the last turn (and by cutAll) must reach the kernel: a request never
+  // submitted would leave its socket open until the process ends.
+  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) {
+    const n = ring.submitAndWait(0);
+    const now = clock();
+    for (let i = 0; i < n; i++) {
+      const at = ring.cqe(i);
+      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
+    }
+    ring.consume(n);
+  }
+  ring.close();
+}
 publish();
 const wallMs = performance.now() - wallStart;
 

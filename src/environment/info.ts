@@ -18,12 +18,16 @@ export interface EnvironmentInfo {
   sysctls: Record<string, string | null>;
   /** What the scenario asked for, defaults included. */
   sysctlsRequested: Record<string, string>;
-  /** Which engine made the connections: "native" (epoll threads, src/engine) or "net" (Node's net). */
+  /** Which engine made the connections: "native" (engine threads over raw sockets, src/engine) or "net" (Node's net). */
   engine?: 'native' | 'net';
   /** Engine threads that made the load. */
   threads?: number;
   /** Why the native engine did not run, when it did not. */
   engineFallback?: string;
+  /** How the native engine's threads did their I/O: "io_uring" (one batch per loop turn) or "epoll" (a system call per step). */
+  engineIo?: 'io_uring' | 'epoll';
+  /** Why the native engine ran on epoll, when it did. */
+  engineIoFallback?: string;
 }
 
 export function hostFacts(): Pick<EnvironmentInfo, 'kernel' | 'node' | 'platform' | 'arch' | 'cpus'> {

@@ -317,8 +317,8 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     if (faults.length > 0) result.faults = faults;
     // Which engine made the load (src/driver/tcp-load.ts): recorded beside the environment.
     if (load.engine) {
-      const { name, threads, fallback, perThread } = load.engine;
-      Object.assign(result.environment, { engine: name, threads, ...(fallback ? { engineFallback: fallback } : {}) });
+      const { name, threads, fallback, perThread, io, ioFallback } = load.engine;
+      Object.assign(result.environment, { engine: name, threads, ...(fallback ? { engineFallback: fallback } : {}), ...(io ? { engineIo: io } : {}), ...(ioFallback ? { engineIoFallback: ioFallback } : {}) });
       // Per-thread shares sit beside the driver's cost; not a threshold figure (an array).
       if (perThread) Object.assign(result.summary.driver, { threads: perThread });
     }

@@ -454,7 +454,7 @@ export const scenarioSchema = z
     threads: integer(1, 256)
       .nullable()
       .default(null)
-      .describe('protocol tcp (and http with client raw): engine threads that make the connections (each an epoll loop over raw sockets); `concurrency`, `rate` and `maxInFlight` are split over them. null means the CPUs this run may use. The `net` fallback engine (TWSTORM_NATIVE_SOCKETS=off) always uses one.'),
+      .describe('protocol tcp (and http with client raw): engine threads that make the connections (each a loop over raw sockets, on io_uring or epoll); `concurrency`, `rate` and `maxInFlight` are split over them. null means the CPUs this run may use. The `net` fallback engine (TWSTORM_NATIVE_SOCKETS=off) always uses one.'),
     connectTimeout: duration(1, L.MAX_WAIT_MS)
       .prefault('5s')
       .describe(`How long a connect may take before it counts as a timeout. ${DURATION_HINT}`),

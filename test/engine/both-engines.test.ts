@@ -1,6 +1,7 @@
-// The behaviour that pins the close sides, RST, exhaustion and errno codes, run against both
-// engines: the native one (epoll threads, src/engine) and Node's `net` (TWSTORM_NATIVE_SOCKETS
-// =off). Each run is held against the kernel's own counts (ss, /proc/net/snmp), in a fresh
+// The behaviour that pins the close sides, RST, exhaustion and errno codes, run against every
+// engine: the native one (threads over raw sockets, src/engine) with its I/O through io_uring
+// (the default where the kernel allows it) and through epoll (TWSTORM_IO_URING=off), and Node's
+// `net` (TWSTORM_NATIVE_SOCKETS=off). Each run is held against the kernel's own counts (ss, /proc/net/snmp), in a fresh
 // namespace. The bundled scenarios' own checks (test/run/scenarios.test.ts once) read the
 // native engine's runs here rather than making the same runs again, and the close-side runs
 // here are also where the predicted landing of TIME_WAIT is held against a real census (the
@@ -13,16 +14,27 @@ import { timeWaitSide } from '../../src/result/figures.js';
 
 const SMALL = ['tail=300ms', 'census=200ms', 'matrix={}'];
 
-function run(engine: 'native' | 'net', scenario: string, overrides: string[]): Promise<HarnessOutput> {
+/** The native engine's two ways of doing I/O, and Node's net. */
+type Variant = 'io_uring' | 'epoll' | 'net';
+
+function run(engine: Variant, scenario: string, overrides: string[]): Promise<HarnessOutput> {
   const env = { ...process.env };
+  delete env['TWSTORM_NATIVE_SOCKETS'];
+  delete env['TWSTORM_IO_URING'];
   if (engine === 'net') env['TWSTORM_NATIVE_SOCKETS'] = 'off';
-  else delete env['TWSTORM_NATIVE_SOCKETS'];
+  if (engine === 'epoll') env['TWSTORM_IO_URING'] = 'off';
   return runInNetns(scenario, [...overrides, ...SMALL], 90_000, env);
+}
+
+/** The result names the engine, and for the native one the I/O it used. */
+function assertEngine(result: HarnessOutput['result'], engine: Variant): void {
+  assert.equal(result.environment.engine, engine === 'net' ? 'net' : 'native');
+  assert.equal(result.environment.engineIo, engine === 'net' ? undefined : engine);
 }
 
 /** Each distinct run once: the engine checks and the scenario checks below judge the same runs. */
 const runs = new Map<string, Promise<HarnessOutput>>();
-function once(engine: 'native' | 'net', scenario: string, overrides: string[]): Promise<HarnessOutput> {
+function once(engine: Variant, scenario: string, overrides: string[]): Promise<HarnessOutput> {
   const key = JSON.stringify([engine, scenario, overrides]);
   if (!runs.has(key)) runs.set(key, run(engine, scenario, overrides));
   return runs.get(key)!;
@@ -34,12 +46,12 @@ function assertLandedAsPredicted({ result }: HarnessOutput): void {
   assert.equal(timeWaitSide(result.summary.timeWait), predicted.side, `census ${JSON.stringify(result.summary.timeWait)}`);
 }
 
-for (const engine of ['native', 'net'] as const) {
-  describe(`${engine} engine, against the kernel's counts`, () => {
+for (const engine of ['io_uring', 'epoll', 'net'] as const) {
+  describe(`${engine === 'net' ? 'net' : `native (${engine})`} engine, against the kernel's counts`, () => {
     it('client closes first: every TIME_WAIT on the client, ActiveOpens = attempted', async () => {
       const out = await once(engine, 'client-closes-first', ['connections=1000']);
-      const { summary, environment } = out.result;
-      assert.equal(environment.engine, engine);
+      const { summary } = out.result;
+      assertEngine(out.result, engine);
       assert.equal(summary.connections.completed, 1000);
       assert.deepEqual(summary.errors, {});
       assert.deepEqual(out.ss, { client: 1000, server: 0 });
@@ -72,9 +84,12 @@ for (const engine of ['native', 'net'] as const) {
 
     // SO_LINGER n itself needs the native layer (the net driver sets it through it too), so with
     // the layer off there is nothing to close this way: the native engine only.
-    if (engine === 'native') it('client SO_LINGER 1: every close is timed off the loop, the FIN still leaves TIME_WAIT on the client', async () => {
+    // Such a close always runs on epoll (client-engine.ts, chooseIo): once, on the default variant.
+    if (engine === 'io_uring') it('client SO_LINGER 1: every close is timed off the loop, the FIN still leaves TIME_WAIT on the client', async () => {
       const out = await run(engine, 'client-closes-first', ['connections=40', 'close.client=linger', 'close.lingerSeconds=1']);
       const { summary } = out.result;
+      assert.equal(out.result.environment.engineIo, 'epoll');
+      assert.match(out.result.environment.engineIoFallback ?? '', /SO_LINGER/);
       assert.equal(summary.connections.completed, 40);
       assert.equal(summary.lingerBlockedMs?.count, 40);
       assert.deepEqual(summary.errors, {});
@@ -95,7 +110,7 @@ for (const engine of ['native', 'net'] as const) {
     // Bind-before-connect needs the native layer in both drivers (with it off such a run is
     // refused): the native engine only. The engine records a bound connection's port from its
     // bind; this holds what it records to the range it bound from.
-    if (engine === 'native') it('bind-before-connect from client.localPorts: each port of the range, each reused in turn', async () => {
+    if (engine !== 'net') it('bind-before-connect from client.localPorts: each port of the range, each reused in turn', async () => {
       // RST closes leave no TIME_WAIT, so a port is free again as soon as its connection is
       // closed; one connection at a time, so two never ask for the same port at once. 51 ports,
       // 26 of them even: a port recorded one off would swap the parity counts.
@@ -114,8 +129,8 @@ for (const engine of ['native', 'net'] as const) {
       // (server-restart's resumed connects, test/run/socket-scenarios.test.ts, meet no listener
       // too, but that run needs a native listener.)
       const out = await once(engine, 'client-closes-first', ['connections=20', 'environment.isolation=host', 'target="127.0.0.1:7301"']);
-      const { summary, environment, errors } = out.result;
-      assert.equal(environment.engine, engine);
+      const { summary, errors } = out.result;
+      assertEngine(out.result, engine);
       assert.deepEqual(errors, { ECONNREFUSED: { total: 20, byPhase: { connect: 20 } } });
       assert.equal(summary.kernel['TcpActiveOpens'], 20);
       assert.equal(summary.kernel['TcpAttemptFails'], 20);
@@ -136,7 +151,7 @@ function assertActiveOpensMatch({ result }: HarnessOutput): void {
 // namespace each, the kernel's own accounting beside the tool's).
 describe('bundled scenarios, small, each in a fresh namespace', () => {
   it('client-closes-first: one TIME_WAIT per connection, all on the client', async () => {
-    const out = await once('native', 'client-closes-first', ['connections=1000']);
+    const out = await once('io_uring', 'client-closes-first', ['connections=1000']);
     const { summary, environment } = out.result;
     assert.equal(environment.isolation, 'netns');
     assert.equal(environment.sysctls['net.ipv4.tcp_tw_reuse'], '0');
@@ -154,7 +169,7 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
   });
 
   it('server-closes-first: TIME_WAIT on the server side, one per client port; none on the client', async () => {
-    const out = await once('native', 'server-closes-first', ['connections=1000']);
+    const out = await once('io_uring', 'server-closes-first', ['connections=1000']);
     const { summary } = out.result;
     assert.equal(summary.connections.completed, 1000);
     assert.deepEqual(summary.errors, {});
@@ -174,7 +189,7 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
   });
 
   it('rst-close: no TIME_WAIT, one RST per connection (OutRsts)', async () => {
-    const out = await once('native', 'rst-close', ['connections=1000']);
+    const out = await once('io_uring', 'rst-close', ['connections=1000']);
     const { summary } = out.result;
     assert.equal(summary.connections.completed, 1000);
     assert.equal(summary.timeWait.peak, 0);
@@ -185,7 +200,7 @@ describe('bundled scenarios, small, each in a fresh namespace', () => {
   });
 
   it('port-exhaustion: exactly the 500 ports of the range succeed, then EADDRNOTAVAIL', async () => {
-    const out = await once('native', 'port-exhaustion', ['connections=540']);
+    const out = await once('io_uring', 'port-exhaustion', ['connections=540']);
     const { summary, environment } = out.result;
     assert.equal(environment.sysctls['net.ipv4.ip_local_port_range'], '40000 40499');
     assert.equal(summary.connections.attempted, 540);
