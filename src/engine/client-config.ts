@@ -96,6 +96,9 @@ export interface ClientThreadReport {
   connectFill: ConnectFillCells;
   series: { intervalMs: number; t: number[]; columns: Record<string, number[]> };
   ports: ThreadPortFigures;
+  /** How this thread did its I/O, and why not through io_uring when it was chosen and could not be (its ring failed to open). */
+  io: EngineIo;
+  ioFallback?: string;
   /** Loop turns, and the share of wall time spent outside the wait (epoll_wait or io_uring_enter): this thread's busy time. */
   loop: { turns: number; busyMs: number; wallMs: number };
 }

@@ -279,9 +279,16 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       wallMs: r.loop.wallMs,
       turns: r.loop.turns,
     })),
-    io: io.io,
-    ...(io.io === 'epoll' ? { ioFallback: io.reason } : {}),
+    ...ioUsed(io, done),
   };
+}
+
+/** io_uring only if every thread ran on it; a thread whose ring failed to open ran on epoll, and says why. */
+export function ioUsed(chosen: ReturnType<typeof chooseIo>, done: ClientThreadReport[]): { io: EngineIo; ioFallback?: string } {
+  if (chosen.io === 'epoll') return { io: 'epoll', ioFallback: chosen.reason };
+  const fell = done.filter((r) => r.io === 'epoll');
+  if (fell.length === 0) return { io: 'io_uring' };
+  return { io: 'epoll', ioFallback: `${fell.length} of ${done.length} threads ran on epoll: thread ${fell[0]!.thread}: ${fell[0]!.ioFallback ?? 'its ring failed'}` };
 }
 
 /** Adds one thread's recorders to the run's: every figure is a sum, a histogram add or a bucket add. */

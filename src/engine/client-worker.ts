@@ -65,7 +65,7 @@ import {
   type ClientThreadReport,
 } from './client-config.js';
 import { CloserQueue } from './linger-closers.js';
-import { loadRing, mapMemory, OP_ASYNC_CANCEL, OP_CLOSE, OP_RECV, OP_SEND, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
+import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_RECV, OP_SEND, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
 import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 
 // A thread may be started ahead of its run (prewarmed while the server starts): it loads the
@@ -173,18 +173,29 @@ const K_CANCEL = 4;
 const GEN_MASK = 0xfffff; // user_data = tag + gen·2^32 stays below 2^53 (ASYNC_CANCEL's key is a number)
 const pendingKind = new Uint8Array(capacity);
 const gen = new Uint32Array(capacity);
-const RECV_SLOT = httpMode ? 16 * 1024 : 64 * 1024;
+const RECV_SLOT = httpMode ? 8 * 1024 : 64 * 1024;
 let requestAt = 0;
 let recvAt = 0;
 let ringBytes: Buffer = recvBuf;
-const ring = cfg.io === 'io_uring' ? openRing() : null;
+/** Why this thread runs on epoll although io_uring was chosen (its ring could not be made), else null. */
+let ringFailure: string | null = null;
+const ring = cfg.io === 'io_uring' ? tryOpenRing() : null;
+function tryOpenRing(): Ring | null {
+  try {
+    return openRing();
+  } catch (err) {
+    ringFailure = (err as Error).message;
+    return null;
+  }
+}
 function openRing(): Ring {
   const loadedRing = loadRing();
   if (!loadedRing.ok) throw new Error(loadedRing.reason);
   let entries = 64;
   while (entries < Math.min(capacity * 2, 4096)) entries *= 2;
   const r = new Ring(loadedRing.ring, entries);
-  const memory = mapMemory(loadedRing.ring, request.length + RECV_SLOT * (httpMode ? capacity : 1) + 64);
+  // Mapped, not touched: a page is backed only once a recv writes to it.
+  const memory = r.memory(request.length + RECV_SLOT * (httpMode ? capacity : 1) + 64);
   request.copy(memory.bytes, 0);
   requestAt = memory.address;
   // 64-byte aligned, after the request.
@@ -416,6 +427,11 @@ function httpData(slot: number, from: Buffer, offset: number, n: number, now: nu
   return state[slot] !== S_FREE;
 }
 
+/** Idle from now on, or from the end of a read delay still running: a paused connection is not idle. */
+function idleDeadline(slot: number, now: number): number {
+  return (paused[slot] ? resumeAt[slot]! : now) + conn.idleTimeoutMs;
+}
+
 /** Sends what is left of the request; false when the connection ended. */
 function sendMore(slot: number, now: number): boolean {
   while (sentBytes[slot]! < request.length) {
@@ -430,7 +446,7 @@ function sendMore(slot: number, now: number): boolean {
       return false;
     }
     sentBytes[slot] = off + n;
-    deadline[slot] = now + conn.idleTimeoutMs;
+    deadline[slot] = idleDeadline(slot, now);
   }
   if (phaseOf[slot] === P_WRITE) phaseOf[slot] = P_READ;
   return true;
@@ -629,8 +645,10 @@ function ringSend(slot: number): void {
 
 /** The slot's next request when none is pending: the rest of the request, else a recv (unless paused). */
 function ringNext(slot: number): void {
-  if (state[slot] === S_FREE || pendingKind[slot] !== 0 || paused[slot] !== 0) return;
+  if (state[slot] === S_FREE || pendingKind[slot] !== 0) return;
+  // A read delay holds back the reads, never the rest of the request (as epoll's EPOLLOUT).
   if (sentBytes[slot]! < request.length) return ringSend(slot);
+  if (paused[slot] !== 0) return;
   ring!.prepare(OP_RECV, fdOf[slot]!, recvAt + (httpMode ? slot * RECV_SLOT : 0), RECV_SLOT, 0, slot * 8 + K_RECV, gen[slot]!);
   pendingKind[slot] = K_RECV;
 }
@@ -638,6 +656,8 @@ function ringNext(slot: number): void {
 function onCompletion(tag: number, g: number, res: number, now: number): void {
   const kind = tag & 7;
   if (kind === K_CLOSE) {
+    // Only a failure comes back (CQE_SKIP_SUCCESS), after its connection was accounted: it is
+    // counted in the close phase on its own (close(2) of a socket fails only on a bad fd).
     if (res < 0) {
       stats.recordError(errnoName(-res), 'close', now);
       errorsTotal++;
@@ -657,7 +677,7 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
   if (kind === K_SEND) {
     if (state[slot] === S_CONNECTING) handshakeDone(slot, now);
     sentBytes[slot] = sentBytes[slot]! + res;
-    deadline[slot] = now + conn.idleTimeoutMs;
+    deadline[slot] = idleDeadline(slot, now);
     if (sentBytes[slot]! >= request.length) {
       if (phaseOf[slot] === P_WRITE) phaseOf[slot] = P_READ;
       if (!httpMode && responseBytes === 0 && exchanged[slot] === 0) {
@@ -702,6 +722,16 @@ function sweep(now: number): void {
 /** Every open connection ends now (an interrupt's grace is over): close as it stands. */
 function cutAll(now: number): void {
   for (let slot = 0; slot < capacity; slot++) if (state[slot] !== S_FREE) destroy(slot, now);
+}
+
+/** Handles the `n` completions ready (what ring.submitAndWait() answered). */
+function ringReap(n: number): void {
+  const now = clock();
+  for (let i = 0; i < n; i++) {
+    const at = ring!.cqe(i);
+    onCompletion(ring!.cqeTag(at), ring!.cqeGen(at), ring!.cqeResult(at), now);
+  }
+  ring!.consume(n);
 }
 
 // --------------------------------------------------------------------------------- the loop
@@ -752,6 +782,12 @@ for (;;) {
     break;
   }
   const starting = stop < STOP_DRAIN && started < cfg.count && now < deadlineMs;
+  // ring: the closes queued by the last turn's completions reach the kernel before any new
+  // connection binds or connects, so a port they free is free for it, as on epoll (where
+  // close() is immediate). Submitted only: a completion this brings is handled in the turn's
+  // wait below, so nothing is queued behind the new connections. One io_uring_enter more per
+  // turn, not per connection.
+  if (ring && starting && ring.queued > 0) ring.submitAndWait(0);
   let waitMs = 50;
   if (starting) {
     if (cfg.rate === null) {
@@ -794,15 +830,11 @@ for (;;) {
   publish();
   const busyEnd = performance.now();
   if (ring) {
-    const n = ring.submitAndWait(waitMs);
+    const ready = ring.submitAndWait(waitMs);
     busyMs -= performance.now() - busyEnd;
     turns++;
+    ringReap(ready);
     now = clock();
-    for (let i = 0; i < n; i++) {
-      const at = ring.cqe(i);
-      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
-    }
-    ring.consume(n);
     if (nextTimerAt <= now) sweep(now);
     reclaim();
     continue;
@@ -825,15 +857,7 @@ raw.close(epfd);
 if (ring) {
   // The closes queued by the last turn (and by cutAll) must reach the kernel: a request never
   // submitted would leave its socket open until the process ends.
-  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) {
-    const n = ring.submitAndWait(0);
-    const now = clock();
-    for (let i = 0; i < n; i++) {
-      const at = ring.cqe(i);
-      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
-    }
-    ring.consume(n);
-  }
+  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ringReap(ring.submitAndWait(0));
   ring.close();
 }
 publish();
@@ -855,5 +879,7 @@ const report: ClientThreadReport = {
   series: stats.series.toJSON(),
   ports: stats.ports.threadFigures(),
   loop: { turns, busyMs: Math.round(wallMs + busyMs), wallMs: Math.round(wallMs) },
+  io: ring ? 'io_uring' : 'epoll',
+  ...(ringFailure === null ? {} : { ioFallback: ringFailure }),
 };
 parentPort!.postMessage(report);

@@ -74,13 +74,6 @@ export function resetRing(): void {
   cached = undefined;
 }
 
-/** Anonymous memory the kernel may read and write through the ring (send and recv buffers): its bytes and its address. */
-export function mapMemory(ring: RingSyscalls, length: number): { bytes: Buffer; address: number } {
-  const mapped = ring.map(length, -1, 0);
-  if (!mapped) throw new Error(`mmap of ${length} bytes failed: ${errnoName(ring.errno())}`);
-  return { bytes: Buffer.from(mapped.memory), address: mapped.address };
-}
-
 /**
  * One ring, used by the one thread that made it (IORING_SETUP_SINGLE_ISSUER). Each request
  * carries a 64-bit user_data written as two words, `tag` (low) and `gen` (high), which the
@@ -170,6 +163,15 @@ export class Ring {
     return mapped;
   }
 
+  /**
+   * Anonymous memory the kernel reads and writes for this ring's requests (send and recv
+   * buffers): its bytes and its address. Unmapped by close(), with the ring.
+   */
+  memory(length: number): { bytes: Buffer; address: number } {
+    const mapped = this.map(length, -1, 0);
+    return { bytes: Buffer.from(mapped.memory), address: mapped.address };
+  }
+
   /** Requests written and not yet handed to the kernel. */
   get queued(): number {
     return this.pending;
@@ -181,7 +183,10 @@ export class Ring {
    * ASYNC_CANCEL).
    */
   prepare(op: number, fd: number, address: number, length: number, opFlags: number, tag: number, gen: number, flags = 0, offset = 0): void {
-    if (this.tail - Atomics.load(this.sq, this.sqHead) >= this.entries) this.flush();
+    for (let tries = 0; ((this.tail - Atomics.load(this.sq, this.sqHead)) >>> 0) >= this.entries; tries++) {
+      if (tries === 1000) throw new Error('io_uring: the submission queue stays full (the kernel takes no request)');
+      this.flush();
+    }
     const index = this.tail & this.sqMask;
     const w = index * 16;
     const q = this.sqes;
@@ -211,8 +216,14 @@ export class Ring {
   /** Hands the queued requests to the kernel without waiting (the SQ is full mid-turn). */
   private flush(): void {
     const n = this.sys.enter(this.fd, this.pending, 0, ENTER_GETEVENTS, 0, 0);
-    if (n < 0) throw new Error(`io_uring_enter failed: ${errnoName(this.sys.errno())}`);
-    this.pending -= n;
+    if (n >= 0) this.pending -= n;
+    else this.enterFailed();
+  }
+
+  /** An interrupted call, or completions to reap first (EBUSY, EAGAIN), is retried by the caller; anything else is a bug. */
+  private enterFailed(): void {
+    const name = errnoName(this.sys.errno());
+    if (name !== 'ETIME' && name !== 'EINTR' && name !== 'EBUSY' && name !== 'EAGAIN') throw new Error(`io_uring_enter failed: ${name}`);
   }
 
   /**
@@ -237,13 +248,9 @@ export class Ring {
       argSize = 24;
     }
     const n = this.sys.enter(this.fd, this.pending, wait, flags, arg, argSize);
+    // ETIME: the wait ran out; EINTR: a signal; EBUSY/EAGAIN: completions must be reaped first.
     if (n >= 0) this.pending -= n;
-    else {
-      const errno = this.sys.errno();
-      const name = errnoName(errno);
-      // ETIME: the wait ran out; EINTR: a signal; EBUSY/EAGAIN: completions must be reaped first.
-      if (name !== 'ETIME' && name !== 'EINTR' && name !== 'EBUSY' && name !== 'EAGAIN') throw new Error(`io_uring_enter failed: ${name}`);
-    }
+    else this.enterFailed();
     return this.ready();
   }
 
@@ -293,7 +300,7 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
       [OP_SHUTDOWN, efd, ENOTSOCK],
       [OP_ASYNC_CANCEL, -1, ENOENT],
     ];
-    const scratch = mapMemory(sys, 4096);
+    const scratch = ring.memory(4096);
     ring.prepare(OP_NOP, -1, 0, 0, 0, 0xa1b2c3d4, 0x0e0f1011);
     for (let i = 1; i < expected.length; i++) {
       const [op, fd] = expected[i]!;
@@ -326,7 +333,6 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
     const at = n > 0 ? ring.cqe(0) : -1;
     if (n !== 1 || ring.cqeResult(at) !== 0) throw new Error(`CLOSE answered ${n > 0 ? ring.cqeResult(at) : 'nothing'}`);
     ring.consume(n);
-    sys.unmap(scratch.address, 4096);
   } finally {
     for (const fd of open) raw.close(fd);
     ring.close();

@@ -123,6 +123,27 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.deepEqual([connectFill?.parity.even.connections, connectFill?.parity.odd.connections], [26 * 3, 25 * 3]);
     });
 
+    // One port, one connection at a time: each bind needs the port its predecessor's RST close
+    // just freed. On io_uring that close is a ring request; it must reach the kernel before the
+    // next bind (it once waited for the turn's end: EADDRINUSE for all but the first).
+    if (engine !== 'net') it('bind-before-connect from a one-port range: the close frees it before the next bind', async () => {
+      const out = await once(engine, 'rst-close', ['connections=20', 'concurrency=1', 'client.bind=true', 'client.localPorts="41000-41000"']);
+      const { summary } = out.result;
+      assert.deepEqual(summary.errors, {});
+      assert.equal(summary.connections.completed, 20);
+      assert.deepEqual([summary.ports.distinct, summary.ports.reuses], [1, 19]);
+    });
+
+    // The idle timeout counts from the end of a read delay: a delay longer than the timeout
+    // is not idleness (every connection once timed out, ETIMEDOUT, on both native variants).
+    it('a read delay longer than the idle timeout: every connection completes', async () => {
+      const out = await once(engine, 'client-closes-first', ['connections=12', 'concurrency=4', 'client.readDelay=300', 'client.idleTimeout=200']);
+      const { summary } = out.result;
+      assert.deepEqual(summary.errors, {});
+      assert.equal(summary.connections.completed, 12);
+      assert.deepEqual(out.ss, { client: 12, server: 0 });
+    });
+
     it('nothing listening: ECONNREFUSED in connect, one per attempt the kernel failed', async () => {
       // A target (a server twstorm does not start) on a port nobody listens on. A target needs
       // isolation: host in the scenario; the harness runs it in its own namespace either way.

@@ -6,9 +6,10 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { loadRing, mapMemory, OP_ASYNC_CANCEL, OP_CLOSE, OP_NOP, OP_RECV, resetRing, Ring } from '../../src/sockets/uring.js';
+import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_NOP, OP_RECV, resetRing, Ring } from '../../src/sockets/uring.js';
 import { setNativeLoader, tryLoadNative, type NativeSockets } from '../../src/sockets/native.js';
-import { chooseIo, IO_URING_ENV } from '../../src/engine/client-engine.js';
+import { chooseIo, ioUsed, IO_URING_ENV } from '../../src/engine/client-engine.js';
+import type { ClientThreadReport } from '../../src/engine/client-config.js';
 
 function ringCalls() {
   const r = loadRing();
@@ -61,7 +62,7 @@ describe('io_uring ring', () => {
   it('answers errors as -errno: a recv on a descriptor that is not a socket, a cancel of nothing', () => {
     const { ring: sys, raw } = ringCalls();
     const ring = new Ring(sys, 8);
-    const memory = mapMemory(sys, 4096);
+    const memory = ring.memory(4096);
     const efd = raw.eventfd(0, 0);
     try {
       ring.prepare(OP_RECV, efd, memory.address, 64, 0, 1, 7);
@@ -79,7 +80,6 @@ describe('io_uring ring', () => {
       assert.ok(native.ok);
       assert.equal(native.native.fcntl(efd, 1 /* F_GETFD */).errno, os.constants.errno.EBADF);
     } finally {
-      sys.unmap(memory.address, 4096);
       ring.close();
     }
   });
@@ -120,5 +120,15 @@ describe('which I/O the client engine uses', () => {
     assert.match(linger.io === 'epoll' ? linger.reason : '', /SO_LINGER/);
     process.env[IO_URING_ENV] = 'off';
     assert.deepEqual(chooseIo('fin'), { io: 'epoll', reason: 'TWSTORM_IO_URING=off' });
+  });
+
+  it('the run says io_uring only when every thread ran on it, else which thread fell back and why', () => {
+    const thread = (t: number, io: 'io_uring' | 'epoll', ioFallback?: string) => ({ thread: t, io, ...(ioFallback ? { ioFallback } : {}) }) as ClientThreadReport;
+    assert.deepEqual(ioUsed({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'io_uring')]), { io: 'io_uring' });
+    assert.deepEqual(ioUsed({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'epoll', 'mmap of the ring (576 bytes) failed: ENOMEM')]), {
+      io: 'epoll',
+      ioFallback: '1 of 2 threads ran on epoll: thread 1: mmap of the ring (576 bytes) failed: ENOMEM',
+    });
+    assert.deepEqual(ioUsed({ io: 'epoll', reason: 'TWSTORM_IO_URING=off' }, [thread(0, 'epoll')]), { io: 'epoll', ioFallback: 'TWSTORM_IO_URING=off' });
   });
 });
