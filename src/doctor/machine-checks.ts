@@ -1,5 +1,6 @@
 // Machine checks: what this machine (or namespace) can do, judged from Facts alone. Pure
 // functions from Facts to Check lines; the per-scenario checks are in scenario-checks.ts.
+import { IO_URING_ENV } from '../engine/client-engine.js';
 import { int } from '../util/format.js';
 import { TIME_WAIT_SECONDS } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';
@@ -132,6 +133,23 @@ export function nativeCheck(facts: Facts): Check {
     'warn',
     `${version} loaded; has ${good.join(', ') || 'none'}; missing ${bad.map(([k, v]) => `${k} (${String(v)})`).join(', ')}`,
     'scenarios using the missing options cannot run on this kernel',
+  );
+}
+
+/** io_uring or epoll for the engine's client threads; null when the native layer was not probed or did not load. */
+export function engineIoCheck(facts: Facts): Check | null {
+  const io = facts.native?.engineIo;
+  if (!io) return null;
+  const title = 'engine I/O';
+  if (io.io === 'io_uring') return check('engine-io', title, 'ok', 'io_uring: each engine thread hands its sends, recvs and closes to the kernel in one batch per loop turn');
+  return check(
+    'engine-io',
+    title,
+    'warn',
+    `epoll: ${io.reason}. Runs work, at more CPU per connection (a system call per step), so the fastest storms are smaller`,
+    io.reason.startsWith(IO_URING_ENV)
+      ? `unset ${IO_URING_ENV} to let runs use io_uring`
+      : 'allow io_uring: sysctl kernel.io_uring_disabled=0, or a container seccomp profile that permits io_uring_setup and io_uring_enter (Docker\'s default blocks them); Linux 5.19+',
   );
 }
 

@@ -3,6 +3,7 @@
 // read-back, src/sockets/selfcheck.ts); the doctor only restates its answer per option.
 import { socketFeatures, SOCKET_FEATURE_NAMES, type SocketFeatureName } from '../sockets/index.js';
 import { neededSocketFeatures } from '../run/native-needs.js';
+import { chooseIo } from '../engine/client-engine.js';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 
@@ -14,6 +15,8 @@ export interface NativeProbe {
   options: Record<string, true | string>;
   /** Why nothing could be probed (when !loaded). */
   reason: string | null;
+  /** How the engine's client threads would do their I/O here (a FIN close), when loaded. */
+  engineIo?: { io: 'io_uring' } | { io: 'epoll'; reason: string };
 }
 
 /** The names users meet in man pages and scenario docs. */
@@ -35,7 +38,7 @@ export function probeNativeSockets(): NativeProbe {
   for (const name of SOCKET_FEATURE_NAMES) {
     options[OPTION_LABELS[name]] = features.options[name] ? true : (features.reasons[name] ?? 'not available');
   }
-  return { loaded: true, version: features.backend ?? null, options, reason: null };
+  return { loaded: true, version: features.backend ?? null, options, reason: null, engineIo: chooseIo('fin') };
 }
 
 /**

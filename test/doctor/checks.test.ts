@@ -295,3 +295,20 @@ test('commandProgram and programFound read a server.command as the shell would s
   // A directory is not a program.
   assert.equal(programFound('/tmp'), false);
 });
+
+test('engine I/O: io_uring is ok; epoll is a warning that names why and how to allow io_uring', async () => {
+  const on = await runDoctor({ facts: facts({ native: { ...facts().native!, engineIo: { io: 'io_uring' } } }), scenarios: [] });
+  assert.equal(byId(on.machine, 'engine-io')?.status, 'ok');
+  assert.match(byId(on.machine, 'engine-io')?.detail ?? '', /^io_uring/);
+  const reason = 'io_uring is not usable here: io_uring_setup failed: EPERM';
+  const off = await runDoctor({ facts: facts({ native: { ...facts().native!, engineIo: { io: 'epoll', reason } } }), scenarios: [] });
+  const c = byId(off.machine, 'engine-io');
+  assert.equal(c?.status, 'warn');
+  assert.ok(c?.detail.includes(reason), c?.detail);
+  assert.match(c?.fix ?? '', /kernel\.io_uring_disabled=0.*seccomp/);
+  // Switched off on purpose: the fix is to switch it back on, not to reconfigure the kernel.
+  const asked = await runDoctor({ facts: facts({ native: { ...facts().native!, engineIo: { io: 'epoll', reason: 'TWSTORM_IO_URING=off' } } }), scenarios: [] });
+  assert.equal(byId(asked.machine, 'engine-io')?.fix, 'unset TWSTORM_IO_URING to let runs use io_uring');
+  // Not probed (an FFI without the layer loaded): no line at all.
+  assert.equal(byId((await runDoctor({ facts: facts(), scenarios: [] })).machine, 'engine-io'), undefined);
+});
