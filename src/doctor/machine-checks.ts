@@ -1,6 +1,6 @@
 // Machine checks: what this machine (or namespace) can do, judged from Facts alone. Pure
 // functions from Facts to Check lines; the per-scenario checks are in scenario-checks.ts.
-import { IO_URING_ENV } from '../engine/client-engine.js';
+import { IO_URING_ENV } from '../engine/io-choice.js';
 import { int } from '../util/format.js';
 import { TIME_WAIT_SECONDS } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';

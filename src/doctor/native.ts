@@ -3,7 +3,7 @@
 // read-back, src/sockets/selfcheck.ts); the doctor only restates its answer per option.
 import { socketFeatures, SOCKET_FEATURE_NAMES, type SocketFeatureName } from '../sockets/index.js';
 import { neededSocketFeatures } from '../run/native-needs.js';
-import { chooseIo } from '../engine/client-engine.js';
+import { chooseIo } from '../engine/io-choice.js';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 

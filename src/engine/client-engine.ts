@@ -9,7 +9,6 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadRawSockets } from '../sockets/raw.js';
-import { loadRing } from '../sockets/uring.js';
 import { addCounts } from '../metrics/histograms.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
@@ -35,6 +34,7 @@ import {
 } from './client-config.js';
 import { countPorts, newPortTable } from '../metrics/port-table.js';
 import { CloserPool } from './linger-closers.js';
+import { chooseIo } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
 
@@ -78,21 +78,6 @@ export interface EngineLoadOutcome {
   ioFallback?: string;
 }
 
-/** Set to "off" to run the engine on epoll where io_uring would run (to compare, or to rule the ring out). */
-export const IO_URING_ENV = 'TWSTORM_IO_URING';
-
-/**
- * io_uring where the kernel lets this process use it (no seccomp filter or
- * kernel.io_uring_disabled against it) and passes the ring's self-check, else epoll. A client
- * SO_LINGER n close stays on epoll: it hands each socket to a closer thread, and a ring request
- * still holding that socket would make the ring's thread the one that waits out the linger.
- */
-export function chooseIo(mode: string): { io: 'io_uring' } | { io: 'epoll'; reason: string } {
-  if (process.env[IO_URING_ENV] === 'off') return { io: 'epoll', reason: `${IO_URING_ENV}=off` };
-  if (mode === 'linger') return { io: 'epoll', reason: 'SO_LINGER n closes run on epoll (a ring request holding the socket would wait out the linger)' };
-  const r = loadRing();
-  return r.ok ? { io: 'io_uring' } : { io: 'epoll', reason: r.reason };
-}
 
 /** Whether the native engine can run here, and why not. Cheap after the first call. */
 export function engineAvailability(): { ok: true } | { ok: false; reason: string } {

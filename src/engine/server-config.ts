@@ -1,5 +1,6 @@
 // What the echo server's main thread shares with its engine threads.
 import type { EpollLayout } from '../sockets/raw.js';
+import type { EngineIo } from './client-config.js';
 import type { CloseFirst, ServerCloseMode } from '../scenario/close-semantics.js';
 
 /** Int32 control slots: listener-list generation, acks, stop, the fd-limit lock, then the listener fds. */
@@ -19,6 +20,8 @@ export const SRV_REPLIED = 1;
 export const SRV_CLOSED_FIN = 2;
 export const SRV_CLOSED_RST = 3;
 export const SRV_OPEN = 4;
+/** How the thread serves: 1 through io_uring, 2 on epoll (0: not started yet). */
+export const SRV_IO = 5;
 export const SRV_WIDTH = 8;
 /** Errors are counted by errno number, 1..SRV_ERRNO_SLOTS-1 (slot 0: anything larger). */
 export const SRV_ERRNO_SLOTS = 256;
@@ -31,6 +34,8 @@ export interface ServerThreadConfig {
    * they divide evenly among the threads, each thread watches its own share (server-worker.ts).
    */
   reusePortListeners: number;
+  /** How the thread serves its connections (io-choice.ts); it falls back to epoll on its own if its ring cannot be made. */
+  io: EngineIo;
   layout: EpollLayout;
   requestBytes: number;
   responseBytes: number;

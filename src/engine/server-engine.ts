@@ -13,6 +13,7 @@ import type { BundledServer, ServerStats } from '../server/stats.js';
 import type { EchoServerConfig } from '../server/echo-server.js';
 import {
   SRV_ACCEPTED,
+  SRV_IO,
   SRV_CLOSED_FIN,
   SRV_CLOSED_RST,
   SRV_CONTROL_INTS,
@@ -28,6 +29,7 @@ import {
   type ServerThreadConfig,
 } from './server-config.js';
 import { CloserPool } from './linger-closers.js';
+import { chooseIo } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
 
@@ -43,6 +45,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
   const acceptedPerListener = new SharedArrayBuffer(SRV_MAX_LISTENERS * 4);
   const perListenerView = new Int32Array(acceptedPerListener);
   const closers = config.close.mode === 'linger' ? new CloserPool(4) : null;
+  const io = chooseIo(config.close.mode).io;
   const workers: Worker[] = [];
   const exited: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
@@ -50,6 +53,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       thread: t,
       threads,
       reusePortListeners: config.reusePort ? config.listeners : 1,
+      io,
       layout: loaded.layout,
       requestBytes: config.requestBytes,
       responseBytes: config.responseBytes,
@@ -118,6 +122,12 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       listenerFds = [];
     },
     stats(): ServerStats {
+      /** io_uring only when every thread serves through it. */
+      const serverIo = (): Pick<ServerStats, 'io'> => {
+        const seen = Array.from({ length: threads }, (_, t) => counterView[t * SRV_WIDTH + SRV_IO]!);
+        if (seen.some((v) => v === 0)) return {};
+        return { io: seen.every((v) => v === 1) ? 'io_uring' : 'epoll' };
+      };
       const sum = (k: number): number => {
         let s = 0;
         for (let t = 0; t < threads; t++) s += counterView[t * SRV_WIDTH + k]!;
@@ -136,6 +146,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
         closedRst: sum(SRV_CLOSED_RST),
         open: sum(SRV_OPEN),
         errors: errorCounts,
+        ...serverIo(),
         acceptedPerListener: Array.from(perListenerView.subarray(listenerBase, listenerBase + Math.max(listenerFds.length, config.ports * config.listeners))),
         ...(linger && linger.closes > 0 ? { linger } : {}),
       };

@@ -1,13 +1,16 @@
 // One echo-server engine thread: an epoll loop that accepts from the listening fds (shared by
 // every thread with EPOLLEXCLUSIVE, so one thread wakes per connection; or its own share of an
-// SO_REUSEPORT group, see mine()) and serves each connection as the `net`
+// SO_REUSEPORT group, see mine()) and serves each connection — through io_uring where the
+// kernel allows it (cfg.io: its recvs, sends and closes in one batch per turn, the epoll set
+// then holding only the listeners and being polled through the ring), else on epoll — as the `net`
 // echo server does (echo-server.ts): read the request, write the response, then close the way
 // the policy says — wait for the client's FIN, or send its own first (FIN, RST, or SO_LINGER n
 // on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
 // Counters live in shared memory, so the server child answers `stats` at any moment without
 // asking the threads.
-// Why one file of ~450 lines: as client-worker.ts, the accept/read/write/close state machine and
-// its slot arrays are one hot loop that reads top to bottom; set-up lives in server-engine.ts.
+// Why one file of ~650 lines: as client-worker.ts, the accept/read/write/close state machine and
+// its slot arrays are one hot loop that reads top to bottom, and the two ways of doing I/O
+// differ only in the steps that touch a socket (marked "ring:"); set-up lives in server-engine.ts.
 import os from 'node:os';
 import { workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +34,7 @@ import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets } from '
 import { encodeLinger } from '../sockets/structs.js';
 import { errnoName } from '../sockets/errors.js';
 import { CloserQueue } from './linger-closers.js';
+import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_POLL_ADD, OP_RECV, OP_SEND, POLLIN, POLLOUT, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
 import {
   SRV_ACCEPTED,
   SRV_CLOSED_FIN,
@@ -40,6 +44,7 @@ import {
   SRV_CTL_GEN,
   SRV_CTL_LISTENERS,
   SRV_CTL_STOP,
+  SRV_IO,
   SRV_OPEN,
   SRV_REPLIED,
   SRV_WIDTH,
@@ -95,6 +100,9 @@ let sent = new Float64Array(capacity);
 let flags = new Uint8Array(capacity);
 let deadline = new Float64Array(capacity);
 let closeAt = new Float64Array(capacity);
+/** ring: the requests in flight on a connection (P_RECV | P_SEND | P_POLLOUT), and its generation, which tells a late completion of the connection before it on the same descriptor number from one of its own (onCompletion). */
+let pending = new Uint8Array(capacity);
+let gen = new Uint32Array(capacity);
 const S_FREE = 0;
 const S_OPEN = 1;
 const S_HALF_CLOSED = 2;
@@ -129,7 +137,7 @@ let listeners: number[] = [];
 function grow(fd: number): void {
   let size = capacity;
   while (size <= fd) size *= 2;
-  const g = <T extends Float64Array | Uint8Array>(a: T, fill = 0): T => {
+  const g = <T extends Float64Array | Uint8Array | Uint32Array>(a: T, fill = 0): T => {
     const b = new (a.constructor as new (n: number) => T)(size);
     b.fill(fill as never);
     b.set(a);
@@ -141,6 +149,8 @@ function grow(fd: number): void {
   flags = g(flags);
   deadline = g(deadline, Infinity);
   closeAt = g(closeAt, Infinity);
+  gen = g(gen);
+  pending = g(pending);
   capacity = size;
 }
 
@@ -165,6 +175,12 @@ function accepted(fd: number, listener: number, now: number): void {
   deadline[fd] = now + idleMs;
   setTimer(deadline[fd]!);
   if (fd > topFd) topFd = fd;
+  if (ring) {
+    pending[fd] = 0;
+    if (cfg.requestBytes === 0) reply(fd, now);
+    else ringRecv(fd);
+    return;
+  }
   if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, WATCH, fd, eventBuf)) < 0) {
     countErrno(raw.errno());
     return destroy(fd);
@@ -179,6 +195,12 @@ function reply(fd: number, now: number): void {
 
 /** Writes what is left of the response; once all of it is in the kernel, the policy's next step. */
 function writeMore(fd: number, now: number): void {
+  // ring: the shared response is sent from the ring's memory; a connection's own response (a
+  // person typing into `twstorm serve`) is not there, and is sent directly.
+  if (ring && !(flags[fd]! & F_OWN)) {
+    if (sent[fd]! < response.length) return ringSend(fd);
+    return written(fd, now);
+  }
   const body = responseOf(fd);
   while (sent[fd]! < body.length) {
     const off = sent[fd]!;
@@ -193,18 +215,31 @@ function writeMore(fd: number, now: number): void {
     sent[fd] = off + n;
     deadline[fd] = now + idleMs;
   }
+  written(fd, now);
+}
+
+/** The whole response is in the kernel: the policy's next step. */
+function written(fd: number, now: number): void {
   if (flags[fd]! & F_WRITTEN) return;
   flags[fd]! |= F_WRITTEN;
   counters[SRV_REPLIED]!++;
-  if (policy.first === 'client') return; // wait for the client's FIN
+  if (policy.first === 'client') return ringRecv(fd); // wait for the client's FIN
   if (policy.delayMs > 0) {
     closeAt[fd] = now + policy.delayMs;
     setTimer(closeAt[fd]!);
+    ringRecv(fd); // a client FIN or RST during the delay is seen, as on epoll
   } else closeNow(fd);
 }
 
 /** The socket buffer is full: EPOLLOUT will say when writeMore() can go on (MOD re-arms the edge). */
 function watchOut(fd: number): void {
+  if (ring) {
+    // ring: an own response that filled the socket buffer; a one-shot poll says when there is room.
+    if (pending[fd]! & P_POLLOUT) return;
+    ring.prepare(OP_POLL_ADD, fd, 0, 0, POLLOUT, fd * 8 + K_POLLOUT, gen[fd]!);
+    pending[fd]! |= P_POLLOUT;
+    return;
+  }
   if (flags[fd]! & F_WATCH_OUT) return;
   flags[fd]! |= F_WATCH_OUT;
   if (raw.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, encodeEpollEvent(layout, WATCH_OUT, fd, eventBuf)) < 0) {
@@ -229,7 +264,7 @@ function closeNow(fd: number): void {
   if (policy.mode === 'linger') {
     // close() may sleep up to n s with unsent data: a closer thread does it.
     raw.setsockopt(fd, SOL_SOCKET, SO_LINGER, N_LINGER, 8);
-    raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+    raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null); // never on the ring (io-choice.ts)
     forget(fd);
     closer!.push(fd);
     return;
@@ -252,6 +287,7 @@ function closeNow(fd: number): void {
     return destroy(fd);
   }
   state[fd] = S_HALF_CLOSED;
+  ringRecv(fd); // the recv that sees the client's FIN
 }
 
 function forget(fd: number): void {
@@ -259,53 +295,178 @@ function forget(fd: number): void {
   if (flags[fd]! & F_OWN) ownResponse.delete(fd);
   deadline[fd] = Infinity;
   closeAt[fd] = Infinity;
-  counters[SRV_OPEN]!--;
+  // ring: the close is only queued; the connection counts as open until it is submitted
+  // (the run waits for open = 0 before its last census, src/run/settle.ts).
+  if (ring) closesQueued++;
+  else counters[SRV_OPEN]!--;
 }
 
 function destroy(fd: number): void {
   if (state[fd] === S_FREE) return;
   forget(fd);
-  raw.close(fd);
+  if (!ring) {
+    raw.close(fd);
+    return;
+  }
+  // ring: whatever request still holds the socket is cancelled first, in the same batch (a
+  // request keeps its own reference to the file), then the close; the generation moves on, so
+  // a late completion of this connection is not taken for the next one on the same number.
+  const key = gen[fd]! * 2 ** 32 + fd * 8;
+  const p = pending[fd]!;
+  if (p & P_RECV) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_RECV, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+  if (p & P_SEND) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_SEND, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+  if (p & P_POLLOUT) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_POLLOUT, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+  pending[fd] = 0;
+  gen[fd] = (gen[fd]! + 1) & GEN_MASK;
+  ring.prepare(OP_CLOSE, fd, 0, 0, 0, K_CLOSE, 0, SQE_CQE_SKIP_SUCCESS);
 }
 
 function readable(fd: number, bits: number, now: number): void {
   for (;;) {
     const n = raw.recv(fd, recvBuf, recvBuf.length, 0);
     if (n > 0) {
-      const before = got[fd]!;
-      got[fd] = before + n;
-      // The response starts with the request's own bytes, as the net server's does.
-      if (before < prefixBytes) {
-        const upto = Math.min(prefixBytes, before + n);
-        let own = flags[fd]! & F_OWN ? ownResponse.get(fd) : undefined;
-        if (own === undefined && recvBuf.compare(response, before, upto, 0, upto - before) !== 0) {
-          own = Buffer.from(response);
-          ownResponse.set(fd, own);
-          flags[fd]! |= F_OWN;
-        }
-        if (own !== undefined) recvBuf.copy(own, before, 0, upto - before);
-      }
-      deadline[fd] = now + idleMs;
-      if (!(flags[fd]! & F_REPLIED) && got[fd]! >= cfg.requestBytes) {
-        reply(fd, now);
-        if (state[fd] === S_FREE) return;
-      }
+      gotBytes(fd, recvBuf, 0, n, now);
+      if (state[fd] === S_FREE) return;
       if (n < recvBuf.length && (bits & EPOLLRDHUP) === 0) return;
       continue;
     }
-    if (n === 0) {
-      // The client's FIN: when the client closes first this is the cue; under any other policy
-      // the client gave up early, and holding the socket would only leak it.
-      flags[fd]! |= F_PEER_ENDED;
-      if (state[fd] === S_HALF_CLOSED) return destroy(fd);
-      return closeNow(fd);
-    }
+    if (n === 0) return clientFin(fd);
     const errno = raw.errno();
     if (errno === ERRNO.EAGAIN) return;
     countErrno(errno); // ECONNRESET: the client's RST
     return destroy(fd);
   }
 }
+
+/** `n` bytes of the request (or beyond it) arrived, at `offset` of `from`. */
+function gotBytes(fd: number, from: Buffer, offset: number, n: number, now: number): void {
+  const before = got[fd]!;
+  got[fd] = before + n;
+  // The response starts with the request's own bytes, as the net server's does.
+  if (before < prefixBytes) {
+    const upto = Math.min(prefixBytes, before + n);
+    let own = flags[fd]! & F_OWN ? ownResponse.get(fd) : undefined;
+    if (own === undefined && from.compare(response, before, upto, offset, offset + upto - before) !== 0) {
+      own = Buffer.from(response);
+      ownResponse.set(fd, own);
+      flags[fd]! |= F_OWN;
+    }
+    if (own !== undefined) from.copy(own, before, offset, offset + upto - before);
+  }
+  deadline[fd] = now + idleMs;
+  if (!(flags[fd]! & F_REPLIED) && got[fd]! >= cfg.requestBytes) reply(fd, now);
+}
+
+/**
+ * The client's FIN: when the client closes first this is the cue; under any other policy the
+ * client gave up early, and holding the socket would only leak it.
+ */
+function clientFin(fd: number): void {
+  flags[fd]! |= F_PEER_ENDED;
+  if (state[fd] === S_HALF_CLOSED) return destroy(fd);
+  return closeNow(fd);
+}
+
+// ------------------------------------------------------------------------ ring: completions
+const K_SEND = 1;
+const K_RECV = 2;
+const K_CLOSE = 3;
+const K_CANCEL = 4;
+const K_POLLOUT = 5;
+/** The epoll set of listeners, polled through the ring: its completion means "accept". */
+const K_ACCEPT = 6;
+const P_RECV = 1;
+const P_SEND = 2;
+const P_POLLOUT = 4;
+const GEN_MASK = 0xfffff; // a cancel's key, tag + gen·2^32, stays below 2^53
+/** Receive buffers, RECV_SLOT bytes per descriptor, mapped CHUNK_FDS descriptors at a time as numbers grow. */
+const RECV_SLOT = 1024;
+const CHUNK_FDS = 4096;
+const chunks: { bytes: Buffer; address: number }[] = [];
+let responseAt = 0;
+let acceptArmed = false;
+/** ring: closes queued since the last submit (SRV_OPEN drops when they are submitted). */
+let closesQueued = 0;
+// A thread whose ring cannot be made serves on epoll (and says so through SRV_IO).
+const ring = cfg.io === 'io_uring' ? tryOpenRing() : null;
+counters[SRV_IO] = ring ? 1 : 2;
+function tryOpenRing(): Ring | null {
+  try {
+    const loadedRing = loadRing();
+    if (!loadedRing.ok) throw new Error(loadedRing.reason);
+    const r = new Ring(loadedRing.ring, 1024);
+    const memory = r.memory(Math.max(1, response.length));
+    response.copy(memory.bytes, 0);
+    responseAt = memory.address;
+    return r;
+  } catch {
+    return null;
+  }
+}
+
+function chunkOf(fd: number): { bytes: Buffer; address: number } {
+  const k = Math.floor(fd / CHUNK_FDS);
+  // Mapped, not touched: a page is backed only once a recv writes to it.
+  while (chunks.length <= k) chunks.push(ring!.memory(CHUNK_FDS * RECV_SLOT));
+  return chunks[k]!;
+}
+
+/** A recv for the connection, unless one is pending or the client has ended (a recv would answer 0 at once, again and again). */
+function ringRecv(fd: number): void {
+  if (!ring || state[fd] === S_FREE || pending[fd]! & P_RECV || flags[fd]! & F_PEER_ENDED) return;
+  ring.prepare(OP_RECV, fd, chunkOf(fd).address + (fd % CHUNK_FDS) * RECV_SLOT, RECV_SLOT, 0, fd * 8 + K_RECV, gen[fd]!);
+  pending[fd]! |= P_RECV;
+}
+
+function ringSend(fd: number): void {
+  if (pending[fd]! & P_SEND) return;
+  const off = sent[fd]!;
+  ring!.prepare(OP_SEND, fd, responseAt + off, response.length - off, MSG_NOSIGNAL, fd * 8 + K_SEND, gen[fd]!);
+  pending[fd]! |= P_SEND;
+}
+
+function onCompletion(tag: number, g: number, res: number, now: number): void {
+  const kind = tag & 7;
+  if (kind === K_ACCEPT) {
+    acceptArmed = false;
+    acceptReady = true;
+    return;
+  }
+  if (kind === K_CLOSE) {
+    if (res < 0) countErrno(-res);
+    return;
+  }
+  if (kind === K_CANCEL) return;
+  const fd = tag >>> 3;
+  if (fd >= capacity || g !== gen[fd] || state[fd] === S_FREE) return; // an earlier connection on this number
+  if (kind === K_RECV) {
+    pending[fd]! &= ~P_RECV;
+    if (res > 0) {
+      gotBytes(fd, chunkOf(fd).bytes, (fd % CHUNK_FDS) * RECV_SLOT, res, now);
+      // Read on while the request is incomplete, or while the policy waits for the client.
+      if (state[fd] !== S_FREE && (!(flags[fd]! & F_REPLIED) || flags[fd]! & F_WRITTEN || state[fd] === S_HALF_CLOSED)) ringRecv(fd);
+      return;
+    }
+    if (res === 0) return clientFin(fd);
+    countErrno(-res); // ECONNRESET: the client's RST
+    return destroy(fd);
+  }
+  if (kind === K_SEND) {
+    pending[fd]! &= ~P_SEND;
+    if (res < 0) {
+      countErrno(-res);
+      return destroy(fd);
+    }
+    sent[fd] = sent[fd]! + res;
+    deadline[fd] = now + idleMs;
+    return writeMore(fd, now);
+  }
+  if (kind === K_POLLOUT) {
+    pending[fd]! &= ~P_POLLOUT;
+    return writeMore(fd, now);
+  }
+}
+let acceptReady = false;
 
 function acceptFrom(index: number, now: number): void {
   const lfd = listeners[index];
@@ -461,7 +622,24 @@ for (;;) {
   }
   if (nextTimerAt <= now) sweep(now);
   const waitMs = Math.min(20, Math.max(0, nextTimerAt - now));
-  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
+  if (ring) {
+    if (!acceptArmed) {
+      ring.prepare(OP_POLL_ADD, epfd, 0, 0, POLLIN, K_ACCEPT, 0);
+      acceptArmed = true;
+    }
+    const ready = ring.submitAndWait(waitMs);
+    counters[SRV_OPEN]! -= closesQueued;
+    closesQueued = 0;
+    now = clock();
+    for (let i = 0; i < ready; i++) {
+      const at = ring.cqe(i);
+      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
+    }
+    ring.consume(ready);
+    if (!acceptReady) continue;
+    acceptReady = false;
+  }
+  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, ring ? 0 : Math.ceil(waitMs));
   if (n < 0) continue; // EINTR
   now = clock();
   for (let i = 0; i < n; i++) {
@@ -481,6 +659,12 @@ for (;;) {
 }
 // close(): every connection still open is cut, as the net server's destroy() does.
 for (let fd = 0; fd <= topFd; fd++) if (state[fd] !== S_FREE) destroy(fd);
+if (ring) {
+  // The cuts' closes must reach the kernel before the ring goes.
+  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ring.consume(ring.submitAndWait(0));
+  counters[SRV_OPEN]! -= closesQueued;
+  ring.close();
+}
 for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
 if (spare >= 0) raw.close(spare);
 raw.close(epfd);

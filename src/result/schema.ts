@@ -144,6 +144,7 @@ export const resultSchema = z.looseObject({
       open: count,
       errors: counts,
       acceptedPerListener: z.array(count).optional(),
+      io: z.enum(['io_uring', 'epoll']).optional(),
       linger: z.looseObject({ closes: count, blockedMsTotal: count, blockedMsMax: count }).optional(),
     }),
     restart: z

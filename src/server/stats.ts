@@ -12,6 +12,8 @@ export interface ServerStats {
   closedRst: number;
   open: number;
   errors: Record<string, number>;
+  /** The engine server: how its threads served, "io_uring" only when every one did (src/engine/io-choice.ts). */
+  io?: 'io_uring' | 'epoll';
   /** Accepted connections per listening socket (several with SO_REUSEPORT or several ports). */
   acceptedPerListener?: number[];
   /** SO_LINGER n closes: how many, and how long close() blocked (off the event loop). */

@@ -9,13 +9,16 @@
 // and every opcode the engine uses against the running kernel before the first connection,
 // without a TCP socket (so no counter a run measures moves): NOPs carry distinct user_data
 // both ways; RECV, SEND and SHUTDOWN on an eventfd answer ENOTSOCK (an unknown opcode
-// answers EINVAL); ASYNC_CANCEL of nothing answers ENOENT; CLOSE of the eventfd answers 0.
+// answers EINVAL); ASYNC_CANCEL of nothing answers ENOENT; a poll of an eventfd with a count
+// answers POLLIN; CLOSE of the eventfd answers 0.
 import os from 'node:os';
 import { errnoName } from './errors.js';
 import { tryLoadNative, type RawSyscalls, type RingSyscalls } from './native.js';
 
 /** enum io_uring_op values the engine uses (stable ABI). */
 export const OP_NOP = 0;
+/** One-shot poll: sqe.poll32_events (the op_flags word) holds the mask; res is the mask seen. */
+export const OP_POLL_ADD = 6;
 export const OP_ASYNC_CANCEL = 14;
 export const OP_CLOSE = 19;
 export const OP_SEND = 26;
@@ -43,6 +46,9 @@ const FEAT_FAST_POLL = 1 << 5;
 const FEAT_EXT_ARG = 1 << 8;
 const FEAT_CQE_SKIP = 1 << 11;
 const OFF_SQES = 0x10000000;
+/** <poll.h> */
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
 const SQE_BYTES = 64;
 const CQE_BYTES = 16;
 const PARAMS_BYTES = 120;
@@ -288,7 +294,8 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
   const ring = new Ring(sys, 8);
   const open: number[] = [];
   try {
-    const efd = raw.eventfd(0, 0o2000000 /* EFD_CLOEXEC */);
+    // A count of 1: readable, for the poll.
+    const efd = raw.eventfd(1, 0o2000000 /* EFD_CLOEXEC */);
     if (efd < 0) throw new Error(`eventfd failed: ${errnoName(raw.errno())}`);
     open.push(efd);
     const ENOTSOCK = -os.constants.errno.ENOTSOCK;
@@ -299,14 +306,15 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
       [OP_SEND, efd, ENOTSOCK],
       [OP_SHUTDOWN, efd, ENOTSOCK],
       [OP_ASYNC_CANCEL, -1, ENOENT],
+      [OP_POLL_ADD, efd, POLLIN],
     ];
     const scratch = ring.memory(4096);
     ring.prepare(OP_NOP, -1, 0, 0, 0, 0xa1b2c3d4, 0x0e0f1011);
     for (let i = 1; i < expected.length; i++) {
       const [op, fd] = expected[i]!;
       // ASYNC_CANCEL's address is the user_data to match; SHUTDOWN's length is `how` (SHUT_WR).
-      const address = op === OP_ASYNC_CANCEL ? 0x7777 : op === OP_SHUTDOWN ? 0 : scratch.address;
-      ring.prepare(op, fd, address, op === OP_SHUTDOWN ? 1 : 16, 0, i, 0x5eed);
+      if (op === OP_POLL_ADD) ring.prepare(op, fd, 0, 0, POLLIN, i, 0x5eed);
+      else ring.prepare(op, fd, op === OP_ASYNC_CANCEL ? 0x7777 : op === OP_SHUTDOWN ? 0 : scratch.address, op === OP_SHUTDOWN ? 1 : 16, 0, i, 0x5eed);
     }
     const seen = new Map<number, { gen: number; res: number }>();
     for (let tries = 0; tries < 10 && seen.size < expected.length; tries++) {

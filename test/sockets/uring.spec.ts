@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_NOP, OP_RECV, resetRing, Ring } from '../../src/sockets/uring.js';
 import { setNativeLoader, tryLoadNative, type NativeSockets } from '../../src/sockets/native.js';
-import { chooseIo, ioUsed, IO_URING_ENV } from '../../src/engine/client-engine.js';
+import { ioUsed } from '../../src/engine/client-engine.js';
+import { chooseIo, IO_URING_ENV } from '../../src/engine/io-choice.js';
 import type { ClientThreadReport } from '../../src/engine/client-config.js';
 
 function ringCalls() {
