@@ -194,8 +194,14 @@ function openRing(): Ring {
   let entries = 64;
   while (entries < Math.min(capacity * 2, 4096)) entries *= 2;
   const r = new Ring(loadedRing.ring, entries);
-  // Mapped, not touched: a page is backed only once a recv writes to it.
-  const memory = r.memory(request.length + RECV_SLOT * (httpMode ? capacity : 1) + 64);
+  let memory: { bytes: Buffer; address: number };
+  try {
+    // Mapped, not touched: a page is backed only once a recv writes to it.
+    memory = r.memory(request.length + RECV_SLOT * (httpMode ? capacity : 1) + 64);
+  } catch (err) {
+    r.close();
+    throw err;
+  }
   request.copy(memory.bytes, 0);
   requestAt = memory.address;
   // 64-byte aligned, after the request.
@@ -727,11 +733,8 @@ function cutAll(now: number): void {
 /** Handles the `n` completions ready (what ring.submitAndWait() answered). */
 function ringReap(n: number): void {
   const now = clock();
-  for (let i = 0; i < n; i++) {
-    const at = ring!.cqe(i);
-    onCompletion(ring!.cqeTag(at), ring!.cqeGen(at), ring!.cqeResult(at), now);
-  }
-  ring!.consume(n);
+  const { tags, gens, results } = ring!;
+  for (let i = 0; i < n; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
 }
 
 // --------------------------------------------------------------------------------- the loop
@@ -787,7 +790,7 @@ for (;;) {
   // close() is immediate). Submitted only: a completion this brings is handled in the turn's
   // wait below, so nothing is queued behind the new connections. One io_uring_enter more per
   // turn, not per connection.
-  if (ring && starting && ring.queued > 0) ring.submitAndWait(0);
+  if (ring && starting) ring.submit();
   let waitMs = 50;
   if (starting) {
     if (cfg.rate === null) {

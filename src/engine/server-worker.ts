@@ -395,13 +395,25 @@ function tryOpenRing(): Ring | null {
     const loadedRing = loadRing();
     if (!loadedRing.ok) throw new Error(loadedRing.reason);
     const r = new Ring(loadedRing.ring, 1024);
-    const memory = r.memory(Math.max(1, response.length));
-    response.copy(memory.bytes, 0);
-    responseAt = memory.address;
+    try {
+      const memory = r.memory(Math.max(1, response.length));
+      response.copy(memory.bytes, 0);
+      responseAt = memory.address;
+    } catch {
+      r.close();
+      return null;
+    }
     return r;
   } catch {
     return null;
   }
+}
+
+/** ring: once every queued request (the closes among them) is in the kernel, the closed connections stop counting as open. */
+function settleCloses(): void {
+  if (ring!.queued > 0) return;
+  counters[SRV_OPEN]! -= closesQueued;
+  closesQueued = 0;
 }
 
 function chunkOf(fd: number): { bytes: Buffer; address: number } {
@@ -414,7 +426,13 @@ function chunkOf(fd: number): { bytes: Buffer; address: number } {
 /** A recv for the connection, unless one is pending or the client has ended (a recv would answer 0 at once, again and again). */
 function ringRecv(fd: number): void {
   if (!ring || state[fd] === S_FREE || pending[fd]! & P_RECV || flags[fd]! & F_PEER_ENDED) return;
-  ring.prepare(OP_RECV, fd, chunkOf(fd).address + (fd % CHUNK_FDS) * RECV_SLOT, RECV_SLOT, 0, fd * 8 + K_RECV, gen[fd]!);
+  // While the request is incomplete, never exactly what it lacks (one byte more, or when that
+  // does not fit, one less): a client that sent more than its request then shows it (got >
+  // requestBytes) before the reply, and the close lingers for it (closeNow) rather than closing
+  // over unread bytes, an RST — as epoll's one big recv sees.
+  const lacking = cfg.requestBytes - got[fd]!;
+  const length = lacking < 0 ? RECV_SLOT : lacking < RECV_SLOT ? lacking + 1 : lacking === RECV_SLOT ? RECV_SLOT - 1 : RECV_SLOT;
+  ring.prepare(OP_RECV, fd, chunkOf(fd).address + (fd % CHUNK_FDS) * RECV_SLOT, length, 0, fd * 8 + K_RECV, gen[fd]!);
   pending[fd]! |= P_RECV;
 }
 
@@ -628,16 +646,16 @@ for (;;) {
       acceptArmed = true;
     }
     const ready = ring.submitAndWait(waitMs);
-    counters[SRV_OPEN]! -= closesQueued;
-    closesQueued = 0;
+    settleCloses();
     now = clock();
-    for (let i = 0; i < ready; i++) {
-      const at = ring.cqe(i);
-      onCompletion(ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at), now);
-    }
-    ring.consume(ready);
+    const { tags, gens, results } = ring;
+    for (let i = 0; i < ready; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
     if (!acceptReady) continue;
     acceptReady = false;
+    // The closes these completions queued give their descriptors back before accept4 asks for
+    // new ones, as on epoll: near the descriptor limit, a held one would turn a connection away.
+    ring.submit();
+    settleCloses();
   }
   const n = raw.epoll_wait(epfd, events, MAX_EVENTS, ring ? 0 : Math.ceil(waitMs));
   if (n < 0) continue; // EINTR
@@ -661,8 +679,8 @@ for (;;) {
 for (let fd = 0; fd <= topFd; fd++) if (state[fd] !== S_FREE) destroy(fd);
 if (ring) {
   // The cuts' closes must reach the kernel before the ring goes.
-  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ring.consume(ring.submitAndWait(0));
-  counters[SRV_OPEN]! -= closesQueued;
+  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ring.submit();
+  settleCloses();
   ring.close();
 }
 for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);

@@ -103,6 +103,10 @@ export class Ring {
   private readonly sqArray: number;
   private tail = 0;
   private pending = 0;
+  /** The completions the last submitAndWait() reaped: user_data's low word (tag), high word (gen), and the result (≥ 0, or -errno). */
+  readonly tags: Uint32Array;
+  readonly gens: Uint32Array;
+  readonly results: Int32Array;
   private readonly waitArg: Uint32Array;
   private readonly waitArgAddress: number;
   private readonly maps: { address: number; length: number }[] = [];
@@ -148,6 +152,9 @@ export class Ring {
       this.cqTail = params.readUInt32LE(84) / 4;
       this.cqMask = this.cq[params.readUInt32LE(88) / 4]!;
       this.cqeBase = cqesOff / 4;
+      this.tags = new Uint32Array(cqCount);
+      this.gens = new Uint32Array(cqCount);
+      this.results = new Int32Array(cqCount);
       this.tail = Atomics.load(this.sq, this.sqTail);
       // struct io_uring_getevents_arg (24 bytes) then the struct __kernel_timespec it points to.
       const scratch = this.map(4096, -1, 0);
@@ -233,9 +240,22 @@ export class Ring {
   }
 
   /**
-   * Submits what is queued and waits until a completion is ready or `timeoutMs` passes
-   * (0: only reaps). Returns the number of completions ready. An interrupted or timed-out wait
-   * is not an error: the caller's turn just finds fewer completions.
+   * Hands what is queued to the kernel and returns at once, completions left where they are
+   * (the next submitAndWait() reaps them). A close submitted here has happened when it returns.
+   */
+  submit(): void {
+    if (this.pending === 0) return;
+    const n = this.sys.enter(this.fd, this.pending, 0, 0, 0, 0);
+    if (n >= 0) this.pending -= n;
+    else this.enterFailed();
+  }
+
+  /**
+   * Submits what is queued, waits until a completion is ready or `timeoutMs` passes (0: does
+   * not wait), and reaps every ready completion into tags/gens/results, which it returns the
+   * count of. They are taken off the queue before the caller handles them, so requests the
+   * handling writes (and any flush of a full queue) always find room for their completions.
+   * An interrupted or timed-out wait is not an error: the turn just finds fewer completions.
    */
   submitAndWait(timeoutMs: number): number {
     let flags = ENTER_GETEVENTS;
@@ -257,35 +277,31 @@ export class Ring {
     // ETIME: the wait ran out; EINTR: a signal; EBUSY/EAGAIN: completions must be reaped first.
     if (n >= 0) this.pending -= n;
     else this.enterFailed();
-    return this.ready();
+    return this.reap();
   }
 
-  /** Completions waiting to be read: cqe(0) … cqe(ready() - 1), then consume(). */
-  ready(): number {
-    return (Atomics.load(this.cq, this.cqTail) - this.cq[this.cqHead]!) >>> 0;
-  }
-  /** The word offset of the i-th ready completion (cqeTag/cqeGen/cqeResult read it). */
-  cqe(i: number): number {
-    return this.cqeBase + (((this.cq[this.cqHead]! + i) & this.cqMask) << 2);
-  }
-  cqeTag(at: number): number {
-    return this.cq[at]!;
-  }
-  cqeGen(at: number): number {
-    return this.cq[at + 1]!;
-  }
-  /** The result: ≥ 0 as the syscall's return, or -errno. */
-  cqeResult(at: number): number {
-    return this.cq[at + 2]! | 0;
-  }
-  consume(n: number): void {
-    Atomics.store(this.cq, this.cqHead, (this.cq[this.cqHead]! + n) >>> 0);
+  /** Copies the ready completions out (user_data's two words, the result) and frees their entries. */
+  private reap(): number {
+    const cq = this.cq;
+    const head = cq[this.cqHead]!;
+    const n = Math.min((Atomics.load(cq, this.cqTail) - head) >>> 0, this.results.length);
+    for (let i = 0; i < n; i++) {
+      const at = this.cqeBase + (((head + i) & this.cqMask) << 2);
+      this.tags[i] = cq[at]!;
+      this.gens[i] = cq[at + 1]!;
+      this.results[i] = cq[at + 2]! | 0;
+    }
+    Atomics.store(cq, this.cqHead, (head + n) >>> 0);
+    return n;
   }
 
+  /**
+   * Closing the ring's descriptor cancels whatever is still in flight; only then is its memory
+   * unmapped, so no request left running can write into memory given back.
+   */
   close(): void {
-    for (const m of this.maps.splice(0)) this.sys.unmap(m.address, m.length);
-    // Closing the ring's descriptor cancels whatever is still in flight.
     if (this.fd >= 0) this.sys.close(this.fd);
+    for (const m of this.maps.splice(0)) this.sys.unmap(m.address, m.length);
   }
 }
 
@@ -319,11 +335,7 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
     const seen = new Map<number, { gen: number; res: number }>();
     for (let tries = 0; tries < 10 && seen.size < expected.length; tries++) {
       const n = ring.submitAndWait(100);
-      for (let i = 0; i < n; i++) {
-        const at = ring.cqe(i);
-        seen.set(ring.cqeTag(at), { gen: ring.cqeGen(at), res: ring.cqeResult(at) });
-      }
-      ring.consume(n);
+      for (let i = 0; i < n; i++) seen.set(ring.tags[i]!, { gen: ring.gens[i]!, res: ring.results[i]! });
     }
     const nop = seen.get(0xa1b2c3d4);
     if (!nop || nop.gen !== 0x0e0f1011 || nop.res !== 0) throw new Error(`a NOP's completion did not carry its user_data back (${JSON.stringify(nop ?? null)})`);
@@ -338,9 +350,7 @@ function checkRing(sys: RingSyscalls, raw: RawSyscalls): void {
     open.pop();
     ring.prepare(OP_CLOSE, efd, 0, 0, 0, 99, 0);
     const n = ring.submitAndWait(100);
-    const at = n > 0 ? ring.cqe(0) : -1;
-    if (n !== 1 || ring.cqeResult(at) !== 0) throw new Error(`CLOSE answered ${n > 0 ? ring.cqeResult(at) : 'nothing'}`);
-    ring.consume(n);
+    if (n !== 1 || ring.results[0] !== 0) throw new Error(`CLOSE answered ${n > 0 ? ring.results[0] : 'nothing'}`);
   } finally {
     for (const fd of open) raw.close(fd);
     ring.close();

@@ -12,8 +12,10 @@ import { createNetEchoServer } from '../../src/server/echo-server.js';
 import { echoConfig } from '../helpers/echo-config.js';
 
 const PORT = 7000;
+/** The request's size (argv[3], default 64): a whole multiple of the ring server's 1 KiB recv is where one recv can end exactly at the request's end. */
+const REQUEST = Number(process.argv[3] ?? 64);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
-const config = echoConfig({ port: PORT, close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 } });
+const config = echoConfig({ port: PORT, requestBytes: REQUEST, close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 } });
 const server = process.argv[2] === 'net' ? createNetEchoServer(config) : createEngineEchoServer(config, 1);
 await server.listen();
 
@@ -40,7 +42,7 @@ async function client(extra: number, late: number) {
   await new Promise((resolve) => socket.once('connect', resolve));
   const clientPort = socket.localPort!;
   const serverStates = (): string[] => statesOf(clientPort);
-  socket.write(Buffer.alloc(64 + extra, 'q'));
+  socket.write(Buffer.alloc(REQUEST + extra, 'q'));
   await until(() => ended);
   // The client ACKs the server's FIN after its delayed-ACK timer (up to 40 ms): FIN_WAIT1 until then.
   await until(() => serverStates().length > 0 && !serverStates().includes('FIN-WAIT-1'));
@@ -54,7 +56,7 @@ async function client(extra: number, late: number) {
 }
 
 const exact = await client(0, 0);
-const more = await client(10, 5);
+const more = await client(REQUEST === 64 ? 10 : 476, 5);
 const stats = server.stats();
 await server.close();
 process.stdout.write(`${JSON.stringify({ exact, more, stats })}\n`);

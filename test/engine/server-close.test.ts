@@ -41,4 +41,19 @@ describe('bundled echo server, server closes first', () => {
       assert.deepEqual(r.stats.errors, {});
     });
   }
+
+  // A 1,024-byte request and 476 bytes more: the ring server's recv (1 KiB) could end exactly at
+  // the request's end, and it once closed over the unread 476 bytes, an RST the client saw as
+  // ECONNRESET. It asks for one byte more than the request lacks, so it sees them and lingers.
+  it('io_uring: a request of a whole 1 KiB and more after it still gets the lingering close, not an RST', async () => {
+    const r = await runNodeInNetns<{ exact: Seen; more: Seen; stats: { closedFin: number; errors: Record<string, number>; io?: string } }>(RUN, ['native', '1024'], {
+      env: { ...process.env, TWSTORM_IO_URING: '' },
+    });
+    assert.equal(r.stats.io, 'io_uring');
+    assert.deepEqual(r.exact.afterResponse, { received: 64, ended: true, open: 0, states: ['FIN-WAIT-2'] });
+    assert.deepEqual(r.more.afterResponse, { received: 64, ended: true, open: 1, states: ['FIN-WAIT-2'] });
+    assert.equal(r.more.error, null);
+    assert.deepEqual(r.more.afterClose, { open: 0, states: ['TIME-WAIT'] });
+    assert.deepEqual(r.stats.errors, {});
+  });
 });

@@ -21,13 +21,7 @@ function ringCalls() {
 /** Every ready completion, read and consumed, as [tag, gen, result]. */
 function reap(ring: Ring, timeoutMs: number): [number, number, number][] {
   const n = ring.submitAndWait(timeoutMs);
-  const out: [number, number, number][] = [];
-  for (let i = 0; i < n; i++) {
-    const at = ring.cqe(i);
-    out.push([ring.cqeTag(at), ring.cqeGen(at), ring.cqeResult(at)]);
-  }
-  ring.consume(n);
-  return out;
+  return Array.from({ length: n }, (_, i) => [ring.tags[i]!, ring.gens[i]!, ring.results[i]!]);
 }
 
 describe('io_uring ring', () => {
