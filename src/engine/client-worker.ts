@@ -7,7 +7,7 @@
 // connect → send the request → read the response → close the way the policy says, with errors
 // taken from the syscall's errno in the phase it struck. Who sends the first FIN decides where
 // TIME_WAIT lands (RFC 793 §3.5); SO_LINGER {1, 0} turns close() into an RST and no TIME_WAIT.
-// Why one file of ~850 lines: like wrk's net loop, the state machine, its slot arrays and the
+// Why one file of ~900 lines: like wrk's net loop, the state machine, its slot arrays and the
 // sweep are one hot loop that must read top to bottom; split, every step would cross a module
 // boundary per connection. Both ways of doing I/O share it: only the few steps that touch the
 // socket differ (marked "ring:"). Set-up (config, merge, recorders) lives in the files beside it.
@@ -574,7 +574,7 @@ function destroy(slot: number, now: number): void {
     if (ring) {
       // ring: a pending send or recv holds the socket open (a request keeps its own reference
       // to the file), so it is cancelled first, in the same batch; a failed close comes back
-      // as a completion (ringClosed).
+      // as a completion (onCompletion, K_CLOSE).
       if (pendingKind[slot] !== 0) ring.prepare(OP_ASYNC_CANCEL, -1, slot * 8 + pendingKind[slot]! + gen[slot]! * 2 ** 32, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
       pendingKind[slot] = 0;
       ring.prepare(OP_CLOSE, fd, 0, 0, 0, K_CLOSE, 0, SQE_CQE_SKIP_SUCCESS);
