@@ -45,7 +45,10 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
   const acceptedPerListener = new SharedArrayBuffer(SRV_MAX_LISTENERS * 4);
   const perListenerView = new Int32Array(acceptedPerListener);
   const closers = config.close.mode === 'linger' ? new CloserPool(4) : null;
-  const io = chooseIo(config.close.mode).io;
+  const choice = chooseIo(config.close.mode);
+  const io = choice.io;
+  /** Why the threads serve on epoll: the choice's reason, or a thread's whose ring could not be made. */
+  let ioFallback = choice.io === 'epoll' ? choice.reason : undefined;
   const workers: Worker[] = [];
   const exited: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
@@ -66,6 +69,10 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       closer: closers?.queue ?? null,
     };
     const worker = new Worker(entryUrl('engine/server-worker.js'), { workerData: data });
+    // A thread's only message: why its ring could not be made (it serves on epoll).
+    worker.on('message', (m: { ringFailure?: string }) => {
+      if (m.ringFailure !== undefined) ioFallback ??= `thread ${t}: ${m.ringFailure}`;
+    });
     workers.push(worker);
     exited.push(
       new Promise((resolve) => {
@@ -123,10 +130,11 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
     },
     stats(): ServerStats {
       /** io_uring only when every thread serves through it. */
-      const serverIo = (): Pick<ServerStats, 'io'> => {
+      const serverIo = (): Pick<ServerStats, 'io' | 'ioFallback'> => {
         const seen = Array.from({ length: threads }, (_, t) => counterView[t * SRV_WIDTH + SRV_IO]!);
         if (seen.some((v) => v === 0)) return {};
-        return { io: seen.every((v) => v === 1) ? 'io_uring' : 'epoll' };
+        if (seen.every((v) => v === 1)) return { io: 'io_uring' };
+        return { io: 'epoll', ...(ioFallback === undefined ? {} : { ioFallback }) };
       };
       const sum = (k: number): number => {
         let s = 0;

@@ -12,7 +12,7 @@
 // its slot arrays are one hot loop that reads top to bottom, and the two ways of doing I/O
 // differ only in the steps that touch a socket (marked "ring:"); set-up lives in server-engine.ts.
 import os from 'node:os';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import {
   EPOLL_CLOEXEC,
@@ -399,12 +399,13 @@ function tryOpenRing(): Ring | null {
       const memory = r.memory(Math.max(1, response.length));
       response.copy(memory.bytes, 0);
       responseAt = memory.address;
-    } catch {
+    } catch (err) {
       r.close();
-      return null;
+      throw err;
     }
     return r;
-  } catch {
+  } catch (err) {
+    parentPort?.postMessage({ ringFailure: (err as Error).message });
     return null;
   }
 }

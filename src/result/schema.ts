@@ -145,6 +145,7 @@ export const resultSchema = z.looseObject({
       errors: counts,
       acceptedPerListener: z.array(count).optional(),
       io: z.enum(['io_uring', 'epoll']).optional(),
+      ioFallback: text(1000).optional(),
       linger: z.looseObject({ closes: count, blockedMsTotal: count, blockedMsMax: count }).optional(),
     }),
     restart: z

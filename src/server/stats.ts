@@ -14,6 +14,8 @@ export interface ServerStats {
   errors: Record<string, number>;
   /** The engine server: how its threads served, "io_uring" only when every one did (src/engine/io-choice.ts). */
   io?: 'io_uring' | 'epoll';
+  /** Why the engine server served on epoll (TWSTORM_IO_URING=off, an SO_LINGER n close, or why its ring could not be made). */
+  ioFallback?: string;
   /** Accepted connections per listening socket (several with SO_REUSEPORT or several ports). */
   acceptedPerListener?: number[];
   /** SO_LINGER n closes: how many, and how long close() blocked (off the event loop). */

@@ -20,12 +20,13 @@ describe('bundled echo server, server closes first', () => {
   for (const engine of ['io_uring', 'epoll', 'net'] as const) {
     it(`${engine}: closes at once after a whole request, lingers after a longer one, and TIME_WAIT lands on the server either way`, async () => {
       const env = { ...process.env, TWSTORM_IO_URING: engine === 'epoll' ? 'off' : '' };
-      const r = await runNodeInNetns<{ exact: Seen; more: Seen; stats: { closedFin: number; errors: Record<string, number>; io?: string } }>(
+      const r = await runNodeInNetns<{ exact: Seen; more: Seen; stats: { closedFin: number; errors: Record<string, number>; io?: string; ioFallback?: string } }>(
         RUN,
         [engine === 'net' ? 'net' : 'native'],
         { env },
       );
       assert.equal(r.stats.io, engine === 'net' ? undefined : engine);
+      assert.equal(r.stats.ioFallback, engine === 'epoll' ? 'TWSTORM_IO_URING=off' : undefined);
       // The whole request and no more: the descriptor is gone as soon as the response is out, and
       // the kernel finishes the close alone (an orphan in FIN_WAIT2 while the client holds its side).
       assert.deepEqual(r.exact.afterResponse, { received: 64, ended: true, open: 0, states: ['FIN-WAIT-2'] });
