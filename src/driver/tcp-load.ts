@@ -10,6 +10,7 @@ import { runShaped, type ShapePlan, type StopReason } from './shape/index.js';
 import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
 import { engineAvailability, prewarmEngine, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
+import type { EngineIo } from '../engine/io-choice.js';
 
 export { prewarmEngine };
 
@@ -31,7 +32,7 @@ export interface EngineInfo {
   /** Native engine: each thread's share and busy time. */
   perThread?: EngineThreadSummary[];
   /** Native engine: io_uring or epoll, and why not io_uring when not. */
-  io?: 'io_uring' | 'epoll';
+  io?: EngineIo;
   ioFallback?: string;
 }
 

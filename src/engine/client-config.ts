@@ -9,6 +9,7 @@ import type { ConnectFillCells } from '../metrics/connect-fill.js';
 import type { PortTableBuffers } from '../metrics/port-table.js';
 import type { ThreadPortFigures } from '../metrics/port-tracker.js';
 import type { Stage } from '../driver/shape/ramp.js';
+import type { EngineIo } from './io-choice.js';
 
 /** Int32 slots of the control buffer. */
 export const CTL_READY = 0;
@@ -38,9 +39,6 @@ export type ClientConnectionPlan = TcpExchangePlan & {
    */
   http: { request: string; requestsPerConnection: number } | null;
 };
-
-/** How a thread does its socket I/O: completions of an io_uring, or epoll readiness and a system call per step. */
-export type EngineIo = 'io_uring' | 'epoll';
 
 export interface ClientThreadConfig {
   thread: number;

@@ -30,11 +30,10 @@ import {
   type ClientConnectionPlan,
   type ClientThreadConfig,
   type ClientThreadReport,
-  type EngineIo,
 } from './client-config.js';
 import { countPorts, newPortTable } from '../metrics/port-table.js';
 import { CloserPool } from './linger-closers.js';
-import { chooseIo } from './io-choice.js';
+import { chooseIo, ioOfThreads, type EngineIo } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
 
@@ -77,7 +76,6 @@ export interface EngineLoadOutcome {
   io: EngineIo;
   ioFallback?: string;
 }
-
 
 /** Whether the native engine can run here, and why not. Cheap after the first call. */
 export function engineAvailability(): { ok: true } | { ok: false; reason: string } {
@@ -264,16 +262,8 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       wallMs: r.loop.wallMs,
       turns: r.loop.turns,
     })),
-    ...ioUsed(io, done),
+    ...ioOfThreads(io, done),
   };
-}
-
-/** io_uring only if every thread ran on it; a thread whose ring failed to open ran on epoll, and says why. */
-export function ioUsed(chosen: ReturnType<typeof chooseIo>, done: ClientThreadReport[]): { io: EngineIo; ioFallback?: string } {
-  if (chosen.io === 'epoll') return { io: 'epoll', ioFallback: chosen.reason };
-  const fell = done.filter((r) => r.io === 'epoll');
-  if (fell.length === 0) return { io: 'io_uring' };
-  return { io: 'epoll', ioFallback: `${fell.length} of ${done.length} threads ran on epoll: thread ${fell[0]!.thread}: ${fell[0]!.ioFallback ?? 'its ring failed'}` };
 }
 
 /** Adds one thread's recorders to the run's: every figure is a sum, a histogram add or a bucket add. */

@@ -65,7 +65,7 @@ import {
   type ClientThreadReport,
 } from './client-config.js';
 import { CloserQueue } from './linger-closers.js';
-import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_RECV, OP_SEND, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
+import { GEN_MASK, loadRing, OP_RECV, OP_SEND, Ring } from '../sockets/uring.js';
 import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
 
 // A thread may be started ahead of its run (prewarmed while the server starts): it loads the
@@ -170,7 +170,6 @@ const K_SEND = 1;
 const K_RECV = 2;
 const K_CLOSE = 3;
 const K_CANCEL = 4;
-const GEN_MASK = 0xfffff; // user_data = tag + gen·2^32 stays below 2^53 (ASYNC_CANCEL's key is a number)
 const pendingKind = new Uint8Array(capacity);
 const gen = new Uint32Array(capacity);
 const RECV_SLOT = httpMode ? 8 * 1024 : 64 * 1024;
@@ -575,9 +574,9 @@ function destroy(slot: number, now: number): void {
       // ring: a pending send or recv holds the socket open (a request keeps its own reference
       // to the file), so it is cancelled first, in the same batch; a failed close comes back
       // as a completion (onCompletion, K_CLOSE).
-      if (pendingKind[slot] !== 0) ring.prepare(OP_ASYNC_CANCEL, -1, slot * 8 + pendingKind[slot]! + gen[slot]! * 2 ** 32, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+      if (pendingKind[slot] !== 0) ring.cancel(slot * 8 + pendingKind[slot]!, gen[slot]!, K_CANCEL);
       pendingKind[slot] = 0;
-      ring.prepare(OP_CLOSE, fd, 0, 0, 0, K_CLOSE, 0, SQE_CQE_SKIP_SUCCESS);
+      ring.closeFd(fd, K_CLOSE);
     } else if (raw.close(fd) < 0) failErrno(slot, raw.errno(), P_CLOSE);
     fdOf[slot] = -1;
   }

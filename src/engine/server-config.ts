@@ -1,6 +1,6 @@
 // What the echo server's main thread shares with its engine threads.
 import type { EpollLayout } from '../sockets/raw.js';
-import type { EngineIo } from './client-config.js';
+import type { EngineIo } from './io-choice.js';
 import type { CloseFirst, ServerCloseMode } from '../scenario/close-semantics.js';
 
 /** Int32 control slots: listener-list generation, acks, stop, the fd-limit lock, then the listener fds. */

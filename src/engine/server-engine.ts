@@ -29,7 +29,7 @@ import {
   type ServerThreadConfig,
 } from './server-config.js';
 import { CloserPool } from './linger-closers.js';
-import { chooseIo } from './io-choice.js';
+import { chooseIo, ioOfThreads } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
 
@@ -46,9 +46,8 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
   const perListenerView = new Int32Array(acceptedPerListener);
   const closers = config.close.mode === 'linger' ? new CloserPool(4) : null;
   const choice = chooseIo(config.close.mode);
-  const io = choice.io;
-  /** Why the threads serve on epoll: the choice's reason, or a thread's whose ring could not be made. */
-  let ioFallback = choice.io === 'epoll' ? choice.reason : undefined;
+  /** Why each thread whose ring could not be made serves on epoll. */
+  const ringFailures: (string | undefined)[] = [];
   const workers: Worker[] = [];
   const exited: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
@@ -56,7 +55,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       thread: t,
       threads,
       reusePortListeners: config.reusePort ? config.listeners : 1,
-      io,
+      io: choice.io,
       layout: loaded.layout,
       requestBytes: config.requestBytes,
       responseBytes: config.responseBytes,
@@ -71,7 +70,7 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
     const worker = new Worker(entryUrl('engine/server-worker.js'), { workerData: data });
     // A thread's only message: why its ring could not be made (it serves on epoll).
     worker.on('message', (m: { ringFailure?: string }) => {
-      if (m.ringFailure !== undefined) ioFallback ??= `thread ${t}: ${m.ringFailure}`;
+      if (m.ringFailure !== undefined) ringFailures[t] = m.ringFailure;
     });
     workers.push(worker);
     exited.push(
@@ -129,12 +128,12 @@ export function createEngineEchoServer(config: EchoServerConfig, threads = os.av
       listenerFds = [];
     },
     stats(): ServerStats {
-      /** io_uring only when every thread serves through it. */
+      /** Once every thread has started (SRV_IO set): what they serve through. */
       const serverIo = (): Pick<ServerStats, 'io' | 'ioFallback'> => {
         const seen = Array.from({ length: threads }, (_, t) => counterView[t * SRV_WIDTH + SRV_IO]!);
         if (seen.some((v) => v === 0)) return {};
-        if (seen.every((v) => v === 1)) return { io: 'io_uring' };
-        return { io: 'epoll', ...(ioFallback === undefined ? {} : { ioFallback }) };
+        const failure = (t: number) => (ringFailures[t] === undefined ? {} : { ioFallback: ringFailures[t] });
+        return ioOfThreads(choice, seen.map((v, t) => ({ thread: t, io: v === 1 ? ('io_uring' as const) : ('epoll' as const), ...failure(t) })));
       };
       const sum = (k: number): number => {
         let s = 0;

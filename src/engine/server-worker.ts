@@ -34,7 +34,7 @@ import { encodeEpollEvent, epollEvents, epollTag, ERRNO, loadRawSockets } from '
 import { encodeLinger } from '../sockets/structs.js';
 import { errnoName } from '../sockets/errors.js';
 import { CloserQueue } from './linger-closers.js';
-import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_POLL_ADD, OP_RECV, OP_SEND, POLLIN, POLLOUT, Ring, SQE_CQE_SKIP_SUCCESS } from '../sockets/uring.js';
+import { GEN_MASK, loadRing, OP_POLL_ADD, OP_RECV, OP_SEND, POLLIN, POLLOUT, Ring } from '../sockets/uring.js';
 import {
   SRV_ACCEPTED,
   SRV_CLOSED_FIN,
@@ -311,14 +311,13 @@ function destroy(fd: number): void {
   // ring: whatever request still holds the socket is cancelled first, in the same batch (a
   // request keeps its own reference to the file), then the close; the generation moves on, so
   // a late completion of this connection is not taken for the next one on the same number.
-  const key = gen[fd]! * 2 ** 32 + fd * 8;
   const p = pending[fd]!;
-  if (p & P_RECV) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_RECV, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
-  if (p & P_SEND) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_SEND, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
-  if (p & P_POLLOUT) ring.prepare(OP_ASYNC_CANCEL, -1, key + K_POLLOUT, 0, 0, K_CANCEL, 0, SQE_CQE_SKIP_SUCCESS);
+  if (p & P_RECV) ring.cancel(fd * 8 + K_RECV, gen[fd]!, K_CANCEL);
+  if (p & P_SEND) ring.cancel(fd * 8 + K_SEND, gen[fd]!, K_CANCEL);
+  if (p & P_POLLOUT) ring.cancel(fd * 8 + K_POLLOUT, gen[fd]!, K_CANCEL);
   pending[fd] = 0;
   gen[fd] = (gen[fd]! + 1) & GEN_MASK;
-  ring.prepare(OP_CLOSE, fd, 0, 0, 0, K_CLOSE, 0, SQE_CQE_SKIP_SUCCESS);
+  ring.closeFd(fd, K_CLOSE);
 }
 
 function readable(fd: number, bits: number, now: number): void {
@@ -378,7 +377,6 @@ const K_ACCEPT = 6;
 const P_RECV = 1;
 const P_SEND = 2;
 const P_POLLOUT = 4;
-const GEN_MASK = 0xfffff; // a cancel's key, tag + gen·2^32, stays below 2^53
 /** Receive buffers, RECV_SLOT bytes per descriptor, mapped CHUNK_FDS descriptors at a time as numbers grow. */
 const RECV_SLOT = 1024;
 const CHUNK_FDS = 4096;

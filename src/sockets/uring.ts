@@ -26,7 +26,13 @@ export const OP_RECV = 27;
 export const OP_SHUTDOWN = 34;
 
 /** IOSQE_* flags: no completion when the request succeeds (Linux 5.17, IORING_FEAT_CQE_SKIP). */
-export const SQE_CQE_SKIP_SUCCESS = 1 << 6;
+const SQE_CQE_SKIP_SUCCESS = 1 << 6;
+/**
+ * The largest `gen` a request may carry (a generation counter wraps with `& GEN_MASK`): a cancel
+ * names its target by the whole user_data, tag + gen·2^32, as one JavaScript number, which is
+ * exact only below 2^53.
+ */
+export const GEN_MASK = 0xfffff;
 
 const SETUP_CQSIZE = 1 << 3;
 /** Submit every SQE of a batch even when one fails at once (its CQE carries the error). */
@@ -185,6 +191,21 @@ export class Ring {
     return { bytes: Buffer.from(mapped.memory), address: mapped.address };
   }
 
+  /**
+   * Cancels the request that carries (tag, gen), if it is still in flight, before a close of
+   * its descriptor: a request holds its own reference to the file, so the socket would stay
+   * open under it. Only a failure completes (ENOENT/EALREADY: it had finished or was
+   * finishing), with `ownTag`.
+   */
+  cancel(tag: number, gen: number, ownTag: number): void {
+    this.prepare(OP_ASYNC_CANCEL, -1, gen * TWO_32 + tag, 0, 0, ownTag, 0, SQE_CQE_SKIP_SUCCESS);
+  }
+
+  /** close(2) of `fd` through the ring; only a failure completes, with `ownTag`. */
+  closeFd(fd: number, ownTag: number): void {
+    this.prepare(OP_CLOSE, fd, 0, 0, 0, ownTag, 0, SQE_CQE_SKIP_SUCCESS);
+  }
+
   /** Requests written and not yet handed to the kernel. */
   get queued(): number {
     return this.pending;
@@ -198,7 +219,7 @@ export class Ring {
   prepare(op: number, fd: number, address: number, length: number, opFlags: number, tag: number, gen: number, flags = 0, offset = 0): void {
     for (let tries = 0; ((this.tail - Atomics.load(this.sq, this.sqHead)) >>> 0) >= this.entries; tries++) {
       if (tries === 1000) throw new Error('io_uring: the submission queue stays full (the kernel takes no request)');
-      this.flush();
+      this.submit(); // the queue is full mid-turn: hand it over and go on
     }
     const index = this.tail & this.sqMask;
     const w = index * 16;
@@ -226,13 +247,6 @@ export class Ring {
     this.pending++;
   }
 
-  /** Hands the queued requests to the kernel without waiting (the SQ is full mid-turn). */
-  private flush(): void {
-    const n = this.sys.enter(this.fd, this.pending, 0, ENTER_GETEVENTS, 0, 0);
-    if (n >= 0) this.pending -= n;
-    else this.enterFailed();
-  }
-
   /** An interrupted call, or completions to reap first (EBUSY, EAGAIN), is retried by the caller; anything else is a bug. */
   private enterFailed(): void {
     const name = errnoName(this.sys.errno());
@@ -254,7 +268,7 @@ export class Ring {
    * Submits what is queued, waits until a completion is ready or `timeoutMs` passes (0: does
    * not wait), and reaps every ready completion into tags/gens/results, which it returns the
    * count of. They are taken off the queue before the caller handles them, so requests the
-   * handling writes (and any flush of a full queue) always find room for their completions.
+   * handling writes (and a submit of a full queue) always find room for their completions.
    * An interrupted or timed-out wait is not an error: the turn just finds fewer completions.
    */
   submitAndWait(timeoutMs: number): number {

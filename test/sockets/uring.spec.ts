@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { loadRing, OP_ASYNC_CANCEL, OP_CLOSE, OP_NOP, OP_RECV, resetRing, Ring } from '../../src/sockets/uring.js';
 import { setNativeLoader, tryLoadNative, type NativeSockets } from '../../src/sockets/native.js';
-import { ioUsed } from '../../src/engine/client-engine.js';
-import { chooseIo, IO_URING_ENV } from '../../src/engine/io-choice.js';
-import type { ClientThreadReport } from '../../src/engine/client-config.js';
+import { chooseIo, ioOfThreads, IO_URING_ENV } from '../../src/engine/io-choice.js';
 
 function ringCalls() {
   const r = loadRing();
@@ -74,6 +72,17 @@ describe('io_uring ring', () => {
       const native = tryLoadNative();
       assert.ok(native.ok);
       assert.equal(native.native.fcntl(efd, 1 /* F_GETFD */).errno, os.constants.errno.EBADF);
+      // The engine's fire-and-forget forms: a close that works completes nothing; a cancel that
+      // finds nothing completes with its own tag; a close that fails (the descriptor is gone) too.
+      const other = raw.eventfd(0, 0);
+      ring.closeFd(other, 5);
+      assert.deepEqual(reap(ring, 30), []);
+      ring.cancel(12345, 1, 4);
+      ring.closeFd(other, 6);
+      assert.deepEqual(reap(ring, 100).sort((a, b) => a[0] - b[0]), [
+        [4, 0, -os.constants.errno.ENOENT],
+        [6, 0, -os.constants.errno.EBADF],
+      ]);
     } finally {
       ring.close();
     }
@@ -117,13 +126,13 @@ describe('which I/O the client engine uses', () => {
     assert.deepEqual(chooseIo('fin'), { io: 'epoll', reason: 'TWSTORM_IO_URING=off' });
   });
 
-  it('the run says io_uring only when every thread ran on it, else which thread fell back and why', () => {
-    const thread = (t: number, io: 'io_uring' | 'epoll', ioFallback?: string) => ({ thread: t, io, ...(ioFallback ? { ioFallback } : {}) }) as ClientThreadReport;
-    assert.deepEqual(ioUsed({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'io_uring')]), { io: 'io_uring' });
-    assert.deepEqual(ioUsed({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'epoll', 'mmap of the ring (576 bytes) failed: ENOMEM')]), {
+  it('a run (client or server threads) says io_uring only when every thread ran on it, else which thread fell back and why', () => {
+    const thread = (t: number, io: 'io_uring' | 'epoll', ioFallback?: string) => ({ thread: t, io, ...(ioFallback ? { ioFallback } : {}) });
+    assert.deepEqual(ioOfThreads({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'io_uring')]), { io: 'io_uring' });
+    assert.deepEqual(ioOfThreads({ io: 'io_uring' }, [thread(0, 'io_uring'), thread(1, 'epoll', 'mmap of the ring (576 bytes) failed: ENOMEM')]), {
       io: 'epoll',
       ioFallback: '1 of 2 threads ran on epoll: thread 1: mmap of the ring (576 bytes) failed: ENOMEM',
     });
-    assert.deepEqual(ioUsed({ io: 'epoll', reason: 'TWSTORM_IO_URING=off' }, [thread(0, 'epoll')]), { io: 'epoll', ioFallback: 'TWSTORM_IO_URING=off' });
+    assert.deepEqual(ioOfThreads({ io: 'epoll', reason: 'TWSTORM_IO_URING=off' }, [thread(0, 'epoll')]), { io: 'epoll', ioFallback: 'TWSTORM_IO_URING=off' });
   });
 });
