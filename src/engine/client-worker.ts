@@ -204,9 +204,9 @@ function openRing(): Ring {
   request.copy(memory.bytes, 0);
   requestAt = memory.address;
   // 64-byte aligned, after the request.
-  const recvOffset = Math.ceil(request.length / 64) * 64;
-  recvAt = memory.address + recvOffset;
-  ringBytes = memory.bytes.subarray(recvOffset);
+  const recvStart = Math.ceil(request.length / 64) * 64;
+  recvAt = memory.address + recvStart;
+  ringBytes = memory.bytes.subarray(recvStart);
   return r;
 }
 /** Requests handed back by connections that ended before sending them (started again). */
@@ -648,13 +648,16 @@ function ringSend(slot: number): void {
   pendingKind[slot] = K_SEND;
 }
 
+/** Where a slot's recv lands in the ring's receive memory: its own buffer for HTTP, the shared one for the echo. */
+const recvOffset = (slot: number): number => (httpMode ? slot * RECV_SLOT : 0);
+
 /** The slot's next request when none is pending: the rest of the request, else a recv (unless paused). */
 function ringNext(slot: number): void {
   if (state[slot] === S_FREE || pendingKind[slot] !== 0) return;
   // A read delay holds back the reads, never the rest of the request (as epoll's EPOLLOUT).
   if (sentBytes[slot]! < request.length) return ringSend(slot);
   if (paused[slot] !== 0) return;
-  ring!.prepare(OP_RECV, fdOf[slot]!, recvAt + (httpMode ? slot * RECV_SLOT : 0), RECV_SLOT, 0, slot * 8 + K_RECV, gen[slot]!);
+  ring!.prepare(OP_RECV, fdOf[slot]!, recvAt + recvOffset(slot), RECV_SLOT, 0, slot * 8 + K_RECV, gen[slot]!);
   pendingKind[slot] = K_RECV;
 }
 
@@ -693,7 +696,7 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
     return ringNext(slot);
   }
   if (res === 0) return peerFin(slot, now);
-  if (!gotBytes(slot, ringBytes, httpMode ? slot * RECV_SLOT : 0, res, now)) return;
+  if (!gotBytes(slot, ringBytes, recvOffset(slot), res, now)) return;
   ringNext(slot);
 }
 
@@ -730,8 +733,7 @@ function cutAll(now: number): void {
 }
 
 /** Handles the `n` completions ready (what ring.submitAndWait() answered). */
-function ringReap(n: number): void {
-  const now = clock();
+function ringReap(n: number, now: number): void {
   const { tags, gens, results } = ring!;
   for (let i = 0; i < n; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
 }
@@ -831,19 +833,10 @@ for (;;) {
   if (starting && cfg.rate === null && inFlight < targetConcurrency(now) && backoff.waitMs(now) === 0 && started < cfg.count) waitMs = 0;
   publish();
   const busyEnd = performance.now();
-  if (ring) {
-    const ready = ring.submitAndWait(waitMs);
-    busyMs -= performance.now() - busyEnd;
-    turns++;
-    ringReap(ready);
-    now = clock();
-    if (nextTimerAt <= now) sweep(now);
-    reclaim();
-    continue;
-  }
-  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
-  const woke = performance.now();
-  busyMs -= woke - busyEnd;
+  // The turn's one wait: the ring's (which also hands the kernel the turn's requests; it
+  // answers ≥ 0, the completions it reaped), or epoll's.
+  const n = ring ? ring.submitAndWait(waitMs) : raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
+  busyMs -= performance.now() - busyEnd;
   turns++;
   if (n < 0) {
     const errno = raw.errno();
@@ -851,7 +844,8 @@ for (;;) {
     continue;
   }
   now = clock();
-  for (let i = 0; i < n; i++) onEvent(epollTag(layout, events, i), epollEvents(layout, events, i), now);
+  if (ring) ringReap(n, now);
+  else for (let i = 0; i < n; i++) onEvent(epollTag(layout, events, i), epollEvents(layout, events, i), now);
   if (nextTimerAt <= now) sweep(now);
   reclaim();
 }
@@ -859,7 +853,7 @@ raw.close(epfd);
 if (ring) {
   // The closes queued by the last turn (and by cutAll) must reach the kernel: a request never
   // submitted would leave its socket open until the process ends.
-  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ringReap(ring.submitAndWait(0));
+  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ringReap(ring.submitAndWait(0), clock());
   ring.close();
 }
 publish();
