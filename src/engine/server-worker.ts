@@ -415,6 +415,9 @@ function settleCloses(): void {
   closesQueued = 0;
 }
 
+/** Where the descriptor's receive buffer sits in its chunk. */
+const slotOffset = (fd: number): number => (fd % CHUNK_FDS) * RECV_SLOT;
+
 function chunkOf(fd: number): { bytes: Buffer; address: number } {
   const k = Math.floor(fd / CHUNK_FDS);
   // Mapped, not touched: a page is backed only once a recv writes to it.
@@ -431,7 +434,7 @@ function ringRecv(fd: number): void {
   // over unread bytes, an RST — as epoll's one big recv sees.
   const lacking = cfg.requestBytes - got[fd]!;
   const length = lacking < 0 ? RECV_SLOT : lacking < RECV_SLOT ? lacking + 1 : lacking === RECV_SLOT ? RECV_SLOT - 1 : RECV_SLOT;
-  ring.prepare(OP_RECV, fd, chunkOf(fd).address + (fd % CHUNK_FDS) * RECV_SLOT, length, 0, fd * 8 + K_RECV, gen[fd]!);
+  ring.prepare(OP_RECV, fd, chunkOf(fd).address + slotOffset(fd), length, 0, fd * 8 + K_RECV, gen[fd]!);
   pending[fd]! |= P_RECV;
 }
 
@@ -459,7 +462,7 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
   if (kind === K_RECV) {
     pending[fd]! &= ~P_RECV;
     if (res > 0) {
-      gotBytes(fd, chunkOf(fd).bytes, (fd % CHUNK_FDS) * RECV_SLOT, res, now);
+      gotBytes(fd, chunkOf(fd).bytes, slotOffset(fd), res, now);
       // Read on while the request is incomplete, or while the policy waits for the client.
       if (state[fd] !== S_FREE && (!(flags[fd]! & F_REPLIED) || flags[fd]! & F_WRITTEN || state[fd] === S_HALF_CLOSED)) ringRecv(fd);
       return;
