@@ -136,7 +136,7 @@ export function nativeCheck(facts: Facts): Check {
   );
 }
 
-/** io_uring or epoll for the engine's client threads; null when the native layer was not probed or did not load. */
+/** io_uring or epoll for the engine's threads (client and echo server); null when the native layer was not probed or did not load. */
 export function engineIoCheck(facts: Facts): Check | null {
   const io = facts.native?.engineIo;
   if (!io) return null;

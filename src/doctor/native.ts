@@ -3,7 +3,7 @@
 // read-back, src/sockets/selfcheck.ts); the doctor only restates its answer per option.
 import { socketFeatures, SOCKET_FEATURE_NAMES, type SocketFeatureName } from '../sockets/index.js';
 import { neededSocketFeatures } from '../run/native-needs.js';
-import { chooseIo } from '../engine/io-choice.js';
+import { chooseIo, type IoChoice } from '../engine/io-choice.js';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 
@@ -15,8 +15,8 @@ export interface NativeProbe {
   options: Record<string, true | string>;
   /** Why nothing could be probed (when !loaded). */
   reason: string | null;
-  /** How the engine's client threads would do their I/O here (a FIN close), when loaded. */
-  engineIo?: { io: 'io_uring' } | { io: 'epoll'; reason: string };
+  /** How the engine's threads would do their I/O here (a FIN close), when loaded. */
+  engineIo?: IoChoice;
 }
 
 /** The names users meet in man pages and scenario docs. */
