@@ -113,9 +113,13 @@ export async function run(): Promise<string[]> {
       if (m === null || m.rss === 0) continue;
       // A process in the middle of exiting has already dropped its command line (read as ''):
       // caught so, it made a nameless "0 MB" row of its own in the table.
-      const name = procs.get(pid)?.label ?? label(pid);
+      // Named afresh at every sample: caught between fork and exec, the server child still
+      // carries the run process's command line, and a name kept from then filed it as a second
+      // "run process" (and a CLI's child as a 5 MB "twstorm CLI") for the rest of the run.
+      const name = label(pid);
       if (name === '') continue;
       const p = procs.get(pid) ?? { label: name, early: null, last: 0, peak: 0 };
+      p.label = name;
       p.last = m.rss;
       p.peak = Math.max(p.peak, m.hwm);
       if (p.early === null && opens >= EARLY) p.early = m.rss;
