@@ -8,11 +8,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runInNetns } from '../helpers/netns.js';
+import { assertConntrackTimeWait, runInNetns } from '../helpers/netns.js';
 import type { LabFacts } from '../../src/result/lab.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms'];
+
+/** The router's last conntrack sample, for a failure message: which states the missing entries were in. */
+const lastConntrackSample = (lab: LabFacts): string => `last conntrack sample ${JSON.stringify(lab.router.conntrack.samples.at(-1)?.states ?? {})}`;
 
 describe('routed runs', () => {
   it('several-clients: each client host fills its own port range; they add up on one server port', async () => {
@@ -40,7 +43,9 @@ describe('routed runs', () => {
     const server = lab.hosts.find((h) => h.role === 'server')!;
     assert.equal(server.kernel!['TcpPassiveOpens'], established, 'counted in the server host\'s own namespace');
     assert.equal(server.timeWaitPeak, 0);
-    assert.equal(lab.router.conntrack.peakTimeWait, 3000);
+    // Exact unless the server host sent RSTs (each may close a router entry early: see
+    // assertConntrackTimeWait); seen once under a full suite, 2,985 and 2,995 of 3,000.
+    assertConntrackTimeWait(lab.router.conntrack.peakTimeWait, 3000, server.kernel!['TcpOutRsts'] ?? 0, lastConntrackSample(lab));
     // The router itself holds no socket of the run: the hosts do.
     assert.deepEqual(ss, { client: 0, server: 0 });
   });
@@ -82,7 +87,8 @@ describe('routed runs', () => {
     const { result } = await runInNetns('conntrack-time-wait', ['connections=200', 'environment.router.conntrack.timeouts.time_wait=2', 'tail=5s', 'census=250ms'], 120_000);
     const lab = (result as typeof result & { lab: LabFacts }).lab;
     const samples = lab.router.conntrack.samples;
-    assert.equal(lab.router.conntrack.peakTimeWait, 200);
+    const server = lab.hosts.find((h) => h.role === 'server')!;
+    assertConntrackTimeWait(lab.router.conntrack.peakTimeWait, 200, server.kernel!['TcpOutRsts'] ?? 0, lastConntrackSample(lab));
     assert.equal(samples.at(-1)!.states['TIME_WAIT'] ?? 0, 0, 'the router dropped its entries after 2 s');
     assert.equal(result.summary.timeWait.end, 200, 'the client host still holds every TIME_WAIT');
   });
