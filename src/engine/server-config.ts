@@ -22,6 +22,8 @@ export const SRV_CLOSED_RST = 3;
 export const SRV_OPEN = 4;
 /** How the thread serves: 1 through io_uring, 2 on epoll (0: not started yet). */
 export const SRV_IO = 5;
+/** Accept rounds whose first accept() found the queue empty: wake-ups another thread's accept took (a thundering herd). */
+export const SRV_EMPTY_ACCEPTS = 6;
 export const SRV_WIDTH = 8;
 /** Errors are counted by errno number, 1..SRV_ERRNO_SLOTS-1 (slot 0: anything larger). */
 export const SRV_ERRNO_SLOTS = 256;

@@ -1,8 +1,8 @@
-// One echo-server engine thread: an epoll loop that accepts from the listening fds (shared by
-// every thread with EPOLLEXCLUSIVE, so one thread wakes per connection; or its own share of an
-// SO_REUSEPORT group, see mine()) and serves each connection — through io_uring where the
-// kernel allows it (cfg.io: its recvs, sends and closes in one batch per turn, the epoll set
-// then holding only the listeners and being polled through the ring), else on epoll — as the `net`
+// One echo-server engine thread: a loop that accepts from the listening fds (shared by every
+// thread, each waiting with EPOLLEXCLUSIVE so one thread wakes per connection; or its own share
+// of an SO_REUSEPORT group, see mine()) and serves each connection — through io_uring where the
+// kernel allows it (cfg.io: its recvs, sends and closes in one batch per turn, and one poll per
+// listener in the ring), else on epoll — as the `net`
 // echo server does (echo-server.ts): read the request, write the response, then close the way
 // the policy says — wait for the client's FIN, or send its own first (FIN, RST, or SO_LINGER n
 // on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
@@ -44,6 +44,7 @@ import {
   SRV_CTL_GEN,
   SRV_CTL_LISTENERS,
   SRV_CTL_STOP,
+  SRV_EMPTY_ACCEPTS,
   SRV_IO,
   SRV_OPEN,
   SRV_REPLIED,
@@ -372,7 +373,7 @@ const K_RECV = 2;
 const K_CLOSE = 3;
 const K_CANCEL = 4;
 const K_POLLOUT = 5;
-/** The epoll set of listeners, polled through the ring: its completion means "accept". */
+/** A listener's poll (tag: listener index · 8 + K_ACCEPT): its completion means "accept". */
 const K_ACCEPT = 6;
 const P_RECV = 1;
 const P_SEND = 2;
@@ -382,7 +383,29 @@ const RECV_SLOT = 1024;
 const CHUNK_FDS = 4096;
 const chunks: { bytes: Buffer; address: number }[] = [];
 let responseAt = 0;
-let acceptArmed = false;
+// ring: one poll per listener this thread watches, POLLIN | EPOLLEXCLUSIVE, re-armed after each
+// accept round. Why not one poll of an epoll set of the listeners: exclusivity is decided where
+// the listener wakes its waiters, and an epoll set polled through the ring has no sleeper of its
+// own (ep_poll_callback counts a wake-up as exclusive only when a thread sleeps in epoll_wait),
+// so every thread's set woke for every connection and all but one found nothing to accept —
+// measured with the C client and 2 threads: 42 ms of server CPU per 1,000 connections, 38 with
+// a listener per thread. The ring's own poll takes EPOLLEXCLUSIVE and joins the listener's queue
+// as an exclusive waiter (io_uring/poll.c, add_wait_queue_exclusive); a kernel that drops the
+// flag wakes every thread, as before, and the result's server.stats.emptyAccepts shows it.
+/** Whether this thread's poll of listener i is in the kernel. */
+const polled = new Uint8Array(256);
+/** Polls of an earlier listener list, cancelled, whose completions have not arrived yet. */
+let cancelledPolls = 0;
+/** Generation of the listener list the polls belong to: a late completion of an older list is dropped. */
+let listenerGen = 0;
+/** Listeners whose poll fired this turn: accepted from once the turn's closes are submitted. */
+const readyListeners: number[] = [];
+/**
+ * A poll holds its listener open (io_uring takes a reference to the file): the main thread
+ * closes the old listeners once every thread has acknowledged a new list, so a thread
+ * acknowledges only when its cancelled polls have completed.
+ */
+let ackOwed = false;
 /** ring: closes queued since the last submit (SRV_OPEN drops when they are submitted). */
 let closesQueued = 0;
 // A thread whose ring cannot be made serves on epoll (and says so through SRV_IO).
@@ -448,8 +471,14 @@ function ringSend(fd: number): void {
 function onCompletion(tag: number, g: number, res: number, now: number): void {
   const kind = tag & 7;
   if (kind === K_ACCEPT) {
-    acceptArmed = false;
-    acceptReady = true;
+    if (g !== listenerGen) {
+      cancelledPolls--; // a poll of an earlier list
+      return;
+    }
+    const index = tag >>> 3;
+    polled[index] = 0;
+    if (res > 0) readyListeners.push(index);
+    else if (res < 0 && res !== -ERRNO.ECANCELED) countErrno(-res);
     return;
   }
   if (kind === K_CLOSE) {
@@ -486,7 +515,15 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
     return writeMore(fd, now);
   }
 }
-let acceptReady = false;
+/** ring: a poll on each listener this thread watches that has none in the kernel. */
+function armListenerPolls(): void {
+  if (restingUntil > 0) return;
+  for (let i = 0; i < listeners.length; i++) {
+    if (polled[i] === 1 || !mine(i)) continue;
+    ring!.prepare(OP_POLL_ADD, listeners[i]!, 0, 0, (POLLIN | EPOLLEXCLUSIVE) >>> 0, i * 8 + K_ACCEPT, listenerGen);
+    polled[i] = 1;
+  }
+}
 
 function acceptFrom(index: number, now: number): void {
   const lfd = listeners[index];
@@ -502,6 +539,7 @@ function acceptFrom(index: number, now: number): void {
         return acceptAtLimit(lfd, index, now);
       }
       if (errno !== ERRNO.EAGAIN && errno !== ERRNO.EINTR) countErrno(errno);
+      else if (i === 0) counters[SRV_EMPTY_ACCEPTS]!++;
       return;
     }
     accepted(fd, index, now);
@@ -566,8 +604,9 @@ function acceptAtLimit(lfd: number, index: number, now: number): void {
   }
 }
 
+/** ring: a poll that fires while resting is not re-armed until the rest is over (armListenerPolls). */
 function rest(now: number): void {
-  for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  if (!ring) for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
   restingUntil = now + REST_MS;
 }
 
@@ -589,6 +628,7 @@ function mine(index: number): boolean {
 }
 
 function addListeners(): void {
+  if (ring) return; // armListenerPolls
   listeners.forEach((fd, i) => {
     if (!mine(i)) return;
     if (raw.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, encodeEpollEvent(layout, (EPOLLIN | EPOLLEXCLUSIVE) >>> 0, LISTENER_TAG + i, eventBuf)) < 0) {
@@ -620,18 +660,36 @@ let seenGeneration = 0;
 function syncListeners(): void {
   const generation = Atomics.load(ctl, SRV_CTL_GEN);
   if (generation === seenGeneration) return;
-  for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  if (ring) {
+    for (let i = 0; i < listeners.length; i++) {
+      if (polled[i] === 0) continue;
+      ring.cancel(i * 8 + K_ACCEPT, listenerGen, K_CANCEL);
+      cancelledPolls++;
+    }
+    polled.fill(0);
+    readyListeners.length = 0;
+    listenerGen = (listenerGen + 1) & GEN_MASK;
+  } else {
+    for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  }
   const count = ctl[SRV_CTL_LISTENERS]!;
   listeners = Array.from({ length: count }, (_, i) => ctl[SRV_CTL_LISTENERS + 1 + i]!);
   addListeners();
   restingUntil = 0;
   seenGeneration = generation;
+  if (cancelledPolls > 0) ackOwed = true;
+  else acknowledge();
+}
+
+function acknowledge(): void {
+  ackOwed = false;
   Atomics.add(ctl, SRV_CTL_ACK, 1);
   Atomics.notify(ctl, SRV_CTL_ACK);
 }
 
-const epfd = raw.epoll_create1(EPOLL_CLOEXEC);
-if (epfd < 0) throw new Error(`epoll_create1 failed: ${errnoName(raw.errno())}`);
+// The ring's thread waits in the ring alone: no epoll set.
+const epfd = ring ? -1 : raw.epoll_create1(EPOLL_CLOEXEC);
+if (!ring && epfd < 0) throw new Error(`epoll_create1 failed: ${errnoName(raw.errno())}`);
 for (;;) {
   if (Atomics.load(ctl, SRV_CTL_STOP) !== 0) break;
   syncListeners();
@@ -643,23 +701,24 @@ for (;;) {
   if (nextTimerAt <= now) sweep(now);
   const waitMs = Math.min(20, Math.max(0, nextTimerAt - now));
   if (ring) {
-    if (!acceptArmed) {
-      ring.prepare(OP_POLL_ADD, epfd, 0, 0, POLLIN, K_ACCEPT, 0);
-      acceptArmed = true;
-    }
+    armListenerPolls();
     const ready = ring.submitAndWait(waitMs);
     settleCloses();
     now = clock();
     const { tags, gens, results } = ring;
     for (let i = 0; i < ready; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
-    if (!acceptReady) continue;
-    acceptReady = false;
+    if (ackOwed && cancelledPolls === 0) acknowledge();
+    if (readyListeners.length === 0) continue;
     // The closes these completions queued give their descriptors back before accept4 asks for
     // new ones, as on epoll: near the descriptor limit, a held one would turn a connection away.
     ring.submit();
     settleCloses();
+    // A poll that fired while this thread rests after EMFILE is re-armed when the rest ends.
+    for (const index of readyListeners) if (restingUntil === 0) acceptFrom(index, now);
+    readyListeners.length = 0;
+    continue;
   }
-  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, ring ? 0 : Math.ceil(waitMs));
+  const n = raw.epoll_wait(epfd, events, MAX_EVENTS, Math.ceil(waitMs));
   if (n < 0) continue; // EINTR
   now = clock();
   for (let i = 0; i < n; i++) {
@@ -685,8 +744,10 @@ if (ring) {
   settleCloses();
   ring.close();
 }
-for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+if (!ring) {
+  for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  raw.close(epfd);
+}
 if (spare >= 0) raw.close(spare);
-raw.close(epfd);
 Atomics.add(ctl, SRV_CTL_ACK, 1);
 Atomics.notify(ctl, SRV_CTL_ACK);

@@ -250,6 +250,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         closedRst: results.reduce((a, r) => a + r.server.stats.closedRst, 0),
         open: results.reduce((a, r) => a + r.server.stats.open, 0),
         errors: addMaps(results.map((r) => r.server.stats.errors)),
+        ...(results.some((r) => r.server.stats.emptyAccepts !== undefined) ? { emptyAccepts: results.reduce((a, r) => a + (r.server.stats.emptyAccepts ?? 0), 0) } : {}),
       },
     },
     summary,

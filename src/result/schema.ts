@@ -144,6 +144,7 @@ export const resultSchema = z.looseObject({
       open: count,
       errors: counts,
       acceptedPerListener: z.array(count).optional(),
+      emptyAccepts: count.optional(),
       io: z.enum(['io_uring', 'epoll']).optional(),
       ioFallback: text(1000).optional(),
       linger: z.looseObject({ closes: count, blockedMsTotal: count, blockedMsMax: count }).optional(),

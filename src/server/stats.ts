@@ -18,6 +18,12 @@ export interface ServerStats {
   ioFallback?: string;
   /** Accepted connections per listening socket (several with SO_REUSEPORT or several ports). */
   acceptedPerListener?: number[];
+  /**
+   * The engine server: wake-ups for a connection that its first accept() found already taken by
+   * another thread (a thundering herd across threads sharing a listener; ~0 when each waits with
+   * EPOLLEXCLUSIVE, or with a listener per thread).
+   */
+  emptyAccepts?: number;
   /** SO_LINGER n closes: how many, and how long close() blocked (off the event loop). */
   linger?: LingerStats;
 }

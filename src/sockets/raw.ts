@@ -37,6 +37,7 @@ export const ERRNO = {
   EINTR: os.constants.errno.EINTR,
   ECONNRESET: os.constants.errno.ECONNRESET,
   EPIPE: os.constants.errno.EPIPE,
+  ECANCELED: os.constants.errno.ECANCELED,
 } as const;
 
 const LE = os.endianness() === 'LE';

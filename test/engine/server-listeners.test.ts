@@ -2,7 +2,10 @@
 // of each epoll set (/proc/self/fdinfo of the threads' epoll descriptors): a listener shared by
 // every thread is in every set; an SO_REUSEPORT group with a listener per thread is split, each
 // listener in exactly one set. Its own process: no other test's epoll sets are in /proc/self.
-import { describe, it } from 'node:test';
+// Those run on epoll: on io_uring a thread polls each listener through its ring, which fdinfo
+// does not list; there the tests hold what the kernel shows instead (one wake-up per connection,
+// no listener left after stopListening).
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -10,6 +13,7 @@ import { createEngineEchoServer } from '../../src/engine/server-engine.js';
 import { forEachTcpSocketInode } from '../../src/observe/socket-owners.js';
 import { stateCode } from '../../src/observe/tcp-table.js';
 import { echoConfig } from '../helpers/echo-config.js';
+import { IO_URING_ENV } from '../../src/engine/io-choice.js';
 
 const BASE = echoConfig({ port: 0 });
 
@@ -89,12 +93,93 @@ async function echo(port: number): Promise<number> {
   });
 }
 
-describe('engine server: which thread watches which listener', () => {
+/** Runs the describe's servers with TWSTORM_IO_URING set to `value` (chooseIo reads it as each server starts). */
+function ioEnv(value: string | undefined): void {
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env[IO_URING_ENV];
+    if (value === undefined) delete process.env[IO_URING_ENV];
+    else process.env[IO_URING_ENV] = value;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env[IO_URING_ENV];
+    else process.env[IO_URING_ENV] = saved;
+  });
+}
+
+/** Whether the kernel lists a socket in LISTEN on `port` in this namespace (held by a descriptor or not). */
+function listening(port: number): boolean {
+  let seen = false;
+  forEachTcpSocketInode(readFileSync('/proc/self/net/tcp', 'utf8'), (state, localPort) => {
+    if (state === LISTEN && localPort === port) seen = true;
+  });
+  return seen;
+}
+
+/** The error code of a connection attempt to `port` ('' when it connects). */
+function connectError(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve('');
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+  });
+}
+
+// These run on the host's loopback, whose ephemeral range the suite's other host tests share:
+// the server closes first, so the TIME_WAITs hold its port, not a client port each.
+const SERVER_FIRST = echoConfig({ port: 0, close: { first: 'server', mode: 'fin', delayMs: 0, lingerSeconds: 0 } });
+
+for (const io of ['io_uring', 'epoll'] as const) {
+  describe(`engine server on ${io}: a listener shared by two threads`, () => {
+    ioEnv(io === 'epoll' ? 'off' : undefined);
+
+    it('wakes one thread per connection: no accept finds the connection already taken (emptyAccepts)', async () => {
+      const server = createEngineEchoServer(SERVER_FIRST, 2);
+      try {
+        const [port] = await server.listen();
+        // One at a time, so each connection is one wake-up. Both threads sharing one listener's
+        // wake-ups (a poll of an epoll set through the ring lost EPOLLEXCLUSIVE) made one empty
+        // accept per connection: 189 of 200.
+        for (let i = 0; i < 100; i++) assert.equal(await echo(port!), 64);
+        const stats = server.stats();
+        assert.equal(stats.io, io);
+        assert.equal(stats.accepted, 100);
+        assert.ok(stats.emptyAccepts! <= 10, `${stats.emptyAccepts} of 100 wake-ups found nothing to accept`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('stopListening leaves no listening socket behind, and the server listens again', async () => {
+      const server = createEngineEchoServer({ ...SERVER_FIRST, reusePort: true, listeners: 2 }, 2);
+      try {
+        for (let round = 0; round < 2; round++) {
+          const [port] = await server.listen();
+          for (let i = 0; i < 4; i++) assert.equal(await echo(port!), 64);
+          await server.stopListening();
+          // On io_uring a thread's poll holds its listener open: gone only once every poll is cancelled.
+          assert.equal(listening(port!), false, `port ${port} still in LISTEN, round ${round}`);
+          assert.equal(await connectError(port!), 'ECONNREFUSED', `port ${port}, round ${round}`);
+        }
+        assert.equal(server.stats().io, io);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+}
+
+describe('engine server: which thread watches which listener (epoll sets)', () => {
+  ioEnv('off');
+
   it('one listener: every thread watches it (EPOLLEXCLUSIVE wakes one per connection)', async () => {
     const server = createEngineEchoServer(BASE, 2);
     try {
       const [port] = await server.listen();
       assert.equal(await echo(port!), 64);
+      assert.equal(server.stats().io, 'epoll');
       const fds = listenerFds(port!);
       assert.equal(fds.length, 1);
       assert.deepEqual(watchersOf(epollSets(), fds), [2]);
