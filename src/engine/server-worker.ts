@@ -46,6 +46,7 @@ import {
   SRV_CTL_STOP,
   SRV_EMPTY_ACCEPTS,
   SRV_IO,
+  SRV_MAX_LISTENERS,
   SRV_OPEN,
   SRV_REPLIED,
   SRV_WIDTH,
@@ -91,7 +92,7 @@ const EPOLLEXCLUSIVE = 1 << 28;
 const clock = (): number => performance.now();
 /** A leaking server ("never") must hold its sockets until it stops: no idle timeout then. */
 const idleMs = policy.mode === 'never' ? Infinity : cfg.idleTimeoutMs;
-const { EMFILE, ENFILE } = os.constants.errno;
+const { EMFILE, ENFILE, EINVAL } = os.constants.errno;
 
 // Slots by fd: an accepted fd is unique in the process while open.
 let capacity = 1024;
@@ -393,7 +394,9 @@ let responseAt = 0;
 // as an exclusive waiter (io_uring/poll.c, add_wait_queue_exclusive); a kernel that drops the
 // flag wakes every thread, as before, and the result's server.stats.emptyAccepts shows it.
 /** Whether this thread's poll of listener i is in the kernel. */
-const polled = new Uint8Array(256);
+const polled = new Uint8Array(SRV_MAX_LISTENERS);
+/** The poll's events: without EPOLLEXCLUSIVE if this kernel refuses it there (every thread then wakes, as on a set). */
+let listenerPollEvents = (POLLIN | EPOLLEXCLUSIVE) >>> 0;
 /** Polls of an earlier listener list, cancelled, whose completions have not arrived yet. */
 let cancelledPolls = 0;
 /** Generation of the listener list the polls belong to: a late completion of an older list is dropped. */
@@ -478,7 +481,11 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
     const index = tag >>> 3;
     polled[index] = 0;
     if (res > 0) readyListeners.push(index);
-    else if (res < 0 && res !== -ERRNO.ECANCELED) countErrno(-res);
+    else if (res < 0 && res !== -ERRNO.ECANCELED) {
+      countErrno(-res);
+      if (-res === EINVAL) listenerPollEvents = POLLIN;
+      rest(now); // re-armed after REST_MS, not at once: a poll that keeps failing must not spin
+    }
     return;
   }
   if (kind === K_CLOSE) {
@@ -520,7 +527,7 @@ function armListenerPolls(): void {
   if (restingUntil > 0) return;
   for (let i = 0; i < listeners.length; i++) {
     if (polled[i] === 1 || !mine(i)) continue;
-    ring!.prepare(OP_POLL_ADD, listeners[i]!, 0, 0, (POLLIN | EPOLLEXCLUSIVE) >>> 0, i * 8 + K_ACCEPT, listenerGen);
+    ring!.prepare(OP_POLL_ADD, listeners[i]!, 0, 0, listenerPollEvents, i * 8 + K_ACCEPT, listenerGen);
     polled[i] = 1;
   }
 }
