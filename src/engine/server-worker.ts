@@ -611,9 +611,14 @@ function acceptAtLimit(lfd: number, index: number, now: number): void {
   }
 }
 
-/** ring: a poll that fires while resting is not re-armed until the rest is over (armListenerPolls). */
+/**
+ * ring: the polls are cancelled, as epoll's set is emptied: an armed poll would take a
+ * connection's one exclusive wake-up from the threads that could serve it while this one rests.
+ * armListenerPolls arms them again when the rest is over.
+ */
 function rest(now: number): void {
-  if (!ring) for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+  if (ring) cancelListenerPolls();
+  else for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
   restingUntil = now + REST_MS;
 }
 
@@ -667,18 +672,8 @@ let seenGeneration = 0;
 function syncListeners(): void {
   const generation = Atomics.load(ctl, SRV_CTL_GEN);
   if (generation === seenGeneration) return;
-  if (ring) {
-    for (let i = 0; i < listeners.length; i++) {
-      if (polled[i] === 0) continue;
-      ring.cancel(i * 8 + K_ACCEPT, listenerGen, K_CANCEL);
-      cancelledPolls++;
-    }
-    polled.fill(0);
-    readyListeners.length = 0;
-    listenerGen = (listenerGen + 1) & GEN_MASK;
-  } else {
-    for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
-  }
+  if (ring) cancelListenerPolls();
+  else for (const fd of listeners) raw.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
   const count = ctl[SRV_CTL_LISTENERS]!;
   listeners = Array.from({ length: count }, (_, i) => ctl[SRV_CTL_LISTENERS + 1 + i]!);
   addListeners();
@@ -686,6 +681,18 @@ function syncListeners(): void {
   seenGeneration = generation;
   if (cancelledPolls > 0) ackOwed = true;
   else acknowledge();
+}
+
+/** ring: cancels every listener poll of this thread; their completions, of an older generation, only count down cancelledPolls. */
+function cancelListenerPolls(): void {
+  for (let i = 0; i < listeners.length; i++) {
+    if (polled[i] === 0) continue;
+    ring!.cancel(i * 8 + K_ACCEPT, listenerGen, K_CANCEL);
+    cancelledPolls++;
+  }
+  polled.fill(0);
+  readyListeners.length = 0;
+  listenerGen = (listenerGen + 1) & GEN_MASK;
 }
 
 function acknowledge(): void {
@@ -746,8 +753,15 @@ for (;;) {
 // close(): every connection still open is cut, as the net server's destroy() does.
 for (let fd = 0; fd <= topFd; fd++) if (state[fd] !== S_FREE) destroy(fd);
 if (ring) {
-  // The cuts' closes must reach the kernel before the ring goes.
-  for (let tries = 0; ring.queued > 0 && tries < 1000; tries++) ring.submit();
+  // The cuts' closes must reach the kernel before the ring goes, and the listener polls must be
+  // cancelled and done: a poll holds its listener open, a ring's teardown cancels what is left in
+  // the background, and the main thread closes the listeners once this thread has ended.
+  cancelListenerPolls();
+  for (let tries = 0; (ring.queued > 0 || cancelledPolls > 0) && tries < 1000; tries++) {
+    const ready = ring.submitAndWait(cancelledPolls > 0 ? 1 : 0);
+    const { tags, gens, results } = ring;
+    for (let i = 0; i < ready; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, clock());
+  }
   settleCloses();
   ring.close();
 }

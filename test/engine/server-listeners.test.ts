@@ -164,6 +164,11 @@ for (const io of ['io_uring', 'epoll'] as const) {
           assert.equal(await connectError(port!), 'ECONNREFUSED', `port ${port}, round ${round}`);
         }
         assert.equal(server.stats().io, io);
+        // And close(): the threads' polls are gone before the listeners are closed.
+        const [port] = await server.listen();
+        assert.equal(await echo(port!), 64);
+        await server.close();
+        assert.equal(listening(port!), false, `port ${port} still in LISTEN after close()`);
       } finally {
         await server.close();
       }
