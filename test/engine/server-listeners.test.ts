@@ -13,6 +13,7 @@ import { createEngineEchoServer } from '../../src/engine/server-engine.js';
 import { forEachTcpSocketInode } from '../../src/observe/socket-owners.js';
 import { stateCode } from '../../src/observe/tcp-table.js';
 import { echoConfig } from '../helpers/echo-config.js';
+import { readPortRange } from '../../src/observe/port-range.js';
 import { IO_URING_ENV } from '../../src/engine/io-choice.js';
 
 const BASE = echoConfig({ port: 0 });
@@ -59,22 +60,28 @@ function listenerFds(port: number): number[] {
   return fds.sort((a, b) => a - b);
 }
 
-/** A port p with p and p + 1 both free on 127.0.0.1 (two consecutive ports for `ports: 2`). */
+/** Whether a listener can bind 127.0.0.1:`port` right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A port p with p and p + 1 both free on 127.0.0.1 (two consecutive ports for `ports: 2`),
+ * below the host's ephemeral range: this file runs on the host's loopback, where the suite's
+ * other host tests leave client TIME_WAITs on ephemeral ports that a listener cannot bind for
+ * 60 s (a 600-port range here ran out of consecutive free pairs).
+ */
 async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const first = await new Promise<number>((resolve, reject) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as net.AddressInfo;
-        s.close(() => resolve(port));
-      });
-      s.once('error', reject);
-    });
-    if (first >= 65535) continue;
-    const nextFree = await new Promise<boolean>((resolve) => {
-      const s = net.createServer().listen(first + 1, '127.0.0.1', () => s.close(() => resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (nextFree) return first;
+  const range = readPortRange();
+  const [low, high] = [range?.low ?? 32768, range?.high ?? 60999];
+  // Below the range when it leaves room there, else above it, else anywhere.
+  const [from, to] = low > 12_000 ? [10_000, low - 2] : high < 63_000 ? [high + 1, 65_000] : [10_000, 65_000];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = from + Math.floor(Math.random() * (to - from));
+    if ((await canListen(first)) && (await canListen(first + 1))) return first;
   }
   throw new Error('no two consecutive free ports on 127.0.0.1');
 }
