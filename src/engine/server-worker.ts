@@ -522,6 +522,12 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
     return writeMore(fd, now);
   }
 }
+/** Handles the `n` completions ready (what ring.submitAndWait() answered). */
+function ringReap(n: number, now: number): void {
+  const { tags, gens, results } = ring!;
+  for (let i = 0; i < n; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
+}
+
 /** ring: a poll on each listener this thread watches that has none in the kernel. */
 function armListenerPolls(): void {
   if (restingUntil > 0) return;
@@ -719,8 +725,7 @@ for (;;) {
     const ready = ring.submitAndWait(waitMs);
     settleCloses();
     now = clock();
-    const { tags, gens, results } = ring;
-    for (let i = 0; i < ready; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, now);
+    ringReap(ready, now);
     if (ackOwed && cancelledPolls === 0) acknowledge();
     if (readyListeners.length === 0) continue;
     // The closes these completions queued give their descriptors back before accept4 asks for
@@ -758,9 +763,7 @@ if (ring) {
   // the background, and the main thread closes the listeners once this thread has ended.
   cancelListenerPolls();
   for (let tries = 0; (ring.queued > 0 || cancelledPolls > 0) && tries < 1000; tries++) {
-    const ready = ring.submitAndWait(cancelledPolls > 0 ? 1 : 0);
-    const { tags, gens, results } = ring;
-    for (let i = 0; i < ready; i++) onCompletion(tags[i]!, gens[i]!, results[i]!, clock());
+    ringReap(ring.submitAndWait(cancelledPolls > 0 ? 1 : 0), clock());
   }
   settleCloses();
   ring.close();

@@ -42,12 +42,18 @@ function watchersOf(sets: number[][], fds: number[]): number[] {
   return fds.map((fd) => sets.filter((s) => s.includes(fd)).length);
 }
 
-/** The listening descriptors: every socket fd of this process whose inode /proc/net/tcp lists in LISTEN on `port` (read with socket-owners.ts, as `states --by process` does). */
-function listenerFds(port: number): number[] {
+/** The inodes of the sockets /proc/net/tcp lists in LISTEN on `port`, held by a descriptor or not (read with socket-owners.ts, as `states --by process` does). */
+function listenInodes(port: number): Set<number> {
   const inodes = new Set<number>();
   forEachTcpSocketInode(readFileSync('/proc/self/net/tcp', 'utf8'), (state, localPort, inode) => {
     if (state === LISTEN && localPort === port) inodes.add(inode);
   });
+  return inodes;
+}
+
+/** The listening descriptors: every socket fd of this process whose inode is one of listenInodes(port). */
+function listenerFds(port: number): number[] {
+  const inodes = listenInodes(port);
   const fds: number[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
@@ -115,13 +121,7 @@ function ioEnv(value: string | undefined): void {
 }
 
 /** Whether the kernel lists a socket in LISTEN on `port` in this namespace (held by a descriptor or not). */
-function listening(port: number): boolean {
-  let seen = false;
-  forEachTcpSocketInode(readFileSync('/proc/self/net/tcp', 'utf8'), (state, localPort) => {
-    if (state === LISTEN && localPort === port) seen = true;
-  });
-  return seen;
-}
+const listening = (port: number): boolean => listenInodes(port).size > 0;
 
 /** The error code of a connection attempt to `port` ('' when it connects). */
 function connectError(port: number): Promise<string> {
