@@ -88,10 +88,23 @@ export function engineAvailability(): { ok: true } | { ok: false; reason: string
 const warm: Worker[] = [];
 const CLIENT_WORKER = entryUrl('engine/client-worker.js');
 
-/** Starts `threads` engine threads (null: the CPUs available) to be used by the next runEngineLoad. */
-export function prewarmEngine(threads: number | null): void {
+/** What decides a load's thread count: the plan's fields that bound it. */
+export type ThreadNeeds = Pick<EngineLoadPlan, 'threads' | 'rate' | 'concurrency' | 'maxInFlight' | 'count'>;
+
+/**
+ * The engine threads a load runs on: the one answer for the run and for the threads started
+ * ahead of it. A closed loop never needs more threads than connections in flight, nor an open
+ * loop more than its in-flight bound; null threads: the CPUs this process may run on.
+ */
+export function engineThreads(needs: ThreadNeeds): number {
+  const bound = needs.rate === null ? needs.concurrency : needs.maxInFlight;
+  return Math.max(1, Math.min(needs.threads ?? os.availableParallelism(), bound, Math.max(1, needs.count)));
+}
+
+/** Starts the threads the next runEngineLoad of such a load will take, so none is started twice or left idle. */
+export function prewarmEngine(needs: ThreadNeeds): void {
   if (!engineAvailability().ok) return;
-  const n = threads ?? os.availableParallelism();
+  const n = engineThreads(needs);
   while (warm.length < n) {
     const worker = new Worker(CLIENT_WORKER, { workerData: null });
     worker.on('error', () => undefined); // reported when it is used; an unused one just ends
@@ -99,6 +112,9 @@ export function prewarmEngine(threads: number | null): void {
     warm.push(worker);
   }
 }
+
+/** How many prewarmed threads wait for the next load (tests). */
+export const warmThreads = (): number => warm.length;
 
 function takeWorker(config: ClientThreadConfig): Worker {
   const pooled = warm.shift();
@@ -120,10 +136,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const loaded = loadRawSockets();
   if (!loaded.ok) throw new ExpectedError(`the native engine cannot run: ${loaded.reason}`);
   const host = net.isIP(plan.connection.host) ? plan.connection.host : (await dns.lookup(plan.connection.host)).address;
-  // A closed loop never needs more threads than connections in flight, nor an open loop more
-  // than its in-flight bound.
-  const bound = plan.rate === null ? plan.concurrency : plan.maxInFlight;
-  const threads = Math.max(1, Math.min(plan.threads ?? os.availableParallelism(), bound, Math.max(1, plan.count)));
+  const threads = engineThreads(plan);
   const counts = split(plan.count, threads);
   // A closed-loop ramp may go above `concurrency`: slots for its highest target.
   const peak = Math.max(plan.concurrency, ...(plan.rate === null ? (plan.stages ?? []).map((s) => Math.ceil(s.target)) : []));

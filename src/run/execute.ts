@@ -214,7 +214,11 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
   const onEngine = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
-  if (onEngine) prewarmEngine(scenario.threads);
+  if (onEngine) {
+    // The load's own count: requests for HTTP (httpLoadPlan), connections for TCP.
+    const count = scenario.protocol === 'http' ? scenario.http.requests : scenario.connections;
+    prewarmEngine({ threads: scenario.threads, rate: scenario.rate, concurrency: scenario.concurrency, maxInFlight: scenario.maxInFlight, count });
+  }
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,
     ...scenario.environment.sysctls,
