@@ -1,8 +1,12 @@
 // Per-network-namespace sysctls, read and written through /proc/sys. Inside a namespace the
 // run created, a write changes that namespace only (net.ipv4.* TCP settings have been per
 // netns since Linux 4.x), so the host is never touched.
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+// Every read and write happens on the calling thread, synchronously. The kernel resolves
+// /proc/sys/net against the network namespace of the thread that opens the file, and libuv's
+// pool threads (fs/promises) keep the namespace they were started in: a process that moves its
+// main thread into a fresh namespace (src/sockets/netns.ts) would set the old one's TCP through
+// them. The files are a few bytes the kernel prints from memory.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // Which names may be set is the scenario schema's allow-list; this module only talks to the kernel.
 import { isNamespacedSysctl } from '../scenario/sysctls.js';
 import { ExpectedError } from '../util/expected-error.js';
@@ -27,17 +31,10 @@ export const procPath = (key: string): string => `/proc/sys/${key.replaceAll('.'
 export const normaliseSysctl = (value: string | number): string => String(value).trim().split(/\s+/).join(' ');
 
 export async function readSysctl(key: string): Promise<string | null> {
-  try {
-    return normaliseSysctl(await readFile(procPath(key), 'utf8'));
-  } catch {
-    return null;
-  }
+  return readSysctlSync(key);
 }
 
-/**
- * The same, at once: for a command-line check that runs before anything async, and for reads
- * that should not start libuv's thread pool for a file the kernel prints from memory.
- */
+/** The same, for a caller that is not async (a command-line check that runs before anything async). */
 export function readSysctlSync(key: string): string | null {
   try {
     return normaliseSysctl(readFileSync(procPath(key), 'utf8'));
@@ -48,7 +45,7 @@ export function readSysctlSync(key: string): string | null {
 
 export async function writeSysctl(key: string, value: string | number): Promise<void> {
   try {
-    await writeFile(procPath(key), `${normaliseSysctl(value)}\n`);
+    writeFileSync(procPath(key), `${normaliseSysctl(value)}\n`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -61,7 +58,7 @@ export async function writeSysctl(key: string, value: string | number): Promise<
             : `${code ?? 'error'}: ${(err as Error).message}`;
     throw new SysctlError(`cannot set sysctl ${key}=${value}: ${why}`);
   }
-  const readBack = await readSysctl(key);
+  const readBack = readSysctlSync(key);
   if (readBack !== normaliseSysctl(value)) {
     throw new SysctlError(`sysctl ${key}: wrote "${value}" but the kernel reports "${readBack}" (it clamps or rounds some values); set the value it reports, or one inside its limits`);
   }
@@ -69,7 +66,7 @@ export async function writeSysctl(key: string, value: string | number): Promise<
 
 export async function readSysctls(keys: Iterable<string>): Promise<Record<string, string | null>> {
   const unique = [...new Set(keys)].sort();
-  const values = await Promise.all(unique.map(readSysctl));
+  const values = unique.map(readSysctlSync);
   return Object.fromEntries(unique.map((key, i) => [key, values[i] ?? null]));
 }
 

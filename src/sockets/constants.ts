@@ -102,3 +102,6 @@ export const EPOLLHUP = 0x010;
 export const EPOLLRDHUP = 0x2000;
 /** Edge-triggered: one wake-up per change, so a paused reader does not spin. */
 export const EPOLLET = 0x80000000;
+
+/** unshare(2)'s flag for a new network namespace (linux/sched.h). */
+export const CLONE_NEWNET = 0x40000000;

@@ -36,6 +36,8 @@ export interface NativeSockets {
   /** ioctl(fd, request, arg): `arg` is the struct the request reads and rewrites. Optional: a replacement FFI without it leaves the callers their fallback (link.ts). */
   ioctl?(fd: number, request: number, arg: Buffer): NativeResult;
   close(fd: number): NativeResult;
+  /** unshare(2). Optional: a replacement FFI without it leaves netns.ts's caller its `unshare` process. */
+  unshare?(flags: number): NativeResult;
   /**
    * The engine's hot path (src/engine/): the same libc calls without a result object per call.
    * Each returns the libc return value; after a -1, errno() reads the thread's errno (call it
@@ -171,6 +173,7 @@ function loadKoffi(): NativeSockets {
     // ioctl is variadic too; every request used here takes a pointer.
     ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
     close: libc.func('int close(int fd)'),
+    unshare: libc.func('int unshare(int flags)'),
     connect: libc.func('int connect(int fd, const void *address, uint32_t length)'),
     accept4: libc.func('int accept4(int fd, void *address, void *length, int flags)'),
     send: libc.func('intptr_t send(int fd, const void *data, uintptr_t length, int flags)'),
@@ -249,6 +252,7 @@ function loadKoffi(): NativeSockets {
     fcntl: (fd, command) => done(fn.fcntl(fd, command, 'int', 0)),
     ioctl: (fd, request, arg) => done(fn.ioctl(fd, request, 'void *', arg)),
     close: (fd) => done(fn.close(fd)),
+    unshare: (flags) => done(fn.unshare(flags)),
     raw,
     ring,
   };

@@ -308,8 +308,55 @@ async function linkUp(): Promise<{ before: boolean; first: unknown; after: boole
   return { before, first, after, again, connects, missing: setLinkUp('nosuch0') };
 }
 
+/**
+ * unshareNetwork() from a process that already has libuv's pool running (as a warm harness has):
+ * the main thread, its new sockets, a Worker it starts and the sysctls sysctl.ts writes are in
+ * the new namespace; the pool's threads, which opened /proc/sys through fs/promises before,
+ * still see the old one.
+ */
+async function unshareCase(): Promise<unknown> {
+  const { readFile } = await import('node:fs/promises');
+  const { readFileSync, readlinkSync } = await import('node:fs');
+  const { Worker } = await import('node:worker_threads');
+  const { unshareNetwork } = await import('../../src/sockets/netns.js');
+  const { writeSysctl } = await import('../../src/environment/sysctl.js');
+  const REUSE = '/proc/sys/net/ipv4/tcp_tw_reuse';
+  await readFile(REUSE, 'utf8'); // the pool is up, in this (old) namespace
+  const old = await listenOn(7400);
+  const nsBefore = readlinkSync('/proc/thread-self/ns/net');
+  const unshared = unshareNetwork();
+  const nsAfter = readlinkSync('/proc/thread-self/ns/net');
+  await writeSysctl('net.ipv4.tcp_tw_reuse', 1);
+  const workerNs = await new Promise<string>((resolve, reject) => {
+    const w = new Worker("require('worker_threads').parentPort.postMessage(require('fs').readlinkSync('/proc/thread-self/ns/net'))", { eval: true });
+    w.once('message', (m: string) => resolve(m)).once('error', reject);
+  });
+  const listeners = ssCount(['state', 'listening']);
+  const fresh = await listenOn(7400); // the same port again: the old listener is in the other namespace
+  await Promise.all([closeServer(old), closeServer(fresh)]);
+  return {
+    unshared,
+    moved: nsBefore !== nsAfter,
+    workerInNew: workerNs === nsAfter,
+    procSelfNet: readlinkSync('/proc/self/ns/net') === nsAfter,
+    listenersSeen: listeners,
+    reuseHere: readFileSync(REUSE, 'utf8').trim(),
+    reuseThroughPool: (await readFile(REUSE, 'utf8')).trim(),
+  };
+}
+
+function listenOn(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
 let result: unknown;
 switch (name) {
+  case 'unshare':
+    result = await unshareCase();
+    break;
   case 'link-up':
     result = await linkUp();
     break;

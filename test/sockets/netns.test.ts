@@ -23,6 +23,26 @@ test('lo comes up through two ioctls, no `ip` process: down in a fresh namespace
   assert.match(r.missing.reason ?? '', /^SIOCGIFFLAGS on nosuch0 failed with ENODEV$/);
 });
 
+test('unshareNetwork: the main thread, its sockets, its workers and sysctl.ts move to a new namespace; libuv\'s pool stays', async () => {
+  const r = await runCase<{
+    unshared: unknown;
+    moved: boolean;
+    workerInNew: boolean;
+    procSelfNet: boolean;
+    listenersSeen: number;
+    reuseHere: string;
+    reuseThroughPool: string;
+  }>('unshare');
+  assert.deepEqual(r.unshared, { ok: true });
+  assert.equal(r.moved, true);
+  assert.equal(r.procSelfNet, true, '/proc/self names the main thread, so /proc/net is the new namespace');
+  assert.equal(r.workerInNew, true, 'a Worker started after is in the new namespace');
+  assert.equal(r.listenersSeen, 0, 'the listener made before is not in the new namespace');
+  // The warm harness depends on this: a sysctl written through the pool would set the old namespace.
+  assert.equal(r.reuseHere, '1', 'writeSysctl set the new namespace');
+  assert.equal(r.reuseThroughPool, '0', 'the pool\'s threads still open /proc/sys in the old namespace (tcp_tw_reuse 0 there)');
+});
+
 interface Restart {
   timeWait: number;
   newBind: string;
