@@ -9,10 +9,10 @@ import type { Clock } from '../util/clock.js';
 import { runShaped, type ShapePlan, type StopReason } from './shape/index.js';
 import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
-import { engineAvailability, prewarmEngine, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
+import { engineAvailability, prewarmEngine, releaseWarmThreads, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
 import type { EngineIo } from '../engine/io-choice.js';
 
-export { prewarmEngine };
+export { prewarmEngine, releaseWarmThreads };
 
 export interface TcpLoadPlan extends ShapePlan {
   connection: TcpExchangePlan;

@@ -15,7 +15,7 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { applyFaults } from '../environment/faults.js';
 import { readFaultCounts } from '../observe/faults.js';
 import { runClock, sleep } from '../util/clock.js';
-import { chooseEngine, joinLoads, prewarmEngine, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
+import { chooseEngine, joinLoads, prewarmEngine, releaseWarmThreads, runTcpLoad, type LoadOutcome, type TcpLoadPlan } from '../driver/tcp-load.js';
 import type { HttpLoadPlan } from '../driver/http-plan.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
@@ -210,6 +210,15 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
     const { executeRoutedRun } = await import('./routed-run.js');
     return executeRoutedRun(job, signal, serverConfig);
   }
+  try {
+    return await executeHere(job, signal);
+  } finally {
+    releaseWarmThreads();
+  }
+}
+
+/** A run on this machine's namespace (its own, or the host with isolation host). */
+async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.

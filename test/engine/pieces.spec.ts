@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { engineAvailability, engineThreads, prewarmEngine, split, warmThreads } from '../../src/engine/client-engine.js';
+import { engineAvailability, engineThreads, prewarmEngine, releaseWarmThreads, split, warmThreads } from '../../src/engine/client-engine.js';
 import { countPorts, newPortTable, PortTableView } from '../../src/metrics/port-table.js';
 import { CloserQueue, newCloserQueue } from '../../src/engine/linger-closers.js';
 import { loadRawSockets, encodeEpollEvent, epollTag, epollEvents } from '../../src/sockets/raw.js';
@@ -36,6 +36,9 @@ describe('engine threads', () => {
     // A one-connection-at-a-time load on a many-CPU machine used to warm a thread per CPU.
     prewarmEngine({ ...needs, threads: 6, concurrency: 1 });
     assert.equal(warmThreads(), engineAvailability().ok ? 1 : 0);
+    // What a run that failed before its load left: ended at the run's end (execute.ts).
+    releaseWarmThreads();
+    assert.equal(warmThreads(), 0);
   });
 });
 

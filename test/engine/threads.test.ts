@@ -5,6 +5,19 @@ import { runInNetns } from '../helpers/netns.js';
 import type { EngineThreadSummary } from '../../src/engine/client-engine.js';
 
 describe('engine threads', () => {
+  it('a run that fails before its load leaves no thread behind for the next run in the same process', async () => {
+    // The kernel refuses tcp_tw_reuse=7 after the run has started its engine threads ahead of
+    // the load. The harness is warm: the next run is made by the same process in a new
+    // namespace, and a thread left from the first would connect from the old one (refused).
+    await assert.rejects(
+      runInNetns('client-closes-first', ['connections=200', 'environment.sysctls.net.ipv4.tcp_tw_reuse=7', 'tail=0s']),
+      /cannot set sysctl net\.ipv4\.tcp_tw_reuse=7: the kernel rejected the value "7"/,
+    );
+    const out = await runInNetns('client-closes-first', ['connections=200', 'tail=0s']);
+    assert.equal(out.result.summary.connections.completed, 200);
+    assert.deepEqual(out.ss, { client: 200, server: 0 });
+  });
+
   it('three threads share the load; counts and histogram totals merge exactly', async () => {
     const out = await runInNetns('client-closes-first', ['connections=3000', 'threads=3', 'concurrency=30', 'tail=200ms', 'census=200ms']);
     const { summary, environment, series } = out.result;
