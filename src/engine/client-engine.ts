@@ -96,7 +96,7 @@ export type ThreadNeeds = Pick<EngineLoadPlan, 'threads' | 'rate' | 'concurrency
  * ahead of it. A closed loop never needs more threads than connections in flight, nor an open
  * loop more than its in-flight bound; null threads: the CPUs this process may run on.
  */
-export function engineThreads(needs: ThreadNeeds): number {
+export function clientThreads(needs: ThreadNeeds): number {
   const bound = needs.rate === null ? needs.concurrency : needs.maxInFlight;
   return Math.max(1, Math.min(needs.threads ?? os.availableParallelism(), bound, Math.max(1, needs.count)));
 }
@@ -104,7 +104,7 @@ export function engineThreads(needs: ThreadNeeds): number {
 /** Starts the threads the next runEngineLoad of such a load will take, so none is started twice or left idle. */
 export function prewarmEngine(needs: ThreadNeeds): void {
   if (!engineAvailability().ok) return;
-  const n = engineThreads(needs);
+  const n = clientThreads(needs);
   while (warm.length < n) {
     const worker = new Worker(CLIENT_WORKER, { workerData: null });
     worker.on('error', () => undefined); // reported when it is used; an unused one just ends
@@ -146,7 +146,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const loaded = loadRawSockets();
   if (!loaded.ok) throw new ExpectedError(`the native engine cannot run: ${loaded.reason}`);
   const host = net.isIP(plan.connection.host) ? plan.connection.host : (await dns.lookup(plan.connection.host)).address;
-  const threads = engineThreads(plan);
+  const threads = clientThreads(plan);
   const counts = split(plan.count, threads);
   // A closed-loop ramp may go above `concurrency`: slots for its highest target.
   const peak = Math.max(plan.concurrency, ...(plan.rate === null ? (plan.stages ?? []).map((s) => Math.ceil(s.target)) : []));

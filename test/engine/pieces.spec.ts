@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { engineAvailability, engineThreads, prewarmEngine, releaseWarmThreads, split, warmThreads } from '../../src/engine/client-engine.js';
+import { engineAvailability, clientThreads, prewarmEngine, releaseWarmThreads, split, warmThreads } from '../../src/engine/client-engine.js';
 import { countPorts, newPortTable, PortTableView } from '../../src/metrics/port-table.js';
 import { CloserQueue, newCloserQueue } from '../../src/engine/linger-closers.js';
 import { loadRawSockets, encodeEpollEvent, epollTag, epollEvents } from '../../src/sockets/raw.js';
@@ -23,14 +23,14 @@ describe('split', () => {
 describe('engine threads', () => {
   const needs = { threads: null, rate: null, concurrency: 64, maxInFlight: 1_000, count: 10_000 };
   it('closed loop: no more threads than connections in flight, nor than connections', () => {
-    assert.equal(engineThreads({ ...needs, concurrency: 1 }), 1);
-    assert.equal(engineThreads({ ...needs, threads: 8, count: 3 }), 3);
-    assert.equal(engineThreads({ ...needs, threads: 8, count: 0 }), 1);
-    assert.equal(engineThreads(needs), Math.min(os.availableParallelism(), 64));
+    assert.equal(clientThreads({ ...needs, concurrency: 1 }), 1);
+    assert.equal(clientThreads({ ...needs, threads: 8, count: 3 }), 3);
+    assert.equal(clientThreads({ ...needs, threads: 8, count: 0 }), 1);
+    assert.equal(clientThreads(needs), Math.min(os.availableParallelism(), 64));
   });
   it('open loop: bounded by maxInFlight, not by concurrency', () => {
-    assert.equal(engineThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 2 }), 2);
-    assert.equal(engineThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 100 }), 4);
+    assert.equal(clientThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 2 }), 2);
+    assert.equal(clientThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 100 }), 4);
   });
   it('the threads started ahead of a run are the ones its load will take, no more', () => {
     // A one-connection-at-a-time load on a many-CPU machine used to warm a thread per CPU.

@@ -11,14 +11,12 @@
 // 4 runs), so its test holds the kernel's order and the bands, not a ratio.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { runNodeInNetns, SCENARIOS, type HarnessOutput } from '../helpers/netns.js';
+import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
 import { planFromResult } from '../../src/plan/from-result.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { inspectReport } from '../report/browser.js';
 
-const HARNESS = fileURLToPath(new URL('../helpers/netns-run.js', import.meta.url));
 // A long duration: on a loaded machine (the whole suite, other users) the count must end the run, not the clock.
 const RANGE = ['environment.sysctls.net.ipv4.ip_local_port_range=40000 43999', 'connections=3900', 'duration=150s', 'tail=300ms', 'census=500ms'];
 const EVEN = 2000;
@@ -27,10 +25,7 @@ function run(engine: 'native' | 'net', overrides: string[]): Promise<HarnessOutp
   const env = { ...process.env };
   if (engine === 'net') env['TWSTORM_NATIVE_SOCKETS'] = 'off';
   else delete env['TWSTORM_NATIVE_SOCKETS'];
-  return runNodeInNetns<HarnessOutput>(HARNESS, [`${SCENARIOS}connect-slows-as-range-fills.yaml`, JSON.stringify([...RANGE, ...overrides])], {
-    env,
-    timeoutMs: 200_000,
-  });
+  return runInNetns('connect-slows-as-range-fills', [...RANGE, ...overrides], 200_000, env);
 }
 
 describe('connect() slows as the range fills (a real run, in a namespace)', () => {

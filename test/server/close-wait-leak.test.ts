@@ -6,19 +6,17 @@
 // socket, and each client FIN_WAIT2 that gets that FIN becomes a TIME_WAIT).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { runNodeInNetns, SCENARIOS, type HarnessOutput } from '../helpers/netns.js';
+import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
 import type { RunResult } from '../../src/result/model.js';
 import { engineThreads } from '../../src/server/echo-server.js';
 
-const HARNESS = fileURLToPath(new URL('../helpers/netns-run.js', import.meta.url));
 
 function run(engine: 'native' | 'net', overrides: string[]): Promise<HarnessOutput> {
   const env = { ...process.env };
   if (engine === 'net') env['TWSTORM_NATIVE_SOCKETS'] = 'off';
   else delete env['TWSTORM_NATIVE_SOCKETS'];
-  return runNodeInNetns<HarnessOutput>(HARNESS, [`${SCENARIOS}close-wait-leak.yaml`, JSON.stringify(overrides)], { env, timeoutMs: 90_000 });
+  return runInNetns('close-wait-leak', overrides, 90_000, env);
 }
 
 const last = (column: number[] | undefined): number => column?.at(-1) ?? 0;
