@@ -224,9 +224,9 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
   // The engine's threads load while the environment, server and observers start.
   const onEngine = (scenario.protocol === 'tcp' || scenario.http.client === 'raw') && chooseEngine().name === 'native';
   if (onEngine) {
-    // The load's own count: requests for HTTP (httpLoadPlan), connections for TCP.
-    const count = scenario.protocol === 'http' ? scenario.http.requests : scenario.connections;
-    prewarmEngine({ threads: scenario.threads, rate: scenario.rate, concurrency: scenario.concurrency, maxInFlight: scenario.maxInFlight, count });
+    // The plan the load will get (its port is not known yet, and does not bound the threads).
+    const plan = scenario.protocol === 'http' ? httpLoadPlan(scenario, 0) : tcpLoadPlan(scenario, []);
+    prewarmEngine({ ...plan, threads: plan.threads ?? null });
   }
   const environment = await prepareEnvironment(job.isolation, job.how, {
     ...DEFAULT_SYSCTLS,

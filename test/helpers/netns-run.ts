@@ -12,13 +12,18 @@
 // start, this bundle's load and the `unshare` and `ip` around them, a third of a small run's
 // CPU. Each run still gets a namespace no run has used: unshareNetwork() moves the main thread,
 // which starts the run's workers and server child, into a new one (src/sockets/netns.ts says
-// what moves with it), and the namespace of the run before goes with its last socket.
+// what moves with it). The namespace of the run before lives on only while something refers to
+// it (a thread, a process, an open descriptor; a TIME_WAIT socket does not): libuv's pool keeps
+// the harness's first one, a linger closer thread the one it started in, and no later run uses
+// either. Where unshareNetwork() cannot work, the harness says so and runInNetns falls back to a
+// process per run.
 import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Scenario } from '../../src/scenario/index.js';
 import { executeRun } from '../../src/run/execute.js';
 import { unshareNetwork } from '../../src/sockets/netns.js';
 import { countTimeWaitExactly } from './exact-counts.js';
+import { REPLY_PREFIX, type NoNamespace } from './harness-protocol.js';
 
 async function runOne(scenario: Scenario): Promise<string> {
   const result = await executeRun(
@@ -45,14 +50,16 @@ if (first === '--serve') {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     let reply: string;
-    try {
-      const fresh = unshareNetwork();
-      if (!fresh.ok) throw new Error(`no fresh namespace for the run: ${fresh.reason}`);
-      reply = await runOne(JSON.parse(line) as Scenario);
-    } catch (err) {
-      reply = JSON.stringify({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    const fresh = unshareNetwork();
+    if (!fresh.ok) reply = JSON.stringify({ noNamespace: fresh.reason } satisfies NoNamespace);
+    else {
+      try {
+        reply = await runOne(JSON.parse(line) as Scenario);
+      } catch (err) {
+        reply = JSON.stringify({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      }
     }
-    process.stdout.write(`${reply}\n`);
+    process.stdout.write(`${REPLY_PREFIX}${reply}\n`);
   }
   process.exit(0);
 }

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
 import { NATIVE_ENV } from '../../src/sockets/native.js';
+import { withParentDeathSignal } from '../../src/environment/parent-death.js';
+import { REPLY_PREFIX, type NoNamespace } from './harness-protocol.js';
 import { countTimeWaitExactly } from './exact-counts.js';
 
 export interface NamespaceExit {
@@ -24,8 +26,7 @@ export interface NamespaceChild {
 
 export interface NamespaceOptions {
   env?: NodeJS.ProcessEnv;
-  /** When to SIGKILL it (default 60 s); null: never (a warm harness, killed per run instead). */
-  timeoutMs?: number | null;
+  timeoutMs?: number;
   /** Keep stdin open as a pipe (to tell the child when to finish). */
   stdin?: boolean;
 }
@@ -40,15 +41,11 @@ export function spawnNodeInNetns(script: string, args: string[] = [], options: N
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Decoded as a stream, so a character split between two chunks (a result's "→") stays whole.
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const done = new Promise<NamespaceExit>((resolve, reject) => {
-    const timer =
-      options.timeoutMs === null
-        ? undefined
-        : setTimeout(() => {
-            if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-          }, options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => killChild(child), options.timeoutMs ?? 60_000);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(new Error(`cannot start ${command}: ${err.message}`));
@@ -59,6 +56,11 @@ export function spawnNodeInNetns(script: string, args: string[] = [], options: N
     });
   });
   return { child, done };
+}
+
+/** SIGKILL by PID, unless it has already gone. */
+function killChild(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
 }
 
 /** Runs the script to its end and parses the last line it printed as JSON; any failure rejects with its stderr. */
@@ -104,107 +106,141 @@ export async function runInNetns(
   const { loadScenarioFile } = await import('../../src/scenario/index.js');
   const loaded = await loadScenarioFile(file, overrides);
   countTimeWaitExactly(loaded);
-  // The warm harness makes each namespace through the native layer: with the layer switched
-  // off (the `net` engine's tests), a process per run, as `unshare -n` makes it.
-  if (env[NATIVE_ENV] === 'off') return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', JSON.stringify(loaded)], { timeoutMs, env });
-  const harness = takeHarness(env);
-  try {
-    return await harness.run(JSON.stringify(loaded), timeoutMs, [file.split('/').at(-1), ...overrides].join(' '));
-  } finally {
-    idle.get(harness.key)?.push(harness);
+  const what = [file.split('/').at(-1), ...overrides].join(' ');
+  const json = JSON.stringify(loaded);
+  const key = JSON.stringify(Object.entries(ownNodeEnv(env)).sort(([a], [b]) => a.localeCompare(b)));
+  // The warm harness makes each namespace through the native layer: where it cannot (the `net`
+  // engine's tests switch the layer off), a process per run, as `unshare -n` makes it.
+  if (!cold.has(key) && env[NATIVE_ENV] !== 'off') {
+    const harness = takeHarness(key, env);
+    let reply;
+    try {
+      reply = await harness.run(json, timeoutMs, what);
+    } finally {
+      // A run that failed leaves its harness fit for the next (the threads test counts on it).
+      if (!harness.dead) idle.get(key)!.push(harness);
+    }
+    if (!('noNamespace' in reply)) return reply;
+    cold.add(key);
   }
+  return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', json], { timeoutMs, env });
 }
 
 // Warm harnesses by environment (the engine reads TWSTORM_IO_URING and TWSTORM_NATIVE_SOCKETS
 // when it loads): an idle one takes the next run with the same environment, and runs asked for
 // at once each get their own, so a test that overlaps runs (the decay test) still overlaps them.
 const idle = new Map<string, WarmHarness[]>();
+/** Environments whose harness could not make a namespace: a process per run for them. */
+const cold = new Set<string>();
 
-function takeHarness(env: NodeJS.ProcessEnv): WarmHarness {
-  const own = ownNodeEnv(env);
-  const key = JSON.stringify(Object.entries(own).sort(([a], [b]) => a.localeCompare(b)));
+function takeHarness(key: string, env: NodeJS.ProcessEnv): WarmHarness {
   const list = idle.get(key) ?? [];
   idle.set(key, list);
   let harness = list.pop();
   while (harness?.dead) harness = list.pop();
-  return harness ?? new WarmHarness(key, own);
+  return harness ?? new WarmHarness(env);
 }
 
-class WarmHarness {
-  dead = false;
-  private readonly ns: NamespaceChild;
-  private stdout = '';
-  private stderr = '';
-  private waiting: ((line: string | null) => void) | null = null;
+/** What a test may read of a harness run's noise (its stderr, and stray stdout) in a message. */
+const NOISE_KEPT = 20_000;
 
-  constructor(
-    readonly key: string,
-    env: NodeJS.ProcessEnv,
-  ) {
-    this.ns = spawnNodeInNetns(HARNESS, ['--serve'], { env, stdin: true, timeoutMs: null });
-    this.ns.child.stdout!.on('data', (d: Buffer) => {
-      this.stdout += d.toString();
-      const end = this.stdout.indexOf('\n');
-      if (end >= 0 && this.waiting) {
-        const line = this.stdout.slice(0, end);
-        this.stdout = this.stdout.slice(end + 1);
-        this.waiting(line);
+class WarmHarness {
+  private readonly child: ChildProcess;
+  private killed = false;
+  /** stdout not yet cut into lines. */
+  private pending = '';
+  private noise = '';
+  private waiting: ((reply: string | null) => void) | null = null;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    const probe = probeNamespace();
+    if (!probe.ok) throw new Error(`this needs a network namespace: ${probe.reason}`);
+    // SIGKILL when the test's process goes, even in the middle of a run (a killed test file
+    // would otherwise leave the run going until it ends by itself).
+    const [command, ...args] = withParentDeathSignal([...probe.prefix, process.execPath, HARNESS, '--serve'], 'KILL');
+    this.child = spawn(command!, args, { env: ownNodeEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stdout!.on('data', (text: string) => {
+      let from = this.pending.length;
+      this.pending += text;
+      for (let end = this.pending.indexOf('\n', from); end >= 0; end = this.pending.indexOf('\n', from)) {
+        const line = this.pending.slice(0, end);
+        this.pending = this.pending.slice(end + 1);
+        from = 0;
+        if (line.startsWith(REPLY_PREFIX) && this.waiting) this.waiting(line.slice(REPLY_PREFIX.length));
+        else this.note(`${line}\n`);
       }
     });
-    this.ns.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    void this.ns.done.then(
-      () => this.gone(),
-      () => this.gone(),
-    );
+    this.child.stderr!.on('data', (text: string) => this.note(text));
+    // A write to a harness that has just died fails with EPIPE; its exit says what happened.
+    this.child.stdin!.on('error', () => undefined);
+    this.child.once('error', (err) => this.gone(`cannot start ${command}: ${err.message}`));
+    this.child.once('exit', (code, signal) => this.gone(`exited ${signal ?? code}`));
     this.idle();
   }
 
-  /** One run: its JSON line in, the harness's line out; at the timeout the harness is killed and the run rejects. */
-  async run(scenarioJson: string, timeoutMs: number, what: string): Promise<HarnessOutput> {
-    if (this.dead) throw new Error(`${what}: the warm harness is gone; stderr: ${this.stderr}`);
+  get dead(): boolean {
+    return this.killed || this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /**
+   * One run: its JSON line in, the harness's reply line out. At the timeout, or on a reply that is
+   * no JSON, the harness is killed (it is out of step) and the run rejects with what it printed.
+   */
+  async run(scenarioJson: string, timeoutMs: number, what: string): Promise<HarnessOutput | NoNamespace> {
+    this.noise = '';
     this.busy();
-    this.stderr = '';
     const line = await new Promise<string | null>((resolve) => {
       const timer = setTimeout(() => {
         this.kill();
         finish(null);
       }, timeoutMs);
-      const finish = (l: string | null): void => {
+      const finish = (reply: string | null): void => {
         clearTimeout(timer);
         this.waiting = null;
-        resolve(l);
+        resolve(reply);
       };
       this.waiting = finish;
-      this.ns.child.stdin!.write(`${scenarioJson}\n`);
+      this.child.stdin!.write(`${scenarioJson}\n`);
     });
     this.idle();
-    if (line === null) throw new Error(`${what} in a namespace ${this.dead ? 'was killed (timeout) or died' : 'gave no answer'}; stderr: ${this.stderr}`);
-    const reply = JSON.parse(line) as HarnessOutput | { error: string };
-    if ('error' in reply) throw new Error(`${what} in a namespace failed: ${reply.error}; stderr: ${this.stderr}`);
+    if (line === null) throw new Error(`${what} in a namespace ${this.killed ? 'was killed (timeout)' : 'ended without an answer'}; output: ${this.noise}`);
+    let reply: HarnessOutput | NoNamespace | { error: string };
+    try {
+      reply = JSON.parse(line) as typeof reply;
+    } catch (err) {
+      this.kill();
+      throw new Error(`${what}: the harness answered no JSON (${String(err)}): ${line.slice(0, 300)}; output: ${this.noise}`);
+    }
+    if ('error' in reply) throw new Error(`${what} in a namespace failed: ${reply.error}; output: ${this.noise}`);
     return reply;
   }
 
-  private gone(): void {
-    this.dead = true;
+  private note(text: string): void {
+    this.noise = (this.noise + text).slice(-NOISE_KEPT);
+  }
+
+  private gone(why: string): void {
+    this.note(`[harness ${why}]\n`);
     this.waiting?.(null);
   }
 
   private kill(): void {
-    const { child } = this.ns;
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    this.dead = true;
+    this.killed = true;
+    killChild(this.child);
   }
 
   // Between runs nothing of the harness keeps the test's process alive: it ends when its tests
   // do, and the harness reads the end of its stdin and exits.
   private idle(): void {
-    this.ns.child.unref();
-    for (const s of [this.ns.child.stdin, this.ns.child.stdout, this.ns.child.stderr]) (s as unknown as { unref?(): void } | null)?.unref?.();
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?(): void } | null)?.unref?.();
   }
 
   private busy(): void {
-    this.ns.child.ref();
-    for (const s of [this.ns.child.stdin, this.ns.child.stdout, this.ns.child.stderr]) (s as unknown as { ref?(): void } | null)?.ref?.();
+    this.child.ref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?(): void } | null)?.ref?.();
   }
 }
 

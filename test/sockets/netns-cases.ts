@@ -333,6 +333,9 @@ async function unshareCase(): Promise<unknown> {
   });
   const listeners = ssCount(['state', 'listening']);
   const fresh = await listenOn(7400); // the same port again: the old listener is in the other namespace
+  // The observers read /proc/net through the pool: it names the main thread's namespace, so the
+  // pool sees the new listener, and only it (7400 = 0x1CE8, LISTEN = 0A).
+  const poolListeners = (await readFile('/proc/net/tcp', 'utf8')).split('\n').filter((l) => / 0100007F:1CE8 00000000:0000 0A /.test(l)).length;
   await Promise.all([closeServer(old), closeServer(fresh)]);
   return {
     unshared,
@@ -340,6 +343,7 @@ async function unshareCase(): Promise<unknown> {
     workerInNew: workerNs === nsAfter,
     procSelfNet: readlinkSync('/proc/self/ns/net') === nsAfter,
     listenersSeen: listeners,
+    poolListeners,
     reuseHere: readFileSync(REUSE, 'utf8').trim(),
     reuseThroughPool: (await readFile(REUSE, 'utf8')).trim(),
   };

@@ -30,6 +30,7 @@ test('unshareNetwork: the main thread, its sockets, its workers and sysctl.ts mo
     workerInNew: boolean;
     procSelfNet: boolean;
     listenersSeen: number;
+    poolListeners: number;
     reuseHere: string;
     reuseThroughPool: string;
   }>('unshare');
@@ -38,6 +39,7 @@ test('unshareNetwork: the main thread, its sockets, its workers and sysctl.ts mo
   assert.equal(r.procSelfNet, true, '/proc/self names the main thread, so /proc/net is the new namespace');
   assert.equal(r.workerInNew, true, 'a Worker started after is in the new namespace');
   assert.equal(r.listenersSeen, 0, 'the listener made before is not in the new namespace');
+  assert.equal(r.poolListeners, 1, '/proc/net read through the pool shows the new namespace\'s listener');
   // The warm harness depends on this: a sysctl written through the pool would set the old namespace.
   assert.equal(r.reuseHere, '1', 'writeSysctl set the new namespace');
   assert.equal(r.reuseThroughPool, '0', 'the pool\'s threads still open /proc/sys in the old namespace (tcp_tw_reuse 0 there)');
