@@ -58,9 +58,10 @@ describe('HTTP scenarios, small, each in a fresh namespace', () => {
     assertActiveOpensMatch(out);
     // The server closes right behind its response; undici closes its side as soon as it has
     // parsed `Connection: close`, and its FIN goes first when it gets there before the server's
-    // does. How often depends on how warm undici is: 2-8 per 1,000 in a fresh process, 7-57 per
-    // 1,000 in a harness that had made runs before (six runs in a row, each; a long run warms up
-    // the same way). Each such connection leaves its TIME_WAIT on the client instead.
+    // does. Each such connection leaves its TIME_WAIT on the client instead. How often: 2-8 per
+    // 1,000 with a process per run, 7-57 per 1,000 in a warm harness that had made runs before
+    // (six runs in a row each; why more there is not established: a long run is no worse, 15 of
+    // 50,000 through the CLI).
     const crossed = 100;
     assert.ok(summary.timeWait.peakClient <= crossed, `client TIME_WAIT ${summary.timeWait.peakClient}`);
     assert.ok(out.ss.client <= crossed, `ss client TIME_WAIT ${out.ss.client}`);
