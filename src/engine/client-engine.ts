@@ -116,8 +116,8 @@ export function prewarmEngine(needs: ThreadNeeds): void {
 /**
  * Ends the threads started ahead that no load took: a run that failed before its load leaves
  * them. The run calls it at its end (execute.ts), so none outlives its run. In a process that
- * makes several runs (the test harness), each in a fresh namespace, a leftover would make the
- * next run's sockets in the namespace it started in.
+ * makes several runs (the test harness), each in a fresh namespace, a leftover thread would
+ * open the next run's sockets in the namespace it started in.
  */
 export function releaseWarmThreads(): void {
   for (const worker of warm.splice(0)) void worker.terminate();

@@ -217,7 +217,7 @@ export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunR
   }
 }
 
-/** A run on this machine's namespace (its own, or the host with isolation host). */
+/** A run in this process's namespace: a fresh one, or the host's with isolation host. */
 async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult> {
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
