@@ -773,5 +773,5 @@ if (!ring) {
   raw.close(epfd);
 }
 if (spare >= 0) raw.close(spare);
-Atomics.add(ctl, SRV_CTL_ACK, 1);
-Atomics.notify(ctl, SRV_CTL_ACK);
+// The main thread counts this thread as stopped.
+acknowledge();

@@ -65,9 +65,7 @@ export async function writeSysctl(key: string, value: string | number): Promise<
 }
 
 export async function readSysctls(keys: Iterable<string>): Promise<Record<string, string | null>> {
-  const unique = [...new Set(keys)].sort();
-  const values = unique.map(readSysctlSync);
-  return Object.fromEntries(unique.map((key, i) => [key, values[i] ?? null]));
+  return Object.fromEntries([...new Set(keys)].sort().map((key) => [key, readSysctlSync(key)]));
 }
 
 /**
