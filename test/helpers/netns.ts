@@ -31,11 +31,16 @@ export interface NamespaceOptions {
   stdin?: boolean;
 }
 
-export function spawnNodeInNetns(script: string, args: string[] = [], options: NamespaceOptions = {}): NamespaceChild {
+/** The command line that runs `node script args` in a fresh namespace (`unshare -n`, or `-rn` unprivileged). */
+function nodeInNetns(script: string, args: string[]): string[] {
   const probe = probeNamespace();
   if (!probe.ok) throw new Error(`this needs a network namespace: ${probe.reason}`);
-  const [command, ...prefixArgs] = probe.prefix;
-  const child = spawn(command!, [...prefixArgs, process.execPath, script, ...args], {
+  return [...probe.prefix, process.execPath, script, ...args];
+}
+
+export function spawnNodeInNetns(script: string, args: string[] = [], options: NamespaceOptions = {}): NamespaceChild {
+  const [command, ...commandArgs] = nodeInNetns(script, args);
+  const child = spawn(command!, commandArgs, {
     env: ownNodeEnv(options.env ?? process.env),
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
@@ -118,7 +123,7 @@ export async function runInNetns(
     if (!('noNamespace' in reply)) return reply;
     cold.add(key);
   }
-  return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', json], { timeoutMs, env });
+  return runInOwnProcess(json, timeoutMs, env);
 }
 
 /**
@@ -129,6 +134,11 @@ export async function runInNetns(
  */
 export async function runInFreshProcess(...[scenario, overrides = [], timeoutMs = 90_000, env = process.env]: Parameters<typeof runInNetns>): Promise<HarnessOutput> {
   const { json } = await loadForHarness(scenario, overrides);
+  return runInOwnProcess(json, timeoutMs, env);
+}
+
+/** One run of a loaded scenario by a harness process of its own (`netns-run.js --json`). */
+function runInOwnProcess(json: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<HarnessOutput> {
   return runNodeInNetns<HarnessOutput>(HARNESS, ['--json', json], { timeoutMs, env });
 }
 
@@ -168,11 +178,9 @@ class WarmHarness {
   private waiting: ((reply: string | null) => void) | null = null;
 
   constructor(env: NodeJS.ProcessEnv) {
-    const probe = probeNamespace();
-    if (!probe.ok) throw new Error(`this needs a network namespace: ${probe.reason}`);
     // SIGKILL when the test's process goes, even in the middle of a run (a killed test file
     // would otherwise leave the run going until it ends by itself).
-    const [command, ...args] = withParentDeathSignal([...probe.prefix, process.execPath, HARNESS, '--serve'], 'KILL');
+    const [command, ...args] = withParentDeathSignal(nodeInNetns(HARNESS, ['--serve']), 'KILL');
     this.child = spawn(command!, args, { env: ownNodeEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stderr!.setEncoding('utf8');
@@ -192,7 +200,7 @@ class WarmHarness {
     this.child.stdin!.on('error', () => undefined);
     this.child.once('error', (err) => this.gone(`cannot start ${command}: ${err.message}`));
     this.child.once('exit', (code, signal) => this.gone(`exited ${signal ?? code}`));
-    this.idle();
+    this.hold(false);
   }
 
   get dead(): boolean {
@@ -205,7 +213,7 @@ class WarmHarness {
    */
   async run(scenarioJson: string, timeoutMs: number, what: string): Promise<HarnessOutput | NoNamespace> {
     this.noise = '';
-    this.busy();
+    this.hold(true);
     const line = await new Promise<string | null>((resolve) => {
       const timer = setTimeout(() => {
         this.kill();
@@ -219,7 +227,7 @@ class WarmHarness {
       this.waiting = finish;
       this.child.stdin!.write(`${scenarioJson}\n`);
     });
-    this.idle();
+    this.hold(false);
     if (line === null) throw new Error(`${what} in a namespace ${this.killed ? 'was killed (timeout)' : 'ended without an answer'}; output: ${this.noise}`);
     let reply: HarnessOutput | NoNamespace | { error: string };
     try {
@@ -246,16 +254,11 @@ class WarmHarness {
     killChild(this.child);
   }
 
-  // Between runs nothing of the harness keeps the test's process alive: it ends when its tests
-  // do, and the harness reads the end of its stdin and exits.
-  private idle(): void {
-    this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?(): void } | null)?.unref?.();
-  }
-
-  private busy(): void {
-    this.child.ref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?(): void } | null)?.ref?.();
+  // Only while a run is pending does the harness keep the test's process alive: between runs
+  // the process ends when its tests do, and the harness reads the end of its stdin and exits.
+  private hold(held: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as Array<{ ref?(): void; unref?(): void } | null>;
+    for (const h of handles) (held ? h?.ref : h?.unref)?.call(h);
   }
 }
 
