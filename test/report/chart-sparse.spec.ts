@@ -3,7 +3,7 @@
 // between them — the 0.4 s storm drawn as a one-second ramp.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartFrom, downsampleForDrawing, sparseDrawing } from '../../src/report/html/chart-spec.js';
+import { alignTables, chartFrom, downsampleForDrawing, sparseDrawing } from '../../src/report/html/chart-spec.js';
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
 import { makeResult } from './make-result.js';
 
@@ -84,5 +84,48 @@ describe('the states chart of a short storm (timeline.ts)', () => {
     const tw = timelineCharts([long]).find((c) => c.id === 'states')!.series.find((s) => s.label === 'client TIME_WAIT')!;
     assert.deepEqual(tw.breaks, []);
     assert.deepEqual(tw.marks, []);
+  });
+});
+
+describe('alignTables: tables sampled at different moments on one x axis (chart-spec.ts)', () => {
+  it('the union of the x values, ascending, each column null where its table has no sample', () => {
+    const aligned = alignTables([
+      { x: [0, 0.1, 0.2, 0.3], columns: [[1, 2, 3, 4], [5, 6, null, 8]] },
+      { x: [0.05, 0.2, 0.35], columns: [[10, 20, 30]] },
+      { x: [], columns: [[]] },
+    ]);
+    assert.deepEqual(aligned.x, [0, 0.05, 0.1, 0.2, 0.3, 0.35]);
+    assert.deepEqual(aligned.columns, [
+      [1, null, 2, 3, 4, null],
+      [5, null, 6, null, 8, null],
+      [null, 10, null, 20, null, 30],
+      [null, null, null, null, null, null],
+    ]);
+  });
+
+  it('a table out of order (a hand-made file) lands the same; a repeated x keeps its later sample', () => {
+    const ordered = alignTables([{ x: [1, 2, 3], columns: [[1, 2, 3]] }, { x: [0, 2, 4], columns: [[7, 8, 9]] }]);
+    const shuffled = alignTables([{ x: [3, 1, 2], columns: [[3, 1, 2]] }, { x: [4, 0, 2], columns: [[9, 7, 8]] }]);
+    assert.deepEqual(shuffled, ordered);
+    assert.deepEqual(alignTables([{ x: [0, 1, 1, 2], columns: [[1, 2, 3, 4]] }]), { x: [0, 1, 2], columns: [[1, 3, 4]] });
+    assert.deepEqual(alignTables([{ x: [2, 1, 1, 0], columns: [[4, 3, 2, 1]] }]), { x: [0, 1, 2], columns: [[1, 2, 4]] });
+  });
+
+  it('200,000 samples a table, three tables: every sample in its slot', () => {
+    const n = 200_000;
+    const driver = Array.from({ length: n }, (_, i) => i / 10);
+    const kernel = Array.from({ length: n }, (_, i) => i);
+    const aligned = alignTables([
+      { x: driver, columns: [driver.map((_, i) => i)] },
+      { x: driver, columns: [driver.map((_, i) => -i)] },
+      { x: kernel, columns: [kernel.map((_, i) => i * 1000)] },
+    ]);
+    // kernel's x from 0 to 19,999 coincide with every tenth driver x; the rest are its own.
+    assert.equal(aligned.x.length, n + (n - n / 10));
+    for (let i = 1; i < aligned.x.length; i++) assert.ok(aligned.x[i]! > aligned.x[i - 1]!);
+    const at = (x: number) => aligned.x.indexOf(x);
+    assert.deepEqual(aligned.columns.map((c) => c[at(12_345.6)]), [123_456, -123_456, null]);
+    assert.deepEqual(aligned.columns.map((c) => c[at(777)]), [7770, -7770, 777_000]);
+    assert.deepEqual(aligned.columns.map((c) => c[at(150_000)]), [null, null, 150_000_000]);
   });
 });

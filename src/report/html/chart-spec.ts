@@ -87,23 +87,77 @@ export interface Table {
 
 /**
  * Put tables sampled at different moments (driver buckets, kernel samples, census, several
- * runs) on one x axis: the union of their x values, null where a table has no sample. Charts
- * draw across the gaps.
+ * runs) on one x axis: the union of their x values, null where a table has no sample (a table's
+ * later sample at one x wins). Charts draw across the gaps.
+ *
+ * A 5.5-hour run has 200,000 samples per table. A Set and a Map keyed by those doubles, and a
+ * sort through a comparator, took ~1.5 s of a 200,000-point report. Tables come ascending (they
+ * are recorded in time order, percentiles in order): one merge pass builds the union and every
+ * sample's slot. A table that steps back (a hand-made file) takes a sort and a binary search.
  */
 export function alignTables(tables: Table[]): Table {
-  const xs = [...new Set(tables.flatMap((t) => t.x))].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
+  const slots = tables.map((t) => new Uint32Array(t.x.length));
+  const xs = tables.every((t) => ascending(t.x)) ? mergeAscending(tables, slots) : sortedUnion(tables, slots);
   const columns: Array<Array<number | null>> = [];
-  for (const table of tables) {
+  tables.forEach((table, t) => {
+    const at = slots[t]!;
     for (const column of table.columns) {
       const aligned = new Array<number | null>(xs.length).fill(null);
-      table.x.forEach((x, i) => {
-        aligned[index.get(x)!] = column[i] ?? null;
-      });
+      for (let i = 0; i < at.length; i++) aligned[at[i]!] = column[i] ?? null;
       columns.push(aligned);
     }
-  }
+  });
   return { x: xs, columns };
+}
+
+function ascending(x: number[]): boolean {
+  for (let i = 1; i < x.length; i++) if (x[i]! < x[i - 1]!) return false;
+  return true;
+}
+
+/** The union of ascending x arrays, filling each sample's slot in it as the merge passes it. */
+function mergeAscending(tables: Table[], slots: Uint32Array[]): number[] {
+  const xs: number[] = [];
+  const next = new Array<number>(tables.length).fill(0);
+  for (;;) {
+    let v = 0;
+    let found = false;
+    for (let t = 0; t < tables.length; t++) {
+      const x = tables[t]!.x;
+      if (next[t]! < x.length && (!found || x[next[t]!]! < v)) {
+        v = x[next[t]!]!;
+        found = true;
+      }
+    }
+    if (!found) return xs;
+    const slot = xs.push(v) - 1;
+    for (let t = 0; t < tables.length; t++) {
+      const x = tables[t]!.x;
+      let i = next[t]!;
+      while (i < x.length && x[i] === v) slots[t]![i++] = slot;
+      next[t] = i;
+    }
+  }
+}
+
+/** The same for x arrays in any order. */
+function sortedUnion(tables: Table[], slots: Uint32Array[]): number[] {
+  const all = Float64Array.from(tables.flatMap((t) => t.x)).sort();
+  const xs = [...all].filter((v, i) => i === 0 || v !== all[i - 1]);
+  tables.forEach((t, i) => t.x.forEach((v, j) => (slots[i]![j] = binarySlot(xs, v))));
+  return xs;
+}
+
+/** Where `v` is in the ascending, duplicate-free `xs`, which holds it. */
+function binarySlot(xs: number[], v: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface ChartPart {

@@ -30,13 +30,14 @@ export interface CloseWaitLeak {
  */
 export function closeWaitLeaks(result: RunResult): CloseWaitLeak[] {
   const { t } = result.series.census;
-  const after = t.map((time, i) => (time >= result.load.endMs ? i : -1)).filter((i) => i >= 0);
-  const judged = after.length > 0 ? after : t.length > 0 ? [t.length - 1] : [];
   const leaks: CloseWaitLeak[] = [];
   for (const side of ['server', 'client'] as const) {
     const column = result.series.census[side]['CLOSE_WAIT'] ?? [];
-    if (judged.length === 0 || column.length === 0) continue;
-    const held = Math.min(...judged.map((i) => column[i] ?? 0));
+    if (t.length === 0 || column.length === 0) continue;
+    // A loop, not Math.min(...): a long census overflows the stack as arguments (see extent()).
+    let held = Infinity;
+    for (let i = 0; i < t.length; i++) if (t[i]! >= result.load.endMs) held = Math.min(held, column[i] ?? 0);
+    if (held === Infinity) held = column[t.length - 1] ?? 0;
     if (held <= 0) continue;
     const peer = result.series.census[side === 'server' ? 'client' : 'server'];
     leaks.push({ side, held, peak: peakOf(column), peerFinWait2: peakOf(peer['FIN_WAIT2'] ?? []) });

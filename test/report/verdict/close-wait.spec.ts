@@ -101,6 +101,17 @@ describe('verdict rule: CLOSE_WAIT leak (verdict/close-wait.ts)', () => {
     assert.match(verdict(r).change.change, /on the client/);
   });
 
+  it('a census of 300,000 samples after the load is judged without overflowing the stack', () => {
+    // Math.min(...samples) threw RangeError past ~130,000 arguments (a day-long tail at 100 ms).
+    const n = 300_000;
+    const r = makeResult((x) => {
+      x.load = { startMs: 0, endMs: 1000 };
+      const t = Array.from({ length: n }, (_, i) => 1000 + i * 100);
+      x.series.census = { t, client: {}, server: { CLOSE_WAIT: t.map((_, i) => (i === n - 7 ? 33 : 40 + (i % 5))) } };
+    });
+    assert.match(finding(r, 'close-wait')!.text, /^The server leaks sockets: 33 stayed in CLOSE_WAIT after the load ended \(peak 44\)/);
+  });
+
   it('a census that stopped with the load judges its last sample', () => {
     const r = makeResult((x) => {
       x.load = { startMs: 0, endMs: 5000 };
