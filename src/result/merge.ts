@@ -10,6 +10,7 @@
 import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
+import { peakOf } from './figures.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
@@ -137,11 +138,12 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     errors: addMaps(results.map((r) => r.summary.errors)),
     serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
     timeWait: {
-      peak: Math.max(0, ...bothTw),
-      peakClient: Math.max(0, ...clientTw),
-      peakServer: Math.max(0, ...serverTw),
+      // peakOf, not Math.max(...): a 5.5-hour series (200,000 samples) overflows the stack as arguments.
+      peak: peakOf(bothTw),
+      peakClient: peakOf(clientTw),
+      peakServer: peakOf(serverTw),
       end: sum((s) => s.timeWait.end),
-      sockstatPeak: Math.max(0, ...series.kernel.tw),
+      sockstatPeak: peakOf(series.kernel.tw),
     },
     ports: {
       // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.
@@ -305,31 +307,31 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
   const length = Math.max(0, ...Object.values(driverColumns).map((c) => c.length));
   for (const c of Object.values(driverColumns)) while (c.length < length) c.push(0);
 
-  const kernelGrid = grid(results.map((r, i) => r.series.kernel.t.map((t) => t + offsets[i]!)));
-  const gauge = (t: number[], v: number[], off: number, holdMs: number) => sampleAndHold(t.map((x) => x + off), v, kernelGrid, holdMs);
-  const tw = addColumns(results.map((r, i) => gauge(r.series.kernel.t, r.series.kernel.tw, offsets[i]!, TIME_WAIT_MS)), kernelGrid.length);
-  const inuse = addColumns(results.map((r, i) => gauge(r.series.kernel.t, r.series.kernel.inuse, offsets[i]!, 0)), kernelGrid.length);
+  // Each contributor's sample times on the common clock, rounded as the grid is: once, not per column.
+  const kernelTimes = results.map((r, i) => r.series.kernel.t.map((t) => roundMs(t + offsets[i]!)));
+  const kernelGrid = grid(kernelTimes);
+  const tw = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.tw, kernelGrid, TIME_WAIT_MS)), kernelGrid.length);
+  const inuse = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.inuse, kernelGrid, 0)), kernelGrid.length);
   const counters: Record<string, number[]> = {};
   for (const key of new Set(results.flatMap((r) => Object.keys(r.series.kernel.counters)))) {
     counters[key] = addColumns(
       results.map((r, i) => {
         const raw = r.series.kernel.counters[key] ?? [];
         const base = raw[0] ?? 0;
-        return sampleAndHold(r.series.kernel.t.map((x) => x + offsets[i]!), raw.map((v) => v - base), kernelGrid, Infinity);
+        return sampleAndHold(kernelTimes[i]!, raw.map((v) => v - base), kernelGrid, Infinity);
       }),
       kernelGrid.length,
     );
   }
 
-  const censusGrid = grid(results.map((r, i) => r.series.census.t.map((t) => t + offsets[i]!)));
+  const censusTimes = results.map((r, i) => r.series.census.t.map((t) => roundMs(t + offsets[i]!)));
+  const censusGrid = grid(censusTimes);
   const side = (which: 'client' | 'server'): Record<string, number[]> => {
     const states = new Set(results.flatMap((r) => Object.keys(r.series.census[which])));
     const out: Record<string, number[]> = {};
     for (const state of [...states].sort()) {
       out[state] = addColumns(
-        results.map((r, i) =>
-          sampleAndHold(r.series.census.t.map((x) => x + offsets[i]!), r.series.census[which][state] ?? r.series.census.t.map(() => 0), censusGrid, state === 'TIME_WAIT' ? TIME_WAIT_MS : 0),
-        ),
+        results.map((r, i) => sampleAndHold(censusTimes[i]!, r.series.census[which][state] ?? [], censusGrid, state === 'TIME_WAIT' ? TIME_WAIT_MS : 0)),
         censusGrid.length,
       );
     }
@@ -342,26 +344,28 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
   };
 }
 
-/** Every contributor's sample times, merged and sorted: no sample of any contributor is lost. */
+/** Every contributor's sample times (rounded), merged and sorted: no sample of any contributor is lost. */
 function grid(times: number[][]): number[] {
-  return [...new Set(times.flat().map(roundMs))].sort((a, b) => a - b);
+  const all = Float64Array.from(times.flat()).sort();
+  return [...all].filter((t, i) => i === 0 || t !== all[i - 1]);
 }
 
 /**
- * The value each grid point saw: the latest sample at or before it. After the last sample the
- * value is held for `holdAfterMs` (Infinity for cumulative counters; TCP_TIMEWAIT_LEN for
- * TIME_WAIT, which one machine running the whole would still hold; 0 for other states, gone
- * with the contributor's namespace).
+ * The value each grid point saw: the latest sample at or before it (`t` rounded as the grid
+ * is). After the last sample the value is held for `holdAfterMs` (Infinity for cumulative
+ * counters; TCP_TIMEWAIT_LEN for TIME_WAIT, which one machine running the whole would still
+ * hold; 0 for other states, gone with the contributor's namespace).
  */
 function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: number): number[] {
-  const out: number[] = [];
+  const out = new Array<number>(at.length);
   let j = -1;
   const last = t.length - 1;
-  for (const g of at) {
-    while (j + 1 < t.length && roundMs(t[j + 1]!) <= g) j += 1;
-    if (j < 0) out.push(0);
-    else if (j === last && g - roundMs(t[last]!) > holdAfterMs) out.push(0);
-    else out.push(v[j] ?? 0);
+  for (let k = 0; k < at.length; k++) {
+    const g = at[k]!;
+    while (j + 1 < t.length && t[j + 1]! <= g) j += 1;
+    if (j < 0) out[k] = 0;
+    else if (j === last && g - t[last]! > holdAfterMs) out[k] = 0;
+    else out[k] = v[j] ?? 0;
   }
   return out;
 }
@@ -370,7 +374,9 @@ function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: numb
 const TIME_WAIT_MS = TIME_WAIT_SECONDS * 1000;
 
 function addColumns(columns: number[][], length: number): number[] {
-  return Array.from({ length }, (_, i) => columns.reduce((a, c) => a + (c[i] ?? 0), 0));
+  const sum = new Array<number>(length).fill(0);
+  for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
+  return sum;
 }
 
 function minOf(values: Array<number | null>): number | null {
