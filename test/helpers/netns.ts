@@ -129,8 +129,10 @@ export async function runInNetns(
 /**
  * The same, in a process of its own, as `twstorm run` makes it: for a test that counts a race
  * whose odds the warm harness shifts. Measured on http-connection-close (1,000 requests): 2-8
- * FINs from the client first with a process per run, 7-89 in a harness that had made runs
- * before, growing with each; not explained yet. Same arguments as runInNetns.
+ * FINs from the client first with a process per run, 7-96 in a harness that had made runs
+ * before, growing with each. The client's optimized code is what shifts them: with V8's
+ * optimizing compiler off in the harness alone (v8.setFlagsFromString('--no-opt'); the server
+ * child untouched) six runs in a row crossed 0-7. Same arguments as runInNetns.
  */
 export async function runInFreshProcess(...[scenario, overrides = [], timeoutMs = 90_000, env = process.env]: Parameters<typeof runInNetns>): Promise<HarnessOutput> {
   const { json } = await loadForHarness(scenario, overrides);

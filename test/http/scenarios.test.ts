@@ -49,7 +49,8 @@ describe('HTTP scenarios, small, each in a fresh namespace', () => {
   });
 
   it('http-connection-close: one connection per request, TIME_WAIT on the server', async () => {
-    // Who sends the first FIN is a race, and the warm harness shifts its odds: a process of its own.
+    // Who sends the first FIN is a race, and the warm harness shifts its odds (its undici code is
+    // optimized by earlier runs: runInFreshProcess says how that was measured): a process of its own.
     const out = await runInFreshProcess('http-connection-close', ['http.requests=1000', 'concurrency=16', ...SMALL]);
     const { summary } = out.result;
     assert.deepEqual(summary.errors, {});
