@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runInNetns } from '../helpers/netns.js';
+import { FORCE_NO_NAMESPACE_ENV } from '../helpers/harness-protocol.js';
 import type { EngineThreadSummary } from '../../src/engine/client-engine.js';
 
 describe('engine threads', () => {
@@ -9,6 +10,7 @@ describe('engine threads', () => {
     // The kernel refuses tcp_tw_reuse=7 after the run has started its engine threads ahead of
     // the load. The harness is warm: the next run is made by the same process in a new
     // namespace, and a thread left from the first would connect from the old one (refused).
+    const before = await runInNetns('client-closes-first', ['connections=200', 'tail=0s']);
     await assert.rejects(
       runInNetns('client-closes-first', ['connections=200', 'environment.sysctls.net.ipv4.tcp_tw_reuse=7', 'tail=0s']),
       /cannot set sysctl net\.ipv4\.tcp_tw_reuse=7: the kernel rejected the value "7"/,
@@ -16,6 +18,18 @@ describe('engine threads', () => {
     const out = await runInNetns('client-closes-first', ['connections=200', 'tail=0s']);
     assert.equal(out.result.summary.connections.completed, 200);
     assert.deepEqual(out.ss, { client: 200, server: 0 });
+    assert.equal(out.harnessPid, before.harnessPid, 'all three runs in one warm harness');
+  });
+
+  it('a harness that cannot make a namespace: runInNetns falls back to a process per run', async () => {
+    const env = { ...process.env, [FORCE_NO_NAMESPACE_ENV]: 'forced by the test' };
+    const runs = [await runInNetns('client-closes-first', ['connections=200', 'tail=0s'], 60_000, env)];
+    runs.push(await runInNetns('client-closes-first', ['connections=200', 'tail=0s'], 60_000, env));
+    for (const out of runs) {
+      assert.equal(out.result.summary.connections.completed, 200);
+      assert.deepEqual(out.ss, { client: 200, server: 0 }, 'each in a namespace of its own');
+    }
+    assert.notEqual(runs[0]!.harnessPid, runs[1]!.harnessPid, 'a process per run');
   });
 
   it('three threads share the load; counts and histogram totals merge exactly', async () => {

@@ -6,3 +6,6 @@ export const REPLY_PREFIX = 'twstorm-harness-reply ';
 export interface NoNamespace {
   noNamespace: string;
 }
+
+/** Set (to a reason) in a harness's environment, it answers NoNamespace: the fallback's test. */
+export const FORCE_NO_NAMESPACE_ENV = 'TWSTORM_TEST_HARNESS_NO_NAMESPACE';

@@ -23,7 +23,7 @@ import type { Scenario } from '../../src/scenario/index.js';
 import { executeRun } from '../../src/run/execute.js';
 import { unshareNetwork } from '../../src/sockets/netns.js';
 import { countTimeWaitExactly } from './exact-counts.js';
-import { REPLY_PREFIX, type NoNamespace } from './harness-protocol.js';
+import { FORCE_NO_NAMESPACE_ENV, REPLY_PREFIX, type NoNamespace } from './harness-protocol.js';
 
 async function runOne(scenario: Scenario): Promise<string> {
   const result = await executeRun(
@@ -41,7 +41,7 @@ async function runOne(scenario: Scenario): Promise<string> {
   const client = rows(`( dport = :${port} )`);
   const ss = { server: rows(`( sport = :${port} )`).length, client: client.length };
   const clientPorts = client.map((l) => Number(l.trim().split(/\s+/)[2]!.split(':').at(-1)));
-  return JSON.stringify({ result, ss, clientPorts });
+  return JSON.stringify({ result, ss, clientPorts, harnessPid: process.pid });
 }
 
 const [first, second] = process.argv.slice(2);
@@ -50,7 +50,9 @@ if (first === '--serve') {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     let reply: string;
-    const fresh = unshareNetwork();
+    // The fallback's test makes a harness that says it cannot (FORCE_NO_NAMESPACE_ENV).
+    const forced = process.env[FORCE_NO_NAMESPACE_ENV];
+    const fresh = forced === undefined ? unshareNetwork() : { ok: false as const, reason: forced };
     if (!fresh.ok) reply = JSON.stringify({ noNamespace: fresh.reason } satisfies NoNamespace);
     else {
       try {

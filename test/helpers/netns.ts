@@ -93,6 +93,8 @@ export interface HarnessOutput {
   ss: { client: number; server: number };
   /** The local port of every client-side TIME_WAIT socket ss listed. */
   clientPorts: number[];
+  /** The process that made the run: one per file and environment while the harness is warm. */
+  harnessPid: number;
 }
 
 /**
