@@ -8,8 +8,8 @@
 //   - 1 engine thread vs all; observers (sampler + census) on vs off;
 //   - `http.client: raw` vs wrk (bundled HTTP server, and nginx when installed); undici `reset`
 //     vs a bare undici loop;
-//   - the engine vs the barest Node `net` loop; `twstorm states` and the sampler's census at
-//     30,000 and 100,000 TIME_WAIT sockets; the peak RSS of every process of a 1,000,000-
+//   - the engine vs the barest Node `net` loop; `twstorm states` (vs `ss -tan`) and the
+//     sampler's census at 30,000 and 100,000 TIME_WAIT sockets; the peak RSS of every process of a 1,000,000-
 //     connection client-RST run.
 // Machine load from anything else shows in every figure: compare ratios, not absolutes.
 import { execFile, execFileSync } from 'node:child_process';

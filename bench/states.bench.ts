@@ -42,6 +42,12 @@ interface ChildResult {
   /** CPU (user + system) of the command, median. */
   cliCpuMs: number;
   cliProcCpuMs: number;
+  /**
+   * The peer, side by side: `ss -tan` (iproute2) listing the same sockets, what a user runs
+   * (through awk, sort and uniq -c) to count them by state.
+   */
+  ssMs: number;
+  ssCpuMs: number;
   /** The sampler's census (client/server per state) from each source. */
   censusProcMs: number;
   censusDiagMs: number | null;
@@ -108,16 +114,17 @@ async function child(): Promise<void> {
   const diag = loadSockDiag();
   // The whole command, timed from outside; bash's `times` adds its CPU (user + system), which
   // unlike the wall time does not grow with the other load on a shared machine.
-  const cpu: Record<string, number[]> = { native: [], proc: [] };
-  const cli = (env: NodeJS.ProcessEnv, into: number[]) => () =>
+  const cpu: Record<string, number[]> = { native: [], proc: [], ss: [] };
+  const command = (line: string, env: NodeJS.ProcessEnv, into: number[]) => () =>
     new Promise<void>((resolve, reject) =>
-      execFile('bash', ['-c', `"${process.execPath}" "${BIN}" states --json > /dev/null && times`], { env, timeout: 30_000 }, (err, stdout) => {
+      execFile('bash', ['-c', `${line} > /dev/null && times`], { env, timeout: 30_000 }, (err, stdout) => {
         if (err) return reject(err);
         const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout.trim());
         if (m) into.push((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000);
         resolve();
       }),
     );
+  const cli = (env: NodeJS.ProcessEnv, into: number[]) => command(`"${process.execPath}" "${BIN}" states --json`, env, into);
   const result: ChildResult = {
     sockets: first.total,
     timeWait: first.states.TIME_WAIT,
@@ -129,8 +136,10 @@ async function child(): Promise<void> {
     byProcessMs: await timed(() => takeCensus({ by: 'process' })),
     cliMs: await timed(cli(process.env, cpu['native']!)),
     cliProcMs: await timed(cli({ ...process.env, TWSTORM_NATIVE_SOCKETS: 'off' }, cpu['proc']!)),
+    ssMs: await timed(command('ss -tan', process.env, cpu['ss']!)),
     cliCpuMs: median(cpu['native']!),
     cliProcCpuMs: median(cpu['proc']!),
+    ssCpuMs: median(cpu['ss']!),
     censusProcMs: await timed(async () => censusTcpTable(await readTcpTables(), ports)),
     censusDiagMs: diag.ok ? await timed(() => takeTcpCensus(ports)) : null,
     dumpMs: diag.ok ? await timed(() => [4, 6].forEach((f) => diag.reader.dump(f as 4 | 6, () => undefined))) : null,
@@ -169,6 +178,7 @@ async function runOne(size: number): Promise<string[]> {
     `  --by process (scans /proc/*/fd)      ${f(r.byProcessMs)}`,
     `  twstorm states --json, whole CLI     ${f(r.cliMs)} wall, ${f(r.cliCpuMs)} CPU   (target < 200 ms at 100,000: ${r.sockets >= 100_000 ? target : 'n/a at this size'})`,
     `    same, native layer off (/proc)      ${f(r.cliProcMs)} wall, ${f(r.cliProcCpuMs)} CPU`,
+    `    peer: ss -tan > /dev/null           ${f(r.ssMs)} wall, ${f(r.ssCpuMs)} CPU   (twstorm states ${(r.cliMs / r.ssMs).toFixed(2)}x its wall time)`,
     `  sampler census, sock_diag            ${f(r.censusDiagMs)}`,
     `  sampler census, /proc/net/tcp{,6}    ${f(r.censusProcMs)}`,
     `    bare sock_diag dump, v4 then v6    ${f(r.dumpMs)}`,
