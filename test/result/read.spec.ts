@@ -48,6 +48,25 @@ describe('result reader', () => {
     refused(histogram, /histograms\.connect: not an encoded HdrHistogram/);
   });
 
+  it('long series read fast and are checked to the sample: the bad one named, as zod words it', () => {
+    const long = doc();
+    const n = 200_000;
+    long['series']['kernel']['t'] = Array.from({ length: n }, (_, i) => i * 100);
+    long['series']['kernel']['tw'] = Array.from({ length: n }, (_, i) => i % 9);
+    long['series']['kernel']['inuse'] = Array.from({ length: n }, () => 3);
+    long['series']['kernel']['counters'] = { TcpActiveOpens: Array.from({ length: n }, (_, i) => i) };
+    assert.equal(parseResult(long, 'r.json').series.kernel.tw[123_456], 123_456 % 9);
+    const bad = (edit: (d: Record<string, any>) => void, pattern: RegExp): void => {
+      const d = doc();
+      edit(d);
+      refused(d, pattern);
+    };
+    bad((d) => (d['series']['kernel']['tw'] = Array.from({ length: n }, (_, i) => (i === 54_321 ? '7' : 7))), /^r\.json: bad result field series\.kernel\.tw\[54321\]: Invalid input: expected number, received string \(got "7"\)/);
+    bad((d) => (d['series']['driver']['columns']['completed'] = 'none'), /series\.driver\.columns\.completed: Invalid input: expected array, received string \(got "none"\)/);
+    bad((d) => (d['series']['census']['client']['TIME_WAIT'] = [1, 2, 1e300]), /series\.census\.client\.TIME_WAIT\[2\]: Too big: expected number to be <=9007199254740991 \(got 1e\+300\)/);
+    bad((d) => delete d['series']['kernel']['inuse'], /series\.kernel\.inuse: Invalid input: expected array, received undefined \(it is missing\)/);
+  });
+
   it('calls JSON that is not a result foreign (a directory scan skips it), and a damaged result invalid', () => {
     refused({ hello: 'world' }, /not a twstorm result: it has no "schema" field \(a twstorm result says "twstorm\/result@1"\); pass a result JSON written by "twstorm run"$/, 'foreign');
     // Another twstorm schema version: a newer twstorm wrote it; any other schema: not ours.
