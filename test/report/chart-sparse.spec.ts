@@ -111,6 +111,23 @@ describe('alignTables: tables sampled at different moments on one x axis (chart-
     assert.deepEqual(alignTables([{ x: [2, 1, 1, 0], columns: [[4, 3, 2, 1]] }]), { x: [0, 1, 2], columns: [[1, 2, 4]] });
   });
 
+  it('a NaN x (a hand-made lab sample with no t) is one slot after the numbers; -0 is 0; shared x arrays', () => {
+    // The merge walked NaN forever (NaN === NaN is false): the report died of a full heap.
+    assert.deepEqual(alignTables([{ x: [0, 1], columns: [[1, 2]] }, { x: [NaN, 2], columns: [[3, 4]] }]), {
+      x: [0, 1, 2, NaN],
+      columns: [[1, 2, null, null], [null, null, 4, 3]],
+    });
+    assert.deepEqual(alignTables([{ x: [NaN], columns: [[9]] }]), { x: [NaN], columns: [[9]] });
+    const zero = alignTables([{ x: [-0, 1], columns: [[5, 6]] }]);
+    assert.ok(Object.is(zero.x[0], 0), 'deepEqual tells -0 from 0: the axis holds 0');
+    assert.ok(Object.is(alignTables([{ x: [1, -0], columns: [[6, 5]] }]).x[0], 0), 'and when the table steps back');
+    const shared = [0, 2, 4];
+    assert.deepEqual(alignTables([{ x: shared, columns: [[1, 2, 3], [4, 5, 6]] }, { x: shared, columns: [[7, 8, 9]] }, { x: [3, 1], columns: [[0, 0]] }]), {
+      x: [0, 1, 2, 3, 4],
+      columns: [[1, null, 2, null, 3], [4, null, 5, null, 6], [7, null, 8, null, 9], [null, 0, null, 0, null]],
+    });
+  });
+
   it('200,000 samples a table, three tables: every sample in its slot', () => {
     const n = 200_000;
     const driver = Array.from({ length: n }, (_, i) => i / 10);

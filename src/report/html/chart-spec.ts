@@ -92,66 +92,87 @@ export interface Table {
  *
  * A 5.5-hour run has 200,000 samples per table. A Set and a Map keyed by those doubles, and a
  * sort through a comparator, took ~1.5 s of a 200,000-point report. Tables come ascending (they
- * are recorded in time order, percentiles in order): one merge pass builds the union and every
- * sample's slot. A table that steps back (a hand-made file) takes a sort and a binary search.
+ * are recorded in time order, percentiles in order) and often share one x array (a driver
+ * table's columns): each distinct x array is walked once, by one merge pass that builds the
+ * union and every sample's slot. Where one steps back (a hand-made file), the union is a
+ * typed-array sort, and only that array's samples take a binary search each.
  */
 export function alignTables(tables: Table[]): Table {
-  const slots = tables.map((t) => new Uint32Array(t.x.length));
-  const xs = tables.every((t) => ascending(t.x)) ? mergeAscending(tables, slots) : sortedUnion(tables, slots);
+  const distinct = [...new Set(tables.map((t) => t.x))];
+  const slots = new Map<readonly number[], Uint32Array>(distinct.map((x) => [x, new Uint32Array(x.length)]));
+  const xs = distinct.every(ascending) ? mergeAscending(distinct, slots) : sortedUnion(distinct, slots);
   const columns: Array<Array<number | null>> = [];
-  tables.forEach((table, t) => {
-    const at = slots[t]!;
+  for (const table of tables) {
+    const at = slots.get(table.x)!;
     for (const column of table.columns) {
       const aligned = new Array<number | null>(xs.length).fill(null);
       for (let i = 0; i < at.length; i++) aligned[at[i]!] = column[i] ?? null;
       columns.push(aligned);
     }
-  });
+  }
   return { x: xs, columns };
 }
 
-function ascending(x: number[]): boolean {
-  for (let i = 1; i < x.length; i++) if (x[i]! < x[i - 1]!) return false;
+/** Non-decreasing, with no NaN (which compares false both ways and would stall the merge). */
+function ascending(x: readonly number[]): boolean {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (Number.isNaN(v) || (i > 0 && v < x[i - 1]!)) return false;
+  }
   return true;
 }
 
 /** The union of ascending x arrays, filling each sample's slot in it as the merge passes it. */
-function mergeAscending(tables: Table[], slots: Uint32Array[]): number[] {
+function mergeAscending(arrays: ReadonlyArray<readonly number[]>, slots: Map<readonly number[], Uint32Array>): number[] {
   const xs: number[] = [];
-  const next = new Array<number>(tables.length).fill(0);
+  const next = new Array<number>(arrays.length).fill(0);
   for (;;) {
     let v = 0;
     let found = false;
-    for (let t = 0; t < tables.length; t++) {
-      const x = tables[t]!.x;
-      if (next[t]! < x.length && (!found || x[next[t]!]! < v)) {
-        v = x[next[t]!]!;
+    for (let a = 0; a < arrays.length; a++) {
+      const x = arrays[a]!;
+      if (next[a]! < x.length && (!found || x[next[a]!]! < v)) {
+        v = x[next[a]!]!;
         found = true;
       }
     }
     if (!found) return xs;
-    const slot = xs.push(v) - 1;
-    for (let t = 0; t < tables.length; t++) {
-      const x = tables[t]!.x;
-      let i = next[t]!;
-      while (i < x.length && x[i] === v) slots[t]![i++] = slot;
-      next[t] = i;
+    // + 0: -0 is 0 on the axis, as the Set of the old alignment made it.
+    const slot = xs.push(v + 0) - 1;
+    for (let a = 0; a < arrays.length; a++) {
+      const x = arrays[a]!;
+      const into = slots.get(x)!;
+      let i = next[a]!;
+      while (i < x.length && x[i] === v) into[i++] = slot;
+      next[a] = i;
     }
   }
 }
 
-/** The same for x arrays in any order. */
-function sortedUnion(tables: Table[], slots: Uint32Array[]): number[] {
-  const all = Float64Array.from(tables.flatMap((t) => t.x)).sort();
-  const xs = [...all].filter((v, i) => i === 0 || v !== all[i - 1]);
-  tables.forEach((t, i) => t.x.forEach((v, j) => (slots[i]![j] = binarySlot(xs, v))));
+/** The same for x arrays in any order: a NaN (a hand-made file) is one slot, after every number. */
+function sortedUnion(arrays: ReadonlyArray<readonly number[]>, slots: Map<readonly number[], Uint32Array>): number[] {
+  const all = Float64Array.from(arrays.flat()).sort();
+  const xs: number[] = [];
+  for (let i = 0; i < all.length && !Number.isNaN(all[i]!); i++) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i]! + 0);
+  const nan = all.length > 0 && Number.isNaN(all[all.length - 1]!) ? xs.push(NaN) - 1 : -1;
+  for (const x of arrays) {
+    const into = slots.get(x)!;
+    if (ascending(x)) {
+      // Every x is in xs: a cursor finds each in turn.
+      let j = 0;
+      for (let i = 0; i < x.length; i++) {
+        while (xs[j]! < x[i]!) j++;
+        into[i] = j;
+      }
+    } else for (let i = 0; i < x.length; i++) into[i] = Number.isNaN(x[i]!) ? nan : binarySlot(xs, x[i]!, nan < 0 ? xs.length : nan);
+  }
   return xs;
 }
 
-/** Where `v` is in the ascending, duplicate-free `xs`, which holds it. */
-function binarySlot(xs: number[], v: number): number {
+/** Where `v` is in the ascending, duplicate-free numbers xs[0..end), which hold it. */
+function binarySlot(xs: number[], v: number, end: number): number {
   let lo = 0;
-  let hi = xs.length - 1;
+  let hi = end - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (xs[mid]! < v) lo = mid + 1;
