@@ -7,25 +7,31 @@ import { z } from 'zod';
 import { CLOSE_MODES, CLOSERS, SERVER_CLOSE_MODES, HTTP_CLIENTS, HTTP_POLICIES, PROTOCOLS } from '../scenario/index.js';
 import { RESULT_SCHEMA } from './model.js';
 
+/** A number between two bounds: the only kind of number check a result file needs. */
+type Range = readonly [min: number, max: number];
+const between = ([min, max]: Range) => z.number().min(min).max(max);
 /** Counts, bytes and milliseconds: finite, not negative, exact in a double. */
-const count = z.number().min(0).max(Number.MAX_SAFE_INTEGER);
+const COUNT: Range = [0, Number.MAX_SAFE_INTEGER];
+const count = between(COUNT);
 /** A run-clock time or a difference: finite and exact in a double. */
-const time = z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+const TIME: Range = [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+const time = between(TIME);
 /** Text a report shows: bounded, so a hand-made file cannot make a page of megabytes from one field. */
 const text = (max = 10_000) => z.string().max(max);
 const counts = z.record(text(200), count);
 
 /**
- * `z.array(item)` (and `.max(maxLength)`) for the long arrays: series columns, connect-fill
- * cells. zod parses an array element by element, ~70 ms per 800,000 numbers here: most of
- * reading a 5.5-hour result (200,000 samples a column). A loop accepts a well-formed array
- * (~2 ms); anything else goes through the zod array, so the issue, its message and its path
- * (`series.kernel.tw.17`) are zod's own.
+ * `z.array(between(range))` (and `.max(maxLength)`) for the long arrays: series columns,
+ * connect-fill cells. zod parses an array element by element, ~70 ms per 800,000 numbers here:
+ * most of reading a 5.5-hour result (200,000 samples a column). A loop accepts a well-formed
+ * array (~2 ms); anything else goes through the zod array, so the issue, its message and its
+ * path (`series.kernel.tw.17`) are zod's own. It takes a range, not any number schema: the loop
+ * checks exactly min and max, nothing else (no int(), no exclusive bounds).
  */
-function numbers(item: z.ZodNumber, maxLength = Infinity): z.ZodType<number[]> {
+function numbers(range: Range, maxLength = Infinity): z.ZodType<number[]> {
+  const item = between(range);
   const exact = maxLength === Infinity ? z.array(item) : z.array(item).max(maxLength);
-  const lo = item.minValue ?? -Infinity;
-  const hi = item.maxValue ?? Infinity;
+  const [lo, hi] = range;
   return z.custom<number[]>().superRefine((value, ctx) => {
     if (Array.isArray(value) && value.length <= maxLength) {
       let i = 0;
@@ -41,7 +47,7 @@ function numbers(item: z.ZodNumber, maxLength = Infinity): z.ZodType<number[]> {
 }
 
 /** A series column: one number per sample. */
-const column = numbers(time);
+const column = numbers(TIME);
 const columns = z.record(text(200), column);
 
 const percentiles = z.looseObject({
@@ -198,9 +204,9 @@ export const resultSchema = z.looseObject({
       binsPerDoubling: count.min(1).max(64),
       intervalMs: count.min(1),
       // Flat quads of small integers; bounded so a hand-made file cannot ask for gigabytes.
-      byHeld: numbers(count, 4_000_000),
-      byTime: numbers(count, 40_000_000),
-      heldMax: numbers(count, 10_000_000),
+      byHeld: numbers(COUNT, 4_000_000),
+      byTime: numbers(COUNT, 40_000_000),
+      heldMax: numbers(COUNT, 10_000_000),
       parity: z.looseObject({ even: z.looseObject({ connections: count, ...parityFacts }), odd: z.looseObject({ connections: count, ...parityFacts }) }),
       histograms: z.looseObject({ even: histogram, odd: histogram }),
     })

@@ -104,5 +104,12 @@ describe('merge: connect-fill cells', () => {
     const bad = JSON.parse(JSON.stringify(r));
     bad.connectFill.measure = 'guessed';
     assert.throws(() => parseResult(bad, 'bad.json'), /connectFill\.measure/);
+    // The cells are checked by a loop (schema.ts numbers()); what it refuses is worded by zod.
+    const negative = JSON.parse(JSON.stringify(r));
+    negative.connectFill.byHeld[3] = -1;
+    assert.throws(() => parseResult(negative, 'bad.json'), /bad result field connectFill\.byHeld\[3\]: Too small: expected number to be >=0 \(got -1\)/);
+    const long = JSON.parse(JSON.stringify(r));
+    long.connectFill.byHeld = new Array(4_000_004).fill(0);
+    assert.throws(() => parseResult(long, 'bad.json'), /bad result field connectFill\.byHeld: Too big: expected array to have <=4000000 items/);
   });
 });
