@@ -132,9 +132,11 @@ export async function runInNetns(
  * The same, in a process of its own, as `twstorm run` makes it: for a test that counts a race
  * whose odds the warm harness shifts. Measured on http-connection-close (1,000 requests): 2-8
  * FINs from the client first with a process per run, 7-96 in a harness that had made runs
- * before, growing with each. The client's optimized code is what shifts them: with V8's
- * optimizing compiler off in the harness alone (v8.setFlagsFromString('--no-opt'); the server
- * child untouched) six runs in a row crossed 0-7. Same arguments as runInNetns.
+ * before, growing with each. Optimized code in the harness's process is part of it: with V8's
+ * optimizing compiler off there (v8.setFlagsFromString('--no-opt'); the server child keeps its
+ * default) six runs in a row crossed 0-7. undici, on the run's main thread, is the likely part,
+ * but not the whole story: a fresh process that optimizes the same code during one run of
+ * 10,000 requests crossed only 19-27 in all. Same arguments as runInNetns.
  */
 export async function runInFreshProcess(...[scenario, overrides = [], timeoutMs = 90_000, env = process.env]: Parameters<typeof runInNetns>): Promise<HarnessOutput> {
   const { json } = await loadForHarness(scenario, overrides);
