@@ -13,6 +13,7 @@ import {
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { cannotWrite } from '../run/out-dir.js';
+import { jsonText } from '../util/json-text.js';
 
 interface CompareArgs {
   baseline: string;
@@ -114,7 +115,7 @@ export const compareCommand = {
     }
     // Markdown goes to the job summary when there is one; otherwise it takes the table's
     // place on stdout. --json keeps stdout pure JSON, so it needs the job summary file.
-    if (argv.json) process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+    if (argv.json) process.stdout.write(jsonText(report));
     else if (argv.markdown && !summaryFile) process.stdout.write(renderCompareMarkdown(report));
     else process.stdout.write(`${renderCompareTerminal(report)}\n`);
     // A file that cannot be written is one line and exit 1, but never hides a regression's exit 4:

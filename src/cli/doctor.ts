@@ -4,6 +4,7 @@ import { loadScenarioFile } from '../scenario/index.js';
 import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
+import { jsonText } from '../util/json-text.js';
 
 interface DoctorArgs {
   scenario?: string;
@@ -25,14 +26,14 @@ export const doctorCommand = {
       const scenario = await loadScenarioFile(resolveScenarioPath(argv.scenario));
       const checks = await doctorScenario(scenario);
       const status = worstStatus(checks);
-      if (argv.json) process.stdout.write(`${JSON.stringify({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }, null, 1)}\n`);
+      if (argv.json) process.stdout.write(jsonText({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }));
       else process.stdout.write(`${formatChecks(checks, { color })}\n\n${scenario.name}: ${verdictWord(status)}\n`);
       process.exitCode = status === 'fail' ? EXIT.RUN_FAILED : EXIT.OK;
       return;
     }
     const report = await runDoctor();
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+      process.stdout.write(jsonText(report));
     } else {
       const out = [
         'this machine',

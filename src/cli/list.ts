@@ -2,6 +2,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { loadScenarioFile } from '../scenario/index.js';
 import { BUNDLED_DIR, bundledScenarioFiles } from '../scenario/bundled.js';
+import { jsonText } from '../util/json-text.js';
 
 export const listCommand = {
   command: 'list',
@@ -19,7 +20,7 @@ export const listCommand = {
         protocol: s.protocol,
         matrix: Object.keys(s.matrix ?? {}),
       }));
-      process.stdout.write(`${JSON.stringify(list, null, 1)}\n`);
+      process.stdout.write(jsonText(list));
       return;
     }
     const width = Math.max(...scenarios.map((s) => s.name.length));

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { cannotWrite } from '../run/out-dir.js';
+import { jsonText } from '../util/json-text.js';
 
 interface MergeArgs {
   results: string[];
@@ -51,7 +52,7 @@ export const mergeCommand = {
     const out = argv.out;
     try {
       await mkdir(path.dirname(path.resolve(out)), { recursive: true });
-      await writeFileAtomic(out, `${JSON.stringify(merged, null, 1)}\n`);
+      await writeFileAtomic(out, jsonText(merged));
     } catch (err) {
       say(cannotWrite(out, err, 'choose another place with --out'));
       process.exitCode = EXIT.RUN_FAILED;

@@ -6,6 +6,7 @@ import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFrom
 import { EXIT } from './exit-codes.js';
 import { givenOptions } from './given-options.js';
 import { say } from '../util/say.js';
+import { jsonText } from '../util/json-text.js';
 
 interface PlanArgs {
   'nat-pool'?: string;
@@ -84,7 +85,7 @@ export const planCommand = {
         throw err;
       }
       const comparison = planFromResult(result);
-      process.stdout.write(argv.json ? `${JSON.stringify(comparison, null, 1)}\n` : `${renderPlanFromResult(comparison, argv.from)}\n`);
+      process.stdout.write(argv.json ? jsonText(comparison) : `${renderPlanFromResult(comparison, argv.from)}\n`);
       return;
     }
     let resolved;
@@ -113,7 +114,7 @@ export const planCommand = {
     }
     process.stdout.write(
       argv.json
-        ? `${JSON.stringify({ ...resolved, plan, ...(nat ? { nat } : {}) }, null, 1)}\n`
+        ? jsonText({ ...resolved, plan, ...(nat ? { nat } : {}) })
         : `${renderPlan(resolved.inputs, resolved.sources, plan)}${nat ? renderNatLimit(nat.inputs, nat.limit) : ''}\n`,
     );
   },

@@ -25,6 +25,7 @@ import { applyShard, shardFrom, shardIsolation, ShardError } from '../run/shard.
 import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../util/say.js';
+import { jsonText } from '../util/json-text.js';
 
 interface RunArgs {
   scenario: string;
@@ -215,7 +216,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
       process.stdout.write(`${renderTerminalComparison(results)}${line}\n`);
     }
   }
-  if (argv.json) process.stdout.write(`${JSON.stringify(matrix || results.length > 1 ? results : results[0], null, 1)}\n`);
+  if (argv.json) process.stdout.write(jsonText(matrix || results.length > 1 ? results : results[0]));
   else {
     // Repeats: the spread of each figure over the set.
     const spread = renderSpreadTerminal(results);

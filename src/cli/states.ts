@@ -9,6 +9,7 @@ import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
 import { GROUP_BYS, type GroupBy } from '../states/types.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
+import { jsonText } from '../util/json-text.js';
 
 export interface StatesArgs {
   by?: GroupBy;
@@ -116,7 +117,7 @@ export async function runStates(args: StatesArgs): Promise<void> {
   if (args.watch === undefined) {
     const { takeCensus } = await import('../states/census.js');
     const snap = await takeCensus(options);
-    if (args.json) process.stdout.write(`${JSON.stringify(snap, null, 1)}\n`);
+    if (args.json) process.stdout.write(jsonText(snap));
     else {
       // The text renderer formats numbers with Intl (ICU data, tens of ms to load): text only.
       const { renderCensus } = await import('../states/render.js');

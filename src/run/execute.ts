@@ -29,6 +29,7 @@ import { formatSeconds, startProgress, type Progress, type ProgressTarget } from
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { loadCount, workUnit } from '../scenario/work.js';
+import { jsonText } from '../util/json-text.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -351,7 +352,7 @@ function markFailed(result: RunResult, reason: string): RunResult {
 }
 
 export async function writeResult(result: RunResult, path: string): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(result, null, 1)}\n`);
+  await writeFileAtomic(path, jsonText(result));
 }
 
 /** process.cpuUsage covers every thread of the process, so the observer worker is included. */
