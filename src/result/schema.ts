@@ -218,4 +218,33 @@ export const resultSchema = z.looseObject({
     close: histogram,
     portReuseInterval: histogram,
   }),
+  // A routed-lab run's hosts, router and server census (result/lab.ts), which the lab's page
+  // and terminal lines draw: checked here like the rest, so a bad sample time is refused with
+  // its path instead of drawn as NaN.
+  lab: z
+    .looseObject({
+      topology: z.literal('routed'),
+      hosts: z.array(
+        z.looseObject({
+          name: text(200),
+          role: z.enum(['client', 'server']),
+          address: text(200),
+          summary: summary.optional(),
+          timeWaitPeak: count.optional(),
+          kernel: z.record(text(200), time).optional(),
+        }),
+      ),
+      router: z.looseObject({
+        nat: z.looseObject({ addresses: count, ports: z.tuple([count, count]), randomFully: z.boolean(), pool: z.array(text(200)), tuples: count }).nullable(),
+        conntrack: z.looseObject({
+          samples: z.array(z.looseObject({ t: time, stats: z.record(text(200), time).nullable(), states: counts })),
+          peakEntries: count,
+          peakTimeWait: count,
+          counters: z.record(text(200), time),
+          limit: z.looseObject({ max: count, droppedSyns: count }).optional(),
+        }),
+      }),
+      serverCensus: z.array(z.looseObject({ t: time, states: counts })),
+    })
+    .optional(),
 });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { LabFacts } from '../../src/result/lab.js';
 import type { RunResult } from '../../src/result/model.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
+import { parseResult } from '../../src/result/read.js';
 import { int } from '../../src/util/format.js';
 import { killAllStarted, twstorm } from '../helpers/cli.js';
 import { assertConntrackTimeWait } from '../helpers/netns.js';
@@ -48,7 +49,9 @@ describe('HTML report of a routed-lab run', () => {
     assert.match(exit.stderr, /^twstorm: load started: 150 connections from each of 3 client hosts or \S+, whichever comes first$/m);
     assert.match(exit.stdout, /^kernel {8}\(client hosts\) ActiveOpens 450 /m);
     const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
-    result = JSON.parse(await readFile(path.join(out, json), 'utf8')) as typeof result;
+    // Through the reader, as `twstorm report` takes it: a real lab passes the result schema.
+    result = parseResult(JSON.parse(await readFile(path.join(out, json), 'utf8')), json) as typeof result;
+    assert.equal(result.lab.hosts.length, 4);
   });
   after(async () => {
     killAllStarted();

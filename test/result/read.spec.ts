@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseResult, parseResultText, readResult, ResultFileError } from '../../src/result/index.js';
+import type { LabFacts } from '../../src/result/lab.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/results/server-closes-first.json', import.meta.url));
 const doc = (): Record<string, any> => JSON.parse(readFileSync(FIXTURE, 'utf8'));
@@ -65,6 +66,38 @@ describe('result reader', () => {
     bad((d) => (d['series']['driver']['columns']['completed'] = 'none'), /series\.driver\.columns\.completed: Invalid input: expected array, received string \(got "none"\)/);
     bad((d) => (d['series']['census']['client']['TIME_WAIT'] = [1, 2, 1e300]), /series\.census\.client\.TIME_WAIT\[2\]: Too big: expected number to be <=9007199254740991 \(got 1e\+300\)/);
     bad((d) => delete d['series']['kernel']['inuse'], /series\.kernel\.inuse: Invalid input: expected array, received undefined \(it is missing\)/);
+  });
+
+  it('a routed lab is checked like the rest: a real-shaped one reads, a bad sample is named', () => {
+    const lab: LabFacts = {
+      topology: 'routed',
+      hosts: [
+        { name: 'client1', role: 'client', address: '198.18.1.2', summary: doc()['summary'] },
+        { name: 'server', role: 'server', address: '198.19.0.2', timeWaitPeak: 0, kernel: { TcpPassiveOpens: 300 } },
+      ],
+      router: {
+        nat: { addresses: 2, ports: [40000, 40999], randomFully: false, pool: ['198.19.1.1', '198.19.1.2'], tuples: 2000 },
+        conntrack: {
+          samples: [{ t: 0, stats: { entries: 1 }, states: {} }, { t: 200, stats: null, states: { TIME_WAIT: 300 } }],
+          peakEntries: 301,
+          peakTimeWait: 300,
+          counters: { insert: 300, drop: 0 },
+        },
+      },
+      serverCensus: [{ t: 0, states: { LISTEN: 1 } }, { t: 200, states: { LISTEN: 1, CLOSE_WAIT: 2 } }],
+    };
+    const good = { ...doc(), lab };
+    assert.deepEqual((parseResult(good, 'r.json') as unknown as { lab: LabFacts }).lab, lab);
+    const bad = (edit: (l: Record<string, any>) => void, pattern: RegExp): void => {
+      const d = JSON.parse(JSON.stringify(good));
+      edit(d['lab']);
+      refused(d, pattern);
+    };
+    // A sample with no time drew as NaN on the lab's chart (and once stalled its alignment).
+    bad((l) => delete l['serverCensus'][1]['t'], /bad result field lab\.serverCensus\[1\]\.t: .*number.* \(it is missing\)/);
+    bad((l) => (l['router']['conntrack']['samples'][0]['states'] = { TIME_WAIT: -1 }), /lab\.router\.conntrack\.samples\[0\]\.states\.TIME_WAIT: Too small/);
+    bad((l) => (l['hosts'][1]['role'] = 'router'), /lab\.hosts\[1\]\.role: .*"client"\|"server"/);
+    bad((l) => (l['topology'] = 'star'), /lab\.topology: /);
   });
 
   it('calls JSON that is not a result foreign (a directory scan skips it), and a damaged result invalid', () => {
