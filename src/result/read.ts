@@ -25,6 +25,13 @@ export class ResultFileError extends Error {
  */
 export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Samples per series column a result can hold and still be read back: a run's 31 columns
+ * stretched to 864,000 samples (24 h at the default 100 ms) came to 199 MB, so about 1,000,000
+ * fit under MAX_RESULT_BYTES. The doctor warns before a run that could outgrow it.
+ */
+export const READABLE_SERIES_SAMPLES = 1_000_000;
+
 const HINT = 'pass a result JSON written by "twstorm run"';
 
 /** "summary.timeWait.peak", "series.census.t[3]". */
