@@ -4,7 +4,8 @@
 // is SIGTERM) or the channel closing (the outer process is gone) all mean "stop the load and
 // write what you have".
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { executeRun, writeResult } from '../run/execute.js';
+import { executeRun } from '../run/execute.js';
+import { writeResult } from '../result/write.js';
 import type { FromRun, RunJob, ToRun } from '../run/job.js';
 import { describeWriteError } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';

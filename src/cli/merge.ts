@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { cannotWrite } from '../run/out-dir.js';
-import { jsonText } from '../util/json-text.js';
+import { writeResult } from '../result/write.js';
 
 interface MergeArgs {
   results: string[];
@@ -52,7 +52,7 @@ export const mergeCommand = {
     const out = argv.out;
     try {
       await mkdir(path.dirname(path.resolve(out)), { recursive: true });
-      await writeFileAtomic(out, jsonText(merged));
+      await writeResult(merged, out);
     } catch (err) {
       say(cannotWrite(out, err, 'choose another place with --out'));
       process.exitCode = EXIT.RUN_FAILED;

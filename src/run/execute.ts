@@ -23,13 +23,11 @@ import { LoadStats } from '../metrics/load-stats.js';
 import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RunJob } from './job.js';
 import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { loadCount, workUnit } from '../scenario/work.js';
-import { jsonText } from '../util/json-text.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -349,10 +347,6 @@ function markFailed(result: RunResult, reason: string): RunResult {
   const at = entries.findIndex(([key]) => key === 'stoppedBy') + 1;
   entries.splice(at, 0, ['failed', reason]);
   return Object.fromEntries(entries) as unknown as RunResult;
-}
-
-export async function writeResult(result: RunResult, path: string): Promise<void> {
-  await writeFileAtomic(path, jsonText(result));
 }
 
 /** process.cpuUsage covers every thread of the process, so the observer worker is included. */

@@ -5,9 +5,8 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Scenario } from '../scenario/index.js';
 import type { RepeatInfo, ShardInfo, StoredResult } from '../result/provenance.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { timestamp, type RunOutcome } from './run-scenario.js';
-import { jsonText } from '../util/json-text.js';
+import { writeResult } from '../result/write.js';
 
 /** How many runs a scenario asks for: `repeat:` in the file, or `--repeat N` (which sets it). */
 export function repeatCount(scenario: Scenario): number {
@@ -46,7 +45,7 @@ async function mark(outcome: RunOutcome, repeat: RepeatInfo | null, shard: Shard
   // A shard's file is already named for it (run-set passes the suffix, so parallel shards
   // never share a file); a repeat's gets its place in the set.
   const resultPath = repeat ? outcome.resultPath.replace(/\.json$/, `-r${repeat.index}of${repeat.count}.json`) : outcome.resultPath;
-  await writeFileAtomic(resultPath, jsonText(result));
+  await writeResult(result, resultPath);
   if (resultPath !== outcome.resultPath) await rm(outcome.resultPath, { force: true });
   return { result, resultPath };
 }
