@@ -19,6 +19,7 @@ import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 import { roundMs } from '../util/round.js';
+import { sortedUnion } from '../util/sorted-union.js';
 
 export class MergeError extends Error {}
 
@@ -309,7 +310,8 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
 
   // Each contributor's sample times on the common clock, rounded as the grid is: once, not per column.
   const kernelTimes = results.map((r, i) => r.series.kernel.t.map((t) => roundMs(t + offsets[i]!)));
-  const kernelGrid = grid(kernelTimes);
+  // Every contributor's sample times, merged and sorted: no sample of any contributor is lost.
+  const kernelGrid = sortedUnion(kernelTimes);
   const tw = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.tw, kernelGrid, TIME_WAIT_MS)), kernelGrid.length);
   const inuse = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.inuse, kernelGrid, 0)), kernelGrid.length);
   const counters: Record<string, number[]> = {};
@@ -325,7 +327,7 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
   }
 
   const censusTimes = results.map((r, i) => r.series.census.t.map((t) => roundMs(t + offsets[i]!)));
-  const censusGrid = grid(censusTimes);
+  const censusGrid = sortedUnion(censusTimes);
   const side = (which: 'client' | 'server'): Record<string, number[]> => {
     const states = new Set(results.flatMap((r) => Object.keys(r.series.census[which])));
     const out: Record<string, number[]> = {};
@@ -342,12 +344,6 @@ function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series
     kernel: { t: kernelGrid.map(roundMs), tw, inuse, counters },
     census: { t: censusGrid.map(roundMs), client: side('client'), server: side('server') },
   };
-}
-
-/** Every contributor's sample times (rounded), merged and sorted: no sample of any contributor is lost. */
-function grid(times: number[][]): number[] {
-  const all = Float64Array.from(times.flat()).sort();
-  return [...all].filter((t, i) => i === 0 || t !== all[i - 1]);
 }
 
 /**

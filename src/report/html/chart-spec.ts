@@ -2,6 +2,7 @@
 // only draws. Every series carries its own colour AND dash pattern, so lines stay apart when
 // printed in grey or seen without colour.
 import { int } from '../../util/format.js';
+import { sortedUnion } from '../../util/sorted-union.js';
 
 export interface LineStyle {
   color: string;
@@ -100,7 +101,7 @@ export interface Table {
 export function alignTables(tables: Table[]): Table {
   const distinct = [...new Set(tables.map((t) => t.x))];
   const slots = new Map<readonly number[], Uint32Array>(distinct.map((x) => [x, new Uint32Array(x.length)]));
-  const xs = distinct.every(ascending) ? mergeAscending(distinct, slots) : sortedUnion(distinct, slots);
+  const xs = distinct.every(ascending) ? mergeAscending(distinct, slots) : unionAnyOrder(distinct, slots);
   const columns: Array<Array<number | null>> = [];
   for (const table of tables) {
     const at = slots.get(table.x)!;
@@ -150,11 +151,9 @@ function mergeAscending(arrays: ReadonlyArray<readonly number[]>, slots: Map<rea
 }
 
 /** The same for x arrays in any order: a NaN (a hand-made file) is one slot, after every number. */
-function sortedUnion(arrays: ReadonlyArray<readonly number[]>, slots: Map<readonly number[], Uint32Array>): number[] {
-  const all = Float64Array.from(arrays.flat()).sort();
-  const xs: number[] = [];
-  for (let i = 0; i < all.length && !Number.isNaN(all[i]!); i++) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i]! + 0);
-  const nan = all.length > 0 && Number.isNaN(all[all.length - 1]!) ? xs.push(NaN) - 1 : -1;
+function unionAnyOrder(arrays: ReadonlyArray<readonly number[]>, slots: Map<readonly number[], Uint32Array>): number[] {
+  const xs = sortedUnion(arrays);
+  const nan = xs.length > 0 && Number.isNaN(xs[xs.length - 1]!) ? xs.length - 1 : -1;
   for (const x of arrays) {
     const into = slots.get(x)!;
     if (ascending(x)) {
