@@ -19,8 +19,8 @@ export class ResultFileError extends Error {
 }
 
 /**
- * Larger than any result twstorm writes (a 5.5-hour run at the 100 ms sample, 200,000 samples a
- * series column, is ~35 MB: util/json-text.ts), small enough that a wrong file (a log, a
+ * Larger than any result twstorm writes within READABLE_SERIES_SAMPLES (a day at the 100 ms
+ * sample comes to ~200 MB: util/json-text.ts), small enough that a wrong file (a log, a
  * capture) is refused before it is read into memory.
  */
 export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
