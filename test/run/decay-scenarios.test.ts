@@ -12,6 +12,9 @@ import { decayOf } from '../../src/report/verdict/decay.js';
 /** 50 ports at 40 connections/s: each port comes back 1.25 s after its last use, past the default 1 s delay. */
 const REUSE = ['matrix={}', 'connections=100', 'rate=40', 'environment.sysctls.net.ipv4.ip_local_port_range=40000 40049', 'tail=300ms', 'census=250ms'];
 
+const peaks = (census: Record<string, number[]>): Record<string, number> =>
+  Object.fromEntries(Object.entries(census).map(([state, counts]) => [state, peakOf(counts)]));
+
 const say = (out: HarnessOutput, rule: string): string => verdict(out.result).findings.find((f) => f.rule === rule)?.text ?? '';
 
 /**
@@ -75,7 +78,16 @@ describe('fin-timeout-myth, small', () => {
     // The server closed every other connection (TIME_WAIT on the client) and ignored the FIN on
     // the rest (CLOSE_WAIT on the server, orphaned FIN_WAIT2 on the client).
     const fw2 = series.census.client['FIN_WAIT2'] ?? [];
-    assert.equal(peakOf(fw2), 20);
+    // Once (in a full suite under perf) the census saw no FIN_WAIT2 at all: what it did see goes
+    // with the failure.
+    const seen = JSON.stringify({
+      samples: series.census.t.length,
+      client: peaks(series.census.client),
+      server: peaks(series.census.server),
+      timeWait: summary.timeWait,
+      kernel: Object.fromEntries(Object.entries(summary.kernel).filter(([k, v]) => v !== 0 && /TW|Orphan|Abort|Linger|Rst/.test(k))),
+    });
+    assert.equal(peakOf(fw2), 20, seen);
     assert.equal(fw2.at(-1), 0, 'every orphaned FIN_WAIT2 ended within the run');
     assert.equal(peakOf(series.census.server['CLOSE_WAIT'] ?? []), 20);
     assert.equal(summary.timeWait.peakClient, 20);
