@@ -28,7 +28,8 @@ const CHILD_ENV = 'TWSTORM_SOCK_DIAG_NETNS_CHILD';
 // destination port, never the namespace) and moves on 2 to 16 ports a connect. A walk pushed
 // round the range (by concurrent tests loading 127.0.0.1:7000, or by its own 3,290 connects) can
 // reach a port whose connection the server closed first, and that SYN takes over the server's
-// TIME_WAIT for the 4-tuple (tcp_timewait_state_process accepts a SYN with a higher sequence).
+// TIME_WAIT for the 4-tuple (tcp_timewait_state_process accepts a SYN with a higher sequence,
+// RFC 1122 §4.2.2.13).
 // Seen once in a full suite under perf: 2,752 of the 2,800 IPv4 TIME_WAITs, every other count
 // exact (not reproduced since, beside two loops hammering 127.0.0.1:7000).
 const PLAN = {
