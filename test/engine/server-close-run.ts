@@ -10,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createEngineEchoServer } from '../../src/engine/server-engine.js';
 import { createNetEchoServer } from '../../src/server/echo-server.js';
 import { echoConfig } from '../helpers/echo-config.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('server-close-run.js');
 
 const PORT = 7000;
 /** The request's size (argv[3], default 64): a whole multiple of the ring server's 1 KiB recv is where one recv can end exactly at the request's end. */

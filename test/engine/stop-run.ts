@@ -12,6 +12,9 @@ import { runTcpLoad } from '../../src/driver/tcp-load.js';
 import { runClock } from '../../src/util/clock.js';
 import { SCENARIOS } from '../helpers/netns.js';
 import { execFileSync } from 'node:child_process';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('stop-run.js');
 
 const sockets = (): number =>
   fs.readdirSync('/proc/self/fd').filter((fd) => {

@@ -12,6 +12,9 @@ import { buildRoutedLab, type LabHost } from '../../src/environment/topology/rou
 import { applyNat, enableConntrack, natPoolSize, type NatSpec } from '../../src/environment/topology/nat.js';
 import { readConntrackStates, readConntrackStats } from '../../src/observe/conntrack.js';
 import { parseCounterTable } from '../../src/observe/counters.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('routed-cases.js');
 
 setTimeout(() => {
   process.stderr.write('routed case timed out\n');

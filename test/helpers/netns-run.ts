@@ -24,6 +24,9 @@ import { executeRun } from '../../src/run/execute.js';
 import { unshareNetwork } from '../../src/sockets/netns.js';
 import { countTimeWaitExactly } from './exact-counts.js';
 import { FORCE_NO_NAMESPACE_ENV, REPLY_PREFIX, type NoNamespace } from './harness-protocol.js';
+import { requireFreshNamespace } from './fresh-namespace.js';
+
+requireFreshNamespace('netns-run.js');
 
 async function runOne(scenario: Scenario): Promise<string> {
   const result = await executeRun(

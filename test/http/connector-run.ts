@@ -8,6 +8,9 @@ import { runHttpLoad } from '../../src/driver/http-load.js';
 import type { HttpLoadPlan } from '../../src/driver/http-plan.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 import { runClock } from '../../src/util/clock.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('connector-run.js');
 
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 const REQUESTS = 40;

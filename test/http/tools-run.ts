@@ -6,6 +6,9 @@ import { bringUpLoopback } from '../../src/environment/namespace.js';
 import { startServerProcess, type ServerProcess } from '../../src/server/process.js';
 import type { HttpPolicy } from '../../src/server/http-server.js';
 import { PLAIN_LISTEN } from '../../src/server/listen.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('tools-run.js');
 
 bringUpLoopback();
 

@@ -17,6 +17,7 @@ import { parseCounterTable, counterDeltas } from '../../src/observe/counters.js'
 import { parseSockstat, parseSockstat6 } from '../../src/observe/sockstat.js';
 import { readProcNet, readTcpTables } from '../../src/observe/procfs.js';
 import { runNodeInNetns } from '../helpers/netns.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
 const CHILD_ENV = 'TWSTORM_OBSERVE_NETNS_CHILD';
 const PORT4 = 7000;
@@ -50,6 +51,7 @@ interface ChildReport {
 type Mode = 'C' | 'S' | 'H' | 'E';
 
 async function child(): Promise<void> {
+  requireFreshNamespace('census-netns.test.js (child)');
   // Belt and braces: never outlive the parent's patience.
   setTimeout(() => process.exit(3), 20_000).unref();
   execFileSync('ip', ['link', 'set', 'lo', 'up']);

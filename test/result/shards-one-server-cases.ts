@@ -9,6 +9,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collect, startServe } from '../helpers/serve.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('shards-one-server-cases.js');
 
 setTimeout(() => {
   process.stderr.write('shards-one-server case timed out\n');

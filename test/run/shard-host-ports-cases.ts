@@ -10,6 +10,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collect, startServe } from '../helpers/serve.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('shard-host-ports-cases.js');
 
 setTimeout(() => {
   process.stderr.write('shard-host-ports case timed out\n');

@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isListening } from '../../src/server/user-command.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('target-cases.js');
 
 setTimeout(() => {
   process.stderr.write('target case timed out\n');

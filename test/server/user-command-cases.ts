@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { isListening, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
 import { SCENARIOS } from '../helpers/netns.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('user-command-cases.js');
 
 setTimeout(() => {
   process.stderr.write('user-command case timed out\n');

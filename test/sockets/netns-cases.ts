@@ -21,6 +21,9 @@ import {
   type LingerCloseResult,
 } from '../../src/sockets/index.js';
 import { setLinkUp } from '../../src/sockets/link.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+
+requireFreshNamespace('netns-cases.js');
 
 setTimeout(() => {
   process.stderr.write('netns case timed out\n');

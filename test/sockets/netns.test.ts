@@ -3,7 +3,9 @@
 // and vanish with it. The child is killed by PID if it overruns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { probeNamespace } from '../../src/environment/namespace.js';
 import { runNodeInNetns } from '../helpers/netns.js';
 
 const HELPER = fileURLToPath(new URL('./netns-cases.js', import.meta.url));
@@ -163,4 +165,18 @@ test('SO_LINGER 1 with unsent data: close() blocks ~1 s; contained, the event lo
     `close() blocked ${r.contained.result.blockedMs.toFixed(0)} ms; loop gap contained ${r.contained.maxLoopGapMs.toFixed(1)} ms, ` +
       `inline ${r.inline.maxLoopGapMs.toFixed(0)} ms`,
   );
+});
+
+test('a namespace-only test script refuses to start where the namespace has an interface besides lo', () => {
+  // Its own namespace with a veth pair in it stands for a host: the script must write nothing there.
+  const probe = probeNamespace();
+  assert.ok(probe.ok, probe.ok ? '' : probe.reason);
+  const script = 'ip link add tw0 type veth peer name tw1 && exec "$0" "$1" 1 /nonexistent x.yaml';
+  const r = spawnSync(probe.prefix[0]!, [...probe.prefix.slice(1), 'sh', '-c', script, process.execPath, fileURLToPath(new URL('../run/shard-host-ports-cases.js', import.meta.url))], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    killSignal: 'SIGKILL',
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim(), /^shard-host-ports-cases\.js: not started: it runs only inside a fresh network namespace \(this one has (tw0, tw1|tw1, tw0)\)/);
 });

@@ -19,6 +19,7 @@ import { takeTcpCensus } from '../../src/observe/tcp-source.js';
 import { censusTcpTable, type TcpCensus } from '../../src/observe/tcp-table.js';
 import { readTcpTables } from '../../src/observe/procfs.js';
 import { runNodeInNetns } from '../helpers/netns.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
 const CHILD_ENV = 'TWSTORM_SOCK_DIAG_NETNS_CHILD';
 // Each client socket binds a port of its own (firstClientPort onwards), never one used before in
@@ -58,6 +59,7 @@ interface ChildReport {
 type Mode = 'C' | 'S' | 'H' | 'E';
 
 async function child(): Promise<void> {
+  requireFreshNamespace('sock-diag-netns.test.js (child)');
   setTimeout(() => process.exit(3), 90_000).unref();
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   // This namespace's own setting (the test made it): the default tcp_tw_reuse=2 lets loopback

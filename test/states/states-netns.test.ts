@@ -16,6 +16,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STATE_NAMES, WATCH_COUNTERS, takeCensus, type StatesCensus } from '../../src/states/index.js';
 import { spawnNodeInNetns } from '../helpers/netns.js';
+import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_NETNS_CHILD';
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
@@ -46,6 +47,7 @@ function cli(args: string[]): string {
 }
 
 async function child(): Promise<void> {
+  requireFreshNamespace('states-netns.test.js (child)');
   setTimeout(() => process.exit(3), 40_000).unref();
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   // Only this namespace's settings: 100 ports, the first 10 reserved, no TIME_WAIT reuse.
