@@ -92,6 +92,15 @@ function httpCloseSentence(result: RunResult): string {
  * own), it says both.
  */
 export function closeSentence(result: RunResult): string {
+  // No handshake completed, so nothing was closed: the RSTs of a refused connect (the kernel
+  // answers a SYN to a closed port with one, RFC 793 §3.4) must not read as a close.
+  if (result.summary.connections.established === 0) {
+    const errors = Object.entries(result.summary.errors)
+      .filter(([, n]) => n > 0)
+      .sort(([, a], [, b]) => b - a)
+      .map(([code, n]) => `${code} ${int(n)}`);
+    return `No connection was established${errors.length > 0 ? ` (${errors.join(', ')})` : ''}, so nothing was closed and no TIME_WAIT was made.`;
+  }
   if (result.scenario.protocol === 'http') return httpCloseSentence(result);
   const { summary, scenario } = result;
   const tw = summary.timeWait;

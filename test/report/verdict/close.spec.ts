@@ -6,6 +6,21 @@ import { finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from 
 import type { RunResult } from '../../../src/result/model.js';
 
 describe('verdict rule: who closed first (verdict/close.ts)', () => {
+  it('headline: no connection established says nothing was closed, not that the client closed with RSTs', () => {
+    const refused = makeResult((r) => {
+      r.summary.connections = { attempted: 50, established: 0, completed: 0, failed: 50, ratePerSec: 0 };
+      r.summary.errors = { ECONNREFUSED: 50 };
+      r.summary.timeWait = { ...r.summary.timeWait, peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0 };
+      r.summary.kernel['TcpOutRsts'] = 50;
+    });
+    assert.equal(verdict(refused).headline, 'No connection was established (ECONNREFUSED 50), so nothing was closed and no TIME_WAIT was made.');
+    const http = makeHttpResult((r) => {
+      r.summary.connections = { attempted: 3, established: 0, completed: 0, failed: 3, ratePerSec: 0 };
+      r.summary.errors = { ETIMEDOUT: 1, ECONNREFUSED: 2 };
+    });
+    assert.equal(verdict(http).headline, 'No connection was established (ECONNREFUSED 2, ETIMEDOUT 1), so nothing was closed and no TIME_WAIT was made.');
+  });
+
   it('closer: states what the scenario asked and where TIME_WAIT should land', () => {
     assert.match(finding(makeResult(), 'closer')!.text, /client close first with FIN, so TIME_WAIT is expected on the client/);
     const server = makeResult((r) => (r.scenario.close.first = 'server'));
