@@ -1,8 +1,7 @@
 // `twstorm doctor`: parse, call, print. The work is in src/doctor/.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { loadScenarioFile } from '../scenario/index.js';
+import { loadRunnableScenario } from '../run/load-scenario.js';
 import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
-import { resolveScenarioPath } from '../scenario/bundled.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText } from '../util/json-text.js';
 
@@ -23,7 +22,7 @@ export const doctorCommand = {
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>): Promise<void> => {
     const color = !argv.json && wantsColor(process.stdout);
     if (argv.scenario !== undefined) {
-      const scenario = await loadScenarioFile(resolveScenarioPath(argv.scenario));
+      const { scenario } = await loadRunnableScenario(argv.scenario);
       const checks = await doctorScenario(scenario);
       const status = worstStatus(checks);
       if (argv.json) process.stdout.write(jsonText({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }));

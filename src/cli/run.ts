@@ -1,10 +1,9 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, loadScenarioFile, ScenarioError, type Scenario, type Variant } from '../scenario/index.js';
-import { missingSysctlProblems } from '../environment/sysctl.js';
-import { evaluateThresholds, formatThresholds, validateThresholds } from '../thresholds/index.js';
+import { expandMatrix, ScenarioError, type Scenario, type Variant } from '../scenario/index.js';
+import { loadRunnableScenario } from '../run/load-scenario.js';
+import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { chooseIsolation, resultStem, RunError, RunInterrupted, timestamp, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
 import { renderTerminalSummary } from '../report/terminal.js';
@@ -14,11 +13,9 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
-import { bundledScenarioFiles, resolveScenarioPath } from '../scenario/bundled.js';
 import type { RunResult } from '../result/model.js';
 import { describeWriteError, prepareOutDir } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
-import { didYouMean } from '../util/suggest.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
 import { applyShard, shardFrom, shardIsolation, ShardError } from '../run/shard.js';
@@ -120,12 +117,9 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
   if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
   if (argv['allow-remote-target']) overrides.push('allowRemoteTarget=true');
-  const file = await findScenario(argv.scenario);
-  // Threshold figure paths (found only after the whole run otherwise) and sysctls this kernel
-  // lacks are checked with the file's other problems, so all of them come in one go.
-  let scenario = await loadScenarioFile(file, overrides, {
-    checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
-  });
+  const loaded = await loadRunnableScenario(argv.scenario, overrides);
+  const file = loaded.file;
+  let scenario = loaded.scenario;
   let shardInfo = null;
   try {
     const shard = shardFrom(argv.shard);
@@ -238,15 +232,6 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
 }
 
 /** A path as given, or a bundled scenario's name; a near miss gets a "did you mean". */
-async function findScenario(arg: string): Promise<string> {
-  const file = resolveScenarioPath(arg);
-  if (existsSync(file)) return file;
-  const names = (await bundledScenarioFiles()).map((f) => path.basename(f).replace(/\.(ya?ml|json)$/, ''));
-  throw new ScenarioError([
-    `no scenario file or bundled scenario named "${arg}"${didYouMean(arg, names)} ("twstorm list" shows the bundled ones)`,
-  ]);
-}
-
 /**
  * The longest file names the run will write in --out (the HTML report's `.partial` is the
  * longest per run), for the probe before the load. The timestamp is now's: same length.

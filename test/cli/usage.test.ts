@@ -70,10 +70,26 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(both, /^twstorm: unknown option: --nope; unexpected argument "extra": states takes no arguments/);
   });
 
-  it('a mistyped scenario name: exit 2 with "did you mean"', async () => {
-    const exit = await twstorm(['run', 'client-close-first']).exit;
-    assert.equal(exit.code, 2, exit.stderr);
-    assert.match(exit.stderr.trim(), /^twstorm: no scenario file or bundled scenario named "client-close-first"; did you mean client-closes-first\?/);
+  it('a mistyped scenario name: exit 2 with "did you mean", for run and doctor alike', async () => {
+    const [run, doctor] = await Promise.all([twstorm(['run', 'client-close-first']).exit, twstorm(['doctor', 'client-close-first']).exit]);
+    for (const exit of [run, doctor]) {
+      assert.equal(exit.code, 2, exit.stderr);
+      assert.match(exit.stderr.trim(), /^twstorm: no scenario file or bundled scenario named "client-close-first"; did you mean client-closes-first\?/);
+    }
+  });
+
+  it('doctor <file> refuses what run refuses: a threshold typo, exit 2 before any check', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-doctor-file-'));
+    try {
+      const file = path.join(dir, 't.yaml');
+      await writeFile(file, 'name: t\nconnections: 10\nthresholds: { summary.timeWait.peek: "< 10" }\n');
+      const exit = await twstorm(['doctor', file]).exit;
+      assert.equal(exit.code, 2, exit.stderr);
+      assert.equal(exit.stdout, '');
+      assert.match(exit.stderr.trim(), /^twstorm: .*t\.yaml: thresholds\.summary\.timeWait\.peek: unknown figure "peek" under summary\.timeWait; did you mean peak\?/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('missing arguments name what is needed', async () => {
