@@ -14,7 +14,7 @@ import { readProcNet, DEFAULT_PROC_ROOT } from './procfs.js';
 import { parseSockstat, parseSockstat6 } from './sockstat.js';
 import type { StateCounts } from './tcp-table.js';
 import { takeTcpCensus } from './tcp-source.js';
-import { threadCpuMs } from './thread-cpu.js';
+import { threadCpuMs } from '../sockets/thread-cpu.js';
 
 /** Share of one core the TCP table census may take (see onTick). */
 const CENSUS_BUDGET = 0.05;
@@ -286,7 +286,7 @@ export class KernelSampler {
  * whole census ran on it (the sock_diag dump: the kernel builds it inside this thread's recv()),
  * else the wall clock (the /proc text is formatted on a libuv pool thread). In a storm the engine
  * keeps every core busy and a census waits for a CPU: a 28,000-socket census at 250 ms came
- * every 300 ms (median) and up to 1 s apart by the wall clock, and at its cadence by CPU time
+ * every 300 ms (median) and up to 1 s apart by the wall clock, and at most 400 ms apart by CPU time
  * (see the onTick comment).
  */
 export function censusCostMs(startedWallMs: number, startedCpuMs: number | undefined): number {
