@@ -51,7 +51,9 @@ export function resolveNetns(spec: string): NetnsTarget {
         true,
       );
     }
-    throw new NetnsError(`--netns ${spec}: cannot look at ${path} (${code}): run as root`);
+    // As root, EACCES comes from above twstorm (a container's /proc, an LSM): "run as root" would be no help.
+    const fix = process.getuid?.() === 0 ? 'denied even to root here (a container or a security module); give a process of your own in that namespace' : 'run as root';
+    throw new NetnsError(`--netns ${spec}: cannot look at ${path} (${code}): ${fix}`);
   }
   try {
     accessSync(path, constants.R_OK);

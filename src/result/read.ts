@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { decodeHistogram } from '../metrics/histogram-encoding.js';
 import { RESULT_SCHEMA, type RunResult } from './model.js';
 import { resultSchema } from './schema.js';
+import { stripControl } from '../util/escape.js';
 
 export class ResultFileError extends Error {
   override name = 'ResultFileError';
@@ -118,7 +119,9 @@ export function parseResultText(text: string, name: string): RunResult[] {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ResultFileError(`${name}: not JSON (${err instanceof Error ? err.message : String(err)}); ${HINT}`, 'foreign');
+    // JSON.parse quotes the text around the fault as it is: its newlines would break the
+    // one-line message and its control characters a terminal, so they are flattened.
+    throw new ResultFileError(`${name}: not JSON (${stripControl(err instanceof Error ? err.message : String(err))}); ${HINT}`, 'foreign');
   }
   if (!Array.isArray(doc)) return [parseResult(doc, name)];
   if (doc.length === 0) throw new ResultFileError(`${name}: an empty array holds no result; ${HINT}`);

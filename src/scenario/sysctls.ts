@@ -76,7 +76,7 @@ export function isNamespacedSysctl(name: string): boolean {
 /** The problem with a sysctl name, or undefined when it may be set; suggests the nearest known name. */
 export function sysctlNameProblem(name: string): string | undefined {
   if (isNamespacedSysctl(name)) return undefined;
-  const hint = didYouMean(name, NAMES) || '; see scenarios/README.md for the list';
+  const hint = didYouMean(name, NAMES) || '; README.md lists the ones it may ("Limits", environment.sysctls)';
   return name.startsWith('net.')
     ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`
     : `only per-network-namespace net.* sysctls can be set${hint}`;
