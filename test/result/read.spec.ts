@@ -107,6 +107,11 @@ describe('result reader', () => {
     refused({ schema: 'k6/summary' }, /"schema" is "k6\/summary", expected "twstorm\/result@1"; pass a result JSON/, 'foreign');
     refused([1], /a JSON array/, 'foreign');
     assert.throws(() => parseResultText('{"schema": "twstorm/resu', 'cut.json'), (err: unknown) => err instanceof ResultFileError && err.kind === 'foreign' && /^cut\.json: not JSON/.test(err.message));
+    // JSON.parse quotes the text near the fault, newline and all: the message stays one line.
+    assert.throws(
+      () => parseResultText('not json\n{\x1b[31m', 'bad.json'),
+      (err: unknown) => err instanceof ResultFileError && /^bad\.json: not JSON \(.*not json \{.*\); pass a result JSON/.test(err.message) && !/[\n\x1b]/.test(err.message),
+    );
     refused({ schema: 'twstorm/result@1' }, /bad result field tool/, 'invalid');
   });
 

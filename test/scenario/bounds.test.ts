@@ -2,6 +2,7 @@
 // address and sysctls a scenario names cannot reach beyond the run's own namespace.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,9 @@ describe('sysctls: only the per-namespace allow-list, with a suggestion', () => 
     const [line] = problemsOf(() => parseScenario({ name: 'x', environment: { sysctls: { 'net.netfilter.nf_hooks_lwtunnel': 1 } } }, FILE));
     assert.match(line!, /environment\.sysctls\["net\.netfilter\.nf_hooks_lwtunnel"\]: not a sysctl twstorm may set: unknown, or not kept per network namespace/);
     assert.ok(sysctlNameProblem('net.core.netdev_max_backlog'), 'a global net.core setting is refused too');
+    // Far from every allowed name: pointed at the list, in the README section that has it.
+    assert.match(sysctlNameProblem('net.core.rmem_max')!, /; README\.md lists the ones it may \("Limits", environment\.sysctls\)$/);
+    assert.ok(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').includes('**`environment.sysctls`** accepts only'), 'the README section it points to');
   });
 
   it('a typo gets "did you mean", in the same round as other problems', () => {
