@@ -24,9 +24,11 @@ async function interruptLongRun(
   const pgid = run.child.pid!;
   await run.stderrLine(/load started/);
   const tree = processTree(pgid);
-  // Interrupted with something measured: once 100 connections were opened in the run's namespace.
+  // Interrupted with something measured: once 110 connections were opened in the run's
+  // namespace, so the tests' "more than 100" holds however few the signal lets through after.
+  // (At 100, polled every 50 ms at 300/s, exactly 100 was seen about 1 time in 15.)
   const runProcess = findInTree(pgid, /__inside/)!.pid;
-  await waitFor(() => activeOpens(runProcess) >= 100, 30_000, '100 connections in the run\'s namespace');
+  await waitFor(() => activeOpens(runProcess) >= 110, 30_000, '110 connections in the run\'s namespace');
   const sent = Date.now();
   signal(pgid);
   const { code, stderr } = await run.exit;

@@ -18,6 +18,7 @@ import { parseSockstat, parseSockstat6 } from '../../src/observe/sockstat.js';
 import { readProcNet, readTcpTables } from '../../src/observe/procfs.js';
 import { runNodeInNetns } from '../helpers/netns.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+import { tcpSettled } from '../helpers/tcp-settled.js';
 
 const CHILD_ENV = 'TWSTORM_OBSERVE_NETNS_CHILD';
 const PORT4 = 7000;
@@ -122,7 +123,7 @@ async function child(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`server saw data ${serverData} ends ${serverEnds} closes ${serverCloses}`);
     await sleep(5);
   }
-  await sleep(100); // last ACKs on loopback
+  await tcpSettled(deadline); // the last ACKs on loopback
 
   const texts = await readProcNet();
   const tables = await readTcpTables();

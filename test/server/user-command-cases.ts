@@ -90,8 +90,9 @@ switch (name) {
     break;
   case 'never-listens': {
     // A shell that prints, then waits forever; with the wrong port configured it never listens.
+    // 2 s: a busy machine can take longer than 300 ms to start the shell that prints "waiting".
     const before = Date.now();
-    out = { ...(await failure({ command: 'echo waiting; exec sleep 600', readyTimeoutMs: 300 }) as object), tookMs: Date.now() - before };
+    out = { ...(await failure({ command: 'echo waiting; exec sleep 600', readyTimeoutMs: 2000 }) as object), tookMs: Date.now() - before };
     break;
   }
   case 'plain-sigterm': {

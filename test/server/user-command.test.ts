@@ -48,7 +48,7 @@ test('a command that exits before listening: its exit code and last output lines
 test('a command that never listens: refused at readyTimeout, and killed', async () => {
   const out = await runCase<Failure & { tookMs: number }>('never-listens');
   assert.equal(out.code, 'ETIMEDOUT');
-  assert.match(out.message, /did not listen on port 7100 within 300 ms \(server\.readyTimeout\).*its last output: waiting/);
+  assert.match(out.message, /did not listen on port 7100 within 2000 ms \(server\.readyTimeout\).*its last output: waiting/);
   assert.equal(out.leftListening, false);
 });
 

@@ -159,7 +159,8 @@ test('SO_LINGER 1 with unsent data: close() blocks ~1 s; contained, the event lo
     assert.ok(m.result.blockedMs >= 900 && m.result.blockedMs < 2500, `close() blocked ${m.result.blockedMs} ms`);
   }
   assert.equal(r.contained.result.contained, true);
-  assert.ok(r.contained.maxLoopGapMs < 250, `contained: event loop gap ${r.contained.maxLoopGapMs} ms`);
+  // Well under the inline close's ~1 s, with room for a busy machine's scheduling.
+  assert.ok(r.contained.maxLoopGapMs < 600, `contained: event loop gap ${r.contained.maxLoopGapMs} ms`);
   assert.ok(r.inline.maxLoopGapMs >= 900, `inline: event loop gap ${r.inline.maxLoopGapMs} ms`);
   t.diagnostic(
     `close() blocked ${r.contained.result.blockedMs.toFixed(0)} ms; loop gap contained ${r.contained.maxLoopGapMs.toFixed(1)} ms, ` +

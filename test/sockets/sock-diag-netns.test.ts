@@ -20,6 +20,7 @@ import { censusTcpTable, type TcpCensus } from '../../src/observe/tcp-table.js';
 import { readTcpTables } from '../../src/observe/procfs.js';
 import { runNodeInNetns } from '../helpers/netns.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+import { tcpSettled } from '../helpers/tcp-settled.js';
 
 const CHILD_ENV = 'TWSTORM_SOCK_DIAG_NETNS_CHILD';
 // Each client socket binds a port of its own (firstClientPort onwards), never one used before in
@@ -135,21 +136,7 @@ async function child(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`server saw ends ${serverEnds} closes ${serverCloses}`);
     await sleep(10);
   }
-  // The last ACKs on loopback: wait until no socket is between states any more (SYN_SENT,
-  // SYN_RECV, FIN_WAIT1, CLOSE, LAST_ACK, CLOSING), so all three readers see final states.
-  // A fixed 200 ms was not always enough on a busy machine.
-  const TRANSIENT = new Set([2, 3, 4, 7, 9, 11]);
-  const inTransit = (): number =>
-    ['/proc/net/tcp', '/proc/net/tcp6']
-      .flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1))
-      .filter((line) => {
-        const f = line.trim().split(/\s+/);
-        return f.length >= 4 && TRANSIENT.has(parseInt(f[3]!, 16));
-      }).length;
-  while (inTransit() > 0) {
-    if (Date.now() > deadline) throw new Error(`${inTransit()} sockets still between states`);
-    await sleep(10);
-  }
+  await tcpSettled(deadline); // the last ACKs on loopback, so all three readers see final states
 
   const loaded = loadSockDiag();
   if (!loaded.ok) throw new Error(loaded.reason);

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STATE_NAMES, WATCH_COUNTERS, takeCensus, type StatesCensus } from '../../src/states/index.js';
 import { spawnNodeInNetns } from '../helpers/netns.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
+import { tcpSettled } from '../helpers/tcp-settled.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_NETNS_CHILD';
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
@@ -99,7 +100,7 @@ async function child(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`server closed ${serverDone} of ${closing}`);
     await sleep(5);
   }
-  await sleep(100); // the last ACKs on loopback
+  await tcpSettled(deadline); // the last ACKs on loopback
 
   const report: ChildReport = {
     pid: process.pid,
