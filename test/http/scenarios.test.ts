@@ -60,14 +60,16 @@ describe('HTTP scenarios, small, each in a fresh namespace', () => {
     assertActiveOpensMatch(out);
     // The server closes right behind its response; undici closes its side as soon as it has
     // parsed `Connection: close`, so a rare FIN can still cross (measured 2-8 per 1,000 here, 1-8
-    // per 5,000 through the CLI), leaving that connection's TIME_WAIT on the client.
-    const crossed = 10;
+    // per 5,000 through the CLI), leaving that connection's TIME_WAIT on the client. More cross
+    // as the machine gets busier (the server is preempted between its response and its FIN):
+    // 3 % still says the server closes first.
+    const crossed = 30;
     assert.ok(summary.timeWait.peakClient <= crossed, `client TIME_WAIT ${summary.timeWait.peakClient}`);
     assert.ok(out.ss.client <= crossed, `ss client TIME_WAIT ${out.ss.client}`);
     // One server TIME_WAIT per client port: a reused port reopens the old one (RFC 1122 §4.2.2.13).
     assert.ok(out.ss.server >= summary.ports.distinct - out.ss.client, `ss server ${out.ss.server}, ports ${summary.ports.distinct}`);
     assert.ok(summary.timeWait.peakServer >= summary.ports.distinct - crossed);
-    assert.ok(out.result.server.stats.closedFin >= 990, `server-first closes ${out.result.server.stats.closedFin}`);
+    assert.ok(out.result.server.stats.closedFin >= 1000 - crossed, `server-first closes ${out.result.server.stats.closedFin}`);
   });
 
   it('http-client-reset: TIME_WAIT on the client, the 500-port range runs out, EADDRNOTAVAIL by name', async () => {
