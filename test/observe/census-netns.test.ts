@@ -8,6 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
@@ -56,6 +57,9 @@ async function child(): Promise<void> {
   // Belt and braces: never outlive the parent's patience.
   setTimeout(() => process.exit(3), 20_000).unref();
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  // tcp_rfc1337=1 (this namespace only): an RST drawn by a reordered late ACK on a busy
+  // machine must not end a TIME_WAIT before it is counted (sock-diag-netns.test.ts has the trace).
+  writeFileSync('/proc/sys/net/ipv4/tcp_rfc1337', '1');
 
   let serverCloses = 0;
   let serverEnds = 0;

@@ -55,6 +55,9 @@ async function child(): Promise<void> {
   writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '40000 40099\n');
   writeFileSync('/proc/sys/net/ipv4/ip_local_reserved_ports', '40000-40009\n');
   writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '0\n');
+  // tcp_rfc1337=1 (this namespace only): an RST drawn by a reordered late ACK on a busy
+  // machine must not end a TIME_WAIT before it is counted (sock-diag-netns.test.ts has the trace).
+  writeFileSync('/proc/sys/net/ipv4/tcp_rfc1337', '1');
 
   let serverDone = 0;
   const listen = (host: string, port: number): Promise<net.Server> =>
