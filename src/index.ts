@@ -61,7 +61,7 @@ export async function runScenario(scenario: string | Scenario, options: RunOptio
   const variants = expandMatrix(loaded, file);
   for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [loaded]) requireSocketFeatures(v);
   // The output directory is made and proven writable before any traffic (run/out-dir.ts).
-  const outDir = await prepareOutDir(options.outDir ?? 'reports', []);
+  const { dir: outDir } = await prepareOutDir(options.outDir ?? 'reports', []);
   const outcomes = await runSet(loaded, variants, outDir, chooseIsolation(loaded.environment.isolation), { shard: shard?.info ?? null });
   return outcomes.map((o) => o.result);
 }

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
 import type { RunResult } from '../result/model.js';
-import { describeWriteError, prepareOutDir } from '../run/out-dir.js';
+import { describeWriteError, prepareOutDir, removeEmptyCreated } from '../run/out-dir.js';
 import { onInterrupt } from './interrupt.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
@@ -96,23 +96,26 @@ export const runCommand = {
     // over first thing, so a Ctrl-C during the checks below still ends with one clear line.
     const stop = new AbortController();
     const force = new AbortController();
+    // Before the first load starts there is no partial result to write: say so, not that one is.
+    const started = { load: false };
     const unsubscribe = onInterrupt((_signal, count) => {
       if (count === 1) {
-        process.stderr.write('\ntwstorm: stopping: the partial result is being written (interrupt again to quit at once)\n');
+        const what = started.load ? 'the partial result is being written' : 'no load has started';
+        process.stderr.write(`\ntwstorm: stopping: ${what} (interrupt again to quit at once)\n`);
         stop.abort();
       } else {
         force.abort();
       }
     });
     try {
-      await runHandler(argv, stop, force);
+      await runHandler(argv, stop, force, started);
     } finally {
       unsubscribe();
     }
   },
 };
 
-async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController): Promise<void> {
+async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController, started: { load: boolean }): Promise<void> {
   const overrides = [...argv.set];
   if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
   if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
@@ -136,7 +139,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   const variants = expandMatrix(scenario, file);
   // --out is created and written to before any traffic: a long run that cannot save its
   // result (read-only, full, a name too long, a file in the way) is refused now, not after.
-  const outDir = await prepareOutDir(argv.out, probeNames(scenario, variants, shardInfo));
+  const { dir: outDir, created } = await prepareOutDir(argv.out, probeNames(scenario, variants, shardInfo));
   // The doctor's checks for this scenario, before anything starts: refusing now beats
   // failing half-way (an open-file limit below the concurrency, no namespace for netns).
   const checks = await preflight(scenario);
@@ -167,12 +170,15 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   // Several blocks (a matrix, repeats) are set apart by a blank line.
   const several = matrix || repeatCount(scenario) > 1;
   let outcomes: RunOutcome[];
+  let planned = 0;
   try {
     outcomes = await runSet(scenario, variants, outDir, choice, {
       control: { stop: stop.signal, force: force.signal, progress: !argv.json && process.stderr.isTTY === true },
       stopRequested: () => stop.signal.aborted,
       shard: shardInfo,
       before: (index, total, variant) => {
+        planned = total;
+        started.load = true;
         if (variant && !argv.json) say(`run ${index + 1}/${total}: ${variant.label}`);
       },
       // Each variant's summary and report as soon as it is done: a matrix takes minutes.
@@ -197,6 +203,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   }
   const results = outcomes.map((o) => o.result);
   if (results.length === 0) {
+    await removeEmptyCreated(created);
     process.stderr.write('twstorm: interrupted before the first run started; nothing was measured or written\n');
     process.exitCode = EXIT.INTERRUPTED;
     return;
@@ -206,7 +213,10 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     const html = await writeHtmlReport(results, comparison, outcomes.map((o) => o.resultPath).join(' '));
     if (html === null) worse(EXIT.RUN_FAILED);
     if (!argv.json) {
-      const line = html === null ? '' : `\n\nHTML report comparing all ${results.length} runs: ${stripControl(html)}`;
+      // An interrupt can end a matrix early: say how many of the planned runs the report holds.
+      const cut = stop.signal.aborted ? ' before the interrupt' : '';
+      const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : `all ${results.length} runs`;
+      const line = html === null ? '' : `\n\nHTML report comparing ${which}: ${stripControl(html)}`;
       process.stdout.write(`${renderTerminalComparison(results)}${line}\n`);
     }
   }

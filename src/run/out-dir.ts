@@ -2,7 +2,7 @@
 // minute and then cannot save its result has wasted the minute, and on a full disk left
 // `.partial` files behind. The directory is created one level at a time rather than with
 // mkdir({ recursive: true }), which on Node 20 loops forever (ignoring signals) under /proc.
-import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ExpectedError } from '../util/expected-error.js';
 
@@ -42,15 +42,16 @@ export function describeWriteError(err: unknown, file?: string): string {
  * Creates `dir` (and its parents) and writes then removes a probe under each of `fileNames` —
  * the longest names the run will write, `.partial` suffix included — so a name too long for the
  * file system, a read-only or full disk, or a file where a directory should be is found now.
- * Returns the absolute directory.
+ * Returns the absolute directory and the levels of it this call created, parents first.
  */
-export async function prepareOutDir(dir: string, fileNames: string[]): Promise<string> {
+export async function prepareOutDir(dir: string, fileNames: string[]): Promise<{ dir: string; created: string[] }> {
   const absolute = path.resolve(dir);
   const fail = (what: string, err: unknown): never => {
     throw new OutDirError(`--out ${dir}: ${what}: ${describeWriteError(err)}; choose another directory with --out`);
   };
   // Each missing level in turn, from the root down.
   const levels: string[] = [];
+  const created: string[] = [];
   for (let p = absolute; ; p = path.dirname(p)) {
     levels.unshift(p);
     if (path.dirname(p) === p) break;
@@ -61,6 +62,7 @@ export async function prepareOutDir(dir: string, fileNames: string[]): Promise<s
       await mkdir(level).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : fail(`cannot create ${level}`, err)));
       const made = await lstat(level).catch((err: unknown) => fail(`cannot create ${level}`, err));
       if (!made.isDirectory()) fail(`${level} is not a directory`, Object.assign(new Error(''), { code: 'ENOTDIR' }));
+      created.push(level);
     } else if (!info.isDirectory()) {
       throw new OutDirError(`--out ${dir}: ${level} is a file, not a directory (a file is in the way); remove it or choose another directory with --out`);
     }
@@ -88,5 +90,20 @@ export async function prepareOutDir(dir: string, fileNames: string[]): Promise<s
       }
     }
   }
-  return absolute;
+  return { dir: absolute, created };
+}
+
+/**
+ * Removes the directories prepareOutDir created, deepest first, while they are empty: a run
+ * interrupted before it wrote anything leaves no empty --out behind. A directory that holds
+ * anything (a file written since, by twstorm or not) stays, and so do its parents.
+ */
+export async function removeEmptyCreated(created: string[]): Promise<void> {
+  for (const level of [...created].reverse()) {
+    try {
+      await rmdir(level);
+    } catch {
+      return;
+    }
+  }
 }
