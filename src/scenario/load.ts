@@ -6,7 +6,7 @@ import { matrixOverrideProblems } from './matrix.js';
 import { applyParsedOverrides, parseOverride, type ParsedOverride } from './overrides.js';
 import { parseScenarioText } from './parse.js';
 import type { Scenario } from './schema.js';
-import { validateScenario, type ScenarioCheck } from './validate.js';
+import { unusedFieldProblems, validateScenario, type ScenarioCheck } from './validate.js';
 
 export { parseScenarioText };
 
@@ -29,14 +29,9 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
   const raw = parseScenarioText(await readScenarioText(path), path);
   const conflicts = matrixOverrideProblems(raw, parsed);
   const withOverrides = applyParsedOverrides(raw, parsed);
-  return validateScenario(
-    withOverrides,
-    path,
-    // The path after the source already names the field, so the source is just where it came from.
-    parsed.map((o) => ({ path: o.path, source: '--set' })),
-    options.checks,
-    conflicts,
-  );
+  // The path after the source already names the field, so the source is just where it came from.
+  const attributions = parsed.map((o) => ({ path: o.path, source: '--set' }));
+  return validateScenario(withOverrides, path, attributions, options.checks, [...conflicts, ...unusedFieldProblems(withOverrides, path, attributions, raw)]);
 }
 
 /** Every malformed `--set` at once, like the file's problems. */

@@ -5,7 +5,7 @@ import { ScenarioError } from './errors.js';
 import { MAX_VARIANTS } from './limits.js';
 import { applyParsedOverrides, parseOverride, type ParsedOverride } from './overrides.js';
 import type { Scenario } from './schema.js';
-import { matrixKeyProblems, parseScenario } from './validate.js';
+import { matrixKeyProblems, parseVariant } from './validate.js';
 
 export type MatrixValue = string | number | boolean | null;
 
@@ -43,7 +43,7 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
       values,
       label,
       slug: Object.values(values).map((v) => String(v).replace(/[^A-Za-z0-9._-]+/g, '_')).join('-'),
-      scenario: parseScenario(raw, `${source} (matrix variant ${label})`),
+      scenario: parseVariant(raw, `${source} (matrix variant ${label})`),
     };
   });
 }

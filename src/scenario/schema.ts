@@ -265,7 +265,7 @@ const httpSchema = z
       .describe(`protocol http: how long the server waits before answering each request, fixed ("2ms") or uniform in { min: "1ms", max: "5ms" }. ${DURATION_HINT}`),
   })
   .prefault({})
-  .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used.');
+  .describe('protocol http only (ignored under tcp): the requests the undici client sends, and how the bundled HTTP/1.1 server answers and closes. Under http, `connections`, `payload` and `close` are not used, and refused when given (unless a matrix varies `protocol`).');
 
 const targetSchema = text(L.MAX_STRING_LENGTH, '"host:port", "[v6]:port" or an http:// URL')
   .nullable()

@@ -20,6 +20,14 @@ export type ScenarioCheck = (raw: Record<string, unknown>, source: string) => st
 
 /** Validates an already-parsed object; `source` names it in problem lines (usually the file path). */
 export function parseScenario(raw: unknown, source: string): Scenario {
+  return validateScenario(raw, source, [], [], unusedFieldProblems(raw, source, []));
+}
+
+/**
+ * A matrix variant: a parsed scenario (every default filled in, `connections` and `close` too)
+ * with the variant's values set. Only what the user wrote is judged for unused fields.
+ */
+export function parseVariant(raw: unknown, source: string): Scenario {
   return validateScenario(raw, source, []);
 }
 
@@ -51,6 +59,39 @@ export function validateScenario(
   // Two checks can fail on one value the same way (zod's safe-integer bound and ours): say it once.
   if (problems.length > 0 || !result.success) throw new ScenarioError([...new Set(problems)]);
   return result.data;
+}
+
+/**
+ * Fields protocol http does not use, with what to set instead. Refused rather than ignored:
+ * `--set connections=500` on an HTTP scenario ran its 20,000 requests without a word, and a
+ * hand-written `close: { first: server }` under http left TIME_WAIT where the http block put it.
+ * A matrix that varies `protocol` keeps both kinds of field, each for its variants, and a file
+ * written for tcp that `--set protocol=http` switches keeps its own (a `--set` cannot remove
+ * them): then only a field the `--set` gives is refused.
+ */
+const UNUSED_UNDER_HTTP: Record<string, string> = {
+  connections: 'the run counts requests: set http.requests',
+  payload: 'the response body is http.body; requests are GET /',
+  close: 'who closes is http.client and http.policy',
+};
+
+export function unusedFieldProblems(raw: unknown, source: string, attributions: readonly Attribution[], file: unknown = raw): string[] {
+  if (!isMapping(raw)) return [];
+  const matrixKeys = isMapping(raw['matrix']) ? Object.keys(raw['matrix']) : [];
+  if (raw['protocol'] !== 'http' || matrixKeys.includes('protocol')) return [];
+  const fileIsHttp = isMapping(file) && file['protocol'] === 'http';
+  const problems: string[] = [];
+  for (const [field, instead] of Object.entries(UNUSED_UNDER_HTTP)) {
+    const given = [...attributions].reverse().find((a) => a.path[0] === field)?.source;
+    if (Object.hasOwn(raw, field) && (given !== undefined || fileIsHttp)) {
+      problems.push(`${given ?? source}: ${field}: not used under protocol http; ${instead}`);
+    }
+    if (!fileIsHttp) continue;
+    for (const key of matrixKeys.filter((k) => k === field || k.startsWith(`${field}.`))) {
+      problems.push(`${source}: matrix.${key}: not used under protocol http; ${instead}`);
+    }
+  }
+  return problems;
 }
 
 /** Matrix keys must name a scenario field that a variant may change. */

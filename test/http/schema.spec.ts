@@ -2,7 +2,10 @@
 // thresholds may name for HTTP runs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseScenario } from '../../src/scenario/index.js';
+import { loadScenarioFile, parseScenario } from '../../src/scenario/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { resolvePath } from '../../src/result/figure-paths.js';
 import { problemsOf } from '../scenario/helpers.js';
 
@@ -55,4 +58,40 @@ test('summary.requests figures can be named in thresholds', () => {
     assert.equal(resolvePath(`summary.requests.${figure}`).ok, true, figure);
   }
   assert.equal(resolvePath('summary.requests.perRequest').ok, false);
+});
+
+test('fields protocol http does not use are refused with what to set instead, not ignored', () => {
+  assert.deepEqual(
+    problemsOf(() => parseScenario({ name: 'h', protocol: 'http', connections: 100, payload: { request: 10 }, close: { first: 'server' } }, FILE)),
+    [
+      `${FILE}: connections: not used under protocol http; the run counts requests: set http.requests`,
+      `${FILE}: payload: not used under protocol http; the response body is http.body; requests are GET /`,
+      `${FILE}: close: not used under protocol http; who closes is http.client and http.policy`,
+    ],
+  );
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', protocol: 'http', matrix: { 'close.first': ['client', 'server'] } }, FILE)), [
+    `${FILE}: matrix.close.first: not used under protocol http; who closes is http.client and http.policy`,
+  ]);
+  // A matrix over the protocol keeps both kinds of field, each for its own variants.
+  const both = parseScenario({ name: 'h', protocol: 'http', connections: 100, matrix: { protocol: ['tcp', 'http'] } }, FILE);
+  assert.equal(both.connections, 100);
+});
+
+test('--set connections on an HTTP scenario is refused as the --set, not run without it', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-http-set-'));
+  try {
+    const file = path.join(dir, 'h.yaml');
+    await writeFile(file, 'name: h\nprotocol: http\nhttp: { requests: 100 }\n');
+    await assert.rejects(loadScenarioFile(file, ['connections=500']), (err: unknown) => {
+      assert.deepEqual((err as { problems: string[] }).problems, ['--set: connections: not used under protocol http; the run counts requests: set http.requests']);
+      return true;
+    });
+    // A tcp file switched by --set protocol=http keeps its own tcp fields (no --set removes them).
+    const tcp = path.join(dir, 't.yaml');
+    await writeFile(tcp, 'name: t\nconnections: 50\nclose: { first: server }\n');
+    assert.equal((await loadScenarioFile(tcp, ['protocol=http'])).protocol, 'http');
+    await assert.rejects(loadScenarioFile(tcp, ['protocol=http', 'close.first=client']), /--set: close: not used under protocol http/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
