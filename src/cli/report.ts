@@ -1,4 +1,5 @@
 // `twstorm report`: render saved results to one self-contained HTML file. Never re-runs.
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
@@ -21,6 +22,19 @@ export function defaultReportPath(inputs: string[]): string {
   return path.join(path.dirname(first), `comparison-${inputs.length}-runs.html`);
 }
 
+/**
+ * Where --out puts the report: the file it names, or, for a directory (an existing one, or a
+ * path ending in "/"), the default file name inside it. Missing parent directories are made, as
+ * run and merge make theirs: "-o reports/" wrote "reports/.partial" and failed with ENOTDIR.
+ */
+export async function reportPathFor(out: string | undefined, inputs: string[]): Promise<string> {
+  if (out === undefined) return defaultReportPath(inputs);
+  const isDirectory = out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false));
+  const file = isDirectory ? path.join(out, path.basename(defaultReportPath(inputs))) : out;
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  return file;
+}
+
 export const reportCommand = {
   command: 'report <results..>',
   describe: 'Render saved result JSON files as one self-contained HTML report (several = a comparison)',
@@ -33,7 +47,7 @@ export const reportCommand = {
       .option('out', {
         alias: ['o', 'output'],
         type: 'string',
-        describe: 'HTML file to write (default: beside the first result; <result>.html for one)',
+        describe: 'HTML file to write, or a directory to write it in (default: beside the first result; <result>.html for one)',
       })
       .example('$0 report reports/<result>.json', 'the HTML beside it')
       .example('$0 report reports/close-matrix-*.json -o matrix.html', ''),
@@ -48,9 +62,10 @@ export const reportCommand = {
       process.exitCode = EXIT.USAGE;
       return;
     }
-    const out = argv.out ?? defaultReportPath(inputs);
     const html = await renderHtmlReport(results);
+    let out = argv.out ?? defaultReportPath(inputs);
     try {
+      out = await reportPathFor(argv.out, inputs);
       await writeFileAtomic(out, html);
     } catch (err) {
       say(cannotWrite(out, err, 'choose another place with --out'));
