@@ -4,7 +4,8 @@
 // prints them all. The sentences the verdict shares (who closed, restart, linger, interrupted)
 // live with their verdict rule in verdict/ and are imported from there.
 import type { RunResult } from '../result/model.js';
-import { exhaustedAfterMs } from '../result/figures.js';
+import { exhaustedAfterMs, portShortageFailures } from '../result/figures.js';
+import { portShortageWords } from './verdict/words.js';
 import { reopenedWords } from './verdict/time-wait.js';
 import { closeSentence } from './verdict/close.js';
 import { restartSentence } from './verdict/restart.js';
@@ -43,16 +44,9 @@ export function exhaustionSentence(result: RunResult): string | null {
   const after = exhaustedAfterMs(result);
   if (after === null) return null;
   const range = summary.ports.range;
-  const notAvail = summary.errors['EADDRNOTAVAIL'] ?? 0;
-  // Bind-before-connect runs out at bind(): EADDRINUSE, as every port is held.
-  const bindInUse = result.errors['EADDRINUSE']?.byPhase.bind ?? 0;
-  const failures = [
-    notAvail > 0 ? `${int(notAvail)} connects failed with EADDRNOTAVAIL` : '',
-    bindInUse > 0 ? `${int(bindInUse)} binds failed with EADDRINUSE` : '',
-  ].filter(Boolean);
   return (
     `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''} ran out after ` +
-    `${seconds(after)} of load: ${failures.join(' and ')}.`
+    `${seconds(after)} of load: ${portShortageWords(result)}.`
   );
 }
 
@@ -65,7 +59,11 @@ export function overflowSentence(result: RunResult): string | null {
 }
 
 export function otherErrorsSentence(result: RunResult): string | null {
-  const otherErrors = Object.entries(result.summary.errors).filter(([code]) => code !== 'EADDRNOTAVAIL');
+  // The shortage's own failures are told by the exhaustion sentence: not again as "other".
+  const { bindInUse } = portShortageFailures(result);
+  const otherErrors = Object.entries(result.summary.errors)
+    .map(([code, n]): [string, number] => [code, code === 'EADDRINUSE' ? n - bindInUse : n])
+    .filter(([code, n]) => code !== 'EADDRNOTAVAIL' && n > 0);
   if (otherErrors.length === 0) return null;
   return `Other client errors: ${otherErrors.map(([code, n]) => `${code} ${int(n)}`).join(', ')}.`;
 }

@@ -82,6 +82,18 @@ export function exhaustedAfterMs(result: RunResult): number | null {
   return at === null ? null : sinceLoadStartMs(result, at);
 }
 
+/**
+ * The client's failures for want of a free port: connect() with EADDRNOTAVAIL (no port left for
+ * this destination, __inet_hash_connect), and bind() with EADDRINUSE (bind-before-connect holds
+ * each port for every destination, so bind to port 0 finds none: inet_csk_find_open_port).
+ */
+export function portShortageFailures(result: RunResult): { connectNotAvail: number; bindInUse: number } {
+  return {
+    connectNotAvail: result.summary.errors['EADDRNOTAVAIL'] ?? 0,
+    bindInUse: result.errors['EADDRINUSE']?.byPhase.bind ?? 0,
+  };
+}
+
 /** When the TIME_WAIT census peaked, in ms since the load began; null when it never rose. */
 export function timeWaitPeakAfterMs(result: RunResult): number | null {
   const at = timeWaitPeakAtMs(result);

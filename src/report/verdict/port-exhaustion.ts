@@ -13,20 +13,20 @@ import {
 import { int, ms, seconds } from '../../util/format.js';
 import { httpReuseChange } from './http-churn.js';
 import type { Change, Finding } from './types.js';
-import { connectionBudget, isHttp, percent } from './words.js';
+import { connectionBudget, isHttp, percent, portShortageWords } from './words.js';
 
 export function portsFinding(result: RunResult): Finding {
   const p = result.summary.ports;
   const range = p.range;
   const rangeWords = range ? `the range ${range.low}–${range.high} has ${int(range.size)} ports` : 'the port range was not read back';
-  const notAvail = result.summary.errors['EADDRNOTAVAIL'] ?? 0;
+  const failed = portShortageWords(result);
   const after = exhaustedAfterMs(result);
-  if (after !== null || notAvail > 0) {
+  if (after !== null || failed !== '') {
     const when = after !== null ? ` ${seconds(after)} into the load` : '';
     return {
       rule: 'ports',
       label: 'Ports',
-      text: `Ran out${when}: ${rangeWords}, ${int(p.distinct)} distinct ports were used, and ${int(notAvail)} connects failed with EADDRNOTAVAIL.`,
+      text: `Ran out${when}: ${rangeWords}, ${int(p.distinct)} distinct ports were used${failed === '' ? '' : `, and ${failed}`}.`,
       alert: true,
     };
   }

@@ -1,11 +1,24 @@
 // Words and small figures more than one verdict rule uses.
 import type { RunResult } from '../../result/model.js';
+import { portShortageFailures } from '../../result/figures.js';
+import { int } from '../../util/format.js';
 import type { TimeWaitLanding, TimeWaitSide } from '../../scenario/close-semantics.js';
 
 export const isHttp = (result: RunResult): boolean => result.scenario.protocol === 'http';
 
 export function sideWords(side: TimeWaitSide): string {
   return side === 'none' ? 'none' : side === 'both' ? 'both sides' : `the ${side}`;
+}
+
+/** "700 connects failed with EADDRNOTAVAIL and 20 binds failed with EADDRINUSE"; '' when none failed. */
+export function portShortageWords(result: RunResult): string {
+  const { connectNotAvail, bindInUse } = portShortageFailures(result);
+  return [
+    connectNotAvail > 0 ? `${int(connectNotAvail)} connects failed with EADDRNOTAVAIL` : '',
+    bindInUse > 0 ? `${int(bindInUse)} binds failed with EADDRINUSE` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
 }
 
 export const percent = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

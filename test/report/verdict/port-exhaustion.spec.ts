@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
+import { story } from '../../../src/report/story.js';
 import { finding, makeHttpResult, makeResult } from '../make-result.js';
 
 describe('verdict rule: client ports and their exhaustion (verdict/port-exhaustion.ts)', () => {
@@ -16,6 +17,22 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     const f = finding(r, 'ports')!;
     assert.equal(f.alert, true);
     assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
+  });
+
+  it('ports: bind-before-connect runs out at bind(): its EADDRINUSE is the shortage, said once, not an "other" error', () => {
+    const r = makeResult((x) => {
+      x.load = { startMs: 0, endMs: 500 };
+      x.summary.ports.exhaustedAtMs = 60;
+      x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
+      x.summary.ports.distinct = 500;
+      x.summary.errors = { EADDRINUSE: 703, ECONNRESET: 2 };
+      x.errors = { EADDRINUSE: { total: 703, byPhase: { bind: 700, connect: 3 } }, ECONNRESET: { total: 2, byPhase: { read: 2 } } };
+    });
+    assert.equal(finding(r, 'ports')!.text, 'Ran out 0.06 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 700 binds failed with EADDRINUSE.');
+    const lines = story(r);
+    assert.ok(lines.some((l) => /ran out after 0\.06 s of load: 700 binds failed with EADDRINUSE\.$/.test(l)), lines.join('\n'));
+    // Only what is not the shortage: the 3 connect-phase EADDRINUSE and the resets.
+    assert.ok(lines.includes('Other client errors: EADDRINUSE 3, ECONNRESET 2.'), lines.join('\n'));
   });
 
   it('ports: never ran out, with the share held and the reuse gaps', () => {
