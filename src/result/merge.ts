@@ -87,8 +87,23 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   if (Math.max(...ends, ...starts) - Math.min(...starts) > MAX_SPAN_MS) {
     throw new MergeError(`the results span more than ${MAX_SPAN_MS / 3_600_000} h of wall-clock time (${inputs.map((i) => i.result.startedAt).sort()[0]} … ${inputs.map((i) => i.result.endedAt).sort().at(-1)}): they did not run together; compare them instead`);
   }
-  const names = new Set(inputs.map((i) => keyOf(i.result)));
-  if (names.size > 1) warnings.push(`different scenarios merged under one label: ${[...names].join(', ')}`);
+  // Different scenarios made different storms: added up, the verdict would describe neither
+  // (client-closes-first with server-closes-first read "TIME_WAIT on both sides").
+  const other = inputs.find((i) => keyOf(i.result) !== keyOf(f));
+  if (other !== undefined) {
+    throw new MergeError(`${other.file} is scenario "${keyOf(other.result)}" but ${first!.file} is "${keyOf(f)}": merge runs of one scenario; compare different ones instead`);
+  }
+  // Copies run one after another did not make one storm: the merged rate would count the gap.
+  const windows = inputs
+    .map((i) => ({ file: i.file, start: Date.parse(i.result.startedAt) + (i.result.load?.startMs ?? 0), end: Date.parse(i.result.startedAt) + (i.result.load?.endMs ?? i.result.summary.durationMs) }))
+    .sort((a, b) => a.start - b.start);
+  for (let i = 1; i < windows.length; i++) {
+    const before = windows.slice(0, i).reduce((latest, w) => Math.max(latest, w.end), -Infinity);
+    if (windows[i]!.start > before) {
+      warnings.push(`the loads did not overlap (${windows[i]!.file} began ${((windows[i]!.start - before) / 1000).toFixed(1)} s after the others ended): merged as one storm, the rates count the gap between them`);
+      break;
+    }
+  }
   const versions = new Set(inputs.map((i) => i.result.tool.version));
   if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
   const kernels = new Set(inputs.map((i) => i.result.environment.kernel));
@@ -208,6 +223,9 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
   }
+  // Copies (not shards) each ran the whole scenario: together they asked for its counts times
+  // the copies, which the stop reason ("all 1,000 connections were attempted") must say.
+  const copies = results.length;
   const scenario = whole
     ? {
         ...first.scenario,
@@ -218,7 +236,13 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE): the whole had the range it was cut from, or none.
         ...(whole.clientPortRange !== undefined ? { client: { ...first.scenario.client, portRange: whole.clientPortRange } } : {}),
       }
-    : first.scenario;
+    : {
+        ...first.scenario,
+        connections: first.scenario.connections * copies,
+        rate: first.scenario.rate === null ? null : first.scenario.rate * copies,
+        // A result of a tcp run written before the http block existed has none.
+        ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, requests: first.scenario.http.requests * copies } } : {}),
+      };
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
     file,
     host: shardOf(r)?.host ?? '–',

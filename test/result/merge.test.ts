@@ -123,6 +123,26 @@ describe('mergeResults', () => {
     assert.ok(m.merged!.warnings.some((w) => /different twstorm versions/.test(w)));
     await assert.rejects(mergeResults([{ file: 'm', result: m }, { file: 'a', result: r }]), /already a merge/);
     await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.startedAt = x.endedAt = '2025-01-02T00:00:00.000Z')) }]), /did not run together/);
+    // Two scenarios made two storms: added up, the verdict would describe neither.
+    await assert.rejects(
+      mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.scenario.name = 'server-closes-first')) }]),
+      (e: Error) => e instanceof MergeError && e.message === 'b is scenario "server-closes-first" but a is "hand-made": merge runs of one scenario; compare different ones instead',
+    );
+  });
+
+  it('copies of one scenario (not shards) asked for its counts times the copies; loads that did not overlap are named', async () => {
+    const copy = (startedAt: string): RunResult =>
+      makeResult((x) => {
+        x.startedAt = startedAt;
+        x.endedAt = new Date(Date.parse(startedAt) + 2000).toISOString();
+        x.load = { startMs: 100, endMs: 1100 };
+      });
+    const a = copy('2025-01-01T00:00:00.000Z');
+    const together = await mergeResults([{ file: 'a', result: a }, { file: 'b', result: copy('2025-01-01T00:00:00.500Z') }]);
+    assert.equal(together.scenario.connections, 2 * a.scenario.connections);
+    assert.ok(!together.merged!.warnings.some((w) => /did not overlap/.test(w)), together.merged!.warnings.join('; '));
+    const apart = await mergeResults([{ file: 'a', result: a }, { file: 'b', result: copy('2025-01-01T00:00:53.000Z') }]);
+    assert.ok(apart.merged!.warnings.includes('the loads did not overlap (b began 52.0 s after the others ended): merged as one storm, the rates count the gap between them'), apart.merged!.warnings.join('; '));
   });
 });
 
