@@ -10,6 +10,7 @@ import { GROUP_BYS, type GroupBy } from '../states/types.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
+import { didYouMean } from '../util/suggest.js';
 
 export interface StatesArgs {
   by?: GroupBy;
@@ -81,8 +82,9 @@ export function parseStatesArgvLean(argv: readonly string[]): StatesArgs | null 
   };
 }
 
+/** A usage error as every command says one: the line, then where the options are explained. */
 function usage(message: string): void {
-  say(`${message}`);
+  say(`${message} (see "twstorm states --help")`);
   process.exitCode = EXIT.USAGE;
 }
 
@@ -108,7 +110,11 @@ export async function runStates(args: StatesArgs): Promise<void> {
     }
   }
   const state = parseStateName(args.state);
-  if (state === undefined) return usage(`--state ${args.state}: expected one of ${STATE_NAMES.join(', ')} or all`);
+  // NEW_SYN_RECV is the kernel's internal name for a request socket: accepted, not offered.
+  const offered = STATE_NAMES.filter((s) => s !== 'NEW_SYN_RECV');
+  if (state === undefined) return usage(`--state ${args.state}: expected one of ${offered.join(', ')} or all${didYouMean(args.state.toUpperCase(), offered)}`);
+  // Without --watch there is one look: a --count would be silently ignored.
+  if (args.count !== undefined && args.watch === undefined) return usage(`--count ${args.count}: counts --watch refreshes; add --watch, or drop --count for one look`);
   const top = Math.floor(args.top);
   if (!Number.isFinite(top) || top < 1) return usage(`--top ${args.top}: expected a whole number of at least 1`);
   const title = args.netns !== undefined ? `TCP sockets in network namespace ${args.netns}` : 'TCP sockets in this network namespace';

@@ -70,6 +70,13 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(both, /^twstorm: unknown option: --nope; unexpected argument "extra": states takes no arguments/);
   });
 
+  it('states: a mistyped state gets "did you mean"; --count without --watch is refused, not ignored', async () => {
+    const [state, count] = await Promise.all([twstorm(['states', '--state', 'TIMEWAIT']).exit, twstorm(['states', '--count', '2']).exit]);
+    usageError(state, /^twstorm: --state TIMEWAIT: expected one of ESTABLISHED, .*, CLOSING or all; did you mean TIME_WAIT\? \(see "twstorm states --help"\)$/);
+    assert.doesNotMatch(state.stderr, /NEW_SYN_RECV/, 'only the states --help offers');
+    usageError(count, /^twstorm: --count 2: counts --watch refreshes; add --watch, or drop --count for one look \(see "twstorm states --help"\)$/);
+  });
+
   it('a mistyped scenario name: exit 2 with "did you mean", for run and doctor alike', async () => {
     const [run, doctor] = await Promise.all([twstorm(['run', 'client-close-first']).exit, twstorm(['doctor', 'client-close-first']).exit]);
     for (const exit of [run, doctor]) {
