@@ -188,6 +188,9 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
         if (!argv.json) {
           // Each block ends with its files; a blank line before the next (renderRunOutput's layout).
           process.stdout.write(`${renderTerminalSummary(outcome.result, outcome.resultPath, html ?? undefined)}\n${several ? '\n' : ''}`);
+        } else {
+          // stdout is the JSON alone: where the files went goes to stderr, for a CI log.
+          say(`result: ${stripControl(outcome.resultPath)}${html === null ? '' : `; HTML report: ${stripControl(html)}`}`);
         }
         if (outcome.result.failed) {
           say(`the run failed: ${outcome.result.failed}; the partial result is in ${outcome.resultPath}`);
@@ -212,12 +215,14 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     const comparison = path.join(outDir, `${scenario.name}-${timestamp()}.html`);
     const html = await writeHtmlReport(results, comparison, outcomes.map((o) => o.resultPath).join(' '));
     if (html === null) worse(EXIT.RUN_FAILED);
+    // An interrupt can end a matrix early: say how many of the planned runs the report holds.
+    const cut = stop.signal.aborted ? ' before the interrupt' : '';
+    const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : `all ${results.length} runs`;
     if (!argv.json) {
-      // An interrupt can end a matrix early: say how many of the planned runs the report holds.
-      const cut = stop.signal.aborted ? ' before the interrupt' : '';
-      const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : `all ${results.length} runs`;
       const line = html === null ? '' : `\n\nHTML report comparing ${which}: ${stripControl(html)}`;
       process.stdout.write(`${renderTerminalComparison(results)}${line}\n`);
+    } else if (html !== null) {
+      say(`HTML report comparing ${which}: ${stripControl(html)}`);
     }
   }
   if (argv.json) process.stdout.write(jsonText(matrix || results.length > 1 ? results : results[0]));

@@ -260,6 +260,11 @@ describe('run output', () => {
       assert.equal(json.code, 0);
       const progressLine = /\x1b\[2K {2}\d+\.\ds\/|ETA \d+s/;
       assert.doesNotMatch(json.output, progressLine);
+      // With --json stdout is the JSON alone; where the files went is on stderr, for a CI log.
+      const jsonPiped = await twstorm(['run', 'client-closes-first', '--json', ...sets]).exit;
+      assert.equal(jsonPiped.code, 0, jsonPiped.stderr);
+      assert.equal(JSON.parse(jsonPiped.stdout).scenario.name, 'client-closes-first');
+      assert.match(jsonPiped.stderr, /^twstorm: result: .*client-closes-first-\d{8}T\d{6}Z\.json; HTML report: .*\.html$/m);
       const piped = await twstorm(['run', 'client-closes-first', ...sets]).exit;
       assert.equal(piped.code, 0);
       assert.doesNotMatch(piped.stderr + piped.stdout, progressLine);
