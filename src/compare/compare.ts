@@ -209,7 +209,6 @@ function anchored(m: MetricComparison, anchor: MetricComparison): MetricComparis
 const shortPath = (path: string): string => path.replace(/^summary\./, '');
 
 function figure(result: RunResult, path: string): number | null {
-  if (path === 'summary.errors.total') return Object.values(result.summary.errors).reduce((a, x) => a + x, 0);
   const resolved = resolvePath(path);
   return resolved.ok ? readFigure(result.summary, resolved) : null;
 }

@@ -213,7 +213,7 @@ export function checkSelectors(selectors: string[]): string[] {
   const known = [...DEFAULT_METRICS, ...HTTP_METRICS, 'summary.errors', 'summary.serverErrors', 'summary.kernel', 'summary.restart.ok'];
   for (const raw of selectors) {
     const selector = raw.startsWith('summary.') ? raw : `summary.${raw}`;
-    if (selector === 'summary.errors.total' || known.some((p) => p === selector || p.startsWith(`${selector}.`))) continue;
+    if (known.some((p) => p === selector || p.startsWith(`${selector}.`))) continue;
     const resolved = resolvePath(selector);
     if (!resolved.ok) problems.push(`--metric ${raw}: ${resolved.problem}`);
   }

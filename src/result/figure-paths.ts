@@ -66,12 +66,14 @@ const ROOT: ShapeTree = { summary: SUMMARY_SHAPE as unknown as ShapeTree };
 const ERRNO_KEY = /^[A-Z][A-Z0-9_]*$/;
 
 export type ResolvedPath =
-  | { ok: true; segments: string[]; kind: 'number' | 'errno' | 'counter' }
+  | { ok: true; segments: string[]; kind: 'number' | 'errno' | 'errno-total' | 'counter' }
   | { ok: false; problem: string };
 
 /**
  * Checks a dotted figure path against the summary's shape. An errno code is accepted even
- * though this run has not seen it yet: a code that never occurred is simply 0.
+ * though this run has not seen it yet: a code that never occurred is simply 0. Under a map of
+ * codes, `total` is every code together (summary.errors.total: what `compare` reports and a
+ * threshold gates on, one name for both).
  */
 export function resolvePath(path: string): ResolvedPath {
   const segments = path.split('.');
@@ -88,6 +90,7 @@ export function resolvePath(path: string): ResolvedPath {
         return { ok: false, problem: `${figure} is a figure: there is nothing below it (drop ".${segments.slice(i + 1).join('.')}")` };
       }
       if (node === 'errno-map') {
+        if (segment === 'total') return { ok: true, segments, kind: 'errno-total' };
         if (!ERRNO_KEY.test(segment)) {
           return { ok: false, problem: `${JSON.stringify(segment)} is not an errno code (${at} is keyed by codes like EADDRNOTAVAIL, ECONNRESET, ETIMEDOUT)` };
         }
@@ -132,12 +135,18 @@ export function allFigurePaths(): string[] {
  */
 export function readFigure(summary: unknown, resolved: Extract<ResolvedPath, { ok: true }>): number | null {
   let value: unknown = { summary };
-  for (const segment of resolved.segments) {
+  const segments = resolved.kind === 'errno-total' ? resolved.segments.slice(0, -1) : resolved.segments;
+  for (const segment of segments) {
     if (value === null || typeof value !== 'object') {
       value = undefined;
       break;
     }
     value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+  }
+  if (resolved.kind === 'errno-total') {
+    if (value === undefined) return 0;
+    if (value === null || typeof value !== 'object') return null;
+    return Object.values(value).reduce((sum: number, n) => sum + (typeof n === 'number' ? n : 0), 0);
   }
   if (typeof value === 'number') return value;
   // A yes/no figure (summary.restart.ok) gates as 1 or 0: "summary.restart.ok == 1".

@@ -134,6 +134,14 @@ describe('evaluateThresholds', () => {
     assert.match(exhausted!.reason!, /did not happen/);
   });
 
+  it('summary.errors.total is every code together, as compare names it: accepted before the run, summed after', () => {
+    assert.deepEqual(validateThresholds({ 'summary.errors.total': '== 0', 'summary.serverErrors.total': '< 5' }, 'x.yaml'), []);
+    const r = makeResult((x) => (x.summary.errors = { ECONNRESET: 2, EADDRNOTAVAIL: 5 }));
+    const [total, none] = evaluateThresholds({ 'summary.errors.total': '< 5', 'summary.serverErrors.total': '== 0' }, r);
+    assert.deepEqual(total, { path: 'summary.errors.total', expression: '< 5', measured: 7, pass: false });
+    assert.equal(none!.measured, 0);
+  });
+
   it('formats pass/fail lines with the measured value', () => {
     const text = formatThresholds(
       evaluateThresholds({ 'summary.errors.EADDRNOTAVAIL': '== 0', 'summary.latencyMs.connect.p99': '< 0.001' }, result()),
