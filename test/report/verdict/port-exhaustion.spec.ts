@@ -3,28 +3,29 @@ import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { story } from '../../../src/report/story.js';
 import { finding, makeHttpResult, makeResult } from '../make-result.js';
+import type { RunResult } from '../../../src/result/model.js';
+
+/** A run whose 500-port range ran out `atMs` into the run clock, the load having begun at `loadStartMs`. */
+const ranOut = (loadStartMs: number, atMs: number, edit: (x: RunResult) => void): RunResult =>
+  makeResult((x) => {
+    x.load = { startMs: loadStartMs, endMs: loadStartMs + 500 };
+    x.summary.ports.exhaustedAtMs = atMs;
+    x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
+    x.summary.ports.distinct = 500;
+    edit(x);
+  });
 
 describe('verdict rule: client ports and their exhaustion (verdict/port-exhaustion.ts)', () => {
   it('ports: ran out, with when, the range and the EADDRNOTAVAIL count', () => {
     // exhaustedAtMs is on the run clock; the load began 150 ms into it, so 0.25 s of load.
-    const r = makeResult((x) => {
-      x.load = { startMs: 150, endMs: 650 };
-      x.summary.ports.exhaustedAtMs = 400;
-      x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
-      x.summary.ports.distinct = 500;
-      x.summary.errors = { EADDRNOTAVAIL: 200 };
-    });
+    const r = ranOut(150, 400, (x) => (x.summary.errors = { EADDRNOTAVAIL: 200 }));
     const f = finding(r, 'ports')!;
     assert.equal(f.alert, true);
     assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
   });
 
   it('ports: bind-before-connect runs out at bind(): its EADDRINUSE is the shortage, said once, not an "other" error', () => {
-    const r = makeResult((x) => {
-      x.load = { startMs: 0, endMs: 500 };
-      x.summary.ports.exhaustedAtMs = 60;
-      x.summary.ports.range = { low: 40000, high: 40499, size: 500 };
-      x.summary.ports.distinct = 500;
+    const r = ranOut(0, 60, (x) => {
       x.summary.errors = { EADDRINUSE: 703, ECONNRESET: 2 };
       x.errors = { EADDRINUSE: { total: 703, byPhase: { bind: 700, connect: 3 } }, ECONNRESET: { total: 2, byPhase: { read: 2 } } };
     });
