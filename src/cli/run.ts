@@ -170,14 +170,14 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   // Several blocks (a matrix, repeats) are set apart by a blank line.
   const several = matrix || repeatCount(scenario) > 1;
   let outcomes: RunOutcome[];
-  let planned = 0;
+  // Runs, not variants: each variant runs its scenario's repeat count.
+  const planned = matrix ? variants.reduce((n, v) => n + repeatCount(v.scenario), 0) : repeatCount(scenario);
   try {
     outcomes = await runSet(scenario, variants, outDir, choice, {
       control: { stop: stop.signal, force: force.signal, progress: !argv.json && process.stderr.isTTY === true },
       stopRequested: () => stop.signal.aborted,
       shard: shardInfo,
       before: (index, total, variant) => {
-        planned = total;
         started.load = true;
         if (variant && !argv.json) say(`run ${index + 1}/${total}: ${variant.label}`);
       },
@@ -200,6 +200,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
+    await removeEmptyCreated(created);
     say(`${err.message}`);
     process.exitCode = EXIT.INTERRUPTED;
     return;
@@ -246,7 +247,6 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   process.exitCode = exitCode;
 }
 
-/** A path as given, or a bundled scenario's name; a near miss gets a "did you mean". */
 /**
  * The longest file names the run will write in --out (the HTML report's `.partial` is the
  * longest per run), for the probe before the load. The timestamp is now's: same length.
