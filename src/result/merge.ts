@@ -223,9 +223,13 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
   }
-  // Copies (not shards) each ran the whole scenario: together they asked for its counts times
-  // the copies, which the stop reason ("all 1,000 connections were attempted") must say.
-  const copies = results.length;
+  // Copies (not shards) each ran their whole scenario: together they asked for the sum of their
+  // counts, which the stop reason ("all 1,000 connections were attempted") must say. Summed per
+  // copy, not the first's times the copies: copies run with different --set counts still add up.
+  const asked = (pick: (s: RunResult['scenario']) => number | null | undefined): number | null => {
+    const each = results.map((r) => pick(r.scenario));
+    return each.every((n) => typeof n === 'number') ? (each as number[]).reduce((a, n) => a + n, 0) : null;
+  };
   const scenario = whole
     ? {
         ...first.scenario,
@@ -238,10 +242,10 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       }
     : {
         ...first.scenario,
-        connections: first.scenario.connections * copies,
-        rate: first.scenario.rate === null ? null : first.scenario.rate * copies,
+        connections: asked((s) => s.connections) ?? first.scenario.connections,
+        rate: asked((s) => s.rate),
         // A result of a tcp run written before the http block existed has none.
-        ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, requests: first.scenario.http.requests * copies } } : {}),
+        ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, requests: asked((s) => s.http?.requests) ?? first.scenario.http.requests } } : {}),
       };
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
     file,
