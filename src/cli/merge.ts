@@ -1,7 +1,6 @@
 // `twstorm merge`: parse, call, print. Combines results from several processes or machines
 // into one exact result (see src/result/merge.ts), writes it with its HTML report, and gates
 // on the scenario's thresholds evaluated on the merged figures (exit 3).
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResultFile, CompareInputError } from '../compare/load.js';
@@ -12,7 +11,7 @@ import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
-import { cannotWrite } from '../run/out-dir.js';
+import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
 
 interface MergeArgs {
@@ -51,7 +50,7 @@ export const mergeCommand = {
     for (const w of merged.merged?.warnings ?? []) say(`WARNING: ${w}`);
     const out = argv.out;
     try {
-      await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+      await makeDirectories(path.dirname(path.resolve(out)), rethrow);
       await writeResult(merged, out);
     } catch (err) {
       say(cannotWrite(out, err, 'choose another place with --out'));

@@ -1,5 +1,5 @@
 // `twstorm report`: render saved results to one self-contained HTML file. Never re-runs.
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
@@ -7,7 +7,7 @@ import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { say } from '../util/say.js';
-import { cannotWrite } from '../run/out-dir.js';
+import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -31,7 +31,7 @@ export async function reportPathFor(out: string | undefined, inputs: string[]): 
   if (out === undefined) return defaultReportPath(inputs);
   const isDirectory = out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false));
   const file = isDirectory ? path.join(out, path.basename(defaultReportPath(inputs))) : out;
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await makeDirectories(path.dirname(path.resolve(file)), rethrow);
   return file;
 }
 

@@ -38,6 +38,39 @@ export function describeWriteError(err: unknown, file?: string): string {
   return `${where}${err instanceof Error ? err.message : String(err)}`;
 }
 
+export type DirectoryProblem = 'look' | 'create' | 'file-in-way';
+
+/**
+ * Creates `dir` and each missing parent, one level at a time from the root down (see the top:
+ * never mkdir's recursive mode). `fail` says why a level cannot be had; it must throw. Returns
+ * the levels this call created, parents first. `report -o` and `merge -o` make theirs here too.
+ */
+export async function makeDirectories(dir: string, fail: (problem: DirectoryProblem, level: string, err: unknown) => never): Promise<string[]> {
+  const levels: string[] = [];
+  const created: string[] = [];
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    levels.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const level of levels) {
+    const info = await stat(level).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : fail('look', level, err)));
+    if (info === null) {
+      await mkdir(level).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : fail('create', level, err)));
+      const made = await lstat(level).catch((err: unknown) => fail('create', level, err));
+      if (!made.isDirectory()) fail('create', level, Object.assign(new Error(''), { code: 'ENOTDIR' }));
+      created.push(level);
+    } else if (!info.isDirectory()) {
+      fail('file-in-way', level, Object.assign(new Error(`${level} is a file`), { code: 'EEXIST' }));
+    }
+  }
+  return created;
+}
+
+/** For a command that writes one file: the file system's own error, so cannotWrite() words it. */
+export const rethrow = (_problem: DirectoryProblem, _level: string, err: unknown): never => {
+  throw err;
+};
+
 /**
  * Creates `dir` (and its parents) and writes then removes a probe under each of `fileNames` —
  * the longest names the run will write, `.partial` suffix included — so a name too long for the
@@ -49,24 +82,12 @@ export async function prepareOutDir(dir: string, fileNames: string[]): Promise<{
   const fail = (what: string, err: unknown): never => {
     throw new OutDirError(`--out ${dir}: ${what}: ${describeWriteError(err)}; choose another directory with --out`);
   };
-  // Each missing level in turn, from the root down.
-  const levels: string[] = [];
-  const created: string[] = [];
-  for (let p = absolute; ; p = path.dirname(p)) {
-    levels.unshift(p);
-    if (path.dirname(p) === p) break;
-  }
-  for (const level of levels) {
-    const info = await stat(level).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : fail(`cannot look at ${level}`, err)));
-    if (info === null) {
-      await mkdir(level).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : fail(`cannot create ${level}`, err)));
-      const made = await lstat(level).catch((err: unknown) => fail(`cannot create ${level}`, err));
-      if (!made.isDirectory()) fail(`${level} is not a directory`, Object.assign(new Error(''), { code: 'ENOTDIR' }));
-      created.push(level);
-    } else if (!info.isDirectory()) {
+  const created = await makeDirectories(absolute, (problem, level, err) => {
+    if (problem === 'file-in-way') {
       throw new OutDirError(`--out ${dir}: ${level} is a file, not a directory (a file is in the way); remove it or choose another directory with --out`);
     }
-  }
+    return fail(`cannot ${problem === 'look' ? 'look at' : 'create'} ${level}`, err);
+  });
   const block = Buffer.alloc(PROBE_BYTES, 0x20);
   for (const name of fileNames) {
     const probe = path.join(absolute, name);
