@@ -19,7 +19,10 @@ const LE = os.endianness() === 'LE';
 function load(): ((into: Buffer) => number) | null {
   if (process.env[NATIVE_ENV] === 'off' || process.platform !== 'linux') return null;
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as { load(path: string): { func(signature: string): (...args: unknown[]) => number } };
+    const koffi = createRequire(import.meta.url)('koffi') as { sizeof(type: string): number; load(path: string): { func(signature: string): (...args: unknown[]) => number } };
+    // struct timespec is two longs: 16 bytes on 64-bit Linux, 8 on 32-bit, which this reader
+    // does not decode (the census is then charged wall time).
+    if (koffi.sizeof('long') !== 8) return null;
     const gettime = koffi.load('libc.so.6').func('int clock_gettime(int clock, void *into)');
     return (into) => gettime(CLOCK_THREAD_CPUTIME_ID, into);
   } catch {
@@ -33,5 +36,6 @@ export function threadCpuMs(): number | undefined {
   if (clock === null || clock(timespec) !== 0) return undefined;
   const seconds = LE ? timespec.readBigInt64LE(0) : timespec.readBigInt64BE(0);
   const nanos = LE ? timespec.readBigInt64LE(8) : timespec.readBigInt64BE(8);
+  if (seconds < 0n || nanos < 0n || nanos >= 1_000_000_000n) return undefined;
   return Number(seconds) * 1000 + Number(nanos) / 1e6;
 }
