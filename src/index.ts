@@ -3,8 +3,8 @@
 // result objects or files) so a program can run, compare, merge and plan without a shell.
 // Runs still happen in a fresh network namespace made by a child process: the calling
 // process's own sockets and sysctls are never touched.
-import { expandMatrix, loadScenarioFile, type Scenario } from './scenario/index.js';
-import { resolveScenarioPath } from './scenario/bundled.js';
+import { expandMatrix, type Scenario } from './scenario/index.js';
+import { loadRunnableScenario } from './run/load-scenario.js';
 import { chooseIsolation } from './run/run-scenario.js';
 import { runSet } from './run/run-set.js';
 import { prepareOutDir } from './run/out-dir.js';
@@ -34,7 +34,7 @@ export interface RunOptions {
 
 /** A bundled scenario's name ("client-closes-first") or a YAML/JSON file, validated, defaults filled. */
 export async function loadScenario(nameOrFile: string, set: string[] = []): Promise<Scenario> {
-  return loadScenarioFile(resolveScenarioPath(nameOrFile), set);
+  return (await loadRunnableScenario(nameOrFile, set)).scenario;
 }
 
 /**
@@ -49,8 +49,8 @@ export async function runScenario(scenario: string | Scenario, options: RunOptio
   let loaded: Scenario;
   let file = '<scenario object>';
   if (typeof scenario === 'string') {
-    file = resolveScenarioPath(scenario);
-    loaded = await loadScenarioFile(file, set);
+    // As `twstorm run` loads it: a "did you mean", threshold paths and this kernel's sysctls checked.
+    ({ file, scenario: loaded } = await loadRunnableScenario(scenario, set));
   } else {
     if (set.length > 0) throw new TypeError('runScenario: `set`, `repeat` and `isolation` apply to a scenario name or file; change the Scenario object instead');
     loaded = scenario;

@@ -396,7 +396,7 @@ const environmentSchema = z
       .refine((r) => Object.keys(r).length <= L.MAX_SYSCTLS, { error: `expected at most ${L.MAX_SYSCTLS} sysctls` })
       .default({})
       .describe(
-        'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (the list is in scenarios/README.md), and each must exist on this kernel.',
+        'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (README.md lists them under "Limits"), and each must exist on this kernel.',
       ),
     topology: z
       .enum(['loopback', 'routed'])

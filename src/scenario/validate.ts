@@ -66,8 +66,8 @@ export function validateScenario(
  * `--set connections=500` on an HTTP scenario ran its 20,000 requests without a word, and a
  * hand-written `close: { first: server }` under http left TIME_WAIT where the http block put it.
  * A matrix that varies `protocol` keeps both kinds of field, each for its variants, and a file
- * written for tcp that `--set protocol=http` switches keeps its own (a `--set` cannot remove
- * them): then only a field the `--set` gives is refused.
+ * written for tcp that `--set protocol=http` switches keeps its own fields (a `--set` cannot
+ * remove them): then only a field the `--set` gives is refused, and the file's matrix keys.
  */
 const UNUSED_UNDER_HTTP: Record<string, string> = {
   connections: 'the run counts requests: set http.requests',
@@ -86,9 +86,10 @@ export function unusedFieldProblems(raw: unknown, source: string, attributions: 
     if (Object.hasOwn(raw, field) && (given !== undefined || fileIsHttp)) {
       problems.push(`${given ?? source}: ${field}: not used under protocol http; ${instead}`);
     }
-    if (!fileIsHttp) continue;
+    // A matrix key is refused whoever switched the protocol: every variant would run the same
+    // load, and unlike a field, `--set "matrix={}"` can drop it.
     for (const key of matrixKeys.filter((k) => k === field || k.startsWith(`${field}.`))) {
-      problems.push(`${source}: matrix.${key}: not used under protocol http; ${instead}`);
+      problems.push(`${source}: matrix.${key}: not used under protocol http; ${instead}${fileIsHttp ? '' : ' (or drop the matrix: --set "matrix={}")'}`);
     }
   }
   return problems;

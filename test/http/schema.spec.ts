@@ -91,6 +91,11 @@ test('--set connections on an HTTP scenario is refused as the --set, not run wit
     await writeFile(tcp, 'name: t\nconnections: 50\nclose: { first: server }\n');
     assert.equal((await loadScenarioFile(tcp, ['protocol=http'])).protocol, 'http');
     await assert.rejects(loadScenarioFile(tcp, ['protocol=http', 'close.first=client']), /--set: close: not used under protocol http/);
+    // Its matrix over close.* would run one load per variant, all the same: refused, with the way out.
+    const matrix = path.join(dir, 'm.yaml');
+    await writeFile(matrix, 'name: m\nmatrix: { close.first: [client, server] }\n');
+    await assert.rejects(loadScenarioFile(matrix, ['protocol=http']), /matrix\.close\.first: not used under protocol http; who closes is http\.client and http\.policy \(or drop the matrix: --set "matrix=\{\}"\)/);
+    assert.equal((await loadScenarioFile(matrix, ['protocol=http', 'matrix={}'])).protocol, 'http');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
