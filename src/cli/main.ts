@@ -107,6 +107,17 @@ const YARGS_COMMANDS = new Set(['completion', 'help']);
 // however far it is ("xyz": "did you mean run?").
 const first = args[0];
 if (first !== undefined && !first.startsWith('-') && !(first in LOADERS) && !YARGS_COMMANDS.has(first) && !asksHelp) unknownCommand(first);
+// Options before the command: twstorm has no top-level option but --help and --version, and
+// yargs would read `--json list` as --json="list" and ask for a command that was given.
+if (first !== undefined && first.startsWith('-') && named !== undefined && named in LOADERS && !asksHelp) {
+  say(`options go after the command: twstorm ${[named, ...args.filter((a) => a !== named)].join(' ')} (see "twstorm ${named} --help")`);
+  process.exit(EXIT.USAGE);
+}
+// -v and -V are --version in many tools; here they are nothing, and "name a command" would not say so.
+if (args.length === 1 && (first === '-v' || first === '-V')) {
+  say(`unknown option ${first}; did you mean --version? (see "twstorm --help")`);
+  process.exit(EXIT.USAGE);
+}
 const everything = named === undefined || !(named in LOADERS);
 const loaded = new Map<string, Command>();
 for (const [name, load] of Object.entries(LOADERS)) if (everything || name === named) loaded.set(name, await load());

@@ -70,6 +70,12 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(both, /^twstorm: unknown option: --nope; unexpected argument "extra": states takes no arguments/);
   });
 
+  it('options before the command, and -v: one line saying what was meant', async () => {
+    const [before, v] = await Promise.all([twstorm(['--json', 'list']).exit, twstorm(['-v']).exit]);
+    usageError(before, /^twstorm: options go after the command: twstorm list --json \(see "twstorm list --help"\)$/);
+    usageError(v, /^twstorm: unknown option -v; did you mean --version\? \(see "twstorm --help"\)$/);
+  });
+
   it('states: a mistyped state gets "did you mean"; --count without --watch is refused, not ignored', async () => {
     const [state, count] = await Promise.all([twstorm(['states', '--state', 'TIMEWAIT']).exit, twstorm(['states', '--count', '2']).exit]);
     usageError(state, /^twstorm: --state TIMEWAIT: expected one of ESTABLISHED, .*, CLOSING or all; did you mean TIME_WAIT\? \(see "twstorm states --help"\)$/);
