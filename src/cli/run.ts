@@ -96,11 +96,13 @@ export const runCommand = {
     // over first thing, so a Ctrl-C during the checks below still ends with one clear line.
     const stop = new AbortController();
     const force = new AbortController();
-    // Before the first load starts there is no partial result to write: say so, not that one is.
-    const started = { load: false };
+    // Before the first run there is nothing to keep: say so. Once one started, this process
+    // cannot tell whether its load has begun (a user's server may still be coming up), so the
+    // line promises only what it measured, and the lines after it say what that was.
+    const started = { run: false };
     const unsubscribe = onInterrupt((_signal, count) => {
       if (count === 1) {
-        const what = started.load ? 'the partial result is being written' : 'no load has started';
+        const what = started.run ? 'the run ends, keeping what it measured' : 'no run has started';
         process.stderr.write(`\ntwstorm: stopping: ${what} (interrupt again to quit at once)\n`);
         stop.abort();
       } else {
@@ -115,7 +117,7 @@ export const runCommand = {
   },
 };
 
-async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController, started: { load: boolean }): Promise<void> {
+async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController, started: { run: boolean }): Promise<void> {
   const overrides = [...argv.set];
   if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
   if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
@@ -178,7 +180,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
       stopRequested: () => stop.signal.aborted,
       shard: shardInfo,
       before: (index, total, variant) => {
-        started.load = true;
+        started.run = true;
         if (variant && !argv.json) say(`run ${index + 1}/${total}: ${variant.label}`);
       },
       // Each variant's summary and report as soon as it is done: a matrix takes minutes.

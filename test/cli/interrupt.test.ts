@@ -152,7 +152,7 @@ describe('signals and failures', () => {
     await run.stderrLine(/load started/);
     const tree = processTree(run.child.pid!);
     process.kill(-run.child.pid!, 'SIGINT');
-    await run.stderrLine(/stopping: the partial result is being written/);
+    await run.stderrLine(/stopping: the run ends, keeping what it measured/);
     process.kill(-run.child.pid!, 'SIGINT');
     const { code, stderr } = await run.exit;
     assert.equal(code, 130, stderr);
