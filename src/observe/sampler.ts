@@ -61,6 +61,8 @@ export interface KernelSamplerOptions {
   serverPorts: number[];
   /** ms on the run's clock; default performance.now(). */
   clock?: () => number;
+  /** This thread's CPU time in ms, or undefined where unknown; default threadCpuMs() (tests freeze it). */
+  cpuClock?: () => number | undefined;
   /** Where /proc lives; tests point it at fixtures. */
   root?: string;
   /** Called with each sample as it is taken (live display, streaming from a worker). */
@@ -81,6 +83,7 @@ export class KernelSampler {
   private readonly censusEveryTicks: number;
   private readonly serverPorts: ReadonlySet<number>;
   private readonly clock: () => number;
+  private readonly cpuClock: () => number | undefined;
   private readonly root: string;
   private readonly onSample: ((sample: KernelSample) => void) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
@@ -114,6 +117,7 @@ export class KernelSampler {
     this.censusEveryTicks = Math.max(1, Math.round(options.censusMs / options.sampleMs));
     this.serverPorts = new Set(options.serverPorts);
     this.clock = options.clock ?? (() => performance.now());
+    this.cpuClock = options.cpuClock ?? threadCpuMs;
     this.root = options.root ?? DEFAULT_PROC_ROOT;
     this.onSample = options.onSample;
     this.onError = options.onError;
@@ -261,7 +265,7 @@ export class KernelSampler {
     }
     if (census) {
       const started = performance.now();
-      const cpuStarted = threadCpuMs();
+      const cpuStarted = this.cpuClock();
       const censusT = this.clock();
       let onThisThread = false;
       try {
@@ -272,7 +276,7 @@ export class KernelSampler {
       } finally {
         // The baseline census's cost is mostly warm-up (first open of the files, code not yet
         // optimised), not the table's: counted, it would defer the census through a short run.
-        if (this.lastCensusAt !== -Infinity) this.lastCensusCostMs = censusCostMs(started, onThisThread ? cpuStarted : undefined);
+        if (this.lastCensusAt !== -Infinity) this.lastCensusCostMs = censusCostMs(started, onThisThread ? cpuStarted : undefined, this.cpuClock);
         this.lastCensusAt = this.clock();
         this.censusRunning = false;
       }
@@ -289,7 +293,7 @@ export class KernelSampler {
  * every 300 ms (median) and up to 1 s apart by the wall clock, and at most 400 ms apart by CPU time
  * (see the onTick comment).
  */
-export function censusCostMs(startedWallMs: number, startedCpuMs: number | undefined): number {
-  const cpu = startedCpuMs === undefined ? undefined : threadCpuMs();
+export function censusCostMs(startedWallMs: number, startedCpuMs: number | undefined, cpuClock: () => number | undefined = threadCpuMs): number {
+  const cpu = startedCpuMs === undefined ? undefined : cpuClock();
   return cpu === undefined || startedCpuMs === undefined ? performance.now() - startedWallMs : cpu - startedCpuMs;
 }

@@ -209,6 +209,26 @@ test('the census is deferred while its own cost would exceed its share of a core
   assert.equal(samples.filter((s) => s.census).length, 3, 'the baseline census, the next one, and the final one');
 });
 
+test('a sock_diag census is charged its thread\'s CPU time, not the wall clock: one that used no CPU is never deferred', async () => {
+  // The same impossible budget, but this thread's CPU clock frozen: every census cost 0 ms of
+  // CPU however long it took by the wall clock (on a busy machine, the wait for a CPU), so the
+  // cadence holds. Charged the wall clock, the test above gets 3.
+  let censuses = 0;
+  const sampler = new KernelSampler({
+    sampleMs: 10,
+    censusMs: 10,
+    serverPorts: [7000],
+    censusBudget: { share: 1e-6, freeMs: 0, changeShare: 1e-6 },
+    cpuClock: () => 5,
+    onSample: (s) => void (s.census && censuses++),
+  });
+  sampler.start();
+  await sampler.ready;
+  await until('8 censuses', () => censuses >= 8);
+  const samples = await sampler.stop();
+  assert.ok(samples.filter((s) => s.census).length >= 8);
+});
+
 /**
  * A /proc root of fixture files whose sockstat `tw` the test sets (setTw), for the change-driven
  * census; remove() deletes it.
