@@ -11,11 +11,13 @@ import { runTcpLoad } from '../src/driver/tcp-load.js';
 import { startSamplerWorker } from '../src/observe/index.js';
 import { runClock } from '../src/util/clock.js';
 import { withParentDeathSignal } from '../src/environment/parent-death.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const [serverBin, mode, threadsArg, countArg, observers] = process.argv.slice(2);
 const threads = Number(threadsArg);
 const count = Number(countArg);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('engine-churn.js');
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 // Through setpriv --pdeathsig: the kernel kills the server when this process dies, however it

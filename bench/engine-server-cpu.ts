@@ -8,11 +8,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createEngineEchoServer } from '../src/engine/server-engine.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const [clientBin, mode, threadsArg, countArg] = process.argv.slice(2);
 const threads = Number(threadsArg);
 const count = Number(countArg);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('engine-server-cpu.js');
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 const server = createEngineEchoServer(

@@ -7,12 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startServerProcess } from '../src/server/process.js';
 import { PLAIN_LISTEN } from '../src/server/listen.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const [countArg, concurrencyArg] = process.argv.slice(2);
 const count = Number(countArg ?? 30000);
 const concurrency = Number(concurrencyArg ?? 64);
 
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('peer-node-churn.js');
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 

@@ -10,6 +10,7 @@ import { Pool } from 'undici';
 import { loadScenarioFile } from '../src/scenario/index.js';
 import { serverConfig } from '../src/run/execute.js';
 import { startServerProcess } from '../src/server/process.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 /**
  * The bare loop: CONCURRENCY workers share one undici Pool, each request `reset: true` with its
@@ -35,6 +36,7 @@ export async function bareUndiciLoop(port: number, requests: number, concurrency
 
 async function main(): Promise<void> {
   const [requestsArg, concurrencyArg, ...sets] = process.argv.slice(2);
+  requireFreshNamespace('peer-undici.js');
   const requests = Number(requestsArg);
   const concurrency = Number(concurrencyArg);
   execFileSync('ip', ['link', 'set', 'lo', 'up']);

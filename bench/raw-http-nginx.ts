@@ -18,10 +18,12 @@ import { LoadStats } from '../src/metrics/load-stats.js';
 import { runRawHttpLoad } from '../src/driver/raw-http-load.js';
 import { runClock } from '../src/util/clock.js';
 import { startNginx, waitForNginx } from './wrk-nginx.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const PORT = 8080;
 const [who, amount, connections, threads] = process.argv.slice(2);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('raw-http-nginx.js');
 fs.writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 fs.writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twstorm-bench-nginx-'));

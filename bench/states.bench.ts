@@ -15,6 +15,7 @@ import { censusTcpTable } from '../src/observe/tcp-table.js';
 import { takeTcpCensus } from '../src/observe/tcp-source.js';
 import { loadSockDiag } from '../src/sockets/sock-diag.js';
 import { runNodeInNetns } from '../test/helpers/netns.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_BENCH_CHILD';
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
@@ -71,6 +72,7 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
 
 async function child(): Promise<void> {
   setTimeout(() => process.exit(3), 170_000).unref();
+  requireFreshNamespace('states.bench.js');
   const total = Number(process.env['BENCH_STATES_SOCKETS'] ?? 30_000);
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   // This namespace only: a wide range, no reuse, room for every TIME_WAIT.

@@ -14,11 +14,13 @@ import { LoadStats } from '../src/metrics/load-stats.js';
 import { runHttpLoad } from '../src/driver/http-load.js';
 import { runClock } from '../src/util/clock.js';
 import { bareUndiciLoop } from './peer-undici.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const [who, requestsArg, concurrencyArg] = process.argv.slice(2);
 const requests = Number(requestsArg);
 const concurrency = Number(concurrencyArg);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('undici-reset-cpu.js');
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 const scenario = await loadScenarioFile(fileURLToPath(new URL('../../scenarios/http-client-reset.yaml', import.meta.url)), [

@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../src/scenario/index.js';
 import { serverConfig } from '../src/run/execute.js';
 import { startServerProcess } from '../src/server/process.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 const [seconds, connections, threads] = process.argv.slice(2);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
+requireFreshNamespace('wrk-http.js');
 writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
 writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
 const scenario = await loadScenarioFile(fileURLToPath(new URL('../../scenarios/http-keepalive.yaml', import.meta.url)), []);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { withParentDeathSignal } from '../src/environment/parent-death.js';
+import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
 
 export const NGINX_CONF = fileURLToPath(new URL('../../bench/nginx.conf', import.meta.url));
 const PORT = 8080;
@@ -41,6 +42,7 @@ export async function waitForNginx(nginx: ChildProcess | null): Promise<void> {
 
 async function main(): Promise<void> {
   const [seconds, connections, threads] = process.argv.slice(2);
+  requireFreshNamespace('wrk-nginx.js');
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
   fs.writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '1024 65535');
   fs.writeFileSync('/proc/sys/net/ipv4/tcp_tw_reuse', '1');
