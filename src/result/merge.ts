@@ -97,12 +97,13 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   const windows = inputs
     .map((i) => ({ file: i.file, start: Date.parse(i.result.startedAt) + (i.result.load?.startMs ?? 0), end: Date.parse(i.result.startedAt) + (i.result.load?.endMs ?? i.result.summary.durationMs) }))
     .sort((a, b) => a.start - b.start);
-  for (let i = 1; i < windows.length; i++) {
-    const before = windows.slice(0, i).reduce((latest, w) => Math.max(latest, w.end), -Infinity);
-    if (windows[i]!.start > before) {
-      warnings.push(`the loads did not overlap (${windows[i]!.file} began ${((windows[i]!.start - before) / 1000).toFixed(1)} s after the others ended): merged as one storm, the rates count the gap between them`);
+  let latestEnd = -Infinity;
+  for (const [i, w] of windows.entries()) {
+    if (i > 0 && w.start > latestEnd) {
+      warnings.push(`the loads did not overlap (${w.file} began ${((w.start - latestEnd) / 1000).toFixed(1)} s after the others ended): merged as one storm, the rates count the gap between them`);
       break;
     }
+    latestEnd = Math.max(latestEnd, w.end);
   }
   const versions = new Set(inputs.map((i) => i.result.tool.version));
   if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
