@@ -47,7 +47,7 @@ export function validateScenario(
   if (!result.success) {
     for (const issue of result.error.issues) {
       for (const { path, text } of describeIssue(scenarioSchema, issue)) {
-        const origin = [...attributions].reverse().find((a) => isPrefix(a.path, path))?.source ?? source;
+        const origin = attributions.findLast((a) => isPrefix(a.path, path))?.source ?? source;
         problems.push(`${origin}: ${formatPath(scenarioSchema, path)}: ${text}`);
       }
     }
@@ -82,7 +82,7 @@ export function unusedFieldProblems(raw: unknown, source: string, attributions: 
   const fileIsHttp = isMapping(file) && file['protocol'] === 'http';
   const problems: string[] = [];
   for (const [field, instead] of Object.entries(UNUSED_UNDER_HTTP)) {
-    const given = [...attributions].reverse().find((a) => a.path[0] === field)?.source;
+    const given = attributions.findLast((a) => a.path[0] === field)?.source;
     if (Object.hasOwn(raw, field) && (given !== undefined || fileIsHttp)) {
       problems.push(`${given ?? source}: ${field}: not used under protocol http; ${instead}`);
     }
