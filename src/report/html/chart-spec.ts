@@ -127,6 +127,8 @@ function ascending(x: readonly number[]): boolean {
 function mergeAscending(arrays: ReadonlyArray<readonly number[]>, slots: Map<readonly number[], Uint32Array>): number[] {
   const xs: number[] = [];
   const next = new Array<number>(arrays.length).fill(0);
+  // Each array's slots, looked up once rather than once per union value.
+  const into = arrays.map((x) => slots.get(x)!);
   for (;;) {
     let v = 0;
     let found = false;
@@ -142,9 +144,9 @@ function mergeAscending(arrays: ReadonlyArray<readonly number[]>, slots: Map<rea
     const slot = xs.push(v + 0) - 1;
     for (let a = 0; a < arrays.length; a++) {
       const x = arrays[a]!;
-      const into = slots.get(x)!;
+      const at = into[a]!;
       let i = next[a]!;
-      while (i < x.length && x[i] === v) into[i++] = slot;
+      while (i < x.length && x[i] === v) at[i++] = slot;
       next[a] = i;
     }
   }
