@@ -34,6 +34,11 @@ export function parseTolerance(text: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** A signed tolerance ("-5%", "+5%") asks for a direction, which a tolerance has none of. */
+function signedHint(text: string): string {
+  return /^\s*[-+]/.test(text) ? ': a tolerance is a size, and a change either way is judged against it (worse fails, better is reported)' : '';
+}
+
 /** Writes one output file; false (and one line on stderr) when it cannot. */
 async function written(file: string, flag: string, write: () => Promise<void>): Promise<boolean> {
   try {
@@ -46,7 +51,7 @@ async function written(file: string, flag: string, write: () => Promise<void>): 
 }
 
 function usage(message: string): never {
-  say(`${message}`);
+  say(`${message} (see "twstorm compare --help")`);
   process.exit(EXIT.USAGE);
 }
 
@@ -87,10 +92,10 @@ export const compareCommand = {
       .example('$0 compare baseline/ reports/ --junit compare.xml', ''),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
     const tolerancePct = parseTolerance(argv.tolerance);
-    if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}`);
+    if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}${signedHint(argv.tolerance)}`);
     if (!(argv.latencyFloor >= 0)) usage(`--latency-floor: expected milliseconds ≥ 0, got ${argv.latencyFloor}`);
     const singleRunTolerancePct = parseTolerance(argv.singleRunTolerance);
-    if (singleRunTolerancePct === null) usage(`--single-run-tolerance: expected a percentage like "30%", got ${JSON.stringify(argv.singleRunTolerance)}`);
+    if (singleRunTolerancePct === null) usage(`--single-run-tolerance: expected a percentage like "30%", got ${JSON.stringify(argv.singleRunTolerance)}${signedHint(argv.singleRunTolerance)}`);
     if (!(argv.confidence >= 0.5 && argv.confidence < 1)) usage(`--confidence: expected a level like 0.99 (0.5 ≤ c < 1), got ${argv.confidence}`);
     const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
     if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');

@@ -132,7 +132,14 @@ function usageError(message: string, knownOptions: string[], command: string | u
   let line = message;
   if (/^Did you mean \S+\?$/.test(message)) unknownCommand(named ?? '');
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (unknown) {
+  // `--tolerance -5%`: a value that starts with "-" is parsed as short options (-5, -%), which
+  // yargs then calls unknown; the user typed a value, and `=` is how to give it.
+  const dashValue = args.findIndex((a, i) => i > 0 && /^-[\d.]/.test(a) && /^--[^=]+$/.test(args[i - 1]!));
+  if (unknown && dashValue > 0) {
+    const option = args[dashValue - 1]!;
+    const value = args[dashValue]!;
+    line = `${option} ${JSON.stringify(value)}: a value that starts with "-" reads as options; write ${option}=${value}`;
+  } else if (unknown) {
     const names = unknown[1]!.split(', ');
     if (!command && names.length === 1) {
       // A positional the top level did not know: a mistyped command.

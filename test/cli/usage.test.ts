@@ -70,6 +70,16 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(both, /^twstorm: unknown option: --nope; unexpected argument "extra": states takes no arguments/);
   });
 
+  it('a value that starts with "-" after an option: one line saying to write it with "=", and a signed tolerance is refused as such', async () => {
+    const [spaced, joined] = await Promise.all([
+      twstorm(['compare', 'a.json', 'b.json', '--tolerance', '-5%']).exit,
+      twstorm(['compare', 'a.json', 'b.json', '--tolerance=-5%']).exit,
+    ]);
+    // yargs reads "-5%" as the short options -5 and -%, and used to call them unknown.
+    usageError(spaced, /^twstorm: --tolerance "-5%": a value that starts with "-" reads as options; write --tolerance=-5% \(see "twstorm compare --help"\)$/);
+    usageError(joined, /^twstorm: --tolerance: expected a percentage like "10%", got "-5%": a tolerance is a size, and a change either way is judged against it/);
+  });
+
   it('options before the command, and -v: one line saying what was meant', async () => {
     const [before, v] = await Promise.all([twstorm(['--json', 'list']).exit, twstorm(['-v']).exit]);
     usageError(before, /^twstorm: options go after the command: twstorm list --json \(see "twstorm list --help"\)$/);
