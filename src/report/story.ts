@@ -60,10 +60,11 @@ export function overflowSentence(result: RunResult): string | null {
 
 export function otherErrorsSentence(result: RunResult): string | null {
   // The shortage's own failures are told by the exhaustion sentence: not again as "other".
-  const { bindInUse } = portShortageFailures(result);
+  const { connectNotAvail, bindInUse } = portShortageFailures(result);
+  const shortage: Record<string, number> = { EADDRNOTAVAIL: connectNotAvail, EADDRINUSE: bindInUse };
   const otherErrors = Object.entries(result.summary.errors)
-    .map(([code, n]): [string, number] => [code, code === 'EADDRINUSE' ? n - bindInUse : n])
-    .filter(([code, n]) => code !== 'EADDRNOTAVAIL' && n > 0);
+    .map(([code, n]): [string, number] => [code, n - (shortage[code] ?? 0)])
+    .filter(([, n]) => n > 0);
   if (otherErrors.length === 0) return null;
   return `Other client errors: ${otherErrors.map(([code, n]) => `${code} ${int(n)}`).join(', ')}.`;
 }

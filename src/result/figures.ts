@@ -89,7 +89,8 @@ export function exhaustedAfterMs(result: RunResult): number | null {
  */
 export function portShortageFailures(result: RunResult): { connectNotAvail: number; bindInUse: number } {
   return {
-    connectNotAvail: result.summary.errors['EADDRNOTAVAIL'] ?? 0,
+    // EADDRNOTAVAIL from bind() is an address that is not the host's, not a port shortage.
+    connectNotAvail: result.errors['EADDRNOTAVAIL']?.byPhase.connect ?? 0,
     bindInUse: result.errors['EADDRINUSE']?.byPhase.bind ?? 0,
   };
 }

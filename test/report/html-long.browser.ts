@@ -7,7 +7,7 @@ import { downsampleForDrawing, DRAW_BUCKETS, extent, styleAt, type ChartSpec } f
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import { timelineCharts } from '../../src/report/html/timeline.js';
 import { inspectReport } from './browser.js';
-import { makeResult } from './make-result.js';
+import { addErrors, makeResult } from './make-result.js';
 
 const N = 200_000;
 const SPIKE_AT = 123_457;
@@ -24,7 +24,7 @@ function longResult() {
       columns: { established: steady(900, 3), completed: steady(850, 2), failed: steady(40, 0), 'errors.EADDRNOTAVAIL': steady(40, 0) },
     };
     r.summary.connections.failed = 1000;
-    r.summary.errors = { EADDRNOTAVAIL: 1000 };
+    addErrors(r, 'EADDRNOTAVAIL', 'connect', 1000);
     const seconds = Array.from({ length: N }, (_, i) => i * 1000);
     r.series.kernel = { t: seconds, tw: steady(50_000, 10), inuse: seconds.map(() => 1), counters: { TcpOutRsts: seconds.map((_, i) => i) } };
     r.series.census = { t: seconds, client: { TIME_WAIT: steady(40_000, 5) }, server: { LISTEN: seconds.map(() => 1) } };

@@ -2,6 +2,7 @@
 // figure spelled out, which each test bends with a small edit. Histograms are left empty
 // (the verdict never reads them).
 import type { RunResult } from '../../src/result/model.js';
+import type { Phase } from '../../src/metrics/load-stats.js';
 import { verdict, type Finding, type FindingRule } from '../../src/report/verdict.js';
 
 const emptyLatency = { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, p999: null, max: null };
@@ -86,6 +87,14 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
   };
   edit(r);
   return r;
+}
+
+/** `n` client errors `code` in `phase`, in both places a result keeps them (the summary and by phase). */
+export function addErrors(r: RunResult, code: string, phase: Phase, n: number): void {
+  r.summary.errors[code] = (r.summary.errors[code] ?? 0) + n;
+  const into = (r.errors[code] ??= { total: 0, byPhase: {} });
+  into.total += n;
+  into.byPhase[phase] = (into.byPhase[phase] ?? 0) + n;
 }
 
 /**

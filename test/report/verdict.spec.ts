@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHANGES, FINDINGS, oneChange, verdict } from '../../src/report/verdict.js';
 import { story } from '../../src/report/story.js';
-import { makeHttpResult, makeResult } from './make-result.js';
+import { addErrors, makeHttpResult, makeResult } from './make-result.js';
 
 describe('the verdict: its tables of rules, the headline', () => {
   it('the headline is the terminal story\'s first sentence', () => {
@@ -21,7 +21,7 @@ describe('the verdict: its tables of rules, the headline', () => {
     const r = makeResult((x) => {
       x.interrupted = true;
       x.summary.serverErrors = { EADDRINUSE: 3 };
-      x.summary.errors = { EADDRNOTAVAIL: 10 };
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 10);
       x.summary.ports.exhaustedAtMs = 300;
     });
     const rules = verdict(r).findings.map((f) => f.rule);

@@ -8,6 +8,7 @@ import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
 import { costUnit, exhaustedAfterMs } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
+import { portShortageWords } from '../verdict/words.js';
 import type { ChartAssets } from './assets.js';
 import type { ChartSpec } from './chart-spec.js';
 import { CLIENT_JS } from './client.js';
@@ -222,7 +223,7 @@ function portsSection(m: PageModel): Html {
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map(
       (r) =>
-        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${runLabel(r)}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load: the first connect() that failed with EADDRNOTAVAIL. ${int(r.summary.errors['EADDRNOTAVAIL'] ?? 0)} connects failed that way; the time charts mark the moment.</p>\n`,
+        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${runLabel(r)}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
     );
   return html`<section id="ports" aria-labelledby="ports-h">
 <h2 id="ports-h">Ports</h2>

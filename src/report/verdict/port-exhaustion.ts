@@ -7,6 +7,7 @@ import {
   clientPortsHeldPeak,
   connectionRate,
   exhaustedAfterMs,
+  portShortageFailures,
   sysctlNumber,
   timeWaitSide,
 } from '../../result/figures.js';
@@ -59,7 +60,8 @@ export function clientPortRule(result: RunResult): Change | null {
   const s = result.summary;
   const side = timeWaitSide(s.timeWait);
   const after = exhaustedAfterMs(result);
-  const exhausted = after !== null || (s.errors['EADDRNOTAVAIL'] ?? 0) > 0;
+  const { connectNotAvail, bindInUse } = portShortageFailures(result);
+  const exhausted = after !== null || connectNotAvail + bindInUse > 0;
   const range = s.ports.range;
   if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
   // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise

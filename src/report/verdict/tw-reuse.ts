@@ -6,7 +6,7 @@
 // port may take over a TIME_WAIT whatever the setting: __inet_hash_connect checks that 4-tuple
 // with no twp, and tcp_twsk_unique's !twp branch asks only for a timestamp seen.
 import type { RunResult } from '../../result/model.js';
-import { sysctlNumber } from '../../result/figures.js';
+import { portShortageFailures, sysctlNumber } from '../../result/figures.js';
 import { int, ms } from '../../util/format.js';
 import type { Finding } from './types.js';
 
@@ -39,7 +39,7 @@ export function twReuseFinding(result: RunResult): Finding | null {
     };
   }
   // No reuse: worth saying only when the run ran short of ports and reuse was asked for.
-  const refused = result.summary.errors['EADDRNOTAVAIL'] ?? 0;
+  const refused = portShortageFailures(result).connectNotAvail;
   if (refused === 0 || mode === null || mode === 0 || result.summary.timeWait.peakClient === 0) return null;
   if (mode === 2 && off) {
     return {

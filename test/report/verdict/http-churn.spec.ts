@@ -2,13 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import type { RunResult } from '../../../src/result/model.js';
-import { makeHttpResult, makeResult } from '../make-result.js';
+import { addErrors, makeHttpResult, makeResult } from '../make-result.js';
 
 describe('verdict rule: HTTP connection churn (verdict/http-churn.ts)', () => {
   it('one change: the advice names what churns — the per-request client, Connection: close, or the server', () => {
     const exhausted = (x: ReturnType<typeof makeResult>): void => {
       x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 250, range: { low: 40000, high: 40499, size: 500 } };
-      x.summary.errors = { EADDRNOTAVAIL: 10 };
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 10);
     };
     const change = (edit: (h: RunResult['scenario']['http']) => void) =>
       oneChange(makeHttpResult((x) => {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { story } from '../../../src/report/story.js';
-import { finding, makeHttpResult, makeResult } from '../make-result.js';
+import { addErrors, finding, makeHttpResult, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 
 /** A run whose 500-port range ran out `atMs` into the run clock, the load having begun at `loadStartMs`. */
@@ -18,7 +18,7 @@ const ranOut = (loadStartMs: number, atMs: number, edit: (x: RunResult) => void)
 describe('verdict rule: client ports and their exhaustion (verdict/port-exhaustion.ts)', () => {
   it('ports: ran out, with when, the range and the EADDRNOTAVAIL count', () => {
     // exhaustedAtMs is on the run clock; the load began 150 ms into it, so 0.25 s of load.
-    const r = ranOut(150, 400, (x) => (x.summary.errors = { EADDRNOTAVAIL: 200 }));
+    const r = ranOut(150, 400, (x) => addErrors(x, 'EADDRNOTAVAIL', 'connect', 200));
     const f = finding(r, 'ports')!;
     assert.equal(f.alert, true);
     assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
@@ -34,6 +34,19 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.ok(lines.some((l) => /ran out after 0\.06 s of load: 700 binds failed with EADDRINUSE\.$/.test(l)), lines.join('\n'));
     // Only what is not the shortage: the 3 connect-phase EADDRINUSE and the resets.
     assert.ok(lines.includes('Other client errors: EADDRINUSE 3, ECONNRESET 2.'), lines.join('\n'));
+  });
+
+  it('ports: EADDRNOTAVAIL from bind() is an address the host lacks, not a shortage: an "other" error, never "connects failed"', () => {
+    const r = makeResult((x) => addErrors(x, 'EADDRNOTAVAIL', 'bind', 40));
+    const f = finding(r, 'ports')!;
+    assert.equal(f.alert, false);
+    assert.doesNotMatch(f.text, /EADDRNOTAVAIL/);
+    const lines = story(r);
+    assert.ok(lines.includes('Other client errors: EADDRNOTAVAIL 40.'), lines.join('\n'));
+    assert.ok(!lines.some((l) => /connects failed/.test(l)), lines.join('\n'));
+    // The same count at connect() is the shortage, and told as one.
+    const connect = makeResult((x) => addErrors(x, 'EADDRNOTAVAIL', 'connect', 40));
+    assert.ok(!story(connect).some((l) => /^Other client errors/.test(l)), story(connect).join('\n'));
   });
 
   it('ports: never ran out, with the share held and the reuse gaps', () => {
@@ -53,7 +66,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       makeResult((x) => {
         x.scenario.connections = 700;
         x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 200, range: { low: 40000, high: 40499, size: 500 } };
-        x.summary.errors = { EADDRNOTAVAIL: 200 };
+        addErrors(x, 'EADDRNOTAVAIL', 'connect', 200);
       }),
     );
     assert.equal(c.rule, 'widen-port-range');
@@ -110,7 +123,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     const c = oneChange(
       makeHttpResult((x) => {
         x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 250, range: { low: 40000, high: 40499, size: 500 } };
-        x.summary.errors = { EADDRNOTAVAIL: 500 };
+        addErrors(x, 'EADDRNOTAVAIL', 'connect', 500);
         x.summary.requests = { total: 1000, ok: 500, failed: 500, ratePerSec: 2000, perConnection: 1 };
       }),
     );

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { finding, makeResult } from '../make-result.js';
+import { addErrors, finding, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 import { story } from '../../../src/report/story.js';
 
@@ -8,7 +8,7 @@ const mode = (x: RunResult, n: number): void => {
   x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = String(n);
 };
 const ranOut = (x: RunResult): void => {
-  x.summary.errors = { EADDRNOTAVAIL: 300 };
+  addErrors(x, 'EADDRNOTAVAIL', 'connect', 300);
   x.summary.timeWait.peakClient = 500;
 };
 const routed = (x: RunResult): void => {
