@@ -231,22 +231,43 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     const each = results.map((r) => pick(r.scenario));
     return each.every((n) => typeof n === 'number') ? (each as number[]).reduce((a, n) => a + n, 0) : null;
   };
+  // The load's shape: a shard's whole as it was before the split; copies, the sum of theirs (a
+  // shard written before its whole recorded the shape: the sum of the shares, within one per shard).
+  const stages = sumStages(results.map((r) => r.scenario.stages ?? []));
+  if (stages === null && whole?.stages === undefined) warnings.push('the copies ramped through different stages: the merged scenario shows the first one\'s');
+  const shape = {
+    concurrency: whole?.concurrency ?? asked((s) => s.concurrency) ?? first.scenario.concurrency,
+    maxInFlight: whole?.maxInFlight ?? asked((s) => s.maxInFlight) ?? first.scenario.maxInFlight,
+    stages: whole?.stages ?? stages ?? first.scenario.stages,
+  };
+  const httpShape = {
+    connections: whole && whole.httpConnections !== undefined ? whole.httpConnections : asked((s) => s.http?.connections),
+  };
+  const restart = first.scenario.server?.restart;
+  const server =
+    restart === null || restart === undefined
+      ? first.scenario.server
+      : { ...first.scenario.server, restart: { ...restart, resume: (whole ? whole.resume : undefined) ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
   const scenario = whole
     ? {
         ...first.scenario,
+        ...shape,
+        server,
         connections: whole.connections,
         rate: whole.rate,
-        http: { ...first.scenario.http, requests: whole.requests ?? first.scenario.http.requests },
+        http: { ...first.scenario.http, ...httpShape, requests: whole.requests ?? first.scenario.http.requests },
         environment: { ...first.scenario.environment, sysctls: { ...first.scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': whole.portRange } },
         // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE): the whole had the range it was cut from, or none.
         ...(whole.clientPortRange !== undefined ? { client: { ...first.scenario.client, portRange: whole.clientPortRange } } : {}),
       }
     : {
         ...first.scenario,
+        ...shape,
+        server,
         connections: asked((s) => s.connections) ?? first.scenario.connections,
         rate: asked((s) => s.rate),
         // A result of a tcp run written before the http block existed has none.
-        ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, requests: asked((s) => s.http?.requests) ?? first.scenario.http.requests } } : {}),
+        ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, ...httpShape, requests: asked((s) => s.http?.requests) ?? first.scenario.http.requests } } : {}),
       };
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
     file,
@@ -402,6 +423,17 @@ function addColumns(columns: number[][], length: number): number[] {
   const sum = new Array<number>(length).fill(0);
   for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
   return sum;
+}
+
+/**
+ * Copies' ramps added stage by stage: the same stages (count and durations) give one ramp to
+ * their summed targets; [] when none ramped; null when they ramped differently (no one ramp is the sum).
+ */
+function sumStages(each: Array<Array<{ duration: number; target: number }>>): Array<{ duration: number; target: number }> | null {
+  const [first = [], ...rest] = each;
+  const same = rest.every((s) => s.length === first.length && s.every((stage, i) => stage.duration === first[i]!.duration));
+  if (!same) return null;
+  return first.map((stage, i) => ({ duration: stage.duration, target: each.reduce((total, s) => total + s[i]!.target, 0) }));
 }
 
 function minOf(values: Array<number | null>): number | null {

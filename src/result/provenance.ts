@@ -24,6 +24,12 @@ export interface ShardInfo {
     portRange: string;
     /** The scenario's client.portRange before the split; present when the shard ran with one (its slice). */
     clientPortRange?: string | null;
+    /** The load's shape before the split (absent in shards written before it was recorded). */
+    concurrency?: number;
+    maxInFlight?: number;
+    stages?: Array<{ duration: number; target: number }>;
+    httpConnections?: number | null;
+    resume?: number | null;
   };
 }
 

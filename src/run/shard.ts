@@ -91,7 +91,17 @@ export function applyShard(
   const info: ShardInfo = {
     index,
     count,
-    whole: { connections: scenario.connections, requests: scenario.protocol === 'http' ? scenario.http.requests : null, rate: scenario.rate, portRange },
+    whole: {
+      connections: scenario.connections,
+      requests: scenario.protocol === 'http' ? scenario.http.requests : null,
+      rate: scenario.rate,
+      portRange,
+      concurrency: scenario.concurrency,
+      maxInFlight: scenario.maxInFlight,
+      stages: scenario.stages,
+      httpConnections: scenario.http.connections,
+      resume: scenario.server.restart?.resume ?? null,
+    },
   };
   if (count === 1) return { scenario, info, notice: null };
   const connections = share(scenario.connections, index, count);
@@ -127,7 +137,14 @@ export function applyShard(
     rate: scenario.rate === null ? null : scenario.rate / count,
     concurrency: Math.max(1, Math.ceil(scenario.concurrency / count)),
     maxInFlight: Math.max(1, Math.ceil(scenario.maxInFlight / count)),
-    http: { ...scenario.http, requests },
+    // A ramp's targets are the whole load's, as `rate` and `concurrency` are: each shard climbs
+    // to its share (a closed loop's target stays a whole number in flight, as concurrency does).
+    stages: scenario.stages.map((stage) => ({
+      duration: stage.duration,
+      target: scenario.rate === null ? Math.ceil(stage.target / count) : stage.target / count,
+    })),
+    http: { ...scenario.http, requests, connections: scenario.http.connections === null ? null : Math.max(1, Math.ceil(scenario.http.connections / count)) },
+    server: scenario.server.restart === null ? scenario.server : { ...scenario.server, restart: { ...scenario.server.restart, resume: share(scenario.server.restart.resume, index, count) } },
     client: { ...scenario.client, localPorts, portRange: perSocket },
     environment: { ...scenario.environment, sysctls },
   };

@@ -12,7 +12,9 @@ import { newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
-import { makeResult } from '../report/make-result.js';
+import { makeHttpResult, makeResult } from '../report/make-result.js';
+import { applyShard } from '../../src/run/shard.js';
+import { parseScenario } from '../../src/scenario/index.js';
 import { runNodeInNetns } from '../helpers/netns.js';
 import { twstorm as startCli } from '../helpers/cli.js';
 
@@ -143,6 +145,58 @@ describe('mergeResults', () => {
     assert.ok(!together.merged!.warnings.some((w) => /did not overlap/.test(w)), together.merged!.warnings.join('; '));
     const apart = await mergeResults([{ file: 'a', result: a }, { file: 'b', result: copy('2025-01-01T00:00:53.000Z') }]);
     assert.ok(apart.merged!.warnings.includes('the loads did not overlap (b began 52.0 s after the others ended): merged as one storm, the rates count the gap between them'), apart.merged!.warnings.join('; '));
+  });
+});
+
+describe('the merged scenario\'s load shape', () => {
+  const at = (i: number) => (x: RunResult): void => {
+    x.startedAt = new Date(Date.parse('2025-01-01T00:00:00.000Z') + i * 100).toISOString();
+    x.endedAt = new Date(Date.parse(x.startedAt) + 2000).toISOString();
+  };
+  const ramp = (targets: number[], durations = [1000, 2000]) => targets.map((target, i) => ({ duration: durations[i]!, target }));
+
+  it('copies add their concurrency, maxInFlight, undici pool and each stage\'s target: the merge asked for what they made together', async () => {
+    const copy = (i: number, pool: number, targets: number[]) =>
+      makeHttpResult((x) => {
+        at(i)(x);
+        x.scenario.concurrency = 16;
+        x.scenario.maxInFlight = 1000;
+        x.scenario.stages = ramp(targets);
+        x.scenario.http.connections = pool;
+      });
+    const m = await mergeResults([{ file: 'a', result: copy(0, 8, [100, 300]) }, { file: 'b', result: copy(1, 4, [50, 0]) }]);
+    assert.equal(m.scenario.concurrency, 32);
+    assert.equal(m.scenario.maxInFlight, 2000);
+    assert.deepEqual(m.scenario.stages, ramp([150, 300]));
+    assert.equal(m.scenario.http.connections, 12);
+    assert.ok(!m.merged!.warnings.some((w) => /stages/.test(w)), m.merged!.warnings.join('; '));
+    // Ramps of different stages have no one sum: the first's is kept, and the merge says so.
+    const odd = await mergeResults([{ file: 'a', result: copy(0, 8, [100, 300]) }, { file: 'b', result: makeHttpResult((x) => { at(1)(x); x.scenario.stages = ramp([100], [500]); }) }]);
+    assert.deepEqual(odd.scenario.stages, ramp([100, 300]));
+    assert.ok(odd.merged!.warnings.includes('the copies ramped through different stages: the merged scenario shows the first one\'s'), odd.merged!.warnings.join('; '));
+  });
+
+  it('shards give back the whole: each ramps to its share of every target, and the merge restores the scenario before the split', async () => {
+    const whole = parseScenario({ name: 'hand-made', connections: 900, concurrency: 64, stages: [{ duration: '1s', target: 100 }, { duration: '2s', target: 7 }], server: { restart: { resume: 10 } } }, 's.yaml');
+    const inputs = [0, 1, 2].map((index): MergeInput => {
+      const { scenario, info } = applyShard(whole, { index, count: 3 });
+      // A closed loop's targets stay whole numbers in flight, as its concurrency does.
+      assert.deepEqual(scenario.stages.map((s) => s.target), [34, 3]);
+      assert.equal(scenario.server.restart!.resume, index === 0 ? 4 : 3);
+      const r = makeResult(at(index)) as StoredResult;
+      r.scenario = structuredClone(scenario) as RunResult['scenario'];
+      r.shard = info;
+      return { file: `${index}.json`, result: r };
+    });
+    const m = await mergeResults(inputs);
+    assert.equal(m.scenario.connections, 900);
+    assert.equal(m.scenario.concurrency, 64, 'the whole, not 3 × 22');
+    assert.deepEqual(m.scenario.stages, whole.stages);
+    assert.equal(m.scenario.server.restart!.resume, 10);
+    // An open loop's targets are rates, split exactly.
+    const open = applyShard(parseScenario({ name: 'o', connections: 900, rate: 300, stages: [{ duration: '1s', target: 1000 }] }, 'o.yaml'), { index: 0, count: 4 }).scenario;
+    assert.deepEqual(open.stages, [{ duration: 1000, target: 250 }]);
+    assert.equal(open.rate, 75);
   });
 });
 
