@@ -6,8 +6,7 @@ import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
 import path from 'node:path';
 import { chooseIsolation, resultStem, RunError, RunInterrupted, timestamp, type RunOutcome } from '../run/run-scenario.js';
 import { runSet } from '../run/run-set.js';
-import { renderTerminalSummary } from '../report/terminal.js';
-import { renderTerminalComparison } from '../report/terminal-compare.js';
+import { renderComparisonBlock, renderRunBlock } from '../report/terminal.js';
 import { stripControl } from '../util/escape.js';
 import { renderHtmlReport } from '../report/html/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -188,8 +187,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
         const html = await writeHtmlReport([outcome.result], outcome.resultPath.replace(/\.json$/, '.html'), outcome.resultPath);
         if (html === null) worse(EXIT.RUN_FAILED);
         if (!argv.json) {
-          // Each block ends with its files; a blank line before the next (renderRunOutput's layout).
-          process.stdout.write(`${renderTerminalSummary(outcome.result, outcome.resultPath, html ?? undefined)}\n${several ? '\n' : ''}`);
+          process.stdout.write(renderRunBlock(outcome.result, outcome.resultPath, html ?? undefined, several));
         } else {
           // stdout is the JSON alone: where the files went goes to stderr, for a CI log.
           say(`result: ${stripControl(outcome.resultPath)}${html === null ? '' : `; HTML report: ${stripControl(html)}`}`);
@@ -222,8 +220,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     const cut = stop.signal.aborted ? ' before the interrupt' : '';
     const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : `all ${results.length} runs`;
     if (!argv.json) {
-      const line = html === null ? '' : `\n\nHTML report comparing ${which}: ${stripControl(html)}`;
-      process.stdout.write(`${renderTerminalComparison(results)}${line}\n`);
+      process.stdout.write(renderComparisonBlock(results, html, which));
     } else if (html !== null) {
       say(`HTML report comparing ${which}: ${stripControl(html)}`);
     }

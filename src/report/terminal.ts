@@ -112,20 +112,20 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
 }
 
 /**
- * All `twstorm run` prints after the load: each run's summary with its result and HTML report,
- * then for a matrix the comparison table and the comparison report; one blank line between
- * blocks. `reports` is one HTML path per run, in order, and the comparison's last when there
- * are several runs (as the run command writes them).
+ * What `twstorm run` prints as each run ends: its summary, ending with its result and HTML
+ * report; when more blocks follow (`several`: a matrix, repeats), one blank line after it.
  */
-export function renderRunOutput(runs: Array<{ result: RunResult; resultPath: string }>, reports: string[]): string {
-  const blocks = runs.map(({ result, resultPath }, i) => renderTerminalSummary(result, resultPath, reports[i]));
-  if (runs.length > 1) {
-    const compared = reports[runs.length];
-    blocks.push(
-      renderTerminalComparison(runs.map((r) => r.result)) + (compared ? `\n\nHTML report comparing all ${runs.length} runs: ${stripControl(compared)}` : ''),
-    );
-  }
-  return `${blocks.join('\n\n')}\n`;
+export function renderRunBlock(result: RunResult, resultPath: string, reportPath: string | undefined, several: boolean): string {
+  return `${renderTerminalSummary(result, resultPath, reportPath)}\n${several ? '\n' : ''}`;
+}
+
+/**
+ * The block after several runs: the comparison table, then the comparison report, named with
+ * `which` runs it holds ("all 4 runs", "the 2 of 4 runs made before the interrupt").
+ */
+export function renderComparisonBlock(results: RunResult[], reportPath: string | null, which: string): string {
+  const line = reportPath === null ? '' : `\n\nHTML report comparing ${which}: ${stripControl(reportPath)}`;
+  return `${renderTerminalComparison(results)}${line}\n`;
 }
 
 const row = (label: string, text: string): string => `${label.padEnd(14)}${text}`;

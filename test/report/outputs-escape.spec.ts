@@ -18,7 +18,7 @@ import {
 } from '../../src/compare/index.js';
 import type { RunResult } from '../../src/result/model.js';
 import { escapeHtml, escapeMarkdown, escapeXml, stripControl } from '../../src/util/escape.js';
-import { renderRunOutput, renderTerminalSummary } from '../../src/report/terminal.js';
+import { renderComparisonBlock, renderRunBlock, renderTerminalSummary } from '../../src/report/terminal.js';
 import { renderTerminalComparison } from '../../src/report/terminal-compare.js';
 import { parseXml } from '../compare/xml-check.js';
 import { payload, poison } from './poison.js';
@@ -129,19 +129,21 @@ describe('outputs escape user text', () => {
 
     it('one blank line between blocks, each run with its result and HTML report, "stopped because …" in words', async () => {
       const variants = await Promise.all(['close-matrix-client-fin', 'close-matrix-server-fin'].map(fixture));
-      const single = renderRunOutput([{ result: variants[0]!, resultPath: 'reports/a.json' }], ['reports/a.html']);
+      // As `twstorm run` writes them: each run's block as it ends, then the comparison.
+      const single = renderRunBlock(variants[0]!, 'reports/a.json', 'reports/a.html', false);
       assert.doesNotMatch(single, /\n\n\n/, 'never two blank lines in a row');
       assert.match(single, /\n\nresult: reports\/a\.json\nHTML report: reports\/a\.html\n$/);
       assert.match(single, /^stopped {7}because all 300 connections were attempted$/m);
       assert.doesNotMatch(single, /stopped by/);
 
-      const out = renderRunOutput(
-        variants.map((result, i) => ({ result, resultPath: `reports/v${i}.json` })),
-        ['reports/v0.html', 'reports/v1.html', 'reports/matrix.html'],
-      );
+      const out =
+        variants.map((result, i) => renderRunBlock(result, `reports/v${i}.json`, `reports/v${i}.html`, true)).join('') +
+        renderComparisonBlock(variants, 'reports/matrix.html', 'all 2 runs');
       assert.doesNotMatch(out, /\n\n\n/);
       assert.match(out, /HTML report: reports\/v0\.html\n\ntwstorm /, 'variant 1 ends with its report, one blank line');
       assert.match(out, /HTML report: reports\/v1\.html\n\nvariant /, 'variant 2 ends with its report, then the table');
+      assert.match(renderComparisonBlock(variants, 'reports/m.html', 'the 1 of 2 runs made before the interrupt'), /\n\nHTML report comparing the 1 of 2 runs made before the interrupt: reports\/m\.html\n$/);
+      assert.doesNotMatch(renderComparisonBlock(variants, null, 'all 2 runs'), /HTML report/, 'no report line when none was written');
       assert.match(out, /\n\nHTML report comparing all 2 runs: reports\/matrix\.html\n$/);
     });
 
