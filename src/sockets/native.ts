@@ -39,6 +39,12 @@ export interface NativeSockets {
   /** unshare(2). Optional: a replacement FFI without it leaves netns.ts's caller its `unshare` process. */
   unshare?(flags: number): NativeResult;
   /**
+   * clock_gettime(CLOCK_THREAD_CPUTIME_ID, into): `into` a 16-byte struct timespec (two 64-bit
+   * longs); returns 0 or -1. Absent where `long` is not 64-bit, or from a replacement FFI:
+   * thread-cpu.ts then gives no CPU time and its callers fall back on the wall clock.
+   */
+  threadCpuTime?(into: Buffer): number;
+  /**
    * The engine's hot path (src/engine/): the same libc calls without a result object per call.
    * Each returns the libc return value; after a -1, errno() reads the thread's errno (call it
    * before any other native call). Absent from a replacement FFI that does not provide it:
@@ -134,6 +140,7 @@ export function tryLoadNative(): { ok: true; native: NativeSockets } | { ok: fal
 
 interface KoffiModule {
   version?: string;
+  sizeof(type: string): number;
   load(path: string): { func(signature: string): KoffiFn; func(name: string, result: string, parameters: string[]): KoffiFn };
   errno(): number;
   address(pointer: unknown): bigint;
@@ -174,6 +181,7 @@ function loadKoffi(): NativeSockets {
     ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
     close: libc.func('int close(int fd)'),
     unshare: libc.func('int unshare(int flags)'),
+    clock_gettime: libc.func('int clock_gettime(int clock, void *into)'),
     connect: libc.func('int connect(int fd, const void *address, uint32_t length)'),
     accept4: libc.func('int accept4(int fd, void *address, void *length, int flags)'),
     send: libc.func('intptr_t send(int fd, const void *data, uintptr_t length, int flags)'),
@@ -253,6 +261,9 @@ function loadKoffi(): NativeSockets {
     ioctl: (fd, request, arg) => done(fn.ioctl(fd, request, 'void *', arg)),
     close: (fd) => done(fn.close(fd)),
     unshare: (flags) => done(fn.unshare(flags)),
+    // struct timespec is two longs: 16 bytes on 64-bit Linux, 8 on 32-bit, which thread-cpu.ts
+    // does not decode. 3 is CLOCK_THREAD_CPUTIME_ID (<linux/time.h>).
+    ...(koffi.sizeof('long') === 8 ? { threadCpuTime: (into: Buffer) => fn.clock_gettime(3, into) } : {}),
     raw,
     ring,
   };

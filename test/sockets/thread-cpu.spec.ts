@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadCpuMs } from '../../src/sockets/thread-cpu.js';
 import { censusCostMs } from '../../src/observe/sampler.js';
+import { setNativeLoader, tryLoadNative } from '../../src/sockets/native.js';
 
 test('threadCpuMs grows with work on this thread, not with waiting', async () => {
   const start = threadCpuMs();
@@ -41,4 +42,20 @@ test('a census is charged its CPU time when it ran on this thread, its wall time
   const elsewhere = censusCostMs(wall, undefined);
   assert.ok(onThread < 100, `charged ${onThread} ms for a wait`);
   assert.ok(elsewhere >= 290, `wall clock charged ${elsewhere} ms`);
+});
+
+test('without the native layer\'s clock (a replacement FFI without it) there is no CPU time, and the census is charged wall time', async () => {
+  const real = tryLoadNative();
+  assert.ok(real.ok);
+  const { threadCpuTime: _unused, ...withoutClock } = real.native;
+  setNativeLoader(() => withoutClock);
+  try {
+    assert.equal(threadCpuMs(), undefined);
+    const wall = performance.now();
+    await sleep(50);
+    assert.ok(censusCostMs(wall, threadCpuMs()) >= 45);
+  } finally {
+    setNativeLoader(undefined);
+  }
+  assert.ok(threadCpuMs()! > 0, 'the real clock again');
 });
