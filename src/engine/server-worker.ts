@@ -8,7 +8,7 @@
 // on a closer thread), or never ("never": the leak, CLOSE_WAIT until the server stops).
 // Counters live in shared memory, so the server child answers `stats` at any moment without
 // asking the threads.
-// Why one file of ~700 lines: as client-worker.ts, the accept/read/write/close state machine and
+// Why one file of ~780 lines: as client-worker.ts, the accept/read/write/close state machine and
 // its slot arrays are one hot loop that reads top to bottom, and the two ways of doing I/O
 // differ only in the steps that touch a socket (marked "ring:"); set-up lives in server-engine.ts.
 import os from 'node:os';

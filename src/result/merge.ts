@@ -5,7 +5,7 @@
 // aligned on wall-clock time and summed, and every contributor keeps its own row (ports,
 // TIME_WAIT, errors) so the merge does not hide which one was in trouble.
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
-// Why one file of ~370 lines: it walks the one result model field by field, and a field added
+// Why one file of ~450 lines: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
 import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';

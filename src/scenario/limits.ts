@@ -1,6 +1,6 @@
 // The maxima a scenario may ask for. Every number a scenario file carries ends up as a loop
 // bound, an allocation, a timer or a file name, so each has a ceiling checked by the schema
-// (and published in the JSON Schema and scenarios/README.md) before anything runs. Without
+// (and published in the JSON Schema and README's "Limits") before anything runs. Without
 // them `payload.request: 9007199254740991` crashed Buffer.alloc and 2^31 exhausted the
 // machine's memory. Each ceiling is far above what a real storm needs and says why it is where
 // it is; raising one is a one-line change here, after checking what the number drives.

@@ -373,7 +373,7 @@ const faultSchema = z
       .default(100)
       .describe('Of the matching segments, this percentage at random (nft numgen random); 100: all of them.'),
   })
-  .describe('One fault rule; its nft counter is recorded as summary.faults.');
+  .describe('One fault rule; its nft counter is recorded in the result\'s `faults`.');
 
 const faultsSchema = z
   .array(faultSchema, { error: 'expected a list of fault rules like { packets: final-ack, direction: to-server, count: 200 }' })
