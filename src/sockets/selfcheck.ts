@@ -31,6 +31,7 @@ import {
   TCP_LISTEN,
 } from './constants.js';
 import { errnoName } from './errors.js';
+import { bindCheckPort } from './check-port.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import type { NativeSockets } from './native.js';
 import {
@@ -271,12 +272,17 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
   function bindLoopbackOrAny(n: NativeSockets, fd: number, loopback: string, any: string, log: string[]): { address: string; port: number } {
     // A fresh namespace's lo starts down, without 127.0.0.1: then the wildcard proves the port.
     let address = loopback;
-    let r = n.bind(fd, encodeSockaddr(address, 0));
-    if (r.ret < 0 && errnoName(r.errno) === 'EADDRNOTAVAIL') {
+    const tryBind = (port: number): string | null => {
+      const r = n.bind(fd, encodeSockaddr(address, port));
+      return r.ret < 0 ? errnoName(r.errno) : null;
+    };
+    let bound = bindCheckPort(tryBind);
+    if (bound.error === 'EADDRNOTAVAIL') {
       address = any;
-      r = n.bind(fd, encodeSockaddr(address, 0));
+      bound = bindCheckPort(tryBind);
     }
-    call(`bind(${address} port 0)`, r);
+    if (bound.error !== null) throw new Mismatch(`bind(${address} port ${bound.port}) failed with ${bound.error}`);
+    if (bound.note !== null) log.push(bound.note);
     const buf = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
     const g = n.getsockname(fd, buf);
     call('getsockname', g);

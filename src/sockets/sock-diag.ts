@@ -18,6 +18,7 @@ import os from 'node:os';
 import { AF_INET, AF_INET6, IPPROTO_TCP, SOCK_CLOEXEC, SOCK_STREAM, TCP_LISTEN } from './constants.js';
 import { DumpRepeats } from './dump-repeats.js';
 import { errnoName } from './errors.js';
+import { bindCheckPort } from './check-port.js';
 import { loadRawSockets } from './raw.js';
 import type { RawSyscalls } from './native.js';
 import { encodeSockaddr, SOCKADDR_STORAGE_SIZE } from './structs.js';
@@ -310,8 +311,11 @@ function selfCheck(raw: RawSyscalls, reader: SockDiagReader, procRoot: string): 
   const fd = raw.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) fail('socket');
   try {
-    const addr = encodeSockaddr('127.0.0.1', 0);
-    if (raw.bind(fd, addr, addr.length) < 0) fail('bind(127.0.0.1:0)');
+    const bound = bindCheckPort((port) => {
+      const addr = encodeSockaddr('127.0.0.1', port);
+      return raw.bind(fd, addr, addr.length) < 0 ? errnoName(raw.errno()) : null;
+    }, procRoot);
+    if (bound.error !== null) throw new Error(`bind(127.0.0.1:${bound.port}) failed with ${bound.error}`);
     if (raw.listen(fd, 1) < 0) fail('listen');
     const name = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
     const nameLen = Buffer.alloc(4);
@@ -337,7 +341,7 @@ function selfCheck(raw: RawSyscalls, reader: SockDiagReader, procRoot: string): 
     for (const key of Object.keys(want) as (keyof typeof want)[]) {
       if (seen[key] !== want[key]) throw new Error(`inet_diag_msg ${key} read ${String(seen[key])}, /proc/net/tcp says ${String(want[key])}`);
     }
-    return [`sock_diag: a LISTEN dump returns 127.0.0.1:${port} with the family, state, address, uid (${line.uid}) and inode (${line.inode}) /proc/net/tcp prints`];
+    return [...(bound.note === null ? [] : [bound.note]), `sock_diag: a LISTEN dump returns 127.0.0.1:${port} with the family, state, address, uid (${line.uid}) and inode (${line.inode}) /proc/net/tcp prints`];
   } finally {
     raw.close(fd);
   }
