@@ -170,10 +170,12 @@ export function portRangeCheck(facts: Facts): Check {
   const range = hostRange(facts);
   const title = 'ephemeral port range';
   if (range === null) return check('port-range', title, 'warn', 'net.ipv4.ip_local_port_range could not be read');
-  const perSecond = Math.floor(range.usable / TIME_WAIT_SECONDS);
+  const perSecond = range.usable / TIME_WAIT_SECONDS;
+  // Under one a second (a range of fewer than 60 ports), "~0" would read as none at all.
+  const rate = perSecond >= 1 ? int(Math.floor(perSecond)) : perSecond.toFixed(2);
   const text =
     `${range.low}–${range.high}: ${int(range.usable)} usable ports${range.reserved ? ` (${int(range.reserved)} reserved)` : ''}, so at most ` +
-    `~${int(perSecond)} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s)`;
+    `~${rate} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s)`;
   if (range.usable < 10_000) {
     return check('port-range', title, 'warn', `${text}; small for a busy client`, `widen it for real traffic: sysctl -w net.ipv4.ip_local_port_range="10000 65000" (runs set their own in their namespace)`);
   }

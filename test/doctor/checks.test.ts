@@ -209,6 +209,10 @@ test('machine lines: nft, native layer, node, timestamps, port range; scenario l
     'time-wait-now': 'ok',
   });
   assert.equal(byId(report.machine, 'nft')?.fix, 'install nftables for the fault scenarios (Debian/Ubuntu: apt install nftables)');
+  assert.match(byId(report.machine, 'port-range')?.detail ?? '', /^60000–60999: 1,000 usable ports, so at most ~16 new connections\/s/);
+  // Fewer than 60 ports: a fraction of a connection a second, not "~0".
+  const tiny = await runDoctor({ facts: facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40009' } }), scenarios: [] });
+  assert.match(byId(tiny.machine, 'port-range')?.detail ?? '', /^40000–40009: 10 usable ports, so at most ~0\.17 new connections\/s/);
   assert.deepEqual(report.scenarios.map((c) => [c.id, c.status]), [['scenario:small', 'ok'], ['scenario:big', 'fail']]);
   assert.match(report.scenarios[1]?.fix ?? '', /raise ulimit -n to at least 2048/);
   assert.equal(report.status, 'fail');
