@@ -101,6 +101,10 @@ function runClientHost(
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const stop = (): void => send({ type: 'stop' });
     signal.addEventListener('abort', stop, { once: true });
+    // A Ctrl-C while the lab was being built has fired already: 'abort' comes only once, so the
+    // driver is told now, and it writes its (empty) partial result at once, as a run on one
+    // loopback does for a load that never started.
+    if (signal.aborted) stop();
     const code = await new Promise<number | null>((resolve) => {
       child.once('error', () => resolve(null));
       child.once('close', (c) => resolve(c));
@@ -246,7 +250,7 @@ export async function executeRoutedRun(
     const derived = clientScenario(scenario, serverAddress);
     // Each client host's driver speaks on its own stderr (kept for its failure); the run says
     // once what starts, as every run does ("load started", README).
-    say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
+    if (!signal.aborted) say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
     const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, signal)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {

@@ -65,6 +65,30 @@ describe('signals and failures', () => {
     assert.equal(result.summary.connections.attempted, 0);
   });
 
+  it('Ctrl-C while the routed lab is coming up: exit 130 at once and a partial result, not a load started after it', async () => {
+    // The interrupt lands before the client hosts' drivers exist: they used to be started after
+    // it, never told to stop ('abort' had fired already), and the run gave up after 5 s with
+    // nothing kept. A server that listens only after 20 s holds the run in that window.
+    const out = path.join(dir, 'routed-startup');
+    const run = twstorm(
+      ['run', 'routed-client-closes-first', '--out', out, ...LONG, '--set', 'server.port=7000', '--set', 'server.readyTimeout=30s',
+        '--set', `server.command=sleep 20 && ${JSON.stringify(process.execPath)} -e "require('net').createServer((c) => c.end()).listen(7000)"`],
+      { detached: true },
+    );
+    const pgid = run.child.pid!;
+    await waitFor(() => findInTree(pgid, /^sleep 20\s*$/) !== undefined, 30_000, 'the server command to be started');
+    const sent = Date.now();
+    process.kill(-pgid, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - sent < 15_000, `stopped ${Date.now() - sent} ms after the signal`);
+    assert.doesNotMatch(stderr, /load started|did not stop within|nothing was kept/);
+    const [result] = await results(out);
+    assert.ok(result, `a partial result is written; stderr: ${stderr}`);
+    assert.equal(result.stoppedBy, 'interrupted');
+    assert.equal(result.summary.connections.attempted, 0);
+  });
+
   it('Ctrl-C with a server.command slow to stop: the partial result waits for its stopTimeout', async () => {
     // The server ignores SIGTERM, so it stops only at stopTimeout's SIGKILL, 6 s later: past the
     // run process's own 5 s stop deadline, which used to exit first and keep nothing.
