@@ -141,7 +141,7 @@ const serverSchema = z
       .nullable()
       .default(null)
       .describe(
-        'Bring your own server: start this command (a shell string, run with /bin/sh -c, or an argv list) inside the run\'s namespace instead of the bundled server, and wait until something listens on `host`:`port`. It runs in twstorm\'s working directory with TWSTORM_HOME (the twstorm package, where examples/ is), TWSTORM_SERVER_DIR (a scratch directory for this run), TWSTORM_SERVER_HOST and TWSTORM_SERVER_PORT in its environment; its stdout/stderr go to <result>.server.log; at the end it gets SIGTERM, then SIGKILL after `stopTimeout` (its whole process group and PID namespace). It must stay in the foreground (nginx: `daemon off`), and not `exec` itself from a command line: as PID 1 of that namespace it would receive only the signals it handles.',
+        'Bring your own server: start this command (a shell string, run with /bin/sh -c, or an argv list) inside the run\'s namespace instead of the bundled server, and wait until something listens on `host`:`port`. It runs in twstorm\'s working directory with TWSTORM_HOME (the twstorm package, where examples/ is), TWSTORM_SERVER_DIR (a scratch directory for this run), TWSTORM_SERVER_HOST and TWSTORM_SERVER_PORT in its environment; its stdout/stderr go to <result>.server.log; at the end it gets SIGTERM, then SIGKILL after `stopTimeout` (its whole process group and PID namespace). It must stay in the foreground (nginx: `daemon off`); it is never PID 1 of that namespace (`exec` in a command line included), so it gets SIGTERM even without a handler, and a command line stops at the step that is running.',
       ),
     maxOpenFiles: integer(MIN_SERVER_OPEN_FILES, L.MAX_IN_FLIGHT)
       .nullable()

@@ -9,8 +9,8 @@
 //                              dies; when PID 1 dies the kernel kills every other process in
 //                              that namespace (nginx workers, a daemon that double-forked), so no
 //                              process can be left behind;
-//   /bin/sh                    PID 1 is a shell that runs the command as its child: the shell
-//                              of a command line, or PID_ONE around an argv list.
+//   /bin/sh                    PID 1 is PID_ONE, a shell that runs the command as its child
+//                              (an argv list, or `/bin/sh -c` of a command line).
 // The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
 // the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
 // and waits, the server shuts down gracefully — then SIGKILL after the grace time).
@@ -165,15 +165,21 @@ export async function lastLines(path: string, count = TAIL_LINES): Promise<strin
 }
 
 /**
- * PID 1 of an argv command's PID namespace: a shell that starts the command as its child and
- * waits for it. The kernel delivers a signal to a namespace's init only when init has a handler
- * for it (pid_namespaces(7)), so an argv command that was PID 1 itself and had no SIGTERM handler
- * (a plain Node or Python server) never saw the stop: every run sat out the whole stopTimeout,
- * then SIGKILLed it. As PID 2 the command gets the group's SIGTERM as any process does; the
- * shell, to which it means nothing, exits with the command's status (128 + n after signal n) once
- * the command is gone, and its exit ends the namespace and whatever the command left in it.
+ * PID 1 of the command's PID namespace: a shell that starts the command as its child and waits
+ * for it. The kernel delivers a signal to a namespace's init only when init has a handler for it
+ * (pid_namespaces(7)), so a command that was PID 1 itself and had no SIGTERM handler (a plain
+ * Node or Python server) never saw the stop: every run sat out the whole stopTimeout, then
+ * SIGKILLed it. A command line is no exception: its own shell as PID 1 ignored the SIGTERM too,
+ * so `exec node server.js` was that unhandled PID 1, and `sleep 3; node server.js` had its sleep
+ * killed and then started the server after the stop. As PID 2 the command (or the shell of a
+ * command line) gets the group's SIGTERM as any process does; PID_ONE, to which it means
+ * nothing, exits with the command's status (128 + n after signal n) once the command is gone,
+ * and its exit ends the namespace and whatever the command left in it.
  */
-const PID_ONE = ['/bin/sh', '-c', '"$@" & wait $!', 'twstorm-server'];
+// Its own stderr goes to /dev/null and the command's to the log (through fd 3): as init, dash
+// reports a job that a signal ended ("Terminated"), which the log then showed as the server's
+// last words after twstorm's own stop.
+const PID_ONE = ['/bin/sh', '-c', 'exec 3>&2 2>/dev/null; "$@" 2>&3 3>&- & wait $!', 'twstorm-server'];
 
 export async function startUserServer(options: UserServerOptions): Promise<UserServer> {
   const what = describeCommand(options.command);
@@ -183,8 +189,11 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       `server.command: something already listens on port ${options.port} before "${what}" started; stop it or choose another server.port`,
     );
   }
-  // A command line's own shell is PID 1 already (dash runs even a lone command as its child).
-  const argv = typeof options.command === 'string' ? ['/bin/sh', '-c', options.command] : [...PID_ONE, ...options.command];
+  // A command line's shell is PID 2 and gets the group's SIGTERM. Its trap makes it wait for the
+  // step that is running (a graceful nginx exits 0 and is recorded so), then exit with that
+  // step's status instead of going on to the next one. A handler, not an ignore: the steps it
+  // starts get SIGTERM's default back at exec, as a disposition that is caught is not inherited.
+  const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap 'exit $?' TERM; ${options.command}`] : options.command)];
   const wrapped = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
   const fd = openSync(options.logPath, 'a');
   let child: ChildProcess;

@@ -102,6 +102,21 @@ switch (name) {
     out = { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
     break;
   }
+  case 'command-line-sigterm': {
+    // Command lines whose own shell used to be PID 1: `exec` made the server that unhandled
+    // init; a sequence had its running step killed and went on to the next after the stop.
+    const stopOf = async (command: string, wait: () => Promise<void>) => {
+      const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command, env: { NODE: process.execPath, PLAIN_SERVER } });
+      await wait();
+      const exit = await server.stop();
+      return { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
+    };
+    const exec = await stopOf('exec "$NODE" -e "$PLAIN_SERVER"', async () => undefined);
+    // Listening at once (readiness), then a step that outlives the stop unless the stop ends the whole line.
+    const sequence = await stopOf('"$NODE" -e "$PLAIN_SERVER" & sleep 2; echo after-the-stop', async () => undefined);
+    out = { exec, sequence, log: readFileSync(logPath, 'utf8') };
+    break;
+  }
   case 'ignores-sigterm': {
     // A server that ignores SIGTERM is SIGKILLed after stopTimeout, children and all.
     const server = await startUserServer({

@@ -48,7 +48,7 @@ test('a command that exits before listening: its exit code and last output lines
 test('a command that never listens: refused at readyTimeout, and killed', async () => {
   const out = await runCase<Failure & { tookMs: number }>('never-listens');
   assert.equal(out.code, 'ETIMEDOUT');
-  assert.match(out.message, /did not listen on port 7100 within 2000 ms \(server\.readyTimeout\).*its last output: waiting/);
+  assert.match(out.message, /did not listen on port 7100 within 2000 ms \(server\.readyTimeout\).*its last output: waiting \(full output/, 'the last output is the command\'s, not the shell\'s "Terminated" after the kill');
   assert.equal(out.leftListening, false);
 });
 
@@ -59,6 +59,16 @@ test('a server with no SIGTERM handler stops at SIGTERM, not at stopTimeout\'s S
   assert.deepEqual(out.exit, { code: 128 + 15, signal: null, killed: false });
   assert.equal(out.goneAfter, 0);
   assert.equal(out.listeningAfter, false);
+});
+
+test('a command line stops at SIGTERM too: `exec server` and a sequence of steps, nothing run after the stop', async () => {
+  type Stop = { exit: { code: number | null; signal: string | null; killed: boolean }; goneAfter: number; listeningAfter: boolean };
+  const out = await runCase<{ exec: Stop; sequence: Stop; log: string }>('command-line-sigterm');
+  assert.deepEqual(out.exec, { exit: { code: 128 + 15, signal: null, killed: false }, goneAfter: 0, listeningAfter: false });
+  assert.equal(out.sequence.exit.killed, false, 'stopped by SIGTERM, not at stopTimeout');
+  assert.equal(out.sequence.goneAfter, 0);
+  assert.equal(out.sequence.listeningAfter, false);
+  assert.doesNotMatch(out.log, /after-the-stop/, 'the line does not go on after the stop');
 });
 
 test('TWSTORM_SERVER_DIR goes with the run process even when it leaves by process.exit()', async () => {
