@@ -10,8 +10,10 @@ export interface LabHostSummary {
   address: string;
   /** Client hosts: that host's own run summary (its census, its counters, its driver). */
   summary?: RunResult['summary'];
-  /** Server host: peak TIME_WAIT and the counter deltas read in its namespace. */
+  /** Server host: peak TIME_WAIT, the count at its last census and sockstat's peak `tw`, and the counter deltas read in its namespace. */
   timeWaitPeak?: number;
+  timeWaitEnd?: number;
+  sockstatPeak?: number;
   kernel?: Record<string, number>;
 }
 

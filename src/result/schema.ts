@@ -231,6 +231,8 @@ export const resultSchema = z.looseObject({
           address: text(200),
           summary: summary.optional(),
           timeWaitPeak: count.optional(),
+          timeWaitEnd: count.optional(),
+          sockstatPeak: count.optional(),
           kernel: z.record(text(200), time).optional(),
         }),
       ),

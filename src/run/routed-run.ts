@@ -125,7 +125,8 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
  */
 function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
   const base = clients[0]!;
-  const serverPeak = lab.hosts.find((h) => h.role === 'server')?.timeWaitPeak ?? 0;
+  const serverHost = lab.hosts.find((h) => h.role === 'server');
+  const serverPeak = serverHost?.timeWaitPeak ?? 0;
   const s = clients.map((r) => r.summary);
   // The hosts' figures add up as a merge's do (result/add.ts): histograms bucket by bucket, with
   // each host's exact min and max kept.
@@ -155,8 +156,9 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       peak: peakClient + serverPeak,
       peakClient,
       peakServer: serverPeak,
-      end: sum(s.map((x) => x.timeWait.end)),
-      sockstatPeak: sum(s.map((x) => x.timeWait.sockstatPeak)),
+      // Every host's own: the server host holds the TIME_WAIT of a server-first close.
+      end: sum(s.map((x) => x.timeWait.end)) + (serverHost?.timeWaitEnd ?? 0),
+      sockstatPeak: sum(s.map((x) => x.timeWait.sockstatPeak)) + (serverHost?.sockstatPeak ?? 0),
     },
     kernel: addMaps(s.map((x) => x.kernel)),
     // Each client host has its own port space: the hosts' ports add up.
@@ -282,6 +284,8 @@ export async function executeRoutedRun(
           role: 'server',
           address: serverAddress,
           timeWaitPeak: peakOf(serverCensus.map((x) => x.census.server['TIME_WAIT'] ?? 0)),
+          timeWaitEnd: serverCensus.at(-1)?.census.server['TIME_WAIT'] ?? 0,
+          sockstatPeak: peakOf(serverSamples.map((x) => x.sockstat.tw)),
           kernel: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
         },
       ],

@@ -96,6 +96,17 @@ describe('routed runs', () => {
     assert.equal(result.summary.timeWait.end, 200, 'the client host still holds every TIME_WAIT');
   });
 
+  it('server closes first through the router: TIME_WAIT at the end is the server host\'s, not 0', async () => {
+    const { result } = await runInNetns('routed-client-closes-first', ['connections=200', 'close.first=server', ...SMALL], 120_000);
+    const server = (result as typeof result & { lab: LabFacts }).lab.hosts.find((h) => h.role === 'server')!;
+    assert.equal(result.summary.timeWait.peakClient, 0);
+    assert.ok(result.summary.timeWait.peakServer > 0);
+    // Read 300 ms after the load, well inside 60 s: what the server host held at its peak, it holds at the end.
+    assert.equal(server.timeWaitEnd, result.summary.timeWait.peakServer);
+    assert.equal(result.summary.timeWait.end, result.summary.timeWait.peakServer, 'the client hosts hold none; the server host holds them all');
+    assert.ok(result.summary.timeWait.sockstatPeak >= result.summary.timeWait.peakServer, `sockstat ${result.summary.timeWait.sockstatPeak}`);
+  });
+
   it('IPv6 on loopback (::1): server-closes-first puts TIME_WAIT on the server, as ss sees it', async () => {
     const { result, ss } = await runInNetns('server-closes-first', ['server.host="::1"', 'connections=300', ...SMALL]);
     assert.equal(result.summary.connections.completed, 300);
