@@ -1,7 +1,6 @@
 // Repeats: the same scenario N times, each run in its own fresh namespace (so none inherits
 // another's TIME_WAIT sockets), written as one set. The set is what the compare gate needs:
 // the spread of identical runs is the noise a real change has to stand out from.
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Scenario } from '../scenario/index.js';
 import type { RepeatInfo, ShardInfo, StoredResult } from '../result/provenance.js';
@@ -16,13 +15,14 @@ export function repeatCount(scenario: Scenario): number {
 
 /**
  * Runs `once` up to `count` times. With count > 1 each result is marked with its place in
- * the set (index, count, set id) and its file renamed "<stem>-r<i>of<N>.json" so the set is
- * recognisable on disk. Stops early when a run is interrupted or `stop()` says so.
+ * the set (index, count, set id), and `once` is given the tag its file is named with
+ * ("-r<i>of<N>", after the time) so the set is recognisable on disk, and so is the server log
+ * named after each result. Stops early when a run is interrupted or `stop()` says so.
  */
 export async function runRepeated(
   count: number,
   setName: string,
-  once: () => Promise<RunOutcome>,
+  once: (repeatTag: string) => Promise<RunOutcome>,
   stop: () => boolean = () => false,
   before: (index: number) => void = () => {},
   shard: ShardInfo | null = null,
@@ -32,20 +32,16 @@ export async function runRepeated(
   for (let i = 0; i < count; i += 1) {
     if (i > 0 && stop()) break;
     before(i);
-    const outcome = await once();
+    const outcome = await once(count > 1 ? `-r${i + 1}of${count}` : '');
     outcomes.push(count > 1 || shard ? await mark(outcome, count > 1 ? { index: i + 1, count, set } : null, shard) : outcome);
     if (outcome.result.interrupted) break;
   }
   return outcomes;
 }
 
-/** Adds where the result came from (its repeat, its shard) to the file, named so it shows. */
+/** Adds where the result came from (its repeat, its shard) to its file, already named for both. */
 async function mark(outcome: RunOutcome, repeat: RepeatInfo | null, shard: ShardInfo | null): Promise<RunOutcome> {
   const result: StoredResult = { ...outcome.result, ...(repeat ? { repeat } : {}), ...(shard ? { shard: { ...shard, host: os.hostname() } } : {}) };
-  // A shard's file is already named for it (run-set passes the suffix, so parallel shards
-  // never share a file); a repeat's gets its place in the set.
-  const resultPath = repeat ? outcome.resultPath.replace(/\.json$/, `-r${repeat.index}of${repeat.count}.json`) : outcome.resultPath;
-  await writeResult(result, resultPath);
-  if (resultPath !== outcome.resultPath) await rm(outcome.resultPath, { force: true });
-  return { result, resultPath };
+  await writeResult(result, outcome.resultPath);
+  return { result, resultPath: outcome.resultPath };
 }

@@ -74,11 +74,15 @@ export async function runScenario(
   outDir: string,
   choice: IsolationChoice,
   variant: (RunVariant & { slug: string }) | null = null,
-  /** Appended to the file name, e.g. "-shard2of4": copies started in the same second must not share a file. */
-  suffix = '',
+  /**
+   * Tags of the file name: `shard` before the time ("-shard2of4": copies started in the same
+   * second must not share a file), `repeat` after it ("-r2of4": a set's runs, which can start in
+   * the same second too, and whose server logs are named after their results).
+   */
+  tags: { shard?: string; repeat?: string } = {},
   control: RunControl = { stop: NEVER, force: NEVER, progress: false },
 ): Promise<RunOutcome> {
-  const resultPath = path.resolve(outDir, `${resultStem(scenario, variant)}${suffix}-${timestamp()}.json`);
+  const resultPath = path.resolve(outDir, `${resultStem(scenario, variant)}${tags.shard ?? ''}-${timestamp()}${tags.repeat ?? ''}.json`);
   const job: RunJob = {
     scenario,
     variant: variant && { label: variant.label, values: variant.values },

@@ -31,11 +31,11 @@ export async function runSet(
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
-    const suffix = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
+    const shard = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
     const set = await runRepeated(
       repeatCount(one),
       variant ? `${one.name}-${variant.slug}` : one.name,
-      () => runScenario(one, outDir, choice, variant, suffix, hooks.control),
+      (repeat) => runScenario(one, outDir, choice, variant, { shard, repeat }, hooks.control),
       () => hooks.stopRequested?.() ?? false,
       undefined,
       hooks.shard ?? null,

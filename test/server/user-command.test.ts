@@ -3,9 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/result/model.js';
 import { runNodeInNetns, spawnNodeInNetns } from '../helpers/netns.js';
-import { waitFor } from '../helpers/cli.js';
+import { twstorm, waitFor } from '../helpers/cli.js';
 import { makeScratchDir } from '../../src/server/scratch-dir.js';
 
 const HELPER = fileURLToPath(new URL('./user-command-cases.js', import.meta.url));
@@ -115,4 +119,29 @@ test('a port someone already listens on is refused before the command starts', a
   const out = await runCase<Failure>('port-taken');
   assert.equal(out.code, 'EADDRINUSE');
   assert.match(out.message, /something already listens on port 7100/);
+});
+
+test('each run of a --repeat set has its own server log, named after its result', async () => {
+  // The runs of a set can start in the same second: their results were renamed "-r<i>of<N>"
+  // after the run, and the logs, named from the result before, were shared.
+  const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-repeat-log-'));
+  try {
+    const server = "require('net').createServer((c) => c.pipe(c)).listen(7000, '127.0.0.1', () => console.log('listening, pid ' + process.pid))";
+    const { code, stderr } = await twstorm(
+      ['run', 'client-closes-first', '--repeat', '2', '--out', out, '--set', 'connections=5', '--set', 'tail=10ms', '--set', 'server.port=7000',
+        '--set', `server.command=${JSON.stringify([process.execPath, '-e', server])}`],
+    ).exit;
+    assert.equal(code, 0, stderr);
+    const results = (await readdir(out)).filter((f) => f.endsWith('.json')).sort();
+    assert.deepEqual(results.map((f) => f.replace(/-\d{8}T\d{6}Z/, '')), ['client-closes-first-r1of2.json', 'client-closes-first-r2of2.json']);
+    for (const file of results) {
+      const result = JSON.parse(await readFile(path.join(out, file), 'utf8')) as RunResult;
+      const own = result.server.own as { logPath: string };
+      assert.equal(own.logPath, path.join(out, file.replace(/\.json$/, '.server.log')));
+      const log = await readFile(own.logPath, 'utf8');
+      assert.equal(log.match(/^listening/gm)?.length, 1, `${own.logPath}: ${log}`);
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });
