@@ -50,8 +50,9 @@ async function written(file: string, flag: string, write: () => Promise<void>): 
   }
 }
 
-function usage(message: string): never {
-  say(`${message} (see "twstorm compare --help")`);
+/** Exit 2 with one line; an option's error points at the help, as every usage error does. */
+function usage(message: string, help = true): never {
+  say(help ? `${message} (see "twstorm compare --help")` : message);
   process.exit(EXIT.USAGE);
 }
 
@@ -96,7 +97,7 @@ export const compareCommand = {
     if (!(argv.latencyFloor >= 0)) usage(`--latency-floor: expected milliseconds ≥ 0, got ${argv.latencyFloor}`);
     const singleRunTolerancePct = parseTolerance(argv.singleRunTolerance);
     if (singleRunTolerancePct === null) usage(`--single-run-tolerance: expected a percentage like "30%", got ${JSON.stringify(argv.singleRunTolerance)}${signedHint(argv.singleRunTolerance)}`);
-    if (!(argv.confidence >= 0.5 && argv.confidence < 1)) usage(`--confidence: expected a level like 0.99 (0.5 ≤ c < 1), got ${argv.confidence}`);
+    if (!(argv.confidence >= 0.5 && argv.confidence <= 0.9999)) usage(`--confidence: expected a level from 0.5 to 0.9999, like 0.99; got ${argv.confidence}`);
     const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
     if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');
     const problems = checkSelectors(argv.metric);
@@ -115,7 +116,8 @@ export const compareCommand = {
         singleRunTolerancePct: Math.max(singleRunTolerancePct, tolerancePct),
       });
     } catch (err) {
-      if (err instanceof CompareInputError) usage(err.message);
+      // A result that cannot be read: the message says what to pass; the help would add nothing.
+      if (err instanceof CompareInputError) usage(err.message, false);
       throw err;
     }
     // Markdown goes to the job summary when there is one; otherwise it takes the table's

@@ -6,6 +6,8 @@ import type { RunResult } from '../result/model.js';
 import { costUnit } from '../result/figures.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
+/** Compared only when both results carry them: older results lack them, and a default would read as a change. */
+const LATER_FIELDS = ['stages', 'client', 'target'] as const;
 
 /**
  * Fields one protocol ignores: a tcp run never reads `http`, an http run never reads
@@ -50,9 +52,16 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
     if (reader !== undefined && !protocols.has(reader)) continue;
     differs(`scenario ${field}`, bs[field], cs[field]);
   }
-  if (baseline.interrupted || current.interrupted) {
-    notes.push(`interrupted run: ${baseline.interrupted ? 'baseline' : ''}${baseline.interrupted && current.interrupted ? ' and ' : ''}${current.interrupted ? 'current' : ''} stopped early`);
-  }
+  for (const field of LATER_FIELDS) if (bs[field] !== undefined && cs[field] !== undefined) differs(`scenario ${field}`, bs[field], cs[field]);
+  // Through a router, or on one loopback; one client host or several: another network, not another build.
+  const lab = (r: RunResult) => (r.scenario as { environment?: { topology?: string; clients?: number } }).environment;
+  differs('scenario environment.topology', lab(baseline)?.topology ?? 'loopback', lab(current)?.topology ?? 'loopback');
+  differs('scenario environment.clients', lab(baseline)?.clients ?? 1, lab(current)?.clients ?? 1);
+  const both = (flag: (r: RunResult) => unknown): string =>
+    [flag(baseline) ? 'baseline' : '', flag(current) ? 'current' : ''].filter(Boolean).join(' and ');
+  if (baseline.interrupted || current.interrupted) notes.push(`interrupted run: ${both((r) => r.interrupted)} stopped early`);
+  // A failed run's figures are those of the failure (every connection refused, a dead server).
+  for (const [side, r] of [['baseline', baseline], ['current', current]] as const) if (r.failed) notes.push(`failed run: ${side}: ${r.failed}`);
   return notes;
 }
 

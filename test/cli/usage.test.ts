@@ -78,6 +78,8 @@ describe('usage errors', { concurrency: true }, () => {
     // yargs reads "-5%" as the short options -5 and -%, and used to call them unknown.
     usageError(spaced, /^twstorm: --tolerance "-5%": a value that starts with "-" reads as options; write --tolerance=-5% \(see "twstorm compare --help"\)$/);
     usageError(joined, /^twstorm: --tolerance: expected a percentage like "10%", got "-5%": a tolerance is a size, and a change either way is judged against it/);
+    // The range --help gives is the one checked.
+    usageError(await twstorm(['compare', 'a.json', 'b.json', '--confidence', '2']).exit, /^twstorm: --confidence: expected a level from 0\.5 to 0\.9999, like 0\.99; got 2 \(see "twstorm compare --help"\)$/);
   });
 
   it('options before the command, and -v: one line saying what was meant', async () => {

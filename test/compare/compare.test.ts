@@ -257,6 +257,21 @@ describe('compare: HTTP results', () => {
     assert.deepEqual(environmentNotes(base, clone(base)), []);
   });
 
+  it('another network or a failed run is noise too: topology, client hosts, a ramp, and why a run failed', () => {
+    const routed = makeResult((x) => {
+      (x.scenario as unknown as { environment: Record<string, unknown> }).environment = { topology: 'routed', clients: 3 };
+      x.failed = 'every connection failed (200 attempted: ECONNREFUSED 200)';
+    });
+    const notes = environmentNotes(makeResult(), routed);
+    assert.ok(notes.includes('scenario environment.topology differs: loopback → routed'), notes.join('\n'));
+    assert.ok(notes.includes('scenario environment.clients differs: 1 → 3'), notes.join('\n'));
+    assert.ok(notes.includes('failed run: current: every connection failed (200 attempted: ECONNREFUSED 200)'), notes.join('\n'));
+    const ramp = (target: number) => makeResult((x) => (x.scenario.stages = [{ duration: 1000, target }]));
+    assert.ok(environmentNotes(ramp(100), ramp(200)).some((n) => n.startsWith('scenario stages differs: ')));
+    // A result written before stages existed is not "different" from one with the default [].
+    assert.deepEqual(environmentNotes(makeResult(), makeResult((x) => (x.scenario.stages = []))), []);
+  });
+
   it('protocol differs between a tcp and an http run; each side\'s own fields are compared', () => {
     const notes = environmentNotes(makeResult(), makeHttpResult());
     assert.ok(notes.includes('scenario protocol differs: tcp → http'), notes.join('\n'));
