@@ -1,5 +1,6 @@
 // `twstorm compare`: parse, call, print. Exit 4 on a regression so CI can gate on it.
 import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import {
   CompareInputError,
@@ -11,8 +12,9 @@ import {
   renderCompareTerminal,
 } from '../compare/index.js';
 import { EXIT } from './exit-codes.js';
+import { continueOnClosedPipe } from './closed-pipe.js';
 import { say } from '../util/say.js';
-import { cannotWrite } from '../run/out-dir.js';
+import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
 import { jsonText } from '../util/json-text.js';
 
 interface CompareArgs {
@@ -92,6 +94,8 @@ export const compareCommand = {
       .example('$0 compare old.json new.json --tolerance 15%', '')
       .example('$0 compare baseline/ reports/ --junit compare.xml', ''),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
+    // Its verdict is the exit code (4) and the --junit file: a pager that closed early silences the table only.
+    continueOnClosedPipe();
     const tolerancePct = parseTolerance(argv.tolerance);
     if (tolerancePct === null) usage(`--tolerance: expected a percentage like "10%", got ${JSON.stringify(argv.tolerance)}${signedHint(argv.tolerance)}`);
     if (!(argv.latencyFloor >= 0)) usage(`--latency-floor: expected milliseconds ≥ 0, got ${argv.latencyFloor}`);
@@ -129,7 +133,13 @@ export const compareCommand = {
     // that is the answer the CI job asked for.
     const unwritten = [
       argv.markdown && summaryFile ? await written(summaryFile, '$GITHUB_STEP_SUMMARY', () => appendFile(summaryFile, `${renderCompareMarkdown(report)}\n`)) : true,
-      argv.junit ? await written(argv.junit, '--junit', () => writeFile(argv.junit!, renderCompareJunit(report))) : true,
+      // Missing directories are made, as merge -o and report -o make theirs.
+      argv.junit
+        ? await written(argv.junit, '--junit', async () => {
+            await makeDirectories(path.dirname(path.resolve(argv.junit!)), rethrow);
+            await writeFile(argv.junit!, renderCompareJunit(report));
+          })
+        : true,
     ].includes(false);
     if (report.failed) process.exitCode = EXIT.REGRESSION;
     else if (unwritten) process.exitCode = EXIT.RUN_FAILED;

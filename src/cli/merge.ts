@@ -1,6 +1,7 @@
 // `twstorm merge`: parse, call, print. Combines results from several processes or machines
 // into one exact result (see src/result/merge.ts), writes it with its HTML report, and gates
 // on the scenario's thresholds evaluated on the merged figures (exit 3).
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResultFile, CompareInputError } from '../compare/load.js';
@@ -10,9 +11,11 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
+import { continueOnClosedPipe } from './closed-pipe.js';
 import { say } from '../util/say.js';
 import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
+import { timestamp } from '../util/timestamp.js';
 
 interface MergeArgs {
   results: string[];
@@ -33,11 +36,13 @@ export const mergeCommand = {
     y
       .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files to merge (two or more)' })
       // -o/--out is where output goes, in every command; --output, merge's old name, is still accepted.
-      .option('out', { alias: ['o', 'output'], type: 'string', demandOption: true, describe: 'Where to write the merged result JSON (its HTML report goes beside it)' })
+      .option('out', { alias: ['o', 'output'], type: 'string', demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
       .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
       .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
       .example('$0 merge shards/*.json -o merged.json', 'combine the shards of one run'),
   handler: async (argv: ArgumentsCamelCase<MergeArgs>): Promise<void> => {
+    // Its output is files and a gate (exit 3): a pager that closed early silences the summary only.
+    continueOnClosedPipe();
     const files = argv.results.map(String);
     let merged;
     try {
@@ -48,8 +53,12 @@ export const mergeCommand = {
       throw err;
     }
     for (const w of merged.merged?.warnings ?? []) say(`WARNING: ${w}`);
-    const out = argv.out;
+    let out = argv.out;
     try {
+      // A directory (an existing one, or a path ending in "/") gets the merge under a name of its own.
+      if (out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false))) {
+        out = path.join(out, `${merged.scenario.name}-merged-${files.length}-${timestamp()}.json`);
+      }
       await makeDirectories(path.dirname(path.resolve(out)), rethrow);
       await writeResult(merged, out);
     } catch (err) {

@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
 import { ResultFileError, readResults } from '../result/index.js';
 import { EXIT } from './exit-codes.js';
+import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { say } from '../util/say.js';
 import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
@@ -52,6 +53,8 @@ export const reportCommand = {
       .example('$0 report reports/<result>.json', 'the HTML beside it')
       .example('$0 report reports/close-matrix-*.json -o matrix.html', ''),
   handler: async (argv: ArgumentsCamelCase<ReportArgs>): Promise<void> => {
+    // Its output is a file: a pager that closed early silences the path it prints only.
+    continueOnClosedPipe();
     const inputs = argv.results ?? [];
     let results;
     try {

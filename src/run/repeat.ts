@@ -4,7 +4,8 @@
 import os from 'node:os';
 import type { Scenario } from '../scenario/index.js';
 import type { RepeatInfo, ShardInfo, StoredResult } from '../result/provenance.js';
-import { timestamp, type RunOutcome } from './run-scenario.js';
+import type { RunOutcome } from './run-scenario.js';
+import { timestamp } from '../util/timestamp.js';
 import { writeResult } from '../result/write.js';
 
 /** How many runs a scenario asks for: `repeat:` in the file, or `--repeat N` (which sets it). */

@@ -13,6 +13,7 @@ import type { FromRun, RunJob, ToRun } from './job.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { timestamp } from '../util/timestamp.js';
 
 export class RunError extends ExpectedError {}
 
@@ -40,10 +41,6 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
 /** The run process's lean entry (not the whole CLI: see src/cli/inside-entry.ts). */
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
-/** File-name-safe UTC timestamp, sortable: 20261124T155011Z. */
-export function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 /** A run's file name without the timestamp and extension: the scenario, and the variant's slug. */
 export function resultStem(scenario: Scenario, variant: { slug: string } | null): string {

@@ -246,6 +246,35 @@ describe('a closed pipe', () => {
     assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
 
+  it('`merge … | head -1` and `compare … | head -1` keep their gates: exit 3 and 4, every file written', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-pipe-gate-'));
+    try {
+      // Two copies of one real run, 0.5 s apart, under a threshold that fails.
+      const fixture = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as Record<string, unknown> & { startedAt: string; endedAt: string; scenario: { thresholds: Record<string, string> } };
+      const copies = [0, 500].map((shift, i) => {
+        const copy = structuredClone(fixture);
+        copy.startedAt = new Date(Date.parse(fixture.startedAt) + shift).toISOString();
+        copy.endedAt = new Date(Date.parse(fixture.endedAt) + shift).toISOString();
+        copy.scenario.thresholds = { 'summary.connections.attempted': '< 1' };
+        return { file: path.join(dir, `copy-${i}.json`), copy };
+      });
+      for (const { file, copy } of copies) await writeFile(file, JSON.stringify(copy));
+      // -o a directory: the merge is named in it.
+      const merged = await closedPipe(['merge', ...copies.map((c) => c.file), '-o', `${dir}/merged/`], 1);
+      assert.equal(merged.code, 3, merged.stderr);
+      const files = await readdir(path.join(dir, 'merged'));
+      assert.deepEqual(files.map((f) => f.replace(/-\d{8}T\d{6}Z/, '')).sort(), ['client-closes-first-merged-2.html', 'client-closes-first-merged-2.json']);
+      const base = fileURLToPath(new URL('../../../test/fixtures/compare/baseline', import.meta.url));
+      const current = fileURLToPath(new URL('../../../test/fixtures/compare/current', import.meta.url));
+      const junit = path.join(dir, 'compare.xml');
+      const compared = await closedPipe(['compare', base, current, '--junit', junit], 1);
+      assert.equal(compared.code, 4, compared.stderr);
+      assert.match(await readFile(junit, 'utf8'), /<testsuites/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('`run … | head -3` ends quietly, and the run still writes its result', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-pipe-'));
     try {

@@ -220,10 +220,19 @@ describe('twstorm compare (CLI)', () => {
   });
 
   it('an output file it cannot write is one line: exit 1, or 4 when there is a regression to report', async () => {
-    const nowhere = path.join(tmp, 'no-such-dir', 'compare.xml');
-    const clean = await twstorm(['compare', path.join(BASE, 'server-closes-first-20260101T000001Z.json'), path.join(CUR, 'server-closes-first-20260201T000020Z.json'), '--junit', nowhere]);
+    const pair = [path.join(BASE, 'server-closes-first-20260101T000001Z.json'), path.join(CUR, 'server-closes-first-20260201T000020Z.json')];
+    // Missing directories are made, as merge -o and report -o make theirs.
+    const deep = path.join(tmp, 'new', 'dirs', 'compare.xml');
+    const made = await twstorm(['compare', ...pair, '--junit', deep]);
+    assert.equal(made.code, 0, made.stderr);
+    parseXml(await readFile(deep, 'utf8'));
+    // A file where a directory would go (EEXIST, as mkdir -p says, and merge -o).
+    await writeFile(path.join(tmp, 'a-file'), '');
+    const blocked = path.join(tmp, 'a-file', 'compare.xml');
+    const clean = await twstorm(['compare', ...pair, '--junit', blocked]);
     assert.equal(clean.code, 1, clean.stderr);
-    assert.equal(clean.stderr, `twstorm: cannot write ${nowhere} (ENOENT); choose another path for --junit\n`);
+    assert.equal(clean.stderr, `twstorm: cannot write ${blocked} (EEXIST); choose another path for --junit\n`);
+    const nowhere = path.join(tmp, 'no-such-dir', 'summary.md');
     const regressed = await twstorm(['compare', BASE, CUR, '--markdown'], { GITHUB_STEP_SUMMARY: nowhere });
     assert.equal(regressed.code, 4, regressed.stderr);
     assert.equal(regressed.stderr, `twstorm: cannot write ${nowhere} (ENOENT); choose another path for $GITHUB_STEP_SUMMARY\n`);
