@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
 import { ResultFileError, readResults } from '../result/index.js';
+import type { RunResult } from '../result/model.js';
+import { runLabel } from '../result/provenance.js';
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -36,6 +38,27 @@ export async function reportPathFor(out: string | undefined, inputs: string[]): 
   return file;
 }
 
+/**
+ * A run shown twice would be ranked against itself and counted twice in the comparison: a file
+ * named twice (a shell glob that overlaps another), or the same run in two files (a copy).
+ */
+export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }>): void {
+  const files = new Map<string, string>();
+  const runs = new Map<string, string>();
+  for (const { file, runs: inFile } of read) {
+    const resolved = path.resolve(file);
+    const earlier = files.get(resolved);
+    if (earlier !== undefined) throw new ResultFileError(`${file} is given twice (as ${earlier} too): its runs would be shown and ranked twice; name each result once`);
+    files.set(resolved, file);
+    for (const run of inFile) {
+      const key = `${run.startedAt} ${runLabel(run)}`;
+      const first = runs.get(key);
+      if (first !== undefined && first !== file) throw new ResultFileError(`${file} and ${first} hold the same run (${runLabel(run)}, started ${run.startedAt}): it would be shown and ranked twice; name one of them`);
+      runs.set(key, file);
+    }
+  }
+}
+
 export const reportCommand = {
   command: 'report <results..>',
   describe: 'Render saved result JSON files as one self-contained HTML report (several = a comparison)',
@@ -58,7 +81,9 @@ export const reportCommand = {
     const inputs = argv.results ?? [];
     let results;
     try {
-      results = (await Promise.all(inputs.map(readResults))).flat();
+      const read = await Promise.all(inputs.map(async (file) => ({ file, runs: await readResults(file) })));
+      refuseDuplicates(read);
+      results = read.flatMap((r) => r.runs);
     } catch (err) {
       if (!(err instanceof ResultFileError)) throw err;
       say(`${err.message}`);

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultReportPath, reportPathFor } from '../../src/cli/report.js';
+import { defaultReportPath, refuseDuplicates, reportPathFor } from '../../src/cli/report.js';
+import { ResultFileError } from '../../src/result/index.js';
+import { makeResult } from '../report/make-result.js';
 
 describe('report --out (cli/report.ts)', () => {
   it('no --out: beside the first result, a comparison named by its count', async () => {
@@ -26,5 +28,22 @@ describe('report --out (cli/report.ts)', () => {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('report refuses a run shown twice (cli/report.ts)', () => {
+  const run = (startedAt: string) => makeResult((r) => (r.startedAt = startedAt));
+  it('a file named twice, or one run in two files, is a ResultFileError (exit 2); distinct runs pass', () => {
+    const a = run('2026-01-01T00:00:00.000Z');
+    const b = run('2026-01-01T00:01:00.000Z');
+    assert.doesNotThrow(() => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'b.json', runs: [b] }]));
+    assert.throws(
+      () => refuseDuplicates([{ file: 'r/a.json', runs: [a] }, { file: './r/a.json', runs: [a] }]),
+      (e: Error) => e instanceof ResultFileError && e.message === './r/a.json is given twice (as r/a.json too): its runs would be shown and ranked twice; name each result once',
+    );
+    assert.throws(
+      () => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'copy.json', runs: [structuredClone(a)] }]),
+      (e: Error) => e instanceof ResultFileError && e.message === 'copy.json and a.json hold the same run (hand-made, started 2026-01-01T00:00:00.000Z): it would be shown and ranked twice; name one of them',
+    );
   });
 });
