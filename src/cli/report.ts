@@ -48,7 +48,7 @@ export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }
   for (const { file, runs: inFile } of read) {
     const resolved = path.resolve(file);
     const earlier = files.get(resolved);
-    if (earlier !== undefined) throw new ResultFileError(`${file} is given twice (as ${earlier} too): its runs would be shown and ranked twice; name each result once`);
+    if (earlier !== undefined) throw new ResultFileError(`${file} is given twice${earlier === file ? '' : ` (as ${earlier} too)`}: its runs would be shown and ranked twice; name each result once`);
     files.set(resolved, file);
     for (const run of inFile) {
       const key = `${run.startedAt} ${runLabel(run)}`;

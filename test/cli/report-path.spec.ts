@@ -41,6 +41,7 @@ describe('report refuses a run shown twice (cli/report.ts)', () => {
       () => refuseDuplicates([{ file: 'r/a.json', runs: [a] }, { file: './r/a.json', runs: [a] }]),
       (e: Error) => e instanceof ResultFileError && e.message === './r/a.json is given twice (as r/a.json too): its runs would be shown and ranked twice; name each result once',
     );
+    assert.throws(() => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'a.json', runs: [a] }]), /^ResultFileError: a\.json is given twice: its runs/);
     assert.throws(
       () => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'copy.json', runs: [structuredClone(a)] }]),
       (e: Error) => e instanceof ResultFileError && e.message === 'copy.json and a.json hold the same run (hand-made, started 2026-01-01T00:00:00.000Z): it would be shown and ranked twice; name one of them',
