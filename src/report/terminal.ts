@@ -98,7 +98,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(row('kernel', `${lab ? '(client hosts) ' : ''}${KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')}`));
   const d = s.driver;
   out.push(
-    row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${ms(d.cpuMsPer1000)} ms per 1,000 ${costUnit(result)}), ` +
+    row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${d.cpuMsPer1000 === null ? `no ${costUnit(result)} made` : `${ms(d.cpuMsPer1000)} ms per 1,000 ${costUnit(result)}`}), ` +
       `event-loop delay p99 ${ms(d.eventLoopDelayMs.p99)} ms, max ${ms(d.eventLoopDelayMs.max)} ms`),
   );
   out.push(...renderLabLines(result));

@@ -12,7 +12,7 @@ import { encodeHistogram } from '../metrics/histogram-encoding.js';
 import { connectFillData } from './connect-fill-data.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
-import { peakOf } from './figures.js';
+import { cpuPerThousand, peakOf } from './figures.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { lastCloseMs, timeWaitPeakTime } from './peak-time.js';
 import {
@@ -102,7 +102,7 @@ export function buildResult(input: ResultInputs): RunResult {
     driver: {
       ...input.driver,
       // Per unit of work: a request under HTTP (a keep-alive pool makes few connections for many), else a connection.
-      cpuMsPer1000: roundTo(((input.driver.cpuUserMs + input.driver.cpuSystemMs) * 1000) / Math.max(1, workUnit(input.scenario) === 'requests' ? stats.requests.total : stats.attempted), 1),
+      cpuMsPer1000: cpuPerThousand(input.driver.cpuUserMs + input.driver.cpuSystemMs, workUnit(input.scenario) === 'requests' ? stats.requests.total : stats.attempted),
     },
     ...(connectFill
       ? { connectFill: connectFillSummary(connectFill, range, percentilesMs(stats.connectFill.even), percentilesMs(stats.connectFill.odd), timeWaitLanding(input.scenario).clientHoldsPorts) }

@@ -4,6 +4,7 @@
 // (terminal, HTML charts) all read them here.
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
+import { roundMs } from '../util/round.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
@@ -117,4 +118,9 @@ export function sysctlNumber(result: RunResult, name: string): number | null {
 /** What the driver's cost is counted per 1,000 of (load.costUnit; results without it counted connections). */
 export function costUnit(result: RunResult): 'requests' | 'connections' {
   return result.load.costUnit ?? 'connections';
+}
+
+/** The driver's CPU per 1,000 units of work, or null when it did none (nothing to divide by). */
+export function cpuPerThousand(cpuMs: number, work: number): number | null {
+  return work > 0 ? roundMs((cpuMs * 1000) / work) : null;
 }

@@ -10,7 +10,7 @@
 import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
-import { peakOf } from './figures.js';
+import { cpuPerThousand, peakOf } from './figures.js';
 import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
@@ -205,7 +205,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     driver: {
       cpuUserMs: sum((s) => s.driver.cpuUserMs),
       cpuSystemMs: sum((s) => s.driver.cpuSystemMs),
-      cpuMsPer1000: roundMs((cpu * 1000) / Math.max(1, http ? sum((s) => s.requests?.total ?? 0) : attempted)),
+      cpuMsPer1000: cpuPerThousand(cpu, http ? sum((s) => s.requests?.total ?? 0) : attempted),
       // The worst process: a stall in any driver shows in the latencies it recorded.
       eventLoopDelayMs: {
         p50: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p50)),

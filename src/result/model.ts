@@ -83,8 +83,12 @@ export interface Summary {
 export interface DriverCost {
   cpuUserMs: number;
   cpuSystemMs: number;
-  /** CPU (user + system) per 1,000 connections attempted (HTTP: requests sent): how much the driver spends to make the storm. */
-  cpuMsPer1000: number;
+  /**
+   * CPU (user + system) per 1,000 connections attempted (HTTP: requests sent): how much the
+   * driver spends to make the storm. null when none was (a run stopped before its load): no work
+   * to divide the cost by.
+   */
+  cpuMsPer1000: number | null;
   /** How late the driver's event loop ran its callbacks; a stall here would hide in every latency. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }

@@ -127,7 +127,7 @@ const summary = z.looseObject({
   driver: z.looseObject({
     cpuUserMs: count,
     cpuSystemMs: count,
-    cpuMsPer1000: count,
+    cpuMsPer1000: count.nullable(),
     eventLoopDelayMs: z.looseObject({ p50: count, p99: count, max: count }),
   }),
   connectFill: z
