@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { alignTables, chartFrom, downsampleForDrawing, sparseDrawing } from '../../src/report/html/chart-spec.js';
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
 import { makeResult } from './make-result.js';
+import { labCharts } from '../../src/report/html/lab.js';
+import type { LabFacts } from '../../src/result/lab.js';
+import type { RunResult } from '../../src/result/model.js';
 
 const base = { id: 't', title: 't', description: 't', notes: [], kind: 'time' as const, xLabel: 's', yLabel: 'n', markers: [] };
 
@@ -144,5 +147,33 @@ describe('alignTables: tables sampled at different moments on one x axis (chart-
     assert.deepEqual(aligned.columns.map((c) => c[at(12_345.6)]), [123_456, -123_456, null]);
     assert.deepEqual(aligned.columns.map((c) => c[at(777)]), [7770, -7770, 777_000]);
     assert.deepEqual(aligned.columns.map((c) => c[at(150_000)]), [null, null, 150_000_000]);
+  });
+});
+
+describe('the routed lab\'s charts (lab.ts): the router and the server host are looked at every census interval', () => {
+  it('their samples a census interval apart (plus conntrack -L\'s own time) are a line, not dots', () => {
+    const t = [0, 560, 1120, 1690, 2250];
+    const r = makeResult((x) => {
+      x.scenario.sample = 100;
+      x.scenario.census = 500;
+      (x as RunResult & { lab: LabFacts }).lab = {
+        topology: 'routed',
+        hosts: [{ name: 'server', role: 'server', address: '198.19.0.2', timeWaitPeak: 4 }],
+        router: { nat: null, conntrack: { samples: t.map((ms, i) => ({ t: ms, stats: null, states: { TIME_WAIT: i } })), peakEntries: 4, peakTimeWait: 4, counters: {} } },
+        serverCensus: t.map((ms, i) => ({ t: ms, states: { TIME_WAIT: i } })),
+      } as unknown as LabFacts;
+    });
+    const charts = labCharts([r]);
+    const tw = charts.find((c) => c.id === 'lab-time-wait')!;
+    for (const label of ['router conntrack TIME_WAIT (entries)', 'server host TIME_WAIT (sockets)']) {
+      const s = tw.series.find((x) => x.label === label)!;
+      assert.deepEqual(s.breaks, [], `${label}: joined`);
+      assert.deepEqual(s.marks, [], `${label}: no lone dots`);
+    }
+    // Past two intervals it is a gap again: no line across a look that did not happen.
+    const late = structuredClone(r) as RunResult & { lab: LabFacts };
+    late.lab.serverCensus[4]!.t = 3500;
+    const server = labCharts([late]).find((c) => c.id === 'lab-time-wait')!.series.find((x) => x.label === 'server host TIME_WAIT (sockets)')!;
+    assert.deepEqual(server.breaks, [[1.69, 3.5]]);
   });
 });

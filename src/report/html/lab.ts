@@ -32,7 +32,11 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   if (!lab) return [];
   const samples = lab.router.conntrack.samples;
   // Census and conntrack samples are sparse: joined only where close together (timeline.ts).
+  // The router's conntrack and the server host's census are taken every census interval (the
+  // router's each after a `conntrack -L`, whose own time adds to the gap), not at the client's
+  // sample rate: two of their looks up to two intervals apart are consecutive, and a line.
   const maxGap = censusMaxGapSeconds(r);
+  const labGap = Math.max(maxGap, (2 * r.scenario.census) / 1000);
   const charts: ChartSpec[] = [];
   const clientTw = r.series.census.client['TIME_WAIT'];
   const firstClient = lab.hosts.find((h) => h.role === 'client')?.name ?? 'client';
@@ -53,12 +57,12 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
       },
       [
         ...(clientTw ? [{ x: secs(r.series.census.t), label: `${firstClient} TIME_WAIT (sockets)`, values: clientTw, maxGap }] : []),
-        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap },
+        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
         {
           x: secs(lab.serverCensus.map((s) => s.t)),
           label: 'server host TIME_WAIT (sockets)',
           values: lab.serverCensus.map((s) => s.states['TIME_WAIT'] ?? 0),
-          maxGap,
+          maxGap: labGap,
         },
       ],
     ),
@@ -78,13 +82,13 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), maxGap },
-        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), maxGap })),
+        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), maxGap: labGap },
+        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), maxGap: labGap })),
         ...trouble.map((k) => ({
           x: secs(samples.map((s) => s.t)),
           label: k,
           values: samples.map((s) => (s.stats ? (s.stats[k as keyof typeof s.stats] ?? 0) : null)),
-          maxGap,
+          maxGap: labGap,
         })),
       ],
     ),
