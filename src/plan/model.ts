@@ -199,8 +199,12 @@ export function computePlan(p: PlanInputs): PlanOutput {
     }
     if (!reuseInForce) {
       const withReuse = (poolSize * pools) / p.twReuseDelaySec;
+      // Listed as a fix only when it is one: at a rate past what reuse allows, it is a help, said so.
+      const enough = withReuse >= newConnPerSec;
       fixes.push(
-        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: ${fmt(Math.floor(withReuse))} new connections/s (needs TCP timestamps on both ends; outgoing connections only)`,
+        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: ${fmt(Math.floor(withReuse))} new connections/s` +
+          (enough ? '' : `, not enough alone for ${fmt(newConnPerSec)}/s: combine it with one of the above`) +
+          ' (needs TCP timestamps on both ends; outgoing connections only)',
       );
     }
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it).

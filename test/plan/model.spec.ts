@@ -82,6 +82,13 @@ describe('plan model: known answers', () => {
     assert.ok(o.fixes.some((f) => f.startsWith('let the server close first') && f.includes('28,232 TIME_WAIT sockets')), o.fixes.join('\n'));
   });
 
+  it('a fix that does not fit on its own says so: tcp_tw_reuse=1 at a rate past what reuse allows', () => {
+    const reuse = (rate: number) => plan({ portLow: 40000, portHigh: 40599, rate }).fixes.find((f) => f.includes('tcp_tw_reuse=1'))!;
+    // 600 ports reused after 1 s: 600/s. At 500/s it fits; at 1,000/s it helps, and no more.
+    assert.match(reuse(500), /^net\.ipv4\.tcp_tw_reuse=1 lets connect\(\) take a TIME_WAIT port after ~1\.00 s: 600 new connections\/s \(needs/);
+    assert.match(reuse(1000), /: 600 new connections\/s, not enough alone for 1,000\/s: combine it with one of the above \(needs/);
+  });
+
   it('keep-alive divides the new-connection rate', () => {
     const o = plan({ rate: 1000, keepAliveShare: 0.6 });
     assert.equal(o.newConnPerSec, 400);
