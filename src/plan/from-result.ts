@@ -10,8 +10,8 @@ import { firstParity } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { roundTo } from '../util/round.js';
-import { timeWaitLanding } from '../scenario/close-semantics.js';
-import { exhaustedAfterMs } from '../result/figures.js';
+import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
+import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
@@ -85,13 +85,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
   }
 
   // Who holds TIME_WAIT, asked of the one module that decides it; the model's "rst" is "none".
-  const landing = timeWaitLanding(scenario);
+  // A user's server (or a target) closes by its own policy, which the scenario does not say:
+  // there the run's own census is the answer (server TIME_WAIT only: it closed first).
+  const own = ownServer(scenario);
+  const measured = timeWaitSide(summary.timeWait);
+  const predicted = timeWaitLanding(scenario);
+  const landing = own ? { ...predicted, side: measured, race: false, clientHoldsPorts: measured === 'client' || measured === 'both', closeWait: null } : predicted;
   // A server that never closes leaves no TIME_WAIT, but the client's orphaned FIN_WAIT2 holds
   // each port for tcp_fin_timeout (60 s by default) just as TIME_WAIT would: for ports, a client closer.
   const closer: Closer = landing.closeWait !== null ? 'client' : landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
   const where = landing.closeWait !== null ? `nowhere (CLOSE_WAIT on the ${landing.closeWait}, FIN_WAIT2 on its peer)` : landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
-  sources['closer'] =
-    scenario.protocol === 'http'
+  sources['closer'] = own
+    ? `measured: the run's census (your own server closes by its own policy): TIME_WAIT ${where}`
+    : scenario.protocol === 'http'
       ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${where}`
       : `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client}, server ${scenario.close.server}): TIME_WAIT ${where}`;
   if (landing.race) {
@@ -99,7 +105,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   } else if (landing.side === 'both') {
     notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
   }
-  if (scenario.protocol === 'http' && scenario.http.policy === 'rst') {
+  if (!own && scenario.protocol === 'http' && scenario.http.policy === 'rst') {
     notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
   } else if (landing.closeWait !== null) {
     notes.push(

@@ -12,6 +12,7 @@ import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
 import { costUnit, exhaustedAfterMs } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
+import { ownServer } from '../scenario/close-semantics.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
 
@@ -42,7 +43,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   if (r !== undefined) {
     out.push(
       row('requests', `total ${int(r.total)}  ok ${int(r.ok)}  failed ${int(r.failed)}  ${int(r.ratePerSec)}/s` +
-        `  ${r.perConnection} per connection (client ${scenario.http.client}, server ${scenario.http.policy})`),
+        `  ${r.perConnection} per connection (client ${scenario.http.client}, ${ownServer(scenario) ? 'your own server' : `server ${scenario.http.policy}`})`),
     );
   }
   const errors = Object.entries(result.errors);

@@ -89,8 +89,24 @@ function tcpLanding(close: Scenario['close']): TimeWaitLanding {
   return landing(first, false, `the ${first} closes first with ${closer === 'linger' ? 'SO_LINGER' : 'FIN'}`);
 }
 
+/**
+ * The server the run loaded is not the bundled one (server.command, or a target): `http.policy`
+ * and `close.server` describe only the bundled server, so what this server does is its own.
+ */
+export const ownServer = (scenario: Scenario): boolean => scenario.server.command != null || scenario.target != null;
+
+/** The HTTP server side in words: the bundled server's policy, or whose server it was. */
+export function httpServerWords(scenario: Scenario): string {
+  if (scenario.target != null) return `the target's own server (${scenario.target.host}:${scenario.target.port})`;
+  if (scenario.server.command != null) return 'your own server (server.command)';
+  return `server policy "${scenario.http.policy}"`;
+}
+
 function httpLanding(scenario: Scenario): TimeWaitLanding {
   const { policy, client, maxRequestsPerConnection } = scenario.http;
+  // Its close policy is its own: whether it closes first (Connection: close, an idle timeout, a
+  // request limit) decides where TIME_WAIT lands, and only the run can tell.
+  if (ownServer(scenario)) return landing('both', true, 'your server\'s own close policy decides whether it closes first, so TIME_WAIT may land on either side');
   if (policy === 'rst') return landing('none', false, 'the server resets every connection (policy rst)');
   if (policy === 'close-after') return landing('server', false, 'the server answers Connection: close and closes first (policy close-after)');
   if (client === 'raw') {
@@ -123,7 +139,7 @@ function httpLanding(scenario: Scenario): TimeWaitLanding {
  * (rst-data-loss), not a broken setup. A user's server or a target follows its own policy.
  */
 export function serverResetsByDesign(scenario: Scenario): boolean {
-  if (scenario.server.command != null || scenario.target != null) return false;
+  if (ownServer(scenario)) return false;
   if (scenario.protocol === 'http') return scenario.http.policy === 'rst';
   const { first, server } = scenario.close;
   return server === 'rst' && (first === 'server' || first === 'both');

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { planFromResult } from '../../src/plan/index.js';
 import { makeHttpResult } from '../report/make-result.js';
+import { verdict } from '../../src/report/verdict.js';
+import { story } from '../../src/report/story.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/results/http-client-reset.json', import.meta.url));
 
@@ -105,5 +107,32 @@ describe('plan --from an HTTP result', () => {
     });
     assert.equal(race.inputs.closer, 'client');
     assert.ok(race.notes.some((n) => /FINs race/.test(n)));
+  });
+});
+
+describe('a run against your own server (server.command): its close policy is its own', () => {
+  // nginx with Connection: close closed first: every TIME_WAIT on the server, none on the client,
+  // while the scenario's http.policy ("keepalive") describes only the bundled server.
+  const nginx = () =>
+    makeHttpResult((x) => {
+      x.scenario.http.client = 'connection-close';
+      x.scenario.http.policy = 'keepalive';
+      (x.scenario.server as { command?: unknown }).command = 'nginx -c "$TWSTORM_SERVER_DIR/nginx.conf"';
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 1000, peakClient: 0, peakServer: 1000 };
+    });
+
+  it('plan --from takes who held TIME_WAIT from the run\'s census, not from the bundled server\'s policy', () => {
+    const cmp = planFromResult(nginx());
+    assert.equal(cmp.inputs.closer, 'server');
+    assert.equal(cmp.sources['closer'], "measured: the run's census (your own server closes by its own policy): TIME_WAIT on the server");
+    assert.ok(!cmp.rows.some((r) => r.label === 'TIME_WAIT peak (client)' && r.predicted !== 0 && r.measured === 0), JSON.stringify(cmp.rows));
+  });
+
+  it('the verdict names your server, never the bundled server\'s policy, and predicts either side', () => {
+    const v = verdict(nginx());
+    const closer = v.findings.find((f) => f.rule === 'closer')!.text;
+    assert.match(closer, /^The scenario has HTTP client "connection-close" and your own server \(server\.command\): your server's own close policy decides whether it closes first/);
+    assert.doesNotMatch(closer, /policy "keepalive"/);
+    assert.doesNotMatch(story(nginx()).join('\n'), /server policy/);
   });
 });

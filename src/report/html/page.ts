@@ -19,6 +19,7 @@ import { PAGE_CSS } from './styles.js';
 import { runLabel } from '../../result/provenance.js';
 import { provenanceSection } from './provenance.js';
 import { labSection } from './lab.js';
+import { ownServer } from '../../scenario/close-semantics.js';
 
 export interface PageModel {
   title: string;
@@ -253,7 +254,7 @@ function environmentBlock(r: RunResult): Html {
 <dt>Node</dt><dd>${env.node}</dd>
 <dt>twstorm</dt><dd>${r.tool.version}</dd>
 <dt>Run</dt><dd>${r.startedAt} → ${r.endedAt}; it stopped because ${stopReason(r)}${r.interrupted ? html` <span class="flag alert">INTERRUPTED</span>` : ''}</dd>
-<dt>Server</dt><dd>${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
+<dt>Server</dt><dd>${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, ${ownServer(r.scenario) ? 'your own server' : `policy ${r.scenario.http.policy}`})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
 <dt>Driver cost</dt><dd>CPU ${int(r.summary.driver.cpuUserMs + r.summary.driver.cpuSystemMs)} ms (${r.summary.driver.cpuMsPer1000 === null ? `no ${costUnit(r)} made` : `${ms(r.summary.driver.cpuMsPer1000)} ms per 1,000 ${costUnit(r)}`}); event-loop delay p99 ${ms(r.summary.driver.eventLoopDelayMs.p99)} ms, max ${ms(r.summary.driver.eventLoopDelayMs.max)} ms</dd>
 </dl>
 <div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back)</th><th scope="col">scenario asked</th></tr></thead>

@@ -1,7 +1,7 @@
 // Who closed first: what the scenario asked for, and where that puts TIME_WAIT (asked of the
 // one module that decides it).
 import type { RunResult } from '../../result/model.js';
-import { firstCloserMode, landedAsPredicted, timeWaitLanding } from '../../scenario/close-semantics.js';
+import { firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
@@ -11,6 +11,7 @@ import { closeWaitSentence } from './close-wait.js';
 /** Who sends the first FIN in an HTTP run, in words, from the client mode and the server policy. */
 function httpCloserWords(result: RunResult): string {
   const { client, policy, closeAfter } = result.scenario.http;
+  if (ownServer(result.scenario)) return timeWaitLanding(result.scenario).why;
   if (policy === 'rst') return 'the server resets every connection after its response (SO_LINGER 0)';
   if (policy === 'close-after') {
     return `the server answers with Connection: close after ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} on a connection and closes first`;
@@ -36,11 +37,10 @@ function httpCloserWords(result: RunResult): string {
 
 export function closerFinding(result: RunResult): Finding {
   if (isHttp(result)) {
-    const { client, policy } = result.scenario.http;
     return {
       rule: 'closer',
       label: 'Who closed first',
-      text: `The scenario has HTTP client "${client}" and server policy "${policy}": ${httpCloserWords(result)}, ${expectationWords(timeWaitLanding(result.scenario))}.`,
+      text: `The scenario has HTTP client "${result.scenario.http.client}" and ${httpServerWords(result.scenario)}: ${httpCloserWords(result)}, ${expectationWords(timeWaitLanding(result.scenario))}.`,
       alert: false,
     };
   }
@@ -73,7 +73,7 @@ function dominantSide(tw: RunResult['summary']['timeWait']): 'client' | 'server'
 function httpCloseSentence(result: RunResult): string {
   const { summary, scenario } = result;
   const tw = summary.timeWait;
-  const setup = `HTTP client "${scenario.http.client}", server policy "${scenario.http.policy}"`;
+  const setup = `HTTP client "${scenario.http.client}", ${httpServerWords(scenario)}`;
   const side = timeWaitSide(tw);
   if (side === 'none') {
     const rsts = summary.kernel['TcpOutRsts'] ?? 0;
