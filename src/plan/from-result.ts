@@ -64,9 +64,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const keepAliveShare = http === null ? 0 : Math.min(1, Math.max(0, 1 - 1 / Math.max(1, http.perConnection)));
 
   let rate: number;
+  // In a routed lab each client host runs the scenario's load of its own (environment.clients).
+  const hosts = (scenario.environment as { topology?: string; clients?: number }).topology === 'routed' ? ((scenario.environment as { clients?: number }).clients ?? 1) : 1;
   if (scenario.rate !== null && scenario.rate !== undefined) {
-    rate = scenario.rate;
-    sources['rate'] = `result: scenario.rate (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
+    rate = scenario.rate * hosts;
+    sources['rate'] = `result: scenario.rate${hosts > 1 ? ` × ${hosts} client hosts` : ''} (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
   } else if (exhaustedMs !== null && exhaustedMs > 0) {
     // A closed loop has no offered rate; the rate it reached before the ports ran out is the
     // best stand-in, which makes the exhaustion-time check close to circular (said below).

@@ -15,7 +15,29 @@ export interface PoolInputs {
   from: { sources: string; destinations: string; bindBeforeConnect: string };
 }
 
+/**
+ * In a routed lab every client host is a machine of its own, with its own ephemeral range: to
+ * the model, each host's addresses are more sources (the server host sees each as its own
+ * address), and its destinations are the server host's ports, wherever the scenario's
+ * server.host (the loopback default) pointed.
+ */
 export function poolInputs(scenario: Scenario): PoolInputs {
+  const pools = loopbackPoolInputs(scenario);
+  const env = scenario.environment as { topology?: string; clients?: number };
+  if (env.topology !== 'routed') return pools;
+  const hosts = env.clients ?? 1;
+  return {
+    ...pools,
+    sources: pools.sources * hosts,
+    from: {
+      ...pools.from,
+      sources: `result: environment.clients (${hosts} client host${hosts === 1 ? '' : 's'}, each its own port range)${pools.sources > 1 ? ` × ${pools.sources} source addresses` : ''}`,
+      destinations: scenario.protocol === 'tcp' && !scenario.target ? `result: scenario.server.ports (${pools.destinations} on the server host)` : pools.from.destinations,
+    },
+  };
+}
+
+function loopbackPoolInputs(scenario: Scenario): PoolInputs {
   // The HTTP drivers connect from one address to server.port; only the TCP driver spreads.
   if (scenario.protocol !== 'tcp') {
     return {

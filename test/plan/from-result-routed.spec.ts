@@ -1,0 +1,34 @@
+// plan --from a routed-lab result: every client host is a machine of its own, with its own
+// port range and its own copy of the load (environment.clients), so the model counts each
+// host's addresses as sources and multiplies the offered rate, and the destination is the
+// server host, not the loopback default of server.host.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunResult } from '../../src/result/model.js';
+import { planFromResult } from '../../src/plan/index.js';
+import { makeResult } from '../report/make-result.js';
+import { parseScenario } from '../../src/scenario/index.js';
+
+const routed = (clients: number, rate: number | null) =>
+  makeResult((x) => {
+    x.scenario = parseScenario({ name: 'lab', connections: 5000, rate, environment: { topology: 'routed', clients } }, 'lab.yaml') as RunResult['scenario'];
+    x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+  });
+
+describe('plan --from a routed lab', () => {
+  it('three client hosts are three port ranges and three times the offered rate', () => {
+    const cmp = planFromResult(routed(3, 1000));
+    assert.equal(cmp.inputs.sources, 3);
+    assert.equal(cmp.inputs.rate, 3000);
+    assert.equal(cmp.sources['sources'], 'result: environment.clients (3 client hosts, each its own port range)');
+    assert.equal(cmp.sources['rate'], 'result: scenario.rate × 3 client hosts (open loop: the offered rate)');
+    assert.equal(cmp.sources['destinations'], 'result: scenario.server.ports (1 on the server host)');
+  });
+
+  it('one client host is the loopback model with the server host as destination', () => {
+    const cmp = planFromResult(routed(1, 500) as RunResult);
+    assert.equal(cmp.inputs.sources, 1);
+    assert.equal(cmp.inputs.rate, 500);
+    assert.equal(cmp.sources['rate'], 'result: scenario.rate (open loop: the offered rate)');
+  });
+});
