@@ -34,7 +34,9 @@ function wrap(text: string, width: number, indent: string): string[] {
 
 export function formatChecks(checks: readonly Check[], options: FormatOptions = {}): string {
   const width = options.width ?? 100;
-  const titleWidth = Math.min(28, Math.max(0, ...checks.map((c) => c.title.length)));
+  // Wide enough for the longest bundled scenario name (31) and "routed lab (topology: routed)":
+  // a longer title pushes its own detail out of the column, never the others'.
+  const titleWidth = Math.min(32, Math.max(0, ...checks.map((c) => c.title.length)));
   const lines: string[] = [];
   for (const c of checks) {
     const mark = options.color ? `${COLOUR[c.status]}${MARK[c.status]}${RESET}` : MARK[c.status];

@@ -237,6 +237,13 @@ test('rendering: symbol and word on every line, colour only when asked', () => {
   assert.match(coloured, /\x1b\[33m! warn\x1b\[0m  beta/);
   assert.match(coloured, /\x1b\[31m✗ FAIL\x1b\[0m  gamma/);
   assert.equal(coloured.replace(/\x1b\[\d+m/g, ''), plain);
+  // The longest bundled names keep one column: every detail starts where the others do.
+  const long = formatChecks([
+    { id: 'r', title: 'routed lab (topology: routed)', status: 'ok', detail: 'fine' },
+    { id: 's', title: 'routed-client-closes-first-ipv6', status: 'ok', detail: 'fine' },
+    { id: 'n', title: 'Node.js', status: 'ok', detail: 'fine' },
+  ]);
+  assert.deepEqual(new Set(long.split('\n').map((l) => l.indexOf('fine'))).size, 1, long);
 });
 
 test('nft is checked for a scenario with faults only, and its absence fails that scenario', () => {
