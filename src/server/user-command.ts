@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { forEachTcpSocket } from '../observe/tcp-table.js';
+import { decodeAddressHex, forEachTcpSocket } from '../observe/tcp-table.js';
 import { ServerStartError, type ServerProcess } from './process.js';
 
 export interface UserServerOptions {
@@ -41,6 +41,8 @@ export interface UserServerOptions {
   enter?: readonly string[];
   /** Where to look for the listener (/proc/<pid> of a process in the server's namespace). */
   procRoot?: string;
+  /** The clients come from other namespaces (the routed lab): a listener on loopback only is refused. */
+  reachedFromOutside?: boolean;
 }
 
 export interface UserServerExit {
@@ -123,6 +125,12 @@ export function describeCommand(command: string | readonly string[]): string {
 
 /** Whether a socket in LISTEN state has local port `port`, per /proc/net/tcp and tcp6 of this namespace. */
 export async function isListening(port: number, procRoot = '/proc'): Promise<boolean> {
+  return (await listenersOn(port, procRoot)).length > 0;
+}
+
+/** The addresses ("0.0.0.0", "127.0.0.1", "::") something listens on at `port`, from /proc. */
+export async function listenersOn(port: number, procRoot = '/proc'): Promise<string[]> {
+  const addresses: string[] = [];
   for (const file of ['tcp', 'tcp6']) {
     let text: string;
     try {
@@ -130,14 +138,15 @@ export async function isListening(port: number, procRoot = '/proc'): Promise<boo
     } catch {
       continue; // no IPv6 in this kernel
     }
-    let found = false;
     forEachTcpSocket(text, (row) => {
-      if (row.state === 0x0a && row.localPort === port) found = true;
+      if (row.state === 0x0a && row.localPort === port) addresses.push(decodeAddressHex(row.localAddressHex()));
     });
-    if (found) return true;
   }
-  return false;
+  return addresses;
 }
+
+/** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
+const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
 
 /** The last lines of the server's log, joined with " | " so the error stays on one line. */
 export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
@@ -281,7 +290,19 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
               ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
       return fail(e.code === 127 ? 'ENOENT' : 'EXITED', why);
     }
-    if (options.signal?.aborted || (await isListening(options.port, options.procRoot))) break;
+    if (options.signal?.aborted) break;
+    const listening = await listenersOn(options.port, options.procRoot);
+    if (listening.length > 0) {
+      // The routed lab's client hosts reach the server host through its veth: a server that
+      // listens on its loopback only is up and unreachable, and every connection would be refused.
+      if (options.reachedFromOutside && listening.every(isLoopback)) {
+        return fail(
+          'EADDRNOTAVAIL',
+          `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, the server host's loopback, which the client hosts cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
+        );
+      }
+      break;
+    }
     if (Date.now() >= deadline) {
       return fail('ETIMEDOUT', `did not listen on port ${options.port} within ${options.readyTimeoutMs} ms (server.readyTimeout); check server.port against its configuration`);
     }

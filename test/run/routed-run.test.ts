@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertConntrackTimeWait, runInNetns } from '../helpers/netns.js';
 import type { LabFacts } from '../../src/result/lab.js';
+import { twstorm } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms'];
@@ -105,6 +106,22 @@ describe('routed runs', () => {
     assert.equal(server.timeWaitEnd, result.summary.timeWait.peakServer);
     assert.equal(result.summary.timeWait.end, result.summary.timeWait.peakServer, 'the client hosts hold none; the server host holds them all');
     assert.ok(result.summary.timeWait.sockstatPeak >= result.summary.timeWait.peakServer, `sockstat ${result.summary.timeWait.sockstatPeak}`);
+  });
+
+  it('a server.command that listens on the server host\'s loopback only is refused at start, not run into ECONNREFUSED', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-routed-lo-'));
+    try {
+      const server = "require('net').createServer((c) => c.pipe(c)).listen(7000, '127.0.0.1')";
+      const { code, stderr } = await twstorm(
+        ['run', 'routed-client-closes-first', '--out', out, '--set', 'connections=20', '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, '-e', server])}`],
+        { timeoutMs: 60_000 },
+      ).exit;
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /listens on 127\.0\.0\.1 port 7000 only, the server host's loopback, which the client hosts cannot reach: make it listen on every address \(\$TWSTORM_SERVER_HOST, 0\.0\.0\.0\)/);
+      assert.doesNotMatch(stderr, /load started/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it('IPv6 on loopback (::1): server-closes-first puts TIME_WAIT on the server, as ss sees it', async () => {
