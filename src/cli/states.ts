@@ -3,6 +3,7 @@
 // (states-entry.ts, util.parseArgs, no yargs). Both end in runStates(). Only what every
 // invocation needs is imported here; the census, the netns re-exec and the duration parser load
 // when the command runs, so the rest of the CLI does not pay for them either.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
@@ -146,6 +147,19 @@ export async function runStates(args: StatesArgs): Promise<void> {
   const stop = (): void => abort.abort();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // --netns PID: when that process ends, this watch would be all that keeps its namespace (and
+  // its TIME_WAIT) alive, looking at a run that is over. It ends too, and says why.
+  const owner = (await import('../environment/enter-netns.js')).namespaceOwner();
+  let ownerGone = false;
+  const ownerCheck =
+    owner === undefined
+      ? undefined
+      : setInterval(() => {
+          if (!existsSync(`/proc/${owner}`)) {
+            ownerGone = true;
+            abort.abort();
+          }
+        }, Math.min(intervalMs, 1000));
   try {
     await watchStates({
       ...options,
@@ -159,7 +173,9 @@ export async function runStates(args: StatesArgs): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    clearInterval(ownerCheck);
   }
+  if (ownerGone) say(`process ${owner} (--netns) has exited: the watch ends here, so as not to keep its network namespace alive`);
 }
 
 export const statesCommand = {

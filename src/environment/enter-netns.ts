@@ -10,6 +10,16 @@ import { constants, accessSync, statSync } from 'node:fs';
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
 
+/**
+ * In the re-executed child: the process whose namespace it entered by PID (`--netns 4242`), or
+ * undefined (a named namespace, or none). While the child is in it, the namespace lives on after
+ * that process ends, holding its sockets: a watch must not be what keeps it.
+ */
+export function namespaceOwner(): number | undefined {
+  const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(process.env[NETNS_ENTERED_ENV] ?? '')?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
 export class NetnsError extends Error {
   /** `usage`: the argument names nothing that exists (exit 2); otherwise the machine said no (exit 1). */
   constructor(

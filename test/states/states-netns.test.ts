@@ -9,7 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
@@ -274,5 +274,28 @@ if (process.env[CHILD_ENV] === '1') {
     assert.match(missingPid.stderr, /no process 999999999/);
     assert.equal(badState.status, 2);
     assert.match(badState.stderr, /--state TIME_WIAT: expected one of/);
+  });
+
+  test('states --watch --netns PID ends when that process does, instead of keeping its namespace alive', async () => {
+    // A namespace whose only process is a sleep (unshare execs it: its PID is the owner's).
+    const owner = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
+    const watch = spawn(process.execPath, [BIN, 'states', '--watch', '100ms', '--json', '--netns', String(owner.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    watch.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    watch.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => watch.once('close', (code) => resolve(code)));
+    try {
+      // Watching: a first document is out.
+      for (const deadline = Date.now() + 15_000; !stdout.includes('\n') && Date.now() < deadline; ) await sleep(20);
+      assert.ok(stdout.includes('\n'), `no watch output; stderr: ${stderr}`);
+      owner.kill('SIGKILL');
+      const ended = await Promise.race([exited, sleep(10_000).then(() => 'still watching')]);
+      assert.equal(ended, 0, stderr);
+      assert.match(stderr, new RegExp(`^twstorm: process ${owner.pid} \\(--netns\\) has exited: the watch ends here, so as not to keep its network namespace alive$`, 'm'));
+    } finally {
+      if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
+      if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
+    }
   });
 }
