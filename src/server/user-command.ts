@@ -198,11 +198,15 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       `server.command: something already listens on port ${options.port} before "${what}" started; stop it or choose another server.port`,
     );
   }
-  // A command line's shell is PID 2 and gets the group's SIGTERM. Its trap makes it wait for the
-  // step that is running (a graceful nginx exits 0 and is recorded so), then exit with that
-  // step's status instead of going on to the next one. A handler, not an ignore: the steps it
-  // starts get SIGTERM's default back at exec, as a disposition that is caught is not inherited.
-  const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap 'exit $?' TERM; ${options.command}`] : options.command)];
+  // A command line's shell is PID 2 and gets the group's SIGTERM. Its trap runs once the step in
+  // the foreground is done (a graceful nginx exits 0 and is recorded so) and exits with its
+  // status instead of going on to the next step. A step left in the background (`php-fpm &
+  // nginx & wait`) is waited for first: a trapped signal ends the shell's own `wait` at once, and
+  // PID_ONE's exit would SIGKILL it mid-shutdown; the last one's status is then the one recorded.
+  // A handler, not an ignore: the steps it starts get SIGTERM's default back at exec, as a
+  // caught disposition is not inherited.
+  const onTerm = `st=$?; [ -z "$!" ] || { wait "$!"; st=$?; }; wait; exit $st`;
+  const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap '${onTerm}' TERM; ${options.command}`] : options.command)];
   const wrapped = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
   const fd = openSync(options.logPath, 'a');
   let child: ChildProcess;

@@ -31,6 +31,11 @@ process.on('SIGTERM', () => { console.log('got SIGTERM'); s.close(); process.exi
 /** A Node listener with no SIGTERM handler: the signal's default action ends it. */
 const PLAIN_SERVER = `require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');`;
 
+/** A listener whose shutdown takes a second after SIGTERM, then says it is done and exits 0. */
+const GRACEFUL = `
+const s = require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');
+process.on('SIGTERM', () => { s.close(); setTimeout(() => { console.log('graceful-done'); process.exit(0); }, 1000); });`;
+
 /** A listener that ignores SIGTERM, with a child of its own (the sleep) beside it. */
 const STUBBORN = `
 require('net').createServer((c) => c.end()).listen(7100, '127.0.0.1');
@@ -106,7 +111,7 @@ switch (name) {
     // Command lines whose own shell used to be PID 1: `exec` made the server that unhandled
     // init; a sequence had its running step killed and went on to the next after the stop.
     const stopOf = async (command: string, wait: () => Promise<void>) => {
-      const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command, env: { NODE: process.execPath, PLAIN_SERVER } });
+      const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command, env: { NODE: process.execPath, PLAIN_SERVER, GRACEFUL } });
       await wait();
       const exit = await server.stop();
       return { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
@@ -114,7 +119,13 @@ switch (name) {
     const exec = await stopOf('exec "$NODE" -e "$PLAIN_SERVER"', async () => undefined);
     // Listening at once (readiness), then a step that outlives the stop unless the stop ends the whole line.
     const sequence = await stopOf('"$NODE" -e "$PLAIN_SERVER" & sleep 2; echo after-the-stop', async () => undefined);
-    out = { exec, sequence, log: readFileSync(logPath, 'utf8') };
+    // Servers in the background and a `wait`: each gets the SIGTERM and finishes its shutdown
+    // (here: a second of it), which the shell waits for before it exits.
+    const background = await stopOf(
+      '"$NODE" -e "$GRACEFUL" & wait',
+      async () => undefined,
+    );
+    out = { exec, sequence, background, log: readFileSync(logPath, 'utf8') };
     break;
   }
   case 'ignores-sigterm': {

@@ -67,12 +67,15 @@ test('a server with no SIGTERM handler stops at SIGTERM, not at stopTimeout\'s S
 
 test('a command line stops at SIGTERM too: `exec server` and a sequence of steps, nothing run after the stop', async () => {
   type Stop = { exit: { code: number | null; signal: string | null; killed: boolean }; goneAfter: number; listeningAfter: boolean };
-  const out = await runCase<{ exec: Stop; sequence: Stop; log: string }>('command-line-sigterm');
+  const out = await runCase<{ exec: Stop; sequence: Stop; background: Stop; log: string }>('command-line-sigterm');
   assert.deepEqual(out.exec, { exit: { code: 128 + 15, signal: null, killed: false }, goneAfter: 0, listeningAfter: false });
   assert.equal(out.sequence.exit.killed, false, 'stopped by SIGTERM, not at stopTimeout');
   assert.equal(out.sequence.goneAfter, 0);
   assert.equal(out.sequence.listeningAfter, false);
   assert.doesNotMatch(out.log, /after-the-stop/, 'the line does not go on after the stop');
+  // A server in the background finishes its shutdown and is recorded with its own exit 0.
+  assert.deepEqual(out.background.exit, { code: 0, signal: null, killed: false });
+  assert.match(out.log, /graceful-done/);
 });
 
 test('TWSTORM_SERVER_DIR goes with the run process even when it leaves by process.exit()', async () => {
