@@ -4,6 +4,7 @@
 // different scenario (more connections, another rate). Each difference is one note.
 import type { RunResult } from '../result/model.js';
 import { costUnit } from '../result/figures.js';
+import { clientHosts } from '../scenario/work.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
 /** Compared only when both results carry them: older results lack them, and a default would read as a change. */
@@ -54,9 +55,9 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
   }
   for (const field of LATER_FIELDS) if (bs[field] !== undefined && cs[field] !== undefined) differs(`scenario ${field}`, bs[field], cs[field]);
   // Through a router, or on one loopback; one client host or several: another network, not another build.
-  const lab = (r: RunResult) => (r.scenario as { environment?: { topology?: string; clients?: number } }).environment;
-  differs('scenario environment.topology', lab(baseline)?.topology ?? 'loopback', lab(current)?.topology ?? 'loopback');
-  differs('scenario environment.clients', lab(baseline)?.clients ?? 1, lab(current)?.clients ?? 1);
+  const topology = (r: RunResult) => (r.scenario as { environment?: { topology?: string } }).environment?.topology ?? 'loopback';
+  differs('scenario environment.topology', topology(baseline), topology(current));
+  differs('scenario environment.clients', clientHosts(baseline.scenario), clientHosts(current.scenario));
   const both = (flag: (r: RunResult) => unknown): string =>
     [flag(baseline) ? 'baseline' : '', flag(current) ? 'current' : ''].filter(Boolean).join(' and ');
   if (baseline.interrupted || current.interrupted) notes.push(`interrupted run: ${both((r) => r.interrupted)} stopped early`);

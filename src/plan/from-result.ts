@@ -13,6 +13,7 @@ import { roundTo } from '../util/round.js';
 import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
+import { clientHosts } from '../scenario/work.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
@@ -65,7 +66,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
 
   let rate: number;
   // In a routed lab each client host runs the scenario's load of its own (environment.clients).
-  const hosts = (scenario.environment as { topology?: string; clients?: number }).topology === 'routed' ? ((scenario.environment as { clients?: number }).clients ?? 1) : 1;
+  const hosts = clientHosts(scenario);
   if (scenario.rate !== null && scenario.rate !== undefined) {
     rate = scenario.rate * hosts;
     sources['rate'] = `result: scenario.rate${hosts > 1 ? ` × ${hosts} client hosts` : ''} (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
@@ -156,9 +157,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // The run is bounded: it starts min(connections, rate × duration) connections, and TIME_WAIT
   // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s. Under http
   // `connections` is not used: the requests, and the share that needed no new connection, bound it.
+  // In a routed lab every client host makes the scenario's count of its own (`rate` is already the hosts' together).
   const attempts = http
-    ? Math.min(scenario.http.requests, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
-    : Math.min(scenario.connections, rate * (scenario.duration / 1000));
+    ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
+    : Math.min(scenario.connections * hosts, rate * (scenario.duration / 1000));
   const newPerSec = plan.newConnPerSec ?? rate;
   // Every port the client can hold at once: per source, per destination unless bind() shared them.
   const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);

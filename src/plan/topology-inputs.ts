@@ -4,6 +4,7 @@
 // destination, also with IP_BIND_ADDRESS_NO_PORT). plan --from used to assume 1 / 1 / unbound.
 import type { Scenario } from '../scenario/index.js';
 import { parsePortRange } from '../scenario/port-range.js';
+import { clientHosts } from '../scenario/work.js';
 
 export interface PoolInputs {
   sources: number;
@@ -23,9 +24,8 @@ export interface PoolInputs {
  */
 export function poolInputs(scenario: Scenario): PoolInputs {
   const pools = loopbackPoolInputs(scenario);
-  const env = scenario.environment as { topology?: string; clients?: number };
-  if (env.topology !== 'routed') return pools;
-  const hosts = env.clients ?? 1;
+  if ((scenario.environment as { topology?: string }).topology !== 'routed') return pools;
+  const hosts = clientHosts(scenario);
   return {
     ...pools,
     sources: pools.sources * hosts,

@@ -2,7 +2,7 @@
 // "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
 import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
-import { loadCount, workUnit } from '../scenario/work.js';
+import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
 
 export function stopReason(result: RunResult): string {
   // A failed run says why it failed (the server died, every connection failed, the driver
@@ -17,7 +17,7 @@ export function stopReason(result: RunResult): string {
       const what = workUnit(s) === 'requests' ? 'requests were sent' : 'connections were attempted';
       const n = loadCount(s);
       if (!Number.isFinite(n)) return `all ${what}`;
-      const hosts = s.environment?.topology === 'routed' ? (s.environment.clients ?? 1) : 1;
+      const hosts = clientHosts(s);
       return `all ${int(n * hosts)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}`;
     }
     case 'duration':

@@ -27,7 +27,7 @@ import { ownNodeEnv } from '../util/own-node-env.js';
 import { waitForServerToSettle } from './settle.js';
 import { roundMs, roundTo } from '../util/round.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
-import { peakOf } from '../result/figures.js';
+import { cpuPerThousand, peakOf } from '../result/figures.js';
 
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
@@ -170,6 +170,33 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       peakInUse: sum(s.map((x) => x.ports.peakInUse)),
     },
     latencyMs: { connect: latency('connect'), firstByte: latency('firstByte'), total: latency('total'), close: latency('close') },
+    // Every host's requests and driver cost, as a merge adds them (result/merge.ts).
+    ...(s.every((x) => x.requests !== undefined) && s.length > 0
+      ? {
+          requests: (() => {
+            const total = sum(s.map((x) => x.requests!.total));
+            const ok = sum(s.map((x) => x.requests!.ok));
+            const established = sum(s.map((x) => x.connections.established));
+            return { total, ok, failed: sum(s.map((x) => x.requests!.failed)), ratePerSec: roundTo(sum(s.map((x) => x.requests!.ratePerSec)), 1), perConnection: roundTo(ok / Math.max(1, established), 1) };
+          })(),
+        }
+      : {}),
+    driver: (() => {
+      const cpuUserMs = sum(s.map((x) => x.driver.cpuUserMs));
+      const cpuSystemMs = sum(s.map((x) => x.driver.cpuSystemMs));
+      const work = workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted));
+      return {
+        cpuUserMs,
+        cpuSystemMs,
+        cpuMsPer1000: cpuPerThousand(cpuUserMs + cpuSystemMs, work),
+        // The worst host: a stall in any driver shows in the latencies it recorded.
+        eventLoopDelayMs: {
+          p50: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.p50)),
+          p99: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.p99)),
+          max: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.max)),
+        },
+      };
+    })(),
   };
   const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
   // client1's series, load window and exhaustion time are on its own run clock (its process

@@ -17,3 +17,13 @@ export function loadCount(scenario: Scenario): number {
   const base = workUnit(scenario) === 'requests' ? scenario.http?.requests : scenario.connections;
   return base + (scenario.server?.restart?.resume ?? 0);
 }
+
+/**
+ * How many copies of the load run at once: in a routed lab each client host runs the scenario's
+ * load of its own (environment.clients), with its own ports; elsewhere one. Tolerant of a
+ * scenario read back from an older result without the block.
+ */
+export function clientHosts(scenario: Pick<Scenario, 'environment'>): number {
+  const env = scenario.environment as { topology?: string; clients?: number } | undefined;
+  return env?.topology === 'routed' ? (env.clients ?? 1) : 1;
+}

@@ -23,6 +23,22 @@ describe('plan --from a routed lab', () => {
     assert.equal(cmp.sources['sources'], 'result: environment.clients (3 client hosts, each its own port range)');
     assert.equal(cmp.sources['rate'], 'result: scenario.rate × 3 client hosts (open loop: the offered rate)');
     assert.equal(cmp.sources['destinations'], 'result: scenario.server.ports (1 on the server host)');
+    // Each host makes its 5,000 connections through its own 1,000 ports: all three run out,
+    // and TIME_WAIT holds every port of the three hosts.
+    const exhaustion = cmp.rows.find((r) => r.label === 'time to exhaustion (from load start)')!;
+    assert.equal(exhaustion.predicted, 1000, '3,000 ports at 3,000/s');
+    const tw = cmp.rows.find((r) => r.label === 'TIME_WAIT peak (client)')!;
+    assert.equal(tw.predicted, 3000);
+  });
+
+  it('the count the hosts make together bounds the prediction: 2 hosts × 300 connections never run out 2 × 1,000 ports', () => {
+    const small = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'lab', connections: 300, rate: 1000, environment: { topology: 'routed', clients: 2 } }, 'lab.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+    });
+    const cmp = planFromResult(small);
+    assert.equal(cmp.rows.find((r) => r.label === 'time to exhaustion (from load start)')!.predicted, null);
+    assert.equal(cmp.rows.find((r) => r.label === 'TIME_WAIT peak (client)')!.predicted, 600);
   });
 
   it('one client host is the loopback model with the server host as destination', () => {

@@ -41,6 +41,10 @@ describe('routed runs', () => {
     assert.equal(result.summary.connections.established, established);
     assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
     assert.equal(result.summary.timeWait.peakClient, 3000);
+    // The driver's cost is every host's, per 1,000 of all their connections.
+    const cpu = clients.reduce((n, h) => n + h.summary!.driver.cpuUserMs + h.summary!.driver.cpuSystemMs, 0);
+    assert.equal(result.summary.driver.cpuUserMs + result.summary.driver.cpuSystemMs, cpu);
+    assert.equal(result.summary.driver.cpuMsPer1000, Math.round((cpu * 1000 * 10) / 3030) / 10);
     const server = lab.hosts.find((h) => h.role === 'server')!;
     assert.equal(server.kernel!['TcpPassiveOpens'], established, 'counted in the server host\'s own namespace');
     assert.equal(server.timeWaitPeak, 0);
