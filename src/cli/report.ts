@@ -5,7 +5,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
 import { ResultFileError, readResults } from '../result/index.js';
 import type { RunResult } from '../result/model.js';
-import { runLabel } from '../result/provenance.js';
+import { runLabel, sameRun } from '../result/provenance.js';
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -44,18 +44,17 @@ export async function reportPathFor(out: string | undefined, inputs: string[]): 
  */
 export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }>): void {
   const files = new Map<string, string>();
-  const runs = new Map<string, string>();
+  const seen: Array<{ file: string; run: RunResult }> = [];
   for (const { file, runs: inFile } of read) {
     const resolved = path.resolve(file);
     const earlier = files.get(resolved);
     if (earlier !== undefined) throw new ResultFileError(`${file} is given twice${earlier === file ? '' : ` (as ${earlier} too)`}: its runs would be shown and ranked twice; name each result once`);
     files.set(resolved, file);
     for (const run of inFile) {
-      const key = `${run.startedAt} ${runLabel(run)}`;
-      const first = runs.get(key);
-      if (first !== undefined && first !== file) throw new ResultFileError(`${file} and ${first} hold the same run (${runLabel(run)}, started ${run.startedAt}): it would be shown and ranked twice; name one of them`);
-      runs.set(key, file);
+      const twin = seen.find((s) => s.file !== file && sameRun(s.run, run));
+      if (twin) throw new ResultFileError(`${file} and ${twin.file} hold the same run (${runLabel(run)}, started ${run.startedAt}): it would be shown and ranked twice; name one of them`);
     }
+    for (const run of inFile) seen.push({ file, run });
   }
 }
 

@@ -11,7 +11,7 @@ import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
 import { cpuPerThousand, peakOf } from './figures.js';
-import { mergedOf, shardOf, type Contributor, type StoredResult } from './provenance.js';
+import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { addErrorCounts, addHistograms, addMaps, exactEnds } from './add.js';
@@ -43,7 +43,7 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   const [first] = inputs;
   const f = first!.result;
   const files = new Set<string>();
-  for (const { file, result: r } of inputs) {
+  for (const [i, { file, result: r }] of inputs.entries()) {
     if (files.has(file)) throw new MergeError(`${file} is given twice: its counts would be added twice`);
     files.add(file);
     if (mergedOf(r)) throw new MergeError(`${file} is already a merge: merge its contributors instead, so none is counted twice`);
@@ -53,9 +53,8 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
     if ((r.variant?.label ?? null) !== (f.variant?.label ?? null)) {
       throw new MergeError(`${file} is matrix variant "${r.variant?.label ?? 'none'}" but ${first!.file} is "${f.variant?.label ?? 'none'}": merge one variant at a time`);
     }
-    if (r.startedAt === f.startedAt && r !== f && JSON.stringify(r.summary) === JSON.stringify(f.summary)) {
-      throw new MergeError(`${file} and ${first!.file} are the same run (same start, same figures): it would be counted twice`);
-    }
+    const twin = inputs.slice(0, i).find((earlier) => sameRun(earlier.result, r));
+    if (twin) throw new MergeError(`${file} and ${twin.file} are the same run (same start, same figures): it would be counted twice`);
   }
   const shards = inputs.map((i) => shardOf(i.result));
   const sharded = shards.filter((s) => s !== undefined);

@@ -60,6 +60,15 @@ export const shardOf = (r: RunResult): ShardInfo | undefined => (r as StoredResu
 export const mergedOf = (r: RunResult): MergeInfo | undefined => (r as StoredResult).merged;
 
 /**
+ * Two results that are one run (a file and its copy): the same start and the same figures. A
+ * merge starts when its earliest contributor did, and differs from it in every count, so it is
+ * never "the same run" as one of its parts.
+ */
+export function sameRun(a: RunResult, b: RunResult): boolean {
+  return a.startedAt === b.startedAt && JSON.stringify(a.summary) === JSON.stringify(b.summary);
+}
+
+/**
  * How a run is named beside others: "close.first=client close.client=fin" for a variant, the
  * scenario name otherwise, and "run 2/5" for a repeat, so identical runs are told apart.
  */

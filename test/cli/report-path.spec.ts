@@ -46,5 +46,11 @@ describe('report refuses a run shown twice (cli/report.ts)', () => {
       () => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'copy.json', runs: [structuredClone(a)] }]),
       (e: Error) => e instanceof ResultFileError && e.message === 'copy.json and a.json hold the same run (hand-made, started 2026-01-01T00:00:00.000Z): it would be shown and ranked twice; name one of them',
     );
+    // A merge starts when its first part did: shown beside that part, it is another result.
+    const merged = makeResult((r) => {
+      r.startedAt = a.startedAt;
+      r.summary.connections.attempted = 2 * a.summary.connections.attempted;
+    });
+    assert.doesNotThrow(() => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'merged.json', runs: [merged] }]));
   });
 });
