@@ -106,7 +106,7 @@ function httpLanding(scenario: Scenario): TimeWaitLanding {
   const { policy, client, maxRequestsPerConnection } = scenario.http;
   // Its close policy is its own: whether it closes first (Connection: close, an idle timeout, a
   // request limit) decides where TIME_WAIT lands, and only the run can tell.
-  if (ownServer(scenario)) return landing('both', true, 'your server\'s own close policy decides whether it closes first, so TIME_WAIT may land on either side');
+  if (ownServer(scenario)) return landing('both', true, 'its own close policy decides whether it closes first');
   if (policy === 'rst') return landing('none', false, 'the server resets every connection (policy rst)');
   if (policy === 'close-after') return landing('server', false, 'the server answers Connection: close and closes first (policy close-after)');
   if (client === 'raw') {
@@ -147,7 +147,12 @@ export function serverResetsByDesign(scenario: Scenario): boolean {
 
 /** Where the scenario's close policy puts TIME_WAIT. */
 export function timeWaitLanding(scenario: Scenario): TimeWaitLanding {
-  return scenario.protocol === 'http' ? httpLanding(scenario) : tcpLanding(scenario.close);
+  if (scenario.protocol === 'http') return httpLanding(scenario);
+  if (!ownServer(scenario)) return tcpLanding(scenario.close);
+  // close.server is the bundled server's: yours closes as it does, taken here to be with a FIN
+  // (what a server that is not resetting on purpose sends), and said so.
+  const assumed = tcpLanding({ ...scenario.close, server: 'fin' });
+  return { ...assumed, why: `${assumed.why} (your own server's close taken to be a FIN)` };
 }
 
 /** Is a measured side what the policy predicts? A race predicts any side; only none would surprise. */

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { planFromResult } from '../../src/plan/index.js';
-import { makeHttpResult } from '../report/make-result.js';
+import { makeHttpResult, makeResult } from '../report/make-result.js';
+import { timeWaitLanding } from '../../src/scenario/close-semantics.js';
 import { verdict } from '../../src/report/verdict.js';
 import { story } from '../../src/report/story.js';
 
@@ -131,8 +132,18 @@ describe('a run against your own server (server.command): its close policy is it
   it('the verdict names your server, never the bundled server\'s policy, and predicts either side', () => {
     const v = verdict(nginx());
     const closer = v.findings.find((f) => f.rule === 'closer')!.text;
-    assert.match(closer, /^The scenario has HTTP client "connection-close" and your own server \(server\.command\): your server's own close policy decides whether it closes first/);
+    assert.equal(closer, 'The scenario has HTTP client "connection-close" and your own server (server.command): its own close policy decides whether it closes first, so the FINs race and TIME_WAIT may land on either side, or both.');
     assert.doesNotMatch(closer, /policy "keepalive"/);
     assert.doesNotMatch(story(nginx()).join('\n'), /server policy/);
+  });
+
+  it('over TCP too: close.server is the bundled server\'s, and yours is taken to close with a FIN', () => {
+    const tcp = makeResult((x) => {
+      x.scenario.close = { ...x.scenario.close, first: 'server', server: 'rst' };
+      (x.scenario.server as { command?: unknown }).command = ['./my-server'];
+    });
+    assert.equal(timeWaitLanding(tcp.scenario).side, 'server');
+    const closer = verdict(tcp).findings.find((f) => f.rule === 'closer')!.text;
+    assert.equal(closer, 'The scenario has the server close first with FIN against your own server (its close taken to be a FIN), so TIME_WAIT is expected on the server.');
   });
 });

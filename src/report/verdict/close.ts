@@ -44,7 +44,9 @@ export function closerFinding(result: RunResult): Finding {
       alert: false,
     };
   }
-  const close = result.scenario.close;
+  // close.server describes the bundled server only: a user's server closes as it does.
+  const own = ownServer(result.scenario);
+  const close = own ? { ...result.scenario.close, server: 'fin' as const } : result.scenario.close;
   const mode = (m: typeof close.server): string =>
     m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : m === 'never' ? 'no close() at all' : 'FIN';
   const asked =
@@ -57,7 +59,8 @@ export function closerFinding(result: RunResult): Finding {
             ? ' and the server never close its side (it reads the FIN and leaks the socket)'
             : '');
   const expectation = expectationWords(timeWaitLanding(result.scenario));
-  return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}, ${expectation}.`, alert: false };
+  const against = own ? ' against your own server (its close taken to be a FIN)' : '';
+  return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}${against}, ${expectation}.`, alert: false };
 }
 
 /** The side holding at least 90 % of a two-sided TIME_WAIT peak: its FIN won (nearly) every race; null for a real mix. */
