@@ -232,7 +232,11 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   };
   // The load's shape: a shard's whole as it was before the split; copies, the sum of theirs (a
   // shard written before its whole recorded the shape: the sum of the shares, within one per shard).
-  const stages = sumStages(results.map((r) => r.scenario.stages ?? []));
+  // A ramp's targets are rates in an open loop and counts in flight in a closed one: copies of
+  // both kinds have no one ramp that is their sum.
+  const loops = new Set(results.map((r) => (r.scenario.rate == null ? 'closed' : 'open')));
+  const ramps = results.map((r) => r.scenario.stages ?? []);
+  const stages = loops.size > 1 && ramps.some((s) => s.length > 0) ? null : sumStages(ramps);
   if (stages === null && whole?.stages === undefined) warnings.push('the copies ramped through different stages: the merged scenario shows the first one\'s');
   const shape = {
     concurrency: whole?.concurrency ?? asked((s) => s.concurrency) ?? first.scenario.concurrency,
@@ -256,8 +260,17 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         rate: whole.rate,
         http: { ...first.scenario.http, ...httpShape, requests: whole.requests ?? first.scenario.http.requests },
         environment: { ...first.scenario.environment, sysctls: { ...first.scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': whole.portRange } },
-        // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE): the whole had the range it was cut from, or none.
-        ...(whole.clientPortRange !== undefined ? { client: { ...first.scenario.client, portRange: whole.clientPortRange } } : {}),
+        // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE) and of
+        // client.localPorts: the whole had the ranges they were cut from, or none.
+        ...(whole.clientPortRange !== undefined || whole.localPorts !== undefined
+          ? {
+              client: {
+                ...first.scenario.client,
+                ...(whole.clientPortRange !== undefined ? { portRange: whole.clientPortRange } : {}),
+                ...(whole.localPorts !== undefined ? { localPorts: whole.localPorts } : {}),
+              },
+            }
+          : {}),
       }
     : {
         ...first.scenario,

@@ -24,6 +24,8 @@ export interface ShardInfo {
     portRange: string;
     /** The scenario's client.portRange before the split; present when the shard ran with one (its slice). */
     clientPortRange?: string | null;
+    /** The scenario's client.localPorts before the split (each shard binds its own slice of them). */
+    localPorts?: string | null;
     /** The load's shape before the split (absent in shards written before it was recorded). */
     concurrency?: number;
     maxInFlight?: number;

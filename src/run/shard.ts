@@ -101,6 +101,7 @@ export function applyShard(
       stages: scenario.stages,
       httpConnections: scenario.http.connections,
       resume: scenario.server.restart?.resume ?? null,
+      localPorts: scenario.client.localPorts,
     },
   };
   if (count === 1) return { scenario, info, notice: null };

@@ -173,6 +173,11 @@ describe('the merged scenario\'s load shape', () => {
     // Ramps of different stages have no one sum: the first's is kept, and the merge says so.
     const odd = await mergeResults([{ file: 'a', result: copy(0, 8, [100, 300]) }, { file: 'b', result: makeHttpResult((x) => { at(1)(x); x.scenario.stages = ramp([100], [500]); }) }]);
     assert.deepEqual(odd.scenario.stages, ramp([100, 300]));
+    // Rates and counts in flight do not add: an open-loop ramp beside a closed-loop one is not summed.
+    const open = makeHttpResult((x) => { at(1)(x); x.scenario.rate = 50; x.scenario.stages = ramp([50, 0]); });
+    const mixed = await mergeResults([{ file: 'a', result: copy(0, 8, [100, 300]) }, { file: 'b', result: open }]);
+    assert.deepEqual(mixed.scenario.stages, ramp([100, 300]));
+    assert.ok(mixed.merged!.warnings.some((w) => /ramped through different stages/.test(w)), mixed.merged!.warnings.join('; '));
     assert.ok(odd.merged!.warnings.includes('the copies ramped through different stages: the merged scenario shows the first one\'s'), odd.merged!.warnings.join('; '));
   });
 
@@ -193,6 +198,17 @@ describe('the merged scenario\'s load shape', () => {
     assert.equal(m.scenario.concurrency, 64, 'the whole, not 3 × 22');
     assert.deepEqual(m.scenario.stages, whole.stages);
     assert.equal(m.scenario.server.restart!.resume, 10);
+    // Shards bind disjoint slices of client.localPorts; the merge's scenario has the whole list.
+    const bound = parseScenario({ name: 'hand-made', connections: 100, client: { bind: true, localPorts: '40000-40999' } }, 's.yaml');
+    const slices = [0, 1].map((index): MergeInput => {
+      const { scenario, info } = applyShard(bound, { index, count: 2 });
+      const r = makeResult(at(index)) as StoredResult;
+      r.scenario = structuredClone(scenario) as RunResult['scenario'];
+      r.shard = info;
+      return { file: `b${index}.json`, result: r };
+    });
+    assert.equal(slices[0]!.result.scenario.client.localPorts, '40000-40499');
+    assert.equal((await mergeResults(slices)).scenario.client.localPorts, '40000-40999');
     // An open loop's targets are rates, split exactly.
     const open = applyShard(parseScenario({ name: 'o', connections: 900, rate: 300, stages: [{ duration: '1s', target: 1000 }] }, 'o.yaml'), { index: 0, count: 4 }).scenario;
     assert.deepEqual(open.stages, [{ duration: 1000, target: 250 }]);

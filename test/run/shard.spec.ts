@@ -30,7 +30,7 @@ describe('shards', () => {
     assert.equal(s.rate, 100);
     assert.equal(s.concurrency, 22);
     assert.equal(s.environment.sysctls['net.ipv4.ip_local_port_range'], '42178 51588');
-    assert.deepEqual(info.whole, { connections: 1001, requests: null, rate: 300, portRange: '32768 60999', concurrency: 64, maxInFlight: 10000, stages: [], httpConnections: null, resume: null });
+    assert.deepEqual(info.whole, { connections: 1001, requests: null, rate: 300, portRange: '32768 60999', concurrency: 64, maxInFlight: 10000, stages: [], httpConnections: null, resume: null, localPorts: null });
     assert.equal(scenario.connections, 1001, 'the original scenario is left alone');
   });
 
