@@ -16,6 +16,7 @@ import { say } from '../util/say.js';
 import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
+import { resultStem, variantSlug } from '../scenario/matrix.js';
 
 interface MergeArgs {
   results: string[];
@@ -57,7 +58,9 @@ export const mergeCommand = {
     try {
       // A directory (an existing one, or a path ending in "/") gets the merge under a name of its own.
       if (out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false))) {
-        out = path.join(out, `${merged.scenario.name}-merged-${files.length}-${timestamp()}.json`);
+        // Named as a run's file is: scenario, then the variant's values, so two variants never share one.
+        const stem = resultStem(merged.scenario, merged.variant ? { slug: variantSlug(merged.variant.values) } : null);
+        out = path.join(out, `${stem}-merged-${files.length}-${timestamp()}.json`);
       }
       await makeDirectories(path.dirname(path.resolve(out)), rethrow);
       await writeResult(merged, out);

@@ -4,7 +4,8 @@ import { expandMatrix, ScenarioError, type Scenario, type Variant } from '../sce
 import { loadRunnableScenario } from '../run/load-scenario.js';
 import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
 import path from 'node:path';
-import { chooseIsolation, resultStem, RunError, RunInterrupted, type RunOutcome } from '../run/run-scenario.js';
+import { chooseIsolation, RunError, RunInterrupted, type RunOutcome } from '../run/run-scenario.js';
+import { resultStem } from '../scenario/matrix.js';
 import { timestamp } from '../util/timestamp.js';
 import { runSet } from '../run/run-set.js';
 import { renderComparisonBlock, renderRunBlock } from '../report/terminal.js';

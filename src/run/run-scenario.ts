@@ -14,6 +14,7 @@ import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
 import { timestamp } from '../util/timestamp.js';
+import { resultStem } from '../scenario/matrix.js';
 
 export class RunError extends ExpectedError {}
 
@@ -42,10 +43,6 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
 
-/** A run's file name without the timestamp and extension: the scenario, and the variant's slug. */
-export function resultStem(scenario: Scenario, variant: { slug: string } | null): string {
-  return variant ? `${scenario.name}-${variant.slug}` : scenario.name;
-}
 
 export interface RunOutcome {
   result: RunResult;

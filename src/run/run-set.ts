@@ -2,6 +2,7 @@
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
 import { runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
+import { resultStem } from '../scenario/matrix.js';
 import { repeatCount, runRepeated } from './repeat.js';
 import type { ShardInfo } from '../result/provenance.js';
 
@@ -34,7 +35,7 @@ export async function runSet(
     const shard = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
     const set = await runRepeated(
       repeatCount(one),
-      variant ? `${one.name}-${variant.slug}` : one.name,
+      resultStem(one, variant),
       (repeat) => runScenario(one, outDir, choice, variant, { shard, repeat }, hooks.control),
       () => hooks.stopRequested?.() ?? false,
       undefined,

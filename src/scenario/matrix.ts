@@ -42,7 +42,7 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
     return {
       values,
       label,
-      slug: Object.values(values).map((v) => String(v).replace(/[^A-Za-z0-9._-]+/g, '_')).join('-'),
+      slug: variantSlug(values),
       scenario: parseVariant(raw, `${source} (matrix variant ${label})`),
     };
   });
@@ -78,4 +78,14 @@ export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: 
     }
   }
   return problems;
+}
+
+/** A variant's values as a file-name part: "client-fin" for { close.first: client, close.client: fin }. */
+export function variantSlug(values: Record<string, unknown>): string {
+  return Object.values(values).map((v) => String(v).replace(/[^A-Za-z0-9._-]+/g, '_')).join('-');
+}
+
+/** A run's file name without the timestamp and extension: the scenario, and the variant's slug. */
+export function resultStem(scenario: { name: string }, variant: { slug: string } | null): string {
+  return variant ? `${scenario.name}-${variant.slug}` : scenario.name;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { problemsOf } from './helpers.js';
 import { expandMatrix, parseScenario, ScenarioError } from '../../src/scenario/index.js';
+import { resultStem, variantSlug } from '../../src/scenario/matrix.js';
 
 const FILE = 'scenarios/m.yaml';
 
@@ -56,4 +57,13 @@ test('a matrix cannot vary the name or itself, and cannot explode', () => {
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { name: ['a', 'b'] } }, FILE)), ['scenarios/m.yaml: matrix.name: cannot vary name in a matrix']);
   const huge = parseScenario({ name: 'm', matrix: { connections: [1, 2, 3, 4, 5, 6, 7, 8, 9], concurrency: [1, 2, 3, 4, 5, 6, 7, 8] } }, FILE);
   assert.throws(() => expandMatrix(huge, FILE), /72 variants; at most 64/);
+});
+
+test('a file-name stem is the scenario and its variant\'s values, from a variant or from the values a result records', () => {
+  const [variant] = expandMatrix(parseScenario({ name: 'm', matrix: { 'close.first': ['client'], 'close.client': ['fin'] } }, 'm.yaml'), 'm.yaml');
+  assert.equal(resultStem({ name: 'm' }, variant!), 'm-client-fin');
+  // A merge knows only the values its results recorded: the same stem, so two variants never share a file.
+  assert.equal(resultStem({ name: 'm' }, { slug: variantSlug(variant!.values) }), 'm-client-fin');
+  assert.equal(variantSlug({ 'http.path': '/a b' }), '_a_b');
+  assert.equal(resultStem({ name: 'm' }, null), 'm');
 });
