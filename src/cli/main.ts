@@ -136,7 +136,11 @@ function usageError(message: string, knownOptions: string[], command: string | u
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   // `--tolerance -5%`: a value that starts with "-" is parsed as short options (-5, -%), which
   // yargs then calls unknown; the user typed a value, and `=` is how to give it.
-  const dashValue = args.findIndex((a, i) => i > 0 && /^-[\d.]/.test(a) && /^--[^=]+$/.test(args[i - 1]!));
+  // Only when every unknown name is a piece of that value: `--latency-floor -1 --bogus` is about --bogus.
+  const unknownNames = unknown ? unknown[1]!.split(', ') : [];
+  const dashValue = args.findIndex(
+    (a, i) => i > 0 && /^-[\d.]/.test(a) && /^--[^=]+$/.test(args[i - 1]!) && unknownNames.every((n) => a.slice(1).includes(n)),
+  );
   if (unknown && dashValue > 0) {
     const option = args[dashValue - 1]!;
     const value = args[dashValue]!;

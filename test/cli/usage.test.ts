@@ -78,6 +78,8 @@ describe('usage errors', { concurrency: true }, () => {
     // yargs reads "-5%" as the short options -5 and -%, and used to call them unknown.
     usageError(spaced, /^twstorm: --tolerance "-5%": a value that starts with "-" reads as options; write --tolerance=-5% \(see "twstorm compare --help"\)$/);
     usageError(joined, /^twstorm: --tolerance: expected a percentage like "10%", got "-5%": a tolerance is a size, and a change either way is judged against it/);
+    // Another unknown option is named as such, not blamed on a value that starts with "-".
+    usageError(await twstorm(['compare', 'a.json', 'b.json', '--latency-floor', '-1', '--bogus']).exit, /^twstorm: unknown option: --bogus \(see "twstorm compare --help"\)$/);
     // The range --help gives is the one checked.
     usageError(await twstorm(['compare', 'a.json', 'b.json', '--confidence', '2']).exit, /^twstorm: --confidence: expected a level from 0\.5 to 0\.9999, like 0\.99; got 2 \(see "twstorm compare --help"\)$/);
   });
