@@ -69,6 +69,8 @@ export class UserServerError extends ServerStartError {}
 /** How many of the server's last output lines an error message quotes. */
 const TAIL_LINES = 5;
 const POLL_MS = 25;
+/** How long a listener on loopback only may stand alone before the routed lab refuses it. */
+const LOOPBACK_GRACE_MS = 1000;
 
 /** How long stop() waits for the last process of the group to be gone after SIGKILL. */
 const GROUP_GONE_MS = 5000;
@@ -272,6 +274,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   };
 
   const deadline = Date.now() + options.readyTimeoutMs;
+  let loopbackSince: number | null = null;
   for (;;) {
     if (spawnError !== null) {
       const err = spawnError as NodeJS.ErrnoException;
@@ -299,13 +302,18 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     if (listening.length > 0) {
       // The routed lab's client hosts reach the server host through its veth: a server that
       // listens on its loopback only is up and unreachable, and every connection would be refused.
-      if (options.reachedFromOutside && listening.every(isLoopback)) {
+      // Judged after a second of it: a server may open its loopback listener before the others.
+      const unreachable = options.reachedFromOutside === true && listening.every(isLoopback);
+      if (!unreachable) break;
+      loopbackSince ??= Date.now();
+      if (Date.now() - loopbackSince >= LOOPBACK_GRACE_MS || Date.now() >= deadline) {
         return fail(
           'EADDRNOTAVAIL',
           `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, the server host's loopback, which the client hosts cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
         );
       }
-      break;
+    } else {
+      loopbackSince = null;
     }
     if (Date.now() >= deadline) {
       return fail('ETIMEDOUT', `did not listen on port ${options.port} within ${options.readyTimeoutMs} ms (server.readyTimeout); check server.port against its configuration`);

@@ -23,13 +23,13 @@ export interface CheckBind {
 
 /**
  * `tryBind(port)` binds the check's socket (a socket whose bind() failed stays unbound, so it can
- * try again) and returns null or the errno name. The range is read where this thread's
- * namespace keeps it (`procRoot`/sys/net/ipv4/ip_local_port_range).
+ * try again) and returns null or the errno name. The range is this thread's namespace's (/proc/sys
+ * names the namespace of the thread that reads it); `sysctlFile` is for tests.
  */
-export function bindCheckPort(tryBind: (port: number) => string | null, procRoot = '/proc'): CheckBind {
+export function bindCheckPort(tryBind: (port: number) => string | null, sysctlFile = '/proc/sys/net/ipv4/ip_local_port_range'): CheckBind {
   const first = tryBind(0);
   if (first !== 'EADDRINUSE') return { error: first, port: 0, note: null };
-  const range = ephemeralRange(procRoot);
+  const range = ephemeralRange(sysctlFile);
   for (const port of portsOutside(range)) {
     const error = tryBind(port);
     if (error === null) {
@@ -41,10 +41,10 @@ export function bindCheckPort(tryBind: (port: number) => string | null, procRoot
   return { error: 'EADDRINUSE', port: 0, note: null };
 }
 
-function ephemeralRange(procRoot: string): { low: number; high: number } {
+function ephemeralRange(sysctlFile: string): { low: number; high: number } {
   let text: string | null = null;
   try {
-    text = fs.readFileSync(`${procRoot}/sys/net/ipv4/ip_local_port_range`, 'utf8');
+    text = fs.readFileSync(sysctlFile, 'utf8');
   } catch {
     // unreadable: the kernel's default stands in
   }

@@ -314,7 +314,7 @@ function selfCheck(raw: RawSyscalls, reader: SockDiagReader, procRoot: string): 
     const bound = bindCheckPort((port) => {
       const addr = encodeSockaddr('127.0.0.1', port);
       return raw.bind(fd, addr, addr.length) < 0 ? errnoName(raw.errno()) : null;
-    }, procRoot);
+    });
     if (bound.error !== null) throw new Error(`bind(127.0.0.1:${bound.port}) failed with ${bound.error}`);
     if (raw.listen(fd, 1) < 0) fail('listen');
     const name = Buffer.alloc(SOCKADDR_STORAGE_SIZE);
