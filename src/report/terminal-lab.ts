@@ -1,11 +1,11 @@
 // The routed lab's lines in the terminal summary: each host side by side, then the router.
 import type { RunResult } from '../result/model.js';
-import type { LabFacts } from '../result/lab.js';
+import { labOf } from '../result/lab.js';
 import { int } from '../util/format.js';
 import { stripControl } from '../util/escape.js';
 
 export function renderLabLines(result: RunResult): string[] {
-  const lab = (result as RunResult & { lab?: LabFacts }).lab;
+  const lab = labOf(result);
   if (!lab) return [];
   const out = ['', 'routed lab    host         address             connections  failed  TIME_WAIT peak  errors'];
   for (const h of lab.hosts) {

@@ -36,3 +36,20 @@ export interface LabFacts {
 }
 
 export type LabResult = RunResult & { lab: LabFacts };
+
+/** The lab facts of a result, when it came from a routed run. */
+export function labOf(result: RunResult): LabFacts | null {
+  const lab = (result as RunResult & { lab?: LabFacts }).lab;
+  return lab && Array.isArray(lab.hosts) && lab.router ? lab : null;
+}
+
+/**
+ * TIME_WAIT at the end in the namespaces whose counters summary.kernel sums: a routed lab's
+ * client hosts (its timeWait.end adds the server host's, counted in a kernel of its own), or
+ * the one namespace of any other run.
+ */
+export function timeWaitEndCounted(result: RunResult): number {
+  const lab = labOf(result);
+  if (lab === null) return result.summary.timeWait.end;
+  return lab.hosts.filter((h) => h.role === 'client').reduce((n, h) => n + (h.summary?.timeWait.end ?? 0), 0);
+}

@@ -4,7 +4,7 @@
 // for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
-import type { LabFacts, LabHostSummary } from '../../result/lab.js';
+import { labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { int } from '../../util/format.js';
@@ -13,11 +13,6 @@ import { html, type Html } from './safe.js';
 import { censusMaxGapSeconds } from './timeline.js';
 import { byCodeUnit } from '../../util/order.js';
 
-/** The lab facts of a result, when it came from a routed run. */
-export function labOf(result: RunResult): LabFacts | null {
-  const lab = (result as RunResult & { lab?: LabFacts }).lab;
-  return lab && Array.isArray(lab.hosts) && lab.router ? lab : null;
-}
 
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);

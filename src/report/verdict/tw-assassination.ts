@@ -9,6 +9,7 @@ import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
 import { int } from '../../util/format.js';
 import { timeWaitLanding } from '../../scenario/close-semantics.js';
+import { timeWaitEndCounted } from '../../result/lab.js';
 import type { Finding } from './types.js';
 
 /** TIME_WAIT sockets that vanished before their time; null when the run cannot tell. */
@@ -25,7 +26,8 @@ export function killedTimeWait(result: RunResult): number | null {
   // TcpExtTW also counts orphaned FIN_WAIT2 sockets (tcp_time_wait(sk, TCP_FIN_WAIT2, …) makes
   // the same timewait socket): those still in the census at the end are not kills either.
   const finWait2 = (side: 'client' | 'server'): number => result.series.census[side]['FIN_WAIT2']?.at(-1) ?? 0;
-  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - result.summary.timeWait.end - finWait2('client') - finWait2('server');
+  // TcpExtTW counts where summary.kernel was read: in a routed lab, the client hosts only.
+  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server');
   return gone > 0 ? gone : null;
 }
 

@@ -22,6 +22,24 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     assert.ok(story(r).includes(f.text), 'the terminal summary says it too');
   });
 
+  it('routed lab: the kernel counters are the client hosts\', so are the TIME_WAITs they are balanced against', () => {
+    // 1,000 made by the client hosts, 800 left there; the server host's 500 are its own kernel's.
+    const r = makeResult((x) => {
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.summary.timeWait.end = 800 + 500;
+      (x as typeof x & { lab: unknown }).lab = {
+        topology: 'routed',
+        hosts: [
+          { name: 'client1', role: 'client', address: '198.18.0.2', summary: { ...x.summary, timeWait: { ...x.summary.timeWait, end: 800 } } },
+          { name: 'server', role: 'server', address: '198.19.0.2', timeWaitPeak: 500, timeWaitEnd: 500 },
+        ],
+        router: { nat: null, conntrack: { samples: [], peakEntries: 0, peakTimeWait: 0, counters: {} } },
+        serverCensus: [],
+      };
+    });
+    assert.match(finding(r, 'assassination')!.text, /^200 of 1,000 TIME_WAIT sockets were gone/);
+  });
+
   it('ports taken over (TWRecycled) and TIME_WAITs reopened by a SYN are not kills', () => {
     const r = makeResult((x) => {
       x.summary.kernel['TcpExtTW'] = 1000;
