@@ -270,7 +270,7 @@ export async function executeRoutedRun(
     const procRoot = `/proc/${lab.server.pid}`;
     const bindHost = env.ipv6 ? '::' : '0.0.0.0';
     const inServer = { ...scenario, server: { ...scenario.server, host: bindHost } };
-    const userServer = await startOwnServer(inServer, job.resultPath ?? '', { enter: lab.enter(lab.server), procRoot, signal, reachedFromOutside: true });
+    const userServer = await startOwnServer(inServer, job.resultPath ?? '', { enter: lab.enter(lab.server), procRoot, signal, reachedFromOutside: env.ipv6 ? 6 : 4 });
     server = userServer ?? (await startServerProcess(serverConfig(inServer), 10_000, lab.enter(lab.server)));
     serverSampler = startSamplerWorker({ sampleMs: scenario.sample, censusMs: scenario.census, serverPorts: [scenario.server.port], epochMs, root: procRoot });
     await serverSampler.ready;

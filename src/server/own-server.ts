@@ -30,7 +30,7 @@ export function serverLogPath(resultPath: string, scratch: string): string {
 export async function startOwnServer(
   scenario: Scenario,
   resultPath: string,
-  where: { enter?: readonly string[]; procRoot?: string; signal?: AbortSignal; reachedFromOutside?: boolean } = {},
+  where: { enter?: readonly string[]; procRoot?: string; signal?: AbortSignal; reachedFromOutside?: 4 | 6 } = {},
 ): Promise<(ServerProcess & { facts(): UserServerFacts | { target: string } }) | null> {
   if (scenario.target !== null) {
     const text = scenario.target.text;

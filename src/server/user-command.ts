@@ -41,8 +41,11 @@ export interface UserServerOptions {
   enter?: readonly string[];
   /** Where to look for the listener (/proc/<pid> of a process in the server's namespace). */
   procRoot?: string;
-  /** The clients come from other namespaces (the routed lab): a listener on loopback only is refused. */
-  reachedFromOutside?: boolean;
+  /**
+   * The clients come from other namespaces (the routed lab), over this IP version: a listener
+   * they cannot reach (loopback only; IPv4 only in an IPv6 lab) is refused.
+   */
+  reachedFromOutside?: 4 | 6;
 }
 
 export interface UserServerExit {
@@ -149,6 +152,17 @@ export async function listenersOn(port: number, procRoot = '/proc'): Promise<str
 
 /** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
 const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
+
+/**
+ * Whether a client from another namespace, over IPv4 or IPv6, can reach a listener on `address`:
+ * never on loopback; over IPv6 only an IPv6 address (`::` included); over IPv4 an IPv4 one, or
+ * `::`, which takes IPv4 too unless net.ipv6.bindv6only is set (its default is 0).
+ */
+function reachableOver(address: string, family: 4 | 6): boolean {
+  if (isLoopback(address)) return false;
+  const v6 = address.includes(':') && !/^::ffff:/i.test(address);
+  return family === 6 ? v6 : !v6 || address === '::';
+}
 
 /** The last lines of the server's log, joined with " | " so the error stays on one line. */
 export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
@@ -303,13 +317,14 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       // The routed lab's client hosts reach the server host through its veth: a server that
       // listens on its loopback only is up and unreachable, and every connection would be refused.
       // Judged after a second of it: a server may open its loopback listener before the others.
-      const unreachable = options.reachedFromOutside === true && listening.every(isLoopback);
+      const family = options.reachedFromOutside;
+      const unreachable = family !== undefined && !listening.some((a) => reachableOver(a, family));
       if (!unreachable) break;
       loopbackSince ??= Date.now();
       if (Date.now() - loopbackSince >= LOOPBACK_GRACE_MS || Date.now() >= deadline) {
         return fail(
           'EADDRNOTAVAIL',
-          `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, the server host's loopback, which the client hosts cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
+          `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
         );
       }
     } else {

@@ -112,7 +112,7 @@ describe('routed runs', () => {
     assert.ok(result.summary.timeWait.sockstatPeak >= result.summary.timeWait.peakServer, `sockstat ${result.summary.timeWait.sockstatPeak}`);
   });
 
-  it('a server.command that listens on the server host\'s loopback only is refused at start, not run into ECONNREFUSED', async () => {
+  it('a server.command the client hosts cannot reach (loopback only; IPv4 only in an IPv6 lab) is refused at start, not run into ECONNREFUSED', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-routed-lo-'));
     try {
       const server = "require('net').createServer((c) => c.pipe(c)).listen(7000, '127.0.0.1')";
@@ -121,8 +121,16 @@ describe('routed runs', () => {
         { timeoutMs: 60_000 },
       ).exit;
       assert.equal(code, 1, stderr);
-      assert.match(stderr, /listens on 127\.0\.0\.1 port 7000 only, the server host's loopback, which the client hosts cannot reach: make it listen on every address \(\$TWSTORM_SERVER_HOST, 0\.0\.0\.0\)/);
+      assert.match(stderr, /listens on 127\.0\.0\.1 port 7000 only, the server host's loopback, which the client hosts \(IPv4\) cannot reach: make it listen on every address \(\$TWSTORM_SERVER_HOST, 0\.0\.0\.0\)/);
       assert.doesNotMatch(stderr, /load started/);
+      // An IPv6 lab's clients cannot reach a server that listens on IPv4 only.
+      const v4only = "require('net').createServer((c) => c.pipe(c)).listen(7000, '0.0.0.0')";
+      const v6 = await twstorm(
+        ['run', 'routed-client-closes-first-ipv6', '--out', out, '--set', 'connections=20', '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, '-e', v4only])}`],
+        { timeoutMs: 60_000 },
+      ).exit;
+      assert.equal(v6.code, 1, v6.stderr);
+      assert.match(v6.stderr, /listens on 0\.0\.0\.0 port 7000 only, IPv4, which the client hosts \(IPv6\) cannot reach: make it listen on every address \(\$TWSTORM_SERVER_HOST, ::\)/);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
