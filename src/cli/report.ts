@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
-import { ResultFileError, readResults } from '../result/index.js';
+import { ResultFileError, readResultDirectory, readResults } from '../result/index.js';
 import type { RunResult } from '../result/model.js';
 import { runLabel, sameRun } from '../result/provenance.js';
 import { EXIT } from './exit-codes.js';
@@ -58,13 +58,21 @@ export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }
   }
 }
 
+/** A result file's runs, or every result file's in a directory (one that holds none is refused). */
+async function readInput(input: string): Promise<Array<{ file: string; runs: RunResult[] }>> {
+  if (!(await stat(input).then((s) => s.isDirectory(), () => false))) return [{ file: input, runs: await readResults(input) }];
+  const files = await readResultDirectory(input);
+  if (files.length === 0) throw new ResultFileError(`${input}: holds no result file; pass result JSONs written by "twstorm run", or a directory of them`);
+  return files;
+}
+
 export const reportCommand = {
   command: 'report <results..>',
   describe: 'Render saved result JSON files as one self-contained HTML report (several = a comparison)',
   builder: (y: Argv) =>
     y
       // `<results..>` already makes them required; type and default would only add noise.
-      .positional('results', { type: 'string', array: true, default: undefined, describe: 'Result JSON files written by "twstorm run"' })
+      .positional('results', { type: 'string', array: true, default: undefined, describe: 'Result JSON files written by "twstorm run", or directories of them' })
       // -o/--out is where output goes, in every command (run: a directory; here: the file).
       // --output, its old name, is still accepted.
       .option('out', {
@@ -73,16 +81,19 @@ export const reportCommand = {
         describe: 'HTML file to write, or a directory to write it in (default: beside the first result; <result>.html for one)',
       })
       .example('$0 report reports/<result>.json', 'the HTML beside it')
-      .example('$0 report reports/close-matrix-*.json -o matrix.html', ''),
+      .example('$0 report reports/close-matrix-*.json -o matrix.html', '')
+      .example('$0 report reports/', 'every result in it, compared'),
   handler: async (argv: ArgumentsCamelCase<ReportArgs>): Promise<void> => {
     // Its output is a file: a pager that closed early silences the path it prints only.
     continueOnClosedPipe();
-    const inputs = argv.results ?? [];
+    let inputs: string[];
     let results;
     try {
-      const read = await Promise.all(inputs.map(async (file) => ({ file, runs: await readResults(file) })));
+      // A directory stands for every result in it, as compare takes one.
+      const read = (await Promise.all((argv.results ?? []).map(readInput))).flat();
       refuseDuplicates(read);
       results = read.flatMap((r) => r.runs);
+      inputs = read.map((r) => r.file);
     } catch (err) {
       if (!(err instanceof ResultFileError)) throw err;
       say(`${err.message}`);

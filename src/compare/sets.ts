@@ -2,10 +2,9 @@
 // `run --repeat N` set. Two files compare one run each; two directories are matched by
 // scenario name and matrix variant, and per key the newest set wins (a CI job that re-ran a
 // scenario compares its last attempt). Every file is read through load.ts's reader.
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { RESULT_SCHEMA } from '../result/model.js';
-import { readResult, ResultFileError } from '../result/read.js';
+import { onlyRun, readResultDirectory, ResultFileError } from '../result/read.js';
 import { repeatOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult, type Pairing } from './load.js';
 import { byCodeUnit } from '../util/order.js';
@@ -37,24 +36,14 @@ function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
   return newest;
 }
 
-/** Every result in a directory (not recursive); JSON files that are not results are skipped. */
+/** Every result in a directory (not recursive), one run per file; other JSON is skipped. */
 async function resultsIn(dir: string): Promise<LoadedResult[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  const out: LoadedResult[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name);
-    try {
-      out.push({ file, result: await readResult(file) });
-    } catch (err) {
-      // Not a result (a scenario, a compare report): skipped, as the directory may hold both.
-      // A file that says it is a result but does not validate is an error: a damaged result
-      // must not drop out of the gate unnoticed.
-      if (err instanceof ResultFileError && err.kind === 'foreign') continue;
-      if (err instanceof ResultFileError) throw new CompareInputError(err.message);
-      throw err;
-    }
+  try {
+    return (await readResultDirectory(dir)).map(({ file, runs }) => ({ file, result: onlyRun(file, runs) }));
+  } catch (err) {
+    if (err instanceof ResultFileError) throw new CompareInputError(err.message);
+    throw err;
   }
-  return out;
 }
 
 async function kindOf(p: string): Promise<'file' | 'dir'> {

@@ -2,7 +2,8 @@
 // only through it. A file is trusted only after the schema (schema.ts) accepted it; anything
 // else is a ResultFileError of one line that names the file and its first bad field, which the
 // CLI prints and turns into exit 2.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { decodeHistogram } from '../metrics/histogram-encoding.js';
 import { RESULT_SCHEMA, type RunResult } from './model.js';
 import { resultSchema } from './schema.js';
@@ -150,9 +151,39 @@ export async function readResults(file: string): Promise<RunResult[]> {
 
 /** The one result in a file (an array of several is refused: name the file of one run). */
 export async function readResult(file: string): Promise<RunResult> {
-  const results = await readResults(file);
+  return onlyRun(file, await readResults(file));
+}
+
+/** The one run of a file's results; a file of several is refused (name the file of one run). */
+export function onlyRun(file: string, results: RunResult[]): RunResult {
   if (results.length !== 1) {
     throw new ResultFileError(`${file}: holds ${results.length} results; pass the file of one run (each run writes its own)`);
   }
   return results[0]!;
+}
+
+/**
+ * Every result file in a directory (not recursive), by name: a directory of runs may hold other
+ * JSON too (a scenario, a compare report), which is skipped; a file that says it is a result but
+ * does not validate is an error, so a damaged result never drops out unnoticed.
+ */
+export async function readResultDirectory(dir: string): Promise<Array<{ file: string; runs: RunResult[] }>> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new ResultFileError(`${dir}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); ${HINT}`, 'unreadable');
+  }
+  const names = entries.filter((n) => n.endsWith('.json')).sort();
+  const out: Array<{ file: string; runs: RunResult[] }> = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      out.push({ file, runs: await readResults(file) });
+    } catch (err) {
+      if (err instanceof ResultFileError && err.kind === 'foreign') continue;
+      throw err;
+    }
+  }
+  return out;
 }

@@ -2,11 +2,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/result/model.js';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultReportPath, refuseDuplicates, reportPathFor } from '../../src/cli/report.js';
-import { ResultFileError } from '../../src/result/index.js';
+import { ResultFileError, readResultDirectory } from '../../src/result/index.js';
 import { makeResult } from '../report/make-result.js';
 
 describe('report --out (cli/report.ts)', () => {
@@ -52,5 +54,30 @@ describe('report refuses a run shown twice (cli/report.ts)', () => {
       r.summary.connections.attempted = 2 * a.summary.connections.attempted;
     });
     assert.doesNotThrow(() => refuseDuplicates([{ file: 'a.json', runs: [a] }, { file: 'merged.json', runs: [merged] }]));
+  });
+});
+
+describe('report takes a directory (cli/report.ts through result/read.ts)', () => {
+  it('every result file in it, by name; other JSON skipped; a directory with none is refused', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-dir-'));
+    try {
+      // Real results (the schema checks every field): two committed fixtures.
+      const fixture = (name: string) => readFile(fileURLToPath(new URL(`../../../test/fixtures/results/${name}.json`, import.meta.url)), 'utf8');
+      const [a, b] = [JSON.parse(await fixture('client-closes-first')) as RunResult, JSON.parse(await fixture('server-closes-first')) as RunResult];
+      await writeFile(path.join(tmp, 'b.json'), JSON.stringify(b));
+      await writeFile(path.join(tmp, 'a.json'), JSON.stringify(a));
+      await writeFile(path.join(tmp, 'scenario.json'), JSON.stringify({ name: 'not a result' }));
+      const files = await readResultDirectory(tmp);
+      assert.deepEqual(files.map((f) => path.basename(f.file)), ['a.json', 'b.json']);
+      assert.deepEqual(files.map((f) => f.runs[0]!.startedAt), [a.startedAt, b.startedAt]);
+      // The comparison goes where a list of those files would put it: inside the directory.
+      assert.equal(defaultReportPath(files.map((f) => f.file)), path.join(tmp, 'comparison-2-runs.html'));
+      const empty = path.join(tmp, 'empty');
+      await mkdir(empty);
+      assert.deepEqual(await readResultDirectory(empty), []);
+      await assert.rejects(readResultDirectory(path.join(tmp, 'missing')), (e: Error) => e instanceof ResultFileError && /missing: cannot read it \(ENOENT\)/.test(e.message));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
