@@ -292,6 +292,16 @@ test('server.command: a program that is not there fails the scenario, with how t
   assert.equal(byId(scenarioChecks(shell, facts({ programs: {} })), 'server-command'), undefined);
 });
 
+test('doctor\'s overview: an example whose server program is missing is a caveat, not a failed machine', async () => {
+  const nginx = scenario({ name: 'nginx-example', server: { command: 'nginx -p "$TWSTORM_SERVER_DIR" -c conf -e stderr' } });
+  const report = await runDoctor({ facts: facts({ programs: { nginx: false } }), scenarios: [scenario({ name: 'plain' }), nginx] });
+  const line = byId(report.scenarios, 'scenario:nginx-example')!;
+  assert.equal(line.status, 'warn');
+  assert.match(line.detail, /server\.command: the scenario's server starts "nginx", which is not on \$PATH/);
+  assert.match(line.fix ?? '', /apt-get install nginx-light/);
+  assert.notEqual(report.status, 'fail', 'exit 0: twstorm and the other scenarios run');
+});
+
 test('commandProgram and programFound read a server.command as the shell would start it', () => {
   assert.equal(commandProgram('nginx -p "$DIR" -e stderr'), 'nginx');
   assert.equal(commandProgram(['/usr/bin/node', 'server.js']), '/usr/bin/node');
