@@ -3,9 +3,10 @@
 // scenario name and matrix variant, and per key the newest set wins (a CI job that re-ran a
 // scenario compares its last attempt). Every file is read through load.ts's reader.
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { RESULT_SCHEMA } from '../result/model.js';
 import { onlyRun, readResultDirectory, ResultFileError } from '../result/read.js';
-import { repeatOf } from '../result/provenance.js';
+import { mergedOf, repeatOf, shardOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult, type Pairing } from './load.js';
 import { byCodeUnit } from '../util/order.js';
 
@@ -46,6 +47,23 @@ async function resultsIn(dir: string): Promise<LoadedResult[]> {
   }
 }
 
+/**
+ * A directory compares one result per scenario, and a shard (run --shard) is a part of one: next
+ * to the merge of its split it is left out, and alone it is refused, for "the newest result" would
+ * silently be one shard's share of the load.
+ */
+function withoutShards(loaded: LoadedResult[], dir: string): LoadedResult[] {
+  const merged = new Set(loaded.filter((x) => mergedOf(x.result) !== undefined).map((x) => resultKey(x.result)));
+  const alone = loaded.find((x) => shardOf(x.result) !== undefined && !merged.has(resultKey(x.result)));
+  if (alone) {
+    const s = shardOf(alone.result)!;
+    throw new CompareInputError(
+      `${alone.file} is shard ${s.index + 1}/${s.count} of a split (run --shard), and ${dir} holds no merge of it: merge the shards (twstorm merge <shards> -o ${path.join(dir, '/')}) and compare again`,
+    );
+  }
+  return loaded.filter((x) => shardOf(x.result) === undefined);
+}
+
 async function kindOf(p: string): Promise<'file' | 'dir'> {
   try {
     return (await stat(p)).isDirectory() ? 'dir' : 'file';
@@ -67,7 +85,7 @@ export async function pairResultSets(baseline: string, current: string): Promise
     // Two files are compared whatever their names: the user chose them.
     return { pairs: [{ name: resultKey(c), baseline: [{ file: baseline, result: b }], current: [{ file: current, result: c }] }], missing: [], added: [] };
   }
-  const [bAll, cAll] = await Promise.all([resultsIn(baseline), resultsIn(current)]);
+  const [bAll, cAll] = await Promise.all([resultsIn(baseline).then((r) => withoutShards(r, baseline)), resultsIn(current).then((r) => withoutShards(r, current))]);
   if (bAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${baseline}`);
   if (cAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${current}`);
   const b = newestSets(bAll);
