@@ -4,7 +4,7 @@
 import { int } from '../util/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, formatDuration, type Scenario } from '../scenario/index.js';
 import { MAX_RESULT_BYTES, READABLE_SERIES_SAMPLES } from '../result/read.js';
-import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
@@ -213,6 +213,20 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
     }
   }
 
+  // The client waits for the server's FIN before it closes; a user's server that keeps its
+  // connections open (an HTTP server speaking keep-alive over a raw TCP load) never sends one, and
+  // every connection then ends at client.idleTimeout with ETIMEDOUT. Said before, not after 30 s.
+  if (scenario.protocol === 'tcp' && scenario.close.first === 'server' && ownServer(scenario)) {
+    out.push(
+      check(
+        'server-closes-first',
+        'close.first: server',
+        'warn',
+        `the client waits for your server to close each connection first; if it keeps them open, each ends at client.idleTimeout (${formatDuration(scenario.client.idleTimeout)}) with ETIMEDOUT`,
+        'make sure your server closes after its reply, or set close.first: client',
+      ),
+    );
+  }
   const program = scenario.server.command === null ? null : commandProgram(scenario.server.command);
   if (program !== null && facts.programs?.[program] === false) {
     // The run would start the wrapper and stop at once with exit 127 ("was not found").

@@ -292,6 +292,15 @@ test('server.command: a program that is not there fails the scenario, with how t
   assert.equal(byId(scenarioChecks(shell, facts({ programs: {} })), 'server-command'), undefined);
 });
 
+test('close.first: server against your own server is a warning before the run: it may never close', () => {
+  const own = scenario({ close: { first: 'server' }, server: { command: ['./my-server'] }, client: { idleTimeout: '3s' } });
+  const warned = byId(scenarioChecks(own, facts({ programs: {} })), 'server-closes-first');
+  assert.equal(warned?.status, 'warn');
+  assert.match(warned?.detail ?? '', /each ends at client\.idleTimeout \(3(\.0+)? ?s\) with ETIMEDOUT/);
+  // The bundled server closes as close.server says: nothing to warn about.
+  assert.equal(byId(scenarioChecks(scenario({ close: { first: 'server' } }), facts()), 'server-closes-first'), undefined);
+});
+
 test('doctor\'s overview: an example whose server program is missing is a caveat, not a failed machine', async () => {
   const nginx = scenario({ name: 'nginx-example', server: { command: 'nginx -p "$TWSTORM_SERVER_DIR" -c conf -e stderr' } });
   const report = await runDoctor({ facts: facts({ programs: { nginx: false } }), scenarios: [scenario({ name: 'plain' }), nginx] });
