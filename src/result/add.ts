@@ -6,6 +6,9 @@ import { newHistogram, percentilesMs } from '../metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { byCodeUnit } from '../util/order.js';
+import type { Summary } from './model.js';
+import { cpuPerThousand } from './figures.js';
+import { roundMs } from '../util/round.js';
 
 export function addHistograms(encoded: string[]): { encoded: string; percentiles: ReturnType<typeof percentilesMs> } {
   const total = newHistogram();
@@ -54,4 +57,36 @@ export function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<
     }
   }
   return out;
+}
+
+/**
+ * The drivers' cost together: their CPU adds, per 1,000 of all their work (`work`: connections
+ * attempted, or requests under HTTP); the event-loop delay is the worst part's, as a stall in any
+ * driver shows in the latencies it recorded.
+ */
+export function addDriverCosts(parts: Array<Summary['driver']>, work: number): Summary['driver'] {
+  const cpuUserMs = parts.reduce((n, d) => n + d.cpuUserMs, 0);
+  const cpuSystemMs = parts.reduce((n, d) => n + d.cpuSystemMs, 0);
+  return {
+    cpuUserMs,
+    cpuSystemMs,
+    cpuMsPer1000: cpuPerThousand(cpuUserMs + cpuSystemMs, work),
+    eventLoopDelayMs: {
+      p50: Math.max(...parts.map((d) => d.eventLoopDelayMs.p50)),
+      p99: Math.max(...parts.map((d) => d.eventLoopDelayMs.p99)),
+      max: Math.max(...parts.map((d) => d.eventLoopDelayMs.max)),
+    },
+  };
+}
+
+/**
+ * HTTP requests together: the counts add, and the requests per connection are over every
+ * connection `established`; `rate` gives requests/s from the total ok (each caller knows its
+ * load window).
+ */
+export function addRequests(parts: Array<Summary['requests'] | undefined>, established: number, rate: (ok: number) => number): NonNullable<Summary['requests']> {
+  const total = parts.reduce((n, r) => n + (r?.total ?? 0), 0);
+  const ok = parts.reduce((n, r) => n + (r?.ok ?? 0), 0);
+  const failed = parts.reduce((n, r) => n + (r?.failed ?? 0), 0);
+  return { total, ok, failed, ratePerSec: rate(ok), perConnection: roundMs(ok / Math.max(1, established)) };
 }

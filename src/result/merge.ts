@@ -10,11 +10,11 @@
 import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
-import { cpuPerThousand, peakOf } from './figures.js';
+import { peakOf } from './figures.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
-import { addErrorCounts, addHistograms, addMaps, exactEnds } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, exactEnds } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
@@ -140,7 +140,6 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   const restarts = results.map((r) => r.summary.restart).filter((x) => x !== undefined);
   const shards = results.map(shardOf);
   const whole = shards[0]?.whole;
-  const cpu = sum((s) => s.driver.cpuUserMs + s.driver.cpuSystemMs);
   const reuseP50 = histograms.portReuseInterval.percentiles.p50;
   const summary: Summary = {
     durationMs: roundMs(loadEnd - loadStart),
@@ -192,26 +191,8 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
           },
         }
       : {}),
-    ...(http
-      ? {
-          requests: (() => {
-            const total = sum((s) => s.requests?.total ?? 0);
-            const ok = sum((s) => s.requests?.ok ?? 0);
-            return { total, ok, failed: sum((s) => s.requests?.failed ?? 0), ratePerSec: roundMs(ok / loadSeconds), perConnection: roundMs(ok / Math.max(1, established)) };
-          })(),
-        }
-      : {}),
-    driver: {
-      cpuUserMs: sum((s) => s.driver.cpuUserMs),
-      cpuSystemMs: sum((s) => s.driver.cpuSystemMs),
-      cpuMsPer1000: cpuPerThousand(cpu, http ? sum((s) => s.requests?.total ?? 0) : attempted),
-      // The worst process: a stall in any driver shows in the latencies it recorded.
-      eventLoopDelayMs: {
-        p50: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p50)),
-        p99: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.p99)),
-        max: Math.max(...results.map((r) => r.summary.driver.eventLoopDelayMs.max)),
-      },
-    },
+    ...(http ? { requests: addRequests(results.map((r) => r.summary.requests), established, (ok) => roundMs(ok / loadSeconds)) } : {}),
+    driver: addDriverCosts(results.map((r) => r.summary.driver), http ? sum((s) => s.requests?.total ?? 0) : attempted),
   };
   const connectFill = mergeConnectFill(results, offsets);
   if (connectFill !== null) {
@@ -250,7 +231,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   const server =
     restart === null || restart === undefined
       ? first.scenario.server
-      : { ...first.scenario.server, restart: { ...restart, resume: (whole ? whole.resume : undefined) ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
+      : { ...first.scenario.server, restart: { ...restart, resume: whole?.resume ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
   const scenario = whole
     ? {
         ...first.scenario,

@@ -27,13 +27,13 @@ import { ownNodeEnv } from '../util/own-node-env.js';
 import { waitForServerToSettle } from './settle.js';
 import { roundMs, roundTo } from '../util/round.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
-import { cpuPerThousand, peakOf } from '../result/figures.js';
+import { peakOf } from '../result/figures.js';
 
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addErrorCounts, addHistograms, addMaps, exactEnds } from '../result/add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, exactEnds } from '../result/add.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -170,33 +170,12 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       peakInUse: sum(s.map((x) => x.ports.peakInUse)),
     },
     latencyMs: { connect: latency('connect'), firstByte: latency('firstByte'), total: latency('total'), close: latency('close') },
-    // Every host's requests and driver cost, as a merge adds them (result/merge.ts).
-    ...(s.every((x) => x.requests !== undefined) && s.length > 0
-      ? {
-          requests: (() => {
-            const total = sum(s.map((x) => x.requests!.total));
-            const ok = sum(s.map((x) => x.requests!.ok));
-            const established = sum(s.map((x) => x.connections.established));
-            return { total, ok, failed: sum(s.map((x) => x.requests!.failed)), ratePerSec: roundTo(sum(s.map((x) => x.requests!.ratePerSec)), 1), perConnection: roundTo(ok / Math.max(1, established), 1) };
-          })(),
-        }
+    // Every host's requests and driver cost, as a merge adds them (result/add.ts); the hosts
+    // ran at once, so their request rates add.
+    ...(s.every((x) => x.requests !== undefined)
+      ? { requests: addRequests(s.map((x) => x.requests), sum(s.map((x) => x.connections.established)), () => roundTo(sum(s.map((x) => x.requests!.ratePerSec)), 1)) }
       : {}),
-    driver: (() => {
-      const cpuUserMs = sum(s.map((x) => x.driver.cpuUserMs));
-      const cpuSystemMs = sum(s.map((x) => x.driver.cpuSystemMs));
-      const work = workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted));
-      return {
-        cpuUserMs,
-        cpuSystemMs,
-        cpuMsPer1000: cpuPerThousand(cpuUserMs + cpuSystemMs, work),
-        // The worst host: a stall in any driver shows in the latencies it recorded.
-        eventLoopDelayMs: {
-          p50: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.p50)),
-          p99: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.p99)),
-          max: Math.max(...s.map((x) => x.driver.eventLoopDelayMs.max)),
-        },
-      };
-    })(),
+    driver: addDriverCosts(s.map((x) => x.driver), workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted))),
   };
   const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
   // client1's series, load window and exhaustion time are on its own run clock (its process
