@@ -72,8 +72,8 @@ export class UserServerError extends ServerStartError {}
 /** How many of the server's last output lines an error message quotes. */
 const TAIL_LINES = 5;
 const POLL_MS = 25;
-/** How long a listener on loopback only may stand alone before the routed lab refuses it. */
-const LOOPBACK_GRACE_MS = 1000;
+/** How long listeners the clients cannot reach may stand alone before the routed lab refuses them. */
+const UNREACHABLE_GRACE_MS = 1000;
 
 /** How long stop() waits for the last process of the group to be gone after SIGKILL. */
 const GROUP_GONE_MS = 5000;
@@ -288,7 +288,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   };
 
   const deadline = Date.now() + options.readyTimeoutMs;
-  let loopbackSince: number | null = null;
+  let unreachableSince: number | null = null;
   for (;;) {
     if (spawnError !== null) {
       const err = spawnError as NodeJS.ErrnoException;
@@ -320,15 +320,15 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       const family = options.reachedFromOutside;
       const unreachable = family !== undefined && !listening.some((a) => reachableOver(a, family));
       if (!unreachable) break;
-      loopbackSince ??= Date.now();
-      if (Date.now() - loopbackSince >= LOOPBACK_GRACE_MS || Date.now() >= deadline) {
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince >= UNREACHABLE_GRACE_MS || Date.now() >= deadline) {
         return fail(
           'EADDRNOTAVAIL',
           `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
         );
       }
     } else {
-      loopbackSince = null;
+      unreachableSince = null;
     }
     if (Date.now() >= deadline) {
       return fail('ETIMEDOUT', `did not listen on port ${options.port} within ${options.readyTimeoutMs} ms (server.readyTimeout); check server.port against its configuration`);
