@@ -1,6 +1,5 @@
 // `twstorm compare`: parse, call, print. Exit 4 on a regression so CI can gate on it.
 import { appendFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import {
   CompareInputError,
@@ -14,7 +13,7 @@ import {
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { say } from '../util/say.js';
-import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
+import { cannotWrite, makeParentDirectories } from '../run/out-dir.js';
 import { jsonText } from '../util/json-text.js';
 
 interface CompareArgs {
@@ -136,7 +135,7 @@ export const compareCommand = {
       // Missing directories are made, as merge -o and report -o make theirs.
       argv.junit
         ? await written(argv.junit, '--junit', async () => {
-            await makeDirectories(path.dirname(path.resolve(argv.junit!)), rethrow);
+            await makeParentDirectories(argv.junit!);
             await writeFile(argv.junit!, renderCompareJunit(report));
           })
         : true,

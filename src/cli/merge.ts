@@ -1,7 +1,6 @@
 // `twstorm merge`: parse, call, print. Combines results from several processes or machines
 // into one exact result (see src/result/merge.ts), writes it with its HTML report, and gates
 // on the scenario's thresholds evaluated on the merged figures (exit 3).
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResultFile, CompareInputError } from '../compare/load.js';
@@ -13,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { say } from '../util/say.js';
-import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
+import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
 import { resultStem, variantSlug } from '../scenario/matrix.js';
@@ -57,12 +56,12 @@ export const mergeCommand = {
     let out = argv.out;
     try {
       // A directory (an existing one, or a path ending in "/") gets the merge under a name of its own.
-      if (out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false))) {
+      if (await namesDirectory(out)) {
         // Named as a run's file is: scenario, then the variant's values, so two variants never share one.
         const stem = resultStem(merged.scenario, merged.variant ? { slug: variantSlug(merged.variant.values) } : null);
         out = path.join(out, `${stem}-merged-${files.length}-${timestamp()}.json`);
       }
-      await makeDirectories(path.dirname(path.resolve(out)), rethrow);
+      await makeParentDirectories(out);
       await writeResult(merged, out);
     } catch (err) {
       say(cannotWrite(out, err, 'choose another place with --out'));

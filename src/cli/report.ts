@@ -10,7 +10,7 @@ import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { say } from '../util/say.js';
-import { cannotWrite, makeDirectories, rethrow } from '../run/out-dir.js';
+import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -32,9 +32,8 @@ export function defaultReportPath(inputs: string[]): string {
  */
 export async function reportPathFor(out: string | undefined, inputs: string[]): Promise<string> {
   if (out === undefined) return defaultReportPath(inputs);
-  const isDirectory = out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false));
-  const file = isDirectory ? path.join(out, path.basename(defaultReportPath(inputs))) : out;
-  await makeDirectories(path.dirname(path.resolve(file)), rethrow);
+  const file = (await namesDirectory(out)) ? path.join(out, path.basename(defaultReportPath(inputs))) : out;
+  await makeParentDirectories(file);
   return file;
 }
 

@@ -71,6 +71,16 @@ export const rethrow = (_problem: DirectoryProblem, _level: string, err: unknown
   throw err;
 };
 
+/** Makes the missing directories above `file` (report -o, merge -o, compare --junit); throws the file system's error. */
+export async function makeParentDirectories(file: string): Promise<void> {
+  await makeDirectories(path.dirname(path.resolve(file)), rethrow);
+}
+
+/** Whether an output path names a directory to write in: an existing one, or a path ending in "/". */
+export async function namesDirectory(out: string): Promise<boolean> {
+  return out.endsWith('/') || out.endsWith(path.sep) || (await stat(out).then((s) => s.isDirectory(), () => false));
+}
+
 /**
  * Creates `dir` (and its parents) and writes then removes a probe under each of `fileNames` —
  * the longest names the run will write, `.partial` suffix included — so a name too long for the
