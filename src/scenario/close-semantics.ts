@@ -95,6 +95,15 @@ function tcpLanding(close: Scenario['close']): TimeWaitLanding {
  */
 export const ownServer = (scenario: Scenario): boolean => scenario.server.command != null || scenario.target != null;
 
+/**
+ * The close the run's sockets follow: the scenario's, except that close.server describes only
+ * the bundled server; a user's server (or a target) is taken to close with a FIN, what a server
+ * that is not resetting on purpose sends. Every reader of the TCP close policy asks here.
+ */
+export function closeInForce(scenario: Scenario): Scenario['close'] {
+  return ownServer(scenario) ? { ...scenario.close, server: 'fin' } : scenario.close;
+}
+
 /** The HTTP server side in words: the bundled server's policy, or whose server it was. */
 export function httpServerWords(scenario: Scenario): string {
   if (scenario.target != null) return `the target's own server (${scenario.target.host}:${scenario.target.port})`;
@@ -141,18 +150,15 @@ function httpLanding(scenario: Scenario): TimeWaitLanding {
 export function serverResetsByDesign(scenario: Scenario): boolean {
   if (ownServer(scenario)) return false;
   if (scenario.protocol === 'http') return scenario.http.policy === 'rst';
-  const { first, server } = scenario.close;
+  const { first, server } = closeInForce(scenario);
   return server === 'rst' && (first === 'server' || first === 'both');
 }
 
 /** Where the scenario's close policy puts TIME_WAIT. */
 export function timeWaitLanding(scenario: Scenario): TimeWaitLanding {
   if (scenario.protocol === 'http') return httpLanding(scenario);
-  if (!ownServer(scenario)) return tcpLanding(scenario.close);
-  // close.server is the bundled server's: yours closes as it does, taken here to be with a FIN
-  // (what a server that is not resetting on purpose sends), and said so.
-  const assumed = tcpLanding({ ...scenario.close, server: 'fin' });
-  return { ...assumed, why: `${assumed.why} (your own server's close taken to be a FIN)` };
+  const landed = tcpLanding(closeInForce(scenario));
+  return ownServer(scenario) ? { ...landed, why: `${landed.why} (your own server's close taken to be a FIN)` } : landed;
 }
 
 /** Is a measured side what the policy predicts? A race predicts any side; only none would surprise. */

@@ -145,5 +145,7 @@ describe('a run against your own server (server.command): its close policy is it
     assert.equal(timeWaitLanding(tcp.scenario).side, 'server');
     const closer = verdict(tcp).findings.find((f) => f.rule === 'closer')!.text;
     assert.equal(closer, 'The scenario has the server close first with FIN against your own server (its close taken to be a FIN), so TIME_WAIT is expected on the server.');
+    // The terminal's close sentence reads the same close: no "with RST" from the bundled server's setting.
+    assert.doesNotMatch(story(tcp).join('\n'), /RST \(SO_LINGER 0\)/);
   });
 });

@@ -1,7 +1,7 @@
 // Who closed first: what the scenario asked for, and where that puts TIME_WAIT (asked of the
 // one module that decides it).
 import type { RunResult } from '../../result/model.js';
-import { firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
+import { closeInForce, firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
@@ -44,9 +44,8 @@ export function closerFinding(result: RunResult): Finding {
       alert: false,
     };
   }
-  // close.server describes the bundled server only: a user's server closes as it does.
   const own = ownServer(result.scenario);
-  const close = own ? { ...result.scenario.close, server: 'fin' as const } : result.scenario.close;
+  const close = closeInForce(result.scenario);
   const mode = (m: typeof close.server): string =>
     m === 'rst' ? 'RST (SO_LINGER 0)' : m === 'linger' ? `SO_LINGER ${close.lingerSeconds} s` : m === 'never' ? 'no close() at all' : 'FIN';
   const asked =
@@ -109,7 +108,7 @@ export function closeSentence(result: RunResult): string {
   const tw = summary.timeWait;
   const side = timeWaitSide(tw);
   const predicted = timeWaitLanding(scenario);
-  const how = firstCloserMode(scenario.close) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
+  const how = firstCloserMode(closeInForce(scenario)) === 'rst' ? ' with RST (SO_LINGER 0)' : '';
   if (side === 'client' || side === 'server' || side === 'both') {
     const measured = side === 'both' ? dominantSide(tw) : side;
     // An RST close predicts none; TIME_WAIT on the side asked to close first is then no other FIN "going first".

@@ -4,14 +4,13 @@ import type { RunResult } from '../../result/model.js';
 import { int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp } from './words.js';
-import { ownServer } from '../../scenario/close-semantics.js';
+import { closeInForce, ownServer } from '../../scenario/close-semantics.js';
 
 export function rstRule(result: RunResult): Change | null {
   const rsts = result.summary.kernel['TcpOutRsts'] ?? 0;
-  const close = result.scenario.close;
-  // The server's side only when it is the bundled one: a user's server resets by its own choice.
-  const own = ownServer(result.scenario);
-  const resetting = isHttp(result) ? !own && result.scenario.http.policy === 'rst' : close.client === 'rst' || (!own && close.server === 'rst');
+  // The server's side as it is in force: a user's server resets by its own choice, not the policy's.
+  const close = closeInForce(result.scenario);
+  const resetting = isHttp(result) ? !ownServer(result.scenario) && result.scenario.http.policy === 'rst' : close.client === 'rst' || close.server === 'rst';
   if (rsts === 0 || !resetting) return null;
   const resets = result.summary.serverErrors['ECONNRESET'] ?? 0;
   const peerResets = result.summary.errors['ECONNRESET'] ?? 0;
