@@ -42,8 +42,6 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
 /** The run process's lean entry (not the whole CLI: see src/cli/inside-entry.ts). */
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
-
-
 export interface RunOutcome {
   result: RunResult;
   resultPath: string;

@@ -13,7 +13,6 @@ import { html, type Html } from './safe.js';
 import { censusMaxGapSeconds } from './timeline.js';
 import { byCodeUnit } from '../../util/order.js';
 
-
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
 /** Conntrack statistics that mean a connection was refused or lost in the router. */
