@@ -1,14 +1,19 @@
 // How the figures of several results add up, exactly: counts and counter maps add, error
 // counts add per errno and phase, HdrHistograms add bucket by bucket (with each part's exact
-// min and max kept). One set of rules for a merge of shards (merge.ts) and for a routed lab's
-// client hosts (run/routed-run.ts).
+// min and max kept), time series add on one wall-clock grid. One set of rules for a merge of
+// shards (merge.ts) and for a routed lab's client hosts (run/routed-run.ts).
 import { newHistogram, percentilesMs } from '../metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { byCodeUnit } from '../util/order.js';
-import type { Summary } from './model.js';
+import type { RunResult, Summary } from './model.js';
 import { cpuPerThousand } from './figures.js';
 import { roundMs } from '../util/round.js';
+import { ConnectFill } from '../metrics/connect-fill.js';
+import { connectFillCells, connectFillData } from './connect-fill-data.js';
+import { connectFillSummary } from './connect-cliff.js';
+import { sortedUnion } from '../util/sorted-union.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export function addHistograms(encoded: string[]): { encoded: string; percentiles: ReturnType<typeof percentilesMs> } {
   const total = newHistogram();
@@ -89,4 +94,121 @@ export function addRequests(parts: Array<Summary['requests'] | undefined>, estab
   const ok = parts.reduce((n, r) => n + (r?.ok ?? 0), 0);
   const failed = parts.reduce((n, r) => n + (r?.failed ?? 0), 0);
   return { total, ok, failed, ratePerSec: rate(ok), perConnection: roundMs(ok / Math.max(1, established)) };
+}
+
+/**
+ * Series on one wall-clock grid. Driver columns are counts per interval: re-bucketed and
+ * added. Kernel gauges (sockstat tw/inuse, census states) are sampled: each contributor's last
+ * sample at or before a grid point is held while it was sampling, then counts 0 (its
+ * namespace is gone). Kernel counters are cumulative: each contributor's delta from its first
+ * sample, held after its last, so the sum stays monotonic.
+ */
+export function addSeries(results: RunResult[], offsets: number[]): RunResult['series'] {
+  const interval = Math.min(...results.map((r) => r.series.driver.intervalMs));
+  const driverColumns: Record<string, number[]> = {};
+  for (const [i, r] of results.entries()) {
+    const d = r.series.driver;
+    for (const [name, column] of Object.entries(d.columns)) {
+      const into = (driverColumns[name] ??= []);
+      for (const [j, v] of column.entries()) {
+        const bucket = Math.floor((d.t[j]! + offsets[i]!) / interval);
+        while (into.length <= bucket) into.push(0);
+        into[bucket]! += v;
+      }
+    }
+  }
+  const length = Math.max(0, ...Object.values(driverColumns).map((c) => c.length));
+  for (const c of Object.values(driverColumns)) while (c.length < length) c.push(0);
+
+  // Each contributor's sample times on the common clock, rounded as the grid is: once, not per column.
+  const kernelTimes = results.map((r, i) => r.series.kernel.t.map((t) => roundMs(t + offsets[i]!)));
+  // Every contributor's sample times, merged and sorted: no sample of any contributor is lost.
+  const kernelGrid = sortedUnion(kernelTimes);
+  const tw = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.tw, kernelGrid, TIME_WAIT_MS)), kernelGrid.length);
+  const inuse = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.inuse, kernelGrid, 0)), kernelGrid.length);
+  const counters: Record<string, number[]> = {};
+  for (const key of new Set(results.flatMap((r) => Object.keys(r.series.kernel.counters)))) {
+    counters[key] = addColumns(
+      results.map((r, i) => {
+        const raw = r.series.kernel.counters[key] ?? [];
+        const base = raw[0] ?? 0;
+        return sampleAndHold(kernelTimes[i]!, raw.map((v) => v - base), kernelGrid, Infinity);
+      }),
+      kernelGrid.length,
+    );
+  }
+
+  const censusTimes = results.map((r, i) => r.series.census.t.map((t) => roundMs(t + offsets[i]!)));
+  const censusGrid = sortedUnion(censusTimes);
+  const side = (which: 'client' | 'server'): Record<string, number[]> => {
+    const states = new Set(results.flatMap((r) => Object.keys(r.series.census[which])));
+    const out: Record<string, number[]> = {};
+    for (const state of [...states].sort()) {
+      out[state] = addColumns(
+        results.map((r, i) => sampleAndHold(censusTimes[i]!, r.series.census[which][state] ?? [], censusGrid, state === 'TIME_WAIT' ? TIME_WAIT_MS : 0)),
+        censusGrid.length,
+      );
+    }
+    return out;
+  };
+  return {
+    driver: { intervalMs: interval, t: Array.from({ length }, (_, i) => i * interval), columns: driverColumns },
+    kernel: { t: kernelGrid.map(roundMs), tw, inuse, counters },
+    census: { t: censusGrid.map(roundMs), client: side('client'), server: side('server') },
+  };
+}
+
+/**
+ * The value each grid point saw: the latest sample at or before it (`t` rounded as the grid
+ * is). After the last sample the value is held for `holdAfterMs` (Infinity for cumulative
+ * counters; TCP_TIMEWAIT_LEN for TIME_WAIT, which one machine running the whole would still
+ * hold; 0 for other states, gone with the contributor's namespace).
+ */
+function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: number): number[] {
+  const out = new Array<number>(at.length);
+  let j = -1;
+  const last = t.length - 1;
+  for (let k = 0; k < at.length; k++) {
+    const g = at[k]!;
+    while (j + 1 < t.length && t[j + 1]! <= g) j += 1;
+    if (j < 0) out[k] = 0;
+    else if (j === last && g - t[last]! > holdAfterMs) out[k] = 0;
+    else out[k] = v[j] ?? 0;
+  }
+  return out;
+}
+
+/** Linux TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
+const TIME_WAIT_MS = TIME_WAIT_SECONDS * 1000;
+
+function addColumns(columns: number[][], length: number): number[] {
+  const sum = new Array<number>(length).fill(0);
+  for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
+  return sum;
+}
+
+/**
+ * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid,
+ * and the cliff read from them. Each contributor held its own ports (another process, shard or
+ * host), so a held bucket stays that contributor's fill, and the per-interval peaks add up.
+ * null when none recorded them (results written before connect-fill existed are left out, with
+ * the cells they lack).
+ */
+export function addConnectFill(
+  results: RunResult[],
+  offsets: number[],
+  range: { size: number } | null,
+  clientHoldsPorts: boolean,
+): { data: NonNullable<RunResult['connectFill']>; summary: NonNullable<Summary['connectFill']> } | null {
+  const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
+  if (parts.length === 0) return null;
+  const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
+  try {
+    for (const p of parts) recorder.absorb(connectFillCells(p.data!), p.offset, false);
+    const data = connectFillData(recorder);
+    return { data, summary: connectFillSummary(data, range, percentilesMs(recorder.even), percentilesMs(recorder.odd), clientHoldsPorts) };
+  } finally {
+    recorder.even.destroy();
+    recorder.odd.destroy();
+  }
 }

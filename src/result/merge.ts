@@ -8,18 +8,13 @@
 // Why one file of ~450 lines: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
 import { percentilesMs } from '../metrics/histograms.js';
-import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
 import { peakOf } from './figures.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
-import { ConnectFill } from '../metrics/connect-fill.js';
-import { connectFillSummary } from './connect-cliff.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, exactEnds } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
-import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 import { roundMs } from '../util/round.js';
-import { sortedUnion } from '../util/sorted-union.js';
 
 export class MergeError extends Error {}
 
@@ -129,7 +124,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     (typeof HISTOGRAMS)[number],
     { encoded: string; percentiles: ReturnType<typeof percentilesMs> }
   >;
-  const series = mergeSeries(results, offsets);
+  const series = addSeries(results, offsets);
   const sum = (pick: (s: Summary) => number): number => results.reduce((a, r) => a + pick(r.summary), 0);
   const established = sum((s) => s.connections.established);
   const attempted = sum((s) => s.connections.attempted);
@@ -194,13 +189,9 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     ...(http ? { requests: addRequests(results.map((r) => r.summary.requests), established, (ok) => roundMs(ok / loadSeconds)) } : {}),
     driver: addDriverCosts(results.map((r) => r.summary.driver), http ? sum((s) => s.requests?.total ?? 0) : attempted),
   };
-  const connectFill = mergeConnectFill(results, offsets);
-  if (connectFill !== null) {
-    // Shards of one scenario share its close policy: the first one's says whether ports were held.
-    summary.connectFill = connectFillSummary(connectFill.data, summary.ports.range, percentilesMs(connectFill.recorder.even), percentilesMs(connectFill.recorder.odd), timeWaitLanding(first.scenario).clientHoldsPorts);
-    connectFill.recorder.even.destroy();
-    connectFill.recorder.odd.destroy();
-  }
+  // Shards of one scenario share its close policy: the first one's says whether ports were held.
+  const connectFill = addConnectFill(results, offsets, summary.ports.range, timeWaitLanding(first.scenario).clientHoldsPorts);
+  if (connectFill !== null) summary.connectFill = connectFill.summary;
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
   }
@@ -306,116 +297,6 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
     merged: { contributors, warnings },
   };
-}
-
-/**
- * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid.
- * Each contributor held its own ports (another process, shard or host), so a held bucket stays
- * that contributor's fill, and the per-interval peaks add up. null when none recorded them
- * (results written before connect-fill existed are left out, with the cells they lack).
- */
-function mergeConnectFill(results: RunResult[], offsets: number[]): { data: NonNullable<RunResult['connectFill']>; recorder: ConnectFill } | null {
-  const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
-  if (parts.length === 0) return null;
-  const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
-  for (const p of parts) recorder.absorb(connectFillCells(p.data!), p.offset, false);
-  return { data: connectFillData(recorder), recorder };
-}
-
-/** Decode, add bucket by bucket, encode: the merged histogram is the one a single recorder would have. */
-
-
-
-
-/**
- * Series on one wall-clock grid. Driver columns are counts per interval: re-bucketed and
- * added. Kernel gauges (sockstat tw/inuse, census states) are sampled: each contributor's last
- * sample at or before a grid point is held while it was sampling, then counts 0 (its
- * namespace is gone). Kernel counters are cumulative: each contributor's delta from its first
- * sample, held after its last, so the sum stays monotonic.
- */
-function mergeSeries(results: RunResult[], offsets: number[]): RunResult['series'] {
-  const interval = Math.min(...results.map((r) => r.series.driver.intervalMs));
-  const driverColumns: Record<string, number[]> = {};
-  for (const [i, r] of results.entries()) {
-    const d = r.series.driver;
-    for (const [name, column] of Object.entries(d.columns)) {
-      const into = (driverColumns[name] ??= []);
-      for (const [j, v] of column.entries()) {
-        const bucket = Math.floor((d.t[j]! + offsets[i]!) / interval);
-        while (into.length <= bucket) into.push(0);
-        into[bucket]! += v;
-      }
-    }
-  }
-  const length = Math.max(0, ...Object.values(driverColumns).map((c) => c.length));
-  for (const c of Object.values(driverColumns)) while (c.length < length) c.push(0);
-
-  // Each contributor's sample times on the common clock, rounded as the grid is: once, not per column.
-  const kernelTimes = results.map((r, i) => r.series.kernel.t.map((t) => roundMs(t + offsets[i]!)));
-  // Every contributor's sample times, merged and sorted: no sample of any contributor is lost.
-  const kernelGrid = sortedUnion(kernelTimes);
-  const tw = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.tw, kernelGrid, TIME_WAIT_MS)), kernelGrid.length);
-  const inuse = addColumns(results.map((r, i) => sampleAndHold(kernelTimes[i]!, r.series.kernel.inuse, kernelGrid, 0)), kernelGrid.length);
-  const counters: Record<string, number[]> = {};
-  for (const key of new Set(results.flatMap((r) => Object.keys(r.series.kernel.counters)))) {
-    counters[key] = addColumns(
-      results.map((r, i) => {
-        const raw = r.series.kernel.counters[key] ?? [];
-        const base = raw[0] ?? 0;
-        return sampleAndHold(kernelTimes[i]!, raw.map((v) => v - base), kernelGrid, Infinity);
-      }),
-      kernelGrid.length,
-    );
-  }
-
-  const censusTimes = results.map((r, i) => r.series.census.t.map((t) => roundMs(t + offsets[i]!)));
-  const censusGrid = sortedUnion(censusTimes);
-  const side = (which: 'client' | 'server'): Record<string, number[]> => {
-    const states = new Set(results.flatMap((r) => Object.keys(r.series.census[which])));
-    const out: Record<string, number[]> = {};
-    for (const state of [...states].sort()) {
-      out[state] = addColumns(
-        results.map((r, i) => sampleAndHold(censusTimes[i]!, r.series.census[which][state] ?? [], censusGrid, state === 'TIME_WAIT' ? TIME_WAIT_MS : 0)),
-        censusGrid.length,
-      );
-    }
-    return out;
-  };
-  return {
-    driver: { intervalMs: interval, t: Array.from({ length }, (_, i) => i * interval), columns: driverColumns },
-    kernel: { t: kernelGrid.map(roundMs), tw, inuse, counters },
-    census: { t: censusGrid.map(roundMs), client: side('client'), server: side('server') },
-  };
-}
-
-/**
- * The value each grid point saw: the latest sample at or before it (`t` rounded as the grid
- * is). After the last sample the value is held for `holdAfterMs` (Infinity for cumulative
- * counters; TCP_TIMEWAIT_LEN for TIME_WAIT, which one machine running the whole would still
- * hold; 0 for other states, gone with the contributor's namespace).
- */
-function sampleAndHold(t: number[], v: number[], at: number[], holdAfterMs: number): number[] {
-  const out = new Array<number>(at.length);
-  let j = -1;
-  const last = t.length - 1;
-  for (let k = 0; k < at.length; k++) {
-    const g = at[k]!;
-    while (j + 1 < t.length && t[j + 1]! <= g) j += 1;
-    if (j < 0) out[k] = 0;
-    else if (j === last && g - t[last]! > holdAfterMs) out[k] = 0;
-    else out[k] = v[j] ?? 0;
-  }
-  return out;
-}
-
-/** Linux TIME_WAIT lasts a fixed 60 s (TCP_TIMEWAIT_LEN). */
-const TIME_WAIT_MS = TIME_WAIT_SECONDS * 1000;
-
-function addColumns(columns: number[][], length: number): number[] {
-  const sum = new Array<number>(length).fill(0);
-  for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
-  return sum;
 }
 
 /**

@@ -28,12 +28,12 @@ import { waitForServerToSettle } from './settle.js';
 import { roundMs, roundTo } from '../util/round.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
 import { peakOf } from '../result/figures.js';
-
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, exactEnds } from '../result/add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds } from '../result/add.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -121,7 +121,8 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
  * One result for the whole lab. With one client host it is that host's result; with several,
  * counts add up across hosts (connections, errors, kernel counters of the client namespaces,
  * TIME_WAIT peaks per host), latencies come from the merged histograms, and the time series
- * are client1's. The server side is the server host's own census; `lab` keeps every host.
+ * add up on the run's clock, as a merge's do. The server side is the server host's own census
+ * (`lab.serverCensus`); `lab` keeps every host.
  */
 function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
   const base = clients[0]!;
@@ -178,21 +179,24 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
     driver: addDriverCosts(s.map((x) => x.driver), workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted))),
   };
   const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
-  // client1's series, load window and exhaustion time are on its own run clock (its process
-  // started later than this one); the router's and server host's samples are on this run's.
-  // Move client1's onto this clock, so every chart of the report shows one moment at one x.
-  const shift = Date.parse(base.startedAt) - startedAt.getTime();
-  const moved = (t: number[]): number[] => t.map((x) => roundMs(x + shift));
-  const series: RunResult['series'] = {
-    driver: { ...base.series.driver, t: moved(base.series.driver.t) },
-    kernel: { ...base.series.kernel, t: moved(base.series.kernel.t) },
-    census: { ...base.series.census, t: moved(base.series.census.t) },
-  };
-  if (summary.ports.exhaustedAtMs !== null) summary.ports = { ...summary.ports, exhaustedAtMs: roundMs(summary.ports.exhaustedAtMs + shift) };
+  // Each client host's series, load window and exhaustion time are on its own run clock (its
+  // process started later than this one); the router's and server host's samples are on this
+  // run's. Each host's is moved onto this clock, so every chart of the report shows one moment
+  // at one x, and the hosts' series add up there as a merge's shards do (result/add.ts).
+  const offsets = clients.map((r) => Date.parse(r.startedAt) - startedAt.getTime());
+  const series = addSeries(clients, offsets);
+  const connectFill = addConnectFill(clients, offsets, summary.ports.range, timeWaitLanding(scenario).clientHoldsPorts);
+  if (connectFill !== null) summary.connectFill = connectFill.summary;
+  const exhausted = clients.map((r, i) => (r.summary.ports.exhaustedAtMs === null ? null : r.summary.ports.exhaustedAtMs + offsets[i]!)).filter((t): t is number => t !== null);
+  if (exhausted.length > 0) summary.ports = { ...summary.ports, exhaustedAtMs: roundMs(Math.min(...exhausted)) };
+  const loads = clients.flatMap((r, i) => (r.load ? [{ startMs: r.load.startMs + offsets[i]!, endMs: r.load.endMs + offsets[i]! }] : []));
   return {
     ...base,
-    ...(base.load ? { load: { ...base.load, startMs: base.load.startMs + shift, endMs: base.load.endMs + shift } } : {}),
+    ...(base.load && loads.length > 0
+      ? { load: { ...base.load, startMs: roundMs(Math.min(...loads.map((l) => l.startMs))), endMs: roundMs(Math.max(...loads.map((l) => l.endMs))) } }
+      : {}),
     series,
+    ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
     scenario,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),

@@ -77,6 +77,7 @@ describe('HTML report of a routed-lab run', () => {
 
     const text = page.text;
     assert.match(text, /Routed lab: client hosts, router, server/);
+    assert.match(text, /The client line adds the 3 client hosts' censuses/, 'the lab chart says its client line is every host\'s');
     for (const host of lab.hosts.filter((h) => h.role === 'client')) {
       // Each client host's own figures, read in its namespace.
       const s = host.summary!;
@@ -93,14 +94,14 @@ describe('HTML report of a routed-lab run', () => {
     assertConntrackTimeWait(lab.router.conntrack.peakTimeWait, 450, server.kernel!['TcpOutRsts'] ?? 0, `last samples ${lastSamples}`);
     assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
     assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
-    // One clock for the whole page: client1's series and load are moved onto the run's clock. The
-    // router took its first sample before client1's process was spawned, and client1 took its
-    // census baseline before its first SYN (src/run/execute.ts), so on one clock they come in that
-    // order. Not a bound on the gap between baseline and load: a busy CI machine stretched it past
+    // One clock for the whole page: the client hosts' series and loads are moved onto the run's
+    // clock. The router took its first sample before any client driver was spawned, and each took
+    // its census baseline before its first SYN (src/run/execute.ts), so on one clock they come in
+    // that order. Not a bound on the gap between baseline and load: a busy CI machine stretched it past
     // 1 s. The 0.1: moved series times are rounded to 0.1 ms, the moved load start is not.
     const router0 = lab.router.conntrack.samples[0]!.t;
     const census0 = result.series.census.t[0]!;
-    const order = `first router sample ${router0} ms, client1's census baseline ${census0} ms, its load ${result.load!.startMs} ms`;
+    const order = `first router sample ${router0} ms, the first census baseline ${census0} ms, the load ${result.load!.startMs} ms`;
     assert.ok(router0 < census0 && census0 <= result.load!.startMs + 0.1, order);
   });
 

@@ -41,6 +41,10 @@ describe('routed runs', () => {
     assert.equal(result.summary.connections.established, established);
     assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
     assert.equal(result.summary.timeWait.peakClient, 3000);
+    // The time series are every host's, added on the run's clock, as the summary is: not client1's alone.
+    const perInterval = result.series.driver.columns['established'] ?? [];
+    assert.equal(perInterval.reduce((n, v) => n + v, 0), established, 'the driver series adds every host\'s connections');
+    assert.equal(Math.max(...(result.series.census.client['TIME_WAIT'] ?? [0])), 3000, 'the census adds the three hosts\' TIME_WAIT');
     // The driver's cost is every host's, per 1,000 of all their connections.
     const cpu = clients.reduce((n, h) => n + h.summary!.driver.cpuUserMs + h.summary!.driver.cpuSystemMs, 0);
     assert.equal(result.summary.driver.cpuUserMs + result.summary.driver.cpuSystemMs, cpu);

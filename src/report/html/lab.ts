@@ -33,7 +33,10 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   const labGap = Math.max(maxGap, (2 * r.scenario.census) / 1000);
   const charts: ChartSpec[] = [];
   const clientTw = r.series.census.client['TIME_WAIT'];
-  const firstClient = lab.hosts.find((h) => h.role === 'client')?.name ?? 'client';
+  // The result's time series are the client hosts' added up (run/routed-run.ts); their peaks
+  // one by one are in the client hosts' card.
+  const clientHosts = lab.hosts.filter((h) => h.role === 'client');
+  const clientLine = clientHosts.length === 1 ? `${clientHosts[0]!.name} TIME_WAIT (sockets)` : `client hosts TIME_WAIT (sockets, ${clientHosts.length} hosts added)`;
   charts.push(
     chartFrom(
       {
@@ -42,7 +45,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         description:
           'TIME_WAIT sockets in a client host and in the server host (each from its own namespace\'s census), and TIME_WAIT entries in the router\'s conntrack table, over time.',
         notes: [
-          `The client line is ${firstClient}'s census (the result's time series are that host's). The hosts keep TIME_WAIT for a fixed 60 s; the router keeps its entry for its own nf_conntrack_tcp_timeout_time_wait (120 s unless the scenario sets it).`,
+          `${clientHosts.length === 1 ? `The client line is ${clientHosts[0]!.name}'s census.` : `The client line adds the ${clientHosts.length} client hosts' censuses; each host's peak is in the table above.`} The hosts keep TIME_WAIT for a fixed 60 s; the router keeps its entry for its own nf_conntrack_tcp_timeout_time_wait (120 s unless the scenario sets it).`,
         ],
         kind: 'time',
         xLabel: 'run time (s)',
@@ -50,7 +53,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        ...(clientTw ? [{ x: secs(r.series.census.t), label: `${firstClient} TIME_WAIT (sockets)`, values: clientTw, maxGap }] : []),
+        ...(clientTw ? [{ x: secs(r.series.census.t), label: clientLine, values: clientTw, maxGap }] : []),
         { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
         {
           x: secs(lab.serverCensus.map((s) => s.t)),
