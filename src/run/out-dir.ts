@@ -25,9 +25,9 @@ const REASONS: Record<string, string> = {
   EIO: 'input/output error',
 };
 
-/** "cannot write FILE (CODE); FIX": the one line a command says when an output file fails. */
+/** "cannot write FILE: CODE (reason); FIX": the one line a command says when an output file fails. */
 export function cannotWrite(file: string, err: unknown, fix: string): string {
-  return `cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); ${fix}`;
+  return `cannot write ${file}: ${describeWriteError(err)}; ${fix}`;
 }
 
 /** "ENOSPC (no space left on the device)" for an fs error; the message for anything else. */

@@ -231,11 +231,11 @@ describe('twstorm compare (CLI)', () => {
     const blocked = path.join(tmp, 'a-file', 'compare.xml');
     const clean = await twstorm(['compare', ...pair, '--junit', blocked]);
     assert.equal(clean.code, 1, clean.stderr);
-    assert.equal(clean.stderr, `twstorm: cannot write ${blocked} (EEXIST); choose another path for --junit\n`);
+    assert.equal(clean.stderr, `twstorm: cannot write ${blocked}: EEXIST (a file is in the way); choose another path for --junit\n`);
     const nowhere = path.join(tmp, 'no-such-dir', 'summary.md');
     const regressed = await twstorm(['compare', BASE, CUR, '--markdown'], { GITHUB_STEP_SUMMARY: nowhere });
     assert.equal(regressed.code, 4, regressed.stderr);
-    assert.equal(regressed.stderr, `twstorm: cannot write ${nowhere} (ENOENT); choose another path for $GITHUB_STEP_SUMMARY\n`);
+    assert.equal(regressed.stderr, `twstorm: cannot write ${nowhere}: ENOENT (it cannot be created there); choose another path for $GITHUB_STEP_SUMMARY\n`);
   });
 
   it('exits 2 on a bad tolerance, an unknown metric, or a missing path', async () => {

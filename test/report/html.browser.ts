@@ -166,6 +166,11 @@ describe('a real small run, rendered by twstorm report', () => {
     const report = await twstorm(['report', path.join(dir, file), '-o', out]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /report: .*real\.html \(one run/);
+    // An -o it cannot write (a file where its directory would go) is one line with the reason, exit 1.
+    const blocked = path.join(out, 'report.html');
+    const refused = await twstorm(['report', path.join(dir, file), '-o', blocked]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stderr, `twstorm: cannot write ${blocked}: EEXIST (a file is in the way); choose another place with --out\n`);
     const page = await inspectReport(await readFile(out, 'utf8'), { screenshot: true });
     assertRendersCleanly(page);
     const tw = result.summary.timeWait;

@@ -350,7 +350,7 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const fail = await twstorm(['merge', ...files, '-o', blocked]);
     assert.equal(fail.code, 1);
     // mkdir -p says EEXIST for a file in the way.
-    assert.equal(fail.stderr, `twstorm: cannot write ${blocked} (EEXIST); choose another place with --out\n`);
+    assert.equal(fail.stderr, `twstorm: cannot write ${blocked}: EEXIST (a file is in the way); choose another place with --out\n`);
   });
 
   it('a truncated or foreign JSON is one line naming the file, exit 2', async () => {
