@@ -3,7 +3,6 @@
 // (states-entry.ts, util.parseArgs, no yargs). Both end in runStates(). Only what every
 // invocation needs is imported here; the census, the netns re-exec and the duration parser load
 // when the command runs, so the rest of the CLI does not pay for them either.
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { STATE_NAMES, type TcpStateName } from '../observe/tcp-table.js';
@@ -147,16 +146,17 @@ export async function runStates(args: StatesArgs): Promise<void> {
   const stop = (): void => abort.abort();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // --netns PID: when that process ends, this watch would be all that keeps its namespace (and
-  // its TIME_WAIT) alive, looking at a run that is over. It ends too, and says why.
-  const owner = (await import('../environment/enter-netns.js')).namespaceOwner();
-  let ownerGone = false;
-  const ownerCheck =
-    owner === undefined
+  // --netns PID or NAME: when that process ends or that name is deleted, this watch would be
+  // all that keeps the namespace (and its TIME_WAIT) alive, looking at a run that is over. It
+  // ends too, and says why.
+  const keeper = (await import('../environment/enter-netns.js')).namespaceKeeper();
+  let keeperGone = false;
+  const keeperCheck =
+    keeper === undefined
       ? undefined
       : setInterval(() => {
-          if (!existsSync(`/proc/${owner}`)) {
-            ownerGone = true;
+          if (keeper.gone()) {
+            keeperGone = true;
             abort.abort();
           }
         }, Math.min(intervalMs, 1000));
@@ -173,9 +173,9 @@ export async function runStates(args: StatesArgs): Promise<void> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    clearInterval(ownerCheck);
+    clearInterval(keeperCheck);
   }
-  if (ownerGone) say(`process ${owner} (--netns) has exited: the watch ends here, so as not to keep its network namespace alive`);
+  if (keeperGone) say(keeper!.goneText);
 }
 
 export const statesCommand = {

@@ -5,19 +5,44 @@
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
-import { constants, accessSync, statSync } from 'node:fs';
+import { constants, accessSync, existsSync, statSync } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
 
 /**
- * In the re-executed child: the process whose namespace it entered by PID (`--netns 4242`), or
- * undefined (a named namespace, or none). While the child is in it, the namespace lives on after
- * that process ends, holding its sockets: a watch must not be what keeps it.
+ * In the re-executed child: what keeps the namespace it entered visible to the user — the
+ * process it was entered by (`--netns 4242`), or the name `ip netns add` pinned (`--netns lab`)
+ * — and whether that is gone; undefined when it entered none. While the child is in it, the
+ * namespace lives on after its process ends or its name is deleted, holding its sockets: a
+ * watch must not be what keeps it.
  */
-export function namespaceOwner(): number | undefined {
-  const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(process.env[NETNS_ENTERED_ENV] ?? '')?.[1];
-  return pid === undefined ? undefined : Number(pid);
+export function namespaceKeeper(): { gone: () => boolean; goneText: string } | undefined {
+  const entered = process.env[NETNS_ENTERED_ENV];
+  if (entered === undefined) return undefined;
+  const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(entered)?.[1];
+  if (pid !== undefined) {
+    return {
+      gone: () => !existsSync(`/proc/${pid}`),
+      goneText: `process ${pid} (--netns) has exited: the watch ends here, so as not to keep its network namespace alive`,
+    };
+  }
+  const name = /^\/run\/netns\/([^/]+)$/.exec(entered)?.[1];
+  if (name === undefined) return undefined;
+  // `ip netns del` unmounts and removes the name; the same name added again pins another
+  // namespace, with another inode than the one this process is in.
+  const inode = (file: string): number | undefined => {
+    try {
+      return statSync(file).ino;
+    } catch {
+      return undefined;
+    }
+  };
+  const own = inode('/proc/self/ns/net');
+  return {
+    gone: () => own === undefined || inode(entered) !== own,
+    goneText: `network namespace "${name}" (--netns) was deleted: the watch ends here, so as not to keep it alive`,
+  };
 }
 
 export class NetnsError extends Error {

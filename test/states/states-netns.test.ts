@@ -298,4 +298,27 @@ if (process.env[CHILD_ENV] === '1') {
       if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
     }
   });
+
+  test('states --watch --netns NAME ends when `ip netns del` deletes the name', () => {
+    // `ip netns add` pins the name under /run/netns: here in a mount namespace of this test's
+    // own, on a tmpfs over /run, so nothing of it reaches the host's /run even if the test is
+    // killed (the namespace and its mounts go with the shell). --count bounds the watch.
+    const script = [
+      'set -e',
+      'mount -t tmpfs twstorm-test /run',
+      'ip netns add twstorm-watch',
+      '"$0" "$1" states --watch 100ms --count 300 --json --netns twstorm-watch > /run/out 2> /run/err &',
+      'w=$!',
+      'for i in $(seq 150); do [ -s /run/out ] && break; sleep 0.1; done',
+      '[ -s /run/out ] || { echo "no watch output: $(cat /run/err)"; kill -9 $w; exit 8; }',
+      'ip netns del twstorm-watch',
+      'for i in $(seq 100); do kill -0 $w 2>/dev/null || break; sleep 0.1; done',
+      'if kill -0 $w 2>/dev/null; then kill -9 $w; echo "still watching"; exit 9; fi',
+      'set +e; wait $w; echo "exit $?"; cat /run/err',
+    ].join('\n');
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, BIN], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^exit 0\n/, r.stdout);
+    assert.match(r.stdout, /^twstorm: network namespace "twstorm-watch" \(--netns\) was deleted: the watch ends here, so as not to keep it alive$/m);
+  });
 }
