@@ -2,7 +2,8 @@
 // SIGPIPE, so the error arrives as an 'error' event, and unhandled it is a crash with a stack
 // trace). A command then ends quietly, as `yes | head` does. `run` keeps going instead — its
 // results are files, and cutting a matrix short because a pager closed would lose them — and
-// only stops writing to the closed stream.
+// only stops writing to the closed stream. A terminal that hung up is a closed stream too.
+import { leaveHungUpTerminal } from './hangup.js';
 
 let exitOnClose = true;
 
@@ -12,7 +13,9 @@ export function continueOnClosedPipe(): void {
 }
 
 function onError(err: NodeJS.ErrnoException): void {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  // EIO: the terminal hung up (a closed window, a dropped SSH session): as closed as a pipe.
+  if (err.code === 'EIO') leaveHungUpTerminal();
+  else if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
   if (exitOnClose) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 }
 

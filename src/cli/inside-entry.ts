@@ -5,9 +5,13 @@
 // This loads the signal and closed-pipe handlers first, then only the run machinery. The
 // `__inside` argument is only a name for ps and tests: nothing parses it.
 import './interrupt.js';
-import './closed-pipe.js';
+import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
+
+// What this process says is for the user; what it produces is the result it hands the parent.
+// A closed stderr (`run … 2>&1 | head`) or a hung-up terminal must not cost that result.
+continueOnClosedPipe();
 
 try {
   // Dynamic, so the handlers above are live while the run machinery loads.

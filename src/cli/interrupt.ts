@@ -7,6 +7,7 @@
 // one then steps aside.
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
+import { leaveHungUpTerminal } from './hangup.js';
 
 export type InterruptListener = (signal: NodeJS.Signals, count: number) => void;
 
@@ -16,6 +17,8 @@ let received = 0;
 let firstSignal: NodeJS.Signals | null = null;
 
 function onSignal(signal: NodeJS.Signals): void {
+  // The terminal closing sends SIGHUP: what is still to be said goes nowhere, quietly.
+  if (signal === 'SIGHUP') leaveHungUpTerminal();
   received++;
   firstSignal ??= signal;
   if (listeners.size === 0) {

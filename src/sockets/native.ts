@@ -38,6 +38,8 @@ export interface NativeSockets {
   close(fd: number): NativeResult;
   /** unshare(2). Optional: a replacement FFI without it leaves netns.ts's caller its `unshare` process. */
   unshare?(flags: number): NativeResult;
+  /** dup2(2). Optional: a replacement FFI without it leaves a hung-up terminal's descriptors as they are (stdio.ts). */
+  dup2?(from: number, to: number): NativeResult;
   /**
    * clock_gettime(CLOCK_THREAD_CPUTIME_ID, into): `into` a 16-byte struct timespec (two 64-bit
    * longs); returns 0 or -1. Absent where `long` is not 64-bit, or from a replacement FFI:
@@ -181,6 +183,7 @@ function loadKoffi(): NativeSockets {
     ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
     close: libc.func('int close(int fd)'),
     unshare: libc.func('int unshare(int flags)'),
+    dup2: libc.func('int dup2(int from, int to)'),
     clock_gettime: libc.func('int clock_gettime(int clock, void *into)'),
     connect: libc.func('int connect(int fd, const void *address, uint32_t length)'),
     accept4: libc.func('int accept4(int fd, void *address, void *length, int flags)'),
@@ -261,6 +264,7 @@ function loadKoffi(): NativeSockets {
     ioctl: (fd, request, arg) => done(fn.ioctl(fd, request, 'void *', arg)),
     close: (fd) => done(fn.close(fd)),
     unshare: (flags) => done(fn.unshare(flags)),
+    dup2: (from, to) => done(fn.dup2(from, to)),
     // struct timespec is two longs: 16 bytes on 64-bit Linux, 8 on 32-bit, which thread-cpu.ts
     // does not decode. 3 is CLOCK_THREAD_CPUTIME_ID (<linux/time.h>).
     ...(koffi.sizeof('long') === 8 ? { threadCpuTime: (into: Buffer) => fn.clock_gettime(3, into) } : {}),

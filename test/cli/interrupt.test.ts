@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import type { RunResult } from '../../src/result/model.js';
-import { activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor } from '../helpers/cli.js';
+import { BIN, activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor } from '../helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -173,6 +174,31 @@ describe('signals and failures', () => {
     assert.equal(code, 130, stderr);
     await waitFor(() => stillRunning(tree).length === 0, 10_000, 'every process of the run to end').catch(() => undefined);
     assert.deepEqual(stillRunning(tree), []);
+  });
+
+  it('the terminal hanging up mid-run (a closed window, a dropped SSH session) keeps the result and its report, as Ctrl-C does', async () => {
+    const out = path.join(dir, 'hangup');
+    // `script` (util-linux) is the terminal; SIGKILL closes its side of the pty, and the kernel
+    // hangs the terminal up: SIGHUP to the run's foreground, EIO for every later write to it.
+    const command = [process.execPath, BIN, 'run', 'client-closes-first', '--out', out, ...LONG].map((a) => `'${a}'`).join(' ');
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let seen = '';
+    terminal.stdout.on('data', (d: Buffer) => (seen += d));
+    let tree: ReturnType<typeof processTree> = [];
+    try {
+      await waitFor(() => seen.includes('load started'), 30_000, 'the load to start on the terminal');
+      tree = processTree(terminal.pid!);
+      terminal.kill('SIGKILL');
+      await waitFor(() => stillRunning(tree).length === 0, 30_000, 'every process of the run to end');
+      const [result] = await results(out);
+      assert.ok(result, 'a partial result is written');
+      assert.equal(result.interrupted, true);
+      assert.equal(result.failed, undefined);
+      assert.ok((await readdir(out)).some((f) => f.endsWith('.html')), 'and its HTML report');
+    } finally {
+      if (terminal.exitCode === null && terminal.signalCode === null) terminal.kill('SIGKILL');
+      for (const { pid } of stillRunning(tree)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('a server child that dies mid-run fails the run: exit 1, one line, the partial result marked "failed"', async () => {

@@ -231,9 +231,9 @@ describe('help', { concurrency: true }, () => {
   });
 });
 
-/** `twstorm ARGS | head -N`: the exit code and stderr of twstorm itself. */
-function closedPipe(args: string[], lines: number): Promise<Exit> {
-  const child = spawn('bash', ['-c', `"$0" "$@" | head -${lines} >/dev/null; exit "\${PIPESTATUS[0]}"`, process.execPath, BIN, ...args], {
+/** `twstorm ARGS | head -N` (`2>&1 | head -N` with `stderrToo`): the exit code and stderr of twstorm itself. */
+function closedPipe(args: string[], lines: number, stderrToo = false): Promise<Exit> {
+  const child = spawn('bash', ['-c', `"$0" "$@" ${stderrToo ? '2>&1 ' : ''}| head -${lines} >/dev/null; exit "\${PIPESTATUS[0]}"`, process.execPath, BIN, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -274,6 +274,17 @@ describe('a closed pipe', () => {
       assert.match(await readFile(junit, 'utf8'), /<testsuites/);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`run … 2>&1 | head -0` still writes its result: the run process goes on past a closed stderr', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-pipe-'));
+    try {
+      const { code } = await closedPipe(['run', 'client-closes-first', '--out', out, '--set', 'connections=200', '--set', 'tail=100ms'], 0, true);
+      assert.equal(code, 0);
+      assert.deepEqual((await readdir(out)).map((f) => path.extname(f)).sort(), ['.html', '.json']);
+    } finally {
+      await rm(out, { recursive: true, force: true });
     }
   });
 
