@@ -269,8 +269,11 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) stopLoad.abort();
     let failed: string | null = null;
+    // When the server died, and when this run was told to stop (see serverDeathFailure).
+    const ends: Ends = { died: null, stopAtMs: signal.aborted ? 0 : null };
+    signal.addEventListener('abort', () => (ends.stopAtMs ??= performance.now()), { once: true });
     void server.died.then((why) => {
-      failed ??= why;
+      ends.died = { why, atMs: performance.now() };
       stopLoad.abort();
     });
     const stats = new LoadStats(scenario.sample);
@@ -308,8 +311,9 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });
     server = undefined;
+    if (ends.died !== null && !signal.aborted) await sleep(ends.died.atMs + STOP_SIGNAL_RACE_MS - performance.now(), signal);
     const interrupted = signal.aborted;
-    failed ??= failureOf(stats, interrupted, scenario);
+    failed ??= serverDeathFailure(ends) ?? failureOf(stats, interrupted, scenario);
     const result = buildResult({
       version: VERSION,
       scenario,
@@ -339,6 +343,24 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     await sampler?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
   }
+}
+
+/**
+ * A signal to a whole process group (systemd stopping a unit, a CI job cancelled, `kill 0`)
+ * reaches the server and this process at once, and the server's exit may be seen first. Its
+ * death fails the run only when no stop came with it: within this long after, or before.
+ */
+const STOP_SIGNAL_RACE_MS = 1_000;
+
+interface Ends {
+  died: { why: string; atMs: number } | null;
+  stopAtMs: number | null;
+}
+
+/** Why the run failed because its server died, or null: it did not, or a stop signal explains it. */
+function serverDeathFailure({ died, stopAtMs }: Ends): string | null {
+  if (died === null) return null;
+  return stopAtMs !== null && stopAtMs <= died.atMs + STOP_SIGNAL_RACE_MS ? null : died.why;
 }
 
 /** The result with `failed` set, placed beside `interrupted` and `stoppedBy` where a reader looks. */

@@ -201,6 +201,25 @@ describe('signals and failures', () => {
     }
   });
 
+  it('SIGTERM to every process of the run at once (systemd stop, a CI cancel): interrupted, not "failed" by the server it also stopped', async () => {
+    const out = path.join(dir, 'group-term');
+    // A server of the user's that ends on SIGTERM at once, as most do (the bundled one waits to be told).
+    const server = `${process.execPath} -e "require('net').createServer((c) => c.end()).listen(7000)"`;
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG, '--set', 'server.port=7000', '--set', `server.command=${server}`], { detached: true });
+    await run.stderrLine(/load started/);
+    const runProcess = findInTree(run.child.pid!, /__inside/)!;
+    await waitFor(() => activeOpens(runProcess.pid) >= 50, 30_000, 'the load to run');
+    // Server first: the order a cgroup kill may well deliver in.
+    const tree = processTree(run.child.pid!).reverse();
+    for (const { pid } of tree) process.kill(pid, 'SIGTERM');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /the run failed/);
+    const [result] = await results(out);
+    assert.equal(result?.interrupted, true, stderr);
+    assert.equal(result?.failed, undefined, result?.failed);
+  });
+
   it('a server child that dies mid-run fails the run: exit 1, one line, the partial result marked "failed"', async () => {
     const out = path.join(dir, 'server-died');
     const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG]);
