@@ -75,9 +75,13 @@ export const HTTP_METRICS: readonly string[] = [
   ...COUNTS.filter((p) => !p.startsWith('summary.ports.')),
 ];
 
-const HIGHER_IS_BETTER = /^summary\.(connections\.(ratePerSec|established|completed|attempted)|requests\.(ratePerSec|ok|total|perConnection)|bytes\.(sent|received)|restart\.ok)/;
+// ports.exhaustedAtMs is a moment, not a count: ports that run out later are better, and it
+// does not grow with the work done.
+const HIGHER_IS_BETTER = /^summary\.(connections\.(ratePerSec|established|completed|attempted)|requests\.(ratePerSec|ok|total|perConnection)|bytes\.(sent|received)|restart\.ok|ports\.exhaustedAtMs$)/;
 const RATES = /^summary\.(connections\.ratePerSec|requests\.(ratePerSec|perConnection))$/;
-const LATENCY = /^summary\.(latencyMs|lingerBlockedMs)\.|^summary\.restart\.unavailableMs$|ReuseIntervalMs$/;
+const LATENCY = /^summary\.(latencyMs|lingerBlockedMs)\.|^summary\.restart\.unavailableMs$|ReuseIntervalMs$|^summary\.ports\.exhaustedAtMs$/;
+/** Figures whose null means "never happened" (the ports never ran out), not "not measured". */
+export const NULL_IS_NEVER = /^summary\.ports\.exhaustedAtMs$/;
 /** Counts that stay the same whatever the speed: the outcome, not the volume. */
 const FIXED_COUNTS = /^summary\.(restart\.|connections\.(attempted|failed)|requests\.failed|errors\.|serverErrors\.)/;
 

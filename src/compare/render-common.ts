@@ -26,9 +26,16 @@ export const shortMetric = (metric: string): string => metric.replace(/^summary\
 export const rowMetric = (m: Pick<MetricComparison, 'metric' | 'perThousand'>): string =>
   `${shortMetric(m.metric)}${m.perThousand ? ` per 1k ${m.perThousand === 'requests' ? 'req' : 'conn'}` : ''}`;
 
+/**
+ * A regression in one line (JUnit's failure message): what moved, each side with its range,
+ * and the judge's own reason — which, for a new error code, is that a run saw it, not the
+ * medians (those may both be 0).
+ */
 export function why(m: MetricComparison, tolerancePct: number): string {
   const direction = m.better === 'higher' ? 'fell' : 'rose';
-  return `${shortMetric(m.metric)} ${direction} from ${value(m.baseline)} to ${value(m.current)} (${change(m)}), beyond the ${tolerancePct}% tolerance`;
+  const changed = change(m);
+  const moved = `${shortMetric(m.metric)} ${direction} from ${spread(m.baselineSpread, m.baseline)} to ${spread(m.currentSpread, m.current)}${changed === '0%' ? '' : ` (${changed})`}`;
+  return m.reason !== '' ? `${moved}: ${m.reason}` : `${moved}, beyond the ${tolerancePct}% tolerance`;
 }
 
 /** One side's figure: the median, and with repeats its range, "12.3 (11–14)". */

@@ -5,7 +5,7 @@ import { mannWhitneyGreaterP, mannWhitneyU, median, smallestP } from '../../src/
 import { compareResults, gapBeyond, judge } from '../../src/compare/compare.js';
 import { DEFAULT_METRICS, HTTP_METRICS, specOf } from '../../src/compare/metrics.js';
 import type { LoadedResult } from '../../src/compare/load.js';
-import { makeHttpResult, makeResult } from '../report/make-result.js';
+import { addErrors, makeHttpResult, makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
 import { renderCompareJunit, renderCompareTerminal } from '../../src/compare/index.js';
 
@@ -203,5 +203,65 @@ describe('the decision rules', () => {
     }
     assert.equal(specOf('summary.latencyMs.firstByte.min').kind, 'latency');
     assert.equal(specOf('summary.latencyMs.firstByte.min').better, 'lower');
+  });
+
+  it('the latency floor holds between the nearest runs too: a sub-ms fastest request that moved with the load is not a regression', () => {
+    // Identical code, measured by a helper's audit: the fastest loopback request of two 5-run
+    // sets 11 minutes apart, load average 2.3 against 5.5. Medians 0.106 ms apart (over the
+    // 0.1 ms floor), nearest runs 15 % but only 19 µs apart.
+    const min = specOf('summary.latencyMs.firstByte.min');
+    const quiet = [0.089, 0.1, 0.106, 0.11, 0.125];
+    const busy = [0.144, 0.2, 0.212, 0.3, 0.381];
+    const r = judge(min, quiet, busy, J);
+    assert.equal(r.status, 'unchanged');
+    assert.match(r.reason, /nearest runs are within the 0\.1 ms floor/);
+    // A real delay every request pays moves the nearest runs past the floor: still caught.
+    assert.equal(judge(min, quiet, busy.map((v) => v + 2), J).status, 'regression');
+  });
+
+  it('one run against a repeated side must fall beyond the nearest of its runs, not only away from their median', () => {
+    const p50 = specOf('summary.latencyMs.close.p50');
+    const baseline = [1.389, 1.5, 1.9, 2.1, 2.889];
+    // +44 % on the median but inside the baseline's own range: identical code, seen by the audit.
+    const inside = judge(p50, baseline, [2.729], J);
+    assert.equal(inside.status, 'unchanged');
+    assert.match(inside.reason, /within 30% of the nearest of the 5 baseline runs/);
+    // 56 % beyond the slowest baseline run: a regression, said against the runs it left behind.
+    const beyond = judge(p50, baseline, [4.5], J);
+    assert.equal(beyond.status, 'regression');
+    assert.match(beyond.reason, /more than 30% beyond every one of the 5 baseline runs/);
+    // The same the other way round: one baseline run against a repeated current side.
+    assert.equal(judge(p50, [2.729], baseline, J).status, 'unchanged');
+    // One run a side: the single-run tolerance on the medians, as before.
+    assert.equal(judge(p50, [1.9], [2.729], J).status, 'regression');
+  });
+
+  it('ports.exhaustedAtMs: later is better, a time (never per 1,000), and running out where no baseline run did is a regression', () => {
+    const spec = specOf('summary.ports.exhaustedAtMs');
+    assert.deepEqual([spec.better, spec.kind, spec.scalesWithWork], ['higher', 'latency', false]);
+    assert.equal(judge(spec, [3000], [1000], J).status, 'regression', 'ran out 3× sooner');
+    assert.equal(judge(spec, [1000], [3000], J).status, 'improvement');
+    const at = (ms: number | null, file: string): LoadedResult => {
+      const result = makeResult();
+      result.summary.ports.exhaustedAtMs = ms;
+      return { file, result };
+    };
+    const compare = (b: Array<number | null>, c: Array<number | null>) =>
+      compareResults('b', 'c', { pairs: [{ name: 'x', baseline: b.map((v, i) => at(v, `b${i}`)), current: c.map((v, i) => at(v, `c${i}`)) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: ['ports.exhaustedAtMs'] })
+        .scenarios[0]!.metrics[0]!;
+    const appeared = compare([null, null, null], [null, 4000, null]);
+    assert.equal(appeared.status, 'regression');
+    assert.match(appeared.reason, /new: in 1 of 3 run\(s\), in no baseline run/);
+    assert.equal(compare([5000, null], [null, null]).status, 'improvement');
+    assert.equal(compare([null, null], [null, null]).status, 'unchanged');
+  });
+
+  it('a new error code\'s JUnit failure says a run saw it, not that a median of 0 "rose to 0"', () => {
+    const runs = (file: string, withReset: boolean): LoadedResult[] =>
+      [0, 1, 2, 3, 4].map((i) => ({ file: `${file}${i}`, result: makeResult((r) => (withReset && i === 2 ? addErrors(r, 'ECONNRESET', 'read', 1) : undefined)) }));
+    const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: runs('b', false), current: runs('c', true) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    const junit = renderCompareJunit(report);
+    assert.match(junit, /<failure message="errors\.ECONNRESET rose from 0 to 0 \(0–1\): new: 1 of 5 run\(s\) saw it, no baseline run did"/);
+    assert.doesNotMatch(junit, /rose from 0 to 0 \(0%\)/);
   });
 });
