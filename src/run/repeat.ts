@@ -4,7 +4,7 @@
 import os from 'node:os';
 import type { Scenario } from '../scenario/index.js';
 import type { RepeatInfo, ShardInfo, StoredResult } from '../result/provenance.js';
-import type { RunOutcome } from './run-scenario.js';
+import { RunInterrupted, type RunOutcome } from './run-scenario.js';
 import { timestamp } from '../util/timestamp.js';
 import { writeResult } from '../result/write.js';
 
@@ -18,7 +18,8 @@ export function repeatCount(scenario: Scenario): number {
  * Runs `once` up to `count` times. With count > 1 each result is marked with its place in
  * the set (index, count, set id), and `once` is given the tag its file is named with
  * ("-r<i>of<N>", after the time) so the set is recognisable on disk, and so is the server log
- * named after each result. Stops early when a run is interrupted or `stop()` says so.
+ * named after each result. Stops early when a run is interrupted or `stop()` says so; a run
+ * interrupted before it wrote a result ends the set with the runs before it.
  */
 export async function runRepeated(
   count: number,
@@ -33,7 +34,15 @@ export async function runRepeated(
   for (let i = 0; i < count; i += 1) {
     if (i > 0 && stop()) break;
     before(i);
-    const outcome = await once(count > 1 ? `-r${i + 1}of${count}` : '');
+    let outcome: RunOutcome;
+    try {
+      outcome = await once(count > 1 ? `-r${i + 1}of${count}` : '');
+    } catch (err) {
+      // A second Ctrl-C cut a later run off before it wrote a result: the runs before it did,
+      // and they are the set (were they thrown away here, their files would be left unreported).
+      if (err instanceof RunInterrupted && outcomes.length > 0) break;
+      throw err;
+    }
     outcomes.push(count > 1 || shard ? await mark(outcome, count > 1 ? { index: i + 1, count, set } : null, shard) : outcome);
     if (outcome.result.interrupted) break;
   }

@@ -1,7 +1,7 @@
 // A scenario with a matrix is several runs: one per variant, one after the other, each in its
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
-import { runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
+import { RunInterrupted, runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
 import { resultStem } from '../scenario/matrix.js';
 import { repeatCount, runRepeated } from './repeat.js';
 import type { ShardInfo } from '../result/provenance.js';
@@ -33,14 +33,21 @@ export async function runSet(
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
     const shard = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
-    const set = await runRepeated(
-      repeatCount(one),
-      resultStem(one, variant),
-      (repeat) => runScenario(one, outDir, choice, variant, { shard, repeat }, hooks.control),
-      () => hooks.stopRequested?.() ?? false,
-      undefined,
-      hooks.shard ?? null,
-    );
+    let set: RunOutcome[];
+    try {
+      set = await runRepeated(
+        repeatCount(one),
+        resultStem(one, variant),
+        (repeat) => runScenario(one, outDir, choice, variant, { shard, repeat }, hooks.control),
+        () => hooks.stopRequested?.() ?? false,
+        undefined,
+        hooks.shard ?? null,
+      );
+    } catch (err) {
+      // A second Ctrl-C before this variant's first result: the variants before it stand.
+      if (err instanceof RunInterrupted && outcomes.length > 0) break;
+      throw err;
+    }
     outcomes.push(...set);
     // Each run reported under its final file name (a repeat's carries its place in the set).
     for (const outcome of set) await hooks.after?.(outcome, index, plan.length);

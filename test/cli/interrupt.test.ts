@@ -162,6 +162,34 @@ describe('signals and failures', () => {
     assert.equal(result?.interrupted, true);
   });
 
+  it('a second Ctrl-C during run 2 of --repeat 3 keeps run 1: reported, not "nothing was kept"', async () => {
+    // A server that ignores SIGTERM holds each run's stop for its stopTimeout (3 s), so the second
+    // Ctrl-C surely comes before run 2 has written a result.
+    const server = path.join(dir, 'stubborn.cjs');
+    await writeFile(
+      server,
+      "require('net').createServer((c) => c.end()).listen(Number(process.env.TWSTORM_SERVER_PORT), process.env.TWSTORM_SERVER_HOST);\n" +
+        "process.on('SIGTERM', () => undefined);\n",
+    );
+    const out = path.join(dir, 'repeat-twice');
+    const run = twstorm(
+      ['run', 'client-closes-first', '--out', out, '--repeat', '3', '--set', 'connections=200', '--set', 'rate=100', '--set', 'tail=0ms',
+        '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', 'server.stopTimeout=3s'],
+      { detached: true },
+    );
+    await run.stderrLine(/load started[\s\S]*load started/);
+    process.kill(-run.child.pid!, 'SIGINT');
+    await run.stderrLine(/stopping: the run ends, keeping what it measured/);
+    process.kill(-run.child.pid!, 'SIGINT');
+    const { code, stdout, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /nothing was kept/);
+    const files = await readdir(out);
+    assert.ok(files.some((f) => /-r1of3\.json$/.test(f)) && files.some((f) => /-r1of3\.html$/.test(f)), files.join(', '));
+    assert.ok(!files.some((f) => /-r2of3\.json$/.test(f)), 'run 2 was cut off before its result');
+    assert.match(stdout, /-r1of3\.html/, 'run 1 is reported');
+  });
+
   it('a second Ctrl-C stops at once: exit 130, and no process of the run survives', async () => {
     const out = path.join(dir, 'twice');
     const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], { detached: true });
