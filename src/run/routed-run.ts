@@ -7,6 +7,7 @@
 // Every client host's figures come from its own namespace, so TIME_WAIT per side and per host
 // is read, not guessed from port numbers.
 import { spawn } from 'node:child_process';
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/index.js';
 import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
@@ -235,7 +236,10 @@ export async function executeRoutedRun(
   const lab = await buildRoutedLab({
     clients: env.clients,
     sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },
+    signal,
   });
+  // One 'abort' listener per client host's driver (runClientHost): 64 hosts are not a leak.
+  setMaxListeners(Math.max(defaultMaxListeners, lab.clients.length + 10), signal);
   let server: ServerProcess | undefined;
   let serverSampler: ReturnType<typeof startSamplerWorker> | undefined;
   let conntrack: ReturnType<typeof watchConntrack> | undefined;

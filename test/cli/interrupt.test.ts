@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { RunResult } from '../../src/result/model.js';
-import { BIN, activeOpens, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor } from '../helpers/cli.js';
+import { BIN, activeOpens, commandLine, findInTree, killAllStarted, processTree, stillRunning, twstorm, waitFor } from '../helpers/cli.js';
 
 let dir: string;
 before(async () => {
@@ -79,6 +79,25 @@ describe('signals and failures', () => {
     // nothing kept.
     const stderr = await interruptSlowStart('routed-client-closes-first', path.join(dir, 'routed-startup'), '7000');
     assert.doesNotMatch(stderr, /load started|did not stop within|nothing was kept/);
+  });
+
+  it('Ctrl-C while a large routed lab is being built: no more client hosts are built, exit 130 with a partial result', async () => {
+    // 12 client hosts take ~3 s to build (~0.25 s each); 40 outlasted the run's 5 s stop deadline.
+    const out = path.join(dir, 'routed-build');
+    const run = twstorm(['run', 'routed-client-closes-first', '--out', out, ...LONG, '--set', 'environment.clients=12'], { detached: true });
+    const pgid = run.child.pid!;
+    // The server host and client1 are up (a namespace holder each): the build is under way.
+    const holders = (): number => processTree(pgid).filter((p) => /sleep 2147483647/.test(commandLine(p.pid))).length;
+    await waitFor(() => holders() >= 2, 60_000, 'the lab build to be under way');
+    process.kill(-pgid, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /did not stop within|nothing was kept|MaxListeners/);
+    const [result] = await results(out);
+    assert.ok(result, `a partial result is written; stderr: ${stderr}`);
+    assert.equal(result.interrupted, true);
+    const clients = (result as RunResult & { lab: { hosts: Array<{ role: string }> } }).lab.hosts.filter((h) => h.role === 'client').length;
+    assert.ok(clients >= 1 && clients < 12, `the build stopped at the interrupt: ${clients} of 12 client hosts`);
   });
 
   it('Ctrl-C with a server.command slow to stop: the partial result waits for its stopTimeout', async () => {

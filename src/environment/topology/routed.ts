@@ -34,6 +34,12 @@ export interface RoutedLabSpec {
   clients: number;
   /** Per-role sysctls (net.* only; the schema checks the names). */
   sysctls?: { client?: Record<string, string | number>; server?: Record<string, string | number>; router?: Record<string, string | number> };
+  /**
+   * A Ctrl-C: no more client hosts are built after the first (a host takes ~0.25 s, so a lab of
+   * 40 outlasted the run's 5 s stop deadline). The lab comes back with the hosts it has, for
+   * the run to end at once with its (empty) partial result.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RoutedLab {
@@ -133,11 +139,13 @@ export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
     await writeSysctlIn([], 'net.ipv6.conf.all.forwarding', 1);
     for (const [key, value] of Object.entries(spec.sysctls?.router ?? {})) await writeSysctlIn([], key, value);
 
+    // The server host first: an interrupted build still has one client host and the server.
     const plan: Array<{ name: string; role: HostRole; addresses: HostAddresses }> = [
-      ...Array.from({ length: spec.clients }, (_, i) => ({ name: `client${i + 1}`, role: 'client' as const, addresses: clientAddresses(i + 1) })),
       { name: 'server', role: 'server', addresses: SERVER_ADDRESSES },
+      ...Array.from({ length: spec.clients }, (_, i) => ({ name: `client${i + 1}`, role: 'client' as const, addresses: clientAddresses(i + 1) })),
     ];
     for (const { name, role, addresses: a } of plan) {
+      if (spec.signal?.aborted && hosts.some((h) => h.role === 'client')) break;
       const holder = await startHolder();
       holders.push(holder.child);
       const host: LabHost = { name, role, pid: holder.pid, netnsPath: holder.path, addresses: a };
