@@ -11,7 +11,10 @@
 // pipe would die of SIGPIPE), and the removal is tried again for a few seconds: after a SIGKILL
 // the server dies in parallel and may still write a file as rm empties the directory.
 // A process that leaves through process.exit() (a run past its stop deadline) removes the
-// directory itself, at once, in an 'exit' listener.
+// directory itself, at once, in an 'exit' listener. What no keeper survives: a kill of every
+// process at once (a cgroup's, the OOM killer's group kill), which leaves the directory.
+// A tmpfs in a mount namespace of the run's own would vanish even then, but its mount point
+// would be a directory on the host just the same.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
