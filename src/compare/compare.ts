@@ -389,4 +389,5 @@ export function compareFigure(
 
 const round = (v: number): number => roundTo(v, 3);
 const round4 = (v: number): number => roundTo(v, 4);
-const pct = (c: number): string => `${Math.round(c * 1000) / 10}%`;
+/** 0.99 → "99%", 0.9999 → "99.99%" (never rounded up to a 100 % no test can reach). */
+const pct = (c: number): string => `${Math.round(c * 10000) / 100}%`;

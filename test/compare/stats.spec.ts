@@ -129,6 +129,8 @@ describe('the decision rules', () => {
     const two = (file: string): LoadedResult[] => [1, 2].map((i) => ({ file: `${file}${i}`, result: makeResult() }));
     const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: two('b'), current: two('c') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
     assert.ok(report.scenarios[0]!.noise.some((n) => /cannot reach 99% confidence/.test(n)), report.scenarios[0]!.noise.join('\n'));
+    const strict = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: two('b'), current: two('c') }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [], confidence: 0.9999 });
+    assert.ok(strict.scenarios[0]!.noise.some((n) => /cannot reach 99\.99% confidence/.test(n)), strict.scenarios[0]!.noise.join('\n'));
   });
 
   it('a service delay hidden in a CPU-bound closed loop is caught by the fastest request, not the median', () => {
