@@ -13,9 +13,10 @@ export function continueOnClosedPipe(): void {
 }
 
 function onError(err: NodeJS.ErrnoException): void {
-  // EIO: the terminal hung up (a closed window, a dropped SSH session): as closed as a pipe.
-  if (err.code === 'EIO') leaveHungUpTerminal();
-  else if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  // EIO from a terminal that hung up (a closed window, a dropped SSH session) is as closed as a
+  // pipe; from a file (a failing disk) it is an error like any other.
+  const closed = err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || (err.code === 'EIO' && leaveHungUpTerminal());
+  if (!closed) throw err;
   if (exitOnClose) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 }
 

@@ -90,7 +90,7 @@ export const compareCommand = {
       .option('junit', { type: 'string', describe: 'Write JUnit XML here: one test case per scenario × metric' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON instead of the table' })
       .example('$0 compare baseline/ reports/', 'gate: sets made with --repeat 5')
-      .example('$0 compare old.json new.json', 'what moved (one run a side: no gate)')
+      .example('$0 compare old.json new.json', 'one run a side: a loose gate (30%)')
       .example('$0 compare baseline/ reports/ --junit compare.xml', ''),
   handler: async (argv: ArgumentsCamelCase<CompareArgs>): Promise<void> => {
     // Its verdict is the exit code (4) and the --junit file: a pager that closed early silences the table only.

@@ -140,9 +140,6 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     throw err;
   }
   const variants = expandMatrix(scenario, file);
-  // --out is created and written to before any traffic: a long run that cannot save its
-  // result (read-only, full, a name too long, a file in the way) is refused now, not after.
-  const { dir: outDir, created } = await prepareOutDir(argv.out, probeNames(scenario, variants, shardInfo));
   // The doctor's checks for this scenario, before anything starts: refusing now beats
   // failing half-way (an open-file limit below the concurrency, no namespace for netns).
   const checks = await preflight(scenario);
@@ -163,6 +160,10 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
         `running on the HOST network instead. Sysctls will not be applied.\n`,
     );
   }
+  // --out is created and written to before any traffic: a long run that cannot save its
+  // result (read-only, full, a name too long, a file in the way) is refused now, not after.
+  // After the pre-flight checks, so that a run they refuse leaves no empty directory behind.
+  const { dir: outDir, created } = await prepareOutDir(argv.out, probeNames(scenario, variants, shardInfo));
   let exitCode: number = EXIT.OK;
   const worse = (code: number): void => {
     // 130 (interrupted) beats 1 (failed) beats 3 (a threshold failed).
@@ -201,8 +202,10 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
       },
     });
   } catch (err) {
-    if (!(err instanceof RunInterrupted)) throw err;
+    // Whatever ended the runs (an interrupt, a run process killed before its result), a
+    // directory this run made and left empty goes too.
     await removeEmptyCreated(created);
+    if (!(err instanceof RunInterrupted)) throw err;
     say(`${err.message}`);
     process.exitCode = EXIT.INTERRUPTED;
     return;

@@ -231,6 +231,9 @@ function judgeSets(
     if (inB === 0 && inC === 0) return { ...judged, status: 'unchanged', reason: 'in no run on either side' };
     if (inB === 0) return { ...judged, status: 'regression', reason: `new: in ${inC} of ${c.length} run(s), in no baseline run` };
     if (inC === 0) return { ...judged, status: 'improvement', reason: 'gone: in no current run' };
+    // In every current run where only some baseline runs: more often, whenever it came.
+    if (inC === c.length && inB < b.length) return { ...judged, status: 'regression', reason: `in every current run (${inC}), in ${inB} of ${b.length} baseline runs` };
+    if (inB === b.length && inC < c.length) return { ...judged, status: 'improvement', reason: `in ${inC} of ${c.length} current runs, in every baseline run (${inB})` };
     return judged;
   }
   // Per 1,000 units of work when the sides did clearly different amounts (the rule every
@@ -282,11 +285,11 @@ export function judge(spec: MetricSpec, bValues: number[], cValues: number[], ju
     if (repeated !== null) {
       const runs = repeated === 'baseline' ? bValues.length : cValues.length;
       const outside = gapBeyond(bValues, cValues, higher);
-      if (outside <= tolerance) return done('unchanged', `within ${tolerance}% of the nearest of the ${runs} ${repeated} runs (no noise estimate on the single-run side)`);
+      if (outside <= tolerance) return done('unchanged', `within ${tolerance}% of the nearest of the ${runs} ${repeated} runs`);
       if (spec.kind === 'latency' && nearestGap(bValues, cValues, higher) < judging.latencyFloorMs) {
         return done('unchanged', `the nearest of the ${runs} ${repeated} runs is within the ${judging.latencyFloorMs} ms floor`);
       }
-      return done(worse ? 'regression' : 'improvement', `more than ${tolerance}% beyond every one of the ${runs} ${repeated} runs (no noise estimate on the single-run side)`);
+      return done(worse ? 'regression' : 'improvement', `more than ${tolerance}% beyond every one of the ${runs} ${repeated} runs`);
     }
     return done(worse ? 'regression' : 'improvement', `beyond the ${tolerance}% single-run tolerance (no noise estimate)`);
   }

@@ -32,6 +32,8 @@ export const rowMetric = (m: Pick<MetricComparison, 'metric' | 'perThousand'>): 
  * medians (those may both be 0).
  */
 export function why(m: MetricComparison, tolerancePct: number): string {
+  // A side without the figure (the ports never ran out there): the reason alone says it.
+  if ((m.baseline === null || m.current === null) && m.reason !== '') return `${shortMetric(m.metric)}: ${m.reason}`;
   const direction = m.better === 'higher' ? 'fell' : 'rose';
   const changed = change(m);
   const moved = `${shortMetric(m.metric)} ${direction} from ${spread(m.baselineSpread, m.baseline)} to ${spread(m.currentSpread, m.current)}${changed === '0%' ? '' : ` (${changed})`}`;

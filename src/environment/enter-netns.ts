@@ -31,16 +31,18 @@ export function namespaceKeeper(): { gone: () => boolean; goneText: string } | u
   if (name === undefined) return undefined;
   // `ip netns del` unmounts and removes the name; the same name added again pins another
   // namespace, with another inode than the one this process is in.
-  const inode = (file: string): number | undefined => {
+  // A namespace is its nsfs (device, inode) pair, as resolveNetns compares them.
+  const identity = (file: string): string | undefined => {
     try {
-      return statSync(file).ino;
+      const { dev, ino } = statSync(file);
+      return `${dev}:${ino}`;
     } catch {
       return undefined;
     }
   };
-  const own = inode('/proc/self/ns/net');
+  const own = identity('/proc/self/ns/net');
   return {
-    gone: () => own === undefined || inode(entered) !== own,
+    gone: () => own === undefined || identity(entered) !== own,
     goneText: `network namespace "${name}" (--netns) was deleted: the watch ends here, so as not to keep it alive`,
   };
 }

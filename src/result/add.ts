@@ -212,3 +212,20 @@ export function addConnectFill(
     recorder.odd.destroy();
   }
 }
+
+/**
+ * The load window of results that ran together, on the common clock (`offsets`: each one's
+ * start after the earliest): the first start to the last end. A result without a window counts
+ * from its start to its duration.
+ */
+export function loadWindow(results: RunResult[], offsets: number[]): { startMs: number; endMs: number } {
+  const startMs = Math.min(...results.map((r, i) => (r.load?.startMs ?? 0) + offsets[i]!));
+  const endMs = Math.max(...results.map((r, i) => (r.load?.endMs ?? r.summary.durationMs) + offsets[i]!));
+  return { startMs, endMs };
+}
+
+/** When the first contributor ran out of ports, on the common clock; null when none did. */
+export function firstExhaustion(results: RunResult[], offsets: number[]): number | null {
+  const at = results.flatMap((r, i) => (r.summary.ports.exhaustedAtMs === null ? [] : [r.summary.ports.exhaustedAtMs + offsets[i]!]));
+  return at.length === 0 ? null : Math.min(...at);
+}

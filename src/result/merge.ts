@@ -5,13 +5,13 @@
 // aligned on wall-clock time and summed, and every contributor keeps its own row (ports,
 // TIME_WAIT, errors) so the merge does not hide which one was in trouble.
 // Numbers that would mean nothing together are refused; doubtful ones are merged with a warning.
-// Why one file of ~450 lines: it walks the one result model field by field, and a field added
+// One file on purpose: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
 import { percentilesMs } from '../metrics/histograms.js';
 import type { RunResult, Summary } from './model.js';
 import { peakOf } from './figures.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds, firstExhaustion, loadWindow } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
@@ -115,8 +115,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   // Each run's clock starts at its startedAt; shifting by the difference puts every sample on
   // one wall-clock axis (as good as the hosts' clock sync: NTP keeps it to milliseconds).
   const offsets = starts.map((s) => s - t0);
-  const loadStart = Math.min(...results.map((r, i) => (r.load?.startMs ?? 0) + offsets[i]!));
-  const loadEnd = Math.max(...results.map((r, i) => (r.load?.endMs ?? r.summary.durationMs) + offsets[i]!));
+  const { startMs: loadStart, endMs: loadEnd } = loadWindow(results, offsets);
   const loadSeconds = Math.max(0.001, (loadEnd - loadStart) / 1000);
   const first = results[0]!;
 
@@ -162,7 +161,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       reuses: sum((s) => s.ports.reuses),
       minReuseIntervalMs: minOf(results.map((r) => r.summary.ports.minReuseIntervalMs)),
       medianReuseIntervalMs: reuseP50,
-      exhaustedAtMs: minOf(results.map((r, i) => (r.summary.ports.exhaustedAtMs === null ? null : r.summary.ports.exhaustedAtMs + offsets[i]!))),
+      exhaustedAtMs: firstExhaustion(results, offsets),
       // Each contributor's own peak happened at its own moment: their sum is an upper bound.
       peakInUse: sum((s) => s.ports.peakInUse),
       // The whole run's range as build.ts records a run's: with client.portRange, the part the kernel honours.

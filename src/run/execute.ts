@@ -268,7 +268,7 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     const onAbort = (): void => stopLoad.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) stopLoad.abort();
-    let failed: string | null = null;
+    let driverFailure: string | null = null;
     // When the server died, and when this run was told to stop (see serverDeathFailure).
     const ends: Ends = { died: null, stopAtMs: signal.aborted ? 0 : null };
     signal.addEventListener('abort', () => (ends.stopAtMs ??= performance.now()), { once: true });
@@ -286,7 +286,7 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, stopLoad.signal)
       .catch((err: Error): { load: Omit<LoadOutcome, 'stoppedBy'> & Pick<RunResult, 'stoppedBy'>; restart: RestartOutcome | null } => {
         // A driver that could not start or broke down: what it counted so far is kept, marked.
-        failed ??= `the load driver failed: ${err.message}`;
+        driverFailure = `the load driver failed: ${err.message}`;
         return { load: { started: stats.attempted, stoppedBy: 'error', startMs: loadStartMs, endMs: clock() }, restart: null };
       })
       .finally(() => live?.stop());
@@ -313,7 +313,9 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     server = undefined;
     if (ends.died !== null && !signal.aborted) await sleep(ends.died.atMs + STOP_SIGNAL_RACE_MS - performance.now(), signal);
     const interrupted = signal.aborted;
-    failed ??= serverDeathFailure(ends) ?? failureOf(stats, interrupted, scenario);
+    // A driver that broke because the server died (a restart phase that found no server) is
+    // judged by the server's death: a stop signal may explain both.
+    const failed = serverDeathFailure(ends) ?? (ends.died === null ? driverFailure : null) ?? failureOf(stats, interrupted, scenario);
     const result = buildResult({
       version: VERSION,
       scenario,

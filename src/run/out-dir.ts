@@ -34,7 +34,8 @@ export function cannotWrite(file: string, err: unknown, fix: string): string {
 export function describeWriteError(err: unknown, file?: string): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const where = file ? `${file}: ` : '';
-  if (code) return `${where}${code} (${REASONS[code] ?? (err as Error).message})`;
+  // Node's own message repeats the code ("EXDEV: cross-device link not permitted, rename …"): once is enough.
+  if (code) return `${where}${code} (${REASONS[code] ?? (err as Error).message.replace(new RegExp(`^${code}: `), '')})`;
   return `${where}${err instanceof Error ? err.message : String(err)}`;
 }
 

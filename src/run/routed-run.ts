@@ -33,8 +33,7 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds } from '../result/add.js';
-import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow } from '../result/add.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -186,18 +185,16 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
   // at one x, and the hosts' series add up there as a merge's shards do (result/add.ts).
   const offsets = clients.map((r) => Date.parse(r.startedAt) - startedAt.getTime());
   const series = addSeries(clients, offsets);
-  const connectFill = addConnectFill(clients, offsets, summary.ports.range, timeWaitLanding(scenario).clientHoldsPorts);
-  if (connectFill !== null) summary.connectFill = connectFill.summary;
-  const exhausted = clients.map((r, i) => (r.summary.ports.exhaustedAtMs === null ? null : r.summary.ports.exhaustedAtMs + offsets[i]!)).filter((t): t is number => t !== null);
-  if (exhausted.length > 0) summary.ports = { ...summary.ports, exhaustedAtMs: roundMs(Math.min(...exhausted)) };
-  const loads = clients.flatMap((r, i) => (r.load ? [{ startMs: r.load.startMs + offsets[i]!, endMs: r.load.endMs + offsets[i]! }] : []));
+  const exhaustedAtMs = firstExhaustion(clients, offsets);
+  summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
+  const window = loadWindow(clients, offsets);
   return {
     ...base,
-    ...(base.load && loads.length > 0
-      ? { load: { ...base.load, startMs: roundMs(Math.min(...loads.map((l) => l.startMs))), endMs: roundMs(Math.max(...loads.map((l) => l.endMs))) } }
-      : {}),
+    ...(base.load ? { load: { ...base.load, startMs: roundMs(window.startMs), endMs: roundMs(window.endMs) } } : {}),
     series,
-    ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
+    // The connect-fill cells and their cliff stay client1's, on its own clock: each host fills
+    // a port range of its own, and the cliff is read in ports held of one range (added across
+    // hosts, the held counts would pass one range's cliff hosts-times too early).
     scenario,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),

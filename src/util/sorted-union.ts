@@ -1,6 +1,6 @@
 // The distinct values of several number arrays, ascending: a chart's x axis over tables
 // sampled at different moments (report/html/chart-spec.ts), a merge's grid over contributors'
-// sample times (result/merge.ts). A Float64Array sorts natively, where a Set of a long run's
+// sample times (result/add.ts). A Float64Array sorts natively, where a Set of a long run's
 // doubles and a sort through a comparator cost seconds (chart-spec.ts alignTables says how many).
 
 /** Distinct values, ascending; -0 is 0, and NaN (a hand-made file), if any, comes once at the end. */

@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,6 +154,7 @@ describe('twstorm CLI', () => {
     assert.match(stderr, /FAIL\s+open-file limit\s+150 \(hard 150\), but client-closes-first needs 164/);
     assert.match(stderr, /not started: 1 pre-flight check\(s\) failed/);
     assert.doesNotMatch(stderr, /load started/);
+    assert.equal(existsSync(out), false, 'a refused run leaves no empty --out directory');
   });
 
   it('Ctrl-C stops the load, writes the partial result, exits 130 and leaves no process behind', async () => {

@@ -8,6 +8,7 @@ import type { LoadedResult } from '../../src/compare/load.js';
 import { addErrors, makeHttpResult, makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
 import { renderCompareJunit, renderCompareTerminal } from '../../src/compare/index.js';
+import { why } from '../../src/compare/render-common.js';
 
 const J = { tolerancePct: 10, latencyFloorMs: 0.1, confidence: 0.99, singleRunTolerancePct: 30 };
 
@@ -256,6 +257,12 @@ describe('the decision rules', () => {
     assert.match(appeared.reason, /new: in 1 of 3 run\(s\), in no baseline run/);
     assert.equal(compare([5000, null], [null, null]).status, 'improvement');
     assert.equal(compare([null, null], [null, null]).status, 'unchanged');
+    // In every current run where 1 of 5 baseline runs ran out, at the same moment: more often is worse.
+    const oftener = compare([4000, null, null, null, null], [4000, 4100, 3900, 4000, 4050]);
+    assert.equal(oftener.status, 'regression');
+    assert.match(oftener.reason, /in every current run \(5\), in 1 of 5 baseline runs/);
+    // A side without the figure: the failure message is the reason, not "fell from – to 4,000 (–)".
+    assert.equal(why(appeared, 10), 'ports.exhaustedAtMs: new: in 1 of 3 run(s), in no baseline run');
   });
 
   it('a new error code\'s JUnit failure says a run saw it, not that a median of 0 "rose to 0"', () => {
