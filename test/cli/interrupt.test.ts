@@ -26,6 +26,17 @@ async function results(out: string): Promise<RunResult[]> {
 
 const LONG = ['connections=1000000', 'duration=60s', 'rate=300'].flatMap((s) => ['--set', s]);
 
+/** `--set`s for a server.command on port 7000 that ignores SIGTERM: it stops only at stopTimeout's SIGKILL. */
+async function stubbornServer(name: string, stopTimeout: string): Promise<string[]> {
+  const server = path.join(dir, `${name}.cjs`);
+  await writeFile(
+    server,
+    "require('net').createServer((c) => c.end()).listen(Number(process.env.TWSTORM_SERVER_PORT), process.env.TWSTORM_SERVER_HOST);\n" +
+      "process.on('SIGTERM', () => console.log('not yet'));\n",
+  );
+  return ['--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', `server.stopTimeout=${stopTimeout}`];
+}
+
 describe('signals and failures', () => {
   it('Ctrl-C while the run process is still starting: exit 130 and a partial result, not exit 1', async () => {
     const out = path.join(dir, 'startup');
@@ -103,15 +114,9 @@ describe('signals and failures', () => {
   it('Ctrl-C with a server.command slow to stop: the partial result waits for its stopTimeout', async () => {
     // The server ignores SIGTERM, so it stops only at stopTimeout's SIGKILL, 6 s later: past the
     // run process's own 5 s stop deadline, which used to exit first and keep nothing.
-    const server = path.join(dir, 'slow-stop.cjs');
-    await writeFile(
-      server,
-      "require('net').createServer((c) => c.end()).listen(Number(process.env.TWSTORM_SERVER_PORT), process.env.TWSTORM_SERVER_HOST);\n" +
-        "process.on('SIGTERM', () => console.log('not yet'));\n",
-    );
     const out = path.join(dir, 'slow-stop');
     const run = twstorm(
-      ['run', 'client-closes-first', '--out', out, ...LONG, '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', 'server.stopTimeout=6s'],
+      ['run', 'client-closes-first', '--out', out, ...LONG, ...(await stubbornServer('slow-stop', '6s'))],
       { detached: true },
     );
     await run.stderrLine(/load started/);
@@ -184,16 +189,10 @@ describe('signals and failures', () => {
   it('a second Ctrl-C during run 2 of --repeat 3 keeps run 1: reported, not "nothing was kept"', async () => {
     // A server that ignores SIGTERM holds each run's stop for its stopTimeout (3 s), so the second
     // Ctrl-C surely comes before run 2 has written a result.
-    const server = path.join(dir, 'stubborn.cjs');
-    await writeFile(
-      server,
-      "require('net').createServer((c) => c.end()).listen(Number(process.env.TWSTORM_SERVER_PORT), process.env.TWSTORM_SERVER_HOST);\n" +
-        "process.on('SIGTERM', () => undefined);\n",
-    );
     const out = path.join(dir, 'repeat-twice');
     const run = twstorm(
       ['run', 'client-closes-first', '--out', out, '--repeat', '3', '--set', 'connections=200', '--set', 'rate=100', '--set', 'tail=0ms',
-        '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', 'server.stopTimeout=3s'],
+        ...(await stubbornServer('stubborn', '3s'))],
       { detached: true },
     );
     await run.stderrLine(/load started[\s\S]*load started/);
