@@ -14,6 +14,7 @@ import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
+import { isLoopbackHost } from '../scenario/target.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
@@ -118,6 +119,15 @@ export function planFromResult(result: RunResult): PlanFromResult {
     notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
   }
 
+  // tcp_tw_reuse=2 reuses ports only toward loopback: a routed lab's server host is a routed
+  // address, an external target is what it is.
+  const routed = (scenario.environment as { topology?: string }).topology === 'routed';
+  const loopback = !routed && (scenario.target == null ? isLoopbackHost(scenario.server.host) : scenario.target.loopback);
+  sources['loopback'] = routed
+    ? 'result: environment.topology routed (the server host is a routed address, not loopback)'
+    : scenario.target == null
+      ? `result: scenario.server.host ${scenario.server.host}`
+      : `result: scenario.target ${scenario.target.text}`;
   const inputs: PlanInputs = {
     portLow: range?.low ?? KERNEL_DEFAULT_PORTS.low,
     portHigh: range?.high ?? KERNEL_DEFAULT_PORTS.high,
@@ -126,7 +136,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     sources: pools.sources,
     destinations: pools.destinations,
     twReuse,
-    loopback: true,
+    loopback,
     // The run's own tcp_tw_reuse_delay when it recorded one (Linux 6.13+).
     twReuseDelaySec: (sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? Number(sysctls['net.ipv4.tcp_tw_reuse_delay']) : TW_REUSE_DELAY_MS) / 1000,
     keepAliveShare,

@@ -16,6 +16,28 @@ const routed = (clients: number, rate: number | null) =>
   });
 
 describe('plan --from a routed lab', () => {
+  it('tcp_tw_reuse=2 does not apply to the server host (a routed address): the ports run out as measured', () => {
+    // A helper's run: 1,500 connections at 400/s through 1,000 ports with tcp_tw_reuse 2 ran out
+    // at 2,500 ms; the plan used to take every run for loopback and say "never".
+    const lab = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'lab', connections: 1500, rate: 400, environment: { topology: 'routed', clients: 1 } }, 'lab.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '2';
+    });
+    const cmp = planFromResult(lab);
+    assert.equal(cmp.inputs.loopback, false);
+    assert.match(cmp.sources['loopback']!, /topology routed/);
+    assert.equal(cmp.rows.find((r) => r.label === 'time to exhaustion (from load start)')!.predicted, 2500);
+    // The same run on one loopback: mode 2 reuses the ports, and they never run out.
+    const plain = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'one', connections: 1500, rate: 400 }, 'one.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '2';
+    });
+    assert.equal(planFromResult(plain).inputs.loopback, true);
+    assert.equal(planFromResult(plain).rows.find((r) => r.label === 'time to exhaustion (from load start)')!.predicted, null);
+  });
+
   it('three client hosts are three port ranges and three times the offered rate', () => {
     const cmp = planFromResult(routed(3, 1000));
     assert.equal(cmp.inputs.sources, 3);
