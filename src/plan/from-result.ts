@@ -174,9 +174,12 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const newPerSec = plan.newConnPerSec ?? rate;
   // Every port the client can hold at once: per source, per destination unless bind() shared them.
   const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);
+  // The server holds one TIME_WAIT per client 4-tuple in play, as the plan above says (model.ts):
+  // a client port that comes back reopens its TIME_WAIT.
+  const fourTuples = plan.usablePorts * inputs.sources * inputs.destinations;
   const runTimeWait = plan.timeWait.side === 'none'
     ? 0
-    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? portsInPlay : Infinity, newPerSec * inputs.timeWaitSec, buckets));
+    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? portsInPlay : fourTuples, newPerSec * inputs.timeWaitSec, buckets));
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;

@@ -1,0 +1,25 @@
+// plan --from a run whose server closes first: the server holds one TIME_WAIT per client
+// 4-tuple in play (a client port that comes back reopens its TIME_WAIT), and the table's
+// prediction says the same number as the plan printed above it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunResult } from '../../src/result/model.js';
+import { planFromResult } from '../../src/plan/index.js';
+import { makeResult } from '../report/make-result.js';
+import { parseScenario } from '../../src/scenario/index.js';
+
+describe('plan --from a server-closes-first run', () => {
+  it('the predicted server TIME_WAIT is capped by the 4-tuples in play, as the plan is', () => {
+    // A helper's run: 2,400 connections at 400/s through 1,000 client ports; the table used to
+    // predict 2,400 while the plan above it said 1,000.
+    const run = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'scf', connections: 2400, rate: 400, close: { first: 'server' } }, 'scf.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '0';
+    });
+    const cmp = planFromResult(run);
+    assert.equal(cmp.plan.timeWait.side, 'server');
+    assert.equal(cmp.plan.timeWait.steadyState, 1000);
+    assert.equal(cmp.rows.find((r) => r.label === 'TIME_WAIT peak (server)')!.predicted, 1000);
+  });
+});
