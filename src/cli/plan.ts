@@ -35,9 +35,22 @@ function usage(message: string): never {
 /** The model's inputs: --from takes every one of them from the result. */
 const MODEL_INPUTS = ['port-range', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
 
+/** The options that take a number, as the command line names them. */
+const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'max-tw-buckets', 'tw-sock-bytes', 'conntrack-time-wait'];
+
 /** An option that would be ignored is refused, so a plan never silently answers another question. */
 function checkPlanArgs(argv: Record<string, unknown>): true | string {
   const given = givenOptions();
+  // yargs reads a bare `--rate` as no rate (a capacity-only answer) and `--rate=` as 0: both
+  // answer another question than the one asked.
+  const raw = process.argv.slice(2);
+  for (const name of NUMBER_OPTIONS) {
+    if (!given.has(name)) continue;
+    const value = argv[name];
+    if (typeof value !== 'number' || Number.isNaN(value) || raw.includes(`--${name}=`)) return `--${name}: expected a number after it, got none`;
+  }
+  if (given.has('from') && argv['from'] === '') return '--from: expected a result JSON file after it, got none';
+  if (given.has('keep-alive') && argv['rate'] === undefined) return '--keep-alive is a share of the offered rate: give --rate too';
   if (argv['from'] !== undefined) {
     const ignored = MODEL_INPUTS.filter((name) => given.has(name)).map((n) => `--${n}`);
     if (ignored.length > 0) return `--from takes every input from the result, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or leave out --from to model ${ignored.length > 1 ? 'them' : 'it'}`;

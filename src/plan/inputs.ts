@@ -53,8 +53,10 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     keepAliveShare = share;
     sources['keepAliveShare'] = given;
   } else sources['keepAliveShare'] = 'assumed: 0 (every request opens a new connection)';
-  for (const [name, v] of [['sources', flags.sources], ['destinations', flags.destinations], ['time-wait', flags.timeWait]] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new PlanInputError(`--${name}: expected a positive number, got ${v}`);
+  if (flags.timeWait !== undefined && !(Number.isFinite(flags.timeWait) && flags.timeWait > 0)) throw new PlanInputError(`--time-wait: expected a positive number of seconds, got ${flags.timeWait}`);
+  // Addresses, destinations, buckets and bytes come whole: 1.5 source addresses is no machine.
+  for (const [name, v, least] of [['sources', flags.sources, 1], ['destinations', flags.destinations, 1], ['tw-sock-bytes', flags.twSockBytes, 1], ['max-tw-buckets', flags.maxTwBuckets, 0]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= least)) throw new PlanInputError(`--${name}: expected a whole number of at least ${least}, got ${v}`);
   }
   if (flags.rate !== undefined && !(Number.isFinite(flags.rate) && flags.rate >= 0)) throw new PlanInputError(`--rate: expected requests per second ≥ 0, got ${flags.rate}`);
 

@@ -35,6 +35,21 @@ describe('twstorm plan (CLI)', () => {
     const { code, stderr } = await twstorm(['plan', '--port-range', 'lots']);
     assert.equal(code, 2);
     assert.match(stderr, /--port-range: expected "LOW HIGH"/);
+    // Each of these used to answer another question with exit 0 (a helper's audit).
+    const cases: Array<[string[], RegExp]> = [
+      [['--rate'], /^twstorm: --rate: expected a number after it, got none/],
+      [['--rate='], /^twstorm: --rate: expected a number after it, got none/],
+      [['--rate', '10', '--max-tw-buckets', '-1'], /^twstorm: --max-tw-buckets: expected a whole number of at least 0, got -1/],
+      [['--rate', '10', '--tw-sock-bytes', '-100'], /^twstorm: --tw-sock-bytes: expected a whole number of at least 1, got -100/],
+      [['--rate', '10', '--sources', '1.5'], /^twstorm: --sources: expected a whole number of at least 1, got 1\.5/],
+      [['--keep-alive', '50%'], /^twstorm: --keep-alive is a share of the offered rate: give --rate too/],
+      [['--from', ''], /^twstorm: --from: expected a result JSON file after it, got none/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => twstorm(['plan', ...args])));
+    for (const [i, r] of runs.entries()) {
+      assert.equal(r.code, 2, `${cases[i]![0].join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, cases[i]![1]);
+    }
   });
 
   it('an input that would be ignored is refused: model flags with --from, --conntrack-time-wait without --nat-pool', async () => {
