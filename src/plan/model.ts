@@ -132,7 +132,6 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec);
   // The ports alone (exhaustion, and the fixes that add ports) and, on top, connect()'s walk.
   const portsFit = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
-  const fits = portsFit === null ? null : portsFit && (scan === null || newConnPerSec! <= scan.sustainablePerSec);
 
   // TIME_WAIT: every closed connection on the closing side sits there timeWaitSec; reuse
   // replaces a TIME_WAIT socket when it takes its 4-tuple, so on the client their number never
@@ -160,6 +159,8 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const overflowAtSec = bucketsOverflow && newConnPerSec ? p.maxTwBuckets / newConnPerSec : null;
 
   let exhaustionSec: number | null = null;
+  // When the ports would run out without tcp_max_tw_buckets, and the cap is what keeps them free.
+  let uncappedExhaustionSec: number | null = null;
   if (portsFit === false && newConnPerSec !== null) {
     const poolRate = newConnPerSec / pools;
     exhaustionSec = poolSize / poolRate;
@@ -171,11 +172,16 @@ export function computePlan(p: PlanInputs): PlanOutput {
         `tcp_max_tw_buckets (${fmt(p.maxTwBuckets)}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
           `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so connect() keeps working but without TIME_WAIT's protection against stale segments`,
       );
+      uncappedExhaustionSec = exhaustionSec;
       exhaustionSec = null;
     }
   }
+  // The ports run short only when nothing frees them first: past the cap, a closed connection
+  // leaves no TIME_WAIT and its port is free at once.
+  const portsShort = portsFit === false && uncappedExhaustionSec === null;
+  const fits = portsFit === null ? null : !portsShort && (scan === null || newConnPerSec! <= scan.sustainablePerSec);
 
-  if (portsFit === false && newConnPerSec !== null && totalPerSec !== null) {
+  if (portsShort && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
     const sourcesNeeded = Math.ceil(needPerPool / usablePorts);
     fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
@@ -225,14 +231,20 @@ export function computePlan(p: PlanInputs): PlanOutput {
         `(+${fmt(Math.round(scan.connectExtraUs))} µs each), so ${fmt(p.connectScan!.threads)} client thread${p.connectScan!.threads === 1 ? '' : 's'} make at most ${fmt(Math.floor(scan.scanLimitedPerSec))} new connections/s` +
         (totalPerSec !== null && scan.scanLimitedPerSec < totalPerSec ? `, below the ${fmt(Math.floor(totalPerSec))}/s the ports allow: CPU in the kernel, long before EADDRNOTAVAIL` : ''),
     );
-  } else if (scan === null && portBound && !reuseInForce && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2) {
+  } else if (scan === null && portBound && !reuseInForce && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2 && steadyState / pools > poolSize / 2) {
     notes.push(
       `past half the range (above ${fmt(Math.floor(totalPerSec / 2))} new connections/s here) every connect() walks all the held ports of one parity before it finds a free one: ` +
         `it slows down long before EADDRNOTAVAIL (scenario connect-slows-as-range-fills; plan --from a result of it models how much)`,
     );
   }
-  if (bucketsOverflow) {
-    fixes.push(`raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets), or accept that the excess skips TIME_WAIT`);
+  if (bucketsOverflow && uncappedExhaustionSec !== null) {
+    // Raising the cap would give the ports back to TIME_WAIT: not a fix, a trap.
+    notes.push(
+      `the cap is what keeps the ports free at this rate: with tcp_max_tw_buckets raised to ${fmt(demand)} the ports would run out after ${sec(uncappedExhaustionSec)}; add ports (sources, a wider range, destinations) before raising it`,
+    );
+  } else if (bucketsOverflow) {
+    // Not a fix (the rate fits or does not either way): the price of the cap, and of lifting it.
+    notes.push(`TIME_WAIT past the cap skips TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`);
   }
   if (p.twReuse === 2 && !p.loopback && portBound) notes.push('tcp_tw_reuse=2 applies to loopback traffic only, so it does not help these destinations');
   if (p.closer === 'rst') notes.push('an RST close (SO_LINGER 0) leaves no TIME_WAIT: ports are free at once, but unsent data is discarded and the peer sees ECONNRESET');
