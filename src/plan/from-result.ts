@@ -171,15 +171,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const attempts = http
     ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
     : Math.min(scenario.connections * hosts, rate * (scenario.duration / 1000));
-  const newPerSec = plan.newConnPerSec ?? rate;
   // Every port the client can hold at once: per source, per destination unless bind() shared them.
   const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);
-  // The server holds one TIME_WAIT per client 4-tuple in play, as the plan above says (model.ts):
-  // a client port that comes back reopens its TIME_WAIT.
-  const fourTuples = plan.usablePorts * inputs.sources * inputs.destinations;
-  const runTimeWait = plan.timeWait.side === 'none'
-    ? 0
-    : Math.round(Math.min(attempts, plan.timeWait.side === 'client' ? portsInPlay : fourTuples, newPerSec * inputs.timeWaitSec, buckets));
+  // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
+  // the cap), as the plan above the table says it, bounded by what this run made.
+  const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, plan.timeWait.steadyState));
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;
