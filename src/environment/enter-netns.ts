@@ -5,7 +5,7 @@
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
-import { constants, accessSync, existsSync, statSync } from 'node:fs';
+import { constants, accessSync, existsSync, statSync, type Stats } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
@@ -30,21 +30,26 @@ export function namespaceKeeper(): { gone: () => boolean; goneText: string } | u
   const name = /^\/run\/netns\/([^/]+)$/.exec(entered)?.[1];
   if (name === undefined) return undefined;
   // `ip netns del` unmounts and removes the name; the same name added again pins another
-  // namespace, with another inode than the one this process is in.
-  // A namespace is its nsfs (device, inode) pair, as resolveNetns compares them.
-  const identity = (file: string): string | undefined => {
-    try {
-      const { dev, ino } = statSync(file);
-      return `${dev}:${ino}`;
-    } catch {
-      return undefined;
-    }
-  };
-  const own = identity('/proc/self/ns/net');
+  // namespace, not the one this process is in.
+  const own = namespaceIdentity(OWN_NETNS);
   return {
-    gone: () => own === undefined || identity(entered) !== own,
+    gone: () => own === undefined || namespaceIdentity(entered) !== own,
     goneText: `network namespace "${name}" (--netns) was deleted: the watch ends here, so as not to keep it alive`,
   };
+}
+
+const OWN_NETNS = '/proc/self/ns/net';
+
+/** A namespace's identity: its nsfs file's (device, inode) pair. */
+const identityOf = ({ dev, ino }: Stats): string => `${dev}:${ino}`;
+
+/** The identity of the namespace a file names; undefined when it cannot be looked at. */
+function namespaceIdentity(file: string): string | undefined {
+  try {
+    return identityOf(statSync(file));
+  } catch {
+    return undefined;
+  }
 }
 
 export class NetnsError extends Error {
@@ -97,13 +102,8 @@ export function resolveNetns(spec: string): NetnsTarget {
   } catch {
     throw new NetnsError(`--netns ${spec}: no permission to open ${path}: run as root (or as the process's owner)`);
   }
-  let alreadyInside = false;
-  try {
-    const self = statSync('/proc/self/ns/net');
-    alreadyInside = self.ino === target.ino && self.dev === target.dev;
-  } catch {
-    alreadyInside = false;
-  }
+  const self = namespaceIdentity(OWN_NETNS);
+  const alreadyInside = self !== undefined && self === identityOf(target);
   return { spec, path, alreadyInside };
 }
 

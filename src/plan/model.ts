@@ -254,7 +254,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     );
   } else if (bucketsOverflow) {
     // Not a fix (the rate fits or does not either way): the price of the cap, and of lifting it.
-    notes.push(`TIME_WAIT past the cap skips TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`);
+    notes.push(`connections closed past the cap skip TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`);
   }
   if (p.twReuse === 2 && !p.loopback && portBound) notes.push('tcp_tw_reuse=2 applies to loopback traffic only, so it does not help these destinations');
   if (p.closer === 'rst') notes.push('an RST close (SO_LINGER 0) leaves no TIME_WAIT: ports are free at once, but unsent data is discarded and the peer sees ECONNRESET');

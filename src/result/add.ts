@@ -9,9 +9,6 @@ import { byCodeUnit } from '../util/order.js';
 import type { RunResult, Summary } from './model.js';
 import { cpuPerThousand } from './figures.js';
 import { roundMs } from '../util/round.js';
-import { ConnectFill } from '../metrics/connect-fill.js';
-import { connectFillCells, connectFillData } from './connect-fill-data.js';
-import { connectFillSummary } from './connect-cliff.js';
 import { sortedUnion } from '../util/sorted-union.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
@@ -185,32 +182,6 @@ function addColumns(columns: number[][], length: number): number[] {
   const sum = new Array<number>(length).fill(0);
   for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
   return sum;
-}
-
-/**
- * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid,
- * and the cliff read from them. Each contributor held its own ports (another process, shard or
- * host), so a held bucket stays that contributor's fill, and the per-interval peaks add up.
- * null when none recorded them (results written before connect-fill existed are left out, with
- * the cells they lack).
- */
-export function addConnectFill(
-  results: RunResult[],
-  offsets: number[],
-  range: { size: number } | null,
-  clientHoldsPorts: boolean,
-): { data: NonNullable<RunResult['connectFill']>; summary: NonNullable<Summary['connectFill']> } | null {
-  const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
-  if (parts.length === 0) return null;
-  const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
-  try {
-    for (const p of parts) recorder.absorb(connectFillCells(p.data!), p.offset, false);
-    const data = connectFillData(recorder);
-    return { data, summary: connectFillSummary(data, range, percentilesMs(recorder.even), percentilesMs(recorder.odd), clientHoldsPorts) };
-  } finally {
-    recorder.even.destroy();
-    recorder.odd.destroy();
-  }
 }
 
 /**

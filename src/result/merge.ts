@@ -8,10 +8,13 @@
 // One file on purpose: it walks the one result model field by field, and a field added
 // to the model is merged here, in one place, beside the rules that refuse a merge.
 import { percentilesMs } from '../metrics/histograms.js';
+import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
 import { peakOf } from './figures.js';
+import { ConnectFill } from '../metrics/connect-fill.js';
+import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, addConnectFill, exactEnds, firstExhaustion, loadWindow } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
@@ -189,7 +192,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     driver: addDriverCosts(results.map((r) => r.summary.driver), http ? sum((s) => s.requests?.total ?? 0) : attempted),
   };
   // Shards of one scenario share its close policy: the first one's says whether ports were held.
-  const connectFill = addConnectFill(results, offsets, summary.ports.range, timeWaitLanding(first.scenario).clientHoldsPorts);
+  const connectFill = mergeConnectFill(results, offsets, summary.ports.range, timeWaitLanding(first.scenario).clientHoldsPorts);
   if (connectFill !== null) summary.connectFill = connectFill.summary;
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
@@ -296,6 +299,32 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
     merged: { contributors, warnings },
   };
+}
+
+/**
+ * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid,
+ * and the cliff read from them. Each contributor held its own ports (another process or
+ * shard), so a held bucket stays that contributor's fill, and the per-interval peaks add up.
+ * null when none recorded them (results written before connect-fill existed are left out, with
+ * the cells they lack).
+ */
+function mergeConnectFill(
+  results: RunResult[],
+  offsets: number[],
+  range: { size: number } | null,
+  clientHoldsPorts: boolean,
+): { data: NonNullable<RunResult['connectFill']>; summary: NonNullable<Summary['connectFill']> } | null {
+  const parts = results.map((r, i) => ({ data: r.connectFill, offset: offsets[i]! })).filter((p) => p.data !== undefined);
+  if (parts.length === 0) return null;
+  const recorder = new ConnectFill(Math.min(...parts.map((p) => p.data!.intervalMs)), parts[0]!.data!.measure);
+  try {
+    for (const p of parts) recorder.absorb(connectFillCells(p.data!), p.offset, false);
+    const data = connectFillData(recorder);
+    return { data, summary: connectFillSummary(data, range, percentilesMs(recorder.even), percentilesMs(recorder.odd), clientHoldsPorts) };
+  } finally {
+    recorder.even.destroy();
+    recorder.odd.destroy();
+  }
 }
 
 /**

@@ -43,7 +43,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         id: 'lab-time-wait',
         title: 'TIME_WAIT in each place: client host, router, server host',
         description:
-          'TIME_WAIT sockets in a client host and in the server host (each from its own namespace\'s census), and TIME_WAIT entries in the router\'s conntrack table, over time.',
+          'TIME_WAIT sockets in the client hosts and in the server host (each from its own namespace\'s census), and TIME_WAIT entries in the router\'s conntrack table, over time.',
         notes: [
           `${clientHosts.length === 1 ? `The client line is ${clientHosts[0]!.name}'s census.` : `The client line adds the ${clientHosts.length} client hosts' censuses; each host's peak is in the table above.`} The hosts keep TIME_WAIT for a fixed 60 s; the router keeps its entry for its own nf_conntrack_tcp_timeout_time_wait (120 s unless the scenario sets it).`,
         ],
