@@ -147,6 +147,25 @@ describe('routed runs', () => {
     assert.deepEqual(ss, { client: 0, server: result.summary.ports.distinct });
   });
 
+  it('11 client hosts: one abort listener each on the run signal is no leak warning, and every host is counted', async () => {
+    // Node warns from the 11th listener on one AbortSignal; each host's driver adds one.
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-11-'));
+    try {
+      const { code, stderr } = await twstorm(
+        ['run', 'several-clients', '--out', out, '--set', 'environment.clients=11', '--set', 'connections=20', '--set', 'tail=0'],
+        { timeoutMs: 120_000 },
+      ).exit;
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /MaxListenersExceededWarning/);
+      const json = readdirSync(out).find((n) => n.endsWith('.json'))!;
+      const result = JSON.parse(readFileSync(path.join(out, json), 'utf8')) as { lab: LabFacts; summary: { connections: { attempted: number } } };
+      assert.equal(result.lab.hosts.filter((h) => h.role === 'client').length, 11);
+      assert.equal(result.summary.connections.attempted, 220);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it('SIGKILL of the routed run process leaves no host namespace holder and no client driver', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-kill-'));
     const holders = (): number[] =>
