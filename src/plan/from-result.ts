@@ -8,7 +8,8 @@ import type { RunResult } from '../result/model.js';
 import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
 import { firstParity } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
-import { parsePortRange } from '../scenario/port-range.js';
+import { countReserved } from '../scenario/port-range.js';
+import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
@@ -45,12 +46,25 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const sources: Record<string, string> = {};
 
   const pools = poolInputs(scenario);
-  const range = pools.localPorts ?? parsePortRange(sysctls['net.ipv4.ip_local_port_range']) ?? summary.ports.range;
+  // With client.portRange (IP_LOCAL_PORT_RANGE) the engine's sockets draw from the part of
+  // it the kernel honours, as the result's own port range says (result/build.ts).
+  // (Results written before client.portRange existed, or by hand, have none.)
+  const perSocket = (scenario.client as Partial<typeof scenario.client> | undefined)?.portRange ?? null;
+  const namespaceRange = recordedPortRange(sysctls['net.ipv4.ip_local_port_range'], perSocket);
+  const range = pools.localPorts ?? namespaceRange ?? summary.ports.range;
   sources['portRange'] = pools.localPorts
     ? `result: scenario.client.localPorts ${scenario.client.localPorts}`
-    : range
-      ? 'result: environment.sysctls net.ipv4.ip_local_port_range'
-      : `assumed: Linux default ${KERNEL_DEFAULT_PORTS.low}–${KERNEL_DEFAULT_PORTS.high}`;
+    : namespaceRange
+      ? `result: environment.sysctls net.ipv4.ip_local_port_range${perSocket !== null ? `, narrowed by scenario.client.portRange ${perSocket}` : ''}`
+      : range
+        ? 'result: summary.ports.range'
+        : `assumed: Linux default ${KERNEL_DEFAULT_PORTS.low}–${KERNEL_DEFAULT_PORTS.high}`;
+  // connect() skips ports listed in ip_local_reserved_ports (inet_is_local_reserved_port); a
+  // run records the list when it reads it back.
+  const reservedList = sysctls['net.ipv4.ip_local_reserved_ports'];
+  const portLow = range?.low ?? KERNEL_DEFAULT_PORTS.low;
+  const portHigh = range?.high ?? KERNEL_DEFAULT_PORTS.high;
+  const reservedPorts = pools.localPorts || reservedList == null ? 0 : countReserved(String(reservedList), portLow, portHigh);
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
   const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
@@ -63,11 +77,18 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // already open is what the run measured (requests per connection), so new connections/s =
   // requests/s × (1 − share), as in `twstorm plan --keep-alive`.
   const http = scenario.protocol === 'http' ? (summary.requests ?? null) : null;
-  const keepAliveShare = http === null ? 0 : Math.min(1, Math.max(0, 1 - 1 / Math.max(1, http.perConnection)));
-
-  let rate: number;
+  const measuredShare = http === null ? 0 : Math.min(1, Math.max(0, 1 - 1 / Math.max(1, http.perConnection)));
   // In a routed lab each client host runs the scenario's load of its own (environment.clients).
   const hosts = clientHosts(scenario);
+  // A keep-alive pool that opened no more connections than it holds never churned: every one
+  // lived until the pool closed at the end. Its requests per connection only say how long the
+  // run was (a capacity audit: 144 TIME_WAIT predicted at steady state, 12 measured, and 72 for
+  // a run twice as long), so at steady state it opens none.
+  const pool = http !== null && scenario.http.client === 'keepalive' ? (scenario.http.connections ?? scenario.concurrency) * hosts : null;
+  const poolNeverChurned = pool !== null && summary.connections.established <= pool;
+  const keepAliveShare = poolNeverChurned ? 1 : measuredShare;
+
+  let rate: number;
   if (scenario.rate !== null && scenario.rate !== undefined) {
     rate = scenario.rate * hosts;
     sources['rate'] = `result: scenario.rate${hosts > 1 ? ` × ${hosts} client hosts` : ''} (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
@@ -129,9 +150,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? `result: scenario.server.host ${scenario.server.host}`
       : `result: scenario.target ${scenario.target.text}`;
   const inputs: PlanInputs = {
-    portLow: range?.low ?? KERNEL_DEFAULT_PORTS.low,
-    portHigh: range?.high ?? KERNEL_DEFAULT_PORTS.high,
-    reservedPorts: 0,
+    portLow,
+    portHigh,
+    reservedPorts,
     timeWaitSec: TIME_WAIT_SECONDS,
     sources: pools.sources,
     destinations: pools.destinations,
@@ -156,9 +177,15 @@ export function planFromResult(result: RunResult): PlanFromResult {
   sources['sources'] = pools.from.sources;
   sources['destinations'] = pools.from.destinations;
   sources['bindBeforeConnect'] = pools.from.bindBeforeConnect;
-  sources['reservedPorts'] = 'assumed: none (not recorded in results)';
+  sources['reservedPorts'] = pools.localPorts
+    ? 'none: client.localPorts names its ports'
+    : reservedList == null
+      ? 'assumed: none (the run did not record net.ipv4.ip_local_reserved_ports)'
+      : `result: environment.sysctls net.ipv4.ip_local_reserved_ports ${JSON.stringify(String(reservedList))}`;
   sources['twReuseDelaySec'] = sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? 'result: environment.sysctls net.ipv4.tcp_tw_reuse_delay' : 'assumed: 1 s (the kernel default; the run did not record tcp_tw_reuse_delay)';
-  sources['keepAliveShare'] = http
+  sources['keepAliveShare'] = poolNeverChurned
+    ? `measured: the pool's ${pool} connection${pool === 1 ? '' : 's'} served every request (${summary.connections.established} opened, none replaced): no new connection at steady state`
+    : http
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
@@ -169,13 +196,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // `connections` is not used: the requests, and the share that needed no new connection, bound it.
   // In a routed lab every client host makes the scenario's count of its own (`rate` is already the hosts' together).
   const attempts = http
-    ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - keepAliveShare)
+    ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - measuredShare)
     : Math.min(scenario.connections * hosts, rate * (scenario.duration / 1000));
   // Every port the client can hold at once: per source, per destination unless bind() shared them.
   const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
-  const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, plan.timeWait.steadyState));
+  // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
+  const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, poolNeverChurned ? pool! : plan.timeWait.steadyState));
+  if (poolNeverChurned) {
+    notes.push(
+      `a keep-alive pool that never churned: at steady state it opens no connection however long it runs, and closing it at the end leaves its ${pool} connection${pool === 1 ? '' : 's'} in TIME_WAIT once`,
+    );
+  }
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;

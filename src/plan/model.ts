@@ -131,7 +131,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const utilisation = totalPerSec !== null && newConnPerSec !== null && totalPerSec > 0 ? newConnPerSec / totalPerSec : null;
   const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec);
   // The ports alone (exhaustion, and the fixes that add ports) and, on top, connect()'s walk.
-  const portsFit = newConnPerSec === null ? null : totalPerSec === null ? true : newConnPerSec <= totalPerSec;
+  // Strictly below: at exactly ports ÷ hold a port is asked for again the moment its hold ends,
+  // and the hold starts only at close, after the connection's own life, so it is still taken
+  // (measured: 100 ports, tcp_tw_reuse 1, 100 new connections/s ran out at 1.00 s).
+  const portsFit = newConnPerSec === null ? null : totalPerSec === null || newConnPerSec === 0 ? true : newConnPerSec < totalPerSec;
 
   // TIME_WAIT: every closed connection on the closing side sits there timeWaitSec; reuse
   // replaces a TIME_WAIT socket when it takes its 4-tuple, so on the client their number never
@@ -192,13 +195,16 @@ export function computePlan(p: PlanInputs): PlanOutput {
 
   if (portsShort && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
-    const sourcesNeeded = Math.ceil(needPerPool / usablePorts);
+    const sourcesNeeded = moreThan(needPerPool / usablePorts);
     fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
     if (p.rate !== null && p.rate > 0) {
       const share = 1 - totalPerSec / p.rate;
-      fixes.push(`reuse connections (keep-alive) for at least ${pct(share)} of requests (now ${pct(p.keepAliveShare)}): ${fmt(Math.floor(totalPerSec))} new connections/s fit`);
+      fixes.push(
+        `reuse connections (keep-alive) for more than ${pct(share)} of requests (over ${perConnection(p.rate / Math.max(totalPerSec, Number.MIN_VALUE))} per connection; now ${pct(p.keepAliveShare)}): ` +
+          `fewer than ${rateText(totalPerSec)} new connections/s fit`,
+      );
     }
-    const portsNeeded = Math.ceil(needPerPool / p.sources);
+    const portsNeeded = moreThan(needPerPool / p.sources);
     const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
     if (portsNeeded + p.reservedPorts <= widest) {
       const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
@@ -207,7 +213,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
       fixes.push(`a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`);
     }
     if (!p.bindBeforeConnect) {
-      const destinationsNeeded = Math.ceil((newConnPerSec * holdSec) / poolSize);
+      const destinationsNeeded = moreThan((newConnPerSec * holdSec) / poolSize);
       fixes.push(`spread over ${fmt(destinationsNeeded)} destination IP:port pairs instead of ${fmt(p.destinations)} (the limit is per 4-tuple destination)`);
     } else {
       fixes.push(`set IP_BIND_ADDRESS_NO_PORT before bind() (Linux 4.2+): the port is then chosen at connect() per destination, ×${fmt(p.destinations)} capacity`);
@@ -215,9 +221,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
     if (!reuseInForce) {
       const withReuse = (poolSize * pools) / p.twReuseDelaySec;
       // Listed as a fix only when it is one: at a rate past what reuse allows, it is a help, said so.
-      const enough = withReuse >= newConnPerSec;
+      const enough = withReuse > newConnPerSec;
       fixes.push(
-        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: ${fmt(Math.floor(withReuse))} new connections/s` +
+        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: fewer than ${rateText(withReuse)} new connections/s` +
           (enough ? '' : `, not enough alone for ${fmt(newConnPerSec)}/s: combine it with one of the above`) +
           ' (needs TCP timestamps on both ends; outgoing connections only)',
       );
@@ -241,9 +247,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
         `(+${fmt(Math.round(scan.connectExtraUs))} µs each), so ${fmt(p.connectScan!.threads)} client thread${p.connectScan!.threads === 1 ? '' : 's'} make at most ${fmt(Math.floor(scan.scanLimitedPerSec))} new connections/s` +
         (totalPerSec !== null && scan.scanLimitedPerSec < totalPerSec ? `, below the ${fmt(Math.floor(totalPerSec))}/s the ports allow: CPU in the kernel, long before EADDRNOTAVAIL` : ''),
     );
-  } else if (scan === null && portBound && !reuseInForce && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2 && steadyState / pools > poolSize / 2) {
+  } else if (scan === null && portBound && !reuseInForce && usablePorts >= MIN_WALKED_PORTS && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2 && steadyState / pools > poolSize / 2) {
     notes.push(
-      `past half the range (above ${fmt(Math.floor(totalPerSec / 2))} new connections/s here) every connect() walks all the held ports of one parity before it finds a free one: ` +
+      `past half the range (above ${rateText(totalPerSec / 2)} new connections/s here) every connect() walks all the held ports of one parity before it finds a free one: ` +
         `it slows down long before EADDRNOTAVAIL (scenario connect-slows-as-range-fills; plan --from a result of it models how much)`,
     );
   }
@@ -295,10 +301,32 @@ function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: 
 }
 
 export const fmt: (n: number) => string = decimalFormat(1);
+
+const perConnection = (n: number): string => `${fmt(n)} request${fmt(n) === '1' ? '' : 's'}`;
+
+/** The least whole number above x: the count that fits where x exactly does not (see portsFit). */
+const moreThan = (x: number): number => Math.floor(x) + 1;
+
+/** With fewer ports than this a range has no walk worth a note: one or two per parity. */
+const MIN_WALKED_PORTS = 4;
+
+/**
+ * A connection rate as a plan states it: to 0.1 per second, never rounded up (a plan never
+ * overstates capacity); below one a second, with two significant digits and the interval it
+ * means ("0.017 (one per 60.0 s)"): a 1-port range is not "0".
+ */
+export const rateText = (perSec: number): string =>
+  perSec >= 1 || perSec <= 0 ? fmt(Math.floor(perSec * 10) / 10) : `${Number(perSec.toPrecision(2))} (one per ${sec(1 / perSec)})`;
 export const sec = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
-/** A share as a percent, rounded up to 0.1 % (a plan never understates a load); grouped like every count ("41,322.4%"). */
+/**
+ * A share as a percent, rounded up to 0.1 % (a plan never understates a load); grouped like every
+ * count ("41,322.4%"). A share short of 1 gets the digits that keep it short of 100 % (up to
+ * six): 99.92 % and 100 % are different plans (one new connection per 1,200 requests, or none).
+ */
 export const pct = (share: number): string => {
-  const [whole, tenth] = (Math.ceil(share * 1000) / 10).toFixed(1).split('.');
-  return `${int(Number(whole))}.${tenth}%`;
+  let digits = 1;
+  while (digits < 6 && share < 1 && Math.ceil(share * 10 ** (digits + 2)) >= 10 ** (digits + 2)) digits++;
+  const [whole, fraction] = (Math.ceil(share * 10 ** (digits + 2)) / 10 ** digits).toFixed(digits).split('.');
+  return `${int(Number(whole))}.${fraction}%`;
 };
 export const mib = (bytes: number): string => (bytes < 1024 * 1024 ? `${fmt(bytes / 1024)} KiB` : `${fmt(bytes / (1024 * 1024))} MiB`);

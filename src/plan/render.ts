@@ -1,6 +1,6 @@
 // The plan as terminal text: inputs with where each came from, the answers, what to change.
 import type { PlanFromResult } from './from-result.js';
-import { fmt, mib, pct, sec, type PlanInputs, type PlanOutput } from './model.js';
+import { fmt, mib, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
 
 const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
 
@@ -30,7 +30,7 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
   if (o.perDestinationPerSec === null || o.totalPerSec === null) {
     out.push(row('sustainable new conn/s', 'not bounded by client ports (they are free at close)'));
   } else {
-    out.push(row('sustainable new conn/s', `${fmt(o.perDestinationPerSec)} per destination, ${fmt(o.totalPerSec)} in total` +
+    out.push(row('sustainable new conn/s', `${rateText(o.perDestinationPerSec)} per destination, ${rateText(o.totalPerSec)} in total` +
       `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${sec(o.holdSec)}${p.bindBeforeConnect ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
   }
   if (o.connectScan !== null) {

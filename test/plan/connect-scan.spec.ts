@@ -78,7 +78,7 @@ describe('plan model: connect() walking the range past half', () => {
     const o = computePlan({ ...DEFAULTS, rate: 400 });
     assert.equal(o.connectScan, null);
     assert.equal(o.fits, true);
-    assert.ok(o.notes.some((n) => /past half the range \(above 235 new connections\/s here\) every connect\(\) walks/.test(n)));
+    assert.ok(o.notes.some((n) => /past half the range \(above 235\.2 new connections\/s here\) every connect\(\) walks/.test(n)));
     assert.ok(!computePlan({ ...DEFAULTS, rate: 200 }).notes.some((n) => /past half the range/.test(n)));
   });
 });

@@ -84,6 +84,37 @@ describe('plan --from an HTTP result', () => {
     assert.equal(cmp.plan.fits, true);
   });
 
+  it('a keep-alive pool that never churned opens nothing at steady state: its final close is its only TIME_WAIT', () => {
+    // A capacity audit's run: a pool of 12 at 400 requests/s for 5 s, 166.7 requests per
+    // connection, 12 TIME_WAIT; the plan said 144 at steady state (72 for a 10 s run).
+    const pool = (established: number) =>
+      planFromResult(
+        makeHttpResult((x) => {
+          x.scenario.http.client = 'keepalive';
+          x.scenario.http.policy = 'keepalive';
+          x.scenario.http.requests = 2000;
+          x.scenario.concurrency = 12;
+          x.scenario.rate = 400;
+          x.scenario.duration = 5000;
+          x.summary.connections.established = established;
+          x.summary.requests = { total: 2000, ok: 2000, failed: 0, ratePerSec: 400, perConnection: 2000 / established };
+          x.summary.timeWait = { peak: established, peakClient: established, peakServer: 0, end: established, sockstatPeak: established };
+        }),
+      );
+    const still = pool(12);
+    assert.equal(still.inputs.keepAliveShare, 1);
+    assert.equal(still.plan.newConnPerSec, 0);
+    assert.equal(still.plan.timeWait.steadyState, 0);
+    assert.match(still.sources['keepAliveShare']!, /^measured: the pool's 12 connections served every request \(12 opened, none replaced\)/);
+    assert.deepEqual([still.rows[1]!.predicted, still.rows[1]!.measured], [12, 12]);
+    assert.ok(still.notes.some((n) => /never churned/.test(n)), still.notes.join('\n'));
+    // A pool that replaced connections (maxRequestsPerConnection 10: 208 opened) churns as measured.
+    const churned = pool(208);
+    assert.equal(churned.inputs.keepAliveShare, 1 - 208 / 2000);
+    assert.equal(churned.rows[1]!.predicted, 208);
+    assert.ok(!churned.notes.some((n) => /never churned/.test(n)));
+  });
+
   it('the closer follows the server policy: close-after → server, rst → no TIME_WAIT, a Connection: close race → client', () => {
     const closer = (edit: (h: RunResult['scenario']['http']) => void) =>
       planFromResult(

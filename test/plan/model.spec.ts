@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
 import { renderPlan } from '../../src/plan/render.js';
+import { pct, rateText } from '../../src/plan/model.js';
 import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
 
 const DEFAULTS: PlanInputs = {
@@ -75,8 +76,8 @@ describe('plan model: known answers', () => {
     close(o.exhaustionSec, 28.232, 1e-9);
     assert.equal(o.timeWait.steadyState, 28232);
     assert.ok(o.fixes.some((f) => f.startsWith('use 3 source addresses instead of 1')), o.fixes.join('\n'));
-    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for at least 53.0% of requests')), o.fixes.join('\n'));
-    assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 60,000 ports, e.g. "5536 65535"')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 53.0% of requests (over 2.1 requests per connection; now 0.0%)')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 60,001 ports, e.g. "5535 65535"')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.startsWith('spread over 3 destination IP:port pairs')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.includes('tcp_tw_reuse=1')), o.fixes.join('\n'));
     // 1,000/s × 60 s = 60,000 would sit on the server, but no more than one per client port in
@@ -87,8 +88,45 @@ describe('plan model: known answers', () => {
   it('a fix that does not fit on its own says so: tcp_tw_reuse=1 at a rate past what reuse allows', () => {
     const reuse = (rate: number) => plan({ portLow: 40000, portHigh: 40599, rate }).fixes.find((f) => f.includes('tcp_tw_reuse=1'))!;
     // 600 ports reused after 1 s: 600/s. At 500/s it fits; at 1,000/s it helps, and no more.
-    assert.match(reuse(500), /^net\.ipv4\.tcp_tw_reuse=1 lets connect\(\) take a TIME_WAIT port after ~1\.00 s: 600 new connections\/s \(needs/);
-    assert.match(reuse(1000), /: 600 new connections\/s, not enough alone for 1,000\/s: combine it with one of the above \(needs/);
+    assert.match(reuse(500), /^net\.ipv4\.tcp_tw_reuse=1 lets connect\(\) take a TIME_WAIT port after ~1\.00 s: fewer than 600 new connections\/s \(needs/);
+    assert.match(reuse(1000), /: fewer than 600 new connections\/s, not enough alone for 1,000\/s: combine it with one of the above \(needs/);
+    // Exactly what reuse allows is not enough either (see the next case).
+    assert.match(reuse(600), /: fewer than 600 new connections\/s, not enough alone for 600\/s/);
+  });
+
+  it('exactly at capacity does not fit: a port is asked for again the moment its hold ends, and the fixes ask for more than enough', () => {
+    // A helper's run: 100 ports, tcp_tw_reuse 1, 100 new connections/s ran out at 1.00 s (2 EADDRNOTAVAIL).
+    const o = plan({ portLow: 40000, portHigh: 40099, twReuse: 1, rate: 100 });
+    assert.equal(o.utilisation, 1);
+    assert.equal(o.fits, false);
+    close(o.exhaustionSec, 1, 1e-9);
+    assert.ok(o.fixes.some((f) => f.startsWith('use 2 source addresses instead of 1')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 101 ports')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('spread over 2 destination IP:port pairs')), o.fixes.join('\n'));
+    // At 90 % of it the helper's run held 100 TIME_WAIT and lost nothing.
+    assert.equal(plan({ portLow: 40000, portHigh: 40099, twReuse: 1, rate: 90 }).fits, true);
+  });
+
+  it('a 1-port range: one new connection a minute, not "0"; keep-alive short of 100 %; no half-range walk', () => {
+    const p = { portLow: 40000, portHigh: 40000, rate: 20 };
+    const o = plan(p);
+    close(o.totalPerSec, 1 / 60, 1e-12);
+    assert.equal(rateText(o.totalPerSec!), '0.017 (one per 60.0 s)');
+    // 20/s over 1/60 s⁻¹: 1,200 requests per connection, a share of 1 − 1/1,200 = 99.9167 %.
+    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 99.92% of requests (over 1,200 requests per connection; now 0.0%): fewer than 0.017 (one per 60.0 s) new connections/s fit')), o.fixes.join('\n'));
+    assert.ok(!o.notes.some((n) => /past half the range/.test(n)), o.notes.join('\n'));
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /sustainable new conn\/s {4}0\.017 \(one per 60\.0 s\) per destination/);
+  });
+
+  it('a share short of 1 never reads 100 %; shares are rounded up', () => {
+    assert.equal(pct(0.5), '50.0%');
+    assert.equal(pct(0.99), '99.0%');
+    assert.equal(pct(0.9991), '99.91%');
+    assert.equal(pct(0.999999), '99.9999%');
+    assert.equal(pct(1), '100.0%');
+    assert.equal(pct(413.224), '41,322.4%');
+    assert.equal(rateText(0), '0');
+    assert.equal(rateText(1234.99), '1,234.9');
   });
 
   it('keep-alive divides the new-connection rate', () => {
