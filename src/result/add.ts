@@ -43,6 +43,12 @@ export function exactEnds(p: ReturnType<typeof percentilesMs>, parts: Array<Retu
   return { ...p, min: Math.min(...mins), max, p50: clamp(p.p50), p90: clamp(p.p90), p99: clamp(p.p99), p999: clamp(p.p999) };
 }
 
+/** The least of the values some contributor recorded; null when none did (a port reuse interval). */
+export function minOf(values: Array<number | null>): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  return present.length === 0 ? null : Math.min(...present);
+}
+
 export function addMaps(maps: Array<Record<string, number> | undefined>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of maps) for (const [k, v] of Object.entries(m ?? {})) out[k] = (out[k] ?? 0) + v;

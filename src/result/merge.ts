@@ -14,7 +14,7 @@ import { peakOf } from './figures.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
@@ -278,7 +278,16 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     interrupted: results.some((r) => r.interrupted),
     stoppedBy: results.some((r) => r.interrupted) ? 'interrupted' : stopped ? stopped.stoppedBy : first.stoppedBy,
     load: { startMs: roundMs(loadStart), endMs: roundMs(loadEnd), costUnit: http ? 'requests' : 'connections' },
-    environment: { ...first.environment, sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) } },
+    // The whole run's range, in force and as asked: left at the first shard's slice, the asked
+    // value differed from the one in force and the report flagged it NOT IN FORCE.
+    environment: {
+      ...first.environment,
+      sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) },
+      sysctlsRequested: {
+        ...first.environment.sysctlsRequested,
+        ...(whole && first.environment.sysctlsRequested?.['net.ipv4.ip_local_port_range'] !== undefined ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}),
+      },
+    },
     server: {
       ...first.server,
       stats: {
@@ -308,7 +317,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
  * null when none recorded them (results written before connect-fill existed are left out, with
  * the cells they lack).
  */
-function mergeConnectFill(
+export function mergeConnectFill(
   results: RunResult[],
   offsets: number[],
   range: { size: number } | null,
@@ -338,8 +347,4 @@ function sumStages(each: Array<Array<{ duration: number; target: number }>>): Ar
   return first.map((stage, i) => ({ duration: stage.duration, target: each.reduce((total, s) => total + s[i]!.target, 0) }));
 }
 
-function minOf(values: Array<number | null>): number | null {
-  const present = values.filter((v): v is number => v !== null);
-  return present.length === 0 ? null : Math.min(...present);
-}
 

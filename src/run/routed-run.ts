@@ -26,14 +26,17 @@ import { writeSysctl } from '../environment/sysctl.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { waitForServerToSettle } from './settle.js';
-import { roundMs, roundTo } from '../util/round.js';
+import { roundMs } from '../util/round.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
 import { peakOf } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow } from '../result/add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow, minOf } from '../result/add.js';
+import { mergeConnectFill } from '../result/merge.js';
+import { timeWaitLanding } from '../scenario/close-semantics.js';
+import type { ServerStats } from '../server/stats.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -126,6 +129,16 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
  */
 function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
   const base = clients[0]!;
+  // Each client host's series, load window and exhaustion time are on its own run clock (its
+  // process started later than this one); the router's and server host's samples are on this
+  // run's. Each host's is moved onto this clock, so every chart of the report shows one moment
+  // at one x, and the hosts' series add up there as a merge's shards do (result/add.ts).
+  const offsets = clients.map((r) => Date.parse(r.startedAt) - startedAt.getTime());
+  const window = loadWindow(clients, offsets);
+  // The lab's load ran from the first host's start to the last one's end: its duration and
+  // rates are over that window, as a merge's are (a helper's 2-host lab: 6,750/s as the sum of
+  // the hosts' rates, 3,273/s over the window it really took, 1.19 s, not the longest host's 0.62 s).
+  const loadSeconds = Math.max(0.001, (window.endMs - window.startMs) / 1000);
   const serverHost = lab.hosts.find((h) => h.role === 'server');
   const serverPeak = serverHost?.timeWaitPeak ?? 0;
   const s = clients.map((r) => r.summary);
@@ -133,24 +146,27 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
   // each host's exact min and max kept.
   const added = (pick: (r: RunResult) => string) => addHistograms(clients.map(pick));
   const parts = { connect: added((r) => r.histograms.connect), firstByte: added((r) => r.histograms.firstByte), total: added((r) => r.histograms.total), close: added((r) => r.histograms.close) };
+  const reuse = added((r) => r.histograms.portReuseInterval);
   const histograms = {
     connect: parts.connect.encoded,
     firstByte: parts.firstByte.encoded,
     total: parts.total.encoded,
     close: parts.close.encoded,
-    portReuseInterval: added((r) => r.histograms.portReuseInterval).encoded,
+    portReuseInterval: reuse.encoded,
   };
+  const reuseP50 = reuse.percentiles.p50;
   const latency = (which: keyof typeof parts) => exactEnds(parts[which].percentiles, s.map((x) => x.latencyMs[which]));
   const peakClient = sum(s.map((x) => x.timeWait.peakClient));
+  const established = sum(s.map((x) => x.connections.established));
   const summary: RunResult['summary'] = {
     ...base.summary,
-    durationMs: Math.max(...s.map((x) => x.durationMs)),
+    durationMs: roundMs(window.endMs - window.startMs),
     connections: {
       attempted: sum(s.map((x) => x.connections.attempted)),
-      established: sum(s.map((x) => x.connections.established)),
+      established,
       completed: sum(s.map((x) => x.connections.completed)),
       failed: sum(s.map((x) => x.connections.failed)),
-      ratePerSec: roundTo(sum(s.map((x) => x.connections.ratePerSec)), 1),
+      ratePerSec: roundMs(established / loadSeconds),
     },
     errors: addMaps(s.map((x) => x.errors)),
     timeWait: {
@@ -169,32 +185,33 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
       reused: sum(s.map((x) => x.ports.reused)),
       reuses: sum(s.map((x) => x.ports.reuses)),
       peakInUse: sum(s.map((x) => x.ports.peakInUse)),
+      // Every host's reuse intervals, as the reuse chart draws them (the added histogram).
+      minReuseIntervalMs: minOf(s.map((x) => x.ports.minReuseIntervalMs)),
+      medianReuseIntervalMs: reuseP50,
     },
     latencyMs: { connect: latency('connect'), firstByte: latency('firstByte'), total: latency('total'), close: latency('close') },
     // Every host's requests and driver cost, as a merge adds them (result/add.ts); the hosts
     // ran at once, so their request rates add.
     ...(s.every((x) => x.requests !== undefined)
-      ? { requests: addRequests(s.map((x) => x.requests), sum(s.map((x) => x.connections.established)), () => roundTo(sum(s.map((x) => x.requests!.ratePerSec)), 1)) }
+      ? { requests: addRequests(s.map((x) => x.requests), established, (ok) => roundMs(ok / loadSeconds)) }
       : {}),
     driver: addDriverCosts(s.map((x) => x.driver), workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted))),
   };
   const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
-  // Each client host's series, load window and exhaustion time are on its own run clock (its
-  // process started later than this one); the router's and server host's samples are on this
-  // run's. Each host's is moved onto this clock, so every chart of the report shows one moment
-  // at one x, and the hosts' series add up there as a merge's shards do (result/add.ts).
-  const offsets = clients.map((r) => Date.parse(r.startedAt) - startedAt.getTime());
   const series = addSeries(clients, offsets);
   const exhaustedAtMs = firstExhaustion(clients, offsets);
   summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
-  const window = loadWindow(clients, offsets);
+  // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
+  // own, and the cliff is read in ports held of one range (added across hosts, the held counts
+  // would pass one range's cliff hosts-times too early). They are moved onto the run's clock as
+  // the series are: left on client1's own, a helper's cliff marker sat 1.43 s before any load.
+  const connectFill = mergeConnectFill([base], [offsets[0]!], base.summary.ports.range, timeWaitLanding(base.scenario).clientHoldsPorts);
+  if (connectFill !== null) summary.connectFill = connectFill.summary;
   return {
     ...base,
     ...(base.load ? { load: { ...base.load, startMs: roundMs(window.startMs), endMs: roundMs(window.endMs) } } : {}),
     series,
-    // The connect-fill cells and their cliff stay client1's, on its own clock: each host fills
-    // a port range of its own, and the cliff is read in ports held of one range (added across
-    // hosts, the held counts would pass one range's cliff hosts-times too early).
+    ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
     scenario,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
@@ -279,7 +296,8 @@ export async function executeRoutedRun(
     const conntrackSamples = await conntrack.stop();
     conntrack = undefined;
     const limitFacts = limit === null ? {} : { limit: { max: limit, droppedSyns: await readConntrackLimitDrops() } };
-    await server.stop().catch(() => undefined);
+    // The server host's own counts: the client hosts loaded it as an external target and counted none.
+    const serverStats: ServerStats | null = await server.stop().catch(() => null);
     const own = (server as { facts?: () => unknown }).facts?.();
     server = undefined;
 
@@ -317,7 +335,7 @@ export async function executeRoutedRun(
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt, job.how);
     return {
       ...result,
-      server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
+      server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: serverStats ?? result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
     };
   } finally {
     await conntrack?.stop().catch(() => undefined);

@@ -107,6 +107,21 @@ describe('mergeResults', () => {
     assert.deepEqual(clipped.summary.ports.range, { low: 40000, high: 40499, size: 500 });
   });
 
+  it('a split of the namespace range: the whole range is the one in force and the one asked for (no false NOT IN FORCE)', async () => {
+    const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
+    const inputs: MergeInput[] = ['40000 40249', '40250 40499'].map((slice, index) => {
+      const r = structuredClone(real) as StoredResult;
+      r.startedAt = new Date(Date.parse(real.startedAt) + index * 1000).toISOString();
+      r.environment.sysctls['net.ipv4.ip_local_port_range'] = slice;
+      r.environment.sysctlsRequested = { ...r.environment.sysctlsRequested, 'net.ipv4.ip_local_port_range': slice };
+      r.shard = { index, count: 2, whole: { connections: 200, requests: null, rate: null, portRange: '40000 40499' } };
+      return { file: `${index}.json`, result: r };
+    });
+    const m = await mergeResults(inputs);
+    assert.equal(m.environment.sysctls['net.ipv4.ip_local_port_range'], '40000 40499');
+    assert.equal(m.environment.sysctlsRequested['net.ipv4.ip_local_port_range'], '40000 40499');
+  });
+
   it('refuses merges whose numbers would mean nothing, warns about doubtful ones', async () => {
     const r = makeResult();
     await assert.rejects(mergeResults([{ file: 'a', result: r }]), /at least two results/);

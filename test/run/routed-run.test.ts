@@ -49,6 +49,21 @@ describe('routed runs', () => {
     const cpu = clients.reduce((n, h) => n + h.summary!.driver.cpuUserMs + h.summary!.driver.cpuSystemMs, 0);
     assert.equal(result.summary.driver.cpuUserMs + result.summary.driver.cpuSystemMs, cpu);
     assert.equal(result.summary.driver.cpuMsPer1000, Math.round((cpu * 1000 * 10) / 3030) / 10);
+    // The load's length and rate are over the window the hosts loaded together, as a merge's are
+    // (the sum of the hosts' rates over the longest host's duration claimed twice the rate).
+    const load = result.load!;
+    assert.equal(result.summary.durationMs, Math.round((load.endMs - load.startMs) * 1000) / 1000);
+    assert.ok(Math.abs(result.summary.connections.ratePerSec - established / ((load.endMs - load.startMs) / 1000)) < 0.1, `${result.summary.connections.ratePerSec}/s, ${established} over ${load.startMs}..${load.endMs} ms, duration ${result.summary.durationMs}`);
+    // The server's counts are the server host's, not client1's (which loaded it as a target and counted none).
+    assert.equal(result.server.stats.accepted, established);
+    // client1's connect-fill cells are on the run's clock too: none before the load began (the
+    // lab takes ~1 s to build, so on client1's own clock they sat that far before it).
+    const fill = result.connectFill!;
+    let firstCell = Infinity;
+    for (let k = 0; k + 3 < fill.byTime.length; k += 4) firstCell = Math.min(firstCell, fill.byTime[k]!);
+    assert.ok((firstCell + 1) * fill.intervalMs >= load.startMs, `first connect-fill cell at ${firstCell * fill.intervalMs} ms, load began at ${load.startMs} ms`);
+    const cliff = result.summary.connectFill?.cliff?.atMs;
+    if (cliff != null) assert.ok(cliff >= load.startMs, `cliff at ${cliff} ms, load began at ${load.startMs} ms`);
     const server = lab.hosts.find((h) => h.role === 'server')!;
     assert.equal(server.kernel!['TcpPassiveOpens'], established, 'counted in the server host\'s own namespace');
     assert.equal(server.timeWaitPeak, 0);
