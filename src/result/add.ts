@@ -106,7 +106,7 @@ export function addRequests(parts: Array<Summary['requests'] | undefined>, estab
  * namespace is gone). Kernel counters are cumulative: each contributor's delta from its first
  * sample, held after its last, so the sum stays monotonic.
  */
-export function addSeries(results: RunResult[], offsets: number[]): RunResult['series'] {
+export function addSeries(results: Array<Pick<RunResult, 'series'>>, offsets: number[]): RunResult['series'] {
   const interval = Math.min(...results.map((r) => r.series.driver.intervalMs));
   const driverColumns: Record<string, number[]> = {};
   for (const [i, r] of results.entries()) {

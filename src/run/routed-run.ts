@@ -127,7 +127,15 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
  * add up on the run's clock, as a merge's do. The server side is the server host's own census
  * (`lab.serverCensus`); `lab` keeps every host.
  */
-function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, stoppedBy: StopReason, startedAt: Date, how: string): LabResult {
+function composeResult(
+  scenario: Scenario,
+  clients: RunResult[],
+  lab: LabFacts,
+  serverSeries: Pick<RunResult, 'series'>,
+  stoppedBy: StopReason,
+  startedAt: Date,
+  how: string,
+): LabResult {
   const base = clients[0]!;
   // Each client host's series, load window and exhaustion time are on its own run clock (its
   // process started later than this one); the router's and server host's samples are on this
@@ -198,7 +206,10 @@ function composeResult(scenario: Scenario, clients: RunResult[], lab: LabFacts, 
     driver: addDriverCosts(s.map((x) => x.driver), workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted))),
   };
   const errors: RunResult['errors'] = addErrorCounts(clients.map((r) => r.errors));
-  const series = addSeries(clients, offsets);
+  // The server host's sockstat and census join them (its samples are on this run's clock), as
+  // the summary's TIME_WAIT does: left out, a server-first lab drew no server TIME_WAIT line and
+  // a sockstat line at 0 beside a summary of 2,000 (a figures audit).
+  const series = addSeries([...clients, serverSeries], [...offsets, 0]);
   const exhaustedAtMs = firstExhaustion(clients, offsets);
   summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
   // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
@@ -332,7 +343,7 @@ export async function executeRoutedRun(
       serverCensus: serverCensus.map((x) => ({ t: x.census.t, states: x.census.server as Record<string, number> })),
     };
     const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
-    const result = composeResult(scenario, runs.map((r) => r.result!), facts, stoppedBy, startedAt, job.how);
+    const result = composeResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
     return {
       ...result,
       server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: serverStats ?? result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
@@ -343,6 +354,27 @@ export async function executeRoutedRun(
     await server?.stop().catch(() => undefined);
     await lab.teardown();
   }
+}
+
+/**
+ * The server host's samples as series to add to the client hosts': its sockstat and its census
+ * (every socket there is the server's). Its kernel counters stay in lab.hosts: the summary's
+ * kernel counters are the client hosts', and the series must say what the summary says.
+ */
+function serverHostSeries(samples: KernelSample[], intervalMs: number): Pick<RunResult, 'series'> {
+  const census = samples.flatMap((x) => (x.census === undefined ? [] : [x.census]));
+  const states = new Set(census.flatMap((c) => Object.keys(c.server)));
+  return {
+    series: {
+      driver: { intervalMs, t: [], columns: {} },
+      kernel: { t: samples.map((x) => x.t), tw: samples.map((x) => x.sockstat.tw), inuse: samples.map((x) => x.sockstat.inuse + x.sockstat.inuse6), counters: {} },
+      census: {
+        t: census.map((c) => c.t),
+        client: {},
+        server: Object.fromEntries([...states].map((state) => [state, census.map((c) => (c.server as Record<string, number>)[state] ?? 0)])),
+      },
+    },
+  };
 }
 
 /** insert_failed, drop, early_drop … over the run (last sample − first). */

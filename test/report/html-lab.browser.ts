@@ -95,14 +95,17 @@ describe('HTML report of a routed-lab run', () => {
     assert.ok(text.includes(`${int(server.kernel!['TcpPassiveOpens']!)} connections (TcpPassiveOpens in its namespace)`));
     assert.match(text, /Lab\s*Over time/, 'the section is in the navigation');
     // One clock for the whole page: the client hosts' series and loads are moved onto the run's
-    // clock. The router took its first sample before any client driver was spawned, and each took
-    // its census baseline before its first SYN (src/run/execute.ts), so on one clock they come in
-    // that order. Not a bound on the gap between baseline and load: a busy CI machine stretched it past
-    // 1 s. The 0.1: moved series times are rounded to 0.1 ms, the moved load start is not.
+    // clock. The router took its first sample before any client driver was spawned, so on one
+    // clock the first connection comes after it (left on a client host's own clock, ~1 s earlier).
+    // The census starts with the server host's baseline, taken before the load. Not a bound on
+    // the gap between baseline and load: a busy CI machine stretched it past 1 s. The 0.1: moved
+    // series times are rounded to 0.1 ms, the moved load start is not.
     const router0 = lab.router.conntrack.samples[0]!.t;
     const census0 = result.series.census.t[0]!;
-    const order = `first router sample ${router0} ms, the first census baseline ${census0} ms, the load ${result.load!.startMs} ms`;
-    assert.ok(router0 < census0 && census0 <= result.load!.startMs + 0.1, order);
+    const { intervalMs, columns } = result.series.driver;
+    const firstConnection = ((columns['established'] ?? []).findIndex((n) => n > 0) + 1) * intervalMs;
+    const order = `first router sample ${router0} ms, the first connection's interval ending at ${firstConnection} ms, the first census baseline ${census0} ms, the load ${result.load!.startMs} ms`;
+    assert.ok(router0 < firstConnection && census0 <= result.load!.startMs + 0.1, order);
   });
 
   it('a payload in every string field of the lab result runs nothing', async () => {

@@ -129,6 +129,9 @@ describe('routed runs', () => {
     assert.equal(server.timeWaitEnd, result.summary.timeWait.peakServer);
     assert.equal(result.summary.timeWait.end, result.summary.timeWait.peakServer, 'the client hosts hold none; the server host holds them all');
     assert.ok(result.summary.timeWait.sockstatPeak >= result.summary.timeWait.peakServer, `sockstat ${result.summary.timeWait.sockstatPeak}`);
+    // The charts' series carry the server host too, as the summary does: its census and its sockstat.
+    assert.equal(Math.max(...(result.series.census.server['TIME_WAIT'] ?? [0])), result.summary.timeWait.peakServer);
+    assert.ok(Math.max(...result.series.kernel.tw) >= result.summary.timeWait.peakServer, `sockstat series peak ${Math.max(...result.series.kernel.tw)}`);
   });
 
   it('a server.command the client hosts cannot reach (loopback only; IPv4 only in an IPv6 lab) is refused at start, not run into ECONNREFUSED', async () => {
