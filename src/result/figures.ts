@@ -47,6 +47,16 @@ export function peakClientPortsHeld(result: RunResult): number {
 }
 
 /**
+ * How many port ranges the client side drew from: one per client host of a routed lab (each
+ * host is its own namespace with its own ip_local_port_range, and summary.ports.range is one
+ * of them), else one.
+ */
+export function clientPortRanges(result: RunResult): number {
+  const lab = (result as { lab?: { hosts: Array<{ role: string }> } }).lab;
+  return Math.max(1, lab?.hosts.filter((h) => h.role === 'client').length ?? 1);
+}
+
+/**
  * Most client ports held at once: the census sees sockets once a census interval, the driver's
  * own count catches short-lived ones between.
  */

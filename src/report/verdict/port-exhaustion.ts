@@ -4,6 +4,7 @@ import type { RunResult } from '../../result/model.js';
 import {
   TIME_WAIT_SECONDS,
   WIDEST_PORT_RANGE,
+  clientPortRanges,
   clientPortsHeldPeak,
   connectionRate,
   exhaustedAfterMs,
@@ -19,7 +20,13 @@ import { connectionBudget, isHttp, percent, portShortageWords } from './words.js
 export function portsFinding(result: RunResult): Finding {
   const p = result.summary.ports;
   const range = p.range;
-  const rangeWords = range ? `the range ${range.low}–${range.high} has ${int(range.size)} ports` : 'the port range was not read back';
+  // A routed lab's client hosts each have the range: their ports add up, over as many ranges.
+  const ranges = clientPortRanges(result);
+  const rangeWords = !range
+    ? 'the port range was not read back'
+    : ranges > 1
+      ? `each of the ${ranges} client hosts has the range ${range.low}–${range.high}, ${int(range.size)} ports`
+      : `the range ${range.low}–${range.high} has ${int(range.size)} ports`;
   const failed = portShortageWords(result);
   const after = exhaustedAfterMs(result);
   if (after !== null || failed !== '') {
@@ -32,7 +39,7 @@ export function portsFinding(result: RunResult): Finding {
     };
   }
   const held = clientPortsHeldPeak(result);
-  const share = range && range.size > 0 ? ` (${percent(held / range.size)} of the range)` : '';
+  const share = range && range.size > 0 ? ` (${percent(held / (range.size * ranges))} of ${ranges > 1 ? `the ${ranges} ranges` : 'the range'})` : '';
   const reuse =
     p.reuses > 0
       ? ` ${int(p.reuses)} connections got a port used before; the shortest gap was ${ms(p.minReuseIntervalMs)} ms, the median ${ms(p.medianReuseIntervalMs)} ms.`
@@ -66,20 +73,23 @@ export function clientPortRule(result: RunResult): Change | null {
   if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
   // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise
   // its measured rate. Ports needed = demand × how long each stays held, but never more than
-  // the connections the scenario asked for (a short burst needs only that many).
+  // the connections the scenario asked for (a short burst needs only that many). In a routed
+  // lab each client host drew its share from a range of its own: the demand is per host.
+  const ranges = clientPortRanges(result);
   const rate =
-    after !== null && after > 0
+    (after !== null && after > 0
       ? s.ports.distinct / (after / 1000)
-      : connectionRate(result);
+      : connectionRate(result)) / ranges;
   const hold = portHoldSeconds(result);
+  // The scenario's count is each host's own (environment.clients).
   const burst = connectionBudget(result);
-  const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct)));
+  const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct / ranges)));
   if (!exhausted && needed <= range.size) return null;
   const when = exhausted
     ? `The ${int(range.size)}-port range ran out${after !== null ? ` ${seconds(after)} into the load` : ''}`
-    : `At ${int(rate)} new connections/s the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
+    : `At ${int(rate)} new connections/s${ranges > 1 ? ' per client host' : ''} the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
   const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
-  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination.`;
+  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination${ranges > 1 ? ' in each client host' : ''}.`;
   // An HTTP client that opens a connection per request needs no wider range: reusing
   // connections removes the demand itself, and costs nothing but a setting.
   const http = httpReuseChange(result, basis);

@@ -61,6 +61,22 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(f.text, /40 connections got a port used before; the shortest gap was 1,001 ms, the median 1,005 ms/);
   });
 
+  it('a routed lab: each client host has a range of its own, so the share held is of all of them, and none needs widening', () => {
+    // A figures audit's 2-host lab: 1,950 connections from each host, 2,000 ports in each, 3,900
+    // held at the peak. Read against one range it said "195 % of the range" and advised widening it.
+    const lab = makeResult((x) => {
+      x.scenario.connections = 1950;
+      x.summary.connections = { ...x.summary.connections, attempted: 3900, established: 3900, completed: 3900, ratePerSec: 3273 };
+      x.summary.ports = { ...x.summary.ports, distinct: 3900, peakInUse: 64, exhaustedAtMs: null, range: { low: 40000, high: 41999, size: 2000 } };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 3900, peakClient: 3900, peakServer: 0, end: 3900, sockstatPeak: 3900 };
+      x.series.census = { t: [0, 1000], client: { TIME_WAIT: [0, 3900] }, server: {} };
+      (x as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ name: 'client1', role: 'client' }, { name: 'client2', role: 'client' }, { name: 'server', role: 'server' }] };
+    });
+    const f = finding(lab, 'ports')!;
+    assert.match(f.text, /^Never ran out: at most 3,900 client ports were held at once \(98% of the 2 ranges\); each of the 2 client hosts has the range 40000–41999, 2,000 ports\./);
+    assert.notEqual(oneChange(lab).rule, 'widen-port-range');
+  });
+
   it('widen-port-range: ran out, and the load fits in a wider range', () => {
     const c = oneChange(
       makeResult((x) => {
