@@ -126,7 +126,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? `result: scenario.http (client ${scenario.http.client}, policy ${scenario.http.policy}): TIME_WAIT ${where}`
       : `result: scenario.close (first ${scenario.close.first}, client ${scenario.close.client}, server ${scenario.close.server}): TIME_WAIT ${where}`;
   if (landing.race) {
-    notes.push('Connection: close against a keep-alive server: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held');
+    // Why they race is the scenario's: a Connection: close request, or the server's request limit.
+    notes.push(`${landing.why}: the two FINs race and TIME_WAIT lands on either side; the model follows the client side, whose ports are held`);
   } else if (landing.side === 'both') {
     notes.push('both sides close: TIME_WAIT on both; the model follows the client side, whose ports are held');
   }

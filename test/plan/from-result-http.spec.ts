@@ -138,7 +138,16 @@ describe('plan --from an HTTP result', () => {
       h.policy = 'keepalive';
     });
     assert.equal(race.inputs.closer, 'client');
-    assert.ok(race.notes.some((n) => /FINs race/.test(n)));
+    assert.ok(race.notes.some((n) => /^the client asks for Connection: close \(connection-close\) and both sides close: the two FINs race/.test(n)), race.notes.join('\n'));
+    // A keep-alive client against a request limit races too, and the note says why: it sent no
+    // Connection: close (a capacity audit read "Connection: close against a keep-alive server").
+    const limit = closer((h) => {
+      h.client = 'keepalive';
+      h.policy = 'keepalive';
+      h.maxRequestsPerConnection = 10;
+    });
+    assert.ok(limit.notes.some((n) => /^the server closes after maxRequestsPerConnection and undici closes too: the two FINs race/.test(n)), limit.notes.join('\n'));
+    assert.ok(!limit.notes.some((n) => /Connection: close/.test(n)), limit.notes.join('\n'));
   });
 });
 

@@ -50,11 +50,12 @@ describe('nginx as the user\'s server', () => {
     assert.equal(summary.connections.established, 600, 'one connection per request');
     // undici destroys its socket as soon as a `Connection: close` response is complete; nginx
     // sends its FIN right behind the response, so almost always it is in first and TIME_WAIT lands
-    // on nginx's side. On a busy machine nginx's FIN can come after undici's close, and that one
-    // connection's TIME_WAIT is the client's (seen: 1 of 600). A real race of this pair, so the
-    // test bounds it (1 %) and holds every other connection to the server side.
+    // on nginx's side. On a busy machine nginx's FIN can come after undici's close, and that
+    // connection's TIME_WAIT is the client's (seen: 1 of 600 alone; 19 of 600 in a full suite at
+    // load 4). A real race of this pair, so the test bounds it (10 %: the client closing first
+    // would put all 600 there) and holds every other connection to the server side.
     const raced = summary.timeWait.peakClient;
-    assert.ok(raced <= 6, `${raced} of 600 TIME_WAITs on the client: nginx did not close first`);
+    assert.ok(raced <= 60, `${raced} of 600 TIME_WAITs on the client: nginx did not close first`);
     assert.ok(summary.timeWait.peakServer >= summary.ports.distinct - raced, JSON.stringify(summary.timeWait));
     assert.ok(ss.client <= raced, JSON.stringify(ss));
     assert.ok(ss.server >= summary.ports.distinct - raced, JSON.stringify(ss));
