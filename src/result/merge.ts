@@ -18,6 +18,7 @@ import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, ad
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
+import { seriesPeakTime } from './peak-time.js';
 
 export class MergeError extends Error {}
 
@@ -138,6 +139,8 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   const shards = results.map(shardOf);
   const whole = shards[0]?.whole;
   const reuseP50 = histograms.portReuseInterval.percentiles.p50;
+  // When the storm's TIME_WAIT peaked, read from the added curves as one run's is read.
+  const peakAt = seriesPeakTime(series, loadEnd);
   const summary: Summary = {
     durationMs: roundMs(loadEnd - loadStart),
     connections: {
@@ -156,6 +159,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       peakServer: peakOf(serverTw),
       end: sum((s) => s.timeWait.end),
       sockstatPeak: peakOf(series.kernel.tw),
+      peakAtMs: peakAt === null ? null : roundMs(peakAt),
     },
     ports: {
       // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.

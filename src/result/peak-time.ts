@@ -3,6 +3,7 @@
 // `tw` comes every sample interval; the driver knows when it stopped closing. A peak read from
 // the census alone on a 0.4 s run lands on the final census a second later ("peak reached at
 // 1.10 s"), after the curve it describes had already stopped rising.
+import type { RunResult } from './model.js';
 
 export interface PeakTimeInputs {
   /** The census TIME_WAIT curve, both sides summed, on the run clock. */
@@ -40,6 +41,21 @@ export function timeWaitPeakTime(input: PeakTimeInputs): number | null {
   const first = census.t[0] ?? at;
   const last = census.t[census.t.length - 1] ?? at;
   return Math.min(last, Math.max(first, at));
+}
+
+/**
+ * The same, read from series already on one clock: a merge's shards or a routed lab's hosts,
+ * added (result/add.ts). Each contributor's own peak was at its own moment; the sum peaks when
+ * the added curves do, which this reads as one run's is read.
+ */
+export function seriesPeakTime(series: RunResult['series'], loadEndMs: number): number | null {
+  const client = series.census.client['TIME_WAIT'] ?? [];
+  const server = series.census.server['TIME_WAIT'] ?? [];
+  return timeWaitPeakTime({
+    census: { t: series.census.t, timeWait: series.census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0)) },
+    sockstat: { t: series.kernel.t, tw: series.kernel.tw },
+    lastCloseMs: lastCloseMs(series.driver, loadEndMs),
+  });
 }
 
 /** The first sample holding the largest positive value, and the sample time before it. */

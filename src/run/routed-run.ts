@@ -35,6 +35,7 @@ import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
 import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow, minOf } from '../result/add.js';
 import { mergeConnectFill } from '../result/merge.js';
+import { seriesPeakTime } from '../result/peak-time.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import type { ServerStats } from '../server/stats.js';
 import { loadCount, workUnit } from '../scenario/work.js';
@@ -211,6 +212,9 @@ function composeResult(
   // a sockstat line at 0 beside a summary of 2,000 (a figures audit).
   const series = addSeries([...clients, serverSeries], [...offsets, 0]);
   const exhaustedAtMs = firstExhaustion(clients, offsets);
+  // When the lab's TIME_WAIT peaked, read from the added curves as one run's is read.
+  const peakAtMs = seriesPeakTime(series, window.endMs);
+  summary.timeWait = { ...summary.timeWait, peakAtMs: peakAtMs === null ? null : roundMs(peakAtMs) };
   summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
   // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
   // own, and the cliff is read in ports held of one range (added across hosts, the held counts

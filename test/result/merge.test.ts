@@ -86,6 +86,9 @@ describe('mergeResults', () => {
     assert.deepEqual(m.series.census.client['ESTABLISHED'], [10, 21, 32, 3]);
     assert.deepEqual(m.series.census.client['TIME_WAIT'], [10, 21, 32, 33]);
     assert.equal(m.summary.timeWait.peakClient, 33);
+    // When it peaked: read from the added curves, as one run's is (sockstat's first sample at its
+    // maximum, 33 at 3 s); a merge used to drop it and the verdict fell back to the census timing.
+    assert.equal(m.summary.timeWait.peakAtMs, 3000);
   });
 
   it('a split with a per-socket range (client.portRange) records the part of it the kernel honours, as a run does', async () => {

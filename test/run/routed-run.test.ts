@@ -62,6 +62,9 @@ describe('routed runs', () => {
     let firstCell = Infinity;
     for (let k = 0; k + 3 < fill.byTime.length; k += 4) firstCell = Math.min(firstCell, fill.byTime[k]!);
     assert.ok((firstCell + 1) * fill.intervalMs >= load.startMs, `first connect-fill cell at ${firstCell * fill.intervalMs} ms, load began at ${load.startMs} ms`);
+    // When TIME_WAIT peaked is read from the added curves, on the run clock, inside the census.
+    const peakAt = result.summary.timeWait.peakAtMs;
+    assert.ok(peakAt != null && peakAt >= load.startMs && peakAt <= result.series.census.t.at(-1)!, `peak at ${peakAt} ms, load ${load.startMs}..${load.endMs} ms`);
     const cliff = result.summary.connectFill?.cliff?.atMs;
     if (cliff != null) assert.ok(cliff >= load.startMs, `cliff at ${cliff} ms, load began at ${load.startMs} ms`);
     const server = lab.hosts.find((h) => h.role === 'server')!;
