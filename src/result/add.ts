@@ -7,7 +7,8 @@ import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { byCodeUnit } from '../util/order.js';
 import type { RunResult, Summary } from './model.js';
-import { cpuPerThousand } from './figures.js';
+import { cpuPerThousand, peakOf } from './figures.js';
+import { seriesPeakTime } from './peak-time.js';
 import { roundMs } from '../util/round.js';
 import { sortedUnion } from '../util/sorted-union.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
@@ -188,6 +189,26 @@ function addColumns(columns: number[][], length: number): number[] {
   const sum = new Array<number>(length).fill(0);
   for (const column of columns) for (let i = 0; i < length; i++) sum[i]! += column[i] ?? 0;
   return sum;
+}
+
+/**
+ * TIME_WAIT of contributors that ran together, from their added series: each one's own peak
+ * was at its own moment, so the peaks are the added curves' (peakOf, not Math.max(...): a
+ * 5.5-hour series of 200,000 samples overflows the stack as arguments), and when they peaked
+ * is read from them as one run's is. `end`: what each held at its end, added.
+ */
+export function addedTimeWait(series: RunResult['series'], end: number, loadEndMs: number): Summary['timeWait'] {
+  const client = series.census.client['TIME_WAIT'] ?? [];
+  const server = series.census.server['TIME_WAIT'] ?? [];
+  const peakAt = seriesPeakTime(series, loadEndMs);
+  return {
+    peak: peakOf(series.census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0))),
+    peakClient: peakOf(client),
+    peakServer: peakOf(server),
+    end,
+    sockstatPeak: peakOf(series.kernel.tw),
+    peakAtMs: peakAt === null ? null : roundMs(peakAt),
+  };
 }
 
 /**

@@ -10,15 +10,13 @@
 import { percentilesMs } from '../metrics/histograms.js';
 import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
-import { peakOf } from './figures.js';
 import { ConnectFill } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow, minOf } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
-import { seriesPeakTime } from './peak-time.js';
 
 export class MergeError extends Error {}
 
@@ -131,16 +129,11 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   const sum = (pick: (s: Summary) => number): number => results.reduce((a, r) => a + pick(r.summary), 0);
   const established = sum((s) => s.connections.established);
   const attempted = sum((s) => s.connections.attempted);
-  const clientTw = series.census.client['TIME_WAIT'] ?? [];
-  const serverTw = series.census.server['TIME_WAIT'] ?? [];
-  const bothTw = series.census.t.map((_, i) => (clientTw[i] ?? 0) + (serverTw[i] ?? 0));
   const http = results.some((r) => r.summary.requests !== undefined);
   const restarts = results.map((r) => r.summary.restart).filter((x) => x !== undefined);
   const shards = results.map(shardOf);
   const whole = shards[0]?.whole;
   const reuseP50 = histograms.portReuseInterval.percentiles.p50;
-  // When the storm's TIME_WAIT peaked, read from the added curves as one run's is read.
-  const peakAt = seriesPeakTime(series, loadEnd);
   const summary: Summary = {
     durationMs: roundMs(loadEnd - loadStart),
     connections: {
@@ -152,15 +145,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     },
     errors: addMaps(results.map((r) => r.summary.errors)),
     serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
-    timeWait: {
-      // peakOf, not Math.max(...): a 5.5-hour series (200,000 samples) overflows the stack as arguments.
-      peak: peakOf(bothTw),
-      peakClient: peakOf(clientTw),
-      peakServer: peakOf(serverTw),
-      end: sum((s) => s.timeWait.end),
-      sockstatPeak: peakOf(series.kernel.tw),
-      peakAtMs: peakAt === null ? null : roundMs(peakAt),
-    },
+    timeWait: addedTimeWait(series, sum((s) => s.timeWait.end), loadEnd),
     ports: {
       // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.
       distinct: sum((s) => s.ports.distinct),

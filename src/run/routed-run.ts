@@ -33,9 +33,8 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, loadWindow, minOf } from '../result/add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from '../result/add.js';
 import { mergeConnectFill } from '../result/merge.js';
-import { seriesPeakTime } from '../result/peak-time.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import type { ServerStats } from '../server/stats.js';
 import { loadCount, workUnit } from '../scenario/work.js';
@@ -122,11 +121,11 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 
 
 /**
- * One result for the whole lab. With one client host it is that host's result; with several,
- * counts add up across hosts (connections, errors, kernel counters of the client namespaces,
- * TIME_WAIT peaks per host), latencies come from the merged histograms, and the time series
- * add up on the run's clock, as a merge's do. The server side is the server host's own census
- * (`lab.serverCensus`); `lab` keeps every host.
+ * One result for the whole lab, by merge's rules (result/add.ts): counts add up across hosts
+ * (connections, errors, kernel counters of the client namespaces), latencies come from the
+ * added histograms, the time series add up on the run's clock with the server host's census
+ * and sockstat among them, and TIME_WAIT, rates and the load window are read from those. `lab`
+ * keeps every host.
  */
 function composeResult(
   scenario: Scenario,
@@ -149,7 +148,6 @@ function composeResult(
   // the hosts' rates, 3,273/s over the window it really took, 1.19 s, not the longest host's 0.62 s).
   const loadSeconds = Math.max(0.001, (window.endMs - window.startMs) / 1000);
   const serverHost = lab.hosts.find((h) => h.role === 'server');
-  const serverPeak = serverHost?.timeWaitPeak ?? 0;
   const s = clients.map((r) => r.summary);
   // The hosts' figures add up as a merge's do (result/add.ts): histograms bucket by bucket, with
   // each host's exact min and max kept.
@@ -165,7 +163,6 @@ function composeResult(
   };
   const reuseP50 = reuse.percentiles.p50;
   const latency = (which: keyof typeof parts) => exactEnds(parts[which].percentiles, s.map((x) => x.latencyMs[which]));
-  const peakClient = sum(s.map((x) => x.timeWait.peakClient));
   const established = sum(s.map((x) => x.connections.established));
   const summary: RunResult['summary'] = {
     ...base.summary,
@@ -178,14 +175,6 @@ function composeResult(
       ratePerSec: roundMs(established / loadSeconds),
     },
     errors: addMaps(s.map((x) => x.errors)),
-    timeWait: {
-      peak: peakClient + serverPeak,
-      peakClient,
-      peakServer: serverPeak,
-      // Every host's own: the server host holds the TIME_WAIT of a server-first close.
-      end: sum(s.map((x) => x.timeWait.end)) + (serverHost?.timeWaitEnd ?? 0),
-      sockstatPeak: sum(s.map((x) => x.timeWait.sockstatPeak)) + (serverHost?.sockstatPeak ?? 0),
-    },
     kernel: addMaps(s.map((x) => x.kernel)),
     // Each client host has its own port space: the hosts' ports add up.
     ports: {
@@ -212,9 +201,11 @@ function composeResult(
   // a sockstat line at 0 beside a summary of 2,000 (a figures audit).
   const series = addSeries([...clients, serverSeries], [...offsets, 0]);
   const exhaustedAtMs = firstExhaustion(clients, offsets);
-  // When the lab's TIME_WAIT peaked, read from the added curves as one run's is read.
-  const peakAtMs = seriesPeakTime(series, window.endMs);
-  summary.timeWait = { ...summary.timeWait, peakAtMs: peakAtMs === null ? null : roundMs(peakAtMs) };
+  // The lab's TIME_WAIT from the added curves (the server host's among them), by merge's rule:
+  // the peaks are the sum's, not the sum of each host's peak at its own moment. `end` is every
+  // host's own: the server host holds the TIME_WAIT of a server-first close.
+  const ends = sum(s.map((x) => x.timeWait.end)) + (serverHost?.timeWaitEnd ?? 0);
+  summary.timeWait = addedTimeWait(series, ends, window.endMs);
   summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
   // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
   // own, and the cliff is read in ports held of one range (added across hosts, the held counts
