@@ -84,9 +84,14 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // lived until the pool closed at the end. Its requests per connection only say how long the
   // run was (a capacity audit: 144 TIME_WAIT predicted at steady state, 12 measured, and 72 for
   // a run twice as long), so at steady state it opens none.
+  // A server with a request limit (policy close-after, or maxRequestsPerConnection) closes each
+  // connection after that many requests: a steady load churns there even if this run ended
+  // first, so the limit, not the run, gives the share (a review: 0 new conn/s predicted where
+  // close-after 100 at 1,000/s makes 10).
   const pool = http !== null && scenario.http.client === 'keepalive' ? (scenario.http.connections ?? scenario.concurrency) * hosts : null;
   const poolNeverChurned = pool !== null && summary.connections.established <= pool;
-  const keepAliveShare = poolNeverChurned ? 1 : measuredShare;
+  const requestLimit = http === null ? 0 : scenario.http.policy === 'close-after' ? scenario.http.closeAfter : scenario.http.policy === 'keepalive' ? scenario.http.maxRequestsPerConnection : 0;
+  const keepAliveShare = poolNeverChurned ? (requestLimit > 0 ? 1 - 1 / requestLimit : 1) : measuredShare;
 
   let rate: number;
   if (scenario.rate !== null && scenario.rate !== undefined) {
@@ -184,7 +189,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? 'assumed: none (the run did not record net.ipv4.ip_local_reserved_ports)'
       : `result: environment.sysctls net.ipv4.ip_local_reserved_ports ${JSON.stringify(String(reservedList))}`;
   sources['twReuseDelaySec'] = sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? 'result: environment.sysctls net.ipv4.tcp_tw_reuse_delay' : 'assumed: 1 s (the kernel default; the run did not record tcp_tw_reuse_delay)';
-  sources['keepAliveShare'] = poolNeverChurned
+  sources['keepAliveShare'] = poolNeverChurned && requestLimit > 0
+    ? `result: the server's request limit (${scenario.http.policy === 'close-after' ? `closeAfter ${requestLimit}` : `maxRequestsPerConnection ${requestLimit}`}): 1 − 1 ÷ ${requestLimit}; this run's pool of ${pool} ended before reaching it`
+    : poolNeverChurned
     ? `measured: the pool's ${pool} connection${pool === 1 ? '' : 's'} served every request (${summary.connections.established} opened, none replaced): no new connection at steady state`
     : http
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
@@ -205,7 +212,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
   const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, poolNeverChurned ? pool! : plan.timeWait.steadyState));
-  if (poolNeverChurned) {
+  if (poolNeverChurned && requestLimit === 0) {
     notes.push(
       `a keep-alive pool that never churned: at steady state it opens no connection however long it runs, and closing it at the end leaves its ${pool} connection${pool === 1 ? '' : 's'} in TIME_WAIT once`,
     );

@@ -302,7 +302,11 @@ function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: 
 
 export const fmt: (n: number) => string = decimalFormat(1);
 
-const perConnection = (n: number): string => `${fmt(n)} request${fmt(n) === '1' ? '' : 's'}`;
+/** Requests per connection a fix asks for, rounded up to 0.1 (a plan never understates a load). */
+const perConnection = (n: number): string => {
+  const up = fmt(Math.ceil(n * 10 - 1e-9) / 10); // 1e-9: 20 ÷ (1 ÷ 60) is 1,200.0000000002 in floating point
+  return `${up} request${up === '1' ? '' : 's'}`;
+};
 
 /** The least whole number above x: the count that fits where x exactly does not (see portsFit). */
 const moreThan = (x: number): number => Math.floor(x) + 1;
@@ -311,12 +315,18 @@ const moreThan = (x: number): number => Math.floor(x) + 1;
 const MIN_WALKED_PORTS = 4;
 
 /**
- * A connection rate as a plan states it: to 0.1 per second, never rounded up (a plan never
- * overstates capacity); below one a second, with two significant digits and the interval it
- * means ("0.017 (one per 60.0 s)"): a 1-port range is not "0".
+ * A capacity as a plan states it: to 0.1 per second, never rounded up (a plan never overstates
+ * capacity); below one a second, two significant digits rounded down and the interval it means
+ * ("0.016 (one per 60.0 s)"): a 1-port range is not "0".
  */
-export const rateText = (perSec: number): string =>
-  perSec >= 1 || perSec <= 0 ? fmt(Math.floor(perSec * 10) / 10) : `${Number(perSec.toPrecision(2))} (one per ${sec(1 / perSec)})`;
+export const rateText = (perSec: number): string => {
+  if (perSec >= 1 || perSec <= 0) return fmt(Math.floor(perSec * 10) / 10);
+  const step = 10 ** (Math.floor(Math.log10(perSec)) - 1);
+  return `${Number((Math.floor(perSec / step) * step).toPrecision(2))} (one per ${sec(1 / perSec)})`;
+};
+
+/** An offered rate: fmt's 0.1 from 1/s up; below, its two significant digits, not "0". */
+export const offeredText = (perSec: number): string => (perSec >= 1 || perSec <= 0 ? fmt(perSec) : String(Number(perSec.toPrecision(2))));
 export const sec = (s: number): string => (s < 10 ? `${s.toFixed(2)} s` : s < 600 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
 /**
  * A share as a percent, rounded up to 0.1 % (a plan never understates a load); grouped like every

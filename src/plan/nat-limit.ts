@@ -33,7 +33,9 @@ export function computeNatLimit(p: NatLimitInputs): NatLimit {
   const tuplesPerDestination = p.poolAddresses * p.poolPorts;
   const openFlows = tuplesPerDestination * p.destinations;
   const perSecHeld = openFlows / p.conntrackTimeWaitSec;
-  const fitsHeld = p.newConnPerSec === null ? null : p.newConnPerSec <= perSecHeld;
+  // Strictly below, as for ports (model.ts): at exactly the limit a tuple is asked for again
+  // the moment its entry's TIME_WAIT ends.
+  const fitsHeld = p.newConnPerSec === null ? null : p.newConnPerSec === 0 || p.newConnPerSec < perSecHeld;
   const exhaustionSecHeld = fitsHeld === false && p.newConnPerSec ? openFlows / p.newConnPerSec : null;
   return { tuplesPerDestination, openFlows, perSecHeld, fitsHeld, exhaustionSecHeld };
 }
@@ -45,7 +47,7 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
     '',
     `NAT pool: ${n(p.poolAddresses)} address(es) × ${n(p.poolPorts)} ports = ${n(limit.tuplesPerDestination)} tuples per destination`,
     `  open flows at once      ≤ ${n(limit.openFlows)} (over ${n(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
-    `  new connections/s       ≤ ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`,
+    `  new connections/s       < ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`,
   ];
   if (limit.fitsHeld === false) {
     lines.push(`  at ${n(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);

@@ -1,6 +1,6 @@
 // The plan as terminal text: inputs with where each came from, the answers, what to change.
 import type { PlanFromResult } from './from-result.js';
-import { fmt, mib, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
+import { fmt, mib, offeredText, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
 
 const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
 
@@ -40,7 +40,7 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
       (c.sustainablePerSec < (o.totalPerSec ?? Infinity) ? ` (below the ${fmt(Math.floor(o.totalPerSec!))} the ports allow; up to ${fmt(Math.floor(c.halfRangePerSec))} stay under half the range)` : ' (the walk is not what limits)')));
   }
   if (o.newConnPerSec !== null) {
-    out.push(row('offered new conn/s', `${fmt(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of capacity)` : ''} → ${o.fits ? (o.utilisation !== null && o.utilisation > 1 ? 'fits, only because the excess skips TIME_WAIT (tcp_max_tw_buckets)' : 'fits') : 'DOES NOT FIT'}`));
+    out.push(row('offered new conn/s', `${offeredText(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of capacity)` : ''} → ${o.fits ? (o.utilisation !== null && o.utilisation > 1 ? 'fits, only because the excess skips TIME_WAIT (tcp_max_tw_buckets)' : 'fits') : 'DOES NOT FIT'}`));
     out.push(row('time to exhaustion', o.exhaustionSec === null ? 'never at this rate' : `${sec(o.exhaustionSec)}, then connect() fails with EADDRNOTAVAIL`));
     const tw = o.timeWait;
     out.push(row('TIME_WAIT at steady state', tw.side === 'none'

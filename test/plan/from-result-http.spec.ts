@@ -108,7 +108,25 @@ describe('plan --from an HTTP result', () => {
     assert.match(still.sources['keepAliveShare']!, /^measured: the pool's 12 connections served every request \(12 opened, none replaced\)/);
     assert.deepEqual([still.rows[1]!.predicted, still.rows[1]!.measured], [12, 12]);
     assert.ok(still.notes.some((n) => /never churned/.test(n)), still.notes.join('\n'));
-    // A pool that replaced connections (maxRequestsPerConnection 10: 208 opened) churns as measured.
+    // A server with a request limit closes pooled connections at a steady load even when this
+    // run ended first: the limit gives the share (close-after 100, or maxRequestsPerConnection 100).
+    for (const limit of [(h: RunResult['scenario']['http']) => ((h.policy = 'close-after'), (h.closeAfter = 100)), (h: RunResult['scenario']['http']) => (h.maxRequestsPerConnection = 100)]) {
+      const r = makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'keepalive';
+        limit(x.scenario.http);
+        x.scenario.concurrency = 12;
+        x.scenario.rate = 400;
+        x.summary.connections.established = 12;
+        x.summary.requests = { total: 1000, ok: 1000, failed: 0, ratePerSec: 400, perConnection: 1000 / 12 };
+      });
+      const limited = planFromResult(r);
+      assert.equal(limited.inputs.keepAliveShare, 1 - 1 / 100);
+      assert.ok(Math.abs(limited.plan.newConnPerSec! - 4) < 1e-9, `${limited.plan.newConnPerSec}`);
+      assert.match(limited.sources['keepAliveShare']!, /^result: the server's request limit \((closeAfter|maxRequestsPerConnection) 100\)/);
+      assert.ok(!limited.notes.some((n) => /never churned/.test(n)));
+    }
+    // A pool that replaced connections (208 opened for a pool of 12) churns as measured.
     const churned = pool(208);
     assert.equal(churned.inputs.keepAliveShare, 1 - 208 / 2000);
     assert.equal(churned.rows[1]!.predicted, 208);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
 import { renderPlan } from '../../src/plan/render.js';
-import { pct, rateText } from '../../src/plan/model.js';
+import { offeredText, pct, rateText } from '../../src/plan/model.js';
 import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
 
 const DEFAULTS: PlanInputs = {
@@ -76,7 +76,7 @@ describe('plan model: known answers', () => {
     close(o.exhaustionSec, 28.232, 1e-9);
     assert.equal(o.timeWait.steadyState, 28232);
     assert.ok(o.fixes.some((f) => f.startsWith('use 3 source addresses instead of 1')), o.fixes.join('\n'));
-    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 53.0% of requests (over 2.1 requests per connection; now 0.0%)')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 53.0% of requests (over 2.2 requests per connection; now 0.0%)')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range to at least 60,001 ports, e.g. "5535 65535"')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.startsWith('spread over 3 destination IP:port pairs')), o.fixes.join('\n'));
     assert.ok(o.fixes.some((f) => f.includes('tcp_tw_reuse=1')), o.fixes.join('\n'));
@@ -111,11 +111,11 @@ describe('plan model: known answers', () => {
     const p = { portLow: 40000, portHigh: 40000, rate: 20 };
     const o = plan(p);
     close(o.totalPerSec, 1 / 60, 1e-12);
-    assert.equal(rateText(o.totalPerSec!), '0.017 (one per 60.0 s)');
+    assert.equal(rateText(o.totalPerSec!), '0.016 (one per 60.0 s)');
     // 20/s over 1/60 s⁻¹: 1,200 requests per connection, a share of 1 − 1/1,200 = 99.9167 %.
-    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 99.92% of requests (over 1,200 requests per connection; now 0.0%): fewer than 0.017 (one per 60.0 s) new connections/s fit')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('reuse connections (keep-alive) for more than 99.92% of requests (over 1,200 requests per connection; now 0.0%): fewer than 0.016 (one per 60.0 s) new connections/s fit')), o.fixes.join('\n'));
     assert.ok(!o.notes.some((n) => /past half the range/.test(n)), o.notes.join('\n'));
-    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /sustainable new conn\/s {4}0\.017 \(one per 60\.0 s\) per destination/);
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /sustainable new conn\/s {4}0\.016 \(one per 60\.0 s\) per destination/);
   });
 
   it('a share short of 1 never reads 100 %; shares are rounded up', () => {
@@ -126,6 +126,16 @@ describe('plan model: known answers', () => {
     assert.equal(pct(1), '100.0%');
     assert.equal(pct(413.224), '41,322.4%');
     assert.equal(rateText(0), '0');
+    // Below 1/s a capacity is rounded down too: 1/60 is 0.016, not 0.017 (which would let 0.0168 fit).
+    assert.equal(rateText(1 / 60), '0.016 (one per 60.0 s)');
+    assert.equal(offeredText(0.01), '0.01');
+    assert.equal(offeredText(2.44), '2.4');
+  });
+
+  it('the requests per connection a keep-alive fix asks for are rounded up: 4.24 needed reads 4.3, never 4.2', () => {
+    // 1,995/s over 470.5/s of capacity: 4.2399 requests per connection (a review: "over 4.2" let 473.9/s through).
+    const o = plan({ rate: 1995, keepAliveShare: 0.5 });
+    assert.ok(o.fixes.some((f) => f.includes('(over 4.3 requests per connection; now 50.0%)')), o.fixes.join('\n'));
     assert.equal(rateText(1234.99), '1,234.9');
   });
 

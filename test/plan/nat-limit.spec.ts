@@ -21,3 +21,12 @@ test('more addresses and destinations multiply the pool; a rate within it fits',
   assert.equal(limit.fitsHeld, true);
   assert.equal(limit.exhaustionSecHeld, null);
 });
+
+test('exactly at the pool\'s rate does not fit: a tuple is asked for again the moment its entry\'s TIME_WAIT ends', () => {
+  const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 2, newConnPerSec: 50 };
+  const limit = computeNatLimit(inputs);
+  assert.equal(limit.fitsHeld, false);
+  assert.equal(limit.exhaustionSecHeld, 2);
+  assert.match(renderNatLimit(inputs, limit), /new connections\/s {7}< 50 where/);
+  assert.equal(computeNatLimit({ ...inputs, newConnPerSec: 0 }).fitsHeld, true);
+});
