@@ -77,6 +77,16 @@ describe('the states chart of a short storm (timeline.ts)', () => {
     assert.deepEqual(ports.series[0]!.breaks, [[0.4, 1.4]]);
   });
 
+  it('a routed lab\'s ports chart sets the held ports of every client host against all their ranges', () => {
+    const lab = makeResult((r) => {
+      r.summary.ports.range = { low: 40000, high: 41999, size: 2000 };
+      (r as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ name: 'client1', role: 'client' }, { name: 'client2', role: 'client' }, { name: 'server', role: 'server' }] };
+    });
+    const range = timelineCharts([lab]).find((c) => c.id === 'ports')!.series.find((s) => /port range/.test(s.label))!;
+    assert.equal(range.label, 'port ranges (2 × 2000)');
+    assert.ok(range.values.includes(4000) && range.values.every((v) => v === null || v === 4000), JSON.stringify(range.values));
+  });
+
   it('on a long run a 1 s census is a few pixels apart: joined', () => {
     const long = makeResult((r) => {
       const t = Array.from({ length: 66 }, (_, i) => i * 1000);

@@ -3,7 +3,7 @@
 // held against the range, kernel counters as rates. With several results each series is
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
-import { clientPortsHeld } from '../../result/figures.js';
+import { clientPortRanges, clientPortsHeld } from '../../result/figures.js';
 import { runLabel } from '../../result/provenance.js';
 import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
@@ -175,7 +175,10 @@ function portsChart(results: RunResult[]): ChartSpec {
     const range = r.summary.ports.range;
     if (range) {
       const x = secs([held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);
-      parts.push({ x, label: label(r, `port range (${range.size})`), values: x.map(() => range.size) });
+      // A routed lab's client hosts each have the range, and the held line adds them all.
+      const ranges = clientPortRanges(r);
+      const what = ranges > 1 ? `port ranges (${ranges} × ${range.size})` : `port range (${range.size})`;
+      parts.push({ x, label: label(r, what), values: x.map(() => range.size * ranges) });
     }
   }
   return chartFrom(
