@@ -10,7 +10,7 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
-import { costUnit, exhaustedAfterMs } from '../result/figures.js';
+import { clientPortRanges, costUnit, exhaustedAfterMs } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 import { ownServer } from '../scenario/close-semantics.js';
 
@@ -83,7 +83,7 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(
     row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +
       (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
-      (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})` : '') +
+      (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})${clientPortRanges(result) > 1 ? ` in each of ${clientPortRanges(result)} client hosts` : ''}` : '') +
       (p.exhaustedAtMs !== null ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` : '')),
   );
   out.push(row('latency (ms)', ['p50', 'p90', 'p99', 'p99.9', 'max'].map((h) => h.padStart(8)).join('')));

@@ -7,6 +7,7 @@ import { alignTables, chartFrom, downsampleForDrawing, sparseDrawing } from '../
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
 import { makeResult } from './make-result.js';
 import { labCharts } from '../../src/report/html/lab.js';
+import { renderTerminalSummary } from '../../src/report/terminal.js';
 import type { LabFacts } from '../../src/result/lab.js';
 import type { RunResult } from '../../src/result/model.js';
 
@@ -85,6 +86,8 @@ describe('the states chart of a short storm (timeline.ts)', () => {
     const range = timelineCharts([lab]).find((c) => c.id === 'ports')!.series.find((s) => /port range/.test(s.label))!;
     assert.equal(range.label, 'port ranges (2 × 2000)');
     assert.ok(range.values.includes(4000) && range.values.every((v) => v === null || v === 4000), JSON.stringify(range.values));
+    // The terminal says the same: one range per client host.
+    assert.match(renderTerminalSummary(lab), /; range 40000–41999 \(2,000\) in each of 2 client hosts/);
   });
 
   it('on a long run a 1 s census is a few pixels apart: joined', () => {
