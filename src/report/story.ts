@@ -5,7 +5,7 @@
 // live with their verdict rule in verdict/ and are imported from there.
 import type { RunResult } from '../result/model.js';
 import { exhaustedAfterMs, portShortageFailures } from '../result/figures.js';
-import { portShortageWords } from './verdict/words.js';
+import { firstToRunOut, portShortageWords } from './verdict/words.js';
 import { reopenedWords } from './verdict/time-wait.js';
 import { closeSentence } from './verdict/close.js';
 import { restartSentence } from './verdict/restart.js';
@@ -46,7 +46,7 @@ export function exhaustionSentence(result: RunResult): string | null {
   const range = summary.ports.range;
   return (
     `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''} ran out after ` +
-    `${seconds(after)} of load: ${portShortageWords(result)}.`
+    `${seconds(after)} of load${firstToRunOut(result)}: ${portShortageWords(result)}.`
   );
 }
 

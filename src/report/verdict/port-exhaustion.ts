@@ -15,7 +15,7 @@ import {
 import { int, ms, seconds } from '../../util/format.js';
 import { httpReuseChange } from './http-churn.js';
 import type { Change, Finding } from './types.js';
-import { connectionBudget, isHttp, percent, portShortageWords } from './words.js';
+import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords } from './words.js';
 
 export function portsFinding(result: RunResult): Finding {
   const p = result.summary.ports;
@@ -30,7 +30,7 @@ export function portsFinding(result: RunResult): Finding {
   const failed = portShortageWords(result);
   const after = exhaustedAfterMs(result);
   if (after !== null || failed !== '') {
-    const when = after !== null ? ` ${seconds(after)} into the load` : '';
+    const when = after !== null ? ` ${seconds(after)} into the load${firstToRunOut(result)}` : '';
     return {
       rule: 'ports',
       label: 'Ports',

@@ -1,6 +1,7 @@
 // Words and small figures more than one verdict rule uses.
 import type { RunResult } from '../../result/model.js';
-import { portShortageFailures } from '../../result/figures.js';
+import { clientPortRanges, portShortageFailures } from '../../result/figures.js';
+import { mergedOf } from '../../result/provenance.js';
 import { int } from '../../util/format.js';
 import type { TimeWaitLanding, TimeWaitSide } from '../../scenario/close-semantics.js';
 
@@ -8,6 +9,18 @@ export const isHttp = (result: RunResult): boolean => result.scenario.protocol =
 
 export function sideWords(side: TimeWaitSide): string {
   return side === 'none' ? 'none' : side === 'both' ? 'both sides' : `the ${side}`;
+}
+
+/**
+ * Whose exhaustion time summary.ports.exhaustedAtMs is when the range it names was not one
+ * pool: the first of a merge's shards' slices, or of a routed lab's client hosts' ranges, to
+ * run out (result/add.ts firstExhaustion). '' for one run on one range.
+ */
+export function firstToRunOut(result: RunResult): string {
+  const slices = mergedOf(result)?.contributors.filter((c) => c.shard !== null).length ?? 0;
+  if (slices > 1) return ` (the first of ${slices} shards' slices of the range)`;
+  const hosts = clientPortRanges(result);
+  return hosts > 1 ? ` (the first of ${hosts} client hosts' ranges)` : '';
 }
 
 /** "700 connects failed with EADDRNOTAVAIL and 20 binds failed with EADDRINUSE"; '' when none failed. */

@@ -24,6 +24,21 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
   });
 
+  it('ports: a merge of shards, or a lab, says its exhaustion time is the first slice\'s or host\'s to run out', () => {
+    const r = ranOut(0, 60, (x) => {
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 10);
+      (x as RunResult & { merged: unknown }).merged = { contributors: [{ shard: { index: 0, count: 2 } }, { shard: { index: 1, count: 2 } }], warnings: [] };
+    });
+    assert.match(finding(r, 'ports')!.text, /^Ran out 0\.06 s into the load \(the first of 2 shards' slices of the range\): the range 40000–40499 has 500 ports/);
+    assert.ok(story(r).some((l) => /ran out after 0\.06 s of load \(the first of 2 shards' slices of the range\): 10 connects failed/.test(l)), story(r).join('\n'));
+    // A routed lab: the first client host's range to run out.
+    const lab = ranOut(0, 60, (x) => ((x as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ role: 'client' }, { role: 'client' }, { role: 'server' }] }));
+    assert.match(finding(lab, 'ports')!.text, /^Ran out 0\.06 s into the load \(the first of 2 client hosts' ranges\): each of the 2 client hosts has the range/);
+    // Copies (not shards) each had the whole range: nothing to add.
+    const copies = ranOut(0, 60, (x) => ((x as RunResult & { merged: unknown }).merged = { contributors: [{ shard: null }, { shard: null }], warnings: [] }));
+    assert.match(finding(copies, 'ports')!.text, /^Ran out 0\.06 s into the load: the range/);
+  });
+
   it('ports: bind-before-connect runs out at bind(): its EADDRINUSE is the shortage, said once, not an "other" error', () => {
     const r = ranOut(0, 60, (x) => {
       x.summary.errors = { EADDRINUSE: 703, ECONNRESET: 2 };
