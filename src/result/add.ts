@@ -195,9 +195,10 @@ function addColumns(columns: number[][], length: number): number[] {
  * TIME_WAIT of contributors that ran together, from their added series: each one's own peak
  * was at its own moment, so the peaks are the added curves' (peakOf, not Math.max(...): a
  * 5.5-hour series of 200,000 samples overflows the stack as arguments), and when they peaked
- * is read from them as one run's is. `end`: what each held at its end, added.
+ * is read from them as one run's is. `end` (what each held at its end, plus `extraEnd`: a lab's
+ * server host) and `reopened` are added.
  */
-export function addedTimeWait(series: RunResult['series'], end: number, loadEndMs: number): Summary['timeWait'] {
+export function addedTimeWait(series: RunResult['series'], parts: Array<Summary['timeWait']>, extraEnd: number, loadEndMs: number): Summary['timeWait'] {
   const client = series.census.client['TIME_WAIT'] ?? [];
   const server = series.census.server['TIME_WAIT'] ?? [];
   const peakAt = seriesPeakTime(series, loadEndMs);
@@ -205,9 +206,12 @@ export function addedTimeWait(series: RunResult['series'], end: number, loadEndM
     peak: peakOf(series.census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0))),
     peakClient: peakOf(client),
     peakServer: peakOf(server),
-    end,
+    end: parts.reduce((n, p) => n + p.end, extraEnd),
     sockstatPeak: peakOf(series.kernel.tw),
     peakAtMs: peakAt === null ? null : roundMs(peakAt),
+    // Each contributor's reuses within the server's TIME_WAIT were of its own 4-tuples (its own
+    // slice, or its own client address): they add. Absent where no contributor counted them.
+    ...(parts.some((p) => p.reopened !== undefined) ? { reopened: parts.reduce((n, p) => n + (p.reopened ?? 0), 0) } : {}),
   };
 }
 

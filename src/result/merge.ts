@@ -145,7 +145,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     },
     errors: addMaps(results.map((r) => r.summary.errors)),
     serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
-    timeWait: addedTimeWait(series, sum((s) => s.timeWait.end), loadEnd),
+    timeWait: addedTimeWait(series, results.map((r) => r.summary.timeWait), 0, loadEnd),
     ports: {
       // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.
       distinct: sum((s) => s.ports.distinct),

@@ -204,8 +204,7 @@ function composeResult(
   // The lab's TIME_WAIT from the added curves (the server host's among them), by merge's rule:
   // the peaks are the sum's, not the sum of each host's peak at its own moment. `end` is every
   // host's own: the server host holds the TIME_WAIT of a server-first close.
-  const ends = sum(s.map((x) => x.timeWait.end)) + (serverHost?.timeWaitEnd ?? 0);
-  summary.timeWait = addedTimeWait(series, ends, window.endMs);
+  summary.timeWait = addedTimeWait(series, s.map((x) => x.timeWait), serverHost?.timeWaitEnd ?? 0, window.endMs);
   summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
   // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
   // own, and the cliff is read in ports held of one range (added across hosts, the held counts

@@ -75,6 +75,7 @@ describe('mergeResults', () => {
         r.startedAt = start;
         r.series.kernel = { t: tw.map((_, i) => i * 1000), tw, inuse: tw, counters: {} };
         r.series.census = { t: tw.map((_, i) => i * 1000), client: { ESTABLISHED: tw, TIME_WAIT: tw }, server: {} };
+        r.summary.timeWait = { ...r.summary.timeWait, end: tw.at(-1)!, reopened: tw[0]! };
       });
     const m = await mergeResults([
       { file: 'a', result: series('2026-01-01T00:00:00.000Z', [10, 20, 30]) },
@@ -89,6 +90,9 @@ describe('mergeResults', () => {
     // When it peaked: read from the added curves, as one run's is (sockstat's first sample at its
     // maximum, 33 at 3 s); a merge used to drop it and the verdict fell back to the census timing.
     assert.equal(m.summary.timeWait.peakAtMs, 3000);
+    // What each held at its end, and the connections that reopened a server TIME_WAIT, add up.
+    assert.equal(m.summary.timeWait.end, 33);
+    assert.equal(m.summary.timeWait.reopened, 11);
   });
 
   it('a split with a per-socket range (client.portRange) records the part of it the kernel honours, as a run does', async () => {
