@@ -12,6 +12,7 @@ interface PlanArgs {
   'nat-pool'?: string;
   'conntrack-time-wait': number;
   'port-range'?: string;
+  'reserved-ports'?: string;
   'time-wait'?: number;
   sources?: number;
   destinations?: number;
@@ -33,7 +34,7 @@ function usage(message: string): never {
 }
 
 /** The model's inputs: --from takes every one of them from the result. */
-const MODEL_INPUTS = ['port-range', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
+const MODEL_INPUTS = ['port-range', 'reserved-ports', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
 
 /** The options that take a number, as the command line names them. */
 const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'max-tw-buckets', 'tw-sock-bytes', 'conntrack-time-wait'];
@@ -65,6 +66,7 @@ export const planCommand = {
   builder: (y: Argv) =>
     y
       .option('port-range', { type: 'string', describe: 'Ephemeral ports "LOW HIGH" (default: this machine\'s ip_local_port_range)' })
+      .option('reserved-ports', { type: 'string', describe: 'net.ipv4.ip_local_reserved_ports, e.g. "8080,40000-40199"; "" for none (default: this machine\'s)' })
       .option('time-wait', { type: 'number', describe: 'TIME_WAIT length in seconds (Linux: fixed 60)' })
       .option('sources', { type: 'number', describe: 'Client source addresses the connections are spread over (default 1)' })
       .option('destinations', { type: 'number', describe: 'Distinct destination IP:port pairs (default 1)' })

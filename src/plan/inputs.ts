@@ -6,6 +6,8 @@ import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export interface PlanFlags {
   portRange?: string;
+  /** ip_local_reserved_ports as the sysctl takes it ("8080,40000-40199"); "" for none. */
+  reservedPorts?: string;
   timeWait?: number;
   sources?: number;
   destinations?: number;
@@ -44,8 +46,20 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     range = { low: parsed.low, high: parsed.high };
     sources['portRange'] = given;
   } else sources['portRange'] = machine.portRange.from;
-  // Reserved ports are this machine's; with a range given by hand they still apply to it.
-  const reservedPorts = countReserved(machine.reservedPorts.value, range.low, range.high);
+  // Reserved ports are this machine's unless given (another machine's plan needs its own list);
+  // either way only those inside the range count.
+  let reservedList = machine.reservedPorts.value;
+  if (flags.reservedPorts !== undefined) {
+    const parts = flags.reservedPorts.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const bad = parts.find((p) => {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(p);
+      return !m || Number(m[1]) < 1 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1]);
+    });
+    if (bad !== undefined) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 (or "" for none), got ${JSON.stringify(bad)}`);
+    reservedList = parts.join(',');
+    sources['reservedPorts'] = given;
+  } else sources['reservedPorts'] = machine.reservedPorts.from;
+  const reservedPorts = countReserved(reservedList, range.low, range.high);
   let keepAliveShare = 0;
   if (flags.keepAlive !== undefined) {
     const share = parseShare(flags.keepAlive);

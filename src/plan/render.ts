@@ -7,7 +7,7 @@ const row = (label: string, text: string): string => `${label.padEnd(26)}${text}
 function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
   const from = (key: string): string => (sources[key] ? `  — ${sources[key]}` : '');
   return [
-    row('port range', `${p.portLow}–${p.portHigh}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved` : ''}${from('portRange')}`),
+    row('port range', `${p.portLow}–${p.portHigh}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved${sources['reservedPorts'] ? ` (${sources['reservedPorts']})` : ''}` : ''}${from('portRange')}`),
     row('TIME_WAIT length', `${fmt(p.timeWaitSec)} s${from('timeWaitSec')}`),
     row('source addresses', `${fmt(p.sources)}${p.bindBeforeConnect ? ' (bind() before connect(): ports shared by all destinations)' : ''}${from('sources')}`),
     row('destinations (IP:port)', `${fmt(p.destinations)}${from('destinations')}`),

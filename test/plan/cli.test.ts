@@ -31,6 +31,20 @@ describe('twstorm plan (CLI)', () => {
     assert.match(stdout, /use 3 source addresses instead of 2/);
   });
 
+  it('--reserved-ports plans for another machine\'s list: only those inside the range count, and "" is none', async () => {
+    // A capacity audit: plain plan could only apply this machine's list to a range given by hand.
+    const [some, none] = await Promise.all([
+      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '8080, 40000-40199', '--rate', '500', '--tw-reuse', '0']),
+      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '', '--rate', '500', '--tw-reuse', '0']),
+    ]);
+    assert.equal(some.code, 0, some.stderr);
+    assert.match(some.stdout, /port range {16}40000–40999, 200 reserved \(given\)/);
+    assert.match(some.stdout, /= 1 × 800 ports ÷ 60\.0 s/);
+    assert.match(some.stdout, /time to exhaustion {8}1\.60 s/);
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /= 1 × 1,000 ports ÷ 60\.0 s/);
+  });
+
   it('bad input is a usage error (exit 2) saying what was expected', async () => {
     const { code, stderr } = await twstorm(['plan', '--port-range', 'lots']);
     assert.equal(code, 2);
@@ -44,6 +58,8 @@ describe('twstorm plan (CLI)', () => {
       [['--rate', '10', '--sources', '1.5'], /^twstorm: --sources: expected a whole number of at least 1, got 1\.5/],
       [['--keep-alive', '50%'], /^twstorm: --keep-alive is a share of the offered rate: give --rate too/],
       [['--from', ''], /^twstorm: --from: expected a result JSON file after it, got none/],
+      [['--reserved-ports', '40000-3999'], /^twstorm: --reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 \(or "" for none\), got "40000-3999"/],
+      [['--reserved-ports', 'x', '--rate', '1'], /^twstorm: --reserved-ports: expected ports/],
     ];
     const runs = await Promise.all(cases.map(([args]) => twstorm(['plan', ...args])));
     for (const [i, r] of runs.entries()) {
