@@ -6,6 +6,7 @@
 // launching chromium cost more CPU than everything a page check does (in-chromium.test.ts runs
 // the report's browser tests in one process for that reason).
 import { after } from 'node:test';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,9 @@ async function browserOnce(): Promise<Browser> {
     const browser = await shared.catch(() => null);
     if (browser?.isConnected()) return browser;
   }
+  // A launch that fails leaves playwright's own profile and artifacts directories in the temp
+  // dir: a missing browser is said before any launch (a new machine without .ci/run's packages).
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is not installed: the HTML report tests drive Debian's chromium (apt-get install chromium, as .ci/run does; or set TWSTORM_CHROMIUM)`);
   shared = chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -109,13 +113,15 @@ export interface InspectOptions {
 }
 
 export async function inspectReport(html: string, options: InspectOptions = {}): Promise<PageReport> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
-  const file = path.join(dir, 'report.html');
-  await writeFile(file, html);
-  const url = pathToFileURL(file).href;
+  // The browser first: a browser that cannot start leaves no page file behind.
   const browser = await browserOnce();
   const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 } });
+  let dir: string | null = null;
   try {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-report-browser-'));
+    const file = path.join(dir, 'report.html');
+    await writeFile(file, html);
+    const url = pathToFileURL(file).href;
     const page = await context.newPage();
     const consoleErrors: string[] = [];
     const requests: string[] = [];
@@ -155,6 +161,6 @@ export async function inspectReport(html: string, options: InspectOptions = {}):
     return { consoleErrors, requests, charts, built, text, screenshot, screenshotBytes: screenshot?.length ?? 0, executed, cspViolations, injected, scripts, probe };
   } finally {
     await context.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    if (dir !== null) await rm(dir, { recursive: true, force: true });
   }
 }
