@@ -128,7 +128,8 @@ export function buildResult(input: ResultInputs): RunResult {
   };
 }
 
-function censusSeries(samples: KernelSample[]): CensusSeries {
+/** A run's census columns by side and state, from its samples (the census ticks among them). */
+export function censusSeries(samples: KernelSample[]): CensusSeries {
   const withCensus = samples.filter((s) => s.census !== undefined);
   const columns = (side: 'client' | 'server'): Record<string, number[]> => {
     const states = new Set<string>();
@@ -142,7 +143,8 @@ function censusSeries(samples: KernelSample[]): CensusSeries {
   return { t: withCensus.map((s) => roundMs(s.census!.t)), client: columns('client'), server: columns('server') };
 }
 
-function kernelSeries(samples: KernelSample[]): KernelSeries {
+/** A run's sockstat and key counters over time, from its samples. */
+export function kernelSeries(samples: KernelSample[]): KernelSeries {
   const counters: Record<string, number[]> = {};
   for (const key of KEY_COUNTERS) counters[key] = samples.map((s) => s.counters[key] ?? 0);
   return {

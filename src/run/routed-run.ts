@@ -37,6 +37,7 @@ import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, ad
 import { mergeConnectFill } from '../result/merge.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import type { ServerStats } from '../server/stats.js';
+import { censusSeries, kernelSeries } from '../result/build.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -356,17 +357,11 @@ export async function executeRoutedRun(
  * kernel counters are the client hosts', and the series must say what the summary says.
  */
 function serverHostSeries(samples: KernelSample[], intervalMs: number): Pick<RunResult, 'series'> {
-  const census = samples.flatMap((x) => (x.census === undefined ? [] : [x.census]));
-  const states = new Set(census.flatMap((c) => Object.keys(c.server)));
   return {
     series: {
       driver: { intervalMs, t: [], columns: {} },
-      kernel: { t: samples.map((x) => x.t), tw: samples.map((x) => x.sockstat.tw), inuse: samples.map((x) => x.sockstat.inuse + x.sockstat.inuse6), counters: {} },
-      census: {
-        t: census.map((c) => c.t),
-        client: {},
-        server: Object.fromEntries([...states].map((state) => [state, census.map((c) => (c.server as Record<string, number>)[state] ?? 0)])),
-      },
+      kernel: { ...kernelSeries(samples), counters: {} },
+      census: { ...censusSeries(samples), client: {} },
     },
   };
 }
