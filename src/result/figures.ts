@@ -5,6 +5,7 @@
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
 import { roundMs } from '../util/round.js';
+import { labOf } from './lab.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
@@ -52,8 +53,7 @@ export function peakClientPortsHeld(result: RunResult): number {
  * of them), else one.
  */
 export function clientPortRanges(result: RunResult): number {
-  const lab = (result as { lab?: { hosts: Array<{ role: string }> } }).lab;
-  return Math.max(1, lab?.hosts.filter((h) => h.role === 'client').length ?? 1);
+  return Math.max(1, labOf(result)?.hosts.filter((h) => h.role === 'client').length ?? 1);
 }
 
 /**

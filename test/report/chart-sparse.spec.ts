@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { alignTables, chartFrom, downsampleForDrawing, sparseDrawing } from '../../src/report/html/chart-spec.js';
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
-import { makeResult } from './make-result.js';
+import { asLab, makeResult } from './make-result.js';
 import { labCharts } from '../../src/report/html/lab.js';
 import { renderTerminalSummary } from '../../src/report/terminal.js';
 import type { LabFacts } from '../../src/result/lab.js';
@@ -81,7 +81,7 @@ describe('the states chart of a short storm (timeline.ts)', () => {
   it('a routed lab\'s ports chart sets the held ports of every client host against all their ranges', () => {
     const lab = makeResult((r) => {
       r.summary.ports.range = { low: 40000, high: 41999, size: 2000 };
-      (r as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ name: 'client1', role: 'client' }, { name: 'client2', role: 'client' }, { name: 'server', role: 'server' }] };
+      asLab(r, 2);
     });
     const range = timelineCharts([lab]).find((c) => c.id === 'ports')!.series.find((s) => /port range/.test(s.label))!;
     assert.equal(range.label, 'port ranges (2 × 2000)');

@@ -2,6 +2,7 @@
 // figure spelled out, which each test bends with a small edit. Histograms are left empty
 // (the verdict never reads them).
 import type { RunResult } from '../../src/result/model.js';
+import type { LabFacts } from '../../src/result/lab.js';
 import type { Phase } from '../../src/metrics/load-stats.js';
 import { verdict, type Finding, type FindingRule } from '../../src/report/verdict.js';
 
@@ -130,6 +131,20 @@ export function makeHttpResult(edit: (r: RunResult) => void = () => undefined): 
 export const finding = (r: RunResult, rule: FindingRule): Finding | undefined => verdict(r).findings.find((f) => f.rule === rule);
 
 /** No TIME_WAIT anywhere. */
+/** Makes `r` a routed lab's result with `clients` client hosts and a server host (no NAT, an empty conntrack record). */
+export function asLab(r: RunResult, clients: number): void {
+  const lab: LabFacts = {
+    topology: 'routed',
+    hosts: [
+      ...Array.from({ length: clients }, (_, i) => ({ name: `client${i + 1}`, role: 'client' as const, address: `198.18.${i + 1}.2` })),
+      { name: 'server', role: 'server', address: '198.19.0.2' },
+    ],
+    router: { nat: null, conntrack: { samples: [], peakEntries: 0, peakTimeWait: 0, counters: {} } },
+    serverCensus: [],
+  };
+  (r as RunResult & { lab: LabFacts }).lab = lab;
+}
+
 export const noTimeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0, reopened: 0 };
 
 /** `n` TIME_WAIT sockets on the server, none on the client, in the summary and the census. */

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { story } from '../../../src/report/story.js';
-import { addErrors, finding, makeHttpResult, makeResult } from '../make-result.js';
+import { addErrors, asLab, finding, makeHttpResult, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 
 /** A run whose 500-port range ran out `atMs` into the run clock, the load having begun at `loadStartMs`. */
@@ -32,7 +32,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(finding(r, 'ports')!.text, /^Ran out 0\.06 s into the load \(the first of 2 shards' slices of the range\): the range 40000–40499 has 500 ports/);
     assert.ok(story(r).some((l) => /ran out after 0\.06 s of load \(the first of 2 shards' slices of the range\): 10 connects failed/.test(l)), story(r).join('\n'));
     // A routed lab: the first client host's range to run out.
-    const lab = ranOut(0, 60, (x) => ((x as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ role: 'client' }, { role: 'client' }, { role: 'server' }] }));
+    const lab = ranOut(0, 60, (x) => asLab(x, 2));
     assert.match(finding(lab, 'ports')!.text, /^Ran out 0\.06 s into the load \(the first of 2 client hosts' ranges\): each of the 2 client hosts has the range/);
     // Copies (not shards) each had the whole range: nothing to add.
     const copies = ranOut(0, 60, (x) => ((x as RunResult & { merged: unknown }).merged = { contributors: [{ shard: null }, { shard: null }], warnings: [] }));
@@ -85,7 +85,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       x.summary.ports = { ...x.summary.ports, distinct: 3900, peakInUse: 64, exhaustedAtMs: null, range: { low: 40000, high: 41999, size: 2000 } };
       x.summary.timeWait = { ...x.summary.timeWait, peak: 3900, peakClient: 3900, peakServer: 0, end: 3900, sockstatPeak: 3900 };
       x.series.census = { t: [0, 1000], client: { TIME_WAIT: [0, 3900] }, server: {} };
-      (x as RunResult & { lab: unknown }).lab = { topology: 'routed', hosts: [{ name: 'client1', role: 'client' }, { name: 'client2', role: 'client' }, { name: 'server', role: 'server' }] };
+      asLab(x, 2);
     });
     const f = finding(lab, 'ports')!;
     assert.match(f.text, /^Never ran out: at most 3,900 client ports were held at once \(98% of the 2 ranges\); each of the 2 client hosts has the range 40000–41999, 2,000 ports\./);
