@@ -1,6 +1,6 @@
 // `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
 import { readMachineFacts } from './machine.js';
-import { countReserved, parsePortRange } from '../scenario/port-range.js';
+import { countReserved, parsePortRange, parseReservedPorts } from '../scenario/port-range.js';
 import type { Closer, PlanInputs } from './model.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
@@ -50,13 +50,9 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
   // either way only those inside the range count.
   let reservedList = machine.reservedPorts.value;
   if (flags.reservedPorts !== undefined) {
-    const parts = flags.reservedPorts.split(',').map((p) => p.trim()).filter((p) => p !== '');
-    const bad = parts.find((p) => {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(p);
-      return !m || Number(m[1]) < 1 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1]);
-    });
-    if (bad !== undefined) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 (or "" for none), got ${JSON.stringify(bad)}`);
-    reservedList = parts.join(',');
+    const { ranges, bad } = parseReservedPorts(flags.reservedPorts);
+    if (bad !== null) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 (or "" for none), got ${JSON.stringify(bad)}`);
+    reservedList = ranges.map((r) => (r.low === r.high ? `${r.low}` : `${r.low}-${r.high}`)).join(',');
     sources['reservedPorts'] = given;
   } else sources['reservedPorts'] = machine.reservedPorts.from;
   const reservedPorts = countReserved(reservedList, range.low, range.high);

@@ -37,14 +37,32 @@ export function parsePortRange(text: string | null | undefined, reserved?: strin
   return { low, high, size, reserved: res, usable: size - res };
 }
 
+/**
+ * An ip_local_reserved_ports list as the sysctl takes it ("8080,9000-9100", "" for none): its
+ * valid ports and ranges, and the first part that is not one (a port within 1–65535, a range LOW-HIGH
+ * with LOW ≤ HIGH), or null. The kernel prints only valid lists; a user's list is refused on it.
+ */
+export function parseReservedPorts(list: string): { ranges: Bounds[]; bad: string | null } {
+  const ranges: Bounds[] = [];
+  let bad: string | null = null;
+  for (const raw of list.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    const low = Number(m?.[1]);
+    const high = Number(m?.[2] ?? m?.[1]);
+    if (!m || low < 1 || high > 65535 || high < low) bad ??= part;
+    else ranges.push({ low, high });
+  }
+  return { ranges, bad };
+}
+
 /** Ports of [low, high] named in an ip_local_reserved_ports list ("8080,9000-9100"). */
 export function countReserved(list: string, low: number, high: number): number {
   let n = 0;
-  for (const part of list.split(',')) {
-    const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part);
-    if (!m) continue;
-    const a = Math.max(Number(m[1]), low);
-    const b = Math.min(Number(m[2] ?? m[1]), high);
+  for (const r of parseReservedPorts(list).ranges) {
+    const a = Math.max(r.low, low);
+    const b = Math.min(r.high, high);
     if (b >= a) n += b - a + 1;
   }
   return n;

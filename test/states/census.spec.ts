@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { censusFromTables, renderCensus, destinationRisk, takeCensus } from '../../src/states/index.js';
-import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
+import { countReserved, parsePortRange, parseReservedPorts } from '../../src/scenario/port-range.js';
 
 const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 /** One /proc/net/tcp line as get_tcp4_sock / get_timewait4_sock print it (little-endian host). */
@@ -21,6 +21,14 @@ test('reserved ports are counted only inside the range', () => {
   assert.deepEqual(parsePortRange('40000 40099', '40000-40009'), { low: 40000, high: 40099, size: 100, reserved: 10, usable: 90 });
   assert.equal(parsePortRange('nonsense', ''), null);
   assert.equal(parsePortRange(null, null), null);
+});
+
+test('one reserved-ports parser: what the kernel prints, and the first part a user got wrong', () => {
+  assert.deepEqual(parseReservedPorts('8080,40000-40009, 50000'), { ranges: [{ low: 8080, high: 8080 }, { low: 40000, high: 40009 }, { low: 50000, high: 50000 }], bad: null });
+  assert.deepEqual(parseReservedPorts(''), { ranges: [], bad: null });
+  for (const bad of ['40000-3999', '0', '70000', 'x', '1-2-3']) assert.equal(parseReservedPorts(`8080,${bad}`).bad, bad);
+  // countReserved counts the valid parts of a list only.
+  assert.equal(countReserved('8080,x,40000-40009', 40000, 60999), 10);
 });
 
 test('12,000 sockets: wide sl column, sides, destinations, exhaustion', () => {
