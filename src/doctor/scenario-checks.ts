@@ -4,7 +4,7 @@
 import { int } from '../util/format.js';
 import { DEFAULT_SYSCTLS, expandMatrix, formatDuration, type Scenario } from '../scenario/index.js';
 import { MAX_RESULT_BYTES, READABLE_SERIES_SAMPLES } from '../result/read.js';
-import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
+import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
@@ -126,29 +126,26 @@ export interface TimeWaitLoad {
 
 /**
  * How many TCP connections an HTTP run needs for its requests. `connections` is not used
- * under http; the client mode and server policy decide how many requests share a connection:
- * one each when either side ends every connection after its response, `closeAfter` or
- * `maxRequestsPerConnection` when the server limits them, else the pool's own connections.
+ * under http; the client mode and the server's request limit (close-semantics.ts) decide how
+ * many requests share a connection: one each when the client ends every connection after its
+ * response, the raw client's requestsPerConnection or the server's limit, whichever is lower,
+ * else the pool's own connections, replaced each time the server's limit ends one.
  */
 export function httpConnections(s: Scenario): { connections: number; why: string } {
-  const { requests, client, policy, closeAfter, maxRequestsPerConnection } = s.http;
+  const { requests, client } = s.http;
+  const limit = serverRequestLimit(s);
+  const per = (n: number, why: string): { connections: number; why: string } => ({ connections: Math.ceil(requests / n), why: n === 1 ? `one per request (${why})` : `one per ${int(n)} requests (${why})` });
   if (client === 'raw') {
     // requestsPerConnection each, unless the server ends a connection sooner.
-    const serverLimit = policy === 'rst' ? 1 : policy === 'close-after' ? closeAfter : maxRequestsPerConnection > 0 ? maxRequestsPerConnection : Infinity;
-    const perConnection = Math.min(s.http.requestsPerConnection, serverLimit);
-    return { connections: Math.ceil(requests / perConnection), why: perConnection === 1 ? 'one per request (client raw)' : `one per ${int(perConnection)} requests (client raw)` };
+    const own = s.http.requestsPerConnection;
+    return limit !== null && limit.requests < own ? per(limit.requests, limit.setting) : per(own, 'client raw');
   }
-  if (client !== 'keepalive') return { connections: requests, why: `one per request (client ${client})` };
-  if (policy === 'rst') return { connections: requests, why: 'one per request (server policy rst)' };
-  if (policy === 'close-after') {
-    return { connections: Math.ceil(requests / closeAfter), why: `one per ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} (server policy close-after)` };
-  }
+  if (client !== 'keepalive') return per(1, `client ${client}`);
+  // undici opens up to its pool's connections whatever the server's limit.
   const pool = Math.min(s.http.connections ?? s.concurrency, requests);
-  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
-    return {
-      connections: Math.max(pool, Math.ceil(requests / maxRequestsPerConnection)),
-      why: `one per ${int(maxRequestsPerConnection)} requests (maxRequestsPerConnection)`,
-    };
+  if (limit !== null) {
+    const limited = per(limit.requests, limit.setting);
+    return { connections: Math.max(pool, limited.connections), why: limited.why };
   }
   return { connections: pool, why: 'the keep-alive pool' };
 }

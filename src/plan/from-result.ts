@@ -11,7 +11,7 @@ import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
-import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
+import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
 import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
@@ -90,8 +90,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // close-after 100 at 1,000/s makes 10).
   const pool = http !== null && scenario.http.client === 'keepalive' ? (scenario.http.connections ?? scenario.concurrency) * hosts : null;
   const poolNeverChurned = pool !== null && summary.connections.established <= pool;
-  const requestLimit = http === null ? 0 : scenario.http.policy === 'close-after' ? scenario.http.closeAfter : scenario.http.policy === 'keepalive' ? scenario.http.maxRequestsPerConnection : 0;
-  const keepAliveShare = poolNeverChurned ? (requestLimit > 0 ? 1 - 1 / requestLimit : 1) : measuredShare;
+  const requestLimit = http === null ? null : serverRequestLimit(scenario);
+  const keepAliveShare = poolNeverChurned ? (requestLimit !== null ? 1 - 1 / requestLimit.requests : 1) : measuredShare;
 
   let rate: number;
   if (scenario.rate !== null && scenario.rate !== undefined) {
@@ -189,8 +189,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? 'assumed: none (the run did not record net.ipv4.ip_local_reserved_ports)'
       : `result: environment.sysctls net.ipv4.ip_local_reserved_ports ${JSON.stringify(String(reservedList))}`;
   sources['twReuseDelaySec'] = sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? 'result: environment.sysctls net.ipv4.tcp_tw_reuse_delay' : 'assumed: 1 s (the kernel default; the run did not record tcp_tw_reuse_delay)';
-  sources['keepAliveShare'] = poolNeverChurned && requestLimit > 0
-    ? `result: the server's request limit (${scenario.http.policy === 'close-after' ? `closeAfter ${requestLimit}` : `maxRequestsPerConnection ${requestLimit}`}): 1 − 1 ÷ ${requestLimit}; this run's pool of ${pool} ended before reaching it`
+  sources['keepAliveShare'] = poolNeverChurned && requestLimit !== null
+    ? `result: the server's request limit (${requestLimit.setting}): 1 − 1 ÷ ${requestLimit.requests}; this run's pool of ${pool} ended before reaching it`
     : poolNeverChurned
     ? `measured: the pool's ${pool} connection${pool === 1 ? '' : 's'} served every request (${summary.connections.established} opened, none replaced): no new connection at steady state`
     : http
@@ -212,7 +212,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
   const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, poolNeverChurned ? pool! : plan.timeWait.steadyState));
-  if (poolNeverChurned && requestLimit === 0) {
+  if (poolNeverChurned && requestLimit === null) {
     notes.push(
       `a keep-alive pool that never churned: at steady state it opens no connection however long it runs, and closing it at the end leaves its ${pool} connection${pool === 1 ? '' : 's'} in TIME_WAIT once`,
     );

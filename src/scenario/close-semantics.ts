@@ -104,6 +104,24 @@ export function closeInForce(scenario: Scenario): Scenario['close'] {
   return ownServer(scenario) ? { ...scenario.close, server: 'fin' } : scenario.close;
 }
 
+/**
+ * How many requests the bundled HTTP server answers on one connection before it ends that
+ * connection itself, and the setting that says so: 1 under rst (it resets after each response),
+ * `closeAfter` under close-after, `maxRequestsPerConnection` under keepalive (Node's
+ * maxRequestsPerSocket, which server/http-server.ts sets for that policy only). Null when it
+ * never ends one first (wait-client, keepalive without a limit) and for a server that is not the
+ * bundled one: its limit is its own, and only the run can tell. `doctor` sizes a run's
+ * connections with it and `plan --from` a steady state's churn, so the two cannot disagree.
+ */
+export function serverRequestLimit(scenario: Scenario): { requests: number; setting: string } | null {
+  if (ownServer(scenario)) return null;
+  const { policy, closeAfter, maxRequestsPerConnection } = scenario.http;
+  if (policy === 'rst') return { requests: 1, setting: 'policy rst' };
+  if (policy === 'close-after') return { requests: closeAfter, setting: `closeAfter ${closeAfter}` };
+  if (policy === 'keepalive' && maxRequestsPerConnection > 0) return { requests: maxRequestsPerConnection, setting: `maxRequestsPerConnection ${maxRequestsPerConnection}` };
+  return null;
+}
+
 /** The HTTP server side in words: the bundled server's policy, or whose server it was. */
 export function httpServerWords(scenario: Scenario): string {
   if (scenario.target != null) return `the target's own server (${scenario.target.host}:${scenario.target.port})`;

@@ -124,6 +124,13 @@ test('http connections and TIME_WAIT side come from the client mode and server p
   assert.deepEqual(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10 })), { connections: 100, why: 'one per 10 requests (client raw)' });
   assert.equal(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, maxRequestsPerConnection: 4 })).connections, 250);
   assert.equal(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, policy: 'rst' })).connections, 1000);
+  // maxRequestsPerConnection is Node's maxRequestsPerSocket, set under policy keepalive only.
+  assert.deepEqual(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, policy: 'wait-client', maxRequestsPerConnection: 4 })), { connections: 100, why: 'one per 10 requests (client raw)' });
+  assert.deepEqual(httpConnections(http({ requests: 1000, client: 'raw', requestsPerConnection: 10, maxRequestsPerConnection: 4 })), { connections: 250, why: 'one per 4 requests (maxRequestsPerConnection 4)' });
+  // undici opens its whole pool whatever the server's limit: 64 connections, not 10.
+  assert.equal(httpConnections(http({ requests: 1000, policy: 'close-after', closeAfter: 100 }, { concurrency: 64 })).connections, 64);
+  // Your own server's limit is its own: the bundled server's policy says nothing about it.
+  assert.deepEqual(httpConnections(http({ requests: 1000, policy: 'rst' }, { concurrency: 16, server: { command: ['true'] } })), { connections: 16, why: 'the keep-alive pool' });
 
   const reset = timeWaitLoad(http({ requests: 1000, client: 'reset', policy: 'wait-client' }, { close: { first: 'server' } }));
   assert.deepEqual([reset.connections, reset.clientKeepsPorts, reset.timeWait], [1000, true, true]);

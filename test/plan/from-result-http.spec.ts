@@ -126,6 +126,21 @@ describe('plan --from an HTTP result', () => {
       assert.match(limited.sources['keepAliveShare']!, /^result: the server's request limit \((closeAfter|maxRequestsPerConnection) 100\)/);
       assert.ok(!limited.notes.some((n) => /never churned/.test(n)));
     }
+    // Policy rst resets every connection after its response, so a pool that never reached its
+    // size still opens one connection per request at steady state (it once read share 1).
+    const rst = planFromResult(
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'rst';
+        x.scenario.http.requests = 10;
+        x.scenario.concurrency = 12;
+        x.scenario.rate = 400;
+        x.summary.connections.established = 10;
+        x.summary.requests = { total: 10, ok: 10, failed: 0, ratePerSec: 400, perConnection: 1 };
+      }),
+    );
+    assert.equal(rst.inputs.keepAliveShare, 0);
+    assert.match(rst.sources['keepAliveShare']!, /^result: the server's request limit \(policy rst\): 1 − 1 ÷ 1;/);
     // A pool that replaced connections (208 opened for a pool of 12) churns as measured.
     const churned = pool(208);
     assert.equal(churned.inputs.keepAliveShare, 1 - 208 / 2000);
