@@ -20,7 +20,7 @@ import {
   twBucketsCheck,
   twReuseCheck,
 } from './machine-checks.js';
-import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad } from './scenario-checks.js';
+import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad, runVariants } from './scenario-checks.js';
 import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from './lab-checks.js';
 import { commandProgram } from '../server/user-command.js';
@@ -44,8 +44,8 @@ export function preflight(scenario: Scenario): Promise<Check[]> {
   return checksFor(scenario, {
     namespace: scenario.environment.isolation !== 'host',
     native: false,
-    // nft is probed only for a scenario with `faults:`; no other run needs it.
-    nft: scenario.faults.length > 0,
+    // nft is probed only for a scenario with `faults:` (in any variant); no other run needs it.
+    nft: runVariants(scenario).some((v) => v.faults.length > 0),
     timeWait: false,
   });
 }
@@ -56,8 +56,9 @@ export function doctorScenario(scenario: Scenario): Promise<Check[]> {
 }
 
 async function checksFor(scenario: Scenario, gather: GatherOptions): Promise<Check[]> {
-  const facts = await gatherFacts({ ...gather, programs: serverPrograms([scenario]) });
-  const lab = scenario.environment.topology === 'routed' ? labScenarioChecks(scenario, await probeLabAbility()) : [];
+  const runs = runVariants(scenario);
+  const facts = await gatherFacts({ ...gather, programs: serverPrograms(runs) });
+  const lab = runs.some((v) => v.environment.topology === 'routed') ? labScenarioChecks(scenario, await probeLabAbility()) : [];
   return [...scenarioChecks(scenario, facts), ...lab];
 }
 
@@ -89,7 +90,7 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
       }
     }
   }
-  const facts = options.facts ?? (await gatherFacts({ programs: serverPrograms(scenarios) }));
+  const facts = options.facts ?? (await gatherFacts({ programs: serverPrograms(scenarios.flatMap(runVariants)) }));
   const needs = scenarios.map((s) => ({ name: s.name, need: fdNeed(s) }));
   // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side
   // closes first (under http, the connections its requests need, where its mode puts TIME_WAIT).

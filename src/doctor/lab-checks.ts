@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
+import { runVariants } from './scenario-checks.js';
 
 const run = promisify(execFile);
 
@@ -68,14 +69,18 @@ export function labCheck(ability: LabAbility): Check {
   );
 }
 
-/** A routed scenario's pre-flight: fail with what is missing. */
+/**
+ * A routed scenario's pre-flight, over every variant it runs (a matrix may make only some of
+ * them routed labs: each is checked before the first runs): fail with what is missing.
+ */
 export function labScenarioChecks(scenario: Scenario, ability: LabAbility): Check[] {
-  if (scenario.environment.topology !== 'routed') return [];
+  const routed = runVariants(scenario).filter((v) => v.environment.topology === 'routed');
+  if (routed.length === 0) return [];
   const out: Check[] = [];
   if (ability.missing.length > 0) {
     out.push(check('routed-lab', 'routed lab', 'fail', `this machine cannot build the routed lab: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack (and a kernel with veth, nftables NAT, conntrack)'));
   }
-  if (scenario.environment.router.conntrack?.max != null && !ability.conntrackMaxPerNamespace) {
+  if (routed.some((v) => v.environment.router.conntrack?.max != null) && !ability.conntrackMaxPerNamespace) {
     out.push(
       check(
         'conntrack-max',

@@ -98,6 +98,12 @@ function variantsOf(scenario: Scenario): Scenario[] {
   return variants;
 }
 
+/** The scenarios a run really makes: a matrix's variants, not the base they are made from. */
+export function runVariants(scenario: Scenario): Scenario[] {
+  const all = variantsOf(scenario);
+  return all.length > 1 ? all.slice(1) : all;
+}
+
 function placement(scenario: Scenario, facts: Facts): Placement {
   const wanted = scenario.environment.isolation;
   if (wanted === 'host') return 'host';
@@ -224,8 +230,12 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
       ),
     );
   }
-  const program = scenario.server.command === null ? null : commandProgram(scenario.server.command);
-  if (program !== null && facts.programs?.[program] === false) {
+  // What any variant needs is checked before the first one runs (a matrix may vary
+  // server.command, faults or environment.topology).
+  const runs = runVariants(scenario);
+  const programs = new Set(runs.map((v) => (v.server.command === null ? null : commandProgram(v.server.command))));
+  for (const program of programs) {
+    if (program === null || facts.programs?.[program] !== false) continue;
     // The run would start the wrapper and stop at once with exit 127 ("was not found").
     out.push(
       check(
@@ -242,7 +252,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   if (series) out.push(series);
   const serverFiles = serverOpenFilesCheck(scenario, facts);
   if (serverFiles) out.push(serverFiles);
-  if (scenario.faults.length > 0) {
+  if (runs.some((v) => v.faults.length > 0)) {
     // Fault rules cannot be left out of a run that asks for them: without nft it fails.
     const nft = nftCheck(facts);
     out.push(nft.status === 'ok' || facts.nft === null ? nft : { ...nft, status: 'fail', detail: `the scenario's faults need nftables: ${nft.detail}` });
@@ -333,9 +343,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
  */
 export function seriesLengthCheck(scenario: Scenario): Check | null {
   let worst: { samples: number; s: Scenario; field: 'sample' | 'census' } | null = null;
-  // A matrix runs its variants, not the base scenario they are made from.
-  const all = variantsOf(scenario);
-  for (const s of all.length > 1 ? all.slice(1) : all) {
+  for (const s of runVariants(scenario)) {
     for (const field of ['sample', 'census'] as const) {
       const samples = Math.ceil((s.duration + s.tail) / s[field]);
       if (samples > (worst?.samples ?? READABLE_SERIES_SAMPLES)) worst = { samples, s, field };

@@ -297,6 +297,9 @@ test('server.command: a program that is not there fails the scenario, with how t
   assert.equal(byId(scenarioChecks(nginx, facts()), 'server-command'), undefined);
   const shell = scenario({ server: { command: 'PORT=1 ./my-server' } });
   assert.equal(byId(scenarioChecks(shell, facts({ programs: {} })), 'server-command'), undefined);
+  // A matrix variant's server counts too: it would stop the matrix when its turn came.
+  const matrix = scenario({ matrix: { 'server.command': [null, 'nginx -p "$TWSTORM_SERVER_DIR" -c conf -e stderr'] } });
+  assert.equal(byId(scenarioChecks(matrix, facts({ programs: { nginx: false } })), 'server-command')?.status, 'fail');
 });
 
 test('close.first: server against your own server is a warning before the run: it may never close', () => {

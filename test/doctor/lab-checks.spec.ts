@@ -23,6 +23,18 @@ test('missing tools: the routed scenario fails its pre-flight naming them; loopb
   assert.deepEqual(labScenarioChecks(parseScenario({ name: 'l' }, 'l.yaml'), ability), []);
 });
 
+test('a matrix with a routed variant is checked as one: its first variants are not, and it fails before they run', () => {
+  // tw-reuse-modes' fourth variant is a routed lab: doctor said ok without nft, and the run
+  // stopped at that variant after three had run.
+  const ability = { missing: ['nft (nftables)'], conntrackMaxPerNamespace: false };
+  const mixed = parseScenario({ name: 'm', matrix: { 'environment.topology': ['loopback', 'routed'] } }, 'm.yaml');
+  assert.equal(mixed.environment.topology, 'loopback');
+  const checks = labScenarioChecks(mixed, ability);
+  assert.deepEqual(checks.map((c) => [c.id, c.status]), [['routed-lab', 'fail']]);
+  const loopbackOnly = parseScenario({ name: 'l', matrix: { 'close.first': ['client', 'server'] } }, 'l.yaml');
+  assert.deepEqual(labScenarioChecks(loopbackOnly, ability), []);
+});
+
 test('router.conntrack.max is refused where the kernel keeps it for the host namespace', () => {
   const s = parseScenario({ name: 'c', environment: { topology: 'routed', router: { conntrack: { max: 100 } } } }, 'c.yaml');
   const checks = labScenarioChecks(s, { missing: [], conntrackMaxPerNamespace: false });
