@@ -63,6 +63,16 @@ export function closerFinding(result: RunResult): Finding {
 }
 
 /** The side holding at least 90 % of a two-sided TIME_WAIT peak: its FIN won (nearly) every race; null for a real mix. */
+/**
+ * Where TIME_WAIT sat when both sides held some: "on both sides (client 500, server 700)",
+ * or, when one side held at least 90 %, "on both sides, most on the server (client 2, server
+ * 4,596)": a reader of "both sides" alone took it for an even split.
+ */
+function bothSidesWords(tw: RunResult['summary']['timeWait']): string {
+  const most = dominantSide(tw);
+  return `on both sides${most === null ? '' : `, most on the ${most}`} (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})`;
+}
+
 function dominantSide(tw: RunResult['summary']['timeWait']): 'client' | 'server' | null {
   const total = tw.peakClient + tw.peakServer;
   if (total === 0) return null;
@@ -81,8 +91,7 @@ function httpCloseSentence(result: RunResult): string {
     const rsts = summary.kernel['TcpOutRsts'] ?? 0;
     return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
   }
-  const where =
-    side === 'both' ? `on both sides (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : `on the ${side}, which closed first`;
+  const where = side === 'both' ? bothSidesWords(tw) : `on the ${side}, which closed first`;
   return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
 }
 
@@ -114,8 +123,14 @@ export function closeSentence(result: RunResult): string {
     // An RST close predicts none; TIME_WAIT on the side asked to close first is then no other FIN "going first".
     if (measured !== null && !landedAsPredicted(predicted, measured) && !(predicted.side === 'none' && measured === scenario.close.first)) {
       const asked = scenario.close.first === 'both' ? 'Both sides were asked to close at once' : `The scenario asked the ${scenario.close.first} to close first`;
-      const split = side === 'both' ? ` (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})` : '';
-      return `${asked}${how}, but the ${measured}'s FIN went first: ${int(tw.peak)} sockets sat in TIME_WAIT on the ${measured}${split} at the peak.`;
+      // With both sides holding some, the measured side's own peak, not the total's (a
+      // simultaneous close read "4,649 sockets sat in TIME_WAIT on the server" where the server held 4,288).
+      if (side === 'both') {
+        const [own, other] = measured === 'server' ? [tw.peakServer, tw.peakClient] : [tw.peakClient, tw.peakServer];
+        const otherSide = measured === 'server' ? 'client' : 'server';
+        return `${asked}${how}, but the ${measured}'s FIN went first on most connections: ${int(own)} sockets sat in TIME_WAIT on the ${measured} at the peak, and ${int(other)} on the ${otherSide}.`;
+      }
+      return `${asked}${how}, but the ${measured}'s FIN went first: ${int(tw.peak)} sockets sat in TIME_WAIT on the ${measured} at the peak.`;
     }
   }
   const closer = scenario.close.first === 'both' ? 'both sides closed at once' : `the ${scenario.close.first} closed first`;
@@ -128,9 +143,6 @@ export function closeSentence(result: RunResult): string {
       (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.')
     );
   }
-  const where =
-    side === 'both'
-      ? `on both sides (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})`
-      : `on the ${side}`;
+  const where = side === 'both' ? bothSidesWords(tw) : `on the ${side}`;
   return `${capital(closer)}${how}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
 }

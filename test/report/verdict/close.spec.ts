@@ -97,22 +97,30 @@ describe('the close sentence says where TIME_WAIT was measured, not only what wa
   it('a simultaneous close whose FINs rarely crossed: the side that won, with the split', () => {
     const r = makeResult((x) => {
       x.scenario.close = { ...x.scenario.close, first: 'both' };
-      x.summary.timeWait = { ...x.summary.timeWait, peak: 4599, peakClient: 5, peakServer: 4594 };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 4649, peakClient: 361, peakServer: 4288 };
     });
-    assert.equal(verdict(r).headline, "Both sides were asked to close at once, but the server's FIN went first: 4,599 sockets sat in TIME_WAIT on the server (client 5, server 4,594) at the peak.");
+    // The server's own 4,288, not the total 4,649 (a scenario audit: the total read as the server's).
+    assert.equal(verdict(r).headline, "Both sides were asked to close at once, but the server's FIN went first on most connections: 4,288 sockets sat in TIME_WAIT on the server at the peak, and 361 on the client.");
     // A real mix is a simultaneous close as asked.
     const mix = makeResult((x) => {
       x.scenario.close = { ...x.scenario.close, first: 'both' };
       x.summary.timeWait = { ...x.summary.timeWait, peak: 1200, peakClient: 500, peakServer: 700 };
     });
     assert.equal(verdict(mix).headline, 'Both sides closed at once; 1,200 sockets sat in TIME_WAIT on both sides (client 500, server 700) at the peak.');
+    // One side's 90 % or more is said: "both sides" alone read as an even split.
+    const mostly = makeResult((x) => {
+      x.scenario.protocol = 'http';
+      x.scenario.http = { ...x.scenario.http, client: 'connection-close', policy: 'keepalive' };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 4598, peakClient: 2, peakServer: 4596 };
+    });
+    assert.match(verdict(mostly).headline, /sockets sat in TIME_WAIT on both sides, most on the server \(client 2, server 4,596\) at the peak\.$/);
   });
 
   it('a peer that closed first on its own (an external server): asked and measured both said', () => {
     const r = makeResult((x) => {
       x.summary.timeWait = { ...x.summary.timeWait, peak: 300, peakClient: 2, peakServer: 298 };
     });
-    assert.equal(verdict(r).headline, "The scenario asked the client to close first, but the server's FIN went first: 300 sockets sat in TIME_WAIT on the server (client 2, server 298) at the peak.");
+    assert.equal(verdict(r).headline, "The scenario asked the client to close first, but the server's FIN went first on most connections: 298 sockets sat in TIME_WAIT on the server at the peak, and 2 on the client.");
     // An RST close predicts no TIME_WAIT; some on the side asked to close first is not "another FIN first".
     const rst = makeResult((x) => {
       x.scenario.close = { ...x.scenario.close, client: 'rst' };
