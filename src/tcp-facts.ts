@@ -4,6 +4,9 @@
 /** TCP_TIMEWAIT_LEN: a TIME_WAIT socket lives 60 s, compiled in (tcp_fin_timeout is another timer). */
 export const TIME_WAIT_SECONDS = 60;
 
+/** net.ipv4.tcp_fin_timeout's default (TCP_FIN_TIMEOUT): how long an orphaned FIN_WAIT2 lives. */
+export const FIN_TIMEOUT_DEFAULT_SECONDS = 60;
+
 /** net.ipv4.ip_local_port_range in a fresh namespace (inet_init_net): 28,232 ports. */
 export const KERNEL_DEFAULT_PORT_RANGE = '32768 60999';
 export const KERNEL_DEFAULT_PORTS = { low: 32768, high: 60999 } as const;

@@ -7,6 +7,7 @@
 // over (TWRecycled), reopened by a new SYN, or killed.
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, sysctlNumber } from '../../result/figures.js';
+import { FIN_TIMEOUT_DEFAULT_SECONDS } from '../../tcp-facts.js';
 import { int } from '../../util/format.js';
 import { timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitEndCounted } from '../../result/lab.js';
@@ -26,6 +27,12 @@ export function killedTimeWait(result: RunResult): number | null {
   // TcpExtTW also counts orphaned FIN_WAIT2 sockets (tcp_time_wait(sk, TCP_FIN_WAIT2, …) makes
   // the same timewait socket): those still in the census at the end are not kills either.
   const finWait2 = (side: 'client' | 'server'): number => result.series.census[side]['FIN_WAIT2']?.at(-1) ?? 0;
+  // …and those that lived out net.ipv4.tcp_fin_timeout left without a trace the balance could
+  // tell from a kill: a run that saw FIN_WAIT2 and outlasted it cannot tell (a fin-timeout-myth
+  // run at tcp_fin_timeout 5 with a 10 s tail read 200 expired orphans as 200 assassinations).
+  const finTimeoutMs = (sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') ?? FIN_TIMEOUT_DEFAULT_SECONDS) * 1000;
+  const sawFinWait2 = (['client', 'server'] as const).some((side) => (result.series.census[side]['FIN_WAIT2'] ?? []).some((n) => n > 0));
+  if (sawFinWait2 && lastMs >= finTimeoutMs) return null;
   // TcpExtTW counts where summary.kernel was read: in a routed lab, the client hosts only.
   const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server');
   return gone > 0 ? gone : null;

@@ -59,6 +59,22 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     assert.equal(finding(r, 'assassination'), undefined);
   });
 
+  it('orphaned FIN_WAIT2 sockets that lived out a short tcp_fin_timeout are not kills', () => {
+    // fin-timeout-myth at tcp_fin_timeout 5 with a 10 s tail: TcpExtTW counted 200 TIME_WAIT and
+    // 200 orphaned FIN_WAIT2, the orphans expired at 5 s, and the balance read them as killed.
+    const run = (finTimeout: string) =>
+      makeResult((x) => {
+        x.summary.kernel['TcpExtTW'] = 400;
+        x.summary.timeWait.end = 200;
+        x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = finTimeout;
+        x.series.census.t = [0, 1_000, 6_000, 12_000];
+        x.series.census.client['FIN_WAIT2'] = [0, 200, 0, 0];
+      });
+    assert.equal(finding(run('5'), 'assassination'), undefined);
+    // Had they not expired yet (tcp_fin_timeout 60), 200 would be gone before their time.
+    assert.match(finding(run('60'), 'assassination')!.text, /^200 of 400 TIME_WAIT sockets were gone/);
+  });
+
   it('tcp_rfc1337=1: RSTs reached TIME_WAIT and none was killed', () => {
     const r = makeResult((x) => {
       x.faults = resets;
