@@ -21,7 +21,7 @@ export const MAX_DEPTH = 16;
  */
 export const MAX_ALIAS_COUNT = 100;
 
-/** Names become file names (`<name>-<timestamp>-<variant>.json`): well under NAME_MAX (255). */
+/** Names become file names (`<name>[-<variant values>]-<timestamp>.json`): well under NAME_MAX (255). */
 export const MAX_NAME_LENGTH = 100;
 /** Free text shown in reports. */
 export const MAX_DESCRIPTION_LENGTH = 10_000;

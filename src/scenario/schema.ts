@@ -61,7 +61,7 @@ const closeSchema = z
       .enum(CLOSE_MODES)
       .default('fin')
       .describe(
-        'How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`, so close() waits for unsent data and then resets.',
+        'How the client closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`, so close() blocks while unsent data drains (up to that long); Linux still sends the rest and closes with FIN, no RST, when the time runs out (measured in linger-timeout).',
       ),
     server: z
       .enum(SERVER_CLOSE_MODES)
@@ -71,7 +71,7 @@ const closeSchema = z
       ),
     lingerSeconds: integer(1, 3600)
       .default(1)
-      .describe('For close mode "linger": SO_LINGER {1, n}. close() blocks up to n seconds while unsent data drains, then the kernel resets the connection and discards the rest.'),
+      .describe('For close mode "linger": SO_LINGER {1, n}. close() blocks up to n seconds while unsent data drains, then returns; the kernel still delivers the rest and closes with FIN (Linux does not reset on the timeout).'),
     delay: duration()
       .prefault(0)
       .describe(`How long the first closer waits after the exchange before closing. ${DURATION_HINT}`),
