@@ -213,7 +213,7 @@ const serviceDelaySchema = z
       min: duration().describe(`Shortest delay. ${DURATION_HINT}`),
       max: duration().describe(`Longest delay. ${DURATION_HINT}`),
     }),
-  ], { error: 'expected a duration (like "2ms") or { min, max } durations' })
+  ], { error: `expected a duration from 0ms to ${formatDuration(L.MAX_WAIT_MS)} (like "2ms") or { min, max } of them` })
   .transform((value, ctx) => {
     const range = typeof value === 'number' ? { min: value, max: value } : value;
     if (range.min > range.max) {
@@ -561,17 +561,23 @@ export const scenarioSchema = z
       if (parsePortRange(s.client.localPorts) === null) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
     }
     const env = s.environment;
-    const labProblem = (path: Array<string | number>, message: string, input: unknown): void => ctx.addIssue({ code: 'custom', path, message, input });
+    // Each problem names the field to change and what it holds ("got …" is that field's value:
+    // a docs audit saw "server: …, got 1" for a restart phase, "got nothing" for ipv6: true).
+    const valueAt = (path: Array<string | number>): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
+    const labProblem = (path: Array<string | number>, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: valueAt(path) });
     if (env.topology === 'routed') {
-      if (env.isolation === 'host') labProblem(['environment', 'topology'], 'a routed lab is built inside the run\'s own namespace: it needs environment.isolation netns or auto', env.topology);
-      if (s.target !== null) labProblem(['target'], 'a routed lab has its own server host: leave target out', s.target.text);
-      if (s.server.ports > 1 || s.server.restart !== null || s.server.listeners > 1) {
-        labProblem(['server'], 'topology routed runs one server port without the restart phase or extra listeners', s.server.ports);
-      }
-      if (s.client.sourceAddresses.length > 0 || s.client.bind) labProblem(['client'], 'topology routed: each client host uses its own address; leave client.sourceAddresses and client.bind out', s.client.bind);
+      if (env.isolation === 'host') labProblem(['environment', 'isolation'], 'a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto');
+      if (s.target !== null) labProblem(['target'], 'a routed lab has its own server host: leave target out');
+      const routedServer = 'topology routed runs one server port without the restart phase or extra listeners';
+      if (s.server.ports > 1) labProblem(['server', 'ports'], `${routedServer}: expected 1`);
+      if (s.server.restart !== null) labProblem(['server', 'restart'], `${routedServer}: leave server.restart out`);
+      if (s.server.listeners > 1) labProblem(['server', 'listeners'], `${routedServer}: expected 1`);
+      const ownAddress = 'topology routed: each client host uses its own address';
+      if (s.client.sourceAddresses.length > 0) labProblem(['client', 'sourceAddresses'], `${ownAddress}: leave client.sourceAddresses out`);
+      if (s.client.bind) labProblem(['client', 'bind'], `${ownAddress}: leave client.bind out`);
       const nat = env.router.nat;
       if (nat !== null) {
-        if (parsePortRange(nat.ports) === null) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535', nat.ports);
+        if (parsePortRange(nat.ports) === null) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535');
       }
     } else {
       const used: Array<[Array<string>, boolean]> = [
@@ -583,13 +589,13 @@ export const scenarioSchema = z
         [['environment', 'router', 'nat'], env.router.nat !== null],
         [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
       ];
-      for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)', undefined);
+      for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)');
     }
     if (s.faults.length > 0) {
       // nft rules change the firewall of the namespace they are loaded in: only the run's own.
-      if (env.isolation === 'host') labProblem(['faults'], 'faults are applied inside the run\'s own namespace, never on the host: set environment.isolation netns or auto', env.isolation);
-      if (env.topology === 'routed') labProblem(['faults'], 'faults are not yet applied in a routed lab: use environment.topology loopback', env.topology);
-      if (s.target !== null) labProblem(['faults'], 'faults need the bundled or own server in the run\'s namespace, not an external target', s.target.text);
+      if (env.isolation === 'host') labProblem(['environment', 'isolation'], 'faults are applied inside the run\'s own namespace, never on the host: expected netns or auto');
+      if (env.topology === 'routed') labProblem(['environment', 'topology'], 'faults are not yet applied in a routed lab: expected loopback');
+      if (s.target !== null) labProblem(['target'], 'faults need the bundled or own server in the run\'s namespace, not an external target: leave target out');
     }
     if (s.close.server === 'never' && s.close.first !== 'client') {
       ctx.addIssue({

@@ -44,7 +44,7 @@ test('router.conntrack.max is refused where the kernel keeps it for the host nam
 
 test('the schema: lab fields only with topology routed; routed needs a namespace', () => {
   assert.throws(() => parseScenario({ name: 'x', environment: { clients: 3 } }, 'x.yaml'), /environment\.clients: only with environment\.topology: routed/);
-  assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', isolation: 'host' } }, 'x.yaml'), /environment\.topology: a routed lab is built inside the run's own namespace/);
+  assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', isolation: 'host' } }, 'x.yaml'), /environment\.isolation: a routed lab \(environment\.topology: routed\) is built inside the run's own namespace: expected netns or auto, got "host"/);
   assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', router: { nat: { ports: '5-1' } } } }, 'x.yaml'), /environment\.router\.nat\.ports: expected low-high/);
   assert.throws(() => parseScenario({ name: 'x', environment: { topology: 'routed', clients: 65 } }, 'x.yaml'), /environment\.clients: expected an integer from 1 to 64/);
 });

@@ -179,7 +179,16 @@ test('faults: filled with defaults; never on the host firewall, nor with a perce
   assert.deepEqual(s.faults, [{ packets: 'final-ack', direction: 'both', action: 'drop', count: 5, percent: 100 }]);
   const onHost = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'fin' }], environment: { isolation: 'host' } }, FILE));
   assert.equal(onHost.length, 1);
-  assert.match(onHost[0]!, /faults: faults are applied inside the run's own namespace, never on the host/);
+  assert.match(onHost[0]!, /environment\.isolation: faults are applied inside the run's own namespace, never on the host: expected netns or auto, got "host"$/);
+  // Every lab problem names the field to change and shows its own value (a docs audit saw
+  // "server: …, got 1" for a restart phase and "got nothing" for ipv6: true).
+  const lab = (input: Record<string, unknown>) => problemsOf(() => parseScenario({ name: 'x', ...input }, FILE));
+  assert.match(lab({ environment: { ipv6: true } })[0]!, /environment\.ipv6: only with environment\.topology: routed \(the loopback form uses environment\.sysctls\), got true$/);
+  assert.match(lab({ environment: { topology: 'routed' }, server: { restart: {} } })[0]!, /server\.restart: topology routed runs one server port without the restart phase or extra listeners: leave server\.restart out, got a mapping$/);
+  assert.match(lab({ environment: { topology: 'routed' }, client: { sourceAddresses: ['127.0.0.2'] } })[0]!, /client\.sourceAddresses: topology routed: each client host uses its own address: leave client\.sourceAddresses out, got a list \(\["127\.0\.0\.2"\]\)$/);
+  assert.match(lab({ environment: { topology: 'routed' }, faults: [{ packets: 'fin' }] })[0]!, /environment\.topology: faults are not yet applied in a routed lab: expected loopback, got "routed"$/);
+  // A service delay past its ceiling says the ceiling.
+  assert.match(lab({ protocol: 'http', http: { serviceDelay: '11m' } })[0]!, /http\.serviceDelay: expected a duration from 0ms to 10m \(like "2ms"\) or \{ min, max \} of them, got "11m"$/);
   const percent = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'any', percent: 0 }] }, FILE));
   assert.match(percent[0]!, /faults\[0\]\.percent: expected a percentage from 1 to 100/);
 });
