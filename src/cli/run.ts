@@ -120,10 +120,16 @@ export const runCommand = {
 
 async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController, started: { run: boolean }): Promise<void> {
   const overrides = [...argv.set];
-  if (argv.isolation) overrides.push(`environment.isolation=${argv.isolation}`);
-  if (argv.repeat !== undefined) overrides.push(`repeat=${argv.repeat}`);
-  if (argv['allow-remote-target']) overrides.push('allowRemoteTarget=true');
-  const loaded = await loadRunnableScenario(argv.scenario, overrides);
+  // The flags that become overrides: a problem with one names the flag, not "--set".
+  const flags = new Map<string, string>();
+  const flag = (text: string, name: string): void => {
+    overrides.push(text);
+    flags.set(text, name);
+  };
+  if (argv.isolation) flag(`environment.isolation=${argv.isolation}`, '--isolation');
+  if (argv.repeat !== undefined) flag(`repeat=${argv.repeat}`, '--repeat');
+  if (argv['allow-remote-target']) flag('allowRemoteTarget=true', '--allow-remote-target');
+  const loaded = await loadRunnableScenario(argv.scenario, overrides, flags);
   const file = loaded.file;
   let scenario = loaded.scenario;
   let shardInfo = null;

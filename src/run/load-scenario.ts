@@ -22,10 +22,11 @@ export async function findScenarioFile(arg: string): Promise<string> {
 }
 
 /** The scenario and the file it came from (matrix problems name it). */
-export async function loadRunnableScenario(arg: string, overrides: string[] = []): Promise<{ file: string; scenario: Scenario }> {
+export async function loadRunnableScenario(arg: string, overrides: string[] = [], sources?: ReadonlyMap<string, string>): Promise<{ file: string; scenario: Scenario }> {
   const file = await findScenarioFile(arg);
   const scenario = await loadScenarioFile(file, overrides, {
     checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
+    ...(sources ? { sources } : {}),
   });
   return { file, scenario };
 }

@@ -17,6 +17,12 @@ export interface LoadOptions {
    * is reported in one go.
    */
   checks?: readonly ScenarioCheck[];
+  /**
+   * Where an override came from when not `--set`: a CLI flag that becomes one (`--isolation`
+   * sets environment.isolation), keyed by the override's text, so its problem names the flag
+   * the user typed.
+   */
+  sources?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -30,7 +36,7 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
   const conflicts = matrixOverrideProblems(raw, parsed);
   const withOverrides = applyParsedOverrides(raw, parsed);
   // The path after the source already names the field, so the source is just where it came from.
-  const attributions = parsed.map((o) => ({ path: o.path, source: '--set' }));
+  const attributions = parsed.map((o) => ({ path: o.path, source: options.sources?.get(o.text) ?? '--set' }));
   return validateScenario(withOverrides, path, attributions, options.checks, [...conflicts, ...unusedFieldProblems(withOverrides, path, attributions, raw)]);
 }
 

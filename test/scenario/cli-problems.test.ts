@@ -48,6 +48,14 @@ describe('twstorm run: every problem at once, before anything runs', () => {
     ]);
   });
 
+  it('a flag that becomes an override is named as typed: --isolation host on a routed lab', async () => {
+    const out = await twstorm(['run', 'routed-client-closes-first', '--out', join(dir, 'out'), '--isolation', 'host']);
+    assert.equal(out.code, 2, out.stderr);
+    assert.deepEqual(out.stderr.trimEnd().split('\n'), [
+      'twstorm: --isolation: environment.isolation: a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto, got "host"',
+    ]);
+  });
+
   it('--set close.first=server on close-matrix names the matrix key; --set __proto__ is refused', async () => {
     const out = await twstorm(['run', 'close-matrix', '--out', join(dir, 'out'), '--set', 'close.first=server', '--set', '__proto__.polluted=1']);
     assert.equal(out.code, 2, out.stderr);
