@@ -87,17 +87,17 @@ describe('plan --from an HTTP result', () => {
   it('a keep-alive pool that never churned opens nothing at steady state: its final close is its only TIME_WAIT', () => {
     // A capacity audit's run: a pool of 12 at 400 requests/s for 5 s, 166.7 requests per
     // connection, 12 TIME_WAIT; the plan said 144 at steady state (72 for a 10 s run).
-    const pool = (established: number) =>
+    const pool = (established: number, policy: RunResult['scenario']['http']['policy'] = 'keepalive', requests = 2000) =>
       planFromResult(
         makeHttpResult((x) => {
           x.scenario.http.client = 'keepalive';
-          x.scenario.http.policy = 'keepalive';
-          x.scenario.http.requests = 2000;
+          x.scenario.http.policy = policy;
+          x.scenario.http.requests = requests;
           x.scenario.concurrency = 12;
           x.scenario.rate = 400;
           x.scenario.duration = 5000;
           x.summary.connections.established = established;
-          x.summary.requests = { total: 2000, ok: 2000, failed: 0, ratePerSec: 400, perConnection: 2000 / established };
+          x.summary.requests = { total: requests, ok: requests, failed: 0, ratePerSec: 400, perConnection: requests / established };
           x.summary.timeWait = { peak: established, peakClient: established, peakServer: 0, end: established, sockstatPeak: established };
         }),
       );
@@ -128,17 +128,7 @@ describe('plan --from an HTTP result', () => {
     }
     // Policy rst resets every connection after its response, so a pool that never reached its
     // size still opens one connection per request at steady state (it once read share 1).
-    const rst = planFromResult(
-      makeHttpResult((x) => {
-        x.scenario.http.client = 'keepalive';
-        x.scenario.http.policy = 'rst';
-        x.scenario.http.requests = 10;
-        x.scenario.concurrency = 12;
-        x.scenario.rate = 400;
-        x.summary.connections.established = 10;
-        x.summary.requests = { total: 10, ok: 10, failed: 0, ratePerSec: 400, perConnection: 1 };
-      }),
-    );
+    const rst = pool(10, 'rst', 10);
     assert.equal(rst.inputs.keepAliveShare, 0);
     assert.match(rst.sources['keepAliveShare']!, /^result: the server's request limit \(policy rst\): 1 − 1 ÷ 1;/);
     // A pool that replaced connections (208 opened for a pool of 12) churns as measured.
