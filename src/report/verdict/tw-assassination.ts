@@ -27,14 +27,22 @@ export function killedTimeWait(result: RunResult): number | null {
   // TcpExtTW also counts orphaned FIN_WAIT2 sockets (tcp_time_wait(sk, TCP_FIN_WAIT2, …) makes
   // the same timewait socket): those still in the census at the end are not kills either.
   const finWait2 = (side: 'client' | 'server'): number => result.series.census[side]['FIN_WAIT2']?.at(-1) ?? 0;
-  // …and those that lived out net.ipv4.tcp_fin_timeout left without a trace the balance could
-  // tell from a kill: a run that saw FIN_WAIT2 and outlasted it cannot tell (a fin-timeout-myth
-  // run at tcp_fin_timeout 5 with a 10 s tail read 200 expired orphans as 200 assassinations).
+  const finWait2Drops = (side: 'client' | 'server'): number => {
+    const series = result.series.census[side]['FIN_WAIT2'] ?? [];
+    let drops = 0;
+    for (let i = 1; i < series.length; i++) drops += Math.max(0, (series[i - 1] ?? 0) - (series[i] ?? 0));
+    return drops;
+  };
+  // …and those that lived out net.ipv4.tcp_fin_timeout left without a trace a kill would not
+  // leave too (a fin-timeout-myth run at tcp_fin_timeout 5 with a 10 s tail read 200 expired
+  // orphans as 200 assassinations). Every FIN_WAIT2 that left the census may have been one, so
+  // in a run that outlasted the timeout the census's drops in FIN_WAIT2 are not counted as
+  // kills: fewer kills said, never a kill that was an expiry (one brief FIN_WAIT2 of an
+  // ordinary close takes one off, not all of them).
   const finTimeoutMs = (sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') ?? FIN_TIMEOUT_DEFAULT_SECONDS) * 1000;
-  const sawFinWait2 = (['client', 'server'] as const).some((side) => (result.series.census[side]['FIN_WAIT2'] ?? []).some((n) => n > 0));
-  if (sawFinWait2 && lastMs >= finTimeoutMs) return null;
+  const expired = lastMs < finTimeoutMs ? 0 : finWait2Drops('client') + finWait2Drops('server');
   // TcpExtTW counts where summary.kernel was read: in a routed lab, the client hosts only.
-  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server');
+  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server') - expired;
   return gone > 0 ? gone : null;
 }
 

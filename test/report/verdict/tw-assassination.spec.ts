@@ -73,6 +73,16 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     assert.equal(finding(run('5'), 'assassination'), undefined);
     // Had they not expired yet (tcp_fin_timeout 60), 200 would be gone before their time.
     assert.match(finding(run('60'), 'assassination')!.text, /^200 of 400 TIME_WAIT sockets were gone/);
+    // One brief FIN_WAIT2 of an ordinary close beside 200 real kills takes one off, not all (a
+    // review: the first version said nothing at all whenever the census had seen a FIN_WAIT2).
+    const kills = makeResult((x) => {
+      x.summary.kernel['TcpExtTW'] = 1000;
+      x.summary.timeWait.end = 800;
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
+      x.series.census.t = [0, 1_000, 6_000, 12_000];
+      x.series.census.client['FIN_WAIT2'] = [0, 1, 0, 0];
+    });
+    assert.match(finding(kills, 'assassination')!.text, /^199 of 1,000 TIME_WAIT sockets were gone/);
   });
 
   it('tcp_rfc1337=1: RSTs reached TIME_WAIT and none was killed', () => {
