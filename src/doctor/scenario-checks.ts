@@ -39,7 +39,7 @@ function httpInFlight(s: Scenario): { inFlight: number; because: string } {
  * sockets have no descriptor (they outlive close()), so they do not count.
  */
 export function fdNeed(scenario: Scenario): FdNeed {
-  const variants = variantsOf(scenario);
+  const variants = runVariants(scenario);
   let best: FdNeed = { inFlight: 0, need: FD_HEADROOM, because: '' };
   for (const s of variants) {
     const openLoop = s.rate !== null;
@@ -72,7 +72,7 @@ export function fdNeed(scenario: Scenario): FdNeed {
  */
 function serverOpenFilesCheck(scenario: Scenario, facts: Facts): Check | null {
   const limit = facts.fdLimit;
-  const wanted = Math.max(...variantsOf(scenario).map((s) => s.server.maxOpenFiles ?? 0));
+  const wanted = Math.max(...runVariants(scenario).map((s) => s.server.maxOpenFiles ?? 0));
   if (limit === null || wanted === 0 || wanted <= limit.hard) return null;
   return check(
     'server-open-files',
@@ -85,23 +85,17 @@ function serverOpenFilesCheck(scenario: Scenario, facts: Facts): Check | null {
 
 type Placement = 'netns' | 'host' | 'impossible';
 
-/** The scenario and each variant its matrix makes (a bad matrix is reported by `run` itself). */
-function variantsOf(scenario: Scenario): Scenario[] {
-  const variants: Scenario[] = [scenario];
-  if (Object.keys(scenario.matrix).length > 0) {
-    try {
-      variants.push(...expandMatrix(scenario, scenario.name).map((v) => v.scenario));
-    } catch {
-      // judge the base scenario alone
-    }
-  }
-  return variants;
-}
-
-/** The scenarios a run really makes: a matrix's variants, not the base they are made from. */
+/**
+ * The scenarios a run really makes: a matrix's variants, not the base they are made from (the
+ * base alone when there is no matrix, or a bad one, which `run` reports itself).
+ */
 export function runVariants(scenario: Scenario): Scenario[] {
-  const all = variantsOf(scenario);
-  return all.length > 1 ? all.slice(1) : all;
+  if (Object.keys(scenario.matrix).length === 0) return [scenario];
+  try {
+    return expandMatrix(scenario, scenario.name).map((v) => v.scenario);
+  } catch {
+    return [scenario];
+  }
 }
 
 function placement(scenario: Scenario, facts: Facts): Placement {
@@ -151,7 +145,8 @@ export function httpConnections(s: Scenario): { connections: number; why: string
   const pool = Math.min(s.http.connections ?? s.concurrency, requests);
   if (limit !== null) {
     const limited = per(limit.requests, limit.setting);
-    return { connections: Math.max(pool, limited.connections), why: limited.why };
+    // The pool wins when each of its connections serves fewer requests than the limit.
+    return limited.connections >= pool ? limited : { connections: pool, why: `the keep-alive pool (each serves fewer than ${limit.setting})` };
   }
   return { connections: pool, why: 'the keep-alive pool' };
 }

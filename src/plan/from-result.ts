@@ -84,10 +84,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // lived until the pool closed at the end. Its requests per connection only say how long the
   // run was (a capacity audit: 144 TIME_WAIT predicted at steady state, 12 measured, and 72 for
   // a run twice as long), so at steady state it opens none.
-  // A server with a request limit (policy close-after, or maxRequestsPerConnection) closes each
-  // connection after that many requests: a steady load churns there even if this run ended
-  // first, so the limit, not the run, gives the share (a review: 0 new conn/s predicted where
-  // close-after 100 at 1,000/s makes 10).
+  // A server with a request limit (serverRequestLimit: policy rst, close-after, or
+  // maxRequestsPerConnection) closes each connection after that many requests: a steady load
+  // churns there even if this run ended first, so the limit, not the run, gives the share (a
+  // review: 0 new conn/s predicted where close-after 100 at 1,000/s makes 10).
   const pool = http !== null && scenario.http.client === 'keepalive' ? (scenario.http.connections ?? scenario.concurrency) * hosts : null;
   const poolNeverChurned = pool !== null && summary.connections.established <= pool;
   const requestLimit = http === null ? null : serverRequestLimit(scenario);
@@ -189,7 +189,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? 'assumed: none (the run did not record net.ipv4.ip_local_reserved_ports)'
       : `result: environment.sysctls net.ipv4.ip_local_reserved_ports ${JSON.stringify(String(reservedList))}`;
   sources['twReuseDelaySec'] = sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? 'result: environment.sysctls net.ipv4.tcp_tw_reuse_delay' : 'assumed: 1 s (the kernel default; the run did not record tcp_tw_reuse_delay)';
-  sources['keepAliveShare'] = poolNeverChurned && requestLimit !== null
+  sources['keepAliveShare'] = poolNeverChurned && requestLimit !== null && requestLimit.requests === 1
+    ? `result: the server ends every connection after one request (${requestLimit.setting}): no request shares a connection`
+    : poolNeverChurned && requestLimit !== null
     ? `result: the server's request limit (${requestLimit.setting}): 1 − 1 ÷ ${requestLimit.requests}; this run's pool of ${pool} ended before reaching it`
     : poolNeverChurned
     ? `measured: the pool's ${pool} connection${pool === 1 ? '' : 's'} served every request (${summary.connections.established} opened, none replaced): no new connection at steady state`

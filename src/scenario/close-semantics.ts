@@ -135,17 +135,20 @@ function httpLanding(scenario: Scenario): TimeWaitLanding {
   // request limit) decides where TIME_WAIT lands, and only the run can tell.
   if (ownServer(scenario)) return landing('both', true, 'its own close policy decides whether it closes first');
   if (policy === 'rst') return landing('none', false, 'the server resets every connection (policy rst)');
-  if (policy === 'close-after') return landing('server', false, 'the server answers Connection: close and closes first (policy close-after)');
   if (client === 'raw') {
     // The raw client waits for the server's FIN when the response says Connection: close
-    // (engine/client-worker.ts); it asks for that with one request per connection, and the
-    // server's own request limit says it too. Otherwise it closes after its last request.
+    // (engine/client-worker.ts): it asks for that with one request per connection (a server
+    // that is not wait-client honours it, RFC 7230 §6.6), and the server's request limit says
+    // it when reached first. Otherwise the client closes after its last request, before a
+    // close-after server's limit (a review: requestsPerConnection 10 against closeAfter 100).
     const perConnection = scenario.http.requestsPerConnection;
-    if (policy === 'keepalive' && (perConnection === 1 || (maxRequestsPerConnection > 0 && maxRequestsPerConnection <= perConnection))) {
+    const limit = serverRequestLimit(scenario);
+    if ((perConnection === 1 && policy !== 'wait-client') || (limit !== null && limit.requests <= perConnection)) {
       return landing('server', false, 'the server answers Connection: close and closes first; the raw client waits for its FIN');
     }
     return landing('client', false, `the raw client closes after ${perConnection} request(s) (policy ${policy})`);
   }
+  if (policy === 'close-after') return landing('server', false, 'the server answers Connection: close and closes first (policy close-after)');
   // keepalive honours `Connection: close` (RFC 7230 §6.6) while undici closes after such a
   // response too: the FINs race, and TIME_WAIT may land on either side.
   if (policy === 'keepalive' && (client === 'reset' || client === 'connection-close')) {

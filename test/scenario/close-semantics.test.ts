@@ -84,6 +84,21 @@ for (const client of HTTP_CLIENTS) {
   }
 }
 
+describe('close semantics: the raw client against the server\'s request limit', () => {
+  it('whichever ends the connection first closes first: the server at its limit, else the client after its requests', () => {
+    const raw = (http: Record<string, unknown>) => timeWaitLanding(scenario({ protocol: 'http', http: { client: 'raw', ...http } })).side;
+    // A review: requestsPerConnection 10 against closeAfter 100 was called the server's, while
+    // the raw client closes first after its 10th response.
+    assert.equal(raw({ policy: 'close-after', closeAfter: 100, requestsPerConnection: 10 }), 'client');
+    assert.equal(raw({ policy: 'close-after', closeAfter: 5, requestsPerConnection: 10 }), 'server');
+    assert.equal(raw({ policy: 'close-after', closeAfter: 100, requestsPerConnection: 1 }), 'server');
+    assert.equal(raw({ policy: 'keepalive', maxRequestsPerConnection: 4, requestsPerConnection: 10 }), 'server');
+    assert.equal(raw({ policy: 'keepalive', maxRequestsPerConnection: 40, requestsPerConnection: 10 }), 'client');
+    assert.equal(raw({ policy: 'wait-client', maxRequestsPerConnection: 4, requestsPerConnection: 10 }), 'client');
+    assert.equal(raw({ policy: 'wait-client', requestsPerConnection: 1 }), 'client');
+  });
+});
+
 describe('close semantics: where TIME_WAIT lands', () => {
   it('tcp: the table covers every first closer × client mode × server mode', () => {
     assert.equal(TCP.length, CLOSERS.length * CLOSE_MODES.length * CLOSE_MODES.length);

@@ -5,7 +5,7 @@ import { TIME_WAIT_SECONDS, timeWaitSide } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, sideWords } from './words.js';
-import { timeWaitLanding } from '../../scenario/close-semantics.js';
+import { serverRequestLimit, timeWaitLanding } from '../../scenario/close-semantics.js';
 
 export interface HttpChurn {
   /** The setting to change, imperative. */
@@ -21,7 +21,7 @@ export interface HttpChurn {
  */
 export function httpChurn(result: RunResult): HttpChurn | null {
   if (!isHttp(result)) return null;
-  const { client, policy, closeAfter, maxRequestsPerConnection } = result.scenario.http;
+  const { client } = result.scenario.http;
   switch (client) {
     case 'agent-per-request':
       return {
@@ -46,25 +46,25 @@ export function httpChurn(result: RunResult): HttpChurn | null {
     case 'keepalive':
       break;
   }
-  if (policy === 'close-after') {
-    return {
-      change: 'Let the server keep connections open (keep-alive) instead of closing them after each response',
-      cause: `the server answers Connection: close after ${int(closeAfter)} request${closeAfter === 1 ? '' : 's'} and closes`,
-    };
-  }
-  if (policy === 'rst') {
+  // The bundled server's own limit, as doctor and plan read it (a user's server has none we know).
+  const limit = serverRequestLimit(result.scenario);
+  if (limit === null) return null;
+  if (result.scenario.http.policy === 'rst') {
     return {
       change: 'Let the server keep connections open (keep-alive) instead of resetting them',
       cause: 'the server resets every connection after its response',
     };
   }
-  if (policy === 'keepalive' && maxRequestsPerConnection > 0) {
+  if (result.scenario.http.policy === 'close-after') {
     return {
-      change: `Raise the server's requests per connection (maxRequestsPerConnection ${int(maxRequestsPerConnection)}) or lift the limit`,
-      cause: `the server closes every connection after ${int(maxRequestsPerConnection)} requests`,
+      change: 'Let the server keep connections open (keep-alive) instead of closing them after each response',
+      cause: `the server answers Connection: close after ${int(limit.requests)} request${limit.requests === 1 ? '' : 's'} and closes`,
     };
   }
-  return null;
+  return {
+    change: `Raise the server's requests per connection (${limit.setting}) or lift the limit`,
+    cause: `the server closes every connection after ${int(limit.requests)} requests`,
+  };
 }
 
 /** The HTTP form of "reuse connections", with the measured requests per connection; null when nothing churns. */
