@@ -51,7 +51,7 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
   let reservedList = machine.reservedPorts.value;
   if (flags.reservedPorts !== undefined) {
     const { ranges, bad } = parseReservedPorts(flags.reservedPorts);
-    if (bad !== null) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 (or "" for none), got ${JSON.stringify(bad)}`);
+    if (bad !== null) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 0–65535 (or "" for none), got ${JSON.stringify(bad)}`);
     reservedList = ranges.map((r) => (r.low === r.high ? `${r.low}` : `${r.low}-${r.high}`)).join(',');
     sources['reservedPorts'] = given;
   } else sources['reservedPorts'] = machine.reservedPorts.from;

@@ -33,7 +33,7 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
   // Parse overrides first: a typo on the command line is reported even if the file is broken too.
   const parsed = parseOverrides(overrides);
   const raw = parseScenarioText(await readScenarioText(path), path);
-  const conflicts = matrixOverrideProblems(raw, parsed);
+  const conflicts = matrixOverrideProblems(raw, parsed, options.sources);
   const withOverrides = applyParsedOverrides(raw, parsed);
   // The path after the source already names the field, so the source is just where it came from.
   const attributions = parsed.map((o) => ({ path: o.path, source: options.sources?.get(o.text) ?? '--set' }));

@@ -54,7 +54,7 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
  * was meant: narrow the matrix (--set "matrix.close.first=[server]") or drop it
  * (--set "matrix={}"). A `--set` that itself changes the matrix is applied first and wins.
  */
-export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: readonly ParsedOverride[]): string[] {
+export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: readonly ParsedOverride[], sources?: ReadonlyMap<string, string>): string[] {
   // A --set of the whole matrix replaces it: judge the other --set against the new one.
   const replaced = overrides.findLast((o) => o.path[0] === 'matrix' && o.path.length === 1);
   const matrix = replaced ? replaced.value : raw['matrix'];
@@ -70,8 +70,11 @@ export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: 
       if (key === set || key.startsWith(`${set}.`) || set.startsWith(`${key}.`)) {
         const values = (matrix as Record<string, unknown>)[key];
         const shown = Array.isArray(values) ? ` (${values.map(String).join(', ')})` : '';
+        // A flag that became this override is named as typed (--isolation host).
+        const flag = sources?.get(o.text);
+        const given = flag === undefined ? `--set ${o.text}` : `${flag} ${o.text.slice(o.text.indexOf('=') + 1)}`;
         problems.push(
-          `--set ${o.text}: the matrix varies ${key}${shown}, which would override it in every variant; ` +
+          `${given}: the matrix varies ${key}${shown}, which would override it in every variant; ` +
             `narrow the matrix with --set "matrix.${key}=[…]" or drop it with --set "matrix={}"`,
         );
       }

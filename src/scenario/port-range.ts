@@ -39,8 +39,9 @@ export function parsePortRange(text: string | null | undefined, reserved?: strin
 
 /**
  * An ip_local_reserved_ports list as the sysctl takes it ("8080,9000-9100", "" for none): its
- * valid ports and ranges, and the first part that is not one (a port within 1–65535, a range LOW-HIGH
- * with LOW ≤ HIGH), or null. The kernel prints only valid lists; a user's list is refused on it.
+ * valid ports and ranges, and the first part that is not one, or null. The kernel's rules
+ * (proc_do_large_bitmap): a port within 0–65535, or LOW-HIGH with LOW ≤ HIGH and no space around
+ * the dash. The kernel prints only valid lists; a user's list is refused on its first bad part.
  */
 export function parseReservedPorts(list: string): { ranges: Bounds[]; bad: string | null } {
   const ranges: Bounds[] = [];
@@ -48,10 +49,10 @@ export function parseReservedPorts(list: string): { ranges: Bounds[]; bad: strin
   for (const raw of list.split(',')) {
     const part = raw.trim();
     if (part === '') continue;
-    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     const low = Number(m?.[1]);
     const high = Number(m?.[2] ?? m?.[1]);
-    if (!m || low < 1 || high > 65535 || high < low) bad ??= part;
+    if (!m || high > 65535 || high < low) bad ??= part;
     else ranges.push({ low, high });
   }
   return { ranges, bad };

@@ -563,7 +563,9 @@ export const scenarioSchema = z
     const env = s.environment;
     // Each problem names the field to change and what it holds ("got …" is that field's value:
     // a docs audit saw "server: …, got 1" for a restart phase, "got nothing" for ipv6: true).
-    const valueAt = (path: Array<string | number>): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
+    // `target` is parsed into an object here: its text is what the user wrote.
+    const valueAt = (path: Array<string | number>): unknown =>
+      path.length === 1 && path[0] === 'target' ? s.target?.text : path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
     const labProblem = (path: Array<string | number>, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: valueAt(path) });
     if (env.topology === 'routed') {
       if (env.isolation === 'host') labProblem(['environment', 'isolation'], 'a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto');

@@ -58,7 +58,7 @@ describe('twstorm plan (CLI)', () => {
       [['--rate', '10', '--sources', '1.5'], /^twstorm: --sources: expected a whole number of at least 1, got 1\.5/],
       [['--keep-alive', '50%'], /^twstorm: --keep-alive is a share of the offered rate: give --rate too/],
       [['--from', ''], /^twstorm: --from: expected a result JSON file after it, got none/],
-      [['--reserved-ports', '40000-3999'], /^twstorm: --reserved-ports: expected ports and ranges like "8080,40000-40199" within 1–65535 \(or "" for none\), got "40000-3999"/],
+      [['--reserved-ports', '40000-3999'], /^twstorm: --reserved-ports: expected ports and ranges like "8080,40000-40199" within 0–65535 \(or "" for none\), got "40000-3999"/],
       [['--reserved-ports', 'x', '--rate', '1'], /^twstorm: --reserved-ports: expected ports/],
     ];
     const runs = await Promise.all(cases.map(([args]) => twstorm(['plan', ...args])));

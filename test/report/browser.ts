@@ -117,33 +117,44 @@ async function sessionOnce(): Promise<Session> {
         '--disable-sync',
       ],
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const session: Session = { browser, page, current: null };
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') session.current?.consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => session.current?.consoleErrors.push(String(err)));
-    // A payload that runs calls this binding (or would set a global, which the binding also
-    // sees through its first argument): the XSS tests assert it was never called. Bindings and
-    // init scripts come through the DevTools protocol, so the page's CSP does not block them.
-    await page.exposeBinding('__xss', (_source, what: unknown) => {
-      session.current?.executed.push(String(what));
-    });
-    await page.addInitScript(
-      "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', function (e) { window.__cspViolations.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)); });",
-    );
-    // Every request goes through here: the report file itself is served, anything else
-    // (http, https, another file, a data: fetch) is recorded and refused.
-    await context.route('**/*', async (route) => {
-      const u = route.request().url();
-      if (session.current !== null && u === session.current.url) return route.continue();
-      session.current?.requests.push(u);
-      return route.abort();
-    });
-    return session;
+    // A setup that fails after the launch closes its browser: nothing else could reach it.
+    try {
+      return await setUp(browser);
+    } catch (err) {
+      await browser.close().catch(() => undefined);
+      throw err;
+    }
   })();
   return shared;
+}
+
+/** The one page, its listeners, the `__xss` binding and the request route, set once. */
+async function setUp(browser: Browser): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const session: Session = { browser, page, current: null };
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') session.current?.consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => session.current?.consoleErrors.push(String(err)));
+  // A payload that runs calls this binding (or would set a global, which the binding also
+  // sees through its first argument): the XSS tests assert it was never called. Bindings and
+  // init scripts come through the DevTools protocol, so the page's CSP does not block them.
+  await page.exposeBinding('__xss', (_source, what: unknown) => {
+    session.current?.executed.push(String(what));
+  });
+  await page.addInitScript(
+    "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', function (e) { window.__cspViolations.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)); });",
+  );
+  // Every request goes through here: the report file itself is served, anything else
+  // (http, https, another file, a data: fetch) is recorded and refused.
+  await context.route('**/*', async (route) => {
+    const u = route.request().url();
+    if (session.current !== null && u === session.current.url) return route.continue();
+    session.current?.requests.push(u);
+    return route.abort();
+  });
+  return session;
 }
 
 // Registered when a test file imports this module, so it runs after that file's last test.

@@ -54,6 +54,12 @@ describe('twstorm run: every problem at once, before anything runs', () => {
     assert.deepEqual(out.stderr.trimEnd().split('\n'), [
       'twstorm: --isolation: environment.isolation: a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto, got "host"',
     ]);
+    // And against a matrix that varies the field the flag sets.
+    const file = join(dir, 'isolations.yaml');
+    await writeFile(file, 'name: isolations\nconnections: 10\nmatrix:\n  environment.isolation: [netns, auto]\n');
+    const matrix = await twstorm(['run', file, '--out', join(dir, 'out'), '--isolation', 'host']);
+    assert.equal(matrix.code, 2, matrix.stderr);
+    assert.match(matrix.stderr, /^twstorm: --isolation host: the matrix varies environment\.isolation \(netns, auto\), which would override it in every variant;/);
   });
 
   it('--set close.first=server on close-matrix names the matrix key; --set __proto__ is refused', async () => {

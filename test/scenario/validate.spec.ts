@@ -187,6 +187,8 @@ test('faults: filled with defaults; never on the host firewall, nor with a perce
   assert.match(lab({ environment: { topology: 'routed' }, server: { restart: {} } })[0]!, /server\.restart: topology routed runs one server port without the restart phase or extra listeners: leave server\.restart out, got a mapping$/);
   assert.match(lab({ environment: { topology: 'routed' }, client: { sourceAddresses: ['127.0.0.2'] } })[0]!, /client\.sourceAddresses: topology routed: each client host uses its own address: leave client\.sourceAddresses out, got a list \(\["127\.0\.0\.2"\]\)$/);
   assert.match(lab({ environment: { topology: 'routed' }, faults: [{ packets: 'fin' }] })[0]!, /environment\.topology: faults are not yet applied in a routed lab: expected loopback, got "routed"$/);
+  // `target` shows the address as written, not the parsed object (a review: "got a mapping").
+  assert.ok(lab({ faults: [{ packets: 'fin' }], target: '127.0.0.1:8080' }).some((p) => /target: faults need the bundled or own server in the run's namespace, not an external target: leave target out, got "127\.0\.0\.1:8080"$/.test(p)));
   // A service delay past its ceiling says the ceiling.
   assert.match(lab({ protocol: 'http', http: { serviceDelay: '11m' } })[0]!, /http\.serviceDelay: expected a duration from 0ms to 10m \(like "2ms"\) or \{ min, max \} of them, got "11m"$/);
   const percent = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'any', percent: 0 }] }, FILE));

@@ -62,7 +62,6 @@ export function closerFinding(result: RunResult): Finding {
   return { rule: 'closer', label: 'Who closed first', text: `The scenario has ${asked}${against}, ${expectation}.`, alert: false };
 }
 
-/** The side holding at least 90 % of a two-sided TIME_WAIT peak: its FIN won (nearly) every race; null for a real mix. */
 /**
  * Where TIME_WAIT sat when both sides held some: "on both sides (client 500, server 700)",
  * or, when one side held at least 90 %, "on both sides, most on the server (client 2, server
@@ -73,6 +72,7 @@ function bothSidesWords(tw: RunResult['summary']['timeWait']): string {
   return `on both sides${most === null ? '' : `, most on the ${most}`} (client ${int(tw.peakClient)}, server ${int(tw.peakServer)})`;
 }
 
+/** The side holding at least 90 % of a two-sided TIME_WAIT peak: its FIN won (nearly) every race; null for a real mix. */
 function dominantSide(tw: RunResult['summary']['timeWait']): 'client' | 'server' | null {
   const total = tw.peakClient + tw.peakServer;
   if (total === 0) return null;
