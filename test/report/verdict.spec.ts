@@ -14,7 +14,7 @@ describe('the verdict: its tables of rules, the headline', () => {
   it('the headline is the HTTP story sentence', () => {
     const r = makeHttpResult();
     assert.equal(verdict(r).headline, story(r)[0]);
-    assert.match(verdict(r).headline, /^HTTP client "reset", server policy "wait-client"/);
+    assert.match(verdict(r).headline, /^HTTP client "reset", server policy "wait-client"; [\d,]+ sockets sat in TIME_WAIT on the client at the peak: the client closed first\.$/);
   });
 
   it('shows the findings in table order, one per rule, and the first change rule that fires wins', () => {

@@ -91,8 +91,10 @@ function httpCloseSentence(result: RunResult): string {
     const rsts = summary.kernel['TcpOutRsts'] ?? 0;
     return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
   }
-  const where = side === 'both' ? bothSidesWords(tw) : `on the ${side}, which closed first`;
-  return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
+  // "…on the client at the peak: the client closed first" (it read "on the client, which
+  // closed first at the peak", as if the close, not the count, were at the peak).
+  if (side === 'both') return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT ${bothSidesWords(tw)} at the peak.`;
+  return `${setup}; ${int(tw.peak)} sockets sat in TIME_WAIT on the ${side} at the peak: the ${side} closed first.`;
 }
 
 /**
