@@ -111,7 +111,8 @@ export function closeInForce(scenario: Scenario): Scenario['close'] {
  * maxRequestsPerSocket, which server/http-server.ts sets for that policy only). Null when it
  * never ends one first (wait-client, keepalive without a limit) and for a server that is not the
  * bundled one: its limit is its own, and only the run can tell. `doctor` sizes a run's
- * connections with it and `plan --from` a steady state's churn, so the two cannot disagree.
+ * connections with it, `plan --from` a steady state's churn, the raw client's landing below and
+ * the verdict's churn rule the close it causes, so none of them can disagree.
  */
 export function serverRequestLimit(scenario: Scenario): { requests: number; setting: string } | null {
   if (ownServer(scenario)) return null;

@@ -72,7 +72,7 @@ export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: 
         const shown = Array.isArray(values) ? ` (${values.map(String).join(', ')})` : '';
         // A flag that became this override is named as typed (--isolation host).
         const flag = sources?.get(o.text);
-        const given = flag === undefined ? `--set ${o.text}` : `${flag} ${o.text.slice(o.text.indexOf('=') + 1)}`;
+        const given = flag === undefined ? `--set ${o.text}` : `${flag} ${String(o.value)}`;
         problems.push(
           `${given}: the matrix varies ${key}${shown}, which would override it in every variant; ` +
             `narrow the matrix with --set "matrix.${key}=[…]" or drop it with --set "matrix={}"`,

@@ -504,11 +504,12 @@ export const scenarioSchema = z
       ),
   })
   .superRefine((s, ctx) => {
-    // `input` is the offending field's value, so the problem line ends "got <that value>".
-    const problem = (path: [keyof typeof s, string], message: string): void => {
-      const input = (s[path[0]] as Record<string, unknown>)[path[1]];
-      ctx.addIssue({ code: 'custom', path, message, input });
-    };
+    // `input` is the offending field's value, so the problem line ends "got <that value>" (a
+    // docs audit saw "server: …, got 1" for a restart phase, "got nothing" for ipv6: true).
+    // `target` is parsed into an object here: its text is what the user wrote.
+    const valueAt = (path: Array<string | number>): unknown =>
+      path.length === 1 && path[0] === 'target' ? s.target?.text : path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
+    const problem = (path: Array<string | number>, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: valueAt(path) });
     if (s.server.listeners > 1 && !s.server.reusePort) {
       problem(['server', 'listeners'], 'more than 1 listener per port needs server.reusePort: true (without SO_REUSEPORT the second bind fails)');
     }
@@ -561,25 +562,20 @@ export const scenarioSchema = z
       if (parsePortRange(s.client.localPorts) === null) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
     }
     const env = s.environment;
-    // Each problem names the field to change and what it holds ("got …" is that field's value:
-    // a docs audit saw "server: …, got 1" for a restart phase, "got nothing" for ipv6: true).
-    // `target` is parsed into an object here: its text is what the user wrote.
-    const valueAt = (path: Array<string | number>): unknown =>
-      path.length === 1 && path[0] === 'target' ? s.target?.text : path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
-    const labProblem = (path: Array<string | number>, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: valueAt(path) });
+    // Each lab or faults problem names the one field to change.
     if (env.topology === 'routed') {
-      if (env.isolation === 'host') labProblem(['environment', 'isolation'], 'a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto');
-      if (s.target !== null) labProblem(['target'], 'a routed lab has its own server host: leave target out');
+      if (env.isolation === 'host') problem(['environment', 'isolation'], 'a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto');
+      if (s.target !== null) problem(['target'], 'a routed lab has its own server host: leave target out');
       const routedServer = 'topology routed runs one server port without the restart phase or extra listeners';
-      if (s.server.ports > 1) labProblem(['server', 'ports'], `${routedServer}: expected 1`);
-      if (s.server.restart !== null) labProblem(['server', 'restart'], `${routedServer}: leave server.restart out`);
-      if (s.server.listeners > 1) labProblem(['server', 'listeners'], `${routedServer}: expected 1`);
+      if (s.server.ports > 1) problem(['server', 'ports'], `${routedServer}: expected 1`);
+      if (s.server.restart !== null) problem(['server', 'restart'], `${routedServer}: leave server.restart out`);
+      if (s.server.listeners > 1) problem(['server', 'listeners'], `${routedServer}: expected 1`);
       const ownAddress = 'topology routed: each client host uses its own address';
-      if (s.client.sourceAddresses.length > 0) labProblem(['client', 'sourceAddresses'], `${ownAddress}: leave client.sourceAddresses out`);
-      if (s.client.bind) labProblem(['client', 'bind'], `${ownAddress}: leave client.bind out`);
+      if (s.client.sourceAddresses.length > 0) problem(['client', 'sourceAddresses'], `${ownAddress}: leave client.sourceAddresses out`);
+      if (s.client.bind) problem(['client', 'bind'], `${ownAddress}: leave client.bind out`);
       const nat = env.router.nat;
       if (nat !== null) {
-        if (parsePortRange(nat.ports) === null) labProblem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535');
+        if (parsePortRange(nat.ports) === null) problem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535');
       }
     } else {
       const used: Array<[Array<string>, boolean]> = [
@@ -591,13 +587,13 @@ export const scenarioSchema = z
         [['environment', 'router', 'nat'], env.router.nat !== null],
         [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
       ];
-      for (const [path, set] of used) if (set) labProblem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)');
+      for (const [path, set] of used) if (set) problem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)');
     }
     if (s.faults.length > 0) {
       // nft rules change the firewall of the namespace they are loaded in: only the run's own.
-      if (env.isolation === 'host') labProblem(['environment', 'isolation'], 'faults are applied inside the run\'s own namespace, never on the host: expected netns or auto');
-      if (env.topology === 'routed') labProblem(['environment', 'topology'], 'faults are not yet applied in a routed lab: expected loopback');
-      if (s.target !== null) labProblem(['target'], 'faults need the bundled or own server in the run\'s namespace, not an external target: leave target out');
+      if (env.isolation === 'host') problem(['environment', 'isolation'], 'faults are applied inside the run\'s own namespace, never on the host: expected netns or auto');
+      if (env.topology === 'routed') problem(['environment', 'topology'], 'faults are not yet applied in a routed lab: expected loopback');
+      if (s.target !== null) problem(['target'], 'faults need the bundled or own server in the run\'s namespace, not an external target: leave target out');
     }
     if (s.close.server === 'never' && s.close.first !== 'client') {
       ctx.addIssue({
