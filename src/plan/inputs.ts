@@ -1,6 +1,6 @@
 // `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
 import { readMachineFacts } from './machine.js';
-import { countReserved, parsePortRange, parseReservedPorts } from '../scenario/port-range.js';
+import { parsePortRange, parseReservedPorts, reservedIn } from '../scenario/port-range.js';
 import type { Closer, PlanInputs } from './model.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
@@ -48,14 +48,14 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
   } else sources['portRange'] = machine.portRange.from;
   // Reserved ports are this machine's unless given (another machine's plan needs its own list);
   // either way only those inside the range count.
-  let reservedList = machine.reservedPorts.value;
+  let reserved = parseReservedPorts(machine.reservedPorts.value).ranges;
   if (flags.reservedPorts !== undefined) {
     const { ranges, bad } = parseReservedPorts(flags.reservedPorts);
     if (bad !== null) throw new PlanInputError(`--reserved-ports: expected ports and ranges like "8080,40000-40199" within 0–65535 (or "" for none), got ${JSON.stringify(bad)}`);
-    reservedList = ranges.map((r) => (r.low === r.high ? `${r.low}` : `${r.low}-${r.high}`)).join(',');
+    reserved = ranges;
     sources['reservedPorts'] = given;
   } else sources['reservedPorts'] = machine.reservedPorts.from;
-  const reservedPorts = countReserved(reservedList, range.low, range.high);
+  const reservedPorts = reservedIn(reserved, range.low, range.high);
   let keepAliveShare = 0;
   if (flags.keepAlive !== undefined) {
     const share = parseShare(flags.keepAlive);

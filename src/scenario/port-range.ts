@@ -60,8 +60,13 @@ export function parseReservedPorts(list: string): { ranges: Bounds[]; bad: strin
 
 /** Ports of [low, high] named in an ip_local_reserved_ports list ("8080,9000-9100"). */
 export function countReserved(list: string, low: number, high: number): number {
+  return reservedIn(parseReservedPorts(list).ranges, low, high);
+}
+
+/** Ports of [low, high] inside parsed reserved ranges. */
+export function reservedIn(ranges: readonly Bounds[], low: number, high: number): number {
   let n = 0;
-  for (const r of parseReservedPorts(list).ranges) {
+  for (const r of ranges) {
     const a = Math.max(r.low, low);
     const b = Math.min(r.high, high);
     if (b >= a) n += b - a + 1;
