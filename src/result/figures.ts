@@ -117,6 +117,18 @@ export function connectionRate(result: RunResult): number {
   return result.summary.connections.ratePerSec;
 }
 
+/**
+ * Handshakes the listener dropped, and how many of those a full accept queue caused. Linux
+ * counts every accept-queue overflow twice: LINUX_MIB_LISTENOVERFLOWS, then tcp_listendrop()'s
+ * LINUX_MIB_LISTENDROPS on the same drop (tcp_conn_request, tcp_v4_syn_recv_sock), so
+ * ListenDrops is the total and ListenOverflows a part of it (an audit: 2 + 2 read as 4 drops).
+ */
+export function listenerDrops(result: RunResult): { dropped: number; overflows: number } {
+  const k = result.summary.kernel;
+  const overflows = k['TcpExtListenOverflows'] ?? 0;
+  return { dropped: Math.max(k['TcpExtListenDrops'] ?? 0, overflows), overflows };
+}
+
 /** A sysctl in force, as a number, or null when absent or not numeric. */
 export function sysctlNumber(result: RunResult, name: string): number | null {
   const raw = result.environment.sysctls[name];

@@ -19,7 +19,6 @@ import { PAGE_CSS } from './styles.js';
 import { runLabel } from '../../result/provenance.js';
 import { provenanceSection } from './provenance.js';
 import { labSection } from './lab.js';
-import { ownServer } from '../../scenario/close-semantics.js';
 
 export interface PageModel {
   title: string;
@@ -246,21 +245,38 @@ function environmentBlock(r: RunResult): Html {
     const differs = asked !== undefined && inForce !== undefined && inForce !== null && String(asked) !== inForce;
     return html`<tr><td class="text">${name}</td><td class="text">${inForce ?? '–'}</td><td class="text">${asked ?? '(default)'}${differs ? html` <span class="flag alert">NOT IN FORCE</span>` : ''}</td></tr>\n`;
   });
-  const s = r.server.stats;
-  const isHttp = r.scenario.protocol === 'http';
   return html`<dl class="findings">
 <dt>Isolation</dt><dd>${env.isolation === 'netns' ? 'own network namespace' : html`<span class="flag alert">HOST</span>host network`} (${env.how})${env.notice ? ` — ${env.notice}` : ''}</dd>
 <dt>Kernel</dt><dd>Linux ${env.kernel} (${env.platform}/${env.arch}, ${int(env.cpus)} CPUs)</dd>
 <dt>Node</dt><dd>${env.node}</dd>
 <dt>twstorm</dt><dd>${r.tool.version}</dd>
 <dt>Run</dt><dd>${r.startedAt} → ${r.endedAt}; it stopped because ${stopReason(r)}${r.interrupted ? html` <span class="flag alert">INTERRUPTED</span>` : ''}</dd>
-<dt>Server</dt><dd>${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, ${ownServer(r.scenario) ? 'your own server' : `policy ${r.scenario.http.policy}`})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}</dd>
+<dt>Server</dt><dd>${serverWords(r)}</dd>
 <dt>Driver cost</dt><dd>CPU ${int(r.summary.driver.cpuUserMs + r.summary.driver.cpuSystemMs)} ms (${r.summary.driver.cpuMsPer1000 === null ? `no ${costUnit(r)} made` : `${ms(r.summary.driver.cpuMsPer1000)} ms per 1,000 ${costUnit(r)}`}); event-loop delay p99 ${ms(r.summary.driver.eventLoopDelayMs.p99)} ms, max ${ms(r.summary.driver.eventLoopDelayMs.max)} ms</dd>
 </dl>
 <div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back)</th><th scope="col">scenario asked</th></tr></thead>
 <tbody>
 ${sysctlRows}</tbody></table></div>
 <details><summary>Scenario as run (defaults and --set applied; durations in ms)</summary><pre>${JSON.stringify(r.scenario, null, 2)}</pre></details>`;
+}
+
+/**
+ * Who served the run. Only the bundled server keeps counts of its own (server.stats); for a
+ * user's server.command or an external target they are zeros, not facts, and the server's
+ * side is what the kernel shows (the census), as the terminal summary says too.
+ */
+function serverWords(r: RunResult): string {
+  const where = `${r.server.host}:${r.server.port}${r.scenario.protocol === 'http' ? ' (HTTP)' : ''}`;
+  const own = r.server.own;
+  if (own !== undefined && 'target' in own) {
+    return `${where}: an external target (${own.target}); nothing was started, and the host's sockets on that port are the server's side`;
+  }
+  if (own !== undefined) {
+    return `${where}: your own server, "${own.command}" (its output: ${own.logPath}); the bundled server's counts do not apply, so the server's side is the kernel's (census)`;
+  }
+  const s = r.server.stats;
+  const isHttp = r.scenario.protocol === 'http';
+  return `${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}`;
 }
 
 function environmentSection(m: PageModel): Html {

@@ -1,5 +1,6 @@
 // The kernel counters that moved: RSTs, TIME_WAIT reuse and overflow, accept-queue drops, SYN retransmits.
 import type { RunResult } from '../../result/model.js';
+import { listenerDrops } from '../../result/figures.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 
@@ -12,8 +13,11 @@ export function kernelFinding(result: RunResult): Finding | null {
   if (recycled > 0) notes.push(`${int(recycled)} ports taken over from TIME_WAIT (TWRecycled)`);
   const overflow = k['TcpExtTCPTimeWaitOverflow'] ?? 0;
   if (overflow > 0) notes.push(`${int(overflow)} TIME_WAIT sockets destroyed at once, tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`);
-  const listen = (k['TcpExtListenOverflows'] ?? 0) + (k['TcpExtListenDrops'] ?? 0);
-  if (listen > 0) notes.push(`${int(listen)} SYNs dropped by a full accept queue (ListenOverflows/ListenDrops)`);
+  const { dropped: listen, overflows } = listenerDrops(result);
+  if (listen > 0) {
+    const cause = overflows === listen ? ', all by a full accept queue (ListenOverflows)' : overflows > 0 ? `, ${int(overflows)} by a full accept queue (ListenOverflows)` : '';
+    notes.push(`${int(listen)} handshakes dropped at the listener (ListenDrops)${cause}`);
+  }
   const synRetrans = k['TcpExtTCPSynRetrans'] ?? 0;
   if (synRetrans > 0) notes.push(`${int(synRetrans)} SYNs retransmitted`);
   if (notes.length === 0) return null;

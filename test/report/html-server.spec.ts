@@ -1,0 +1,44 @@
+// The report's "Server" line: only the bundled server keeps counts of its own. For a user's
+// server.command or an external target its zeros are not facts (an audit: nginx served 2,000
+// connections and closed each first, and the report said "accepted 0, responses 0").
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderHtmlReport } from '../../src/report/html/index.js';
+import type { RunResult } from '../../src/result/model.js';
+import { makeHttpResult, makeResult } from './make-result.js';
+
+async function serverLine(result: RunResult): Promise<string> {
+  const page = await renderHtmlReport([result], { generatedAt: new Date(0) });
+  const line = /<dt>Server<\/dt><dd>(.*?)<\/dd>/s.exec(page)?.[1];
+  assert.ok(line !== undefined, 'the report has a Server line');
+  return line.replaceAll('&quot;', '"');
+}
+
+const nothingCounted = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+
+describe('HTML report: who served the run', () => {
+  it("the bundled server: its own counts and, under HTTP, its policy", async () => {
+    assert.equal(await serverLine(makeResult()), '127.0.0.1:7000: accepted 1,000, replied 1,000, closed first with FIN 1,000, with RST 0');
+    assert.match(await serverLine(makeHttpResult()), /^127\.0\.0\.1:7000 \(HTTP, policy \S+\): accepted /);
+  });
+
+  it('your own server (server.command): no bundled-server zeros, its command and log named', async () => {
+    const r = makeHttpResult((x) => {
+      x.server.stats = nothingCounted;
+      x.server.own = { command: 'nginx -c site.conf', logPath: '/tmp/r.server.log', exit: null };
+    });
+    const line = await serverLine(r);
+    assert.equal(line, '127.0.0.1:7000 (HTTP): your own server, "nginx -c site.conf" (its output: /tmp/r.server.log); the bundled server\'s counts do not apply, so the server\'s side is the kernel\'s (census)'.replaceAll("'", '&#39;'));
+    assert.doesNotMatch(line, /accepted|policy/);
+  });
+
+  it('an external target: nothing was started', async () => {
+    const r = makeResult((x) => {
+      x.server.stats = nothingCounted;
+      x.server.own = { target: '127.0.0.1:8080' };
+    });
+    const line = await serverLine(r);
+    assert.match(line, /^127\.0\.0\.1:7000: an external target \(127\.0\.0\.1:8080\); nothing was started/);
+    assert.doesNotMatch(line, /accepted/);
+  });
+});
