@@ -6,8 +6,18 @@ import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
 
 export function stopReason(result: RunResult): string {
   // A failed run says why it failed (the server died, every connection failed, the driver
-  // broke), not "an error ended it early": the reason is the finding.
-  if (typeof result.failed === 'string' && result.failed !== '') return `the run failed: ${result.failed}`;
+  // broke), not "an error ended it early": the reason is the finding. When the load itself
+  // reached its count or duration first (a server that died in the tail), that is said too:
+  // the result's stoppedBy says so, and the summary must not read otherwise.
+  if (typeof result.failed === 'string' && result.failed !== '') {
+    const ended = result.stoppedBy === 'count' || result.stoppedBy === 'duration' ? `${loadStop(result)}, but ` : '';
+    return `${ended}the run failed: ${result.failed}`;
+  }
+  return loadStop(result);
+}
+
+/** Why the load stopped: the result's stoppedBy code in words. */
+function loadStop(result: RunResult): string {
   const s = result.scenario;
   switch (result.stoppedBy) {
     case 'count': {

@@ -150,6 +150,19 @@ export async function listenersOn(port: number, procRoot = '/proc'): Promise<str
   return addresses;
 }
 
+/**
+ * Whether a client in the server's own namespace that connects to `host` (server.host: a
+ * loopback address) reaches a listener on `address`: the same address, or the wildcard of its
+ * family; `::` takes IPv4 too unless net.ipv6.bindv6only is set (its default is 0), and shows an
+ * IPv4 bind as ::ffff:a.b.c.d. An audit: `python3 -m http.server --bind ::1` on the declared
+ * port counted as ready, then every connect to 127.0.0.1 was refused with nothing said why.
+ */
+export function servesHost(address: string, host: string): boolean {
+  if (!host.includes(':')) return address === host || address === '0.0.0.0' || address === '::' || address.toLowerCase() === `::ffff:${host}`;
+  // An IPv6 server.host is ::1 (in any spelling: the schema takes loopback only).
+  return address === '::1' || address === '::';
+}
+
 /** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
 const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
 
@@ -164,9 +177,17 @@ function reachableOver(address: string, family: 4 | 6): boolean {
   return family === 6 ? v6 : !v6 || address === '::';
 }
 
-/** The last lines of the server's log, joined with " | " so the error stays on one line. */
+/** How much of one output line an error message quotes (an audit: 50 lines of 3,000 characters made one of 8,491). */
+const LINE_CHARS = 200;
+
+/**
+ * The last lines of the server's log, joined with " | " so the error stays on one line, each cut
+ * to LINE_CHARS. Only the log's last 8 KiB are read: a first line that begins before them is
+ * left out rather than quoted from its middle.
+ */
 export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
   let text = '';
+  let cut = false;
   try {
     const handle = await open(path, 'r');
     try {
@@ -175,19 +196,25 @@ export async function lastLines(path: string, count = TAIL_LINES): Promise<strin
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
       text = buffer.toString('utf8');
+      cut = length < size;
     } finally {
       await handle.close();
     }
   } catch {
     return '';
   }
-  return text
-    .split('\n')
+  const lines = text.split('\n');
+  if (cut) lines.shift();
+  return lines
     .map((l) => l.trim())
     .filter((l) => l !== '')
     .slice(-count)
+    .map((l) => (l.length > LINE_CHARS ? `${l.slice(0, LINE_CHARS)}…` : l))
     .join(' | ');
 }
+
+/** A first process that exits 0 while its server should be running most likely forked one off and left. */
+const DAEMONIZED = ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
 
 /**
  * PID 1 of the command's PID namespace: a shell that starts the command as its child and waits
@@ -279,8 +306,10 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   };
 
   const fail = async (code: string, why: string): Promise<never> => {
-    await stop();
+    // The server's own last words, read before the stop: a command line's shell then reports
+    // the SIGTERM it got from us ("Terminated"), which is not the server's.
     const tail = await lastLines(options.logPath);
+    await stop();
     throw new UserServerError(
       code,
       `server.command "${what}" ${why}` + (tail ? `; its last output: ${tail}` : '; it printed nothing') + ` (full output: ${options.logPath})`,
@@ -307,8 +336,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
           ? 'was not found (exit 127)'
           : e.code === 126
             ? 'could not be executed (exit 126)'
-            : `exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) before listening on port ${options.port}` +
-              ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
+            : `exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) before listening on port ${options.port}${e.code === 0 ? DAEMONIZED : ''}`;
       return fail(e.code === 127 ? 'ENOENT' : 'EXITED', why);
     }
     if (options.signal?.aborted) break;
@@ -316,15 +344,19 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     if (listening.length > 0) {
       // The routed lab's client hosts reach the server host through its veth: a server that
       // listens on its loopback only is up and unreachable, and every connection would be refused.
-      // Judged after a second of it: a server may open its loopback listener before the others.
+      // In one namespace the client connects to server.host: a listener on another address is
+      // as unreachable. Judged after a second of it: a server may open its listeners one by one.
       const family = options.reachedFromOutside;
-      const unreachable = family !== undefined && !listening.some((a) => reachableOver(a, family));
-      if (!unreachable) break;
+      const reachable = family !== undefined ? listening.some((a) => reachableOver(a, family)) : listening.some((a) => servesHost(a, options.host));
+      if (reachable) break;
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince >= UNREACHABLE_GRACE_MS || Date.now() >= deadline) {
+        const where = listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ');
         return fail(
           'EADDRNOTAVAIL',
-          `listens on ${listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`,
+          family !== undefined
+            ? `listens on ${where} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`
+            : `listens on ${where} port ${options.port}, not on ${options.host} (server.host), where the client connects: make it listen on ${options.host} ($TWSTORM_SERVER_HOST) or on every address, or set server.host to the address it listens on`,
         );
       }
     } else {
@@ -340,7 +372,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   const died = exited.then(() =>
     stopping
       ? new Promise<string>(() => undefined)
-      : `server.command "${what}" exited during the run (${exit?.signal ? `signal ${exit.signal}` : `code ${exit?.code}`}; its output: ${options.logPath})`,
+      : `server.command "${what}" exited during the run (${exit?.signal ? `signal ${exit.signal}` : `code ${exit?.code}`}; its output: ${options.logPath})${exit?.code === 0 ? DAEMONIZED : ''}`,
   );
   return { pid: pid ?? -1, port: options.port, logPath: options.logPath, stop, died };
 }

@@ -94,7 +94,8 @@ describe('a run where every connection fails', () => {
     const problems = exit.stderr.trim().split('\n').filter((l) => !/load started/.test(l));
     assert.equal(problems.length, 1, exit.stderr);
     assert.match(problems[0]!, /^twstorm: the run failed: every connection failed \(20 attempted: (ECONNRESET|PEER_CLOSED_EARLY|EPIPE)[^)]*\); the partial result is in .*\.json$/);
-    assert.match(exit.stdout, /^stopped {7}because the run failed: every connection failed/m);
+    // The load made its count, then the run was judged failed: the line says both (stoppedBy is "count").
+    assert.match(exit.stdout, /^stopped {7}because all 20 connections were attempted, but the run failed: every connection failed/m);
     const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
     const result = JSON.parse(await readFile(path.join(out, json), 'utf8'));
     assert.match(result.failed, /^every connection failed \(20 attempted/);

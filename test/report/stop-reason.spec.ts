@@ -21,7 +21,14 @@ describe('stopReason', () => {
   });
 
   it('a failed run says why it failed; an interrupt says the figures are partial', () => {
-    assert.equal(stopReason(makeResult((r) => (r.failed = 'every connection failed'))), 'the run failed: every connection failed');
+    const early = makeResult((r) => ((r.failed = 'server.command "srv" exited during the run (code 1)'), (r.stoppedBy = 'error')));
+    assert.equal(stopReason(early), 'the run failed: server.command "srv" exited during the run (code 1)');
+    // The load reached its count before the failure (a server that died in the tail): both said,
+    // as the result's stoppedBy says (an audit: "stopped because the run failed" beside stoppedBy "count").
+    const late = makeResult((r) => ((r.failed = 'server.command "srv" exited during the run (code 0)'), (r.stoppedBy = 'count')));
+    assert.equal(stopReason(late), 'all 1,000 connections were attempted, but the run failed: server.command "srv" exited during the run (code 0)');
+    const timed = makeResult((r) => ((r.failed = 'every connection failed'), (r.stoppedBy = 'duration')));
+    assert.equal(stopReason(timed), 'the 30.0 s duration ran out, but the run failed: every connection failed');
     assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted/);
   });
 });

@@ -91,15 +91,27 @@ switch (name) {
     out = await failure({ command: ['no-such-server-binary', '--port', '7100'] });
     break;
   case 'exits':
-    out = await failure({ command: 'echo "config error: line 3"; echo "giving up"; exit 3' });
+    out = {
+      three: await failure({ command: 'echo "config error: line 3"; echo "giving up"; exit 3' }),
+      // A first process that leaves with 0 before listening: what a daemonizing server does.
+      zero: await failure({ command: 'echo "forked into the background"; exit 0' }),
+      // Lines of 3,000 characters: each is quoted cut, and only whole lines from the log's last 8 KiB.
+      long: await failure({ command: `for i in 1 2 3 4 5 6 7 8; do printf "line$i %03000d\\n" 0; done; exit 1` }),
+    };
     break;
   case 'never-listens': {
     // A shell that prints, then waits forever; with the wrong port configured it never listens.
     // 2 s: a busy machine can take longer than 300 ms to start the shell that prints "waiting".
+    // No `exec`: the command line's shell, which waits on the sleep, prints "Terminated" to the
+    // log when the stop's SIGTERM ends that sleep, and that is not the server's last output.
     const before = Date.now();
-    out = { ...(await failure({ command: 'echo waiting; exec sleep 600', readyTimeoutMs: 2000 }) as object), tookMs: Date.now() - before };
+    out = { ...(await failure({ command: 'echo waiting; sleep 600', readyTimeoutMs: 2000 }) as object), tookMs: Date.now() - before };
     break;
   }
+  case 'wrong-address':
+    // Listening on the declared port, but on an address the client (server.host 127.0.0.1) does not connect to.
+    out = await failure({ command: [process.execPath, '-e', NODE_SERVER.replace("'127.0.0.1'", "'127.0.0.2'")] });
+    break;
   case 'plain-sigterm': {
     // No handler of its own: as PID 1 of its namespace the kernel would drop the SIGTERM.
     const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command: [process.execPath, '-e', PLAIN_SERVER] });

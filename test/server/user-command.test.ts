@@ -42,11 +42,27 @@ test('a command that is not found: ENOENT with the shell\'s own words, nothing l
   assert.match(argv.message, /was not found \(exit 127\); its last output: .*no-such-server-binary: not found/);
 });
 
-test('a command that exits before listening: its exit code and last output lines', async () => {
-  const out = await runCase<Failure>('exits');
-  assert.equal(out.code, 'EXITED');
-  assert.match(out.message, /exited \(code 3\) before listening on port 7100/);
-  assert.match(out.message, /its last output: config error: line 3 \| giving up/);
+test('a command that exits before listening: its exit code and last output lines, each cut short', async () => {
+  const out = await runCase<{ three: Failure; zero: Failure; long: Failure }>('exits');
+  assert.equal(out.three.code, 'EXITED');
+  assert.match(out.three.message, /exited \(code 3\) before listening on port 7100; its last output: config error: line 3 \| giving up/);
+  assert.doesNotMatch(out.three.message, /daemon/, 'a failing exit is no sign of a daemonizing server');
+  // Exit 0 before listening is what a server that forks into the background does.
+  assert.match(out.zero.message, /exited \(code 0\) before listening on port 7100 \(a server that daemonizes must be told to stay in the foreground/);
+  // 8 lines of ~3,000 characters: the log's last 8 KiB hold lines 7 and 8 whole and the end of
+  // line 6, which is left out rather than quoted from its middle; each is cut to 200, on one line.
+  const quoted = /its last output: (.*) \(full output/.exec(out.long.message)?.[1] ?? '';
+  const lines = quoted.split(' | ');
+  assert.deepEqual(lines.map((l) => l.slice(0, 6)), ['line7 ', 'line8 ']);
+  for (const l of lines) assert.equal(l.length, 201, `cut to 200 characters and an ellipsis: ${l.length}`);
+  assert.doesNotMatch(out.long.message, /\n/);
+});
+
+test('a command that listens on the port but not on server.host: refused with where it listens', async () => {
+  const out = await runCase<Failure>('wrong-address');
+  assert.equal(out.code, 'EADDRNOTAVAIL');
+  assert.match(out.message, /listens on 127\.0\.0\.2 port 7100, not on 127\.0\.0\.1 \(server\.host\), where the client connects: make it listen on 127\.0\.0\.1/);
+  assert.equal(out.leftListening, false);
 });
 
 test('a command that never listens: refused at readyTimeout, and killed', async () => {
