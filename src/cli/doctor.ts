@@ -4,8 +4,9 @@ import { loadRunnableScenario } from '../run/load-scenario.js';
 import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText } from '../util/json-text.js';
+import { ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 
-interface DoctorArgs {
+interface DoctorArgs extends ScenarioArgs {
   scenario?: string;
   json: boolean;
 }
@@ -14,15 +15,18 @@ export const doctorCommand = {
   command: 'doctor [scenario]',
   describe: 'Check whether this machine can run each bundled scenario (or the one named), and how to fix what blocks it',
   builder: (y: Argv) =>
-    y
-      .positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line' })
+    scenarioOptions(y.positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line, as `run` with the same options would run it' }))
       .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })
+      // The bundled scenarios are judged as shipped: an override belongs to one scenario.
+      .check((argv) => argv.scenario !== undefined || (argv.set.length === 0 && argv.isolation === undefined && !argv['allow-remote-target']) || '--set, --isolation and --allow-remote-target change one scenario: name it (twstorm doctor <scenario> …)')
       .example('$0 doctor', 'every check, every scenario')
-      .example('$0 doctor port-exhaustion', 'what its run checks'),
+      .example('$0 doctor port-exhaustion', 'what its run checks')
+      .example('$0 doctor tw-reuse --isolation host', 'as `run` with that flag would run it'),
   handler: async (argv: ArgumentsCamelCase<DoctorArgs>): Promise<void> => {
     const color = !argv.json && wantsColor(process.stdout);
+    const overrides = new ScenarioOverrides(argv);
     if (argv.scenario !== undefined) {
-      const { scenario } = await loadRunnableScenario(argv.scenario);
+      const { scenario } = await loadRunnableScenario(argv.scenario, overrides.list, overrides.flags);
       const checks = await doctorScenario(scenario);
       const status = worstStatus(checks);
       if (argv.json) process.stdout.write(jsonText({ schema: 'twstorm/doctor@1', scenario: scenario.name, status, checks }));

@@ -24,45 +24,30 @@ import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
+import { ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 
-interface RunArgs {
+interface RunArgs extends ScenarioArgs {
   scenario: string;
   out: string;
-  set: string[];
-  isolation?: 'auto' | 'netns' | 'host';
   json: boolean;
   thresholds: boolean;
   repeat?: number;
   shard?: string;
-  'allow-remote-target': boolean;
 }
 
 export const runCommand = {
   command: 'run <scenario>',
   describe: 'Run a scenario (every matrix variant) in fresh network namespaces and write result JSON',
   builder: (y: Argv) =>
-    y
-      .positional('scenario', {
-        type: 'string',
-        demandOption: true,
-        describe: 'Scenario file (YAML or JSON), or the name of a bundled one (see "twstorm list")',
-      })
-      .option('out', { alias: 'o', type: 'string', default: 'reports', describe: 'Directory for the result JSON and HTML reports' })
-      .option('set', {
-        type: 'string',
-        array: true,
-        default: [],
-        describe: 'Override a scenario field: --set connections=20000 --set close.first=server',
-      })
-      .option('isolation', {
-        choices: ['auto', 'netns', 'host'] as const,
-        describe: 'Override environment.isolation (auto: namespace if possible, else host with a warning)',
-      })
-      .option('allow-remote-target', {
-        type: 'boolean',
-        default: false,
-        describe: 'Let the scenario\'s `target:` be an address outside loopback (a machine you own); without it a typo cannot load-test someone else\'s',
-      })
+    scenarioOptions(
+      y
+        .positional('scenario', {
+          type: 'string',
+          demandOption: true,
+          describe: 'Scenario file (YAML or JSON), or the name of a bundled one (see "twstorm list")',
+        })
+        .option('out', { alias: 'o', type: 'string', default: 'reports', describe: 'Directory for the result JSON and HTML reports' }),
+    )
       .option('json', {
         type: 'boolean',
         default: false,
@@ -119,17 +104,9 @@ export const runCommand = {
 };
 
 async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortController, force: AbortController, started: { run: boolean }): Promise<void> {
-  const overrides = [...argv.set];
-  // The flags that become overrides: a problem with one names the flag, not "--set".
-  const flags = new Map<string, string>();
-  const flag = (text: string, name: string): void => {
-    overrides.push(text);
-    flags.set(text, name);
-  };
-  if (argv.isolation) flag(`environment.isolation=${argv.isolation}`, '--isolation');
-  if (argv.repeat !== undefined) flag(`repeat=${argv.repeat}`, '--repeat');
-  if (argv['allow-remote-target']) flag('allowRemoteTarget=true', '--allow-remote-target');
-  const loaded = await loadRunnableScenario(argv.scenario, overrides, flags);
+  const overrides = new ScenarioOverrides(argv);
+  if (argv.repeat !== undefined) overrides.flag(`repeat=${argv.repeat}`, '--repeat');
+  const loaded = await loadRunnableScenario(argv.scenario, overrides.list, overrides.flags);
   const file = loaded.file;
   let scenario = loaded.scenario;
   let shardInfo = null;

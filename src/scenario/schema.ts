@@ -609,8 +609,11 @@ export const scenarioSchema = z
     if (s.server.command !== null && s.server.restart !== null) {
       problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');
     }
-    if (s.server.command !== null && (s.server.port === 0 || s.server.ports > 1)) {
-      problem(['server', 'port'], 'with server.command, set the one fixed port the command listens on (not 0, server.ports 1)');
+    if (s.server.command !== null && s.server.port === 0) {
+      problem(['server', 'port'], 'with server.command, set the fixed port the command listens on (not 0: twstorm waits for a listener on it)');
+    }
+    if (s.server.command !== null && s.server.ports > 1) {
+      problem(['server', 'ports'], 'with server.command, the client connects to server.port only: leave server.ports out (its default is 1)');
     }
     if (s.target !== null) {
       const where = (message: string, path: Array<string | number> = ['target']): void =>
@@ -620,7 +623,7 @@ export const scenarioSchema = z
       }
       if (s.server.command !== null) where('target and server.command exclude each other: either twstorm starts your server or it loads one already running');
       if (!s.target.loopback && !s.allowRemoteTarget) {
-        where(`${s.target.host} is not a loopback address: twstorm refuses to load someone else's machine by accident; pass --allow-remote-target if this is yours`);
+        where(`${s.target.host} is not a loopback address: twstorm refuses to load someone else's machine by accident; pass --allow-remote-target (or set allowRemoteTarget: true) if this is yours`);
       }
     }
   })

@@ -119,6 +119,34 @@ describe('usage errors', { concurrency: true }, () => {
     }
   });
 
+  it("doctor <scenario> takes run's overrides, and judges the scenario run would run with them", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-doctor-set-'));
+    try {
+      // A target outside loopback (198.18.0.0/15, RFC 2544): doctor said "pass --allow-remote-target"
+      // and then refused the flag. Nothing is sent: doctor only checks.
+      const file = path.join(dir, 'remote.yaml');
+      await writeFile(file, 'name: remote\nconnections: 10\ntarget: "198.18.0.1:80"\nenvironment: { isolation: host }\n');
+      const [refused, allowed, badSet, noScenario] = await Promise.all([
+        twstorm(['doctor', file, '--json']).exit,
+        twstorm(['doctor', file, '--allow-remote-target', '--json']).exit,
+        twstorm(['doctor', 'client-closes-first', '--set', 'connections=abc']).exit,
+        twstorm(['doctor', '--isolation', 'host']).exit,
+      ]);
+      const problem = (exit: Exit, line: RegExp): void => {
+        assert.equal(exit.code, 2, exit.stderr);
+        assert.equal(exit.stderr.trim().split('\n').length, 1, exit.stderr);
+        assert.match(exit.stderr, line);
+      };
+      problem(refused, /remote\.yaml: target: 198\.18\.0\.1 is not a loopback address: .*pass --allow-remote-target \(or set allowRemoteTarget: true\) if this is yours/);
+      assert.notEqual(allowed.code, 2, allowed.stderr);
+      assert.equal(JSON.parse(allowed.stdout).scenario, 'remote');
+      problem(badSet, /^twstorm: --set: connections: expected an integer/);
+      usageError(noScenario, /--set, --isolation and --allow-remote-target change one scenario: name it/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('missing arguments name what is needed', async () => {
     const [compare, report, none] = await Promise.all([twstorm(['compare', 'a.json']).exit, twstorm(['report']).exit, twstorm([]).exit]);
     usageError(compare, /compare needs <baseline> <current>; got 1 argument \(see "twstorm compare --help"\)/);

@@ -172,6 +172,14 @@ test('socket options that only make sense together are checked together', () => 
   assert.deepEqual(problems({ server: { port: 0, ports: 2 } }), [
     `${FILE}: server.ports: several ports need a fixed server.port to count from (0 picks one free port only), got 2`,
   ]);
+  // With server.command each problem names its own field (an audit: server.ports 2 was reported
+  // as "server.port …, got 9000").
+  assert.deepEqual(problems({ server: { port: 9000, ports: 2, command: 'srv' } }), [
+    `${FILE}: server.ports: with server.command, the client connects to server.port only: leave server.ports out (its default is 1), got 2`,
+  ]);
+  assert.deepEqual(problems({ server: { port: 0, command: 'srv' } }), [
+    `${FILE}: server.port: with server.command, set the fixed port the command listens on (not 0: twstorm waits for a listener on it), got 0`,
+  ]);
 });
 
 test('faults: filled with defaults; never on the host firewall, nor with a percentage out of range', () => {
