@@ -118,9 +118,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // A user's server (or a target) closes by its own policy, which the scenario does not say:
   // there the run's own census is the answer (server TIME_WAIT only: it closed first).
   const own = ownServer(scenario);
-  const measured = timeWaitSide(summary.timeWait);
+  const tw = summary.timeWait;
+  // Against your own server both sides may hold some: the side that held the most closed first
+  // on most connections, and the model follows it (an audit: client 32, server 468 was planned
+  // as a client closer, 500 TIME_WAIT on the client and "let the server close first").
+  const measuredSide = timeWaitSide(tw);
+  const measured = measuredSide === 'both' ? (tw.peakServer > tw.peakClient ? 'server' : 'client') : measuredSide;
   const predicted = timeWaitLanding(scenario);
-  const landing = own ? { ...predicted, side: measured, race: false, clientHoldsPorts: measured === 'client' || measured === 'both', closeWait: null } : predicted;
+  const landing = own ? { ...predicted, side: measured, race: false, clientHoldsPorts: measured === 'client', closeWait: null } : predicted;
+  if (own && measuredSide === 'both') {
+    notes.push(
+      `your own server: TIME_WAIT on both sides (client ${tw.peakClient}, server ${tw.peakServer} at the peak); the model follows the ${measured}, which closed first on most connections, and leaves the ${measured === 'server' ? 'client' : 'server'}'s share out`,
+    );
+  }
   // A server that never closes leaves no TIME_WAIT, but the client's orphaned FIN_WAIT2 holds
   // each port for tcp_fin_timeout (60 s by default) just as TIME_WAIT would: for ports, a client closer.
   const closer: Closer = landing.closeWait !== null ? 'client' : landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';

@@ -192,6 +192,25 @@ describe('a run against your own server (server.command): its close policy is it
     assert.ok(!cmp.rows.some((r) => r.label === 'TIME_WAIT peak (client)' && r.predicted !== 0 && r.measured === 0), JSON.stringify(cmp.rows));
   });
 
+  it('plan --from follows the side that held most when your server left TIME_WAIT on both', () => {
+    // An audit: python's http.server left client 32, server 468; the plan modelled a client closer
+    // (500 TIME_WAIT predicted on the client) and advised letting the server close first.
+    const mostlyServer = (client: number, server: number) =>
+      planFromResult(makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        (x.scenario.server as { command?: unknown }).command = 'python3 -m http.server 7000';
+        x.summary.timeWait = { ...x.summary.timeWait, peak: client + server, peakClient: client, peakServer: server };
+      }));
+    const cmp = mostlyServer(32, 468);
+    assert.equal(cmp.inputs.closer, 'server');
+    assert.equal(cmp.plan.timeWait.side, 'server');
+    assert.ok(cmp.notes.some((n) => n.startsWith('your own server: TIME_WAIT on both sides (client 32, server 468 at the peak); the model follows the server')), cmp.notes.join('\n'));
+    const row = cmp.rows.find((r) => r.label.startsWith('TIME_WAIT peak'))!;
+    assert.equal(row.label, 'TIME_WAIT peak (server)');
+    assert.equal(row.measured, 468);
+    assert.equal(mostlyServer(300, 200).inputs.closer, 'client');
+  });
+
   it('the verdict names your server, never the bundled server\'s policy, and predicts either side', () => {
     const v = verdict(nginx());
     const closer = v.findings.find((f) => f.rule === 'closer')!.text;
