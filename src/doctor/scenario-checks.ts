@@ -272,16 +272,29 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
     const differing = Object.entries(wanted).filter(([k, v]) => facts.sysctls[k] !== undefined && facts.sysctls[k] !== v);
     const unread = Object.keys(wanted).filter((k) => facts.sysctls[k] === undefined);
     if (differing.length > 0 || unread.length > 0) {
+      // A setting the scenario does not write is twstorm's own default (tcp_tw_reuse=0): "drop
+      // it from the scenario" cannot be done (an audit: the README's own target example warned
+      // so). Writing the host's value says the run is meant to see the host as it is.
+      const ownSetting = (k: string): boolean => k in scenario.environment.sysctls;
+      const defaults = differing.filter(([k]) => !ownSetting(k));
+      const accept = defaults.map(([k]) => `${k}: ${facts.sysctls[k]}`).join(', ');
+      const targetFix = [
+        differing.some(([k]) => ownSetting(k)) || unread.length > 0 ? "drop the scenario's own settings above" : '',
+        defaults.length > 0 ? `write the host's value of twstorm's default${defaults.length > 1 ? 's' : ''} into environment.sysctls (${accept}) to accept ${defaults.length > 1 ? 'them' : 'it'}` : '',
+      ].filter((part) => part !== '');
       out.push(
         check(
           'host-sysctls',
           'scenario sysctls',
           'warn',
           `on the host no sysctl is changed, so these settings are NOT in force: ` +
-            [...differing.map(([k, v]) => `${k}=${v} (host has ${facts.sysctls[k] ?? 'none'})`), ...unread.map((k) => `${k} (not checked)`)].join(', ') +
+            [
+              ...differing.map(([k, v]) => `${k}=${v} (${ownSetting(k) ? '' : "twstorm's default; "}host has ${facts.sysctls[k] ?? 'none'})`),
+              ...unread.map((k) => `${k} (not checked)`),
+            ].join(', ') +
             ': the run will not show what the scenario is written to show',
           scenario.target !== null
-            ? 'a target: run stays on the host network to reach the target, so drop these sysctls from the scenario, or set them on the host yourself'
+            ? `a target: run stays on the host network to reach the target, so ${targetFix.join(', and ')}; or set them on the host yourself`
             : 'run it in a namespace (root or unprivileged user namespaces) so its settings apply',
         ),
       );

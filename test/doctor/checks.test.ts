@@ -69,14 +69,24 @@ test('namespace: netns refuses, auto warns that it falls back to the host, host 
   const auto = scenarioChecks(scenario({ environment: { isolation: 'auto' } }), f);
   assert.equal(byId(auto, 'namespace')?.status, 'warn');
   // On the host the run's sysctls (tcp_tw_reuse=0 at least) are not applied: said so.
-  assert.match(byId(auto, 'host-sysctls')?.detail ?? '', /net\.ipv4\.tcp_tw_reuse=0 \(host has 2\)/);
+  assert.match(byId(auto, 'host-sysctls')?.detail ?? '', /net\.ipv4\.tcp_tw_reuse=0 \(twstorm's default; host has 2\)/);
   assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'host' } }), facts()), 'namespace'), undefined);
   assert.equal(byId(scenarioChecks(scenario({}), facts()), 'host-sysctls'), undefined, 'in a namespace sysctls apply');
   // A target: run must stay on the host to reach the target: "run it in a namespace" would be no fix.
   const target = byId(scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host' } }), facts()), 'host-sysctls');
   assert.equal(target?.status, 'warn');
   assert.doesNotMatch(target?.fix ?? '', /namespace/);
-  assert.match(target?.fix ?? '', /drop these sysctls from the scenario/);
+  // tcp_tw_reuse=0 is twstorm's default, not the scenario's: the fix says how to accept the
+  // host's value (an audit: "drop these sysctls from the scenario" named none it had).
+  assert.equal(
+    target?.fix,
+    "a target: run stays on the host network to reach the target, so write the host's value of twstorm's default into environment.sysctls (net.ipv4.tcp_tw_reuse: 2) to accept it; or set them on the host yourself",
+  );
+  const accepted = scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host', sysctls: { 'net.ipv4.tcp_tw_reuse': 2 } } }), facts());
+  assert.equal(byId(accepted, 'host-sysctls'), undefined, 'the host value written: nothing differs');
+  const own = byId(scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host', sysctls: { 'net.ipv4.tcp_timestamps': 0 } } }), facts()), 'host-sysctls');
+  assert.match(own?.detail ?? '', /net\.ipv4\.tcp_timestamps=0 \(host has 1\)/);
+  assert.match(own?.fix ?? '', /so drop the scenario's own settings above, and write the host's value of twstorm's default/);
 });
 
 test('host runs: port range and tcp_max_tw_buckets against the connections', () => {
