@@ -3,7 +3,7 @@
 import type { RunResult } from '../../result/model.js';
 import { closeInForce, firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitSide } from '../../result/figures.js';
-import { capital, int } from '../../util/format.js';
+import { capital, int, seconds } from '../../util/format.js';
 import type { Finding } from './types.js';
 import { expectationWords, isHttp } from './words.js';
 import { closeWaitSentence } from './close-wait.js';
@@ -124,13 +124,33 @@ export function closeSentence(result: RunResult): string {
     const measured = side === 'both' ? dominantSide(tw) : side;
     // An RST close predicts none; TIME_WAIT on the side asked to close first is then no other FIN "going first".
     if (measured !== null && !landedAsPredicted(predicted, measured) && !(predicted.side === 'none' && measured === scenario.close.first)) {
-      const asked = scenario.close.first === 'both' ? 'Both sides were asked to close at once' : `The scenario asked the ${scenario.close.first} to close first`;
+      // Your own server is asked nothing: close.first only says what the client does (wait for
+      // the server's FIN, or close at once expecting the server's at the same time).
+      const yours = ownServer(scenario);
+      const gaveUp = result.errors['ETIMEDOUT']?.byPhase.close ?? 0;
+      if (yours && scenario.close.first === 'server' && measured === 'client' && gaveUp > 0) {
+        // An audit: an echo server that never closes read "asked the server to close first, but
+        // the client's FIN went first", and the 10 s each connection waited went unexplained.
+        const idle = (scenario.client as { idleTimeout?: number }).idleTimeout;
+        return (
+          `The client waited for your own server to close first, but it did not: on ${int(gaveUp)} connection${gaveUp === 1 ? '' : 's'} the client gave up ` +
+          `after client.idleTimeout${idle !== undefined ? ` (${seconds(idle)})` : ''} (ETIMEDOUT) and closed first itself: ${int(tw.peakClient)} sockets sat in TIME_WAIT on the client at the peak.`
+        );
+      }
+      const asked =
+        scenario.close.first === 'both'
+          ? yours
+            ? 'The client closed at once, expecting your own server to close at the same time'
+            : 'Both sides were asked to close at once'
+          : yours && scenario.close.first === 'server'
+            ? 'The client waited for your own server to close first'
+            : `The scenario asked the ${scenario.close.first} to close first`;
       // With both sides holding some, the measured side's own peak, not the total's (a
       // simultaneous close read "4,649 sockets sat in TIME_WAIT on the server" where the server held 4,288).
       if (side === 'both') {
-        const [own, other] = measured === 'server' ? [tw.peakServer, tw.peakClient] : [tw.peakClient, tw.peakServer];
+        const [held, other] = measured === 'server' ? [tw.peakServer, tw.peakClient] : [tw.peakClient, tw.peakServer];
         const otherSide = measured === 'server' ? 'client' : 'server';
-        return `${asked}${how}, but the ${measured}'s FIN went first on most connections: ${int(own)} sockets sat in TIME_WAIT on the ${measured} at the peak, and ${int(other)} on the ${otherSide}.`;
+        return `${asked}${how}, but the ${measured}'s FIN went first on most connections: ${int(held)} sockets sat in TIME_WAIT on the ${measured} at the peak, and ${int(other)} on the ${otherSide}.`;
       }
       return `${asked}${how}, but the ${measured}'s FIN went first: ${int(tw.peak)} sockets sat in TIME_WAIT on the ${measured} at the peak.`;
     }

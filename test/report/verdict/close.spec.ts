@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { timeWaitLanding } from '../../../src/scenario/close-semantics.js';
 import { verdict } from '../../../src/report/verdict.js';
-import { finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
+import { addErrors, finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 
 describe('verdict rule: who closed first (verdict/close.ts)', () => {
@@ -129,6 +129,35 @@ describe('the close sentence says where TIME_WAIT was measured, not only what wa
     assert.doesNotMatch(verdict(rst).headline, /FIN went first/);
     // As asked: the usual sentence.
     assert.equal(verdict(makeResult()).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
+  });
+
+  it('your own server that never closed first: the client gave up at its idle timeout, said so', () => {
+    // An audit: an echo server under close.first server read "The scenario asked the server to
+    // close first, but the client's FIN went first", and each connection's 10 s wait went unexplained.
+    const own = (edit: (x: RunResult) => void) =>
+      makeResult((x) => {
+        (x.scenario.server as { command?: unknown }).command = ['./echo-server'];
+        (x.scenario as { client?: unknown }).client = { idleTimeout: 10_000 };
+        x.summary.timeWait = { ...x.summary.timeWait, peak: 48, peakClient: 48, peakServer: 0 };
+        edit(x);
+      });
+    const waited = own((x) => {
+      x.scenario.close = { ...x.scenario.close, first: 'server' };
+      addErrors(x, 'ETIMEDOUT', 'close', 48);
+    });
+    assert.equal(
+      verdict(waited).headline,
+      'The client waited for your own server to close first, but it did not: on 48 connections the client gave up after client.idleTimeout (10.0 s) (ETIMEDOUT) and closed first itself: 48 sockets sat in TIME_WAIT on the client at the peak.',
+    );
+    // Without the timeouts (the server closed, but after the client's FIN): no "asked the server".
+    const raced = own((x) => (x.scenario.close = { ...x.scenario.close, first: 'server' }));
+    assert.match(verdict(raced).headline, /^The client waited for your own server to close first, but the client's FIN went first:/);
+    // close.first both: the client closes at once; close.server (rst here) is the bundled server's and says nothing of yours.
+    const both = own((x) => (x.scenario.close = { ...x.scenario.close, first: 'both', server: 'rst' }));
+    assert.equal(
+      verdict(both).headline,
+      "The client closed at once, expecting your own server to close at the same time, but the client's FIN went first: 48 sockets sat in TIME_WAIT on the client at the peak.",
+    );
   });
 });
 
