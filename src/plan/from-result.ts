@@ -12,7 +12,7 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { exhaustedAfterMs, timeWaitSide } from '../result/figures.js';
+import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
 import { isLoopbackHost } from '../scenario/target.js';
@@ -230,6 +230,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
     );
   }
   const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
+  const before = timeWaitBeforeLoad(result);
+  if (before > 0) {
+    notes.push(`host network: the census counts every host socket, and ${before} ${before === 1 ? 'was' : 'were'} in TIME_WAIT before the load began, so the measured TIME_WAIT peak includes sockets that are not this run's`);
+  }
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;
 

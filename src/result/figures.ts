@@ -129,6 +129,19 @@ export function listenerDrops(result: RunResult): { dropped: number; overflows: 
   return { dropped: Math.max(k['TcpExtListenDrops'] ?? 0, overflows), overflows };
 }
 
+/**
+ * TIME_WAIT sockets the census saw before the load began, on a run on the host network (a
+ * target, or isolation host): there the census counts every socket of the host, an earlier
+ * run's too (an audit: 20 connections, a peak of 1,568). The first census is the baseline,
+ * taken before the load starts. 0 in a namespace of the run's own, which starts empty.
+ */
+export function timeWaitBeforeLoad(result: RunResult): number {
+  if (result.environment.isolation !== 'host') return 0;
+  const { t, client, server } = result.series.census;
+  if (t.length === 0 || !(t[0]! <= result.load.startMs)) return 0;
+  return (client['TIME_WAIT']?.[0] ?? 0) + (server['TIME_WAIT']?.[0] ?? 0);
+}
+
 /** A sysctl in force, as a number, or null when absent or not numeric. */
 export function sysctlNumber(result: RunResult, name: string): number | null {
   const raw = result.environment.sysctls[name];

@@ -52,3 +52,16 @@ describe('plan --from: the ports in play', () => {
     assert.equal(half.inputs.portHigh, 40499);
   });
 });
+
+describe('plan --from a run on the host network', () => {
+  it('notes the TIME_WAIT the census saw before the load, which the measured peak includes', () => {
+    const onHost = (before: number) =>
+      planFromResult(run((x) => {
+        x.environment.isolation = 'host';
+        x.load = { startMs: 500, endMs: 1000 };
+        x.series.census = { t: [400, 1400], client: { TIME_WAIT: [before, before + 20] }, server: {} };
+      }));
+    assert.ok(onHost(1548).notes.includes("host network: the census counts every host socket, and 1548 were in TIME_WAIT before the load began, so the measured TIME_WAIT peak includes sockets that are not this run's"));
+    assert.ok(!onHost(0).notes.some((n) => n.startsWith('host network')));
+  });
+});

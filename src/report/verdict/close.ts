@@ -2,7 +2,7 @@
 // one module that decides it).
 import type { RunResult } from '../../result/model.js';
 import { closeInForce, firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
-import { timeWaitSide } from '../../result/figures.js';
+import { timeWaitBeforeLoad, timeWaitSide } from '../../result/figures.js';
 import { capital, int, seconds } from '../../util/format.js';
 import type { Finding } from './types.js';
 import { expectationWords, isHttp } from './words.js';
@@ -105,6 +105,15 @@ function httpCloseSentence(result: RunResult): string {
  * own), it says both.
  */
 export function closeSentence(result: RunResult): string {
+  const sentence = closeOnlySentence(result);
+  // On the host network the census counts the host's sockets too: say how many of the peak's
+  // could not be this run's, so its count is not read as the run's own.
+  const before = timeWaitBeforeLoad(result);
+  if (before === 0 || result.summary.connections.established === 0) return sentence;
+  return `${sentence} On the host network the census counts every host socket: ${int(before)} ${before === 1 ? 'was' : 'were'} in TIME_WAIT before the load began.`;
+}
+
+function closeOnlySentence(result: RunResult): string {
   // No handshake completed, so nothing was closed: the RSTs of a refused connect (the kernel
   // answers a SYN to a closed port with one, RFC 793 §3.4) must not read as a close.
   if (result.summary.connections.established === 0) {

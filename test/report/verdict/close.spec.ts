@@ -131,6 +131,27 @@ describe('the close sentence says where TIME_WAIT was measured, not only what wa
     assert.equal(verdict(makeResult()).headline, 'The client closed first; 1,000 sockets sat in TIME_WAIT on the client at the peak.');
   });
 
+  it('on the host network, the TIME_WAIT the census saw before the load is said beside the peak', () => {
+    // An audit: 20 connections to a target read "1,568 sockets sat in TIME_WAIT on the client":
+    // 1,548 were an earlier run's, which the host's census counts too.
+    const onHost = (isolation: 'host' | 'netns') =>
+      makeResult((x) => {
+        x.environment.isolation = isolation;
+        x.load = { startMs: 500, endMs: 1000 };
+        x.series.census = { t: [400, 1400], client: { TIME_WAIT: [1548, 1568] }, server: { TIME_WAIT: [0, 0] } };
+        x.summary.timeWait = { ...x.summary.timeWait, peak: 1568, peakClient: 1568, peakServer: 0 };
+      });
+    assert.equal(
+      verdict(onHost('host')).headline,
+      'The client closed first; 1,568 sockets sat in TIME_WAIT on the client at the peak. On the host network the census counts every host socket: 1,548 were in TIME_WAIT before the load began.',
+    );
+    // The run's own namespace starts empty: nothing to say (and a first census taken after the load began is no baseline).
+    assert.doesNotMatch(verdict(onHost('netns')).headline, /before the load/);
+    const late = onHost('host');
+    late.series.census.t[0] = 600;
+    assert.doesNotMatch(verdict(late).headline, /before the load/);
+  });
+
   it('your own server that never closed first: the client gave up at its idle timeout, said so', () => {
     // An audit: an echo server under close.first server read "The scenario asked the server to
     // close first, but the client's FIN went first", and each connection's 10 s wait went unexplained.
