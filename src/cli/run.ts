@@ -128,11 +128,16 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
   const checks = await preflight(scenario);
   const failed = checks.filter((c) => c.status === 'fail');
   const warned = checks.filter((c) => c.status === 'warn');
-  if (failed.length + warned.length > 0) {
-    process.stderr.write(`${formatChecks([...failed, ...warned], { color: wantsColor(process.stderr) })}\n`);
+  // One failed check is the error, in one line (what, why, the fix); several are listed as the
+  // doctor lists them, above one line that counts them. Warnings are listed either way.
+  const listed = failed.length === 1 ? warned : [...failed, ...warned];
+  if (listed.length > 0) process.stderr.write(`${formatChecks(listed, { color: wantsColor(process.stderr) })}\n`);
+  if (failed.length === 1) {
+    const [c] = failed as [(typeof failed)[number]];
+    throw new RunError(`not started: ${c.title}: ${c.detail}${c.fix ? `; ${c.fix}` : ''}`);
   }
-  if (failed.length > 0) {
-    throw new RunError(`not started: ${failed.length} pre-flight check(s) failed (see above; "twstorm doctor" shows them all)`);
+  if (failed.length > 1) {
+    throw new RunError(`not started: ${failed.length} pre-flight checks failed (see above; "twstorm doctor" shows them all)`);
   }
   // Options Node lacks come from the native socket layer: refuse now, naming the option.
   for (const v of variants.length > 0 ? variants.map((x) => x.scenario) : [scenario]) requireSocketFeatures(v);
