@@ -72,8 +72,15 @@ export const mergeCommand = {
     process.stdout.write(`merged ${files.length} results into ${out}\n`);
     if (argv.html) {
       const htmlPath = out.replace(/(\.json)?$/, '.html');
-      await writeFileAtomic(htmlPath, await renderHtmlReport([merged]));
-      process.stdout.write(`HTML report: ${htmlPath}\n`);
+      try {
+        await writeFileAtomic(htmlPath, await renderHtmlReport([merged]));
+        process.stdout.write(`HTML report: ${htmlPath}\n`);
+      } catch (err) {
+        // The merged result is written; the gate below still runs (a failed threshold's exit 3
+        // wins over this exit 1, as compare's 4 does), so a report that cannot be written never hides it.
+        say(cannotWrite(htmlPath, err, 'choose another place with --out, or skip it with --no-html'));
+        process.exitCode = EXIT.RUN_FAILED;
+      }
     }
     const thresholds = merged.scenario.thresholds;
     if (Object.keys(thresholds).length > 0) {

@@ -3,9 +3,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { renderHtmlReport } from '../report/html/index.js';
-import { ResultFileError, readResultDirectory, readResults } from '../result/index.js';
+import { ResultFileError, readResultDirectory, readResults, refuseDuplicates } from '../result/index.js';
 import type { RunResult } from '../result/model.js';
-import { runLabel, sameRun } from '../result/provenance.js';
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -35,26 +34,6 @@ export async function reportPathFor(out: string | undefined, inputs: string[]): 
   const file = (await namesDirectory(out)) ? path.join(out, path.basename(defaultReportPath(inputs))) : out;
   await makeParentDirectories(file);
   return file;
-}
-
-/**
- * A run shown twice would be ranked against itself and counted twice in the comparison: a file
- * named twice (a shell glob that overlaps another), or the same run in two files (a copy).
- */
-export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }>): void {
-  const files = new Map<string, string>();
-  const seen: Array<{ file: string; run: RunResult }> = [];
-  for (const { file, runs: inFile } of read) {
-    const resolved = path.resolve(file);
-    const earlier = files.get(resolved);
-    if (earlier !== undefined) throw new ResultFileError(`${file} is given twice${earlier === file ? '' : ` (as ${earlier} too)`}: its runs would be shown and ranked twice; name each result once`);
-    files.set(resolved, file);
-    for (const run of inFile) {
-      const twin = seen.find((s) => s.file !== file && sameRun(s.run, run));
-      if (twin) throw new ResultFileError(`${file} and ${twin.file} hold the same run (${runLabel(run)}, started ${run.startedAt}): it would be shown and ranked twice; name one of them`);
-    }
-    for (const run of inFile) seen.push({ file, run });
-  }
 }
 
 /** A result file's runs, or every result file's in a directory (one that holds none is refused). */

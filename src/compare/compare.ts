@@ -14,7 +14,7 @@ import { NULL_IS_NEVER, metricsFor, specOf, workDiffers, workOf, workUnitOf, typ
 import type { WorkUnit } from '../scenario/work.js';
 import type { LoadedResult, Pairing } from './load.js';
 import type { SetPairing } from './sets.js';
-import { environmentNotes } from './noise.js';
+import { setNotes } from './noise.js';
 import { mannWhitneyGreaterP, smallestP, spreadOf, type Spread } from './stats.js';
 import { roundTo } from '../util/round.js';
 
@@ -133,7 +133,7 @@ function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selecto
   );
   const anchor = noiseEstimate ? anchorOf(bResults, cResults, judged, (spec) => judgeSets(spec, bResults, cResults, work(bResults), work(cResults), unit, judging)) : null;
   const metrics = anchor === null ? judged : judged.map((m) => anchored(m, anchor));
-  const notes = environmentNotes(bResults[0]!, cResults[0]!);
+  const notes = setNotes(bResults, cResults);
   if (!noiseEstimate) {
     notes.push(
       `no noise estimate: ${b.length === 1 ? 'the baseline' : 'the current side'} is a single run, so rates and latencies need a change beyond ` +

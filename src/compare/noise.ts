@@ -5,6 +5,7 @@
 import type { RunResult } from '../result/model.js';
 import { costUnit } from '../result/figures.js';
 import { clientHosts } from '../scenario/work.js';
+import { mergedOf, repeatOf } from '../result/provenance.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
 /** Compared only when both results carry them: older results lack them, and a default would read as a change. */
@@ -25,7 +26,43 @@ const READ_BY: Partial<Record<(typeof SCENARIO_FIELDS)[number], 'tcp' | 'http'>>
 
 const protocolOf = (r: RunResult): string => (r.scenario as { protocol?: string }).protocol ?? 'tcp';
 
+/** The notes for one pair of runs: how their settings differ, and what befell each. */
 export function environmentNotes(baseline: RunResult, current: RunResult): string[] {
+  return setNotes([baseline], [current]);
+}
+
+/**
+ * The notes for two sets of runs: their settings compared on each set's first run, and every
+ * run's own state — interrupted, failed, merged with warnings — whichever run of its set it is
+ * (an audit: a failed third repeat went unnoted, for only the first runs were read).
+ */
+export function setNotes(baseline: RunResult[], current: RunResult[]): string[] {
+  return [...settingNotes(baseline[0]!, current[0]!), ...runNotes(baseline, current)];
+}
+
+function runNotes(baseline: RunResult[], current: RunResult[]): string[] {
+  const notes: string[] = [];
+  const sides = [['baseline', baseline], ['current', current]] as const;
+  // "current (run 3/3)" in a set of several, "current" alone.
+  const who = (side: string, set: RunResult[], r: RunResult): string => {
+    const repeat = repeatOf(r);
+    return set.length > 1 ? `${side} (${repeat ? `run ${repeat.index}/${repeat.count}` : r.startedAt})` : side;
+  };
+  const interrupted = sides.flatMap(([side, set]) => set.filter((r) => r.interrupted).map((r) => who(side, set, r)));
+  if (interrupted.length > 0) notes.push(`interrupted run: ${interrupted.join(' and ')} stopped early`);
+  // A failed run's figures are those of the failure (every connection refused, a dead server).
+  for (const [side, set] of sides) for (const r of set) if (r.failed) notes.push(`failed run: ${who(side, set, r)}: ${r.failed}`);
+  // A merge that warned (a shard missing: its totals are part of the scenario's) is compared as it is.
+  for (const [side, set] of sides) {
+    for (const r of set) {
+      const warnings = mergedOf(r)?.warnings ?? [];
+      if (warnings.length > 0) notes.push(`merged result: ${who(side, set, r)}: ${warnings.join('; ')}`);
+    }
+  }
+  return notes;
+}
+
+function settingNotes(baseline: RunResult, current: RunResult): string[] {
   const notes: string[] = [];
   const b = baseline.environment;
   const c = current.environment;
@@ -58,11 +95,6 @@ export function environmentNotes(baseline: RunResult, current: RunResult): strin
   const topology = (r: RunResult) => (r.scenario as { environment?: { topology?: string } }).environment?.topology ?? 'loopback';
   differs('scenario environment.topology', topology(baseline), topology(current));
   differs('scenario environment.clients', clientHosts(baseline.scenario), clientHosts(current.scenario));
-  const both = (flag: (r: RunResult) => unknown): string =>
-    [flag(baseline) ? 'baseline' : '', flag(current) ? 'current' : ''].filter(Boolean).join(' and ');
-  if (baseline.interrupted || current.interrupted) notes.push(`interrupted run: ${both((r) => r.interrupted)} stopped early`);
-  // A failed run's figures are those of the failure (every connection refused, a dead server).
-  for (const [side, r] of [['baseline', baseline], ['current', current]] as const) if (r.failed) notes.push(`failed run: ${side}: ${r.failed}`);
   return notes;
 }
 

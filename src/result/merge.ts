@@ -58,11 +58,11 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   if (sharded.length > 0) {
     if (sharded.length !== inputs.length) throw new MergeError('some results are shards (run --shard) and some are not: merge the shards of one split together');
     const count = sharded[0]!.count;
-    const whole = JSON.stringify(sharded[0]!.whole);
     const seen = new Set<number>();
     for (const [i, s] of sharded.entries()) {
-      if (s.count !== count || JSON.stringify(s.whole) !== whole) {
-        throw new MergeError(`${inputs[i]!.file} is shard ${s.index + 1}/${s.count} of a different split than ${inputs[0]!.file}: merge the shards of one split together`);
+      const field = s.count !== count ? 'count' : differingField(s.whole, sharded[0]!.whole);
+      if (field !== null) {
+        throw new MergeError(`${inputs[i]!.file} is shard ${s.index + 1}/${s.count} of a different split than ${inputs[0]!.file} (its whole ${field} differs): merge the shards of one split together`);
       }
       if (seen.has(s.index)) throw new MergeError(`${inputs[i]!.file}: shard ${s.index + 1}/${s.count} is given twice`);
       seen.add(s.index);
@@ -89,14 +89,28 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   if (other !== undefined) {
     throw new MergeError(`${other.file} is scenario "${keyOf(other.result)}" but ${first!.file} is "${keyOf(f)}": merge runs of one scenario; compare different ones instead`);
   }
+  // One scenario name run with other settings made another storm (close.first client and server
+  // merged read "the client closed first; TIME_WAIT on both sides"): only the size of the load
+  // may differ, which a split cuts and copies may set each their own.
+  for (const { file, result: r } of inputs.slice(1)) {
+    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario));
+    if (field !== null) {
+      throw new MergeError(`${file} ran scenario "${keyOf(r)}" with another ${field} than ${first!.file}: merge runs of one setting; compare different ones instead`);
+    }
+  }
   // Copies run one after another did not make one storm: the merged rate would count the gap.
   const windows = inputs
     .map((i) => ({ file: i.file, start: Date.parse(i.result.startedAt) + (i.result.load?.startMs ?? 0), end: Date.parse(i.result.startedAt) + (i.result.load?.endMs ?? i.result.summary.durationMs) }))
     .sort((a, b) => a.start - b.start);
+  // A gap under 5 % of the whole window moves a rate by less than that: shards started together
+  // whose short loads missed each other by a few ms are one storm (it read "began 0.0 s after").
+  const span = Math.max(...windows.map((w) => w.end)) - windows[0]!.start;
   let latestEnd = -Infinity;
   for (const [i, w] of windows.entries()) {
-    if (i > 0 && w.start > latestEnd) {
-      warnings.push(`the loads did not overlap (${w.file} began ${((w.start - latestEnd) / 1000).toFixed(1)} s after the others ended): merged as one storm, the rates count the gap between them`);
+    const gap = w.start - latestEnd;
+    if (i > 0 && gap > 0 && gap >= 0.05 * span) {
+      const words = gap < 1000 ? `${Math.round(gap)} ms` : `${(gap / 1000).toFixed(1)} s`;
+      warnings.push(`the loads did not overlap (${w.file} began ${words} after the others ended): merged as one storm, the rates count the gap between them`);
       break;
     }
     latestEnd = Math.max(latestEnd, w.end);
@@ -105,7 +119,45 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
   const kernels = new Set(inputs.map((i) => i.result.environment.kernel));
   if (kernels.size > 1) warnings.push(`different kernels (${[...kernels].join(', ')})`);
+  const onHost = inputs.filter((i) => i.result.environment.isolation === 'host').map((i) => i.file);
+  if (onHost.length > 0 && onHost.length < inputs.length) {
+    warnings.push(`${onHost.join(', ')} ran on the host network, the others in a namespace of their own: a host census counts the host's other sockets too`);
+  }
   return warnings;
+}
+
+/**
+ * The first field (dotted path) where two values differ, or null when they agree; a null and an
+ * absent field agree (a shard under --isolation host records clientPortRange: null, a
+ * namespaced one none: the whole had no per-socket range either way).
+ */
+function differingField(a: unknown, b: unknown, at = ''): string | null {
+  if (a === b || (a == null && b == null)) return null;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return at || '(value)';
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const field = differingField((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key);
+    if (field !== null) return field;
+  }
+  return null;
+}
+
+/**
+ * A scenario's settings without the size of its load: what a split cuts into shares (counts,
+ * rate, concurrency, stages, port ranges) and copies may each set their own (--set counts,
+ * --repeat). What is left (close, protocol, client and server modes, sysctls) made the storm.
+ */
+function settingsOf(scenario: RunResult['scenario']): unknown {
+  const s = structuredClone(scenario) as unknown as Record<string, Record<string, unknown> | undefined>;
+  for (const key of ['connections', 'rate', 'concurrency', 'maxInFlight', 'stages', 'repeat', 'description', 'tail']) delete s[key];
+  // Where it ran is the environment's, warned about below: a shard may fall back to the host.
+  delete s['environment']?.['isolation'];
+  delete s['http']?.['requests'];
+  delete s['http']?.['connections'];
+  delete s['client']?.['portRange'];
+  delete s['client']?.['localPorts'];
+  delete (s['server']?.['restart'] as Record<string, unknown> | null | undefined)?.['resume'];
+  delete (s['environment']?.['sysctls'] as Record<string, unknown> | undefined)?.['net.ipv4.ip_local_port_range'];
+  return s;
 }
 
 /** The merged result. Call checkMergeable first (mergeResults does). */
@@ -214,14 +266,18 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     restart === null || restart === undefined
       ? first.scenario.server
       : { ...first.scenario.server, restart: { ...restart, resume: whole?.resume ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
+  // With a shard missing, the merge holds the present shards' shares, not the whole: its counts
+  // are theirs, so the stop reason ("all 6,667 connections were attempted") matches its figures
+  // (an audit: "all 10,000" beside 6,667 attempted).
+  const partial = whole !== undefined && new Set(shards.map((s) => s?.index)).size < shards[0]!.count;
   const scenario = whole
     ? {
         ...first.scenario,
         ...shape,
         server,
-        connections: whole.connections,
-        rate: whole.rate,
-        http: { ...first.scenario.http, ...httpShape, requests: whole.requests ?? first.scenario.http.requests },
+        connections: partial ? (asked((s) => s.connections) ?? whole.connections) : whole.connections,
+        rate: partial ? asked((s) => s.rate) : whole.rate,
+        http: { ...first.scenario.http, ...httpShape, requests: (partial ? asked((s) => s.http?.requests) : whole.requests) ?? first.scenario.http.requests },
         environment: { ...first.scenario.environment, sysctls: { ...first.scenario.environment.sysctls, 'net.ipv4.ip_local_port_range': whole.portRange } },
         // Each shard ran with its slice of a per-socket range (IP_LOCAL_PORT_RANGE) and of
         // client.localPorts: the whole had the ranges they were cut from, or none.
@@ -257,6 +313,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     errors: r.summary.errors,
   }));
   const stopped = results.find((r) => r.stoppedBy !== first.stoppedBy);
+  const failures = inputs.filter(({ result: r }) => typeof r.failed === 'string' && r.failed !== '').map(({ file, result: r }) => `${file}: ${r.failed}`);
   return {
     schema: first.schema,
     tool: first.tool,
@@ -265,6 +322,9 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     startedAt: new Date(t0).toISOString(),
     endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
     interrupted: results.some((r) => r.interrupted),
+    // A contributor that failed (its server died, every connection failed) makes the whole one
+    // failed: its share of the figures is the failure's (an audit: the merge dropped it).
+    ...(failures.length > 0 ? { failed: failures.join('; ') } : {}),
     stoppedBy: results.some((r) => r.interrupted) ? 'interrupted' : stopped ? stopped.stoppedBy : first.stoppedBy,
     load: { startMs: roundMs(loadStart), endMs: roundMs(loadEnd), costUnit: http ? 'requests' : 'connections' },
     // The whole run's range, in force and as asked: left at the first shard's slice, the asked

@@ -8,6 +8,7 @@ import { decodeHistogram } from '../metrics/histogram-encoding.js';
 import { RESULT_SCHEMA, type RunResult } from './model.js';
 import { resultSchema } from './schema.js';
 import { stripControl } from '../util/escape.js';
+import { runLabel, sameRun } from './provenance.js';
 
 export class ResultFileError extends Error {
   override name = 'ResultFileError';
@@ -35,6 +36,9 @@ export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 export const READABLE_SERIES_SAMPLES = 1_000_000;
 
 const HINT = 'pass a result JSON written by "twstorm run"';
+
+/** How a result file begins (write.ts puts "schema" first; `run --json` of several, in an array). */
+const RESULT_START = /^\s*\[?\s*\{\s*"schema"\s*:\s*"twstorm\/result@/;
 
 /** "summary.timeWait.peak", "series.census.t[3]". */
 function pathWords(path: readonly PropertyKey[]): string {
@@ -121,8 +125,11 @@ export function parseResultText(text: string, name: string): RunResult[] {
     doc = JSON.parse(text);
   } catch (err) {
     // JSON.parse quotes the text around the fault as it is: its newlines would break the
-    // one-line message and its control characters a terminal, so they are flattened.
-    throw new ResultFileError(`${name}: not JSON (${stripControl(err instanceof Error ? err.message : String(err))}); ${HINT}`, 'foreign');
+    // one-line message and its control characters a terminal, so they are flattened. A text that
+    // begins as a result does (its "schema" first) is a damaged result, not some other file: a
+    // directory scan must not skip it (an audit: a truncated repeat left a set of 3 as 2, unsaid).
+    const damaged = RESULT_START.test(text.slice(0, 200));
+    throw new ResultFileError(`${name}: not JSON (${stripControl(err instanceof Error ? err.message : String(err))})${damaged ? ': a damaged result (cut short?)' : ''}; ${HINT}`, damaged ? 'invalid' : 'foreign');
   }
   if (!Array.isArray(doc)) return [parseResult(doc, name)];
   if (doc.length === 0) throw new ResultFileError(`${name}: an empty array holds no result; ${HINT}`);
@@ -186,4 +193,25 @@ export async function readResultDirectory(dir: string): Promise<Array<{ file: st
     }
   }
   return out;
+}
+
+/**
+ * A run read twice would be ranked against itself and counted twice (report's comparison, a
+ * compare set's rank test, where an audit's copies took a p of 0.100 to 0.048): a file named
+ * twice (a shell glob that overlaps another), or the same run in two files (a copy).
+ */
+export function refuseDuplicates(read: Array<{ file: string; runs: RunResult[] }>): void {
+  const files = new Map<string, string>();
+  const seen: Array<{ file: string; run: RunResult }> = [];
+  for (const { file, runs: inFile } of read) {
+    const resolved = path.resolve(file);
+    const earlier = files.get(resolved);
+    if (earlier !== undefined) throw new ResultFileError(`${file} is given twice${earlier === file ? '' : ` (as ${earlier} too)`}: its runs would be shown and ranked twice; name each result once`);
+    files.set(resolved, file);
+    for (const run of inFile) {
+      const twin = seen.find((s) => s.file !== file && sameRun(s.run, run));
+      if (twin) throw new ResultFileError(`${file} and ${twin.file} hold the same run (${runLabel(run)}, started ${run.startedAt}): it would be shown and ranked twice; name one of them`);
+    }
+    for (const run of inFile) seen.push({ file, run });
+  }
 }

@@ -21,6 +21,7 @@ const REASONS: Record<string, string> = {
   EPERM: 'operation not permitted',
   ENOTDIR: 'a file is in the way',
   EEXIST: 'a file is in the way',
+  EISDIR: 'a directory is in the way',
   ENOENT: 'it cannot be created there',
   EIO: 'input/output error',
 };

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultReportPath, refuseDuplicates, reportPathFor } from '../../src/cli/report.js';
+import { defaultReportPath, reportPathFor } from '../../src/cli/report.js';
+import { refuseDuplicates } from '../../src/result/read.js';
 import { ResultFileError, readResultDirectory } from '../../src/result/index.js';
 import { makeResult } from '../report/make-result.js';
 

@@ -16,7 +16,7 @@ import {
   type CompareReport,
 } from '../../src/compare/index.js';
 import { parseXml } from './xml-check.js';
-import { environmentNotes } from '../../src/compare/noise.js';
+import { environmentNotes, setNotes } from '../../src/compare/noise.js';
 import { checkSelectors, metricsFor } from '../../src/compare/metrics.js';
 import { readResult, type RunResult } from '../../src/result/index.js';
 import { makeHttpResult, makeResult } from '../report/make-result.js';
@@ -279,6 +279,23 @@ describe('compare: HTTP results', () => {
     assert.ok(environmentNotes(ramp(100), ramp(200)).some((n) => n.startsWith('scenario stages differs: ')));
     // A result written before stages existed is not "different" from one with the default [].
     assert.deepEqual(environmentNotes(makeResult(), makeResult((x) => (x.scenario.stages = []))), []);
+  });
+
+  it('every run of a set is read for what befell it: a failed third repeat, an interrupted one, a merge that warned', () => {
+    // An audit: only each set's first run was read, so a failed run 3/3 went unnoted.
+    const repeat = (index: number, edit: (x: RunResult) => void = () => undefined) =>
+      makeResult((x) => {
+        (x as unknown as { repeat: unknown }).repeat = { set: 'S', index, count: 3 };
+        edit(x);
+      });
+    const base = [repeat(1), repeat(2), repeat(3)];
+    const cur = [repeat(1), repeat(2, (x) => (x.interrupted = true)), repeat(3, (x) => (x.failed = 'every connection failed'))];
+    const notes = setNotes(base, cur);
+    assert.ok(notes.includes('interrupted run: current (run 2/3) stopped early'), notes.join('\n'));
+    assert.ok(notes.includes('failed run: current (run 3/3): every connection failed'), notes.join('\n'));
+    const partial = makeResult((x) => ((x as unknown as { merged: unknown }).merged = { contributors: [], warnings: ['shard 3/3 missing: the totals are 2/3 of the scenario'] }));
+    assert.ok(setNotes([makeResult()], [partial]).includes('merged result: current: shard 3/3 missing: the totals are 2/3 of the scenario'));
+    assert.deepEqual(setNotes(base, [repeat(1), repeat(2), repeat(3)]), []);
   });
 
   it('protocol differs between a tcp and an http run; each side\'s own fields are compared', () => {

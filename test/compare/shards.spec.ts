@@ -1,5 +1,6 @@
-// compare on directories: a shard is a part of a run. Beside the merge of its split it is left
-// out; alone, it is refused rather than compared as if it were the whole run.
+// compare on directories: a shard is a part of a run. Beside a merge that holds it, it is left
+// out; alone, or beside the merge of another split only, it is refused rather than compared as
+// if it were the whole run (or dropped for an older merge).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,12 +27,25 @@ describe('compare: shards in a directory (compare/sets.ts)', () => {
         const shard = { ...run, startedAt: new Date(Date.parse(run.startedAt) + 1000 + index).toISOString(), shard: { index, count: 2, whole } };
         await writeFile(path.join(cur, `shard-${index}.json`), JSON.stringify(shard));
       }
-      await assert.rejects(
-        pairResultSets(base, cur),
-        (e: Error) => e instanceof CompareInputError && /shard-0\.json is shard 1\/2 of a split \(run --shard\), and \S+cur holds no merge of it: merge the shards \(twstorm merge <shards> -o \S+cur\/\) and compare again$/.test(e.message),
-      );
-      const merged = { ...run, startedAt: new Date(Date.parse(run.startedAt) + 1000).toISOString(), merged: { contributors: [], warnings: [] } };
-      await writeFile(path.join(cur, 'merged.json'), JSON.stringify(merged));
+      const refused = (e: Error): boolean =>
+        e instanceof CompareInputError && /shard-0\.json is shard 1\/2 of a split \(run --shard\), and no merge in \S+cur holds it: merge its shards \(twstorm merge <shards> -o \S+cur\/\) and compare again$/.test(e.message);
+      await assert.rejects(pairResultSets(base, cur), refused);
+      // A merge's contributors name the shards it holds (their start and shard index).
+      const contributor = (index: number, split = whole) => {
+        const summary = run['summary'] as { connections: { attempted: number; established: number; failed: number }; timeWait: Record<string, number>; ports: { distinct: number; range: unknown }; errors: Record<string, number> };
+        return {
+          file: `shard-${index}.json`, host: 'h', startedAt: new Date(Date.parse(run.startedAt) + 1000 + index).toISOString(), endedAt: run['endedAt'],
+          shard: { index, count: 2, whole: split }, connections: summary.connections, requests: null,
+          timeWait: { peak: summary.timeWait['peak'], peakClient: summary.timeWait['peakClient'], peakServer: summary.timeWait['peakServer'] },
+          ports: { distinct: summary.ports.distinct, range: summary.ports.range }, errors: summary.errors,
+        };
+      };
+      const mergeOf = (contributors: unknown[]) => ({ ...run, startedAt: new Date(Date.parse(run.startedAt) + 999).toISOString(), merged: { contributors, warnings: [] } });
+      // A merge of another (older) split does not hold these shards: they are not silently dropped.
+      const older = { ...whole, connections: 100 };
+      await writeFile(path.join(cur, 'merged.json'), JSON.stringify(mergeOf([0, 1].map((i) => ({ ...contributor(i, older), startedAt: new Date(Date.parse(run.startedAt) - 60_000 + i).toISOString() })))));
+      await assert.rejects(pairResultSets(base, cur), refused);
+      await writeFile(path.join(cur, 'merged.json'), JSON.stringify(mergeOf([contributor(0), contributor(1)])));
       const sets = await pairResultSets(base, cur);
       assert.deepEqual(sets.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
     } finally {

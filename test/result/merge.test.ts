@@ -3,7 +3,7 @@
 // merge into the totals of one run of the whole.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,24 @@ describe('mergeResults', () => {
     );
   });
 
+  it('runs of one name with other settings are refused, naming the field; a failed contributor fails the merge', async () => {
+    const later = (edit: (x: RunResult) => void): RunResult =>
+      makeResult((x) => {
+        x.startedAt = '2025-01-01T00:00:00.500Z';
+        edit(x);
+      });
+    // An audit: close.first client and server merged read "the client closed first; TIME_WAIT on both sides".
+    await assert.rejects(
+      mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.scenario.close = { ...x.scenario.close, first: 'server' })) }]),
+      (e: Error) => e instanceof MergeError && e.message === 'b ran scenario "hand-made" with another close.first than a: merge runs of one setting; compare different ones instead',
+    );
+    // The size of the load is not a setting: copies may each set their own.
+    const sized = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.connections = 500), (x.scenario.concurrency = 8))) }]);
+    assert.equal(sized.scenario.connections, 1500);
+    const failed = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.failed = 'every connection failed')) }]);
+    assert.equal(failed.failed, 'b: every connection failed');
+  });
+
   it('copies of one scenario (not shards) asked for its counts times the copies; loads that did not overlap are named', async () => {
     const copy = (startedAt: string): RunResult =>
       makeResult((x) => {
@@ -167,6 +185,9 @@ describe('mergeResults', () => {
     assert.ok(!together.merged!.warnings.some((w) => /did not overlap/.test(w)), together.merged!.warnings.join('; '));
     const apart = await mergeResults([{ file: 'a', result: a }, { file: 'b', result: copy('2025-01-01T00:00:53.000Z') }]);
     assert.ok(apart.merged!.warnings.includes('the loads did not overlap (b began 52.0 s after the others ended): merged as one storm, the rates count the gap between them'), apart.merged!.warnings.join('; '));
+    // Loads that missed each other by a hair (under 5 % of the window) are one storm: no warning.
+    const hair = await mergeResults([{ file: 'a', result: a }, { file: 'b', result: copy('2025-01-01T00:00:01.003Z') }]);
+    assert.ok(!hair.merged!.warnings.some((w) => /did not overlap/.test(w)), hair.merged!.warnings.join('; '));
   });
 });
 
@@ -231,6 +252,25 @@ describe('the merged scenario\'s load shape', () => {
     });
     assert.equal(slices[0]!.result.scenario.client.localPorts, '40000-40499');
     assert.equal((await mergeResults(slices)).scenario.client.localPorts, '40000-40999');
+    // A shard that fell back to the host records clientPortRange: null, a namespaced one none:
+    // the same split (an audit: "a different split"), merged with a warning about the host.
+    const netns = applyShard(whole, { index: 0, count: 2 });
+    const host = applyShard(whole, { index: 1, count: 2 }, { isolation: 'host' });
+    const mixed = [netns, host].map(({ scenario, info }, index): MergeInput => {
+      const r = makeResult(at(index)) as StoredResult;
+      r.scenario = structuredClone(scenario) as RunResult['scenario'];
+      r.shard = info;
+      if (index === 1) r.environment.isolation = 'host';
+      return { file: `m${index}.json`, result: r };
+    });
+    assert.equal((mixed[1]!.result as StoredResult).shard?.whole.clientPortRange, null);
+    assert.equal((mixed[0]!.result as StoredResult).shard?.whole.clientPortRange, undefined);
+    const m2 = await mergeResults(mixed);
+    assert.ok(m2.merged!.warnings.includes('m1.json ran on the host network, the others in a namespace of their own: a host census counts the host\'s other sockets too'), m2.merged!.warnings.join('; '));
+    // A missing shard: the merge's counts are the present shards' shares, as its figures are.
+    const two = await mergeResults(inputs.slice(0, 2));
+    assert.ok(two.merged!.warnings.some((w) => w.startsWith('shard 3/3 missing')));
+    assert.equal(two.scenario.connections, 600, 'shares 300 + 300 of 900, not the whole');
     // An open loop's targets are rates, split exactly.
     const open = applyShard(parseScenario({ name: 'o', connections: 900, rate: 300, stages: [{ duration: '1s', target: 1000 }] }, 'o.yaml'), { index: 0, count: 4 }).scenario;
     assert.deepEqual(open.stages, [{ duration: 1000, target: 250 }]);
@@ -346,9 +386,15 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const runs = await Promise.all([1, 2].map((i) => twstorm(['run', scenario, '--shard', `${i}/2`, '--out', dir])));
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
     const files = (await readdir(dir)).filter((n) => n.endsWith('.json')).map((n) => path.join(dir, n));
+    // A directory where the HTML report goes: one line, and the gate still runs (an audit: a stack
+    // trace, exit 1, and the failed threshold never evaluated).
+    await mkdir(path.join(tmp, 'gated-merged.html'));
     const merge = await twstorm(['merge', ...files, '-o', path.join(tmp, 'gated-merged.json')]);
     assert.equal(merge.code, 3, merge.stdout + merge.stderr);
     assert.match(merge.stdout, /FAIL\s+summary\.timeWait\.peakClient < 500/);
+    assert.match(merge.stderr, /^twstorm: cannot write .*gated-merged\.html: EISDIR \(a directory is in the way\); choose another place with --out, or skip it with --no-html$/m);
+    assert.equal(merge.stderr.split('\n').filter((l) => /cannot write|at /.test(l)).length, 1, merge.stderr);
+    assert.equal((JSON.parse(await readFile(path.join(tmp, 'gated-merged.json'), 'utf8')) as RunResult).summary.connections.attempted, 600);
   });
 
   it('-o is --out (--output still works), and a path it cannot write is one line, exit 1', async () => {
