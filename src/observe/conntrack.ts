@@ -13,6 +13,9 @@ const run = promisify(execFile);
 /** Per-namespace conntrack statistics, summed over CPUs (the file has one row per CPU, in hex). */
 export type ConntrackStats = Record<string, number>;
 
+/** The counters that mean the router refused a flow: a report marks them, the verdict names them. */
+export const CONNTRACK_TROUBLE: readonly string[] = ['insert_failed', 'drop', 'early_drop'];
+
 export function parseConntrackStat(text: string): ConntrackStats {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const header = lines[0]?.trim().split(/\s+/) ?? [];

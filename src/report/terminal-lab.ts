@@ -17,7 +17,9 @@ export function renderLabLines(result: RunResult): string[] {
   }
   const ct = lab.router.conntrack;
   const nat = lab.router.nat;
-  const counters = Object.entries(ct.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${int(n)}`).join('  ') || 'no failures';
+  // The emulated full table (conntrack.limit) drops SYNs by its own rule, not in the kernel's counters.
+  const limit = ct.limit ? [`table full at ${int(ct.limit.max)}: ${int(ct.limit.droppedSyns)} SYNs dropped`] : [];
+  const counters = [...limit, ...Object.entries(ct.counters).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${int(n)}`)].join('  ') || 'no failures';
   out.push(
     `              router       ${nat ? `SNAT to ${nat.pool.length} address(es) × ports ${nat.ports[0]}-${nat.ports[1]}${nat.randomFully ? ' random-fully' : ''} = ${int(nat.tuples)} tuples per destination; ` : ''}` +
       `conntrack peak ${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT; ${counters}`,

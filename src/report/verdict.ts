@@ -30,6 +30,7 @@ import { twReuseFinding } from './verdict/tw-reuse.js';
 import { overflowRule, serverTimeWaitRule } from './verdict/tw-buckets.js';
 import type { Change, ChangeOf, Finding, FindingOf } from './verdict/types.js';
 import { closeSentence } from './verdict/close.js';
+import { routerFinding, routerRule } from './verdict/router.js';
 
 export type { Change, ChangeRule, Finding, FindingRule } from './verdict/types.js';
 
@@ -55,6 +56,7 @@ export const FINDINGS: readonly FindingOf[] = [
   restartFinding,
   socketsFinding,
   kernelFinding,
+  routerFinding,
   faultsFinding,
   assassinationFinding,
   isolationFinding,
@@ -63,7 +65,8 @@ export const FINDINGS: readonly FindingOf[] = [
 
 /**
  * The change rules, first match wins: a listener that could not bind, sockets leaked in
- * CLOSE_WAIT (an application that never closes after EOF), client ports that ran out (or would,
+ * CLOSE_WAIT (an application that never closes after EOF), a routed lab's router that refused
+ * flows (SNAT pool, conntrack table), client ports that ran out (or would,
  * at this rate), connect() slowed by the kernel's port scan, a full accept queue, TIME_WAIT
  * buckets overflowing, RST closes,
  * server-side TIME_WAIT that would outgrow tcp_max_tw_buckets, an HTTP run that opened more
@@ -72,6 +75,7 @@ export const FINDINGS: readonly FindingOf[] = [
 export const CHANGES: readonly ChangeOf[] = [
   reuseAddrRule,
   closeOnEofRule,
+  routerRule,
   clientPortRule,
   connectScanRule,
   listenBacklogRule,

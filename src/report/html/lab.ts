@@ -7,6 +7,7 @@
 import { labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
+import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
 import { int } from '../../util/format.js';
 import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
@@ -16,7 +17,6 @@ import { byCodeUnit } from '../../util/order.js';
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
 /** Conntrack statistics that mean a connection was refused or lost in the router. */
-const CONNTRACK_TROUBLE = ['insert_failed', 'drop', 'early_drop'];
 
 /** The lab's charts (single-run report only): empty for a result without `lab`. */
 export function labCharts(results: RunResult[]): ChartSpec[] {
@@ -149,6 +149,8 @@ function routerCard(r: RunResult, lab: LabFacts): Html {
 <dl class="findings">
 <dt>NAT</dt><dd>${natText}</dd>
 <dt>conntrack peak</dt><dd>${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT</dd>
+${ct.limit ? html`<dt>conntrack table</dt><dd>full at ${int(ct.limit.max)} entries (conntrack.limit): ${int(ct.limit.droppedSyns)} SYNs dropped${ct.limit.droppedSyns > 0 ? html` <span class="flag alert">CHECK</span>` : ''}</dd>
+` : ''}
 <dt>conntrack timeouts</dt><dd>${timeoutText || 'the kernel\'s defaults (time_wait 120 s)'}</dd>
 </dl>
 <div class="table-wrap"><table class="lab-conntrack">

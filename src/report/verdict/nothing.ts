@@ -1,6 +1,6 @@
 // The fallback change: nothing ran out and nothing dropped, with the headroom that is left.
 import type { RunResult } from '../../result/model.js';
-import { clientPortsHeldPeak, connectionRate } from '../../result/figures.js';
+import { clientPortRanges, clientPortsHeldPeak, connectionRate } from '../../result/figures.js';
 import { int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, percent } from './words.js';
@@ -16,13 +16,29 @@ export function nothingRule(result: RunResult): Change {
   const s = result.summary;
   const range = s.ports.range;
   const held = clientPortsHeldPeak(result);
-  const share = range && range.size > 0 ? held / range.size : 0;
+  // A routed lab's client hosts each have the range: their ports add up over as many ranges.
+  const ranges = clientPortRanges(result);
+  const size = range ? range.size * ranges : 0;
+  const share = size > 0 ? held / size : 0;
   const headroom = range
-    ? ` At most ${int(held)} of ${int(range.size)} client ports were held (${percent(share)})${share >= 0.5 ? ', so the headroom is thin: more load would exhaust the range' : ''}.`
+    ? ` At most ${int(held)} of ${int(size)} client ports${ranges > 1 ? ` (${ranges} hosts' ranges)` : ''} were held (${percent(share)})${share >= 0.5 ? ', so the headroom is thin: more load would exhaust the range' : ''}.`
     : '';
+  const rate = `at ${int(connectionRate(result))} new connections/s${httpRateWords(result)} the TIME_WAIT left behind fits`;
+  // Errors no rule explains are not "nothing": say they happened (an audit: "no error was
+  // measured" beside 60 ETIMEDOUT), and that this verdict has no cause for them.
+  const errors = Object.entries(s.errors).filter(([, n]) => n > 0).sort(([, a], [, b]) => b - a);
+  const synRetrans = s.kernel['TcpExtTCPSynRetrans'] ?? 0;
+  const retrans = synRetrans > 0 ? ` ${int(synRetrans)} SYNs were sent again (TCPSynRetrans): something on the path dropped them.` : '';
+  if (errors.length > 0) {
+    return {
+      rule: 'none',
+      change: 'Find what failed the connections: no rule here explains it',
+      why: `Connections failed (${errors.map(([code, n]) => `${code} ${int(n)}`).join(', ')}), yet no port ran out and no kernel drop was counted; ${rate}.${retrans}${headroom}`,
+    };
+  }
   return {
     rule: 'none',
     change: 'Nothing needs changing at this load',
-    why: `No port ran out, no error and no kernel drop was measured, and at ${int(connectionRate(result))} new connections/s${httpRateWords(result)} the TIME_WAIT left behind fits.${headroom}`,
+    why: `No port ran out, no error and no kernel drop was measured, and ${rate}.${retrans}${headroom}`,
   };
 }

@@ -14,6 +14,7 @@ export type FindingRule =
   | 'sockets'
   | 'kernel'
   | 'faults'
+  | 'router'
   | 'assassination'
   | 'tw-reuse'
   | 'time-wait-duration'
@@ -38,6 +39,8 @@ export type ChangeRule =
   | 'server-closes-first'
   | 'keep-alive'
   | 'listen-backlog'
+  | 'router-conntrack'
+  | 'router-nat'
   | 'none';
 
 export interface Change {

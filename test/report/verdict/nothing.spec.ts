@@ -1,12 +1,31 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
-import { makeResult } from '../make-result.js';
+import { addErrors, asLab, makeResult } from '../make-result.js';
 
 describe('verdict rule: nothing to change (verdict/nothing.ts)', () => {
   it('none: a healthy run says so, with the headroom', () => {
     const c = oneChange(makeResult());
     assert.equal(c.rule, 'none');
     assert.match(c.why, /At most 1,000 of 28,232 client ports were held \(3\.5%\)\.$/);
+  });
+
+  it('errors no rule explains are said, never "no error was measured"', () => {
+    const c = oneChange(makeResult((x) => addErrors(x, 'ETIMEDOUT', 'connect', 60)));
+    assert.equal(c.rule, 'none');
+    assert.equal(c.change, 'Find what failed the connections: no rule here explains it');
+    assert.match(c.why, /^Connections failed \(ETIMEDOUT 60\), yet no port ran out and no kernel drop was counted;/);
+    assert.doesNotMatch(c.why, /no error/);
+    // Retransmitted SYNs are a drop somewhere on the path.
+    assert.match(oneChange(makeResult((x) => (x.summary.kernel['TcpExtTCPSynRetrans'] = 32))).why, / 32 SYNs were sent again \(TCPSynRetrans\): something on the path dropped them\./);
+  });
+
+  it('a routed lab: the share of the client hosts\' ranges together, as the Ports finding says', () => {
+    // An audit: 8 hosts holding 500 ports each read "4,000 of 28,232 client ports were held (14%)".
+    const c = oneChange(makeResult((x) => {
+      asLab(x, 8);
+      x.summary.ports.peakInUse = 4000;
+    }));
+    assert.match(c.why, /At most 4,000 of 225,856 client ports \(8 hosts' ranges\) were held \(1\.8%\)\.$/);
   });
 });

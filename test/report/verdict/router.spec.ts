@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { oneChange } from '../../../src/report/verdict.js';
+import { addErrors, asLab, finding, makeResult } from '../make-result.js';
+import { labOf } from '../../../src/result/lab.js';
+import type { RunResult } from '../../../src/result/model.js';
+
+/** A 1-client-host lab; `edit` sets what its router did. */
+const lab = (edit: (x: RunResult) => void) =>
+  makeResult((x) => {
+    asLab(x, 1);
+    edit(x);
+  });
+
+describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
+  it('an SNAT pool that ran out: conntrack insert_failed and drop, the clients timed out', () => {
+    // An audit: snat-port-exhaustion read "Nothing needs changing … no error and no kernel drop was measured".
+    const r = lab((x) => {
+      labOf(x)!.router.nat = { addresses: 1, ports: [40000, 40099], randomFully: false, pool: ['198.18.255.1'], tuples: 100 } as never;
+      labOf(x)!.router.conntrack.counters = { insert: 0, insert_failed: 120, drop: 120 };
+      addErrors(x, 'ETIMEDOUT', 'connect', 60);
+    });
+    const c = oneChange(r);
+    assert.equal(c.rule, 'router-nat');
+    assert.equal(c.change, "Widen the router's SNAT pool (more addresses or ports in router.nat)");
+    assert.match(c.why, /^The router's SNAT pool \(100 tuples per destination\) ran out: conntrack insert_failed 120, drop 120\. 60 connects timed out \(ETIMEDOUT\)\./);
+    assert.equal(finding(r, 'router')?.text, 'The router refused new flows: conntrack insert_failed 120, drop 120 (SNAT found no free tuple).');
+    assert.equal(finding(r, 'router')?.alert, true);
+  });
+
+  it('a full conntrack table (conntrack.limit): its dropped SYNs, and the table to raise', () => {
+    const r = lab((x) => (labOf(x)!.router.conntrack.limit = { max: 50, droppedSyns: 90 }));
+    const c = oneChange(r);
+    assert.equal(c.rule, 'router-conntrack');
+    assert.match(c.why, /^The router's conntrack table was full at 50 entries and it dropped 90 SYNs of new flows\. The clients waited for their SYN retries\./);
+    assert.equal(finding(r, 'router')?.text, 'The router refused new flows: its conntrack table was full (50 entries) and it dropped 90 SYNs.');
+  });
+
+  it('a router that refused nothing says nothing; a loopback run has no router', () => {
+    const quiet = lab((x) => (labOf(x)!.router.conntrack.counters = { insert: 0, insert_failed: 0, drop: 0 }));
+    assert.equal(finding(quiet, 'router'), undefined);
+    assert.equal(oneChange(quiet).rule, 'none');
+    assert.equal(finding(makeResult(), 'router'), undefined);
+  });
+});
