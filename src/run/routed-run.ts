@@ -252,7 +252,9 @@ export async function executeRoutedRun(
   const epochMs = performance.timeOrigin + performance.now();
   const clock = (): number => performance.timeOrigin + performance.now() - epochMs;
   const base = { ...DEFAULT_SYSCTLS, ...env.sysctls };
-  const routerSysctls: Record<string, string | number> = { ...env.router.sysctls };
+  // environment.sysctls are every host's, the router's too (its net.netfilter.* ones live there
+  // alone: an audit set nf_conntrack_tcp_timeout_time_wait there and the router kept 120 s).
+  const routerSysctls: Record<string, string | number> = { ...env.sysctls, ...env.router.sysctls };
   const lab = await buildRoutedLab({
     clients: env.clients,
     sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },

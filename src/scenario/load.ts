@@ -37,7 +37,28 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
   const withOverrides = applyParsedOverrides(raw, parsed);
   // The path after the source already names the field, so the source is just where it came from.
   const attributions = parsed.map((o) => ({ path: o.path, source: options.sources?.get(o.text) ?? '--set' }));
-  return validateScenario(withOverrides, path, attributions, options.checks, [...conflicts, ...unusedFieldProblems(withOverrides, path, attributions, raw)]);
+  try {
+    return validateScenario(withOverrides, path, attributions, options.checks, [...conflicts, ...unusedFieldProblems(withOverrides, path, attributions, raw)]);
+  } catch (err) {
+    if (!(err instanceof ScenarioError) || parsed.length === 0) throw err;
+    throw new ScenarioError(blameOverrides(err.problems, raw, path, parsed, options));
+  }
+}
+
+/**
+ * A problem on a field no override set is still the overrides' doing when the file alone is
+ * valid: `--set faults=…` on a routed lab is refused at environment.topology, which the file
+ * set (an audit: the message blamed the file, which was fine). Those problems name the flag.
+ */
+function blameOverrides(problems: readonly string[], raw: Record<string, unknown>, path: string, parsed: readonly ParsedOverride[], options: LoadOptions): string[] {
+  try {
+    validateScenario(raw, path, [], options.checks, []);
+  } catch {
+    return [...problems]; // The file has problems of its own: each keeps its source.
+  }
+  const blame = parsed.length === 1 ? (options.sources?.get(parsed[0]!.text) ?? '--set') : '--set';
+  const file = `${path}: `;
+  return problems.map((p) => (p.startsWith(file) ? `${blame}: ${p.slice(file.length)}` : p));
 }
 
 /** Every malformed `--set` at once, like the file's problems. */

@@ -227,7 +227,7 @@ const httpSchema = z
   .strictObject({
     requests: integer(1, L.MAX_COUNT)
       .default(5000)
-      .describe('protocol http: total requests to send. The run stops when they are done or when `duration` is over. (`connections` is not used under http: how many connections the requests need is what the run measures.)'),
+      .describe('protocol http: total requests to send (in a routed lab: per client host). The run stops when they are done or when `duration` is over. (`connections` is not used under http: how many connections the requests need is what the run measures.)'),
     client: z
       .enum(HTTP_CLIENTS)
       .default('keepalive')
@@ -433,14 +433,14 @@ export const scenarioSchema = z
       .describe(`Upper bound on the length of the load (with \`stages\`, at least their total). ${DURATION_HINT}`),
     concurrency: integer(1, L.MAX_IN_FLIGHT)
       .default(64)
-      .describe('Closed loop: how many connections (under http: requests) are in flight at once (a new one starts when one finishes); with `stages`, the concurrency the ramp starts from. Ignored when `rate` is set.'),
+      .describe('Closed loop: how many connections (under http: requests) are in flight at once (in a routed lab: per client host; a new one starts when one finishes); with `stages`, the concurrency the ramp starts from. Ignored when `rate` is set.'),
     rate: z
       .number({ error: RATE_EXPECTED })
       .min(L.MIN_RATE, { error: RATE_EXPECTED })
       .max(L.MAX_RATE, { error: RATE_EXPECTED })
       .nullable()
       .default(null)
-      .describe('Open loop: new connections (under http: requests) per second, started on schedule whatever the latency; with `stages`, the rate the ramp starts from. null means closed loop (see `concurrency`).'),
+      .describe('Open loop: new connections (under http: requests) per second (in a routed lab: per client host, so 4 hosts at 1,000 make 4,000/s), started on schedule whatever the latency; with `stages`, the rate the ramp starts from. null means closed loop (see `concurrency`).'),
     stages: z
       .array(stageSchema, { error: 'expected a list of { duration, target } stages' })
       .max(L.MAX_STAGES, { error: `expected at most ${L.MAX_STAGES} stages` })
@@ -576,18 +576,23 @@ export const scenarioSchema = z
       const nat = env.router.nat;
       if (nat !== null) {
         if (parsePortRange(nat.ports) === null) problem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535');
+        // The router's SNAT rule is IPv4 (nft table ip): IPv6 flows would pass untranslated and
+        // the pool's figures describe nothing (an audit: 160 flows through a 100-tuple pool).
+        if (env.ipv6) problem(['environment', 'router', 'nat'], 'SNAT is IPv4 only (the router\'s rule is an nft table ip): leave router.nat out with environment.ipv6: true, or connect over IPv4');
       }
     } else {
-      const used: Array<[Array<string>, boolean]> = [
-        [['environment', 'clients'], env.clients !== 1],
-        [['environment', 'ipv6'], env.ipv6],
-        [['environment', 'client', 'sysctls'], Object.keys(env.client.sysctls).length > 0],
-        [['environment', 'server', 'sysctls'], Object.keys(env.server.sysctls).length > 0],
-        [['environment', 'router', 'sysctls'], Object.keys(env.router.sysctls).length > 0],
-        [['environment', 'router', 'nat'], env.router.nat !== null],
-        [['environment', 'router', 'conntrack'], env.router.conntrack !== null],
+      // The hint fits the field: only a host's sysctls have a loopback form.
+      const sysctlsHint = ' (the loopback form uses environment.sysctls)';
+      const used: Array<[Array<string>, boolean, string]> = [
+        [['environment', 'clients'], env.clients !== 1, ''],
+        [['environment', 'ipv6'], env.ipv6, ' (on loopback, set server.host: "::1")'],
+        [['environment', 'client', 'sysctls'], Object.keys(env.client.sysctls).length > 0, sysctlsHint],
+        [['environment', 'server', 'sysctls'], Object.keys(env.server.sysctls).length > 0, sysctlsHint],
+        [['environment', 'router', 'sysctls'], Object.keys(env.router.sysctls).length > 0, sysctlsHint],
+        [['environment', 'router', 'nat'], env.router.nat !== null, ''],
+        [['environment', 'router', 'conntrack'], env.router.conntrack !== null, ''],
       ];
-      for (const [path, set] of used) if (set) problem(path, 'only with environment.topology: routed (the loopback form uses environment.sysctls)');
+      for (const [path, set, hint] of used) if (set) problem(path, `only with environment.topology: routed${hint}`);
     }
     if (s.faults.length > 0) {
       // nft rules change the firewall of the namespace they are loaded in: only the run's own.

@@ -23,6 +23,22 @@ describe('scenario files', () => {
     return path;
   }
 
+  test('a problem only the overrides made is theirs, even on a field the file set', async () => {
+    // An audit: --set faults=… on a routed lab blamed the (valid) file for environment.topology.
+    const lab = await file('lab.yaml', 'name: lab\nenvironment: { isolation: netns, topology: routed }\n');
+    assert.deepEqual(await problemsOfAsync(() => loadScenarioFile(lab, ['faults=[{packets: final-ack}]'])), [
+      '--set: environment.topology: faults are not yet applied in a routed lab: expected loopback, got "routed"',
+    ]);
+    // A flag that became the one override is named as typed.
+    assert.deepEqual(await problemsOfAsync(() => loadScenarioFile(lab, ['faults=[{packets: final-ack}]'], { sources: new Map([['faults=[{packets: final-ack}]', '--fault']]) })), [
+      '--fault: environment.topology: faults are not yet applied in a routed lab: expected loopback, got "routed"',
+    ]);
+    // A file with problems of its own keeps them as its own.
+    const bad = await file('bad.yaml', 'name: bad\nconnections: 0\nenvironment: { isolation: netns, topology: routed }\n');
+    const problems = await problemsOfAsync(() => loadScenarioFile(bad, ['faults=[{packets: final-ack}]']));
+    assert.ok(problems.every((p) => p.startsWith(bad)), problems.join('\n'));
+  });
+
   test('loads a YAML file with comments and durations', async () => {
     const path = await file(
       'storm.yaml',

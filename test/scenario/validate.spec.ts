@@ -191,7 +191,14 @@ test('faults: filled with defaults; never on the host firewall, nor with a perce
   // Every lab problem names the field to change and shows its own value (a docs audit saw
   // "server: …, got 1" for a restart phase and "got nothing" for ipv6: true).
   const lab = (input: Record<string, unknown>) => problemsOf(() => parseScenario({ name: 'x', ...input }, FILE));
-  assert.match(lab({ environment: { ipv6: true } })[0]!, /environment\.ipv6: only with environment\.topology: routed \(the loopback form uses environment\.sysctls\), got true$/);
+  // The hint fits the field (an audit: "the loopback form uses environment.sysctls" for ipv6 and clients).
+  assert.match(lab({ environment: { ipv6: true } })[0]!, /environment\.ipv6: only with environment\.topology: routed \(on loopback, set server\.host: "::1"\), got true$/);
+  assert.match(lab({ environment: { clients: 3 } })[0]!, /environment\.clients: only with environment\.topology: routed, got 3$/);
+  assert.match(lab({ environment: { client: { sysctls: { 'net.ipv4.tcp_tw_reuse': 1 } } } })[0]!, /environment\.client\.sysctls: only with environment\.topology: routed \(the loopback form uses environment\.sysctls\)/);
+  // SNAT is IPv4 only: an IPv6 lab with NAT translated nothing (an audit).
+  assert.deepEqual(lab({ environment: { isolation: 'netns', topology: 'routed', ipv6: true, router: { nat: { ports: '40000-40099' } } } }).filter((p) => /nat/.test(p)).map((p) => p.replace(/, got .*$/, '')), [
+    `${FILE}: environment.router.nat: SNAT is IPv4 only (the router's rule is an nft table ip): leave router.nat out with environment.ipv6: true, or connect over IPv4`,
+  ]);
   assert.match(lab({ environment: { topology: 'routed' }, server: { restart: {} } })[0]!, /server\.restart: topology routed runs one server port without the restart phase or extra listeners: leave server\.restart out, got a mapping$/);
   assert.match(lab({ environment: { topology: 'routed' }, client: { sourceAddresses: ['127.0.0.2'] } })[0]!, /client\.sourceAddresses: topology routed: each client host uses its own address: leave client\.sourceAddresses out, got a list \(\["127\.0\.0\.2"\]\)$/);
   assert.match(lab({ environment: { topology: 'routed' }, faults: [{ packets: 'fin' }] })[0]!, /environment\.topology: faults are not yet applied in a routed lab: expected loopback, got "routed"$/);
