@@ -15,6 +15,7 @@ import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/clos
 import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
+import { labOf, serverSysctl } from '../result/lab.js';
 import { isLoopbackHost } from '../scenario/target.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
@@ -67,8 +68,6 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const reservedPorts = pools.localPorts || reservedList == null ? 0 : countReserved(String(reservedList), portLow, portHigh);
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
-  const buckets = Number(sysctls['net.ipv4.tcp_max_tw_buckets'] ?? 262144);
-  sources['maxTwBuckets'] = sysctls['net.ipv4.tcp_max_tw_buckets'] != null ? 'result: environment.sysctls' : 'assumed: 262,144';
 
   // exhaustedAtMs is on the run clock, which starts before the server and the observers.
   const exhaustedMs = exhaustedAfterMs(result);
@@ -155,6 +154,14 @@ export function planFromResult(result: RunResult): PlanFromResult {
   } else if (landing.side === 'none') {
     notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
   }
+
+  // The TIME_WAIT table of the side that holds it: a routed lab's server host has its own
+  // (an audit: the client's 131,072 planned "enough" where the server host's 100 overflowed).
+  const routedServer = closer === 'server' && labOf(result) !== null;
+  const bucketsSetting = routedServer ? serverSysctl(result, 'net.ipv4.tcp_max_tw_buckets') : (sysctls['net.ipv4.tcp_max_tw_buckets'] ?? null);
+  const buckets = Number(bucketsSetting ?? 262144);
+  sources['maxTwBuckets'] =
+    bucketsSetting == null ? 'assumed: 262,144' : routedServer ? "result: the server host's environment.server.sysctls (else environment.sysctls, else the client host's read-back)" : 'result: environment.sysctls';
 
   // tcp_tw_reuse=2 reuses ports only toward loopback: a routed lab's server host is a routed
   // address, an external target is what it is.

@@ -5,7 +5,7 @@
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
 import { roundMs } from '../util/round.js';
-import { labOf } from './lab.js';
+import { kernelCounters, labOf, serverSysctl } from './lab.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
@@ -124,7 +124,8 @@ export function connectionRate(result: RunResult): number {
  * ListenDrops is the total and ListenOverflows a part of it (an audit: 2 + 2 read as 4 drops).
  */
 export function listenerDrops(result: RunResult): { dropped: number; overflows: number } {
-  const k = result.summary.kernel;
+  // The listener is the server's: in a routed lab, on the server host.
+  const k = kernelCounters(result);
   const overflows = k['TcpExtListenOverflows'] ?? 0;
   return { dropped: Math.max(k['TcpExtListenDrops'] ?? 0, overflows), overflows };
 }
@@ -144,7 +145,15 @@ export function timeWaitBeforeLoad(result: RunResult): number {
 
 /** A sysctl in force, as a number, or null when absent or not numeric. */
 export function sysctlNumber(result: RunResult, name: string): number | null {
-  const raw = result.environment.sysctls[name];
+  return numberOf(result.environment.sysctls[name]);
+}
+
+/** The same, as the server's kernel had it (in a routed lab, the server host's: serverSysctl). */
+export function serverSysctlNumber(result: RunResult, name: string): number | null {
+  return numberOf(serverSysctl(result, name));
+}
+
+function numberOf(raw: string | number | null | undefined): number | null {
   if (raw === null || raw === undefined) return null;
   const n = Number(raw);
   return Number.isFinite(n) ? n : null;

@@ -53,3 +53,33 @@ export function timeWaitEndCounted(result: RunResult): number {
   if (lab === null) return result.summary.timeWait.end;
   return lab.hosts.filter((h) => h.role === 'client').reduce((n, h) => n + (h.summary?.timeWait.end ?? 0), 0);
 }
+
+/**
+ * The kernel counter deltas of every host the run measured: summary.kernel is the one namespace
+ * of a loopback run (both sides), but only a routed lab's client hosts; the server host's
+ * counters (its accept queue, its TIME_WAIT overflow, its RSTs) are added from lab.hosts, so a
+ * rule reads a lab as it reads one namespace (an audit: 900 TCPTimeWaitOverflow on the server
+ * host, and a verdict of "no kernel drop").
+ */
+export function kernelCounters(result: RunResult): Record<string, number> {
+  const lab = labOf(result);
+  const server = lab?.hosts.find((h) => h.role === 'server')?.kernel;
+  if (!server) return result.summary.kernel;
+  const out = { ...result.summary.kernel };
+  for (const [key, n] of Object.entries(server)) out[key] = (out[key] ?? 0) + n;
+  return out;
+}
+
+/**
+ * A sysctl as the server's kernel had it: in a routed lab the server host's own setting
+ * (environment.server.sysctls over environment.sysctls), else what the run read back (one
+ * namespace for both sides). A lab records the client host's read-back only.
+ */
+export function serverSysctl(result: RunResult, name: string): string | number | null {
+  if (labOf(result) !== null) {
+    const env = result.scenario.environment as { sysctls?: Record<string, string | number>; server?: { sysctls?: Record<string, string | number> } };
+    const asked = env.server?.sysctls?.[name] ?? env.sysctls?.[name];
+    if (asked !== undefined) return asked;
+  }
+  return result.environment.sysctls[name] ?? null;
+}

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/result/model.js';
 import { planFromResult } from '../../src/plan/index.js';
-import { makeResult } from '../report/make-result.js';
+import { asLab, makeResult } from '../report/make-result.js';
 import { parseScenario } from '../../src/scenario/index.js';
 
 const routed = (clients: number, rate: number | null) =>
@@ -16,6 +16,22 @@ const routed = (clients: number, rate: number | null) =>
   });
 
 describe('plan --from a routed lab', () => {
+  it("the server closing first holds TIME_WAIT in the server host's table, with its own tcp_max_tw_buckets", () => {
+    // An audit: environment.server.sysctls tcp_max_tw_buckets 100 overflowed 900 times, and the plan
+    // said "enough (14,116 of 131,072)" from the client host's read-back.
+    const lab = makeResult((x) => {
+      x.scenario = parseScenario(
+        { name: 'lab', connections: 1000, rate: 2000, close: { first: 'server' }, environment: { topology: 'routed', clients: 1, server: { sysctls: { 'net.ipv4.tcp_max_tw_buckets': 100 } } } },
+        'lab.yaml',
+      ) as RunResult['scenario'];
+      asLab(x, 1);
+    });
+    const cmp = planFromResult(lab);
+    assert.equal(cmp.inputs.closer, 'server');
+    assert.equal(cmp.inputs.maxTwBuckets, 100);
+    assert.match(cmp.sources['maxTwBuckets']!, /^result: the server host's environment\.server\.sysctls/);
+  });
+
   it('tcp_tw_reuse=2 does not apply to the server host (a routed address): the ports run out as measured', () => {
     // A helper's run: 1,500 connections at 400/s through 1,000 ports with tcp_tw_reuse 2 ran out
     // at 2,500 ms; the plan used to take every run for loopback and say "never".

@@ -19,6 +19,7 @@ import { PAGE_CSS } from './styles.js';
 import { runLabel } from '../../result/provenance.js';
 import { provenanceSection } from './provenance.js';
 import { labSection } from './lab.js';
+import { labOf } from '../../result/lab.js';
 
 export interface PageModel {
   title: string;
@@ -238,6 +239,8 @@ ${m.connect.time.length > 0 ? html`<div class="charts">${[...m.connect.time, ...
 
 function environmentBlock(r: RunResult): Html {
   const env = r.environment;
+  // A routed lab reads its sysctls back in the first client host; each host has its own.
+  const lab = labOf(r)?.hosts.find((h) => h.role === 'client')?.name ?? null;
   const names = [...new Set([...Object.keys(env.sysctls), ...Object.keys(env.sysctlsRequested)])].sort();
   const sysctlRows = names.map((name) => {
     const inForce = env.sysctls[name];
@@ -254,7 +257,7 @@ function environmentBlock(r: RunResult): Html {
 <dt>Server</dt><dd>${serverWords(r)}</dd>
 <dt>Driver cost</dt><dd>CPU ${int(r.summary.driver.cpuUserMs + r.summary.driver.cpuSystemMs)} ms (${r.summary.driver.cpuMsPer1000 === null ? `no ${costUnit(r)} made` : `${ms(r.summary.driver.cpuMsPer1000)} ms per 1,000 ${costUnit(r)}`}); event-loop delay p99 ${ms(r.summary.driver.eventLoopDelayMs.p99)} ms, max ${ms(r.summary.driver.eventLoopDelayMs.max)} ms</dd>
 </dl>
-<div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back)</th><th scope="col">scenario asked</th></tr></thead>
+<div class="table-wrap"><table class="sysctls"><thead><tr><th scope="col">sysctl</th><th scope="col">in force (read back${lab ? ` in ${lab}; the server host's own are in environment.server.sysctls` : ''})</th><th scope="col">scenario asked</th></tr></thead>
 <tbody>
 ${sysctlRows}</tbody></table></div>
 <details><summary>Scenario as run (defaults and --set applied; durations in ms)</summary><pre>${JSON.stringify(r.scenario, null, 2)}</pre></details>`;

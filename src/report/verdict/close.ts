@@ -3,6 +3,7 @@
 import type { RunResult } from '../../result/model.js';
 import { closeInForce, firstCloserMode, httpServerWords, landedAsPredicted, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitBeforeLoad, timeWaitSide } from '../../result/figures.js';
+import { kernelCounters } from '../../result/lab.js';
 import { capital, int, seconds } from '../../util/format.js';
 import type { Finding } from './types.js';
 import { expectationWords, isHttp } from './words.js';
@@ -88,7 +89,7 @@ function httpCloseSentence(result: RunResult): string {
   const setup = `HTTP client "${scenario.http.client}", ${httpServerWords(scenario)}`;
   const side = timeWaitSide(tw);
   if (side === 'none') {
-    const rsts = summary.kernel['TcpOutRsts'] ?? 0;
+    const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
     return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
   }
   // "…on the client at the peak: the client closed first" (it read "on the client, which
@@ -168,7 +169,7 @@ function closeOnlySentence(result: RunResult): string {
   const leak = closeWaitSentence(result);
   if (side === 'none' && leak !== null) return `${capital(closer)}${how}; ${leak}`;
   if (side === 'none') {
-    const rsts = summary.kernel['TcpOutRsts'] ?? 0;
+    const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
     return (
       `${capital(closer)}${how}; no socket sat in TIME_WAIT` +
       (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.')

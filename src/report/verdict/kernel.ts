@@ -1,11 +1,13 @@
 // The kernel counters that moved: RSTs, TIME_WAIT reuse and overflow, accept-queue drops, SYN retransmits.
 import type { RunResult } from '../../result/model.js';
 import { listenerDrops } from '../../result/figures.js';
+import { kernelCounters } from '../../result/lab.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
 
 export function kernelFinding(result: RunResult): Finding | null {
-  const k = result.summary.kernel;
+  // Every host's counters: a routed lab's server host counts its side (summary.kernel has the client hosts').
+  const k = kernelCounters(result);
   const notes: string[] = [];
   const rsts = k['TcpOutRsts'] ?? 0;
   if (rsts > 0) notes.push(`${int(rsts)} RSTs sent (TcpOutRsts)`);

@@ -1,13 +1,15 @@
 // Closing with RST (SO_LINGER 0, or the HTTP server's rst policy): no TIME_WAIT, but resets
 // the peer sees and data discarded.
 import type { RunResult } from '../../result/model.js';
+import { kernelCounters } from '../../result/lab.js';
 import { int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp } from './words.js';
 import { closeInForce, ownServer } from '../../scenario/close-semantics.js';
 
 export function rstRule(result: RunResult): Change | null {
-  const rsts = result.summary.kernel['TcpOutRsts'] ?? 0;
+  // Every host's: in a routed lab the server host sends the server's resets.
+  const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
   // The server's side as it is in force: a user's server resets by its own choice, not the policy's.
   const close = closeInForce(result.scenario);
   const resetting = isHttp(result) ? !ownServer(result.scenario) && result.scenario.http.policy === 'rst' : close.client === 'rst' || close.server === 'rst';

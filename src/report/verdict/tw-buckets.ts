@@ -2,21 +2,24 @@
 // would outgrow it at the measured rate. Past the limit the kernel destroys new TIME_WAIT
 // sockets at once (TcpExtTCPTimeWaitOverflow), giving up the protection they exist for.
 import type { RunResult } from '../../result/model.js';
-import { TIME_WAIT_SECONDS, connectionRate, sysctlNumber } from '../../result/figures.js';
+import { TIME_WAIT_SECONDS, connectionRate, serverSysctlNumber, sysctlNumber } from '../../result/figures.js';
+import { kernelCounters, labOf } from '../../result/lab.js';
 import { capital, int, seconds } from '../../util/format.js';
 import { httpChurn } from './http-churn.js';
 import type { Change } from './types.js';
 import { connectionBudget } from './words.js';
 
 export function overflowRule(result: RunResult): Change | null {
-  const overflow = result.summary.kernel['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  // Every host's: in a routed lab the server host's table overflows when the server closes first.
+  const overflow = kernelCounters(result)['TcpExtTCPTimeWaitOverflow'] ?? 0;
   if (overflow === 0) return null;
-  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  const onServer = labOf(result) !== null && (labOf(result)!.hosts.find((h) => h.role === 'server')?.kernel?.['TcpExtTCPTimeWaitOverflow'] ?? 0) > 0;
+  const buckets = onServer ? serverSysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets') : sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
   return {
     rule: 'keep-alive',
     change: httpChurn(result)?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
-      `TIME_WAIT filled tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
+      `TIME_WAIT filled ${onServer ? "the server host's " : ''}tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
       `TIME_WAIT sockets at once, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
   };
 }
@@ -24,7 +27,8 @@ export function overflowRule(result: RunResult): Change | null {
 export function serverTimeWaitRule(result: RunResult): Change | null {
   const tw = result.summary.timeWait;
   if (tw.peakServer === 0) return null;
-  const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
+  // The server's own table: in a routed lab, the server host's setting.
+  const buckets = serverSysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
   const rate = connectionRate(result);
   // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
   const burst = connectionBudget(result);

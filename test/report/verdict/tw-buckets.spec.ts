@@ -1,13 +1,29 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
-import { makeHttpResult, makeResult, serverTimeWait } from '../make-result.js';
+import { asLab, makeHttpResult, makeResult, serverTimeWait } from '../make-result.js';
+import { labOf } from '../../../src/result/lab.js';
+import { parseScenario } from '../../../src/scenario/index.js';
+import type { RunResult } from '../../../src/result/model.js';
 
 describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buckets.ts)', () => {
   it('keep-alive: tcp_max_tw_buckets overflowed', () => {
     const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtTCPTimeWaitOverflow'] = 30)));
     assert.equal(c.rule, 'keep-alive');
     assert.match(c.why, /destroyed 30 TIME_WAIT sockets/);
+  });
+
+  it("a routed lab: the server host's overflow counts, against its own tcp_max_tw_buckets", () => {
+    // An audit: 900 TCPTimeWaitOverflow on the server host (its tcp_max_tw_buckets 100) and the
+    // verdict "no kernel drop": summary.kernel holds the client hosts' counters only.
+    const r = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'lab', close: { first: 'server' }, environment: { topology: 'routed', server: { sysctls: { 'net.ipv4.tcp_max_tw_buckets': 100 } } } }, 'lab.yaml') as RunResult['scenario'];
+      asLab(x, 1);
+      labOf(x)!.hosts.find((h) => h.role === 'server')!.kernel = { TcpExtTCPTimeWaitOverflow: 900 };
+    });
+    const c = oneChange(r);
+    assert.equal(c.rule, 'keep-alive');
+    assert.match(c.why, /^TIME_WAIT filled the server host's tcp_max_tw_buckets \(100\) and the kernel destroyed 900 TIME_WAIT sockets/);
   });
 
   it('keep-alive: server-side TIME_WAIT would outgrow tcp_max_tw_buckets at this rate', () => {
