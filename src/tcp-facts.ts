@@ -17,3 +17,9 @@ export const WIDEST_PORT_RANGE = WIDEST_PORTS.high - WIDEST_PORTS.low + 1;
 
 /** tcp_tw_reuse_delay's default, ms (a sysctl since Linux 6.13; a fixed second before). */
 export const TW_REUSE_DELAY_MS = 1000;
+
+/**
+ * nf_conntrack_tcp_timeout_time_wait's default (nf_conntrack_proto_tcp.c: 2 minutes): how long a
+ * router's conntrack keeps a closed flow, and under SNAT its translated tuple, twice the hosts' 60 s.
+ */
+export const CONNTRACK_TIME_WAIT_SECONDS = 120;

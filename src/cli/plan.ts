@@ -2,6 +2,7 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { readResult, ResultFileError } from '../result/index.js';
 import { computeNatLimit, renderNatLimit, type NatLimit, type NatLimitInputs } from '../plan/nat-limit.js';
+import { CONNTRACK_TIME_WAIT_SECONDS } from '../tcp-facts.js';
 import { computePlan, planFromResult, PlanInputError, renderPlan, renderPlanFromResult, resolvePlanInputs, type Closer } from '../plan/index.js';
 import { EXIT } from './exit-codes.js';
 import { givenOptions } from './given-options.js';
@@ -83,7 +84,7 @@ export const planCommand = {
       .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
       .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
       .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
-      .option('conntrack-time-wait', { type: 'number', default: 120, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds' })
+      .option('conntrack-time-wait', { type: 'number', default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
       .check(checkPlanArgs)
       .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')

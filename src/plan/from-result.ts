@@ -16,8 +16,10 @@ import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/fi
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
 import { labOf, serverSysctl } from '../result/lab.js';
+import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
+import { CONNTRACK_TROUBLE } from '../observe/conntrack.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { CONNTRACK_TIME_WAIT_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -38,6 +40,8 @@ export interface PlanFromResult {
   /** True when the run ran into exhaustion (or the model says it should have): worth showing. */
   applicable: boolean;
   notes: string[];
+  /** A routed lab's SNAT pool as a limit (as `plan --nat-pool` gives it), when the router translated. */
+  nat?: { inputs: NatLimitInputs; limit: NatLimit };
 }
 
 export function planFromResult(result: RunResult): PlanFromResult {
@@ -217,6 +221,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
   const plan = computePlan(inputs);
+  const router = routerLimits(result, inputs.destinations, plan.newConnPerSec, notes);
 
   // The run is bounded: it starts min(connections, rate × duration) connections, and TIME_WAIT
   // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s. Under http
@@ -252,7 +257,38 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]
       : []),
   ];
-  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null, notes };
+  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null || router !== null, notes, ...(router ? { nat: router } : {}) };
+}
+
+/**
+ * The router of a routed lab limits flows before any port does: an SNAT pool (tuples per
+ * destination, held while conntrack keeps the flow) or a full conntrack table. The port model
+ * does not follow either (an audit: "fits, never" where 60 of 160 connects timed out at the
+ * router), so the pool is given as `plan --nat-pool` gives it and the table as a note.
+ */
+function routerLimits(result: RunResult, destinations: number, newConnPerSec: number | null, notes: string[]): { inputs: NatLimitInputs; limit: NatLimit } | null {
+  const lab = labOf(result);
+  if (lab === null) return null;
+  const refused = CONNTRACK_TROUBLE.map((k) => lab.router.conntrack.counters[k] ?? 0).reduce((a, n) => a + n, 0);
+  const table = lab.router.conntrack.limit;
+  if (table) {
+    notes.push(`the router's conntrack table holds at most ${table.max} flows (conntrack.limit): past that it drops the SYN of a new flow (${table.droppedSyns} dropped in this run), which the port model does not follow`);
+  }
+  const nat = lab.router.nat;
+  if (nat === null) return null;
+  const timeouts = (result.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts ?? {};
+  const inputs: NatLimitInputs = {
+    poolAddresses: nat.pool.length,
+    poolPorts: nat.ports[1] - nat.ports[0] + 1,
+    destinations,
+    conntrackTimeWaitSec: timeouts['time_wait'] ?? CONNTRACK_TIME_WAIT_SECONDS,
+    newConnPerSec,
+  };
+  const limit = computeNatLimit(inputs);
+  notes.push(
+    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused ${refused} packets of new flows in this run (insert_failed, drop)` : ''}; see "NAT pool" below`,
+  );
+  return { inputs, limit };
 }
 
 /**

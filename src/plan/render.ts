@@ -1,5 +1,6 @@
 // The plan as terminal text: inputs with where each came from, the answers, what to change.
 import type { PlanFromResult } from './from-result.js';
+import { renderNatLimit } from './nat-limit.js';
 import { fmt, mib, offeredText, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
 
 const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
@@ -72,5 +73,6 @@ export function renderPlanFromResult(r: PlanFromResult, file: string): string {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   for (const c of [header, ...cells]) out.push(`  ${c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ')}`.trimEnd());
   for (const n of r.notes) out.push(`note: ${n}`);
+  if (r.nat) out.push(renderNatLimit(r.nat.inputs, r.nat.limit));
   return out.join('\n');
 }

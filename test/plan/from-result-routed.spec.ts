@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/result/model.js';
 import { planFromResult } from '../../src/plan/index.js';
 import { asLab, makeResult } from '../report/make-result.js';
+import { labOf } from '../../src/result/lab.js';
+import { renderPlanFromResult } from '../../src/plan/render.js';
 import { parseScenario } from '../../src/scenario/index.js';
 
 const routed = (clients: number, rate: number | null) =>
@@ -16,6 +18,29 @@ const routed = (clients: number, rate: number | null) =>
   });
 
 describe('plan --from a routed lab', () => {
+  it("the router's SNAT pool and a full conntrack table are given, as plan --nat-pool gives the pool", () => {
+    // An audit: snat-port-exhaustion (60 of 160 connects timed out at the router) planned "fits, never".
+    const snat = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'snat', connections: 160, concurrency: 160, environment: { topology: 'routed', clients: 1, router: { nat: { addresses: 1, ports: '40000-40099' } } } }, 'snat.yaml') as RunResult['scenario'];
+      asLab(x, 1);
+      labOf(x)!.router.nat = { addresses: 1, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1'], tuples: 100 };
+      labOf(x)!.router.conntrack.counters = { insert_failed: 120, drop: 120 };
+    });
+    const cmp = planFromResult(snat);
+    assert.equal(cmp.nat?.limit.openFlows, 100);
+    assert.equal(cmp.nat?.inputs.conntrackTimeWaitSec, 120);
+    assert.ok(cmp.notes.some((n) => n.startsWith('the router translates to an SNAT pool of 100 tuples per destination: at most 100 flows at once, and conntrack refused 240 packets of new flows')), cmp.notes.join('\n'));
+    assert.match(renderPlanFromResult(cmp, 'snat.json'), /\nNAT pool: 1 address\(es\) × 100 ports = 100 tuples per destination\n/);
+    const full = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'ct', environment: { topology: 'routed', clients: 1 } }, 'ct.yaml') as RunResult['scenario'];
+      asLab(x, 1);
+      labOf(x)!.router.conntrack.limit = { max: 50, droppedSyns: 90 };
+    });
+    const table = planFromResult(full);
+    assert.equal(table.nat, undefined);
+    assert.ok(table.notes.some((n) => n.startsWith("the router's conntrack table holds at most 50 flows (conntrack.limit): past that it drops the SYN of a new flow (90 dropped in this run)")), table.notes.join('\n'));
+  });
+
   it("the server closing first holds TIME_WAIT in the server host's table, with its own tcp_max_tw_buckets", () => {
     // An audit: environment.server.sysctls tcp_max_tw_buckets 100 overflowed 900 times, and the plan
     // said "enough (14,116 of 131,072)" from the client host's read-back.
