@@ -82,6 +82,8 @@ for (const [i, host] of lab.clients.entries()) {
 }
 const serverTimeWait = await tw(lab.server, '( sport = :7000 )');
 const serverOutRsts = parseCounterTable(await lab.exec(lab.server, ['cat', '/proc/net/snmp']))['TcpOutRsts'] ?? 0;
+// SYN-ACKs the server host sent again: one per opening connection when its first was lost.
+const serverSynRetrans = parseCounterTable(await lab.exec(lab.server, ['cat', '/proc/net/netstat']))['TcpExtTCPSynRetrans'] ?? 0;
 const serverPeers = new Set(
   (await lab.exec(lab.server, ['ss', '-Htan', 'state', 'time-wait', '( sport = :7000 )']))
     .split('\n')
@@ -93,4 +95,4 @@ server.kill('SIGINT');
 await new Promise((r) => server.once('exit', r));
 await lab.teardown();
 rmSync(out, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverOutRsts, serverPeers: [...serverPeers].sort(), conntrack, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);
+process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverOutRsts, serverSynRetrans, serverPeers: [...serverPeers].sort(), conntrack, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);

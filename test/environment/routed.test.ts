@@ -28,6 +28,7 @@ interface LabOut {
   serverTimeWait: number;
   /** RSTs the server host sent: each may have moved a conntrack entry from TIME_WAIT to CLOSE (assertConntrackTimeWait). */
   serverOutRsts: number;
+  serverSynRetrans: number;
   conntrack: { stats: Record<string, number>; states: Record<string, number> };
   pool: number | null;
 }
@@ -62,6 +63,10 @@ describe('routed lab', () => {
     assert.equal(host!.summary.timeWait.peakClient, 200);
     assert.equal(host!.ssTimeWait, 200);
     assertConntrackTimeWait(out.conntrack.states['TIME_WAIT'] ?? 0, 200, out.serverOutRsts);
+    // No handshake waited for a retry: each side knows its neighbour from the start (an audit:
+    // the server host's first SYN-ACK of every opening connection was lost to neighbour discovery).
+    assert.equal(host!.summary.kernel['TcpExtTCPSynRetrans'] ?? 0, 0);
+    assert.equal(out.serverSynRetrans, 0);
   });
 
   it('SNAT port exhaustion at the pool size: 100 tuples, 160 wanted at once; conntrack counts the drops', async () => {
