@@ -74,6 +74,32 @@ describe('merge: connect-fill cells', () => {
     wb.odd.destroy();
   });
 
+  it("shards of one split: each slice's first parity is its own, and the fill a share of its slice", async () => {
+    // An audit: 2 shards each showed the cliff at 1,216 of their 2,500 ports, and the merge,
+    // dividing by the whole 5,000, lost it; a third shard's slice began on an odd port, and its
+    // fast first-parity connects were pooled as "odd".
+    const whole = { connections: 4000, requests: null, rate: null, portRange: '40000 44001' };
+    const slice = (list: Connect[], startedAt: string, range: { low: number; high: number; size: number }, index: number): RunResult => {
+      const r = shard(list, startedAt, range);
+      (r as RunResult & { shard: unknown }).shard = { index, count: 2, whole };
+      return r;
+    };
+    // Slice 2 begins on an odd port (42001): its fast ports are odd, its slow ones even.
+    const a = slice(connects(0), '2026-01-01T00:00:00.000Z', { low: 40000, high: 42000, size: 2001 }, 0);
+    const b = slice(connects(2001), '2026-01-01T00:00:00.300Z', { low: 42001, high: 44001, size: 2001 }, 1);
+    assert.ok(b.summary.connectFill!.odd.p50! < 0.1, 'slice 2 alone: its first parity, odd, is the fast one');
+    const m = await mergeResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+    const fill = m.summary.connectFill!;
+    // The merged range begins on an even port: both slices' first parities are "even" in it.
+    assert.equal(m.summary.ports.range!.low % 2, 0);
+    assert.equal(fill.even.count, 2000);
+    assert.ok(fill.even.p99! < 0.1, `every first-parity connect was fast: even p99 ${fill.even.p99} ms`);
+    assert.ok(fill.odd.p50! > 0.3, `every other-parity connect walked: odd p50 ${fill.odd.p50} ms`);
+    assert.ok(fill.cliff !== null, 'the merged run shows the cliff each slice showed');
+    const own = a.summary.connectFill!.cliff!.atFill!;
+    assert.ok(Math.abs(fill.cliff.atFill! - own) < 0.01, `fill ${fill.cliff.atFill}, a share of one slice as each shard's ${own}`);
+  });
+
   it('results written before connect-fill existed merge without it', async () => {
     const range = { low: 40000, high: 41999, size: 2000 };
     const withCells = shard(connects(0), '2026-01-01T00:00:00.000Z', range);
