@@ -15,6 +15,7 @@ import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
 import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
+import { labOf } from './lab.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
 
@@ -44,6 +45,9 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
     if (files.has(file)) throw new MergeError(`${file} is given twice: its counts would be added twice`);
     files.add(file);
     if (mergedOf(r)) throw new MergeError(`${file} is already a merge: merge its contributors instead, so none is counted twice`);
+    // A lab's result is its hosts merged already, with a router and a server host of its own:
+    // two labs added up would be one storm through two routers (an audit: the lab block was lost).
+    if (labOf(r) !== null) throw new MergeError(`${file} is a routed lab's result, its client hosts already added up: compare labs instead, or run one lab with more client hosts (environment.clients)`);
     if ((r.scenario.protocol ?? 'tcp') !== (f.scenario.protocol ?? 'tcp')) {
       throw new MergeError(`${file} is a ${r.scenario.protocol} run but ${first!.file} is ${f.scenario.protocol}: their figures do not add up`);
     }

@@ -105,6 +105,12 @@ export function applyShard(
     },
   };
   if (count === 1) return { scenario, info, notice: null };
+  // A routed lab is one run's own network (its router, its server host): shards would build one
+  // lab each, with every client host's full range (an audit: the shards' slices were never cut
+  // from environment.client.sysctls, and their merge lost the lab). More load is more hosts.
+  if ((scenario.environment as { topology?: string }).topology === 'routed') {
+    throw new ShardError(`--shard ${index + 1}/${count}: a routed lab is one run's own network and is not split into shards; add client hosts instead (environment.clients, up to 64)`);
+  }
   const connections = share(scenario.connections, index, count);
   const requests = share(scenario.http.requests, index, count);
   const label = `--shard ${index + 1}/${count}`;

@@ -12,7 +12,7 @@ import { newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 import type { RunResult } from '../../src/result/model.js';
 import type { StoredResult } from '../../src/result/provenance.js';
-import { makeHttpResult, makeResult } from '../report/make-result.js';
+import { asLab, makeHttpResult, makeResult } from '../report/make-result.js';
 import { applyShard } from '../../src/run/shard.js';
 import { parseScenario } from '../../src/scenario/index.js';
 import { runNodeInNetns } from '../helpers/netns.js';
@@ -146,6 +146,9 @@ describe('mergeResults', () => {
     const m = await mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.tool.version = '9.9.9')) }]);
     assert.ok(m.merged!.warnings.some((w) => /different twstorm versions/.test(w)));
     await assert.rejects(mergeResults([{ file: 'm', result: m }, { file: 'a', result: r }]), /already a merge/);
+    // A lab's result has its hosts added already, and a router of its own.
+    const labRun = other((x) => asLab(x, 2));
+    await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'lab', result: labRun }]), /lab is a routed lab's result, its client hosts already added up: compare labs instead/);
     await assert.rejects(mergeResults([{ file: 'a', result: r }, { file: 'b', result: other((x) => (x.startedAt = x.endedAt = '2025-01-02T00:00:00.000Z')) }]), /did not run together/);
     // Two scenarios made two storms: added up, the verdict would describe neither.
     await assert.rejects(

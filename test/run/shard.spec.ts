@@ -70,6 +70,15 @@ describe('shards', () => {
     );
   });
 
+  it('a routed lab is not split: each shard would build a lab of its own; more load is more hosts', () => {
+    const lab = parseScenario({ name: 'lab', environment: { isolation: 'netns', topology: 'routed', clients: 2 } }, 'lab.yaml');
+    assert.throws(
+      () => applyShard(lab, { index: 1, count: 2 }),
+      (e: Error) => e instanceof ShardError && e.message === "--shard 2/2: a routed lab is one run's own network and is not split into shards; add client hosts instead (environment.clients, up to 64)",
+    );
+    assert.equal(applyShard(lab, { index: 0, count: 1 }).scenario, lab, '1/1 is the whole run');
+  });
+
   it('the shard comes from --shard, TWSTORM_SHARD, or JOB_COMPLETION_INDEX + TWSTORM_SHARDS', () => {
     assert.deepEqual(shardFrom('2/4', {}), { index: 1, count: 4 });
     assert.deepEqual(shardFrom(undefined, { TWSTORM_SHARD: '4/4' }), { index: 3, count: 4 });
