@@ -93,6 +93,13 @@ export async function pairResultSets(baseline: string, current: string): Promise
   }
   if (bKind === 'file') {
     const [b, c] = await Promise.all([readResultFile(baseline), readResultFile(current)]);
+    // A shard is a share of a run, never compared as the whole (its per-run figures are a share).
+    for (const [file, r] of [[baseline, b], [current, c]] as const) {
+      const s = shardOf(r);
+      if (s !== undefined) {
+        throw new CompareInputError(`${file} is shard ${s.index + 1}/${s.count} of a split (run --shard): merge its shards (twstorm merge <shards> -o merged.json) and compare the merge`);
+      }
+    }
     // Two files are compared whatever their names: the user chose them.
     return { pairs: [{ name: resultKey(c), baseline: [{ file: baseline, result: b }], current: [{ file: current, result: c }] }], missing: [], added: [] };
   }

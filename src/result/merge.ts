@@ -12,7 +12,7 @@ import { connectFillCells, connectFillData } from './connect-fill-data.js';
 import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
-import { mergedOf, sameRun, shardOf, type Contributor, type StoredResult } from './provenance.js';
+import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
 import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { labOf } from './lab.js';
@@ -70,6 +70,17 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
       }
       if (seen.has(s.index)) throw new MergeError(`${inputs[i]!.file}: shard ${s.index + 1}/${s.count} is given twice`);
       seen.add(s.index);
+    }
+    // Shards run with --repeat: run i of one shard goes with run i of the others (an audit: run 1
+    // of shard 1 merged with run 2 of shard 2 without a word).
+    const repeats = inputs.map((i) => repeatOf(i.result));
+    const repeated = repeats.find((x) => x !== undefined);
+    if (repeated !== undefined) {
+      const odd = inputs.find((_, i) => repeats[i]?.index !== repeated.index || repeats[i]?.count !== repeated.count);
+      if (odd !== undefined) {
+        const r = repeatOf(odd.result);
+        throw new MergeError(`${odd.file} is ${r ? `run ${r.index}/${r.count}` : 'not a run'} of a --repeat set, but ${inputs[repeats.indexOf(repeated)]!.file} is run ${repeated.index}/${repeated.count}: merge run i of every shard together, one merge per run`);
+      }
     }
     const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
     if (missing.length > 0) warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: the totals are ${count - missing.length}/${count} of the scenario`);
@@ -360,7 +371,17 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
     histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
     merged: { contributors, warnings },
+    // Run i of every shard's --repeat set: the merge is run i of one set, so compare reads the
+    // merges of a split as a set (the set named after the lowest of the shards' set ids).
+    ...(repeatOfMerge(results) ?? {}),
   };
+}
+
+function repeatOfMerge(results: RunResult[]): { repeat: RepeatInfo } | null {
+  const repeats = results.map(repeatOf);
+  if (results.some((r) => shardOf(r) === undefined) || repeats.some((r) => r === undefined)) return null;
+  const sets = repeats.map((r) => r!.set).sort();
+  return { repeat: { index: repeats[0]!.index, count: repeats[0]!.count, set: `${sets[0]!}-merged` } };
 }
 
 /**

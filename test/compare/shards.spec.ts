@@ -48,6 +48,11 @@ describe('compare: shards in a directory (compare/sets.ts)', () => {
       await writeFile(path.join(cur, 'merged.json'), JSON.stringify(mergeOf([contributor(0), contributor(1)])));
       const sets = await pairResultSets(base, cur);
       assert.deepEqual(sets.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
+      // Two files, one a shard: refused too, never compared as the whole run (an audit: exit 0).
+      await assert.rejects(
+        pairResultSets(path.join(base, 'run.json'), path.join(cur, 'shard-1.json')),
+        (e: Error) => e instanceof CompareInputError && /shard-1\.json is shard 2\/2 of a split \(run --shard\): merge its shards \(twstorm merge <shards> -o merged\.json\) and compare the merge$/.test(e.message),
+      );
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

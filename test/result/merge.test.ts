@@ -270,6 +270,18 @@ describe('the merged scenario\'s load shape', () => {
     assert.equal((mixed[0]!.result as StoredResult).shard?.whole.clientPortRange, undefined);
     const m2 = await mergeResults(mixed);
     assert.ok(m2.merged!.warnings.includes('m1.json ran on the host network, the others in a namespace of their own: a host census counts the host\'s other sockets too'), m2.merged!.warnings.join('; '));
+    // Shards run with --repeat: run i goes with run i; the merge is run i of one set.
+    const repeated = (index: number, run: number, set: string): MergeInput => {
+      const r = makeResult(at(index)) as StoredResult;
+      const { scenario, info } = applyShard(whole, { index, count: 2 });
+      r.scenario = structuredClone(scenario) as RunResult['scenario'];
+      r.shard = info;
+      r.repeat = { index: run, count: 2, set };
+      return { file: `s${index}r${run}.json`, result: r };
+    };
+    await assert.rejects(mergeResults([repeated(0, 1, 'A'), repeated(1, 2, 'B')]), /s1r2\.json is run 2\/2 of a --repeat set, but s0r1\.json is run 1\/2: merge run i of every shard together/);
+    const runTwo = (await mergeResults([repeated(0, 2, 'B'), repeated(1, 2, 'A')])) as StoredResult;
+    assert.deepEqual(runTwo.repeat, { index: 2, count: 2, set: 'A-merged' });
     // A missing shard: the merge's counts are the present shards' shares, as its figures are.
     const two = await mergeResults(inputs.slice(0, 2));
     assert.ok(two.merged!.warnings.some((w) => w.startsWith('shard 3/3 missing')));
