@@ -17,6 +17,7 @@ import { finWait2Finding } from './verdict/fin-wait2.js';
 import { twReuseFinding } from './verdict/tw-reuse.js';
 import { faultsFinding } from './verdict/faults.js';
 import { assassinationFinding } from './verdict/tw-assassination.js';
+import { routerFinding } from './verdict/router.js';
 import type { Finding } from './verdict/types.js';
 import { capital, int, seconds } from '../util/format.js';
 
@@ -70,10 +71,13 @@ export function otherErrorsSentence(result: RunResult): string | null {
 }
 
 
-/** A verdict finding's own words, for the lifetimes the census measured (no second wording). */
-function findingText(finding: Finding | null): string | null {
+/**
+ * A verdict finding's own words (no second wording); one the report marks CHECK starts with
+ * it here too (an audit: "0 final ACKs … dropped" read as plain news in the terminal).
+ */
+export function findingText(finding: Finding | null): string | null {
   if (finding === null) return null;
-  return finding.text;
+  return finding.alert ? `CHECK: ${finding.text}` : finding.text;
 }
 
 export function story(result: RunResult): string[] {
@@ -93,6 +97,8 @@ export function story(result: RunResult): string[] {
     // What the scenario's fault rules did on the wire, and TIME_WAITs an RST killed (RFC 1337).
     findingText(faultsFinding(result)),
     findingText(assassinationFinding(result)),
+    // A routed lab's router that refused flows (its SNAT pool, its conntrack table).
+    findingText(routerFinding(result)),
     overflowSentence(result),
     otherErrorsSentence(result),
     result.interrupted ? INTERRUPTED_SENTENCE : null,

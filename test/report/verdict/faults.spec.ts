@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { finding, makeResult } from '../make-result.js';
-import { story } from '../../../src/report/story.js';
+import { findingText, story } from '../../../src/report/story.js';
 
 const finalAcks = (matched: number, action: 'drop' | 'reset' = 'drop') => [
   { rule: `${action} final-ack to-server (first 200)`, packets: 'final-ack' as const, direction: 'to-server' as const, action, matched },
@@ -28,7 +28,7 @@ describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
       x.faults = finalAcks(200);
       x.summary.kernel['TcpRetransSegs'] = 200;
     });
-    assert.ok(story(r).includes(f.text), story(r).join('\n'));
+    assert.ok(story(r).includes(findingText(f)!), story(r).join('\n'));
     assert.ok(!story(makeResult()).some((l) => /dropped by nft/.test(l)));
   });
 
@@ -46,8 +46,11 @@ describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
   });
 
   it('a rule that matched nothing is flagged: the fault the scenario asked for did not happen', () => {
-    const f = finding(makeResult((x) => (x.faults = finalAcks(0))), 'faults')!;
+    const r = makeResult((x) => (x.faults = finalAcks(0)));
+    const f = finding(r, 'faults')!;
     assert.equal(f.alert, true);
     assert.match(f.text, /^0 final ACKs to the server dropped by nft/);
+    // The terminal marks it as the report does (an audit: plain news there, CHECK in the HTML).
+    assert.ok(story(r).some((l) => /^CHECK: 0 final ACKs to the server dropped by nft/.test(l)), story(r).join('\n'));
   });
 });

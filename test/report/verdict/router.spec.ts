@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { addErrors, asLab, finding, makeResult } from '../make-result.js';
 import { labOf } from '../../../src/result/lab.js';
+import { story } from '../../../src/report/story.js';
 import type { RunResult } from '../../../src/result/model.js';
 
 /** A 1-client-host lab; `edit` sets what its router did. */
@@ -34,6 +35,8 @@ describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
     assert.equal(c.rule, 'router-conntrack');
     assert.match(c.why, /^The router's conntrack table was full at 50 entries and it dropped 90 SYNs of new flows\. The clients waited for their SYN retries\./);
     assert.equal(finding(r, 'router')?.text, 'The router refused new flows: its conntrack table was full (50 entries) and it dropped 90 SYNs.');
+    // The terminal says it too (an audit: its only word was "Other client errors").
+    assert.ok(story(r).includes('CHECK: The router refused new flows: its conntrack table was full (50 entries) and it dropped 90 SYNs.'), story(r).join('\n'));
   });
 
   it('a router that refused nothing says nothing; a loopback run has no router', () => {

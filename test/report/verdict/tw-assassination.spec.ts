@@ -19,7 +19,8 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     const f = finding(r, 'assassination')!;
     assert.match(f.text, /^200 of 1,000 TIME_WAIT sockets were gone before their 60 s: an RST killed them \(TIME-WAIT assassination, RFC 1337; tcp_rfc1337=0\)/);
     assert.equal(f.alert, true);
-    assert.ok(story(r).includes(f.text), 'the terminal summary says it too');
+    // The terminal says it too, marked as the report marks it.
+    assert.ok(story(r).includes(`CHECK: ${f.text}`), 'the terminal summary says it too');
   });
 
   it('routed lab: the kernel counters are the client hosts\', so are the TIME_WAITs they are balanced against', () => {
