@@ -15,11 +15,10 @@ import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/clos
 import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
-import { labOf, serverSysctl } from '../result/lab.js';
+import { conntrackTimeWaitSeconds, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
-import { CONNTRACK_TROUBLE } from '../observe/conntrack.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { CONNTRACK_TIME_WAIT_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -269,19 +268,18 @@ export function planFromResult(result: RunResult): PlanFromResult {
 function routerLimits(result: RunResult, destinations: number, newConnPerSec: number | null, notes: string[]): { inputs: NatLimitInputs; limit: NatLimit } | null {
   const lab = labOf(result);
   if (lab === null) return null;
-  const refused = CONNTRACK_TROUBLE.map((k) => lab.router.conntrack.counters[k] ?? 0).reduce((a, n) => a + n, 0);
+  const refused = routerRefusals(result)?.packets ?? 0;
   const table = lab.router.conntrack.limit;
   if (table) {
     notes.push(`the router's conntrack table holds at most ${table.max} flows (conntrack.limit): past that it drops the SYN of a new flow (${table.droppedSyns} dropped in this run), which the port model does not follow`);
   }
   const nat = lab.router.nat;
   if (nat === null) return null;
-  const timeouts = (result.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts ?? {};
   const inputs: NatLimitInputs = {
     poolAddresses: nat.pool.length,
     poolPorts: nat.ports[1] - nat.ports[0] + 1,
     destinations,
-    conntrackTimeWaitSec: timeouts['time_wait'] ?? CONNTRACK_TIME_WAIT_SECONDS,
+    conntrackTimeWaitSec: conntrackTimeWaitSeconds(result),
     newConnPerSec,
   };
   const limit = computeNatLimit(inputs);

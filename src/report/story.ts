@@ -5,6 +5,7 @@
 // live with their verdict rule in verdict/ and are imported from there.
 import type { RunResult } from '../result/model.js';
 import { exhaustedAfterMs, portShortageFailures } from '../result/figures.js';
+import { kernelCounters } from '../result/lab.js';
 import { firstToRunOut, portShortageWords } from './verdict/words.js';
 import { reopenedWords } from './verdict/time-wait.js';
 import { closeSentence } from './verdict/close.js';
@@ -54,7 +55,8 @@ export function exhaustionSentence(result: RunResult): string | null {
 
 
 export function overflowSentence(result: RunResult): string | null {
-  const overflow = result.summary.kernel['TcpExtTCPTimeWaitOverflow'] ?? 0;
+  // Every host's: a routed lab's server host overflows its own table when the server closes first.
+  const overflow = kernelCounters(result)['TcpExtTCPTimeWaitOverflow'] ?? 0;
   if (overflow === 0) return null;
   return `${int(overflow)} TIME_WAIT sockets were destroyed at once because tcp_max_tw_buckets was reached.`;
 }

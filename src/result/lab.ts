@@ -2,7 +2,8 @@
 // conntrack, as src/run/routed-run.ts composes them and the reports draw them.
 import type { RunResult } from './model.js';
 import type { NatSpec } from '../environment/topology/nat.js';
-import type { ConntrackSample } from '../observe/conntrack.js';
+import { CONNTRACK_TROUBLE, type ConntrackSample } from '../observe/conntrack.js';
+import { CONNTRACK_TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export interface LabHostSummary {
   name: string;
@@ -77,9 +78,52 @@ export function kernelCounters(result: RunResult): Record<string, number> {
  */
 export function serverSysctl(result: RunResult, name: string): string | number | null {
   if (labOf(result) !== null) {
-    const env = result.scenario.environment as { sysctls?: Record<string, string | number>; server?: { sysctls?: Record<string, string | number> } };
+    const env = result.scenario.environment as LabEnvironment;
     const asked = env.server?.sysctls?.[name] ?? env.sysctls?.[name];
     if (asked !== undefined) return asked;
+    // The read-back is a client host's: a setting only the client hosts got is not the server's,
+    // whose value is then not recorded (a review: client.sysctls 100 read as the server's).
+    if (env.client?.sysctls?.[name] !== undefined) return null;
   }
   return result.environment.sysctls[name] ?? null;
+}
+
+type Sysctls = Record<string, string | number>;
+interface LabEnvironment {
+  sysctls?: Sysctls;
+  client?: { sysctls?: Sysctls };
+  server?: { sysctls?: Sysctls };
+  router?: { sysctls?: Sysctls; conntrack?: { timeouts?: Record<string, number> } | null };
+}
+
+/** The sysctl a router conntrack timeout is written through (routed-run applies them in that order). */
+const CONNTRACK_TIME_WAIT_SYSCTL = 'net.netfilter.nf_conntrack_tcp_timeout_time_wait';
+
+/**
+ * How long the router's conntrack kept a closed flow, in seconds, as the run set it:
+ * router.conntrack.timeouts.time_wait, else router.sysctls, else environment.sysctls (every
+ * host's, the router's too), else the kernel's 120 s. A review: a time_wait set by sysctl was
+ * in force on the router while the plan and the report said 120 s.
+ */
+export function conntrackTimeWaitSeconds(result: RunResult): number {
+  const env = result.scenario.environment as LabEnvironment;
+  const set = env.router?.conntrack?.timeouts?.['time_wait'] ?? env.router?.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL] ?? env.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL];
+  const n = Number(set);
+  return set !== undefined && Number.isFinite(n) && n > 0 ? n : CONNTRACK_TIME_WAIT_SECONDS;
+}
+
+/**
+ * What a routed lab's router refused over the run: its conntrack trouble counters that moved,
+ * the packets they stand for (a failed SNAT insert is counted twice, in drop by
+ * nf_ct_resolve_clash and in insert_failed by __nf_conntrack_confirm, so the larger of the two,
+ * plus early_drop), and the emulated full table's dropped SYNs. null when it refused nothing.
+ */
+export function routerRefusals(result: RunResult): { counters: Array<[string, number]>; packets: number; limit: { max: number; droppedSyns: number } | null } | null {
+  const lab = labOf(result);
+  if (lab === null) return null;
+  const c = lab.router.conntrack.counters;
+  const counters = CONNTRACK_TROUBLE.map((k): [string, number] => [k, c[k] ?? 0]).filter(([, n]) => n > 0);
+  const limit = lab.router.conntrack.limit && lab.router.conntrack.limit.droppedSyns > 0 ? lab.router.conntrack.limit : null;
+  if (counters.length === 0 && limit === null) return null;
+  return { counters, packets: Math.max(c['insert_failed'] ?? 0, c['drop'] ?? 0) + (c['early_drop'] ?? 0), limit };
 }

@@ -108,7 +108,7 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   // merged read "the client closed first; TIME_WAIT on both sides"): only the size of the load
   // may differ, which a split cuts and copies may set each their own.
   for (const { file, result: r } of inputs.slice(1)) {
-    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario));
+    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario), '', true);
     if (field !== null) {
       throw new MergeError(`${file} ran scenario "${keyOf(r)}" with another ${field} than ${first!.file}: merge runs of one setting; compare different ones instead`);
     }
@@ -144,13 +144,15 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
 /**
  * The first field (dotted path) where two values differ, or null when they agree; a null and an
  * absent field agree (a shard under --isolation host records clientPortRange: null, a
- * namespaced one none: the whole had no per-socket range either way).
+ * namespaced one none: the whole had no per-socket range either way). `absentAgrees`: a field
+ * one side lacks agrees with any value, as a result written before the field existed has none.
  */
-function differingField(a: unknown, b: unknown, at = ''): string | null {
+function differingField(a: unknown, b: unknown, at = '', absentAgrees = false): string | null {
   if (a === b || (a == null && b == null)) return null;
+  if (absentAgrees && (a === undefined || b === undefined)) return null;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return at || '(value)';
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const field = differingField((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key);
+    const field = differingField((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key, absentAgrees);
     if (field !== null) return field;
   }
   return null;
@@ -158,12 +160,14 @@ function differingField(a: unknown, b: unknown, at = ''): string | null {
 
 /**
  * A scenario's settings without the size of its load: what a split cuts into shares (counts,
- * rate, concurrency, stages, port ranges) and copies may each set their own (--set counts,
- * --repeat). What is left (close, protocol, client and server modes, sysctls) made the storm.
+ * rate, concurrency, stages, port ranges), what copies may each set their own (--set counts,
+ * duration, --repeat, engine threads) and how a run watched and gated itself (sample, census,
+ * tail, thresholds, allowRemoteTarget). What is left (close, protocol, client and server modes,
+ * payload, sysctls, faults) made the storm.
  */
 function settingsOf(scenario: RunResult['scenario']): unknown {
   const s = structuredClone(scenario) as unknown as Record<string, Record<string, unknown> | undefined>;
-  for (const key of ['connections', 'rate', 'concurrency', 'maxInFlight', 'stages', 'repeat', 'description', 'tail']) delete s[key];
+  for (const key of ['connections', 'rate', 'concurrency', 'maxInFlight', 'stages', 'duration', 'threads', 'repeat', 'description', 'tail', 'sample', 'census', 'thresholds', 'allowRemoteTarget']) delete s[key];
   // Where it ran is the environment's, warned about below: a shard may fall back to the host.
   delete s['environment']?.['isolation'];
   delete s['http']?.['requests'];
@@ -387,7 +391,8 @@ function repeatOfMerge(results: RunResult[]): { repeat: RepeatInfo } | null {
 /**
  * The connect-fill cells of every contributor that recorded them, added on the wall-clock grid,
  * and the cliff read from them. Each contributor held its own ports (another process or
- * shard), so a held bucket stays that contributor's fill, and the per-interval peaks add up.
+ * shard), so a held bucket stays that contributor's fill, and the held curve is the fullest
+ * contributor's at each moment: the cliff is read in ports held of one range.
  * null when none recorded them (results written before connect-fill existed are left out, with
  * the cells they lack).
  */
@@ -405,7 +410,10 @@ export function mergeConnectFill(
       // Each contributor's first parity is its own range's low end's: moved onto the merged range's.
       const cells = connectFillCells(p.data!);
       const flipped = range !== null && p.range != null && p.range.low % 2 !== range.low % 2;
-      recorder.absorb(flipped ? withParitySwapped(cells) : cells, p.offset, false);
+      // Held ports as one contributor's, not added up: the cliff is a share of one contributor's
+      // range, and the time it came is when the fullest contributor got there (a review: summed,
+      // the merge put it at 0.70 s where each shard saw it at 1.10 s).
+      recorder.absorb(flipped ? withParitySwapped(cells) : cells, p.offset, true);
     }
     const data = connectFillData(recorder);
     // A held bucket stays one contributor's ports, so the fill is a share of one contributor's

@@ -56,7 +56,8 @@ function blameOverrides(problems: readonly string[], raw: Record<string, unknown
   } catch {
     return [...problems]; // The file has problems of its own: each keeps its source.
   }
-  const blame = parsed.length === 1 ? (options.sources?.get(parsed[0]!.text) ?? '--set') : '--set';
+  // Each flag that made an override once, as typed (--set for every --set): "--isolation/--allow-remote-target".
+  const blame = [...new Set(parsed.map((o) => options.sources?.get(o.text) ?? '--set'))].join('/');
   const file = `${path}: `;
   return problems.map((p) => (p.startsWith(file) ? `${blame}: ${p.slice(file.length)}` : p));
 }

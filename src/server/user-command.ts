@@ -187,16 +187,18 @@ const LINE_CHARS = 200;
  */
 export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
   let text = '';
-  let cut = false;
+  let midLine = false;
   try {
     const handle = await open(path, 'r');
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, 8192);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      text = buffer.toString('utf8');
-      cut = length < size;
+      // One byte more, before the window: whether the window begins a line.
+      const before = length < size ? 1 : 0;
+      const buffer = Buffer.alloc(length + before);
+      await handle.read(buffer, 0, length + before, size - length - before);
+      midLine = before === 1 && buffer[0] !== 0x0a;
+      text = buffer.subarray(before).toString('utf8');
     } finally {
       await handle.close();
     }
@@ -204,7 +206,12 @@ export async function lastLines(path: string, count = TAIL_LINES): Promise<strin
     return '';
   }
   const lines = text.split('\n');
-  if (cut) lines.shift();
+  // A first line that began before the window is quoted by its end, marked, when it is all there
+  // is (a single line longer than 8 KiB); beside whole lines it is left out.
+  if (midLine) {
+    const first = lines.shift()!;
+    if (lines.every((l) => l.trim() === '')) return `…${first.trim().slice(-LINE_CHARS)}`;
+  }
   return lines
     .map((l) => l.trim())
     .filter((l) => l !== '')

@@ -1,11 +1,11 @@
-// The report's "Server" line: only the bundled server keeps counts of its own. For a user's
+// The report's "Server" line: only the bundled server keeps counts of its own; and its change line. For a user's
 // server.command or an external target its zeros are not facts (an audit: nginx served 2,000
 // connections and closed each first, and the report said "accepted 0, responses 0").
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderHtmlReport } from '../../src/report/html/index.js';
 import type { RunResult } from '../../src/result/model.js';
-import { makeHttpResult, makeResult } from './make-result.js';
+import { addErrors, makeHttpResult, makeResult } from './make-result.js';
 
 async function serverLine(result: RunResult): Promise<string> {
   const page = await renderHtmlReport([result], { generatedAt: new Date(0) });
@@ -40,5 +40,13 @@ describe('HTML report: who served the run', () => {
     const line = await serverLine(r);
     assert.match(line, /^127\.0\.0\.1:7000: an external target \(127\.0\.0\.1:8080\); nothing was started/);
     assert.doesNotMatch(line, /accepted/);
+  });
+
+  it('failed connections no rule explains are a CHANGE, never a green OK', async () => {
+    // A review: the fallback change kept the id "none", and the page coloured it OK beside 60 failures.
+    const page = await renderHtmlReport([makeResult((x) => addErrors(x, 'ETIMEDOUT', 'connect', 60))], { generatedAt: new Date(0) });
+    assert.match(page, /data-rule-change="unexplained-failures">/);
+    assert.match(page, /<span class="flag alert">CHANGE<\/span><strong>Find what failed the connections/);
+    assert.match(await renderHtmlReport([makeResult()], { generatedAt: new Date(0) }), /<span class="flag ok">OK<\/span><strong>Nothing needs changing/);
   });
 });

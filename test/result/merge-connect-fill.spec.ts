@@ -12,7 +12,7 @@ import { connectFillData } from '../../src/result/connect-fill-data.js';
 import { percentilesMs } from '../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
-import { makeResult } from '../report/make-result.js';
+import { finding, makeResult } from '../report/make-result.js';
 
 type Connect = [tMs: number, port: number, held: number, us: number];
 
@@ -47,12 +47,13 @@ describe('merge: connect-fill cells', () => {
     const rb = shard(b, '2026-01-01T00:00:00.500Z', range);
     const m = await mergeResults([{ file: 'a.json', result: ra }, { file: 'b.json', result: rb }]);
 
-    // One recorder fed both, b's clock 500 ms later and its held ports its own (same buckets).
+    // One recorder fed both, b's clock 500 ms later and its held ports its own (same buckets);
+    // the held curve is the fullest contributor's (the cliff is read in one contributor's range).
     const whole = new ConnectFill(100, 'connect-call');
     for (const [t, port, held, us] of a) whole.record(t, port, held, us);
     const wb = new ConnectFill(100, 'connect-call');
     for (const [t, port, held, us] of b) wb.record(t, port, held, us);
-    whole.absorb(wb.cells(), 500, false);
+    whole.absorb(wb.cells(), 500, true);
     const expected = connectFillData(whole);
     const cells = (quads: number[]) => {
       const rows: string[] = [];
@@ -98,6 +99,11 @@ describe('merge: connect-fill cells', () => {
     assert.ok(fill.cliff !== null, 'the merged run shows the cliff each slice showed');
     const own = a.summary.connectFill!.cliff!.atFill!;
     assert.ok(Math.abs(fill.cliff.atFill! - own) < 0.01, `fill ${fill.cliff.atFill}, a share of one slice as each shard's ${own}`);
+    // When: as each slice saw it (the fullest one's held ports, not the sum), on the merged clock.
+    assert.equal(fill.cliff.atMs, a.summary.connectFill!.cliff!.atMs);
+    // Worded as a share of each shard's slice, not of the merged range (a review).
+    const words = finding(m, 'connect-cliff')!.text;
+    assert.match(words, /ports were held \(\d+% of each shard's 2,001-port slice\)/);
   });
 
   it('results written before connect-fill existed merge without it', async () => {

@@ -171,6 +171,12 @@ describe('mergeResults', () => {
     // The size of the load is not a setting: copies may each set their own.
     const sized = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.connections = 500), (x.scenario.concurrency = 8))) }]);
     assert.equal(sized.scenario.connections, 1500);
+    // How a run watched and gated itself is not the storm: copies that sampled or gated otherwise merge.
+    await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.sample = 50), (x.scenario.thresholds = { 'summary.timeWait.peak': '< 5' }))) }]);
+    // A result written before a field existed (client.idleTimeout) merges with one that has it.
+    const older = later((x) => (x.scenario as unknown as { client: Record<string, unknown> }).client = {});
+    const newer = makeResult((x) => ((x.scenario as unknown as { client: Record<string, unknown> }).client = { idleTimeout: 10_000 }));
+    await mergeResults([{ file: 'new', result: newer }, { file: 'old', result: older }]);
     const failed = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.failed = 'every connection failed')) }]);
     assert.equal(failed.failed, 'b: every connection failed');
   });
@@ -258,7 +264,7 @@ describe('the merged scenario\'s load shape', () => {
     // A shard that fell back to the host records clientPortRange: null, a namespaced one none:
     // the same split (an audit: "a different split"), merged with a warning about the host.
     const netns = applyShard(whole, { index: 0, count: 2 });
-    const host = applyShard(whole, { index: 1, count: 2 }, { isolation: 'host' });
+    const host = applyShard(whole, { index: 1, count: 2 }, { isolation: 'host', hostPortRange: '32768 60999', perSocket: { ok: true } });
     const mixed = [netns, host].map(({ scenario, info }, index): MergeInput => {
       const r = makeResult(at(index)) as StoredResult;
       r.scenario = structuredClone(scenario) as RunResult['scenario'];

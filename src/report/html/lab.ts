@@ -4,10 +4,11 @@
 // for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
-import { labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
+import { conntrackTimeWaitSeconds, labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
+import { CONNTRACK_TIME_WAIT_SECONDS } from '../../tcp-facts.js';
 import { int } from '../../util/format.js';
 import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
@@ -16,8 +17,6 @@ import { byCodeUnit } from '../../util/order.js';
 
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'];
 const rank = (s: string): number => (STATE_ORDER.includes(s) ? STATE_ORDER.indexOf(s) : STATE_ORDER.length);
-/** Conntrack statistics that mean a connection was refused or lost in the router. */
-
 /** The lab's charts (single-run report only): empty for a result without `lab`. */
 export function labCharts(results: RunResult[]): ChartSpec[] {
   if (results.length !== 1) return [];
@@ -135,7 +134,7 @@ ${rows}</tbody>
 function routerCard(r: RunResult, lab: LabFacts): Html {
   const nat = lab.router.nat;
   const ct = lab.router.conntrack;
-  const timeouts = (r.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts ?? {};
+  const timeouts = { ...(r.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts, time_wait: conntrackTimeWaitSeconds(r) };
   const natText = nat
     ? html`SNAT to ${nat.pool.length} address(es) (${nat.pool.join(', ')}) × ports ${nat.ports[0]}–${nat.ports[1]}${nat.randomFully ? ' with random-fully' : ''}: ${int(nat.tuples)} tuples per destination`
     : 'none (routing only)';
@@ -153,7 +152,7 @@ function routerCard(r: RunResult, lab: LabFacts): Html {
 <dt>conntrack peak</dt><dd>${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT</dd>
 ${ct.limit ? html`<dt>conntrack table</dt><dd>full at ${int(ct.limit.max)} entries (conntrack.limit): ${int(ct.limit.droppedSyns)} SYNs dropped${ct.limit.droppedSyns > 0 ? html` <span class="flag alert">CHECK</span>` : ''}</dd>
 ` : ''}
-<dt>conntrack timeouts</dt><dd>${timeoutText || 'the kernel\'s defaults (time_wait 120 s)'}</dd>
+<dt>conntrack timeouts</dt><dd>${timeoutText}${timeoutText === `time_wait ${CONNTRACK_TIME_WAIT_SECONDS} s` ? " (the kernel's default)" : ''}</dd>
 </dl>
 <div class="table-wrap"><table class="lab-conntrack">
 <caption>conntrack statistics over the run (/proc/net/stat/nf_conntrack)</caption>

@@ -8,6 +8,7 @@
 import type { RunResult } from '../../result/model.js';
 import { firstParity } from '../../result/connect-cliff.js';
 import { sinceLoadStartMs } from '../../result/figures.js';
+import { mergedOf } from '../../result/provenance.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
 import { percent } from './words.js';
@@ -17,10 +18,13 @@ export function connectCliffFinding(result: RunResult): Finding | null {
   const cliff = fill?.cliff;
   if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
   const range = result.summary.ports.range;
+  // A merge of shards reads the cliff in one shard's slice (merge.ts): say so, with its size.
+  const contributors = mergedOf(result)?.contributors ?? [];
+  const slice = contributors.some((c) => c.shard !== null) ? (contributors.find((c) => c.ports.range !== null)?.ports.range ?? null) : null;
   const what = result.connectFill?.measure === 'established' ? 'Connect latency' : 'The connect() call';
   const where =
     `once ${int(cliff.atHeld)} ports were held` +
-    (cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of the ${int(range.size)}-port range)` : '') +
+    (cliff.atFill !== null && slice ? ` (${percent(cliff.atFill)} of each shard's ${int(slice.size)}-port slice)` : cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of the ${int(range.size)}-port range)` : '') +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '');
   const text =
     `${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +

@@ -1,6 +1,7 @@
 // The fallback change: nothing ran out and nothing dropped, with the headroom that is left.
 import type { RunResult } from '../../result/model.js';
-import { clientPortRanges, clientPortsHeldPeak, connectionRate } from '../../result/figures.js';
+import { clientPortRanges, clientPortsHeldPeak, connectionRate, listenerDrops } from '../../result/figures.js';
+import { kernelCounters } from '../../result/lab.js';
 import { int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, percent } from './words.js';
@@ -27,18 +28,22 @@ export function nothingRule(result: RunResult): Change {
   // Errors no rule explains are not "nothing": say they happened (an audit: "no error was
   // measured" beside 60 ETIMEDOUT), and that this verdict has no cause for them.
   const errors = Object.entries(s.errors).filter(([, n]) => n > 0).sort(([, a], [, b]) => b - a);
-  const synRetrans = s.kernel['TcpExtTCPSynRetrans'] ?? 0;
+  const kernel = kernelCounters(result);
+  const synRetrans = kernel['TcpExtTCPSynRetrans'] ?? 0;
   const retrans = synRetrans > 0 ? ` ${int(synRetrans)} SYNs were sent again (TCPSynRetrans): something on the path dropped them.` : '';
+  // Drops no change rule took up (listener drops of another cause than a full queue): named, not denied.
+  const drops = listenerDrops(result).dropped + (kernel['TcpExtTCPTimeWaitOverflow'] ?? 0);
+  const dropWords = drops > 0 ? `the kernel dropped ${int(drops)} (see Kernel)` : 'no kernel drop was counted';
   if (errors.length > 0) {
     return {
-      rule: 'none',
+      rule: 'unexplained-failures',
       change: 'Find what failed the connections: no rule here explains it',
-      why: `Connections failed (${errors.map(([code, n]) => `${code} ${int(n)}`).join(', ')}), yet no port ran out and no kernel drop was counted; ${rate}.${retrans}${headroom}`,
+      why: `Connections failed (${errors.map(([code, n]) => `${code} ${int(n)}`).join(', ')}), yet no port ran out and ${dropWords}; ${rate}.${retrans}${headroom}`,
     };
   }
   return {
     rule: 'none',
-    change: 'Nothing needs changing at this load',
-    why: `No port ran out, no error and no kernel drop was measured, and ${rate}.${retrans}${headroom}`,
+    change: drops > 0 ? 'Nothing in the TIME_WAIT model needs changing at this load' : 'Nothing needs changing at this load',
+    why: `No port ran out and no error was measured, ${dropWords}, and ${rate}.${retrans}${headroom}`,
   };
 }

@@ -4,43 +4,33 @@
 // or the server's own counters says why (an audit: "no error and no kernel drop was measured"
 // beside 60 ETIMEDOUT and 120 conntrack drops).
 import type { RunResult } from '../../result/model.js';
-import { labOf } from '../../result/lab.js';
-import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
+import { conntrackTimeWaitSeconds, labOf, routerRefusals } from '../../result/lab.js';
 import { int } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
 
-/** What the router refused over the run: its trouble counters, and the emulated full table's dropped SYNs. */
-function refused(result: RunResult): { counters: Array<[string, number]>; limit: { max: number; droppedSyns: number } | null; nat: boolean } | null {
-  const lab = labOf(result);
-  if (lab === null) return null;
-  const ct = lab.router.conntrack;
-  const counters = CONNTRACK_TROUBLE.map((k): [string, number] => [k, ct.counters[k] ?? 0]).filter(([, n]) => n > 0);
-  const limit = ct.limit && ct.limit.droppedSyns > 0 ? ct.limit : null;
-  if (counters.length === 0 && limit === null) return null;
-  return { counters, limit, nat: lab.router.nat !== null };
-}
-
 export function routerFinding(result: RunResult): Finding | null {
-  const r = refused(result);
+  const r = routerRefusals(result);
   if (r === null) return null;
+  const nat = labOf(result)!.router.nat !== null;
   const parts = [
     ...(r.limit ? [`its conntrack table was full (${int(r.limit.max)} entries) and it dropped ${int(r.limit.droppedSyns)} SYNs`] : []),
-    ...(r.counters.length > 0 ? [`conntrack ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}${r.nat ? ' (SNAT found no free tuple)' : ''}`] : []),
+    ...(r.counters.length > 0 ? [`conntrack ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}${nat ? ' (SNAT found no free tuple)' : ''}`] : []),
   ];
   return { rule: 'router', label: 'Router', text: `The router refused new flows: ${parts.join('; ')}.`, alert: true };
 }
 
 export function routerRule(result: RunResult): Change | null {
-  const r = refused(result);
+  const r = routerRefusals(result);
   if (r === null) return null;
   const lab = labOf(result)!;
+  const held = `TIME_WAIT included (nf_conntrack_tcp_timeout_time_wait, ${conntrackTimeWaitSeconds(result)} s in this run)`;
   const timedOut = result.summary.errors['ETIMEDOUT'] ?? 0;
   const clients = timedOut > 0 ? ` ${int(timedOut)} connects timed out (ETIMEDOUT).` : ' The clients waited for their SYN retries.';
   if (r.limit) {
     return {
       rule: 'router-conntrack',
       change: 'Raise the router\'s conntrack table size (nf_conntrack_max)',
-      why: `The router's conntrack table was full at ${int(r.limit.max)} entries and it dropped ${int(r.limit.droppedSyns)} SYNs of new flows.${clients} Each flow holds its entry while conntrack tracks it, TIME_WAIT included (nf_conntrack_tcp_timeout_time_wait, 120 s by default).`,
+      why: `The router's conntrack table was full at ${int(r.limit.max)} entries and it dropped ${int(r.limit.droppedSyns)} SYNs of new flows.${clients} Each flow holds its entry while conntrack tracks it, ${held}.`,
     };
   }
   const nat = lab.router.nat;
@@ -51,6 +41,6 @@ export function routerRule(result: RunResult): Change | null {
       (nat
         ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}.`
         : `The router's conntrack refused flows: ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}.`) +
-      `${clients} A tuple stays taken while conntrack keeps the flow, TIME_WAIT included (nf_conntrack_tcp_timeout_time_wait, 120 s by default).`,
+      `${clients} A tuple stays taken while conntrack keeps the flow, ${held}.`,
   };
 }

@@ -41,6 +41,7 @@ export type ChangeRule =
   | 'listen-backlog'
   | 'router-conntrack'
   | 'router-nat'
+  | 'unexplained-failures'
   | 'none';
 
 export interface Change {

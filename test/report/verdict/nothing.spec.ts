@@ -12,12 +12,21 @@ describe('verdict rule: nothing to change (verdict/nothing.ts)', () => {
 
   it('errors no rule explains are said, never "no error was measured"', () => {
     const c = oneChange(makeResult((x) => addErrors(x, 'ETIMEDOUT', 'connect', 60)));
-    assert.equal(c.rule, 'none');
+    // Its own rule: the report marks it CHANGE, not OK (a review: a green OK beside 60 failures).
+    assert.equal(c.rule, 'unexplained-failures');
     assert.equal(c.change, 'Find what failed the connections: no rule here explains it');
     assert.match(c.why, /^Connections failed \(ETIMEDOUT 60\), yet no port ran out and no kernel drop was counted;/);
     assert.doesNotMatch(c.why, /no error/);
     // Retransmitted SYNs are a drop somewhere on the path.
     assert.match(oneChange(makeResult((x) => (x.summary.kernel['TcpExtTCPSynRetrans'] = 32))).why, / 32 SYNs were sent again \(TCPSynRetrans\): something on the path dropped them\./);
+  });
+
+  it('drops no change rule took up are named, never "no kernel drop"', () => {
+    // ListenDrops without an overflow: the Kernel finding alerts on it; the change must not deny it (a review).
+    const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtListenDrops'] = 5)));
+    assert.equal(c.rule, 'none');
+    assert.equal(c.change, 'Nothing in the TIME_WAIT model needs changing at this load');
+    assert.match(c.why, /^No port ran out and no error was measured, the kernel dropped 5 \(see Kernel\), and at /);
   });
 
   it('a routed lab: the share of the client hosts\' ranges together, as the Ports finding says', () => {

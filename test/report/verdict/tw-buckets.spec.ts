@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { asLab, makeHttpResult, makeResult, serverTimeWait } from '../make-result.js';
 import { labOf } from '../../../src/result/lab.js';
+import { story } from '../../../src/report/story.js';
 import { parseScenario } from '../../../src/scenario/index.js';
 import type { RunResult } from '../../../src/result/model.js';
 
@@ -24,6 +25,8 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
     const c = oneChange(r);
     assert.equal(c.rule, 'keep-alive');
     assert.match(c.why, /^TIME_WAIT filled the server host's tcp_max_tw_buckets \(100\) and the kernel destroyed 900 TIME_WAIT sockets/);
+    // The terminal says it too (a review: the story read the client hosts' counters only).
+    assert.ok(story(r).includes('900 TIME_WAIT sockets were destroyed at once because tcp_max_tw_buckets was reached.'), story(r).join('\n'));
   });
 
   it('keep-alive: server-side TIME_WAIT would outgrow tcp_max_tw_buckets at this rate', () => {
