@@ -18,6 +18,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { decodeAddressHex, forEachTcpSocket } from '../observe/tcp-table.js';
+import { loadSockDiag } from '../sockets/sock-diag.js';
+import { TCP_LISTEN } from '../sockets/constants.js';
 import { ServerStartError, type ServerProcess } from './process.js';
 
 export interface UserServerOptions {
@@ -157,10 +159,35 @@ export async function listenersOn(port: number, procRoot = '/proc'): Promise<str
  * IPv4 bind as ::ffff:a.b.c.d. An audit: `python3 -m http.server --bind ::1` on the declared
  * port counted as ready, then every connect to 127.0.0.1 was refused with nothing said why.
  */
-export function servesHost(address: string, host: string): boolean {
-  if (!host.includes(':')) return address === host || address === '0.0.0.0' || address === '::' || address.toLowerCase() === `::ffff:${host}`;
+export function servesHost(address: string, host: string, v6only = false): boolean {
+  const mapped = address.toLowerCase();
+  if (!host.includes(':')) return address === host || address === '0.0.0.0' || (address === '::' && !v6only) || mapped === `::ffff:${host}` || mapped === '::ffff:0.0.0.0';
   // An IPv6 server.host is ::1 (in any spelling: the schema takes loopback only).
   return address === '::1' || address === '::';
+}
+
+/**
+ * Whether every IPv6 wildcard listener on `port` in this namespace refuses IPv4 (IPV6_V6ONLY on
+ * the socket, as nginx's `listen [::]:port` sets by default; a review: such a server passed
+ * readiness against 127.0.0.1). Read through sock_diag, which sees only this thread's
+ * namespace: false (the kernel default, IPv4 taken) where it cannot tell.
+ */
+function wildcardV6Only(port: number, procRoot: string): boolean {
+  if (procRoot !== '/proc') return false;
+  const loaded = loadSockDiag();
+  if (!loaded.ok) return false;
+  let any = false;
+  let all = true;
+  try {
+    loaded.reader.dump(6, (row) => {
+      if (row.localPort !== port || decodeAddressHex(row.localAddressHex()) !== '::') return;
+      any = true;
+      if (row.v6only !== true) all = false;
+    }, 1 << TCP_LISTEN);
+  } catch {
+    return false;
+  }
+  return any && all;
 }
 
 /** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
@@ -354,11 +381,12 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       // In one namespace the client connects to server.host: a listener on another address is
       // as unreachable. Judged after a second of it: a server may open its listeners one by one.
       const family = options.reachedFromOutside;
-      const reachable = family !== undefined ? listening.some((a) => reachableOver(a, family)) : listening.some((a) => servesHost(a, options.host));
+      const v6only = family === undefined && !options.host.includes(':') && listening.includes('::') && wildcardV6Only(options.port, options.procRoot ?? '/proc');
+      const reachable = family !== undefined ? listening.some((a) => reachableOver(a, family)) : listening.some((a) => servesHost(a, options.host, v6only));
       if (reachable) break;
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince >= UNREACHABLE_GRACE_MS || Date.now() >= deadline) {
-        const where = listening.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ');
+        const where = listening.map((a) => (a === '::' && v6only ? '[::] (IPv6 only, IPV6_V6ONLY)' : a.includes(':') ? `[${a}]` : a)).join(', ');
         return fail(
           'EADDRNOTAVAIL',
           family !== undefined

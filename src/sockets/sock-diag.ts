@@ -49,6 +49,10 @@ const REQ_V2_SIZE = 56;
 const REQ_COMPAT_SIZE = 60;
 const REQ_COMPAT_STATES = 52;
 export const INET_DIAG_MSG_SIZE = 72;
+/** struct rtattr { u16 rta_len; u16 rta_type; } before each attribute's value. */
+const RTA_HDRLEN = 4;
+/** enum inet_diag_attrs: INET_DIAG_SKV6ONLY (u8). */
+const INET_DIAG_SKV6ONLY = 11;
 // inet_diag_msg: family u8 @0, state u8 @1, timer u8 @2, retrans u8 @3, then inet_diag_sockid
 // { sport be16 @4, dport be16 @6, src be32[4] @8, dst be32[4] @24, if u32 @40, cookie u32[2] @44 },
 // expires @52, rqueue @56, wqueue @60, uid @64, inode @68.
@@ -91,6 +95,7 @@ const LE = os.endianness() === 'LE';
 export class SockDiagRow {
   /** @internal */ view: DataView;
   /** @internal */ at = 0;
+  /** @internal The end of this record (its attributes run from at + INET_DIAG_MSG_SIZE to here). */ end = 0;
   constructor(view: DataView) {
     this.view = view;
   }
@@ -119,6 +124,22 @@ export class SockDiagRow {
     const a = this.view.getUint32(this.at + OFF_COOKIE, LE);
     const b = this.view.getUint32(this.at + OFF_COOKIE + 4, LE);
     return LE ? b * 0x1_0000_0000 + a : a * 0x1_0000_0000 + b;
+  }
+  /**
+   * IPV6_V6ONLY of an IPv6 socket in LISTEN (or CLOSE): the INET_DIAG_SKV6ONLY attribute the
+   * kernel always sends for those (inet_diag_msg_attrs_fill); null where the record has none.
+   * A listener on [::] with it set takes no IPv4 (nginx's `listen [::]:80` sets it by default).
+   */
+  get v6only(): boolean | null {
+    let off = this.at + INET_DIAG_MSG_SIZE;
+    while (off + RTA_HDRLEN <= this.end) {
+      const len = this.view.getUint16(off, LE);
+      const type = this.view.getUint16(off + 2, LE);
+      if (len < RTA_HDRLEN || off + len > this.end) return null;
+      if (type === INET_DIAG_SKV6ONLY && len >= RTA_HDRLEN + 1) return this.view.getUint8(off + RTA_HDRLEN) !== 0;
+      off += (len + 3) & ~3; // RTA_ALIGN
+    }
+    return null;
   }
   /** First 32-bit word of the local address in network order (the whole IPv4 address). */
   localWord0(): number {
@@ -261,6 +282,7 @@ export class SockDiagReader {
             const at = off + NLMSG_HDRLEN;
             if (!repeats.repeats(this.view.getUint32(at + OFF_COOKIE, LE), this.view.getUint32(at + OFF_COOKIE + 4, LE))) {
               row.at = at;
+              row.end = off + len;
               count++;
               visit(row);
             }

@@ -108,6 +108,15 @@ switch (name) {
     out = { ...(await failure({ command: 'echo waiting; sleep 600', readyTimeoutMs: 2000 }) as object), tookMs: Date.now() - before };
     break;
   }
+  case 'v6only': {
+    // [::] with IPV6_V6ONLY (nginx's `listen [::]:port` default) takes no IPv4: server.host 127.0.0.1 never reaches it.
+    const listen = (ipv6Only: boolean) => `require('net').createServer((c) => c.end()).listen({ port: 7100, host: '::', ipv6Only: ${ipv6Only} });`;
+    out = {
+      only: await failure({ command: [process.execPath, '-e', listen(true)] }),
+      dual: await failure({ command: [process.execPath, '-e', listen(false)] }),
+    };
+    break;
+  }
   case 'wrong-address':
     // Listening on the declared port, but on an address the client (server.host 127.0.0.1) does not connect to.
     out = await failure({ command: [process.execPath, '-e', NODE_SERVER.replace("'127.0.0.1'", "'127.0.0.2'")] });

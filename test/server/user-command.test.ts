@@ -58,6 +58,13 @@ test('a command that exits before listening: its exit code and last output lines
   assert.doesNotMatch(out.long.message, /\n/);
 });
 
+test('a [::] listener with IPV6_V6ONLY is no listener for 127.0.0.1; without it, it is', async () => {
+  const out = await runCase<{ only: Failure; dual: { started: boolean } }>('v6only');
+  assert.equal(out.only.code, 'EADDRNOTAVAIL');
+  assert.match(out.only.message, /listens on \[::\] \(IPv6 only, IPV6_V6ONLY\) port 7100, not on 127\.0\.0\.1 \(server\.host\)/);
+  assert.deepEqual(out.dual, { started: true });
+});
+
 test('a command that listens on the port but not on server.host: refused with where it listens', async () => {
   const out = await runCase<Failure>('wrong-address');
   assert.equal(out.code, 'EADDRNOTAVAIL');
