@@ -198,10 +198,10 @@ function addColumns(columns: number[][], length: number): number[] {
  * is read from them as one run's is. `end` (what each held at its end, plus `extraEnd`: a lab's
  * server host) and `reopened` are added.
  */
-export function addedTimeWait(series: RunResult['series'], parts: Array<Summary['timeWait']>, extraEnd: number, loadEndMs: number): Summary['timeWait'] {
+export function addedTimeWait(series: RunResult['series'], parts: Array<Summary['timeWait']>, extraEnd: number, lastClose: number | null): Summary['timeWait'] {
   const client = series.census.client['TIME_WAIT'] ?? [];
   const server = series.census.server['TIME_WAIT'] ?? [];
-  const peakAt = seriesPeakTime(series, loadEndMs);
+  const peakAt = seriesPeakTime(series, lastClose);
   return {
     peak: peakOf(series.census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0))),
     peakClient: peakOf(client),

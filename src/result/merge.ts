@@ -15,6 +15,7 @@ import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
 import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
+import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
@@ -216,7 +217,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     },
     errors: addMaps(results.map((r) => r.summary.errors)),
     serverErrors: addMaps(results.map((r) => r.summary.serverErrors)),
-    timeWait: addedTimeWait(series, results.map((r) => r.summary.timeWait), 0, loadEnd),
+    timeWait: addedTimeWait(series, results.map((r) => r.summary.timeWait), 0, contributorsLastClose(results, offsets, loadEnd)),
     ports: {
       // Disjoint slices (shards) or separate hosts: distinct (address, port) pairs add up.
       distinct: sum((s) => s.ports.distinct),

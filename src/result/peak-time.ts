@@ -48,14 +48,28 @@ export function timeWaitPeakTime(input: PeakTimeInputs): number | null {
  * added (result/add.ts). Each contributor's own peak was at its own moment; the sum peaks when
  * the added curves do, which this reads as one run's is read.
  */
-export function seriesPeakTime(series: RunResult['series'], loadEndMs: number): number | null {
+export function seriesPeakTime(series: RunResult['series'], lastClose: number | null): number | null {
   const client = series.census.client['TIME_WAIT'] ?? [];
   const server = series.census.server['TIME_WAIT'] ?? [];
   return timeWaitPeakTime({
     census: { t: series.census.t, timeWait: series.census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0)) },
     sockstat: { t: series.kernel.t, tw: series.kernel.tw },
-    lastCloseMs: lastCloseMs(series.driver, loadEndMs),
+    lastCloseMs: lastClose,
   });
+}
+
+/**
+ * The last close of results that ran together, on the common clock: each one's own (its driver
+ * series at its own interval boundaries) moved by its offset. Read from the added series instead,
+ * the re-bucketing to the common grid moved it up to an interval early, the peak was then not
+ * pulled back to it, and a merge's peak fell after its load's end (an audit).
+ */
+export function contributorsLastClose(results: RunResult[], offsets: number[], loadEndMs: number): number | null {
+  const each = results.flatMap((r, i) => {
+    const at = lastCloseMs(r.series.driver, r.load?.endMs ?? r.summary.durationMs);
+    return at === null ? [] : [at + offsets[i]!];
+  });
+  return each.length === 0 ? null : Math.min(loadEndMs, Math.max(...each));
 }
 
 /** The first sample holding the largest positive value, and the sample time before it. */

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { lastCloseMs, timeWaitPeakTime } from '../../src/result/peak-time.js';
+import { contributorsLastClose, lastCloseMs, timeWaitPeakTime } from '../../src/result/peak-time.js';
+import { makeResult } from '../report/make-result.js';
 
 describe('when TIME_WAIT peaked (result/peak-time.ts)', () => {
   // A 0.4 s run sampled every 100 ms with a 1 s census: the census sees 0 then 3,000 at 1.1 s.
@@ -37,5 +38,20 @@ describe('when TIME_WAIT peaked (result/peak-time.ts)', () => {
     assert.equal(lastCloseMs(driver, 10_000), 500);
     assert.equal(lastCloseMs(driver, 430), 430);
     assert.equal(lastCloseMs({ intervalMs: 100, columns: {} }, 430), null);
+  });
+
+  it("results that ran together: each one's own last close on the common clock, not the re-bucketed sum's", () => {
+    // An audit: a merge's peak fell 77 ms after its load's end, its last close read from series
+    // re-bucketed to the common grid (up to an interval early) and so never pulled back to.
+    const run = (lastBucket: number, endMs: number) =>
+      makeResult((x) => {
+        x.load = { startMs: 0, endMs };
+        x.series.driver = { intervalMs: 100, t: [0, 100, 200, 300, 400], columns: { completed: [1, 1, 1, 1, 1].map((v, i) => (i <= lastBucket ? v : 0)) } };
+      });
+    // a closed last at 400 ms of its clock, b at 300 ms of its own, which began 170 ms later.
+    assert.equal(contributorsLastClose([run(3, 450), run(2, 320)], [0, 170], 10_000), 470);
+    // Capped at the merged load's end; null when none closed.
+    assert.equal(contributorsLastClose([run(3, 450), run(2, 320)], [0, 170], 460), 460);
+    assert.equal(contributorsLastClose([run(-1, 450)], [0], 10_000), null);
   });
 });
