@@ -6,7 +6,7 @@
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
 import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
-import { firstParity } from '../result/connect-cliff.js';
+import { cliffRange, firstParity } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
@@ -300,7 +300,9 @@ function routerLimits(result: RunResult, destinations: number, newConnPerSec: nu
 export function connectScanFromResult(result: RunResult): { inputs: ConnectScanInputs; measuredPerSec: number; from: string } | null {
   const fill = result.summary.connectFill;
   const cliff = fill?.cliff;
-  const range = result.summary.ports.range;
+  // A merge of shards: one shard's slice, and one shard's share of the connections (the cliff
+  // is read per contributor; a review: the whole range and all shards' connections were used).
+  const range = cliffRange(result);
   if (!fill || !cliff || cliff.atMs === null || !range || result.connectFill?.measure !== 'connect-call') return null;
   const first = firstParity(range);
   const a = fill[first];
@@ -313,14 +315,14 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
   const threads = Math.max(1, Math.min(engineThreads, result.environment.cpus ?? engineThreads));
   const beforeMs = cliff.atMs - result.load.startMs;
   const afterMs = result.load.endMs - cliff.atMs;
-  const after = result.summary.connections.established - cliff.atHeld;
+  const after = result.summary.connections.established / range.slices - cliff.atHeld;
   if (beforeMs <= 0 || afterMs <= 0 || cliff.atHeld <= 0 || after <= 0) return null;
   return {
     inputs: { perPortUs, baseConnectionUs: (threads * beforeMs * 1000) / cliff.atHeld, threads },
     measuredPerSec: (after / afterMs) * 1000,
     from:
       `measured: summary.connectFill (${b === fill.odd ? 'odd' : 'even'}-port connect() mean ${b.mean} ms − ${first}-port ${a.mean} ms over ${portsWalked} ports; ` +
-      `${cliff.atHeld} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'})`,
+      `${cliff.atHeld} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'}${range.slice ? `; per shard: one ${range.size}-port slice, 1/${range.slices} of the connections` : ''})`,
   };
 }
 

@@ -11,6 +11,8 @@ import {
 } from '../metrics/connect-fill.js';
 import type { PercentilesMs } from '../metrics/histograms.js';
 import { roundTo } from '../util/round.js';
+import type { RunResult } from './model.js';
+import { mergedOf } from './provenance.js';
 
 export type Parity = 'even' | 'odd';
 
@@ -64,6 +66,25 @@ export const CLIFF_MIN_EXTRA_MS = 0.02;
 export const CLIFF_MIN_FILL = 0.25;
 
 /** The parity connect() tries first: the range's low end's (__inet_hash_connect). */
+/**
+ * The range a run's connect() fill is read in: its port range, or for a merge of shards one
+ * shard's slice (merge.ts reads the cliff per contributor), with how many such slices there
+ * were. Every reader of the cliff asks here (a review: the verdict said "of each shard's slice"
+ * while the terminal, the chart and plan --from divided by the whole range).
+ */
+export function cliffRange(result: RunResult): { low: number; size: number; slices: number; slice: boolean } | null {
+  const contributors = mergedOf(result)?.contributors ?? [];
+  const shards = contributors.filter((c) => c.shard !== null);
+  const slice = shards.find((c) => c.ports.range !== null)?.ports.range ?? null;
+  if (slice !== null && shards.length > 0) {
+    // The merged range's low end decides the first parity: each slice's was moved onto it.
+    const low = result.summary.ports.range?.low ?? slice.low;
+    return { low, size: slice.size, slices: shards.length, slice: true };
+  }
+  const range = result.summary.ports.range;
+  return range === null ? null : { low: range.low, size: range.size, slices: 1, slice: false };
+}
+
 export function firstParity(range: { low: number }): Parity {
   return range.low % 2 === 0 ? 'even' : 'odd';
 }

@@ -17,6 +17,7 @@ import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, ad
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
+import { parseScenario } from '../scenario/index.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
 
@@ -109,7 +110,7 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   // merged read "the client closed first; TIME_WAIT on both sides"): only the size of the load
   // may differ, which a split cuts and copies may set each their own.
   for (const { file, result: r } of inputs.slice(1)) {
-    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario), '', true);
+    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario), '', settingsOf(DEFAULT_SCENARIO));
     if (field !== null) {
       throw new MergeError(`${file} ran scenario "${keyOf(r)}" with another ${field} than ${first!.file}: merge runs of one setting; compare different ones instead`);
     }
@@ -145,30 +146,39 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
 /**
  * The first field (dotted path) where two values differ, or null when they agree; a null and an
  * absent field agree (a shard under --isolation host records clientPortRange: null, a
- * namespaced one none: the whole had no per-socket range either way). `absentAgrees`: a field
- * one side lacks agrees with any value, as a result written before the field existed has none.
+ * namespaced one none: the whole had no per-socket range either way). With `defaults`, a field
+ * one side lacks (a result written before the field existed) stands for its default value.
  */
-function differingField(a: unknown, b: unknown, at = '', absentAgrees = false): string | null {
+function differingField(a: unknown, b: unknown, at = '', defaults?: unknown): string | null {
+  if (defaults !== undefined) {
+    if (a === undefined) a = defaults;
+    if (b === undefined) b = defaults;
+  }
   if (a === b || (a == null && b == null)) return null;
-  if (absentAgrees && (a === undefined || b === undefined)) return null;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return at || '(value)';
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const field = differingField((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key, absentAgrees);
+    const below = defaults !== null && typeof defaults === 'object' ? (defaults as Record<string, unknown>)[key] : undefined;
+    const field = differingField((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], at ? `${at}.${key}` : key, below);
     if (field !== null) return field;
   }
   return null;
 }
 
+/** Every field's default, for results written before a field existed. */
+const DEFAULT_SCENARIO = parseScenario({ name: 'defaults' }, 'the defaults') as RunResult['scenario'];
+
 /**
  * A scenario's settings without the size of its load: what a split cuts into shares (counts,
  * rate, concurrency, stages, port ranges), what copies may each set their own (--set counts,
- * duration, --repeat, engine threads) and how a run watched and gated itself (sample, census,
- * tail, thresholds, allowRemoteTarget). What is left (close, protocol, client and server modes,
- * payload, sysctls, faults) made the storm.
+ * --repeat) and what only watched the run (census, tail, allowRemoteTarget). What is left made
+ * the storm, or decides the merged figures: close, protocol, client and server modes, payload,
+ * sysctls, faults; `sample`, the grid the series add on (a 1 s bucket dropped into a 100 ms one
+ * is a spike); `thresholds`, the merge's gate (the first file's would decide it); `duration` and
+ * `threads` (a review).
  */
 function settingsOf(scenario: RunResult['scenario']): unknown {
   const s = structuredClone(scenario) as unknown as Record<string, Record<string, unknown> | undefined>;
-  for (const key of ['connections', 'rate', 'concurrency', 'maxInFlight', 'stages', 'duration', 'threads', 'repeat', 'description', 'tail', 'sample', 'census', 'thresholds', 'allowRemoteTarget']) delete s[key];
+  for (const key of ['connections', 'rate', 'concurrency', 'maxInFlight', 'stages', 'repeat', 'description', 'tail', 'census', 'allowRemoteTarget']) delete s[key];
   // Where it ran is the environment's, warned about below: a shard may fall back to the host.
   delete s['environment']?.['isolation'];
   delete s['http']?.['requests'];

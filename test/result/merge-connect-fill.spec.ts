@@ -13,6 +13,8 @@ import { percentilesMs } from '../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
 import { finding, makeResult } from '../report/make-result.js';
+import { connectCliffSentence } from '../../src/report/verdict/connect-cliff.js';
+import { connectScanFromResult } from '../../src/plan/from-result.js';
 
 type Connect = [tMs: number, port: number, held: number, us: number];
 
@@ -83,6 +85,8 @@ describe('merge: connect-fill cells', () => {
     const slice = (list: Connect[], startedAt: string, range: { low: number; high: number; size: number }, index: number): RunResult => {
       const r = shard(list, startedAt, range);
       (r as RunResult & { shard: unknown }).shard = { index, count: 2, whole };
+      r.load = { startMs: 0, endMs: 2200 };
+      r.summary.connections = { ...r.summary.connections, established: 2000 };
       return r;
     };
     // Slice 2 begins on an odd port (42001): its fast ports are odd, its slow ones even.
@@ -104,6 +108,14 @@ describe('merge: connect-fill cells', () => {
     // Worded as a share of each shard's slice, not of the merged range (a review).
     const words = finding(m, 'connect-cliff')!.text;
     assert.match(words, /ports were held \(\d+% of each shard's 2,001-port slice\)/);
+    // Every reader of the cliff reads it in the slice (a review: the terminal, the cause and
+    // plan --from still divided by the whole range).
+    assert.match(words, /\(each shard's slice has 1,001 even ones\)/);
+    assert.match(connectCliffSentence(m)!, /ports were held \(\d+% of each shard's slice\)/);
+    const scan = connectScanFromResult(m)!;
+    const alone = connectScanFromResult(a)!;
+    assert.equal(scan.inputs.perPortUs, alone.inputs.perPortUs, 'the walk is over one slice, as each shard walked it');
+    assert.match(scan.from, /per shard: one 2001-port slice, 1\/2 of the connections/);
   });
 
   it('results written before connect-fill existed merge without it', async () => {

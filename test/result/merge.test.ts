@@ -171,12 +171,19 @@ describe('mergeResults', () => {
     // The size of the load is not a setting: copies may each set their own.
     const sized = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.connections = 500), (x.scenario.concurrency = 8))) }]);
     assert.equal(sized.scenario.connections, 1500);
-    // How a run watched and gated itself is not the storm: copies that sampled or gated otherwise merge.
-    await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.sample = 50), (x.scenario.thresholds = { 'summary.timeWait.peak': '< 5' }))) }]);
-    // A result written before a field existed (client.idleTimeout) merges with one that has it.
-    const older = later((x) => (x.scenario as unknown as { client: Record<string, unknown> }).client = {});
-    const newer = makeResult((x) => ((x.scenario as unknown as { client: Record<string, unknown> }).client = { idleTimeout: 10_000 }));
-    await mergeResults([{ file: 'new', result: newer }, { file: 'old', result: older }]);
+    // What only watched the run is not the storm: copies with another census interval or tail merge.
+    await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => ((x.scenario.census = 500), (x.scenario.tail = 0))) }]);
+    // The series' grid and the gate are the merge's: another sample or thresholds is refused
+    // (a review: a 1 s bucket added into a 100 ms one, and a gate decided by file order).
+    await assert.rejects(mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.scenario.sample = 1000)) }]), /with another sample than a/);
+    await assert.rejects(mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.scenario.thresholds = { 'summary.timeWait.peak': '< 5' })) }]), /with another thresholds\.summary\.timeWait\.peak than a/);
+    // A result written before a field existed stands for its default: it merges with one that has
+    // the default, not with one that set another value (a review).
+    const older = later((x) => ((x.scenario as unknown as { client: Record<string, unknown> }).client = {}));
+    const byDefault = makeResult((x) => ((x.scenario as unknown as { client: Record<string, unknown> }).client = { idleTimeout: 10_000 }));
+    await mergeResults([{ file: 'new', result: byDefault }, { file: 'old', result: older }]);
+    const otherValue = makeResult((x) => ((x.scenario as unknown as { client: Record<string, unknown> }).client = { idleTimeout: 3000 }));
+    await assert.rejects(mergeResults([{ file: 'new', result: otherValue }, { file: 'old', result: older }]), /old ran scenario "hand-made" with another client\.idleTimeout than new/);
     const failed = await mergeResults([{ file: 'a', result: makeResult() }, { file: 'b', result: later((x) => (x.failed = 'every connection failed')) }]);
     assert.equal(failed.failed, 'b: every connection failed');
   });

@@ -3,7 +3,7 @@
 // local ports apart. The kernel walks the ports of the range's low-end parity first, so the
 // climb shows as the moment the other parity appears (src/metrics/connect-fill.ts).
 import type { RunResult } from '../../result/model.js';
-import { connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
+import { cliffRange, connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
 import type { ChartSpec, Marker } from './chart-spec.js';
 import { chartFrom } from './chart-spec.js';
 import { runLabel } from '../../result/provenance.js';
@@ -19,7 +19,8 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
     const id = results.length > 1 ? `-${i}` : '';
     const what = data.measure === 'connect-call' ? 'time inside connect()' : 'connect latency';
     const cliff = r.summary.connectFill?.cliff ?? null;
-    const range = r.summary.ports.range;
+    // A merge of shards is read in one shard's slice (result/connect-cliff.ts cliffRange).
+    const range = cliffRange(r);
     const first = range ? firstParity(range) : null;
     const order = first ? ` The kernel tries ${first} ports first (the parity of the range's low end, ${range!.low}).` : '';
 
@@ -51,7 +52,7 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
     const rows = connectByHeld(data);
     const hx = rows.map((row) => row.heldFrom);
     const heldMarkers: Marker[] = [];
-    if (range) heldMarkers.push({ x: Math.ceil(range.size / 2), label: `half the range (${first} ports all held)` });
+    if (range) heldMarkers.push({ x: Math.ceil(range.size / 2), label: `half ${range.slice ? "a shard's slice" : 'the range'} (${first} ports all held)` });
     if (cliff) heldMarkers.push({ x: cliff.atHeld, label: `connect() slowed (${cliff.slowdownP50}×)` });
     held.push(
       chartFrom(

@@ -6,9 +6,8 @@
 // spent in the kernel, long before EADDRNOTAVAIL. Fires in any run whose connect latency grew
 // with the ports held (summary.connectFill.cliff, src/result/connect-cliff.ts).
 import type { RunResult } from '../../result/model.js';
-import { firstParity } from '../../result/connect-cliff.js';
+import { cliffRange, firstParity } from '../../result/connect-cliff.js';
 import { sinceLoadStartMs } from '../../result/figures.js';
-import { mergedOf } from '../../result/provenance.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
 import { percent } from './words.js';
@@ -17,14 +16,11 @@ export function connectCliffFinding(result: RunResult): Finding | null {
   const fill = result.summary.connectFill;
   const cliff = fill?.cliff;
   if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
-  const range = result.summary.ports.range;
-  // A merge of shards reads the cliff in one shard's slice (merge.ts): say so, with its size.
-  const contributors = mergedOf(result)?.contributors ?? [];
-  const slice = contributors.some((c) => c.shard !== null) ? (contributors.find((c) => c.ports.range !== null)?.ports.range ?? null) : null;
+  const range = cliffRange(result);
   const what = result.connectFill?.measure === 'established' ? 'Connect latency' : 'The connect() call';
   const where =
     `once ${int(cliff.atHeld)} ports were held` +
-    (cliff.atFill !== null && slice ? ` (${percent(cliff.atFill)} of each shard's ${int(slice.size)}-port slice)` : cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of the ${int(range.size)}-port range)` : '') +
+    (cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of ${rangeWords(range)})` : '') +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '');
   const text =
     `${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +
@@ -45,11 +41,11 @@ export function connectCliffSentence(result: RunResult): string | null {
   const fill = result.summary.connectFill;
   const cliff = fill?.cliff;
   if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
-  const range = result.summary.ports.range;
+  const range = cliffRange(result);
   const first = range ? firstParity(range) : null;
   return (
     `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
-    (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of the range)` : '') +
+    (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of ${range?.slice ? "each shard's slice" : 'the range'})` : '') +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '') +
     `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`
   );
@@ -75,9 +71,14 @@ function latency(v: number | null): string {
   return v < 0.1 ? v.toFixed(3) : ms(v);
 }
 
+/** "the 28,232-port range", or for a merge of shards "each shard's 2,001-port slice". */
+function rangeWords(range: { size: number; slice: boolean }): string {
+  return range.slice ? `each shard's ${int(range.size)}-port slice` : `the ${int(range.size)}-port range`;
+}
+
 function cause(result: RunResult): string {
   const fill = result.summary.connectFill!;
-  const range = result.summary.ports.range;
+  const range = cliffRange(result);
   const scan = 'The kernel picks the port inside connect() (__inet_hash_connect) by walking the range in steps of 2';
   if (!range) return `${scan}, stepping over every port already held; the fuller the range, the longer the walk.`;
   const first = firstParity(range);
@@ -89,7 +90,7 @@ function cause(result: RunResult): string {
     const firstFill = fill[first];
     return (
       `${scan}, ${parityWords}: the first ${second} port was handed out only when ${int(seconds2.minHeld)} ports were held ` +
-      `(the range has ${int(firstCount)} ${first} ones), and from then on every connect() walked all the ${first} ports before it tried an ${second} one ` +
+      `(${range.slice ? "each shard's slice" : 'the range'} has ${int(firstCount)} ${first} ones), and from then on every connect() walked all the ${first} ports before it tried an ${second} one ` +
       `(${first}-port connects p50 ${latency(firstFill.p50)} ms, ${second}-port p50 ${latency(seconds2.p50)} ms).`
     );
   }
