@@ -14,13 +14,16 @@
 // The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
 // the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
 // and waits, the server shuts down gracefully — then SIGKILL after the grace time).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { decodeAddressHex, forEachTcpSocket } from '../observe/tcp-table.js';
 import { loadSockDiag } from '../sockets/sock-diag.js';
 import { TCP_LISTEN } from '../sockets/constants.js';
 import { ServerStartError, type ServerProcess } from './process.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface UserServerOptions {
   /** A shell command line (run with /bin/sh -c) or an argv list. */
@@ -167,27 +170,40 @@ export function servesHost(address: string, host: string, v6only = false): boole
 }
 
 /**
- * Whether every IPv6 wildcard listener on `port` in this namespace refuses IPv4 (IPV6_V6ONLY on
- * the socket, as nginx's `listen [::]:port` sets by default; a review: such a server passed
- * readiness against 127.0.0.1). Read through sock_diag, which sees only this thread's
- * namespace: false (the kernel default, IPv4 taken) where it cannot tell.
+ * Whether every IPv6 wildcard listener on `port` refuses IPv4 (IPV6_V6ONLY on the socket, as
+ * nginx's `listen [::]:port` sets by default; a review: such a server passed readiness against
+ * 127.0.0.1). In this namespace sock_diag says it (INET_DIAG_SKV6ONLY); in another (a routed
+ * lab's server host) or without the native layer, `ss -e` run there ("v6only:1"). false (the
+ * kernel default, IPv4 taken) where neither can tell.
  */
-function wildcardV6Only(port: number, procRoot: string): boolean {
-  if (procRoot !== '/proc') return false;
-  const loaded = loadSockDiag();
-  if (!loaded.ok) return false;
-  let any = false;
-  let all = true;
+async function wildcardV6Only(port: number, procRoot: string, enter: readonly string[] = []): Promise<boolean> {
+  if (procRoot === '/proc' && enter.length === 0) {
+    const loaded = loadSockDiag();
+    if (loaded.ok) {
+      let any = false;
+      let all = true;
+      try {
+        loaded.reader.dump(6, (row) => {
+          if (row.localPort !== port || decodeAddressHex(row.localAddressHex()) !== '::') return;
+          any = true;
+          if (row.v6only !== true) all = false;
+        }, 1 << TCP_LISTEN);
+        return any && all;
+      } catch {
+        // fall through to ss
+      }
+    }
+  }
+  const argv = [...enter, 'ss', '-Hltne', `sport = :${port}`];
+  let text: string;
   try {
-    loaded.reader.dump(6, (row) => {
-      if (row.localPort !== port || decodeAddressHex(row.localAddressHex()) !== '::') return;
-      any = true;
-      if (row.v6only !== true) all = false;
-    }, 1 << TCP_LISTEN);
+    text = (await execFileAsync(argv[0]!, argv.slice(1), { timeout: 5000 })).stdout;
   } catch {
     return false;
   }
-  return any && all;
+  // ss prints a dual-stack wildcard as "*:port", an IPv6-only one as "[::]:port", each with v6only:N.
+  const wildcards = text.split('\n').filter((l) => new RegExp(`\\s(\\*|\\[::\\]):${port}\\s`).test(l));
+  return wildcards.length > 0 && wildcards.every((l) => /\bv6only:1\b/.test(l));
 }
 
 /** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
@@ -198,10 +214,10 @@ const isLoopback = (address: string): boolean => /^127\./.test(address) || addre
  * never on loopback; over IPv6 only an IPv6 address (`::` included); over IPv4 an IPv4 one, or
  * `::`, which takes IPv4 too unless net.ipv6.bindv6only is set (its default is 0).
  */
-function reachableOver(address: string, family: 4 | 6): boolean {
+function reachableOver(address: string, family: 4 | 6, v6only = false): boolean {
   if (isLoopback(address)) return false;
   const v6 = address.includes(':') && !/^::ffff:/i.test(address);
-  return family === 6 ? v6 : !v6 || address === '::';
+  return family === 6 ? v6 : !v6 || (address === '::' && !v6only);
 }
 
 /** How much of one output line an error message quotes (an audit: 50 lines of 3,000 characters made one of 8,491). */
@@ -352,6 +368,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
 
   const deadline = Date.now() + options.readyTimeoutMs;
   let unreachableSince: number | null = null;
+  const v6onlyFor: { key: string | null; v6only: boolean } = { key: null, v6only: false };
   for (;;) {
     if (spawnError !== null) {
       const err = spawnError as NodeJS.ErrnoException;
@@ -381,8 +398,15 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       // In one namespace the client connects to server.host: a listener on another address is
       // as unreachable. Judged after a second of it: a server may open its listeners one by one.
       const family = options.reachedFromOutside;
-      const v6only = family === undefined && !options.host.includes(':') && listening.includes('::') && wildcardV6Only(options.port, options.procRoot ?? '/proc');
-      const reachable = family !== undefined ? listening.some((a) => reachableOver(a, family)) : listening.some((a) => servesHost(a, options.host, v6only));
+      // Asked once per set of listeners, not every poll: ss is a process.
+      const ipv4Clients = family === undefined ? !options.host.includes(':') : family === 4;
+      const key = listening.join(',');
+      if (ipv4Clients && listening.includes('::') && v6onlyFor.key !== key) {
+        v6onlyFor.key = key;
+        v6onlyFor.v6only = await wildcardV6Only(options.port, options.procRoot ?? '/proc', options.enter);
+      }
+      const v6only = ipv4Clients && listening.includes('::') && v6onlyFor.v6only;
+      const reachable = family !== undefined ? listening.some((a) => reachableOver(a, family, v6only)) : listening.some((a) => servesHost(a, options.host, v6only));
       if (reachable) break;
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince >= UNREACHABLE_GRACE_MS || Date.now() >= deadline) {
@@ -390,7 +414,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
         return fail(
           'EADDRNOTAVAIL',
           family !== undefined
-            ? `listens on ${where} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`
+            ? `listens on ${where} port ${options.port} only, ${listening.every(isLoopback) ? "the server host's loopback" : v6only ? 'IPv6' : 'IPv4'}, which the client hosts (IPv${family}) cannot reach: make it listen on every address ($TWSTORM_SERVER_HOST, ${options.host})`
             : `listens on ${where} port ${options.port}, not on ${options.host} (server.host), where the client connects: make it listen on ${options.host} ($TWSTORM_SERVER_HOST) or on every address, or set server.host to the address it listens on`,
         );
       }

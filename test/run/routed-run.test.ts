@@ -159,6 +159,15 @@ describe('routed runs', () => {
       ).exit;
       assert.equal(v6.code, 1, v6.stderr);
       assert.match(v6.stderr, /listens on 0\.0\.0\.0 port 7000 only, IPv4, which the client hosts \(IPv6\) cannot reach: make it listen on every address \(\$TWSTORM_SERVER_HOST, ::\)/);
+      // An IPv4 lab's clients cannot reach [::] with IPV6_V6ONLY (nginx's `listen [::]:port`),
+      // read with ss in the server host (a review: it passed readiness).
+      const v6only = "require('net').createServer((c) => c.pipe(c)).listen({ port: 7000, host: '::', ipv6Only: true })";
+      const only = await twstorm(
+        ['run', 'routed-client-closes-first', '--out', out, '--set', 'connections=20', '--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, '-e', v6only])}`],
+        { timeoutMs: 60_000 },
+      ).exit;
+      assert.equal(only.code, 1, only.stderr);
+      assert.match(only.stderr, /listens on \[::\] \(IPv6 only, IPV6_V6ONLY\) port 7000 only, IPv6, which the client hosts \(IPv4\) cannot reach/);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
