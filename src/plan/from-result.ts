@@ -284,7 +284,7 @@ function routerLimits(result: RunResult, destinations: number, newConnPerSec: nu
   };
   const limit = computeNatLimit(inputs);
   notes.push(
-    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused ${refused} packets of new flows in this run (insert_failed, drop)` : ''}; see "NAT pool" below`,
+    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused or evicted ${refused} packets of flows in this run (the larger of insert_failed and drop, plus early_drop)` : ''}; see "NAT pool" below`,
   );
   return { inputs, limit };
 }

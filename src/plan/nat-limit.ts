@@ -47,7 +47,9 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
     '',
     `NAT pool: ${n(p.poolAddresses)} address(es) × ${n(p.poolPorts)} ports = ${n(limit.tuplesPerDestination)} tuples per destination`,
     `  open flows at once      ≤ ${n(limit.openFlows)} (over ${n(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
-    `  new connections/s       < ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`,
+    Number.isFinite(limit.perSecHeld)
+      ? `  new connections/s       < ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`
+      : '  new connections/s       no bound from TIME_WAIT: nf_conntrack_tcp_timeout_time_wait is 0, no closed flow keeps its tuple',
   ];
   if (limit.fitsHeld === false) {
     lines.push(`  at ${n(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);

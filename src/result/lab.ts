@@ -4,6 +4,7 @@ import type { RunResult } from './model.js';
 import type { NatSpec } from '../environment/topology/nat.js';
 import { CONNTRACK_TROUBLE, type ConntrackSample } from '../observe/conntrack.js';
 import { CONNTRACK_TIME_WAIT_SECONDS } from '../tcp-facts.js';
+import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
 
 export interface LabHostSummary {
   name: string;
@@ -79,7 +80,8 @@ export function kernelCounters(result: RunResult): Record<string, number> {
 export function serverSysctl(result: RunResult, name: string): string | number | null {
   if (labOf(result) !== null) {
     const env = result.scenario.environment as LabEnvironment;
-    const asked = env.server?.sysctls?.[name] ?? env.sysctls?.[name];
+    // The server host gets the run defaults, environment.sysctls and its own, in that order.
+    const asked = env.server?.sysctls?.[name] ?? env.sysctls?.[name] ?? DEFAULT_SYSCTLS[name];
     if (asked !== undefined) return asked;
     // The read-back is a client host's: a setting only the client hosts got is not the server's,
     // whose value is then not recorded (a review: client.sysctls 100 read as the server's).
@@ -106,10 +108,15 @@ const CONNTRACK_TIME_WAIT_SYSCTL = 'net.netfilter.nf_conntrack_tcp_timeout_time_
  * in force on the router while the plan and the report said 120 s.
  */
 export function conntrackTimeWaitSeconds(result: RunResult): number {
+  return conntrackTimeWait(result).seconds;
+}
+
+/** The same, and whether the run set it (0 is a setting the kernel takes: no TIME_WAIT entry kept). */
+export function conntrackTimeWait(result: RunResult): { seconds: number; set: boolean } {
   const env = result.scenario.environment as LabEnvironment;
   const set = env.router?.conntrack?.timeouts?.['time_wait'] ?? env.router?.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL] ?? env.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL];
   const n = Number(set);
-  return set !== undefined && Number.isFinite(n) && n > 0 ? n : CONNTRACK_TIME_WAIT_SECONDS;
+  return set !== undefined && Number.isFinite(n) && n >= 0 ? { seconds: n, set: true } : { seconds: CONNTRACK_TIME_WAIT_SECONDS, set: false };
 }
 
 /**

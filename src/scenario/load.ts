@@ -51,15 +51,28 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
  * set (an audit: the message blamed the file, which was fine). Those problems name the flag.
  */
 function blameOverrides(problems: readonly string[], raw: Record<string, unknown>, path: string, parsed: readonly ParsedOverride[], options: LoadOptions): string[] {
-  try {
-    validateScenario(raw, path, [], options.checks, []);
-  } catch {
-    return [...problems]; // The file has problems of its own: each keeps its source.
-  }
-  // Each flag that made an override once, as typed (--set for every --set): "--isolation/--allow-remote-target".
-  const blame = [...new Set(parsed.map((o) => options.sources?.get(o.text) ?? '--set'))].join('/');
+  // The problems of the file with these overrides, all as the file's.
+  const problemsWith = (overrides: readonly ParsedOverride[]): Set<string> => {
+    try {
+      validateScenario(applyParsedOverrides(raw, overrides), path, [], options.checks, []);
+      return new Set();
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      return new Set(err.problems);
+    }
+  };
+  if (problemsWith([]).size > 0) return [...problems]; // The file has problems of its own: each keeps its source.
+  // Without each override in turn: the ones whose absence clears a problem made it (a review:
+  // "--set/--isolation" where only --isolation did). Named as typed, once each.
+  const without = parsed.map((_, i) => problemsWith(parsed.filter((__, j) => j !== i)));
+  const source = (o: ParsedOverride): string => options.sources?.get(o.text) ?? '--set';
   const file = `${path}: `;
-  return problems.map((p) => (p.startsWith(file) ? `${blame}: ${p.slice(file.length)}` : p));
+  return problems.map((p) => {
+    if (!p.startsWith(file)) return p;
+    const causes = parsed.filter((_, i) => !without[i]!.has(p));
+    const blame = [...new Set((causes.length > 0 ? causes : parsed).map(source))].join('/');
+    return `${blame}: ${p.slice(file.length)}`;
+  });
 }
 
 /** Every malformed `--set` at once, like the file's problems. */

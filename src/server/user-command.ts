@@ -252,8 +252,8 @@ export async function lastLines(path: string, count = TAIL_LINES): Promise<strin
   // A first line that began before the window is quoted by its end, marked, when it is all there
   // is (a single line longer than 8 KiB); beside whole lines it is left out.
   if (midLine) {
-    const first = lines.shift()!;
-    if (lines.every((l) => l.trim() === '')) return `…${first.trim().slice(-LINE_CHARS)}`;
+    const first = lines.shift()!.trim();
+    if (lines.every((l) => l.trim() === '')) return first === '' ? '' : `…${first.slice(-LINE_CHARS)}`;
   }
   return lines
     .map((l) => l.trim())

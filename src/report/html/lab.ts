@@ -4,11 +4,10 @@
 // for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
-import { conntrackTimeWaitSeconds, labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
+import { conntrackTimeWait, labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
-import { CONNTRACK_TIME_WAIT_SECONDS } from '../../tcp-facts.js';
 import { int } from '../../util/format.js';
 import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
@@ -134,7 +133,9 @@ ${rows}</tbody>
 function routerCard(r: RunResult, lab: LabFacts): Html {
   const nat = lab.router.nat;
   const ct = lab.router.conntrack;
-  const timeouts = { ...(r.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts, time_wait: conntrackTimeWaitSeconds(r) };
+  const timeWait = conntrackTimeWait(r);
+  const timeouts = { ...(r.scenario.environment as { router?: { conntrack?: { timeouts?: Record<string, number> } | null } }).router?.conntrack?.timeouts };
+  delete timeouts['time_wait'];
   const natText = nat
     ? html`SNAT to ${nat.pool.length} address(es) (${nat.pool.join(', ')}) × ports ${nat.ports[0]}–${nat.ports[1]}${nat.randomFully ? ' with random-fully' : ''}: ${int(nat.tuples)} tuples per destination`
     : 'none (routing only)';
@@ -144,7 +145,8 @@ function routerCard(r: RunResult, lab: LabFacts): Html {
     const bad = CONNTRACK_TROUBLE.includes(k) && n > 0;
     return html`<tr${bad ? html` class="alert"` : ''}><th scope="row">${k}</th><td class="num">${int(n)}${bad ? html` <span class="flag alert">CHECK</span>` : ''}</td></tr>\n`;
   });
-  const timeoutText = Object.entries(timeouts).map(([k, v]) => `${k} ${v} s`).join(', ');
+  // time_wait as it was in force, however it was set (result/lab.ts), marked when the kernel's default.
+  const timeoutText = [...Object.entries(timeouts).map(([k, v]) => `${k} ${v} s`), `time_wait ${timeWait.seconds} s${timeWait.set ? '' : " (the kernel's default)"}`].join(', ');
   return html`<div class="lab-side" data-side="router">
 <h3>Router</h3>
 <dl class="findings">
@@ -152,7 +154,7 @@ function routerCard(r: RunResult, lab: LabFacts): Html {
 <dt>conntrack peak</dt><dd>${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT</dd>
 ${ct.limit ? html`<dt>conntrack table</dt><dd>full at ${int(ct.limit.max)} entries (conntrack.limit): ${int(ct.limit.droppedSyns)} SYNs dropped${ct.limit.droppedSyns > 0 ? html` <span class="flag alert">CHECK</span>` : ''}</dd>
 ` : ''}
-<dt>conntrack timeouts</dt><dd>${timeoutText}${timeoutText === `time_wait ${CONNTRACK_TIME_WAIT_SECONDS} s` ? " (the kernel's default)" : ''}</dd>
+<dt>conntrack timeouts</dt><dd>${timeoutText}</dd>
 </dl>
 <div class="table-wrap"><table class="lab-conntrack">
 <caption>conntrack statistics over the run (/proc/net/stat/nf_conntrack)</caption>

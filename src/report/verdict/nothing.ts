@@ -31,8 +31,9 @@ export function nothingRule(result: RunResult): Change {
   const kernel = kernelCounters(result);
   const synRetrans = kernel['TcpExtTCPSynRetrans'] ?? 0;
   const retrans = synRetrans > 0 ? ` ${int(synRetrans)} SYNs were sent again (TCPSynRetrans): something on the path dropped them.` : '';
-  // Drops no change rule took up (listener drops of another cause than a full queue): named, not denied.
-  const drops = listenerDrops(result).dropped + (kernel['TcpExtTCPTimeWaitOverflow'] ?? 0);
+  // Drops no change rule took up (listener drops of another cause than a full queue; an
+  // overflow of tcp_max_tw_buckets has a rule of its own): named, not denied.
+  const drops = listenerDrops(result).dropped;
   const dropWords = drops > 0 ? `the kernel dropped ${int(drops)} (see Kernel)` : 'no kernel drop was counted';
   if (errors.length > 0) {
     return {
