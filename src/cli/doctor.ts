@@ -18,7 +18,7 @@ export const doctorCommand = {
     scenarioOptions(y.positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line, as `run` with the same options would run it' }))
       .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })
       // The bundled scenarios are judged as shipped: an override belongs to one scenario.
-      .check((argv) => argv.scenario !== undefined || (argv.set.length === 0 && argv.isolation === undefined && !argv['allow-remote-target']) || '--set, --isolation and --allow-remote-target change one scenario: name it (twstorm doctor <scenario> …)')
+      .check((argv) => argv.scenario !== undefined || new ScenarioOverrides(argv).list.length === 0 || '--set, --isolation and --allow-remote-target change one scenario: name it (twstorm doctor <scenario> …)')
       .example('$0 doctor', 'every check, every scenario')
       .example('$0 doctor port-exhaustion', 'what its run checks')
       .example('$0 doctor tw-reuse --isolation host', 'as `run` with that flag would run it'),

@@ -15,7 +15,7 @@ import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/clos
 import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
-import { conntrackTimeWaitSeconds, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
+import { conntrackTimeWait, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
@@ -279,7 +279,7 @@ function routerLimits(result: RunResult, destinations: number, newConnPerSec: nu
     poolAddresses: nat.pool.length,
     poolPorts: nat.ports[1] - nat.ports[0] + 1,
     destinations,
-    conntrackTimeWaitSec: conntrackTimeWaitSeconds(result),
+    conntrackTimeWaitSec: conntrackTimeWait(result).seconds,
     newConnPerSec,
   };
   const limit = computeNatLimit(inputs);

@@ -65,7 +65,6 @@ export const CLIFF_MIN_EXTRA_MS = 0.02;
  */
 export const CLIFF_MIN_FILL = 0.25;
 
-/** The parity connect() tries first: the range's low end's (__inet_hash_connect). */
 /**
  * The range a run's connect() fill is read in: its port range, or for a merge of shards one
  * shard's slice (merge.ts reads the cliff per contributor), with how many such slices there
@@ -85,6 +84,7 @@ export function cliffRange(result: RunResult): { low: number; size: number; slic
   return range === null ? null : { low: range.low, size: range.size, slices: 1, slice: false };
 }
 
+/** The parity connect() tries first: the range's low end's (__inet_hash_connect). */
 export function firstParity(range: { low: number }): Parity {
   return range.low % 2 === 0 ? 'even' : 'odd';
 }

@@ -4,7 +4,7 @@ import type { RunResult } from './model.js';
 import type { NatSpec } from '../environment/topology/nat.js';
 import { CONNTRACK_TROUBLE, type ConntrackSample } from '../observe/conntrack.js';
 import { CONNTRACK_TIME_WAIT_SECONDS } from '../tcp-facts.js';
-import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
+import { conntrackTimeoutKey, DEFAULT_SYSCTLS, routerSysctls } from '../scenario/sysctls.js';
 
 export interface LabHostSummary {
   name: string;
@@ -98,23 +98,14 @@ interface LabEnvironment {
   router?: { sysctls?: Sysctls; conntrack?: { timeouts?: Record<string, number> } | null };
 }
 
-/** The sysctl a router conntrack timeout is written through (routed-run applies them in that order). */
-const CONNTRACK_TIME_WAIT_SYSCTL = 'net.netfilter.nf_conntrack_tcp_timeout_time_wait';
-
 /**
- * How long the router's conntrack kept a closed flow, in seconds, as the run set it:
- * router.conntrack.timeouts.time_wait, else router.sysctls, else environment.sysctls (every
- * host's, the router's too), else the kernel's 120 s. A review: a time_wait set by sysctl was
- * in force on the router while the plan and the report said 120 s.
+ * How long the router's conntrack kept a closed flow, in seconds, as the run set it (the
+ * router's sysctls as the run wrote them: routerSysctls), else the kernel's 120 s; and whether
+ * the run set it (0 is a setting the kernel takes: no TIME_WAIT entry kept). A review: a
+ * time_wait set by sysctl was in force on the router while the plan and the report said 120 s.
  */
-export function conntrackTimeWaitSeconds(result: RunResult): number {
-  return conntrackTimeWait(result).seconds;
-}
-
-/** The same, and whether the run set it (0 is a setting the kernel takes: no TIME_WAIT entry kept). */
 export function conntrackTimeWait(result: RunResult): { seconds: number; set: boolean } {
-  const env = result.scenario.environment as LabEnvironment;
-  const set = env.router?.conntrack?.timeouts?.['time_wait'] ?? env.router?.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL] ?? env.sysctls?.[CONNTRACK_TIME_WAIT_SYSCTL];
+  const set = routerSysctls(result.scenario.environment as LabEnvironment)[conntrackTimeoutKey('time_wait')];
   const n = Number(set);
   return set !== undefined && Number.isFinite(n) && n >= 0 ? { seconds: n, set: true } : { seconds: CONNTRACK_TIME_WAIT_SECONDS, set: false };
 }

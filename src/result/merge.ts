@@ -80,11 +80,11 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
     if (repeated !== undefined) {
       const odd = inputs.find((_, i) => repeats[i]?.index !== repeated.index || repeats[i]?.count !== repeated.count);
       if (odd !== undefined) {
-        const r = repeatOf(odd.result);
+        const r = repeats[inputs.indexOf(odd)];
         throw new MergeError(`${odd.file} is ${r ? `run ${r.index}/${r.count}` : 'not a run'} of a --repeat set, but ${inputs[repeats.indexOf(repeated)]!.file} is run ${repeated.index}/${repeated.count}: merge run i of every shard together, one merge per run`);
       }
     }
-    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+    const missing = missingShards(sharded, count);
     if (missing.length > 0) warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: the totals are ${count - missing.length}/${count} of the scenario`);
   } else {
     // Copies that are not shards of one split: under one label, different port ranges mean
@@ -109,8 +109,10 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
   // One scenario name run with other settings made another storm (close.first client and server
   // merged read "the client closed first; TIME_WAIT on both sides"): only the size of the load
   // may differ, which a split cuts and copies may set each their own.
+  const firstSettings = settingsOf(f.scenario);
+  const defaults = defaultSettings();
   for (const { file, result: r } of inputs.slice(1)) {
-    const field = differingField(settingsOf(r.scenario), settingsOf(f.scenario), '', settingsOf(DEFAULT_SCENARIO));
+    const field = differingField(settingsOf(r.scenario), firstSettings, '', defaults);
     if (field !== null) {
       throw new MergeError(`${file} ran scenario "${keyOf(r)}" with another ${field} than ${first!.file}: merge runs of one setting; compare different ones instead`);
     }
@@ -164,8 +166,21 @@ function differingField(a: unknown, b: unknown, at = '', defaults?: unknown): st
   return null;
 }
 
-/** Every field's default, for results written before a field existed. */
-const DEFAULT_SCENARIO = parseScenario({ name: 'defaults' }, 'the defaults') as RunResult['scenario'];
+/**
+ * Every setting's default, for results written before a field existed. Made when a merge first
+ * asks, not when the module loads: a routed run's process imports this file for its connect fill.
+ */
+let defaultsMemo: unknown;
+function defaultSettings(): unknown {
+  defaultsMemo ??= settingsOf(parseScenario({ name: 'defaults' }, 'the defaults') as RunResult['scenario']);
+  return defaultsMemo;
+}
+
+/** The shard indexes of a split of `count` that none of `shards` is: missing from a merge. */
+function missingShards(shards: ReadonlyArray<{ index: number } | undefined>, count: number): number[] {
+  const seen = new Set(shards.map((s) => s?.index));
+  return Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+}
 
 /**
  * A scenario's settings without the size of its load: what a split cuts into shares (counts,
@@ -299,7 +314,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
   // With a shard missing, the merge holds the present shards' shares, not the whole: its counts
   // are theirs, so the stop reason ("all 6,667 connections were attempted") matches its figures
   // (an audit: "all 10,000" beside 6,667 attempted).
-  const partial = whole !== undefined && new Set(shards.map((s) => s?.index)).size < shards[0]!.count;
+  const partial = whole !== undefined && missingShards(shards, shards[0]!.count).length > 0;
   const scenario = whole
     ? {
         ...first.scenario,

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/index.js';
-import { DEFAULT_SYSCTLS } from '../scenario/sysctls.js';
+import { DEFAULT_SYSCTLS, routerSysctls } from '../scenario/sysctls.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import type { RunResult, StopReason } from '../result/model.js';
 import { startSamplerWorker, type KernelSample } from '../observe/index.js';
@@ -43,9 +43,6 @@ import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
-
-/** Sysctl names for the conntrack timeouts (per namespace). */
-const conntrackTimeoutKey = (state: string): string => `net.netfilter.nf_conntrack_tcp_timeout_${state}`;
 
 function natSpec(scenario: Scenario): NatSpec | null {
   const nat = scenario.environment.router.nat;
@@ -253,9 +250,6 @@ export async function executeRoutedRun(
   const epochMs = performance.timeOrigin + performance.now();
   const clock = (): number => performance.timeOrigin + performance.now() - epochMs;
   const base = { ...DEFAULT_SYSCTLS, ...env.sysctls };
-  // environment.sysctls are every host's, the router's too (its net.netfilter.* ones live there
-  // alone: an audit set nf_conntrack_tcp_timeout_time_wait there and the router kept 120 s).
-  const routerSysctls: Record<string, string | number> = { ...env.sysctls, ...env.router.sysctls };
   const lab = await buildRoutedLab({
     clients: env.clients,
     sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },
@@ -273,8 +267,9 @@ export async function executeRoutedRun(
     else await enableConntrack();
     const limit = env.router.conntrack?.limit ?? null;
     if (limit !== null) await applyConntrackLimit(limit);
-    for (const [state, seconds] of Object.entries(env.router.conntrack?.timeouts ?? {})) routerSysctls[conntrackTimeoutKey(state)] = seconds;
-    for (const [key, value] of Object.entries(routerSysctls)) await writeSysctl(key, value);
+    // environment.sysctls are every host's, the router's too (its net.netfilter.* ones act there
+    // alone: an audit set nf_conntrack_tcp_timeout_time_wait there and the router kept 120 s).
+    for (const [key, value] of Object.entries(routerSysctls(env))) await writeSysctl(key, value);
 
     const serverAddress = env.ipv6 ? lab.server.addresses.v6 : lab.server.addresses.v4;
     const procRoot = `/proc/${lab.server.pid}`;

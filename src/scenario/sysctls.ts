@@ -15,6 +15,26 @@ import { didYouMean } from '../util/suggest.js';
  */
 export const DEFAULT_SYSCTLS: Record<string, string | number> = { 'net.ipv4.tcp_tw_reuse': 0 };
 
+/** The sysctl a router conntrack timeout is written through: `timeouts: { time_wait: 30 }`. */
+export const conntrackTimeoutKey = (state: string): string => `net.netfilter.nf_conntrack_tcp_timeout_${state}`;
+
+type SysctlValues = Record<string, string | number>;
+
+/**
+ * The sysctls a routed lab writes in its router, in the order they win: environment.sysctls
+ * (every host's, the router's too), router.sysctls, then router.conntrack.timeouts. The run
+ * writes them (run/routed-run.ts) and a result's readers ask what was in force
+ * (result/lab.ts): one answer for both. Takes a result's environment too, which may lack fields.
+ */
+export function routerSysctls(env: {
+  sysctls?: SysctlValues;
+  router?: { sysctls?: SysctlValues; conntrack?: { timeouts?: Record<string, number> } | null };
+}): SysctlValues {
+  const out: SysctlValues = { ...env.sysctls, ...env.router?.sysctls };
+  for (const [state, seconds] of Object.entries(env.router?.conntrack?.timeouts ?? {})) out[conntrackTimeoutKey(state)] = seconds;
+  return out;
+}
+
 export const NAMESPACED_SYSCTLS: Readonly<Record<string, string>> = {
   // Ephemeral ports and binding: struct netns_ipv4 (ip_local_ports since 3.x; the rest per netns since they were added).
   'net.ipv4.ip_local_port_range': 'netns_ipv4.ip_local_ports: the ephemeral range connect() picks from',

@@ -202,7 +202,8 @@ async function wildcardV6Only(port: number, procRoot: string, enter: readonly st
     return false;
   }
   // ss prints a dual-stack wildcard as "*:port", an IPv6-only one as "[::]:port", each with v6only:N.
-  const wildcards = text.split('\n').filter((l) => new RegExp(`\\s(\\*|\\[::\\]):${port}\\s`).test(l));
+  const wildcard = new RegExp(`\\s(\\*|\\[::\\]):${port}\\s`);
+  const wildcards = text.split('\n').filter((l) => wildcard.test(l));
   return wildcards.length > 0 && wildcards.every((l) => /\bv6only:1\b/.test(l));
 }
 

@@ -269,7 +269,8 @@ ${sysctlRows}</tbody></table></div>
  * side is what the kernel shows (the census), as the terminal summary says too.
  */
 function serverWords(r: RunResult): string {
-  const where = `${r.server.host}:${r.server.port}${r.scenario.protocol === 'http' ? ' (HTTP)' : ''}`;
+  const isHttp = r.scenario.protocol === 'http';
+  const where = `${r.server.host}:${r.server.port}${isHttp ? ' (HTTP)' : ''}`;
   const own = r.server.own;
   if (own !== undefined && 'target' in own) {
     return `${where}: an external target (${own.target}); nothing was started, and the host's sockets on that port are the server's side`;
@@ -278,7 +279,6 @@ function serverWords(r: RunResult): string {
     return `${where}: your own server, "${own.command}" (its output: ${own.logPath}); the bundled server's counts do not apply, so the server's side is the kernel's (census)`;
   }
   const s = r.server.stats;
-  const isHttp = r.scenario.protocol === 'http';
   return `${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}`;
 }
 

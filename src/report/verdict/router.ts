@@ -4,9 +4,12 @@
 // or the server's own counters says why (an audit: "no error and no kernel drop was measured"
 // beside 60 ETIMEDOUT and 120 conntrack drops).
 import type { RunResult } from '../../result/model.js';
-import { conntrackTimeWaitSeconds, labOf, routerRefusals } from '../../result/lab.js';
+import { conntrackTimeWait, labOf, routerRefusals } from '../../result/lab.js';
 import { int } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
+
+/** "insert_failed 120, drop 120": the trouble counters that moved. */
+const counterWords = (counters: ReadonlyArray<[string, number]>): string => counters.map(([k, n]) => `${k} ${int(n)}`).join(', ');
 
 export function routerFinding(result: RunResult): Finding | null {
   const r = routerRefusals(result);
@@ -14,7 +17,7 @@ export function routerFinding(result: RunResult): Finding | null {
   const nat = labOf(result)!.router.nat !== null;
   const parts = [
     ...(r.limit ? [`its conntrack table was full (${int(r.limit.max)} entries) and it dropped ${int(r.limit.droppedSyns)} SYNs`] : []),
-    ...(r.counters.length > 0 ? [`conntrack ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}${nat ? ' (SNAT found no free tuple)' : ''}`] : []),
+    ...(r.counters.length > 0 ? [`conntrack ${counterWords(r.counters)}${nat ? ' (SNAT found no free tuple)' : ''}`] : []),
   ];
   return { rule: 'router', label: 'Router', text: `The router refused new flows: ${parts.join('; ')}.`, alert: true };
 }
@@ -23,7 +26,7 @@ export function routerRule(result: RunResult): Change | null {
   const r = routerRefusals(result);
   if (r === null) return null;
   const lab = labOf(result)!;
-  const held = `TIME_WAIT included (nf_conntrack_tcp_timeout_time_wait, ${conntrackTimeWaitSeconds(result)} s in this run)`;
+  const held = `TIME_WAIT included (nf_conntrack_tcp_timeout_time_wait, ${conntrackTimeWait(result).seconds} s in this run)`;
   const timedOut = result.summary.errors['ETIMEDOUT'] ?? 0;
   const clients = timedOut > 0 ? ` ${int(timedOut)} connects timed out (ETIMEDOUT).` : ' The clients waited for their SYN retries.';
   if (r.limit) {
@@ -39,8 +42,8 @@ export function routerRule(result: RunResult): Change | null {
     change: nat ? 'Widen the router\'s SNAT pool (more addresses or ports in router.nat)' : 'Find why the router\'s conntrack refused flows',
     why:
       (nat
-        ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}.`
-        : `The router's conntrack refused flows: ${r.counters.map(([k, n]) => `${k} ${int(n)}`).join(', ')}.`) +
+        ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${counterWords(r.counters)}.`
+        : `The router's conntrack refused flows: ${counterWords(r.counters)}.`) +
       `${clients} A tuple stays taken while conntrack keeps the flow, ${held}.`,
   };
 }
