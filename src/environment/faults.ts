@@ -1,14 +1,18 @@
 // Faults on the wire: the scenario's `faults:` rules as one nftables table in the run's own
 // namespace. Loopback traffic crosses the input hook once per segment, so one input chain sees
-// both directions; every rule ends in a counter that src/observe/faults.ts reads at the end.
+// both directions. In a routed lab the table is the router's, in its forward hook, which every
+// segment between a client host and the server host crosses once; the hosts' own firewalls are
+// left alone, as a middlebox on a real path would leave them. Every rule ends in a counter that
+// src/observe/faults.ts reads at the end.
 //
 // "final-ack" has no TCP flag of its own (it is a bare ACK like the handshake's third segment
-// and every data ACK), so it is told apart by what conntrack made of it: on loopback conntrack
-// runs in the output hook, before this chain, and a bare ACK that answers the peer's FIN moves
-// the entry from LAST_ACK to TIME_WAIT (nf_conntrack_tcp_timeout_time_wait, 120 s). A bare ACK
-// of data leaves it ESTABLISHED (5 days), one of a lone FIN leaves it in CLOSE_WAIT (60 s). So a
-// bare ACK whose entry expires in (close_wait, time_wait] seconds is the final ACK (or its
-// re-sent copy). Using `ct` loads conntrack in the namespace, nothing else does.
+// and every data ACK), so it is told apart by what conntrack made of it. Conntrack runs before
+// this chain (on loopback in the output hook, in a router in prerouting), and a bare ACK that
+// answers the peer's FIN moves the entry from LAST_ACK to TIME_WAIT
+// (nf_conntrack_tcp_timeout_time_wait, 120 s). A bare ACK of data leaves it ESTABLISHED (5 days),
+// one of a lone FIN leaves it in CLOSE_WAIT (60 s). So a bare ACK whose entry expires in
+// (close_wait, time_wait] seconds is the final ACK (or its re-sent copy). Using `ct` loads
+// conntrack in the namespace, nothing else does (a router has it loaded already).
 //
 // "First N" is `numgen inc mod 2^31 < N`: the expression's own counter only advances for the
 // segments that reached it (nft evaluates a rule's expressions in order and stops at the first
@@ -47,8 +51,16 @@ export function describeFault(rule: FaultRule): string {
   return `${rule.action} ${rule.packets} ${rule.direction}${limits.length > 0 ? ` (${limits.join(', ')})` : ''}`;
 }
 
+/**
+ * Where the rules sit: `input` in a run's one namespace (loopback), `forward` in a routed lab's
+ * router. The server's port is the same on either side of the router's SNAT (it rewrites the
+ * client's source), so `direction` selects by it unchanged, and `reject with tcp reset` in
+ * forward answers the segment's sender, before SNAT has touched it.
+ */
+export type FaultHook = 'input' | 'forward';
+
 /** The nft ruleset for these rules against these server ports. */
-export function faultRuleset(rules: readonly FaultRule[], serverPorts: readonly number[], ct: ConntrackTimeouts = DEFAULT_CT_TIMEOUTS): string {
+export function faultRuleset(rules: readonly FaultRule[], serverPorts: readonly number[], ct: ConntrackTimeouts = DEFAULT_CT_TIMEOUTS, hook: FaultHook = 'input'): string {
   const ports = `{ ${serverPorts.join(', ')} }`;
   const lines = [`table inet ${FAULT_TABLE} {`];
   rules.forEach((rule, i) => {
@@ -60,7 +72,7 @@ export function faultRuleset(rules: readonly FaultRule[], serverPorts: readonly 
     const verdict = rule.action === 'reset' ? 'reject with tcp reset' : 'drop';
     lines.push(`  chain fault${i} {`, `    ${select ? `${select} ` : ''}counter ${verdict} comment "fault${i}"`, '  }');
   });
-  lines.push('  chain input {', '    type filter hook input priority filter; policy accept;');
+  lines.push(`  chain ${hook} {`, `    type filter hook ${hook} priority filter; policy accept;`);
   rules.forEach((rule, i) => {
     const match = FLAGS[rule.packets](ct);
     if (rule.direction !== 'to-client') lines.push(`    tcp dport ${ports} ${match} jump fault${i}`);
@@ -89,12 +101,12 @@ async function readTimeouts(): Promise<ConntrackTimeouts | null> {
  * Loads the rules into this process's namespace. `isolation` must be 'netns': the table would
  * otherwise land in the host's firewall, which twstorm never changes.
  */
-export async function applyFaults(rules: readonly FaultRule[], serverPorts: readonly number[], isolation: 'netns' | 'host'): Promise<void> {
+export async function applyFaults(rules: readonly FaultRule[], serverPorts: readonly number[], isolation: 'netns' | 'host', hook: FaultHook = 'input'): Promise<void> {
   if (rules.length === 0) return;
   if (isolation !== 'netns') {
     throw new FaultError('faults: this run fell back to the host network, and twstorm never changes the host\'s firewall: run as root or enable unprivileged user namespaces, or remove `faults:`');
   }
-  await nft(faultRuleset(rules, serverPorts));
+  await nft(faultRuleset(rules, serverPorts, DEFAULT_CT_TIMEOUTS, hook));
   if (!rules.some((r) => r.packets === 'final-ack')) return;
   // conntrack's sysctls exist only once the table above loaded it; a namespace whose timeouts
   // differ from the defaults gets the rules again with its own.
@@ -103,6 +115,6 @@ export async function applyFaults(rules: readonly FaultRule[], serverPorts: read
     throw new FaultError('faults: final-ack needs conntrack with nf_conntrack_tcp_timeout_time_wait above close_wait, which this namespace does not have: use packets fin or any instead');
   }
   if (ct.timeWait !== DEFAULT_CT_TIMEOUTS.timeWait || ct.closeWait !== DEFAULT_CT_TIMEOUTS.closeWait) {
-    await nft(`delete table inet ${FAULT_TABLE}\n${faultRuleset(rules, serverPorts, ct)}`);
+    await nft(`delete table inet ${FAULT_TABLE}\n${faultRuleset(rules, serverPorts, ct, hook)}`);
   }
 }

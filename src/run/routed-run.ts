@@ -23,6 +23,8 @@ import { applyNat, enableConntrack, natPoolSize, type NatSpec } from '../environ
 import { natPool } from '../environment/topology/addresses.js';
 import { applyConntrackLimit, readConntrackLimitDrops } from '../environment/topology/conntrack-limit.js';
 import { writeSysctl } from '../environment/sysctl.js';
+import { applyFaults } from '../environment/faults.js';
+import { readFaultCounts } from '../observe/faults.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { waitForServerToSettle } from './settle.js';
@@ -63,6 +65,8 @@ export function clientScenario(scenario: Scenario, serverAddress: string): Scena
     server: { ...scenario.server, command: null },
     matrix: {},
     thresholds: {},
+    // The router applies them, on the path between the hosts (executeRoutedRun).
+    faults: [],
     environment: {
       ...env,
       isolation: 'host',
@@ -270,6 +274,8 @@ export async function executeRoutedRun(
     // environment.sysctls are every host's, the router's too (its net.netfilter.* ones act there
     // alone: an audit set nf_conntrack_tcp_timeout_time_wait there and the router kept 120 s).
     for (const [key, value] of Object.entries(routerSysctls(env))) await writeSysctl(key, value);
+    // After the sysctls: final-ack is told apart by the router's conntrack timeouts in force.
+    await applyFaults(scenario.faults, [scenario.server.port], 'netns', 'forward');
 
     const serverAddress = env.ipv6 ? lab.server.addresses.v6 : lab.server.addresses.v4;
     const procRoot = `/proc/${lab.server.pid}`;
@@ -300,6 +306,7 @@ export async function executeRoutedRun(
     const conntrackSamples = await conntrack.stop();
     conntrack = undefined;
     const limitFacts = limit === null ? {} : { limit: { max: limit, droppedSyns: await readConntrackLimitDrops() } };
+    const faults = await readFaultCounts(scenario.faults);
     // The server host's own counts: the client hosts loaded it as an external target and counted none.
     const serverStats: ServerStats | null = await server.stop().catch(() => null);
     const own = (server as { facts?: () => unknown }).facts?.();
@@ -339,6 +346,7 @@ export async function executeRoutedRun(
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
     return {
       ...result,
+      ...(faults.length > 0 ? { faults } : {}),
       server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: serverStats ?? result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
     };
   } finally {

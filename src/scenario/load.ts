@@ -47,8 +47,9 @@ export async function loadScenarioFile(path: string, overrides: readonly string[
 
 /**
  * A problem on a field no override set is still the overrides' doing when the file alone is
- * valid: `--set faults=…` on a routed lab is refused at environment.topology, which the file
- * set (an audit: the message blamed the file, which was fine). Those problems name the flag.
+ * valid: `--set faults=…` on a file with `isolation: host` is refused at environment.isolation,
+ * which the file set (an audit: the message blamed the file, which was fine). Those problems
+ * name the flag.
  */
 function blameOverrides(problems: readonly string[], raw: Record<string, unknown>, path: string, parsed: readonly ParsedOverride[], options: LoadOptions): string[] {
   // The problems of the file with these overrides, all as the file's.

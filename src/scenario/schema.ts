@@ -380,7 +380,7 @@ const faultsSchema = z
   .max(16, { error: 'expected at most 16 fault rules' })
   .default([])
   .describe(
-    'Faults on the wire, applied with nftables inside the run\'s own namespace (never on the host; needs the nft command): drop or reset chosen TCP segments, the first N or P % at random, each counted. Delay and reordering would need tc netem (sch_netem), which these kernels do not ship; see docs/faults.md.',
+    'Faults on the wire, applied with nftables inside the run\'s own namespace (never on the host; needs the nft command), in a routed lab by the router: drop or reset chosen TCP segments, the first N or P % at random, each counted. Delay and reordering would need tc netem (sch_netem), which these kernels do not ship; see docs/faults.md.',
   );
 
 const environmentSchema = z
@@ -597,7 +597,6 @@ export const scenarioSchema = z
     if (s.faults.length > 0) {
       // nft rules change the firewall of the namespace they are loaded in: only the run's own.
       if (env.isolation === 'host') problem(['environment', 'isolation'], 'faults are applied inside the run\'s own namespace, never on the host: expected netns or auto');
-      if (env.topology === 'routed') problem(['environment', 'topology'], 'faults are not yet applied in a routed lab: expected loopback');
       if (s.target !== null) problem(['target'], 'faults need the bundled or own server in the run\'s namespace, not an external target: leave target out');
     }
     if (s.close.server === 'never' && s.close.first !== 'client') {

@@ -26,6 +26,13 @@ describe('fault rules as nftables', () => {
     assert.doesNotMatch(text, /tcp dport .* fin == fin/);
   });
 
+  it('in a routed lab the rules sit in the router\'s forward hook, which both directions cross', () => {
+    const text = faultRuleset([rule({ packets: 'syn', direction: 'to-server' })], [7000], undefined, 'forward');
+    assert.match(text, /chain forward \{\n {4}type filter hook forward priority filter; policy accept;\n {4}tcp dport \{ 7000 \} tcp flags & \(syn \| ack\) == syn jump fault0/);
+    assert.doesNotMatch(text, /hook input/);
+    assert.match(faultRuleset([rule({ packets: 'syn' })], [7000]), /type filter hook input priority filter/, 'loopback: input, as before');
+  });
+
   it('a namespace with other conntrack timeouts gets them in the final-ack rule', () => {
     assert.match(faultRuleset([rule({ packets: 'final-ack' })], [80], { timeWait: 30, closeWait: 20 }), /ct expiration > 20s ct expiration <= 30s/);
   });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { assertConntrackTimeWait, runInNetns } from '../helpers/netns.js';
 import type { LabFacts } from '../../src/result/lab.js';
 import { twstorm } from '../helpers/cli.js';
+import { verdict } from '../../src/report/verdict.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms'];
@@ -138,6 +139,32 @@ describe('routed runs', () => {
     // The charts' series carry the server host too, as the summary does: its census and its sockstat.
     assert.equal(Math.max(...(result.series.census.server['TIME_WAIT'] ?? [0])), result.summary.timeWait.peakServer);
     assert.ok(Math.max(...result.series.kernel.tw) >= result.summary.timeWait.peakServer, `sockstat series peak ${Math.max(...result.series.kernel.tw)}`);
+  });
+
+  it('faults in a lab are the router\'s: lost final ACKs over IPv6, each one a FIN the server host sent again', async () => {
+    // The router's forward hook drops them (environment/faults.ts); the client hosts load no
+    // rule of their own. IPv6, so the `inet` table and conntrack's final-ack test are checked
+    // on the family a lab adds.
+    const { result } = await runInNetns('lost-final-ack', [
+      'environment.topology=routed',
+      'environment.ipv6=true',
+      'connections=100',
+      'faults=[{"packets":"final-ack","direction":"to-server","count":30}]',
+      ...SMALL,
+    ], 120_000);
+    const lab = (result as typeof result & { lab: LabFacts }).lab;
+    assert.deepEqual(result.faults?.map((f) => [f.rule, f.matched]), [['drop final-ack to-server (first 30)', 30]]);
+    const server = lab.hosts.find((h) => h.role === 'server')!;
+    const client = lab.hosts.find((h) => h.role === 'client')!.summary!;
+    // The passive closer is the server host: each lost final ACK is one FIN it sent again, and
+    // the client host's TIME_WAIT socket ACKed the copy (no RST, every connection clean).
+    assert.equal(server.kernel!['TcpRetransSegs'], 30);
+    assert.equal(client.kernel['TcpRetransSegs'] ?? 0, 0);
+    assert.equal(client.kernel['TcpOutRsts'] ?? 0, 0);
+    assert.deepEqual(result.summary.errors, {});
+    assert.equal(result.summary.timeWait.end, 100);
+    // The verdict reads the server host's counters too, and says where the rule sat.
+    assert.match(verdict(result).findings.find((f) => f.rule === 'faults')!.text, /^30 final ACKs to the server dropped by nft in the router\. .*retransmitted its FIN \(30 retransmitted segments/);
   });
 
   it('a server.command the client hosts cannot reach (loopback only; IPv4 only in an IPv6 lab; IPv6 only in an IPv4 lab) is refused at start, not run into ECONNREFUSED', async () => {

@@ -7,6 +7,7 @@ import type { RunResult } from '../../result/model.js';
 import type { FaultCount } from '../../observe/faults.js';
 import { capital, int } from '../../util/format.js';
 import type { Finding } from './types.js';
+import { kernelCounters, labOf } from '../../result/lab.js';
 
 const PACKETS: Record<FaultCount['packets'], [string, string]> = {
   'final-ack': ['final ACK', 'final ACKs'],
@@ -18,20 +19,23 @@ const PACKETS: Record<FaultCount['packets'], [string, string]> = {
 };
 const DIRECTION: Record<FaultCount['direction'], string> = { 'to-server': ' to the server', 'to-client': ' to the client', both: '' };
 
-function what(f: FaultCount): string {
+function what(f: FaultCount, where: string): string {
   const [one, many] = PACKETS[f.packets];
-  const verb = f.action === 'reset' ? 'answered by nft with an RST instead of delivered' : 'dropped by nft';
+  const verb = f.action === 'reset' ? `answered by nft${where} with an RST instead of delivered` : `dropped by nft${where}`;
   return `${int(f.matched)} ${f.matched === 1 ? one : many}${DIRECTION[f.direction]} ${verb}`;
 }
 
 export function faultsFinding(result: RunResult): Finding | null {
   const faults = result.faults ?? [];
   if (faults.length === 0) return null;
-  const k = result.summary.kernel;
+  // Every host's counters: in a routed lab the passive closer that retransmits its FIN may be
+  // the server host, whose counters summary.kernel (the client hosts') leaves out.
+  const k = kernelCounters(result);
+  const where = labOf(result) !== null ? ' in the router' : '';
   const retrans = k['TcpRetransSegs'] ?? 0;
   const outRsts = k['TcpOutRsts'] ?? 0;
   const lostFinalAcks = faults.filter((f) => f.packets === 'final-ack').reduce((n, f) => n + f.matched, 0);
-  const notes = [faults.map(what).join('; ')];
+  const notes = [faults.map((f) => what(f, where)).join('; ')];
   if (lostFinalAcks > 0 && retrans > 0) {
     const answer =
       outRsts > 0
