@@ -5,6 +5,7 @@
 // of them were made before the first one ended (see madeAtOnce). It needs no driver timestamp,
 // so it holds whatever closed the sockets (a linger close on a worker thread, a user's server,
 // another host).
+import { kernelCounters } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 
 export interface Decay {
@@ -107,6 +108,8 @@ export function bothSides(census: { t: number[]; client: Record<string, number[]
  * whether a kernel counts them on entry — Linux 6.x — or on exit.)
  */
 export function madeAtOnce(result: RunResult): boolean {
-  const made = result.summary.kernel['TcpExtTW'] ?? 0;
+  // Every host's count, as sockstatPeak adds every host's sockstat: in a routed lab where the
+  // server host closed first, the client hosts' TcpExtTW alone was 0.
+  const made = kernelCounters(result)['TcpExtTW'] ?? 0;
   return made > 0 && result.summary.timeWait.sockstatPeak >= 0.9 * made;
 }
