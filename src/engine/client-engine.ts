@@ -24,6 +24,7 @@ import {
   LIVE_COMPLETED,
   LIVE_ESTABLISHED,
   LIVE_FAILED,
+  LIVE_ERRORS,
   LIVE_WIDTH,
   STOP_CUT,
   STOP_DRAIN,
@@ -225,14 +226,15 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   Atomics.notify(ctl, CTL_GO);
 
   const copyLive = (): void => {
-    const sum = [0, 0, 0, 0];
+    const sum = [0, 0, 0, 0, 0];
     for (let t = 0; t < threads; t++) {
-      for (const [i, k] of [LIVE_ATTEMPTED, LIVE_ESTABLISHED, LIVE_COMPLETED, LIVE_FAILED].entries()) sum[i]! += liveView[t * LIVE_WIDTH + k]!;
+      for (const [i, k] of [LIVE_ATTEMPTED, LIVE_ESTABLISHED, LIVE_COMPLETED, LIVE_FAILED, LIVE_ERRORS].entries()) sum[i]! += liveView[t * LIVE_WIDTH + k]!;
     }
     stats.attempted = base.attempted + sum[0]!;
     stats.established = base.established + sum[1]!;
     stats.completed = base.completed + sum[2]!;
     stats.failed = base.failed + sum[3]!;
+    stats.errorsUncoded = sum[4]!;
   };
   const liveTimer = setInterval(copyLive, 100);
   let graceTimer: NodeJS.Timeout | undefined;
@@ -256,6 +258,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   stats.established = base.established;
   stats.completed = base.completed;
   stats.failed = base.failed;
+  stats.errorsUncoded = 0;
   for (const report of done) mergeThread(stats, report);
   const portCounts = countPorts(portTable);
   stats.ports.absorb({

@@ -40,6 +40,12 @@ export class LoadStats {
   /** HTTP runs only: requests sent, answered 2xx, and failed (any error or non-2xx status). */
   readonly requests = { total: 0, ok: 0, failed: 0 };
   readonly errors = new Map<string, ErrorCount>();
+  /**
+   * Errors engine threads have counted but not yet named: they report their codes once, at the
+   * end (client-engine.ts merges them into `errors` and sets this back to 0); the progress line
+   * shows the total meanwhile.
+   */
+  errorsUncoded = 0;
   /** Microseconds. In an open loop, connect/firstByte/total count from the intended start. */
   readonly connect: Histogram = newHistogram();
   readonly firstByte: Histogram = newHistogram();

@@ -22,7 +22,14 @@ export interface ProgressFigures {
   /** sockstat's "tw" from the latest kernel sample (null before the first). */
   timeWait: number | null;
   errors: Array<[code: string, count: number]>;
+  /** Errors counted without their code yet (engine threads name them only when they report). */
+  uncoded?: number;
+  /** Work started per ms lately; absent: the mean since the start. */
+  recentPerMs?: number;
 }
+
+/** How far back the ETA's rate looks: long enough to smooth a tick, short enough to follow a slowdown. */
+const RATE_WINDOW_MS = 5_000;
 
 /** 75 s → "1m15s", 9.5 s → "10s". */
 export function formatSeconds(ms: number): string {
@@ -33,14 +40,16 @@ export function formatSeconds(ms: number): string {
 /**
  * "12.3s/1m00s  4,321/100,000 connections  ETA 17s  TIME_WAIT 4,100  errors 12 (EADDRNOTAVAIL 12)":
  * time against the duration, count against the count, so whichever ends the run is in view. The
- * ETA is the sooner of the count at the rate so far and the end of the duration.
+ * ETA is the sooner of the count at the recent rate and the end of the duration: the rate since
+ * the start would keep a run that slowed down (ports ran out, connect() now backs off) at "ETA 1s"
+ * for as long as the slowdown lasts (a newcomer audit: 9 s of it).
  */
 export function formatProgress(f: ProgressFigures, target: ProgressTarget): string {
   const byDuration = target.durationMs - f.elapsedMs;
-  const rate = f.elapsedMs > 0 ? f.done / f.elapsedMs : 0;
+  const rate = f.recentPerMs ?? (f.elapsedMs > 0 ? f.done / f.elapsedMs : 0);
   const byCount = rate > 0 ? (target.count - f.done) / rate : Number.POSITIVE_INFINITY;
   const eta = Math.max(0, Math.min(byDuration, byCount));
-  const errorCount = f.errors.reduce((sum, [, n]) => sum + n, 0);
+  const errorCount = f.errors.reduce((sum, [, n]) => sum + n, 0) + (f.uncoded ?? 0);
   const top = [...f.errors].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([code, n]) => `${code} ${int(n)}`);
   return [
     `${(f.elapsedMs / 1000).toFixed(1)}s/${formatSeconds(target.durationMs)}`,
@@ -67,13 +76,23 @@ export function startProgress(
   if (!options.enabled || !stream.isTTY) return { timeWait() {}, stop() {} };
   const startMs = clock();
   let timeWait: number | null = null;
+  // (ms, done) at each draw over the last RATE_WINDOW_MS, oldest first: the ETA's recent rate.
+  const recent: Array<[number, number]> = [];
   const draw = (): void => {
+    const elapsedMs = clock() - startMs;
+    const done = target.unit === 'requests' ? stats.requests.total : stats.attempted;
+    recent.push([elapsedMs, done]);
+    while (recent.length > 2 && recent[0]![0] < elapsedMs - RATE_WINDOW_MS) recent.shift();
+    const [oldMs, oldDone] = recent[0]!;
     const line = formatProgress(
       {
-        elapsedMs: clock() - startMs,
-        done: target.unit === 'requests' ? stats.requests.total : stats.attempted,
+        elapsedMs,
+        done,
         timeWait,
         errors: [...stats.errors].map(([code, count]) => [code, count.total]),
+        uncoded: stats.errorsUncoded,
+        // From the load's start until the window has two draws in it.
+        ...(elapsedMs - oldMs >= 1_000 ? { recentPerMs: (done - oldDone) / (elapsedMs - oldMs) } : {}),
       },
       target,
     );

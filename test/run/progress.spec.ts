@@ -20,6 +20,12 @@ describe('progress line', () => {
     assert.match(line, /ETA 10s {2}TIME_WAIT – {2}errors 0$/);
   });
 
+  it('errors the engine threads have not named yet count in the total; the ETA follows the recent rate', () => {
+    // 9,000 done in 9 s, but only 50 in the last 5 s (ports ran out): not "ETA 1s".
+    const line = formatProgress({ elapsedMs: 9_000, done: 9_000, timeWait: 100, errors: [], uncoded: 150, recentPerMs: 50 / 5_000 }, { ...target, count: 10_000 });
+    assert.equal(line, '9.0s/1m00s  9,000/10,000 connections  ETA 51s  TIME_WAIT 100  errors 150');
+  });
+
   it('formats seconds and minutes', () => {
     assert.equal(formatSeconds(9_500), '10s');
     assert.equal(formatSeconds(75_000), '1m15s');
