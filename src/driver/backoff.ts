@@ -27,12 +27,12 @@ export class Backoff {
   }
 
   /**
-   * What a finished unit of work says to the back-off: a success clears it, a failed connect may
-   * start or lengthen it (a failure on an established connection is no shortage).
+   * What a finished unit of work says to the back-off: a success clears it, a failed bind or
+   * connect may start or lengthen it (a failure on an established connection is no shortage).
    */
   settled(outcome: Outcome, nowMs: number): void {
     if (outcome.ok) this.succeeded();
-    else if (outcome.phase === 'connect') this.failed(outcome.code, nowMs);
+    else if (outcome.phase === 'connect' || outcome.phase === 'bind') this.failed(outcome.code, nowMs);
   }
 
   /** How long to wait before the next attempt (0 = go). */

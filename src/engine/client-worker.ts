@@ -263,7 +263,10 @@ function failedBeforeSlot(errno: number, phase: number, now: number, requests: n
   stats.recordError(code, PHASES[phase]!, now);
   errorsTotal++;
   stats.recordFailed(now);
-  if (cfg.rate === null && phase !== P_BIND) backoff.failed(code, now);
+  // A bind() out of ports (EADDRINUSE) is the same shortage as a connect() EADDRNOTAVAIL:
+  // without a back-off a closed loop retried it at full speed (an audit: 2.28 M bind failures,
+  // 90 s of CPU, in a 3 s run).
+  if (cfg.rate === null) backoff.failed(code, now);
 }
 
 // ----------------------------------------------------------------------- a connection's life
@@ -799,7 +802,12 @@ for (;;) {
       if (wait > 0) waitMs = Math.min(waitMs, wait);
       else {
         const target = Math.min(targetConcurrency(now), capacity);
-        while (inFlight < target && started < cfg.count && freeCount > 0) {
+        // At most the free places' worth of starts per turn, failed ones included: a start that
+        // fails at once (socket, bind) gives its place back at once, and without this bound the
+        // loop would not read the clock or the stop flag again until the count ran out (the
+        // same audit: that 3 s run took 60 s).
+        let budget = target - inFlight;
+        while (budget-- > 0 && inFlight < target && started < cfg.count && freeCount > 0) {
           const index = connections * cfg.threads + cfg.thread;
           const take = Math.min(perConnection, cfg.count - started);
           started += take;

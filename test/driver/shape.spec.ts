@@ -25,7 +25,7 @@ describe('Backoff', () => {
     assert.equal(b.waitMs(100), 0);
   });
 
-  it('settled(): only a failed connect backs off; a success clears it', () => {
+  it('settled(): only a failed bind or connect backs off; a success clears it', () => {
     const b = new Backoff(1, 8);
     b.settled({ ok: false, code: 'EADDRNOTAVAIL', phase: 'read' }, 0);
     assert.equal(b.waitMs(0), 0, 'a failure on an established connection is no shortage');
@@ -33,6 +33,9 @@ describe('Backoff', () => {
     assert.equal(b.waitMs(0), 1);
     b.settled({ ok: true }, 0);
     assert.equal(b.waitMs(0), 0);
+    // bind() out of ports is the same shortage (an audit: a closed loop spun on it).
+    b.settled({ ok: false, code: 'EADDRINUSE', phase: 'bind' }, 0);
+    assert.equal(b.waitMs(0), 1);
   });
 });
 
