@@ -352,6 +352,20 @@ function connected(slot: number, now: number): void {
   if (!httpMode && responseBytes === 0) exchangeDone(slot, now);
 }
 
+/**
+ * A connection reset before this thread saw its handshake complete. ECONNRESET and EPIPE come
+ * only from a socket past SYN_SENT (an RST in SYN_SENT is ECONNREFUSED: tcp_reset), so the kernel
+ * had established it: a server at EMFILE accepts it and closes it with the request unread, and
+ * the RST lands before the loop's turn. Counted as established, failed in the write phase (an
+ * audit: 78 "connect ECONNRESET" beside TcpAttemptFails 0, TcpEstabResets counting them).
+ */
+function resetBeforeSeen(slot: number, errno: number, now: number): boolean {
+  if (state[slot] !== S_CONNECTING || (errno !== ERRNO.ECONNRESET && errno !== ERRNO.EPIPE)) return false;
+  handshakeDone(slot, now);
+  failErrno(slot, errno, P_WRITE);
+  return true;
+}
+
 /** The handshake is done: the connection's accounting, and its first request is on its way. */
 function handshakeDone(slot: number, now: number): void {
   const fd = fdOf[slot]!;
@@ -631,7 +645,7 @@ function onEvent(slot: number, bits: number, now: number): void {
       const r = raw.getsockopt(fdOf[slot]!, SOL_SOCKET, SO_ERROR, intBuf, lenBuf);
       const errno = r < 0 ? raw.errno() : readU32(intBuf, 0);
       if (errno !== 0) {
-        failErrno(slot, errno, P_CONNECT); // ECONNREFUSED, ETIMEDOUT, ENETUNREACH…
+        if (!resetBeforeSeen(slot, errno, now)) failErrno(slot, errno, P_CONNECT); // ECONNREFUSED, ETIMEDOUT, ENETUNREACH…
         return destroy(slot, now);
       }
     }
@@ -682,7 +696,7 @@ function onCompletion(tag: number, g: number, res: number, now: number): void {
   if (res < 0) {
     // Straight from the kernel: ECONNREFUSED/ETIMEDOUT in the connect phase (the send waited
     // for the handshake), ECONNRESET/EPIPE later.
-    failErrno(slot, -res, phaseOf[slot]!);
+    if (!resetBeforeSeen(slot, -res, now)) failErrno(slot, -res, phaseOf[slot]!);
     return destroy(slot, now);
   }
   if (kind === K_SEND) {

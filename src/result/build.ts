@@ -1,7 +1,7 @@
 // Building the result from a finished run: the driver's recorders, the kernel samples and the
 // server's counts become one RunResult (model.ts) with its summary block.
 import type { Scenario } from '../scenario/index.js';
-import { timeWaitLanding } from '../scenario/close-semantics.js';
+import { ownServer, timeWaitLanding } from '../scenario/close-semantics.js';
 import type { EnvironmentInfo } from '../environment/info.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { KernelSample } from '../observe/index.js';
@@ -58,6 +58,20 @@ export interface ResultInputs {
   driver: Omit<DriverCost, 'cpuMsPer1000'>;
 }
 
+/**
+ * Response bytes that never reached the client. The client counts what it expected and did not
+ * get on every established connection that ended early, but an RST can only throw away what the
+ * server wrote: a connection the server reset unread (accept() at EMFILE: tcp_close with the
+ * request still queued, TCPAbortOnClose) never had a response. The bundled TCP server counts the
+ * responses it wrote (`replied`), which bounds it (an audit: close-wait-leak's "19,136 response
+ * bytes lost" were 299 × 64 of responses never written; the client had all 223 that were).
+ */
+function lostBytes(scenario: Scenario, server: ServerFacts, stats: LoadStats): number {
+  if (scenario.protocol !== 'tcp' || ownServer(scenario)) return stats.bytesLost;
+  const written = server.stats.replied * scenario.payload.response;
+  return Math.min(stats.bytesLost, Math.max(0, written - stats.bytesReceived));
+}
+
 export function buildResult(input: ResultInputs): RunResult {
   const { stats, samples } = input;
   const census = censusSeries(samples);
@@ -87,7 +101,7 @@ export function buildResult(input: ResultInputs): RunResult {
       close: percentilesMs(stats.close),
     },
     kernel: first && last ? pickCounters(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
-    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: stats.bytesLost },
+    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: lostBytes(input.scenario, input.server, stats) },
     ...(input.server.restart ? { restart: restartSummary(input.server.restart) } : {}),
     ...(stats.lingerBlocked.totalCount > 0 ? { lingerBlockedMs: percentilesMs(stats.lingerBlocked) } : {}),
     ...(input.scenario.protocol === 'http'
