@@ -25,8 +25,10 @@ export interface CloseWaitLeak {
 
 /**
  * The CLOSE_WAIT each side kept after the load: the least of the census samples taken at or
- * after the load's end (a socket closed late is not a leak). A run whose census ended with the
- * load has only its last sample to go by.
+ * after both the load's end and the count's peak (a socket closed late is not a leak). The peak
+ * bounds it too: CLOSE_WAIT has no timer, so a count still rising after the load "ended" means
+ * FINs were still arriving, and the samples before the peak undercount what was kept. A run
+ * whose census ended with the load has only its last sample to go by.
  */
 export function closeWaitLeaks(result: RunResult): CloseWaitLeak[] {
   const { t } = result.series.census;
@@ -35,12 +37,14 @@ export function closeWaitLeaks(result: RunResult): CloseWaitLeak[] {
     const column = result.series.census[side]['CLOSE_WAIT'] ?? [];
     if (t.length === 0 || column.length === 0) continue;
     // A loop, not Math.min(...): a long census overflows the stack as arguments (see extent()).
+    const peak = peakOf(column);
+    const from = Math.max(result.load.endMs, t[column.indexOf(peak)] ?? 0);
     let held = Infinity;
-    for (let i = 0; i < t.length; i++) if (t[i]! >= result.load.endMs) held = Math.min(held, column[i] ?? 0);
+    for (let i = 0; i < t.length; i++) if (t[i]! >= from) held = Math.min(held, column[i] ?? 0);
     if (held === Infinity) held = column[t.length - 1] ?? 0;
     if (held <= 0) continue;
     const peer = result.series.census[side === 'server' ? 'client' : 'server'];
-    leaks.push({ side, held, peak: peakOf(column), peerFinWait2: peakOf(peer['FIN_WAIT2'] ?? []) });
+    leaks.push({ side, held, peak, peerFinWait2: peakOf(peer['FIN_WAIT2'] ?? []) });
   }
   return leaks.sort((a, b) => b.held - a.held);
 }

@@ -48,6 +48,16 @@ describe('verdict rule: CLOSE_WAIT leak (verdict/close-wait.ts)', () => {
     assert.equal(v.headline, 'The client closed first; no socket sat in TIME_WAIT: 224 sat in CLOSE_WAIT on the server, which never closed them.');
   });
 
+  it('a count still rising after the load ended is read from its peak on (no timer ends CLOSE_WAIT)', () => {
+    // An audit: linger closes on closer threads, the load "ended" before most FINs were sent,
+    // and the first sample after it (9) was taken as what the server kept; it kept 200.
+    const r = makeResult((x) => {
+      leak(x);
+      x.series.census = { t: [800, 3600, 4400, 5200], client: { FIN_WAIT2: [0, 9, 200, 200] }, server: { CLOSE_WAIT: [0, 9, 200, 200] } };
+    });
+    assert.match(finding(r, 'close-wait')!.text, /^The server leaks sockets: 200 stayed in CLOSE_WAIT after the load ended \(peak 200\)\. /);
+  });
+
   it('the close policy is said as asked, and no TIME_WAIT is expected', () => {
     const text = finding(makeResult(leak), 'closer')!.text;
     assert.match(text, /the server never close its side/);

@@ -14,6 +14,12 @@ describe('verdict rule: socket options (verdict/sockets.ts)', () => {
       r.server.stats.linger = { closes: 8, blockedMsTotal: 8200, blockedMsMax: 1032 };
     });
     assert.match(finding(linger, 'sockets')!.text, /SO_LINGER 1 s blocked up to 1,032 ms .* Linux does not reset/);
+    // A close that returned in 49 ms of a 1 s linger never ran the time out (an audit).
+    const quick = makeResult((r) => {
+      r.scenario.close.lingerSeconds = 1;
+      r.summary.lingerBlockedMs = { ...r.summary.latencyMs.close, max: 49 };
+    });
+    assert.match(finding(quick, 'sockets')!.text, /blocked up to 49 ms .*each returned once its FIN was acknowledged, before the linger time ran out\.$/);
     assert.equal(finding(makeResult(), 'sockets'), undefined);
   });
 });

@@ -28,6 +28,14 @@ describe('verdict rule: TIME_WAIT as measured (verdict/time-wait.ts)', () => {
       x.summary.timeWait.peakAtMs = 1450;
     });
     assert.match(finding(r, 'time-wait')!.text, /, reached 1\.25 s into the load\./);
+    // A peak more than a census after the load ended is not "when the load ended" (an audit:
+    // that said 0.25 s for a peak 2.56 s into the load, linger closes still going on).
+    const late = makeResult((x) => {
+      x.load = { startMs: 200, endMs: 450 };
+      x.scenario.census = 1000;
+      x.summary.timeWait.peakAtMs = 2760;
+    });
+    assert.match(finding(late, 'time-wait')!.text, /, reached 2\.56 s into the load, 2\.31 s after it ended \(the last closes still going on\)\./);
     // No TIME_WAIT: null, and no time is given.
     const none = makeResult((x) => {
       x.summary.timeWait = { peak: 0, peakClient: 0, peakServer: 0, end: 0, sockstatPeak: 0, peakAtMs: null };
