@@ -63,6 +63,18 @@ function portHoldSeconds(result: RunResult): number {
   return TIME_WAIT_SECONDS;
 }
 
+/**
+ * How a run's connections split the client range: over its destinations (the server's ports),
+ * unless bind(addr, 0) before connect() without IP_BIND_ADDRESS_NO_PORT makes every destination
+ * share each port. Explicit client.localPorts are the run's own choice, counted as one range.
+ */
+function portDemandSplit(result: RunResult): { destinations: number; bindShares: boolean } {
+  // Optional: a result written before these fields had none of them (and no bind then).
+  const client = result.scenario.client as Partial<RunResult['scenario']['client']> | undefined;
+  const bindShares = client?.bind === true && client.bindAddressNoPort !== true && (client.localPorts ?? null) === null;
+  return { destinations: Math.max(1, result.server.ports?.length ?? 1), bindShares };
+}
+
 export function clientPortRule(result: RunResult): Change | null {
   const s = result.summary;
   const side = timeWaitSide(s.timeWait);
@@ -76,24 +88,37 @@ export function clientPortRule(result: RunResult): Change | null {
   // the connections the scenario asked for (a short burst needs only that many). In a routed
   // lab each client host drew its share from a range of its own: the demand is per host.
   const ranges = clientPortRanges(result);
-  const rate =
-    (after !== null && after > 0
-      ? s.ports.distinct / (after / 1000)
-      : connectionRate(result)) / ranges;
+  // connect() needs a port free per destination (the 4-tuple, __inet_hash_connect), so the
+  // demand on one range is a destination's share; bind(addr, 0) before connect() takes a port
+  // free for every destination (inet_csk_find_open_port), so then all of them share the range
+  // (an audit: bind-before-connect with IP_BIND_ADDRESS_NO_PORT, 1,200 connections to 2 ports,
+  // was told it needed 1,200 ports per destination). Distinct ports before the range ran out are
+  // one destination's already: each destination used the same ports.
+  const { destinations, bindShares } = portDemandSplit(result);
+  const perRange = bindShares ? ranges : ranges * destinations;
+  const rate = after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
   const hold = portHoldSeconds(result);
   // The scenario's count is each host's own (environment.clients).
-  const burst = connectionBudget(result);
+  const burst = connectionBudget(result) / (bindShares ? 1 : destinations);
   const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct / ranges)));
   if (!exhausted && needed <= range.size) return null;
   const when = exhausted
     ? `The ${int(range.size)}-port range ran out${after !== null ? ` ${seconds(after)} into the load` : ''}`
     : `At ${int(rate)} new connections/s${ranges > 1 ? ' per client host' : ''} the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
   const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
-  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports per destination${ranges > 1 ? ' in each client host' : ''}.`;
+  const perWhat = bindShares && destinations > 1 ? ` in all, for its ${destinations} destinations together (bind() before connect() takes a port free for every one)` : ' per destination';
+  const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports${perWhat}${ranges > 1 ? ' in each client host' : ''}.`;
   // An HTTP client that opens a connection per request needs no wider range: reusing
   // connections removes the demand itself, and costs nothing but a setting.
   const http = httpReuseChange(result, basis);
   if (http) return http;
+  if (bindShares && destinations > 1) {
+    return {
+      rule: 'bind-address-no-port',
+      change: 'Set IP_BIND_ADDRESS_NO_PORT before bind() (client.bindAddressNoPort: true)',
+      why: `${basis} With it connect() picks the port per destination, so each of the ${destinations} destinations gets the whole range again (Linux 4.2+).`,
+    };
+  }
   if (needed <= WIDEST_PORT_RANGE) {
     return {
       rule: 'widen-port-range',

@@ -35,6 +35,7 @@ export type ChangeRule =
   | 'reuseaddr-listener'
   | 'close-on-eof'
   | 'widen-port-range'
+  | 'bind-address-no-port'
   | 'connect-scan'
   | 'server-closes-first'
   | 'keep-alive'

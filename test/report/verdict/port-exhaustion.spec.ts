@@ -105,6 +105,24 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(c.why, /A range of at least 700 ports/);
   });
 
+  it('two destinations: connect() needs a port per destination; bind() before connect() shares the range and is told IP_BIND_ADDRESS_NO_PORT', () => {
+    // An audit: bind-before-connect, 1,200 connections to 2 server ports from 500 ports.
+    const twoPorts = (bindAddressNoPort: boolean) =>
+      makeResult((x) => {
+        x.scenario.connections = 1200;
+        x.scenario.client = { ...x.scenario.client, bind: true, bindAddressNoPort };
+        x.server.ports = [7000, 7001];
+        x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 200, range: { low: 40000, high: 40499, size: 500 } };
+        addErrors(x, bindAddressNoPort ? 'EADDRNOTAVAIL' : 'EADDRINUSE', bindAddressNoPort ? 'connect' : 'bind', 200);
+      });
+    const noPort = oneChange(twoPorts(true));
+    assert.equal(noPort.rule, 'widen-port-range');
+    assert.match(noPort.why, /needs about 600 ports per destination/);
+    const bound = oneChange(twoPorts(false));
+    assert.equal(bound.rule, 'bind-address-no-port');
+    assert.match(bound.why, /needs about 1,200 ports in all, for its 2 destinations together \(bind\(\) before connect\(\) takes a port free for every one\)\. With it connect\(\) picks the port per destination/);
+  });
+
   it('widen-port-range also fires on a projection: the rate would exhaust the range within TIME_WAIT', () => {
     const c = oneChange(
       makeResult((x) => {
