@@ -58,7 +58,7 @@ export function overflowSentence(result: RunResult): string | null {
   // Every host's: a routed lab's server host overflows its own table when the server closes first.
   const overflow = kernelCounters(result)['TcpExtTCPTimeWaitOverflow'] ?? 0;
   if (overflow === 0) return null;
-  return `${int(overflow)} TIME_WAIT sockets were destroyed at once because tcp_max_tw_buckets was reached.`;
+  return `${int(overflow)} connections skipped TIME_WAIT: at tcp_max_tw_buckets the kernel makes no TIME_WAIT socket and closes at once.`;
 }
 
 export function otherErrorsSentence(result: RunResult): string | null {

@@ -14,7 +14,7 @@ export function kernelFinding(result: RunResult): Finding | null {
   const recycled = k['TcpExtTWRecycled'] ?? 0;
   if (recycled > 0) notes.push(`${int(recycled)} ports taken over from TIME_WAIT (TWRecycled)`);
   const overflow = k['TcpExtTCPTimeWaitOverflow'] ?? 0;
-  if (overflow > 0) notes.push(`${int(overflow)} TIME_WAIT sockets destroyed at once, tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`);
+  if (overflow > 0) notes.push(`${int(overflow)} connections closed with no TIME_WAIT, tcp_max_tw_buckets reached (TCPTimeWaitOverflow)`);
   const { dropped: listen, overflows } = listenerDrops(result);
   if (listen > 0) {
     const cause = overflows === listen ? ', all by a full accept queue (ListenOverflows)' : overflows > 0 ? `, ${int(overflows)} by a full accept queue (ListenOverflows)` : '';

@@ -1,6 +1,7 @@
 // The TIME_WAIT table (tcp_max_tw_buckets): measured overflow, and server-side TIME_WAIT that
-// would outgrow it at the measured rate. Past the limit the kernel destroys new TIME_WAIT
-// sockets at once (TcpExtTCPTimeWaitOverflow), giving up the protection they exist for.
+// would outgrow it at the measured rate. Past the limit the kernel makes no TIME_WAIT socket at
+// all: tcp_time_wait() finds inet_twsk_alloc() refused, counts TcpExtTCPTimeWaitOverflow and
+// closes the connection at once (tcp_done), giving up the protection TIME_WAIT exists for.
 import type { RunResult } from '../../result/model.js';
 import { TIME_WAIT_SECONDS, connectionRate, serverSysctlNumber, sysctlNumber } from '../../result/figures.js';
 import { kernelCounters, labOf } from '../../result/lab.js';
@@ -19,8 +20,8 @@ export function overflowRule(result: RunResult): Change | null {
     rule: 'keep-alive',
     change: httpChurn(result)?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
-      `TIME_WAIT filled ${onServer ? "the server host's " : ''}tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel destroyed ${int(overflow)} ` +
-      `TIME_WAIT sockets at once, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
+      `TIME_WAIT filled ${onServer ? "the server host's " : ''}tcp_max_tw_buckets${buckets !== null ? ` (${int(buckets)})` : ''} and the kernel closed ${int(overflow)} ` +
+      `connections at once with no TIME_WAIT, losing the protection TIME_WAIT gives against stray old segments; fewer new connections keep it below the limit.`,
   };
 }
 
