@@ -33,7 +33,7 @@ function loadStop(result: RunResult): string {
     case 'duration':
       return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';
     case 'interrupted':
-      return 'it was interrupted (SIGINT or SIGTERM); the figures cover only the part that ran';
+      return 'it was interrupted (SIGINT, SIGTERM or SIGHUP); the figures cover only the part that ran';
     case 'error':
       return 'an error ended it early';
     default:

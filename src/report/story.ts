@@ -62,6 +62,9 @@ export function overflowSentence(result: RunResult): string | null {
 }
 
 export function otherErrorsSentence(result: RunResult): string | null {
+  // No connection at all: the close sentence has named every error already (a newcomer audit:
+  // "No connection was established (ECONNREFUSED 50)", then "Other client errors: ECONNREFUSED 50").
+  if (result.summary.connections.established === 0) return null;
   // The shortage's own failures are told by the exhaustion sentence: not again as "other".
   const { connectNotAvail, bindInUse } = portShortageFailures(result);
   const shortage: Record<string, number> = { EADDRNOTAVAIL: connectNotAvail, EADDRINUSE: bindInUse };

@@ -151,7 +151,7 @@ describe('outputs escape user text', () => {
       const r = await fixture('client-closes-first');
       r.stoppedBy = 'interrupted';
       r.interrupted = true;
-      assert.match(renderTerminalSummary(r), /^stopped {7}because it was interrupted \(SIGINT or SIGTERM\); the figures cover only the part that ran$/m);
+      assert.match(renderTerminalSummary(r), /^stopped {7}because it was interrupted \(SIGINT, SIGTERM or SIGHUP\); the figures cover only the part that ran$/m);
     });
   });
 });

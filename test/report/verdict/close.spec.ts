@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { timeWaitLanding } from '../../../src/scenario/close-semantics.js';
 import { verdict } from '../../../src/report/verdict.js';
+import { story } from '../../../src/report/story.js';
 import { addErrors, finding, makeHttpResult, makeResult, serverTimeWait, noTimeWait } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 
@@ -14,6 +15,8 @@ describe('verdict rule: who closed first (verdict/close.ts)', () => {
       r.summary.kernel['TcpOutRsts'] = 50;
     });
     assert.equal(verdict(refused).headline, 'No connection was established (ECONNREFUSED 50), so nothing was closed and no TIME_WAIT was made.');
+    // Said once: not again as "Other client errors" (a newcomer audit).
+    assert.ok(!story(refused).some((l) => l.startsWith('Other client errors')), story(refused).join('\n'));
     const http = makeHttpResult((r) => {
       r.summary.connections = { attempted: 3, established: 0, completed: 0, failed: 3, ratePerSec: 0 };
       r.summary.errors = { ETIMEDOUT: 1, ECONNREFUSED: 2 };
