@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { formatDuration } from './duration.js';
 import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
-import { sysctlNameProblem } from './sysctls.js';
+import { sysctlNameProblem, sysctlValueProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
 import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from './port-range.js';
 
@@ -293,9 +293,18 @@ export const sysctlKey = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: name });
   });
 
+/** Each value the kernel would refuse, said at its own key with the file's other problems. */
+function checkSysctlValues(sysctls: Record<string, string | number>, ctx: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(sysctls)) {
+    const problem = sysctlValueProblem(name, value, sysctls);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name], input: value });
+  }
+}
+
 const sysctlRecord = (what: string) =>
   z
     .record(sysctlKey, z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+    .superRefine(checkSysctlValues)
     .default({})
     .describe(`topology routed: per-namespace sysctls of ${what}, applied over environment.sysctls.`);
 
@@ -394,6 +403,7 @@ const environmentSchema = z
     sysctls: z
       .record(sysctlKey, z.union([text(L.MAX_STRING_LENGTH), z.number()], { error: 'expected a string or a number' }))
       .refine((r) => Object.keys(r).length <= L.MAX_SYSCTLS, { error: `expected at most ${L.MAX_SYSCTLS} sysctls` })
+      .superRefine(checkSysctlValues)
       .default({})
       .describe(
         'Per-namespace sysctls to set for the run, e.g. {"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.ip_local_port_range": "32768 60999"}. Applied over the run defaults (net.ipv4.tcp_tw_reuse = 0). Only names the kernel keeps per network namespace are accepted (README.md lists them under "Limits"), and each must exist on this kernel.',

@@ -6,6 +6,7 @@
 // netns_ipv6, the per-netns conntrack state), so a write in the run's namespace cannot reach
 // the host. Adding a setting means checking that in the kernel source first.
 import { didYouMean } from '../util/suggest.js';
+import { parsePortRange } from './port-range.js';
 
 /**
  * Sysctls every run starts from; scenario sysctls are merged over these by the environment layer.
@@ -100,4 +101,39 @@ export function sysctlNameProblem(name: string): string | undefined {
   return name.startsWith('net.')
     ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`
     : `only per-network-namespace net.* sysctls can be set${hint}`;
+}
+
+/** Below it a port is privileged: net.ipv4.ip_unprivileged_port_start's default. */
+const PRIVILEGED_PORTS_END = 1024;
+/** Values the kernel's handler bounds (proc_dointvec_minmax / proc_dou8vec_minmax with extra1, extra2). */
+const VALUE_BOUNDS: Record<string, [number, number]> = {
+  'net.ipv4.tcp_tw_reuse': [0, 2],
+  'net.ipv4.tcp_timestamps': [0, 2],
+};
+
+/**
+ * The problem with a value the kernel would refuse (EINVAL at the write, at run time), said with
+ * the file's other problems: ip_local_port_range must be two ports, low ≤ high, and its low
+ * bound no lower than ip_unprivileged_port_start (ipv4_local_port_range in
+ * net/ipv4/sysctl_net_ipv4.c); a few switches have bounds. `all` is the same set of sysctls
+ * (the unprivileged start may be set beside the range). Undefined when the value may be tried.
+ */
+export function sysctlValueProblem(name: string, value: string | number, all: SysctlValues = {}): string | undefined {
+  if (name === 'net.ipv4.ip_local_port_range') {
+    const text = String(value);
+    const pair = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+    if (!pair) return `expected two port numbers "LOW HIGH" (the kernel takes them apart by whitespace), like "32768 60999", got ${JSON.stringify(text)}`;
+    const [low, high] = [Number(pair[1]), Number(pair[2])];
+    if (low > high) return `low ${low} is above high ${high}: write it as "${high} ${low}"`;
+    const unprivileged = Number(all['net.ipv4.ip_unprivileged_port_start'] ?? PRIVILEGED_PORTS_END);
+    if (low < unprivileged) return `low ${low} is below net.ipv4.ip_unprivileged_port_start (${unprivileged}), which the kernel refuses: start the range at ${unprivileged} or above`;
+    if (parsePortRange(text) === null) return `expected ports from 1 to 65535, got ${JSON.stringify(text)}`;
+    return undefined;
+  }
+  const bounds = VALUE_BOUNDS[name];
+  if (bounds) {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < bounds[0] || n > bounds[1]) return `expected an integer from ${bounds[0]} to ${bounds[1]}, got ${JSON.stringify(value)}`;
+  }
+  return undefined;
 }

@@ -86,6 +86,35 @@ test('scenario sysctls are not merged with the run defaults here', () => {
   assert.deepEqual(parseScenario({ name: 'x' }, FILE).environment.sysctls, {});
 });
 
+test('sysctl values the kernel would refuse are problems of the file, with the rest of them', () => {
+  // A newcomer audit: a reversed range was 'not "LOW HIGH"' at run time (exit 1), and
+  // tcp_tw_reuse=5 a write the kernel rejected mid-start.
+  const problems = problemsOf(() =>
+    parseScenario(
+      {
+        name: 'x',
+        connections: 0,
+        environment: { sysctls: { 'net.ipv4.ip_local_port_range': '60000 50000', 'net.ipv4.tcp_tw_reuse': 5 } },
+      },
+      FILE,
+    ),
+  );
+  assert.deepEqual(problems.map((p) => p.replace(/, got .*$/, '')), [
+    `${FILE}: connections: expected an integer from 1 to 1,000,000,000`,
+    `${FILE}: environment.sysctls["net.ipv4.ip_local_port_range"]: low 60000 is above high 50000: write it as "50000 60000"`,
+    `${FILE}: environment.sysctls["net.ipv4.tcp_tw_reuse"]: expected an integer from 0 to 2`,
+  ]);
+  // The kernel refuses a low bound under ip_unprivileged_port_start (ipv4_local_port_range),
+  // unless the scenario lowers that too.
+  const low = { name: 'x', environment: { sysctls: { 'net.ipv4.ip_local_port_range': '500 600' } } };
+  assert.match(problemsOf(() => parseScenario(low, FILE))[0]!, /low 500 is below net\.ipv4\.ip_unprivileged_port_start \(1024\), which the kernel refuses/);
+  const lowered = { name: 'x', environment: { sysctls: { 'net.ipv4.ip_local_port_range': '500 600', 'net.ipv4.ip_unprivileged_port_start': 500 } } };
+  assert.equal(parseScenario(lowered, FILE).environment.sysctls['net.ipv4.ip_local_port_range'], '500 600');
+  // A router's or a host's own sysctls are checked the same way.
+  const lab = { name: 'x', environment: { isolation: 'netns', topology: 'routed', client: { sysctls: { 'net.ipv4.ip_local_port_range': '40000-40999' } } } };
+  assert.match(problemsOf(() => parseScenario(lab, FILE))[0]!, /environment\.client\.sysctls\["net\.ipv4\.ip_local_port_range"\]: expected two port numbers "LOW HIGH"/);
+});
+
 test('parseScenario does not modify its input', () => {
   const raw = { name: 'x', close: { first: 'server' } };
   parseScenario(raw, FILE);
