@@ -3,7 +3,8 @@ import { describeIssue, expectedMessage, formatPath } from './issues.js';
 import { parseOverride } from './overrides.js';
 import { MATRIX_KEY_PATTERN, scenarioSchema, type Scenario } from './schema.js';
 import { sysctlNameProblem } from './sysctls.js';
-import { schemaAt, type PathSegment } from './schema-walk.js';
+import { knownKeysAt, schemaAt, type PathSegment } from './schema-walk.js';
+import { closest } from '../util/suggest.js';
 
 /** A field set from the command line, so its problems name the `--set` rather than the file. */
 export interface Attribution {
@@ -111,13 +112,28 @@ export function matrixKeyProblems(keys: readonly string[], source: string): stri
       path = undefined;
     }
     if (path === undefined || schemaAt(scenarioSchema, path) === undefined) {
-      problems.push(`${source}: matrix.${key}: no such scenario field`);
+      problems.push(`${source}: matrix.${key}: no such scenario field${path === undefined ? '' : nearestField(path)}`);
     } else if (path[0] === 'environment' && path[1] === 'sysctls' && typeof path[2] === 'string') {
       const problem = sysctlNameProblem(path[2]);
       if (problem) problems.push(`${source}: matrix.${key}: ${problem}`);
     }
   }
   return problems;
+}
+
+/**
+ * "; did you mean close.client?" for a path with one misspelled field: the first segment the
+ * schema lacks, replaced by its nearest sibling, when the rest then names a field (a newcomer
+ * audit: `matrix: { close.clinet: […] }` got only "no such scenario field").
+ */
+function nearestField(path: readonly PathSegment[]): string {
+  const at = path.findIndex((_, i) => schemaAt(scenarioSchema, path.slice(0, i + 1)) === undefined);
+  const typed = path[at];
+  if (at < 0 || typeof typed !== 'string') return '';
+  const near = closest(typed, knownKeysAt(scenarioSchema, path.slice(0, at)));
+  if (near === undefined) return '';
+  const fixed = [...path.slice(0, at), near, ...path.slice(at + 1)];
+  return schemaAt(scenarioSchema, fixed) === undefined ? '' : `; did you mean ${fixed.join('.')}?`;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -43,7 +43,12 @@ test('an unknown field or a bad value is refused with its path before anything r
   // Matrix keys are checked with the rest of the file, so they come in the same round as other problems.
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', connections: 0, matrix: { 'close.frist': ['client'] } }, FILE)), [
     'scenarios/m.yaml: connections: expected an integer from 1 to 1,000,000,000, got 0',
-    'scenarios/m.yaml: matrix.close.frist: no such scenario field',
+    'scenarios/m.yaml: matrix.close.frist: no such scenario field; did you mean close.first?',
+  ]);
+  // The nearest field at the level that was misspelled, the rest kept; none when nothing is near.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { 'clinet.bind': [true], 'close.zzzzzzzz': [1] } }, FILE)), [
+    'scenarios/m.yaml: matrix.clinet.bind: no such scenario field; did you mean client.bind?',
+    'scenarios/m.yaml: matrix.close.zzzzzzzz: no such scenario field',
   ]);
   const bad = parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'nobody'] } }, FILE);
   assert.throws(() => expandMatrix(bad, FILE), (err: unknown) => {
