@@ -79,3 +79,47 @@ export function runLabel(result: RunResult): string {
   const repeat = repeatOf(result);
   return repeat ? `${name} · run ${repeat.index}/${repeat.count}` : name;
 }
+
+/** Scenario fields that name or group a run rather than set how it ran. */
+const NOT_SETTINGS = new Set(['name', 'description', 'matrix', 'thresholds', 'repeat']);
+
+/** A scenario's settings as dotted leaves ("close.first" → "client"), for telling runs apart. */
+function settingLeaves(value: unknown, at: string, out: Map<string, string>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, v] of Object.entries(value)) if (at !== '' || !NOT_SETTINGS.has(key)) settingLeaves(v, at === '' ? key : `${at}.${key}`, out);
+  } else out.set(at, JSON.stringify(value ?? null));
+}
+
+/** A leaf as typed: a string bare, anything else as JSON, a field a run lacks as "–". */
+function shownSetting(json: string | undefined): string {
+  if (json === undefined) return '–';
+  const value = JSON.parse(json) as unknown;
+  return typeof value === 'string' ? value : json;
+}
+
+/**
+ * How each run is named beside the others it is shown with: runLabel, then, where that is not
+ * enough to tell them apart, what is (a newcomer audit: two runs of one scenario with other
+ * --set values were both "client-closes-first" in every row and legend). Variants of several
+ * scenarios carry their scenario's name; runs whose labels collide add the settings that differ
+ * among them ("connections=200"), and identical ones their start time.
+ */
+export function runLabels(results: readonly RunResult[]): Map<RunResult, string> {
+  const scenarios = new Set(results.map((r) => r.scenario.name));
+  const base = results.map((r) => (scenarios.size > 1 && r.variant ? `${r.scenario.name}: ${runLabel(r)}` : runLabel(r)));
+  const labels = new Map<RunResult, string>();
+  results.forEach((r, i) => {
+    const same = results.filter((_, j) => base[j] === base[i]);
+    if (same.length === 1) return labels.set(r, base[i]!);
+    const leaves = same.map((x) => {
+      const m = new Map<string, string>();
+      settingLeaves(x.scenario, '', m);
+      return m;
+    });
+    const mine = leaves[same.indexOf(r)]!;
+    const keys = [...new Set(leaves.flatMap((m) => [...m.keys()]))].filter((k) => new Set(leaves.map((m) => m.get(k))).size > 1).sort();
+    const settings = keys.slice(0, 3).map((k) => `${k}=${shownSetting(mine.get(k))}`);
+    labels.set(r, `${base[i]} · ${settings.length > 0 ? settings.join(' ') : `started ${r.startedAt}`}`);
+  });
+  return labels;
+}

@@ -8,7 +8,7 @@ import type { RunResult } from '../../result/model.js';
 import { int, ms } from '../../util/format.js';
 import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
-import { runLabel } from '../../result/provenance.js';
+import { runLabels } from '../../result/provenance.js';
 
 export type { Rank };
 
@@ -112,11 +112,12 @@ function columnsFor(results: RunResult[]): Column[] {
 export function comparisonTable(results: RunResult[]): ComparisonTable {
   const columns = columnsFor(results);
   const ranks = columns.map((column) => (column.path === null ? results.map(() => null) : rankRuns(column.path, results, results.map(column.value))));
+  const labels = runLabels(results);
   return {
     headers: ['run', ...columns.map((c) => c.header)],
     textual: columns.map((c) => c.textual === true),
     rows: results.map((r, i) => ({
-      run: runLabel(r),
+      run: labels.get(r)!,
       cells: columns.map((column, j) => ({ text: column.text(r), rank: ranks[j]![i] ?? null })),
       change: oneChange(r).change,
     })),

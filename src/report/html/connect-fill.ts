@@ -6,16 +6,17 @@ import type { RunResult } from '../../result/model.js';
 import { cliffRange, connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
 import type { ChartSpec, Marker } from './chart-spec.js';
 import { chartFrom } from './chart-spec.js';
-import { runLabel } from '../../result/provenance.js';
+import { runLabels } from '../../result/provenance.js';
 
 /** The two charts for every run that recorded connect-fill cells (none for older results). */
 export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; held: ChartSpec[] } {
   const time: ChartSpec[] = [];
   const held: ChartSpec[] = [];
+  const labels = runLabels(results);
   results.forEach((r, i) => {
     const data = r.connectFill;
     if (!data || (data.parity.even.connections === 0 && data.parity.odd.connections === 0)) return;
-    const suffix = results.length > 1 ? ` · ${runLabel(r)}` : '';
+    const suffix = results.length > 1 ? ` · ${labels.get(r)!}` : '';
     const id = results.length > 1 ? `-${i}` : '';
     const what = data.measure === 'connect-call' ? 'time inside connect()' : 'connect latency';
     const cliff = r.summary.connectFill?.cliff ?? null;

@@ -12,6 +12,7 @@ import { shareTimeAxis, timelineCharts } from './timeline.js';
 import { labCharts } from './lab.js';
 import { downsampleForDrawing } from './chart-spec.js';
 import { connectFillCharts } from './connect-fill.js';
+import { runLabels } from '../../result/provenance.js';
 
 export interface HtmlReportOptions {
   /** Page title; defaults to the scenario name(s). */
@@ -36,6 +37,7 @@ export async function renderHtmlReport(results: RunResult[], options: HtmlReport
     generatedAt: (options.generatedAt ?? new Date()).toISOString(),
     version: VERSION,
     results,
+    labels: runLabels(results),
     verdicts: results.map(verdict),
     comparison: results.length > 1 ? comparisonTable(results) : null,
     // Long runs hold more points than a screen has pixels; draw a min/max-preserving subset.

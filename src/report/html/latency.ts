@@ -5,7 +5,7 @@ import type { RunResult } from '../../result/model.js';
 import { walkPercentiles, type PercentilesMs } from '../../metrics/histograms.js';
 import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { alignTables, extent, styleAt, type ChartSpec } from './chart-spec.js';
-import { runLabel } from '../../result/provenance.js';
+import { runLabels } from '../../result/provenance.js';
 import { roundTo, roundUs } from '../../util/round.js';
 
 export const PHASES = [
@@ -113,6 +113,7 @@ export interface LatencyCharts {
  * become one, and the page says so.
  */
 export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts> {
+  const labels = runLabels(results);
   const curves = await Promise.all(
     results.map(async (r) => {
       const entries = await Promise.all(phasesOf(r).map(async (p) => [p.key, await percentileCurve(r.histograms[p.key])] as const));
@@ -131,7 +132,7 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
       : PHASES.filter((p) => !(merged && p.key === 'total')).map((p) => ({
           id: `latency-${p.key}`,
           title: `${label(p.key)} latency by percentile`,
-          parts: results.flatMap((r, i) => (shown(r).includes(p.key) ? [{ label: runLabel(r), curve: curves[i]!.get(p.key)! }] : [])),
+          parts: results.flatMap((r, i) => (shown(r).includes(p.key) ? [{ label: labels.get(r)!, curve: curves[i]!.get(p.key)! }] : [])),
         }));
   const charts: ChartSpec[] = [];
   for (const group of groups) {
@@ -161,7 +162,8 @@ export interface PercentileRow {
 }
 
 export function percentileRows(results: RunResult[]): PercentileRow[] {
+  const labels = runLabels(results);
   return results.flatMap((r) =>
-    phasesOf(r).map((p) => ({ run: runLabel(r), phase: p.label, figures: r.summary.latencyMs[p.key] })),
+    phasesOf(r).map((p) => ({ run: labels.get(r)!, phase: p.label, figures: r.summary.latencyMs[p.key] })),
   );
 }

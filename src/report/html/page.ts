@@ -16,7 +16,6 @@ import type { ComparisonTable } from './compare.js';
 import { HTTP_NO_CLOSE_LATENCY, type PercentileRow } from './latency.js';
 import { contentSecurityPolicy, html, inlineSafe, jsonForScript, trusted, type Html } from './safe.js';
 import { PAGE_CSS } from './styles.js';
-import { runLabel } from '../../result/provenance.js';
 import { provenanceSection } from './provenance.js';
 import { labSection } from './lab.js';
 import { labOf } from '../../result/lab.js';
@@ -26,6 +25,8 @@ export interface PageModel {
   generatedAt: string;
   version: string;
   results: RunResult[];
+  /** Each run's name beside the others (result/provenance.ts runLabels). */
+  labels: Map<RunResult, string>;
   verdicts: Verdict[];
   comparison: ComparisonTable | null;
   timeline: ChartSpec[];
@@ -97,7 +98,7 @@ function header(m: PageModel): Html {
   const runs =
     m.results.length === 1
       ? html`Started ${r.startedAt}, load ran ${seconds(r.summary.durationMs)}; it stopped because ${stopReason(r)}.`
-      : html`${m.results.length} runs compared: ${m.results.map(runLabel).join('; ')}.`;
+      : html`${m.results.length} runs compared: ${m.results.map((r) => m.labels.get(r)!).join('; ')}.`;
   const mixed =
     names.length > 1
       ? html`<p class="alertbox mixed-scenarios"><span class="flag alert">DIFFERENT SCENARIOS</span>These runs come from ${names.length} different scenarios (${names.join(', ')}). They may differ in more than one setting, so a difference below is not the effect of one change; compare variants of one scenario (a matrix) for that.</p>`
@@ -144,7 +145,7 @@ ${t.rows.map(
   (row) => html`<tbody class="run"><tr><th scope="row" rowspan="2">${row.run}</th>${row.cells.map(cell)}</tr>
 <tr class="one-change"><td class="text" colspan="${t.headers.length - 1}"><span class="flag">ONE CHANGE</span>${row.change}</td></tr></tbody>\n`,
 )}</table></div>
-<div class="cards">${m.verdicts.map((v, i) => verdictBlock(v, runLabel(m.results[i]!)))}</div>
+<div class="cards">${m.verdicts.map((v, i) => verdictBlock(v, m.labels.get(m.results[i]!)!))}</div>
 </section>`;
 }
 
@@ -218,13 +219,13 @@ function portsSection(m: PageModel): Html {
       int(p.peakInUse),
       p.exhaustedAtMs === null ? 'never' : seconds(exhaustedAfterMs(r)!),
     ];
-    return html`<tr>${m.results.length > 1 ? html`<th scope="row">${runLabel(r)}</th>` : ''}${cells.map((c) => html`<td>${c}</td>`)}</tr>\n`;
+    return html`<tr>${m.results.length > 1 ? html`<th scope="row">${m.labels.get(r)!}</th>` : ''}${cells.map((c) => html`<td>${c}</td>`)}</tr>\n`;
   });
   const exhausted = m.results
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map(
       (r) =>
-        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${runLabel(r)}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
+        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${m.labels.get(r)!}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
     );
   return html`<section id="ports" aria-labelledby="ports-h">
 <h2 id="ports-h">Ports</h2>
@@ -286,6 +287,6 @@ function environmentSection(m: PageModel): Html {
   const body =
     m.results.length === 1
       ? environmentBlock(m.results[0]!)
-      : m.results.map((r, i) => html`<details${i === 0 ? trusted(' open') : ''}><summary>${runLabel(r)}</summary>${environmentBlock(r)}</details>\n`);
+      : m.results.map((r, i) => html`<details${i === 0 ? trusted(' open') : ''}><summary>${m.labels.get(r)!}</summary>${environmentBlock(r)}</details>\n`);
   return html`<section id="environment" aria-labelledby="environment-h"><h2 id="environment-h">Environment</h2>${body}</section>`;
 }

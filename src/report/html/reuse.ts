@@ -5,7 +5,7 @@ import type { RunResult } from '../../result/model.js';
 import { decodeHistogram } from '../../metrics/histogram-encoding.js';
 import { roundUs } from '../../util/round.js';
 import { extent, styleAt, type ChartSpec } from './chart-spec.js';
-import { runLabel } from '../../result/provenance.js';
+import { runLabels } from '../../result/provenance.js';
 
 const BINS_PER_DECADE = 4;
 /** Quantiles sampled to rebuild the distribution; with fewer recorded values every one is seen. */
@@ -50,6 +50,7 @@ export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null
   const hi = indices.max + 1;
   // Stepped lines need the right edge of the last bin too.
   const binIndices = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  const labels = runLabels(results);
   return {
     id: 'reuse',
     title: 'How soon client ports were used again',
@@ -60,7 +61,7 @@ export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null
     yLabel: 'reuses',
     x: binIndices.map(edge),
     series: used.map(({ bins, result }, i) => ({
-      label: results.length > 1 ? runLabel(result) : 'port reuses',
+      label: results.length > 1 ? labels.get(result)! : 'port reuses',
       values: binIndices.map((b) => (b === hi ? 0 : Math.round(bins.get(b) ?? 0))),
       style: styleAt(i),
       points: false,

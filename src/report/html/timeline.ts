@@ -4,7 +4,7 @@
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
 import { clientPortRanges, clientPortsHeld } from '../../result/figures.js';
-import { runLabel } from '../../result/provenance.js';
+import { runLabels } from '../../result/provenance.js';
 import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
@@ -27,15 +27,17 @@ export function censusMaxGapSeconds(r: RunResult): number {
 
 /** In a comparison every label names its run; in a single report that would be noise. */
 function labeller(results: RunResult[]): (r: RunResult, what: string) => string {
-  return results.length > 1 ? (r, what) => `${what} · ${runLabel(r)}` : (_r, what) => what;
+  const labels = runLabels(results);
+  return results.length > 1 ? (r, what) => `${what} · ${labels.get(r)!}` : (_r, what) => what;
 }
 
 function exhaustionMarkers(results: RunResult[]): Marker[] {
+  const labels = runLabels(results);
   return results
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map((r) => ({
       x: r.summary.ports.exhaustedAtMs! / 1000,
-      label: results.length > 1 ? `ports ran out (${runLabel(r)})` : 'ports ran out',
+      label: results.length > 1 ? `ports ran out (${labels.get(r)!})` : 'ports ran out',
     }));
 }
 
@@ -288,10 +290,11 @@ function smallMultiples(overlaid: ChartSpec, results: RunResult[], build: Builde
     }
   }
   const first = panels[0]?.chart ?? overlaid;
+  const labels = runLabels(results);
   return panels.map(({ r, i, chart }) => ({
     ...chart,
     id: `${overlaid.id}-${i + 1}`,
-    title: runLabel(r),
+    title: labels.get(r)!,
     // The group's heading carries the description; under each panel it would only repeat.
     description: '',
     notes: [],
