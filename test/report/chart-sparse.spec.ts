@@ -190,3 +190,10 @@ describe('the routed lab\'s charts (lab.ts): the router and the server host are 
     assert.deepEqual(server.breaks, [[1.69, 3.5]]);
   });
 });
+
+describe('the TCP states chart says where its census came from', () => {
+  it('names sock_diag and /proc/net/tcp, not /proc alone (a newcomer audit: the native census read sock_diag)', () => {
+    const states = timelineCharts([makeResult()]).find((c) => c.id === 'states')!;
+    assert.match(states.description, /netlink sock_diag, as ss reads it; \/proc\/net\/tcp and tcp6 without the native layer/);
+  });
+});

@@ -41,6 +41,13 @@ function exhaustionMarkers(results: RunResult[]): Marker[] {
     }));
 }
 
+/**
+ * Where the census reads the socket table (observe/tcp-source.ts): netlink sock_diag, what `ss`
+ * reads, or /proc/net/tcp{,6} without the native layer (a newcomer audit: the caption named
+ * /proc alone for runs that read sock_diag).
+ */
+const CENSUS_SOURCE = "a census of the kernel's socket table (netlink sock_diag, as ss reads it; /proc/net/tcp and tcp6 without the native layer)";
+
 // LISTEN is the server's one listening socket: a flat line at 1 that says nothing.
 const STATE_ORDER = ['TIME_WAIT', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'SYN_SENT', 'SYN_RECV'];
 
@@ -67,8 +74,8 @@ function statesChart(results: RunResult[]): ChartSpec {
       id: 'states',
       title: 'TCP states by side',
       description: sockstat
-        ? 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp, with /proc/net/sockstat tw sampled more often.'
-        : 'Sockets in each TCP state on the client and the server side over time, from the census of /proc/net/tcp.',
+        ? `Sockets in each TCP state on the client and the server side over time, from ${CENSUS_SOURCE}, with /proc/net/sockstat tw sampled more often.`
+        : `Sockets in each TCP state on the client and the server side over time, from ${CENSUS_SOURCE}.`,
       notes: [
         sockstat
           ? `The census is taken every census interval, and more often while the counts move; its points are joined only where they are close together, elsewhere they are markers (a line would guess what happened between two looks). "${SOCKSTAT_LABEL}" is read every sample interval and also counts orphaned FIN_WAIT2 sockets. The listening socket is left out.`
