@@ -14,16 +14,12 @@
 // The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
 // the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
 // and waits, the server shuts down gracefully — then SIGKILL after the grace time).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
-import { decodeAddressHex, forEachTcpSocket } from '../observe/tcp-table.js';
-import { loadSockDiag } from '../sockets/sock-diag.js';
-import { TCP_LISTEN } from '../sockets/constants.js';
+import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
+import { lastLines } from './log-tail.js';
 import { ServerStartError, type ServerProcess } from './process.js';
 
-const execFileAsync = promisify(execFile);
 
 export interface UserServerOptions {
   /** A shell command line (run with /bin/sh -c) or an argv list. */
@@ -74,8 +70,7 @@ export interface UserServer {
 /** The command failed to start, exited early or never listened; `code` says which. */
 export class UserServerError extends ServerStartError {}
 
-/** How many of the server's last output lines an error message quotes. */
-const TAIL_LINES = 5;
+/** How often readiness is looked for. */
 const POLL_MS = 25;
 /** How long listeners the clients cannot reach may stand alone before the routed lab refuses them. */
 const UNREACHABLE_GRACE_MS = 1000;
@@ -131,137 +126,6 @@ export function programFound(program: string, path = process.env['PATH'] ?? ''):
 
 export function describeCommand(command: string | readonly string[]): string {
   return typeof command === 'string' ? command : command.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-}
-
-/** Whether a socket in LISTEN state has local port `port`, per /proc/net/tcp and tcp6 of this namespace. */
-export async function isListening(port: number, procRoot = '/proc'): Promise<boolean> {
-  return (await listenersOn(port, procRoot)).length > 0;
-}
-
-/** The addresses ("0.0.0.0", "127.0.0.1", "::") something listens on at `port`, from /proc. */
-export async function listenersOn(port: number, procRoot = '/proc'): Promise<string[]> {
-  const addresses: string[] = [];
-  for (const file of ['tcp', 'tcp6']) {
-    let text: string;
-    try {
-      text = await readFile(`${procRoot}/net/${file}`, 'utf8');
-    } catch {
-      continue; // no IPv6 in this kernel
-    }
-    forEachTcpSocket(text, (row) => {
-      if (row.state === 0x0a && row.localPort === port) addresses.push(decodeAddressHex(row.localAddressHex()));
-    });
-  }
-  return addresses;
-}
-
-/**
- * Whether a client in the server's own namespace that connects to `host` (server.host: a
- * loopback address) reaches a listener on `address`: the same address, or the wildcard of its
- * family; `::` takes IPv4 too unless net.ipv6.bindv6only is set (its default is 0), and shows an
- * IPv4 bind as ::ffff:a.b.c.d. An audit: `python3 -m http.server --bind ::1` on the declared
- * port counted as ready, then every connect to 127.0.0.1 was refused with nothing said why.
- */
-export function servesHost(address: string, host: string, v6only = false): boolean {
-  const mapped = address.toLowerCase();
-  if (!host.includes(':')) return address === host || address === '0.0.0.0' || (address === '::' && !v6only) || mapped === `::ffff:${host}` || mapped === '::ffff:0.0.0.0';
-  // An IPv6 server.host is ::1 (in any spelling: the schema takes loopback only).
-  return address === '::1' || address === '::';
-}
-
-/**
- * Whether every IPv6 wildcard listener on `port` refuses IPv4 (IPV6_V6ONLY on the socket, as
- * nginx's `listen [::]:port` sets by default; a review: such a server passed readiness against
- * 127.0.0.1). In this namespace sock_diag says it (INET_DIAG_SKV6ONLY); in another (a routed
- * lab's server host) or without the native layer, `ss -e` run there ("v6only:1"). false (the
- * kernel default, IPv4 taken) where neither can tell.
- */
-async function wildcardV6Only(port: number, procRoot: string, enter: readonly string[] = []): Promise<boolean> {
-  if (procRoot === '/proc' && enter.length === 0) {
-    const loaded = loadSockDiag();
-    if (loaded.ok) {
-      let any = false;
-      let all = true;
-      try {
-        loaded.reader.dump(6, (row) => {
-          if (row.localPort !== port || decodeAddressHex(row.localAddressHex()) !== '::') return;
-          any = true;
-          if (row.v6only !== true) all = false;
-        }, 1 << TCP_LISTEN);
-        return any && all;
-      } catch {
-        // fall through to ss
-      }
-    }
-  }
-  const argv = [...enter, 'ss', '-Hltne', `sport = :${port}`];
-  let text: string;
-  try {
-    text = (await execFileAsync(argv[0]!, argv.slice(1), { timeout: 5000 })).stdout;
-  } catch {
-    return false;
-  }
-  // ss prints a dual-stack wildcard as "*:port", an IPv6-only one as "[::]:port", each with v6only:N.
-  const wildcard = new RegExp(`\\s(\\*|\\[::\\]):${port}\\s`);
-  const wildcards = text.split('\n').filter((l) => wildcard.test(l));
-  return wildcards.length > 0 && wildcards.every((l) => /\bv6only:1\b/.test(l));
-}
-
-/** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */
-const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
-
-/**
- * Whether a client from another namespace, over IPv4 or IPv6, can reach a listener on `address`:
- * never on loopback; over IPv6 only an IPv6 address (`::` included); over IPv4 an IPv4 one, or
- * `::`, which takes IPv4 too unless net.ipv6.bindv6only is set (its default is 0).
- */
-function reachableOver(address: string, family: 4 | 6, v6only = false): boolean {
-  if (isLoopback(address)) return false;
-  const v6 = address.includes(':') && !/^::ffff:/i.test(address);
-  return family === 6 ? v6 : !v6 || (address === '::' && !v6only);
-}
-
-/** How much of one output line an error message quotes (an audit: 50 lines of 3,000 characters made one of 8,491). */
-const LINE_CHARS = 200;
-
-/**
- * The last lines of the server's log, joined with " | " so the error stays on one line, each cut
- * to LINE_CHARS. Only the log's last 8 KiB are read: a first line that begins before them is
- * left out rather than quoted from its middle.
- */
-export async function lastLines(path: string, count = TAIL_LINES): Promise<string> {
-  let text = '';
-  let midLine = false;
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, 8192);
-      // One byte more, before the window: whether the window begins a line.
-      const before = length < size ? 1 : 0;
-      const buffer = Buffer.alloc(length + before);
-      await handle.read(buffer, 0, length + before, size - length - before);
-      midLine = before === 1 && buffer[0] !== 0x0a;
-      text = buffer.subarray(before).toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
-  const lines = text.split('\n');
-  // A first line that began before the window is quoted by its end, marked, when it is all there
-  // is (a single line longer than 8 KiB); beside whole lines it is left out.
-  if (midLine) {
-    const first = lines.shift()!.trim();
-    if (lines.every((l) => l.trim() === '')) return first === '' ? '' : `…${first.slice(-LINE_CHARS)}`;
-  }
-  return lines
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .slice(-count)
-    .map((l) => (l.length > LINE_CHARS ? `${l.slice(0, LINE_CHARS)}…` : l))
-    .join(' | ');
 }
 
 /** A first process that exits 0 while its server should be running most likely forked one off and left. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { lastLines } from '../../src/server/user-command.js';
+import { lastLines } from '../../src/server/log-tail.js';
 
 describe('lastLines (server/user-command.ts)', () => {
   let dir = '';

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isListening } from '../../src/server/user-command.js';
+import { isListening } from '../../src/server/listeners.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
 requireFreshNamespace('target-cases.js');

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isListening, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
+import { startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
+import { isListening } from '../../src/server/listeners.js';
 import { SCENARIOS } from '../helpers/netns.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
