@@ -24,7 +24,7 @@ function loadStop(result: RunResult): string {
       // "Attempted"/"sent", not "made": some of them may have failed, and the figures say how many.
       // The count the load stopped at: a restart's resumed connections come on top, and in a
       // routed lab each client host makes the scenario's count of its own.
-      const what = workUnit(s) === 'requests' ? 'requests were sent' : 'connections were attempted';
+      const what = workUnit(s) === 'requests' ? 'requests were attempted' : 'connections were attempted';
       const n = loadCount(s);
       if (!Number.isFinite(n)) return `all ${what}`;
       const hosts = clientHosts(s);

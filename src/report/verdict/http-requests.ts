@@ -17,7 +17,7 @@ export function requestsFinding(result: RunResult): Finding | null {
   return {
     rule: 'requests',
     label: 'Requests',
-    text: `${int(r.total)} sent, ${int(r.ok)} ok, ${int(r.failed)} failed, ${int(r.ratePerSec)} ok/s, over ${reuse}.`,
+    text: `${int(r.total)} attempted, ${int(r.ok)} ok, ${int(r.failed)} failed, ${int(r.ratePerSec)} ok/s, over ${reuse}.`,
     alert: r.failed > 0,
   };
 }
