@@ -131,7 +131,7 @@ describe('the report in chromium', () => {
     const q = r.summary.requests!;
     assert.ok(page.text.includes('Requests and new connections per second'));
     assert.ok(page.text.includes('requests ok/s'), 'requests in the chart legend');
-    assert.ok(page.text.includes(`${q.total} sent, ${q.ok} ok, 0 failed`), 'summary.requests in the verdict');
+    assert.ok(page.text.includes(`${q.total} attempted, ${q.ok} ok, 0 failed`), 'summary.requests in the verdict');
     assert.ok(page.text.includes('every request opened its own connection'));
     assert.ok(page.text.includes('The scenario has HTTP client "reset" and server policy "wait-client"'));
     assert.ok(page.text.includes(HTTP_NO_CLOSE_LATENCY), 'why there is no close latency');
