@@ -17,7 +17,17 @@
 //   threads ÷ (base cost per connection + ports walked × cost per port walked)
 //
 // new connections/s, which is below ports ÷ 60 s once the walk dominates. The two costs are
-// measured (plan --from a result with a connect-fill cliff). Pure: every input is given.
+// measured (plan --from a result with a connect-fill cliff).
+//
+// All of that is connect() picking the port. Two other ways hold a port differently (portMode):
+// bind(addr, 0) before connect() picks it in inet_csk_find_open_port, where any owner of the
+// port on that address — a TIME_WAIT too — is a conflict (inet_csk_bind_conflict, relax false),
+// so tcp_tw_reuse, which only __inet_hash_connect consults, never applies: 60 s, and bind() fails
+// with EADDRINUSE. A port the client names itself (bind(addr, port)) binds over its TIME_WAIT
+// only when both sockets have SO_REUSEADDR; connect() then finds the 4-tuple in TIME_WAIT and
+// takes it over at once whenever the TIME_WAIT recorded a timestamp (tcp_twsk_unique, the
+// twp == NULL branch: no tcp_tw_reuse, no delay), so the port is busy only for its own
+// connection's life. Pure: every input is given.
 import { decimalFormat, int } from '../util/format.js';
 import { WIDEST_PORTS } from '../tcp-facts.js';
 
@@ -51,7 +61,28 @@ export interface PlanInputs {
   twSockBytes: number;
   /** connect()'s port walk, measured; absent or null: not modelled (a note says where it would bite). */
   connectScan?: ConnectScanInputs | null;
+  /**
+   * net.ipv4.tcp_timestamps (0 off; 1 and 2 on). A TIME_WAIT is taken over only if it recorded
+   * the peer's timestamp (tcp_twsk_unique: ts_recent_stamp), so with 0 no port is ever reused.
+   * Absent: 1 (the kernel default).
+   */
+  timestamps?: number;
+  /** The client names each port itself (client.localPorts: bind(addr, port), in turn), portLow–portHigh; implies bindBeforeConnect. Absent: false. */
+  namedPorts?: boolean;
+  /** SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its TIME_WAIT. Absent: false. */
+  reuseAddr?: boolean;
+  /**
+   * Seconds a connection holds its port before it closes (connect to close). With namedPorts,
+   * SO_REUSEADDR and timestamps this is the whole hold; absent or null: not known, and the ports
+   * then do not bound the rate.
+   */
+  connectionLifeSec?: number | null;
+  /** The range is a per-socket IP_LOCAL_PORT_RANGE (client.portRange): connect() walks it in steps of 1, no parity split (__inet_hash_connect). Absent: false. */
+  perSocketRange?: boolean;
 }
+
+/** Which call picks the client's port: connect() (__inet_hash_connect), bind(addr, 0) (inet_csk_find_open_port), or the client itself (bind(addr, port)). */
+export type PortPicker = 'connect' | 'bind' | 'named';
 
 export interface ConnectScanInputs {
   /** µs connect() spends per held port it steps over (the cliff's extra time ÷ the ports walked). */
@@ -79,9 +110,15 @@ export interface ConnectScanOutput {
 
 export interface PlanOutput {
   usablePorts: number;
+  portPicker: PortPicker;
+  /** A TIME_WAIT port is taken over: by tcp_tw_reuse (connect() picks), or by SO_REUSEADDR on a named port (tcp_twsk_unique), both only with timestamps. */
   reuseInForce: boolean;
   /** How long a used port stays unusable for the same destination. */
   holdSec: number;
+  /** What fails when the ports run out, e.g. "connect() fails with EADDRNOTAVAIL" or "bind() fails with EADDRINUSE". */
+  portFailure: string;
+  /** Something beyond the client's ports decides the headline (plan --from: the router's SNAT pool); null: the ports. */
+  limitedBy: string | null;
   /** null: not bounded by client ports (the server closes first, or the client resets). */
   perDestinationPerSec: number | null;
   totalPerSec: number | null;
@@ -113,23 +150,71 @@ export interface PlanOutput {
 /** Linux's whole usable ephemeral span: ports below 1024 are privileged, 65535 is the top (src/tcp-facts.ts). */
 export const WIDEST_RANGE = WIDEST_PORTS;
 
+/** How the client's port is picked and what frees it again (see the header). */
+export interface PortMode {
+  picker: PortPicker;
+  reuseInForce: boolean;
+  holdSec: number;
+  /** The ports bound the rate at all: the client holds them after close, for a known time. */
+  portBound: boolean;
+  failure: string;
+}
+
+export function portMode(p: PlanInputs): PortMode {
+  const picker: PortPicker = p.namedPorts ? 'named' : p.bindBeforeConnect ? 'bind' : 'connect';
+  const timestamps = (p.timestamps ?? 1) !== 0;
+  const clientHolds = p.closer === 'client';
+  if (picker === 'named') {
+    // bind(addr, port) over the port's TIME_WAIT passes inet_csk_bind_conflict only when both
+    // have SO_REUSEADDR; connect() then takes the TIME_WAIT over through tcp_twsk_unique's
+    // twp == NULL branch (a bound port): any timestamp recorded, no tcp_tw_reuse, no delay.
+    const takeover = p.reuseAddr === true && timestamps;
+    const life = p.connectionLifeSec ?? null;
+    return {
+      picker,
+      reuseInForce: takeover,
+      holdSec: takeover ? (life ?? 0) : p.timeWaitSec,
+      portBound: clientHolds && (!takeover || (life !== null && life > 0)),
+      // Without SO_REUSEADDR bind() refuses the port; with it bind() shares it, and connect()
+      // finds its 4-tuple still held (not unique: __inet_check_established).
+      failure: p.reuseAddr ? 'connect() fails with EADDRNOTAVAIL' : 'bind() fails with EADDRINUSE',
+    };
+  }
+  if (picker === 'bind') {
+    // inet_csk_find_open_port: a TIME_WAIT owner is a conflict, and tcp_tw_reuse is not asked.
+    return { picker, reuseInForce: false, holdSec: p.timeWaitSec, portBound: clientHolds, failure: 'bind() fails with EADDRINUSE' };
+  }
+  const reuseInForce = timestamps && (p.twReuse === 1 || (p.twReuse === 2 && p.loopback));
+  return {
+    picker,
+    reuseInForce,
+    holdSec: reuseInForce ? Math.min(p.twReuseDelaySec, p.timeWaitSec) : p.timeWaitSec,
+    portBound: clientHolds,
+    failure: 'connect() fails with EADDRNOTAVAIL',
+  };
+}
+
 export function computePlan(p: PlanInputs): PlanOutput {
   const usablePorts = Math.max(0, p.portHigh - p.portLow + 1 - p.reservedPorts);
-  const reuseInForce = p.twReuse === 1 || (p.twReuse === 2 && p.loopback);
-  const holdSec = reuseInForce ? Math.min(p.twReuseDelaySec, p.timeWaitSec) : p.timeWaitSec;
+  const mode = portMode(p);
+  const { picker, reuseInForce, holdSec, portBound } = mode;
+  const timestamps = (p.timestamps ?? 1) !== 0;
+  const twReuseAsked = p.twReuse === 1 || (p.twReuse === 2 && p.loopback);
+  // __inet_hash_connect splits the range by parity only for the netns range: with a per-socket
+  // IP_LOCAL_PORT_RANGE it steps by 1 ("step = local_ports ? 1 : 2"), and a named port is no walk.
+  const parityWalk = picker === 'connect' && p.perSocketRange !== true;
   const newConnPerSec = p.rate === null ? null : p.rate * (1 - p.keepAliveShare);
   const notes: string[] = [];
   const fixes: string[] = [];
-  const portBound = p.closer === 'client';
 
   // One pool per (source, destination) when connect() picks the port; one per source
-  // shared by all destinations when bind() picked it first.
+  // shared by all destinations when bind() picked it first, or the client named it.
   const poolSize = p.sources * usablePorts;
-  const pools = p.bindBeforeConnect ? 1 : p.destinations;
+  const pools = picker === 'connect' ? p.destinations : 1;
   const totalPerSec = portBound ? (poolSize * pools) / holdSec : null;
   const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
   const utilisation = totalPerSec !== null && newConnPerSec !== null && totalPerSec > 0 ? newConnPerSec / totalPerSec : null;
-  const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec);
+  const scan = connectScanOf(p, totalPerSec, reuseInForce, usablePorts, newConnPerSec, parityWalk);
   // The ports alone (exhaustion, and the fixes that add ports) and, on top, connect()'s walk.
   // Strictly below: at exactly ports ÷ hold a port is asked for again the moment its hold ends,
   // and the hold starts only at close, after the connection's own life, so it is still taken
@@ -147,8 +232,11 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // half is used up — free at close when the server closes first, reusable after
   // tcp_tw_reuse_delay with reuse in force — only that half is ever used (measured on 6.18:
   // 500 distinct ports of a 1,000-port range at 400/s, with reuse 1 and with the server closing).
-  const half = p.sources * Math.ceil(usablePorts / 2);
-  const comeBackSec = side === 'server' ? 0 : side === 'client' && reuseInForce ? holdSec : null;
+  // bind(addr, 0) likewise tries one parity first (odd: inet_csk_find_open_port), so ports free
+  // at close keep to half there too; a per-socket range (step 1) and named ports use all of it.
+  const halves = picker !== 'named' && p.perSocketRange !== true;
+  const half = halves ? p.sources * Math.ceil(usablePorts / 2) : poolSize;
+  const comeBackSec = side === 'server' ? 0 : side === 'client' && reuseInForce && picker === 'connect' ? holdSec : null;
   const cycled = comeBackSec !== null && newConnPerSec !== null && (newConnPerSec / pools) * comeBackSec <= half ? half : poolSize;
   let demand = 0;
   if (sustained !== null && side !== 'none') {
@@ -157,11 +245,13 @@ export function computePlan(p: PlanInputs): PlanOutput {
     // server still holds its 4-tuple in TIME_WAIT, the new SYN reopens it (RFC 1122
     // §4.2.2.13; measured: server TIME_WAIT == distinct client ports).
     const fourTuples = cycled * p.destinations;
-    if (side === 'client') demand = Math.min(demand, cycled * pools);
+    // On the client a port held by bind() carries one TIME_WAIT (a second bind conflicts with
+    // it); a named port under SO_REUSEADDR one per destination, as a port connect() picked.
+    if (side === 'client') demand = Math.min(demand, cycled * (picker === 'bind' || (picker === 'named' && !p.reuseAddr) ? 1 : p.destinations));
     else if (demand > fourTuples) {
       demand = fourTuples;
       notes.push(
-        `server-side TIME_WAIT is capped at ${fmt(fourTuples)}: one per client 4-tuple in play (connect() keeps to half the range while ports come back free); a reused client port reopens its TIME_WAIT (RFC 1122 §4.2.2.13)`,
+        `server-side TIME_WAIT is capped at ${fmt(fourTuples)}: one per client 4-tuple in play${halves ? ' (the client keeps to half the range while ports come back free)' : ''}; a reused client port reopens its TIME_WAIT (RFC 1122 §4.2.2.13)`,
       );
     }
   }
@@ -182,7 +272,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     if (overflowAtSec !== null && overflowAtSec < exhaustionSec) {
       notes.push(
         `tcp_max_tw_buckets (${fmt(p.maxTwBuckets)}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
-          `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so connect() keeps working but without TIME_WAIT's protection against stale segments`,
+          `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so ${picker === 'connect' ? 'connect()' : 'bind()'} keeps working but without TIME_WAIT's protection against stale segments`,
       );
       uncappedExhaustionSec = exhaustionSec;
       exhaustionSec = null;
@@ -196,7 +286,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   if (portsShort && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
     const sourcesNeeded = moreThan(needPerPool / usablePorts);
-    fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${p.bindBeforeConnect ? 'shared by all destinations' : 'per destination'})`);
+    fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${picker === 'connect' ? 'per destination' : 'shared by all destinations'})`);
     if (p.rate !== null && p.rate > 0) {
       const share = 1 - totalPerSec / p.rate;
       fixes.push(
@@ -204,28 +294,34 @@ export function computePlan(p: PlanInputs): PlanOutput {
           `fewer than ${rateText(totalPerSec)} new connections/s fit`,
       );
     }
-    const portsNeeded = moreThan(needPerPool / p.sources);
-    const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
-    if (portsNeeded + p.reservedPorts <= widest) {
-      const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
-      fixes.push(`widen net.ipv4.ip_local_port_range to at least ${fmt(portsNeeded)} ports, e.g. "${low} ${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`);
-    } else {
-      fixes.push(`a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`);
-    }
-    if (!p.bindBeforeConnect) {
+    fixes.push(widenFix(p, picker, moreThan(needPerPool / p.sources), usablePorts));
+    if (picker === 'connect') {
       const destinationsNeeded = moreThan((newConnPerSec * holdSec) / poolSize);
       fixes.push(`spread over ${fmt(destinationsNeeded)} destination IP:port pairs instead of ${fmt(p.destinations)} (the limit is per 4-tuple destination)`);
-    } else {
-      fixes.push(`set IP_BIND_ADDRESS_NO_PORT before bind() (Linux 4.2+): the port is then chosen at connect() per destination, ×${fmt(p.destinations)} capacity`);
+    } else if (picker === 'bind' && (p.destinations > 1 || (twReuseAsked && timestamps))) {
+      // Only where it adds capacity: more pools, or tcp_tw_reuse, which connect() alone consults.
+      fixes.push(
+        `set IP_BIND_ADDRESS_NO_PORT before bind() (Linux 4.2+): the port is then chosen at connect() per destination, ×${fmt(p.destinations)} capacity` +
+          (twReuseAsked && timestamps ? `, and tcp_tw_reuse=${p.twReuse} takes over a TIME_WAIT port there after ~${sec(p.twReuseDelaySec)}` : ''),
+      );
+    } else if (picker === 'named' && !p.reuseAddr) {
+      fixes.push(
+        `set SO_REUSEADDR on the client sockets (client.reuseAddr)${timestamps ? '' : ' and turn net.ipv4.tcp_timestamps on'}: bind() may then share a named port with its TIME_WAIT, and connect() takes the TIME_WAIT over at once (tcp_twsk_unique), so a port is busy only while its connection is open`,
+      );
+    } else if (picker === 'named') {
+      fixes.push('net.ipv4.tcp_timestamps=1 (on both ends): with SO_REUSEADDR connect() then takes over a named port\'s TIME_WAIT at once (tcp_twsk_unique needs the timestamp the TIME_WAIT recorded), so a port is busy only while its connection is open');
     }
-    if (!reuseInForce) {
+    if (picker === 'connect' && !reuseInForce) {
       const withReuse = (poolSize * pools) / p.twReuseDelaySec;
       // Listed as a fix only when it is one: at a rate past what reuse allows, it is a help, said so.
       const enough = withReuse > newConnPerSec;
+      const what = twReuseAsked
+        ? `net.ipv4.tcp_timestamps=1 (on both ends): tcp_tw_reuse=${p.twReuse} is set, but connect() takes a TIME_WAIT port only if it recorded a timestamp (tcp_twsk_unique); with them, after ~${sec(p.twReuseDelaySec)}`
+        : `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}`;
       fixes.push(
-        `net.ipv4.tcp_tw_reuse=1 lets connect() take a TIME_WAIT port after ~${sec(p.twReuseDelaySec)}: fewer than ${rateText(withReuse)} new connections/s` +
+        `${what}: fewer than ${rateText(withReuse)} new connections/s` +
           (enough ? '' : `, not enough alone for ${fmt(newConnPerSec)}/s: combine it with one of the above`) +
-          ' (needs TCP timestamps on both ends; outgoing connections only)',
+          (twReuseAsked ? ' (outgoing connections only)' : ` (needs TCP timestamps on both ends${timestamps ? '' : ': net.ipv4.tcp_timestamps is 0 here'}; outgoing connections only)`),
       );
     }
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it), and
@@ -247,7 +343,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
         `(+${fmt(Math.round(scan.connectExtraUs))} µs each), so ${fmt(p.connectScan!.threads)} client thread${p.connectScan!.threads === 1 ? '' : 's'} make at most ${fmt(Math.floor(scan.scanLimitedPerSec))} new connections/s` +
         (totalPerSec !== null && scan.scanLimitedPerSec < totalPerSec ? `, below the ${fmt(Math.floor(totalPerSec))}/s the ports allow: CPU in the kernel, long before EADDRNOTAVAIL` : ''),
     );
-  } else if (scan === null && portBound && !reuseInForce && usablePorts >= MIN_WALKED_PORTS && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2 && steadyState / pools > poolSize / 2) {
+  } else if (scan === null && parityWalk && portBound && !reuseInForce && usablePorts >= MIN_WALKED_PORTS && totalPerSec !== null && newConnPerSec !== null && newConnPerSec > totalPerSec / 2 && steadyState / pools > poolSize / 2) {
     notes.push(
       `past half the range (above ${rateText(totalPerSec / 2)} new connections/s here) every connect() walks all the held ports of one parity before it finds a free one: ` +
         `it slows down long before EADDRNOTAVAIL (scenario connect-slows-as-range-fills; plan --from a result of it models how much)`,
@@ -260,16 +356,33 @@ export function computePlan(p: PlanInputs): PlanOutput {
     );
   } else if (bucketsOverflow) {
     // Not a fix (the rate fits or does not either way): the price of the cap, and of lifting it.
-    notes.push(`connections closed past the cap skip TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`);
+    notes.push(
+      `connections closed past the cap skip TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`,
+    );
   }
-  if (p.twReuse === 2 && !p.loopback && portBound) notes.push('tcp_tw_reuse=2 applies to loopback traffic only, so it does not help these destinations');
+  if (portBound && picker === 'connect' && twReuseAsked && !timestamps) {
+    notes.push(`tcp_tw_reuse=${p.twReuse} is set, but net.ipv4.tcp_timestamps is 0: tcp_twsk_unique takes over a TIME_WAIT only if it recorded the peer's timestamp, so no port is reused and each stays held ${sec(p.timeWaitSec)}`);
+  } else if (portBound && picker === 'bind' && twReuseAsked) {
+    notes.push(
+      'tcp_tw_reuse does not help bind() before connect(): bind(addr, 0) picks its port in inet_csk_find_open_port, where a TIME_WAIT on the port is a conflict, and only connect() picking the port (__inet_hash_connect) consults tcp_tw_reuse',
+    );
+  } else if (p.twReuse === 2 && !p.loopback && portBound && picker === 'connect') notes.push('tcp_tw_reuse=2 applies to loopback traffic only, so it does not help these destinations');
+  if (picker === 'named' && p.closer === 'client' && reuseInForce && !portBound) {
+    notes.push('each connection takes over its named port\'s TIME_WAIT at once (SO_REUSEADDR and timestamps: tcp_twsk_unique), so a port is busy only while its own connection is open, which this plan was not given: the ports do not bound the rate here');
+  }
+  if (p.perSocketRange === true && picker === 'connect' && portBound && !reuseInForce && newConnPerSec !== null && totalPerSec !== null && newConnPerSec > totalPerSec / 2) {
+    notes.push('with a per-socket range (IP_LOCAL_PORT_RANGE) connect() walks it in steps of 1, not one parity first: a connect() steps over about 1 ÷ (1 − share held) ports, so it slows as the range fills, with no cliff at half');
+  }
   if (p.closer === 'rst') notes.push('an RST close (SO_LINGER 0) leaves no TIME_WAIT: ports are free at once, but unsent data is discarded and the peer sees ECONNRESET');
   if (p.closer === 'server') notes.push('the server closes first: client ports are not held after close, so only in-flight connections use them');
 
   return {
     usablePorts,
+    portPicker: picker,
     reuseInForce,
     holdSec,
+    portFailure: mode.failure,
+    limitedBy: null,
     perDestinationPerSec,
     totalPerSec,
     newConnPerSec,
@@ -283,12 +396,35 @@ export function computePlan(p: PlanInputs): PlanOutput {
   };
 }
 
+/**
+ * The range fix, in the setting that draws the range: ip_local_port_range where the kernel
+ * picks from it, client.portRange for a per-socket range, client.localPorts for named ports.
+ */
+function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usablePorts: number): string {
+  const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
+  if (portsNeeded + p.reservedPorts > widest) {
+    return `a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`;
+  }
+  const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
+  if (picker === 'named') return `name at least ${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
+  if (p.perSocketRange === true) {
+    return `widen client.portRange (IP_LOCAL_PORT_RANGE) to at least ${fmt(portsNeeded)} ports, e.g. "${low}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)}), inside net.ipv4.ip_local_port_range (the kernel ignores a bound outside it)`;
+  }
+  // A listener that starts while connect() holds its port fails with EADDRINUSE: a wider range
+  // may swallow service ports, which ip_local_reserved_ports keeps out of it.
+  return (
+    `widen net.ipv4.ip_local_port_range to at least ${fmt(portsNeeded)} ports, e.g. "${low} ${WIDEST_RANGE.high}" (now ${fmt(usablePorts)}); ` +
+    'list the ports your services listen on inside it in net.ipv4.ip_local_reserved_ports'
+  );
+}
+
 /** The walk only matters where ports stay held by TIME_WAIT on the client and nothing takes them over. */
-function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: boolean, usablePorts: number, newConnPerSec: number | null): ConnectScanOutput | null {
+function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: boolean, usablePorts: number, newConnPerSec: number | null, parityWalk: boolean): ConnectScanOutput | null {
   const c = p.connectScan;
   if (!c || totalPerSec === null || reuseInForce || p.closer !== 'client' || c.threads <= 0) return null;
-  // bind() before connect() picks ports in inet_csk_get_port, a different walk: not modelled.
-  if (p.bindBeforeConnect) return null;
+  // bind() before connect() picks ports in inet_csk_find_open_port, a different walk, and a
+  // per-socket range is walked in steps of 1 with no parity cliff: neither is modelled.
+  if (!parityWalk) return null;
   const portsWalked = Math.ceil(usablePorts / 2);
   const connectExtraUs = Math.max(0, c.perPortUs) * portsWalked;
   const scanLimitedPerSec = (c.threads * 1e6) / Math.max(1e-3, c.baseConnectionUs + connectExtraUs);

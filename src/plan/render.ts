@@ -4,20 +4,41 @@ import { renderNatLimit } from './nat-limit.js';
 import { fmt, mib, offeredText, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
 
 const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
+/** A connection's life: milliseconds below a second (sec() would round 5 ms to "0.01 s"). */
+const life = (s: number): string => (s < 1 ? `${fmt(s * 1000)} ms` : sec(s));
 
 function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
   const from = (key: string): string => (sources[key] ? `  — ${sources[key]}` : '');
+  const picker = p.namedPorts ? 'named' : p.bindBeforeConnect ? 'bind' : 'connect';
+  const twReuseWhy =
+    picker === 'bind'
+      ? ' (not consulted: bind() picks the port)'
+      : picker === 'named'
+        ? ' (not consulted: the client names its ports)'
+        : p.twReuse === 2
+          ? p.loopback
+            ? ' (loopback destinations: in force)'
+            : ' (loopback only: not in force)'
+          : '';
+  const pools =
+    picker === 'named'
+      ? ` (the client names its ports${p.reuseAddr ? ', with SO_REUSEADDR' : ''}: shared by all destinations)`
+      : picker === 'bind'
+        ? ' (bind() before connect(): ports shared by all destinations)'
+        : '';
   return [
-    row('port range', `${p.portLow}–${p.portHigh}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved${sources['reservedPorts'] ? ` (${sources['reservedPorts']})` : ''}` : ''}${from('portRange')}`),
+    row('port range', `${p.portLow}–${p.portHigh}${p.perSocketRange ? ' per socket (IP_LOCAL_PORT_RANGE)' : ''}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved${sources['reservedPorts'] ? ` (${sources['reservedPorts']})` : ''}` : ''}${from('portRange')}`),
     row('TIME_WAIT length', `${fmt(p.timeWaitSec)} s${from('timeWaitSec')}`),
-    row('source addresses', `${fmt(p.sources)}${p.bindBeforeConnect ? ' (bind() before connect(): ports shared by all destinations)' : ''}${from('sources')}`),
+    row('source addresses', `${fmt(p.sources)}${pools}${from('sources')}`),
     row('destinations (IP:port)', `${fmt(p.destinations)}${from('destinations')}`),
-    row('tcp_tw_reuse', `${p.twReuse}${p.twReuse === 2 ? (p.loopback ? ' (loopback destinations: in force)' : ' (loopback only: not in force)') : ''}, delay ${sec(p.twReuseDelaySec)}${from('twReuse')}`),
+    row('tcp_tw_reuse', `${p.twReuse}${twReuseWhy}, delay ${sec(p.twReuseDelaySec)}${from('twReuse')}`),
+    row('tcp_timestamps', `${p.timestamps ?? 1}${(p.timestamps ?? 1) === 0 ? ' (off: no TIME_WAIT is ever taken over)' : ''}${from('timestamps')}`),
     row('keep-alive share', `${pct(p.keepAliveShare)}${from('keepAliveShare')}`),
     row('offered rate', `${p.rate === null ? '– (give --rate)' : `${fmt(p.rate)} requests/s`}${from('rate')}`),
     row('closes first', `${p.closer === 'rst' ? 'client, with RST (SO_LINGER 0)' : p.closer}${from('closer')}`),
     row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${from('maxTwBuckets')}`),
     row('TIME_WAIT socket size', `${fmt(p.twSockBytes)} B${from('twSockBytes')}`),
+    ...(p.namedPorts && p.connectionLifeSec != null ? [row('connection life', `${life(p.connectionLifeSec)}${from('connectionLifeSec')}`)] : []),
     ...(p.connectScan
       ? [
           row('connect() port walk', `${p.connectScan.perPortUs.toFixed(3)} µs per held port, ${fmt(Math.round(p.connectScan.baseConnectionUs))} µs per connection before it, ${fmt(p.connectScan.threads)} thread${p.connectScan.threads === 1 ? '' : 's'}${from('connectScan')}`),
@@ -29,10 +50,13 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
 function outputLines(o: PlanOutput, p: PlanInputs): string[] {
   const out: string[] = [];
   if (o.perDestinationPerSec === null || o.totalPerSec === null) {
-    out.push(row('sustainable new conn/s', 'not bounded by client ports (they are free at close)'));
+    out.push(row('sustainable new conn/s', p.closer === 'client' && o.reuseInForce
+      ? 'not bounded by client ports (each connection takes over its port\'s TIME_WAIT)'
+      : 'not bounded by client ports (they are free at close)'));
   } else {
+    const hold = o.portPicker === 'named' && o.reuseInForce ? `${life(o.holdSec)} (the connection's life)` : sec(o.holdSec);
     out.push(row('sustainable new conn/s', `${rateText(o.perDestinationPerSec)} per destination, ${rateText(o.totalPerSec)} in total` +
-      `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${sec(o.holdSec)}${p.bindBeforeConnect ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
+      `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${hold}${o.portPicker !== 'connect' ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
   }
   if (o.connectScan !== null) {
     const c = o.connectScan;
@@ -41,8 +65,11 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
       (c.sustainablePerSec < (o.totalPerSec ?? Infinity) ? ` (below the ${fmt(Math.floor(o.totalPerSec!))} the ports allow; up to ${fmt(Math.floor(c.halfRangePerSec))} stay under half the range)` : ' (the walk is not what limits)')));
   }
   if (o.newConnPerSec !== null) {
-    out.push(row('offered new conn/s', `${offeredText(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of capacity)` : ''} → ${o.fits ? (o.utilisation !== null && o.utilisation > 1 ? 'fits, only because the excess skips TIME_WAIT (tcp_max_tw_buckets)' : 'fits') : 'DOES NOT FIT'}`));
-    out.push(row('time to exhaustion', o.exhaustionSec === null ? 'never at this rate' : `${sec(o.exhaustionSec)}, then connect() fails with EADDRNOTAVAIL`));
+    const verdict = o.limitedBy !== null
+      ? `DOES NOT FIT: ${o.limitedBy}`
+      : o.fits ? (o.utilisation !== null && o.utilisation > 1 ? 'fits, only because the excess skips TIME_WAIT (tcp_max_tw_buckets)' : 'fits') : 'DOES NOT FIT';
+    out.push(row('offered new conn/s', `${offeredText(o.newConnPerSec)}${o.utilisation !== null ? ` (${pct(o.utilisation)} of ${o.limitedBy !== null ? 'the ports\' capacity' : 'capacity'})` : ''} → ${verdict}`));
+    out.push(row('time to exhaustion', o.exhaustionSec === null ? `never at this rate${o.limitedBy !== null ? ' (the client\'s ports)' : ''}` : `${sec(o.exhaustionSec)}, then ${o.portFailure}`));
     const tw = o.timeWait;
     out.push(row('TIME_WAIT at steady state', tw.side === 'none'
       ? 'none (RST close)'

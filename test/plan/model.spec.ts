@@ -203,6 +203,112 @@ describe('plan model: known answers', () => {
   });
 });
 
+describe('plan model: who picks the port, and what frees it', () => {
+  const SMALL = { portLow: 40000, portHigh: 40499 } as const;
+
+  it('bind(addr, 0) before connect(): tcp_tw_reuse is not consulted, the port is held 60 s for every destination, bind() fails with EADDRINUSE', () => {
+    // An SRE audit on 6.18: tcp_tw_reuse 1, 200/s, 500 ports, 2 destinations, bind without
+    // IP_BIND_ADDRESS_NO_PORT: 500 established, 700 EADDRINUSE at bind, exhausted at 2.5 s,
+    // TWRecycled 0 — while the plan said "fits … never" and named connect() EADDRNOTAVAIL.
+    const p = { ...SMALL, twReuse: 1, rate: 200, destinations: 2, bindBeforeConnect: true };
+    const o = plan(p);
+    assert.equal(o.portPicker, 'bind');
+    assert.equal(o.reuseInForce, false);
+    assert.equal(o.holdSec, 60);
+    close(o.totalPerSec, 500 / 60, 1e-9);
+    assert.equal(o.fits, false);
+    close(o.exhaustionSec, 2.5, 1e-9);
+    assert.equal(o.portFailure, 'bind() fails with EADDRINUSE');
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /time to exhaustion {8}2\.50 s, then bind\(\) fails with EADDRINUSE/);
+    assert.ok(!o.fixes.some((f) => /tcp_tw_reuse=1 lets/.test(f)), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => /^set IP_BIND_ADDRESS_NO_PORT .*×2 capacity, and tcp_tw_reuse=1 takes over a TIME_WAIT port there/.test(f)), o.fixes.join('\n'));
+    assert.ok(!o.notes.some((n) => /parity|past half the range/.test(n)), o.notes.join('\n'));
+    assert.ok(o.notes.some((n) => n.startsWith('tcp_tw_reuse does not help bind() before connect(): bind(addr, 0) picks its port in inet_csk_find_open_port')), o.notes.join('\n'));
+    // The whole range, shared: 500 TIME_WAIT, not one per destination.
+    assert.equal(o.timeWait.steadyState, 500);
+    // With IP_BIND_ADDRESS_NO_PORT connect() picks again: reuse in force, per destination.
+    assert.equal(plan({ ...p, bindBeforeConnect: false }).fits, true);
+  });
+
+  it('tcp_timestamps 0: no TIME_WAIT is taken over, whatever tcp_tw_reuse says', () => {
+    // tw-reuse with tcp_timestamps=0 (500 ports, 400/s, 2,000 connections): measured 1,500
+    // EADDRNOTAVAIL; the plan said "fits, never".
+    const p = { ...SMALL, twReuse: 1, rate: 400, timestamps: 0 };
+    const o = plan(p);
+    assert.equal(o.reuseInForce, false);
+    assert.equal(o.holdSec, 60);
+    assert.equal(o.fits, false);
+    close(o.exhaustionSec, 1.25, 1e-9);
+    assert.ok(o.notes.some((n) => n.startsWith('tcp_tw_reuse=1 is set, but net.ipv4.tcp_timestamps is 0: tcp_twsk_unique takes over a TIME_WAIT only if it recorded')), o.notes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('net.ipv4.tcp_timestamps=1 (on both ends): tcp_tw_reuse=1 is set')), o.fixes.join('\n'));
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /tcp_timestamps {12}0 \(off: no TIME_WAIT is ever taken over\)/);
+    // Timestamps on (1, or 2: on without random offsets): reuse works.
+    assert.equal(plan({ ...p, timestamps: 1 }).fits, true);
+    assert.equal(plan({ ...p, timestamps: 2 }).fits, true);
+    // Reuse off too: the tcp_tw_reuse fix says timestamps are needed, and are off here.
+    assert.ok(plan({ ...p, twReuse: 0 }).fixes.some((f) => /^net\.ipv4\.tcp_tw_reuse=1 lets .*\(needs TCP timestamps on both ends: net\.ipv4\.tcp_timestamps is 0 here/.test(f)));
+  });
+
+  it('named ports (client.localPorts) with SO_REUSEADDR and timestamps: connect() takes over the TIME_WAIT at once, a port is busy only for its connection', () => {
+    // An audit: 100 named ports, SO_REUSEADDR, tcp_tw_reuse 0, 200/s: 1,000 of 1,000 established,
+    // TWRecycled 900; the plan said "DOES NOT FIT, exhaustion 0.50 s, EADDRNOTAVAIL".
+    const p = { portLow: 40000, portHigh: 40099, twReuse: 0, rate: 200, bindBeforeConnect: true, namedPorts: true, reuseAddr: true, connectionLifeSec: 0.005 };
+    const o = plan(p);
+    assert.equal(o.portPicker, 'named');
+    assert.equal(o.reuseInForce, true);
+    assert.equal(o.holdSec, 0.005);
+    close(o.totalPerSec, 20_000, 1e-6);
+    assert.equal(o.fits, true);
+    assert.equal(o.exhaustionSec, null);
+    // One TIME_WAIT per named port (and destination): the next connection takes it over.
+    assert.equal(o.timeWait.steadyState, 100);
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /= 1 × 100 ports ÷ 5 ms \(the connection's life\) shared\)/);
+    // Its life not known: not bounded by the ports, said so.
+    const unknown = plan({ ...p, connectionLifeSec: null });
+    assert.equal(unknown.totalPerSec, null);
+    assert.equal(unknown.fits, true);
+    assert.match(renderPlan({ ...DEFAULTS, ...p, connectionLifeSec: null }, {}, unknown), /not bounded by client ports \(each connection takes over its port's TIME_WAIT\)/);
+  });
+
+  it('named ports without SO_REUSEADDR: bind() fails with EADDRINUSE while the port is in TIME_WAIT; without timestamps connect() does', () => {
+    const p = { portLow: 40000, portHigh: 40099, twReuse: 1, rate: 200, bindBeforeConnect: true, namedPorts: true, reuseAddr: false };
+    const o = plan(p);
+    assert.equal(o.reuseInForce, false);
+    assert.equal(o.holdSec, 60);
+    close(o.exhaustionSec, 0.5, 1e-9);
+    assert.equal(o.portFailure, 'bind() fails with EADDRINUSE');
+    const all = [...o.fixes, ...o.notes].join('\n');
+    // Named ports are no kernel range: no sysctl range, no IP_BIND_ADDRESS_NO_PORT, no parity.
+    assert.doesNotMatch(all, /ip_local_port_range|IP_BIND_ADDRESS_NO_PORT|parity|tcp_tw_reuse=1 lets/);
+    assert.ok(o.fixes.some((f) => f.startsWith('name at least 12,001 ports in client.localPorts')), o.fixes.join('\n'));
+    assert.ok(o.fixes.some((f) => f.startsWith('set SO_REUSEADDR on the client sockets (client.reuseAddr): bind() may then share a named port with its TIME_WAIT')), o.fixes.join('\n'));
+    const noTs = plan({ ...p, reuseAddr: true, timestamps: 0, connectionLifeSec: 0.005 });
+    assert.equal(noTs.holdSec, 60);
+    assert.equal(noTs.portFailure, 'connect() fails with EADDRNOTAVAIL');
+    assert.ok(noTs.fixes.some((f) => f.startsWith('net.ipv4.tcp_timestamps=1 (on both ends): with SO_REUSEADDR connect() then takes over')), noTs.fixes.join('\n'));
+  });
+
+  it('a per-socket range (IP_LOCAL_PORT_RANGE): no parity, so no half range and no walk note; the fix widens client.portRange', () => {
+    // __inet_hash_connect: step = local_ports ? 1 : 2, and no parity offset with a per-socket range.
+    const p = { portLow: 40100, portHigh: 40399, twReuse: 1, rate: 100, perSocketRange: true };
+    // Reuse in force, 100/s × 1 s comes back inside half the range: still all 300 ports cycle, not 150.
+    assert.equal(plan(p).timeWait.steadyState, 300);
+    assert.equal(plan({ ...p, perSocketRange: false }).timeWait.steadyState, 150);
+    const past = plan({ ...p, twReuse: 0, rate: 4 });
+    assert.ok(!past.notes.some((n) => /past half the range|ports of one parity/.test(n)), past.notes.join('\n'));
+    assert.ok(past.notes.some((n) => n.startsWith('with a per-socket range (IP_LOCAL_PORT_RANGE) connect() walks it in steps of 1')), past.notes.join('\n'));
+    assert.ok(plan({ ...p, twReuse: 0, perSocketRange: false, rate: 4 }).notes.some((n) => /past half the range/.test(n)));
+    const short = plan({ ...p, twReuse: 0, rate: 400 });
+    assert.ok(short.fixes.some((f) => f.startsWith('widen client.portRange (IP_LOCAL_PORT_RANGE) to at least 24,001 ports')), short.fixes.join('\n'));
+    assert.ok(!short.fixes.some((f) => f.startsWith('widen net.ipv4.ip_local_port_range')), short.fixes.join('\n'));
+    assert.equal(computePlan({ ...DEFAULTS, ...p, twReuse: 0, rate: 400, connectScan: { perPortUs: 0.3, baseConnectionUs: 400, threads: 2 } }).connectScan, null);
+  });
+
+  it('the widen fix says to reserve the service ports a wider range would take in', () => {
+    assert.ok(plan({ rate: 1000 }).fixes.some((f) => / \(now 28,232\); list the ports your services listen on inside it in net\.ipv4\.ip_local_reserved_ports$/.test(f)));
+  });
+});
+
 describe('plan inputs parsing', () => {
   it('port ranges, shares, reserved ports, slabinfo', () => {
     assert.deepEqual(parsePortRange('32768\t60999'), { low: 32768, high: 60999, size: 28232, reserved: 0, usable: 28232 });
