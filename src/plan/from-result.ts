@@ -193,6 +193,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
     bindBeforeConnect: pools.bindBeforeConnect,
     twSockBytes: DEFAULT_TW_SOCK_BYTES,
     connectScan: null,
+    // Each client host of a routed lab keeps its client-side TIME_WAIT under its own
+    // tcp_max_tw_buckets (an audit: the whole lab's demand was held against one host's cap);
+    // the server host's TIME_WAIT sits in its one table.
+    twHosts: closer === 'client' ? hosts : 1,
   };
   const scan = connectScanFromResult(result);
   if (scan !== null) {
@@ -219,6 +223,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
+  if (inputs.twHosts! > 1) sources['maxTwBuckets'] += ` (each of the ${hosts} client hosts has its own)`;
   const plan = computePlan(inputs);
   const router = routerLimits(result, inputs.destinations, plan.newConnPerSec, notes);
 

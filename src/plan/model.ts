@@ -29,7 +29,7 @@
 // twp == NULL branch: no tcp_tw_reuse, no delay), so the port is busy only for its own
 // connection's life. Pure: every input is given.
 import { decimalFormat, int } from '../util/format.js';
-import { WIDEST_PORTS } from '../tcp-facts.js';
+import { BIND_BUCKET_BYTES, WIDEST_PORTS } from '../tcp-facts.js';
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -79,6 +79,8 @@ export interface PlanInputs {
   connectionLifeSec?: number | null;
   /** The range is a per-socket IP_LOCAL_PORT_RANGE (client.portRange): connect() walks it in steps of 1, no parity split (__inet_hash_connect). Absent: false. */
   perSocketRange?: boolean;
+  /** Machines the closing side's TIME_WAIT is spread over, each with its own tcp_max_tw_buckets (a routed lab's client hosts). Absent: 1. */
+  twHosts?: number;
 }
 
 /** Which call picks the client's port: connect() (__inet_hash_connect), bind(addr, 0) (inet_csk_find_open_port), or the client itself (bind(addr, port)). */
@@ -137,6 +139,9 @@ export interface PlanOutput {
     steadyState: number;
     /** What the traffic would put in TIME_WAIT without the cap. */
     demand: number;
+    /** Client ports those TIME_WAIT sockets hold, each with a bind bucket and a bind2 bucket (BIND_BUCKET_BYTES each): 0 on the server. */
+    portsHeld: number;
+    /** TIME_WAIT sockets and the bind buckets of the client ports they hold. */
     memoryBytes: number;
     bucketsOverflow: boolean;
     /** Seconds until tcp_max_tw_buckets is reached, when it is. */
@@ -203,6 +208,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // __inet_hash_connect splits the range by parity only for the netns range: with a per-socket
   // IP_LOCAL_PORT_RANGE it steps by 1 ("step = local_ports ? 1 : 2"), and a named port is no walk.
   const parityWalk = picker === 'connect' && p.perSocketRange !== true;
+  const twHosts = Math.max(1, p.twHosts ?? 1);
   const newConnPerSec = p.rate === null ? null : p.rate * (1 - p.keepAliveShare);
   const notes: string[] = [];
   const fixes: string[] = [];
@@ -256,9 +262,19 @@ export function computePlan(p: PlanInputs): PlanOutput {
     }
   }
   demand = Math.round(demand);
-  const bucketsOverflow = demand > p.maxTwBuckets;
-  const steadyState = Math.min(demand, p.maxTwBuckets);
-  const overflowAtSec = bucketsOverflow && newConnPerSec ? p.maxTwBuckets / newConnPerSec : null;
+  // Each host has its own tcp_max_tw_buckets (a routed lab's client hosts): the traffic, spread
+  // evenly, overflows when one host's share does.
+  const cap = p.maxTwBuckets * twHosts;
+  const bucketsOverflow = demand > cap;
+  const steadyState = Math.min(demand, cap);
+  const overflowAtSec = bucketsOverflow && newConnPerSec ? cap / newConnPerSec : null;
+  const capText = twHosts > 1 ? `${fmt(p.maxTwBuckets)} on each of ${fmt(twHosts)} hosts` : fmt(p.maxTwBuckets);
+  // The client ports the TIME_WAIT holds, each with a bind bucket per port and a bind2 bucket
+  // per (address, port) (inet_bind_bucket_create, inet_bind2_bucket_create): the TIME_WAIT
+  // socket keeps both until it dies. Several destinations share a port's buckets.
+  const sourcesPerHost = Math.max(1, p.sources / twHosts);
+  const bind2Buckets = side === 'client' ? Math.min(steadyState, cycled) : 0;
+  const bindBuckets = side === 'client' ? Math.min(steadyState, Math.ceil(cycled / sourcesPerHost)) : 0;
 
   let exhaustionSec: number | null = null;
   // When the ports would run out without tcp_max_tw_buckets, and the cap is what keeps them free.
@@ -271,7 +287,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     // if the cap is reached before the ports run out, they never do.
     if (overflowAtSec !== null && overflowAtSec < exhaustionSec) {
       notes.push(
-        `tcp_max_tw_buckets (${fmt(p.maxTwBuckets)}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
+        `tcp_max_tw_buckets (${capText}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
           `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so ${picker === 'connect' ? 'connect()' : 'bind()'} keeps working but without TIME_WAIT's protection against stale segments`,
       );
       uncappedExhaustionSec = exhaustionSec;
@@ -352,12 +368,12 @@ export function computePlan(p: PlanInputs): PlanOutput {
   if (bucketsOverflow && uncappedExhaustionSec !== null) {
     // Raising the cap would give the ports back to TIME_WAIT: not a fix, a trap.
     notes.push(
-      `the cap is what keeps the ports free at this rate: with tcp_max_tw_buckets raised to ${fmt(demand)} the ports would run out after ${sec(uncappedExhaustionSec)}; add ports (sources, a wider range, destinations) before raising it`,
+      `the cap is what keeps the ports free at this rate: with tcp_max_tw_buckets raised to ${fmt(Math.ceil(demand / twHosts))}${twHosts > 1 ? ' on each host' : ''} the ports would run out after ${sec(uncappedExhaustionSec)}; add ports (sources, a wider range, destinations) before raising it`,
     );
   } else if (bucketsOverflow) {
     // Not a fix (the rate fits or does not either way): the price of the cap, and of lifting it.
     notes.push(
-      `connections closed past the cap skip TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(demand)} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`,
+      `connections closed past the cap skip TIME_WAIT: raise net.ipv4.tcp_max_tw_buckets from ${fmt(p.maxTwBuckets)} to at least ${fmt(Math.ceil(demand / twHosts))}${twHosts > 1 ? ` on each of the ${fmt(twHosts)} hosts` : ''} (${mib(demand * p.twSockBytes)} of TIME_WAIT sockets) to keep its protection, or accept that`,
     );
   }
   if (portBound && picker === 'connect' && twReuseAsked && !timestamps) {
@@ -390,7 +406,15 @@ export function computePlan(p: PlanInputs): PlanOutput {
     fits,
     exhaustionSec,
     connectScan: scan,
-    timeWait: { side, steadyState, demand, memoryBytes: steadyState * p.twSockBytes, bucketsOverflow, overflowAtSec },
+    timeWait: {
+      side,
+      steadyState,
+      demand,
+      portsHeld: bind2Buckets,
+      memoryBytes: steadyState * p.twSockBytes + (bindBuckets + bind2Buckets) * BIND_BUCKET_BYTES,
+      bucketsOverflow,
+      overflowAtSec,
+    },
     fixes,
     notes,
   };

@@ -36,7 +36,7 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
     row('keep-alive share', `${pct(p.keepAliveShare)}${from('keepAliveShare')}`),
     row('offered rate', `${p.rate === null ? '– (give --rate)' : `${fmt(p.rate)} requests/s`}${from('rate')}`),
     row('closes first', `${p.closer === 'rst' ? 'client, with RST (SO_LINGER 0)' : p.closer}${from('closer')}`),
-    row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${from('maxTwBuckets')}`),
+    row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${(p.twHosts ?? 1) > 1 ? ` on each of ${fmt(p.twHosts!)} hosts` : ''}${from('maxTwBuckets')}`),
     row('TIME_WAIT socket size', `${fmt(p.twSockBytes)} B${from('twSockBytes')}`),
     ...(p.namedPorts && p.connectionLifeSec != null ? [row('connection life', `${life(p.connectionLifeSec)}${from('connectionLifeSec')}`)] : []),
     ...(p.connectScan
@@ -73,10 +73,12 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
     const tw = o.timeWait;
     out.push(row('TIME_WAIT at steady state', tw.side === 'none'
       ? 'none (RST close)'
-      : `${fmt(tw.steadyState)} sockets on the ${tw.side}, ${mib(tw.memoryBytes)}`));
+      : `${fmt(tw.steadyState)} sockets on the ${tw.side}, ${mib(tw.memoryBytes)}${tw.portsHeld > 0 ? ` (with the bind buckets of the ${fmt(tw.portsHeld)} ports they hold)` : ''}`));
+    const hosts = p.twHosts ?? 1;
+    const perHost = (n: number): string => (hosts > 1 ? `${fmt(Math.ceil(n / hosts))} per host` : fmt(n));
     out.push(row('tcp_max_tw_buckets', tw.bucketsOverflow
-      ? `OVERFLOWS after ${sec(tw.overflowAtSec ?? 0)}: ${fmt(tw.demand)} wanted, ${fmt(p.maxTwBuckets)} allowed (TcpExtTCPTimeWaitOverflow)`
-      : `enough (${fmt(tw.demand)} of ${fmt(p.maxTwBuckets)})`));
+      ? `OVERFLOWS after ${sec(tw.overflowAtSec ?? 0)}: ${perHost(tw.demand)} wanted, ${fmt(p.maxTwBuckets)} allowed (TcpExtTCPTimeWaitOverflow)`
+      : `enough (${perHost(tw.demand)} of ${fmt(p.maxTwBuckets)})`));
   }
   return out;
 }

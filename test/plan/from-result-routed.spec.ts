@@ -126,6 +126,28 @@ describe('plan --from a routed lab', () => {
     assert.equal(cmp.rows.find((r) => r.label === 'TIME_WAIT peak (client)')!.predicted, 600);
   });
 
+  it("each client host has its own tcp_max_tw_buckets: the lab's TIME_WAIT is held against one host's share", () => {
+    // An audit: 3 hosts × 1,000 ports filled 3,000 TIME_WAIT, 1,000 a host, and the plan held the
+    // 3,000 against one host's cap of 1,200: "OVERFLOWS". Each host had room.
+    const lab = (buckets: string) =>
+      planFromResult(makeResult((x) => {
+        x.scenario = parseScenario({ name: 'lab', connections: 5000, rate: 200, duration: '30s', environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
+        x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+        x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = buckets;
+      }));
+    const roomy = lab('1200');
+    assert.equal(roomy.inputs.twHosts, 3);
+    assert.equal(roomy.plan.timeWait.demand, 3000);
+    assert.equal(roomy.plan.timeWait.bucketsOverflow, false);
+    assert.equal(roomy.plan.timeWait.steadyState, 3000);
+    assert.match(roomy.sources['maxTwBuckets']!, /\(each of the 3 client hosts has its own\)$/);
+    assert.match(renderPlanFromResult(roomy, 'lab.json'), /tcp_max_tw_buckets {8}enough \(1,000 per host of 1,200\)/);
+    // 900 a host: each overflows at its own 900, 2,700 in all.
+    const tight = lab('900');
+    assert.equal(tight.plan.timeWait.bucketsOverflow, true);
+    assert.equal(tight.plan.timeWait.steadyState, 2700);
+  });
+
   it('one client host is the loopback model with the server host as destination', () => {
     const cmp = planFromResult(routed(1, 500) as RunResult);
     assert.equal(cmp.inputs.sources, 1);

@@ -65,7 +65,9 @@ describe('plan model: known answers', () => {
     assert.equal(o.exhaustionSec, null);
     assert.equal(o.timeWait.side, 'client');
     assert.equal(o.timeWait.steadyState, 24000);
-    assert.equal(o.timeWait.memoryBytes, 24000 * 256);
+    // Each TIME_WAIT socket, and the bind and bind2 buckets of the client port it holds.
+    assert.equal(o.timeWait.portsHeld, 24000);
+    assert.equal(o.timeWait.memoryBytes, 24000 * 256 + 24000 * 2 * 128);
     assert.equal(o.timeWait.bucketsOverflow, false);
     assert.deepEqual(o.fixes, []);
   });
@@ -306,6 +308,34 @@ describe('plan model: who picks the port, and what frees it', () => {
 
   it('the widen fix says to reserve the service ports a wider range would take in', () => {
     assert.ok(plan({ rate: 1000 }).fixes.some((f) => / \(now 28,232\); list the ports your services listen on inside it in net\.ipv4\.ip_local_reserved_ports$/.test(f)));
+  });
+
+  it('hosts with a tcp_max_tw_buckets each: the cap is compared with one host\'s share', () => {
+    // 3 routed client hosts, 1,000 buckets each: 40/s × 60 s = 2,400 TIME_WAIT, 800 a host.
+    const p = { rate: 40, maxTwBuckets: 1000, twHosts: 3, sources: 3 };
+    const o = plan(p);
+    assert.equal(o.timeWait.bucketsOverflow, false);
+    assert.equal(o.timeWait.steadyState, 2400);
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, o), /tcp_max_tw_buckets {8}enough \(800 per host of 1,000\)/);
+    // One host's share over its own cap overflows, and the note asks for that host's cap.
+    const over = plan({ ...p, rate: 60 });
+    assert.equal(over.timeWait.bucketsOverflow, true);
+    assert.equal(over.timeWait.steadyState, 3000);
+    close(over.timeWait.overflowAtSec, 50, 1e-9);
+    assert.ok(over.notes.some((n) => n.includes('from 1,000 to at least 1,200 on each of the 3 hosts')), over.notes.join('\n'));
+  });
+
+  it('TIME_WAIT memory on the client counts the bind buckets of the ports held: ~10 MB for 20,000, not 4.9 MiB', () => {
+    // Measured: 20,000 client TIME_WAIT added 20,057 tw_sock_TCP (256 B) and 40,219 objects in
+    // tcp_bind_bucket and tcp_bind2_bucket (128 B each).
+    const o = plan({ rate: 20000 / 60 });
+    assert.equal(o.timeWait.steadyState, 20000);
+    assert.equal(o.timeWait.memoryBytes, 20000 * 256 + 40000 * 128);
+    // Several destinations share a port's buckets; the server's TIME_WAIT holds no client port.
+    const two = plan({ rate: 40000 / 60, destinations: 2 });
+    assert.equal(two.timeWait.steadyState, 40000);
+    assert.equal(two.timeWait.portsHeld, 28232);
+    assert.equal(plan({ rate: 200, closer: 'server' }).timeWait.memoryBytes, 12000 * 256);
   });
 });
 
