@@ -71,6 +71,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const reservedPorts = pools.localPorts || reservedList == null ? 0 : countReserved(String(reservedList), portLow, portHigh);
   const twReuse = Number(sysctls['net.ipv4.tcp_tw_reuse'] ?? 2);
   sources['twReuse'] = sysctls['net.ipv4.tcp_tw_reuse'] != null ? 'result: environment.sysctls' : 'assumed: 2';
+  // TCP timestamps go on a connection only when both ends have them on (the server answers a
+  // SYN's TS option only if its own tcp_timestamps allows), and tcp_twsk_unique reuses nothing
+  // without them: a routed lab's server host counts too (an audit: tcp_timestamps=0 planned
+  // "fits, never" where 1,500 connects failed).
+  const clientTs = sysctls['net.ipv4.tcp_timestamps'];
+  const serverTs = labOf(result) !== null ? serverSysctl(result, 'net.ipv4.tcp_timestamps') : null;
+  const timestamps = serverTs != null && Number(serverTs) === 0 ? 0 : Number(clientTs ?? 1);
+  sources['timestamps'] =
+    serverTs != null && Number(serverTs) === 0 && Number(clientTs ?? 1) !== 0
+      ? "result: the server host's net.ipv4.tcp_timestamps 0 (no timestamps on its connections)"
+      : clientTs != null
+        ? 'result: environment.sysctls'
+        : 'assumed: 1 (the kernel default; the run did not record net.ipv4.tcp_timestamps)';
 
   // exhaustedAtMs is on the run clock, which starts before the server and the observers.
   const exhaustedMs = exhaustedAfterMs(result);
@@ -193,6 +206,12 @@ export function planFromResult(result: RunResult): PlanFromResult {
     bindBeforeConnect: pools.bindBeforeConnect,
     twSockBytes: DEFAULT_TW_SOCK_BYTES,
     connectScan: null,
+    timestamps,
+    namedPorts: pools.localPorts !== null,
+    reuseAddr: pools.reuseAddr,
+    connectionLifeSec: pools.localPorts !== null ? connectionLife(result) : null,
+    // IP_LOCAL_PORT_RANGE on each socket: __inet_hash_connect walks it in steps of 1, no parity.
+    perSocketRange: perSocket !== null && pools.localPorts === null,
     // Each client host of a routed lab keeps its client-side TIME_WAIT under its own
     // tcp_max_tw_buckets (an audit: the whole lab's demand was held against one host's cap);
     // the server host's TIME_WAIT sits in its one table.
@@ -223,6 +242,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
+  if (inputs.connectionLifeSec != null) sources['connectionLifeSec'] = 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean';
   if (inputs.twHosts! > 1) sources['maxTwBuckets'] += ` (each of the ${hosts} client hosts has its own)`;
   const plan = computePlan(inputs);
   const router = routerLimits(result, inputs.destinations, plan.newConnPerSec, notes);
@@ -329,6 +349,18 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
       `measured: summary.connectFill (${b === fill.odd ? 'odd' : 'even'}-port connect() mean ${b.mean} ms − ${first}-port ${a.mean} ms over ${portsWalked} ports; ` +
       `${cliff.atHeld} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'}${range.slice ? `; per shard: one ${range.size}-port slice, 1/${range.slices} of the connections` : ''})`,
   };
+}
+
+/**
+ * How long a connection held its port, connect() to close, in seconds: the exchange
+ * (latencyMs.total, from the intended start), the close delay, and the close itself. null when
+ * the run timed no connection.
+ */
+function connectionLife(result: RunResult): number | null {
+  const { total, close } = result.summary.latencyMs;
+  if (total.mean === null) return null;
+  const delayMs = result.scenario.protocol === 'tcp' ? Number(result.scenario.close.delay ?? 0) : 0;
+  return (total.mean + delayMs + (close.mean ?? 0)) / 1000;
 }
 
 function row(label: string, unit: string, predicted: number | null, measured: number | null): PredictedVsMeasured {

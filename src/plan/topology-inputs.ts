@@ -12,6 +12,12 @@ export interface PoolInputs {
   bindBeforeConnect: boolean;
   /** client.localPorts: the driver takes ports from this range itself instead of the kernel's. */
   localPorts: { low: number; high: number } | null;
+  /**
+   * client.reuseAddr (SO_REUSEADDR before bind): a named port binds over its own TIME_WAIT, which
+   * connect() then takes over (tcp_twsk_unique), so the port is not held 60 s (an audit: the plan
+   * dropped it and said "exhaustion 0.50 s" where 1,000 of 1,000 connected).
+   */
+  reuseAddr: boolean;
   /** Where each came from, for the plan's sources column. */
   from: { sources: string; destinations: string; bindBeforeConnect: string };
 }
@@ -45,6 +51,7 @@ function loopbackPoolInputs(scenario: Scenario): PoolInputs {
       destinations: 1,
       bindBeforeConnect: false,
       localPorts: null,
+      reuseAddr: false,
       from: {
         sources: 'result: the HTTP client connects from one address',
         destinations: `result: the HTTP client connects to server.port only`,
@@ -65,6 +72,8 @@ function loopbackPoolInputs(scenario: Scenario): PoolInputs {
     destinations,
     bindBeforeConnect,
     localPorts: local === null ? null : { low: local.low, high: local.high },
+    // SO_REUSEADDR is set only on a socket the client binds (client.bind).
+    reuseAddr: client.bind && client.reuseAddr,
     from: {
       sources: client.sourceAddresses.length > 0 ? `result: scenario.client.sourceAddresses (${sources})` : 'result: one source address (scenario.client.sourceAddresses empty)',
       destinations: scenario.target ? 'result: scenario.target (one destination)' : `result: scenario.server.ports (${destinations} on ${server.host})`,

@@ -3,7 +3,7 @@
 // A capacity audit measured both against the plan that ignored them: 40 % and 52 % too many ports.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { planFromResult } from '../../src/plan/index.js';
+import { planFromResult, renderPlanFromResult } from '../../src/plan/index.js';
 import { makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
 
@@ -50,6 +50,95 @@ describe('plan --from: the ports in play', () => {
     const half = planFromResult(run((x) => (x.scenario.client.portRange = '30000 40499')));
     assert.equal(half.inputs.portLow, 40000);
     assert.equal(half.inputs.portHigh, 40499);
+  });
+});
+
+describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over', () => {
+  const exhaustion = (cmp: ReturnType<typeof planFromResult>) => cmp.rows.find((r) => r.label === 'time to exhaustion (from load start)')!.predicted;
+
+  it('bind before connect with tcp_tw_reuse 1: the range is shared and held 60 s, bind() fails with EADDRINUSE after 2.5 s', () => {
+    // An audit on 6.18: 200/s, 500 ports, 2 destinations, bind without IP_BIND_ADDRESS_NO_PORT:
+    // 500 established, 700 EADDRINUSE at bind, exhausted at 2.5 s, TWRecycled 0.
+    const cmp = planFromResult(run((x) => {
+      x.scenario.client = { ...CLIENT, bind: true };
+      x.scenario.server = { ...x.scenario.server, ports: 2 };
+      x.scenario.rate = 200;
+      x.scenario.connections = 1200;
+      x.scenario.duration = 30_000;
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
+    }));
+    assert.equal(cmp.plan.portPicker, 'bind');
+    assert.equal(cmp.plan.reuseInForce, false);
+    assert.equal(exhaustion(cmp), 2500);
+    assert.equal(cmp.rows.find((r) => r.label === 'connections established before exhaustion')!.predicted, 500);
+    assert.match(renderPlanFromResult(cmp, 'r.json'), /time to exhaustion {8}2\.50 s, then bind\(\) fails with EADDRINUSE/);
+  });
+
+  it('named ports with SO_REUSEADDR: connect() takes over each TIME_WAIT, nothing runs out; without it bind() does after ports ÷ rate', () => {
+    // An audit: 100 named ports, 200/s, 1,000 connections, tcp_tw_reuse 0: 1,000 established,
+    // TWRecycled 900; the plan said "DOES NOT FIT, exhaustion 0.50 s, EADDRNOTAVAIL".
+    const named = (reuseAddr: boolean, timestamps = '1') =>
+      planFromResult(run((x) => {
+        x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40099', reuseAddr };
+        x.scenario.rate = 200;
+        x.scenario.connections = 1000;
+        x.scenario.duration = 10_000;
+        x.environment.sysctls['net.ipv4.tcp_timestamps'] = timestamps;
+        x.summary.latencyMs.total = { ...x.summary.latencyMs.total, count: 1000, mean: 0.4 };
+        x.summary.latencyMs.close = { ...x.summary.latencyMs.close, count: 1000, mean: 0.1 };
+      }));
+    const reuse = named(true);
+    assert.equal(reuse.inputs.namedPorts, true);
+    assert.equal(reuse.inputs.reuseAddr, true);
+    assert.ok(Math.abs(reuse.inputs.connectionLifeSec! - 0.0005) < 1e-12);
+    assert.equal(reuse.plan.reuseInForce, true);
+    assert.equal(reuse.plan.fits, true);
+    assert.equal(exhaustion(reuse), null);
+    const text = renderPlanFromResult(reuse, 'r.json');
+    assert.doesNotMatch(text, /ip_local_port_range to|IP_BIND_ADDRESS_NO_PORT|parity|EADDRNOTAVAIL/);
+    const plain = named(false);
+    assert.equal(plain.plan.fits, false);
+    assert.equal(exhaustion(plain), 500);
+    assert.equal(plain.plan.portFailure, 'bind() fails with EADDRINUSE');
+    assert.doesNotMatch(renderPlanFromResult(plain, 'r.json'), /widen net\.ipv4\.ip_local_port_range|IP_BIND_ADDRESS_NO_PORT|parity/);
+    // SO_REUSEADDR without timestamps: bind() shares the port, connect() finds the TIME_WAIT.
+    const noTs = named(true, '0');
+    assert.equal(exhaustion(noTs), 500);
+    assert.equal(noTs.plan.portFailure, 'connect() fails with EADDRNOTAVAIL');
+  });
+
+  it("tcp_timestamps 0 in the run: tcp_tw_reuse takes over nothing, the ports run out as without it", () => {
+    // tw-reuse --set environment.sysctls.net.ipv4.tcp_timestamps=0: measured 1,500 EADDRNOTAVAIL
+    // of 2,000 at 400/s through 500 ports; the plan said "fits, never".
+    const ts = (value: string) =>
+      planFromResult(run((x) => {
+        x.scenario.rate = 400;
+        x.scenario.connections = 2000;
+        x.scenario.duration = 30_000;
+        x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+        x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
+        x.environment.sysctls['net.ipv4.tcp_timestamps'] = value;
+      }));
+    const off = ts('0');
+    assert.equal(off.inputs.timestamps, 0);
+    assert.equal(off.sources['timestamps'], 'result: environment.sysctls');
+    assert.equal(off.plan.reuseInForce, false);
+    assert.equal(exhaustion(off), 1250);
+    assert.equal(exhaustion(ts('1')), null);
+  });
+
+  it('client.portRange is a per-socket range: no parity half', () => {
+    const cmp = planFromResult(run((x) => {
+      x.scenario.client.portRange = '40100 40399';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
+      x.scenario.rate = 100;
+      x.scenario.connections = 3000;
+      x.scenario.duration = 30_000;
+    }));
+    assert.equal(cmp.inputs.perSocketRange, true);
+    // 100/s reused after 1 s through 300 ports: all 300 cycle (a per-socket range has no parity).
+    assert.equal(cmp.plan.timeWait.steadyState, 300);
   });
 });
 
