@@ -18,6 +18,8 @@ interface PlanArgs {
   sources?: number;
   destinations?: number;
   'tw-reuse'?: number;
+  timestamps?: number;
+  'per-socket-range'?: boolean;
   loopback?: boolean;
   'keep-alive'?: string;
   rate?: number;
@@ -35,10 +37,10 @@ function usage(message: string): never {
 }
 
 /** The model's inputs: --from takes every one of them from the result. */
-const MODEL_INPUTS = ['port-range', 'reserved-ports', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
+const MODEL_INPUTS = ['port-range', 'reserved-ports', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'per-socket-range', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
 
 /** The options that take a number, as the command line names them. */
-const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'max-tw-buckets', 'tw-sock-bytes', 'conntrack-time-wait'];
+const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'max-tw-buckets', 'tw-sock-bytes', 'conntrack-time-wait'];
 
 /** An option that would be ignored is refused, so a plan never silently answers another question. */
 function checkPlanArgs(argv: Record<string, unknown>): true | string {
@@ -66,12 +68,14 @@ export const planCommand = {
   describe: 'Capacity model: sustainable new connections/s, time to port exhaustion, TIME_WAIT and its memory',
   builder: (y: Argv) =>
     y
-      .option('port-range', { type: 'string', describe: 'Ephemeral ports "LOW HIGH" (default: this machine\'s ip_local_port_range)' })
+      .option('port-range', { type: 'string', describe: 'Ephemeral ports "LOW HIGH", LOW at or above net.ipv4.ip_unprivileged_port_start (default: this machine\'s ip_local_port_range)' })
       .option('reserved-ports', { type: 'string', describe: 'net.ipv4.ip_local_reserved_ports, e.g. "8080,40000-40199"; "" for none (default: this machine\'s)' })
       .option('time-wait', { type: 'number', describe: 'TIME_WAIT length in seconds (Linux: fixed 60)' })
       .option('sources', { type: 'number', describe: 'Client source addresses the connections are spread over (default 1)' })
       .option('destinations', { type: 'number', describe: 'Distinct destination IP:port pairs (default 1)' })
       .option('tw-reuse', { type: 'number', choices: [0, 1, 2], describe: 'net.ipv4.tcp_tw_reuse (default: this machine\'s)' })
+      .option('timestamps', { type: 'number', choices: [0, 1, 2], describe: 'net.ipv4.tcp_timestamps: 0 turns every TIME_WAIT reuse off (default: this machine\'s)' })
+      .option('per-socket-range', { type: 'boolean', describe: 'The port range is set per socket (IP_LOCAL_PORT_RANGE): walked port by port, no parity half' })
       .option('loopback', { type: 'boolean', describe: 'Destinations are loopback (tcp_tw_reuse=2 then applies)' })
       .option('keep-alive', { type: 'string', describe: 'Share of requests that reuse a connection: "80%" or 0.8 (default 0)' })
       .option('rate', { type: 'number', describe: 'Offered requests/s (new connections/s with no keep-alive)' })
@@ -80,7 +84,7 @@ export const planCommand = {
         choices: ['client', 'server', 'rst'] as const,
         describe: 'Who closes first: client (TIME_WAIT on the client), server, or rst (client aborts, no TIME_WAIT)',
       })
-      .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT' })
+      .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT: ports shared by all destinations, held 60 s whatever tcp_tw_reuse says' })
       .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
       .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
       .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })

@@ -12,6 +12,10 @@ export interface PlanFlags {
   sources?: number;
   destinations?: number;
   twReuse?: number;
+  /** net.ipv4.tcp_timestamps: 0 off, 1 or 2 on. */
+  timestamps?: number;
+  /** The range is set per socket with IP_LOCAL_PORT_RANGE (walked in steps of 1, no parity). */
+  perSocketRange?: boolean;
   loopback?: boolean;
   keepAlive?: string;
   rate?: number;
@@ -43,6 +47,14 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
   if (flags.portRange !== undefined) {
     const parsed = parsePortRange(flags.portRange);
     if (!parsed) throw new PlanInputError(`--port-range: expected "LOW HIGH" or LOW-HIGH within 1–65535, got ${JSON.stringify(flags.portRange)}`);
+    // ipv4_local_port_range() refuses (EINVAL) a low bound below ip_unprivileged_port_start, so
+    // such a range exists on no machine with this one's setting.
+    const floor = machine.unprivilegedPortStart.value;
+    if (parsed.low < floor) {
+      throw new PlanInputError(
+        `--port-range: the low bound ${parsed.low} is below net.ipv4.ip_unprivileged_port_start (${floor} here), and the kernel refuses such an ip_local_port_range (EINVAL); start it at ${floor} or above`,
+      );
+    }
     range = { low: parsed.low, high: parsed.high };
     sources['portRange'] = given;
   } else sources['portRange'] = machine.portRange.from;
@@ -69,6 +81,7 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     if (v !== undefined && !(Number.isInteger(v) && v >= least)) throw new PlanInputError(`--${name}: expected a whole number of at least ${least}, got ${v}`);
   }
   if (flags.rate !== undefined && !(Number.isFinite(flags.rate) && flags.rate >= 0)) throw new PlanInputError(`--rate: expected requests per second ≥ 0, got ${flags.rate}`);
+  if (flags.timestamps !== undefined && ![0, 1, 2].includes(flags.timestamps)) throw new PlanInputError(`--timestamps: expected 0, 1 or 2 (net.ipv4.tcp_timestamps), got ${flags.timestamps}`);
 
   const inputs: PlanInputs = {
     portLow: range.low,
@@ -86,6 +99,8 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     closer: pick('closer', flags.closer, { value: 'client' as Closer, from: 'assumed: the client closes first (holds the TIME_WAIT)' }),
     bindBeforeConnect: pick('bindBeforeConnect', flags.bindBeforeConnect, { value: false, from: 'assumed: connect() picks the port' }),
     twSockBytes: pick('twSockBytes', flags.twSockBytes, machine.twSockBytes),
+    timestamps: pick('timestamps', flags.timestamps, machine.timestamps),
+    perSocketRange: pick('perSocketRange', flags.perSocketRange, { value: false, from: 'assumed: the netns range (ip_local_port_range), not a per-socket one' }),
   };
   sources['twReuseDelaySec'] = machine.twReuseDelaySec.from;
   if (flags.rate === undefined) sources['rate'] = 'not given: capacity only';

@@ -15,6 +15,9 @@ export interface MachineFacts {
   portRange: MachineValue<{ low: number; high: number }>;
   reservedPorts: MachineValue<string>;
   twReuse: MachineValue<number>;
+  timestamps: MachineValue<number>;
+  /** net.ipv4.ip_unprivileged_port_start: the kernel refuses an ip_local_port_range that starts below it. */
+  unprivilegedPortStart: MachineValue<number>;
   twReuseDelaySec: MachineValue<number>;
   maxTwBuckets: MachineValue<number>;
   twSockBytes: MachineValue<number>;
@@ -26,10 +29,12 @@ export const DEFAULT_TW_SOCK_BYTES = 256;
 const sys = (key: string): string => `this machine (/proc/sys/${key.replaceAll('.', '/')})`;
 
 export async function readMachineFacts(): Promise<MachineFacts> {
-  const [range, reserved, reuse, delay, buckets, slab] = await Promise.all([
+  const [range, reserved, reuse, timestamps, unprivileged, delay, buckets, slab] = await Promise.all([
     readSysctl('net.ipv4.ip_local_port_range'),
     readSysctl('net.ipv4.ip_local_reserved_ports'),
     readSysctl('net.ipv4.tcp_tw_reuse'),
+    readSysctl('net.ipv4.tcp_timestamps'),
+    readSysctl('net.ipv4.ip_unprivileged_port_start'),
     readSysctl('net.ipv4.tcp_tw_reuse_delay'),
     readSysctl('net.ipv4.tcp_max_tw_buckets'),
     readFile('/proc/slabinfo', 'utf8').catch(() => null),
@@ -42,6 +47,10 @@ export async function readMachineFacts(): Promise<MachineFacts> {
       : { value: { ...KERNEL_DEFAULT_PORTS }, from: `assumed: Linux default ${KERNEL_DEFAULT_PORTS.low}–${KERNEL_DEFAULT_PORTS.high} (could not read this machine's)` },
     reservedPorts: reserved !== null ? { value: reserved, from: sys('net.ipv4.ip_local_reserved_ports') } : { value: '', from: 'assumed: none' },
     twReuse: reuse !== null ? { value: Number(reuse), from: sys('net.ipv4.tcp_tw_reuse') } : { value: 2, from: 'assumed: Linux default 2 (loopback only)' },
+    timestamps: timestamps !== null ? { value: Number(timestamps), from: sys('net.ipv4.tcp_timestamps') } : { value: 1, from: 'assumed: Linux default 1' },
+    unprivilegedPortStart: unprivileged !== null
+      ? { value: Number(unprivileged), from: sys('net.ipv4.ip_unprivileged_port_start') }
+      : { value: 1024, from: 'assumed: Linux default 1024' },
     // tcp_tw_reuse_delay (ms) exists since Linux 6.13; before it the delay was a fixed 1 s.
     twReuseDelaySec: delay !== null ? { value: Number(delay) / 1000, from: sys('net.ipv4.tcp_tw_reuse_delay') } : { value: TW_REUSE_DELAY_MS / 1000, from: 'assumed: 1 s (fixed before Linux 6.13)' },
     maxTwBuckets: buckets !== null

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const twstorm = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -45,6 +46,24 @@ describe('twstorm plan (CLI)', () => {
     assert.match(none.stdout, /= 1 × 1,000 ports ÷ 60\.0 s/);
   });
 
+  it('--timestamps 0 turns tcp_tw_reuse off; --per-socket-range has no parity half and widens client.portRange', async () => {
+    const [off, on, perSocket] = await Promise.all([
+      twstorm(['plan', '--port-range', '40000 40499', '--tw-reuse', '1', '--timestamps', '0', '--rate', '400', '--json']),
+      twstorm(['plan', '--port-range', '40000 40499', '--tw-reuse', '1', '--timestamps', '1', '--rate', '400', '--json']),
+      twstorm(['plan', '--port-range', '40000 40499', '--tw-reuse', '0', '--per-socket-range', '--rate', '400']),
+    ]);
+    assert.equal(off.code, 0, off.stderr);
+    const o = JSON.parse(off.stdout) as { sources: Record<string, string>; plan: { fits: boolean; reuseInForce: boolean; exhaustionSec: number } };
+    assert.equal(o.sources['timestamps'], 'given');
+    assert.equal(o.plan.reuseInForce, false);
+    assert.equal(o.plan.fits, false);
+    assert.ok(Math.abs(o.plan.exhaustionSec - 1.25) < 1e-9);
+    assert.equal((JSON.parse(on.stdout) as { plan: { fits: boolean } }).plan.fits, true);
+    assert.equal(perSocket.code, 0, perSocket.stderr);
+    assert.match(perSocket.stdout, /port range {16}40000–40499 per socket \(IP_LOCAL_PORT_RANGE\)/);
+    assert.match(perSocket.stdout, /- widen client\.portRange \(IP_LOCAL_PORT_RANGE\) to at least/);
+  });
+
   it('bad input is a usage error (exit 2) saying what was expected', async () => {
     const { code, stderr } = await twstorm(['plan', '--port-range', 'lots']);
     assert.equal(code, 2);
@@ -60,7 +79,12 @@ describe('twstorm plan (CLI)', () => {
       [['--from', ''], /^twstorm: --from: expected a result JSON file after it, got none/],
       [['--reserved-ports', '40000-3999'], /^twstorm: --reserved-ports: expected ports and ranges like "8080,40000-40199" within 0–65535 \(or "" for none\), got "40000-3999"/],
       [['--reserved-ports', 'x', '--rate', '1'], /^twstorm: --reserved-ports: expected ports/],
+      [['--rate', '10', '--timestamps', '3'], /--timestamps/],
     ];
+    // ipv4_local_port_range() refuses a low bound below ip_unprivileged_port_start (1024 by
+    // default; a container may have lowered it, and then 80 is a range it takes).
+    const floor = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    if (floor > 80) cases.push([['--port-range', '80 1000'], new RegExp(`^twstorm: --port-range: the low bound 80 is below net\\.ipv4\\.ip_unprivileged_port_start \\(${floor} here\\), and the kernel refuses such an ip_local_port_range \\(EINVAL\\); start it at ${floor} or above`)]);
     const runs = await Promise.all(cases.map(([args]) => twstorm(['plan', ...args])));
     for (const [i, r] of runs.entries()) {
       assert.equal(r.code, 2, `${cases[i]![0].join(' ')}: ${r.stderr}`);
@@ -70,11 +94,11 @@ describe('twstorm plan (CLI)', () => {
 
   it('an input that would be ignored is refused: model flags with --from, --conntrack-time-wait without --nat-pool', async () => {
     const [from, ct] = await Promise.all([
-      twstorm(['plan', '--from', 'r.json', '--rate', '5', '--sources=4']),
+      twstorm(['plan', '--from', 'r.json', '--rate', '5', '--sources=4', '--timestamps', '0']),
       twstorm(['plan', '--rate', '100', '--conntrack-time-wait', '60']),
     ]);
     assert.equal(from.code, 2);
-    assert.match(from.stderr, /^twstorm: --from takes every input from the result, so --sources, --rate would be ignored: drop them, or leave out --from to model them/);
+    assert.match(from.stderr, /^twstorm: --from takes every input from the result, so --sources, --timestamps, --rate would be ignored: drop them, or leave out --from to model them/);
     assert.equal(ct.code, 2);
     assert.match(ct.stderr, /^twstorm: --conntrack-time-wait is the NAT model's: give --nat-pool too/);
   });
