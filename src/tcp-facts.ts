@@ -25,6 +25,13 @@ export const TW_REUSE_DELAY_MS = 1000;
 export const CONNTRACK_TIME_WAIT_SECONDS = 120;
 
 /**
+ * nf_conntrack_tcp_timeout_close's default (nf_conntrack_proto_tcp.c: 10 s): an RST moves a
+ * flow's conntrack entry to CLOSE, which keeps it (and under SNAT its tuple) this long, not
+ * TIME_WAIT's 120 s.
+ */
+export const CONNTRACK_CLOSE_SECONDS = 10;
+
+/**
  * The kernel memory of one client port held in TIME_WAIT beside its tw_sock_TCP: its
  * inet_bind_bucket (tcp_bind_bucket slab) and inet_bind2_bucket (tcp_bind2_bucket), 128 B each
  * on Linux 6.x x86-64. The TIME_WAIT socket keeps both (inet_twsk_hashdance_schedule moves the

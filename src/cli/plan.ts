@@ -60,6 +60,7 @@ function checkPlanArgs(argv: Record<string, unknown>): true | string {
     if (ignored.length > 0) return `--from takes every input from the result, so ${ignored.join(', ')} would be ignored: drop ${ignored.length > 1 ? 'them' : 'it'}, or leave out --from to model ${ignored.length > 1 ? 'them' : 'it'}`;
   }
   if (given.has('conntrack-time-wait') && argv['nat-pool'] === undefined) return '--conntrack-time-wait is the NAT model\'s: give --nat-pool too';
+  if (given.has('conntrack-time-wait') && argv['closer'] === 'rst') return '--conntrack-time-wait is not used with --closer rst: an RST leaves the router\'s entry in CLOSE (nf_conntrack_tcp_timeout_close, 10 s), not TIME_WAIT; drop it';
   return true;
 }
 
@@ -88,7 +89,7 @@ export const planCommand = {
       .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
       .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
       .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
-      .option('conntrack-time-wait', { type: 'number', default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds' })
+      .option('conntrack-time-wait', { type: 'number', default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds (--closer rst: the CLOSE timeout, 10 s, applies instead)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
       .check(checkPlanArgs)
       .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')
@@ -128,6 +129,8 @@ export const planCommand = {
         poolPorts: Number(m![2]),
         destinations: resolved.inputs.destinations,
         conntrackTimeWaitSec: ctTw,
+        // An RST close leaves the router's entry in CLOSE (10 s), not TIME_WAIT.
+        rst: resolved.inputs.closer === 'rst',
         newConnPerSec: plan.newConnPerSec,
       };
       nat = { inputs, limit: computeNatLimit(inputs) };

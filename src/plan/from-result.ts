@@ -16,9 +16,10 @@ import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/fi
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
 import { conntrackTimeWait, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
+import { conntrackTimeoutKey, routerSysctls } from '../scenario/sysctls.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { CONNTRACK_CLOSE_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -244,8 +245,21 @@ export function planFromResult(result: RunResult): PlanFromResult {
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
   if (inputs.connectionLifeSec != null) sources['connectionLifeSec'] = 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean';
   if (inputs.twHosts! > 1) sources['maxTwBuckets'] += ` (each of the ${hosts} client hosts has its own)`;
-  const plan = computePlan(inputs);
-  const router = routerLimits(result, inputs.destinations, plan.newConnPerSec, notes);
+  const ports = computePlan(inputs);
+  const router = routerLimits(result, inputs, ports.newConnPerSec, hosts, notes);
+  // The router's SNAT pool caps the flows open at once before any client port does: past it a
+  // SYN finds no tuple and its connect times out, whatever the ports allow (an audit:
+  // snat-port-exhaustion lost 60 of 160 connections, conntrack insert_failed 120, and the plan
+  // said "fits"). So the pool decides the headline when the load keeps more flows open.
+  const natShort = router !== null && router.limit.fitsOpen === false;
+  const plan: PlanOutput = natShort
+    ? {
+        ...ports,
+        fits: false,
+        limitedBy: `the router's SNAT pool (${router.inputs.openFlowsWanted} flows open at once, ${router.limit.openFlows} tuples)`,
+        fixes: [...natFixes(router.inputs, router.limit), ...ports.fixes],
+      }
+    : ports;
 
   // The run is bounded: it starts min(connections, rate × duration) connections, and TIME_WAIT
   // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s. Under http
@@ -280,6 +294,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ...(scan !== null && plan.connectScan !== null
       ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]
       : []),
+    ...(router !== null && router.inputs.openFlowsWanted != null
+      ? [row('flows open at once through the NAT pool', 'flows', Math.min(router.inputs.openFlowsWanted, router.limit.openFlows), openFlowsMeasured(result))]
+      : []),
   ];
   return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null || router !== null, notes, ...(router ? { nat: router } : {}) };
 }
@@ -290,7 +307,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
  * does not follow either (an audit: "fits, never" where 60 of 160 connects timed out at the
  * router), so the pool is given as `plan --nat-pool` gives it and the table as a note.
  */
-function routerLimits(result: RunResult, destinations: number, newConnPerSec: number | null, notes: string[]): { inputs: NatLimitInputs; limit: NatLimit } | null {
+function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec: number | null, hosts: number, notes: string[]): { inputs: NatLimitInputs; limit: NatLimit } | null {
   const lab = labOf(result);
   if (lab === null) return null;
   const refused = routerRefusals(result)?.packets ?? 0;
@@ -300,18 +317,79 @@ function routerLimits(result: RunResult, destinations: number, newConnPerSec: nu
   }
   const nat = lab.router.nat;
   if (nat === null) return null;
+  // An RST ends the flow in conntrack's CLOSE (nf_conntrack_tcp_timeout_close), not TIME_WAIT.
+  const close = Number(routerSysctls(result.scenario.environment as Parameters<typeof routerSysctls>[0])[conntrackTimeoutKey('close')]);
   const inputs: NatLimitInputs = {
     poolAddresses: nat.pool.length,
     poolPorts: nat.ports[1] - nat.ports[0] + 1,
-    destinations,
+    destinations: model.destinations,
     conntrackTimeWaitSec: conntrackTimeWait(result).seconds,
+    rst: model.closer === 'rst',
+    conntrackCloseSec: Number.isFinite(close) && close >= 0 ? close : CONNTRACK_CLOSE_SECONDS,
     newConnPerSec,
+    openFlowsWanted: openFlowsWanted(result, hosts),
   };
   const limit = computeNatLimit(inputs);
   notes.push(
     `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused or evicted ${refused} packets of flows in this run (the larger of insert_failed and drop, plus early_drop)` : ''}; see "NAT pool" below`,
   );
+  if (limit.fitsOpen === false) {
+    notes.push(
+      `the load keeps ${inputs.openFlowsWanted} flows open at once (${openFlowsWords(result, hosts)}), ${inputs.openFlowsWanted! - limit.openFlows} more than the pool's ${limit.openFlows} tuples: their SYNs find no tuple, the router drops them (conntrack insert_failed) and those connects time out (ETIMEDOUT), however many client ports are free`,
+    );
+  }
   return { inputs, limit };
+}
+
+/** What to change when the load keeps more flows open than the SNAT pool has tuples. */
+function natFixes(p: NatLimitInputs, limit: NatLimit): string[] {
+  const wanted = p.openFlowsWanted!;
+  const portsNeeded = Math.ceil(wanted / (p.poolAddresses * p.destinations));
+  return [
+    `give the router's SNAT pool at least ${wanted} tuples per destination: ${p.poolAddresses} address(es) × ${portsNeeded} ports, or more addresses (router.nat; now ${limit.tuplesPerDestination})`,
+    `keep at most ${limit.openFlows} flows open at once through the router (now ${wanted}): less concurrency or shorter connections`,
+  ];
+}
+
+/**
+ * Flows the load keeps open at once over all client hosts, each holding a NAT tuple: a closed
+ * loop's concurrency (its largest stage), no more than the connections (or requests) each host
+ * makes, or a keep-alive pool's connections; an open loop's rate × connection life (Little's
+ * law), no more than maxInFlight. null when it is not known (an HTTP open loop, or no connection timed).
+ */
+function openFlowsWanted(result: RunResult, hosts: number): number | null {
+  const s = result.scenario;
+  const stages = ((s as { stages?: Array<{ target: number }> }).stages ?? []).map((x) => x.target);
+  if (s.protocol === 'http' && s.http.client === 'keepalive') return (s.http.connections ?? s.concurrency) * hosts;
+  if (s.rate === null || s.rate === undefined) {
+    const count = s.protocol === 'http' ? s.http.requests : s.connections;
+    return Math.min(Math.max(s.concurrency, ...stages), count) * hosts;
+  }
+  if (s.protocol !== 'tcp') return null;
+  const life = connectionLife(result);
+  if (life === null) return null;
+  return Math.round(Math.min(Math.max(s.rate, ...stages) * life, s.maxInFlight ?? Infinity) * hosts);
+}
+
+function openFlowsWords(result: RunResult, hosts: number): string {
+  const s = result.scenario;
+  const each = s.protocol === 'http' && s.http.client === 'keepalive' ? 'the keep-alive pool' : s.rate == null ? 'concurrency' : 'rate × connection life';
+  return hosts > 1 ? `${each} × ${hosts} client hosts` : each;
+}
+
+/**
+ * The most flows the router's conntrack held open at once: its census's entries less those in
+ * TIME_WAIT or CLOSE (closed flows). A SYN that found no tuple is never confirmed, so it is not
+ * among them. null without a census.
+ */
+function openFlowsMeasured(result: RunResult): number | null {
+  const samples = labOf(result)?.router.conntrack.samples ?? [];
+  let most: number | null = null;
+  for (const sample of samples) {
+    const open = Object.entries(sample.states).reduce((n, [state, count]) => (state === 'TIME_WAIT' || state === 'CLOSE' ? n : n + count), 0);
+    most = Math.max(most ?? 0, open);
+  }
+  return most;
 }
 
 /**

@@ -1,61 +1,91 @@
 // The NAT pool as a limit (a NAT gateway, a Kubernetes node's masquerade). Behind SNAT every
 // connection to one destination IP:port needs a translated tuple (pool address, pool port), so:
 //   - open flows per destination ≤ pool addresses × pool ports, on any kernel;
-//   - where conntrack's TIME_WAIT entries keep their tuple (nf_conntrack_tcp_timeout_time_wait,
-//     120 s by default — not the hosts' 60 s), new connections/s per destination ≤ tuples ÷ that.
+//   - where conntrack's closed entries keep their tuple — TIME_WAIT for a FIN close
+//     (nf_conntrack_tcp_timeout_time_wait, 120 s by default — not the hosts' 60 s), CLOSE for an
+//     RST (nf_conntrack_tcp_timeout_close, 10 s) — new connections/s per destination ≤ tuples ÷ that.
 // Measured on Linux 6.18 (scenario snat-port-exhaustion): with the pool short, NAT takes over
-// tuples whose conntrack entry is in TIME_WAIT, so only open flows run out there; older kernels
-// hold the tuple the full 120 s. The plan gives both figures and says which is which.
+// tuples whose conntrack entry is in TIME_WAIT (nf_nat_used_tuple_harder evicts entries in
+// TIME_WAIT or CLOSE), so only open flows run out there; older kernels hold the tuple the whole
+// timeout. The plan gives both figures and says which is which.
 import { decimalFormat } from '../util/format.js';
+import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
 
 export interface NatLimitInputs {
   poolAddresses: number;
   poolPorts: number;
   destinations: number;
   conntrackTimeWaitSec: number;
+  /** An RST ends each flow (closer rst): its entry goes to CLOSE, not TIME_WAIT. Absent: false. */
+  rst?: boolean;
+  /** nf_conntrack_tcp_timeout_close, seconds. Absent: the kernel's 10. */
+  conntrackCloseSec?: number;
   /** Offered new connections/s (after keep-alive); null: capacity only. */
   newConnPerSec: number | null;
+  /** Flows the load keeps open at once (plan --from: concurrency × client hosts); absent or null: not known. */
+  openFlowsWanted?: number | null;
 }
 
 export interface NatLimit {
   tuplesPerDestination: number;
   /** Open flows the pool can carry at once, over all destinations. */
   openFlows: number;
-  /** New connections/s when TIME_WAIT entries hold their tuple for conntrackTimeWaitSec. */
+  /** Seconds a closed flow's entry keeps its tuple on kernels that do not take it over: TIME_WAIT's, or CLOSE's after an RST. */
+  heldSec: number;
+  /** New connections/s when closed entries hold their tuple for heldSec. */
   perSecHeld: number;
   /** The offered rate against perSecHeld (null without a rate). */
   fitsHeld: boolean | null;
-  /** Seconds until the pool is full at the offered rate, when TIME_WAIT entries hold tuples. */
+  /** Seconds until the pool is full at the offered rate, when closed entries hold tuples. */
   exhaustionSecHeld: number | null;
+  /** The flows open at once against openFlows: false when more are open than the pool has tuples (null: not known). */
+  fitsOpen: boolean | null;
 }
 
 export function computeNatLimit(p: NatLimitInputs): NatLimit {
   const tuplesPerDestination = p.poolAddresses * p.poolPorts;
   const openFlows = tuplesPerDestination * p.destinations;
-  const perSecHeld = openFlows / p.conntrackTimeWaitSec;
+  // An RST takes the entry to CLOSE (tcp_conntracks: any state + RST → sCL), kept 10 s.
+  const heldSec = p.rst ? (p.conntrackCloseSec ?? CONNTRACK_CLOSE_SECONDS) : p.conntrackTimeWaitSec;
+  const perSecHeld = openFlows / heldSec;
   // Strictly below, as for ports (model.ts): at exactly the limit a tuple is asked for again
-  // the moment its entry's TIME_WAIT ends.
+  // the moment its entry's timeout ends.
   const fitsHeld = p.newConnPerSec === null ? null : p.newConnPerSec === 0 || p.newConnPerSec < perSecHeld;
   const exhaustionSecHeld = fitsHeld === false && p.newConnPerSec ? openFlows / p.newConnPerSec : null;
-  return { tuplesPerDestination, openFlows, perSecHeld, fitsHeld, exhaustionSecHeld };
+  const fitsOpen = p.openFlowsWanted == null ? null : p.openFlowsWanted <= openFlows;
+  return { tuplesPerDestination, openFlows, heldSec, perSecHeld, fitsHeld, exhaustionSecHeld, fitsOpen };
 }
 
 const n = decimalFormat(1);
 
 export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
+  const held = p.rst
+    ? `conntrack CLOSE entries (an RST ends each flow) hold their tuple ${n(limit.heldSec)} s (nf_conntrack_tcp_timeout_close)`
+    : `conntrack TIME_WAIT entries hold their tuple ${n(limit.heldSec)} s (nf_conntrack_tcp_timeout_time_wait)`;
   const lines = [
     '',
     `NAT pool: ${n(p.poolAddresses)} address(es) × ${n(p.poolPorts)} ports = ${n(limit.tuplesPerDestination)} tuples per destination`,
     `  open flows at once      ≤ ${n(limit.openFlows)} (over ${n(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
-    Number.isFinite(limit.perSecHeld)
-      ? `  new connections/s       < ${n(limit.perSecHeld)} where conntrack TIME_WAIT entries hold their tuple ${n(p.conntrackTimeWaitSec)} s (nf_conntrack_tcp_timeout_time_wait)`
-      : '  new connections/s       no bound from TIME_WAIT: nf_conntrack_tcp_timeout_time_wait is 0, no closed flow keeps its tuple',
   ];
+  if (limit.fitsOpen === false) {
+    lines.push(`  the load keeps ${n(p.openFlowsWanted!)} flows open at once: ${n(p.openFlowsWanted! - limit.openFlows)} find no tuple, and their connects time out (ETIMEDOUT)`);
+  } else if (limit.fitsOpen === true) {
+    lines.push(`  the load keeps ${n(p.openFlowsWanted!)} flows open at once: they fit`);
+  }
+  lines.push(
+    Number.isFinite(limit.perSecHeld)
+      ? `  new connections/s       < ${n(limit.perSecHeld)} where ${held}`
+      : `  new connections/s       no bound from ${p.rst ? 'CLOSE: nf_conntrack_tcp_timeout_close' : 'TIME_WAIT: nf_conntrack_tcp_timeout_time_wait'} is 0, no closed flow keeps its tuple`,
+  );
   if (limit.fitsHeld === false) {
     lines.push(`  at ${n(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
   } else if (limit.fitsHeld === true) {
     lines.push(`  ${n(p.newConnPerSec!)} new connections/s fit`);
   }
-  lines.push('  (measured on Linux 6.18: with the pool short, NAT takes over tuples of TIME_WAIT entries, so there only open flows run out)');
+  lines.push(
+    p.rst
+      ? '  (Linux 6.18 takes over the tuple of an entry in TIME_WAIT or CLOSE when the pool is short, nf_nat_used_tuple_harder, measured for TIME_WAIT: there only open flows run out)'
+      : '  (measured on Linux 6.18: with the pool short, NAT takes over tuples of TIME_WAIT entries, so there only open flows run out)',
+  );
   return lines.join('\n');
 }

@@ -92,6 +92,18 @@ describe('twstorm plan (CLI)', () => {
     }
   });
 
+  it('--nat-pool with --closer rst: the router keeps a CLOSE entry 10 s, so --conntrack-time-wait is refused there', async () => {
+    const [rst, refused] = await Promise.all([
+      twstorm(['plan', '--nat-pool', '1x100', '--closer', 'rst', '--rate', '50', '--port-range', '40000 40999']),
+      twstorm(['plan', '--nat-pool', '1x100', '--closer', 'rst', '--rate', '50', '--conntrack-time-wait', '30']),
+    ]);
+    assert.equal(rst.code, 0, rst.stderr);
+    assert.match(rst.stdout, /new connections\/s {7}< 10 where conntrack CLOSE entries \(an RST ends each flow\) hold their tuple 10 s \(nf_conntrack_tcp_timeout_close\)/);
+    assert.match(rst.stdout, /at 50 new connections\/s the pool is full after 2 s on such kernels/);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^twstorm: --conntrack-time-wait is not used with --closer rst: an RST leaves the router's entry in CLOSE \(nf_conntrack_tcp_timeout_close, 10 s\), not TIME_WAIT; drop it/);
+  });
+
   it('an input that would be ignored is refused: model flags with --from, --conntrack-time-wait without --nat-pool', async () => {
     const [from, ct] = await Promise.all([
       twstorm(['plan', '--from', 'r.json', '--rate', '5', '--sources=4', '--timestamps', '0']),

@@ -25,10 +25,34 @@ describe('plan --from a routed lab', () => {
       asLab(x, 1);
       labOf(x)!.router.nat = { addresses: 1, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1'], tuples: 100 };
       labOf(x)!.router.conntrack.counters = { insert_failed: 120, drop: 120 };
+      labOf(x)!.router.conntrack.samples = [
+        { t: 0, stats: null, states: {} },
+        { t: 500, stats: null, states: { ESTABLISHED: 100 } },
+        { t: 3600, stats: null, states: { TIME_WAIT: 100, FIN_WAIT: 2 } },
+      ];
     });
     const cmp = planFromResult(snat);
     assert.equal(cmp.nat?.limit.openFlows, 100);
     assert.equal(cmp.nat?.inputs.conntrackTimeWaitSec, 120);
+    // 160 flows open at once want 160 tuples: the pool, not the ports, decides the headline.
+    assert.equal(cmp.nat?.inputs.openFlowsWanted, 160);
+    assert.equal(cmp.nat?.limit.fitsOpen, false);
+    assert.equal(cmp.plan.fits, false);
+    assert.equal(cmp.plan.limitedBy, "the router's SNAT pool (160 flows open at once, 100 tuples)");
+    assert.match(cmp.plan.fixes[0]!, /^give the router's SNAT pool at least 160 tuples per destination: 1 address\(es\) × 160 ports/);
+    assert.ok(cmp.notes.some((n) => n.startsWith('the load keeps 160 flows open at once (concurrency), 60 more than the pool\'s 100 tuples')), cmp.notes.join('\n'));
+    const text = renderPlanFromResult(cmp, 'snat.json');
+    assert.match(text, /→ DOES NOT FIT: the router's SNAT pool \(160 flows open at once, 100 tuples\)/);
+    assert.match(text, /the load keeps 160 flows open at once: 60 find no tuple/);
+    // The router's census saw 100 flows open at once: what the pool let through.
+    const flows = cmp.rows.find((r) => r.label === 'flows open at once through the NAT pool')!;
+    assert.deepEqual([flows.predicted, flows.measured], [100, 100]);
+    // Fewer flows than tuples fit.
+    const small = structuredClone(snat);
+    small.scenario.concurrency = 50;
+    const fits = planFromResult(small);
+    assert.equal(fits.nat?.limit.fitsOpen, true);
+    assert.equal(fits.plan.limitedBy, null);
     // A failed SNAT insert is counted in drop and again in insert_failed: 120 packets, not 240 (a review).
     assert.ok(cmp.notes.some((n) => n.startsWith('the router translates to an SNAT pool of 100 tuples per destination: at most 100 flows at once, and conntrack refused or evicted 120 packets of flows in this run')), cmp.notes.join('\n'));
     // The conntrack time_wait in force, however it was set: by sysctl too (a review: 120 s assumed where 30 was set).
@@ -49,6 +73,29 @@ describe('plan --from a routed lab', () => {
     const table = planFromResult(full);
     assert.equal(table.nat, undefined);
     assert.ok(table.notes.some((n) => n.startsWith("the router's conntrack table holds at most 50 flows (conntrack.limit): past that it drops the SYN of a new flow (90 dropped in this run)")), table.notes.join('\n'));
+  });
+
+  it('snat-port-exhaustion as run: 2 client hosts × 80 open flows want 160 tuples of 100; an RST close holds a tuple 10 s, not 120', () => {
+    const lab = (close: Record<string, unknown>) =>
+      planFromResult(makeResult((x) => {
+        x.scenario = parseScenario(
+          { name: 'snat', connections: 80, concurrency: 80, close, environment: { topology: 'routed', clients: 2, router: { nat: { addresses: 1, ports: '40000-40099' } } } },
+          'snat.yaml',
+        ) as RunResult['scenario'];
+        asLab(x, 2);
+        labOf(x)!.router.nat = { addresses: 1, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1'], tuples: 100 };
+      }));
+    const fin = lab({ first: 'client', delay: '3s' });
+    assert.equal(fin.nat?.inputs.openFlowsWanted, 160);
+    assert.equal(fin.plan.fits, false);
+    assert.ok(fin.notes.some((n) => n.includes('(concurrency × 2 client hosts)')), fin.notes.join('\n'));
+    assert.equal(fin.nat?.limit.heldSec, 120);
+    // The client resets: the router's entry goes to CLOSE, kept nf_conntrack_tcp_timeout_close.
+    const rst = lab({ first: 'client', client: 'rst' });
+    assert.equal(rst.inputs.closer, 'rst');
+    assert.equal(rst.nat?.inputs.rst, true);
+    assert.equal(rst.nat?.limit.heldSec, 10);
+    assert.match(renderPlanFromResult(rst, 'snat.json'), /new connections\/s {7}< 10 where conntrack CLOSE entries \(an RST ends each flow\) hold their tuple 10 s \(nf_conntrack_tcp_timeout_close\)/);
   });
 
   it("the server closing first holds TIME_WAIT in the server host's table, with its own tcp_max_tw_buckets", () => {

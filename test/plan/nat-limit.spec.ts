@@ -30,3 +30,24 @@ test('exactly at the pool\'s rate does not fit: a tuple is asked for again the m
   assert.match(renderNatLimit(inputs, limit), /new connections\/s {7}< 50 where/);
   assert.equal(computeNatLimit({ ...inputs, newConnPerSec: 0 }).fitsHeld, true);
 });
+
+test('an RST close: the router keeps a CLOSE entry 10 s (nf_conntrack_tcp_timeout_close), not TIME_WAIT\'s 120 s', () => {
+  // plan --nat-pool 1x100 --closer rst --rate 50 used 120 s: 0.8/s and "full after 2 s".
+  const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 120, rst: true, newConnPerSec: 5 };
+  const limit = computeNatLimit(inputs);
+  assert.equal(limit.heldSec, 10);
+  assert.equal(limit.perSecHeld, 10);
+  assert.equal(limit.fitsHeld, true);
+  assert.match(renderNatLimit(inputs, limit), /< 10 where conntrack CLOSE entries \(an RST ends each flow\) hold their tuple 10 s \(nf_conntrack_tcp_timeout_close\)/);
+  assert.equal(computeNatLimit({ ...inputs, conntrackCloseSec: 5 }).perSecHeld, 20);
+  assert.equal(computeNatLimit({ ...inputs, rst: false }).perSecHeld, 100 / 120);
+});
+
+test('open flows wanted against the pool: more than its tuples do not fit, whatever the rate', () => {
+  const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 120, newConnPerSec: null, openFlowsWanted: 160 };
+  const limit = computeNatLimit(inputs);
+  assert.equal(limit.fitsOpen, false);
+  assert.match(renderNatLimit(inputs, limit), /the load keeps 160 flows open at once: 60 find no tuple, and their connects time out \(ETIMEDOUT\)/);
+  assert.equal(computeNatLimit({ ...inputs, openFlowsWanted: 100 }).fitsOpen, true);
+  assert.equal(computeNatLimit({ ...inputs, openFlowsWanted: undefined }).fitsOpen, null);
+});
