@@ -6,7 +6,7 @@
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
 import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
-import { cliffRange, firstParity } from '../result/connect-cliff.js';
+import { cliffPools, cliffRange, firstParity, lastConnectMs } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
@@ -398,7 +398,10 @@ function openFlowsMeasured(result: RunResult): number | null {
  * the first's — spread over the ports it walked (half the range), and each thread's whole cost
  * per connection before the cliff (threads × time to the cliff ÷ connections by then). Also the
  * rate the run really made past the cliff, to hold the prediction against. null when the run
- * had no cliff, or timed connect latency rather than the connect() call (the net fallback).
+ * had no cliff, timed connect latency rather than the connect() call (the net fallback), or its
+ * cliff cannot calibrate a parity walk: the second parity no slower than the first (a clamped
+ * 0 µs per port would predict a free walk), or a pool less than ~half held at the cliff (no
+ * connect() had walked the first parity yet: an audit's cliff at 26 % of the range).
  */
 export function connectScanFromResult(result: RunResult): { inputs: ConnectScanInputs; measuredPerSec: number; from: string } | null {
   const fill = result.summary.connectFill;
@@ -406,28 +409,41 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
   // A merge of shards: one shard's slice, and one shard's share of the connections (the cliff
   // is read per contributor; a review: the whole range and all shards' connections were used).
   const range = cliffRange(result);
-  if (!fill || !cliff || cliff.atMs === null || !range || result.connectFill?.measure !== 'connect-call') return null;
+  const pools = cliffPools(result);
+  if (!fill || !cliff || cliff.atMs === null || !range || pools === null || result.connectFill?.measure !== 'connect-call') return null;
+  if (pools.perSocketRange || pools.fillPerPool === null || pools.fillPerPool < MIN_CALIBRATION_FILL) return null;
   const first = firstParity(range);
   const a = fill[first];
   const b = fill[first === 'even' ? 'odd' : 'even'];
   if (a.mean === null || b.mean === null || b.count === 0) return null;
   const portsWalked = Math.ceil(range.size / 2);
-  const perPortUs = Math.max(0, ((b.mean - a.mean) * 1000) / portsWalked);
+  const perPortUs = ((b.mean - a.mean) * 1000) / portsWalked;
+  if (!(perPortUs > 0)) return null;
   const engineThreads = (result.environment as { threads?: number }).threads ?? result.scenario.threads ?? 1;
   // More threads than CPUs do not walk in parallel.
   const threads = Math.max(1, Math.min(engineThreads, result.environment.cpus ?? engineThreads));
   const beforeMs = cliff.atMs - result.load.startMs;
-  const afterMs = result.load.endMs - cliff.atMs;
-  const after = result.summary.connections.established / range.slices - cliff.atHeld;
-  if (beforeMs <= 0 || afterMs <= 0 || cliff.atHeld <= 0 || after <= 0) return null;
+  // The rate past the cliff runs until the ports ran out or the last connection was made, not
+  // to the load's end: after exhaustion the client only backs off (an audit: seconds of it
+  // counted as walking time).
+  const exhausted = result.summary.ports.exhaustedAtMs;
+  const last = result.connectFill ? lastConnectMs(result.connectFill) : null;
+  const endMs = Math.min(result.load.endMs, exhausted ?? last ?? result.load.endMs);
+  const afterMs = endMs - cliff.atMs;
+  const before = pools.connectionsBefore;
+  const after = result.summary.connections.established / range.slices - before;
+  if (beforeMs <= 0 || afterMs <= 0 || before <= 0 || after <= 0) return null;
   return {
-    inputs: { perPortUs, baseConnectionUs: (threads * beforeMs * 1000) / cliff.atHeld, threads },
+    inputs: { perPortUs, baseConnectionUs: (threads * beforeMs * 1000) / before, threads },
     measuredPerSec: (after / afterMs) * 1000,
     from:
       `measured: summary.connectFill (${b === fill.odd ? 'odd' : 'even'}-port connect() mean ${b.mean} ms − ${first}-port ${a.mean} ms over ${portsWalked} ports; ` +
-      `${cliff.atHeld} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'}${range.slice ? `; per shard: one ${range.size}-port slice, 1/${range.slices} of the connections` : ''})`,
+      `${before} connections in the ${Math.round(beforeMs)} ms before the cliff on ${threads} thread${threads === 1 ? '' : 's'}${range.slice ? `; per shard: one ${range.size}-port slice, 1/${range.slices} of the connections` : ''})`,
   };
 }
+
+/** A cliff calibrates the parity walk only once a pool is about half held (connect-cliff.ts PARITY_FILL, less those in flight). */
+const MIN_CALIBRATION_FILL = 0.45;
 
 /**
  * How long a connection held its port, connect() to close, in seconds: the exchange

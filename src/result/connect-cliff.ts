@@ -13,6 +13,7 @@ import type { PercentilesMs } from '../metrics/histograms.js';
 import { roundTo } from '../util/round.js';
 import type { RunResult } from './model.js';
 import { mergedOf } from './provenance.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export type Parity = 'even' | 'odd';
 
@@ -82,6 +83,84 @@ export function cliffRange(result: RunResult): { low: number; size: number; slic
   }
   const range = result.summary.ports.range;
   return range === null ? null : { low: range.low, size: range.size, slices: 1, slice: false };
+}
+
+/**
+ * The cliff in one pool of ports — one source address toward one destination — which is what a
+ * connect() walks: __inet_hash_connect steps over a port only when its 4-tuple toward this
+ * destination is taken (__inet_check_established), so a port held toward another destination
+ * is free for this one. The held count (metrics/held-ports.ts) is per source address over all
+ * destinations, so with several destinations it is more than any one walk meets (an audit: a
+ * "cliff" at 26 % of the range, two destinations, blamed on a walk of every even port before any
+ * odd one, when no odd port had been tried). With the client closing first every connection
+ * keeps its 4-tuple for 60 s, so a pool holds the connections of the last 60 s spread evenly
+ * over its pools; with one destination the held count is exact and is kept.
+ */
+export interface CliffPools {
+  /** Pools per source address the held count spans: the destinations when connect() picks the port, else 1. */
+  destinations: number;
+  /** Source addresses (each its own held count). */
+  sources: number;
+  /** Ports held in one pool at the cliff. */
+  heldPerPool: number;
+  /** heldPerPool ÷ the range (or shard slice) size; null when the range is not known. */
+  fillPerPool: number | null;
+  /** Connections made before the cliff, in one range (one shard's slice of a merge). */
+  connectionsBefore: number;
+  /** The kernel's parity order shows in this run: a pool at least half held, or a port of the second parity handed out. */
+  parityShown: boolean;
+  /** A per-socket IP_LOCAL_PORT_RANGE: walked in steps of 1, no parity. */
+  perSocketRange: boolean;
+}
+
+/** A pool is "half held" from here on: every port of the first parity taken (give or take those in flight). */
+export const PARITY_FILL = 0.5;
+
+export function cliffPools(result: RunResult): CliffPools | null {
+  const fill = result.summary.connectFill;
+  const cliff = fill?.cliff;
+  if (!fill || !cliff) return null;
+  const range = cliffRange(result);
+  const scenario = result.scenario as Partial<RunResult['scenario']>;
+  const client = scenario.protocol === 'tcp' ? (scenario.client as Partial<RunResult['scenario']['client']> | undefined) : undefined;
+  const sources = Math.max(1, client?.sourceAddresses?.length ?? 0);
+  // bind(addr, 0) without IP_BIND_ADDRESS_NO_PORT, or a named port, holds it for every destination.
+  const bound = client?.bind === true && (client.localPorts != null || client.bindAddressNoPort !== true);
+  const server = scenario.server as { ports?: number } | undefined;
+  const destinations = scenario.protocol !== 'tcp' || bound || scenario.target ? 1 : Math.max(1, server?.ports ?? 1);
+  const slices = range?.slices ?? 1;
+  let heldPerPool = cliff.atHeld;
+  let connectionsBefore = cliff.atHeld * sources;
+  const data = result.connectFill;
+  if (destinations > 1 && data && cliff.atMs !== null) {
+    const windowed = connectsBetween(data, cliff.atMs - TIME_WAIT_SECONDS * 1000, cliff.atMs) / slices;
+    connectionsBefore = connectsBetween(data, -Infinity, cliff.atMs) / slices;
+    heldPerPool = Math.min(cliff.atHeld, windowed / (sources * destinations));
+  } else if (destinations > 1) {
+    heldPerPool = cliff.atHeld / destinations;
+  }
+  const fillPerPool = range === null || range.size === 0 ? null : roundTo(heldPerPool / range.size, 3);
+  const perSocketRange = client?.portRange != null;
+  const second = range ? fill[firstParity(range) === 'even' ? 'odd' : 'even'] : null;
+  const parityShown = !perSocketRange && ((fillPerPool !== null && fillPerPool >= PARITY_FILL) || (second !== null && second.count > 0));
+  return { destinations, sources, heldPerPool: Math.round(heldPerPool), fillPerPool, connectionsBefore: Math.round(connectionsBefore), parityShown, perSocketRange };
+}
+
+/** Connections whose connect() came in run-clock intervals starting in [fromMs, toMs). */
+export function connectsBetween(data: ConnectFillData, fromMs: number, toMs: number): number {
+  let n = 0;
+  for (let k = 0; k + 3 < data.byTime.length; k += 4) {
+    const t = data.byTime[k]! * data.intervalMs;
+    if (t >= fromMs && t < toMs) n += data.byTime[k + 3]!;
+  }
+  return n;
+}
+
+/** Run clock (ms) of the end of the last interval with a connect; null with none. */
+export function lastConnectMs(data: ConnectFillData): number | null {
+  let last = -1;
+  for (let k = 0; k + 3 < data.byTime.length; k += 4) if (data.byTime[k + 3]! > 0) last = Math.max(last, data.byTime[k]!);
+  return last < 0 ? null : (last + 1) * data.intervalMs;
 }
 
 /** The parity connect() tries first: the range's low end's (__inet_hash_connect). */

@@ -6,6 +6,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, type PlanInputs } from '../../src/plan/index.js';
 import { renderPlan } from '../../src/plan/render.js';
+import { connectScanFromResult } from '../../src/plan/from-result.js';
+import { ConnectFill } from '../../src/metrics/connect-fill.js';
+import { connectFillData } from '../../src/result/connect-fill-data.js';
+import { percentilesMs } from '../../src/metrics/histograms.js';
+import { cliffPools, connectFillSummary } from '../../src/result/connect-cliff.js';
+import type { RunResult } from '../../src/result/model.js';
+import { makeResult } from '../report/make-result.js';
 
 const DEFAULTS: PlanInputs = {
   portLow: 32768,
@@ -80,5 +87,65 @@ describe('plan model: connect() walking the range past half', () => {
     assert.equal(o.fits, true);
     assert.ok(o.notes.some((n) => /past half the range \(above 235\.2 new connections\/s here\) every connect\(\) walks/.test(n)));
     assert.ok(!computePlan({ ...DEFAULTS, rate: 200 }).notes.some((n) => /past half the range/.test(n)));
+  });
+});
+
+/**
+ * A run's connect-fill figures as build.ts makes them: `n` connects into an `n`-port range from
+ * 40000, one a millisecond from run time 200, even ports first as the kernel hands them out,
+ * held = connects so far; each connect takes `usOf(odd)` µs. The load ends `tailMs` after the last.
+ */
+function cliffRun(n: number, usOf: (odd: boolean) => number, edit: (r: RunResult) => void = () => {}, tailMs = 0): RunResult {
+  return makeResult((r) => {
+    const f = new ConnectFill(100, 'connect-call');
+    for (let i = 0; i < n; i++) {
+      const odd = i >= n / 2;
+      f.record(200 + i, 40000 + (odd ? 2 * (i - n / 2) + 1 : 2 * i), i + 1, usOf(odd));
+    }
+    const range = { low: 40000, high: 40000 + n - 1, size: n };
+    r.summary.ports.range = range;
+    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
+    r.environment.cpus = 2;
+    r.load = { startMs: 200, endMs: 200 + n + tailMs };
+    r.summary.connections.established = n;
+    r.connectFill = connectFillData(f);
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), true);
+    f.even.destroy();
+    f.odd.destroy();
+    edit(r);
+  });
+}
+
+describe('plan --from: calibrating the walk from a run\'s cliff', () => {
+  it('the rate past the cliff ends when the ports ran out, not with the back-off after it', () => {
+    // 4,000 connects, one a ms: 2,000 after the cliff in 2,000 ms = 1,000/s. Then 8 s of back-off
+    // before the load ended (an audit: counted in, it read 200/s).
+    const r = cliffRun(4000, (odd) => (odd ? 600 : 12), (x) => (x.summary.ports.exhaustedAtMs = 200 + 4000), 8000);
+    const scan = connectScanFromResult(r)!;
+    assert.ok(scan !== null);
+    assert.ok(scan.inputs.perPortUs > 0.25 && scan.inputs.perPortUs < 0.35, String(scan.inputs.perPortUs));
+    assert.ok(Math.abs(scan.measuredPerSec - 1000) < 60, String(scan.measuredPerSec));
+    // No exhaustion recorded: the last connection ends it.
+    const noExhaustion = connectScanFromResult(cliffRun(4000, (odd) => (odd ? 600 : 12), () => {}, 8000))!;
+    assert.ok(Math.abs(noExhaustion.measuredPerSec - 1000) < 60, String(noExhaustion.measuredPerSec));
+  });
+
+  it('no calibration from a second parity no slower than the first: 0 µs per port is no walk', () => {
+    // Noise made the odd ports a little faster; clamped to 0 it predicted a free walk.
+    assert.equal(connectScanFromResult(cliffRun(4000, (odd) => (odd ? 10 : 12))), null);
+  });
+
+  it('held ports are counted per destination: two destinations at a 50 % "cliff" are each only a quarter held, no calibration', () => {
+    const two = cliffRun(4000, (odd) => (odd ? 600 : 12), (x) => {
+      x.scenario = { ...x.scenario, server: { ...x.scenario.server, ports: 2 } } as RunResult['scenario'];
+    });
+    const pools = cliffPools(two)!;
+    assert.equal(pools.destinations, 2);
+    assert.ok(pools.heldPerPool >= 950 && pools.heldPerPool <= 1000, String(pools.heldPerPool));
+    assert.ok(pools.fillPerPool! < 0.26);
+    assert.ok(pools.connectionsBefore >= 1900 && pools.connectionsBefore <= 2000, String(pools.connectionsBefore));
+    assert.equal(connectScanFromResult(two), null);
+    // One destination, the same run: half held, calibrated.
+    assert.ok(cliffPools(cliffRun(4000, (odd) => (odd ? 600 : 12)))!.fillPerPool! >= 0.45);
   });
 });

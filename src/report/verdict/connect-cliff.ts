@@ -4,9 +4,11 @@
 // and takes a bucket lock and an established-hash lookup for every held port it steps over.
 // Once the first parity is all held, every connect() walks all of it: many times slower, CPU
 // spent in the kernel, long before EADDRNOTAVAIL. Fires in any run whose connect latency grew
-// with the ports held (summary.connectFill.cliff, src/result/connect-cliff.ts).
+// with the ports held (summary.connectFill.cliff, src/result/connect-cliff.ts). The parity is
+// named as the cause only where the run shows it (cliffPools: a pool at least half held, or a
+// port of the second parity handed out): below that no walk has reached the other parity yet.
 import type { RunResult } from '../../result/model.js';
-import { cliffRange, firstParity } from '../../result/connect-cliff.js';
+import { cliffPools, cliffRange, firstParity, type CliffPools } from '../../result/connect-cliff.js';
 import { sinceLoadStartMs } from '../../result/figures.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
@@ -17,10 +19,12 @@ export function connectCliffFinding(result: RunResult): Finding | null {
   const cliff = fill?.cliff;
   if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
   const range = cliffRange(result);
+  const pools = cliffPools(result);
   const what = result.connectFill?.measure === 'established' ? 'Connect latency' : 'The connect() call';
   const where =
     `once ${int(cliff.atHeld)} ports were held` +
     (cliff.atFill !== null && range ? ` (${percent(cliff.atFill)} of ${rangeWords(range)})` : '') +
+    perDestination(pools) +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '');
   const text =
     `${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +
@@ -43,12 +47,24 @@ export function connectCliffSentence(result: RunResult): string | null {
   if (!fill || !cliff || !fill.lowFill || !fill.highFill) return null;
   const range = cliffRange(result);
   const first = range ? firstParity(range) : null;
+  const pools = cliffPools(result);
+  const why =
+    pools !== null && !pools.parityShown
+      ? `: connect() steps over the held ports of its pool before it finds a free one, more of them the fuller the pool${pools.perSocketRange ? ' (a per-socket range: port by port, no parity)' : `, but no ${first === 'even' ? 'odd' : first === 'odd' ? 'even' : 'second-parity'} port was needed yet`}.`
+      : `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`;
   return (
     `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
     (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of ${range?.slice ? "each shard's slice" : 'the range'})` : '') +
+    perDestination(pools) +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '') +
-    `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`
+    why
   );
+}
+
+/** ", about 1,000 toward each of the 2 destinations" where the held count spans several pools. */
+function perDestination(pools: CliffPools | null): string {
+  if (pools === null || pools.destinations === 1) return '';
+  return `, about ${int(pools.heldPerPool)} toward each of the ${int(pools.destinations)} destinations${pools.fillPerPool !== null ? ` (${percent(pools.fillPerPool)} of each pool)` : ''}`;
 }
 
 /** The one change when connect() slowed and nothing stronger (ports running out) fired first. */
@@ -56,12 +72,16 @@ export function connectScanRule(result: RunResult): Change | null {
   const fill = result.summary.connectFill;
   const cliff = fill?.cliff;
   if (!fill || !cliff || !fill.highFill) return null;
+  const pools = cliffPools(result);
   return {
     rule: 'connect-scan',
     change: 'Hold fewer client ports: tcp_tw_reuse=1, keep-alive or a server-first close, more source addresses',
     why:
       `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held: ` +
-      `the kernel walks every held port of one parity before it picks a free one. Fewer ports held, or more ranges to walk, keep connect() at its low-fill speed.`,
+      (pools !== null && !pools.parityShown
+        ? 'the kernel steps over the held ports of a pool before it picks a free one, more of them the fuller it is. '
+        : 'the kernel walks every held port of one parity before it picks a free one. ') +
+      'Fewer ports held, or more ranges to walk, keep connect() at its low-fill speed.',
   };
 }
 
@@ -80,6 +100,9 @@ function cause(result: RunResult): string {
   const fill = result.summary.connectFill!;
   const range = cliffRange(result);
   const scan = 'The kernel picks the port inside connect() (__inet_hash_connect) by walking the range in steps of 2';
+  if (cliffPools(result)?.perSocketRange) {
+    return 'The kernel picks the port inside connect() (__inet_hash_connect) by walking the per-socket range (IP_LOCAL_PORT_RANGE) port by port, with no parity split, stepping over every port already held; the fuller the range, the longer the walk.';
+  }
   if (!range) return `${scan}, stepping over every port already held; the fuller the range, the longer the walk.`;
   const first = firstParity(range);
   const second = first === 'even' ? 'odd' : 'even';

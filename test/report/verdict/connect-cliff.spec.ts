@@ -33,6 +33,22 @@ function withConnects(n: number, usOf: (odd: boolean, held: number) => number, r
   };
 }
 
+/** `n` connects on even ports only (none of the second parity yet) into a `rangeSize`-port range from 40000, one a millisecond. */
+function withEvenConnects(n: number, usOf: (held: number) => number, rangeSize: number): (r: RunResult) => void {
+  return (r) => {
+    const f = new ConnectFill(100, 'connect-call');
+    for (let i = 0; i < n; i++) f.record(200 + i, 40000 + 2 * i, i + 1, usOf(i + 1));
+    const range = { low: 40000, high: 40000 + rangeSize - 1, size: rangeSize };
+    r.summary.ports.range = range;
+    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
+    r.load = { startMs: 200, endMs: 200 + n };
+    r.connectFill = connectFillData(f);
+    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), true);
+    f.even.destroy();
+    f.odd.destroy();
+  };
+}
+
 describe('verdict rule: connect() slowing as the range fills (verdict/connect-cliff.ts)', () => {
   it('names the cliff (ports held, share of the range, time into the load, how much slower), the parity cause and the remedy', () => {
     // ~12 µs while even ports are free; past half, the walk over 2,000 even ports: ~600 µs.
@@ -53,6 +69,29 @@ describe('verdict rule: connect() slowing as the range fills (verdict/connect-cl
     const c = oneChange(r);
     assert.equal(c.rule, 'connect-scan');
     assert.match(c.why, /connect\(\) became \d+(\.\d)?× slower/);
+  });
+
+  it('names the parity walk only where the run shows it: not at 26 % of the range with no odd port handed out', () => {
+    // An audit: "the kernel walks every held even port before it tries an odd one" at 26 % fill,
+    // where no odd port had been tried and the first parity was half free.
+    const r = makeResult(withEvenConnects(1600, (held) => (held > 1040 ? 200 : 12), 4000));
+    const cliff = r.summary.connectFill!.cliff!;
+    assert.ok(cliff.atFill! >= 0.25 && cliff.atFill! < 0.3, `cliff at ${cliff.atFill}`);
+    assert.equal(r.summary.connectFill!.odd.count, 0);
+    const line = story(r).find((l) => /^connect\(\) became/.test(l))!;
+    assert.doesNotMatch(line, /walks every held even port/);
+    assert.match(line, /: connect\(\) steps over the held ports of its pool before it finds a free one, more of them the fuller the pool, but no odd port was needed yet\.$/);
+    assert.doesNotMatch(oneChange(r).why, /one parity/);
+    assert.doesNotMatch(finding(r, 'connect-cliff')!.text, /walked all the even ports/);
+    // Two destinations: each walk meets only its own destination's ports, about half the count.
+    const two = makeResult((x) => {
+      withEvenConnects(1600, (held) => (held > 1040 ? 200 : 12), 4000)(x);
+      x.scenario = { ...x.scenario, server: { ...x.scenario.server, ports: 2 } } as RunResult['scenario'];
+    });
+    assert.match(finding(two, 'connect-cliff')!.text, /, about 5\d\d toward each of the 2 destinations \(1\d(\.\d)?% of each pool\)/);
+    // The first test's run, with odd ports handed out past half: the parity walk is named.
+    const half = makeResult(withConnects(4000, (odd, held) => (odd ? 600 + (held % 7) * 10 : 12 + (held % 3))));
+    assert.ok(story(half).some((l) => /the kernel walks every held even port in connect\(\) before it tries an odd one\.$/.test(l)));
   });
 
   it('a slow start and scattered slow connects before the cliff do not move it off half the range', () => {
