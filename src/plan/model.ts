@@ -288,7 +288,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     if (overflowAtSec !== null && overflowAtSec < exhaustionSec) {
       notes.push(
         `tcp_max_tw_buckets (${capText}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
-          `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so ${picker === 'connect' ? 'connect()' : 'bind()'} keeps working but without TIME_WAIT's protection against stale segments`,
+          `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so ${mode.failure.slice(0, mode.failure.indexOf(' '))} keeps working but without TIME_WAIT's protection against stale segments`,
       );
       uncappedExhaustionSec = exhaustionSec;
       exhaustionSec = null;
