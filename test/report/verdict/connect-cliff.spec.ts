@@ -22,15 +22,20 @@ function withConnects(n: number, usOf: (odd: boolean, held: number) => number, r
       const port = 40000 + (odd ? 2 * (i - n / 2) + 1 : 2 * i);
       f.record(200 + i, port, i + 1, usOf(odd, i + 1));
     }
-    const range = { low: 40000, high: 40000 + rangeSize - 1, size: rangeSize };
-    r.summary.ports.range = range;
-    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
-    r.load = { startMs: 200, endMs: 200 + n };
-    r.connectFill = connectFillData(f);
-    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), clientHoldsPorts);
-    f.even.destroy();
-    f.odd.destroy();
+    recordFill(r, f, n, rangeSize, clientHoldsPorts);
   };
+}
+
+/** The result's figures from the recorded connects, as build.ts derives them. */
+function recordFill(r: RunResult, f: ConnectFill, n: number, rangeSize: number, clientHoldsPorts: boolean): void {
+  const range = { low: 40000, high: 40000 + rangeSize - 1, size: rangeSize };
+  r.summary.ports.range = range;
+  r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
+  r.load = { startMs: 200, endMs: 200 + n };
+  r.connectFill = connectFillData(f);
+  r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), clientHoldsPorts);
+  f.even.destroy();
+  f.odd.destroy();
 }
 
 /** `n` connects on even ports only (none of the second parity yet) into a `rangeSize`-port range from 40000, one a millisecond. */
@@ -38,14 +43,7 @@ function withEvenConnects(n: number, usOf: (held: number) => number, rangeSize: 
   return (r) => {
     const f = new ConnectFill(100, 'connect-call');
     for (let i = 0; i < n; i++) f.record(200 + i, 40000 + 2 * i, i + 1, usOf(i + 1));
-    const range = { low: 40000, high: 40000 + rangeSize - 1, size: rangeSize };
-    r.summary.ports.range = range;
-    r.environment.sysctls['net.ipv4.ip_local_port_range'] = `${range.low} ${range.high}`;
-    r.load = { startMs: 200, endMs: 200 + n };
-    r.connectFill = connectFillData(f);
-    r.summary.connectFill = connectFillSummary(r.connectFill, range, percentilesMs(f.even), percentilesMs(f.odd), true);
-    f.even.destroy();
-    f.odd.destroy();
+    recordFill(r, f, n, rangeSize, true);
   };
 }
 
