@@ -107,25 +107,13 @@ export function resolveNetns(spec: string): NetnsTarget {
   return { spec, path, alreadyInside };
 }
 
-/** argv without `--netns X` / `--netns=X`, so the child does not recurse. */
-export function withoutNetnsOption(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--netns') {
-      i++;
-      continue;
-    }
-    if (a.startsWith('--netns=')) continue;
-    out.push(a);
-  }
-  return out;
-}
-
 /**
  * Runs this same twstorm command inside the target namespace and resolves with its exit
  * code. setns() into a namespace owned by another user namespace needs CAP_SYS_ADMIN there,
  * so this is a root operation; nsenter's own message is passed through when it fails.
+ * The child gets the command line as given, `--netns` included: what it prints is about that
+ * namespace and says so (states' title names it), and NETNS_ENTERED_ENV, not a stripped option,
+ * keeps it from entering again (it is inside already, so resolveNetns would say so too).
  */
 export function reexecInNetns(target: NetnsTarget, args: readonly string[]): Promise<number> {
   if (process.getuid?.() !== 0) {
@@ -140,7 +128,7 @@ export function reexecInNetns(target: NetnsTarget, args: readonly string[]): Pro
   if (script === undefined) return Promise.reject(new NetnsError('cannot tell which script to re-execute'));
   return runInForeground(
     'nsenter',
-    [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...withoutNetnsOption(args)],
+    [`--net=${target.path}`, '--', process.execPath, ...process.execArgv, script, ...args],
     // The same CLI again, inside the namespace: twstorm's own process, started as the others (own-node-env.ts).
     { ...ownNodeEnv(), [NETNS_ENTERED_ENV]: target.path },
   ).then(

@@ -170,6 +170,7 @@ if (process.env[CHILD_ENV] === '1') {
 
     // Look in from outside, while the sockets are there.
     const outside = spawnSync(process.execPath, [BIN, 'states', '--json', '--netns', String(r.pid)], { encoding: 'utf8', timeout: 15_000 });
+    const outsideText = spawnSync(process.execPath, [BIN, 'states', '--netns', String(r.pid)], { encoding: 'utf8', timeout: 15_000 });
     const missingName = spawnSync(process.execPath, [BIN, 'states', '--netns', 'twstorm-no-such-namespace'], { encoding: 'utf8', timeout: 15_000 });
     const missingPid = spawnSync(process.execPath, [BIN, 'states', '--netns', '999999999'], { encoding: 'utf8', timeout: 15_000 });
     const badState = spawnSync(process.execPath, [BIN, 'states', '--state', 'TIME_WIAT'], { encoding: 'utf8', timeout: 15_000 });
@@ -266,6 +267,9 @@ if (process.env[CHILD_ENV] === '1') {
     const o = JSON.parse(outside.stdout) as StatesCensus;
     assert.deepEqual(o.states, s.states);
     assert.deepEqual(o.portRange, s.portRange);
+    // The title names the namespace looked into, not "this" one (the child keeps --netns).
+    assert.equal(outsideText.status, 0, outsideText.stderr);
+    assert.match(outsideText.stdout, new RegExp(`^TCP sockets in network namespace ${r.pid}: 21 \\(IPv4 18, IPv6 3\\)`));
 
     // A --netns that names nothing is a bad argument (exit 2), as the README says.
     assert.equal(missingName.status, 2);
