@@ -64,6 +64,7 @@ const OFF_DPORT = 6;
 const OFF_SRC = 8;
 const OFF_DST = 24;
 const OFF_COOKIE = 44;
+const OFF_EXPIRES = 52;
 const OFF_UID = 64;
 const OFF_INODE = 68;
 
@@ -115,6 +116,15 @@ export class SockDiagRow {
   }
   get uid(): number {
     return this.view.getUint32(this.at + OFF_UID, LE);
+  }
+  /**
+   * idiag_expires: milliseconds until the socket's pending timer fires (host order, 0 when
+   * overdue or none). For TIME_WAIT it is the TIME_WAIT timer (tcp_twsk_diag_fill: idiag_timer 3,
+   * tw_timer.expires - jiffies), set to TCP_TIMEWAIT_LEN when the socket entered TIME_WAIT, so
+   * `states` can tell a TIME_WAIT's age, which decides whether tcp_tw_reuse may take it over.
+   */
+  get expiresMs(): number {
+    return this.view.getUint32(this.at + OFF_EXPIRES, LE);
   }
   /** 0 for TIME_WAIT and request sockets (no struct socket behind them), as in /proc. */
   get inode(): number {

@@ -5,6 +5,14 @@
 // spent separately for every (source address, destination address, destination port)
 // (__inet_hash_connect checks the 4-tuple, not the port alone). 28,000 TIME_WAIT sockets spread
 // over 100 destinations are harmless; 28,000 to one destination are an outage.
+//
+// Not every port in use is lost to a destination, and some are lost to all of them:
+// - with tcp_tw_reuse on, connect() takes over a TIME_WAIT older than the reuse delay
+//   (tcp_twsk_unique, tw-reuse.ts), so those are counted as `reusable`, not held;
+// - a port something listens on has a bind bucket made by bind(), which __inet_hash_connect
+//   skips for every destination (tb->fastreuse >= 0), so listeners in the range are held in
+//   every row; sockets that called bind() before connect() do the same, but nothing in the table
+//   says which did, so the range as a whole is counted too (RangeUse).
 import {
   LISTEN_CODE,
   STATE_NAMES,
@@ -19,8 +27,45 @@ import {
 } from '../observe/tcp-table.js';
 import type { PortRange } from '../scenario/port-range.js';
 import type { TcpTableWalk } from '../observe/tcp-source.js';
-import type { CensusOptions, DestinationUsage, Grouping, StatesCensus } from './types.js';
+import type { CensusOptions, CensusSettings, DestinationUsage, Grouping, RangeUse, StatesCensus } from './types.js';
 import { byCodeUnit } from '../util/order.js';
+import { NO_TW_REUSE, TIME_WAIT_MS, twReuseApplies, twReuseOn } from './tw-reuse.js';
+
+/** No settings read (a caller with tables only): no reuse, no reserved ports. */
+const NO_SETTINGS: CensusSettings = { twReuse: NO_TW_REUSE, reservedPorts: [] };
+
+/** A row that says how long its timer has left: a sock_diag record (idiag_expires); /proc's rows do not. */
+type TimedRow = TcpSocketRow & { readonly expiresMs?: number };
+
+/** Set on a TIME_WAIT's state code in the per-socket array when it is older than the reuse delay (codes are < 16). */
+const OLD_TIME_WAIT = 0x80;
+
+/**
+ * USER_HZ: /proc/net/tcp prints a TIME_WAIT's timer in clock ticks (jiffies_delta_to_clock_t in
+ * get_timewait4_sock), 100 a second on every architecture Node runs on.
+ */
+const PROC_TICKS_PER_SECOND = 100;
+
+/**
+ * Calls `visit` for every TIME_WAIT line of a /proc/net/tcp{,6} text with what the census keys it
+ * by and the ms left on its timer (the `tr:tm->when` column, "03:00001770"). Only the /proc
+ * fallback needs it (a sock_diag row carries its timer), and only when tcp_tw_reuse is on, so a
+ * plain split is enough: the fast scan of observe/tcp-table.ts does not read that column.
+ */
+function forEachProcTimeWait(text: string, visit: (localPort: number, remoteHex: string, remotePort: number, remainingMs: number) => void): void {
+  for (const line of text.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    // sl local remote st tx_queue:rx_queue tr:tm->when …
+    if (cols.length < 6 || cols[3] !== '06') continue;
+    const local = cols[1]!;
+    const remote = cols[2]!;
+    const timer = cols[5]!;
+    const colon = remote.lastIndexOf(':');
+    const ticks = parseInt(timer.slice(timer.indexOf(':') + 1), 16);
+    if (colon < 0 || !Number.isFinite(ticks)) continue;
+    visit(parseInt(local.slice(local.lastIndexOf(':') + 1), 16), remote.slice(0, colon), parseInt(remote.slice(colon + 1), 16), (ticks * 1000) / PROC_TICKS_PER_SECOND);
+  }
+}
 
 export function zeroStates(): Record<TcpStateName, number> {
   const out = {} as Record<TcpStateName, number>;
@@ -53,12 +98,15 @@ const TIME_WAIT = TIME_WAIT_CODE;
  * the seven doublings of four arrays cost ~8 ms of a ~60 ms cold census, sock_diag dump included
  * (measured in a namespace of 100,000 TIME_WAIT, median of 5). Not a finite positive number: no
  * hint (a caller's NaN must not make arrays that never grow).
+ * `settings`: tcp_tw_reuse and the reserved ports, as census.ts reads them; without them no
+ * TIME_WAIT is called reusable.
  */
 export function censusFromTables(
   tables: readonly (string | TcpTableWalk)[],
   range: PortRange | null,
   options: Omit<CensusOptions, 'procRoot'> = {},
   sizeHint = 0,
+  settings: CensusSettings = NO_SETTINGS,
 ): Omit<StatesCensus, 'schema' | 'at' | 'counters' | 'sockstatTw' | 'tookMs'> {
   const top = Math.max(1, options.top ?? 10);
   const groupState = options.state ?? 'TIME_WAIT';
@@ -93,6 +141,9 @@ export function censusFromTables(
 
   const groupCounts = new Map<string | number, number>();
   let matched = 0;
+  // A TIME_WAIT whose timer has less than this left is older than the reuse delay.
+  const oldBelowMs = TIME_WAIT_MS - settings.twReuse.delayMs;
+  let untimedTimeWait = 0;
 
   for (let t = 0; t < tables.length && t < 2; t++) {
     // A table is one family (tcp, then tcp6), or one dump of both whose rows say their own.
@@ -146,7 +197,13 @@ export function censusFromTables(
         }
         const s = lastSourceIndex;
         ports[n] = row.localPort;
-        states[n] = code;
+        let flagged = code;
+        if (code === TIME_WAIT) {
+          const left = (row as TimedRow).expiresMs;
+          if (left === undefined) untimedTimeWait++;
+          else if (left < oldBelowMs) flagged |= OLD_TIME_WAIT;
+        }
+        states[n] = flagged;
         dests[n] = d;
         sources[n] = s;
         n++;
@@ -166,15 +223,30 @@ export function censusFromTables(
   const destInUse = new Uint32Array(destCount);
   const destInRange = new Uint32Array(destCount);
   const destTw = new Uint32Array(destCount);
+  const destOld = new Uint32Array(destCount);
   // Source addresses per destination: a set only once a second address shows up (the common
   // case is one), the last one added kept to skip repeats.
   const destSources: Array<Set<number> | undefined> = new Array(destCount);
   const destLastSource = new Int32Array(destCount).fill(-1);
   const low = range?.low ?? 0;
   const high = range?.high ?? -1;
+  // Ports of the range connect() may pick: reserved ones are never picked (and not in `usable`).
+  const reserved = new Uint8Array(65536);
+  for (const span of settings.reservedPorts) for (let p = Math.max(span.low, low); p <= Math.min(span.high, high); p++) reserved[p] = 1;
+  const heldPort = new Uint8Array(65536);
+  let heldPorts = 0;
+  let listenersInRange = 0;
+  for (let p = low; p <= high; p++) {
+    if (listening[p] === 1 && reserved[p] === 0) {
+      listenersInRange++;
+      heldPort[p] = 1;
+      heldPorts++;
+    }
+  }
   for (let i = 0; i < n; i++) {
     const port = ports[i]!;
-    const code = states[i]!;
+    const flagged = states[i]!;
+    const code = flagged & ~OLD_TIME_WAIT;
     if (listening[port] === 1) {
       server[code]! += 1;
       continue;
@@ -182,7 +254,14 @@ export function censusFromTables(
     client[code]! += 1;
     const d = dests[i]!;
     destInUse[d]! += 1;
-    if (port >= low && port <= high) destInRange[d]! += 1;
+    if (port >= low && port <= high) {
+      destInRange[d]! += 1;
+      if (flagged !== code) destOld[d]! += 1;
+      if (heldPort[port] === 0 && reserved[port] === 0) {
+        heldPort[port] = 1;
+        heldPorts++;
+      }
+    }
     if (code === TIME_WAIT) destTw[d]! += 1;
     const source = sources[i]!;
     if (destLastSource[d] !== source) {
@@ -191,14 +270,46 @@ export function censusFromTables(
     }
   }
 
+  // Which destinations tcp_tw_reuse covers, decided once per address (mode 2: loopback only).
+  const reuseOn = twReuseOn(settings.twReuse);
+  const destReuse = new Uint8Array(destCount);
+  if (reuseOn) {
+    for (const [hex, byPort] of destByAddress) {
+      if (!twReuseApplies(settings.twReuse, decodeAddressHex(hex))) continue;
+      for (const d of byPort.values()) destReuse[d] = 1;
+    }
+  }
+  // /proc's rows carry no timer: their TIME_WAIT ages come from the text itself, when they matter.
+  let agesKnown = untimedTimeWait === 0;
+  if (!agesKnown && reuseOn) {
+    const texts = tables.slice(0, 2).filter((t): t is string => typeof t === 'string');
+    if (texts.length === Math.min(2, tables.length)) {
+      agesKnown = true;
+      for (const text of texts) {
+        forEachProcTimeWait(text, (localPort, remoteHex, remotePort, left) => {
+          if (!(localPort >= low && localPort <= high) || listening[localPort] === 1 || !(left < oldBelowMs)) return;
+          const d = destByAddress.get(remoteHex)?.get(remotePort);
+          if (d !== undefined) destOld[d]! += 1;
+        });
+      }
+    }
+  }
+  const destHeld = new Float64Array(destCount);
+  for (let d = 0; d < destCount; d++) {
+    const reusable = destReuse[d] === 1 && agesKnown ? Math.min(destOld[d]!, destInRange[d]!) : 0;
+    destHeld[d] = destInRange[d]! - reusable + listenersInRange * Math.max(1, destSources[d]?.size ?? 0);
+  }
+
   const destOrder: number[] = [];
   for (let d = 0; d < destCount; d++) if (destInUse[d]! > 0) destOrder.push(d);
-  destOrder.sort((a, b) => destInRange[b]! - destInRange[a]! || destInUse[b]! - destInUse[a]!);
+  destOrder.sort((a, b) => destHeld[b]! - destHeld[a]! || destInRange[b]! - destInRange[a]! || destInUse[b]! - destInUse[a]!);
   const destinations: DestinationUsage[] = destOrder.slice(0, top).map((d) => {
     const address = decodeAddressHex(destAddresses[d]!);
     const port = destPorts[d]!;
     const sourceAddresses = destSources[d]?.size ?? 0;
     const usable = range === null ? null : range.usable * Math.max(1, sourceAddresses);
+    const twReuse = destReuse[d] === 1;
+    const held = destHeld[d]!;
     return {
       destination: formatEndpoint(address, port),
       address,
@@ -209,8 +320,18 @@ export function censusFromTables(
       sourceAddresses,
       usable,
       share: usable === null || usable === 0 ? null : destInRange[d]! / usable,
+      twReuse,
+      reusable: !twReuse ? 0 : agesKnown ? Math.min(destOld[d]!, destInRange[d]!) : null,
+      held,
+      heldShare: usable === null || usable === 0 ? null : held / usable,
     };
   });
+  const rangeUse: RangeUse = {
+    held: heldPorts,
+    listeners: listenersInRange,
+    usable: range?.usable ?? null,
+    share: range === null || range.usable === 0 ? null : heldPorts / range.usable,
+  };
 
   let group: Grouping | null = null;
   if (by !== undefined && by !== 'process') {
@@ -236,6 +357,8 @@ export function censusFromTables(
     side: { client: stateCounts(client), server: stateCounts(server) },
     listeningPorts,
     portRange: range,
+    twReuse: settings.twReuse,
+    rangeUse,
     destinations,
     destinationCount: destOrder.length,
     group,

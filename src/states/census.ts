@@ -13,9 +13,23 @@ import { parseSockstat, sockstatSockets } from '../observe/sockstat.js';
 import { DEFAULT_PROC_ROOT, readProcNet, readTcpTables } from '../observe/procfs.js';
 import { fromTcpTable, type TcpTableWalk } from '../observe/tcp-source.js';
 import { readPortRange } from '../observe/port-range.js';
-import type { CensusOptions, StatesCensus } from './types.js';
+import { readSysctlSync } from '../environment/sysctl.js';
+import { parseReservedPorts } from '../scenario/port-range.js';
+import type { CensusOptions, CensusSettings, StatesCensus } from './types.js';
+import { readTwReuse } from './tw-reuse.js';
 
-export { GROUP_BYS, type CensusOptions, type DestinationUsage, type GroupBy, type GroupRow, type Grouping, type StatesCensus } from './types.js';
+export {
+  GROUP_BYS,
+  type CensusOptions,
+  type CensusSettings,
+  type DestinationUsage,
+  type GroupBy,
+  type GroupRow,
+  type Grouping,
+  type RangeUse,
+  type StatesCensus,
+  type TwReuseSettings,
+} from './types.js';
 import { censusFromTables, zeroStates } from './census-tables.js';
 import { roundMs } from '../util/round.js';
 
@@ -31,6 +45,14 @@ export const WATCH_COUNTERS: readonly string[] = Object.freeze(
     .map((c) => c.key),
 );
 
+/**
+ * What the census judges ports by, besides the range: tcp_tw_reuse and its companions, and the
+ * reserved ports (connect() never picks them; readPortRange() only counts them).
+ */
+export function readCensusSettings(): CensusSettings {
+  return { twReuse: readTwReuse(), reservedPorts: parseReservedPorts(readSysctlSync('net.ipv4.ip_local_reserved_ports') ?? '').ranges };
+}
+
 /** Reads everything and takes the census: what `twstorm states` shows once. */
 export async function takeCensus(options: CensusOptions = {}): Promise<StatesCensus> {
   const started = performance.now();
@@ -40,18 +62,19 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
   const byProcess = options.by === 'process';
   const net = await readProcNet(procRoot);
   const range = readPortRange();
+  const settings = readCensusSettings();
   const sizeHint = sockstatSockets(net.sockstat, net.sockstat6);
   let census: ReturnType<typeof censusFromTables>;
   if (byProcess) {
     const texts = await readTcpTables(procRoot);
-    census = censusFromTables(texts, range, options, sizeHint);
+    census = censusFromTables(texts, range, options, sizeHint, settings);
     // Loaded only here: the /proc/*/fd scan is the one view that needs it.
     const { groupByProcess } = await import('./by-process.js');
     census.group = groupByProcess(texts, options.state ?? 'TIME_WAIT', options.top ?? 10, procRoot);
   } else {
     // A refused dump falls back to /proc's text there, as the sampler's census does.
-    const fromDump = (dump: TcpTableWalk): typeof census => censusFromTables([dump], range, options, sizeHint);
-    census = (await fromTcpTable(procRoot, fromDump, (texts) => censusFromTables(texts, range, options, sizeHint))).value;
+    const fromDump = (dump: TcpTableWalk): typeof census => censusFromTables([dump], range, options, sizeHint, settings);
+    census = (await fromTcpTable(procRoot, fromDump, (texts) => censusFromTables(texts, range, options, sizeHint, settings))).value;
   }
   const all = parseCounterTable(`${net.snmp}\n${net.netstat}`);
   const counters: Record<string, number> = {};

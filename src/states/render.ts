@@ -3,6 +3,7 @@
 import { int } from '../util/format.js';
 import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesCensus } from './census.js';
 import { counterLabel } from '../observe/counters.js';
+import { reuseDelayText } from './tw-reuse.js';
 
 /** A rate with its sign, "+1,204/s", "-0.4/s", "0/s": a counter's movement per second. */
 function signedRate(perSec: number): string {
@@ -28,12 +29,36 @@ function table(rows: string[][], alignRight: (col: number) => boolean): string[]
   );
 }
 
-/** Risk word for a destination's share of its usable ports; never colour alone. */
-export function destinationRisk(share: number | null): string {
+/**
+ * Risk word for the share of a destination's usable ports that connect() cannot use (its
+ * heldShare: reusable TIME_WAIT left out); never colour alone. `agesUnknown`: tcp_tw_reuse
+ * covers it but its TIME_WAIT ages could not be read, so some held ports may be reusable.
+ */
+export function destinationRisk(share: number | null, agesUnknown = false): string {
   if (share === null) return '';
-  if (share >= 1) return '✗ exhausted: connect() gets EADDRNOTAVAIL';
-  if (share >= 0.8) return '! close to exhaustion';
+  const unless = agesUnknown ? ' unless tcp_tw_reuse takes over its TIME_WAIT (their ages could not be read)' : '';
+  if (share >= 1) return `✗ exhausted: connect() gets EADDRNOTAVAIL${unless}`;
+  if (share >= 0.8) return `! close to exhaustion${unless}`;
   return '';
+}
+
+/**
+ * The range as a whole, or '' when no socket holds a port of it. A listener's port and a port a
+ * socket took with bind() are skipped by connect() for every destination (__inet_hash_connect:
+ * tb->fastreuse >= 0); the table does not say which connected sockets were bound first, so the
+ * line names both readings and where the answer is (doctor's probe).
+ */
+export function rangeUseLine(snap: Pick<StatesCensus, 'rangeUse'>): string {
+  const u = snap.rangeUse;
+  if (u.usable === null || u.share === null || (u.held === 0 && u.listeners === 0)) return '';
+  const listeners = u.listeners > 0 ? `, ${int(u.listeners)} of them listening (connect() skips a listener's port for every destination: held in each row above)` : '';
+  const text = `ports of the range held by any socket (every address and destination): ${int(u.held)} of ${int(u.usable)} (${percent(u.share)})${listeners}`;
+  // bind(0) without SO_REUSEADDR conflicts with any socket on a port (inet_csk_find_open_port), so
+  // this much is certain; connect() only loses the ports whose sockets were bound.
+  const connect = "connect() also skips, for every destination, the ports of sockets that called bind() first, which the table cannot show: `twstorm doctor` probes whether it can get one";
+  if (u.share >= 1) return `${text}  ! bind(0) gets EADDRINUSE (no port is free of sockets); ${connect}`;
+  if (u.share >= 0.8) return `${text}  ! bind(0) is close to EADDRINUSE; ${connect}`;
+  return text;
 }
 
 export function renderCensus(snap: StatesCensus, rates?: Rates, title = 'TCP sockets in this network namespace'): string {
@@ -92,18 +117,34 @@ export function renderCensus(snap: StatesCensus, rates?: Rates, title = 'TCP soc
     lines.push(
       `local ports in use per destination, top ${snap.destinations.length} of ${int(snap.destinationCount)} (${rangeText}; each destination has its own)`,
     );
-    const destRows: string[][] = [['destination', 'in use', 'TIME_WAIT', 'of usable', '']];
+    // The reusable column only where tcp_tw_reuse covers a destination shown.
+    const reuse = snap.destinations.some((d) => d.twReuse);
+    const destRows: string[][] = [['destination', 'in use', 'TIME_WAIT', ...(reuse ? ['reusable'] : []), 'held of usable', '']];
     for (const d of snap.destinations) {
       destRows.push([
         d.destination,
         int(d.inUse),
         int(d.timeWait),
-        d.share === null || d.usable === null ? '?' : `${percent(d.share)} of ${int(d.usable)}`,
-        destinationRisk(d.share),
+        ...(reuse ? [!d.twReuse ? '–' : d.reusable === null ? '?' : int(d.reusable)] : []),
+        d.heldShare === null || d.usable === null ? '?' : `${percent(d.heldShare)} of ${int(d.usable)}`,
+        destinationRisk(d.heldShare, d.twReuse && d.reusable === null),
       ]);
     }
-    lines.push(...table(destRows, (i) => i > 0 && i < 4).map((l) => `  ${l}`));
+    const numeric = reuse ? 5 : 4;
+    lines.push(...table(destRows, (i) => i > 0 && i < numeric).map((l) => `  ${l}`));
+    const t = snap.twReuse;
+    if (reuse) {
+      lines.push(
+        `  reusable = TIME_WAIT older than ${reuseDelayText(t)}, which a new connect() takes over (tcp_tw_reuse=${t.mode}${t.mode === 2 ? ': loopback destinations only' : ''}, timestamps on; tcp_twsk_unique); held = the other ports in use, and listening ports in the range`,
+      );
+    } else if (t.timestamps === false && (t.mode === 1 || t.mode === 2) && snap.destinations.some((d) => d.timeWait > 0)) {
+      lines.push(`  tcp_tw_reuse=${t.mode} reuses no TIME_WAIT here: tcp_timestamps is 0, and reuse needs a timestamp (tcp_twsk_unique); turn timestamps on to let it`);
+    } else if (t.mode === null && snap.destinations.some((d) => d.timeWait > 0)) {
+      lines.push('  tcp_tw_reuse could not be read, so no TIME_WAIT is counted as reusable: some held ports may be');
+    }
   }
+  const range = rangeUseLine(snap);
+  if (range !== '') lines.push(range);
 
   lines.push('');
   const counterText = WATCH_COUNTERS.map((key) => {
@@ -133,6 +174,6 @@ export function renderWatchLine(snap: StatesCensus, rates?: Rates): string {
     for (const key of WATCH_COUNTERS) parts.push(`${counterLabel(key)}=${signedRate(rates.counters[key] ?? 0)}`);
   }
   const top = snap.destinations[0];
-  if (top && top.share !== null) parts.push(`| busiest ${top.destination} ${percent(top.share)}`);
+  if (top && top.heldShare !== null) parts.push(`| busiest ${top.destination} ${percent(top.heldShare)}${top.twReuse && top.reusable ? ` (+${int(top.reusable)} reusable)` : ''}`);
   return parts.join(' ');
 }

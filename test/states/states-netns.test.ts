@@ -230,7 +230,7 @@ if (process.env[CHILD_ENV] === '1') {
     const j = r.cliJson;
     assert.deepEqual(Object.keys(j).sort(), [
       'at', 'counters', 'destinationCount', 'destinations', 'group', 'ipv4', 'ipv6', 'listeningPorts', 'portRange',
-      'schema', 'side', 'sockstatTw', 'states', 'tookMs', 'total',
+      'rangeUse', 'schema', 'side', 'sockstatTw', 'states', 'tookMs', 'total', 'twReuse',
     ]);
     assert.equal(j.schema, 'twstorm/states@1');
     assert.deepEqual(Object.keys(j.states), [...STATE_NAMES]);
