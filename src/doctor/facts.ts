@@ -7,7 +7,7 @@ import os from 'node:os';
 import { probeNamespace, type NamespaceProbe } from '../environment/namespace.js';
 import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
 import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
-import { takeCensus, type DestinationUsage } from '../states/census.js';
+import { takeCensus, type DestinationUsage, type RangeUse, type TwReuseSettings } from '../states/census.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 import { packageFile } from '../paths.js';
 import { programFound } from '../server/user-command.js';
@@ -23,8 +23,14 @@ export interface NftProbe {
 export interface TimeWaitNow {
   /** TIME_WAIT sockets listed in /proc/net/tcp{,6} of this namespace. */
   count: number;
-  /** The destination with the largest share of its ports in use, if any. */
+  /** The destination with the most ports connect() cannot use (reusable TIME_WAIT left out), if any. */
   busiest: DestinationUsage | null;
+  /** The range as a whole: ports held by any socket, listeners among them (absent: not taken). */
+  rangeUse?: RangeUse;
+  /** tcp_tw_reuse and its companions as the census read them (absent: not taken). */
+  twReuse?: TwReuseSettings;
+  /** Ports something listens on here (absent: not taken). */
+  listeningPorts?: number[];
 }
 
 export interface Facts {
@@ -92,7 +98,13 @@ export function probeNft(namespace: NamespaceProbe | null): NftProbe {
 async function timeWaitNow(): Promise<TimeWaitNow | null> {
   try {
     const snap = await takeCensus({ top: 1 });
-    return { count: snap.states.TIME_WAIT, busiest: snap.destinations[0] ?? null };
+    return {
+      count: snap.states.TIME_WAIT,
+      busiest: snap.destinations[0] ?? null,
+      rangeUse: snap.rangeUse,
+      twReuse: snap.twReuse,
+      listeningPorts: snap.listeningPorts,
+    };
   } catch {
     return null;
   }
@@ -101,9 +113,11 @@ async function timeWaitNow(): Promise<TimeWaitNow | null> {
 export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
   const namespace = options.namespace === false ? null : probeNamespace();
   const [sysctls, timeWait] = await Promise.all([
-    readSysctls([...RECORDED_SYSCTLS, 'net.ipv4.ip_local_reserved_ports']),
+    // tcp_tw_reuse_delay (Linux 6.13+): how old a TIME_WAIT must be before connect() reuses it.
+    readSysctls([...RECORDED_SYSCTLS, 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_tw_reuse_delay']),
     options.timeWait === false ? Promise.resolve(null) : timeWaitNow(),
   ]);
+
   return {
     node: { version: process.versions.node, required: requiredNode() },
     platform: process.platform,

@@ -244,19 +244,49 @@ export function openFilesCheck(facts: Facts, needs: ReadonlyArray<{ name: string
   return check('open-files', title, 'ok', `${have} (hard ${hard}); ${about}`);
 }
 
+const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
+/**
+ * TIME_WAIT here now, judged as connect() sees it: per destination only the ports it cannot use
+ * (a TIME_WAIT that tcp_tw_reuse lets it take over is not one: tcp_twsk_unique), and for the
+ * range as a whole the ports any socket holds, which bind(0) cannot have and which connect()
+ * skips for every destination when their sockets were bound (__inet_hash_connect).
+ */
 export function timeWaitNowCheck(facts: Facts): Check {
   const tw = facts.timeWait;
   const title = 'TIME_WAIT now';
   if (tw === null) return check('time-wait-now', title, 'warn', 'could not read /proc/net/tcp');
   const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
   const b = tw.busiest;
-  const busiest =
-    b && b.share !== null && b.usable !== null
-      ? `; busiest destination ${b.destination} holds ${int(b.inRange)} of ${int(b.usable)} ports (${(b.share * 100).toFixed(1)}%)`
+  let busiest = '';
+  if (b && b.heldShare !== null && b.usable !== null) {
+    const reusable = b.twReuse && b.reusable ? `, besides ${int(b.reusable)} TIME_WAIT it may reuse (tcp_tw_reuse=${tw.twReuse?.mode ?? '?'})` : '';
+    busiest = `; busiest destination ${b.destination} holds ${int(b.held)} of ${int(b.usable)} ports (${pct(b.heldShare)})${reusable}`;
+  }
+  const u = tw.rangeUse;
+  const range =
+    u && u.share !== null && u.usable !== null && u.held > 0
+      ? `; ports of the range held by any socket: ${int(u.held)} of ${int(u.usable)}${u.listeners > 0 ? ` (${int(u.listeners)} listening)` : ''}`
       : '';
-  const detail = `${int(tw.count)} TIME_WAIT sockets in this network namespace${busiest}`;
-  if (b && b.share !== null && b.share >= 0.8) {
-    return check('time-wait-now', title, 'warn', `${detail}: close to EADDRNOTAVAIL for it`, `see who: twstorm states --by remote; use keep-alive/pooling towards ${b.destination}, or widen net.ipv4.ip_local_port_range`);
+  const detail = `${int(tw.count)} TIME_WAIT sockets in this network namespace${busiest}${range}`;
+  if (b && b.heldShare !== null && b.heldShare >= 0.8) {
+    return check(
+      'time-wait-now',
+      title,
+      'warn',
+      `${detail}: ${b.heldShare >= 1 ? 'out of ports for it, connect() gets EADDRNOTAVAIL' : 'close to EADDRNOTAVAIL for it'}`,
+      `see who: twstorm states --by remote; use keep-alive/pooling towards ${b.destination}, or widen net.ipv4.ip_local_port_range`,
+    );
+  }
+  if (u && u.share !== null && u.share >= 0.8) {
+    return check(
+      'time-wait-now',
+      title,
+      'warn',
+      `${detail}: ${u.share >= 1 ? 'no port of the range is free of sockets, so bind(0) gets EADDRINUSE' : 'few ports of the range are free of sockets, so bind(0) may soon get EADDRINUSE'}, ` +
+        'and so does connect() to every destination (EADDRNOTAVAIL) if those sockets called bind() first, which the table cannot show',
+      'see which ports: twstorm states --by local-port --state all; clients that bind() before connect() should set IP_BIND_ADDRESS_NO_PORT (or not bind)',
+    );
   }
   if (Number.isFinite(buckets) && tw.count >= 0.8 * buckets) {
     return check('time-wait-now', title, 'warn', `${detail}: near tcp_max_tw_buckets (${int(buckets)})`, 'see who: twstorm states --by remote');

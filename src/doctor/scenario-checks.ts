@@ -11,6 +11,8 @@ import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 import { nativeNeedsCheck } from './native.js';
+import { reuseDelayText, twReuseApplies, twReuseSettings } from '../states/tw-reuse.js';
+import type { TwReuseSettings } from '../states/types.js';
 import { commandProgram } from '../server/user-command.js';
 
 export { FD_HEADROOM, type FdNeed };
@@ -299,23 +301,9 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
         ),
       );
     }
-    const range = hostRange(facts);
     const load = timeWaitLoad(scenario);
-    if (range && load.clientKeepsPorts && load.connections > range.usable) {
-      // Under http the request count is the knob, and it shrinks the connections only in proportion.
-      const limit = Math.floor((range.usable * (scenario.protocol === 'http' ? scenario.http.requests : load.connections)) / load.connections);
-      out.push(
-        check(
-          'host-ports',
-          'host port range',
-          'warn',
-          `${load.what} need ${int(load.connections)} ports to ` +
-            `${scenario.server.host}:${scenario.server.port}, but the host has ${int(range.usable)}: this run will exhaust them for 60 s and ` +
-            `anything else on this host connecting to that address and port gets EADDRNOTAVAIL meanwhile`,
-          `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''}${scenario.target !== null ? '' : ' or run it in a namespace'}`,
-        ),
-      );
-    }
+    const ports = hostPortsCheck(scenario, facts, load);
+    if (ports) out.push(ports);
     const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
     if (load.timeWait && Number.isFinite(buckets) && load.connections > buckets) {
       out.push(
@@ -349,6 +337,87 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
     }
   }
   return out;
+}
+
+/** The host's tcp_tw_reuse, tcp_timestamps and tcp_tw_reuse_delay, as tw-reuse.ts reads them. */
+function hostTwReuse(facts: Facts): TwReuseSettings {
+  return twReuseSettings({
+    reuse: facts.sysctls['net.ipv4.tcp_tw_reuse'] ?? null,
+    timestamps: facts.sysctls['net.ipv4.tcp_timestamps'] ?? null,
+    delay: facts.sysctls['net.ipv4.tcp_tw_reuse_delay'] ?? null,
+  });
+}
+
+/** The most connections a second the run opens, over its rate and ramp (null: a closed loop, unknown). */
+function peakConnectionRate(scenario: Scenario, load: TimeWaitLoad): number | null {
+  if (scenario.rate === null) return null;
+  const peak = Math.max(scenario.rate, ...scenario.stages.map((s) => s.target));
+  // Under http the rate is in requests: the connections they need, in proportion.
+  return scenario.protocol === 'http' ? (peak * load.connections) / Math.max(1, scenario.http.requests) : peak;
+}
+
+/**
+ * On the host, when the client keeps a port per connection (TIME_WAIT on its side): will the run
+ * run out of ports towards its destination? Each destination (server.ports of them, round-robin)
+ * has the host's usable ports per source address; a client that binds before connect() (without
+ * IP_BIND_ADDRESS_NO_PORT) holds each port for every destination and its bind(0) conflicts with
+ * TIME_WAIT (inet_csk_find_open_port), so it shares one range. Otherwise the host's tcp_tw_reuse
+ * may let connect() take over a TIME_WAIT older than the reuse delay (tcp_twsk_unique: 1 for any
+ * destination, 2 for loopback, timestamps on): then only the connections opened within that delay
+ * need a port each.
+ */
+function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitLoad): Check | null {
+  const range = hostRange(facts);
+  if (range === null || !load.clientKeepsPorts) return null;
+  const dest = scenario.target ?? { host: scenario.server.host, port: scenario.server.port };
+  const where = `${dest.host.includes(':') ? `[${dest.host}]` : dest.host}:${dest.port}`;
+  const bound = scenario.client.bind && !scenario.client.bindAddressNoPort;
+  const destinations = bound || scenario.target !== null ? 1 : scenario.server.ports;
+  const perDestination = Math.ceil(load.connections / destinations);
+  const usable = range.usable * Math.max(1, scenario.client.sourceAddresses.length);
+  if (perDestination <= usable) return null;
+  const toWhat = destinations > 1 ? `each of the ${destinations} server ports from ${where}` : where;
+  const need = `${load.what} need ${int(perDestination)} ports to ${toWhat}`;
+  const reuse = hostTwReuse(facts);
+  if (!bound && twReuseApplies(reuse, dest.host)) {
+    const rate = peakConnectionRate(scenario, load);
+    const delay = reuseDelayText(reuse);
+    const inDelay = rate === null ? null : ((rate / destinations) * reuse.delayMs) / 1000;
+    const rule = `the host has tcp_tw_reuse=${reuse.mode}, so connect() takes over a TIME_WAIT ${reuse.mode === 2 ? 'to a loopback destination ' : ''}once it is older than ${delay}`;
+    if (inDelay !== null && inDelay > usable) {
+      return check(
+        'host-ports',
+        'host port range',
+        'warn',
+        `${need}, more than the host's ${int(usable)}; ${rule}, but at up to ${int(rate!)}/s more than ${int(usable)} are opened within that delay: connect() gets EADDRNOTAVAIL while it lasts`,
+        `lower rate (and stages) below ${int(Math.floor((usable * destinations * 1000) / reuse.delayMs))}/s${scenario.target !== null ? '' : ', or run it in a namespace'}`,
+      );
+    }
+    return check(
+      'host-ports',
+      'host port range',
+      'ok',
+      `${need}, more than the host's ${int(usable)}, but ${rule}: ports run out only if more than ${int(usable)} connections open within that delay` +
+        (rate === null ? ' (a closed loop: its rate is not known before it runs)' : ` (at up to ${int(rate)}/s, ${int(Math.ceil(inDelay!))} do)`),
+    );
+  }
+  // Under http the request count is the knob, and it shrinks the connections only in proportion.
+  const limit = Math.floor((usable * destinations * (scenario.protocol === 'http' ? scenario.http.requests : load.connections)) / load.connections);
+  const noReuse = bound
+    ? ' (it binds before connect(): each port is held for every destination, and tcp_tw_reuse does not help bind())'
+    : reuse.mode === null || reuse.timestamps === null
+      ? ''
+      : ` (the host's tcp_tw_reuse=${reuse.mode}${reuse.timestamps ? '' : ' with tcp_timestamps=0'} does not reuse TIME_WAIT towards it)`;
+  return check(
+    'host-ports',
+    'host port range',
+    'warn',
+    `${need}, but the host has ${int(usable)}${noReuse}: this run will exhaust them for 60 s and ` +
+      (bound
+        ? 'meanwhile every bind(0) on this host gets EADDRINUSE and every unbound connect(), to any destination, EADDRNOTAVAIL'
+        : 'anything else on this host connecting to that address and port gets EADDRNOTAVAIL meanwhile'),
+    `lower ${load.knob} to at most ${int(limit)} (--set ${load.knob}=…)${scenario.protocol === 'http' ? ', reuse connections (http.client: keepalive)' : ''}${bound ? ', set client.bindAddressNoPort: true' : ''}${scenario.target !== null ? '' : ' or run it in a namespace'}`,
+  );
 }
 
 /**

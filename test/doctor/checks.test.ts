@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { parseVariant } from '../../src/scenario/validate.js';
 import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
 import { fdNeed, httpConnections, scenarioChecks, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
-import { suggestedLimit } from '../../src/doctor/machine-checks.js';
+import { suggestedLimit, timeWaitNowCheck } from '../../src/doctor/machine-checks.js';
+import type { DestinationUsage } from '../../src/states/index.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
 import { commandProgram, programFound } from '../../src/server/user-command.js';
 
@@ -90,7 +91,8 @@ test('namespace: netns refuses, auto warns that it falls back to the host, host 
 });
 
 test('host runs: port range and tcp_max_tw_buckets against the connections', () => {
-  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500' } });
+  // tcp_tw_reuse=0 on this host: every TIME_WAIT holds its port for 60 s.
+  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500', 'net.ipv4.tcp_tw_reuse': '0' } });
   const checks = scenarioChecks(scenario({ connections: 2000, environment: { isolation: 'host' } }), f);
   assert.match(byId(checks, 'host-ports')?.detail ?? '', /need 2,000 ports to 127\.0\.0\.1:7000, but the host has 1,000/);
   assert.equal(byId(checks, 'host-tw-buckets')?.status, 'warn');
@@ -98,6 +100,77 @@ test('host runs: port range and tcp_max_tw_buckets against the connections', () 
   const serverFirst = scenarioChecks(scenario({ connections: 2000, close: { first: 'server' }, environment: { isolation: 'host' } }), f);
   assert.equal(byId(serverFirst, 'host-ports'), undefined);
   assert.equal(worstStatus(checks), 'warn');
+  // Two server ports are two destinations, each with its own 1,000 ports: 2,000 fit.
+  assert.equal(byId(scenarioChecks(scenario({ connections: 2000, server: { ports: 2 }, environment: { isolation: 'host' } }), f), 'host-ports'), undefined);
+  assert.match(
+    byId(scenarioChecks(scenario({ connections: 3000, server: { ports: 2 }, environment: { isolation: 'host' } }), f), 'host-ports')?.detail ?? '',
+    /need 1,500 ports to each of the 2 server ports from 127\.0\.0\.1:7000, but the host has 1,000 \(the host's tcp_tw_reuse=0 does not reuse TIME_WAIT towards it\)/,
+  );
+});
+
+test('host runs under the host\'s tcp_tw_reuse: a TIME_WAIT older than the delay is taken over, so the run is judged by its rate', () => {
+  // An audit: 40,000 connections to 127.0.0.1 on a host with tcp_tw_reuse=2 were called "will exhaust them",
+  // though a namespace with tcp_tw_reuse=2 made all 40,000 at 12.5k/s (TWRecycled 25,855).
+  const host = (over: Record<string, string | null> = {}) =>
+    facts({ sysctls: { ...facts().sysctls, 'net.ipv4.tcp_tw_reuse': '2', 'net.ipv4.tcp_tw_reuse_delay': '1000', ...over } });
+  const onHost = (fields: Record<string, unknown>) => scenario({ connections: 40_000, environment: { isolation: 'host' }, ...fields });
+  const closed = byId(scenarioChecks(onHost({}), host()), 'host-ports');
+  assert.equal(closed?.status, 'ok');
+  assert.match(
+    closed?.detail ?? '',
+    /need 40,000 ports to 127\.0\.0\.1:7000, more than the host's 28,232, but the host has tcp_tw_reuse=2, so connect\(\) takes over a TIME_WAIT to a loopback destination once it is older than 1,000 ms \(net\.ipv4\.tcp_tw_reuse_delay\): ports run out only if more than 28,232 connections open within that delay \(a closed loop/,
+  );
+  assert.match(byId(scenarioChecks(onHost({ server: { host: '::1' } }), host()), 'host-ports')?.detail ?? '', /to \[::1\]:7000, .*tcp_tw_reuse=2/);
+  // An open loop faster than the range per delay: reuse cannot keep up.
+  const fast = byId(scenarioChecks(onHost({ rate: 40_000 }), host()), 'host-ports');
+  assert.equal(fast?.status, 'warn');
+  assert.match(fast?.detail ?? '', /but at up to 40,000\/s more than 28,232 are opened within that delay: connect\(\) gets EADDRNOTAVAIL while it lasts$/);
+  assert.equal(fast?.fix, 'lower rate (and stages) below 28,232/s, or run it in a namespace');
+  assert.equal(byId(scenarioChecks(onHost({ rate: 20_000 }), host()), 'host-ports')?.status, 'ok');
+  assert.equal(byId(scenarioChecks(onHost({ rate: 1000, stages: [{ duration: '1s', target: 40_000 }] }), host()), 'host-ports')?.status, 'warn', 'the ramp\'s peak counts');
+  // Before Linux 6.13 there is no tcp_tw_reuse_delay: up to 2 s after the last timestamp.
+  assert.match(byId(scenarioChecks(onHost({ rate: 20_000 }), host({ 'net.ipv4.tcp_tw_reuse_delay': null })), 'host-ports')?.detail ?? '', /but at up to 20,000\/s more than 28,232 are opened within that delay/);
+  // Reuse needs timestamps; tcp_tw_reuse=0 reuses nothing.
+  assert.match(byId(scenarioChecks(onHost({}), host({ 'net.ipv4.tcp_timestamps': '0' })), 'host-ports')?.detail ?? '', /but the host has 28,232 \(the host's tcp_tw_reuse=2 with tcp_timestamps=0 does not reuse TIME_WAIT towards it\): this run will exhaust them/);
+  assert.equal(byId(scenarioChecks(onHost({}), host({ 'net.ipv4.tcp_tw_reuse': '0' })), 'host-ports')?.status, 'warn');
+  // tcp_tw_reuse=2 covers loopback only: a target elsewhere keeps its ports 60 s.
+  const remote = scenario({ connections: 40_000, target: '10.1.2.3:80', allowRemoteTarget: true, environment: { isolation: 'host' } });
+  assert.match(byId(scenarioChecks(remote, host()), 'host-ports')?.detail ?? '', /need 40,000 ports to 10\.1\.2\.3:80, but the host has 28,232/);
+  assert.equal(byId(scenarioChecks(remote, host({ 'net.ipv4.tcp_tw_reuse': '1' })), 'host-ports')?.status, 'ok');
+  // A client that binds first holds each port for every destination, and bind() gets no reuse.
+  const bound = byId(scenarioChecks(onHost({ client: { bind: true }, server: { ports: 2 } }), host()), 'host-ports');
+  assert.equal(bound?.status, 'warn');
+  assert.match(bound?.detail ?? '', /need 40,000 ports to 127\.0\.0\.1:7000, but the host has 28,232 \(it binds before connect\(\): each port is held for every destination, and tcp_tw_reuse does not help bind\(\)\): .*every bind\(0\) on this host gets EADDRINUSE and every unbound connect\(\), to any destination, EADDRNOTAVAIL$/);
+  assert.match(bound?.fix ?? '', /set client\.bindAddressNoPort: true/);
+  assert.equal(byId(scenarioChecks(onHost({ client: { bind: true, bindAddressNoPort: true } }), host()), 'host-ports')?.status, 'ok');
+});
+
+/** A destination as the census reports it. */
+const destination = (over: Partial<DestinationUsage>): DestinationUsage => ({
+  destination: '127.0.0.1:7000', address: '127.0.0.1', port: 7000, inUse: 499, inRange: 499, timeWait: 499, sourceAddresses: 1,
+  usable: 500, share: 0.998, twReuse: false, reusable: 0, held: 499, heldShare: 0.998, ...over,
+});
+const TW_REUSE_1 = { mode: 1 as const, timestamps: true, delayMs: 1000, delayFrom: 'sysctl' as const };
+
+test('TIME_WAIT now: judged by the ports connect() cannot use, and by the range as a whole', () => {
+  const line = (timeWait: Facts['timeWait']) => timeWaitNowCheck(facts({ timeWait }));
+  const range = { held: 499, listeners: 0, usable: 500, share: 0.998 };
+  // The audit's moment during run tw-reuse: 499 of 500 ports in TIME_WAIT, all of them reusable.
+  const reusable = line({ count: 499, busiest: destination({ twReuse: true, reusable: 499, held: 0, heldShare: 0 }), rangeUse: range, twReuse: TW_REUSE_1 });
+  assert.equal(reusable.status, 'warn', 'the range is full of sockets: bind(0) gets EADDRINUSE');
+  assert.doesNotMatch(reusable.detail, /EADDRNOTAVAIL for it/);
+  assert.match(reusable.detail, /busiest destination 127\.0\.0\.1:7000 holds 0 of 500 ports \(0\.0%\), besides 499 TIME_WAIT it may reuse \(tcp_tw_reuse=1\)/);
+  const fewSockets = line({ count: 499, busiest: destination({ twReuse: true, reusable: 499, held: 0, heldShare: 0 }), rangeUse: { ...range, held: 100, share: 0.2 }, twReuse: TW_REUSE_1 });
+  assert.equal(fewSockets.status, 'ok');
+  // Without reuse the same destination is close to EADDRNOTAVAIL.
+  const held = line({ count: 499, busiest: destination({}), rangeUse: range });
+  assert.equal(held.status, 'warn');
+  assert.match(held.detail, /holds 499 of 500 ports \(99\.8%\); ports of the range held by any socket: 499 of 500: close to EADDRNOTAVAIL for it$/);
+  assert.match(line({ count: 500, busiest: destination({ held: 500, heldShare: 1 }) }).detail, /out of ports for it, connect\(\) gets EADDRNOTAVAIL$/);
+  // bind-before-connect: each destination half full, the range full: the range line warns.
+  const bound = line({ count: 500, busiest: destination({ inRange: 263, held: 263, heldShare: 0.526 }), rangeUse: { held: 500, listeners: 2, usable: 500, share: 1 } });
+  assert.equal(bound.status, 'warn');
+  assert.match(bound.detail, /ports of the range held by any socket: 500 of 500 \(2 listening\): no port of the range is free of sockets, so bind\(0\) gets EADDRINUSE, and so does connect\(\) to every destination \(EADDRNOTAVAIL\) if those sockets called bind\(\) first, which the table cannot show$/);
 });
 
 const http = (fields: Record<string, unknown>, more: Record<string, unknown> = {}) =>
@@ -152,12 +225,12 @@ test('http connections and TIME_WAIT side come from the client mode and server p
 });
 
 test('http host runs: ports and tcp_max_tw_buckets sized by the requests, not connections', () => {
-  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500' } });
+  const f = facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_max_tw_buckets': '500', 'net.ipv4.tcp_tw_reuse': '0' } });
   const onHost = { environment: { isolation: 'host' } };
   // 2,000 requests, each on its own connection that the client closes: 2,000 client ports.
   const reset = scenarioChecks(http({ requests: 2000, client: 'reset', policy: 'wait-client' }, { ...onHost, connections: 10 }), f);
   const ports = byId(reset, 'host-ports');
-  assert.match(ports?.detail ?? '', /^2,000 HTTP requests on about 2,000 connections, one per request \(client reset\), with TIME_WAIT on the client, need 2,000 ports to 127\.0\.0\.1:7000, but the host has 1,000/);
+  assert.match(ports?.detail ?? '', /^2,000 HTTP requests on about 2,000 connections, one per request \(client reset\), with TIME_WAIT on the client, need 2,000 ports to 127\.0\.0\.1:7000, but the host has 1,000 \(the host's tcp_tw_reuse=0 does not reuse TIME_WAIT towards it\)/);
   assert.match(ports?.fix ?? '', /^lower http\.requests to at most 1,000 \(--set http\.requests=…\), reuse connections \(http\.client: keepalive\) or run it in a namespace$/);
   assert.equal(byId(reset, 'host-tw-buckets')?.status, 'warn');
   assert.match(byId(reset, 'host-tw-buckets')?.fix ?? '', /lower http\.requests$/);
