@@ -8,6 +8,7 @@ import { probeNamespace, type NamespaceProbe } from '../environment/namespace.js
 import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
 import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
 import { takeCensus, type DestinationUsage, type RangeUse, type TwReuseSettings } from '../states/census.js';
+import { probePorts, type PortProbe } from './port-probe.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 import { packageFile } from '../paths.js';
 import { programFound } from '../server/user-command.js';
@@ -46,6 +47,8 @@ export interface Facts {
   sysctls: Record<string, string | null>;
   fdLimit: OpenFileLimit | null;
   timeWait: TimeWaitNow | null;
+  /** Whether connect() and bind() can get a port here now (absent: not probed; only `doctor` without a scenario does). */
+  portProbe?: PortProbe | null;
   /** The programs of the scenarios' server.command, and whether each was found (absent: not looked up). */
   programs?: Record<string, boolean>;
 }
@@ -55,6 +58,8 @@ export interface GatherOptions {
   native?: boolean;
   nft?: boolean;
   timeWait?: boolean;
+  /** Probe for a free port with connect() and bind() (port-probe.ts); off unless asked. */
+  portProbe?: boolean;
   /** Look these programs up (server.command's). */
   programs?: readonly string[];
 }
@@ -117,7 +122,8 @@ export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
     readSysctls([...RECORDED_SYSCTLS, 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_tw_reuse_delay']),
     options.timeWait === false ? Promise.resolve(null) : timeWaitNow(),
   ]);
-
+  // After the census, so its look is not of the probe's own socket, and aimed past its listeners.
+  const portProbe = options.portProbe === true ? await probePorts(timeWait?.listeningPorts ?? []).catch(() => null) : undefined;
   return {
     node: { version: process.versions.node, required: requiredNode() },
     platform: process.platform,
@@ -129,6 +135,7 @@ export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
     sysctls,
     fdLimit: readOpenFileLimit(),
     timeWait,
+    ...(portProbe !== undefined ? { portProbe } : {}),
     ...(options.programs ? { programs: Object.fromEntries(options.programs.map((p) => [p, programFound(p)])) } : {}),
   };
 }

@@ -14,6 +14,7 @@ import {
   nftCheck,
   nodeCheck,
   openFilesCheck,
+  portProbeCheck,
   portRangeCheck,
   timestampsCheck,
   timeWaitNowCheck,
@@ -90,7 +91,7 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
       }
     }
   }
-  const facts = options.facts ?? (await gatherFacts({ programs: serverPrograms(scenarios.flatMap(runVariants)) }));
+  const facts = options.facts ?? (await gatherFacts({ portProbe: true, programs: serverPrograms(scenarios.flatMap(runVariants)) }));
   const needs = scenarios.map((s) => ({ name: s.name, need: fdNeed(s) }));
   // The biggest TIME_WAIT pile a bundled scenario makes: one per connection, on whichever side
   // closes first (under http, the connections its requests need, where its mode puts TIME_WAIT).
@@ -113,6 +114,7 @@ export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[]
     twBucketsCheck(facts, biggestStorm),
     openFilesCheck(facts, needs),
     timeWaitNowCheck(facts),
+    ...[portProbeCheck(facts)].filter((c): c is Check => c !== null),
   ];
   const labAbility = await probeLabAbility();
   machine.push(labCheck(labAbility));

@@ -284,7 +284,7 @@ export function timeWaitNowCheck(facts: Facts): Check {
       title,
       'warn',
       `${detail}: ${u.share >= 1 ? 'no port of the range is free of sockets, so bind(0) gets EADDRINUSE' : 'few ports of the range are free of sockets, so bind(0) may soon get EADDRINUSE'}, ` +
-        'and so does connect() to every destination (EADDRNOTAVAIL) if those sockets called bind() first, which the table cannot show',
+        'and so does connect() to every destination (EADDRNOTAVAIL) if those sockets called bind() first: the "free port now" line probes it',
       'see which ports: twstorm states --by local-port --state all; clients that bind() before connect() should set IP_BIND_ADDRESS_NO_PORT (or not bind)',
     );
   }
@@ -292,4 +292,42 @@ export function timeWaitNowCheck(facts: Facts): Check {
     return check('time-wait-now', title, 'warn', `${detail}: near tcp_max_tw_buckets (${int(buckets)})`, 'see who: twstorm states --by remote');
   }
   return check('time-wait-now', title, 'ok', detail);
+}
+
+/**
+ * doctor's answer to "I got EADDRNOTAVAIL": can a socket get a local port here right now
+ * (port-probe.ts)? Null when not probed (only `doctor` without a scenario probes).
+ */
+export function portProbeCheck(facts: Facts): Check | null {
+  const p = facts.portProbe;
+  const title = 'free port now';
+  if (p === undefined) return null;
+  if (p === null) return check('port-now', title, 'warn', 'the probe failed to run');
+  const { connect, bind } = p;
+  const side = `connect() to ${p.destination}, where nothing listens`;
+  if (connect.error === 'EADDRNOTAVAIL') {
+    return check(
+      'port-now',
+      title,
+      'warn',
+      `${side}, got EADDRNOTAVAIL: no port of the range is left for ANY destination: each is reserved, or held by a listener or by a socket that called bind() ` +
+        '(connect() skips those ports for every destination, TIME_WAIT included)',
+      'see which ports: twstorm states --by local-port --state all; clients that bind() before connect() should set IP_BIND_ADDRESS_NO_PORT (or not bind), or widen net.ipv4.ip_local_port_range',
+    );
+  }
+  if (!connect.tried || connect.error !== null) {
+    return check('port-now', title, 'warn', `could not probe: ${side}, failed with ${connect.error ?? 'no answer'} (is lo up?)`, 'run doctor where 127.0.0.1 is reachable (ip link set lo up)');
+  }
+  const got = `${side}, got a local port${connect.port !== null ? ` (${connect.port})` : ''} (the probe's SYN met an RST on loopback)`;
+  if (bind.error === 'EADDRINUSE') {
+    return check(
+      'port-now',
+      title,
+      'warn',
+      `${got}, but bind(0.0.0.0:0) got EADDRINUSE: every port of the range holds a socket, so a client that binds before connect() fails now, while a plain connect() still gets a port per destination`,
+      'clients that bind() before connect() should set IP_BIND_ADDRESS_NO_PORT (or not bind); twstorm states --by local-port --state all shows what holds the ports',
+    );
+  }
+  const bound = bind.error === null ? `; bind(0.0.0.0:0) got port ${bind.port ?? '?'}` : bind.tried ? `; bind(0.0.0.0:0) failed with ${bind.error}` : `; bind(0) not probed: ${bind.error}`;
+  return check('port-now', title, 'ok', `${got}${bound}: a port can be had now`);
 }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { parseVariant } from '../../src/scenario/validate.js';
 import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
 import { fdNeed, httpConnections, scenarioChecks, timeWaitLoad, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
-import { suggestedLimit, timeWaitNowCheck } from '../../src/doctor/machine-checks.js';
+import { portProbeCheck, suggestedLimit, timeWaitNowCheck } from '../../src/doctor/machine-checks.js';
+import { unusedPort } from '../../src/doctor/port-probe.js';
 import type { DestinationUsage } from '../../src/states/index.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
 import { commandProgram, programFound } from '../../src/server/user-command.js';
@@ -170,7 +171,29 @@ test('TIME_WAIT now: judged by the ports connect() cannot use, and by the range 
   // bind-before-connect: each destination half full, the range full: the range line warns.
   const bound = line({ count: 500, busiest: destination({ inRange: 263, held: 263, heldShare: 0.526 }), rangeUse: { held: 500, listeners: 2, usable: 500, share: 1 } });
   assert.equal(bound.status, 'warn');
-  assert.match(bound.detail, /ports of the range held by any socket: 500 of 500 \(2 listening\): no port of the range is free of sockets, so bind\(0\) gets EADDRINUSE, and so does connect\(\) to every destination \(EADDRNOTAVAIL\) if those sockets called bind\(\) first, which the table cannot show$/);
+  assert.match(bound.detail, /ports of the range held by any socket: 500 of 500 \(2 listening\): no port of the range is free of sockets, so bind\(0\) gets EADDRINUSE, and so does connect\(\) to every destination \(EADDRNOTAVAIL\) if those sockets called bind\(\) first: the "free port now" line probes it$/);
+});
+
+test('free port now: what the connect() and bind(0) probes found, in words', () => {
+  type Outcome = { tried: boolean; port: number | null; error: string | null };
+  const probe = (connect: Outcome, bind: Outcome = { tried: true, port: 40123, error: null }) =>
+    portProbeCheck(facts({ portProbe: { destination: '127.0.0.1:1', connect, bind } }))!;
+  assert.equal(portProbeCheck(facts()), null, 'not probed: no line');
+  const fine = probe({ tried: true, port: null, error: null });
+  assert.equal(fine.status, 'ok');
+  assert.equal(fine.detail, "connect() to 127.0.0.1:1, where nothing listens, got a local port (the probe's SYN met an RST on loopback); bind(0.0.0.0:0) got port 40123: a port can be had now");
+  const none = probe({ tried: true, port: null, error: 'EADDRNOTAVAIL' }, { tried: true, port: null, error: 'EADDRINUSE' });
+  assert.equal(none.status, 'warn');
+  assert.match(none.detail, /got EADDRNOTAVAIL: no port of the range is left for ANY destination: each is reserved, or held by a listener or by a socket that called bind\(\)/);
+  assert.match(none.fix ?? '', /IP_BIND_ADDRESS_NO_PORT/);
+  const bindOnly = probe({ tried: true, port: 40001, error: null }, { tried: true, port: null, error: 'EADDRINUSE' });
+  assert.equal(bindOnly.status, 'warn');
+  assert.match(bindOnly.detail, /got a local port \(40001\).*but bind\(0\.0\.0\.0:0\) got EADDRINUSE: every port of the range holds a socket/);
+  assert.match(probe({ tried: true, port: null, error: 'ENETUNREACH' }).detail, /^could not probe: .* failed with ENETUNREACH \(is lo up\?\)$/);
+  assert.match(probe({ tried: true, port: null, error: null }, { tried: false, port: null, error: 'needs the native socket layer (off)' }).detail, /; bind\(0\) not probed: needs the native socket layer \(off\): a port can be had now$/);
+  // The connect() goes where nothing listens.
+  assert.equal(unusedPort([22, 7000]), 1);
+  assert.equal(unusedPort([1, 2, 4]), 3);
 });
 
 const http = (fields: Record<string, unknown>, more: Record<string, unknown> = {}) =>

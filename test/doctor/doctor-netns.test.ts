@@ -48,6 +48,8 @@ test('doctor in a namespace with known sysctls and 256 open files: the right lin
   assert.equal(machine['tw-buckets'], 'warn');
   assert.equal(machine['open-files'], 'fail');
   assert.equal(machine['time-wait-now'], 'ok');
+  // The probe's connect() to 127.0.0.1 and bind(0) find a port in the fresh namespace.
+  assert.equal(machine['port-now'], 'ok');
   assert.equal(machine['node'], 'ok');
   assert.equal(machine['tw-reuse'], 'ok');
   const files = report.machine.find((c) => c.id === 'open-files');
