@@ -46,24 +46,63 @@ const OLD_TIME_WAIT = 0x80;
  */
 const PROC_TICKS_PER_SECOND = 100;
 
+/** The hex number in text[from, to), or -1 when empty or not hex. */
+function hexIn(text: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) | 0x20; // lower case
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    value = value * 16 + d;
+  }
+  return value;
+}
+
 /**
  * Calls `visit` for every TIME_WAIT line of a /proc/net/tcp{,6} text with what the census keys it
- * by and the ms left on its timer (the `tr:tm->when` column, "03:00001770"). Only the /proc
- * fallback needs it (a sock_diag row carries its timer), and only when tcp_tw_reuse is on, so a
- * plain split is enough: the fast scan of observe/tcp-table.ts does not read that column.
+ * by and the ms left on its timer (the `tr:tm->when` column, "03:00001770"), which the fast scan
+ * of observe/tcp-table.ts does not read. Only the /proc fallback needs it (a sock_diag row
+ * carries its timer), and only when tcp_tw_reuse is on. Fields are found by spaces, as there
+ * (the first column widens past 9,999 lines); a line that does not parse is skipped.
  */
 function forEachProcTimeWait(text: string, visit: (localPort: number, remoteHex: string, remotePort: number, remainingMs: number) => void): void {
-  for (const line of text.split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    // sl local remote st tx_queue:rx_queue tr:tm->when …
-    if (cols.length < 6 || cols[3] !== '06') continue;
-    const local = cols[1]!;
-    const remote = cols[2]!;
-    const timer = cols[5]!;
-    const colon = remote.lastIndexOf(':');
-    const ticks = parseInt(timer.slice(timer.indexOf(':') + 1), 16);
-    if (colon < 0 || !Number.isFinite(ticks)) continue;
-    visit(parseInt(local.slice(local.lastIndexOf(':') + 1), 16), remote.slice(0, colon), parseInt(remote.slice(colon + 1), 16), (ticks * 1000) / PROC_TICKS_PER_SECOND);
+  const len = text.length;
+  let pos = 0;
+  let lastRemote = '';
+  // Start and end of the next token from `at` on this line, written to tok[0], tok[1].
+  const tok = [0, 0];
+  const next = (at: number, lineEnd: number): boolean => {
+    while (at < lineEnd && text.charCodeAt(at) === 32) at++;
+    let end = text.indexOf(' ', at);
+    if (end < 0 || end > lineEnd) end = lineEnd;
+    tok[0] = at;
+    tok[1] = end;
+    return end > at;
+  };
+  while (pos < len) {
+    let lineEnd = text.indexOf('\n', pos);
+    if (lineEnd < 0) lineEnd = len;
+    const line = pos;
+    pos = lineEnd + 1;
+    // sl local remote st tx_queue:rx_queue tr:tm->when
+    if (!next(line, lineEnd) || !next(tok[1]!, lineEnd)) continue;
+    const localStart = tok[0]!;
+    const localEnd = tok[1]!;
+    if (!next(localEnd, lineEnd)) continue;
+    const remoteStart = tok[0]!;
+    const remoteEnd = tok[1]!;
+    if (!next(remoteEnd, lineEnd) || tok[1]! - tok[0]! !== 2 || text.charCodeAt(tok[0]!) !== 48 || text.charCodeAt(tok[0]! + 1) !== 54) continue; // "06"
+    if (!next(tok[1]!, lineEnd) || !next(tok[1]!, lineEnd)) continue;
+    // "03:00001770": the ticks after the colon.
+    const ticks = hexIn(text, text.indexOf(':', tok[0]!) + 1, tok[1]!);
+    const localColon = text.lastIndexOf(':', localEnd);
+    const remoteColon = text.lastIndexOf(':', remoteEnd);
+    if (localColon < localStart || remoteColon < remoteStart || ticks < 0) continue;
+    // Rows in hash order mostly repeat the last remote address: reuse its text instead of slicing.
+    const remoteLength = remoteColon - remoteStart;
+    if (remoteLength !== lastRemote.length || !text.startsWith(lastRemote, remoteStart)) lastRemote = text.slice(remoteStart, remoteColon);
+    visit(hexIn(text, localColon + 1, localEnd), lastRemote, hexIn(text, remoteColon + 1, remoteEnd), (ticks * 1000) / PROC_TICKS_PER_SECOND);
   }
 }
 
