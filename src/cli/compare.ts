@@ -15,6 +15,7 @@ import { continueOnClosedPipe } from './closed-pipe.js';
 import { say } from '../util/say.js';
 import { cannotWrite, makeParentDirectories } from '../run/out-dir.js';
 import { jsonText } from '../util/json-text.js';
+import { usageExit } from './usage.js';
 
 interface CompareArgs {
   baseline: string;
@@ -52,9 +53,8 @@ async function written(file: string, flag: string, write: () => Promise<void>): 
 }
 
 /** Exit 2 with one line; an option's error points at the help, as every usage error does. */
-function usage(message: string, help = true): never {
-  say(help ? `${message} (see "twstorm compare --help")` : message);
-  process.exit(EXIT.USAGE);
+function usage(message: string): never {
+  usageExit(message, 'compare');
 }
 
 export const compareCommand = {
@@ -120,7 +120,10 @@ export const compareCommand = {
       });
     } catch (err) {
       // A result that cannot be read: the message says what to pass; the help would add nothing.
-      if (err instanceof CompareInputError) usage(err.message, false);
+      if (err instanceof CompareInputError) {
+        say(err.message);
+        process.exit(EXIT.USAGE);
+      }
       throw err;
     }
     // Markdown goes to the job summary when there is one; otherwise it takes the table's

@@ -9,6 +9,7 @@ import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { usageExit } from './usage.js';
 
 // Each command's module loads the machinery it runs (the scenario schema, undici, the report
 // renderers, the engine…), so the CLI loads only the command the command line names: `twstorm
@@ -92,14 +93,12 @@ if (args[0] === 'completion' && args.length > 1) {
     process.stdout.write(COMPLETION_HELP);
     process.exit(EXIT.OK);
   }
-  say(`completion takes no arguments or options: it prints the script (see "twstorm completion --help")`);
-  process.exit(EXIT.USAGE);
+  usageExit('completion takes no arguments or options: it prints the script', 'completion');
 }
 
 /** A command line that starts with a word twstorm does not know: one line, and a guess only when it is a likely one. */
 function unknownCommand(given: string): never {
-  say(`unknown command "${given}"${didYouMean(given, COMMAND_NAMES)} (see "twstorm --help")`);
-  process.exit(EXIT.USAGE);
+  usageExit(`unknown command "${given}"${didYouMean(given, COMMAND_NAMES)}`);
 }
 
 // yargs' own commands: `completion` (registered below) and `help` (its default).
@@ -112,13 +111,11 @@ if (first !== undefined && !first.startsWith('-') && !(first in LOADERS) && !YAR
 // Options before the command: twstorm has no top-level option but --help and --version, and
 // yargs would read `--json list` as --json="list" and ask for a command that was given.
 if (first !== undefined && first.startsWith('-') && named !== undefined && named in LOADERS && !asksHelp) {
-  say(`options go after the command: twstorm ${[named, ...args.filter((a) => a !== named)].join(' ')} (see "twstorm ${named} --help")`);
-  process.exit(EXIT.USAGE);
+  usageExit(`options go after the command: twstorm ${[named, ...args.filter((a) => a !== named)].join(' ')}`, named);
 }
 // -v and -V are --version in many tools; here they are nothing, and "name a command" would not say so.
 if (args.length === 1 && (first === '-v' || first === '-V')) {
-  say(`unknown option ${first}; did you mean --version? (see "twstorm --help")`);
-  process.exit(EXIT.USAGE);
+  usageExit(`unknown option ${first}; did you mean --version?`);
 }
 const everything = named === undefined || !(named in LOADERS);
 const loaded = new Map<string, Command>();
@@ -130,7 +127,6 @@ for (const [name, load] of Object.entries(LOADERS)) if (everything || name === n
  * not the whole help with the error at the bottom, where nobody looks.
  */
 function usageError(message: string, knownOptions: string[], command: string | undefined): never {
-  const helpFor = command ? `twstorm ${command} --help` : 'twstorm --help';
   let line = message;
   if (/^Did you mean \S+\?$/.test(message)) unknownCommand(named ?? '');
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
@@ -189,8 +185,7 @@ function usageError(message: string, knownOptions: string[], command: string | u
     const usage = typeof declared === 'string' ? declared : command;
     line = `${command} needs ${usage.split(' ').slice(1).join(' ')}; got ${missing[1]} argument${missing[1] === '1' ? '' : 's'}`;
   }
-  say(`${line} (see "${helpFor}")`);
-  process.exit(EXIT.USAGE);
+  usageExit(line, command);
 }
 
 /**
@@ -207,7 +202,7 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
     const name = flag[1]!;
     if (!bad.has(name) && !bad.has(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()))) continue;
     const value = flag[2] ?? args[i + 1];
-    usageError(`--${name} ${value === undefined ? '(no value)' : JSON.stringify(value)}: expected a number`, [], command && command in LOADERS ? command : undefined);
+    usageExit(`--${name} ${value === undefined ? '(no value)' : JSON.stringify(value)}: expected a number`, command && command in LOADERS ? command : undefined);
   }
 }
 

@@ -8,6 +8,7 @@ import { EXIT } from './exit-codes.js';
 import { givenOptions } from './given-options.js';
 import { say } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
+import { usageExit } from './usage.js';
 
 interface PlanArgs {
   'nat-pool'?: string;
@@ -31,7 +32,8 @@ interface PlanArgs {
   json: boolean;
 }
 
-function usage(message: string): never {
+/** A result file --from cannot use: its line says what to pass; the help would add nothing. */
+function badResult(message: string): never {
   say(`${message}`);
   process.exit(EXIT.USAGE);
 }
@@ -102,7 +104,7 @@ export const planCommand = {
       try {
         result = await readResult(argv.from);
       } catch (err) {
-        if (err instanceof ResultFileError) usage(err.message);
+        if (err instanceof ResultFileError) badResult(err.message);
         throw err;
       }
       const comparison = planFromResult(result);
@@ -113,7 +115,7 @@ export const planCommand = {
     try {
       resolved = await resolvePlanInputs(argv);
     } catch (err) {
-      if (err instanceof PlanInputError) usage(err.message);
+      if (err instanceof PlanInputError) usageExit(err.message, 'plan');
       throw err;
     }
     const plan = computePlan(resolved.inputs);
@@ -122,8 +124,8 @@ export const planCommand = {
     if (natPool !== undefined) {
       const m = /^(\d+)x(\d+)$/.exec(natPool);
       const ctTw = argv['conntrack-time-wait'];
-      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 65535) usage(`--nat-pool: expected ADDRESSESxPORTS like 1x100, got ${JSON.stringify(natPool)}`);
-      if (!(ctTw > 0)) usage(`--conntrack-time-wait: expected seconds > 0, got ${ctTw}`);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[2]) > 65535) usageExit(`--nat-pool: expected ADDRESSESxPORTS like 1x100, got ${JSON.stringify(natPool)}`, 'plan');
+      if (!(ctTw > 0)) usageExit(`--conntrack-time-wait: expected seconds > 0, got ${ctTw}`, 'plan');
       const inputs: NatLimitInputs = {
         poolAddresses: Number(m![1]),
         poolPorts: Number(m![2]),

@@ -1,6 +1,6 @@
 // `twstorm run`: parse, call, print.
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { expandMatrix, ScenarioError, type Scenario, type Variant } from '../scenario/index.js';
+import { expandMatrix, type Scenario, type Variant } from '../scenario/index.js';
 import { loadRunnableScenario } from '../run/load-scenario.js';
 import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
 import path from 'node:path';
@@ -25,6 +25,7 @@ import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
 import { ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
+import { usageExit } from './usage.js';
 
 interface RunArgs extends ScenarioArgs {
   scenario: string;
@@ -119,7 +120,8 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
       if (split.notice) say(split.notice);
     }
   } catch (err) {
-    if (err instanceof ShardError) throw new ScenarioError([err.message]);
+    // --shard (or TWSTORM_SHARD) is the command line's: its help says how to write it.
+    if (err instanceof ShardError) usageExit(err.message, 'run');
     throw err;
   }
   const variants = expandMatrix(scenario, file);

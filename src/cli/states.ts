@@ -11,6 +11,7 @@ import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
 import { didYouMean } from '../util/suggest.js';
+import { sayUsage } from './usage.js';
 
 export interface StatesArgs {
   by?: GroupBy;
@@ -82,9 +83,9 @@ export function parseStatesArgvLean(argv: readonly string[]): StatesArgs | null 
   };
 }
 
-/** A usage error as every command says one: the line, then where the options are explained. */
+/** A usage error as every command says one (usage.ts); it sets the exit code and returns, for the lean entry. */
 function usage(message: string): void {
-  say(`${message} (see "twstorm states --help")`);
+  sayUsage(message, 'states');
   process.exitCode = EXIT.USAGE;
 }
 
@@ -102,8 +103,10 @@ export async function runStates(args: StatesArgs): Promise<void> {
       }
     } catch (err) {
       if (err instanceof NetnsError) {
+        // A --netns that names nothing is the command line's mistake; one that cannot be entered is the machine's.
+        if (err.usage) return usage(err.message);
         say(`${err.message}`);
-        process.exitCode = err.usage ? EXIT.USAGE : EXIT.RUN_FAILED;
+        process.exitCode = EXIT.RUN_FAILED;
         return;
       }
       throw err;

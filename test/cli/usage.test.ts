@@ -159,6 +159,20 @@ describe('usage errors', { concurrency: true }, () => {
     assert.equal(exit.code, 2, exit.stderr);
     assert.match(exit.stderr, /--netns 999999: no process 999999/);
   });
+
+  it("a value a command's own checks refuse (--shard, --rate, --netns): one line with the pointer to --help, as yargs' own", async () => {
+    // states' two are read by its lean entry (states-entry.ts), which never loads yargs.
+    const [shard, rate, netns, netnsEmpty] = await Promise.all([
+      twstorm(['run', 'client-closes-first', '--shard', '3/2']).exit,
+      twstorm(['plan', '--rate', '-5']).exit,
+      twstorm(['states', '--netns', '999999']).exit,
+      twstorm(['states', '--netns=']).exit,
+    ]);
+    usageError(shard, /^twstorm: --shard: expected "i\/N" with 1 ≤ i ≤ N \(shard i of N\), got "3\/2" \(see "twstorm run --help"\)$/);
+    usageError(rate, /^twstorm: --rate: expected requests per second ≥ 0, got -5 \(see "twstorm plan --help"\)$/);
+    usageError(netns, /^twstorm: --netns 999999: no process 999999 .* \(see "twstorm states --help"\)$/);
+    usageError(netnsEmpty, /^twstorm: --netns "": expected a namespace name .* \(see "twstorm states --help"\)$/);
+  });
 });
 
 /** Each command's --help, asked once for every check below. */
