@@ -57,37 +57,55 @@ function usage(message: string): never {
   usageExit(message, 'compare');
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = {
+  tolerance: 'a percentage, like 10%',
+  'single-run-tolerance': 'a percentage, like 30%',
+  metric: 'a figure (a path or a prefix), like latencyMs.connect',
+  junit: 'a file to write the JUnit XML to, like compare.xml',
+};
+
 export const compareCommand = {
   command: 'compare <baseline> <current>',
   describe: 'Compare results against a baseline (two files, or two directories matched by scenario name); exit 4 on regression',
+  valueHints: VALUE_HINTS,
+  // requiresArg on every option with a value: without it a bare `--junit` wrote no file, and a bare
+  // `--tolerance` was the default, silently.
   builder: (y: Argv) =>
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'Baseline result JSON, or a directory of them' })
       .positional('current', { type: 'string', demandOption: true, describe: 'Current result JSON, or a directory of them' })
-      .option('tolerance', { type: 'string', default: '10%', describe: 'Change (relative to the baseline) allowed before it counts' })
+      .option('tolerance', { type: 'string', requiresArg: true, default: '10%', describe: 'Change (relative to the baseline) allowed before it counts' })
       .option('metric', {
         type: 'string',
         array: true,
+        // One figure per --metric, as --set takes one field: an array option otherwise takes every
+        // word after it (`--metric x a b` swallowed both results).
+        nargs: 1,
+        requiresArg: true,
         default: [],
         describe: 'Only these figures (a path or a prefix, "summary." optional): --metric latencyMs.connect --metric timeWait.peak',
       })
       .option('latency-floor', {
         type: 'number',
+        requiresArg: true,
         default: 0.1,
         describe: 'Latency changes smaller than this many ms are never regressions (loopback percentiles are jittery)',
       })
       .option('confidence', {
         type: 'number',
+        requiresArg: true,
         default: 0.99,
         describe: 'With repeats on both sides: a rate or latency change counts only if a one-sided rank test over the repeats is this sure (0.5–0.9999)',
       })
       .option('single-run-tolerance', {
         type: 'string',
+        requiresArg: true,
         default: '30%',
         describe: 'Rates and latencies when a side is a single run (no noise estimate): the change allowed before it counts',
       })
       .option('markdown', { type: 'boolean', default: false, describe: 'Markdown table: appended to $GITHUB_STEP_SUMMARY when set, else printed' })
-      .option('junit', { type: 'string', describe: 'Write JUnit XML here: one test case per scenario × metric' })
+      .option('junit', { type: 'string', requiresArg: true, describe: 'Write JUnit XML here: one test case per scenario × metric' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON instead of the table' })
       .example('$0 compare baseline/ reports/', 'gate: sets made with --repeat 5')
       .example('$0 compare old.json new.json', 'one run a side: a loose gate (30%)')

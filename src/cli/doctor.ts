@@ -4,7 +4,7 @@ import { loadRunnableScenario } from '../run/load-scenario.js';
 import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText } from '../util/json-text.js';
-import { ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
+import { SCENARIO_VALUE_HINTS, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 
 interface DoctorArgs extends ScenarioArgs {
   scenario?: string;
@@ -14,6 +14,8 @@ interface DoctorArgs extends ScenarioArgs {
 export const doctorCommand = {
   command: 'doctor [scenario]',
   describe: 'Check whether this machine can run each bundled scenario (or the one named), and how to fix what blocks it',
+  /** What each string option takes, for the line that says one was given no value (main.ts). */
+  valueHints: SCENARIO_VALUE_HINTS,
   builder: (y: Argv) =>
     scenarioOptions(y.positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line, as `run` with the same options would run it' }))
       .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })

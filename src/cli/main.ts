@@ -17,7 +17,8 @@ import { usageExit } from './usage.js';
 // All of them load only when no command is named (top-level help, completion): `twstorm run
 // --help` loads run's alone, as yargs shows that command's help only (25 help, version and usage
 // lines compared byte for byte against loading all; run --help 0.41 -> 0.31 CPU-s).
-type Command = CommandModule<any, any>;
+/** A command module; `valueHints` says what its string options take, for the line that says one was given none. */
+type Command = CommandModule<any, any> & { valueHints?: Record<string, string> };
 const LOADERS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand as Command,
   list: async () => (await import('./list.js')).listCommand as Command,
@@ -122,11 +123,37 @@ const loaded = new Map<string, Command>();
 for (const [name, load] of Object.entries(LOADERS)) if (everything || name === named) loaded.set(name, await load());
 
 
+/** What yargs knows of the options being parsed (public, though not in its typings). */
+interface ParsedOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  choices: Record<string, unknown[]>;
+  number: string[];
+}
+
+/** The option that `name` (as typed: -o, --output) stands for (out). */
+function optionNamed(name: string, options: ParsedOptions): string {
+  return Object.keys(options.alias).find((key) => options.alias[key]!.includes(name)) ?? name;
+}
+
+/**
+ * What an option's value should be, for the line that says it is missing: its choices, "a
+ * number", or the command's own words for a string (`valueHints` in its module: "--set" takes
+ * "a scenario field=value, like connections=20000").
+ */
+function expectedValue(option: string, options: ParsedOptions, command: string | undefined): string {
+  const choices = options.choices[option];
+  if (choices !== undefined && choices.length > 0) return `one of ${choices.join(', ')}`;
+  if (options.number.includes(option)) return 'a number';
+  return (command ? loaded.get(command)?.valueHints?.[option] : undefined) ?? 'a value';
+}
+
 /**
  * A usage error is one line, a "did you mean" when a near name exists, and where to read more —
  * not the whole help with the error at the bottom, where nobody looks.
  */
-function usageError(message: string, knownOptions: string[], command: string | undefined): never {
+function usageError(message: string, options: ParsedOptions, command: string | undefined): never {
+  const knownOptions = Object.keys(options.key);
   let line = message;
   if (/^Did you mean \S+\?$/.test(message)) unknownCommand(named ?? '');
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
@@ -185,6 +212,13 @@ function usageError(message: string, knownOptions: string[], command: string | u
     const usage = typeof declared === 'string' ? declared : command;
     line = `${command} needs ${usage.split(' ').slice(1).join(' ')}; got ${missing[1]} argument${missing[1] === '1' ? '' : 's'}`;
   }
+  // An option with nothing after it (`--set` last, or `--out --json`): yargs says "Not enough
+  // arguments following: set". Named as typed (-o, --output), with what its value should be.
+  const noValue = /^Not enough arguments following: (.+)$/.exec(message);
+  if (noValue) {
+    const typed = noValue[1]!;
+    line = `${typed.length === 1 ? '-' : '--'}${typed} (no value): expected ${expectedValue(optionNamed(typed, options), options, command)}`;
+  }
   usageExit(line, command);
 }
 
@@ -242,9 +276,9 @@ try {
       // usage, exit 2. Anything else is a real error from a handler.
       if (err instanceof Error && err.name !== 'YError') throw err;
       // Not in yargs' typings, but public: the options and the command being parsed.
-      const inside = cli as unknown as { getInternalMethods(): { getContext(): { commands: string[] } }; getOptions(): { key: object } };
+      const inside = cli as unknown as { getInternalMethods(): { getContext(): { commands: string[] } }; getOptions(): ParsedOptions };
       const command = inside.getInternalMethods().getContext().commands[0];
-      usageError(message ?? err?.message ?? 'bad command line', Object.keys(inside.getOptions().key), command);
+      usageError(message ?? err?.message ?? 'bad command line', inside.getOptions(), command);
     })
     // Help is laid out for 100 columns at most; examples are kept short enough for 80.
     .wrap(Math.min(100, process.stdout.columns ?? 100))

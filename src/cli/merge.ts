@@ -29,14 +29,19 @@ function usage(message: string): never {
   process.exit(EXIT.USAGE);
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = { out: 'the merged result JSON to write (or a directory for it), like merged.json' };
+
 export const mergeCommand = {
   command: 'merge <results..>',
   describe: 'Merge results of several processes or machines (e.g. the shards of one run) exactly: counts add, histograms add, series align on wall-clock time',
+  valueHints: VALUE_HINTS,
   builder: (y: Argv) =>
     y
       .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files to merge (two or more)' })
       // -o/--out is where output goes, in every command; --output, merge's old name, is still accepted.
-      .option('out', { alias: ['o', 'output'], type: 'string', demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
+      // A bare -o is refused (requiresArg): it was "", and the write failed as "cannot write : ENOENT".
+      .option('out', { alias: ['o', 'output'], type: 'string', requiresArg: true, demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
       .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
       .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
       .example('$0 merge shards/*.json -o merged.json', 'combine the shards of one run'),

@@ -66,32 +66,45 @@ function checkPlanArgs(argv: Record<string, unknown>): true | string {
   return true;
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = {
+  'port-range': 'ephemeral ports, like "32768 60999"',
+  'reserved-ports': 'ports and ranges, like 8080,40000-40199 ("" for none)',
+  'keep-alive': 'a share of requests, like 80%',
+  from: 'a result JSON written by "twstorm run"',
+  'nat-pool': 'ADDRESSESxPORTS, like 1x100',
+};
+
 export const planCommand = {
   command: 'plan',
   describe: 'Capacity model: sustainable new connections/s, time to port exhaustion, TIME_WAIT and its memory',
+  valueHints: VALUE_HINTS,
+  // requiresArg on every option with a value: without it a bare `--rate` (last, or before another
+  // option) was no rate at all, and the plan answered another question than the one asked.
   builder: (y: Argv) =>
     y
-      .option('port-range', { type: 'string', describe: 'Ephemeral ports "LOW HIGH", LOW at or above net.ipv4.ip_unprivileged_port_start (default: this machine\'s ip_local_port_range)' })
-      .option('reserved-ports', { type: 'string', describe: 'net.ipv4.ip_local_reserved_ports, e.g. "8080,40000-40199"; "" for none (default: this machine\'s)' })
-      .option('time-wait', { type: 'number', describe: 'TIME_WAIT length in seconds (Linux: fixed 60)' })
-      .option('sources', { type: 'number', describe: 'Client source addresses the connections are spread over (default 1)' })
-      .option('destinations', { type: 'number', describe: 'Distinct destination IP:port pairs (default 1)' })
-      .option('tw-reuse', { type: 'number', choices: [0, 1, 2], describe: 'net.ipv4.tcp_tw_reuse (default: this machine\'s)' })
-      .option('timestamps', { type: 'number', choices: [0, 1, 2], describe: 'net.ipv4.tcp_timestamps: 0 turns every TIME_WAIT reuse off (default: this machine\'s)' })
+      .option('port-range', { type: 'string', requiresArg: true, describe: 'Ephemeral ports "LOW HIGH", LOW at or above net.ipv4.ip_unprivileged_port_start (default: this machine\'s ip_local_port_range)' })
+      .option('reserved-ports', { type: 'string', requiresArg: true, describe: 'net.ipv4.ip_local_reserved_ports, e.g. "8080,40000-40199"; "" for none (default: this machine\'s)' })
+      .option('time-wait', { type: 'number', requiresArg: true, describe: 'TIME_WAIT length in seconds (Linux: fixed 60)' })
+      .option('sources', { type: 'number', requiresArg: true, describe: 'Client source addresses the connections are spread over (default 1)' })
+      .option('destinations', { type: 'number', requiresArg: true, describe: 'Distinct destination IP:port pairs (default 1)' })
+      .option('tw-reuse', { type: 'number', requiresArg: true, choices: [0, 1, 2], describe: 'net.ipv4.tcp_tw_reuse (default: this machine\'s)' })
+      .option('timestamps', { type: 'number', requiresArg: true, choices: [0, 1, 2], describe: 'net.ipv4.tcp_timestamps: 0 turns every TIME_WAIT reuse off (default: this machine\'s)' })
       .option('per-socket-range', { type: 'boolean', describe: 'The port range is set per socket (IP_LOCAL_PORT_RANGE): walked port by port, no parity half' })
       .option('loopback', { type: 'boolean', describe: 'Destinations are loopback (tcp_tw_reuse=2 then applies)' })
-      .option('keep-alive', { type: 'string', describe: 'Share of requests that reuse a connection: "80%" or 0.8 (default 0)' })
-      .option('rate', { type: 'number', describe: 'Offered requests/s (new connections/s with no keep-alive)' })
-      .option('max-tw-buckets', { type: 'number', describe: 'net.ipv4.tcp_max_tw_buckets (default: this machine\'s)' })
+      .option('keep-alive', { type: 'string', requiresArg: true, describe: 'Share of requests that reuse a connection: "80%" or 0.8 (default 0)' })
+      .option('rate', { type: 'number', requiresArg: true, describe: 'Offered requests/s (new connections/s with no keep-alive)' })
+      .option('max-tw-buckets', { type: 'number', requiresArg: true, describe: 'net.ipv4.tcp_max_tw_buckets (default: this machine\'s)' })
       .option('closer', {
         choices: ['client', 'server', 'rst'] as const,
+        requiresArg: true,
         describe: 'Who closes first: client (TIME_WAIT on the client), server, or rst (client aborts, no TIME_WAIT)',
       })
       .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT: ports shared by all destinations, held 60 s whatever tcp_tw_reuse says' })
-      .option('tw-sock-bytes', { type: 'number', describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
-      .option('from', { type: 'string', describe: 'Take the inputs from a result JSON and print predicted vs measured' })
-      .option('nat-pool', { type: 'string', describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
-      .option('conntrack-time-wait', { type: 'number', default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds (--closer rst: the CLOSE timeout, 10 s, applies instead)' })
+      .option('tw-sock-bytes', { type: 'number', requiresArg: true, describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
+      .option('from', { type: 'string', requiresArg: true, describe: 'Take the inputs from a result JSON and print predicted vs measured' })
+      .option('nat-pool', { type: 'string', requiresArg: true, describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
+      .option('conntrack-time-wait', { type: 'number', requiresArg: true, default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds (--closer rst: the CLOSE timeout, 10 s, applies instead)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of text' })
       .check(checkPlanArgs)
       .example('$0 plan --rate 2000', 'do 2,000 connections/s fit?')

@@ -44,18 +44,24 @@ async function readInput(input: string): Promise<Array<{ file: string; runs: Run
   return files;
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = { out: 'the HTML file to write (or a directory for it), like report.html' };
+
 export const reportCommand = {
   command: 'report <results..>',
   describe: 'Render saved result JSON files as one self-contained HTML report (several = a comparison)',
+  valueHints: VALUE_HINTS,
   builder: (y: Argv) =>
     y
       // `<results..>` already makes them required; type and default would only add noise.
       .positional('results', { type: 'string', array: true, default: undefined, describe: 'Result JSON files written by "twstorm run", or directories of them' })
       // -o/--out is where output goes, in every command (run: a directory; here: the file).
-      // --output, its old name, is still accepted.
+      // --output, its old name, is still accepted. A bare -o is refused (requiresArg): it was "",
+      // and the write failed as "cannot write : ENOENT".
       .option('out', {
         alias: ['o', 'output'],
         type: 'string',
+        requiresArg: true,
         describe: 'HTML file to write, or a directory to write it in (default: beside the first result; <result>.html for one)',
       })
       .example('$0 report reports/<result>.json', 'the HTML beside it')

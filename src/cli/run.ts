@@ -24,7 +24,7 @@ import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
-import { ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
+import { SCENARIO_VALUE_HINTS, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 import { usageExit } from './usage.js';
 
 interface RunArgs extends ScenarioArgs {
@@ -36,9 +36,17 @@ interface RunArgs extends ScenarioArgs {
   shard?: string;
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = {
+  ...SCENARIO_VALUE_HINTS,
+  out: 'a directory for the result JSON and HTML reports, like reports/',
+  shard: 'share i of N, like 2/4',
+};
+
 export const runCommand = {
   command: 'run <scenario>',
   describe: 'Run a scenario (every matrix variant) in fresh network namespaces and write result JSON',
+  valueHints: VALUE_HINTS,
   builder: (y: Argv) =>
     scenarioOptions(
       y
@@ -47,7 +55,9 @@ export const runCommand = {
           demandOption: true,
           describe: 'Scenario file (YAML or JSON), or the name of a bundled one (see "twstorm list")',
         })
-        .option('out', { alias: 'o', type: 'string', default: 'reports', describe: 'Directory for the result JSON and HTML reports' }),
+        // requiresArg on every option with a value: a bare `--out` (last, or before another option)
+        // was the default, and the run wrote into ./reports; a bare --repeat ran once.
+        .option('out', { alias: 'o', type: 'string', requiresArg: true, default: 'reports', describe: 'Directory for the result JSON and HTML reports' }),
     )
       .option('json', {
         type: 'boolean',
@@ -61,12 +71,14 @@ export const runCommand = {
       })
       .option('repeat', {
         type: 'number',
+        requiresArg: true,
         describe: 'Run it N times, each in a fresh namespace, as one set (sets `repeat:`); the summary shows the spread, compare judges against it',
       })
       // Checked as the flag it is: passed on as --set repeat=N, the schema would blame --set.
       .check((argv) => argv['repeat'] === undefined || (Number.isInteger(argv['repeat']) && (argv['repeat'] as number) >= 1 && (argv['repeat'] as number) <= 100) || `--repeat ${argv['repeat']}: expected a whole number from 1 to 100`)
       .option('shard', {
         type: 'string',
+        requiresArg: true,
         describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range (under --isolation host the port slice goes on each socket, IP_LOCAL_PORT_RANGE, Linux 6.3+); also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
       })
       .example('$0 run client-closes-first', 'the default storm')

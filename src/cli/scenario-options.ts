@@ -10,16 +10,25 @@ export interface ScenarioArgs {
   'allow-remote-target': boolean;
 }
 
+/** What --set takes, for the line that says it was given none (main.ts reads a command's `valueHints`). */
+export const SCENARIO_VALUE_HINTS: Record<string, string> = { set: 'a scenario field=value, like connections=20000' };
+
 export function scenarioOptions<T>(y: Argv<T>) {
   return y
     .option('set', {
       type: 'string',
       array: true,
+      // One value per --set, and one is required: an array option otherwise takes every word after
+      // it (`--set connections=200 client-closes-first` swallowed the scenario), and a bare --set
+      // was an empty list (the default run, with the override silently dropped).
+      nargs: 1,
+      requiresArg: true,
       default: [] as string[],
       describe: 'Override a scenario field: --set connections=20000 --set close.first=server',
     })
     .option('isolation', {
       choices: ['auto', 'netns', 'host'] as const,
+      requiresArg: true,
       describe: 'Override environment.isolation (auto: namespace if possible, else host with a warning)',
     })
     .option('allow-remote-target', {

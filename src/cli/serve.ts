@@ -29,43 +29,58 @@ interface ServeArgs {
   backlog: number;
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = {
+  'keep-alive-timeout': 'a duration, like 5s',
+  'service-delay': 'a duration, like 10ms',
+  host: 'an address to listen on, like 127.0.0.1',
+  delay: 'a duration, like 10ms',
+};
+
 export const serveCommand = {
   command: 'serve',
   describe: 'Run a bundled server alone: TCP echo, or HTTP/1.1 with --protocol http (host network, foreground; Ctrl-C stops it)',
+  valueHints: VALUE_HINTS,
+  // requiresArg on every option with a value: without it a bare `--port` or `--host` (last, or
+  // before another option) was the default, and a server came up where nobody asked for it.
   builder: (y: Argv) =>
     y
       .option('protocol', {
         choices: ['tcp', 'http'] as const,
+        requiresArg: true,
         default: 'tcp' as const,
         describe: 'tcp: the echo server (--close-first, --close-mode, --request, --response); http: the HTTP/1.1 server (--policy, --body, …)',
       })
       .option('policy', {
         choices: HTTP_POLICIES,
+        requiresArg: true,
         default: 'keepalive' as const,
         describe: 'http: when the server closes: keepalive, close-after (N requests, server closes first), wait-client (client closes first), rst (RST after each response)',
       })
-      .option('keep-alive-timeout', { type: 'string', default: '5s', describe: 'http: close connections idle this long (0 = no keep-alive timer; idle connections are still cut after 60 s)' })
-      .option('max-requests', { type: 'number', default: 0, describe: 'http, policy keepalive: close after this many requests on a connection (0 = no limit)' })
-      .option('close-after', { type: 'number', default: 1, describe: 'http, policy close-after: requests per connection before the server closes it' })
-      .option('body', { type: 'number', default: 64, describe: 'http: response body bytes of GET / (GET /bytes/N answers N bytes)' })
-      .option('service-delay', { type: 'string', default: '0ms', describe: 'http: wait this long before answering each request' })
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('port', { alias: 'p', type: 'number', default: 7000, describe: 'Port to listen on (0: any free port)' })
+      .option('keep-alive-timeout', { type: 'string', requiresArg: true, default: '5s', describe: 'http: close connections idle this long (0 = no keep-alive timer; idle connections are still cut after 60 s)' })
+      .option('max-requests', { type: 'number', requiresArg: true, default: 0, describe: 'http, policy keepalive: close after this many requests on a connection (0 = no limit)' })
+      .option('close-after', { type: 'number', requiresArg: true, default: 1, describe: 'http, policy close-after: requests per connection before the server closes it' })
+      .option('body', { type: 'number', requiresArg: true, default: 64, describe: 'http: response body bytes of GET / (GET /bytes/N answers N bytes)' })
+      .option('service-delay', { type: 'string', requiresArg: true, default: '0ms', describe: 'http: wait this long before answering each request' })
+      .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'Address to listen on' })
+      .option('port', { alias: 'p', type: 'number', requiresArg: true, default: 7000, describe: 'Port to listen on (0: any free port)' })
       .option('close-first', {
         choices: ['client', 'server', 'both'] as const,
+        requiresArg: true,
         default: 'client' as const,
         describe: 'Who closes first: client (server waits for the FIN), server (closes after replying), both',
       })
       .option('close-mode', {
         choices: SERVER_CLOSE_MODES,
+        requiresArg: true,
         default: 'fin' as const,
         describe: 'How the server closes: fin (graceful), rst (SO_LINGER 0), linger (SO_LINGER --linger-seconds) or never (the leak: sockets stay in CLOSE_WAIT; needs --close-first client)',
       })
-      .option('linger-seconds', { type: 'number', default: 1, describe: 'SO_LINGER seconds for --close-mode linger' })
-      .option('delay', { type: 'string', default: '0ms', describe: 'Wait after replying before the server closes first' })
-      .option('request', { type: 'number', default: 64, describe: 'Bytes to read before replying' })
-      .option('response', { type: 'number', default: 64, describe: 'Bytes to reply with' })
-      .option('backlog', { type: 'number', default: 4096, describe: 'listen() backlog (capped by net.core.somaxconn)' })
+      .option('linger-seconds', { type: 'number', requiresArg: true, default: 1, describe: 'SO_LINGER seconds for --close-mode linger' })
+      .option('delay', { type: 'string', requiresArg: true, default: '0ms', describe: 'Wait after replying before the server closes first' })
+      .option('request', { type: 'number', requiresArg: true, default: 64, describe: 'Bytes to read before replying' })
+      .option('response', { type: 'number', requiresArg: true, default: 64, describe: 'Bytes to reply with' })
+      .option('backlog', { type: 'number', requiresArg: true, default: 4096, describe: 'listen() backlog (capped by net.core.somaxconn)' })
       .check(checkServeArgs)
       .example('$0 serve --port 7000 --close-first server', '')
       .example('$0 serve --protocol http --policy close-after', ''),

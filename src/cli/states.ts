@@ -181,26 +181,37 @@ export async function runStates(args: StatesArgs): Promise<void> {
   if (keeperGone) say(keeper!.goneText);
 }
 
+/** What each string option takes, for the line that says one was given no value (main.ts). */
+const VALUE_HINTS: Record<string, string> = {
+  state: 'a TCP state, like TIME_WAIT, or all',
+  netns: 'a namespace name (as in "ip netns list") or a PID',
+};
+
 export const statesCommand = {
   command: 'states',
   describe: 'Count TCP sockets per state (IPv4+IPv6) from the kernel; group TIME_WAIT by peer, port or process; --watch live',
+  valueHints: VALUE_HINTS,
+  // requiresArg on every option with a value, as parseStatesArgvLean refuses a missing one: a
+  // bare `--top` or `--state` was the default, silently. Not --watch, whose value is optional (1s).
   builder: (y: Argv) =>
     y
-      .option('by', { choices: GROUP_BYS, describe: 'Group the sockets in --state by this key, top N' })
+      .option('by', { choices: GROUP_BYS, requiresArg: true, describe: 'Group the sockets in --state by this key, top N' })
       .option('state', {
         type: 'string',
+        requiresArg: true,
         default: STATES_DEFAULTS.state,
         describe: `State that --by looks at: ${STATE_NAMES.filter((s) => s !== 'NEW_SYN_RECV').join(', ')} or all`,
       })
-      .option('top', { type: 'number', default: STATES_DEFAULTS.top, describe: 'How many groups and destinations to show' })
+      .option('top', { type: 'number', requiresArg: true, default: STATES_DEFAULTS.top, describe: 'How many groups and destinations to show' })
       .option('watch', {
         type: 'string',
         describe: 'Refresh every interval (default 1s): in place on a terminal, one line per refresh when piped',
       })
-      .option('count', { type: 'number', describe: 'With --watch: stop after this many refreshes' })
+      .option('count', { type: 'number', requiresArg: true, describe: 'With --watch: stop after this many refreshes' })
       .option('json', { type: 'boolean', default: STATES_DEFAULTS.json, describe: 'JSON (with --watch: one document per line)' })
       .option('netns', {
         type: 'string',
+        requiresArg: true,
         describe: 'Look inside another network namespace: a name from "ip netns list" or a PID (root)',
       })
       .example('$0 states', 'this host, per side')

@@ -23,6 +23,8 @@ function usageError(exit: Exit, line: RegExp): void {
 }
 
 const COMMANDS = ['run', 'list', 'serve', 'compare', 'plan', 'report', 'states', 'doctor'];
+/** Every command a user types, each in src/cli/<name>.ts as <name>Command. */
+const USER_COMMANDS = [...COMMANDS, 'merge'];
 
 // Each test is its own short-lived process: they run side by side.
 describe('usage errors', { concurrency: true }, () => {
@@ -71,13 +73,15 @@ describe('usage errors', { concurrency: true }, () => {
   });
 
   it('a value that starts with "-" after an option: one line saying to write it with "=", and a signed tolerance is refused as such', async () => {
-    const [spaced, joined] = await Promise.all([
+    const [spaced, joined, watch] = await Promise.all([
       twstorm(['compare', 'a.json', 'b.json', '--tolerance', '-5%']).exit,
       twstorm(['compare', 'a.json', 'b.json', '--tolerance=-5%']).exit,
+      twstorm(['states', '--watch', '-5s']).exit,
     ]);
-    // yargs reads "-5%" as the short options -5 and -%, and used to call them unknown.
-    usageError(spaced, /^twstorm: --tolerance "-5%": a value that starts with "-" reads as options; write --tolerance=-5% \(see "twstorm compare --help"\)$/);
-    usageError(joined, /^twstorm: --tolerance: expected a percentage like "10%", got "-5%": a tolerance is a size, and a change either way is judged against it/);
+    // An option that requires a value takes "-5%" as that value, typed either way.
+    for (const exit of [spaced, joined]) usageError(exit, /^twstorm: --tolerance: expected a percentage like "10%", got "-5%": a tolerance is a size, and a change either way is judged against it/);
+    // --watch's value is optional, so yargs reads "-5s" as the short options -5 and -s, and used to call them unknown.
+    usageError(watch, /^twstorm: --watch "-5s": a value that starts with "-" reads as options; write --watch=-5s \(see "twstorm states --help"\)$/);
     // Another unknown option is named as such, not blamed on a value that starts with "-".
     usageError(await twstorm(['compare', 'a.json', 'b.json', '--latency-floor', '-1', '--bogus']).exit, /^twstorm: unknown option: --bogus \(see "twstorm compare --help"\)$/);
     // The range --help gives is the one checked.
@@ -172,6 +176,63 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(rate, /^twstorm: --rate: expected requests per second ≥ 0, got -5 \(see "twstorm plan --help"\)$/);
     usageError(netns, /^twstorm: --netns 999999: no process 999999 .* \(see "twstorm states --help"\)$/);
     usageError(netnsEmpty, /^twstorm: --netns "": expected a namespace name .* \(see "twstorm states --help"\)$/);
+  });
+
+  it('an option given no value is refused with what it takes, never ignored or given the next word', async () => {
+    // Each would do something else if the missing value went unnoticed: a scenario named "nosuch"
+    // (refused only after the options) keeps that from ever being a run.
+    const [set, out, junit, report, merge, netns, top, port] = await Promise.all([
+      twstorm(['run', 'nosuch', '--set']).exit,
+      twstorm(['run', 'nosuch', '--set', 'connections=10', '--out']).exit,
+      twstorm(['compare', 'a.json', 'b.json', '--junit']).exit,
+      twstorm(['report', 'a.json', '-o']).exit,
+      twstorm(['merge', 'a.json', 'b.json', '-o']).exit,
+      twstorm(['states', '--netns']).exit,
+      twstorm(['states', '--top']).exit,
+      // An unknown option first: were --port's missing value ignored, no server would start.
+      twstorm(['serve', '--not-an-option', '--port']).exit,
+    ]);
+    usageError(set, /^twstorm: --set \(no value\): expected a scenario field=value, like connections=20000 \(see "twstorm run --help"\)$/);
+    usageError(out, /^twstorm: --out \(no value\): expected a directory for the result JSON and HTML reports, like reports\/ \(see "twstorm run --help"\)$/);
+    usageError(junit, /^twstorm: --junit \(no value\): expected a file to write the JUnit XML to, like compare\.xml \(see "twstorm compare --help"\)$/);
+    usageError(report, /^twstorm: -o \(no value\): expected the HTML file to write \(or a directory for it\), like report\.html \(see "twstorm report --help"\)$/);
+    usageError(merge, /^twstorm: -o \(no value\): expected the merged result JSON to write \(or a directory for it\), like merged\.json \(see "twstorm merge --help"\)$/);
+    usageError(netns, /^twstorm: --netns \(no value\): expected a namespace name \(as in "ip netns list"\) or a PID \(see "twstorm states --help"\)$/);
+    usageError(top, /^twstorm: --top \(no value\): expected a number \(see "twstorm states --help"\)$/);
+    usageError(port, /^twstorm: --port \(no value\): expected a number \(see "twstorm serve --help"\)$/);
+  });
+
+  it('--set and --metric take one value each: the positionals after them stay positionals', async () => {
+    const [set, metric] = await Promise.all([
+      twstorm(['run', '--set', 'connections=200', 'nosuch']).exit,
+      twstorm(['compare', '--metric', 'latencyMs.connect', 'nosuch-a.json', 'nosuch-b.json']).exit,
+    ]);
+    // The scenario and the results were found where they were typed: what is wrong is that they do not exist.
+    assert.equal(set.code, 2, set.stderr);
+    assert.match(set.stderr, /^twstorm: no scenario file or bundled scenario named "nosuch"/);
+    assert.equal(metric.code, 2, metric.stderr);
+    assert.match(metric.stderr, /^twstorm: nosuch-a\.json: cannot read it \(ENOENT\)/);
+  });
+
+  it('every option that takes a value requires one (yargs requiresArg), --watch alone excepted (its value is optional)', async () => {
+    // One process looks at every command's options: a CLI call per option would cost ~0.3 CPU-s each.
+    const cli = pathToFileURL(fileURLToPath(new URL('../../src/cli/', import.meta.url))).href;
+    const script = `
+      import yargs from 'yargs';
+      const without = {};
+      for (const name of ${JSON.stringify(USER_COMMANDS)}) {
+        const command = (await import(${JSON.stringify(cli)} + name + '.js'))[name + 'Command'];
+        const positionals = [...command.command.matchAll(/[<[]([\\w-]+)/g)].map((m) => m[1]);
+        const o = command.builder(yargs([])).getOptions();
+        const aliases = new Set(Object.values(o.alias).flat());
+        without[name] = Object.keys(o.key).filter((k) => !o.boolean.includes(k) && !aliases.has(k) && !positionals.includes(k) && !(k in o.narg));
+      }
+      process.stdout.write(JSON.stringify(without));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
+    assert.equal(r.status, 0, r.stderr);
+    const without = JSON.parse(r.stdout) as Record<string, string[]>;
+    assert.deepEqual(Object.keys(without), USER_COMMANDS);
+    for (const name of USER_COMMANDS) assert.deepEqual(without[name], name === 'states' ? ['watch'] : [], name);
   });
 });
 
