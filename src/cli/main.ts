@@ -219,6 +219,17 @@ function usageError(message: string, options: ParsedOptions, command: string | u
     const typed = noValue[1]!;
     line = `${typed.length === 1 ? '-' : '--'}${typed} (no value): expected ${expectedValue(optionNamed(typed, options), options, command)}`;
   }
+  // A required option left out (merge's -o): yargs names it bare ("Missing required argument: out").
+  const required = /^Missing required arguments?: (.+)$/.exec(message);
+  if (required && command) {
+    line = required[1]!
+      .split(', ')
+      .map((name) => {
+        const short = (options.alias[name] ?? []).filter((a) => a.length === 1).map((a) => `-${a}/`).join('');
+        return `${command} needs ${short}--${name}: ${expectedValue(name, options, command)}`;
+      })
+      .join('; ');
+  }
   usageExit(line, command);
 }
 

@@ -18,7 +18,8 @@ import { timestamp } from '../util/timestamp.js';
 import { resultStem, variantSlug } from '../scenario/matrix.js';
 
 interface MergeArgs {
-  results: string[];
+  /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
+  results: string[] | undefined;
   out: string;
   html: boolean;
   thresholds: boolean;
@@ -29,7 +30,7 @@ function usage(message: string): never {
   process.exit(EXIT.USAGE);
 }
 
-/** What each string option takes, for the line that says one was given no value (main.ts). */
+/** What each string option takes, for the line that says one was given no value or left out (main.ts). */
 const VALUE_HINTS: Record<string, string> = { out: 'the merged result JSON to write (or a directory for it), like merged.json' };
 
 export const mergeCommand = {
@@ -38,7 +39,9 @@ export const mergeCommand = {
   valueHints: VALUE_HINTS,
   builder: (y: Argv) =>
     y
-      .positional('results', { type: 'string', array: true, demandOption: true, describe: 'Result JSON files to merge (two or more)' })
+      // `<results..>` already makes them required; demandOption and yargs' default [] would only
+      // add "[required] [default: []]" to the help, a contradiction.
+      .positional('results', { type: 'string', array: true, default: undefined, describe: 'Result JSON files to merge (two or more)' })
       // -o/--out is where output goes, in every command; --output, merge's old name, is still accepted.
       // A bare -o is refused (requiresArg): it was "", and the write failed as "cannot write : ENOENT".
       .option('out', { alias: ['o', 'output'], type: 'string', requiresArg: true, demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
@@ -48,7 +51,7 @@ export const mergeCommand = {
   handler: async (argv: ArgumentsCamelCase<MergeArgs>): Promise<void> => {
     // Its output is files and a gate (exit 3): a pager that closed early silences the summary only.
     continueOnClosedPipe();
-    const files = argv.results.map(String);
+    const files = (argv.results ?? []).map(String);
     let merged;
     try {
       const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResultFile(file) })));

@@ -278,11 +278,15 @@ describe('help', { concurrency: true }, () => {
     assert.match(top, /130 wins over 1, and 1 over 3/);
   });
 
-  it('report --help shows no contradictory [required] [default: []], and -o means --out in run and report', async () => {
-    const report = (await helpOf('report')).stdout;
-    assert.doesNotMatch(report, /\[default: \[\]\]/);
-    assert.match(report, /-o, --out\b/);
+  it('report and merge --help show no contradictory [required] [default: []], and -o means --out in run and report', async () => {
+    const merge = (await twstorm(['merge', '--help']).exit).stdout;
+    for (const help of [(await helpOf('report')).stdout, merge]) assert.doesNotMatch(help, /\[default: \[\]\]/);
+    assert.match((await helpOf('report')).stdout, /-o, --out\b/);
     assert.match((await helpOf('run')).stdout, /-o, --out\b/);
+  });
+
+  it('merge without -o names it and what it is, in one line', async () => {
+    usageError(await twstorm(['merge', 'a.json', 'b.json']).exit, /^twstorm: merge needs -o\/--out: the merged result JSON to write \(or a directory for it\), like merged\.json \(see "twstorm merge --help"\)$/);
   });
 
   it('--version prints the package version alone; a command\'s --version says the same', async () => {
