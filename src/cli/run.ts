@@ -55,9 +55,10 @@ export const runCommand = {
           demandOption: true,
           describe: 'Scenario file (YAML or JSON), or the name of a bundled one (see "twstorm list")',
         })
+        // -o/--out is where output goes, in every command; --output too, as report and merge take it.
         // requiresArg on every option with a value: a bare `--out` (last, or before another option)
         // was the default, and the run wrote into ./reports; a bare --repeat ran once.
-        .option('out', { alias: 'o', type: 'string', requiresArg: true, default: 'reports', describe: 'Directory for the result JSON and HTML reports' }),
+        .option('out', { alias: ['o', 'output'], type: 'string', requiresArg: true, default: 'reports', describe: 'Directory for the result JSON and HTML reports' }),
     )
       .option('json', {
         type: 'boolean',

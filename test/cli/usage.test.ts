@@ -278,15 +278,23 @@ describe('help', { concurrency: true }, () => {
     assert.match(top, /130 wins over 1, and 1 over 3/);
   });
 
-  it('report and merge --help show no contradictory [required] [default: []], and -o means --out in run and report', async () => {
+  it('report and merge --help show no contradictory [required] [default: []], and -o, --out, --output mean one thing in run, report and merge', async () => {
     const merge = (await twstorm(['merge', '--help']).exit).stdout;
     for (const help of [(await helpOf('report')).stdout, merge]) assert.doesNotMatch(help, /\[default: \[\]\]/);
-    assert.match((await helpOf('report')).stdout, /-o, --out\b/);
-    assert.match((await helpOf('run')).stdout, /-o, --out\b/);
+    for (const help of [(await helpOf('report')).stdout, (await helpOf('run')).stdout, merge]) assert.match(help, /^ {2}-o, --out, --output +\S/m);
   });
 
-  it('merge without -o names it and what it is, in one line', async () => {
-    usageError(await twstorm(['merge', 'a.json', 'b.json']).exit, /^twstorm: merge needs -o\/--out: the merged result JSON to write \(or a directory for it\), like merged\.json \(see "twstorm merge --help"\)$/);
+  it('run takes --output as report and merge do; merge without -o names it and what it is', async () => {
+    const [output, outputNoValue, noOut] = await Promise.all([
+      twstorm(['run', 'nosuch', '--output', 'somewhere']).exit,
+      twstorm(['run', 'nosuch', '--output', '--json']).exit,
+      twstorm(['merge', 'a.json', 'b.json']).exit,
+    ]);
+    // Accepted: what stops the run is the scenario, read after the options.
+    assert.equal(output.code, 2, output.stderr);
+    assert.match(output.stderr, /^twstorm: no scenario file or bundled scenario named "nosuch"/);
+    usageError(outputNoValue, /^twstorm: --output \(no value\): expected a directory for the result JSON and HTML reports/);
+    usageError(noOut, /^twstorm: merge needs -o\/--out: the merged result JSON to write \(or a directory for it\), like merged\.json \(see "twstorm merge --help"\)$/);
   });
 
   it('--version prints the package version alone; a command\'s --version says the same', async () => {
