@@ -84,7 +84,8 @@ export const compareCommand = {
         nargs: 1,
         requiresArg: true,
         default: [],
-        describe: 'Only these figures (a path or a prefix, "summary." optional): --metric latencyMs.connect --metric timeWait.peak',
+        // An example value, not a command line, which yargs' wrapping would cut in two.
+        describe: 'Only this figure (a path or a prefix, "summary." optional, like latencyMs.connect); once per figure',
       })
       .option('latency-floor', {
         type: 'number',

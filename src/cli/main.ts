@@ -41,23 +41,27 @@ Print a shell completion script (bash, zsh): commands and options complete on TA
   twstorm completion >> ~/.zshrc
 `;
 
+// Laid out by hand for 80 columns, where yargs would rewrap each longer line on its own into
+// fragments ("…or it failed" / "(the server died…" / "asked to").
 const EPILOGUE = `Exit codes:
   0    success
-  1    the run could not be carried out (environment, server, --out, crash), or it failed
-       (the server died, every connection failed — unless the bundled server was asked to
-       reset them, as in rst-data-loss): the partial result says "failed": why;
-       doctor: a check failed; states: it could not look; compare, merge, report:
-       an output file could not be written
-  2    bad command line, scenario file or result file (report, compare, plan --from, merge):
-       nothing ran
+  1    the run could not be carried out (environment, server, --out, crash), or
+       it failed (the server died, every connection failed — unless the bundled
+       server was asked to reset them, as in rst-data-loss): the partial result
+       says "failed": why; doctor: a check failed; states: it could not look;
+       compare, merge, report: an output file could not be written
+  2    bad command line, scenario file or result file (report, compare,
+       plan --from, merge): nothing ran
   3    run, merge: a scenario threshold failed (the result was written)
-  4    compare: a regression beyond the tolerance, or a baseline scenario with no current result
-  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the partial result was written. A second Ctrl-C
-       stops at once
+  4    compare: a regression beyond the tolerance, or a baseline scenario with
+       no current result
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the partial result was written.
+       A second Ctrl-C stops at once
 When several apply, 130 wins over 1, and 1 over 3.
 
-Runs happen in a fresh network namespace (unshare -n as root, unshare -rn otherwise), so the
-host's sockets and sysctls are untouched. Docs: README.md, scenarios/README.md and docs/.`;
+Runs happen in a fresh network namespace (unshare -n as root, unshare -rn
+otherwise), so the host's sockets and sysctls are untouched. Docs: README.md,
+scenarios/README.md and docs/.`;
 
 async function fail(err: unknown): Promise<never> {
   // The scenario's errors load with the code that throws them: by the time one is caught here
@@ -275,7 +279,10 @@ try {
     // -h is --help everywhere, as every other CLI has it.
     .help('help')
     .alias('help', 'h')
-    .completion('completion', 'Print a shell completion script (bash, zsh): twstorm completion >> ~/.bashrc')
+    // No command inside a description: yargs wraps it wherever the width falls ("…: twstorm" /
+    // "completion >> ~/.bashrc"), and a wrapped command cannot be copied. It goes in an example.
+    .completion('completion', 'Print a shell completion script (bash, zsh) to add to ~/.bashrc or ~/.zshrc')
+    .example('$0 completion >> ~/.bashrc', '')
     .demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`)
     .recommendCommands()
     .strict()
@@ -291,8 +298,9 @@ try {
       const command = inside.getInternalMethods().getContext().commands[0];
       usageError(message ?? err?.message ?? 'bad command line', inside.getOptions(), command);
     })
-    // Help is laid out for 100 columns at most; examples are kept short enough for 80.
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    // Help is laid out for 100 columns at most; examples are kept short enough for 80. Off a
+    // terminal (a pipe, a file) COLUMNS says the width, as it does for other tools.
+    .wrap(Math.min(100, process.stdout.columns ?? (Number(process.env['COLUMNS']) || 100)))
     .parseAsync();
 } catch (err) {
   await fail(err);

@@ -47,7 +47,8 @@ export const mergeCommand = {
       .option('out', { alias: ['o', 'output'], type: 'string', requiresArg: true, demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
       .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
       .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
-      .example('$0 merge shards/*.json -o merged.json', 'combine the shards of one run'),
+      // No description beside it: at 80 columns one pushed the command onto two lines.
+      .example('$0 merge shards/*.json -o merged.json', ''),
   handler: async (argv: ArgumentsCamelCase<MergeArgs>): Promise<void> => {
     // Its output is files and a gate (exit 3): a pager that closed early silences the summary only.
     continueOnClosedPipe();

@@ -80,7 +80,8 @@ export const runCommand = {
       .option('shard', {
         type: 'string',
         requiresArg: true,
-        describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range (under --isolation host the port slice goes on each socket, IP_LOCAL_PORT_RANGE, Linux 6.3+); also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
+        // "host isolation", not "--isolation host": wrapped at 80 columns that read "--isolation" / "host".
+        describe: 'Run share i of N ("i/N", 1-based) of the count, rate, concurrency and port range (under host isolation the port slice goes on each socket, IP_LOCAL_PORT_RANGE, Linux 6.3+); also TWSTORM_SHARD, or JOB_COMPLETION_INDEX with TWSTORM_SHARDS',
       })
       .example('$0 run client-closes-first', 'the default storm')
       .example('$0 run client-closes-first --repeat 5 --out baseline/', '')

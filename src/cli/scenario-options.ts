@@ -24,7 +24,9 @@ export function scenarioOptions<T>(y: Argv<T>) {
       nargs: 1,
       requiresArg: true,
       default: [] as string[],
-      describe: 'Override a scenario field: --set connections=20000 --set close.first=server',
+      // An example value, not a command line: yargs wraps a description anywhere, and a command
+      // cut in two ("--set connections=20000 --set" / "close.first=server") cannot be copied.
+      describe: 'Override a scenario field, as field=value (like connections=20000); once per field',
     })
     .option('isolation', {
       choices: ['auto', 'netns', 'host'] as const,

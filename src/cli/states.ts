@@ -212,7 +212,8 @@ export const statesCommand = {
       .option('netns', {
         type: 'string',
         requiresArg: true,
-        describe: 'Look inside another network namespace: a name from "ip netns list" or a PID (root)',
+        // No command inside: wrapped at 80 columns it read "ip netns" / "list".
+        describe: 'Look inside another network namespace: its name (a file in /run/netns) or the PID of a process in it (root)',
       })
       .example('$0 states', 'this host, per side')
       .example('$0 states --by remote', 'who holds the TIME_WAIT')

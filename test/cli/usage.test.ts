@@ -244,7 +244,60 @@ const GERMAN = { ...process.env, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' };
 const helps = (): Promise<Exit[]> => (helpsAsked ??= Promise.all(COMMANDS.map((command) => twstorm([command, '--help'], { env: GERMAN }).exit)));
 const helpOf = async (command: string): Promise<Exit> => (await helps())[COMMANDS.indexOf(command)]!;
 
+/**
+ * The line of a help text that ends in the middle of a command it wrote, or undefined. Cut mid-
+ * command: a line with an odd number of quotes or backticks (`"ip netns` / `list"`), a line that
+ * ends with `twstorm` or `twstorm <word>` or an option that takes a value (`--set` /
+ * `close.first=server`), or a redirection cut from its command (`>>`), when the next line goes on
+ * with the same text. `valued` are the options that take a value.
+ */
+function cutCommand(help: string, valued: Set<string>): string | undefined {
+  const lines = help.split('\n');
+  for (const [i, line] of lines.entries()) {
+    const next = lines[i + 1] ?? '';
+    // Goes on: indented deeper than an entry's first line, and not only yargs' [type] tags.
+    const goesOn = /^ {3,}\S/.test(next) && !/^\s*\[.*\]$/.test(next);
+    const text = line.replace(/\[(string|number|boolean|array|required|choices|default)[^\]]*\]/g, '');
+    if ((text.match(/"/g) ?? []).length % 2 === 1 || (text.match(/`/g) ?? []).length % 2 === 1) return `${line}\n${next}`;
+    if (!goesOn) continue;
+    const last = /(\S+)\s*$/.exec(line)?.[1] ?? '';
+    if (/\btwstorm( [\w-]+)?$/.test(line.trimEnd()) || last === '>>' || /^\s*>>/.test(next) || valued.has(last)) return `${line}\n${next}`;
+  }
+  return undefined;
+}
+
+/** The options a help lists that take a value: every one not tagged [boolean]. */
+function valuedOptions(help: string): string[] {
+  const entries = help.split(/\n(?= {2}(?:-\w, )?--| {6}--)/);
+  return entries.filter((e) => /^ {2}(?:-\w, )?--| {6}--/.test(e) && !e.includes('[boolean]')).flatMap((e) => e.split(/ {2,}/)[1]!.match(/--[\w-]+/g) ?? []);
+}
+
 describe('help', { concurrency: true }, () => {
+  it('no help line ends in the middle of a command it wrote, at 80 columns or 100', async () => {
+    const all = ['', 'merge', ...COMMANDS];
+    const at = (columns: string): Promise<Exit[]> =>
+      Promise.all(all.map((command) => twstorm([...(command ? [command] : []), '--help'], { env: { ...process.env, COLUMNS: columns } }).exit));
+    const [at80, at100] = await Promise.all([at('80'), at('100')]);
+    const valued = new Set([...at100, ...at80].flatMap((exit) => valuedOptions(exit.stdout)));
+    // The check knows the options that take a value (it would pass, knowing none).
+    for (const option of ['--set', '--metric', '--out', '--netns', '--protocol']) assert.ok(valued.has(option), option);
+    const problems: string[] = [];
+    for (const [width, exits] of [[80, at80], [100, at100]] as const) {
+      for (const [i, { code, stdout }] of exits.entries()) {
+        assert.equal(code, 0);
+        const wide = stdout.split('\n').find((line) => line.length > width);
+        if (wide !== undefined) problems.push(`twstorm ${all[i]} --help is wider than ${width}: ${wide}`);
+        // An example wrapped by the description beside it leaves a line that is no command.
+        const examples = stdout.split('Examples:\n')[1]?.split('\n\n')[0] ?? '';
+        const broken = examples.split('\n').find((line) => line.trim() !== '' && !/^ {2}(sudo )?twstorm \S/.test(line));
+        if (broken !== undefined) problems.push(`twstorm ${all[i]} --help at ${width} columns wraps an example: ${broken}`);
+        const cut = cutCommand(stdout, valued);
+        if (cut !== undefined) problems.push(`twstorm ${all[i]} --help at ${width} columns cuts a command:\n${cut}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('examples never wrap mid-command', async () => {
     const all = await helps();
     for (const [i, { code, stdout }] of all.entries()) {
