@@ -4,6 +4,7 @@ import './interrupt.js';
 import './closed-pipe.js';
 import type { CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import path from 'node:path';
 import { closest, didYouMean } from '../util/suggest.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
@@ -36,7 +37,8 @@ const COMMAND_NAMES = ['run', 'list', 'serve', 'compare', 'merge', 'plan', 'repo
 
 const COMPLETION_HELP = `twstorm completion
 
-Print a shell completion script (bash, zsh): commands and options complete on TAB.
+Print a shell completion script (bash, zsh): commands, options and the bundled
+scenarios (run, doctor) complete on TAB.
   twstorm completion >> ~/.bashrc
   twstorm completion >> ~/.zshrc
 `;
@@ -255,6 +257,31 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
   }
 }
 
+/** The commands whose first argument is a scenario, which TAB completes with the bundled names. */
+const TAKES_SCENARIO = new Set(['run', 'doctor']);
+// Read before yargs runs, and only for TAB: yargs goes on to validate the command line unless
+// the completion answers at once, and would then refuse its own --get-yargs-completions.
+const bundledNames = args[0] === '--get-yargs-completions'
+  ? (await (await import('../scenario/bundled.js')).bundledScenarioFiles().catch(() => [])).map((f) => path.basename(f).replace(/\.(ya?ml|json)$/, ''))
+  : [];
+
+/**
+ * What TAB offers (the shell's `--get-yargs-completions twstorm run client-c`): yargs' commands
+ * and options, and for run's and doctor's scenario the bundled ones, as `twstorm list` names
+ * them (a file path is the shell's own completion). yargs offers a one-letter alias as "--o"
+ * after "--": a name that does not exist, dropped (it offers "-o" after "-").
+ */
+function complete(current: string, argv: { _: Array<string | number> }, defaults: (done: (err: Error | null, list: string[] | undefined) => void) => void, done: (list: string[]) => void): void {
+  defaults((_err, list) => {
+    const offered = (list ?? []).filter((c) => !/^--[^-\s:\t](?=$|[:\t])/.test(c));
+    // argv._ is the program's name, the command, then the positionals, the word being completed
+    // last when it is one (an option's value is not).
+    const words = argv._.map(String);
+    const scenario = words.length === 3 && TAKES_SCENARIO.has(words[1]!) && words[2] === current && !current.startsWith('-');
+    done(scenario ? [...offered, ...bundledNames.filter((name) => name.startsWith(current))] : offered);
+  });
+}
+
 // Loaded here, after the typo check above: yargs and its layout helpers are ~90 ms of a start.
 const { default: yargs } = await import('yargs');
 const cli = yargs(args);
@@ -281,7 +308,7 @@ try {
     .alias('help', 'h')
     // No command inside a description: yargs wraps it wherever the width falls ("…: twstorm" /
     // "completion >> ~/.bashrc"), and a wrapped command cannot be copied. It goes in an example.
-    .completion('completion', 'Print a shell completion script (bash, zsh) to add to ~/.bashrc or ~/.zshrc')
+    .completion('completion', 'Print a shell completion script (bash, zsh) to add to ~/.bashrc or ~/.zshrc', complete)
     .example('$0 completion >> ~/.bashrc', '')
     .demandCommand(1, `name a command: ${COMMAND_NAMES.join(', ')}`)
     .recommendCommands()

@@ -369,6 +369,34 @@ describe('help', { concurrency: true }, () => {
     usageError(bogus, /^twstorm: completion takes no arguments or options: it prints the script \(see "twstorm completion --help"\)$/);
   });
 
+  it("TAB completes run's and doctor's scenario with the bundled names, and a one-letter alias as -o, never --o", async () => {
+    const complete = (...words: string[]): Promise<Exit> => twstorm(['--get-yargs-completions', 'twstorm', ...words]).exit;
+    const [run, doctor, any, value, dashes, dash, list] = await Promise.all([
+      complete('run', 'client-c'),
+      complete('doctor', 'port-ex'),
+      complete('run', ''),
+      complete('run', '--out', 'cl'),
+      complete('run', 'client-closes-first', '--'),
+      complete('run', 'client-closes-first', '-'),
+      twstorm(['list', '--json']).exit,
+    ]);
+    const offered = (exit: Exit): string[] => {
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.equal(exit.stderr, '');
+      return exit.stdout.split('\n').filter((l) => l !== '');
+    };
+    assert.deepEqual(offered(run), ['client-closes-first']);
+    assert.deepEqual(offered(doctor), ['port-exhaustion']);
+    // Every bundled scenario, as list names them, beside the options.
+    const names = (JSON.parse(list.stdout) as Array<{ name: string }>).map((s) => s.name);
+    assert.deepEqual(offered(any).filter((c) => !c.startsWith('-')), names);
+    // An option's value is not the scenario.
+    assert.deepEqual(offered(value), []);
+    assert.ok(offered(dashes).includes('--out') && offered(dashes).includes('--output'));
+    assert.deepEqual(offered(dashes).filter((c) => /^--.$/.test(c)), [], 'no "--o"');
+    assert.ok(offered(dash).includes('-o'));
+  });
+
   it('-h is --help at the top, for a command and for the lean states; "help <command>" is that command\'s help', async () => {
     const [top, run, states, helpRun, none] = await Promise.all([
       twstorm(['-h']).exit,
