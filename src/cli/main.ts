@@ -204,13 +204,24 @@ function usageError(message: string, options: ParsedOptions, command: string | u
       line = parts.join('; ');
     }
   }
-  // yargs words a value outside `choices` on two lines with quoted lists: one line, and a guess.
-  // One bad value only: several (or one option given twice) keep yargs' own lines.
-  const invalid = /^Invalid values:\n\s*Argument: ([^,]+), Given: ("[^"]*"|[^,\s]+), Choices: (.*)$/.exec(message);
-  if (invalid && !/\n.*\n/.test(message.trim())) {
-    const choices = invalid[3]!.split(', ').map((c) => c.trim().replace(/^"|"$/g, ''));
-    const given = invalid[2]!.trim().replace(/^"|"$/g, '');
-    line = `--${invalid[1]} ${given === 'true' ? '(no value)' : JSON.stringify(given)}: expected one of ${choices.join(', ')}${given === 'true' ? '' : didYouMean(given, choices)}`;
+  // yargs words a value outside `choices` on a line of its own per option, its values as JSON
+  // ("Invalid values:\n  Argument: by, Given: \"port\", Choices: \"local-port\", …"): one
+  // line, each bad value with a guess from suggest.ts, also when two options (or one given twice)
+  // have bad values. A number is never a misspelling of another: --tw-reuse 3 gets no "did you mean 0?".
+  const invalid = [...message.matchAll(/^\s*Argument: (.+?), Given: (.*), Choices: (.*)$/gm)];
+  if (message.startsWith('Invalid values:') && invalid.length > 0) {
+    line = invalid
+      .flatMap(([, option, given, choices]) => {
+        const allowed = (JSON.parse(`[${choices}]`) as unknown[]).map(String);
+        return (JSON.parse(`[${given}]`) as unknown[]).map((value) =>
+          value === true
+            ? `--${option} (no value): expected one of ${allowed.join(', ')}`
+            : typeof value === 'number'
+              ? `--${option} ${value}: expected one of ${allowed.join(', ')}`
+              : `--${option} ${JSON.stringify(String(value))}: expected one of ${allowed.join(', ')}${didYouMean(String(value), allowed)}`,
+        );
+      })
+      .join('; ');
   }
   const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(message);
   if (missing && command) {

@@ -61,6 +61,18 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(repeatRange, /^twstorm: --repeat 0: expected a whole number from 1 to 100 \(see "twstorm run --help"\)$/);
   });
 
+  it('every bad choice gets the one "did you mean" (suggest.ts), in one line, also when two options or one given twice have them; a number gets no guess', async () => {
+    const [two, twice, number] = await Promise.all([
+      twstorm(['serve', '--policy', 'keepalve', '--close-mode', 'rts']).exit,
+      twstorm(['states', '--by', 'remot', '--by', 'proces']).exit,
+      twstorm(['plan', '--tw-reuse', '3']).exit,
+    ]);
+    usageError(two, /^twstorm: --policy "keepalve": expected one of keepalive, close-after, wait-client, rst; did you mean keepalive\?; --close-mode "rts": expected one of fin, rst, linger, never; did you mean rst\? \(see "twstorm serve --help"\)$/);
+    usageError(twice, /^twstorm: --by "remot": expected one of .*; did you mean remote\?; --by "proces": expected one of .*; did you mean process\? \(see "twstorm states --help"\)$/);
+    // 3 is no misspelling of 0.
+    usageError(number, /^twstorm: --tw-reuse 3: expected one of 0, 1, 2 \(see "twstorm plan --help"\)$/);
+  });
+
   it('a surplus positional is named as an argument, with what the command takes, not as an option', async () => {
     const [states, compare, both] = await Promise.all([
       twstorm(['states', 'extra']).exit,
