@@ -11,7 +11,7 @@ import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
-import { say } from '../util/say.js';
+import { say, sayBlock } from '../util/say.js';
 import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
@@ -77,8 +77,9 @@ export const mergeCommand = {
       process.exitCode = EXIT.RUN_FAILED;
       return;
     }
-    process.stdout.write(`${renderTerminalSummary(merged, out)}\n`);
-    process.stdout.write(`merged ${files.length} results into ${out}\n`);
+    // Where the merge went, said once (the summary's "result:" line and then "merged 2 results
+    // into" the same path said it twice), with how many results it holds.
+    sayBlock(`${renderTerminalSummary(merged)}\n\nresult: ${out} (${files.length} results merged)\n`);
     if (argv.html) {
       const htmlPath = out.replace(/(\.json)?$/, '.html');
       try {

@@ -227,7 +227,9 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     if (html === null) worse(EXIT.RUN_FAILED);
     // An interrupt can end a matrix early: say how many of the planned runs the report holds.
     const cut = stop.signal.aborted ? ' before the interrupt' : '';
-    const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : `all ${results.length} runs`;
+    // "both runs", not "all 2 runs".
+    const all = results.length === 2 ? 'both runs' : `all ${results.length} runs`;
+    const which = results.length < planned ? `the ${results.length} of ${planned} runs made${cut}` : all;
     if (!argv.json) {
       process.stdout.write(renderComparisonBlock(results, html, which));
     } else if (html !== null) {

@@ -509,6 +509,30 @@ describe('a closed pipe', () => {
   });
 });
 
+describe('merge output', () => {
+  it('says where the merge went once, with how many results it holds', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-merge-once-'));
+    try {
+      // Two copies of one real run, 0.5 s apart.
+      const fixture = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as Record<string, unknown> & { startedAt: string; endedAt: string };
+      const files = [0, 500].map((shift, i) => {
+        const copy = structuredClone(fixture);
+        copy.startedAt = new Date(Date.parse(fixture.startedAt) + shift).toISOString();
+        copy.endedAt = new Date(Date.parse(fixture.endedAt) + shift).toISOString();
+        return { file: path.join(dir, `copy-${i}.json`), copy };
+      });
+      for (const { file, copy } of files) await writeFile(file, JSON.stringify(copy));
+      const out = path.join(dir, 'merged.json');
+      const { code, stdout, stderr } = await twstorm(['merge', ...files.map((f) => f.file), '-o', out]).exit;
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.split(out).length - 1, 1, stdout);
+      assert.match(stdout, /\n\nresult: .*merged\.json \(2 results merged\)\nHTML report: .*merged\.html\n$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('run output', () => {
   /** `script` (util-linux) gives the CLI a pseudo-terminal, as a user at a terminal has. */
   function onTerminal(args: string[]): { code: number | null; output: string } {
@@ -562,7 +586,7 @@ describe('run output', () => {
       assert.match(blocks[0]!, /The client closed first/);
       assert.match(blocks[1]!, /server closed first|on the server/i);
       assert.match(stdout, /^HTML report: .*two-client-\d{8}T\d{6}Z\.html$/m);
-      assert.match(blocks[2]!, /^HTML report comparing all 2 runs: .*two-\d{8}T\d{6}Z\.html$/m);
+      assert.match(blocks[2]!, /^HTML report comparing both runs: .*two-\d{8}T\d{6}Z\.html$/m);
       assert.doesNotMatch(stdout, /\n\n\n/, 'never two blank lines in a row (none before the HTML path)');
     } finally {
       await rm(dir, { recursive: true, force: true });
