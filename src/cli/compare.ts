@@ -59,10 +59,10 @@ function usage(message: string): never {
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */
 const VALUE_HINTS: Record<string, string> = {
-  tolerance: 'a percentage, like 10%',
-  'single-run-tolerance': 'a percentage, like 30%',
-  metric: 'a figure (a path or a prefix), like latencyMs.connect',
-  junit: 'a file to write the JUnit XML to, like compare.xml',
+  tolerance: 'a percentage like 10%',
+  'single-run-tolerance': 'a percentage like 30%',
+  metric: 'a figure like latencyMs.connect',
+  junit: 'a file like compare.xml',
 };
 
 export const compareCommand = {

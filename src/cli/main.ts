@@ -215,7 +215,7 @@ function usageError(message: string, options: ParsedOptions, command: string | u
         const allowed = (JSON.parse(`[${choices}]`) as unknown[]).map(String);
         return (JSON.parse(`[${given}]`) as unknown[]).map((value) =>
           value === true
-            ? `--${option} (no value): expected one of ${allowed.join(', ')}`
+            ? `--${option}: expected one of ${allowed.join(', ')} after it, got none`
             : typeof value === 'number'
               ? `--${option} ${value}: expected one of ${allowed.join(', ')}`
               : `--${option} ${JSON.stringify(String(value))}: expected one of ${allowed.join(', ')}${didYouMean(String(value), allowed)}`,
@@ -230,11 +230,12 @@ function usageError(message: string, options: ParsedOptions, command: string | u
     line = `${command} needs ${usage.split(' ').slice(1).join(' ')}; got ${missing[1]} argument${missing[1] === '1' ? '' : 's'}`;
   }
   // An option with nothing after it (`--set` last, or `--out --json`): yargs says "Not enough
-  // arguments following: set". Named as typed (-o, --output), with what its value should be.
+  // arguments following: set". Named as typed (-o, --output), with what its value should be, in
+  // the words plan's own check had for a bare --rate ("expected a number after it, got none").
   const noValue = /^Not enough arguments following: (.+)$/.exec(message);
   if (noValue) {
     const typed = noValue[1]!;
-    line = `${typed.length === 1 ? '-' : '--'}${typed} (no value): expected ${expectedValue(optionNamed(typed, options), options, command)}`;
+    line = `${typed.length === 1 ? '-' : '--'}${typed}: expected ${expectedValue(optionNamed(typed, options), options, command)} after it, got none`;
   }
   // A required option left out (merge's -o): yargs names it bare ("Missing required argument: out").
   const required = /^Missing required arguments?: (.+)$/.exec(message);

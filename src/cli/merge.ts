@@ -31,7 +31,7 @@ function usage(message: string): never {
 }
 
 /** What each string option takes, for the line that says one was given no value or left out (main.ts). */
-const VALUE_HINTS: Record<string, string> = { out: 'the merged result JSON to write (or a directory for it), like merged.json' };
+const VALUE_HINTS: Record<string, string> = { out: 'a file for the merged result like merged.json (or a directory)' };
 
 export const mergeCommand = {
   command: 'merge <results..>',

@@ -68,11 +68,11 @@ function checkPlanArgs(argv: Record<string, unknown>): true | string {
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */
 const VALUE_HINTS: Record<string, string> = {
-  'port-range': 'ephemeral ports, like "32768 60999"',
-  'reserved-ports': 'ports and ranges, like 8080,40000-40199 ("" for none)',
-  'keep-alive': 'a share of requests, like 80%',
-  from: 'a result JSON written by "twstorm run"',
-  'nat-pool': 'ADDRESSESxPORTS, like 1x100',
+  'port-range': 'ports like "32768 60999"',
+  'reserved-ports': 'ports like 8080,40000-40199 (or "" for none)',
+  'keep-alive': 'a share like 80%',
+  from: 'a result JSON file',
+  'nat-pool': 'ADDRESSESxPORTS like 1x100',
 };
 
 export const planCommand = {

@@ -45,7 +45,7 @@ async function readInput(input: string): Promise<Array<{ file: string; runs: Run
 }
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */
-const VALUE_HINTS: Record<string, string> = { out: 'the HTML file to write (or a directory for it), like report.html' };
+const VALUE_HINTS: Record<string, string> = { out: 'an HTML file like report.html (or a directory)' };
 
 export const reportCommand = {
   command: 'report <results..>',

@@ -39,8 +39,8 @@ interface RunArgs extends ScenarioArgs {
 /** What each string option takes, for the line that says one was given no value (main.ts). */
 const VALUE_HINTS: Record<string, string> = {
   ...SCENARIO_VALUE_HINTS,
-  out: 'a directory for the result JSON and HTML reports, like reports/',
-  shard: 'share i of N, like 2/4',
+  out: 'a directory like reports/',
+  shard: 'a share i/N like 2/4',
 };
 
 export const runCommand = {

@@ -11,7 +11,7 @@ export interface ScenarioArgs {
 }
 
 /** What --set takes, for the line that says it was given none (main.ts reads a command's `valueHints`). */
-export const SCENARIO_VALUE_HINTS: Record<string, string> = { set: 'a scenario field=value, like connections=20000' };
+export const SCENARIO_VALUE_HINTS: Record<string, string> = { set: 'a field=value like connections=20000' };
 
 export function scenarioOptions<T>(y: Argv<T>) {
   return y

@@ -31,10 +31,10 @@ interface ServeArgs {
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */
 const VALUE_HINTS: Record<string, string> = {
-  'keep-alive-timeout': 'a duration, like 5s',
-  'service-delay': 'a duration, like 10ms',
-  host: 'an address to listen on, like 127.0.0.1',
-  delay: 'a duration, like 10ms',
+  'keep-alive-timeout': 'a duration like 5s',
+  'service-delay': 'a duration like 10ms',
+  host: 'an address like 127.0.0.1',
+  delay: 'a duration like 10ms',
 };
 
 export const serveCommand = {

@@ -183,8 +183,8 @@ export async function runStates(args: StatesArgs): Promise<void> {
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */
 const VALUE_HINTS: Record<string, string> = {
-  state: 'a TCP state, like TIME_WAIT, or all',
-  netns: 'a namespace name (as in "ip netns list") or a PID',
+  state: 'a TCP state like TIME_WAIT (or all)',
+  netns: 'a namespace name or a PID',
 };
 
 export const statesCommand = {
