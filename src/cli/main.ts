@@ -145,7 +145,7 @@ function optionNamed(name: string, options: ParsedOptions): string {
 /**
  * What an option's value should be, for the line that says it is missing: its choices, "a
  * number", or the command's own words for a string (`valueHints` in its module: "--set" takes
- * "a scenario field=value, like connections=20000").
+ * "a field=value like connections=20000").
  */
 function expectedValue(option: string, options: ParsedOptions, command: string | undefined): string {
   const choices = options.choices[option];
@@ -209,11 +209,19 @@ function usageError(message: string, options: ParsedOptions, command: string | u
   // line, each bad value with a guess from suggest.ts, also when two options (or one given twice)
   // have bad values. A number is never a misspelling of another: --tw-reuse 3 gets no "did you mean 0?".
   const invalid = [...message.matchAll(/^\s*Argument: (.+?), Given: (.*), Choices: (.*)$/gm)];
-  if (message.startsWith('Invalid values:') && invalid.length > 0) {
+  const jsonList = (text: string): unknown[] | null => {
+    try {
+      return JSON.parse(`[${text}]`) as unknown[];
+    } catch {
+      return null;
+    }
+  };
+  // Only as yargs words it (each list JSON), else its own words stay.
+  if (message.startsWith('Invalid values:') && invalid.length > 0 && invalid.every(([, , given, choices]) => jsonList(given!) && jsonList(choices!))) {
     line = invalid
       .flatMap(([, option, given, choices]) => {
-        const allowed = (JSON.parse(`[${choices}]`) as unknown[]).map(String);
-        return (JSON.parse(`[${given}]`) as unknown[]).map((value) =>
+        const allowed = jsonList(choices!)!.map(String);
+        return jsonList(given!)!.map((value) =>
           value === true
             ? `--${option}: expected one of ${allowed.join(', ')} after it, got none`
             : typeof value === 'number'
