@@ -93,5 +93,8 @@ export function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): Probl
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) {
     return [{ path, text: `required field is missing: ${issue.message}` }];
   }
-  return [{ path, text: `${issue.message}, got ${show(issue.input)}` }];
+  // A misspelled choice gets its guess after what was typed, as a misspelled field does (a
+  // newcomer audit: --set close.first=sever got none).
+  const guess = issue.code === 'invalid_value' && typeof issue.input === 'string' && issue.values.length > 1 ? didYouMean(issue.input, issue.values.map(String)) : '';
+  return [{ path, text: `${issue.message}, got ${show(issue.input)}${guess}` }];
 }

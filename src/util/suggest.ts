@@ -44,8 +44,15 @@ export function closest(typed: string, candidates: readonly string[]): string | 
   return best;
 }
 
-/** "; did you mean X?" for the nearest plausible candidate, or "" — the phrase every message uses. */
+/**
+ * "; did you mean X?" for the nearest plausible candidate, or "" — the phrase every message uses.
+ * A word too far from every candidate but typed whole as one part of some ("port" for
+ * local-port and remote-port; a newcomer audit: `states --by port` got no guess) gets those.
+ */
 export function didYouMean(typed: string, candidates: readonly string[]): string {
   const guess = closest(typed, candidates);
-  return guess === undefined ? '' : `; did you mean ${guess}?`;
+  if (guess !== undefined) return `; did you mean ${guess}?`;
+  const word = typed.toLowerCase();
+  const parts = word.length >= 3 ? candidates.filter((c) => c.toLowerCase().split(/[-_.]/).includes(word)) : [];
+  return parts.length > 0 && parts.length <= 3 ? `; did you mean ${parts.join(' or ')}?` : '';
 }

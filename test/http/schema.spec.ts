@@ -42,7 +42,7 @@ test('a wrong client mode or policy names the choices', () => {
     `${FILE}: http.client: expected one of keepalive, connection-close, reset, agent-per-request, raw, got "pool"`,
   ]);
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', http: { policy: 'close' } }, FILE)), [
-    `${FILE}: http.policy: expected one of keepalive, close-after, wait-client, rst, got "close"`,
+    `${FILE}: http.policy: expected one of keepalive, close-after, wait-client, rst, got "close"; did you mean close-after?`,
   ]);
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', http: { reqests: 5 } }, FILE)).length, 1);
 });

@@ -94,7 +94,7 @@ describe('scenario files', () => {
     assert.deepEqual(problems.sort(), [
       '--set: close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)',
       '--set: connections: expected an integer from 1 to 1,000,000,000, got -1',
-      `${path}: close.first: expected one of client, server, both, got "clinet"`,
+      `${path}: close.first: expected one of client, server, both, got "clinet"; did you mean client?`,
     ]);
   });
 

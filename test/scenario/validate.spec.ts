@@ -122,7 +122,7 @@ test('parseScenario does not modify its input', () => {
 });
 
 const oneProblem: Array<[string, Record<string, unknown>, string]> = [
-  ['wrong enum', { close: { first: 'clinet' } }, 'close.first: expected one of client, server, both, got "clinet"'],
+  ['wrong enum', { close: { first: 'clinet' } }, 'close.first: expected one of client, server, both, got "clinet"; did you mean client?'],
   ['wrong type', { connections: 'many' }, 'connections: expected an integer from 1 to 1,000,000,000, got "many"'],
   ['negative int', { connections: -1 }, 'connections: expected an integer from 1 to 1,000,000,000, got -1'],
   ['fractional int', { payload: { request: 1.5 } }, 'payload.request: expected an integer from 0 to 16,777,216, got 1.5'],

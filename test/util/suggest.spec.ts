@@ -29,5 +29,8 @@ describe('suggest', () => {
   it('didYouMean is the one phrase every message appends, or nothing', () => {
     assert.equal(didYouMean('peek', ['peak', 'peakClient']), '; did you mean peak?');
     assert.equal(didYouMean('explode', ['run', 'list']), '');
+    // A whole part of some candidates, too far from each (a newcomer audit: `states --by port`).
+    assert.equal(didYouMean('port', ['state', 'local-port', 'remote-port', 'process']), '; did you mean local-port or remote-port?');
+    assert.equal(didYouMean('ip', ['local-ip', 'remote-ip']), '', 'two letters are no word to go by');
   });
 });
