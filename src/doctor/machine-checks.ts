@@ -211,7 +211,7 @@ export function timestampsCheck(facts: Facts): Check {
 export function twBucketsCheck(facts: Facts, biggestStorm: number): Check {
   const v = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
   if (!Number.isFinite(v)) return check('tw-buckets', 'tcp_max_tw_buckets', 'warn', 'could not be read');
-  const text = `${int(v)}: past it new TIME_WAIT sockets are destroyed at once (counted in TcpExt TCPTimeWaitOverflow)`;
+  const text = `${int(v)}: past it a closing connection gets no TIME_WAIT at all (counted in TcpExt TCPTimeWaitOverflow)`;
   if (v < biggestStorm) {
     return check(
       'tw-buckets',

@@ -311,7 +311,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'host-tw-buckets',
           'tcp_max_tw_buckets',
           'warn',
-          `the host keeps at most ${int(buckets)} TIME_WAIT sockets; past that they are destroyed at once (TCPTimeWaitOverflow), so TIME_WAIT counts of this run are capped`,
+          `the host keeps at most ${int(buckets)} TIME_WAIT sockets; past that a close makes none (TCPTimeWaitOverflow), so TIME_WAIT counts of this run are capped`,
           scenario.target !== null ? `lower ${load.knob}` : `run it in a namespace, or lower ${load.knob}`,
         ),
       );
