@@ -3,6 +3,7 @@
 import { hostFacts, type EnvironmentInfo } from './info.js';
 import { bringUpLoopback, type Isolation } from './namespace.js';
 import { normaliseSysctl, readSysctls, RECORDED_SYSCTLS, writeSysctl } from './sysctl.js';
+import { inWriteOrder } from '../scenario/sysctls.js';
 
 export async function prepareEnvironment(
   isolation: Isolation,
@@ -13,7 +14,7 @@ export async function prepareEnvironment(
   let notice: string | null = null;
   if (isolation === 'netns') {
     bringUpLoopback();
-    for (const [key, value] of Object.entries(wanted)) await writeSysctl(key, value);
+    for (const [key, value] of inWriteOrder(wanted)) await writeSysctl(key, value);
   }
   const sysctls = await readSysctls([...RECORDED_SYSCTLS, ...Object.keys(wanted)]);
   if (isolation === 'host') {

@@ -66,10 +66,10 @@ export interface ResultInputs {
  * responses it wrote (`replied`), which bounds it (an audit: close-wait-leak's "19,136 response
  * bytes lost" were 299 × 64 of responses never written; the client had all 223 that were).
  */
-function lostBytes(scenario: Scenario, server: ServerFacts, stats: LoadStats): number {
-  if (scenario.protocol !== 'tcp' || ownServer(scenario)) return stats.bytesLost;
-  const written = server.stats.replied * scenario.payload.response;
-  return Math.min(stats.bytesLost, Math.max(0, written - stats.bytesReceived));
+export function lostBytes(scenario: Scenario, replied: number, bytes: { received: number; lost: number }): number {
+  if (scenario.protocol !== 'tcp' || ownServer(scenario)) return bytes.lost;
+  const written = replied * scenario.payload.response;
+  return Math.min(bytes.lost, Math.max(0, written - bytes.received));
 }
 
 export function buildResult(input: ResultInputs): RunResult {
@@ -101,7 +101,7 @@ export function buildResult(input: ResultInputs): RunResult {
       close: percentilesMs(stats.close),
     },
     kernel: first && last ? pickCounters(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
-    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: lostBytes(input.scenario, input.server, stats) },
+    bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: lostBytes(input.scenario, input.server.stats.replied, { received: stats.bytesReceived, lost: stats.bytesLost }) },
     ...(input.server.restart ? { restart: restartSummary(input.server.restart) } : {}),
     ...(stats.lingerBlocked.totalCount > 0 ? { lingerBlockedMs: percentilesMs(stats.lingerBlocked) } : {}),
     ...(input.scenario.protocol === 'http'

@@ -199,7 +199,7 @@ export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scen
     .map(([code, count]) => `${code} ${count.total}`)
     .join(', ');
   if (stats.failed >= stats.attempted) return `every connection failed (${stats.attempted} attempted${top ? `: ${top}` : ''})`;
-  if (stats.requests.total > 0 && stats.requests.ok === 0) return `every HTTP request failed (${stats.requests.total} sent${top ? `: ${top}` : ''})`;
+  if (stats.requests.total > 0 && stats.requests.ok === 0) return `every HTTP request failed (${stats.requests.total} attempted${top ? `: ${top}` : ''})`;
   return null;
 }
 

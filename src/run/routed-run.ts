@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/index.js';
-import { DEFAULT_SYSCTLS, routerSysctls } from '../scenario/sysctls.js';
+import { DEFAULT_SYSCTLS, inWriteOrder, routerSysctls } from '../scenario/sysctls.js';
 import type { FromRun, RunJob, ToRun } from './job.js';
 import type { RunResult, StopReason } from '../result/model.js';
 import { startSamplerWorker, type KernelSample } from '../observe/index.js';
@@ -40,7 +40,7 @@ import { mergeConnectFill } from '../result/merge.js';
 import { contributorsLastClose } from '../result/peak-time.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import type { ServerStats } from '../server/stats.js';
-import { censusSeries, kernelSeries } from '../result/build.js';
+import { censusSeries, kernelSeries, lostBytes } from '../result/build.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
@@ -179,6 +179,9 @@ function composeResult(
     },
     errors: addMaps(s.map((x) => x.errors)),
     kernel: addMaps(s.map((x) => x.kernel)),
+    // Every host's bytes (client1's alone before a review); what was lost is bounded by what the
+    // server host wrote once its counts are in (executeRoutedRun).
+    bytes: { sent: sum(s.map((x) => x.bytes.sent)), received: sum(s.map((x) => x.bytes.received)), lost: sum(s.map((x) => x.bytes.lost)) },
     // Each client host has its own port space: the hosts' ports add up.
     ports: {
       ...base.summary.ports,
@@ -273,7 +276,7 @@ export async function executeRoutedRun(
     if (limit !== null) await applyConntrackLimit(limit);
     // environment.sysctls are every host's, the router's too (its net.netfilter.* ones act there
     // alone: an audit set nf_conntrack_tcp_timeout_time_wait there and the router kept 120 s).
-    for (const [key, value] of Object.entries(routerSysctls(env))) await writeSysctl(key, value);
+    for (const [key, value] of inWriteOrder(routerSysctls(env))) await writeSysctl(key, value);
     // After the sysctls: final-ack is told apart by the router's conntrack timeouts in force.
     await applyFaults(scenario.faults, [scenario.server.port], 'netns', 'forward');
 
@@ -344,6 +347,11 @@ export async function executeRoutedRun(
     };
     const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
+    // The client hosts loaded the server host as a target, so none could bound its lost bytes by
+    // what the bundled server wrote (result/build.ts lostBytes): done here, with its counts.
+    if (serverStats !== null && !userServer) {
+      result.summary.bytes = { ...result.summary.bytes, lost: lostBytes(scenario, serverStats.replied, result.summary.bytes) };
+    }
     return {
       ...result,
       ...(faults.length > 0 ? { faults } : {}),

@@ -108,32 +108,44 @@ const PRIVILEGED_PORTS_END = 1024;
 /** Values the kernel's handler bounds (proc_dointvec_minmax / proc_dou8vec_minmax with extra1, extra2). */
 const VALUE_BOUNDS: Record<string, [number, number]> = {
   'net.ipv4.tcp_tw_reuse': [0, 2],
-  'net.ipv4.tcp_timestamps': [0, 2],
 };
 
 /**
  * The problem with a value the kernel would refuse (EINVAL at the write, at run time), said with
  * the file's other problems: ip_local_port_range must be two ports, low ≤ high, and its low
  * bound no lower than ip_unprivileged_port_start (ipv4_local_port_range in
- * net/ipv4/sysctl_net_ipv4.c); a few switches have bounds. `all` is the same set of sysctls
+ * net/ipv4/sysctl_net_ipv4.c); tcp_tw_reuse is 0-2 (proc_dou8vec_minmax, extra2 = two). The
+ * problem says what is expected; the caller adds what was given. `all` is the same set of sysctls
  * (the unprivileged start may be set beside the range). Undefined when the value may be tried.
  */
 export function sysctlValueProblem(name: string, value: string | number, all: SysctlValues = {}): string | undefined {
   if (name === 'net.ipv4.ip_local_port_range') {
     const text = String(value);
     const pair = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
-    if (!pair) return `expected two port numbers "LOW HIGH" (the kernel takes them apart by whitespace), like "32768 60999", got ${JSON.stringify(text)}`;
+    if (!pair) return 'expected two port numbers "LOW HIGH" (the kernel takes them apart by whitespace), like "32768 60999"';
     const [low, high] = [Number(pair[1]), Number(pair[2])];
     if (low > high) return `low ${low} is above high ${high}: write it as "${high} ${low}"`;
     const unprivileged = Number(all['net.ipv4.ip_unprivileged_port_start'] ?? PRIVILEGED_PORTS_END);
     if (low < unprivileged) return `low ${low} is below net.ipv4.ip_unprivileged_port_start (${unprivileged}), which the kernel refuses: start the range at ${unprivileged} or above`;
-    if (parsePortRange(text) === null) return `expected ports from 1 to 65535, got ${JSON.stringify(text)}`;
+    if (parsePortRange(text) === null) return 'expected ports from 1 to 65535';
     return undefined;
   }
   const bounds = VALUE_BOUNDS[name];
   if (bounds) {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < bounds[0] || n > bounds[1]) return `expected an integer from ${bounds[0]} to ${bounds[1]}, got ${JSON.stringify(value)}`;
+    if (!Number.isInteger(n) || n < bounds[0] || n > bounds[1]) return `expected an integer from ${bounds[0]} to ${bounds[1]}`;
   }
   return undefined;
+}
+
+/**
+ * Sysctls in the order to write them: a setting another's check reads goes first. The kernel
+ * refuses an ip_local_port_range below ip_unprivileged_port_start as it stands when the range is
+ * written (ipv4_local_port_range), so a scenario that lowers both must have the start written
+ * first, whatever order its file lists them in (a review: "500 600" with the start at 500 was
+ * accepted by the schema and refused by the kernel).
+ */
+export function inWriteOrder<V>(sysctls: Record<string, V>): Array<[string, V]> {
+  const first = (key: string): number => (key === 'net.ipv4.ip_unprivileged_port_start' ? 0 : 1);
+  return Object.entries(sysctls).sort(([a], [b]) => first(a) - first(b));
 }

@@ -58,6 +58,6 @@ describe('failureOf', () => {
     const s = stats([{ ok: true }]);
     s.recordRequest(false, 1);
     s.recordRequest(false, 2);
-    assert.match(failureOf(s, false, plain) ?? '', /^every HTTP request failed \(2 sent/);
+    assert.match(failureOf(s, false, plain) ?? '', /^every HTTP request failed \(2 attempted/);
   });
 });

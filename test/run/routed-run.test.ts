@@ -41,6 +41,9 @@ describe('routed runs', () => {
     const established = clients.reduce((n, h) => n + h.summary!.connections.established, 0);
     assert.equal(result.summary.connections.established, established);
     assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
+    // Bytes too (a review: the lab's were client1's alone).
+    assert.equal(result.summary.bytes.sent, clients.reduce((n, h) => n + h.summary!.bytes.sent, 0));
+    assert.equal(result.summary.bytes.received, clients.reduce((n, h) => n + h.summary!.bytes.received, 0));
     assert.equal(result.summary.timeWait.peakClient, 3000);
     // The time series are every host's, added on the run's clock, as the summary is: not client1's alone.
     const perInterval = result.series.driver.columns['established'] ?? [];

@@ -13,7 +13,7 @@ import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { clientAddresses, SERVER_ADDRESSES, type HostAddresses } from './addresses.js';
 import { EnvironmentError } from '../namespace.js';
-import { sysctlNameProblem } from '../../scenario/sysctls.js';
+import { inWriteOrder, sysctlNameProblem } from '../../scenario/sysctls.js';
 import { procPath } from '../sysctl.js';
 
 const run = promisify(execFile);
@@ -140,7 +140,7 @@ export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
     await sh(['ip', 'link', 'set', 'lo', 'up'], 'router loopback');
     await writeSysctlIn([], 'net.ipv4.ip_forward', 1);
     await writeSysctlIn([], 'net.ipv6.conf.all.forwarding', 1);
-    for (const [key, value] of Object.entries(spec.sysctls?.router ?? {})) await writeSysctlIn([], key, value);
+    for (const [key, value] of inWriteOrder(spec.sysctls?.router ?? {})) await writeSysctlIn([], key, value);
 
     // The server host first: an interrupted build still has one client host and the server.
     const plan: Array<{ name: string; role: HostRole; addresses: HostAddresses }> = [
@@ -178,7 +178,7 @@ export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
         `route add default via ${a.routerV4}`,
         `route add default via ${a.routerV6}`,
       ]));
-      for (const [key, value] of Object.entries((role === 'client' ? spec.sysctls?.client : spec.sysctls?.server) ?? {})) {
+      for (const [key, value] of inWriteOrder((role === 'client' ? spec.sysctls?.client : spec.sysctls?.server) ?? {})) {
         await writeSysctlIn(inside, key, value);
       }
       hosts.push(host);
