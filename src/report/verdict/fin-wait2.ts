@@ -33,21 +33,28 @@ export function finWait2Finding(result: RunResult): Finding | null {
   const d = decayOf(census.t, curve);
   if (d !== null && !madeAtOnce(result)) {
     // They came and went during the load, so the curve's rise and fall is the load's, not a
-    // socket's life (see madeAtOnce). How long they lasted is bounded by Little's law instead:
-    // the socket-seconds under the curve, over the connections that could each have made one,
-    // is the shortest mean life those sockets could have had. A trickle of brief ones (an HTTP
-    // peer that closes a few ms after the server's FIN) spans the whole load at a few at a time
-    // and is not an orphan (a lab audit: 6 at once over 2.7 s, every FIN came, 1,000 TIME_WAIT).
+    // socket's life (see madeAtOnce); that they spanned the load says nothing either: a trickle
+    // of brief ones (an HTTP peer that closes a few ms after the server's FIN) spans it at a few
+    // at a time (a lab audit: 6 at once over 2.7 s, every FIN came, 1,000 TIME_WAIT). Two things
+    // show sockets that waited: one still there a second after the load ended was at least that
+    // old (no close makes one after it), however few; and the socket-seconds under the curve over
+    // the connections that could each have made one is the shortest mean life they could have had
+    // (Little's law), when most of them waited.
     const lastMs = census.t[curve.findLastIndex((n) => n > 0)] ?? 0;
     const firstMs = census.t[curve.findIndex((n) => n > 0)] ?? 0;
     if (lastMs - firstMs < LINGERING_MS) return null;
+    const late = lateCount(census.t, curve, result.load.endMs + LINGERING_MS);
     const meanMs = socketMs(census.t, curve) / Math.max(1, result.summary.connections.established);
-    if (meanMs < LINGERING_MS) return null;
+    if (late.count === 0 && meanMs < LINGERING_MS) return null;
+    const evidence =
+      meanMs >= LINGERING_MS
+        ? `, ${seconds(meanMs)} each on average at least`
+        : ` (${int(late.count)} ${late.count === 1 ? 'was' : 'were'} still there ${seconds(late.atMs - result.load.endMs)} after the load ended)`;
     return {
       rule: 'fin-wait2',
       label: 'FIN_WAIT2',
       text:
-        `Up to ${int(peak)} sockets at once waited in FIN_WAIT2 on the ${side} for a FIN that did not come, ${seconds(meanMs)} each on average at least` +
+        `Up to ${int(peak)} sockets at once waited in FIN_WAIT2 on the ${side} for a FIN that did not come${evidence}` +
         `${finTimeout !== null ? `; tcp_fin_timeout (${finTimeout} s here) bounds each orphaned one` : ''}.${cause}`,
       alert: true,
     };
@@ -89,4 +96,11 @@ function socketMs(t: readonly number[], values: readonly number[]): number {
   let area = 0;
   for (let i = 0; i + 1 < t.length; i++) area += (values[i] ?? 0) * (t[i + 1]! - t[i]!);
   return area;
+}
+
+/** The most at once among census samples taken at or after `fromMs`, and when: sockets older than the load's end. */
+function lateCount(t: readonly number[], values: readonly number[], fromMs: number): { count: number; atMs: number } {
+  let most = { count: 0, atMs: fromMs };
+  for (let i = 0; i < t.length; i++) if (t[i]! >= fromMs && (values[i] ?? 0) > most.count) most = { count: values[i] ?? 0, atMs: t[i]! };
+  return most;
 }
