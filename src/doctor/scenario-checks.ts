@@ -7,6 +7,7 @@ import { MAX_RESULT_BYTES, READABLE_SERIES_SAMPLES } from '../result/read.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
+import { portPools } from '../scenario/port-pools.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, hostRange, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
@@ -386,8 +387,11 @@ function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitLoad): C
   if (range === null || !load.clientKeepsPorts) return null;
   const dest = scenario.target ?? { host: scenario.server.host, port: scenario.server.port };
   const where = `${dest.host.includes(':') ? `[${dest.host}]` : dest.host}:${dest.port}`;
-  const bound = scenario.client.bind && !scenario.client.bindAddressNoPort;
-  const destinations = bound || scenario.target !== null ? 1 : scenario.server.ports;
+  // One answer for how the connections share the ports (scenario/port-pools.ts): HTTP one
+  // destination, bind() before connect() or named ports one pool for all of them.
+  const pools = portPools(scenario);
+  const bound = pools.bindBeforeConnect;
+  const destinations = bound ? 1 : pools.destinations;
   const perDestination = Math.ceil(load.connections / destinations);
   const usable = range.usable * Math.max(1, scenario.client.sourceAddresses.length);
   if (perDestination <= usable) return null;

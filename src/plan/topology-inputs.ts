@@ -3,7 +3,7 @@
 // before connect() (one pool shared by every destination) or connect() did (a pool per
 // destination, also with IP_BIND_ADDRESS_NO_PORT). plan --from used to assume 1 / 1 / unbound.
 import type { Scenario } from '../scenario/index.js';
-import { parsePortRange } from '../scenario/port-range.js';
+import { portPools } from '../scenario/port-pools.js';
 import { clientHosts } from '../scenario/work.js';
 
 export interface PoolInputs {
@@ -44,14 +44,12 @@ export function poolInputs(scenario: Scenario): PoolInputs {
 }
 
 function loopbackPoolInputs(scenario: Scenario): PoolInputs {
-  // The HTTP drivers connect from one address to server.port; only the TCP driver spreads.
+  const { sources, destinations, bindBeforeConnect, localPorts, reuseAddr } = portPools(scenario);
+  const pools = { sources, destinations, bindBeforeConnect, localPorts: localPorts === null ? null : { low: localPorts.low, high: localPorts.high }, reuseAddr };
+  // The HTTP drivers connect from one address to server.port only; only the TCP driver spreads.
   if (scenario.protocol !== 'tcp') {
     return {
-      sources: 1,
-      destinations: 1,
-      bindBeforeConnect: false,
-      localPorts: null,
-      reuseAddr: false,
+      ...pools,
       from: {
         sources: 'result: the HTTP client connects from one address',
         destinations: `result: the HTTP client connects to server.port only`,
@@ -60,26 +58,14 @@ function loopbackPoolInputs(scenario: Scenario): PoolInputs {
     };
   }
   const { client, server } = scenario;
-  const sources = Math.max(1, client.sourceAddresses.length);
-  const destinations = scenario.target ? 1 : server.ports;
-  const local = client.bind && client.localPorts !== null ? parsePortRange(client.localPorts) : null;
-  // bind(addr, 0) reserves the port for every destination (inet_csk_get_port) unless
-  // IP_BIND_ADDRESS_NO_PORT defers the choice to connect() (Linux 4.2+); a port the driver
-  // names itself is likewise one port for all destinations.
-  const bindBeforeConnect = client.bind && (local !== null || !client.bindAddressNoPort);
   return {
-    sources,
-    destinations,
-    bindBeforeConnect,
-    localPorts: local === null ? null : { low: local.low, high: local.high },
-    // SO_REUSEADDR is set only on a socket the client binds (client.bind).
-    reuseAddr: client.bind && client.reuseAddr,
+    ...pools,
     from: {
       sources: client.sourceAddresses.length > 0 ? `result: scenario.client.sourceAddresses (${sources})` : 'result: one source address (scenario.client.sourceAddresses empty)',
       destinations: scenario.target ? 'result: scenario.target (one destination)' : `result: scenario.server.ports (${destinations} on ${server.host})`,
       bindBeforeConnect: !client.bind
         ? 'result: scenario.client.bind false (connect() picks the port per destination)'
-        : local !== null
+        : localPorts !== null
           ? `result: scenario.client.localPorts ${client.localPorts} (one port for every destination)`
           : client.bindAddressNoPort
             ? 'result: scenario.client.bind with bindAddressNoPort (IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect() per destination)'

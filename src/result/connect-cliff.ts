@@ -2,6 +2,7 @@
 // at low and high fill, whether it climbed with the ports held (the port-scan cliff), where and
 // when, and the series the charts draw. Pure; build, merge, the verdict, the plan and the HTML
 // report all read the cliff from here, so they cannot disagree.
+import { portPools } from '../scenario/port-pools.js';
 import {
   binOf,
   binPercentileMs,
@@ -121,13 +122,11 @@ export function cliffPools(result: RunResult): CliffPools | null {
   const cliff = fill?.cliff;
   if (!fill || !cliff) return null;
   const range = cliffRange(result);
-  const scenario = result.scenario as Partial<RunResult['scenario']>;
-  const client = scenario.protocol === 'tcp' ? (scenario.client as Partial<RunResult['scenario']['client']> | undefined) : undefined;
-  const sources = Math.max(1, client?.sourceAddresses?.length ?? 0);
-  // bind(addr, 0) without IP_BIND_ADDRESS_NO_PORT, or a named port, holds it for every destination.
-  const bound = client?.bind === true && (client.localPorts != null || client.bindAddressNoPort !== true);
-  const server = scenario.server as { ports?: number } | undefined;
-  const destinations = scenario.protocol !== 'tcp' || bound || scenario.target ? 1 : Math.max(1, server?.ports ?? 1);
+  // bind(addr, 0) without IP_BIND_ADDRESS_NO_PORT, or a named port, holds it for every
+  // destination: then they walk one pool (scenario/port-pools.ts).
+  const pools = portPools(result.scenario);
+  const sources = pools.sources;
+  const destinations = pools.bindBeforeConnect ? 1 : pools.destinations;
   const slices = range?.slices ?? 1;
   let heldPerPool = cliff.atHeld;
   let connectionsBefore = cliff.atHeld * sources;
@@ -140,7 +139,8 @@ export function cliffPools(result: RunResult): CliffPools | null {
     heldPerPool = cliff.atHeld / destinations;
   }
   const fillPerPool = range === null || range.size === 0 ? null : roundTo(heldPerPool / range.size, 3);
-  const perSocketRange = client?.portRange != null;
+  // A per-socket IP_LOCAL_PORT_RANGE is walked port by port, with no parity split (__inet_hash_connect).
+  const perSocketRange = result.scenario.protocol === 'tcp' && (result.scenario.client as { portRange?: string | null } | undefined)?.portRange != null;
   const second = range ? fill[firstParity(range) === 'even' ? 'odd' : 'even'] : null;
   const parityShown = !perSocketRange && ((fillPerPool !== null && fillPerPool >= PARITY_FILL) || (second !== null && second.count > 0));
   return { destinations, sources, heldPerPool: Math.round(heldPerPool), fillPerPool, connectionsBefore: Math.round(connectionsBefore), parityShown, perSocketRange };

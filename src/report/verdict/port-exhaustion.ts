@@ -14,6 +14,7 @@ import {
 } from '../../result/figures.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { httpReuseChange } from './http-churn.js';
+import { portPools } from '../../scenario/port-pools.js';
 import type { Change, Finding } from './types.js';
 import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords } from './words.js';
 
@@ -63,25 +64,17 @@ function portHoldSeconds(result: RunResult): number {
   return TIME_WAIT_SECONDS;
 }
 
-/**
- * How a run's connections split the client range: over its destinations (the server's ports),
- * unless bind(addr, 0) before connect() without IP_BIND_ADDRESS_NO_PORT makes every destination
- * share each port. Explicit client.localPorts are the run's own choice, counted as one range.
- */
-function portDemandSplit(result: RunResult): { destinations: number; bindShares: boolean } {
-  // Optional: a result written before these fields had none of them (and no bind then).
-  const client = result.scenario.client as Partial<RunResult['scenario']['client']> | undefined;
-  const bindShares = client?.bind === true && client.bindAddressNoPort !== true && (client.localPorts ?? null) === null;
-  return { destinations: Math.max(1, result.server.ports?.length ?? 1), bindShares };
-}
-
 export function clientPortRule(result: RunResult): Change | null {
   const s = result.summary;
   const side = timeWaitSide(s.timeWait);
   const after = exhaustedAfterMs(result);
   const { connectNotAvail, bindInUse } = portShortageFailures(result);
   const exhausted = after !== null || connectNotAvail + bindInUse > 0;
-  const range = s.ports.range;
+  // The ports the connections drew on (scenario/port-pools.ts): a named range (client.localPorts)
+  // is the run's own, not the kernel's (a review: "the 28,232-port range ran out" of 100 named ports).
+  const pools = portPools(result.scenario);
+  const named = pools.localPorts;
+  const range = named ?? s.ports.range;
   if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
   // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise
   // its measured rate. Ports needed = demand × how long each stays held, but never more than
@@ -94,7 +87,7 @@ export function clientPortRule(result: RunResult): Change | null {
   // (an audit: bind-before-connect with IP_BIND_ADDRESS_NO_PORT, 1,200 connections to 2 ports,
   // was told it needed 1,200 ports per destination). Distinct ports before the range ran out are
   // one destination's already: each destination used the same ports.
-  const { destinations, bindShares } = portDemandSplit(result);
+  const { destinations, bindBeforeConnect: bindShares } = pools;
   const perRange = bindShares ? ranges : ranges * destinations;
   const rate = after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
   const hold = portHoldSeconds(result);
@@ -106,12 +99,24 @@ export function clientPortRule(result: RunResult): Change | null {
     ? `The ${int(range.size)}-port range ran out${after !== null ? ` ${seconds(after)} into the load` : ''}`
     : `At ${int(rate)} new connections/s${ranges > 1 ? ' per client host' : ''} the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
   const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
-  const perWhat = bindShares && destinations > 1 ? ` in all, for its ${destinations} destinations together (bind() before connect() takes a port free for every one)` : ' per destination';
+  const perWhat =
+    bindShares && destinations > 1
+      ? ` in all, for its ${destinations} destinations together (${named ? 'the client names each port for every one' : 'bind() before connect() takes a port free for every one'})`
+      : ' per destination';
   const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports${perWhat}${ranges > 1 ? ' in each client host' : ''}.`;
   // An HTTP client that opens a connection per request needs no wider range: reusing
   // connections removes the demand itself, and costs nothing but a setting.
   const http = httpReuseChange(result, basis);
   if (http) return http;
+  if (named) {
+    // A port the client names is held by its TIME_WAIT unless both sockets have SO_REUSEADDR;
+    // connect() then takes the TIME_WAIT over (tcp_twsk_unique, with timestamps): plan's model too.
+    return {
+      rule: 'widen-port-range',
+      change: pools.reuseAddr ? 'Name more ports (client.localPorts)' : 'Set SO_REUSEADDR on the client (client.reuseAddr: true), or name more ports (client.localPorts)',
+      why: `${basis}${pools.reuseAddr ? '' : ' With SO_REUSEADDR a named port binds over its own TIME_WAIT and connect() takes that over (tcp_twsk_unique, with TCP timestamps on), so a port is busy only while its connection lasts.'} A range of at least ${int(needed)} named ports covers it.`,
+    };
+  }
   if (bindShares && destinations > 1) {
     return {
       rule: 'bind-address-no-port',

@@ -5,6 +5,16 @@ import type { RunResult } from '../../../src/result/model.js';
 
 const t = [0, 500, 1000, 2000, 3000, 4000, 5000, 6000, 6500, 7000, 8000];
 
+/** 20,000 connections over a load that ended at `endMs`, with this client FIN_WAIT2 curve on `t`. */
+const busyLoad = (finTimeout: string, endMs: number, finWait2: number[]) => (x: RunResult): void => {
+  x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = finTimeout;
+  x.summary.connections = { ...x.summary.connections, attempted: 20_000, established: 20_000, completed: 20_000 };
+  x.summary.kernel['TcpExtTW'] = 20_000;
+  x.summary.timeWait.sockstatPeak = 1200;
+  x.load = { startMs: 0, endMs };
+  x.series.census = { t, client: { FIN_WAIT2: finWait2 }, server: {} };
+};
+
 describe('verdict rule: orphaned FIN_WAIT2 (verdict/fin-wait2.ts)', () => {
   it('no FIN_WAIT2, or a transient one a census happened to catch: nothing to say', () => {
     assert.equal(finding(makeResult(), 'fin-wait2'), undefined);
@@ -50,29 +60,15 @@ describe('verdict rule: orphaned FIN_WAIT2 (verdict/fin-wait2.ts)', () => {
     // A lab audit: haproxy closing first, its HTTP clients a few ms behind, 6 FIN_WAIT2 at once
     // over the whole load, every FIN came (1,000 TIME_WAIT on the server) — and the rule said
     // "a FIN that did not come", from how long the curve spanned rather than how long each lived.
-    const r = makeResult((x) => {
-      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
-      x.summary.connections = { ...x.summary.connections, attempted: 20_000, established: 20_000, completed: 20_000 };
-      x.summary.kernel['TcpExtTW'] = 20_000;
-      x.summary.timeWait.sockstatPeak = 1200;
-      // The load lasted as long as the curve, which was back at 0 within a second of its end.
-      x.load = { startMs: 0, endMs: 6500 };
-      x.series.census = { t, client: { FIN_WAIT2: [0, 100, 200, 200, 200, 200, 200, 200, 100, 0, 0] }, server: {} };
-    });
+    // The load lasted as long as the curve, which was back at 0 within a second of its end.
+    const r = makeResult(busyLoad('5', 6500, [0, 100, 200, 200, 200, 200, 200, 200, 100, 0, 0]));
     assert.equal(finding(r, 'fin-wait2'), undefined);
   });
 
   it('a few real orphans among many brief ones: those still there a second after the load ended are said', () => {
     // A review: averaged over every connection a minority of orphans vanished (60 s each, 1 in
     // 100 connections, read as 0.6 s on average). One still there after the load is that old.
-    const r = makeResult((x) => {
-      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '60';
-      x.summary.connections = { ...x.summary.connections, attempted: 20_000, established: 20_000, completed: 20_000 };
-      x.summary.kernel['TcpExtTW'] = 20_000;
-      x.summary.timeWait.sockstatPeak = 1200;
-      x.load = { startMs: 0, endMs: 5000 };
-      x.series.census = { t, client: { FIN_WAIT2: [0, 60, 60, 60, 60, 60, 60, 60, 30, 0, 0] }, server: {} };
-    });
+    const r = makeResult(busyLoad('60', 5000, [0, 60, 60, 60, 60, 60, 60, 60, 30, 0, 0]));
     assert.equal(
       finding(r, 'fin-wait2')!.text,
       'Up to 60 sockets at once waited in FIN_WAIT2 on the client for a FIN that did not come (60 were still there 1.00 s after the load ended); tcp_fin_timeout (60 s here) bounds each orphaned one. The peer\'s FIN never came.',

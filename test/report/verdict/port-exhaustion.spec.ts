@@ -111,6 +111,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       makeResult((x) => {
         x.scenario.connections = 1200;
         x.scenario.client = { ...x.scenario.client, bind: true, bindAddressNoPort };
+        x.scenario.server = { ...x.scenario.server, ports: 2 };
         x.server.ports = [7000, 7001];
         x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: 200, range: { low: 40000, high: 40499, size: 500 } };
         addErrors(x, bindAddressNoPort ? 'EADDRNOTAVAIL' : 'EADDRINUSE', bindAddressNoPort ? 'connect' : 'bind', 200);
@@ -121,6 +122,19 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     const bound = oneChange(twoPorts(false));
     assert.equal(bound.rule, 'bind-address-no-port');
     assert.match(bound.why, /needs about 1,200 ports in all, for its 2 destinations together \(bind\(\) before connect\(\) takes a port free for every one\)\. With it connect\(\) picks the port per destination/);
+    // Named ports (client.localPorts): the named range is judged, and SO_REUSEADDR is the change
+    // (a review: "the 28,232-port range ran out … 150 ports per destination" of 100 named ports).
+    const named = oneChange(
+      makeResult((x) => {
+        x.scenario.connections = 300;
+        x.scenario.client = { ...x.scenario.client, bind: true, localPorts: '40000-40099' };
+        x.scenario.server = { ...x.scenario.server, ports: 2 };
+        x.summary.ports = { ...x.summary.ports, distinct: 100, exhaustedAtMs: 100 };
+        addErrors(x, 'EADDRINUSE', 'bind', 96);
+      }),
+    );
+    assert.equal(named.change, 'Set SO_REUSEADDR on the client (client.reuseAddr: true), or name more ports (client.localPorts)');
+    assert.match(named.why, /^The 100-port range ran out .* needs about 300 ports in all, for its 2 destinations together \(the client names each port for every one\)\./);
   });
 
   it('widen-port-range also fires on a projection: the rate would exhaust the range within TIME_WAIT', () => {
