@@ -123,10 +123,8 @@ export const compareCommand = {
     const summaryFile = process.env['GITHUB_STEP_SUMMARY'];
     if (argv.markdown && argv.json && !summaryFile) usage('--markdown with --json needs $GITHUB_STEP_SUMMARY to write to (stdout carries the JSON)');
     const problems = checkSelectors(argv.metric);
-    if (problems.length > 0) {
-      for (const p of problems) say(`${p}`);
-      process.exit(EXIT.USAGE);
-    }
+    // One line, with the pointer to the help, as every usage error (cli/usage.ts).
+    if (problems.length > 0) usage(problems.join('; '));
     let report;
     try {
       const pairing = await pairResultSets(argv.baseline, argv.current);

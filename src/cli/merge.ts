@@ -10,6 +10,7 @@ import { renderHtmlReport } from '../report/html/index.js';
 import { renderTerminalSummary } from '../report/terminal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT } from './exit-codes.js';
+import { usageExit } from './usage.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { say, sayBlock } from '../util/say.js';
 import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
@@ -53,6 +54,8 @@ export const mergeCommand = {
     // Its output is files and a gate (exit 3): a pager that closed early silences the summary only.
     continueOnClosedPipe();
     const files = (argv.results ?? []).map(String);
+    // A mistake on the command line, not in a file: said with the pointer to the help.
+    if (files.length < 2) usageExit(`merge needs at least two results to merge, got ${files.length}`, 'merge');
     let merged;
     try {
       const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResultFile(file) })));

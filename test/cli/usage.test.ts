@@ -28,6 +28,16 @@ const USER_COMMANDS = [...COMMANDS, 'merge'];
 
 // Each test is its own short-lived process: they run side by side.
 describe('usage errors', { concurrency: true }, () => {
+  it('merge with one result and compare with an unknown figure are usage errors: one line, with the help pointer', async () => {
+    // The helper's leftovers: both said their line without the pointer every usage error has.
+    const [merge, metric] = await Promise.all([
+      twstorm(['merge', 'one.json', '-o', 'merged.json']).exit,
+      twstorm(['compare', 'a.json', 'b.json', '--metric', 'summary.nope']).exit,
+    ]);
+    usageError(merge, /^twstorm: merge needs at least two results to merge, got 1 \(see "twstorm merge --help"\)$/);
+    usageError(metric, /^twstorm: --metric summary\.nope: unknown figure "nope" under summary/);
+  });
+
   it('a mistyped command: one line with "did you mean"', async () => {
     usageError(await twstorm(['runn']).exit, /^twstorm: unknown command "runn"; did you mean run\?/);
   });
