@@ -19,6 +19,16 @@ export const WIDEST_PORT_RANGE = WIDEST_PORTS.high - WIDEST_PORTS.low + 1;
 export const TW_REUSE_DELAY_MS = 1000;
 
 /**
+ * Whether connect() may take over a TIME_WAIT towards a destination (tcp_twsk_unique): with
+ * net.ipv4.tcp_tw_reuse 1 anywhere, 2 (the default) for loopback only, and only if the TIME_WAIT
+ * saw a timestamp (net.ipv4.tcp_timestamps on). Once older than the reuse delay. The one rule
+ * `plan` (a loopback flag) and `states`/`doctor` (a destination address) ask.
+ */
+export function twReuseCovers(mode: number | null, timestamps: boolean, loopback: boolean): boolean {
+  return timestamps && (mode === 1 || (mode === 2 && loopback));
+}
+
+/**
  * nf_conntrack_tcp_timeout_time_wait's default (nf_conntrack_proto_tcp.c: 2 minutes): how long a
  * router's conntrack keeps a closed flow, and under SNAT its translated tuple, twice the hosts' 60 s.
  */

@@ -29,7 +29,7 @@
 // twp == NULL branch: no tcp_tw_reuse, no delay), so the port is busy only for its own
 // connection's life. Pure: every input is given.
 import { decimalFormat, int } from '../util/format.js';
-import { BIND_BUCKET_BYTES, WIDEST_PORTS } from '../tcp-facts.js';
+import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -189,7 +189,7 @@ export function portMode(p: PlanInputs): PortMode {
     // inet_csk_find_open_port: a TIME_WAIT owner is a conflict, and tcp_tw_reuse is not asked.
     return { picker, reuseInForce: false, holdSec: p.timeWaitSec, portBound: clientHolds, failure: 'bind() fails with EADDRINUSE' };
   }
-  const reuseInForce = timestamps && (p.twReuse === 1 || (p.twReuse === 2 && p.loopback));
+  const reuseInForce = twReuseCovers(p.twReuse, timestamps, p.loopback);
   return {
     picker,
     reuseInForce,
@@ -204,7 +204,8 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const mode = portMode(p);
   const { picker, reuseInForce, holdSec, portBound } = mode;
   const timestamps = (p.timestamps ?? 1) !== 0;
-  const twReuseAsked = p.twReuse === 1 || (p.twReuse === 2 && p.loopback);
+  // What tcp_tw_reuse asks for, timestamps aside (the notes say when their absence undoes it).
+  const twReuseAsked = twReuseCovers(p.twReuse, true, p.loopback);
   // __inet_hash_connect splits the range by parity only for the netns range: with a per-socket
   // IP_LOCAL_PORT_RANGE it steps by 1 ("step = local_ports ? 1 : 2"), and a named port is no walk.
   const parityWalk = picker === 'connect' && p.perSocketRange !== true;

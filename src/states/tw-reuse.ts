@@ -12,7 +12,7 @@
 // those are listed as FIN_WAIT2, not TIME_WAIT. Shared by `states` and `doctor`.
 import { readSysctlSync } from '../environment/sysctl.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS, twReuseCovers } from '../tcp-facts.js';
 import { int } from '../util/format.js';
 import type { TwReuseSettings } from './types.js';
 
@@ -57,9 +57,7 @@ export const NO_TW_REUSE: TwReuseSettings = Object.freeze({ mode: null, timestam
  * it unreusable, which this cannot tell.
  */
 export function twReuseApplies(settings: TwReuseSettings, destinationAddress: string): boolean {
-  if (settings.timestamps !== true) return false;
-  if (settings.mode === 1) return true;
-  return settings.mode === 2 && isLoopbackHost(destinationAddress);
+  return twReuseCovers(settings.mode, settings.timestamps === true, isLoopbackHost(destinationAddress));
 }
 
 /** Whether any destination could be reused under these settings. */
