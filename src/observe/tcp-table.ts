@@ -86,7 +86,19 @@ export interface TcpSocketRow {
    * every record; /proc's text says it by file (tcp, tcp6), so its rows leave it out.
    */
   readonly family?: 4 | 6;
+  /**
+   * Milliseconds left on the socket's timer: for a TIME_WAIT, TCP_TIMEWAIT_LEN less its age,
+   * which decides whether tcp_tw_reuse may take it over (states/tw-reuse.ts). A sock_diag row
+   * reads idiag_expires; a /proc row parses its `tr:tm->when` column only when asked.
+   */
+  readonly expiresMs?: number;
 }
+
+/**
+ * USER_HZ: /proc/net/tcp prints a TIME_WAIT's timer in clock ticks (jiffies_delta_to_clock_t in
+ * get_timewait4_sock), 100 a second on every architecture Node runs on.
+ */
+const PROC_TICKS_PER_SECOND = 100;
 
 export type TcpSocketVisitor = (row: TcpSocketRow) => void;
 
@@ -140,6 +152,17 @@ class RowCursor implements TcpSocketRow {
   localColon = 0;
   remoteStart = 0;
   remoteColon = 0;
+  stateEnd = 0;
+  lineEnd = 0;
+  /** After the state: "tx_queue:rx_queue tr:tm->when", the ticks after the last colon; undefined if the line lacks them. */
+  get expiresMs(): number | undefined {
+    const queuesStart = skipSpaces(this.text, this.stateEnd, this.lineEnd);
+    const timerStart = skipSpaces(this.text, tokenEnd(this.text, queuesStart, this.lineEnd), this.lineEnd);
+    const timerEnd = tokenEnd(this.text, timerStart, this.lineEnd);
+    const colon = lastColon(this.text, timerStart, timerEnd);
+    const ticks = colon < 0 ? -1 : hexAt(this.text, colon + 1, timerEnd);
+    return ticks < 0 ? undefined : (ticks * 1000) / PROC_TICKS_PER_SECOND;
+  }
   localAddressHex(): string {
     return this.text.slice(this.localStart, this.localColon);
   }
@@ -204,6 +227,8 @@ export function forEachTcpSocket(text: string, visit: TcpSocketVisitor): void {
     row.localColon = localColon;
     row.remoteStart = remoteStart;
     row.remoteColon = remoteColon;
+    row.stateEnd = stateEnd;
+    row.lineEnd = lineEnd;
     visit(row);
     pos = next;
   }

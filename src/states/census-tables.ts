@@ -34,77 +34,8 @@ import { NO_TW_REUSE, TIME_WAIT_MS, twReuseApplies, twReuseOn } from './tw-reuse
 /** No settings read (a caller with tables only): no reuse, no reserved ports. */
 const NO_SETTINGS: CensusSettings = { twReuse: NO_TW_REUSE, reservedPorts: [] };
 
-/** A row that says how long its timer has left: a sock_diag record (idiag_expires); /proc's rows do not. */
-type TimedRow = TcpSocketRow & { readonly expiresMs?: number };
-
 /** Set on a TIME_WAIT's state code in the per-socket array when it is older than the reuse delay (codes are < 16). */
 const OLD_TIME_WAIT = 0x80;
-
-/**
- * USER_HZ: /proc/net/tcp prints a TIME_WAIT's timer in clock ticks (jiffies_delta_to_clock_t in
- * get_timewait4_sock), 100 a second on every architecture Node runs on.
- */
-const PROC_TICKS_PER_SECOND = 100;
-
-/** The hex number in text[from, to), or -1 when empty or not hex. */
-function hexIn(text: string, from: number, to: number): number {
-  if (to <= from) return -1;
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) | 0x20; // lower case
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (d < 0) return -1;
-    value = value * 16 + d;
-  }
-  return value;
-}
-
-/**
- * Calls `visit` for every TIME_WAIT line of a /proc/net/tcp{,6} text with what the census keys it
- * by and the ms left on its timer (the `tr:tm->when` column, "03:00001770"), which the fast scan
- * of observe/tcp-table.ts does not read. Only the /proc fallback needs it (a sock_diag row
- * carries its timer), and only when tcp_tw_reuse is on. Fields are found by spaces, as there
- * (the first column widens past 9,999 lines); a line that does not parse is skipped.
- */
-function forEachProcTimeWait(text: string, visit: (localPort: number, remoteHex: string, remotePort: number, remainingMs: number) => void): void {
-  const len = text.length;
-  let pos = 0;
-  let lastRemote = '';
-  // Start and end of the next token from `at` on this line, written to tok[0], tok[1].
-  const tok = [0, 0];
-  const next = (at: number, lineEnd: number): boolean => {
-    while (at < lineEnd && text.charCodeAt(at) === 32) at++;
-    let end = text.indexOf(' ', at);
-    if (end < 0 || end > lineEnd) end = lineEnd;
-    tok[0] = at;
-    tok[1] = end;
-    return end > at;
-  };
-  while (pos < len) {
-    let lineEnd = text.indexOf('\n', pos);
-    if (lineEnd < 0) lineEnd = len;
-    const line = pos;
-    pos = lineEnd + 1;
-    // sl local remote st tx_queue:rx_queue tr:tm->when
-    if (!next(line, lineEnd) || !next(tok[1]!, lineEnd)) continue;
-    const localStart = tok[0]!;
-    const localEnd = tok[1]!;
-    if (!next(localEnd, lineEnd)) continue;
-    const remoteStart = tok[0]!;
-    const remoteEnd = tok[1]!;
-    if (!next(remoteEnd, lineEnd) || tok[1]! - tok[0]! !== 2 || text.charCodeAt(tok[0]!) !== 48 || text.charCodeAt(tok[0]! + 1) !== 54) continue; // "06"
-    if (!next(tok[1]!, lineEnd) || !next(tok[1]!, lineEnd)) continue;
-    // "03:00001770": the ticks after the colon.
-    const ticks = hexIn(text, text.indexOf(':', tok[0]!) + 1, tok[1]!);
-    const localColon = text.lastIndexOf(':', localEnd);
-    const remoteColon = text.lastIndexOf(':', remoteEnd);
-    if (localColon < localStart || remoteColon < remoteStart || ticks < 0) continue;
-    // Rows in hash order mostly repeat the last remote address: reuse its text instead of slicing.
-    const remoteLength = remoteColon - remoteStart;
-    if (remoteLength !== lastRemote.length || !text.startsWith(lastRemote, remoteStart)) lastRemote = text.slice(remoteStart, remoteColon);
-    visit(hexIn(text, localColon + 1, localEnd), lastRemote, hexIn(text, remoteColon + 1, remoteEnd), (ticks * 1000) / PROC_TICKS_PER_SECOND);
-  }
-}
 
 export function zeroStates(): Record<TcpStateName, number> {
   const out = {} as Record<TcpStateName, number>;
@@ -180,7 +111,9 @@ export function censusFromTables(
 
   const groupCounts = new Map<string | number, number>();
   let matched = 0;
-  // A TIME_WAIT whose timer has less than this left is older than the reuse delay.
+  // A TIME_WAIT whose timer has less than this left is older than the reuse delay. Ages are read
+  // only when reuse is on (a /proc row parses its timer column when asked).
+  const reuseOn = twReuseOn(settings.twReuse);
   const oldBelowMs = TIME_WAIT_MS - settings.twReuse.delayMs;
   let untimedTimeWait = 0;
 
@@ -237,8 +170,8 @@ export function censusFromTables(
         const s = lastSourceIndex;
         ports[n] = row.localPort;
         let flagged = code;
-        if (code === TIME_WAIT) {
-          const left = (row as TimedRow).expiresMs;
+        if (code === TIME_WAIT && reuseOn) {
+          const left = row.expiresMs;
           if (left === undefined) untimedTimeWait++;
           else if (left < oldBelowMs) flagged |= OLD_TIME_WAIT;
         }
@@ -310,7 +243,6 @@ export function censusFromTables(
   }
 
   // Which destinations tcp_tw_reuse covers, decided once per address (mode 2: loopback only).
-  const reuseOn = twReuseOn(settings.twReuse);
   const destReuse = new Uint8Array(destCount);
   if (reuseOn) {
     for (const [hex, byPort] of destByAddress) {
@@ -318,21 +250,8 @@ export function censusFromTables(
       for (const d of byPort.values()) destReuse[d] = 1;
     }
   }
-  // /proc's rows carry no timer: their TIME_WAIT ages come from the text itself, when they matter.
-  let agesKnown = untimedTimeWait === 0;
-  if (!agesKnown && reuseOn) {
-    const texts = tables.slice(0, 2).filter((t): t is string => typeof t === 'string');
-    if (texts.length === Math.min(2, tables.length)) {
-      agesKnown = true;
-      for (const text of texts) {
-        forEachProcTimeWait(text, (localPort, remoteHex, remotePort, left) => {
-          if (!(localPort >= low && localPort <= high) || listening[localPort] === 1 || !(left < oldBelowMs)) return;
-          const d = destByAddress.get(remoteHex)?.get(remotePort);
-          if (d !== undefined) destOld[d]! += 1;
-        });
-      }
-    }
-  }
+  // A row with no timer (a source that cannot say) leaves the ages unknown: nothing is called reusable.
+  const agesKnown = untimedTimeWait === 0;
   const destHeld = new Float64Array(destCount);
   for (let d = 0; d < destCount; d++) {
     const reusable = destReuse[d] === 1 && agesKnown ? Math.min(destOld[d]!, destInRange[d]!) : 0;
