@@ -135,8 +135,8 @@ test('host runs under the host\'s tcp_tw_reuse: a TIME_WAIT older than the delay
   assert.match(byId(scenarioChecks(onHost({}), host({ 'net.ipv4.tcp_timestamps': '0' })), 'host-ports')?.detail ?? '', /but the host has 28,232 \(the host's tcp_tw_reuse=2 with tcp_timestamps=0 does not reuse TIME_WAIT towards it\): this run will exhaust them/);
   assert.equal(byId(scenarioChecks(onHost({}), host({ 'net.ipv4.tcp_tw_reuse': '0' })), 'host-ports')?.status, 'warn');
   // tcp_tw_reuse=2 covers loopback only: a target elsewhere keeps its ports 60 s.
-  const remote = scenario({ connections: 40_000, target: '10.1.2.3:80', allowRemoteTarget: true, environment: { isolation: 'host' } });
-  assert.match(byId(scenarioChecks(remote, host()), 'host-ports')?.detail ?? '', /need 40,000 ports to 10\.1\.2\.3:80, but the host has 28,232/);
+  const remote = scenario({ connections: 40_000, target: '198.18.1.3:80', allowRemoteTarget: true, environment: { isolation: 'host' } });
+  assert.match(byId(scenarioChecks(remote, host()), 'host-ports')?.detail ?? '', /need 40,000 ports to 198\.18\.1\.3:80, but the host has 28,232/);
   assert.equal(byId(scenarioChecks(remote, host({ 'net.ipv4.tcp_tw_reuse': '1' })), 'host-ports')?.status, 'ok');
   // A client that binds first holds each port for every destination, and bind() gets no reuse.
   const bound = byId(scenarioChecks(onHost({ client: { bind: true }, server: { ports: 2 } }), host()), 'host-ports');

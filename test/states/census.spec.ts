@@ -94,8 +94,8 @@ test('tcp_tw_reuse: which destinations it covers, and the delay before Linux 6.1
   assert.deepEqual(on, { mode: 2, timestamps: true, delayMs: 1000, delayFrom: 'sysctl' });
   // tcp_tw_reuse=2 covers loopback destinations only (tcp_twsk_unique), IPv4-mapped ones included.
   for (const address of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1']) assert.equal(twReuseApplies(on, address), true, address);
-  for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1']) assert.equal(twReuseApplies(on, address), false, address);
-  assert.equal(twReuseApplies(twReuseSettings({ reuse: '1', timestamps: '1', delay: null }), '10.0.0.1'), true);
+  for (const address of ['198.18.0.1', '::ffff:198.18.0.1', '2001:2::1']) assert.equal(twReuseApplies(on, address), false, address);
+  assert.equal(twReuseApplies(twReuseSettings({ reuse: '1', timestamps: '1', delay: null }), '198.18.0.1'), true);
   // Reuse needs a timestamp: with tcp_timestamps=0 nothing is reusable, whatever tcp_tw_reuse says.
   assert.equal(twReuseApplies(twReuseSettings({ reuse: '1', timestamps: '0', delay: '1000' }), '127.0.0.1'), false);
   assert.equal(twReuseApplies(twReuseSettings({ reuse: '0', timestamps: '1', delay: '1000' }), '127.0.0.1'), false);
@@ -112,8 +112,8 @@ test('reusable TIME_WAIT are not held: ages from /proc timers, loopback only und
   for (let i = 0; i < 10; i++) lines.push(line(sl++, LO, 40000 + i, LO, 7000, '06', 0, 3000));
   for (let i = 10; i < 14; i++) lines.push(line(sl++, LO, 40000 + i, LO, 7000, '06', 0, 5950));
   lines.push(line(sl++, LO, 40014, LO, 7000, '01', 50));
-  // To 10.0.0.1:80 (not loopback): 6 TIME_WAIT 30 s old.
-  for (let i = 0; i < 6; i++) lines.push(line(sl++, '0100000A', 40000 + i, '0100000A', 80, '06', 0, 3000));
+  // To 198.18.0.1:80 (not loopback): 6 TIME_WAIT 30 s old.
+  for (let i = 0; i < 6; i++) lines.push(line(sl++, '010012C6', 40000 + i, '010012C6', 80, '06', 0, 3000));
   // A TIME_WAIT on the listener's port 7000 is server side: not per destination.
   lines.push(line(sl++, LO, 7000, LO, 40017, '06', 0, 3000));
   const text = lines.join('\n') + '\n';
@@ -121,8 +121,8 @@ test('reusable TIME_WAIT are not held: ages from /proc timers, loopback only und
   const reserved = [{ low: 40015, high: 40016 }];
 
   const two = censusFromTables([text], range, {}, 0, settings('2', '1', '1000', reserved));
-  // Ordered by ports held: 10.0.0.1:80 holds all 6 of its own and the listener's, 127.0.0.1:7000 only 6 of its 15.
-  const [ten, lo] = two.destinations;
+  // Ordered by ports held: 198.18.0.1:80 holds all 6 of its own and the listener's, 127.0.0.1:7000 only 6 of its 15.
+  const [far, lo] = two.destinations;
   assert.deepEqual(
     [lo?.destination, lo?.inRange, lo?.timeWait, lo?.twReuse, lo?.reusable, lo?.held, lo?.usable],
     // 15 in the range, 10 of them old enough; held: the other 5 and the listener on 40019.
@@ -130,16 +130,16 @@ test('reusable TIME_WAIT are not held: ages from /proc timers, loopback only und
   );
   assert.ok(Math.abs((lo?.heldShare ?? 0) - 6 / 18) < 1e-9);
   assert.ok(Math.abs((lo?.share ?? 0) - 15 / 18) < 1e-9, 'share still counts every port in use');
-  assert.deepEqual([ten?.destination, ten?.twReuse, ten?.reusable, ten?.held], ['10.0.0.1:80', false, 0, 7]);
+  assert.deepEqual([far?.destination, far?.twReuse, far?.reusable, far?.held], ['198.18.0.1:80', false, 0, 7]);
   // 15 + 6 overlapping ports and the listener: 40000-40014 and 40019.
   assert.deepEqual(two.rangeUse, { held: 16, listeners: 1, usable: 18, share: 16 / 18 });
   assert.deepEqual(two.twReuse, { mode: 2, timestamps: true, delayMs: 1000, delayFrom: 'sysctl' });
 
   // tcp_tw_reuse=1: every destination; a longer delay makes the 30 s ones young again.
   const one = censusFromTables([text], range, {}, 0, settings('1', '1', '1000', reserved));
-  assert.deepEqual(one.destinations.map((d) => [d.destination, d.reusable, d.held]), [['127.0.0.1:7000', 10, 6], ['10.0.0.1:80', 6, 1]]);
+  assert.deepEqual(one.destinations.map((d) => [d.destination, d.reusable, d.held]), [['127.0.0.1:7000', 10, 6], ['198.18.0.1:80', 6, 1]]);
   const slow = censusFromTables([text], range, {}, 0, settings('1', '1', '40000', reserved));
-  assert.deepEqual(slow.destinations.map((d) => [d.destination, d.reusable, d.held]), [['127.0.0.1:7000', 0, 16], ['10.0.0.1:80', 0, 7]]);
+  assert.deepEqual(slow.destinations.map((d) => [d.destination, d.reusable, d.held]), [['127.0.0.1:7000', 0, 16], ['198.18.0.1:80', 0, 7]]);
   // Off, or timestamps off: nothing reusable; a reserved port listening is not counted twice.
   const off = censusFromTables([text], range, {}, 0, settings('0', '1', '1000', reserved));
   assert.deepEqual(off.destinations.map((d) => [d.twReuse, d.reusable, d.held]), [[false, 0, 16], [false, 0, 7]]);
@@ -152,7 +152,7 @@ test('reusable TIME_WAIT are not held: ages from /proc timers, loopback only und
   const shown = renderCensus({ ...snap, ...two });
   assert.match(shown, /destination\s+in use\s+TIME_WAIT\s+reusable\s+held of usable/);
   assert.match(shown, /^\s+127\.0\.0\.1:7000\s+15\s+14\s+10\s+33\.3% of 18$/m);
-  assert.match(shown, /^\s+10\.0\.0\.1:80\s+6\s+6\s+–\s+38\.9% of 18$/m);
+  assert.match(shown, /^\s+198\.18\.0\.1:80\s+6\s+6\s+–\s+38\.9% of 18$/m);
   assert.match(shown, /reusable = TIME_WAIT older than 1,000 ms \(net\.ipv4\.tcp_tw_reuse_delay\), which a new connect\(\) takes over \(tcp_tw_reuse=2: loopback destinations only/);
   assert.match(shown, /^ports of the range held by any socket \(every address and destination\): 16 of 18 \(88\.9%\), 1 of them listening \(connect\(\) skips a listener's port for every destination: held in each row above\)  ! bind\(0\) is close to EADDRINUSE; connect\(\) also skips, for every destination, the ports of sockets that called bind\(\) first/m);
   assert.match(renderCensus({ ...snap, ...off }), /^\s+127\.0\.0\.1:7000\s+15\s+14\s+88\.9% of 18\s+! close to exhaustion$/m);
