@@ -15,8 +15,7 @@ import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/clos
 import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
-import { conntrackTimeWait, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
-import { conntrackTimeoutKey, routerSysctls } from '../scenario/sysctls.js';
+import { conntrackTimeout, conntrackTimeWait, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
 import { CONNTRACK_CLOSE_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
@@ -317,15 +316,14 @@ function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec: numbe
   }
   const nat = lab.router.nat;
   if (nat === null) return null;
-  // An RST ends the flow in conntrack's CLOSE (nf_conntrack_tcp_timeout_close), not TIME_WAIT.
-  const close = Number(routerSysctls(result.scenario.environment as Parameters<typeof routerSysctls>[0])[conntrackTimeoutKey('close')]);
   const inputs: NatLimitInputs = {
     poolAddresses: nat.pool.length,
     poolPorts: nat.ports[1] - nat.ports[0] + 1,
     destinations: model.destinations,
     conntrackTimeWaitSec: conntrackTimeWait(result).seconds,
     rst: model.closer === 'rst',
-    conntrackCloseSec: Number.isFinite(close) && close >= 0 ? close : CONNTRACK_CLOSE_SECONDS,
+    // An RST ends the flow in conntrack's CLOSE (nf_conntrack_tcp_timeout_close), not TIME_WAIT.
+    conntrackCloseSec: conntrackTimeout(result, 'close', CONNTRACK_CLOSE_SECONDS).seconds,
     newConnPerSec,
     openFlowsWanted: openFlowsWanted(result, hosts),
   };

@@ -105,9 +105,14 @@ interface LabEnvironment {
  * time_wait set by sysctl was in force on the router while the plan and the report said 120 s.
  */
 export function conntrackTimeWait(result: RunResult): { seconds: number; set: boolean } {
-  const set = routerSysctls(result.scenario.environment as LabEnvironment)[conntrackTimeoutKey('time_wait')];
+  return conntrackTimeout(result, 'time_wait', CONNTRACK_TIME_WAIT_SECONDS);
+}
+
+/** A router conntrack TCP timeout as the run set it (routerSysctls), else the kernel's `defaultSeconds`. */
+export function conntrackTimeout(result: RunResult, state: string, defaultSeconds: number): { seconds: number; set: boolean } {
+  const set = routerSysctls(result.scenario.environment as LabEnvironment)[conntrackTimeoutKey(state)];
   const n = Number(set);
-  return set !== undefined && Number.isFinite(n) && n >= 0 ? { seconds: n, set: true } : { seconds: CONNTRACK_TIME_WAIT_SECONDS, set: false };
+  return set !== undefined && Number.isFinite(n) && n >= 0 ? { seconds: n, set: true } : { seconds: defaultSeconds, set: false };
 }
 
 /**
