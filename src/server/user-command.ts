@@ -75,7 +75,11 @@ const POLL_MS = 25;
 /** How long listeners the clients cannot reach may stand alone before the routed lab refuses them. */
 const UNREACHABLE_GRACE_MS = 1000;
 
-/** How long stop() waits for the last process of the group to be gone after SIGKILL. */
+/**
+ * How long stop() waits for the last process of the group to be gone once the wrapper exited.
+ * The probe below only asks (signal 0): should the number lead another group by then, the wait
+ * is longer, never a kill.
+ */
 const GROUP_GONE_MS = 5000;
 
 async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<void> {
@@ -192,8 +196,13 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   });
   const pid = child.pid;
   let killed = false;
+  // Only while the wrapper is unreaped: its PID is then held, and so is the group's ID. Once
+  // Node has reaped it (the 'exit' above), the number is free and may already lead an unrelated
+  // process group (pid_max is 32768 on many hosts): a late kill(-pid) would hit that group. A
+  // SIGKILL is not needed then either: the wrapper's exit took the PID namespace's init with it
+  // (--kill-child), and the kernel kills the rest of that namespace itself.
   const signalGroup = (signal: NodeJS.Signals): void => {
-    if (pid === undefined) return;
+    if (pid === undefined || exit !== null || spawnError !== null) return;
     try {
       process.kill(-pid, signal);
     } catch {
@@ -214,7 +223,6 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     }
     // When the wrapper dies, its PID namespace's init is SIGKILLed and the kernel then kills
     // the rest — asynchronously: wait (bounded) until no process of the group is left.
-    signalGroup('SIGKILL');
     await groupGone(pid, GROUP_GONE_MS);
     const e = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
     return { code: e?.code ?? null, signal: e?.signal ?? null, killed };

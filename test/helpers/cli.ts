@@ -123,10 +123,15 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what 
   }
 }
 
-/** Kills a started CLI and everything below it (by PID: the run process has its own session). */
+/**
+ * Kills a started CLI and everything below it (by PID: the run process has its own session).
+ * Each PID is checked to be the process listed (its start time) right before its kill: pid_max
+ * is 32768 here, and a suite's runs go through it, so a number freed a moment ago may already be
+ * another test's process.
+ */
 export function killTree(child: ChildProcess): void {
   if (child.pid === undefined) return;
-  for (const { pid } of processTree(child.pid).reverse()) {
+  for (const { pid } of stillRunning(processTree(child.pid).reverse())) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

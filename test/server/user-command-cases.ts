@@ -176,6 +176,26 @@ switch (name) {
     await new Promise(() => undefined);
     break;
   }
+  case 'stop-after-death': {
+    // The server dies on its own mid-run; the run then stops it. Node reaped the wrapper when it
+    // died, so its PID (the group's ID) is free: stop() must send that number nothing — with
+    // pid_max at 32768 it may lead another program's group by then (a suite's SIGKILL of one
+    // test's CLI by another's late group kill was seen so). Signals are recorded, not sent.
+    const server = await startUserServer({ ...base, command: [process.execPath, '-e', `${NODE_SERVER}; setTimeout(() => process.exit(0), 200);`] });
+    const died = await server.died;
+    const sent: Array<[number, string | number | undefined]> = [];
+    const kill = process.kill;
+    process.kill = ((pid: number, signal?: string | number) => {
+      // Signal 0 only asks whether the group is there (the wait for it to be gone).
+      if (signal === 0) return kill.call(process, pid, 0);
+      sent.push([pid, signal]);
+      return true;
+    }) as typeof process.kill;
+    const exit = await server.stop();
+    process.kill = kill;
+    out = { died, exit, sent };
+    break;
+  }
   case 'port-taken': {
     const first = await startUserServer({ ...base, command: [process.execPath, '-e', NODE_SERVER] });
     out = await failure({ command: [process.execPath, '-e', NODE_SERVER] });

@@ -141,6 +141,13 @@ test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its chi
   assert.equal(out.listeningAfter, false);
 });
 
+test('a server that died on its own is not signalled by the stop: its PID, the group\'s ID, may be another program\'s by then', async () => {
+  const out = await runCase<{ died: string; exit: { code: number | null }; sent: unknown[] }>('stop-after-death');
+  assert.match(out.died, /exited/);
+  assert.equal(out.exit.code, 0);
+  assert.deepEqual(out.sent, [], 'no signal to a reaped wrapper\'s process group');
+});
+
 test('a port someone already listens on is refused before the command starts', async () => {
   const out = await runCase<Failure>('port-taken');
   assert.equal(out.code, 'EADDRINUSE');
