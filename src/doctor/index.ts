@@ -1,7 +1,7 @@
 /**
  * `twstorm doctor` and the pre-flight of `twstorm run`: what this machine can do, judged
  * machine-wide and per scenario. Gathering (facts.ts) is separate from judging
- * (machine-checks.ts, scenario-checks.ts).
+ * (machine-checks.ts, scenario-checks.ts, and port-demand.ts for what a run asks of the port range).
  */
 import { loadScenarioFile, type Scenario } from '../scenario/index.js';
 import { bundledScenarioFiles } from '../scenario/bundled.js';
@@ -21,7 +21,8 @@ import {
   twBucketsCheck,
   twReuseCheck,
 } from './machine-checks.js';
-import { fdNeed, scenarioChecks, scenarioVerdict, timeWaitLoad, runVariants } from './scenario-checks.js';
+import { fdNeed, scenarioChecks, scenarioVerdict, runVariants } from './scenario-checks.js';
+import { timeWaitLoad } from './port-demand.js';
 import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from './lab-checks.js';
 import { commandProgram } from '../server/user-command.js';
