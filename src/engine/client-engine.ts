@@ -260,12 +260,16 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   stats.errorsUncoded = 0;
   for (const report of done) mergeThread(stats, report);
   const portCounts = countPorts(portTable);
+  // The thread that met the shortage first counted the table they share at that moment.
+  const firstShort = done.reduce<ClientThreadReport | null>((a, r) => (r.ports.exhaustedAtMs !== null && (a === null || r.ports.exhaustedAtMs < a.ports.exhaustedAtMs!) ? r : a), null);
   stats.ports.absorb({
-    ...portCounts,
+    distinct: portCounts.distinct,
+    reused: portCounts.reused,
     reuses: done.reduce((a, r) => a + r.ports.reuses, 0),
     minReuseIntervalMs: Math.min(...done.map((r) => r.ports.minReuseIntervalMs)),
     peakInUse: Math.max(...done.map((r) => r.ports.peakInUse)),
-    exhaustedAtMs: done.reduce<number | null>((a, r) => (r.ports.exhaustedAtMs === null ? a : Math.min(a ?? Infinity, r.ports.exhaustedAtMs)), null),
+    exhaustedAtMs: firstShort?.ports.exhaustedAtMs ?? null,
+    establishedBeforeExhaustion: firstShort?.ports.establishedBeforeExhaustion ?? null,
   });
   // A linger close handed to a closer thread is still the load's: the load ends when the last
   // close() returned, not when the engine threads handed the fds over (an audit: fin-timeout-

@@ -98,17 +98,23 @@ export class PortTableView {
   }
 }
 
-/** Distinct (address, port) pairs used, and how many were used more than once. */
-export function countPorts(table: PortTableBuffers): { distinct: number; reused: number } {
+/**
+ * Distinct (address, port) pairs used, how many were used more than once, and the connections
+ * opened on them all: every established connection is one use, so on the table the engine's
+ * threads share this is the whole run's count at the moment it is read, whichever thread reads.
+ */
+export function countPorts(table: PortTableBuffers): { distinct: number; reused: number; opened: number } {
   let distinct = 0;
   let reused = 0;
+  let opened = 0;
   for (const buffer of table.uses) {
     const uses = new Int32Array(buffer);
     for (let p = 0; p < uses.length; p++) {
       const n = uses[p]!;
+      opened += n;
       if (n > 0) distinct++;
       if (n > 1) reused++;
     }
   }
-  return { distinct, reused };
+  return { distinct, reused, opened };
 }

@@ -22,6 +22,13 @@ export interface PortSummary {
   medianReuseIntervalMs: number | null;
   /** Run time of the first EADDRNOTAVAIL: the moment the kernel found no free port. */
   exhaustedAtMs: number | null;
+  /**
+   * Connections established before that moment (null: the ports never ran out). A closed loop
+   * that ran out spends the rest of its load backing off, so its connections/s over the whole
+   * load says little of the rate it reached; this over the time to exhaustion does. Absent in
+   * results written before it was counted, which stay readable.
+   */
+  establishedBeforeExhaustion?: number | null;
   /** Highest number of local ports in use at once, as seen by the driver. */
   peakInUse: number;
 }
@@ -32,6 +39,8 @@ export interface ThreadPortFigures {
   minReuseIntervalMs: number;
   peakInUse: number;
   exhaustedAtMs: number | null;
+  /** Connections on the shared table when this thread first met the shortage: the run's, at that moment. */
+  establishedBeforeExhaustion: number | null;
 }
 
 /**
@@ -44,6 +53,7 @@ export class PortTracker {
   private readonly view: PortTableView;
   private readonly slots = new Map<string, number>();
   private exhaustedAt: number | null = null;
+  private establishedAtExhaustion: number | null = null;
   /** Figures from engine threads, which track ports on the table they share (absorb()). */
   private readonly absorbed = { distinct: 0, reused: 0, reuses: 0, minInterval: Infinity, peakInUse: 0 };
   /** Reuse intervals in microseconds. */
@@ -100,13 +110,25 @@ export class PortTracker {
     return Math.round((n * lo) / 100);
   }
 
+  /**
+   * The kernel found no free port at run time `tMs`. The first time, the connections opened so
+   * far are counted off the table (once a run: a pass over its 65,536 counts per address).
+   */
   exhausted(tMs: number): void {
-    if (this.exhaustedAt === null) this.exhaustedAt = tMs;
+    if (this.exhaustedAt !== null) return;
+    this.exhaustedAt = tMs;
+    this.establishedAtExhaustion = countPorts(this.table).opened;
   }
 
   /** What this (engine thread's) tracker saw, for the run's tracker to absorb(). */
   threadFigures(): ThreadPortFigures {
-    return { reuses: this.view.reuses, minReuseIntervalMs: this.view.minIntervalMs, peakInUse: this.view.peakInUse, exhaustedAtMs: this.exhaustedAt };
+    return {
+      reuses: this.view.reuses,
+      minReuseIntervalMs: this.view.minIntervalMs,
+      peakInUse: this.view.peakInUse,
+      exhaustedAtMs: this.exhaustedAt,
+      establishedBeforeExhaustion: this.establishedAtExhaustion,
+    };
   }
 
   /**
@@ -120,7 +142,11 @@ export class PortTracker {
     this.absorbed.reuses += part.reuses;
     this.absorbed.minInterval = Math.min(this.absorbed.minInterval, part.minReuseIntervalMs);
     this.absorbed.peakInUse = Math.max(this.absorbed.peakInUse, part.peakInUse);
-    if (part.exhaustedAtMs !== null) this.exhaustedAt = Math.min(this.exhaustedAt ?? Infinity, part.exhaustedAtMs);
+    // The earliest thread to meet the shortage counted the shared table then: the run's count.
+    if (part.exhaustedAtMs !== null && (this.exhaustedAt === null || part.exhaustedAtMs < this.exhaustedAt)) {
+      this.exhaustedAt = part.exhaustedAtMs;
+      this.establishedAtExhaustion = part.establishedBeforeExhaustion;
+    }
   }
 
   summary(): PortSummary {
@@ -134,6 +160,7 @@ export class PortTracker {
       minReuseIntervalMs: reuses > 0 ? roundMs(Math.min(this.view.minIntervalMs, this.absorbed.minInterval)) : null,
       medianReuseIntervalMs: h.totalCount > 0 ? roundMs(h.getValueAtPercentile(50) / 1000) : null,
       exhaustedAtMs: this.exhaustedAt === null ? null : roundMs(this.exhaustedAt),
+      establishedBeforeExhaustion: this.exhaustedAt === null ? null : this.establishedAtExhaustion,
       peakInUse: Math.max(this.view.peakInUse, this.absorbed.peakInUse),
     };
   }

@@ -10,7 +10,7 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
-import { clientPortRanges, costUnit, exhaustedAfterMs } from '../result/figures.js';
+import { clientPortRanges, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 import { ownServer } from '../scenario/close-semantics.js';
 
@@ -35,9 +35,11 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push('');
   out.push(row('stopped', `because ${stopReason(result)}`));
   const c = s.connections;
+  const beforeShortage = rateBeforeExhaustion(result);
   out.push(
     row('connections', `attempted ${int(c.attempted)}  established ${int(c.established)}  completed ${int(c.completed)}` +
-      `  failed ${int(c.failed)}  ${int(c.ratePerSec)}/s over ${seconds(s.durationMs)}`),
+      `  failed ${int(c.failed)}  ${int(c.ratePerSec)}/s over ${seconds(s.durationMs)}` +
+      (beforeShortage === null ? '' : ` (${int(beforeShortage)}/s until the ports ran out)`)),
   );
   const r = s.requests;
   if (r !== undefined) {
@@ -84,7 +86,10 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
     row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +
       (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
       (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})${clientPortRanges(result) > 1 ? ` in each of ${clientPortRanges(result)} client hosts` : ''}` : '') +
-      (p.exhaustedAtMs !== null ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` : '')),
+      (p.exhaustedAtMs !== null
+        ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` +
+          (p.establishedBeforeExhaustion != null ? `, after ${int(p.establishedBeforeExhaustion)} connections` : '')
+        : '')),
   );
   out.push(row('latency (ms)', ['p50', 'p90', 'p99', 'p99.9', 'max'].map((h) => h.padStart(8)).join('')));
   const latency = (name: string, pc: PercentilesMs): string =>

@@ -226,6 +226,16 @@ export function loadWindow(results: RunResult[], offsets: number[]): { startMs: 
   return { startMs, endMs };
 }
 
+/**
+ * Connections established before the ports ran out, added over the contributors that ran out
+ * (shards, client hosts: each its own range), each counted at its own moment; null when none did
+ * (or none counted it: a result from before the figure).
+ */
+export function establishedBeforeExhaustion(results: RunResult[]): number | null {
+  const counts = results.flatMap((r) => (r.summary.ports.exhaustedAtMs === null ? [] : [r.summary.ports.establishedBeforeExhaustion ?? null]));
+  return counts.length === 0 || counts.includes(null) ? null : counts.reduce<number>((a, n) => a + n!, 0);
+}
+
 /** When the first contributor ran out of ports, on the common clock; null when none did. */
 export function firstExhaustion(results: RunResult[], offsets: number[]): number | null {
   const at = results.flatMap((r, i) => (r.summary.ports.exhaustedAtMs === null ? [] : [r.summary.ports.exhaustedAtMs + offsets[i]!]));

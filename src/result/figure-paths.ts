@@ -36,6 +36,7 @@ export const SUMMARY_SHAPE = {
     minReuseIntervalMs: 'number',
     medianReuseIntervalMs: 'number',
     exhaustedAtMs: 'number',
+    establishedBeforeExhaustion: 'number',
     peakInUse: 'number',
     range: { low: 'number', high: 'number', size: 'number' },
   },

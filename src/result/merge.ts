@@ -13,7 +13,7 @@ import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
@@ -251,6 +251,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       minReuseIntervalMs: minOf(results.map((r) => r.summary.ports.minReuseIntervalMs)),
       medianReuseIntervalMs: reuseP50,
       exhaustedAtMs: firstExhaustion(results, offsets),
+      establishedBeforeExhaustion: establishedBeforeExhaustion(results),
       // Each contributor's own peak happened at its own moment: their sum is an upper bound.
       peakInUse: sum((s) => s.ports.peakInUse),
       // The whole run's range as build.ts records a run's: with client.portRange, the part the kernel honours.

@@ -113,6 +113,7 @@ const summary = z.looseObject({
     minReuseIntervalMs: count.nullable(),
     medianReuseIntervalMs: count.nullable(),
     exhaustedAtMs: time.nullable(),
+    establishedBeforeExhaustion: count.nullable().optional(),
     peakInUse: count,
     range: z.looseObject({ low: count, high: count, size: count }).nullable(),
   }),

@@ -35,7 +35,7 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from '../result/add.js';
+import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from '../result/add.js';
 import { mergeConnectFill } from '../result/merge.js';
 import { contributorsLastClose } from '../result/peak-time.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
@@ -211,7 +211,11 @@ function composeResult(
   // the peaks are the sum's, not the sum of each host's peak at its own moment. `end` is every
   // host's own: the server host holds the TIME_WAIT of a server-first close.
   summary.timeWait = addedTimeWait(series, s.map((x) => x.timeWait), serverHost?.timeWaitEnd ?? 0, contributorsLastClose(clients, offsets, window.endMs));
-  summary.ports = { ...summary.ports, exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs) };
+  summary.ports = {
+    ...summary.ports,
+    exhaustedAtMs: exhaustedAtMs === null ? null : roundMs(exhaustedAtMs),
+    establishedBeforeExhaustion: establishedBeforeExhaustion(clients),
+  };
   // The connect-fill cells and their cliff stay client1's: each host fills a port range of its
   // own, and the cliff is read in ports held of one range (added across hosts, the held counts
   // would pass one range's cliff hosts-times too early). They are moved onto the run's clock as

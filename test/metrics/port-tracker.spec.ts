@@ -36,6 +36,21 @@ describe('PortTracker', () => {
     assert.equal(t.summary().exhaustedAtMs, 250);
   });
 
+  it('counts the connections established before the first exhaustion, and none after it', () => {
+    const t = new PortTracker();
+    t.opened(40000, 0);
+    t.opened(40001, 1, '127.0.0.2');
+    t.opened(40000, 2);
+    t.exhausted(10);
+    // Ports came back (a server-first close, tcp_tw_reuse): later connections are not "before".
+    t.opened(40002, 20);
+    t.exhausted(30);
+    const s = t.summary();
+    assert.equal(s.exhaustedAtMs, 10);
+    assert.equal(s.establishedBeforeExhaustion, 3, 'every source address, reuses included');
+    assert.equal(new PortTracker().summary().establishedBeforeExhaustion, null, 'null when the ports never ran out');
+  });
+
   it('tracks the peak of ports in use at once', () => {
     const t = new PortTracker();
     t.opened(1, 0);
@@ -83,7 +98,24 @@ describe('PortTracker on a shared port table (engine threads)', () => {
     assert.equal(s.minReuseIntervalMs, 1000);
     assert.equal(s.peakInUse, 2);
     assert.equal(s.exhaustedAtMs, 1500);
+    assert.equal(s.establishedBeforeExhaustion, 3, "a's count of the shared table: b's connections too");
     assert.equal(run.reusesWithinTimeWait, 1);
+  });
+
+  it('the run takes the count of the thread that ran short first, whatever order they are absorbed in', () => {
+    const table = newPortTable(1);
+    const a = new PortTracker(table);
+    const b = new PortTracker(table);
+    a.openedAt(0, 40000, 1);
+    b.openedAt(0, 40001, 2);
+    b.exhausted(5);
+    a.openedAt(0, 40002, 6);
+    a.exhausted(7);
+    const run = new PortTracker();
+    run.absorb({ ...countPorts(table), ...a.threadFigures() });
+    run.absorb({ distinct: 0, reused: 0, ...b.threadFigures() });
+    assert.equal(run.summary().exhaustedAtMs, 5);
+    assert.equal(run.summary().establishedBeforeExhaustion, 2);
   });
 
   it('a port handed between threads with an older loop-turn clock is a 0 ms reuse, never a negative one', () => {

@@ -6,7 +6,7 @@
 import type { RunResult } from '../../result/model.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
-import { costUnit, exhaustedAfterMs } from '../../result/figures.js';
+import { costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
 import { portShortageWords } from '../verdict/words.js';
 import type { ChartAssets } from './assets.js';
@@ -221,11 +221,19 @@ function portsSection(m: PageModel): Html {
     ];
     return html`<tr>${m.results.length > 1 ? html`<th scope="row">${m.labels.get(r)!}</th>` : ''}${cells.map((c) => html`<td>${c}</td>`)}</tr>\n`;
   });
+  // The rate the load reached before it: a closed loop then only backs off, so its rate over
+  // the whole load (the connections table) is mostly back-off.
+  const beforeShortageWords = (r: RunResult): string => {
+    const count = r.summary.ports.establishedBeforeExhaustion;
+    const rate = rateBeforeExhaustion(r);
+    if (count == null) return '';
+    return `, after ${int(count)} connection${count === 1 ? '' : 's'}${rate === null ? '' : ` (${int(rate)} new connections/s)`}`;
+  };
   const exhausted = m.results
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map(
       (r) =>
-        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${m.labels.get(r)!}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
+        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${m.labels.get(r)!}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load${beforeShortageWords(r)}, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
     );
   return html`<section id="ports" aria-labelledby="ports-h">
 <h2 id="ports-h">Ports</h2>
