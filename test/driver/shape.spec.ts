@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backoff } from '../../src/driver/backoff.js';
 import { endpointPicker } from '../../src/driver/endpoints.js';
+import { namedPortCycle } from '../../src/scenario/port-pools.js';
 import { runShaped, type Launch } from '../../src/driver/shape/index.js';
 import { constantClosedLoop } from '../../src/driver/shape/closed-constant.js';
 import { rampingClosedLoop } from '../../src/driver/shape/closed-ramping.js';
@@ -53,6 +54,24 @@ describe('endpointPicker', () => {
     assert.deepEqual(picks.map((p) => p.port), [7000, 7001, 7000, 7001]);
     assert.deepEqual(picks.map((p) => p.bind?.localAddress), ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.2']);
     assert.deepEqual(picks.map((p) => p.bind?.localPort), [40000, 40001, 40000, 40001]);
+  });
+
+  it('named ports make the pairs and 4-tuples namedPortCycle counts (plan models them): lcm, not product', () => {
+    for (const [sources, ports, destinations] of [[1, 100, 2], [1, 101, 2], [2, 100, 2], [2, 101, 1], [3, 4, 6], [4, 6, 9]] as const) {
+      const plan = {
+        ports: Array.from({ length: destinations }, (_, i) => 7000 + i),
+        sourceAddresses: Array.from({ length: sources }, (_, i) => `127.0.0.${i + 2}`),
+        bind: true,
+        localPorts: [40000, 40000 + ports - 1] as [number, number],
+        reuseAddr: true,
+        bindAddressNoPort: false,
+      };
+      const next = endpointPicker(plan);
+      const picks = Array.from({ length: sources * ports * destinations * 2 }, next);
+      const pairs = new Set(picks.map((e) => `${e.bind!.localAddress}:${e.bind!.localPort}`));
+      const fourTuples = new Set(picks.map((e) => `${e.bind!.localAddress}:${e.bind!.localPort}>${e.port}`));
+      assert.deepEqual(namedPortCycle(sources, ports, destinations), { pairs: pairs.size, fourTuples: fourTuples.size }, `${sources} × ${ports} × ${destinations}`);
+    }
   });
 
   it('a plain connect needs no bind; a source address alone defers the port to connect()', () => {
