@@ -267,8 +267,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const attempts = http
     ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - measuredShare)
     : Math.min(scenario.connections * hosts, rate * (scenario.duration / 1000));
-  // Every port the client can hold at once: per source, per destination unless bind() shared them.
-  const portsInPlay = plan.usablePorts * inputs.sources * (inputs.bindBeforeConnect ? 1 : inputs.destinations);
+  // Every port the client can hold at once: per source, per destination unless bind() shared
+  // them; named ports the pairs or 4-tuples the client makes of them (model.ts; measured: 2
+  // addresses × 100 named ports make 100 pairs and ran out after 100, where 200 were counted).
+  const portsInPlay = plan.portsInPlay;
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.

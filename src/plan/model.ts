@@ -27,9 +27,13 @@
 // only when both sockets have SO_REUSEADDR; connect() then finds the 4-tuple in TIME_WAIT and
 // takes it over at once whenever the TIME_WAIT recorded a timestamp (tcp_twsk_unique, the
 // twp == NULL branch: no tcp_tw_reuse, no delay), so the port is busy only for its own
-// connection's life. Pure: every input is given.
+// connection's life. What a named port's TIME_WAIT blocks is its (address, port) pair without
+// SO_REUSEADDR (bind()), its 4-tuple with it (connect()), and the client pairs its addresses,
+// named ports and destinations in turn, not in every combination (namedPortCycle).
+// Pure: every input is given.
 import { decimalFormat, int } from '../util/format.js';
 import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
+import { namedPortCycle } from '../scenario/port-pools.js';
 
 export type Closer = 'client' | 'server' | 'rst';
 
@@ -67,7 +71,11 @@ export interface PlanInputs {
    * Absent: 1 (the kernel default).
    */
   timestamps?: number;
-  /** The client names each port itself (client.localPorts: bind(addr, port), in turn), portLow–portHigh; implies bindBeforeConnect. Absent: false. */
+  /**
+   * The client names each port itself (client.localPorts: bind(addr, port)), portLow–portHigh,
+   * as twstorm's driver does: connection i from address i mod sources, port i mod ports, to
+   * destination i mod destinations (namedPortCycle); implies bindBeforeConnect. Absent: false.
+   */
   namedPorts?: boolean;
   /** SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its TIME_WAIT. Absent: false. */
   reuseAddr?: boolean;
@@ -112,6 +120,15 @@ export interface ConnectScanOutput {
 
 export interface PlanOutput {
   usablePorts: number;
+  /**
+   * Connections that can hold the client's ports at once before they run out (what the first
+   * connection past them finds taken): sources × ports per destination when connect() picks
+   * the port, sources × ports when bind() does, and with named ports the (address, port) pairs
+   * (without SO_REUSEADDR) or the 4-tuples (with it) the client makes (namedCycle).
+   */
+  portsInPlay: number;
+  /** Named ports: the (address, port) pairs and 4-tuples the client pairs them into, in turn; null when the kernel picks the port. */
+  namedCycle: { pairs: number; fourTuples: number } | null;
   portPicker: PortPicker;
   /** A TIME_WAIT port is taken over: by tcp_tw_reuse (connect() picks), or by SO_REUSEADDR on a named port (tcp_twsk_unique), both only with timestamps. */
   reuseInForce: boolean;
@@ -216,7 +233,19 @@ export function computePlan(p: PlanInputs): PlanOutput {
 
   // One pool per (source, destination) when connect() picks the port; one per source
   // shared by all destinations when bind() picked it first, or the client named it.
-  const poolSize = p.sources * usablePorts;
+  // Named ports: one pool of what a TIME_WAIT blocks. Without SO_REUSEADDR that is bind() of its
+  // address and port, to any destination (inet_csk_bind_conflict): one per (address, port)
+  // pair. With it bind() passes and only connect() to the TIME_WAIT's own 4-tuple meets it
+  // (__inet_check_established: tcp_twsk_unique takes it over with a timestamp, else
+  // EADDRNOTAVAIL): one per 4-tuple. And the client makes only the pairs and 4-tuples its
+  // round-robin makes: lcm, not product (measured on 6.18: 100 ports to 2 destinations held 100
+  // TIME_WAIT where the plan said 200, as every port went to one destination).
+  const named = picker === 'named' ? namedPortCycle(p.sources, usablePorts, p.destinations) : null;
+  const namedUnits = (sources: number, ports: number): number => {
+    const c = namedPortCycle(sources, ports, p.destinations);
+    return p.reuseAddr ? c.fourTuples : c.pairs;
+  };
+  const poolSize = named === null ? p.sources * usablePorts : namedUnits(p.sources, usablePorts);
   const pools = picker === 'connect' ? p.destinations : 1;
   const totalPerSec = portBound ? (poolSize * pools) / holdSec : null;
   const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
@@ -251,10 +280,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
     // The server side is bounded the same way: when a client port comes back while the
     // server still holds its 4-tuple in TIME_WAIT, the new SYN reopens it (RFC 1122
     // §4.2.2.13; measured: server TIME_WAIT == distinct client ports).
-    const fourTuples = cycled * p.destinations;
+    const fourTuples = named !== null ? named.fourTuples : cycled * p.destinations;
     // On the client a port held by bind() carries one TIME_WAIT (a second bind conflicts with
-    // it); a named port under SO_REUSEADDR one per destination, as a port connect() picked.
-    if (side === 'client') demand = Math.min(demand, cycled * (picker === 'bind' || (picker === 'named' && !p.reuseAddr) ? 1 : p.destinations));
+    // it); named ports one per pair or 4-tuple of the pool (above).
+    if (side === 'client') demand = Math.min(demand, picker === 'named' ? poolSize : cycled * (picker === 'bind' ? 1 : p.destinations));
     else if (demand > fourTuples) {
       demand = fourTuples;
       notes.push(
@@ -274,8 +303,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // per (address, port) (inet_bind_bucket_create, inet_bind2_bucket_create): the TIME_WAIT
   // socket keeps both until it dies. Several destinations share a port's buckets.
   const sourcesPerHost = Math.max(1, p.sources / twHosts);
-  const bind2Buckets = side === 'client' ? Math.min(steadyState, cycled) : 0;
-  const bindBuckets = side === 'client' ? Math.min(steadyState, Math.ceil(cycled / sourcesPerHost)) : 0;
+  // Named ports: every one of them is bound (port i mod ports), each with the addresses it is paired with.
+  const bind2Buckets = side === 'client' ? Math.min(steadyState, named !== null ? named.pairs : cycled) : 0;
+  const bindBuckets = side === 'client' ? Math.min(steadyState, named !== null ? usablePorts : Math.ceil(cycled / sourcesPerHost)) : 0;
 
   let exhaustionSec: number | null = null;
   // When the ports would run out without tcp_max_tw_buckets, and the cap is what keeps them free.
@@ -302,8 +332,19 @@ export function computePlan(p: PlanInputs): PlanOutput {
 
   if (portsShort && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
-    const sourcesNeeded = moreThan(needPerPool / usablePorts);
-    fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${picker === 'connect' ? 'per destination' : 'shared by all destinations'})`);
+    if (picker === 'named') {
+      // Paired in turn: an address adds ports only where the counts share no factor (2 addresses
+      // and 100 ports make the same 100 pairs as 1 address), so the count is searched for.
+      const bySources = (s: number): number => namedUnits(s, usablePorts);
+      const sourcesNeeded = leastAbove(p.sources + 1, needPerPool, bySources);
+      fixes.push(
+        `use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)}: paired with the ${fmt(usablePorts)} named ports${p.reuseAddr && p.destinations > 1 ? ` and ${fmt(p.destinations)} destinations` : ''} in turn they make ${fmt(bySources(sourcesNeeded))} ${p.reuseAddr ? '4-tuples' : 'address:port pairs'}, shared by all destinations` +
+          fewerPast(sourcesNeeded, needPerPool, bySources),
+      );
+    } else {
+      const sourcesNeeded = moreThan(needPerPool / usablePorts);
+      fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${picker === 'connect' ? 'per destination' : 'shared by all destinations'})`);
+    }
     if (p.rate !== null && p.rate > 0) {
       const share = 1 - totalPerSec / p.rate;
       fixes.push(
@@ -311,7 +352,15 @@ export function computePlan(p: PlanInputs): PlanOutput {
           `fewer than ${rateText(totalPerSec)} new connections/s fit`,
       );
     }
-    fixes.push(widenFix(p, picker, moreThan(needPerPool / p.sources), usablePorts));
+    // Named ports: the least count whose pairing in turn makes enough; never fewer than the plain
+    // share (lcm ≤ product), so the search starts there.
+    const byPorts = (n: number): number => namedUnits(p.sources, n);
+    const portsNeeded =
+      picker === 'named'
+        ? leastAbove(Math.max(1, Math.floor(needPerPool / (p.sources * (p.reuseAddr ? p.destinations : 1)))), needPerPool, byPorts)
+        : moreThan(needPerPool / p.sources);
+    const notMore = picker === 'named' ? fewerPast(portsNeeded, needPerPool, byPorts) : '';
+    fixes.push(widenFix(p, picker, portsNeeded, usablePorts, notMore === '') + notMore);
     if (picker === 'connect') {
       const destinationsNeeded = moreThan((newConnPerSec * holdSec) / poolSize);
       fixes.push(`spread over ${fmt(destinationsNeeded)} destination IP:port pairs instead of ${fmt(p.destinations)} (the limit is per 4-tuple destination)`);
@@ -343,7 +392,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     }
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it), and
     // with ports free at close the client keeps to half the range (`half` above).
-    const serverTw = Math.min(Math.round(newConnPerSec * p.timeWaitSec), half * p.destinations);
+    const serverTw = Math.min(Math.round(newConnPerSec * p.timeWaitSec), named !== null ? named.fourTuples : half * p.destinations);
     fixes.push(
       `let the server close first: client ports are free at close, and the ${fmt(serverTw)} TIME_WAIT sockets (${mib(serverTw * p.twSockBytes)}) sit on the server instead`,
     );
@@ -395,6 +444,8 @@ export function computePlan(p: PlanInputs): PlanOutput {
 
   return {
     usablePorts,
+    portsInPlay: poolSize * pools,
+    namedCycle: named,
     portPicker: picker,
     reuseInForce,
     holdSec,
@@ -425,13 +476,13 @@ export function computePlan(p: PlanInputs): PlanOutput {
  * The range fix, in the setting that draws the range: ip_local_port_range where the kernel
  * picks from it, client.portRange for a per-socket range, client.localPorts for named ports.
  */
-function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usablePorts: number): string {
+function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usablePorts: number, atLeast = true): string {
   const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
   if (portsNeeded + p.reservedPorts > widest) {
     return `a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`;
   }
   const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
-  if (picker === 'named') return `name at least ${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
+  if (picker === 'named') return `name ${atLeast ? 'at least ' : ''}${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
   if (p.perSocketRange === true) {
     return `widen client.portRange (IP_LOCAL_PORT_RANGE) to at least ${fmt(portsNeeded)} ports, e.g. "${low}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)}), inside net.ipv4.ip_local_port_range (the kernel ignores a bound outside it)`;
   }
@@ -471,6 +522,26 @@ const perConnection = (n: number): string => {
 
 /** The least whole number above x: the count that fits where x exactly does not (see portsFit). */
 const moreThan = (x: number): number => Math.floor(x) + 1;
+
+/**
+ * The least n ≥ from whose units(n) is above need (see moreThan). units grows at least as n does
+ * (an lcm with n is a multiple of n), so n = need + 1 always ends it.
+ */
+function leastAbove(from: number, need: number, units: (n: number) => number): number {
+  let n = Math.max(1, from);
+  while (units(n) <= need && n <= need) n++;
+  return n;
+}
+
+/**
+ * Named ports are paired in turn, so one more is not always more: a count that shares a factor
+ * with the others pairs into fewer (100 ports to 2 destinations: 100 4-tuples; 101: 202). Said
+ * when the next count would not do.
+ */
+function fewerPast(n: number, need: number, units: (n: number) => number): string {
+  const next = units(n + 1);
+  return next <= need ? `; not more: ${fmt(n + 1)} would pair into only ${fmt(next)} (a count sharing a factor with the others makes fewer)` : '';
+}
 
 /** With fewer ports than this a range has no walk worth a note: one or two per parity. */
 const MIN_WALKED_PORTS = 4;

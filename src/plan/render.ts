@@ -47,6 +47,21 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
   ];
 }
 
+const plainPool = (o: PlanOutput, p: PlanInputs): string => `${fmt(p.sources)} × ${fmt(o.usablePorts)} ports`;
+
+/**
+ * The ports a pool holds. Named ports from more than one address, or to more than one
+ * destination, are paired in turn (model.ts, namedPortCycle): the pairs or 4-tuples that makes.
+ */
+function poolText(o: PlanOutput, p: PlanInputs): string {
+  if (o.namedCycle === null || (p.sources === 1 && p.destinations === 1)) return plainPool(o, p);
+  const parts = [...(p.sources > 1 ? [`${fmt(p.sources)} addresses`] : []), `${fmt(o.usablePorts)} ports`, ...(p.reuseAddr && p.destinations > 1 ? [`${fmt(p.destinations)} destinations`] : [])];
+  if (parts.length === 1) return plainPool(o, p);
+  return p.reuseAddr
+    ? `${fmt(o.namedCycle.fourTuples)} 4-tuples (${parts.join(' × ')}, paired in turn)`
+    : `${fmt(o.namedCycle.pairs)} address:port pairs (${parts.join(' × ')}, paired in turn)`;
+}
+
 function outputLines(o: PlanOutput, p: PlanInputs): string[] {
   const out: string[] = [];
   if (o.perDestinationPerSec === null || o.totalPerSec === null) {
@@ -56,7 +71,7 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
   } else {
     const hold = o.portPicker === 'named' && o.reuseInForce ? `${life(o.holdSec)} (the connection's life)` : sec(o.holdSec);
     out.push(row('sustainable new conn/s', `${rateText(o.perDestinationPerSec)} per destination, ${rateText(o.totalPerSec)} in total` +
-      `  (= ${fmt(p.sources)} × ${fmt(o.usablePorts)} ports ÷ ${hold}${o.portPicker !== 'connect' ? ' shared' : ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}`})`));
+      `  (= ${poolText(o, p)} ÷ ${hold}${o.portPicker === 'connect' ? ` × ${fmt(p.destinations)} destination${p.destinations === 1 ? '' : 's'}` : o.namedCycle !== null && poolText(o, p) !== plainPool(o, p) ? '' : ' shared'})`));
   }
   if (o.connectScan !== null) {
     const c = o.connectScan;

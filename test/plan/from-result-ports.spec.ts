@@ -108,6 +108,34 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
     assert.equal(noTs.plan.portFailure, 'connect() fails with EADDRNOTAVAIL');
   });
 
+  it('named ports paired with addresses and destinations in turn: the TIME_WAIT and the ports in play are the pairs and 4-tuples that makes', () => {
+    // Measured on 6.18 (200/s, tcp_tw_reuse 0): 100 named ports, SO_REUSEADDR, 2 server ports:
+    // TIME_WAIT peak 100 (the plan said 200); 2 addresses × 100 named ports, no SO_REUSEADDR:
+    // 100 established, exhausted at 500 ms (the plan said 200 and 1,000 ms).
+    const peak = (cmp: ReturnType<typeof planFromResult>) => cmp.rows.find((r) => r.label.startsWith('TIME_WAIT peak'))!;
+    const twoDestinations = planFromResult(run((x) => {
+      x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40099', reuseAddr: true };
+      x.scenario.server = { ...x.scenario.server, ports: 2 };
+      x.scenario.rate = 200;
+      x.scenario.connections = 1000;
+      x.scenario.duration = 30_000;
+      x.summary.latencyMs.total = { ...x.summary.latencyMs.total, count: 1000, mean: 0.4 };
+      x.summary.timeWait = { ...x.summary.timeWait, peak: 100, peakClient: 100, peakServer: 0 };
+    }));
+    assert.equal(twoDestinations.inputs.destinations, 2);
+    assert.deepEqual(peak(twoDestinations), { label: 'TIME_WAIT peak (client)', unit: 'sockets', predicted: 100, measured: 100, errorPct: 0 });
+    const twoAddresses = planFromResult(run((x) => {
+      x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40099', sourceAddresses: ['127.0.0.2', '127.0.0.3'] };
+      x.scenario.rate = 200;
+      x.scenario.connections = 600;
+      x.scenario.duration = 30_000;
+    }));
+    assert.equal(twoAddresses.inputs.sources, 2);
+    assert.equal(exhaustion(twoAddresses), 500);
+    assert.equal(twoAddresses.rows.find((r) => r.label === 'connections established before exhaustion')!.predicted, 100);
+    assert.equal(peak(twoAddresses).predicted, 100);
+  });
+
   it("tcp_timestamps 0 in the run: tcp_tw_reuse takes over nothing, the ports run out as without it", () => {
     // tw-reuse --set environment.sysctls.net.ipv4.tcp_timestamps=0: measured 1,500 EADDRNOTAVAIL
     // of 2,000 at 400/s through 500 ports; the plan said "fits, never".
