@@ -5,20 +5,22 @@
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
-import { computePlan, type Closer, type ConnectScanInputs, type PlanInputs, type PlanOutput } from './model.js';
+import { computePlan } from './model.js';
+import type { Closer, ConnectScanInputs, PlanInputs, PlanOutput } from './types.js';
 import { cliffPools, cliffRange, firstParity, lastConnectMs } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
 import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLifeSec, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
-import { conntrackTimeout, conntrackTimeWait, labOf, routerRefusals, serverSysctl } from '../result/lab.js';
-import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
+import { labOf, serverSysctl } from '../result/lab.js';
+import type { NatLimit, NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { CONNTRACK_CLOSE_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -209,7 +211,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     timestamps,
     namedPorts: pools.localPorts !== null,
     reuseAddr: pools.reuseAddr,
-    connectionLifeSec: pools.localPorts !== null ? connectionLife(result) : null,
+    connectionLifeSec: pools.localPorts !== null ? connectionLifeSec(result) : null,
     // IP_LOCAL_PORT_RANGE on each socket: __inet_hash_connect walks it in steps of 1, no parity.
     perSocketRange: perSocket !== null && pools.localPorts === null,
     // Each client host of a routed lab keeps its client-side TIME_WAIT under its own
@@ -303,96 +305,6 @@ export function planFromResult(result: RunResult): PlanFromResult {
 }
 
 /**
- * The router of a routed lab limits flows before any port does: an SNAT pool (tuples per
- * destination, held while conntrack keeps the flow) or a full conntrack table. The port model
- * does not follow either (an audit: "fits, never" where 60 of 160 connects timed out at the
- * router), so the pool is given as `plan --nat-pool` gives it and the table as a note.
- */
-function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec: number | null, hosts: number, notes: string[]): { inputs: NatLimitInputs; limit: NatLimit } | null {
-  const lab = labOf(result);
-  if (lab === null) return null;
-  const refused = routerRefusals(result)?.packets ?? 0;
-  const table = lab.router.conntrack.limit;
-  if (table) {
-    notes.push(`the router's conntrack table holds at most ${table.max} flows (conntrack.limit): past that it drops the SYN of a new flow (${table.droppedSyns} dropped in this run), which the port model does not follow`);
-  }
-  const nat = lab.router.nat;
-  if (nat === null) return null;
-  const inputs: NatLimitInputs = {
-    poolAddresses: nat.pool.length,
-    poolPorts: nat.ports[1] - nat.ports[0] + 1,
-    destinations: model.destinations,
-    conntrackTimeWaitSec: conntrackTimeWait(result).seconds,
-    rst: model.closer === 'rst',
-    // An RST ends the flow in conntrack's CLOSE (nf_conntrack_tcp_timeout_close), not TIME_WAIT.
-    conntrackCloseSec: conntrackTimeout(result, 'close', CONNTRACK_CLOSE_SECONDS).seconds,
-    newConnPerSec,
-    openFlowsWanted: openFlowsWanted(result, hosts),
-  };
-  const limit = computeNatLimit(inputs);
-  notes.push(
-    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused or evicted ${refused} packets of flows in this run (the larger of insert_failed and drop, plus early_drop)` : ''}; see "NAT pool" below`,
-  );
-  if (limit.fitsOpen === false) {
-    notes.push(
-      `the load keeps ${inputs.openFlowsWanted} flows open at once (${openFlowsWords(result, hosts)}), ${inputs.openFlowsWanted! - limit.openFlows} more than the pool's ${limit.openFlows} tuples: their SYNs find no tuple, the router drops them (conntrack insert_failed) and those connects time out (ETIMEDOUT), however many client ports are free`,
-    );
-  }
-  return { inputs, limit };
-}
-
-/** What to change when the load keeps more flows open than the SNAT pool has tuples. */
-function natFixes(p: NatLimitInputs, limit: NatLimit): string[] {
-  const wanted = p.openFlowsWanted!;
-  const portsNeeded = Math.ceil(wanted / (p.poolAddresses * p.destinations));
-  return [
-    `give the router's SNAT pool at least ${wanted} tuples per destination: ${p.poolAddresses} address(es) × ${portsNeeded} ports, or more addresses (router.nat; now ${limit.tuplesPerDestination})`,
-    `keep at most ${limit.openFlows} flows open at once through the router (now ${wanted}): less concurrency or shorter connections`,
-  ];
-}
-
-/**
- * Flows the load keeps open at once over all client hosts, each holding a NAT tuple: a closed
- * loop's concurrency (its largest stage), no more than the connections (or requests) each host
- * makes, or a keep-alive pool's connections; an open loop's rate × connection life (Little's
- * law), no more than maxInFlight. null when it is not known (an HTTP open loop, or no connection timed).
- */
-function openFlowsWanted(result: RunResult, hosts: number): number | null {
-  const s = result.scenario;
-  const stages = ((s as { stages?: Array<{ target: number }> }).stages ?? []).map((x) => x.target);
-  if (s.protocol === 'http' && s.http.client === 'keepalive') return (s.http.connections ?? s.concurrency) * hosts;
-  if (s.rate === null || s.rate === undefined) {
-    const count = s.protocol === 'http' ? s.http.requests : s.connections;
-    return Math.min(Math.max(s.concurrency, ...stages), count) * hosts;
-  }
-  if (s.protocol !== 'tcp') return null;
-  const life = connectionLife(result);
-  if (life === null) return null;
-  return Math.round(Math.min(Math.max(s.rate, ...stages) * life, s.maxInFlight ?? Infinity) * hosts);
-}
-
-function openFlowsWords(result: RunResult, hosts: number): string {
-  const s = result.scenario;
-  const each = s.protocol === 'http' && s.http.client === 'keepalive' ? 'the keep-alive pool' : s.rate == null ? 'concurrency' : 'rate × connection life';
-  return hosts > 1 ? `${each} × ${hosts} client hosts` : each;
-}
-
-/**
- * The most flows the router's conntrack held open at once: its census's entries less those in
- * TIME_WAIT or CLOSE (closed flows). A SYN that found no tuple is never confirmed, so it is not
- * among them. null without a census.
- */
-function openFlowsMeasured(result: RunResult): number | null {
-  const samples = labOf(result)?.router.conntrack.samples ?? [];
-  let most: number | null = null;
-  for (const sample of samples) {
-    const open = Object.entries(sample.states).reduce((n, [state, count]) => (state === 'TIME_WAIT' || state === 'CLOSE' ? n : n + count), 0);
-    most = Math.max(most ?? 0, open);
-  }
-  return most;
-}
-
-/**
  * The port walk's costs, calibrated from the run's own cliff (summary.connectFill): the extra
  * time a connect() took once the first parity was held — the other parity's mean call time less
  * the first's — spread over the ports it walked (half the range), and each thread's whole cost
@@ -444,18 +356,6 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
 
 /** A cliff calibrates the parity walk only once a pool is about half held (connect-cliff.ts PARITY_FILL, less those in flight). */
 const MIN_CALIBRATION_FILL = 0.45;
-
-/**
- * How long a connection held its port, connect() to close, in seconds: the exchange
- * (latencyMs.total, from the intended start), the close delay, and the close itself. null when
- * the run timed no connection.
- */
-function connectionLife(result: RunResult): number | null {
-  const { total, close } = result.summary.latencyMs;
-  if (total.mean === null) return null;
-  const delayMs = result.scenario.protocol === 'tcp' ? Number(result.scenario.close.delay ?? 0) : 0;
-  return (total.mean + delayMs + (close.mean ?? 0)) / 1000;
-}
 
 function row(label: string, unit: string, predicted: number | null, measured: number | null): PredictedVsMeasured {
   const round = (v: number | null): number | null => (v === null ? null : roundTo(v, 1));

@@ -1,7 +1,7 @@
 // `plan`'s inputs: what the user gave, else this machine's value, else a stated assumption.
 import { readMachineFacts } from './machine.js';
 import { parsePortRange, parseReservedPorts, reservedIn } from '../scenario/port-range.js';
-import type { Closer, PlanInputs } from './model.js';
+import type { Closer, PlanInputs } from './types.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export interface PlanFlags {

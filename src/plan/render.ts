@@ -1,7 +1,8 @@
 // The plan as terminal text: inputs with where each came from, the answers, what to change.
 import type { PlanFromResult } from './from-result.js';
 import { renderNatLimit } from './nat-limit.js';
-import { fmt, mib, offeredText, pct, rateText, sec, type PlanInputs, type PlanOutput } from './model.js';
+import type { PlanInputs, PlanOutput } from './types.js';
+import { fmt, mib, offeredText, pct, rateText, sec } from './words.js';
 
 const row = (label: string, text: string): string => `${label.padEnd(26)}${text}`;
 /** A connection's life: milliseconds below a second (sec() would round 5 ms to "0.01 s"). */

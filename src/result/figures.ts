@@ -124,6 +124,18 @@ export function rateBeforeExhaustion(result: RunResult): number | null {
   return afterMs === null || afterMs <= 0 || count == null ? null : (count * 1000) / afterMs;
 }
 
+/**
+ * How long a connection held its port, connect() to close, in seconds: the exchange
+ * (latencyMs.total, from the intended start), the close delay, and the close itself. null when
+ * the run timed no connection.
+ */
+export function connectionLifeSec(result: RunResult): number | null {
+  const { total, close } = result.summary.latencyMs;
+  if (total.mean === null) return null;
+  const delayMs = result.scenario.protocol === 'tcp' ? Number(result.scenario.close.delay ?? 0) : 0;
+  return (total.mean + delayMs + (close.mean ?? 0)) / 1000;
+}
+
 /** New connections per second the load actually made (established per second of load). */
 export function connectionRate(result: RunResult): number {
   return result.summary.connections.ratePerSec;
