@@ -182,3 +182,30 @@ describe('plan --from a run on the host network', () => {
     assert.ok(!onHost(0).notes.some((n) => n.startsWith('host network')));
   });
 });
+
+describe('plan --from: a closed loop that ran out', () => {
+  // A closed loop has no offered rate: the plan takes the rate it reached before the ports ran
+  // out, from the connections established by then, not from every one of the run (those made
+  // once ports came back, by tcp_tw_reuse or a server-first close, did not run them out).
+  const closed = (before: number | undefined): RunResult =>
+    run((x) => {
+      x.scenario.rate = null;
+      x.load = { startMs: 100, endMs: 5100 };
+      x.summary.connections.established = 900;
+      x.summary.ports.exhaustedAtMs = 150;
+      if (before === undefined) delete x.summary.ports.establishedBeforeExhaustion;
+      else x.summary.ports.establishedBeforeExhaustion = before;
+    });
+
+  it('the rate and the measured count are those before the shortage: 500 in 50 ms, 10,000/s', () => {
+    const cmp = planFromResult(closed(500));
+    assert.equal(cmp.inputs.rate, 10_000);
+    assert.match(cmp.sources['rate']!, /established ÷ time to exhaustion \(closed loop\)/);
+    const row = cmp.rows.find((r) => r.label === 'connections established before exhaustion')!;
+    assert.equal(row.measured, 500);
+  });
+
+  it('a result from before the count: every established connection, as before', () => {
+    assert.equal(planFromResult(closed(undefined)).inputs.rate, 18_000);
+  });
+});
