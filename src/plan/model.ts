@@ -28,8 +28,8 @@
 // takes it over at once whenever the TIME_WAIT recorded a timestamp (tcp_twsk_unique, the
 // twp == NULL branch: no tcp_tw_reuse, no delay), so the port is busy only for its own
 // connection's life. What a named port's TIME_WAIT blocks is its (address, port) pair without
-// SO_REUSEADDR (bind()), its 4-tuple with it (connect()), and the client pairs its addresses,
-// named ports and destinations in turn, not in every combination (namedPortCycle).
+// SO_REUSEADDR (bind()), its 4-tuple with it (connect()); the client makes every combination of
+// its addresses, named ports and destinations (namedPortCycle).
 // Pure: every input is given.
 import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 import { namedPortCycle } from '../scenario/port-pools.js';
@@ -104,15 +104,11 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // address and port, to any destination (inet_csk_bind_conflict): one per (address, port)
   // pair. With it bind() passes and only connect() to the TIME_WAIT's own 4-tuple meets it
   // (__inet_check_established: tcp_twsk_unique takes it over with a timestamp, else
-  // EADDRNOTAVAIL): one per 4-tuple. And the client makes only the pairs and 4-tuples its
-  // round-robin makes: lcm, not product (measured on 6.18: 100 ports to 2 destinations held 100
-  // TIME_WAIT where the plan said 200, as every port went to one destination).
+  // EADDRNOTAVAIL): one per 4-tuple.
   const named = picker === 'named' ? namedPortCycle(p.sources, usablePorts, p.destinations) : null;
-  const namedUnits = (sources: number, ports: number): number => {
-    const c = namedPortCycle(sources, ports, p.destinations);
-    return p.reuseAddr ? c.fourTuples : c.pairs;
-  };
-  const poolSize = named === null ? p.sources * usablePorts : namedUnits(p.sources, usablePorts);
+  // What one source address adds to a named pool: its ports, each once per destination with SO_REUSEADDR.
+  const namedPerSource = usablePorts * (p.reuseAddr ? p.destinations : 1);
+  const poolSize = named === null ? p.sources * usablePorts : p.reuseAddr ? named.fourTuples : named.pairs;
   const pools = picker === 'connect' ? p.destinations : 1;
   const totalPerSec = portBound ? (poolSize * pools) / holdSec : null;
   const perDestinationPerSec = totalPerSec === null ? null : totalPerSec / p.destinations;
@@ -200,13 +196,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
   if (portsShort && newConnPerSec !== null && totalPerSec !== null) {
     const needPerPool = (newConnPerSec / pools) * holdSec; // ports a pool must hold
     if (picker === 'named') {
-      // Paired in turn: an address adds ports only where the counts share no factor (2 addresses
-      // and 100 ports make the same 100 pairs as 1 address), so the count is searched for.
-      const bySources = (s: number): number => namedUnits(s, usablePorts);
-      const sourcesNeeded = leastAbove(p.sources + 1, needPerPool, bySources);
+      const sourcesNeeded = moreThan(needPerPool / namedPerSource);
       fixes.push(
-        `use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)}: paired with the ${fmt(usablePorts)} named ports${p.reuseAddr && p.destinations > 1 ? ` and ${fmt(p.destinations)} destinations` : ''} in turn they make ${fmt(bySources(sourcesNeeded))} ${p.reuseAddr ? '4-tuples' : 'address:port pairs'}, shared by all destinations` +
-          fewerPast(sourcesNeeded, needPerPool, bySources),
+        `use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds its ${fmt(usablePorts)} named ports` +
+          (p.reuseAddr && p.destinations > 1 ? `, a 4-tuple each to each of the ${fmt(p.destinations)} destinations)` : ', shared by all destinations)'),
       );
     } else {
       const sourcesNeeded = moreThan(needPerPool / usablePorts);
@@ -219,15 +212,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
           `fewer than ${rateText(totalPerSec)} new connections/s fit`,
       );
     }
-    // Named ports: the least count whose pairing in turn makes enough; never fewer than the plain
-    // share (lcm ≤ product), so the search starts there.
-    const byPorts = (n: number): number => namedUnits(p.sources, n);
-    const portsNeeded =
-      picker === 'named'
-        ? leastAbove(Math.max(1, Math.floor(needPerPool / (p.sources * (p.reuseAddr ? p.destinations : 1)))), needPerPool, byPorts)
-        : moreThan(needPerPool / p.sources);
-    const notMore = picker === 'named' ? fewerPast(portsNeeded, needPerPool, byPorts) : '';
-    fixes.push(widenFix(p, picker, portsNeeded, usablePorts, notMore === '') + notMore);
+    // Named ports with SO_REUSEADDR: each is a 4-tuple per destination, so fewer of them do.
+    const portsNeeded = moreThan(needPerPool / (p.sources * (picker === 'named' && p.reuseAddr ? p.destinations : 1)));
+    fixes.push(widenFix(p, picker, portsNeeded, usablePorts));
     if (picker === 'connect') {
       const destinationsNeeded = moreThan((newConnPerSec * holdSec) / poolSize);
       fixes.push(`spread over ${fmt(destinationsNeeded)} destination IP:port pairs instead of ${fmt(p.destinations)} (the limit is per 4-tuple destination)`);
@@ -343,13 +330,13 @@ export function computePlan(p: PlanInputs): PlanOutput {
  * The range fix, in the setting that draws the range: ip_local_port_range where the kernel
  * picks from it, client.portRange for a per-socket range, client.localPorts for named ports.
  */
-function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usablePorts: number, atLeast = true): string {
+function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usablePorts: number): string {
   const widest = WIDEST_RANGE.high - WIDEST_RANGE.low + 1;
   if (portsNeeded + p.reservedPorts > widest) {
     return `a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`;
   }
   const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
-  if (picker === 'named') return `name ${atLeast ? 'at least ' : ''}${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
+  if (picker === 'named') return `name at least ${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
   if (p.perSocketRange === true) {
     return `widen client.portRange (IP_LOCAL_PORT_RANGE) to at least ${fmt(portsNeeded)} ports, e.g. "${low}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)}), inside net.ipv4.ip_local_port_range (the kernel ignores a bound outside it)`;
   }
@@ -381,26 +368,6 @@ function connectScanOf(p: PlanInputs, totalPerSec: number | null, reuseInForce: 
 
 /** The least whole number above x: the count that fits where x exactly does not (see portsFit). */
 const moreThan = (x: number): number => Math.floor(x) + 1;
-
-/**
- * The least n ≥ from whose units(n) is above need (see moreThan). units grows at least as n does
- * (an lcm with n is a multiple of n), so n = need + 1 always ends it.
- */
-function leastAbove(from: number, need: number, units: (n: number) => number): number {
-  let n = Math.max(1, from);
-  while (units(n) <= need && n <= need) n++;
-  return n;
-}
-
-/**
- * Named ports are paired in turn, so one more is not always more: a count that shares a factor
- * with the others pairs into fewer (100 ports to 2 destinations: 100 4-tuples; 101: 202). Said
- * when the next count would not do.
- */
-function fewerPast(n: number, need: number, units: (n: number) => number): string {
-  const next = units(n + 1);
-  return next <= need ? `; not more: ${fmt(n + 1)} would pair into only ${fmt(next)} (a count sharing a factor with the others makes fewer)` : '';
-}
 
 /** With fewer ports than this a range has no walk worth a note: one or two per parity. */
 const MIN_WALKED_PORTS = 4;

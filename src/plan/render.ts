@@ -52,15 +52,15 @@ const plainPool = (o: PlanOutput, p: PlanInputs): string => `${fmt(p.sources)} �
 
 /**
  * The ports a pool holds. Named ports from more than one address, or to more than one
- * destination, are paired in turn (model.ts, namedPortCycle): the pairs or 4-tuples that makes.
+ * destination with SO_REUSEADDR, are the pairs or 4-tuples they make (model.ts, namedPortCycle).
  */
 function poolText(o: PlanOutput, p: PlanInputs): string {
   if (o.namedCycle === null || (p.sources === 1 && p.destinations === 1)) return plainPool(o, p);
   const parts = [...(p.sources > 1 ? [`${fmt(p.sources)} addresses`] : []), `${fmt(o.usablePorts)} ports`, ...(p.reuseAddr && p.destinations > 1 ? [`${fmt(p.destinations)} destinations`] : [])];
   if (parts.length === 1) return plainPool(o, p);
   return p.reuseAddr
-    ? `${fmt(o.namedCycle.fourTuples)} 4-tuples (${parts.join(' × ')}, paired in turn)`
-    : `${fmt(o.namedCycle.pairs)} address:port pairs (${parts.join(' × ')}, paired in turn)`;
+    ? `${fmt(o.namedCycle.fourTuples)} 4-tuples (${parts.join(' × ')})`
+    : `${fmt(o.namedCycle.pairs)} address:port pairs (${parts.join(' × ')})`;
 }
 
 function outputLines(o: PlanOutput, p: PlanInputs): string[] {

@@ -38,8 +38,8 @@ export interface PlanInputs {
   timestamps?: number;
   /**
    * The client names each port itself (client.localPorts: bind(addr, port)), portLow–portHigh,
-   * as twstorm's driver does: connection i from address i mod sources, port i mod ports, to
-   * destination i mod destinations (namedPortCycle); implies bindBeforeConnect. Absent: false.
+   * in every combination with the source addresses and destinations, as twstorm's driver takes
+   * them (namedPortCycle); implies bindBeforeConnect. Absent: false.
    */
   namedPorts?: boolean;
   /** SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its TIME_WAIT. Absent: false. */
@@ -92,7 +92,7 @@ export interface PlanOutput {
    * (without SO_REUSEADDR) or the 4-tuples (with it) the client makes (namedCycle).
    */
   portsInPlay: number;
-  /** Named ports: the (address, port) pairs and 4-tuples the client pairs them into, in turn; null when the kernel picks the port. */
+  /** Named ports: the (address, port) pairs and 4-tuples the client makes of them; null when the kernel picks the port. */
   namedCycle: { pairs: number; fourTuples: number } | null;
   portPicker: PortPicker;
   /** A TIME_WAIT port is taken over: by tcp_tw_reuse (connect() picks), or by SO_REUSEADDR on a named port (tcp_twsk_unique), both only with timestamps. */

@@ -7,7 +7,7 @@
 //   without IP_BIND_ADDRESS_NO_PORT picks one free for every destination
 //   (inet_csk_find_open_port), and a port the client names itself (client.localPorts) is one
 //   port for all of them: then every destination draws on one pool.
-// - Named ports are paired with addresses and destinations in turn, not in every combination
+// - Named ports are taken in every combination with the addresses and destinations
 //   (namedPortCycle).
 import { parsePortRange } from './port-range.js';
 
@@ -49,21 +49,14 @@ export function portPools(scenario: PortPoolFields): PortPools {
 
 /**
  * The distinct (source address, port) pairs and (source address, port, destination) 4-tuples
- * the TCP driver makes from named ports (client.localPorts). Connection i binds address
- * i mod sources and port i mod ports and connects to destination i mod destinations
- * (driver/endpoints.ts: sourceIndex, localPortAt, destinationIndex), so the triple repeats with
- * period lcm(sources, ports, destinations) and takes that many distinct values (Chinese
- * remainder theorem), not the product: 100 ports to 2 destinations always send an even port to
- * the first and an odd one to the second, 100 4-tuples, where 101 ports make 202. The kernel
- * keeps a TIME_WAIT per 4-tuple (the ehash lookup in __inet_check_established), so this, not
- * ports × destinations, is what a named range holds (measured on 6.18 with SO_REUSEADDR, 200/s:
- * 100 TIME_WAIT from 100 ports and 2 destinations, 202 from 101; 100 from 2 addresses × 100 ports
- * × 2 destinations).
+ * the TCP driver makes from named ports (client.localPorts): every combination, port fastest,
+ * then address, then destination (driver/endpoints.ts), so the first sources × ports
+ * connections bind every pair once and the first sources × ports × destinations meet every
+ * 4-tuple. Without SO_REUSEADDR a pair's TIME_WAIT blocks its bind() to any destination
+ * (inet_csk_bind_conflict); with it only connect() to its own 4-tuple meets it (the ehash lookup
+ * in __inet_check_established), so those are the units a named range holds.
  */
 export function namedPortCycle(sources: number, ports: number, destinations: number): { pairs: number; fourTuples: number } {
-  const pairs = lcm(Math.max(1, sources), Math.max(0, ports));
-  return { pairs, fourTuples: lcm(pairs, Math.max(1, destinations)) };
+  const pairs = Math.max(1, sources) * Math.max(0, ports);
+  return { pairs, fourTuples: pairs * Math.max(1, destinations) };
 }
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-const lcm = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : (a / gcd(a, b)) * b);

@@ -170,7 +170,7 @@ const clientSchema = z
       .max(L.MAX_SOURCE_ADDRESSES, { error: `expected at most ${L.MAX_SOURCE_ADDRESSES} source addresses` })
       .default([])
       .describe(
-        'Loopback source addresses (127.0.0.0/8, all local on lo) to connect from, round-robin; each brings its own ephemeral port range per destination.',
+        'Loopback source addresses (127.0.0.0/8, all local on lo) to connect from; each brings its own ephemeral port range per destination (the client meets every address with every destination in turn).',
       ),
     bind: z
       .boolean()
@@ -181,7 +181,7 @@ const clientSchema = z
       .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range like "40000-40499"' })
       .nullable()
       .default(null)
-      .describe('With bind: take local ports from this range in turn instead of letting the kernel pick (null).'),
+      .describe('With bind: take local ports from this range in turn instead of letting the kernel pick (null): each port with each source address, then each destination.'),
     reuseAddr: z.boolean().default(false).describe('With bind: SO_REUSEADDR on the client socket before bind().'),
     bindAddressNoPort: z
       .boolean()

@@ -41,7 +41,15 @@ describe('Backoff', () => {
 });
 
 describe('endpointPicker', () => {
-  it('spreads destinations and sources round-robin and walks the local port range', () => {
+  it('meets every (address, destination) pair: destinations round-robin, the address advancing after each round', () => {
+    // Round-robin of both (i mod 2, i mod 2) met 2 of the 4 pairs: 2 addresses × 2 server ports
+    // used 2 ephemeral ranges, not 4 (a run: 200 of 400 connections).
+    const next = endpointPicker({ ports: [7000, 7001], sourceAddresses: ['127.0.0.2', '127.0.0.3'], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false });
+    const picks = Array.from({ length: 4 }, next);
+    assert.deepEqual(picks.map((p) => `${p.bind?.localAddress}>${p.port}`), ['127.0.0.2>7000', '127.0.0.2>7001', '127.0.0.3>7000', '127.0.0.3>7001']);
+  });
+
+  it('named ports: port fastest, then address, then destination', () => {
     const next = endpointPicker({
       ports: [7000, 7001],
       sourceAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
@@ -50,13 +58,13 @@ describe('endpointPicker', () => {
       reuseAddr: true,
       bindAddressNoPort: false,
     });
-    const picks = Array.from({ length: 4 }, next);
-    assert.deepEqual(picks.map((p) => p.port), [7000, 7001, 7000, 7001]);
-    assert.deepEqual(picks.map((p) => p.bind?.localAddress), ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.2']);
-    assert.deepEqual(picks.map((p) => p.bind?.localPort), [40000, 40001, 40000, 40001]);
+    const picks = Array.from({ length: 7 }, next);
+    assert.deepEqual(picks.map((p) => p.bind?.localPort), [40000, 40001, 40000, 40001, 40000, 40001, 40000]);
+    assert.deepEqual(picks.map((p) => p.bind?.localAddress), ['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.3', '127.0.0.4', '127.0.0.4', '127.0.0.2']);
+    assert.deepEqual(picks.map((p) => p.port), [7000, 7000, 7000, 7000, 7000, 7000, 7001]);
   });
 
-  it('named ports make the pairs and 4-tuples namedPortCycle counts (plan models them): lcm, not product', () => {
+  it('named ports make the pairs and 4-tuples namedPortCycle counts (plan models them): every combination', () => {
     for (const [sources, ports, destinations] of [[1, 100, 2], [1, 101, 2], [2, 100, 2], [2, 101, 1], [3, 4, 6], [4, 6, 9]] as const) {
       const plan = {
         ports: Array.from({ length: destinations }, (_, i) => 7000 + i),
@@ -67,10 +75,12 @@ describe('endpointPicker', () => {
         bindAddressNoPort: false,
       };
       const next = endpointPicker(plan);
-      const picks = Array.from({ length: sources * ports * destinations * 2 }, next);
+      const picks = Array.from({ length: sources * ports * destinations }, next);
       const pairs = new Set(picks.map((e) => `${e.bind!.localAddress}:${e.bind!.localPort}`));
       const fourTuples = new Set(picks.map((e) => `${e.bind!.localAddress}:${e.bind!.localPort}>${e.port}`));
       assert.deepEqual(namedPortCycle(sources, ports, destinations), { pairs: pairs.size, fourTuples: fourTuples.size }, `${sources} × ${ports} × ${destinations}`);
+      // The first sources × ports connections bind every pair once: all of them before any repeats.
+      assert.equal(new Set(picks.slice(0, sources * ports).map((e) => `${e.bind!.localAddress}:${e.bind!.localPort}`)).size, sources * ports);
     }
   });
 

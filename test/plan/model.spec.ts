@@ -290,53 +290,46 @@ describe('plan model: who picks the port, and what frees it', () => {
     assert.ok(noTs.fixes.some((f) => f.startsWith('net.ipv4.tcp_timestamps=1 (on both ends): with SO_REUSEADDR connect() then takes over')), noTs.fixes.join('\n'));
   });
 
-  it('named ports to several destinations: TIME_WAIT per 4-tuple the client pairs them into in turn, not ports × destinations', () => {
-    // Measured on 6.18, SO_REUSEADDR, 200/s, 2 server ports: 100 named ports held 100 TIME_WAIT
-    // (each port went to one destination: i mod 100 and i mod 2 share parity), 101 held 202; the
-    // plan said 200 for both. 2 addresses × 100 ports × 2 destinations held 100 (plan: 400).
+  it('named ports to several destinations with SO_REUSEADDR: one TIME_WAIT per 4-tuple, every port to each destination', () => {
+    // Measured on 6.18, SO_REUSEADDR, 200/s, 2 server ports: 100 named ports held 200 TIME_WAIT,
+    // each port once to each destination (driver/endpoints.ts takes every combination).
     const p = { portLow: 40000, portHigh: 40099, twReuse: 0, rate: 200, destinations: 2, bindBeforeConnect: true, namedPorts: true, reuseAddr: true, connectionLifeSec: 0.0005 };
-    const even = plan(p);
-    assert.equal(even.timeWait.steadyState, 100);
-    assert.deepEqual(even.namedCycle, { pairs: 100, fourTuples: 100 });
-    assert.equal(even.timeWait.portsHeld, 100);
-    close(even.totalPerSec, 100 / 0.0005, 1e-6);
-    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, even), /= 100 4-tuples \(100 ports × 2 destinations, paired in turn\) ÷ 0\.5 ms \(the connection's life\)\)/);
-    const odd = plan({ ...p, portHigh: 40100 });
-    assert.equal(odd.timeWait.steadyState, 202);
-    assert.equal(odd.timeWait.portsHeld, 101);
-    assert.equal(plan({ ...p, sources: 2 }).timeWait.steadyState, 100);
-    assert.equal(plan({ ...p, sources: 3 }).timeWait.steadyState, 300);
-    // The server closing first: one server TIME_WAIT per client 4-tuple, the same 100.
-    assert.equal(plan({ ...p, closer: 'server' }).timeWait.steadyState, 100);
-    // One destination: one TIME_WAIT per port (measured 100 of 100), as before.
+    const two = plan(p);
+    assert.equal(two.timeWait.steadyState, 200);
+    assert.deepEqual(two.namedCycle, { pairs: 100, fourTuples: 200 });
+    close(two.totalPerSec, 200 / 0.0005, 1e-6);
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, two), /= 200 4-tuples \(100 ports × 2 destinations\) ÷ 0\.5 ms \(the connection's life\)\)/);
+    assert.equal(plan({ ...p, portHigh: 40100 }).timeWait.steadyState, 202);
+    assert.equal(plan({ ...p, sources: 2 }).timeWait.steadyState, 400);
+    // The server closing first: one server TIME_WAIT per client 4-tuple, the same 200.
+    assert.equal(plan({ ...p, closer: 'server' }).timeWait.steadyState, 200);
+    // One destination: one TIME_WAIT per port.
     assert.equal(plan({ ...p, destinations: 1 }).timeWait.steadyState, 100);
   });
 
-  it('named ports from several addresses, or under SO_REUSEADDR without timestamps to several destinations: the pool is what the pairing in turn makes', () => {
-    // Measured on 6.18, 200/s, tcp_tw_reuse 0. Without SO_REUSEADDR a TIME_WAIT blocks bind() of
-    // its address and port: 2 addresses × 100 ports are 100 pairs, 100 established, bind()
-    // EADDRINUSE after 0.50 s (plan: 200 and 1.00 s); 2 × 101 are 202, gone after 1.01 s.
+  it('named ports from several addresses, or under SO_REUSEADDR without timestamps to several destinations: the pool is every pair or 4-tuple', () => {
+    // Without SO_REUSEADDR a TIME_WAIT blocks bind() of its address and port: 2 addresses × 100
+    // ports are 200 pairs, gone after 1.00 s at 200/s (measured on 6.18: 200 established, bind()
+    // EADDRINUSE at 1,000 ms).
     const p = { portLow: 40000, portHigh: 40099, twReuse: 0, rate: 200, sources: 2, bindBeforeConnect: true, namedPorts: true, reuseAddr: false };
     const pairs = plan(p);
-    assert.equal(pairs.portsInPlay, 100);
-    close(pairs.exhaustionSec, 0.5, 1e-9);
-    assert.equal(pairs.timeWait.steadyState, 100);
-    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, pairs), /= 100 address:port pairs \(2 addresses × 100 ports, paired in turn\) ÷ 60\.0 s\)/);
-    close(plan({ ...p, portHigh: 40100 }).exhaustionSec, 1.01, 1e-9);
+    assert.equal(pairs.portsInPlay, 200);
+    close(pairs.exhaustionSec, 1, 1e-9);
+    assert.equal(pairs.timeWait.steadyState, 200);
+    assert.match(renderPlan({ ...DEFAULTS, ...p }, {}, pairs), /= 200 address:port pairs \(2 addresses × 100 ports\) ÷ 60\.0 s\)/);
+    // Several destinations add nothing without SO_REUSEADDR: the pair is blocked to every one.
+    assert.equal(plan({ ...p, destinations: 2 }).portsInPlay, 200);
     // With SO_REUSEADDR, timestamps off, 2 destinations: a TIME_WAIT blocks its 4-tuple only
-    // (connect() EADDRNOTAVAIL). 101 ports made 202 4-tuples, gone after 1.01 s (plan: 101 and
-    // 0.505 s); 100 ports made 100, gone after 0.50 s.
+    // (connect() EADDRNOTAVAIL): 100 ports make 200 4-tuples, gone after 1.00 s.
     const q = { ...p, sources: 1, destinations: 2, reuseAddr: true, timestamps: 0, connectionLifeSec: 0.0005 };
-    const odd = plan({ ...q, portHigh: 40100 });
-    assert.equal(odd.portsInPlay, 202);
-    close(odd.exhaustionSec, 1.01, 1e-9);
-    assert.equal(odd.timeWait.steadyState, 202);
-    close(plan(q).exhaustionSec, 0.5, 1e-9);
-    // One more port or address is not always more: the fixes say the count that pairs into enough.
-    const fixes = plan(q).fixes.join('\n');
-    assert.match(fixes, /^name 6,001 ports in client\.localPorts, e\.g\. "59535-65535" \(now 100\); not more: 6,002 would pair into only 6,002/m);
-    assert.match(fixes, /^use 121 source addresses instead of 1: paired with the 100 named ports and 2 destinations in turn they make 12,100 4-tuples, shared by all destinations; not more: 122 would pair into only 6,100/m);
-    // Where the counts share nothing (one address, one destination) the fix is as it was.
+    const tuples = plan(q);
+    assert.equal(tuples.portsInPlay, 200);
+    close(tuples.exhaustionSec, 1, 1e-9);
+    // The fixes count a port or an address once per destination under SO_REUSEADDR.
+    const fixes = tuples.fixes.join('\n');
+    assert.match(fixes, /^name at least 6,001 ports in client\.localPorts, e\.g\. "59535-65535" \(now 100\)$/m);
+    assert.match(fixes, /^use 61 source addresses instead of 1 \(each adds its 100 named ports, a 4-tuple each to each of the 2 destinations\)$/m);
+    // Without SO_REUSEADDR a port is one unit to every destination.
     assert.ok(plan({ ...p, sources: 1 }).fixes.some((f) => f.startsWith('name at least 12,001 ports in client.localPorts')));
   });
 
