@@ -199,10 +199,15 @@ function anchorOf(
 function anchored(m: MetricComparison, anchor: MetricComparison): MetricComparison {
   if (!LOAD_BOUND.test(m.metric) || (m.status !== 'regression' && m.status !== 'improvement')) return m;
   if (anchor.status === m.status) return { ...m, reason: `${m.reason}; the fastest request moved too (${shortPath(anchor.metric)})` };
+  // Read as the runner's load. What it cannot see is said too: a change after the answer (a
+  // delay before the close) slows every connection and moves no request (an audit: conn/s -78 %,
+  // every run apart, firstByte.min ~0.1 ms on both sides).
   return {
     ...m,
     status: 'unchanged',
-    reason: `moved with the runner's load: ${m.reason}, but the fastest request (${shortPath(anchor.metric)}) did not`,
+    reason:
+      `moved with the runner's load: ${m.reason}, but the fastest request (${shortPath(anchor.metric)}) did not` +
+      (m.metric === 'summary.connections.ratePerSec' ? '; a slower close moves no request: on a quiet runner gate conn/s with a threshold' : ''),
   };
 }
 
@@ -296,7 +301,15 @@ export function judge(spec: MetricSpec, bValues: number[], cValues: number[], ju
   // One-sided in the direction the medians moved: "is the current side really higher?".
   const p = higher ? mannWhitneyGreaterP(cValues, bValues) : mannWhitneyGreaterP(bValues, cValues);
   const alpha = 1 - judging.confidence;
-  if (p > alpha + 1e-12) return done('unchanged', `within the noise (p = ${p.toFixed(3)} > ${alpha.toFixed(3)})`, round4(p));
+  if (p > alpha + 1e-12) {
+    // Every run apart, and still no finding: the repeats cannot reach the confidence at all. Said
+    // so, not "within the noise" (an audit: conn/s -64 %, every run apart, 3 against 3).
+    const floor = smallestP(bValues.length, cValues.length);
+    if (p <= floor + 1e-12) {
+      return done('unchanged', `every run apart, but ${bValues.length} against ${cValues.length} repeats cannot reach ${pct(judging.confidence)} confidence (p = ${p.toFixed(3)} at best): use more repeats or a lower --confidence`, round4(p));
+    }
+    return done('unchanged', `within the noise (p = ${p.toFixed(3)} > ${alpha.toFixed(3)})`, round4(p));
+  }
   // The size of the change, measured where the sides come closest: the current run nearest the
   // baseline against the baseline run nearest the current side. Why not the medians alone: the
   // rank test assumes each repeat is an independent draw of the runner's noise, but a shared
@@ -370,6 +383,17 @@ function judgeCount(
   const higher = delta > 0;
   const clear = higher ? cMin > bMax : cMax < bMin;
   if (!clear) return done('unchanged', 'within the range the runs showed');
+  // With repeats on both sides, apart by more than the baseline's runs differ among themselves.
+  // A count a race decides (TIME_WAIT per side when both FINs cross, simultaneous-close) wanders
+  // as widely as a rate, and 3 current runs all beyond 3 baseline runs happen by chance once in
+  // 20 per direction: an audit's identical 3-run sets failed 8.7 % of the time. A count the code
+  // decides (TIME_WAIT moved to the other side: 5,000 to 0) stands apart by far more than its
+  // few-socket sampling spread, so it still counts from 3 runs.
+  const spread = bMax - bMin;
+  const gap = higher ? cMin - bMax : bMin - cMax;
+  if (bValues.length >= 2 && cValues.length >= 2 && gap <= spread) {
+    return done('unchanged', `${higher ? 'above' : 'below'} every baseline run, but by ${round(gap)}, no more than the baseline runs differ among themselves (${round(spread)})`);
+  }
   return done(worse ? 'regression' : 'improvement', higher ? 'every current run above every baseline run' : 'every current run below every baseline run');
 }
 

@@ -57,6 +57,32 @@ describe('the decision rules', () => {
     assert.equal(judge(spec, [14, 15, 16, 14.5, 15.5], [10, 11, 12, 10.5, 11.5], J).status, 'improvement');
   });
 
+  it('a count with repeats must stand apart from the baseline by more than its runs differ among themselves', () => {
+    // simultaneous-close: which FIN wins decides each side's TIME_WAIT, so identical sets wander
+    // (an audit: 3-run sets of identical code failed 8.7 % of the time on the old rule).
+    const perSide = specOf('summary.timeWait.peakServer');
+    const race = judge(perSide, [30, 80, 120], [125, 150, 170], J);
+    assert.equal(race.status, 'unchanged');
+    assert.match(race.reason, /^above every baseline run, but by 5, no more than the baseline runs differ among themselves \(90\)$/);
+    // TIME_WAIT moved to the other side: apart by far more than the sampling spread, from 3 runs.
+    const moved = judge(specOf('summary.timeWait.peakClient'), [4998, 5000, 5000], [4, 0, 2], J);
+    assert.equal(moved.status, 'improvement');
+    assert.equal(judge(perSide, [0, 0, 2], [4998, 5000, 5000], J).status, 'regression');
+    // A single run on a side: no spread to stand apart from, the old rule.
+    assert.equal(judge(perSide, [100], [125], J).status, 'regression');
+  });
+
+  it('every run apart where the repeats cannot reach the confidence: said so, not "within the noise"', () => {
+    const r = judge(specOf('summary.connections.ratePerSec'), [12000, 12400, 12500], [2700, 2740, 2800], J);
+    assert.equal(r.status, 'unchanged');
+    assert.equal(r.reason, 'every run apart, but 3 against 3 repeats cannot reach 99% confidence (p = 0.050 at best): use more repeats or a lower --confidence');
+  });
+
+  it('ports.peakInUse is not a default figure: the driver\'s ports at once are rate × connection life, timing not code', () => {
+    assert.ok(!DEFAULT_METRICS.includes('summary.ports.peakInUse'));
+    assert.ok(DEFAULT_METRICS.includes('summary.ports.distinct'));
+  });
+
   it('a whole set moved by a drift of the runner\'s load is not a regression: the nearest runs must be beyond the tolerance', () => {
     const rate = specOf('summary.requests.ratePerSec');
     // Consecutive identical sets while a neighbour's load rose: every current run but one below
