@@ -156,6 +156,7 @@ export function runTcpConnection(
       const now = clock();
       if (closeStartMs >= 0) stats.close.recordValue(Math.max(1, Math.round((now - closeStartMs) * 1000)));
       if (established) {
+        stats.life.recordValue(Math.max(1, Math.round((now - intendedStartMs) * 1000)));
         stats.ports.released();
         // What the server sent that never arrived: an RST (ours or the server's) threw it away.
         if (received < spec.responseBytes) stats.bytesLost += spec.responseBytes - received;

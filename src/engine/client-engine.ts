@@ -326,6 +326,7 @@ export function mergeThread(stats: LoadStats, r: ClientThreadReport): void {
   addCounts(stats.firstByte, r.histograms.firstByte);
   addCounts(stats.total, r.histograms.total);
   addCounts(stats.close, r.histograms.close);
+  addCounts(stats.life, r.histograms.life);
   addCounts(stats.ports.reuseIntervals, r.histograms.portReuseInterval);
   // Threads share one ports-held window, so their held counts are one count (the max per interval).
   stats.connectFill.absorb(r.connectFill, 0, true);

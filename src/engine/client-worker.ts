@@ -607,6 +607,7 @@ function destroy(slot: number, now: number): void {
 function finish(slot: number, now: number): void {
   if (closeStart[slot]! >= 0) stats.close.recordValue(us(now - closeStart[slot]!));
   if (established[slot]) {
+    stats.life.recordValue(us(now - intended[slot]!));
     stats.ports.released();
     // What the server sent that never arrived: an RST (ours or the server's) threw it away.
     if (received[slot]! < responseBytes) stats.bytesLost += responseBytes - received[slot]!;

@@ -12,12 +12,14 @@ import { byCodeUnit } from '../util/order.js';
  */
 export type Phase = 'socket' | 'bind' | 'connect' | 'write' | 'read' | 'close';
 
-/** The five latency histograms of a load, each in one form: slot counts, or a result's text. */
+/** The latency histograms of a load, each in one form: slot counts, or a result's text. */
 export interface LoadHistograms<H> {
   connect: H;
   firstByte: H;
   total: H;
   close: H;
+  /** A connection's whole life, from its (intended) start until its close completed. */
+  life: H;
   portReuseInterval: H;
 }
 
@@ -51,6 +53,12 @@ export class LoadStats {
   readonly firstByte: Histogram = newHistogram();
   readonly total: Histogram = newHistogram();
   readonly close: Histogram = newHistogram();
+  /**
+   * From the (intended) start to the close's end, established connections only. Its minimum is
+   * what one connection costs without queueing, close included: the compare gate's anchor for
+   * connections/s (compare.ts), which a slower close moves and the runner's load does not.
+   */
+  readonly life: Histogram = newHistogram();
   /** SO_LINGER n closes: how long close() blocked its (worker) thread, in microseconds. */
   readonly lingerBlocked: Histogram = newHistogram();
   readonly ports: PortTracker;
@@ -78,6 +86,7 @@ export class LoadStats {
       firstByte: as(this.firstByte),
       total: as(this.total),
       close: as(this.close),
+      life: as(this.life),
       portReuseInterval: as(this.ports.reuseIntervals),
     };
   }

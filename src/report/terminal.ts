@@ -98,6 +98,8 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(latency('first byte', s.latencyMs.firstByte));
   out.push(latency('total', s.latencyMs.total));
   out.push(latency('close', s.latencyMs.close));
+  // Start to closed, close delay included: the compare gate's anchor for conn/s.
+  if (s.latencyMs.life && s.latencyMs.life.count > 0) out.push(latency('life', s.latencyMs.life));
   // A routed lab's summary counters are its client hosts' (each its own namespace); the server
   // host's accepts are on its own line below.
   const lab = 'lab' in result;

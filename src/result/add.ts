@@ -44,6 +44,19 @@ export function exactEnds(p: ReturnType<typeof percentilesMs>, parts: Array<Retu
   return { ...p, min: Math.min(...mins), max, p50: clamp(p.p50), p90: clamp(p.p90), p99: clamp(p.p99), p999: clamp(p.p999) };
 }
 
+/**
+ * The connection-life histogram added over contributors, with its summary (exact ends). Null
+ * when one of them has none (a result from before it was recorded): a sum without it would be
+ * a part passed off as the whole.
+ */
+export function addedLife(results: RunResult[]): { encoded: string; latency: ReturnType<typeof percentilesMs> } | null {
+  const parts = results.map((r) => ({ encoded: r.histograms.life, summary: r.summary.latencyMs.life }));
+  if (parts.some((p) => p.encoded === undefined)) return null;
+  const added = addHistograms(parts.map((p) => p.encoded!));
+  if (added.percentiles.count === 0) return { encoded: added.encoded, latency: added.percentiles };
+  return { encoded: added.encoded, latency: exactEnds(added.percentiles, parts.flatMap((p) => (p.summary ? [p.summary] : []))) };
+}
+
 /** The least of the values some contributor recorded; null when none did (a port reuse interval). */
 export function minOf(values: Array<number | null>): number | null {
   const present = values.filter((v): v is number => v !== null);

@@ -99,6 +99,7 @@ export function buildResult(input: ResultInputs): RunResult {
       firstByte: percentilesMs(stats.firstByte),
       total: percentilesMs(stats.total),
       close: percentilesMs(stats.close),
+      ...(stats.life.totalCount > 0 ? { life: percentilesMs(stats.life) } : {}),
     },
     kernel: first && last ? pickCounters(counterDeltas(first.counters, last.counters), KEY_COUNTERS) : {},
     bytes: { sent: stats.bytesSent, received: stats.bytesReceived, lost: lostBytes(input.scenario, input.server.stats.replied, { received: stats.bytesReceived, lost: stats.bytesLost }) },

@@ -40,7 +40,7 @@ export const SUMMARY_SHAPE = {
     peakInUse: 'number',
     range: { low: 'number', high: 'number', size: 'number' },
   },
-  latencyMs: { connect: PERCENTILES, firstByte: PERCENTILES, total: PERCENTILES, close: PERCENTILES },
+  latencyMs: { connect: PERCENTILES, firstByte: PERCENTILES, total: PERCENTILES, close: PERCENTILES, life: PERCENTILES },
   kernel: 'counter-map',
   bytes: { sent: 'number', received: 'number', lost: 'number' },
   restart: { ok: 'number', unavailableMs: 'number', attempts: 'number', failures: 'errno-map' },

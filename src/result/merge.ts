@@ -13,7 +13,7 @@ import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
+import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
@@ -222,6 +222,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     (typeof HISTOGRAMS)[number],
     { encoded: string; percentiles: ReturnType<typeof percentilesMs> }
   >;
+  const life = addedLife(results);
   const series = addSeries(results, offsets);
   const sum = (pick: (s: Summary) => number): number => results.reduce((a, r) => a + pick(r.summary), 0);
   const established = sum((s) => s.connections.established);
@@ -262,6 +263,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       firstByte: exactEnds(histograms.firstByte.percentiles, results.map((r) => r.summary.latencyMs.firstByte)),
       total: exactEnds(histograms.total.percentiles, results.map((r) => r.summary.latencyMs.total)),
       close: exactEnds(histograms.close.percentiles, results.map((r) => r.summary.latencyMs.close)),
+      ...(life !== null && life.latency.count > 0 ? { life: life.latency } : {}),
     },
     kernel: addMaps(results.map((r) => r.summary.kernel)),
     bytes: { sent: sum((s) => s.bytes.sent), received: sum((s) => s.bytes.received), lost: sum((s) => s.bytes.lost) },
@@ -400,7 +402,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
     errors: addErrorCounts(results.map((r) => r.errors)),
     series,
     ...(connectFill !== null ? { connectFill: connectFill.data } : {}),
-    histograms: Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms'],
+    histograms: { ...(Object.fromEntries(HISTOGRAMS.map((name) => [name, histograms[name].encoded])) as RunResult['histograms']), ...(life !== null ? { life: life.encoded } : {}) },
     merged: { contributors, warnings },
     // Run i of every shard's --repeat set: the merge is run i of one set, so compare reads the
     // merges of a split as a set (the set named after the lowest of the shards' set ids).

@@ -54,7 +54,11 @@ export interface Summary {
     reopened?: number;
   };
   ports: PortSummary & { range: { low: number; high: number; size: number } | null };
-  latencyMs: { connect: PercentilesMs; firstByte: PercentilesMs; total: PercentilesMs; close: PercentilesMs };
+  /**
+   * `life`: start to close's end of each established connection (tcp drivers; absent for the
+   * undici clients and in results from before it was recorded).
+   */
+  latencyMs: { connect: PercentilesMs; firstByte: PercentilesMs; total: PercentilesMs; close: PercentilesMs; life?: PercentilesMs };
   /** Kernel counter deltas over the run (first sample → last sample). */
   kernel: Record<string, number>;
   /** `lost`: response bytes that never reached the client (an RST discarded them). */
@@ -161,7 +165,7 @@ export interface RunResult {
    */
   connectFill?: ConnectFillData;
   /** HdrHistograms in microseconds, compressed base64 (exact, mergeable). */
-  histograms: { connect: string; firstByte: string; total: string; close: string; portReuseInterval: string };
+  histograms: { connect: string; firstByte: string; total: string; close: string; life?: string; portReuseInterval: string };
 }
 
 export interface RunVariant {

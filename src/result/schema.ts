@@ -117,7 +117,7 @@ const summary = z.looseObject({
     peakInUse: count,
     range: z.looseObject({ low: count, high: count, size: count }).nullable(),
   }),
-  latencyMs: z.looseObject({ connect: percentiles, firstByte: percentiles, total: percentiles, close: percentiles }),
+  latencyMs: z.looseObject({ connect: percentiles, firstByte: percentiles, total: percentiles, close: percentiles, life: percentiles.optional() }),
   kernel: z.record(text(200), time),
   bytes: z.looseObject({ sent: count, received: count, lost: count }),
   restart: z.looseObject({ ok: z.boolean(), unavailableMs: count, attempts: count, failures: counts }).optional(),
@@ -217,6 +217,7 @@ export const resultSchema = z.looseObject({
     firstByte: histogram,
     total: histogram,
     close: histogram,
+    life: histogram.optional(),
     portReuseInterval: histogram,
   }),
   // A routed-lab run's hosts, router and server census (result/lab.ts), which the lab's page

@@ -35,7 +35,7 @@ import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { formatSeconds } from './progress.js';
-import { addDriverCosts, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from '../result/add.js';
+import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from '../result/add.js';
 import { mergeConnectFill } from '../result/merge.js';
 import { contributorsLastClose } from '../result/peak-time.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
@@ -157,12 +157,14 @@ function composeResult(
   const added = (pick: (r: RunResult) => string) => addHistograms(clients.map(pick));
   const parts = { connect: added((r) => r.histograms.connect), firstByte: added((r) => r.histograms.firstByte), total: added((r) => r.histograms.total), close: added((r) => r.histograms.close) };
   const reuse = added((r) => r.histograms.portReuseInterval);
+  const life = addedLife(clients);
   const histograms = {
     connect: parts.connect.encoded,
     firstByte: parts.firstByte.encoded,
     total: parts.total.encoded,
     close: parts.close.encoded,
     portReuseInterval: reuse.encoded,
+    ...(life !== null ? { life: life.encoded } : {}),
   };
   const reuseP50 = reuse.percentiles.p50;
   const latency = (which: keyof typeof parts) => exactEnds(parts[which].percentiles, s.map((x) => x.latencyMs[which]));
@@ -193,7 +195,13 @@ function composeResult(
       minReuseIntervalMs: minOf(s.map((x) => x.ports.minReuseIntervalMs)),
       medianReuseIntervalMs: reuseP50,
     },
-    latencyMs: { connect: latency('connect'), firstByte: latency('firstByte'), total: latency('total'), close: latency('close') },
+    latencyMs: {
+      connect: latency('connect'),
+      firstByte: latency('firstByte'),
+      total: latency('total'),
+      close: latency('close'),
+      ...(life !== null && life.latency.count > 0 ? { life: life.latency } : {}),
+    },
     // Every host's requests and driver cost, as a merge adds them (result/add.ts); the hosts
     // ran at once, so their request rates add.
     ...(s.every((x) => x.requests !== undefined)

@@ -223,6 +223,40 @@ describe('the decision rules', () => {
     assert.equal(single.scenarios[0]!.metrics.find((m) => m.metric === 'summary.requests.ratePerSec')!.status, 'regression');
   });
 
+  it('connections/s is anchored on the fastest whole connection: a slower close counts, the runner\'s load does not', () => {
+    // The audit's case: close.delay=20ms cut conn/s 78 %, every run apart, while the fastest
+    // request stayed ~0.1 ms on both sides; it passed as "the runner's load".
+    const runs = (name: string, rate: number[], lifeMin: number[]): LoadedResult[] =>
+      rate.map((cps, i) => ({
+        file: `${name}${i}`,
+        result: makeResult((r) => {
+          r.summary.connections.ratePerSec = cps;
+          r.summary.latencyMs.firstByte = { ...r.summary.latencyMs.firstByte, min: 0.1 };
+          r.summary.latencyMs.total = { ...r.summary.latencyMs.total, min: 0.12 };
+          r.summary.latencyMs.life = { ...r.summary.latencyMs.total, min: lifeMin[i]! };
+        }),
+      }));
+    const pairs = (b: LoadedResult[], c: LoadedResult[]) => ({ pairs: [{ name: 'c', baseline: b, current: c }], missing: [], added: [] });
+    const options = { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] };
+    const base = runs('b', [12463, 12100, 12800, 12300, 12600], [0.31, 0.29, 0.33, 0.3, 0.32]);
+    const delayed = runs('d', [2738, 2700, 2790, 2750, 2720], [20.4, 20.3, 20.5, 20.4, 20.6]);
+    const rate = compareResults('b', 'd', pairs(base, delayed), options).scenarios[0]!.metrics.find((m) => m.metric === 'summary.connections.ratePerSec')!;
+    assert.equal(rate.status, 'regression');
+    assert.match(rate.reason, /the fastest connection moved too \(latencyMs\.life\.min\)$/);
+    // The runner's load: conn/s down as far, the fastest connection where it was.
+    const busy = runs('x', [2738, 2700, 2790, 2750, 2720], [0.32, 0.3, 0.34, 0.31, 0.33]);
+    const drift = compareResults('b', 'x', pairs(base, busy), options);
+    const vetoed = drift.scenarios[0]!.metrics.find((m) => m.metric === 'summary.connections.ratePerSec')!;
+    assert.equal(vetoed.status, 'unchanged');
+    assert.match(vetoed.reason, /but the fastest connection \(latencyMs\.life\.min\) did not$/);
+    assert.equal(drift.failed, false);
+    // Results from before connection lives were recorded: the fastest request, and the reason says what it cannot see.
+    const old = (rs: LoadedResult[]): LoadedResult[] => rs.map((x) => ({ ...x, result: { ...x.result, summary: { ...x.result.summary, latencyMs: { ...x.result.summary.latencyMs, life: undefined } } } as RunResult }));
+    const blind = compareResults('b', 'd', pairs(old(base), old(delayed)), options).scenarios[0]!.metrics.find((m) => m.metric === 'summary.connections.ratePerSec')!;
+    assert.equal(blind.status, 'unchanged');
+    assert.match(blind.reason, /fastest request \(latencyMs\.firstByte\.min\) did not; a slower close moves no request: on a quiet runner gate conn\/s with a threshold$/);
+  });
+
   it('the minimum is judged where a server-side wait lands (first byte, total), not on the kernel handshakes', () => {
     for (const list of [DEFAULT_METRICS, HTTP_METRICS]) {
       assert.ok(list.includes('summary.latencyMs.firstByte.min'));

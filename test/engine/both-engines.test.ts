@@ -58,6 +58,10 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.equal(summary.kernel['TcpActiveOpens'], summary.connections.attempted);
       assert.equal(summary.ports.distinct, 1000);
       assert.equal(summary.latencyMs.connect.count, 1000);
+      // Every connection's life, start to closed: never shorter than its exchange (total).
+      const life = summary.latencyMs.life!;
+      assert.equal(life.count, 1000);
+      assert.ok(life.min! >= summary.latencyMs.total.min!, `life ${JSON.stringify(life)} against total ${JSON.stringify(summary.latencyMs.total)}`);
       assertLandedAsPredicted(out);
     });
 

@@ -1,4 +1,4 @@
-// The connections established before the ports ran out, over contributors (shards, a lab's
+// Figures added over contributors (shards, a lab's client hosts). The connections established before the ports ran out (shards, a lab's
 // client hosts): each ran out of its own range, so their counts add; a contributor that never ran
 // out adds nothing, and one written before the count existed makes the sum unknown, not smaller.
 import { describe, it } from 'node:test';
@@ -8,6 +8,8 @@ import { mergeResults } from '../../src/result/merge.js';
 import { rateBeforeExhaustion } from '../../src/result/figures.js';
 import { makeResult } from '../report/make-result.js';
 import type { RunResult } from '../../src/result/model.js';
+import { newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 
 const ranOut = (count: number | undefined, atMs: number): RunResult =>
   makeResult((r) => {
@@ -36,5 +38,33 @@ describe('connections established before the ports ran out', () => {
     assert.equal(rateBeforeExhaustion(makeResult()), null, 'never ran out');
     assert.equal(rateBeforeExhaustion(ranOut(undefined, 150)), null, 'a result from before the count');
     assert.equal(rateBeforeExhaustion(ranOut(0, 100)), null, 'ran out at once: no time to divide by');
+  });
+});
+
+describe('connection lives over contributors', () => {
+  const withLives = (us: number[]): RunResult =>
+    makeResult((r) => {
+      const h = newHistogram();
+      for (const v of us) h.recordValue(v);
+      r.histograms.life = encodeHistogram(h);
+      r.summary.latencyMs.life = percentilesMs(h);
+      h.destroy();
+    });
+
+  it('add bucket by bucket, with each contributor\'s exact ends; a contributor without them leaves the sum out', async () => {
+    const m = await mergeResults([
+      { file: 'a.json', result: withLives([300, 400, 500]) },
+      { file: 'b.json', result: withLives([250, 20_000]) },
+    ]);
+    assert.equal(m.summary.latencyMs.life?.count, 5);
+    assert.equal(m.summary.latencyMs.life?.min, 0.25);
+    assert.equal(m.summary.latencyMs.life?.max, 20);
+    assert.notEqual(m.histograms.life, undefined);
+    const partial = await mergeResults([
+      { file: 'a.json', result: withLives([300]) },
+      { file: 'old.json', result: makeResult() },
+    ]);
+    assert.equal(partial.summary.latencyMs.life, undefined, 'a part is not passed off as the whole');
+    assert.equal(partial.histograms.life, undefined);
   });
 });
