@@ -7,6 +7,8 @@ import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.
 import type { ErrorCount } from '../metrics/load-stats.js';
 import { byCodeUnit } from '../util/order.js';
 import type { RunResult, Summary } from './model.js';
+import type { ServerStats } from '../server/stats.js';
+import type { RestartOutcome } from '../server/restart.js';
 import { cpuPerThousand, peakOf } from './figures.js';
 import { seriesPeakTime } from './peak-time.js';
 import { roundMs } from '../util/round.js';
@@ -98,6 +100,66 @@ export function addDriverCosts(parts: Array<Summary['driver']>, work: number): S
       p99: Math.max(...parts.map((d) => d.eventLoopDelayMs.p99)),
       max: Math.max(...parts.map((d) => d.eventLoopDelayMs.max)),
     },
+  };
+}
+
+/**
+ * The bundled servers' own counts together, every field of ServerStats (src/server/stats.ts)
+ * by what it is. Counts add: each contributor's server accepted, answered, closed, failed and
+ * woke for its own connections (accepted, replied, closedFin, closedRst, open, errors by code,
+ * emptyAccepts). acceptedPerListener adds listener by listener: every contributor ran the same
+ * scenario, so listener i is the same listener of each (an audit: per listener "50 / 46 / 53 /
+ * 51", shard 1's 200, beside accepted 400). linger: closes and the time blocked add, the longest
+ * block is the longest of any (an audit: "max 1,025 ms over 4 closes" where 8 closes, max 1,030).
+ * io: "io_uring" only when every contributor's threads served on it, as one server's is only
+ * when every thread's was; ioFallback: each distinct reason one served on epoll. A field no
+ * contributor recorded stays absent.
+ */
+export function addServerStats(parts: ServerStats[]): ServerStats {
+  const total = (pick: (s: ServerStats) => number | undefined): number => parts.reduce((n, s) => n + (pick(s) ?? 0), 0);
+  const ios = parts.map((s) => s.io).filter((x) => x !== undefined);
+  const fallbacks = [...new Set(parts.map((s) => s.ioFallback).filter((x): x is string => typeof x === 'string' && x !== ''))];
+  const perListener = parts.map((s) => s.acceptedPerListener).filter((x) => x !== undefined);
+  const lingers = parts.map((s) => s.linger).filter((x) => x !== undefined);
+  return {
+    accepted: total((s) => s.accepted),
+    replied: total((s) => s.replied),
+    closedFin: total((s) => s.closedFin),
+    closedRst: total((s) => s.closedRst),
+    open: total((s) => s.open),
+    errors: addMaps(parts.map((s) => s.errors)),
+    ...(ios.length > 0 ? { io: ios.every((x) => x === 'io_uring') ? 'io_uring' : 'epoll' } : {}),
+    ...(fallbacks.length > 0 ? { ioFallback: fallbacks.join('; ') } : {}),
+    ...(perListener.length > 0
+      ? { acceptedPerListener: Array.from({ length: Math.max(...perListener.map((l) => l.length)) }, (_, i) => perListener.reduce((n, l) => n + (l[i] ?? 0), 0)) }
+      : {}),
+    ...(parts.some((s) => s.emptyAccepts !== undefined) ? { emptyAccepts: total((s) => s.emptyAccepts) } : {}),
+    ...(lingers.length > 0
+      ? {
+          linger: {
+            closes: lingers.reduce((n, l) => n + l.closes, 0),
+            blockedMsTotal: roundMs(lingers.reduce((n, l) => n + l.blockedMsTotal, 0)),
+            blockedMsMax: Math.max(...lingers.map((l) => l.blockedMsMax)),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Each contributor's server restart as one: ok only when every one came back, the outage the
+ * longest of theirs (as summary.restart's), every bind attempt on the common clock (`offsets`:
+ * each contributor's start after the earliest) in time order; the ports are the scenario's,
+ * the same for each. Null when none restarted.
+ */
+export function addRestarts(parts: Array<RestartOutcome | null | undefined>, offsets: number[]): RestartOutcome | null {
+  const present = parts.flatMap((r, i) => (r ? [{ r, offset: offsets[i] ?? 0 }] : []));
+  if (present.length === 0) return null;
+  return {
+    ok: present.every(({ r }) => r.ok),
+    attempts: present.flatMap(({ r, offset }) => r.attempts.map((a) => ({ ...a, tMs: roundMs(a.tMs + offset) }))).sort((a, b) => a.tMs - b.tMs),
+    unavailableMs: Math.max(...present.map(({ r }) => r.unavailableMs)),
+    ports: present[0]!.r.ports,
   };
 }
 

@@ -13,7 +13,7 @@ import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
-import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addSeries, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
+import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addRestarts, addSeries, addServerStats, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
@@ -385,18 +385,13 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         ...(whole && first.environment.sysctlsRequested?.['net.ipv4.ip_local_port_range'] !== undefined ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}),
       },
     },
+    // Every server stat by its kind (addServerStats says which add, which are the greatest,
+    // which hold for all); the restart's bind attempts on the common clock. Host and ports are
+    // the scenario's, the same for each; a user's server.command keeps the first one's log.
     server: {
       ...first.server,
-      stats: {
-        ...first.server.stats,
-        accepted: results.reduce((a, r) => a + r.server.stats.accepted, 0),
-        replied: results.reduce((a, r) => a + r.server.stats.replied, 0),
-        closedFin: results.reduce((a, r) => a + r.server.stats.closedFin, 0),
-        closedRst: results.reduce((a, r) => a + r.server.stats.closedRst, 0),
-        open: results.reduce((a, r) => a + r.server.stats.open, 0),
-        errors: addMaps(results.map((r) => r.server.stats.errors)),
-        ...(results.some((r) => r.server.stats.emptyAccepts !== undefined) ? { emptyAccepts: results.reduce((a, r) => a + (r.server.stats.emptyAccepts ?? 0), 0) } : {}),
-      },
+      stats: addServerStats(results.map((r) => r.server.stats)),
+      ...(results.some((r) => r.server.restart !== undefined) ? { restart: addRestarts(results.map((r) => r.server.restart), offsets) } : {}),
     },
     summary,
     errors: addErrorCounts(results.map((r) => r.errors)),

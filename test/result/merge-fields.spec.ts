@@ -1,0 +1,72 @@
+// Fields a merge of shards once took from the first shard alone (an audit with real runs):
+// the server's per-listener counts, its linger closes, its I/O mode and restart; the fault
+// counters; the driver's per-thread shares. Each is held here against what two shards recorded.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeResults } from '../../src/result/merge.js';
+import type { RunResult } from '../../src/result/model.js';
+import { makeResult } from '../report/make-result.js';
+
+/** Shard `index` of 2 of the hand-made scenario, started `offsetMs` after the first. */
+function shard(index: number, offsetMs: number, edit: (r: RunResult) => void): RunResult {
+  return makeResult((r) => {
+    r.startedAt = new Date(Date.parse('2026-01-01T00:00:00.000Z') + offsetMs).toISOString();
+    r.environment.sysctls['net.ipv4.ip_local_port_range'] = index === 0 ? '32768 46883' : '46884 60999';
+    (r as { shard?: unknown }).shard = {
+      index,
+      count: 2,
+      whole: { connections: 2000, requests: null, rate: null, portRange: '32768 60999', concurrency: 32, maxInFlight: 20_000, stages: [], httpConnections: null, resume: null, localPorts: null },
+    };
+    edit(r);
+  });
+}
+
+const merge = (a: RunResult, b: RunResult) => mergeResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+
+describe('merge: server stats', () => {
+  it('adds per-listener counts listener by listener, and linger closes; the longest block is the max', async () => {
+    const a = shard(0, 0, (r) => {
+      r.server.stats = { ...r.server.stats, accepted: 200, acceptedPerListener: [50, 46, 53, 51], linger: { closes: 4, blockedMsTotal: 4090, blockedMsMax: 1025 }, emptyAccepts: 3 };
+    });
+    const b = shard(1, 20, (r) => {
+      r.server.stats = { ...r.server.stats, accepted: 200, acceptedPerListener: [49, 52, 48, 51], linger: { closes: 4, blockedMsTotal: 4100, blockedMsMax: 1030 }, emptyAccepts: 2 };
+    });
+    const s = (await merge(a, b)).server.stats;
+    assert.equal(s.accepted, 400);
+    assert.deepEqual(s.acceptedPerListener, [99, 98, 101, 102]);
+    assert.equal(s.acceptedPerListener!.reduce((x, y) => x + y, 0), s.accepted, 'the listeners account for every accept');
+    assert.deepEqual(s.linger, { closes: 8, blockedMsTotal: 8190, blockedMsMax: 1030 });
+    assert.equal(s.emptyAccepts, 5);
+  });
+
+  it('one listener of each adds up too (http-keepalive: [32] beside accepted 64)', async () => {
+    const one = (i: number) => shard(i, i * 10, (r) => void (r.server.stats = { ...r.server.stats, accepted: 32, acceptedPerListener: [32] }));
+    const s = (await merge(one(0), one(1))).server.stats;
+    assert.deepEqual([s.accepted, s.acceptedPerListener], [64, [64]]);
+  });
+
+  it('io is io_uring only when every server served on it; each fallback reason is kept', async () => {
+    const a = shard(0, 0, (r) => void (r.server.stats = { ...r.server.stats, io: 'io_uring' }));
+    const b = shard(1, 10, (r) => void (r.server.stats = { ...r.server.stats, io: 'epoll', ioFallback: 'TWSTORM_IO_URING=off' }));
+    const s = (await merge(a, b)).server.stats;
+    assert.equal(s.io, 'epoll');
+    assert.equal(s.ioFallback, 'TWSTORM_IO_URING=off');
+    const both = (await merge(shard(0, 0, (r) => void (r.server.stats.io = 'io_uring')), shard(1, 10, (r) => void (r.server.stats.io = 'io_uring')))).server.stats;
+    assert.equal(both.io, 'io_uring');
+    assert.equal('ioFallback' in both, false);
+  });
+
+  it("the restart: ok only when both came back, the longest outage, every bind attempt on the common clock", async () => {
+    const a = shard(0, 0, (r) => {
+      r.server.restart = { ok: true, unavailableMs: 120, ports: [7000], attempts: [{ tMs: 1000, code: 'EADDRINUSE' }, { tMs: 1100, code: null }] };
+    });
+    const b = shard(1, 500, (r) => {
+      r.server.restart = { ok: false, unavailableMs: 5000, ports: [7000], attempts: [{ tMs: 900, code: 'EADDRINUSE' }] };
+    });
+    const restart = (await merge(a, b)).server.restart!;
+    assert.equal(restart.ok, false);
+    assert.equal(restart.unavailableMs, 5000);
+    assert.deepEqual(restart.attempts, [{ tMs: 1000, code: 'EADDRINUSE' }, { tMs: 1100, code: null }, { tMs: 1400, code: 'EADDRINUSE' }]);
+    assert.deepEqual(restart.ports, [7000]);
+  });
+});
