@@ -9,6 +9,8 @@ import { byCodeUnit } from '../util/order.js';
 import type { RunResult, Summary } from './model.js';
 import type { ServerStats } from '../server/stats.js';
 import type { RestartOutcome } from '../server/restart.js';
+import type { FaultCount } from '../observe/faults.js';
+import { describeFault, type FaultRule } from '../environment/faults.js';
 import { cpuPerThousand, peakOf } from './figures.js';
 import { seriesPeakTime } from './peak-time.js';
 import { roundMs } from '../util/round.js';
@@ -161,6 +163,24 @@ export function addRestarts(parts: Array<RestartOutcome | null | undefined>, off
     unavailableMs: Math.max(...present.map(({ r }) => r.unavailableMs)),
     ports: present[0]!.r.ports,
   };
+}
+
+/**
+ * The fault rules' counters together: every contributor ran the same rules in its own
+ * namespace (or lab), each with its own nft counter, so rule i's segments matched add (an audit:
+ * a merged lost-final-ack had no faults, and the verdict's "200 final ACKs dropped" was gone).
+ * `rules`: the merged scenario's faults, which name each rule as the whole ran it (its whole
+ * "first N"). Null when no contributor recorded faults.
+ */
+export function addFaults(parts: Array<FaultCount[] | undefined>, rules: readonly FaultRule[] | undefined): FaultCount[] | null {
+  const present = parts.filter((p): p is FaultCount[] => p !== undefined && p.length > 0);
+  if (present.length === 0) return null;
+  const longest = present.reduce((a, p) => (p.length > a.length ? p : a));
+  return longest.map((f, i) => ({
+    ...f,
+    ...(rules?.[i] !== undefined ? { rule: describeFault(rules[i]!) } : {}),
+    matched: present.reduce((n, p) => n + (p[i]?.matched ?? 0), 0),
+  }));
 }
 
 /**

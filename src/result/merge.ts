@@ -13,7 +13,7 @@ import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
-import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addRestarts, addSeries, addServerStats, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
+import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addFaults, addRestarts, addSeries, addServerStats, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
@@ -348,6 +348,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         // A result of a tcp run written before the http block existed has none.
         ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, ...httpShape, requests: asked((s) => s.http?.requests) ?? first.scenario.http.requests } } : {}),
       };
+  const faults = addFaults(results.map((r) => r.faults), scenario.faults);
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
     file,
     host: shardOf(r)?.host ?? '–',
@@ -394,6 +395,7 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
       ...(results.some((r) => r.server.restart !== undefined) ? { restart: addRestarts(results.map((r) => r.server.restart), offsets) } : {}),
     },
     summary,
+    ...(faults !== null ? { faults } : {}),
     errors: addErrorCounts(results.map((r) => r.errors)),
     series,
     ...(connectFill !== null ? { connectFill: connectFill.data } : {}),

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeResults } from '../../src/result/merge.js';
 import type { RunResult } from '../../src/result/model.js';
-import { makeResult } from '../report/make-result.js';
+import { finding, makeResult } from '../report/make-result.js';
 
 /** Shard `index` of 2 of the hand-made scenario, started `offsetMs` after the first. */
 function shard(index: number, offsetMs: number, edit: (r: RunResult) => void): RunResult {
@@ -68,5 +68,26 @@ describe('merge: server stats', () => {
     assert.equal(restart.unavailableMs, 5000);
     assert.deepEqual(restart.attempts, [{ tMs: 1000, code: 'EADDRINUSE' }, { tMs: 1100, code: null }, { tMs: 1400, code: 'EADDRINUSE' }]);
     assert.deepEqual(restart.ports, [7000]);
+  });
+});
+
+describe('merge: faults', () => {
+  /** A lost-final-ack shard: its rule dropped `matched` final ACKs of its own connections. */
+  const lossy = (index: number, matched: number) =>
+    shard(index, index * 10, (r) => {
+      (r.scenario as { faults?: unknown }).faults = [{ packets: 'final-ack', direction: 'to-server', action: 'drop', percent: 100, count: null }];
+      r.faults = [{ rule: 'drop final-ack to-server', packets: 'final-ack', direction: 'to-server', action: 'drop', matched }];
+      r.summary.kernel['TcpRetransSegs'] = matched;
+    });
+
+  it('keeps each rule, its matched segments added over the shards, and the verdict says so', async () => {
+    const m = await merge(lossy(0, 100), lossy(1, 100));
+    assert.deepEqual(m.faults, [{ rule: 'drop final-ack to-server', packets: 'final-ack', direction: 'to-server', action: 'drop', matched: 200 }]);
+    assert.match(finding(m, 'faults')?.text ?? '', /^200 final ACKs to the server dropped by nft/);
+  });
+
+  it('a merge without faults has none', async () => {
+    const m = await merge(shard(0, 0, () => undefined), shard(1, 10, () => undefined));
+    assert.equal('faults' in m, false);
   });
 });
