@@ -10,6 +10,7 @@ import type { RunResult, Summary } from './model.js';
 import type { ServerStats } from '../server/stats.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { FaultCount } from '../observe/faults.js';
+import type { EngineThreadSummary } from '../engine/client-engine.js';
 import { describeFault, type FaultRule } from '../environment/faults.js';
 import { cpuPerThousand, peakOf } from './figures.js';
 import { seriesPeakTime } from './peak-time.js';
@@ -93,6 +94,14 @@ export function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<
 export function addDriverCosts(parts: Array<Summary['driver']>, work: number): Summary['driver'] {
   const cpuUserMs = parts.reduce((n, d) => n + d.cpuUserMs, 0);
   const cpuSystemMs = parts.reduce((n, d) => n + d.cpuSystemMs, 0);
+  // summary.driver.threads (run/execute.ts sets it beside the cost: one row per engine thread,
+  // its share and its busy time). Each contributor ran its own threads (its own process, its own
+  // machine), so the whole load was made by all of them: every contributor's rows, in order,
+  // numbered on from the previous one's, so their counts still add up to the merged connections
+  // (an audit: the merge dropped the field). Left out when a contributor has none (the net
+  // fallback, a result from before it was recorded): a part of the threads is not the whole.
+  const each = parts.map((d) => (d as { threads?: EngineThreadSummary[] }).threads);
+  const threads = each.every((t) => Array.isArray(t) && t.length > 0) ? (each as EngineThreadSummary[][]).flat().map((t, i) => ({ ...t, thread: i })) : null;
   return {
     cpuUserMs,
     cpuSystemMs,
@@ -102,6 +111,7 @@ export function addDriverCosts(parts: Array<Summary['driver']>, work: number): S
       p99: Math.max(...parts.map((d) => d.eventLoopDelayMs.p99)),
       max: Math.max(...parts.map((d) => d.eventLoopDelayMs.max)),
     },
+    ...(threads !== null ? { threads } : {}),
   };
 }
 

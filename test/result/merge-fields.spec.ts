@@ -91,3 +91,22 @@ describe('merge: faults', () => {
     assert.equal('faults' in m, false);
   });
 });
+
+describe('merge: driver threads', () => {
+  const rows = (n: number, each: number) =>
+    Array.from({ length: n }, (_, thread) => ({ thread, attempted: each, established: each, completed: each, failed: 0, busyMs: each / 10, wallMs: 500, turns: each * 2 }));
+  const withThreads = (index: number, n: number) =>
+    shard(index, index * 10, (r) => void Object.assign(r.summary.driver, { threads: rows(n, 1000 / n) }));
+
+  it("keeps every shard's threads, numbered on, their counts adding to the merged connections", async () => {
+    const m = await merge(withThreads(0, 2), withThreads(1, 4));
+    const threads = (m.summary.driver as { threads?: Array<{ thread: number; attempted: number }> }).threads;
+    assert.deepEqual(threads?.map((t) => [t.thread, t.attempted]), [[0, 500], [1, 500], [2, 250], [3, 250], [4, 250], [5, 250]]);
+    assert.equal(threads!.reduce((n, t) => n + t.attempted, 0), m.summary.connections.attempted);
+  });
+
+  it('left out when a shard has none (the net fallback): part of the threads is not the whole', async () => {
+    const m = await merge(withThreads(0, 2), shard(1, 10, () => undefined));
+    assert.equal('threads' in m.summary.driver, false);
+  });
+});
