@@ -36,6 +36,21 @@ const HISTOGRAMS = ['connect', 'firstByte', 'total', 'close', 'portReuseInterval
 const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.variant.label}]` : r.scenario.name);
 const portRangeOf = (r: RunResult): string => String(r.environment.sysctls['net.ipv4.ip_local_port_range'] ?? '');
 
+/**
+ * Sysctls that cap what one network namespace holds: TIME_WAIT sockets kept
+ * (tcp_max_tw_buckets, inet_twsk_alloc), half-open connections and a listener's backlog. A
+ * shard (or a copy) runs in its own namespace or on its own machine, each with the whole
+ * limit: they are not split (half a limit would be another storm), so N contributors together
+ * may hold N times it where one run of the whole is held to it. Said when sharding
+ * (run/shard.ts) and in a merge's warnings.
+ */
+export const PER_NAMESPACE_LIMITS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn'] as const;
+
+/** The per-namespace limits a scenario sets, as "name=value". */
+export function namespaceLimitsSet(sysctls: Record<string, unknown> | undefined): string[] {
+  return PER_NAMESPACE_LIMITS.flatMap((key) => (sysctls?.[key] !== undefined ? [`${key}=${String(sysctls[key])}`] : []));
+}
+
 /** What makes a merge meaningless (refused) or doubtful (warned), checked before any number is added. */
 export function checkMergeable(inputs: MergeInput[]): string[] {
   if (inputs.length < 2) throw new MergeError(`merge needs at least two results, got ${inputs.length}`);
@@ -134,6 +149,15 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
     }
     latestEnd = Math.max(latestEnd, w.end);
   }
+  // Each contributor held its own namespace's limits whole: the merged figures are not what one
+  // run of the whole under them would show (an audit: tw-bucket-overflow in 2 shards merged to a
+  // TIME_WAIT peak of 400 beside tcp_max_tw_buckets=200; one run held 200 and overflowed 800).
+  const limits = namespaceLimitsSet(f.scenario.environment?.sysctls);
+  if (limits.length > 0) {
+    warnings.push(
+      `${limits.join(', ')} held in each of the ${inputs.length} ${sharded.length > 0 ? 'shards' : 'results'}' own namespace${limits.length > 1 ? 's' : ''}, not split: together they could hold ${inputs.length} times it, so the merged TIME_WAIT and overflow figures are not those of one run of the whole`,
+    );
+  }
   const versions = new Set(inputs.map((i) => i.result.tool.version));
   if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
   const kernels = new Set(inputs.map((i) => i.result.environment.kernel));
@@ -184,10 +208,10 @@ function missingShards(shards: ReadonlyArray<{ index: number } | undefined>, cou
 
 /**
  * A scenario's settings without the size of its load: what a split cuts into shares (counts,
- * rate, concurrency, stages, port ranges), what copies may each set their own (--set counts,
+ * rate, concurrency, stages, port ranges, a fault's count), what copies may each set their own (--set counts,
  * --repeat) and what only watched the run (census, tail, allowRemoteTarget). What is left made
  * the storm, or decides the merged figures: close, protocol, client and server modes, payload,
- * sysctls, faults; `sample`, the grid the series add on (a 1 s bucket dropped into a 100 ms one
+ * sysctls, fault rules; `sample`, the grid the series add on (a 1 s bucket dropped into a 100 ms one
  * is a spike); `thresholds`, the merge's gate (the first file's would decide it); `duration` and
  * `threads` (a review).
  */
@@ -197,6 +221,8 @@ function settingsOf(scenario: RunResult['scenario']): unknown {
   // Where it ran is the environment's, warned about below: a shard may fall back to the host.
   delete s['environment']?.['isolation'];
   delete s['http']?.['requests'];
+  // A fault's "first N" is split between shards as the connections are, and copies may each set their own.
+  for (const fault of (s['faults'] as unknown as Array<Record<string, unknown>> | undefined) ?? []) delete fault['count'];
   delete s['http']?.['connections'];
   delete s['client']?.['portRange'];
   delete s['client']?.['localPorts'];
@@ -348,6 +374,14 @@ export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> 
         // A result of a tcp run written before the http block existed has none.
         ...(first.scenario.http !== undefined ? { http: { ...first.scenario.http, ...httpShape, requests: asked((s) => s.http?.requests) ?? first.scenario.http.requests } } : {}),
       };
+  // Each fault's "first N" was split between the shards (copies each had their own): the
+  // whole's is their sum, null (every segment) when any had none.
+  if (Array.isArray(first.scenario.faults) && first.scenario.faults.length > 0) {
+    (scenario as { faults: RunResult['scenario']['faults'] }).faults = first.scenario.faults.map((rule, i) => {
+      const counts = results.map((r) => r.scenario.faults?.[i]?.count ?? null);
+      return { ...rule, count: counts.includes(null) ? null : (counts as number[]).reduce((a, n) => a + n, 0) };
+    });
+  }
   const faults = addFaults(results.map((r) => r.faults), scenario.faults);
   const contributors: Contributor[] = inputs.map(({ file, result: r }) => ({
     file,

@@ -1,8 +1,10 @@
 // Shards: N copies of one scenario (N processes, pods or CI jobs) that together do the work
 // of one run and can be merged back exactly (`twstorm merge`). Each takes its share of the
-// connection count, the request count, the rate and the concurrency, and its own slice of the
-// ephemeral port range — copies behind one NAT or on one host must not compete for the same
-// source ports, or the storm they make is not the one the scenario describes.
+// connection count, the request count, the rate, the concurrency and each fault's "first N",
+// and its own slice of the ephemeral port range — copies behind one NAT or on one host must not
+// compete for the same source ports, or the storm they make is not the one the scenario
+// describes. Capacity sysctls (tcp_max_tw_buckets…) are not split: each shard's namespace has
+// the whole limit, which the shard's notice says.
 // Where each shard keeps to its slice: in its own namespace the slice is that namespace's
 // net.ipv4.ip_local_port_range. Under host isolation no sysctl is written (the host's range is
 // not ours to change), so the slice goes on every client socket instead, with
@@ -14,6 +16,7 @@ import { probeNamespace } from '../environment/namespace.js';
 import { socketFeatures } from '../sockets/index.js';
 import { engineAvailability } from '../engine/client-engine.js';
 import { readSysctlSync } from '../environment/sysctl.js';
+import { namespaceLimitsSet } from '../result/merge.js';
 
 export class ShardError extends Error {}
 
@@ -79,7 +82,8 @@ export function portSlice(range: string, index: number, count: number, what: str
 
 /**
  * The scenario this shard runs, the facts a merge needs to check the shares add up, and a
- * one-line notice when the shard cannot keep to its port slice here.
+ * notice (a line each) when the shard cannot keep to its port slice here, or when the scenario
+ * sets per-namespace limits that a split cannot share out.
  */
 export function applyShard(
   scenario: Scenario,
@@ -117,10 +121,26 @@ export function applyShard(
   if (connections < 1 || (scenario.protocol === 'http' && requests < 1)) {
     throw new ShardError(`${label}: ${scenario.protocol === 'http' ? `${scenario.http.requests} requests` : `${scenario.connections} connections`} cannot be split ${count} ways (each shard needs at least one); use fewer shards or raise the count`);
   }
+  // A fault's "first N" holds per namespace (its nft counter, environment/faults.ts): each
+  // shard's namespace would drop its own first N, N times the whole's (an audit: lost-final-ack
+  // shards each dropped their "first 200"). Split as the connections are.
+  const faults = scenario.faults.map((rule, i) => {
+    if (rule.count === null) return rule;
+    if (rule.count < count) throw new ShardError(`${label}: faults[${i}].count ${rule.count} cannot be split ${count} ways (each shard needs at least one); use fewer shards or raise the count`);
+    return { ...rule, count: share(rule.count, index, count) };
+  });
+  // Capacity limits are each namespace's whole: halving them would be another storm, so they are
+  // not split, and the shards together may hold N times what one run of the whole could.
+  const limits = namespaceLimitsSet(scenario.environment.sysctls);
+  const notices: string[] = [];
+  if (limits.length > 0) {
+    notices.push(
+      `${label}: ${limits.join(', ')} ${limits.length > 1 ? 'are limits' : 'is a limit'} of each shard's own namespace (or machine) and ${limits.length > 1 ? 'are' : 'is'} not split: the ${count} shards together may hold ${count} times ${limits.length > 1 ? 'them' : 'it'}, so their merged TIME_WAIT and overflow figures are not those of one run of the whole`,
+    );
+  }
   const localPorts = scenario.client.localPorts === null ? null : portSlice(scenario.client.localPorts, index, count, 'client.localPorts').join('-');
   let sysctls = scenario.environment.sysctls;
   let perSocket = scenario.client.portRange;
-  let notice: string | null = null;
   if (perSocket !== null) {
     // The scenario already draws from a per-socket range: the shards split that, in any
     // isolation, and the namespace's range stays whole around it (a sysctl slice could leave a
@@ -132,7 +152,7 @@ export function applyShard(
     if ((options.isolation ?? (scenario.environment.isolation === 'host' ? 'host' : 'netns')) === 'host') {
       // Explicit local ports (client.localPorts, split above) need no range.
       const placed = scenario.client.localPorts !== null ? false : perSocketSlice(scenario, { low, high }, label, portRange, options);
-      if (typeof placed === 'string') notice = placed;
+      if (typeof placed === 'string') notices.push(placed);
       else if (placed) perSocket = `${low}-${high}`;
     }
   }
@@ -153,9 +173,10 @@ export function applyShard(
     http: { ...scenario.http, requests, connections: scenario.http.connections === null ? null : Math.max(1, Math.ceil(scenario.http.connections / count)) },
     server: scenario.server.restart === null ? scenario.server : { ...scenario.server, restart: { ...scenario.server.restart, resume: share(scenario.server.restart.resume, index, count) } },
     client: { ...scenario.client, localPorts, portRange: perSocket },
+    faults,
     environment: { ...scenario.environment, sysctls },
   };
-  return { scenario: split, info, notice };
+  return { scenario: split, info, notice: notices.length > 0 ? notices.join('\n') : null };
 }
 
 /**

@@ -110,3 +110,32 @@ describe('merge: driver threads', () => {
     assert.equal('threads' in m.summary.driver, false);
   });
 });
+
+describe('merge: what a split shares out and what it cannot', () => {
+  it("the merged scenario's fault count is the whole's, and the rule is named by it", async () => {
+    const half = (index: number) =>
+      shard(index, index * 10, (r) => {
+        (r.scenario as { faults?: unknown }).faults = [{ packets: 'final-ack', direction: 'to-server', action: 'drop', percent: 100, count: 100 }];
+        r.faults = [{ rule: 'drop final-ack to-server (first 100)', packets: 'final-ack', direction: 'to-server', action: 'drop', matched: 100 }];
+      });
+    // Shards of a split differ in their fault counts: merged, not refused as another setting.
+    const m = await merge(half(0), half(1));
+    assert.equal(m.scenario.faults[0]!.count, 200);
+    assert.equal(m.faults![0]!.rule, 'drop final-ack to-server (first 200)');
+    assert.equal(m.faults![0]!.matched, 200);
+  });
+
+  it('a per-namespace limit the scenario sets is warned about: each shard held it whole', async () => {
+    const capped = (index: number) =>
+      shard(index, index * 10, (r) => {
+        r.scenario.environment.sysctls = { ...r.scenario.environment.sysctls, 'net.ipv4.tcp_max_tw_buckets': 200 } as typeof r.scenario.environment.sysctls;
+      });
+    const m = await merge(capped(0), capped(1));
+    assert.ok(
+      m.merged!.warnings.some((w) => /^net\.ipv4\.tcp_max_tw_buckets=200 held in each of the 2 shards' own namespace, not split: together they could hold 2 times it/.test(w)),
+      m.merged!.warnings.join(' | '),
+    );
+    const plain = await merge(shard(0, 0, () => undefined), shard(1, 10, () => undefined));
+    assert.equal(plain.merged!.warnings.some((w) => w.includes('not split')), false);
+  });
+});

@@ -70,6 +70,29 @@ describe('shards', () => {
     );
   });
 
+  it("a fault's first N is split as the connections are: each namespace counts its own", () => {
+    // lost-final-ack: 400 connections, the first 200 final ACKs dropped. Unsplit, each shard's
+    // nft counter dropped its own first 200: 400 in all (an audit).
+    const lossy = parseScenario({ name: 'f', connections: 401, faults: [{ packets: 'final-ack', direction: 'to-server', count: 201 }, { packets: 'fin', percent: 10 }] }, 'f.yaml');
+    const shares = [0, 1].map((i) => applyShard(lossy, { index: i, count: 2 }).scenario.faults);
+    assert.deepEqual(shares.map((f) => f[0]!.count), [101, 100]);
+    assert.deepEqual(shares.map((f) => f[1]!.count), [null, null], 'every segment stays every segment');
+    assert.equal(lossy.faults[0]!.count, 201, 'the original scenario is left alone');
+    const one = parseScenario({ name: 'f', connections: 100, faults: [{ packets: 'syn', count: 2 }] }, 'f.yaml');
+    assert.throws(() => applyShard(one, { index: 0, count: 3 }), (e: unknown) => e instanceof ShardError && /faults\[0\]\.count 2 cannot be split 3 ways/.test(e.message));
+  });
+
+  it('capacity sysctls are not split, and the notice says each shard holds the whole limit', () => {
+    const capped = parseScenario({ name: 'tw', connections: 1000, environment: { sysctls: { 'net.ipv4.tcp_max_tw_buckets': 200 } } }, 'tw.yaml');
+    const { scenario: s, notice } = applyShard(capped, { index: 0, count: 2 }, { isolation: 'netns' });
+    assert.equal(String(s.environment.sysctls['net.ipv4.tcp_max_tw_buckets']), '200');
+    assert.match(notice ?? '', /^--shard 1\/2: net\.ipv4\.tcp_max_tw_buckets=200 is a limit of each shard's own namespace .* not split: the 2 shards together may hold 2 times it/);
+    assert.equal(applyShard(scenario, { index: 0, count: 2 }, { isolation: 'netns' }).notice, null, 'no limit set, nothing to say');
+    // With a port-slice notice too: one line each.
+    const both = applyShard(capped, { index: 0, count: 2 }, { isolation: 'host', hostPortRange: '32768 60999', perSocket: { ok: false, reason: 'no IP_LOCAL_PORT_RANGE' } });
+    assert.equal(both.notice?.split('\n').length, 2);
+  });
+
   it('a routed lab is not split: each shard would build a lab of its own; more load is more hosts', () => {
     const lab = parseScenario({ name: 'lab', environment: { isolation: 'netns', topology: 'routed', clients: 2 } }, 'lab.yaml');
     assert.throws(
