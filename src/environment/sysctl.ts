@@ -99,3 +99,18 @@ export function missingSysctlProblems(
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Sysctls that cap what one network namespace holds: TIME_WAIT sockets kept
+ * (tcp_max_tw_buckets, inet_twsk_alloc), half-open connections and a listener's backlog. A
+ * shard (or a copy) runs in its own namespace or on its own machine, each with the whole
+ * limit: they are not split (half a limit would be another storm), so N contributors together
+ * may hold N times it where one run of the whole is held to it. Said when sharding
+ * (run/shard.ts) and in a merge's warnings (result/merge.ts).
+ */
+export const PER_NAMESPACE_LIMITS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn'] as const;
+
+/** The per-namespace limits a scenario sets, as "name=value". */
+export function namespaceLimitsSet(sysctls: Record<string, unknown> | undefined): string[] {
+  return PER_NAMESPACE_LIMITS.flatMap((key) => (sysctls?.[key] !== undefined ? [`${key}=${String(sysctls[key])}`] : []));
+}

@@ -17,6 +17,7 @@ import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addR
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
+import { namespaceLimitsSet } from '../environment/sysctl.js';
 import { parseScenario } from '../scenario/index.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
@@ -35,21 +36,6 @@ const HISTOGRAMS = ['connect', 'firstByte', 'total', 'close', 'portReuseInterval
 
 const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.variant.label}]` : r.scenario.name);
 const portRangeOf = (r: RunResult): string => String(r.environment.sysctls['net.ipv4.ip_local_port_range'] ?? '');
-
-/**
- * Sysctls that cap what one network namespace holds: TIME_WAIT sockets kept
- * (tcp_max_tw_buckets, inet_twsk_alloc), half-open connections and a listener's backlog. A
- * shard (or a copy) runs in its own namespace or on its own machine, each with the whole
- * limit: they are not split (half a limit would be another storm), so N contributors together
- * may hold N times it where one run of the whole is held to it. Said when sharding
- * (run/shard.ts) and in a merge's warnings.
- */
-export const PER_NAMESPACE_LIMITS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog', 'net.core.somaxconn'] as const;
-
-/** The per-namespace limits a scenario sets, as "name=value". */
-export function namespaceLimitsSet(sysctls: Record<string, unknown> | undefined): string[] {
-  return PER_NAMESPACE_LIMITS.flatMap((key) => (sysctls?.[key] !== undefined ? [`${key}=${String(sysctls[key])}`] : []));
-}
 
 /** What makes a merge meaningless (refused) or doubtful (warned), checked before any number is added. */
 export function checkMergeable(inputs: MergeInput[]): string[] {

@@ -15,8 +15,7 @@ import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario
 import { probeNamespace } from '../environment/namespace.js';
 import { socketFeatures } from '../sockets/index.js';
 import { engineAvailability } from '../engine/client-engine.js';
-import { readSysctlSync } from '../environment/sysctl.js';
-import { namespaceLimitsSet } from '../result/merge.js';
+import { namespaceLimitsSet, readSysctlSync } from '../environment/sysctl.js';
 
 export class ShardError extends Error {}
 
