@@ -104,7 +104,8 @@ function badFiles(): BadFile[] {
   for (let i = 0; i < 50; i++) {
     const at = pick(numeric);
     const huge = pick(['1e999', '-1e999', '1e300', '-5', String(2 ** 60), '-1e-300']);
-    const bad = JSON.stringify(setAt(doc, at, 0)).replace(new RegExp(`("${String(at[at.length - 1])}":)0`), `$1${huge}`);
+    // The 0 just set, not the leading 0 of another field's 0.25 under the same name earlier on.
+    const bad = JSON.stringify(setAt(doc, at, 0)).replace(new RegExp(`("${String(at[at.length - 1])}":)0(?=[,}\\]])`), `$1${huge}`);
     if (invalid(JSON.parse(bad) as Json)) out.push({ kind: `number ${huge} at ${at.join('.')}`, text: bad });
   }
   // Foreign JSON and other files.

@@ -106,7 +106,7 @@ describe('the report in chromium', () => {
     assertRendersCleanly(page);
     assert.deepEqual(
       page.charts.map((c) => c.id),
-      ['states', 'rates', 'errors', 'ports', 'kernel', 'latency'],
+      ['states', 'rates', 'errors', 'ports', 'kernel', 'latency', 'connect-time', 'connect-held'],
     );
     const s = r.summary;
     // exhaustedAtMs is on the run clock: the verdict says how far into the load it was.
@@ -127,7 +127,7 @@ describe('the report in chromium', () => {
     const r = await fixture('http-client-reset');
     const page = await inspectReport(await renderHtmlReport([r]), { screenshot: true });
     assertRendersCleanly(page);
-    assert.deepEqual(page.charts.map((c) => c.id), ['states', 'rates', 'ports', 'kernel', 'latency']);
+    assert.deepEqual(page.charts.map((c) => c.id), ['states', 'rates', 'ports', 'kernel', 'latency', 'connect-time', 'connect-held']);
     const q = r.summary.requests!;
     assert.ok(page.text.includes('Requests and new connections per second'));
     assert.ok(page.text.includes('requests ok/s'), 'requests in the chart legend');

@@ -138,8 +138,10 @@ describe('merge: connect-fill cells', () => {
 
   it('an older result file (no cells) still reads; one with the cells reads back; a wrong measure is refused with its field named', () => {
     const fixture = fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url));
+    // The fixtures are regenerated with every field the model has: an older file is one without the cells.
     const old = JSON.parse(readFileSync(fixture, 'utf8')) as RunResult;
-    assert.equal(old.connectFill, undefined);
+    delete old.connectFill;
+    delete old.summary.connectFill;
     assert.equal(parseResult(old, 'old.json').summary.connectFill, undefined);
     const cells = shard(connects(0), '2026-01-01T00:00:00.000Z', { low: 40000, high: 41999, size: 2000 });
     const r = { ...old, connectFill: cells.connectFill, summary: { ...old.summary, connectFill: cells.summary.connectFill } };

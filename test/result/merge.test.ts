@@ -426,13 +426,14 @@ describe('shards as parallel processes, merged (real runs)', () => {
   });
 
   it('-o is --out (--output still works), and a path it cannot write is one line, exit 1', async () => {
-    // Two copies of a real result 50 ms apart, their ~200 ms loads overlapping: one storm
-    // measured by two processes.
+    // Two copies of a real result half a load apart, their loads overlapping: one storm measured
+    // by two processes (the fixture's load is as long as its run took: tens of ms on a quiet machine).
     const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
+    const half = (real.load.endMs - real.load.startMs) / 2;
     const files = [0, 1].map((i) => path.join(tmp, `copy-${i}.json`));
     for (const [i, file] of files.entries()) {
       const r = structuredClone(real);
-      r.startedAt = new Date(Date.parse(real.startedAt) + i * 50).toISOString();
+      r.startedAt = new Date(Date.parse(real.startedAt) + i * half).toISOString();
       await writeFile(file, JSON.stringify(r));
     }
     for (const flag of ['--out', '--output']) {
