@@ -259,18 +259,11 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   stats.failed = base.failed;
   stats.errorsUncoded = 0;
   for (const report of done) mergeThread(stats, report);
-  const portCounts = countPorts(portTable);
-  // The thread that met the shortage first counted the table they share at that moment.
-  const firstShort = done.reduce<ClientThreadReport | null>((a, r) => (r.ports.exhaustedAtMs !== null && (a === null || r.ports.exhaustedAtMs < a.ports.exhaustedAtMs!) ? r : a), null);
-  stats.ports.absorb({
-    distinct: portCounts.distinct,
-    reused: portCounts.reused,
-    reuses: done.reduce((a, r) => a + r.ports.reuses, 0),
-    minReuseIntervalMs: Math.min(...done.map((r) => r.ports.minReuseIntervalMs)),
-    peakInUse: Math.max(...done.map((r) => r.ports.peakInUse)),
-    exhaustedAtMs: firstShort?.ports.exhaustedAtMs ?? null,
-    establishedBeforeExhaustion: firstShort?.ports.establishedBeforeExhaustion ?? null,
-  });
+  // Each thread's port figures through the run tracker's own rules (absorb: reuses add, the
+  // shortest interval and the highest peak win, the earliest shortage brings its count); the
+  // table the threads share is counted once, with the first.
+  const table = countPorts(portTable);
+  done.forEach((r, i) => stats.ports.absorb({ distinct: i === 0 ? table.distinct : 0, reused: i === 0 ? table.reused : 0, ...r.ports }));
   // A linger close handed to a closer thread is still the load's: the load ends when the last
   // close() returned, not when the engine threads handed the fds over (an audit: fin-timeout-
   // myth's load "ended" at 0.51 s with most FINs unsent, and CLOSE_WAIT was judged from then).
