@@ -135,7 +135,7 @@ function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selecto
   const anchor = noiseEstimate ? anchorOf(bResults, cResults, judged, judgeOne, ANCHORS) : null;
   const connectionAnchor = noiseEstimate ? anchorOf(bResults, cResults, judged, judgeOne, CONNECTION_ANCHORS) : null;
   const metrics = judged.map((m) => {
-    const a = m.metric === 'summary.connections.ratePerSec' ? connectionAnchor : anchor;
+    const a = m.metric === CONNECTION_RATE ? connectionAnchor : anchor;
     return a === null ? m : anchored(m, a);
   });
   const notes = setNotes(bResults, cResults);
@@ -193,7 +193,9 @@ const ANCHORS = ['summary.latencyMs.firstByte.min', 'summary.latencyMs.total.min
  * (an audit: close.delay=20ms, conn/s -78 %, every run apart, firstByte.min ~0.1 ms on both
  * sides, passed as "the runner's load"). Queueing only adds to it, as to the fastest request.
  */
-const CONNECTION_ANCHORS = ['summary.latencyMs.life.min', ...ANCHORS];
+const FASTEST_CONNECTION = 'summary.latencyMs.life.min';
+const CONNECTION_RATE = 'summary.connections.ratePerSec';
+const CONNECTION_ANCHORS = [FASTEST_CONNECTION, ...ANCHORS];
 
 function anchorOf(
   b: RunResult[],
@@ -211,7 +213,7 @@ function anchorOf(
 
 function anchored(m: MetricComparison, anchor: MetricComparison): MetricComparison {
   if (!LOAD_BOUND.test(m.metric) || (m.status !== 'regression' && m.status !== 'improvement')) return m;
-  const fastest = anchor.metric === 'summary.latencyMs.life.min' ? 'connection' : 'request';
+  const fastest = anchor.metric === FASTEST_CONNECTION ? 'connection' : 'request';
   if (anchor.status === m.status) return { ...m, reason: `${m.reason}; the fastest ${fastest} moved too (${shortPath(anchor.metric)})` };
   // Read as the runner's load. Results from before connection lives were recorded have only the
   // fastest request, which a slower close does not move: said so.
@@ -220,7 +222,7 @@ function anchored(m: MetricComparison, anchor: MetricComparison): MetricComparis
     status: 'unchanged',
     reason:
       `moved with the runner's load: ${m.reason}, but the fastest ${fastest} (${shortPath(anchor.metric)}) did not` +
-      (m.metric === 'summary.connections.ratePerSec' && fastest === 'request' ? '; a slower close moves no request: on a quiet runner gate conn/s with a threshold' : ''),
+      (m.metric === CONNECTION_RATE && fastest === 'request' ? '; a slower close moves no request: on a quiet runner gate conn/s with a threshold' : ''),
   };
 }
 
