@@ -13,7 +13,7 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { connectionLifeSec, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLife, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
@@ -196,6 +196,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     : scenario.target == null
       ? `result: scenario.server.host ${scenario.server.host}`
       : `result: scenario.target ${scenario.target.text}`;
+  const life = connectionLife(result);
   const inputs: PlanInputs = {
     portLow,
     portHigh,
@@ -217,7 +218,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     timestamps,
     namedPorts: pools.localPorts !== null,
     reuseAddr: pools.reuseAddr,
-    connectionLifeSec: pools.localPorts !== null ? connectionLifeSec(result) : null,
+    connectionLifeSec: pools.localPorts !== null ? (life?.sec ?? null) : null,
     // IP_LOCAL_PORT_RANGE on each socket: __inet_hash_connect walks it in steps of 1, no parity.
     perSocketRange: perSocket !== null && pools.localPorts === null,
     // Each client host of a routed lab keeps its client-side TIME_WAIT under its own
@@ -250,7 +251,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     ? `measured: 1 − 1 ÷ summary.requests.perConnection (${http.perConnection} request${http.perConnection === 1 ? '' : 's'} per connection)`
     : 'result: none (one exchange per connection)';
   sources['twSockBytes'] = `assumed: ${DEFAULT_TW_SOCK_BYTES} B`;
-  if (inputs.connectionLifeSec != null) sources['connectionLifeSec'] = 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean';
+  if (inputs.connectionLifeSec != null) sources['connectionLifeSec'] = life!.from;
   if (inputs.twHosts! > 1) sources['maxTwBuckets'] += ` (each of the ${hosts} client hosts has its own)`;
   const ports = computePlan(inputs);
   const router = routerLimits(result, inputs, ports.newConnPerSec, hosts, notes);

@@ -3,7 +3,7 @@
 // does, so plan --from on a lab result judges it beside the port model (from-result.ts).
 import type { RunResult } from '../result/model.js';
 import type { PlanInputs } from './types.js';
-import { connectionLifeSec } from '../result/figures.js';
+import { connectionLife } from '../result/figures.js';
 import { conntrackTimeout, conntrackTimeWait, labOf, routerRefusals } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
@@ -72,9 +72,9 @@ function openFlowsWanted(result: RunResult, hosts: number): number | null {
     return Math.min(Math.max(s.concurrency, ...stages), count) * hosts;
   }
   if (s.protocol !== 'tcp') return null;
-  const life = connectionLifeSec(result);
+  const life = connectionLife(result);
   if (life === null) return null;
-  return Math.round(Math.min(Math.max(s.rate, ...stages) * life, s.maxInFlight ?? Infinity) * hosts);
+  return Math.round(Math.min(Math.max(s.rate, ...stages) * life.sec, s.maxInFlight ?? Infinity) * hosts);
 }
 
 function openFlowsWords(result: RunResult, hosts: number): string {

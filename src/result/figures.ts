@@ -125,15 +125,17 @@ export function rateBeforeExhaustion(result: RunResult): number | null {
 }
 
 /**
- * How long a connection held its port, connect() to close, in seconds: the exchange
- * (latencyMs.total, from the intended start), the close delay, and the close itself. null when
- * the run timed no connection.
+ * How long a connection held its port, in seconds, from its intended start to the end of its
+ * close, and where that figure comes from: latencyMs.life, measured per connection, or, for
+ * results written before it was, rebuilt from the means of the exchange (latencyMs.total), the
+ * close delay and the close itself. null when the run timed no connection.
  */
-export function connectionLifeSec(result: RunResult): number | null {
-  const { total, close } = result.summary.latencyMs;
+export function connectionLife(result: RunResult): { sec: number; from: string } | null {
+  const { total, close, life } = result.summary.latencyMs;
+  if (life?.mean != null) return { sec: life.mean / 1000, from: 'measured: summary.latencyMs.life mean' };
   if (total.mean === null) return null;
   const delayMs = result.scenario.protocol === 'tcp' ? Number(result.scenario.close.delay ?? 0) : 0;
-  return (total.mean + delayMs + (close.mean ?? 0)) / 1000;
+  return { sec: (total.mean + delayMs + (close.mean ?? 0)) / 1000, from: 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean (the result predates latencyMs.life)' };
 }
 
 /** New connections per second the load actually made (established per second of load). */

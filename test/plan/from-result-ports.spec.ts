@@ -78,7 +78,7 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
   it('named ports with SO_REUSEADDR: connect() takes over each TIME_WAIT, nothing runs out; without it bind() does after ports ÷ rate', () => {
     // An audit: 100 named ports, 200/s, 1,000 connections, tcp_tw_reuse 0: 1,000 established,
     // TWRecycled 900; the plan said "DOES NOT FIT, exhaustion 0.50 s, EADDRNOTAVAIL".
-    const named = (reuseAddr: boolean, timestamps = '1') =>
+    const named = (reuseAddr: boolean, timestamps = '1', measuredLifeMs: number | null = 0.7) =>
       planFromResult(run((x) => {
         x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40099', reuseAddr };
         x.scenario.rate = 200;
@@ -87,11 +87,18 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
         x.environment.sysctls['net.ipv4.tcp_timestamps'] = timestamps;
         x.summary.latencyMs.total = { ...x.summary.latencyMs.total, count: 1000, mean: 0.4 };
         x.summary.latencyMs.close = { ...x.summary.latencyMs.close, count: 1000, mean: 0.1 };
+        // Measured per connection; a result from before latencyMs.life is rebuilt from the means above.
+        if (measuredLifeMs === null) delete x.summary.latencyMs.life;
+        else x.summary.latencyMs.life = { ...x.summary.latencyMs.total, count: 1000, mean: measuredLifeMs };
       }));
     const reuse = named(true);
     assert.equal(reuse.inputs.namedPorts, true);
     assert.equal(reuse.inputs.reuseAddr, true);
-    assert.ok(Math.abs(reuse.inputs.connectionLifeSec! - 0.0005) < 1e-12);
+    assert.ok(Math.abs(reuse.inputs.connectionLifeSec! - 0.0007) < 1e-12);
+    assert.match(reuse.sources['connectionLifeSec']!, /latencyMs\.life mean/);
+    const older = named(true, '1', null);
+    assert.ok(Math.abs(older.inputs.connectionLifeSec! - 0.0005) < 1e-12);
+    assert.match(older.sources['connectionLifeSec']!, /total mean \+ close\.delay \+ latencyMs\.close mean \(the result predates latencyMs\.life\)/);
     assert.equal(reuse.plan.reuseInForce, true);
     assert.equal(reuse.plan.fits, true);
     assert.equal(exhaustion(reuse), null);
