@@ -14,7 +14,7 @@ import type { RunResult } from './result/model.js';
 import { readResultFile, type LoadedResult } from './compare/load.js';
 import { pairResultSets, type SetPairing } from './compare/sets.js';
 import { compareResults as compareSets, type CompareOptions, type CompareReport } from './compare/compare.js';
-import { mergeResults as mergeExact } from './result/merge.js';
+import { mergeResults as mergeExact, type MergeOptions } from './result/merge.js';
 import type { StoredResult } from './result/provenance.js';
 import { computePlan, planFromResult, type PlanInputs, type PlanOutput, type PlanFromResult } from './plan/index.js';
 import { renderHtmlReport, type HtmlReportOptions } from './report/html/index.js';
@@ -100,12 +100,15 @@ export async function compareResults(baseline: Side, current: Side, options: Par
   });
 }
 
-/** Merges results (objects, or files by path) exactly; the result carries `merged.contributors`. */
-export async function mergeResults(inputs: Array<string | RunResult>): Promise<StoredResult> {
+/**
+ * Merges results (objects, or files by path) exactly; the result carries `merged.contributors`.
+ * Shards of a split with some missing are refused unless `options.partial`.
+ */
+export async function mergeResults(inputs: Array<string | RunResult>, options: MergeOptions = {}): Promise<StoredResult> {
   const loaded = await Promise.all(
     inputs.map(async (x, i) => (typeof x === 'string' ? { file: x, result: await readResultFile(x) } : { file: `<result ${i + 1}>`, result: x })),
   );
-  return mergeExact(loaded);
+  return mergeExact(loaded, options);
 }
 
 /** The capacity model: from inputs (ports, TIME_WAIT, sources, destinations…), or checked against a result. */
@@ -129,6 +132,7 @@ export type { Scenario, ScenarioInput } from './scenario/schema.js';
 export type { RunResult, Summary, RunVariant, DriverCost, ServerFacts, StopReason } from './result/model.js';
 export type { PercentilesMs } from './metrics/histograms.js';
 export type { StoredResult, RepeatInfo, ShardInfo, MergeInfo, Contributor } from './result/provenance.js';
+export type { MergeOptions } from './result/merge.js';
 export type { CompareReport, CompareOptions, MetricComparison, ScenarioComparison, Status } from './compare/compare.js';
 export type { PlanInputs, PlanOutput, PlanFromResult, ThresholdOutcome, HtmlReportOptions };
 export { RESULT_SCHEMA } from './result/model.js';

@@ -29,6 +29,15 @@ export interface MergeInput {
   result: RunResult;
 }
 
+export interface MergeOptions {
+  /**
+   * Merge the shards that are here when some of a split are missing (warned). Off by default: a
+   * CI merge step after a shard's job died would otherwise gate on part of the load and pass
+   * thresholds the whole would fail.
+   */
+  partial?: boolean;
+}
+
 /** Results further apart than this did not run together (and their series would not fit in memory). */
 const MAX_SPAN_MS = 6 * 3_600_000;
 
@@ -38,7 +47,7 @@ const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.va
 const portRangeOf = (r: RunResult): string => String(r.environment.sysctls['net.ipv4.ip_local_port_range'] ?? '');
 
 /** What makes a merge meaningless (refused) or doubtful (warned), checked before any number is added. */
-export function checkMergeable(inputs: MergeInput[]): string[] {
+export function checkMergeable(inputs: MergeInput[], options: MergeOptions = {}): string[] {
   if (inputs.length < 2) throw new MergeError(`merge needs at least two results, got ${inputs.length}`);
   const warnings: string[] = [];
   const [first] = inputs;
@@ -86,7 +95,13 @@ export function checkMergeable(inputs: MergeInput[]): string[] {
       }
     }
     const missing = missingShards(sharded, count);
-    if (missing.length > 0) warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: the totals are ${count - missing.length}/${count} of the scenario`);
+    if (missing.length > 0) {
+      const which = `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing`;
+      if (options.partial !== true) {
+        throw new MergeError(`${which}: the merged totals would be ${count - missing.length}/${count} of the scenario and its thresholds would gate part of the load; give every shard's result, or --partial to merge these anyway`);
+      }
+      warnings.push(`${which}: the totals are ${count - missing.length}/${count} of the scenario`);
+    }
   } else {
     // Copies that are not shards of one split: under one label, different port ranges mean
     // the TIME_WAIT and port figures describe different storms.
@@ -218,8 +233,8 @@ function settingsOf(scenario: RunResult['scenario']): unknown {
 }
 
 /** The merged result. Call checkMergeable first (mergeResults does). */
-export async function mergeResults(inputs: MergeInput[]): Promise<StoredResult> {
-  const warnings = checkMergeable(inputs);
+export async function mergeResults(inputs: MergeInput[], options: MergeOptions = {}): Promise<StoredResult> {
+  const warnings = checkMergeable(inputs, options);
   const results = inputs.map((i) => i.result);
   const starts = results.map((r) => Date.parse(r.startedAt));
   const t0 = Math.min(...starts);

@@ -295,8 +295,10 @@ describe('the merged scenario\'s load shape', () => {
     await assert.rejects(mergeResults([repeated(0, 1, 'A'), repeated(1, 2, 'B')]), /s1r2\.json is run 2\/2 of a --repeat set, but s0r1\.json is run 1\/2: merge run i of every shard together/);
     const runTwo = (await mergeResults([repeated(0, 2, 'B'), repeated(1, 2, 'A')])) as StoredResult;
     assert.deepEqual(runTwo.repeat, { index: 2, count: 2, set: 'A-merged' });
-    // A missing shard: the merge's counts are the present shards' shares, as its figures are.
-    const two = await mergeResults(inputs.slice(0, 2));
+    // A missing shard is refused: a CI merge after a shard's job died would gate on part of the load.
+    await assert.rejects(mergeResults(inputs.slice(0, 2)), /shard 3\/3 missing: the merged totals would be 2\/3 of the scenario .*; give every shard's result, or --partial to merge these anyway$/m);
+    // With partial: the merge's counts are the present shards' shares, as its figures are.
+    const two = await mergeResults(inputs.slice(0, 2), { partial: true });
     assert.ok(two.merged!.warnings.some((w) => w.startsWith('shard 3/3 missing')));
     assert.equal(two.scenario.connections, 600, 'shares 300 + 300 of 900, not the whole');
     // An open loop's targets are rates, split exactly.
@@ -404,6 +406,18 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const merged = JSON.parse(await readFile(out, 'utf8')) as StoredResult;
     assertSameTotals(merged, one);
     assert.equal(merged.summary.connections.established, 900);
+    // One shard's file missing (its job died): refused in one line, exit 2, nothing written;
+    // --partial merges the two with the warning, the totals theirs.
+    const partialOut = path.join(tmp, 'one-server-partial.json');
+    const refused = await twstorm(['merge', files[0]!, files[1]!, '-o', partialOut]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /^twstorm: shard \d\/3 missing: the merged totals would be 2\/3 of the scenario .*or --partial to merge these anyway$/m);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    await assert.rejects(readFile(partialOut), { code: 'ENOENT' });
+    const partial = await twstorm(['merge', files[0]!, files[1]!, '--partial', '--no-html', '-o', partialOut]);
+    assert.equal(partial.code, 0, partial.stderr);
+    assert.match(partial.stderr, /WARNING: shard \d\/3 missing: the totals are 2\/3 of the scenario/);
+    assert.equal((JSON.parse(await readFile(partialOut, 'utf8')) as StoredResult).summary.connections.established, 600);
   });
 
   it('thresholds are evaluated on the merged result: exit 3 when one fails', async () => {
