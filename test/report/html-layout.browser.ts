@@ -130,11 +130,25 @@ describe('comparison report layout', () => {
     r.summary.latencyMs.total = r.summary.latencyMs.firstByte;
     const one = await latencyCharts([r]);
     assert.deepEqual(one.charts[0]!.series.map((s) => s.label), ['connect', 'first byte = total', 'close']);
+    // A connection's life is charted beside them, not on their axis (a close delay would flatten
+    // them); its curve ends at the histogram's max.
+    assert.equal(one.charts[1]!.id, 'latency-life');
+    assert.deepEqual(one.charts[1]!.series.map((s) => s.label), ['life']);
+    const lifeValues = one.charts[1]!.series[0]!.values.filter((v): v is number => v !== null);
+    const lifeMax = r.summary.latencyMs.life!.max!;
+    assert.ok(Math.abs(lifeValues.at(-1)! - lifeMax) <= lifeMax * 0.01, `${lifeValues.at(-1)} vs max ${lifeMax}`);
+    // A result from before latencyMs.life: no life chart, no empty curve.
+    const older = structuredClone(r);
+    delete older.histograms.life;
+    delete older.summary.latencyMs.life;
+    assert.deepEqual((await latencyCharts([older])).charts.map((c) => c.id), ['latency']);
     assert.match(one.notes[0]!, /^First byte and total are equal at every percentile/);
     // Within 1% at every percentile is one line too, labelled as approximate (the fixtures are
     // real runs: their gap is read, not pinned).
     const matrix = await latencyCharts(await Promise.all(MATRIX.map(fixture)));
-    assert.deepEqual(matrix.charts.map((c) => c.id), ['latency-connect', 'latency-firstByte', 'latency-close']);
+    assert.deepEqual(matrix.charts.map((c) => c.id), ['latency-connect', 'latency-firstByte', 'latency-close', 'latency-life']);
+    assert.match(matrix.charts[3]!.title, /^Connection life by percentile/);
+    assert.equal(matrix.charts[3]!.series.length, MATRIX.length);
     // Equal, or within 1 %: one line either way, and the note says which.
     assert.match(matrix.charts[1]!.title, /^first byte [=≈] total/);
     if (/≈/.test(matrix.charts[1]!.title)) {

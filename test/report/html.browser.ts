@@ -106,9 +106,13 @@ describe('the report in chromium', () => {
     assertRendersCleanly(page);
     assert.deepEqual(
       page.charts.map((c) => c.id),
-      ['states', 'rates', 'errors', 'ports', 'kernel', 'latency', 'connect-time', 'connect-held'],
+      ['states', 'rates', 'errors', 'ports', 'kernel', 'latency', 'latency-life', 'connect-time', 'connect-held'],
     );
     const s = r.summary;
+    // Each connection's life (start to closed) has a chart of its own and a row in the table.
+    assert.ok(page.charts.find((c) => c.id === 'latency-life')!.inked > 0, 'the life curve is drawn');
+    assert.ok(page.text.includes('Connection life by percentile'));
+    assert.match(page.text, new RegExp(`^life\t${s.latencyMs.life!.count.toLocaleString('en-US')}\t`, 'm'));
     // exhaustedAtMs is on the run clock: the verdict says how far into the load it was.
     assert.ok(page.text.includes(`Ran out ${seconds(s.ports.exhaustedAtMs! - r.load.startMs)} into the load`), 'exhaustion moment in the verdict');
     assert.ok(page.text.includes(`${s.errors['EADDRNOTAVAIL']} connects failed with EADDRNOTAVAIL`));
@@ -136,6 +140,7 @@ describe('the report in chromium', () => {
     assert.ok(page.text.includes('The scenario has HTTP client "reset" and server policy "wait-client"'));
     assert.ok(page.text.includes(HTTP_NO_CLOSE_LATENCY), 'why there is no close latency');
     assert.doesNotMatch(page.text, /^close\t/m, 'no close row in the percentile table');
+    assert.doesNotMatch(page.text, /^life\t/m, 'undici records no connection life');
     assert.ok(page.text.includes(verdict(r).headline));
   });
 

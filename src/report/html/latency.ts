@@ -13,6 +13,7 @@ export const PHASES = [
   { key: 'firstByte', label: 'first byte' },
   { key: 'total', label: 'total' },
   { key: 'close', label: 'close' },
+  { key: 'life', label: 'life' },
 ] as const;
 
 export type PhaseKey = (typeof PHASES)[number]['key'];
@@ -20,9 +21,13 @@ export type PhaseKey = (typeof PHASES)[number]['key'];
 /**
  * The phases a run records. HTTP runs record no close latency: undici closes its sockets itself,
  * so there is no close() call of the driver's to time, and an empty curve would only mislead.
+ * `life` (start to closed: how long a connection held its client port) is recorded by the tcp
+ * drivers since latencyMs.life exists; older results and the undici clients have none.
  */
 export function phasesOf(result: RunResult): ReadonlyArray<(typeof PHASES)[number]> {
-  return result.scenario.protocol === 'http' ? PHASES.filter((p) => p.key !== 'close') : PHASES;
+  return PHASES.filter((p) =>
+    p.key === 'close' ? result.scenario.protocol !== 'http' : p.key === 'life' ? result.histograms.life !== undefined && result.summary.latencyMs.life !== undefined : true,
+  );
 }
 
 export const HTTP_NO_CLOSE_LATENCY =
@@ -99,6 +104,8 @@ export function sameLineNote(gap: { ms: number; pct: number }): string {
   return `First byte and total differ by at most ${roundTo(gap.ms, 3)} ms (${roundTo(gap.pct, 1)}%) at any percentile, less than a line's width on the chart, so they are drawn as one line, "first byte ≈ total"; the table has both.`;
 }
 
+const LIFE_TITLE = 'Connection life by percentile';
+
 export interface LatencyCharts {
   charts: ChartSpec[];
   /** Sentences the page prints above the charts (why two phases share one line). */
@@ -106,8 +113,10 @@ export interface LatencyCharts {
 }
 
 /**
- * One chart with all four phases for a single run; one chart per phase, variants overlaid, for
- * a comparison (four phases × N variants on one chart would be unreadable). Where first byte
+ * One chart with the four latency phases for a single run, and beside it one of its connections'
+ * life (on one linear axis, a 20 ms close delay in the life curve would flatten a 0.1 ms connect
+ * to the floor); one chart per phase, variants overlaid, for a comparison (four phases × N
+ * variants on one chart would be unreadable). Where first byte
  * and total are the same curve (one small response read at once), two lines would be drawn
  * exactly on top of each other and the legend would promise a line that cannot be seen: they
  * become one, and the page says so.
@@ -116,7 +125,7 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
   const labels = runLabels(results);
   const curves = await Promise.all(
     results.map(async (r) => {
-      const entries = await Promise.all(phasesOf(r).map(async (p) => [p.key, await percentileCurve(r.histograms[p.key])] as const));
+      const entries = await Promise.all(phasesOf(r).map(async (p) => [p.key, await percentileCurve(r.histograms[p.key] ?? '')] as const));
       return new Map<PhaseKey, Curve>(entries);
     }),
   );
@@ -128,10 +137,13 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
   const shown = (r: RunResult): PhaseKey[] => phasesOf(r).map((p) => p.key).filter((k) => !(merged && k === 'total'));
   const groups: Array<{ id: string; title: string; parts: Array<{ label: string; curve: Curve }> }> =
     results.length === 1
-      ? [{ id: 'latency', title: 'Latency by percentile', parts: shown(results[0]!).map((k) => ({ label: label(k), curve: curves[0]!.get(k)! })) }]
+      ? [
+          { id: 'latency', title: 'Latency by percentile', parts: shown(results[0]!).filter((k) => k !== 'life').map((k) => ({ label: label(k), curve: curves[0]!.get(k)! })) },
+          ...(shown(results[0]!).includes('life') ? [{ id: 'latency-life', title: LIFE_TITLE, parts: [{ label: label('life'), curve: curves[0]!.get('life')! }] }] : []),
+        ]
       : PHASES.filter((p) => !(merged && p.key === 'total')).map((p) => ({
           id: `latency-${p.key}`,
-          title: `${label(p.key)} latency by percentile`,
+          title: p.key === 'life' ? LIFE_TITLE : `${label(p.key)} latency by percentile`,
           parts: results.flatMap((r, i) => (shown(r).includes(p.key) ? [{ label: labels.get(r)!, curve: curves[i]!.get(p.key)! }] : [])),
         }));
   const charts: ChartSpec[] = [];
@@ -142,7 +154,7 @@ export async function latencyCharts(results: RunResult[]): Promise<LatencyCharts
     charts.push({
       id: group.id,
       title: group.title,
-      description: 'Latency in milliseconds at each percentile; the percentile axis is logarithmic in 1/(1-p), so the tail gets as much room as the median.',
+      description: `${group.id === 'latency-life' ? 'Each connection\'s life, from its start until it was closed (how long it held its client port),' : 'Latency'} in milliseconds at each percentile; the percentile axis is logarithmic in 1/(1-p), so the tail gets as much room as the median.`,
       notes: [],
       kind: 'percentile',
       xLabel: 'percentile',
@@ -164,6 +176,6 @@ export interface PercentileRow {
 export function percentileRows(results: RunResult[]): PercentileRow[] {
   const labels = runLabels(results);
   return results.flatMap((r) =>
-    phasesOf(r).map((p) => ({ run: labels.get(r)!, phase: p.label, figures: r.summary.latencyMs[p.key] })),
+    phasesOf(r).map((p) => ({ run: labels.get(r)!, phase: p.label, figures: r.summary.latencyMs[p.key]! })),
   );
 }

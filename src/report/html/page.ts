@@ -192,7 +192,7 @@ function latencySection(m: PageModel): Html {
   const tcp = m.results.some((r) => r.scenario.protocol !== 'http');
   return html`<section id="latency" aria-labelledby="latency-h">
 <h2 id="latency-h">Latency</h2>
-${tcp ? html`<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed.</p>` : ''}
+${tcp ? html`<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed; life: from its start until it was closed, the time it held its client port (the plan's connection life).</p>` : ''}
 ${http ? html`<p class="note">HTTP${tcp ? ' runs' : ''}: connect is recorded only when a request opened a new connection; first byte: until the response headers arrived; total: until the body was read. ${HTTP_NO_CLOSE_LATENCY}</p>` : ''}
 ${openLoop}
 ${m.latencyNotes.map((n) => html`<p class="note latency-note">${n}</p>`)}
