@@ -16,7 +16,6 @@ import { takeTcpCensus } from '../src/observe/tcp-source.js';
 import { loadSockDiag } from '../src/sockets/sock-diag.js';
 import { runNodeInNetns } from '../test/helpers/netns.js';
 import { requireFreshNamespace } from '../test/helpers/fresh-namespace.js';
-import { ownNodeEnv } from '../src/util/own-node-env.js';
 
 const CHILD_ENV = 'TWSTORM_STATES_BENCH_CHILD';
 const BIN = fileURLToPath(new URL('../../bin/twstorm.js', import.meta.url));
@@ -38,13 +37,7 @@ interface ChildResult {
   readMs: number;
   byRemoteMs: number;
   byProcessMs: number;
-  /** The whole command as twstorm's own processes start (ownNodeEnv: without NODE_EXTRA_CA_CERTS). */
   cliMs: number;
-  /**
-   * The same command with the shell's NODE_EXTRA_CA_CERTS, when it sets one (null otherwise):
-   * Node 20 parses that bundle at start, before any JavaScript, so no code of ours can skip it.
-   */
-  cliCaMs: number | null;
   /** The same command with the native layer off: /proc/net/tcp{,6}. */
   cliProcMs: number;
   /** CPU (user + system) of the command, median. */
@@ -143,9 +136,8 @@ async function child(): Promise<void> {
     digestMs: await timed(() => censusFromTables(tables, range)),
     byRemoteMs: await timed(() => takeCensus({ by: 'remote' })),
     byProcessMs: await timed(() => takeCensus({ by: 'process' })),
-    cliMs: await timed(cli(ownNodeEnv(), cpu['native']!)),
-    cliCaMs: process.env['NODE_EXTRA_CA_CERTS'] === undefined ? null : await timed(cli(process.env, [])),
-    cliProcMs: await timed(cli({ ...ownNodeEnv(), TWSTORM_NATIVE_SOCKETS: 'off' }, cpu['proc']!)),
+    cliMs: await timed(cli(process.env, cpu['native']!)),
+    cliProcMs: await timed(cli({ ...process.env, TWSTORM_NATIVE_SOCKETS: 'off' }, cpu['proc']!)),
     ssMs: await timed(command('ss -tan', process.env, cpu['ss']!)),
     cliCpuMs: median(cpu['native']!),
     cliProcCpuMs: median(cpu['proc']!),
@@ -187,7 +179,6 @@ async function runOne(size: number): Promise<string[]> {
     `  --by remote                          ${f(r.byRemoteMs)}`,
     `  --by process (scans /proc/*/fd)      ${f(r.byProcessMs)}`,
     `  twstorm states --json, whole CLI     ${f(r.cliMs)} wall, ${f(r.cliCpuMs)} CPU   (target < 200 ms at 100,000: ${r.sockets >= 100_000 ? target : 'n/a at this size'})`,
-    ...(r.cliCaMs === null ? [] : [`    same, with this shell's NODE_EXTRA_CA_CERTS ${f(r.cliCaMs)} wall   (Node parses the CA bundle before any JavaScript; twstorm's own processes start without it)`]),
     `    same, native layer off (/proc)      ${f(r.cliProcMs)} wall, ${f(r.cliProcCpuMs)} CPU`,
     `    peer: ss -tan > /dev/null           ${f(r.ssMs)} wall, ${f(r.ssCpuMs)} CPU   (twstorm states ${(r.cliMs / r.ssMs).toFixed(2)}x its wall time)`,
     `  sampler census, sock_diag            ${f(r.censusDiagMs)}`,
