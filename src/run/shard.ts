@@ -1,6 +1,7 @@
 // Shards: N copies of one scenario (N processes, pods or CI jobs) that together do the work
 // of one run and can be merged back exactly (`twstorm merge`). Each takes its share of the
-// connection count, the request count, the rate, the concurrency and each fault's "first N",
+// connection count, the request count, the rate, the concurrency (shares that add up to the
+// whole, as the counts' do) and each fault's "first N",
 // and its own slice of the ephemeral port range — copies behind one NAT or on one host must not
 // compete for the same source ports, or the storm they make is not the one the scenario
 // describes. Capacity sysctls (tcp_max_tw_buckets…) are not split: each shard's namespace has
@@ -66,6 +67,16 @@ export function parseShard(text: string, source: string): { index: number; count
 /** Share `index` (0-based) of `total` split N ways: the first total % N shares get one more. */
 export function share(total: number, index: number, count: number): number {
   return Math.floor(total / count) + (index < total % count ? 1 : 0);
+}
+
+/**
+ * A number of connections (or requests) in flight split N ways: the shares add up to the whole,
+ * as connections do, so the merge's concurrency is the load the shards made together (an audit:
+ * 16 split as 3 × 6 kept 18 in flight). None is below 1 where the whole is above it: a shard with
+ * nothing in flight would never finish its share (the shard's notice then says the sum is more).
+ */
+export function inFlightShare(total: number, index: number, count: number): number {
+  return total > 0 ? Math.max(1, share(total, index, count)) : 0;
 }
 
 /** Slice `index` of N of a "low high" port range: contiguous, disjoint, covering the range. */
@@ -137,6 +148,17 @@ export function applyShard(
       `${label}: ${limits.join(', ')} ${limits.length > 1 ? 'are limits' : 'is a limit'} of each shard's own namespace (or machine) and ${limits.length > 1 ? 'are' : 'is'} not split: the ${count} shards together may hold ${count} times ${limits.length > 1 ? 'them' : 'it'}, so their merged TIME_WAIT and overflow figures are not those of one run of the whole`,
     );
   }
+  // Fewer in flight than shards: each still keeps one, so together they keep more than the whole.
+  const inFlight: Array<[string, number | null]> = [
+    ['concurrency', scenario.rate === null ? scenario.concurrency : null],
+    ['maxInFlight', scenario.rate === null ? null : scenario.maxInFlight],
+    ['http.connections', scenario.protocol === 'http' ? scenario.http.connections : null],
+    ...scenario.stages.map((stage, i): [string, number | null] => [`stages[${i}].target`, scenario.rate === null ? stage.target : null]),
+  ];
+  const short = inFlight.filter((x): x is [string, number] => x[1] !== null && x[1] > 0 && x[1] < count);
+  if (short.length > 0) {
+    notices.push(`${label}: ${short.map(([k, v]) => `${k} ${v}`).join(', ')} ${short.length > 1 ? 'are' : 'is'} less than the ${count} shards: each keeps at least 1 in flight, so together they keep ${count}; use fewer shards for the load the scenario describes`);
+  }
   const localPorts = scenario.client.localPorts === null ? null : portSlice(scenario.client.localPorts, index, count, 'client.localPorts').join('-');
   let sysctls = scenario.environment.sysctls;
   let perSocket = scenario.client.portRange;
@@ -161,15 +183,15 @@ export function applyShard(
     ...scenario,
     connections,
     rate: scenario.rate === null ? null : scenario.rate / count,
-    concurrency: Math.max(1, Math.ceil(scenario.concurrency / count)),
-    maxInFlight: Math.max(1, Math.ceil(scenario.maxInFlight / count)),
+    concurrency: inFlightShare(scenario.concurrency, index, count),
+    maxInFlight: inFlightShare(scenario.maxInFlight, index, count),
     // A ramp's targets are the whole load's, as `rate` and `concurrency` are: each shard climbs
     // to its share (a closed loop's target stays a whole number in flight, as concurrency does).
     stages: scenario.stages.map((stage) => ({
       duration: stage.duration,
-      target: scenario.rate === null ? Math.ceil(stage.target / count) : stage.target / count,
+      target: scenario.rate === null ? inFlightShare(stage.target, index, count) : stage.target / count,
     })),
-    http: { ...scenario.http, requests, connections: scenario.http.connections === null ? null : Math.max(1, Math.ceil(scenario.http.connections / count)) },
+    http: { ...scenario.http, requests, connections: scenario.http.connections === null ? null : inFlightShare(scenario.http.connections, index, count) },
     server: scenario.server.restart === null ? scenario.server : { ...scenario.server, restart: { ...scenario.server.restart, resume: share(scenario.server.restart.resume, index, count) } },
     client: { ...scenario.client, localPorts, portRange: perSocket },
     faults,

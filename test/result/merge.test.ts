@@ -244,8 +244,9 @@ describe('the merged scenario\'s load shape', () => {
     const whole = parseScenario({ name: 'hand-made', connections: 900, concurrency: 64, stages: [{ duration: '1s', target: 100 }, { duration: '2s', target: 7 }], server: { restart: { resume: 10 } } }, 's.yaml');
     const inputs = [0, 1, 2].map((index): MergeInput => {
       const { scenario, info } = applyShard(whole, { index, count: 3 });
-      // A closed loop's targets stay whole numbers in flight, as its concurrency does.
-      assert.deepEqual(scenario.stages.map((s) => s.target), [34, 3]);
+      // A closed loop's targets stay whole numbers in flight, as its concurrency does, and add up to the whole's.
+      assert.deepEqual(scenario.stages.map((s) => s.target), index === 0 ? [34, 3] : [33, 2]);
+      assert.equal(scenario.concurrency, index === 0 ? 22 : 21);
       assert.equal(scenario.server.restart!.resume, index === 0 ? 4 : 3);
       const r = makeResult(at(index)) as StoredResult;
       r.scenario = structuredClone(scenario) as RunResult['scenario'];
@@ -254,7 +255,7 @@ describe('the merged scenario\'s load shape', () => {
     });
     const m = await mergeResults(inputs);
     assert.equal(m.scenario.connections, 900);
-    assert.equal(m.scenario.concurrency, 64, 'the whole, not 3 × 22');
+    assert.equal(m.scenario.concurrency, 64, 'the whole, which the shares add up to');
     assert.deepEqual(m.scenario.stages, whole.stages);
     assert.equal(m.scenario.server.restart!.resume, 10);
     // Shards bind disjoint slices of client.localPorts; the merge's scenario has the whole list.

@@ -28,10 +28,24 @@ describe('shards', () => {
     const { scenario: s, info } = applyShard(scenario, { index: 1, count: 3 });
     assert.equal(s.connections, 334);
     assert.equal(s.rate, 100);
-    assert.equal(s.concurrency, 22);
+    // In flight, as counts are: shares that add up to the whole (an audit: 16 ran as 3 × 6 = 18).
+    assert.equal(s.concurrency, 21);
+    assert.deepEqual([0, 1, 2].map((index) => applyShard(scenario, { index, count: 3 }).scenario.concurrency), [22, 21, 21]);
+    const sixteen = parseScenario({ name: 's', connections: 900, concurrency: 16 }, 's.yaml');
+    assert.equal([0, 1, 2].reduce((sum, index) => sum + applyShard(sixteen, { index, count: 3 }).scenario.concurrency, 0), 16);
     assert.equal(s.environment.sysctls['net.ipv4.ip_local_port_range'], '42178 51588');
     assert.deepEqual(info.whole, { connections: 1001, requests: null, rate: 300, portRange: '32768 60999', concurrency: 64, maxInFlight: 10000, stages: [], httpConnections: null, resume: null, localPorts: null });
     assert.equal(scenario.connections, 1001, 'the original scenario is left alone');
+  });
+
+  it('fewer in flight than shards: each keeps one, and the notice says together they keep more', () => {
+    const two = parseScenario({ name: 's', connections: 90, concurrency: 2, stages: [{ duration: '1s', target: 9 }, { duration: '1s', target: 0 }] }, 's.yaml');
+    const shards = [0, 1, 2].map((index) => applyShard(two, { index, count: 3 }));
+    assert.deepEqual(shards.map((x) => x.scenario.concurrency), [1, 1, 1]);
+    // A ramp's stage to 0 stays 0; 9 splits 3 + 3 + 3.
+    assert.deepEqual(shards.map((x) => x.scenario.stages.map((st) => st.target)), [[3, 0], [3, 0], [3, 0]]);
+    assert.equal(shards[0]!.notice, '--shard 1/3: concurrency 2 is less than the 3 shards: each keeps at least 1 in flight, so together they keep 3; use fewer shards for the load the scenario describes');
+    assert.equal(applyShard(two, { index: 0, count: 2 }).notice, null);
   });
 
   it('under host isolation the slice goes on each socket (IP_LOCAL_PORT_RANGE), as no sysctl is written', () => {
