@@ -17,6 +17,7 @@ import { seriesPeakTime } from './peak-time.js';
 import { roundMs } from '../util/round.js';
 import { sortedUnion } from '../util/sorted-union.js';
 import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
+import type { EnvironmentInfo } from '../environment/info.js';
 
 export function addHistograms(encoded: string[]): { encoded: string; percentiles: ReturnType<typeof percentilesMs> } {
   const total = newHistogram();
@@ -84,6 +85,37 @@ export function addErrorCounts(maps: Array<Record<string, ErrorCount>>): Record<
     }
   }
   return out;
+}
+
+/** The engine facts of a result's environment (environment/info.ts), which addEngines combines. */
+export type EngineFacts = Pick<EnvironmentInfo, 'engine' | 'threads' | 'engineFallback' | 'engineIo' | 'engineIoFallback'>;
+
+/**
+ * The engine facts of several contributors together. Their threads add up: each contributor's
+ * made its part of the load, as summary.driver.threads lists them. The engine and its I/O are one
+ * name when every contributor's is (with the first one's reason for a fallback), and are left out
+ * otherwise, with a warning naming each: a shard that fell back to Node's net on another machine
+ * was measured by another driver (an audit: the merge said the first shard's engine and threads).
+ */
+export function addEngines(parts: ReadonlyArray<{ file: string; facts: EngineFacts }>): { facts: EngineFacts; warnings: string[] } {
+  const facts: EngineFacts = {};
+  const warnings: string[] = [];
+  const threads = parts.map((p) => p.facts.threads);
+  if (threads.every((t) => t !== undefined)) facts.threads = threads.reduce((a, b) => a + b, 0);
+  const same = (key: 'engine' | 'engineIo', fallback: 'engineFallback' | 'engineIoFallback', what: string): void => {
+    const names = parts.map((p) => p.facts[key]);
+    if (names.every((n) => n === undefined)) return;
+    if (names.every((n) => n === names[0])) {
+      Object.assign(facts, { [key]: names[0] });
+      const why = parts.find((p) => p.facts[fallback] !== undefined)?.facts[fallback];
+      if (why !== undefined) facts[fallback] = why;
+      return;
+    }
+    warnings.push(`the results ran different ${what} (${parts.map((p, i) => `${names[i] ?? 'unrecorded'} in ${p.file}`).join(', ')}): the merged figures mix them, and the merge names none`);
+  };
+  same('engine', 'engineFallback', 'engines');
+  if (facts.engine !== 'net') same('engineIo', 'engineIoFallback', 'engine I/O');
+  return { facts, warnings };
 }
 
 /**

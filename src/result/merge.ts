@@ -13,7 +13,7 @@ import type { RunResult, Summary } from './model.js';
 import { ConnectFill, withParitySwapped } from '../metrics/connect-fill.js';
 import { connectFillSummary } from './connect-cliff.js';
 import { mergedOf, repeatOf, sameRun, shardOf, type Contributor, type RepeatInfo, type StoredResult } from './provenance.js';
-import { addDriverCosts, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addFaults, addRestarts, addSeries, addServerStats, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
+import { type EngineFacts, addDriverCosts, addEngines, addedLife, addErrorCounts, addHistograms, addMaps, addRequests, addFaults, addRestarts, addSeries, addServerStats, establishedBeforeExhaustion, exactEnds, firstExhaustion, addedTimeWait, loadWindow, minOf } from './add.js';
 import { recordedPortRange } from './build.js';
 import { contributorsLastClose } from './peak-time.js';
 import { labOf } from './lab.js';
@@ -310,6 +310,8 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
   // Shards of one scenario share its close policy: the first one's says whether ports were held.
   const connectFill = mergeConnectFill(results, offsets, summary.ports.range, timeWaitLanding(first.scenario).clientHoldsPorts);
   if (connectFill !== null) summary.connectFill = connectFill.summary;
+  const engines = addEngines(inputs.map((i) => ({ file: i.file, facts: i.result.environment })));
+  warnings.push(...engines.warnings);
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
   }
@@ -414,7 +416,8 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     // The whole run's range, in force and as asked: left at the first shard's slice, the asked
     // value differed from the one in force and the report flagged it NOT IN FORCE.
     environment: {
-      ...first.environment,
+      ...withoutEngine(first.environment),
+      ...engines.facts,
       sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) },
       sysctlsRequested: {
         ...first.environment.sysctlsRequested,
@@ -440,6 +443,12 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     // merges of a split as a set (the set named after the lowest of the shards' set ids).
     ...(repeatOfMerge(results) ?? {}),
   };
+}
+
+/** An environment without its engine facts, which addEngines gives a merge from every contributor. */
+function withoutEngine(env: RunResult['environment']): Omit<RunResult['environment'], keyof EngineFacts> {
+  const { engine: _e, threads: _t, engineFallback: _ef, engineIo: _io, engineIoFallback: _iof, ...rest } = env;
+  return rest;
 }
 
 function repeatOfMerge(results: RunResult[]): { repeat: RepeatInfo } | null {

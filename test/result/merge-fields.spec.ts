@@ -111,6 +111,34 @@ describe('merge: driver threads', () => {
   });
 });
 
+describe('merge: the engine that made the load', () => {
+  const engine = (index: number, facts: Partial<RunResult['environment']>) => shard(index, index * 10, (r) => void Object.assign(r.environment, facts));
+
+  it("adds the shards' engine threads, and keeps the engine and its I/O they share", async () => {
+    const m = await merge(engine(0, { engine: 'native', threads: 2, engineIo: 'io_uring' }), engine(1, { engine: 'native', threads: 1, engineIo: 'io_uring' }));
+    assert.equal(m.environment.threads, 3);
+    assert.equal(m.environment.engine, 'native');
+    assert.equal(m.environment.engineIo, 'io_uring');
+    assert.equal(m.merged!.warnings.some((w) => /different engine/.test(w)), false, m.merged!.warnings.join('; '));
+  });
+
+  it('names no engine when the shards ran different ones, and warns which ran where', async () => {
+    const m = await merge(
+      engine(0, { engine: 'native', threads: 1, engineIo: 'epoll', engineIoFallback: 'io_uring_setup: EPERM' }),
+      engine(1, { engine: 'net', threads: 1, engineFallback: 'koffi did not load' }),
+    );
+    assert.equal(m.environment.engine, undefined);
+    assert.equal(m.environment.engineFallback, undefined);
+    assert.equal(m.environment.engineIo, undefined);
+    assert.equal(m.environment.threads, 2);
+    assert.ok(m.merged!.warnings.includes('the results ran different engines (native in a.json, net in b.json): the merged figures mix them, and the merge names none'), m.merged!.warnings.join('; '));
+    // Both on epoll: the I/O is named, with the first reason for the fallback.
+    const epoll = await merge(engine(0, { engine: 'native', threads: 1, engineIo: 'epoll', engineIoFallback: 'io_uring_setup: EPERM' }), engine(1, { engine: 'native', threads: 1, engineIo: 'epoll' }));
+    assert.equal(epoll.environment.engineIo, 'epoll');
+    assert.equal(epoll.environment.engineIoFallback, 'io_uring_setup: EPERM');
+  });
+});
+
 describe('merge: what a split shares out and what it cannot', () => {
   it("the merged scenario's fault count is the whole's, and the rule is named by it", async () => {
     const half = (index: number) =>
