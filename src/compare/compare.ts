@@ -230,7 +230,7 @@ const shortPath = (path: string): string => path.replace(/^summary\./, '');
 
 function figure(result: RunResult, path: string): number | null {
   const resolved = resolvePath(path);
-  return resolved.ok ? readFigure(result.summary, resolved) : null;
+  return resolved.ok ? readFigure(result, resolved) : null;
 }
 
 function judgeSets(

@@ -13,6 +13,7 @@ import { renderLabLines } from './terminal-lab.js';
 import { clientPortRanges, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 import { ownServer } from '../scenario/close-semantics.js';
+import { kernelCounters, labOf } from '../result/lab.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
 
@@ -100,10 +101,11 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   out.push(latency('close', s.latencyMs.close));
   // Start to closed, close delay included: the compare gate's anchor for conn/s.
   if (s.latencyMs.life && s.latencyMs.life.count > 0) out.push(latency('life', s.latencyMs.life));
-  // A routed lab's summary counters are its client hosts' (each its own namespace); the server
-  // host's accepts are on its own line below.
-  const lab = 'lab' in result;
-  out.push(row('kernel', `${lab ? '(client hosts) ' : ''}${KERNEL_SHOWN.map(([key, label]) => `${label} ${int(s.kernel[key] ?? 0)}`).join('  ')}`));
+  // Every measured host's counters, as a threshold on summary.kernel reads them: a routed lab's
+  // summary.kernel holds its client hosts' only, and the server host's are added (kernelCounters).
+  const lab = labOf(result) !== null;
+  const kernel = kernelCounters(result);
+  out.push(row('kernel', `${lab ? '(client and server hosts) ' : ''}${KERNEL_SHOWN.map(([key, label]) => `${label} ${int(kernel[key] ?? 0)}`).join('  ')}`));
   const d = s.driver;
   out.push(
     row('driver', `CPU ${int(d.cpuUserMs + d.cpuSystemMs)} ms (${d.cpuMsPer1000 === null ? `no ${costUnit(result)} made` : `${ms(d.cpuMsPer1000)} ms per 1,000 ${costUnit(result)}`}), ` +

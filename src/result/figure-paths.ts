@@ -3,7 +3,8 @@
 // thresholds can be checked before anything runs. `satisfies SummaryShape` makes the compiler
 // hold this table against the `Summary` type: a figure added to the summary without being
 // added here is a build error, so the two cannot drift apart.
-import type { Summary } from './model.js';
+import type { RunResult, Summary } from './model.js';
+import { kernelCounters } from './lab.js';
 import { KEY_COUNTERS } from '../observe/index.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -133,9 +134,14 @@ export function allFigurePaths(): string[] {
  * of that code happened; the counter did not move). A plain figure that is null means the
  * thing did not happen (no exhaustion, no reuse); one that is missing means the result was
  * written by an older twstorm: both come back as null.
+ * A kernel counter (summary.kernel.X) is every measured host's, as the verdict reads it
+ * (kernelCounters): a loopback run's one namespace holds both sides, and a routed lab's
+ * summary.kernel only its client hosts, so a gate on the server's ListenOverflows passed a lab
+ * whose server host dropped SYNs.
  */
-export function readFigure(summary: unknown, resolved: Extract<ResolvedPath, { ok: true }>): number | null {
-  let value: unknown = { summary };
+export function readFigure(result: RunResult, resolved: Extract<ResolvedPath, { ok: true }>): number | null {
+  if (resolved.kind === 'counter') return kernelCounters(result)[resolved.segments.at(-1)!] ?? 0;
+  let value: unknown = { summary: result.summary };
   const segments = resolved.kind === 'errno-total' ? resolved.segments.slice(0, -1) : resolved.segments;
   for (const segment of segments) {
     if (value === null || typeof value !== 'object') {

@@ -46,7 +46,7 @@ const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.va
 function value(r: RunResult, path: string): number | null {
   if (path === 'summary.errors.total') return Object.values(r.summary.errors).reduce((a, b) => a + b, 0);
   const resolved = resolvePath(path);
-  return resolved.ok ? readFigure(r.summary, resolved) : null;
+  return resolved.ok ? readFigure(r, resolved) : null;
 }
 
 const median = (xs: number[]): number => {

@@ -41,7 +41,7 @@ export function evaluateThresholds(thresholds: Record<string, string>, result: R
     if (!resolved.ok) return { path, expression, measured: null, pass: false, reason: resolved.problem };
     const parsed = parseExpression(String(expression));
     if (!parsed.ok) return { path, expression, measured: null, pass: false, reason: parsed.problem };
-    const measured = readFigure(result.summary, resolved);
+    const measured = readFigure(result, resolved);
     if (measured === null) {
       // A gate on something that did not happen cannot be said to pass: "exhaustedAtMs > 5000"
       // with no exhaustion at all is ambiguous, so it fails and says why.

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { evaluateThresholds, formatThresholds, parseExpression, validateThresholds } from '../../src/thresholds/index.js';
-import { makeResult } from '../report/make-result.js';
+import { asLab, makeResult } from '../report/make-result.js';
+import { compareResults } from '../../src/index.js';
+import { renderTerminalSummary } from '../../src/report/terminal.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/compare/baseline/client-closes-first-20260101T000000Z.json', import.meta.url));
 const result = (): RunResult => JSON.parse(readFileSync(FIXTURE, 'utf8')) as RunResult;
@@ -162,4 +164,26 @@ it('a yes/no figure gates as 1 or 0', () => {
   assert.equal(outcome!.pass, false);
   const [failures] = evaluateThresholds({ 'summary.restart.failures.EADDRINUSE': '== 0' }, r);
   assert.equal(failures!.measured, 30);
+});
+
+it("a kernel counter is every measured host's: a routed lab's server host counts too, as in one namespace", async () => {
+  // summary.kernel of a lab holds the client hosts' counters; the server host's are in lab.hosts.
+  const lab = makeResult((x) => {
+    x.summary.kernel = { ...x.summary.kernel, TcpExtListenOverflows: 0, TcpOutRsts: 3 };
+    asLab(x, 2);
+    const server = (x as RunResult & { lab: { hosts: Array<{ role: string; kernel?: Record<string, number> }> } }).lab.hosts.find((h) => h.role === 'server')!;
+    server.kernel = { TcpExtListenOverflows: 40, TcpOutRsts: 2 };
+  });
+  const [overflows, rsts] = evaluateThresholds({ 'summary.kernel.TcpExtListenOverflows': '== 0', 'summary.kernel.TcpOutRsts': '< 5' }, lab);
+  assert.equal(overflows!.measured, 40, 'the server host dropped: the gate fails');
+  assert.equal(overflows!.pass, false);
+  assert.equal(rsts!.measured, 5);
+  // The terminal shows what the gate reads.
+  assert.match(renderTerminalSummary(lab), /kernel +\(client and server hosts\) .*/);
+  // compare reads it the same way: a lab whose server host began to overflow is a regression.
+  const quiet = structuredClone(lab);
+  (quiet as unknown as { lab: { hosts: Array<{ role: string; kernel?: Record<string, number> }> } }).lab.hosts.find((h) => h.role === 'server')!.kernel = { TcpExtListenOverflows: 0, TcpOutRsts: 2 };
+  const report = await compareResults(quiet, lab, { metrics: ['summary.kernel.TcpExtListenOverflows'] });
+  const row = report.scenarios[0]!.metrics.find((m) => m.metric === 'summary.kernel.TcpExtListenOverflows')!;
+  assert.deepEqual([row.baseline, row.current, row.status], [0, 40, 'regression']);
 });
