@@ -9,6 +9,7 @@ import { int, ms } from '../../util/format.js';
 import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
 import { runLabels } from '../../result/provenance.js';
+import { kernelCounters } from '../../result/lab.js';
 
 export type { Rank };
 
@@ -67,7 +68,8 @@ const COLUMNS: Column[] = [
     text: (r) => ms(r.summary.latencyMs.connect.p99),
     path: 'summary.latencyMs.connect.p99',
   },
-  { header: 'RSTs sent', value: (r) => r.summary.kernel['TcpOutRsts'] ?? 0, text: (r) => int(r.summary.kernel['TcpOutRsts'] ?? 0), path: null },
+  // Every host's, as the verdict counts them (a routed lab's server host sends its own).
+  { header: 'RSTs sent', value: (r) => kernelCounters(r)['TcpOutRsts'] ?? 0, text: (r) => int(kernelCounters(r)['TcpOutRsts'] ?? 0), path: null },
   { header: 'ports ran out at', value: () => null, text: (r) => (r.summary.ports.exhaustedAtMs === null ? 'never' : `${ms(exhaustedAfterMs(r))} ms`), path: null },
 ];
 
