@@ -4,7 +4,7 @@
 // prints them all. The sentences the verdict shares (who closed, restart, linger, interrupted)
 // live with their verdict rule in verdict/ and are imported from there.
 import type { RunResult } from '../result/model.js';
-import { exhaustedAfterMs, portShortageFailures } from '../result/figures.js';
+import { clientPortPool, exhaustedAfterMs, portShortageFailures } from '../result/figures.js';
 import { kernelCounters } from '../result/lab.js';
 import { firstToRunOut, portShortageWords } from './verdict/words.js';
 import { reopenedWords } from './verdict/time-wait.js';
@@ -42,12 +42,14 @@ export function serverReopenSentence(result: RunResult): string | null {
 }
 
 export function exhaustionSentence(result: RunResult): string | null {
-  const { summary } = result;
   const after = exhaustedAfterMs(result);
   if (after === null) return null;
-  const range = summary.ports.range;
+  const { range, named } = clientPortPool(result);
+  const what = named && range
+    ? `The ${int(range.size)} ports the client names (client.localPorts ${range.low}–${range.high})`
+    : `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''}`;
   return (
-    `The ephemeral port range${range ? ` (${int(range.size)} ports, ${range.low}–${range.high})` : ''} ran out after ` +
+    `${what} ran out after ` +
     `${seconds(after)} of load${firstToRunOut(result)}: ${portShortageWords(result)}.`
   );
 }

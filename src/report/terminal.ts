@@ -10,7 +10,7 @@ import { stopReason } from './stop-reason.js';
 import { story } from './story.js';
 import { renderTerminalComparison } from './terminal-compare.js';
 import { renderLabLines } from './terminal-lab.js';
-import { clientPortRanges, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../result/figures.js';
+import { clientPortPool, clientPortRanges, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../result/figures.js';
 import { counterLabel, countersWhere } from '../observe/counters.js';
 import { ownServer } from '../scenario/close-semantics.js';
 import { kernelCounters, labOf } from '../result/lab.js';
@@ -83,10 +83,11 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
     );
   }
   const p = s.ports;
+  const pool = clientPortPool(result);
   out.push(
     row('ports', `${int(p.distinct)} distinct, ${int(p.reused)} reused` +
       (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
-      (p.range ? `; range ${p.range.low}–${p.range.high} (${int(p.range.size)})${clientPortRanges(result) > 1 ? ` in each of ${clientPortRanges(result)} client hosts` : ''}` : '') +
+      (pool.range ? `; range ${pool.range.low}–${pool.range.high} (${int(pool.range.size)}${pool.named ? ', named by the client' : ''})${clientPortRanges(result) > 1 ? ` in each of ${clientPortRanges(result)} client hosts` : ''}` : '') +
       (p.exhaustedAtMs !== null
         ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` +
           (p.establishedBeforeExhaustion != null ? `, after ${int(p.establishedBeforeExhaustion)} connections` : '')

@@ -6,7 +6,7 @@
 import type { RunResult } from '../../result/model.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
-import { costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../../result/figures.js';
+import { clientPortPool, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
 import { portShortageWords } from '../verdict/words.js';
 import type { ChartAssets } from './assets.js';
@@ -209,8 +209,9 @@ ${rows}</tbody></table></div>
 function portsSection(m: PageModel): Html {
   const rows = m.results.map((r) => {
     const p = r.summary.ports;
+    const { range, named } = clientPortPool(r);
     const cells = [
-      p.range ? `${p.range.low}–${p.range.high} (${int(p.range.size)})` : '–',
+      range ? `${range.low}–${range.high} (${int(range.size)}${named ? ', named' : ''})` : '–',
       int(p.distinct),
       int(p.reused),
       int(p.reuses),

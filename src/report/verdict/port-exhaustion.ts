@@ -4,6 +4,7 @@ import type { RunResult } from '../../result/model.js';
 import {
   TIME_WAIT_SECONDS,
   WIDEST_PORT_RANGE,
+  clientPortPool,
   clientPortRanges,
   clientPortsHeldPeak,
   connectionRate,
@@ -20,12 +21,14 @@ import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords } f
 
 export function portsFinding(result: RunResult): Finding {
   const p = result.summary.ports;
-  const range = p.range;
+  const { range, named } = clientPortPool(result);
   // A routed lab's client hosts each have the range: their ports add up, over as many ranges.
   const ranges = clientPortRanges(result);
   const rangeWords = !range
     ? 'the port range was not read back'
-    : ranges > 1
+    : named
+      ? `the client names ${int(range.size)} ports, ${range.low}–${range.high}${ranges > 1 ? ', in each client host' : ''}`
+      : ranges > 1
       ? `each of the ${ranges} client hosts has the range ${range.low}–${range.high}, ${int(range.size)} ports`
       : `the range ${range.low}–${range.high} has ${int(range.size)} ports`;
   const failed = portShortageWords(result);
@@ -73,8 +76,7 @@ export function clientPortRule(result: RunResult): Change | null {
   // The ports the connections drew on (scenario/port-pools.ts): a named range (client.localPorts)
   // is the run's own, not the kernel's (a review: "the 28,232-port range ran out" of 100 named ports).
   const pools = portPools(result.scenario);
-  const named = pools.localPorts;
-  const range = named ?? s.ports.range;
+  const { range, named } = clientPortPool(result);
   if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
   // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise
   // its measured rate. Ports needed = demand × how long each stays held, but never more than

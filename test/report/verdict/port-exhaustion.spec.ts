@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { oneChange } from '../../../src/report/verdict.js';
 import { story } from '../../../src/report/story.js';
+import { renderTerminalSummary } from '../../../src/report/terminal.js';
 import { addErrors, asLab, finding, makeHttpResult, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 
@@ -22,6 +23,22 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     const f = finding(r, 'ports')!;
     assert.equal(f.alert, true);
     assert.equal(f.text, 'Ran out 0.25 s into the load: the range 40000–40499 has 500 ports, 500 distinct ports were used, and 200 connects failed with EADDRNOTAVAIL.');
+  });
+
+  it('ports: named ports (client.localPorts) that ran out are named as such, never as the ephemeral range', () => {
+    // An audit: 10 named ports, SO_REUSEADDR, 2,000/s: 52 connects found every port busy with a live
+    // connection, and the story said "The ephemeral port range (28,232 ports, 32768–60999) ran out".
+    const r = ranOut(0, 9, (x) => {
+      x.summary.ports.range = { low: 32768, high: 60999, size: 28_232 };
+      x.summary.ports.distinct = 10;
+      x.scenario.client = { ...x.scenario.client, bind: true, localPorts: '40000-40009', reuseAddr: true };
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 52);
+    });
+    assert.equal(finding(r, 'ports')!.text, 'Ran out 0.01 s into the load: the client names 10 ports, 40000–40009, 10 distinct ports were used, and 52 connects failed with EADDRNOTAVAIL.');
+    const sentences = story(r);
+    assert.ok(sentences.includes('The 10 ports the client names (client.localPorts 40000–40009) ran out after 0.01 s of load: 52 connects failed with EADDRNOTAVAIL.'), sentences.join('\n'));
+    assert.equal(sentences.some((t) => /ephemeral/.test(t)), false, sentences.join('\n'));
+    assert.match(renderTerminalSummary(r), /^ports .*; range 40000–40009 \(10, named by the client\); exhausted at 0\.01 s into the load/m);
   });
 
   it('ports: a merge of shards, or a lab, says its exhaustion time is the first slice\'s or host\'s to run out', () => {
