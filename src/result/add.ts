@@ -114,7 +114,8 @@ export function addEngines(parts: ReadonlyArray<{ file: string; facts: EngineFac
     warnings.push(`the results ran different ${what} (${parts.map((p, i) => `${names[i] ?? 'unrecorded'} in ${p.file}`).join(', ')}): the merged figures mix them, and the merge names none`);
   };
   same('engine', 'engineFallback', 'engines');
-  if (facts.engine !== 'net') same('engineIo', 'engineIoFallback', 'engine I/O');
+  // Only the native engine has an I/O mode: with net among them, the engine warning says it all.
+  if (facts.engine === 'native') same('engineIo', 'engineIoFallback', 'engine I/O');
   return { facts, warnings };
 }
 

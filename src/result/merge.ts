@@ -330,23 +330,25 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
   const ramps = results.map((r) => r.scenario.stages ?? []);
   const stages = loops.size > 1 && ramps.some((s) => s.length > 0) ? null : sumStages(ramps);
   if (stages === null && whole?.stages === undefined) warnings.push('the copies ramped through different stages: the merged scenario shows the first one\'s');
+  // With a shard missing (--partial), the merge holds the present shards' shares, not the whole:
+  // its counts and its shape are theirs (shard.ts splits both into shares that add up), so the
+  // stop reason ("all 6,667 connections were attempted") and the in-flight figures match its own
+  // (an audit: "all 10,000" beside 6,667 attempted; a review: concurrency 64 where they ran 43).
+  const partial = whole !== undefined && missingShards(shards, shards[0]!.count).length > 0;
+  const ofWhole = partial ? undefined : whole;
   const shape = {
-    concurrency: whole?.concurrency ?? asked((s) => s.concurrency) ?? first.scenario.concurrency,
-    maxInFlight: whole?.maxInFlight ?? asked((s) => s.maxInFlight) ?? first.scenario.maxInFlight,
-    stages: whole?.stages ?? stages ?? first.scenario.stages,
+    concurrency: ofWhole?.concurrency ?? asked((s) => s.concurrency) ?? first.scenario.concurrency,
+    maxInFlight: ofWhole?.maxInFlight ?? asked((s) => s.maxInFlight) ?? first.scenario.maxInFlight,
+    stages: ofWhole?.stages ?? stages ?? first.scenario.stages,
   };
   const httpShape = {
-    connections: whole && whole.httpConnections !== undefined ? whole.httpConnections : asked((s) => s.http?.connections),
+    connections: ofWhole && ofWhole.httpConnections !== undefined ? ofWhole.httpConnections : asked((s) => s.http?.connections),
   };
   const restart = first.scenario.server?.restart;
   const server =
     restart === null || restart === undefined
       ? first.scenario.server
-      : { ...first.scenario.server, restart: { ...restart, resume: whole?.resume ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
-  // With a shard missing, the merge holds the present shards' shares, not the whole: its counts
-  // are theirs, so the stop reason ("all 6,667 connections were attempted") matches its figures
-  // (an audit: "all 10,000" beside 6,667 attempted).
-  const partial = whole !== undefined && missingShards(shards, shards[0]!.count).length > 0;
+      : { ...first.scenario.server, restart: { ...restart, resume: ofWhole?.resume ?? asked((s) => s.server?.restart?.resume) ?? restart.resume } };
   const scenario = whole
     ? {
         ...first.scenario,

@@ -302,6 +302,9 @@ describe('the merged scenario\'s load shape', () => {
     const two = await mergeResults(inputs.slice(0, 2), { partial: true });
     assert.ok(two.merged!.warnings.some((w) => w.startsWith('shard 3/3 missing')));
     assert.equal(two.scenario.connections, 600, 'shares 300 + 300 of 900, not the whole');
+    assert.equal(two.scenario.concurrency, 43, 'in flight too: shares 22 + 21 of 64');
+    assert.deepEqual(two.scenario.stages.map((st) => st.target), [67, 5]);
+    assert.equal(two.scenario.server.restart!.resume, 7, 'shares 4 + 3 of 10');
     // An open loop's targets are rates, split exactly.
     const open = applyShard(parseScenario({ name: 'o', connections: 900, rate: 300, stages: [{ duration: '1s', target: 1000 }] }, 'o.yaml'), { index: 0, count: 4 }).scenario;
     assert.deepEqual(open.stages, [{ duration: 1000, target: 250 }]);
