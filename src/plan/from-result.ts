@@ -13,6 +13,7 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
+import { int, ms } from '../util/format.js';
 import { connectionLife, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
@@ -280,6 +281,20 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // them; named ports the pairs or 4-tuples the client makes of them (model.ts; measured: 2
   // addresses × 100 named ports make 100 pairs and ran out after 100, where 200 were counted).
   const portsInPlay = plan.portsInPlay;
+  // Named ports taken over (SO_REUSEADDR, timestamps) are busy only while their connection
+  // lives, and the model holds the pool against the mean life (Little's law: a steady state). A
+  // slow tail (a cold start, a stall) keeps rate × that life open at once: past the pool, connect()
+  // finds every 4-tuple busy in bursts (an audit: 10 named ports at 2,000/s, mean life 0.9 ms, p99
+  // 10.4 ms: 52 EADDRNOTAVAIL, most in the first 10 ms, and the plan said only "fits").
+  const lifeP99Ms = summary.latencyMs.life?.p99 ?? null;
+  if (plan.portPicker === 'named' && plan.reuseInForce && plan.newConnPerSec !== null && lifeP99Ms !== null) {
+    const atTail = (plan.newConnPerSec * lifeP99Ms) / 1000;
+    if (atTail > portsInPlay) {
+      notes.push(
+        `the named ports are held against the mean connection life; this run's slowest 1 % lived ${ms(lifeP99Ms)} ms (summary.latencyMs.life.p99), and at ${int(plan.newConnPerSec)}/s that keeps ${int(Math.ceil(atTail))} open at once, more than the ${int(portsInPlay)} the client makes: expect connect() to find them all busy in bursts (${plan.portFailure.replace(/^connect\(\) fails with /, '')}), as a cold start or a stall makes them`,
+      );
+    }
+  }
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
@@ -338,7 +353,10 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
   const portsWalked = Math.ceil(range.size / 2);
   const perPortUs = ((b.mean - a.mean) * 1000) / portsWalked;
   if (!(perPortUs > 0)) return null;
-  const engineThreads = (result.environment as { threads?: number }).threads ?? result.scenario.threads ?? 1;
+  // One shard's threads, as the walk is one shard's: a merge's environment.threads adds every
+  // shard's (a review: 2 shards × 2 threads calibrated as 4 threads on one slice).
+  const recordedThreads = (result.environment as { threads?: number }).threads ?? result.scenario.threads ?? 1;
+  const engineThreads = range.slice ? Math.max(1, Math.round(recordedThreads / range.slices)) : recordedThreads;
   // More threads than CPUs do not walk in parallel.
   const threads = Math.max(1, Math.min(engineThreads, result.environment.cpus ?? engineThreads));
   const beforeMs = cliff.atMs - result.load.startMs;

@@ -148,7 +148,7 @@ export function connectionLife(result: RunResult): { sec: number; from: string }
   if (life?.mean != null) return { sec: life.mean / 1000, from: 'measured: summary.latencyMs.life mean' };
   if (total.mean === null) return null;
   const delayMs = result.scenario.protocol === 'tcp' ? Number(result.scenario.close.delay ?? 0) : 0;
-  return { sec: (total.mean + delayMs + (close.mean ?? 0)) / 1000, from: 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean (the result predates latencyMs.life)' };
+  return { sec: (total.mean + delayMs + (close.mean ?? 0)) / 1000, from: 'measured: summary.latencyMs.total mean + close.delay + latencyMs.close mean (the result has no latencyMs.life)' };
 }
 
 /** New connections per second the load actually made (established per second of load). */

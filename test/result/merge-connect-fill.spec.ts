@@ -115,6 +115,13 @@ describe('merge: connect-fill cells', () => {
     const scan = connectScanFromResult(m)!;
     const alone = connectScanFromResult(a)!;
     assert.equal(scan.inputs.perPortUs, alone.inputs.perPortUs, 'the walk is over one slice, as each shard walked it');
+    // Each shard ran 2 engine threads: the merge records 4, and the walk is still one shard's 2.
+    a.environment.threads = 2;
+    b.environment.threads = 2;
+    const twoEach = await mergeResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+    assert.equal(twoEach.environment.threads, 4);
+    assert.equal(connectScanFromResult(twoEach)!.inputs.threads, 2);
+    assert.equal(connectScanFromResult(twoEach)!.inputs.baseConnectionUs, connectScanFromResult(a)!.inputs.baseConnectionUs);
     assert.match(scan.from, /per shard: one 2001-port slice, 1\/2 of the connections/);
   });
 
