@@ -37,6 +37,7 @@ import { CloserPool } from './linger-closers.js';
 import { chooseIo, ioOfThreads, type EngineIo } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { split } from '../util/shares.js';
 
 export interface EngineLoadPlan {
   connection: Omit<ClientConnectionPlan, 'host'> & { host: string };
@@ -136,11 +137,6 @@ function takeWorker(config: ClientThreadConfig): Worker {
     return pooled;
   }
   return new Worker(CLIENT_WORKER, { workerData: config });
-}
-
-/** Splits `total` into `parts` shares that differ by at most one and add up exactly. */
-export function split(total: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
 export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<EngineLoadOutcome> {

@@ -17,6 +17,7 @@ import { probeNamespace } from '../environment/namespace.js';
 import { socketFeatures } from '../sockets/index.js';
 import { engineAvailability } from '../engine/client-engine.js';
 import { namespaceLimitsSet, readSysctlSync } from '../environment/sysctl.js';
+import { share } from '../util/shares.js';
 
 export class ShardError extends Error {}
 
@@ -62,11 +63,6 @@ export function parseShard(text: string, source: string): { index: number; count
     throw new ShardError(`${source}: expected "i/N" with 1 ≤ i ≤ N (shard i of N), got ${JSON.stringify(text)}`);
   }
   return { index: i - 1, count: n };
-}
-
-/** Share `index` (0-based) of `total` split N ways: the first total % N shares get one more. */
-export function share(total: number, index: number, count: number): number {
-  return Math.floor(total / count) + (index < total % count ? 1 : 0);
 }
 
 /**
@@ -149,15 +145,20 @@ export function applyShard(
     );
   }
   // Fewer in flight than shards: each still keeps one, so together they keep more than the whole.
-  const inFlight: Array<[string, number | null]> = [
-    ['concurrency', scenario.rate === null ? scenario.concurrency : null],
-    ['maxInFlight', scenario.rate === null ? null : scenario.maxInFlight],
-    ['http.connections', scenario.protocol === 'http' ? scenario.http.connections : null],
+  // concurrency is the closed loop's count in flight, and an undici pool's size when
+  // http.connections leaves it to concurrency (run/execute.ts); maxInFlight an open loop's cap.
+  const pool = scenario.protocol === 'http' && scenario.http.client !== 'raw';
+  const kept: Array<[string, number | null]> = [
+    ['concurrency', scenario.rate === null || (pool && scenario.http.connections === null) ? scenario.concurrency : null],
+    ['http.connections', pool ? scenario.http.connections : null],
     ...scenario.stages.map((stage, i): [string, number | null] => [`stages[${i}].target`, scenario.rate === null ? stage.target : null]),
   ];
-  const short = inFlight.filter((x): x is [string, number] => x[1] !== null && x[1] > 0 && x[1] < count);
+  const short = kept.filter((x): x is [string, number] => x[1] !== null && x[1] > 0 && x[1] < count);
   if (short.length > 0) {
     notices.push(`${label}: ${short.map(([k, v]) => `${k} ${v}`).join(', ')} ${short.length > 1 ? 'are' : 'is'} less than the ${count} shards: each keeps at least 1 in flight, so together they keep ${count}; use fewer shards for the load the scenario describes`);
+  }
+  if (scenario.rate !== null && scenario.maxInFlight < count) {
+    notices.push(`${label}: maxInFlight ${scenario.maxInFlight} is less than the ${count} shards: each may hold up to 1 in flight, so together they may hold ${count}; use fewer shards for the cap the scenario describes`);
   }
   const localPorts = scenario.client.localPorts === null ? null : portSlice(scenario.client.localPorts, index, count, 'client.localPorts').join('-');
   let sysctls = scenario.environment.sysctls;

@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { engineAvailability, clientThreads, prewarmEngine, releaseWarmThreads, split, warmThreads } from '../../src/engine/client-engine.js';
+import { engineAvailability, clientThreads, prewarmEngine, releaseWarmThreads, warmThreads } from '../../src/engine/client-engine.js';
+import { split } from '../../src/util/shares.js';
 import { countPorts, newPortTable, PortTableView } from '../../src/metrics/port-table.js';
 import { CloserQueue, newCloserQueue } from '../../src/engine/linger-closers.js';
 import { loadRawSockets, encodeEpollEvent, epollTag, epollEvents } from '../../src/sockets/raw.js';

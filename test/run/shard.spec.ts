@@ -2,7 +2,8 @@
 // disjoint and cover the range, and the shard comes from a flag or a CI/Kubernetes index.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyShard, parseShard, portSlice, share, shardFrom, ShardError } from '../../src/run/shard.js';
+import { applyShard, parseShard, portSlice, shardFrom, ShardError } from '../../src/run/shard.js';
+import { share } from '../../src/util/shares.js';
 import { parseScenario } from '../../src/scenario/index.js';
 
 const scenario = parseScenario({ name: 's', connections: 1001, rate: 300, concurrency: 64, environment: { sysctls: { 'net.ipv4.ip_local_port_range': '32768 60999' } } }, 's.yaml');
@@ -46,6 +47,12 @@ describe('shards', () => {
     assert.deepEqual(shards.map((x) => x.scenario.stages.map((st) => st.target)), [[3, 0], [3, 0], [3, 0]]);
     assert.equal(shards[0]!.notice, '--shard 1/3: concurrency 2 is less than the 3 shards: each keeps at least 1 in flight, so together they keep 3; use fewer shards for the load the scenario describes');
     assert.equal(applyShard(two, { index: 0, count: 2 }).notice, null);
+    // An undici pool is concurrency when http.connections leaves it unset, in an open loop too.
+    const http = parseScenario({ name: 's', protocol: 'http', rate: 100, concurrency: 2, http: { requests: 90 } }, 's.yaml');
+    assert.match(applyShard(http, { index: 0, count: 3 }).notice ?? '', /^--shard 1\/3: concurrency 2 is less than the 3 shards/);
+    // An open loop's maxInFlight is a cap: "may hold".
+    const capped = parseScenario({ name: 's', connections: 90, rate: 100, maxInFlight: 2 }, 's.yaml');
+    assert.equal(applyShard(capped, { index: 0, count: 3 }).notice, '--shard 1/3: maxInFlight 2 is less than the 3 shards: each may hold up to 1 in flight, so together they may hold 3; use fewer shards for the cap the scenario describes');
   });
 
   it('under host isolation the slice goes on each socket (IP_LOCAL_PORT_RANGE), as no sysctl is written', () => {
