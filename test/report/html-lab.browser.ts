@@ -45,9 +45,10 @@ describe('HTML report of a routed-lab run', () => {
       { timeoutMs: 120_000 },
     ).exit;
     assert.equal(exit.code, 0, exit.stderr);
-    // Said once, as every run says it; and the kernel line says whose counters it sums.
+    // Said once, as every run says it; and the kernel line says whose counters it sums: the
+    // client hosts' opens and the server host's accepts, as a threshold reads them.
     assert.match(exit.stderr, /^twstorm: load started: 150 connections from each of 3 client hosts or \S+, whichever comes first$/m);
-    assert.match(exit.stdout, /^kernel {8}\(client hosts\) ActiveOpens 450 /m);
+    assert.match(exit.stdout, /^kernel {8}\(client and server hosts\) ActiveOpens 450  PassiveOpens 450 /m);
     const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
     // Through the reader, as `twstorm report` takes it: a real lab passes the result schema.
     result = parseResult(JSON.parse(await readFile(path.join(out, json), 'utf8')), json) as typeof result;

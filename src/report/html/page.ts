@@ -13,7 +13,7 @@ import type { ChartAssets } from './assets.js';
 import type { ChartSpec } from './chart-spec.js';
 import { CLIENT_JS } from './client.js';
 import type { ComparisonTable } from './compare.js';
-import { HTTP_NO_CLOSE_LATENCY, type PercentileRow } from './latency.js';
+import { HTTP_NO_CLOSE_LATENCY, phasesOf, type PercentileRow } from './latency.js';
 import { contentSecurityPolicy, html, inlineSafe, jsonForScript, trusted, type Html } from './safe.js';
 import { PAGE_CSS } from './styles.js';
 import { provenanceSection } from './provenance.js';
@@ -190,10 +190,15 @@ function latencySection(m: PageModel): Html {
     : '';
   const http = m.results.some((r) => r.scenario.protocol === 'http');
   const tcp = m.results.some((r) => r.scenario.protocol !== 'http');
+  // Any run that recorded it (tcp, and raw HTTP on the engine), whatever its protocol.
+  const lifeNote = m.results.some((r) => phasesOf(r).some((p) => p.key === 'life'))
+    ? html`<p class="note">life: each connection from its start until it was closed, the time it held its client port (the plan's connection life).</p>`
+    : '';
   return html`<section id="latency" aria-labelledby="latency-h">
 <h2 id="latency-h">Latency</h2>
-${tcp ? html`<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed; life: from its start until it was closed, the time it held its client port (the plan's connection life).</p>` : ''}
+${tcp ? html`<p class="note">connect: until connect() completed; first byte: until the first response byte; total: the whole request/response exchange; close: from the first close until the socket was closed.</p>` : ''}
 ${http ? html`<p class="note">HTTP${tcp ? ' runs' : ''}: connect is recorded only when a request opened a new connection; first byte: until the response headers arrived; total: until the body was read. ${HTTP_NO_CLOSE_LATENCY}</p>` : ''}
+${lifeNote}
 ${openLoop}
 ${m.latencyNotes.map((n) => html`<p class="note latency-note">${n}</p>`)}
 <div class="charts${m.latency.length > 1 ? ' two' : ''}">${m.latency.map(figure)}</div>
