@@ -103,5 +103,12 @@ export const mergeCommand = {
       process.stdout.write(`${formatThresholds(outcomes)}\n`);
       if (outcomes.some((o) => !o.pass) && argv.thresholds) process.exitCode = EXIT.THRESHOLDS_FAILED;
     }
+    // A contributor that failed (its server down, every connection refused) makes the merge
+    // failed, and exits 1 as its run did, whatever the thresholds said (an audit: exit 0, so a
+    // CI merge step passed a split whose shard never reached the server). 1 beats 3, as in run.
+    if (merged.failed !== undefined) {
+      say(`the merge holds a run that failed: ${merged.failed}; the merged result is in ${out}`);
+      process.exitCode = EXIT.RUN_FAILED;
+    }
   },
 };

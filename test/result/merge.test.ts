@@ -468,6 +468,23 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.equal(fail.stderr, `twstorm: cannot write ${blocked}: EEXIST (a file is in the way); choose another place with --out\n`);
   });
 
+  it('a contributor that failed fails the merge: exit 1, said in one line, the merged result written', async () => {
+    const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
+    const half = (real.load.endMs - real.load.startMs) / 2;
+    const files = [0, 1].map((i) => path.join(tmp, `failing-${i}.json`));
+    for (const [i, file] of files.entries()) {
+      const r = structuredClone(real);
+      r.startedAt = new Date(Date.parse(real.startedAt) + i * half).toISOString();
+      if (i === 1) r.failed = 'every connection failed (100 attempted: ECONNREFUSED 100)';
+      await writeFile(file, JSON.stringify(r));
+    }
+    const out = path.join(tmp, 'failing-merged.json');
+    const merge = await twstorm(['merge', ...files, '-o', out, '--no-html']);
+    assert.equal(merge.code, 1, merge.stderr);
+    assert.match(merge.stderr, /^twstorm: the merge holds a run that failed: .*failing-1\.json.*every connection failed \(100 attempted: ECONNREFUSED 100\); the merged result is in .*failing-merged\.json$/m);
+    assert.match((JSON.parse(await readFile(out, 'utf8')) as RunResult).failed ?? '', /every connection failed/);
+  });
+
   it('a truncated or foreign JSON is one line naming the file, exit 2', async () => {
     const bad = path.join(tmp, 'bad.json');
     await writeFile(bad, '{"schema": "twstorm/result@1", "summ');
