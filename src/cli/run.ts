@@ -7,7 +7,7 @@ import path from 'node:path';
 import { chooseIsolation, RunError, RunInterrupted, type RunOutcome } from '../run/run-scenario.js';
 import { resultStem } from '../scenario/matrix.js';
 import { timestamp } from '../util/timestamp.js';
-import { runSet } from '../run/run-set.js';
+import { runSet, shardFileTag } from '../run/run-set.js';
 import { renderComparisonBlock, renderRunBlock } from '../report/terminal.js';
 import { stripControl } from '../util/escape.js';
 import { renderHtmlReport } from '../report/html/index.js';
@@ -222,7 +222,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     return;
   }
   if (outcomes.length > 1) {
-    const comparison = path.join(outDir, `${scenario.name}-${timestamp()}.html`);
+    const comparison = path.join(outDir, `${scenario.name}${shardFileTag(shardInfo)}-${timestamp()}.html`);
     const html = await writeHtmlReport(results, comparison, outcomes.map((o) => o.resultPath).join(' '));
     if (html === null) worse(EXIT.RUN_FAILED);
     // An interrupt can end a matrix early: say how many of the planned runs the report holds.
@@ -263,7 +263,7 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
  */
 function probeNames(scenario: Scenario, variants: Variant[], shard: { index: number; count: number } | null): string[] {
   const stems = variants.length > 0 ? variants.map((v) => resultStem(v.scenario, v)) : [resultStem(scenario, null)];
-  const shardTag = shard ? `-shard${shard.index + 1}of${shard.count}` : '';
+  const shardTag = shardFileTag(shard);
   const repeats = Math.max(1, ...(variants.length > 0 ? variants.map((v) => repeatCount(v.scenario)) : [repeatCount(scenario)]));
   const repeatTag = repeats > 1 ? `-r${repeats}of${repeats}` : '';
   return [...new Set(stems)].map((stem) => `${stem}${shardTag}-${timestamp()}${repeatTag}.html.partial`);

@@ -32,7 +32,7 @@ export async function runSet(
     if (hooks.stopRequested?.()) break;
     hooks.before?.(index, plan.length, variant);
     const one = variant?.scenario ?? scenario;
-    const shard = hooks.shard ? `-shard${hooks.shard.index + 1}of${hooks.shard.count}` : '';
+    const shard = shardFileTag(hooks.shard ?? null);
     let set: RunOutcome[];
     try {
       set = await runRepeated(
@@ -55,4 +55,13 @@ export async function runSet(
     if (set.some((o) => o.result.interrupted)) break;
   }
   return outcomes;
+}
+
+/**
+ * A shard's tag in every file name its process writes ("-shard2of4"): shards started in the same
+ * second in one --out must not share a file, their results nor their comparison reports (an
+ * audit: two shards' "HTML report comparing both runs" were one file, the second over the first).
+ */
+export function shardFileTag(shard: { index: number; count: number } | null): string {
+  return shard ? `-shard${shard.index + 1}of${shard.count}` : '';
 }

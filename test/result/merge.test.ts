@@ -424,6 +424,18 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.equal((JSON.parse(await readFile(partialOut, 'utf8')) as StoredResult).summary.connections.established, 600);
   });
 
+  it('shards of a --repeat set in one --out, started together: each writes its own comparison report', async () => {
+    // An audit: both printed "HTML report comparing both runs: <one path>", the second over the first.
+    const dir = path.join(tmp, 'repeat-shards');
+    const runs = await Promise.all([1, 2].map((i) => twstorm(['run', 'client-closes-first', '--set', 'connections=20', '--set', 'tail=0', '--repeat', '2', '--shard', `${i}/2`, '--out', dir])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const reports = runs.map((r) => /^HTML report comparing both runs: (.+)$/m.exec(r.stdout)?.[1]);
+    assert.ok(reports.every((f) => f !== undefined), runs.map((r) => r.stdout).join('\n'));
+    assert.match(reports[0]!, /client-closes-first-shard1of2-\d{8}T\d{6}Z\.html$/);
+    assert.match(reports[1]!, /client-closes-first-shard2of2-\d{8}T\d{6}Z\.html$/);
+    for (const f of reports) assert.match(await readFile(f!, 'utf8'), /<html/);
+  });
+
   it('thresholds are evaluated on the merged result: exit 3 when one fails', async () => {
     const dir = path.join(tmp, 'gated');
     const scenario = path.join(tmp, 'gated.yaml');
