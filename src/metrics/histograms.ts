@@ -146,6 +146,24 @@ export function walkPercentiles(h: Histogram, percentiles: readonly number[]): {
   return { values, mean: sum / n };
 }
 
+/**
+ * The share of recorded values above `value` (0 to 1), to the histogram's precision: a slot whose
+ * range holds `value` counts as not above it. One walk of the slots, as walkPercentiles does;
+ * the package answers "how many at or below" only through a percentile's inverse.
+ */
+export function shareAbove(h: Histogram, value: number): number {
+  const slots = h as unknown as SlotHistogram;
+  const n = h.totalCount;
+  if (n === 0) return 0;
+  const last = Math.min(slots.countsArrayIndex(h.maxValue), slots.countsArrayLength - 1);
+  let above = 0;
+  for (let i = 0; i <= last; i++) {
+    const count = slots.getCountAtIndex(i);
+    if (count !== 0 && slots.lowestEquivalentValue(slots.valueFromIndex(i)) > value) above += count;
+  }
+  return above / n;
+}
+
 const SUMMARY_PERCENTILES = [50, 90, 99, 99.9] as const;
 
 /** Summarise a microsecond histogram in milliseconds; an empty one gives nulls, not zeros. */

@@ -13,8 +13,8 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { int, ms } from '../util/format.js';
-import { connectionLife, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLife, connectionLifeTail, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { namedTurn } from './named-turn.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts } from '../scenario/work.js';
@@ -197,7 +197,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
     : scenario.target == null
       ? `result: scenario.server.host ${scenario.server.host}`
       : `result: scenario.target ${scenario.target.text}`;
-  const life = connectionLife(result);
+  // Named ports come back in turn: the slowest connections decide (named-turn.ts).
+  const life = pools.localPorts !== null ? connectionLifeTail(result) : connectionLife(result);
   const inputs: PlanInputs = {
     portLow,
     portHigh,
@@ -281,20 +282,6 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // them; named ports the pairs or 4-tuples the client makes of them (model.ts; measured: 2
   // addresses × 100 named ports make 100 pairs and ran out after 100, where 200 were counted).
   const portsInPlay = plan.portsInPlay;
-  // Named ports taken over (SO_REUSEADDR, timestamps) are busy only while their connection
-  // lives, and the model holds the pool against the mean life (Little's law: a steady state). A
-  // slow tail (a cold start, a stall) keeps rate × that life open at once: past the pool, connect()
-  // finds every 4-tuple busy in bursts (an audit: 10 named ports at 2,000/s, mean life 0.9 ms, p99
-  // 10.4 ms: 52 EADDRNOTAVAIL, most in the first 10 ms, and the plan said only "fits").
-  const lifeP99Ms = summary.latencyMs.life?.p99 ?? null;
-  if (plan.portPicker === 'named' && plan.reuseInForce && plan.newConnPerSec !== null && lifeP99Ms !== null) {
-    const atTail = (plan.newConnPerSec * lifeP99Ms) / 1000;
-    if (atTail > portsInPlay) {
-      notes.push(
-        `the named ports are held against the mean connection life; this run's slowest 1 % lived ${ms(lifeP99Ms)} ms (summary.latencyMs.life.p99), and at ${int(plan.newConnPerSec)}/s that keeps ${int(Math.ceil(atTail))} open at once, more than the ${int(portsInPlay)} the client makes: expect connect() to find them all busy in bursts (${plan.portFailure.replace(/^connect\(\) fails with /, '')}), as a cold start or a stall makes them`,
-      );
-    }
-  }
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
@@ -311,11 +298,18 @@ export function planFromResult(result: RunResult): PlanFromResult {
   }
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;
+  // Named ports in turn fail connection by connection, not once a pool is used up.
+  const turn = namedTurn(result, plan, attempts);
+  if (turn !== null) notes.push(turn.note);
 
   const rows: PredictedVsMeasured[] = [
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
     row(`TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
-    row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established),
+    // Every connection that got a port before the first found none (those whose handshake was
+    // in flight then included): the ports in play.
+    ...(turn === null
+      ? [row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established)]
+      : [row('connects that found their named 4-tuple still open', 'connects', turn.predictedBusy, turn.measuredBusy)]),
     ...(scan !== null && plan.connectScan !== null
       ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]
       : []),
@@ -323,7 +317,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
       ? [row('flows open at once through the NAT pool', 'flows', Math.min(router.inputs.openFlowsWanted, router.limit.openFlows), openFlowsMeasured(result))]
       : []),
   ];
-  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null || router !== null, notes, ...(router ? { nat: router } : {}) };
+  return { inputs, sources, plan, rows, applicable: exhaustedMs !== null || predictedExhaustionMs !== null || scan !== null || router !== null || turn !== null, notes, ...(router ? { nat: router } : {}) };
 }
 
 /**

@@ -228,7 +228,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
       fixes.push(
         `set SO_REUSEADDR on the client sockets (client.reuseAddr)${timestamps ? '' : ' and turn net.ipv4.tcp_timestamps on'}: bind() may then share a named port with its TIME_WAIT, and connect() takes the TIME_WAIT over at once (tcp_twsk_unique), so a port is busy only while its connection is open`,
       );
-    } else if (picker === 'named') {
+    } else if (picker === 'named' && !timestamps) {
       fixes.push('net.ipv4.tcp_timestamps=1 (on both ends): with SO_REUSEADDR connect() then takes over a named port\'s TIME_WAIT at once (tcp_twsk_unique needs the timestamp the TIME_WAIT recorded), so a port is busy only while its connection is open');
     }
     if (picker === 'connect' && !reuseInForce) {
@@ -336,7 +336,11 @@ function widenFix(p: PlanInputs, picker: PortPicker, portsNeeded: number, usable
     return `a wider port range alone cannot fit: ${fmt(portsNeeded)} ports per source needed, at most ${fmt(widest)} exist (${WIDEST_RANGE.low}–${WIDEST_RANGE.high})`;
   }
   const low = WIDEST_RANGE.high - (portsNeeded + p.reservedPorts) + 1;
-  if (picker === 'named') return `name at least ${fmt(portsNeeded)} ports in client.localPorts, e.g. "${WIDEST_RANGE.high - portsNeeded + 1}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)})`;
+  if (picker === 'named') {
+    // From the named range's own low end when the wider one still fits below 65535.
+    const from = p.portLow + portsNeeded - 1 <= WIDEST_RANGE.high ? p.portLow : WIDEST_RANGE.high - portsNeeded + 1;
+    return `name at least ${fmt(portsNeeded)} ports in client.localPorts, e.g. "${from}-${from + portsNeeded - 1}" (now ${fmt(usablePorts)})`;
+  }
   if (p.perSocketRange === true) {
     return `widen client.portRange (IP_LOCAL_PORT_RANGE) to at least ${fmt(portsNeeded)} ports, e.g. "${low}-${WIDEST_RANGE.high}" (now ${fmt(usablePorts)}), inside net.ipv4.ip_local_port_range (the kernel ignores a bound outside it)`;
   }

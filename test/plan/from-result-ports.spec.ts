@@ -4,7 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFromResult, renderPlanFromResult } from '../../src/plan/index.js';
-import { makeResult } from '../report/make-result.js';
+import { addErrors, makeResult } from '../report/make-result.js';
+import { newHistogram, percentilesMs } from '../../src/metrics/histograms.js';
+import { encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 import type { RunResult } from '../../src/result/model.js';
 
 const CLIENT = { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: null, readDelay: 0, idleTimeout: 1000 };
@@ -89,24 +91,37 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
         x.summary.latencyMs.close = { ...x.summary.latencyMs.close, count: 1000, mean: 0.1 };
         // Measured per connection; a result from before latencyMs.life is rebuilt from the means above.
         if (measuredLifeMs === null) delete x.summary.latencyMs.life;
-        else x.summary.latencyMs.life = { ...x.summary.latencyMs.total, count: 1000, mean: measuredLifeMs };
+        else x.summary.latencyMs.life = { ...x.summary.latencyMs.total, count: 1000, mean: measuredLifeMs, p99: 0.9 };
       }));
     const reuse = named(true);
     assert.equal(reuse.inputs.namedPorts, true);
     assert.equal(reuse.inputs.reuseAddr, true);
-    assert.ok(Math.abs(reuse.inputs.connectionLifeSec! - 0.0007) < 1e-12);
-    assert.match(reuse.sources['connectionLifeSec']!, /latencyMs\.life mean/);
-    // The tail: at 200/s a p99 life of 600 ms keeps 120 open at once, past the 100 named ports.
-    assert.equal(reuse.notes.some((n) => /slowest 1 %/.test(n)), false, 'a short tail: no note');
-    const slowTail = planFromResult(run((x) => {
-      x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40099', reuseAddr: true };
-      x.scenario.rate = 200;
+    assert.ok(Math.abs(reuse.inputs.connectionLifeSec! - 0.0009) < 1e-12, 'the p99 life: named ports come back in turn');
+    assert.match(reuse.sources['connectionLifeSec']!, /latencyMs\.life p99/);
+    // Named ports come back in turn: a connection still open at its next turn fails connect().
+    // Hand-made lives: 950 of 1 ms and 50 of 20 ms; 10 named ports at 2,000/s turn every 5 ms.
+    const h = newHistogram();
+    h.recordValueWithCount(1_000, 950);
+    h.recordValueWithCount(20_000, 50);
+    const inTurn = planFromResult(run((x) => {
+      x.scenario.client = { ...CLIENT, bind: true, localPorts: '40000-40009', reuseAddr: true };
+      x.scenario.rate = 2000;
       x.scenario.connections = 1000;
       x.scenario.duration = 10_000;
       x.environment.sysctls['net.ipv4.tcp_timestamps'] = '1';
-      x.summary.latencyMs.life = { ...x.summary.latencyMs.total, count: 1000, mean: 0.7, p99: 600 };
+      x.histograms.life = encodeHistogram(h);
+      x.summary.latencyMs.life = percentilesMs(h);
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 47);
     }));
-    assert.ok(slowTail.notes.includes("the named ports are held against the mean connection life; this run's slowest 1 % lived 600 ms (summary.latencyMs.life.p99), and at 200/s that keeps 120 open at once, more than the 100 the client makes: expect connect() to find them all busy in bursts (EADDRNOTAVAIL), as a cold start or a stall makes them"), slowTail.notes.join('\n'));
+    // The p99 life (20 ms) holds a 4-tuple: 10 ÷ 20 ms = 500/s, not 10 ÷ the mean's 1.95 ms.
+    assert.match(inTurn.sources['connectionLifeSec']!, /latencyMs\.life p99 \(named ports come back in turn/);
+    assert.equal(inTurn.plan.fits, false);
+    const busy = inTurn.rows.find((r) => r.label === 'connects that found their named 4-tuple still open')!;
+    assert.deepEqual([busy.predicted, busy.measured], [50, 47], '5 % of 1,000 outlived the 5 ms turn');
+    assert.ok(inTurn.notes.includes('named ports are taken in turn: each of the 10 4-tuples comes back every 5.00 ms at 2,000/s, and 5.0 % of this run\'s connections lived longer (summary.latencyMs.life), so about 50 connects find theirs still open (EADDRNOTAVAIL)'), inTurn.notes.join('\n'));
+    assert.equal(inTurn.rows.some((r) => r.label === 'connections established before exhaustion'), false, 'no pool runs dry: connects fail one by one');
+    assert.match(renderPlanFromResult(inTurn, 'r.json'), /name at least \d+ ports in client\.localPorts, e\.g\. "40000-\d+"/);
+    assert.doesNotMatch(renderPlanFromResult(inTurn, 'r.json'), /tcp_timestamps=1/, 'timestamps are on already');
     const older = named(true, '1', null);
     assert.ok(Math.abs(older.inputs.connectionLifeSec! - 0.0005) < 1e-12);
     assert.match(older.sources['connectionLifeSec']!, /total mean \+ close\.delay \+ latencyMs\.close mean \(the result has no latencyMs\.life\)/);

@@ -7,6 +7,7 @@ import {
   clientPortPool,
   clientPortRanges,
   clientPortsHeldPeak,
+  connectionLifeTail,
   connectionRate,
   exhaustedAfterMs,
   portShortageFailures,
@@ -58,13 +59,21 @@ export function portsFinding(result: RunResult): Finding {
 
 /**
  * How long a client port stays unusable after a connection: the full TIME_WAIT, or the
- * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse).
+ * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse). Named ports
+ * whose TIME_WAIT connect() took over (SO_REUSEADDR) are busy only while their connection is
+ * open, and come back in turn: the slowest connections' life decides (connectionLifeTail). Their
+ * reuse gap is ports ÷ rate by construction, so it would always say the ports suffice (an
+ * audit: "10 ports ran out … needs about 9 ports").
  */
-function portHoldSeconds(result: RunResult): number {
+function portHold(result: RunResult, namedTakeover: boolean): { sec: number; words: string } {
   const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
+  if (namedTakeover && recycled > 0) {
+    const life = connectionLifeTail(result);
+    if (life !== null) return { sec: Math.max(0.000_001, life.sec), words: `while its connection is open, up to ${ms(life.sec * 1000)} ms for the slowest 1 %` };
+  }
   const median = result.summary.ports.medianReuseIntervalMs;
-  if (recycled > 0 && median !== null) return Math.max(0.001, median / 1000);
-  return TIME_WAIT_SECONDS;
+  if (recycled > 0 && median !== null) return { sec: Math.max(0.001, median / 1000), words: `about ${ms(Math.max(0.001, median / 1000) * 1000)} ms before reuse` };
+  return { sec: TIME_WAIT_SECONDS, words: `${TIME_WAIT_SECONDS} s in TIME_WAIT` };
 }
 
 export function clientPortRule(result: RunResult): Change | null {
@@ -91,8 +100,13 @@ export function clientPortRule(result: RunResult): Change | null {
   // one destination's already: each destination used the same ports.
   const { destinations, bindBeforeConnect: bindShares } = pools;
   const perRange = bindShares ? ranges : ranges * destinations;
-  const rate = after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
-  const hold = portHoldSeconds(result);
+  // Named ports: every one is used from the first turn on, so their count over the time to
+  // exhaustion says nothing of the demand; the load's own rate does (the offered one in an open
+  // loop, each client host's, as plan --from takes it).
+  const rate = named
+    ? (result.scenario.rate ?? connectionRate(result) / perRange)
+    : after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
+  const { sec: hold, words: holdWords } = portHold(result, named && pools.reuseAddr);
   // The scenario's count is each host's own (environment.clients).
   const burst = connectionBudget(result) / (bindShares ? 1 : destinations);
   const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct / ranges)));
@@ -100,7 +114,6 @@ export function clientPortRule(result: RunResult): Change | null {
   const when = exhausted
     ? `The ${int(range.size)}-port range ran out${after !== null ? ` ${seconds(after)} into the load` : ''}`
     : `At ${int(rate)} new connections/s${ranges > 1 ? ' per client host' : ''} the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
-  const holdWords = hold === TIME_WAIT_SECONDS ? `${TIME_WAIT_SECONDS} s in TIME_WAIT` : `about ${ms(hold * 1000)} ms before reuse`;
   const perWhat =
     bindShares && destinations > 1
       ? ` in all, for its ${destinations} destinations together (${named ? 'the client names each port for every one' : 'bind() before connect() takes a port free for every one'})`

@@ -39,6 +39,15 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.ok(sentences.includes('The 10 ports the client names (client.localPorts 40000–40009) ran out after 0.01 s of load: 52 connects failed with EADDRNOTAVAIL.'), sentences.join('\n'));
     assert.equal(sentences.some((t) => /ephemeral/.test(t)), false, sentences.join('\n'));
     assert.match(renderTerminalSummary(r), /^ports .*; range 40000–40009 \(10, named by the client\); exhausted at 0\.01 s into the load/m);
+    // The change: ports for rate × the slowest connections' life, not the reuse gap, which is
+    // ports ÷ rate by construction (an audit: "ran out … needs about 9 ports").
+    r.scenario.rate = 2000;
+    r.summary.kernel['TcpExtTWRecycled'] = 1938;
+    r.summary.ports.medianReuseIntervalMs = 5;
+    r.summary.latencyMs.life = { ...r.summary.latencyMs.total, count: 1948, mean: 0.9, p99: 10.4 };
+    const change = oneChange(r);
+    assert.equal(change.change, 'Name more ports (client.localPorts)');
+    assert.match(change.why, /each port is held while its connection is open, up to 10\.4 ms for the slowest 1 %, so this load needs about 21 ports per destination\. A range of at least 21 named ports covers it\.$/);
   });
 
   it('ports: a merge of shards, or a lab, says its exhaustion time is the first slice\'s or host\'s to run out', () => {
