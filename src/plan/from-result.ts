@@ -308,7 +308,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     // Every connection that got a port before the first found none (those whose handshake was
     // in flight then included): the ports in play.
     ...(turn === null
-      ? [row('connections established before exhaustion', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established)]
+      ? [row('client ports in play (connections established)', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established)]
       : [row('connects that found their named 4-tuple still open', 'connects', turn.predictedBusy, turn.measuredBusy)]),
     ...(scan !== null && plan.connectScan !== null
       ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]

@@ -73,7 +73,7 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
     assert.equal(cmp.plan.portPicker, 'bind');
     assert.equal(cmp.plan.reuseInForce, false);
     assert.equal(exhaustion(cmp), 2500);
-    assert.equal(cmp.rows.find((r) => r.label === 'connections established before exhaustion')!.predicted, 500);
+    assert.equal(cmp.rows.find((r) => r.label === 'client ports in play (connections established)')!.predicted, 500);
     assert.match(renderPlanFromResult(cmp, 'r.json'), /time to exhaustion {8}2\.50 s, then bind\(\) fails with EADDRINUSE/);
   });
 
@@ -119,7 +119,7 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
     const busy = inTurn.rows.find((r) => r.label === 'connects that found their named 4-tuple still open')!;
     assert.deepEqual([busy.predicted, busy.measured], [50, 47], '5 % of 1,000 outlived the 5 ms turn');
     assert.ok(inTurn.notes.includes('named ports are taken in turn: each of the 10 4-tuples comes back every 5.00 ms at 2,000/s, and 5.0 % of this run\'s connections lived longer (summary.latencyMs.life), so about 50 connects find theirs still open (EADDRNOTAVAIL)'), inTurn.notes.join('\n'));
-    assert.equal(inTurn.rows.some((r) => r.label === 'connections established before exhaustion'), false, 'no pool runs dry: connects fail one by one');
+    assert.equal(inTurn.rows.some((r) => r.label === 'client ports in play (connections established)'), false, 'no pool runs dry: connects fail one by one');
     assert.match(renderPlanFromResult(inTurn, 'r.json'), /name at least \d+ ports in client\.localPorts, e\.g\. "40000-\d+"/);
     assert.doesNotMatch(renderPlanFromResult(inTurn, 'r.json'), /tcp_timestamps=1/, 'timestamps are on already');
     const older = named(true, '1', null);
@@ -165,7 +165,7 @@ describe('plan --from: who picks the port, and whether a TIME_WAIT is taken over
     }));
     assert.equal(twoAddresses.inputs.sources, 2);
     assert.equal(exhaustion(twoAddresses), 1000);
-    assert.equal(twoAddresses.rows.find((r) => r.label === 'connections established before exhaustion')!.predicted, 200);
+    assert.equal(twoAddresses.rows.find((r) => r.label === 'client ports in play (connections established)')!.predicted, 200);
     assert.equal(peak(twoAddresses).predicted, 200);
   });
 

@@ -171,10 +171,10 @@ describe('source addresses', () => {
 
 // plan --from reads the client's port pools from the scenario that ran (issue 12 item 5):
 // source addresses, destinations, bind-before-connect and IP_BIND_ADDRESS_NO_PORT. The model's
-// "connections established before exhaustion" held against what the kernel let through in the
+// "client ports in play (connections established)" held against what the kernel let through in the
 // runs above, each into exhaustion.
 function establishedRow(result: Parameters<typeof planFromResult>[0]): { predicted: number | null; measured: number | null } {
-  const row = planFromResult(result).rows.find((r) => r.label === 'connections established before exhaustion')!;
+  const row = planFromResult(result).rows.find((r) => r.label === 'client ports in play (connections established)')!;
   return { predicted: row.predicted, measured: row.measured };
 }
 
