@@ -30,15 +30,19 @@ export function renderCompareMarkdown(report: CompareReport): string {
           `${cell(spread(m.currentSpread, m.current))} | ${cell(change(m))} | ${status} | ${cell(reasonOf(m, s, report))} |`,
       );
     }
+    // Not "within tolerance": a figure can move beyond it and still not count (within the noise,
+    // moved with the runner's load, too few repeats to reach the confidence); the notes say which
+    // limits apply (an audit: conn/s −46 % listed among "29 other figures … within tolerance").
     const quiet = s.metrics.length - shown.length;
     const single = s.noiseEstimate ? '' : `; ${s.baselineFiles.length} vs ${s.currentFiles.length} run(s): no noise estimate, single-run tolerance ${report.singleRunTolerancePct}% applies to rates and latencies`;
-    if (quiet > 0) out.push(`| ${cell(s.scenario)} | ${quiet} other figure${quiet === 1 ? '' : 's'} | | | | within tolerance | ${cell(single.slice(2))} |`);
+    const why = single !== '' ? single.slice(2) : s.noise.length > 0 ? 'see the notes below' : '';
+    if (quiet > 0) out.push(`| ${cell(s.scenario)} | ${quiet} other figure${quiet === 1 ? '' : 's'} | | | | not flagged | ${cell(why)} |`);
   }
   for (const name of report.missing) out.push(`| ${cell(name)} | — | | | | ❌ missing from current | |`);
   for (const name of report.added) out.push(`| ${cell(name)} | — | | | | new, no baseline | |`);
   const noisy = report.scenarios.filter((s) => s.noise.length > 0);
   if (noisy.length > 0) {
-    out.push('', '**Noise notes** — the two runs were not made the same way, so differences may not be the code:', '');
+    out.push('', '**Notes** — what limits these verdicts (runs not made the same way, too few repeats):', '');
     for (const s of noisy) for (const note of s.noise) out.push(`- ${cell(s.scenario)}: ${cell(note)}`);
   }
   return `${out.join('\n')}\n`;

@@ -48,7 +48,7 @@ describe('compare renderers show the spread and the reason', () => {
     assert.match(text.split('\n').find((l) => l.includes('latencyMs.connect.p99'))!, plain);
     // Counts are judged as counts, not against the single-run tolerance.
     assert.doesNotMatch(text.split('\n').find((l) => l.includes('connections.failed'))!, plain);
-    assert.match(renderCompareMarkdown(report), /\| spread \| \d+ other figures \| \| \| \| within tolerance \| 1 vs 3 run\(s\): no noise estimate, single-run tolerance 30% applies/);
+    assert.match(renderCompareMarkdown(report), /\| spread \| \d+ other figures \| \| \| \| not flagged \| 1 vs 3 run\(s\): no noise estimate, single-run tolerance 30% applies/);
     const junit = parseXml(renderCompareJunit(report));
     const cases = junit.children[0]!.children.filter((c) => c.name === 'testcase');
     const rate = cases.find((c) => c.attributes['name'] === 'connections.ratePerSec')!;
