@@ -58,7 +58,10 @@ export const runs = (m: MetricComparison): string => `${m.baselineSpread?.n ?? 0
 export function reasonOf(m: MetricComparison, s: ScenarioComparison, report: Pick<CompareReport, 'tolerancePct' | 'singleRunTolerancePct'>): string {
   const parts: string[] = [];
   const timing = m.kind === 'rate' || m.kind === 'latency';
-  const single = (m.baselineSpread?.n ?? 0) < 2 || (m.currentSpread?.n ?? 0) < 2;
+  // Runs on each side, not the figure's values: a figure that did not happen (ports never ran
+  // out: null) in every run of a 3-vs-3 set is no single run (an audit: "no noise estimate;
+  // single-run tolerance 30% applies; in no run on either side").
+  const single = s.baselineFiles.length < 2 || s.currentFiles.length < 2;
   if (m.status !== 'n/a' && timing && (single || !s.noiseEstimate)) {
     parts.push(`no noise estimate; single-run tolerance ${report.singleRunTolerancePct}% applies`);
     if (m.reason !== '' && !/no noise estimate/.test(m.reason)) parts.push(m.reason);

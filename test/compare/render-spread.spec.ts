@@ -40,6 +40,15 @@ describe('compare renderers show the spread and the reason', () => {
     assert.match(text, /connections\.ratePerSec\s+2,000 \(1,400–2,100\)\s+1,500 \(1,300–2,000\)\s+-25\.0%\s+within the noise \(p = 0\.\d+ > 0\.010\)/);
   });
 
+  it('a timing figure that did not happen in any run of a 3-vs-3 set is not called a single run', () => {
+    // ports.exhaustedAtMs is null in every run (the ports never ran out): no values, but 3 runs a side.
+    const pairing = { pairs: [{ name: 'spread', baseline: side('b', [2000, 1900, 2100]), current: side('c', [2000, 1950, 2050]) }], missing: [], added: [] };
+    const report = compareResults('base', 'cur', pairing, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: ['summary.ports.exhaustedAtMs'] });
+    const row = renderCompareTerminal(report).split('\n').find((l) => l.includes('ports.exhaustedAtMs'))!;
+    assert.ok(row, renderCompareTerminal(report));
+    assert.doesNotMatch(row, /no noise estimate|single-run/);
+  });
+
   it('a single run on a side: "no noise estimate; single-run tolerance 30% applies", in every renderer', () => {
     const report = compare([2000], [1900, 1950, 1850]);
     const plain = /no noise estimate; single-run tolerance 30% applies/;
