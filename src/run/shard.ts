@@ -50,7 +50,13 @@ export function shardFrom(flag: string | undefined, env: NodeJS.ProcessEnv = pro
     if (!Number.isInteger(count) || count < 1) {
       throw new ShardError(`JOB_COMPLETION_INDEX=${k8s} is set but TWSTORM_SHARDS is not a shard count (got ${JSON.stringify(env['TWSTORM_SHARDS'] ?? '')}): set TWSTORM_SHARDS to the Job's completions`);
     }
-    return parseShard(`${Number(k8s) + 1}/${count}`, 'JOB_COMPLETION_INDEX');
+    // Kubernetes counts completions from 0: said in its own terms (an audit: index 3 of 3 was
+    // refused as 'got "4/3"', a value nobody had written).
+    const index = /^\d+$/.test(k8s.trim()) ? Number(k8s) : NaN;
+    if (!(index < count)) {
+      throw new ShardError(`JOB_COMPLETION_INDEX=${JSON.stringify(k8s)} with TWSTORM_SHARDS=${count}: the index counts from 0, so it must be 0 to ${count - 1}; set TWSTORM_SHARDS to the Job's completions`);
+    }
+    return { index, count };
   }
   return null;
 }

@@ -129,6 +129,10 @@ describe('shards', () => {
     assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '0', TWSTORM_SHARDS: '4' }), { index: 0, count: 4 });
     assert.equal(shardFrom(undefined, {}), null);
     assert.throws(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '2' }), /TWSTORM_SHARDS is not a shard count/);
+    // Kubernetes counts from 0: an index of 3 in a 3-completion Job is said in those terms.
+    assert.throws(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: '3', TWSTORM_SHARDS: '3' }), /JOB_COMPLETION_INDEX="3" with TWSTORM_SHARDS=3: the index counts from 0, so it must be 0 to 2; set TWSTORM_SHARDS to the Job's completions$/);
+    assert.throws(() => shardFrom(undefined, { JOB_COMPLETION_INDEX: 'x', TWSTORM_SHARDS: '3' }), /the index counts from 0, so it must be 0 to 2/);
+    assert.deepEqual(shardFrom(undefined, { JOB_COMPLETION_INDEX: '2', TWSTORM_SHARDS: '3' }), { index: 2, count: 3 });
     assert.throws(() => parseShard('0/4', '--shard'), ShardError);
     assert.throws(() => parseShard('5/4', '--shard'), /expected "i\/N" with 1 ≤ i ≤ N/);
   });
