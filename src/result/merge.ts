@@ -80,7 +80,15 @@ export function checkMergeable(inputs: MergeInput[], options: MergeOptions = {})
       if (field !== null) {
         throw new MergeError(`${inputs[i]!.file} is shard ${s.index + 1}/${s.count} of a different split than ${inputs[0]!.file} (its whole ${field} differs): merge the shards of one split together`);
       }
-      if (seen.has(s.index)) throw new MergeError(`${inputs[i]!.file}: shard ${s.index + 1}/${s.count} is given twice`);
+      if (seen.has(s.index)) {
+        // Two runs of one shard's --repeat set (a whole directory given): said as the repeat rule.
+        const other = inputs.find((x, j) => j < i && shardOf(x.result)?.index === s.index)!;
+        const [mine, theirs] = [repeatOf(inputs[i]!.result), repeatOf(other.result)];
+        if (mine !== undefined && theirs !== undefined && mine.index !== theirs.index) {
+          throw new MergeError(`${inputs[i]!.file} and ${other.file} are runs ${mine.index} and ${theirs.index} of shard ${s.index + 1}/${s.count}'s --repeat set: merge run i of every shard together, one merge per run`);
+        }
+        throw new MergeError(`${inputs[i]!.file}: shard ${s.index + 1}/${s.count} is given twice`);
+      }
       seen.add(s.index);
     }
     // Shards run with --repeat: run i of one shard goes with run i of the others (an audit: run 1

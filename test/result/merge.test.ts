@@ -291,9 +291,16 @@ describe('the merged scenario\'s load shape', () => {
       r.scenario = structuredClone(scenario) as RunResult['scenario'];
       r.shard = info;
       r.repeat = { index: run, count: 2, set };
+      // Run 2 of a set began after run 1: not a copy of it.
+      r.startedAt = new Date(Date.parse(r.startedAt) + (run - 1) * 1000).toISOString();
       return { file: `s${index}r${run}.json`, result: r };
     };
     await assert.rejects(mergeResults([repeated(0, 1, 'A'), repeated(1, 2, 'B')]), /s1r2\.json is run 2\/2 of a --repeat set, but s0r1\.json is run 1\/2: merge run i of every shard together/);
+    // A whole directory of a repeated split: the repeat rule, not "given twice".
+    await assert.rejects(
+      mergeResults([repeated(0, 1, 'A'), repeated(0, 2, 'A'), repeated(1, 1, 'B'), repeated(1, 2, 'B')]),
+      /s0r2\.json and s0r1\.json are runs 2 and 1 of shard 1\/2's --repeat set: merge run i of every shard together, one merge per run/,
+    );
     const runTwo = (await mergeResults([repeated(0, 2, 'B'), repeated(1, 2, 'A')])) as StoredResult;
     assert.deepEqual(runTwo.repeat, { index: 2, count: 2, set: 'A-merged' });
     // A missing shard is refused: a CI merge after a shard's job died would gate on part of the load.
