@@ -30,8 +30,11 @@ function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
   }
   const newest = new Map<string, LoadedResult[]>();
   const latest = (set: LoadedResult[]): string => set.map((x) => x.result.startedAt).sort().at(-1)!;
+  // Two merges of one split start when its first shard did: the one holding more shards is the
+  // fuller picture (an audit: a --partial merge beside the complete one won by its file name).
+  const held = (set: LoadedResult[]): number => set.reduce((n, x) => n + (mergedOf(x.result)?.contributors.length ?? 1), 0);
   for (const [key, sets] of groups) {
-    const chosen = [...sets.values()].sort((a, b) => byCodeUnit(latest(a), latest(b))).at(-1)!;
+    const chosen = [...sets.values()].sort((a, b) => byCodeUnit(latest(a), latest(b)) || held(a) - held(b)).at(-1)!;
     newest.set(key, chosen.sort((a, b) => byCodeUnit(a.result.startedAt, b.result.startedAt)));
   }
   return newest;

@@ -48,6 +48,14 @@ describe('compare: shards in a directory (compare/sets.ts)', () => {
       await writeFile(path.join(cur, 'merged.json'), JSON.stringify(mergeOf([contributor(0), contributor(1)])));
       const sets = await pairResultSets(base, cur);
       assert.deepEqual(sets.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
+      // A --partial merge of the same split starts at the same moment: the fuller merge is compared,
+      // whatever the file names (an audit: "p.json" won the tie over "merged.json").
+      const half = mergeOf([contributor(0)]) as unknown as Record<string, unknown> & { summary: { connections: Record<string, number> } };
+      half.summary = { ...half.summary, connections: { ...half.summary.connections, attempted: half.summary.connections['attempted']! / 2 } };
+      await writeFile(path.join(cur, 'p.json'), JSON.stringify(half));
+      const fuller = await pairResultSets(base, cur);
+      assert.deepEqual(fuller.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
+      await rm(path.join(cur, 'p.json'));
       // Two files, one a shard: refused too, never compared as the whole run (an audit: exit 0).
       await assert.rejects(
         pairResultSets(path.join(base, 'run.json'), path.join(cur, 'shard-1.json')),
