@@ -52,6 +52,17 @@ function runNotes(baseline: RunResult[], current: RunResult[]): string[] {
   if (interrupted.length > 0) notes.push(`interrupted run: ${interrupted.join(' and ')} stopped early`);
   // A failed run's figures are those of the failure (every connection refused, a dead server).
   for (const [side, set] of sides) for (const r of set) if (r.failed) notes.push(`failed run: ${who(side, set, r)}: ${r.failed}`);
+  // A repeat set with runs missing (a run that crashed before its result, a file not copied):
+  // the set is judged on the runs there are, which the note names (an audit: runs 1 and 2 of a
+  // 3-run set compared as "2 vs 3 runs" without a word).
+  for (const [side, set] of sides) {
+    const repeats = set.map(repeatOf).filter((x) => x !== undefined);
+    const count = repeats[0]?.count;
+    if (count === undefined || repeats.length !== set.length) continue;
+    const have = new Set(repeats.map((x) => x.index));
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !have.has(i));
+    if (missing.length > 0) notes.push(`${side} repeat set: run${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing, judged on ${set.length} of ${count}`);
+  }
   // A merge that warned (a shard missing: its totals are part of the scenario's) is compared as it is.
   for (const [side, set] of sides) {
     for (const r of set) {

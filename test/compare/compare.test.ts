@@ -296,6 +296,8 @@ describe('compare: HTTP results', () => {
     const partial = makeResult((x) => ((x as unknown as { merged: unknown }).merged = { contributors: [], warnings: ['shard 3/3 missing: the totals are 2/3 of the scenario'] }));
     assert.ok(setNotes([makeResult()], [partial]).includes('merged result: current: shard 3/3 missing: the totals are 2/3 of the scenario'));
     assert.deepEqual(setNotes(base, [repeat(1), repeat(2), repeat(3)]), []);
+    // A run of a set missing (crashed before its result, not copied): named, with what was judged.
+    assert.deepEqual(setNotes([repeat(1), repeat(2)], [repeat(1), repeat(2), repeat(3)]), ['baseline repeat set: run 3/3 missing, judged on 2 of 3']);
   });
 
   it('protocol differs between a tcp and an http run; each side\'s own fields are compared', () => {
