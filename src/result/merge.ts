@@ -266,6 +266,13 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
   const restarts = results.map((r) => r.summary.restart).filter((x) => x !== undefined);
   const shards = results.map(shardOf);
   const whole = shards[0]?.whole;
+  // With a shard missing (--partial), the merge holds the present shards' shares, not the whole:
+  // its counts, its shape and its ports are theirs (shard.ts splits each into shares that add up),
+  // so the stop reason ("all 6,667 connections were attempted"), the in-flight figures and the
+  // share of the range held match its own (an audit: "all 10,000" beside 6,667 attempted; a
+  // review: concurrency 64 where they ran 43; an audit: the whole range, "7.1 % of the range").
+  const partial = whole !== undefined && missingShards(shards, shards[0]!.count).length > 0;
+  const ofWhole = partial ? undefined : whole;
   const reuseP50 = histograms.portReuseInterval.percentiles.p50;
   const summary: Summary = {
     durationMs: roundMs(loadEnd - loadStart),
@@ -291,7 +298,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
       // Each contributor's own peak happened at its own moment: their sum is an upper bound.
       peakInUse: sum((s) => s.ports.peakInUse),
       // The whole run's range as build.ts records a run's: with client.portRange, the part the kernel honours.
-      range: whole ? recordedPortRange(whole.portRange, whole.clientPortRange) : first.summary.ports.range,
+      range: partial ? presentSlices(results) : whole ? recordedPortRange(whole.portRange, whole.clientPortRange) : first.summary.ports.range,
     },
     latencyMs: {
       connect: exactEnds(histograms.connect.percentiles, results.map((r) => r.summary.latencyMs.connect)),
@@ -338,12 +345,6 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
   const ramps = results.map((r) => r.scenario.stages ?? []);
   const stages = loops.size > 1 && ramps.some((s) => s.length > 0) ? null : sumStages(ramps);
   if (stages === null && whole?.stages === undefined) warnings.push('the copies ramped through different stages: the merged scenario shows the first one\'s');
-  // With a shard missing (--partial), the merge holds the present shards' shares, not the whole:
-  // its counts and its shape are theirs (shard.ts splits both into shares that add up), so the
-  // stop reason ("all 6,667 connections were attempted") and the in-flight figures match its own
-  // (an audit: "all 10,000" beside 6,667 attempted; a review: concurrency 64 where they ran 43).
-  const partial = whole !== undefined && missingShards(shards, shards[0]!.count).length > 0;
-  const ofWhole = partial ? undefined : whole;
   const shape = {
     concurrency: ofWhole?.concurrency ?? asked((s) => s.concurrency) ?? first.scenario.concurrency,
     maxInFlight: ofWhole?.maxInFlight ?? asked((s) => s.maxInFlight) ?? first.scenario.maxInFlight,
@@ -453,6 +454,23 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     // merges of a split as a set (the set named after the lowest of the shards' set ids).
     ...(repeatOfMerge(results) ?? {}),
   };
+}
+
+/**
+ * The ports the present shards of a partial merge drew from: their slices, lowest to highest,
+ * and as many ports as the slices hold together (a missing shard's slice between them unused;
+ * shards on one host without a slice each drew from the same range, counted once).
+ */
+function presentSlices(results: RunResult[]): Summary['ports']['range'] {
+  const slices = results.map((r) => r.summary.ports.range).filter((x) => x !== null).sort((a, b) => a.low - b.low);
+  if (slices.length === 0) return null;
+  let size = 0;
+  let end = -1;
+  for (const { low, high } of slices) {
+    if (high > end) size += high - Math.max(low, end + 1) + 1;
+    end = Math.max(end, high);
+  }
+  return { low: slices[0]!.low, high: end, size };
 }
 
 /** An environment without its engine facts, which addEngines gives a merge from every contributor. */

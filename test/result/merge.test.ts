@@ -251,9 +251,17 @@ describe('the merged scenario\'s load shape', () => {
       const r = makeResult(at(index)) as StoredResult;
       r.scenario = structuredClone(scenario) as RunResult['scenario'];
       r.shard = info;
+      // Each drew from its slice of the namespace range, as a run records it.
+      const [low, high] = String(scenario.environment.sysctls['net.ipv4.ip_local_port_range']).split(' ').map(Number) as [number, number];
+      r.summary.ports.range = { low, high, size: high - low + 1 };
       return { file: `${index}.json`, result: r };
     });
+    const drawn = inputs.map((i) => i.result.summary.ports.range!);
     const m = await mergeResults(inputs);
+    assert.deepEqual(m.summary.ports.range, { low: 32768, high: 60999, size: 28232 }, 'the whole range');
+    // --partial: the present slices only, their ports added.
+    const part = await mergeResults([inputs[0]!, inputs[2]!], { partial: true });
+    assert.deepEqual(part.summary.ports.range, { low: drawn[0]!.low, high: drawn[2]!.high, size: drawn[0]!.size + drawn[2]!.size });
     assert.equal(m.scenario.connections, 900);
     assert.equal(m.scenario.concurrency, 64, 'the whole, which the shares add up to');
     assert.deepEqual(m.scenario.stages, whole.stages);
@@ -428,7 +436,12 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const partial = await twstorm(['merge', files[0]!, files[1]!, '--partial', '--no-html', '-o', partialOut]);
     assert.equal(partial.code, 0, partial.stderr);
     assert.match(partial.stderr, /WARNING: shard \d\/3 missing: the totals are 2\/3 of the scenario/);
-    assert.equal((JSON.parse(await readFile(partialOut, 'utf8')) as StoredResult).summary.connections.established, 600);
+    const partialMerge = JSON.parse(await readFile(partialOut, 'utf8')) as StoredResult;
+    assert.equal(partialMerge.summary.connections.established, 600);
+    // Its ports are the two shards' slices, not the whole range the third shard's share was cut from.
+    const present = await Promise.all([files[0]!, files[1]!].map(async (f) => (JSON.parse(await readFile(f, 'utf8')) as RunResult).summary.ports.range!));
+    const disjoint = present[0]!.high < present[1]!.low || present[1]!.high < present[0]!.low;
+    assert.equal(partialMerge.summary.ports.range!.size, disjoint ? present[0]!.size + present[1]!.size : Math.max(present[0]!.high, present[1]!.high) - Math.min(present[0]!.low, present[1]!.low) + 1);
   });
 
   it('shards of a --repeat set in one --out, started together: each writes its own comparison report', async () => {
