@@ -30,15 +30,23 @@ interface CompareArgs {
   json: boolean;
 }
 
-/** "10%", "10" or "2.5%" → 10, 10, 2.5 (percent). */
+/**
+ * "10%", "10" or "2.5%" → 10, 10, 2.5 (percent). A bare number below 1 ("0.1") is refused:
+ * it reads as a share (10 %) as plan --keep-alive and --confidence take one, and as a percent
+ * (0.1 %) here, a gate 100 times stricter than meant (an audit); "0.1%" says which.
+ */
 export function parseTolerance(text: string): number | null {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  return match ? Number(match[1]) : null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!match) return null;
+  const value = Number(match[1]);
+  return value > 0 && value < 1 && match[2] === '' ? null : value;
 }
 
-/** A signed tolerance ("-5%", "+5%") asks for a direction, which a tolerance has none of. */
+/** Why a tolerance was refused, beyond "expected a percentage": a sign, or a share-like bare number. */
 function signedHint(text: string): string {
-  return /^\s*[-+]/.test(text) ? ': a tolerance is a size, and a change either way is judged against it (worse fails, better is reported)' : '';
+  if (/^\s*[-+]/.test(text)) return ': a tolerance is a size, and a change either way is judged against it (worse fails, better is reported)';
+  const bare = /^\s*(0?\.\d+)\s*$/.exec(text);
+  return bare ? `: a tolerance is in percent, so write ${Number(bare[1]) * 100}% for a share of ${bare[1]}, or ${bare[1]}% for ${bare[1]} percent` : '';
 }
 
 /** Writes one output file; false (and one line on stderr) when it cannot. */
@@ -75,7 +83,7 @@ export const compareCommand = {
     y
       .positional('baseline', { type: 'string', demandOption: true, describe: 'Baseline result JSON, or a directory of them' })
       .positional('current', { type: 'string', demandOption: true, describe: 'Current result JSON, or a directory of them' })
-      .option('tolerance', { type: 'string', requiresArg: true, default: '10%', describe: 'Change (relative to the baseline) allowed before it counts' })
+      .option('tolerance', { type: 'string', requiresArg: true, default: '10%', describe: 'Change (relative to the baseline) allowed before it counts, in percent: "10%" or 10 (a bare number below 1 is refused: write "0.5%")' })
       .option('metric', {
         type: 'string',
         array: true,

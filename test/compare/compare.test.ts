@@ -242,6 +242,11 @@ describe('twstorm compare (CLI)', () => {
     const bad = await twstorm(['compare', BASE, CUR, '--tolerance', 'ten']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--tolerance: expected a percentage like "10%", got "ten"/);
+    // A bare share reads as 10 % to some and 0.1 % to others: refused, with both spellings.
+    const share = await twstorm(['compare', BASE, CUR, '--tolerance', '0.1']);
+    assert.equal(share.code, 2);
+    assert.match(share.stderr, /--tolerance: expected a percentage like "10%", got "0\.1": a tolerance is in percent, so write 10% for a share of 0\.1, or 0\.1% for 0\.1 percent/);
+    assert.equal((await twstorm(['compare', BASE, CUR, '--tolerance', '0.5%'])).code === 2, false, '0.5% says which');
     const metricBad = await twstorm(['compare', BASE, CUR, '--metric', 'timeWait.peek']);
     assert.equal(metricBad.code, 2);
     assert.match(metricBad.stderr, /--metric timeWait\.peek: unknown figure "peek" under summary\.timeWait/);
