@@ -147,21 +147,22 @@ export function walkPercentiles(h: Histogram, percentiles: readonly number[]): {
 }
 
 /**
- * The share of recorded values above `value` (0 to 1), to the histogram's precision: a slot whose
- * range holds `value` counts as not above it. One walk of the slots, as walkPercentiles does;
- * the package answers "how many at or below" only through a percentile's inverse.
+ * The mean number of whole `unit`s in the recorded values: Σ count × floor(value ÷ unit) ÷ n,
+ * each slot read at its lowest value (a slot that holds a multiple of `unit` is not counted
+ * past it). For connections' lives and a port's turn: how many turns each outlived. One walk of
+ * the slots, as walkPercentiles does; the package has no such query.
  */
-export function shareAbove(h: Histogram, value: number): number {
+export function meanWholeUnits(h: Histogram, unit: number): number {
   const slots = h as unknown as SlotHistogram;
   const n = h.totalCount;
-  if (n === 0) return 0;
+  if (n === 0 || !(unit > 0)) return 0;
   const last = Math.min(slots.countsArrayIndex(h.maxValue), slots.countsArrayLength - 1);
-  let above = 0;
+  let units = 0;
   for (let i = 0; i <= last; i++) {
     const count = slots.getCountAtIndex(i);
-    if (count !== 0 && slots.lowestEquivalentValue(slots.valueFromIndex(i)) > value) above += count;
+    if (count !== 0) units += count * Math.floor(slots.lowestEquivalentValue(slots.valueFromIndex(i)) / unit);
   }
-  return above / n;
+  return units / n;
 }
 
 const SUMMARY_PERCENTILES = [50, 90, 99, 99.9] as const;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
-import { addCounts, histogramCounts, histogramFromCounts, newHistogram, percentilesMs, shareAbove, walkPercentiles } from '../../src/metrics/histograms.js';
+import { addCounts, histogramCounts, histogramFromCounts, newHistogram, percentilesMs, meanWholeUnits, walkPercentiles } from '../../src/metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../../src/metrics/histogram-encoding.js';
 
 /** The package's own JS histogram with newHistogram()'s parameters: the reference. */
@@ -154,16 +154,17 @@ describe('latency histograms', () => {
   });
 });
 
-describe('shareAbove: the share of values above a bound', () => {
-  it('counts whole slots above it, a slot that holds the bound as not above, and reads decoded histograms too', () => {
+describe('meanWholeUnits: how many whole units the values hold, on average', () => {
+  it('counts floor(value ÷ unit) per value, a slot at its lowest value, and reads decoded histograms too', () => {
     const h = newHistogram();
     h.recordValueWithCount(1_000, 950);
     h.recordValueWithCount(20_000, 50);
-    assert.equal(shareAbove(h, 5_000), 0.05);
-    assert.equal(shareAbove(h, 500), 1);
-    assert.equal(shareAbove(h, 20_000), 0, 'the bound inside the top slot: not above');
-    assert.equal(shareAbove(h, 30_000), 0);
-    assert.equal(shareAbove(decodeHistogram(encodeHistogram(h)), 5_000), 0.05);
-    assert.equal(shareAbove(newHistogram(), 0), 0, 'empty: nothing above');
+    // 50 values of 20,000 hold 4 units of 5,000 each: 200 ÷ 1,000.
+    assert.equal(meanWholeUnits(h, 5_000), 0.2);
+    assert.equal(meanWholeUnits(h, 500), (950 * 2 + 50 * 40) / 1000);
+    assert.equal(meanWholeUnits(h, 20_000), 0.05, 'a value that is one unit exactly holds it');
+    assert.equal(meanWholeUnits(h, 30_000), 0);
+    assert.equal(meanWholeUnits(decodeHistogram(encodeHistogram(h)), 5_000), 0.2);
+    assert.equal(meanWholeUnits(newHistogram(), 1), 0, 'empty: none');
   });
 });

@@ -7,7 +7,6 @@ import {
   clientPortPool,
   clientPortRanges,
   clientPortsHeldPeak,
-  connectionLifeTail,
   connectionRate,
   exhaustedAfterMs,
   portShortageFailures,
@@ -16,6 +15,7 @@ import {
 } from '../../result/figures.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { httpReuseChange } from './http-churn.js';
+import { namedPortsChange } from './named-ports.js';
 import { portPools } from '../../scenario/port-pools.js';
 import type { Change, Finding } from './types.js';
 import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords } from './words.js';
@@ -59,18 +59,11 @@ export function portsFinding(result: RunResult): Finding {
 
 /**
  * How long a client port stays unusable after a connection: the full TIME_WAIT, or the
- * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse). Named ports
- * whose TIME_WAIT connect() took over (SO_REUSEADDR) are busy only while their connection is
- * open, and come back in turn: the slowest connections' life decides (connectionLifeTail). Their
- * reuse gap is ports ÷ rate by construction, so it would always say the ports suffice (an
- * audit: "10 ports ran out … needs about 9 ports").
+ * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse). (Named ports:
+ * named-ports.ts; their reuse gap is ports ÷ rate by construction.)
  */
-function portHold(result: RunResult, namedTakeover: boolean): { sec: number; words: string } {
+function portHold(result: RunResult): { sec: number; words: string } {
   const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
-  if (namedTakeover && recycled > 0) {
-    const life = connectionLifeTail(result);
-    if (life !== null) return { sec: Math.max(0.000_001, life.sec), words: `while its connection is open, up to ${ms(life.sec * 1000)} ms for the slowest 1 %` };
-  }
   const median = result.summary.ports.medianReuseIntervalMs;
   if (recycled > 0 && median !== null) return { sec: Math.max(0.001, median / 1000), words: `about ${ms(Math.max(0.001, median / 1000) * 1000)} ms before reuse` };
   return { sec: TIME_WAIT_SECONDS, words: `${TIME_WAIT_SECONDS} s in TIME_WAIT` };
@@ -87,6 +80,12 @@ export function clientPortRule(result: RunResult): Change | null {
   const pools = portPools(result.scenario);
   const { range, named } = clientPortPool(result);
   if (!range || (!exhausted && side !== 'client' && side !== 'both')) return null;
+  if (named) {
+    // An HTTP client that opens a connection per request needs no more ports: reusing
+    // connections removes the demand itself.
+    const change = namedPortsChange(result, exhausted, after);
+    return change === null ? null : (httpReuseChange(result, change.why) ?? change);
+  }
   // Demand: before the range ran out, the load got its distinct ports in `after`; otherwise
   // its measured rate. Ports needed = demand × how long each stays held, but never more than
   // the connections the scenario asked for (a short burst needs only that many). In a routed
@@ -100,13 +99,8 @@ export function clientPortRule(result: RunResult): Change | null {
   // one destination's already: each destination used the same ports.
   const { destinations, bindBeforeConnect: bindShares } = pools;
   const perRange = bindShares ? ranges : ranges * destinations;
-  // Named ports: every one is used from the first turn on, so their count over the time to
-  // exhaustion says nothing of the demand; the load's own rate does (the offered one in an open
-  // loop, each client host's, as plan --from takes it).
-  const rate = named
-    ? (result.scenario.rate ?? connectionRate(result) / perRange)
-    : after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
-  const { sec: hold, words: holdWords } = portHold(result, named && pools.reuseAddr);
+  const rate = after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : connectionRate(result) / perRange;
+  const { sec: hold, words: holdWords } = portHold(result);
   // The scenario's count is each host's own (environment.clients).
   const burst = connectionBudget(result) / (bindShares ? 1 : destinations);
   const needed = Math.ceil(Math.min(rate * hold, Math.max(burst, s.ports.distinct / ranges)));
@@ -116,22 +110,13 @@ export function clientPortRule(result: RunResult): Change | null {
     : `At ${int(rate)} new connections/s${ranges > 1 ? ' per client host' : ''} the ${int(range.size)}-port range would run out after ${seconds((range.size / rate) * 1000)}`;
   const perWhat =
     bindShares && destinations > 1
-      ? ` in all, for its ${destinations} destinations together (${named ? 'the client names each port for every one' : 'bind() before connect() takes a port free for every one'})`
+      ? ` in all, for its ${destinations} destinations together (bind() before connect() takes a port free for every one)`
       : ' per destination';
   const basis = `${when}: each port is held ${holdWords}, so this load needs about ${int(needed)} ports${perWhat}${ranges > 1 ? ' in each client host' : ''}.`;
   // An HTTP client that opens a connection per request needs no wider range: reusing
   // connections removes the demand itself, and costs nothing but a setting.
   const http = httpReuseChange(result, basis);
   if (http) return http;
-  if (named) {
-    // A port the client names is held by its TIME_WAIT unless both sockets have SO_REUSEADDR;
-    // connect() then takes the TIME_WAIT over (tcp_twsk_unique, with timestamps): plan's model too.
-    return {
-      rule: 'widen-port-range',
-      change: pools.reuseAddr ? 'Name more ports (client.localPorts)' : 'Set SO_REUSEADDR on the client (client.reuseAddr: true), or name more ports (client.localPorts)',
-      why: `${basis}${pools.reuseAddr ? '' : ' With SO_REUSEADDR a named port binds over its own TIME_WAIT and connect() takes that over (tcp_twsk_unique, with TCP timestamps on), so a port is busy only while its connection lasts.'} A range of at least ${int(needed)} named ports covers it.`,
-    };
-  }
   if (bindShares && destinations > 1) {
     return {
       rule: 'bind-address-no-port',
