@@ -29,9 +29,12 @@ function newestSets(loaded: LoadedResult[]): Map<string, LoadedResult[]> {
     groups.set(key, sets);
   }
   const newest = new Map<string, LoadedResult[]>();
-  const latest = (set: LoadedResult[]): string => set.map((x) => x.result.startedAt).sort().at(-1)!;
-  // Two merges of one split start when its first shard did: the one holding more shards is the
-  // fuller picture (an audit: a --partial merge beside the complete one won by its file name).
+  // A merge is as new as its newest contributor (it starts when its first one did): two merges of
+  // one split then tie unless one lacks the newest shard, and the one holding more shards is the
+  // fuller picture (an audit: a --partial merge beside the complete one won by its file name; a
+  // review: a partial without the first shard started later and won on time).
+  const newestOf = (r: LoadedResult['result']): string => [r.startedAt, ...(mergedOf(r)?.contributors.map((c) => c.startedAt) ?? [])].sort().at(-1)!;
+  const latest = (set: LoadedResult[]): string => set.map((x) => newestOf(x.result)).sort().at(-1)!;
   const held = (set: LoadedResult[]): number => set.reduce((n, x) => n + (mergedOf(x.result)?.contributors.length ?? 1), 0);
   for (const [key, sets] of groups) {
     const chosen = [...sets.values()].sort((a, b) => byCodeUnit(latest(a), latest(b)) || held(a) - held(b)).at(-1)!;

@@ -55,6 +55,11 @@ describe('compare: shards in a directory (compare/sets.ts)', () => {
       await writeFile(path.join(cur, 'p.json'), JSON.stringify(half));
       const fuller = await pairResultSets(base, cur);
       assert.deepEqual(fuller.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
+      // A partial without the first shard starts later than the complete merge: still the fuller one.
+      const second = { ...half, startedAt: new Date(Date.parse(run.startedAt) + 1001).toISOString(), merged: { contributors: [contributor(1)], warnings: [] } };
+      await writeFile(path.join(cur, 'p.json'), JSON.stringify(second));
+      const later = await pairResultSets(base, cur);
+      assert.deepEqual(later.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['merged.json']]);
       await rm(path.join(cur, 'p.json'));
       // Two files, one a shard: refused too, never compared as the whole run (an audit: exit 0).
       await assert.rejects(
