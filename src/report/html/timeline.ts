@@ -3,7 +3,7 @@
 // held against the range, kernel counters as rates. With several results each series is
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
-import { clientPortRanges, clientPortsHeld } from '../../result/figures.js';
+import { clientPortPool, clientPortRanges, clientPortsHeld } from '../../result/figures.js';
 import { runLabels } from '../../result/provenance.js';
 import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
@@ -181,12 +181,13 @@ function portsChart(results: RunResult[]): ChartSpec {
   for (const r of results) {
     const held = clientPortsHeld(r);
     parts.push({ x: secs(held.t), label: label(r, 'client ports held'), values: held.held, maxGap: censusMaxGapSeconds(r) });
-    const range = r.summary.ports.range;
+    // The ports the client drew from: the ones it names, or the kernel's range.
+    const { range, named } = clientPortPool(r);
     if (range) {
       const x = secs([held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);
       // A routed lab's client hosts each have the range, and the held line adds them all.
       const ranges = clientPortRanges(r);
-      const what = ranges > 1 ? `port ranges (${ranges} × ${range.size})` : `port range (${range.size})`;
+      const what = named ? `named ports (${ranges > 1 ? `${ranges} × ` : ''}${range.size})` : ranges > 1 ? `port ranges (${ranges} × ${range.size})` : `port range (${range.size})`;
       parts.push({ x, label: label(r, what), values: x.map(() => range.size * ranges) });
     }
   }

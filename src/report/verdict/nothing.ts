@@ -1,6 +1,6 @@
 // The fallback change: nothing ran out and nothing dropped, with the headroom that is left.
 import type { RunResult } from '../../result/model.js';
-import { clientPortRanges, clientPortsHeldPeak, connectionRate, listenerDrops } from '../../result/figures.js';
+import { clientPortPool, clientPortRanges, clientPortsHeldPeak, connectionRate, listenerDrops } from '../../result/figures.js';
 import { kernelCounters } from '../../result/lab.js';
 import { int } from '../../util/format.js';
 import type { Change } from './types.js';
@@ -15,14 +15,16 @@ function httpRateWords(result: RunResult): string {
 
 export function nothingRule(result: RunResult): Change {
   const s = result.summary;
-  const range = s.ports.range;
+  // The ports the client drew from: the ones it names, or the kernel's range (a review: "60 of
+  // 28,232" for 100 named ports, so "the headroom is thin" could never fire).
+  const { range, named } = clientPortPool(result);
   const held = clientPortsHeldPeak(result);
   // A routed lab's client hosts each have the range: their ports add up over as many ranges.
   const ranges = clientPortRanges(result);
   const size = range ? range.size * ranges : 0;
   const share = size > 0 ? held / size : 0;
   const headroom = range
-    ? ` At most ${int(held)} of ${int(size)} client ports${ranges > 1 ? ` (${ranges} hosts' ranges)` : ''} were held (${percent(share)})${share >= 0.5 ? ', so the headroom is thin: more load would exhaust the range' : ''}.`
+    ? ` At most ${int(held)} of ${int(size)} ${named ? 'named ' : ''}client ports${ranges > 1 ? ` (${ranges} hosts' ranges)` : ''} were held (${percent(share)})${share >= 0.5 ? ', so the headroom is thin: more load would exhaust the range' : ''}.`
     : '';
   const rate = `at ${int(connectionRate(result))} new connections/s${httpRateWords(result)} the TIME_WAIT left behind fits`;
   // Errors no rule explains are not "nothing": say they happened (an audit: "no error was

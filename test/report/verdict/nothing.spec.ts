@@ -29,6 +29,16 @@ describe('verdict rule: nothing to change (verdict/nothing.ts)', () => {
     assert.match(c.why, /^No port ran out and no error was measured, the kernel dropped 5 \(see Kernel\), and at /);
   });
 
+  it('named ports: the share held is of the ports the client names, so thin headroom shows', () => {
+    // A review: "60 of 28,232" for 100 named ports, so "the headroom is thin" could never fire.
+    const c = oneChange(makeResult((x) => {
+      x.scenario.client = { ...x.scenario.client, bind: true, localPorts: '40000-40099', reuseAddr: true };
+      x.summary.ports.peakInUse = 60;
+      x.series.census.client = {};
+    }));
+    assert.match(c.why, /At most 60 of 100 named client ports were held \(60%\), so the headroom is thin: more load would exhaust the range\.$/);
+  });
+
   it('a routed lab: the share of the client hosts\' ranges together, as the Ports finding says', () => {
     // An audit: 8 hosts holding 500 ports each read "4,000 of 28,232 client ports were held (14%)".
     const c = oneChange(makeResult((x) => {
