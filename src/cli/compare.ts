@@ -36,7 +36,7 @@ interface CompareArgs {
  * (0.1 %) here, a gate 100 times stricter than meant (an audit); "0.1%" says which.
  */
 export function parseTolerance(text: string): number | null {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  const match = /^\s*(\d*\.?\d+)\s*(%?)\s*$/.exec(text);
   if (!match) return null;
   const value = Number(match[1]);
   return value > 0 && value < 1 && match[2] === '' ? null : value;
@@ -46,7 +46,9 @@ export function parseTolerance(text: string): number | null {
 function signedHint(text: string): string {
   if (/^\s*[-+]/.test(text)) return ': a tolerance is a size, and a change either way is judged against it (worse fails, better is reported)';
   const bare = /^\s*(0?\.\d+)\s*$/.exec(text);
-  return bare ? `: a tolerance is in percent, so write ${Number(bare[1]) * 100}% for a share of ${bare[1]}, or ${bare[1]}% for ${bare[1]} percent` : '';
+  if (!bare) return '';
+  const share = Number(bare[1]);
+  return `: a tolerance is in percent, so write ${Number((share * 100).toPrecision(12))}% for a share of ${share}, or ${share}% for ${share} percent`;
 }
 
 /** Writes one output file; false (and one line on stderr) when it cannot. */

@@ -51,7 +51,8 @@ const EPILOGUE = `Exit codes:
        it failed (the server died, every connection failed — unless the bundled
        server was asked to reset them, as in rst-data-loss): the partial result
        says "failed": why; doctor: a check failed; states: it could not look;
-       compare, merge, report: an output file could not be written
+       compare, merge, report: an output file could not be written; merge: a
+       result it merged had failed
   2    bad command line, scenario file or result file (report, compare,
        plan --from, merge): nothing ran
   3    run, merge: a scenario threshold failed (the result was written)

@@ -352,8 +352,8 @@ export function connectScanFromResult(result: RunResult): { inputs: ConnectScanI
   if (!(perPortUs > 0)) return null;
   // One shard's threads, as the walk is one shard's: a merge's environment.threads adds every
   // shard's (a review: 2 shards × 2 threads calibrated as 4 threads on one slice).
-  const recordedThreads = (result.environment as { threads?: number }).threads ?? result.scenario.threads ?? 1;
-  const engineThreads = range.slice ? Math.max(1, Math.round(recordedThreads / range.slices)) : recordedThreads;
+  const recorded = (result.environment as { threads?: number }).threads;
+  const engineThreads = recorded === undefined ? (result.scenario.threads ?? 1) : range.slice ? Math.max(1, Math.round(recorded / range.slices)) : recorded;
   // More threads than CPUs do not walk in parallel.
   const threads = Math.max(1, Math.min(engineThreads, result.environment.cpus ?? engineThreads));
   const beforeMs = cliff.atMs - result.load.startMs;

@@ -45,9 +45,11 @@ export interface PlanInputs {
   /** SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its TIME_WAIT. Absent: false. */
   reuseAddr?: boolean;
   /**
-   * Seconds a connection holds its port before it closes (connect to close). With namedPorts,
-   * SO_REUSEADDR and timestamps this is the whole hold; absent or null: not known, and the ports
-   * then do not bound the rate.
+   * Seconds a connection holds its port before it closes (connect to close). With namedPorts and
+   * no TIME_WAIT left to wait out (SO_REUSEADDR with timestamps, or the server closing first) this
+   * is the whole hold, and as named ports come back in turn, the slowest connections' life decides
+   * (plan --from gives latencyMs.life p99); absent or null: not known, and the ports then do not
+   * bound the rate.
    */
   connectionLifeSec?: number | null;
   /** The range is a per-socket IP_LOCAL_PORT_RANGE (client.portRange): connect() walks it in steps of 1, no parity split (__inet_hash_connect). Absent: false. */

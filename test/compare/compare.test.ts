@@ -247,6 +247,8 @@ describe('twstorm compare (CLI)', () => {
     assert.equal(share.code, 2);
     assert.match(share.stderr, /--tolerance: expected a percentage like "10%", got "0\.1": a tolerance is in percent, so write 10% for a share of 0\.1, or 0\.1% for 0\.1 percent/);
     assert.equal((await twstorm(['compare', BASE, CUR, '--tolerance', '0.5%'])).code === 2, false, '0.5% says which');
+    const tiny = await twstorm(['compare', BASE, CUR, '--tolerance', '.07']);
+    assert.match(tiny.stderr, /write 7% for a share of 0\.07, or 0\.07% for 0\.07 percent/);
     const metricBad = await twstorm(['compare', BASE, CUR, '--metric', 'timeWait.peek']);
     assert.equal(metricBad.code, 2);
     assert.match(metricBad.stderr, /--metric timeWait\.peek: unknown figure "peek" under summary\.timeWait/);
