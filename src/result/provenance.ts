@@ -62,6 +62,16 @@ export const shardOf = (r: RunResult): ShardInfo | undefined => (r as StoredResu
 export const mergedOf = (r: RunResult): MergeInfo | undefined => (r as StoredResult).merged;
 
 /**
+ * A merge of some shards of a split (merge --partial): how many of how many are in it; null for
+ * any other result. Its counts are the present shards', while its scenario is the whole's.
+ */
+export function partialSplit(r: RunResult): { present: number; count: number } | null {
+  const shards = (mergedOf(r)?.contributors ?? []).map((c) => c.shard).filter((s) => s !== null);
+  const count = shards[0]?.count;
+  return count !== undefined && shards.length < count ? { present: shards.length, count } : null;
+}
+
+/**
  * Two results that are one run (a file and its copy): the same start and the same figures. A
  * merge starts when its earliest contributor did, and differs from it in every count, so it is
  * never "the same run" as one of its parts.

@@ -436,6 +436,10 @@ describe('shards as parallel processes, merged (real runs)', () => {
     const partial = await twstorm(['merge', files[0]!, files[1]!, '--partial', '--no-html', '-o', partialOut]);
     assert.equal(partial.code, 0, partial.stderr);
     assert.match(partial.stderr, /WARNING: shard \d\/3 missing: the totals are 2\/3 of the scenario/);
+    // plan --from would hold the whole split's scenario against two shards' figures: refused.
+    const plan = await twstorm(['plan', '--from', partialOut]);
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.match(plan.stderr, /^twstorm: \S+one-server-partial\.json merges 2 of the 3 shards of a split \(merge --partial\): .*run plan --from on the complete merge, or on one shard's result\n$/);
     const partialMerge = JSON.parse(await readFile(partialOut, 'utf8')) as StoredResult;
     assert.equal(partialMerge.summary.connections.established, 600);
     // Its ports are the two shards' slices, not the whole range the third shard's share was cut from.
