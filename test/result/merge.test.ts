@@ -479,17 +479,25 @@ describe('shards as parallel processes, merged (real runs)', () => {
     assert.equal((JSON.parse(await readFile(path.join(tmp, 'gated-merged.json'), 'utf8')) as RunResult).summary.connections.attempted, 600);
   });
 
-  it('-o is --out (--output still works), and a path it cannot write is one line, exit 1', async () => {
-    // Two copies of a real result half a load apart, their loads overlapping: one storm measured
-    // by two processes (the fixture's load is as long as its run took: tens of ms on a quiet machine).
+  /**
+   * Two copies of a real result half a load apart, their loads overlapping: one storm measured by
+   * two processes (the fixture's load is as long as its run took: tens of ms on a quiet machine).
+   */
+  async function overlappingCopies(name: string, edit: (r: RunResult, i: number) => void = () => undefined): Promise<{ real: RunResult; files: string[] }> {
     const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
     const half = (real.load.endMs - real.load.startMs) / 2;
-    const files = [0, 1].map((i) => path.join(tmp, `copy-${i}.json`));
+    const files = [0, 1].map((i) => path.join(tmp, `${name}-${i}.json`));
     for (const [i, file] of files.entries()) {
       const r = structuredClone(real);
       r.startedAt = new Date(Date.parse(real.startedAt) + i * half).toISOString();
+      edit(r, i);
       await writeFile(file, JSON.stringify(r));
     }
+    return { real, files };
+  }
+
+  it('-o is --out (--output still works), and a path it cannot write is one line, exit 1', async () => {
+    const { real, files } = await overlappingCopies('copy');
     for (const flag of ['--out', '--output']) {
       const out = path.join(tmp, `merged${flag}.json`);
       const ok = await twstorm(['merge', ...files, flag, out, '--no-html']);
@@ -505,15 +513,9 @@ describe('shards as parallel processes, merged (real runs)', () => {
   });
 
   it('a contributor that failed fails the merge: exit 1, said in one line, the merged result written', async () => {
-    const real = JSON.parse(await readFile(fileURLToPath(new URL('../../../test/fixtures/results/client-closes-first.json', import.meta.url)), 'utf8')) as RunResult;
-    const half = (real.load.endMs - real.load.startMs) / 2;
-    const files = [0, 1].map((i) => path.join(tmp, `failing-${i}.json`));
-    for (const [i, file] of files.entries()) {
-      const r = structuredClone(real);
-      r.startedAt = new Date(Date.parse(real.startedAt) + i * half).toISOString();
+    const { files } = await overlappingCopies('failing', (r, i) => {
       if (i === 1) r.failed = 'every connection failed (100 attempted: ECONNREFUSED 100)';
-      await writeFile(file, JSON.stringify(r));
-    }
+    });
     const out = path.join(tmp, 'failing-merged.json');
     const merge = await twstorm(['merge', ...files, '-o', out, '--no-html']);
     assert.equal(merge.code, 1, merge.stderr);
