@@ -162,6 +162,20 @@ export type Rank = 'best' | 'worst' | null;
  * runs have it, or when every run scored the same.
  */
 export function rankRuns(path: string, results: readonly RunResult[], values: ReadonlyArray<number | null>): Rank[] {
+  // HTTP and TCP runs side by side (a report of several results): each kind is ranked among its
+  // own, by its own rule and per its own unit of work. Together, one TCP run made every HTTP run
+  // ranked on conn/s and connect latency, and TIME_WAIT per 1,000 connections called a keep-alive
+  // run with 64 TIME_WAIT as bad as one with 2,000 (an audit).
+  const http = results.map(isHttp);
+  if (http.some(Boolean) && !http.every(Boolean)) {
+    const ranks: Rank[] = values.map(() => null);
+    for (const kind of [true, false]) {
+      const at = results.flatMap((_, i) => (http[i] === kind ? [i] : []));
+      const own = rankRuns(path, at.map((i) => results[i]!), at.map((i) => values[i]!));
+      at.forEach((i, k) => (ranks[i] = own[k]!));
+    }
+    return ranks;
+  }
   const rule = rankRule(path, results);
   if (rule === null) return values.map(() => null);
   const unit = workUnitOf(results);

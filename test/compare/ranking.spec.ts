@@ -34,6 +34,23 @@ const keepAliveRun = (): RunResult =>
   });
 
 describe('one ranking rule', () => {
+  it('HTTP and TCP runs side by side: each kind is ranked among its own', () => {
+    // An audit: one TCP run beside two HTTP runs had the keep-alive run "worst" on TIME_WAIT (64
+    // from 64 connections read per 1,000 connections, like 2,000 from 2,000) and on conn/s.
+    const tcp = (rate: number, tw: number) =>
+      makeResult((r) => {
+        r.summary.connections = { ...r.summary.connections, ratePerSec: rate };
+        r.summary.timeWait = { ...r.summary.timeWait, peak: tw };
+      });
+    const runs = [closeRun(), keepAliveRun(), tcp(5000, 500), tcp(4000, 900)];
+    const tw = runs.map((r) => r.summary.timeWait.peak);
+    assert.deepEqual(rankRuns('summary.timeWait.peak', runs, tw), ['worst', 'best', 'best', 'worst']);
+    const rate = runs.map((r) => r.summary.connections.ratePerSec);
+    assert.deepEqual(rankRuns('summary.connections.ratePerSec', runs, rate), [null, null, 'best', 'worst'], 'conn/s ranks the TCP runs only');
+    const connect = runs.map((r) => r.summary.latencyMs.connect.p99);
+    assert.deepEqual(rankRuns('summary.latencyMs.connect.p99', runs, connect).slice(0, 2), [null, null], 'no HTTP run on connect latency');
+  });
+
   it('HTTP runs are not ranked on conn/s or connect latency; requests/s and request latency are', () => {
     const runs = [closeRun(), keepAliveRun()];
     assert.equal(rankRule('summary.connections.ratePerSec', runs), null);

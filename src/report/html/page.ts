@@ -90,10 +90,21 @@ export function scenarioNames(results: RunResult[]): string[] {
   return [...new Set(results.map((r) => r.scenario.name))];
 }
 
+/** Where a run ran, as the header says it. */
+const whereOf = (r: RunResult): string => (r.environment.isolation === 'netns' ? `Network namespace (${r.environment.how})` : `HOST network (${r.environment.how})`);
+
 function header(m: PageModel): Html {
   const r = m.results[0]!;
-  const env = r.environment;
-  const where = env.isolation === 'netns' ? `Network namespace (${env.how})` : `HOST network (${env.how})`;
+  // What the runs share is said once; what differs is said as such, never the first run's for
+  // all (an audit: a lab's "routed lab: 2 client hosts" over four loopback runs).
+  const shared = (what: string, of: (x: RunResult) => string): string => {
+    const all = [...new Set(m.results.map(of))];
+    return all.length === 1 ? all[0]! : `${all.length} different ${what} (see Environment)`;
+  };
+  const where = shared('networks', whereOf);
+  const kernel = shared('kernels', (x) => `Linux ${x.environment.kernel}`);
+  const node = shared('Node versions', (x) => `Node ${x.environment.node}`);
+  const tool = shared('twstorm versions', (x) => `twstorm ${x.tool.version}`);
   const names = scenarioNames(m.results);
   const runs =
     m.results.length === 1
@@ -106,7 +117,7 @@ function header(m: PageModel): Html {
   // Runs of different scenarios have different descriptions: none is printed for all of them.
   const description = names.length === 1 ? r.scenario.description : '';
   return html`${description ? html`<p class="meta">${description}</p>` : ''}
-<p class="meta">${runs} ${where} · Linux ${env.kernel} · Node ${env.node} · twstorm ${r.tool.version}</p>
+<p class="meta">${runs} ${where} · ${kernel} · ${node} · ${tool}</p>
 ${mixed}`;
 }
 
@@ -135,7 +146,7 @@ function verdictSection(m: PageModel): Html {
     return html`<td class="${t.textual[i] ? 'text' : 'num'}"${c.rank ? html` data-rank="${c.rank}"` : ''}>${c.text}${mark}</td>`;
   };
   const requestNote = t.headers.includes('requests/s')
-    ? '; HTTP runs are ranked on requests/s, requests per connection and request latency, not on conn/s or connect latency (a keep-alive run needs few connections)'
+    ? '; HTTP runs are ranked on requests/s, requests per connection and request latency, not on conn/s or connect latency (a keep-alive run needs few connections), and beside TCP runs each kind is ranked among its own'
     : '';
   return html`<section id="verdict" aria-labelledby="verdict-h"><h2 id="verdict-h">Verdict: ${m.results.length} runs compared</h2>
 <div class="table-wrap"><table class="comparison">
