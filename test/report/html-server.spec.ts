@@ -50,3 +50,19 @@ describe('HTML report: who served the run', () => {
     assert.match(await renderHtmlReport([makeResult()], { generatedAt: new Date(0) }), /<span class="flag ok">OK<\/span><strong>Nothing needs changing/);
   });
 });
+
+describe('HTML report: the header of a comparison', () => {
+  it('says what the runs share once, and that they differ where they do, never the first run\'s for all', async () => {
+    // An audit: a lab's "routed lab: 2 client hosts" headed a report of four loopback runs and it.
+    const loopback = makeResult((r) => (r.environment.how = 'unshare -n (root)'));
+    const lab = makeResult((r) => {
+      r.environment.how = 'routed lab: 2 client host(s) → router → server host';
+      r.startedAt = '2026-01-01T00:00:05.000Z';
+    });
+    const meta = async (results: RunResult[]): Promise<string> => /<p class="meta">(\d+ runs compared:.*?)<\/p>/s.exec(await renderHtmlReport(results, { generatedAt: new Date(0) }))![1]!;
+    const mixed = await meta([lab, loopback]);
+    assert.match(mixed, / 2 different networks \(see Environment\) · Linux /);
+    assert.doesNotMatch(mixed, /routed lab/);
+    assert.match(await meta([loopback, structuredClone(loopback)]), / Network namespace \(unshare -n \(root\)\) · Linux /);
+  });
+});
