@@ -25,6 +25,9 @@ describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
     assert.equal(c.rule, 'router-nat');
     assert.equal(c.change, "Widen the router's SNAT pool (more addresses or ports in router.nat)");
     assert.match(c.why, /^The router's SNAT pool \(100 tuples per destination\) ran out: conntrack insert_failed 120, drop 120\. 60 connects timed out \(ETIMEDOUT\)\./);
+    // Open flows run a pool out: NAT took over tuples in conntrack's TIME_WAIT (docs/lab.md, 6.18).
+    assert.match(c.why, /A tuple stays taken while its flow is open: short of tuples, NAT here took over those whose conntrack entry was in TIME_WAIT \(Linux 6\.18 does\); a kernel that keeps them for that TIME_WAIT \(nf_conntrack_tcp_timeout_time_wait, \d+ s in this run\) runs out sooner\.$/);
+    assert.doesNotMatch(c.why, /TIME_WAIT included/);
     assert.equal(finding(r, 'router')?.text, 'The router refused new flows: conntrack insert_failed 120, drop 120 (SNAT found no free tuple).');
     assert.equal(finding(r, 'router')?.alert, true);
   });
@@ -34,6 +37,7 @@ describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
     const c = oneChange(r);
     assert.equal(c.rule, 'router-conntrack');
     assert.match(c.why, /^The router's conntrack table was full at 50 entries and it dropped 90 SYNs of new flows\. The clients waited for their SYN retries\./);
+    assert.match(c.why, /Each open flow holds an entry \(the emulated limit counts open flows; a real nf_conntrack_max also counts the entries in conntrack's TIME_WAIT, /);
     assert.equal(finding(r, 'router')?.text, 'The router refused new flows: its conntrack table was full (50 entries) and it dropped 90 SYNs.');
     // The terminal says it too (an audit: its only word was "Other client errors").
     assert.ok(story(r).includes('CHECK: The router refused new flows: its conntrack table was full (50 entries) and it dropped 90 SYNs.'), story(r).join('\n'));
