@@ -79,6 +79,10 @@ export function labScenarioChecks(scenario: Scenario, ability: LabAbility): Chec
   const out: Check[] = [];
   if (ability.missing.length > 0) {
     out.push(check('routed-lab', 'routed lab', 'fail', `this machine cannot build the routed lab: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack (and a kernel with veth, nftables NAT, conntrack)'));
+  } else {
+    // Said when it holds too: `doctor <scenario>` lists what the run checks (an audit: a routed
+    // scenario showed only the namespace and open-file lines, as if the lab were not checked).
+    out.push(labCheck(ability));
   }
   if (routed.some((v) => v.environment.router.conntrack?.max != null) && !ability.conntrackMaxPerNamespace) {
     out.push(
