@@ -5,7 +5,7 @@
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
-import { computePlan, portMode } from './model.js';
+import { computePlan } from './model.js';
 import type { Closer, ConnectScanInputs, PlanInputs, PlanOutput } from './types.js';
 import { cliffPools, cliffRange, firstParity, lastConnectMs } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
@@ -13,7 +13,7 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { connectionLife, connectionLifeTail, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLifeTail, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { namedTurn } from './named-turn.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
@@ -200,8 +200,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
     : scenario.target == null
       ? `result: scenario.server.host ${scenario.server.host}`
       : `result: scenario.target ${scenario.target.text}`;
-  // Named ports come back in turn: the slowest connections decide (named-turn.ts).
-  const life = pools.localPorts !== null ? connectionLifeTail(result) : connectionLife(result);
+  // Only named ports are held for a connection's life, and they come back in turn: the slowest
+  // connections decide (named-turn.ts).
+  const life = pools.localPorts !== null ? connectionLifeTail(result) : null;
   const inputs: PlanInputs = {
     portLow,
     portHigh,
@@ -223,7 +224,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     timestamps,
     namedPorts: pools.localPorts !== null,
     reuseAddr: pools.reuseAddr,
-    connectionLifeSec: pools.localPorts !== null ? (life?.sec ?? null) : null,
+    connectionLifeSec: life?.sec ?? null,
     // IP_LOCAL_PORT_RANGE on each socket: __inet_hash_connect walks it in steps of 1, no parity.
     perSocketRange: perSocket !== null && pools.localPorts === null,
     // Each client host of a routed lab keeps its client-side TIME_WAIT under its own
@@ -302,7 +303,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // The first connection that finds no port is number `portsInPlay` (0-based) of the schedule.
   const predictedExhaustionMs = plan.exhaustionSec !== null && attempts > portsInPlay ? plan.exhaustionSec * 1000 : null;
   // Named ports in turn fail connection by connection, not once a pool is used up.
-  const turn = namedTurn(result, plan, portMode(inputs).lifeBound, attempts);
+  const turn = namedTurn(result, plan, attempts);
   if (turn !== null) notes.push(turn.note);
 
   const rows: PredictedVsMeasured[] = [

@@ -32,7 +32,7 @@
 // its addresses, named ports and destinations (namedPortCycle).
 // Pure: every input is given.
 import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
-import { namedPortCycle } from '../scenario/port-pools.js';
+import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.js';
 import type { ConnectScanOutput, PlanInputs, PlanOutput, PortPicker } from './types.js';
 import { fmt, mib, pct, perConnection, rateText, sec } from './words.js';
 
@@ -68,7 +68,7 @@ export function portMode(p: PlanInputs): PortMode {
     // port is still the client's while its connection is open, and comes back in turn, so its
     // connection's life bounds the rate whoever closes (a review: server-closes-first at 2,000/s
     // over 10 named ports, 52 EADDRNOTAVAIL, was "fits").
-    const lifeBound = takeover || !clientHolds;
+    const lifeBound = namedPortHeldWhileOpen(p.reuseAddr === true, timestamps, clientHolds);
     return {
       picker,
       reuseInForce: takeover,
@@ -313,6 +313,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     portsInPlay: poolSize * pools,
     namedCycle: named,
     portPicker: picker,
+    lifeBound: mode.lifeBound,
     reuseInForce,
     holdSec,
     portFailure: mode.failure,

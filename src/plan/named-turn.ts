@@ -35,11 +35,11 @@ export interface NamedTurn {
 
 /**
  * null unless the client named its ports, each is busy only while its connection is open
- * (`lifeBound`: model.ts portMode), the rate is known, and the run recorded each connection's life.
+ * (plan.lifeBound: model.ts portMode), the rate is known, and the run recorded each connection's life.
  */
-export function namedTurn(result: RunResult, plan: PlanOutput, lifeBound: boolean, attempts: number): NamedTurn | null {
+export function namedTurn(result: RunResult, plan: PlanOutput, attempts: number): NamedTurn | null {
   const encoded = result.histograms.life;
-  if (plan.portPicker !== 'named' || !lifeBound || plan.newConnPerSec === null || plan.newConnPerSec <= 0 || encoded === undefined) return null;
+  if (!plan.lifeBound || plan.newConnPerSec === null || plan.newConnPerSec <= 0 || encoded === undefined) return null;
   const turnSec = plan.portsInPlay / plan.newConnPerSec;
   let turnsOutlived: number;
   let maxUs: number;

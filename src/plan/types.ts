@@ -97,6 +97,11 @@ export interface PlanOutput {
   /** Named ports: the (address, port) pairs and 4-tuples the client makes of them; null when the kernel picks the port. */
   namedCycle: { pairs: number; fourTuples: number } | null;
   portPicker: PortPicker;
+  /**
+   * Named ports busy only while their connection is open (no TIME_WAIT left on the client to wait
+   * out): taken in turn, so the slowest connections' life decides (named-turn.ts). false unless named.
+   */
+  lifeBound: boolean;
   /** A TIME_WAIT port is taken over: by tcp_tw_reuse (connect() picks), or by SO_REUSEADDR on a named port (tcp_twsk_unique), both only with timestamps. */
   reuseInForce: boolean;
   /** How long a used port stays unusable for the same destination. */

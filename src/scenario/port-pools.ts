@@ -48,6 +48,17 @@ export function portPools(scenario: PortPoolFields): PortPools {
 }
 
 /**
+ * Whether a port the client names is busy only while its connection is open: there is no
+ * TIME_WAIT on the client to wait out, because connect() takes it over (SO_REUSEADDR with TCP
+ * timestamps: tcp_twsk_unique) or because the client leaves none (the server closes first, or
+ * an RST). Such ports come back in turn, so the slowest connections' life decides how many are
+ * needed: the plan's model (plan/model.ts portMode) and the verdict (verdict/named-ports.ts).
+ */
+export function namedPortHeldWhileOpen(reuseAddr: boolean, timestamps: boolean, clientHoldsTimeWait: boolean): boolean {
+  return (reuseAddr && timestamps) || !clientHoldsTimeWait;
+}
+
+/**
  * The distinct (source address, port) pairs and (source address, port, destination) 4-tuples
  * the TCP driver makes from named ports (client.localPorts): every combination, port fastest,
  * then address, then destination (driver/endpoints.ts), so the first sources × ports

@@ -7,7 +7,7 @@
 // from its inputs. Otherwise its TIME_WAIT holds it 60 s.
 import type { RunResult } from '../../result/model.js';
 import { connectionLifeTail, connectionRate, sysctlNumber, TIME_WAIT_SECONDS } from '../../result/figures.js';
-import { portPools } from '../../scenario/port-pools.js';
+import { namedPortHeldWhileOpen, portPools } from '../../scenario/port-pools.js';
 import { timeWaitLanding } from '../../scenario/close-semantics.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change } from './types.js';
@@ -19,8 +19,8 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
   const named = pools.localPorts;
   if (named === null) return null;
   const timestamps = (sysctlNumber(result, 'net.ipv4.tcp_timestamps') ?? 1) !== 0;
-  const takeover = pools.reuseAddr && timestamps;
-  const lifeBound = takeover || !timeWaitLanding(result.scenario).clientHoldsPorts;
+  const clientHolds = timeWaitLanding(result.scenario).clientHoldsPorts;
+  const lifeBound = namedPortHeldWhileOpen(pools.reuseAddr, timestamps, clientHolds);
   const life = lifeBound ? connectionLifeTail(result) : null;
   if (lifeBound && life === null) return null;
   // Each named port serves every source address, and with SO_REUSEADDR each destination apart
@@ -56,7 +56,7 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
     change: pools.reuseAddr ? 'Name more ports (client.localPorts)' : 'Set SO_REUSEADDR on the client (client.reuseAddr: true), or name more ports (client.localPorts)',
     why:
       basis +
-      (pools.reuseAddr || !timeWaitLanding(result.scenario).clientHoldsPorts
+      (pools.reuseAddr || !clientHolds
         ? ''
         : ' With SO_REUSEADDR a named port binds over its own TIME_WAIT and connect() takes that over (tcp_twsk_unique, with TCP timestamps on), so a port is busy only while its connection lasts.') +
       tail,
