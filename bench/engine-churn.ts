@@ -54,6 +54,7 @@ const out = await runTcpLoad(
     rate: null,
     maxInFlight: 10_000,
     interruptGraceMs: 1000,
+    gracefulStopMs: 30_000,
     threads,
   },
   stats,

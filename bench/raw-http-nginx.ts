@@ -72,6 +72,7 @@ try {
           rate: null,
           maxInFlight: 10_000,
           interruptGraceMs: 1000,
+          gracefulStopMs: 30_000,
         },
         stats,
         runClock(epochMs),

@@ -97,15 +97,17 @@ async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock,
 
   // The pool's launch is runHttpRequest itself: no wrapping async function (and its promise)
   // per request.
+  // Set when the run cuts what is in flight: a request that fails from then on was cut.
+  const stop = { cut: false };
   const launch = pool
-    ? (intendedStartMs: number) => runHttpRequest(pool, spec, stats, clock, intendedStartMs, connectErrors)
+    ? (intendedStartMs: number) => runHttpRequest(pool, spec, stats, clock, intendedStartMs, connectErrors, stop)
     : async (intendedStartMs: number) => {
         // The "agent per request" bug: a fresh client has no connection to reuse, so every
         // request pays a connect and leaves its port behind in TIME_WAIT once the client closes.
         const client = new Client(origin, clientOptions);
         perRequest.add(client);
         try {
-          return await runHttpRequest(client, spec, stats, clock, intendedStartMs, connectErrors);
+          return await runHttpRequest(client, spec, stats, clock, intendedStartMs, connectErrors, stop);
         } finally {
           await closeDispatcher(client);
           perRequest.delete(client);
@@ -114,6 +116,7 @@ async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock,
 
   try {
     const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
+      stop.cut = true;
       void pool?.destroy().catch(() => undefined);
       for (const client of perRequest) void client.destroy().catch(() => undefined);
       for (const socket of live) socket.destroy();

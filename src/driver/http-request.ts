@@ -6,6 +6,7 @@ import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
 import type { Outcome } from './tcp-connection.js';
 import { mapUndiciError, statusCode } from './undici-errors.js';
+import { CUT_AT_STOP } from './shape/bounds.js';
 
 export interface HttpRequestSpec {
   path: string;
@@ -22,7 +23,8 @@ export interface HttpRequestSpec {
  * `intendedStartMs` is when the load shape wanted it to start: in an open loop, measuring
  * from there keeps a stalled driver from hiding its own delay (coordinated omission).
  * `connectErrors` holds the error objects the connector saw, so a failed connect is told
- * apart from a failure on an established connection.
+ * apart from a failure on an established connection; `stop.cut` says the run has cut what
+ * is in flight.
  */
 export async function runHttpRequest(
   dispatcher: Dispatcher,
@@ -31,6 +33,7 @@ export async function runHttpRequest(
   clock: Clock,
   intendedStartMs: number,
   connectErrors: WeakSet<object>,
+  stop: { readonly cut: boolean },
 ): Promise<Outcome> {
   const since = (): number => Math.max(1, Math.round((clock() - intendedStartMs) * 1000));
   try {
@@ -58,8 +61,10 @@ export async function runHttpRequest(
     const now = clock();
     const mapped = mapUndiciError(err, err !== null && typeof err === 'object' && connectErrors.has(err));
     const phase = mapped.connect ? 'connect' : 'read';
+    // The run's own cut (shape/index.ts) destroyed the dispatcher under it: named as the cut.
+    const code = stop.cut ? CUT_AT_STOP : mapped.code;
     stats.recordRequest(false, now);
-    stats.recordError(mapped.code, phase, now);
-    return { ok: false, code: mapped.code, phase };
+    stats.recordError(code, phase, now);
+    return { ok: false, code, phase };
   }
 }

@@ -43,6 +43,7 @@ export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock
       stages: (plan.stages ?? []).map((s) => ({ duration: s.duration, target: plan.rate === null ? s.target : s.target / perConnection })),
       maxInFlight: plan.maxInFlight,
       interruptGraceMs: plan.interruptGraceMs,
+      gracefulStopMs: plan.gracefulStopMs,
       threads: plan.threads ?? null,
       sampleMs: stats.series.intervalMs,
     },

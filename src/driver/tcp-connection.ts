@@ -29,7 +29,10 @@ export interface TcpConnectionSpec {
   /** How the client closes its side. */
   mode: CloseMode;
   lingerSeconds: number;
-  /** Wait after the exchange before closing, when the client closes first (or both do). */
+  /**
+   * close.delay. Client first (or both): the wait after the exchange before closing. Server
+   * first: how long after the exchange the server's FIN comes; waiting for it is not idleness.
+   */
   delayMs: number;
   /** Wait after connecting before reading: a slow reader leaves the server's data unsent. */
   readDelayMs: number;
@@ -89,6 +92,8 @@ export function runTcpConnection(
       if (closeStartMs >= 0 || socket.destroyed) return;
       phase = 'close';
       closeStartMs = clock();
+      // From our FIN on, the wait is for the server's: idle time again.
+      socket.setTimeout(spec.idleTimeoutMs);
       if (spec.mode === 'rst') socket.resetAndDestroy();
       else if (spec.mode === 'linger') {
         lingerClose(socket, spec.lingerSeconds).then(
@@ -104,9 +109,18 @@ export function runTcpConnection(
       const now = clock();
       stats.total.recordValue(Math.max(1, Math.round((now - intendedStartMs) * 1000)));
       stats.recordCompleted(now);
-      if (spec.first === 'server') return; // wait for the server's FIN ('end')
-      if (spec.delayMs > 0) timers.push(setTimeout(closeNow, spec.delayMs));
-      else closeNow();
+      if (spec.first === 'server') {
+        // Wait for the server's FIN ('end'): it comes close.delay after the exchange, a wait
+        // that is the scenario's, not idleness (else a delay past the idle timeout had the
+        // client close first, with ETIMEDOUT, and moved TIME_WAIT to the client).
+        if (spec.delayMs > 0) socket.setTimeout(spec.delayMs + spec.idleTimeoutMs);
+        return;
+      }
+      if (spec.delayMs > 0) {
+        // Our close is due: no idle timeout until it has gone out (closeNow arms it again).
+        socket.setTimeout(0);
+        timers.push(setTimeout(closeNow, spec.delayMs));
+      } else closeNow();
     };
 
     socket.setTimeout(spec.connectTimeoutMs, () => {

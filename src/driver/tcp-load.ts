@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
-import { runShaped, type ShapePlan, type StopReason } from './shape/index.js';
+import { CUT_AT_STOP, runShaped, type ShapePlan, type StopReason } from './shape/index.js';
 import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
 import { engineAvailability, prewarmEngine, releaseWarmThreads, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';
@@ -112,7 +112,8 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
     return runTcpConnection(spec, stats, clock, intendedStartMs, live);
   };
   const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
-    for (const socket of live) socket.destroy();
+    // The error names the cut: tcp-connection.ts counts a socket's first error.
+    for (const socket of live) socket.destroy(Object.assign(new Error('cut at the stop'), { code: CUT_AT_STOP }));
   });
   return { started, stoppedBy, startMs, endMs: clock(), engine: { name: 'net', threads: 1, fallback: engine.reason } };
 }

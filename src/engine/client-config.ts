@@ -52,6 +52,8 @@ export interface ClientThreadConfig {
   /** This thread's share of the connections. */
   count: number;
   durationMs: number;
+  /** After durationMs, how long connections in flight get before they are cut (CUT_AT_STOP). */
+  gracefulStopMs: number;
   /** Closed loop: this thread's share of the concurrency. */
   concurrency: number;
   /** Open loop: this thread's share of the rate (null: closed loop). */

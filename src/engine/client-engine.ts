@@ -50,6 +50,8 @@ export interface EngineLoadPlan {
   /** A ramp (k6-style) from `concurrency` or `rate`; empty or absent: flat. */
   stages?: readonly Stage[];
   interruptGraceMs: number;
+  /** After durationMs, how long connections in flight get to end before they are cut. */
+  gracefulStopMs: number;
   /** null: the CPUs this process may run on. */
   threads: number | null;
   sampleMs: number;
@@ -177,6 +179,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
       endpoints: plan.endpoints,
       count: counts[t]!,
       durationMs: plan.durationMs,
+      gracefulStopMs: plan.gracefulStopMs,
       concurrency: concurrency[t]!,
       rate: plan.rate === null ? null : plan.rate / threads,
       rateOffsetMs: plan.rate === null ? 0 : (t * 1000) / plan.rate,

@@ -67,6 +67,7 @@ import {
 import { CloserQueue } from './linger-closers.js';
 import { GEN_MASK, loadRing, OP_RECV, OP_SEND, Ring } from '../sockets/uring.js';
 import { MALFORMED, NEED_MORE, ResponseReader } from './http-response.js';
+import { CUT_AT_STOP } from '../driver/shape/bounds.js';
 
 // A thread may be started ahead of its run (prewarmed while the server starts): it loads the
 // FFI and the recorders first, then waits for its configuration.
@@ -238,6 +239,7 @@ function codeIndex(code: string): number {
 const ETIMEDOUT_I = codeIndex('ETIMEDOUT');
 const PEER_CLOSED_EARLY_I = codeIndex('PEER_CLOSED_EARLY');
 const MALFORMED_I = codeIndex('HTTP_MALFORMED');
+const CUT_AT_STOP_I = codeIndex(CUT_AT_STOP);
 let errorsTotal = 0;
 
 function setTimer(t: number): void {
@@ -498,7 +500,8 @@ function readable(slot: number, bits: number, now: number): void {
 /** `n` bytes arrived (at `offset` of `from`); false when the connection ended. */
 function gotBytes(slot: number, from: Buffer, offset: number, n: number, now: number): boolean {
   stats.bytesReceived += n;
-  deadline[slot] = now + conn.idleTimeoutMs;
+  // Bytes during our close delay (a server speaking out of turn) do not arm the idle timeout.
+  if (closeAt[slot] === Infinity) deadline[slot] = now + conn.idleTimeoutMs;
   if (httpMode) return httpData(slot, from, offset, n, now);
   if (received[slot] === 0) stats.firstByte.recordValue(us(now - intended[slot]!));
   received[slot] = received[slot]! + n;
@@ -532,8 +535,19 @@ function exchangeDone(slot: number, now: number): void {
   phaseOf[slot] = P_CLOSE;
   if (!httpMode) stats.total.recordValue(us(now - intended[slot]!));
   stats.recordCompleted(now);
-  if (conn.first === 'server') return; // the server's FIN is the cue
+  if (conn.first === 'server') {
+    // The server's FIN is the cue, and it comes close.delay after the exchange: that wait is
+    // the scenario's, not idleness (an audit: close.delay 11 s against the 10 s idle timeout
+    // made the client close first, with ETIMEDOUT, and moved TIME_WAIT to the client).
+    if (conn.delayMs > 0) {
+      deadline[slot] = now + conn.delayMs + conn.idleTimeoutMs;
+      setTimer(deadline[slot]!);
+    }
+    return;
+  }
   if (conn.delayMs > 0) {
+    // Our own close is due: no idle timeout until it has gone out (closeNow arms it again).
+    deadline[slot] = Infinity;
     closeAt[slot] = now + conn.delayMs;
     setTimer(closeAt[slot]!);
   } else closeNow(slot, now);
@@ -583,6 +597,9 @@ function closeNow(slot: number, now: number): void {
     return destroy(slot, now);
   }
   state[slot] = S_HALF_CLOSED;
+  // From our FIN on, the wait is for the server's: idle time again.
+  deadline[slot] = now + conn.idleTimeoutMs;
+  setTimer(deadline[slot]!);
   if (ring) ringNext(slot); // the recv that will see the server's FIN
 }
 
@@ -748,9 +765,17 @@ function sweep(now: number): void {
   nextTimerAt = next;
 }
 
-/** Every open connection ends now (an interrupt's grace is over): close as it stands. */
+/**
+ * Every open connection ends now: an interrupt's grace, or gracefulStop after the duration, is
+ * over. Each closes as it stands and counts as CUT_AT_STOP in the phase it was in, so a cut
+ * connection (and the RST its unread data may make) is never read as the scenario's own doing.
+ */
 function cutAll(now: number): void {
-  for (let slot = 0; slot < capacity; slot++) if (state[slot] !== S_FREE) destroy(slot, now);
+  for (let slot = 0; slot < capacity; slot++) {
+    if (state[slot] === S_FREE) continue;
+    fail(slot, CUT_AT_STOP_I, phaseOf[slot]!);
+    destroy(slot, now);
+  }
 }
 
 /** Handles the `n` completions ready (what ring.submitAndWait() answered). */
@@ -768,6 +793,8 @@ Atomics.notify(ctl, CTL_READY);
 while (Atomics.load(ctl, CTL_GO) === 0) Atomics.wait(ctl, CTL_GO, 0, 100);
 const startMs = ctlF64[CTL_F64_START]!;
 const deadlineMs = startMs + cfg.durationMs;
+/** After the duration, the connections in flight get gracefulStop to end on their own (k6's gracefulStop). */
+const cutAtMs = deadlineMs + cfg.gracefulStopMs;
 const ramp = compileRamp(cfg.rate === null ? cfg.totalConcurrency : cfg.totalRate!, cfg.stages);
 const flat = cfg.stages.length === 0;
 /** Requests (connections, for the echo exchange) handed out so far, and connections started. */
@@ -802,7 +829,7 @@ function publish(): void {
 for (;;) {
   let now = clock();
   const stop = Atomics.load(ctl, CTL_STOP);
-  if (stop >= STOP_CUT) {
+  if (stop >= STOP_CUT || (now >= cutAtMs && inFlight > 0)) {
     cutAll(now);
     break;
   }

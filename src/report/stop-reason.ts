@@ -3,6 +3,7 @@
 import type { RunResult } from '../result/model.js';
 import { int, seconds } from '../util/format.js';
 import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
+import { CUT_AT_STOP } from '../driver/shape/bounds.js';
 
 export function stopReason(result: RunResult): string {
   // A failed run says why it failed (the server died, every connection failed, the driver
@@ -28,10 +29,10 @@ function loadStop(result: RunResult): string {
       const n = loadCount(s);
       if (!Number.isFinite(n)) return `all ${what}`;
       const hosts = clientHosts(s);
-      return `all ${int(n * hosts)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}`;
+      return `all ${int(n * hosts)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}${cutWords(result)}`;
     }
     case 'duration':
-      return typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out';
+      return (typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out') + cutWords(result);
     case 'interrupted':
       return 'it was interrupted (SIGINT, SIGTERM or SIGHUP); the figures cover only the part that ran';
     case 'error':
@@ -40,4 +41,16 @@ function loadStop(result: RunResult): string {
       // A result file from elsewhere may hold anything here: say what it holds, not a guess.
       return `an unknown reason (“${String(result.stoppedBy)}”)`;
   }
+}
+
+/**
+ * What gracefulStop had to cut after the duration (driver/shape/bounds.ts), said beside the
+ * stop so its RSTs and missing TIME_WAIT read as the run's ending, not the scenario's close.
+ */
+function cutWords(result: RunResult): string {
+  const cut = result.summary.errors[CUT_AT_STOP] ?? 0;
+  if (cut === 0) return '';
+  const s = result.scenario;
+  const end = typeof s.duration === 'number' && typeof s.gracefulStop === 'number' ? ` ${seconds(s.duration + s.gracefulStop)} in (duration + gracefulStop)` : ' at duration + gracefulStop';
+  return `; ${int(cut)} ${workUnit(s) === 'requests' ? 'request' : 'connection'}${cut === 1 ? '' : 's'} still in flight${end} ${cut === 1 ? 'was' : 'were'} cut`;
 }

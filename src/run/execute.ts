@@ -50,7 +50,9 @@ export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenari
       first: scenario.close.first,
       mode: scenario.close.client,
       lingerSeconds: scenario.close.lingerSeconds,
-      delayMs: scenario.close.first === 'server' ? 0 : scenario.close.delay,
+      // Client first (or both): its own wait before closing; server first: how long after the
+      // exchange the server's FIN comes, which the client waits for without calling it idle.
+      delayMs: scenario.close.delay,
       readDelayMs: client.readDelay,
       connectTimeoutMs: scenario.connectTimeout,
       idleTimeoutMs: client.idleTimeout,
@@ -71,6 +73,7 @@ export function tcpLoadPlan(scenario: Scenario, ports: number[], count = scenari
     stages: scenario.stages,
     maxInFlight: scenario.maxInFlight,
     interruptGraceMs: INTERRUPT_GRACE_MS,
+    gracefulStopMs: scenario.gracefulStop,
     threads: scenario.threads,
   };
 }
@@ -91,6 +94,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     connectTimeoutMs: scenario.connectTimeout,
     idleTimeoutMs: scenario.client.idleTimeout,
     interruptGraceMs: INTERRUPT_GRACE_MS,
+    gracefulStopMs: scenario.gracefulStop,
     path: http.path,
     requestsPerConnection: http.requestsPerConnection,
     threads: scenario.threads,

@@ -440,7 +440,10 @@ export const scenarioSchema = z
       .describe('Total connections to open (in a routed lab: per client host, see `environment.clients`). The run stops when they are done or when `duration` is over, whichever comes first.'),
     duration: duration(0, L.MAX_RUN_MS)
       .prefault('30s')
-      .describe(`Upper bound on the length of the load (with \`stages\`, at least their total). ${DURATION_HINT}`),
+      .describe(`How long the load starts connections (with \`stages\`, at least their total); those in flight then get \`gracefulStop\` to end. ${DURATION_HINT}`),
+    gracefulStop: duration(0, L.MAX_WAIT_MS)
+      .prefault('30s')
+      .describe(`After \`duration\`, how long the connections (under http: requests) in flight get to end on their own, as k6's gracefulStop; then each still open is closed as it stands and counted as CUT_AT_STOP in the phase it was in. So \`duration\` + \`gracefulStop\` bounds the load whatever its timeouts and delays. ${DURATION_HINT}`),
     concurrency: integer(1, L.MAX_IN_FLIGHT)
       .default(64)
       .describe('Closed loop: how many connections (under http: requests) are in flight at once (in a routed lab: per client host; a new one starts when one finishes); with `stages`, the concurrency the ramp starts from. Ignored when `rate` is set.'),

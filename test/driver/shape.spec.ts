@@ -193,7 +193,7 @@ describe('load shapes', () => {
       await sleep(1);
       return { ok: true };
     };
-    const plan = { count: 1_000_000, durationMs: 100, concurrency: 4, rate: null, maxInFlight: 10, interruptGraceMs: 10 };
+    const plan = { count: 1_000_000, durationMs: 100, concurrency: 4, rate: null, maxInFlight: 10, interruptGraceMs: 10, gracefulStopMs: 30_000 };
     const byDeadline = await runShaped(plan, clock, new AbortController().signal, launch, () => undefined);
     assert.equal(byDeadline.stoppedBy, 'duration');
 
@@ -206,6 +206,35 @@ describe('load shapes', () => {
     assert.ok(clock() - t0 < 1000, 'a pending open-loop sleep does not hold the abort up');
     await sleep(30);
     assert.ok(cut, 'in-flight work is cut after the grace');
+  });
+
+  it('duration + gracefulStop bounds the load: work still in flight then is cut, whatever its own timers', async () => {
+    // Connections that would end only when cut (a server that never closes, a 10 min idle timeout).
+    const open = new Set<() => void>();
+    const launch: Launch = () => new Promise((resolve) => open.add(() => resolve({ ok: false, code: 'CUT_AT_STOP', phase: 'read' })));
+    let cuts = 0;
+    const cut = (): void => {
+      cuts++;
+      for (const end of open) end();
+      open.clear();
+    };
+    const t0 = clock();
+    const plan = { count: 3, durationMs: 30, concurrency: 3, rate: null, maxInFlight: 10, interruptGraceMs: 10, gracefulStopMs: 40 };
+    const out = await runShaped(plan, clock, new AbortController().signal, launch, cut);
+    const took = clock() - t0;
+    assert.equal(cuts, 1);
+    assert.equal(out.started, 3);
+    assert.ok(took >= 65 && took < 5_000, `ended at duration + gracefulStop (70 ms), took ${took.toFixed(0)} ms`);
+
+    // Work that ends within the grace is never cut.
+    let cutLate = 0;
+    const quick: Launch = async () => {
+      await sleep(5);
+      return { ok: true };
+    };
+    await runShaped({ ...plan, count: 1 }, clock, new AbortController().signal, quick, () => cutLate++);
+    await sleep(80);
+    assert.equal(cutLate, 0, 'the stop timer is cleared when the load ends');
   });
 });
 

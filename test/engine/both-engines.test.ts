@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { timeWaitLanding } from '../../src/scenario/close-semantics.js';
 import { timeWaitSide } from '../../src/result/figures.js';
+import { stopReason } from '../../src/report/stop-reason.js';
 
 const SMALL = ['tail=300ms', 'census=200ms', 'matrix={}'];
 
@@ -152,6 +153,33 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.deepEqual(summary.errors, {});
       assert.equal(summary.connections.completed, 12);
       assert.deepEqual(out.ss, { client: 12, server: 0 });
+    });
+
+    // close.delay is the scenario's wait, not idleness: a delay past the idle timeout once cut
+    // every connection with ETIMEDOUT and closed it from the client, so TIME_WAIT landed there
+    // even when the server was to close first.
+    for (const first of ['client', 'server'] as const) {
+      it(`a close delay longer than the idle timeout, ${first} first: no timeout, TIME_WAIT on the ${first}`, async () => {
+        const out = await once(engine, 'client-closes-first', ['connections=6', 'concurrency=6', `close.first=${first}`, 'close.delay=900', 'client.idleTimeout=500']);
+        const { summary } = out.result;
+        assert.deepEqual(summary.errors, {});
+        assert.equal(summary.connections.completed, 6);
+        assert.deepEqual(out.ss, first === 'client' ? { client: 6, server: 0 } : { client: 0, server: 6 });
+        assert.ok(summary.latencyMs.life!.min! >= 900, `life ${JSON.stringify(summary.latencyMs.life)}`);
+      });
+    }
+
+    // duration + gracefulStop bounds the load whatever the scenario's timers: a server that
+    // never closes and a 10 min idle timeout once kept a 2 s run going for 10 min.
+    it('duration + gracefulStop: what is still open then is cut, counted as CUT_AT_STOP', async () => {
+      const out = await once(engine, 'client-closes-first', ['connections=5', 'concurrency=5', 'close.server=never', 'client.idleTimeout=10m', 'duration=400', 'gracefulStop=600']);
+      const { summary } = out.result;
+      // All five started at once: the count stopped the starts, gracefulStop the connections.
+      assert.equal(out.result.stoppedBy, 'count');
+      assert.match(stopReason(out.result), /^all 5 connections were attempted; 5 connections still in flight 1\.00 s in \(duration \+ gracefulStop\) were cut$/);
+      assert.equal(summary.connections.completed, 5);
+      assert.deepEqual(out.result.errors, { CUT_AT_STOP: { total: 5, byPhase: { close: 5 } } });
+      assert.ok(summary.durationMs >= 950 && summary.durationMs < 30_000, `the load lasted ${summary.durationMs} ms`);
     });
 
     it('nothing listening: ECONNREFUSED in connect, one per attempt the kernel failed', async () => {

@@ -30,6 +30,7 @@ async function drive(port: number): Promise<Record<string, unknown>> {
     connectTimeoutMs: 5_000,
     idleTimeoutMs: 5_000,
     interruptGraceMs: 100,
+    gracefulStopMs: 30_000,
   };
   const stats = new LoadStats(100);
   await runHttpLoad(plan, stats, runClock(performance.timeOrigin + performance.now()), new AbortController().signal);

@@ -18,6 +18,7 @@ test('a minimal scenario gets every default, durations in milliseconds', () => {
     maxInFlight: 10_000,
     threads: null,
     connectTimeout: 5000,
+    gracefulStop: 30_000,
     payload: { request: 64, response: 64 },
     close: { first: 'client', client: 'fin', server: 'fin', lingerSeconds: 1, delay: 0 },
     http: {
@@ -131,7 +132,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['rate zero', { rate: 0 }, 'rate: expected a number of connections per second from 0.01 to 1,000,000, or null, got 0'],
   ['object where a value goes', { close: 'client' }, 'close: expected a mapping, got "client"'],
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
-  ['unknown key, top level', { conections: 5 }, 'conections: unknown field; did you mean connections? (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
+  ['unknown key, top level', { conections: 5 }, 'conections: unknown field; did you mean connections? (known: name, description, protocol, connections, duration, gracefulStop, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)'],
   ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],

@@ -10,6 +10,7 @@ import { openLoop } from './open.js';
 import type { Stage } from './ramp.js';
 
 export type { Launch } from './bounds.js';
+export { CUT_AT_STOP } from './bounds.js';
 
 export type StopReason = 'count' | 'duration' | 'interrupted';
 
@@ -24,12 +25,16 @@ export interface ShapePlan {
   maxInFlight: number;
   /** After an interrupt, in-flight work gets this long before `cut` ends it. */
   interruptGraceMs: number;
+  /** After durationMs, in-flight work gets this long before `cut` ends it (k6's gracefulStop). */
+  gracefulStopMs: number;
 }
 
 /**
  * Runs the load shape within its bounds. On interrupt no new work starts at once, and the
  * in-flight work gets a short grace to finish its close (so the result still counts it)
- * before `cut` ends whatever is left.
+ * before `cut` ends whatever is left; after the duration, the same with gracefulStop, so no
+ * timeout or delay of the scenario's keeps a run going past duration + gracefulStop. `cut`
+ * counts what it ends as CUT_AT_STOP.
  */
 export async function runShaped(
   plan: ShapePlan,
@@ -44,6 +49,7 @@ export async function runShaped(
     void sleep(plan.interruptGraceMs).then(cut);
   };
   signal.addEventListener('abort', onAbort, { once: true });
+  const stopTimer = setTimeout(cut, Math.max(0, bounds.deadlineMs + plan.gracefulStopMs - clock()));
   try {
     const started =
       plan.rate !== null
@@ -54,6 +60,7 @@ export async function runShaped(
     const stoppedBy: StopReason = signal.aborted ? 'interrupted' : started >= plan.count ? 'count' : 'duration';
     return { started, stoppedBy, startMs };
   } finally {
+    clearTimeout(stopTimer);
     signal.removeEventListener('abort', onAbort);
   }
 }
