@@ -33,6 +33,8 @@ import { loadCount, workUnit } from '../scenario/work.js';
 const IDLE_TIMEOUT_MS = 10_000;
 /** After Ctrl-C, in-flight connections get this long to finish before they are cut. */
 const INTERRUPT_GRACE_MS = 1_000;
+/** After a stopped load, how long the observers keep watching the closes the stop made. */
+const STOP_SETTLE_MS = 250;
 
 /** client.portRange as the engine takes it, [low, high], parsed by the one range parser. */
 function portRangeOf(text: string | null): [number, number] | null {
@@ -294,6 +296,7 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
         return { load: { started: stats.attempted, stoppedBy: 'error', startMs: loadStartMs, endMs: clock() }, restart: null };
       })
       .finally(() => live?.stop());
+    const loadEndedAt = performance.now();
     signal.removeEventListener('abort', onAbort);
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
@@ -302,6 +305,13 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
       await sleep(scenario.tail, signal);
       // Only the bundled server counts what it holds; close.server never holds on purpose.
       if (!own) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
+    } else {
+      // Stopped: no tail, but the closes the stop itself made (the cut connections' FINs and
+      // RSTs, the server's answers) take a few loopback round trips to reach the kernel's
+      // counters and states. Without this wait the last sample came ~7 ms after the cut: an
+      // audit's result said TcpExtTW 1 beside the census's 64 TIME_WAIT. A second Ctrl-C
+      // still ends the process at once (cli/interrupt.ts).
+      await sleep(STOP_SETTLE_MS);
     }
     const samples = await sampler.stop();
     sampler = undefined;
@@ -316,7 +326,12 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     });
     server = undefined;
     if (ends.died !== null && !signal.aborted) await sleep(ends.died.atMs + STOP_SIGNAL_RACE_MS - performance.now(), signal);
-    const interrupted = signal.aborted;
+    // A stop that came after the load had ended cut only the watching (the tail, the server's
+    // stop, which a user's server may drag out): the load's figures are whole, and the result
+    // says so (an audit: all 300 connections completed, then Ctrl-C while a server took its
+    // time to stop, and the result read "interrupted … the figures cover only the part that
+    // ran"). The command still exits 130.
+    const interrupted = ends.stopAtMs !== null && ends.stopAtMs < loadEndedAt;
     // A driver that broke because the server died (a restart phase that found no server) is
     // judged by the server's death: a stop signal may explain both.
     const failed = serverDeathFailure(ends) ?? (ends.died === null ? driverFailure : null) ?? failureOf(stats, interrupted, scenario);

@@ -134,6 +134,22 @@ describe('signals and failures', () => {
     assert.equal(own.exit?.killed, true, 'SIGKILLed at stopTimeout');
   });
 
+  it('Ctrl-C after the load ended (in the tail) leaves a whole result: not "interrupted", stopped by its count; exit 130', async () => {
+    // 50 connections end well inside the 1.5 s before the signal; the 20 s tail is what it cuts.
+    const out = path.join(dir, 'after-load');
+    const run = twstorm(['run', 'client-closes-first', '--out', out, '--set', 'connections=50', '--set', 'tail=20s'], { detached: true });
+    await run.stderrLine(/load started/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    process.kill(-run.child.pid!, 'SIGINT');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 130, stderr);
+    const [result] = await results(out);
+    assert.ok(result, `the result is written; stderr: ${stderr}`);
+    assert.equal(result.interrupted, false);
+    assert.equal(result.stoppedBy, 'count');
+    assert.equal(result.summary.connections.completed, 50);
+  });
+
   it('Ctrl-C during a server restart does not wait out the restart timeout, and records the interrupt', async () => {
     const file = path.join(dir, 'restart.yaml');
     await writeFile(
