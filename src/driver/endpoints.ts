@@ -32,6 +32,8 @@ export interface EndpointPlan {
 
 export interface Endpoint {
   port: number;
+  /** `port`'s index in plan.ports. */
+  destination: number;
   bind: BindSpec | null;
 }
 
@@ -64,12 +66,14 @@ export function localPortAt(plan: EndpointPlan, i: number): number {
 export const bindAddressNoPortFor = (plan: EndpointPlan): boolean => (plan.bind ? plan.bindAddressNoPort : true);
 
 export function endpointAt(plan: EndpointPlan, i: number): Endpoint {
-  const port = plan.ports[destinationIndex(plan, i)]!;
+  const destination = destinationIndex(plan, i);
+  const port = plan.ports[destination]!;
   const s = sourceIndex(plan, i);
   const localAddress = s >= 0 ? plan.sourceAddresses[s] : undefined;
-  if (!bindsFirst(plan)) return { port, bind: null };
+  if (!bindsFirst(plan)) return { port, destination, bind: null };
   return {
     port,
+    destination,
     bind: { localAddress, localPort: localPortAt(plan, i), reuseAddr: plan.reuseAddr, bindAddressNoPort: bindAddressNoPortFor(plan) },
   };
 }

@@ -23,6 +23,8 @@ export interface BindSpec {
 export interface TcpConnectionSpec {
   host: string;
   port: number;
+  /** Which of the run's server ports `port` is (0…): the 4-tuple the port table counts. */
+  destination: number;
   request: Buffer;
   responseBytes: number;
   first: CloseFirst;
@@ -48,7 +50,7 @@ export interface TcpConnectionSpec {
  * less what each connection gets on its own (destination port, bind, the request buffer). Both
  * engines take this: the `net` driver here, the native engine's threads (src/engine).
  */
-export type TcpExchangePlan = Omit<TcpConnectionSpec, 'request' | 'port' | 'bind'> & { requestBytes: number };
+export type TcpExchangePlan = Omit<TcpConnectionSpec, 'request' | 'port' | 'destination' | 'bind'> & { requestBytes: number };
 
 export type Outcome = { ok: true } | { ok: false; code: string; phase: Phase };
 
@@ -132,7 +134,7 @@ export function runTcpConnection(
     socket.once('connect', () => {
       const now = clock();
       established = true;
-      stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0, socket.localAddress ?? '');
+      stats.recordEstablished(now, (now - intendedStartMs) * 1000, socket.localPort ?? 0, socket.localAddress ?? '', spec.destination);
       socket.setTimeout(spec.idleTimeoutMs + spec.readDelayMs);
       phase = 'write';
       if (spec.readDelayMs > 0) {

@@ -156,7 +156,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const ctlF64 = new Float64Array(control);
   const live = new SharedArrayBuffer(threads * LIVE_WIDTH * 8);
   const liveView = new Float64Array(live);
-  const portTable = newPortTable(Math.max(1, plan.endpoints.sourceAddresses.length));
+  const portTable = newPortTable(Math.max(1, plan.endpoints.sourceAddresses.length), true, plan.endpoints.ports.length);
   const closers = plan.connection.mode === 'linger' ? new CloserPool(Math.min(4, Math.max(1, plan.concurrency))) : null;
   const io = chooseIo(plan.connection.mode);
   // The run clock's origin, for the threads' own clocks (same timeOrigin + now() instant).

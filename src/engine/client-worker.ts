@@ -150,6 +150,8 @@ const deadline = new Float64Array(capacity).fill(Infinity);
 const resumeAt = new Float64Array(capacity).fill(Infinity);
 const closeAt = new Float64Array(capacity).fill(Infinity);
 const addressSlot = new Int32Array(capacity);
+/** Which of the plan's server ports (its index) the slot's connection goes to: its 4-tuple, for the port table. */
+const destinationOf = new Int32Array(capacity);
 /** The local port bound before connect (client.localPorts); 0: the kernel picks it, getsockname reads it. */
 const boundPort = new Uint16Array(capacity);
 /** µs spent inside connect(): the kernel's port scan shows here first (metrics/connect-fill.ts). */
@@ -301,7 +303,8 @@ function start(index: number, intendedMs: number, now: number, requests: number)
       return failedBeforeSlot(errno, P_BIND, now, requests);
     }
   }
-  const destination = destinations[destinationIndex(plan, index)]!;
+  const toIndex = destinationIndex(plan, index);
+  const destination = destinations[toIndex]!;
   const callStart = performance.now();
   const connectResult = raw.connect(fd, destination, destination.length);
   const callUs = (performance.now() - callStart) * 1000;
@@ -330,6 +333,7 @@ function start(index: number, intendedMs: number, now: number, requests: number)
   resumeAt[slot] = Infinity;
   closeAt[slot] = Infinity;
   addressSlot[slot] = slotAddress;
+  destinationOf[slot] = toIndex;
   boundPort[slot] = localPort;
   connectCallUs[slot] = callUs;
   requestsLeft[slot] = requests;
@@ -387,7 +391,7 @@ function handshakeDone(slot: number, now: number): void {
   stats.established++;
   stats.connect.recordValue(us(now - intended[slot]!));
   stats.series.add('established', now);
-  const held = stats.ports.openedAt(addressSlot[slot]!, port, now);
+  const held = stats.ports.openedAt(addressSlot[slot]!, port, now, destinationOf[slot]!);
   if (port > 0) stats.connectFill.record(now, port, held, connectCallUs[slot]!);
   deadline[slot] = now + conn.idleTimeoutMs + conn.readDelayMs;
   setTimer(deadline[slot]!);

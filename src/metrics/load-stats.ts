@@ -96,10 +96,11 @@ export class LoadStats {
     this.series.add('attempted', tMs);
   }
 
-  recordEstablished(tMs: number, connectUs: number, localPort: number, localAddress = ''): void {
+  /** `destination`: which of the run's server ports (0…) the connection went to. */
+  recordEstablished(tMs: number, connectUs: number, localPort: number, localAddress = '', destination = 0): void {
     this.established++;
     this.connect.recordValue(atLeast1(connectUs));
-    const held = this.ports.opened(localPort, tMs, localAddress);
+    const held = this.ports.opened(localPort, tMs, localAddress, destination);
     if (localPort > 0) this.connectFill.record(tMs, localPort, held, connectUs);
     this.series.add('established', tMs);
   }

@@ -6,6 +6,14 @@
 // "address|port" per thread could not be merged that way); the undici and `net` drivers keep
 // one on plain ArrayBuffers, an address slot added as each new source address shows up.
 import { HELD_WINDOW_INTS, HeldWindow } from './held-ports.js';
+import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
+
+const TIME_WAIT_MS = TIME_WAIT_SECONDS * 1000;
+/**
+ * 4-tuple tables kept at most (address slots × destinations): 256 KiB each, 16 MiB in all. A
+ * run with more (up to 1,024 server ports) leaves its 4-tuple reuses uncounted, not guessed.
+ */
+export const MAX_TUPLE_TABLES = 64;
 
 export interface PortTableBuffers {
   /** Per address slot: Float64Array(65536) of last-use run times (NaN = never). */
@@ -16,6 +24,15 @@ export interface PortTableBuffers {
   inUse: ArrayBufferLike;
   /** Per address slot: the ports-held window (held-ports.ts). */
   held: ArrayBufferLike[];
+  /** The destinations (server ports) connections go to, numbered 0… by the caller. */
+  destinations: number;
+  /**
+   * With several destinations, per address slot × destination (slot · destinations +
+   * destination): a Float32Array(65536) of each 4-tuple's last open, run ms (NaN: never; float32
+   * keeps 8 ms steps at a day in, plenty against TIME_WAIT's 60 s). With one destination a
+   * port's last use is its 4-tuple's: empty. null: more tables than MAX_TUPLE_TABLES, not counted.
+   */
+  tuples: ArrayBufferLike[] | null;
 }
 
 type Alloc = (bytes: number) => ArrayBufferLike;
@@ -30,12 +47,25 @@ function addSlotBuffers(table: PortTableBuffers, alloc: Alloc): void {
   table.lastUse.push(lastUse);
   table.uses.push(alloc(65536 * 4));
   table.held.push(held);
+  if (table.destinations === 1 || table.tuples === null) return;
+  if (table.lastUse.length * table.destinations > MAX_TUPLE_TABLES) {
+    table.tuples = null;
+    return;
+  }
+  for (let d = 0; d < table.destinations; d++) {
+    const tuples = alloc(65536 * 4);
+    new Float32Array(tuples).fill(NaN);
+    table.tuples.push(tuples);
+  }
 }
 
-/** A table for `addressSlots` source addresses: shared between threads, or one thread's own. */
-export function newPortTable(addressSlots: number, shared = true): PortTableBuffers {
+/**
+ * A table for `addressSlots` source addresses (more are added as they show up on a table of
+ * one thread's own) and `destinations` server ports: shared between threads, or one thread's own.
+ */
+export function newPortTable(addressSlots: number, shared = true, destinations = 1): PortTableBuffers {
   const alloc = shared ? sharedMemory : ownMemory;
-  const table: PortTableBuffers = { lastUse: [], uses: [], inUse: alloc(4), held: [] };
+  const table: PortTableBuffers = { lastUse: [], uses: [], inUse: alloc(4), held: [], destinations: Math.max(1, destinations), tuples: [] };
   for (let i = 0; i < addressSlots; i++) addSlotBuffers(table, alloc);
   return table;
 }
@@ -52,12 +82,25 @@ export class PortTableView {
   peakInUse = 0;
   reuses = 0;
   minIntervalMs = Infinity;
+  /**
+   * Opens of a 4-tuple (address, port, destination) whose previous open was under 60 s
+   * (TCP_TIMEWAIT_LEN) before: the ones that met that tuple's TIME_WAIT wherever a side that
+   * closed first still held it. null: not counted (table.tuples).
+   */
+  tupleReusesWithinTimeWait: number | null = 0;
+  private tuples: Float32Array[] = [];
 
   constructor(private readonly table: PortTableBuffers) {
     this.lastUse = table.lastUse.map((b) => new Float64Array(b));
     this.uses = table.uses.map((b) => new Int32Array(b));
     this.inUse = new Int32Array(table.inUse);
     this.held = table.held.map((b) => new HeldWindow(new Int32Array(b)));
+    this.viewTuples();
+  }
+
+  private viewTuples(): void {
+    if (this.table.tuples === null) this.tupleReusesWithinTimeWait = null;
+    else this.tuples = this.table.tuples.map((b) => new Float32Array(b));
   }
 
   /** A slot for one more source address, on this view's own (unshared) table; returns its index. */
@@ -69,10 +112,12 @@ export class PortTableView {
     this.lastUse.push(new Float64Array(this.table.lastUse[i]!));
     this.uses.push(new Int32Array(this.table.uses[i]!));
     this.held.push(new HeldWindow(new Int32Array(this.table.held[i]!)));
+    this.viewTuples();
     return i;
   }
 
-  opened(slot: number, port: number, tMs: number): number {
+  /** A connection got `port` on address `slot`, to destination `destination` (0…destinations-1); returns the reuse interval, ms, or -1. */
+  opened(slot: number, port: number, tMs: number, destination = 0): number {
     const last = this.lastUse[slot]!;
     const previous = last[port]!;
     // Engine threads share this table and each reads the clock once per loop turn, so a port
@@ -80,6 +125,15 @@ export class PortTableView {
     // last use there: that reuse counts as 0 ms (never negative), and the later time stays.
     const t = Number.isNaN(previous) ? tMs : Math.max(tMs, previous);
     last[port] = t;
+    if (this.tupleReusesWithinTimeWait !== null) {
+      let before = previous;
+      if (this.table.destinations > 1) {
+        const tuples = this.tuples[slot * this.table.destinations + destination]!;
+        before = tuples[port]!;
+        tuples[port] = t;
+      }
+      if (t - before < TIME_WAIT_MS) this.tupleReusesWithinTimeWait++;
+    }
     this.lastHeld = this.held[slot]!.opened(previous, t);
     Atomics.add(this.uses[slot]!, port, 1);
     const now = Atomics.add(this.inUse, 0, 1) + 1;

@@ -6,10 +6,6 @@
 import { newHistogram, type Histogram } from './histograms.js';
 import { roundMs } from '../util/round.js';
 import { countPorts, newPortTable, PortTableView, type PortTableBuffers } from './port-table.js';
-import { TIME_WAIT_SECONDS } from '../tcp-facts.js';
-
-/** Linux's TCP_TIMEWAIT_LEN (include/net/tcp.h), fixed at 60 s, in the intervals' microseconds. */
-const TIME_WAIT_US = TIME_WAIT_SECONDS * 1_000_000;
 
 export interface PortSummary {
   /** Distinct local (address, port) pairs. */
@@ -41,6 +37,8 @@ export interface ThreadPortFigures {
   exhaustedAtMs: number | null;
   /** Connections on the shared table when this thread first met the shortage: the run's, at that moment. */
   establishedBeforeExhaustion: number | null;
+  /** 4-tuples this thread opened again within 60 s of their last open (null: not counted). */
+  reusesWithinTimeWait: number | null;
 }
 
 /**
@@ -55,30 +53,36 @@ export class PortTracker {
   private exhaustedAt: number | null = null;
   private establishedAtExhaustion: number | null = null;
   /** Figures from engine threads, which track ports on the table they share (absorb()). */
-  private readonly absorbed = { distinct: 0, reused: 0, reuses: 0, minInterval: Infinity, peakInUse: 0 };
+  private readonly absorbed = { distinct: 0, reused: 0, reuses: 0, minInterval: Infinity, peakInUse: 0, withinTimeWait: 0 as number | null };
   /** Reuse intervals in microseconds. */
   readonly reuseIntervals: Histogram = newHistogram();
 
-  /** `table`: the engine threads' shared table; none: a table of this tracker's own. */
-  constructor(table?: PortTableBuffers) {
-    this.table = table ?? newPortTable(0, false);
+  /**
+   * `table`: the engine threads' shared table; none: a table of this tracker's own, for
+   * connections to `destinations` server ports (numbered 0… in opened()).
+   */
+  constructor(table?: PortTableBuffers, destinations = 1) {
+    this.table = table ?? newPortTable(0, false, destinations);
     this.view = new PortTableView(this.table);
   }
 
-  /** A connection got local `address`:`port` at run time `tMs`; returns the ports now held on that address. */
-  opened(port: number, tMs: number, address = ''): number {
+  /**
+   * A connection got local `address`:`port` at run time `tMs`, to server port number
+   * `destination` of the run's (0…); returns the ports now held on that address.
+   */
+  opened(port: number, tMs: number, address = '', destination = 0): number {
     let slot = this.slots.get(address);
     if (slot === undefined) {
       // 768 KiB per address (each port's last use and use count): allocated as each address shows up.
       slot = this.view.addSlot();
       this.slots.set(address, slot);
     }
-    return this.openedAt(slot, port, tMs);
+    return this.openedAt(slot, port, tMs, destination);
   }
 
   /** The same, by address slot of the table (engine threads: the plan's source address index). */
-  openedAt(slot: number, port: number, tMs: number): number {
-    const interval = this.view.opened(slot, port, tMs);
+  openedAt(slot: number, port: number, tMs: number, destination = 0): number {
+    const interval = this.view.opened(slot, port, tMs, destination);
     if (interval >= 0) this.reuseIntervals.recordValue(Math.max(1, Math.round(interval * 1000)));
     return this.view.lastHeld;
   }
@@ -89,25 +93,16 @@ export class PortTracker {
   }
 
   /**
-   * Reuses that came less than 60 s (TCP_TIMEWAIT_LEN) after the port's previous connection:
-   * the ones that found their 4-tuple still in TIME_WAIT on a side that had closed first. Read
-   * from the reuse intervals (recorded here and by the engine threads alike): all of them when
-   * the longest is under 60 s, as in any run shorter than that; else the share below 60 s, to
-   * the histogram's 3 significant digits.
+   * 4-tuple reuses that came less than 60 s (TCP_TIMEWAIT_LEN) after that tuple's previous
+   * open: the ones that found it still in TIME_WAIT on a side that had closed first. Counted
+   * per (address, port, server port): with several server ports a port reused towards another
+   * one meets no TIME_WAIT (it was once counted, and the result said 235 reopened where the
+   * kernel had 3,000 distinct tuples). null: too many server ports to count (port-table.ts).
    */
-  get reusesWithinTimeWait(): number {
-    const h = this.reuseIntervals;
-    const n = h.totalCount;
-    if (n === 0) return 0;
-    if (h.maxValue < TIME_WAIT_US) return n;
-    let lo = 0;
-    let hi = 100;
-    for (let i = 0; i < 40; i++) {
-      const mid = (lo + hi) / 2;
-      if (h.getValueAtPercentile(mid) < TIME_WAIT_US) lo = mid;
-      else hi = mid;
-    }
-    return Math.round((n * lo) / 100);
+  get reusesWithinTimeWait(): number | null {
+    const own = this.view.tupleReusesWithinTimeWait;
+    const absorbed = this.absorbed.withinTimeWait;
+    return own === null || absorbed === null ? null : own + absorbed;
   }
 
   /**
@@ -128,6 +123,7 @@ export class PortTracker {
       peakInUse: this.view.peakInUse,
       exhaustedAtMs: this.exhaustedAt,
       establishedBeforeExhaustion: this.establishedAtExhaustion,
+      reusesWithinTimeWait: this.view.tupleReusesWithinTimeWait,
     };
   }
 
@@ -142,6 +138,7 @@ export class PortTracker {
     this.absorbed.reuses += part.reuses;
     this.absorbed.minInterval = Math.min(this.absorbed.minInterval, part.minReuseIntervalMs);
     this.absorbed.peakInUse = Math.max(this.absorbed.peakInUse, part.peakInUse);
+    this.absorbed.withinTimeWait = this.absorbed.withinTimeWait === null || part.reusesWithinTimeWait === null ? null : this.absorbed.withinTimeWait + part.reusesWithinTimeWait;
     // The earliest thread to meet the shortage counted the shared table then: the run's count.
     if (part.exhaustedAtMs !== null && (this.exhaustedAt === null || part.exhaustedAtMs < this.exhaustedAt)) {
       this.exhaustedAt = part.exhaustedAtMs;

@@ -172,16 +172,16 @@ export function kernelSeries(samples: KernelSample[]): KernelSeries {
 
 /**
  * Connections whose SYN reopened a server TIME_WAIT: only where the close policy leaves
- * TIME_WAIT on the server, and then every client port reused within the 60 s the server holds
- * its 4-tuple (the driver's port tracker counts each such reuse). With several server ports a
- * reused client port may go to another destination, so there it is an upper bound.
+ * TIME_WAIT on the server, and then every 4-tuple (client address and port, server port) opened
+ * again within the 60 s the server holds it (the port table counts each). null: a run over too
+ * many server ports to count them (port-table.ts, MAX_TUPLE_TABLES): left out of the result.
  */
-function reopened(scenario: Scenario, stats: LoadStats): number {
+function reopened(scenario: Scenario, stats: LoadStats): number | null {
   const side = timeWaitLanding(scenario).side;
   return side === 'server' || side === 'both' ? stats.ports.reusesWithinTimeWait : 0;
 }
 
-function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopenedCount: number, lastClose: number | null): Summary['timeWait'] {
+function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopenedCount: number | null, lastClose: number | null): Summary['timeWait'] {
   const client = census.client['TIME_WAIT'] ?? [];
   const server = census.server['TIME_WAIT'] ?? [];
   const both = census.t.map((_, i) => (client[i] ?? 0) + (server[i] ?? 0));
@@ -197,7 +197,7 @@ function timeWaitSummary(census: CensusSeries, samples: KernelSample[], reopened
     end: both[both.length - 1] ?? 0,
     sockstatPeak: peakOf(samples.map((s) => s.sockstat.tw)),
     peakAtMs: peakAt === null ? null : roundMs(peakAt),
-    reopened: reopenedCount,
+    ...(reopenedCount === null ? {} : { reopened: reopenedCount }),
   };
 }
 

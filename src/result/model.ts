@@ -49,7 +49,10 @@ export interface Summary {
      * reopens the server's TIME_WAIT for that 4-tuple (Linux tcp_timewait_state_process accepts
      * a SYN with a newer sequence/timestamp, RFC 1122 §4.2.2.13). The server then holds one
      * TIME_WAIT per client port, not per connection: peakServer + reopened ≈ connections.
-     * 0 when TIME_WAIT does not land on the server; absent in results written before it was counted.
+     * Counted per 4-tuple (client address and port, server port): a port reused towards another
+     * server port meets no TIME_WAIT. 0 when TIME_WAIT does not land on the server; absent when
+     * the run had too many server ports to count (over 64 tables of tuples) and in results
+     * written before it was counted.
      */
     reopened?: number;
   };

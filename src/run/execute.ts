@@ -20,6 +20,7 @@ import type { HttpLoadPlan } from '../driver/http-plan.js';
 import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { LoadStats } from '../metrics/load-stats.js';
+import { PortTracker } from '../metrics/port-tracker.js';
 import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
@@ -282,7 +283,8 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
       ends.died = { why, atMs: performance.now() };
       stopLoad.abort();
     });
-    const stats = new LoadStats(scenario.sample);
+    // The port table counts 4-tuples per server port the driver connects to (HTTP: one).
+    const stats = new LoadStats(scenario.sample, 'established', new PortTracker(undefined, scenario.protocol === 'tcp' ? server.ports.length : 1));
     live = startProgress(stats, clock, target, { enabled: job.progress });
     const cost = measureCost();
     if (!stopLoad.signal.aborted) {

@@ -62,6 +62,7 @@ describe('endpointPicker', () => {
     assert.deepEqual(picks.map((p) => p.bind?.localPort), [40000, 40001, 40000, 40001, 40000, 40001, 40000]);
     assert.deepEqual(picks.map((p) => p.bind?.localAddress), ['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.3', '127.0.0.4', '127.0.0.4', '127.0.0.2']);
     assert.deepEqual(picks.map((p) => p.port), [7000, 7000, 7000, 7000, 7000, 7000, 7001]);
+    assert.deepEqual(picks.map((p) => p.destination), [0, 0, 0, 0, 0, 0, 1], 'the index of its port');
   });
 
   it('named ports make the pairs and 4-tuples namedPortCycle counts (plan models them): every combination', () => {
@@ -86,7 +87,7 @@ describe('endpointPicker', () => {
 
   it('a plain connect needs no bind; a source address alone defers the port to connect()', () => {
     const plain = endpointPicker({ ports: [7000], sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false });
-    assert.deepEqual(plain(), { port: 7000, bind: null });
+    assert.deepEqual(plain(), { port: 7000, destination: 0, bind: null });
     const sourced = endpointPicker({ ports: [7000], sourceAddresses: ['127.0.0.2'], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false });
     assert.equal(sourced().bind?.bindAddressNoPort, true);
   });

@@ -74,7 +74,19 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.deepEqual(out.ss, { client: 0, server: summary.ports.distinct });
       assert.equal(summary.ports.distinct + summary.ports.reuses, 1000);
       assert.equal(summary.kernel['TcpActiveOpens'], 1000);
+      // Every port reused within the minute reopened its server TIME_WAIT: one per 4-tuple left.
+      assert.equal(summary.timeWait.reopened, summary.ports.reuses);
       assertLandedAsPredicted(out);
+    });
+
+    // With three server ports a client port reused towards another one is another 4-tuple: no
+    // TIME_WAIT reopened (it was once counted per port: "235 reopened" beside 3,000 in ss).
+    if (engine !== 'epoll') it('server closes first over three server ports: reopened counts 4-tuples, as ss does', async () => {
+      const out = await once(engine, 'server-closes-first', ['connections=1500', 'server.ports=3']);
+      const { summary } = out.result;
+      assert.equal(summary.connections.completed, 1500);
+      // The harness's ss reads the first server port; the census reads all three.
+      assert.equal(summary.timeWait.peakServer + summary.timeWait.reopened!, 1500, JSON.stringify(summary.timeWait));
     });
 
     it('client RST: no TIME_WAIT, one RST per connection (OutRsts)', async () => {

@@ -145,3 +145,45 @@ describe('PortTracker on a shared port table (engine threads)', () => {
     assert.equal(a.openedAt(0, 40001, 61_500), 2, 'port 40000 (last used at 1.0002 s) is still held');
   });
 });
+
+describe('4-tuple reuses within TIME_WAIT (reopened)', () => {
+  it('count a port opened again towards the same server port within 60 s, never towards another one', () => {
+    const tracker = new PortTracker(undefined, 2);
+    tracker.opened(40000, 0, '', 0);
+    tracker.opened(40000, 10, '', 1); // another destination: another 4-tuple, no TIME_WAIT to meet
+    assert.equal(tracker.reusesWithinTimeWait, 0);
+    tracker.opened(40000, 20, '', 0); // the first tuple again, 20 ms on: its TIME_WAIT is there
+    assert.equal(tracker.reusesWithinTimeWait, 1);
+    tracker.opened(40000, 60_030, '', 0); // a minute after its last open: gone
+    assert.equal(tracker.reusesWithinTimeWait, 1);
+    assert.equal(tracker.summary().reuses, 3, 'a port reused is still a port reused, whatever its destination');
+  });
+
+  it('one destination: every port reuse under 60 s is a 4-tuple reuse; engine threads on a shared table add up', () => {
+    const table = newPortTable(1, true, 3);
+    const a = new PortTracker(table);
+    const b = new PortTracker(table);
+    a.openedAt(0, 40000, 0, 2);
+    b.openedAt(0, 40000, 5, 2); // the same tuple from another thread
+    b.openedAt(0, 40000, 6, 1);
+    const run = new PortTracker(undefined, 3);
+    run.absorb({ ...countPorts(table), ...a.threadFigures() });
+    run.absorb({ distinct: 0, reused: 0, ...b.threadFigures() });
+    assert.equal(run.reusesWithinTimeWait, 1);
+    const single = new PortTracker();
+    single.opened(40000, 0);
+    single.opened(40000, 59_999);
+    single.opened(40000, 120_000);
+    assert.equal(single.reusesWithinTimeWait, 1);
+  });
+
+  it('too many server ports to keep their tuples: not counted (null), never guessed', () => {
+    const table = newPortTable(1, true, 65);
+    assert.equal(new PortTracker(table).reusesWithinTimeWait, null);
+    const own = new PortTracker(undefined, 40);
+    own.opened(40000, 0, '127.0.0.1', 3);
+    assert.equal(own.reusesWithinTimeWait, 0);
+    own.opened(40000, 1, '127.0.0.2', 3); // a second address: 80 tables would be needed
+    assert.equal(own.reusesWithinTimeWait, null);
+  });
+});
