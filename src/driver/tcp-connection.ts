@@ -144,7 +144,7 @@ export function runTcpConnection(
       socket.write(spec.request, () => {
         if (phase === 'write') phase = 'read';
       });
-      stats.bytesSent += spec.request.length;
+      countSentAtDestroy(socket, stats);
       if (spec.responseBytes === 0) exchangeDone();
     });
 
@@ -174,14 +174,34 @@ export function runTcpConnection(
       if (established) {
         stats.life.recordValue(Math.max(1, Math.round((now - intendedStartMs) * 1000)));
         stats.ports.released();
-        // What the server sent that never arrived: an RST (ours or the server's) threw it away.
-        if (received < spec.responseBytes) stats.bytesLost += spec.responseBytes - received;
+        // What the server sent that never arrived: an RST (ours or the server's) threw it away;
+        // bytes a connection that ended otherwise never got were never sent.
+        const reset = (spec.mode === 'rst' && closeStartMs >= 0) || error?.code === 'ECONNRESET' || error?.code === 'EPIPE';
+        if (reset && received < spec.responseBytes) stats.bytesLost += spec.responseBytes - received;
       }
       if (error) stats.recordError(error.code, error.phase, now);
       if (!exchanged) stats.recordFailed(now);
       resolve(error ? { ok: false, ...error } : { ok: true });
     });
   });
+}
+
+/**
+ * Bytes sent are what the kernel took, as the engine counts what send() took: counted when the
+ * socket is destroyed (every close path goes through destroy()), while libuv's queue is still
+ * there to subtract. Node's bytesWritten counts what libuv still queues, and the write's
+ * callback fires without an error for a request cut short (an audit: 8 MiB "sent" per
+ * connection to a server that never read, of which the kernel took ~3.9 MB).
+ */
+function countSentAtDestroy(socket: net.Socket, stats: LoadStats): void {
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => {
+    if (!socket.destroyed) {
+      const queued = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle?.writeQueueSize ?? 0;
+      stats.bytesSent += Math.max(0, socket.bytesWritten - queued);
+    }
+    return destroy(error);
+  };
 }
 
 function openSocket(spec: TcpConnectionSpec): net.Socket {

@@ -269,7 +269,11 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const closed = closers ? await closers.stop() : null;
   const endMs = clock();
   if (closed) {
-    for (const h of closed.blocked) stats.lingerBlocked.add(h);
+    for (const h of closed.blocked) {
+      stats.lingerBlocked.add(h);
+      // The close of a connection handed to a closer is how long its close() blocked there.
+      stats.close.add(h);
+    }
     for (const [code, n] of Object.entries(closed.errors)) for (let i = 0; i < n; i++) stats.recordError(code, 'close', endMs);
   }
   return {

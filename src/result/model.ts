@@ -64,7 +64,7 @@ export interface Summary {
   latencyMs: { connect: PercentilesMs; firstByte: PercentilesMs; total: PercentilesMs; close: PercentilesMs; life?: PercentilesMs };
   /** Kernel counter deltas over the run (first sample → last sample). */
   kernel: Record<string, number>;
-  /** `lost`: response bytes that never reached the client (an RST discarded them). */
+  /** `sent`: what the kernel took of the requests; `lost`: response bytes an RST (ours or the server's) discarded. */
   bytes: { sent: number; received: number; lost: number };
   /** With server.restart: whether the server could listen again and how long the port was unavailable. */
   restart?: { ok: boolean; unavailableMs: number; attempts: number; failures: Record<string, number> };

@@ -59,6 +59,8 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.equal(summary.kernel['TcpActiveOpens'], summary.connections.attempted);
       assert.equal(summary.ports.distinct, 1000);
       assert.equal(summary.latencyMs.connect.count, 1000);
+      // Every request was handed to the kernel whole (net: through every close path's destroy()).
+      assert.deepEqual(summary.bytes, { sent: 64_000, received: 64_000, lost: 0 });
       // Every connection's life, start to closed: never shorter than its exchange (total).
       const life = summary.latencyMs.life!;
       assert.equal(life.count, 1000);
@@ -109,6 +111,9 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.match(out.result.environment.engineIoFallback ?? '', /SO_LINGER/);
       assert.equal(summary.connections.completed, 40);
       assert.equal(summary.lingerBlockedMs?.count, 40);
+      // The close time is how long close() blocked on the closer, not the loop's ~0 hand-over.
+      assert.equal(summary.latencyMs.close.count, 40);
+      assert.equal(summary.latencyMs.close.max, summary.lingerBlockedMs?.max);
       assert.deepEqual(summary.errors, {});
       assert.deepEqual(out.ss, { client: 40, server: 0 });
       assertLandedAsPredicted(out);
@@ -192,6 +197,23 @@ for (const engine of ['io_uring', 'epoll', 'net'] as const) {
       assert.equal(summary.connections.completed, 5);
       assert.deepEqual(out.result.errors, { CUT_AT_STOP: { total: 5, byPhase: { close: 5 } } });
       assert.ok(summary.durationMs >= 950 && summary.durationMs < 30_000, `the load lasted ${summary.durationMs} ms`);
+    });
+
+    // A server that accepts and never reads: sent is what the kernel took (its buffers), not
+    // the 8 MiB request each connection wanted to send; lost is what an RST threw away, and
+    // here nothing was ever sent back (an audit: "sent 83,886,080", "1,280 response bytes lost").
+    it('a server that never reads: bytes sent are what the kernel took, none lost without an RST', async () => {
+      const server = `require('net').createServer({ pauseOnConnect: true }, () => {}).listen(7000, '127.0.0.1')`;
+      const out = await once(engine, 'client-closes-first', [
+        'connections=3', 'concurrency=3', 'payload={request: 8388608, response: 64}', 'client.idleTimeout=1s',
+        'server.port=7000', `server.command=${JSON.stringify([process.execPath, '-e', server])}`,
+      ]);
+      const { summary } = out.result;
+      assert.deepEqual(out.result.errors, { ETIMEDOUT: { total: 3, byPhase: { write: 3 } } });
+      assert.ok(summary.bytes.sent < 3 * 8388608, `sent ${summary.bytes.sent}`);
+      // The engine counts each send(); the net driver a request once all of it was written.
+      if (engine !== 'net') assert.ok(summary.bytes.sent > 3 * 65536, `sent ${summary.bytes.sent}`);
+      assert.equal(summary.bytes.lost, 0);
     });
 
     it('nothing listening: ECONNREFUSED in connect, one per attempt the kernel failed', async () => {
