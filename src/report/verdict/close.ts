@@ -1,5 +1,6 @@
 // Who closed first: what the scenario asked for, and where that puts TIME_WAIT (asked of the
 // one module that decides it).
+import { CUT_AT_STOP } from '../../driver/shape/bounds.js';
 import type { RunResult } from '../../result/model.js';
 import { closeInForce, firstCloserMode, httpServerWords, ownServer, timeWaitLanding } from '../../scenario/close-semantics.js';
 import { timeWaitBeforeLoad, timeWaitSide } from '../../result/figures.js';
@@ -89,8 +90,7 @@ function httpCloseSentence(result: RunResult): string {
   const setup = `HTTP client "${scenario.http.client}", ${httpServerWords(scenario)}`;
   const side = timeWaitSide(tw);
   if (side === 'none') {
-    const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
-    return `${setup}; no socket sat in TIME_WAIT` + (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.');
+    return `${setup}; no socket sat in TIME_WAIT${rstWords(result)}`;
   }
   // "…on the client at the peak: the client closed first" (it read "on the client, which
   // closed first at the peak", as if the close, not the count, were at the peak).
@@ -171,12 +171,21 @@ function closeOnlySentence(result: RunResult): string {
   const leak = closeWaitSentence(result);
   if (side === 'none' && leak !== null) return `${capital(closer)}${how}; ${leak}`;
   if (side === 'none') {
-    const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
-    return (
-      `${capital(closer)}${how}; no socket sat in TIME_WAIT` +
-      (rsts > 0 ? `, and the kernel sent ${int(rsts)} RSTs instead.` : '.')
-    );
+    return `${capital(closer)}${how}; no socket sat in TIME_WAIT${rstWords(result)}`;
   }
   const where = side === 'both' ? bothSidesWords(tw) : `on the ${side}`;
   return `${capital(closer)}${how}; ${int(tw.peak)} sockets sat in TIME_WAIT ${where} at the peak.`;
+}
+
+/**
+ * ", and the kernel sent 64 RSTs instead." — and when the run itself cut connections at its
+ * stop (CUT_AT_STOP: a Ctrl-C's or gracefulStop's), that those were its own: a close with unread
+ * data is an RST (tcp_close), which an audit's interrupted run read as the close policy's doing.
+ */
+function rstWords(result: RunResult): string {
+  const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
+  if (rsts === 0) return '.';
+  const cut = result.summary.errors[CUT_AT_STOP] ?? 0;
+  const why = cut > 0 ? ` (the run cut ${int(cut)} connection${cut === 1 ? '' : 's'} still open at its stop: a close with unread data is an RST)` : '';
+  return `, and the kernel sent ${int(rsts)} RSTs instead${why}.`;
 }

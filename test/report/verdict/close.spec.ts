@@ -97,6 +97,24 @@ describe('verdict rule: who closed first (verdict/close.ts)', () => {
 });
 
 describe('the close sentence says where TIME_WAIT was measured, not only what was asked', () => {
+  it('RSTs instead of TIME_WAIT: those of connections the run cut at its stop are said to be its own', () => {
+    const cut = makeResult((x) => {
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+      x.summary.kernel['TcpOutRsts'] = 64;
+      x.interrupted = true;
+      x.stoppedBy = 'interrupted';
+      addErrors(x, 'CUT_AT_STOP', 'read', 64);
+    });
+    assert.equal(verdict(cut).headline, 'The client closed first; no socket sat in TIME_WAIT, and the kernel sent 64 RSTs instead (the run cut 64 connections still open at its stop: a close with unread data is an RST).');
+    const plain = makeResult((x) => {
+      x.summary.timeWait = noTimeWait;
+      x.series.census.client = {};
+      x.summary.kernel['TcpOutRsts'] = 64;
+    });
+    assert.equal(verdict(plain).headline, 'The client closed first; no socket sat in TIME_WAIT, and the kernel sent 64 RSTs instead.');
+  });
+
   it('a simultaneous close whose FINs rarely crossed: the side that won, with the split', () => {
     const r = makeResult((x) => {
       x.scenario.close = { ...x.scenario.close, first: 'both' };
