@@ -23,7 +23,13 @@ export function killedTimeWait(result: RunResult): number | null {
   if (made === undefined || made === 0 || lastMs === undefined || lastMs >= TIME_WAIT_SECONDS * 1000) return null;
   // No TIME_WAIT expected and none seen: what TcpExtTW counted were orphaned FIN_WAIT2 sockets
   // (close-wait-leak), which die on the peer's data or RST without any assassination.
-  if (result.summary.timeWait.peak === 0 && timeWaitLanding(result.scenario).side === 'none') return null;
+  const side = timeWaitLanding(result.scenario).side;
+  if (result.summary.timeWait.peak === 0 && side === 'none') return null;
+  // Where the server holds TIME_WAIT, a new SYN on its 4-tuple reopens it: without that count
+  // (a run over more server ports than the port table keeps, port-table.ts) every reopen would
+  // read as a kill.
+  const reopened = result.summary.timeWait.reopened;
+  if (reopened === undefined && (side === 'server' || side === 'both')) return null;
   // TcpExtTW also counts orphaned FIN_WAIT2 sockets (tcp_time_wait(sk, TCP_FIN_WAIT2, …) makes
   // the same timewait socket): those still in the census at the end are not kills either.
   const finWait2 = (side: 'client' | 'server'): number => result.series.census[side]['FIN_WAIT2']?.at(-1) ?? 0;
@@ -42,7 +48,7 @@ export function killedTimeWait(result: RunResult): number | null {
   const finTimeoutMs = (sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') ?? FIN_TIMEOUT_DEFAULT_SECONDS) * 1000;
   const expired = lastMs < finTimeoutMs ? 0 : finWait2Drops('client') + finWait2Drops('server');
   // TcpExtTW counts where summary.kernel was read: in a routed lab, the client hosts only.
-  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (result.summary.timeWait.reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server') - expired;
+  const gone = made - (k['TcpExtTWRecycled'] ?? 0) - (reopened ?? 0) - timeWaitEndCounted(result) - finWait2('client') - finWait2('server') - expired;
   return gone > 0 ? gone : null;
 }
 

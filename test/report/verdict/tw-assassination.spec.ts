@@ -23,6 +23,20 @@ describe('verdict rule: TIME-WAIT assassination (verdict/tw-assassination.ts)', 
     assert.ok(story(r).includes(`CHECK: ${f.text}`), 'the terminal summary says it too');
   });
 
+  it('server-side TIME_WAIT whose reopens were not counted (too many server ports): no kill claimed', () => {
+    const serverSide = (reopened: number | undefined) =>
+      makeResult((x) => {
+        x.scenario.close = { ...x.scenario.close, first: 'server' };
+        x.summary.kernel['TcpExtTW'] = 1000;
+        x.summary.timeWait = { ...x.summary.timeWait, peakClient: 0, peakServer: 800, peak: 800, end: 800 };
+        if (reopened === undefined) delete x.summary.timeWait.reopened;
+        else x.summary.timeWait.reopened = reopened;
+      });
+    assert.equal(finding(serverSide(undefined), 'assassination'), undefined);
+    assert.equal(finding(serverSide(200), 'assassination'), undefined, '200 reopened: all accounted for');
+    assert.match(finding(serverSide(50), 'assassination')!.text, /^150 of 1,000 TIME_WAIT sockets were gone/);
+  });
+
   it('routed lab: the kernel counters are the client hosts\', so are the TIME_WAITs they are balanced against', () => {
     // 1,000 made by the client hosts, 800 left there; the server host's 500 are its own kernel's.
     const r = makeResult((x) => {
