@@ -34,8 +34,9 @@ export { scenarioChecks } from './scenario-checks.js';
 
 /**
  * The checks `scenario` needs before it starts, and only those: a namespace when its
- * isolation is netns/auto, the open-file limit against its concurrency (or maxInFlight in an
- * open loop, over every matrix variant; under http the undici pool limit caps it), and, when it
+ * isolation is netns/auto, the open-file limit against its peak in flight (concurrency, or a
+ * closed ramp's highest target; maxInFlight in an open loop; over every matrix variant; under
+ * http the undici pool limit caps it), and, when it
  * would run on the host, the host's port range, tcp_max_tw_buckets and the sysctls that will
  * not be applied (under http sized by the connections its requests need and where its client
  * mode and server policy put TIME_WAIT).

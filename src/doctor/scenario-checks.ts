@@ -13,6 +13,7 @@ import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from 
 import { hostPortsCheck, timeWaitLoad } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
 import { commandProgram } from '../server/user-command.js';
+import { peakConcurrency } from '../scenario/work.js';
 
 export { FD_HEADROOM, type FdNeed };
 
@@ -25,12 +26,21 @@ export { FD_HEADROOM, type FdNeed };
  */
 function httpInFlight(s: Scenario): { inFlight: number; because: string } {
   const openLoop = s.rate !== null;
-  const requests = Math.min(openLoop ? s.maxInFlight : s.concurrency, s.http.requests);
-  const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+  const requests = Math.min(openLoop ? s.maxInFlight : peakConcurrency(s), s.http.requests);
+  const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
   if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${loop}, a connection per request in flight (agent-per-request)` };
   const pool = s.http.connections ?? s.concurrency;
   const poolWords = s.http.connections === null ? `the undici pool of concurrency ${int(pool)}` : `the undici pool of http.connections ${int(pool)}`;
   return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: loop };
+}
+
+/**
+ * What bounds a closed loop's in-flight count: its concurrency, or a stage that ramps above it
+ * (an audit: a ramp to 50,000 from concurrency 1 was judged to need 101 descriptors).
+ */
+function closedLoopWords(s: Scenario): string {
+  const peak = peakConcurrency(s);
+  return peak > s.concurrency ? `a stage target of ${int(peak)} in flight (from concurrency ${int(s.concurrency)})` : `concurrency ${int(s.concurrency)}`;
 }
 
 /**
@@ -48,8 +58,8 @@ export function fdNeed(scenario: Scenario): FdNeed {
       s.protocol === 'http'
         ? httpInFlight(s)
         : (() => {
-            const bound = openLoop ? s.maxInFlight : s.concurrency;
-            const what = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : `concurrency ${int(s.concurrency)}`;
+            const bound = openLoop ? s.maxInFlight : peakConcurrency(s);
+            const what = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
             // Never more in flight than the run has connections: the sum below must add up.
             return bound > s.connections
               ? { inFlight: s.connections, because: `${int(s.connections)} connections in flight at most (${what})` }

@@ -27,3 +27,14 @@ export function clientHosts(scenario: Pick<Scenario, 'environment'>): number {
   const env = scenario.environment as { topology?: string; clients?: number } | undefined;
   return env?.topology === 'routed' ? (env.clients ?? 1) : 1;
 }
+
+/**
+ * Closed loop: the most connections (under http: requests) in flight at once. A ramp (`stages`)
+ * starts from `concurrency` and may climb above it, and the engine makes a slot for its highest
+ * target (client-engine.ts), so the peak is the larger of the two. Open loop (`rate` set): the
+ * stage targets are rates, and `maxInFlight` bounds what is in flight; this returns `concurrency`.
+ */
+export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency' | 'stages'>): number {
+  if (scenario.rate !== null) return scenario.concurrency;
+  return Math.max(scenario.concurrency, ...scenario.stages.map((s) => Math.ceil(s.target)));
+}

@@ -1,0 +1,36 @@
+// The open-file check sizes a run by what it holds at its peak: a closed-loop ramp that climbs
+// above `concurrency` holds its highest target (an audit: concurrency 1 with a stage to 50,000
+// was judged to need 101 descriptors, "ok", where a flat concurrency of 50,000 failed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseVariant } from '../../src/scenario/validate.js';
+import { fdNeed, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
+import { peakConcurrency } from '../../src/scenario/work.js';
+
+const scenario = (fields: Record<string, unknown>) => parseVariant({ name: 't', ...fields }, 'test');
+
+test('a closed-loop ramp above concurrency is sized by its highest target', () => {
+  const ramp = scenario({ concurrency: 1, connections: 100_000, stages: [{ duration: '1s', target: 50_000 }, { duration: '1s', target: 10 }] });
+  assert.equal(peakConcurrency(ramp), 50_000);
+  assert.deepEqual(fdNeed(ramp), { inFlight: 50_000, need: 50_000 + FD_HEADROOM, because: 'a stage target of 50,000 in flight (from concurrency 1)' });
+  // As the flat load of the same size.
+  assert.equal(fdNeed(scenario({ concurrency: 50_000, connections: 100_000 })).need, fdNeed(ramp).need);
+  // Never more in flight than the run has connections.
+  assert.equal(fdNeed(scenario({ concurrency: 1, connections: 300, stages: [{ duration: '1s', target: 50_000 }] })).inFlight, 300);
+  // A ramp down from concurrency: concurrency is the peak.
+  assert.equal(fdNeed(scenario({ concurrency: 64, stages: [{ duration: '1s', target: 8 }] })).because, 'concurrency 64');
+  // Open loop: the targets are rates; maxInFlight bounds what is in flight.
+  const open = scenario({ rate: 10, maxInFlight: 200, connections: 100_000, stages: [{ duration: '1s', target: 50_000 }] });
+  assert.equal(fdNeed(open).inFlight, 200);
+});
+
+test('under http a closed ramp sizes the requests in flight (agent-per-request: a connection each)', () => {
+  const http = scenario({
+    protocol: 'http',
+    concurrency: 2,
+    stages: [{ duration: '1s', target: 3000 }],
+    http: { client: 'agent-per-request', requests: 10_000 },
+  });
+  assert.equal(fdNeed(http).inFlight, 3000);
+  assert.match(fdNeed(http).because, /a stage target of 3,000 in flight/);
+});
