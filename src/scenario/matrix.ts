@@ -52,31 +52,41 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
  * `--set close.first=server` on a scenario whose matrix varies close.first would be silently
  * overwritten by every variant. Refuse it, naming the matrix key and the two ways to say what
  * was meant: narrow the matrix (--set "matrix.close.first=[server]") or drop it
- * (--set "matrix={}"). A `--set` that itself changes the matrix is applied first and wins.
+ * (--set "matrix={}"). A `--set` that itself changes the matrix is applied first and wins, and a
+ * key it narrows still varies: `--set "matrix.close.first=[server]" --set close.first=client`
+ * ran close.first=server without a word (an audit), so it is refused too, pointing at the
+ * narrowed key.
  */
 export function matrixOverrideProblems(raw: Record<string, unknown>, overrides: readonly ParsedOverride[], sources?: ReadonlyMap<string, string>): string[] {
   // A --set of the whole matrix replaces it: judge the other --set against the new one.
   const replaced = overrides.findLast((o) => o.path[0] === 'matrix' && o.path.length === 1);
-  const matrix = replaced ? replaced.value : raw['matrix'];
-  if (typeof matrix !== 'object' || matrix === null || Array.isArray(matrix)) return [];
-  const narrowed = new Set(overrides.filter((o) => o.path[0] === 'matrix' && o.path.length > 1).map((o) => String(o.path[1])));
+  const base = replaced ? replaced.value : raw['matrix'];
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return [];
+  // The matrix the run would expand: the file's (or the replacement), with each narrowed key's new values.
+  const matrix: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  const narrowed = new Set<string>();
+  for (const o of overrides) {
+    if (o.path[0] !== 'matrix' || o.path.length !== 2) continue;
+    matrix[String(o.path[1])] = o.value;
+    narrowed.add(String(o.path[1]));
+  }
   const problems: string[] = [];
   for (const o of overrides) {
     if (o.path[0] === 'matrix') continue;
     const set = o.path.join('.');
-    for (const key of Object.keys(matrix)) {
-      if (narrowed.has(key)) continue;
+    for (const [key, values] of Object.entries(matrix)) {
       // Either path inside the other: --set close=… against matrix close.first, or the reverse.
       if (key === set || key.startsWith(`${set}.`) || set.startsWith(`${key}.`)) {
-        const values = (matrix as Record<string, unknown>)[key];
         const shown = Array.isArray(values) ? ` (${values.map(String).join(', ')})` : '';
         // A flag that became this override is named as typed (--isolation host).
         const flag = sources?.get(o.text);
         const given = flag === undefined ? `--set ${o.text}` : `${flag} ${String(o.value)}`;
-        problems.push(
-          `${given}: the matrix varies ${key}${shown}, which would override it in every variant; ` +
-            `narrow the matrix with --set "matrix.${key}=[…]" or drop it with --set "matrix={}"`,
-        );
+        // Narrowed already: the value belongs in the narrowing, which is what the run varies.
+        const scalar = o.value === null || typeof o.value !== 'object';
+        const narrow = narrowed.has(key)
+          ? `give the value in the matrix instead, --set "matrix.${key}=[${key === set && scalar ? String(o.value) : '…'}]",`
+          : `narrow the matrix with --set "matrix.${key}=[…]"`;
+        problems.push(`${given}: the matrix varies ${key}${shown}, which would override it in every variant; ${narrow} or drop it with --set "matrix={}"`);
       }
     }
   }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { problemsOf } from './helpers.js';
 import { expandMatrix, parseScenario, ScenarioError } from '../../src/scenario/index.js';
-import { resultStem, variantSlug } from '../../src/scenario/matrix.js';
+import { matrixOverrideProblems, resultStem, variantSlug } from '../../src/scenario/matrix.js';
+import { parseOverride } from '../../src/scenario/overrides.js';
 
 const FILE = 'scenarios/m.yaml';
 
@@ -71,4 +72,20 @@ test('a file-name stem is the scenario and its variant\'s values, from a variant
   assert.equal(resultStem({ name: 'm' }, { slug: variantSlug(variant!.values) }), 'm-client-fin');
   assert.equal(variantSlug({ 'http.path': '/a b' }), '_a_b');
   assert.equal(resultStem({ name: 'm' }, null), 'm');
+});
+
+test('a --set of a field the matrix varies is refused, also when another --set narrowed that key', () => {
+  const raw = { name: 'm', matrix: { 'close.first': ['client', 'server'], 'close.client': ['fin', 'rst'] } };
+  const problems = (...sets: string[]) => matrixOverrideProblems(raw, sets.map(parseOverride));
+  // An audit: the narrowed run went ahead with close.first=server, exit 0, the --set dropped.
+  assert.deepEqual(problems('matrix.close.first=[server]', 'close.first=client', 'matrix.close.client=[fin]'), [
+    '--set close.first=client: the matrix varies close.first (server), which would override it in every variant; give the value in the matrix instead, --set "matrix.close.first=[client]", or drop it with --set "matrix={}"',
+  ]);
+  assert.deepEqual(problems('close.first=client'), [
+    '--set close.first=client: the matrix varies close.first (client, server), which would override it in every variant; narrow the matrix with --set "matrix.close.first=[…]" or drop it with --set "matrix={}"',
+  ]);
+  // A narrowing alone, a replaced matrix without the key, and no matrix: nothing to refuse.
+  assert.deepEqual(problems('matrix.close.first=[server]'), []);
+  assert.deepEqual(problems('matrix={close.client: [rst]}', 'close.first=server'), []);
+  assert.deepEqual(problems('matrix={}', 'close.first=server'), []);
 });
