@@ -1,14 +1,16 @@
 // The single source of truth for scenario files: runtime validation, the `Scenario` type the
 // rest of twstorm codes against, and the JSON Schema editors use all come from this one value.
-// Why one file of ~630 lines: it is one declaration, the scenario format, read as a reference;
-// field builders, limits, sysctl and target rules live in fields.ts, limits.ts, sysctls.ts, target.ts.
+// Why one file of ~530 lines: it is one declaration, the scenario format, read as a reference;
+// field builders, limits, sysctl and target rules live in fields.ts, limits.ts, sysctls.ts,
+// target.ts, and the rules across fields in cross-field.ts.
 import { z } from 'zod';
 import { formatDuration } from './duration.js';
 import { big, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem, sysctlValueProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
-import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from './port-range.js';
+import { parsePortRange } from './port-range.js';
+import { crossFieldProblems } from './cross-field.js';
 
 /** Adding a protocol is one entry here; the driver and server dispatch on it. */
 export const PROTOCOLS = ['tcp', 'http'] as const;
@@ -421,7 +423,8 @@ const environmentSchema = z
   .prefault({})
   .describe('The network environment the run happens in.');
 
-export const scenarioSchema = z
+/** The scenario's fields, each checked on its own; `scenarioSchema` adds the cross-field rules. */
+export const scenarioFields = z
   .strictObject({
     name: z
       .string({ error: 'expected a name like "client-closes-first"' })
@@ -515,135 +518,21 @@ export const scenarioSchema = z
       .describe(
         'Pass/fail gates over result figures, checked after the run: {"summary.errors.EADDRNOTAVAIL": "== 0", "summary.latencyMs.connect.p99": "< 5"}. A failed threshold makes `twstorm run` exit with code 3.',
       ),
-  })
-  .superRefine((s, ctx) => {
-    // `input` is the offending field's value, so the problem line ends "got <that value>" (a
-    // docs audit saw "server: …, got 1" for a restart phase, "got nothing" for ipv6: true).
-    // `target` is parsed into an object here: its text is what the user wrote.
-    const valueAt = (path: Array<string | number>): unknown =>
-      path.length === 1 && path[0] === 'target' ? s.target?.text : path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | null | undefined)?.[k], s);
-    const problem = (path: Array<string | number>, message: string): void => ctx.addIssue({ code: 'custom', path, message, input: valueAt(path) });
-    if (s.server.listeners > 1 && !s.server.reusePort) {
-      problem(['server', 'listeners'], 'more than 1 listener per port needs server.reusePort: true (without SO_REUSEPORT the second bind fails)');
-    }
-    if (s.server.ports > 1 && s.server.port === 0) {
-      problem(['server', 'ports'], 'several ports need a fixed server.port to count from (0 picks one free port only)');
-    }
-    // Zod still runs this check when a field failed on its own; judge only valid ports.
-    if (s.server.port <= 65535 && s.server.port + s.server.ports - 1 > 65535) problem(['server', 'ports'], 'the ports run past 65535');
-    if (s.client.bindAddressNoPort && (!s.client.bind || s.client.localPorts !== null)) {
-      problem(['client', 'bindAddressNoPort'], 'needs client.bind: true and no client.localPorts (the kernel picks the port at connect())');
-    }
-    if ((s.client.localPorts !== null || s.client.reuseAddr) && !s.client.bind) {
-      problem(['client', 'bind'], 'client.localPorts and client.reuseAddr apply to bind-before-connect: set client.bind: true');
-    }
-    if (s.client.portRange !== null) {
-      // IP_LOCAL_PORT_RANGE: where the kernel uses it, and where it silently would not.
-      if (s.protocol === 'http' && s.http.client !== 'raw') problem(['client', 'portRange'], 'applies to protocol tcp and http.client raw: the engine sets it on its own sockets before connect(); undici\'s sockets are connected by Node, which cannot set it');
-      else if (s.client.localPorts !== null) problem(['client', 'portRange'], 'has no effect with client.localPorts (explicit ports are not picked from a range): leave one of them out');
-      const range = parsePortRange(s.client.portRange);
-      const ns = parsePortRange(String(s.environment.sysctls['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE));
-      if (range && ns && s.environment.isolation !== 'host' && s.environment.topology !== 'routed' && !honoured(ns, range)) {
-        problem(
-          ['client', 'portRange'],
-          `must lie inside net.ipv4.ip_local_port_range (${ns.low}-${ns.high} in this run): the kernel ignores a per-socket bound outside the namespace's range (inet_sk_get_local_port_range); narrow it or widen the sysctl`,
-        );
-      }
-    }
-    const totalStagesMs = s.stages.reduce((sum, stage) => sum + stage.duration, 0);
-    if (totalStagesMs > s.duration) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['duration'],
-        message: `the stages last ${formatDuration(totalStagesMs)}, longer than the load may: raise duration to at least ${formatDuration(totalStagesMs)}`,
-        input: formatDuration(s.duration),
-      });
-    }
-    if (s.rate === null) {
-      s.stages.forEach((stage, i) => {
-        if (!Number.isInteger(stage.target) || stage.target > L.MAX_IN_FLIGHT) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['stages', i, 'target'],
-            message: `closed loop (rate: null): a target is a number in flight, expected an integer from 0 to ${big(L.MAX_IN_FLIGHT)}`,
-            input: stage.target,
-          });
-        }
-      });
-    }
-    if (s.client.localPorts !== null) {
-      if (parsePortRange(s.client.localPorts) === null) problem(['client', 'localPorts'], 'expected low-high with 1 <= low <= high <= 65535');
-    }
-    const env = s.environment;
-    // Each lab or faults problem names the one field to change.
-    if (env.topology === 'routed') {
-      if (env.isolation === 'host') problem(['environment', 'isolation'], 'a routed lab (environment.topology: routed) is built inside the run\'s own namespace: expected netns or auto');
-      if (s.target !== null) problem(['target'], 'a routed lab has its own server host: leave target out');
-      const routedServer = 'topology routed runs one server port without the restart phase or extra listeners';
-      if (s.server.ports > 1) problem(['server', 'ports'], `${routedServer}: expected 1`);
-      if (s.server.restart !== null) problem(['server', 'restart'], `${routedServer}: leave server.restart out`);
-      if (s.server.listeners > 1) problem(['server', 'listeners'], `${routedServer}: expected 1`);
-      const ownAddress = 'topology routed: each client host uses its own address';
-      if (s.client.sourceAddresses.length > 0) problem(['client', 'sourceAddresses'], `${ownAddress}: leave client.sourceAddresses out`);
-      if (s.client.bind) problem(['client', 'bind'], `${ownAddress}: leave client.bind out`);
-      const nat = env.router.nat;
-      if (nat !== null) {
-        if (parsePortRange(nat.ports) === null) problem(['environment', 'router', 'nat', 'ports'], 'expected low-high with 1 <= low <= high <= 65535');
-        // The router's SNAT rule is IPv4 (nft table ip): IPv6 flows would pass untranslated and
-        // the pool's figures describe nothing (an audit: 160 flows through a 100-tuple pool).
-        if (env.ipv6) problem(['environment', 'router', 'nat'], 'SNAT is IPv4 only (the router\'s rule is an nft table ip): leave router.nat out with environment.ipv6: true, or connect over IPv4');
-      }
-    } else {
-      // The hint fits the field: only a host's sysctls have a loopback form.
-      const sysctlsHint = ' (the loopback form uses environment.sysctls)';
-      const used: Array<[Array<string>, boolean, string]> = [
-        [['environment', 'clients'], env.clients !== 1, ''],
-        [['environment', 'ipv6'], env.ipv6, ' (on loopback, set server.host: "::1")'],
-        [['environment', 'client', 'sysctls'], Object.keys(env.client.sysctls).length > 0, sysctlsHint],
-        [['environment', 'server', 'sysctls'], Object.keys(env.server.sysctls).length > 0, sysctlsHint],
-        [['environment', 'router', 'sysctls'], Object.keys(env.router.sysctls).length > 0, sysctlsHint],
-        [['environment', 'router', 'nat'], env.router.nat !== null, ''],
-        [['environment', 'router', 'conntrack'], env.router.conntrack !== null, ''],
-      ];
-      for (const [path, set, hint] of used) if (set) problem(path, `only with environment.topology: routed${hint}`);
-    }
-    if (s.faults.length > 0) {
-      // nft rules change the firewall of the namespace they are loaded in: only the run's own.
-      if (env.isolation === 'host') problem(['environment', 'isolation'], 'faults are applied inside the run\'s own namespace, never on the host: expected netns or auto');
-      if (s.target !== null) problem(['target'], 'faults need the bundled or own server in the run\'s namespace, not an external target: leave target out');
-    }
-    if (s.close.server === 'never' && s.close.first !== 'client') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['close', 'server'],
-        message: 'close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes)',
-        input: s.close.server,
-      });
-    }
-    if (s.server.command !== null && s.server.maxOpenFiles !== null) {
-      problem(['server', 'maxOpenFiles'], 'server.maxOpenFiles limits the bundled server; with server.command, set the limit in your command (prlimit --nofile=N:N …)');
-    }
-    if (s.server.command !== null && s.server.restart !== null) {
-      problem(['server', 'restart'], 'the restart phase needs the bundled server; with server.command, leave server.restart out');
-    }
-    if (s.server.command !== null && s.server.port === 0) {
-      problem(['server', 'port'], 'with server.command, set the fixed port the command listens on (not 0: twstorm waits for a listener on it)');
-    }
-    if (s.server.command !== null && s.server.ports > 1) {
-      problem(['server', 'ports'], 'with server.command, the client connects to server.port only: leave server.ports out (its default is 1)');
-    }
-    if (s.target !== null) {
-      const where = (message: string, path: Array<string | number> = ['target']): void =>
-        ctx.addIssue({ code: 'custom', path, message, input: s.target?.text });
-      if (s.environment.isolation !== 'host') {
-        where('an external target needs environment.isolation: host (a fresh namespace holds only the run\'s own loopback), or --isolation host');
-      }
-      if (s.server.command !== null) where('target and server.command exclude each other: either twstorm starts your server or it loads one already running');
-      if (!s.target.loopback && !s.allowRemoteTarget) {
-        where(`${s.target.host} is not a loopback address: twstorm refuses to load someone else's machine by accident; pass --allow-remote-target (or set allowRemoteTarget: true) if this is yours`);
-      }
-    }
-  })
+  });
+
+/** A scenario as its fields parse, before the cross-field rules (cross-field.ts) read it. */
+export type ScenarioFields = z.output<typeof scenarioFields>;
+
+export const scenarioSchema = scenarioFields
+  // Only on a scenario whose every field is valid: zod would also run it after a number failed
+  // its bound (duration -1), and the rules would judge that value. validate.ts runs them on the
+  // valid parts of a file that has wrong fields.
+  .superRefine(
+    (s, ctx) => {
+      for (const issue of crossFieldProblems(s)) ctx.addIssue({ code: 'custom', ...issue });
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  )
   .describe(
     `A twstorm scenario: the load to run, how connections close, and what to observe. A file is at most ${L.MAX_FILE_BYTES / 1024} KiB with ${L.MAX_KEYS} keys, nested at most ${L.MAX_DEPTH} levels, with at most ${L.MAX_ALIAS_COUNT} YAML alias expansions; every number has a maximum (README, "Limits").`,
   );

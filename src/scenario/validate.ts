@@ -1,7 +1,9 @@
 import { ScenarioError } from './errors.js';
-import { describeIssue, expectedMessage, formatPath } from './issues.js';
+import { crossFieldProblems, type CrossFieldIssue } from './cross-field.js';
+import { describeIssue, expectedMessage, formatPath, show } from './issues.js';
 import { parseOverride } from './overrides.js';
-import { MATRIX_KEY_PATTERN, scenarioSchema, type Scenario } from './schema.js';
+import { MATRIX_KEY_PATTERN, scenarioFields, scenarioSchema, type Scenario } from './schema.js';
+import type { z } from 'zod';
 import { sysctlNameProblem } from './sysctls.js';
 import { knownKeysAt, schemaAt, type PathSegment } from './schema-walk.js';
 import { closest } from '../util/suggest.js';
@@ -45,12 +47,17 @@ export function validateScenario(
 ): Scenario {
   const result = scenarioSchema.safeParse(raw, { error: expectedMessage, reportInput: true });
   const problems = [...earlier];
+  const origin = (path: readonly PathSegment[]): string => attributions.findLast((a) => isPrefix(a.path, path))?.source ?? source;
   if (!result.success) {
     for (const issue of result.error.issues) {
       for (const { path, text } of describeIssue(scenarioSchema, issue)) {
-        const origin = attributions.findLast((a) => isPrefix(a.path, path))?.source ?? source;
-        problems.push(`${origin}: ${formatPath(scenarioSchema, path)}: ${text}`);
+        problems.push(`${origin(path)}: ${formatPath(scenarioSchema, path)}: ${text}`);
       }
+    }
+    // The schema runs its cross-field rules only when every field is valid: run them here on
+    // the fields that are (a stage longer than duration is said beside a misspelled close.first).
+    for (const { path, message, input } of crossFieldOnValidParts(raw, result.error.issues)) {
+      problems.push(`${origin(path)}: ${formatPath(scenarioSchema, path)}: ${message}, got ${show(input)}`);
     }
   }
   if (isMapping(raw)) {
@@ -60,6 +67,50 @@ export function validateScenario(
   // Two checks can fail on one value the same way (zod's safe-integer bound and ours): say it once.
   if (problems.length > 0 || !result.success) throw new ScenarioError([...new Set(problems)]);
   return result.data;
+}
+
+/**
+ * The cross-field problems of a file with wrong fields, judged on the rest: each wrong field is
+ * taken out (its default stands in; a wrong list item takes its whole list, whose items shift),
+ * the fields parse again, and the rules that read none of the wrong ones run (cross-field.ts).
+ * Taking a field out can uncover another problem (a { min, max } delay without its min); a few
+ * rounds settle it, and a file that does not settle gets no cross-field lines rather than wrong ones.
+ */
+function crossFieldOnValidParts(raw: unknown, issues: readonly z.core.$ZodIssue[]): CrossFieldIssue[] {
+  if (!isMapping(raw)) return [];
+  const invalid: PathSegment[][] = [];
+  let repaired: Record<string, unknown> = structuredClone(raw);
+  let pending = issues;
+  for (let round = 0; round < 4; round++) {
+    const fresh = pending.flatMap(wrongPaths).filter((p) => p.length > 0 && !invalid.some((bad) => isPrefix(bad, p)));
+    if (fresh.length === 0) return [];
+    for (const path of fresh) {
+      invalid.push(path);
+      repaired = withoutField(repaired, path);
+    }
+    const again = scenarioFields.safeParse(repaired);
+    if (again.success) return crossFieldProblems(again.data, invalid);
+    pending = again.error.issues;
+  }
+  return [];
+}
+
+/** The field paths an issue condemns, each cut at its first list index (the whole list goes). */
+function wrongPaths(issue: z.core.$ZodIssue): PathSegment[][] {
+  const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
+  const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...path, key]) : [path];
+  return paths.map((p) => {
+    const index = p.findIndex((segment) => typeof segment === 'number');
+    return index < 0 ? p : p.slice(0, index);
+  });
+}
+
+/** A copy of `raw` without the field at `path`; `name`, the one required field, gets a stand-in (no rule reads it). */
+function withoutField(raw: Record<string, unknown>, path: readonly PathSegment[]): Record<string, unknown> {
+  if (path.length === 1 && path[0] === 'name') return { ...raw, name: 'x' };
+  const parent = path.slice(0, -1).reduce<unknown>((node, key) => (isMapping(node) ? node[String(key)] : undefined), raw);
+  if (isMapping(parent)) delete parent[String(path.at(-1))];
+  return raw;
 }
 
 /**

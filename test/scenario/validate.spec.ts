@@ -241,3 +241,30 @@ test('faults: filled with defaults; never on the host firewall, nor with a perce
   const percent = problemsOf(() => parseScenario({ name: 'x', faults: [{ packets: 'any', percent: 0 }] }, FILE));
   assert.match(percent[0]!, /faults\[0\]\.percent: expected a percentage from 1 to 100/);
 });
+
+test('cross-field rules run on the valid fields of a file that has wrong ones, and never judge a wrong one', () => {
+  // An audit: the stages were not said to outlast duration while close.first was misspelled.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', duration: '1s', stages: [{ duration: '2s', target: 5 }], close: { first: 'clinet' } }, FILE)), [
+    'scenarios/x.yaml: close.first: expected one of client, server, both, got "clinet"; did you mean client?',
+    'scenarios/x.yaml: duration: the stages last 2s, longer than the load may: raise duration to at least 2s, got "1s"',
+  ]);
+  // A number past its bound is wrong too: no rule compares against it (an audit: "the stages
+  // last 0ms, longer than the load may: raise duration to at least 0ms, got "-1"").
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', duration: -1 }, FILE)), [
+    'scenarios/x.yaml: duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got -1',
+  ]);
+  // A rule that reads a wrong field is left out, not run on its default: with the topology
+  // misspelled, ipv6 is not "only with environment.topology: routed".
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', environment: { topology: 'routd', ipv6: true }, server: { listeners: 2, port: 'abc' } }, FILE)), [
+    'scenarios/x.yaml: server.port: expected an integer from 0 to 65535, got "abc"',
+    'scenarios/x.yaml: environment.topology: expected one of loopback, routed, got "routd"; did you mean routed?',
+    'scenarios/x.yaml: server.listeners: more than 1 listener per port needs server.reusePort: true (without SO_REUSEPORT the second bind fails), got 2',
+  ]);
+  // A wrong list item takes its list out; a wrong name gets a stand-in; an unknown key goes.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'a b', stages: [{ duration: '1s', target: -1 }], sever: {}, close: { first: 'server', server: 'never' } }, FILE)), [
+    'scenarios/x.yaml: name: expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit, got "a b"',
+    'scenarios/x.yaml: stages[0].target: expected a number from 0 to 1,000,000, got -1',
+    'scenarios/x.yaml: sever: unknown field; did you mean server? (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)',
+    'scenarios/x.yaml: close.server: close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes), got "never"',
+  ]);
+});
