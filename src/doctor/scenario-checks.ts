@@ -2,7 +2,7 @@
 // namespace, open files, and on the host: the port range, tcp_max_tw_buckets and the sysctls
 // that will not be applied), and the one doctor line per scenario.
 import { int } from '../util/format.js';
-import { DEFAULT_SYSCTLS, expandMatrix, formatDuration, ScenarioError, type Scenario } from '../scenario/index.js';
+import { DEFAULT_SYSCTLS, expandMatrix, formatDuration, type Scenario } from '../scenario/index.js';
 import { MAX_RESULT_BYTES, READABLE_SERIES_SAMPLES } from '../result/read.js';
 import { ownServer } from '../scenario/close-semantics.js';
 import { normaliseSysctl } from '../environment/sysctl.js';
@@ -96,23 +96,12 @@ function serverOpenFilesCheck(scenario: Scenario, facts: Facts): Check | null {
 
 type Placement = 'netns' | 'host' | 'impossible';
 
-/** The problems of a matrix's variants, one line, or null when every variant is valid (or there is no matrix). */
-function matrixProblemOf(scenario: Scenario): string | null {
-  if (Object.keys(scenario.matrix).length === 0) return null;
-  try {
-    expandMatrix(scenario, scenario.name);
-    return null;
-  } catch (err) {
-    return err instanceof ScenarioError ? err.problems.join('; ') : (err as Error).message;
-  }
-}
-
 /** runVariants' answers, per loaded scenario (nothing changes a scenario after it is loaded). */
 const variantsOfScenario = new WeakMap<Scenario, Scenario[]>();
 
 /**
  * The scenarios a run really makes: a matrix's variants, not the base they are made from (the
- * base alone when there is no matrix, or a bad one, which `run` reports itself). Expanding a
+ * base alone when there is no matrix, or a bad one, which the loader refuses). Expanding a
  * matrix validates every variant (2-3 ms for close-matrix) and a pre-flight asks about seven
  * times, so each scenario's answer is kept.
  */
@@ -150,10 +139,8 @@ function requestedSysctls(scenario: Scenario): Record<string, string> {
 export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   const out: Check[] = [];
   if (facts.platform !== 'linux') out.push(kernelCheck(facts));
-  // A matrix variant `run` would refuse is this scenario's failure here too (a review: doctor said
-  // "everything can run" of a variant with tcp_tw_reuse=5, which run refused at once).
-  const matrixProblem = matrixProblemOf(scenario);
-  if (matrixProblem !== null) out.push(check('matrix', 'matrix variants', 'fail', matrixProblem, 'fix the variant the line names, or narrow the matrix'));
+  // A bad matrix variant is not judged here: the loader refuses it with the file's other
+  // problems (exit 2, before any check), as `run` does.
   const where = placement(scenario, facts);
   const ns = facts.namespace;
 

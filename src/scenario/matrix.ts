@@ -27,25 +27,54 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
   const problems = matrixKeyProblems(keys, source);
   if (problems.length > 0) throw new ScenarioError(problems);
 
-  const combos = keys.reduce<Array<Record<string, MatrixValue>>>(
-    (acc, key) => acc.flatMap((combo) => scenario.matrix[key]!.map((value) => ({ ...combo, [key]: value }))),
+  const count = variantCount(scenario.matrix);
+  if (count > MAX_VARIANTS) throw new ScenarioError([tooManyVariants(source, count)]);
+  // A parsed target is an object; a variant is parsed again from what the user wrote.
+  const base = { ...scenario, matrix: {}, target: scenario.target?.text ?? null };
+  const combos = matrixCombinations(scenario.matrix);
+  const variants: Variant[] = [];
+  // Every bad variant at once, not the first (the loader has judged them already; this is for
+  // a scenario changed since, as a shard is).
+  const bad: string[] = [];
+  combos.forEach((values) => {
+    const label = variantLabel(values);
+    try {
+      variants.push({ values, label, slug: variantSlug(values), scenario: parseVariant(variantRaw(base, values), `${source} (matrix variant ${label})`) });
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      bad.push(...err.problems);
+    }
+  });
+  if (bad.length > 0) throw new ScenarioError([...new Set(bad)]);
+  return variants;
+}
+
+/** How many variants a matrix makes: the product of its lists' lengths. */
+export function variantCount(matrix: Record<string, readonly unknown[]>): number {
+  return Object.values(matrix).reduce((n, values) => n * values.length, 1);
+}
+
+export function tooManyVariants(source: string, count: number): string {
+  return `${source}: matrix: ${count} variants; at most ${MAX_VARIANTS} are run at once (split the matrix)`;
+}
+
+/** Every combination of the matrix's values, in key order (the last key varies fastest). */
+export function matrixCombinations(matrix: Record<string, readonly MatrixValue[]>): Array<Record<string, MatrixValue>> {
+  return Object.keys(matrix).reduce<Array<Record<string, MatrixValue>>>(
+    (acc, key) => acc.flatMap((combo) => matrix[key]!.map((value) => ({ ...combo, [key]: value }))),
     [{}],
   );
-  if (combos.length > MAX_VARIANTS) {
-    throw new ScenarioError([`${source}: matrix: ${combos.length} variants; at most ${MAX_VARIANTS} are run at once (split the matrix)`]);
-  }
-  const base = { ...scenario, matrix: {} };
-  return combos.map((values) => {
-    const label = Object.entries(values).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-    const overrides = Object.entries(values).map(([key, value]) => ({ ...parseOverride(`${key}=0`), text: `${key}=${String(value)}`, value }));
-    const raw = applyParsedOverrides(base, overrides);
-    return {
-      values,
-      label,
-      slug: variantSlug(values),
-      scenario: parseVariant(raw, `${source} (matrix variant ${label})`),
-    };
-  });
+}
+
+/** "close.first=client close.client=rst": for tables, legends and problem lines. */
+export function variantLabel(values: Record<string, MatrixValue>): string {
+  return Object.entries(values).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+}
+
+/** The raw scenario a variant runs: `base` (without a matrix) with the variant's values set, as `--set` would set them. */
+export function variantRaw(base: unknown, values: Record<string, MatrixValue>): unknown {
+  const overrides = Object.entries(values).map(([key, value]) => ({ ...parseOverride(`${key}=0`), text: `${key}=${String(value)}`, value }));
+  return applyParsedOverrides(base, overrides);
 }
 
 /**

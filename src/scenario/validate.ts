@@ -1,6 +1,8 @@
 import { ScenarioError } from './errors.js';
 import { crossFieldProblems, type CrossFieldIssue } from './cross-field.js';
-import { describeIssue, expectedMessage, formatPath, show } from './issues.js';
+import { describeIssue, expectedMessage, formatPath, show, type Problem } from './issues.js';
+import { MAX_VARIANTS } from './limits.js';
+import { matrixCombinations, tooManyVariants, variantCount, variantLabel, variantRaw, type MatrixValue } from './matrix.js';
 import { parseOverride } from './overrides.js';
 import { MATRIX_KEY_PATTERN, scenarioFields, scenarioSchema, type Scenario } from './schema.js';
 import type { z } from 'zod';
@@ -45,28 +47,68 @@ export function validateScenario(
   checks: readonly ScenarioCheck[] = [],
   earlier: readonly string[] = [],
 ): Scenario {
-  const result = scenarioSchema.safeParse(raw, { error: expectedMessage, reportInput: true });
   const problems = [...earlier];
   const origin = (path: readonly PathSegment[]): string => attributions.findLast((a) => isPrefix(a.path, path))?.source ?? source;
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      for (const { path, text } of describeIssue(scenarioSchema, issue)) {
-        problems.push(`${origin(path)}: ${formatPath(scenarioSchema, path)}: ${text}`);
-      }
-    }
-    // The schema runs its cross-field rules only when every field is valid: run them here on
-    // the fields that are (a stage longer than duration is said beside a misspelled close.first).
-    for (const { path, message, input } of crossFieldOnValidParts(raw, result.error.issues)) {
-      problems.push(`${origin(path)}: ${formatPath(scenarioSchema, path)}: ${message}, got ${show(input)}`);
-    }
-  }
+  const { data, found } = fieldProblems(raw);
+  for (const { path, text } of found) problems.push(`${origin(path)}: ${formatPath(scenarioSchema, path)}: ${text}`);
   if (isMapping(raw)) {
-    if (isMapping(raw['matrix'])) problems.push(...matrixKeyProblems(Object.keys(raw['matrix']), source));
+    if (isMapping(raw['matrix'])) {
+      const keyProblems = matrixKeyProblems(Object.keys(raw['matrix']), source);
+      problems.push(...keyProblems);
+      if (keyProblems.length === 0) problems.push(...matrixValueProblems(raw, found, source, origin));
+    }
     for (const check of checks) problems.push(...check(raw, source));
   }
   // Two checks can fail on one value the same way (zod's safe-integer bound and ours): say it once.
-  if (problems.length > 0 || !result.success) throw new ScenarioError([...new Set(problems)]);
-  return result.data;
+  if (problems.length > 0 || data === undefined) throw new ScenarioError([...new Set(problems)]);
+  return data;
+}
+
+/**
+ * The schema's problems with `raw`, each a path and its text: the fields, then the cross-field
+ * rules (on the valid parts when a field is wrong). `data` when there are none.
+ */
+function fieldProblems(raw: unknown): { data?: Scenario; found: Problem[] } {
+  const result = scenarioSchema.safeParse(raw, { error: expectedMessage, reportInput: true });
+  if (result.success) return { data: result.data, found: [] };
+  const found = result.error.issues.flatMap((issue) => describeIssue(scenarioSchema, issue));
+  // The schema runs its cross-field rules only when every field is valid: run them here on
+  // the fields that are (a stage longer than duration is said beside a misspelled close.first).
+  for (const { path, message, input } of crossFieldOnValidParts(raw, result.error.issues)) found.push({ path, text: `${message}, got ${show(input)}` });
+  return { found };
+}
+
+/**
+ * Every variant of a matrix judged as it would run, with the file's other problems (an audit:
+ * a bad matrix value was said only once the rest of the file was valid, and only the first bad
+ * variant's). A problem at a field the matrix sets is the matrix value's, said once however
+ * many variants hold that value; one a combination makes (close.first server with close.server
+ * never) names the variant; one the file has without the matrix is said once, as the file's.
+ */
+function matrixValueProblems(raw: Record<string, unknown>, fileProblems: readonly Problem[], source: string, origin: (path: readonly PathSegment[]) => string): string[] {
+  const parsed = scenarioFields.shape.matrix.safeParse(raw['matrix']);
+  // A malformed matrix is the schema's problem, already said.
+  if (!parsed.success) return [];
+  const matrix = parsed.data as Record<string, MatrixValue[]>;
+  const problems: string[] = [];
+  const count = variantCount(matrix);
+  if (count > MAX_VARIANTS) return [tooManyVariants(source, count)];
+  const said = new Set(fileProblems.map((p) => `${formatPath(scenarioSchema, p.path)}: ${p.text}`));
+  const keyPaths = Object.keys(matrix).map((key) => ({ key, path: parseOverride(`${key}=0`).path }));
+  const base = { ...raw, matrix: {} };
+  for (const values of matrixCombinations(matrix)) {
+    for (const { path, text } of fieldProblems(variantRaw(base, values)).found) {
+      const where = formatPath(scenarioSchema, path);
+      if (said.has(`${where}: ${text}`)) continue;
+      const set = keyPaths.find((k) => isPrefix(k.path, path));
+      problems.push(
+        set === undefined
+          ? `${origin(path)} (matrix variant ${variantLabel(values)}): ${where}: ${text}`
+          : `${origin(['matrix', set.key])}: matrix.${set.key}: ${path.length > set.path.length ? `${where}: ` : ''}${text}`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -48,6 +48,24 @@ describe('twstorm run: every problem at once, before anything runs', () => {
     ]);
   });
 
+  it('bad matrix values come with the file\'s other problems, each once; doctor refuses them as run does', async () => {
+    // An audit: the threshold alone, then "clinet" alone; doctor exited 1 with a FAIL check.
+    const file = join(dir, 'matrix.yaml');
+    await writeFile(file, 'name: m\nconnections: 10\nthresholds: {summary.timeWait.peek: "< 5"}\nmatrix: {close.first: [clinet, server], close.client: [fin, rts]}\n');
+    const lines = [
+      `twstorm: ${file}: matrix.close.first: expected one of client, server, both, got "clinet"; did you mean client?`,
+      `twstorm: ${file}: matrix.close.client: expected one of fin, rst, linger, got "rts"; did you mean rst?`,
+      `twstorm: ${file}: thresholds.summary.timeWait.peek: unknown figure "peek" under summary.timeWait; did you mean peak? (known: peak, peakClient, peakServer, end, sockstatPeak, peakAtMs, reopened)`,
+    ];
+    const run = await twstorm(['run', file, '--out', join(dir, 'out')]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.deepEqual(run.stderr.trimEnd().split('\n'), lines);
+    const doctor = await twstorm(['doctor', file]);
+    assert.equal(doctor.code, 2, doctor.stderr);
+    assert.equal(doctor.stdout, '', 'no check is made');
+    assert.deepEqual(doctor.stderr.trimEnd().split('\n'), lines);
+  });
+
   it('a flag that becomes an override is named as typed: --isolation host on a routed lab', async () => {
     const out = await twstorm(['run', 'routed-client-closes-first', '--out', join(dir, 'out'), '--isolation', 'host']);
     assert.equal(out.code, 2, out.stderr);

@@ -51,18 +51,38 @@ test('an unknown field or a bad value is refused with its path before anything r
     'scenarios/m.yaml: matrix.clinet.bind: no such scenario field; did you mean client.bind?',
     'scenarios/m.yaml: matrix.close.zzzzzzzz: no such scenario field',
   ]);
-  const bad = parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'nobody'] } }, FILE);
-  assert.throws(() => expandMatrix(bad, FILE), (err: unknown) => {
+  // Values are judged as the file is loaded, every bad one at once and each once, with the
+  // file's other problems (an audit: only "clinet", and only once the rest was valid).
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', connections: 0, matrix: { 'close.first': ['clinet', 'server'], 'close.client': ['fin', 'rts'] } }, FILE)), [
+    'scenarios/m.yaml: connections: expected an integer from 1 to 1,000,000,000, got 0',
+    'scenarios/m.yaml: matrix.close.first: expected one of client, server, both, got "clinet"; did you mean client?',
+    'scenarios/m.yaml: matrix.close.client: expected one of fin, rst, linger, got "rts"; did you mean rst?',
+  ]);
+  // A problem only a combination makes names its variant.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', close: { server: 'never' }, matrix: { 'close.first': ['client', 'server'] } }, FILE)), [
+    'scenarios/m.yaml (matrix variant close.first=server): close.server: close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes), got "never"',
+  ]);
+  // expandMatrix (a scenario changed after it was loaded, as a shard is) says every bad variant too.
+  const loaded = parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'server'], 'close.client': ['fin', 'rst'] } }, FILE);
+  const changed = { ...loaded, matrix: { 'close.first': ['nobody', 'server'], 'close.client': ['fin', 'none'] } };
+  assert.throws(() => expandMatrix(changed, FILE), (err: unknown) => {
     assert.ok(err instanceof ScenarioError);
-    assert.match(err.problems.join('\n'), /matrix variant close\.first=nobody\): close\.first: expected one of client, server, both/);
+    assert.equal(err.problems.length, 4, err.message);
+    assert.match(err.problems[0]!, /matrix variant close\.first=nobody close\.client=fin\): close\.first: expected one of client, server, both/);
     return true;
   });
 });
 
+test('a scenario with a target expands (its target is parsed again from the text)', () => {
+  const s = parseScenario({ name: 'm', target: '127.0.0.1:8080', environment: { isolation: 'host' }, matrix: { 'close.client': ['fin', 'rst'] } }, FILE);
+  assert.deepEqual(expandMatrix(s, FILE).map((v) => v.scenario.target?.port), [8080, 8080]);
+});
+
 test('a matrix cannot vary the name or itself, and cannot explode', () => {
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { name: ['a', 'b'] } }, FILE)), ['scenarios/m.yaml: matrix.name: cannot vary name in a matrix']);
-  const huge = parseScenario({ name: 'm', matrix: { connections: [1, 2, 3, 4, 5, 6, 7, 8, 9], concurrency: [1, 2, 3, 4, 5, 6, 7, 8] } }, FILE);
-  assert.throws(() => expandMatrix(huge, FILE), /72 variants; at most 64/);
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { connections: [1, 2, 3, 4, 5, 6, 7, 8, 9], concurrency: [1, 2, 3, 4, 5, 6, 7, 8] } }, FILE)), [
+    'scenarios/m.yaml: matrix: 72 variants; at most 64 are run at once (split the matrix)',
+  ]);
 });
 
 test('a file-name stem is the scenario and its variant\'s values, from a variant or from the values a result records', () => {
