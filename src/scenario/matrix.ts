@@ -14,7 +14,7 @@ export interface Variant {
   values: Record<string, MatrixValue>;
   /** "close.first=client close.client=rst": for tables and legends. */
   label: string;
-  /** "client-rst": for file names. */
+  /** "client-rst": for file names; distinct among a matrix's variants (a "-2" where two would meet). */
   slug: string;
   scenario: Scenario;
 }
@@ -32,14 +32,15 @@ export function expandMatrix(scenario: Scenario, source: string): Variant[] {
   // A parsed target is an object; a variant is parsed again from what the user wrote.
   const base = { ...scenario, matrix: {}, target: scenario.target?.text ?? null };
   const combos = matrixCombinations(scenario.matrix);
+  const slugs = distinctSlugs(combos.map(variantSlug));
   const variants: Variant[] = [];
   // Every bad variant at once, not the first (the loader has judged them already; this is for
   // a scenario changed since, as a shard is).
   const bad: string[] = [];
-  combos.forEach((values) => {
+  combos.forEach((values, i) => {
     const label = variantLabel(values);
     try {
-      variants.push({ values, label, slug: variantSlug(values), scenario: parseVariant(variantRaw(base, values), `${source} (matrix variant ${label})`) });
+      variants.push({ values, label, slug: slugs[i]!, scenario: parseVariant(variantRaw(base, values), `${source} (matrix variant ${label})`) });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       bad.push(...err.problems);
@@ -75,6 +76,22 @@ export function variantLabel(values: Record<string, MatrixValue>): string {
 export function variantRaw(base: unknown, values: Record<string, MatrixValue>): unknown {
   const overrides = Object.entries(values).map(([key, value]) => ({ ...parseOverride(`${key}=0`), text: `${key}=${String(value)}`, value }));
   return applyParsedOverrides(base, overrides);
+}
+
+/**
+ * Slugs made distinct: values that differ only where a file name cannot ("40000 40499" and
+ * "40000  40499" both give 40000_40499) would write their results to one file name, the later
+ * over the earlier when both finish in the same second. A repeat gets "-2", "-3"… (skipping
+ * any slug already taken).
+ */
+function distinctSlugs(slugs: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return slugs.map((slug) => {
+    let unique = slug;
+    for (let n = 2; taken.has(unique); n++) unique = `${slug}-${n}`;
+    taken.add(unique);
+    return unique;
+  });
 }
 
 /**

@@ -84,6 +84,7 @@ function fieldProblems(raw: unknown): { data?: Scenario; found: Problem[] } {
  * variant's). A problem at a field the matrix sets is the matrix value's, said once however
  * many variants hold that value; one a combination makes (close.first server with close.server
  * never) names the variant; one the file has without the matrix is said once, as the file's.
+ * A value listed twice would run the same variant twice, its result under the same file name.
  */
 function matrixValueProblems(raw: Record<string, unknown>, fileProblems: readonly Problem[], source: string, origin: (path: readonly PathSegment[]) => string): string[] {
   const parsed = scenarioFields.shape.matrix.safeParse(raw['matrix']);
@@ -91,8 +92,15 @@ function matrixValueProblems(raw: Record<string, unknown>, fileProblems: readonl
   if (!parsed.success) return [];
   const matrix = parsed.data as Record<string, MatrixValue[]>;
   const problems: string[] = [];
+  for (const [key, values] of Object.entries(matrix)) {
+    const twice = new Set(values.filter((v, i) => values.indexOf(v) !== i));
+    for (const value of twice) {
+      problems.push(`${origin(['matrix', key])}: matrix.${key}: ${show(value)} is listed more than once: each variant runs once, so list each value once`);
+    }
+  }
   const count = variantCount(matrix);
-  if (count > MAX_VARIANTS) return [tooManyVariants(source, count)];
+  if (count > MAX_VARIANTS) return [...problems, tooManyVariants(source, count)];
+  if (problems.length > 0) return problems;
   const said = new Set(fileProblems.map((p) => `${formatPath(scenarioSchema, p.path)}: ${p.text}`));
   const keyPaths = Object.keys(matrix).map((key) => ({ key, path: parseOverride(`${key}=0`).path }));
   const base = { ...raw, matrix: {} };

@@ -73,6 +73,18 @@ test('an unknown field or a bad value is refused with its path before anything r
   });
 });
 
+test('a value listed twice is refused; values one file name cannot tell apart get distinct slugs', () => {
+  // An audit: [client, client] ran twice and wrote one result file.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'client', 'server', 'server'] } }, FILE)), [
+    'scenarios/m.yaml: matrix.close.first: "client" is listed more than once: each variant runs once, so list each value once',
+    'scenarios/m.yaml: matrix.close.first: "server" is listed more than once: each variant runs once, so list each value once',
+  ]);
+  const ranges = parseScenario({ name: 'm', matrix: { 'environment.sysctls.net.ipv4.ip_local_port_range': ['40000 40499', '40000  40499', '40000\t40499'] } }, FILE);
+  const variants = expandMatrix(ranges, FILE);
+  assert.deepEqual(variants.map((v) => v.slug), ['40000_40499', '40000_40499-2', '40000_40499-3']);
+  assert.equal(new Set(variants.map((v) => resultStem(v.scenario, v))).size, 3, 'no two variants write one file');
+});
+
 test('a scenario with a target expands (its target is parsed again from the text)', () => {
   const s = parseScenario({ name: 'm', target: '127.0.0.1:8080', environment: { isolation: 'host' }, matrix: { 'close.client': ['fin', 'rst'] } }, FILE);
   assert.deepEqual(expandMatrix(s, FILE).map((v) => v.scenario.target?.port), [8080, 8080]);
