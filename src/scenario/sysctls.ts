@@ -105,18 +105,96 @@ export function sysctlNameProblem(name: string): string | undefined {
 
 /** Below it a port is privileged: net.ipv4.ip_unprivileged_port_start's default. */
 const PRIVILEGED_PORTS_END = 1024;
-/** Values the kernel's handler bounds (proc_dointvec_minmax / proc_dou8vec_minmax with extra1, extra2). */
-const VALUE_BOUNDS: Record<string, [number, number]> = {
+const INT: Bounds = [-2_147_483_648, 2_147_483_647];
+/** proc_dou8vec_minmax without a tighter bound: one byte. */
+const U8: Bounds = [0, 255];
+/**
+ * proc_dointvec_jiffies (seconds stored as jiffies) refuses more than INT_MAX / HZ seconds:
+ * ±8,589,934 measured at HZ 250; this is what a kernel of HZ 1000, the highest, still takes.
+ */
+const JIFFIES: Bounds = [-2_147_483, 2_147_483];
+type Bounds = readonly [number, number];
+
+/**
+ * The single-integer sysctls and the values their kernel handlers take, so a value the write
+ * would refuse (EINVAL, "the kernel rejected the value", exit 1 after the namespace was built)
+ * is said as the file loads, with its other problems (an audit: tcp_fin_timeout=abc,
+ * somaxconn=-5). Measured on Linux 6.18 in a fresh namespace: each bound written and kept, one
+ * past it refused. Another kernel may bound a few differently; what these refuse is no value a
+ * run means (a negative somaxconn, 256 in a one-byte setting). LIST_SYSCTLS are the names whose
+ * value is not one integer.
+ */
+export const INTEGER_SYSCTLS: Readonly<Record<string, Bounds>> = {
+  'net.ipv4.ip_autobind_reuse': [0, 1],
+  'net.ipv4.ip_nonlocal_bind': U8,
+  // The kernel also wants it at or below ip_local_port_range's low port (ipv4_privileged_ports).
+  'net.ipv4.ip_unprivileged_port_start': [0, 65535],
+  'net.ipv4.ip_forward': INT,
+  'net.ipv6.conf.all.forwarding': INT,
   'net.ipv4.tcp_tw_reuse': [0, 2],
+  'net.ipv4.tcp_tw_reuse_delay': [1, 60_000],
+  'net.ipv4.tcp_max_tw_buckets': INT,
+  'net.ipv4.tcp_fin_timeout': JIFFIES,
+  'net.ipv4.tcp_rfc1337': U8,
+  'net.ipv4.tcp_timestamps': U8,
+  'net.ipv4.tcp_orphan_retries': U8,
+  'net.ipv4.tcp_child_ehash_entries': [0, 16_777_216],
+  'net.ipv4.tcp_syncookies': U8,
+  'net.ipv4.tcp_max_syn_backlog': INT,
+  'net.ipv4.tcp_abort_on_overflow': U8,
+  'net.ipv4.tcp_syn_retries': [1, 127],
+  'net.ipv4.tcp_synack_retries': U8,
+  'net.ipv4.tcp_retries1': U8,
+  'net.ipv4.tcp_retries2': U8,
+  'net.ipv4.tcp_migrate_req': [0, 1],
+  'net.core.somaxconn': [0, INT[1]],
+  'net.ipv4.tcp_keepalive_time': JIFFIES,
+  'net.ipv4.tcp_keepalive_intvl': JIFFIES,
+  'net.ipv4.tcp_keepalive_probes': U8,
+  'net.ipv4.tcp_slow_start_after_idle': U8,
+  'net.ipv4.tcp_autocorking': [0, 1],
+  'net.ipv4.tcp_notsent_lowat': [0, 4_294_967_295],
+  'net.ipv4.tcp_sack': U8,
+  'net.ipv4.tcp_window_scaling': U8,
+  'net.ipv4.tcp_ecn': [0, 2],
+  'net.ipv4.tcp_fastopen': INT,
+  'net.ipv6.bindv6only': U8,
+  'net.ipv6.ip_nonlocal_bind': U8,
+  'net.netfilter.nf_conntrack_tcp_timeout_time_wait': JIFFIES,
+  'net.netfilter.nf_conntrack_tcp_timeout_fin_wait': JIFFIES,
+  'net.netfilter.nf_conntrack_tcp_timeout_close_wait': JIFFIES,
+  'net.netfilter.nf_conntrack_tcp_timeout_last_ack': JIFFIES,
+  'net.netfilter.nf_conntrack_tcp_timeout_established': JIFFIES,
 };
+
+/** The names whose value is not one integer: each has its own check in sysctlValueProblem. */
+export const LIST_SYSCTLS: ReadonlySet<string> = new Set(['net.ipv4.ip_local_port_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']);
+
+/**
+ * One integer as the kernel reads it (proc_dointvec: decimal, surrounding whitespace allowed),
+ * or a problem. The kernel parses a leading 0 as octal ("010" is 8) and takes "5 6" as 5:
+ * refused, as not what was meant; "+5" it refuses itself.
+ */
+function integerProblem(value: string | number, [min, max]: Bounds): string | undefined {
+  const expected = `expected an integer from ${min} to ${max}`;
+  if (typeof value === 'number') return Number.isInteger(value) && value >= min && value <= max ? undefined : expected;
+  const m = /^\s*(-?)(\d+)\s*$/.exec(value);
+  if (!m) return expected;
+  if (m[2]!.length > 1 && m[2]!.startsWith('0')) return `${expected}, written without a leading 0 (the kernel reads "010" as octal, 8)`;
+  const n = Number(`${m[1]}${m[2]}`);
+  return n >= min && n <= max ? undefined : expected;
+}
 
 /**
  * The problem with a value the kernel would refuse (EINVAL at the write, at run time), said with
  * the file's other problems: ip_local_port_range must be two ports, low ≤ high, and its low
  * bound no lower than ip_unprivileged_port_start (ipv4_local_port_range in
- * net/ipv4/sysctl_net_ipv4.c); tcp_tw_reuse is 0-2 (proc_dou8vec_minmax, extra2 = two). The
- * problem says what is expected; the caller adds what was given. `all` is the same set of sysctls
- * (the unprivileged start may be set beside the range). Undefined when the value may be tried.
+ * net/ipv4/sysctl_net_ipv4.c); ip_local_reserved_ports a comma list of ports and low-high
+ * ranges (proc_do_large_bitmap); tcp_rmem and tcp_wmem up to three positive integers (the
+ * kernel's floor for tcp_rmem, a page, is left to it: page sizes differ); the rest one integer
+ * within INTEGER_SYSCTLS' bounds. The problem says what is expected; the caller adds what was
+ * given. `all` is the same set of sysctls (the unprivileged start may be set beside the range).
+ * Undefined when the value may be tried.
  */
 export function sysctlValueProblem(name: string, value: string | number, all: SysctlValues = {}): string | undefined {
   if (name === 'net.ipv4.ip_local_port_range') {
@@ -130,12 +208,26 @@ export function sysctlValueProblem(name: string, value: string | number, all: Sy
     if (parsePortRange(text) === null) return 'expected ports from 1 to 65535';
     return undefined;
   }
-  const bounds = VALUE_BOUNDS[name];
-  if (bounds) {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < bounds[0] || n > bounds[1]) return `expected an integer from ${bounds[0]} to ${bounds[1]}`;
+  if (name === 'net.ipv4.ip_local_reserved_ports') {
+    const expected = 'expected ports and low-high ranges from 0 to 65535, separated by commas without spaces, like "8080,9000-9010" ("" for none)';
+    const text = String(value).trim();
+    if (text === '') return undefined;
+    const parts = text.replace(/,$/, '').split(',');
+    const ok = parts.every((part) => {
+      const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+      const low = Number(m?.[1]);
+      const high = m?.[2] === undefined ? low : Number(m[2]);
+      return m !== null && high <= 65535 && low <= high;
+    });
+    return ok ? undefined : expected;
   }
-  return undefined;
+  if (name === 'net.ipv4.tcp_rmem' || name === 'net.ipv4.tcp_wmem') {
+    const numbers = String(value).trim().split(/\s+/);
+    const ok = numbers.length <= 3 && numbers.every((n) => /^[1-9]\d*$/.test(n) && Number(n) <= INT[1]);
+    return ok ? undefined : 'expected up to three positive integers "MIN DEFAULT MAX" (bytes, apart by whitespace), like "4096 131072 6291456"';
+  }
+  const bounds = INTEGER_SYSCTLS[name];
+  return bounds ? integerProblem(value, bounds) : undefined;
 }
 
 /**
