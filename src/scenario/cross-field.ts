@@ -6,6 +6,7 @@
 // (`duration: -1` was said to be shorter than stages lasting 0ms). So the schema runs the rules
 // only on a fully valid scenario, and validate.ts runs them again on the file's valid parts
 // (`crossFieldProblems` with the wrong fields' paths): a rule that reads one of them is left out.
+import { isIP } from 'node:net';
 import { formatDuration } from './duration.js';
 import { big } from './fields.js';
 import * as L from './limits.js';
@@ -102,6 +103,20 @@ const RULES: Rule[] = [
     const ownAddress = 'topology routed: each client host uses its own address';
     if (s.client.sourceAddresses.length > 0) problem(['client', 'sourceAddresses'], `${ownAddress}: leave client.sourceAddresses out`);
     if (s.client.bind) problem(['client', 'bind'], `${ownAddress}: leave client.bind out`);
+  },
+  // A socket has one address family: the IPv4 source addresses (127.0.0.0/8) cannot connect to
+  // an IPv6 destination, and the run failed on the first connection ("source address 127.0.0.2
+  // (IPv4) cannot reach ::1 (IPv6)", exit 1) after building its namespace. A target named by
+  // host name is resolved at run time: its family is not known here.
+  (s, problem) => {
+    if (s.client.sourceAddresses.length === 0 || s.environment.topology === 'routed') return;
+    const destination = s.target !== null ? s.target.host : s.server.host;
+    if (isIP(destination) !== 6) return;
+    const instead = s.target !== null ? 'target an IPv4 address' : 'set server.host to an IPv4 loopback address like "127.0.0.1"';
+    problem(
+      ['client', 'sourceAddresses'],
+      `are IPv4 and cannot reach ${destination}, the ${s.target !== null ? 'target' : 'server.host'} (IPv6): a socket connects within one address family; leave client.sourceAddresses out, or ${instead}`,
+    );
   },
   (s, problem) => {
     const nat = s.environment.router.nat;

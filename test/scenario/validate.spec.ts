@@ -268,3 +268,17 @@ test('cross-field rules run on the valid fields of a file that has wrong ones, a
     'scenarios/x.yaml: close.server: close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes), got "never"',
   ]);
 });
+
+test('IPv4 source addresses with an IPv6 destination are refused at load, not at the first connection', () => {
+  // An audit: "source address 127.0.0.2 (IPv4) cannot reach ::1 (IPv6)", exit 1, after the namespace was built.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', server: { host: '::1' }, client: { sourceAddresses: ['127.0.0.2'] } }, FILE)), [
+    'scenarios/x.yaml: client.sourceAddresses: are IPv4 and cannot reach ::1, the server.host (IPv6): a socket connects within one address family; leave client.sourceAddresses out, or set server.host to an IPv4 loopback address like "127.0.0.1", got a list (["127.0.0.2"])',
+  ]);
+  const target = (text: string) => ({ name: 'x', target: text, environment: { isolation: 'host' }, client: { sourceAddresses: ['127.0.0.2'] } });
+  assert.match(problemsOf(() => parseScenario(target('[::1]:8080'), FILE))[0]!, /cannot reach ::1, the target \(IPv6\).*or target an IPv4 address/);
+  assert.match(problemsOf(() => parseScenario(target('[::ffff:127.0.0.1]:8080'), FILE))[0]!, /cannot reach ::ffff:127\.0\.0\.1, the target \(IPv6\)/);
+  // Same family, no source addresses, or a name resolved at run time: nothing to refuse.
+  assert.equal(parseScenario(target('127.0.0.1:8080'), FILE).client.sourceAddresses.length, 1);
+  assert.equal(parseScenario(target('localhost:8080'), FILE).client.sourceAddresses.length, 1);
+  assert.equal(parseScenario({ name: 'x', server: { host: '::1' } }, FILE).server.host, '::1');
+});
