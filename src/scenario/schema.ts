@@ -441,9 +441,11 @@ export const scenarioFields = z
     connections: integer(1, L.MAX_COUNT)
       .default(5000)
       .describe('Total connections to open (in a routed lab: per client host, see `environment.clients`). The run stops when they are done or when `duration` is over, whichever comes first.'),
-    duration: duration(0, L.MAX_RUN_MS)
+    // At least 1ms: a load of 0 attempts no connection, and such a run failed after building its
+    // namespace ("the load driver attempted no connection", exit 1).
+    duration: duration(1, L.MAX_RUN_MS)
       .prefault('30s')
-      .describe(`How long the load starts connections (with \`stages\`, at least their total); those in flight then get \`gracefulStop\` to end. ${DURATION_HINT}`),
+      .describe(`How long the load starts connections (with \`stages\`, at least their total; at least 1ms); those in flight then get \`gracefulStop\` to end. ${DURATION_HINT}`),
     gracefulStop: duration(0, L.MAX_WAIT_MS)
       .prefault('30s')
       .describe(`After \`duration\`, how long the connections (under http: requests) in flight get to end on their own, as k6's gracefulStop; then each still open is closed as it stands and counted as CUT_AT_STOP in the phase it was in. So \`duration\` + \`gracefulStop\` bounds the load whatever its timeouts and delays. ${DURATION_HINT}`),

@@ -134,7 +134,7 @@ const oneProblem: Array<[string, Record<string, unknown>, string]> = [
   ['list where a value goes', { environment: { sysctls: [1] } }, 'environment.sysctls: expected a mapping, got a list ([1])'],
   ['unknown key, top level', { conections: 5 }, 'conections: unknown field; did you mean connections? (known: name, description, protocol, connections, duration, gracefulStop, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)'],
   ['unknown key, nested', { close: { frist: 'client' } }, 'close.frist: unknown field; did you mean first? (known: first, client, server, lingerSeconds, delay)'],
-  ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
+  ['bad duration', { duration: '3 parsecs' }, 'duration: expected a duration from 1ms to 24h (like "100ms", "30s" or a number of milliseconds), got "3 parsecs"'],
   ['duration of the wrong type', { tail: true }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got true'],
   ['negative duration', { tail: -1 }, 'tail: expected a duration from 0ms to 10m (like "100ms", "30s" or a number of milliseconds), got -1'],
   ['duration below its minimum', { sample: '5ms' }, 'sample: expected a duration from 10ms to 1m (like "100ms", "30s" or a number of milliseconds), got "5ms"'],
@@ -251,7 +251,7 @@ test('cross-field rules run on the valid fields of a file that has wrong ones, a
   // A number past its bound is wrong too: no rule compares against it (an audit: "the stages
   // last 0ms, longer than the load may: raise duration to at least 0ms, got "-1"").
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', duration: -1 }, FILE)), [
-    'scenarios/x.yaml: duration: expected a duration from 0ms to 24h (like "100ms", "30s" or a number of milliseconds), got -1',
+    'scenarios/x.yaml: duration: expected a duration from 1ms to 24h (like "100ms", "30s" or a number of milliseconds), got -1',
   ]);
   // A rule that reads a wrong field is left out, not run on its default: with the topology
   // misspelled, ipv6 is not "only with environment.topology: routed".
@@ -281,4 +281,14 @@ test('IPv4 source addresses with an IPv6 destination are refused at load, not at
   assert.equal(parseScenario(target('127.0.0.1:8080'), FILE).client.sourceAddresses.length, 1);
   assert.equal(parseScenario(target('localhost:8080'), FILE).client.sourceAddresses.length, 1);
   assert.equal(parseScenario({ name: 'x', server: { host: '::1' } }, FILE).server.host, '::1');
+});
+
+test('duration 0 is refused at load: such a load attempts no connection', () => {
+  // An audit: --set duration=0 was accepted, then the run failed "the load driver attempted no connection", exit 1.
+  for (const value of [0, '0s', '0.5']) {
+    assert.deepEqual(problemsOf(() => parseScenario({ name: 'x', duration: value }, FILE)), [
+      `scenarios/x.yaml: duration: expected a duration from 1ms to 24h (like "100ms", "30s" or a number of milliseconds), got ${JSON.stringify(value)}`,
+    ]);
+  }
+  assert.equal(parseScenario({ name: 'x', duration: '1ms' }, FILE).duration, 1);
 });
