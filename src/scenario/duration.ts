@@ -1,6 +1,10 @@
 // Durations are written by people ("30s", "1.5s", "250us") but used by code in milliseconds.
-// The same grammar backs parseDuration and the JSON Schema pattern, so an editor flags exactly
-// what the loader would reject.
+// The same grammar backs parseDuration and the JSON Schema pattern, so an editor flags every
+// string the loader cannot read (spaces, and only spaces, may stand around and between parts:
+// the pattern's \s let "1m\t30s" pass an editor that the loader refused). What a pattern
+// cannot say is a field's bounds: "25h" for duration (at most 24h) or "5ms" for sample (at
+// least 10ms) pass an editor, as a regex cannot compare the sum of a string's parts; the JSON
+// Schema bounds the number form only (minimum, maximum), and the loader refuses both forms.
 
 const UNIT_MS = {
   us: 0.001,
@@ -13,13 +17,13 @@ const UNIT_MS = {
 
 type Unit = keyof typeof UNIT_MS;
 
-const PART = /(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)/gy;
+const PART = /(\d+(?:\.\d+)?) *(us|µs|ms|s|m|h)/gy;
 
 /**
  * A bare number (milliseconds) or one or more number+unit parts, e.g. "1m30s". Plain JSON Schema
  * regex syntax only (no lookbehind, no flags) so editors can evaluate it too.
  */
-export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?\\s*(us|µs|ms|s|m|h)\\s*)+)$';
+export const DURATION_PATTERN = '^ *(\\d+(\\.\\d+)? *|(\\d+(\\.\\d+)? *(us|µs|ms|s|m|h) *)+)$';
 
 export const DURATION_EXPECTED =
   'expected a duration like "30s", "100ms" or a number of milliseconds';
@@ -38,7 +42,7 @@ export function tryParseDuration(input: unknown): number | undefined {
     return Number.isFinite(input) && input >= 0 ? input : undefined;
   }
   if (typeof input !== 'string') return undefined;
-  const text = input.trim();
+  const text = input.replace(/^ +| +$/g, '');
   if (text === '') return undefined;
   // A unitless string is milliseconds, matching what a bare YAML number means.
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDuration, parseDuration } from '../../src/scenario/index.js';
+import { DURATION_PATTERN, tryParseDuration } from '../../src/scenario/duration.js';
 
 test('parseDuration accepts numbers and unit strings', () => {
   const cases: Array<[string | number, number]> = [
@@ -57,4 +58,15 @@ test('formatDuration picks readable units', () => {
 
 test('formatDuration output parses back to the same value', () => {
   for (const ms of [0.25, 7, 1500, 61_000, 3_723_500]) assert.equal(parseDuration(formatDuration(ms)), ms);
+});
+
+test('the JSON Schema pattern accepts exactly the strings the loader reads', () => {
+  // An audit: "1m\t30s" and "1m\n30s" matched the pattern's \s* and were refused by the loader,
+  // which skips only spaces. Bounds aside (a pattern cannot say "at most 24h"), they agree.
+  const pattern = new RegExp(DURATION_PATTERN);
+  const cases = ['30s', '1m30s', '1m 30s', ' 5 s ', '100', ' 100 ', '1.5s', '250µs', '1h2m3.5s', '1m\t30s', '1m\n30s', '\t30s', '30s\n', '5\ts', '100\t', '', ' ', 's', '1.s', '3 parsecs', '1m30', '-5s'];
+  for (const text of cases) {
+    assert.equal(pattern.test(text), tryParseDuration(text) !== undefined, JSON.stringify(text));
+  }
+  for (const text of ['1m\t30s', '1m\n30s', '30s\n']) assert.equal(tryParseDuration(text), undefined, JSON.stringify(text));
 });
