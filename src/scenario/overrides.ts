@@ -99,7 +99,8 @@ function parseValue(text: string, source: string): unknown {
   try {
     value = parseYaml(source, { maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    const reason = err instanceof Error ? err.message.split(' at line ')[0] : String(err);
+    // A value is one YAML value: a "---" in it starts a second document, which yaml words for its API's users.
+    const reason = (err as { code?: string }).code === 'MULTIPLE_DOCS' ? 'it holds more than one YAML document ("---")' : err instanceof Error ? err.message.split(' at line ')[0] : String(err);
     throw new ScenarioError([`--set ${text}: value is not valid YAML: ${reason}`]);
   }
   const problem = dataShapeProblem(value);

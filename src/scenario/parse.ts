@@ -9,6 +9,14 @@ import { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_FILE_BYTES, MAX_KEYS } from './limits.j
 /** Keys that would change an object's prototype when copied into a plain object. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * yaml's messages that speak to a programmer of its API, said to a scenario's author instead
+ * (an audit: a second document got "please use YAML.parseAllDocuments()").
+ */
+const AUTHOR_MESSAGES: Readonly<Record<string, string>> = {
+  MULTIPLE_DOCS: 'a second YAML document starts here ("---"), but a scenario file holds one scenario: put each in a file of its own',
+};
+
 /** Shown at most; the rest are counted, so binary junk cannot print a screenful per byte. */
 const MAX_SYNTAX_ERRORS = 10;
 
@@ -41,6 +49,8 @@ export function parseScenarioText(text: string, source: string): Record<string, 
     const problems = issues.slice(0, MAX_SYNTAX_ERRORS).map(({ e, kind }) => {
       const at = e.linePos?.[0];
       const where = at ? `${source}:${at.line}:${at.col}` : source;
+      const own = 'code' in e ? AUTHOR_MESSAGES[e.code] : undefined;
+      if (own !== undefined) return `${where}: ${own}`;
       // The library appends "at line …" and a code excerpt on further lines: keep the first.
       return `${where}: ${kind}: ${e.message.split(' at line ')[0]!.split('\n')[0]}`;
     });

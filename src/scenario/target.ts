@@ -30,7 +30,7 @@ export function parseTarget(text: string): Target | string {
     try {
       url = new URL(text);
     } catch {
-      return `"${text}" is not a valid URL`;
+      return 'not a valid URL';
     }
     if (url.protocol !== 'http:') return `only http:// URLs can be a target (got ${url.protocol})`;
     if (url.pathname !== '/' || url.search !== '') return 'the target URL must have no path: the HTTP driver sends GET /';
@@ -38,7 +38,8 @@ export function parseTarget(text: string): Target | string {
     portText = url.port === '' ? '80' : url.port;
   } else {
     const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
-    if (!m) return `expected "host:port" or "[v6-address]:port" (got "${text}")`;
+    // The schema's problem line ends with what was given ("got …"): said there, once.
+    if (!m) return 'expected "host:port" or "[v6-address]:port"';
     host = m[1] ?? m[2]!;
     portText = m[3]!;
     if (m[1] !== undefined && isIP(host) !== 6) return `"${host}" in brackets is not an IPv6 address`;

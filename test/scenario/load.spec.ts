@@ -110,6 +110,14 @@ describe('scenario files', () => {
     assert.match(problems[0] ?? '', new RegExp(`^${escape(path)}:4:1: YAML syntax error: Flow sequence .*\\]$`));
   });
 
+  test('a second YAML document is refused in the author\'s words, not the library\'s', async () => {
+    // An audit: "Source contains multiple documents; please use YAML.parseAllDocuments()".
+    const path = await file('two.yaml', '---\nname: a\n---\nname: b\n');
+    assert.deepEqual(await problemsOfAsync(() => loadScenarioFile(path)), [
+      `${path}:3:1: a second YAML document starts here ("---"), but a scenario file holds one scenario: put each in a file of its own`,
+    ]);
+  });
+
   test('a duplicate key is refused, not a silent overwrite', async () => {
     const path = await file('dup.yaml', 'name: a\nconnections: 1\nconnections: 2\n');
     const problems = await problemsOfAsync(() => loadScenarioFile(path));

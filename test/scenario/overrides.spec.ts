@@ -78,3 +78,9 @@ test('an override whose value is not YAML is rejected', () => {
   const [line] = problemsOf(() => applyOverrides({}, ['payload={request: 1']));
   assert.match(line ?? '', /^--set payload=\{request: 1: value is not valid YAML: /);
 });
+
+test('an override value with a second YAML document says so, not the library\'s API advice', () => {
+  assert.deepEqual(problemsOf(() => applyOverrides({}, ['description=a\n---\nb'])), [
+    '--set description=a\n---\nb: value is not valid YAML: it holds more than one YAML document ("---")',
+  ]);
+});

@@ -292,3 +292,10 @@ test('duration 0 is refused at load: such a load attempts no connection', () => 
   }
   assert.equal(parseScenario({ name: 'x', duration: '1ms' }, FILE).duration, 1);
 });
+
+test('a bad target says what was given once', () => {
+  // An audit: 'expected "host:port" or "[v6-address]:port" (got "nohost"), got "nohost"'.
+  const problems = (target: string) => problemsOf(() => parseScenario({ name: 'x', target, environment: { isolation: 'host' } }, FILE));
+  assert.deepEqual(problems('nohost'), ['scenarios/x.yaml: target: expected "host:port" or "[v6-address]:port", got "nohost"']);
+  assert.deepEqual(problems('http://[x'), ['scenarios/x.yaml: target: not a valid URL, got "http://[x"']);
+});
