@@ -37,8 +37,9 @@ export function parseVariant(raw: unknown, source: string): Scenario {
 }
 
 /**
- * Every problem at once: schema fields, matrix keys, the extra checks and `earlier` (found by
- * the loader), so a user fixes a file in one pass instead of one round per kind of problem.
+ * Every problem at once: schema fields, the cross-field rules, matrix keys and every variant's
+ * values, the extra checks and `earlier` (found by the loader), so a user fixes a file in one
+ * pass instead of one round per kind of problem.
  */
 export function validateScenario(
   raw: unknown,
