@@ -10,6 +10,7 @@ import type { Facts } from './facts.js';
 import { hostRange } from './machine-checks.js';
 import { reuseDelayText, twReuseApplies, twReuseSettings } from '../states/tw-reuse.js';
 import type { TwReuseSettings } from '../states/types.js';
+import { httpPoolConnections } from '../scenario/work.js';
 
 export interface TimeWaitLoad {
   /** TCP connections the run opens; under http an estimate from the client mode and server policy. */
@@ -42,7 +43,7 @@ export function httpConnections(s: Scenario): { connections: number; why: string
   }
   if (client !== 'keepalive') return per(1, `client ${client}`);
   // undici opens up to its pool's connections whatever the server's limit.
-  const pool = Math.min(s.http.connections ?? s.concurrency, requests);
+  const pool = Math.min(httpPoolConnections(s), requests);
   if (limit !== null) {
     const limited = per(limit.requests, limit.setting);
     // The pool wins when each of its connections serves fewer requests than the limit.

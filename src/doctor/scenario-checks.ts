@@ -13,7 +13,7 @@ import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from 
 import { hostPortsCheck, timeWaitLoad } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
 import { commandProgram } from '../server/user-command.js';
-import { peakConcurrency } from '../scenario/work.js';
+import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
 
 export { FD_HEADROOM, type FdNeed };
 
@@ -29,8 +29,8 @@ function httpInFlight(s: Scenario): { inFlight: number; because: string } {
   const requests = Math.min(openLoop ? s.maxInFlight : peakConcurrency(s), s.http.requests);
   const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
   if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${loop}, a connection per request in flight (agent-per-request)` };
-  const pool = s.http.connections ?? s.concurrency;
-  const poolWords = s.http.connections === null ? `the undici pool of concurrency ${int(pool)}` : `the undici pool of http.connections ${int(pool)}`;
+  const pool = httpPoolConnections(s);
+  const poolWords = s.http.connections === null ? `the undici pool of ${closedLoopWords(s)}` : `the undici pool of http.connections ${int(pool)}`;
   return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: loop };
 }
 

@@ -28,7 +28,7 @@ import type { RunJob } from './job.js';
 import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
-import { loadCount, workUnit } from '../scenario/work.js';
+import { httpPoolConnections, loadCount, workUnit } from '../scenario/work.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -87,7 +87,7 @@ export function httpLoadPlan(scenario: Scenario, port: number): HttpLoadPlan {
     host: scenario.server.host,
     port,
     client: http.client,
-    poolConnections: http.connections ?? scenario.concurrency,
+    poolConnections: httpPoolConnections(scenario),
     count: http.requests,
     durationMs: scenario.duration,
     concurrency: scenario.concurrency,

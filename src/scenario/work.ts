@@ -38,3 +38,12 @@ export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency' 
   if (scenario.rate !== null) return scenario.concurrency;
   return Math.max(scenario.concurrency, ...scenario.stages.map((s) => Math.ceil(s.target)));
 }
+
+/**
+ * The undici pool's connection limit (http clients keepalive, connection-close, reset):
+ * http.connections, else the closed loop's peak in flight, so a ramp above `concurrency` gets
+ * the connections it climbs to (an audit: a ramp to 8 from concurrency 2 held 2 connections).
+ */
+export function httpPoolConnections(scenario: Pick<Scenario, 'rate' | 'concurrency' | 'stages' | 'http'>): number {
+  return scenario.http.connections ?? peakConcurrency(scenario);
+}

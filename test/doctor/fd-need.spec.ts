@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseVariant } from '../../src/scenario/validate.js';
 import { fdNeed, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
-import { peakConcurrency } from '../../src/scenario/work.js';
+import { httpPoolConnections, peakConcurrency } from '../../src/scenario/work.js';
+import { httpLoadPlan } from '../../src/run/execute.js';
 
 const scenario = (fields: Record<string, unknown>) => parseVariant({ name: 't', ...fields }, 'test');
 
@@ -33,4 +34,16 @@ test('under http a closed ramp sizes the requests in flight (agent-per-request: 
   });
   assert.equal(fdNeed(http).inFlight, 3000);
   assert.match(fdNeed(http).because, /a stage target of 3,000 in flight/);
+});
+
+test('the undici pool a closed http ramp is given is its peak, in the run and in doctor alike', () => {
+  // An audit: a ramp to 8 from concurrency 2 ran on 2 connections, what flat concurrency 2 gives.
+  const ramp = scenario({ protocol: 'http', concurrency: 2, stages: [{ duration: '2s', target: 8 }], http: { client: 'keepalive', requests: 300 } });
+  assert.equal(httpPoolConnections(ramp), 8);
+  assert.equal(httpLoadPlan(ramp, 7000).poolConnections, 8);
+  assert.deepEqual(fdNeed(ramp), { inFlight: 8, need: 8 + FD_HEADROOM, because: 'a stage target of 8 in flight (from concurrency 2)' });
+  // http.connections, when set, is the pool.
+  const fixed = scenario({ protocol: 'http', concurrency: 2, stages: [{ duration: '2s', target: 8 }], http: { client: 'keepalive', requests: 300, connections: 3 } });
+  assert.equal(httpLoadPlan(fixed, 7000).poolConnections, 3);
+  assert.match(fdNeed(fixed).because, /the undici pool of http\.connections 3/);
 });

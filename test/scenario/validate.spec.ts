@@ -264,7 +264,7 @@ test('cross-field rules run on the valid fields of a file that has wrong ones, a
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'a b', stages: [{ duration: '1s', target: -1 }], sever: {}, close: { first: 'server', server: 'never' } }, FILE)), [
     'scenarios/x.yaml: name: expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit, got "a b"',
     'scenarios/x.yaml: stages[0].target: expected a number from 0 to 1,000,000, got -1',
-    'scenarios/x.yaml: sever: unknown field; did you mean server? (known: name, description, protocol, connections, duration, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)',
+    'scenarios/x.yaml: sever: unknown field; did you mean server? (known: name, description, protocol, connections, duration, gracefulStop, concurrency, rate, stages, maxInFlight, threads, connectTimeout, payload, close, http, server, client, environment, faults, target, allowRemoteTarget, sample, census, tail, repeat, matrix, thresholds)',
     'scenarios/x.yaml: close.server: close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes), got "never"',
   ]);
 });
