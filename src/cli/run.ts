@@ -189,6 +189,10 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
         started.run = true;
         if (variant && !argv.json) say(`run ${index + 1}/${total}: ${variant.label}`);
       },
+      couldNotRun: (index, total, variant, why) => {
+        say(`run ${index + 1}/${total}${variant ? ` (${variant.label})` : ''} could not be made, the others go on: ${why}`);
+        worse(EXIT.RUN_FAILED);
+      },
       // Each variant's summary and report as soon as it is done: a matrix takes minutes.
       after: async (outcome) => {
         const html = await writeHtmlReport([outcome.result], outcome.resultPath.replace(/\.json$/, '.html'), outcome.resultPath);
@@ -215,6 +219,13 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     return;
   }
   const results = outcomes.map((o) => o.result);
+  if (results.length === 0 && !stop.signal.aborted) {
+    // Every variant said why it could not be made (couldNotRun).
+    await removeEmptyCreated(created);
+    say('no run of the set could be made; nothing was measured or written');
+    process.exitCode = EXIT.RUN_FAILED;
+    return;
+  }
   if (results.length === 0) {
     await removeEmptyCreated(created);
     process.stderr.write('twstorm: interrupted before the first run started; nothing was measured or written\n');

@@ -1,7 +1,7 @@
 // A scenario with a matrix is several runs: one per variant, one after the other, each in its
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
-import { RunInterrupted, runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
+import { RunError, RunInterrupted, runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
 import { resultStem } from '../scenario/matrix.js';
 import { repeatCount, runRepeated } from './repeat.js';
 import type { ShardInfo } from '../result/provenance.js';
@@ -17,6 +17,11 @@ export interface RunSetHooks {
   shard?: ShardInfo | null;
   /** Passed to each run: Ctrl-C, a second Ctrl-C, the progress line. */
   control?: RunControl;
+  /**
+   * A variant of a matrix that could not run at all (its server did not start, its run process
+   * gave up before a result): said here, and the set goes on. Without it, such a failure ends the set.
+   */
+  couldNotRun?(index: number, total: number, variant: Variant | null, why: string): void;
 }
 
 export async function runSet(
@@ -46,6 +51,13 @@ export async function runSet(
     } catch (err) {
       // A second Ctrl-C before this variant's first result: the variants before it stand.
       if (err instanceof RunInterrupted && outcomes.length > 0) break;
+      // One variant whose run could not be made (an audit: a server.port of 7200 that the
+      // user's server never listened on) no longer costs the others theirs, nor the comparison
+      // of those that ran; a crash mid-run already gave a failed result and went on.
+      if (err instanceof RunError && plan.length > 1 && hooks.couldNotRun) {
+        hooks.couldNotRun(index, plan.length, variant, err.message);
+        continue;
+      }
       throw err;
     }
     outcomes.push(...set);

@@ -289,6 +289,24 @@ describe('signals and failures', () => {
     assert.equal(result?.failed, undefined, result?.failed);
   });
 
+  it('a matrix variant whose server never listens fails alone: the others run and are compared, exit 1', async () => {
+    const server = path.join(dir, 'fixed-port.cjs');
+    await writeFile(server, "require('net').createServer((c) => c.pipe(c)).listen(7100, '127.0.0.1');\n");
+    const out = path.join(dir, 'matrix-variant-fails');
+    const { code, stdout, stderr } = await twstorm([
+      'run', 'client-closes-first', '--out', out, '--set', 'tail=0ms', '--set', 'server.readyTimeout=1s',
+      '--set', `server.command=${JSON.stringify([process.execPath, server])}`,
+      '--set', 'matrix={server.port: [7100, 7200], connections: [40, 50]}',
+    ]).exit;
+    assert.equal(code, 1, stderr);
+    const failures = stderr.split('\n').filter((l) => /could not be made, the others go on/.test(l));
+    assert.equal(failures.length, 2, stderr);
+    assert.match(failures[0]!, /^twstorm: run 3\/4 \(.*7200.*\) could not be made, the others go on: /);
+    const made = await results(out);
+    assert.deepEqual(made.map((r) => r.summary.connections.completed).sort(), [40, 50]);
+    assert.match(stdout, /HTML report comparing the 2 of 4 runs made: /);
+  });
+
   it('a server child that dies mid-run fails the run: exit 1, one line, the partial result marked "failed"', async () => {
     const out = path.join(dir, 'server-died');
     const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG]);
