@@ -29,6 +29,7 @@ import { formatSeconds, startProgress, type Progress, type ProgressTarget } from
 import { say } from '../util/say.js';
 import { int } from '../util/format.js';
 import { httpPoolConnections, loadCount, workUnit } from '../scenario/work.js';
+import { markFailed, watchServer } from './server-death.js';
 
 /** The server cuts idle connections after this long so a peer that never closes cannot hang the run (the client's own is client.idleTimeout). */
 const IDLE_TIMEOUT_MS = 10_000;
@@ -269,29 +270,18 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     });
     // The baseline sample must come before the first SYN, or counter deltas miss the start.
     await sampler.ready;
-    // The load stops on Ctrl-C and when the server child dies: loading a dead server would
-    // record its ECONNREFUSED as if it were the phenomenon.
-    const stopLoad = new AbortController();
-    const onAbort = (): void => stopLoad.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) stopLoad.abort();
+    // The load stops on Ctrl-C and when the server child dies (server-death.ts).
+    const watch = watchServer(server.died, signal);
     let driverFailure: string | null = null;
-    // When the server died, and when this run was told to stop (see serverDeathFailure).
-    const ends: Ends = { died: null, stopAtMs: signal.aborted ? 0 : null };
-    signal.addEventListener('abort', () => (ends.stopAtMs ??= performance.now()), { once: true });
-    void server.died.then((why) => {
-      ends.died = { why, atMs: performance.now() };
-      stopLoad.abort();
-    });
     // The port table counts 4-tuples per server port the driver connects to (HTTP: one).
     const stats = new LoadStats(scenario.sample, 'established', new PortTracker(undefined, scenario.protocol === 'tcp' ? server.ports.length : 1));
     live = startProgress(stats, clock, target, { enabled: job.progress });
     const cost = measureCost();
-    if (!stopLoad.signal.aborted) {
+    if (!watch.load.aborted) {
       note(`load started: ${int(target.count)} ${target.unit} or ${formatSeconds(target.durationMs)}, whichever comes first`);
     }
     const loadStartMs = clock();
-    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, stopLoad.signal)
+    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, watch.load)
       .catch((err: Error): { load: Omit<LoadOutcome, 'stoppedBy'> & Pick<RunResult, 'stoppedBy'>; restart: RestartOutcome | null } => {
         // A driver that could not start or broke down: what it counted so far is kept, marked.
         driverFailure = `the load driver failed: ${err.message}`;
@@ -299,11 +289,10 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
       })
       .finally(() => live?.stop());
     const loadEndedAt = performance.now();
-    signal.removeEventListener('abort', onAbort);
     const driver = cost.stop();
     // The tail lets the observers see the sockets settle after the last close (TIME_WAIT
     // appears only once both FINs are acknowledged).
-    if (!stopLoad.signal.aborted) {
+    if (!watch.load.aborted) {
       await sleep(scenario.tail, signal);
       // Only the bundled server counts what it holds; close.server never holds on purpose.
       if (!own) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
@@ -327,16 +316,17 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
       return { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: { SERVER_UNAVAILABLE: 1 } };
     });
     server = undefined;
-    if (ends.died !== null && !signal.aborted) await sleep(ends.died.atMs + STOP_SIGNAL_RACE_MS - performance.now(), signal);
+    const deathFailure = await watch.settle();
     // A stop that came after the load had ended cut only the watching (the tail, the server's
     // stop, which a user's server may drag out): the load's figures are whole, and the result
     // says so (an audit: all 300 connections completed, then Ctrl-C while a server took its
     // time to stop, and the result read "interrupted … the figures cover only the part that
     // ran"). The command still exits 130.
-    const interrupted = ends.stopAtMs !== null && ends.stopAtMs < loadEndedAt;
+    const stoppedAt = watch.stoppedAtMs();
+    const interrupted = stoppedAt !== null && stoppedAt < loadEndedAt;
     // A driver that broke because the server died (a restart phase that found no server) is
     // judged by the server's death: a stop signal may explain both.
-    const failed = serverDeathFailure(ends) ?? (ends.died === null ? driverFailure : null) ?? failureOf(stats, interrupted, scenario);
+    const failed = deathFailure ?? (watch.died() ? null : driverFailure) ?? failureOf(stats, interrupted, scenario);
     const result = buildResult({
       version: VERSION,
       scenario,
@@ -366,32 +356,6 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     await sampler?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
   }
-}
-
-/**
- * A signal to a whole process group (systemd stopping a unit, a CI job cancelled, `kill 0`)
- * reaches the server and this process at once, and the server's exit may be seen first. Its
- * death fails the run only when no stop came with it: within this long after, or before.
- */
-const STOP_SIGNAL_RACE_MS = 1_000;
-
-interface Ends {
-  died: { why: string; atMs: number } | null;
-  stopAtMs: number | null;
-}
-
-/** Why the run failed because its server died, or null: it did not, or a stop signal explains it. */
-function serverDeathFailure({ died, stopAtMs }: Ends): string | null {
-  if (died === null) return null;
-  return stopAtMs !== null && stopAtMs <= died.atMs + STOP_SIGNAL_RACE_MS ? null : died.why;
-}
-
-/** The result with `failed` set, placed beside `interrupted` and `stoppedBy` where a reader looks. */
-function markFailed(result: RunResult, reason: string): RunResult {
-  const entries = Object.entries(result);
-  const at = entries.findIndex(([key]) => key === 'stoppedBy') + 1;
-  entries.splice(at, 0, ['failed', reason]);
-  return Object.fromEntries(entries) as unknown as RunResult;
 }
 
 /** process.cpuUsage covers every thread of the process, so the observer worker is included. */

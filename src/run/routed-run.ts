@@ -42,6 +42,7 @@ import { timeWaitLanding } from '../scenario/close-semantics.js';
 import type { ServerStats } from '../server/stats.js';
 import { censusSeries, kernelSeries, lostBytes } from '../result/build.js';
 import { loadCount, workUnit } from '../scenario/work.js';
+import { markFailed, watchServer } from './server-death.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -274,8 +275,6 @@ export async function executeRoutedRun(
     sysctls: { client: { ...base, ...env.client.sysctls }, server: { ...base, ...env.server.sysctls }, router: {} },
     signal,
   });
-  // One 'abort' listener per client host's driver (runClientHost): 64 hosts are not a leak.
-  setMaxListeners(Math.max(defaultMaxListeners, lab.clients.length + 10), signal);
   let server: ServerProcess | undefined;
   let serverSampler: ReturnType<typeof startSamplerWorker> | undefined;
   let conntrack: ReturnType<typeof watchConntrack> | undefined;
@@ -303,10 +302,16 @@ export async function executeRoutedRun(
     conntrack = watchConntrack(scenario.census, clock);
 
     const derived = clientScenario(scenario, serverAddress);
+    // The client hosts' drivers stop on Ctrl-C and when the server dies, as on one loopback
+    // (server-death.ts): a server host with nothing listening refuses every SYN with a RST, and
+    // the drivers would record the rest of the load as ECONNREFUSED, measured.
+    const watch = watchServer(server.died, signal);
+    // One 'abort' listener per client host's driver (runClientHost): 64 hosts are not a leak.
+    setMaxListeners(Math.max(defaultMaxListeners, lab.clients.length + 10), watch.load);
     // Each client host's driver speaks on its own stderr (kept for its failure); the run says
     // once what starts, as every run does ("load started", README).
-    if (!signal.aborted) say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
-    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, signal)));
+    if (!watch.load.aborted) say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
+    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, watch.load)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {
       throw new TopologyError(
@@ -315,7 +320,8 @@ export async function executeRoutedRun(
     }
     // As on one loopback (src/run/settle.ts): the server host's census waits for the bundled
     // server to have closed what the client hosts' FINs asked it to.
-    if (!userServer) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
+    // Not once the load was cut short: a dead server has nothing to settle.
+    if (!userServer && !watch.load.aborted) await waitForServerToSettle(server, scenario.close.server === 'never', signal);
     const serverSamples = await serverSampler.stop();
     serverSampler = undefined;
     const conntrackSamples = await conntrack.stop();
@@ -326,6 +332,7 @@ export async function executeRoutedRun(
     const serverStats: ServerStats | null = await server.stop().catch(() => null);
     const own = (server as { facts?: () => unknown }).facts?.();
     server = undefined;
+    const deathFailure = await watch.settle();
 
     const serverCensus = serverSamples.filter((x): x is KernelSample & { census: NonNullable<KernelSample['census']> } => x.census !== undefined);
     const first = serverSamples[0]?.counters ?? {};
@@ -357,18 +364,22 @@ export async function executeRoutedRun(
       },
       serverCensus: serverCensus.map((x) => ({ t: x.census.t, states: x.census.server as Record<string, number> })),
     };
-    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : (runs[0]!.result!.stoppedBy ?? 'count');
+    // A client host told to stop by the server's death, not by the user, stopped on an error
+    // (as on one loopback, execute.ts).
+    const hostStop = runs[0]!.result!.stoppedBy ?? 'count';
+    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : hostStop === 'interrupted' ? 'error' : hostStop;
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
     // The client hosts loaded the server host as a target, so none could bound its lost bytes by
     // what the bundled server wrote (result/build.ts lostBytes): done here, with its counts.
     if (serverStats !== null && !userServer) {
       result.summary.bytes = { ...result.summary.bytes, lost: lostBytes(scenario, serverStats.replied, result.summary.bytes) };
     }
-    return {
+    const whole: LabResult = {
       ...result,
       ...(faults.length > 0 ? { faults } : {}),
       server: { host: serverAddress, port: scenario.server.port, ports: [scenario.server.port], stats: serverStats ?? result.server.stats, ...(own && typeof own === 'object' && 'command' in own ? { own: own as { command: string; logPath: string; exit: null } } : {}) },
     };
+    return deathFailure === null ? whole : markFailed(whole, deathFailure);
   } finally {
     await conntrack?.stop().catch(() => undefined);
     await serverSampler?.stop().catch(() => undefined);

@@ -204,6 +204,32 @@ describe('routed runs', () => {
     }
   });
 
+  it('a server.command that dies mid-load stops the lab\'s load and fails the run, as on one loopback', async () => {
+    // An audit: the lab never looked at the server's death; its load ran on into 1,685
+    // ECONNREFUSED recorded as measurements, exit 0, no `failed`, beside server.own.exit code 3.
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-routed-death-'));
+    try {
+      const server = "let n = 0; require('net').createServer((c) => { c.pipe(c); if (++n === 30) process.exit(3); }).listen(7000, process.env.TWSTORM_SERVER_HOST)";
+      // 400 at 200/s: 2 s of load, of which the server sees the first 30.
+      const { code, stderr } = await twstorm(
+        ['run', 'routed-client-closes-first', '--out', out, '--set', 'connections=400', '--set', 'rate=200', '--set', 'tail=0', '--set', 'server.port=7000',
+          '--set', `server.command=${JSON.stringify([process.execPath, '-e', server])}`],
+        { timeoutMs: 60_000 },
+      ).exit;
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /the run failed: server\.command ".*" exited during the run \(code 3; its output: .*\); the partial result is in /);
+      const json = readdirSync(out).find((n) => n.endsWith('.json'))!;
+      const result = JSON.parse(readFileSync(path.join(out, json), 'utf8')) as { failed?: string; stoppedBy: string; interrupted: boolean; server: { own: { exit: { code: number } } }; summary: { connections: { attempted: number } } };
+      assert.match(result.failed ?? '', /exited during the run \(code 3/);
+      assert.equal(result.stoppedBy, 'error');
+      assert.equal(result.interrupted, false);
+      assert.equal(result.server.own.exit.code, 3);
+      assert.ok(result.summary.connections.attempted < 400, `the load stopped: ${result.summary.connections.attempted} of 400 attempted`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it('IPv6 on loopback (::1): server-closes-first puts TIME_WAIT on the server, as ss sees it', async () => {
     const { result, ss } = await runInNetns('server-closes-first', ['server.host="::1"', 'connections=300', ...SMALL]);
     assert.equal(result.summary.connections.completed, 300);
