@@ -29,7 +29,12 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   if (own && 'command' in own) {
     out.push(`server: your command "${stripControl(own.command)}" (its output: ${stripControl(own.logPath)}); the bundled server's own counts do not apply`);
     // A server that outlives SIGTERM cost the run its whole stopTimeout: say so, and how to fix it.
-    if (own.exit?.killed) {
+    // SIGTERM goes to every process of the server's PID namespace; where the kernel did not name
+    // it (Linux < 4.12), to its process group only, which a server that left it (setsid) never
+    // heard: the line then says so rather than blame the server.
+    if (own.exit?.killed && own.exit.sigtermGroupOnly) {
+      out.push(`!! your server did not exit within server.stopTimeout (${seconds(scenario.server.stopTimeout)}) and was SIGKILLed; SIGTERM went to its process group only (this kernel does not name its PID namespace), so a process that left the group (setsid) never had it: keep it in the group, or shorten server.stopTimeout`);
+    } else if (own.exit?.killed) {
       out.push(`!! your server did not exit within server.stopTimeout (${seconds(scenario.server.stopTimeout)}) of SIGTERM and was SIGKILLed: make it exit on SIGTERM, or shorten server.stopTimeout`);
     }
   }

@@ -12,13 +12,16 @@
 //   /bin/sh                    PID 1 is PID_ONE, a shell that runs the command as its child
 //                              (an argv list, or `/bin/sh -c` of a command line).
 // The wrapper runs in its own process group (detached), so a Ctrl-C on the terminal does not hit
-// the server mid-run: the run decides when it stops (SIGTERM to the group — unshare blocks it
-// and waits, the server shuts down gracefully — then SIGKILL after the grace time).
+// the server mid-run: the run decides when it stops (SIGTERM to every process of the command's
+// PID namespace, whatever its group or session — the server shuts down gracefully and PID_ONE
+// exits with its status — then SIGKILL to the wrapper's group after the grace time, which ends
+// the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
 import { lastLines } from './log-tail.js';
 import { ServerStartError, type ServerProcess } from './process.js';
+import { childPidNamespace, processesIn } from './pid-namespace.js';
 
 
 export interface UserServerOptions {
@@ -54,6 +57,11 @@ export interface UserServerExit {
   signal: NodeJS.Signals | null;
   /** Whether SIGTERM was not enough and the group had to be SIGKILLed. */
   killed: boolean;
+  /**
+   * Set when SIGTERM went to the wrapper's process group only, not to every process of the
+   * command's PID namespace (which the kernel did not name): a process that left the group never had it.
+   */
+  sigtermGroupOnly?: true;
 }
 
 export interface UserServer {
@@ -61,7 +69,7 @@ export interface UserServer {
   readonly pid: number;
   readonly port: number;
   readonly logPath: string;
-  /** SIGTERM, then SIGKILL after stopTimeoutMs; resolves when the whole group is gone. */
+  /** SIGTERM, then SIGKILL after stopTimeoutMs; resolves when its group and PID namespace are gone. */
   stop(): Promise<UserServerExit>;
   /** Resolves with the reason if the server exits on its own during the run; never after stop(). */
   readonly died: Promise<string>;
@@ -94,6 +102,11 @@ async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<v
     if (Date.now() >= deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+async function namespaceGone(ns: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (processesIn(ns, { init: true }).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**
@@ -143,14 +156,22 @@ const DAEMONIZED = ' (a server that daemonizes must be told to stay in the foreg
  * SIGKILLed it. A command line is no exception: its own shell as PID 1 ignored the SIGTERM too,
  * so `exec node server.js` was that unhandled PID 1, and `sleep 3; node server.js` had its sleep
  * killed and then started the server after the stop. As PID 2 the command (or the shell of a
- * command line) gets the group's SIGTERM as any process does; PID_ONE, to which it means
+ * command line) gets the stop's SIGTERM as any process does; PID_ONE, to which it means
  * nothing, exits with the command's status (128 + n after signal n) once the command is gone,
  * and its exit ends the namespace and whatever the command left in it.
+ *
+ * The command runs in the foreground, not with `&`: POSIX has a shell without job control start
+ * an asynchronous command with SIGINT and SIGQUIT ignored (XCU 2.11), and an ignored signal stays
+ * ignored across execve, so the server and all it started had them ignored (SigIgn
+ * 0000000000000006 in /proc/<pid>/status). `set -m` cannot help: dash turns job control off
+ * without a terminal, and the run has none. In the foreground the command gets the dispositions
+ * PID_ONE had, the defaults (Node resets every signal before exec). `; exit $?` keeps the
+ * command from being exec'd in PID_ONE's place as a last command.
  */
 // Its own stderr goes to /dev/null and the command's to the log (through fd 3): as init, dash
 // reports a job that a signal ended ("Terminated"), which the log then showed as the server's
 // last words after twstorm's own stop.
-const PID_ONE = ['/bin/sh', '-c', 'exec 3>&2 2>/dev/null; "$@" 2>&3 3>&- & wait $!', 'twstorm-server'];
+const PID_ONE = ['/bin/sh', '-c', 'exec 3>&2 2>/dev/null; "$@" 2>&3 3>&-; exit $?', 'twstorm-server'];
 
 export async function startUserServer(options: UserServerOptions): Promise<UserServer> {
   const what = describeCommand(options.command);
@@ -160,7 +181,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       `server.command: something already listens on port ${options.port} before "${what}" started; stop it or choose another server.port`,
     );
   }
-  // A command line's shell is PID 2 and gets the group's SIGTERM. Its trap runs once the step in
+  // A command line's shell is PID 2 and gets the stop's SIGTERM. Its trap runs once the step in
   // the foreground is done (a graceful nginx exits 0 and is recorded so) and exits with its
   // status instead of going on to the next step. A step left in the background (`php-fpm &
   // nginx & wait`) is waited for first: a trapped signal ends the shell's own `wait` at once, and
@@ -209,11 +230,32 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       // ESRCH: the group is gone already.
     }
   };
+  // SIGTERM to every process of the command's PID namespace (pid-namespace.ts); the group alone
+  // when that namespace cannot be told (Linux < 4.12), recorded so the summary does not blame a
+  // server that left the group (setsid) for a SIGTERM it may never have had.
+  let groupOnly = false;
+  let ns: string | null = null;
+  const terminate = (): void => {
+    if (pid === undefined || exit !== null || spawnError !== null) return;
+    ns = childPidNamespace(pid);
+    if (ns === null) {
+      groupOnly = true;
+      signalGroup('SIGTERM');
+      return;
+    }
+    for (const member of processesIn(ns)) {
+      try {
+        process.kill(member, 'SIGTERM');
+      } catch {
+        // ESRCH: gone since the look.
+      }
+    }
+  };
   let stopping = false;
   const stop = async (): Promise<UserServerExit> => {
     stopping = true;
     if (exit === null && spawnError === null) {
-      signalGroup('SIGTERM');
+      terminate();
       const timer = setTimeout(() => {
         killed = true;
         signalGroup('SIGKILL');
@@ -224,8 +266,11 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     // When the wrapper dies, its PID namespace's init is SIGKILLed and the kernel then kills
     // the rest — asynchronously: wait (bounded) until no process of the group is left.
     await groupGone(pid, GROUP_GONE_MS);
+    // And its namespace: a process that left the group (setsid) is killed by the kernel with
+    // the rest once PID_ONE is gone, asynchronously too.
+    if (ns !== null) await namespaceGone(ns, GROUP_GONE_MS);
     const e = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
-    return { code: e?.code ?? null, signal: e?.signal ?? null, killed };
+    return { code: e?.code ?? null, signal: e?.signal ?? null, killed, ...(groupOnly ? { sigtermGroupOnly: true as const } : {}) };
   };
 
   const fail = async (code: string, why: string): Promise<never> => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
 import { isListening } from '../../src/server/listeners.js';
+import { childPidNamespace, processesIn } from '../../src/server/pid-namespace.js';
 import { SCENARIOS } from '../helpers/netns.js';
 import { requireFreshNamespace } from '../helpers/fresh-namespace.js';
 
@@ -148,6 +149,26 @@ switch (name) {
       async () => undefined,
     );
     out = { exec, sequence, background, log: readFileSync(logPath, 'utf8') };
+    break;
+  }
+  case 'own-session': {
+    // A server in a session of its own (`setsid`) has left the wrapper's process group: a stop
+    // sent to the group missed it, it sat out stopTimeout and was SIGKILLed. Started with `&`
+    // by a shell without job control, the command also had SIGINT and SIGQUIT ignored (POSIX),
+    // as had all it started: what grep, a step before the server, reads in /proc/self/status.
+    // (Node resets every disposition at start-up, so the server's own SigIgn cannot show it.)
+    const server = await startUserServer({
+      ...base,
+      stopTimeoutMs: 5000,
+      command: 'grep SigIgn /proc/self/status; exec setsid "$NODE" -e "$NODE_SERVER"',
+      env: { NODE: process.execPath, NODE_SERVER },
+    });
+    const ns = childPidNamespace(server.pid);
+    const members = ns === null ? [] : processesIn(ns);
+    const sessions = members.map((p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[3]));
+    const exit = await server.stop();
+    const log = readFileSync(logPath, 'utf8');
+    out = { ns, sigIgn: /^SigIgn:\s*(\w+)$/m.exec(log)?.[1] ?? null, ownSession: sessions.some((sid) => sid !== server.pid), exit, log, listeningAfter: await isListening(7100) };
     break;
   }
   case 'ignores-sigterm': {

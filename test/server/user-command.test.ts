@@ -133,6 +133,17 @@ test('a scratch directory that cannot be made: one line with mktemp\'s own words
   });
 });
 
+test('a server in a session of its own (setsid) gets SIGTERM too, and it starts with SIGINT and SIGQUIT at their defaults', async () => {
+  const out = await runCase<{ ns: string | null; sigIgn: string | null; ownSession: boolean; exit: { code: number | null; killed: boolean }; log: string; listeningAfter: boolean }>('own-session');
+  assert.match(out.ns ?? '', /^pid:\[\d+\]$/, 'the command runs in a PID namespace of its own');
+  assert.equal(out.ownSession, true, 'the server left the wrapper\'s session');
+  // Nothing ignored; before, SIGINT (bit 2) and SIGQUIT (bit 3): 0000000000000006.
+  assert.equal(out.sigIgn, '0000000000000000', out.log);
+  assert.match(out.log, /got SIGTERM/);
+  assert.deepEqual(out.exit, { code: 0, signal: null, killed: false });
+  assert.equal(out.listeningAfter, false);
+});
+
 test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its children', async () => {
   const out = await runCase<{ exit: { killed: boolean; signal: string | null }; goneAfter: number; listeningAfter: boolean }>('ignores-sigterm');
   assert.equal(out.exit.killed, true);
