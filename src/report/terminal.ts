@@ -28,6 +28,10 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
   const own = result.server.own;
   if (own && 'command' in own) {
     out.push(`server: your command "${stripControl(own.command)}" (its output: ${stripControl(own.logPath)}); the bundled server's own counts do not apply`);
+    // The log keeps the start and the end of the output (server/capped-log.ts): say what it lacks.
+    if (own.logDropped) {
+      out.push(`!! your server wrote more than its log keeps: ${int(own.logDropped)} bytes of its output were left out between the start and the end (a line in the log says where)`);
+    }
     // A server that outlives SIGTERM cost the run its whole stopTimeout: say so, and how to fix it.
     // SIGTERM goes to every process of the server's PID namespace; where the kernel did not name
     // it (Linux < 4.12), to its process group only, which a server that left it (setsid) never

@@ -112,7 +112,7 @@ export interface ServerFacts {
    * Not the bundled server: the user's `server.command` (its output file and how it exited) or
    * an external `target`. The bundled server's own counts (`stats`) are then all zero.
    */
-  own?: { command: string; logPath: string; exit: { code: number | null; signal: string | null; killed: boolean; sigtermGroupOnly?: true } | null } | { target: string };
+  own?: { command: string; logPath: string; logDropped?: number; exit: { code: number | null; signal: string | null; killed: boolean; sigtermGroupOnly?: true } | null } | { target: string };
 }
 
 export interface CensusSeries {

@@ -17,7 +17,9 @@
 // exits with its status — then SIGKILL to the wrapper's group after the grace time, which ends
 // the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { CappedLog } from './capped-log.js';
 import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
 import { lastLines } from './log-tail.js';
 import { ServerStartError, type ServerProcess } from './process.js';
@@ -29,7 +31,7 @@ export interface UserServerOptions {
   command: string | readonly string[];
   host: string;
   port: number;
-  /** Where the server's stdout and stderr go (appended). */
+  /** Where the server's stdout and stderr go (appended), cut to its start and end (capped-log.ts). */
   logPath: string;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
@@ -73,6 +75,8 @@ export interface UserServer {
   stop(): Promise<UserServerExit>;
   /** Resolves with the reason if the server exits on its own during the run; never after stop(). */
   readonly died: Promise<string>;
+  /** Bytes of its output the log left out (capped-log.ts), once stop() has resolved; 0 before. */
+  logDroppedBytes(): number;
 }
 
 /** The command failed to start, exited early or never listened; `code` says which. */
@@ -107,6 +111,61 @@ async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<v
 async function namespaceGone(ns: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (processesIn(ns, { init: true }).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/**
+ * The server's log file, filled from its pipes through a CappedLog. Written synchronously: the
+ * head is on disk as it comes (a run process that is killed keeps it), and the order of what
+ * both pipes bring is the order it is read in. A write that fails (a full disk) ends the writing,
+ * not the run: the result matters more than the log.
+ */
+function keepLog(path: string): { read(streams: Readable[]): void; closed(timeoutMs: number): Promise<void>; end(): void; droppedBytes(): number } {
+  const fd = openSync(path, 'a');
+  let broken = false;
+  const capped = new CappedLog({
+    write(data) {
+      for (let at = 0; !broken && at < data.length; ) {
+        try {
+          at += writeSync(fd, data, at);
+        } catch {
+          broken = true;
+        }
+      }
+    },
+  });
+  let dropped = 0;
+  let open = true;
+  const end = (): void => {
+    if (!open) return;
+    open = false;
+    dropped = capped.end().droppedBytes;
+    closeSync(fd);
+  };
+  let done: Promise<void> = Promise.resolve();
+  let streams: Readable[] = [];
+  return {
+    read(from) {
+      streams = from;
+      done = Promise.all(
+        from.map((stream) =>
+          new Promise<void>((resolve) => {
+            stream.on('data', (chunk: Buffer) => capped.write(chunk));
+            stream.once('close', resolve);
+          }),
+        ),
+      ).then(end);
+    },
+    async closed(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      // A writer that outlived its namespace cannot be: bounded all the same.
+      for (const stream of streams) stream.destroy();
+      end();
+    },
+    end,
+    droppedBytes: () => dropped,
+  };
 }
 
 /**
@@ -168,10 +227,10 @@ const DAEMONIZED = ' (a server that daemonizes must be told to stay in the foreg
  * PID_ONE had, the defaults (Node resets every signal before exec). `; exit $?` keeps the
  * command from being exec'd in PID_ONE's place as a last command.
  */
-// Its own stderr goes to /dev/null and the command's to the log (through fd 3): as init, dash
+// Its own stderr goes to /dev/null and the command's to the log (with its stdout): as init, dash
 // reports a job that a signal ended ("Terminated"), which the log then showed as the server's
 // last words after twstorm's own stop.
-const PID_ONE = ['/bin/sh', '-c', 'exec 3>&2 2>/dev/null; "$@" 2>&3 3>&-; exit $?', 'twstorm-server'];
+const PID_ONE = ['/bin/sh', '-c', 'exec 2>/dev/null; "$@" 2>&1; exit $?', 'twstorm-server'];
 
 export async function startUserServer(options: UserServerOptions): Promise<UserServer> {
   const what = describeCommand(options.command);
@@ -191,18 +250,24 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   const onTerm = `st=$?; [ -z "$!" ] || { wait "$!"; st=$?; }; wait; exit $st`;
   const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap '${onTerm}' TERM; ${options.command}`] : options.command)];
   const wrapped = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
-  const fd = openSync(options.logPath, 'a');
+  // The output comes through pipes into a capped log (capped-log.ts), not straight into the file:
+  // the command's stdout and stderr share one (PID_ONE's `2>&1`, so they stay in order), and
+  // setpriv/unshare/nsenter's own complaints come on the other. A server whose output outruns
+  // this process's reads waits on a full pipe, as it would on a terminal.
+  const log = keepLog(options.logPath);
   let child: ChildProcess;
   try {
     child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), ...wrapped], {
       detached: true,
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
       cwd: options.cwd,
     });
-  } finally {
-    closeSync(fd);
+  } catch (err) {
+    log.end();
+    throw err;
   }
+  log.read([child.stdout!, child.stderr!]);
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let spawnError: NodeJS.ErrnoException | null = null;
   const exited = new Promise<void>((resolve) => {
@@ -269,6 +334,8 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     // And its namespace: a process that left the group (setsid) is killed by the kernel with
     // the rest once PID_ONE is gone, asynchronously too.
     if (ns !== null) await namespaceGone(ns, GROUP_GONE_MS);
+    // Every writer of the pipes is gone with them: the log's tail can be written.
+    await log.closed(GROUP_GONE_MS);
     const e = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
     return { code: e?.code ?? null, signal: e?.signal ?? null, killed, ...(groupOnly ? { sigtermGroupOnly: true as const } : {}) };
   };
@@ -276,6 +343,8 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   const fail = async (code: string, why: string): Promise<never> => {
     // The server's own last words, read before the stop: a command line's shell then reports
     // the SIGTERM it got from us ("Terminated"), which is not the server's.
+    // A command that has exited may have words still in the pipe: read to its end first.
+    if (exit !== null || spawnError !== null) await log.closed(GROUP_GONE_MS);
     const tail = await lastLines(options.logPath);
     await stop();
     throw new UserServerError(
@@ -351,13 +420,15 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       ? new Promise<string>(() => undefined)
       : `server.command "${what}" exited during the run (${exit?.signal ? `signal ${exit.signal}` : `code ${exit?.code}`}; its output: ${options.logPath})${exit?.code === 0 ? DAEMONIZED : ''}`,
   );
-  return { pid: pid ?? -1, port: options.port, logPath: options.logPath, stop, died };
+  return { pid: pid ?? -1, port: options.port, logPath: options.logPath, stop, died, logDroppedBytes: () => log.droppedBytes() };
 }
 
 /** What the result records about a user's server. */
 export interface UserServerFacts {
   command: string;
   logPath: string;
+  /** Bytes of its output left out of the middle of the log (capped-log.ts); only when some were. */
+  logDropped?: number;
   exit: UserServerExit | null;
 }
 
@@ -382,6 +453,9 @@ export function asServerProcess(server: UserServer, command: string | readonly s
       exit ??= await server.stop();
       return { ...NO_STATS, errors: {} };
     },
-    facts: () => ({ command: describeCommand(command), logPath: server.logPath, exit }),
+    facts: () => {
+      const dropped = server.logDroppedBytes();
+      return { command: describeCommand(command), logPath: server.logPath, ...(dropped > 0 ? { logDropped: dropped } : {}), exit };
+    },
   };
 }

@@ -1,9 +1,10 @@
-// The report's "Server" line: only the bundled server keeps counts of its own; and its change line. For a user's
+// The report's "Server" line (and the terminal's, where they say the same): only the bundled server keeps counts of its own; and its change line. For a user's
 // server.command or an external target its zeros are not facts (an audit: nginx served 2,000
 // connections and closed each first, and the report said "accepted 0, responses 0").
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderHtmlReport } from '../../src/report/html/index.js';
+import { renderTerminalSummary } from '../../src/report/terminal.js';
 import type { RunResult } from '../../src/result/model.js';
 import { addErrors, makeHttpResult, makeResult } from './make-result.js';
 
@@ -30,6 +31,15 @@ describe('HTML report: who served the run', () => {
     const line = await serverLine(r);
     assert.equal(line, '127.0.0.1:7000 (HTTP): your own server, "nginx -c site.conf" (its output: /tmp/r.server.log); the bundled server\'s counts do not apply, so the server\'s side is the kernel\'s (census)'.replaceAll("'", '&#39;'));
     assert.doesNotMatch(line, /accepted|policy/);
+  });
+
+  it('your own server whose log was cut: how much of its output was left out', async () => {
+    const r = makeHttpResult((x) => {
+      x.server.stats = nothingCounted;
+      x.server.own = { command: 'noisy', logPath: '/tmp/r.server.log', logDropped: 414_000_000, exit: null };
+    });
+    assert.match(await serverLine(r), /\(its output: \/tmp\/r\.server\.log, of which 414,000,000 bytes were left out between its start and its end\)/);
+    assert.match(renderTerminalSummary(r), /^!! your server wrote more than its log keeps: 414,000,000 bytes of its output were left out between the start and the end/m);
   });
 
   it('an external target: nothing was started', async () => {

@@ -171,6 +171,20 @@ switch (name) {
     out = { ns, sigIgn: /^SigIgn:\s*(\w+)$/m.exec(log)?.[1] ?? null, ownSession: sessions.some((sid) => sid !== server.pid), exit, log, listeningAfter: await isListening(7100) };
     break;
   }
+  case 'noisy': {
+    // 25 MB of output (252,525 lines of 99 x's) before it listens, then its usual lines: the log keeps the start and the
+    // end, and says between them how much it left out.
+    const server = await startUserServer({
+      ...base,
+      command: `head -c 24999975 /dev/zero | tr '\\0' x | fold -w 99; echo; exec "$NODE" -e "$NODE_SERVER"`,
+      env: { NODE: process.execPath, NODE_SERVER },
+    });
+    const exit = await server.stop();
+    const log = readFileSync(logPath);
+    const text = log.toString('latin1');
+    out = { exit, size: log.length, dropped: server.logDroppedBytes(), start: text.slice(0, 100), cut: /^\[twstorm: .*\]$/m.exec(text)?.[0] ?? null, end: text.slice(-60) };
+    break;
+  }
   case 'ignores-sigterm': {
     // A server that ignores SIGTERM is SIGKILLed after stopTimeout, children and all.
     const server = await startUserServer({

@@ -144,6 +144,19 @@ test('a server in a session of its own (setsid) gets SIGTERM too, and it starts 
   assert.equal(out.listeningAfter, false);
 });
 
+test('a noisy server\'s log keeps its first 16 MiB and last 4 MiB, and says how much it left out', async () => {
+  const out = await runCase<{ exit: { code: number }; size: number; dropped: number; start: string; cut: string | null; end: string }>('noisy');
+  assert.equal(out.exit.code, 0);
+  // 252,525 lines of 99 x's, then "listening 7100 pid 2" and "got SIGTERM".
+  const written = 252_525 * 100 + 'listening 7100 pid 2\n'.length + 'got SIGTERM\n'.length;
+  assert.equal(out.start, `${'x'.repeat(99)}\n`.repeat(2).slice(0, 100));
+  assert.equal(out.cut, `[twstorm: ${out.dropped} bytes of the server's output left out here: the log keeps its first 16 MiB and its last 4 MiB]`);
+  // The head's 16 MiB end mid-line (lines of 100 bytes): the cut line comes with a newline before it and after.
+  assert.equal(out.size, written - out.dropped + out.cut!.length + 2, 'all but the dropped bytes, and the cut line');
+  assert.ok(out.size <= 20 * 1024 * 1024 + 200, `${out.size} bytes`);
+  assert.match(out.end, /x\nlistening 7100 pid 2\ngot SIGTERM\n$/, 'the end is there, in the order written');
+});
+
 test('a server that ignores SIGTERM is SIGKILLed after stopTimeout, with its children', async () => {
   const out = await runCase<{ exit: { killed: boolean; signal: string | null }; goneAfter: number; listeningAfter: boolean }>('ignores-sigterm');
   assert.equal(out.exit.killed, true);

@@ -302,7 +302,8 @@ function serverWords(r: RunResult): string {
     return `${where}: an external target (${own.target}); nothing was started, and the host's sockets on that port are the server's side`;
   }
   if (own !== undefined) {
-    return `${where}: your own server, "${own.command}" (its output: ${own.logPath}); the bundled server's counts do not apply, so the server's side is the kernel's (census)`;
+    const cut = own.logDropped ? `, of which ${int(own.logDropped)} bytes were left out between its start and its end` : '';
+    return `${where}: your own server, "${own.command}" (its output: ${own.logPath}${cut}); the bundled server's counts do not apply, so the server's side is the kernel's (census)`;
   }
   const s = r.server.stats;
   return `${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}`;
