@@ -2,8 +2,7 @@
 // network namespace, hand it the job over IPC, wait for its result file. The run process (execute.ts) does the work;
 // keeping it separate means the namespace and every socket in it vanish when it exits.
 import { spawn } from 'node:child_process';
-import { readFile, access } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Scenario } from '../scenario/index.js';
 import { probeNamespace, type Isolation } from '../environment/namespace.js';
 import type { ForegroundExit } from '../environment/foreground.js';
@@ -15,6 +14,8 @@ import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
 import { timestamp } from '../util/timestamp.js';
 import { resultStem } from '../scenario/matrix.js';
+import { hasResult, releaseResultPath, reserveResultPath } from './result-name.js';
+import { describeWriteError } from './out-dir.js';
 
 export class RunError extends ExpectedError {}
 
@@ -74,7 +75,29 @@ export async function runScenario(
   tags: { shard?: string; repeat?: string } = {},
   control: RunControl = { stop: NEVER, force: NEVER, progress: false },
 ): Promise<RunOutcome> {
-  const resultPath = path.resolve(outDir, `${resultStem(scenario, variant)}${tags.shard ?? ''}-${timestamp()}${tags.repeat ?? ''}.json`);
+  // Runs started in the same second with the same --out (two shells, a CI matrix) take the next
+  // free name: "-2" after the time (result-name.ts), for the JSON, its HTML and its server log.
+  const time = timestamp();
+  const resultPath = await reserveResultPath(outDir, (n) => `${resultStem(scenario, variant)}${tags.shard ?? ''}-${time}${n > 1 ? `-${n}` : ''}${tags.repeat ?? ''}`).catch(
+    (err: unknown): never => {
+      throw new RunError(`cannot name the result in ${outDir}: ${describeWriteError(err)}; choose another directory with --out`);
+    },
+  );
+  try {
+    return await runIn(resultPath, scenario, choice, variant, control);
+  } finally {
+    // The run process replaces the empty reservation with its result; without one it goes.
+    await releaseResultPath(resultPath);
+  }
+}
+
+async function runIn(
+  resultPath: string,
+  scenario: Scenario,
+  choice: IsolationChoice,
+  variant: (RunVariant & { slug: string }) | null,
+  control: RunControl,
+): Promise<RunOutcome> {
   const job: RunJob = {
     scenario,
     variant: variant && { label: variant.label, values: variant.values },
@@ -116,7 +139,7 @@ export async function runScenario(
     control.stop.removeEventListener('abort', stop);
     control.force.removeEventListener('abort', force);
   }
-  if (!(await exists(resultPath))) {
+  if (!(await hasResult(resultPath))) {
     if (reported !== null) throw new RunError(reported);
     if (control.stop.aborted) throw new RunInterrupted('interrupted before the run process wrote a result; nothing was kept');
     throw new RunError(`the run process ${describeExit(exited)} without writing a result; its last words are above — run it again, and report it (with the command line) if it keeps happening`);
@@ -127,8 +150,3 @@ export async function runScenario(
 const describeExit = (exit: ForegroundExit): string =>
   exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 
-const exists = (p: string): Promise<boolean> =>
-  access(p).then(
-    () => true,
-    () => false,
-  );

@@ -31,7 +31,7 @@ export interface UserServerOptions {
   command: string | readonly string[];
   host: string;
   port: number;
-  /** Where the server's stdout and stderr go (appended), cut to its start and end (capped-log.ts). */
+  /** Where the server's stdout and stderr go (a new file), cut to its start and end (capped-log.ts). */
   logPath: string;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
@@ -120,7 +120,20 @@ async function namespaceGone(ns: string, timeoutMs: number): Promise<void> {
  * not the run: the result matters more than the log.
  */
 function keepLog(path: string): { read(streams: Readable[]): void; closed(timeoutMs: number): Promise<void>; end(): void; droppedBytes(): number } {
-  const fd = openSync(path, 'a');
+  // Created, never appended to: a log already there is another run's (results are named apart,
+  // run/result-name.ts), and appending interleaved two servers' output in one file.
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new UserServerError(
+      code,
+      code === 'EEXIST'
+        ? `server.command: its log ${path} exists already (another run's, or one left behind): the run will not write over it; remove it or choose another --out`
+        : `server.command: cannot create its log ${path}: ${(err as Error).message}; check that --out is writable`,
+    );
+  }
   let broken = false;
   const capped = new CappedLog({
     write(data) {

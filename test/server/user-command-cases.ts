@@ -3,7 +3,7 @@
 // (not named *.test.* so `node --test` does not run it on the host). Each case starts a real
 // command through startUserServer, prints one JSON line and exits.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
@@ -22,8 +22,19 @@ setTimeout(() => {
 const [name = ''] = process.argv.slice(2);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'twstorm-usercmd-'));
-const logPath = path.join(dir, 'server.log');
-const base = { host: '127.0.0.1', port: 7100, logPath, readyTimeoutMs: 5000, stopTimeoutMs: 2000 };
+// A log of its own for each start: a server log is created, never appended to (two runs'
+// servers once shared one), so a second start on one path is refused.
+const logs = { count: 0 };
+const base = {
+  host: '127.0.0.1',
+  port: 7100,
+  get logPath(): string {
+    logs.count += 1;
+    return path.join(dir, `server-${logs.count}.log`);
+  },
+  readyTimeoutMs: 5000,
+  stopTimeoutMs: 2000,
+};
 
 /** A Node listener as the user's server; on SIGTERM it says so and exits 0. */
 const NODE_SERVER = `
@@ -83,7 +94,7 @@ switch (name) {
     const listening = await isListening(7100);
     const members = groupMembers(server.pid);
     const exit = await server.stop();
-    out = { listening, members: members.length, exit, goneAfter: groupMembers(server.pid).length, log: readFileSync(logPath, 'utf8') };
+    out = { listening, members: members.length, exit, goneAfter: groupMembers(server.pid).length, log: readFileSync(server.logPath, 'utf8') };
     break;
   }
   case 'not-found':
@@ -137,7 +148,7 @@ switch (name) {
       const server = await startUserServer({ ...base, stopTimeoutMs: 5000, command, env: { NODE: process.execPath, PLAIN_SERVER, GRACEFUL } });
       await wait();
       const exit = await server.stop();
-      return { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100) };
+      return { exit, goneAfter: groupMembers(server.pid).length, listeningAfter: await isListening(7100), log: readFileSync(server.logPath, 'utf8') };
     };
     const exec = await stopOf('exec "$NODE" -e "$PLAIN_SERVER"', async () => undefined);
     // Listening at once (readiness), then a step that outlives the stop unless the stop ends the whole line.
@@ -148,7 +159,8 @@ switch (name) {
       '"$NODE" -e "$GRACEFUL" & wait',
       async () => undefined,
     );
-    out = { exec, sequence, background, log: readFileSync(logPath, 'utf8') };
+    const log = [exec, sequence, background].map((x) => x.log).join('');
+    out = { exec: { ...exec, log: undefined }, sequence: { ...sequence, log: undefined }, background: { ...background, log: undefined }, log };
     break;
   }
   case 'own-session': {
@@ -167,7 +179,7 @@ switch (name) {
     const members = ns === null ? [] : processesIn(ns);
     const sessions = members.map((p) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[3]));
     const exit = await server.stop();
-    const log = readFileSync(logPath, 'utf8');
+    const log = readFileSync(server.logPath, 'utf8');
     out = { ns, sigIgn: /^SigIgn:\s*(\w+)$/m.exec(log)?.[1] ?? null, ownSession: sessions.some((sid) => sid !== server.pid), exit, log, listeningAfter: await isListening(7100) };
     break;
   }
@@ -180,7 +192,7 @@ switch (name) {
       env: { NODE: process.execPath, NODE_SERVER },
     });
     const exit = await server.stop();
-    const log = readFileSync(logPath);
+    const log = readFileSync(server.logPath);
     const text = log.toString('latin1');
     out = { exit, size: log.length, dropped: server.logDroppedBytes(), start: text.slice(0, 100), cut: /^\[twstorm: .*\]$/m.exec(text)?.[0] ?? null, end: text.slice(-60) };
     break;
@@ -229,6 +241,13 @@ switch (name) {
     const exit = await server.stop();
     process.kill = kill;
     out = { died, exit, sent };
+    break;
+  }
+  case 'log-exists': {
+    // Another run's log under this name: refused, not appended to, and nothing started.
+    const taken = path.join(dir, 'taken.server.log');
+    writeFileSync(taken, 'the other run\'s server\n');
+    out = { ...((await failure({ command: [process.execPath, '-e', NODE_SERVER], logPath: taken })) as object), log: readFileSync(taken, 'utf8') };
     break;
   }
   case 'port-taken': {

@@ -172,6 +172,14 @@ test('a server that died on its own is not signalled by the stop: its PID, the g
   assert.deepEqual(out.sent, [], 'no signal to a reaped wrapper\'s process group');
 });
 
+test('a server log that exists already is refused, not appended to: two runs\' servers shared one', async () => {
+  const out = await runCase<Failure & { log: string }>('log-exists');
+  assert.equal(out.code, 'EEXIST');
+  assert.match(out.message, /^server\.command: its log .*taken\.server\.log exists already \(another run's, or one left behind\): the run will not write over it; remove it or choose another --out$/);
+  assert.equal(out.log, 'the other run\'s server\n');
+  assert.equal(out.leftListening, false);
+});
+
 test('a port someone already listens on is refused before the command starts', async () => {
   const out = await runCase<Failure>('port-taken');
   assert.equal(out.code, 'EADDRINUSE');
@@ -198,6 +206,33 @@ test('each run of a --repeat set has its own server log, named after its result'
       const log = await readFile(own.logPath, 'utf8');
       assert.equal(log.match(/^listening/gm)?.length, 1, `${own.logPath}: ${log}`);
     }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('two runs started together with one --out keep two results and two server logs', async () => {
+  // Named to the second, both printed one name: one result survived, and the log (appended to)
+  // held both servers' lines. Started at once, they share the second nearly always; the names
+  // are apart either way.
+  const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-same-second-'));
+  try {
+    const server = (port: number) => `require('net').createServer((c) => c.pipe(c)).listen(${port}, '127.0.0.1', () => console.log('listening ${port}'))`;
+    const run = (port: number) =>
+      twstorm(['run', 'client-closes-first', '--out', out, '--set', 'connections=5', '--set', 'tail=10ms', '--set', `server.port=${port}`,
+        '--set', `server.command=${JSON.stringify([process.execPath, '-e', server(port)])}`]).exit;
+    const exits = await Promise.all([run(7001), run(7002)]);
+    for (const e of exits) assert.equal(e.code, 0, e.stderr);
+    const printed = exits.map((e) => /^result: (.*)$/m.exec(e.stdout)?.[1]);
+    assert.notEqual(printed[0], printed[1], 'each run printed a name of its own');
+    const files = (await readdir(out)).sort();
+    assert.equal(files.filter((f) => f.endsWith('.json')).length, 2, files.join(' '));
+    assert.equal(files.filter((f) => f.endsWith('.html')).length, 2, files.join(' '));
+    const logs = files.filter((f) => f.endsWith('.server.log'));
+    assert.equal(logs.length, 2, files.join(' '));
+    for (const log of logs) assert.equal((await readFile(path.join(out, log), 'utf8')).match(/^listening/gm)?.length, 1, log);
+    // The scheme users see: the second of a second takes "-2" after the time.
+    for (const f of files) assert.match(f, /^client-closes-first-\d{8}T\d{6}Z(-2)?\.(json|html|server\.log)$/);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
