@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
+import { asServerProcess, startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
 import { isListening } from '../../src/server/listeners.js';
 import { childPidNamespace, processesIn } from '../../src/server/pid-namespace.js';
 import { SCENARIOS } from '../helpers/netns.js';
@@ -186,15 +186,15 @@ switch (name) {
   case 'noisy': {
     // 25 MB of output (252,525 lines of 99 x's) before it listens, then its usual lines: the log keeps the start and the
     // end, and says between them how much it left out.
-    const server = await startUserServer({
-      ...base,
-      command: `head -c 24999975 /dev/zero | tr '\\0' x | fold -w 99; echo; exec "$NODE" -e "$NODE_SERVER"`,
-      env: { NODE: process.execPath, NODE_SERVER },
-    });
-    const exit = await server.stop();
+    const command = `head -c 24999975 /dev/zero | tr '\\0' x | fold -w 99; echo; exec "$NODE" -e "$NODE_SERVER"`;
+    const server = await startUserServer({ ...base, command, env: { NODE: process.execPath, NODE_SERVER } });
+    // Stopped as a run stops it: through the handle whose facts the result records.
+    const handle = asServerProcess(server, command);
+    await handle.stop();
+    const { exit, logDropped } = handle.facts();
     const log = readFileSync(server.logPath);
     const text = log.toString('latin1');
-    out = { exit, size: log.length, dropped: server.logDroppedBytes(), start: text.slice(0, 100), cut: /^\[twstorm: .*\]$/m.exec(text)?.[0] ?? null, end: text.slice(-60) };
+    out = { exit, size: log.length, dropped: server.logDroppedBytes(), logDropped, start: text.slice(0, 100), cut: /^\[twstorm: .*\]$/m.exec(text)?.[0] ?? null, end: text.slice(-60) };
     break;
   }
   case 'ignores-sigterm': {

@@ -145,8 +145,10 @@ test('a server in a session of its own (setsid) gets SIGTERM too, and it starts 
 });
 
 test('a noisy server\'s log keeps its first 16 MiB and last 4 MiB, and says how much it left out', async () => {
-  const out = await runCase<{ exit: { code: number }; size: number; dropped: number; start: string; cut: string | null; end: string }>('noisy');
+  const out = await runCase<{ exit: { code: number }; size: number; dropped: number; logDropped: number; start: string; cut: string | null; end: string }>('noisy');
   assert.equal(out.exit.code, 0);
+  assert.equal(out.logDropped, out.dropped, 'the result records it (server.own.logDropped)');
+  assert.ok(out.dropped > 25_000_000 - 20 * 1024 * 1024, `${out.dropped} bytes dropped`);
   // 252,525 lines of 99 x's, then "listening 7100 pid 2" and "got SIGTERM".
   const written = 252_525 * 100 + 'listening 7100 pid 2\n'.length + 'got SIGTERM\n'.length;
   assert.equal(out.start, `${'x'.repeat(99)}\n`.repeat(2).slice(0, 100));
