@@ -177,6 +177,25 @@ const RULES: Rule[] = [
       problem(['server', 'port'], 'with server.command, set the fixed port the command listens on (not 0: twstorm waits for a listener on it)');
     }
   },
+  // Settings of the bundled server's own sockets and close do nothing to a server.command: a
+  // value other than the default is refused, never silently ignored (an audit ran backlog 10,
+  // reusePort and close.server rst against its own server without a word).
+  (s, problem) => {
+    if (s.server.command === null) return;
+    const yours = 'describes the bundled server; with server.command, your server';
+    if (s.server.backlog !== 4096) problem(['server', 'backlog'], `${yours} sets its own listen() backlog: leave server.backlog out`);
+    if (!s.server.reuseAddr) problem(['server', 'reuseAddr'], `${yours} sets its own SO_REUSEADDR: leave server.reuseAddr out`);
+    if (s.server.reusePort) problem(['server', 'reusePort'], `${yours} sets its own SO_REUSEPORT: leave server.reusePort out`);
+    if (s.server.listeners > 1) problem(['server', 'listeners'], `${yours} opens its own listeners: leave server.listeners out`);
+    if (s.close.server !== 'fin') problem(['close', 'server'], `${yours} closes as it is written to (taken to be a FIN): leave close.server out`);
+  },
+  // nft's reject never answers an RST with an RST (nf_reject_ip_tcphdr_get: "No RST for RST",
+  // RFC 793 §3.4): such a rule only drops, and the finding said the RSTs were answered.
+  (s, problem) => {
+    s.faults.forEach((f, i) => {
+      if (f.packets === 'rst' && f.action === 'reset') problem(['faults', i, 'action'], 'an RST is never answered with an RST (nft reject skips RSTs, RFC 793 §3.4), so this rule would only drop them: use action: drop');
+    });
+  },
   (s, problem) => {
     if (s.server.command !== null && s.server.ports > 1) {
       problem(['server', 'ports'], 'with server.command, the client connects to server.port only: leave server.ports out (its default is 1)');

@@ -213,6 +213,33 @@ test('socket options that only make sense together are checked together', () => 
   ]);
 });
 
+/** The problems parseScenario reports for a file holding `raw` (none: []). */
+function problemsIn(raw: object): string[] {
+  try {
+    parseScenario({ name: 'x', ...raw }, FILE);
+    return [];
+  } catch (err) {
+    return (err as { problems: string[] }).problems;
+  }
+}
+
+test("the bundled server's own settings are refused with server.command, never silently ignored", () => {
+  assert.deepEqual(problemsIn({ server: { port: 9000, command: 'srv', backlog: 10, reusePort: true, reuseAddr: false }, close: { server: 'rst' } }), [
+    `${FILE}: server.backlog: describes the bundled server; with server.command, your server sets its own listen() backlog: leave server.backlog out, got 10`,
+    `${FILE}: server.reuseAddr: describes the bundled server; with server.command, your server sets its own SO_REUSEADDR: leave server.reuseAddr out, got false`,
+    `${FILE}: server.reusePort: describes the bundled server; with server.command, your server sets its own SO_REUSEPORT: leave server.reusePort out, got true`,
+    `${FILE}: close.server: describes the bundled server; with server.command, your server closes as it is written to (taken to be a FIN): leave close.server out, got "rst"`,
+  ]);
+  // The defaults, written out, are no problem (fin-timeout-myth says close.server: fin).
+  assert.deepEqual(problemsIn({ server: { port: 9000, command: 'srv', backlog: 4096 }, close: { server: 'fin' } }), []);
+});
+
+test('a fault rule that would answer RSTs with RSTs is refused: nft never does (it would only drop them)', () => {
+  assert.deepEqual(problemsIn({ faults: [{ packets: 'final-ack', action: 'reset' }, { packets: 'rst', action: 'reset' }] }), [
+    `${FILE}: faults[1].action: an RST is never answered with an RST (nft reject skips RSTs, RFC 793 §3.4), so this rule would only drop them: use action: drop, got "reset"`,
+  ]);
+});
+
 test('faults: filled with defaults; never on the host firewall, nor with a percentage out of range', () => {
   const s = parseScenario({ name: 'x', faults: [{ packets: 'final-ack', count: 5 }] }, FILE);
   assert.deepEqual(s.faults, [{ packets: 'final-ack', direction: 'both', action: 'drop', count: 5, percent: 100 }]);
