@@ -17,7 +17,7 @@ import { connectionLifeTail, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide 
 import { namedTurn } from './named-turn.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
-import { clientHosts } from '../scenario/work.js';
+import { clientHosts, httpPoolConnections } from '../scenario/work.js';
 import { labOf, serverSysctl } from '../result/lab.js';
 import type { NatLimit, NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
@@ -106,7 +106,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // maxRequestsPerConnection) closes each connection after that many requests: a steady load
   // churns there even if this run ended first, so the limit, not the run, gives the share (a
   // review: 0 new conn/s predicted where close-after 100 at 1,000/s makes 10).
-  const pool = http !== null && scenario.http.client === 'keepalive' ? (scenario.http.connections ?? scenario.concurrency) * hosts : null;
+  const pool = http !== null && scenario.http.client === 'keepalive' ? httpPoolConnections(scenario) * hosts : null;
   const poolNeverChurned = pool !== null && summary.connections.established <= pool;
   const requestLimit = http === null ? null : serverRequestLimit(scenario);
   const keepAliveShare = poolNeverChurned ? (requestLimit !== null ? 1 - 1 / requestLimit.requests : 1) : measuredShare;

@@ -7,6 +7,7 @@ import { connectionLife } from '../result/figures.js';
 import { conntrackTimeout, conntrackTimeWait, labOf, routerRefusals } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
+import { httpPoolConnections } from '../scenario/work.js';
 
 /**
  * The router of a routed lab limits flows before any port does: an SNAT pool (tuples per
@@ -66,7 +67,7 @@ export function natFixes(p: NatLimitInputs, limit: NatLimit): string[] {
 function openFlowsWanted(result: RunResult, hosts: number): number | null {
   const s = result.scenario;
   const stages = ((s as { stages?: Array<{ target: number }> }).stages ?? []).map((x) => x.target);
-  if (s.protocol === 'http' && s.http.client === 'keepalive') return (s.http.connections ?? s.concurrency) * hosts;
+  if (s.protocol === 'http' && s.http.client === 'keepalive') return httpPoolConnections(s) * hosts;
   if (s.rate === null || s.rate === undefined) {
     const count = s.protocol === 'http' ? s.http.requests : s.connections;
     return Math.min(Math.max(s.concurrency, ...stages), count) * hosts;

@@ -348,8 +348,10 @@ export function addedTimeWait(series: RunResult['series'], parts: Array<Summary[
     sockstatPeak: peakOf(series.kernel.tw),
     peakAtMs: peakAt === null ? null : roundMs(peakAt),
     // Each contributor's reuses within the server's TIME_WAIT were of its own 4-tuples (its own
-    // slice, or its own client address): they add. Absent where no contributor counted them.
-    ...(parts.some((p) => p.reopened !== undefined) ? { reopened: parts.reduce((n, p) => n + (p.reopened ?? 0), 0) } : {}),
+    // slice, or its own client address): they add. Absent where any contributor did not count
+    // them (too many server ports, or an older result): a sum without its part would read the
+    // missing reopens as TIME-WAIT kills (verdict/tw-assassination.ts).
+    ...(parts.every((p) => p.reopened !== undefined) ? { reopened: parts.reduce((n, p) => n + p.reopened!, 0) } : {}),
   };
 }
 

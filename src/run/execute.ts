@@ -21,6 +21,7 @@ import type { Clock } from '../util/clock.js';
 import type { ServerConfig } from '../server/protocol.js';
 import { LoadStats } from '../metrics/load-stats.js';
 import { PortTracker } from '../metrics/port-tracker.js';
+import { CUT_AT_STOP } from '../driver/shape/bounds.js';
 import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
@@ -126,6 +127,10 @@ export function serverConfig(scenario: Scenario): ServerConfig {
   return {
     kind: 'echo',
     ...common,
+    // close.delay is a wait, not idleness, on the server too: the client's FIN (or its own
+    // close) comes that long after the exchange (a review: close.delay 11 s let the server's
+    // 10 s idle cut close first, and TIME_WAIT moved to the server).
+    idleTimeoutMs: IDLE_TIMEOUT_MS + scenario.close.delay,
     requestBytes: scenario.payload.request,
     responseBytes: scenario.payload.response,
     close: {
@@ -206,8 +211,11 @@ export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scen
     .slice(0, 3)
     .map(([code, count]) => `${code} ${count.total}`)
     .join(', ');
-  if (stats.failed >= stats.attempted) return `every connection failed (${stats.attempted} attempted${top ? `: ${top}` : ''})`;
-  if (stats.requests.total > 0 && stats.requests.ok === 0) return `every HTTP request failed (${stats.requests.total} attempted${top ? `: ${top}` : ''})`;
+  // Cut by the run's own gracefulStop: say what to change, not only that it happened.
+  const cut = stats.errors.get(CUT_AT_STOP)?.total ?? 0;
+  const hint = cut > 0 ? `; ${cut} were still in flight when gracefulStop ran out after duration: raise gracefulStop or duration, or shorten the scenario's delays` : '';
+  if (stats.failed >= stats.attempted) return `every connection failed (${stats.attempted} attempted${top ? `: ${top}` : ''})${hint}`;
+  if (stats.requests.total > 0 && stats.requests.ok === 0) return `every HTTP request failed (${stats.requests.total} attempted${top ? `: ${top}` : ''})${hint}`;
   return null;
 }
 
@@ -322,8 +330,11 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     // says so (an audit: all 300 connections completed, then Ctrl-C while a server took its
     // time to stop, and the result read "interrupted … the figures cover only the part that
     // ran"). The command still exits 130.
+    // A stop that also took the server down (SIGTERM to the whole group) may reach this process
+    // after the server's death had already ended the load: when the stop explains the death
+    // (server-death.ts), the stop ended the load.
     const stoppedAt = watch.stoppedAtMs();
-    const interrupted = stoppedAt !== null && stoppedAt < loadEndedAt;
+    const interrupted = stoppedAt !== null && (stoppedAt < loadEndedAt || (watch.died() && deathFailure === null));
     // A driver that broke because the server died (a restart phase that found no server) is
     // judged by the server's death: a stop signal may explain both.
     const failed = deathFailure ?? (watch.died() ? null : driverFailure) ?? failureOf(stats, interrupted, scenario);

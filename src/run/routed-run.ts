@@ -367,7 +367,9 @@ export async function executeRoutedRun(
     // A client host told to stop by the server's death, not by the user, stopped on an error
     // (as on one loopback, execute.ts).
     const hostStop = runs[0]!.result!.stoppedBy ?? 'count';
-    const stoppedBy: StopReason = signal.aborted ? 'interrupted' : hostStop === 'interrupted' ? 'error' : hostStop;
+    // A stop after every host's load ended (while the server settled or stopped) cut only the
+    // watching: the hosts' results say so (execute.ts), and the lab's follows them.
+    const stoppedBy: StopReason = hostStop === 'interrupted' ? (signal.aborted ? 'interrupted' : 'error') : hostStop;
     const result = composeResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
     // The client hosts loaded the server host as a target, so none could bound its lost bytes by
     // what the bundled server wrote (result/build.ts lostBytes): done here, with its counts.

@@ -243,7 +243,7 @@ const httpSchema = z
     connections: integer(1, L.MAX_IN_FLIGHT)
       .nullable()
       .default(null)
-      .describe('protocol http: connection limit of the undici pool (pipelining 1). null means `concurrency`.'),
+      .describe('protocol http: connection limit of the undici pool (pipelining 1). null means `concurrency`, or a closed loop\'s highest stage target when `stages` climb above it.'),
     policy: z
       .enum(HTTP_POLICIES)
       .default('keepalive')

@@ -321,7 +321,14 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       signalGroup('SIGTERM');
       return;
     }
-    for (const member of processesIn(ns)) {
+    const members = processesIn(ns);
+    // None found (a /proc that cannot be read, the namespace's first process not forked yet):
+    // the group at least, rather than no SIGTERM and a wait for the whole stopTimeout.
+    if (members.length === 0) {
+      signalGroup('SIGTERM');
+      return;
+    }
+    for (const member of members) {
       try {
         process.kill(member, 'SIGTERM');
       } catch {

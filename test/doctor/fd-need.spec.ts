@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseVariant } from '../../src/scenario/validate.js';
 import { fdNeed, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
 import { httpPoolConnections, peakConcurrency } from '../../src/scenario/work.js';
-import { httpLoadPlan } from '../../src/run/execute.js';
+import { httpLoadPlan, serverConfig } from '../../src/run/execute.js';
 
 const scenario = (fields: Record<string, unknown>) => parseVariant({ name: 't', ...fields }, 'test');
 
@@ -46,4 +46,11 @@ test('the undici pool a closed http ramp is given is its peak, in the run and in
   const fixed = scenario({ protocol: 'http', concurrency: 2, stages: [{ duration: '2s', target: 8 }], http: { client: 'keepalive', requests: 300, connections: 3 } });
   assert.equal(httpLoadPlan(fixed, 7000).poolConnections, 3);
   assert.match(fdNeed(fixed).because, /the undici pool of http\.connections 3/);
+});
+
+test("the bundled echo server's idle timeout waits out close.delay too", () => {
+  // A review: close.delay 11 s let the server's 10 s idle cut close first, moving TIME_WAIT there.
+  const config = (delay: string) => serverConfig(scenario({ close: { delay } }));
+  assert.equal(config('0ms').idleTimeoutMs, 10_000);
+  assert.equal(config('11s').idleTimeoutMs, 21_000);
 });

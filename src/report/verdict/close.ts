@@ -186,6 +186,7 @@ function rstWords(result: RunResult): string {
   const rsts = kernelCounters(result)['TcpOutRsts'] ?? 0;
   if (rsts === 0) return '.';
   const cut = result.summary.errors[CUT_AT_STOP] ?? 0;
-  const why = cut > 0 ? ` (the run cut ${int(cut)} connection${cut === 1 ? '' : 's'} still open at its stop: a close with unread data is an RST)` : '';
+  const unit = result.scenario.protocol === 'http' ? 'request' : 'connection';
+  const why = cut > 0 ? ` (the run cut ${int(cut)} ${unit}${cut === 1 ? '' : 's'} still open at its stop: a close with unread data is an RST)` : '';
   return `, and the kernel sent ${int(rsts)} RSTs instead${why}.`;
 }

@@ -6,6 +6,7 @@ import { capital, int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, sideWords } from './words.js';
 import { serverRequestLimit, timeWaitLanding } from '../../scenario/close-semantics.js';
+import { httpPoolConnections } from '../../scenario/work.js';
 
 export interface HttpChurn {
   /** The setting to change, imperative. */
@@ -78,13 +79,13 @@ export function httpReuseChange(result: RunResult, basis: string): Change | null
       : perConnection <= 1
         ? ' Every request opened its own connection (1 request per connection):'
         : ` Each connection carried only ${perConnection} requests:`;
-  const pool = result.scenario.http.connections ?? result.scenario.concurrency;
+  const pool = httpPoolConnections(result.scenario);
   return {
     rule: 'keep-alive',
     change: churn.change,
     why:
       `${basis}${carried} ${carried ? churn.cause : capital(churn.cause)}. ` +
-      `A pool that keeps its connections needs at most ${int(pool)} of them (http.connections, else concurrency), ` +
+      `A pool that keeps its connections needs at most ${int(pool)} of them (http.connections, else the closed loop's peak in flight), ` +
       `so neither a new port nor a TIME_WAIT per request.`,
   };
 }
@@ -98,7 +99,7 @@ export function httpChurnRule(result: RunResult): Change | null {
   const churn = httpChurn(result);
   const r = result.summary.requests;
   if (churn === null || r === undefined) return null;
-  const pool = result.scenario.http.connections ?? result.scenario.concurrency;
+  const pool = httpPoolConnections(result.scenario);
   const opened = result.summary.connections.established;
   if (opened <= pool) return null;
   const tw = result.summary.timeWait;
@@ -109,6 +110,6 @@ export function httpChurnRule(result: RunResult): Change | null {
     why:
       `${int(r.total)} requests opened ${int(opened)} connections (${r.perConnection <= 1 ? 'one per request' : `${r.perConnection} requests each`})${left}: ` +
       `${churn.cause}. Nothing ran out at this load, but a pool that keeps its connections serves the same requests over at most ${int(pool)} ` +
-      `(http.connections, else concurrency), without a handshake or a TIME_WAIT per request.`,
+      `(http.connections, else the closed loop's peak in flight), without a handshake or a TIME_WAIT per request.`,
   };
 }

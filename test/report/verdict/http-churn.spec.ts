@@ -52,7 +52,7 @@ describe('verdict rule: HTTP connection churn (verdict/http-churn.ts)', () => {
       c.why,
       '1,000 requests opened 1,000 connections (one per request), and up to 1,000 of them sat in TIME_WAIT (the client) for 60 s: ' +
         'undici reset: true sends Connection: close and closes the connection after every response. Nothing ran out at this load, ' +
-        'but a pool that keeps its connections serves the same requests over at most 16 (http.connections, else concurrency), ' +
+        'but a pool that keeps its connections serves the same requests over at most 16 (http.connections, else the closed loop\'s peak in flight), ' +
         'without a handshake or a TIME_WAIT per request.',
     );
     // No more connections than the pool holds: nothing to change, with the request rate quoted.
@@ -70,5 +70,24 @@ describe('verdict rule: HTTP connection churn (verdict/http-churn.ts)', () => {
     assert.match(pooled.why, /at 20 new connections\/s \(2,000 requests\/s, 100 per connection\) the TIME_WAIT left behind fits/);
     // Plain keep-alive never churns, however many connections it took.
     assert.equal(oneChange(makeHttpResult((x) => (x.scenario.http.client = 'keepalive'))).rule, 'none');
+  });
+});
+
+describe('the keep-alive pool of a closed ramp is its peak (httpPoolConnections)', () => {
+  it('a ramp from 2 to 8 in flight that opened 8 connections did not churn, as a flat 8 would not', () => {
+    const ramp = (opened: number) =>
+      makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'close-after';
+        x.scenario.http.closeAfter = 2;
+        x.scenario.http.connections = null;
+        x.scenario.concurrency = 2;
+        x.scenario.stages = [{ duration: 2000, target: 8 }];
+        x.summary.connections = { ...x.summary.connections, established: opened, attempted: opened, completed: opened };
+      });
+    assert.ok(!['http-churn', 'keep-alive'].includes(oneChange(ramp(8)).rule), oneChange(ramp(8)).rule);
+    const churned = oneChange(ramp(400));
+    assert.equal(churned.rule, 'keep-alive');
+    assert.match(churned.why, /at most 8 \(http\.connections, else the closed loop's peak in flight\)/);
   });
 });
