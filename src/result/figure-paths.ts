@@ -64,7 +64,7 @@ export const SUMMARY_SHAPE = {
 
 const ROOT: ShapeTree = { summary: SUMMARY_SHAPE as unknown as ShapeTree };
 
-// errno names as the kernel spells them (EADDRNOTAVAIL), plus twstorm's own PEER_CLOSED_EARLY.
+// errno names as the kernel spells them (EADDRNOTAVAIL), plus twstorm's own PEER_CLOSED_EARLY and CUT_AT_STOP.
 const ERRNO_KEY = /^[A-Z][A-Z0-9_]*$/;
 
 export type ResolvedPath =
