@@ -3,7 +3,6 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { expandMatrix, type Scenario, type Variant } from '../scenario/index.js';
 import { loadRunnableScenario } from '../run/load-scenario.js';
 import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
-import path from 'node:path';
 import { chooseIsolation, RunError, RunInterrupted, type RunOutcome } from '../run/run-scenario.js';
 import { resultStem } from '../scenario/matrix.js';
 import { timestamp } from '../util/timestamp.js';
@@ -16,6 +15,7 @@ import { formatChecks, preflight, wantsColor } from '../doctor/index.js';
 import { requireSocketFeatures } from '../run/native-needs.js';
 import type { RunResult } from '../result/model.js';
 import { describeWriteError, prepareOutDir, removeEmptyCreated } from '../run/out-dir.js';
+import { releaseResultPath, reserveFilePath } from '../run/result-name.js';
 import { onInterrupt } from './interrupt.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
@@ -233,9 +233,19 @@ async function runHandler(argv: ArgumentsCamelCase<RunArgs>, stop: AbortControll
     return;
   }
   if (outcomes.length > 1) {
-    const comparison = path.join(outDir, `${scenario.name}${shardFileTag(shardInfo)}-${timestamp()}.html`);
-    const html = await writeHtmlReport(results, comparison, outcomes.map((o) => o.resultPath).join(' '));
-    if (html === null) worse(EXIT.RUN_FAILED);
+    // Reserved as the results are (result-name.ts): a set started in the same second in this
+    // --out takes "-2", not this one's file.
+    const time = timestamp();
+    const kept = outcomes.map((o) => o.resultPath).join(' ');
+    const comparison = await reserveFilePath(outDir, (n) => `${scenario.name}${shardFileTag(shardInfo)}-${time}${n > 1 ? `-${n}` : ''}`, '.html').catch((err: unknown) => {
+      say(`the comparison report could not be named in ${outDir} (${describeWriteError(err)}); the results are kept: ${kept}`);
+      return null;
+    });
+    const html = comparison === null ? null : await writeHtmlReport(results, comparison, kept);
+    if (html === null) {
+      if (comparison !== null) await releaseResultPath(comparison);
+      worse(EXIT.RUN_FAILED);
+    }
     // An interrupt can end a matrix early: say how many of the planned runs the report holds.
     const cut = stop.signal.aborted ? ' before the interrupt' : '';
     // "both runs", not "all 2 runs".

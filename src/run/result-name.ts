@@ -40,6 +40,24 @@ export async function reserveResultPath(dir: string, name: (n: number) => string
   throw Object.assign(new Error(`${TRIES} results named ${name(1)}[-n].json are there already`), { code: 'EEXIST' });
 }
 
+/**
+ * The same for a file of its own (a set's comparison report, `ext` ".html"): `${name(n)}${ext}`
+ * created empty and exclusively, the first free n. Two matrix runs started in the same second
+ * with one --out wrote one comparison, the second over the first.
+ */
+export async function reserveFilePath(dir: string, name: (n: number) => string, ext: string): Promise<string> {
+  for (let n = 1; n <= TRIES; n += 1) {
+    const file = path.resolve(dir, `${name(n)}${ext}`);
+    try {
+      await (await open(file, 'wx')).close();
+      return file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw Object.assign(new Error(`${TRIES} files named ${name(1)}[-n]${ext} are there already`), { code: 'EEXIST' });
+}
+
 /** Removes a reservation that no result replaced (the file is still empty); a result is left alone. */
 export async function releaseResultPath(file: string): Promise<void> {
   const info = await stat(file).catch(() => null);

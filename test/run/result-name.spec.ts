@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { companions, hasResult, releaseResultPath, reserveResultPath } from '../../src/run/result-name.js';
+import { companions, hasResult, releaseResultPath, reserveFilePath, reserveResultPath } from '../../src/run/result-name.js';
 
 const scheme = (n: number): string => `own-ok-20261204T165342Z${n > 1 ? `-${n}` : ''}`;
 
@@ -47,4 +47,15 @@ test('a reservation no result replaced is removed; a result stays', () =>
     assert.equal(await hasResult(b), true);
     await releaseResultPath(b);
     assert.deepEqual(await readdir(dir), [path.basename(b)]);
+  }));
+
+test("two sets' comparison reports named in the same second take the name, then \"-2\": never one over the other", () =>
+  inDir(async (dir) => {
+    const names = await Promise.all([1, 2].map(() => reserveFilePath(dir, scheme, '.html')));
+    assert.deepEqual(names.map((n) => path.basename(n)).sort(), ['own-ok-20261204T165342Z-2.html', 'own-ok-20261204T165342Z.html']);
+    // A report written over its reservation (writeFileAtomic renames over it) stays; an unused one goes.
+    await writeFile(names[0]!, '<html>');
+    await releaseResultPath(names[0]!);
+    await releaseResultPath(names[1]!);
+    assert.deepEqual((await readdir(dir)).sort(), [path.basename(names[0]!)]);
   }));
