@@ -9,6 +9,11 @@ import { ExpectedError } from '../util/expected-error.js';
 /** `--out` cannot be used; the message names the path, the reason and what to do. */
 export class OutDirError extends ExpectedError {}
 
+/** The longest suffix a result name may take when runs share a second ("-100": result-name.ts's last try). */
+const PROBE_SUFFIX_BYTES = 4;
+/** "-" and 3 base-36 characters from this process's id, the k-th next one on a clash. */
+const probeSuffix = (k: number): string => `-${((process.pid + k) % 46_656).toString(36).padStart(3, '0')}`;
+
 /** How many bytes the probe writes: a small result's worth, so a nearly full disk shows now. */
 const PROBE_BYTES = 64 * 1024;
 
@@ -102,16 +107,25 @@ export async function prepareOutDir(dir: string, fileNames: string[]): Promise<{
   });
   const block = Buffer.alloc(PROBE_BYTES, 0x20);
   for (const name of fileNames) {
-    const probe = path.join(absolute, name);
+    let probe = '';
     let handle;
     try {
-      handle = await open(probe, 'wx');
+      // Each probe is this process's own and as long as the name with the longest suffix a
+      // same-second run may add ("-100", result-name.ts): two runs started together in one --out
+      // probed one name, and the second was told it could not write there (EEXIST).
+      for (let k = 0; handle === undefined; k++) {
+        probe = path.join(absolute, `${name}${probeSuffix(k)}`);
+        handle = await open(probe, 'wx').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST' && k < 50) return undefined;
+          throw err;
+        });
+      }
       await handle.write(block);
       await handle.sync();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
         throw new OutDirError(
-          `--out ${dir}: the result file name would be ${Buffer.byteLength(name)} bytes, more than the file system allows (255): give the scenario a shorter name`,
+          `--out ${dir}: the result file name would be up to ${Buffer.byteLength(name) + PROBE_SUFFIX_BYTES} bytes, more than the file system allows (255): give the scenario a shorter name`,
         );
       }
       fail('cannot write there', err);
