@@ -21,39 +21,35 @@ const TRIES = 100;
  * empty file with the result (rename(2) over it); `releaseResultPath` removes it when no result
  * came. Returns the absolute path of the `.json`.
  */
-export async function reserveResultPath(dir: string, name: (n: number) => string): Promise<string> {
-  for (let n = 1; n <= TRIES; n += 1) {
-    const file = path.resolve(dir, `${name(n)}.json`);
-    let handle;
-    try {
-      handle = await open(file, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
-    }
-    await handle.close();
-    const taken = await Promise.all(companions(file).map((c) => stat(c).then(() => true, () => false)));
-    if (!taken.includes(true)) return file;
-    // A report or log of an earlier run under this name (its JSON since removed): not ours to overwrite.
-    await releaseResultPath(file);
-  }
-  throw Object.assign(new Error(`${TRIES} results named ${name(1)}[-n].json are there already`), { code: 'EEXIST' });
+export function reserveResultPath(dir: string, name: (n: number) => string): Promise<string> {
+  // A report or log of an earlier run under a name (its JSON since removed): not ours to overwrite.
+  const companionsFree = async (file: string): Promise<boolean> =>
+    !(await Promise.all(companions(file).map((c) => stat(c).then(() => true, () => false)))).includes(true);
+  return reserveFilePath(dir, name, '.json', companionsFree);
 }
 
 /**
  * The same for a file of its own (a set's comparison report, `ext` ".html"): `${name(n)}${ext}`
- * created empty and exclusively, the first free n. Two matrix runs started in the same second
- * with one --out wrote one comparison, the second over the first.
+ * created empty and exclusively, the first free n whose file `free` also accepts (a
+ * reservation it refuses is released). Two matrix runs started in the same second with one
+ * --out wrote one comparison, the second over the first.
  */
-export async function reserveFilePath(dir: string, name: (n: number) => string, ext: string): Promise<string> {
+export async function reserveFilePath(
+  dir: string,
+  name: (n: number) => string,
+  ext: string,
+  free: (file: string) => Promise<boolean> = async () => true,
+): Promise<string> {
   for (let n = 1; n <= TRIES; n += 1) {
     const file = path.resolve(dir, `${name(n)}${ext}`);
     try {
       await (await open(file, 'wx')).close();
-      return file;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
     }
+    if (await free(file)) return file;
+    await releaseResultPath(file);
   }
   throw Object.assign(new Error(`${TRIES} files named ${name(1)}[-n]${ext} are there already`), { code: 'EEXIST' });
 }
