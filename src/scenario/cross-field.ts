@@ -8,7 +8,7 @@
 // (`crossFieldProblems` with the wrong fields' paths): a rule that reads one of them is left out.
 import { isIP } from 'node:net';
 import { formatDuration } from './duration.js';
-import { big } from './fields.js';
+import { big, BUNDLED_SERVER_DEFAULTS } from './fields.js';
 import * as L from './limits.js';
 import { honoured, KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from './port-range.js';
 import type { ScenarioFields } from './schema.js';
@@ -183,11 +183,12 @@ const RULES: Rule[] = [
   (s, problem) => {
     if (s.server.command === null) return;
     const yours = 'describes the bundled server; with server.command, your server';
-    if (s.server.backlog !== 4096) problem(['server', 'backlog'], `${yours} sets its own listen() backlog: leave server.backlog out`);
-    if (!s.server.reuseAddr) problem(['server', 'reuseAddr'], `${yours} sets its own SO_REUSEADDR: leave server.reuseAddr out`);
-    if (s.server.reusePort) problem(['server', 'reusePort'], `${yours} sets its own SO_REUSEPORT: leave server.reusePort out`);
-    if (s.server.listeners > 1) problem(['server', 'listeners'], `${yours} opens its own listeners: leave server.listeners out`);
-    if (s.close.server !== 'fin') problem(['close', 'server'], `${yours} closes as it is written to (taken to be a FIN): leave close.server out`);
+    const bundled = BUNDLED_SERVER_DEFAULTS;
+    if (s.server.backlog !== bundled.backlog) problem(['server', 'backlog'], `${yours} sets its own listen() backlog: leave server.backlog out`);
+    if (s.server.reuseAddr !== bundled.reuseAddr) problem(['server', 'reuseAddr'], `${yours} sets its own SO_REUSEADDR: leave server.reuseAddr out`);
+    if (s.server.reusePort !== bundled.reusePort) problem(['server', 'reusePort'], `${yours} sets its own SO_REUSEPORT: leave server.reusePort out`);
+    if (s.server.listeners !== bundled.listeners) problem(['server', 'listeners'], `${yours} opens its own listeners: leave server.listeners out`);
+    if (s.close.server !== bundled.close) problem(['close', 'server'], `${yours} closes as it is written to (taken to be a FIN): leave close.server out`);
   },
   // nft's reject never answers an RST with an RST (nf_reject_ip_tcphdr_get: "No RST for RST",
   // RFC 793 §3.4): such a rule only drops, and the finding said the RSTs were answered.

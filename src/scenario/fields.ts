@@ -67,3 +67,10 @@ function isIpv6Loopback(host: string): boolean {
   const groups = [...head.split(':'), ...tail.split(':')].filter((g) => g !== '').map((g) => Number.parseInt(g, 16));
   return groups.length > 0 && groups.at(-1) === 1 && groups.slice(0, -1).every((g) => g === 0);
 }
+
+/**
+ * The bundled server's own socket settings and close, as the schema defaults them (schema.ts),
+ * and what the cross-field rule holds a server.command's scenario to (cross-field.ts): with a
+ * command they do nothing, so a value other than these is refused. One home for both.
+ */
+export const BUNDLED_SERVER_DEFAULTS = { backlog: 4096, reuseAddr: true, reusePort: false, listeners: 1, close: 'fin' } as const;

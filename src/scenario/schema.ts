@@ -5,7 +5,7 @@
 // target.ts, and the rules across fields in cross-field.ts.
 import { z } from 'zod';
 import { formatDuration } from './duration.js';
-import { big, duration, integer, loopbackAddress, text } from './fields.js';
+import { big, BUNDLED_SERVER_DEFAULTS, duration, integer, loopbackAddress, text } from './fields.js';
 import * as L from './limits.js';
 import { sysctlNameProblem, sysctlValueProblem } from './sysctls.js';
 import { parseTarget } from './target.js';
@@ -67,7 +67,7 @@ const closeSchema = z
       ),
     server: z
       .enum(SERVER_CLOSE_MODES)
-      .default('fin')
+      .default(BUNDLED_SERVER_DEFAULTS.close)
       .describe(
         'How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`; "never" (with first: client) reads the client\'s FIN and never calls close(), as a server that leaks its sockets: each stays in CLOSE_WAIT holding a descriptor until the run ends (EMFILE at `server.maxOpenFiles`), and the client\'s orphaned FIN_WAIT2 waits out net.ipv4.tcp_fin_timeout. No TIME_WAIT anywhere.',
       ),
@@ -101,18 +101,18 @@ const serverSchema = z
       .default(1)
       .describe('Listen on this many consecutive ports from `port`, each a separate destination; the client spreads its connections over them round-robin (per-destination port limits).'),
     backlog: integer(1, L.MAX_BACKLOG)
-      .default(4096)
+      .default(BUNDLED_SERVER_DEFAULTS.backlog)
       .describe('listen() backlog (the kernel caps it at net.core.somaxconn).'),
     reuseAddr: z
       .boolean()
-      .default(true)
+      .default(BUNDLED_SERVER_DEFAULTS.reuseAddr)
       .describe('SO_REUSEADDR on the listening socket. Node always sets it; false makes a native listener without it, so a restart over TIME_WAIT fails with EADDRINUSE.'),
     reusePort: z
       .boolean()
-      .default(false)
+      .default(BUNDLED_SERVER_DEFAULTS.reusePort)
       .describe('SO_REUSEPORT: lets `listeners` sockets share one port (Linux 3.9+); the kernel spreads connections over them. When the listeners divide evenly among the server engine threads, each thread accepts from its own share (as nginx `reuseport`); otherwise every thread watches every listener.'),
     listeners: integer(1, 64)
-      .default(1)
+      .default(BUNDLED_SERVER_DEFAULTS.listeners)
       .describe('Listening sockets per port; more than 1 needs reusePort: true. Accepts are counted per listener.'),
     restart: z
       .strictObject({
