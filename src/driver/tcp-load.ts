@@ -6,7 +6,8 @@
 import type net from 'node:net';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { Clock } from '../util/clock.js';
-import { CUT_AT_STOP, runShaped, type ShapePlan, type StopReason } from './shape/index.js';
+import { runShaped, type ShapePlan, type StopReason } from './shape/index.js';
+import { CUT_AT_STOP } from './shape/bounds.js';
 import { runTcpConnection, type TcpConnectionSpec, type TcpExchangePlan } from './tcp-connection.js';
 import { endpointPicker, type EndpointPlan } from './endpoints.js';
 import { engineAvailability, prewarmEngine, releaseWarmThreads, runEngineLoad, type EngineThreadSummary } from '../engine/client-engine.js';

@@ -325,14 +325,12 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     });
     server = undefined;
     const deathFailure = await watch.settle();
-    // A stop that came after the load had ended cut only the watching (the tail, the server's
-    // stop, which a user's server may drag out): the load's figures are whole, and the result
-    // says so (an audit: all 300 connections completed, then Ctrl-C while a server took its
-    // time to stop, and the result read "interrupted … the figures cover only the part that
-    // ran"). The command still exits 130.
-    // A stop that also took the server down (SIGTERM to the whole group) may reach this process
-    // after the server's death had already ended the load: when the stop explains the death
-    // (server-death.ts), the stop ended the load.
+    // Interrupted: the stop ended the load. One that came after the load had ended cut only the
+    // watching (the tail, a user's server slow to stop): the figures are whole and the result
+    // says so (an audit: all 300 connections completed, then Ctrl-C, and the result read
+    // "interrupted … the figures cover only the part that ran"); the command still exits 130.
+    // A stop that also took the server down (SIGTERM to the whole group) may arrive after the
+    // server's death had ended the load: when it explains the death (server-death.ts), it did.
     const stoppedAt = watch.stoppedAtMs();
     const interrupted = stoppedAt !== null && (stoppedAt < loadEndedAt || (watch.died() && deathFailure === null));
     // A driver that broke because the server died (a restart phase that found no server) is

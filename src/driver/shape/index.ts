@@ -10,7 +10,6 @@ import { openLoop } from './open.js';
 import type { Stage } from './ramp.js';
 
 export type { Launch } from './bounds.js';
-export { CUT_AT_STOP } from './bounds.js';
 
 export type StopReason = 'count' | 'duration' | 'interrupted';
 
