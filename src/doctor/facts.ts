@@ -11,7 +11,7 @@ import { takeCensus, type DestinationUsage, type RangeUse, type TwReuseSettings 
 import { probePorts, type PortProbe } from './port-probe.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 import { packageFile } from '../paths.js';
-import { programFound } from '../server/user-command.js';
+import { programFound } from '../server/command-line.js';
 
 export interface NftProbe {
   /** `nft --version` output, or null when nft is missing. */

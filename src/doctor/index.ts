@@ -25,7 +25,7 @@ import { fdNeed, scenarioChecks, scenarioVerdict, runVariants } from './scenario
 import { timeWaitLoad } from './port-demand.js';
 import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from './lab-checks.js';
-import { commandProgram } from '../server/user-command.js';
+import { commandProgram } from '../server/command-line.js';
 
 export { formatChecks, wantsColor } from './render.js';
 export { worstStatus, type Check, type CheckStatus } from './check.js';

@@ -12,7 +12,7 @@ import type { Facts } from './facts.js';
 import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 import { hostPortsCheck, timeWaitLoad } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
-import { commandProgram } from '../server/user-command.js';
+import { commandProgram } from '../server/command-line.js';
 import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
 
 export { FD_HEADROOM, type FdNeed };

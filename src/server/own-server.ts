@@ -1,10 +1,12 @@
 // Which server a run talks to when it is not the bundled one: the user's `server.command`
-// (started here, inside the run's namespace) or an external `target:` (started by nobody).
+// (started here, inside the run's namespace) or an external `target:` (started by nobody), each
+// behind the handle the run uses for the bundled server (ServerProcess).
 import path from 'node:path';
 import type { Scenario } from '../scenario/index.js';
 import { externalTarget } from './external-target.js';
 import type { ServerProcess } from './process.js';
-import { asServerProcess, startUserServer, type UserServerFacts } from './user-command.js';
+import { startUserServer, type UserServer, type UserServerExit } from './user-command.js';
+import { describeCommand } from './command-line.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { makeScratchDir } from './scratch-dir.js';
 
@@ -71,4 +73,40 @@ export async function startOwnServer(
     await dir.remove();
     throw err;
   }
+}
+
+export interface UserServerFacts {
+  command: string;
+  logPath: string;
+  /** Bytes of its output left out of the middle of the log (capped-log.ts); only when some were. */
+  logDropped?: number;
+  exit: UserServerExit | null;
+}
+
+/** Empty counts: twstorm cannot see inside the user's server; the kernel's census can. */
+const NO_STATS = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
+
+/**
+ * The user's server behind the same handle the run uses for the bundled one. It has no counts
+ * of its own to give (the census and the kernel counters tell its side) and no restart phase
+ * (the schema refuses server.restart with a command).
+ */
+export function asServerProcess(server: UserServer, command: string | readonly string[]): ServerProcess & { facts(): UserServerFacts } {
+  let exit: UserServerExit | null = null;
+  return {
+    pid: server.pid,
+    port: server.port,
+    ports: [server.port],
+    stats: () => Promise.resolve({ ...NO_STATS, errors: {} }),
+    restart: () => Promise.reject(new Error('the restart phase needs the bundled server')),
+    died: server.died,
+    async stop() {
+      exit ??= await server.stop();
+      return { ...NO_STATS, errors: {} };
+    },
+    facts: () => {
+      const dropped = server.logDroppedBytes();
+      return { command: describeCommand(command), logPath: server.logPath, ...(dropped > 0 ? { logDropped: dropped } : {}), exit };
+    },
+  };
 }

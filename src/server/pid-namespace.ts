@@ -57,3 +57,24 @@ export function processesIn(ns: string, { init = false, proc = '/proc' }: { init
   }
   return out;
 }
+
+/** Settles once no process is left in group `pgid` (signal 0 only asks), or at the timeout. */
+export async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<void> {
+  if (pgid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: nobody left in the group
+    }
+    if (Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Settles once namespace `ns` has no process left, init included, or at the timeout. */
+export async function namespaceGone(ns: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (processesIn(ns, { init: true }).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -17,13 +17,14 @@
 // exits with its status — then SIGKILL to the wrapper's group after the grace time, which ends
 // the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CappedLog } from './capped-log.js';
 import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
 import { lastLines } from './log-tail.js';
-import { ServerStartError, type ServerProcess } from './process.js';
-import { childPidNamespace, processesIn } from './pid-namespace.js';
+import { ServerStartError } from './process.js';
+import { childPidNamespace, groupGone, namespaceGone, processesIn } from './pid-namespace.js';
+import { describeCommand } from './command-line.js';
 
 
 export interface UserServerOptions {
@@ -94,25 +95,6 @@ const UNREACHABLE_GRACE_MS = 1000;
  */
 const GROUP_GONE_MS = 5000;
 
-async function groupGone(pgid: number | undefined, timeoutMs: number): Promise<void> {
-  if (pgid === undefined) return;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return; // ESRCH: nobody left in the group
-    }
-    if (Date.now() >= deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function namespaceGone(ns: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (processesIn(ns, { init: true }).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 /**
  * The server's log file, filled from its pipes through a CappedLog. Written synchronously: the
  * head is on disk as it comes (a run process that is killed keeps it), and the order of what
@@ -179,42 +161,6 @@ function keepLog(path: string): { read(streams: Readable[]): void; closed(timeou
     end,
     droppedBytes: () => dropped,
   };
-}
-
-/**
- * The program a server.command starts: an argv list's first element, or a command line's first
- * word when it is a plain word (no variable assignment, quoting or shell syntax before it).
- * Null when only the shell could tell.
- */
-export function commandProgram(command: string | readonly string[]): string | null {
-  const first = typeof command === 'string' ? command.trim().split(/\s+/)[0] ?? '' : command[0] ?? '';
-  // A shell builtin or keyword ("cd srv && ./server", "ulimit -n … && nginx") is no file on $PATH.
-  if (typeof command === 'string' && SHELL_WORDS.has(first)) return null;
-  return /^[\w./+-]+$/.test(first) ? first : null;
-}
-
-/** POSIX sh builtins and keywords a command line may start with (dash's, which /bin/sh is here). */
-const SHELL_WORDS = new Set([
-  '.', ':', 'cd', 'command', 'eval', 'exec', 'export', 'readonly', 'set', 'source', 'trap', 'ulimit', 'umask', 'unset', 'wait',
-  'if', 'for', 'while', 'until', 'case', '{', '(', '!', 'true', 'false', 'test', '[', 'echo', 'printf',
-]);
-
-/** Whether `program` can be started as the shell would find it: a path that is executable, or a name on $PATH. */
-export function programFound(program: string, path = process.env['PATH'] ?? ''): boolean {
-  const executable = (file: string): boolean => {
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (program.includes('/')) return executable(program);
-  return path.split(':').some((dir) => dir !== '' && executable(`${dir}/${program}`));
-}
-
-export function describeCommand(command: string | readonly string[]): string {
-  return typeof command === 'string' ? command : command.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
 /** A first process that exits 0 while its server should be running most likely forked one off and left. */
@@ -444,38 +390,3 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
 }
 
 /** What the result records about a user's server. */
-export interface UserServerFacts {
-  command: string;
-  logPath: string;
-  /** Bytes of its output left out of the middle of the log (capped-log.ts); only when some were. */
-  logDropped?: number;
-  exit: UserServerExit | null;
-}
-
-/** Empty counts: twstorm cannot see inside the user's server; the kernel's census can. */
-const NO_STATS = { accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} };
-
-/**
- * The user's server behind the same handle the run uses for the bundled one. It has no counts
- * of its own to give (the census and the kernel counters tell its side) and no restart phase
- * (the schema refuses server.restart with a command).
- */
-export function asServerProcess(server: UserServer, command: string | readonly string[]): ServerProcess & { facts(): UserServerFacts } {
-  let exit: UserServerExit | null = null;
-  return {
-    pid: server.pid,
-    port: server.port,
-    ports: [server.port],
-    stats: () => Promise.resolve({ ...NO_STATS, errors: {} }),
-    restart: () => Promise.reject(new Error('the restart phase needs the bundled server')),
-    died: server.died,
-    async stop() {
-      exit ??= await server.stop();
-      return { ...NO_STATS, errors: {} };
-    },
-    facts: () => {
-      const dropped = server.logDroppedBytes();
-      return { command: describeCommand(command), logPath: server.logPath, ...(dropped > 0 ? { logDropped: dropped } : {}), exit };
-    },
-  };
-}

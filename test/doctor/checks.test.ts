@@ -9,7 +9,7 @@ import { portProbeCheck, suggestedLimit, timeWaitNowCheck } from '../../src/doct
 import { unusedPort } from '../../src/doctor/port-probe.js';
 import type { DestinationUsage } from '../../src/states/index.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
-import { commandProgram, programFound } from '../../src/server/user-command.js';
+import { commandProgram, programFound } from '../../src/server/command-line.js';
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {

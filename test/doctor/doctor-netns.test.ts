@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { programFound } from '../../src/server/user-command.js';
+import { programFound } from '../../src/server/command-line.js';
 import type { DoctorReport } from '../../src/doctor/index.js';
 import type { Check } from '../../src/doctor/check.js';
 
