@@ -93,3 +93,14 @@ export function watchConntrack(everyMs: number, clock: () => number): { stop(): 
     },
   };
 }
+
+/** insert_failed, drop, early_drop … over the run (last sample − first). */
+export function conntrackDeltas(samples: ConntrackSample[]): Record<string, number> {
+  const first = samples.find((s) => s.stats !== null)?.stats ?? {};
+  const last = [...samples].reverse().find((s) => s.stats !== null)?.stats ?? {};
+  const out: Record<string, number> = {};
+  for (const key of ['insert', 'insert_failed', 'drop', 'early_drop', 'invalid', 'clashres', 'search_restart']) {
+    if (key in last) out[key] = (last[key] ?? 0) - (first[key] ?? 0);
+  }
+  return out;
+}

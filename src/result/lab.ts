@@ -1,5 +1,5 @@
 // A routed-lab run's result beyond one run's: each host's figures and the router's NAT and
-// conntrack, as src/run/routed-run.ts composes them and the reports draw them.
+// conntrack, as build-lab.ts composes them (src/run/routed-run.ts runs the lab) and the reports draw them.
 import type { RunResult } from './model.js';
 import type { NatSpec } from '../environment/topology/nat.js';
 import { CONNTRACK_TROUBLE, type ConntrackSample } from '../observe/conntrack.js';
