@@ -16,7 +16,7 @@ import { say, sayBlock } from '../util/say.js';
 import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
-import { resultStem, variantSlug } from '../scenario/matrix.js';
+import { resultStem, variantSlug } from '../scenario/matrix-values.js';
 
 interface MergeArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */

@@ -4,7 +4,7 @@ import { expandMatrix, type Scenario, type Variant } from '../scenario/index.js'
 import { loadRunnableScenario } from '../run/load-scenario.js';
 import { evaluateThresholds, formatThresholds } from '../thresholds/index.js';
 import { chooseIsolation, RunError, RunInterrupted, type RunOutcome } from '../run/run-scenario.js';
-import { resultStem } from '../scenario/matrix.js';
+import { resultStem } from '../scenario/matrix-values.js';
 import { timestamp } from '../util/timestamp.js';
 import { runSet, shardFileTag } from '../run/run-set.js';
 import { renderComparisonBlock, renderRunBlock } from '../report/terminal.js';

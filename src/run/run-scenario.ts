@@ -13,7 +13,7 @@ import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
 import { timestamp } from '../util/timestamp.js';
-import { resultStem } from '../scenario/matrix.js';
+import { resultStem } from '../scenario/matrix-values.js';
 import { hasResult, releaseResultPath, reserveResultPath } from './result-name.js';
 import { describeWriteError } from './out-dir.js';
 

@@ -2,7 +2,7 @@
 // own fresh namespace so no variant inherits another's TIME_WAIT sockets.
 import type { Scenario, Variant } from '../scenario/index.js';
 import { RunError, RunInterrupted, runScenario, type IsolationChoice, type RunControl, type RunOutcome } from './run-scenario.js';
-import { resultStem } from '../scenario/matrix.js';
+import { resultStem } from '../scenario/matrix-values.js';
 import { repeatCount, runRepeated } from './repeat.js';
 import type { ShardInfo } from '../result/provenance.js';
 

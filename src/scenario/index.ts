@@ -17,4 +17,5 @@ export {
   type ScenarioInput,
 } from './schema.js';
 export { parseScenario } from './validate.js';
-export { expandMatrix, MAX_VARIANTS, type Variant, type MatrixValue } from './matrix.js';
+export { expandMatrix, MAX_VARIANTS, type Variant } from './matrix.js';
+export type { MatrixValue } from './matrix-values.js';

@@ -2,7 +2,7 @@ import { ScenarioError } from './errors.js';
 import { crossFieldProblems, type CrossFieldIssue } from './cross-field.js';
 import { describeIssue, expectedMessage, formatPath, show, type Problem } from './issues.js';
 import { MAX_VARIANTS } from './limits.js';
-import { matrixCombinations, tooManyVariants, variantCount, variantLabel, variantRaw, type MatrixValue } from './matrix.js';
+import { matrixCombinations, tooManyVariants, variantCount, variantLabel, variantRaw, type MatrixValue } from './matrix-values.js';
 import { parseOverride } from './overrides.js';
 import { MATRIX_KEY_PATTERN, scenarioFields, scenarioSchema, type Scenario } from './schema.js';
 import type { z } from 'zod';

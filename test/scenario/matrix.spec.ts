@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { problemsOf } from './helpers.js';
 import { expandMatrix, parseScenario, ScenarioError } from '../../src/scenario/index.js';
-import { matrixOverrideProblems, resultStem, variantSlug } from '../../src/scenario/matrix.js';
+import { matrixOverrideProblems } from '../../src/scenario/matrix.js';
+import { resultStem, variantSlug } from '../../src/scenario/matrix-values.js';
 import { parseOverride } from '../../src/scenario/overrides.js';
 
 const FILE = 'scenarios/m.yaml';
