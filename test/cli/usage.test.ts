@@ -467,7 +467,7 @@ function closedPipe(args: string[], lines: number, stderrToo = false): Promise<E
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
 }
 
-describe('a closed pipe', () => {
+describe('a closed pipe', { concurrency: true }, () => {
   it('`list | head -1` ends quietly', async () => {
     const { code, stderr } = await closedPipe(['list'], 1);
     assert.equal(code, 0, stderr);
