@@ -208,7 +208,12 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   // caught disposition is not inherited.
   const onTerm = `st=$?; [ -z "$!" ] || { wait "$!"; st=$?; }; wait; exit $st`;
   const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap '${onTerm}' TERM; ${options.command}`] : options.command)];
-  const wrapped = ['unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
+  // unshare --pid needs CAP_SYS_ADMIN in this process's user namespace: root has it, and so does
+  // a run process in the namespace `unshare -rn` made for a user. A user's run with isolation
+  // host has not (EPERM): a user namespace of the server's own gives it one, the user's uid
+  // mapped to its root (user_namespaces(7); where unprivileged ones are off, fail() says so).
+  const userNamespace = process.geteuid?.() === 0 ? [] : ['--user', '--map-root-user'];
+  const wrapped = ['unshare', ...userNamespace, '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
   // The output comes through pipes into a capped log (capped-log.ts), not straight into the file:
   // the command's stdout and stderr share one (PID_ONE's `2>&1`, so they stay in order), and
   // setpriv/unshare/nsenter's own complaints come on the other. A server whose output outruns
@@ -313,6 +318,14 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     if (exit !== null || spawnError !== null) await log.closed(GROUP_GONE_MS);
     const tail = await lastLines(options.logPath);
     await stop();
+    // unshare's own failure is the run's, not the server's: the command never started.
+    const wrapper = /^unshare: (?:unshare failed: )?(.*)$/m.exec(tail ?? '');
+    if (wrapper !== null) {
+      throw new UserServerError(
+        'EPERM',
+        `server.command "${what}" could not be started in a PID namespace of its own (unshare: ${wrapper[1]!.trim()}): run as root, or allow unprivileged user namespaces (user.max_user_namespaces > 0)`,
+      );
+    }
     throw new UserServerError(
       code,
       `server.command "${what}" ${why}` + (tail ? `; its last output: ${tail}` : '; it printed nothing') + ` (full output: ${options.logPath})`,

@@ -3,7 +3,7 @@
 // (not named *.test.* so `node --test` does not run it on the host). Each case starts a real
 // command through startUserServer, prints one JSON line and exits.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startUserServer, UserServerError, type UserServerOptions } from '../../src/server/user-command.js';
@@ -257,8 +257,36 @@ switch (name) {
     await first.stop();
     break;
   }
+  case 'as-user': {
+    // A user's run with isolation host: the run process is no root in its user namespace, so
+    // unshare --pid alone fails with EPERM. The server's own user namespace gives it one. The
+    // case gives up root here (this process, in its fresh network namespace), with a log
+    // directory of the user's own.
+    rmSync(dir, { recursive: true, force: true });
+    process.setgid!(65534);
+    process.setuid!(65534);
+    const own = mkdtempSync(path.join(os.tmpdir(), 'twstorm-usercmd-user-'));
+    try {
+      const server = await startUserServer({ ...base, logPath: path.join(own, 'server.log'), command: [process.execPath, '-e', NODE_SERVER] });
+      const listening = await isListening(7100);
+      const exit = await server.stop();
+      out = { uid: process.getuid!(), listening, exit, log: readFileSync(server.logPath, 'utf8') };
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+    break;
+  }
+  case 'no-pid-namespace': {
+    // Where no PID namespace can be made (no root, unprivileged user namespaces off), unshare
+    // itself fails: an unshare on PATH that says what util-linux's says, and exits 1.
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'unshare'), '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+    out = await failure({ command: [process.execPath, '-e', NODE_SERVER], env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+    break;
+  }
   default:
     throw new Error(`unknown case ${name}`);
 }
-rmSync(dir, { recursive: true, force: true });
+if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`${JSON.stringify(out)}\n`);

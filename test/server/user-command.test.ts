@@ -42,6 +42,23 @@ test('a command that is not found: ENOENT with the shell\'s own words, nothing l
   assert.match(argv.message, /was not found \(exit 127\); its last output: .*no-such-server-binary: not found/);
 });
 
+test('a user\'s run (no root: isolation host) starts its server in a user namespace of the server\'s own, and stops it', async () => {
+  const out = await runCase<{ uid: number; listening: boolean; exit: { code: number; signal: null; killed: boolean }; log: string }>('as-user');
+  assert.equal(out.uid, 65534);
+  assert.equal(out.listening, true);
+  assert.deepEqual(out.exit, { code: 0, signal: null, killed: false });
+  // PID 2 of its own PID namespace, and the stop's SIGTERM reached it.
+  assert.match(out.log, /listening 7100 pid 2\n/);
+  assert.match(out.log, /got SIGTERM/);
+});
+
+test('no PID namespace to be had: one line that blames unshare, not the server, and says what to do', async () => {
+  const out = await runCase<Failure>('no-pid-namespace');
+  assert.equal(out.code, 'EPERM');
+  assert.match(out.message, /^server\.command ".*" could not be started in a PID namespace of its own \(unshare: Operation not permitted\): run as root, or allow unprivileged user namespaces \(user\.max_user_namespaces > 0\)$/);
+  assert.equal(out.leftListening, false);
+});
+
 test('a command that exits before listening: its exit code and last output lines, each cut short', async () => {
   const out = await runCase<{ three: Failure; zero: Failure; long: Failure }>('exits');
   assert.equal(out.three.code, 'EXITED');
