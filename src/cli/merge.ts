@@ -13,7 +13,9 @@ import { EXIT } from './exit-codes.js';
 import { usageExit } from './usage.js';
 import { continueOnClosedPipe } from './closed-pipe.js';
 import { say, sayBlock } from '../util/say.js';
-import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
+import { cannotWrite, makeDirectories, makeParentDirectories, namesDirectory, rethrow } from '../run/out-dir.js';
+import { releaseResultPath, reserveResultPath } from '../run/result-name.js';
+import type { RunResult } from '../result/model.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
 import { resultStem, variantSlug } from '../scenario/matrix-values.js';
@@ -34,6 +36,25 @@ function usage(message: string): never {
 
 /** What each string option takes, for the line that says one was given no value or left out (main.ts). */
 const VALUE_HINTS: Record<string, string> = { out: 'a file for the merged result like merged.json (or a directory)' };
+
+/**
+ * Where a merge is written: `out` itself, or in a directory (an existing one, or a path ending in
+ * "/") a name of its own, reserved as a run's is (run/result-name.ts): the name carries the time to
+ * the second, and the merges of a --repeat split, run i after run i in one CI step, come seconds
+ * apart or less — the second of one second replaced the first without a word, and compare then
+ * read a set with a run missing. The next free name takes "-2", "-3" … after the time.
+ */
+export async function mergedPathFor(out: string, merged: RunResult, count: number, now = new Date()): Promise<string> {
+  if (!(await namesDirectory(out))) {
+    await makeParentDirectories(out);
+    return out;
+  }
+  await makeDirectories(path.resolve(out), rethrow);
+  // Named as a run's file is: scenario, then the variant's values, so two variants never share one.
+  const stem = resultStem(merged.scenario, merged.variant ? { slug: variantSlug(merged.variant.values) } : null);
+  const time = timestamp(now);
+  return reserveResultPath(out, (n) => `${stem}-merged-${count}-${time}${n > 1 ? `-${n}` : ''}`);
+}
 
 export const mergeCommand = {
   command: 'merge <results..>',
@@ -69,15 +90,10 @@ export const mergeCommand = {
     for (const w of merged.merged?.warnings ?? []) say(`WARNING: ${w}`);
     let out = argv.out;
     try {
-      // A directory (an existing one, or a path ending in "/") gets the merge under a name of its own.
-      if (await namesDirectory(out)) {
-        // Named as a run's file is: scenario, then the variant's values, so two variants never share one.
-        const stem = resultStem(merged.scenario, merged.variant ? { slug: variantSlug(merged.variant.values) } : null);
-        out = path.join(out, `${stem}-merged-${files.length}-${timestamp()}.json`);
-      }
-      await makeParentDirectories(out);
+      out = await mergedPathFor(argv.out, merged, files.length);
       await writeResult(merged, out);
     } catch (err) {
+      if (out !== argv.out) await releaseResultPath(out);
       say(cannotWrite(out, err, 'choose another place with --out'));
       process.exitCode = EXIT.RUN_FAILED;
       return;
