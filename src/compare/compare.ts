@@ -249,6 +249,7 @@ function judgeSets(
     const [inB, inC] = [happened(bRaw), happened(cRaw)];
     const judged = judge(spec, bRaw.filter((v) => v !== null), cRaw.filter((v) => v !== null), judging);
     if (inB === 0 && inC === 0) return { ...judged, status: 'unchanged', reason: 'in no run on either side' };
+    if (inB === 0 && sometimes(b.length, c.length, inC)) return { ...judged, status: 'unchanged', reason: sometimesReason(`in ${inC} of ${c.length} current runs`) };
     if (inB === 0) return { ...judged, status: 'regression', reason: `new: in ${inC} of ${c.length} run(s), in no baseline run` };
     if (inC === 0) return { ...judged, status: 'improvement', reason: 'gone: in no current run' };
     // In every current run where only some baseline runs: more often, whenever it came.
@@ -388,7 +389,11 @@ function judgeCount(
     if (bMax === 0 && cMax === 1 && cMin === 1) return done('improvement', 'the restart now succeeds');
   }
   const outcome = /^summary\.(errors|serverErrors)\./.test(spec.path);
-  if (outcome && bMax === 0 && cMax > 0) return done('regression', `new: ${cValues.filter((v) => v > 0).length} of ${cValues.length} run(s) saw it, no baseline run did`);
+  if (outcome && bMax === 0 && cMax > 0) {
+    const saw = cValues.filter((v) => v > 0).length;
+    if (sometimes(bValues.length, cValues.length, saw)) return done('unchanged', sometimesReason(`${saw} of ${cValues.length} current runs saw it`));
+    return done('regression', `new: ${saw} of ${cValues.length} run(s) saw it, no baseline run did`);
+  }
   if (outcome && cMax === 0 && bMax > 0) return done('improvement', 'gone: no current run saw it');
   const beyond = changePct === null ? delta !== 0 : Math.abs(changePct) > judging.tolerancePct;
   if (!beyond) return done('unchanged', '');
@@ -411,6 +416,21 @@ function judgeCount(
   }
   return done(worse ? 'regression' : 'improvement', higher ? 'every current run above every baseline run' : 'every current run below every baseline run');
 }
+
+/**
+ * Something no baseline run had (an error code, the ports running out) that only some of the
+ * current runs have, with repeats on both sides. Not a finding: a code can be what a busy
+ * runner's timing decides, not the code under test. Measured: 15 identical 3-run sets of
+ * tw-reuse (500 ports, 400 conn/s, tcp_tw_reuse=1: ports come back a second after their close)
+ * — one run, its connections lasting up to 0.6 s under a neighbour's load, held its ports long
+ * enough to run out: 44 EADDRNOTAVAIL, and every comparison with its set as the current one
+ * failed (4 of 20 ordered pairs). It counts as other counts do: when every current run has it
+ * (3 of 3 apart from 0 of 3), as a port range cut in half did (304–500 EADDRNOTAVAIL in each).
+ * One run on a side has no other run to tell a chance from a change: there, one is a finding.
+ */
+const sometimes = (baselineRuns: number, currentRuns: number, inCurrent: number): boolean => baselineRuns >= 2 && currentRuns >= 2 && inCurrent < currentRuns;
+const sometimesReason = (seen: string): string =>
+  `new but not in every run: ${seen}, no baseline run did (identical runs can: timing on a busy runner decides it); a regression when every current run has it`;
 
 /** Two single values, as the gate judged them before repeats: kept for callers and tests. */
 export function compareFigure(

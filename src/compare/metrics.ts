@@ -1,8 +1,9 @@
 // Which figures a comparison looks at, how each is judged, and which way is worse.
 //  - count:   what the kernel and the driver count exactly (errors by errno, TIME_WAIT per side,
 //             ports, kernel counters, the restart outcome, server errors). Judged as counts: a
-//             code that was never seen and now is, or a restart that now fails, is always a
-//             finding; otherwise the change must pass the tolerance and leave the baseline's range.
+//             code that was never seen and now is (with repeats on both sides: in every current
+//             run), or a restart that now fails, is always a finding; otherwise the change must
+//             pass the tolerance and leave the baseline's range.
 //  - rate / latency: what timing decides. Judged against the noise each side's repeats show
 //             (a rank test, see stats.ts) as well as the tolerance.
 // Any other summary figure can be named with --metric; only the throughput-like ones count

@@ -113,8 +113,11 @@ describe('the decision rules', () => {
     assert.match(judge(spec, [100], [60], J).reason, /no noise estimate/);
   });
 
-  it('counts: a new errno or a failed restart is always a finding, even once in five', () => {
-    assert.equal(judge(specOf('summary.errors.EADDRINUSE'), [0, 0, 0, 0, 0], [0, 0, 1, 0, 0], J).status, 'regression');
+  it('counts: a new errno in every current run (or once against one run), or a failed restart, is always a finding', () => {
+    assert.equal(judge(specOf('summary.errors.EADDRINUSE'), [0], [0, 0, 1, 0, 0], J).status, 'regression');
+    assert.equal(judge(specOf('summary.errors.EADDRINUSE'), [0, 0, 0, 0, 0], [1, 2, 1, 1, 3], J).status, 'regression');
+    // Once in five against five runs that never saw it: what identical runs can do (next suite).
+    assert.equal(judge(specOf('summary.errors.EADDRINUSE'), [0, 0, 0, 0, 0], [0, 0, 1, 0, 0], J).status, 'unchanged');
     assert.equal(judge(specOf('summary.serverErrors.EADDRINUSE'), [0], [30], J).status, 'regression');
     assert.equal(judge(specOf('summary.restart.ok'), [1, 1, 1], [1, 0, 1], J).status, 'regression');
     assert.equal(judge(specOf('summary.restart.ok'), [0], [1], J).status, 'improvement');
@@ -312,9 +315,15 @@ describe('the decision rules', () => {
     const compare = (b: Array<number | null>, c: Array<number | null>) =>
       compareResults('b', 'c', { pairs: [{ name: 'x', baseline: b.map((v, i) => at(v, `b${i}`)), current: c.map((v, i) => at(v, `c${i}`)) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: ['ports.exhaustedAtMs'] })
         .scenarios[0]!.metrics[0]!;
-    const appeared = compare([null, null, null], [null, 4000, null]);
+    // One baseline run: no other run to tell a chance from a change, so once is a finding.
+    const appeared = compare([null], [null, 4000, null]);
     assert.equal(appeared.status, 'regression');
     assert.match(appeared.reason, /new: in 1 of 3 run\(s\), in no baseline run/);
+    // Repeats on both sides: in 1 of 3 current runs only is what identical runs can do; in every one it counts.
+    const once = compare([null, null, null], [null, 4000, null]);
+    assert.equal(once.status, 'unchanged');
+    assert.match(once.reason, /^new but not in every run: in 1 of 3 current runs, no baseline run did/);
+    assert.equal(compare([null, null, null], [4100, 4000, 3900]).status, 'regression');
     assert.equal(compare([5000, null], [null, null]).status, 'improvement');
     assert.equal(compare([null, null], [null, null]).status, 'unchanged');
     // In every current run where 1 of 5 baseline runs ran out, at the same moment: more often is worse.
@@ -326,11 +335,34 @@ describe('the decision rules', () => {
   });
 
   it('a new error code\'s JUnit failure says a run saw it, not that a median of 0 "rose to 0"', () => {
-    const runs = (file: string, withReset: boolean): LoadedResult[] =>
-      [0, 1, 2, 3, 4].map((i) => ({ file: `${file}${i}`, result: makeResult((r) => (withReset && i === 2 ? addErrors(r, 'ECONNRESET', 'read', 1) : undefined)) }));
-    const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: runs('b', false), current: runs('c', true) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
+    const runs = (file: string, withReset: boolean, n = 5): LoadedResult[] =>
+      Array.from({ length: n }, (_, i) => ({ file: `${file}${i}`, result: makeResult((r) => (withReset && i === 2 ? addErrors(r, 'ECONNRESET', 'read', 1) : undefined)) }));
+    // One baseline run: a code in 1 of 5 current runs is a finding (with repeats on both sides it
+    // would have to be in every current run: the next test).
+    const report = compareResults('b', 'c', { pairs: [{ name: 'x', baseline: runs('b', false, 1), current: runs('c', true) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [] });
     const junit = renderCompareJunit(report);
     assert.match(junit, /<failure message="errors\.ECONNRESET rose from 0 to 0 \(0–1\): new: 1 of 5 run\(s\) saw it, no baseline run did"/);
     assert.doesNotMatch(junit, /rose from 0 to 0 \(0%\)/);
+  });
+
+  it('with repeats on both sides, a code no baseline run saw fails the gate only when every current run saw it', () => {
+    // tw-reuse, identical code: one of three current runs ran short of ports under a neighbour's
+    // load (44 EADDRNOTAVAIL); the baseline's three did not. It failed the gate (exit 4).
+    const set = (file: string, failed: number[]): LoadedResult[] =>
+      failed.map((n, i) => ({ file: `${file}${i}`, result: makeResult((r) => (n > 0 ? addErrors(r, 'EADDRNOTAVAIL', 'connect', n) : undefined)) }));
+    const gate = (b: number[], c: number[]) =>
+      compareResults('b', 'c', { pairs: [{ name: 'x', baseline: set('b', b), current: set('c', c) }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: ['errors'] });
+    const identical = gate([0, 0, 0], [0, 0, 44]);
+    assert.equal(identical.failed, false);
+    const code = identical.scenarios[0]!.metrics.find((m) => m.metric === 'summary.errors.EADDRNOTAVAIL')!;
+    assert.equal(code.status, 'unchanged');
+    assert.match(code.reason, /^new but not in every run: 1 of 3 current runs saw it, no baseline run did/);
+    assert.equal(identical.scenarios[0]!.metrics.find((m) => m.metric === 'summary.errors.total')!.status, 'unchanged');
+    // The port range cut in half: every current run ran out.
+    const halved = gate([0, 0, 0], [500, 304, 483]);
+    assert.equal(halved.failed, true);
+    assert.match(halved.scenarios[0]!.metrics.find((m) => m.metric === 'summary.errors.EADDRNOTAVAIL')!.reason, /^new: 3 of 3 run\(s\) saw it, no baseline run did$/);
+    // One run a side: once is a finding, as before.
+    assert.equal(gate([0], [44]).failed, true);
   });
 });
