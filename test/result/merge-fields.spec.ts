@@ -171,3 +171,23 @@ describe('merge: what a split shares out and what it cannot', () => {
     assert.equal(plain.merged!.warnings.some((w) => w.includes('not split')), false);
   });
 });
+
+describe('merge: another scenario is refused as such', () => {
+  it('named first, before the port ranges or the split it also differs in (what to do: compare them)', async () => {
+    const expected = (file: string) => `b.json is scenario "tw-reuse" but a.json is "${file}": merge runs of one scenario; compare different ones instead`;
+    // tw-reuse beside client-closes-first was refused for "different port ranges … run them with --shard i/N".
+    const copy = (name: string, range: string, offsetMs: number) =>
+      makeResult((r) => {
+        r.scenario.name = name;
+        r.startedAt = new Date(Date.parse(r.startedAt) + offsetMs).toISOString();
+        r.environment.sysctls['net.ipv4.ip_local_port_range'] = range;
+      });
+    await assert.rejects(merge(copy('hand-made', '32768 60999', 0), copy('tw-reuse', '40000 40499', 10)), (e: Error) => e.message === expected('hand-made'));
+    // Shards of two scenarios: not "a different split … its whole connections differs".
+    const other = shard(1, 20, (r) => {
+      r.scenario.name = 'tw-reuse';
+      (r as { shard?: { whole: { connections: number } } }).shard!.whole.connections = 500;
+    });
+    await assert.rejects(merge(shard(0, 0, () => undefined), other), (e: Error) => e.message === expected('hand-made'));
+  });
+});
