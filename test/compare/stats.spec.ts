@@ -260,6 +260,35 @@ describe('the decision rules', () => {
     assert.match(blind.reason, /fastest request \(latencyMs\.firstByte\.min\) did not; a slower close moves no request: on a quiet runner gate conn\/s with a threshold$/);
   });
 
+  it('what comes after the answer (life and close percentiles) is anchored on the fastest connection too', () => {
+    // close.delay=20ms, 5 against 5 (measured): life p50 8.2 → 23.8 ms, every run apart; the
+    // fastest request ~0.1 ms on both sides, the fastest connection 0.16 → 20.2 ms. It passed as
+    // "moved with the runner's load … the fastest request did not".
+    const runs = (name: string, lifeP50: number[], closeP50: number[], lifeMin: number[]): LoadedResult[] =>
+      lifeP50.map((p50, i) => ({
+        file: `${name}${i}`,
+        result: makeResult((r) => {
+          r.summary.latencyMs.firstByte = { ...r.summary.latencyMs.firstByte, min: 0.1 };
+          r.summary.latencyMs.total = { ...r.summary.latencyMs.total, min: 0.12 };
+          r.summary.latencyMs.close = { ...r.summary.latencyMs.close, p50: closeP50[i]! };
+          r.summary.latencyMs.life = { ...r.summary.latencyMs.total, min: lifeMin[i]!, p50 };
+        }),
+      }));
+    const judged = (c: LoadedResult[], metric: string) =>
+      compareResults('b', 'c', { pairs: [{ name: 'c', baseline: base, current: c }], missing: [], added: [] }, { tolerancePct: 10, latencyFloorMs: 0.1, metrics: [metric] }).scenarios[0]!.metrics[0]!;
+    const base = runs('b', [7.8, 8.2, 14.1, 8.0, 8.5], [2.3, 2.6, 3.9, 2.5, 2.4], [0.12, 0.16, 0.32, 0.15, 0.14]);
+    const slower = runs('s', [22.9, 23.8, 23.9, 23.5, 23.1], [9.1, 9.4, 9.8, 9.3, 9.0], [20.2, 20.2, 20.3, 20.2, 20.3]);
+    for (const metric of ['summary.latencyMs.life.p50', 'summary.latencyMs.close.p50']) {
+      const m = judged(slower, metric);
+      assert.equal(m.status, 'regression', `${metric}: ${m.reason}`);
+      assert.match(m.reason, /the fastest connection moved too \(latencyMs\.life\.min\)$/);
+    }
+    // The runner's load: the same rise with the fastest connection where it was is not a finding.
+    const busy = runs('x', [22.9, 23.8, 23.9, 23.5, 23.1], [9.1, 9.4, 9.8, 9.3, 9.0], [0.13, 0.15, 0.3, 0.16, 0.14]);
+    assert.match(judged(busy, 'summary.latencyMs.life.p50').reason, /but the fastest connection \(latencyMs\.life\.min\) did not$/);
+    assert.equal(judged(busy, 'summary.latencyMs.close.p50').status, 'unchanged');
+  });
+
   it('the minimum is judged where a server-side wait lands (first byte, total), not on the kernel handshakes', () => {
     for (const list of [DEFAULT_METRICS, HTTP_METRICS]) {
       assert.ok(list.includes('summary.latencyMs.firstByte.min'));
