@@ -9,7 +9,8 @@
 // With a single run on a side there is no noise estimate: the comparison says so and a wider
 // tolerance applies to rates and latencies. Improvements are reported but never fail the gate.
 import type { RunResult } from '../result/model.js';
-import { readFigure, resolvePath } from '../result/figure-paths.js';
+import { figureAt } from '../result/figure-paths.js';
+import { anchorToLoad } from './load-anchor.js';
 import { NULL_IS_NEVER, metricsFor, specOf, workDiffers, workOf, workUnitOf, type Better, type MetricKind, type MetricSpec } from './metrics.js';
 import type { WorkUnit } from '../scenario/work.js';
 import type { LoadedResult, Pairing } from './load.js';
@@ -132,12 +133,8 @@ function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selecto
     judgeSets(spec, bResults, cResults, work(bResults), work(cResults), unit, judging),
   );
   const judgeOne = (spec: MetricSpec): MetricComparison => judgeSets(spec, bResults, cResults, work(bResults), work(cResults), unit, judging);
-  const anchor = noiseEstimate ? anchorOf(bResults, cResults, judged, judgeOne, ANCHORS) : null;
-  const connectionAnchor = noiseEstimate ? anchorOf(bResults, cResults, judged, judgeOne, CONNECTION_ANCHORS) : null;
-  const metrics = judged.map((m) => {
-    const a = BY_CONNECTION.test(m.metric) ? connectionAnchor : anchor;
-    return a === null ? m : anchored(m, a);
-  });
+  // With no noise estimate there is nothing to tell the runner's load from the code by.
+  const metrics = noiseEstimate ? anchorToLoad(judged, bResults, cResults, judgeOne) : judged;
   const notes = setNotes(bResults, cResults);
   if (!noiseEstimate) {
     notes.push(
@@ -167,78 +164,7 @@ function compareSets(name: string, b: LoadedResult[], c: LoadedResult[], selecto
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Throughput and latency percentiles move with the runner's load; the fastest request does not.
-// A load with N requests in flight on a shared runner is a CPU-bound closed loop: its requests/s
-// and its p50–p99 are set by the CPU share the neighbours leave, and that share changes over
-// minutes, so the 5 repeats of one set share one stretch of it and no repeat-based noise
-// estimate sees the change between sets. Measured here (load average 28 on 2 cores): requests/s
-// 448–811 in one set of identical runs and 162–267 in the next, first-byte p90 13–39 ms against
-// 58–119 ms — every run apart, by far more than any tolerance. The fastest request of each run
-// stayed at 1.4–3.5 ms across all of it (queueing only ever adds; metrics.ts, FLOOR_LATENCIES),
-// yet anything the code adds to a request — CPU work or a wait, in the client or the server —
-// delays the fastest request too. So, with repeats on both sides, a throughput or latency
-// percentile counts as a regression (or an improvement) only when the fastest request moved the
-// same way; alone it is reported, with the reason, as having moved with the runner's load.
-// Counts (errors, failed connections, kernel counters such as SYN retransmits or listen
-// overflows) are judged as before: they are what a change under concurrency leaves behind.
 
-/** Figures that measure the CPU share a run got as much as the code: requests or connections per second, latency percentiles. */
-const LOAD_BOUND = /^summary\.(connections\.ratePerSec|requests\.ratePerSec|latencyMs\.[A-Za-z]+\.p\d+)$/;
-/** The anchor, in order of preference: the fastest answer (first byte), else the fastest whole exchange. */
-const ANCHORS = ['summary.latencyMs.firstByte.min', 'summary.latencyMs.total.min'];
-/**
- * Connections/s first asks the fastest whole connection, start to closed: a change after the
- * answer (a delay before the close, a slower close) slows every connection and moves no request
- * (an audit: close.delay=20ms, conn/s -78 %, every run apart, firstByte.min ~0.1 ms on both
- * sides, passed as "the runner's load"). Queueing only adds to it, as to the fastest request.
- */
-const FASTEST_CONNECTION = 'summary.latencyMs.life.min';
-const CONNECTION_RATE = 'summary.connections.ratePerSec';
-const CONNECTION_ANCHORS = [FASTEST_CONNECTION, ...ANCHORS];
-/**
- * What the fastest connection answers for: conn/s, and the percentiles of what comes after the
- * answer — a connection's life and its close. The fastest request cannot see a change there (an
- * audit: close.delay=20ms with --metric latencyMs.life.p50, +190 %, every run apart, p = 0.004,
- * passed as "the runner's load, the fastest request did not move" beside life.min +12,000 %).
- */
-const BY_CONNECTION = /^summary\.(connections\.ratePerSec|latencyMs\.(life|close)\.p\d+)$/;
-
-function anchorOf(
-  b: RunResult[],
-  c: RunResult[],
-  judged: MetricComparison[],
-  judgeOne: (spec: MetricSpec) => MetricComparison,
-  paths: readonly string[],
-): MetricComparison | null {
-  for (const path of paths) {
-    const known = judged.find((m) => m.metric === path) ?? judgeOne(specOf(path));
-    if (known.status !== 'n/a' && [...b, ...c].every((r) => figure(r, path) !== null)) return known;
-  }
-  return null;
-}
-
-function anchored(m: MetricComparison, anchor: MetricComparison): MetricComparison {
-  if (!LOAD_BOUND.test(m.metric) || (m.status !== 'regression' && m.status !== 'improvement')) return m;
-  const fastest = anchor.metric === FASTEST_CONNECTION ? 'connection' : 'request';
-  if (anchor.status === m.status) return { ...m, reason: `${m.reason}; the fastest ${fastest} moved too (${shortPath(anchor.metric)})` };
-  // Read as the runner's load. Results from before connection lives were recorded have only the
-  // fastest request, which a slower close does not move: said so.
-  return {
-    ...m,
-    status: 'unchanged',
-    reason:
-      `moved with the runner's load: ${m.reason}, but the fastest ${fastest} (${shortPath(anchor.metric)}) did not` +
-      (m.metric === CONNECTION_RATE && fastest === 'request' ? '; a slower close moves no request: on a quiet runner gate conn/s with a threshold' : ''),
-  };
-}
-
-const shortPath = (path: string): string => path.replace(/^summary\./, '');
-
-function figure(result: RunResult, path: string): number | null {
-  const resolved = resolvePath(path);
-  return resolved.ok ? readFigure(result, resolved) : null;
-}
 
 function judgeSets(
   spec: MetricSpec,
@@ -249,8 +175,8 @@ function judgeSets(
   unit: WorkUnit,
   judging: Judging,
 ): MetricComparison {
-  const bRaw = b.map((r) => figure(r, spec.path));
-  const cRaw = c.map((r) => figure(r, spec.path));
+  const bRaw = b.map((r) => figureAt(r, spec.path));
+  const cRaw = c.map((r) => figureAt(r, spec.path));
   if (NULL_IS_NEVER.test(spec.path)) {
     const happened = (values: Array<number | null>): number => values.filter((v) => v !== null).length;
     const [inB, inC] = [happened(bRaw), happened(cRaw)];

@@ -161,3 +161,9 @@ export function readFigure(result: RunResult, resolved: Extract<ResolvedPath, { 
   if (value === undefined && resolved.kind !== 'number') return 0;
   return null;
 }
+
+/** The figure at a dotted path (as resolvePath reads it), or null where the path names none or this result has none. */
+export function figureAt(result: RunResult, path: string): number | null {
+  const resolved = resolvePath(path);
+  return resolved.ok ? readFigure(result, resolved) : null;
+}

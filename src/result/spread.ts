@@ -2,7 +2,7 @@
 // repeats. One place defines the headline figures, so the terminal summary and the HTML report
 // show the same rows.
 import type { RunResult } from './model.js';
-import { readFigure, resolvePath } from './figure-paths.js';
+import { figureAt } from './figure-paths.js';
 import { repeatOf } from './provenance.js';
 import { costUnit } from './figures.js';
 
@@ -43,11 +43,6 @@ export interface RepeatSpread {
 
 const keyOf = (r: RunResult): string => (r.variant ? `${r.scenario.name} [${r.variant.label}]` : r.scenario.name);
 
-function value(r: RunResult, path: string): number | null {
-  if (path === 'summary.errors.total') return Object.values(r.summary.errors).reduce((a, b) => a + b, 0);
-  const resolved = resolvePath(path);
-  return resolved.ok ? readFigure(r, resolved) : null;
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,7 +67,7 @@ export function spreadOf(key: string, runs: RunResult[]): RepeatSpread {
   const rows: SpreadRow[] = [];
   for (const f of HEADLINE_FIGURES) {
     if ((f.http && !http) || (f.tcp && http)) continue;
-    const values = runs.map((r) => value(r, f.path)).filter((v): v is number => v !== null);
+    const values = runs.map((r) => figureAt(r, f.path)).filter((v): v is number => v !== null);
     if (values.length === 0) continue;
     const med = median(values);
     const min = Math.min(...values);
