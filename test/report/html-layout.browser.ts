@@ -181,3 +181,20 @@ describe('comparison report layout', () => {
     assert.doesNotMatch(html, /DIFFERENT SCENARIOS/);
   });
 });
+
+/** How the page's own rules reach uPlot's legend, a <table> of its own. */
+const LEGEND_STYLE_PROBE = `(() => {
+  const legend = document.querySelector('.u-legend');
+  const cells = [...legend.querySelectorAll('th, td')].map((c) => getComputedStyle(c));
+  return { bordered: cells.filter((s) => s.borderTopStyle !== 'none' || s.borderLeftStyle !== 'none').length, fontSize: getComputedStyle(legend).fontSize };
+})()`;
+
+describe('report layout on a phone and on paper', () => {
+  it("uPlot's legend is a legend, not a data table (no cell borders), in the page's small type", async () => {
+    // Seen in every report: each legend entry drawn as a row of bordered cells ("run time (s): | – |").
+    const page = await inspectReport(await renderHtmlReport([await fixture('client-closes-first')]), { probe: LEGEND_STYLE_PROBE });
+    const legend = page.probe as { bordered: number; fontSize: string };
+    assert.equal(legend.bordered, 0, 'legend cells with a border');
+    assert.equal(legend.fontSize, '12.8px');
+  });
+});

@@ -62,7 +62,10 @@ table.lab-conntrack tr.alert th { color:var(--alert); }
 .multiples figure.chart h3 { font-size:.92rem; font-weight:600; }
 figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }
 .plot { min-height:280px; }
-.uplot .legend { font-size:.8rem; }
+/* uPlot's legend is a <table>: the data-table rules above (borders, padding, right-aligned cells)
+   made each entry a row of bordered cells. It is a legend, not data. */
+.uplot .u-legend { font-size:.8rem; }
+.u-legend th, .u-legend td { border:0; padding:2px 4px; text-align:left; background:none; }
 .uplot .u-legend .u-marker { width:1.6em; height:0; border-width:3px !important; background:none !important; border-left:none !important; border-right:none !important; border-bottom:none !important; vertical-align:middle; }
 details { margin:.6rem 0; }
 summary { cursor:pointer; font-weight:600; }
