@@ -198,3 +198,23 @@ describe('report layout on a phone and on paper', () => {
     assert.equal(legend.fontSize, '12.8px');
   });
 });
+
+/** Sentences inside tables that scroll sideways: how far each runs past its wrap's visible edge. */
+const IN_VIEW_PROBE = `[...document.querySelectorAll('.table-wrap')].flatMap((wrap) => {
+  const edge = wrap.getBoundingClientRect();
+  return [...wrap.querySelectorAll('caption, tr.one-change td')].map((el) => {
+    const r = (el.querySelector('.in-view') || el).getBoundingClientRect();
+    return { text: el.textContent.slice(0, 40), scrolls: wrap.scrollWidth > wrap.clientWidth, past: Math.round(Math.max(r.right - edge.right, edge.left - r.left)) };
+  });
+})`;
+
+describe('sentences in tables that scroll sideways', () => {
+  it('at 375 px every caption and ONE CHANGE reads without scrolling', async () => {
+    // Seen at 375 px: "Key figures per run. ▲ best and ▼ worst of each…" and "ONE CHANGE Nothing…"
+    // cut at the wrap's edge; and at 1280 px in a comparison of TCP and HTTP runs of long names.
+    const page = await inspectReport(await renderHtmlReport(await Promise.all(MATRIX.map(fixture))), { width: 375, probe: IN_VIEW_PROBE });
+    const sentences = page.probe as Array<{ text: string; scrolls: boolean; past: number }>;
+    assert.ok(sentences.filter((s) => s.scrolls).length >= MATRIX.length + 2, 'the comparison and percentile tables scroll at 375 px');
+    for (const s of sentences) assert.ok(s.past <= 1, `${s.text}… runs ${s.past} px past the visible edge`);
+  });
+});

@@ -153,8 +153,11 @@ function verdictSection(m: PageModel): Html {
 <caption class="note">Key figures per run. ▲ best and ▼ worst of each ranked column, by the rule the compare gate uses: rates higher is better, the rest lower${requestNote}; TIME_WAIT is ranked per 1,000 units of work when the runs did different amounts; nothing is marked where all runs agree. Under each run's figures: the one change its verdict suggests.</caption>
 <thead><tr><th scope="col">${t.headers[0]}</th>${t.headers.slice(1).map((x, i) => html`<th scope="col" class="${t.textual[i] ? 'text' : 'num'}">${x}</th>`)}</tr></thead>
 ${t.rows.map(
-  (row) => html`<tbody class="run"><tr><th scope="row" rowspan="2">${row.run}</th>${row.cells.map(cell)}</tr>
-<tr class="one-change"><td class="text" colspan="${t.headers.length - 1}"><span class="flag">ONE CHANGE</span>${row.change}</td></tr></tbody>\n`,
+  // The change row spans the run column too, and its sentence is held to the visible width
+  // (.in-view): under a run name spanning both rows it started a column in and ran past the edge
+  // of a table that scrolls sideways (375 px). `headers` keeps it the run's for a screen reader.
+  (row, i) => html`<tbody class="run"><tr><th scope="row" id="run-${i + 1}">${row.run}</th>${row.cells.map(cell)}</tr>
+<tr class="one-change"><td class="text" colspan="${t.headers.length}" headers="run-${i + 1}"><div class="in-view"><span class="flag">ONE CHANGE</span>${row.change}</div></td></tr></tbody>\n`,
 )}</table></div>
 <div class="cards">${m.verdicts.map((v, i) => verdictBlock(v, m.labels.get(m.results[i]!)!))}</div>
 </section>`;

@@ -42,7 +42,12 @@ table.comparison tbody.run { border-top:2px solid var(--line); }
 table.comparison tr.one-change td { color:var(--fg); background:#f0f6fc; }
 table.comparison tr.one-change .flag { color:var(--accent); }
 thead th { background:#f6f8fa; }
-.table-wrap { overflow-x:auto; }
+/* A caption, or a sentence in a full-width row, is as wide as its table: when the table scrolls
+   sideways (a phone; a wide comparison) it ran under the wrap's edge. Held to the visible width
+   (100cqi: the wrap's) and to its left edge, it reads without scrolling. */
+.table-wrap { overflow-x:auto; container-type:inline-size; }
+.table-wrap caption, .table-wrap .in-view { position:sticky; left:0; max-width:100cqi; }
+.table-wrap td .in-view { max-width:calc(100cqi - 1rem); }
 .rank { font-weight:700; white-space:nowrap; }
 .rank.best { color:var(--ok); }
 .rank.worst { color:var(--alert); }
