@@ -10,6 +10,7 @@ import { renderHtmlReport } from '../../src/report/html/index.js';
 import { latencyCharts } from '../../src/report/html/latency.js';
 import { MAX_OVERLAID_LINES, SOCKSTAT_LABEL, timelineCharts } from '../../src/report/html/timeline.js';
 import { inspectReport } from './browser.js';
+import { addErrors, makeResult } from './make-result.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
 const fixture = async (name: string): Promise<RunResult> =>
@@ -216,5 +217,24 @@ describe('sentences in tables that scroll sideways', () => {
     const sentences = page.probe as Array<{ text: string; scrolls: boolean; past: number }>;
     assert.ok(sentences.filter((s) => s.scrolls).length >= MATRIX.length + 2, 'the comparison and percentile tables scroll at 375 px');
     for (const s of sentences) assert.ok(s.past <= 1, `${s.text}… runs ${s.past} px past the visible edge`);
+  });
+});
+
+/** Definition lists (verdict, environment) wider than their box, and the page wider than the window. */
+const LONG_WORDS_PROBE = `({
+  page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  lists: [...document.querySelectorAll('dl')].map((dl) => dl.scrollWidth - dl.clientWidth).filter((d) => d > 0),
+})`;
+
+describe('long words in the verdict and the environment', () => {
+  it('at 375 px an errno name or a path with no hyphen wraps inside its list', async () => {
+    // Seen at 375 px in a failed run's report: "PEER_CLOSED_EARLY" beside "Who closed first"
+    // made the verdict's list 313 px in a 299 px box, and the server log's path the environment's.
+    const r = makeResult((x) => {
+      x.server.own = { command: 'python3 -m http.server 7000', logPath: '/home/operator/loadtests/results/nginx_connection_close_20261204T192940Z.server.log', exit: { code: 124, signal: null, killed: false } };
+    });
+    addErrors(r, 'PEER_CLOSED_EARLY', 'read', 78);
+    const page = await inspectReport(await renderHtmlReport([r]), { width: 375, probe: LONG_WORDS_PROBE });
+    assert.deepEqual(page.probe, { page: 0, lists: [] });
   });
 });

@@ -14,7 +14,11 @@ nav { margin:.4rem 0 .6rem; font-size:.9rem; }
 nav a { margin-right:1rem; color:var(--accent); }
 .verdict { border:2px solid var(--fg); border-radius:6px; padding:12px 16px; margin:1rem 0; }
 .verdict .headline { font-size:1.15rem; font-weight:600; margin:.2rem 0 .6rem; }
-.findings { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; }
+/* A word longer than a phone's line (an errno name, a path with no hyphen) breaks rather than
+   push its list, or the page, wider than the window: minmax(0,…) lets the text column shrink. */
+header, main, footer { overflow-wrap:break-word; }
+.findings { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:.3rem 1rem; margin:0; }
+.findings dd { overflow-wrap:anywhere; }
 .findings dt { font-weight:600; }
 .findings dd { margin:0; }
 .flag { display:inline-block; font-size:.75rem; font-weight:700; letter-spacing:.04em; padding:0 .35rem; border-radius:3px; margin-right:.35rem; border:1px solid currentColor; }
