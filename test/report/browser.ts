@@ -174,6 +174,8 @@ export interface InspectOptions {
   probe?: string;
   /** Take a full-page screenshot (a 4,000 px report: ~1 s of chromium's CPU, more than the load). */
   screenshot?: boolean;
+  /** Lay the page out for print (the width is then the paper's: 718 px is A4 inside its margins). */
+  print?: boolean;
 }
 
 export function inspectReport(html: string, options: InspectOptions = {}): Promise<PageReport> {
@@ -195,6 +197,8 @@ async function inspect(html: string, options: InspectOptions): Promise<PageRepor
     const url = pathToFileURL(file).href;
     const current: Inspection = { url, consoleErrors: [], requests: [], executed: [] };
     await page.setViewportSize({ width: options.width ?? 1280, height: 900 });
+    // Set on every inspection: the one page keeps its emulated media from one to the next.
+    await page.emulateMedia({ media: options.print === true ? 'print' : 'screen' });
     session.current = current;
     await page.goto(url, { waitUntil: 'load' });
     // The page script runs in the browser, where tsconfig's lib (no DOM) does not apply: pass it as text.

@@ -238,3 +238,18 @@ describe('long words in the verdict and the environment', () => {
     assert.deepEqual(page.probe, { page: 0, lists: [] });
   });
 });
+
+const WRAPS_PROBE = `[...document.querySelectorAll('.table-wrap')].map((w) => ({ table: w.querySelector('table').className, over: w.scrollWidth - w.clientWidth }))`;
+
+describe('printed', () => {
+  it('on A4 every table fits the page: no column is left beyond the paper', async () => {
+    // Seen printing a comparison of TCP and HTTP runs: the table scrolls on screen, and on paper
+    // its columns past the page's edge (conn/s onwards) were simply not printed.
+    const results = await Promise.all(['http-client-reset', 'client-closes-first', 'port-exhaustion'].map(fixture));
+    results[1]!.scenario.name = 'client-closes-first-with-a-long-scenario-name';
+    const page = await inspectReport(await renderHtmlReport(results), { width: 718, print: true, probe: WRAPS_PROBE });
+    const wraps = page.probe as Array<{ table: string; over: number }>;
+    assert.ok(wraps.some((w) => w.table === 'comparison'));
+    assert.deepEqual(wraps.filter((w) => w.over > 0), []);
+  });
+});

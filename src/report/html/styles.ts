@@ -90,5 +90,11 @@ footer { color:var(--muted); font-size:.8rem; padding:1.5rem 20px; }
   details { display:block; }
   details > *:not(summary) { display:block; }
   h2 { break-after:avoid; }
+  /* Paper does not scroll: a table wider than the page lost its right-hand columns. Smaller
+     type, and headers and words (not figures) that may break, until it fits. */
+  table { font-size:8pt; }
+  th, td, table.comparison th, table.comparison td { padding:.15rem .25rem; }
+  th, td.text { overflow-wrap:anywhere; }
+  table.comparison td.text { min-width:0; }
 }
 `;
