@@ -297,7 +297,13 @@ function smallMultiples(overlaid: ChartSpec, results: RunResult[], build: Builde
       yMax = Math.max(yMax, extent(s.values).max);
     }
   }
-  const first = panels[0]?.chart ?? overlaid;
+  // The heading speaks for every panel: the panels' own caption when they share it (a run's
+  // states draw sockstat, the overlaid chart does not), else the overlaid chart's, written for a
+  // mix (HTTP beside TCP runs: the first panel's TCP caption stood under the HTTP title); and
+  // every panel's notes, each once.
+  const descriptions = new Set(panels.map((p) => p.chart.description));
+  const description = descriptions.size === 1 ? [...descriptions][0]! : overlaid.description;
+  const notes = [...new Set(panels.flatMap((p) => p.chart.notes))];
   const labels = runLabels(results);
   return panels.map(({ r, i, chart }) => ({
     ...chart,
@@ -311,9 +317,9 @@ function smallMultiples(overlaid: ChartSpec, results: RunResult[], build: Builde
     group: {
       id: overlaid.id,
       title: overlaid.title,
-      description: first.description,
+      description,
       notes: [
-        ...first.notes,
+        ...notes,
         `One panel per run (${overlaid.series.length} lines would not read on one chart); every panel has the same axes and draws the same line the same way.`,
       ],
     },

@@ -1,0 +1,30 @@
+// A chart split into one panel per run (small multiples) has one heading for all panels: its
+// caption and notes must be true of every panel, whichever run comes first.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../src/result/model.js';
+import { timelineCharts } from '../../src/report/html/timeline.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
+const fixture = async (name: string): Promise<RunResult> => JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
+
+describe('small multiples: the group heading speaks for every panel', () => {
+  it('TCP runs first, then an HTTP run: the rates heading, caption and notes are the HTTP-aware ones', async () => {
+    // Seen in a report of client-closes-first, server-closes-first and http-connection-close: under
+    // "Requests and new connections per second" the caption was the TCP one ("request/response
+    // exchanges completed") and the keep-alive note of the HTTP panel was gone.
+    const charts = timelineCharts(await Promise.all(['client-closes-first', 'http-client-reset', 'port-exhaustion'].map(fixture)));
+    const rates = charts.filter((c) => c.group?.id === 'rates');
+    assert.equal(rates.length, 3, 'one panel per run');
+    const group = rates[0]!.group!;
+    assert.equal(group.title, 'Requests and new connections per second');
+    assert.match(group.description, /^HTTP requests answered/);
+    assert.ok(group.notes.some((n) => /With keep-alive the requests line/.test(n)), group.notes.join(' | '));
+    // States: every panel draws sockstat, and the caption says so (the overlaid one would not).
+    const states = charts.find((c) => c.group?.id === 'states');
+    if (states) assert.match(states.group!.description, /sockstat/);
+  });
+});
