@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { timelineCharts } from '../../src/report/html/timeline.js';
+import { renderHtmlReport } from '../../src/report/html/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
 const fixture = async (name: string): Promise<RunResult> => JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
@@ -26,5 +27,18 @@ describe('small multiples: the group heading speaks for every panel', () => {
     // States: every panel draws sockstat, and the caption says so (the overlaid one would not).
     const states = charts.find((c) => c.group?.id === 'states');
     if (states) assert.match(states.group!.description, /sockstat/);
+  });
+});
+
+describe('small multiples: headings', () => {
+  it('each panel is a heading under its group (h4 under h3), and no heading level is skipped', async () => {
+    // Seen in the close-matrix comparison: the panels' run names were h3 like the group's title,
+    // so a screen reader's heading list read each run as a chart of its own.
+    const page = await renderHtmlReport(await Promise.all(['close-matrix-client-fin', 'close-matrix-client-rst', 'close-matrix-server-fin', 'close-matrix-server-rst'].map(fixture)));
+    const group = /<div class="multiples" data-group="rates">\n<h3>[^<]*<\/h3>[\s\S]*?<figure class="chart" data-chart="rates-1">\n<figcaption><(h\d)>/.exec(page);
+    assert.ok(group, 'the rates chart is split into panels');
+    assert.equal(group[1], 'h4');
+    const levels = [...page.matchAll(/<h([1-6])[ >]/g)].map((m) => Number(m[1]));
+    levels.forEach((level, i) => assert.ok(i === 0 || level <= levels[i - 1]! + 1, `h${levels[i - 1]} then h${level}`));
   });
 });

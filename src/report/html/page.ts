@@ -163,10 +163,12 @@ ${t.rows.map(
 </section>`;
 }
 
-function figure(c: ChartSpec): Html {
+/** A chart; `heading` 4 for a panel under its group's h3 (a sibling h3 read as a new chart). */
+function figure(c: ChartSpec, heading: 3 | 4 = 3): Html {
   const notes = c.notes.map((n) => html`<p class="note">${n}</p>`);
+  const h = trusted(`h${heading}`);
   return html`<figure class="chart" data-chart="${c.id}">
-<figcaption><h3>${c.title}</h3>${c.description ? html`<p>${c.description}</p>` : ''}</figcaption>
+<figcaption><${h}>${c.title}</${h}>${c.description ? html`<p>${c.description}</p>` : ''}</figcaption>
 <div class="plot" role="img" aria-label="${`${c.title}: ${c.series.map((s) => s.label).join(', ')}`}"></div>
 ${notes}
 </figure>`;
@@ -186,7 +188,7 @@ function chartGroups(charts: ChartSpec[]): Html {
     while (i < charts.length && charts[i]!.group?.id === group.id) members.push(charts[i++]!);
     out.push(html`<div class="multiples" data-group="${group.id}">
 <h3>${group.title}</h3><p class="note">${group.description}</p>
-<div class="charts two">${members.map(figure)}</div>
+<div class="charts two">${members.map((c) => figure(c, 4))}</div>
 ${group.notes.map((n) => html`<p class="note">${n}</p>`)}
 </div>`);
   }
@@ -215,7 +217,7 @@ ${http ? html`<p class="note">HTTP${tcp ? ' runs' : ''}: connect is recorded onl
 ${lifeNote}
 ${openLoop}
 ${m.latencyNotes.map((n) => html`<p class="note latency-note">${n}</p>`)}
-<div class="charts${m.latency.length > 1 ? ' two' : ''}">${m.latency.map(figure)}</div>
+<div class="charts${m.latency.length > 1 ? ' two' : ''}">${m.latency.map((c) => figure(c))}</div>
 ${m.latency.length === 0 ? html`<p>No connection completed a phase, so there is no latency to show.</p>` : ''}
 <div class="table-wrap"><table class="percentiles">
 <caption class="note">Milliseconds, from the HdrHistograms (3 significant digits).</caption>
@@ -262,7 +264,7 @@ ${exhausted}<div class="table-wrap"><table class="port-summary">
 <tbody>
 ${rows}</tbody></table></div>
 <div class="charts">${m.reuse ? figure(m.reuse) : html`<p>No client port was used twice, so there is no reuse interval to show. (With tcp_tw_reuse=0 a port in TIME_WAIT comes back only after 60 s.)</p>`}</div>
-${m.connect.time.length > 0 ? html`<div class="charts">${[...m.connect.time, ...m.connect.held].map(figure)}</div>
+${m.connect.time.length > 0 ? html`<div class="charts">${[...m.connect.time, ...m.connect.held].map((c) => figure(c))}</div>
 ` : ''}</section>`;
 }
 

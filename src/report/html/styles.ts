@@ -68,7 +68,7 @@ thead th { background:#f6f8fa; }
 .lab-side .sub { display:block; color:var(--muted); font-weight:400; font-size:.75rem; }
 table.lab-conntrack tr.alert th { color:var(--alert); }
 .multiples > h3 { margin-top:.4rem; }
-.multiples figure.chart h3 { font-size:.92rem; font-weight:600; }
+h4 { font-size:.92rem; margin:.2rem 0; }
 figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }
 .plot { min-height:280px; }
 /* uPlot's legend is a <table>: the data-table rules above (borders, padding, right-aligned cells)
