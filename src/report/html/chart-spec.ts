@@ -52,6 +52,8 @@ export interface ChartSpec {
   markers: Marker[];
   /** Fixed x range [min, max]: time charts share one, so their cursors line up. */
   xRange?: [number, number];
+  /** Where the x axis has its ticks, when the chart knows better than decades (a histogram's bin edges). */
+  xTicks?: number[];
   /** Fixed y maximum: small multiples share one, so equal heights mean equal values. */
   yMax?: number;
   /** Small multiples: consecutive charts of one group are drawn side by side under one heading. */

@@ -94,7 +94,9 @@ export const CLIENT_JS = String.raw`
               : spec.kind === 'value'
                 ? function (u, splits) { return splits.map(function (v) { return String(+v.toFixed(2)); }); }
                 : function (u, splits) { return splits.map(function (v) { return (+v.toFixed(2)) + ' s'; }); },
-          splits: logX ? function (u) { return decades(xs[0] || 1, xs[xs.length - 1] || 10); } : undefined
+          splits: spec.xTicks ? function () { return spec.xTicks; } : logX ? function (u) { return decades(xs[0] || 1, xs[xs.length - 1] || 10); } : undefined,
+          // uPlot's log axes label only 1-2-5 ticks (the rest become null): ticks given are all labelled.
+          filter: spec.xTicks ? function (u, splits) { return splits; } : undefined
         },
         { label: spec.yLabel, size: 60 }
       ],

@@ -41,6 +41,20 @@ export async function reuseBins(encoded: string): Promise<Map<number, number>> {
 /** Lower edge (ms) of a bin index. */
 const edge = (bin: number): number => roundUs(10 ** (bin / BINS_PER_DECADE));
 
+/**
+ * Ticks at bin edges when decades alone would leave the axis with one or two labels: reuses all
+ * within a decade (tcp_tw_reuse: about 1 s) drew one tick, "1.0 s", under bins whose other
+ * edges had none. Every edge within a decade, every other within two; past that, decades.
+ */
+function binTicks(lo: number, hi: number): number[] | undefined {
+  const span = hi - lo;
+  if (span > 2 * BINS_PER_DECADE) return undefined;
+  const step = span <= BINS_PER_DECADE ? 1 : 2;
+  const ticks: number[] = [];
+  for (let b = lo; b <= hi; b += step) ticks.push(edge(b));
+  return ticks;
+}
+
 export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null> {
   const all = await Promise.all(results.map((r) => reuseBins(r.histograms.portReuseInterval)));
   const used = all.map((bins, i) => ({ bins, result: results[i]! })).filter(({ bins }) => bins.size > 0);
@@ -57,9 +71,11 @@ export async function reuseChart(results: RunResult[]): Promise<ChartSpec | null
     description: 'Number of connections that got a client port used before, by the time since that port\'s previous connection (logarithmic bins).',
     notes: ['Each bin spans a quarter decade; the count is the number of reuses whose interval fell in it.'],
     kind: 'histogram',
-    xLabel: 'interval since the port\'s previous use (ms)',
+    // The ticks carry their unit (ms below a second, s above), so the label names none.
+    xLabel: 'interval since the port\'s previous use',
     yLabel: 'reuses',
     x: binIndices.map(edge),
+    xTicks: binTicks(lo, hi),
     series: used.map(({ bins, result }, i) => ({
       label: results.length > 1 ? labels.get(result)! : 'port reuses',
       values: binIndices.map((b) => (b === hi ? 0 : Math.round(bins.get(b) ?? 0))),
