@@ -25,6 +25,14 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
     const first = range ? firstParity(range) : null;
     const order = first ? ` The kernel tries ${first} ports first (the parity of the range's low end, ${range!.low}).` : '';
 
+    // A parity no connection got has no line to draw: its legend entry promised one that was not
+    // there. Left out, and said why (the kernel's walk had not reached it).
+    const parities = (['even', 'odd'] as const).filter((p) => data.parity[p].connections > 0);
+    const missing = (['even', 'odd'] as const).find((p) => data.parity[p].connections === 0);
+    const missingNote = missing
+      ? [`No connection got an ${missing} port${first === (missing === 'even' ? 'odd' : 'even') ? `: the kernel hands out ${first} ports first, and they were never all held` : ''}, so there is no ${missing}-port line.`]
+      : [];
+
     const over = connectOverTime(data);
     const x = over.t.map((t) => Math.round(t) / 1000);
     const timeMarkers: Marker[] = cliff?.atMs != null ? [{ x: cliff.atMs / 1000, label: `connect() slowed (${cliff.slowdownP50}×)` }] : [];
@@ -37,16 +45,14 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
           notes: [
             'Read from counts in quarter-octave bins (each value ±9 %); the exact percentiles by parity are in the result (summary.connectFill).',
             ...(data.measure === 'established' ? ['The net fallback cannot time the connect() call itself: this is connect to established, event-loop delay included.'] : []),
+            ...missingNote,
           ],
           kind: 'time',
           xLabel: 'run time (s)',
           yLabel: 'ms',
           markers: timeMarkers,
         },
-        [
-          { x, label: 'even ports p50', values: over.evenP50, points: false },
-          { x, label: 'odd ports p50', values: over.oddP50, points: false },
-        ],
+        parities.map((p) => ({ x, label: `${p} ports p50`, values: p === 'even' ? over.evenP50 : over.oddP50, points: false })),
       ),
     );
 
@@ -66,16 +72,14 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
           notes: [
             'Read from counts in quarter-octave bins (each value ±9 %); the 99th percentiles per step are in the result (connectFill.byHeld).',
             'Ports held: distinct local ports given out in the last 60 s (TIME_WAIT length). Every one is still held when the client closes first with tcp_tw_reuse=0; otherwise it is an upper bound.',
+            ...missingNote,
           ],
           kind: 'value',
           xLabel: 'client ports held',
           yLabel: 'ms',
           markers: heldMarkers,
         },
-        [
-          { x: hx, label: 'even ports p50', values: rows.map((row) => row.even.p50Ms), points: true },
-          { x: hx, label: 'odd ports p50', values: rows.map((row) => row.odd.p50Ms), points: true },
-        ],
+        parities.map((p) => ({ x: hx, label: `${p} ports p50`, values: rows.map((row) => row[p].p50Ms), points: true })),
       ),
     );
   });
