@@ -11,7 +11,7 @@ import { closeOnEofRule, closeWaitFinding } from './verdict/close-wait.js';
 import { errorsFinding } from './verdict/errors.js';
 import { requestsFinding } from './verdict/http-requests.js';
 import { httpChurnRule } from './verdict/http-churn.js';
-import { interruptedFinding } from './verdict/interrupted.js';
+import { failedFinding, interruptedFinding } from './verdict/interrupted.js';
 import { isolationFinding } from './verdict/isolation.js';
 import { kernelFinding } from './verdict/kernel.js';
 import { faultsFinding } from './verdict/faults.js';
@@ -43,6 +43,8 @@ export interface Verdict {
 
 /** The findings, in the order they are shown. */
 export const FINDINGS: readonly FindingOf[] = [
+  // A failed run's cause first: every figure below is read against it.
+  failedFinding,
   closerFinding,
   requestsFinding,
   timeWaitFinding,

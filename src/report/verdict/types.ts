@@ -20,7 +20,8 @@ export type FindingRule =
   | 'time-wait-duration'
   | 'fin-wait2'
   | 'isolation'
-  | 'interrupted';
+  | 'interrupted'
+  | 'failed';
 
 export interface Finding {
   rule: FindingRule;
