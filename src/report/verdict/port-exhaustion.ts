@@ -125,10 +125,14 @@ export function clientPortRule(result: RunResult): Change | null {
     };
   }
   if (needed <= WIDEST_PORT_RANGE) {
+    // With client.portRange the socket's own range (IP_LOCAL_PORT_RANGE) is the one that ran out,
+    // inside the namespace's: widening ip_local_port_range alone changes nothing (a report of a
+    // 101-port client.portRange told to widen the 28,232-port ip_local_port_range).
+    const perSocket = (result.scenario.client as { portRange?: string | null } | undefined)?.portRange != null;
     return {
       rule: 'widen-port-range',
-      change: 'Widen net.ipv4.ip_local_port_range (or add source addresses)',
-      why: `${basis} A range of at least ${int(needed)} ports (the widest is 1024–65535, ${int(WIDEST_PORT_RANGE)}) covers it; each extra source address adds a whole range.`,
+      change: perSocket ? 'Widen client.portRange (or add source addresses)' : 'Widen net.ipv4.ip_local_port_range (or add source addresses)',
+      why: `${basis} A range of at least ${int(needed)} ports (the widest is 1024–65535, ${int(WIDEST_PORT_RANGE)}) covers it${perSocket ? ', with net.ipv4.ip_local_port_range at least as wide (client.portRange only narrows it)' : ''}; each extra source address adds a whole range.`,
     };
   }
   const buckets = sysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');

@@ -146,6 +146,20 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(c.why, /A range of at least 700 ports/);
   });
 
+  it('widen-port-range with client.portRange: the per-socket range is the one to widen', () => {
+    // Seen in the report of client-closes-first --set client.portRange=40000-40100: its 101 ports
+    // ran out and the change named net.ipv4.ip_local_port_range, 28,232 ports wide already.
+    const r = ranOut(0, 20, (x) => {
+      x.scenario.connections = 700;
+      x.scenario.client = { ...x.scenario.client, portRange: '40000-40499' };
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 200);
+    });
+    const c = oneChange(r);
+    assert.equal(c.rule, 'widen-port-range');
+    assert.equal(c.change, 'Widen client.portRange (or add source addresses)');
+    assert.match(c.why, /A range of at least 700 ports .* covers it, with net\.ipv4\.ip_local_port_range at least as wide/);
+  });
+
   it('two destinations: connect() needs a port per destination; bind() before connect() shares the range and is told IP_BIND_ADDRESS_NO_PORT', () => {
     // An audit: bind-before-connect, 1,200 connections to 2 server ports from 500 ports.
     const twoPorts = (bindAddressNoPort: boolean) =>
