@@ -191,11 +191,21 @@ function portsChart(results: RunResult[]): ChartSpec {
       parts.push({ x, label: label(r, what), values: x.map(() => range.size * ranges) });
     }
   }
+  // The caption names the range the line is drawn at: a run with client.portRange or
+  // client.localPorts draws that one, not ip_local_port_range (a 101-port client.portRange was
+  // captioned as the namespace's 28,232-port range).
+  const pools = [
+    ...new Set(
+      results.map((r) =>
+        clientPortPool(r).named ? 'client.localPorts' : (r.scenario.client as { portRange?: string | null } | undefined)?.portRange != null ? 'client.portRange' : 'ip_local_port_range',
+      ),
+    ),
+  ];
   return chartFrom(
     {
       id: 'ports',
       title: 'Client ports in use versus the port range',
-      description: 'Client-side sockets of any state (each holds an ephemeral port toward the server) against the size of ip_local_port_range.',
+      description: `Client-side sockets of any state (each holds an ephemeral port toward the server) against the size of ${pools.join(' or ')}.`,
       notes: [
         'Approximated from the census: every client-side socket, TIME_WAIT included, counts as one port held toward the one destination. Short-lived connections between two census samples are not seen; the driver\'s own peak is in the verdict.',
       ],

@@ -1,5 +1,6 @@
-// A chart split into one panel per run (small multiples) has one heading for all panels: its
-// caption and notes must be true of every panel, whichever run comes first.
+// A chart's heading and caption say what is drawn: a chart split into one panel per run (small
+// multiples) has one heading whose caption and notes are true of every panel, whichever run
+// comes first; the ports chart names the range its line is drawn at.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -40,5 +41,18 @@ describe('small multiples: headings', () => {
     assert.equal(group[1], 'h4');
     const levels = [...page.matchAll(/<h([1-6])[ >]/g)].map((m) => Number(m[1]));
     levels.forEach((level, i) => assert.ok(i === 0 || level <= levels[i - 1]! + 1, `h${levels[i - 1]} then h${level}`));
+  });
+});
+
+describe('the ports chart names the range it draws', () => {
+  it('client.portRange: the caption names it, not ip_local_port_range', async () => {
+    // Seen in the report of client-closes-first --set client.portRange=40000-40100: the line was
+    // drawn at 101 ports and the caption said "against the size of ip_local_port_range".
+    const r = await fixture('client-closes-first');
+    const plain = timelineCharts([r]).find((c) => c.id === 'ports')!;
+    assert.match(plain.description, /against the size of ip_local_port_range\.$/);
+    r.scenario.client = { ...r.scenario.client, portRange: '40000-40100' };
+    const narrowed = timelineCharts([r]).find((c) => c.id === 'ports')!;
+    assert.match(narrowed.description, /against the size of client\.portRange\.$/);
   });
 });
