@@ -12,6 +12,7 @@ import { ms, seconds } from '../../src/util/format.js';
 import { verdict } from '../../src/report/verdict.js';
 import { comparisonTable } from '../../src/report/html/compare.js';
 import { HTTP_NO_CLOSE_LATENCY, percentileRows } from '../../src/report/html/latency.js';
+import { NO_SCRIPT } from '../../src/report/html/page.js';
 import { timelineCharts } from '../../src/report/html/timeline.js';
 import { inspectReport, type PageReport } from './browser.js';
 import { twstorm as startCli } from '../helpers/cli.js';
@@ -119,6 +120,10 @@ describe('the report in chromium', () => {
     assert.ok(page.text.includes(`Peak ${s.timeWait.peak} on the client`));
     assert.ok(page.text.includes('Widen net.ipv4.ip_local_port_range'));
     assert.ok(page.text.includes(verdict(r).headline));
+    // Each chart's place says why it is empty when no script runs; drawn, that sentence is gone.
+    const placeholders = (await renderHtmlReport([r])).match(/<div class="plot"[^>]*><p class="note">This chart is drawn by the page&#39;s script/g) ?? [];
+    assert.equal(placeholders.length, page.charts.length);
+    assert.ok(!page.text.includes(NO_SCRIPT), 'the no-script sentence is cleared once the charts are drawn');
   });
 
   it('single run with port reuse (tcp_tw_reuse=1): the reuse histogram is drawn', async () => {

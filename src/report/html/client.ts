@@ -135,6 +135,7 @@ export const CLIENT_JS = String.raw`
     var el = document.querySelector('[data-chart="' + spec.id + '"] .plot');
     if (!el) { console.error('twstorm report: no place for chart ' + spec.id); return; }
     try {
+      el.textContent = ''; // the no-script sentence (page.ts NO_SCRIPT)
       charts.push({ el: el, plot: build(spec, el) });
     } catch (err) {
       el.textContent = 'This chart could not be drawn: ' + err.message;

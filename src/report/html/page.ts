@@ -163,13 +163,19 @@ ${t.rows.map(
 </section>`;
 }
 
+/**
+ * What a chart's place says until client.ts draws into it (and clears it): with JavaScript off
+ * every chart was an empty 280 px box with nothing to say why.
+ */
+export const NO_SCRIPT = 'This chart is drawn by the page\'s script, which has not run (is JavaScript off?). The verdict and the tables below hold the figures; the result JSON holds every point.';
+
 /** A chart; `heading` 4 for a panel under its group's h3 (a sibling h3 read as a new chart). */
 function figure(c: ChartSpec, heading: 3 | 4 = 3): Html {
   const notes = c.notes.map((n) => html`<p class="note">${n}</p>`);
   const h = trusted(`h${heading}`);
   return html`<figure class="chart" data-chart="${c.id}">
 <figcaption><${h}>${c.title}</${h}>${c.description ? html`<p>${c.description}</p>` : ''}</figcaption>
-<div class="plot" role="img" aria-label="${`${c.title}: ${c.series.map((s) => s.label).join(', ')}`}"></div>
+<div class="plot" role="img" aria-label="${`${c.title}: ${c.series.map((s) => s.label).join(', ')}`}"><p class="note">${NO_SCRIPT}</p></div>
 ${notes}
 </figure>`;
 }

@@ -71,6 +71,8 @@ table.lab-conntrack tr.alert th { color:var(--alert); }
 h4 { font-size:.92rem; margin:.2rem 0; }
 figure.chart { margin:0; break-inside:avoid; page-break-inside:avoid; }
 .plot { min-height:280px; }
+/* Undrawn (no script ran), a chart's place is its one sentence, not an empty box. */
+.plot:has(> p) { min-height:0; }
 /* uPlot's legend is a <table>: the data-table rules above (borders, padding, right-aligned cells)
    made each entry a row of bordered cells. It is a legend, not data. */
 .uplot .u-legend { font-size:.8rem; }
