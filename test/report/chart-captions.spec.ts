@@ -1,6 +1,7 @@
-// A chart's heading and caption say what is drawn: a chart split into one panel per run (small
-// multiples) has one heading whose caption and notes are true of every panel, whichever run
-// comes first; the ports chart names the range its line is drawn at.
+// The page's headings, captions and links say what is there: a chart split into one panel per
+// run (small multiples) has one heading whose caption and notes are true of every panel, whichever
+// run comes first; the ports chart names the range its line is drawn at; the navigation links
+// every section.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../src/result/model.js';
 import { timelineCharts } from '../../src/report/html/timeline.js';
 import { renderHtmlReport } from '../../src/report/html/index.js';
+import { makeResult } from './make-result.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import.meta.url));
 const fixture = async (name: string): Promise<RunResult> => JSON.parse(await readFile(path.join(FIXTURES, `${name}.json`), 'utf8')) as RunResult;
@@ -54,5 +56,17 @@ describe('the ports chart names the range it draws', () => {
     r.scenario.client = { ...r.scenario.client, portRange: '40000-40100' };
     const narrowed = timelineCharts([r]).find((c) => c.id === 'ports')!;
     assert.match(narrowed.description, /against the size of client\.portRange\.$/);
+  });
+});
+
+describe('the section links', () => {
+  it('a repeat set: the navigation links its "Repeats and contributors" section', async () => {
+    // Seen in the report of run --repeat 3: the section (the spread over the repeats) was on the
+    // page, between Verdict and Over time, and not in the navigation.
+    const runs = [1, 2, 3].map((index) => makeResult((x) => Object.assign(x, { repeat: { index, count: 3, set: 's1' } })));
+    const page = await renderHtmlReport(runs);
+    assert.match(page, /<section id="provenance"/);
+    assert.match(/<nav[^>]*>(.*?)<\/nav>/.exec(page)![1]!, /<a href="#provenance">Repeats and contributors<\/a>/);
+    assert.doesNotMatch(/<nav[^>]*>(.*?)<\/nav>/.exec(await renderHtmlReport([makeResult()]))![1]!, /provenance/);
   });
 });

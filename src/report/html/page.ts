@@ -45,6 +45,7 @@ export interface PageModel {
 export function renderPage(m: PageModel): string {
   const charts = [...m.timeline, ...m.lab, ...m.latency, ...(m.reuse ? [m.reuse] : []), ...m.connect.time, ...m.connect.held];
   const lab = labSection(m.results, chartGroups(m.lab));
+  const provenance = provenanceSection(m.results);
   const styles = [inlineSafe(m.assets.css, 'style'), PAGE_CSS];
   const scripts = [inlineSafe(m.assets.js, 'script'), inlineSafe(CLIENT_JS, 'script')];
   // The CSP <meta> comes first in <head>: a policy applies only to what the parser meets after it.
@@ -62,11 +63,11 @@ ${styles.map((s) => html`<style>${trusted(s)}</style>\n`)}</head>
 <header>
 <h1>${m.title}</h1>
 ${header(m)}
-<nav aria-label="Sections"><a href="#verdict">Verdict</a>${lab ? html`<a href="#lab">Lab</a>` : ''}<a href="#over-time">Over time</a><a href="#latency">Latency</a><a href="#ports">Ports</a><a href="#environment">Environment</a></nav>
+<nav aria-label="Sections"><a href="#verdict">Verdict</a>${provenance ? html`<a href="#provenance">Repeats and contributors</a>` : ''}${lab ? html`<a href="#lab">Lab</a>` : ''}<a href="#over-time">Over time</a><a href="#latency">Latency</a><a href="#ports">Ports</a><a href="#environment">Environment</a></nav>
 </header>
 <main>
 ${verdictSection(m)}
-${provenanceSection(m.results)}
+${provenance}
 ${lab}
 <section id="over-time" aria-labelledby="over-time-h">
 <h2 id="over-time-h">Over time</h2>

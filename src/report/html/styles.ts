@@ -11,7 +11,7 @@ h2 { font-size:1.2rem; margin:1.6rem 0 .6rem; border-bottom:1px solid var(--line
 h3 { font-size:1rem; margin:.2rem 0; }
 .meta, .note, figcaption p { color:var(--muted); font-size:.88rem; margin:.2rem 0; }
 nav { margin:.4rem 0 .6rem; font-size:.9rem; }
-nav a { margin-right:1rem; color:var(--accent); }
+nav a { margin-right:1rem; color:var(--accent); white-space:nowrap; }
 .verdict { border:2px solid var(--fg); border-radius:6px; padding:12px 16px; margin:1rem 0; }
 .verdict .headline { font-size:1.15rem; font-weight:600; margin:.2rem 0 .6rem; }
 /* A word longer than a phone's line (an errno name, a path with no hyphen) breaks rather than
