@@ -22,6 +22,8 @@ import { labOf, serverSysctl } from '../result/lab.js';
 import type { NatLimit, NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
 import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
+import type { Scenario } from '../scenario/index.js';
 
 export interface PredictedVsMeasured {
   label: string;
@@ -112,9 +114,12 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const keepAliveShare = poolNeverChurned ? (requestLimit !== null ? 1 - 1 / requestLimit.requests : 1) : measuredShare;
 
   let rate: number;
+  // An open loop's ramp, each client host's own (a result from before stages were recorded has none).
+  const openRamp = scenario.rate != null ? ((scenario as { stages?: Scenario['stages'] }).stages ?? []) : [];
+  const stages = openRamp.map((s) => ({ duration: s.duration, target: s.target * hosts }));
   if (scenario.rate !== null && scenario.rate !== undefined) {
     rate = scenario.rate * hosts;
-    sources['rate'] = `result: scenario.rate${hosts > 1 ? ` × ${hosts} client hosts` : ''} (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
+    sources['rate'] = `result: scenario.rate${stages.length > 0 ? ' and stages' : ''}${hosts > 1 ? ` × ${hosts} client hosts` : ''} (open loop: the offered ${http ? 'requests/s' : 'rate'})`;
   } else if (exhaustedMs !== null && exhaustedMs > 0 && pools.localPorts === null) {
     // (Named ports in turn run out connect by connect, the first often in the start's burst: the
     // rate up to it is not the load's (a review: 5,500/s for a run of 1,948/s), so they take the
@@ -216,6 +221,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     twReuseDelaySec: (sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? Number(sysctls['net.ipv4.tcp_tw_reuse_delay']) : TW_REUSE_DELAY_MS) / 1000,
     keepAliveShare,
     rate,
+    ...(stages.length > 0 ? { stages } : {}),
     maxTwBuckets: buckets,
     closer,
     bindBeforeConnect: pools.bindBeforeConnect,
@@ -279,9 +285,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // cannot outnumber them, the ports in play (client side), the cap, or rate × 60 s. Under http
   // `connections` is not used: the requests, and the share that needed no new connection, bound it.
   // In a routed lab every client host makes the scenario's count of its own (`rate` is already the hosts' together).
+  // Under a ramp, the starts its schedule makes due within `duration`.
+  const started = stages.length > 0 ? startsDueBy(compileRamp(rate, stages), scenario.duration) : rate * (scenario.duration / 1000);
   const attempts = http
-    ? Math.min(scenario.http.requests * hosts, rate * (scenario.duration / 1000)) * (1 - measuredShare)
-    : Math.min(scenario.connections * hosts, rate * (scenario.duration / 1000));
+    ? Math.min(scenario.http.requests * hosts, started) * (1 - measuredShare)
+    : Math.min(scenario.connections * hosts, started);
   // Every port the client can hold at once: per source, per destination unless bind() shared
   // them; named ports the pairs or 4-tuples the client makes of them (model.ts; measured: 2
   // addresses × 100 named ports make 100 pairs and ran out after 100, where 200 were counted).

@@ -33,6 +33,7 @@
 // Pure: every input is given.
 import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.js';
+import { compileRamp, firstWindowReaching } from '../driver/shape/ramp.js';
 import type { ConnectScanOutput, PlanInputs, PlanOutput, PortPicker } from './types.js';
 import { fmt, mib, pct, perConnection, rateText, sec } from './words.js';
 
@@ -106,7 +107,9 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // IP_LOCAL_PORT_RANGE it steps by 1 ("step = local_ports ? 1 : 2"), and a named port is no walk.
   const parityWalk = picker === 'connect' && p.perSocketRange !== true;
   const twHosts = Math.max(1, p.twHosts ?? 1);
-  const newConnPerSec = p.rate === null ? null : p.rate * (1 - p.keepAliveShare);
+  // A ramp is judged at its peak: the most it offers (a plan never understates a load).
+  const offered = p.rate === null ? null : Math.max(p.rate, ...(p.stages ?? []).map((s) => s.target));
+  const newConnPerSec = offered === null ? null : offered * (1 - p.keepAliveShare);
   const notes: string[] = [];
   const fixes: string[] = [];
 
@@ -172,7 +175,17 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const cap = p.maxTwBuckets * twHosts;
   const bucketsOverflow = demand > cap;
   const steadyState = Math.min(demand, cap);
-  const overflowAtSec = bucketsOverflow && newConnPerSec ? cap / newConnPerSec : null;
+  // When `count` new connections have fallen within the last `windowSec` (a pool held dry, the
+  // buckets full): count ÷ rate at a flat rate, when callers know it comes; under a ramp its
+  // schedule decides, not its peak, which may pass before it comes (null) — ramp-to-exhaustion
+  // ran out at 7.3 s measured, where its start rate gave 50 s and its peak 2 s.
+  const ramp = p.rate !== null && p.stages !== undefined && p.stages.length > 0 ? compileRamp(p.rate, p.stages) : null;
+  const whenHeld = (windowSec: number, count: number): number | null => {
+    if (ramp === null) return count / newConnPerSec!;
+    const ms = firstWindowReaching(ramp, windowSec * 1000, count / (1 - p.keepAliveShare));
+    return ms === null ? null : ms / 1000;
+  };
+  const overflowAtSec = bucketsOverflow && newConnPerSec ? whenHeld(p.timeWaitSec, cap) : null;
   const capText = twHosts > 1 ? `${fmt(p.maxTwBuckets)} on each of ${fmt(twHosts)} hosts` : fmt(p.maxTwBuckets);
   // The client ports the TIME_WAIT holds, each with a bind bucket per port and a bind2 bucket
   // per (address, port) (inet_bind_bucket_create, inet_bind2_bucket_create): the TIME_WAIT
@@ -186,12 +199,15 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // When the ports would run out without tcp_max_tw_buckets, and the cap is what keeps them free.
   let uncappedExhaustionSec: number | null = null;
   if (portsFit === false && newConnPerSec !== null) {
-    const poolRate = newConnPerSec / pools;
-    exhaustionSec = poolSize / poolRate;
+    // Each pool runs dry when the connections of one hold time fill it.
+    exhaustionSec = whenHeld(holdSec, poolSize * pools);
+    if (exhaustionSec === null) {
+      notes.push(`the ramp's peak of ${fmt(newConnPerSec)} new connections/s does not fit, but it passes before the ports run out; held, it would run them out after ${sec((poolSize * pools) / newConnPerSec)}`);
+    }
     // Past tcp_max_tw_buckets the kernel does not create the TIME_WAIT socket at all
     // (inet_twsk_alloc fails, tcp_time_wait() just closes), so the port is free at once:
     // if the cap is reached before the ports run out, they never do.
-    if (overflowAtSec !== null && overflowAtSec < exhaustionSec) {
+    if (overflowAtSec !== null && exhaustionSec !== null && overflowAtSec < exhaustionSec) {
       notes.push(
         `tcp_max_tw_buckets (${capText}) is reached after ${sec(overflowAtSec)}, before the ports would run out (${sec(exhaustionSec)}): ` +
           `later connections skip TIME_WAIT (TcpExtTCPTimeWaitOverflow), so ${mode.failure.slice(0, mode.failure.indexOf(' '))} keeps working but without TIME_WAIT's protection against stale segments`,
@@ -217,10 +233,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
       const sourcesNeeded = moreThan(needPerPool / usablePorts);
       fixes.push(`use ${fmt(sourcesNeeded)} source addresses instead of ${fmt(p.sources)} (each adds ${fmt(usablePorts)} ports ${picker === 'connect' ? 'per destination' : 'shared by all destinations'})`);
     }
-    if (p.rate !== null && p.rate > 0) {
-      const share = 1 - totalPerSec / p.rate;
+    if (offered !== null && offered > 0) {
+      const share = 1 - totalPerSec / offered;
       fixes.push(
-        `reuse connections (keep-alive) for more than ${pct(share)} of requests (over ${perConnection(p.rate / Math.max(totalPerSec, Number.MIN_VALUE))} per connection; now ${pct(p.keepAliveShare)}): ` +
+        `reuse connections (keep-alive) for more than ${pct(share)} of requests (over ${perConnection(offered / Math.max(totalPerSec, Number.MIN_VALUE))} per connection; now ${pct(p.keepAliveShare)}): ` +
           `fewer than ${rateText(totalPerSec)} new connections/s fit`,
       );
     }

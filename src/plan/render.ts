@@ -8,6 +8,14 @@ const row = (label: string, text: string): string => `${label.padEnd(26)}${text}
 /** A connection's life: milliseconds below a second (sec() would round 5 ms to "0.01 s"). */
 const life = (s: number): string => (s < 1 ? `${fmt(s * 1000)} ms` : sec(s));
 
+/** An open loop's ramp: where it goes and that the plan is judged at its peak. */
+function rampText(p: PlanInputs): string {
+  const stages = p.stages ?? [];
+  if (stages.length === 0) return '';
+  const peak = Math.max(p.rate!, ...stages.map((s) => s.target));
+  return `, ramping (stages) to ${stages.map((s) => fmt(s.target)).join(' → ')} over ${sec(stages.reduce((t, s) => t + s.duration, 0) / 1000)}: judged at its peak, ${fmt(peak)}/s; exhaustion follows the ramp`;
+}
+
 function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
   const from = (key: string): string => (sources[key] ? `  — ${sources[key]}` : '');
   const picker = p.namedPorts ? 'named' : p.bindBeforeConnect ? 'bind' : 'connect';
@@ -35,7 +43,7 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
     row('tcp_tw_reuse', `${p.twReuse}${twReuseWhy}, delay ${sec(p.twReuseDelaySec)}${from('twReuse')}`),
     row('tcp_timestamps', `${p.timestamps ?? 1}${(p.timestamps ?? 1) === 0 ? ' (off: no TIME_WAIT is ever taken over)' : ''}${from('timestamps')}`),
     row('keep-alive share', `${pct(p.keepAliveShare)}${from('keepAliveShare')}`),
-    row('offered rate', `${p.rate === null ? '– (give --rate)' : `${fmt(p.rate)} requests/s`}${from('rate')}`),
+    row('offered rate', `${p.rate === null ? '– (give --rate)' : `${fmt(p.rate)} requests/s${rampText(p)}`}${from('rate')}`),
     row('closes first', `${p.closer === 'rst' ? 'client, with RST (SO_LINGER 0)' : p.closer}${from('closer')}`),
     row('tcp_max_tw_buckets', `${fmt(p.maxTwBuckets)}${(p.twHosts ?? 1) > 1 ? ` on each of ${fmt(p.twHosts!)} hosts` : ''}${from('maxTwBuckets')}`),
     row('TIME_WAIT socket size', `${fmt(p.twSockBytes)} B${from('twSockBytes')}`),
@@ -93,7 +101,7 @@ function outputLines(o: PlanOutput, p: PlanInputs): string[] {
     const hosts = p.twHosts ?? 1;
     const perHost = (n: number): string => (hosts > 1 ? `${fmt(Math.ceil(n / hosts))} per host` : fmt(n));
     out.push(row('tcp_max_tw_buckets', tw.bucketsOverflow
-      ? `OVERFLOWS after ${sec(tw.overflowAtSec ?? 0)}: ${perHost(tw.demand)} wanted, ${fmt(p.maxTwBuckets)} allowed (TcpExtTCPTimeWaitOverflow)`
+      ? `OVERFLOWS${tw.overflowAtSec === null ? ' at the peak' : ` after ${sec(tw.overflowAtSec)}`}: ${perHost(tw.demand)} wanted, ${fmt(p.maxTwBuckets)} allowed (TcpExtTCPTimeWaitOverflow)`
       : `enough (${perHost(tw.demand)} of ${fmt(p.maxTwBuckets)})`));
   }
   return out;

@@ -1,5 +1,6 @@
 // What the capacity model (model.ts) takes and gives: plain data, so a plan can come from the
 // command line (inputs.ts), from a result (from-result.ts) or from a test alike.
+import type { Stage } from '../driver/shape/ramp.js';
 export type Closer = 'client' | 'server' | 'rst';
 
 export interface PlanInputs {
@@ -18,8 +19,14 @@ export interface PlanInputs {
   twReuseDelaySec: number;
   /** Share of requests that go over an existing connection (HTTP keep-alive), 0..1. */
   keepAliveShare: number;
-  /** Offered requests per second (new connections/s when keepAliveShare is 0); null: not given. */
+  /** Offered requests per second (new connections/s when keepAliveShare is 0); null: not given. With `stages`, where the ramp starts. */
   rate: number | null;
+  /**
+   * An open loop's ramp (k6 `stages`: ms, requests/s) from `rate`, its last target held after it.
+   * The plan is judged at the ramp's peak (a plan never understates a load); the time to
+   * exhaustion follows the ramp's schedule. Absent or empty: a flat `rate`.
+   */
+  stages?: readonly Stage[];
   maxTwBuckets: number;
   /** Who closes first with a FIN (holds the TIME_WAIT), or "rst": the client aborts, no TIME_WAIT. */
   closer: Closer;
@@ -133,7 +140,7 @@ export interface PlanOutput {
     /** TIME_WAIT sockets and the bind buckets of the client ports they hold. */
     memoryBytes: number;
     bucketsOverflow: boolean;
-    /** Seconds until tcp_max_tw_buckets is reached, when it is. */
+    /** Seconds until tcp_max_tw_buckets is reached, when it is; null when a ramp's peak passes before it is. */
     overflowAtSec: number | null;
   };
   /** What to change so the offered rate fits, each in numbers. */

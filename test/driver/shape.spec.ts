@@ -9,7 +9,7 @@ import { runShaped, type Launch } from '../../src/driver/shape/index.js';
 import { constantClosedLoop } from '../../src/driver/shape/closed-constant.js';
 import { rampingClosedLoop } from '../../src/driver/shape/closed-ramping.js';
 import { openLoop } from '../../src/driver/shape/open.js';
-import { compileRamp, concurrencyAt, startsDueBy, startTimeOf, targetAt, timeConcurrencyReaches } from '../../src/driver/shape/ramp.js';
+import { compileRamp, concurrencyAt, firstWindowReaching, startsDueBy, startTimeOf, targetAt, timeConcurrencyReaches } from '../../src/driver/shape/ramp.js';
 import { runClock, sleep } from '../../src/util/clock.js';
 import { performance } from 'node:perf_hooks';
 
@@ -283,6 +283,30 @@ describe('ramp schedule (stages)', () => {
       assert.ok(t > previous || n === 0, 'start times never go backwards');
       previous = t;
     }
+  });
+
+  it('open loop: when n starts first fall within a sliding window (a pool of n ports held that long)', () => {
+    // Flat 500/s: 500 starts within any 60 s window after 1 s; 1,000 never fit in a 1 s window.
+    near(firstWindowReaching(compileRamp(500), 60_000, 500)!, 1000, 'flat, inside the window');
+    assert.equal(firstWindowReaching(compileRamp(500), 1000, 1000), null);
+    near(firstWindowReaching(compileRamp(500), 1000, 500)!, 1000, 'exactly the window: a port is asked for again as its hold ends');
+    // ramp-to-exhaustion: 20 → 500/s over 15 s, 1,000 ports held 60 s: 20·t + 16·t² = 1,000 (measured 7,305.4 ms).
+    const ramp = compileRamp(20, [{ duration: 15_000, target: 500 }]);
+    near(firstWindowReaching(ramp, 60_000, 1000)!, startTimeOf(ramp, 1000), 'within the window it is the start time');
+    assert.equal(Math.round(firstWindowReaching(ramp, 60_000, 1000)! * 10) / 10, 7305.4, 'ramp-to-exhaustion');
+    // A window shorter than the ramp: 0 → 1000/s over 10 s holds (t² − (t − 1000)²) ÷ 20,000 = t/10 − 50 starts in 1 s: 300 at 3.5 s.
+    const slope = compileRamp(0, [{ duration: 10_000, target: 1000 }]);
+    const t = firstWindowReaching(slope, 1000, 300)!;
+    near(startsDueBy(slope, t) - startsDueBy(slope, t - 1000), 300, 'the window holds 300 then');
+    near(t, 3500, 'at 3.5 s');
+    // A spike that passes: up to 1000/s for 1 s and back, 2,000 never fall within a 60 s window.
+    const spike = compileRamp(10, [{ duration: 500, target: 1000 }, { duration: 500, target: 10 }]);
+    assert.equal(firstWindowReaching(spike, 60_000, 2000), null);
+    // 505 starts in its first second, then 10/s: 600 within the window at 10.5 s.
+    near(firstWindowReaching(spike, 60_000, 600)!, 10_500, 'the spike and the held target together');
+    // A window that only the held target fills: 10/s × 2 s = 20, reached once the spike has left the window.
+    const window2 = firstWindowReaching(compileRamp(10, [{ duration: 500, target: 10 }]), 2000, 20)!;
+    near(window2, 2000, 'flat 10/s fills 2 s with 20 at 2 s');
   });
 
   it('open loop: a ramp down to 0 ends the starts; none is ever due after', () => {

@@ -256,3 +256,30 @@ describe('plan --from: a closed loop that ran out', () => {
     assert.equal(planFromResult(closed(undefined)).inputs.rate, 18_000);
   });
 });
+
+describe('plan --from: an open loop that ramps (stages)', () => {
+  it('ramp-to-exhaustion: the ramp, not its start rate, runs the ports out (7,305 ms measured; the plan said 50 s and 400 TIME_WAIT)', () => {
+    const cmp = planFromResult(run((x) => {
+      x.scenario.rate = 20;
+      x.scenario.stages = [{ duration: 15_000, target: 500 }];
+      x.scenario.connections = 1500;
+      x.scenario.duration = 20_000;
+    }));
+    assert.equal(cmp.inputs.rate, 20);
+    assert.deepEqual(cmp.inputs.stages, [{ duration: 15_000, target: 500 }]);
+    assert.equal(cmp.plan.newConnPerSec, 500);
+    assert.match(cmp.sources['rate']!, /^result: scenario\.rate and stages \(open loop/);
+    const row = (label: string) => cmp.rows.find((r) => r.label.startsWith(label))!.predicted;
+    assert.equal(row('time to exhaustion'), 7305.4);
+    assert.equal(row('TIME_WAIT peak'), 1000);
+    assert.equal(row('client ports in play'), 1000);
+    assert.match(renderPlanFromResult(cmp, 'ramp.json'), /time to exhaustion {8}7\.31 s, then connect\(\) fails with EADDRNOTAVAIL/);
+    // Each client host of a routed lab runs the ramp of its own.
+    const lab = planFromResult(run((x) => {
+      x.scenario.rate = 20;
+      x.scenario.stages = [{ duration: 15_000, target: 500 }];
+      x.scenario.environment = { ...x.scenario.environment, topology: 'routed', clients: 2 } as typeof x.scenario.environment;
+    }));
+    assert.deepEqual(lab.inputs.stages, [{ duration: 15_000, target: 1000 }]);
+  });
+});

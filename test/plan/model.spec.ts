@@ -28,6 +28,30 @@ const close = (actual: number | null, expected: number, eps = 0.05): void => {
   assert.ok(actual !== null && Math.abs(actual - expected) < eps, `${actual} ≈ ${expected}`);
 };
 
+describe('plan model: an open loop that ramps (stages)', () => {
+  it('is judged at its peak, and runs dry when the ramp has filled a pool within one hold', () => {
+    // ramp-to-exhaustion: 20 → 500/s over 15 s into 1,000 ports, tcp_tw_reuse 0: 7,305 ms measured.
+    const o = plan({ portLow: 40000, portHigh: 40999, rate: 20, stages: [{ duration: 15_000, target: 500 }] });
+    assert.equal(o.newConnPerSec, 500);
+    assert.equal(o.fits, false);
+    close(o.exhaustionSec, 7.305, 0.001);
+    assert.equal(o.timeWait.steadyState, 1000);
+    // Keep-alive halves the new connections: 2,000 requests' worth of the ramp, 20·t + 16·t² = 2,000.
+    close(plan({ portLow: 40000, portHigh: 40999, rate: 20, stages: [{ duration: 15_000, target: 500 }], keepAliveShare: 0.5 }).exhaustionSec, 10.573, 0.001);
+    // With tcp_tw_reuse 1 a port comes back after 1 s: 100 → 2,000/s over 10 s starts 1,000 within a second at 100 + 190·(t − 0.5) = 1,000.
+    const reuse = plan({ portLow: 40000, portHigh: 40999, rate: 100, stages: [{ duration: 10_000, target: 2000 }], twReuse: 1 });
+    close(reuse.exhaustionSec, 5.237, 0.001);
+    assert.ok(renderPlan({ ...DEFAULTS, rate: 20, stages: [{ duration: 15_000, target: 500 }] }, {}, o).includes('20 requests/s, ramping (stages) to 500 over 15.0 s: judged at its peak, 500/s'));
+  });
+
+  it('a peak that passes before the ports run out: does not fit as a load, but they never run out', () => {
+    const o = plan({ portLow: 40000, portHigh: 40999, rate: 1, stages: [{ duration: 500, target: 1000 }, { duration: 500, target: 1 }] });
+    assert.equal(o.fits, false);
+    assert.equal(o.exhaustionSec, null);
+    assert.ok(o.notes.some((n) => n.startsWith("the ramp's peak of 1,000 new connections/s does not fit, but it passes before the ports run out; held, it would run them out after 1.00 s")), o.notes.join('\n'));
+  });
+});
+
 describe('plan model: known answers', () => {
   it('28,232 ports / 60 s ≈ 470.5 new connections/s per destination', () => {
     const o = plan({});

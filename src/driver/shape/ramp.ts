@@ -120,3 +120,44 @@ export function timeConcurrencyReaches(ramp: Ramp, level: number, from: number):
   }
   return Infinity;
 }
+
+/**
+ * Open loop: the first run-relative time t (ms) by which at least `n` starts fell within the
+ * last `windowMs` — startsDueBy(t) − startsDueBy(t − windowMs) ≥ n — or null if the ramp, its
+ * last target held for ever after, never gets there. What a pool of n ports, each held
+ * `windowMs` after its connection, meets first under a ramp (plan's time to exhaustion); a flat
+ * rate r gives n·1000/r when that is within the window.
+ */
+export function firstWindowReaching(ramp: Ramp, windowMs: number, n: number): number | null {
+  if (n <= 0) return 0;
+  const rateAt = (t: number): number => (t < 0 ? 0 : targetAt(ramp, t));
+  const held = (t: number): number => startsDueBy(ramp, t) - startsDueBy(ramp, t - windowMs);
+  // Between these points neither t nor t − windowMs passes a corner: held() is quadratic there,
+  // its slope rateAt(t) − rateAt(t − windowMs) linear. After the last corner plus the window it
+  // stays at the last target × the window.
+  const end = ramp.times.at(-1)! + windowMs;
+  const points = [...new Set([0, ...ramp.times, ...ramp.times.map((t) => t + windowMs)])].filter((t) => t <= end).sort((a, b) => a - b);
+  for (let k = 0; k + 1 < points.length; k++) {
+    const a = points[k]!;
+    const b = points[k + 1]!;
+    if (held(a) >= n) return a;
+    // The slope just inside [a, b], from a and the middle (a corner's jump lands at a).
+    const mid = (a + b) / 2;
+    const slopeA = rateAt(a) - rateAt(a - windowMs);
+    const slopeB = 2 * (rateAt(mid) - rateAt(mid - windowMs)) - slopeA;
+    // A quadratic is monotone on each side of its vertex: bisect the first side that reaches n.
+    const vertex = slopeA > 0 && slopeB < 0 ? a + ((b - a) * slopeA) / (slopeA - slopeB) : null;
+    for (const [from, to] of vertex === null ? [[a, b]] : [[a, vertex], [vertex, b]]) {
+      if (held(to!) < n) continue;
+      let low = from!;
+      let high = to!;
+      for (let i = 0; i < 64 && high - low > 1e-9; i++) {
+        const m = (low + high) / 2;
+        if (held(m) >= n) high = m;
+        else low = m;
+      }
+      return high;
+    }
+  }
+  return held(end) >= n ? end : null;
+}
