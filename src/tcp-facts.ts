@@ -7,6 +7,12 @@ export const TIME_WAIT_SECONDS = 60;
 /** net.ipv4.tcp_fin_timeout's default (TCP_FIN_TIMEOUT): how long an orphaned FIN_WAIT2 lives. */
 export const FIN_TIMEOUT_DEFAULT_SECONDS = 60;
 
+/**
+ * tcp_fin_time()'s floor: an orphaned FIN_WAIT2 lasts tcp_fin_timeout but at least 3.5 RTOs,
+ * 0.7 s at TCP_RTO_MIN (200 ms), so tcp_fin_timeout 0 does not free the port at once.
+ */
+export const FIN_TIME_MIN_SECONDS = 0.7;
+
 /** net.ipv4.ip_local_port_range in a fresh namespace (inet_init_net): 28,232 ports. */
 export const KERNEL_DEFAULT_PORT_RANGE = '32768 60999';
 export const KERNEL_DEFAULT_PORTS = { low: 32768, high: 60999 } as const;

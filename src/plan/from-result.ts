@@ -13,7 +13,7 @@ import { countReserved } from '../scenario/port-range.js';
 import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { connectionLifeTail, exhaustedAfterMs, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLifeTail, exhaustedAfterMs, sysctlNumber, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { namedTurn } from './named-turn.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
@@ -21,7 +21,7 @@ import { clientHosts, httpPoolConnections } from '../scenario/work.js';
 import { labOf, serverSysctl } from '../result/lab.js';
 import type { NatLimit, NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
-import { KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
+import { FIN_TIME_MIN_SECONDS, FIN_TIMEOUT_DEFAULT_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
 import type { Scenario } from '../scenario/index.js';
 
@@ -166,6 +166,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // A server that never closes leaves no TIME_WAIT, but the client's orphaned FIN_WAIT2 holds
   // each port for tcp_fin_timeout (60 s by default) just as TIME_WAIT would: for ports, a client closer.
   const closer: Closer = landing.closeWait !== null ? 'client' : landing.side === 'none' ? 'rst' : landing.side === 'server' ? 'server' : 'client';
+  // That FIN_WAIT2 lasts the run's tcp_fin_timeout (tcp_close → tcp_time_wait(sk, TCP_FIN_WAIT2,
+  // tcp_fin_time()), at least 3.5 RTOs), not TCP_TIMEWAIT_LEN: a close-wait-leak run at
+  // tcp_fin_timeout 5 reused its ports after ~6 s and never ran out where a 60 s hold said 6.7 s.
+  const finWait2Sec = landing.closeWait === null ? null : Math.max(FIN_TIME_MIN_SECONDS, sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') ?? FIN_TIMEOUT_DEFAULT_SECONDS);
   const where = landing.closeWait !== null ? `nowhere (CLOSE_WAIT on the ${landing.closeWait}, FIN_WAIT2 on its peer)` : landing.side === 'none' ? 'nowhere (RST)' : landing.race ? 'on either side' : landing.side === 'both' ? 'on both sides' : `on the ${landing.side}`;
   sources['closer'] = own
     ? `measured: the run's census (your own server closes by its own policy): TIME_WAIT ${where}`
@@ -182,7 +186,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     notes.push('here the server sends the RST (policy rst); for the client\'s ports it is the same: none is held after close');
   } else if (landing.closeWait !== null) {
     notes.push(
-      'the server never closes (close.server never): no TIME_WAIT, but each client port stays held by an orphaned FIN_WAIT2 for net.ipv4.tcp_fin_timeout (60 s by default), as TIME_WAIT would hold it, so the model counts those as the client\'s TIME_WAIT (the census shows them as FIN_WAIT2: the measured TIME_WAIT is 0); each server socket in CLOSE_WAIT holds a descriptor, which the model does not follow',
+      `the server never closes (close.server never): no TIME_WAIT, but each client port stays held by an orphaned FIN_WAIT2 for net.ipv4.tcp_fin_timeout (${finWait2Sec} s here), as TIME_WAIT would hold it, so the model counts those as the client's TIME_WAIT (the census shows them as FIN_WAIT2, which /proc/net/sockstat counts with TIME_WAIT: the measured figure); each server socket in CLOSE_WAIT holds a descriptor, which the model does not follow`,
     );
   } else if (landing.side === 'none') {
     notes.push('an RST ends each connection: no TIME_WAIT on either side, and no client port is held after close');
@@ -212,7 +216,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     portLow,
     portHigh,
     reservedPorts,
-    timeWaitSec: TIME_WAIT_SECONDS,
+    timeWaitSec: finWait2Sec ?? TIME_WAIT_SECONDS,
     sources: pools.sources,
     destinations: pools.destinations,
     twReuse,
@@ -243,7 +247,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
     inputs.connectScan = scan.inputs;
     sources['connectScan'] = scan.from;
   }
-  sources['timeWaitSec'] = 'Linux constant TCP_TIMEWAIT_LEN';
+  sources['timeWaitSec'] =
+    finWait2Sec === null
+      ? 'Linux constant TCP_TIMEWAIT_LEN'
+      : `${sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') === null ? 'assumed: the default' : 'result:'} net.ipv4.tcp_fin_timeout: an orphaned FIN_WAIT2 holds each client port, not TIME_WAIT`;
   sources['sources'] = pools.from.sources;
   sources['destinations'] = pools.from.destinations;
   sources['bindBeforeConnect'] = pools.from.bindBeforeConnect;
@@ -303,7 +310,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
       `a keep-alive pool that never churned: at steady state it opens no connection however long it runs, and closing it at the end leaves its ${pool} connection${pool === 1 ? '' : 's'} in TIME_WAIT once`,
     );
   }
-  const measuredTw = plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
+  // The orphaned FIN_WAIT2 are timewait sockets the census names FIN_WAIT2: sockstat's tw counts them.
+  const measuredTw =
+    finWait2Sec !== null ? (summary.timeWait.sockstatPeak ?? null) : plan.timeWait.side === 'server' ? summary.timeWait.peakServer : plan.timeWait.side === 'client' ? summary.timeWait.peakClient : summary.timeWait.peak;
   const before = timeWaitBeforeLoad(result);
   if (before > 0) {
     notes.push(`host network: the census counts every host socket, and ${before} ${before === 1 ? 'was' : 'were'} in TIME_WAIT before the load began, so the measured TIME_WAIT peak includes sockets that are not this run's`);
@@ -316,7 +325,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
 
   const rows: PredictedVsMeasured[] = [
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
-    row(`TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
+    row(finWait2Sec !== null ? 'orphaned FIN_WAIT2 peak (client; sockstat tw)' : `TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
     // Every connection that got a port before the first found none (those whose handshake was
     // in flight then included): the ports in play.
     ...(turn === null
