@@ -5,7 +5,7 @@
 // run measured.
 // Pure (no I/O), so the HTML report can show the same table.
 import type { RunResult } from '../result/model.js';
-import { computePlan } from './model.js';
+import { computePlan, portsVisitedAtClose } from './model.js';
 import type { Closer, ConnectScanInputs, PlanInputs, PlanOutput } from './types.js';
 import { cliffPools, cliffRange, firstParity, lastConnectMs } from '../result/connect-cliff.js';
 import { DEFAULT_TW_SOCK_BYTES } from './machine.js';
@@ -304,7 +304,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
-  const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(attempts, poolNeverChurned ? pool! : plan.timeWait.steadyState));
+  // When the server closes first, the run's connections leave one per client port they visited (model.ts).
+  const runConnectionsTimeWait = plan.timeWait.side === 'server' && plan.portPicker === 'connect' ? portsVisitedAtClose(inputs, plan.usablePorts, attempts) : attempts;
+  const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(runConnectionsTimeWait, poolNeverChurned ? pool! : plan.timeWait.steadyState));
   if (poolNeverChurned && requestLimit === null) {
     notes.push(
       `a keep-alive pool that never churned: at steady state it opens no connection however long it runs, and closing it at the end leaves its ${pool} connection${pool === 1 ? '' : 's'} in TIME_WAIT once`,
