@@ -57,11 +57,18 @@ function loopbackPoolInputs(scenario: Scenario): PoolInputs {
       },
     };
   }
-  const { client, server } = scenario;
+  const { server } = scenario;
+  // A result may have no client block (the result schema does not require one, and results from
+  // before it have none): the defaults, as portPools reads them (an audit: plan --from crashed).
+  const client: Partial<Scenario['client']> = (scenario.client as Scenario['client'] | undefined) ?? {};
   return {
     ...pools,
     from: {
-      sources: client.sourceAddresses.length > 0 ? `result: scenario.client.sourceAddresses (${sources})` : 'result: one source address (scenario.client.sourceAddresses empty)',
+      sources: (client.sourceAddresses?.length ?? 0) > 0
+        ? `result: scenario.client.sourceAddresses (${sources})`
+        : client.sourceAddresses === undefined
+          ? 'assumed: one source address (the result has no scenario.client)'
+          : 'result: one source address (scenario.client.sourceAddresses empty)',
       destinations: scenario.target ? 'result: scenario.target (one destination)' : `result: scenario.server.ports (${destinations} on ${server.host})`,
       bindBeforeConnect: !client.bind
         ? 'result: scenario.client.bind false (connect() picks the port per destination)'

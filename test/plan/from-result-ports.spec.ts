@@ -283,3 +283,17 @@ describe('plan --from: an open loop that ramps (stages)', () => {
     assert.deepEqual(lab.inputs.stages, [{ duration: 15_000, target: 1000 }]);
   });
 });
+
+describe('plan --from: a result without scenario.client', () => {
+  it('takes the defaults (one source address, connect() picks the port) instead of crashing', () => {
+    // The result schema does not require the client block; plan --from used to exit 1 with
+    // "internal error: TypeError: Cannot read properties of undefined (reading 'sourceAddresses')".
+    const r = run((x) => (x.scenario.connections = 1500));
+    delete (r.scenario as Partial<RunResult['scenario']>).client;
+    const cmp = planFromResult(r);
+    assert.equal(cmp.inputs.sources, 1);
+    assert.equal(cmp.inputs.bindBeforeConnect, false);
+    assert.equal(cmp.sources['sources'], 'assumed: one source address (the result has no scenario.client)');
+    assert.equal(cmp.rows[0]!.predicted, 2000);
+  });
+});
