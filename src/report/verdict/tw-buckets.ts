@@ -9,6 +9,7 @@ import { capital, int, seconds } from '../../util/format.js';
 import { httpChurn } from './http-churn.js';
 import type { Change } from './types.js';
 import { connectionBudget } from './words.js';
+import { computePlan, planFromResult } from '../../plan/index.js';
 
 export function overflowRule(result: RunResult): Change | null {
   // Every host's: in a routed lab the server host's table overflows when the server closes first.
@@ -31,16 +32,23 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
   // The server's own table: in a routed lab, the server host's setting.
   const buckets = serverSysctlNumber(result, 'net.ipv4.tcp_max_tw_buckets');
   const rate = connectionRate(result);
+  if (buckets === null || rate <= 0) return null;
+  // Not one per connection: one per client 4-tuple used within TIME_WAIT, as a client port used
+  // again reopens its TIME_WAIT (RFC 1122 §4.2.2.13), counted by the capacity model at this rate
+  // over this run's client ports (an audit: 500 client ports, "would hold 359,580, past
+  // tcp_max_tw_buckets (2,000)" where the run held 500 and plan said "enough (500 of 2,000)").
+  const { inputs } = planFromResult(result);
+  const held = computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', maxTwBuckets: buckets }).timeWait;
   // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
-  const burst = connectionBudget(result);
-  if (buckets === null || rate <= 0 || Math.min(rate * TIME_WAIT_SECONDS, burst) <= buckets) return null;
+  const wanted = Math.min(held.demand, connectionBudget(result));
+  if (wanted <= buckets) return null;
   const churn = httpChurn(result);
   return {
     rule: 'keep-alive',
     change: churn?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
-      `The server keeps one TIME_WAIT per connection for ${TIME_WAIT_SECONDS} s; at ${int(rate)} new connections/s it would hold ` +
-      `${int(rate * TIME_WAIT_SECONDS)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
+      `The server keeps a TIME_WAIT for ${TIME_WAIT_SECONDS} s per client port and destination it closed (a port used again reopens it); at ${int(rate)} new connections/s it would hold ` +
+      `${int(wanted)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
       (churn ? ` ${capital(churn.cause)}.` : ''),
   };
 }

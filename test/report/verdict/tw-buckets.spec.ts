@@ -30,17 +30,44 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
   });
 
   it('keep-alive: server-side TIME_WAIT would outgrow tcp_max_tw_buckets at this rate', () => {
+    // One TIME_WAIT per client 4-tuple, not per connection: 20 server ports × the client's 14,116
+    // even ports, of which 5,000/s × 60 s visit ~197,000 (plan/model.ts).
     const r = makeResult((x) => {
       x.scenario.close.first = 'server';
       x.scenario.connections = 1_000_000;
+      x.scenario.server.ports = 20;
       x.summary.connections.ratePerSec = 5000;
       x.summary.timeWait = { peak: 1000, peakClient: 0, peakServer: 1000, end: 1000, sockstatPeak: 1000 };
     });
     const c = oneChange(r);
     assert.equal(c.rule, 'keep-alive');
-    assert.match(c.why, /would hold 300,000, past tcp_max_tw_buckets \(131,072\), after 26\.2 s/);
+    assert.match(c.why, /^The server keeps a TIME_WAIT for 60 s per client port and destination it closed \(a port used again reopens it\); at 5,000 new connections\/s it would hold 197,\d{3}, past tcp_max_tw_buckets \(131,072\), after 26\.2 s/);
     // A short burst (the scenario's 1,000 connections) leaves only that many: nothing to change.
     assert.equal(oneChange({ ...r, scenario: { ...r.scenario, connections: 1000 } }).rule, 'none');
+  });
+
+  it('the server holds no more TIME_WAIT than the client has ports: no change where the plan says enough', () => {
+    // Measured: server-closes-first through 1,000 client ports (500 of one parity) at 5,993/s
+    // with tcp_max_tw_buckets 2,000 held 500 TIME_WAIT; the verdict said "it would hold 359,580,
+    // past tcp_max_tw_buckets (2,000), after 0.33 s" and asked for keep-alive.
+    const r = makeResult((x) => {
+      x.scenario.close.first = 'server';
+      x.scenario.connections = 3000;
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '2000';
+      x.summary.connections.ratePerSec = 5993;
+      x.summary.timeWait = { peak: 500, peakClient: 0, peakServer: 500, end: 500, sockstatPeak: 500 };
+    });
+    assert.notEqual(oneChange(r).rule, 'keep-alive', oneChange(r).why);
+    // The default range's one parity (14,116) outgrows a cap of 10,000: that is a finding.
+    const small = makeResult((x) => {
+      x.scenario.close.first = 'server';
+      x.scenario.connections = 1_000_000;
+      x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '10000';
+      x.summary.connections.ratePerSec = 5000;
+      x.summary.timeWait = { peak: 1000, peakClient: 0, peakServer: 1000, end: 1000, sockstatPeak: 1000 };
+    });
+    assert.match(oneChange(small).why, /it would hold 14,1\d\d, past tcp_max_tw_buckets \(10,000\), after 2\.00 s/);
   });
 
   it('one change: server TIME_WAIT past tcp_max_tw_buckets under close-after names the server policy', () => {
@@ -49,12 +76,13 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
         x.scenario.http.client = 'keepalive';
         x.scenario.http.policy = 'close-after';
         x.scenario.http.requests = 1_000_000;
+        x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '10000';
         x.summary.connections.ratePerSec = 5000;
         serverTimeWait(x, 1000);
       }),
     );
     assert.equal(c.rule, 'keep-alive');
     assert.match(c.change, /^Let the server keep connections open/);
-    assert.match(c.why, /would hold 300,000, past tcp_max_tw_buckets .* The server answers Connection: close after 1 request and closes\.$/);
+    assert.match(c.why, /would hold 14,1\d\d, past tcp_max_tw_buckets .* The server answers Connection: close after 1 request and closes\.$/);
   });
 });
