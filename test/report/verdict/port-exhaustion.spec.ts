@@ -203,6 +203,27 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(c.why, /At 600 new connections\/s the 28,232-port range would run out after 47\.1 s/);
   });
 
+  it('TIME_WAIT on both sides: only the connections that left theirs on the client hold a port', () => {
+    // Measured: http-connection-close (policy close-after) at 500/s through 500 ports, 1,500
+    // connections, 3 client and 247 server TIME_WAIT (a few FINs cross): nothing ran out, plan
+    // said fits, and the verdict said "the 500-port range would run out after 2.54 s".
+    const close = (peakClient: number) =>
+      oneChange(
+        makeHttpResult((x) => {
+          x.scenario.http = { ...x.scenario.http, client: 'keepalive', policy: 'close-after', requests: 1500 };
+          x.scenario.rate = 500;
+          x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+          x.summary.connections = { ...x.summary.connections, attempted: 1500, established: 1500, completed: 1500, ratePerSec: 197 };
+          x.summary.requests = { total: 1500, ok: 1500, failed: 0, ratePerSec: 197, perConnection: 1 };
+          x.summary.timeWait = { peak: peakClient + 247, peakClient, peakServer: 247, end: peakClient + 247, sockstatPeak: peakClient + 247 };
+          x.summary.ports = { ...x.summary.ports, distinct: 250, exhaustedAtMs: null, range: { low: 40000, high: 40499, size: 500 } };
+        }),
+      );
+    assert.doesNotMatch(close(3).why, /would run out/);
+    // Most connections leaving their TIME_WAIT on the client do hold the ports: 1,200 of 1,500.
+    assert.match(close(1200).why, /^At 158 new connections\/s the 500-port range would run out after 3\.17 s/);
+  });
+
   it('server-closes-first: no range is wide enough, but the server\'s TIME_WAIT table can hold it', () => {
     const c = oneChange(
       makeResult((x) => {
