@@ -37,10 +37,8 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
   // again reopens its TIME_WAIT (RFC 1122 §4.2.2.13), counted by the capacity model at this rate
   // over this run's client ports (an audit: 500 client ports, "would hold 359,580, past
   // tcp_max_tw_buckets (2,000)" where the run held 500 and plan said "enough (500 of 2,000)").
-  const { inputs } = planFromResult(result);
-  const held = computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', maxTwBuckets: buckets }).timeWait;
   // As for client ports: a burst shorter than the scenario's connection count leaves no more than that.
-  const wanted = Math.min(held.demand, connectionBudget(result));
+  const wanted = Math.min(serverTimeWaitAt(result, rate), connectionBudget(result));
   if (wanted <= buckets) return null;
   const churn = httpChurn(result);
   return {
@@ -51,4 +49,14 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
       `${int(wanted)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
       (churn ? ` ${capital(churn.cause)}.` : ''),
   };
+}
+
+/**
+ * The TIME_WAIT the server would hold at `rate` new connections/s, closing first, over this run's
+ * client ports and destinations: one per client 4-tuple used within TIME_WAIT, as the capacity
+ * model counts them (plan/model.ts), not one per connection.
+ */
+export function serverTimeWaitAt(result: RunResult, rate: number): number {
+  const { inputs } = planFromResult(result);
+  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server' }).timeWait.demand;
 }

@@ -232,18 +232,25 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       }),
     );
     assert.equal(c.rule, 'server-closes-first');
-    assert.match(c.why, /120,000 TIME_WAIT sockets fit under its tcp_max_tw_buckets \(131,072\)/);
+    // One per client port and destination, not 120,000: the client's 14,116 even ports.
+    assert.match(c.why, /one per client port and destination \(a port used again reopens it\): about 14,115, under its tcp_max_tw_buckets \(131,072\)/);
   });
 
   it('keep-alive: beyond any port range and any TIME_WAIT table', () => {
-    const c = oneChange(
-      makeResult((x) => {
-        x.scenario.connections = 10_000_000;
-        x.summary.connections.ratePerSec = 8000;
-      }),
-    );
+    const run = (buckets: string) =>
+      oneChange(
+        makeResult((x) => {
+          x.scenario.connections = 10_000_000;
+          x.summary.connections.ratePerSec = 8000;
+          x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = buckets;
+        }),
+      );
+    // The server closing first would hold ~14,116 (one per client port), more than 10,000.
+    const c = run('10000');
     assert.equal(c.rule, 'keep-alive');
     assert.match(c.why, /480,000 ports/);
+    // Under 131,072 it fits there: 480,000 connections a minute reopen the same 14,116 4-tuples.
+    assert.equal(run('131072').rule, 'server-closes-first');
   });
 
   it('tcp_tw_reuse shortens the hold: the measured reuse gap replaces 60 s', () => {
