@@ -10,6 +10,7 @@
 // timeout. The plan gives both figures and says which is which.
 import { decimalFormat } from '../util/format.js';
 import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
+import { offeredText, rateText } from './words.js';
 
 export interface NatLimitInputs {
   poolAddresses: number;
@@ -57,6 +58,8 @@ export function computeNatLimit(p: NatLimitInputs): NatLimit {
 }
 
 const n = decimalFormat(1);
+// The capacity never rounded up, the load never down (words.ts): at 0.87/s against 100 tuples ÷ 115 s
+// (0.8696/s) the pool read "< 0.9" and "at 0.9 new connections/s the pool is full".
 
 export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
   const held = p.rst
@@ -74,13 +77,13 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
   }
   lines.push(
     Number.isFinite(limit.perSecHeld)
-      ? `  new connections/s       < ${n(limit.perSecHeld)} where ${held}`
+      ? `  new connections/s       < ${rateText(limit.perSecHeld)} where ${held}`
       : `  new connections/s       no bound from ${p.rst ? 'CLOSE: nf_conntrack_tcp_timeout_close' : 'TIME_WAIT: nf_conntrack_tcp_timeout_time_wait'} is 0, no closed flow keeps its tuple`,
   );
   if (limit.fitsHeld === false) {
-    lines.push(`  at ${n(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
+    lines.push(`  at ${offeredText(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
   } else if (limit.fitsHeld === true) {
-    lines.push(`  ${n(p.newConnPerSec!)} new connections/s fit`);
+    lines.push(`  ${offeredText(p.newConnPerSec!)} new connections/s fit`);
   }
   lines.push(
     p.rst

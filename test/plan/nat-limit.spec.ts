@@ -51,3 +51,13 @@ test('open flows wanted against the pool: more than its tuples do not fit, whate
   assert.equal(computeNatLimit({ ...inputs, openFlowsWanted: 100 }).fitsOpen, true);
   assert.equal(computeNatLimit({ ...inputs, openFlowsWanted: undefined }).fitsOpen, null);
 });
+
+test('the pool\'s capacity is never rounded up, nor the load down: 0.87/s against 100 tuples ÷ 115 s does not fit, and reads so', () => {
+  const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 115, newConnPerSec: 0.87 };
+  const limit = computeNatLimit(inputs);
+  assert.equal(limit.fitsHeld, false);
+  const text = renderNatLimit(inputs, limit);
+  // It read "< 0.9" and "at 0.9 new connections/s the pool is full".
+  assert.match(text, /new connections\/s {7}< 0\.86 \(one per 1\.15 s\) where/);
+  assert.match(text, /at 0\.87 new connections\/s the pool is full/);
+});
