@@ -325,13 +325,19 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const turn = namedTurn(result, plan, attempts);
   if (turn !== null) notes.push(turn.note);
 
+  // Ports that came back during the run (tcp_tw_reuse after its delay, a TIME_WAIT past 60 s)
+  // let connections through after the first shortage: those are not the pool. Then the count
+  // before the shortage is the pool (a helper's tw-reuse run at 700/s through 500 ports: 500
+  // before, 1,000 in all, shown as +100 %).
+  const portsCameBack = summary.ports.reuses > 0 && summary.ports.establishedBeforeExhaustion != null;
+  const measuredInPlay = exhaustedMs === null ? null : portsCameBack ? summary.ports.establishedBeforeExhaustion! : summary.connections.established;
   const rows: PredictedVsMeasured[] = [
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
     row(finWait2Sec !== null ? 'orphaned FIN_WAIT2 peak (client; sockstat tw)' : `TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
     // Every connection that got a port before the first found none (those whose handshake was
     // in flight then included): the ports in play.
     ...(turn === null
-      ? [row('client ports in play (connections established)', 'connections', predictedExhaustionMs === null ? null : portsInPlay, exhaustedMs === null ? null : summary.connections.established)]
+      ? [row(`client ports in play (connections established${portsCameBack ? ' before the first shortage' : ''})`, 'connections', predictedExhaustionMs === null ? null : portsInPlay, measuredInPlay)]
       : [row('connects that found their named port still open', 'connects', turn.predictedBusy, turn.measuredBusy)]),
     ...(scan !== null && plan.connectScan !== null
       ? [row('new connections/s past the connect() cliff', 'conn/s', plan.connectScan.scanLimitedPerSec, scan.measuredPerSec)]

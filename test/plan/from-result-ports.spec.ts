@@ -297,3 +297,22 @@ describe('plan --from: a result without scenario.client', () => {
     assert.equal(cmp.rows[0]!.predicted, 2000);
   });
 });
+
+describe('plan --from: ports that came back during the run', () => {
+  it('the ports in play are the connections before the first shortage, not every one', () => {
+    // A helper's tw-reuse run: 700/s through 500 ports with tcp_tw_reuse 1 ran out at 714.5 ms
+    // after 500 connections, then got ports back each second: 1,000 established in all, and the
+    // row read "500 predicted, 1,000 measured, +100 %".
+    const cmp = planFromResult(run((x) => {
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
+      x.scenario.rate = 700;
+      x.scenario.connections = 1400;
+      x.summary.connections = { ...x.summary.connections, attempted: 1400, established: 1000, completed: 1000, failed: 400 };
+      x.summary.ports = { ...x.summary.ports, distinct: 500, reused: 500, reuses: 500, exhaustedAtMs: x.load.startMs + 714.5, establishedBeforeExhaustion: 500 };
+    }));
+    const row = cmp.rows.find((r) => r.label.startsWith('client ports in play'))!;
+    assert.equal(row.label, 'client ports in play (connections established before the first shortage)');
+    assert.deepEqual([row.predicted, row.measured, row.errorPct], [500, 500, 0]);
+  });
+});
