@@ -231,3 +231,24 @@ describe('a run against your own server (server.command): its close policy is it
     assert.doesNotMatch(story(tcp).join('\n'), /RST \(SO_LINGER 0\)/);
   });
 });
+
+describe('plan --from: an open loop that fell behind its schedule', () => {
+  it('says so, with the rate it reached and the time to exhaustion at that rate', () => {
+    // A helper's http-client-reset at 2,000 requests/s through 500 ports: undici's pool of 16
+    // connections let 310/s through; 250 ms predicted, 1,585 ms measured, and nothing said why.
+    const cmp = planFromResult(makeHttpResult((x) => {
+      x.scenario.rate = 2000;
+      x.scenario.concurrency = 16;
+      x.scenario.http = { ...x.scenario.http, requests: 1500 };
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+      x.summary.requests = { total: 1500, ok: 500, failed: 1000, ratePerSec: 309, perConnection: 1 };
+      x.summary.connections = { ...x.summary.connections, attempted: 1500, established: 500, completed: 500, failed: 1000, ratePerSec: 309 };
+      x.summary.ports = { ...x.summary.ports, distinct: 500, exhaustedAtMs: x.load.startMs + 1584.6, establishedBeforeExhaustion: 491 };
+    }));
+    assert.equal(cmp.rows[0]!.predicted, 250);
+    assert.ok(
+      cmp.notes.some((n) => n.startsWith('the run fell behind its schedule: it made 310 new connections/s until the ports ran out, where its rate asked 2,000 (undici keeps at most 16 connections in flight') && n.includes('run out after 1,614 ms')),
+      cmp.notes.join('\n'),
+    );
+  });
+});
