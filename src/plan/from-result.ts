@@ -342,11 +342,12 @@ export function planFromResult(result: RunResult): PlanFromResult {
       );
     }
   }
-  // Ports that came back during the run (tcp_tw_reuse after its delay, a TIME_WAIT past 60 s)
-  // let connections through after the first shortage: those are not the pool. Then the count
-  // before the shortage is the pool (a helper's tw-reuse run at 700/s through 500 ports: 500
-  // before, 1,000 in all, shown as +100 %).
-  const portsCameBack = summary.ports.reuses > 0 && summary.ports.establishedBeforeExhaustion != null;
+  // Ports that came back during the run (a load longer than the hold: tcp_tw_reuse's delay, or
+  // 60 s) let connections through after the first shortage: those are not the pool. Then the
+  // count before the shortage is the pool (a helper's tw-reuse run at 700/s through 500 ports:
+  // 500 before, 1,000 in all, shown as +100 %). (Not summary.ports.reuses: a port used toward
+  // a second destination is a reuse there, and both uses are the pool.)
+  const portsCameBack = summary.durationMs > plan.holdSec * 1000 && summary.ports.establishedBeforeExhaustion != null;
   const measuredInPlay = exhaustedMs === null ? null : portsCameBack ? summary.ports.establishedBeforeExhaustion! : summary.connections.established;
   const rows: PredictedVsMeasured[] = [
     row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),

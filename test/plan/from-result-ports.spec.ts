@@ -308,11 +308,24 @@ describe('plan --from: ports that came back during the run', () => {
       x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
       x.scenario.rate = 700;
       x.scenario.connections = 1400;
+      x.summary.durationMs = 2050;
       x.summary.connections = { ...x.summary.connections, attempted: 1400, established: 1000, completed: 1000, failed: 400 };
       x.summary.ports = { ...x.summary.ports, distinct: 500, reused: 500, reuses: 500, exhaustedAtMs: x.load.startMs + 714.5, establishedBeforeExhaustion: 500 };
     }));
     const row = cmp.rows.find((r) => r.label.startsWith('client ports in play'))!;
     assert.equal(row.label, 'client ports in play (connections established before the first shortage)');
     assert.deepEqual([row.predicted, row.measured, row.errorPct], [500, 500, 0]);
+    // Without reuse no port comes back within 60 s: a port reused toward a second destination is
+    // the pool too (bind-before-connect with IP_BIND_ADDRESS_NO_PORT: 1,000 of 1,000).
+    const twoDestinations = planFromResult(run((x) => {
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+      x.scenario.server = { ...x.scenario.server, ports: 2 };
+      x.scenario.connections = 1040;
+      x.summary.durationMs = 2050;
+      x.summary.connections = { ...x.summary.connections, attempted: 1040, established: 1000, completed: 1000, failed: 40 };
+      x.summary.ports = { ...x.summary.ports, distinct: 500, reused: 500, reuses: 500, exhaustedAtMs: x.load.startMs + 1000, establishedBeforeExhaustion: 998 };
+    }));
+    const both = twoDestinations.rows.find((r) => r.label.startsWith('client ports in play'))!;
+    assert.deepEqual([both.label, both.predicted, both.measured], ['client ports in play (connections established)', 1000, 1000]);
   });
 });
