@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, type PlanInputs } from '../../src/plan/index.js';
 import { renderPlan } from '../../src/plan/render.js';
-import { connectScanFromResult } from '../../src/plan/from-result.js';
+import { connectScanFromResult } from '../../src/plan/connect-calibration.js';
 import { ConnectFill } from '../../src/metrics/connect-fill.js';
 import { connectFillData } from '../../src/result/connect-fill-data.js';
 import { percentilesMs } from '../../src/metrics/histograms.js';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
-import { connectPortsVisited } from '../../src/plan/model.js';
+import { connectPortsVisited } from '../../src/plan/connect-walk.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { offeredText, pct, rateText } from '../../src/plan/words.js';
 import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';

@@ -14,7 +14,7 @@ import { connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
 import { finding, makeResult } from '../report/make-result.js';
 import { connectCliffSentence } from '../../src/report/verdict/connect-cliff.js';
-import { connectScanFromResult } from '../../src/plan/from-result.js';
+import { connectScanFromResult } from '../../src/plan/connect-calibration.js';
 
 type Connect = [tMs: number, port: number, held: number, us: number];
 
