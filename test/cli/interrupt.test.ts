@@ -37,7 +37,7 @@ async function stubbornServer(name: string, stopTimeout: string): Promise<string
   return ['--set', 'server.port=7000', '--set', `server.command=${JSON.stringify([process.execPath, server])}`, '--set', `server.stopTimeout=${stopTimeout}`];
 }
 
-describe('signals and failures', { concurrency: 2 }, () => {
+describe('signals and failures', () => {
   it('Ctrl-C while the run process is still starting: exit 130 and a partial result, not exit 1', async () => {
     const out = path.join(dir, 'startup');
     const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], { detached: true });

@@ -467,7 +467,7 @@ function closedPipe(args: string[], lines: number, stderrToo = false): Promise<E
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
 }
 
-describe('a closed pipe', { concurrency: true }, () => {
+describe('a closed pipe', () => {
   it('`list | head -1` ends quietly', async () => {
     const { code, stderr } = await closedPipe(['list'], 1);
     assert.equal(code, 0, stderr);
@@ -551,44 +551,37 @@ describe('merge output', () => {
   });
 });
 
-describe('run output', { concurrency: true }, () => {
+describe('run output', () => {
   /** `script` (util-linux) gives the CLI a pseudo-terminal, as a user at a terminal has. */
-  function onTerminal(args: string[]): Promise<{ code: number | null; output: string }> {
+  function onTerminal(args: string[]): { code: number | null; output: string } {
     const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, output: r.stdout };
   }
 
   it('the progress line on a terminal: separators, target, ETA, TIME_WAIT, errors; never with --json or off a terminal', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-progress-'));
     try {
-      // Five runs, each in its own namespace and --out (so each result keeps the plain name the
-      // --json line is matched against), side by side: each is seconds of rate-paced waiting.
-      const dirs = await Promise.all([1, 2, 3, 4, 5].map((n) => mkdtemp(path.join(out, `${n}-`))));
-      const sets = (dir: string): string[] => ['--out', dir, '--set', 'connections=2000', '--set', 'rate=1000', '--set', 'tail=100ms'];
-      const [tty, starved, json, jsonPiped, piped] = await Promise.all([
-        onTerminal(['run', 'client-closes-first', ...sets(dirs[0]!)]),
-        // Errors count up while the load runs, on the engine threads too (a newcomer audit: they
-        // read 0 until the summary said EADDRNOTAVAIL 200): 50 ports for 200 connections, the
-        // other 150 fail after connect()'s back-off, seconds of it.
-        onTerminal(['run', 'client-closes-first', '--out', dirs[1]!, '--set', 'connections=200', '--set', 'concurrency=4', '--set', 'tail=0', '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=40000 40049']),
-        onTerminal(['run', 'client-closes-first', '--json', ...sets(dirs[2]!)]),
-        twstorm(['run', 'client-closes-first', '--json', ...sets(dirs[3]!)]).exit,
-        twstorm(['run', 'client-closes-first', ...sets(dirs[4]!)]).exit,
-      ]);
+      const sets = ['--out', out, '--set', 'connections=2000', '--set', 'rate=1000', '--set', 'tail=100ms'];
+      const tty = onTerminal(['run', 'client-closes-first', ...sets]);
       assert.equal(tty.code, 0, tty.output);
       assert.match(tty.output, /\r\x1b\[2K {2}\d+\.\ds\/30s {2}[\d,]+\/2,000 connections {2}ETA \d+s {2}TIME_WAIT [\d,–]+ {2}errors \d+/);
+      // Errors count up while the load runs, on the engine threads too (a newcomer audit: they
+      // read 0 until the summary said EADDRNOTAVAIL 200): 50 ports for 200 connections, the
+      // other 150 fail after connect()'s back-off, seconds of it.
+      const starved = onTerminal(['run', 'client-closes-first', '--out', out, '--set', 'connections=200', '--set', 'concurrency=4', '--set', 'tail=0', '--set', 'environment.sysctls.net.ipv4.ip_local_port_range=40000 40049']);
       assert.equal(starved.code, 0, starved.output);
       assert.match(starved.output, /\/200 connections {2}ETA \d+s {2}TIME_WAIT [\d,]+ {2}errors [1-9]/, starved.output);
+      const json = onTerminal(['run', 'client-closes-first', '--json', ...sets]);
       assert.equal(json.code, 0);
       const progressLine = /\x1b\[2K {2}\d+\.\ds\/|ETA \d+s/;
       assert.doesNotMatch(json.output, progressLine);
       // With --json stdout is the JSON alone; where the files went is on stderr, for a CI log.
+      const jsonPiped = await twstorm(['run', 'client-closes-first', '--json', ...sets]).exit;
       assert.equal(jsonPiped.code, 0, jsonPiped.stderr);
       assert.equal(JSON.parse(jsonPiped.stdout).scenario.name, 'client-closes-first');
       assert.match(jsonPiped.stderr, /^twstorm: result: .*client-closes-first-\d{8}T\d{6}Z\.json; HTML report: .*\.html$/m);
+      const piped = await twstorm(['run', 'client-closes-first', ...sets]).exit;
       assert.equal(piped.code, 0);
       assert.doesNotMatch(piped.stderr + piped.stdout, progressLine);
       assert.doesNotMatch(piped.stderr, /\x1b\[2K/);

@@ -48,7 +48,7 @@ function assertLandedAsPredicted({ result }: HarnessOutput): void {
 }
 
 for (const engine of ['io_uring', 'epoll', 'net'] as const) {
-  describe(`${engine === 'net' ? 'net' : `native (${engine})`} engine, against the kernel's counts`, { concurrency: 3 }, () => {
+  describe(`${engine === 'net' ? 'net' : `native (${engine})`} engine, against the kernel's counts`, () => {
     it('client closes first: every TIME_WAIT on the client, ActiveOpens = attempted', async () => {
       const out = await once(engine, 'client-closes-first', ['connections=1000']);
       const { summary } = out.result;

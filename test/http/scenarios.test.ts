@@ -19,7 +19,7 @@ function assertActiveOpensMatch({ result }: HarnessOutput): void {
   assert.equal(summary.kernel['TcpActiveOpens'], summary.connections.established);
 }
 
-describe('HTTP scenarios, small, each in a fresh namespace', { concurrency: 3 }, () => {
+describe('HTTP scenarios, small, each in a fresh namespace', () => {
   it('http-keepalive: 2,000 requests over at most the pool limit, TIME_WAIT only for those', async () => {
     const out = await runInNetns('http-keepalive', ['http.requests=2000', 'concurrency=8', ...SMALL]);
     const { summary } = out.result;

@@ -34,7 +34,7 @@ function assertReused(out: HarnessOutput, mode: number, ports: number): void {
   assert.match(say(out, 'tw-reuse'), new RegExp(`^${recycled} connects took a port still in TIME_WAIT`));
 }
 
-describe('tw-reuse-modes, small', { concurrency: true }, () => {
+describe('tw-reuse-modes, small', () => {
   it('tcp_tw_reuse=1 on loopback: TWRecycled counts every port taken over from TIME_WAIT', async () => {
     assertReused(await runInNetns('tw-reuse-modes', [...REUSE, 'environment.sysctls.net.ipv4.tcp_tw_reuse=1']), 1, 50);
   });

@@ -8,7 +8,7 @@ import { verdict } from '../../src/report/verdict.js';
 
 const SMALL = ['connections=300', 'tail=1s', 'census=200ms', 'matrix={}'];
 
-describe('fault scenarios, each in a fresh namespace', { concurrency: 3 }, () => {
+describe('fault scenarios, each in a fresh namespace', () => {
   it('lost-final-ack: the final ACKs nft dropped equal its counter and the FINs the server retransmitted', async () => {
     const { result, ss } = await runInNetns('lost-final-ack', [...SMALL, 'faults=[{"packets":"final-ack","direction":"to-server","count":50}]']);
     assert.deepEqual(result.faults?.map((f) => [f.rule, f.matched]), [['drop final-ack to-server (first 50)', 50]]);

@@ -19,7 +19,7 @@ const SMALL = ['tail=300ms', 'census=200ms'];
 /** The router's last conntrack sample, for a failure message: which states the missing entries were in. */
 const lastConntrackSample = (lab: LabFacts): string => `last conntrack sample ${JSON.stringify(lab.router.conntrack.samples.at(-1)?.states ?? {})}`;
 
-describe('routed runs', { concurrency: 3 }, () => {
+describe('routed runs', () => {
   it('several-clients: each client host fills its own port range; they add up on one server port', async () => {
     // 10 past each host's 1,000 ports: each of those fails after the EADDRNOTAVAIL back-off
     // (1 ms doubling to 100 ms, driver/backoff.ts), so 100 past it cost ~9 s of waiting.
@@ -239,7 +239,7 @@ describe('routed runs', { concurrency: 3 }, () => {
 
   it('11 client hosts: one abort listener each on the run signal is no leak warning, and every host is counted', async () => {
     // Node warns from the 11th listener on one AbortSignal; each host's driver adds one.
-    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-eleven-hosts-'));
+    const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-11-'));
     try {
       const { code, stderr } = await twstorm(
         ['run', 'several-clients', '--out', out, '--set', 'environment.clients=11', '--set', 'connections=20', '--set', 'tail=0'],

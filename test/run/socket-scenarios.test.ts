@@ -24,7 +24,7 @@ const BOUND = ['connections=540', ...SMALL];
 const NO_PORT = ['connections=1040', 'client.bindAddressNoPort=true', ...SMALL];
 const TWO_SOURCES = ['connections=1040', 'client.sourceAddresses=[127.0.0.2, 127.0.0.3]', ...SMALL];
 
-describe('socket-option scenarios, each in a fresh namespace', { concurrency: 3 }, () => {
+describe('socket-option scenarios, each in a fresh namespace', () => {
   it('server-restart without SO_REUSEADDR: every bind fails with EADDRINUSE, resumed connects are refused', async () => {
     // Linux picks a connect()'s source port by walking the range from a counter (table_perturb)
     // chosen by a hash of source, destination and destination port, and of the time in 10 s

@@ -42,7 +42,7 @@ describe('the server under its own fd limit', () => {
 });
 
 for (const engine of ['native', 'net'] as const) {
-  describe(`close-wait-leak, ${engine} engine`, { concurrency: true }, () => {
+  describe(`close-wait-leak, ${engine} engine`, () => {
     it('below the fd limit: CLOSE_WAIT on the server = every connection, held until the run ends', async () => {
       // 120 connections, all at once, under the default fd limit: nothing is refused.
       const { result, ss } = await run(engine, ['connections=120', 'concurrency=120', 'server.maxOpenFiles=null']);
