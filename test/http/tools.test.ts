@@ -29,12 +29,11 @@ function runTools(): Promise<ToolsOutput> {
   return runNodeInNetns<ToolsOutput>(HELPER, [], { timeoutMs: 60_000 });
 }
 
-/** "Requests/sec:  12345.67" and the error lines of wrk's report. */
-function wrkReport(text: string): { perSec: number; requests: number; non2xx: number; socketErrors: boolean } {
-  const perSec = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+/** "1234 requests in 1.00s" and the error lines of wrk's report. */
+function wrkReport(text: string): { requests: number; non2xx: number; socketErrors: boolean } {
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
-  return { perSec, requests, non2xx, socketErrors: /Socket errors:/.test(text) };
+  return { requests, non2xx, socketErrors: /Socket errors:/.test(text) };
 }
 
 describe('the bundled HTTP server with curl and wrk', async () => {
@@ -73,6 +72,10 @@ describe('the bundled HTTP server with curl and wrk', async () => {
     assert.equal(close.non2xx, 0, out.wrkClose);
     // wrk reconnects after every `Connection: close` response, one connection per request.
     assert.ok(out.closeStats.accepted >= close.requests, `accepted ${out.closeStats.accepted} < ${close.requests} requests`);
-    assert.ok(keep.perSec > close.perSec, `keep-alive ${keep.perSec}/s vs close ${close.perSec}/s`);
+    // Keep-alive carries wrk's requests on its 4 connections (curl's 6 above beside them; 11 in
+    // all was seen, wrk reconnecting one). Counted, not timed: 'keep-alive is faster' failed a CI
+    // run on a busy machine (3,160/s vs 3,220/s), and speed belongs to npm run bench.
+    assert.ok(out.keepaliveStats.accepted <= 20, `keep-alive accepted ${out.keepaliveStats.accepted} connections`);
+    assert.ok(keep.requests > 4 * out.keepaliveStats.accepted, `${keep.requests} requests on ${out.keepaliveStats.accepted} connections`);
   });
 });
