@@ -221,7 +221,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
     timeWaitSec: finWait2Sec ?? TIME_WAIT_SECONDS,
     sources: pools.sources,
     destinations: pools.destinations,
-    twReuse,
+    // An orphaned FIN_WAIT2 is never taken over: tcp_twsk_unique() refuses a timewait socket
+    // whose tw_substate is TCP_FIN_WAIT2 whatever tcp_tw_reuse says (Linux 6.11+), so the ports
+    // a never-closing server leaves held stay held for tcp_fin_timeout (a review: tcp_tw_reuse=2
+    // planned them back in 1 s, "fits", beside a run that ran out at 3.33 s).
+    twReuse: finWait2Sec !== null ? 0 : twReuse,
     loopback,
     // The run's own tcp_tw_reuse_delay when it recorded one (Linux 6.13+).
     twReuseDelaySec: (sysctls['net.ipv4.tcp_tw_reuse_delay'] != null ? Number(sysctls['net.ipv4.tcp_tw_reuse_delay']) : TW_REUSE_DELAY_MS) / 1000,

@@ -31,7 +31,7 @@
 // SO_REUSEADDR (bind()), its 4-tuple with it (connect()); the client makes every combination of
 // its addresses, named ports and destinations (namedPortCycle).
 // Pure: every input is given.
-import { BIND_BUCKET_BYTES, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
+import { BIND_BUCKET_BYTES, TIME_WAIT_SECONDS, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.js';
 import { compileRamp, firstWindowReaching } from '../driver/shape/ramp.js';
 import type { PlanInputs, PlanOutput, PortPicker } from './types.js';
@@ -282,9 +282,11 @@ export function computePlan(p: PlanInputs): PlanOutput {
       );
     }
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it), and
-    // with ports free at close the client keeps to half the range (`half` above).
+    // with ports free at close the client keeps to half the range (`half` above). TIME_WAIT's own
+    // 60 s: p.timeWaitSec is the client's hold, tcp_fin_timeout behind a server that never closes.
+    const held = newConnPerSec * TIME_WAIT_SECONDS;
     const serverTw = Math.round(
-      picker === 'connect' ? portsVisitedAtClose(p, usablePorts, newConnPerSec * p.timeWaitSec) : Math.min(newConnPerSec * p.timeWaitSec, named !== null ? named.fourTuples : half * p.destinations),
+      picker === 'connect' ? portsVisitedAtClose(p, usablePorts, held) : Math.min(held, named !== null ? named.fourTuples : half * p.destinations),
     );
     fixes.push(
       `let the server close first: client ports are free at close, and the ${fmt(serverTw)} TIME_WAIT sockets (${mib(serverTw * p.twSockBytes)}) sit on the server instead`,

@@ -57,6 +57,25 @@ describe('plan --from: a server that never closes', () => {
     assert.equal(run('0').inputs.timeWaitSec, 0.7);
   });
 
+  it('tcp_tw_reuse takes over no orphaned FIN_WAIT2: the ports stay held for tcp_fin_timeout', () => {
+    // tcp_twsk_unique() refuses a timewait socket whose substate is FIN_WAIT2 (Linux 6.11+).
+    // A review: tcp_tw_reuse=2 on loopback, tcp_fin_timeout 5, 200 ports at 60/s ran out at
+    // 3.33 s (176 EADDRNOTAVAIL), where the plan held the ports 1 s and said "fits … never".
+    const cmp = planFromResult(makeResult((x) => {
+      x.scenario.close = { ...x.scenario.close, first: 'client', client: 'fin', server: 'never' };
+      x.scenario.client = { sourceAddresses: [], bind: false, localPorts: null, reuseAddr: false, bindAddressNoPort: false, portRange: null, readDelay: 0, idleTimeout: 1000 };
+      x.scenario.rate = 60;
+      x.scenario.connections = 400;
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40199';
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '2';
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
+    }));
+    assert.equal(cmp.inputs.twReuse, 0);
+    assert.equal(cmp.plan.fits, false);
+    assert.equal(cmp.plan.totalPerSec, 40);
+    assert.equal(Math.round(cmp.plan.exhaustionSec! * 100) / 100, 3.33);
+  });
+
   it('a client RST against it leaves nothing held: the RST closer as before', () => {
     assert.equal(planFromResult(leak('rst')).inputs.closer, 'rst');
   });

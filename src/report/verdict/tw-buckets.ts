@@ -58,5 +58,7 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
  */
 export function serverTimeWaitAt(result: RunResult, rate: number): number {
   const { inputs } = planFromResult(result);
-  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server' }).timeWait.demand;
+  // A server closing first holds TIME_WAIT's own 60 s, whatever the run's closer held its ports for
+  // (a never-closing server's run is planned at tcp_fin_timeout, the FIN_WAIT2 it leaves).
+  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', timeWaitSec: TIME_WAIT_SECONDS }).timeWait.demand;
 }
