@@ -267,7 +267,8 @@ switch (name) {
     process.setuid!(65534);
     const own = mkdtempSync(path.join(os.tmpdir(), 'twstorm-usercmd-user-'));
     try {
-      const server = await startUserServer({ ...base, logPath: path.join(own, 'server.log'), command: [process.execPath, '-e', NODE_SERVER] });
+      // It says which uid it runs as: the user's own, not a root the namespace made up.
+      const server = await startUserServer({ ...base, logPath: path.join(own, 'server.log'), command: [process.execPath, '-e', `${NODE_SERVER}\nconsole.log('uid ' + process.getuid());`] });
       const listening = await isListening(7100);
       const exit = await server.stop();
       out = { uid: process.getuid!(), listening, exit, log: readFileSync(server.logPath, 'utf8') };

@@ -50,6 +50,8 @@ test('a user\'s run (no root: isolation host) starts its server in a user namesp
   // PID 2 of its own PID namespace, and the stop's SIGTERM reached it.
   assert.match(out.log, /listening 7100 pid 2\n/);
   assert.match(out.log, /got SIGTERM/);
+  // As the user, not as a root the namespace maps it to (nginx as "root" chowned to an unmapped uid and died).
+  assert.match(out.log, /^uid 65534$/m);
 });
 
 test('no PID namespace to be had: one line that blames unshare, not the server, and says what to do', async () => {
