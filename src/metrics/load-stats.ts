@@ -56,7 +56,7 @@ export class LoadStats {
   /**
    * From the (intended) start to the close's end, established connections only. Its minimum is
    * what one connection costs without queueing, close included: the compare gate's anchor for
-   * connections/s (compare.ts), which a slower close moves and the runner's load does not.
+   * connections/s (compare/load-anchor.ts), which a slower close moves and the runner's load does not.
    */
   readonly life: Histogram = newHistogram();
   /** SO_LINGER n closes: how long close() blocked its (worker) thread, in microseconds. */

@@ -1,7 +1,7 @@
 // How the figures of several results add up, exactly: counts and counter maps add, error
 // counts add per errno and phase, HdrHistograms add bucket by bucket (with each part's exact
 // min and max kept), time series add on one wall-clock grid. One set of rules for a merge of
-// shards (merge.ts) and for a routed lab's client hosts (run/routed-run.ts).
+// shards (merge.ts) and for a routed lab's client hosts (build-lab.ts).
 import { newHistogram, percentilesMs } from '../metrics/histograms.js';
 import { decodeHistogram, encodeHistogram } from '../metrics/histogram-encoding.js';
 import type { ErrorCount } from '../metrics/load-stats.js';

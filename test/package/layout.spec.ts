@@ -21,6 +21,9 @@ function runtimeImports(file: string, source: string): string[] {
   const statement = /^(import|export)\s+(type\s+)?([^'";]*?)\s*from\s+'(\.{1,2}\/[^']+)'|^import\s+'(\.{1,2}\/[^']+)'/gm;
   for (const m of source.matchAll(statement)) {
     if (m[2]) continue;
+    // `import { type A, type B }`: tsc (no verbatimModuleSyntax here) drops an import whose every name is a type.
+    const names = /^\{([^}]*)\}$/.exec((m[3] ?? '').trim())?.[1]?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    if (names !== undefined && names.length > 0 && names.every((n) => n.startsWith('type '))) continue;
     const target = m[4] ?? m[5]!;
     out.push(path.normalize(path.join(path.dirname(file), target.replace(/\.js$/, '.ts'))));
   }
@@ -66,11 +69,11 @@ describe('src/ layout (CONTRIBUTING.md)', () => {
     const graph = new Map([
       ['a.ts', runtimeImports('a.ts', "import { b } from './b.js';\nimport type { C } from './c.js';")],
       ['b.ts', runtimeImports('b.ts', "export { a } from './a.js';")],
-      ['c.ts', runtimeImports('c.ts', "import { type A } from './a.js';\nconst d = await import('./d.js');")],
+      ['c.ts', runtimeImports('c.ts', "import { type A } from './a.js';\nimport { type B, b } from './b.js';\nconst d = await import('./d.js');")],
       ['d.ts', runtimeImports('d.ts', "import './c.js';")],
     ]);
-    // c imports a's type inline ({ type A }): a runtime import, as tsc keeps the module's load.
-    assert.deepEqual(graph.get('c.ts'), ['a.ts']);
+    // c imports only a's type ({ type A }), which tsc drops; b's value with a type keeps b's load.
+    assert.deepEqual(graph.get('c.ts'), ['b.ts']);
     assert.deepEqual(importRings(graph), [['a.ts', 'b.ts']]);
   });
 

@@ -31,7 +31,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   const labGap = Math.max(maxGap, (2 * r.scenario.census) / 1000);
   const charts: ChartSpec[] = [];
   const clientTw = r.series.census.client['TIME_WAIT'];
-  // The result's time series are the client hosts' added up (run/routed-run.ts); their peaks
+  // The result's time series are the client hosts' added up (result/build-lab.ts); their peaks
   // one by one are in the client hosts' card.
   const clientHosts = lab.hosts.filter((h) => h.role === 'client');
   const clientLine = clientHosts.length === 1 ? `${clientHosts[0]!.name} TIME_WAIT (sockets)` : `client hosts TIME_WAIT (sockets, ${clientHosts.length} hosts added)`;
