@@ -68,6 +68,16 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
       x.summary.timeWait = { peak: 1000, peakClient: 0, peakServer: 1000, end: 1000, sockstatPeak: 1000 };
     });
     assert.match(oneChange(small).why, /it would hold 14,1\d\d, past tcp_max_tw_buckets \(10,000\), after 2\.00 s/);
+    // A run of 20,000 connections: they visit ~11,273 client ports (plan/connect-walk.ts), under
+    // 12,000 buckets, as plan --from predicts; capped after the conversion it read 14,115.
+    const burst = makeResult((x) => {
+      x.scenario.close.first = 'server';
+      x.scenario.connections = 20_000;
+      x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '12000';
+      x.summary.connections.ratePerSec = 2000;
+      x.summary.timeWait = { peak: 11_248, peakClient: 0, peakServer: 11_248, end: 11_248, sockstatPeak: 11_248 };
+    });
+    assert.notEqual(oneChange(burst).rule, 'keep-alive', oneChange(burst).why);
   });
 
   it('one change: server TIME_WAIT past tcp_max_tw_buckets under close-after names the server policy', () => {
