@@ -52,3 +52,21 @@ export function portsVisitedAtClose(p: PlanInputs, usablePorts: number, connecti
   const slots = p.perSocketRange === true ? usablePorts : Math.ceil(usablePorts / 2);
   return walks * connectPortsVisited(connections / walks, slots);
 }
+
+/**
+ * How many unbound connect()s it takes to visit `ports` client ports when each comes back free at
+ * close: the inverse of portsVisitedAtClose, so the server's TIME_WAIT reaches a count (its
+ * tcp_max_tw_buckets) after this many connections of one TIME_WAIT, not after that count of them.
+ * Infinity where the walks cannot visit that many.
+ */
+export function connectsToVisit(p: PlanInputs, usablePorts: number, ports: number): number {
+  const walks = p.sources * p.destinations;
+  const slots = p.perSocketRange === true ? usablePorts : Math.ceil(usablePorts / 2);
+  const perWalk = ports / walks;
+  if (perWalk <= 0) return 0;
+  if (perWalk >= slots) return Infinity;
+  // The first lap visits a new port with every connect(); past it, each lap adds 1/4.5 of what is left.
+  if (perWalk <= slots / CONNECT_START_STEP) return ports;
+  const laps = Math.log(1 - perWalk / slots) / Math.log(1 - 1 / CONNECT_START_STEP);
+  return walks * ((laps * slots) / CONNECT_START_STEP);
+}

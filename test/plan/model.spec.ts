@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { computePlan, parseShare, twSockObjectSize, type PlanInputs } from '../../src/plan/index.js';
-import { connectPortsVisited } from '../../src/plan/connect-walk.js';
+import { connectPortsVisited, connectsToVisit, portsVisitedAtClose } from '../../src/plan/connect-walk.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { offeredText, pct, rateText } from '../../src/plan/words.js';
 import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
@@ -235,6 +235,14 @@ describe('plan model: known answers', () => {
     assert.deepEqual([1000, 4000].map((n) => Math.round(connectPortsVisited(n, 1000))), [677, 989]);
     // Within the first lap every connection lands on a port of its own.
     assert.equal(connectPortsVisited(3000, 14116), 3000);
+    // And back: the connections it takes to visit a count of ports (when tcp_max_tw_buckets fills),
+    // over the default range's 14,116 even ports, within the first lap and past it.
+    for (const ports of [3000, 10_000, 14_000]) {
+      const n = connectsToVisit(DEFAULTS, 28_232, ports);
+      assert.ok(Math.abs(portsVisitedAtClose(DEFAULTS, 28_232, n) - ports) < 1e-6, `${ports} ports: ${n} connections`);
+    }
+    assert.equal(Math.round(connectsToVisit(DEFAULTS, 28_232, 10_000)), 15_383);
+    assert.equal(connectsToVisit(DEFAULTS, 28_232, 14_116), Infinity);
     const r = plan({ rate: 2000, closer: 'rst' });
     assert.equal(r.timeWait.side, 'none');
     assert.equal(r.timeWait.steadyState, 0);

@@ -42,6 +42,8 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
   // in TIME_WAIT's 60 s (a review: 20,000 connections at 2,000/s visit ~11,273 client ports, under
   // 12,000 buckets, where capping after the count said "would hold 14,115").
   const wanted = serverTimeWaitAt(result, Math.min(rate, connectionBudget(result) / TIME_WAIT_SECONDS));
+  // When: once the connections of one TIME_WAIT have visited that many client ports (the model's).
+  const overflowAtSec = serverTimeWaitPlan(result, rate).overflowAtSec ?? buckets / rate;
   if (wanted <= buckets) return null;
   const churn = httpChurn(result);
   return {
@@ -49,7 +51,7 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
     change: churn?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
       `The server keeps a TIME_WAIT for ${TIME_WAIT_SECONDS} s per client port and destination it closed (a port used again reopens it); at ${int(rate)} new connections/s it would hold ` +
-      `${int(wanted)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds((buckets / rate) * 1000)}.` +
+      `${int(wanted)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds(overflowAtSec * 1000)}.` +
       (churn ? ` ${capital(churn.cause)}.` : ''),
   };
 }
@@ -60,8 +62,13 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
  * model counts them (plan/model.ts), not one per connection.
  */
 export function serverTimeWaitAt(result: RunResult, rate: number): number {
+  return serverTimeWaitPlan(result, rate).demand;
+}
+
+/** The capacity model's TIME_WAIT for a server closing first at `rate`: how many, and when they fill tcp_max_tw_buckets. */
+function serverTimeWaitPlan(result: RunResult, rate: number): ReturnType<typeof computePlan>['timeWait'] {
   const { inputs } = planFromResult(result);
   // A server closing first holds TIME_WAIT's own 60 s, whatever the run's closer held its ports for
   // (a never-closing server's run is planned at tcp_fin_timeout, the FIN_WAIT2 it leaves).
-  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', timeWaitSec: TIME_WAIT_SECONDS }).timeWait.demand;
+  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', timeWaitSec: TIME_WAIT_SECONDS }).timeWait;
 }
