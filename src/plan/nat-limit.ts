@@ -75,15 +75,16 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
   } else if (limit.fitsOpen === true) {
     lines.push(`  the load keeps ${n(p.openFlowsWanted!)} flows open at once: they fit`);
   }
+  const shown = ratesApart(limit.perSecHeld, p.newConnPerSec ?? null);
   lines.push(
     Number.isFinite(limit.perSecHeld)
-      ? `  new connections/s       < ${rateText(limit.perSecHeld)} where ${held}`
+      ? `  new connections/s       < ${shown.limit} where ${held}`
       : `  new connections/s       no bound from ${p.rst ? 'CLOSE: nf_conntrack_tcp_timeout_close' : 'TIME_WAIT: nf_conntrack_tcp_timeout_time_wait'} is 0, no closed flow keeps its tuple`,
   );
   if (limit.fitsHeld === false) {
-    lines.push(`  at ${offeredText(p.newConnPerSec!)} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
+    lines.push(`  at ${shown.offered} new connections/s the pool is full after ${n(limit.exhaustionSecHeld!)} s on such kernels`);
   } else if (limit.fitsHeld === true) {
-    lines.push(`  ${offeredText(p.newConnPerSec!)} new connections/s fit`);
+    lines.push(`  ${shown.offered} new connections/s fit`);
   }
   lines.push(
     p.rst
@@ -91,4 +92,25 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
       : '  (measured on Linux 6.18: with the pool short, NAT takes over tuples of TIME_WAIT entries, so there only open flows run out)',
   );
   return lines.join('\n');
+}
+
+/**
+ * The pool's rate and the offered one as printed side by side. Each alone is rounded its own
+ * way (a capacity down, a load to the nearest), so two close rates could print as "< 100" and
+ * "100 new connections/s fit" (a review: 100.04 and 100.02); then both get the decimals that
+ * keep the capacity's floor above the load's ceiling, or not, as the plan found.
+ */
+export function ratesApart(limit: number, offered: number | null): { limit: string; offered: string } {
+  const plain = { limit: Number.isFinite(limit) ? rateText(limit) : '', offered: offered === null ? '' : offeredText(offered) };
+  if (offered === null || !Number.isFinite(limit) || limit < 1 || offered < 1) return plain;
+  const fits = offered < limit;
+  for (let d = 1; d <= 6; d++) {
+    const f = 10 ** d;
+    const floor = Math.floor(limit * f) / f;
+    const ceil = Math.ceil(offered * f) / f;
+    if (fits ? floor > ceil : floor <= ceil) {
+      return d === 1 ? plain : { limit: floor.toFixed(d), offered: ceil.toFixed(d) };
+    }
+  }
+  return { limit: limit.toFixed(6), offered: offered.toFixed(6) };
 }

@@ -2,7 +2,7 @@
 // conntrack's TIME_WAIT entries hold their tuple.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeNatLimit, renderNatLimit } from '../../src/plan/nat-limit.js';
+import { computeNatLimit, ratesApart, renderNatLimit } from '../../src/plan/nat-limit.js';
 
 test('1 address x 100 ports: 100 open flows per destination; 100/120 s new connections/s held', () => {
   const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 120, newConnPerSec: 10 };
@@ -60,4 +60,16 @@ test('the pool\'s capacity is never rounded up, nor the load down: 0.87/s agains
   // It read "< 0.9" and "at 0.9 new connections/s the pool is full".
   assert.match(text, /new connections\/s {7}< 0\.86 \(one per 1\.15 s\) where/);
   assert.match(text, /at 0\.87 new connections\/s the pool is full/);
+});
+
+test('two close rates print apart: the pool\'s floor above the load\'s ceiling when it fits, never "< 100" beside "100 fit"', () => {
+  // A review: 12,005 tuples held 120 s allow 100.04/s; 100.02/s offered printed "< 100" and "100 new connections/s fit".
+  const inputs = { poolAddresses: 1, poolPorts: 12_005, destinations: 1, conntrackTimeWaitSec: 120, newConnPerSec: 100.02 };
+  const text = renderNatLimit(inputs, computeNatLimit(inputs));
+  assert.match(text, /new connections\/s {7}< 100\.04 where/);
+  assert.match(text, /\n {2}100\.02 new connections\/s fit\n/);
+  // Apart already at 0.1, or not fitting: as before.
+  const over = { ...inputs, newConnPerSec: 100.06 };
+  assert.match(renderNatLimit(over, computeNatLimit(over)), /< 100 where[^]*at 100\.1 new connections\/s the pool is full/);
+  assert.deepEqual(ratesApart(100.04, 50), { limit: '100', offered: '50' });
 });
