@@ -7,6 +7,17 @@ import { story } from '../../../src/report/story.js';
 import { parseScenario } from '../../../src/scenario/index.js';
 import type { RunResult } from '../../../src/result/model.js';
 
+/** A server-first run over the default port range: its connections, the server's tcp_max_tw_buckets, its rate and the TIME_WAIT it held. */
+function serverFirst(o: { connections: number; buckets: number; rate: number; held: number }): RunResult {
+  return makeResult((x) => {
+    x.scenario.close.first = 'server';
+    x.scenario.connections = o.connections;
+    x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = String(o.buckets);
+    x.summary.connections.ratePerSec = o.rate;
+    x.summary.timeWait = { peak: o.held, peakClient: 0, peakServer: o.held, end: o.held, sockstatPeak: o.held };
+  });
+}
+
 describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buckets.ts)', () => {
   it('keep-alive: tcp_max_tw_buckets overflowed', () => {
     const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtTCPTimeWaitOverflow'] = 30)));
@@ -62,23 +73,11 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
     });
     assert.notEqual(oneChange(r).rule, 'keep-alive', oneChange(r).why);
     // The default range's one parity (14,116) outgrows a cap of 10,000: that is a finding.
-    const small = makeResult((x) => {
-      x.scenario.close.first = 'server';
-      x.scenario.connections = 1_000_000;
-      x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '10000';
-      x.summary.connections.ratePerSec = 5000;
-      x.summary.timeWait = { peak: 1000, peakClient: 0, peakServer: 1000, end: 1000, sockstatPeak: 1000 };
-    });
+    const small = serverFirst({ connections: 1_000_000, buckets: 10_000, rate: 5000, held: 1000 });
     assert.match(oneChange(small).why, /it would hold 14,1\d\d, past tcp_max_tw_buckets \(10,000\), after 3\.08 s/);
     // A run of 20,000 connections: they visit ~11,273 client ports (plan/connect-walk.ts), under
     // 12,000 buckets, as plan --from predicts; capped after the conversion it read 14,115.
-    const burst = makeResult((x) => {
-      x.scenario.close.first = 'server';
-      x.scenario.connections = 20_000;
-      x.environment.sysctls['net.ipv4.tcp_max_tw_buckets'] = '12000';
-      x.summary.connections.ratePerSec = 2000;
-      x.summary.timeWait = { peak: 11_248, peakClient: 0, peakServer: 11_248, end: 11_248, sockstatPeak: 11_248 };
-    });
+    const burst = serverFirst({ connections: 20_000, buckets: 12_000, rate: 2000, held: 11_248 });
     assert.notEqual(oneChange(burst).rule, 'keep-alive', oneChange(burst).why);
   });
 
