@@ -41,10 +41,11 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
   // connections would, counted the same way: the model is asked at the rate that makes that many
   // in TIME_WAIT's 60 s (a review: 20,000 connections at 2,000/s visit ~11,273 client ports, under
   // 12,000 buckets, where capping after the count said "would hold 14,115").
-  const wanted = serverTimeWaitAt(result, Math.min(rate, connectionBudget(result) / TIME_WAIT_SECONDS));
-  // When: once the connections of one TIME_WAIT have visited that many client ports (the model's).
-  const overflowAtSec = serverTimeWaitPlan(result, rate).overflowAtSec ?? buckets / rate;
+  const atRate = serverTimeWaitModel(result);
+  const wanted = atRate(Math.min(rate, connectionBudget(result) / TIME_WAIT_SECONDS)).demand;
   if (wanted <= buckets) return null;
+  // When: once the connections of one TIME_WAIT have visited that many client ports (the model's).
+  const overflowAtSec = atRate(rate).overflowAtSec ?? buckets / rate;
   const churn = httpChurn(result);
   return {
     rule: 'keep-alive',
@@ -62,13 +63,17 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
  * model counts them (plan/model.ts), not one per connection.
  */
 export function serverTimeWaitAt(result: RunResult, rate: number): number {
-  return serverTimeWaitPlan(result, rate).demand;
+  return serverTimeWaitModel(result)(rate).demand;
 }
 
-/** The capacity model's TIME_WAIT for a server closing first at `rate`: how many, and when they fill tcp_max_tw_buckets. */
-function serverTimeWaitPlan(result: RunResult, rate: number): ReturnType<typeof computePlan>['timeWait'] {
+/**
+ * The capacity model's TIME_WAIT for a server closing first, at a rate: how many, and when they
+ * fill tcp_max_tw_buckets. The run's inputs are read once (planFromResult reads the whole result),
+ * for every rate asked.
+ */
+function serverTimeWaitModel(result: RunResult): (rate: number) => ReturnType<typeof computePlan>['timeWait'] {
   const { inputs } = planFromResult(result);
   // A server closing first holds TIME_WAIT's own 60 s, whatever the run's closer held its ports for
   // (a never-closing server's run is planned at tcp_fin_timeout, the FIN_WAIT2 it leaves).
-  return computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', timeWaitSec: TIME_WAIT_SECONDS }).timeWait;
+  return (rate) => computePlan({ ...inputs, rate, stages: [], keepAliveShare: 0, closer: 'server', timeWaitSec: TIME_WAIT_SECONDS }).timeWait;
 }
