@@ -42,14 +42,21 @@ export function connectPortsVisited(n: number, slots: number): number {
 }
 
 /**
+ * The walks unbound connect()s make when ports are free again at close: one per source address
+ * and destination (table_perturb is indexed by a hash of both), each over the ports of the parity
+ * tried first (all of a per-socket range, stepped by 1).
+ */
+function walksOf(p: PlanInputs, usablePorts: number): { walks: number; slots: number } {
+  return { walks: p.sources * p.destinations, slots: p.perSocketRange === true ? usablePorts : Math.ceil(usablePorts / 2) };
+}
+
+/**
  * The client ports (and so server-side TIME_WAIT: one per client 4-tuple, RFC 1122 §4.2.2.13)
- * `connections` unbound connect()s use when ports are free again at close: one walk per source
- * address and destination (table_perturb is indexed by a hash of both), each over the parity
- * tried first (all of a per-socket range, stepped by 1). plan --from bounds a run's figure by it.
+ * `connections` unbound connect()s use when ports are free again at close, over their walks
+ * (walksOf). plan --from bounds a run's figure by it.
  */
 export function portsVisitedAtClose(p: PlanInputs, usablePorts: number, connections: number): number {
-  const walks = p.sources * p.destinations;
-  const slots = p.perSocketRange === true ? usablePorts : Math.ceil(usablePorts / 2);
+  const { walks, slots } = walksOf(p, usablePorts);
   return walks * connectPortsVisited(connections / walks, slots);
 }
 
@@ -60,8 +67,7 @@ export function portsVisitedAtClose(p: PlanInputs, usablePorts: number, connecti
  * Infinity where the walks cannot visit that many.
  */
 export function connectsToVisit(p: PlanInputs, usablePorts: number, ports: number): number {
-  const walks = p.sources * p.destinations;
-  const slots = p.perSocketRange === true ? usablePorts : Math.ceil(usablePorts / 2);
+  const { walks, slots } = walksOf(p, usablePorts);
   const perWalk = ports / walks;
   if (perWalk <= 0) return 0;
   if (perWalk >= slots) return Infinity;
