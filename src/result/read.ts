@@ -120,6 +120,13 @@ function decodes(encoded: string): boolean {
 
 /** Parses a result file's text: one result, or an array of them (`run --json` of a matrix). */
 export function parseResultText(text: string, name: string): RunResult[] {
+  // `run` reserves its result's name with an empty file when it starts (run/result-name.ts) and
+  // renames the result over it at the end: an empty file is a run still going, or one killed
+  // before it got there (SIGKILL, a CI job's timeout). "Unexpected end of JSON input" said none
+  // of that. A directory scan skips it, as any file that is not a result.
+  if (text.trim() === '') {
+    throw new ResultFileError(`${name}: is empty: a run creates its result file empty when it starts and fills it at the end, so that run is still going or was stopped first; wait for it, or pass a finished result`, 'foreign');
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(text);

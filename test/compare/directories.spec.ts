@@ -49,6 +49,15 @@ describe('compare: what a directory holds (compare/sets.ts)', () => {
     });
   });
 
+  it("a run's empty reservation (a run still going, or killed) is skipped: the set is the finished runs", async () => {
+    await withDirs(async (base, cur, run) => {
+      await writeFile(path.join(cur, 'a.json'), JSON.stringify(later(run, 1000)));
+      await writeFile(path.join(cur, 'b.json'), '');
+      const sets = await pairResultSets(base, cur);
+      assert.deepEqual(sets.pairs.map((p) => p.current.map((c) => path.basename(c.file))), [['a.json']]);
+    });
+  });
+
   it('a file of several runs (run --json of a repeat) gives each run', async () => {
     await withDirs(async (base, cur, run) => {
       const repeat = (index: number) => ({ ...later(run, 1000 * index), repeat: { set: 'S', index, count: 2 } });

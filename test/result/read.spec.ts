@@ -115,6 +115,15 @@ describe('result reader', () => {
     refused({ schema: 'twstorm/result@1' }, /bad result field tool/, 'invalid');
   });
 
+  it('says an empty file is a run still going or stopped before its end, not "not JSON"', () => {
+    for (const text of ['', '\n']) {
+      assert.throws(
+        () => parseResultText(text, 'r.json'),
+        (err: unknown) => err instanceof ResultFileError && err.kind === 'foreign' && /^r\.json: is empty: a run creates its result file empty when it starts .* still going or was stopped first; wait for it, or pass a finished result$/.test(err.message),
+      );
+    }
+  });
+
   it('reads an array of results (run --json of a matrix) and names the bad item', () => {
     const text = JSON.stringify([doc(), doc()]);
     assert.equal(parseResultText(text, 'm.json').length, 2);
