@@ -25,6 +25,7 @@ import { lastLines } from './log-tail.js';
 import { ServerStartError } from './process.js';
 import { childPidNamespace, groupGone, namespaceGone, processesIn } from './pid-namespace.js';
 import { describeCommand } from './command-line.js';
+import { serverUserNamespace } from './server-user.js';
 
 
 export interface UserServerOptions {
@@ -208,13 +209,9 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   // caught disposition is not inherited.
   const onTerm = `st=$?; [ -z "$!" ] || { wait "$!"; st=$?; }; wait; exit $st`;
   const argv = [...PID_ONE, ...(typeof options.command === 'string' ? ['/bin/sh', '-c', `trap '${onTerm}' TERM; ${options.command}`] : options.command)];
-  // unshare --pid needs CAP_SYS_ADMIN in this process's user namespace: root has it, and so does
-  // a run process in the namespace `unshare -rn` made for a user. A user's run with isolation
-  // host has not (EPERM): a user namespace of the server's own gives it one, with the user's own
-  // uid mapped to itself (user_namespaces(7); where unprivileged ones are off, fail() says so).
-  // Not to root: a server that believes it is root acts as one (nginx chowns its temp paths to
-  // its `user` and dies with EINVAL, a uid the namespace does not map; a review).
-  const userNamespace = process.geteuid?.() === 0 ? [] : ['--user', '--map-current-user'];
+  // The server's user namespace, if it needs one (server-user.ts): it runs as the user who ran
+  // twstorm, and gets the capability `unshare --pid` needs.
+  const userNamespace = serverUserNamespace();
   const wrapped = ['unshare', ...userNamespace, '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv];
   // The output comes through pipes into a capped log (capped-log.ts), not straight into the file:
   // the command's stdout and stderr share one (PID_ONE's `2>&1`, so they stay in order), and

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,28 @@ test('a user\'s run (no root: isolation host) starts its server in a user namesp
   assert.match(out.log, /got SIGTERM/);
   // As the user, not as a root the namespace maps it to (nginx as "root" chowned to an unmapped uid and died).
   assert.match(out.log, /^uid 65534$/m);
+});
+
+test('a user\'s run in its own namespace (`unshare -rn`) starts the server as the user, not as the root the namespace made', async () => {
+  // The run process is root only inside the user namespace `unshare -rn` made: a server started
+  // as that root acted as one, and nginx died chowning its temp paths to an unmapped uid
+  // (nginx-connection-close failed for every user who was not root).
+  const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-as-user-'));
+  try {
+    await chmod(out, 0o777);
+    const server = `require('net').createServer((c) => c.pipe(c)).listen(7003, '127.0.0.1', () => console.log('uid ' + process.getuid() + ' gid ' + process.getgid()))`;
+    const exit = await twstorm(
+      ['run', 'client-closes-first', '--isolation', 'netns', '--out', out, '--set', 'connections=5', '--set', 'tail=10ms', '--set', 'server.port=7003',
+        '--set', `server.command=${JSON.stringify([process.execPath, '-e', server])}`],
+      { prefix: ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'], env: { ...process.env, HOME: out } },
+    ).exit;
+    assert.equal(exit.code, 0, exit.stderr);
+    const result = JSON.parse(await readFile(/^result: (.*)$/m.exec(exit.stdout)![1]!, 'utf8')) as RunResult;
+    assert.match(result.environment.how, /unshare -rn/, 'the run took the user-namespace path');
+    assert.match(await readFile((result.server.own as { logPath: string }).logPath, 'utf8'), /^uid 65534 gid 65534$/m);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });
 
 test('no PID namespace to be had: one line that blames unshare, not the server, and says what to do', async () => {
