@@ -21,7 +21,7 @@ import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
 import { clientHosts, httpPoolConnections } from '../scenario/work.js';
 import { labOf, serverSysctl } from '../result/lab.js';
-import type { NatLimit, NatLimitInputs } from './nat-limit.js';
+import { connectsThroughPool, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { isLoopbackHost } from '../scenario/target.js';
 import { FIN_TIME_MIN_SECONDS, FIN_TIMEOUT_DEFAULT_SECONDS, KERNEL_DEFAULT_PORTS, TIME_WAIT_SECONDS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
@@ -311,7 +311,14 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
   // When the server closes first, the run's connections leave one per client port they visited (model.ts).
-  const runConnectionsTimeWait = plan.timeWait.side === 'server' && plan.portPicker === 'connect' ? portsVisitedAtClose(inputs, plan.usablePorts, attempts) : attempts;
+  // Behind a short SNAT pool, only the connects that got a tuple made a connection to close.
+  const connected = natShort && router.inputs.openFlowsWanted != null ? connectsThroughPool(attempts, router.inputs.openFlowsWanted, router.limit) : attempts;
+  if (natShort && router.inputs.openFlowsWanted != null && attempts > router.inputs.openFlowsWanted) {
+    notes.push(
+      `the run's ${int(Math.round(attempts))} connects come in more than one wave of ${int(router.inputs.openFlowsWanted)}: past the first, which waiting connect gets a tuple a closing flow frees is a race the model does not follow, so the predicted TIME_WAIT (the attempts less the first wave's ${int(router.inputs.openFlowsWanted - router.limit.openFlows)} that found no tuple) is the most there can be`,
+    );
+  }
+  const runConnectionsTimeWait = plan.timeWait.side === 'server' && plan.portPicker === 'connect' ? portsVisitedAtClose(inputs, plan.usablePorts, connected) : connected;
   const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(runConnectionsTimeWait, poolNeverChurned ? pool! : plan.timeWait.steadyState));
   if (poolNeverChurned && requestLimit === null) {
     notes.push(

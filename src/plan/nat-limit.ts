@@ -57,6 +57,18 @@ export function computeNatLimit(p: NatLimitInputs): NatLimit {
   return { tuplesPerDestination, openFlows, heldSec, perSecHeld, fitsHeld, exhaustionSecHeld, fitsOpen };
 }
 
+/**
+ * The connects of a run that get a NAT tuple when the pool is short. Of the first wave (the flows
+ * the load opens at once) only the pool's `openFlows` do; the others' SYNs are dropped at the
+ * router and they time out, leaving no socket in TIME_WAIT (snat-port-exhaustion: 160 flows for
+ * 100 tuples, 100 in TIME_WAIT where the plan said 160). Later waves are not modelled — which
+ * waiting connect gets a tuple freed by a closing flow is a race — so past one wave this is the
+ * most that can: the attempts less the first wave's losers.
+ */
+export function connectsThroughPool(attempts: number, openFlowsWanted: number, limit: NatLimit): number {
+  return attempts - Math.max(0, Math.min(attempts, openFlowsWanted) - limit.openFlows);
+}
+
 const n = decimalFormat(1);
 // The capacity never rounded up, the load never down (words.ts): at 0.87/s against 100 tuples ÷ 115 s
 // (0.8696/s) the pool read "< 0.9" and "at 0.9 new connections/s the pool is full".
