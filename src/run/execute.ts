@@ -26,9 +26,8 @@ import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
 import type { RunJob } from './job.js';
-import { formatSeconds, startProgress, type Progress, type ProgressTarget } from './progress.js';
+import { loadStartedNote, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../util/say.js';
-import { int } from '../util/format.js';
 import { httpPoolConnections, loadCount, workUnit } from '../scenario/work.js';
 import { markFailed, watchServer } from './server-death.js';
 
@@ -286,7 +285,7 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     live = startProgress(stats, clock, target, { enabled: job.progress });
     const cost = measureCost();
     if (!watch.load.aborted) {
-      note(`load started: ${int(target.count)} ${target.unit} or ${formatSeconds(target.durationMs)}, whichever comes first`);
+      note(loadStartedNote(target));
     }
     const loadStartMs = clock();
     const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, watch.load)

@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import { int } from '../util/format.js';
 import type { LoadStats } from '../metrics/load-stats.js';
 import type { WorkUnit } from '../scenario/work.js';
+import { formatDuration } from '../scenario/duration.js';
 
 /** What ends the load: a number of connections (or HTTP requests) or a duration, first one wins. */
 export interface ProgressTarget {
@@ -30,6 +31,16 @@ export interface ProgressFigures {
 
 /** How far back the ETA's rate looks: long enough to smooth a tick, short enough to follow a slowdown. */
 const RATE_WINDOW_MS = 5_000;
+
+/**
+ * stderr's "load started" line: what ends the load. The duration is spelled as a scenario spells
+ * one ("10ms", "1.5s", "1m30s"), not in the progress line's whole seconds: `duration: 10` (ten
+ * milliseconds, meant as seconds) read "or 1s" there, which hid the unit mistake it would show.
+ */
+export function loadStartedNote(target: ProgressTarget, clientHosts?: number): string {
+  const from = clientHosts === undefined ? '' : ` from each of ${int(clientHosts)} client host${clientHosts === 1 ? '' : 's'}`;
+  return `load started: ${int(target.count)} ${target.unit}${from} or ${formatDuration(target.durationMs)}, whichever comes first`;
+}
 
 /** 75 s → "1m15s", 9.5 s → "10s". */
 export function formatSeconds(ms: number): string {

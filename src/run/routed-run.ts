@@ -32,8 +32,7 @@ import type { LabFacts, LabResult } from '../result/lab.js';
 import { peakOf } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
-import { int } from '../util/format.js';
-import { formatSeconds } from './progress.js';
+import { loadStartedNote } from './progress.js';
 import type { ServerStats } from '../server/stats.js';
 import { lostBytes } from '../result/build.js';
 import { composeLabResult, serverHostSeries } from '../result/build-lab.js';
@@ -173,7 +172,7 @@ export async function executeRoutedRun(
     setMaxListeners(Math.max(defaultMaxListeners, lab.clients.length + 10), watch.load);
     // Each client host's driver speaks on its own stderr (kept for its failure); the run says
     // once what starts, as every run does ("load started", README).
-    if (!watch.load.aborted) say(`load started: ${int(loadCount(scenario))} ${workUnit(scenario)} from each of ${lab.clients.length} client host${lab.clients.length === 1 ? '' : 's'} or ${formatSeconds(scenario.duration)}, whichever comes first`);
+    if (!watch.load.aborted) say(loadStartedNote({ count: loadCount(scenario), unit: workUnit(scenario), durationMs: scenario.duration }, lab.clients.length));
     const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, watch.load)));
     const failed = runs.find((r) => r.result === null);
     if (failed) {

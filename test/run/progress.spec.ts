@@ -1,7 +1,7 @@
 // The progress line's text: thousands separators, the target, an ETA, TIME_WAIT, errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatProgress, formatSeconds, startProgress } from '../../src/run/progress.js';
+import { formatProgress, formatSeconds, loadStartedNote, startProgress } from '../../src/run/progress.js';
 import { LoadStats } from '../../src/metrics/load-stats.js';
 
 const target = { count: 100_000, unit: 'connections' as const, durationMs: 60_000 };
@@ -24,6 +24,14 @@ describe('progress line', () => {
     // 9,000 done in 9 s, but only 50 in the last 5 s (ports ran out): not "ETA 1s".
     const line = formatProgress({ elapsedMs: 9_000, done: 9_000, timeWait: 100, errors: [], uncoded: 150, recentPerMs: 50 / 5_000 }, { ...target, count: 10_000 });
     assert.equal(line, '9.0s/1m00s  9,000/10,000 connections  ETA 51s  TIME_WAIT 100  errors 150');
+  });
+
+  it('"load started" names the duration as the scenario spells it, not rounded up to whole seconds', () => {
+    // An audit: `duration: 10` (ten milliseconds, meant as seconds) said "or 1s", and 1500ms "or 2s".
+    assert.equal(loadStartedNote({ count: 3_000, unit: 'requests', durationMs: 10 }), 'load started: 3,000 requests or 10ms, whichever comes first');
+    assert.equal(loadStartedNote({ count: 3_000, unit: 'requests', durationMs: 1_500 }), 'load started: 3,000 requests or 1.5s, whichever comes first');
+    assert.equal(loadStartedNote({ ...target, durationMs: 90_000 }), 'load started: 100,000 connections or 1m30s, whichever comes first');
+    assert.equal(loadStartedNote({ count: 150, unit: 'connections', durationMs: 30_000 }, 3), 'load started: 150 connections from each of 3 client hosts or 30s, whichever comes first');
   });
 
   it('formats seconds and minutes', () => {
