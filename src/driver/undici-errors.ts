@@ -3,6 +3,7 @@
 // ECONNREFUSED that the listener's backlog or the listener itself is gone — so each failure is
 // reported under the errno underneath when there is one, and under undici's code only when
 // undici itself decided (a timeout it enforces, a client it closed).
+import { errors } from 'undici';
 
 /**
  * The code of undici's InformationalError: not a failure but how undici ends a connection it is
@@ -12,7 +13,7 @@ export const INFORMATIONAL = 'UND_ERR_INFO';
 
 /** What a failed request is counted as. */
 export interface MappedError {
-  /** An errno name (EADDRNOTAVAIL), ETIMEDOUT, PEER_CLOSED_EARLY, HTTP_<status>, or undici's own code. */
+  /** An errno name (EADDRNOTAVAIL), ETIMEDOUT, PEER_CLOSED_EARLY, HTTP_<status>, HTTP_MALFORMED, or undici's own code. */
   code: string;
   /** True when the failure is about making the connection, not about the request on it. */
   connect: boolean;
@@ -58,6 +59,11 @@ export function mapUndiciError(err: unknown, fromConnector = false): MappedError
   const code = typeof e.code === 'string' ? e.code : undefined;
   const errno = findErrno(err);
   if (errno) return { code: errno.code, connect: fromConnector || errno.syscall === 'connect' };
+  // A response that is not HTTP/1.1 (a server.command that speaks something else, a broken
+  // chunk): the raw client's name for it (src/engine/http-response.ts), so both clients count
+  // it alike. undici gives most of these no code at all ("Expected HTTP/"), and they were
+  // counted as UNKNOWN.
+  if (err instanceof errors.HTTPParserError) return { code: 'HTTP_MALFORMED', connect: false };
   switch (code) {
     // undici's own connect timer fired: the same thing the kernel calls ETIMEDOUT when SYN
     // retries run out, so TCP and HTTP runs count it under one name.

@@ -45,6 +45,14 @@ test('undici decisions without an errno keep undici codes', () => {
   assert.deepEqual(mapUndiciError('a string'), { code: 'UNKNOWN', connect: false });
 });
 
+test('a response that is not HTTP counts as HTTP_MALFORMED, as the raw client counts it, not UNKNOWN', () => {
+  // What undici throws for a server that answers in another protocol: no code at all.
+  const notHttp = new errors.HTTPParserError('Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)');
+  assert.equal(notHttp.code, undefined);
+  assert.deepEqual(mapUndiciError(notHttp), { code: 'HTTP_MALFORMED', connect: false });
+  assert.deepEqual(mapUndiciError(Object.assign(new errors.HTTPParserError('Invalid character in chunk size'), { code: 'HPE_INVALID_CHUNK_SIZE' })), { code: 'HTTP_MALFORMED', connect: false });
+});
+
 test('an AggregateError (happy-eyeballs connect) reports its first errno', () => {
   const agg = new AggregateError([new Error('x'), sysError('ENETUNREACH')], 'all failed');
   assert.deepEqual(findErrno(agg), { code: 'ENETUNREACH', syscall: 'connect' });
