@@ -21,17 +21,23 @@ export { FD_HEADROOM, type FdNeed };
 /**
  * Sockets an HTTP run holds open at once. Requests in flight are bounded like connections under
  * tcp (concurrency, or maxInFlight in an open loop, and the request count); the undici pool then
- * caps the sockets at its limit, except with a new Client per request, where every request in
- * flight has its own connection.
+ * caps the sockets at its limit, except with a new Client per request and with the raw client
+ * (the engine's own sockets, no pool), where every request in flight has its own connection (an
+ * audit: a raw open loop was sized as "the undici pool of concurrency 64", ok at ulimit 1,024,
+ * and its run failed 1,295 requests with EMFILE).
  */
 function httpInFlight(s: Scenario): { inFlight: number; because: string } {
   const openLoop = s.rate !== null;
-  const requests = Math.min(openLoop ? s.maxInFlight : peakConcurrency(s), s.http.requests);
+  const bound = openLoop ? s.maxInFlight : peakConcurrency(s);
   const loop = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
-  if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${loop}, a connection per request in flight (agent-per-request)` };
+  // Never more in flight than the run has requests: the sum doctor prints must add up.
+  const requests = Math.min(bound, s.http.requests);
+  const inFlight = bound > s.http.requests ? `${int(s.http.requests)} requests in flight at most (${loop})` : loop;
+  if (s.http.client === 'agent-per-request') return { inFlight: requests, because: `${inFlight}, a connection per request in flight (agent-per-request)` };
+  if (s.http.client === 'raw') return { inFlight: requests, because: `${inFlight}, a connection per request in flight (http.client raw has no pool)` };
   const pool = httpPoolConnections(s);
   const poolWords = s.http.connections === null ? `the undici pool of ${closedLoopWords(s)}` : `the undici pool of http.connections ${int(pool)}`;
-  return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: loop };
+  return pool < requests ? { inFlight: pool, because: poolWords } : { inFlight: requests, because: inFlight };
 }
 
 /**

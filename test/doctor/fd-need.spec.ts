@@ -48,6 +48,17 @@ test('the undici pool a closed http ramp is given is its peak, in the run and in
   assert.match(fdNeed(fixed).because, /the undici pool of http\.connections 3/);
 });
 
+test('the raw http client holds a connection per request in flight: no undici pool caps it', () => {
+  // An audit: a raw open loop was sized as "the undici pool of concurrency 64" (164 descriptors,
+  // ok at ulimit 1,024) and its run failed 1,295 requests with EMFILE.
+  const raw = scenario({ protocol: 'http', rate: 2000, maxInFlight: 5_000, http: { client: 'raw', requests: 3000 } });
+  assert.deepEqual(fdNeed(raw), { inFlight: 3000, need: 3000 + FD_HEADROOM, because: '3,000 requests in flight at most (maxInFlight 5,000 (open loop)), a connection per request in flight (http.client raw has no pool)' });
+  const closed = scenario({ protocol: 'http', concurrency: 2_000, http: { client: 'raw', requests: 10_000 } });
+  assert.equal(fdNeed(closed).inFlight, 2_000);
+  // The same load through the undici pool holds only the pool's connections.
+  assert.equal(fdNeed(scenario({ protocol: 'http', rate: 2000, maxInFlight: 5_000, http: { client: 'keepalive', requests: 3000 } })).inFlight, 64);
+});
+
 test("the bundled echo server's idle timeout waits out close.delay too", () => {
   // A review: close.delay 11 s let the server's 10 s idle cut close first, moving TIME_WAIT there.
   const config = (delay: string) => serverConfig(scenario({ close: { delay } }));
