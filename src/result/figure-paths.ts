@@ -167,3 +167,26 @@ export function figureAt(result: RunResult, path: string): number | null {
   const resolved = resolvePath(path);
   return resolved.ok ? readFigure(result, resolved) : null;
 }
+
+/** What decides which figures a run records: its protocol and, under http, its client. */
+export interface RunKind {
+  protocol: 'tcp' | 'http';
+  httpClient: string;
+}
+
+/**
+ * Why a run of this kind never has the figure at `segments` (a resolved path), or null when it
+ * may. A threshold on such a figure could only fail, and only after the whole run, saying "it did
+ * not happen, or the result predates this figure" (an audit: latencyMs.close and .life gated
+ * under an undici client); so it is refused with the file's other problems.
+ */
+export function unrecordedBy(segments: readonly string[], kind: RunKind): string | null {
+  const [, group, figure] = segments;
+  if (group === 'requests' && kind.protocol === 'tcp') {
+    return 'recorded by protocol http runs only: a tcp run counts connections (gate summary.connections.*)';
+  }
+  if (group === 'latencyMs' && (figure === 'close' || figure === 'life') && kind.protocol === 'http' && kind.httpClient !== 'raw') {
+    return `never recorded with http.client ${kind.httpClient}: undici opens and closes its sockets itself, so there is no close() and no connection life to time; gate summary.latencyMs.total, or use http.client raw (the engine's sockets record both)`;
+  }
+  return null;
+}

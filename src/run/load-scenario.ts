@@ -25,7 +25,7 @@ export async function findScenarioFile(arg: string): Promise<string> {
 export async function loadRunnableScenario(arg: string, overrides: string[] = [], sources?: ReadonlyMap<string, string>): Promise<{ file: string; scenario: Scenario }> {
   const file = await findScenarioFile(arg);
   const scenario = await loadScenarioFile(file, overrides, {
-    checks: [(raw, source) => validateThresholds(raw['thresholds'], source), missingSysctlProblems],
+    checks: [(raw, source) => validateThresholds(raw['thresholds'], source, raw), missingSysctlProblems],
     ...(sources ? { sources } : {}),
   });
   return { file, scenario };

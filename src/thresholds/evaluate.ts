@@ -3,7 +3,7 @@
 // fail to evaluate for a reason validation would have caught.
 import type { RunResult } from '../result/model.js';
 import { compare, parseExpression } from './expression.js';
-import { readFigure, resolvePath } from '../result/figure-paths.js';
+import { readFigure, resolvePath, unrecordedBy, type RunKind } from '../result/figure-paths.js';
 
 export interface ThresholdOutcome {
   path: string;
@@ -20,19 +20,43 @@ export interface ThresholdOutcome {
  * empty when every threshold is valid. Needs no result, so `run` can refuse before starting.
  * Takes the raw, not yet validated value (the loader runs it alongside the schema, so a typo
  * here is reported with the file's other problems): what is not a mapping of strings is the
- * schema's to report.
+ * schema's to report. Given the raw scenario too, a figure its runs never record (requests
+ * under tcp, close latency under an undici client) is refused as well, in any matrix variant.
  */
-export function validateThresholds(thresholds: unknown, source: string): string[] {
+export function validateThresholds(thresholds: unknown, source: string, scenario?: unknown): string[] {
   const problems: string[] = [];
   if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) return problems;
+  const kinds = runKinds(scenario);
   for (const [path, expression] of Object.entries(thresholds)) {
     if (typeof expression !== 'string') continue;
     const resolved = resolvePath(path);
     if (!resolved.ok) problems.push(`${source}: thresholds.${path}: ${resolved.problem}`);
+    else {
+      const never = kinds.map((kind) => unrecordedBy(resolved.segments, kind)).find((why) => why !== null);
+      if (never) problems.push(`${source}: thresholds.${path}: ${never}${kinds.length > 1 ? ' (in a matrix variant)' : ''}`);
+    }
     const parsed = parseExpression(String(expression));
     if (!parsed.ok) problems.push(`${source}: thresholds.${path}: ${parsed.problem}`);
   }
   return problems;
+}
+
+/**
+ * The kinds of run a raw scenario makes: its protocol and HTTP client, each taken from the
+ * matrix when it varies them. Values the schema refuses are left out (it says so itself).
+ */
+function runKinds(raw: unknown): RunKind[] {
+  if (!isMapping(raw)) return [];
+  const matrix = isMapping(raw['matrix']) ? raw['matrix'] : {};
+  const http = isMapping(raw['http']) ? raw['http'] : {};
+  const values = (key: string, single: unknown): unknown[] => (Array.isArray(matrix[key]) ? matrix[key] : [single]);
+  const protocols = values('protocol', raw['protocol'] ?? 'tcp').filter((p): p is RunKind['protocol'] => p === 'tcp' || p === 'http');
+  const clients = values('http.client', http['client'] ?? 'keepalive').filter((c): c is string => typeof c === 'string');
+  return protocols.flatMap((protocol): RunKind[] => (protocol === 'tcp' ? [{ protocol, httpClient: 'keepalive' }] : clients.map((httpClient) => ({ protocol, httpClient }))));
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function evaluateThresholds(thresholds: Record<string, string>, result: RunResult): ThresholdOutcome[] {

@@ -66,6 +66,19 @@ describe('twstorm run: every problem at once, before anything runs', () => {
     assert.deepEqual(doctor.stderr.trimEnd().split('\n'), lines);
   });
 
+  it('a threshold on a figure the run never records is refused with the file\'s other problems, not failed after the load', async () => {
+    // An audit: latencyMs.close under an undici client ran the whole load, then exit 3 with
+    // "it did not happen, or the result predates this figure".
+    const file = join(dir, 'http-close.yaml');
+    await writeFile(file, 'name: h\nprotocol: http\nhttp: { requests: 10, polcy: close-after }\nthresholds: { summary.latencyMs.close.p99: "< 5" }\n');
+    const out = await twstorm(['run', file, '--out', join(dir, 'out')]);
+    assert.equal(out.code, 2, out.stderr);
+    assert.deepEqual(out.stderr.trimEnd().split('\n'), [
+      `twstorm: ${file}: http.polcy: unknown field; did you mean policy? (known: requests, client, path, requestsPerConnection, connections, policy, keepAliveTimeout, maxRequestsPerConnection, closeAfter, body, serviceDelay)`,
+      `twstorm: ${file}: thresholds.summary.latencyMs.close.p99: never recorded with http.client keepalive: undici opens and closes its sockets itself, so there is no close() and no connection life to time; gate summary.latencyMs.total, or use http.client raw (the engine's sockets record both)`,
+    ]);
+  });
+
   it('a flag that becomes an override is named as typed: --isolation host on a routed lab', async () => {
     const out = await twstorm(['run', 'routed-client-closes-first', '--out', join(dir, 'out'), '--isolation', 'host']);
     assert.equal(out.code, 2, out.stderr);

@@ -97,6 +97,38 @@ describe('validateThresholds (before a run, no result needed)', () => {
   });
 });
 
+describe('validateThresholds against the runs a scenario makes', () => {
+  // An audit: a threshold on summary.latencyMs.close or .life under an undici client passed the
+  // check, ran the whole load, then failed with "it did not happen, or the result predates this
+  // figure" (exit 3): no run of that kind ever records them.
+  const close = { 'summary.latencyMs.close.p99': '< 50', 'summary.latencyMs.life.p99': '< 50', 'summary.latencyMs.total.p99': '< 50' };
+
+  it('refuses close and life latency under an undici client, naming the client and what to gate instead', () => {
+    const problems = validateThresholds(close, 'f.yaml', { name: 'x', protocol: 'http', http: { client: 'agent-per-request' } });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems[0]!, /^f\.yaml: thresholds\.summary\.latencyMs\.close\.p99: never recorded with http\.client agent-per-request: .*gate summary\.latencyMs\.total, or use http\.client raw/);
+    assert.match(problems[1]!, /^f\.yaml: thresholds\.summary\.latencyMs\.life\.p99: never recorded with http\.client agent-per-request: /);
+    // The default client is keepalive, an undici one too.
+    assert.equal(validateThresholds(close, 'f.yaml', { name: 'x', protocol: 'http' }).length, 2);
+    // The raw client times both on the engine's own sockets, and a tcp run does too.
+    assert.deepEqual(validateThresholds(close, 'f.yaml', { name: 'x', protocol: 'http', http: { client: 'raw' } }), []);
+    assert.deepEqual(validateThresholds(close, 'f.yaml', { name: 'x' }), []);
+  });
+
+  it('refuses requests under tcp, and judges every matrix variant', () => {
+    const requests = { 'summary.requests.ok': '> 0' };
+    const [tcp, ...rest] = validateThresholds(requests, 'f.yaml', { name: 'x', protocol: 'tcp' });
+    assert.equal(rest.length, 0);
+    assert.match(tcp!, /^f\.yaml: thresholds\.summary\.requests\.ok: recorded by protocol http runs only/);
+    assert.deepEqual(validateThresholds(requests, 'f.yaml', { name: 'x', protocol: 'http' }), []);
+    // A matrix that makes a tcp variant, or an undici one, has a run that never records it.
+    const [variant] = validateThresholds(requests, 'f.yaml', { name: 'x', protocol: 'http', matrix: { protocol: ['http', 'tcp'] } });
+    assert.match(variant!, /recorded by protocol http runs only.*\(in a matrix variant\)$/);
+    assert.equal(validateThresholds(close, 'f.yaml', { name: 'x', protocol: 'http', http: { client: 'raw' }, matrix: { 'http.client': ['raw', 'reset'] } }).length, 2);
+    assert.deepEqual(validateThresholds(close, 'f.yaml', { name: 'x', protocol: 'http', matrix: { 'http.client': ['raw'] } }), []);
+  });
+});
+
 describe('evaluateThresholds', () => {
   it('evaluates every operator against the measured figure', () => {
     const r = result();
