@@ -195,6 +195,35 @@ export function unusedFieldProblems(raw: unknown, source: string, attributions: 
       problems.push(`${source}: matrix.${key}: not used under protocol http; ${instead}${fileIsHttp ? '' : ' (or drop the matrix: --set "matrix={}")'}`);
     }
   }
+  return [...problems, ...rawOnlyProblems(raw, source, attributions, matrixKeys)];
+}
+
+/**
+ * http fields only the raw client reads: undici's profiles send every request to / and leave the
+ * connections to the pool. A value other than the default with an undici client is refused, as
+ * the unused fields above are (an audit: `path: /bytes/512` under client keepalive got the 64-byte
+ * body of GET / without a word). A matrix over http.client with raw among its values keeps them.
+ */
+const RAW_ONLY: Record<string, { default: unknown; instead: string }> = {
+  path: { default: '/', instead: 'the undici clients send GET / (the response size is http.body)' },
+  requestsPerConnection: { default: 1, instead: 'the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each)' },
+};
+
+function rawOnlyProblems(raw: Record<string, unknown>, source: string, attributions: readonly Attribution[], matrixKeys: readonly string[]): string[] {
+  const http = isMapping(raw['http']) ? raw['http'] : {};
+  const varied = isMapping(raw['matrix']) ? raw['matrix']['http.client'] : undefined;
+  const clients = Array.isArray(varied) ? varied : [http['client'] ?? 'keepalive'];
+  const client = clients[0];
+  if (clients.includes('raw') || typeof client !== 'string') return [];
+  const problems: string[] = [];
+  for (const [field, { default: fallback, instead }] of Object.entries(RAW_ONLY)) {
+    const value = http[field];
+    if (Object.hasOwn(http, field) && value !== fallback && (typeof value === 'string' || Number.isInteger(value))) {
+      const given = attributions.findLast((a) => a.path[0] === 'http' && (a.path.length === 1 || a.path[1] === field))?.source;
+      problems.push(`${given ?? source}: http.${field}: used by http.client raw only, not ${client}: ${instead}; set http.client: raw, or leave http.${field} out`);
+    }
+    if (matrixKeys.includes(`http.${field}`)) problems.push(`${source}: matrix.http.${field}: used by http.client raw only, not ${client}: ${instead}`);
+  }
   return problems;
 }
 

@@ -77,6 +77,32 @@ test('fields protocol http does not use are refused with what to set instead, no
   assert.equal(both.connections, 100);
 });
 
+test('the raw client\'s own fields are refused under an undici client, not ignored', async () => {
+  // An audit: path /bytes/512 under client keepalive got GET /'s 64-byte body without a word.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', protocol: 'http', http: { path: '/bytes/512', requestsPerConnection: 10 } }, FILE)), [
+    `${FILE}: http.path: used by http.client raw only, not keepalive: the undici clients send GET / (the response size is http.body); set http.client: raw, or leave http.path out`,
+    `${FILE}: http.requestsPerConnection: used by http.client raw only, not keepalive: the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each); set http.client: raw, or leave http.requestsPerConnection out`,
+  ]);
+  // The defaults written out (README's block copied whole) are no problem; raw reads both.
+  assert.equal(parseScenario({ name: 'h', protocol: 'http', http: { client: 'reset', path: '/', requestsPerConnection: 1 } }, FILE).http.client, 'reset');
+  assert.equal(parseScenario({ name: 'h', protocol: 'http', http: { client: 'raw', path: '/bytes/512' } }, FILE).http.path, '/bytes/512');
+  // A matrix over the client keeps them for its raw variants, and only then.
+  assert.equal(parseScenario({ name: 'h', protocol: 'http', http: { path: '/bytes/512' }, matrix: { 'http.client': ['keepalive', 'raw'] } }, FILE).http.path, '/bytes/512');
+  assert.match(problemsOf(() => parseScenario({ name: 'h', protocol: 'http', http: { path: '/bytes/512' }, matrix: { 'http.client': ['keepalive', 'reset'] } }, FILE))[0]!, /http\.path: used by http\.client raw only/);
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'h', protocol: 'http', matrix: { 'http.requestsPerConnection': [1, 10] } }, FILE)), [
+    `${FILE}: matrix.http.requestsPerConnection: used by http.client raw only, not keepalive: the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each)`,
+  ]);
+  // A --set is named as the source.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-http-raw-'));
+  try {
+    const file = path.join(dir, 'h.yaml');
+    await writeFile(file, 'name: h\nprotocol: http\nhttp: { requests: 100 }\n');
+    await assert.rejects(loadScenarioFile(file, ['http.path=/bytes/512']), /^Error: --set: http\.path: used by http\.client raw only|--set: http\.path: used by http\.client raw only/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('--set connections on an HTTP scenario is refused as the --set, not run without it', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-http-set-'));
   try {
