@@ -84,7 +84,7 @@ async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock,
     bodyTimeout: plan.idleTimeoutMs,
   } satisfies Client.Options;
   const spec: HttpRequestSpec = {
-    path: '/',
+    path: plan.path ?? '/',
     // `reset: true` and `Connection: close` are the same thing on the wire in undici 7: it
     // sends `connection: close` and destroys the socket once the response is complete.
     reset: plan.client === 'reset',

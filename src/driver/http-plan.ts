@@ -14,8 +14,9 @@ export interface HttpLoadPlan extends ShapePlan {
   connectTimeoutMs: number;
   /** A stalled response is cut off after this long. */
   idleTimeoutMs: number;
-  /** client raw (raw-http-load.ts): request target, requests per connection, engine threads. */
+  /** The request target of each GET (every client). */
   path?: string;
+  /** client raw (raw-http-load.ts): requests per connection, engine threads. */
   requestsPerConnection?: number;
   threads?: number | null;
   /** client raw: IP_LOCAL_PORT_RANGE [low, high] on each socket (client.portRange). */

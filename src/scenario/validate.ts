@@ -199,13 +199,12 @@ export function unusedFieldProblems(raw: unknown, source: string, attributions: 
 }
 
 /**
- * http fields only the raw client reads: undici's profiles send every request to / and leave the
- * connections to the pool. A value other than the default with an undici client is refused, as
- * the unused fields above are (an audit: `path: /bytes/512` under client keepalive got the 64-byte
- * body of GET / without a word). A matrix over http.client with raw among its values keeps them.
+ * http fields only the raw client reads: undici's profiles leave the connections to the pool. A
+ * value other than the default with an undici client is refused, as the unused fields above are
+ * (an audit: a setting that did nothing without a word). A matrix over http.client with raw among
+ * its values keeps them.
  */
 const RAW_ONLY: Record<string, { default: unknown; instead: string }> = {
-  path: { default: '/', instead: 'the undici clients send GET / (the response size is http.body)' },
   requestsPerConnection: { default: 1, instead: 'the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each)' },
 };
 

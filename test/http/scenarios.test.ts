@@ -48,6 +48,15 @@ describe('HTTP scenarios, small, each in a fresh namespace', () => {
     assert.equal(cpuMsPer1000, Math.round(((cpuUserMs + cpuSystemMs) * 1000 / 2000) * 10) / 10);
   });
 
+  it('http.path is the target of the undici clients\' requests too: /bytes/4096 reads 4,096 bytes of body each', async () => {
+    // An audit: path /bytes/512 under client keepalive got GET /'s 64-byte body without a word.
+    const out = await runInNetns('http-keepalive', ['http.requests=200', 'concurrency=4', 'http.path=/bytes/4096', ...SMALL]);
+    const { summary } = out.result;
+    assert.equal(summary.requests!.ok, 200);
+    // Each response is 4,096 bytes of body and its headers; GET / would be 64 and the headers.
+    assert.ok(summary.bytes.received >= 200 * 4096 && summary.bytes.received < 200 * (4096 + 512), `received ${summary.bytes.received}`);
+  });
+
   it('http-connection-close: one connection per request, TIME_WAIT on the server', async () => {
     // Who sends the first FIN is a race, and the warm harness shifts its odds (its undici code is
     // optimized by earlier runs: runInFreshProcess says how that was measured): a process of its own.
