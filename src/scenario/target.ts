@@ -33,7 +33,7 @@ export function parseTarget(text: string): Target | string {
       return 'not a valid URL';
     }
     if (url.protocol !== 'http:') return `only http:// URLs can be a target (got ${url.protocol})`;
-    if (url.pathname !== '/' || url.search !== '') return 'the target URL must have no path: the HTTP driver sends GET /';
+    if (url.pathname !== '/' || url.search !== '') return 'the target URL must have no path: give the request target as http.path';
     host = url.hostname.replace(/^\[|\]$/g, '');
     portText = url.port === '' ? '80' : url.port;
   } else {

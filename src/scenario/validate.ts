@@ -174,7 +174,7 @@ function withoutField(raw: Record<string, unknown>, path: readonly PathSegment[]
  */
 const UNUSED_UNDER_HTTP: Record<string, string> = {
   connections: 'the run counts requests: set http.requests',
-  payload: 'the response body is http.body; requests are GET /',
+  payload: 'the response body is http.body; the request is GET http.path',
   close: 'who closes is http.client and http.policy',
 };
 

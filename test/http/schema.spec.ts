@@ -65,7 +65,7 @@ test('fields protocol http does not use are refused with what to set instead, no
     problemsOf(() => parseScenario({ name: 'h', protocol: 'http', connections: 100, payload: { request: 10 }, close: { first: 'server' } }, FILE)),
     [
       `${FILE}: connections: not used under protocol http; the run counts requests: set http.requests`,
-      `${FILE}: payload: not used under protocol http; the response body is http.body; requests are GET /`,
+      `${FILE}: payload: not used under protocol http; the response body is http.body; the request is GET http.path`,
       `${FILE}: close: not used under protocol http; who closes is http.client and http.policy`,
     ],
   );

@@ -66,6 +66,6 @@ test('target forms: host:port, [v6]:port, http URL; loopback recognised', () => 
   assert.equal((parseTarget('example.com:80') as { loopback: boolean }).loopback, false);
   assert.match(parseTarget('127.0.0.1') as string, /expected "host:port"/);
   assert.match(parseTarget('https://127.0.0.1/') as string, /only http:\/\//);
-  assert.match(parseTarget('http://127.0.0.1/x') as string, /no path/);
+  assert.equal(parseTarget('http://127.0.0.1/x'), 'the target URL must have no path: give the request target as http.path');
   assert.match(parseTarget('[127.0.0.1]:80') as string, /not an IPv6 address/);
 });
