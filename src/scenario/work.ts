@@ -48,3 +48,9 @@ export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency'>
 export function httpPoolConnections(scenario: Pick<Scenario, 'rate' | 'concurrency' | 'http'> & { stages?: Scenario['stages'] }): number {
   return scenario.http.connections ?? peakConcurrency(scenario);
 }
+
+/** Where httpPoolConnections' figure came from, in the words a sentence about the pool uses. */
+export function httpPoolSource(scenario: Pick<Scenario, 'rate' | 'http'>): string {
+  if (scenario.http.connections !== null) return 'http.connections';
+  return scenario.rate !== null && scenario.rate !== undefined ? 'an open loop\'s concurrency, as http.connections is not set' : 'the closed loop\'s peak in flight, as http.connections is not set';
+}

@@ -6,7 +6,7 @@ import { capital, int } from '../../util/format.js';
 import type { Change } from './types.js';
 import { isHttp, sideWords } from './words.js';
 import { serverRequestLimit, timeWaitLanding } from '../../scenario/close-semantics.js';
-import { httpPoolConnections } from '../../scenario/work.js';
+import { httpPoolConnections, httpPoolSource } from '../../scenario/work.js';
 
 export interface HttpChurn {
   /** The setting to change, imperative. */
@@ -85,7 +85,7 @@ export function httpReuseChange(result: RunResult, basis: string): Change | null
     change: churn.change,
     why:
       `${basis}${carried} ${carried ? churn.cause : capital(churn.cause)}. ` +
-      `A pool that keeps its connections needs at most ${int(pool)} of them (http.connections, else the closed loop's peak in flight), ` +
+      `A pool that keeps its connections needs at most ${int(pool)} of them (${httpPoolSource(result.scenario)}), ` +
       `so neither a new port nor a TIME_WAIT per request.`,
   };
 }
@@ -110,6 +110,6 @@ export function httpChurnRule(result: RunResult): Change | null {
     why:
       `${int(r.total)} requests opened ${int(opened)} connections (${r.perConnection <= 1 ? 'one per request' : `${r.perConnection} requests each`})${left}: ` +
       `${churn.cause}. Nothing ran out at this load, but a pool that keeps its connections serves the same requests over at most ${int(pool)} ` +
-      `(http.connections, else the closed loop's peak in flight), without a handshake or a TIME_WAIT per request.`,
+      `(${httpPoolSource(result.scenario)}), without a handshake or a TIME_WAIT per request.`,
   };
 }

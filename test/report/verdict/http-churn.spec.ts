@@ -52,7 +52,7 @@ describe('verdict rule: HTTP connection churn (verdict/http-churn.ts)', () => {
       c.why,
       '1,000 requests opened 1,000 connections (one per request), and up to 1,000 of them sat in TIME_WAIT (the client) for 60 s: ' +
         'undici reset: true sends Connection: close and closes the connection after every response. Nothing ran out at this load, ' +
-        'but a pool that keeps its connections serves the same requests over at most 16 (http.connections, else the closed loop\'s peak in flight), ' +
+        'but a pool that keeps its connections serves the same requests over at most 16 (the closed loop\'s peak in flight, as http.connections is not set), ' +
         'without a handshake or a TIME_WAIT per request.',
     );
     // No more connections than the pool holds: nothing to change, with the request rate quoted.
@@ -88,6 +88,20 @@ describe('the keep-alive pool of a closed ramp is its peak (httpPoolConnections)
     assert.ok(!['http-churn', 'keep-alive'].includes(oneChange(ramp(8)).rule), oneChange(ramp(8)).rule);
     const churned = oneChange(ramp(400));
     assert.equal(churned.rule, 'keep-alive');
-    assert.match(churned.why, /at most 8 \(http\.connections, else the closed loop's peak in flight\)/);
+    assert.match(churned.why, /at most 8 \(the closed loop's peak in flight, as http\.connections is not set\)/);
+  });
+
+  it('the sentence names where the pool size came from: http.connections, or an open loop\'s concurrency', () => {
+    const churned = (edit: (x: ReturnType<typeof makeHttpResult>) => void) =>
+      oneChange(makeHttpResult((x) => {
+        x.scenario.http.client = 'keepalive';
+        x.scenario.http.policy = 'close-after';
+        x.scenario.http.closeAfter = 2;
+        x.scenario.concurrency = 4;
+        x.summary.connections = { ...x.summary.connections, established: 400, attempted: 400, completed: 400 };
+        edit(x);
+      })).why;
+    assert.match(churned((x) => (x.scenario.http.connections = 6)), /at most 6 \(http\.connections\)/);
+    assert.match(churned((x) => { x.scenario.http.connections = null; x.scenario.rate = 500; }), /at most 4 \(an open loop's concurrency, as http\.connections is not set\)/);
   });
 });
