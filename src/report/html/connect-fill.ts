@@ -7,6 +7,7 @@ import { cliffRange, connectByHeld, connectOverTime, firstParity } from '../../r
 import type { ChartSpec, Marker } from './chart-spec.js';
 import { chartFrom } from './chart-spec.js';
 import { runLabels } from '../../result/provenance.js';
+import { labOf } from '../../result/lab.js';
 
 /** The two charts for every run that recorded connect-fill cells (none for older results). */
 export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; held: ChartSpec[] } {
@@ -16,7 +17,13 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
   results.forEach((r, i) => {
     const data = r.connectFill;
     if (!data || (data.parity.even.connections === 0 && data.parity.odd.connections === 0)) return;
-    const suffix = results.length > 1 ? ` · ${labels.get(r)!}` : '';
+    // A routed lab keeps client1's cells alone (result/build-lab.ts: each host fills a range of
+    // its own, and the cliff is read in ports held of one range). With several client hosts the
+    // charts say so: unnamed, client1's 1,000 connections read as all 3,000 (an audit).
+    const hosts = labOf(r)?.hosts.filter((h) => h.role === 'client') ?? [];
+    const oneHost = hosts.length > 1 ? ` · ${hosts[0]!.name} of ${hosts.length} client hosts` : '';
+    const oneHostNote = hosts.length > 1 ? [`${hosts[0]!.name}'s connections only: each client host walks a port range of its own, and these cells are ${hosts[0]!.name}'s (the other hosts' ports are in the table of client hosts).`] : [];
+    const suffix = (results.length > 1 ? ` · ${labels.get(r)!}` : '') + oneHost;
     const id = results.length > 1 ? `-${i}` : '';
     const what = data.measure === 'connect-call' ? 'time inside connect()' : 'connect latency';
     const cliff = r.summary.connectFill?.cliff ?? null;
@@ -43,6 +50,7 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
           title: `connect() latency over time, even and odd ports${suffix}`,
           description: `Median ${what} per ${data.intervalMs} ms interval, for connections that got an even and an odd local port.${order}`,
           notes: [
+            ...oneHostNote,
             'Read from counts in quarter-octave bins (each value ±9 %); the exact percentiles by parity are in the result (summary.connectFill).',
             ...(data.measure === 'established' ? ['The net fallback cannot time the connect() call itself: this is connect to established, event-loop delay included.'] : []),
             ...missingNote,
@@ -70,6 +78,7 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
             `Median ${what} by the client ports held when the connection was made (${data.heldBucketPorts} ports per step), ` +
             `even and odd local ports apart.${order}`,
           notes: [
+            ...oneHostNote,
             'Read from counts in quarter-octave bins (each value ±9 %); the 99th percentiles per step are in the result (connectFill.byHeld).',
             'Ports held: distinct local ports given out in the last 60 s (TIME_WAIT length). Every one is still held when the client closes first with tcp_tw_reuse=0; otherwise it is an upper bound.',
             ...missingNote,
