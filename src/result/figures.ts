@@ -5,7 +5,7 @@
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
 import { roundMs } from '../util/round.js';
-import { kernelCounters, labOf, serverSysctl } from './lab.js';
+import { kernelCounters, labOf, serverSysctl, sideCensus } from './lab.js';
 import { portPools } from '../scenario/port-pools.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
@@ -37,7 +37,8 @@ export function timeWaitPeakAtMs(result: RunResult): number | null {
  * connection), so this approximates "ports in use" at the census rate.
  */
 export function clientPortsHeld(result: RunResult): { t: number[]; held: number[] } {
-  const { t, client } = result.series.census;
+  // The client side's own looks (a routed lab's server host looks at other moments: sideCensus).
+  const { t, states: client } = sideCensus(result, 'client');
   const held = t.map((_, i) =>
     Object.entries(client).reduce((sum, [state, column]) => (state === 'LISTEN' ? sum : sum + (column[i] ?? 0)), 0),
   );

@@ -5,6 +5,7 @@ import type { NatSpec } from '../environment/topology/nat.js';
 import { CONNTRACK_TROUBLE, type ConntrackSample } from '../observe/conntrack.js';
 import { CONNTRACK_TIME_WAIT_SECONDS } from '../tcp-facts.js';
 import { conntrackTimeoutKey, DEFAULT_SYSCTLS, routerSysctls } from '../scenario/sysctls.js';
+import { roundMs } from '../util/round.js';
 
 export interface LabHostSummary {
   name: string;
@@ -43,6 +44,28 @@ export type LabResult = RunResult & { lab: LabFacts };
 export function labOf(result: RunResult): LabFacts | null {
   const lab = (result as RunResult & { lab?: LabFacts }).lab;
   return lab && Array.isArray(lab.hosts) && lab.router ? lab : null;
+}
+
+/**
+ * One side of the census series at the moments that side's own hosts looked. A routed lab's
+ * census is added on one grid of every host's looks, the client hosts' and the server host's
+ * (add.ts), each host's last count held at the others' moments: at a moment only the server
+ * host looked, the client line repeated the client hosts' last count as if seen then (an audit:
+ * routed-client-closes-first drew client1 TIME_WAIT 671 at 1.68 s, its look of 290 ms before,
+ * where its sockstat read 2,000 since 1.60 s). So a client side keeps the moments the server
+ * host did not look at and a server side the server host's own; any other run's census is one
+ * look at both sides, and is kept whole.
+ */
+export function sideCensus(result: RunResult, side: 'client' | 'server'): { t: number[]; states: Record<string, number[]> } {
+  const census = result.series.census;
+  const lab = labOf(result);
+  if (lab === null) return { t: census.t, states: census[side] };
+  // The server host's looks are on the run's clock, added with no offset: its grid points are
+  // its own times, rounded as add.ts rounds them.
+  const serverLooks = new Set(lab.serverCensus.map((s) => roundMs(s.t)));
+  const keep = census.t.map((t) => serverLooks.has(t) === (side === 'server'));
+  const pick = (values: number[]): number[] => values.filter((_, i) => keep[i]);
+  return { t: pick(census.t), states: Object.fromEntries(Object.entries(census[side]).map(([state, values]) => [state, pick(values)])) };
 }
 
 /**

@@ -8,7 +8,8 @@ import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timel
 import { asLab, makeResult } from './make-result.js';
 import { labCharts } from '../../src/report/html/lab.js';
 import { renderTerminalSummary } from '../../src/report/terminal.js';
-import type { LabFacts } from '../../src/result/lab.js';
+import { sideCensus, type LabFacts } from '../../src/result/lab.js';
+import { addSeries } from '../../src/result/add.js';
 import type { RunResult } from '../../src/result/model.js';
 
 const base = { id: 't', title: 't', description: 't', notes: [], kind: 'time' as const, xLabel: 's', yLabel: 'n', markers: [] };
@@ -188,6 +189,50 @@ describe('the routed lab\'s charts (lab.ts): the router and the server host are 
     late.lab.serverCensus[4]!.t = 3500;
     const server = labCharts([late]).find((c) => c.id === 'lab-time-wait')!.series.find((x) => x.label === 'server host TIME_WAIT (sockets)')!;
     assert.deepEqual(server.breaks, [[1.69, 3.5]]);
+  });
+});
+
+describe('a routed lab\'s census lines: each side at its own hosts\' looks (result/lab.ts sideCensus)', () => {
+  // routed-client-closes-first: client1 looked at 1,397 ms (671 TIME_WAIT) and 1,700 ms (2,000);
+  // the server host at 1,685 ms. On the added grid the client's 671 was held at 1,685 ms and
+  // drawn as if seen there, joined to the 2,000 of 15 ms later: a storm placed 290 ms late.
+  const clientLooks = [1000, 1397.4, 1699.9];
+  const serverLooks = [987.77, 1684.58];
+  const client = makeResult((x) => {
+    x.series.census = { t: clientLooks, client: { TIME_WAIT: [0, 671, 2000], ESTABLISHED: [0, 25, 0] }, server: {} };
+  });
+  const server = makeResult((x) => {
+    x.series.census = { t: serverLooks.map((t) => Math.round(t * 10) / 10), client: {}, server: { LISTEN: [1, 1], ESTABLISHED: [0, 20] } };
+  });
+  const lab = makeResult((x) => {
+    x.scenario.sample = 100;
+    x.scenario.census = 500;
+    asLab(x, 1);
+    x.series = addSeries([client, server], [0, 0]);
+    (x as RunResult & { lab: LabFacts }).lab.serverCensus = serverLooks.map((t, i) => ({ t, states: { LISTEN: 1, ESTABLISHED: [0, 20][i]! } }));
+  });
+  const drawnAt = (chart: { x: number[] }, values: ReadonlyArray<number | null>): number[] => chart.x.filter((_, i) => values[i] !== null && values[i] !== undefined);
+
+  it('the client lines leave out the server host\'s moments, the server lines the client hosts\'', () => {
+    // The added grid holds both: the held values are there, for the sums the summary reads.
+    assert.deepEqual(lab.series.census.t, [987.8, 1000, 1397.4, 1684.6, 1699.9]);
+    assert.equal(lab.series.census.client['TIME_WAIT']![3], 671);
+    const states = timelineCharts([lab]).find((c) => c.id === 'states')!;
+    const line = (label: string) => states.series.find((s) => s.label === label)!;
+    assert.deepEqual(drawnAt(states, line('client TIME_WAIT').values), [1, 1.397, 1.7]);
+    assert.deepEqual(drawnAt(states, line('server ESTABLISHED').values), [0.988, 1.685]);
+    const ports = timelineCharts([lab]).find((c) => c.id === 'ports')!;
+    assert.deepEqual(drawnAt(ports, ports.series[0]!.values), [1, 1.397, 1.7]);
+    const tw = labCharts([lab]).find((c) => c.id === 'lab-time-wait')!;
+    assert.deepEqual(drawnAt(tw, tw.series.find((s) => s.label === 'client1 TIME_WAIT (sockets)')!.values), [1, 1.397, 1.7]);
+  });
+
+  it('a run that is not a lab keeps its census whole', () => {
+    const plain = makeResult((x) => {
+      x.series.census = { t: [0, 100, 200], client: { TIME_WAIT: [0, 5, 9] }, server: { TIME_WAIT: [0, 0, 1] } };
+    });
+    assert.deepEqual(sideCensus(plain, 'client'), { t: [0, 100, 200], states: { TIME_WAIT: [0, 5, 9] } });
+    assert.deepEqual(sideCensus(plain, 'server'), { t: [0, 100, 200], states: { TIME_WAIT: [0, 0, 1] } });
   });
 });
 

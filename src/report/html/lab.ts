@@ -4,7 +4,7 @@
 // for its own nf_conntrack_tcp_timeout_time_wait (120 s by default) — and the router's conntrack
 // by TCP state. Everything from the result goes through `html` (safe.ts): host names, addresses,
 // errno keys and counter names are escaped like every other field.
-import { conntrackTimeWait, labOf, type LabFacts, type LabHostSummary } from '../../result/lab.js';
+import { conntrackTimeWait, labOf, sideCensus, type LabFacts, type LabHostSummary } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
@@ -30,7 +30,9 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   const maxGap = censusMaxGapSeconds(r);
   const labGap = Math.max(maxGap, (2 * r.scenario.census) / 1000);
   const charts: ChartSpec[] = [];
-  const clientTw = r.series.census.client['TIME_WAIT'];
+  // The client hosts' own looks: at the server host's, the client count would be a held one (sideCensus).
+  const clientCensus = sideCensus(r, 'client');
+  const clientTw = clientCensus.states['TIME_WAIT'];
   // The result's time series are the client hosts' added up (result/build-lab.ts); their peaks
   // one by one are in the client hosts' card.
   const clientHosts = lab.hosts.filter((h) => h.role === 'client');
@@ -51,7 +53,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        ...(clientTw ? [{ x: secs(r.series.census.t), label: clientLine, values: clientTw, maxGap }] : []),
+        ...(clientTw ? [{ x: secs(clientCensus.t), label: clientLine, values: clientTw, maxGap }] : []),
         { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
         {
           x: secs(lab.serverCensus.map((s) => s.t)),

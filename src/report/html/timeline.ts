@@ -5,6 +5,7 @@
 import type { RunResult } from '../../result/model.js';
 import { clientPortPool, clientPortRanges, clientPortsHeld } from '../../result/figures.js';
 import { runLabels } from '../../result/provenance.js';
+import { sideCensus } from '../../result/lab.js';
 import { countersWhere } from '../../observe/counters.js';
 import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
@@ -57,13 +58,14 @@ function statesChart(results: RunResult[]): ChartSpec {
   // sockstat has no sides; in a comparison it would double the lines without telling variants apart.
   const sockstat = results.length === 1;
   for (const r of results) {
-    const census = r.series.census;
     for (const side of ['client', 'server'] as const) {
-      const states = Object.keys(census[side])
-        .filter((s) => s !== 'LISTEN' && (census[side][s] ?? []).some((n) => n > 0))
+      // Each side at its own hosts' looks (a routed lab's hosts look at different moments).
+      const census = sideCensus(r, side);
+      const states = Object.keys(census.states)
+        .filter((s) => s !== 'LISTEN' && (census.states[s] ?? []).some((n) => n > 0))
         .sort((a, b) => rank(a) - rank(b));
       for (const state of states) {
-        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census[side][state]!, maxGap: censusMaxGapSeconds(r) });
+        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census.states[state]!, maxGap: censusMaxGapSeconds(r) });
       }
     }
     if (sockstat) parts.push({ x: secs(r.series.kernel.t), label: SOCKSTAT_LABEL, values: r.series.kernel.tw });
