@@ -14,6 +14,7 @@ import { clientPortPool, clientPortRanges, costUnit, exhaustedAfterMs, rateBefor
 import { counterLabel, countersWhere } from '../observe/counters.js';
 import { ownServer } from '../scenario/close-semantics.js';
 import { kernelCounters, labOf } from '../result/lab.js';
+import { firstToRunOut, shortageCountWords } from './verdict/words.js';
 
 const KERNEL_SHOWN: Array<[string, string]> = countersWhere((c) => c.terminal === true).map((key) => [key, counterLabel(key)]);
 
@@ -98,8 +99,8 @@ export function renderTerminalSummary(result: RunResult, resultPath?: string, re
       (p.minReuseIntervalMs !== null ? `, reuse interval min ${ms(p.minReuseIntervalMs)} ms, median ${ms(p.medianReuseIntervalMs)} ms` : '') +
       (pool.range ? `; range ${pool.range.low}–${pool.range.high} (${int(pool.range.size)}${pool.named ? ', named by the client' : ''})${clientPortRanges(result) > 1 ? ` in each of ${clientPortRanges(result)} client hosts` : ''}` : '') +
       (p.exhaustedAtMs !== null
-        ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load` +
-          (p.establishedBeforeExhaustion != null ? `, after ${int(p.establishedBeforeExhaustion)} connections` : '')
+        ? `; exhausted at ${seconds(exhaustedAfterMs(result)!)} into the load${firstToRunOut(result)}` +
+          (p.establishedBeforeExhaustion != null ? `, ${shortageCountWords(result)}` : '')
         : '')),
   );
   out.push(row('latency (ms)', ['p50', 'p90', 'p99', 'p99.9', 'max'].map((h) => h.padStart(8)).join('')));

@@ -131,11 +131,36 @@ export function timeWaitPeakAfterMs(result: RunResult): number | null {
  * time from the load's start. Null when they never ran out, when the result predates the count,
  * or when they ran out at once. After exhaustion a closed loop only backs off, so this, not
  * ratePerSec, is the rate the load reached (port-exhaustion: ~10,000/s against 91/s over 5.5 s).
+ * Null too for a routed lab of several client hosts: its count adds each host's at the moment
+ * its own range ran out, and the hosts start apart, so no one time goes with it (an audit:
+ * several-clients read 4,190/s over the first host's 0.71 s, in which that host alone had made
+ * its 988; the other two started 1.2 s later). Each host's own rate is in shortageHosts.
  */
 export function rateBeforeExhaustion(result: RunResult): number | null {
+  if (clientPortRanges(result) > 1) return null;
   const afterMs = exhaustedAfterMs(result);
   const count = result.summary.ports.establishedBeforeExhaustion;
   return afterMs === null || afterMs <= 0 || count == null ? null : (count * 1000) / afterMs;
+}
+
+/**
+ * The client hosts of a routed lab whose ranges ran out: each one's connections established
+ * before its own shortage, the time to it since its own load began, and the rate they make,
+ * which summary.ports.establishedBeforeExhaustion adds up without a time. Null for any other
+ * run, or a lab result written before the hosts' times were kept.
+ */
+export function shortageHosts(result: RunResult): Array<{ name: string; established: number; afterMs: number; ratePerSec: number | null }> | null {
+  const lab = labOf(result);
+  if (lab === null) return null;
+  const ranOut = lab.hosts.filter((h) => h.role === 'client' && h.summary?.ports.exhaustedAtMs != null);
+  const out: Array<{ name: string; established: number; afterMs: number; ratePerSec: number | null }> = [];
+  for (const h of ranOut) {
+    const established = h.summary!.ports.establishedBeforeExhaustion;
+    const afterMs = h.exhaustedAfterMs;
+    if (typeof established !== 'number' || typeof afterMs !== 'number' || !Number.isFinite(afterMs)) return null;
+    out.push({ name: h.name, established, afterMs, ratePerSec: afterMs > 0 ? (established * 1000) / afterMs : null });
+  }
+  return out.length > 0 ? out : null;
 }
 
 /**

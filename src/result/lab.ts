@@ -13,6 +13,12 @@ export interface LabHostSummary {
   address: string;
   /** Client hosts: that host's own run summary (its census, its counters, its driver). */
   summary?: RunResult['summary'];
+  /**
+   * Client hosts: when its port range ran out, in ms since its own load began (null: it did not;
+   * absent in older results). Its summary's exhaustedAtMs is on its own run clock, beside no load
+   * start: with this its count before the shortage has its own time (figures.ts shortageHosts).
+   */
+  exhaustedAfterMs?: number | null;
   /** Server host: peak TIME_WAIT, the count at its last census and sockstat's peak `tw`, and the counter deltas read in its namespace. */
   timeWaitPeak?: number;
   timeWaitEnd?: number;

@@ -29,7 +29,7 @@ import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { waitForServerToSettle } from './settle.js';
 import type { LabFacts, LabResult } from '../result/lab.js';
-import { peakOf } from '../result/figures.js';
+import { exhaustedAfterMs, peakOf } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { say } from '../util/say.js';
 import { loadStartedNote } from './progress.js';
@@ -202,7 +202,13 @@ export async function executeRoutedRun(
     const facts: LabFacts = {
       topology: 'routed',
       hosts: [
-        ...runs.map((r) => ({ name: r.host.name, role: 'client' as const, address: env.ipv6 ? r.host.addresses.v6 : r.host.addresses.v4, summary: r.result!.summary })),
+        ...runs.map((r) => ({
+          name: r.host.name,
+          role: 'client' as const,
+          address: env.ipv6 ? r.host.addresses.v6 : r.host.addresses.v4,
+          summary: r.result!.summary,
+          exhaustedAfterMs: exhaustedAfterMs(r.result!),
+        })),
         {
           name: 'server',
           role: 'server',

@@ -8,7 +8,7 @@ import { int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
 import { clientPortPool, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
-import { portShortageWords } from '../verdict/words.js';
+import { firstToRunOut, portShortageWords, shortageCountWords } from '../verdict/words.js';
 import type { ChartAssets } from './assets.js';
 import type { ChartSpec } from './chart-spec.js';
 import { CLIENT_JS } from './client.js';
@@ -256,13 +256,13 @@ function portsSection(m: PageModel): Html {
     const count = r.summary.ports.establishedBeforeExhaustion;
     const rate = rateBeforeExhaustion(r);
     if (count == null) return '';
-    return `, after ${int(count)} connection${count === 1 ? '' : 's'}${rate === null ? '' : ` (${int(rate)} new connections/s)`}`;
+    return `, ${shortageCountWords(r)}${rate === null ? '' : ` (${int(rate)} new connections/s)`}`;
   };
   const exhausted = m.results
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map(
       (r) =>
-        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${m.labels.get(r)!}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load${beforeShortageWords(r)}, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
+        html`<p class="alertbox"><span class="flag alert">RAN OUT</span>${m.results.length > 1 ? `${m.labels.get(r)!}: ` : ''}the port range ran out ${seconds(exhaustedAfterMs(r)!)} into the load${firstToRunOut(r)}${beforeShortageWords(r)}, at the first failure for want of a port: ${portShortageWords(r)}. The time charts mark the moment.</p>\n`,
     );
   return html`<section id="ports" aria-labelledby="ports-h">
 <h2 id="ports-h">Ports</h2>

@@ -5,6 +5,9 @@ import { story } from '../../../src/report/story.js';
 import { renderTerminalSummary } from '../../../src/report/terminal.js';
 import { addErrors, asLab, finding, makeHttpResult, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
+import type { LabFacts } from '../../../src/result/lab.js';
+import { rateBeforeExhaustion, shortageHosts } from '../../../src/result/figures.js';
+import { renderHtmlReport } from '../../../src/report/html/index.js';
 
 /** A run whose 500-port range ran out `atMs` into the run clock, the load having begun at `loadStartMs`. */
 const ranOut = (loadStartMs: number, atMs: number, edit: (x: RunResult) => void): RunResult =>
@@ -278,5 +281,54 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(c.why, /^The 500-port range ran out 0\.25 s into the load: .* needs about 1,000 ports per destination\./);
     assert.match(c.why, /Every request opened its own connection \(1 request per connection\): undici reset: true/);
     assert.match(c.why, /needs at most 16 of them/);
+  });
+});
+
+describe('a routed lab\'s count before the ports ran out: each client host at its own moment', () => {
+  // several-clients, measured: client1 began 1.2 s before the other two and ran out 0.71 s into
+  // its load after 988 connections; client2 991 in 0.29 s, client3 999 in 0.28 s of theirs. The
+  // lab's time is client1's, its count all three's: "after 2,978 connections (4,190/s)" in 0.71 s.
+  const hosts = [
+    { name: 'client1', established: 988, afterMs: 714.6 },
+    { name: 'client2', established: 991, afterMs: 291 },
+    { name: 'client3', established: 999, afterMs: 280.8 },
+  ];
+  const lab = (): RunResult =>
+    ranOut(1000, 1714.6, (x) => {
+      asLab(x, 3);
+      x.summary.ports.range = { low: 40000, high: 40999, size: 1000 };
+      x.summary.ports.establishedBeforeExhaustion = 2978;
+      addErrors(x, 'EADDRNOTAVAIL', 'connect', 600);
+      const clients = (x as RunResult & { lab: LabFacts }).lab.hosts.filter((h) => h.role === 'client');
+      clients.forEach((h, i) => {
+        h.summary = structuredClone(x.summary);
+        h.summary.ports.establishedBeforeExhaustion = hosts[i]!.established;
+        h.exhaustedAfterMs = hosts[i]!.afterMs;
+      });
+    });
+
+  it('says each host\'s count, time and rate, and no lab-wide rate over the first host\'s time', async () => {
+    const r = lab();
+    assert.equal(rateBeforeExhaustion(r), null);
+    assert.deepEqual(shortageHosts(r)!.map((h) => Math.round(h.ratePerSec!)), [1383, 3405, 3558]);
+    const each = 'after 2,978 connections (each client host until its own range ran out, from its own start: client1 988 in 0.71 s, 1,383/s; client2 991 in 0.29 s, 3,405/s; client3 999 in 0.28 s, 3,558/s)';
+    const terminal = renderTerminalSummary(r);
+    assert.ok(terminal.includes(`; exhausted at 0.71 s into the load (the first of 3 client hosts' ranges), ${each}`), terminal);
+    assert.doesNotMatch(terminal, /until the ports ran out/);
+    const page = await renderHtmlReport([r]);
+    assert.ok(page.includes(`the port range ran out 0.71 s into the load (the first of 3 client hosts&#39; ranges), ${each}, at the first failure`), 'the RAN OUT box');
+    assert.doesNotMatch(page, /new connections\/s\), at the first failure/);
+  });
+
+  it('one client host: its count over its time, as one run\'s', () => {
+    const r = ranOut(150, 400, (x) => {
+      asLab(x, 1);
+      x.summary.ports.establishedBeforeExhaustion = 500;
+      const host = (x as RunResult & { lab: LabFacts }).lab.hosts[0]!;
+      host.summary = structuredClone(x.summary);
+      host.exhaustedAfterMs = 250;
+    });
+    assert.equal(rateBeforeExhaustion(r), 2000);
+    assert.match(renderTerminalSummary(r), /; exhausted at 0\.25 s into the load, after 500 connections$/m);
   });
 });
