@@ -227,6 +227,18 @@ describe('a routed lab\'s census lines: each side at its own hosts\' looks (resu
     assert.deepEqual(drawnAt(tw, tw.series.find((s) => s.label === 'client1 TIME_WAIT (sockets)')!.values), [1, 1.397, 1.7]);
   });
 
+  it('a client host that never held TIME_WAIT (the server closed first) is a line at 0, as the server host is', () => {
+    // routed-client-closes-first with close.first=server: the chart of "each place" drew the router
+    // and the server host only, its note still saying "The client line is client1's census".
+    const serverFirst = structuredClone(lab);
+    delete serverFirst.series.census.client['TIME_WAIT'];
+    const tw = labCharts([serverFirst]).find((c) => c.id === 'lab-time-wait')!;
+    const client = tw.series.find((s) => s.label === 'client1 TIME_WAIT (sockets)');
+    assert.ok(client, tw.series.map((s) => s.label).join(' | '));
+    assert.deepEqual(drawnAt(tw, client.values), [1, 1.397, 1.7]);
+    assert.ok(client.values.every((v) => v === null || v === 0));
+  });
+
   it('a run that is not a lab keeps its census whole', () => {
     const plain = makeResult((x) => {
       x.series.census = { t: [0, 100, 200], client: { TIME_WAIT: [0, 5, 9] }, server: { TIME_WAIT: [0, 0, 1] } };

@@ -32,7 +32,10 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
   const charts: ChartSpec[] = [];
   // The client hosts' own looks: at the server host's, the client count would be a held one (sideCensus).
   const clientCensus = sideCensus(r, 'client');
-  const clientTw = clientCensus.states['TIME_WAIT'];
+  // A census records a state once a socket was in it: a client host that never held TIME_WAIT (the
+  // server closed first) has no column, and is 0 at every look, drawn as the server host's 0 is.
+  // Left out, the chart of "each place" lost its client line while its note still named it.
+  const clientTw = clientCensus.states['TIME_WAIT'] ?? clientCensus.t.map(() => 0);
   // The result's time series are the client hosts' added up (result/build-lab.ts); their peaks
   // one by one are in the client hosts' card.
   const clientHosts = lab.hosts.filter((h) => h.role === 'client');
@@ -53,7 +56,7 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         markers: [],
       },
       [
-        ...(clientTw ? [{ x: secs(clientCensus.t), label: clientLine, values: clientTw, maxGap }] : []),
+        { x: secs(clientCensus.t), label: clientLine, values: clientTw, maxGap },
         { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
         {
           x: secs(lab.serverCensus.map((s) => s.t)),
