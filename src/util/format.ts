@@ -37,4 +37,9 @@ export function seconds(msValue: number): string {
   return `${(msValue / 1000).toFixed(msValue < 10_000 ? 2 : 1)} s`;
 }
 
+/** "198.19.0.2:7000", "[2001:2:0:ff00::2]:7000": an IPv6 address in brackets (RFC 3986 §3.2.2), or its port reads as its last group. */
+export function endpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

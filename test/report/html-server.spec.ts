@@ -23,6 +23,14 @@ describe('HTML report: who served the run', () => {
     assert.match(await serverLine(makeHttpResult()), /^127\.0\.0\.1:7000 \(HTTP, policy \S+\): accepted /);
   });
 
+  it('an IPv6 server is written [address]:port, not with its port as a last group', async () => {
+    // routed-client-closes-first-ipv6 read "2001:2:0:ff00::2:7000", itself an IPv6 address.
+    const r = makeResult((x) => {
+      x.server.host = '2001:2:0:ff00::2';
+    });
+    assert.match(await serverLine(r), /^\[2001:2:0:ff00::2\]:7000: accepted 1,000, /);
+  });
+
   it('your own server (server.command): no bundled-server zeros, its command and log named', async () => {
     const r = makeHttpResult((x) => {
       x.server.stats = nothingCounted;

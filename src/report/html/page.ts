@@ -4,7 +4,7 @@
 // through the `html` template (safe.ts), which escapes it; the CSP allows only the inline script
 // and style written below.
 import type { RunResult } from '../../result/model.js';
-import { int, ms, seconds } from '../../util/format.js';
+import { endpoint, int, ms, seconds } from '../../util/format.js';
 import { stopReason } from '../stop-reason.js';
 import { clientPortPool, costUnit, exhaustedAfterMs, rateBeforeExhaustion } from '../../result/figures.js';
 import type { Verdict } from '../verdict.js';
@@ -308,7 +308,7 @@ ${sysctlRows}</tbody></table></div>
  */
 function serverWords(r: RunResult): string {
   const isHttp = r.scenario.protocol === 'http';
-  const where = `${r.server.host}:${r.server.port}${isHttp ? ' (HTTP)' : ''}`;
+  const where = `${endpoint(r.server.host, r.server.port)}${isHttp ? ' (HTTP)' : ''}`;
   const own = r.server.own;
   if (own !== undefined && 'target' in own) {
     return `${where}: an external target (${own.target}); nothing was started, and the host's sockets on that port are the server's side`;
@@ -318,7 +318,7 @@ function serverWords(r: RunResult): string {
     return `${where}: your own server, "${own.command}" (its output: ${own.logPath}${cut}); the bundled server's counts do not apply, so the server's side is the kernel's (census)`;
   }
   const s = r.server.stats;
-  return `${r.server.host}:${r.server.port}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}`;
+  return `${endpoint(r.server.host, r.server.port)}${isHttp ? ` (HTTP, policy ${r.scenario.http.policy})` : ''}: accepted ${int(s.accepted)}, ${isHttp ? 'responses' : 'replied'} ${int(s.replied)}, closed first with FIN ${int(s.closedFin)}, with RST ${int(s.closedRst)}`;
 }
 
 function environmentSection(m: PageModel): Html {
