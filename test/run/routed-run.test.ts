@@ -12,6 +12,7 @@ import { assertConntrackTimeWait, runInNetns } from '../helpers/netns.js';
 import type { LabFacts } from '../../src/result/lab.js';
 import { twstorm } from '../helpers/cli.js';
 import { verdict } from '../../src/report/verdict.js';
+import { exhaustedAfterMs, shortageHosts } from '../../src/result/figures.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 const SMALL = ['tail=300ms', 'census=200ms'];
@@ -41,6 +42,15 @@ describe('routed runs', () => {
     const established = clients.reduce((n, h) => n + h.summary!.connections.established, 0);
     assert.equal(result.summary.connections.established, established);
     assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
+    // Each host's count before its own shortage goes with its own time to it, since its own load
+    // began (the hosts start apart: the lab's time is the first host's, its count all three's).
+    const shortages = shortageHosts(result)!;
+    assert.deepEqual(shortages.map((h) => h.name), ['client1', 'client2', 'client3']);
+    for (const h of shortages) assert.ok(h.afterMs > 0 && h.afterMs < clients.find((c) => c.name === h.name)!.summary!.durationMs, JSON.stringify(h));
+    assert.equal(result.summary.ports.establishedBeforeExhaustion, shortages.reduce((n, h) => n + h.established, 0));
+    // The lab's load starts with its first host's, so its first shortage comes no sooner after it
+    // than the quickest host's after its own start.
+    assert.ok(Math.min(...shortages.map((h) => h.afterMs)) <= exhaustedAfterMs(result)! + 0.1, `${JSON.stringify(shortages)}, lab ${exhaustedAfterMs(result)} ms`);
     // Bytes too (a review: the lab's were client1's alone).
     assert.equal(result.summary.bytes.sent, clients.reduce((n, h) => n + h.summary!.bytes.sent, 0));
     assert.equal(result.summary.bytes.received, clients.reduce((n, h) => n + h.summary!.bytes.received, 0));
