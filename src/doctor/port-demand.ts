@@ -1,7 +1,7 @@
 // How many connections a scenario opens, where they leave TIME_WAIT, and whether the host's
 // port range holds them: the load the port and bucket checks judge (scenario-checks.ts), kept
 // apart from the checks' list because it is the one model of a run's port demand doctor has.
-import { int } from '../util/format.js';
+import { endpoint, int } from '../util/format.js';
 import type { Scenario } from '../scenario/index.js';
 import { serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
 import { portPools } from '../scenario/port-pools.js';
@@ -108,7 +108,7 @@ export function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitL
   const range = hostRange(facts);
   if (range === null || !load.clientKeepsPorts) return null;
   const dest = scenario.target ?? { host: scenario.server.host, port: scenario.server.port };
-  const where = `${dest.host.includes(':') ? `[${dest.host}]` : dest.host}:${dest.port}`;
+  const where = endpoint(dest.host, dest.port);
   // One answer for how the connections share the ports (scenario/port-pools.ts): HTTP one
   // destination, bind() before connect() or named ports one pool for all of them.
   const pools = portPools(scenario);

@@ -13,6 +13,7 @@ import { findErrno } from './undici-errors.js';
 import { withCheapInformationalStacks } from './undici-stacks.js';
 import { runRawHttpLoad } from './raw-http-load.js';
 import type { HttpLoadPlan } from './http-plan.js';
+import { endpoint } from '../util/format.js';
 
 /**
  * undici's connector with accounting around it: a connect attempt, its latency and local
@@ -75,7 +76,7 @@ export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: C
 async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
   const live = new Set<net.Socket>();
   const connectErrors = new WeakSet<object>();
-  const origin = `http://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}`;
+  const origin = `http://${endpoint(plan.host, plan.port)}`;
   const connect = trackingConnector(plan, stats, clock, live, connectErrors);
   const clientOptions = {
     connect,

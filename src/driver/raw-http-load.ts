@@ -8,11 +8,11 @@ import type { Clock } from '../util/clock.js';
 import { runEngineLoad } from '../engine/client-engine.js';
 import type { HttpLoadPlan } from './http-plan.js';
 import type { LoadOutcome, StopReason } from './tcp-load.js';
+import { endpoint } from '../util/format.js';
 
 /** The request every connection sends; Connection: close when a connection carries one request. */
 export function rawRequest(host: string, port: number, path: string, requestsPerConnection: number): string {
-  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return `GET ${path} HTTP/1.1\r\nHost: ${authority}\r\nUser-Agent: twstorm\r\n${requestsPerConnection === 1 ? 'Connection: close\r\n' : ''}\r\n`;
+  return `GET ${path} HTTP/1.1\r\nHost: ${endpoint(host, port)}\r\nUser-Agent: twstorm\r\n${requestsPerConnection === 1 ? 'Connection: close\r\n' : ''}\r\n`;
 }
 
 export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {

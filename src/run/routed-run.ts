@@ -38,6 +38,7 @@ import { lostBytes } from '../result/build.js';
 import { composeLabResult, serverHostSeries } from '../result/build-lab.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 import { markFailed, watchServer } from './server-death.js';
+import { endpoint } from '../util/format.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -53,7 +54,7 @@ function natSpec(scenario: Scenario): NatSpec | null {
 /** The scenario a client host's run process gets: the server host as its external target. */
 export function clientScenario(scenario: Scenario, serverAddress: string): Scenario {
   const env = scenario.environment;
-  const text = serverAddress.includes(':') ? `[${serverAddress}]:${scenario.server.port}` : `${serverAddress}:${scenario.server.port}`;
+  const text = endpoint(serverAddress, scenario.server.port);
   return {
     ...scenario,
     target: { text, host: serverAddress, port: scenario.server.port, loopback: false },

@@ -30,6 +30,7 @@ import type { TcpTableWalk } from '../observe/tcp-source.js';
 import type { CensusOptions, CensusSettings, DestinationUsage, Grouping, RangeUse, StatesCensus } from './types.js';
 import { byCodeUnit } from '../util/order.js';
 import { NO_TW_REUSE, TIME_WAIT_MS, twReuseApplies, twReuseOn } from './tw-reuse.js';
+import { endpoint } from '../util/format.js';
 
 /** No settings read (a caller with tables only): no reuse, no reserved ports. */
 const NO_SETTINGS: CensusSettings = { twReuse: NO_TW_REUSE, reservedPorts: [] };
@@ -50,10 +51,6 @@ function fromCodes(counts: Uint32Array): Record<TcpStateName, number> {
     if (name !== undefined) out[name] = counts[code] ?? 0;
   }
   return out;
-}
-
-function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 const LISTEN = LISTEN_CODE;
@@ -269,7 +266,7 @@ export function censusFromTables(
     const twReuse = destReuse[d] === 1;
     const held = destHeld[d]!;
     return {
-      destination: formatEndpoint(address, port),
+      destination: endpoint(address, port),
       address,
       port,
       inUse: destInUse[d]!,
