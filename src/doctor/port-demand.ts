@@ -12,6 +12,12 @@ import { reuseDelayText, twReuseApplies, twReuseSettings } from '../states/tw-re
 import type { TwReuseSettings } from '../states/types.js';
 import { httpPoolConnections } from '../scenario/work.js';
 
+/** Client sockets open at once, at most (scenario-checks.ts's clientSockets), and what bounds them in words. */
+export interface ClientSockets {
+  inFlight: number;
+  because: string;
+}
+
 export interface TimeWaitLoad {
   /** TCP connections the run opens; under http an estimate from the client mode and server policy. */
   connections: number;
@@ -95,18 +101,20 @@ function peakConnectionRate(scenario: Scenario, load: TimeWaitLoad): number | nu
 }
 
 /**
- * On the host, when the client keeps a port per connection (TIME_WAIT on its side): will the run
- * run out of ports towards its destination? Each destination (server.ports of them, round-robin)
- * has the host's usable ports per source address; a client that binds before connect() (without
- * IP_BIND_ADDRESS_NO_PORT) holds each port for every destination and its bind(0) conflicts with
- * TIME_WAIT (inet_csk_find_open_port), so it shares one range. Otherwise the host's tcp_tw_reuse
+ * On the host: will the run run out of ports towards its destination? A closed loop's connections
+ * in flight (`inFlight`, null for an open loop) hold a port each, whoever closes first; and when
+ * the client keeps a port per connection (TIME_WAIT on its side), so does every connection for
+ * 60 s. Each destination (server.ports of them, round-robin) has the host's usable ports per
+ * source address; a client that binds before connect() (without IP_BIND_ADDRESS_NO_PORT) holds
+ * each port for every destination and its bind(0) conflicts with TIME_WAIT
+ * (inet_csk_find_open_port), so it shares one range. Otherwise the host's tcp_tw_reuse
  * may let connect() take over a TIME_WAIT older than the reuse delay (tcp_twsk_unique: 1 for any
  * destination, 2 for loopback, timestamps on): then only the connections opened within that delay
  * need a port each.
  */
-export function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitLoad): Check | null {
+export function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitLoad, inFlight: ClientSockets | null): Check | null {
   const range = hostRange(facts);
-  if (range === null || !load.clientKeepsPorts) return null;
+  if (range === null) return null;
   const dest = scenario.target ?? { host: scenario.server.host, port: scenario.server.port };
   const where = endpoint(dest.host, dest.port);
   // One answer for how the connections share the ports (scenario/port-pools.ts): HTTP one
@@ -114,10 +122,31 @@ export function hostPortsCheck(scenario: Scenario, facts: Facts, load: TimeWaitL
   const pools = portPools(scenario);
   const bound = pools.bindBeforeConnect;
   const destinations = bound ? 1 : pools.destinations;
-  const perDestination = Math.ceil(load.connections / destinations);
   const usable = range.usable * Math.max(1, scenario.client.sourceAddresses.length);
-  if (perDestination <= usable) return null;
   const toWhat = destinations > 1 ? `each of the ${destinations} server ports from ${where}` : where;
+  // Whoever closes first, and whatever tcp_tw_reuse allows: a socket still open holds its port
+  // (tcp_twsk_unique takes over TIME_WAIT only), so the connections in flight at once need a port
+  // each (an audit: 64 in flight over the host's 11 ports were called "ok" under tcp_tw_reuse=1,
+  // and 213 of 300 connects got EADDRNOTAVAIL). Ports the client names itself are not the range's.
+  // Null for an open loop: maxInFlight only caps it, the rate times a connection's life decides.
+  const atOnce = inFlight === null ? 0 : Math.ceil(inFlight.inFlight / destinations);
+  if (inFlight !== null && pools.localPorts === null && atOnce > usable) {
+    const reserved = range.reserved > 0 ? ` (${int(range.reserved)} of its range reserved)` : '';
+    const elsewhere = scenario.target !== null ? '' : ', or run it in a namespace';
+    return check(
+      'host-ports',
+      'host port range',
+      'warn',
+      `${int(atOnce)} connections in flight at once (${inFlight.because}) need a port each to ${toWhat}, but the host has ` +
+        `${usable === 0 ? 'no usable port' : `${int(usable)}`}${reserved}: connect() gets EADDRNOTAVAIL for the rest, whatever tcp_tw_reuse says (it takes over TIME_WAIT, never an open connection)`,
+      usable === 0
+        ? `take ports out of net.ipv4.ip_local_reserved_ports or widen net.ipv4.ip_local_port_range${elsewhere}`
+        : `keep at most ${int(usable * destinations)} connections in flight (concurrency and stages, or http.connections)${elsewhere}`,
+    );
+  }
+  if (!load.clientKeepsPorts) return null;
+  const perDestination = Math.ceil(load.connections / destinations);
+  if (perDestination <= usable) return null;
   const need = `${load.what} need ${int(perDestination)} ports to ${toWhat}`;
   const reuse = hostTwReuse(facts);
   if (!bound && twReuseApplies(reuse, dest.host)) {

@@ -10,7 +10,7 @@ import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-rang
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
 import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
-import { hostPortsCheck, timeWaitLoad } from './port-demand.js';
+import { hostPortsCheck, timeWaitLoad, type ClientSockets } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
 import { commandProgram } from '../server/command-line.js';
 import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
@@ -49,6 +49,16 @@ function closedLoopWords(s: Scenario): string {
   return peak > s.concurrency ? `a stage target of ${int(peak)} in flight (from concurrency ${int(s.concurrency)})` : `concurrency ${int(s.concurrency)}`;
 }
 
+/** The client's sockets open at once, at most, in one run (no matrix): a descriptor and a local port each. */
+export function clientSockets(s: Scenario): ClientSockets {
+  if (s.protocol === 'http') return httpInFlight(s);
+  const openLoop = s.rate !== null;
+  const bound = openLoop ? s.maxInFlight : peakConcurrency(s);
+  const what = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
+  // Never more in flight than the run has connections: fdNeed's sum must add up.
+  return bound > s.connections ? { inFlight: s.connections, because: `${int(s.connections)} connections in flight at most (${what})` } : { inFlight: bound, because: what };
+}
+
 /**
  * RLIMIT_NOFILE is per process, and the driver and the echo server are separate processes
  * (each inherits the limit): each connection costs one descriptor in the driver and one in
@@ -59,18 +69,7 @@ export function fdNeed(scenario: Scenario): FdNeed {
   const variants = runVariants(scenario);
   let best: FdNeed = { inFlight: 0, need: FD_HEADROOM, because: '' };
   for (const s of variants) {
-    const openLoop = s.rate !== null;
-    const { inFlight, because } =
-      s.protocol === 'http'
-        ? httpInFlight(s)
-        : (() => {
-            const bound = openLoop ? s.maxInFlight : peakConcurrency(s);
-            const what = openLoop ? `maxInFlight ${int(s.maxInFlight)} (open loop)` : closedLoopWords(s);
-            // Never more in flight than the run has connections: the sum below must add up.
-            return bound > s.connections
-              ? { inFlight: s.connections, because: `${int(s.connections)} connections in flight at most (${what})` }
-              : { inFlight: bound, because: what };
-          })();
+    const { inFlight, because } = clientSockets(s);
     if (inFlight > best.inFlight) best = { inFlight, need: inFlight + FD_HEADROOM, because };
     // A server that never closes (close-wait-leak) holds a descriptor for every connection it
     // accepts until the run ends, unless the scenario gives it a limit of its own on purpose.
@@ -254,7 +253,8 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
       );
     }
     const load = timeWaitLoad(scenario);
-    const ports = hostPortsCheck(scenario, facts, load);
+    // A closed loop keeps its in-flight count open all along; an open loop's maxInFlight is a cap.
+    const ports = hostPortsCheck(scenario, facts, load, scenario.rate === null ? clientSockets(scenario) : null);
     if (ports) out.push(ports);
     const buckets = Number(facts.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? NaN);
     if (load.timeWait && Number.isFinite(buckets) && load.connections > buckets) {

@@ -147,6 +147,32 @@ test('host runs under the host\'s tcp_tw_reuse: a TIME_WAIT older than the delay
   assert.equal(byId(scenarioChecks(onHost({ client: { bind: true, bindAddressNoPort: true } }), host()), 'host-ports')?.status, 'ok');
 });
 
+test('host runs: the connections in flight at once need a port each, whatever tcp_tw_reuse and whoever closes first', () => {
+  // An audit: 64 in flight over the host's 11 ports under tcp_tw_reuse=1 were "ok", and the run
+  // got EADDRNOTAVAIL on 213 of its 300 connects (reuse takes over TIME_WAIT, never an open one).
+  const tiny = (over: Record<string, string> = {}) =>
+    facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40010', 'net.ipv4.tcp_tw_reuse': '1', 'net.ipv4.tcp_tw_reuse_delay': '1000', ...over } });
+  const onHost = (fields: Record<string, unknown>) => scenario({ connections: 300, environment: { isolation: 'host' }, ...fields });
+  const crowded = byId(scenarioChecks(onHost({ concurrency: 64 }), tiny()), 'host-ports');
+  assert.equal(crowded?.status, 'warn');
+  assert.match(crowded?.detail ?? '', /^64 connections in flight at once \(concurrency 64\) need a port each to 127\.0\.0\.1:7000, but the host has 11: connect\(\) gets EADDRNOTAVAIL/);
+  assert.match(crowded?.fix ?? '', /^keep at most 11 connections in flight \(concurrency and stages, or http\.connections\), or run it in a namespace$/);
+  // The server closing first frees each client port at once, but not while it is open.
+  assert.equal(byId(scenarioChecks(onHost({ concurrency: 64, close: { first: 'server' } }), tiny()), 'host-ports')?.status, 'warn');
+  assert.equal(byId(scenarioChecks(onHost({ concurrency: 64, close: { first: 'server' } }), facts()), 'host-ports'), undefined, '28,232 ports hold 64');
+  // An open loop's maxInFlight only caps what its rate keeps open: judged by the rate, as before.
+  assert.match(byId(scenarioChecks(onHost({ rate: 5, maxInFlight: 30 }), tiny()), 'host-ports')?.detail ?? '', /^300 connections, .*ports run out only if more than 11 connections open within that delay \(at up to 5\/s, 5 do\)$/);
+  // A ramp's peak is the closed loop's in-flight count; two server ports are two destinations of 11 ports each.
+  assert.match(byId(scenarioChecks(onHost({ concurrency: 4, stages: [{ duration: '1s', target: 30 }] }), tiny()), 'host-ports')?.detail ?? '', /^30 connections in flight at once \(a stage target of 30 in flight \(from concurrency 4\)\)/);
+  assert.equal(byId(scenarioChecks(onHost({ concurrency: 20, server: { ports: 2 } }), tiny()), 'host-ports')?.status, 'ok', 'under reuse, 10 a destination fit');
+  // Fewer in flight than ports: judged as before, by the reuse delay.
+  assert.equal(byId(scenarioChecks(onHost({ concurrency: 8 }), tiny()), 'host-ports')?.status, 'ok');
+  // Every port reserved: none to be had, and the fix names the reservation.
+  const none = byId(scenarioChecks(onHost({ concurrency: 1 }), tiny({ 'net.ipv4.ip_local_reserved_ports': '40000-40010' })), 'host-ports');
+  assert.match(none?.detail ?? '', /but the host has no usable port \(11 of its range reserved\)/);
+  assert.match(none?.fix ?? '', /^take ports out of net\.ipv4\.ip_local_reserved_ports/);
+});
+
 /** A destination as the census reports it. */
 const destination = (over: Partial<DestinationUsage>): DestinationUsage => ({
   destination: '127.0.0.1:7000', address: '127.0.0.1', port: 7000, inUse: 499, inRange: 499, timeWait: 499, sourceAddresses: 1,
