@@ -9,7 +9,7 @@ import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
-import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+import { FD_HEADROOM, kernelCheck, namespaceFix, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 import { hostPortsCheck, timeWaitLoad, type ClientSockets } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
 import { commandProgram } from '../server/command-line.js';
@@ -158,7 +158,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'network namespace',
           'fail',
           `the scenario needs isolation "netns" but no namespace can be made: ${ns?.reason ?? 'not probed'}`,
-          'run as root, enable unprivileged user namespaces, or set environment.isolation: auto (host fallback)',
+          `${ns ? namespaceFix(ns, facts.root) : 'run doctor to see why'}, or set environment.isolation: auto (host fallback)`,
         ),
       );
     } else {
@@ -168,7 +168,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'network namespace',
           'warn',
           `no namespace can be made (${ns?.reason ?? 'not probed'}): this run will use the HOST network, count host sockets with its own and leave its TIME_WAIT on the host`,
-          'run as root or enable unprivileged user namespaces to isolate it',
+          `to isolate it, ${ns ? namespaceFix(ns, facts.root) : 'run doctor to see why'}`,
         ),
       );
     }

@@ -49,7 +49,7 @@ function probeOnce(): NamespaceProbe {
     const stderr = probe.stderr.trim();
     const reason = /ip: (not found|No such file)|exec ip|failed to execute ip/i.test(stderr)
       ? 'the ip command is missing (Debian package iproute2); it is needed to bring up lo in the namespace'
-      : `${flags.join(' ')} failed: ${stderr || `exit ${probe.status}`}` +
+      : `unshare ${flags.join(' ')} failed: ${stderr || `exit ${probe.status}`}` +
         (root ? '' : ' (unprivileged user namespaces may be disabled: kernel.unprivileged_userns_clone / user.max_user_namespaces)');
     return { ok: false, prefix: [], how, reason };
   }

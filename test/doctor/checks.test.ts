@@ -74,6 +74,14 @@ test('namespace: netns refuses, auto warns that it falls back to the host, host 
   // On the host the run's sysctls (tcp_tw_reuse=0 at least) are not applied: said so.
   assert.match(byId(auto, 'host-sysctls')?.detail ?? '', /net\.ipv4\.tcp_tw_reuse=0 \(twstorm's default; host has 2\)/);
   assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'host' } }), facts()), 'namespace'), undefined);
+  // The fix follows the reason (an audit: root without unshare was told "run as root").
+  const fixFor = (namespace: Facts['namespace'], root: boolean, isolation: string) => byId(scenarioChecks(scenario({ environment: { isolation } }), facts({ namespace, root })), 'namespace')?.fix ?? '';
+  const noUnshare = { ok: false, prefix: [], how: 'unshare -n (root)', reason: 'the unshare command is missing (Debian package util-linux)' };
+  assert.equal(fixFor(noUnshare, true, 'netns'), 'install util-linux (it provides unshare), or set environment.isolation: auto (host fallback)');
+  assert.equal(fixFor(noUnshare, true, 'auto'), 'to isolate it, install util-linux (it provides unshare)');
+  const refused = { ok: false, prefix: [], how: 'unshare -n (root)', reason: 'unshare -n failed: unshare: unshare failed: Operation not permitted' };
+  assert.match(fixFor(refused, true, 'netns'), /^give twstorm CAP_SYS_ADMIN/);
+  assert.match(fixFor(NO_NS, false, 'netns'), /^run as root, or enable unprivileged user namespaces/);
   assert.equal(byId(scenarioChecks(scenario({}), facts()), 'host-sysctls'), undefined, 'in a namespace sysctls apply');
   // A target: run must stay on the host to reach the target: "run it in a namespace" would be no fix.
   const target = byId(scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host' } }), facts()), 'host-sysctls');
