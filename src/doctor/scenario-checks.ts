@@ -210,6 +210,20 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   if (series) out.push(series);
   const serverFiles = serverOpenFilesCheck(scenario, facts);
   if (serverFiles) out.push(serverFiles);
+  if (runs.some((v) => v.faults.length > 0 && placement(v, facts) === 'host')) {
+    // isolation auto without a namespace falls back to the host, where applyFaults refuses to
+    // load rules (twstorm never changes the host's firewall): the run would stop after its server
+    // started (an audit: doctor said "runs, with the caveats above").
+    out.push(
+      check(
+        'faults',
+        'faults',
+        'fail',
+        "no namespace can be made, so this run would fall back to the host network, where its faults cannot go: twstorm never changes the host's firewall",
+        `${ns ? namespaceFix(ns, facts.root) : 'make a network namespace possible'}, or remove faults:`,
+      ),
+    );
+  }
   if (runs.some((v) => v.faults.length > 0)) {
     // Fault rules cannot be left out of a run that asks for them: without nft it fails.
     const nft = nftCheck(facts);

@@ -402,6 +402,15 @@ test('nft is checked for a scenario with faults only, and its absence fails that
   assert.equal(c.status, 'fail');
   assert.match(c.detail, /^the scenario's faults need nftables: nft is not installed/);
   assert.equal(byId(scenarioChecks(scenario({ faults }), facts()), 'nft')?.status, 'ok');
+  // isolation auto without a namespace runs on the host, where no fault rule is loaded: refused
+  // before the run, with the namespace's fix (an audit: "runs, with the caveats above", then the
+  // run stopped at its faults once its server had started).
+  const noUnshare = { ok: false, prefix: [], how: 'unshare -n (root)', reason: 'the unshare command is missing (Debian package util-linux)' };
+  const fallback = byId(scenarioChecks(scenario({ faults, environment: { isolation: 'auto' } }), facts({ namespace: noUnshare })), 'faults');
+  assert.equal(fallback?.status, 'fail');
+  assert.equal(fallback?.fix, 'install util-linux (it provides unshare), or remove faults:');
+  assert.equal(byId(scenarioChecks(scenario({ faults, environment: { isolation: 'auto' } }), facts()), 'faults'), undefined, 'in a namespace they go in');
+  assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'auto' } }), facts({ namespace: noUnshare })), 'faults'), undefined, 'no faults, no claim');
 });
 
 test('native options a scenario needs: a kernel without IP_LOCAL_PORT_RANGE fails that scenario, naming the setting', () => {
