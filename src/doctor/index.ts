@@ -25,7 +25,7 @@ import { fdNeed, scenarioChecks, scenarioVerdict, runVariants } from './scenario
 import { timeWaitLoad } from './port-demand.js';
 import { gatherFacts, type Facts, type GatherOptions } from './facts.js';
 import { labCheck, labScenarioChecks, probeLabAbility } from './lab-checks.js';
-import { commandProgram } from '../server/command-line.js';
+import { COMMAND_WRAPPERS, commandProgram } from '../server/command-line.js';
 
 export { formatChecks, wantsColor } from './render.js';
 export { worstStatus, type Check, type CheckStatus } from './check.js';
@@ -44,11 +44,14 @@ export { scenarioChecks } from './scenario-checks.js';
  * Costs one `unshare` probe (~10 ms) unless isolation is host.
  */
 export function preflight(scenario: Scenario): Promise<Check[]> {
+  const runs = runVariants(scenario);
   return checksFor(scenario, {
-    namespace: scenario.environment.isolation !== 'host',
+    // On the host a user's server.command needs a user namespace of its own (user-command.ts):
+    // the namespace probe answers whether this machine gives a user one.
+    namespace: scenario.environment.isolation !== 'host' || (process.getuid?.() !== 0 && runs.some((v) => v.server.command !== null)),
     native: false,
     // nft is probed only for a scenario with `faults:` (in any variant); no other run needs it.
-    nft: runVariants(scenario).some((v) => v.faults.length > 0),
+    nft: runs.some((v) => v.faults.length > 0),
     timeWait: false,
   });
 }
@@ -74,10 +77,11 @@ export interface DoctorReport {
   unreadable: string[];
 }
 
-/** The programs the scenarios' server.command start (the ones a plain word names). */
+/** The programs the scenarios' server.command start (the ones a plain word names), and the ones they are started under. */
 function serverPrograms(scenarios: readonly Scenario[]): string[] {
   const programs = scenarios.map((s) => (s.server.command === null ? null : commandProgram(s.server.command)));
-  return [...new Set(programs.filter((p): p is string => p !== null))];
+  const wrappers = scenarios.some((s) => s.server.command !== null) ? COMMAND_WRAPPERS : [];
+  return [...new Set([...programs.filter((p): p is string => p !== null), ...wrappers])];
 }
 
 export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[] } = {}): Promise<DoctorReport> {

@@ -12,7 +12,7 @@ import type { Facts } from './facts.js';
 import { FD_HEADROOM, kernelCheck, namespaceFix, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
 import { hostPortsCheck, timeWaitLoad, type ClientSockets } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
-import { commandProgram } from '../server/command-line.js';
+import { COMMAND_WRAPPERS, commandProgram } from '../server/command-line.js';
 import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
 
 export { FD_HEADROOM, type FdNeed };
@@ -202,6 +202,33 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
         'fail',
         `the scenario's server starts "${program}", which is not ${program.includes('/') ? 'an executable file' : 'on $PATH'}`,
         `install it${program === 'nginx' ? ' (Debian: apt-get install nginx-light)' : ''}, or point server.command at your own server`,
+      ),
+    );
+  }
+  const commanded = runs.filter((v) => v.server.command !== null);
+  const noWrapper = COMMAND_WRAPPERS.filter((p) => facts.programs?.[p] === false);
+  if (commanded.length > 0 && noWrapper.length > 0) {
+    // spawn('setpriv') fails with ENOENT, or setpriv's exec of unshare exits 127, before the
+    // server's own program is looked at (an audit: doctor said "everything can run").
+    out.push(
+      check(
+        'server-command',
+        'server.command',
+        'fail',
+        `your server is started under setpriv --pdeathsig and unshare --pid (a PID namespace of its own, so nothing it starts outlives the run), and ${noWrapper.join(' and ')} ${noWrapper.length > 1 ? 'are' : 'is'} not on $PATH`,
+        'install util-linux (it provides setpriv and unshare)',
+      ),
+    );
+  } else if (!facts.root && ns && !ns.ok && !/command is missing/.test(ns.reason) && commanded.some((v) => placement(v, facts) === 'host')) {
+    // A user's run process on the host has no CAP_SYS_ADMIN for unshare --pid, so the server gets
+    // a user namespace of its own first (unshare --user): refused where `unshare -rn` was.
+    out.push(
+      check(
+        'server-command',
+        'server.command',
+        'fail',
+        `on the host your server needs a user namespace of its own for its PID namespace (unshare --user --pid), and this machine refuses one to a user: ${ns.reason}`,
+        namespaceFix(ns, false),
       ),
     );
   }

@@ -15,6 +15,13 @@ export function commandProgram(command: string | readonly string[]): string | nu
   return /^[\w./+-]+$/.test(first) ? first : null;
 }
 
+/**
+ * The programs every server.command is started under (user-command.ts): setpriv --pdeathsig ties
+ * it to the run, unshare --pid gives it a PID namespace of its own, so nothing it starts outlives
+ * the run. Both are util-linux's.
+ */
+export const COMMAND_WRAPPERS = ['setpriv', 'unshare'] as const;
+
 /** POSIX sh builtins and keywords a command line may start with (dash's, which /bin/sh is here). */
 const SHELL_WORDS = new Set([
   '.', ':', 'cd', 'command', 'eval', 'exec', 'export', 'readonly', 'set', 'source', 'trap', 'ulimit', 'umask', 'unset', 'wait',

@@ -452,6 +452,31 @@ test('server.command: a program that is not there fails the scenario, with how t
   assert.equal(byId(scenarioChecks(matrix, facts({ programs: { nginx: false } })), 'server-command')?.status, 'fail');
 });
 
+test('server.command: the util-linux it is started under, and a user\'s host run without user namespaces, fail before the run', () => {
+  // An audit: without setpriv on PATH doctor said "everything can run" and the run stopped with
+  // "setpriv/unshare (util-linux) are missing"; as a user without user namespaces, with
+  // "could not be started in a PID namespace of its own".
+  const own = (isolation = 'auto') => scenario({ server: { command: ['./my-server'] }, environment: { isolation } });
+  const found = { './my-server': true, setpriv: true, unshare: true };
+  assert.equal(byId(scenarioChecks(own(), facts({ programs: found })), 'server-command'), undefined);
+  const noSetpriv = byId(scenarioChecks(own(), facts({ programs: { ...found, setpriv: false } })), 'server-command');
+  assert.equal(noSetpriv?.status, 'fail');
+  assert.match(noSetpriv?.detail ?? '', /started under setpriv --pdeathsig and unshare --pid .*, and setpriv is not on \$PATH$/);
+  assert.equal(noSetpriv?.fix, 'install util-linux (it provides setpriv and unshare)');
+  assert.match(byId(scenarioChecks(own(), facts({ programs: { ...found, setpriv: false, unshare: false } })), 'server-command')?.detail ?? '', /setpriv and unshare are not on \$PATH$/);
+  assert.equal(byId(scenarioChecks(scenario({}), facts({ programs: { setpriv: false } })), 'server-command'), undefined, 'the bundled server needs neither');
+  // A user whose namespace probe was refused: the run falls back to the host, where the server's
+  // PID namespace needs a user namespace too.
+  const user = facts({ root: false, namespace: NO_NS, programs: found });
+  const refused = byId(scenarioChecks(own(), user), 'server-command');
+  assert.equal(refused?.status, 'fail');
+  assert.match(refused?.detail ?? '', /needs a user namespace of its own .*: unprivileged user namespaces are disabled$/);
+  assert.match(refused?.fix ?? '', /^run as root, or enable unprivileged user namespaces/);
+  assert.equal(byId(scenarioChecks(own('host'), user), 'server-command')?.status, 'fail');
+  assert.equal(byId(scenarioChecks(own(), facts({ root: true, namespace: NO_NS, programs: found })), 'server-command'), undefined, 'root needs no user namespace');
+  assert.equal(byId(scenarioChecks(own('host'), facts({ root: false, programs: found })), 'server-command'), undefined, 'user namespaces work');
+});
+
 test('close.first: server against your own server is a warning before the run: it may never close', () => {
   const own = scenario({ close: { first: 'server' }, server: { command: ['./my-server'] }, client: { idleTimeout: '3s' } });
   const warned = byId(scenarioChecks(own, facts({ programs: {} })), 'server-closes-first');
