@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 import { runVariants } from './scenario-checks.js';
+import { probeNamespace } from '../environment/namespace.js';
 
 const run = promisify(execFile);
 
@@ -22,7 +23,8 @@ const found = (cmd: string, args: string[]): Promise<boolean> =>
   );
 
 /**
- * Probes in a throwaway namespace (`unshare -n`), never on the host: a veth pair, an nft
+ * Probes in a throwaway namespace made as the run's is (`unshare -n` for root, `unshare -rn` for
+ * a user: the lab is built inside the run's namespace), never on the host: a veth pair, an nft
  * table, the conntrack tool, and whether nf_conntrack_max takes a write there (writing the
  * value it already has).
  */
@@ -37,7 +39,9 @@ export async function probeLabAbility(): Promise<LabAbility> {
   ];
   for (const [cmd, args, what] of tools) if (!(await found(cmd, args))) missing.push(what);
   let conntrackMaxPerNamespace = false;
-  if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
+  const namespace = probeNamespace();
+  if (!namespace.ok) missing.push(`a network namespace (${namespace.reason})`);
+  else if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
     const script = [
       'ip link add twstorm-probe0 type veth peer name twstorm-probe1 || { echo NO_VETH; exit 0; }',
       "nft add table ip twstorm_probe || { echo NO_NFT; exit 0; }",
@@ -46,8 +50,11 @@ export async function probeLabAbility(): Promise<LabAbility> {
       '(echo "$v" > /proc/sys/net/netfilter/nf_conntrack_max) 2>/dev/null && echo MAX_WRITABLE',
       'exit 0',
     ].join('\n');
-    const { stdout } = await run('unshare', ['-n', 'sh', '-c', script], { timeout: 10_000 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? 'NO_NAMESPACE' }));
-    if (stdout.includes('NO_NAMESPACE')) missing.push('a network namespace (unshare -n)');
+    // The script ends with exit 0, so a failure is the namespace's: `unshare -n` as a user, or
+    // unshare missing, used to leave no output here and pass as "veth, NAT and conntrack work".
+    const [command, ...args] = namespace.prefix;
+    const { stdout } = await run(command!, [...args, 'sh', '-c', script], { timeout: 10_000 }).catch(() => ({ stdout: 'NO_NAMESPACE' }));
+    if (stdout.includes('NO_NAMESPACE')) missing.push(`a network namespace (${namespace.prefix.slice(0, -1).join(' ')} failed)`);
     if (stdout.includes('NO_VETH')) missing.push('veth support in the kernel (CONFIG_VETH)');
     if (stdout.includes('NO_NFT') || stdout.includes('NO_NAT')) missing.push('nftables NAT in the kernel (CONFIG_NF_TABLES, CONFIG_NFT_NAT)');
     if (stdout.includes('NO_CONNTRACK')) missing.push('connection tracking in the kernel (CONFIG_NF_CONNTRACK)');

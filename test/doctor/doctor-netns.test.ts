@@ -129,3 +129,26 @@ test('doctor <scenario> fails a server.command whose program is not installed, a
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('doctor <routed scenario> without unshare: the lab is not called buildable', () => {
+  // An audit: with unshare missing the lab's probe script never ran, printed nothing, and the
+  // line read "veth, nftables NAT and conntrack work in a namespace".
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
+  try {
+    for (const tool of ['sh', 'ip', 'setpriv', 'nsenter', 'nft', 'conntrack']) {
+      const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
+      if (found) symlinkSync(found, path.join(bin, tool));
+    }
+    const r = spawnSync(process.execPath, [BIN, 'doctor', 'routed-client-closes-first', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: bin },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const lab = (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'routed-lab');
+    assert.equal(lab?.status, 'fail');
+    assert.match(lab?.detail ?? '', /missing a network namespace \(the unshare command is missing/);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
