@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { ExpectedError } from '../util/expected-error.js';
 import { setLinkUp } from '../sockets/link.js';
+import { tryLoadNative } from '../sockets/native.js';
 
 export type Isolation = 'netns' | 'host';
 
@@ -47,13 +48,28 @@ function probeOnce(): NamespaceProbe {
   }
   if (probe.status !== 0) {
     const stderr = probe.stderr.trim();
-    const reason = /ip: (not found|No such file)|exec ip|failed to execute ip/i.test(stderr)
-      ? 'the ip command is missing (Debian package iproute2); it is needed to bring up lo in the namespace'
+    const noIp = /ip: (not found|No such file)|exec ip|failed to execute ip/i.test(stderr);
+    // The run brings lo up with two ioctls when the native layer loads (bringUpLoopback), `ip`
+    // only where it does not: without iproute2 a namespace is still a namespace (an audit: every
+    // run fell back to the host network for want of a program it would not have started).
+    if (noIp && nativeLinkUp()) {
+      // /bin/sh by its path, as the server's wrapper names it: `true` need not be on $PATH.
+      const bare = spawnSync('unshare', [...flags, '/bin/sh', '-c', ':'], { encoding: 'utf8', timeout: 10_000 });
+      if (!bare.error && bare.status === 0) return { ok: true, prefix: ['unshare', ...flags, '--'], how, reason: '' };
+    }
+    const reason = noIp
+      ? 'the ip command is missing (Debian package iproute2); it is needed to bring up lo in the namespace, as the native socket layer cannot'
       : `unshare ${flags.join(' ')} failed: ${stderr || `exit ${probe.status}`}` +
         (root ? '' : ' (unprivileged user namespaces may be disabled: kernel.unprivileged_userns_clone / user.max_user_namespaces)');
     return { ok: false, prefix: [], how, reason };
   }
   return { ok: true, prefix: ['unshare', ...flags, '--'], how, reason: '' };
+}
+
+/** Whether bringUpLoopback can do without `ip`: the native layer loads and has ioctl (sockets/link.ts). */
+function nativeLinkUp(): boolean {
+  const loaded = tryLoadNative();
+  return loaded.ok && loaded.native.ioctl !== undefined;
 }
 
 /** The run's environment could not be set up; the message says what to do. */

@@ -152,3 +152,28 @@ test('doctor <routed scenario> without unshare: the lab is not called buildable'
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('without ip a namespace is still made: the run brings lo up through the native layer', () => {
+  // An audit: with iproute2 missing doctor said "cannot make one", and every run fell back to the
+  // host network, though the run process never starts ip where the native layer loads.
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
+  try {
+    for (const tool of ['sh', 'unshare', 'setpriv', 'nsenter']) {
+      const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
+      if (found) symlinkSync(found, path.join(bin, tool));
+    }
+    const namespaceLine = (env: Record<string, string>): Check | undefined => {
+      const r = spawnSync(process.execPath, [BIN, 'doctor', 'port-exhaustion', '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: bin, ...env } });
+      assert.notEqual(r.status, null, r.stderr);
+      return (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'namespace');
+    };
+    assert.equal(namespaceLine({})?.status, 'ok');
+    // Without the native layer the run would need ip: then no namespace, and why.
+    const without = namespaceLine({ TWSTORM_NATIVE_SOCKETS: 'off' });
+    assert.equal(without?.status, 'warn');
+    assert.match(without?.detail ?? '', /the ip command is missing .* as the native socket layer cannot/);
+    assert.equal(without?.fix, 'to isolate it, install iproute2 (it provides ip)');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
