@@ -77,11 +77,15 @@ export interface DoctorReport {
   unreadable: string[];
 }
 
-/** The programs the scenarios' server.command start (the ones a plain word names), and the ones they are started under. */
+/**
+ * The programs the scenarios' server.command start (the ones a plain word names), the ones they
+ * are started under, and prlimit, which sets a bundled server's server.maxOpenFiles (server/process.ts).
+ */
 function serverPrograms(scenarios: readonly Scenario[]): string[] {
   const programs = scenarios.map((s) => (s.server.command === null ? null : commandProgram(s.server.command)));
   const wrappers = scenarios.some((s) => s.server.command !== null) ? COMMAND_WRAPPERS : [];
-  return [...new Set([...programs.filter((p): p is string => p !== null), ...wrappers])];
+  const limit = scenarios.some((s) => s.server.maxOpenFiles !== null) ? ['prlimit'] : [];
+  return [...new Set([...programs.filter((p): p is string => p !== null), ...wrappers, ...limit])];
 }
 
 export async function runDoctor(options: { facts?: Facts; scenarios?: Scenario[] } = {}): Promise<DoctorReport> {

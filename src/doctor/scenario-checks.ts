@@ -89,6 +89,17 @@ export function fdNeed(scenario: Scenario): FdNeed {
 function serverOpenFilesCheck(scenario: Scenario, facts: Facts): Check | null {
   const limit = facts.fdLimit;
   const wanted = Math.max(...runVariants(scenario).map((s) => s.server.maxOpenFiles ?? 0));
+  if (wanted > 0 && facts.programs?.['prlimit'] === false) {
+    // The server is started as `setpriv … prlimit --nofile=N:N -- node …`: without prlimit it
+    // exits 127 before it answers (an audit: doctor said "everything can run").
+    return check(
+      'server-open-files',
+      'server open-file limit',
+      'fail',
+      `server.maxOpenFiles ${int(wanted)} is set on the server by util-linux's prlimit, which is not on $PATH: the server would not start`,
+      'install util-linux (it provides prlimit), or leave server.maxOpenFiles out',
+    );
+  }
   if (limit === null || wanted === 0 || wanted <= limit.hard) return null;
   return check(
     'server-open-files',

@@ -434,6 +434,12 @@ test('server.maxOpenFiles above the hard open-file limit fails before the run, n
   assert.match(over?.detail ?? '', /server\.maxOpenFiles 10,000 is above twstorm's hard open-file limit 4,096/);
   assert.match(over?.fix ?? '', /at most 4,096.*ulimit -Hn 10000/);
   assert.equal(scenarioChecks(leak(4096), f).find((c) => c.id === 'server-open-files'), undefined);
+  // prlimit sets it: without it the server exits 127 before it answers (an audit: "everything can run").
+  const noPrlimit = scenarioChecks(leak(256), facts({ programs: { prlimit: false } })).find((c) => c.id === 'server-open-files');
+  assert.equal(noPrlimit?.status, 'fail');
+  assert.match(noPrlimit?.detail ?? '', /^server\.maxOpenFiles 256 is set on the server by util-linux's prlimit, which is not on \$PATH/);
+  assert.equal(scenarioChecks(leak(256), facts({ programs: { prlimit: true } })).find((c) => c.id === 'server-open-files'), undefined);
+  assert.equal(scenarioChecks(scenario({}), facts({ programs: { prlimit: false } })).find((c) => c.id === 'server-open-files'), undefined, 'no limit asked, no prlimit needed');
 });
 
 test('server.command: a program that is not there fails the scenario, with how to get it', () => {
