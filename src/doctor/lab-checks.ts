@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 import { runVariants } from './scenario-checks.js';
 import { probeNamespace } from '../environment/namespace.js';
+import { namespaceFix } from './machine-checks.js';
 
 const run = promisify(execFile);
 
@@ -14,6 +15,16 @@ export interface LabAbility {
   missing: string[];
   /** Whether nf_conntrack_max can be written inside a namespace (it cannot on Linux today). */
   conntrackMaxPerNamespace: boolean;
+  /** When no namespace could be made: what makes one possible (namespaceFix), not a package to install. */
+  namespaceFix?: string;
+}
+
+const INSTALL = 'apt-get install util-linux iproute2 nftables conntrack';
+
+/** How to get what is missing: the packages for the tools and kernel features, the namespace's own fix for it. */
+function labFix(ability: LabAbility, packages: string): string {
+  const tools = ability.namespaceFix === undefined ? ability.missing.length : ability.missing.length - 1;
+  return [tools > 0 ? packages : '', ability.namespaceFix ?? ''].filter((part) => part !== '').join('; ');
 }
 
 const found = (cmd: string, args: string[]): Promise<boolean> =>
@@ -40,7 +51,12 @@ export async function probeLabAbility(): Promise<LabAbility> {
   for (const [cmd, args, what] of tools) if (!(await found(cmd, args))) missing.push(what);
   let conntrackMaxPerNamespace = false;
   const namespace = probeNamespace();
-  if (!namespace.ok) missing.push(`a network namespace (${namespace.reason})`);
+  const root = process.getuid?.() === 0;
+  let namespaceFixText: string | undefined;
+  if (!namespace.ok) {
+    missing.push(`a network namespace (${namespace.reason})`);
+    namespaceFixText = namespaceFix(namespace, root);
+  }
   else if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
     const script = [
       'ip link add twstorm-probe0 type veth peer name twstorm-probe1 || { echo NO_VETH; exit 0; }',
@@ -54,19 +70,22 @@ export async function probeLabAbility(): Promise<LabAbility> {
     // unshare missing, used to leave no output here and pass as "veth, NAT and conntrack work".
     const [command, ...args] = namespace.prefix;
     const { stdout } = await run(command!, [...args, 'sh', '-c', script], { timeout: 10_000 }).catch(() => ({ stdout: 'NO_NAMESPACE' }));
-    if (stdout.includes('NO_NAMESPACE')) missing.push(`a network namespace (${namespace.prefix.slice(0, -1).join(' ')} failed)`);
+    if (stdout.includes('NO_NAMESPACE')) {
+      missing.push(`a network namespace (${namespace.prefix.slice(0, -1).join(' ')} failed)`);
+      namespaceFixText = namespaceFix({ ...namespace, ok: false, reason: '' }, root);
+    }
     if (stdout.includes('NO_VETH')) missing.push('veth support in the kernel (CONFIG_VETH)');
     if (stdout.includes('NO_NFT') || stdout.includes('NO_NAT')) missing.push('nftables NAT in the kernel (CONFIG_NF_TABLES, CONFIG_NFT_NAT)');
     if (stdout.includes('NO_CONNTRACK')) missing.push('connection tracking in the kernel (CONFIG_NF_CONNTRACK)');
     conntrackMaxPerNamespace = stdout.includes('MAX_WRITABLE');
   }
-  return { missing, conntrackMaxPerNamespace };
+  return namespaceFixText === undefined ? { missing, conntrackMaxPerNamespace } : { missing, conntrackMaxPerNamespace, namespaceFix: namespaceFixText };
 }
 
 /** The machine-wide doctor line. */
 export function labCheck(ability: LabAbility): Check {
   if (ability.missing.length > 0) {
-    return check('routed-lab', 'routed lab (topology: routed)', 'warn', `cannot build one: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack; scenarios with topology: routed are refused until then');
+    return check('routed-lab', 'routed lab (topology: routed)', 'warn', `cannot build one: missing ${ability.missing.join(', ')}`, `${labFix(ability, INSTALL)}; scenarios with topology: routed are refused until then`);
   }
   return check(
     'routed-lab',
@@ -85,7 +104,7 @@ export function labScenarioChecks(scenario: Scenario, ability: LabAbility): Chec
   if (routed.length === 0) return [];
   const out: Check[] = [];
   if (ability.missing.length > 0) {
-    out.push(check('routed-lab', 'routed lab', 'fail', `this machine cannot build the routed lab: missing ${ability.missing.join(', ')}`, 'apt-get install util-linux iproute2 nftables conntrack (and a kernel with veth, nftables NAT, conntrack)'));
+    out.push(check('routed-lab', 'routed lab', 'fail', `this machine cannot build the routed lab: missing ${ability.missing.join(', ')}`, labFix(ability, `${INSTALL} (and a kernel with veth, nftables NAT, conntrack)`)));
   } else {
     // Said when it holds too: `doctor <scenario>` lists what the run checks (an audit: a routed
     // scenario showed only the namespace and open-file lines, as if the lab were not checked).

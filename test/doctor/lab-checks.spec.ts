@@ -25,6 +25,16 @@ test('missing tools: the routed scenario fails its pre-flight naming them; loopb
   assert.deepEqual(labScenarioChecks(parseScenario({ name: 'l' }, 'l.yaml'), ability), []);
 });
 
+test('no namespace for the lab: the fix is the namespace\'s, not a package list', () => {
+  // An audit: root refused unshare -n (no CAP_SYS_ADMIN) was told to apt-get install util-linux.
+  const fix = 'give twstorm CAP_SYS_ADMIN, which unshare -n needs';
+  const only = { missing: ['a network namespace (unshare -n failed: Operation not permitted)'], conntrackMaxPerNamespace: false, namespaceFix: fix };
+  assert.equal(labScenarioChecks(routed, only)[0]?.fix, fix);
+  assert.equal(labCheck(only).fix, `${fix}; scenarios with topology: routed are refused until then`);
+  const both = { ...only, missing: ['nft (nftables)', ...only.missing] };
+  assert.match(labScenarioChecks(routed, both)[0]?.fix ?? '', /^apt-get install .*; give twstorm CAP_SYS_ADMIN/);
+});
+
 test('a matrix with a routed variant is checked as one: its first variants are not, and it fails before they run', () => {
   // tw-reuse-modes' fourth variant is a routed lab: doctor said ok without nft, and the run
   // stopped at that variant after three had run.
