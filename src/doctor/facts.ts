@@ -11,7 +11,7 @@ import { takeCensus, type DestinationUsage, type RangeUse, type TwReuseSettings 
 import { probePorts, type PortProbe } from './port-probe.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
 import { packageFile } from '../paths.js';
-import { programFound } from '../server/command-line.js';
+import { programFound, programOffPath } from '../server/command-line.js';
 
 export interface NftProbe {
   /** `nft --version` output, or null when nft is missing. */
@@ -51,6 +51,8 @@ export interface Facts {
   portProbe?: PortProbe | null;
   /** The programs of the scenarios' server.command, and whether each was found (absent: not looked up). */
   programs?: Record<string, boolean>;
+  /** Of those not found, the ones installed in an sbin directory that $PATH leaves out, and where. */
+  offPath?: Record<string, string>;
 }
 
 export interface GatherOptions {
@@ -115,6 +117,11 @@ async function timeWaitNow(): Promise<TimeWaitNow | null> {
   }
 }
 
+function offPath(programs: readonly string[]): Record<string, string> {
+  const dirs = programs.map((p) => [p, programOffPath(p)] as const);
+  return Object.fromEntries(dirs.filter((entry): entry is readonly [string, string] => entry[1] !== null));
+}
+
 export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
   const namespace = options.namespace === false ? null : probeNamespace();
   const [sysctls, timeWait] = await Promise.all([
@@ -137,5 +144,6 @@ export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
     timeWait,
     ...(portProbe !== undefined ? { portProbe } : {}),
     ...(options.programs ? { programs: Object.fromEntries(options.programs.map((p) => [p, programFound(p)])) } : {}),
+    ...(options.programs ? { offPath: offPath(options.programs) } : {}),
   };
 }

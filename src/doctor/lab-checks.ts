@@ -7,6 +7,7 @@ import { check, type Check } from './check.js';
 import { runVariants } from './scenario-checks.js';
 import { probeNamespace } from '../environment/namespace.js';
 import { namespaceFix } from './machine-checks.js';
+import { programOffPath } from '../server/command-line.js';
 
 const run = promisify(execFile);
 
@@ -17,14 +18,20 @@ export interface LabAbility {
   conntrackMaxPerNamespace: boolean;
   /** When no namespace could be made: what makes one possible (namespaceFix), not a package to install. */
   namespaceFix?: string;
+  /** Tools installed in an sbin directory that $PATH leaves out: those directories, and how many tools. */
+  offPath?: { dirs: string[]; tools: number };
 }
 
 const INSTALL = 'apt-get install util-linux iproute2 nftables conntrack';
 
 /** How to get what is missing: the packages for the tools and kernel features, the namespace's own fix for it. */
 function labFix(ability: LabAbility, packages: string): string {
-  const tools = ability.namespaceFix === undefined ? ability.missing.length : ability.missing.length - 1;
-  return [tools > 0 ? packages : '', ability.namespaceFix ?? ''].filter((part) => part !== '').join('; ');
+  const elsewhere = ability.offPath?.tools ?? 0;
+  const tools = ability.missing.length - (ability.namespaceFix === undefined ? 0 : 1) - elsewhere;
+  const dirs = ability.offPath?.dirs.join(':') ?? '';
+  return [tools > 0 ? packages : '', elsewhere > 0 ? `add ${dirs} to PATH (export PATH="$PATH:${dirs}")` : '', ability.namespaceFix ?? '']
+    .filter((part) => part !== '')
+    .join('; ');
 }
 
 const found = (cmd: string, args: string[]): Promise<boolean> =>
@@ -48,7 +55,17 @@ export async function probeLabAbility(): Promise<LabAbility> {
     ['nft', ['--version'], 'nft (nftables)'],
     ['conntrack', ['--version'], 'conntrack (conntrack)'],
   ];
-  for (const [cmd, args, what] of tools) if (!(await found(cmd, args))) missing.push(what);
+  const dirs = new Set<string>();
+  let elsewhere = 0;
+  for (const [cmd, args, what] of tools) {
+    if (await found(cmd, args)) continue;
+    const dir = programOffPath(cmd);
+    missing.push(dir === null ? what : what.replace(/\)$/, `; in ${dir}, not on $PATH)`));
+    if (dir !== null) {
+      dirs.add(dir);
+      elsewhere++;
+    }
+  }
   let conntrackMaxPerNamespace = false;
   const namespace = probeNamespace();
   const root = process.getuid?.() === 0;
@@ -56,8 +73,7 @@ export async function probeLabAbility(): Promise<LabAbility> {
   if (!namespace.ok) {
     missing.push(`a network namespace (${namespace.reason})`);
     namespaceFixText = namespaceFix(namespace, root);
-  }
-  else if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
+  } else if (!missing.some((m) => m.startsWith('ip ') || m.startsWith('nft '))) {
     const script = [
       'ip link add twstorm-probe0 type veth peer name twstorm-probe1 || { echo NO_VETH; exit 0; }',
       "nft add table ip twstorm_probe || { echo NO_NFT; exit 0; }",
@@ -79,7 +95,12 @@ export async function probeLabAbility(): Promise<LabAbility> {
     if (stdout.includes('NO_CONNTRACK')) missing.push('connection tracking in the kernel (CONFIG_NF_CONNTRACK)');
     conntrackMaxPerNamespace = stdout.includes('MAX_WRITABLE');
   }
-  return namespaceFixText === undefined ? { missing, conntrackMaxPerNamespace } : { missing, conntrackMaxPerNamespace, namespaceFix: namespaceFixText };
+  return {
+    missing,
+    conntrackMaxPerNamespace,
+    ...(namespaceFixText === undefined ? {} : { namespaceFix: namespaceFixText }),
+    ...(elsewhere > 0 ? { offPath: { dirs: [...dirs], tools: elsewhere } } : {}),
+  };
 }
 
 /** The machine-wide doctor line. */

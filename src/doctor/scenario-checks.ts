@@ -206,13 +206,16 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
   for (const program of programs) {
     if (program === null || facts.programs?.[program] !== false) continue;
     // The run would start the wrapper and stop at once with exit 127 ("was not found").
+    const dir = facts.offPath?.[program];
     out.push(
       check(
         'server-command',
         'server.command',
         'fail',
-        `the scenario's server starts "${program}", which is not ${program.includes('/') ? 'an executable file' : 'on $PATH'}`,
-        `install it${program === 'nginx' ? ' (Debian: apt-get install nginx-light)' : ''}, or point server.command at your own server`,
+        `the scenario's server starts "${program}", which is not ${program.includes('/') ? 'an executable file' : 'on $PATH'}${dir ? ` (it is in ${dir})` : ''}`,
+        dir
+          ? `add ${dir} to PATH (export PATH="$PATH:${dir}"), or point server.command at your own server`
+          : `install it${program === 'nginx' ? ' (Debian: apt-get install nginx-light)' : ''}, or point server.command at your own server`,
       ),
     );
   }

@@ -42,6 +42,16 @@ export function programFound(program: string, path = process.env['PATH'] ?? ''):
   return path.split(':').some((dir) => dir !== '' && executable(`${dir}/${program}`));
 }
 
+/**
+ * Where a plain program name that is not on `path` is installed anyway: the first sbin directory
+ * holding it, or null. Debian gives users a $PATH without them (/usr/local/bin:/usr/bin:/bin),
+ * and iproute2, nftables, conntrack and nginx install there: "install it" would be no fix.
+ */
+export function programOffPath(program: string, path = process.env['PATH'] ?? '', dirs: readonly string[] = ['/usr/local/sbin', '/usr/sbin', '/sbin']): string | null {
+  if (program.includes('/') || programFound(program, path)) return null;
+  return dirs.find((dir) => programFound(program, dir)) ?? null;
+}
+
 export function describeCommand(command: string | readonly string[]): string {
   return typeof command === 'string' ? command : command.map((a) => (/^[\w./:=@%+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }

@@ -9,7 +9,10 @@ import { portProbeCheck, suggestedLimit, timeWaitNowCheck } from '../../src/doct
 import { unusedPort } from '../../src/doctor/port-probe.js';
 import type { DestinationUsage } from '../../src/states/index.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
-import { commandProgram, programFound } from '../../src/server/command-line.js';
+import { commandProgram, programFound, programOffPath } from '../../src/server/command-line.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -481,6 +484,29 @@ test('server.command: the util-linux it is started under, and a user\'s host run
   assert.equal(byId(scenarioChecks(own('host'), user), 'server-command')?.status, 'fail');
   assert.equal(byId(scenarioChecks(own(), facts({ root: true, namespace: NO_NS, programs: found })), 'server-command'), undefined, 'root needs no user namespace');
   assert.equal(byId(scenarioChecks(own('host'), facts({ root: false, programs: found })), 'server-command'), undefined, 'user namespaces work');
+});
+
+test('a program installed in an sbin directory $PATH leaves out: the fix is the PATH, not an install', () => {
+  // An audit: as a user with Debian's PATH (no /usr/sbin), doctor said to apt-get install nginx,
+  // nftables and conntrack, all installed in /usr/sbin.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'twstorm-offpath-'));
+  try {
+    const sbin = path.join(root, 'sbin');
+    mkdirSync(sbin);
+    writeFileSync(path.join(sbin, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    const empty = path.join(root, 'bin');
+    mkdirSync(empty);
+    assert.equal(programOffPath('tool', empty, [sbin]), sbin);
+    assert.equal(programOffPath('tool', sbin, [sbin]), null, 'on PATH: nothing to say');
+    assert.equal(programOffPath('other', empty, [sbin]), null, 'nowhere: install it');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const nginx = scenario({ server: { command: 'nginx -p "$TWSTORM_SERVER_DIR" -c conf -e stderr' } });
+  const c = byId(scenarioChecks(nginx, facts({ programs: { nginx: false }, offPath: { nginx: '/usr/sbin' } })), 'server-command');
+  assert.equal(c?.status, 'fail');
+  assert.equal(c?.detail, 'the scenario\'s server starts "nginx", which is not on $PATH (it is in /usr/sbin)');
+  assert.match(c?.fix ?? '', /^add \/usr\/sbin to PATH \(export PATH="\$PATH:\/usr\/sbin"\)/);
 });
 
 test('close.first: server against your own server is a warning before the run: it may never close', () => {

@@ -35,6 +35,13 @@ test('no namespace for the lab: the fix is the namespace\'s, not a package list'
   assert.match(labScenarioChecks(routed, both)[0]?.fix ?? '', /^apt-get install .*; give twstorm CAP_SYS_ADMIN/);
 });
 
+test('lab tools installed off $PATH: the fix adds their directory to PATH', () => {
+  const off = { missing: ['nft (nftables; in /usr/sbin, not on $PATH)', 'conntrack (conntrack; in /usr/sbin, not on $PATH)'], conntrackMaxPerNamespace: false, offPath: { dirs: ['/usr/sbin'], tools: 2 } };
+  assert.equal(labScenarioChecks(routed, off)[0]?.fix, 'add /usr/sbin to PATH (export PATH="$PATH:/usr/sbin")');
+  const mixed = { ...off, missing: ['ip (iproute2)', ...off.missing] };
+  assert.match(labScenarioChecks(routed, mixed)[0]?.fix ?? '', /^apt-get install .*; add \/usr\/sbin to PATH/);
+});
+
 test('a matrix with a routed variant is checked as one: its first variants are not, and it fails before they run', () => {
   // tw-reuse-modes' fourth variant is a routed lab: doctor said ok without nft, and the run
   // stopped at that variant after three had run.
