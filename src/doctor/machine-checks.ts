@@ -186,7 +186,12 @@ export function portRangeCheck(facts: Facts): Check {
     `${range.low}–${range.high}: ${int(range.usable)} usable ports${range.reserved ? ` (${int(range.reserved)} reserved)` : ''}, so at most ` +
     `~${rate} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s)`;
   if (range.usable < 10_000) {
-    return check('port-range', title, 'warn', `${text}; small for a busy client`, `widen it for real traffic: sysctl -w net.ipv4.ip_local_port_range="10000 65000" (runs set their own in their namespace)`);
+    // A wide range that ip_local_reserved_ports empties is not made wider by widening it.
+    const fix =
+      range.size >= 10_000
+        ? `take ports out of net.ipv4.ip_local_reserved_ports for real traffic: it holds ${int(range.reserved)} of the range's ${int(range.size)} (a fresh namespace starts with none, so runs are not held back)`
+        : `widen it for real traffic: sysctl -w net.ipv4.ip_local_port_range="10000 65000" (runs set their own in their namespace)`;
+    return check('port-range', title, 'warn', `${text}; small for a busy client`, fix);
   }
   return check('port-range', title, 'ok', text);
 }

@@ -5,7 +5,7 @@ import { parseVariant } from '../../src/scenario/validate.js';
 import { formatChecks, runDoctor, worstStatus, type Check, type Facts } from '../../src/doctor/index.js';
 import { fdNeed, scenarioChecks, FD_HEADROOM } from '../../src/doctor/scenario-checks.js';
 import { httpConnections, timeWaitLoad } from '../../src/doctor/port-demand.js';
-import { portProbeCheck, suggestedLimit, timeWaitNowCheck } from '../../src/doctor/machine-checks.js';
+import { portProbeCheck, portRangeCheck, suggestedLimit, timeWaitNowCheck } from '../../src/doctor/machine-checks.js';
 import { unusedPort } from '../../src/doctor/port-probe.js';
 import type { DestinationUsage } from '../../src/states/index.js';
 import { parseOpenFileLimit } from '../../src/environment/limits.js';
@@ -364,6 +364,11 @@ test('machine lines: nft, native layer, node, timestamps, port range; scenario l
   // Fewer than 60 ports: a fraction of a connection a second, not "~0".
   const tiny = await runDoctor({ facts: facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '40000 40009' } }), scenarios: [] });
   assert.match(byId(tiny.machine, 'port-range')?.detail ?? '', /^40000–40009: 10 usable ports, so at most ~0\.17 new connections\/s/);
+  assert.match(portRangeCheck(facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_port_range': '60000 60999' } })).fix ?? '', /^widen it/);
+  // A wide range that reservations empty: widening is no fix (an audit: 27,233 of 28,232 reserved).
+  const reserved = portRangeCheck(facts({ sysctls: { ...facts().sysctls, 'net.ipv4.ip_local_reserved_ports': '32768-60000' } }));
+  assert.match(reserved.detail, /^32768–60999: 999 usable ports \(27,233 reserved\)/);
+  assert.match(reserved.fix ?? '', /^take ports out of net\.ipv4\.ip_local_reserved_ports for real traffic: it holds 27,233 of the range's 28,232/);
   assert.deepEqual(report.scenarios.map((c) => [c.id, c.status]), [['scenario:small', 'ok'], ['scenario:big', 'fail']]);
   assert.match(report.scenarios[1]?.fix ?? '', /raise ulimit -n to at least 2048/);
   assert.equal(report.status, 'fail');
