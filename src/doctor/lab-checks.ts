@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 import { runVariants } from './scenario-checks.js';
 import { probeNamespace } from '../environment/namespace.js';
-import { namespaceFix } from './machine-checks.js';
+import { namespaceFix } from '../environment/namespace.js';
 import { programOffPath } from '../server/command-line.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { TIME_WAIT_SECONDS } from '../result/figures.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { check, type Check } from './check.js';
 import type { Facts } from './facts.js';
-import type { NamespaceProbe } from '../environment/namespace.js';
+import { namespaceFix } from '../environment/namespace.js';
 
 /**
  * Descriptors a twstorm process holds besides its connections. Measured: a Node 20 process
@@ -80,18 +80,6 @@ export function kernelCheck(facts: Facts): Check {
         `Linux ${facts.kernel}: older than 4.15, where some TCP sysctls are still host-wide; scenarios that set them may be refused`,
         'use a kernel 4.15 or newer to run every scenario',
       );
-}
-
-/**
- * What makes a namespace possible, by why the probe failed: a missing program is installed; root
- * refused `unshare -n` lacks CAP_SYS_ADMIN (a container's default drops it), so "run as root"
- * would be no fix; a user needs unprivileged user namespaces.
- */
-export function namespaceFix(ns: NamespaceProbe, root: boolean): string {
-  if (/unshare command is missing/.test(ns.reason)) return 'install util-linux (it provides unshare)';
-  if (/ip command is missing/.test(ns.reason)) return 'install iproute2 (it provides ip)';
-  if (root) return 'give twstorm CAP_SYS_ADMIN, which unshare -n needs (in a container: --cap-add SYS_ADMIN, or a seccomp profile that allows unshare)';
-  return 'run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)';
 }
 
 export function namespaceCheck(facts: Facts): Check {

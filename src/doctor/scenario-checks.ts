@@ -9,7 +9,8 @@ import { normaliseSysctl } from '../environment/sysctl.js';
 import { KERNEL_DEFAULT_PORT_RANGE, parsePortRange } from '../scenario/port-range.js';
 import { check, worstStatus, type Check } from './check.js';
 import type { Facts } from './facts.js';
-import { FD_HEADROOM, kernelCheck, namespaceFix, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from './machine-checks.js';
+import { namespaceFix } from '../environment/namespace.js';
 import { hostPortsCheck, timeWaitLoad, type ClientSockets } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
 import { COMMAND_WRAPPERS, commandProgram } from '../server/command-line.js';
@@ -303,7 +304,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
             ': the run will not show what the scenario is written to show',
           scenario.target !== null
             ? `a target: run stays on the host network to reach the target, so ${targetFix.join(', and ')}; or set them on the host yourself`
-            : 'run it in a namespace (root or unprivileged user namespaces) so its settings apply',
+            : `run it in a namespace so its settings apply: ${facts.namespace ? namespaceFix(facts.namespace, facts.root) : 'run doctor to see why none can be made'}`,
         ),
       );
     }

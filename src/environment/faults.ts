@@ -22,6 +22,7 @@ import type { Scenario } from '../scenario/index.js';
 import { loadNftRuleset, NftError } from './nft.js';
 import { ExpectedError } from '../util/expected-error.js';
 import { readSysctl } from './sysctl.js';
+import { namespaceFix, probeNamespace } from './namespace.js';
 
 export const FAULT_TABLE = 'twstorm_faults';
 export type FaultRule = Scenario['faults'][number];
@@ -104,7 +105,7 @@ async function readTimeouts(): Promise<ConntrackTimeouts | null> {
 export async function applyFaults(rules: readonly FaultRule[], serverPorts: readonly number[], isolation: 'netns' | 'host', hook: FaultHook = 'input'): Promise<void> {
   if (rules.length === 0) return;
   if (isolation !== 'netns') {
-    throw new FaultError('faults: this run fell back to the host network, and twstorm never changes the host\'s firewall: run as root or enable unprivileged user namespaces, or remove `faults:`');
+    throw new FaultError(`faults: this run fell back to the host network, and twstorm never changes the host's firewall: ${namespaceFix(probeNamespace())}, or remove \`faults:\``);
   }
   await nft(faultRuleset(rules, serverPorts, DEFAULT_CT_TIMEOUTS, hook));
   if (!rules.some((r) => r.packets === 'final-ack')) return;

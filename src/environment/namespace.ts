@@ -72,6 +72,18 @@ function nativeLinkUp(): boolean {
   return loaded.ok && loaded.native.ioctl !== undefined;
 }
 
+/**
+ * What makes a namespace possible, by why the probe failed: a missing program is installed; root
+ * refused `unshare -n` lacks CAP_SYS_ADMIN (a container's default drops it), so "run as root"
+ * would be no fix; a user needs unprivileged user namespaces.
+ */
+export function namespaceFix(ns: NamespaceProbe, root: boolean = process.getuid?.() === 0): string {
+  if (/unshare command is missing/.test(ns.reason)) return 'install util-linux (it provides unshare)';
+  if (/ip command is missing/.test(ns.reason)) return 'install iproute2 (it provides ip)';
+  if (root) return 'give twstorm CAP_SYS_ADMIN, which unshare -n needs (in a container: --cap-add SYS_ADMIN, or a seccomp profile that allows unshare)';
+  return 'run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)';
+}
+
 /** The run's environment could not be set up; the message says what to do. */
 export class EnvironmentError extends ExpectedError {}
 

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Scenario } from '../scenario/index.js';
-import { probeNamespace, type Isolation } from '../environment/namespace.js';
+import { namespaceFix, probeNamespace, type Isolation } from '../environment/namespace.js';
 import type { ForegroundExit } from '../environment/foreground.js';
 import { parentDeathEnv, withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../result/model.js';
@@ -33,8 +33,7 @@ export function chooseIsolation(wanted: Scenario['environment']['isolation']): I
   if (probe.ok) return { isolation: 'netns', prefix: probe.prefix, how: probe.how, fallbackReason: null };
   if (wanted === 'netns') {
     throw new RunError(
-      `cannot create a network namespace: ${probe.reason}. ` +
-        `Run as root, enable unprivileged user namespaces, or set environment.isolation: auto|host to run on the host.`,
+      `cannot create a network namespace: ${probe.reason}; ${namespaceFix(probe)}, or set environment.isolation: auto|host to run on the host`,
     );
   }
   return { isolation: 'host', prefix: [], how: `fallback: ${probe.reason}`, fallbackReason: probe.reason };

@@ -178,3 +178,22 @@ test('without ip a namespace is still made: the run brings lo up through the nat
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('run --isolation netns where no namespace can be made: one line with the fix its reason calls for', () => {
+  // As root with unshare missing, the run said "Run as root, enable unprivileged user namespaces"
+  // (an audit). An empty $PATH: nothing is started, the probe finds no unshare.
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-no-unshare-'));
+  try {
+    const r = spawnSync(process.execPath, [BIN, 'run', 'client-closes-first', '--isolation', 'netns', '--out', bin], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: bin },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    // The pre-flight says it before anything starts (chooseIsolation's own line, the same fix, is its backstop).
+    assert.equal(r.stderr, 'twstorm: not started: network namespace: the scenario needs isolation "netns" but no namespace can be made: the unshare command is missing (Debian package util-linux); install util-linux (it provides unshare), or set environment.isolation: auto (host fallback)\n');
+    assert.doesNotMatch(r.stderr, /run as root/i);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
