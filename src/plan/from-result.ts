@@ -15,7 +15,7 @@ import { recordedPortRange } from '../result/build.js';
 import { roundTo } from '../util/round.js';
 import { int } from '../util/format.js';
 import { ownServer, serverRequestLimit, timeWaitLanding } from '../scenario/close-semantics.js';
-import { connectionLifeTail, exhaustedAfterMs, rateBeforeExhaustion, sysctlNumber, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
+import { connectionLifeTail, exhaustedAfterMs, rateBeforeExhaustion, shortageHosts, sysctlNumber, timeWaitBeforeLoad, timeWaitSide } from '../result/figures.js';
 import { namedTurn } from './named-turn.js';
 import { natFixes, openFlowsMeasured, routerLimits } from './router-limits.js';
 import { poolInputs } from './topology-inputs.js';
@@ -133,12 +133,16 @@ export function planFromResult(result: RunResult): PlanFromResult {
     // in a result from before that count. (The row below compares the pools with every
     // connection the kernel let through: with several pools the first to run dry is not the
     // last — 759 of 1,000 when one engine thread's address ran out first.)
+    // Several client hosts start apart and each runs out on its own clock: their counts added
+    // over the first one's time made several-clients 10,911/s where its hosts' own rates add up
+    // to 11,684/s. Each host's count over its own time, added (shortageHosts), when all ran out.
+    const ranOut = hosts > 1 ? shortageHosts(result) : null;
+    const byHost = ranOut !== null && ranOut.length === hosts && ranOut.every((h) => h.ratePerSec !== null) ? ranOut.reduce((sum, h) => sum + h.ratePerSec!, 0) : null;
     const before = summary.ports.establishedBeforeExhaustion ?? summary.connections.established;
-    const connectionRate = (before / exhaustedMs) * 1000;
+    const connectionRate = byHost ?? (before / exhaustedMs) * 1000;
     rate = http && keepAliveShare < 1 ? connectionRate / (1 - keepAliveShare) : connectionRate;
-    sources['rate'] = http
-      ? 'measured: established ÷ time to exhaustion × requests per connection (closed loop)'
-      : 'measured: established ÷ time to exhaustion (closed loop)';
+    const measuredHow = byHost !== null ? `each of the ${hosts} client hosts' established ÷ its own time to exhaustion, added` : 'established ÷ time to exhaustion';
+    sources['rate'] = `measured: ${measuredHow}${http ? ' × requests per connection' : ''} (closed loop)`;
     notes.push('closed loop: the rate is measured up to exhaustion, so predicted exhaustion agrees almost by construction; the TIME_WAIT peak is the real check');
   } else if (http) {
     rate = http.ratePerSec;

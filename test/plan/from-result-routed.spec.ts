@@ -179,6 +179,37 @@ describe('plan --from a routed lab', () => {
     assert.equal(tw.predicted, 3000);
   });
 
+  it("a closed loop's rate is each client host's count over its own time to exhaustion, added: the hosts start apart", () => {
+    // An audit: several-clients read 2,983 ÷ the first host's 0.27 s = 10,911/s; its hosts' own
+    // rates add up to 11,684/s (client1 995 in 0.27 s, client2 992 in 0.23 s, client3 996 in 0.27 s).
+    const own = [
+      { established: 995, afterMs: 265.7 },
+      { established: 992, afterMs: 230.9 },
+      { established: 996, afterMs: 273.4 },
+    ];
+    const lab = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'lab', connections: 1200, concurrency: 64, environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.summary.ports.exhaustedAtMs = x.load.startMs + 273.4;
+      x.summary.ports.establishedBeforeExhaustion = 2983;
+      asLab(x, 3);
+      labOf(x)!.hosts.filter((h) => h.role === 'client').forEach((h, i) => {
+        h.summary = structuredClone(x.summary);
+        h.summary.ports.establishedBeforeExhaustion = own[i]!.established;
+        h.exhaustedAfterMs = own[i]!.afterMs;
+      });
+    });
+    const cmp = planFromResult(lab);
+    assert.equal(Math.round(cmp.inputs.rate!), Math.round(own.reduce((sum, h) => sum + (h.established * 1000) / h.afterMs, 0)));
+    assert.equal(Math.round(cmp.inputs.rate!), 11684);
+    assert.equal(cmp.sources['rate'], "measured: each of the 3 client hosts' established ÷ its own time to exhaustion, added (closed loop)");
+    // A host of a result written before the hosts' times were kept: the lab's count over its time.
+    delete labOf(lab)!.hosts[1]!.exhaustedAfterMs;
+    const old = planFromResult(lab);
+    assert.equal(Math.round(old.inputs.rate!), Math.round((2983 * 1000) / 273.4));
+    assert.equal(old.sources['rate'], 'measured: established ÷ time to exhaustion (closed loop)');
+  });
+
   it('the count the hosts make together bounds the prediction: 2 hosts × 300 connections never run out 2 × 1,000 ports', () => {
     const small = makeResult((x) => {
       x.scenario = parseScenario({ name: 'lab', connections: 300, rate: 1000, environment: { topology: 'routed', clients: 2 } }, 'lab.yaml') as RunResult['scenario'];
