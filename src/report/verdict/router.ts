@@ -29,7 +29,9 @@ export function routerRule(result: RunResult): Change | null {
   // Measured on 6.18 (docs/lab.md): short of tuples, NAT takes over one whose conntrack entry is
   // in TIME_WAIT, so open flows are what run a pool out; the emulated table limit counts open
   // flows too, where a real nf_conntrack_max also counts TIME_WAIT entries (an audit: the advice
-  // said "TIME_WAIT included", against the measured fact).
+  // said "TIME_WAIT included", against the measured fact). Said as the kernel's behaviour, not as
+  // this run's: a run whose flows were all open at once (snat-port-exhaustion) had no TIME_WAIT
+  // entry to take over, and "NAT here took over" claimed what it never did (an audit).
   const timeWait = `nf_conntrack_tcp_timeout_time_wait, ${conntrackTimeWait(result).seconds} s in this run`;
   const timedOut = result.summary.errors['ETIMEDOUT'] ?? 0;
   const clients = timedOut > 0 ? ` ${int(timedOut)} connects timed out (ETIMEDOUT).` : ' The clients waited for their SYN retries.';
@@ -48,6 +50,6 @@ export function routerRule(result: RunResult): Change | null {
       (nat
         ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${counterWords(r.counters)}.`
         : `The router's conntrack refused flows: ${counterWords(r.counters)}.`) +
-      `${clients} A tuple stays taken while its flow is open: short of tuples, NAT here took over those whose conntrack entry was in TIME_WAIT (Linux 6.18 does); a kernel that keeps them for that TIME_WAIT (${timeWait}) runs out sooner.`,
+      `${clients} A tuple stays taken while its flow is open, so open flows are what run the pool out: short of tuples, NAT takes over one whose conntrack entry is in TIME_WAIT (measured on Linux 6.18); a kernel that keeps them for that TIME_WAIT (${timeWait}) runs out sooner.`,
   };
 }
