@@ -53,6 +53,18 @@ export function labOf(result: RunResult): LabFacts | null {
 }
 
 /**
+ * Whose connect-fill cells a result holds when it is a lab of several client hosts: the first
+ * client host's alone (build-lab.ts: each host walks a port range of its own, and the cliff is
+ * read in ports held of one range). null for one host's cells, which are the whole load. Every
+ * figure drawn from them names that host: unnamed, client1's 1,000 connections read as all
+ * 3,000 of several-clients (an audit).
+ */
+export function connectFillHost(result: RunResult): { name: string; clientHosts: number } | null {
+  const clients = labOf(result)?.hosts.filter((h) => h.role === 'client') ?? [];
+  return clients.length > 1 ? { name: clients[0]!.name, clientHosts: clients.length } : null;
+}
+
+/**
  * One side of the census series at the moments that side's own hosts looked. A routed lab's
  * census is added on one grid of every host's looks, the client hosts' and the server host's
  * (add.ts), each host's last count held at the others' moments: at a moment only the server

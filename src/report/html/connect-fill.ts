@@ -7,7 +7,7 @@ import { cliffRange, connectByHeld, connectOverTime, firstParity } from '../../r
 import type { ChartSpec, Marker } from './chart-spec.js';
 import { chartFrom } from './chart-spec.js';
 import { runLabels } from '../../result/provenance.js';
-import { labOf } from '../../result/lab.js';
+import { connectFillHost } from '../../result/lab.js';
 
 /** The two charts for every run that recorded connect-fill cells (none for older results). */
 export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; held: ChartSpec[] } {
@@ -17,12 +17,10 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
   results.forEach((r, i) => {
     const data = r.connectFill;
     if (!data || (data.parity.even.connections === 0 && data.parity.odd.connections === 0)) return;
-    // A routed lab keeps client1's cells alone (result/build-lab.ts: each host fills a range of
-    // its own, and the cliff is read in ports held of one range). With several client hosts the
-    // charts say so: unnamed, client1's 1,000 connections read as all 3,000 (an audit).
-    const hosts = labOf(r)?.hosts.filter((h) => h.role === 'client') ?? [];
-    const oneHost = hosts.length > 1 ? ` · ${hosts[0]!.name} of ${hosts.length} client hosts` : '';
-    const oneHostNote = hosts.length > 1 ? [`${hosts[0]!.name}'s connections only: each client host walks a port range of its own, and these cells are ${hosts[0]!.name}'s (the other hosts' ports are in the table of client hosts).`] : [];
+    // Several client hosts: the cells are the first one's (connectFillHost), and the charts say so.
+    const host = connectFillHost(r);
+    const oneHost = host !== null ? ` · ${host.name} of ${host.clientHosts} client hosts` : '';
+    const oneHostNote = host !== null ? [`${host.name}'s connections only: each client host walks a port range of its own, and these cells are ${host.name}'s (the other hosts' ports are in the table of client hosts).`] : [];
     const suffix = (results.length > 1 ? ` · ${labels.get(r)!}` : '') + oneHost;
     const id = results.length > 1 ? `-${i}` : '';
     const what = data.measure === 'connect-call' ? 'time inside connect()' : 'connect latency';

@@ -10,6 +10,7 @@
 import type { RunResult } from '../../result/model.js';
 import { cliffPools, cliffRange, firstParity, type CliffPools } from '../../result/connect-cliff.js';
 import { sinceLoadStartMs } from '../../result/figures.js';
+import { connectFillHost } from '../../result/lab.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change, Finding } from './types.js';
 import { percent } from './words.js';
@@ -27,7 +28,7 @@ export function connectCliffFinding(result: RunResult): Finding | null {
     perDestination(pools) +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '');
   const text =
-    `${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +
+    `${hostWords(result)}${what} became ${cliff.slowdownP50}× slower ${where}: p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms, ` +
     `p99 ${latency(fill.lowFill.p99Ms)} → ${latency(fill.highFill.p99Ms)} ms. ` +
     `${cause(result)} ` +
     `This is CPU spent in the kernel long before EADDRNOTAVAIL. ${REMEDY}`;
@@ -53,7 +54,7 @@ export function connectCliffSentence(result: RunResult): string | null {
       ? `: connect() steps over the held ports of its pool before it finds a free one, more of them the fuller the pool${pools.perSocketRange ? ' (a per-socket range: port by port, no parity)' : `, but no ${first === 'even' ? 'odd' : first === 'odd' ? 'even' : 'second-parity'} port was needed yet`}.`
       : `: the kernel walks every held ${first ?? 'same-parity'} port in connect() before it tries ${first === 'even' ? 'an odd' : first === 'odd' ? 'an even' : 'another'} one.`;
   return (
-    `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
+    `${hostWords(result)}connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.lowFill.p50Ms)} → ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held` +
     (cliff.atFill !== null ? ` (${percent(cliff.atFill)} of ${range?.slice ? "each shard's slice" : 'the range'})` : '') +
     perDestination(pools) +
     (cliff.atMs !== null ? `, ${seconds(sinceLoadStartMs(result, cliff.atMs))} into the load` : '') +
@@ -77,12 +78,18 @@ export function connectScanRule(result: RunResult): Change | null {
     rule: 'connect-scan',
     change: 'Hold fewer client ports: tcp_tw_reuse=1, keep-alive or a server-first close, more source addresses',
     why:
-      `connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held: ` +
+      `${hostWords(result)}connect() became ${cliff.slowdownP50}× slower (p50 ${latency(fill.highFill.p50Ms)} ms) once ${int(cliff.atHeld)} ports were held: ` +
       (pools !== null && !pools.parityShown
         ? 'the kernel steps over the held ports of a pool before it picks a free one, more of them the fuller it is. '
         : 'the kernel walks every held port of one parity before it picks a free one. ') +
       'Fewer ports held, or more ranges to walk, keep connect() at its low-fill speed.',
   };
+}
+
+/** "On client1 (of 3 client hosts, each walking its own range): " where the cells are one host's of several. */
+function hostWords(result: RunResult): string {
+  const host = connectFillHost(result);
+  return host === null ? '' : `On ${host.name} (of ${host.clientHosts} client hosts, each walking its own range): `;
 }
 
 /** Milliseconds with enough digits for a few microseconds (a free port's connect() takes ~10 µs). */

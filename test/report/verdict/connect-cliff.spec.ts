@@ -7,7 +7,7 @@ import { connectFillData } from '../../../src/result/connect-fill-data.js';
 import { percentilesMs } from '../../../src/metrics/histograms.js';
 import { connectFillSummary } from '../../../src/result/connect-cliff.js';
 import type { RunResult } from '../../../src/result/model.js';
-import { finding, makeResult } from '../make-result.js';
+import { asLab, finding, makeResult } from '../make-result.js';
 
 /**
  * A run's connect-fill figures as build.ts makes them: `n` connections into an `n`-port range
@@ -67,6 +67,24 @@ describe('verdict rule: connect() slowing as the range fills (verdict/connect-cl
     const c = oneChange(r);
     assert.equal(c.rule, 'connect-scan');
     assert.match(c.why, /connect\(\) became \d+(\.\d)?× slower/);
+  });
+
+  it('in a lab of several client hosts it says whose connects these are: the first host\'s, each walking its own range', () => {
+    // An audit: several-clients' cliff read client1's figures as the lab's.
+    const r = makeResult((x) => {
+      withConnects(4000, (odd, held) => (odd ? 600 + (held % 7) * 10 : 12 + (held % 3)))(x);
+      asLab(x, 3);
+    });
+    const on = 'On client1 (of 3 client hosts, each walking its own range): ';
+    assert.ok(finding(r, 'connect-cliff')!.text.startsWith(`${on}The connect() call became`), finding(r, 'connect-cliff')!.text);
+    assert.ok(story(r).some((l) => l.startsWith(`${on}connect() became`)), story(r).join('\n'));
+    assert.ok(oneChange(r).why.startsWith(`${on}connect() became`), oneChange(r).why);
+    // One client host's connects are the whole load: nothing to name.
+    const one = makeResult((x) => {
+      withConnects(4000, (odd, held) => (odd ? 600 + (held % 7) * 10 : 12 + (held % 3)))(x);
+      asLab(x, 1);
+    });
+    assert.match(finding(one, 'connect-cliff')!.text, /^The connect\(\) call became/);
   });
 
   it('names the parity walk only where the run shows it: not at 26 % of the range with no odd port handed out', () => {
