@@ -253,7 +253,10 @@ export function addSeries(results: Array<Pick<RunResult, 'series'>>, offsets: nu
     for (const [name, column] of Object.entries(d.columns)) {
       const into = (driverColumns[name] ??= []);
       for (const [j, v] of column.entries()) {
-        const bucket = Math.floor((d.t[j]! + offsets[i]!) / interval);
+        // Its interval [t, t + I) on the common clock starts anywhere within a grid bucket: the
+        // nearest grid start, not the one at or before it, which drew a lab's first bar up to an
+        // interval before that host's load began (an audit: before the load's start marker).
+        const bucket = Math.max(0, Math.round((d.t[j]! + offsets[i]!) / interval));
         while (into.length <= bucket) into.push(0);
         into[bucket]! += v;
       }

@@ -3,7 +3,7 @@
 // out adds nothing, and one written before the count existed makes the sum unknown, not smaller.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { establishedBeforeExhaustion } from '../../src/result/add.js';
+import { addSeries, establishedBeforeExhaustion } from '../../src/result/add.js';
 import { mergeResults } from '../../src/result/merge.js';
 import { rateBeforeExhaustion } from '../../src/result/figures.js';
 import { makeResult } from '../report/make-result.js';
@@ -66,5 +66,18 @@ describe('connection lives over contributors', () => {
     ]);
     assert.equal(partial.summary.latencyMs.life, undefined, 'a part is not passed off as the whole');
     assert.equal(partial.histograms.life, undefined);
+  });
+});
+
+describe('driver series added on one clock (addSeries)', () => {
+  it('each interval lands in the grid bucket nearest its start, not the one before it', () => {
+    // A lab's client host that started 170 ms after the run: its first interval, [170, 270) on
+    // the run's clock, went to [100, 200) and drew a bar before its load began (an audit).
+    const series = (completed: number[]): Pick<RunResult, 'series'> =>
+      makeResult((x) => (x.series.driver = { intervalMs: 100, t: completed.map((_, i) => i * 100), columns: { completed } }));
+    const added = addSeries([series([5, 5]), series([7, 7])], [0, 170]);
+    assert.deepEqual(added.driver.columns['completed'], [5, 5, 7, 7]);
+    // Under half an interval it stays in the bucket it started in; the counts always add up.
+    assert.deepEqual(addSeries([series([5, 5]), series([7, 7])], [0, 40]).driver.columns['completed'], [12, 12]);
   });
 });
