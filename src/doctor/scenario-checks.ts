@@ -339,9 +339,23 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
         ),
       );
     }
-    const range = parsePortRange(wanted['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE);
+    const reserved = wanted['net.ipv4.ip_local_reserved_ports'];
+    const range = parsePortRange(wanted['net.ipv4.ip_local_port_range'] ?? KERNEL_DEFAULT_PORT_RANGE, reserved);
     if (range === null) {
       out.push(check('port-range', 'ephemeral port range', 'fail', `net.ipv4.ip_local_port_range "${wanted['net.ipv4.ip_local_port_range']}" is not "LOW HIGH"`, 'write it as two port numbers, e.g. "32768 60999"'));
+    } else if (range.usable === 0) {
+      // The namespace's own settings leave connect() nothing to pick (__inet_hash_connect skips
+      // every reserved port): each unbound connect() fails at once. A warning, not a failure: a
+      // scenario may be written to show just that (an audit: doctor said ok).
+      out.push(
+        check(
+          'port-range',
+          'ephemeral port range',
+          'warn',
+          `the scenario reserves all ${int(range.size)} ports of its range ${range.low}–${range.high} (net.ipv4.ip_local_reserved_ports "${reserved}"): every connect() without a port of its own fails with EADDRNOTAVAIL`,
+          'take ports out of net.ipv4.ip_local_reserved_ports in the scenario, or widen its net.ipv4.ip_local_port_range, unless that failure is what it shows',
+        ),
+      );
     }
   }
   return out;

@@ -589,3 +589,14 @@ test('a matrix variant run would refuse is refused as the file is loaded, before
   });
   assert.equal(byId(scenarioChecks(scenario({ matrix: { 'close.first': ['client', 'server'] } }), facts()), 'matrix'), undefined);
 });
+
+test('a scenario whose reserved ports take its whole range is warned of: every unbound connect() fails', () => {
+  // An audit: doctor said ok, and the run's every connect() got EADDRNOTAVAIL.
+  const sysctls = (reserved: string) => ({ 'net.ipv4.ip_local_port_range': '40000 40009', 'net.ipv4.ip_local_reserved_ports': reserved });
+  const all = byId(scenarioChecks(scenario({ environment: { isolation: 'netns', sysctls: sysctls('40000-40009') } }), facts()), 'port-range');
+  assert.equal(all?.status, 'warn');
+  assert.equal(all?.detail, 'the scenario reserves all 10 ports of its range 40000–40009 (net.ipv4.ip_local_reserved_ports "40000-40009"): every connect() without a port of its own fails with EADDRNOTAVAIL');
+  assert.match(all?.fix ?? '', /^take ports out of net\.ipv4\.ip_local_reserved_ports in the scenario/);
+  // One port left: the ports run out as any small range does, no special word.
+  assert.equal(byId(scenarioChecks(scenario({ environment: { isolation: 'netns', sysctls: sysctls('40000-40008') } }), facts()), 'port-range'), undefined);
+});
