@@ -1,7 +1,8 @@
 // The routed lab in the HTML report, from a real small routed run (three client hosts behind a
-// SNAT router, one server host, each its own namespace): client hosts, router and server side by
-// side, TIME_WAIT in each place and the router's conntrack over time, drawn in Chromium under the
-// page's CSP; and the same result with a payload in every string field runs nothing.
+// SNAT router, one server host, each its own namespace): client hosts across the page, router
+// and server side by side below, TIME_WAIT in each place and the router's conntrack over time,
+// drawn in Chromium under the page's CSP; and the same result with a payload in every string
+// field runs nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -23,8 +24,8 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/results/', import
 let dir: string;
 let result: RunResult & { lab: LabFacts };
 
-/** Where each side's box sits: side by side means one row, left to right. */
-const SIDES_PROBE = `[...document.querySelectorAll('#lab .lab-side')].map((e) => { const r = e.getBoundingClientRect(); return { side: e.dataset.side, top: Math.round(r.top), left: Math.round(r.left), width: Math.round(r.width) }; })`;
+/** Where each side's box sits, and how far its table runs past its wrap (0: no sideways scroll). */
+const SIDES_PROBE = `[...document.querySelectorAll('#lab .lab-side')].map((e) => { const r = e.getBoundingClientRect(); const w = e.querySelector('.table-wrap'); return { side: e.dataset.side, top: Math.round(r.top), left: Math.round(r.left), width: Math.round(r.width), over: w ? w.scrollWidth - w.clientWidth : 0 }; })`;
 
 describe('HTML report of a routed-lab run', () => {
   // Inside the describe, not at the file's top: in-chromium.test.ts imports this file with
@@ -59,7 +60,7 @@ describe('HTML report of a routed-lab run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('client hosts, router and server side by side, TIME_WAIT per place and conntrack over time, drawn', async () => {
+  it('client hosts across the page, router and server side by side below, TIME_WAIT per place and conntrack over time, drawn', async () => {
     const lab = result.lab;
     const page = await inspectReport(await renderHtmlReport([result]), { width: 1280, probe: SIDES_PROBE });
     assert.deepEqual(page.consoleErrors, []);
@@ -71,10 +72,14 @@ describe('HTML report of a routed-lab run', () => {
       assert.ok(chart, `${id} is on the page`);
       assert.ok(chart.inked > 2000, `${id} is drawn (${chart.inked} inked pixels)`);
     }
-    const sides = page.probe as Array<{ side: string; top: number; left: number; width: number }>;
+    const sides = page.probe as Array<{ side: string; top: number; left: number; width: number; over: number }>;
     assert.deepEqual(sides.map((s) => s.side), ['clients', 'router', 'server']);
-    assert.equal(new Set(sides.map((s) => s.top)).size, 1, `one row: ${JSON.stringify(sides)}`);
-    assert.ok(sides[0]!.left < sides[1]!.left && sides[1]!.left < sides[2]!.left, JSON.stringify(sides));
+    const [clientsBox, routerBox, serverBox] = sides as [typeof sides[0], typeof sides[0], typeof sides[0]];
+    // The client hosts' table on a row of its own, every column in view: a third of the page hid
+    // its errors column behind a sideways scroll (an audit: 515-547 px wanted, 427 given).
+    assert.equal(clientsBox.over, 0, `the client hosts' table scrolls sideways: ${JSON.stringify(sides)}`);
+    assert.ok(clientsBox.top < routerBox.top && routerBox.top === serverBox.top && routerBox.left < serverBox.left, JSON.stringify(sides));
+    assert.ok(clientsBox.width > routerBox.width + serverBox.width, JSON.stringify(sides));
 
     const text = page.text;
     assert.match(text, /Routed lab: client hosts, router, server/);
