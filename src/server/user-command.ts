@@ -18,6 +18,7 @@
 // the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CappedLog } from './capped-log.js';
 import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
@@ -324,6 +325,12 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
         'EPERM',
         `server.command "${what}" could not be started in a PID namespace of its own (unshare: ${wrapper[1]!.trim()}): run as root, or allow unprivileged user namespaces (user.max_user_namespaces > 0)`,
       );
+    }
+    // A server that printed nothing left an empty log: pointing at it said nothing, and it stayed
+    // in --out beside no result (the doctor audit). It goes, and the line says so.
+    if (!tail && (await stat(options.logPath).then((info) => info.size === 0, () => false))) {
+      await rm(options.logPath, { force: true });
+      throw new UserServerError(code, `server.command "${what}" ${why}; it printed nothing`);
     }
     throw new UserServerError(
       code,

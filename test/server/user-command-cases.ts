@@ -112,6 +112,11 @@ switch (name) {
       // Lines of 3,000 characters: each is quoted cut, and only whole lines from the log's last 8 KiB.
       long: await failure({ command: `for i in 1 2 3 4 5 6 7 8; do printf "line$i %03000d\\n" 0; done; exit 1` }),
     };
+    {
+      // One that prints nothing: its empty log is not left behind, nor pointed at.
+      const logPath = path.join(dir, 'silent.server.log');
+      out = { ...(out as object), silent: { ...((await failure({ command: 'exit 4', logPath })) as object), logLeft: existsSync(logPath) } };
+    }
     break;
   case 'never-listens': {
     // A shell that prints, then waits forever; with the wrong port configured it never listens.

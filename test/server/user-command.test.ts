@@ -84,7 +84,9 @@ test('no PID namespace to be had: one line that blames unshare, not the server, 
 });
 
 test('a command that exits before listening: its exit code and last output lines, each cut short', async () => {
-  const out = await runCase<{ three: Failure; zero: Failure; long: Failure }>('exits');
+  const out = await runCase<{ three: Failure; zero: Failure; long: Failure; silent: Failure & { logLeft: boolean } }>('exits');
+  assert.match(out.silent.message, /^server\.command "exit 4" exited \(code 4\) before listening on port 7100; it printed nothing$/);
+  assert.equal(out.silent.logLeft, false, 'an empty log is removed, not left in --out');
   assert.equal(out.three.code, 'EXITED');
   assert.match(out.three.message, /exited \(code 3\) before listening on port 7100; its last output: config error: line 3 \| giving up/);
   assert.doesNotMatch(out.three.message, /daemon/, 'a failing exit is no sign of a daemonizing server');
