@@ -60,17 +60,29 @@ export async function runInside(): Promise<void> {
   });
   onInterrupt(() => abort.abort());
   process.on('disconnect', () => abort.abort());
+  let go: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (go = resolve));
   const job = await new Promise<RunJob | null>((resolve) => {
     process.on('message', (message: ToRun) => {
       if (message.type === 'job') resolve((received = message.job));
+      else if (message.type === 'go') go();
       else abort.abort();
     });
     process.once('disconnect', () => resolve(null));
   });
   if (job === null) process.exit(EXIT.INTERRUPTED);
+  // A lab's client host says when its load could start, and starts it on the lab's 'go' (or
+  // stops on a stop, which ends the wait as well).
+  const stopped = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const together = job.startTogether
+    ? async (): Promise<void> => {
+        process.send?.({ type: 'ready' } satisfies FromRun);
+        await Promise.race([released, stopped]);
+      }
+    : undefined;
   let result;
   try {
-    result = await executeRun(job, abort.signal);
+    result = await executeRun(job, abort.signal, together);
   } catch (err) {
     return report(messageOf(err));
   }

@@ -42,6 +42,12 @@ export interface LabFacts {
   };
   /** The server host's census over time (its own namespace). */
   serverCensus: Array<{ t: number; states: Record<string, number> }>;
+  /**
+   * When the lab told its client hosts to start their loads, together, on the run's clock: once
+   * every host's process was ready (its server reachable, its observers' baseline taken). Absent
+   * in older results, whose hosts each started when its process was ready (up to ~1 s apart).
+   */
+  loadsReleasedAtMs?: number;
 }
 
 export type LabResult = RunResult & { lab: LabFacts };

@@ -249,6 +249,7 @@ export const resultSchema = z.looseObject({
         }),
       }),
       serverCensus: z.array(z.looseObject({ t: time, states: counts })),
+      loadsReleasedAtMs: time.optional(),
     })
     .optional(),
 });

@@ -218,21 +218,25 @@ export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scen
   return null;
 }
 
-export async function executeRun(job: RunJob, signal: AbortSignal): Promise<RunResult> {
+/**
+ * `beforeLoad`: awaited once the server listens and the observers took their baseline, just
+ * before the first connection (a routed lab's client host waits there for the lab's 'go').
+ */
+export async function executeRun(job: RunJob, signal: AbortSignal, beforeLoad?: () => Promise<void>): Promise<RunResult> {
   if (job.scenario.environment.topology === 'routed') {
     // Loaded on demand: the lab (nftables, conntrack, topology) is for routed runs only.
     const { executeRoutedRun } = await import('./routed-run.js');
     return executeRoutedRun(job, signal, serverConfig);
   }
   try {
-    return await executeHere(job, signal);
+    return await executeHere(job, signal, beforeLoad);
   } finally {
     releaseWarmThreads();
   }
 }
 
 /** A run in this process's namespace: a fresh one, or the host's with isolation host. */
-async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult> {
+async function executeHere(job: RunJob, signal: AbortSignal, beforeLoad?: () => Promise<void>): Promise<RunResult> {
   // With `target:` the driver connects to the target, not to server.host:port.
   const scenario = withTarget(job.scenario);
   // The engine's threads load while the environment, server and observers start.
@@ -277,6 +281,7 @@ async function executeHere(job: RunJob, signal: AbortSignal): Promise<RunResult>
     });
     // The baseline sample must come before the first SYN, or counter deltas miss the start.
     await sampler.ready;
+    if (beforeLoad && !signal.aborted) await beforeLoad();
     // The load stops on Ctrl-C and when the server child dies (server-death.ts).
     const watch = watchServer(server.died, signal);
     let driverFailure: string | null = null;

@@ -20,10 +20,19 @@ export interface RunJob {
   resultPath: string | null;
   /** Draw the live progress line on stderr (a terminal, and not --json). */
   progress: boolean;
+  /**
+   * Start the load only on the outer process's 'go' (after saying 'ready'): a routed lab's
+   * client hosts, whose loads start together instead of as each process happens to finish
+   * starting. Absent: start at once.
+   */
+  startTogether?: boolean;
 }
 
 /** Outer → run process. */
-export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop' };
+export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop' } | { type: 'go' };
 
-/** Run process → outer: why it could not produce a result (one line for the user), or the result itself when the job has no resultPath. */
-export type FromRun = { type: 'error'; message: string } | { type: 'result'; result: RunResult };
+/**
+ * Run process → outer: why it could not produce a result (one line for the user), the result
+ * itself when the job has no resultPath, or (startTogether) that its load is ready to start.
+ */
+export type FromRun = { type: 'error'; message: string } | { type: 'result'; result: RunResult } | { type: 'ready' };

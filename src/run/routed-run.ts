@@ -39,6 +39,7 @@ import { composeLabResult, serverHostSeries } from '../result/build-lab.js';
 import { loadCount, workUnit } from '../scenario/work.js';
 import { markFailed, watchServer } from './server-death.js';
 import { endpoint } from '../util/format.js';
+import { roundMs } from '../util/round.js';
 
 const INSIDE_ENTRY = entryFile('cli/inside-entry.js');
 
@@ -74,47 +75,56 @@ export function clientScenario(scenario: Scenario, serverAddress: string): Scena
   };
 }
 
-function runClientHost(
-  lab: RoutedLab,
-  host: LabHost,
-  job: RunJob,
-  signal: AbortSignal,
-): Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }> {
-  return (async () => {
-    // The result comes back over the channel (resultPath null): a scratch file would need a
-    // directory on the host, which a SIGKILLed run could not remove.
-    const hostJob: RunJob = { ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath: null, progress: false };
-    const [command, ...prefix] = lab.enter(host);
-    // The job travels over the IPC channel, as for every run process (src/run/job.ts); the
-    // channel is also its lifeline: the host's driver stops when this process goes.
-    const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, INSIDE_ENTRY, '__inside'], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'json',
-      env: ownNodeEnv(),
-    });
-    const send = (message: ToRun): void => {
-      if (child.connected) child.send(message, (err) => void err);
-    };
-    send({ type: 'job', job: hostJob });
-    let result: RunResult | null = null;
-    child.on('message', (message: FromRun) => {
-      if (message.type === 'result') result = message.result;
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    const stop = (): void => send({ type: 'stop' });
-    signal.addEventListener('abort', stop, { once: true });
-    // A Ctrl-C while the lab was being built has fired already: 'abort' comes only once, so the
-    // driver is told now, and it writes its (empty) partial result at once, as a run on one
-    // loopback does for a load that never started.
-    if (signal.aborted) stop();
+/** A client host's driver: its outcome, when its load is ready to start, and its 'go'. */
+interface ClientHostRun {
+  /** Settles when the host said 'ready', or ended without (then the others need not wait for it). */
+  ready: Promise<void>;
+  go(): void;
+  done: Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }>;
+}
+
+function runClientHost(lab: RoutedLab, host: LabHost, job: RunJob, signal: AbortSignal): ClientHostRun {
+  // The result comes back over the channel (resultPath null): a scratch file would need a
+  // directory on the host, which a SIGKILLed run could not remove. Its load starts on the lab's
+  // 'go' (startTogether), once every host is ready.
+  const hostJob: RunJob = { ...job, isolation: 'host', how: `routed lab, client host ${host.name}`, resultPath: null, progress: false, startTogether: true };
+  const [command, ...prefix] = lab.enter(host);
+  // The job travels over the IPC channel, as for every run process (src/run/job.ts); the
+  // channel is also its lifeline: the host's driver stops when this process goes.
+  const child = spawn(command!, [...prefix, process.execPath, ...process.execArgv, INSIDE_ENTRY, '__inside'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+    env: ownNodeEnv(),
+  });
+  const send = (message: ToRun): void => {
+    if (child.connected) child.send(message, (err) => void err);
+  };
+  send({ type: 'job', job: hostJob });
+  let result: RunResult | null = null;
+  let readied: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (readied = resolve));
+  child.on('message', (message: FromRun) => {
+    if (message.type === 'result') result = message.result;
+    else if (message.type === 'ready') readied();
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const stop = (): void => send({ type: 'stop' });
+  signal.addEventListener('abort', stop, { once: true });
+  // A Ctrl-C while the lab was being built has fired already: 'abort' comes only once, so the
+  // driver is told now, and it writes its (empty) partial result at once, as a run on one
+  // loopback does for a load that never started.
+  if (signal.aborted) stop();
+  const done = (async () => {
     const code = await new Promise<number | null>((resolve) => {
       child.once('error', () => resolve(null));
       child.once('close', (c) => resolve(c));
     });
+    readied();
     signal.removeEventListener('abort', stop);
     return { host, result, stderr, code };
   })();
+  return { ready, go: () => send({ type: 'go' }), done };
 }
 
 export async function executeRoutedRun(
@@ -174,7 +184,16 @@ export async function executeRoutedRun(
     // Each client host's driver speaks on its own stderr (kept for its failure); the run says
     // once what starts, as every run does ("load started", README).
     if (!watch.load.aborted) say(loadStartedNote({ count: loadCount(scenario), unit: workUnit(scenario), durationMs: scenario.duration }, lab.clients.length));
-    const runs = await Promise.all(lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, watch.load)));
+    // Each host's process takes its own time to start (0.3-1.2 s apart on 2 CPUs, measured):
+    // started as each was ready, several-clients' first host had run out of ports before the
+    // last one began, and no two hosts' loads met at the router. They start on one 'go'.
+    const hosts = lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, watch.load));
+    let releasedAtMs: number | undefined;
+    void Promise.all(hosts.map((h) => h.ready)).then(() => {
+      releasedAtMs = roundMs(clock());
+      for (const h of hosts) h.go();
+    });
+    const runs = await Promise.all(hosts.map((h) => h.done));
     const failed = runs.find((r) => r.result === null);
     if (failed) {
       throw new TopologyError(
@@ -232,6 +251,7 @@ export async function executeRoutedRun(
         },
       },
       serverCensus: serverCensus.map((x) => ({ t: x.census.t, states: x.census.server as Record<string, number> })),
+      ...(releasedAtMs !== undefined ? { loadsReleasedAtMs: releasedAtMs } : {}),
     };
     // A client host told to stop by the server's death, not by the user, stopped on an error
     // (as on one loopback, execute.ts).

@@ -43,7 +43,7 @@ describe('routed runs', () => {
     assert.equal(result.summary.connections.established, established);
     assert.equal(result.summary.ports.distinct, 3000, 'three port ranges added up');
     // Each host's count before its own shortage goes with its own time to it, since its own load
-    // began (the hosts start apart: the lab's time is the first host's, its count all three's).
+    // began (each host runs out on its own: the lab's time is the first host's, its count all three's).
     const shortages = shortageHosts(result)!;
     assert.deepEqual(shortages.map((h) => h.name), ['client1', 'client2', 'client3']);
     for (const h of shortages) assert.ok(h.afterMs > 0 && h.afterMs < clients.find((c) => c.name === h.name)!.summary!.durationMs, JSON.stringify(h));
@@ -51,6 +51,12 @@ describe('routed runs', () => {
     // The lab's load starts with its first host's, so its first shortage comes no sooner after it
     // than the quickest host's after its own start.
     assert.ok(Math.min(...shortages.map((h) => h.afterMs)) <= exhaustedAfterMs(result)! + 0.1, `${JSON.stringify(shortages)}, lab ${exhaustedAfterMs(result)} ms`);
+    // The hosts' loads start on one 'go', sent once every host was ready: none began before it
+    // (each host's process used to start its load when it happened to be ready, up to ~1 s apart,
+    // and the first had run out of ports before the last began). The load window's start is the
+    // first host's, moved onto the run's clock from its startedAt (1 ms resolution).
+    assert.ok(lab.loadsReleasedAtMs !== undefined, 'the lab says when it released the loads');
+    assert.ok(result.load!.startMs >= lab.loadsReleasedAtMs - 2, `load ${result.load!.startMs} ms, released ${lab.loadsReleasedAtMs} ms`);
     // Bytes too (a review: the lab's were client1's alone).
     assert.equal(result.summary.bytes.sent, clients.reduce((n, h) => n + h.summary!.bytes.sent, 0));
     assert.equal(result.summary.bytes.received, clients.reduce((n, h) => n + h.summary!.bytes.received, 0));
