@@ -42,6 +42,9 @@ export class ServerStartError extends ExpectedError {
   }
 }
 
+/** The user's command (server.command) failed to start, exited early or never listened; `code` says which. */
+export class UserServerError extends ServerStartError {}
+
 const CHILD = entryFile('server/child.js');
 
 /**

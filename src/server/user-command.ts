@@ -17,13 +17,11 @@
 // exits with its status — then SIGKILL to the wrapper's group after the grace time, which ends
 // the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { CappedLog } from './capped-log.js';
 import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
 import { lastLines } from './log-tail.js';
-import { ServerStartError } from './process.js';
+import { UserServerError } from './process.js';
+import { keepServerLog } from './server-log.js';
 import { childPidNamespace, groupGone, namespaceGone, processesIn } from './pid-namespace.js';
 import { describeCommand } from './command-line.js';
 import { serverUserNamespace } from './server-user.js';
@@ -82,9 +80,6 @@ export interface UserServer {
   logDroppedBytes(): number;
 }
 
-/** The command failed to start, exited early or never listened; `code` says which. */
-export class UserServerError extends ServerStartError {}
-
 /** How often readiness is looked for. */
 const POLL_MS = 25;
 /** How long listeners the clients cannot reach may stand alone before the routed lab refuses them. */
@@ -96,74 +91,6 @@ const UNREACHABLE_GRACE_MS = 1000;
  * is longer, never a kill.
  */
 const GROUP_GONE_MS = 5000;
-
-/**
- * The server's log file, filled from its pipes through a CappedLog. Written synchronously: the
- * head is on disk as it comes (a run process that is killed keeps it), and the order of what
- * both pipes bring is the order it is read in. A write that fails (a full disk) ends the writing,
- * not the run: the result matters more than the log.
- */
-function keepLog(path: string): { read(streams: Readable[]): void; closed(timeoutMs: number): Promise<void>; end(): void; droppedBytes(): number } {
-  // Created, never appended to: a log already there is another run's (results are named apart,
-  // run/result-name.ts), and appending interleaved two servers' output in one file.
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new UserServerError(
-      code,
-      code === 'EEXIST'
-        ? `server.command: its log ${path} exists already (another run's, or one left behind): the run will not write over it; remove it or choose another --out`
-        : `server.command: cannot create its log ${path}: ${(err as Error).message}; check that --out is writable`,
-    );
-  }
-  let broken = false;
-  const capped = new CappedLog({
-    write(data) {
-      for (let at = 0; !broken && at < data.length; ) {
-        try {
-          at += writeSync(fd, data, at);
-        } catch {
-          broken = true;
-        }
-      }
-    },
-  });
-  let dropped = 0;
-  let open = true;
-  const end = (): void => {
-    if (!open) return;
-    open = false;
-    dropped = capped.end().droppedBytes;
-    closeSync(fd);
-  };
-  let done: Promise<void> = Promise.resolve();
-  let streams: Readable[] = [];
-  return {
-    read(from) {
-      streams = from;
-      done = Promise.all(
-        from.map((stream) =>
-          new Promise<void>((resolve) => {
-            stream.on('data', (chunk: Buffer) => capped.write(chunk));
-            stream.once('close', resolve);
-          }),
-        ),
-      ).then(end);
-    },
-    async closed(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      // A writer that outlived its namespace cannot be: bounded all the same.
-      for (const stream of streams) stream.destroy();
-      end();
-    },
-    end,
-    droppedBytes: () => dropped,
-  };
-}
 
 /** A first process that exits 0 while its server should be running most likely forked one off and left. */
 const DAEMONIZED = ' (a server that daemonizes must be told to stay in the foreground, e.g. nginx "daemon off;")';
@@ -218,7 +145,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
   // the command's stdout and stderr share one (PID_ONE's `2>&1`, so they stay in order), and
   // setpriv/unshare/nsenter's own complaints come on the other. A server whose output outruns
   // this process's reads waits on a full pipe, as it would on a terminal.
-  const log = keepLog(options.logPath);
+  const log = keepServerLog(options.logPath);
   let child: ChildProcess;
   try {
     child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...(options.enter ?? []), ...wrapped], {

@@ -11,7 +11,7 @@ import { TopologyError } from '../../src/environment/topology/routed.js';
 import { FaultError } from '../../src/environment/faults.js';
 import { NftError } from '../../src/environment/nft.js';
 import { ServerProcessError, ServerStartError } from '../../src/server/process.js';
-import { UserServerError } from '../../src/server/user-command.js';
+import { UserServerError } from '../../src/server/process.js';
 import { SocketFeatureError } from '../../src/sockets/errors.js';
 import { SockDiagError } from '../../src/sockets/sock-diag.js';
 
