@@ -106,94 +106,67 @@ test('preflight(scenario): only what the scenario needs, and a fail where it wou
   });
 });
 
-test('doctor <scenario> fails a server.command whose program is not installed, as its run would fail', () => {
-  // A $PATH with the tools a run needs and no nginx: what a machine without nginx-light has.
+/**
+ * `twstorm <args>` with a $PATH that holds only `tools` (symlinks to this machine's): what a
+ * machine without the others has. Returns its exit and output.
+ */
+function withOnly(tools: string[], args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
   try {
-    for (const tool of ['sh', 'ip', 'unshare', 'setpriv', 'nsenter', 'nft', 'conntrack']) {
+    for (const tool of tools) {
       const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
       if (found) symlinkSync(found, path.join(bin, tool));
     }
-    const r = spawnSync(process.execPath, [BIN, 'doctor', 'nginx-connection-close', '--json'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, PATH: bin },
-    });
-    assert.equal(r.status, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as { status: string; checks: Check[] };
-    assert.equal(report.status, 'fail');
-    const server = report.checks.find((c) => c.id === 'server-command');
-    assert.equal(server?.status, 'fail');
-    // Where nginx is installed (in /usr/sbin) the line says so: this $PATH leaves it out.
-    assert.match(server?.detail ?? '', /^the scenario's server starts "nginx", which is not on \$PATH( \(it is in \/[\w/]+sbin\))?$/);
+    return spawnSync(process.execPath, [BIN, ...args.map((a) => a.replace('$BIN', bin))], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: bin, ...env } });
   } finally {
     rmSync(bin, { recursive: true, force: true });
   }
+}
+
+test('doctor <scenario> fails a server.command whose program is not installed, as its run would fail', () => {
+  // A $PATH with the tools a run needs and no nginx: what a machine without nginx-light has.
+  const r = withOnly(['sh', 'ip', 'unshare', 'setpriv', 'nsenter', 'nft', 'conntrack'], ['doctor', 'nginx-connection-close', '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as { status: string; checks: Check[] };
+  assert.equal(report.status, 'fail');
+  const server = report.checks.find((c) => c.id === 'server-command');
+  assert.equal(server?.status, 'fail');
+  // Where nginx is installed (in /usr/sbin) the line says so: this $PATH leaves it out.
+  assert.match(server?.detail ?? '', /^the scenario's server starts "nginx", which is not on \$PATH( \(it is in \/[\w/]+sbin\))?$/);
 });
 
 test('doctor <routed scenario> without unshare: the lab is not called buildable', () => {
   // An audit: with unshare missing the lab's probe script never ran, printed nothing, and the
   // line read "veth, nftables NAT and conntrack work in a namespace".
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
-  try {
-    for (const tool of ['sh', 'ip', 'setpriv', 'nsenter', 'nft', 'conntrack']) {
-      const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
-      if (found) symlinkSync(found, path.join(bin, tool));
-    }
-    const r = spawnSync(process.execPath, [BIN, 'doctor', 'routed-client-closes-first', '--json'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, PATH: bin },
-    });
-    assert.equal(r.status, 1, r.stderr);
-    const lab = (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'routed-lab');
-    assert.equal(lab?.status, 'fail');
-    assert.match(lab?.detail ?? '', /missing a network namespace \(the unshare command is missing/);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
+  const r = withOnly(['sh', 'ip', 'setpriv', 'nsenter', 'nft', 'conntrack'], ['doctor', 'routed-client-closes-first', '--json']);
+  assert.equal(r.status, 1, r.stderr);
+  const lab = (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'routed-lab');
+  assert.equal(lab?.status, 'fail');
+  assert.match(lab?.detail ?? '', /missing a network namespace \(the unshare command is missing/);
 });
 
 test('without ip a namespace is still made: the run brings lo up through the native layer', () => {
   // An audit: with iproute2 missing doctor said "cannot make one", and every run fell back to the
   // host network, though the run process never starts ip where the native layer loads.
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-doctor-path-'));
-  try {
-    for (const tool of ['sh', 'unshare', 'setpriv', 'nsenter']) {
-      const found = (process.env['PATH'] ?? '').split(':').map((d) => path.join(d, tool)).find((f) => programFound(f));
-      if (found) symlinkSync(found, path.join(bin, tool));
-    }
-    const namespaceLine = (env: Record<string, string>): Check | undefined => {
-      const r = spawnSync(process.execPath, [BIN, 'doctor', 'port-exhaustion', '--json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: bin, ...env } });
-      assert.notEqual(r.status, null, r.stderr);
-      return (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'namespace');
-    };
-    assert.equal(namespaceLine({})?.status, 'ok');
-    // Without the native layer the run would need ip: then no namespace, and why.
-    const without = namespaceLine({ TWSTORM_NATIVE_SOCKETS: 'off' });
-    assert.equal(without?.status, 'warn');
-    assert.match(without?.detail ?? '', /the ip command is missing .* as the native socket layer cannot/);
-    assert.equal(without?.fix, 'to isolate it, install iproute2 (it provides ip)');
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
+  const namespaceLine = (env: Record<string, string>): Check | undefined => {
+    const r = withOnly(['sh', 'unshare', 'setpriv', 'nsenter'], ['doctor', 'port-exhaustion', '--json'], env);
+    assert.notEqual(r.status, null, r.stderr);
+    return (JSON.parse(r.stdout) as { checks: Check[] }).checks.find((c) => c.id === 'namespace');
+  };
+  assert.equal(namespaceLine({})?.status, 'ok');
+  // Without the native layer the run would need ip: then no namespace, and why.
+  const without = namespaceLine({ TWSTORM_NATIVE_SOCKETS: 'off' });
+  assert.equal(without?.status, 'warn');
+  assert.match(without?.detail ?? '', /the ip command is missing .* as the native socket layer cannot/);
+  assert.equal(without?.fix, 'to isolate it, install iproute2 (it provides ip)');
 });
 
 test('run --isolation netns where no namespace can be made: one line with the fix its reason calls for', () => {
   // As root with unshare missing, the run said "Run as root, enable unprivileged user namespaces"
   // (an audit). An empty $PATH: nothing is started, the probe finds no unshare.
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'twstorm-no-unshare-'));
-  try {
-    const r = spawnSync(process.execPath, [BIN, 'run', 'client-closes-first', '--isolation', 'netns', '--out', bin], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, PATH: bin },
-    });
-    assert.equal(r.status, 1, r.stderr);
-    // The pre-flight says it before anything starts (chooseIsolation's own line, the same fix, is its backstop).
-    assert.equal(r.stderr, 'twstorm: not started: network namespace: the scenario needs isolation "netns" but no namespace can be made: the unshare command is missing (Debian package util-linux); install util-linux (it provides unshare), or set environment.isolation: auto (host fallback)\n');
-    assert.doesNotMatch(r.stderr, /run as root/i);
-  } finally {
-    rmSync(bin, { recursive: true, force: true });
-  }
+  const r = withOnly([], ['run', 'client-closes-first', '--isolation', 'netns', '--out', '$BIN']);
+  assert.equal(r.status, 1, r.stderr);
+  // The pre-flight says it before anything starts (chooseIsolation's own line, the same fix, is its backstop).
+  assert.equal(r.stderr, 'twstorm: not started: network namespace: the scenario needs isolation "netns" but no namespace can be made: the unshare command is missing (Debian package util-linux); install util-linux (it provides unshare), or set environment.isolation: auto (host fallback)\n');
+  assert.doesNotMatch(r.stderr, /run as root/i);
 });
