@@ -9,6 +9,7 @@ import { HTTP_POLICIES, SERVER_CLOSE_MODES, parseDuration } from '../scenario/in
 import { PLAIN_LISTEN } from '../server/listen.js';
 import { hintFor } from '../sockets/errors.js';
 import { givenOptions } from './given-options.js';
+import { endpoint } from '../util/format.js';
 
 interface ServeArgs {
   protocol: 'tcp' | 'http';
@@ -100,7 +101,7 @@ export const serveCommand = {
       server,
       argv,
       (port) =>
-        `twstorm echo server on ${argv.host}:${port}: reads ${argv.request} B, replies ${argv.response} B, ` +
+        `twstorm echo server on ${endpoint(argv.host, port)}: reads ${argv.request} B, replies ${argv.response} B, ` +
         (argv.closeMode === 'never'
           ? 'the server never closes (its sockets stay in CLOSE_WAIT). Ctrl-C to stop.'
           : `${argv.closeFirst} closes first, server closes with ${argv.closeMode}. Ctrl-C to stop.`),
@@ -124,11 +125,10 @@ async function serveHttp(argv: ArgumentsCamelCase<ServeArgs>): Promise<void> {
     serviceDelayMs: { min: delay, max: delay },
     idleTimeoutMs: 60_000,
   });
-  const where = argv.host.includes(':') ? `[${argv.host}]` : argv.host;
   await serveUntilStopped(
     server,
     argv,
-    (port) => `twstorm HTTP/1.1 server on http://${where}:${port}/: GET / answers ${argv.body} B, policy ${argv.policy}. Ctrl-C to stop.`,
+    (port) => `twstorm HTTP/1.1 server on http://${endpoint(argv.host, port)}/: GET / answers ${argv.body} B, policy ${argv.policy}. Ctrl-C to stop.`,
     (s, errors) => `connections ${s.accepted}, responses ${s.replied}, server-first closes fin ${s.closedFin} / rst ${s.closedRst}, errors: ${errors}`,
   );
 }
@@ -153,7 +153,7 @@ async function serveUntilStopped(
     const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no interface of this host has that address' : hintFor('bind', code, 'listener') || (err as Error).message;
     // A missing address is fixed with --host; everything else here with another port.
     const fix = code === 'EADDRNOTAVAIL' ? 'choose an address this host has with --host' : 'choose another with --port, or --port 0 for any free port';
-    throw new ServerStartError(code, `cannot listen on ${argv.host}:${argv.port}: ${code} (${why}); ${fix}`);
+    throw new ServerStartError(code, `cannot listen on ${endpoint(argv.host, argv.port)}: ${code} (${why}); ${fix}`);
   }
   process.stdout.write(`${banner(port)}\n`);
   await new Promise<void>((resolve) => {

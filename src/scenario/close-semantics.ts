@@ -20,6 +20,7 @@
 // Under http `close` is not used: the server policy and the undici client mode decide who
 // sends the first FIN (see the schema's `http` block).
 import type { CLOSE_MODES, CLOSERS, SERVER_CLOSE_MODES, Scenario } from './schema.js';
+import { endpoint } from '../util/format.js';
 
 /** Who closes first: derived from the schema, so the server and the driver share it. */
 export type CloseFirst = (typeof CLOSERS)[number];
@@ -125,7 +126,7 @@ export function serverRequestLimit(scenario: Scenario): { requests: number; sett
 
 /** The HTTP server side in words: the bundled server's policy, or whose server it was. */
 export function httpServerWords(scenario: Scenario): string {
-  if (scenario.target != null) return `the target's own server (${scenario.target.host}:${scenario.target.port})`;
+  if (scenario.target != null) return `the target's own server (${endpoint(scenario.target.host, scenario.target.port)})`;
   if (scenario.server.command != null) return 'your own server (server.command)';
   return `server policy "${scenario.http.policy}"`;
 }

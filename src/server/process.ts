@@ -7,6 +7,7 @@ import type { RestartOutcome } from './restart.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { endpoint } from '../util/format.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -74,7 +75,7 @@ export async function startServerProcess(config: ServerConfig, timeoutMs = 10_00
     if (first.type === 'error') {
       throw new ServerStartError(
         first.code,
-        `the bundled server could not listen on ${config.host}:${config.port}: ${first.message}`,
+        `the bundled server could not listen on ${endpoint(config.host, config.port)}: ${first.message}`,
       );
     }
     if (first.type !== 'listening') throw new Error(`server child sent ${first.type} before listening`);

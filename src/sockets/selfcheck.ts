@@ -31,6 +31,7 @@ import {
   TCP_LISTEN,
 } from './constants.js';
 import { errnoName } from './errors.js';
+import { endpoint } from '../util/format.js';
 import { bindCheckPort } from './check-port.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import type { NativeSockets } from './native.js';
@@ -290,10 +291,9 @@ export function runSelfCheck(native: NativeSockets): SelfCheckReport {
     const wantFamily = familyOf(address);
     // Port 0 gets a port of the kernel's choosing; a port asked for (the range was full) is that one.
     if (got.family !== wantFamily || !sameAddress(got.address, address) || got.port === 0 || (bound.port !== 0 && got.port !== bound.port)) {
-      throw new Mismatch(`bound ${address}:${bound.port}, getsockname read back ${JSON.stringify(got)} (${g.length} bytes)`);
+      throw new Mismatch(`bound ${endpoint(address, bound.port)}, getsockname read back ${JSON.stringify(got)} (${g.length} bytes)`);
     }
-    const shown = wantFamily === 6 ? `[${address}]:${bound.port}` : `${address}:${bound.port}`;
-    log.push(`sockaddr_in${wantFamily === 6 ? '6' : ''}: bind(${shown}) and getsockname agree (${g.length} bytes, port ${got.port})`);
+    log.push(`sockaddr_in${wantFamily === 6 ? '6' : ''}: bind(${endpoint(address, bound.port)}) and getsockname agree (${g.length} bytes, port ${got.port})`);
     return { address, port: got.port };
   }
 }

@@ -214,3 +214,17 @@ describe('who closed first in a raw HTTP run', () => {
     assert.match(finding(raw(10), 'closer')!.text, /the raw client closes after 10 request\(s\)/);
   });
 });
+
+describe('an HTTP target is named as host:port, an IPv6 one in brackets', () => {
+  it('writes [v6]:port (util/format.ts endpoint), not the port as a last group of the address', () => {
+    // An audit: "the target's own server (2001:2::10:8080)" read as one address, with no port.
+    const v6 = makeHttpResult((x) => {
+      x.scenario.target = { text: 'http://[2001:2::10]:8080', host: '2001:2::10', port: 8080, loopback: false } as RunResult['scenario']['target'];
+    });
+    assert.match(finding(v6, 'closer')!.text, /and the target's own server \(\[2001:2::10\]:8080\): /);
+    const v4 = makeHttpResult((x) => {
+      x.scenario.target = { text: 'http://198.18.0.10:8080', host: '198.18.0.10', port: 8080, loopback: false } as RunResult['scenario']['target'];
+    });
+    assert.match(finding(v4, 'closer')!.text, /and the target's own server \(198\.18\.0\.10:8080\): /);
+  });
+});
