@@ -2,8 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseResult, parseResultText, readResult, ResultFileError } from '../../src/result/index.js';
+import { parseResult, parseResultText, readResult, readResultDirectory, ResultFileError } from '../../src/result/index.js';
 import type { LabFacts } from '../../src/result/lab.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/results/server-closes-first.json', import.meta.url));
@@ -121,6 +124,19 @@ describe('result reader', () => {
         () => parseResultText(text, 'r.json'),
         (err: unknown) => err instanceof ResultFileError && err.kind === 'foreign' && /^r\.json: is empty: a run creates its result file empty when it starts .* still going or was stopped first; wait for it, or pass a finished result$/.test(err.message),
       );
+    }
+  });
+
+  it("a directory scan (compare, report) skips a run's empty reservation; named on its own (merge's inputs) it is refused", async () => {
+    // README: merge takes files only, so "merge and compare skip it in a directory" was half untrue.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'twstorm-empty-result-'));
+    try {
+      await copyFile(FIXTURE, path.join(dir, 'a.json'));
+      await writeFile(path.join(dir, 'b.json'), '');
+      assert.deepEqual((await readResultDirectory(dir)).map((f) => path.basename(f.file)), ['a.json']);
+      await assert.rejects(readResult(path.join(dir, 'b.json')), /b\.json: is empty: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
