@@ -236,7 +236,15 @@ const httpSchema = z
       .describe(
         'protocol http, how the undici client uses connections: "keepalive" reuses pooled connections (the healthy baseline); "connection-close" sends `Connection: close` on every request; "reset" sets undici\'s `reset: true` (undici 7 sends `connection: close` for it too, and closes its socket after the response); "agent-per-request" makes a new undici Client for every request and closes it afterwards (the classic bug); "raw" skips undici: engine threads write a GET themselves and read the response (Content-Length or chunked), `requestsPerConnection` per connection (1: `Connection: close`) — churn at wrk speed, but not what a real Node client does.',
       ),
-    path: z.string().startsWith('/').max(2048).default('/').describe('protocol http: the request target of each GET (the bundled server answers /bytes/N with N bytes of body).'),
+    // Visible ASCII only (RFC 9112 §3.2: a request-target has no space or control character):
+    // undici refuses any other path on every request (UND_ERR_INVALID_ARG, its invalidPathRegex),
+    // and the raw client would write it into the request line as it is.
+    path: z
+      .string()
+      .max(2048)
+      .regex(/^\/[\x21-\x7e]*$/, { error: 'expected a request target like "/bytes/512": "/" and then visible ASCII, no space (percent-encode others, e.g. %20)' })
+      .default('/')
+      .describe('protocol http: the request target of each GET (the bundled server answers /bytes/N with N bytes of body).'),
     requestsPerConnection: integer(1, L.MAX_COUNT)
       .default(1)
       .describe('protocol http, client raw: requests sent on a connection before the client closes it; 1 sends `Connection: close` (the undici pool decides this itself: another value is refused with an undici client).'),

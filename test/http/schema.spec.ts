@@ -126,3 +126,17 @@ test('--set connections on an HTTP scenario is refused as the --set, not run wit
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('http.path is a request target every client can send: "/" and visible ASCII, no space', () => {
+  // An audit: since the undici clients send http.path, `path: /a b` passed the schema and every
+  // request failed with UND_ERR_INVALID_ARG (undici refuses it), with no word of why.
+  for (const path of ['/a b', '/caf\u00e9', '/x\r\nX-Injected: 1', 'bytes/512']) {
+    const problems = problemsOf(() => parseScenario({ name: 'h', protocol: 'http', http: { path } }, FILE));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.ok(problems[0]!.startsWith(`${FILE}: http.path: expected a request target like "/bytes/512": "/" and then visible ASCII, no space (percent-encode others, e.g. %20), got `), problems[0]);
+    assert.doesNotMatch(problems[0]!, /[\r\n]/, 'one line');
+  }
+  for (const path of ['/', '/bytes/512', '/a%20b?x=1&y=%C3%A9', '/~user/index.html']) {
+    assert.equal(parseScenario({ name: 'h', protocol: 'http', http: { path } }, FILE).http.path, path);
+  }
+});
