@@ -126,6 +126,31 @@ describe('the report in chromium', () => {
     assert.ok(!page.text.includes(NO_SCRIPT), 'the no-script sentence is cleared once the charts are drawn');
   });
 
+  it('a legend entry is a button a keyboard reaches: Enter hides its line and says so, again shows it', async () => {
+    // uPlot toggles a line on a click of its label only: the legend was mouse-only.
+    const probe = `(() => {
+      const th = document.querySelector('[data-chart="states"] .u-legend tr.u-series:nth-child(2) > th');
+      const row = th.parentElement;
+      const press = () => th.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      const before = { tabIndex: th.tabIndex, role: th.getAttribute('role'), pressed: th.getAttribute('aria-pressed'), off: row.classList.contains('u-off') };
+      press();
+      const hidden = { pressed: th.getAttribute('aria-pressed'), off: row.classList.contains('u-off') };
+      press();
+      const shown = { pressed: th.getAttribute('aria-pressed'), off: row.classList.contains('u-off') };
+      const xLabel = document.querySelector('[data-chart="states"] .u-legend tr.u-series:first-child > th');
+      return { before, hidden, shown, xFocusable: xLabel.hasAttribute('tabindex') };
+    })()`;
+    const page = await inspectReport(await renderHtmlReport([await fixture('port-exhaustion')]), { probe });
+    assert.deepEqual(page.consoleErrors, []);
+    assert.deepEqual(page.probe, {
+      before: { tabIndex: 0, role: 'button', pressed: 'true', off: false },
+      hidden: { pressed: 'false', off: true },
+      shown: { pressed: 'true', off: false },
+      // The x value's row toggles nothing, and is no button.
+      xFocusable: false,
+    });
+  });
+
   it('single run with port reuse (tcp_tw_reuse=1): the reuse histogram is drawn', async () => {
     const page = await inspectReport(await renderHtmlReport([await fixture('tw-reuse')]), { screenshot: true });
     assertRendersCleanly(page);

@@ -127,8 +127,28 @@ export const CLIENT_JS = String.raw`
         })
       )
     };
+    // uPlot shows or hides a line on a click of its legend label, which no keyboard reaches:
+    // each label becomes a button (Tab to it, Enter or Space), and says whether its line is shown.
+    opts.hooks = { setSeries: [pressedState], ready: [keyboardLegend] };
     var aligned = [xs].concat(spec.series.map(function (s) { return s.values; }));
     return new uPlot(opts, aligned, el);
+  }
+
+  function legendLabels(u) {
+    return Array.prototype.slice.call(u.root.querySelectorAll('.u-legend tr.u-series > th'), 1);
+  }
+  function pressedState(u) {
+    legendLabels(u).forEach(function (th, i) { th.setAttribute('aria-pressed', String(u.series[i + 1].show !== false)); });
+  }
+  function keyboardLegend(u) {
+    legendLabels(u).forEach(function (th) {
+      th.setAttribute('tabindex', '0');
+      th.setAttribute('role', 'button');
+      th.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); th.click(); }
+      });
+    });
+    pressedState(u);
   }
 
   data.charts.forEach(function (spec) {
