@@ -222,13 +222,17 @@ export async function executeRoutedRun(
     const facts: LabFacts = {
       topology: 'routed',
       hosts: [
-        ...runs.map((r) => ({
-          name: r.host.name,
-          role: 'client' as const,
-          address: env.ipv6 ? r.host.addresses.v6 : r.host.addresses.v4,
-          summary: r.result!.summary,
-          exhaustedAfterMs: exhaustedAfterMs(r.result!),
-        })),
+        ...runs.map((r) => {
+          const afterMs = exhaustedAfterMs(r.result!);
+          return {
+            name: r.host.name,
+            role: 'client' as const,
+            address: env.ipv6 ? r.host.addresses.v6 : r.host.addresses.v4,
+            summary: r.result!.summary,
+            // To 0.1 ms, as every ms figure of a result: a difference of two rounded times is not.
+            exhaustedAfterMs: afterMs === null ? null : roundMs(afterMs),
+          };
+        }),
         {
           name: 'server',
           role: 'server',
