@@ -3,6 +3,7 @@
 // to its worker user and dies with EINVAL (chown(2) to a uid the namespace does not map), and
 // PostgreSQL refuses to start at all. So wherever twstorm is root only by a user namespace's
 // grace, the server gets a namespace of its own that gives it back the user's own ids.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -30,9 +31,20 @@ export function soleRootMappedTo(map: string): number | null {
 export function serverUserNamespace(
   euid: number | undefined = process.geteuid?.(),
   readMap: (name: 'uid_map' | 'gid_map') => string = (name) => readFileSync(`/proc/self/${name}`, 'utf8'),
+  canMapUser: () => boolean = unshareMapsUser,
 ): string[] {
   if (euid !== 0) return ['--user', '--map-current-user'];
   const uid = soleRootMappedTo(readMap('uid_map'));
-  if (uid === null) return [];
+  // util-linux before 2.38 (Ubuntu 22.04's 2.37) has no --map-user: the server then runs as the
+  // namespace's root, as it did before, rather than not at all.
+  if (uid === null || !canMapUser()) return [];
   return ['--user', `--map-user=${uid}`, `--map-group=${soleRootMappedTo(readMap('gid_map')) ?? uid}`];
+}
+
+let mapsUser: boolean | undefined;
+
+/** Whether this unshare takes --map-user (util-linux 2.38+), read once from its --help. */
+function unshareMapsUser(): boolean {
+  mapsUser ??= /--map-user\b/.test(spawnSync('unshare', ['--help'], { encoding: 'utf8', timeout: 5_000 }).stdout ?? '');
+  return mapsUser;
 }

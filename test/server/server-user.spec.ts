@@ -24,6 +24,8 @@ describe('the server\'s user (server/server-user.ts)', () => {
   });
 
   it('root only by `unshare -rn` (a user\'s run in its own namespace): the server gets the user\'s uid and gid back', () => {
-    assert.deepEqual(serverUserNamespace(0, maps('0 1000 1', '0 1001 1')), ['--user', '--map-user=1000', '--map-group=1001']);
+    assert.deepEqual(serverUserNamespace(0, maps('0 1000 1', '0 1001 1'), () => true), ['--user', '--map-user=1000', '--map-group=1001']);
+    // An unshare without --map-user (util-linux < 2.38): the server runs as that root, as before.
+    assert.deepEqual(serverUserNamespace(0, maps('0 1000 1', '0 1001 1'), () => false), []);
   });
 });
