@@ -203,6 +203,10 @@ describe('plan --from a routed lab', () => {
     assert.equal(Math.round(cmp.inputs.rate!), Math.round(own.reduce((sum, h) => sum + (h.established * 1000) / h.afterMs, 0)));
     assert.equal(Math.round(cmp.inputs.rate!), 11684);
     assert.equal(cmp.sources['rate'], "measured: each of the 3 client hosts' established ÷ its own time to exhaustion, added (closed loop)");
+    // The model's hosts are alike: its time is held against the hosts' mean, each from its own
+    // start, not the first host's (a review: +65.8 % against the lab's first shortage).
+    const row = cmp.rows.find((r) => r.label === "time to exhaustion (the 3 client hosts' mean, each from its load start)")!;
+    assert.equal(row.measured, Math.round(((265.7 + 230.9 + 273.4) / 3) * 10) / 10);
     // A host of a result written before the hosts' times were kept: the lab's count over its time.
     delete labOf(lab)!.hosts[1]!.exhaustedAfterMs;
     const old = planFromResult(lab);
