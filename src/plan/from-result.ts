@@ -108,6 +108,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // what it predicts is their mean time, not the first one's.
   const hostShortages = hosts > 1 ? shortageHosts(result) : null;
   const everyHost = hostShortages !== null && hostShortages.length === hosts && hostShortages.every((h) => h.ratePerSec !== null) ? hostShortages : null;
+  const hostsRate = everyHost === null ? null : everyHost.reduce((sum, h) => sum + h.ratePerSec!, 0);
+  const hostsMeanMs = everyHost === null ? null : everyHost.reduce((sum, h) => sum + h.afterMs, 0) / hosts;
   // A keep-alive pool that opened no more connections than it holds never churned: every one
   // lived until the pool closed at the end. Its requests per connection only say how long the
   // run was (a capacity audit: 144 TIME_WAIT predicted at steady state, 12 measured, and 72 for
@@ -141,11 +143,10 @@ export function planFromResult(result: RunResult): PlanFromResult {
     // last — 759 of 1,000 when one engine thread's address ran out first.)
     // Several client hosts: their counts added over the first one's time made several-clients
     // 10,911/s where its hosts' own rates add up to 11,684/s. Each host's own rate, added.
-    const byHost = everyHost !== null ? everyHost.reduce((sum, h) => sum + h.ratePerSec!, 0) : null;
     const before = summary.ports.establishedBeforeExhaustion ?? summary.connections.established;
-    const connectionRate = byHost ?? (before / exhaustedMs) * 1000;
+    const connectionRate = hostsRate ?? (before / exhaustedMs) * 1000;
     rate = http && keepAliveShare < 1 ? connectionRate / (1 - keepAliveShare) : connectionRate;
-    const measuredHow = byHost !== null ? `each of the ${hosts} client hosts' established ÷ its own time to exhaustion, added` : 'established ÷ time to exhaustion';
+    const measuredHow = hostsRate !== null ? `each of the ${hosts} client hosts' established ÷ its own time to exhaustion, added` : 'established ÷ time to exhaustion';
     sources['rate'] = `measured: ${measuredHow}${http ? ' × requests per connection' : ''} (closed loop)`;
     notes.push('closed loop: the rate is measured up to exhaustion, so predicted exhaustion agrees almost by construction; the TIME_WAIT peak is the real check');
   } else if (http) {
@@ -350,8 +351,9 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // so the ports ran out later for that, not for the model (a helper's http-client-reset at
   // 2,000 requests/s through 500 ports: 250 ms predicted, 1,585 ms measured, at the 310/s its
   // undici pool of 16 connections let through).
-  const reached = rateBeforeExhaustion(result);
-  if (scenario.rate != null && predictedExhaustionMs !== null && exhaustedMs !== null && reached !== null && exhaustedMs > 1.25 * predictedExhaustionMs) {
+  const reached = hostsRate ?? rateBeforeExhaustion(result);
+  const measuredExhaustionMs = hostsMeanMs ?? exhaustedMs;
+  if (scenario.rate != null && predictedExhaustionMs !== null && measuredExhaustionMs !== null && reached !== null && measuredExhaustionMs > 1.25 * predictedExhaustionMs) {
     const asked = portsInPlay / (predictedExhaustionMs / 1000);
     if (reached < 0.8 * asked) {
       const pool = http && scenario.http.client !== 'raw' ? httpPoolConnections(scenario) : null;
@@ -370,9 +372,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   const portsCameBack = summary.durationMs > plan.holdSec * 1000 && summary.ports.establishedBeforeExhaustion != null;
   const measuredInPlay = exhaustedMs === null ? null : portsCameBack ? summary.ports.establishedBeforeExhaustion! : summary.connections.established;
   const rows: PredictedVsMeasured[] = [
-    everyHost !== null
-      ? row(`time to exhaustion (the ${hosts} client hosts' mean, each from its load start)`, 'ms', predictedExhaustionMs, everyHost.reduce((sum, h) => sum + h.afterMs, 0) / hosts)
-      : row('time to exhaustion (from load start)', 'ms', predictedExhaustionMs, exhaustedMs),
+    row(hostsMeanMs !== null ? `time to exhaustion (the ${hosts} client hosts' mean, each from its load start)` : 'time to exhaustion (from load start)', 'ms', predictedExhaustionMs, measuredExhaustionMs),
     row(finWait2Sec !== null ? 'orphaned FIN_WAIT2 peak (client; sockstat tw)' : `TIME_WAIT peak (${plan.timeWait.side === 'none' ? 'both sides' : plan.timeWait.side})`, 'sockets', runTimeWait, measuredTw),
     // Every connection that got a port before the first found none (those whose handshake was
     // in flight then included): the ports in play.

@@ -214,6 +214,26 @@ describe('plan --from a routed lab', () => {
     assert.equal(old.sources['rate'], 'measured: established ÷ time to exhaustion (closed loop)');
   });
 
+  it('an open-loop lab that fell behind its schedule says so, from its hosts\' own rates', () => {
+    // A review: with no one time for the lab's count, the note could not fire for labs at all.
+    const lab = makeResult((x) => {
+      x.scenario = parseScenario({ name: 'lab', connections: 5000, rate: 2000, environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
+      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+      x.summary.ports.exhaustedAtMs = x.load.startMs + 1900;
+      x.summary.ports.establishedBeforeExhaustion = 3000;
+      asLab(x, 3);
+      labOf(x)!.hosts.filter((h) => h.role === 'client').forEach((h, i) => {
+        h.summary = structuredClone(x.summary);
+        h.summary.ports.establishedBeforeExhaustion = 1000;
+        h.exhaustedAfterMs = [1900, 2000, 2100][i]!;
+      });
+    });
+    const cmp = planFromResult(lab);
+    const row = cmp.rows.find((r) => r.label === "time to exhaustion (the 3 client hosts' mean, each from its load start)")!;
+    assert.deepEqual([row.predicted, row.measured], [500, 2000]);
+    assert.ok(cmp.notes.some((n) => /^the run fell behind its schedule: it made 1,50\d new connections\/s until the ports ran out, where its rate asked 6,000; at the rate it reached the ports run out after 1,99\d ms/.test(n)), cmp.notes.join('\n'));
+  });
+
   it('the count the hosts make together bounds the prediction: 2 hosts × 300 connections never run out 2 × 1,000 ports', () => {
     const small = makeResult((x) => {
       x.scenario = parseScenario({ name: 'lab', connections: 300, rate: 1000, environment: { topology: 'routed', clients: 2 } }, 'lab.yaml') as RunResult['scenario'];
