@@ -19,6 +19,7 @@ import type { RunResult } from '../result/model.js';
 import { writeResult } from '../result/write.js';
 import { timestamp } from '../util/timestamp.js';
 import { resultStem, variantSlug } from '../scenario/matrix-values.js';
+import { allInOrder } from '../util/all-in-order.js';
 
 interface MergeArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -81,7 +82,7 @@ export const mergeCommand = {
     if (files.length < 2) usageExit(`merge needs at least two results to merge, got ${files.length}`, 'merge');
     let merged;
     try {
-      const inputs = await Promise.all(files.map(async (file) => ({ file, result: await readResultFile(file) })));
+      const inputs = await allInOrder(files.map(async (file) => ({ file, result: await readResultFile(file) })));
       merged = await mergeResults(inputs, { partial: argv.partial });
     } catch (err) {
       if (err instanceof CompareInputError || err instanceof MergeError) usage(err.message);

@@ -10,6 +10,7 @@ import { continueOnClosedPipe } from './closed-pipe.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { say } from '../util/say.js';
 import { cannotWrite, makeParentDirectories, namesDirectory } from '../run/out-dir.js';
+import { allInOrder } from '../util/all-in-order.js';
 
 interface ReportArgs {
   /** Never empty: `<results..>` is required (typed optional only to keep yargs' default out of the help). */
@@ -74,7 +75,7 @@ export const reportCommand = {
     let results;
     try {
       // A directory stands for every result in it, as compare takes one.
-      const read = (await Promise.all((argv.results ?? []).map(readInput))).flat();
+      const read = (await allInOrder((argv.results ?? []).map(readInput))).flat();
       refuseDuplicates(read);
       results = read.flatMap((r) => r.runs);
       inputs = read.map((r) => r.file);

@@ -9,6 +9,7 @@ import { readResultDirectory, refuseDuplicates, ResultFileError } from '../resul
 import { mergedOf, repeatOf, shardOf } from '../result/provenance.js';
 import { CompareInputError, readResultFile, resultKey, type LoadedResult, type Pairing } from './load.js';
 import { byCodeUnit } from '../util/order.js';
+import { allInOrder } from '../util/all-in-order.js';
 
 export interface SetPairing {
   pairs: Array<{ name: string; baseline: LoadedResult[]; current: LoadedResult[] }>;
@@ -91,14 +92,14 @@ async function kindOf(p: string): Promise<'file' | 'dir'> {
 }
 
 export async function pairResultSets(baseline: string, current: string): Promise<SetPairing> {
-  const [bKind, cKind] = await Promise.all([kindOf(baseline), kindOf(current)]);
+  const [bKind, cKind] = await allInOrder([kindOf(baseline), kindOf(current)]);
   if (bKind !== cKind) {
     throw new CompareInputError(
       `${baseline} is a ${bKind === 'dir' ? 'directory' : 'file'} but ${current} is a ${cKind === 'dir' ? 'directory' : 'file'}: compare two result files or two directories`,
     );
   }
   if (bKind === 'file') {
-    const [b, c] = await Promise.all([readResultFile(baseline), readResultFile(current)]);
+    const [b, c] = await allInOrder([readResultFile(baseline), readResultFile(current)]);
     // A shard is a share of a run, never compared as the whole (its per-run figures are a share).
     for (const [file, r] of [[baseline, b], [current, c]] as const) {
       const s = shardOf(r);
@@ -109,7 +110,7 @@ export async function pairResultSets(baseline: string, current: string): Promise
     // Two files are compared whatever their names: the user chose them.
     return { pairs: [{ name: resultKey(c), baseline: [{ file: baseline, result: b }], current: [{ file: current, result: c }] }], missing: [], added: [] };
   }
-  const [bAll, cAll] = await Promise.all([resultsIn(baseline).then((r) => withoutShards(r, baseline)), resultsIn(current).then((r) => withoutShards(r, current))]);
+  const [bAll, cAll] = await allInOrder([resultsIn(baseline).then((r) => withoutShards(r, baseline)), resultsIn(current).then((r) => withoutShards(r, current))]);
   if (bAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${baseline}`);
   if (cAll.length === 0) throw new CompareInputError(`no twstorm results (*.json with "schema": "${RESULT_SCHEMA}") in ${current}`);
   const b = newestSets(bAll);
