@@ -17,6 +17,25 @@ const routed = (clients: number, rate: number | null) =>
     x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
   });
 
+/**
+ * A lab of 3 client hosts, 1,000 ports each, every one of which ran out: host i made
+ * `own[i].established` connections in its own `own[i].afterMs`; the lab's first shortage came
+ * `firstMs` into the load.
+ */
+const threeHostsRanOut = (fields: Record<string, unknown>, firstMs: number, own: Array<{ established: number; afterMs: number }>): RunResult =>
+  makeResult((x) => {
+    x.scenario = parseScenario({ name: 'lab', ...fields, environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
+    x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
+    x.summary.ports.exhaustedAtMs = x.load.startMs + firstMs;
+    x.summary.ports.establishedBeforeExhaustion = own.reduce((n, h) => n + h.established, 0);
+    asLab(x, 3);
+    labOf(x)!.hosts.filter((h) => h.role === 'client').forEach((h, i) => {
+      h.summary = structuredClone(x.summary);
+      h.summary.ports.establishedBeforeExhaustion = own[i]!.established;
+      h.exhaustedAfterMs = own[i]!.afterMs;
+    });
+  });
+
 describe('plan --from a routed lab', () => {
   it("the router's SNAT pool and a full conntrack table are given, as plan --nat-pool gives the pool", () => {
     // An audit: snat-port-exhaustion (60 of 160 connects timed out at the router) planned "fits, never".
@@ -179,7 +198,7 @@ describe('plan --from a routed lab', () => {
     assert.equal(tw.predicted, 3000);
   });
 
-  it("a closed loop's rate is each client host's count over its own time to exhaustion, added: the hosts start apart", () => {
+  it("a closed loop's rate is each client host's count over its own time to exhaustion, added: each runs out at its own pace", () => {
     // An audit: several-clients read 2,983 ÷ the first host's 0.27 s = 10,911/s; its hosts' own
     // rates add up to 11,684/s (client1 995 in 0.27 s, client2 992 in 0.23 s, client3 996 in 0.27 s).
     const own = [
@@ -187,18 +206,7 @@ describe('plan --from a routed lab', () => {
       { established: 992, afterMs: 230.9 },
       { established: 996, afterMs: 273.4 },
     ];
-    const lab = makeResult((x) => {
-      x.scenario = parseScenario({ name: 'lab', connections: 1200, concurrency: 64, environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
-      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
-      x.summary.ports.exhaustedAtMs = x.load.startMs + 273.4;
-      x.summary.ports.establishedBeforeExhaustion = 2983;
-      asLab(x, 3);
-      labOf(x)!.hosts.filter((h) => h.role === 'client').forEach((h, i) => {
-        h.summary = structuredClone(x.summary);
-        h.summary.ports.establishedBeforeExhaustion = own[i]!.established;
-        h.exhaustedAfterMs = own[i]!.afterMs;
-      });
-    });
+    const lab = threeHostsRanOut({ connections: 1200, concurrency: 64 }, 273.4, own);
     const cmp = planFromResult(lab);
     assert.equal(Math.round(cmp.inputs.rate!), Math.round(own.reduce((sum, h) => sum + (h.established * 1000) / h.afterMs, 0)));
     assert.equal(Math.round(cmp.inputs.rate!), 11684);
@@ -216,18 +224,7 @@ describe('plan --from a routed lab', () => {
 
   it('an open-loop lab that fell behind its schedule says so, from its hosts\' own rates', () => {
     // A review: with no one time for the lab's count, the note could not fire for labs at all.
-    const lab = makeResult((x) => {
-      x.scenario = parseScenario({ name: 'lab', connections: 5000, rate: 2000, environment: { topology: 'routed', clients: 3 } }, 'lab.yaml') as RunResult['scenario'];
-      x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
-      x.summary.ports.exhaustedAtMs = x.load.startMs + 1900;
-      x.summary.ports.establishedBeforeExhaustion = 3000;
-      asLab(x, 3);
-      labOf(x)!.hosts.filter((h) => h.role === 'client').forEach((h, i) => {
-        h.summary = structuredClone(x.summary);
-        h.summary.ports.establishedBeforeExhaustion = 1000;
-        h.exhaustedAfterMs = [1900, 2000, 2100][i]!;
-      });
-    });
+    const lab = threeHostsRanOut({ connections: 5000, rate: 2000 }, 1900, [1900, 2000, 2100].map((afterMs) => ({ established: 1000, afterMs })));
     const cmp = planFromResult(lab);
     const row = cmp.rows.find((r) => r.label === "time to exhaustion (the 3 client hosts' mean, each from its load start)")!;
     assert.deepEqual([row.predicted, row.measured], [500, 2000]);
