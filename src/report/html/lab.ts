@@ -97,26 +97,57 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
 }
 
 /** The section: empty unless the page is one routed run. `charts` are labCharts' placeholders. */
-export function labSection(results: RunResult[], charts: Html): Html | '' {
-  if (results.length !== 1) return '';
+export function labSection(results: RunResult[], charts: Html, labels?: Map<RunResult, string>): Html | '' {
+  if (results.length !== 1) return comparedLabs(results, labels);
   const r = results[0]!;
   const lab = labOf(r);
   if (!lab) return '';
-  const clients = lab.hosts.filter((h) => h.role === 'client');
-  const server = lab.hosts.find((h) => h.role === 'server');
   return html`<section id="lab" aria-labelledby="lab-h">
 <h2 id="lab-h">Routed lab: client hosts, router, server</h2>
-<p class="note">Each host is its own network namespace with its own sockets, counters and sysctls, so every figure below is read where it happened, not guessed from ports. Addresses are from the benchmarking ranges (RFC 2544, RFC 5180).</p>
-<div class="lab-sides">
-${clientsCard(clients)}
-${routerCard(r, lab)}
-${serverCard(server, lab)}
-</div>
+<p class="note">${LAB_NOTE}</p>
+${labSides(r, lab, 'h3')}
 ${charts}
 </section>`;
 }
 
-function clientsCard(clients: LabHostSummary[]): Html {
+const LAB_NOTE = 'Each host is its own network namespace with its own sockets, counters and sysctls, so every figure below is read where it happened, not guessed from ports. Addresses are from the benchmarking ranges (RFC 2544, RFC 5180).';
+
+// In a comparison, each routed run's hosts, router and server under its own label: the table of
+// key figures adds every host's, and without this the per-host counts, the NAT pool and the
+// router's conntrack failures (the figure a matrix over router.nat is about) were on no page
+// of the comparison, while its connect() notes sent the reader to "the table of client hosts".
+// No lab charts: each run's are in its own report.
+function comparedLabs(results: RunResult[], labels: Map<RunResult, string> | undefined): Html | '' {
+  const routed = results.flatMap((r) => {
+    const lab = labOf(r);
+    return lab ? [{ r, lab }] : [];
+  });
+  if (routed.length === 0) return '';
+  return html`<section id="lab" aria-labelledby="lab-h">
+<h2 id="lab-h">Routed lab: client hosts, router, server, per run</h2>
+<p class="note">${LAB_NOTE} The charts of TIME_WAIT in each place and of the router's conntrack are in each run's own report.</p>
+${routed.map(({ r, lab }) => html`<div class="lab-run"><h3>${labels?.get(r) ?? r.scenario.name}</h3>
+${labSides(r, lab, 'h4')}
+</div>
+`)}</section>`;
+}
+
+type Heading = 'h3' | 'h4';
+
+function labSides(r: RunResult, lab: LabFacts, h: Heading): Html {
+  const clients = lab.hosts.filter((x) => x.role === 'client');
+  const server = lab.hosts.find((x) => x.role === 'server');
+  return html`<div class="lab-sides">
+${clientsCard(clients, h)}
+${routerCard(r, lab, h)}
+${serverCard(server, lab, h)}
+</div>`;
+}
+
+/** A card's heading at the level its place on the page gives it (h3 in a run's report, h4 under a run in a comparison). */
+const heading = (h: Heading, text: string): Html => (h === 'h3' ? html`<h3>${text}</h3>` : html`<h4>${text}</h4>`);
+
+function clientsCard(clients: LabHostSummary[], h: Heading): Html {
   const rows = clients.map((h) => {
     const s = h.summary;
     const host = html`<th scope="row">${h.name}<span class="sub">${h.address}</span></th>`;
@@ -126,7 +157,7 @@ function clientsCard(clients: LabHostSummary[]): Html {
     return html`<tr>${host}<td class="num">${int(s.connections.established)}</td><td class="num">${int(s.connections.failed)}</td><td class="num">${int(s.timeWait.peakClient)}</td><td class="num">${int(s.ports.distinct)}${range ? html`<span class="sub">of ${range}</span>` : ''}</td><td class="text">${errors}</td></tr>\n`;
   });
   return html`<div class="lab-side" data-side="clients">
-<h3>Client hosts (${clients.length})</h3>
+${heading(h, `Client hosts (${clients.length})`)}
 <div class="table-wrap"><table class="lab-clients">
 <thead><tr><th scope="col">host</th><th scope="col">established</th><th scope="col">failed</th><th scope="col">TIME_WAIT peak</th><th scope="col">ports used</th><th scope="col" class="text">errors</th></tr></thead>
 <tbody>
@@ -135,7 +166,7 @@ ${rows}</tbody>
 </div>`;
 }
 
-function routerCard(r: RunResult, lab: LabFacts): Html {
+function routerCard(r: RunResult, lab: LabFacts, h: Heading): Html {
   const nat = lab.router.nat;
   const ct = lab.router.conntrack;
   const timeWait = conntrackTimeWait(r);
@@ -153,7 +184,7 @@ function routerCard(r: RunResult, lab: LabFacts): Html {
   // time_wait as it was in force, however it was set (result/lab.ts), marked when the kernel's default.
   const timeoutText = [...Object.entries(timeouts).map(([k, v]) => `${k} ${v} s`), `time_wait ${timeWait.seconds} s${timeWait.set ? '' : " (the kernel's default)"}`].join(', ');
   return html`<div class="lab-side" data-side="router">
-<h3>Router</h3>
+${heading(h, 'Router')}
 <dl class="findings">
 <dt>NAT</dt><dd>${natText}</dd>
 <dt>conntrack peak</dt><dd>${int(ct.peakEntries)} entries, ${int(ct.peakTimeWait)} in TIME_WAIT</dd>
@@ -169,15 +200,15 @@ ${counters}</tbody>
 </div>`;
 }
 
-function serverCard(server: LabHostSummary | undefined, lab: LabFacts): Html {
-  if (!server) return html`<div class="lab-side" data-side="server"><h3>Server host</h3><p>No server host in the result.</p></div>`;
+function serverCard(server: LabHostSummary | undefined, lab: LabFacts, h: Heading): Html {
+  if (!server) return html`<div class="lab-side" data-side="server">${heading(h, 'Server host')}<p>No server host in the result.</p></div>`;
   const kernel = server.kernel ?? {};
   const trouble = TROUBLE_COUNTERS.filter((k) => (kernel[k] ?? 0) > 0).map((k) => `${k} ${int(kernel[k]!)}`);
   const peaks = new Map<string, number>();
   for (const s of lab.serverCensus) for (const [state, n] of Object.entries(s.states)) if (state !== 'LISTEN') peaks.set(state, Math.max(peaks.get(state) ?? 0, n));
   const census = [...peaks].filter(([, n]) => n > 0).map(([state, n]) => `${state} ${int(n)}`).join(', ');
   return html`<div class="lab-side" data-side="server">
-<h3>Server host</h3>
+${heading(h, 'Server host')}
 <dl class="findings">
 <dt>address</dt><dd>${server.address}</dd>
 <dt>accepted</dt><dd>${int(kernel['TcpPassiveOpens'] ?? 0)} connections (TcpPassiveOpens in its namespace)</dd>

@@ -44,7 +44,7 @@ export interface PageModel {
 
 export function renderPage(m: PageModel): string {
   const charts = [...m.timeline, ...m.lab, ...m.latency, ...(m.reuse ? [m.reuse] : []), ...m.connect.time, ...m.connect.held];
-  const lab = labSection(m.results, chartGroups(m.lab));
+  const lab = labSection(m.results, chartGroups(m.lab), m.labels);
   const provenance = provenanceSection(m.results);
   const styles = [inlineSafe(m.assets.css, 'style'), PAGE_CSS];
   const scripts = [inlineSafe(m.assets.js, 'script'), inlineSafe(CLIENT_JS, 'script')];

@@ -62,7 +62,8 @@ thead th { background:#f6f8fa; }
    audit). The router and the server host share the row below. */
 @media (min-width: 700px) { .lab-sides { grid-template-columns:minmax(0,1fr) minmax(0,1fr); } .lab-side[data-side="clients"] { grid-column:1 / -1; } }
 .lab-side { border:1px solid var(--line); border-radius:6px; padding:8px 12px; min-width:0; }
-.lab-side h3 { margin-top:.2rem; }
+.lab-side h3, .lab-side h4 { margin-top:.2rem; }
+.lab-side h4 { font-size:1rem; margin-bottom:.2rem; }
 .lab-side .findings { grid-template-columns:1fr; gap:0; }
 .lab-side .findings dt { font-weight:600; }
 .lab-side .findings dd { margin:0 0 .4rem; }
