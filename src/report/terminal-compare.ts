@@ -7,6 +7,7 @@ import type { RunResult } from '../result/model.js';
 import { int, ms } from '../util/format.js';
 import { stripControl } from '../util/escape.js';
 import { runLabel } from '../result/provenance.js';
+import { routerRefusedPackets } from '../result/lab.js';
 
 interface Column {
   header: string;
@@ -46,9 +47,12 @@ const HTTP_RATES: Column[] = [
 const MARK: Record<'best' | 'worst', string> = { best: ' ▲', worst: ' ▼' };
 const marked = (text: string, rank: Rank): string => (rank === null ? text : `${text}${MARK[rank]}`);
 
+/** Routed labs: what the router refused, the figure a matrix over router.nat or conntrack is about. */
+const ROUTER: Column = num('router refused', null, routerRefusedPackets, int);
+
 export function renderTerminalComparison(results: RunResult[]): string {
   const http = results.some((r) => r.summary.requests !== undefined);
-  const columns = [...BEFORE_RATES, ...(http ? HTTP_RATES : TCP_RATES)];
+  const columns = [...BEFORE_RATES, ...(http ? HTTP_RATES : TCP_RATES), ...(results.some((r) => routerRefusedPackets(r) !== null) ? [ROUTER] : [])];
   const ranks = columns.map((c) => (c.path === null ? results.map(() => null) : rankRuns(c.path, results, results.map(c.value))));
   const headers = ['variant', ...columns.map((c) => c.header), 'errors'];
   const rows = results.map((r, i) => {

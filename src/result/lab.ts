@@ -177,3 +177,14 @@ export function routerRefusals(result: RunResult): { counters: Array<[string, nu
   if (counters.length === 0 && limit === null) return null;
   return { counters, packets: Math.max(c['insert_failed'] ?? 0, c['drop'] ?? 0) + (c['early_drop'] ?? 0), limit };
 }
+
+/**
+ * Packets of new flows the router refused in a run, for a table of runs: conntrack's (routerRefusals)
+ * and the emulated full table's dropped SYNs. 0 for a lab whose router refused none; null for a
+ * run with no router (a matrix of labs compared them on no table: an audit).
+ */
+export function routerRefusedPackets(result: RunResult): number | null {
+  if (labOf(result) === null) return null;
+  const r = routerRefusals(result);
+  return r === null ? 0 : r.packets + (r.limit?.droppedSyns ?? 0);
+}

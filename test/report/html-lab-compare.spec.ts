@@ -67,3 +67,26 @@ describe('HTML comparison of routed labs: each run keeps its lab', () => {
     assert.doesNotMatch(none, /id="lab"/);
   });
 });
+
+describe('tables of routed labs: what each router refused', () => {
+  it('the terminal and the HTML key figures give each run its router\'s refusals; – for a run with no router; no column without a lab', async () => {
+    const { renderTerminalComparison } = await import('../../src/report/terminal-compare.js');
+    const { comparisonTable } = await import('../../src/report/html/compare.js');
+    // An audit: a matrix over router.nat.ports showed insert_failed on no table of the comparison.
+    const narrow = snatRun([40000, 40049], 2, [50, 0], 220);
+    const wide = snatRun([40000, 40099], 2, [80, 20], 120);
+    const plain = makeResult((r) => (r.variant = { label: 'plain', values: {} }));
+    const terminal = renderTerminalComparison([narrow, wide, plain]).split('\n');
+    assert.match(terminal[0]!, /router refused/);
+    assert.match(terminal.find((l) => l.startsWith('environment.router.nat.ports=40000-40049'))!, / 220 /);
+    assert.match(terminal.find((l) => l.startsWith('environment.router.nat.ports=40000-40099'))!, / 120 /);
+    assert.match(terminal.find((l) => l.startsWith('plain'))!, / – /);
+    const table = comparisonTable([narrow, wide, plain]);
+    const at = table.headers.indexOf('router refused');
+    assert.ok(at > 0, table.headers.join(' | '));
+    assert.deepEqual(table.rows.map((r) => r.cells[at - 1]!.text), ['220', '120', '–']);
+    // No lab among the runs: no router column.
+    assert.doesNotMatch(renderTerminalComparison([plain, makeResult()]).split('\n')[0]!, /router/);
+    assert.equal(comparisonTable([plain, makeResult()]).headers.indexOf('router refused'), -1);
+  });
+});

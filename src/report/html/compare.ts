@@ -10,6 +10,7 @@ import { exhaustedAfterMs, timeWaitSide } from '../../result/figures.js';
 import { oneChange } from '../verdict.js';
 import { runLabels } from '../../result/provenance.js';
 import { kernelCounters } from '../../result/lab.js';
+import { routerRefusedPackets } from '../../result/lab.js';
 
 export type { Rank };
 
@@ -104,11 +105,23 @@ const REQUEST_COLUMNS: Column[] = [
   },
 ];
 
-/** The columns for these runs: the request columns only when some run has request figures. */
+/** Routed labs: packets of new flows the router refused (conntrack, an emulated full table); – for a run with no router. */
+const ROUTER_COLUMN: Column = {
+  header: 'router refused',
+  value: routerRefusedPackets,
+  text: (r) => {
+    const n = routerRefusedPackets(r);
+    return n === null ? '–' : int(n);
+  },
+  path: null,
+};
+
+/** The columns for these runs: the request columns only when some run has request figures, the router's when some run is a lab. */
 function columnsFor(results: RunResult[]): Column[] {
-  if (!results.some((r) => r.summary.requests !== undefined)) return COLUMNS;
+  const router = results.some((r) => routerRefusedPackets(r) !== null) ? [ROUTER_COLUMN] : [];
+  if (!results.some((r) => r.summary.requests !== undefined)) return [...COLUMNS, ...router];
   const at = COLUMNS.findIndex((c) => c.header === 'conn/s') + 1;
-  return [...COLUMNS.slice(0, at), ...REQUEST_COLUMNS, ...COLUMNS.slice(at)];
+  return [...COLUMNS.slice(0, at), ...REQUEST_COLUMNS, ...COLUMNS.slice(at), ...router];
 }
 
 export function comparisonTable(results: RunResult[]): ComparisonTable {
