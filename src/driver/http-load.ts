@@ -68,12 +68,13 @@ function trackingConnector(
   };
 }
 
-export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
-  if (plan.client === 'raw') return runRawHttpLoad(plan, stats, clock, signal);
-  return withCheapInformationalStacks(() => runUndiciLoad(plan, stats, clock, signal));
+/** `beforeGo`: awaited just before the first request (raw: once the engine's threads have loaded). */
+export async function runHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal, beforeGo?: () => Promise<void>): Promise<LoadOutcome> {
+  if (plan.client === 'raw') return runRawHttpLoad(plan, stats, clock, signal, beforeGo);
+  return withCheapInformationalStacks(() => runUndiciLoad(plan, stats, clock, signal, beforeGo));
 }
 
-async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal, beforeGo?: () => Promise<void>): Promise<LoadOutcome> {
   const live = new Set<net.Socket>();
   const connectErrors = new WeakSet<object>();
   const origin = `http://${endpoint(plan.host, plan.port)}`;
@@ -116,6 +117,7 @@ async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock,
       };
 
   try {
+  if (beforeGo && !signal.aborted) await beforeGo();
     const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
       stop.cut = true;
       void pool?.destroy().catch(() => undefined);

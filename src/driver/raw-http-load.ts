@@ -15,7 +15,7 @@ export function rawRequest(host: string, port: number, path: string, requestsPer
   return `GET ${path} HTTP/1.1\r\nHost: ${endpoint(host, port)}\r\nUser-Agent: twstorm\r\n${requestsPerConnection === 1 ? 'Connection: close\r\n' : ''}\r\n`;
 }
 
-export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal, beforeGo?: () => Promise<void>): Promise<LoadOutcome> {
   const perConnection = plan.requestsPerConnection ?? 1;
   const out = await runEngineLoad(
     {
@@ -50,6 +50,7 @@ export async function runRawHttpLoad(plan: HttpLoadPlan, stats: LoadStats, clock
     stats,
     clock,
     signal,
+    beforeGo,
   );
   const stoppedBy: StopReason = out.interrupted ? 'interrupted' : stats.requests.total >= plan.count ? 'count' : 'duration';
   return {

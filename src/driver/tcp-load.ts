@@ -85,7 +85,8 @@ export function chooseEngine(): { name: 'native' } | { name: 'net'; reason: stri
   return a.ok ? { name: 'native' } : { name: 'net', reason: a.reason };
 }
 
-export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<LoadOutcome> {
+/** `beforeGo`: awaited just before the first connection, once the engine's threads have loaded. */
+export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal, beforeGo?: () => Promise<void>): Promise<LoadOutcome> {
   const engine = chooseEngine();
   if (engine.name === 'native') {
     const { requestBytes, ...connection } = plan.connection;
@@ -94,6 +95,7 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
       stats,
       clock,
       signal,
+      beforeGo,
     );
     const stoppedBy: StopReason = out.interrupted ? 'interrupted' : out.started >= plan.count ? 'count' : 'duration';
     return {
@@ -112,6 +114,7 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
     const spec: TcpConnectionSpec = { ...base, ...next() };
     return runTcpConnection(spec, stats, clock, intendedStartMs, live);
   };
+  if (beforeGo && !signal.aborted) await beforeGo();
   const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
     // The error names the cut: tcp-connection.ts counts a socket's first error.
     for (const socket of live) socket.destroy(Object.assign(new Error('cut at the stop'), { code: CUT_AT_STOP }));

@@ -141,7 +141,8 @@ function takeWorker(config: ClientThreadConfig): Worker {
   return new Worker(CLIENT_WORKER, { workerData: config });
 }
 
-export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal): Promise<EngineLoadOutcome> {
+/** `beforeGo`: awaited once every thread has loaded, just before they go (a routed lab's client host waits there for the lab's 'go'). */
+export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, clock: Clock, signal: AbortSignal, beforeGo?: () => Promise<void>): Promise<EngineLoadOutcome> {
   const loaded = loadRawSockets();
   if (!loaded.ok) throw new ExpectedError(`the native engine cannot run: ${loaded.reason}`);
   const host = net.isIP(plan.connection.host) ? plan.connection.host : (await dns.lookup(plan.connection.host)).address;
@@ -215,6 +216,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
     const r = await Promise.race([all.then(() => 'done' as const), new Promise((res) => setTimeout(res, 5, 'wait'))]);
     if (r === 'done') break;
   }
+  if (beforeGo && !signal.aborted) await beforeGo();
   const base = { attempted: stats.attempted, established: stats.established, completed: stats.completed, failed: stats.failed };
   const startMs = clock();
   ctlF64[CTL_F64_START] = startMs;

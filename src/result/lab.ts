@@ -44,7 +44,7 @@ export interface LabFacts {
   serverCensus: Array<{ t: number; states: Record<string, number> }>;
   /**
    * When the lab told its client hosts to start their loads, together, on the run's clock: once
-   * every host's process was ready (its server reachable, its observers' baseline taken). Absent
+   * every host's process was ready (its observers' baseline taken, its engine threads loaded). Absent
    * in older results, whose hosts each started when its process was ready (up to ~1 s apart).
    */
   loadsReleasedAtMs?: number;

@@ -148,14 +148,15 @@ function runLoad(
   clock: Clock,
   signal: AbortSignal,
   count?: number,
+  beforeGo?: () => Promise<void>,
 ): Promise<LoadOutcome> {
   switch (scenario.protocol) {
     case 'http':
       // Loaded on demand: undici is the heaviest module a run process can load, and TCP runs
       // (most of them) never touch it.
-      return import('../driver/http-load.js').then(({ runHttpLoad }) => runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal));
+      return import('../driver/http-load.js').then(({ runHttpLoad }) => runHttpLoad(httpLoadPlan(scenario, ports[0]!), stats, clock, signal, beforeGo));
     case 'tcp':
-      return runTcpLoad(tcpLoadPlan(scenario, ports, count), stats, clock, signal);
+      return runTcpLoad(tcpLoadPlan(scenario, ports, count), stats, clock, signal, beforeGo);
   }
 }
 
@@ -171,8 +172,9 @@ async function runPhases(
   clock: Clock,
   epochMs: number,
   signal: AbortSignal,
+  beforeGo?: () => Promise<void>,
 ): Promise<{ load: LoadOutcome; restart: RestartOutcome | null }> {
-  const first = await runLoad(scenario, server.ports, stats, clock, signal);
+  const first = await runLoad(scenario, server.ports, stats, clock, signal, undefined, beforeGo);
   const restartPlan = scenario.server.restart;
   if (restartPlan === null || signal.aborted) return { load: first, restart: null };
   note(`restart phase: the server stops listening and tries again for up to ${restartPlan.timeout / 1000} s`);
@@ -219,8 +221,9 @@ export function failureOf(stats: LoadStats, interrupted: boolean, scenario: Scen
 }
 
 /**
- * `beforeLoad`: awaited once the server listens and the observers took their baseline, just
- * before the first connection (a routed lab's client host waits there for the lab's 'go').
+ * `beforeLoad`: awaited just before the first connection, once the server listens, the
+ * observers took their baseline and the engine's threads have loaded (a routed lab's client
+ * host waits there for the lab's 'go'; its threads' start-up would otherwise come after it).
  */
 export async function executeRun(job: RunJob, signal: AbortSignal, beforeLoad?: () => Promise<void>): Promise<RunResult> {
   if (job.scenario.environment.topology === 'routed') {
@@ -281,7 +284,6 @@ async function executeHere(job: RunJob, signal: AbortSignal, beforeLoad?: () => 
     });
     // The baseline sample must come before the first SYN, or counter deltas miss the start.
     await sampler.ready;
-    if (beforeLoad && !signal.aborted) await beforeLoad();
     // The load stops on Ctrl-C and when the server child dies (server-death.ts).
     const watch = watchServer(server.died, signal);
     let driverFailure: string | null = null;
@@ -293,7 +295,7 @@ async function executeHere(job: RunJob, signal: AbortSignal, beforeLoad?: () => 
       note(loadStartedNote(target));
     }
     const loadStartMs = clock();
-    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, watch.load)
+    const { load, restart } = await runPhases(scenario, server, stats, clock, epochMs, watch.load, beforeLoad)
       .catch((err: Error): { load: Omit<LoadOutcome, 'stoppedBy'> & Pick<RunResult, 'stoppedBy'>; restart: RestartOutcome | null } => {
         // A driver that could not start or broke down: what it counted so far is kept, marked.
         driverFailure = `the load driver failed: ${err.message}`;
