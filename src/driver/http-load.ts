@@ -117,13 +117,13 @@ async function runUndiciLoad(plan: HttpLoadPlan, stats: LoadStats, clock: Clock,
       };
 
   try {
-  if (beforeGo && !signal.aborted) await beforeGo();
-    const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
+    const cut = (): void => {
       stop.cut = true;
       void pool?.destroy().catch(() => undefined);
       for (const client of perRequest) void client.destroy().catch(() => undefined);
       for (const socket of live) socket.destroy();
-    });
+    };
+    const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, cut, beforeGo);
     const endMs = clock();
     // The pool's idle connections are closed by the client, so they end in TIME_WAIT here —
     // at most `poolConnections` of them, which is the whole point of keep-alive.

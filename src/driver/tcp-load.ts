@@ -114,10 +114,10 @@ export async function runTcpLoad(plan: TcpLoadPlan, stats: LoadStats, clock: Clo
     const spec: TcpConnectionSpec = { ...base, ...next() };
     return runTcpConnection(spec, stats, clock, intendedStartMs, live);
   };
-  if (beforeGo && !signal.aborted) await beforeGo();
-  const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, () => {
+  const cut = (): void => {
     // The error names the cut: tcp-connection.ts counts a socket's first error.
     for (const socket of live) socket.destroy(Object.assign(new Error('cut at the stop'), { code: CUT_AT_STOP }));
-  });
+  };
+  const { started, stoppedBy, startMs } = await runShaped(plan, clock, signal, launch, cut, beforeGo);
   return { started, stoppedBy, startMs, endMs: clock(), engine: { name: 'net', threads: 1, fallback: engine.reason } };
 }

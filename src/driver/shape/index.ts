@@ -41,7 +41,11 @@ export async function runShaped(
   signal: AbortSignal,
   launch: Launch,
   cut: () => void,
+  beforeGo?: () => Promise<void>,
 ): Promise<{ started: number; stoppedBy: StopReason; startMs: number }> {
+  // A routed lab's client host waits here for the lab's 'go' (run/execute.ts), as the engine
+  // waits with its threads loaded (runEngineLoad): the load's start is after it.
+  if (beforeGo && !signal.aborted) await beforeGo();
   const startMs = clock();
   const bounds: Bounds = { count: plan.count, deadlineMs: startMs + plan.durationMs, signal };
   const onAbort = (): void => {
