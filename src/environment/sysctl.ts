@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // Which names may be set is the scenario schema's allow-list; this module only talks to the kernel.
 import { isNamespacedSysctl } from '../scenario/sysctls.js';
 import { ExpectedError } from '../util/expected-error.js';
+import { isMapping } from '../util/is-mapping.js';
 
 /** Settings every result records, whether or not the scenario set them. */
 export const RECORDED_SYSCTLS = [
@@ -94,10 +95,6 @@ export function missingSysctlProblems(
   return fields
     .filter(({ key }) => isNamespacedSysctl(key) && !exists(procPath(key)))
     .map(({ key, field }) => `${source}: ${field}: this kernel has no such setting (${procPath(key)} does not exist)`);
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -6,6 +6,7 @@ import { dataShapeProblem, FORBIDDEN_KEYS } from './parse.js';
 import { MAX_ALIAS_COUNT } from './limits.js';
 import { scenarioSchema } from './schema.js';
 import { isRecordAt, type PathSegment } from './schema-walk.js';
+import { isMapping } from '../util/is-mapping.js';
 
 export interface ParsedOverride {
   text: string;
@@ -108,6 +109,3 @@ function parseValue(text: string, source: string): unknown {
   return value;
 }
 
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { sysctlNameProblem } from './sysctls.js';
 import { knownKeysAt, schemaAt, type PathSegment } from './schema-walk.js';
 import { closest } from '../util/suggest.js';
+import { isMapping } from '../util/is-mapping.js';
 
 /** A field set from the command line, so its problems name the `--set` rather than the file. */
 export interface Attribution {
@@ -264,10 +265,6 @@ function nearestField(path: readonly PathSegment[]): string {
   if (near === undefined) return '';
   const fixed = [...path.slice(0, at), near, ...path.slice(at + 1)];
   return schemaAt(scenarioSchema, fixed) === undefined ? '' : `; did you mean ${fixed.join('.')}?`;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPrefix(prefix: readonly PathSegment[], path: readonly PathSegment[]): boolean {

@@ -4,6 +4,7 @@
 import type { RunResult } from '../result/model.js';
 import { compare, parseExpression } from './expression.js';
 import { readFigure, resolvePath, unrecordedBy, type RunKind } from '../result/figure-paths.js';
+import { isMapping } from '../util/is-mapping.js';
 
 export interface ThresholdOutcome {
   path: string;
@@ -53,10 +54,6 @@ function runKinds(raw: unknown): RunKind[] {
   const protocols = values('protocol', raw['protocol'] ?? 'tcp').filter((p): p is RunKind['protocol'] => p === 'tcp' || p === 'http');
   const clients = values('http.client', http['client'] ?? 'keepalive').filter((c): c is string => typeof c === 'string');
   return protocols.flatMap((protocol): RunKind[] => (protocol === 'tcp' ? [{ protocol, httpClient: 'keepalive' }] : clients.map((httpClient) => ({ protocol, httpClient }))));
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function evaluateThresholds(thresholds: Record<string, string>, result: RunResult): ThresholdOutcome[] {
