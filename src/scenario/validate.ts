@@ -200,14 +200,12 @@ export function unusedFieldProblems(raw: unknown, source: string, attributions: 
 }
 
 /**
- * http fields only the raw client reads: undici's profiles leave the connections to the pool. A
- * value other than the default with an undici client is refused, as the unused fields above are
- * (an audit: a setting that did nothing without a word). A matrix over http.client with raw among
- * its values keeps them.
+ * http.requestsPerConnection is the raw client's alone: undici's profiles leave the connections
+ * to the pool. A value other than its default 1 with an undici client is refused, as the unused
+ * fields above are (an audit: a setting that did nothing without a word). A matrix over
+ * http.client with raw among its values keeps it.
  */
-const RAW_ONLY: Record<string, { default: unknown; instead: string }> = {
-  requestsPerConnection: { default: 1, instead: 'the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each)' },
-};
+const POOL_DECIDES = 'the undici pool decides how many requests a connection carries (http.client keepalive reuses, connection-close and reset close after each)';
 
 function rawOnlyProblems(raw: Record<string, unknown>, source: string, attributions: readonly Attribution[], matrixKeys: readonly string[]): string[] {
   const http = isMapping(raw['http']) ? raw['http'] : {};
@@ -216,14 +214,12 @@ function rawOnlyProblems(raw: Record<string, unknown>, source: string, attributi
   const client = clients[0];
   if (clients.includes('raw') || typeof client !== 'string') return [];
   const problems: string[] = [];
-  for (const [field, { default: fallback, instead }] of Object.entries(RAW_ONLY)) {
-    const value = http[field];
-    if (Object.hasOwn(http, field) && value !== fallback && (typeof value === 'string' || Number.isInteger(value))) {
-      const given = attributions.findLast((a) => a.path[0] === 'http' && (a.path.length === 1 || a.path[1] === field))?.source;
-      problems.push(`${given ?? source}: http.${field}: used by http.client raw only, not ${client}: ${instead}; set http.client: raw, or leave http.${field} out`);
-    }
-    if (matrixKeys.includes(`http.${field}`)) problems.push(`${source}: matrix.http.${field}: used by http.client raw only, not ${client}: ${instead}`);
+  const value = http['requestsPerConnection'];
+  if (Object.hasOwn(http, 'requestsPerConnection') && value !== 1 && (typeof value === 'string' || Number.isInteger(value))) {
+    const given = attributions.findLast((a) => a.path[0] === 'http' && (a.path.length === 1 || a.path[1] === 'requestsPerConnection'))?.source;
+    problems.push(`${given ?? source}: http.requestsPerConnection: used by http.client raw only, not ${client}: ${POOL_DECIDES}; set http.client: raw, or leave http.requestsPerConnection out`);
   }
+  if (matrixKeys.includes('http.requestsPerConnection')) problems.push(`${source}: matrix.http.requestsPerConnection: used by http.client raw only, not ${client}: ${POOL_DECIDES}`);
   return problems;
 }
 
