@@ -5,9 +5,8 @@ import { promisify } from 'node:util';
 import type { Scenario } from '../scenario/index.js';
 import { check, type Check } from './check.js';
 import { runVariants } from './scenario-checks.js';
-import { probeNamespace } from '../environment/namespace.js';
-import { namespaceFix } from '../environment/namespace.js';
-import { programOffPath } from '../server/command-line.js';
+import { namespaceFix, probeNamespace } from '../environment/namespace.js';
+import { addToPath, programOffPath } from '../server/command-line.js';
 
 const run = promisify(execFile);
 
@@ -29,7 +28,7 @@ function labFix(ability: LabAbility, packages: string): string {
   const elsewhere = ability.offPath?.tools ?? 0;
   const tools = ability.missing.length - (ability.namespaceFix === undefined ? 0 : 1) - elsewhere;
   const dirs = ability.offPath?.dirs.join(':') ?? '';
-  return [tools > 0 ? packages : '', elsewhere > 0 ? `add ${dirs} to PATH (export PATH="$PATH:${dirs}")` : '', ability.namespaceFix ?? '']
+  return [tools > 0 ? packages : '', elsewhere > 0 ? addToPath(dirs) : '', ability.namespaceFix ?? '']
     .filter((part) => part !== '')
     .join('; ');
 }

@@ -13,7 +13,7 @@ import { FD_HEADROOM, kernelCheck, nftCheck, openFilesCheck, type FdNeed } from 
 import { namespaceFix } from '../environment/namespace.js';
 import { hostPortsCheck, timeWaitLoad, type ClientSockets } from './port-demand.js';
 import { nativeNeedsCheck } from './native.js';
-import { COMMAND_WRAPPERS, commandProgram } from '../server/command-line.js';
+import { addToPath, COMMAND_WRAPPERS, commandProgram } from '../server/command-line.js';
 import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
 
 export { FD_HEADROOM, type FdNeed };
@@ -215,7 +215,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
         'fail',
         `the scenario's server starts "${program}", which is not ${program.includes('/') ? 'an executable file' : 'on $PATH'}${dir ? ` (it is in ${dir})` : ''}`,
         dir
-          ? `add ${dir} to PATH (export PATH="$PATH:${dir}"), or point server.command at your own server`
+          ? `${addToPath(dir)}, or point server.command at your own server`
           : `install it${program === 'nginx' ? ' (Debian: apt-get install nginx-light)' : ''}, or point server.command at your own server`,
       ),
     );

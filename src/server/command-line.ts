@@ -42,6 +42,9 @@ export function programFound(program: string, path = process.env['PATH'] ?? ''):
   return path.split(':').some((dir) => dir !== '' && executable(`${dir}/${program}`));
 }
 
+/** The fix for programs installed in `dirs` (":"-joined) that $PATH leaves out. */
+export const addToPath = (dirs: string): string => `add ${dirs} to PATH (export PATH="$PATH:${dirs}")`;
+
 /**
  * Where a plain program name that is not on `path` is installed anyway: the first sbin directory
  * holding it, or null. Debian gives users a $PATH without them (/usr/local/bin:/usr/bin:/bin),
