@@ -255,13 +255,11 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
     }
     // A server that printed nothing left an empty log: pointing at it said nothing, and it stayed
     // in --out beside no result (the doctor audit). It goes, and the line says so.
-    if (!tail && (await stat(options.logPath).then((info) => info.size === 0, () => false))) {
-      await rm(options.logPath, { force: true });
-      throw new UserServerError(code, `server.command "${what}" ${why}; it printed nothing`);
-    }
+    const empty = !tail && (await stat(options.logPath).then((info) => info.size === 0, () => false));
+    if (empty) await rm(options.logPath, { force: true });
     throw new UserServerError(
       code,
-      `server.command "${what}" ${why}` + (tail ? `; its last output: ${tail}` : '; it printed nothing') + ` (full output: ${options.logPath})`,
+      `server.command "${what}" ${why}` + (tail ? `; its last output: ${tail}` : '; it printed nothing') + (empty ? '' : ` (full output: ${options.logPath})`),
     );
   };
 
