@@ -321,10 +321,11 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
   // When the server closes first, the run's connections leave one per client port they visited (model.ts).
   // Behind a short SNAT pool, only the connects that got a tuple made a connection to close.
-  const connected = natShort && router.inputs.openFlowsWanted != null ? connectsThroughPool(attempts, router.inputs.openFlowsWanted, router.limit) : attempts;
-  if (natShort && router.inputs.openFlowsWanted != null && attempts > router.inputs.openFlowsWanted) {
+  const wave = natShort && router.inputs.openFlowsWanted != null ? { flows: router.inputs.openFlowsWanted, limit: router.limit } : null;
+  const connected = wave === null ? attempts : connectsThroughPool(attempts, wave.flows, wave.limit);
+  if (wave !== null && attempts > wave.flows) {
     notes.push(
-      `the run's ${int(Math.round(attempts))} connects come in more than one wave of ${int(router.inputs.openFlowsWanted)}: past the first, which waiting connect gets a tuple a closing flow frees is a race the model does not follow, so the predicted TIME_WAIT (the attempts less the first wave's ${int(router.inputs.openFlowsWanted - router.limit.openFlows)} that found no tuple) is the most there can be`,
+      `the run's ${int(Math.round(attempts))} connects come in more than one wave of ${int(wave.flows)}: past the first, which waiting connect gets a tuple a closing flow frees is a race the model does not follow, so the predicted TIME_WAIT (the attempts less the first wave's ${int(wave.flows - wave.limit.openFlows)} that found no tuple) is the most there can be`,
     );
   }
   const runConnectionsTimeWait = plan.timeWait.side === 'server' && plan.portPicker === 'connect' ? portsVisitedAtClose(inputs, plan.usablePorts, connected) : connected;

@@ -97,6 +97,11 @@ export function portMode(p: PlanInputs): PortMode {
   };
 }
 
+/** The most an open loop offers, requests/s: a ramp is judged at its peak (a plan never understates a load); null without a rate. */
+export function offeredPeak(p: Pick<PlanInputs, 'rate' | 'stages'>): number | null {
+  return p.rate === null ? null : Math.max(p.rate, ...(p.stages ?? []).map((s) => s.target));
+}
+
 export function computePlan(p: PlanInputs): PlanOutput {
   const usablePorts = Math.max(0, p.portHigh - p.portLow + 1 - p.reservedPorts);
   const mode = portMode(p);
@@ -108,8 +113,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // IP_LOCAL_PORT_RANGE it steps by 1 ("step = local_ports ? 1 : 2"), and a named port is no walk.
   const parityWalk = picker === 'connect' && p.perSocketRange !== true;
   const twHosts = Math.max(1, p.twHosts ?? 1);
-  // A ramp is judged at its peak: the most it offers (a plan never understates a load).
-  const offered = p.rate === null ? null : Math.max(p.rate, ...(p.stages ?? []).map((s) => s.target));
+  const offered = offeredPeak(p);
   const newConnPerSec = offered === null ? null : offered * (1 - p.keepAliveShare);
   const notes: string[] = [];
   const fixes: string[] = [];

@@ -1,6 +1,7 @@
 // The plan as terminal text: inputs with where each came from, the answers, what to change.
 import type { PlanFromResult } from './from-result.js';
 import { renderNatLimit } from './nat-limit.js';
+import { offeredPeak } from './model.js';
 import type { PlanInputs, PlanOutput } from './types.js';
 import { fmt, mib, offeredText, pct, rateText, sec } from './words.js';
 
@@ -12,7 +13,7 @@ const life = (s: number): string => (s < 1 ? `${fmt(s * 1000)} ms` : sec(s));
 function rampText(p: PlanInputs): string {
   const stages = p.stages ?? [];
   if (stages.length === 0) return '';
-  const peak = Math.max(p.rate!, ...stages.map((s) => s.target));
+  const peak = offeredPeak(p)!;
   return `, ramping (stages) to ${stages.map((s) => fmt(s.target)).join(' → ')} over ${sec(stages.reduce((t, s) => t + s.duration, 0) / 1000)}: judged at its peak, ${fmt(peak)}/s; exhaustion follows the ramp`;
 }
 
