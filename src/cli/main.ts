@@ -278,6 +278,21 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
   }
 }
 
+/**
+ * yargs reads a boolean option given any word (`--json=maybe`, `--thresholds=no`) as false and
+ * runs on: a typo that quietly flips a switch. `--name=true`/`--name=false` (and `--no-name`)
+ * are the ways to set one; any other value is refused here, as the user typed it.
+ */
+function refuseNotABoolean(command: string | undefined, options: ParsedOptions & { boolean: string[] }): void {
+  const booleans = new Set(options.boolean.flatMap((name) => [name, ...(options.alias[name] ?? [])]));
+  for (const arg of args) {
+    const flag = /^--?([^=]+)=(.*)$/s.exec(arg);
+    if (!flag || !booleans.has(flag[1]!) || flag[2] === 'true' || flag[2] === 'false') continue;
+    const shown = flag[1]!.length === 1 ? `-${flag[1]}` : `--${flag[1]}`;
+    usageExit(`${shown}=${flag[2]}: ${shown} is a switch; give it alone, or =true / =false`, command && command in LOADERS ? command : undefined);
+  }
+}
+
 /** The commands whose first argument is a scenario, which TAB completes with the bundled names. */
 const TAKES_SCENARIO = new Set(['run', 'doctor']);
 // Read before yargs runs, and only for TAB: yargs goes on to validate the command line unless
@@ -336,7 +351,12 @@ try {
     .strict()
     .epilogue(EPILOGUE)
     // Before the commands' own checks, which would otherwise name the NaN it became.
-    .middleware((argv) => refuseNotANumber(argv), true)
+    .middleware((argv) => {
+      refuseNotANumber(argv);
+      const inside = cli as unknown as { getOptions(): ParsedOptions & { boolean: string[] } };
+      const command = typeof argv._[0] === 'string' ? argv._[0] : undefined;
+      refuseNotABoolean(command, inside.getOptions());
+    }, true)
     .fail((message, err) => {
       // yargs' own validation failures arrive as a YError, or as the string a .check returned:
       // usage, exit 2. Anything else is a real error from a handler.

@@ -71,6 +71,21 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(repeatRange, /^twstorm: --repeat 0: expected a whole number from 1 to 100 \(see "twstorm run --help"\)$/);
   });
 
+  it('a switch given a word (--json=maybe) is refused, not read as false; =true and =false still set it', async () => {
+    const [maybe, no, yes, off] = await Promise.all([
+      twstorm(['list', '--json=maybe']).exit,
+      twstorm(['states', '--json=1']).exit,
+      twstorm(['list', '--json=true']).exit,
+      twstorm(['list', '--json=false']).exit,
+    ]);
+    usageError(maybe, /^twstorm: --json=maybe: --json is a switch; give it alone, or =true \/ =false \(see "twstorm list --help"\)$/);
+    usageError(no, /^twstorm: --json=1: --json is a switch/);
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.ok(Array.isArray(JSON.parse(yes.stdout)), 'list --json=true prints JSON');
+    assert.equal(off.code, 0, off.stderr);
+    assert.throws(() => JSON.parse(off.stdout), 'list --json=false prints the table');
+  });
+
   it('every bad choice gets the one "did you mean" (suggest.ts), in one line, also when two options or one given twice have them; a number gets no guess', async () => {
     const [two, twice, number] = await Promise.all([
       twstorm(['serve', '--policy', 'keepalve', '--close-mode', 'rts']).exit,
