@@ -37,15 +37,22 @@ describe('fault scenarios, each in a fresh namespace', () => {
       ]);
       assert.equal(result.environment.sysctls['net.ipv4.tcp_rfc1337'], String(rfc1337));
       assert.equal(result.faults?.[0]?.matched, 60);
-      const killed = rfc1337 === 0 ? 60 : 0;
       assert.equal(result.summary.kernel['TcpExtTW'], 300);
+      // An assassinated client has no socket for the server's retransmitted FIN: it sends RST,
+      // one per socket killed, so the kernel's own count says how many died.
+      const killed = result.summary.kernel['TcpOutRsts']!;
+      if (rfc1337 === 1) assert.equal(killed, 0);
+      // Nearly every one, not always all 60. The likely race: tcp_fin() in FIN_WAIT2 sends the
+      // final ACK before tcp_time_wait() puts the timewait socket in its place. When the FIN was
+      // taken from the backlog of a socket its process held (release_sock, softirqs on), nft's
+      // RST can arrive in between, meet the full socket, wait on its lock and then find it
+      // closed: no TIME_WAIT to kill. Seen once in ~30 fresh-clone runs (59 killed, 241 left).
+      else assert.ok(killed >= 54 && killed <= 60, `tcp_rfc1337=0: ${killed} of the 60 RSTs killed a TIME_WAIT socket`);
       assert.equal(ss.client, 300 - killed);
       assert.equal(result.summary.timeWait.end, 300 - killed);
-      // An assassinated client has no socket for the server's retransmitted FIN: it sends RST.
-      assert.equal(result.summary.kernel['TcpOutRsts'], killed);
       assert.equal(result.summary.kernel['TcpRetransSegs'], 60);
       const f = verdict(result).findings.find((x) => x.rule === 'assassination')!;
-      assert.match(f.text, rfc1337 === 0 ? /^60 of 300 TIME_WAIT sockets were gone/ : /none was killed: tcp_rfc1337=1/);
+      assert.match(f.text, rfc1337 === 0 ? new RegExp(`^${killed} of 300 TIME_WAIT sockets were gone`) : /none was killed: tcp_rfc1337=1/);
     });
   }
 
