@@ -38,6 +38,7 @@ import { chooseIo, ioOfThreads, type EngineIo } from './io-choice.js';
 import { entryUrl } from '../paths.js';
 import { ExpectedError } from '../util/expected-error.js';
 import { split } from '../util/shares.js';
+import { peakConcurrency } from '../scenario/work.js';
 
 export interface EngineLoadPlan {
   connection: Omit<ClientConnectionPlan, 'host'> & { host: string };
@@ -93,15 +94,16 @@ const warm: Worker[] = [];
 const CLIENT_WORKER = entryUrl('engine/client-worker.js');
 
 /** What decides a load's thread count: the plan's fields that bound it. */
-export type ThreadNeeds = Pick<EngineLoadPlan, 'threads' | 'rate' | 'concurrency' | 'maxInFlight' | 'count'>;
+export type ThreadNeeds = Pick<EngineLoadPlan, 'threads' | 'rate' | 'concurrency' | 'maxInFlight' | 'count' | 'stages'>;
 
 /**
  * The engine threads a load runs on: the one answer for the run and for the threads started
- * ahead of it. A closed loop never needs more threads than connections in flight, nor an open
- * loop more than its in-flight bound; null threads: the CPUs this process may run on.
+ * ahead of it. A closed loop never needs more threads than connections in flight at its peak
+ * (a ramp's highest target, peakConcurrency), nor an open loop more than its in-flight bound;
+ * null threads: the CPUs this process may run on.
  */
 export function clientThreads(needs: ThreadNeeds): number {
-  const bound = needs.rate === null ? needs.concurrency : needs.maxInFlight;
+  const bound = needs.rate === null ? peakConcurrency(needs) : needs.maxInFlight;
   return Math.max(1, Math.min(needs.threads ?? os.availableParallelism(), bound, Math.max(1, needs.count)));
 }
 
@@ -149,8 +151,7 @@ export async function runEngineLoad(plan: EngineLoadPlan, stats: LoadStats, cloc
   const threads = clientThreads(plan);
   const counts = split(plan.count, threads);
   // A closed-loop ramp may go above `concurrency`: slots for its highest target.
-  const peak = Math.max(plan.concurrency, ...(plan.rate === null ? (plan.stages ?? []).map((s) => Math.ceil(s.target)) : []));
-  const concurrency = split(peak, threads);
+  const concurrency = split(peakConcurrency(plan), threads);
   const inFlight = split(plan.maxInFlight, threads);
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const ctl = new Int32Array(control, 0, 4);

@@ -34,7 +34,7 @@ export function clientHosts(scenario: Pick<Scenario, 'environment'>): number {
  * target (client-engine.ts), so the peak is the larger of the two. Open loop (`rate` set): the
  * stage targets are rates, and `maxInFlight` bounds what is in flight; this returns `concurrency`.
  */
-export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency'> & { stages?: Scenario['stages'] }): number {
+export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency'> & { stages?: readonly { target: number }[] }): number {
   if (scenario.rate !== null && scenario.rate !== undefined) return scenario.concurrency;
   // A result written before stages were recorded had none.
   return Math.max(scenario.concurrency, ...(scenario.stages ?? []).map((s) => Math.ceil(s.target)));
@@ -45,7 +45,7 @@ export function peakConcurrency(scenario: Pick<Scenario, 'rate' | 'concurrency'>
  * http.connections, else the closed loop's peak in flight, so a ramp above `concurrency` gets
  * the connections it climbs to (an audit: a ramp to 8 from concurrency 2 held 2 connections).
  */
-export function httpPoolConnections(scenario: Pick<Scenario, 'rate' | 'concurrency' | 'http'> & { stages?: Scenario['stages'] }): number {
+export function httpPoolConnections(scenario: Pick<Scenario, 'rate' | 'concurrency' | 'http'> & { stages?: readonly { target: number }[] }): number {
   return scenario.http.connections ?? peakConcurrency(scenario);
 }
 

@@ -29,6 +29,13 @@ describe('engine threads', () => {
     assert.equal(clientThreads({ ...needs, threads: 8, count: 0 }), 1);
     assert.equal(clientThreads(needs), Math.min(os.availableParallelism(), 64));
   });
+  it('closed-loop ramp: bounded by the highest stage target, the connections it will hold in flight', () => {
+    // A ramp from concurrency 1 to 64 holds 64 in flight at its peak: one thread made all of them.
+    assert.equal(clientThreads({ ...needs, threads: 4, concurrency: 1, stages: [{ duration: 10_000, target: 64 }] }), 4);
+    assert.equal(clientThreads({ ...needs, threads: 4, concurrency: 1, stages: [{ duration: 10_000, target: 2.5 }] }), 3);
+    // An open loop's stage targets are rates: maxInFlight still bounds it.
+    assert.equal(clientThreads({ ...needs, threads: 4, rate: 10, concurrency: 1, maxInFlight: 2, stages: [{ duration: 10_000, target: 500 }] }), 2);
+  });
   it('open loop: bounded by maxInFlight, not by concurrency', () => {
     assert.equal(clientThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 2 }), 2);
     assert.equal(clientThreads({ ...needs, threads: 4, rate: 100, concurrency: 1, maxInFlight: 100 }), 4);
