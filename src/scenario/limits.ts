@@ -44,8 +44,10 @@ export const MAX_IN_FLIGHT = 1_000_000;
  */
 export const MAX_RATE = 1_000_000;
 /**
- * Smallest open-loop rate: one connection every 100 s. Below it the schedule's next start lies
- * beyond any sensible run, and the interval would exceed what a timer can wait (2^31 ms).
+ * Smallest open-loop rate: one connection every 100 s. Below it the schedule's starts lie further
+ * apart than any sensible storm, more likely a unit slip than a plan. No timer limit is behind it:
+ * both open loops stop at the deadline rather than sleep past it (driver/shape/open.ts; an engine
+ * thread waits 50 ms at most per turn), so no wait nears setTimeout's 2^31 ms.
  */
 export const MIN_RATE = 0.01;
 /**
