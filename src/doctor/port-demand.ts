@@ -11,6 +11,7 @@ import { hostRange } from './machine-checks.js';
 import { reuseDelayText, twReuseApplies, twReuseSettings } from '../states/tw-reuse.js';
 import type { TwReuseSettings } from '../states/types.js';
 import { httpPoolConnections } from '../scenario/work.js';
+import { offeredPeak } from '../plan/model.js';
 
 /** Client sockets open at once, at most (scenario-checks.ts's clientSockets), and what bounds them in words. */
 export interface ClientSockets {
@@ -94,8 +95,8 @@ function hostTwReuse(facts: Facts): TwReuseSettings {
 
 /** The most connections a second the run opens, over its rate and ramp (null: a closed loop, unknown). */
 function peakConnectionRate(scenario: Scenario, load: TimeWaitLoad): number | null {
-  if (scenario.rate === null) return null;
-  const peak = Math.max(scenario.rate, ...scenario.stages.map((s) => s.target));
+  const peak = offeredPeak(scenario);
+  if (peak === null) return null;
   // Under http the rate is in requests: the connections they need, in proportion.
   return scenario.protocol === 'http' ? (peak * load.connections) / Math.max(1, scenario.http.requests) : peak;
 }

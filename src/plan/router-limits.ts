@@ -7,7 +7,8 @@ import { connectionLife } from '../result/figures.js';
 import { conntrackTimeout, conntrackTimeWait, labOf, routerRefusals } from '../result/lab.js';
 import { computeNatLimit, type NatLimit, type NatLimitInputs } from './nat-limit.js';
 import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
-import { httpPoolConnections } from '../scenario/work.js';
+import { httpPoolConnections, peakConcurrency } from '../scenario/work.js';
+import { offeredPeak } from './model.js';
 
 /**
  * The router of a routed lab limits flows before any port does: an SNAT pool (tuples per
@@ -66,16 +67,16 @@ export function natFixes(p: NatLimitInputs, limit: NatLimit): string[] {
  */
 function openFlowsWanted(result: RunResult, hosts: number): number | null {
   const s = result.scenario;
-  const stages = ((s as { stages?: Array<{ target: number }> }).stages ?? []).map((x) => x.target);
   if (s.protocol === 'http' && s.http.client === 'keepalive') return httpPoolConnections(s) * hosts;
-  if (s.rate === null || s.rate === undefined) {
+  const rate = offeredPeak({ rate: s.rate ?? null, stages: s.stages ?? [] });
+  if (rate === null) {
     const count = s.protocol === 'http' ? s.http.requests : s.connections;
-    return Math.min(Math.max(s.concurrency, ...stages), count) * hosts;
+    return Math.min(peakConcurrency(s), count) * hosts;
   }
   if (s.protocol !== 'tcp') return null;
   const life = connectionLife(result);
   if (life === null) return null;
-  return Math.round(Math.min(Math.max(s.rate, ...stages) * life.sec, s.maxInFlight ?? Infinity) * hosts);
+  return Math.round(Math.min(rate * life.sec, s.maxInFlight ?? Infinity) * hosts);
 }
 
 function openFlowsWords(result: RunResult, hosts: number): string {
