@@ -51,9 +51,9 @@ export async function writeSysctl(key: string, value: string | number): Promise<
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
-        ? `this kernel has no such setting (${procPath(key)} does not exist)`
+        ? `this kernel has no such setting (${procPath(key)} does not exist); leave it out of the scenario on this kernel`
         : code === 'EINVAL'
-          ? `the kernel rejected the value "${value}"`
+          ? `the kernel rejected the value "${value}" (EINVAL); set one inside the bounds the kernel documents for it (Documentation/networking/ip-sysctl.rst)`
           : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
             ? `not permitted here (${code}); only per-namespace net.* settings can be changed inside the run's namespace`
             : `${code ?? 'error'}: ${(err as Error).message}`;
