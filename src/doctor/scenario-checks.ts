@@ -136,6 +136,14 @@ export function runVariants(scenario: Scenario): Scenario[] {
   return variants;
 }
 
+/**
+ * What would let this machine make a namespace: namespaceFix's answer once one was probed. Not
+ * probed (run's preflight skips the probe under isolation host) is said once, the same way.
+ */
+function makeNamespace(facts: Facts): string {
+  return facts.namespace ? namespaceFix(facts.namespace, facts.root) : 'run "twstorm doctor" to see why no namespace can be made';
+}
+
 function placement(scenario: Scenario, facts: Facts): Placement {
   const wanted = scenario.environment.isolation;
   if (wanted === 'host') return 'host';
@@ -170,7 +178,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'network namespace',
           'fail',
           `the scenario needs isolation "netns" but no namespace can be made: ${ns?.reason ?? 'not probed'}`,
-          `${ns ? namespaceFix(ns, facts.root) : 'run doctor to see why'}, or set environment.isolation: auto (host fallback)`,
+          `${makeNamespace(facts)}, or set environment.isolation: auto (host fallback)`,
         ),
       );
     } else {
@@ -180,7 +188,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
           'network namespace',
           'warn',
           `no namespace can be made (${ns?.reason ?? 'not probed'}): this run will use the HOST network, count host sockets with its own and leave its TIME_WAIT on the host`,
-          `to isolate it, ${ns ? namespaceFix(ns, facts.root) : 'run doctor to see why'}`,
+          `to isolate it, ${makeNamespace(facts)}`,
         ),
       );
     }
@@ -262,7 +270,7 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
         'faults',
         'fail',
         "no namespace can be made, so this run would fall back to the host network, where its faults cannot go: twstorm never changes the host's firewall",
-        `${ns ? namespaceFix(ns, facts.root) : 'make a network namespace possible'}, or remove faults:`,
+        `${makeNamespace(facts)}, or remove faults:`,
       ),
     );
   }
@@ -304,7 +312,9 @@ export function scenarioChecks(scenario: Scenario, facts: Facts): Check[] {
             ': the run will not show what the scenario is written to show',
           scenario.target !== null
             ? `a target: run stays on the host network to reach the target, so ${targetFix.join(', and ')}; or set them on the host yourself`
-            : `run it in a namespace so its settings apply: ${facts.namespace ? namespaceFix(facts.namespace, facts.root) : 'run doctor to see why none can be made'}`,
+            : scenario.environment.isolation === 'host'
+              ? 'run it in a namespace so its settings apply: set environment.isolation: auto, or run with --isolation netns'
+              : `run it in a namespace so its settings apply: ${makeNamespace(facts)}`,
         ),
       );
     }

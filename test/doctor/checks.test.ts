@@ -86,6 +86,13 @@ test('namespace: netns refuses, auto warns that it falls back to the host, host 
   assert.match(fixFor(refused, true, 'netns'), /^give twstorm CAP_SYS_ADMIN/);
   assert.match(fixFor(NO_NS, false, 'netns'), /^run as root, or enable unprivileged user namespaces/);
   assert.equal(byId(scenarioChecks(scenario({}), facts()), 'host-sysctls'), undefined, 'in a namespace sysctls apply');
+  // isolation host by choice on a machine that makes namespaces (an audit: the fix said "give
+  // twstorm CAP_SYS_ADMIN" to root, and "run doctor to see why none can be made" in run's preflight).
+  for (const namespace of [facts().namespace, null]) {
+    const chosen = byId(scenarioChecks(scenario({ environment: { isolation: 'host' } }), facts({ namespace })), 'host-sysctls');
+    assert.equal(chosen?.fix, 'run it in a namespace so its settings apply: set environment.isolation: auto, or run with --isolation netns');
+  }
+  assert.match(byId(auto, 'host-sysctls')?.fix ?? '', /^run it in a namespace so its settings apply: run as root, or enable unprivileged user namespaces/);
   // A target: run must stay on the host to reach the target: "run it in a namespace" would be no fix.
   const target = byId(scenarioChecks(scenario({ target: '127.0.0.1:8080', environment: { isolation: 'host' } }), facts()), 'host-sysctls');
   assert.equal(target?.status, 'warn');
