@@ -21,6 +21,8 @@ const CS_DATA_LF = 5;
 const CS_TRAILER_START = 6;
 const CS_TRAILER_LINE = 7;
 const CS_FINAL_LF = 8;
+/** Before a chunk size's first digit: RFC 9112 §7.1 chunk-size = 1*HEXDIG, so a bare CRLF is no size. */
+const CS_SIZE_FIRST = 9;
 
 /** feed() results besides a byte count. */
 export const NEED_MORE = -1;
@@ -31,6 +33,21 @@ const MAX_HEADER_BYTES = 64 * 1024;
 const CR = 13;
 const LF = 10;
 const COLON = 58;
+
+/** The value of a hex digit's byte, or -1. */
+function hexValue(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/** A Content-Length value as RFC 9110 §8.6 writes it (1*DIGIT), else NaN: Number() alone takes "", "-5", "0x10" and "1e3". */
+function lengthValue(value: string): number {
+  if (value.length === 0) return NaN;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return NaN;
+  }
+  return Number(value);
+}
 
 /** Where the header section's CRLFCRLF starts in buf[from, to), or -1. */
 function headEnd(buf: Buffer, from: number, to: number): number {
@@ -211,7 +228,11 @@ export class ResponseReader {
         const header = nameOf(buf, line, colon);
         if (header !== H_OTHER) {
           const value = buf.toString('latin1', colon + 1, stop).trim().toLowerCase();
-          if (header === H_CONTENT_LENGTH) length = Number(value);
+          // Two Content-Length fields that disagree leave the framing unknown (RFC 9112 §6.3): NaN.
+          if (header === H_CONTENT_LENGTH) {
+            const n = lengthValue(value);
+            length = length === -1 || length === n ? n : NaN;
+          }
           else if (header === H_TRANSFER_ENCODING) chunked = value.split(',').at(-1)!.trim() === 'chunked';
           else connection = value;
         }
@@ -223,9 +244,11 @@ export class ResponseReader {
       this.phase[slot] = DONE;
     } else if (chunked) {
       this.phase[slot] = BODY_CHUNKED;
-      this.chunkState[slot] = CS_SIZE;
+      this.chunkState[slot] = CS_SIZE_FIRST;
       this.remaining[slot] = 0;
-    } else if (length >= 0) {
+    } else if (length !== -1) {
+      // RFC 9112 §6.3: without Transfer-Encoding an invalid Content-Length is an unrecoverable
+      // error, not a body that runs to the server's FIN.
       if (!Number.isSafeInteger(length)) return this.malformed('an invalid Content-Length');
       this.phase[slot] = length === 0 ? DONE : BODY_LENGTH;
       this.remaining[slot] = length;
@@ -249,8 +272,13 @@ export class ResponseReader {
       }
       const c = buf[i++]!;
       switch (s) {
+        case CS_SIZE_FIRST:
+          size = hexValue(c);
+          if (size < 0) return this.malformed('a chunk without its size');
+          s = CS_SIZE;
+          break;
         case CS_SIZE: {
-          const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+          const digit = hexValue(c);
           if (digit >= 0) size = size * 16 + digit;
           else if (c === 59 /* ; */ || c === 32 || c === 9) s = CS_EXT;
           else if (c === 13) s = CS_SIZE_LF;
@@ -270,7 +298,7 @@ export class ResponseReader {
           break;
         case CS_DATA_LF:
           if (c !== 10) return this.malformed('chunk data without CRLF');
-          s = CS_SIZE;
+          s = CS_SIZE_FIRST;
           size = 0;
           break;
         case CS_TRAILER_START:

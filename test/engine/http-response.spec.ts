@@ -55,6 +55,32 @@ describe('ResponseReader', () => {
     assert.match(r.problem, /not an HTTP\/1\.x status line/);
   });
 
+  it('refuses a Content-Length that is not 1*DIGIT, two that disagree, and a chunk with no size (RFC 9112 §6.3, §7.1)', () => {
+    const fed = (text: string): { got: number; problem: string } => {
+      const r = new ResponseReader(1);
+      r.reset(0);
+      const bytes = Buffer.from(text, 'latin1');
+      return { got: r.feed(0, bytes, 0, bytes.length), problem: r.problem };
+    };
+    // Number() read these as 0, a body to EOF, 16 and 1,000 bytes.
+    for (const value of ['', '-5', '0x10', '1e3', '+5', '5 5']) {
+      const { got, problem } = fed(`HTTP/1.1 200 OK\r\nContent-Length: ${value}\r\n\r\n`);
+      assert.equal(got, MALFORMED, JSON.stringify(value));
+      assert.equal(problem, 'an invalid Content-Length');
+    }
+    assert.equal(fed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc').got, MALFORMED);
+    // The same length twice frames the body as one would.
+    assert.equal(fed('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nabNEXT').got, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab'.length);
+    // Transfer-Encoding overrides Content-Length (§6.3), even a broken one.
+    assert.notEqual(fed('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n0\r\n\r\n').got, MALFORMED);
+    // A bare CRLF where a chunk size goes was read as the last chunk (size 0).
+    for (const body of ['\r\n\r\n', '3\r\nabc\r\n\r\n\r\n', ';ext\r\n\r\n']) {
+      const { got, problem } = fed(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+      assert.equal(got, MALFORMED, JSON.stringify(body));
+      assert.equal(problem, 'a chunk without its size');
+    }
+  });
+
   it('reads the framing headers as the string-based reading it replaced does, for odd heads too', () => {
     // The previous reader: split the head on CRLF, trim and lower-case each name and value.
     const reference = (head: string): { status: number; closes: boolean; framing: string } | 'malformed' => {
@@ -69,7 +95,11 @@ describe('ResponseReader', () => {
         if (colon <= 0) continue;
         const name = line.slice(0, colon).trim().toLowerCase();
         const value = line.slice(colon + 1).trim().toLowerCase();
-        if (name === 'content-length') length = Number(value);
+        // RFC 9110 §8.6: 1*DIGIT; two fields that disagree are no length at all.
+        if (name === 'content-length') {
+          const n = /^\d+$/.test(value) ? Number(value) : NaN;
+          length = length === -1 || length === n ? n : NaN;
+        }
         else if (name === 'transfer-encoding') chunked = value.split(',').at(-1)!.trim() === 'chunked';
         else if (name === 'connection') connection = value;
       }
@@ -80,14 +110,14 @@ describe('ResponseReader', () => {
           ? 'none'
           : chunked
             ? 'chunked'
-            : length >= 0
+            : length !== -1
               ? Number.isSafeInteger(length) ? `length ${length}` : 'malformed'
               : 'eof';
       return framing === 'malformed' ? 'malformed' : { status, closes, framing };
     };
     const statusLines = ['HTTP/1.1 200 OK', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 304', 'HTTP/1.1 101 Switching', 'HTTP/1.2 200 OK', 'HTTP/1.1 20 OK', 'http/1.1 200 OK', 'HTTP/1.1 2000'];
     const headers = [
-      'Content-Length: 5', 'content-length:0', 'CONTENT-LENGTH :  12 ', ' Content-Length: 3', 'Content-Length:', 'Content-Length: 0x10', 'Content-Length: 1e3', 'Content-Length: abc', 'Content-Length: 99999999999999999999',
+      'Content-Length: 5', 'content-length:0', 'CONTENT-LENGTH :  12 ', ' Content-Length: 3', 'Content-Length:', 'Content-Length: 0x10', 'Content-Length: 1e3', 'Content-Length: abc', 'Content-Length: 99999999999999999999', 'Content-Length: -5', 'Content-Length: 5, 5', 'Content-Length: 7',
       'Transfer-Encoding: chunked', 'transfer-encoding: gzip, chunked', 'Transfer-Encoding: chunked, gzip', 'Transfer-Encoding:\u00a0chunked\u00a0',
       'Connection: close', 'connection: Keep-Alive', 'Connection: upgrade, close', 'Connection: closed', '\u00a0Connection\u00a0: close', 'Connection\t:\tclose',
       'Server: nginx', ': empty name', 'no colon at all', 'X-Weird: a:b:c', 'Cönnection: close', 'Content-Length\u00c0: 4', 'Date: Tue, 01 Dec 2026 18:00:00 GMT',
