@@ -27,9 +27,15 @@ export function restartSentence(result: RunResult): string | null {
   if (!r) return null;
   const inUse = r.failures['EADDRINUSE'] ?? 0;
   if (r.ok) {
-    return inUse > 0
-      ? `The restarted server could listen again only after ${int(inUse)} EADDRINUSE failures (${seconds(r.unavailableMs)}).`
-      : `The restarted server listened again at once (${int(r.unavailableMs)} ms): SO_REUSEADDR let it bind over the port's TIME_WAIT.`;
+    if (inUse > 0) return `The restarted server could listen again only after ${int(inUse)} EADDRINUSE failures (${seconds(r.unavailableMs)}).`;
+    const held = result.summary.timeWait.peakServer;
+    const atOnce = `The restarted server listened again at once (${int(r.unavailableMs)} ms)`;
+    // Credit SO_REUSEADDR only where there was TIME_WAIT to bind over and the listener had it:
+    // with the client closing first the server's port holds none, and any listener binds.
+    if (held === 0) return `${atOnce}: no TIME_WAIT held its port (the server closed no connection first).`;
+    return result.scenario.server.reuseAddr
+      ? `${atOnce}: SO_REUSEADDR let it bind over the ${int(held)} TIME_WAIT sockets on its port.`
+      : `${atOnce}, over ${int(held)} TIME_WAIT sockets on its port.`;
   }
   return (
     `The restarted server could not listen for the whole ${seconds(r.unavailableMs)}: ${int(r.attempts)} binds failed ` +

@@ -21,9 +21,20 @@ describe('verdict rule: server restart and SO_REUSEADDR (verdict/restart.ts)', (
     assert.equal(f.alert, true);
     assert.match(f.text, /could not listen for the whole 3\.00 s: 30 binds failed \(EADDRINUSE 30\), because TIME_WAIT sockets hold its port/);
     assert.equal(oneChange(failed).rule, 'reuseaddr-listener');
-    const ok = makeResult((r) => (r.summary.restart = { ok: true, unavailableMs: 2, attempts: 1, failures: {} }));
+    const ok = makeResult((r) => {
+      r.summary.restart = { ok: true, unavailableMs: 2, attempts: 1, failures: {} };
+      r.scenario.server.reuseAddr = true;
+      r.summary.timeWait = { ...r.summary.timeWait, peak: 900, peakServer: 900, peakClient: 0 };
+    });
     assert.equal(finding(ok, 'restart')!.alert, false);
-    assert.match(finding(ok, 'restart')!.text, /listened again at once/);
+    assert.equal(finding(ok, 'restart')!.text, 'The restarted server listened again at once (2 ms): SO_REUSEADDR let it bind over the 900 TIME_WAIT sockets on its port.');
+    // No TIME_WAIT on the server's port (the client closed first): SO_REUSEADDR did nothing.
+    const none = makeResult((r) => {
+      r.summary.restart = { ok: true, unavailableMs: 2, attempts: 1, failures: {} };
+      r.scenario.server.reuseAddr = true;
+      r.summary.timeWait = { ...r.summary.timeWait, peak: 900, peakServer: 0, peakClient: 900 };
+    });
+    assert.equal(finding(none, 'restart')!.text, 'The restarted server listened again at once (2 ms): no TIME_WAIT held its port (the server closed no connection first).');
     assert.equal(finding(makeResult(), 'restart'), undefined, 'no restart phase, no finding');
   });
 });
