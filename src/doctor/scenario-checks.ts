@@ -394,7 +394,7 @@ export function seriesLengthCheck(scenario: Scenario): Check | null {
     'series-length',
     'result size',
     'warn',
-    `if the load runs its whole duration (${formatDuration(s.duration)}), ${field} ${formatDuration(s[field])} records ${int(samples)} samples per series: ` +
+    `if the load runs its whole duration (${formatDuration(s.duration)}, then a tail of ${formatDuration(s.tail)}), ${field} ${formatDuration(s[field])} records ${int(samples)} samples per series: ` +
       `past ${int(READABLE_SERIES_SAMPLES)} the result outgrows what twstorm reads back (${MAX_RESULT_BYTES / 1048576} MB), and past about twice that it cannot be written at all`,
     `raise ${field} to at least ${formatDuration(least)}, or shorten duration (a run that ends on its count sooner is fine)`,
   );

@@ -581,10 +581,10 @@ test('result size: a load that would run its whole duration past ~1,000,000 samp
   assert.equal(fine?.status, 'warn');
   assert.equal(
     fine?.detail,
-    'if the load runs its whole duration (24h), sample 10ms records 8,640,200 samples per series: past 1,000,000 the result outgrows what twstorm reads back (256 MB), and past about twice that it cannot be written at all',
+    'if the load runs its whole duration (24h, then a tail of 2s), sample 10ms records 8,640,200 samples per series: past 1,000,000 the result outgrows what twstorm reads back (256 MB), and past about twice that it cannot be written at all',
   );
   assert.equal(fine?.fix, 'raise sample to at least 87ms, or shorten duration (a run that ends on its count sooner is fine)');
-  assert.match(byId(scenarioChecks(scenario({ duration: '24h', census: '50ms' }), facts()), 'series-length')?.detail ?? '', /^if the load runs its whole duration \(24h\), census 50ms records 1,728,040 samples/);
+  assert.match(byId(scenarioChecks(scenario({ duration: '24h', census: '50ms' }), facts()), 'series-length')?.detail ?? '', /^if the load runs its whole duration \(24h, then a tail of 2s\), census 50ms records 1,728,040 samples/);
   // A matrix runs its variants: a base value every variant replaces is not judged.
   assert.equal(byId(scenarioChecks(scenario({ duration: '24h', sample: '10ms', matrix: { sample: ['100ms', '200ms'] } }), facts()), 'series-length'), undefined);
   assert.match(byId(scenarioChecks(scenario({ duration: '24h', matrix: { sample: ['100ms', '20ms'] } }), facts()), 'series-length')?.detail ?? '', /sample 20ms records 4,320,100/);
