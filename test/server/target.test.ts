@@ -8,6 +8,22 @@ import { parseScenario } from '../../src/scenario/index.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { parseTarget } from '../../src/scenario/target.js';
 import type { RunResult } from '../../src/result/model.js';
+import { probeTarget, TargetUnreachableError } from '../../src/server/external-target.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { twstorm } from '../helpers/cli.js';
+
+/** A loopback port nobody listens on: one the kernel just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 const HELPER = fileURLToPath(new URL('./target-cases.js', import.meta.url));
 
@@ -68,4 +84,36 @@ test('target forms: host:port, [v6]:port, http URL; loopback recognised', () => 
   assert.match(parseTarget('https://127.0.0.1/') as string, /only http:\/\//);
   assert.equal(parseTarget('http://127.0.0.1/x'), 'the target URL must have no path: give the request target as http.path');
   assert.match(parseTarget('[127.0.0.1]:80') as string, /not an IPv6 address/);
+});
+
+test('the probe before the load: a listening target passes and keeps no TIME_WAIT; a closed one is refused by name', async () => {
+  const server = net.createServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  try {
+    await probeTarget({ host: '127.0.0.1', port, text: `127.0.0.1:${port}` });
+    // Closed with an RST: neither side of the probe holds TIME_WAIT.
+    const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' }).trim();
+    assert.equal(tw, '', tw);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  await assert.rejects(
+    probeTarget({ host: '127.0.0.1', port, text: `127.0.0.1:${port}` }),
+    (err: unknown) => err instanceof TargetUnreachableError && err.code === 'ECONNREFUSED' && /^target 127\.0\.0\.1:\d+ refused a test connection \(ECONNREFUSED\): nothing listens there; start your server first/.test(err.message),
+  );
+});
+
+test('run against a target nobody listens on: one line, exit 1, no load and no result', async () => {
+  const port = await closedPort();
+  const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-refused-'));
+  try {
+    const exit = await twstorm(['run', 'client-closes-first', '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--set', 'connections=50', '--out', out]).exit;
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, new RegExp(`^twstorm: target 127\\.0\\.0\\.1:${port} refused a test connection \\(ECONNREFUSED\\)`, 'm'));
+    assert.doesNotMatch(exit.stderr, /load started/);
+    assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), []);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });
