@@ -1,15 +1,16 @@
 // Which figures a comparison looks at, how each is judged, and which way is worse.
 //  - count:   what the kernel and the driver count exactly (errors by errno, TIME_WAIT per side,
-//             ports, kernel counters, the restart outcome, server errors). Judged as counts: a
-//             code that was never seen and now is (with repeats on both sides: in every current
-//             run), or a restart that now fails, is always a finding; otherwise the change must
-//             pass the tolerance and leave the baseline's range.
+//             ports, kernel counters, a routed lab's router refusals, the restart outcome, server
+//             errors). Judged as counts: a code that was never seen and now is (with repeats on
+//             both sides: in every current run), or a restart that now fails, is always a finding;
+//             otherwise the change must pass the tolerance and leave the baseline's range.
 //  - rate / latency: what timing decides. Judged against the noise each side's repeats show
 //             (a rank test, see stats.ts) as well as the tolerance.
 // Any other summary figure can be named with --metric; only the throughput-like ones count
 // higher as better.
 import { resolvePath } from '../result/figure-paths.js';
 import { TROUBLE_COUNTERS } from '../observe/counters.js';
+import { labOf, ROUTER_FIGURES } from '../result/lab.js';
 import type { WorkUnit } from '../scenario/work.js';
 import type { RunResult } from '../result/model.js';
 
@@ -206,6 +207,8 @@ export function metricsFor(baseline: RunResult[], current: RunResult[], selector
   const tcp = all.some((r) => !isHttp(r));
   const base = http && !tcp ? HTTP_METRICS : http ? [...DEFAULT_METRICS, ...HTTP_METRICS] : DEFAULT_METRICS;
   const restart = all.some((r) => r.summary.restart !== undefined) ? ['summary.restart.ok', 'summary.restart.unavailableMs'] : [];
+  // The router's refusals, judged as the kernel's trouble counters are, where a lab is compared.
+  const router = all.some((r) => labOf(r) !== null) ? ROUTER_FIGURES : [];
   const list = [
     ...new Set([
       ...base,
@@ -214,13 +217,14 @@ export function metricsFor(baseline: RunResult[], current: RunResult[], selector
       ...codes((r) => r.summary.errors).map((c) => `summary.errors.${c}`),
       ...codes((r) => r.summary.serverErrors).map((c) => `summary.serverErrors.${c}`),
       ...TROUBLE_COUNTERS.map((c) => `summary.kernel.${c}`),
+      ...router,
     ]),
   ];
   let chosen = list;
   if (selectors.length > 0) {
     chosen = [];
     for (const raw of selectors) {
-      const selector = raw.startsWith('summary.') ? raw : `summary.${raw}`;
+      const selector = fullPath(raw);
       const matched = list.filter((p) => p === selector || p.startsWith(`${selector}.`));
       chosen.push(...(matched.length > 0 ? matched : [selector]));
     }
@@ -232,12 +236,15 @@ export function metricsFor(baseline: RunResult[], current: RunResult[], selector
 /** Problems with --metric selectors, checked before anything is compared. */
 export function checkSelectors(selectors: string[]): string[] {
   const problems: string[] = [];
-  const known = [...DEFAULT_METRICS, ...HTTP_METRICS, 'summary.errors', 'summary.serverErrors', 'summary.kernel', 'summary.restart.ok'];
+  const known = [...DEFAULT_METRICS, ...HTTP_METRICS, ...ROUTER_FIGURES, 'summary.errors', 'summary.serverErrors', 'summary.kernel', 'summary.restart.ok'];
   for (const raw of selectors) {
-    const selector = raw.startsWith('summary.') ? raw : `summary.${raw}`;
+    const selector = fullPath(raw);
     if (known.some((p) => p === selector || p.startsWith(`${selector}.`))) continue;
     const resolved = resolvePath(selector);
     if (!resolved.ok) problems.push(`--metric ${raw}: ${resolved.problem}`);
   }
   return problems;
 }
+
+/** A --metric selector as a full path: "summary." may be left off, except before a lab's router figures (lab.router…). */
+const fullPath = (raw: string): string => (raw.startsWith('summary.') || raw.startsWith('lab.') ? raw : `summary.${raw}`);

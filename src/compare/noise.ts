@@ -9,7 +9,7 @@ import { mergedOf, repeatOf } from '../result/provenance.js';
 
 const SCENARIO_FIELDS = ['protocol', 'connections', 'duration', 'concurrency', 'rate', 'maxInFlight', 'payload', 'close', 'http', 'server'] as const;
 /** Compared only when both results carry them: older results lack them, and a default would read as a change. */
-const LATER_FIELDS = ['stages', 'client', 'target'] as const;
+const LATER_FIELDS = ['stages', 'client', 'target', 'faults'] as const;
 
 /**
  * Fields one protocol ignores: a tcp run never reads `http`, an http run never reads
@@ -117,6 +117,14 @@ function settingNotes(baseline: RunResult, current: RunResult): string[] {
   const topology = (r: RunResult) => (r.scenario as { environment?: { topology?: string } }).environment?.topology ?? 'loopback';
   differs('scenario environment.topology', topology(baseline), topology(current));
   differs('scenario environment.clients', clientHosts(baseline.scenario), clientHosts(current.scenario));
+  // A lab's own parts: the router's NAT pool, conntrack limit and timeouts, each kind of host's
+  // sysctls (environment.sysctls above reads one client host back), IPv6. Another network: an
+  // audit compared a 300-tuple pool against a 100-tuple one, 17 regressions and no note.
+  const lab = (r: RunResult): Record<string, unknown> => (r.scenario as { environment?: Record<string, unknown> }).environment ?? {};
+  for (const part of ['router', 'client', 'server', 'ipv6']) {
+    const [x, y] = [lab(baseline)[part], lab(current)[part]];
+    if (x !== undefined && y !== undefined) differs(`scenario environment.${part}`, x, y);
+  }
   return notes;
 }
 

@@ -4,7 +4,7 @@
 // hold this table against the `Summary` type: a figure added to the summary without being
 // added here is a build error, so the two cannot drift apart.
 import type { RunResult, Summary } from './model.js';
-import { kernelCounters } from './lab.js';
+import { kernelCounters, ROUTER_FIGURES, routerFigure } from './lab.js';
 import { KEY_COUNTERS } from '../observe/index.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -162,8 +162,13 @@ export function readFigure(result: RunResult, resolved: Extract<ResolvedPath, { 
   return null;
 }
 
-/** The figure at a dotted path (as resolvePath reads it), or null where the path names none or this result has none. */
+/**
+ * The figure at a dotted path (as resolvePath reads it), or null where the path names none or
+ * this result has none. A routed lab's router figures (lab.ts, ROUTER_FIGURES) sit beside the
+ * summary, not in it: `compare` judges them by the same name.
+ */
 export function figureAt(result: RunResult, path: string): number | null {
+  if (ROUTER_FIGURES.includes(path)) return routerFigure(result, path);
   const resolved = resolvePath(path);
   return resolved.ok ? readFigure(result, resolved) : null;
 }

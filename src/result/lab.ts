@@ -179,6 +179,28 @@ export function routerRefusals(result: RunResult): { counters: Array<[string, nu
 }
 
 /**
+ * The router's refusals as figures `compare` judges, named by where they sit in a lab's result:
+ * conntrack's trouble counters (CONNTRACK_TROUBLE) and the emulated full table's dropped SYNs.
+ * Why a gate reads them: a router that refuses new flows is the phenomenon of a NAT or conntrack
+ * lab, and the hosts do not always show it — a dropped SYN that a retransmit gets through later
+ * leaves no error, only the router's count (conntrack-table-full: every connection made, 3 s late).
+ */
+export const ROUTER_FIGURES: readonly string[] = [...CONNTRACK_TROUBLE.map((k) => `lab.router.conntrack.counters.${k}`), 'lab.router.conntrack.limit.droppedSyns'];
+
+/**
+ * A router figure (ROUTER_FIGURES) of a result: null for a run with no router, and for a
+ * counter the router's conntrack statistics did not give (unreadable there: not measured, not
+ * 0); a lab without an emulated table limit dropped no SYN through one (0).
+ */
+export function routerFigure(result: RunResult, path: string): number | null {
+  const lab = labOf(result);
+  if (lab === null || !ROUTER_FIGURES.includes(path)) return null;
+  const conntrack = lab.router.conntrack;
+  if (path === 'lab.router.conntrack.limit.droppedSyns') return conntrack.limit?.droppedSyns ?? 0;
+  return conntrack.counters[path.slice('lab.router.conntrack.counters.'.length)] ?? null;
+}
+
+/**
  * Packets of new flows the router refused in a run, for a table of runs: conntrack's (routerRefusals)
  * and the emulated full table's dropped SYNs. 0 for a lab whose router refused none; null for a
  * run with no router (a matrix of labs compared them on no table: an audit).
