@@ -157,6 +157,18 @@ describe('merge: what a split shares out and what it cannot', () => {
     assert.equal(m.faults![0]!.matched, 200);
   });
 
+  it("a tcp split's http.requests (cut, though unread) adds back to the whole's, whatever the order of the files", async () => {
+    // shard.ts cuts 5,001 into 2,501 and 2,500 and records no whole request count under tcp.
+    const share = (index: number) =>
+      shard(index, index * 10, (r) => {
+        (r.scenario as { http?: unknown }).http = { requests: 2501 - index, client: 'keepalive', connections: null };
+      });
+    const shares = [share(0), share(1)].map((r) => r.scenario.http.requests);
+    const total = shares.reduce((a, n) => a + n, 0);
+    assert.equal((await merge(share(0), share(1))).scenario.http.requests, total);
+    assert.equal((await merge(share(1), share(0))).scenario.http.requests, total);
+  });
+
   it('a per-namespace limit the scenario sets is warned about: each shard held it whole', async () => {
     const capped = (index: number) =>
       shard(index, index * 10, (r) => {
