@@ -172,6 +172,18 @@ export function checkMergeable(inputs: MergeInput[], options: MergeOptions = {})
   if (versions.size > 1) warnings.push(`written by different twstorm versions (${[...versions].join(', ')}): figures may be measured differently`);
   const kernels = new Set(inputs.map((i) => i.result.environment.kernel));
   if (kernels.size > 1) warnings.push(`different kernels (${[...kernels].join(', ')})`);
+  // A sysctl the scenario did not set is what each machine had (the host's, under --isolation
+  // host, or a kernel's namespace default): copies on machines set up otherwise made other storms,
+  // and the merge records the first one's (an audit: tcp_tw_reuse 0 and 1 merged, no word). What
+  // the scenario set differs only when a kernel refused it: a setting, refused above. The port
+  // range is cut between shards by design.
+  for (const key of new Set(inputs.flatMap((i) => Object.keys(i.result.environment.sysctls)))) {
+    if (key === 'net.ipv4.ip_local_port_range') continue;
+    const values = inputs.map((i) => i.result.environment.sysctls[key]);
+    if (values.every((v) => v === values[0])) continue;
+    const each = inputs.map((i, k) => `${values[k] ?? 'unrecorded'} in ${i.file}`).join(', ');
+    warnings.push(`the results ran with different ${key} (${each}): merged as one storm, the result records ${values[0] ?? 'none'}, the first one's`);
+  }
   const onHost = inputs.filter((i) => i.result.environment.isolation === 'host').map((i) => i.file);
   if (onHost.length > 0 && onHost.length < inputs.length) {
     warnings.push(`${onHost.join(', ')} ran on the host network, the others in a namespace of their own: a host census counts the host's other sockets too`);

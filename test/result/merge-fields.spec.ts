@@ -169,6 +169,18 @@ describe('merge: what a split shares out and what it cannot', () => {
     assert.equal((await merge(share(1), share(0))).scenario.http.requests, total);
   });
 
+  it('a sysctl the machines had otherwise (not set by the scenario) is warned about, naming each value', async () => {
+    const reuse = (index: number, value: string) => shard(index, index * 10, (r) => (r.environment.sysctls['net.ipv4.tcp_tw_reuse'] = value));
+    const m = await merge(reuse(0, '0'), reuse(1, '1'));
+    assert.ok(
+      m.merged!.warnings.includes('the results ran with different net.ipv4.tcp_tw_reuse (0 in a.json, 1 in b.json): merged as one storm, the result records 0, the first one\'s'),
+      m.merged!.warnings.join(' | '),
+    );
+    // The same everywhere, and the port range every shard has a slice of: nothing to say.
+    const same = await merge(reuse(0, '1'), reuse(1, '1'));
+    assert.equal(same.merged!.warnings.some((w) => w.includes('different net.')), false, same.merged!.warnings.join(' | '));
+  });
+
   it('a per-namespace limit the scenario sets is warned about: each shard held it whole', async () => {
     const capped = (index: number) =>
       shard(index, index * 10, (r) => {
