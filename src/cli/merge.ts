@@ -71,7 +71,7 @@ export const mergeCommand = {
       .option('out', { alias: ['o', 'output'], type: 'string', requiresArg: true, demandOption: true, describe: 'The merged result JSON to write, or a directory to write it in (its HTML report goes beside it)' })
       .option('html', { type: 'boolean', default: true, describe: 'Write the HTML report beside the merged JSON (--no-html to skip)' })
       .option('thresholds', { type: 'boolean', default: true, describe: "Gate on the scenario's thresholds over the merged figures (exit 3); --no-thresholds only reports them" })
-      .option('partial', { type: 'boolean', default: false, describe: 'Merge the shards given when some of the split are missing (warned); without it a missing shard is refused (exit 2)' })
+      .option('partial', { type: 'boolean', default: false, describe: 'Merge the shards given when some of the split are missing, or results that were interrupted (warned); without it either is refused (exit 2)' })
       // No description beside it: at 80 columns one pushed the command onto two lines.
       .example('$0 merge shards/*.json -o merged.json', ''),
   handler: async (argv: ArgumentsCamelCase<MergeArgs>): Promise<void> => {

@@ -196,6 +196,22 @@ describe('merge: what a split shares out and what it cannot', () => {
   });
 });
 
+describe('merge: an interrupted contributor', () => {
+  it('is refused as a missing shard is (its load only partly ran), and merged with a warning under --partial', async () => {
+    const cut = shard(1, 10, (r) => {
+      r.interrupted = true;
+      r.stoppedBy = 'interrupted';
+    });
+    await assert.rejects(
+      merge(shard(0, 0, () => undefined), cut),
+      (e: Error) => e.message === 'b.json was interrupted, so the merged totals would be part of the load and its thresholds would gate that part; run it again, or --partial to merge these anyway',
+    );
+    const m = await mergeResults([{ file: 'a.json', result: shard(0, 0, () => undefined) }, { file: 'b.json', result: cut }], { partial: true });
+    assert.equal(m.interrupted, true);
+    assert.ok(m.merged!.warnings.includes('b.json was interrupted: the totals hold only the part of its load that ran'), m.merged!.warnings.join(' | '));
+  });
+});
+
 describe('merge: another scenario is refused as such', () => {
   it('named first, before the port ranges or the split it also differs in (what to do: compare them)', async () => {
     const expected = (file: string) => `b.json is scenario "tw-reuse" but a.json is "${file}": merge runs of one scenario; compare different ones instead`;
