@@ -1,6 +1,10 @@
 // `target:` — a server twstorm did not start and does not stop (isolation: host). The run keeps
 // the same handle it has on the bundled server, so the driver and observers need no branch.
+import dns from 'node:dns/promises';
 import net from 'node:net';
+import type { Target } from '../scenario/target.js';
+import { endpoint } from '../util/format.js';
+import { listenersOn, servesHost, wildcardV6Only } from './listeners.js';
 import type { ServerProcess } from './process.js';
 import { ServerStartError } from './process.js';
 
@@ -18,53 +22,30 @@ export function externalTarget(port: number): ServerProcess {
   };
 }
 
-/** The target refused or did not answer the connection made before the load. */
-export class TargetUnreachableError extends ServerStartError {}
-
-/** How long the probe waits for a SYN to be answered (a dropped SYN is retried for ~2 min). */
-export const TARGET_PROBE_MS = 5000;
+/** Nothing listens where a loopback target says its server is. */
+export class TargetNotListeningError extends ServerStartError {}
 
 /**
- * One connection to the target before the load starts. A target nobody listens on would run the
- * whole load as ECONNREFUSED, recorded as if measured (an audit: 50 of 50 refused, then "the run
- * failed"). The probe ends with an RST (resetAndDestroy, SO_LINGER 0), so it leaves no TIME_WAIT
- * on either side, and it comes before the observers' baseline, so no counter of the run sees it.
+ * Before the load, whether anything listens where a loopback target points: a target nobody
+ * listens on ran the whole load as ECONNREFUSED, recorded as if measured (an audit: 50 of 50
+ * refused, then "the run failed"). Read from this namespace's socket table (the host's: a target
+ * runs under isolation host), as a user's server.command is awaited, so the server sees no
+ * connection and no counter moves. A remote target is another machine's table: its refusals are
+ * what the run measures.
  */
-export function probeTarget(target: { host: string; port: number; text: string }, timeoutMs = TARGET_PROBE_MS, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    const done = (err?: TargetUnreachableError): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else {
-        socket.resetAndDestroy();
-        resolve();
-      }
-    };
-    const abort = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(); // the stop is the run's to report
-    };
-    const timer = setTimeout(
-      () => done(new TargetUnreachableError('ETIMEDOUT', `target ${target.text} did not answer a test connection within ${timeoutMs / 1000} s: check that the address is right and that no firewall drops the SYN`)),
-      timeoutMs,
-    );
-    signal?.addEventListener('abort', abort, { once: true });
-    socket.once('connect', () => done());
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'ERROR';
-      done(
-        new TargetUnreachableError(
-          code,
-          code === 'ECONNREFUSED'
-            ? `target ${target.text} refused a test connection (ECONNREFUSED): nothing listens there; start your server first, or give its start command as server.command (without target:) so the run starts it`
-            : `target ${target.text} cannot be reached (${code}: ${err.message}): check the address and the route to it`,
-        ),
-      );
-    });
-  });
+export async function checkTargetListens(target: Target): Promise<void> {
+  if (!target.loopback) return;
+  const hosts = net.isIP(target.host) ? [target.host] : (await dns.lookup(target.host, { all: true }).catch(() => [])).map((a) => a.address);
+  const listening = await listenersOn(target.port);
+  const v6only = listening.includes('::') && (await wildcardV6Only(target.port, '/proc'));
+  if (hosts.some((host) => listening.some((address) => servesHost(address, host, v6only)))) return;
+  const fix = 'start your server first, or give its start command as server.command (without target:) so the run starts it';
+  if (listening.length === 0) {
+    throw new TargetNotListeningError('ECONNREFUSED', `target ${target.text}: nothing listens on port ${target.port} of this machine, so every connection would be refused; ${fix}`);
+  }
+  const where = listening.map((address) => `${endpoint(address, target.port)}${address === '::' && v6only ? ' (IPv6 only)' : ''}`).join(', ');
+  throw new TargetNotListeningError(
+    'ECONNREFUSED',
+    `target ${target.text}: port ${target.port} is served on ${where} only, which a client connecting to ${hosts.join(' or ') || target.host} does not reach; point target at one of those, or make the server listen on ${target.host}`,
+  );
 }

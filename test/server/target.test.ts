@@ -6,10 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { runNodeInNetns } from '../helpers/netns.js';
 import { parseScenario } from '../../src/scenario/index.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
-import { parseTarget } from '../../src/scenario/target.js';
+import { parseTarget, type Target } from '../../src/scenario/target.js';
 import type { RunResult } from '../../src/result/model.js';
-import { probeTarget, TargetUnreachableError } from '../../src/server/external-target.js';
-import { execFileSync } from 'node:child_process';
+import { checkTargetListens, TargetNotListeningError } from '../../src/server/external-target.js';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -86,22 +85,30 @@ test('target forms: host:port, [v6]:port, http URL; loopback recognised', () => 
   assert.match(parseTarget('[127.0.0.1]:80') as string, /not an IPv6 address/);
 });
 
-test('the probe before the load: a listening target passes and keeps no TIME_WAIT; a closed one is refused by name', async () => {
-  const server = net.createServer((socket) => socket.on('error', () => undefined));
+test('before the load: a loopback target must have a listener its address reaches, read from the socket table', async () => {
+  const target = (host: string, port: number) => parseTarget(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) as Target;
+  const server = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
+  let accepted = 0;
+  server.on('connection', () => accepted++);
   try {
-    await probeTarget({ host: '127.0.0.1', port, text: `127.0.0.1:${port}` });
-    // Closed with an RST: neither side of the probe holds TIME_WAIT.
-    const tw = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' }).trim();
-    assert.equal(tw, '', tw);
+    await checkTargetListens(target('127.0.0.1', port));
+    await checkTargetListens(parseTarget(`localhost:${port}`) as Target);
+    // Listening on 127.0.0.1 does not serve ::1.
+    await assert.rejects(checkTargetListens(target('::1', port)), (err: unknown) =>
+      err instanceof TargetNotListeningError && err.message === `target [::1]:${port}: port ${port} is served on 127.0.0.1:${port} only, which a client connecting to ::1 does not reach; point target at one of those, or make the server listen on ::1`,
+    );
+    // Read from the table, not by connecting: the server saw nothing.
+    assert.equal(accepted, 0);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
-  await assert.rejects(
-    probeTarget({ host: '127.0.0.1', port, text: `127.0.0.1:${port}` }),
-    (err: unknown) => err instanceof TargetUnreachableError && err.code === 'ECONNREFUSED' && /^target 127\.0\.0\.1:\d+ refused a test connection \(ECONNREFUSED\): nothing listens there; start your server first/.test(err.message),
+  await assert.rejects(checkTargetListens(target('127.0.0.1', port)), (err: unknown) =>
+    err instanceof TargetNotListeningError && err.code === 'ECONNREFUSED' && err.message.startsWith(`target 127.0.0.1:${port}: nothing listens on port ${port} of this machine, so every connection would be refused; start your server first`),
   );
+  // A remote target is another machine's table: not judged here.
+  await checkTargetListens(parseTarget(`198.18.0.7:${port}`) as Target);
 });
 
 test('run against a target nobody listens on: one line, exit 1, no load and no result', async () => {
@@ -110,7 +117,7 @@ test('run against a target nobody listens on: one line, exit 1, no load and no r
   try {
     const exit = await twstorm(['run', 'client-closes-first', '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--set', 'connections=50', '--out', out]).exit;
     assert.equal(exit.code, 1, exit.stderr);
-    assert.match(exit.stderr, new RegExp(`^twstorm: target 127\\.0\\.0\\.1:${port} refused a test connection \\(ECONNREFUSED\\)`, 'm'));
+    assert.match(exit.stderr, new RegExp(`^twstorm: target 127\\.0\\.0\\.1:${port}: nothing listens on port ${port} of this machine`, 'm'));
     assert.doesNotMatch(exit.stderr, /load started/);
     assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), []);
   } finally {
