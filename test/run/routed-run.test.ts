@@ -115,9 +115,10 @@ describe('routed runs', () => {
   });
 
   it('conntrack-table-full: 50 open flows at most; the rest retransmit their SYN, each drop counted by the router', async () => {
-    // Held 2 s, not the scenario's 2.5 s: a refused flow's SYNs go at 0, 1 and 3 s, and the
-    // table must free between the 1 s and 3 s ones; 2 s leaves a second each side, where 2.5 s
-    // left a busy server host 0.5 s before a third SYN was lost and the flow timed out at 5 s.
+    // Held 2 s, not the scenario's 2.5 s: on kernels that double the SYN timeout a refused flow's
+    // SYNs go at 0, 1 and 3 s, and the table must free between the 1 s and 3 s ones; 2 s leaves
+    // a second each side, where 2.5 s left a busy server host 0.5 s before a third SYN was lost
+    // and the flow timed out at 5 s.
     const { result } = await runInNetns('conntrack-table-full', [...SMALL, 'close.delay=2s'], 120_000);
     const lab = (result as typeof result & { lab: LabFacts }).lab;
     const limit = lab.router.conntrack.limit!;
@@ -127,12 +128,14 @@ describe('routed runs', () => {
     assert.equal(Math.max(...lab.router.conntrack.samples.map((x) => x.states['ESTABLISHED'] ?? 0)), 50);
     assert.equal(result.summary.connections.established, 80);
     assert.deepEqual(result.summary.errors, {});
-    // Every dropped SYN is one the client host retransmitted (its own namespace's counter), and
-    // each of the 30 refused flows lost the same number of SYNs (first + retries before 2 s).
+    // Every dropped SYN is one the client host retransmitted (its own namespace's counter). Each
+    // of the 30 refused flows lost its first SYN and the one at 1 s (the table stays full until
+    // the 50 close at 2 s). On Linux >= 6.5 the retries are 1 s apart (tcp_syn_linear_timeouts),
+    // so the one at 2 s meets the 50 closing: lost or not, flow by flow (a full suite on a busy
+    // machine counted 79), hence a range, not a multiple of 30.
     const client = lab.hosts.find((h) => h.role === 'client')!.summary!;
     assert.equal(client.kernel['TcpExtTCPSynRetrans'], limit.droppedSyns);
-    assert.equal(limit.droppedSyns % 30, 0, `${limit.droppedSyns} dropped SYNs`);
-    assert.ok(limit.droppedSyns >= 60, `${limit.droppedSyns} dropped SYNs`);
+    assert.ok(limit.droppedSyns >= 60 && limit.droppedSyns <= 90, `${limit.droppedSyns} dropped SYNs: 2 or 3 for each of the 30 refused flows`);
     // Connect latency: no refused flow can connect before its first SYN retry (1 s).
     assert.ok((result.summary.latencyMs.connect.max ?? 0) >= 1000, `max ${result.summary.latencyMs.connect.max} ms`);
   });
