@@ -146,7 +146,18 @@ export async function runStates(args: StatesArgs): Promise<void> {
   if (!(count >= 1)) return usage(`--count ${args.count}: expected a whole number of at least 1`);
   const { watchStates } = await import('../states/watch.js');
   const abort = new AbortController();
-  const stop = (): void => abort.abort();
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    abort.abort();
+  };
+  // One stop often comes twice. A Ctrl-C reaches every process of the terminal's group, so under
+  // --netns this one gets it from the terminal and again from the parent that re-executed it
+  // (foreground.ts passes it on), and `timeout` or systemd signal the group too. The handler stays
+  // until the end, and the end is process.exit() (below): a natural exit first closes Node's
+  // signal handles, which puts back the default action, and a second signal arriving then killed
+  // the process (the parent reported 130), or fell to interrupt.js ("interrupted", 130) once the
+  // handler was removed. Either way a watch stopped as documented ended as if it had failed.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   // --netns PID or NAME: when that process ends or that name is deleted, this watch would be
@@ -174,11 +185,11 @@ export async function runStates(args: StatesArgs): Promise<void> {
       title,
     });
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
     clearInterval(keeperCheck);
   }
   if (keeperGone) say(keeper!.goneText);
+  // stdout and stderr are synchronous on Linux for files, pipes and terminals: nothing written is lost.
+  if (stopped) process.exit(EXIT.OK);
 }
 
 /** What each string option takes, for the line that says one was given no value (main.ts). */

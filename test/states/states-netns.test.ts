@@ -280,6 +280,32 @@ if (process.env[CHILD_ENV] === '1') {
     assert.match(badState.stderr, /--state TIME_WIAT: expected one of/);
   });
 
+  test('states --watch stopped by a signal that arrives twice still ends as a stop: exit 0, no "interrupted"', async () => {
+    // What a Ctrl-C does to `states --watch --netns`: the process inside gets the terminal's
+    // SIGINT and the copy its parent passes on, and `timeout` or systemd signal the whole group.
+    // Sent here to one plain watch: a SIGTERM, then SIGINTs every 2 ms until it has gone, so some
+    // land while the first is handled and as the process ends, whatever the machine's pace.
+    const watch = spawn(process.execPath, [BIN, 'states', '--watch', '100ms', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    watch.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    watch.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => watch.once('close', (code, signal) => resolve([code, signal])));
+    try {
+      for (const deadline = Date.now() + 15_000; !stdout.includes('\n') && Date.now() < deadline; ) await sleep(20);
+      assert.ok(stdout.includes('\n'), `no watch output; stderr: ${stderr}`);
+      watch.kill('SIGTERM');
+      const again = setInterval(() => watch.kill('SIGINT'), 2);
+      const ended = await exited.finally(() => clearInterval(again));
+      assert.deepEqual(ended, [0, null], stderr);
+      assert.doesNotMatch(stderr, /interrupted/);
+      // Every line written is whole: the watch ended between documents.
+      for (const line of stdout.trimEnd().split('\n')) assert.equal((JSON.parse(line) as StatesCensus).schema, 'twstorm/states@1');
+    } finally {
+      if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
+    }
+  });
+
   test('states --watch --netns PID ends when that process does, instead of keeping its namespace alive', async () => {
     // A namespace whose only process is a sleep (unshare execs it: its PID is the owner's).
     const owner = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
