@@ -5,7 +5,7 @@
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
-import { constants, accessSync, existsSync, statSync, type Stats } from 'node:fs';
+import { constants, accessSync, statSync, type Stats } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
@@ -20,20 +20,25 @@ export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
 export function namespaceKeeper(): { gone: () => boolean; goneText: string } | undefined {
   const entered = process.env[NETNS_ENTERED_ENV];
   if (entered === undefined) return undefined;
+  // Both are asked the same question: does the file still name the namespace this process is in?
+  // For a PID, /proc/PID alone is not the answer: an exited process stays there as a zombie until
+  // its parent reaps it, which a parent that never calls wait() never does, but exit_task_namespaces()
+  // has already dropped its namespaces, so /proc/PID/ns/net no longer opens. A PID reused by a
+  // process elsewhere names another namespace. For a NAME, `ip netns del` unmounts and removes
+  // it, and the same name added again pins another namespace, not the one this process is in.
+  const own = namespaceIdentity(OWN_NETNS);
+  const gone = (): boolean => own === undefined || namespaceIdentity(entered) !== own;
   const pid = /^\/proc\/(\d+)\/ns\/net$/.exec(entered)?.[1];
   if (pid !== undefined) {
     return {
-      gone: () => !existsSync(`/proc/${pid}`),
-      goneText: `process ${pid} (--netns) has exited: the watch ends here, so as not to keep its network namespace alive`,
+      gone,
+      goneText: `process ${pid} (--netns) has exited or left the namespace: the watch ends here, so as not to keep its network namespace alive`,
     };
   }
   const name = /^\/run\/netns\/([^/]+)$/.exec(entered)?.[1];
   if (name === undefined) return undefined;
-  // `ip netns del` unmounts and removes the name; the same name added again pins another
-  // namespace, not the one this process is in.
-  const own = namespaceIdentity(OWN_NETNS);
   return {
-    gone: () => own === undefined || namespaceIdentity(entered) !== own,
+    gone,
     goneText: `network namespace "${name}" (--netns) was deleted: the watch ends here, so as not to keep it alive`,
   };
 }

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,6 +128,15 @@ async function child(): Promise<void> {
   });
   for (const s of open) s.destroy();
   process.exit(0);
+}
+
+/** The `State:` line of /proc/PID/status ("" once it is gone): "Z (zombie)" while unreaped. */
+function procState(pid: number): string {
+  try {
+    return /^State:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 // ---------------------------------------------------------------- parent (the test)
@@ -322,10 +331,43 @@ if (process.env[CHILD_ENV] === '1') {
       owner.kill('SIGKILL');
       const ended = await Promise.race([exited, sleep(10_000).then(() => 'still watching')]);
       assert.equal(ended, 0, stderr);
-      assert.match(stderr, new RegExp(`^twstorm: process ${owner.pid} \\(--netns\\) has exited: the watch ends here, so as not to keep its network namespace alive$`, 'm'));
+      assert.match(stderr, new RegExp(`^twstorm: process ${owner.pid} \\(--netns\\) has exited or left the namespace: the watch ends here, so as not to keep its network namespace alive$`, 'm'));
     } finally {
       if (owner.exitCode === null && owner.signalCode === null) owner.kill('SIGKILL');
       if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
+    }
+  });
+
+  test('states --watch --netns PID ends when that process exits, even while it is a zombie nobody reaps', async () => {
+    // The namespace's only process is a sleep whose parent (a shell that exec'd another sleep)
+    // never calls wait(): once killed, it stays in /proc as a zombie, but its namespace is gone.
+    const holder = spawn('sh', ['-c', 'unshare -n sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let holderOut = '';
+    holder.stdout.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
+    let watch: ReturnType<typeof spawn> | undefined;
+    try {
+      for (const deadline = Date.now() + 15_000; !holderOut.includes('\n') && Date.now() < deadline; ) await sleep(20);
+      const owner = Number(holderOut.trim());
+      assert.ok(Number.isInteger(owner) && owner > 0, `no owner PID: ${holderOut}`);
+      watch = spawn(process.execPath, [BIN, 'states', '--watch', '100ms', '--json', '--netns', String(owner)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      watch.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      watch.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => watch!.once('close', (code) => resolve(code)));
+      for (const deadline = Date.now() + 15_000; !stdout.includes('\n') && Date.now() < deadline; ) await sleep(20);
+      assert.ok(stdout.includes('\n'), `no watch output; stderr: ${stderr}`);
+      process.kill(owner, 'SIGKILL');
+      // Still in /proc, as a zombie: what the watch used to take for a live process.
+      for (const deadline = Date.now() + 5_000; !/^Z/m.test(procState(owner)) && Date.now() < deadline; ) await sleep(20);
+      assert.match(procState(owner), /^Z/m, 'the owner is a zombie');
+      const ended = await Promise.race([exited, sleep(10_000).then(() => 'still watching')]);
+      assert.equal(ended, 0, stderr);
+      assert.match(stderr, new RegExp(`^twstorm: process ${owner} \\(--netns\\) has exited or left the namespace: the watch ends here`, 'm'));
+    } finally {
+      if (watch !== undefined && watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
+      // The zombie's parent: its end hands the zombie to init, which reaps it.
+      holder.kill('SIGKILL');
     }
   });
 
