@@ -4,6 +4,7 @@ import { int } from '../util/format.js';
 import { STATE_NAMES, WATCH_COUNTERS, type Rates, type StatesCensus } from './census.js';
 import { counterLabel } from '../observe/counters.js';
 import { reuseDelayText } from './tw-reuse.js';
+import { stripControl } from '../util/escape.js';
 
 /** A rate with its sign, "+1,204/s", "-0.4/s", "0/s": a counter's movement per second. */
 function signedRate(perSec: number): string {
@@ -98,7 +99,10 @@ export function renderCensus(snap: StatesCensus, rates?: Rates, title = 'TCP soc
     const what = g.state === 'all' ? 'all sockets' : g.state;
     lines.push(`${what} by ${g.by}: ${plural(g.matched, 'socket')} in ${plural(g.groups, 'group')}${g.groups > g.rows.length ? `, top ${g.rows.length}` : ''}`);
     if (g.rows.length === 0) lines.push('  (none)');
-    const groupRows = g.rows.map((r) => [r.key, int(r.count), g.matched > 0 ? percent(r.count / g.matched) : '']);
+    // A process key holds /proc/PID/comm, which any process sets to any 15 bytes (prctl
+    // PR_SET_NAME, or a write to /proc/self/comm): an escape sequence there would drive the
+    // terminal of whoever runs `sudo twstorm states --by process` (clear it, set its title).
+    const groupRows = g.rows.map((r) => [stripControl(r.key), int(r.count), g.matched > 0 ? percent(r.count / g.matched) : '']);
     if (g.others > 0) groupRows.push(['(others)', int(g.others), percent(g.others / g.matched)]);
     lines.push(...table(groupRows, (i) => i > 0).map((l) => `  ${l}`));
     if (g.unreadableProcesses) {

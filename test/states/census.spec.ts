@@ -2,7 +2,10 @@
 // first columns, and the exhaustion verdict per destination.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { censusFromTables, renderCensus, destinationRisk, takeCensus, twReuseSettings, twReuseApplies, type CensusSettings } from '../../src/states/index.js';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { censusFromTables, groupByProcess, renderCensus, destinationRisk, takeCensus, twReuseSettings, twReuseApplies, type CensusSettings } from '../../src/states/index.js';
 import { rangeUseLine } from '../../src/states/render.js';
 import { countReserved, parsePortRange, parseReservedPorts } from '../../src/scenario/port-range.js';
 
@@ -180,6 +183,26 @@ test('a dump row says its own timer: ages from idiag_expires, and a walk without
   const untimed = censusFromTables([walk(false)], range, {}, 0, settings('1'));
   assert.deepEqual(untimed.destinations.map((d) => [d.twReuse, d.reusable, d.held]), [[true, null, 8]]);
   assert.match(renderCensus({ schema: 'twstorm/states@1', at: '2026-01-01T00:00:00.000Z', counters: {}, sockstatTw: 8, tookMs: 1, ...untimed }), /80\.0% of 10\s+! close to exhaustion unless tcp_tw_reuse takes over/);
+});
+
+test('--by process: a command name with escape sequences reaches the terminal as plain text', () => {
+  // Any process names itself (prctl PR_SET_NAME, /proc/self/comm): here one that would clear the
+  // screen, set the window title and ring the bell, holding an ESTABLISHED socket (inode 777).
+  const root = mkdtempSync(path.join(os.tmpdir(), 'twstorm-states-comm-'));
+  try {
+    mkdirSync(path.join(root, '4242', 'fd'), { recursive: true });
+    writeFileSync(path.join(root, '4242', 'comm'), '\u001b[2J\u001b]0;owned\u0007evil\n');
+    symlinkSync('socket:[777]', path.join(root, '4242', 'fd', '3'));
+    const text = [HEADER, line(0, LO, 40001, LO, 7000, '01', 777)].join('\n') + '\n';
+    const range = parsePortRange('40000 40009', '');
+    const group = groupByProcess([text], 'ESTABLISHED', 10, root);
+    assert.deepEqual(group.rows, [{ key: '4242/\u001b[2J\u001b]0;owned\u0007evil', count: 1 }], 'the JSON keeps what the kernel said');
+    const shown = renderCensus({ schema: 'twstorm/states@1', at: '2026-01-01T00:00:00.000Z', counters: {}, sockstatTw: 0, tookMs: 1, ...censusFromTables([text], range), group });
+    assert.doesNotMatch(shown, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    assert.match(shown, /^ {2}4242\/evil {2}1 {2}100\.0%$/m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('the live namespace can be read by anyone (no root needed for /proc/net)', async () => {
