@@ -182,6 +182,7 @@ export async function runStates(args: StatesArgs): Promise<void> {
       mode: args.json ? 'json' : process.stdout.isTTY ? 'tty' : 'lines',
       signal: abort.signal,
       write: (text) => process.stdout.write(text),
+      screen: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
       title,
     });
   } finally {

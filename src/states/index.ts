@@ -20,4 +20,4 @@ export { readTwReuse, twReuseApplies, twReuseSettings, TIME_WAIT_MS } from './tw
 export { censusFromTables } from './census-tables.js';
 export { groupByProcess } from './by-process.js';
 export { renderCensus, renderWatchLine, destinationRisk } from './render.js';
-export { watchStates, type WatchMode, type WatchOptions } from './watch.js';
+export { fitToScreen, watchStates, type WatchMode, type WatchOptions } from './watch.js';

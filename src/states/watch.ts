@@ -15,12 +15,36 @@ export interface WatchOptions extends CensusOptions {
   signal: AbortSignal;
   write: (text: string) => void;
   title?: string;
+  /** tty mode: the terminal's size, asked at every refresh (a window is resized while watched). */
+  screen?: () => { columns?: number | undefined; rows?: number | undefined };
 }
 
 // Home, draw, clear each line's tail and everything below: no flicker from a full clear.
 const HOME = '\x1b[H';
 const CLEAR_LINE_TAIL = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
+
+/**
+ * The lines of one redraw cut to the terminal: each to `columns` characters, and as many as fit
+ * in `rows` with the newline that ends the last one. Redrawing in place works only if the frame
+ * never scrolls: a line wider than the terminal wraps onto rows the next HOME does not count, and
+ * a frame taller than the screen scrolls it, so every refresh pushed a copy into the scrollback
+ * and the top of it (the title and the state table) off the screen. At 100,000 sockets the full
+ * census is about 28 rows on an 80×24 terminal. The cut is said on the last row, with the way to
+ * see it whole. Unknown sizes (0, undefined: not a terminal after all) cut nothing.
+ */
+export function fitToScreen(lines: readonly string[], columns?: number, rows?: number): string[] {
+  const width = columns !== undefined && Number.isFinite(columns) && columns >= 1 ? Math.floor(columns) : Infinity;
+  const height = rows !== undefined && Number.isFinite(rows) && rows >= 1 ? Math.max(1, Math.floor(rows) - 1) : Infinity;
+  const cut = (line: string): string => {
+    if (line.length <= width) return line;
+    const chars = [...line];
+    return chars.length <= width ? line : `${chars.slice(0, width - 1).join('')}…`;
+  };
+  if (lines.length <= height) return lines.map(cut);
+  const hidden = lines.length - (height - 1);
+  return [...lines.slice(0, height - 1), `… ${hidden} more lines: a larger window shows them (twstorm states without --watch prints them all)`].map(cut);
+}
 
 export async function watchStates(options: WatchOptions): Promise<number> {
   let previous: StatesCensus | undefined;
@@ -34,11 +58,9 @@ export async function watchStates(options: WatchOptions): Promise<number> {
     } else if (options.mode === 'lines') {
       options.write(`${renderWatchLine(snap, rates)}\n`);
     } else {
-      const body = renderCensus(snap, rates, options.title)
-        .split('\n')
-        .map((l) => l + CLEAR_LINE_TAIL)
-        .join('\n');
-      options.write(`${HOME}${body}\n\nrefresh every ${options.intervalMs} ms — Ctrl-C to stop${CLEAR_LINE_TAIL}\n${CLEAR_BELOW}`);
+      const { columns, rows } = options.screen?.() ?? {};
+      const frame = fitToScreen([...renderCensus(snap, rates, options.title).split('\n'), '', `refresh every ${options.intervalMs} ms — Ctrl-C to stop`], columns, rows);
+      options.write(`${HOME}${frame.map((l) => l + CLEAR_LINE_TAIL).join('\n')}\n${CLEAR_BELOW}`);
     }
     previous = snap;
     refreshes++;
