@@ -5,7 +5,7 @@
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
-import { constants, accessSync, statSync, type Stats } from 'node:fs';
+import { constants, accessSync, statSync, statfsSync, type Stats } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
@@ -57,6 +57,24 @@ function namespaceIdentity(file: string): string | undefined {
   }
 }
 
+/** include/uapi/linux/magic.h: the filesystem of every namespace file (/proc/PID/ns/*, and their bind mounts). */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * Whether a /run/netns file is a namespace. `ip netns add` makes an empty file there and
+ * bind-mounts /proc/self/ns/net onto it; a file whose mount is gone (an add that failed half-way,
+ * a mount namespace that lost it) stays behind on /run's tmpfs, and nsenter then fails with a bare
+ * "reassociate to namespace 'ns/net' failed: Invalid argument" (setns() gets EINVAL) and exit 1.
+ * When statfs() itself is refused (a container's rules), the answer is left to nsenter: true.
+ */
+function isNamespaceFile(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return true;
+  }
+}
+
 export class NetnsError extends Error {
   /** `usage`: the argument names nothing that exists (exit 2); otherwise the machine said no (exit 1). */
   constructor(
@@ -101,6 +119,12 @@ export function resolveNetns(spec: string): NetnsTarget {
     // As root, EACCES comes from above twstorm (a container's /proc, an LSM): "run as root" would be no help.
     const fix = process.getuid?.() === 0 ? 'denied even to root here (a container or a security module); give a process of your own in that namespace' : 'run as root';
     throw new NetnsError(`--netns ${spec}: cannot look at ${path} (${code}): ${fix}`);
+  }
+  if (!isPid && !isNamespaceFile(path)) {
+    throw new NetnsError(
+      `--netns ${spec}: ${path} is not a namespace (a name left behind: its namespace's mount is gone, or "ip netns add" failed half-way); "ip netns del ${spec}" removes it, "ip netns list" shows the others, or give a PID`,
+      true,
+    );
   }
   try {
     accessSync(path, constants.R_OK);

@@ -371,6 +371,16 @@ if (process.env[CHILD_ENV] === '1') {
     }
   });
 
+  test('states --netns NAME whose file under /run/netns is no namespace any more: a bad argument, exit 2, one line', () => {
+    // What an `ip netns add` that failed half-way, or a lost bind mount, leaves: an empty file.
+    // In a mount namespace of this test's own, on a tmpfs over /run, as the test below.
+    const script = ['set -e', 'mount -t tmpfs twstorm-test /run', 'mkdir /run/netns', ': > /run/netns/twstorm-stale', 'exec "$0" "$1" states --netns twstorm-stale'].join('\n');
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, BIN], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, `${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^twstorm: --netns twstorm-stale: \/run\/netns\/twstorm-stale is not a namespace \(a name left behind[^\n]*"ip netns del twstorm-stale" removes it[^\n]*\n$/);
+  });
+
   test('states --watch --netns NAME ends when `ip netns del` deletes the name', () => {
     // `ip netns add` pins the name under /run/netns: here in a mount namespace of this test's
     // own, on a tmpfs over /run, so nothing of it reaches the host's /run even if the test is
