@@ -74,6 +74,10 @@ export async function runScenario(
   tags: { shard?: string; repeat?: string } = {},
   control: RunControl = { stop: NEVER, force: NEVER, progress: false },
 ): Promise<RunOutcome> {
+  // A stop that came before this run's process was started (a Ctrl-C as a matrix moved on to
+  // its next variant) starts none: started anyway, it built a namespace and a server only to
+  // write an empty "interrupted" result, which the comparison then showed as a run of zeros.
+  if (control.stop.aborted) throw new RunInterrupted('interrupted before the run started; nothing was measured or written');
   // Runs started in the same second with the same --out (two shells, a CI matrix) take the next
   // free name: "-2" after the time (result-name.ts), for the JSON, its HTML and its server log.
   const time = timestamp();

@@ -49,7 +49,8 @@ export async function runSet(
         hooks.shard ?? null,
       );
     } catch (err) {
-      // A second Ctrl-C before this variant's first result: the variants before it stand.
+      // A Ctrl-C before this variant's run started, or a second one before its first result:
+      // the variants before it stand.
       if (err instanceof RunInterrupted && outcomes.length > 0) break;
       // One variant whose run could not be made (an audit: a server.port of 7200 that the
       // user's server never listened on) no longer costs the others theirs, nor the comparison
