@@ -77,8 +77,8 @@ export function clientScenario(scenario: Scenario, serverAddress: string): Scena
 
 /** A client host's driver: its outcome, when its load is ready to start, and its 'go'. */
 interface ClientHostRun {
-  /** Settles when the host said 'ready', or ended without (then the others need not wait for it). */
-  ready: Promise<void>;
+  /** Settles true when the host said 'ready', false when it ended without (the others need not wait for it). */
+  ready: Promise<boolean>;
   go(): void;
   done: Promise<{ host: LabHost; result: RunResult | null; stderr: string; code: number | null }>;
 }
@@ -101,11 +101,11 @@ function runClientHost(lab: RoutedLab, host: LabHost, job: RunJob, signal: Abort
   };
   send({ type: 'job', job: hostJob });
   let result: RunResult | null = null;
-  let readied: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (readied = resolve));
+  let readied: (said: boolean) => void = () => undefined;
+  const ready = new Promise<boolean>((resolve) => (readied = resolve));
   child.on('message', (message: FromRun) => {
     if (message.type === 'result') result = message.result;
-    else if (message.type === 'ready') readied();
+    else if (message.type === 'ready') readied(true);
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
@@ -120,7 +120,7 @@ function runClientHost(lab: RoutedLab, host: LabHost, job: RunJob, signal: Abort
       child.once('error', () => resolve(null));
       child.once('close', (c) => resolve(c));
     });
-    readied();
+    readied(false);
     signal.removeEventListener('abort', stop);
     return { host, result, stderr, code };
   })();
@@ -181,16 +181,18 @@ export async function executeRoutedRun(
     const watch = watchServer(server.died, signal);
     // One 'abort' listener per client host's driver (runClientHost): 64 hosts are not a leak.
     setMaxListeners(Math.max(defaultMaxListeners, lab.clients.length + 10), watch.load);
-    // Each client host's driver speaks on its own stderr (kept for its failure); the run says
-    // once what starts, as every run does ("load started", README).
-    if (!watch.load.aborted) say(loadStartedNote({ count: loadCount(scenario), unit: workUnit(scenario), durationMs: scenario.duration }, lab.clients.length));
     // Each host's process takes its own time to start (0.3-1.2 s apart on 2 CPUs, measured):
     // started as each was ready, several-clients' first host had run out of ports before the
     // last one began, and no two hosts' loads met at the router. They start on one 'go'.
     const hosts = lab.clients.map((host) => runClientHost(lab, host, { ...job, scenario: derived }, watch.load));
     let releasedAtMs: number | undefined;
-    void Promise.all(hosts.map((h) => h.ready)).then(() => {
+    void Promise.all(hosts.map((h) => h.ready)).then((said) => {
       releasedAtMs = roundMs(clock());
+      // Each client host's driver speaks on its own stderr (kept for its failure); the run says
+      // once what starts, as every run does ("load started", README), when it does: said as the
+      // hosts' processes were spawned, it came 1-2 s before their loads on a busy machine, and a
+      // Ctrl-C on it (an audit) found no connection made. Not when a host ended unready.
+      if (!watch.load.aborted && said.every(Boolean)) say(loadStartedNote({ count: loadCount(scenario), unit: workUnit(scenario), durationMs: scenario.duration }, lab.clients.length));
       for (const h of hosts) h.go();
     });
     const runs = await Promise.all(hosts.map((h) => h.done));

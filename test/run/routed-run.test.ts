@@ -259,20 +259,28 @@ describe('routed runs', () => {
     assert.deepEqual(ss, { client: 0, server: result.summary.ports.distinct });
   });
 
-  it('11 client hosts: one abort listener each on the run signal is no leak warning, and every host is counted', async () => {
+  it('11 client hosts: one abort listener each on the run signal is no leak warning, every host is counted, and "load started" comes when the loads do', async () => {
     // Node warns from the 11th listener on one AbortSignal; each host's driver adds one.
     const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-lab-11-'));
     try {
-      const { code, stderr } = await twstorm(
+      const run = twstorm(
         ['run', 'several-clients', '--out', out, '--set', 'environment.clients=11', '--set', 'connections=20', '--set', 'tail=0'],
         { timeoutMs: 120_000 },
-      ).exit;
+      );
+      await run.stderrLine(/load started/);
+      const noteSeenAt = Date.now();
+      const { code, stderr } = await run.exit;
       assert.equal(code, 0, stderr);
       assert.doesNotMatch(stderr, /MaxListenersExceededWarning/);
       const json = readdirSync(out).find((n) => n.endsWith('.json'))!;
-      const result = JSON.parse(readFileSync(path.join(out, json), 'utf8')) as { lab: LabFacts; summary: { connections: { attempted: number } } };
+      const result = JSON.parse(readFileSync(path.join(out, json), 'utf8')) as { startedAt: string; lab: LabFacts; summary: { connections: { attempted: number } } };
       assert.equal(result.lab.hosts.filter((h) => h.role === 'client').length, 11);
       assert.equal(result.summary.connections.attempted, 220);
+      // The run clock starts at startedAt (to the ms): the line a user (or CI) signals on came
+      // after the hosts' loads were released, not while their processes were still starting,
+      // 11 Node boots earlier, when a Ctrl-C on it found no connection made (an audit).
+      const releasedAt = Date.parse(result.startedAt) + result.lab.loadsReleasedAtMs!;
+      assert.ok(noteSeenAt >= releasedAt - 5, `"load started" seen ${releasedAt - noteSeenAt} ms before the loads were released`);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
