@@ -50,8 +50,12 @@ export async function runSet(
       );
     } catch (err) {
       // A Ctrl-C before this variant's run started, or a second one before its first result:
-      // the variants before it stand.
-      if (err instanceof RunInterrupted && outcomes.length > 0) break;
+      // the variants before it stand. With none before it, the set was interrupted: not a
+      // variant that "could not be made" while "the others go on" (they do not).
+      if (err instanceof RunInterrupted) {
+        if (outcomes.length > 0) break;
+        throw err;
+      }
       // One variant whose run could not be made (an audit: a server.port of 7200 that the
       // user's server never listened on) no longer costs the others theirs, nor the comparison
       // of those that ran; a crash mid-run already gave a failed result and went on.

@@ -59,4 +59,24 @@ describe('a stop before a run started', () => {
     assert.equal(outcomes[0]!.result.summary.connections.completed, 10);
     assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), [path.basename(outcomes[0]!.resultPath)]);
   });
+
+  it('Ctrl-C before a matrix\'s first result is the interrupt, not a variant that "could not be made" while "the others go on"', async () => {
+    // An audit: a double Ctrl-C during nginx-connection-close's first variant printed "run 1/2
+    // could not be made, the others go on", then "interrupted before the first run started".
+    const out = path.join(dir, 'matrix-first');
+    await mkdir(out);
+    const { file, scenario } = await loadRunnableScenario('close-matrix', ['connections=10']);
+    const { stop, control: ctl } = control();
+    const couldNot: string[] = [];
+    await assert.rejects(
+      runSet(scenario, expandMatrix(scenario, file), out, chooseIsolation(scenario.environment.isolation), {
+        control: ctl,
+        stopRequested: () => stop.signal.aborted,
+        before: () => stop.abort(),
+        couldNotRun: (_index, _total, _variant, why) => couldNot.push(why),
+      }),
+      RunInterrupted,
+    );
+    assert.deepEqual(couldNot, []);
+  });
 });
