@@ -145,6 +145,13 @@ async function runIn(
   if (!(await hasResult(resultPath))) {
     if (reported !== null) throw new RunError(reported);
     if (control.stop.aborted) throw new RunInterrupted('interrupted before the run process wrote a result; nothing was kept');
+    // twstorm sends SIGKILL only after a second Ctrl-C (above): this one came from outside, and
+    // the process had no last words to read (an audit: the line sent the user looking for them).
+    if (exited.signal === 'SIGKILL') {
+      throw new RunError(
+        "the run process was killed by SIGKILL from outside twstorm (the kernel's OOM killer, or a kill -9) before it wrote a result; what it measured is lost: look for an out-of-memory kill in dmesg and give the run more memory, or a smaller scenario",
+      );
+    }
     throw new RunError(`the run process ${describeExit(exited)} without writing a result; its last words are above — run it again, and report it (with the command line) if it keeps happening`);
   }
   const result = JSON.parse(await readFile(resultPath, 'utf8')) as RunResult;

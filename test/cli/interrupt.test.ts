@@ -1,5 +1,5 @@
 // Signals always win, and a run that failed says so: Ctrl-C at start-up, with a user's server
-// slow to start or to stop and during a server restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp), a
+// slow to start or to stop and during a server restart, a SIGKILL of `twstorm run` itself (nothing may survive it, nothing left in /tmp) or of its run process alone, a
 // server child that dies mid-run (exit 1, the partial result marked "failed").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -200,6 +200,22 @@ describe('signals and failures', () => {
     // The run process got SIGTERM as its parent-death signal: it saved what it had measured.
     const [result] = await results(out);
     assert.equal(result?.interrupted, true);
+  });
+
+  it('SIGKILL of the run process alone (the OOM killer): exit 1, one line that says so, and no process of the run left', async () => {
+    // An audit: the line read "its last words are above — … report it", with nothing above it.
+    const out = path.join(dir, 'oom');
+    const run = twstorm(['run', 'client-closes-first', '--out', out, ...LONG], { detached: true });
+    await run.stderrLine(/load started/);
+    const inside = findInTree(run.child.pid!, /\/inside-entry\.js __inside/)!;
+    const tree = processTree(inside.pid);
+    process.kill(inside.pid, 'SIGKILL');
+    const { code, stderr } = await run.exit;
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^twstorm: the run process was killed by SIGKILL from outside twstorm \(the kernel's OOM killer, or a kill -9\) before it wrote a result; what it measured is lost: look for an out-of-memory kill in dmesg and give the run more memory, or a smaller scenario$/m);
+    assert.doesNotMatch(stderr, /last words|internal error|\n\s+at /);
+    await waitFor(() => stillRunning(tree).length === 0, 10_000, 'every process of the run to end').catch(() => undefined);
+    assert.deepEqual(stillRunning(tree), [], 'no server child or helper outlives the run process');
   });
 
   it('a second Ctrl-C during run 2 of --repeat 3 keeps run 1: reported, not "nothing was kept"', async () => {
