@@ -17,6 +17,30 @@ export interface WatchOptions extends CensusOptions {
   title?: string;
   /** tty mode: the terminal's size, asked at every refresh (a window is resized while watched). */
   screen?: () => { columns?: number | undefined; rows?: number | undefined };
+  /** The clock the refreshes keep time by (tests: a fake one); a monotonic one by default. */
+  clock?: WatchClock;
+}
+
+export interface WatchClock {
+  now(): number;
+  /** Rejects when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const MONOTONIC: WatchClock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
+
+/**
+ * How long to wait for the next refresh: they fall on a grid from the first one, so the time a
+ * census takes (~100 ms at 100,000 sockets) does not stretch each period (an audit: --watch 200ms
+ * refreshed every 0.30-0.46 s). A census longer than a period skips the refreshes it overran
+ * rather than catching up with a burst of them.
+ */
+export function untilNextRefresh(startedAt: number, intervalMs: number, now: number): number {
+  const late = now - startedAt;
+  return intervalMs - (late % intervalMs);
 }
 
 // Home, draw, clear each line's tail and everything below: no flicker from a full clear.
@@ -47,6 +71,8 @@ export function fitToScreen(lines: readonly string[], columns?: number, rows?: n
 }
 
 export async function watchStates(options: WatchOptions): Promise<number> {
+  const clock = options.clock ?? MONOTONIC;
+  const startedAt = clock.now();
   let previous: StatesCensus | undefined;
   let refreshes = 0;
   if (options.mode === 'tty') options.write('\x1b[2J');
@@ -66,7 +92,7 @@ export async function watchStates(options: WatchOptions): Promise<number> {
     refreshes++;
     if (refreshes >= options.count) break;
     try {
-      await sleep(options.intervalMs, undefined, { signal: options.signal });
+      await clock.sleep(untilNextRefresh(startedAt, options.intervalMs, clock.now()), options.signal);
     } catch {
       break;
     }

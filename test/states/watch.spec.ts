@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitToScreen, watchStates } from '../../src/states/index.js';
+import { untilNextRefresh } from '../../src/states/watch.js';
 
 // What a terminal acts on rather than prints: CSI sequences (cursor home, clear) and CR.
 const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replaceAll('\r', '');
@@ -45,4 +46,31 @@ test('a terminal redraw of the live census fits a 40×6 window: no line wraps, n
   for (const line of lines) assert.ok([...line].length <= 40, `wider than 40: ${JSON.stringify(line)}`);
   assert.match(lines[0]!, /^TCP sockets in this network namespace: /);
   assert.match(lines[4]!, /^… \d+ more lines: a larger window/);
+});
+
+test('refreshes keep to their period: the time a census takes is not added to each wait', async () => {
+  // A fake clock on which each census costs 130 ms of a 200 ms period.
+  let t = 0;
+  const waits: number[] = [];
+  const refreshes = await watchStates({
+    intervalMs: 200,
+    count: 4,
+    mode: 'lines',
+    signal: new AbortController().signal,
+    write: () => undefined,
+    clock: {
+      now: () => t,
+      sleep: async (ms) => {
+        waits.push(ms);
+        t += ms + 130;
+      },
+    },
+  });
+  assert.equal(refreshes, 4);
+  // The first census at 0 (cost unseen by this clock), then each due at 200, 400, 600.
+  assert.deepEqual(waits, [200, 70, 70]);
+  // A census longer than the period skips the refresh it overran, never a wait of 0 or less.
+  assert.equal(untilNextRefresh(0, 200, 450), 150);
+  assert.equal(untilNextRefresh(0, 200, 400), 200);
+  assert.equal(untilNextRefresh(1000, 200, 1010), 190);
 });
