@@ -5,7 +5,7 @@
 // with this namespace's port range.
 import { runInForeground } from './foreground.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
-import { constants, accessSync, statSync, statfsSync, type Stats } from 'node:fs';
+import { constants, accessSync, existsSync, statSync, statfsSync, type Stats } from 'node:fs';
 
 /** Set in the re-executed child so it never tries to enter again. */
 export const NETNS_ENTERED_ENV = 'TWSTORM_NETNS_ENTERED';
@@ -111,7 +111,10 @@ export function resolveNetns(spec: string): NetnsTarget {
     if (code === 'ENOENT') {
       throw new NetnsError(
         isPid
-          ? `--netns ${spec}: no process ${spec} (${path} does not exist); give the PID of a process inside the namespace`
+          ? existsSync(`/proc/${spec}`)
+            ? // A zombie keeps its /proc entry, but the kernel dropped its namespaces when it exited.
+              `--netns ${spec}: process ${spec} has exited (a zombie its parent has not reaped) and is in no namespace; give the PID of a live process inside the namespace`
+            : `--netns ${spec}: no process ${spec} (${path} does not exist); give the PID of a process inside the namespace`
           : `--netns ${spec}: no network namespace named "${spec}" (${path} does not exist); "ip netns list" shows the named ones, or give a PID`,
         true,
       );

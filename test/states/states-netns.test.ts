@@ -364,6 +364,10 @@ if (process.env[CHILD_ENV] === '1') {
       const ended = await Promise.race([exited, sleep(10_000).then(() => 'still watching')]);
       assert.equal(ended, 0, stderr);
       assert.match(stderr, new RegExp(`^twstorm: process ${owner} \\(--netns\\) has exited or left the namespace: the watch ends here`, 'm'));
+      // Named as the zombie it is, not as "no process": its /proc entry is still there.
+      const again = spawnSync(process.execPath, [BIN, 'states', '--netns', String(owner)], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(again.status, 2, again.stderr);
+      assert.match(again.stderr, new RegExp(`^twstorm: --netns ${owner}: process ${owner} has exited \\(a zombie its parent has not reaped\\)`));
     } finally {
       if (watch !== undefined && watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
       // The zombie's parent: its end hands the zombie to init, which reaps it.
