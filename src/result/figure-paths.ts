@@ -1,5 +1,5 @@
 // The figures a threshold (or a comparison) may name: every number in a result's `summary`
-// block. The shape is declared here rather than read from a result, so a scenario's
+// block, and a routed lab's router refusals (lab.ts, ROUTER_FIGURES). The shape is declared here rather than read from a result, so a scenario's
 // thresholds can be checked before anything runs. `satisfies SummaryShape` makes the compiler
 // hold this table against the `Summary` type: a figure added to the summary without being
 // added here is a build error, so the two cannot drift apart.
@@ -68,7 +68,7 @@ const ROOT: ShapeTree = { summary: SUMMARY_SHAPE as unknown as ShapeTree };
 const ERRNO_KEY = /^[A-Z][A-Z0-9_]*$/;
 
 export type ResolvedPath =
-  | { ok: true; segments: string[]; kind: 'number' | 'errno' | 'errno-total' | 'counter' }
+  | { ok: true; segments: string[]; kind: 'number' | 'errno' | 'errno-total' | 'counter' | 'router' }
   | { ok: false; problem: string };
 
 /**
@@ -79,6 +79,11 @@ export type ResolvedPath =
  */
 export function resolvePath(path: string): ResolvedPath {
   const segments = path.split('.');
+  // A routed lab's router figures (lab.ts) sit beside the summary, not in it.
+  if (segments[0] === 'lab') {
+    if (ROUTER_FIGURES.includes(path)) return { ok: true, segments, kind: 'router' };
+    return { ok: false, problem: `unknown router figure ${JSON.stringify(path)}${didYouMean(path, ROUTER_FIGURES)} (known: ${ROUTER_FIGURES.join(', ')})` };
+  }
   let node: Leaf | ShapeTree = ROOT;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
@@ -140,6 +145,7 @@ export function allFigurePaths(): string[] {
  * whose server host dropped SYNs.
  */
 export function readFigure(result: RunResult, resolved: Extract<ResolvedPath, { ok: true }>): number | null {
+  if (resolved.kind === 'router') return routerFigure(result, resolved.segments.join('.'));
   if (resolved.kind === 'counter') return kernelCounters(result)[resolved.segments.at(-1)!] ?? 0;
   let value: unknown = { summary: result.summary };
   const segments = resolved.kind === 'errno-total' ? resolved.segments.slice(0, -1) : resolved.segments;
@@ -164,19 +170,18 @@ export function readFigure(result: RunResult, resolved: Extract<ResolvedPath, { 
 
 /**
  * The figure at a dotted path (as resolvePath reads it), or null where the path names none or
- * this result has none. A routed lab's router figures (lab.ts, ROUTER_FIGURES) sit beside the
- * summary, not in it: `compare` judges them by the same name.
+ * this result has none: a threshold and `compare` read a figure by the same name.
  */
 export function figureAt(result: RunResult, path: string): number | null {
-  if (ROUTER_FIGURES.includes(path)) return routerFigure(result, path);
   const resolved = resolvePath(path);
   return resolved.ok ? readFigure(result, resolved) : null;
 }
 
-/** What decides which figures a run records: its protocol and, under http, its client. */
+/** What decides which figures a run records: its protocol, under http its client, and whether it is a routed lab. */
 export interface RunKind {
   protocol: 'tcp' | 'http';
   httpClient: string;
+  routed?: boolean;
 }
 
 /**
@@ -186,7 +191,10 @@ export interface RunKind {
  * under an undici client); so it is refused with the file's other problems.
  */
 export function unrecordedBy(segments: readonly string[], kind: RunKind): string | null {
-  const [, group, figure] = segments;
+  const [root, group, figure] = segments;
+  if (root === 'lab' && kind.routed !== true) {
+    return 'recorded by a routed lab\'s router only (environment.topology: routed): a loopback run has no router to refuse a flow';
+  }
   if (group === 'requests' && kind.protocol === 'tcp') {
     return 'recorded by protocol http runs only: a tcp run counts connections (gate summary.connections.*)';
   }

@@ -51,9 +51,15 @@ function runKinds(raw: unknown): RunKind[] {
   const matrix = isMapping(raw['matrix']) ? raw['matrix'] : {};
   const http = isMapping(raw['http']) ? raw['http'] : {};
   const values = (key: string, single: unknown): unknown[] => (Array.isArray(matrix[key]) ? matrix[key] : [single]);
+  const environment = isMapping(raw['environment']) ? raw['environment'] : {};
   const protocols = values('protocol', raw['protocol'] ?? 'tcp').filter((p): p is RunKind['protocol'] => p === 'tcp' || p === 'http');
   const clients = values('http.client', http['client'] ?? 'keepalive').filter((c): c is string => typeof c === 'string');
-  return protocols.flatMap((protocol): RunKind[] => (protocol === 'tcp' ? [{ protocol, httpClient: 'keepalive' }] : clients.map((httpClient) => ({ protocol, httpClient }))));
+  const topologies = values('environment.topology', environment['topology'] ?? 'loopback').filter((t) => t === 'loopback' || t === 'routed');
+  return topologies.flatMap((topology) =>
+    protocols.flatMap((protocol): RunKind[] =>
+      (protocol === 'tcp' ? ['keepalive'] : clients).map((httpClient) => ({ protocol, httpClient, routed: topology === 'routed' })),
+    ),
+  );
 }
 
 export function evaluateThresholds(thresholds: Record<string, string>, result: RunResult): ThresholdOutcome[] {

@@ -219,3 +219,39 @@ it("a kernel counter is every measured host's: a routed lab's server host counts
   const row = report.scenarios[0]!.metrics.find((m) => m.metric === 'summary.kernel.TcpExtListenOverflows')!;
   assert.deepEqual([row.baseline, row.current, row.status], [0, 40, 'regression']);
 });
+
+describe('thresholds on a routed lab\'s router (lab.router…), the figures compare judges', () => {
+  const router = { 'lab.router.conntrack.counters.insert_failed': '== 0', 'lab.router.conntrack.limit.droppedSyns': '< 10' };
+
+  it('are accepted for a routed lab, refused for a loopback run or a loopback matrix variant, and a typo is named', () => {
+    assert.deepEqual(validateThresholds(router, 'f.yaml', { name: 'x', environment: { topology: 'routed' } }), []);
+    const loopback = validateThresholds(router, 'f.yaml', { name: 'x' });
+    assert.equal(loopback.length, 2, loopback.join('\n'));
+    assert.match(loopback[0]!, /^f\.yaml: thresholds\.lab\.router\.conntrack\.counters\.insert_failed: recorded by a routed lab's router only \(environment\.topology: routed\)/);
+    const [variant, ...rest] = validateThresholds({ 'lab.router.conntrack.counters.drop': '== 0' }, 'f.yaml', { name: 'x', environment: { topology: 'routed' }, matrix: { 'environment.topology': ['routed', 'loopback'] } });
+    assert.equal(rest.length, 0);
+    assert.match(variant!, /routed lab's router only.*\(in a matrix variant\)$/);
+    const [typo] = validateThresholds({ 'lab.router.conntrack.counters.insert_fail': '== 0' }, 'f.yaml', { name: 'x', environment: { topology: 'routed' } });
+    assert.match(typo!, /unknown router figure "lab\.router\.conntrack\.counters\.insert_fail"; did you mean lab\.router\.conntrack\.counters\.insert_failed\?/);
+  });
+
+  it('gate on what the router counted: a refused flow fails it though no host saw an error', () => {
+    const lab = makeResult((x) => {
+      asLab(x, 2);
+      const conntrack = (x as RunResult & { lab: { router: { conntrack: { counters: Record<string, number>; limit: unknown } } } }).lab.router.conntrack;
+      conntrack.counters = { insert: 200, insert_failed: 120, drop: 120, early_drop: 0 };
+      conntrack.limit = { max: 50, droppedSyns: 4 };
+    });
+    assert.deepEqual(lab.summary.errors, {});
+    const [failed, syns] = evaluateThresholds(router, lab);
+    assert.deepEqual([failed!.measured, failed!.pass], [120, false]);
+    assert.deepEqual([syns!.measured, syns!.pass], [4, true]);
+    // A counter the router's conntrack did not give is not measured, not 0: the gate says so.
+    const [unread] = evaluateThresholds({ 'lab.router.conntrack.counters.early_drop': '== 0' }, makeResult((x) => {
+      asLab(x, 2);
+      (x as RunResult & { lab: { router: { conntrack: { counters: Record<string, number> } } } }).lab.router.conntrack.counters = {};
+    }));
+    assert.equal(unread!.pass, false);
+    assert.match(unread!.reason ?? '', /no value in this result/);
+  });
+});
