@@ -7,6 +7,7 @@ import { serverResetsByDesign } from '../scenario/close-semantics.js';
 import { prepareEnvironment } from '../environment/prepare.js';
 import { startServerProcess, type ServerProcess } from '../server/process.js';
 import { startOwnServer, withTarget } from '../server/own-server.js';
+import { targetListenerProblem } from '../server/external-target.js';
 import type { RestartOutcome } from '../server/restart.js';
 import type { ServerStats } from '../server/echo-server.js';
 import { startSamplerHere, startSamplerWorker } from '../observe/index.js';
@@ -254,7 +255,12 @@ async function executeHere(job: RunJob, signal: AbortSignal, beforeLoad?: () => 
     ...scenario.environment.sysctls,
   });
   if (scenario.target) {
-    environment.notice = `EXTERNAL TARGET ${scenario.target.text}: no server was started; the host's own sockets on port ${scenario.target.port} are counted as the server side, and every other host socket in the census too. ${environment.notice ?? ''}`.trim();
+    const unserved = await targetListenerProblem(scenario.target);
+    environment.notice = [
+      `EXTERNAL TARGET ${scenario.target.text}: no server was started; the host's own sockets on port ${scenario.target.port} are counted as the server side, and every other host socket in the census too.`,
+      unserved,
+      environment.notice,
+    ].filter((part) => part).join(' ');
   }
   if (environment.notice) say(`${environment.notice}`);
 

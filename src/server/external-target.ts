@@ -6,7 +6,6 @@ import type { Target } from '../scenario/target.js';
 import { endpoint } from '../util/format.js';
 import { listenersOn, servesHost, wildcardV6Only } from './listeners.js';
 import type { ServerProcess } from './process.js';
-import { ServerStartError } from './process.js';
 
 export function externalTarget(port: number): ServerProcess {
   const none = () => ({ accepted: 0, replied: 0, closedFin: 0, closedRst: 0, open: 0, errors: {} });
@@ -22,30 +21,24 @@ export function externalTarget(port: number): ServerProcess {
   };
 }
 
-/** Nothing listens where a loopback target says its server is. */
-export class TargetNotListeningError extends ServerStartError {}
-
 /**
- * Before the load, whether anything listens where a loopback target points: a target nobody
- * listens on ran the whole load as ECONNREFUSED, recorded as if measured (an audit: 50 of 50
- * refused, then "the run failed"). Read from this namespace's socket table (the host's: a target
- * runs under isolation host), as a user's server.command is awaited, so the server sees no
- * connection and no counter moves. A remote target is another machine's table: its refusals are
- * what the run measures.
+ * Before the load, whether anything listens where a loopback target points: against a target
+ * nobody listens on, every connection is refused, and a run said so only afterwards (an audit:
+ * 50 of 50 ECONNREFUSED, then "the run failed"). Read from this namespace's socket table (the
+ * host's: a target runs under isolation host), as a user's server.command is awaited, so the
+ * server sees no connection and no counter moves. A warning, not a refusal: the refused connect
+ * is itself a path worth measuring (a server that is down). null when a listener serves it, or
+ * for a remote target, whose table is another machine's.
  */
-export async function checkTargetListens(target: Target): Promise<void> {
-  if (!target.loopback) return;
+export async function targetListenerProblem(target: Target): Promise<string | null> {
+  if (!target.loopback) return null;
   const hosts = net.isIP(target.host) ? [target.host] : (await dns.lookup(target.host, { all: true }).catch(() => [])).map((a) => a.address);
   const listening = await listenersOn(target.port);
   const v6only = listening.includes('::') && (await wildcardV6Only(target.port, '/proc'));
-  if (hosts.some((host) => listening.some((address) => servesHost(address, host, v6only)))) return;
-  const fix = 'start your server first, or give its start command as server.command (without target:) so the run starts it';
+  if (hosts.some((host) => listening.some((address) => servesHost(address, host, v6only)))) return null;
   if (listening.length === 0) {
-    throw new TargetNotListeningError('ECONNREFUSED', `target ${target.text}: nothing listens on port ${target.port} of this machine, so every connection would be refused; ${fix}`);
+    return `NOTHING LISTENS on port ${target.port} of this machine: every connection will be refused (ECONNREFUSED); to load a server, start it first, or give its start command as server.command (without target:).`;
   }
   const where = listening.map((address) => `${endpoint(address, target.port)}${address === '::' && v6only ? ' (IPv6 only)' : ''}`).join(', ');
-  throw new TargetNotListeningError(
-    'ECONNREFUSED',
-    `target ${target.text}: port ${target.port} is served on ${where} only, which a client connecting to ${hosts.join(' or ') || target.host} does not reach; point target at one of those, or make the server listen on ${target.host}`,
-  );
+  return `NOT SERVED: port ${target.port} is listened on at ${where} only, which a client connecting to ${hosts.join(' or ') || target.host} does not reach: every connection will be refused; point target at one of those, or make the server listen on ${target.host}.`;
 }

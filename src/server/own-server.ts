@@ -3,7 +3,7 @@
 // behind the handle the run uses for the bundled server (ServerProcess).
 import path from 'node:path';
 import type { Scenario } from '../scenario/index.js';
-import { checkTargetListens, externalTarget } from './external-target.js';
+import { externalTarget } from './external-target.js';
 import type { ServerProcess } from './process.js';
 import { startUserServer, type UserServer, type UserServerExit } from './user-command.js';
 import { describeCommand } from './command-line.js';
@@ -36,7 +36,6 @@ export async function startOwnServer(
 ): Promise<(ServerProcess & { facts(): UserServerFacts | { target: string } }) | null> {
   if (scenario.target !== null) {
     const text = scenario.target.text;
-    await checkTargetListens(scenario.target);
     return { ...externalTarget(scenario.target.port), facts: () => ({ target: text }) };
   }
   const { command } = scenario.server;

@@ -8,8 +8,8 @@ import { parseScenario } from '../../src/scenario/index.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { parseTarget, type Target } from '../../src/scenario/target.js';
 import type { RunResult } from '../../src/result/model.js';
-import { checkTargetListens, TargetNotListeningError } from '../../src/server/external-target.js';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { targetListenerProblem } from '../../src/server/external-target.js';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,7 +85,7 @@ test('target forms: host:port, [v6]:port, http URL; loopback recognised', () => 
   assert.match(parseTarget('[127.0.0.1]:80') as string, /not an IPv6 address/);
 });
 
-test('before the load: a loopback target must have a listener its address reaches, read from the socket table', async () => {
+test('before the load: a loopback target needs a listener its address reaches, read from the socket table', async () => {
   const target = (host: string, port: number) => parseTarget(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) as Target;
   const server = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -93,33 +93,36 @@ test('before the load: a loopback target must have a listener its address reache
   let accepted = 0;
   server.on('connection', () => accepted++);
   try {
-    await checkTargetListens(target('127.0.0.1', port));
-    await checkTargetListens(parseTarget(`localhost:${port}`) as Target);
+    assert.equal(await targetListenerProblem(target('127.0.0.1', port)), null);
+    assert.equal(await targetListenerProblem(parseTarget(`localhost:${port}`) as Target), null);
     // Listening on 127.0.0.1 does not serve ::1.
-    await assert.rejects(checkTargetListens(target('::1', port)), (err: unknown) =>
-      err instanceof TargetNotListeningError && err.message === `target [::1]:${port}: port ${port} is served on 127.0.0.1:${port} only, which a client connecting to ::1 does not reach; point target at one of those, or make the server listen on ::1`,
+    assert.equal(
+      await targetListenerProblem(target('::1', port)),
+      `NOT SERVED: port ${port} is listened on at 127.0.0.1:${port} only, which a client connecting to ::1 does not reach: every connection will be refused; point target at one of those, or make the server listen on ::1.`,
     );
     // Read from the table, not by connecting: the server saw nothing.
     assert.equal(accepted, 0);
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
-  await assert.rejects(checkTargetListens(target('127.0.0.1', port)), (err: unknown) =>
-    err instanceof TargetNotListeningError && err.code === 'ECONNREFUSED' && err.message.startsWith(`target 127.0.0.1:${port}: nothing listens on port ${port} of this machine, so every connection would be refused; start your server first`),
-  );
+  assert.match((await targetListenerProblem(target('127.0.0.1', port))) ?? '', new RegExp(`^NOTHING LISTENS on port ${port} of this machine: every connection will be refused \\(ECONNREFUSED\\)`));
   // A remote target is another machine's table: not judged here.
-  await checkTargetListens(parseTarget(`198.18.0.7:${port}`) as Target);
+  assert.equal(await targetListenerProblem(parseTarget(`198.18.0.7:${port}`) as Target), null);
 });
 
-test('run against a target nobody listens on: one line, exit 1, no load and no result', async () => {
+test('run against a target nobody listens on: said before the load, in the result too; the refusals are still measured', async () => {
   const port = await closedPort();
   const out = await mkdtemp(path.join(os.tmpdir(), 'twstorm-refused-'));
   try {
-    const exit = await twstorm(['run', 'client-closes-first', '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--set', 'connections=50', '--out', out]).exit;
-    assert.equal(exit.code, 1, exit.stderr);
-    assert.match(exit.stderr, new RegExp(`^twstorm: target 127\\.0\\.0\\.1:${port}: nothing listens on port ${port} of this machine`, 'm'));
-    assert.doesNotMatch(exit.stderr, /load started/);
-    assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.json')), []);
+    const exit = await twstorm(['run', 'client-closes-first', '--isolation', 'host', '--set', `target=127.0.0.1:${port}`, '--set', 'connections=20', '--out', out]).exit;
+    const warned = exit.stdout + exit.stderr;
+    const at = warned.indexOf(`NOTHING LISTENS on port ${port}`);
+    assert.ok(at >= 0, warned);
+    assert.ok(at < warned.indexOf('load started'), 'said before the load');
+    const [file] = (await readdir(out)).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse(await readFile(path.join(out, file!), 'utf8')) as RunResult;
+    assert.match(result.environment.notice ?? '', new RegExp(`NOTHING LISTENS on port ${port}`));
+    assert.equal(result.summary.errors['ECONNREFUSED'], 20);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
