@@ -16,14 +16,24 @@ import { say, terminalSafe } from '../util/say.js';
 const STOP_DEADLINE_MS = 5_000;
 
 /**
+ * A routed lab stops host by host: the host being built is finished, then every client host's
+ * run process stops and reports before the lab's result is put together. On a busy 2-core
+ * machine (load average 11) a 12-host lab took longer than the 5 s every run gets, and the
+ * partial result was lost ("did not stop within 5 s"); each client host adds this much.
+ */
+const STOP_PER_CLIENT_HOST_MS = 500;
+
+/**
  * The stop deadline for a job: a user's server (server.command) may take its whole stopTimeout
  * to exit after SIGTERM before it is SIGKILLed, and the result is written after that, so its
  * stopTimeout comes on top. Without it, a server slow to stop cost the partial result of a
- * Ctrl-C ("nothing was kept").
+ * Ctrl-C ("nothing was kept"). A second Ctrl-C still quits at once, whatever the deadline.
  */
 function stopDeadlineMs(job: RunJob | null): number {
   const server = job?.scenario.server;
-  return STOP_DEADLINE_MS + (server?.command != null ? server.stopTimeout : 0);
+  const environment = job?.scenario.environment;
+  const hosts = environment?.topology === 'routed' ? environment.clients : 0;
+  return STOP_DEADLINE_MS + (server?.command != null ? server.stopTimeout : 0) + hosts * STOP_PER_CLIENT_HOST_MS;
 }
 
 /** Tells the outer process why there is no result (it prints the one line), then exits 1. */
