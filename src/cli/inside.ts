@@ -68,15 +68,19 @@ export async function runInside(): Promise<void> {
       process.exit(EXIT.INTERRUPTED);
     }, deadlineMs).unref();
   });
-  onInterrupt(() => abort.abort());
-  process.on('disconnect', () => abort.abort());
+  // The abort's reason is what interrupted the run (job.ts interruptCause): its result says so.
+  // The parent-death signal (SIGTERM) comes after the kernel gave this process a new parent:
+  // then it is the exit of the twstorm process that started it, not someone's kill.
+  const parent = process.ppid;
+  onInterrupt((signal) => abort.abort(process.ppid !== parent ? 'parent-exit' : signal));
+  process.on('disconnect', () => abort.abort('parent-exit'));
   let go: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (go = resolve));
   const job = await new Promise<RunJob | null>((resolve) => {
     process.on('message', (message: ToRun) => {
       if (message.type === 'job') resolve((received = message.job));
       else if (message.type === 'go') go();
-      else abort.abort();
+      else abort.abort(message.cause);
     });
     process.once('disconnect', () => resolve(null));
   });

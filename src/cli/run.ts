@@ -101,11 +101,12 @@ export const runCommand = {
     // cannot tell whether its load has begun (a user's server may still be coming up), so the
     // line promises only what it measured, and the lines after it say what that was.
     const started = { run: false };
-    const unsubscribe = onInterrupt((_signal, count) => {
+    const unsubscribe = onInterrupt((signal, count) => {
       if (count === 1) {
         const what = started.run ? 'the run ends, keeping what it measured' : 'no run has started';
         process.stderr.write(`\ntwstorm: stopping: ${what} (interrupt again to quit at once)\n`);
-        stop.abort();
+        // The signal goes with the stop to the run process, whose result says what interrupted it.
+        stop.abort(signal);
       } else {
         force.abort();
       }

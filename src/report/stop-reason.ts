@@ -34,12 +34,28 @@ function loadStop(result: RunResult): string {
     case 'duration':
       return (typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out') + cutWords(result);
     case 'interrupted':
-      return 'it was interrupted (SIGINT, SIGTERM or SIGHUP); the figures cover only the part that ran';
+      return `it was interrupted (${interruptWords(result)}); the figures cover only the part that ran`;
     case 'error':
       return 'an error ended it early';
     default:
       // A result file from elsewhere may hold anything here: say what it holds, not a guess.
       return `an unknown reason (“${String(result.stoppedBy)}”)`;
+  }
+}
+
+/** What interrupted a run, as its result recorded it (older results did not: any of the three). */
+function interruptWords(result: RunResult): string {
+  switch (result.interruptedBy) {
+    case 'SIGINT':
+      return 'SIGINT: Ctrl-C';
+    case 'SIGTERM':
+      return 'SIGTERM: a kill, or a CI job\'s timeout';
+    case 'SIGHUP':
+      return 'SIGHUP: its terminal closed';
+    case 'parent-exit':
+      return 'the twstorm process that started it exited';
+    default:
+      return 'SIGINT, SIGTERM or SIGHUP';
   }
 }
 

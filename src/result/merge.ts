@@ -447,6 +447,8 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     startedAt: new Date(t0).toISOString(),
     endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
     interrupted: results.some((r) => r.interrupted),
+    // What stopped the first contributor that was interrupted (merged with --partial).
+    ...withInterruptedBy(results.find((r) => r.interrupted)?.interruptedBy),
     // A contributor that failed (its server died, every connection failed) makes the whole one
     // failed: its share of the figures is the failure's (an audit: the merge dropped it).
     ...(failures.length > 0 ? { failed: failures.join('; ') } : {}),
@@ -565,3 +567,8 @@ function sumStages(each: Array<Array<{ duration: number; target: number }>>): Ar
 }
 
 
+
+/** `interruptedBy` when one is known: an older result has none, and the field stays absent. */
+function withInterruptedBy(cause: RunResult['interruptedBy']): Pick<RunResult, 'interruptedBy'> {
+  return cause === undefined ? {} : { interruptedBy: cause };
+}

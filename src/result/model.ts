@@ -128,6 +128,8 @@ export interface KernelSeries {
   counters: Record<string, number[]>;
 }
 
+export type InterruptCause = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'parent-exit';
+
 export interface RunResult {
   schema: typeof RESULT_SCHEMA;
   tool: { name: 'twstorm'; version: string };
@@ -137,6 +139,12 @@ export interface RunResult {
   startedAt: string;
   endedAt: string;
   interrupted: boolean;
+  /**
+   * What interrupted it (with `interrupted`): the signal twstorm got — SIGINT (Ctrl-C), SIGTERM (a
+   * kill, a CI job's timeout), SIGHUP (the terminal closed) — or the exit of the twstorm process
+   * that started the run process. Absent in results of twstorm before it, and when not known.
+   */
+  interruptedBy?: InterruptCause;
   stoppedBy: StopReason;
   /** Set when the run failed (the server child died, every connection failed, the driver broke): why, in one line. The figures are what was measured until then. */
   failed?: string;

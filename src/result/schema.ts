@@ -153,6 +153,7 @@ export const resultSchema = z.looseObject({
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime(),
   interrupted: z.boolean(),
+  interruptedBy: text(100).optional(),
   stoppedBy: text(100),
   failed: text().optional(),
   load: z.looseObject({ startMs: time, endMs: time, costUnit: z.enum(['requests', 'connections']).optional() }),

@@ -26,7 +26,7 @@ import { CUT_AT_STOP } from '../driver/shape/bounds.js';
 import type { DriverCost, RunResult, ServerFacts } from '../result/model.js';
 import { buildResult } from '../result/build.js';
 import { VERSION } from '../version.js';
-import type { RunJob } from './job.js';
+import { setInterruptedBy, type RunJob } from './job.js';
 import { loadStartedNote, startProgress, type Progress, type ProgressTarget } from './progress.js';
 import { say } from '../util/say.js';
 import { httpPoolConnections, loadCount, workUnit } from '../scenario/work.js';
@@ -365,6 +365,7 @@ async function executeHere(job: RunJob, signal: AbortSignal, beforeLoad?: () => 
       driver,
     });
     if (faults.length > 0) result.faults = faults;
+    if (result.interrupted) setInterruptedBy(result, signal.reason);
     // Which engine made the load (src/driver/tcp-load.ts): recorded beside the environment.
     if (load.engine) {
       const { name, threads, fallback, perThread, io, ioFallback } = load.engine;

@@ -4,7 +4,7 @@
 // lifeline (the run process stops when it closes).
 import type { Scenario } from '../scenario/index.js';
 import type { Isolation } from '../environment/namespace.js';
-import type { RunResult, RunVariant } from '../result/model.js';
+import type { InterruptCause, RunResult, RunVariant } from '../result/model.js';
 
 export interface RunJob {
   scenario: Scenario;
@@ -29,7 +29,27 @@ export interface RunJob {
 }
 
 /** Outer → run process. */
-export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop' } | { type: 'go' };
+/** `stop`'s `cause`: what stopped the twstorm process that sends it (recorded as the result's interruptedBy). */
+export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop'; cause?: InterruptCause } | { type: 'go' };
+
+const CAUSES: ReadonlySet<string> = new Set<InterruptCause>(['SIGINT', 'SIGTERM', 'SIGHUP', 'parent-exit']);
+
+/** A stop's abort reason as the result records it: a signal twstorm listens for, 'parent-exit', or undefined. */
+export function interruptCause(reason: unknown): InterruptCause | undefined {
+  return typeof reason === 'string' && CAUSES.has(reason) ? (reason as InterruptCause) : undefined;
+}
+
+/** Records what interrupted `result`, when the stop's reason says (older twstorm processes send none). */
+export function setInterruptedBy(result: RunResult, reason: unknown): void {
+  const cause = interruptCause(reason);
+  if (cause !== undefined) result.interruptedBy = cause;
+}
+
+/** The stop message for an abort with `reason`. */
+export function stopMessage(reason: unknown): ToRun {
+  const cause = interruptCause(reason);
+  return cause === undefined ? { type: 'stop' } : { type: 'stop', cause };
+}
 
 /**
  * Run process → outer: why it could not produce a result (one line for the user), the result

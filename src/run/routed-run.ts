@@ -11,7 +11,7 @@ import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/index.js';
 import { DEFAULT_SYSCTLS, inWriteOrder, routerSysctls } from '../scenario/sysctls.js';
-import type { FromRun, RunJob, ToRun } from './job.js';
+import { setInterruptedBy, stopMessage, type FromRun, type RunJob, type ToRun } from './job.js';
 import type { RunResult, StopReason } from '../result/model.js';
 import { startSamplerWorker, type KernelSample } from '../observe/index.js';
 import { conntrackDeltas, watchConntrack } from '../observe/conntrack.js';
@@ -109,7 +109,7 @@ function runClientHost(lab: RoutedLab, host: LabHost, job: RunJob, signal: Abort
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const stop = (): void => send({ type: 'stop' });
+  const stop = (): void => send(stopMessage(signal.reason));
   signal.addEventListener('abort', stop, { once: true });
   // A Ctrl-C while the lab was being built has fired already: 'abort' comes only once, so the
   // driver is told now, and it writes its (empty) partial result at once, as a run on one
@@ -266,6 +266,7 @@ export async function executeRoutedRun(
     // watching: the hosts' results say so (execute.ts), and the lab's follows them.
     const stoppedBy: StopReason = hostStop === 'interrupted' ? (signal.aborted ? 'interrupted' : 'error') : hostStop;
     const result = composeLabResult(scenario, runs.map((r) => r.result!), facts, serverHostSeries(serverSamples, runs[0]!.result!.series.driver.intervalMs), stoppedBy, startedAt, job.how);
+    if (result.interrupted) setInterruptedBy(result, signal.reason);
     // The client hosts loaded the server host as a target, so none could bound its lost bytes by
     // what the bundled server wrote (result/build.ts lostBytes): done here, with its counts.
     if (serverStats !== null && !userServer) {

@@ -8,7 +8,7 @@ import { namespaceFix, probeNamespace, type Isolation } from '../environment/nam
 import type { ForegroundExit } from '../environment/foreground.js';
 import { parentDeathEnv, withParentDeathSignal } from '../environment/parent-death.js';
 import type { RunResult, RunVariant } from '../result/model.js';
-import type { FromRun, RunJob, ToRun } from './job.js';
+import { stopMessage, type FromRun, type RunJob, type ToRun } from './job.js';
 import { entryFile } from '../paths.js';
 import { ownNodeEnv } from '../util/own-node-env.js';
 import { ExpectedError } from '../util/expected-error.js';
@@ -124,7 +124,7 @@ async function runIn(
   const send = (message: ToRun): void => {
     if (child.connected) child.send(message, (err) => void err);
   };
-  const stop = (): void => send({ type: 'stop' });
+  const stop = (): void => send(stopMessage(control.stop.reason));
   const force = (): void => void child.kill('SIGKILL');
   const exit = new Promise<ForegroundExit>((resolve, reject) => {
     child.once('error', (err) => reject(new RunError(`could not start the run process (${command}): ${err.message}`)));

@@ -129,6 +129,7 @@ describe('signals and failures', () => {
     const [result] = await results(out);
     assert.ok(result, `a partial result is written; stderr: ${stderr}`);
     assert.equal(result.stoppedBy, 'interrupted');
+    assert.equal(result.interruptedBy, 'SIGINT', 'the signal the CLI got, passed on with the stop');
     const own = result.server.own;
     assert.ok(own && 'command' in own);
     assert.equal(own.exit?.killed, true, 'SIGKILLed at stopTimeout');
@@ -200,6 +201,8 @@ describe('signals and failures', () => {
     // The run process got SIGTERM as its parent-death signal: it saved what it had measured.
     const [result] = await results(out);
     assert.equal(result?.interrupted, true);
+    // Its parent-death SIGTERM is said as what it was: the twstorm process above it ended.
+    assert.equal(result?.interruptedBy, 'parent-exit');
   });
 
   it('SIGKILL of the run process alone (the OOM killer): exit 1, one line that says so, and no process of the run left', async () => {
@@ -302,6 +305,7 @@ describe('signals and failures', () => {
     assert.doesNotMatch(stderr, /the run failed/);
     const [result] = await results(out);
     assert.equal(result?.interrupted, true, stderr);
+    assert.equal(result?.interruptedBy, 'SIGTERM');
     assert.equal(result?.failed, undefined, result?.failed);
   });
 

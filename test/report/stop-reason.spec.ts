@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stopReason } from '../../src/report/stop-reason.js';
 import { makeResult } from './make-result.js';
+import type { RunResult } from '../../src/result/model.js';
 
 describe('stopReason', () => {
   it('a count names the connections attempted: the scenario\'s, plus a restart\'s resumed ones, times the client hosts', () => {
@@ -29,7 +30,12 @@ describe('stopReason', () => {
     assert.equal(stopReason(late), 'all 1,000 connections were attempted, but the run failed: server.command "srv" exited during the run (code 0)');
     const timed = makeResult((r) => ((r.failed = 'every connection failed'), (r.stoppedBy = 'duration')));
     assert.equal(stopReason(timed), 'the 30.0 s duration ran out, but the run failed: every connection failed');
-    assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted/);
+    assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted \(SIGINT, SIGTERM or SIGHUP\); /);
+    // What interrupted it, when the result says (a CI job's timeout sends SIGTERM).
+    const by = (cause: RunResult['interruptedBy']): string => stopReason(makeResult((r) => ((r.stoppedBy = 'interrupted'), (r.interrupted = true), (r.interruptedBy = cause))));
+    assert.match(by('SIGTERM'), /^it was interrupted \(SIGTERM: a kill, or a CI job's timeout\); the figures cover only the part that ran$/);
+    assert.match(by('SIGINT'), /^it was interrupted \(SIGINT: Ctrl-C\)/);
+    assert.match(by('parent-exit'), /^it was interrupted \(the twstorm process that started it exited\)/);
   });
 });
 
