@@ -10,6 +10,24 @@ describe('verdict rule: nothing to change (verdict/nothing.ts)', () => {
     assert.match(c.why, /At most 1,000 of 28,232 client ports were held \(3\.5%\)\.$/);
   });
 
+  it('a burst that fits is not a rate that fits: the sustained rate is held against the ports, as plan --from does', () => {
+    // A newcomer audit: client-closes-first (5,000 connections at 4,297/s) read "at 4,297 new
+    // connections/s the TIME_WAIT left behind fits" where `plan --from` said DOES NOT FIT, 6.57 s.
+    const burst = oneChange(makeResult());
+    assert.equal(burst.rule, 'none');
+    assert.doesNotMatch(burst.why, /at 2,000 new connections\/s the TIME_WAIT left behind fits/);
+    assert.match(
+      burst.why,
+      /the TIME_WAIT this run's connections left behind fits, but only as a burst: kept up, 2,000 new connections\/s is more than the 470\.5\/s the client ports sustain \(each port held 60 s\) and would run out after 14\.1 s/,
+    );
+    // A rate the ports sustain keeps the plain words.
+    const slow = oneChange(makeResult((x) => (x.summary.connections.ratePerSec = 400)));
+    assert.match(slow.why, /and at 400 new connections\/s the TIME_WAIT left behind fits\./);
+    // TIME_WAIT on both sides is a race the model plans at its worst: not claimed from this run.
+    const both = oneChange(makeResult((x) => (x.summary.timeWait = { ...x.summary.timeWait, peakClient: 80, peakServer: 920 })));
+    assert.doesNotMatch(both.why, /only as a burst/);
+  });
+
   it('errors no rule explains are said, never "no error was measured"', () => {
     const c = oneChange(makeResult((x) => addErrors(x, 'ETIMEDOUT', 'connect', 60)));
     // Its own rule: the report marks it CHANGE, not OK (a review: a green OK beside 60 failures).
@@ -26,7 +44,7 @@ describe('verdict rule: nothing to change (verdict/nothing.ts)', () => {
     const c = oneChange(makeResult((x) => (x.summary.kernel['TcpExtListenDrops'] = 5)));
     assert.equal(c.rule, 'none');
     assert.equal(c.change, 'Nothing in the TIME_WAIT model needs changing at this load');
-    assert.match(c.why, /^No port ran out and no error was measured, the kernel dropped 5 \(see Kernel\), and at /);
+    assert.match(c.why, /^No port ran out and no error was measured, the kernel dropped 5 \(see Kernel\), and /);
   });
 
   it('named ports: the share held is of the ports the client names, so thin headroom shows', () => {
