@@ -59,6 +59,13 @@ test('an unknown field or a bad value is refused with its path before anything r
     'scenarios/m.yaml: matrix.close.first: expected one of client, server, both, got "clinet"; did you mean client?',
     'scenarios/m.yaml: matrix.close.client: expected one of fin, rst, linger, got "rts"; did you mean rst?',
   ]);
+  // A misspelled key does not hide the values of the others (a newcomer audit: `close.frist`
+  // was said, `close.client: [fin, rts]` only once it was fixed), nor does a malformed key.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { 'close.frist': ['client'], 'close.client': ['fin', 'rts'], 'Bad Key': [1] } }, FILE)), [
+    'scenarios/m.yaml: matrix["Bad Key"]: expected a field path like "close.first"',
+    'scenarios/m.yaml: matrix.close.frist: no such scenario field; did you mean close.first?',
+    'scenarios/m.yaml: matrix.close.client: expected one of fin, rst, linger, got "rts"; did you mean rst?',
+  ]);
   // A problem only a combination makes names its variant.
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', close: { server: 'never' }, matrix: { 'close.first': ['client', 'server'] } }, FILE)), [
     'scenarios/m.yaml (matrix variant close.first=server): close.server: close.server "never" waits for the client\'s FIN and then leaks the socket: it needs close.first: client (otherwise nobody closes), got "never"',
@@ -79,6 +86,11 @@ test('a value listed twice is refused; values one file name cannot tell apart ge
   assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { 'close.first': ['client', 'client', 'server', 'server'] } }, FILE)), [
     'scenarios/m.yaml: matrix.close.first: "client" is listed more than once: each variant runs once, so list each value once',
     'scenarios/m.yaml: matrix.close.first: "server" is listed more than once: each variant runs once, so list each value once',
+  ]);
+  // The repeat does not hide the other keys' values: each value is judged once.
+  assert.deepEqual(problemsOf(() => parseScenario({ name: 'm', matrix: { connections: [100, 100], 'close.client': ['fin', 'rts'] } }, FILE)), [
+    'scenarios/m.yaml: matrix.connections: 100 is listed more than once: each variant runs once, so list each value once',
+    'scenarios/m.yaml: matrix.close.client: expected one of fin, rst, linger, got "rts"; did you mean rst?',
   ]);
   const ranges = parseScenario({ name: 'm', matrix: { 'environment.sysctls.net.ipv4.ip_local_port_range': ['40000 40499', '40000  40499', '40000\t40499'] } }, FILE);
   const variants = expandMatrix(ranges, FILE);
