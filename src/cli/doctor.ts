@@ -4,7 +4,7 @@ import { loadRunnableScenario } from '../run/load-scenario.js';
 import { doctorScenario, formatChecks, runDoctor, wantsColor, worstStatus } from '../doctor/index.js';
 import { EXIT } from './exit-codes.js';
 import { jsonText } from '../util/json-text.js';
-import { SCENARIO_VALUE_HINTS, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
+import { SCENARIO_VALUE_HINTS, scenarioFieldHint, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 
 interface DoctorArgs extends ScenarioArgs {
   scenario?: string;
@@ -16,6 +16,7 @@ export const doctorCommand = {
   describe: 'Check whether this machine can run each bundled scenario (or the one named), and how to fix what blocks it',
   /** What each string option takes, for the line that says one was given no value (main.ts). */
   valueHints: SCENARIO_VALUE_HINTS,
+  optionHint: scenarioFieldHint,
   builder: (y: Argv) =>
     scenarioOptions(y.positional('scenario', { type: 'string', describe: 'Judge only this scenario (file or bundled name), line by line, as `run` with the same options would run it' }))
       .option('json', { type: 'boolean', default: false, describe: 'Print the checks as JSON' })

@@ -19,7 +19,7 @@ import { usageExit } from './usage.js';
 // --help` loads run's alone, as yargs shows that command's help only (25 help, version and usage
 // lines compared byte for byte against loading all; run --help 0.41 -> 0.31 CPU-s).
 /** A command module; `valueHints` says what its string options take, for the line that says one was given none. */
-type Command = CommandModule<any, any> & { valueHints?: Record<string, string> };
+type Command = CommandModule<any, any> & { valueHints?: Record<string, string>; optionHint?: (name: string, value: string | undefined) => string | undefined };
 const LOADERS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand as Command,
   list: async () => (await import('./list.js')).listCommand as Command,
@@ -155,6 +155,19 @@ function expectedValue(option: string, options: ParsedOptions, command: string |
   return (command ? loaded.get(command)?.valueHints?.[option] : undefined) ?? 'a value';
 }
 
+function camelCase(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The value typed after an option, `--name value` or `--name=value`; undefined when none. */
+function typedValue(option: string): string | undefined {
+  const at = args.findIndex((a) => a === option || a.startsWith(`${option}=`));
+  if (at < 0) return undefined;
+  if (args[at] !== option) return args[at]!.slice(option.length + 1);
+  const next = args[at + 1];
+  return next === undefined || next.startsWith('-') ? undefined : next;
+}
+
 /**
  * A usage error is one line, a "did you mean" when a near name exists, and where to read more —
  * not the whole help with the error at the bottom, where nobody looks.
@@ -184,11 +197,16 @@ function usageError(message: string, options: ParsedOptions, command: string | u
       // yargs calls a surplus positional an unknown "argument", as it does an option; shown as
       // an option (--extra) it would send the user looking for a flag they never typed.
       const positionals = names.filter((name) => args.includes(name));
-      const options = names.filter((name) => !args.includes(name));
+      // yargs lists `--connect-timeout` twice, as typed and camel-cased (connectTimeout): once.
+      const typed = names.filter((name) => !args.includes(name));
+      const options = typed.filter((name) => !typed.some((other) => other.includes('-') && camelCase(other) === name));
       const parts: string[] = [];
       if (options.length > 0) {
         const hints = options.map((name) => {
           const shown = name.length === 1 ? `-${name}` : `--${name}`;
+          // A flag named after a scenario field (`--connections 10`) is what --set is for.
+          const instead = command ? loaded.get(command)?.optionHint?.(name, typedValue(shown)) : undefined;
+          if (instead !== undefined) return `${shown} (${instead})`;
           const guess = closest(name, knownOptions.filter((k) => k.length > 1));
           return guess ? `${shown} (did you mean --${guess}?)` : shown;
         });

@@ -24,7 +24,7 @@ import { renderSpreadTerminal } from '../report/terminal-spread.js';
 import { repeatCount } from '../run/repeat.js';
 import { say, sayBlock } from '../util/say.js';
 import { jsonText } from '../util/json-text.js';
-import { SCENARIO_VALUE_HINTS, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
+import { SCENARIO_VALUE_HINTS, scenarioFieldHint, ScenarioOverrides, scenarioOptions, type ScenarioArgs } from './scenario-options.js';
 import { usageExit } from './usage.js';
 
 interface RunArgs extends ScenarioArgs {
@@ -47,6 +47,7 @@ export const runCommand = {
   command: 'run <scenario>',
   describe: 'Run a scenario (every matrix variant) in fresh network namespaces and write result JSON',
   valueHints: VALUE_HINTS,
+  optionHint: scenarioFieldHint,
   builder: (y: Argv) =>
     scenarioOptions(
       y

@@ -3,6 +3,8 @@
 // doctor judges the scenario run would run (an audit: doctor said "pass --allow-remote-target"
 // and then refused the flag).
 import type { Argv } from 'yargs';
+import { knownKeysAt } from '../scenario/schema-walk.js';
+import { scenarioSchema } from '../scenario/schema.js';
 
 export interface ScenarioArgs {
   set: string[];
@@ -12,6 +14,17 @@ export interface ScenarioArgs {
 
 /** What --set takes, for the line that says it was given none (main.ts reads a command's `valueHints`). */
 export const SCENARIO_VALUE_HINTS: Record<string, string> = { set: 'a field=value like connections=20000' };
+
+/**
+ * `--connections 10` is a newcomer's first guess at `--set connections=10` (an audit: "unknown
+ * option: --connections" with nothing to go on): the --set to write, when the unknown option
+ * names a top-level scenario field (main.ts reads a command's `optionHint`).
+ */
+export function scenarioFieldHint(name: string, value: string | undefined): string | undefined {
+  const field = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (!knownKeysAt(scenarioSchema, []).includes(field)) return undefined;
+  return `a scenario field: write --set ${field}=${value ?? '…'}`;
+}
 
 export function scenarioOptions<T>(y: Argv<T>) {
   return y

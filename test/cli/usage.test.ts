@@ -51,6 +51,20 @@ describe('usage errors', { concurrency: true }, () => {
     usageError(await twstorm(['run', 'client-closes-first', '--isolaton', 'netns']).exit, /unknown option: --isolaton \(did you mean --isolation\?\) \(see "twstorm run --help"\)/);
   });
 
+  it('a flag named after a scenario field: the --set to write instead, each option named once', async () => {
+    // A newcomer audit: `--connections 10` got "unknown option: --connections" and nothing more,
+    // and `--connect-timeout` was named twice (yargs adds connectTimeout).
+    const [flag, kebab, other] = await Promise.all([
+      twstorm(['run', 'client-closes-first', '--connections', '10']).exit,
+      twstorm(['doctor', 'client-closes-first', '--connect-timeout', '5s', '--duration=5s']).exit,
+      twstorm(['compare', 'a.json', 'b.json', '--connections', '10']).exit,
+    ]);
+    usageError(flag, /^twstorm: unknown option: --connections \(a scenario field: write --set connections=10\) \(see "twstorm run --help"\)$/);
+    usageError(kebab, /^twstorm: unknown options: --connect-timeout \(a scenario field: write --set connectTimeout=5s\), --duration \(a scenario field: write --set duration=5s\) \(see "twstorm doctor --help"\)$/);
+    // compare loads no scenario: no --set to offer.
+    usageError(other, /^twstorm: unknown option: --connections \(see "twstorm compare --help"\)$/);
+  });
+
   it('a value outside an option\'s choices, or a word where a number goes: one line, as typed, never NaN', async () => {
     const [isolation, by, noValue, rate, top, repeat, repeatRange] = await Promise.all([
       twstorm(['run', 'x', '--isolation', 'nets']).exit,
