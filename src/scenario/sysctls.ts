@@ -94,9 +94,19 @@ export function isNamespacedSysctl(name: string): boolean {
   return Object.hasOwn(NAMESPACED_SYSCTLS, name);
 }
 
+/**
+ * Settings old TIME_WAIT advice still names, gone from the kernel: "did you mean" a near name
+ * would read as a typo, where the fix is to drop the advice.
+ */
+const REMOVED_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.ipv4.tcp_tw_recycle':
+    'removed in Linux 4.12 (it dropped connections from clients behind NAT, whose timestamps are not monotonic); net.ipv4.tcp_tw_reuse lets outgoing connections take a TIME_WAIT port instead',
+};
+
 /** The problem with a sysctl name, or undefined when it may be set; suggests the nearest known name. */
 export function sysctlNameProblem(name: string): string | undefined {
   if (isNamespacedSysctl(name)) return undefined;
+  if (Object.hasOwn(REMOVED_SYSCTLS, name)) return REMOVED_SYSCTLS[name];
   const hint = didYouMean(name, NAMES) || '; README.md lists the ones it may ("Limits", environment.sysctls)';
   return name.startsWith('net.')
     ? `not a sysctl twstorm may set: unknown, or not kept per network namespace (setting it could change the host)${hint}`

@@ -92,6 +92,13 @@ describe('sysctls: only the per-namespace allow-list, with a suggestion', () => 
     assert.ok(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').includes('**`environment.sysctls`** accepts only'), 'the README section it points to');
   });
 
+  it('tcp_tw_recycle, still in old TIME_WAIT advice, is said to be gone since 4.12, not taken for a typo of tcp_tw_reuse', () => {
+    const [line, ...rest] = problemsOf(() => parseScenario({ name: 'x', environment: { sysctls: { 'net.ipv4.tcp_tw_recycle': 1 } } }, FILE));
+    assert.equal(rest.length, 0);
+    assert.match(line!, /environment\.sysctls\["net\.ipv4\.tcp_tw_recycle"\]: removed in Linux 4\.12 \(it dropped connections from clients behind NAT[^)]*\); net\.ipv4\.tcp_tw_reuse lets outgoing connections take a TIME_WAIT port instead$/);
+    assert.doesNotMatch(line!, /did you mean/);
+  });
+
   it('a typo gets "did you mean", in the same round as other problems', () => {
     const problems = problemsOf(() =>
       parseScenario({ name: 'x', connections: 0, environment: { sysctls: { 'net.ipv4.tcp_fin_timout': 30 } } }, FILE),
