@@ -136,7 +136,7 @@ export function composeLabResult(
     environment: {
       ...base.environment,
       isolation: 'netns',
-      how: `routed lab: ${clients.length} client host(s) → router (the run's namespace, ${how}) → server host, a namespace each`,
+      how: `routed lab: ${clients.length} client host${clients.length === 1 ? '' : 's'} → router (the run's namespace, ${how}) → server host, a namespace each`,
       notice: null,
     },
     summary,

@@ -38,7 +38,7 @@ const RATE_WINDOW_MS = 5_000;
  * milliseconds, meant as seconds) read "or 1s" there, which hid the unit mistake it would show.
  */
 export function loadStartedNote(target: ProgressTarget, clientHosts?: number): string {
-  const from = clientHosts === undefined ? '' : ` from each of ${int(clientHosts)} client host${clientHosts === 1 ? '' : 's'}`;
+  const from = clientHosts === undefined ? '' : clientHosts === 1 ? ' from the client host' : ` from each of ${int(clientHosts)} client hosts`;
   return `load started: ${int(target.count)} ${target.unit}${from} or ${formatDuration(target.durationMs)}, whichever comes first`;
 }
 

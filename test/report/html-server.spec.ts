@@ -74,7 +74,7 @@ describe('HTML report: the header of a comparison', () => {
     // An audit: a lab's "routed lab: 2 client hosts" headed a report of four loopback runs and it.
     const loopback = makeResult((r) => (r.environment.how = 'unshare -n (root)'));
     const lab = makeResult((r) => {
-      r.environment.how = 'routed lab: 2 client host(s) → router → server host';
+      r.environment.how = 'routed lab: 2 client hosts → router → server host';
       r.startedAt = '2026-01-01T00:00:05.000Z';
     });
     const meta = async (results: RunResult[]): Promise<string> => /<p class="meta">(\d+ runs compared:.*?)<\/p>/s.exec(await renderHtmlReport(results, { generatedAt: new Date(0) }))![1]!;

@@ -32,6 +32,7 @@ describe('progress line', () => {
     assert.equal(loadStartedNote({ count: 3_000, unit: 'requests', durationMs: 1_500 }), 'load started: 3,000 requests or 1.5s, whichever comes first');
     assert.equal(loadStartedNote({ ...target, durationMs: 90_000 }), 'load started: 100,000 connections or 1m30s, whichever comes first');
     assert.equal(loadStartedNote({ count: 150, unit: 'connections', durationMs: 30_000 }, 3), 'load started: 150 connections from each of 3 client hosts or 30s, whichever comes first');
+    assert.equal(loadStartedNote({ count: 150, unit: 'connections', durationMs: 30_000 }, 1), 'load started: 150 connections from the client host or 30s, whichever comes first');
   });
 
   it('formats seconds and minutes', () => {
