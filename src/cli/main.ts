@@ -302,7 +302,10 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
  * are the ways to set one; any other value is refused here, as the user typed it.
  */
 function refuseNotABoolean(command: string | undefined, options: ParsedOptions & { boolean: string[] }): void {
-  const booleans = new Set(options.boolean.flatMap((name) => [name, ...(options.alias[name] ?? [])]));
+  // yargs takes each name camel-cased too (--perSocketRange=yes for --per-socket-range, as the
+  // scenario field allowRemoteTarget invites): a spelling left out here slipped through as false.
+  const spellings = (name: string): string[] => [name, name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+  const booleans = new Set(options.boolean.flatMap((name) => [name, ...(options.alias[name] ?? [])].flatMap(spellings)));
   for (const arg of args) {
     const flag = /^--?([^=]+)=(.*)$/s.exec(arg);
     if (!flag || !booleans.has(flag[1]!) || flag[2] === 'true' || flag[2] === 'false') continue;

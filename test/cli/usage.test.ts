@@ -86,14 +86,17 @@ describe('usage errors', { concurrency: true }, () => {
   });
 
   it('a switch given a word (--json=maybe) is refused, not read as false; =true and =false still set it', async () => {
-    const [maybe, no, yes, off] = await Promise.all([
+    const [maybe, no, yes, off, camel] = await Promise.all([
       twstorm(['list', '--json=maybe']).exit,
       twstorm(['states', '--json=1']).exit,
       twstorm(['list', '--json=true']).exit,
       twstorm(['list', '--json=false']).exit,
+      // yargs takes the camel-cased name too: that spelling was read as false and the plan ran.
+      twstorm(['plan', '--perSocketRange=yes']).exit,
     ]);
     usageError(maybe, /^twstorm: --json=maybe: --json is a switch; give it alone, or =true \/ =false \(see "twstorm list --help"\)$/);
     usageError(no, /^twstorm: --json=1: --json is a switch/);
+    usageError(camel, /^twstorm: --perSocketRange=yes: --perSocketRange is a switch; give it alone, or =true \/ =false \(see "twstorm plan --help"\)$/);
     assert.equal(yes.code, 0, yes.stderr);
     assert.ok(Array.isArray(JSON.parse(yes.stdout)), 'list --json=true prints JSON');
     assert.equal(off.code, 0, off.stderr);
