@@ -42,6 +42,11 @@ export async function listenersOn(port: number, procRoot = '/proc'): Promise<str
  */
 export function servesHost(address: string, host: string, v6only = false): boolean {
   const mapped = address.toLowerCase();
+  // A target may be written ::ffff:127.x (target.ts takes it as loopback): an AF_INET6 connect
+  // there is an IPv4 one (IPV6_V6ONLY off on the client), which IPv4 listeners and a dual-stack
+  // `::` take, and an IPv6 one on ::1 does not.
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1];
+  if (v4 !== undefined) return servesHost(address, v4, v6only);
   if (!host.includes(':')) return address === host || address === '0.0.0.0' || (address === '::' && !v6only) || mapped === `::ffff:${host}` || mapped === '::ffff:0.0.0.0';
   // An IPv6 server.host is ::1 (in any spelling: the schema takes loopback only).
   return address === '::1' || address === '::';
