@@ -44,6 +44,17 @@ export function readSysctlSync(key: string): string | null {
   }
 }
 
+/**
+ * Where the kernel documents a setting's values, by the tree it is in: ip-sysctl.rst holds
+ * net.ipv4 and net.ipv6 only; net.core's (somaxconn) are in the admin guide's net.rst, and
+ * conntrack's in nf_conntrack-sysctl.rst.
+ */
+export function sysctlDocs(key: string): string {
+  if (key.startsWith('net.core.')) return 'Documentation/admin-guide/sysctl/net.rst';
+  if (key.startsWith('net.netfilter.')) return 'Documentation/networking/nf_conntrack-sysctl.rst';
+  return 'Documentation/networking/ip-sysctl.rst';
+}
+
 export async function writeSysctl(key: string, value: string | number): Promise<void> {
   try {
     writeFileSync(procPath(key), `${normaliseSysctl(value)}\n`);
@@ -53,7 +64,7 @@ export async function writeSysctl(key: string, value: string | number): Promise<
       code === 'ENOENT'
         ? `this kernel has no such setting (${procPath(key)} does not exist); leave it out of the scenario on this kernel`
         : code === 'EINVAL'
-          ? `the kernel rejected the value "${value}" (EINVAL); set one inside the bounds the kernel documents for it (Documentation/networking/ip-sysctl.rst)`
+          ? `the kernel rejected the value "${value}" (EINVAL); set one inside the bounds the kernel documents for it (${sysctlDocs(key)})`
           : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
             ? `not permitted here (${code}); only per-namespace net.* settings can be changed inside the run's namespace`
             : `${code ?? 'error'}: ${(err as Error).message}`;
