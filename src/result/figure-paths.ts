@@ -111,7 +111,9 @@ export function resolvePath(path: string): ResolvedPath {
     const child: Leaf | ShapeTree | undefined = Object.hasOwn(node, segment) ? node[segment] : undefined;
     if (child === undefined) {
       const where = at === '' ? 'at the top' : `under ${at}`;
-      return { ok: false, problem: `unknown figure ${JSON.stringify(segment)} ${where}${didYouMean(segment, Object.keys(node))} (known: ${Object.keys(node).join(', ')})` };
+      // At the top, `lab` (the router figures above) is known beside `summary`.
+      const known = at === '' ? [...Object.keys(node), 'lab'] : Object.keys(node);
+      return { ok: false, problem: `unknown figure ${JSON.stringify(segment)} ${where}${didYouMean(segment, known)} (known: ${known.join(', ')})` };
     }
     node = child;
   }

@@ -86,7 +86,7 @@ describe('validateThresholds (before a run, no result needed)', () => {
     // A near miss of a counter gets the guess, as every name a user types does.
     const [counter] = validateThresholds({ 'summary.kernel.TcpActiveOpen': '== 0' }, 'f.yaml');
     assert.match(counter!, /unknown kernel counter "TcpActiveOpen" under summary\.kernel; did you mean TcpActiveOpens\? \(known: /);
-    assert.match(problems[0]!, /thresholds\.timeWait\.peak: unknown figure "timeWait" at the top \(known: summary\)/);
+    assert.match(problems[0]!, /thresholds\.timeWait\.peak: unknown figure "timeWait" at the top \(known: summary, lab\)/);
     assert.match(problems[1]!, /thresholds\.summary\.latencyMs\.connect: .* is a group, not a figure: name one of count, min, mean, p50/);
     assert.match(problems[2]!, /thresholds\.summary\.errors\.eaddrnotavail: "eaddrnotavail" is not an errno code/);
     assert.match(problems[3]!, /thresholds\.summary\.kernel\.TcpExtNope: unknown kernel counter "TcpExtNope" .*known: TcpActiveOpens/);
@@ -233,6 +233,9 @@ describe('thresholds on a routed lab\'s router (lab.router…), the figures comp
     assert.match(variant!, /routed lab's router only.*\(in a matrix variant\)$/);
     const [typo] = validateThresholds({ 'lab.router.conntrack.counters.insert_fail': '== 0' }, 'f.yaml', { name: 'x', environment: { topology: 'routed' } });
     assert.match(typo!, /unknown router figure "lab\.router\.conntrack\.counters\.insert_fail"; did you mean lab\.router\.conntrack\.counters\.insert_failed\?/);
+    // The top level names lab beside summary: it said "(known: summary)" alone.
+    const [top] = validateThresholds({ 'router.conntrack.counters.drop': '== 0' }, 'f.yaml', { name: 'x', environment: { topology: 'routed' } });
+    assert.match(top!, /unknown figure "router" at the top \(known: summary, lab\)$/);
   });
 
   it('gate on what the router counted: a refused flow fails it though no host saw an error', () => {
