@@ -102,7 +102,8 @@ export async function compareResults(baseline: Side, current: Side, options: Par
 
 /**
  * Merges results (objects, or files by path) exactly; the result carries `merged.contributors`.
- * Shards of a split with some missing are refused unless `options.partial`.
+ * Shards of a split with some missing, and results that were interrupted, are refused unless
+ * `options.partial`.
  */
 export async function mergeResults(inputs: Array<string | RunResult>, options: MergeOptions = {}): Promise<StoredResult> {
   const loaded = await Promise.all(
