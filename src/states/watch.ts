@@ -55,7 +55,9 @@ const CLEAR_BELOW = '\x1b[J';
  * a frame taller than the screen scrolls it, so every refresh pushed a copy into the scrollback
  * and the top of it (the title and the state table) off the screen. At 100,000 sockets the full
  * census is about 28 rows on an 80×24 terminal. The cut is said on the last row, with the way to
- * see it whole. Unknown sizes (0, undefined: not a terminal after all) cut nothing.
+ * see it whole. Unknown sizes (0, undefined: not a terminal after all) cut nothing. A character
+ * is counted as one column: a wide one (CJK, most emoji: two columns) can reach the census only
+ * in a process name (`--by process`), and a line holding one may still wrap.
  */
 export function fitToScreen(lines: readonly string[], columns?: number, rows?: number): string[] {
   const width = columns !== undefined && Number.isFinite(columns) && columns >= 1 ? Math.floor(columns) : Infinity;
