@@ -189,6 +189,27 @@ describe('load shapes', () => {
     assert.ok(clock() - t0 >= 90, 'the schedule was kept, not rushed');
   });
 
+  it('open loop: a ramp down to 0 holds its last target until the deadline, as the engine does, and an abort still ends it', async () => {
+    // 1000/s → 0 over 20 ms: starts 0 to 10 (the 10th is due as the area reaches 10, at 20 ms), then none. The load lasts its duration (README:
+    // "its target holds until duration ... ends the load"); it once ended after the 10th start,
+    // its result saying the duration stopped it. A sleep is never shorter than asked: a floor.
+    const launch: Launch = async () => ({ ok: true });
+    const stages = [{ duration: 20, target: 0 }];
+    const t0 = clock();
+    const started = await openLoop(1000, 100, { count: 1_000_000, deadlineMs: t0 + 150, signal: new AbortController().signal }, clock, launch, stages);
+    assert.equal(started, 11);
+    assert.ok(clock() - t0 >= 148, `returned ${(clock() - t0).toFixed(1)} ms in, before the 150 ms deadline`);
+    // A flat rate whose next start lies past the deadline waits for it too.
+    const t1 = clock();
+    assert.equal(await openLoop(5, 100, { count: 1_000_000, deadlineMs: t1 + 100, signal: new AbortController().signal }, clock, launch), 1);
+    assert.ok(clock() - t1 >= 98, `flat 5/s returned ${(clock() - t1).toFixed(1)} ms in, before the 100 ms deadline`);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 30);
+    const t2 = clock();
+    await openLoop(1000, 100, { count: 1_000_000, deadlineMs: t2 + 60_000, signal: abort.signal }, clock, launch, stages);
+    assert.ok(clock() - t2 < 5_000, `an abort ended the wait ${(clock() - t2).toFixed(0)} ms in`);
+  });
+
   it('runShaped stops at the deadline, and an abort stops it at once and cuts what is in flight', async () => {
     const launch: Launch = async () => {
       await sleep(1);

@@ -19,10 +19,16 @@ export async function openLoop(
   let started = 0;
   while (started < bounds.count && !bounds.signal.aborted && clock() < bounds.deadlineMs) {
     const due = origin + startTimeOf(ramp, started);
-    // Nothing more is due before the deadline (a slow rate, or a ramp down to 0): stop now
-    // rather than sleep past the end of the load.
-    if (due >= bounds.deadlineMs) break;
     const now = clock();
+    // Nothing more is due before the deadline (a slow rate, or a ramp down to 0): the last
+    // target holds until `duration` ends the load, as on the engine's threads, so wait for the
+    // deadline, not for a start that never comes. Ending here cut the load short while the
+    // result still said the duration stopped it (a ramp to 0 over 1 s of a 3 s duration: "101/s
+    // over 1.00 s" here, "33/s over 3.05 s" on the engine).
+    if (due >= bounds.deadlineMs) {
+      await sleep(bounds.deadlineMs - now, bounds.signal);
+      continue;
+    }
     if (due > now) {
       await sleep(due - now, bounds.signal);
       continue;
