@@ -12,6 +12,7 @@ import { timeWaitLanding } from '../../scenario/close-semantics.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change } from './types.js';
 import { connectionBudget } from './words.js';
+import { offeredPeak } from '../../plan/model.js';
 
 /** Named ports that ran short (or would at this rate): the ports this load needs, and why. */
 export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs: number | null): Change | null {
@@ -28,14 +29,17 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
   const perPort = pools.sources * (pools.reuseAddr ? pools.destinations : 1);
   // The load's own rate (the offered one in an open loop, as plan --from takes it): every named
   // port is used from the first turn on, so their count over the time to exhaustion says nothing.
-  const rate = result.scenario.rate ?? connectionRate(result);
+  // A ramp is judged at its peak, as plan judges it: `rate` is only where the ramp starts (an
+  // audit: a ramp 20 → 600/s "at 20/s needs about 1,200 named ports").
+  const rate = offeredPeak(result.scenario) ?? connectionRate(result);
+  const ramped = result.scenario.rate !== null && rate !== result.scenario.rate;
   const hold = life?.sec ?? TIME_WAIT_SECONDS;
   // Never more than the connections the scenario asks for: a short burst needs only that many.
   const needed = Math.max(1, Math.ceil(Math.min(rate * hold, connectionBudget(result)) / perPort));
   if (!exhausted && needed <= named.size) return null;
   const when = exhausted
     ? `The ${int(named.size)} named ports ran short${afterMs !== null ? ` ${seconds(afterMs)} into the load` : ''}`
-    : `At ${int(rate)} new connections/s the ${int(named.size)} named ports would run short`;
+    : `At ${ramped ? 'the ramp\'s peak of ' : ''}${int(rate)} new connections/s the ${int(named.size)} named ports would run short`;
   const measured = life !== null && /life p99/.test(life.from);
   const holdWords = !lifeBound
     ? `${TIME_WAIT_SECONDS} s in TIME_WAIT`
@@ -46,7 +50,7 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
   ]
     .filter(Boolean)
     .join(', ');
-  const basis = `${when}: each is held ${holdWords}; at ${int(rate)}/s this load needs about ${int(needed)} named ports${spread ? ` (${spread})` : ''}.`;
+  const basis = `${when}: each is held ${holdWords}; at ${ramped ? 'the ramp\'s peak of ' : ''}${int(rate)}/s this load needs about ${int(needed)} named ports${spread ? ` (${spread})` : ''}.`;
   const maxMs = result.summary.latencyMs.life?.max ?? null;
   const tail = lifeBound && measured && maxMs !== null
     ? ` With ${int(needed)}, only connections slower than ${ms(hold * 1000)} ms (the slowest 1 %) find theirs busy; with ${int(Math.ceil((rate * maxMs) / 1000 / perPort))}, none would (the slowest lived ${ms(maxMs)} ms).`

@@ -68,6 +68,26 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.match(oneChange(r).why, /held while its connection is open and comes back in turn.*needs about 21 named ports/);
   });
 
+  it('ports: named ports under a ramp (stages) are judged at its peak, not at the rate it starts from', () => {
+    // An audit: rate 20 ramping to 600/s over 3 s, 200 named ports, 1,500 connections: "at 20/s
+    // this load needs about 1,200 named ports" (20 × 60 s), where the ramp asked 600/s.
+    const ramped = (stages: Array<{ duration: number; target: number }>): RunResult =>
+      makeResult((x) => {
+        x.scenario.rate = 20;
+        x.scenario.stages = stages;
+        x.scenario.connections = 1500;
+        x.scenario.client = { ...x.scenario.client, bind: true, localPorts: '40000-40199' };
+        x.summary.ports = { ...x.summary.ports, distinct: 200, exhaustedAtMs: 1340 };
+        addErrors(x, 'EADDRINUSE', 'bind', 1300);
+      });
+    const up = oneChange(ramped([{ duration: 3000, target: 600 }]));
+    assert.match(up.why, /; at the ramp's peak of 600\/s this load needs about 1,500 named ports\./, up.why);
+    // Flat (no stages), the rate itself, in the same words as before.
+    assert.match(oneChange(ramped([])).why, /; at 20\/s this load needs about 1,200 named ports\./);
+    // A ramp down from its start: the start is the peak.
+    assert.match(oneChange(ramped([{ duration: 3000, target: 5 }])).why, /; at 20\/s this load needs about 1,200 named ports\./);
+  });
+
   it('ports: a merge of shards, or a lab, says its exhaustion time is the first slice\'s or host\'s to run out', () => {
     const r = ranOut(0, 60, (x) => {
       addErrors(x, 'EADDRNOTAVAIL', 'connect', 10);
