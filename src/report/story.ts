@@ -19,6 +19,7 @@ import { twReuseFinding } from './verdict/tw-reuse.js';
 import { faultsFinding } from './verdict/faults.js';
 import { assassinationFinding } from './verdict/tw-assassination.js';
 import { routerFinding } from './verdict/router.js';
+import { scheduleFinding } from './verdict/schedule.js';
 import type { Finding } from './verdict/types.js';
 import { capital, int, seconds } from '../util/format.js';
 
@@ -91,6 +92,8 @@ export function story(result: RunResult): string[] {
   const lines = [
     closeSentence(result),
     httpSentence(result),
+    // An open loop short of its schedule: made fewer than were due (the verdict's own words).
+    findingText(scheduleFinding(result)),
     serverReopenSentence(result),
     restartSentence(result),
     lingerSentence(result),

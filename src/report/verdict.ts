@@ -22,6 +22,7 @@ import { clientPortRule, portsFinding } from './verdict/port-exhaustion.js';
 import { connectCliffFinding, connectScanRule } from './verdict/connect-cliff.js';
 import { restartFinding, reuseAddrRule } from './verdict/restart.js';
 import { rstRule } from './verdict/rst-close.js';
+import { scheduleFinding } from './verdict/schedule.js';
 import { socketsFinding } from './verdict/sockets.js';
 import { timeWaitFinding } from './verdict/time-wait.js';
 import { timeWaitDurationFinding } from './verdict/time-wait-duration.js';
@@ -47,6 +48,8 @@ export const FINDINGS: readonly FindingOf[] = [
   failedFinding,
   closerFinding,
   requestsFinding,
+  // An open loop that fell short of its schedule: the figures below are of the load it made.
+  scheduleFinding,
   timeWaitFinding,
   closeWaitFinding,
   timeWaitDurationFinding,

@@ -7,6 +7,9 @@ import type { RunResult, Summary } from './model.js';
 import { roundMs } from '../util/round.js';
 import { kernelCounters, labOf, serverSysctl, sideCensus } from './lab.js';
 import { portPools } from '../scenario/port-pools.js';
+import type { Scenario } from '../scenario/schema.js';
+import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
+import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
@@ -189,6 +192,26 @@ export function connectionLifeTail(result: RunResult): { sec: number; from: stri
   const p99 = result.summary.latencyMs.life?.p99;
   if (p99 != null) return { sec: p99 / 1000, from: 'measured: summary.latencyMs.life p99 (named ports come back in turn: the slowest connections decide)' };
   return connectionLife(result);
+}
+
+/**
+ * An open loop's schedule against what it made: the starts (HTTP: requests) its rate and ramp
+ * made due within `duration` — every client host's, no more than the count — and how many it
+ * attempted. A load that cannot keep up (maxInFlight full, a busy CPU) starts the rest late or
+ * never; its latencies count from when each was due, but only this says how many never came.
+ * null for a closed loop (no schedule), and unless the duration ended the load: a load that
+ * reached its count made every start, an interrupted one only a part of the schedule.
+ */
+export function openLoopSchedule(result: RunResult): { due: number; made: number } | null {
+  const s = result.scenario;
+  if (s.rate == null || result.stoppedBy !== 'duration' || typeof s.duration !== 'number') return null;
+  const hosts = clientHosts(s);
+  // A result written before stages were recorded had none.
+  const area = startsDueBy(compileRamp(s.rate, (s as { stages?: Scenario['stages'] }).stages ?? []), s.duration);
+  const count = loadCount(s);
+  const due = Math.min(Math.ceil(area), Number.isFinite(count) ? count : Infinity) * hosts;
+  const made = workUnit(s) === 'requests' ? result.summary.requests?.total : result.summary.connections.attempted;
+  return made === undefined ? null : { due, made };
 }
 
 /** New connections per second the load actually made (established per second of load). */

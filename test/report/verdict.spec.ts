@@ -26,7 +26,7 @@ describe('the verdict: its tables of rules, the headline', () => {
     });
     const rules = verdict(r).findings.map((f) => f.rule);
     assert.deepEqual(rules, ['closer', 'time-wait', 'ports', 'errors', 'interrupted']);
-    assert.equal(FINDINGS.length, 19);
+    assert.equal(FINDINGS.length, 20);
     // Both the listener rule and the client-port rule fire; the listener's comes first in CHANGES.
     const fired = CHANGES.map((rule) => rule(r)?.rule ?? null).filter((x) => x !== null);
     assert.deepEqual(fired.slice(0, 2), ['reuseaddr-listener', 'widen-port-range']);

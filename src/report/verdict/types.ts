@@ -5,6 +5,7 @@ import type { RunResult } from '../../result/model.js';
 export type FindingRule =
   | 'closer'
   | 'requests'
+  | 'schedule'
   | 'time-wait'
   | 'close-wait'
   | 'ports'
