@@ -208,8 +208,11 @@ function latencySection(m: PageModel): Html {
     const cells = [int(f.count), ms(f.min), ms(f.p50), ms(f.p90), ms(f.p99), ms(f.p999), ms(f.max), ms(f.mean)];
     return html`<tr>${m.results.length > 1 ? html`<td>${row.run}</td>` : ''}<th scope="row">${row.phase}</th>${cells.map((c) => html`<td>${c}</td>`)}</tr>\n`;
   });
-  const openLoop = m.results.some((r) => r.scenario.rate !== null)
-    ? html`<p class="note">Open loop (a fixed rate): connect, first-byte and total latencies count from when each connection was scheduled, so a driver that fell behind shows it.</p>`
+  // A ramp's schedule is no fixed rate (an audit: a ramp 100 → 1,000 → 200/s read "a fixed rate").
+  const open = m.results.filter((r) => r.scenario.rate != null);
+  const ramped = open.some((r) => ((r.scenario as { stages?: unknown[] }).stages ?? []).length > 0);
+  const openLoop = open.length > 0
+    ? html`<p class="note">Open loop (${ramped ? 'a rate ramping through stages' : 'a fixed rate'}): connect, first-byte and total latencies count from when each connection was scheduled, so a driver that fell behind shows it.</p>`
     : '';
   const http = m.results.some((r) => r.scenario.protocol === 'http');
   const tcp = m.results.some((r) => r.scenario.protocol !== 'http');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { addErrors, asLab, finding, makeHttpResult, makeResult } from '../make-result.js';
 import type { RunResult } from '../../../src/result/model.js';
 import { story } from '../../../src/report/story.js';
+import { renderHtmlReport } from '../../../src/report/html/index.js';
 import { compileRamp, startsDueBy } from '../../../src/driver/shape/ramp.js';
 
 /** An open loop that ran its duration out: rate 100 → 500/s over 2 s, then 500/s, for 3 s, 1,100 due. */
@@ -68,5 +69,13 @@ describe('verdict rule: an open loop behind its schedule (verdict/schedule.ts)',
     };
     assert.match(finding(openLoop(1100, routed), 'schedule')!.text, /: 1,100 of the 2,200 connections/);
     assert.equal(finding(openLoop(2200, routed), 'schedule'), undefined);
+  });
+
+  it('the report\'s latency note calls a ramp a ramp, not a fixed rate, and shows the finding', async () => {
+    const note = async (r: RunResult): Promise<string | undefined> => /<p class="note">(Open loop \(.*?\)):/.exec(await renderHtmlReport([r], { generatedAt: new Date(0) }))?.[1];
+    assert.equal(await note(openLoop(1100)), 'Open loop (a rate ramping through stages)');
+    assert.equal(await note(openLoop(1100, (x) => (x.scenario.stages = []))), 'Open loop (a fixed rate)');
+    assert.equal(await note(makeResult()), undefined, 'a closed loop has no schedule to note');
+    assert.match(await renderHtmlReport([openLoop(150)], { generatedAt: new Date(0) }), /The open loop fell behind its schedule: 150 of the 1,100 connections/);
   });
 });
