@@ -28,7 +28,7 @@ export function finWait2Finding(result: RunResult): Finding | null {
   const closeWait = peakOf(census[other]['CLOSE_WAIT'] ?? []);
   const cause =
     closeWait > 0
-      ? ` The ${other} never sent its FIN: it held up to ${int(closeWait)} connections in CLOSE_WAIT (a peer that does not close).`
+      ? ` The ${other} never sent its FIN: it held up to ${int(closeWait)} connection${closeWait === 1 ? '' : 's'} in CLOSE_WAIT (a peer that does not close).`
       : ' The peer\'s FIN never came.';
   const d = decayOf(census.t, curve);
   if (d !== null && !madeAtOnce(result)) {

@@ -39,6 +39,12 @@ describe('verdict rule: orphaned FIN_WAIT2 (verdict/fin-wait2.ts)', () => {
     assert.match(f.text, /^200 sockets waited in FIN_WAIT2 on the client for a FIN that did not come; half were gone 6\.00 s after half had appeared \(census every ~0\.50 s\): tcp_fin_timeout=5 s governs them/);
     assert.match(f.text, /The server never sent its FIN: it held up to 200 connections in CLOSE_WAIT/);
     assert.equal(f.alert, true);
+    // One is one connection (the fallback driver's audit read "up to 1 connections").
+    const one = makeResult((x) => {
+      x.environment.sysctls['net.ipv4.tcp_fin_timeout'] = '5';
+      x.series.census = { t, client: r.series.census.client, server: { CLOSE_WAIT: t.map((_, i) => (i === 0 ? 0 : 1)) } };
+    });
+    assert.match(finding(one, 'fin-wait2')?.text ?? '', /it held up to 1 connection in CLOSE_WAIT/);
   });
 
   it('orphans that came and went during a longer load: how many, and the shortest mean life Little\'s law allows', () => {
