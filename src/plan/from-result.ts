@@ -319,7 +319,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
   // The plan's steady state (model.ts: the ports or 4-tuples a pool cycles through, rate × 60 s,
   // the cap), as the plan above the table says it, bounded by what this run made.
   // A pool that never churned leaves its connections in TIME_WAIT once, when it closes at the end.
-  // When the server closes first, the run's connections leave one per client port they visited (model.ts).
+  // Where ports come back (the server closes first, or tcp_tw_reuse in time), the run's connections leave one per client port they visited (model.ts).
   // Behind a short SNAT pool, only the connects that got a tuple made a connection to close.
   const wave = natShort && router.inputs.openFlowsWanted != null ? { flows: router.inputs.openFlowsWanted, limit: router.limit } : null;
   const connected = wave === null ? attempts : connectsThroughPool(attempts, wave.flows, wave.limit);
@@ -328,7 +328,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
       `the run's ${int(Math.round(attempts))} connects come in more than one wave of ${int(wave.flows)}: past the first, which waiting connect gets a tuple a closing flow frees is a race the model does not follow, so the predicted TIME_WAIT (the attempts less the first wave's ${int(wave.flows - wave.limit.openFlows)} that found no tuple) is the most there can be`,
     );
   }
-  const runConnectionsTimeWait = plan.timeWait.side === 'server' && plan.portPicker === 'connect' ? portsVisitedAtClose(inputs, plan.usablePorts, connected) : connected;
+  const runConnectionsTimeWait = plan.timeWait.perPortVisited ? portsVisitedAtClose(inputs, plan.usablePorts, connected) : connected;
   const runTimeWait = plan.timeWait.side === 'none' ? 0 : Math.round(Math.min(runConnectionsTimeWait, poolNeverChurned ? pool! : plan.timeWait.steadyState));
   if (poolNeverChurned && requestLimit === null) {
     notes.push(

@@ -30,7 +30,9 @@
 // connection's life. What a named port's TIME_WAIT blocks is its (address, port) pair without
 // SO_REUSEADDR (bind()), its 4-tuple with it (connect()); the client makes every combination of
 // its addresses, named ports and destinations (namedPortCycle).
-// Pure: every input is given.
+// Pure: every input is given. One file: the answers (capacity, TIME_WAIT, exhaustion, fixes,
+// notes) all read the same intermediate figures of one computePlan; split, they would pass a
+// dozen of them back and forth.
 import { BIND_BUCKET_BYTES, TIME_WAIT_SECONDS, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.js';
 import { compileRamp, firstWindowReaching } from '../driver/shape/ramp.js';
@@ -156,7 +158,12 @@ export function computePlan(p: PlanInputs): PlanOutput {
   const halves = picker !== 'named' && p.perSocketRange !== true;
   const half = halves ? p.sources * Math.ceil(usablePorts / 2) : poolSize;
   const comeBackSec = side === 'server' ? 0 : side === 'client' && reuseInForce && picker === 'connect' ? holdSec : null;
-  const cycled = comeBackSec !== null && newConnPerSec !== null && (newConnPerSec / pools) * comeBackSec <= half ? half : poolSize;
+  const comesBack = comeBackSec !== null && newConnPerSec !== null && (newConnPerSec / pools) * comeBackSec <= half;
+  const cycled = comesBack ? half : poolSize;
+  // Ports that come back are not taken in turn: connect()'s start moves on 1–8 ports at random
+  // (connect-walk.ts), so one TIME_WAIT length leaves one per port visited, on the server and, with
+  // reuse, on the client (tw-reuse, 100/s, 1,000 ports: 383 of 600 measured, this says 371, was 500).
+  const walkVisits = picker === 'connect' && comesBack;
   let demand = 0;
   if (sustained !== null && side !== 'none') {
     demand = sustained * p.timeWaitSec;
@@ -166,16 +173,18 @@ export function computePlan(p: PlanInputs): PlanOutput {
     const fourTuples = named !== null ? named.fourTuples : cycled * p.destinations;
     // On the client a port held by bind() carries one TIME_WAIT (a second bind conflicts with
     // it); named ports one per pair or 4-tuple of the pool (above).
-    if (side === 'client') demand = Math.min(demand, picker === 'named' ? poolSize : cycled * (picker === 'bind' ? 1 : p.destinations));
-    else if (picker === 'connect' && portsVisitedAtClose(p, usablePorts, demand) < demand) {
+    if (side === 'client' && !walkVisits) demand = Math.min(demand, picker === 'named' ? poolSize : cycled * (picker === 'bind' ? 1 : p.destinations));
+    else if (walkVisits && portsVisitedAtClose(p, usablePorts, demand) < demand) {
       // connect() does not take the next port each time: the 4-tuples of one TIME_WAIT length are the ports it visited.
       const connections = demand;
       demand = portsVisitedAtClose(p, usablePorts, connections);
       notes.push(
-        `server-side TIME_WAIT is one per client 4-tuple used within ${sec(p.timeWaitSec)} (a reused client port reopens its TIME_WAIT, RFC 1122 §4.2.2.13): ` +
-          `the ${fmt(Math.round(connections))} connections of that time visit about ${fmt(Math.round(demand))} of the ${fmt(fourTuples)} the client cycles through${halves ? ' (half the range: ports come back free)' : ''}, as connect() moves its start 1–8 ports on at random`,
+        (side === 'server'
+          ? `server-side TIME_WAIT is one per client 4-tuple used within ${sec(p.timeWaitSec)} (a reused client port reopens its TIME_WAIT, RFC 1122 §4.2.2.13): `
+          : `client-side TIME_WAIT is one per 4-tuple used within ${sec(p.timeWaitSec)} (tcp_tw_reuse takes one over after ~${sec(holdSec)} instead of leaving a second, tcp_twsk_unique): `) +
+          `the ${fmt(Math.round(connections))} connections of that time visit about ${fmt(Math.round(demand))} of the ${fmt(fourTuples)} the client cycles through${halves ? ` (half the range: ports come back ${side === 'server' ? 'free' : 'in time'})` : ''}, as connect() moves its start 1–8 ports on at random`,
       );
-    } else if (demand > fourTuples) {
+    } else if (side === 'server' && demand > fourTuples) {
       demand = fourTuples;
       notes.push(
         `server-side TIME_WAIT is capped at ${fmt(fourTuples)}: one per client 4-tuple in play${halves ? ' (the client keeps to half the range while ports come back free)' : ''}; a reused client port reopens its TIME_WAIT (RFC 1122 §4.2.2.13)`,
@@ -198,10 +207,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
     const ms = firstWindowReaching(ramp, windowSec * 1000, count / (1 - p.keepAliveShare));
     return ms === null ? null : ms / 1000;
   };
-  // A server closing first, on ports connect() picks, holds one TIME_WAIT per client port it
+  // Where ports come back (walkVisits) there is one TIME_WAIT per client port connect()
   // visited: the cap comes once the connections of one TIME_WAIT visit that many ports, later
   // than after that many connections (a review: 12,000 at 2,000/s is 11.8 s, not 6.00 s).
-  const connectionsToCap = side === 'server' && picker === 'connect' ? connectsToVisit(p, usablePorts, cap) : cap;
+  const connectionsToCap = walkVisits ? connectsToVisit(p, usablePorts, cap) : cap;
   const overflowAtSec = bucketsOverflow && newConnPerSec && Number.isFinite(connectionsToCap) ? whenHeld(p.timeWaitSec, connectionsToCap) : null;
   const capText = twHosts > 1 ? `${fmt(p.maxTwBuckets)} on each of ${fmt(twHosts)} hosts` : fmt(p.maxTwBuckets);
   // The client ports the TIME_WAIT holds, each with a bind bucket per port and a bind2 bucket
@@ -370,6 +379,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
       memoryBytes: steadyState * p.twSockBytes + (bindBuckets + bind2Buckets) * BIND_BUCKET_BYTES,
       bucketsOverflow,
       overflowAtSec,
+      perPortVisited: walkVisits,
     },
     fixes,
     notes,

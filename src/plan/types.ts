@@ -142,6 +142,12 @@ export interface PlanOutput {
     bucketsOverflow: boolean;
     /** Seconds until tcp_max_tw_buckets is reached, when it is; null when a ramp's peak passes before it is. */
     overflowAtSec: number | null;
+    /**
+     * Ports come back before a half is used (free at close, or reusable after tcp_tw_reuse_delay)
+     * and connect() picks them: TIME_WAIT is one per client port the walk visited
+     * (connect-walk.ts portsVisitedAtClose), not one per connection.
+     */
+    perPortVisited: boolean;
   };
   /** What to change so the offered rate fits, each in numbers. */
   fixes: string[];

@@ -299,6 +299,19 @@ describe('plan --from: a result without scenario.client', () => {
 });
 
 describe('plan --from: ports that came back during the run', () => {
+  it('with tcp_tw_reuse in time, the TIME_WAIT peak is the ports connect() visited, not one per connection', () => {
+    // A helper's tw-reuse run: 600 connections at 100/s through 40000–40999 with tcp_tw_reuse 1
+    // left 383 client TIME_WAIT; the table predicted 500 (one per connection up to half the range).
+    const cmp = planFromResult(run((x) => {
+      x.environment.sysctls['net.ipv4.tcp_tw_reuse'] = '1';
+      x.scenario.rate = 100;
+      x.scenario.connections = 600;
+      x.scenario.duration = 30_000;
+    }));
+    assert.equal(cmp.plan.timeWait.side, 'client');
+    assert.equal(cmp.rows.find((r) => r.label === 'TIME_WAIT peak (client)')!.predicted, 371);
+  });
+
   it('the ports in play are the connections before the first shortage, not every one', () => {
     // A helper's tw-reuse run: 700/s through 500 ports with tcp_tw_reuse 1 ran out at 714.5 ms
     // after 500 connections, then got ports back each second: 1,000 established in all, and the
