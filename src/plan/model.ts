@@ -38,7 +38,7 @@ import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.j
 import { compileRamp, firstWindowReaching } from '../driver/shape/ramp.js';
 import type { PlanInputs, PlanOutput, PortPicker } from './types.js';
 import { fmt, mib, pct, perConnection, rateText, sec } from './words.js';
-import { connectScanOf, connectsToVisit, portsVisitedAtClose } from './connect-walk.js';
+import { connectScanOf, connectsToVisit, firstTriedPorts, portsVisitedAtClose } from './connect-walk.js';
 
 /** Linux's whole usable ephemeral span: ports below 1024 are privileged, 65535 is the top (src/tcp-facts.ts). */
 export const WIDEST_RANGE = WIDEST_PORTS;
@@ -153,17 +153,21 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // half is used up — free at close when the server closes first, reusable after
   // tcp_tw_reuse_delay with reuse in force — only that half is ever used (measured on 6.18:
   // 500 distinct ports of a 1,000-port range at 400/s, with reuse 1 and with the server closing).
-  // bind(addr, 0) likewise tries one parity first (odd: inet_csk_find_open_port), so ports free
-  // at close keep to half there too; a per-socket range (step 1) and named ports use all of it.
+  // bind(addr, 0) likewise tries one parity first (odd: inet_csk_find_open_port), and with
+  // SO_REUSEADDR the lower half of those (a quarter); a per-socket range (step 1) and named ports
+  // use all of it (connect-walk.ts firstTriedPorts).
+  const firstTried = firstTriedPorts(p, usablePorts);
   const halves = picker !== 'named' && p.perSocketRange !== true;
-  const half = halves ? p.sources * Math.ceil(usablePorts / 2) : poolSize;
+  const half = picker !== 'named' ? p.sources * firstTried.slots : poolSize;
+  const firstTriedText = firstTried.slots * 4 <= usablePorts ? 'a quarter of the range' : 'half the range';
   const comeBackSec = side === 'server' ? 0 : side === 'client' && reuseInForce && picker === 'connect' ? holdSec : null;
   const comesBack = comeBackSec !== null && newConnPerSec !== null && (newConnPerSec / pools) * comeBackSec <= half;
   const cycled = comesBack ? half : poolSize;
-  // Ports that come back are not taken in turn: connect()'s start moves on 1–8 ports at random
-  // (connect-walk.ts), so one TIME_WAIT length leaves one per port visited, on the server and, with
-  // reuse, on the client (tw-reuse, 100/s, 1,000 ports: 383 of 600 measured, this says 371, was 500).
-  const walkVisits = picker === 'connect' && comesBack;
+  // Ports that come back are not taken in turn: connect()'s start moves on 1–8 ports at random,
+  // bind() starts at a random port (connect-walk.ts), so one TIME_WAIT length leaves one per port
+  // visited, on the server and, with reuse, on the client (tw-reuse, 100/s, 1,000 ports: 383 of
+  // 600 measured, this says 371, was 500).
+  const walkVisits = picker !== 'named' && comesBack;
   let demand = 0;
   if (sustained !== null && side !== 'none') {
     demand = sustained * p.timeWaitSec;
@@ -182,7 +186,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
         (side === 'server'
           ? `server-side TIME_WAIT is one per client 4-tuple used within ${sec(p.timeWaitSec)} (a reused client port reopens its TIME_WAIT, RFC 1122 §4.2.2.13): `
           : `client-side TIME_WAIT is one per 4-tuple used within ${sec(p.timeWaitSec)} (tcp_tw_reuse takes one over after ~${sec(holdSec)} instead of leaving a second, tcp_twsk_unique): `) +
-          `the ${fmt(Math.round(connections))} connections of that time visit about ${fmt(Math.round(demand))} of the ${fmt(fourTuples)} the client cycles through${halves ? ` (half the range: ports come back ${side === 'server' ? 'free' : 'in time'})` : ''}, as connect() moves its start 1–8 ports on at random`,
+          `the ${fmt(Math.round(connections))} connections of that time visit about ${fmt(Math.round(demand))} of the ${fmt(fourTuples)} the client cycles through${halves ? ` (${firstTriedText}: ports come back ${side === 'server' ? 'free' : 'in time'})` : ''}, as ${firstTried.random ? 'bind() starts at a random port each time' : 'connect() moves its start 1–8 ports on at random'}`,
       );
     } else if (side === 'server' && demand > fourTuples) {
       demand = fourTuples;
@@ -299,11 +303,11 @@ export function computePlan(p: PlanInputs): PlanOutput {
       );
     }
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it), and
-    // with ports free at close the client keeps to half the range (`half` above). TIME_WAIT's own
+    // with ports free at close the client keeps to the ports it tries first (`half` above). TIME_WAIT's own
     // 60 s: p.timeWaitSec is the client's hold, tcp_fin_timeout behind a server that never closes.
     const held = newConnPerSec * TIME_WAIT_SECONDS;
     const serverTw = Math.round(
-      picker === 'connect' ? portsVisitedAtClose(p, usablePorts, held) : Math.min(held, named !== null ? named.fourTuples : half * p.destinations),
+      named === null ? portsVisitedAtClose(p, usablePorts, held) : Math.min(held, named.fourTuples),
     );
     fixes.push(
       `let the server close first: client ports are free at close, and the ${fmt(serverTw)} TIME_WAIT sockets (${mib(serverTw * p.twSockBytes)}) sit on the server instead`,

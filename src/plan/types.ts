@@ -49,7 +49,11 @@ export interface PlanInputs {
    * them (namedPortCycle); implies bindBeforeConnect. Absent: false.
    */
   namedPorts?: boolean;
-  /** SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its TIME_WAIT. Absent: false. */
+  /**
+   * SO_REUSEADDR on the client sockets: with namedPorts, bind() may share a port with its
+   * TIME_WAIT; with bindBeforeConnect, bind(addr, 0) tries the lower half of the range first
+   * (inet_csk_find_open_port), so ports free at close keep to a quarter of it. Absent: false.
+   */
   reuseAddr?: boolean;
   /**
    * Seconds a connection holds its port before it closes (connect to close). With namedPorts and

@@ -25,6 +25,22 @@ describe('plan --from a server-closes-first run', () => {
     assert.equal(cmp.rows.find((r) => r.label === 'TIME_WAIT peak (server)')!.predicted, 498);
   });
 
+  it('bind(addr, 0) lands on a random port each time: the server holds the 4-tuples it landed on', () => {
+    // A helper's runs (bind-before-connect, close.first server, 1,100 connections to 2 server
+    // ports through 500 ports): 444 server TIME_WAIT, and 245 with client.reuseAddr (bind() tries
+    // the lower half first). The table predicted 500 for both.
+    const run = (reuseAddr: boolean) =>
+      planFromResult(makeResult((x) => {
+        x.scenario = parseScenario(
+          { name: 'bbc', connections: 1100, concurrency: 16, close: { first: 'server' }, server: { ports: 2 }, client: { bind: true, reuseAddr } },
+          'bbc.yaml',
+        ) as RunResult['scenario'];
+        x.environment.sysctls['net.ipv4.ip_local_port_range'] = '40000 40499';
+        x.summary.connections.ratePerSec = 1700;
+      })).rows.find((r) => r.label === 'TIME_WAIT peak (server)')!.predicted;
+    assert.deepEqual([run(false), run(true)], [445, 247]);
+  });
+
   it('a run shorter than a lap of the walks leaves one TIME_WAIT per connection; a longer one, the ports it visited', () => {
     // Measured (server-closes-first, default range): 5,000 / 20,000 connections left 4,585 /
     // 11,248 server TIME_WAIT; the table predicted 5,000 / 14,116 (one per connection up to half the range).

@@ -288,6 +288,27 @@ describe('plan model: who picks the port, and what frees it', () => {
     assert.equal(plan({ ...p, bindBeforeConnect: false }).fits, true);
   });
 
+  it('bind(addr, 0) with ports free at close: a random port each time, and with SO_REUSEADDR the lower half of the range first', () => {
+    // A helper's runs (bind-before-connect with the server closing first, 1,100 connections to 2
+    // server ports through 40000–40499): 444 server TIME_WAIT on 246 client ports; with
+    // client.reuseAddr, 245 on 125 ports (inet_csk_find_open_port: attempt_half). Both were planned 500.
+    const bind = { ...SMALL, destinations: 2, bindBeforeConnect: true, closer: 'server' } as const;
+    assert.equal(Math.round(portsVisitedAtClose({ ...DEFAULTS, ...bind }, 500, 1100)), 445);
+    assert.equal(Math.round(portsVisitedAtClose({ ...DEFAULTS, ...bind, reuseAddr: true }, 500, 1100)), 247);
+    // Held for 60 s at 1,000/s every port tried first is visited: 250 odd ports, 125 of them in the lower half.
+    assert.equal(plan({ ...bind, rate: 1000 }).timeWait.steadyState, 500);
+    const reuseAddr = plan({ ...bind, reuseAddr: true, rate: 1000 });
+    assert.equal(reuseAddr.timeWait.steadyState, 250);
+    assert.ok(reuseAddr.notes.some((n) => n.includes('(a quarter of the range: ports come back free), as bind() starts at a random port each time')), reuseAddr.notes.join('\n'));
+    // The fix "let the server close first" says the same count for a client that closes now.
+    const clientFirst = plan({ ...bind, reuseAddr: true, rate: 1000, closer: 'client' });
+    assert.ok(clientFirst.fixes.some((f) => f.startsWith('let the server close first: client ports are free at close, and the 250 TIME_WAIT')), clientFirst.fixes.join('\n'));
+    // And the cap comes when the binds of one TIME_WAIT have landed on that many ports.
+    const capped = plan({ ...bind, rate: 100, maxTwBuckets: 400 });
+    close(capped.timeWait.overflowAtSec, connectsToVisit({ ...DEFAULTS, ...bind }, 500, 400) / 100, 1e-9);
+    assert.ok(Math.abs(portsVisitedAtClose({ ...DEFAULTS, ...bind }, 500, connectsToVisit({ ...DEFAULTS, ...bind }, 500, 400)) - 400) < 1e-6);
+  });
+
   it('tcp_timestamps 0: no TIME_WAIT is taken over, whatever tcp_tw_reuse says', () => {
     // tw-reuse with tcp_timestamps=0 (500 ports, 400/s, 2,000 connections): measured 1,500
     // EADDRNOTAVAIL; the plan said "fits, never".
