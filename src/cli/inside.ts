@@ -69,10 +69,8 @@ export async function runInside(): Promise<void> {
     }, deadlineMs).unref();
   });
   // The abort's reason is what interrupted the run (job.ts interruptCause): its result says so.
-  // The parent-death signal (SIGTERM) comes after the kernel gave this process a new parent:
-  // then it is the exit of the twstorm process that started it, not someone's kill.
   const parent = process.ppid;
-  onInterrupt((signal) => abort.abort(process.ppid !== parent ? 'parent-exit' : signal));
+  onInterrupt((signal) => abort.abort(signal));
   process.on('disconnect', () => abort.abort('parent-exit'));
   let go: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (go = resolve));
@@ -100,6 +98,10 @@ export async function runInside(): Promise<void> {
   } catch (err) {
     return report(messageOf(err));
   }
+  // The parent-death SIGTERM is sent when the thread that started this process exits, which can
+  // be before the rest of its process has gone (getppid unchanged, measured: a SIGKILLed CLI read
+  // as "SIGTERM"). Once the run has stopped, a parent that is gone or has hung up is certain.
+  if (result.interrupted && (process.ppid !== parent || !process.connected)) result.interruptedBy = 'parent-exit';
   if (job.resultPath === null) {
     // A routed lab's client host: the lab merges the result, nothing is kept on disk.
     if (!process.connected) return report('the routed lab is gone; the client host\'s result has nowhere to go');
