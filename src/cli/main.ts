@@ -6,6 +6,7 @@ import type { CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import path from 'node:path';
 import { closest, didYouMean } from '../util/suggest.js';
+import { camelCase } from '../util/camel-case.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { say } from '../util/say.js';
@@ -155,10 +156,6 @@ function expectedValue(option: string, options: ParsedOptions, command: string |
   return (command ? loaded.get(command)?.valueHints?.[option] : undefined) ?? 'a value';
 }
 
-function camelCase(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
 /** The value typed after an option, `--name value` or `--name=value`; undefined when none. */
 function typedValue(option: string): string | undefined {
   const at = args.findIndex((a) => a === option || a.startsWith(`${option}=`));
@@ -290,7 +287,7 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
     const flag = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
     if (!flag) continue;
     const name = flag[1]!;
-    if (!bad.has(name) && !bad.has(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()))) continue;
+    if (!bad.has(name) && !bad.has(camelCase(name))) continue;
     const value = flag[2] ?? args[i + 1];
     usageExit(`--${name} ${value === undefined ? '(no value)' : JSON.stringify(value)}: expected a number`, command && command in LOADERS ? command : undefined);
   }
@@ -304,8 +301,7 @@ function refuseNotANumber(argv: Record<string, unknown>): void {
 function refuseNotABoolean(command: string | undefined, options: ParsedOptions & { boolean: string[] }): void {
   // yargs takes each name camel-cased too (--perSocketRange=yes for --per-socket-range, as the
   // scenario field allowRemoteTarget invites): a spelling left out here slipped through as false.
-  const spellings = (name: string): string[] => [name, name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
-  const booleans = new Set(options.boolean.flatMap((name) => [name, ...(options.alias[name] ?? [])].flatMap(spellings)));
+  const booleans = new Set(options.boolean.flatMap((name) => [name, ...(options.alias[name] ?? [])].flatMap((n) => [n, camelCase(n)])));
   for (const arg of args) {
     const flag = /^--?([^=]+)=(.*)$/s.exec(arg);
     if (!flag || !booleans.has(flag[1]!) || flag[2] === 'true' || flag[2] === 'false') continue;

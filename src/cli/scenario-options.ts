@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 import { knownKeysAt } from '../scenario/schema-walk.js';
 import { scenarioSchema } from '../scenario/schema.js';
+import { camelCase } from '../util/camel-case.js';
 
 export interface ScenarioArgs {
   set: string[];
@@ -21,7 +22,7 @@ export const SCENARIO_VALUE_HINTS: Record<string, string> = { set: 'a field=valu
  * names a top-level scenario field (main.ts reads a command's `optionHint`).
  */
 export function scenarioFieldHint(name: string, value: string | undefined): string | undefined {
-  const field = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const field = camelCase(name);
   if (!knownKeysAt(scenarioSchema, []).includes(field)) return undefined;
   return `a scenario field: write --set ${field}=${value ?? '…'}`;
 }
