@@ -3,8 +3,7 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { Target } from '../scenario/target.js';
-import { endpoint } from '../util/format.js';
-import { listenersOn, servesHost, wildcardV6Only } from './listeners.js';
+import { listenersOn, listenerText, servesHost, wildcardV6Only } from './listeners.js';
 import type { ServerProcess } from './process.js';
 
 export function externalTarget(port: number): ServerProcess {
@@ -39,6 +38,6 @@ export async function targetListenerProblem(target: Target): Promise<string | nu
   if (listening.length === 0) {
     return `NOTHING LISTENS on port ${target.port} of this machine: every connection will be refused (ECONNREFUSED); to load a server, start it first, or give its start command as server.command (without target:).`;
   }
-  const where = listening.map((address) => `${endpoint(address, target.port)}${address === '::' && v6only ? ' (IPv6 only)' : ''}`).join(', ');
+  const where = listening.map((address) => listenerText(address, v6only, target.port)).join(', ');
   return `NOT SERVED: port ${target.port} is listened on at ${where} only, which a client connecting to ${hosts.join(' or ') || target.host} does not reach: every connection will be refused; point target at one of those, or make the server listen on ${target.host}.`;
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeAddressHex, forEachTcpSocket } from '../observe/tcp-table.js';
 import { loadSockDiag } from '../sockets/sock-diag.js';
 import { TCP_LISTEN } from '../sockets/constants.js';
+import { endpoint } from '../util/format.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,6 +89,15 @@ export async function wildcardV6Only(port: number, procRoot: string, enter: read
   const wildcard = new RegExp(`\\s(\\*|\\[::\\]):${port}\\s`);
   const wildcards = text.split('\n').filter((l) => wildcard.test(l));
   return wildcards.length > 0 && wildcards.every((l) => /\bv6only:1\b/.test(l));
+}
+
+/**
+ * A listener as a message names it: an IPv6 address in brackets (with `port`, as an endpoint),
+ * and a `::` that takes no IPv4 (IPV6_V6ONLY) marked so, since it looks like the wildcard of both.
+ */
+export function listenerText(address: string, v6only: boolean, port?: number): string {
+  const shown = port === undefined ? (address.includes(':') ? `[${address}]` : address) : endpoint(address, port);
+  return address === '::' && v6only ? `${shown} (IPv6 only, IPV6_V6ONLY)` : shown;
 }
 
 /** 127.0.0.0/8, ::1, or ::ffff:127.x: reachable from this namespace only. */

@@ -18,7 +18,7 @@
 // the namespace).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
-import { isListening, isLoopback, listenersOn, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
+import { isListening, isLoopback, listenersOn, listenerText, reachableOver, servesHost, wildcardV6Only } from './listeners.js';
 import { lastLines } from './log-tail.js';
 import { UserServerError } from './process.js';
 import { keepServerLog } from './server-log.js';
@@ -307,7 +307,7 @@ export async function startUserServer(options: UserServerOptions): Promise<UserS
       if (reachable) break;
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince >= UNREACHABLE_GRACE_MS || Date.now() >= deadline) {
-        const where = listening.map((a) => (a === '::' && v6only ? '[::] (IPv6 only, IPV6_V6ONLY)' : a.includes(':') ? `[${a}]` : a)).join(', ');
+        const where = listening.map((a) => listenerText(a, v6only)).join(', ');
         return fail(
           'EADDRNOTAVAIL',
           family !== undefined

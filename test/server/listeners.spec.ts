@@ -2,7 +2,7 @@
 // the answer a user's server readiness and a loopback target's listener check share.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { servesHost } from '../../src/server/listeners.js';
+import { listenerText, servesHost } from '../../src/server/listeners.js';
 
 /** [listener address, host the client connects to, IPV6_V6ONLY on a :: listener, reached]. */
 const CASES: ReadonlyArray<[string, string, boolean, boolean]> = [
@@ -30,4 +30,13 @@ const CASES: ReadonlyArray<[string, string, boolean, boolean]> = [
 
 it('servesHost (server/listeners.ts): which listeners a client connecting to a host reaches', () => {
   for (const [address, host, v6only, reached] of CASES) assert.equal(servesHost(address, host, v6only), reached, `${host} → ${address}${v6only ? ' (v6only)' : ''}`);
+});
+
+it('listenerText: how the user-server readiness and the target check name a listener', () => {
+  assert.equal(listenerText('127.0.0.1', false), '127.0.0.1');
+  assert.equal(listenerText('::1', false), '[::1]');
+  assert.equal(listenerText('::', false), '[::]');
+  assert.equal(listenerText('::', true), '[::] (IPv6 only, IPV6_V6ONLY)');
+  assert.equal(listenerText('127.0.0.1', true, 8080), '127.0.0.1:8080');
+  assert.equal(listenerText('::', true, 8080), '[::]:8080 (IPv6 only, IPV6_V6ONLY)');
 });
