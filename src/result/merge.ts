@@ -438,6 +438,8 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     errors: r.summary.errors,
   }));
   const stopped = results.find((r) => r.stoppedBy !== first.stoppedBy);
+  // Absent in a result of an older twstorm, and then in the merge too.
+  const interruptedBy = results.find((r) => r.interrupted)?.interruptedBy;
   const failures = inputs.filter(({ result: r }) => typeof r.failed === 'string' && r.failed !== '').map(({ file, result: r }) => `${file}: ${r.failed}`);
   return {
     schema: first.schema,
@@ -448,7 +450,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     endedAt: new Date(Math.max(...results.map((r) => Date.parse(r.endedAt)))).toISOString(),
     interrupted: results.some((r) => r.interrupted),
     // What stopped the first contributor that was interrupted (merged with --partial).
-    ...withInterruptedBy(results.find((r) => r.interrupted)?.interruptedBy),
+    ...(interruptedBy === undefined ? {} : { interruptedBy }),
     // A contributor that failed (its server died, every connection failed) makes the whole one
     // failed: its share of the figures is the failure's (an audit: the merge dropped it).
     ...(failures.length > 0 ? { failed: failures.join('; ') } : {}),
@@ -567,8 +569,3 @@ function sumStages(each: Array<Array<{ duration: number; target: number }>>): Ar
 }
 
 
-
-/** `interruptedBy` when one is known: an older result has none, and the field stays absent. */
-function withInterruptedBy(cause: RunResult['interruptedBy']): Pick<RunResult, 'interruptedBy'> {
-  return cause === undefined ? {} : { interruptedBy: cause };
-}

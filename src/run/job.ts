@@ -28,8 +28,7 @@ export interface RunJob {
   startTogether?: boolean;
 }
 
-/** Outer → run process. */
-/** `stop`'s `cause`: what stopped the twstorm process that sends it (recorded as the result's interruptedBy). */
+/** Outer → run process. `stop`'s `cause`: what stopped the twstorm process that sends it (recorded as the result's interruptedBy). */
 export type ToRun = { type: 'job'; job: RunJob } | { type: 'stop'; cause?: InterruptCause } | { type: 'go' };
 
 const CAUSES: ReadonlySet<string> = new Set<InterruptCause>(['SIGINT', 'SIGTERM', 'SIGHUP', 'parent-exit']);

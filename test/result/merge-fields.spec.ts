@@ -201,6 +201,7 @@ describe('merge: an interrupted contributor', () => {
     const cut = shard(1, 10, (r) => {
       r.interrupted = true;
       r.stoppedBy = 'interrupted';
+      r.interruptedBy = 'SIGTERM';
     });
     await assert.rejects(
       merge(shard(0, 0, () => undefined), cut),
@@ -208,6 +209,8 @@ describe('merge: an interrupted contributor', () => {
     );
     const m = await mergeResults([{ file: 'a.json', result: shard(0, 0, () => undefined) }, { file: 'b.json', result: cut }], { partial: true });
     assert.equal(m.interrupted, true);
+    // What interrupted it goes with it (a CI job's timeout).
+    assert.equal(m.interruptedBy, 'SIGTERM');
     assert.ok(m.merged!.warnings.includes('b.json was interrupted: the totals hold only the part of its load that ran'), m.merged!.warnings.join(' | '));
   });
 });
