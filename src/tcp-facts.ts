@@ -55,3 +55,22 @@ export const CONNTRACK_CLOSE_SECONDS = 10;
  * bucket objects.
  */
 export const BIND_BUCKET_BYTES = 128;
+
+/** The CONFIG_HZ values Linux offers (kernel/Kconfig.hz); an unknown kernel is planned for the worst of them. */
+export const KERNEL_HZ_CHOICES = [100, 250, 300, 1000] as const;
+
+/**
+ * How late the kernel may fire a timer of `sec` seconds (TIME_WAIT's 60 s, an orphaned FIN_WAIT2's
+ * tcp_fin_timeout) at CONFIG_HZ `hz`: the timer wheel (kernel/time/timer.c) puts a timeout of
+ * `delta` jiffies in the level n with LVL_START(n) = 63 << 3(n-1) ≤ delta, and calc_index rounds
+ * its expiry up to that level's granule, 8^n jiffies; it never fires early. A 60 s timer is late by
+ * up to 512 jiffies at HZ 100 (5.12 s), 250 (2.048 s) and 300 (1.707 s), 4,096 at HZ 1000 (4.096 s).
+ * `hz` null (not known): the worst of KERNEL_HZ_CHOICES, so a plan never counts on a port early.
+ */
+export function timerLateSeconds(sec: number, hz: number | null): number {
+  if (hz === null) return Math.max(...KERNEL_HZ_CHOICES.map((h) => timerLateSeconds(sec, h)));
+  const delta = Math.ceil(sec * hz);
+  let level = 0;
+  while (delta >= 63 * 8 ** level) level++;
+  return 8 ** level / hz;
+}

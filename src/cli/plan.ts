@@ -29,6 +29,7 @@ interface PlanArgs {
   closer?: Closer;
   'bind-before-connect'?: boolean;
   'tw-sock-bytes'?: number;
+  hz?: number;
   from?: string;
   json: boolean;
 }
@@ -40,10 +41,10 @@ function badResult(message: string): never {
 }
 
 /** The model's inputs: --from takes every one of them from the result. */
-const MODEL_INPUTS = ['port-range', 'reserved-ports', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'per-socket-range', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'nat-pool', 'conntrack-time-wait'];
+const MODEL_INPUTS = ['port-range', 'reserved-ports', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'per-socket-range', 'loopback', 'keep-alive', 'rate', 'max-tw-buckets', 'closer', 'bind-before-connect', 'tw-sock-bytes', 'hz', 'nat-pool', 'conntrack-time-wait'];
 
 /** The options that take a number, as the command line names them. */
-const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'max-tw-buckets', 'tw-sock-bytes', 'conntrack-time-wait'];
+const NUMBER_OPTIONS = ['rate', 'time-wait', 'sources', 'destinations', 'tw-reuse', 'timestamps', 'max-tw-buckets', 'tw-sock-bytes', 'hz', 'conntrack-time-wait'];
 
 /** An option that would be ignored is refused, so a plan never silently answers another question. */
 function checkPlanArgs(argv: Record<string, unknown>): true | string {
@@ -103,6 +104,7 @@ export const planCommand = {
       })
       .option('bind-before-connect', { type: 'boolean', describe: 'The client bind()s a source address before connect() without IP_BIND_ADDRESS_NO_PORT: ports shared by all destinations, held 60 s whatever tcp_tw_reuse says' })
       .option('tw-sock-bytes', { type: 'number', requiresArg: true, describe: 'Kernel memory per TIME_WAIT socket (default: tw_sock_TCP from /proc/slabinfo, else 256)' })
+      .option('hz', { type: 'number', requiresArg: true, describe: "The kernel's CONFIG_HZ: its timer wheel ends a TIME_WAIT up to a granule late (2.048 s at 250, 4.096 s at 1000, 5.12 s at 100) (default: this machine's, else the worst)" })
       .option('from', { type: 'string', requiresArg: true, describe: 'Take the inputs from a result JSON and print predicted vs measured' })
       .option('nat-pool', { type: 'string', requiresArg: true, describe: 'SNAT pool in front of the destinations: ADDRESSESxPORTS, e.g. 1x100 or 4x64512' })
       .option('conntrack-time-wait', { type: 'number', requiresArg: true, default: CONNTRACK_TIME_WAIT_SECONDS, describe: 'With --nat-pool: nf_conntrack_tcp_timeout_time_wait in seconds (--closer rst: the CLOSE timeout, 10 s, applies instead)' })

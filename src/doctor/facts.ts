@@ -7,6 +7,7 @@ import os from 'node:os';
 import { probeNamespace, type NamespaceProbe } from '../environment/namespace.js';
 import { readSysctls, RECORDED_SYSCTLS } from '../environment/sysctl.js';
 import { readOpenFileLimit, type OpenFileLimit } from '../environment/limits.js';
+import { kernelHz } from '../environment/timer-hz.js';
 import { takeCensus, type DestinationUsage, type RangeUse, type TwReuseSettings } from '../states/census.js';
 import { probePorts, type PortProbe } from './port-probe.js';
 import { probeNativeSockets, type NativeProbe } from './native.js';
@@ -38,6 +39,8 @@ export interface Facts {
   node: { version: string; required: string | null };
   platform: NodeJS.Platform;
   kernel: string;
+  /** CONFIG_HZ (environment/timer-hz.ts); null: not readable. */
+  timerHz: number | null;
   root: boolean;
   /** null: not probed. */
   namespace: NamespaceProbe | null;
@@ -135,6 +138,7 @@ export async function gatherFacts(options: GatherOptions = {}): Promise<Facts> {
     node: { version: process.versions.node, required: requiredNode() },
     platform: process.platform,
     kernel: os.release(),
+    timerHz: kernelHz(),
     root: process.getuid?.() === 0,
     namespace,
     native: options.native === false ? null : probeNativeSockets(),

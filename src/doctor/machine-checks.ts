@@ -3,6 +3,7 @@
 import { IO_URING_ENV } from '../engine/io-choice.js';
 import { int } from '../util/format.js';
 import { TIME_WAIT_SECONDS } from '../result/figures.js';
+import { timerLateSeconds } from '../tcp-facts.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { check, type Check } from './check.js';
 import type { Facts } from './facts.js';
@@ -167,12 +168,14 @@ export function portRangeCheck(facts: Facts): Check {
   const range = hostRange(facts);
   const title = 'ephemeral port range';
   if (range === null) return check('port-range', title, 'warn', 'net.ipv4.ip_local_port_range could not be read');
-  const perSecond = range.usable / TIME_WAIT_SECONDS;
+  // A port comes back when its TIME_WAIT's timer fires, up to a wheel granule after the 60 s.
+  const late = timerLateSeconds(TIME_WAIT_SECONDS, facts.timerHz);
+  const perSecond = range.usable / (TIME_WAIT_SECONDS + late);
   // Under one a second (a range of fewer than 60 ports), "~0" would read as none at all.
   const rate = perSecond >= 1 ? int(Math.floor(perSecond)) : perSecond.toFixed(2);
   const text =
     `${range.low}–${range.high}: ${int(range.usable)} usable ports${range.reserved ? ` (${int(range.reserved)} reserved)` : ''}, so at most ` +
-    `~${rate} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s)`;
+    `~${rate} new connections/s to one destination when this side closes first (TIME_WAIT holds each port 60 s, and the timer may end it up to ${+late.toFixed(3)} s late${facts.timerHz !== null ? ` at HZ ${facts.timerHz}` : ' at the worst HZ'})`;
   if (range.usable < 10_000) {
     // A wide range that ip_local_reserved_ports empties is not made wider by widening it.
     const fix =

@@ -2,6 +2,7 @@
 // knowing whether they ran under the same kernel, isolation and settings.
 import os from 'node:os';
 import type { Isolation } from './namespace.js';
+import { kernelHz } from './timer-hz.js';
 
 export interface EnvironmentInfo {
   isolation: Isolation;
@@ -14,6 +15,11 @@ export interface EnvironmentInfo {
   platform: string;
   arch: string;
   cpus: number;
+  /**
+   * The kernel's CONFIG_HZ (timer-hz.ts), which sets how late its timer wheel may end a TIME_WAIT
+   * (tcp-facts.ts timerLateSeconds); null: not readable here. Absent in results before it was recorded.
+   */
+  timerHz?: number | null;
   /** Values read back from the kernel during the run (null: not present on this kernel). */
   sysctls: Record<string, string | null>;
   /** What the scenario asked for, defaults included. */
@@ -30,12 +36,13 @@ export interface EnvironmentInfo {
   engineIoFallback?: string;
 }
 
-export function hostFacts(): Pick<EnvironmentInfo, 'kernel' | 'node' | 'platform' | 'arch' | 'cpus'> {
+export function hostFacts(): Pick<EnvironmentInfo, 'kernel' | 'node' | 'platform' | 'arch' | 'cpus' | 'timerHz'> {
   return {
     kernel: os.release(),
     node: process.version,
     platform: process.platform,
     arch: process.arch,
     cpus: os.availableParallelism(),
+    timerHz: kernelHz(),
   };
 }

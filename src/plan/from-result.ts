@@ -228,6 +228,7 @@ export function planFromResult(result: RunResult): PlanFromResult {
     portHigh,
     reservedPorts,
     timeWaitSec: finWait2Sec ?? TIME_WAIT_SECONDS,
+    timerHz: result.environment.timerHz ?? null,
     sources: pools.sources,
     destinations: pools.destinations,
     // An orphaned FIN_WAIT2 is never taken over: tcp_twsk_unique() refuses a timewait socket
@@ -266,6 +267,8 @@ export function planFromResult(result: RunResult): PlanFromResult {
     finWait2Sec === null
       ? 'Linux constant TCP_TIMEWAIT_LEN'
       : `${sysctlNumber(result, 'net.ipv4.tcp_fin_timeout') === null ? 'assumed: the default' : 'result:'} net.ipv4.tcp_fin_timeout: an orphaned FIN_WAIT2 holds each client port, not TIME_WAIT`;
+  const hz = inputs.timerHz ?? null;
+  sources['timerHz'] = hz !== null ? `result: environment.timerHz (CONFIG_HZ ${hz})` : 'assumed: the latest of HZ 100, 250, 300 and 1000 (the run did not record CONFIG_HZ)';
   sources['sources'] = pools.from.sources;
   sources['destinations'] = pools.from.destinations;
   sources['bindBeforeConnect'] = pools.from.bindBeforeConnect;

@@ -23,6 +23,8 @@ export interface PlanFlags {
   closer?: Closer;
   bindBeforeConnect?: boolean;
   twSockBytes?: number;
+  /** CONFIG_HZ of the machine planned for (how late its timer wheel ends a TIME_WAIT). */
+  hz?: number;
 }
 
 export class PlanInputError extends Error {}
@@ -81,13 +83,18 @@ export async function resolvePlanInputs(flags: PlanFlags): Promise<{ inputs: Pla
     if (v !== undefined && !(Number.isInteger(v) && v >= least)) throw new PlanInputError(`--${name}: expected a whole number of at least ${least}, got ${v}`);
   }
   if (flags.rate !== undefined && !(Number.isFinite(flags.rate) && flags.rate >= 0)) throw new PlanInputError(`--rate: expected requests per second ≥ 0, got ${flags.rate}`);
+  if (flags.hz !== undefined && !(Number.isInteger(flags.hz) && flags.hz >= 24 && flags.hz <= 10000)) throw new PlanInputError(`--hz: expected the kernel's CONFIG_HZ, a whole number like 100, 250, 300 or 1000, got ${flags.hz}`);
   if (flags.timestamps !== undefined && ![0, 1, 2].includes(flags.timestamps)) throw new PlanInputError(`--timestamps: expected 0, 1 or 2 (net.ipv4.tcp_timestamps), got ${flags.timestamps}`);
 
+  const timeWaitSec = pick('timeWaitSec', flags.timeWait, { value: TIME_WAIT_SECONDS, from: `Linux: TCP_TIMEWAIT_LEN, a fixed ${TIME_WAIT_SECONDS} s` });
+  const hz = flags.hz ?? machine.timerHz.value;
+  sources['timerHz'] = flags.hz !== undefined ? `given: HZ ${flags.hz}` : machine.timerHz.from;
   const inputs: PlanInputs = {
     portLow: range.low,
     portHigh: range.high,
     reservedPorts,
-    timeWaitSec: pick('timeWaitSec', flags.timeWait, { value: TIME_WAIT_SECONDS, from: `Linux: TCP_TIMEWAIT_LEN, a fixed ${TIME_WAIT_SECONDS} s` }),
+    timeWaitSec,
+    timerHz: hz,
     sources: pick('sources', flags.sources, { value: 1, from: 'assumed: 1' }),
     destinations: pick('destinations', flags.destinations, { value: 1, from: 'assumed: 1' }),
     twReuse: pick('twReuse', flags.twReuse, machine.twReuse),

@@ -2,6 +2,7 @@
 // back with where it came from, so `plan` can say which inputs it assumed.
 import { readFile } from 'node:fs/promises';
 import { readSysctl } from '../environment/sysctl.js';
+import { kernelHz } from '../environment/timer-hz.js';
 import { parsePortRange } from '../scenario/port-range.js';
 import { KERNEL_DEFAULT_PORTS, TW_REUSE_DELAY_MS } from '../tcp-facts.js';
 
@@ -21,6 +22,8 @@ export interface MachineFacts {
   twReuseDelaySec: MachineValue<number>;
   maxTwBuckets: MachineValue<number>;
   twSockBytes: MachineValue<number>;
+  /** CONFIG_HZ, which sets how late the timer wheel may end a TIME_WAIT; null: not readable (the plan assumes the worst). */
+  timerHz: MachineValue<number | null>;
 }
 
 /** tw_sock_TCP's slab object size on Linux 6.x x86-64 (256 B here: object 248 B, 16 per 4 KiB page). */
@@ -41,6 +44,7 @@ export async function readMachineFacts(): Promise<MachineFacts> {
   ]);
   const parsedRange = parsePortRange(range);
   const slabBytes = slab === null ? null : twSockObjectSize(slab);
+  const hz = kernelHz();
   return {
     portRange: parsedRange
       ? { value: { low: parsedRange.low, high: parsedRange.high }, from: sys('net.ipv4.ip_local_port_range') }
@@ -59,6 +63,9 @@ export async function readMachineFacts(): Promise<MachineFacts> {
     twSockBytes: slabBytes !== null
       ? { value: slabBytes, from: 'this machine (/proc/slabinfo tw_sock_TCP objsize)' }
       : { value: DEFAULT_TW_SOCK_BYTES, from: `assumed: ${DEFAULT_TW_SOCK_BYTES} B, tw_sock_TCP on Linux 6.x x86-64 (/proc/slabinfo not readable)` },
+    timerHz: hz !== null
+      ? { value: hz, from: `this machine (CONFIG_HZ ${hz}, the kernel's config)` }
+      : { value: null, from: 'assumed: the latest of HZ 100, 250, 300 and 1000 (no /proc/config.gz or /boot/config to read CONFIG_HZ from)' },
   };
 }
 

@@ -33,7 +33,7 @@
 // Pure: every input is given. One file: the answers (capacity, TIME_WAIT, exhaustion, fixes,
 // notes) all read the same intermediate figures of one computePlan; split, they would pass a
 // dozen of them back and forth.
-import { BIND_BUCKET_BYTES, TIME_WAIT_SECONDS, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
+import { BIND_BUCKET_BYTES, TIME_WAIT_SECONDS, timerLateSeconds, twReuseCovers, WIDEST_PORTS } from '../tcp-facts.js';
 import { namedPortCycle, namedPortHeldWhileOpen } from '../scenario/port-pools.js';
 import { compileRamp, firstWindowReaching } from '../driver/shape/ramp.js';
 import type { PlanInputs, PlanOutput, PortPicker } from './types.js';
@@ -58,10 +58,24 @@ export interface PortMode {
   failure: string;
 }
 
+/**
+ * How long a TIME_WAIT (or an orphaned FIN_WAIT2) lasts at most: its timeout, and the timer
+ * wheel's lateness after it (tcp-facts.ts timerLateSeconds). A port comes back only then, and the
+ * census peaks there too: the sockets of one granule end together, so the count saws between
+ * rate × timeout and rate × this.
+ */
+export function timeWaitHoldSec(p: Pick<PlanInputs, 'timeWaitSec' | 'timerHz'>, timeoutSec = p.timeWaitSec): number {
+  return timeoutSec + (p.timerHz === undefined ? 0 : timerLateSeconds(timeoutSec, p.timerHz));
+}
+
 export function portMode(p: PlanInputs): PortMode {
   const picker: PortPicker = p.namedPorts ? 'named' : p.bindBeforeConnect ? 'bind' : 'connect';
   const timestamps = (p.timestamps ?? 1) !== 0;
   const clientHolds = p.closer === 'client';
+  // A TIME_WAIT ends when its timer fires, up to a wheel granule after timeWaitSec: the port comes
+  // back then (an audit: a range of exactly rate × 60 s ports, 301, failed 10 connects at 60.2 s).
+  // tcp_tw_reuse's delay is no timer but a timestamp compared at connect(), so it is exact.
+  const timerHold = timeWaitHoldSec(p);
   if (picker === 'named') {
     // bind(addr, port) over the port's TIME_WAIT passes inet_csk_bind_conflict only when both
     // have SO_REUSEADDR; connect() then takes the TIME_WAIT over through tcp_twsk_unique's
@@ -76,7 +90,7 @@ export function portMode(p: PlanInputs): PortMode {
     return {
       picker,
       reuseInForce: takeover,
-      holdSec: lifeBound ? (life ?? 0) : p.timeWaitSec,
+      holdSec: lifeBound ? (life ?? 0) : timerHold,
       portBound: lifeBound ? life !== null && life > 0 : true,
       lifeBound,
       // Without SO_REUSEADDR bind() refuses the port; with it bind() shares it, and connect()
@@ -86,13 +100,13 @@ export function portMode(p: PlanInputs): PortMode {
   }
   if (picker === 'bind') {
     // inet_csk_find_open_port: a TIME_WAIT owner is a conflict, and tcp_tw_reuse is not asked.
-    return { picker, reuseInForce: false, holdSec: p.timeWaitSec, portBound: clientHolds, lifeBound: false, failure: 'bind() fails with EADDRINUSE' };
+    return { picker, reuseInForce: false, holdSec: timerHold, portBound: clientHolds, lifeBound: false, failure: 'bind() fails with EADDRINUSE' };
   }
   const reuseInForce = twReuseCovers(p.twReuse, timestamps, p.loopback);
   return {
     picker,
     reuseInForce,
-    holdSec: reuseInForce ? Math.min(p.twReuseDelaySec, p.timeWaitSec) : p.timeWaitSec,
+    holdSec: reuseInForce ? Math.min(p.twReuseDelaySec, timerHold) : timerHold,
     portBound: clientHolds,
     lifeBound: false,
     failure: 'connect() fails with EADDRNOTAVAIL',
@@ -168,9 +182,10 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // visited, on the server and, with reuse, on the client (tw-reuse, 100/s, 1,000 ports: 383 of
   // 600 measured, this says 371, was 500).
   const walkVisits = picker !== 'named' && comesBack;
+  const twHold = timeWaitHoldSec(p);
   let demand = 0;
   if (sustained !== null && side !== 'none') {
-    demand = sustained * p.timeWaitSec;
+    demand = sustained * twHold;
     // The server side is bounded the same way: when a client port comes back while the
     // server still holds its 4-tuple in TIME_WAIT, the new SYN reopens it (RFC 1122
     // §4.2.2.13; measured: server TIME_WAIT == distinct client ports).
@@ -215,7 +230,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
   // visited: the cap comes once the connections of one TIME_WAIT visit that many ports, later
   // than after that many connections (a review: 12,000 at 2,000/s is 11.8 s, not 6.00 s).
   const connectionsToCap = walkVisits ? connectsToVisit(p, usablePorts, cap) : cap;
-  const overflowAtSec = bucketsOverflow && newConnPerSec && Number.isFinite(connectionsToCap) ? whenHeld(p.timeWaitSec, connectionsToCap) : null;
+  const overflowAtSec = bucketsOverflow && newConnPerSec && Number.isFinite(connectionsToCap) ? whenHeld(twHold, connectionsToCap) : null;
   const capText = twHosts > 1 ? `${fmt(p.maxTwBuckets)} on each of ${fmt(twHosts)} hosts` : fmt(p.maxTwBuckets);
   // The client ports the TIME_WAIT holds, each with a bind bucket per port and a bind2 bucket
   // per (address, port) (inet_bind_bucket_create, inet_bind2_bucket_create): the TIME_WAIT
@@ -305,7 +320,7 @@ export function computePlan(p: PlanInputs): PlanOutput {
     // On the server, at most one TIME_WAIT per client 4-tuple (a reused port reopens it), and
     // with ports free at close the client keeps to the ports it tries first (`half` above). TIME_WAIT's own
     // 60 s: p.timeWaitSec is the client's hold, tcp_fin_timeout behind a server that never closes.
-    const held = newConnPerSec * TIME_WAIT_SECONDS;
+    const held = newConnPerSec * timeWaitHoldSec(p, TIME_WAIT_SECONDS);
     const serverTw = Math.round(
       named === null ? portsVisitedAtClose(p, usablePorts, held) : Math.min(held, named.fourTuples),
     );

@@ -9,6 +9,13 @@ export interface PlanInputs {
   /** Ports of the range listed in net.ipv4.ip_local_reserved_ports (connect() skips them). */
   reservedPorts: number;
   timeWaitSec: number;
+  /**
+   * The kernel's CONFIG_HZ: its timer wheel ends a TIME_WAIT up to a granule after timeWaitSec
+   * (tcp-facts.ts timerLateSeconds: 2.048 s for 60 s at HZ 250), and a port comes back only then,
+   * so a rate that fits must fit that. null: not known, planned at the worst HZ. Absent: the
+   * timer taken as exact.
+   */
+  timerHz?: number | null;
   /** Source addresses the client spreads its connections over (evenly). */
   sources: number;
   /** Distinct destination IP:port pairs, the traffic spread evenly over them. */

@@ -13,6 +13,20 @@ import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
+import { TIME_WAIT_SECONDS as TW_SECONDS, timerLateSeconds } from '../tcp-facts.js';
+
+/**
+ * How long a client port stays held after a connection that left its TIME_WAIT on the client:
+ * the 60 s and the timer wheel's lateness at the CONFIG_HZ the run recorded (the worst HZ when
+ * it recorded none), `late` apart for the words. A port comes back only then: a range of exactly
+ * rate × 60 s ports ran short at 60.2 s (an audit: 10 EADDRNOTAVAIL of 301 ports). The verdict's
+ * port advice reads it; `plan --from` builds the same from environment.timerHz.
+ */
+export function timeWaitHoldOf(result: RunResult): { sec: number; late: number; hz: number | null } {
+  const hz = result.environment.timerHz ?? null;
+  const late = timerLateSeconds(TW_SECONDS, hz);
+  return { sec: TW_SECONDS + late, late, hz };
+}
 
 /**
  * Run time (ms) TIME_WAIT peaked: summary.timeWait.peakAtMs (derived at the sample rate, see

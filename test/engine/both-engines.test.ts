@@ -12,6 +12,7 @@ import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { timeWaitLanding } from '../../src/scenario/close-semantics.js';
 import { timeWaitSide } from '../../src/result/figures.js';
 import { stopReason } from '../../src/report/stop-reason.js';
+import { kernelHz } from '../../src/environment/timer-hz.js';
 
 const SMALL = ['tail=300ms', 'census=200ms', 'matrix={}'];
 
@@ -27,10 +28,11 @@ function run(engine: Variant, scenario: string, overrides: string[]): Promise<Ha
   return runInNetns(scenario, [...overrides, ...SMALL], 90_000, env);
 }
 
-/** The result names the engine, and for the native one the I/O it used. */
+/** The result names the engine, and for the native one the I/O it used; and the kernel's tick (how late a TIME_WAIT may end). */
 function assertEngine(result: HarnessOutput['result'], engine: Variant): void {
   assert.equal(result.environment.engine, engine === 'net' ? 'net' : 'native');
   assert.equal(result.environment.engineIo, engine === 'net' ? undefined : engine);
+  assert.equal(result.environment.timerHz, kernelHz());
 }
 
 /** Each distinct run once: the engine checks and the scenario checks below judge the same runs. */

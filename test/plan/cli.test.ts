@@ -14,10 +14,12 @@ const twstorm = (args: string[]): Promise<{ code: number; stdout: string; stderr
 
 describe('twstorm plan (CLI)', () => {
   it('--json with a given range: the known answer, and which inputs were assumed', async () => {
-    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--max-tw-buckets', '262144', '--rate', '1000', '--json']);
+    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--max-tw-buckets', '262144', '--rate', '1000', '--hz', '250', '--json']);
     assert.equal(code, 0);
     const out = JSON.parse(stdout) as { inputs: { sources: number }; sources: Record<string, string>; plan: { perDestinationPerSec: number; exhaustionSec: number } };
-    assert.ok(Math.abs(out.plan.perDestinationPerSec - 470.53) < 0.01);
+    // 28,232 ports ÷ (60 s + 2.048 s, the timer wheel's granule at HZ 250).
+    assert.equal(out.plan.perDestinationPerSec, 28232 / 62.048);
+    assert.equal(out.sources['timerHz'], 'given: HZ 250');
     assert.ok(Math.abs(out.plan.exhaustionSec - 28.232) < 1e-9);
     assert.equal(out.sources['portRange'], 'given');
     assert.equal(out.sources['sources'], 'assumed: 1');
@@ -25,9 +27,10 @@ describe('twstorm plan (CLI)', () => {
   });
 
   it('text output names the formula and the fixes', async () => {
-    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--rate', '1000', '--sources', '2']);
+    const { code, stdout } = await twstorm(['plan', '--port-range', '32768 60999', '--tw-reuse', '0', '--rate', '1000', '--sources', '2', '--hz', '1000']);
     assert.equal(code, 0);
-    assert.match(stdout, /sustainable new conn\/s\s+941 per destination, 941 in total\s+\(= 2 × 28,232 ports ÷ 60\.0 s × 1 destination\)/);
+    assert.match(stdout, /timer lateness +up to 4\.096 s after that \(the timer wheel's granule at HZ 1000\): ports come back only then {2}— given: HZ 1000/);
+    assert.match(stdout, /sustainable new conn\/s\s+880\.9 per destination, 880\.9 in total\s+\(= 2 × 28,232 ports ÷ 64\.1 s × 1 destination\)/);
     assert.match(stdout, /DOES NOT FIT/);
     assert.match(stdout, /use 3 source addresses instead of 2/);
   });
@@ -35,15 +38,15 @@ describe('twstorm plan (CLI)', () => {
   it('--reserved-ports plans for another machine\'s list: only those inside the range count, and "" is none', async () => {
     // A capacity audit: plain plan could only apply this machine's list to a range given by hand.
     const [some, none] = await Promise.all([
-      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '8080, 40000-40199', '--rate', '500', '--tw-reuse', '0']),
-      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '', '--rate', '500', '--tw-reuse', '0']),
+      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '8080, 40000-40199', '--rate', '500', '--tw-reuse', '0', '--hz', '250']),
+      twstorm(['plan', '--port-range', '40000 40999', '--reserved-ports', '', '--rate', '500', '--tw-reuse', '0', '--hz', '250']),
     ]);
     assert.equal(some.code, 0, some.stderr);
     assert.match(some.stdout, /port range {16}40000–40999, 200 reserved \(given\)/);
-    assert.match(some.stdout, /= 1 × 800 ports ÷ 60\.0 s/);
+    assert.match(some.stdout, /= 1 × 800 ports ÷ 62\.0 s/);
     assert.match(some.stdout, /time to exhaustion {8}1\.60 s/);
     assert.equal(none.code, 0, none.stderr);
-    assert.match(none.stdout, /= 1 × 1,000 ports ÷ 60\.0 s/);
+    assert.match(none.stdout, /= 1 × 1,000 ports ÷ 62\.0 s/);
   });
 
   it('--timestamps 0 turns tcp_tw_reuse off; --per-socket-range has no parity half and widens client.portRange', async () => {
@@ -80,6 +83,8 @@ describe('twstorm plan (CLI)', () => {
       [['--reserved-ports', '40000-3999'], /^twstorm: --reserved-ports: expected ports and ranges like "8080,40000-40199" within 0–65535 \(or "" for none\), got "40000-3999"/],
       [['--reserved-ports', 'x', '--rate', '1'], /^twstorm: --reserved-ports: expected ports/],
       [['--rate', '10', '--timestamps', '3'], /--timestamps/],
+      [['--rate', '10', '--hz', '2.5'], /^twstorm: --hz: expected the kernel's CONFIG_HZ, a whole number like 100, 250, 300 or 1000, got 2\.5/],
+      [['--rate', '10', '--hz'], /^twstorm: --hz: expected a number after it, got none/],
     ];
     // ipv4_local_port_range() refuses a low bound below ip_unprivileged_port_start (1024 by
     // default; a container may have lowered it, and then 80 is a range it takes).

@@ -54,6 +54,7 @@ export function makeResult(edit: (r: RunResult) => void = () => undefined): RunR
       platform: 'linux',
       arch: 'x64',
       cpus: 2,
+      timerHz: 250,
       sysctls: {
         'net.ipv4.ip_local_port_range': '32768 60999',
         'net.ipv4.tcp_max_tw_buckets': '131072',

@@ -291,7 +291,7 @@ function environmentBlock(r: RunResult): Html {
   });
   return html`<dl class="findings">
 <dt>Isolation</dt><dd>${env.isolation === 'netns' ? 'own network namespace' : html`<span class="flag alert">HOST</span>host network`} (${env.how})${env.notice ? ` — ${env.notice}` : ''}</dd>
-<dt>Kernel</dt><dd>Linux ${env.kernel} (${env.platform}/${env.arch}, ${int(env.cpus)} CPUs)</dd>
+<dt>Kernel</dt><dd>Linux ${env.kernel} (${env.platform}/${env.arch}, ${int(env.cpus)} CPUs${env.timerHz != null ? `, HZ ${int(env.timerHz)}` : ''})</dd>
 <dt>Node</dt><dd>${env.node}</dd>
 <dt>twstorm</dt><dd>${r.tool.version}</dd>
 <dt>Run</dt><dd>${r.startedAt} → ${r.endedAt}; it stopped because ${stopReason(r)}${r.interrupted ? html` <span class="flag alert">INTERRUPTED</span>` : ''}</dd>

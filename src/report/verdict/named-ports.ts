@@ -6,12 +6,12 @@
 // connections decide: plan's model (plan/model.ts portMode, plan/named-turn.ts) says the same
 // from its inputs. Otherwise its TIME_WAIT holds it 60 s.
 import type { RunResult } from '../../result/model.js';
-import { connectionLifeTail, connectionRate, sysctlNumber, TIME_WAIT_SECONDS } from '../../result/figures.js';
+import { connectionLifeTail, connectionRate, sysctlNumber, timeWaitHoldOf } from '../../result/figures.js';
 import { namedPortHeldWhileOpen, portPools } from '../../scenario/port-pools.js';
 import { timeWaitLanding } from '../../scenario/close-semantics.js';
 import { int, ms, seconds } from '../../util/format.js';
 import type { Change } from './types.js';
-import { connectionBudget } from './words.js';
+import { connectionBudget, timeWaitHoldWords } from './words.js';
 import { offeredPeak } from '../../plan/model.js';
 
 /** Named ports that ran short (or would at this rate): the ports this load needs, and why. */
@@ -33,7 +33,7 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
   // audit: a ramp 20 → 600/s "at 20/s needs about 1,200 named ports").
   const rate = offeredPeak(result.scenario) ?? connectionRate(result);
   const ramped = result.scenario.rate !== null && rate !== result.scenario.rate;
-  const hold = life?.sec ?? TIME_WAIT_SECONDS;
+  const hold = life?.sec ?? timeWaitHoldOf(result).sec;
   // Never more than the connections the scenario asks for: a short burst needs only that many.
   const needed = Math.max(1, Math.ceil(Math.min(rate * hold, connectionBudget(result)) / perPort));
   if (!exhausted && needed <= named.size) return null;
@@ -42,7 +42,7 @@ export function namedPortsChange(result: RunResult, exhausted: boolean, afterMs:
     : `At ${ramped ? 'the ramp\'s peak of ' : ''}${int(rate)} new connections/s the ${int(named.size)} named ports would run short`;
   const measured = life !== null && /life p99/.test(life.from);
   const holdWords = !lifeBound
-    ? `${TIME_WAIT_SECONDS} s in TIME_WAIT`
+    ? timeWaitHoldWords(result)
     : `while its connection is open and comes back in turn, so the slowest connections decide: ${ms(hold * 1000)} ms${measured ? ' (life p99)' : ' (the mean life: the result has no latencyMs.life)'}`;
   const spread = [
     pools.sources > 1 ? `each serves ${pools.sources} source addresses` : '',

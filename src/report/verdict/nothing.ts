@@ -37,7 +37,7 @@ function burstOnlyWords(result: RunResult): string | null {
   const when = plan.exhaustionSec !== null ? ` and would run out after ${seconds(plan.exhaustionSec * 1000)}` : '';
   return (
     `the TIME_WAIT this run's connections left behind fits, but only as a burst: kept up, ${perSec(plan.newConnPerSec)} new connections/s${httpRateWords(result)} ` +
-    `is more than the ${perSec(plan.totalPerSec)}/s the client ports sustain (each port held ${plan.holdSec >= 1 ? `${int(plan.holdSec)} s` : seconds(plan.holdSec * 1000)})${when} ` +
+    `is more than the ${perSec(plan.totalPerSec)}/s the client ports sustain (each port held up to ${seconds(plan.holdSec * 1000)})${when} ` +
     `(twstorm plan --from the result models it)`
   );
 }

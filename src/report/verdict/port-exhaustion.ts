@@ -12,13 +12,14 @@ import {
   portShortageFailures,
   sysctlNumber,
   timeWaitSide,
+  timeWaitHoldOf,
 } from '../../result/figures.js';
 import { int, ms, seconds } from '../../util/format.js';
 import { httpReuseChange } from './http-churn.js';
 import { namedPortsChange } from './named-ports.js';
 import { portPools } from '../../scenario/port-pools.js';
 import type { Change, Finding } from './types.js';
-import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords } from './words.js';
+import { connectionBudget, firstToRunOut, isHttp, percent, portShortageWords, timeWaitHoldWords } from './words.js';
 import { serverTimeWaitAt } from './tw-buckets.js';
 
 export function portsFinding(result: RunResult): Finding {
@@ -59,7 +60,7 @@ export function portsFinding(result: RunResult): Finding {
 }
 
 /**
- * How long a client port stays unusable after a connection: the full TIME_WAIT, or the
+ * How long a client port stays unusable after a connection: the full TIME_WAIT (timeWaitHoldOf), or the
  * measured reuse gap when the kernel handed TIME_WAIT ports back (tcp_tw_reuse). (Named ports:
  * named-ports.ts; their reuse gap is ports ÷ rate by construction.)
  */
@@ -67,7 +68,7 @@ function portHold(result: RunResult): { sec: number; words: string } {
   const recycled = result.summary.kernel['TcpExtTWRecycled'] ?? 0;
   const median = result.summary.ports.medianReuseIntervalMs;
   if (recycled > 0 && median !== null) return { sec: Math.max(0.001, median / 1000), words: `about ${ms(Math.max(0.001, median / 1000) * 1000)} ms before reuse` };
-  return { sec: TIME_WAIT_SECONDS, words: `${TIME_WAIT_SECONDS} s in TIME_WAIT` };
+  return { sec: timeWaitHoldOf(result).sec, words: timeWaitHoldWords(result) };
 }
 
 export function clientPortRule(result: RunResult): Change | null {

@@ -1,11 +1,17 @@
 // Words and small figures more than one verdict rule uses.
 import type { RunResult } from '../../result/model.js';
-import { clientPortRanges, portShortageFailures, shortageHosts } from '../../result/figures.js';
+import { clientPortRanges, portShortageFailures, shortageHosts, TIME_WAIT_SECONDS, timeWaitHoldOf } from '../../result/figures.js';
 import { mergedOf } from '../../result/provenance.js';
 import { int, seconds } from '../../util/format.js';
 import type { TimeWaitLanding, TimeWaitSide } from '../../scenario/close-semantics.js';
 
 export const isHttp = (result: RunResult): boolean => result.scenario.protocol === 'http';
+
+/** "60 s in TIME_WAIT and up to 2.05 s more (the kernel's timer wheel at HZ 250)": a port's hold (timeWaitHoldOf), said. */
+export function timeWaitHoldWords(result: RunResult): string {
+  const { late, hz } = timeWaitHoldOf(result);
+  return `${TIME_WAIT_SECONDS} s in TIME_WAIT and up to ${seconds(late * 1000)} more (the kernel's timer wheel${hz !== null ? ` at HZ ${hz}` : ', at the worst HZ'})`;
+}
 
 export function sideWords(side: TimeWaitSide): string {
   return side === 'none' ? 'none' : side === 'both' ? 'both sides' : `the ${side}`;

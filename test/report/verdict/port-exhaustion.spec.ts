@@ -82,10 +82,10 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       });
     const up = oneChange(ramped([{ duration: 3000, target: 600 }]));
     assert.match(up.why, /; at the ramp's peak of 600\/s this load needs about 1,500 named ports\./, up.why);
-    // Flat (no stages), the rate itself, in the same words as before.
-    assert.match(oneChange(ramped([])).why, /; at 20\/s this load needs about 1,200 named ports\./);
+    // Flat (no stages), the rate itself, in the same words as before: 20/s × 62.048 s (60 s and HZ 250's granule).
+    assert.match(oneChange(ramped([])).why, /; at 20\/s this load needs about 1,241 named ports\./);
     // A ramp down from its start: the start is the peak.
-    assert.match(oneChange(ramped([{ duration: 3000, target: 5 }])).why, /; at 20\/s this load needs about 1,200 named ports\./);
+    assert.match(oneChange(ramped([{ duration: 3000, target: 5 }])).why, /; at 20\/s this load needs about 1,241 named ports\./);
   });
 
   it('ports: a merge of shards, or a lab, says its exhaustion time is the first slice\'s or host\'s to run out', () => {
@@ -212,7 +212,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       }),
     );
     assert.equal(named.change, 'Set SO_REUSEADDR on the client (client.reuseAddr: true), or name more ports (client.localPorts)');
-    assert.match(named.why, /^The 100 named ports ran short .*: each is held 60 s in TIME_WAIT; at [\d,]+\/s this load needs about 300 named ports \(each bound once for all 2 destinations\)\./);
+    assert.match(named.why, /^The 100 named ports ran short .*: each is held 60 s in TIME_WAIT and up to 2\.05 s more \(the kernel's timer wheel at HZ 250\); at [\d,]+\/s this load needs about 300 named ports \(each bound once for all 2 destinations\)\./);
   });
 
   it('widen-port-range also fires on a projection: the rate would exhaust the range within TIME_WAIT', () => {
@@ -271,8 +271,9 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     // The server closing first would hold ~14,116 (one per client port), more than 10,000.
     const c = run('10000');
     assert.equal(c.rule, 'keep-alive');
-    assert.match(c.why, /480,000 ports/);
-    // Under 131,072 it fits there: 480,000 connections a minute reopen the same 14,116 4-tuples.
+    // 8,000/s × 62.048 s: TIME_WAIT's 60 s and the 2.048 s the timer wheel may add at HZ 250.
+    assert.match(c.why, /held 60 s in TIME_WAIT and up to 2\.05 s more \(the kernel's timer wheel at HZ 250\), so this load needs about 496,384 ports/);
+    // Under 131,072 it fits there: 496,384 connections a hold reopen the same 14,116 4-tuples.
     assert.equal(run('131072').rule, 'server-closes-first');
   });
 
