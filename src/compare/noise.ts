@@ -101,6 +101,9 @@ function settingNotes(baseline: RunResult, current: RunResult): string[] {
   both('engine', b.engine, c.engine);
   both('engine I/O', b.engineIo, c.engineIo);
   both('engine threads', b.threads, c.threads);
+  // CONFIG_HZ sets how late a TIME_WAIT ends (2.048 s at 250, 4.096 s at 1000): the TIME_WAIT
+  // peak of a long load and when ports come back move with it, on the same kernel version.
+  both('kernel timer HZ', b.timerHz, c.timerHz);
   for (const key of [...new Set([...Object.keys(b.sysctls), ...Object.keys(c.sysctls)])].sort()) {
     differs(`sysctl ${key}`, b.sysctls[key] ?? null, c.sysctls[key] ?? null);
   }

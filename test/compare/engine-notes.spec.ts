@@ -26,4 +26,15 @@ describe('compare notes: the engine that made the load', () => {
     // A result written before the engine was recorded is not "another engine".
     assert.deepEqual(environmentNotes(ran(undefined), ran('native', 'io_uring', 2)), []);
   });
+
+  it('the kernel\'s timer HZ, which moves when ports come back; not against a result that did not record it', () => {
+    const hz = (timerHz: number | null | undefined): RunResult =>
+      makeResult((r) => {
+        if (timerHz === undefined) delete r.environment.timerHz;
+        else r.environment.timerHz = timerHz;
+      });
+    assert.deepEqual(environmentNotes(hz(250), hz(1000)), ['kernel timer HZ differs: 250 → 1000']);
+    assert.deepEqual(environmentNotes(hz(250), hz(250)), []);
+    assert.deepEqual(environmentNotes(hz(undefined), hz(1000)), []);
+  });
 });
