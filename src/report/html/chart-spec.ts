@@ -306,5 +306,13 @@ export function downsampleForDrawing(spec: ChartSpec, buckets = DRAW_BUCKETS): C
   };
 }
 
-/** Run-clock milliseconds as the charts' x axis: seconds, to the millisecond. */
-export const secs = (ms: readonly number[]): number[] => ms.map((t) => Math.round(t) / 1000);
+/**
+ * Run-clock milliseconds as the time charts' x axis: seconds since the load began, to the
+ * millisecond (negative before it). The verdict, the ports table and the terminal say when
+ * things happened "into the load" (result/figures.ts sinceLoadStartMs); on an axis from the
+ * run's origin a port-exhaustion run's "ports ran out" marker stood at 0.72 s under a verdict
+ * that said "ran out 0.10 s into the load" (its load began 0.62 s into the run). In a comparison
+ * every run is drawn from its own load start, so their loads line up whatever their set-up took.
+ */
+export const LOAD_TIME_LABEL = 'time since the load started (s)';
+export const secs = (loadStartMs: number, ms: readonly number[]): number[] => ms.map((t) => Math.round(t - loadStartMs) / 1000);

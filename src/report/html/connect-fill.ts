@@ -1,11 +1,11 @@
-// connect() latency as the port range fills: over run time (on the shared time axis, so the
+// connect() latency as the port range fills: over time (on the shared time axis, so the
 // cursor lines up with TIME_WAIT and the ports chart) and over the ports held, even and odd
 // local ports apart. The kernel walks the ports of the range's low-end parity first, so the
 // climb shows as the moment the other parity appears (src/metrics/connect-fill.ts).
 import type { RunResult } from '../../result/model.js';
 import { cliffRange, connectByHeld, connectOverTime, firstParity } from '../../result/connect-cliff.js';
 import type { ChartSpec, Marker } from './chart-spec.js';
-import { chartFrom } from './chart-spec.js';
+import { chartFrom, LOAD_TIME_LABEL, secs } from './chart-spec.js';
 import { runLabels } from '../../result/provenance.js';
 import { connectFillHost } from '../../result/lab.js';
 
@@ -39,8 +39,8 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
       : [];
 
     const over = connectOverTime(data);
-    const x = over.t.map((t) => Math.round(t) / 1000);
-    const timeMarkers: Marker[] = cliff?.atMs != null ? [{ x: cliff.atMs / 1000, label: `connect() slowed (${cliff.slowdownP50}×)` }] : [];
+    const x = secs(r.load.startMs, over.t);
+    const timeMarkers: Marker[] = cliff?.atMs != null ? [{ x: secs(r.load.startMs, [cliff.atMs])[0]!, label: `connect() slowed (${cliff.slowdownP50}×)` }] : [];
     time.push(
       chartFrom(
         {
@@ -54,7 +54,7 @@ export function connectFillCharts(results: RunResult[]): { time: ChartSpec[]; he
             ...missingNote,
           ],
           kind: 'time',
-          xLabel: 'run time (s)',
+          xLabel: LOAD_TIME_LABEL,
           yLabel: 'ms',
           markers: timeMarkers,
         },

@@ -9,7 +9,7 @@ import type { RunResult } from '../../result/model.js';
 import { TROUBLE_COUNTERS } from '../../observe/counters.js';
 import { CONNTRACK_TROUBLE } from '../../observe/conntrack.js';
 import { int } from '../../util/format.js';
-import { chartFrom, secs, type ChartSpec } from './chart-spec.js';
+import { chartFrom, LOAD_TIME_LABEL, secs, type ChartSpec } from './chart-spec.js';
 import { html, type Html } from './safe.js';
 import { censusMaxGapSeconds } from './timeline.js';
 import { byCodeUnit } from '../../util/order.js';
@@ -51,15 +51,15 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
           `${clientHosts.length === 1 ? `The client line is ${clientHosts[0]!.name}'s census.` : `The client line adds the ${clientHosts.length} client hosts' censuses; each host's peak is in the table above.`} The hosts keep TIME_WAIT for a fixed 60 s; the router keeps its entry for its own nf_conntrack_tcp_timeout_time_wait (120 s unless the scenario sets it).`,
         ],
         kind: 'time',
-        xLabel: 'run time (s)',
+        xLabel: LOAD_TIME_LABEL,
         yLabel: 'sockets / entries',
         markers: [],
       },
       [
-        { x: secs(clientCensus.t), label: clientLine, values: clientTw, maxGap },
-        { x: secs(samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
+        { x: secs(r.load.startMs, clientCensus.t), label: clientLine, values: clientTw, maxGap },
+        { x: secs(r.load.startMs, samples.map((s) => s.t)), label: 'router conntrack TIME_WAIT (entries)', values: samples.map((s) => s.states['TIME_WAIT'] ?? 0), maxGap: labGap },
         {
-          x: secs(lab.serverCensus.map((s) => s.t)),
+          x: secs(r.load.startMs, lab.serverCensus.map((s) => s.t)),
           label: 'server host TIME_WAIT (sockets)',
           values: lab.serverCensus.map((s) => s.states['TIME_WAIT'] ?? 0),
           maxGap: labGap,
@@ -77,15 +77,15 @@ export function labCharts(results: RunResult[]): ChartSpec[] {
         description: `The router's conntrack table over time, entries by TCP state (conntrack -L)${trouble.length > 0 ? ', and the connections it refused or dropped (/proc/net/stat/nf_conntrack, cumulative)' : ''}.`,
         notes: states.length === 0 ? ['The router tracked no TCP connection during the samples.'] : [],
         kind: 'time',
-        xLabel: 'run time (s)',
+        xLabel: LOAD_TIME_LABEL,
         yLabel: 'entries',
         markers: [],
       },
       [
-        { x: secs(samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), maxGap: labGap },
-        ...states.map((state) => ({ x: secs(samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), maxGap: labGap })),
+        { x: secs(r.load.startMs, samples.map((s) => s.t)), label: 'all entries', values: samples.map((s) => Object.values(s.states).reduce((a, b) => a + b, 0)), maxGap: labGap },
+        ...states.map((state) => ({ x: secs(r.load.startMs, samples.map((s) => s.t)), label: state, values: samples.map((s) => s.states[state] ?? 0), maxGap: labGap })),
         ...trouble.map((k) => ({
-          x: secs(samples.map((s) => s.t)),
+          x: secs(r.load.startMs, samples.map((s) => s.t)),
           label: k,
           values: samples.map((s) => (s.stats ? (s.stats[k as keyof typeof s.stats] ?? 0) : null)),
           maxGap: labGap,

@@ -71,7 +71,7 @@ ${provenance}
 ${lab}
 <section id="over-time" aria-labelledby="over-time-h">
 <h2 id="over-time-h">Over time</h2>
-<p class="note">All charts below share the run-time axis (seconds since the run started); moving the cursor over one moves it on all. Click a legend entry (or Tab to it and press Enter) to hide or show that line.</p>
+<p class="note">All charts below share one time axis, seconds since the load started (the verdict's "into the load"; negative before it); moving the cursor over one moves it on all. Click a legend entry (or Tab to it and press Enter) to hide or show that line.</p>
 ${chartGroups(m.timeline)}
 ${m.timeline.some((c) => c.id.startsWith('errors')) ? '' : html`<p>No client errors: nothing to chart by errno.</p>`}
 </section>

@@ -1,5 +1,5 @@
-// Charts over the run's time axis (seconds since the run's origin, the one clock the driver and
-// the observers share): TCP states by side, connection rates, errors by errno, client ports
+// Charts over the load's time axis (seconds since the load began, on the one clock the driver
+// and the observers share): TCP states by side, connection rates, errors by errno, client ports
 // held against the range, kernel counters as rates. With several results each series is
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
@@ -7,7 +7,7 @@ import { clientPortPool, clientPortRanges, clientPortsHeld } from '../../result/
 import { runLabels } from '../../result/provenance.js';
 import { sideCensus } from '../../result/lab.js';
 import { countersWhere } from '../../observe/counters.js';
-import { chartFrom, extent, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
+import { chartFrom, extent, LOAD_TIME_LABEL, secs, styleAt, type ChartPart, type ChartSpec, type LineStyle, type Marker } from './chart-spec.js';
 
 type Part = ChartPart;
 
@@ -37,7 +37,7 @@ function exhaustionMarkers(results: RunResult[]): Marker[] {
   return results
     .filter((r) => r.summary.ports.exhaustedAtMs !== null)
     .map((r) => ({
-      x: r.summary.ports.exhaustedAtMs! / 1000,
+      x: secs(r.load.startMs, [r.summary.ports.exhaustedAtMs!])[0]!,
       label: results.length > 1 ? `ports ran out (${labels.get(r)!})` : 'ports ran out',
     }));
 }
@@ -65,10 +65,10 @@ function statesChart(results: RunResult[]): ChartSpec {
         .filter((s) => s !== 'LISTEN' && (census.states[s] ?? []).some((n) => n > 0))
         .sort((a, b) => rank(a) - rank(b));
       for (const state of states) {
-        parts.push({ x: secs(census.t), label: label(r, `${side} ${state}`), values: census.states[state]!, maxGap: censusMaxGapSeconds(r) });
+        parts.push({ x: secs(r.load.startMs, census.t), label: label(r, `${side} ${state}`), values: census.states[state]!, maxGap: censusMaxGapSeconds(r) });
       }
     }
-    if (sockstat) parts.push({ x: secs(r.series.kernel.t), label: SOCKSTAT_LABEL, values: r.series.kernel.tw });
+    if (sockstat) parts.push({ x: secs(r.load.startMs, r.series.kernel.t), label: SOCKSTAT_LABEL, values: r.series.kernel.tw });
   }
   // The caption says only what is drawn: the sockstat line is promised only where there is one.
   return chartFrom(
@@ -84,7 +84,7 @@ function statesChart(results: RunResult[]): ChartSpec {
           : 'The census is taken every census interval, and more often while the counts move; its points are joined only where they are close together, elsewhere they are markers. The listening socket is left out. Each run\'s own report also draws /proc/net/sockstat tw.',
       ],
       kind: 'time',
-      xLabel: 'run time (s)',
+      xLabel: LOAD_TIME_LABEL,
       yLabel: 'sockets',
       markers: exhaustionMarkers(results),
     },
@@ -108,7 +108,7 @@ function perSecond(r: RunResult, column: string): number[] {
 /** Driver buckets are plotted at their midpoint, where the rate they hold was measured. */
 function bucketMidpoints(r: RunResult): number[] {
   const d = r.series.driver;
-  return secs(d.t.map((t) => t + d.intervalMs / 2));
+  return secs(r.load.startMs, d.t.map((t) => t + d.intervalMs / 2));
 }
 
 const isHttp = (r: RunResult): boolean => r.scenario.protocol === 'http';
@@ -144,7 +144,7 @@ function ratesChart(results: RunResult[]): ChartSpec {
         ? ['With keep-alive the requests line sits far above new connections/s; when every request opens a connection the two lines coincide.']
         : [],
       kind: 'time',
-      xLabel: 'run time (s)',
+      xLabel: LOAD_TIME_LABEL,
       yLabel: 'per second',
       markers: exhaustionMarkers(results),
     },
@@ -169,7 +169,7 @@ function errorsChart(results: RunResult[]): ChartSpec | null {
       description: 'Client-side errors per second by their errno code, per driver sample interval.',
       notes: [],
       kind: 'time',
-      xLabel: 'run time (s)',
+      xLabel: LOAD_TIME_LABEL,
       yLabel: 'errors per second',
       markers: exhaustionMarkers(results),
     },
@@ -182,11 +182,11 @@ function portsChart(results: RunResult[]): ChartSpec {
   const parts: Part[] = [];
   for (const r of results) {
     const held = clientPortsHeld(r);
-    parts.push({ x: secs(held.t), label: label(r, 'client ports held'), values: held.held, maxGap: censusMaxGapSeconds(r) });
+    parts.push({ x: secs(r.load.startMs, held.t), label: label(r, 'client ports held'), values: held.held, maxGap: censusMaxGapSeconds(r) });
     // The ports the client drew from: the ones it names, or the kernel's range.
     const { range, named } = clientPortPool(r);
     if (range) {
-      const x = secs([held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);
+      const x = secs(r.load.startMs, [held.t[0] ?? 0, ...r.series.kernel.t.slice(-1), ...held.t.slice(-1)]);
       // A routed lab's client hosts each have the range, and the held line adds them all.
       const ranges = clientPortRanges(r);
       const what = named ? `named ports (${ranges > 1 ? `${ranges} × ` : ''}${range.size})` : ranges > 1 ? `port ranges (${ranges} × ${range.size})` : `port range (${range.size})`;
@@ -212,7 +212,7 @@ function portsChart(results: RunResult[]): ChartSpec {
         'Approximated from the census: every client-side socket, TIME_WAIT included, counts as one port held toward the one destination. Short-lived connections between two census samples are not seen; the driver\'s own peak is in the verdict.',
       ],
       kind: 'time',
-      xLabel: 'run time (s)',
+      xLabel: LOAD_TIME_LABEL,
       yLabel: 'ports',
       markers: exhaustionMarkers(results),
     },
@@ -233,7 +233,7 @@ function kernelChart(results: RunResult[]): ChartSpec {
     // In a comparison, counters that stayed at zero would only multiply flat lines.
     const anyMoved = [...KERNEL_ALWAYS, ...KERNEL_IF_MOVED].some(moved);
     const names = [...KERNEL_ALWAYS.filter((n) => results.length === 1 || !anyMoved || moved(n)), ...KERNEL_IF_MOVED.filter(moved)];
-    const x = secs(k.t.slice(1));
+    const x = secs(r.load.startMs, k.t.slice(1));
     for (const name of names) {
       const column = k.counters[name];
       if (!column) continue;
@@ -251,7 +251,7 @@ function kernelChart(results: RunResult[]): ChartSpec {
       description: 'Rates of the kernel\'s TCP counters from /proc/net/snmp and /proc/net/netstat between consecutive samples.',
       notes: ['TW/s counts sockets entering TIME_WAIT (measured on Linux 6.18; older notes say ending); the live count is in the states chart.'],
       kind: 'time',
-      xLabel: 'run time (s)',
+      xLabel: LOAD_TIME_LABEL,
       yLabel: 'per second',
       markers: exhaustionMarkers(results),
     },
