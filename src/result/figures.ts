@@ -228,6 +228,27 @@ export function openLoopSchedule(result: RunResult): { due: number; made: number
   return made === undefined ? null : { due, made };
 }
 
+/**
+ * An open loop's offered schedule: how many starts (HTTP: requests) its rate and stages made due
+ * between two run-clock moments, every client host's, no more than the count, and none after
+ * `duration` or the load's end (an interrupted load was offered nothing after it). null for a
+ * closed loop. What the rates chart draws beside what the load made, so a driver that fell
+ * behind, or ports that ran out, show against the ramp that was asked for.
+ */
+export function offeredStarts(result: RunResult): ((fromMs: number, toMs: number) => number) | null {
+  const s = result.scenario;
+  if (s.rate == null || typeof s.duration !== 'number') return null;
+  const ramp = compileRamp(s.rate, (s as { stages?: Scenario['stages'] }).stages ?? []);
+  const endMs = Math.min(s.duration, result.load.endMs - result.load.startMs);
+  const count = loadCount(s);
+  const dueBy = (runClockMs: number): number => {
+    const t = Math.min(runClockMs - result.load.startMs, endMs);
+    return Math.min(startsDueBy(ramp, t), Number.isFinite(count) ? count : Infinity);
+  };
+  const hosts = clientHosts(s);
+  return (fromMs, toMs) => (dueBy(toMs) - dueBy(fromMs)) * hosts;
+}
+
 /** New connections per second the load actually made (established per second of load). */
 export function connectionRate(result: RunResult): number {
   return result.summary.connections.ratePerSec;

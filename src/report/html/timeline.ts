@@ -3,7 +3,7 @@
 // held against the range, kernel counters as rates. With several results each series is
 // labelled with its variant and all of them share the axis.
 import type { RunResult } from '../../result/model.js';
-import { clientPortPool, clientPortRanges, clientPortsHeld } from '../../result/figures.js';
+import { clientPortPool, clientPortRanges, clientPortsHeld, offeredStarts } from '../../result/figures.js';
 import { runLabels } from '../../result/provenance.js';
 import { sideCensus } from '../../result/lab.js';
 import { countersWhere } from '../../observe/counters.js';
@@ -131,6 +131,15 @@ function ratesChart(results: RunResult[]): ChartSpec {
     // Under http a connection "completes" when its socket closes without an error, not after one exchange.
     parts.push({ x, label: label(r, isHttp(r) ? 'connections closed/s' : 'completions/s'), values: perSecond(r, 'completed') });
     if (r.summary.connections.failed > 0) parts.push({ x, label: label(r, 'failures/s'), values: perSecond(r, 'failed') });
+    // Open loop: the schedule asked for (rate and stages) beside what was made, per driver
+    // interval as the made lines are, so a load that fell behind or ran out of ports shows as
+    // a gap under the ramp, not as a ramp of its own.
+    const offered = offeredStarts(r);
+    if (offered !== null) {
+      const d = r.series.driver;
+      const perSec = 1000 / d.intervalMs;
+      parts.push({ x, label: label(r, `offered ${isHttp(r) ? 'requests' : 'connections'}/s`), values: d.t.map((t) => offered(t, t + d.intervalMs) * perSec) });
+    }
   }
   const http = results.some(isHttp);
   return chartFrom(
@@ -140,9 +149,12 @@ function ratesChart(results: RunResult[]): ChartSpec {
       description: http
         ? 'HTTP requests answered (and failed) per second next to TCP connections established and closed per second, per driver sample interval.'
         : 'Connections established and request/response exchanges completed per second, per driver sample interval.',
-      notes: http
-        ? ['With keep-alive the requests line sits far above new connections/s; when every request opens a connection the two lines coincide.']
-        : [],
+      notes: [
+        ...(http ? ['With keep-alive the requests line sits far above new connections/s; when every request opens a connection the two lines coincide.'] : []),
+        ...(results.some((r) => offeredStarts(r) !== null)
+          ? ['Offered: what the open loop\'s rate and stages made due in each interval (every client host\'s, up to the count and the duration); the driver starts late ones as soon as it can, so a gap under it is starts made late or never.']
+          : []),
+      ],
       kind: 'time',
       xLabel: LOAD_TIME_LABEL,
       yLabel: 'per second',
