@@ -1,7 +1,7 @@
 // Why the load stopped, in words, for every renderer. The result stores a code ("count",
 // "duration", "interrupted", "error"); "stopped by interrupted" is what printing the code reads like.
 import type { RunResult } from '../result/model.js';
-import { int, seconds } from '../util/format.js';
+import { int, ms, seconds } from '../util/format.js';
 import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
 import { CUT_AT_STOP } from '../driver/shape/bounds.js';
 
@@ -32,7 +32,7 @@ function loadStop(result: RunResult): string {
       return `all ${int(n * hosts)} ${what}${hosts > 1 ? ` (${int(n)} from each of ${hosts} client hosts)` : ''}${cutWords(result)}`;
     }
     case 'duration':
-      return (typeof s.duration === 'number' ? `the ${seconds(s.duration)} duration ran out` : 'the duration ran out') + cutWords(result);
+      return (typeof s.duration === 'number' ? `the ${durationWords(s.duration)} duration ran out` : 'the duration ran out') + cutWords(result);
     case 'interrupted':
       return `it was interrupted (${interruptWords(result)}); the figures cover only the part that ran`;
     case 'error':
@@ -42,6 +42,12 @@ function loadStop(result: RunResult): string {
       return `an unknown reason (“${String(result.stoppedBy)}”)`;
   }
 }
+
+/**
+ * A scenario's duration: seconds, or milliseconds under one (a 1 ms duration read "the 0.00 s
+ * duration ran out", as if the load had been given none).
+ */
+const durationWords = (d: number): string => (d < 1000 ? `${ms(d)} ms` : seconds(d));
 
 /** What interrupted a run, as its result recorded it (older results did not: any of the three). */
 function interruptWords(result: RunResult): string {

@@ -30,6 +30,9 @@ describe('stopReason', () => {
     assert.equal(stopReason(late), 'all 1,000 connections were attempted, but the run failed: server.command "srv" exited during the run (code 0)');
     const timed = makeResult((r) => ((r.failed = 'every connection failed'), (r.stoppedBy = 'duration')));
     assert.equal(stopReason(timed), 'the 30.0 s duration ran out, but the run failed: every connection failed');
+    // Seen after `run client-closes-first --set duration=1ms`: "the 0.00 s duration ran out".
+    assert.equal(stopReason(makeResult((r) => ((r.stoppedBy = 'duration'), (r.scenario.duration = 1)))), 'the 1.00 ms duration ran out');
+    assert.equal(stopReason(makeResult((r) => ((r.stoppedBy = 'duration'), (r.scenario.duration = 250)))), 'the 250 ms duration ran out');
     assert.match(stopReason(makeResult((r) => (r.stoppedBy = 'interrupted'))), /^it was interrupted \(SIGINT, SIGTERM or SIGHUP\); /);
     // What interrupted it, when the result says (a CI job's timeout sends SIGTERM).
     const by = (cause: RunResult['interruptedBy']): string => stopReason(makeResult((r) => ((r.stoppedBy = 'interrupted'), (r.interrupted = true), (r.interruptedBy = cause))));
