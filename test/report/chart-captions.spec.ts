@@ -70,3 +70,17 @@ describe('the section links', () => {
     assert.doesNotMatch(/<nav[^>]*>(.*?)<\/nav>/.exec(await renderHtmlReport([makeResult()]))![1]!, /provenance/);
   });
 });
+
+describe('kernel counters chart: its note speaks of lines it draws', () => {
+  it('the TW/s note only under a chart with a TW/s line', async () => {
+    // Seen in a run whose every SYN was answered with an RST: no TW/s line, and the note under
+    // the chart explained what TW/s counts.
+    const kernel = (r: RunResult) => timelineCharts([r]).find((c) => c.id === 'kernel')!;
+    const storm = kernel(await fixture('client-closes-first'));
+    assert.ok(storm.series.some((s) => s.label === 'TW/s'));
+    assert.ok(storm.notes.some((n) => n.startsWith('TW/s counts')), storm.notes.join(' | '));
+    const none = kernel(makeResult((r) => (r.summary.kernel['TcpExtTW'] = 0)));
+    assert.ok(!none.series.some((s) => s.label.startsWith('TW/s')));
+    assert.deepEqual(none.notes.filter((n) => n.includes('TW/s')), []);
+  });
+});

@@ -261,7 +261,11 @@ function kernelChart(results: RunResult[]): ChartSpec {
       id: 'kernel',
       title: 'Kernel TCP counters, per second',
       description: 'Rates of the kernel\'s TCP counters from /proc/net/snmp and /proc/net/netstat between consecutive samples.',
-      notes: ['TW/s counts sockets entering TIME_WAIT (measured on Linux 6.18; older notes say ending); the live count is in the states chart.'],
+      // About the TW/s line only where one is drawn (it is drawn only when TcpExtTW moved): a run
+      // whose connections all failed was told what TW/s counts under a chart without it.
+      notes: parts.some((p) => p.label.startsWith('TW/s'))
+        ? ['TW/s counts sockets entering TIME_WAIT (measured on Linux 6.18; older notes say ending); the live count is in the states chart.']
+        : [],
       kind: 'time',
       xLabel: LOAD_TIME_LABEL,
       yLabel: 'per second',
