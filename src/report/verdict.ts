@@ -14,7 +14,7 @@ import { httpChurnRule } from './verdict/http-churn.js';
 import { failedFinding, interruptedFinding } from './verdict/interrupted.js';
 import { isolationFinding } from './verdict/isolation.js';
 import { kernelFinding } from './verdict/kernel.js';
-import { faultsFinding } from './verdict/faults.js';
+import { faultsFinding, faultsRule } from './verdict/faults.js';
 import { assassinationFinding } from './verdict/tw-assassination.js';
 import { listenBacklogRule } from './verdict/accept-queue.js';
 import { nothingRule } from './verdict/nothing.js';
@@ -88,6 +88,7 @@ export const CHANGES: readonly ChangeOf[] = [
   rstRule,
   serverTimeWaitRule,
   httpChurnRule,
+  faultsRule,
 ];
 
 export function oneChange(result: RunResult): Change {

@@ -44,6 +44,7 @@ export type ChangeRule =
   | 'listen-backlog'
   | 'router-conntrack'
   | 'router-nat'
+  | 'injected-faults'
   | 'unexplained-failures'
   | 'none';
 

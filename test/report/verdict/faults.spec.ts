@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { finding, makeResult } from '../make-result.js';
+import { addErrors, finding, makeResult } from '../make-result.js';
+import { oneChange } from '../../../src/report/verdict.js';
 import { findingText, story } from '../../../src/report/story.js';
 
 const finalAcks = (matched: number, action: 'drop' | 'reset' = 'drop') => [
@@ -52,5 +53,29 @@ describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
     assert.match(f.text, /^0 final ACKs to the server dropped by nft/);
     // The terminal marks it as the report does (an audit: plain news there, CHECK in the HTML).
     assert.ok(story(r).some((l) => /^CHECK: 0 final ACKs to the server dropped by nft/.test(l)), story(r).join('\n'));
+  });
+
+  it('connections failed where the faults acted on the handshake: the faults, not "no rule explains it"', () => {
+    const synReset = (matched: number, refused: number, timedOut = 0) =>
+      makeResult((x) => {
+        x.faults = [{ rule: 'reset syn to-server', packets: 'syn', direction: 'to-server', action: 'reset', matched }];
+        addErrors(x, 'ECONNREFUSED', 'connect', refused);
+        if (timedOut > 0) addErrors(x, 'ETIMEDOUT', 'connect', timedOut);
+        x.summary.connections.failed = refused + timedOut;
+      });
+    // An audit: 200 SYNs reset by the fault, 200 ECONNREFUSED, told to find what failed them.
+    const c = oneChange(synReset(200, 200));
+    assert.equal(c.rule, 'injected-faults');
+    assert.equal(c.change, 'Nothing to change in the stack: the failures are the faults this scenario injects');
+    assert.match(c.why, /^200 connections failed \(ECONNREFUSED 200\) where the scenario's faults acted on the handshake: 200 SYNs to the server answered by nft with an RST instead of delivered\. Remove those from faults: to measure the stack alone\.$/);
+    // More failures than the faults took: the rest is not theirs, and stays unexplained.
+    assert.equal(oneChange(synReset(200, 200, 30)).rule, 'unexplained-failures');
+    // Faults that never touch a handshake (a lost final ACK) explain no failed connect.
+    const ack = makeResult((x) => {
+      x.faults = finalAcks(200);
+      addErrors(x, 'ETIMEDOUT', 'connect', 5);
+      x.summary.connections.failed = 5;
+    });
+    assert.equal(oneChange(ack).rule, 'unexplained-failures');
   });
 });
