@@ -33,7 +33,9 @@ export function ms(n: number | null): string {
   return n.toFixed(2);
 }
 
+/** "1.34 s", "61.2 s"; under 10 ms in milliseconds ("3.20 ms"), which two decimals of a second would call 0.00 s. */
 export function seconds(msValue: number): string {
+  if (Math.abs(msValue) < 10) return `${ms(msValue)} ms`;
   return `${(msValue / 1000).toFixed(msValue < 10_000 ? 2 : 1)} s`;
 }
 

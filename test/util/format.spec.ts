@@ -1,7 +1,7 @@
 // The hand-written thousands grouping writes what Intl.NumberFormat('en-US') writes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { int } from '../../src/util/format.js';
+import { int, seconds } from '../../src/util/format.js';
 
 describe('int', () => {
   it('groups like en-US Intl.NumberFormat, rounding first', () => {
@@ -11,5 +11,12 @@ describe('int', () => {
     for (const n of values) assert.equal(int(n), intl.format(Math.round(n)), String(n));
     // The one difference: a value that rounds to -0 is written "0", not Intl's "-0".
     assert.equal(int(-0.4), '0');
+  });
+});
+
+describe('seconds', () => {
+  it('two decimals under 10 s, one above, and milliseconds under 10 ms, never "0.00 s"', () => {
+    // An audit: a port range that ran out 3 ms into the load read "ran out 0.00 s into the load".
+    assert.deepEqual([3.2, 0, 9.99, 10, 1340, 61_224.5].map(seconds), ['3.20 ms', '0.00 ms', '9.99 ms', '0.01 s', '1.34 s', '61.2 s']);
   });
 });

@@ -37,11 +37,11 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
       x.scenario.client = { ...x.scenario.client, bind: true, localPorts: '40000-40009', reuseAddr: true };
       addErrors(x, 'EADDRNOTAVAIL', 'connect', 52);
     });
-    assert.equal(finding(r, 'ports')!.text, 'Ran out 0.01 s into the load: the client names 10 ports, 40000–40009, 10 distinct ports were used, and 52 connects failed with EADDRNOTAVAIL.');
+    assert.equal(finding(r, 'ports')!.text, 'Ran out 9.00 ms into the load: the client names 10 ports, 40000–40009, 10 distinct ports were used, and 52 connects failed with EADDRNOTAVAIL.');
     const sentences = story(r);
-    assert.ok(sentences.includes('The 10 ports the client names (client.localPorts 40000–40009) ran out after 0.01 s of load: 52 connects failed with EADDRNOTAVAIL.'), sentences.join('\n'));
+    assert.ok(sentences.includes('The 10 ports the client names (client.localPorts 40000–40009) ran out after 9.00 ms of load: 52 connects failed with EADDRNOTAVAIL.'), sentences.join('\n'));
     assert.equal(sentences.some((t) => /ephemeral/.test(t)), false, sentences.join('\n'));
-    assert.match(renderTerminalSummary(r), /^ports .*; range 40000–40009 \(10, named by the client\); exhausted at 0\.01 s into the load/m);
+    assert.match(renderTerminalSummary(r), /^ports .*; range 40000–40009 \(10, named by the client\); exhausted at 9\.00 ms into the load/m);
     // The change: ports for rate × the slowest connections' life, not the reuse gap, which is
     // ports ÷ rate by construction (an audit: "ran out … needs about 9 ports").
     r.scenario.rate = 2000;
@@ -53,7 +53,7 @@ describe('verdict rule: client ports and their exhaustion (verdict/port-exhausti
     assert.equal(change.change, 'Name more ports (client.localPorts)');
     assert.equal(
       change.why,
-      'The 10 named ports ran short 0.01 s into the load: each is held while its connection is open and comes back in turn, so the slowest connections decide: 10.4 ms (life p99); ' +
+      'The 10 named ports ran short 9.00 ms into the load: each is held while its connection is open and comes back in turn, so the slowest connections decide: 10.4 ms (life p99); ' +
         'at 2,000/s this load needs about 21 named ports. With 21, only connections slower than 10.4 ms (the slowest 1 %) find theirs busy; with 104, none would (the slowest lived 52.0 ms).',
     );
     // Two source addresses and two destinations: each named port carries 4 4-tuples a turn (a
