@@ -13,24 +13,9 @@ import { percentilesMs } from '../../src/metrics/histograms.js';
 import { cliffPools, connectFillSummary } from '../../src/result/connect-cliff.js';
 import type { RunResult } from '../../src/result/model.js';
 import { makeResult } from '../report/make-result.js';
+import { DEFAULT_PLAN_INPUTS } from './plan-inputs.js';
 
-const DEFAULTS: PlanInputs = {
-  portLow: 32768,
-  portHigh: 60999,
-  reservedPorts: 0,
-  timeWaitSec: 60,
-  sources: 1,
-  destinations: 1,
-  twReuse: 0,
-  loopback: false,
-  twReuseDelaySec: 1,
-  keepAliveShare: 0,
-  rate: null,
-  maxTwBuckets: 262144,
-  closer: 'client',
-  bindBeforeConnect: false,
-  twSockBytes: 256,
-};
+const DEFAULTS = DEFAULT_PLAN_INPUTS;
 // Measured here (connect-slows-as-range-fills): ~0.27-0.35 µs per held port walked, ~400 µs of
 // client work per connection per thread before the cliff, 2 threads.
 const SCAN = { perPortUs: 0.3, baseConnectionUs: 400, threads: 2 };

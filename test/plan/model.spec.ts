@@ -6,24 +6,9 @@ import { connectPortsVisited, connectsToVisit, portsVisitedAtClose } from '../..
 import { renderPlan } from '../../src/plan/render.js';
 import { offeredText, pct, rateText } from '../../src/plan/words.js';
 import { countReserved, parsePortRange } from '../../src/scenario/port-range.js';
+import { DEFAULT_PLAN_INPUTS } from './plan-inputs.js';
 
-const DEFAULTS: PlanInputs = {
-  portLow: 32768,
-  portHigh: 60999,
-  reservedPorts: 0,
-  timeWaitSec: 60,
-  sources: 1,
-  destinations: 1,
-  twReuse: 0,
-  loopback: false,
-  twReuseDelaySec: 1,
-  keepAliveShare: 0,
-  rate: null,
-  maxTwBuckets: 262144,
-  closer: 'client',
-  bindBeforeConnect: false,
-  twSockBytes: 256,
-};
+const DEFAULTS = DEFAULT_PLAN_INPUTS;
 const plan = (over: Partial<PlanInputs>) => computePlan({ ...DEFAULTS, ...over });
 const close = (actual: number | null, expected: number, eps = 0.05): void => {
   assert.ok(actual !== null && Math.abs(actual - expected) < eps, `${actual} ≈ ${expected}`);

@@ -4,28 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { timerLateSeconds } from '../../src/tcp-facts.js';
 import { hzFromConfig, kernelHz } from '../../src/environment/timer-hz.js';
-import { computePlan, type PlanInputs } from '../../src/plan/index.js';
+import { computePlan } from '../../src/plan/index.js';
 import { renderPlan } from '../../src/plan/render.js';
 import { makeResult } from '../report/make-result.js';
 import { clientPortRule } from '../../src/report/verdict/port-exhaustion.js';
+import { DEFAULT_PLAN_INPUTS } from './plan-inputs.js';
 
-const DEFAULTS: PlanInputs = {
-  portLow: 32768,
-  portHigh: 60999,
-  reservedPorts: 0,
-  timeWaitSec: 60,
-  sources: 1,
-  destinations: 1,
-  twReuse: 0,
-  loopback: false,
-  twReuseDelaySec: 1,
-  keepAliveShare: 0,
-  rate: null,
-  maxTwBuckets: 262144,
-  closer: 'client',
-  bindBeforeConnect: false,
-  twSockBytes: 256,
-};
+const DEFAULTS = DEFAULT_PLAN_INPUTS;
 
 describe('the timer wheel ends a TIME_WAIT up to a granule late', () => {
   it('is one granule of the level the timeout lands in (kernel/time/timer.c: LVL_START(n) = 63 << 3(n-1))', () => {
