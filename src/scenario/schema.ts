@@ -329,7 +329,7 @@ const natSchema = z
       .regex(/^\d{1,5}-\d{1,5}$/, { error: 'expected a port range like "40000-40099"' })
       .default('1024-65535')
       .describe('Source ports the router may give each pool address, low-high.'),
-    randomFully: z.boolean().default(false).describe('nft `random-fully`: a random port per connection instead of the kernel\'s search from the start of the range.'),
+    randomFully: z.boolean().default(false).describe('nft `fully-random` (iptables --random-fully): a random port per connection instead of the kernel\'s search from the start of the range.'),
   })
   .nullable()
   .default(null)

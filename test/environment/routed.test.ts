@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assertConntrackTimeWait, runNodeInNetns } from '../helpers/netns.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
+import { natRuleset } from '../../src/environment/topology/nat.js';
 
 const HELPER = fileURLToPath(new URL('./routed-cases.js', import.meta.url));
 
@@ -91,6 +92,17 @@ describe('routed lab', () => {
     assert.ok(out.conntrack.stats['insert_failed']! >= 60, `insert_failed ${out.conntrack.stats['insert_failed']}`);
     assert.equal(out.conntrack.stats['drop'], out.conntrack.stats['insert_failed']);
     assertConntrackTimeWait(out.conntrack.states['TIME_WAIT'] ?? 0, 100, out.serverOutRsts);
+  });
+
+  it('nft takes the SNAT rule of a pool of addresses with randomFully (nft says fully-random)', () => {
+    // An audit: the rule said iptables' "random-fully", which nft refuses ("syntax error, unexpected
+    // newline"), so every lab with randomFully: true stopped before its load.
+    const probe = probeNamespace();
+    assert.ok(probe.ok, probe.reason);
+    const [command, ...prefix] = probe.prefix;
+    const ruleset = natRuleset({ addresses: 2, ports: [40000, 40099], randomFully: true }, 'server');
+    const listed = execFileSync(command!, [...prefix, 'sh', '-c', 'nft -f - && nft list ruleset'], { input: ruleset, encoding: 'utf8' });
+    assert.match(listed, /snat to 198\.19\.1\.1-198\.19\.1\.2:40000-40099 fully-random/);
   });
 
   it('SIGKILL of the process that built the lab leaves no namespace, link, mount or process', async () => {

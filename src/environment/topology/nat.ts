@@ -12,7 +12,10 @@ export interface NatSpec {
   addresses: number;
   /** Port range, e.g. [40000, 40199]. */
   ports: [number, number];
-  /** nft `random-fully`: a random port per connection instead of the kernel's sequential search. */
+  /**
+   * A random port per connection instead of the kernel's sequential search
+   * (NF_NAT_RANGE_PROTO_RANDOM_FULLY: iptables spells it --random-fully, nft `fully-random`).
+   */
   randomFully: boolean;
 }
 
@@ -31,7 +34,9 @@ export function natPoolSize(spec: NatSpec): number {
 export function natRuleset(spec: NatSpec, outIfname: string): string {
   const pool = natPool(spec.addresses);
   const to = pool.length === 1 ? pool[0] : `${pool[0]}-${pool.at(-1)}`;
-  const flags = spec.randomFully ? ' random-fully' : '';
+  // nft's word is `fully-random`: nft 1.0.6 refuses `random-fully` (iptables' spelling) with "syntax
+  // error, unexpected newline", and every run with randomFully: true stopped before its load.
+  const flags = spec.randomFully ? ' fully-random' : '';
   return [
     `table ip ${NAT_TABLE} {`,
     '  chain postrouting {',
