@@ -153,6 +153,8 @@ export const planCommand = {
         poolAddresses: Number(m![1]),
         poolPorts: Number(m![2]),
         destinations: resolved.inputs.destinations,
+        // Each source address is translated to one pool address (nat-limit.ts).
+        sources: resolved.inputs.sources,
         conntrackTimeWaitSec: ctTw,
         // An RST close leaves the router's entry in CLOSE (10 s), not TIME_WAIT.
         rst: resolved.inputs.closer === 'rst',

@@ -8,6 +8,10 @@
 // tuples whose conntrack entry is in TIME_WAIT (nf_nat_used_tuple_harder evicts entries in
 // TIME_WAIT or CLOSE), so only open flows run out there; older kernels hold the tuple the whole
 // timeout. The plan gives both figures and says which is which.
+// A source address uses one pool address only: nf_nat_core's find_best_ips_proto picks it by a
+// hash of the source and destination addresses (so a server sees a client from one address), not
+// by which has free ports. Measured on 6.18: one client host behind 4 addresses × 100 ports held
+// 100 flows, not 400, and 50 of 150 connects timed out; 3 hosts on 4 addresses used 2 of them.
 import { decimalFormat } from '../util/format.js';
 import { CONNTRACK_CLOSE_SECONDS } from '../tcp-facts.js';
 import { offeredText, rateText } from './words.js';
@@ -16,6 +20,11 @@ export interface NatLimitInputs {
   poolAddresses: number;
   poolPorts: number;
   destinations: number;
+  /**
+   * Source addresses behind the NAT (a lab's client hosts, plan's --sources): each is translated
+   * to one pool address, so they use at most this many of the pool's. Absent: every address.
+   */
+  sources?: number;
   conntrackTimeWaitSec: number;
   /** An RST ends each flow (closer rst): its entry goes to CLOSE, not TIME_WAIT. Absent: false. */
   rst?: boolean;
@@ -29,7 +38,12 @@ export interface NatLimitInputs {
 
 export interface NatLimit {
   tuplesPerDestination: number;
-  /** Open flows the pool can carry at once, over all destinations. */
+  /** Pool addresses the sources can use: one each (find_best_ips_proto), at most the pool's. */
+  addressesUsed: number;
+  /**
+   * Open flows the pool can carry at once, over all destinations: the ports of the addresses the
+   * sources use. A ceiling when several sources share a pool: two can hash to one address.
+   */
   openFlows: number;
   /** Seconds a closed flow's entry keeps its tuple on kernels that do not take it over: TIME_WAIT's, or CLOSE's after an RST. */
   heldSec: number;
@@ -45,7 +59,8 @@ export interface NatLimit {
 
 export function computeNatLimit(p: NatLimitInputs): NatLimit {
   const tuplesPerDestination = p.poolAddresses * p.poolPorts;
-  const openFlows = tuplesPerDestination * p.destinations;
+  const addressesUsed = Math.min(p.poolAddresses, p.sources ?? p.poolAddresses);
+  const openFlows = addressesUsed * p.poolPorts * p.destinations;
   // An RST takes the entry to CLOSE (tcp_conntracks: any state + RST → sCL), kept 10 s.
   const heldSec = p.rst ? (p.conntrackCloseSec ?? CONNTRACK_CLOSE_SECONDS) : p.conntrackTimeWaitSec;
   const perSecHeld = openFlows / heldSec;
@@ -54,7 +69,7 @@ export function computeNatLimit(p: NatLimitInputs): NatLimit {
   const fitsHeld = p.newConnPerSec === null ? null : p.newConnPerSec === 0 || p.newConnPerSec < perSecHeld;
   const exhaustionSecHeld = fitsHeld === false && p.newConnPerSec ? openFlows / p.newConnPerSec : null;
   const fitsOpen = p.openFlowsWanted == null ? null : p.openFlowsWanted <= openFlows;
-  return { tuplesPerDestination, openFlows, heldSec, perSecHeld, fitsHeld, exhaustionSecHeld, fitsOpen };
+  return { tuplesPerDestination, addressesUsed, openFlows, heldSec, perSecHeld, fitsHeld, exhaustionSecHeld, fitsOpen };
 }
 
 /**
@@ -82,6 +97,13 @@ export function renderNatLimit(p: NatLimitInputs, limit: NatLimit): string {
     `NAT pool: ${n(p.poolAddresses)} address(es) × ${n(p.poolPorts)} ports = ${n(limit.tuplesPerDestination)} tuples per destination`,
     `  open flows at once      ≤ ${n(limit.openFlows)} (over ${n(p.destinations)} destination(s)); past that the router drops new SYNs (conntrack insert_failed, drop) and clients time out`,
   ];
+  const sources = p.sources ?? null;
+  if (sources !== null && p.poolAddresses > 1) {
+    const share = sources > 1 ? `; sources that hash to one address share its ${n(p.poolPorts)} ports, so that is the most` : '';
+    lines.push(
+      `  each source address uses one pool address (picked by a hash of source and destination address): ${n(sources)} source(s) use at most ${n(limit.addressesUsed)} of the ${n(p.poolAddresses)}${share}`,
+    );
+  }
   if (limit.fitsOpen === false) {
     lines.push(`  the load keeps ${n(p.openFlowsWanted!)} flows open at once: ${n(p.openFlowsWanted! - limit.openFlows)} find no tuple, and their connects time out (ETIMEDOUT)`);
   } else if (limit.fitsOpen === true) {

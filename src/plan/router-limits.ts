@@ -30,6 +30,8 @@ export function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec
     poolAddresses: nat.pool.length,
     poolPorts: nat.ports[1] - nat.ports[0] + 1,
     destinations: model.destinations,
+    // Each client host is one source address (a lab refuses client.sourceAddresses).
+    sources: hosts,
     conntrackTimeWaitSec: conntrackTimeWait(result).seconds,
     rst: model.closer === 'rst',
     // An RST ends the flow in conntrack's CLOSE (nf_conntrack_tcp_timeout_close), not TIME_WAIT.
@@ -39,7 +41,7 @@ export function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec
   };
   const limit = computeNatLimit(inputs);
   notes.push(
-    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${refused > 0 ? `, and conntrack refused or evicted ${refused} packets of flows in this run (the larger of insert_failed and drop, plus early_drop)` : ''}; see "NAT pool" below`,
+    `the router translates to an SNAT pool of ${limit.tuplesPerDestination} tuples per destination: at most ${limit.openFlows} flows at once${limit.addressesUsed < inputs.poolAddresses ? ` (each client host uses one pool address: ${hosts} of ${inputs.poolAddresses})` : ''}${refused > 0 ? `, and conntrack refused or evicted ${refused} packets of flows in this run (the larger of insert_failed and drop, plus early_drop)` : ''}; see "NAT pool" below`,
   );
   if (limit.fitsOpen === false) {
     notes.push(
@@ -52,9 +54,12 @@ export function routerLimits(result: RunResult, model: PlanInputs, newConnPerSec
 /** What to change when the load keeps more flows open than the SNAT pool has tuples. */
 export function natFixes(p: NatLimitInputs, limit: NatLimit): string[] {
   const wanted = p.openFlowsWanted!;
-  const portsNeeded = Math.ceil(wanted / (p.poolAddresses * p.destinations));
+  // More addresses help only while there are sources left without one of their own.
+  const portsNeeded = Math.ceil(wanted / (limit.addressesUsed * p.destinations));
+  const unused = limit.addressesUsed < p.poolAddresses;
+  const addresses = unused ? `${limit.addressesUsed} address(es) in use (of ${p.poolAddresses}: each source address uses one, so more do not help)` : `${p.poolAddresses} address(es)`;
   return [
-    `give the router's SNAT pool at least ${wanted} tuples per destination: ${p.poolAddresses} address(es) × ${portsNeeded} ports, or more addresses (router.nat; now ${limit.tuplesPerDestination})`,
+    `give the router's SNAT pool at least ${wanted} tuples per destination: ${addresses} × ${portsNeeded} ports${unused ? '' : ', or more addresses'} (router.nat; now ${limit.addressesUsed * p.poolPorts})`,
     `keep at most ${limit.openFlows} flows open at once through the router (now ${wanted}): less concurrency or shorter connections`,
   ];
 }

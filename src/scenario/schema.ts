@@ -333,7 +333,7 @@ const natSchema = z
   })
   .nullable()
   .default(null)
-  .describe('topology routed: SNAT in the router to a pool of addresses × ports (a NAT gateway, a Kubernetes node). One translated tuple per pool address and port per destination.');
+  .describe('topology routed: SNAT in the router to a pool of addresses × ports (a NAT gateway, a Kubernetes node). One translated tuple per pool address and port per destination; each client host uses one pool address (the kernel picks it by a hash of source and destination address), so more addresses than client hosts add nothing.');
 
 const conntrackSchema = z
   .strictObject({

@@ -97,6 +97,18 @@ describe('twstorm plan (CLI)', () => {
     }
   });
 
+  it('--nat-pool counts one pool address per source address: 4x100 is 100 tuples for one source, 300 at most for three', async () => {
+    // An audit, measured on 6.18: one client host behind 4 x 100 held 100 flows (the kernel hashes
+    // source and destination address to one pool address), where the plan said 400.
+    const [one, three] = await Promise.all([
+      twstorm(['plan', '--nat-pool', '4x100', '--rate', '10', '--port-range', '40000 40999']),
+      twstorm(['plan', '--nat-pool', '4x100', '--rate', '10', '--port-range', '40000 40999', '--sources', '3']),
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /open flows at once {6}≤ 100 \(over 1 destination\(s\)\)/);
+    assert.match(three.stdout, /open flows at once {6}≤ 300 \(over 1 destination\(s\)\)/);
+  });
+
   it('--nat-pool with --closer rst: the router keeps a CLOSE entry 10 s, so --conntrack-time-wait is refused there', async () => {
     const [rst, refused] = await Promise.all([
       twstorm(['plan', '--nat-pool', '1x100', '--closer', 'rst', '--rate', '50', '--port-range', '40000 40999']),

@@ -94,6 +94,22 @@ describe('plan --from a routed lab', () => {
     assert.ok(table.notes.some((n) => n.startsWith("the router's conntrack table holds at most 50 flows (conntrack.limit): past that it drops the SYN of a new flow (90 dropped in this run)")), table.notes.join('\n'));
   });
 
+  it('one client host behind 4 pool addresses has one address\'s ports: 150 open flows do not fit 4 × 100', () => {
+    // An audit, measured on 6.18: one client host behind 4 × 100 held 100 flows and 50 of 150
+    // connects timed out (the kernel picks one pool address per source), where the plan said "fit".
+    const cmp = planFromResult(makeResult((x) => {
+      x.scenario = parseScenario({ name: 'snat', connections: 150, concurrency: 150, environment: { topology: 'routed', clients: 1, router: { nat: { addresses: 4, ports: '40000-40099' } } } }, 'snat.yaml') as RunResult['scenario'];
+      asLab(x, 1);
+      labOf(x)!.router.nat = { addresses: 4, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1', '198.19.1.2', '198.19.1.3', '198.19.1.4'], tuples: 400 };
+    }));
+    assert.equal(cmp.nat?.limit.tuplesPerDestination, 400);
+    assert.equal(cmp.nat?.limit.addressesUsed, 1);
+    assert.equal(cmp.nat?.limit.openFlows, 100);
+    assert.equal(cmp.nat?.limit.fitsOpen, false);
+    assert.equal(cmp.plan.limitedBy, "the router's SNAT pool (150 flows open at once, 100 tuples)");
+    assert.match(cmp.plan.fixes[0]!, /^give the router's SNAT pool at least 150 tuples per destination: 1 address\(es\) in use \(of 4: each source address uses one, so more do not help\) × 150 ports \(router\.nat; now 100\)$/);
+  });
+
   it('snat-port-exhaustion as run: 2 client hosts × 80 open flows want 160 tuples of 100; an RST close holds a tuple 10 s, not 120', () => {
     const lab = (close: Record<string, unknown>, connections = 80) =>
       planFromResult(makeResult((x) => {

@@ -22,6 +22,23 @@ test('more addresses and destinations multiply the pool; a rate within it fits',
   assert.equal(limit.exhaustionSecHeld, null);
 });
 
+test('each source address uses one pool address: 1 source behind 4 x 100 has 100 tuples; 3 sources at most 300', () => {
+  // nf_nat_core find_best_ips_proto hashes source and destination address to one pool address
+  // (measured on 6.18: 1 client host behind 4 x 100 held 100 flows; 50 of 150 timed out).
+  const one = { poolAddresses: 4, poolPorts: 100, destinations: 1, sources: 1, conntrackTimeWaitSec: 120, newConnPerSec: null, openFlowsWanted: 150 };
+  const limit = computeNatLimit(one);
+  assert.equal(limit.tuplesPerDestination, 400);
+  assert.equal(limit.addressesUsed, 1);
+  assert.equal(limit.openFlows, 100);
+  assert.equal(limit.fitsOpen, false);
+  assert.match(renderNatLimit(one, limit), /1 source\(s\) use at most 1 of the 4\n/);
+  const three = computeNatLimit({ ...one, sources: 3 });
+  assert.equal(three.openFlows, 300);
+  assert.match(renderNatLimit({ ...one, sources: 3 }, three), /3 source\(s\) use at most 3 of the 4; sources that hash to one address share its 100 ports, so that is the most/);
+  // More sources than addresses use them all.
+  assert.equal(computeNatLimit({ ...one, sources: 10 }).openFlows, 400);
+});
+
 test('exactly at the pool\'s rate does not fit: a tuple is asked for again the moment its entry\'s TIME_WAIT ends', () => {
   const inputs = { poolAddresses: 1, poolPorts: 100, destinations: 1, conntrackTimeWaitSec: 2, newConnPerSec: 50 };
   const limit = computeNatLimit(inputs);

@@ -43,12 +43,23 @@ export function routerRule(result: RunResult): Change | null {
     };
   }
   const nat = lab.router.nat;
+  // Each client host uses one pool address, picked by a hash of its address and the server's
+  // (nf_nat_core find_best_ips_proto), whatever ports the others have free: measured, one host
+  // behind 4 addresses × 100 ports held 100 flows, and 3 hosts on 4 addresses used 2. More
+  // addresses than hosts add nothing (an audit: the advice said "more addresses" to one host).
+  const hosts = lab.hosts.filter((h) => h.role === 'client').length;
+  const ports = nat ? nat.ports[1] - nat.ports[0] + 1 : 0;
+  const oneEach = nat !== null && nat.pool.length > 1 ? ` Each client host uses one pool address (the kernel picks it by a hash of the source and destination addresses), so it has ${int(ports)} ports of them, shared with any host that hashed to the same address.` : '';
   return {
     rule: 'router-nat',
-    change: nat ? 'Widen the router\'s SNAT pool (more addresses or ports in router.nat)' : 'Find why the router\'s conntrack refused flows',
+    change: nat
+      ? hosts <= nat.pool.length
+        ? 'Widen the router\'s SNAT pool (more ports in router.nat: each client host uses one pool address)'
+        : 'Widen the router\'s SNAT pool (more addresses or ports in router.nat)'
+      : 'Find why the router\'s conntrack refused flows',
     why:
       (nat
-        ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${counterWords(r.counters)}.`
+        ? `The router's SNAT pool (${int(nat.tuples)} tuples per destination) ran out: conntrack ${counterWords(r.counters)}.${oneEach}`
         : `The router's conntrack refused flows: ${counterWords(r.counters)}.`) +
       `${clients} A tuple stays taken while its flow is open, so open flows are what run the pool out: short of tuples, NAT takes over one whose conntrack entry is in TIME_WAIT (measured on Linux 6.18); a kernel that keeps them for that TIME_WAIT (${timeWait}) runs out sooner.`,
   };

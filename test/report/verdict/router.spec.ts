@@ -23,7 +23,8 @@ describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
     });
     const c = oneChange(r);
     assert.equal(c.rule, 'router-nat');
-    assert.equal(c.change, "Widen the router's SNAT pool (more addresses or ports in router.nat)");
+    // One client host uses one pool address: a second address would stay idle.
+    assert.equal(c.change, "Widen the router's SNAT pool (more ports in router.nat: each client host uses one pool address)");
     assert.match(c.why, /^The router's SNAT pool \(100 tuples per destination\) ran out: conntrack insert_failed 120, drop 120\. 60 connects timed out \(ETIMEDOUT\)\./);
     // Open flows run a pool out: NAT took over tuples in conntrack's TIME_WAIT (docs/lab.md, 6.18).
     assert.match(c.why, /A tuple stays taken while its flow is open, so open flows are what run the pool out: short of tuples, NAT takes over one whose conntrack entry is in TIME_WAIT \(measured on Linux 6\.18\); a kernel that keeps them for that TIME_WAIT \(nf_conntrack_tcp_timeout_time_wait, \d+ s in this run\) runs out sooner\.$/);
@@ -31,6 +32,26 @@ describe('verdict rule: the router refused flows (verdict/router.ts)', () => {
     assert.doesNotMatch(c.why, /TIME_WAIT included/);
     assert.equal(finding(r, 'router')?.text, 'The router refused new flows: conntrack insert_failed 120, drop 120 (SNAT found no free tuple).');
     assert.equal(finding(r, 'router')?.alert, true);
+  });
+
+  it('an SNAT pool of several addresses: each client host uses one, so more addresses help only hosts without one', () => {
+    // An audit, measured on 6.18: one host behind 4 x 100 held 100 flows (find_best_ips_proto picks
+    // one pool address per source), and the advice was "more addresses".
+    const four = lab((x) => {
+      labOf(x)!.router.nat = { addresses: 4, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1', '198.19.1.2', '198.19.1.3', '198.19.1.4'], tuples: 400 } as never;
+      labOf(x)!.router.conntrack.counters = { insert_failed: 100, drop: 100 };
+    });
+    const c = oneChange(four);
+    assert.equal(c.change, "Widen the router's SNAT pool (more ports in router.nat: each client host uses one pool address)");
+    assert.match(c.why, /^The router's SNAT pool \(400 tuples per destination\) ran out: conntrack insert_failed 100, drop 100\. Each client host uses one pool address \(the kernel picks it by a hash of the source and destination addresses\), so it has 100 ports of them/);
+    // More client hosts than addresses: another address gives some of them one.
+    const two = makeResult((x) => {
+      asLab(x, 2);
+      labOf(x)!.router.nat = { addresses: 1, ports: [40000, 40099], randomFully: false, pool: ['198.19.1.1'], tuples: 100 } as never;
+      labOf(x)!.router.conntrack.counters = { insert_failed: 120, drop: 120 };
+    });
+    assert.equal(oneChange(two).change, "Widen the router's SNAT pool (more addresses or ports in router.nat)");
+    assert.doesNotMatch(oneChange(two).why, /Each client host uses one pool address/);
   });
 
   it('a full conntrack table (conntrack.limit): its dropped SYNs, and the table to raise', () => {
