@@ -91,8 +91,21 @@ const serverPeers = new Set(
     .map((l) => l.trim().split(/\s+/).at(-1)!.replace(/:\d+$/, '')),
 );
 const conntrack = { stats: await readConntrackStats(), states: await readConntrackStates() };
+// Every address on the lab's links, router and hosts, as the kernel lists them after the load
+// (a link-local one appears as an end goes up): loopback's are each namespace's own.
+const linkAddresses = (json: string): string[] =>
+  (JSON.parse(json) as Array<{ ifname: string; addr_info?: Array<{ local: string }> }>).filter((l) => l.ifname !== 'lo').flatMap((l) => (l.addr_info ?? []).map((a) => `${l.ifname} ${a.local}`));
+const { stdout: routerAddr } = await new Promise<{ stdout: string }>((resolve, reject) => {
+  const child = spawn('ip', ['-j', 'addr', 'show'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d));
+  child.once('error', reject);
+  child.once('close', () => resolve({ stdout: text }));
+});
+const addresses = [...linkAddresses(routerAddr)];
+for (const host of [...lab.clients, lab.server]) addresses.push(...linkAddresses(await lab.exec(host, ['ip', '-j', 'addr', 'show'])).map((a) => `${host.name}:${a}`));
 server.kill('SIGINT');
 await new Promise((r) => server.once('exit', r));
 await lab.teardown();
 rmSync(out, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverOutRsts, serverSynRetrans, serverPeers: [...serverPeers].sort(), conntrack, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);
+process.stdout.write(`${JSON.stringify({ hosts, serverTimeWait, serverOutRsts, serverSynRetrans, serverPeers: [...serverPeers].sort(), conntrack, addresses, pool: options.nat ? natPoolSize(options.nat) : null })}\n`);

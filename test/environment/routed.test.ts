@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { assertConntrackTimeWait, runNodeInNetns } from '../helpers/netns.js';
 import { probeNamespace } from '../../src/environment/namespace.js';
 import { natRuleset } from '../../src/environment/topology/nat.js';
+import { inBenchmarkRange } from '../../src/environment/topology/addresses.js';
 
 const HELPER = fileURLToPath(new URL('./routed-cases.js', import.meta.url));
 
@@ -31,6 +32,8 @@ interface LabOut {
   serverOutRsts: number;
   serverSynRetrans: number;
   conntrack: { stats: Record<string, number>; states: Record<string, number> };
+  /** "<interface> <address>" on every lab link of the router and the hosts (host ones prefixed "<host>:"). */
+  addresses: string[];
   pool: number | null;
 }
 
@@ -68,6 +71,10 @@ describe('routed lab', () => {
     // the server host's first SYN-ACK of every opening connection was lost to neighbour discovery).
     assert.equal(host!.summary.kernel['TcpExtTCPSynRetrans'] ?? 0, 0);
     assert.equal(out.serverSynRetrans, 0);
+    // Only the lab's ranges on its links: no fe80:: link-local the kernel would add as each end
+    // goes up (an audit saw one on every veth end), router and hosts alike.
+    assert.equal(out.addresses.length, 4 * 2, out.addresses.join(', '));
+    for (const entry of out.addresses) assert.ok(inBenchmarkRange(entry.split(' ').at(-1)!), entry);
   });
 
   it('SNAT port exhaustion at the pool size: 100 tuples, 160 wanted at once; conntrack counts the drops', async () => {

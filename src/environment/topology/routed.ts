@@ -160,8 +160,13 @@ export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
       // SYN retry (an audit: connect p99 1,022 ms, TCPSynRetrans = concurrency; IPv4 had none).
       const mac = (side: 1 | 2): string => `02:74:77:00:${index.toString(16).padStart(2, '0')}:0${side}`;
       // One `ip -batch` per side instead of a process per step (12 execs per host before).
+      // addrgenmode none before each end goes up: the kernel would give it an fe80:: link-local
+      // address of its own (addrconf, EUI-64 from the MAC), outside 2001:2::/48, and send its
+      // DAD probes and router solicitations from it. An audit found one on every veth end; the
+      // permanent neighbour entries and global next-hops leave nothing that needs one.
       await sh(['ip', '-batch', '-'], `router side of ${name}`, batch([
         `link add ${a.routerIfname} address ${mac(1)} type veth peer name ${a.ifname} address ${mac(2)} netns ${holder.pid}`,
+        `link set ${a.routerIfname} addrgenmode none`,
         `addr add ${a.routerV4}/24 dev ${a.routerIfname}`,
         `addr add ${a.routerV6}/64 dev ${a.routerIfname} nodad`,
         `link set ${a.routerIfname} up`,
@@ -170,6 +175,7 @@ export async function buildRoutedLab(spec: RoutedLabSpec): Promise<RoutedLab> {
       ]));
       await sh([...inside, 'ip', '-batch', '-'], `${name}'s network`, batch([
         'link set lo up',
+        `link set ${a.ifname} addrgenmode none`,
         `addr add ${a.v4}/24 dev ${a.ifname}`,
         `addr add ${a.v6}/64 dev ${a.ifname} nodad`,
         `link set ${a.ifname} up`,
