@@ -130,6 +130,20 @@ const RULES: Rule[] = [
       problem(['environment', 'router', 'nat'], 'SNAT is IPv4 only (the router\'s rule is an nft table ip): leave router.nat out with environment.ipv6: true, or connect over IPv4');
     }
   },
+  // The router forwards every packet between the hosts: the lab turns forwarding on, then writes
+  // the router's sysctls (environment.sysctls, then router.sysctls) over it. A 0 for the lab's
+  // family left every connect to time out at the router with no word why (an audit: 20 of 20
+  // ETIMEDOUT, "No connection was established"). The hosts never forward: there it does nothing.
+  (s, problem) => {
+    const env = s.environment;
+    if (env.topology !== 'routed') return;
+    const key = env.ipv6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward';
+    const where: PathSegment[] | null = key in env.router.sysctls ? ['environment', 'router', 'sysctls', key] : key in env.sysctls ? ['environment', 'sysctls', key] : null;
+    if (where === null) return;
+    const value = where.length === 4 ? env.router.sysctls[key] : env.sysctls[key];
+    if (Number(String(value).trim()) !== 0) return;
+    problem(where, `the router forwards between the client hosts and the server host, so a routed lab needs ${key} on (the lab sets it to 1) and the hosts do not forward: leave it out`, value);
+  },
   // Fields only a routed lab uses. The hint fits the field: only a host's sysctls have a loopback form.
   (s, problem) => {
     const env = s.environment;

@@ -257,6 +257,14 @@ test('faults: filled with defaults; never on the host firewall, nor with a perce
   assert.deepEqual(lab({ environment: { isolation: 'netns', topology: 'routed', ipv6: true, router: { nat: { ports: '40000-40099' } } } }).filter((p) => /nat/.test(p)).map((p) => p.replace(/, got .*$/, '')), [
     `${FILE}: environment.router.nat: SNAT is IPv4 only (the router's rule is an nft table ip): leave router.nat out with environment.ipv6: true, or connect over IPv4`,
   ]);
+  // The router must forward: a 0 timed out every connect at the router with no word why (an audit).
+  const forwarding = "the router forwards between the client hosts and the server host, so a routed lab needs";
+  assert.deepEqual(lab({ environment: { isolation: 'netns', topology: 'routed', router: { sysctls: { 'net.ipv4.ip_forward': 0 } } } }), [
+    `${FILE}: environment.router.sysctls["net.ipv4.ip_forward"]: ${forwarding} net.ipv4.ip_forward on (the lab sets it to 1) and the hosts do not forward: leave it out, got 0`,
+  ]);
+  assert.match(lab({ environment: { isolation: 'netns', topology: 'routed', ipv6: true, sysctls: { 'net.ipv6.conf.all.forwarding': '0' } } })[0]!, /environment\.sysctls\["net\.ipv6\.conf\.all\.forwarding"\]: the router forwards .* leave it out, got "0"$/);
+  // The other family's, or forwarding on, is no problem.
+  assert.equal(parseScenario({ name: 'x', environment: { isolation: 'netns', topology: 'routed', sysctls: { 'net.ipv6.conf.all.forwarding': 0, 'net.ipv4.ip_forward': 1 } } }, FILE).environment.topology, 'routed');
   assert.match(lab({ environment: { topology: 'routed' }, server: { restart: {} } })[0]!, /server\.restart: topology routed runs one server port without the restart phase or extra listeners: leave server\.restart out, got a mapping$/);
   assert.match(lab({ environment: { topology: 'routed' }, client: { sourceAddresses: ['127.0.0.2'] } })[0]!, /client\.sourceAddresses: topology routed: each client host uses its own address: leave client\.sourceAddresses out, got a list \(\["127\.0\.0\.2"\]\)$/);
   // Faults in a routed lab are the router's (environment/faults.ts, forward hook).
