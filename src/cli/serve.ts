@@ -5,7 +5,9 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { createEchoServer, type BundledServer, type CloseFirst, type ServerCloseMode, type ServerStats } from '../server/echo-server.js';
 import { ServerStartError } from '../server/process.js';
 import { createHttpServer, type HttpPolicy } from '../server/http-server.js';
-import { HTTP_POLICIES, SERVER_CLOSE_MODES, parseDuration } from '../scenario/index.js';
+import { HTTP_POLICIES, SERVER_CLOSE_MODES, formatDuration, parseDuration } from '../scenario/index.js';
+import * as L from '../scenario/limits.js';
+import { big } from '../scenario/fields.js';
 import { PLAIN_LISTEN } from '../server/listen.js';
 import { hintFor } from '../sockets/errors.js';
 import { givenOptions } from './given-options.js';
@@ -170,6 +172,28 @@ async function serveUntilStopped(
 const TCP_ONLY = ['close-first', 'close-mode', 'linger-seconds', 'delay', 'request', 'response'];
 const HTTP_ONLY = ['policy', 'keep-alive-timeout', 'max-requests', 'close-after', 'body', 'service-delay'];
 
+/**
+ * The ceilings a scenario's own fields have (scenario/limits.ts), for the same numbers given here:
+ * without them `--response 1e10` or `--linger-seconds 99999999999` killed every engine thread
+ * (Buffer.alloc, SO_LINGER's int) and the server sat with no listener and no word until killed,
+ * and `--protocol http --body 1e10` ended in a stack trace.
+ */
+const MAX_NUMBER: Record<string, number> = {
+  request: L.MAX_PAYLOAD_BYTES,
+  response: L.MAX_PAYLOAD_BYTES,
+  body: L.MAX_PAYLOAD_BYTES,
+  'max-requests': L.MAX_COUNT,
+  'close-after': L.MAX_COUNT,
+  backlog: L.MAX_BACKLOG,
+  'linger-seconds': L.MAX_LINGER_SECONDS,
+};
+/** Past setTimeout's 2^31 ms Node fires a timer at once: a "delay" would be none. */
+const MAX_DURATION_MS: Record<string, number> = {
+  delay: L.MAX_WAIT_MS,
+  'service-delay': L.MAX_WAIT_MS,
+  'keep-alive-timeout': L.MAX_KEEPALIVE_MS,
+};
+
 /** yargs check: a message (exit 2) instead of a stack trace from deep inside the server. */
 function checkServeArgs(argv: Record<string, unknown>): true | string {
   const given = givenOptions();
@@ -181,20 +205,22 @@ function checkServeArgs(argv: Record<string, unknown>): true | string {
       ? `${names} for the TCP echo server (--protocol tcp); the HTTP server takes --policy, --body, --close-after, --max-requests, --keep-alive-timeout, --service-delay`
       : `${names} for the HTTP server (--protocol http); the TCP echo server takes --close-first, --close-mode, --linger-seconds, --delay, --request, --response`;
   }
-  for (const name of ['request', 'response', 'body', 'max-requests', 'close-after', 'backlog', 'linger-seconds']) {
+  for (const [name, max] of Object.entries(MAX_NUMBER)) {
     const v = argv[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return `--${name} must be a whole number >= 0, got ${String(v)}`;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) return `--${name} must be a whole number from 0 to ${big(max)}, got ${String(v)}`;
   }
   // A server that never closes can only wait for the client's FIN: closing first would be a close.
   if (argv['close-mode'] === 'never' && argv['close-first'] !== 'client') return '--close-mode never needs --close-first client: a server that never closes cannot close first';
   const port = argv['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0 to 65535, got ${String(port)}`;
-  for (const name of ['delay', 'keep-alive-timeout', 'service-delay']) {
+  for (const [name, max] of Object.entries(MAX_DURATION_MS)) {
+    let ms: number;
     try {
-      parseDuration(String(argv[name]));
+      ms = parseDuration(String(argv[name]));
     } catch (err) {
       return `--${name}: ${(err as Error).message}`;
     }
+    if (ms > max) return `--${name} must be at most ${formatDuration(max)}, got ${String(argv[name])}`;
   }
   return true;
 }

@@ -56,6 +56,12 @@ export const MIN_RATE = 0.01;
  * connection times concurrency exhaust memory.
  */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/**
+ * SO_LINGER seconds: close() may block this long while unsent data drains. An hour is already
+ * far past any drain; the kernel's l_linger is an int, and a value past it made setsockopt's
+ * argument impossible to encode.
+ */
+export const MAX_LINGER_SECONDS = 3600;
 /** listen() backlog: the kernel caps it at net.core.somaxconn anyway; an int beyond this is a typo. */
 export const MAX_BACKLOG = 1_000_000;
 /** Source addresses: each adds a full ephemeral port range per destination; 1024 is ~29 M ports. */

@@ -71,7 +71,7 @@ const closeSchema = z
       .describe(
         'How the server closes: "fin" is a normal close; "rst" aborts (SO_LINGER 0) and leaves no TIME_WAIT; "linger" sets SO_LINGER to `lingerSeconds`; "never" (with first: client) reads the client\'s FIN and never calls close(), as a server that leaks its sockets: each stays in CLOSE_WAIT holding a descriptor until the run ends (EMFILE at `server.maxOpenFiles`), and the client\'s orphaned FIN_WAIT2 waits out net.ipv4.tcp_fin_timeout. No TIME_WAIT anywhere.',
       ),
-    lingerSeconds: integer(1, 3600)
+    lingerSeconds: integer(1, L.MAX_LINGER_SECONDS)
       .default(1)
       .describe('For close mode "linger": SO_LINGER {1, n}. close() blocks up to n seconds while unsent data drains, then returns; the kernel still delivers the rest and closes with FIN (Linux does not reset on the timeout).'),
     delay: duration()

@@ -194,7 +194,25 @@ describe('twstorm CLI', () => {
   it('serve refuses bad arguments with a message and exit 2, a busy port with exit 1', async () => {
     const bad = await twstorm(['serve', '--protocol', 'http', '--body', '-1']).exit;
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /twstorm: --body must be a whole number >= 0, got -1/);
+    assert.match(bad.stderr, /twstorm: --body must be a whole number from 0 to 16,777,216, got -1/);
+    // The scenario's ceilings hold here too: past them every engine thread died (Buffer.alloc,
+    // SO_LINGER's int) and serve sat with no listener and no word, or ended in a stack trace
+    // (a hang is cut short by the timeout, and fails on the exit code).
+    const tooBig = await Promise.all([
+      twstorm(['serve', '--response', '1e10'], { timeoutMs: 20_000 }).exit,
+      twstorm(['serve', '--close-mode', 'linger', '--linger-seconds', '99999999999'], { timeoutMs: 20_000 }).exit,
+      twstorm(['serve', '--protocol', 'http', '--body', '1e10'], { timeoutMs: 20_000 }).exit,
+      twstorm(['serve', '--delay', '11m'], { timeoutMs: 20_000 }).exit,
+    ]);
+    assert.deepEqual(
+      tooBig.map((r) => [r.code, r.stderr.split('\n')[0]]),
+      [
+        [2, 'twstorm: --response must be a whole number from 0 to 16,777,216, got 10000000000 (see "twstorm serve --help")'],
+        [2, 'twstorm: --linger-seconds must be a whole number from 0 to 3600, got 99999999999 (see "twstorm serve --help")'],
+        [2, 'twstorm: --body must be a whole number from 0 to 16,777,216, got 10000000000 (see "twstorm serve --help")'],
+        [2, 'twstorm: --delay must be at most 10m, got 11m (see "twstorm serve --help")'],
+      ],
+    );
     // An option of the other server would be ignored without a word: refused, with what this one takes.
     const [httpOnTcp, tcpOnHttp] = await Promise.all([
       twstorm(['serve', '--policy', 'rst']).exit,
