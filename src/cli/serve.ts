@@ -1,6 +1,7 @@
 // `twstorm serve`: a bundled server alone (TCP echo, or HTTP/1.1 with --protocol http), in the
 // foreground, for pointing other tools at (nc, curl, wrk, ab). It runs on the host network (no
 // namespace): it is for what you bring to it.
+import { isIP } from 'node:net';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { createEchoServer, type BundledServer, type CloseFirst, type ServerCloseMode, type ServerStats } from '../server/echo-server.js';
 import { ServerStartError } from '../server/process.js';
@@ -211,6 +212,11 @@ function checkServeArgs(argv: Record<string, unknown>): true | string {
   }
   // A server that never closes can only wait for the client's FIN: closing first would be a close.
   if (argv['close-mode'] === 'never' && argv['close-first'] !== 'client') return '--close-mode never needs --close-first client: a server that never closes cannot close first';
+  // The echo server binds natively, an address only (sockets/structs.ts), while the HTTP server's
+  // Node listen() looks a name up: "localhost" failed on one with exit 1 and advice to change the
+  // port, and on the other listened on whichever of 127.0.0.1 or ::1 the resolver gave first.
+  const host = String(argv['host']);
+  if (isIP(host) === 0) return `--host must be an IP address, got ${JSON.stringify(host)}: the server binds an address, not a name; use 127.0.0.1 or ::1 for localhost`;
   const port = argv['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0 to 65535, got ${String(port)}`;
   for (const [name, max] of Object.entries(MAX_DURATION_MS)) {

@@ -213,6 +213,16 @@ describe('twstorm CLI', () => {
         [2, 'twstorm: --delay must be at most 10m, got 11m (see "twstorm serve --help")'],
       ],
     );
+    // A name: the echo server failed to bind it (exit 1, "choose another with --port"), the HTTP
+    // server listened on whatever the resolver gave first. Both refuse it now.
+    const named = await Promise.all([
+      twstorm(['serve', '--host', 'localhost', '--port', '0'], { timeoutMs: 20_000 }).exit,
+      twstorm(['serve', '--protocol', 'http', '--host', 'localhost', '--port', '0'], { timeoutMs: 20_000 }).exit,
+    ]);
+    for (const r of named) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^twstorm: --host must be an IP address, got "localhost": the server binds an address, not a name; use 127\.0\.0\.1 or ::1 for localhost/);
+    }
     // An option of the other server would be ignored without a word: refused, with what this one takes.
     const [httpOnTcp, tcpOnHttp] = await Promise.all([
       twstorm(['serve', '--policy', 'rst']).exit,
