@@ -8,6 +8,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { BundledServer, ServerStats } from './stats.js';
 import { serveWithListeners, type ListenOptions } from './listen.js';
+import { corkUntilClose } from '../sockets/index.js';
 
 export type HttpPolicy = 'keepalive' | 'close-after' | 'wait-client' | 'rst';
 
@@ -96,6 +97,9 @@ export function createHttpServer(config: HttpServerConfig): BundledServer {
         if (count >= config.closeAfter) {
           headers['connection'] = 'close';
           closeNow = true;
+          // The response and our FIN in one segment: a client that closes as soon as it has the
+          // whole response (curl did, on most connections) no longer beats our close() below.
+          corkUntilClose(socket);
         } else {
           headers['connection'] = 'keep-alive';
         }

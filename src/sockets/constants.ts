@@ -39,6 +39,7 @@ export const IP_BIND_ADDRESS_NO_PORT = 24;
 export const IP_LOCAL_PORT_RANGE = 51;
 
 /** <linux/tcp.h> */
+export const TCP_CORK = 3;
 export const TCP_INFO = 11;
 
 /** <asm-generic/fcntl.h> */

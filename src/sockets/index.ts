@@ -3,7 +3,7 @@ export { socketFeatures, requireFeature, resetSocketFeatures, SOCKET_FEATURE_NAM
 export { SocketFeatureError, SocketCallError, errnoName, FEATURE_LABELS, type SocketFeatureName } from './errors.js';
 export { createListenerFd, listenNative, createReusePortGroup, closeFd, type ListenerOptions, type NativeListener } from './listener.js';
 export { connectBound, type BoundClientOptions } from './client.js';
-export { setLinger, getLinger, getTcpInfo, setLocalPortRange, getLocalPortRange } from './options.js';
+export { setLinger, getLinger, getTcpInfo, corkUntilClose, setLocalPortRange, getLocalPortRange } from './options.js';
 export {
   lingerClose,
   stopLingerClosers,
