@@ -22,10 +22,15 @@ export function commandProgram(command: string | readonly string[]): string | nu
  */
 export const COMMAND_WRAPPERS = ['setpriv', 'unshare'] as const;
 
-/** POSIX sh builtins and keywords a command line may start with (dash's, which /bin/sh is here). */
+/**
+ * POSIX sh builtins and keywords a command line may start with (dash's, which /bin/sh is here).
+ * Every one, not only the usual: `read -r PORT < port.txt; …` or `type nginx && nginx …` was
+ * refused before the start as "read is not on $PATH, install it", a program no package has.
+ */
 const SHELL_WORDS = new Set([
   '.', ':', 'cd', 'command', 'eval', 'exec', 'export', 'readonly', 'set', 'source', 'trap', 'ulimit', 'umask', 'unset', 'wait',
   'if', 'for', 'while', 'until', 'case', '{', '(', '!', 'true', 'false', 'test', '[', 'echo', 'printf',
+  'alias', 'unalias', 'bg', 'fg', 'jobs', 'break', 'continue', 'exit', 'return', 'shift', 'getopts', 'hash', 'type', 'local', 'read', 'times', 'kill', 'pwd',
 ]);
 
 /** Whether `program` can be started as the shell would find it: a path that is executable, or a name on $PATH. */

@@ -549,6 +549,10 @@ test('commandProgram and programFound read a server.command as the shell would s
   // A shell builtin or keyword is no program on $PATH: the line is the shell's to judge.
   assert.equal(commandProgram('cd srv && ./server'), null);
   assert.equal(commandProgram('ulimit -n 65536 && nginx'), null);
+  // Builtins that are no file on $PATH either: refused as "not on $PATH, install it" before.
+  for (const line of ['read -r PORT < port.txt; ./server --port "$PORT"', 'type nginx >/dev/null && nginx', 'hash node && node srv.js', 'exit 3']) {
+    assert.equal(commandProgram(line), null, line);
+  }
   assert.equal(commandProgram(['cd']), 'cd');
   assert.equal(programFound('sh'), true);
   assert.equal(programFound(process.execPath), true);
