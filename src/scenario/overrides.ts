@@ -106,6 +106,15 @@ function parseValue(text: string, source: string): unknown {
   }
   const problem = dataShapeProblem(value);
   if (problem) throw new ScenarioError([`--set ${text}: ${problem}`]);
+  // A mapping written without braces is YAML's reading of a ": " or a trailing ":" inside a plain
+  // value (a command line ending in "--bind ::"), never what a --set means: the documented form
+  // of a mapping is the flow one, {a: 1}. Said here, with the fix, instead of "got a mapping".
+  if (isMapping(value) && !source.trimStart().startsWith('{')) {
+    const key = text.slice(0, text.indexOf('='));
+    throw new ScenarioError([
+      `--set ${text}: YAML reads the value as a mapping (it holds ": " or ends with ":"); quote it to keep it a string: --set '${key}="${source.replaceAll('"', '\\"')}"', or write a mapping as {key: value}`,
+    ]);
+  }
   return value;
 }
 

@@ -84,3 +84,14 @@ test('an override value with a second YAML document says so, not the library\'s 
     '--set description=a\n---\nb: value is not valid YAML: it holds more than one YAML document ("---")',
   ]);
 });
+
+test('a value YAML reads as a mapping without braces is refused with the quoting that keeps it a string', () => {
+  // A helper's audit: `--set 'server.command=python3 -m http.server 7000 --bind ::'` said only "got a mapping".
+  assert.deepEqual(problemsOf(() => applyOverrides({}, ['server.command=python3 -m http.server 7000 --bind ::'])), [
+    `--set server.command=python3 -m http.server 7000 --bind ::: YAML reads the value as a mapping (it holds ": " or ends with ":"); quote it to keep it a string: --set 'server.command="python3 -m http.server 7000 --bind ::"', or write a mapping as {key: value}`,
+  ]);
+  assert.deepEqual(problemsOf(() => applyOverrides({}, ['description=say "a: b"'])).length, 1);
+  // Quoted it is the string; a mapping in braces is a mapping.
+  assert.deepEqual(applyOverrides({}, ['server.command="python3 -m http.server 7000 --bind ::"']), { server: { command: 'python3 -m http.server 7000 --bind ::' } });
+  assert.deepEqual(applyOverrides({}, ['payload={request: 1}']), { payload: { request: 1 } });
+});
