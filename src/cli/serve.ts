@@ -217,6 +217,9 @@ function checkServeArgs(argv: Record<string, unknown>): true | string {
   // port, and on the other listened on whichever of 127.0.0.1 or ::1 the resolver gave first.
   const host = String(argv['host']);
   if (isIP(host) === 0) return `--host must be an IP address, got ${JSON.stringify(host)}: the server binds an address, not a name; use 127.0.0.1 or ::1 for localhost`;
+  // An IPv6 link-local address is an address only with its interface (RFC 4007 §6: fe80::1%eth0);
+  // bind() without the scope fails with EINVAL, which the listen error would blame on the port.
+  if (/^fe[89ab][0-9a-f]:/i.test(host)) return `--host ${host} is an IPv6 link-local address, which needs an interface scope serve does not take (bind() fails with EINVAL); use ::1, 127.0.0.1 or a global address`;
   const port = argv['port'];
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0 to 65535, got ${String(port)}`;
   for (const [name, max] of Object.entries(MAX_DURATION_MS)) {

@@ -215,10 +215,14 @@ describe('twstorm CLI', () => {
     );
     // A name: the echo server failed to bind it (exit 1, "choose another with --port"), the HTTP
     // server listened on whatever the resolver gave first. Both refuse it now.
-    const named = await Promise.all([
+    const [linkLocal, ...named] = await Promise.all([
+      // A link-local address without its interface: bind() says EINVAL, and the advice was --port.
+      twstorm(['serve', '--host', 'fe80::1', '--port', '0'], { timeoutMs: 20_000 }).exit,
       twstorm(['serve', '--host', 'localhost', '--port', '0'], { timeoutMs: 20_000 }).exit,
       twstorm(['serve', '--protocol', 'http', '--host', 'localhost', '--port', '0'], { timeoutMs: 20_000 }).exit,
     ]);
+    assert.equal(linkLocal!.code, 2, linkLocal!.stderr);
+    assert.match(linkLocal!.stderr, /^twstorm: --host fe80::1 is an IPv6 link-local address, which needs an interface scope serve does not take \(bind\(\) fails with EINVAL\); use ::1, 127\.0\.0\.1 or a global address/);
     for (const r of named) {
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^twstorm: --host must be an IP address, got "localhost": the server binds an address, not a name; use 127\.0\.0\.1 or ::1 for localhost/);
