@@ -79,6 +79,15 @@ describe('verdict rule: the TIME_WAIT table, tcp_max_tw_buckets (verdict/tw-buck
     // 12,000 buckets, as plan --from predicts; capped after the conversion it read 14,115.
     const burst = serverFirst({ connections: 20_000, buckets: 12_000, rate: 2000, held: 11_248 });
     assert.notEqual(oneChange(burst).rule, 'keep-alive', oneChange(burst).why);
+    // The burst's rate is the count over the model's hold, the timer's lateness in it: over 60 s
+    // alone, 20,000 connections were held as 20,682 (HZ 250; 21,707 at the worst HZ) and said
+    // "would hold 11,424 (11,636), past 11,300" of the 11,273 ports they visit.
+    for (const hz of [250, null, undefined]) {
+      const tight = serverFirst({ connections: 20_000, buckets: 11_300, rate: 2000, held: 11_248 });
+      if (hz === undefined) delete tight.environment.timerHz;
+      else tight.environment.timerHz = hz;
+      assert.notEqual(oneChange(tight).rule, 'keep-alive', `HZ ${hz}: ${oneChange(tight).why}`);
+    }
   });
 
   it('one change: server TIME_WAIT past tcp_max_tw_buckets under close-after names the server policy', () => {
