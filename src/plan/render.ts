@@ -2,6 +2,7 @@
 import type { PlanFromResult } from './from-result.js';
 import { renderNatLimit } from './nat-limit.js';
 import { offeredPeak, timeWaitHoldSec } from './model.js';
+import { latestHz } from '../tcp-facts.js';
 import type { PlanInputs, PlanOutput } from './types.js';
 import { fmt, mib, offeredText, pct, rateText, sec } from './words.js';
 
@@ -40,7 +41,7 @@ function inputLines(p: PlanInputs, sources: Record<string, string>): string[] {
     row('port range', `${p.portLow}–${p.portHigh}${p.perSocketRange ? ' per socket (IP_LOCAL_PORT_RANGE)' : ''}${p.reservedPorts ? `, ${fmt(p.reservedPorts)} reserved${sources['reservedPorts'] ? ` (${sources['reservedPorts']})` : ''}` : ''}${from('portRange')}`),
     row('TIME_WAIT length', `${fmt(p.timeWaitSec)} s${from('timeWaitSec')}`),
     ...(p.timerHz !== undefined
-      ? [row('timer lateness', `up to ${+(timeWaitHoldSec(p) - p.timeWaitSec).toFixed(3)} s after that (the timer wheel's granule at HZ ${p.timerHz ?? '100, the worst'}): ports come back only then${from('timerHz')}`)]
+      ? [row('timer lateness', `up to ${+(timeWaitHoldSec(p) - p.timeWaitSec).toFixed(3)} s after that (the timer wheel's granule at HZ ${p.timerHz ?? `${latestHz(p.timeWaitSec)}, the worst for it`}): ports come back only then${from('timerHz')}`)]
       : []),
     row('source addresses', `${fmt(p.sources)}${pools}${from('sources')}`),
     row('destinations (IP:port)', `${fmt(p.destinations)}${from('destinations')}`),

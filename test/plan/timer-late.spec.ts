@@ -25,6 +25,16 @@ describe('the timer wheel ends a TIME_WAIT up to a granule late', () => {
     assert.equal(timerLateSeconds(60, null), 5.12);
   });
 
+  it('an unknown HZ is said as the one that ends this timeout latest, not always 100', () => {
+    // tcp_fin_timeout 5: 0.08 s late at HZ 100, 0.512 s at 1,000; the row said "at HZ 100, the worst" beside 0.512.
+    assert.equal(timerLateSeconds(5, null), 0.512);
+    const p = { ...DEFAULTS, timeWaitSec: 5, timerHz: null };
+    const text = renderPlan(p, {}, computePlan(p));
+    assert.match(text, /timer lateness +up to 0\.512 s after that \(the timer wheel's granule at HZ 1000, the worst for it\)/);
+    const sixty = { ...DEFAULTS, timerHz: null };
+    assert.match(renderPlan(sixty, {}, computePlan(sixty)), /up to 5\.12 s after that \(the timer wheel's granule at HZ 100, the worst for it\)/);
+  });
+
   it('reads CONFIG_HZ from a kernel config, and this kernel\'s when it has one', () => {
     assert.equal(hzFromConfig('# CONFIG_HZ_100 is not set\nCONFIG_HZ_250=y\nCONFIG_HZ=250\n'), 250);
     assert.equal(hzFromConfig('CONFIG_HZ_PERIODIC=y\n'), null);
