@@ -21,6 +21,7 @@ import { namespaceLimitsSet } from '../environment/sysctl.js';
 import { parseScenario } from '../scenario/index.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
+import { TIME_WAIT_SECONDS, timerLateSeconds } from '../tcp-facts.js';
 
 export class MergeError extends Error {}
 
@@ -195,6 +196,11 @@ export function checkMergeable(inputs: MergeInput[], options: MergeOptions = {})
     if (values.every((v) => v === values[0])) continue;
     const each = inputs.map((i, k) => `${values[k] ?? 'unrecorded'} in ${i.file}`).join(', ');
     warnings.push(`the results ran with different ${key} (${each}): merged as one storm, the result records ${values[0] ?? 'none'}, the first one's`);
+  }
+  const hz = mergedTimerHz(inputs.map((i) => i.result));
+  if (hz !== undefined) {
+    const each = inputs.map((i) => `${i.result.environment.timerHz ?? 'unrecorded'} in ${i.file}`).join(', ');
+    warnings.push(`the results ran on kernels of different CONFIG_HZ (${each}): the merged result records ${hz === null ? 'none (the worst HZ is planned for)' : `${hz}, the one whose timer ends a TIME_WAIT latest`}`);
   }
   const onHost = inputs.filter((i) => i.result.environment.isolation === 'host').map((i) => i.file);
   if (onHost.length > 0 && onHost.length < inputs.length) {
@@ -461,6 +467,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     environment: {
       ...withoutEngine(first.environment),
       ...engines.facts,
+      ...(mergedTimerHz(results) !== undefined ? { timerHz: mergedTimerHz(results) } : {}),
       sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) },
       sysctlsRequested: {
         ...first.environment.sysctlsRequested,
@@ -503,6 +510,20 @@ function presentSlices(results: RunResult[]): Summary['ports']['range'] {
     end = Math.max(end, high);
   }
   return { low: slices[0]!.low, high: end, size };
+}
+
+/**
+ * The merge's CONFIG_HZ when the contributors' differ (undefined when they agree: the first one's
+ * stands). Each one's ports came back on its own kernel's timer wheel, so the merge keeps the HZ
+ * that ends a TIME_WAIT latest, the one the verdict's and plan's port hold must allow for; null
+ * (not known: the worst) when one did not record it. Taken from the first alone, a shard at HZ
+ * 1000 (4.096 s late) merged after one at 250 (2.048 s) was planned for 2.048 s, with no word.
+ */
+function mergedTimerHz(results: readonly RunResult[]): number | null | undefined {
+  const each = results.map((r) => r.environment.timerHz ?? null);
+  if (each.every((hz) => hz === each[0])) return undefined;
+  if (each.includes(null)) return null;
+  return (each as number[]).reduce((a, b) => (timerLateSeconds(TIME_WAIT_SECONDS, b) > timerLateSeconds(TIME_WAIT_SECONDS, a) ? b : a));
 }
 
 /** An environment without its engine facts, which addEngines gives a merge from every contributor. */

@@ -181,6 +181,24 @@ describe('merge: what a split shares out and what it cannot', () => {
     assert.equal(same.merged!.warnings.some((w) => w.includes('different net.')), false, same.merged!.warnings.join(' | '));
   });
 
+  it("kernels of different CONFIG_HZ: the merge keeps the HZ whose timer ends a TIME_WAIT latest, and says so", async () => {
+    const hz = (index: number, value: number | null | undefined) =>
+      shard(index, index * 10, (r) => {
+        if (value === undefined) delete r.environment.timerHz;
+        else r.environment.timerHz = value;
+      });
+    // Taken from the first alone, HZ 250 (2.048 s late) stood for a shard at 1000 (4.096 s), unsaid.
+    const m = await merge(hz(0, 250), hz(1, 1000));
+    assert.equal(m.environment.timerHz, 1000);
+    assert.ok(m.merged!.warnings.includes('the results ran on kernels of different CONFIG_HZ (250 in a.json, 1000 in b.json): the merged result records 1000, the one whose timer ends a TIME_WAIT latest'), m.merged!.warnings.join(' | '));
+    assert.equal((await merge(hz(0, 1000), hz(1, 100))).environment.timerHz, 100);
+    // One that did not record it: not known, so the worst.
+    assert.equal((await merge(hz(0, 250), hz(1, undefined))).environment.timerHz, null);
+    const same = await merge(hz(0, 250), hz(1, 250));
+    assert.equal(same.environment.timerHz, 250);
+    assert.equal(same.merged!.warnings.some((w) => w.includes('CONFIG_HZ')), false, same.merged!.warnings.join(' | '));
+  });
+
   it('a per-namespace limit the scenario sets is warned about: each shard held it whole', async () => {
     const capped = (index: number) =>
       shard(index, index * 10, (r) => {
