@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { runInNetns, type HarnessOutput } from '../helpers/netns.js';
 import { verdict } from '../../src/report/verdict.js';
 import { bothSides, decayOf, isTimerOf, type Decay } from '../../src/report/verdict/decay.js';
+import { kernelHz } from '../../src/environment/timer-hz.js';
+import { timerLateSeconds } from '../../src/tcp-facts.js';
 import { censusMaxGapSeconds, timelineCharts } from '../../src/report/html/timeline.js';
 
 const LIMIT_MS = 150_000;
@@ -18,8 +20,8 @@ const say = (out: HarnessOutput, rule: string): string => verdict(out.result).fi
 function assertLasted(d: Decay | null, seconds: number, what: string): void {
   assert.ok(d !== null, `${what}: no decay in the census`);
   assert.ok(
-    isTimerOf(d.lifetimeMs, seconds * 1000, d.resolutionMs),
-    `${what}: lived ${d.lifetimeMs} ms, expected ${seconds * 1000} ms (+${seconds * 125} ms timer granule) ± ${d.resolutionMs + 1000} ms`,
+    isTimerOf(d.lifetimeMs, seconds * 1000, d.resolutionMs, kernelHz()),
+    `${what}: lived ${d.lifetimeMs} ms, expected ${seconds * 1000} ms (+${timerLateSeconds(seconds, kernelHz()) * 1000} ms timer granule at HZ ${kernelHz() ?? 'unknown'}) ± ${d.resolutionMs + 1000} ms`,
   );
   assert.ok(d.emptyAtMs !== null, `${what}: not drained by the end`);
 }

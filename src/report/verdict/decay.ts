@@ -7,6 +7,7 @@
 // another host).
 import { kernelCounters } from '../../result/lab.js';
 import type { RunResult } from '../../result/model.js';
+import { timerLateSeconds } from '../../tcp-facts.js';
 
 export interface Decay {
   /** Highest count on the curve. */
@@ -26,14 +27,15 @@ export interface Decay {
 
 /**
  * Whether a measured lifetime is a kernel timer of `timeoutMs`, read through a census of
- * `resolutionMs`. The timer wheel (kernel/time/timer.c) never fires early but may fire late by
- * one granule of the level the timeout falls in, and a level's granule is at most 1/8 of the
- * timeouts it holds (at HZ=1000 a 60 s timer lands in the 4,096 ms level: TIME_WAIT lasts 60 to
- * ~64 s; measured here 60.2-61.9 s). `slackMs` covers what the socket's own life adds
- * (a close's round trip, the census's read time).
+ * `resolutionMs`, on a kernel of CONFIG_HZ `hz` (null: not known, the latest any HZ fires it).
+ * The timer wheel never fires early but may fire late by one granule of the level the timeout
+ * falls in (tcp-facts.ts timerLateSeconds: 60 s is late by up to 2.048 s at HZ 250, 4.096 s at
+ * 1,000). `slackMs` covers what the socket's own life adds (a close's round trip, the census's
+ * read time).
  */
-export function isTimerOf(lifetimeMs: number, timeoutMs: number, resolutionMs: number, slackMs = 1000): boolean {
-  return lifetimeMs >= timeoutMs - resolutionMs - slackMs && lifetimeMs <= timeoutMs + timeoutMs / 8 + resolutionMs + slackMs;
+export function isTimerOf(lifetimeMs: number, timeoutMs: number, resolutionMs: number, hz: number | null, slackMs = 1000): boolean {
+  const lateMs = timerLateSeconds(timeoutMs / 1000, hz) * 1000;
+  return lifetimeMs >= timeoutMs - resolutionMs - slackMs && lifetimeMs <= timeoutMs + lateMs + resolutionMs + slackMs;
 }
 
 /**

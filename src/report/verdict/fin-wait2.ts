@@ -62,7 +62,7 @@ export function finWait2Finding(result: RunResult): Finding | null {
   if (d !== null) {
     if (d.lifetimeMs < LINGERING_MS) return null;
     const governs =
-      finTimeout !== null && isTimerOf(d.lifetimeMs, finTimeout * 1000, d.resolutionMs, LINGERING_MS)
+      finTimeout !== null && isTimerOf(d.lifetimeMs, finTimeout * 1000, d.resolutionMs, result.environment.timerHz ?? null, LINGERING_MS)
         ? `: tcp_fin_timeout=${finTimeout} s governs them (an orphaned FIN_WAIT2 waits that long for the peer's FIN, then is dropped; TIME_WAIT is not shortened by it)`
         : finTimeout !== null
           ? ` (tcp_fin_timeout=${finTimeout} s bounds an orphaned FIN_WAIT2; one the application still held waits for it to close first)`

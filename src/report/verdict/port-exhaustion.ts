@@ -2,7 +2,6 @@
 // held, how soon ports came back — and the change that removes the shortage.
 import type { RunResult } from '../../result/model.js';
 import {
-  TIME_WAIT_SECONDS,
   WIDEST_PORT_RANGE,
   clientPortPool,
   clientPortRanges,
@@ -104,7 +103,7 @@ export function clientPortRule(result: RunResult): Change | null {
   // TIME_WAIT on both sides (FINs that crossed, a race): only the connections that left theirs on
   // the client hold a port after close (an audit: close-after, 3 client and 247 server TIME_WAIT of
   // 1,500 connections, was told the 500-port range "would run out after 2.54 s"; plan: fits).
-  const heldWindow = Math.min(s.connections.established, connectionRate(result) * TIME_WAIT_SECONDS);
+  const heldWindow = Math.min(s.connections.established, connectionRate(result) * timeWaitHoldOf(result).sec);
   const clientShare = side === 'both' && heldWindow > 0 ? Math.min(1, s.timeWait.peakClient / heldWindow) : 1;
   const rate = after !== null && after > 0 ? s.ports.distinct / (after / 1000) / ranges : (connectionRate(result) * clientShare) / perRange;
   const { sec: hold, words: holdWords } = portHold(result);

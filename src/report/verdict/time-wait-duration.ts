@@ -22,7 +22,7 @@ export function timeWaitDurationFinding(result: RunResult): Finding | null {
   if (d === null || d.emptyAtMs === null || !madeAtOnce(result)) return null;
   const finTimeout = sysctlNumber(result, 'net.ipv4.tcp_fin_timeout');
   const expectedMs = TIME_WAIT_SECONDS * 1000;
-  const usual = isTimerOf(d.lifetimeMs, expectedMs, d.resolutionMs, SLACK_MS);
+  const usual = isTimerOf(d.lifetimeMs, expectedMs, d.resolutionMs, result.environment.timerHz ?? null, SLACK_MS);
   const fin =
     finTimeout !== null && finTimeout !== TIME_WAIT_SECONDS
       ? `, independent of tcp_fin_timeout (${finTimeout} s here: it governs orphaned FIN_WAIT2, not TIME_WAIT)`

@@ -8,7 +8,7 @@ import { kernelCounters, labOf } from '../../result/lab.js';
 import { capital, int, seconds } from '../../util/format.js';
 import { httpChurn } from './http-churn.js';
 import type { Change } from './types.js';
-import { connectionBudget } from './words.js';
+import { connectionBudget, timeWaitHoldWords } from './words.js';
 import { computePlan, planFromResult } from '../../plan/index.js';
 
 export function overflowRule(result: RunResult): Change | null {
@@ -54,7 +54,7 @@ export function serverTimeWaitRule(result: RunResult): Change | null {
     rule: 'keep-alive',
     change: churn?.change ?? 'Reuse connections (keep-alive, a pool)',
     why:
-      `The server keeps a TIME_WAIT for ${TIME_WAIT_SECONDS} s per client port and destination it closed (a port used again reopens it); at ${int(rate)} new connections/s it would hold ` +
+      `The server keeps a TIME_WAIT per client port and destination it closed (a port used again reopens it), each ${timeWaitHoldWords(result)}; at ${int(rate)} new connections/s it would hold ` +
       `${int(wanted)}, past tcp_max_tw_buckets (${int(buckets)}), after ${seconds(overflowAtSec * 1000)}.` +
       (churn ? ` ${capital(churn.cause)}.` : ''),
   };
