@@ -69,7 +69,22 @@ describe('verdict rule: faults on the wire (verdict/faults.ts)', () => {
     assert.equal(c.change, 'Nothing to change in the stack: the failures are the faults this scenario injects');
     assert.match(c.why, /^200 connections failed \(ECONNREFUSED 200\) where the scenario's faults acted on the handshake: 200 SYNs to the server answered by nft with an RST instead of delivered\. Remove those from faults: to measure the stack alone\.$/);
     // More failures than the faults took: the rest is not theirs, and stays unexplained.
+    assert.equal(oneChange(synReset(230, 200, 30)).rule, 'unexplained-failures', 'a SYN reset refuses; it does not time out');
     assert.equal(oneChange(synReset(200, 200, 30)).rule, 'unexplained-failures');
+    // An error no handshake fault gives is not theirs, however many segments they took (a review).
+    const emfile = makeResult((x) => {
+      x.faults = [{ rule: 'drop syn to-server (5%)', packets: 'syn', direction: 'to-server', action: 'drop', matched: 50 }];
+      addErrors(x, 'EMFILE', 'connect', 10);
+      x.summary.connections.failed = 10;
+    });
+    assert.equal(oneChange(emfile).rule, 'unexplained-failures');
+    // Dropped SYNs time out: theirs.
+    const dropped = makeResult((x) => {
+      x.faults = [{ rule: 'drop syn to-server', packets: 'syn', direction: 'to-server', action: 'drop', matched: 60 }];
+      addErrors(x, 'ETIMEDOUT', 'connect', 10);
+      x.summary.connections.failed = 10;
+    });
+    assert.equal(oneChange(dropped).rule, 'injected-faults');
     // Faults that never touch a handshake (a lost final ACK) explain no failed connect.
     const ack = makeResult((x) => {
       x.faults = finalAcks(200);
