@@ -5,6 +5,7 @@
 import type { TimeWaitSide } from '../scenario/close-semantics.js';
 import type { RunResult, Summary } from './model.js';
 import { roundMs } from '../util/round.js';
+import { partialSplit } from './provenance.js';
 import { kernelCounters, labOf, serverSysctl, sideCensus } from './lab.js';
 import { portPools } from '../scenario/port-pools.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -232,12 +233,16 @@ export function openLoopSchedule(result: RunResult): { due: number; made: number
  * An open loop's offered schedule: how many starts (HTTP: requests) its rate and stages made due
  * between two run-clock moments, every client host's, no more than the count, and none after
  * `duration` or the load's end (an interrupted load was offered nothing after it). null for a
- * closed loop. What the rates chart draws beside what the load made, so a driver that fell
- * behind, or ports that ran out, show against the ramp that was asked for.
+ * closed loop, and for a merge of only some shards of a split. What the rates chart draws beside
+ * what the load made, so a driver that fell behind, or ports that ran out, show against the ramp
+ * that was asked for.
  */
 export function offeredStarts(result: RunResult): ((fromMs: number, toMs: number) => number) | null {
   const s = result.scenario;
   if (s.rate == null || typeof s.duration !== 'number') return null;
+  // A merge of some shards of a split holds their figures under the whole's scenario: the whole
+  // schedule drawn over part of its load would read as a driver that fell behind (a review).
+  if (partialSplit(result) !== null) return null;
   const ramp = compileRamp(s.rate, (s as { stages?: Scenario['stages'] }).stages ?? []);
   const endMs = Math.min(s.duration, result.load.endMs - result.load.startMs);
   const count = loadCount(s);

@@ -65,4 +65,13 @@ describe('rates chart: the offered schedule of an open loop', () => {
   it('a closed loop has no offered line', () => {
     assert.equal(offeredLine(makeResult()).line, undefined);
   });
+
+  it('a merge of some shards of a split has no offered line: its scenario is the whole\'s, its load a part', () => {
+    const merged = (present: number) =>
+      ramp((r) => {
+        (r as RunResult & { merged: unknown }).merged = { contributors: Array.from({ length: present }, (_, index) => ({ shard: { index, count: 3 } })), warnings: [] };
+      });
+    assert.equal(offeredLine(merged(2)).line, undefined);
+    assert.notEqual(offeredLine(merged(3)).line, undefined, 'the whole split is the whole schedule');
+  });
 });
