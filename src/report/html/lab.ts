@@ -211,7 +211,7 @@ function serverCard(server: LabHostSummary | undefined, lab: LabFacts, h: Headin
 ${heading(h, 'Server host')}
 <dl class="findings">
 <dt>address</dt><dd>${server.address}</dd>
-<dt>accepted</dt><dd>${int(kernel['TcpPassiveOpens'] ?? 0)} connections (TcpPassiveOpens in its namespace)</dd>
+<dt>handshakes completed</dt><dd>${int(kernel['TcpPassiveOpens'] ?? 0)} connections (TcpPassiveOpens in its namespace: one that completes after its client gave up counts, though no accept() takes it)</dd>
 <dt>TIME_WAIT peak</dt><dd>${int(server.timeWaitPeak ?? 0)}</dd>
 <dt>census peaks</dt><dd>${census || 'no connection socket seen at a census'}</dd>
 <dt>trouble counters</dt><dd>${trouble.length > 0 ? trouble.join(', ') : 'none'}</dd>
