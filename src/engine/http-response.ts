@@ -145,19 +145,20 @@ export class ResponseReader {
    */
   feed(slot: number, buf: Buffer, start: number, end: number): number {
     let i = start;
-    if (this.phase[slot] === HEADERS) {
+    // A loop, not an if: interim (1xx) responses come before the final one (RFC 9110 §15.2).
+    while (this.phase[slot] === HEADERS) {
       const held = this.partial[slot];
       let parsed: number;
       if (held === undefined) {
-        const at = headEnd(buf, start, end);
+        const at = headEnd(buf, i, end);
         if (at < 0) {
-          this.partial[slot] = Buffer.from(buf.subarray(start, end));
+          if (i < end) this.partial[slot] = Buffer.from(buf.subarray(i, end));
           return NEED_MORE;
         }
-        parsed = this.parseHead(slot, buf, start, at);
+        parsed = this.parseHead(slot, buf, i, at);
         i = at + 4;
       } else {
-        const joined = Buffer.concat([held, buf.subarray(start, end)]);
+        const joined = Buffer.concat([held, buf.subarray(i, end)]);
         const at = headEnd(joined, 0, joined.length);
         if (at < 0) {
           if (joined.length > MAX_HEADER_BYTES) return this.malformed(`a header section over ${MAX_HEADER_BYTES} bytes`);
@@ -167,7 +168,7 @@ export class ResponseReader {
         this.partial[slot] = undefined;
         parsed = this.parseHead(slot, joined, 0, at);
         // The bytes of this read past the header section: the joined offset minus what was held.
-        i = start + (at + 4 - held.length);
+        i = i + (at + 4 - held.length);
       }
       if (parsed !== 0) return parsed;
       if ((this.phase[slot] as number) === DONE) return i - start;
@@ -240,7 +241,16 @@ export class ResponseReader {
       line = stop + 2;
     }
     this.closeAfter[slot] = /(^|,)\s*close\s*(,|$)/.test(connection) || (http10 && !connection.includes('keep-alive')) ? 1 : 0;
-    if ((status >= 100 && status < 200) || status === 204 || status === 304) {
+    if (status >= 100 && status < 200 && status !== 101) {
+      // An interim response (100 Continue, 103 Early Hints): "A client MUST be able to parse one
+      // or more 1xx responses received prior to a final response, even if the client does not
+      // expect one" (RFC 9110 §15.2). It has no body; the final response's head follows. Taken
+      // for the final one, a 100 was counted as a failed request (HTTP_100) and the real
+      // response's bytes were thrown away. (101 ends HTTP/1.1 on the connection: final.)
+      this.statusCode[slot] = 0;
+      this.closeAfter[slot] = 0;
+      this.phase[slot] = HEADERS;
+    } else if ((status >= 100 && status < 200) || status === 204 || status === 304) {
       this.phase[slot] = DONE;
     } else if (chunked) {
       this.phase[slot] = BODY_CHUNKED;

@@ -47,6 +47,16 @@ describe('ResponseReader', () => {
     assert.equal(read('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n', []).closes, true);
   });
 
+  it('reads past interim 1xx responses to the final one, at every split of the bytes (RFC 9110 §15.2)', () => {
+    const head = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n';
+    const text = `${head}${CL}`;
+    for (let cut = 1; cut < text.length - 4; cut++) {
+      assert.deepEqual(read(text, [cut]), { end: text.length - 4, status: 200, closes: true, eof: false }, `cut at ${cut}`);
+    }
+    // 101 ends HTTP/1.1 on the connection: it is the response, not an interim one.
+    assert.equal(read('HTTP/1.1 101 Switching Protocols\r\n\r\nNEXT', []).status, 101);
+  });
+
   it('refuses what is not HTTP/1.x', () => {
     const r = new ResponseReader(1);
     r.reset(0);
