@@ -70,6 +70,11 @@ export function mapUndiciError(err: unknown, fromConnector = false): MappedError
     case 'UND_ERR_CONNECT_TIMEOUT':
       return { code: 'ETIMEDOUT', connect: true };
     case 'UND_ERR_SOCKET': {
+      // "bad response" / "bad upgrade": undici's parser refused the response itself (a 100
+      // Continue it did not ask for, a 101 to a plain GET; undici 7 lib/dispatcher/client-h1.js)
+      // and closed the connection — the client closed first, so PEER_CLOSED_EARLY would blame a
+      // server that never closed (an audit: 200 PEER_CLOSED_EARLY beside 200 TIME_WAIT on the client).
+      if (e.message === 'bad response' || e.message === 'bad upgrade') return { code: 'HTTP_MALFORMED', connect: false };
       // "other side closed": the peer's FIN came before the whole response (the TCP driver's
       // PEER_CLOSED_EARLY). Any socket error with an errno was caught above.
       return { code: 'PEER_CLOSED_EARLY', connect: fromConnector };

@@ -33,6 +33,11 @@ test('UND_ERR_SOCKET without an errno is the peer closing early (FIN before the 
   assert.deepEqual(mapUndiciError(new errors.SocketError('other side closed')), { code: 'PEER_CLOSED_EARLY', connect: false });
 });
 
+test('a response undici refuses (an unasked 100 Continue or 101) is HTTP_MALFORMED: undici closed, not the peer', () => {
+  assert.deepEqual(mapUndiciError(new errors.SocketError('bad response')), { code: 'HTTP_MALFORMED', connect: false });
+  assert.deepEqual(mapUndiciError(new errors.SocketError('bad upgrade')), { code: 'HTTP_MALFORMED', connect: false });
+});
+
 test("undici's connect timeout counts as ETIMEDOUT, the kernel's name for the same thing", () => {
   assert.deepEqual(mapUndiciError(new errors.ConnectTimeoutError()), { code: 'ETIMEDOUT', connect: true });
 });
