@@ -650,6 +650,13 @@ function finish(slot: number, now: number): void {
       stats.recordRequest(false, now);
       requestsLeft[slot] = requestsLeft[slot]! - 1;
       if (errorOf[slot] === 0) fail(slot, PEER_CLOSED_EARLY_I, phaseOf[slot]!);
+    } else if (!established[slot]) {
+      // The connect failed (ECONNREFUSED, a connect timeout): the first request it was for failed
+      // with it, as failedBeforeSlot and undici count it. Uncounted, a server refusing
+      // connections showed fewer requests than connections failed (an audit: 94 ECONNREFUSED
+      // beside 61 requests, 1 failed; undici, same server: 108 requests, 78 failed).
+      stats.recordRequest(false, now);
+      requestsLeft[slot] = requestsLeft[slot]! - 1;
     }
     givenBack += Math.max(0, requestsLeft[slot]!);
     requestsLeft[slot] = 0;

@@ -32,4 +32,20 @@ describe('raw HTTP client (engine)', () => {
     assert.deepEqual(out.ss, { client: 150, server: 0 });
     assert.equal(summary.kernel['TcpActiveOpens'], 150);
   });
+
+  it('a refused connect is a failed request, as undici counts it', async () => {
+    // A server that stops listening after 20 connections: the connects after it are refused.
+    // An audit: the engine counted a request failed only when connect() failed at once, not
+    // when the refusal came later (ECONNREFUSED 94 beside 61 requests, 1 of them failed).
+    const server = "const s = require('http').createServer((q, r) => r.end('ok')); let n = 0; s.on('connection', () => { if (++n === 20) s.close(); }); s.listen(7000, process.env.TWSTORM_SERVER_HOST)";
+    const out = await runInNetns('http-keepalive', [
+      'http.client=raw', 'http.requestsPerConnection=2', 'http.requests=200', 'duration=1s', 'server.port=7000',
+      `server.command=${JSON.stringify([process.execPath, '-e', server])}`, ...SMALL,
+    ]);
+    const { summary, errors } = out.result;
+    const refused = errors['ECONNREFUSED']?.byPhase.connect ?? 0;
+    assert.ok(refused > 0, JSON.stringify(errors));
+    assert.ok(summary.requests!.failed >= refused, `${summary.requests!.failed} failed requests, ${refused} refused connects`);
+    assert.equal(summary.requests!.total, summary.requests!.ok + summary.requests!.failed);
+  });
 });
