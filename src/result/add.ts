@@ -227,15 +227,34 @@ export function addFaults(parts: Array<FaultCount[] | undefined>, rules: readonl
 }
 
 /**
- * HTTP requests together: the counts add, and the requests per connection are over every
- * connection `established`; `rate` gives requests/s from the total ok (each caller knows its
- * load window).
+ * The requests a run's connections carried: every request but those that failed before they had
+ * one (socket, bind, connect: each such request counts one error in that phase, undici's and the
+ * raw client's alike). A request answered 500, or cut off by the server's FIN, rode a connection
+ * as much as one answered 200: counting only the ok ones made a pool that served 200 requests
+ * over 4 connections, all answered 500, "0 requests per connection", which the verdict told as
+ * "every request opened its own connection" (an audit).
  */
-export function addRequests(parts: Array<Summary['requests'] | undefined>, established: number, rate: (ok: number) => number): NonNullable<Summary['requests']> {
+export function requestsCarried(total: number, errors: Record<string, ErrorCount>): number {
+  let before = 0;
+  for (const c of Object.values(errors)) before += (c.byPhase.socket ?? 0) + (c.byPhase.bind ?? 0) + (c.byPhase.connect ?? 0);
+  return Math.max(0, total - before);
+}
+
+/**
+ * HTTP requests together: the counts add, and the requests per connection are the requests the
+ * connections carried (`errors`: the merged client errors) over every connection `established`;
+ * `rate` gives requests/s from the total ok (each caller knows its load window).
+ */
+export function addRequests(
+  parts: Array<Summary['requests'] | undefined>,
+  established: number,
+  errors: Record<string, ErrorCount>,
+  rate: (ok: number) => number,
+): NonNullable<Summary['requests']> {
   const total = parts.reduce((n, r) => n + (r?.total ?? 0), 0);
   const ok = parts.reduce((n, r) => n + (r?.ok ?? 0), 0);
   const failed = parts.reduce((n, r) => n + (r?.failed ?? 0), 0);
-  return { total, ok, failed, ratePerSec: rate(ok), perConnection: roundMs(ok / Math.max(1, established)) };
+  return { total, ok, failed, ratePerSec: rate(ok), perConnection: roundMs(requestsCarried(total, errors) / Math.max(1, established)) };
 }
 
 /**

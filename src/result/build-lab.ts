@@ -98,7 +98,7 @@ export function composeLabResult(
     // Every host's requests and driver cost, as a merge adds them (result/add.ts); the hosts
     // ran at once, so their request rates add.
     ...(s.every((x) => x.requests !== undefined)
-      ? { requests: addRequests(s.map((x) => x.requests), established, (ok) => roundMs(ok / loadSeconds)) }
+      ? { requests: addRequests(s.map((x) => x.requests), established, addErrorCounts(clients.map((r) => r.errors)), (ok) => roundMs(ok / loadSeconds)) }
       : {}),
     driver: addDriverCosts(s.map((x) => x.driver), workUnit(scenario) === 'requests' ? sum(s.map((x) => x.requests?.total ?? 0)) : sum(s.map((x) => x.connections.attempted))),
   };

@@ -14,6 +14,7 @@ import type { LoadStats } from '../metrics/load-stats.js';
 import { roundMs, roundTo } from '../util/round.js';
 import { cpuPerThousand, peakOf } from './figures.js';
 import { connectFillSummary } from './connect-cliff.js';
+import { requestsCarried } from './add.js';
 import { lastCloseMs, timeWaitPeakTime } from './peak-time.js';
 import {
   RESULT_SCHEMA,
@@ -110,7 +111,7 @@ export function buildResult(input: ResultInputs): RunResult {
           requests: {
             ...stats.requests,
             ratePerSec: roundTo(stats.requests.ok / loadSeconds, 1),
-            perConnection: roundTo(stats.requests.ok / Math.max(1, stats.established), 1),
+            perConnection: roundTo(requestsCarried(stats.requests.total, errors) / Math.max(1, stats.established), 1),
           },
         }
       : {}),

@@ -350,7 +350,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
           },
         }
       : {}),
-    ...(http ? { requests: addRequests(results.map((r) => r.summary.requests), established, (ok) => roundMs(ok / loadSeconds)) } : {}),
+    ...(http ? { requests: addRequests(results.map((r) => r.summary.requests), established, addErrorCounts(results.map((r) => r.errors)), (ok) => roundMs(ok / loadSeconds)) } : {}),
     driver: addDriverCosts(results.map((r) => r.summary.driver), http ? sum((s) => s.requests?.total ?? 0) : attempted),
   };
   // Shards of one scenario share its close policy: the first one's says whether ports were held.

@@ -73,7 +73,8 @@ export interface Summary {
   /**
    * HTTP runs only (absent under protocol tcp): requests sent, answered 2xx, failed (an error or
    * another status), requests per second over the load, and requests per connection opened
-   * (1 when every request paid for a connection; many under keep-alive). `connections` above
+   * (every request a connection carried, ok or not, over `established`: 1 when every request
+   * paid for a connection; many under keep-alive). `connections` above
    * counts the connections the requests needed.
    */
   requests?: { total: number; ok: number; failed: number; ratePerSec: number; perConnection: number };

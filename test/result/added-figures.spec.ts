@@ -3,7 +3,7 @@
 // out adds nothing, and one written before the count existed makes the sum unknown, not smaller.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addSeries, establishedBeforeExhaustion } from '../../src/result/add.js';
+import { addRequests, addSeries, establishedBeforeExhaustion, requestsCarried } from '../../src/result/add.js';
 import { mergeResults } from '../../src/result/merge.js';
 import { rateBeforeExhaustion } from '../../src/result/figures.js';
 import { makeResult } from '../report/make-result.js';
@@ -79,5 +79,19 @@ describe('driver series added on one clock (addSeries)', () => {
     assert.deepEqual(added.driver.columns['completed'], [5, 5, 7, 7]);
     // Under half an interval it stays in the bucket it started in; the counts always add up.
     assert.deepEqual(addSeries([series([5, 5]), series([7, 7])], [0, 40]).driver.columns['completed'], [12, 12]);
+  });
+});
+
+describe('HTTP requests per connection (requestsCarried, addRequests)', () => {
+  it('count every request a connection carried, answered 2xx or not; not those that never had one', () => {
+    // A pool of 4 connections, every request answered 500: 50 per connection, not 0 (an audit:
+    // "0 requests per connection", told as "every request opened its own connection").
+    assert.equal(requestsCarried(200, { HTTP_500: { total: 200, byPhase: { read: 200 } } }), 200);
+    const http500 = addRequests([{ total: 200, ok: 0, failed: 200, ratePerSec: 0, perConnection: 0 }], 4, { HTTP_500: { total: 200, byPhase: { read: 200 } } }, () => 0);
+    assert.equal(http500.perConnection, 50);
+    // Ports ran out: 553 requests, 53 of them failed to connect, 500 over 500 connections.
+    const ranOutOfPorts = { EADDRNOTAVAIL: { total: 53, byPhase: { connect: 53 } } };
+    assert.equal(addRequests([{ total: 553, ok: 500, failed: 53, ratePerSec: 0, perConnection: 1 }], 500, ranOutOfPorts, () => 0).perConnection, 1);
+    assert.equal(requestsCarried(3, { EMFILE: { total: 1, byPhase: { socket: 1 } }, EADDRINUSE: { total: 1, byPhase: { bind: 1 } }, ECONNRESET: { total: 1, byPhase: { read: 1 } } }), 1);
   });
 });
