@@ -334,3 +334,23 @@ test('a bad target says what was given once', () => {
   assert.deepEqual(problems('nohost'), ['scenarios/x.yaml: target: expected "host:port" or "[v6-address]:port", got "nohost"']);
   assert.deepEqual(problems('http://[x'), ['scenarios/x.yaml: target: not a valid URL, got "http://[x"']);
 });
+
+test("README's quoted error lines are what a file with those four mistakes gets, all at once", async () => {
+  // The README once quoted the enum line without its "did you mean", which the tool has long added.
+  const { readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  const quoted = readme.split('\n').filter((l) => l.startsWith(`twstorm: ${FILE}: `)).map((l) => l.slice('twstorm: '.length));
+  assert.equal(quoted.length, 4, 'the README block of error lines');
+  const { validateScenario } = await import('../../src/scenario/validate.js');
+  const { validateThresholds } = await import('../../src/thresholds/index.js');
+  const raw = {
+    name: 'x',
+    close: { first: 'clinet', frist: 'client' },
+    environment: { sysctls: { 'net.ipv4.tcp_fin_timout': 30 } },
+    thresholds: { 'summary.timeWait.peek': '< 5' },
+  };
+  // The threshold check `twstorm run` adds (src/run/load-scenario.ts).
+  const problems = problemsOf(() => validateScenario(raw, FILE, [], [(r, source) => validateThresholds(r['thresholds'], source, r)]));
+  assert.deepEqual(problems, quoted);
+});
