@@ -33,6 +33,9 @@ describe('connections established before the ports ran out', () => {
       { file: 'b.json', result: ranOut(480, 160) },
     ]);
     assert.equal(m.summary.ports.establishedBeforeExhaustion, 980);
+    // The merge's count is both contributors', its time the first's: no rate goes with them (an
+    // audit: 4 shards read 12,499/s, each having run out at ~1,100-3,100/s).
+    assert.equal(rateBeforeExhaustion(m), null);
     // 500 in the 50 ms from the load's start at 100 ms to 150 ms: 10,000/s.
     assert.equal(rateBeforeExhaustion(ranOut(500, 150)), 10_000);
     assert.equal(rateBeforeExhaustion(makeResult()), null, 'never ran out');
