@@ -17,13 +17,14 @@ export function collect(child: ChildProcess): Collected {
   return { out: () => o, err: () => e, exit: new Promise((r) => child.once('close', r)) };
 }
 
-/** Starts `twstorm serve` with `args`; ready when its banner names the port it listens on. */
+/** Starts `twstorm serve` with `args` (TCP or HTTP); ready when its banner names the port it listens on. */
 export async function startServe(bin: string, args: string[]): Promise<{ server: ChildProcess; served: Collected; port: number }> {
   const server = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const served = collect(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.stdout!.on('data', () => {
-      const m = /echo server on 127\.0\.0\.1:(\d+)/.exec(served.out());
+      // The echo server's banner, or the HTTP server's URL (--protocol http).
+      const m = /(?:echo server on |http:\/\/)127\.0\.0\.1:(\d+)/.exec(served.out());
       if (m) resolve(Number(m[1]));
     });
     void served.exit.then(() => reject(new Error(`twstorm serve exited before listening: ${served.err()}`)));

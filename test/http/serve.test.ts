@@ -1,29 +1,21 @@
 // `twstorm serve --protocol http`: the bundled HTTP server alone on host loopback, answered by
 // undici, stopped with Ctrl-C (SIGINT) which prints its counts. The process is killed by PID if
 // anything goes wrong.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { request, type Dispatcher } from 'undici';
 import { getTcpInfo } from '../../src/sockets/index.js';
+import { startServe } from '../helpers/serve.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twstorm.js', import.meta.url));
 
 it('serve --protocol http answers GET / and closes after each response with --policy close-after', async () => {
-  const child = spawn(process.execPath, [BIN, 'serve', '--protocol', 'http', '--port', '0', '--policy', 'close-after', '--body', '10'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { server: child, served, port } = await startServe(BIN, ['--protocol', 'http', '--port', '0', '--policy', 'close-after', '--body', '10']);
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   try {
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const deadline = Date.now() + 10_000;
-    while (!/http:\/\/127\.0\.0\.1:\d+\//.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout)?.[0];
-    assert.ok(url, `no URL in: ${stdout}`);
+    const url = `http://127.0.0.1:${port}/`;
     for (let i = 0; i < 2; i++) {
       const res: Dispatcher.ResponseData = await request(url);
       assert.equal(res.statusCode, 200);
@@ -31,9 +23,8 @@ it('serve --protocol http answers GET / and closes after each response with --po
       assert.equal(await res.body.text(), 'twstorm-ht');
     }
     child.kill('SIGINT');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0);
-    assert.match(stdout, /connections 2, responses 2, server-first closes fin 2 \/ rst 0, errors: none/);
+    assert.equal(await served.exit, 0);
+    assert.match(served.out(), /connections 2, responses 2, server-first closes fin 2 \/ rst 0, errors: none/);
   } finally {
     clearTimeout(killer);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -45,17 +36,9 @@ it('serve --protocol http --policy close-after sends its FIN with the response: 
   // after its write, and curl was first on 23 of 40 connections (TIME_WAIT on curl's side). The
   // FIN now rides on the response's segment (TCP_CORK), so the client's socket is already in
   // CLOSE_WAIT when the last byte is read: the kernel's word, not the server's counts.
-  const child = spawn(process.execPath, [BIN, 'serve', '--protocol', 'http', '--port', '0', '--policy', 'close-after'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { server: child, served, port } = await startServe(BIN, ['--protocol', 'http', '--port', '0', '--policy', 'close-after']);
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   try {
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const deadline = Date.now() + 10_000;
-    while (!/http:\/\/127\.0\.0\.1:\d+\//.test(stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const port = Number(/http:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout)?.[1]);
-    assert.ok(port > 0, `no URL in: ${stdout}`);
     const states: Record<string, number> = {};
     for (let i = 0; i < 200; i++) {
       const state = await new Promise<string>((resolve, reject) => {
@@ -76,8 +59,7 @@ it('serve --protocol http --policy close-after sends its FIN with the response: 
     }
     assert.deepEqual(states, { CLOSE_WAIT: 200 });
     child.kill('SIGINT');
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0);
+    assert.equal(await served.exit, 0);
   } finally {
     clearTimeout(killer);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
