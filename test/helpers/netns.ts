@@ -130,7 +130,8 @@ export async function runInNetns(
 
 /**
  * The same, in a process of its own, as `twstorm run` makes it: for a test that counts a race
- * whose odds the warm harness shifts. Measured on http-connection-close (1,000 requests): 2-8
+ * whose odds the warm harness shifts. Measured on http-connection-close (1,000 requests), before
+ * its server corked the response until close() (which ends that race): 2-8
  * FINs from the client first with a process per run, 7-96 in a harness that had made runs
  * before, growing with each. Optimized code in the harness's process is part of it: with V8's
  * optimizing compiler off there (v8.setFlagsFromString('--no-opt'); the server child keeps its
