@@ -50,8 +50,8 @@ for (const host of ['127.0.0.1', '::1']) {
     assert.match(out.stdout, /!! EXTERNAL TARGET .*:7300: no server was started; the host's own sockets on port 7300 are counted/);
     assert.match(out.stdout, /NOT ISOLATED/);
     assert.match(out.stdout, /net\.ipv4\.tcp_tw_reuse=0 \(host has 2\)/);
-    assert.equal(result.summary.connections.completed, 300);
-    assert.deepEqual(result.summary.errors, {});
+    // Both said at once: a CI run once completed 269 of 300 with exit 0, and the errors were never read.
+    assert.deepEqual({ completed: result.summary.connections.completed, errors: result.summary.errors }, { completed: 300, errors: {} }, JSON.stringify({ connections: result.summary.connections, errors: result.errors, stoppedBy: result.stoppedBy }));
     // The client closed first: its TIME_WAIT, counted by the census and by ss alike. tw_reuse=2
     // lets loopback reuse ports, so one per distinct port.
     assert.equal(result.summary.timeWait.peakClient, result.summary.ports.distinct);
