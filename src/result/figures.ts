@@ -11,10 +11,10 @@ import { portPools } from '../scenario/port-pools.js';
 import type { Scenario } from '../scenario/schema.js';
 import { clientHosts, loadCount, workUnit } from '../scenario/work.js';
 import { compileRamp, startsDueBy } from '../driver/shape/ramp.js';
+import { TIME_WAIT_SECONDS, timerLateSeconds } from '../tcp-facts.js';
 
 // The kernel's constants, for the rules that read figures from here (defined in src/tcp-facts.ts).
 export { TIME_WAIT_SECONDS, WIDEST_PORT_RANGE } from '../tcp-facts.js';
-import { TIME_WAIT_SECONDS as TW_SECONDS, timerLateSeconds } from '../tcp-facts.js';
 
 /**
  * How long a client port stays held after a connection that left its TIME_WAIT on the client:
@@ -25,8 +25,8 @@ import { TIME_WAIT_SECONDS as TW_SECONDS, timerLateSeconds } from '../tcp-facts.
  */
 export function timeWaitHoldOf(result: RunResult): { sec: number; late: number; hz: number | null } {
   const hz = result.environment.timerHz ?? null;
-  const late = timerLateSeconds(TW_SECONDS, hz);
-  return { sec: TW_SECONDS + late, late, hz };
+  const late = timerLateSeconds(TIME_WAIT_SECONDS, hz);
+  return { sec: TIME_WAIT_SECONDS + late, late, hz };
 }
 
 /**
