@@ -76,12 +76,13 @@ export function timerLateSeconds(sec: number, hz: number | null): number {
 }
 
 /**
- * The HZ of KERNEL_HZ_CHOICES whose timer wheel ends a timer of `sec` seconds latest: the one an
- * unknown kernel is planned for. Not always 100: 60 s is late by 5.12 s at HZ 100, but a 5 s
+ * The HZ of `choices` (all Linux offers, by default) whose timer wheel ends a timer of `sec`
+ * seconds latest: the one an unknown kernel is planned for, and the one a merge of results from
+ * kernels of different HZ keeps. Not always 100: 60 s is late by 5.12 s at HZ 100, but a 5 s
  * tcp_fin_timeout by 0.08 s there and 0.512 s at HZ 1000 (levels fall differently per HZ).
  */
-export function latestHz(sec: number): number {
-  let worst: number = KERNEL_HZ_CHOICES[0];
-  for (const hz of KERNEL_HZ_CHOICES) if (timerLateSeconds(sec, hz) > timerLateSeconds(sec, worst)) worst = hz;
+export function latestHz(sec: number, choices: readonly number[] = KERNEL_HZ_CHOICES): number {
+  let worst = choices[0]!;
+  for (const hz of choices) if (timerLateSeconds(sec, hz) > timerLateSeconds(sec, worst)) worst = hz;
   return worst;
 }

@@ -21,7 +21,7 @@ import { namespaceLimitsSet } from '../environment/sysctl.js';
 import { parseScenario } from '../scenario/index.js';
 import { timeWaitLanding } from '../scenario/close-semantics.js';
 import { roundMs } from '../util/round.js';
-import { TIME_WAIT_SECONDS, timerLateSeconds } from '../tcp-facts.js';
+import { latestHz, TIME_WAIT_SECONDS } from '../tcp-facts.js';
 
 export class MergeError extends Error {}
 
@@ -357,6 +357,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
   const connectFill = mergeConnectFill(results, offsets, summary.ports.range, timeWaitLanding(first.scenario).clientHoldsPorts);
   if (connectFill !== null) summary.connectFill = connectFill.summary;
   const engines = addEngines(inputs.map((i) => ({ file: i.file, facts: i.result.environment })));
+  const timerHz = mergedTimerHz(results);
   warnings.push(...engines.warnings);
   if (results.some((r) => r.summary.lingerBlockedMs !== undefined)) {
     warnings.push('lingerBlockedMs is left out: results keep only its percentiles, which cannot be merged exactly');
@@ -467,7 +468,7 @@ export async function mergeResults(inputs: MergeInput[], options: MergeOptions =
     environment: {
       ...withoutEngine(first.environment),
       ...engines.facts,
-      ...(mergedTimerHz(results) !== undefined ? { timerHz: mergedTimerHz(results) } : {}),
+      ...(timerHz !== undefined ? { timerHz } : {}),
       sysctls: { ...first.environment.sysctls, ...(whole ? { 'net.ipv4.ip_local_port_range': whole.portRange } : {}) },
       sysctlsRequested: {
         ...first.environment.sysctlsRequested,
@@ -523,7 +524,7 @@ function mergedTimerHz(results: readonly RunResult[]): number | null | undefined
   const each = results.map((r) => r.environment.timerHz ?? null);
   if (each.every((hz) => hz === each[0])) return undefined;
   if (each.includes(null)) return null;
-  return (each as number[]).reduce((a, b) => (timerLateSeconds(TIME_WAIT_SECONDS, b) > timerLateSeconds(TIME_WAIT_SECONDS, a) ? b : a));
+  return latestHz(TIME_WAIT_SECONDS, each as number[]);
 }
 
 /** An environment without its engine facts, which addEngines gives a merge from every contributor. */
