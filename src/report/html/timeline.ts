@@ -116,6 +116,7 @@ const isHttp = (r: RunResult): boolean => r.scenario.protocol === 'http';
 function ratesChart(results: RunResult[]): ChartSpec {
   const label = labeller(results);
   const parts: Part[] = [];
+  let anyOffered = false;
   for (const r of results) {
     const x = bucketMidpoints(r);
     // HTTP: requests beside connections is the whole story of keep-alive (many requests, few
@@ -136,6 +137,7 @@ function ratesChart(results: RunResult[]): ChartSpec {
     // a gap under the ramp, not as a ramp of its own.
     const offered = offeredStarts(r);
     if (offered !== null) {
+      anyOffered = true;
       const d = r.series.driver;
       const perSec = 1000 / d.intervalMs;
       parts.push({ x, label: label(r, `offered ${isHttp(r) ? 'requests' : 'connections'}/s`), values: d.t.map((t) => offered(t, t + d.intervalMs) * perSec) });
@@ -151,7 +153,7 @@ function ratesChart(results: RunResult[]): ChartSpec {
         : 'Connections established and request/response exchanges completed per second, per driver sample interval.',
       notes: [
         ...(http ? ['With keep-alive the requests line sits far above new connections/s; when every request opens a connection the two lines coincide.'] : []),
-        ...(results.some((r) => offeredStarts(r) !== null)
+        ...(anyOffered
           ? ['Offered: what the open loop\'s rate and stages made due in each interval (every client host\'s, up to the count and the duration); the driver starts late ones as soon as it can, so a gap under it is starts made late or never.']
           : []),
       ],
