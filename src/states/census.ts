@@ -56,6 +56,11 @@ export function readCensusSettings(): CensusSettings {
 /** Reads everything and takes the census: what `twstorm states` shows once. */
 export async function takeCensus(options: CensusOptions = {}): Promise<StatesCensus> {
   const started = performance.now();
+  // The reading's time is when it began: the counters are read first, and --watch starts each
+  // census on its grid (watch.ts untilNextRefresh), so rates between two readings span the grid's
+  // period. Stamped at the end, a slow first census (a cold process on a busy CI machine) and a
+  // quick second one read 0.05 s apart on a 100 ms watch, and their "/s" rates 20× too big.
+  const at = new Date().toISOString();
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   // --by process needs each socket's inode next to /proc/*/fd, so it reads /proc's text; every
   // other view takes the table from sock_diag when the native layer is on (tcp-source.ts).
@@ -87,7 +92,7 @@ export async function takeCensus(options: CensusOptions = {}): Promise<StatesCen
   }
   return {
     schema: 'twstorm/states@1',
-    at: new Date().toISOString(),
+    at,
     ...census,
     counters,
     sockstatTw,
